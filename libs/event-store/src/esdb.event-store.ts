@@ -1,0 +1,250 @@
+import {
+  BACKWARDS,
+  END,
+  ErrorType,
+  EventStoreDBClient,
+  FORWARDS,
+  START,
+  StreamDeletedError,
+  StreamNotFoundError as EsdbStreamNotFoundError,
+  WrongExpectedVersionError,
+  isCommandError,
+  type AllStreamResolvedEvent,
+  type AppendExpectedRevision,
+  type JSONEventData,
+  type JSONType,
+  type ReadPosition,
+  type ReadRevision,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import {
+  ConcurrencyError,
+  DEFAULT_READ_ALL_MAX_COUNT,
+  EventStoreError,
+  EventStoreUnavailableError,
+  IdempotencyConflictError,
+  InvalidEventError,
+  StreamNotFoundError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+} from './event-store.port';
+import { validateAppend, validateExpectedRevision, validateFromRevision, validateMaxCount, type ValidatedEvent } from './event-validation';
+
+/**
+ * The event store on EventStoreDB (KurrentDB) 22.6+, over the gRPC client `@eventstore/db-client` 6.
+ *
+ * Mapping: expected revisions map one to one (`any`, `no_stream`, `stream_exists`, a revision);
+ * `WrongExpectedVersionError` → `ConcurrencyError` (with the server's actual revision);
+ * stream not found or deleted → `StreamNotFoundError`; unavailable, deadline, timeout, not-leader
+ * → `EventStoreUnavailableError`; `globalPosition` is the event's commit position in `$all`.
+ * readAll leaves out system events (`$`-prefixed stream or type: `$>` links, `$metadata`, stats…);
+ * ESDB only makes an event visible in `$all` once committed, in commit order.
+ *
+ * Where it differs from the PostgreSQL store:
+ * - Idempotency. ESDB itself only recognises a re-sent event id while the id is in its recent-write
+ *   cache and when the retry lands at the same place (same expected revision), and it does not say
+ *   whether it wrote. So before writing, this adapter looks where a retry of the batch would find it
+ *   stored: at `expectedRevision + 1` (a revision), at revision 0 (`no_stream`), or as the last
+ *   events of the stream (`any`, `stream_exists`). Found there in the same order → `duplicate: true`,
+ *   nothing written; only some of the ids found there → `IdempotencyConflictError`. Ids stored
+ *   anywhere else are not seen (best effort: one extra read per append, usually empty). Event ids
+ *   are not unique across streams in ESDB.
+ * - `globalPosition` of `readStream` events is -1n on servers older than 22.6 (no position in
+ *   stream reads there).
+ */
+export interface EsdbEventStoreOptions {
+  /** Deadline of each call in ms (the client's default, 10 s, when unset). */
+  deadlineMs?: number;
+}
+
+export class EsdbEventStore implements EventStore {
+  /** `close()` disposes the client only when the store created it (`fromConnectionString`). */
+  constructor(
+    private readonly client: EventStoreDBClient,
+    private readonly options: EsdbEventStoreOptions = {},
+    private readonly ownsClient = false,
+  ) {}
+
+  /** e.g. `esdb://127.0.0.1:2113?tls=false`. The client connects lazily, on the first call. */
+  static fromConnectionString(connectionString: string, options: EsdbEventStoreOptions = {}): EsdbEventStore {
+    return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), options, true);
+  }
+
+  async appendToStream(
+    stream: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    validateExpectedRevision(expected);
+    const batch = validateAppend(stream, events);
+    try {
+      const stored = await this.storedOutcome(stream, batch, expected);
+      if (stored) return stored;
+      const result = await this.client.appendToStream(stream, batch.map(toEventData), {
+        expectedRevision: toEsdbExpected(expected),
+        ...this.baseOptions(),
+      });
+      const position = result.position?.commit ?? (await this.positionAt(stream, result.nextExpectedRevision));
+      return { nextExpectedRevision: result.nextExpectedRevision, position, duplicate: false };
+    } catch (err) {
+      throw mapEsdbError(err, stream, expected);
+    }
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const from: ReadRevision = validateFromRevision(options.fromRevision) ?? (backwards ? END : START);
+    const maxCount = validateMaxCount(options.maxCount);
+    if (maxCount === 0) return [];
+    const out: RecordedEvent[] = [];
+    try {
+      const read = this.client.readStream(stream, {
+        direction: backwards ? BACKWARDS : FORWARDS,
+        fromRevision: from,
+        maxCount: maxCount ?? Number.MAX_SAFE_INTEGER,
+        ...this.baseOptions(),
+      });
+      for await (const resolved of read) {
+        const recorded = toRecordedEvent(resolved);
+        if (recorded) out.push(recorded);
+      }
+    } catch (err) {
+      throw mapEsdbError(err, stream);
+    }
+    return out;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const maxCount = validateMaxCount(options.maxCount) ?? DEFAULT_READ_ALL_MAX_COUNT;
+    if (maxCount === 0) return [];
+    const after = options.after;
+    // Reading $all from a position includes the event at that position: it is skipped below.
+    const fromPosition: ReadPosition = after === undefined || after < 0n ? START : { commit: after, prepare: after };
+    const out: RecordedEvent[] = [];
+    try {
+      const read = this.client.readAll({ direction: FORWARDS, fromPosition, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() });
+      for await (const resolved of read) {
+        const event = resolved.event;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
+        if (after !== undefined && event.position.commit <= after) continue;
+        const recorded = toRecordedEvent(resolved);
+        if (recorded) out.push(recorded);
+        if (out.length >= maxCount) break; // leaving the loop cancels the read
+      }
+    } catch (err) {
+      throw mapEsdbError(err, '$all');
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.client.dispose();
+  }
+
+  private baseOptions(): { deadline?: number } {
+    return this.options.deadlineMs === undefined ? {} : { deadline: this.options.deadlineMs };
+  }
+
+  /** See the class comment: where a retry of `batch` would find it, if it is stored. */
+  private async storedOutcome(stream: string, batch: readonly ValidatedEvent[], expected: ExpectedRevision): Promise<AppendResult | undefined> {
+    let window: RecordedEvent[];
+    try {
+      if (typeof expected === 'bigint') {
+        window = await this.readStream(stream, { fromRevision: expected + 1n, maxCount: batch.length });
+      } else if (expected === 'no_stream') {
+        window = await this.readStream(stream, { fromRevision: 0n, maxCount: batch.length });
+      } else {
+        window = (await this.readStream(stream, { direction: 'backwards', maxCount: batch.length })).reverse();
+      }
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return undefined;
+      throw err;
+    }
+    const ids = new Set(batch.map((e) => e.eventId));
+    const found = window.filter((e) => ids.has(e.eventId.toLowerCase()));
+    if (found.length === 0) return undefined;
+    const sameBatch = window.length === batch.length && window.every((e, i) => e.eventId.toLowerCase() === batch[i]?.eventId);
+    if (!sameBatch) throw new IdempotencyConflictError(stream, 'partial_batch', found.map((e) => e.eventId));
+    const last = window[window.length - 1]!;
+    const position = last.globalPosition >= 0n ? last.globalPosition : await this.positionAt(stream, last.revision);
+    return { nextExpectedRevision: last.revision, position, duplicate: true };
+  }
+
+  /** Commit position of the event at `revision` (for servers that answer an append without a position). */
+  private async positionAt(stream: string, revision: bigint): Promise<bigint> {
+    const [event] = await this.readStream(stream, { fromRevision: revision, maxCount: 1 });
+    return event?.globalPosition ?? -1n;
+  }
+}
+
+function toEsdbExpected(expected: ExpectedRevision): AppendExpectedRevision {
+  switch (expected) {
+    case 'any':
+      return 'any';
+    case 'no_stream':
+      return 'no_stream';
+    case 'stream_exists':
+      return 'stream_exists';
+    default:
+      return expected;
+  }
+}
+
+function toEventData(event: ValidatedEvent): JSONEventData {
+  return { id: event.eventId, contentType: 'application/json', type: event.type, data: asJsonContainer(event.data), metadata: event.metadata };
+}
+
+/** `validateAppend` has made sure data is a plain JSON object or array. */
+function asJsonContainer(data: unknown): JSONType {
+  if (typeof data !== 'object' || data === null) throw new InvalidEventError('data must be a JSON object or array');
+  return data as JSONType;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** ESDB answers "unknown" positions with -1 or 2^64-1 depending on the version. */
+const UNKNOWN_POSITION = 18446744073709551615n;
+
+function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
+  const event = resolved.event;
+  if (!event) return undefined;
+  const commit = event.position?.commit ?? resolved.commitPosition;
+  return {
+    streamName: event.streamId,
+    eventId: event.id,
+    type: event.type,
+    data: event.data,
+    metadata: isPlainRecord(event.metadata) ? event.metadata : {},
+    revision: event.revision,
+    globalPosition: commit === undefined || commit < 0n || commit >= UNKNOWN_POSITION ? -1n : commit,
+    createdAt: event.created,
+  };
+}
+
+const UNAVAILABLE_TYPES: ReadonlySet<ErrorType> = new Set([
+  ErrorType.UNAVAILABLE,
+  ErrorType.DEADLINE_EXCEEDED,
+  ErrorType.TIMEOUT,
+  ErrorType.NOT_LEADER,
+]);
+const UNAVAILABLE_MESSAGES = /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|ECONNRESET|failed to connect|No connection established|Failed to discover/i;
+
+function mapEsdbError(err: unknown, stream: string, expected?: ExpectedRevision): unknown {
+  if (err instanceof EventStoreError) return err;
+  if (err instanceof WrongExpectedVersionError) return new ConcurrencyError(stream, expected ?? 'any', err.actualVersion);
+  if (err instanceof EsdbStreamNotFoundError || err instanceof StreamDeletedError) return new StreamNotFoundError(stream);
+  if (err instanceof Error && isCommandError(err)) {
+    if (UNAVAILABLE_TYPES.has(err.type)) return new EventStoreUnavailableError(`EventStoreDB unavailable: ${err.message}`, err);
+    if (err.type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) return new InvalidEventError(`EventStoreDB refused the batch: ${err.message}`);
+  }
+  if (err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message)) return new EventStoreUnavailableError(`EventStoreDB unavailable: ${err.message}`, err);
+  return err;
+}

@@ -1,0 +1,158 @@
+/**
+ * The event store: the hub's system of record. Everything that reads or writes customer history
+ * goes through this port; adapters: PostgreSQL (`postgres.event-store.ts`, runs everywhere) and
+ * EventStoreDB (`esdb.event-store.ts`). Both pass the same contract suite (`testing/`).
+ */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/** What the writer expects the stream to be before its append: optimistic concurrency. */
+export type ExpectedRevision =
+  | 'any'
+  | 'no_stream'
+  | 'stream_exists'
+  /** the stream's last revision, 0-based (a stream with one event is at revision 0n) */
+  | bigint;
+
+export interface NewEvent<Type extends string = string, Data = unknown, Meta = Record<string, unknown>> {
+  /** Unique across the store: appending an event id that is already stored is a no-op. */
+  eventId: string;
+  type: Type;
+  data: Data;
+  metadata: Meta;
+}
+
+export interface RecordedEvent<Type extends string = string, Data = unknown, Meta = Record<string, unknown>> {
+  streamName: string;
+  eventId: string;
+  type: Type;
+  data: Data;
+  metadata: Meta;
+  /** 0-based position of the event in its stream. */
+  revision: bigint;
+  /** Position in the store-wide log; increases with commit order as seen by readAll. */
+  globalPosition: bigint;
+  /** When the store wrote it (not when it happened: that is in metadata). */
+  createdAt: Date;
+}
+
+export interface AppendResult {
+  /** The stream's revision after the append: pass it as the next expected revision. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last event of the batch. */
+  position: bigint;
+  /** True when every event id was already stored: nothing was written. */
+  duplicate: boolean;
+}
+
+export interface ReadStreamOptions {
+  /** Inclusive. Default: start (forwards) or end (backwards). */
+  fromRevision?: bigint;
+  direction?: 'forwards' | 'backwards';
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /**
+   * Exclusive: events after this global position, which must be one this store returned (a
+   * `globalPosition` or an `AppendResult.position`). Default: from the start.
+   */
+  after?: bigint;
+  /** Default: `DEFAULT_READ_ALL_MAX_COUNT`; page on with `after` = the last event's globalPosition. */
+  maxCount?: number;
+}
+
+/** How many events `readAll` returns when no `maxCount` is given. */
+export const DEFAULT_READ_ALL_MAX_COUNT = 1000;
+
+export interface EventStore {
+  /**
+   * Appends the batch atomically at the end of the stream. An empty batch is rejected.
+   * Throws `ConcurrencyError` (stream not at `expectedRevision`, default `'any'`), `InvalidEventError`
+   * (checked before anything is written), `IdempotencyConflictError` (some ids already stored, see there),
+   * `EventStoreUnavailableError`. Re-appending a batch whose ids are all stored in this stream returns
+   * `duplicate: true` with the stored batch's revision and position, whatever `expectedRevision` says
+   * (PostgreSQL: always; EventStoreDB: best effort, see `esdb.event-store.ts`).
+   */
+  appendToStream(stream: string, events: readonly NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  /** Throws `StreamNotFoundError` when the stream has no events. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** Events of every stream in global order, only ever returning a gap-free prefix of the log. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  close(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Typed errors: callers branch on the class, never on a message.
+// ------------------------------------------------------------------------------------------------
+
+export abstract class EventStoreError extends Error {
+  abstract readonly code: string;
+  abstract readonly retryable: boolean;
+}
+
+/** The stream was not at the expected revision. Reload, decide again, retry. */
+export class ConcurrencyError extends EventStoreError {
+  readonly code = 'EVENT_STORE_CONCURRENCY';
+  readonly retryable = true;
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`stream ${stream} expected at ${String(expected)} but is at ${String(actual)}`);
+    this.name = 'ConcurrencyError';
+  }
+}
+
+export class StreamNotFoundError extends EventStoreError {
+  readonly code = 'EVENT_STORE_STREAM_NOT_FOUND';
+  readonly retryable = false;
+  constructor(readonly stream: string) {
+    super(`stream ${stream} not found`);
+    this.name = 'StreamNotFoundError';
+  }
+}
+
+/** The store could not be reached or timed out: nothing is known to have been written; retry. */
+export class EventStoreUnavailableError extends EventStoreError {
+  readonly code = 'EVENT_STORE_UNAVAILABLE';
+  readonly retryable = true;
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'EventStoreUnavailableError';
+  }
+}
+
+/**
+ * Some event ids of the batch are already stored but the batch is not a plain retry of a stored one:
+ * either only part of the batch is stored (`partial_batch`), or the ids are stored in another stream
+ * (`stored_in_other_stream`). Nothing was written. Retrying the same batch can never succeed
+ * (unlike `ConcurrencyError`, reloading does not help): the caller reused event ids, which is a bug.
+ */
+export class IdempotencyConflictError extends EventStoreError {
+  readonly code = 'EVENT_STORE_IDEMPOTENCY_CONFLICT';
+  readonly retryable = false;
+  constructor(
+    readonly stream: string,
+    readonly reason: 'partial_batch' | 'stored_in_other_stream',
+    /** The batch's event ids that are already stored (in this stream or, for `stored_in_other_stream`, elsewhere). */
+    readonly storedEventIds: readonly string[],
+  ) {
+    super(
+      reason === 'partial_batch'
+        ? `stream ${stream}: ${storedEventIds.length} event id(s) of the batch are already stored but not all of them (${storedEventIds.join(', ')})`
+        : `stream ${stream}: event id(s) ${storedEventIds.join(', ')} are already stored in another stream`,
+    );
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+/** The events themselves are unacceptable (bad id, not JSON): never retry. */
+export class InvalidEventError extends EventStoreError {
+  readonly code = 'EVENT_STORE_INVALID_EVENT';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}

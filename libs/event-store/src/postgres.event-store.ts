@@ -1,0 +1,554 @@
+import { Pool, escapeIdentifier, escapeLiteral, type PoolClient } from 'pg';
+import {
+  ConcurrencyError,
+  DEFAULT_READ_ALL_MAX_COUNT,
+  EventStoreUnavailableError,
+  IdempotencyConflictError,
+  InvalidEventError,
+  StreamNotFoundError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+} from './event-store.port';
+import {
+  validateAppend,
+  validateExpectedRevision,
+  validateFromRevision,
+  validateMaxCount,
+  type ValidatedEvent,
+} from './event-validation';
+
+/**
+ * The event store on PostgreSQL (13+: needs xid8 and pg_current_snapshot()).
+ *
+ * Tables (`<schema>.<prefix>hub_events`, `<schema>.<prefix>hub_streams`, created by
+ * `ensurePostgresEventStoreSchema`, which `PostgresEventStore.create` runs):
+ * - `hub_events` is the append-only log: one row per event, `global_position` from a sequence,
+ *   `transaction_id` = the writing transaction's id (xid8). A trigger refuses UPDATE, and DELETE of
+ *   rows written by another transaction.
+ * - `hub_streams` holds each stream's last revision; its row is the per-stream write lock.
+ *
+ * One append is one transaction:
+ * 1. `<prefix>hub_reserve_positions(n)`: the transaction's id and the batch's global positions are
+ *    taken together under a short global advisory lock, so transaction ids and positions are handed
+ *    out in the same order (see "readAll" below for why). This must be the transaction's first write.
+ * 2. `insert into hub_streams … on conflict do nothing` (when the stream may be new), then
+ *    `select … for update`: writers of one stream queue here; the check of the expected revision
+ *    happens after the lock, against the committed revision.
+ * 3. `insert into hub_events … on conflict (event_id) do nothing` + update of the stream's revision.
+ *    When some ids were already stored, the rows just inserted are deleted again and the append ends
+ *    as a duplicate (every id stored in this stream: `duplicate: true`, nothing written) or as an
+ *    `IdempotencyConflictError` (only part of the batch stored, or stored in another stream). A
+ *    concurrent writer of the same id is waited for by the insert, so it ends the same way, never
+ *    as a unique-violation crash.
+ *
+ * readAll only returns events of transactions older than every transaction still running
+ * (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`, the Marten/Emmett/Eventuous
+ * technique). On its own that filter is not enough for a reader that checkpoints by global
+ * position: a transaction that got its id first but its positions last could commit before one that
+ * got a smaller position and is still running, and the reader would move past the smaller position
+ * for good. Step 1 rules that out: positions are in transaction-id order, so what readAll returns is
+ * always a prefix of the log that later commits only extend. The cost is a global lock held for a
+ * few microseconds per append (one server-side function call, no round trip inside), and that an
+ * open writing transaction anywhere in the cluster holds readAll back until it ends.
+ */
+
+export interface PostgresEventStoreTables {
+  /** PostgreSQL schema of the tables (created when missing). Default `public`. */
+  schema?: string;
+  /** Prefix of the table names, e.g. `tenant1_` → `tenant1_hub_events`. Default none. */
+  tablePrefix?: string;
+}
+
+export interface PostgresEventStoreOptions extends PostgresEventStoreTables {
+  /** Size of the pool the store opens when given a connection string. Default 10. */
+  maxConnections?: number;
+}
+
+export type CreatePostgresEventStoreOptions = PostgresEventStoreOptions &
+  (
+    | { /** A pool the caller owns: `close()` leaves it open. */ pool: Pool; connectionString?: never }
+    | { /** The store opens its own pool and `close()` ends it. */ connectionString: string; pool?: never }
+  );
+
+/** At most this many attempts when PostgreSQL reports a transient conflict (see `isTransientConflict`). */
+const MAX_APPEND_ATTEMPTS = 5;
+const MAX_BIGINT = '9223372036854775807';
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,30}$/;
+
+interface SqlNames {
+  schema: string;
+  events: string;
+  streams: string;
+  sequence: string;
+  reservePositions: string;
+  guardFunction: string;
+  guardTrigger: string;
+  guardTriggerName: string;
+  eventIdKey: string;
+  streamRevisionKey: string;
+  /** Key text of the advisory lock that orders position reservations. */
+  positionLockKey: string;
+}
+
+function sqlNames(tables: PostgresEventStoreTables = {}): SqlNames {
+  const schemaName = tables.schema ?? 'public';
+  const prefix = tables.tablePrefix ?? '';
+  if (!IDENTIFIER.test(schemaName)) throw new RangeError(`schema must match ${IDENTIFIER}, not ${JSON.stringify(schemaName)}`);
+  if (prefix !== '' && !IDENTIFIER.test(prefix)) throw new RangeError(`tablePrefix must match ${IDENTIFIER}, not ${JSON.stringify(prefix)}`);
+  const schema = escapeIdentifier(schemaName);
+  const q = (name: string): string => `${schema}.${escapeIdentifier(`${prefix}${name}`)}`;
+  return {
+    schema,
+    events: q('hub_events'),
+    streams: q('hub_streams'),
+    sequence: q('hub_events_global_position_seq'),
+    reservePositions: q('hub_reserve_positions'),
+    guardFunction: q('hub_events_append_only'),
+    guardTrigger: escapeIdentifier(`${prefix}hub_events_append_only`),
+    guardTriggerName: `${prefix}hub_events_append_only`,
+    eventIdKey: escapeIdentifier(`${prefix}hub_events_event_id_key`),
+    streamRevisionKey: escapeIdentifier(`${prefix}hub_events_stream_revision_key`),
+    positionLockKey: `hub.event-store.positions:${schemaName}.${prefix}`,
+  };
+}
+
+/**
+ * Creates the event store's tables, trigger and function when missing: idempotent, and safe to run
+ * from several processes at once (serialised by a transaction-scoped advisory lock). Never drops or
+ * alters anything that exists.
+ */
+export async function ensurePostgresEventStoreSchema(pool: Pool, tables: PostgresEventStoreTables = {}): Promise<void> {
+  const n = sqlNames(tables);
+  const ddl = `
+    create schema if not exists ${n.schema};
+
+    create table if not exists ${n.streams} (
+      stream_name text primary key,
+      -- last revision of the stream; -1 = no event yet (left by an append that failed in a caller's transaction)
+      revision bigint not null,
+      metadata jsonb
+    );
+
+    create table if not exists ${n.events} (
+      global_position bigserial primary key,
+      stream_name text not null,
+      stream_revision bigint not null,
+      event_id uuid not null,
+      event_type text not null,
+      data jsonb not null,
+      metadata jsonb not null,
+      created_at timestamptz not null default now(),
+      transaction_id xid8 not null default pg_current_xact_id(),
+      constraint ${n.eventIdKey} unique (event_id),
+      constraint ${n.streamRevisionKey} unique (stream_name, stream_revision)
+    );
+
+    create or replace function ${n.reservePositions}(batch_size integer) returns bigint[]
+    language plpgsql volatile as $fn$
+    declare
+      reserved bigint[];
+    begin
+      if pg_current_xact_id_if_assigned() is not null then
+        raise exception 'hub event store: an append must be the first write of its transaction (transaction % has already written)',
+          pg_current_xact_id_if_assigned() using errcode = '55000';
+      end if;
+      -- Transaction id and positions are taken under one lock: positions follow transaction-id order.
+      perform pg_advisory_lock(hashtextextended(${escapeLiteral(n.positionLockKey)}, 0));
+      begin
+        perform pg_current_xact_id();
+        reserved := array(select nextval(${escapeLiteral(n.sequence)}::regclass) from generate_series(1, batch_size));
+      exception when others then
+        perform pg_advisory_unlock(hashtextextended(${escapeLiteral(n.positionLockKey)}, 0));
+        raise;
+      end;
+      perform pg_advisory_unlock(hashtextextended(${escapeLiteral(n.positionLockKey)}, 0));
+      return reserved;
+    end
+    $fn$;
+
+    create or replace function ${n.guardFunction}() returns trigger
+    language plpgsql as $fn$
+    begin
+      -- An append may take back its own rows before it commits; nothing else may change the log.
+      if tg_op = 'DELETE' and old.transaction_id = pg_current_xact_id() then
+        return old;
+      end if;
+      raise exception 'hub event store: % is append-only (% refused)', tg_table_name, tg_op using errcode = '55000';
+    end
+    $fn$;
+
+    do $do$
+    begin
+      if not exists (select 1 from pg_trigger where tgrelid = ${escapeLiteral(n.events)}::regclass and tgname = ${escapeLiteral(n.guardTriggerName)}) then
+        create trigger ${n.guardTrigger} before update or delete on ${n.events}
+          for each row execute function ${n.guardFunction}();
+      end if;
+    end
+    $do$;
+  `;
+  const client = await connect(pool);
+  let broken: Error | undefined;
+  try {
+    await client.query('begin');
+    try {
+      // One lock for every event-store schema: concurrent `create … if not exists` can otherwise
+      // fail on the catalog's unique indexes.
+      await client.query(`select pg_advisory_xact_lock(hashtextextended('hub.event-store.ddl', 0))`);
+      await client.query(ddl);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch((rollbackErr: Error) => (broken = rollbackErr));
+      throw err;
+    }
+  } catch (err) {
+    throw mapPgError(err);
+  } finally {
+    client.release(broken);
+  }
+}
+
+interface EventRow {
+  global_position: string;
+  stream_name: string;
+  stream_revision: string;
+  event_id: string;
+  event_type: string;
+  data: unknown;
+  metadata: Record<string, unknown> | null;
+  created_at: Date;
+}
+
+interface StoredIdRow {
+  event_id: string;
+  stream_name: string;
+  stream_revision: string;
+  global_position: string;
+}
+
+export class PostgresEventStore implements EventStore {
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly sql: {
+    reserve: string;
+    ensureStream: string;
+    lockStream: string;
+    insertEvents: string;
+    takeBack: string;
+    storedIds: string;
+    streamRevision: string;
+    readForwards: string;
+    readBackwards: string;
+    readAll: string;
+  };
+
+  /**
+   * Does not create the tables: use `PostgresEventStore.create` (or `ensurePostgresEventStoreSchema`
+   * once, e.g. in a migration step). Given a connection string, the store opens its own pool and
+   * `close()` ends it; given a pool, `close()` leaves the pool to its owner.
+   */
+  constructor(poolOrConnectionString: Pool | string, options: PostgresEventStoreOptions = {}) {
+    const n = sqlNames(options);
+    if (typeof poolOrConnectionString === 'string') {
+      this.pool = new Pool({ connectionString: poolOrConnectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
+      // An idle client losing its connection is reported on the pool; without a listener that
+      // would crash the process. The pool drops the client; the next query reconnects.
+      this.pool.on('error', () => undefined);
+      this.ownsPool = true;
+    } else {
+      this.pool = poolOrConnectionString;
+      this.ownsPool = false;
+    }
+    const columns = 'global_position, stream_name, stream_revision, event_id, event_type, data, metadata, created_at';
+    this.sql = {
+      reserve: `select ${n.reservePositions}($1::integer) as positions`,
+      ensureStream: `insert into ${n.streams} (stream_name, revision) values ($1, -1) on conflict (stream_name) do nothing`,
+      lockStream: `select revision from ${n.streams} where stream_name = $1 for update`,
+      insertEvents: `
+        with inserted as (
+          insert into ${n.events} (global_position, stream_name, stream_revision, event_id, event_type, data, metadata)
+          select e.global_position, $1, e.stream_revision, e.event_id, e.event_type, e.data, e.metadata
+          from unnest($2::bigint[], $3::bigint[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[])
+            as e(global_position, stream_revision, event_id, event_type, data, metadata)
+          on conflict (event_id) do nothing
+          returning global_position
+        ), advanced as (
+          update ${n.streams} set revision = $8::bigint
+          where stream_name = $1 and (select count(*) from inserted) = $9::integer
+        )
+        select global_position from inserted`,
+      takeBack: `delete from ${n.events} where global_position = any($1::bigint[])`,
+      storedIds: `select event_id, stream_name, stream_revision, global_position from ${n.events} where event_id = any($1::uuid[])`,
+      streamRevision: `select revision from ${n.streams} where stream_name = $1`,
+      readForwards: `select ${columns} from ${n.events} where stream_name = $1 and stream_revision >= $2::bigint order by stream_revision limit $3`,
+      readBackwards: `select ${columns} from ${n.events} where stream_name = $1 and stream_revision <= $2::bigint order by stream_revision desc limit $3`,
+      readAll: `
+        select ${columns} from ${n.events}
+        where global_position > $1::bigint and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by global_position
+        limit $2`,
+    };
+  }
+
+  /** Runs `ensurePostgresEventStoreSchema`, then returns the store. */
+  static async create(options: CreatePostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const store = new PostgresEventStore(options.pool ?? options.connectionString, options);
+    try {
+      await ensurePostgresEventStoreSchema(store.pool, options);
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+    return store;
+  }
+
+  async appendToStream(
+    stream: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    validateExpectedRevision(expected);
+    const batch = validateAppend(stream, events);
+    for (let attempt = 1; ; attempt++) {
+      let client: PoolClient | undefined;
+      let broken: Error | undefined;
+      try {
+        client = await connect(this.pool);
+        await client.query('begin');
+        try {
+          const result = await this.appendValidated(client, stream, batch, expected);
+          await client.query('commit');
+          return result;
+        } catch (err) {
+          await client.query('rollback').catch((rollbackErr: Error) => (broken = rollbackErr));
+          throw err;
+        }
+      } catch (err) {
+        if (attempt < MAX_APPEND_ATTEMPTS && isTransientConflict(err)) continue;
+        throw mapPgError(err);
+      } finally {
+        client?.release(broken);
+      }
+    }
+  }
+
+  /**
+   * The append of `appendToStream`, inside a transaction the caller opened on `client` and will
+   * commit or roll back: to write other rows (an outbox, a projection) atomically with the events.
+   * It must be the transaction's first write (PostgreSQL error 55000 otherwise; see the file
+   * comment for why), and at most one append per transaction. On `ConcurrencyError` or
+   * `IdempotencyConflictError` the transaction is still usable and nothing of the batch is in it.
+   * While the transaction stays open, `readAll` readers everywhere wait for it: keep it short.
+   */
+  async appendInTransaction(
+    client: PoolClient,
+    stream: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    validateExpectedRevision(expected);
+    const batch = validateAppend(stream, events);
+    try {
+      return await this.appendValidated(client, stream, batch, expected);
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const from = validateFromRevision(options.fromRevision);
+    const maxCount = validateMaxCount(options.maxCount);
+    if (maxCount === 0) return [];
+    try {
+      const rows = backwards
+        ? await this.pool.query<EventRow>(this.sql.readBackwards, [stream, (from ?? MAX_BIGINT).toString(), maxCount ?? null])
+        : await this.pool.query<EventRow>(this.sql.readForwards, [stream, (from ?? 0n).toString(), maxCount ?? null]);
+      if (rows.rows.length > 0) return rows.rows.map(toRecordedEvent);
+      const head = await this.pool.query<{ revision: string }>(this.sql.streamRevision, [stream]);
+      const revision = head.rows[0] ? BigInt(head.rows[0].revision) : -1n;
+      if (revision < 0n) throw new StreamNotFoundError(stream);
+      return [];
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const maxCount = validateMaxCount(options.maxCount) ?? DEFAULT_READ_ALL_MAX_COUNT;
+    if (maxCount === 0) return [];
+    const after = options.after ?? 0n;
+    try {
+      const rows = await this.pool.query<EventRow>(this.sql.readAll, [after.toString(), maxCount]);
+      return rows.rows.map(toRecordedEvent);
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  private async appendValidated(
+    client: PoolClient,
+    stream: string,
+    batch: readonly ValidatedEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    const reserved = await client.query<{ positions: string[] }>(this.sql.reserve, [batch.length]);
+    const positions = reserved.rows[0]?.positions;
+    if (!positions || positions.length !== batch.length) throw new Error('hub event store: position reservation returned no positions');
+
+    // A stream that must already exist gets no row here: a failed append leaves nothing behind.
+    if (expected === 'any' || expected === 'no_stream') await client.query(this.sql.ensureStream, [stream]);
+    const locked = await client.query<{ revision: string }>(this.sql.lockStream, [stream]);
+    const current = locked.rows[0] ? BigInt(locked.rows[0].revision) : -1n;
+
+    if (!matchesExpected(expected, current)) {
+      // A retry of a batch that made it (say after a lost reply) finds the stream moved on: it is
+      // a duplicate, not a conflict.
+      const stored = await this.storedOutcome(client, stream, batch);
+      if (stored) return stored;
+      throw new ConcurrencyError(stream, expected, current < 0n ? 'no_stream' : current);
+    }
+
+    const next = current + BigInt(batch.length);
+    const inserted = await client.query<{ global_position: string }>(this.sql.insertEvents, [
+      stream,
+      positions,
+      batch.map((_, i) => (current + 1n + BigInt(i)).toString()),
+      batch.map((e) => e.eventId),
+      batch.map((e) => e.type),
+      batch.map((e) => e.dataJson),
+      batch.map((e) => e.metadataJson),
+      next.toString(),
+      batch.length,
+    ]);
+    if (inserted.rows.length === batch.length) {
+      return { nextExpectedRevision: next, position: BigInt(positions[positions.length - 1]!), duplicate: false };
+    }
+
+    // Some ids are stored already (or were, by a concurrent writer the insert waited for): take back
+    // what this append inserted, then report what is stored.
+    if (inserted.rows.length > 0) await client.query(this.sql.takeBack, [inserted.rows.map((r) => r.global_position)]);
+    const stored = await this.storedOutcome(client, stream, batch);
+    if (stored) return stored;
+    // The conflicting writer rolled back after all: the caller's retry will go through.
+    throw new ConcurrencyError(stream, expected, current < 0n ? 'no_stream' : current);
+  }
+
+  /**
+   * When some of the batch's ids are stored: `duplicate: true` if all of them are, in this stream;
+   * `IdempotencyConflictError` otherwise. Undefined when none are.
+   */
+  private async storedOutcome(client: PoolClient, stream: string, batch: readonly ValidatedEvent[]): Promise<AppendResult | undefined> {
+    const { rows } = await client.query<StoredIdRow>(this.sql.storedIds, [batch.map((e) => e.eventId)]);
+    if (rows.length === 0) return undefined;
+    const elsewhere = rows.filter((r) => r.stream_name !== stream);
+    if (elsewhere.length > 0) throw new IdempotencyConflictError(stream, 'stored_in_other_stream', elsewhere.map((r) => r.event_id));
+    if (rows.length < batch.length) throw new IdempotencyConflictError(stream, 'partial_batch', rows.map((r) => r.event_id));
+    let revision = -1n;
+    let position = -1n;
+    for (const row of rows) {
+      const r = BigInt(row.stream_revision);
+      const p = BigInt(row.global_position);
+      if (r > revision) revision = r;
+      if (p > position) position = p;
+    }
+    return { nextExpectedRevision: revision, position, duplicate: true };
+  }
+}
+
+function matchesExpected(expected: ExpectedRevision, current: bigint): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return current < 0n;
+    case 'stream_exists':
+      return current >= 0n;
+    default:
+      return current === expected;
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    streamName: row.stream_name,
+    eventId: row.event_id,
+    type: row.event_type,
+    data: row.data,
+    metadata: row.metadata ?? {},
+    revision: BigInt(row.stream_revision),
+    globalPosition: BigInt(row.global_position),
+    createdAt: row.created_at,
+  };
+}
+
+async function connect(pool: Pool): Promise<PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (err) {
+    throw mapPgError(err);
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/**
+ * Deadlock (two batches sharing ids in opposite order), serialization failure, or a unique
+ * violation the stream lock should have prevented (a writer that bypassed it): the transaction was
+ * rolled back and running it again ends in a clean outcome (written, duplicate, or a typed error).
+ */
+function isTransientConflict(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === '40P01' || code === '40001' || code === '23505';
+}
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+/** admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections, query_canceled (timeouts). */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+const CONNECTION_MESSAGES =
+  /connection terminated|terminating connection|timeout exceeded when trying to connect|connection error and is not queryable|database system is (starting up|shutting down)|Cannot use a pool after calling end/i;
+
+function isUnavailable(err: unknown): boolean {
+  if (err instanceof AggregateError && err.errors.some(isUnavailable)) return true;
+  const code = errorCode(err);
+  if (code !== undefined && (NETWORK_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
+  return err instanceof Error && CONNECTION_MESSAGES.test(err.message);
+}
+
+/** Typed store errors pass through; the rest becomes `EventStoreUnavailableError` when it is about reaching the database. */
+function mapPgError(err: unknown): unknown {
+  if (err instanceof ConcurrencyError || err instanceof StreamNotFoundError || err instanceof IdempotencyConflictError) return err;
+  if (err instanceof InvalidEventError || err instanceof EventStoreUnavailableError) return err;
+  if (isUnavailable(err)) {
+    return new EventStoreUnavailableError(`PostgreSQL event store unavailable: ${err instanceof Error ? err.message || errorCode(err) : String(err)}`, err);
+  }
+  // Data exceptions the validation did not foresee (jsonb limits, …): the events are refused.
+  const code = errorCode(err);
+  if (code === '22P02' || code === '22P05' || code === '54000') {
+    return new InvalidEventError(`PostgreSQL refused the events: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return err;
+}

@@ -1,0 +1,458 @@
+import { randomUUID } from 'node:crypto';
+import { eventually, freshId } from '@hub/testing';
+import {
+  ConcurrencyError,
+  IdempotencyConflictError,
+  InvalidEventError,
+  StreamNotFoundError,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type RecordedEvent,
+} from '../event-store.port';
+
+/**
+ * The behaviour every `EventStore` adapter must have (STYLE.md #13). Run it from an adapter's
+ * `*.int.spec.ts`: `eventStoreContract('PostgreSQL', () => PostgresEventStore.create({ … }))`.
+ * The factory is called once for the suite; the store is closed after it. Every test writes to
+ * fresh stream names, so the store may be shared with other suites and hold old data.
+ */
+export function eventStoreContract(name: string, factory: () => Promise<EventStore>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let store: EventStore;
+
+    beforeAll(async () => {
+      store = await factory();
+    });
+
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    describe('append and read back', () => {
+      it('round-trips a batch with ids, types, data and metadata intact', async () => {
+        const stream = freshStream();
+        const first = testEvent({
+          type: 'ContractOpened',
+          data: {
+            text: 'héllo ✓ 👋 "quoted" \\ back\\slash',
+            count: 42,
+            ratio: 0.25,
+            negative: -7,
+            flag: false,
+            nothing: null,
+            list: [1, 'two', { three: [3] }],
+            nested: { deeper: { deepest: 'yes' } },
+          },
+          metadata: { correlationId: randomUUID(), causationId: randomUUID(), schemaVersion: 1, tenantId: 'tenant-a' },
+        });
+        const second = testEvent({ type: 'ContractClosed', data: [{ reason: 'done' }], metadata: {} });
+
+        const result = await store.appendToStream(stream, [first, second], { expectedRevision: 'no_stream' });
+
+        expect(result.duplicate).toBe(false);
+        expect(result.nextExpectedRevision).toBe(1n);
+        expect(typeof result.position).toBe('bigint');
+        const events = await store.readStream(stream);
+        expect(events.map(({ streamName, eventId, type, data, metadata, revision }) => ({ streamName, eventId, type, data, metadata, revision }))).toEqual([
+          { streamName: stream, eventId: first.eventId, type: first.type, data: first.data, metadata: first.metadata, revision: 0n },
+          { streamName: stream, eventId: second.eventId, type: second.type, data: second.data, metadata: second.metadata, revision: 1n },
+        ]);
+        expect(events[1]!.globalPosition).toBe(result.position);
+        expect(events[0]!.globalPosition).toBeLessThan(events[1]!.globalPosition);
+        for (const event of events) {
+          expect(event.createdAt).toBeInstanceOf(Date);
+          expect(Number.isNaN(event.createdAt.getTime())).toBe(false);
+        }
+      });
+
+      it('continues revisions and global positions on the next append', async () => {
+        const stream = freshStream();
+        const first = await store.appendToStream(stream, [testEvent(), testEvent()]);
+        const second = await store.appendToStream(stream, [testEvent()], { expectedRevision: first.nextExpectedRevision });
+
+        expect(second.nextExpectedRevision).toBe(2n);
+        expect(second.position).toBeGreaterThan(first.position);
+        expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([0n, 1n, 2n]);
+      });
+
+      it('reads event ids back in lower case and treats them case-insensitively', async () => {
+        const stream = freshStream();
+        const id = randomUUID();
+        await store.appendToStream(stream, [testEvent({ eventId: id.toUpperCase() })]);
+
+        const [event] = await store.readStream(stream);
+        expect(event!.eventId).toBe(id.toLowerCase());
+        const again = await store.appendToStream(stream, [testEvent({ eventId: id.toLowerCase() })]);
+        expect(again.duplicate).toBe(true);
+      });
+    });
+
+    describe('expected revision', () => {
+      it('no_stream creates the stream, and on an existing stream throws ConcurrencyError with the actual revision', async () => {
+        const stream = freshStream();
+        await store.appendToStream(stream, [testEvent()], { expectedRevision: 'no_stream' });
+
+        const err = await rejectionOf(store.appendToStream(stream, [testEvent()], { expectedRevision: 'no_stream' }));
+        expect(err).toBeInstanceOf(ConcurrencyError);
+        expect(err).toMatchObject({ stream, expected: 'no_stream', actual: 0n, retryable: true, code: 'EVENT_STORE_CONCURRENCY' });
+      });
+
+      it('an exact revision appends when it is the last revision, and throws ConcurrencyError when stale', async () => {
+        const stream = freshStream();
+        await store.appendToStream(stream, [testEvent(), testEvent()], { expectedRevision: 'no_stream' });
+
+        const ok = await store.appendToStream(stream, [testEvent()], { expectedRevision: 1n });
+        expect(ok.nextExpectedRevision).toBe(2n);
+
+        const stale = await rejectionOf(store.appendToStream(stream, [testEvent()], { expectedRevision: 1n }));
+        expect(stale).toBeInstanceOf(ConcurrencyError);
+        expect(stale).toMatchObject({ expected: 1n, actual: 2n });
+        const ahead = await rejectionOf(store.appendToStream(stream, [testEvent()], { expectedRevision: 5n }));
+        expect(ahead).toBeInstanceOf(ConcurrencyError);
+        expect(ahead).toMatchObject({ expected: 5n, actual: 2n });
+      });
+
+      it('an exact revision on a missing stream throws ConcurrencyError with actual no_stream', async () => {
+        const stream = freshStream();
+        const err = await rejectionOf(store.appendToStream(stream, [testEvent()], { expectedRevision: 0n }));
+        expect(err).toBeInstanceOf(ConcurrencyError);
+        expect(err).toMatchObject({ expected: 0n, actual: 'no_stream' });
+      });
+
+      it('stream_exists throws ConcurrencyError on a missing stream and appends to an existing one', async () => {
+        const stream = freshStream();
+        const err = await rejectionOf(store.appendToStream(stream, [testEvent()], { expectedRevision: 'stream_exists' }));
+        expect(err).toBeInstanceOf(ConcurrencyError);
+        expect(err).toMatchObject({ expected: 'stream_exists', actual: 'no_stream' });
+
+        await store.appendToStream(stream, [testEvent()]);
+        const ok = await store.appendToStream(stream, [testEvent()], { expectedRevision: 'stream_exists' });
+        expect(ok.nextExpectedRevision).toBe(1n);
+      });
+
+      it('any, the default, appends whatever the revision', async () => {
+        const stream = freshStream();
+        expect((await store.appendToStream(stream, [testEvent()], { expectedRevision: 'any' })).nextExpectedRevision).toBe(0n);
+        expect((await store.appendToStream(stream, [testEvent()], { expectedRevision: 'any' })).nextExpectedRevision).toBe(1n);
+        expect((await store.appendToStream(stream, [testEvent()])).nextExpectedRevision).toBe(2n);
+      });
+
+      it('a refused append writes nothing', async () => {
+        const stream = freshStream();
+        await store.appendToStream(stream, [testEvent()]);
+        const refused = [testEvent(), testEvent()];
+
+        await expect(store.appendToStream(stream, refused, { expectedRevision: 3n })).rejects.toBeInstanceOf(ConcurrencyError);
+        const missing = freshStream();
+        await expect(store.appendToStream(missing, [testEvent()], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(ConcurrencyError);
+
+        expect(await store.readStream(stream)).toHaveLength(1);
+        await expect(store.readStream(missing)).rejects.toBeInstanceOf(StreamNotFoundError);
+        // The refused ids were not stored: appending them now is a fresh write.
+        expect((await store.appendToStream(stream, refused, { expectedRevision: 0n })).duplicate).toBe(false);
+      });
+    });
+
+    describe('idempotency by event id', () => {
+      it('re-appending a batch with the same expected revision returns duplicate and writes nothing', async () => {
+        const marker = await appendMarker();
+        const stream = freshStream();
+        const batch = [testEvent(), testEvent()];
+        const first = await store.appendToStream(stream, batch, { expectedRevision: 'no_stream' });
+
+        const again = await store.appendToStream(stream, batch, { expectedRevision: 'no_stream' });
+
+        expect(again).toEqual({ duplicate: true, nextExpectedRevision: first.nextExpectedRevision, position: first.position });
+        expect(await store.readStream(stream)).toHaveLength(2);
+        const ids = new Set(batch.map((e) => e.eventId));
+        const inLog = await readAllUntil(marker, (events) => events.filter((e) => ids.has(e.eventId)), (found) => found.length >= 2);
+        expect(inLog.map((e) => e.eventId)).toEqual(batch.map((e) => e.eventId));
+      });
+
+      it('re-appending a batch with expected revision any returns duplicate and writes nothing', async () => {
+        const stream = freshStream();
+        const batch = [testEvent(), testEvent(), testEvent()];
+        const first = await store.appendToStream(stream, batch);
+
+        const again = await store.appendToStream(stream, batch);
+
+        expect(again).toEqual({ duplicate: true, nextExpectedRevision: first.nextExpectedRevision, position: first.position });
+        expect(await store.readStream(stream)).toHaveLength(3);
+      });
+
+      it('a late retry with the original expected revision, after the stream moved on, is still a duplicate', async () => {
+        const stream = freshStream();
+        const original = testEvent();
+        const first = await store.appendToStream(stream, [original], { expectedRevision: 'no_stream' });
+        await store.appendToStream(stream, [testEvent()], { expectedRevision: 0n });
+
+        const retry = await store.appendToStream(stream, [original], { expectedRevision: 'no_stream' });
+
+        expect(retry).toEqual({ duplicate: true, nextExpectedRevision: 0n, position: first.position });
+        expect(await store.readStream(stream)).toHaveLength(2);
+      });
+
+      it('a batch with only some ids already stored throws IdempotencyConflictError and writes nothing', async () => {
+        const stream = freshStream();
+        const stored = testEvent();
+        await store.appendToStream(stream, [stored], { expectedRevision: 'no_stream' });
+        const fresh = testEvent();
+
+        const err = await rejectionOf(store.appendToStream(stream, [stored, fresh], { expectedRevision: 'no_stream' }));
+
+        expect(err).toBeInstanceOf(IdempotencyConflictError);
+        expect(err).toMatchObject({ stream, reason: 'partial_batch', storedEventIds: [stored.eventId], retryable: false });
+        expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual([stored.eventId]);
+      });
+    });
+
+    describe('readStream', () => {
+      let stream: string;
+      let ids: string[];
+
+      beforeAll(async () => {
+        stream = freshStream();
+        const batch = Array.from({ length: 5 }, () => testEvent());
+        ids = batch.map((e) => e.eventId);
+        await store.appendToStream(stream, batch, { expectedRevision: 'no_stream' });
+      });
+
+      it('reads forwards from the start by default', async () => {
+        const events = await store.readStream(stream);
+        expect(events.map((e) => e.eventId)).toEqual(ids);
+        expect(events.map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n, 4n]);
+      });
+
+      it('reads backwards from the end', async () => {
+        const events = await store.readStream(stream, { direction: 'backwards' });
+        expect(events.map((e) => e.revision)).toEqual([4n, 3n, 2n, 1n, 0n]);
+        expect(events.map((e) => e.eventId)).toEqual([...ids].reverse());
+      });
+
+      it('reads forwards from a revision (inclusive), at most maxCount events', async () => {
+        const events = await store.readStream(stream, { fromRevision: 1n, maxCount: 2 });
+        expect(events.map((e) => e.revision)).toEqual([1n, 2n]);
+      });
+
+      it('reads backwards from a revision (inclusive), at most maxCount events', async () => {
+        const events = await store.readStream(stream, { direction: 'backwards', fromRevision: 3n, maxCount: 2 });
+        expect(events.map((e) => e.revision)).toEqual([3n, 2n]);
+      });
+
+      it('reads the last event with backwards and maxCount 1', async () => {
+        const events = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+        expect(events.map((e) => e.revision)).toEqual([4n]);
+      });
+
+      it('returns no events when fromRevision is past the end of an existing stream', async () => {
+        expect(await store.readStream(stream, { fromRevision: 5n })).toEqual([]);
+      });
+
+      it('throws StreamNotFoundError for a stream without events, in both directions', async () => {
+        const missing = freshStream();
+        const err = await rejectionOf(store.readStream(missing));
+        expect(err).toBeInstanceOf(StreamNotFoundError);
+        expect(err).toMatchObject({ stream: missing, retryable: false, code: 'EVENT_STORE_STREAM_NOT_FOUND' });
+        await expect(store.readStream(missing, { direction: 'backwards' })).rejects.toBeInstanceOf(StreamNotFoundError);
+      });
+    });
+
+    describe('readAll', () => {
+      it('returns the events of every stream in append order, strictly after `after`', async () => {
+        const marker = await appendMarker();
+        const [a, b] = [freshStream(), freshStream()];
+        const a1 = testEvent();
+        const b1 = testEvent();
+        const a2 = testEvent();
+        const results = [
+          await store.appendToStream(a, [a1]),
+          await store.appendToStream(b, [b1]),
+          await store.appendToStream(a, [a2]),
+        ];
+
+        const ours = await readAllUntil(marker, (events) => events.filter((e) => e.streamName === a || e.streamName === b), (found) => found.length >= 3);
+
+        expect(ours.map((e) => [e.streamName, e.eventId, e.revision])).toEqual([
+          [a, a1.eventId, 0n],
+          [b, b1.eventId, 0n],
+          [a, a2.eventId, 1n],
+        ]);
+        expect(ours.map((e) => e.globalPosition)).toEqual(results.map((r) => r.position));
+        const [firstAfterMarker] = await store.readAll({ after: marker, maxCount: 1 });
+        expect(firstAfterMarker!.globalPosition).toBeGreaterThan(marker);
+      });
+
+      it('pages with maxCount and after without skipping or repeating an event', async () => {
+        const marker = await appendMarker();
+        const stream = freshStream();
+        const batch = Array.from({ length: 7 }, () => testEvent());
+        for (const event of batch) await store.appendToStream(stream, [event]);
+
+        const seen = await eventually(
+          async () => {
+            const pages: RecordedEvent[] = [];
+            let after = marker;
+            for (;;) {
+              const page = await store.readAll({ after, maxCount: 2 });
+              expect(page.length).toBeLessThanOrEqual(2);
+              if (page.length === 0) break;
+              pages.push(...page);
+              after = page[page.length - 1]!.globalPosition;
+            }
+            const ours = pages.filter((e) => e.streamName === stream);
+            return ours.length >= batch.length ? { pages, ours } : undefined;
+          },
+          { what: 'all appended events in readAll' },
+        );
+
+        expect(seen.ours.map((e) => e.eventId)).toEqual(batch.map((e) => e.eventId));
+        const positions = seen.pages.map((e) => e.globalPosition);
+        expect(positions.every((p, i) => i === 0 || p > positions[i - 1]!)).toBe(true);
+        expect(positions[0]).toBeGreaterThan(marker);
+      });
+
+      it('returns every event of a batch, in revision order, with the last one at the append position', async () => {
+        const marker = await appendMarker();
+        const stream = freshStream();
+        const result = await store.appendToStream(stream, [testEvent(), testEvent()]);
+
+        const ours = await readAllUntil(marker, (events) => events.filter((e) => e.streamName === stream), (found) => found.length >= 2);
+
+        expect(ours.map((e) => e.revision)).toEqual([0n, 1n]);
+        expect(ours[1]!.globalPosition).toBe(result.position);
+      });
+    });
+
+    describe('concurrency', () => {
+      it('20 concurrent appenders with expected revision and retry on ConcurrencyError lose no event', async () => {
+        const stream = freshStream();
+        const writers = Array.from({ length: 20 }, (_, i) => testEvent({ type: 'ContractConcurrent', data: { writer: i } }));
+        let conflicts = 0;
+
+        const appendWithRetry = async (event: NewEvent): Promise<void> => {
+          for (let attempt = 1; attempt <= 500; attempt++) {
+            let expected: ExpectedRevision;
+            try {
+              const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+              expected = last ? last.revision : 'no_stream';
+            } catch (err) {
+              if (!(err instanceof StreamNotFoundError)) throw err;
+              expected = 'no_stream';
+            }
+            try {
+              await store.appendToStream(stream, [event], { expectedRevision: expected });
+              return;
+            } catch (err) {
+              if (!(err instanceof ConcurrencyError)) throw err;
+              conflicts++;
+            }
+          }
+          throw new Error(`writer ${JSON.stringify(event.data)} gave up`);
+        };
+
+        await Promise.all(writers.map(appendWithRetry));
+
+        const events = await store.readStream(stream);
+        expect(events).toHaveLength(20);
+        expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
+        expect(new Set(events.map((e) => e.eventId))).toEqual(new Set(writers.map((e) => e.eventId)));
+        // Not asserted (scheduling decides), but a run without a single conflict tested little.
+        if (conflicts === 0) process.stdout.write(`[event-store contract ${name}] 20 concurrent appenders met no conflict\n`);
+      });
+    });
+
+    describe('invalid events', () => {
+      const cyclic: Record<string, unknown> = { name: 'loop' };
+      cyclic['self'] = cyclic;
+      const cases: Array<[string, () => NewEvent[]]> = [
+        ['a non-UUID event id', () => [testEvent({ eventId: 'not-a-uuid' })]],
+        ['an empty type', () => [testEvent({ type: '' })]],
+        ['a bigint in data', () => [testEvent({ data: { amount: 10n } })]],
+        ['a cycle in data', () => [testEvent({ data: cyclic })]],
+        ['NaN in data', () => [testEvent({ data: { ratio: Number.NaN } })]],
+        ['a Date in data', () => [testEvent({ data: { at: new Date() } })]],
+        ['a NUL character in data', () => [testEvent({ data: { text: 'a\u0000b' } })]],
+        ['data that is not a JSON object or array', () => [testEvent({ data: 'just a string' })]],
+        ['undefined data', () => [testEvent({ data: undefined })]],
+        ['a function in metadata', () => [testEvent({ metadata: { callback: () => undefined } })]],
+        ['the same event id twice in one batch', () => {
+          const event = testEvent();
+          return [event, { ...event }];
+        }],
+        ['an empty batch', () => []],
+        ['a valid event followed by an invalid one', () => [testEvent(), testEvent({ eventId: '1234' })]],
+      ];
+
+      it.each(cases)('refuses %s with InvalidEventError and writes nothing', async (_, events) => {
+        const stream = freshStream();
+        const err = await rejectionOf(store.appendToStream(stream, events(), { expectedRevision: 'no_stream' }));
+
+        expect(err).toBeInstanceOf(InvalidEventError);
+        expect(err).toMatchObject({ retryable: false, code: 'EVENT_STORE_INVALID_EVENT' });
+        await expect(store.readStream(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
+      });
+
+      it('refuses an invalid expected revision with InvalidEventError', async () => {
+        const stream = freshStream();
+        await expect(store.appendToStream(stream, [testEvent()], { expectedRevision: -1n })).rejects.toBeInstanceOf(InvalidEventError);
+        await expect(store.readStream(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
+      });
+    });
+
+    /** A fresh event in a fresh stream: its position is a lower bound for what a test appends next. */
+    async function appendMarker(): Promise<bigint> {
+      const result = await store.appendToStream(freshStream('contractmarker'), [testEvent({ type: 'ContractMarker' })]);
+      return result.position;
+    }
+
+    /**
+     * Reads the whole log after `after` (paging), picks with `pick`, until `done` holds. readAll may
+     * hold back events while other transactions are open, hence the retry.
+     */
+    async function readAllUntil(
+      after: bigint,
+      pick: (events: RecordedEvent[]) => RecordedEvent[],
+      done: (picked: RecordedEvent[]) => boolean,
+    ): Promise<RecordedEvent[]> {
+      return eventually(
+        async () => {
+          const all: RecordedEvent[] = [];
+          let cursor = after;
+          for (;;) {
+            const page = await store.readAll({ after: cursor, maxCount: 500 });
+            if (page.length === 0) break;
+            all.push(...page);
+            cursor = page[page.length - 1]!.globalPosition;
+          }
+          const picked = pick(all);
+          return done(picked) ? picked : undefined;
+        },
+        { what: 'events in readAll' },
+      );
+    }
+  });
+}
+
+function freshStream(category = 'contract'): string {
+  return `${category}-${freshId('s')}`;
+}
+
+function testEvent(overrides: Partial<NewEvent> = {}): NewEvent {
+  return {
+    eventId: randomUUID(),
+    type: 'ContractTested',
+    data: { value: randomUUID() },
+    metadata: { correlationId: randomUUID() },
+    ...overrides,
+  };
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to be rejected, but it resolved');
+}
