@@ -1,0 +1,3 @@
+export * from './channel-adapter';
+export * from './channel-definition';
+export * from './signatures';

@@ -1,0 +1,104 @@
+import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import {
+  deterministicId,
+  INTERACTION_RECEIVED_SCHEMA_VERSION,
+  validateAs,
+  type InteractionReceived,
+  type MediaRef,
+} from '@hub/contracts';
+import {
+  ChannelMappingError,
+  type ChannelAdapter,
+  type ChannelManifest,
+  type MapContext,
+  type VerifyResult,
+  type WebhookRequest,
+} from '@hub/channels-core';
+import { normalizePhone } from '@hub/customer';
+import type { CountryCode } from 'libphonenumber-js';
+import { TwilioInboundSmsPayload } from './twilio-sms.payload';
+import type { TwilioSmsConfig } from './twilio-sms.config';
+
+export const TWILIO_SMS_MANIFEST: ChannelManifest = {
+  id: 'sms',
+  displayName: 'SMS / MMS (Twilio)',
+  provider: 'twilio',
+  docsUrl: 'https://www.twilio.com/docs/messaging/guides/webhook-request',
+  route: { method: 'POST', path: '/webhooks/twilio' },
+  // Twilio's own limit on a webhook body is far below this; anything larger is not from Twilio.
+  maxBodyBytes: 64 * 1024,
+};
+
+export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsPayload> {
+  readonly manifest = TWILIO_SMS_MANIFEST;
+
+  constructor(private readonly config: TwilioSmsConfig) {}
+
+  verify(request: WebhookRequest): VerifyResult {
+    const signature = request.headers['x-twilio-signature'];
+    if (!signature) return { ok: false, reason: 'signature_missing' };
+    const params = formParams(request.body);
+    // twilio's validateRequest compares in constant time and tries the URL with and without the port.
+    if (!validateRequest(this.config.TWILIO_AUTH_TOKEN, signature, request.url, params)) {
+      return { ok: false, reason: 'signature_invalid' };
+    }
+    if (this.config.TWILIO_ACCOUNT_SID && params['AccountSid'] !== this.config.TWILIO_ACCOUNT_SID) {
+      return { ok: false, reason: 'signature_invalid', detail: 'AccountSid is not this deployment’s account' };
+    }
+    return { ok: true };
+  }
+
+  parse(body: unknown) {
+    return validateAs(TwilioInboundSmsPayload, body, { allowUnknown: true });
+  }
+
+  map(p: TwilioInboundSmsPayload, { tenantId, receivedAt }: MapContext): InteractionReceived[] {
+    const region = this.config.SMS_DEFAULT_REGION as CountryCode | undefined;
+    const from = normalizePhone(p.From, region);
+    if (!from.ok) throw new ChannelMappingError(`From: ${from.reason}`, 'From');
+    const eventId = deterministicId('sms', 'twilio', p.AccountSid, p.MessageSid);
+    const media: MediaRef[] = [];
+    for (let i = 0; i < Number(p.NumMedia); i++) {
+      const url = p[`MediaUrl${i}`];
+      const contentType = p[`MediaContentType${i}`];
+      if (typeof url !== 'string' || url === '') throw new ChannelMappingError(`MediaUrl${i} is missing though NumMedia is ${p.NumMedia}`, `MediaUrl${i}`);
+      media.push(typeof contentType === 'string' ? { url, contentType } : { url });
+    }
+    const text = p.Body ?? '';
+    return [
+      {
+        type: 'InteractionReceived',
+        data: {
+          direction: 'inbound',
+          kind: 'message',
+          identities: [from.identity],
+          content: text === '' ? { media } : { text, media },
+          provider: { name: 'twilio', messageId: p.MessageSid, accountId: p.AccountSid },
+          endpoint: p.To,
+        },
+        metadata: {
+          eventId,
+          correlationId: eventId,
+          causationId: eventId,
+          // Twilio's inbound webhook carries no timestamp: the message happened when we received it.
+          occurredAt: receivedAt,
+          recordedAt: receivedAt,
+          schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
+          tenantId,
+          channel: 'sms',
+        },
+      },
+    ];
+  }
+}
+
+/** Twilio signs the POST parameters as strings; a repeated key arrives as an array. */
+function formParams(body: unknown): Record<string, string | string[]> {
+  if (typeof body !== 'object' || body === null) return {};
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.map(String);
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import { Transform, Type } from 'class-transformer';
+import { ArrayNotEmpty, IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+
+const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+
+/** Settings every hub app shares. Each app extends this with its own. */
+export class HubEnv {
+  @Transform(csv)
+  @ArrayNotEmpty()
+  @Matches(/^[^:\s]+:\d+$/, { each: true, message: 'KAFKA_BROKERS must be host:port[,host:port]' })
+  KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
+
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/hub';
+
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+}
+
+export class HttpEnv extends HubEnv {
+  @IsString() HOST: string = '127.0.0.1';
+  /** 0 picks a free port (tests, the demo); the app logs the URL it got. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
+}

@@ -1,0 +1,6 @@
+export * from './names';
+export * from './ids';
+export * from './channels';
+export * from './events';
+export * from './headers';
+export * from './validation';

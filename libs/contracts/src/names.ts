@@ -1,0 +1,65 @@
+/**
+ * Every Kafka topic, consumer group, event-store stream and BullMQ queue name in the hub.
+ *
+ * RENAMING ANY OF THESE NEEDS A MIGRATION: topics and groups hold committed offsets, streams hold
+ * the system of record, queues hold scheduled jobs. Add a new name (and a `.v2`) instead of editing.
+ */
+import { createHash } from 'node:crypto';
+
+export const Topics = {
+  /** Canonical interaction events from the ingestion apps. Key: `identityKey()`. */
+  interactions: 'hub.interactions.v1',
+  /** Events recorded in a customer's stream, republished for the worker and downstream. Key: customer id. */
+  customerEvents: 'hub.customer-events.v1',
+  /** Messages that verified but can never be processed; value is the raw message, headers say why. */
+  deadLetter: 'hub.dead-letter.v1',
+} as const;
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+export const ConsumerGroups = {
+  timelineProjector: 'hub.timeline-projector',
+  nbaWorker: 'hub.nba-worker',
+} as const;
+
+export const Queues = {
+  nbaDecide: 'hub-nba-decide',
+} as const;
+
+/** Stream categories: the part before the first '-', as EventStoreDB's `$by_category` reads it. */
+export const StreamCategories = {
+  customer: 'customer',
+  identity: 'identity',
+} as const;
+
+/** A customer's stream: every event about that customer, in order. */
+export function customerStream(tenantId: string, customerId: string): string {
+  return `${StreamCategories.customer}-${tenantId}.${customerId}`;
+}
+
+export function parseCustomerStream(stream: string): { tenantId: string; customerId: string } | undefined {
+  const prefix = `${StreamCategories.customer}-`;
+  if (!stream.startsWith(prefix)) return undefined;
+  const rest = stream.slice(prefix.length);
+  const dot = rest.indexOf('.');
+  if (dot <= 0) return undefined;
+  return { tenantId: rest.slice(0, dot), customerId: rest.slice(dot + 1) };
+}
+
+/**
+ * The stream that records which customer owns one identity (a phone number, an email, a handle).
+ * The identity value is hashed so that no personal data appears in a stream name.
+ */
+export function identityStream(tenantId: string, kind: string, value: string): string {
+  const digest = createHash('sha256').update(`${kind}:${value}`).digest('hex').slice(0, 40);
+  return `${StreamCategories.identity}-${tenantId}.${kind}.${digest}`;
+}
+
+/** Kafka key for an interaction before its customer is known: one identity's events stay in order. */
+export function identityKey(tenantId: string, kind: string, value: string): string {
+  return `${tenantId}|${kind}|${value}`;
+}
+
+/** BullMQ deduplication id: one pending decision per customer. */
+export function nbaJobKey(tenantId: string, customerId: string): string {
+  return `${tenantId}:${customerId}`;
+}

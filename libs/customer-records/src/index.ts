@@ -1,0 +1,3 @@
+export * from './customer.repository';
+export * from './identity.resolver';
+export * from './record-interaction';

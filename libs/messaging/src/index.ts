@@ -1,0 +1,5 @@
+export * from './event-publisher.port';
+export * from './kafka.factory';
+export * from './kafka.event-publisher';
+export * from './kafka.consumer';
+export * from './topics';

@@ -1,0 +1,110 @@
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { PublishUnavailableError, PublisherSaturatedError, type EventPublisher, type OutgoingMessage } from './event-publisher.port';
+
+export interface KafkaPublisherOptions {
+  /** Refuse new publishes beyond this many in flight (no unbounded buffering). */
+  maxInFlight?: number;
+  /** Give up on one publish after this long and report the bus unavailable. */
+  sendTimeoutMs?: number;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Idempotent, acks=all producer. `publish` resolves only after the broker acknowledged; on a dead
+ * broker it fails within `sendTimeoutMs` with `PublishUnavailableError` and reconnects in the
+ * background, so callers can answer 503 instead of hanging.
+ */
+export class KafkaEventPublisher implements EventPublisher {
+  private readonly producer: Producer;
+  private connected = false;
+  /** False after a failed publish until the next one succeeds: kafkajs reports no broker loss by itself. */
+  private healthy = true;
+  private connecting: Promise<void> | undefined;
+  private inFlight = 0;
+  private closed = false;
+  private readonly maxInFlight: number;
+  private readonly sendTimeoutMs: number;
+  private readonly retryAfterSeconds: number;
+
+  constructor(kafka: Kafka, options: KafkaPublisherOptions = {}) {
+    this.maxInFlight = options.maxInFlight ?? 1_000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2, as the Java client: a key lands on the same partition whichever client produced it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+  }
+
+  get ready(): boolean {
+    return this.connected && this.healthy && this.inFlight < this.maxInFlight;
+  }
+
+  /** Connect now; on failure keep trying in the background. Never throws. */
+  async start(): Promise<boolean> {
+    try {
+      await this.connect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private connect(): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    this.connecting ??= this.producer
+      .connect()
+      .then(() => {
+        this.connected = true;
+      })
+      .finally(() => {
+        this.connecting = undefined;
+      });
+    return this.connecting;
+  }
+
+  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.closed) throw new PublishUnavailableError('publisher closed', this.retryAfterSeconds);
+    if (this.inFlight >= this.maxInFlight) throw new PublisherSaturatedError(this.inFlight, 1);
+    this.inFlight++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const send = (async () => {
+        await this.connect();
+        await this.producer.send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => ({
+            key: m.key,
+            value: JSON.stringify(m.value),
+            ...(m.headers ? { headers: m.headers } : {}),
+          })),
+        });
+      })();
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs);
+      });
+      send.catch(() => undefined); // a late failure after the timeout must not become an unhandled rejection
+      await Promise.race([send, timeout]);
+      this.healthy = true;
+    } catch (err) {
+      this.healthy = false;
+      throw new PublishUnavailableError(`kafka did not acknowledge: ${(err as Error).message}`, this.retryAfterSeconds, err);
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.inFlight--;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,135 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { HeaderNames } from '@hub/contracts';
+import { eventually, freshId, testInfra } from '@hub/testing';
+import { createKafka } from './kafka.factory';
+import { KafkaEventPublisher } from './kafka.event-publisher';
+import { PermanentMessageError, startConsumer, type ConsumedMessage, type RunningConsumer } from './kafka.consumer';
+import { PublishUnavailableError } from './event-publisher.port';
+import { ensureTopics } from './topics';
+
+const brokers = testInfra().kafkaBrokers;
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('kafkajs 2.2.4 against the pinned broker', () => {
+  it('creates a topic, produces idempotently, consumes in a group and commits offsets', async () => {
+    const kafka = new Kafka({ clientId: freshId('smoke'), brokers, logLevel: logLevel.NOTHING });
+    const topic = freshId('smoke-topic');
+    const groupId = freshId('smoke-group');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const keys = Array.from({ length: 12 }, (_, i) => `customer-${i}`);
+    await producer.send({ topic, acks: -1, messages: keys.flatMap((k) => [0, 1].map((n) => ({ key: k, value: `${k}:${n}` }))) });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+    const byKey = new Map<string, string[]>();
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const k = message.key!.toString();
+        byKey.set(k, [...(byKey.get(k) ?? []), message.value!.toString()]);
+        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      },
+    });
+    await eventually(async () => ([...byKey.values()].flat().length === 24 ? true : undefined), { what: '24 messages' });
+    await consumer.disconnect();
+    // Per-key order is kept: one key always lands on one partition.
+    for (const k of keys) expect(byKey.get(k)).toEqual([`${k}:0`, `${k}:1`]);
+
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const high = await admin.fetchTopicOffsets(topic);
+    const committedTotal = committed[0]!.partitions.reduce((n, p) => n + Number(p.offset), 0);
+    expect(committedTotal).toBe(high.reduce((n, p) => n + Number(p.high), 0));
+    expect(committedTotal).toBe(24);
+    await admin.disconnect();
+  });
+});
+
+describe('the hub consumer', () => {
+  let consumer: RunningConsumer | undefined;
+  let dlqConsumer: RunningConsumer | undefined;
+  let publisher: KafkaEventPublisher;
+  const kafka = createKafka({ brokers, clientId: freshId('consumer-test') });
+
+  beforeAll(async () => {
+    await ensureTopics(kafka);
+    publisher = new KafkaEventPublisher(kafka);
+    await publisher.start();
+  });
+  afterEach(async () => {
+    await consumer?.stop();
+    await dlqConsumer?.stop();
+  });
+  afterAll(() => publisher.close());
+
+  it('dead-letters a permanent failure with its reason and source, and goes on with the next message', async () => {
+    const topic = freshId('in');
+    const dlq = freshId('dlq');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    const handled: string[] = [];
+    consumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [topic],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m: ConsumedMessage) => {
+        const v = m.value!.toString();
+        if (v.includes('poison')) throw new PermanentMessageError('POISON', 'this message can never be processed');
+        handled.push(v);
+      },
+    });
+    const dead: ConsumedMessage[] = [];
+    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    await publisher.publish(topic, [
+      { key: 'k', value: { n: 1 } },
+      { key: 'k', value: { n: 'poison' } },
+      { key: 'k', value: { n: 3 } },
+    ]);
+    await eventually(async () => (handled.length === 2 && dead.length === 1 ? true : undefined), { what: 'two handled, one dead-lettered' });
+    expect(handled).toEqual(['{"n":1}', '{"n":3}']);
+    expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('POISON');
+    expect(dead[0]!.headers[HeaderNames.dlqReason]).toBe('this message can never be processed');
+    expect(dead[0]!.headers[HeaderNames.dlqSourceTopic]).toBe(topic);
+    expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('1');
+    expect(JSON.parse(dead[0]!.value!.toString())).toEqual({ raw: '{"n":"poison"}' });
+  });
+
+  it('redelivers a message whose handler failed transiently, so nothing is lost', async () => {
+    const topic = freshId('in');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    let attempts = 0;
+    const handled: string[] = [];
+    consumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [topic],
+      deadLetter: { publisher, topic: freshId('unused') },
+      logger: quiet,
+      handle: async (m) => {
+        if (++attempts <= 2) throw new Error('database briefly unavailable');
+        handled.push(m.value!.toString());
+      },
+    });
+    await publisher.publish(topic, [{ key: 'k', value: 'payload' }]);
+    await eventually(async () => (handled.length > 0 ? true : undefined), { what: 'redelivery' });
+    expect(handled).toEqual(['"payload"']);
+    expect(attempts).toBe(3);
+  });
+});
+
+describe('the publisher with no broker listening', () => {
+  it('fails with PublishUnavailableError instead of hanging or buffering', async () => {
+    const dead = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'nobody', connectionTimeoutMs: 300, requestTimeoutMs: 500 });
+    const publisher = new KafkaEventPublisher(dead, { sendTimeoutMs: 2_000, retryAfterSeconds: 7 });
+    expect(await publisher.start()).toBe(false);
+    expect(publisher.ready).toBe(false);
+    const err = await publisher.publish('any', [{ key: 'k', value: 1 }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishUnavailableError);
+    expect((err as PublishUnavailableError).retryAfterSeconds).toBe(7);
+    await publisher.close();
+  });
+});

@@ -1,0 +1,33 @@
+import type { Kafka } from 'kafkajs';
+import { Topics } from '@hub/contracts';
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+/** The hub's topics and their partition counts: partitions cap consumer parallelism. */
+export const HUB_TOPICS: readonly TopicSpec[] = [
+  { topic: Topics.interactions, numPartitions: 6 },
+  { topic: Topics.customerEvents, numPartitions: 6 },
+  { topic: Topics.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }] },
+];
+
+/** Create any missing topic; safe to run from every app at boot. */
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = HUB_TOPICS): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: 1, ...(s.configEntries ? { configEntries: s.configEntries } : {}) })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

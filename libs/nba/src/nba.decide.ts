@@ -1,0 +1,110 @@
+import type { ChannelId } from '@hub/contracts';
+import type { CustomerState, NbaActionKind, RecentInteraction } from '@hub/customer';
+
+export const RULESET_VERSION = 'rules-v0.1';
+
+export interface NbaChoice {
+  action: { kind: NbaActionKind; code: string; channel?: ChannelId; detail: string };
+  explanation: { ruleId: string; reason: string; inputs: Record<string, string | number | boolean | null> };
+  rulesetVersion: string;
+}
+
+interface Facts {
+  last?: RecentInteraction;
+  lastChannel: ChannelId | null;
+  inboundLast24h: number;
+  optedOut: boolean;
+  text: string;
+}
+
+type Rule = { id: string; when: (f: Facts) => string | undefined; then: (f: Facts, matched: string) => Omit<NbaChoice, 'explanation' | 'rulesetVersion'> & { reason: string } };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const keyword = (words: readonly string[]) => (f: Facts): string | undefined => words.find((w) => new RegExp(`\\b${w}\\b`, 'i').test(f.text));
+
+const ROUTINE: Record<string, { code: string; detail: string }> = {
+  'where is my order': { code: 'kb_order_tracking', detail: 'Send the order-tracking link' },
+  'order status': { code: 'kb_order_tracking', detail: 'Send the order-tracking link' },
+  track: { code: 'kb_order_tracking', detail: 'Send the order-tracking link' },
+  password: { code: 'kb_password_reset', detail: 'Send the self-service password reset link' },
+  hours: { code: 'kb_opening_hours', detail: 'Send opening hours' },
+  open: { code: 'kb_opening_hours', detail: 'Send opening hours' },
+  address: { code: 'kb_update_address', detail: 'Send the self-service address change link' },
+  balance: { code: 'kb_balance', detail: 'Send the balance lookup link' },
+};
+
+/**
+ * The first rule set, in priority order: the first rule that matches decides. Each rule names the
+ * facts it used so the decision explains itself. (The policy engine of issue #6 replaces this.)
+ */
+const RULES: readonly Rule[] = [
+  {
+    id: 'respect-opt-out',
+    when: (f) => (f.optedOut ? 'opted_out' : undefined),
+    then: () => ({ action: { kind: 'none', code: 'respect_opt_out', detail: 'Customer opted out on this channel: no contact' }, reason: 'consent withdrawn on the last channel used' }),
+  },
+  {
+    id: 'repeat-contact-escalation',
+    when: (f) => (f.inboundLast24h >= 3 ? String(f.inboundLast24h) : undefined),
+    then: (f, n) => ({
+      action: { kind: 'escalation', code: 'escalate_specialist', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Route to a specialist: repeated contact without resolution' },
+      reason: `${n} inbound contacts in the last 24 hours`,
+    }),
+  },
+  {
+    id: 'at-risk-escalation',
+    when: keyword(['cancel', 'refund', 'complaint', 'terrible', 'angry', 'unacceptable', 'worst', 'lawyer']),
+    then: (f, w) => ({
+      action: { kind: 'escalation', code: 'escalate_manager', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Escalate to a manager: the customer is at risk' },
+      reason: `last message mentions "${w}"`,
+    }),
+  },
+  {
+    id: 'callback-request',
+    when: keyword(['call me', 'callback', 'call back', 'speak to someone', 'agent', 'human']),
+    then: (_f, w) => ({ action: { kind: 'callback', code: 'schedule_callback', channel: 'sms', detail: 'Offer a callback slot' }, reason: `customer asked for a person ("${w}")` }),
+  },
+  {
+    id: 'routine-self-service',
+    when: keyword(Object.keys(ROUTINE)),
+    then: (f, w) => {
+      const answer = ROUTINE[w.toLowerCase()] ?? { code: 'kb_search', detail: 'Send the help-centre search' };
+      return { action: { kind: 'self_service', code: answer.code, ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: answer.detail }, reason: `routine inquiry ("${w}")` };
+    },
+  },
+  {
+    id: 'buying-intent-offer',
+    when: keyword(['upgrade', 'price', 'pricing', 'plan', 'deal', 'discount']),
+    then: (f, w) => ({ action: { kind: 'offer', code: 'offer_upgrade', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Offer the annual plan upgrade' }, reason: `buying intent ("${w}")` }),
+  },
+];
+
+/**
+ * Choose the next best action for a customer from their folded state. Pure: `now` is data, the same
+ * state and time always give the same choice.
+ */
+export function decideNextBestAction(state: CustomerState, now: string): NbaChoice {
+  const nowMs = Date.parse(now);
+  const inbound = state.recent.filter((r) => r.direction === 'inbound');
+  const last = inbound.at(-1);
+  const facts: Facts = {
+    ...(last ? { last } : {}),
+    lastChannel: last?.channel ?? null,
+    inboundLast24h: inbound.filter((r) => nowMs - Date.parse(r.occurredAt) <= DAY_MS).length,
+    optedOut: last ? state.consent[last.channel] === 'opted_out' : false,
+    text: last?.text ?? '',
+  };
+  const inputs = { lastChannel: facts.lastChannel, inboundLast24h: facts.inboundLast24h, optedOut: facts.optedOut, totalInteractions: state.engagement.total };
+  for (const rule of RULES) {
+    const matched = rule.when(facts);
+    if (matched === undefined) continue;
+    const { action, reason } = rule.then(facts, matched);
+    return { action, explanation: { ruleId: rule.id, reason, inputs: { ...inputs, matched } }, rulesetVersion: RULESET_VERSION };
+  }
+  return {
+    action: { kind: 'none', code: 'no_action', detail: 'Nothing to do: no rule applies' },
+    explanation: { ruleId: 'default-none', reason: 'no rule matched the latest interaction', inputs: { ...inputs, matched: null } },
+    rulesetVersion: RULESET_VERSION,
+  };
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+
+/** Where the real infrastructure for integration tests lives (started by scripts/test.sh). */
+export interface TestInfra {
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string[];
+  eventStoreUrl?: string;
+}
+
+export function testInfra(): TestInfra {
+  return {
+    databaseUrl: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/hub_test',
+    redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    kafkaBrokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','),
+    eventStoreUrl: process.env['EVENTSTORE_URL'] || undefined,
+  };
+}
+
+/** Fresh names per test instead of truncating shared tables (STYLE.md #14). */
+export function freshId(prefix = 't'): string {
+  return `${prefix}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

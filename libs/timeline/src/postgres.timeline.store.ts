@@ -1,0 +1,190 @@
+import type { Pool, PoolClient } from 'pg';
+import type { TimelineChange, TimelineEntry } from './timeline.projection';
+
+export const TIMELINE_STORE = Symbol('TIMELINE_STORE');
+
+export interface CustomerSummary {
+  tenantId: string;
+  customerId: string;
+  firstSeenAt: string;
+  lastSeenAt: string | null;
+  interactions: number;
+  channels: string[];
+  identities: { kind: string; value: string; namespace?: string }[];
+}
+
+const DDL = `
+create table if not exists timeline_entries (
+  event_id uuid primary key,
+  tenant_id text not null,
+  customer_id text not null,
+  stream_revision bigint not null,
+  occurred_at timestamptz not null,
+  recorded_at timestamptz not null,
+  channel text not null,
+  direction text not null,
+  kind text not null,
+  text text,
+  media jsonb not null default '[]',
+  provider jsonb not null
+);
+create index if not exists timeline_entries_customer on timeline_entries (tenant_id, customer_id, occurred_at, event_id);
+create table if not exists timeline_customers (
+  tenant_id text not null,
+  customer_id text not null,
+  first_seen_at timestamptz not null,
+  last_seen_at timestamptz,
+  interactions integer not null default 0,
+  channels text[] not null default '{}',
+  primary key (tenant_id, customer_id)
+);
+create table if not exists timeline_identities (
+  tenant_id text not null,
+  kind text not null,
+  namespace text not null default '',
+  value text not null,
+  customer_id text not null,
+  primary key (tenant_id, kind, namespace, value)
+);
+`;
+
+/**
+ * The timeline read model in PostgreSQL. Every write is keyed by event id or natural key, so applying
+ * the same change twice leaves the same rows (Kafka redelivers; the projector is at-least-once).
+ */
+export class PostgresTimelineStore {
+  constructor(private readonly pool: Pool) {}
+
+  async ensureSchema(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('select pg_advisory_lock(hashtext($1))', ['hub.timeline.schema']);
+      await client.query(DDL);
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtext($1))', ['hub.timeline.schema']).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  /** Apply a batch of changes in one transaction. */
+  async apply(changes: readonly TimelineChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      for (const change of changes) await this.applyOne(client, change);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async applyOne(client: PoolClient, change: TimelineChange): Promise<void> {
+    if (change.kind === 'customer') {
+      await client.query(
+        `insert into timeline_customers (tenant_id, customer_id, first_seen_at) values ($1, $2, $3)
+         on conflict (tenant_id, customer_id) do update set first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at)`,
+        [change.tenantId, change.customerId, change.at],
+      );
+      await this.upsertIdentity(client, change.tenantId, change.customerId, change.identity);
+      return;
+    }
+    const e = change.entry;
+    await client.query(
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) on conflict (event_id) do nothing`,
+      [e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider)],
+    );
+    for (const identity of change.identities) await this.upsertIdentity(client, e.tenantId, e.customerId, identity);
+    // Derived columns are recomputed from the entries, so a replayed change cannot double-count.
+    await client.query(
+      `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels)
+       select tenant_id, customer_id, min(occurred_at), max(occurred_at), count(*), array_agg(distinct channel order by channel)
+         from timeline_entries where tenant_id = $1 and customer_id = $2 group by tenant_id, customer_id
+       on conflict (tenant_id, customer_id) do update set
+         first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
+         last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels`,
+      [e.tenantId, e.customerId],
+    );
+  }
+
+  private async upsertIdentity(client: PoolClient, tenantId: string, customerId: string, identity: { kind: string; value: string; namespace?: string }): Promise<void> {
+    await client.query(
+      `insert into timeline_identities (tenant_id, kind, namespace, value, customer_id) values ($1,$2,$3,$4,$5)
+       on conflict (tenant_id, kind, namespace, value) do update set customer_id = excluded.customer_id`,
+      [tenantId, identity.kind, identity.namespace ?? '', identity.value, customerId],
+    );
+  }
+
+  async findCustomerIdByIdentity(tenantId: string, kind: string, value: string, namespace = ''): Promise<string | undefined> {
+    const r = await this.pool.query<{ customer_id: string }>(
+      'select customer_id from timeline_identities where tenant_id = $1 and kind = $2 and namespace = $3 and value = $4',
+      [tenantId, kind, namespace, value],
+    );
+    return r.rows[0]?.customer_id;
+  }
+
+  async getCustomer(tenantId: string, customerId: string): Promise<CustomerSummary | undefined> {
+    const r = await this.pool.query<{ first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[] }>(
+      'select first_seen_at, last_seen_at, interactions, channels from timeline_customers where tenant_id = $1 and customer_id = $2',
+      [tenantId, customerId],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const ids = await this.pool.query<{ kind: string; namespace: string; value: string }>(
+      'select kind, namespace, value from timeline_identities where tenant_id = $1 and customer_id = $2 order by kind, value',
+      [tenantId, customerId],
+    );
+    return {
+      tenantId,
+      customerId,
+      firstSeenAt: row.first_seen_at.toISOString(),
+      lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+      interactions: row.interactions,
+      channels: row.channels,
+      identities: ids.rows.map((i) => (i.namespace ? { kind: i.kind, namespace: i.namespace, value: i.value } : { kind: i.kind, value: i.value })),
+    };
+  }
+
+  async listCustomers(tenantId: string, limit = 100): Promise<CustomerSummary[]> {
+    const r = await this.pool.query<{ customer_id: string }>(
+      'select customer_id from timeline_customers where tenant_id = $1 order by first_seen_at, customer_id limit $2',
+      [tenantId, limit],
+    );
+    const out: CustomerSummary[] = [];
+    for (const row of r.rows) {
+      const c = await this.getCustomer(tenantId, row.customer_id);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  /** A customer's timeline ordered by when things happened (late arrivals land in place). */
+  async getTimeline(tenantId: string, customerId: string, { limit = 100 }: { limit?: number } = {}): Promise<TimelineEntry[]> {
+    const r = await this.pool.query<{
+      event_id: string; stream_revision: string; occurred_at: Date; recorded_at: Date; channel: string; direction: string; kind: string;
+      text: string | null; media: TimelineEntry['media']; provider: TimelineEntry['provider'];
+    }>(
+      `select event_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider
+         from timeline_entries where tenant_id = $1 and customer_id = $2 order by occurred_at, event_id limit $3`,
+      [tenantId, customerId, limit],
+    );
+    return r.rows.map((row) => ({
+      tenantId,
+      customerId,
+      eventId: row.event_id,
+      streamRevision: row.stream_revision,
+      occurredAt: row.occurred_at.toISOString(),
+      recordedAt: row.recorded_at.toISOString(),
+      channel: row.channel,
+      direction: row.direction,
+      kind: row.kind,
+      text: row.text,
+      media: row.media,
+      provider: row.provider,
+    }));
+  }
+}
