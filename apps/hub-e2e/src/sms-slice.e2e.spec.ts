@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { Kafka, logLevel } from 'kafkajs';
+import { HeaderNames, Topics } from '@hub/contracts';
+import { eventually, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
+import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
+
+/**
+ * The walking skeleton end to end: four apps as separate processes that talk only over Kafka.
+ * Signed webhook in → timeline and next best action out, through the query API.
+ */
+const infra = testInfra();
+const tenant = freshId('e2e');
+const AUTH_TOKEN = randomBytes(16).toString('hex');
+const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
+const env = {
+  DATABASE_URL: infra.databaseUrl,
+  REDIS_URL: infra.redisUrl,
+  KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+  TENANT_ID: tenant,
+  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+  TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+  PORT: '0',
+  NBA_DEBOUNCE_MS: '100',
+};
+
+let apps: AppProcess[] = [];
+let ingestUrl = '';
+let queryUrl = '';
+let pool: Pool;
+
+type Entry = { eventId: string; text: string | null; channel: string; direction: string };
+type Nba = { current: null | { action: { kind: string; code: string }; explanation: { ruleId: string; reason: string }; basedOnEventId: string }; history: unknown[] };
+
+async function send(params: Record<string, string>, authToken = AUTH_TOKEN) {
+  const url = `${ingestUrl}/webhooks/twilio`;
+  const signed = signedTwilioRequest({ authToken, url, params });
+  const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function customerByPhone(phone: string): Promise<string | undefined> {
+  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers?identity=${encodeURIComponent(`phone:${phone}`)}`);
+  if (res.status === 404) return undefined;
+  return ((await res.json()) as { customerId: string }).customerId;
+}
+
+async function timeline(customerId: string): Promise<Entry[]> {
+  return ((await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`)).json()) as { entries: Entry[] }).entries;
+}
+
+async function nba(customerId: string): Promise<Nba> {
+  return (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/next-best-actions`)).json()) as Nba;
+}
+
+async function storedEventCount(eventId: string): Promise<number> {
+  const r = await pool.query('select count(*)::int as n from hub_events where event_id = $1', [eventId]);
+  return (r.rows[0] as { n: number }).n;
+}
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: infra.databaseUrl, max: 2 });
+  apps = await Promise.all([
+    startAppProcess('ingest-sms', env, { logSuffix: `-${tenant}` }),
+    startAppProcess('timeline-projector', env, { logSuffix: `-${tenant}` }),
+    startAppProcess('nba-worker', env, { logSuffix: `-${tenant}` }),
+    startAppProcess('query-api', env, { logSuffix: `-${tenant}` }),
+  ]);
+  ingestUrl = apps[0]!.url!;
+  queryUrl = apps[3]!.url!;
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.stop()));
+  await pool?.end();
+});
+
+describe('a signed Twilio SMS webhook', () => {
+  it('reaches the customer timeline and produces an explained next best action', async () => {
+    const phone = '+14155550123';
+    const res = await send(twilioSmsParams({ from: phone, to: '+14155550000', body: 'Where is my order? It is late.', accountSid: ACCOUNT_SID, seed: `${tenant}-1` }));
+    expect(res.status).toBe(202);
+    const [eventId] = res.body['eventIds'] as string[];
+
+    const customerId = await eventually(() => customerByPhone(phone), { what: 'customer by phone' });
+    const entries = await eventually(async () => {
+      const t = await timeline(customerId);
+      return t.some((e) => e.eventId === eventId) ? t : undefined;
+    }, { what: 'timeline entry' });
+    expect(entries).toEqual([expect.objectContaining({ eventId, text: 'Where is my order? It is late.', channel: 'sms', direction: 'inbound' })]);
+
+    const decision = await eventually(async () => {
+      const n = await nba(customerId);
+      return n.current?.basedOnEventId === eventId ? n.current : undefined;
+    }, { what: 'next best action' });
+    expect(decision.action).toEqual(expect.objectContaining({ kind: 'self_service', code: 'kb_order_tracking' }));
+    expect(decision.explanation.ruleId).toBe('routine-self-service');
+  });
+
+  it('sent twice by the provider gives one timeline entry and one decision', async () => {
+    const phone = '+14155550124';
+    const params = twilioSmsParams({ from: phone, to: '+14155550000', body: 'I want to cancel, this is unacceptable', accountSid: ACCOUNT_SID, seed: `${tenant}-2` });
+    const first = await send(params);
+    const second = await send(params);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.body['eventIds']).toEqual(first.body['eventIds']);
+    const [eventId] = first.body['eventIds'] as string[];
+
+    const customerId = await eventually(() => customerByPhone(phone), { what: 'customer' });
+    const decided = await eventually(async () => {
+      const n = await nba(customerId);
+      return n.current?.basedOnEventId === eventId ? n : undefined;
+    }, { what: 'decision' });
+    // Give the duplicate every chance to be (wrongly) applied before counting.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await timeline(customerId)).filter((e) => e.eventId === eventId)).toHaveLength(1);
+    expect(await storedEventCount(eventId!)).toBe(1);
+    expect((await nba(customerId)).history).toHaveLength(decided.history.length);
+    expect(decided.current!.action.kind).toBe('escalation');
+  });
+
+  it('with a forged signature gets 401 and records nothing', async () => {
+    const phone = '+14155550125';
+    const params = twilioSmsParams({ from: phone, to: '+14155550000', body: 'forged', accountSid: ACCOUNT_SID, seed: `${tenant}-3` });
+    const res = await send(params, 'some-other-token');
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'unauthorized', reason: 'signature_invalid' });
+    // A genuine message sent afterwards is processed; the forged one never appears.
+    const ok = await send(twilioSmsParams({ from: phone, to: '+14155550000', body: 'hello', accountSid: ACCOUNT_SID, seed: `${tenant}-4` }));
+    const customerId = await eventually(() => customerByPhone(phone), { what: 'customer' });
+    const entries = await eventually(async () => {
+      const t = await timeline(customerId);
+      return t.length > 0 ? t : undefined;
+    }, { what: 'timeline' });
+    expect(entries.map((e) => e.eventId)).toEqual(ok.body['eventIds']);
+  });
+
+  it('that is malformed gets 400 naming the bad fields', async () => {
+    const params = twilioSmsParams({ from: '+14155550126', to: '+14155550000', body: 'x', accountSid: ACCOUNT_SID, seed: `${tenant}-5` });
+    delete params['MessageSid'];
+    params['NumMedia'] = 'lots';
+    const res = await send(params);
+    expect(res.status).toBe(400);
+    expect(res.body['error']).toBe('validation_failed');
+    const fields = (res.body['fields'] as { field: string }[]).map((f) => f.field).sort();
+    expect(fields).toEqual(['MessageSid', 'NumMedia']);
+  });
+
+  it('larger than the channel allows gets 413 before it is parsed', async () => {
+    const params = twilioSmsParams({ from: '+14155550127', to: '+14155550000', body: 'x'.repeat(70_000), accountSid: ACCOUNT_SID, seed: `${tenant}-7` });
+    const url = `${ingestUrl}/webhooks/twilio`;
+    const signed = signedTwilioRequest({ authToken: AUTH_TOKEN, url, params });
+    const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
+    expect(res.status).toBe(413);
+    expect(await customerByPhone('+14155550127')).toBeUndefined();
+  });
+
+  it('that verifies but cannot be mapped is dead-lettered with its reason', async () => {
+    const kafka = new Kafka({ clientId: freshId('dlq'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: freshId('dlq-reader') });
+    const seen: { reason?: string; raw: string }[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: Topics.deadLetter, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push({ reason: message.headers?.[HeaderNames.dlqReason]?.toString(), raw: message.value?.toString() ?? '' });
+      },
+    });
+    try {
+      const marker = freshId('unmappable');
+      const res = await send(twilioSmsParams({ from: 'ACME', to: '+14155550000', body: marker, accountSid: ACCOUNT_SID, seed: `${tenant}-6` }));
+      expect(res.status).toBe(202);
+      expect(res.body['status']).toBe('dead_lettered');
+      const dead = await eventually(async () => seen.find((s) => s.raw.includes(marker)), { what: 'dead letter' });
+      expect(dead.reason).toMatch(/From: not a valid phone number/);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+});

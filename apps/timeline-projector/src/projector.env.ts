@@ -1,0 +1,8 @@
+import { Type } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+import { HubEnv } from '@hub/config';
+
+export class ProjectorEnv extends HubEnv {
+  /** Partitions of the interactions topic handled in parallel by one instance. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64) PROJECTOR_CONCURRENCY: number = 3;
+}
