@@ -12,6 +12,7 @@ import {
   IsUrl,
   IsUUID,
   Length,
+  Matches,
   MaxLength,
   Min,
   ValidateNested,
@@ -33,6 +34,9 @@ export interface EventMetadata {
   tenantId: string;
   channel: ChannelId | 'system';
 }
+
+/** What a tenant id may be: it appears in stream names (`customer-<tenant>.<id>`), keys and URLs. */
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
 export const IDENTITY_KINDS = ['phone', 'email', 'handle', 'external'] as const;
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
@@ -120,7 +124,8 @@ export class EventMetadataDto implements EventMetadata {
   @IsISO8601({ strict: true }) occurredAt!: string;
   @IsISO8601({ strict: true }) recordedAt!: string;
   @IsInt() @Min(1) schemaVersion!: number;
-  @IsString() @Length(1, 64) tenantId!: string;
+  /** Lower-case letters, digits, - and _: tenant ids are part of stream names, keys and URLs. */
+  @Matches(TENANT_ID_PATTERN, { message: 'tenantId must be lower-case letters, digits, - or _' }) @Length(1, 64) tenantId!: string;
   @IsIn([...CHANNEL_IDS, 'system']) channel!: ChannelId | 'system';
 }
 

@@ -1,7 +1,7 @@
 import type { ChannelId } from '@hub/contracts';
 import type { CustomerState, NbaActionKind, RecentInteraction } from '@hub/customer';
 
-export const RULESET_VERSION = 'rules-v0.1';
+export const RULESET_VERSION = 'rules-v0.2';
 
 export interface NbaChoice {
   action: { kind: NbaActionKind; code: string; channel?: ChannelId; detail: string };
@@ -13,6 +13,8 @@ interface Facts {
   last?: RecentInteraction;
   lastChannel: ChannelId | null;
   inboundLast24h: number;
+  /** Inbound texts of the last 24 hours, oldest first (the last one included). */
+  recentTexts: string[];
   optedOut: boolean;
   text: string;
 }
@@ -21,7 +23,18 @@ type Rule = { id: string; when: (f: Facts) => string | undefined; then: (f: Fact
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const keyword = (words: readonly string[]) => (f: Facts): string | undefined => words.find((w) => new RegExp(`\\b${w}\\b`, 'i').test(f.text));
+const matches = (w: string, text: string): boolean => new RegExp(`\\b${w}\\b`, 'i').test(text);
+const keyword = (words: readonly string[]) => (f: Facts): string | undefined => words.find((w) => matches(w, f.text));
+const keywordWithin24h = (words: readonly string[]) => (f: Facts): string | undefined => words.find((w) => f.recentTexts.some((t) => matches(w, t)));
+
+const AT_RISK = ['cancel', 'refund', 'complaint', 'terrible', 'angry', 'unacceptable', 'worst', 'lawyer'];
+const GRATITUDE = ['thanks', 'thank you', 'thx', 'gracias', 'merci', 'danke', 'got it', 'sorted', 'resolved', 'perfect'];
+
+/** A short message of thanks with no question in it: the customer is closing the conversation. */
+const closingThanks = (f: Facts): string | undefined => {
+  if (f.text.includes('?') || f.text.trim().split(/\s+/).length > 6) return undefined;
+  return GRATITUDE.find((w) => matches(w, f.text));
+};
 
 const ROUTINE: Record<string, { code: string; detail: string }> = {
   'where is my order': { code: 'kb_order_tracking', detail: 'Send the order-tracking link' },
@@ -37,12 +50,30 @@ const ROUTINE: Record<string, { code: string; detail: string }> = {
 /**
  * The first rule set, in priority order: the first rule that matches decides. Each rule names the
  * facts it used so the decision explains itself. (The policy engine of issue #6 replaces this.)
+ * Order: respect consent; a customer closing the conversation gets a survey; anyone at risk in the
+ * last day goes to a manager; repeated contact to a specialist; then callback, self-service, offer.
  */
 const RULES: readonly Rule[] = [
   {
     id: 'respect-opt-out',
     when: (f) => (f.optedOut ? 'opted_out' : undefined),
     then: () => ({ action: { kind: 'none', code: 'respect_opt_out', detail: 'Customer opted out on this channel: no contact' }, reason: 'consent withdrawn on the last channel used' }),
+  },
+  {
+    id: 'resolved-survey',
+    when: closingThanks,
+    then: (f, w) => ({
+      action: { kind: 'survey', code: 'csat_survey', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Send a one-question satisfaction survey' },
+      reason: `customer closed the conversation ("${w}")`,
+    }),
+  },
+  {
+    id: 'at-risk-escalation',
+    when: keywordWithin24h(AT_RISK),
+    then: (f, w) => ({
+      action: { kind: 'escalation', code: 'escalate_manager', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Escalate to a manager: the customer is at risk' },
+      reason: `mentions "${w}" in the last 24 hours`,
+    }),
   },
   {
     id: 'repeat-contact-escalation',
@@ -53,17 +84,12 @@ const RULES: readonly Rule[] = [
     }),
   },
   {
-    id: 'at-risk-escalation',
-    when: keyword(['cancel', 'refund', 'complaint', 'terrible', 'angry', 'unacceptable', 'worst', 'lawyer']),
-    then: (f, w) => ({
-      action: { kind: 'escalation', code: 'escalate_manager', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Escalate to a manager: the customer is at risk' },
-      reason: `last message mentions "${w}"`,
-    }),
-  },
-  {
     id: 'callback-request',
     when: keyword(['call me', 'callback', 'call back', 'speak to someone', 'agent', 'human']),
-    then: (_f, w) => ({ action: { kind: 'callback', code: 'schedule_callback', channel: 'sms', detail: 'Offer a callback slot' }, reason: `customer asked for a person ("${w}")` }),
+    then: (f, w) => ({
+      action: { kind: 'callback', code: 'schedule_callback', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Offer a callback slot' },
+      reason: `customer asked for a person ("${w}")`,
+    }),
   },
   {
     id: 'routine-self-service',
@@ -88,10 +114,12 @@ export function decideNextBestAction(state: CustomerState, now: string): NbaChoi
   const nowMs = Date.parse(now);
   const inbound = state.recent.filter((r) => r.direction === 'inbound');
   const last = inbound.at(-1);
+  const within24h = inbound.filter((r) => nowMs - Date.parse(r.occurredAt) <= DAY_MS);
   const facts: Facts = {
     ...(last ? { last } : {}),
     lastChannel: last?.channel ?? null,
-    inboundLast24h: inbound.filter((r) => nowMs - Date.parse(r.occurredAt) <= DAY_MS).length,
+    inboundLast24h: within24h.length,
+    recentTexts: within24h.map((r) => r.text ?? ''),
     optedOut: last ? state.consent[last.channel] === 'opted_out' : false,
     text: last?.text ?? '',
   };
