@@ -2,6 +2,46 @@ import nx from '@nx/eslint-plugin';
 
 const frameworkImports = ['@nestjs/*', 'kafkajs', 'bullmq', 'ioredis', 'pg', '@eventstore/*', 'fastify', 'pino'];
 
+/**
+ * Two axes (STYLE.md #15). `type`: what a project may lean on. `scope`: which part of the flow.
+ * Tests and test kits may also use the testing libraries (`type:testing`); production code may not.
+ */
+function depConstraints({ forTests }) {
+  const t = (tags) => (forTests ? [...tags, 'type:testing'] : tags);
+  const s = (tags) => (forTests ? [...tags, 'scope:testing'] : tags);
+  return [
+    { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: t(['type:contracts']) },
+    { sourceTag: 'type:util', onlyDependOnLibsWithTags: t(['type:util', 'type:contracts']) },
+    { sourceTag: 'type:domain', onlyDependOnLibsWithTags: t(['type:domain', 'type:contracts']), bannedExternalImports: frameworkImports },
+    { sourceTag: 'type:channel-core', onlyDependOnLibsWithTags: t(['type:contracts']), bannedExternalImports: frameworkImports },
+    // A channel never imports another channel.
+    { sourceTag: 'type:channel', onlyDependOnLibsWithTags: t(['type:channel-core', 'type:domain', 'type:contracts']), bannedExternalImports: frameworkImports },
+    { sourceTag: 'type:channel-registry', onlyDependOnLibsWithTags: t(['type:channel', 'type:channel-core', 'type:contracts']) },
+    { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: t(['type:data-access', 'type:domain', 'type:contracts', 'type:util']) },
+    { sourceTag: 'type:application', onlyDependOnLibsWithTags: t(['type:data-access', 'type:domain', 'type:contracts', 'type:util']) },
+    {
+      sourceTag: 'type:feature',
+      onlyDependOnLibsWithTags: t(['type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-core', 'type:channel-registry']),
+    },
+    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data-access', 'type:domain', 'type:contracts', 'type:util'] },
+    {
+      sourceTag: 'type:app',
+      onlyDependOnLibsWithTags: t(['type:feature', 'type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-registry', 'type:channel-core']),
+    },
+    // End-to-end tests drive the whole hub from outside.
+    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:channel'] },
+    { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: s(['scope:ingest', 'scope:shared']) },
+    { sourceTag: 'scope:project', onlyDependOnLibsWithTags: s(['scope:project', 'scope:shared']) },
+    { sourceTag: 'scope:decide', onlyDependOnLibsWithTags: s(['scope:decide', 'scope:shared']) },
+    { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: s(['scope:shared']) },
+    { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'] },
+    { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing', 'scope:ingest'] },
+  ];
+}
+
+const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints({ forTests }) }];
+const testFiles = ['**/*.spec.ts', '**/testing/**/*.ts', '**/__fixtures__/**/*.ts'];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -12,40 +52,8 @@ export default [
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/ban-ts-comment': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            // Two axes (STYLE.md #15). type: what a project is allowed to lean on.
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
-            {
-              sourceTag: 'type:domain',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:contracts'],
-              bannedExternalImports: frameworkImports,
-            },
-            { sourceTag: 'type:channel-core', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: frameworkImports },
-            // A channel never imports another channel.
-            { sourceTag: 'type:channel', onlyDependOnLibsWithTags: ['type:channel-core', 'type:domain', 'type:contracts'], bannedExternalImports: frameworkImports },
-            { sourceTag: 'type:channel-registry', onlyDependOnLibsWithTags: ['type:channel', 'type:channel-core', 'type:contracts'] },
-            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:application', onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:contracts', 'type:util'] },
-            {
-              sourceTag: 'type:feature',
-              onlyDependOnLibsWithTags: ['type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-core', 'type:channel-registry'],
-            },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data-access', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-registry', 'type:channel-core', 'type:testing'] },
-            // scope: which part of the flow. Ingestion never reaches into decision-making, and back.
-            { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: ['scope:ingest', 'scope:shared'] },
-            { sourceTag: 'scope:project', onlyDependOnLibsWithTags: ['scope:project', 'scope:shared'] },
-            { sourceTag: 'scope:decide', onlyDependOnLibsWithTags: ['scope:decide', 'scope:shared'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(false),
     },
   },
+  { files: testFiles, rules: { '@nx/enforce-module-boundaries': boundaries(true) } },
 ];

@@ -9,6 +9,7 @@ import type { ConsumedMessage } from '@hub/messaging';
 import { freshId, testInfra } from '@hub/testing';
 import { enqueueDecision } from './customer-event.handler';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
+import { RULESET_VERSION } from '@hub/nba';
 
 const infra = testInfra();
 let pool: Pool;
@@ -44,7 +45,7 @@ describe('NbaDecideJob', () => {
       const decision = stream.at(-1)!;
       expect(decision.type).toBe('NextBestActionDecided');
       expect(decision.data).toEqual(
-        expect.objectContaining({ basedOnRevision: '0', basedOnEventId: msg.metadata.eventId, rulesetVersion: 'rules-v0.1', explanation: expect.objectContaining({ ruleId: 'routine-self-service' }) }),
+        expect.objectContaining({ basedOnRevision: '0', basedOnEventId: msg.metadata.eventId, rulesetVersion: RULESET_VERSION, explanation: expect.objectContaining({ ruleId: 'routine-self-service' }) }),
       );
       expect(decision.metadata).toEqual(expect.objectContaining({ causationId: msg.metadata.eventId, correlationId: 'corr-1', occurredAt: '2026-11-23T09:00:01.000Z' }));
     });

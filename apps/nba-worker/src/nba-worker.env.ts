@@ -4,8 +4,8 @@ import { HubEnv } from '@hub/config';
 
 export class NbaWorkerEnv extends HubEnv {
   /** Customer events within this window are folded into one decision (BullMQ debounce). */
-  @Type(() => Number) @IsInt() @Min(0) @Max(60_000) NBA_DEBOUNCE_MS: number = 250;
+  @Type(() => Number) @IsInt() @Min(0) @Max(60_000) NBA_DEBOUNCE_MS = 250;
   /** Decisions computed in parallel by one worker. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(256) NBA_CONCURRENCY: number = 8;
-  @Type(() => Number) @IsInt() @Min(1) @Max(50) NBA_JOB_ATTEMPTS: number = 8;
+  @Type(() => Number) @IsInt() @Min(1) @Max(256) NBA_CONCURRENCY = 8;
+  @Type(() => Number) @IsInt() @Min(1) @Max(50) NBA_JOB_ATTEMPTS = 8;
 }

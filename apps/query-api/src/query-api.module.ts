@@ -26,7 +26,7 @@ class QueryResources implements OnModuleInit, OnApplicationShutdown {
 }
 
 export class QueryApiEnv extends HttpEnv {
-  override PORT: number = 3100;
+  override PORT = 3100;
 }
 
 export function queryApiModule(env: NodeJS.ProcessEnv) {

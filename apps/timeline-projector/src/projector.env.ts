@@ -4,5 +4,5 @@ import { HubEnv } from '@hub/config';
 
 export class ProjectorEnv extends HubEnv {
   /** Partitions of the interactions topic handled in parallel by one instance. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(64) PROJECTOR_CONCURRENCY: number = 3;
+  @Type(() => Number) @IsInt() @Min(1) @Max(64) PROJECTOR_CONCURRENCY = 3;
 }

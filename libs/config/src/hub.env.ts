@@ -11,17 +11,17 @@ export class HubEnv {
   KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
 
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
-  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/hub';
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hub';
 
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
-  REDIS_URL: string = 'redis://127.0.0.1:6379';
+  REDIS_URL = 'redis://127.0.0.1:6379';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  LOG_LEVEL: string = 'info';
+  LOG_LEVEL = 'info';
 }
 
 export class HttpEnv extends HubEnv {
-  @IsString() HOST: string = '127.0.0.1';
+  @IsString() HOST = '127.0.0.1';
   /** 0 picks a free port (tests, the demo); the app logs the URL it got. */
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
 }

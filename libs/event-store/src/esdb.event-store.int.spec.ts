@@ -1,6 +1,6 @@
 import { testInfra } from '@hub/testing';
 import { EsdbEventStore } from './esdb.event-store';
-import { eventStoreContract } from '@hub/event-store/testing';
+import { eventStoreContract } from './testing';
 
 const eventStoreUrl = testInfra().eventStoreUrl;
 

@@ -33,6 +33,7 @@ describe('validateAppend', () => {
       ['Infinity', () => [event({ data: { x: Number.POSITIVE_INFINITY } })], /Infinity/],
       ['a Map', () => [event({ data: { m: new Map() } })], /Map/],
       ['a lone surrogate in a key', () => [event({ data: { ['\ud800']: 1 } })], /surrogate/],
+      // eslint-disable-next-line no-sparse-arrays -- the hole is what is under test
       ['a hole in an array', () => [event({ data: [1, , 3] })], /data\[1\] is undefined/],
       ['metadata that is an array', () => [event({ metadata: [] as unknown as Record<string, unknown> })], /metadata must be a JSON object/],
       ['a whitespace-only type', () => [event({ type: '   ' })], /type/],

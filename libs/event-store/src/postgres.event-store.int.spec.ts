@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, escapeIdentifier, type PoolClient } from 'pg';
-import { eventStoreContract } from '@hub/event-store/testing';
+import { eventStoreContract } from './testing';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import {
   ConcurrencyError,

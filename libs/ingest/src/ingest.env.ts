@@ -1,20 +1,21 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { HttpEnv } from '@hub/config';
+import { TENANT_ID_PATTERN } from '@hub/contracts';
 
 /** Settings shared by every ingestion app; each channel adds its own (its `configSchema`). */
 export class IngestEnv extends HttpEnv {
   /** The tenant this deployment ingests for. */
-  @IsString() @Length(1, 64) @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'TENANT_ID must be lower-case letters, digits, - or _' })
-  TENANT_ID: string = 'default';
+  @IsString() @Length(1, 64) @Matches(TENANT_ID_PATTERN, { message: 'TENANT_ID must be lower-case letters, digits, - or _' })
+  TENANT_ID = 'default';
 
   /** The public base URL providers call (what they sign), e.g. https://hooks.example.com. */
   @IsOptional() @Matches(/^https?:\/\/[^/]+$/, { message: 'PUBLIC_BASE_URL must be scheme://host[:port] with no path' })
   PUBLIC_BASE_URL?: string;
 
   /** Publishes in flight beyond which requests get 429 (no unbounded buffering). */
-  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) INGEST_MAX_IN_FLIGHT: number = 1_000;
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) INGEST_MAX_IN_FLIGHT = 1_000;
 
   /** How long to wait for Kafka's acknowledgement before answering 503. */
-  @Type(() => Number) @IsInt() @Min(100) @Max(60_000) INGEST_SEND_TIMEOUT_MS: number = 5_000;
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000) INGEST_SEND_TIMEOUT_MS = 5_000;
 }
