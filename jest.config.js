@@ -29,7 +29,7 @@ module.exports = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper,
   testMatch: ['<rootDir>/{apps,libs,tools,infra}/**/*.spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/tmp/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tmp/', '<rootDir>/dist/'],
   globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
   testTimeout: 60_000,
