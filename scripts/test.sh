@@ -8,14 +8,14 @@ start=$(date +%s)
 bash scripts/ensure-deps.sh
 bash infra/up.sh
 trap 'bash infra/down.sh' EXIT
-echo "test: typecheck"; npx --no-install tsc -p tsconfig.json --noEmit
+echo "test: typecheck"; node_modules/.bin/tsc -p tsconfig.json --noEmit
 echo "test: lint"
-NX_DAEMON=false npx --no-install nx show projects >/dev/null   # the boundary rule needs the project graph
-npx --no-install eslint . --max-warnings=0
+NX_DAEMON=false node_modules/.bin/nx show projects >/dev/null   # the boundary rule needs the project graph
+node_modules/.bin/eslint . --max-warnings=0
 echo "test: jest"
 mkdir -p .run
 set +e
-npx --no-install jest --ci --json --outputFile=.run/jest-results.json "$@"
+node_modules/.bin/jest --ci --json --outputFile=.run/jest-results.json "$@"
 status=$?
 set -e
 echo "test: took $(( $(date +%s) - start )) s"
