@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { PublishUnavailableError, PublisherSaturatedError, type EventPublisher, type OutgoingMessage } from './event-publisher.port';
 
 export interface KafkaPublisherOptions {
@@ -7,6 +7,15 @@ export interface KafkaPublisherOptions {
   /** Give up on one publish after this long and report the bus unavailable. */
   sendTimeoutMs?: number;
   retryAfterSeconds?: number;
+  /** Upper bound of messages sent in one request by the group-commit loop. */
+  maxBatchMessages?: number;
+}
+
+interface PendingPublish {
+  topic: string;
+  messages: Message[];
+  resolve(): void;
+  reject(err: Error): void;
 }
 
 /**
@@ -21,6 +30,9 @@ export class KafkaEventPublisher implements EventPublisher {
   private healthy = true;
   private connecting: Promise<void> | undefined;
   private inFlight = 0;
+  private readonly pending: PendingPublish[] = [];
+  private flushing = false;
+  private readonly maxBatchMessages: number;
   private closed = false;
   private readonly maxInFlight: number;
   private readonly sendTimeoutMs: number;
@@ -28,6 +40,7 @@ export class KafkaEventPublisher implements EventPublisher {
 
   constructor(kafka: Kafka, options: KafkaPublisherOptions = {}) {
     this.maxInFlight = options.maxInFlight ?? 1_000;
+    this.maxBatchMessages = options.maxBatchMessages ?? 500;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
     this.producer = kafka.producer({
@@ -76,18 +89,15 @@ export class KafkaEventPublisher implements EventPublisher {
     this.inFlight++;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const send = (async () => {
-        await this.connect();
-        await this.producer.send({
+      const send = new Promise<void>((resolve, reject) => {
+        this.pending.push({
           topic,
-          acks: -1,
-          messages: messages.map((m) => ({
-            key: m.key,
-            value: JSON.stringify(m.value),
-            ...(m.headers ? { headers: m.headers } : {}),
-          })),
+          messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) })),
+          resolve,
+          reject,
         });
-      })();
+      });
+      void this.flush();
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs);
       });
@@ -100,6 +110,39 @@ export class KafkaEventPublisher implements EventPublisher {
     } finally {
       if (timer) clearTimeout(timer);
       this.inFlight--;
+    }
+  }
+
+  /**
+   * Group-commit: the idempotent producer allows one request in flight, so publishes that arrive
+   * while a request is out are sent together in the next one (one sendBatch per round trip, up to
+   * `maxBatchMessages`). Throughput then scales with load instead of being capped at one message
+   * per broker round trip; a caller still resolves only when its own messages are acknowledged.
+   */
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch: PendingPublish[] = [];
+        let count = 0;
+        while (this.pending.length > 0 && (batch.length === 0 || count + this.pending[0]!.messages.length <= this.maxBatchMessages)) {
+          const next = this.pending.shift()!;
+          count += next.messages.length;
+          batch.push(next);
+        }
+        const byTopic = new Map<string, Message[]>();
+        for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
+        try {
+          await this.connect();
+          await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+    } finally {
+      this.flushing = false;
     }
   }
 
