@@ -1,26 +1,18 @@
 import {
   BACKWARDS,
   END,
-  ErrorType,
   EventStoreDBClient,
   FORWARDS,
   START,
-  StreamDeletedError,
-  StreamNotFoundError as EsdbStreamNotFoundError,
-  WrongExpectedVersionError,
-  isCommandError,
-  type AllStreamResolvedEvent,
   type AppendExpectedRevision,
   type JSONEventData,
   type JSONType,
   type ReadPosition,
   type ReadRevision,
-  type ResolvedEvent,
+  type StreamMetadata as EsdbStreamMetadata,
 } from '@eventstore/db-client';
 import {
-  ConcurrencyError,
   DEFAULT_READ_ALL_MAX_COUNT,
-  EventStoreError,
   EventStoreUnavailableError,
   IdempotencyConflictError,
   InvalidEventError,
@@ -32,8 +24,22 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamMetadata,
+  type SubscribeToAllOptions,
+  type Subscription,
 } from './event-store.port';
-import { validateAppend, validateExpectedRevision, validateFromRevision, validateMaxCount, type ValidatedEvent } from './event-validation';
+import {
+  validateAppend,
+  validateExpectedRevision,
+  validateFromRevision,
+  validateMaxCount,
+  validateStreamMetadata,
+  validateStreamName,
+  type ValidatedEvent,
+} from './event-validation';
+import { isPlainRecord, mapEsdbError, toRecordedEvent } from './esdb.mapping';
+import { EsdbSubscription } from './esdb.subscription';
+import { DEFAULT_SUBSCRIPTION_RETRY, validateSubscribeOptions, type RetrySettings } from './subscription-support';
 
 /**
  * The event store on EventStoreDB (KurrentDB) 22.6+, over the gRPC client `@eventstore/db-client` 6.
@@ -56,13 +62,22 @@ import { validateAppend, validateExpectedRevision, validateFromRevision, validat
  *   are not unique across streams in ESDB.
  * - `globalPosition` of `readStream` events is -1n on servers older than 22.6 (no position in
  *   stream reads there).
+ * - Subscriptions: see `esdb.subscription.ts` (server-side filter on one dimension, the rest here;
+ *   caught-up detection on servers before 23.10).
+ * - Stream metadata is ESDB's own (the `$$<stream>` metastream), custom keys only; the reserved
+ *   system keys are refused by the shared validation.
  */
 export interface EsdbEventStoreOptions {
-  /** Deadline of each call in ms (the client's default, 10 s, when unset). */
+  /** Deadline of each call in ms (the client's default, 10 s, when unset). Not applied to subscriptions. */
   deadlineMs?: number;
+  /** Backoff of subscriptions after a failure. Default 100 ms doubling to 5 s. */
+  subscriptionRetry?: RetrySettings;
 }
 
 export class EsdbEventStore implements EventStore {
+  private readonly subscriptions = new Set<EsdbSubscription>();
+  private closed = false;
+
   /** `close()` disposes the client only when the store created it (`fromConnectionString`). */
   constructor(
     private readonly client: EventStoreDBClient,
@@ -143,7 +158,39 @@ export class EsdbEventStore implements EventStore {
     return out;
   }
 
+  subscribeToAll(options: SubscribeToAllOptions): Subscription {
+    const validated = validateSubscribeOptions(options);
+    if (this.closed) throw new EventStoreUnavailableError('EventStoreDB event store is closed');
+    const subscription = new EsdbSubscription(this.client, validated, this.options.subscriptionRetry ?? DEFAULT_SUBSCRIPTION_RETRY);
+    this.subscriptions.add(subscription);
+    return subscription.start(() => this.subscriptions.delete(subscription));
+  }
+
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    validateStreamName(stream);
+    validateStreamMetadata(metadata);
+    try {
+      // No system key passes the validation: the client sends the object as it is.
+      await this.client.setStreamMetadata(stream, metadata as EsdbStreamMetadata, this.baseOptions());
+    } catch (err) {
+      throw mapEsdbError(err, stream);
+    }
+  }
+
+  async getStreamMetadata(stream: string): Promise<StreamMetadata | undefined> {
+    validateStreamName(stream);
+    try {
+      const { metadata } = await this.client.getStreamMetadata(stream, this.baseOptions());
+      return isPlainRecord(metadata) ? { ...metadata } : undefined;
+    } catch (err) {
+      throw mapEsdbError(err, stream);
+    }
+  }
+
+  /** Stops the store's subscriptions (waiting for batches in flight), then disposes the client if the store created it. */
   async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     if (this.ownsClient) await this.client.dispose();
   }
 
@@ -206,45 +253,3 @@ function asJsonContainer(data: unknown): JSONType {
   return data as JSONType;
 }
 
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
-}
-
-/** ESDB answers "unknown" positions with -1 or 2^64-1 depending on the version. */
-const UNKNOWN_POSITION = 18446744073709551615n;
-
-function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
-  const event = resolved.event;
-  if (!event) return undefined;
-  const commit = event.position?.commit ?? resolved.commitPosition;
-  return {
-    streamName: event.streamId,
-    eventId: event.id,
-    type: event.type,
-    data: event.data,
-    metadata: isPlainRecord(event.metadata) ? event.metadata : {},
-    revision: event.revision,
-    globalPosition: commit === undefined || commit < 0n || commit >= UNKNOWN_POSITION ? -1n : commit,
-    createdAt: event.created,
-  };
-}
-
-const UNAVAILABLE_TYPES: ReadonlySet<ErrorType> = new Set([
-  ErrorType.UNAVAILABLE,
-  ErrorType.DEADLINE_EXCEEDED,
-  ErrorType.TIMEOUT,
-  ErrorType.NOT_LEADER,
-]);
-const UNAVAILABLE_MESSAGES = /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|ECONNRESET|failed to connect|No connection established|Failed to discover/i;
-
-function mapEsdbError(err: unknown, stream: string, expected?: ExpectedRevision): unknown {
-  if (err instanceof EventStoreError) return err;
-  if (err instanceof WrongExpectedVersionError) return new ConcurrencyError(stream, expected ?? 'any', err.actualVersion);
-  if (err instanceof EsdbStreamNotFoundError || err instanceof StreamDeletedError) return new StreamNotFoundError(stream);
-  if (err instanceof Error && isCommandError(err)) {
-    if (UNAVAILABLE_TYPES.has(err.type)) return new EventStoreUnavailableError(`EventStoreDB unavailable: ${err.message}`, err);
-    if (err.type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) return new InvalidEventError(`EventStoreDB refused the batch: ${err.message}`);
-  }
-  if (err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message)) return new EventStoreUnavailableError(`EventStoreDB unavailable: ${err.message}`, err);
-  return err;
-}

@@ -78,7 +78,91 @@ export interface EventStore {
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of every stream in global order, only ever returning a gap-free prefix of the log. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * A catch-up subscription to the whole log: reads history after `from`, then follows live appends.
+   * Delivery is at least once, in global order, in batches, one batch at a time (`onEvents` is
+   * awaited before the next: back-pressure). It never skips an event committed late by a slower
+   * transaction (it reads the gap-free prefix `readAll` reads). It keeps going across connection loss
+   * and handler failures (see `SubscribeToAllOptions`) until `stop()`. Throws `RangeError` at once
+   * for invalid options; everything later goes to `onError`.
+   */
+  subscribeToAll(options: SubscribeToAllOptions): Subscription;
+  /**
+   * Replaces the stream's custom metadata (a plain JSON object). The stream need not have events;
+   * setting metadata writes no event and does not create the stream for `readStream` or expected
+   * revisions. Keys starting with `$` and EventStoreDB's system names (`maxAge`, `maxCount`,
+   * `truncateBefore`, `cacheControl`, `acl`) are refused with `InvalidEventError`: they would change
+   * retention or access on EventStoreDB and mean nothing on PostgreSQL.
+   */
+  setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void>;
+  /** The stream's custom metadata as last set, or undefined when none was ever set. */
+  getStreamMetadata(stream: string): Promise<StreamMetadata | undefined>;
+  /** Stops the store's subscriptions (waiting for a batch in flight), then releases connections. */
   close(): Promise<void>;
+}
+
+/** Custom per-stream metadata: a plain JSON object. */
+export type StreamMetadata = Record<string, unknown>;
+
+/** Which events a subscription delivers. Both lists, when given, must match (AND); within a list, any entry (OR). */
+export interface SubscriptionFilter {
+  /** Stream names starting with one of these (case-sensitive, plain prefix: no wildcards). */
+  streamPrefixes?: readonly string[];
+  /** Exact event types. */
+  eventTypes?: readonly string[];
+}
+
+export interface SubscribeToAllOptions {
+  /**
+   * Exclusive global position: deliver events after it, e.g. a stored checkpoint (the
+   * `globalPosition` of the last event handled). Default: from the start of the log.
+   */
+  from?: bigint;
+  filter?: SubscriptionFilter;
+  /** At most this many events per `onEvents` call. Default `DEFAULT_SUBSCRIPTION_BATCH_SIZE`. */
+  batchSize?: number;
+  /**
+   * Handles a batch (never empty, in global order). The next batch comes only after the returned
+   * promise resolves. If it rejects (or throws), the subscription reports a
+   * `SubscriptionHandlerError` to `onError`, waits (backoff) and calls it again with the SAME batch,
+   * until it succeeds or the subscription is stopped: the handler must be idempotent (events may
+   * also be redelivered after a reconnect or a restart from an older checkpoint).
+   */
+  onEvents(events: RecordedEvent[]): Promise<void>;
+  /**
+   * Told about every failure the subscription recovers from: `SubscriptionHandlerError` (onEvents
+   * failed; retried), `EventStoreUnavailableError` (connection lost; reconnecting with backoff),
+   * other errors of the store. The subscription never dies of them. Must not throw (if it does, the
+   * error is ignored).
+   */
+  onError?(error: unknown): void;
+}
+
+/** How many events a subscription hands to `onEvents` at most when no `batchSize` is given. */
+export const DEFAULT_SUBSCRIPTION_BATCH_SIZE = 100;
+/** Largest `batchSize` a subscription accepts. */
+export const MAX_SUBSCRIPTION_BATCH_SIZE = 10_000;
+
+export interface Subscription {
+  /**
+   * Global position of the last event delivered (its `onEvents` call resolved), or `from` (or 0n)
+   * before the first batch. A valid `from` for a later subscription.
+   */
+  readonly position: bigint;
+  /**
+   * Resolves the first time the subscription has delivered every event (matching its filter)
+   * committed before it started and is waiting for more at the end of the log; rejects with
+   * `SubscriptionStoppedError` if it is stopped before that. Useful for tests and rebuild progress.
+   */
+  readonly caughtUp: Promise<void>;
+  /** True once `caughtUp` has resolved (it stays true while the subscription then follows live appends). */
+  readonly isCaughtUp: boolean;
+  /**
+   * Stops reading and resolves once the batch in flight (if any) has been handled: after it
+   * resolves, `onEvents` is not called again. Idempotent. Do not await it from inside `onEvents`
+   * (it waits for that very call): call `void subscription.stop()` there instead.
+   */
+  stop(): Promise<void>;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -154,5 +238,37 @@ export class InvalidEventError extends EventStoreError {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidEventError';
+  }
+}
+
+/**
+ * `onEvents` rejected. Reported to `onError`; the subscription retries the same batch after a
+ * backoff. `cause` is what the handler threw.
+ */
+export class SubscriptionHandlerError extends EventStoreError {
+  readonly code = 'EVENT_STORE_SUBSCRIPTION_HANDLER_FAILED';
+  readonly retryable = true;
+  constructor(
+    /** Global positions of the first and last event of the batch that failed. */
+    readonly firstPosition: bigint,
+    readonly lastPosition: bigint,
+    /** How many times in a row this batch has failed so far. */
+    readonly attempt: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `subscription handler failed on the batch at positions ${firstPosition}..${lastPosition} (attempt ${attempt}): ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = 'SubscriptionHandlerError';
+  }
+}
+
+/** `caughtUp` of a subscription that was stopped before it caught up. */
+export class SubscriptionStoppedError extends EventStoreError {
+  readonly code = 'EVENT_STORE_SUBSCRIPTION_STOPPED';
+  readonly retryable = false;
+  constructor() {
+    super('the subscription was stopped before it caught up');
+    this.name = 'SubscriptionStoppedError';
   }
 }

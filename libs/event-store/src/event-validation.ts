@@ -132,6 +132,22 @@ function stringProblem(value: string, path: string): string | undefined {
   return undefined;
 }
 
+/** Keys EventStoreDB's client turns into system metadata (retention, ACL): refused so both adapters mean the same. */
+const RESERVED_METADATA_KEYS = new Set(['maxAge', 'maxCount', 'truncateBefore', 'cacheControl', 'acl']);
+
+/** Checks custom stream metadata (a plain JSON object, no reserved key); returns its JSON text. */
+export function validateStreamMetadata(metadata: unknown): string {
+  if (!isPlainObject(metadata)) throw new InvalidEventError('stream metadata must be a plain JSON object');
+  for (const key of Object.keys(metadata)) {
+    if (key.startsWith('$') || RESERVED_METADATA_KEYS.has(key)) {
+      throw new InvalidEventError(`stream metadata key ${JSON.stringify(key)} is reserved (EventStoreDB system metadata)`);
+    }
+  }
+  const problem = jsonProblem(metadata, 'metadata');
+  if (problem) throw new InvalidEventError(`stream ${problem}`);
+  return JSON.stringify(metadata);
+}
+
 /** Checks the expected revision of an append (a typo'd string or a negative revision is a caller bug). */
 export function validateExpectedRevision(expected: unknown): asserts expected is ExpectedRevision {
   if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return;

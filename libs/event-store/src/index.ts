@@ -1,4 +1,7 @@
 export * from './event-store.port';
+export * from './checkpoint-store.port';
+export { runCheckpointedSubscription, type CheckpointedSubscriptionOptions } from './checkpointed-subscription';
+export type { RetrySettings } from './subscription-support';
 export {
   PostgresEventStore,
   ensurePostgresEventStoreSchema,
@@ -6,4 +9,5 @@ export {
   type PostgresEventStoreOptions,
   type PostgresEventStoreTables,
 } from './postgres.event-store';
+export { PostgresCheckpointStore, ensurePostgresCheckpointSchema } from './postgres.checkpoint-store';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.event-store';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Pool, escapeIdentifier, escapeLiteral, type PoolClient } from 'pg';
 import {
   ConcurrencyError,
@@ -13,14 +14,22 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamMetadata,
+  type SubscribeToAllOptions,
+  type Subscription,
 } from './event-store.port';
 import {
   validateAppend,
   validateExpectedRevision,
   validateFromRevision,
   validateMaxCount,
+  validateStreamMetadata,
+  validateStreamName,
   type ValidatedEvent,
 } from './event-validation';
+import { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
+import { PostgresSubscription, type PostgresScan } from './postgres.subscription';
+import { DEFAULT_SUBSCRIPTION_RETRY, validateSubscribeOptions, type RetrySettings, type ValidatedSubscribeOptions } from './subscription-support';
 
 /**
  * The event store on PostgreSQL (13+: needs xid8 and pg_current_snapshot()).
@@ -55,6 +64,15 @@ import {
  * always a prefix of the log that later commits only extend. The cost is a global lock held for a
  * few microseconds per append (one server-side function call, no round trip inside), and that an
  * open writing transaction anywhere in the cluster holds readAll back until it ends.
+ *
+ * Subscriptions (`subscribeToAll`) read that same prefix, page by page. Each append also runs
+ * `pg_notify(<channel>, '')` in its transaction (one notification per append, sent on commit;
+ * channel `hub_events`, or `hub_events.<schema>.<prefix>` for other tables), which wakes them
+ * through one LISTEN connection per store; they also poll (`subscriptionPollIntervalMs`), because a
+ * notification is lost while that connection is down, and an event can become visible without one
+ * (when the unrelated transaction that held readAll back ends). Filters are applied in SQL over a
+ * bounded window of the log, and the cursor moves past filtered-out events (see
+ * `postgres.subscription.ts`). Stream metadata is the `metadata` column of `hub_streams`.
  */
 
 export interface PostgresEventStoreTables {
@@ -67,6 +85,10 @@ export interface PostgresEventStoreTables {
 export interface PostgresEventStoreOptions extends PostgresEventStoreTables {
   /** Size of the pool the store opens when given a connection string. Default 10. */
   maxConnections?: number;
+  /** A subscription at the end of the log reads again after this long when no notification woke it. Default 500 ms. */
+  subscriptionPollIntervalMs?: number;
+  /** Backoff of subscriptions (and of the LISTEN connection) after a failure. Default 100 ms doubling to 5 s. */
+  subscriptionRetry?: RetrySettings;
 }
 
 export type CreatePostgresEventStoreOptions = PostgresEventStoreOptions &
@@ -93,6 +115,9 @@ interface SqlNames {
   streamRevisionKey: string;
   /** Key text of the advisory lock that orders position reservations. */
   positionLockKey: string;
+  /** LISTEN/NOTIFY channel that appends notify (a channel name, not quoted). */
+  notifyChannel: string;
+  checkpoints: string;
 }
 
 function sqlNames(tables: PostgresEventStoreTables = {}): SqlNames {
@@ -114,8 +139,20 @@ function sqlNames(tables: PostgresEventStoreTables = {}): SqlNames {
     eventIdKey: escapeIdentifier(`${prefix}hub_events_event_id_key`),
     streamRevisionKey: escapeIdentifier(`${prefix}hub_events_stream_revision_key`),
     positionLockKey: `hub.event-store.positions:${schemaName}.${prefix}`,
+    notifyChannel: notifyChannel(schemaName, prefix),
+    checkpoints: q('hub_checkpoints'),
   };
 }
+
+/** `hub_events` for the default tables; else named after schema and prefix, hashed past PostgreSQL's 63-byte limit. */
+function notifyChannel(schemaName: string, prefix: string): string {
+  if (schemaName === 'public' && prefix === '') return 'hub_events';
+  const channel = `hub_events.${schemaName}.${prefix}`;
+  return channel.length <= 63 ? channel : `hub_events.${createHash('sha256').update(`${schemaName}.${prefix}`).digest('hex').slice(0, 40)}`;
+}
+
+/** Table names of the event store (and of the checkpoint store beside it). */
+export { sqlNames as postgresSqlNames };
 
 /**
  * Creates the event store's tables, trigger and function when missing: idempotent, and safe to run
@@ -191,13 +228,19 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
     end
     $do$;
   `;
+  await runDdl(pool, ddl);
+}
+
+/**
+ * Runs `ddl` in a transaction under one advisory lock shared by every event-store schema:
+ * concurrent `create … if not exists` can otherwise fail on the catalog's unique indexes.
+ */
+export async function runDdl(pool: Pool, ddl: string): Promise<void> {
   const client = await connect(pool);
   let broken: Error | undefined;
   try {
     await client.query('begin');
     try {
-      // One lock for every event-store schema: concurrent `create … if not exists` can otherwise
-      // fail on the catalog's unique indexes.
       await client.query(`select pg_advisory_xact_lock(hashtextextended('hub.event-store.ddl', 0))`);
       await client.query(ddl);
       await client.query('commit');
@@ -223,6 +266,13 @@ interface EventRow {
   created_at: Date;
 }
 
+interface ScanRow extends Omit<EventRow, 'global_position'> {
+  /** Null on the one row of a scan that matched nothing. */
+  global_position: string | null;
+  scanned: number;
+  high_water: string | null;
+}
+
 interface StoredIdRow {
   event_id: string;
   stream_name: string;
@@ -233,6 +283,11 @@ interface StoredIdRow {
 export class PostgresEventStore implements EventStore {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
+  private readonly names: SqlNames;
+  private readonly subscriptionSettings: { pollIntervalMs: number; retry: RetrySettings };
+  private readonly subscriptions = new Set<PostgresSubscription>();
+  private listener: PostgresNotificationListener | undefined;
+  private closed = false;
   private readonly sql: {
     reserve: string;
     ensureStream: string;
@@ -244,6 +299,10 @@ export class PostgresEventStore implements EventStore {
     readForwards: string;
     readBackwards: string;
     readAll: string;
+    scan: string;
+    setMetadata: string;
+    getMetadata: string;
+    head: string;
   };
 
   /**
@@ -253,6 +312,12 @@ export class PostgresEventStore implements EventStore {
    */
   constructor(poolOrConnectionString: Pool | string, options: PostgresEventStoreOptions = {}) {
     const n = sqlNames(options);
+    this.names = n;
+    const pollIntervalMs = options.subscriptionPollIntervalMs ?? 500;
+    if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1) throw new RangeError(`subscriptionPollIntervalMs must be a positive integer, not ${pollIntervalMs}`);
+    const retry = options.subscriptionRetry ?? DEFAULT_SUBSCRIPTION_RETRY;
+    if (!(retry.initialMs >= 1 && retry.maxMs >= retry.initialMs)) throw new RangeError('subscriptionRetry needs 1 <= initialMs <= maxMs');
+    this.subscriptionSettings = { pollIntervalMs, retry };
     if (typeof poolOrConnectionString === 'string') {
       this.pool = new Pool({ connectionString: poolOrConnectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
       // An idle client losing its connection is reported on the pool; without a listener that
@@ -265,7 +330,8 @@ export class PostgresEventStore implements EventStore {
     }
     const columns = 'global_position, stream_name, stream_revision, event_id, event_type, data, metadata, created_at';
     this.sql = {
-      reserve: `select ${n.reservePositions}($1::integer) as positions`,
+      // The notification is sent on commit (never on rollback) and wakes subscribers: one per append.
+      reserve: `select ${n.reservePositions}($1::integer) as positions, pg_notify(${escapeLiteral(n.notifyChannel)}, '')`,
       ensureStream: `insert into ${n.streams} (stream_name, revision) values ($1, -1) on conflict (stream_name) do nothing`,
       lockStream: `select revision from ${n.streams} where stream_name = $1 for update`,
       insertEvents: `
@@ -291,6 +357,34 @@ export class PostgresEventStore implements EventStore {
         where global_position > $1::bigint and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
         order by global_position
         limit $2`,
+      // The first $2 visible events after $1 (same prefix of the log as readAll), of which those
+      // matching the filter ($3 LIKE patterns, $4 types; null = any) are returned, at most $5. One
+      // row always comes back: with the number looked at and the last position looked at (the
+      // high-water mark), and null event columns when nothing matched.
+      scan: `
+        with scan as materialized (
+          select global_position, stream_name, event_type from ${n.events}
+          where global_position > $1::bigint and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          order by global_position
+          limit $2
+        ), picked as (
+          select global_position from scan
+          where ($3::text[] is null or stream_name like any($3::text[]))
+            and ($4::text[] is null or event_type = any($4::text[]))
+          order by global_position
+          limit $5
+        ), window_bounds as (
+          select count(*)::integer as scanned, max(global_position)::text as high_water from scan
+        )
+        select b.scanned, b.high_water, ${columns.split(', ').map((c) => `e.${c}`).join(', ')}
+        from window_bounds b
+        left join (picked p join ${n.events} e on e.global_position = p.global_position) on true
+        order by e.global_position`,
+      setMetadata: `
+        insert into ${n.streams} (stream_name, revision, metadata) values ($1, -1, $2::jsonb)
+        on conflict (stream_name) do update set metadata = excluded.metadata`,
+      getMetadata: `select metadata from ${n.streams} where stream_name = $1`,
+      head: `select coalesce(max(global_position), 0)::text as head from ${n.events}`,
     };
   }
 
@@ -392,8 +486,95 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  subscribeToAll(options: SubscribeToAllOptions): Subscription {
+    const validated = validateSubscribeOptions(options);
+    if (this.closed) throw new EventStoreUnavailableError('PostgreSQL event store is closed');
+    const subscription = new PostgresSubscription(
+      {
+        scan: (after, scanLimit, maxEvents, filter) => this.scan(after, scanLimit, maxEvents, filter),
+        head: () => this.head(),
+        listen: (listener) => this.listen(listener),
+      },
+      validated,
+      this.subscriptionSettings,
+    );
+    this.subscriptions.add(subscription);
+    return subscription.start(() => this.subscriptions.delete(subscription));
+  }
+
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    validateStreamName(stream);
+    const json = validateStreamMetadata(metadata);
+    try {
+      await this.pool.query(this.sql.setMetadata, [stream, json]);
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async getStreamMetadata(stream: string): Promise<StreamMetadata | undefined> {
+    validateStreamName(stream);
+    try {
+      const { rows } = await this.pool.query<{ metadata: StreamMetadata | null }>(this.sql.getMetadata, [stream]);
+      return rows[0]?.metadata ?? undefined;
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  /** Stops every subscription of this store (waiting for batches in flight), then ends the pool if the store owns it. */
   async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.listener?.close();
     if (this.ownsPool) await this.pool.end();
+  }
+
+  private listen(listener: NotificationListener): () => Promise<void> {
+    this.listener ??= new PostgresNotificationListener(this.pool.options, this.names.notifyChannel, this.subscriptionSettings.retry, mapPgError);
+    return this.listener.add(listener);
+  }
+
+  private async head(): Promise<bigint> {
+    try {
+      const { rows } = await this.pool.query<{ head: string }>(this.sql.head);
+      return BigInt(rows[0]?.head ?? '0');
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  private async scan(
+    after: bigint,
+    scanLimit: number,
+    maxEvents: number,
+    filter: Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'>,
+  ): Promise<PostgresScan> {
+    try {
+      if (filter.streamPrefixes === undefined && filter.eventTypes === undefined) {
+        // Every event matches: readAll's single pass (scanLimit = maxEvents here).
+        const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [after.toString(), Math.min(scanLimit, maxEvents)]);
+        const events = rows.map(toRecordedEvent);
+        return { events, scanned: events.length, highWater: events.at(-1)?.globalPosition };
+      }
+      const { rows } = await this.pool.query<ScanRow>(this.sql.scan, [
+        after.toString(),
+        scanLimit,
+        filter.streamPrefixes?.map(likePrefixPattern) ?? null,
+        filter.eventTypes ?? null,
+        maxEvents,
+      ]);
+      const bounds = rows[0];
+      const events: RecordedEvent[] = [];
+      for (const row of rows) if (row.global_position !== null) events.push(toRecordedEvent({ ...row, global_position: row.global_position }));
+      return {
+        events,
+        scanned: bounds?.scanned ?? 0,
+        highWater: bounds?.high_water == null ? undefined : BigInt(bounds.high_water),
+      };
+    } catch (err) {
+      throw mapPgError(err);
+    }
   }
 
   private async appendValidated(
@@ -479,6 +660,11 @@ function matchesExpected(expected: ExpectedRevision, current: bigint): boolean {
   }
 }
 
+/** `prefix` as a LIKE pattern matching names that start with it (its own `%`, `_` and `\` taken literally). */
+function likePrefixPattern(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     streamName: row.stream_name,
@@ -539,7 +725,7 @@ function isUnavailable(err: unknown): boolean {
 }
 
 /** Typed store errors pass through; the rest becomes `EventStoreUnavailableError` when it is about reaching the database. */
-function mapPgError(err: unknown): unknown {
+export function mapPgError(err: unknown): unknown {
   if (err instanceof ConcurrencyError || err instanceof StreamNotFoundError || err instanceof IdempotencyConflictError) return err;
   if (err instanceof InvalidEventError || err instanceof EventStoreUnavailableError) return err;
   if (isUnavailable(err)) {

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, freshId } from '@hub/testing';
+import type { CheckpointStore } from '../checkpoint-store.port';
+import { runCheckpointedSubscription } from '../checkpointed-subscription';
 import {
   ConcurrencyError,
   IdempotencyConflictError,
   InvalidEventError,
   StreamNotFoundError,
+  SubscriptionHandlerError,
+  SubscriptionStoppedError,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
   type RecordedEvent,
+  type SubscribeToAllOptions,
+  type Subscription,
 } from '../event-store.port';
 
 /**
@@ -23,6 +29,13 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
 
     beforeAll(async () => {
       store = await factory();
+    });
+
+    /** Subscriptions a test started: stopped after it, whatever happened. */
+    const running: Subscription[] = [];
+
+    afterEach(async () => {
+      await Promise.all(running.splice(0).map((subscription) => subscription.stop()));
     });
 
     afterAll(async () => {
@@ -400,6 +413,268 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       });
     });
 
+    describe('subscribeToAll', () => {
+      it('delivers history, then live events, in global order, in batches of at most batchSize, and resolves caughtUp in between', async () => {
+        const marker = await appendMarker();
+        const [a, b] = [freshStream(), freshStream()];
+        const appended: Array<{ stream: string; event: NewEvent; position: bigint }> = [];
+        const append = async (stream: string): Promise<void> => {
+          const event = testEvent();
+          appended.push({ stream, event, position: (await store.appendToStream(stream, [event])).position });
+        };
+        for (const stream of [a, b, a, b, a]) await append(stream);
+
+        const sub = subscribe({ from: marker, batchSize: 2 });
+        await within(sub.subscription.caughtUp, 'caughtUp');
+
+        expect(sub.subscription.isCaughtUp).toBe(true);
+        expect(sub.ours([a, b]).map((e) => e.eventId)).toEqual(appended.map((x) => x.event.eventId));
+        for (const stream of [b, a, a]) await append(stream);
+        const all = await eventually(async () => (sub.ours([a, b]).length >= 8 ? sub.ours([a, b]) : undefined), { what: 'live events' });
+
+        expect(all.map((e) => [e.streamName, e.eventId, e.globalPosition])).toEqual(appended.map((x) => [x.stream, x.event.eventId, x.position]));
+        const positions = sub.received.map((e) => e.globalPosition);
+        expect(positions.every((p, i) => i === 0 ? p > marker : p > positions[i - 1]!)).toBe(true);
+        expect(Math.max(...sub.batchSizes)).toBeLessThanOrEqual(2);
+        await eventually(async () => (sub.subscription.position >= appended[7]!.position ? true : undefined), { what: 'position' });
+        expect(sub.errors).toEqual([]);
+      });
+
+      it('filters by stream prefix and by exact event type; with both, an event must match both', async () => {
+        const marker = await appendMarker();
+        const base = freshId('subf');
+        // `_` and `%` are literal in a prefix: `${base}_` must not match `${base}X…`.
+        const [pa, pb, pc] = [`${base}_a-`, `${base}%b-`, `${base}Xc-`];
+        const [typeX, typeY] = [`ContractSubX${base}`, `ContractSubY${base}`];
+        const written: Array<[string, string]> = [
+          [`${pa}1`, typeX],
+          [`${pb}1`, typeY],
+          [`${pc}1`, typeX],
+          [`${pa}1`, typeY],
+          [`${pb}2`, typeX],
+          [`${pc}1`, typeY],
+        ];
+        for (const [stream, type] of written) await store.appendToStream(stream, [testEvent({ type })]);
+        const expectMatching = async (options: Pick<SubscribeToAllOptions, 'filter'>, expected: Array<[string, string]>): Promise<void> => {
+          const sub = subscribe({ from: marker, ...options });
+          await within(sub.subscription.caughtUp, 'caughtUp');
+          expect(sub.received.map((e) => [e.streamName, e.type])).toEqual(expected);
+        };
+
+        await expectMatching({ filter: { streamPrefixes: [pa, pb], eventTypes: [typeX] } }, [
+          [`${pa}1`, typeX],
+          [`${pb}2`, typeX],
+        ]);
+        await expectMatching({ filter: { streamPrefixes: [`${base}_`] } }, [
+          [`${pa}1`, typeX],
+          [`${pa}1`, typeY],
+        ]);
+        await expectMatching({ filter: { streamPrefixes: [`${base}%`] } }, [
+          [`${pb}1`, typeY],
+          [`${pb}2`, typeX],
+        ]);
+        await expectMatching({ filter: { eventTypes: [typeY] } }, [
+          [`${pb}1`, typeY],
+          [`${pa}1`, typeY],
+          [`${pc}1`, typeY],
+        ]);
+      });
+
+      it('resumes from a checkpoint (exclusive) without redelivering earlier events', async () => {
+        const marker = await appendMarker();
+        const prefix = `${freshId('subr')}-`;
+        const before = [testEvent(), testEvent(), testEvent()];
+        for (const event of before) await store.appendToStream(`${prefix}1`, [event]);
+
+        const first = subscribe({ from: marker, filter: { streamPrefixes: [prefix] } });
+        await within(first.subscription.caughtUp, 'caughtUp');
+        await first.subscription.stop();
+        const checkpoint = first.subscription.position;
+        expect(checkpoint).toBe(first.received[2]!.globalPosition);
+        const after = [testEvent(), testEvent()];
+        await store.appendToStream(`${prefix}2`, [after[0]!]);
+        await store.appendToStream(`${prefix}1`, [after[1]!]);
+
+        const resumed = subscribe({ from: checkpoint, filter: { streamPrefixes: [prefix] } });
+        await within(resumed.subscription.caughtUp, 'caughtUp');
+
+        expect(first.received.map((e) => e.eventId)).toEqual(before.map((e) => e.eventId));
+        expect(resumed.received.map((e) => e.eventId)).toEqual(after.map((e) => e.eventId));
+      });
+
+      it('stop() stops: no batch once it resolved, and caughtUp of a subscription stopped before catching up rejects', async () => {
+        const marker = await appendMarker();
+        const prefix = `${freshId('subs')}-`;
+        await store.appendToStream(`${prefix}1`, [testEvent()]);
+        const stopped = subscribe({ from: marker, filter: { streamPrefixes: [prefix] } });
+        await within(stopped.subscription.caughtUp, 'caughtUp');
+
+        await stopped.subscription.stop();
+        await stopped.subscription.stop(); // idempotent
+        const late = testEvent();
+        await store.appendToStream(`${prefix}1`, [late]);
+        // A subscription started now sees the late event: it was deliverable.
+        const witness = subscribe({ from: marker, filter: { streamPrefixes: [prefix] } });
+        await eventually(async () => (witness.received.some((e) => e.eventId === late.eventId) ? true : undefined), { what: 'the late event' });
+        await sleep(300);
+
+        expect(stopped.received).toHaveLength(1);
+        const neverCaughtUp = store.subscribeToAll({ from: marker, onEvents: async () => undefined });
+        await neverCaughtUp.stop();
+        await expect(neverCaughtUp.caughtUp).rejects.toBeInstanceOf(SubscriptionStoppedError);
+      });
+
+      it('retries a batch whose handler failed (same events, reported to onError), then goes on in order', async () => {
+        const marker = await appendMarker();
+        const prefix = `${freshId('subh')}-`;
+        const events = [testEvent(), testEvent(), testEvent()];
+        await store.appendToStream(`${prefix}1`, events);
+        let failuresLeft = 2;
+        const calls: string[][] = [];
+        const errors: unknown[] = [];
+        const subscription = track(
+          store.subscribeToAll({
+            from: marker,
+            filter: { streamPrefixes: [prefix] },
+            batchSize: 2,
+            onEvents: async (batch) => {
+              calls.push(batch.map((e) => e.eventId));
+              if (failuresLeft-- > 0) throw new Error('read model down');
+            },
+            onError: (error) => errors.push(error),
+          }),
+        );
+        await within(subscription.caughtUp, 'caughtUp');
+
+        // The failed batch comes back as it was; after it succeeds, the rest follows once, in order.
+        expect(calls[1]).toEqual(calls[0]);
+        expect(calls[2]).toEqual(calls[0]);
+        expect(calls.slice(2).flat()).toEqual(events.map((e) => e.eventId));
+        expect(errors).toHaveLength(2);
+        expect(errors[0]).toBeInstanceOf(SubscriptionHandlerError);
+        expect(errors[1]).toMatchObject({ attempt: 2, retryable: true, code: 'EVENT_STORE_SUBSCRIPTION_HANDLER_FAILED' });
+      });
+
+      it('runCheckpointedSubscription saves the last position of each batch and a restart resumes after it', async () => {
+        const marker = await appendMarker();
+        const prefix = `${freshId('subc')}-`;
+        const saved = new Map<string, bigint>();
+        const checkpoints: CheckpointStore = {
+          load: async (id) => saved.get(id),
+          save: async (id, position) => void saved.set(id, position),
+        };
+        const subscriptionId = freshId('projection');
+        const first = [testEvent(), testEvent(), testEvent()];
+        await store.appendToStream(`${prefix}1`, first);
+        const seen: string[] = [];
+        const start = async (): Promise<Subscription> =>
+          track(
+            await runCheckpointedSubscription(store, checkpoints, subscriptionId, {
+              fromWhenNoCheckpoint: marker,
+              filter: { streamPrefixes: [prefix] },
+              batchSize: 2,
+              onEvents: async (batch) => void seen.push(...batch.map((e) => e.eventId)),
+            }),
+          );
+
+        const one = await start();
+        await within(one.caughtUp, 'caughtUp');
+        await one.stop();
+        const lastOfFirst = (await store.readStream(`${prefix}1`)).at(-1)!.globalPosition;
+        expect(saved.get(subscriptionId)).toBe(lastOfFirst);
+        const second = testEvent();
+        await store.appendToStream(`${prefix}1`, [second]);
+        const two = await start();
+        await within(two.caughtUp, 'caughtUp');
+
+        expect(seen).toEqual([...first, second].map((e) => e.eventId));
+        expect(saved.get(subscriptionId)).toBe(two.position);
+      });
+
+      it('refuses invalid options at once', () => {
+        const onEvents = async (): Promise<void> => undefined;
+        expect(() => store.subscribeToAll({ onEvents, batchSize: 0 })).toThrow(RangeError);
+        expect(() => store.subscribeToAll({ onEvents, from: -1n })).toThrow(RangeError);
+        expect(() => store.subscribeToAll({ onEvents, filter: { streamPrefixes: [] } })).toThrow(RangeError);
+        expect(() => store.subscribeToAll({ onEvents, filter: { eventTypes: [''] } })).toThrow(RangeError);
+      });
+    });
+
+    describe('stream metadata', () => {
+      it('round-trips a custom metadata object, and a second set replaces it', async () => {
+        const stream = freshStream();
+        expect(await store.getStreamMetadata(stream)).toBeUndefined();
+        const metadata = { owner: 'team-a', retentionDays: 30, tags: ['vip', 'é ✓'], nested: { on: true, nothing: null } };
+
+        await store.setStreamMetadata(stream, metadata);
+        expect(await store.getStreamMetadata(stream)).toEqual(metadata);
+        await store.setStreamMetadata(stream, { owner: 'team-b' });
+        expect(await store.getStreamMetadata(stream)).toEqual({ owner: 'team-b' });
+      });
+
+      it('writes no event: a stream with only metadata has no events and accepts a no_stream append', async () => {
+        const stream = freshStream();
+        await store.setStreamMetadata(stream, { note: 'before any event' });
+
+        await expect(store.readStream(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
+        await expect(store.appendToStream(stream, [testEvent()], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(ConcurrencyError);
+        expect((await store.appendToStream(stream, [testEvent()], { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(0n);
+        expect(await store.getStreamMetadata(stream)).toEqual({ note: 'before any event' });
+      });
+
+      it('leaves the events of a stream alone', async () => {
+        const stream = freshStream();
+        const event = testEvent();
+        await store.appendToStream(stream, [event]);
+
+        await store.setStreamMetadata(stream, { archived: true });
+
+        expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual([event.eventId]);
+        expect((await store.appendToStream(stream, [testEvent()], { expectedRevision: 0n })).nextExpectedRevision).toBe(1n);
+        expect(await store.getStreamMetadata(stream)).toEqual({ archived: true });
+      });
+
+      it.each<[string, unknown]>([
+        ['an array', [1, 2]],
+        ['a $-prefixed key', { $maxAge: 10 }],
+        ['a system key (maxCount)', { maxCount: 10 }],
+        ['a Date value', { at: new Date() }],
+      ])('refuses %s with InvalidEventError', async (_, metadata) => {
+        const stream = freshStream();
+        await expect(store.setStreamMetadata(stream, metadata as Record<string, unknown>)).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await store.getStreamMetadata(stream)).toBeUndefined();
+      });
+    });
+
+    function track(subscription: Subscription): Subscription {
+      running.push(subscription);
+      return subscription;
+    }
+
+    /** A subscription that records what it receives (and its errors); stopped after the test. */
+    function subscribe(options: Omit<SubscribeToAllOptions, 'onEvents'>): {
+      subscription: Subscription;
+      received: RecordedEvent[];
+      batchSizes: number[];
+      errors: unknown[];
+      ours: (streams: string[]) => RecordedEvent[];
+    } {
+      const received: RecordedEvent[] = [];
+      const batchSizes: number[] = [];
+      const errors: unknown[] = [];
+      const subscription = track(
+        store.subscribeToAll({
+          ...options,
+          onEvents: async (events) => {
+            batchSizes.push(events.length);
+            received.push(...events);
+          },
+          onError: (error) => errors.push(error),
+        }),
+      );
+      return { subscription, received, batchSizes, errors, ours: (streams) => received.filter((e) => streams.includes(e.streamName)) };
+    }
+
     /** A fresh event in a fresh stream: its position is a lower bound for what a test appends next. */
     async function appendMarker(): Promise<bigint> {
       const result = await store.appendToStream(freshStream('contractmarker'), [testEvent({ type: 'ContractMarker' })]);
@@ -446,6 +721,25 @@ function testEvent(overrides: Partial<NewEvent> = {}): NewEvent {
     metadata: { correlationId: randomUUID() },
     ...overrides,
   };
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+async function within<T>(promise: Promise<T>, what: string, ms = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {

@@ -1,0 +1,118 @@
+import type { RecordedEvent } from './event-store.port';
+import type { NotificationListener } from './postgres.notification-listener';
+import { SubscriptionBase, retryDelay, type RetrySettings, type ValidatedSubscribeOptions } from './subscription-support';
+
+/** One read of the log for a subscription (see `PostgresEventStore` for the SQL). */
+export interface PostgresScan {
+  /** Events after the cursor that match the filter, in global order, at most `maxEvents`. */
+  events: RecordedEvent[];
+  /** How many visible events after the cursor were looked at (matching or not), at most `scanLimit`. */
+  scanned: number;
+  /** Global position of the last event looked at; undefined when none was. */
+  highWater: bigint | undefined;
+}
+
+export interface PostgresSubscriptionSource {
+  /**
+   * Looks at the first `scanLimit` events after `after` in the gap-free prefix of the log (as
+   * `readAll` sees it) and returns those matching the filter, at most `maxEvents`.
+   */
+  scan(after: bigint, scanLimit: number, maxEvents: number, filter: Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'>): Promise<PostgresScan>;
+  /**
+   * Position of the last committed event (0n when none), visible or not: what the subscription must
+   * reach to be caught up, and, when it is past the cursor at the end of the visible log, the sign
+   * that an open transaction elsewhere holds committed events back.
+   */
+  head(): Promise<bigint>;
+  /** Registers for NOTIFY wake-ups; the returned function unregisters. */
+  listen(listener: NotificationListener): () => Promise<void>;
+}
+
+export interface PostgresSubscriptionSettings {
+  /** Read at least this often when no notification arrives (NOTIFY is missed while LISTEN reconnects). */
+  pollIntervalMs: number;
+  retry: RetrySettings;
+}
+
+/**
+ * With a filter, each read looks at up to this many events (matching or not) after the cursor, and
+ * the cursor moves to the last one looked at: a long run of filtered-out events costs a few reads,
+ * not a scan to the end of the log per poll.
+ */
+export const FILTERED_SCAN_WINDOW = 2_000;
+
+/**
+ * Poll interval (at most) while committed events are held back by an open transaction: it will end
+ * without a NOTIFY on this store's channel (it may not even be an append).
+ */
+export const HELD_BACK_POLL_MS = 100;
+
+/**
+ * The PostgreSQL catch-up subscription: reads pages of the gap-free log after its cursor, hands
+ * matching events to `onEvents`, and, at the end of the log, sleeps until a NOTIFY from an append
+ * (`PostgresNotificationListener`) or the poll interval — or `HELD_BACK_POLL_MS` while committed
+ * events are held back by an open transaction. Read failures (connection lost, database
+ * restarting) are reported and retried with backoff from the same cursor.
+ */
+export class PostgresSubscription extends SubscriptionBase {
+  /** Position up to which the log has been looked at: delivered, or filtered out. */
+  private cursor: bigint;
+
+  constructor(
+    private readonly source: PostgresSubscriptionSource,
+    options: ValidatedSubscribeOptions,
+    private readonly settings: PostgresSubscriptionSettings,
+  ) {
+    super(options, settings.retry);
+    this.cursor = options.from ?? 0n;
+  }
+
+  protected async run(): Promise<void> {
+    const unlisten = this.source.listen({ wake: () => this.wake(), report: (error) => this.report(error) });
+    try {
+      const { batchSize } = this.options;
+      const filtered = this.options.streamPrefixes !== undefined || this.options.eventTypes !== undefined;
+      const scanLimit = filtered ? Math.max(batchSize, FILTERED_SCAN_WINDOW) : batchSize;
+      let failures = 0;
+      // Caught up = past every event committed before the subscription started. The end of the
+      // visible log is not enough: an open transaction elsewhere can hold committed events back.
+      let target: bigint | undefined;
+      while (!this.stopped) {
+        // A NOTIFY that arrives from here on ends the next pause at once: none is lost between the read and the pause.
+        this.clearWake();
+        let page: PostgresScan;
+        try {
+          target ??= await this.source.head();
+          page = await this.source.scan(this.cursor, scanLimit, batchSize, this.options);
+          failures = 0;
+        } catch (err) {
+          this.report(err);
+          await this.pause(retryDelay(failures++, this.retry), false);
+          continue;
+        }
+        if (this.stopped) break;
+        if (page.events.length > 0 && !(await this.deliver(page.events))) break;
+
+        const full = page.events.length === batchSize;
+        // A full batch may leave matching events in the window: continue after the last delivered one.
+        // Otherwise every match up to the high-water mark was delivered: skip the rest of the window.
+        if (full) this.cursor = page.events[page.events.length - 1]!.globalPosition;
+        else if (page.highWater !== undefined) this.cursor = page.highWater;
+
+        if (!full && page.scanned < scanLimit) {
+          if (this.cursor >= target) this.markCaughtUp();
+          const heldBack = await this.source.head().then(
+            (head) => head > this.cursor,
+            (err: unknown) => {
+              this.report(err);
+              return false;
+            },
+          );
+          await this.pause(heldBack ? Math.min(HELD_BACK_POLL_MS, this.settings.pollIntervalMs) : this.settings.pollIntervalMs, true);
+        }
+      }
+    } finally {
+      await unlisten();
+    }
+  }
+}
