@@ -69,6 +69,11 @@ export interface InteractionData {
   provider: { name: string; messageId: string; accountId?: string };
   /** The hub-side endpoint (our number, inbox, page) the customer reached. */
   endpoint?: string;
+  /**
+   * The provider's conversation/thread id when the channel has threads (an email thread, a chat
+   * conversation). Absent: the channel's single default thread with this customer.
+   */
+  threadId?: string;
 }
 
 /** Published by an ingestion app on `Topics.interactions` once a provider webhook verified and mapped. */
@@ -115,6 +120,7 @@ export class InteractionDataDto implements InteractionData {
   @IsDefined() @ValidateNested() @Type(() => ContentDto) content!: ContentDto;
   @IsDefined() @ValidateNested() @Type(() => ProviderRefDto) provider!: ProviderRefDto;
   @IsOptional() @IsString() @MaxLength(320) endpoint?: string;
+  @IsOptional() @IsString() @MaxLength(256) threadId?: string;
 }
 
 export class EventMetadataDto implements EventMetadata {

@@ -1,5 +1,14 @@
 export * from './events/customer.events';
+export * from './events/schema-versions';
 export * from './state/customer.state';
 export * from './state/customer.evolve';
+export { isValidSurveyScore, scaledScore, TREND_TOLERANCE, TREND_WINDOW } from './state/satisfaction.evolve';
+export { INBOUND_WINDOW_DAYS, INBOUND_WINDOW_LIMIT } from './state/engagement.evolve';
 export * from './consent/consent-keywords';
 export * from './identity/normalize-identity';
+export * from './merge/merge.policy';
+export * from './merge/merge.decide';
+export * from './history/fold-until';
+export * from './upcasting/customer.upcasters';
+export * from './snapshot/customer.snapshot';
+export * from './insights/customer.insights';

@@ -2,8 +2,9 @@ import type { ChannelId, EventMetadata, IdentityRef, InteractionData } from '@hu
 
 /**
  * Events in a customer's stream (`customerStream(tenant, id)`). Past tense; every one carries the
- * full `EventMetadata`. Adding a type: add it here, handle it in `evolve` (the compiler insists),
- * and document it in docs/events.md.
+ * full `EventMetadata`. Adding a type: add it here and to `CUSTOMER_EVENT_TYPE_SET`, handle it in
+ * `evolve` (the compiler insists), give it a schema version in `CURRENT_SCHEMA_VERSIONS`, and
+ * document it in docs/events.md.
  */
 export type CustomerRegistered = {
   type: 'CustomerRegistered';
@@ -36,18 +37,221 @@ export type NextBestActionDecided = {
   metadata: EventMetadata;
 };
 
-export type CustomerEvent = CustomerRegistered | InteractionRecorded | NextBestActionDecided;
+// ---------------------------------------------------------------------------------------------
+// Consent, traits, surveys, orders, conversations
+// ---------------------------------------------------------------------------------------------
+
+export const CONSENT_STATUSES = ['opted_in', 'opted_out'] as const;
+export type ConsentStatus = (typeof CONSENT_STATUSES)[number];
+
+/**
+ * Where a consent change came from: `keyword` (an inbound STOP/START text, derived in `evolve`),
+ * or whatever the recording system names (`web_form`, `agent`, `import`, `double_opt_in`, …).
+ */
+export type ConsentSource = string;
+
+/** The customer's consent to be contacted on one channel changed, as of `metadata.occurredAt`. */
+export type ConsentChanged = {
+  type: 'ConsentChanged';
+  data: { channel: ChannelId; consent: ConsentStatus; source: ConsentSource };
+  metadata: EventMetadata;
+};
+
+export type TraitValue = string | number | boolean | null;
+
+/** Profile attributes set by a system or an agent (`{ tier: 'gold', language: 'de' }`); `null` clears one. */
+export type TraitsUpdated = {
+  type: 'TraitsUpdated';
+  data: { traits: Record<string, TraitValue> };
+  metadata: EventMetadata;
+};
+
+export const SURVEY_KINDS = ['csat', 'nps'] as const;
+export type SurveyKind = (typeof SURVEY_KINDS)[number];
+
+/** A satisfaction survey answer: CSAT is an integer 1–5, NPS an integer 0–10. */
+export type SurveyAnswered = {
+  type: 'SurveyAnswered';
+  data: { survey: SurveyKind; score: number; conversationId?: string };
+  metadata: EventMetadata;
+};
+
+/** Money is an integer amount in the currency's minor unit (cents) and an ISO 4217 code. */
+export type OrderPlaced = {
+  type: 'OrderPlaced';
+  data: { orderId: string; amount: number; currency: string };
+  metadata: EventMetadata;
+};
+
+/** A (possibly partial) refund of an order; several may refund one order. */
+export type OrderRefunded = {
+  type: 'OrderRefunded';
+  data: { orderId: string; amount: number; currency: string };
+  metadata: EventMetadata;
+};
+
+/** An agent or bot closed a conversation. `threadId` absent: the channel's default thread. */
+export type ConversationResolved = {
+  type: 'ConversationResolved';
+  data: { channel: ChannelId; threadId?: string };
+  metadata: EventMetadata;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Merge and unmerge (decided by `decideMerge` / `decideUnmerge`)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Why two customer records are believed to be one person. `source` selects the policy
+ * (`MergePolicy`); `identities` are the identities the evidence links.
+ */
+export interface MergeEvidence {
+  source: string;
+  detail: string;
+  identities: IdentityRef[];
+}
+
+/** In the survivor's stream: another customer was merged into this one. */
+export type CustomersMerged = {
+  type: 'CustomersMerged';
+  data: {
+    mergeId: string;
+    survivorId: string;
+    mergedId: string;
+    reason: string;
+    evidence: MergeEvidence;
+    /** The merged customer's identities the survivor did not have: exactly what an unmerge gives back. */
+    identitiesMoved: IdentityRef[];
+  };
+  metadata: EventMetadata;
+};
+
+/** In the merged customer's stream: this customer now lives on as `survivorId`. */
+export type CustomerMergedInto = {
+  type: 'CustomerMergedInto';
+  data: {
+    mergeId: string;
+    survivorId: string;
+    reason: string;
+    /** The evidence source that justified the merge (see `CustomersMerged.evidence`). */
+    source: string;
+    /** Every identity this customer had when merged: they all belong to the survivor now. */
+    identitiesHandedOver: IdentityRef[];
+  };
+  metadata: EventMetadata;
+};
+
+/** In the survivor's stream, compensating `CustomersMerged`: the merge was wrong. */
+export type CustomerUnmerged = {
+  type: 'CustomerUnmerged';
+  data: { mergeId: string; restoredId: string; reason: string; identitiesReturned: IdentityRef[] };
+  metadata: EventMetadata;
+};
+
+/** In the restored customer's stream, compensating `CustomerMergedInto`. */
+export type CustomerRestored = {
+  type: 'CustomerRestored';
+  data: { mergeId: string; survivorId: string; reason: string; identitiesReturned: IdentityRef[] };
+  metadata: EventMetadata;
+};
+
+/** In the would-be survivor's stream: the evidence only proposes a merge; a person must confirm it. */
+export type MergeProposed = {
+  type: 'MergeProposed';
+  data: {
+    proposalId: string;
+    survivorId: string;
+    mergedId: string;
+    reason: string;
+    evidence: MergeEvidence;
+    identitiesMoving: IdentityRef[];
+  };
+  metadata: EventMetadata;
+};
+
+/**
+ * GDPR erasure: the customer's key was destroyed, so every personal field of this stream now reads
+ * as `[erased]`; projections purge the customer. Holds no personal data itself.
+ */
+export type CustomerErased = {
+  type: 'CustomerErased';
+  data: {
+    customerId: string;
+    /** A code or ticket reference (`gdpr-art17`, `TICKET-123`), never free text about the person. */
+    reason: string;
+    /** An operator or system id, not the customer's contact details. */
+    requestedBy: string;
+  };
+  metadata: EventMetadata;
+};
+
+export type CustomerEvent =
+  | CustomerRegistered
+  | InteractionRecorded
+  | NextBestActionDecided
+  | ConsentChanged
+  | TraitsUpdated
+  | SurveyAnswered
+  | OrderPlaced
+  | OrderRefunded
+  | ConversationResolved
+  | CustomersMerged
+  | CustomerMergedInto
+  | CustomerUnmerged
+  | CustomerRestored
+  | MergeProposed
+  | CustomerErased;
 export type CustomerEventType = CustomerEvent['type'];
 
-export const CUSTOMER_EVENT_TYPES: readonly CustomerEventType[] = ['CustomerRegistered', 'InteractionRecorded', 'NextBestActionDecided'];
+/** The event of one type. */
+export type CustomerEventOf<T extends CustomerEventType> = Extract<CustomerEvent, { type: T }>;
+
+/** One entry per type, checked by the compiler: a type missing here does not compile. */
+const CUSTOMER_EVENT_TYPE_SET = {
+  CustomerRegistered: true,
+  InteractionRecorded: true,
+  NextBestActionDecided: true,
+  ConsentChanged: true,
+  TraitsUpdated: true,
+  SurveyAnswered: true,
+  OrderPlaced: true,
+  OrderRefunded: true,
+  ConversationResolved: true,
+  CustomersMerged: true,
+  CustomerMergedInto: true,
+  CustomerUnmerged: true,
+  CustomerRestored: true,
+  MergeProposed: true,
+  CustomerErased: true,
+} as const satisfies Record<CustomerEventType, true>;
+
+export const CUSTOMER_EVENT_TYPES: readonly CustomerEventType[] = Object.keys(CUSTOMER_EVENT_TYPE_SET) as CustomerEventType[];
 
 export function isCustomerEventType(type: string): type is CustomerEventType {
   return (CUSTOMER_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-/** Events in an identity's claim stream (`identityStream(tenant, kind, value)`). */
+/**
+ * Events in an identity's claim stream (`identityStream(tenant, kind, value)`). The LAST event says
+ * who owns the identity now: a claim (first contact, or a merge/unmerge moving it) or a release
+ * (erasure), after which the next contact claims it afresh.
+ */
 export type IdentityClaimed = {
   type: 'IdentityClaimed';
-  data: { customerId: string; identity: IdentityRef };
+  data: {
+    customerId: string;
+    identity: IdentityRef;
+    /** Why the owner changed: first contact (absent), or the merge/unmerge that moved it. */
+    via?: { kind: 'merge' | 'unmerge'; mergeId: string };
+  };
   metadata: EventMetadata;
 };
+
+/** The identity no longer belongs to anyone (its customer was erased). Holds no personal data. */
+export type IdentityReleased = {
+  type: 'IdentityReleased';
+  data: { customerId: string; reason: 'erasure' };
+  metadata: EventMetadata;
+};
+
+export type IdentityClaimEvent = IdentityClaimed | IdentityReleased;

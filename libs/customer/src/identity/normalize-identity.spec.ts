@@ -1,4 +1,4 @@
-import { identityToString, normalizeEmail, normalizePhone, type NormalizeResult } from './normalize-identity';
+import { HANDLE_PLATFORMS, identityToString, normalizeEmail, normalizeExternalId, normalizeHandle, normalizePhone, type NormalizeResult } from './normalize-identity';
 
 const phoneOf = (result: NormalizeResult): string | undefined => (result.ok ? result.identity.value : undefined);
 
@@ -107,5 +107,87 @@ describe('identityToString', () => {
     expect(identityToString({ kind: 'external', namespace: 'salesforce', value: '42' })).not.toBe(
       identityToString({ kind: 'external', namespace: 'hubspot', value: '42' }),
     );
+  });
+});
+
+describe('normalizeHandle', () => {
+  describe('given a WhatsApp id', () => {
+    it.each(['14155550100', '+1 415 555 0100', 'whatsapp:+14155550100'])('%j is the phone identity, so SMS and WhatsApp find the same customer', (raw) => {
+      expect(normalizeHandle('whatsapp', raw)).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
+      expect(normalizeHandle('whatsapp', raw)).toEqual(normalizePhone('+14155550100'));
+    });
+
+    it('refuses one that is not a phone number with its country code', () => {
+      expect(normalizeHandle('whatsapp', '4155550100')).toEqual({ ok: false, reason: expect.stringContaining('not a valid whatsapp id') });
+      expect(normalizeHandle('whatsapp', 'alice')).toMatchObject({ ok: false });
+    });
+  });
+
+  describe.each(['instagram', 'messenger', 'telegram'] as const)('given a %s id', (platform) => {
+    it('is a handle in the platform namespace, without surrounding space', () => {
+      expect(normalizeHandle(platform, ' 17841400008460056 ')).toEqual({ ok: true, identity: { kind: 'handle', namespace: platform, value: '17841400008460056' } });
+    });
+
+    it('drops a platform: prefix, in any case', () => {
+      expect(normalizeHandle(platform, `${platform.toUpperCase()}:123456`)).toEqual({ ok: true, identity: { kind: 'handle', namespace: platform, value: '123456' } });
+    });
+
+    it('accepts the platform name in any case', () => {
+      expect(normalizeHandle(platform.toUpperCase(), '123456')).toEqual({ ok: true, identity: { kind: 'handle', namespace: platform, value: '123456' } });
+    });
+
+    it.each([
+      ['a username', '@alice'],
+      ['a bare username', 'alice_smith'],
+      ['an empty id', ''],
+      ['a leading zero', '0123'],
+      ['a negative (group chat) id', '-100123456'],
+      ['more than 32 digits', '1'.repeat(33)],
+    ])('refuses %s with a reason', (_what, raw) => {
+      expect(normalizeHandle(platform, raw)).toEqual({ ok: false, reason: expect.stringContaining(`not a valid ${platform} id`) });
+    });
+  });
+
+  it('keeps the same number on two platforms apart', () => {
+    const ig = normalizeHandle('instagram', '123456');
+    const tg = normalizeHandle('telegram', '123456');
+    if (!ig.ok || !tg.ok) throw new Error('expected both to normalise');
+    expect(identityToString(ig.identity)).not.toBe(identityToString(tg.identity));
+  });
+
+  it('refuses a platform it does not know', () => {
+    expect(normalizeHandle('myspace', '123')).toEqual({ ok: false, reason: 'unknown handle platform: "myspace"' });
+  });
+
+  it('knows exactly the four platforms', () => {
+    expect(HANDLE_PLATFORMS).toEqual(['whatsapp', 'instagram', 'messenger', 'telegram']);
+  });
+});
+
+describe('normalizeExternalId', () => {
+  it('is an external identity in the system namespace, the system lower-cased and the id kept as given', () => {
+    expect(normalizeExternalId(' Salesforce ', ' 0035g00000AbCdE ')).toEqual({ ok: true, identity: { kind: 'external', namespace: 'salesforce', value: '0035g00000AbCdE' } });
+  });
+
+  it('keeps ids that differ only in case apart (Salesforce ids are case-sensitive)', () => {
+    expect(normalizeExternalId('salesforce', 'abc')).not.toEqual(normalizeExternalId('salesforce', 'ABC'));
+  });
+
+  it.each([
+    ['an empty system', '', '42'],
+    ['a system with a space', 'sales force', '42'],
+    ['a system with a colon', 'crm:eu', '42'],
+    ['a system of 65 characters', 'x'.repeat(65), '42'],
+  ])('refuses %s', (_what, system, raw) => {
+    expect(normalizeExternalId(system, raw)).toEqual({ ok: false, reason: expect.stringContaining('not a valid system name') });
+  });
+
+  it.each([
+    ['an empty id', ''],
+    ['whitespace', '   '],
+    ['a control character', 'ab\u0000c'],
+    ['more than 256 characters', 'x'.repeat(257)],
+  ])('refuses %s', (_what, raw) => {
+    expect(normalizeExternalId('shopify', raw)).toEqual({ ok: false, reason: expect.stringContaining('not a valid shopify id') });
   });
 });

@@ -29,3 +29,55 @@ export function normalizeEmail(raw: string): NormalizeResult {
 export function identityToString(identity: IdentityRef): string {
   return identity.namespace ? `${identity.kind}:${identity.namespace}:${identity.value}` : `${identity.kind}:${identity.value}`;
 }
+
+/**
+ * Messaging platforms whose customer ids are identities. WhatsApp identifies a customer by their
+ * phone number, so its id *is* a phone identity (the same person texting by SMS is recognised);
+ * the others give an opaque, stable numeric id scoped by the platform (Instagram-scoped id,
+ * Messenger page-scoped id, Telegram user id). Usernames are not accepted: they can be changed.
+ */
+export const HANDLE_PLATFORMS = ['whatsapp', 'instagram', 'messenger', 'telegram'] as const;
+export type HandlePlatform = (typeof HANDLE_PLATFORMS)[number];
+
+export function isHandlePlatform(value: string): value is HandlePlatform {
+  return (HANDLE_PLATFORMS as readonly string[]).includes(value);
+}
+
+const quoted = (raw: string): string => JSON.stringify(raw.slice(0, 32));
+
+/**
+ * A customer's id on a messaging platform as an identity: WhatsApp → `{ kind: 'phone' }` in E.164;
+ * Instagram / Messenger / Telegram → `{ kind: 'handle', namespace: platform, value }`, the numeric
+ * id without surrounding space or a `platform:` prefix.
+ */
+export function normalizeHandle(platform: string, raw: string): NormalizeResult {
+  const p = platform.trim().toLowerCase();
+  if (!isHandlePlatform(p)) return { ok: false, reason: `unknown handle platform: ${quoted(platform)}` };
+  if (p === 'whatsapp') {
+    const phone = normalizePhone(raw);
+    return phone.ok ? phone : { ok: false, reason: `not a valid whatsapp id (a phone number with country code): ${quoted(raw)}` };
+  }
+  const value = raw.trim().replace(new RegExp(`^${p}:`, 'i'), '');
+  return /^[1-9]\d{0,31}$/.test(value)
+    ? { ok: true, identity: { kind: 'handle', namespace: p, value } }
+    : { ok: false, reason: `not a valid ${p} id (a numeric platform id, not a username): ${quoted(raw)}` };
+}
+
+/** What a system name may be: it is an identity namespace (and part of identity stream names). */
+const SYSTEM_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/**
+ * An id in another system (CRM, shop, billing) as `{ kind: 'external', namespace: system, value }`.
+ * The system name is lower-cased; the id is kept as given (ids such as Salesforce's are
+ * case-sensitive) apart from surrounding space. Ids of up to 256 printable characters.
+ */
+export function normalizeExternalId(system: string, raw: string): NormalizeResult {
+  const namespace = system.trim().toLowerCase();
+  if (!SYSTEM_PATTERN.test(namespace)) return { ok: false, reason: `not a valid system name: ${quoted(system)}` };
+  const value = raw.trim();
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || value.length > 256 || /[\u0000-\u001f\u007f]/.test(value)) {
+    return { ok: false, reason: `not a valid ${namespace} id: ${quoted(raw)}` };
+  }
+  return { ok: true, identity: { kind: 'external', namespace, value } };
+}

@@ -1,5 +1,7 @@
 import type { Direction, EventMetadata, IdentityRef } from '@hub/contracts';
-import type { CustomerEvent, CustomerRegistered, InteractionRecorded, NbaActionKind, NextBestActionDecided } from '../events/customer.events';
+import { CUSTOMER_EVENT_TYPES, type CustomerEvent, type CustomerRegistered, type InteractionRecorded, type NbaActionKind, type NextBestActionDecided } from '../events/customer.events';
+import { deepFreeze as deepFreezeAll } from '../testing/customer-events.fixtures';
+import { generatedHistory } from '../testing/generated-history';
 import { evolve, foldCustomer } from './customer.evolve';
 import { initialCustomerState, type CustomerState } from './customer.state';
 
@@ -314,5 +316,43 @@ describe('customer evolve', () => {
       }
       expect(foldCustomer(stream())).toEqual(foldCustomer(history));
     });
+  });
+});
+
+describe('when the customer is erased', () => {
+  const erased: CustomerEvent = {
+    type: 'CustomerErased',
+    data: { customerId: 'c-0001', reason: 'gdpr-art17', requestedBy: 'operator-7' },
+    metadata: { ...registered('2025-01-15T09:00:00.000Z').metadata, eventId: 'erase-1', occurredAt: '2025-02-01T00:00:00.000Z' },
+  };
+  const state = foldCustomer([registered('2025-01-15T09:00:00.000Z'), sms('e1', '2025-01-15T09:00:00.000Z', 'Hi', { identities: [PHONE, EMAIL] }), erased]);
+
+  it('then the state says so, with when', () => {
+    expect(state.status).toBe('erased');
+    expect(state.erasedAt).toBe('2025-02-01T00:00:00.000Z');
+  });
+
+  it('then no identity or trait of the person remains in the state', () => {
+    expect(state.identities).toEqual([]);
+    expect(state.traits).toEqual({});
+  });
+});
+
+describe('customer evolve over every event type', () => {
+  const events = generatedHistory(42, 300, { erase: true });
+
+  it('handles every customer event type', () => {
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(CUSTOMER_EVENT_TYPES));
+  });
+
+  it('mutates neither the events nor the states it folds from', () => {
+    const frozen = deepFreezeAll(structuredClone(events));
+    let state = deepFreezeAll(initialCustomerState());
+    for (const e of frozen) state = deepFreezeAll(evolve(state, e));
+    expect(state).toEqual(foldCustomer(events));
+  });
+
+  it('gives the same state for the same events, every time', () => {
+    expect(JSON.stringify(foldCustomer(events))).toBe(JSON.stringify(foldCustomer(structuredClone(events))));
   });
 });

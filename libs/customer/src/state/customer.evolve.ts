@@ -1,22 +1,79 @@
-import type { IdentityRef } from '@hub/contracts';
 import { consentSignal } from '../consent/consent-keywords';
-import type { CustomerEvent } from '../events/customer.events';
+import type { CustomerEvent, InteractionRecorded } from '../events/customer.events';
+import { instant } from '../time/instant';
+import { withConsent } from './consent.evolve';
+import { conversationAfterMessage, conversationAfterResolution } from './conversation.evolve';
 import type { CustomerState, RecentInteraction } from './customer.state';
-import { initialCustomerState } from './customer.state';
+import { conversationKey, initialCustomerState } from './customer.state';
+import { inboundWindowAfter, lastContactAt, preferredChannelOf } from './engagement.evolve';
+import { withIdentity } from './identities';
+import { afterMergeProposed, mergedAfterMerge, restoredAfterUnmerge, survivorAfterMerge, survivorAfterUnmerge } from './merge.evolve';
+import { own } from './own';
+import { satisfactionAfter } from './satisfaction.evolve';
+import { valueAfterOrder, valueAfterRefund } from './value.evolve';
 
 const RECENT_LIMIT = 10;
 
-/**
- * ISO 8601 instants compared as instants: `…T10:00:00Z` is before `…T10:00:00.500Z`, and
- * `…T12:30:00+02:00` is before `…T11:00:00Z`, though neither is as strings.
- */
-const instant = (iso: string): number => Date.parse(iso);
+/** A customer merged into another stays merged whatever else is recorded in their stream. */
+const activeUnlessMerged = (state: CustomerState): CustomerState['status'] => (state.status === 'merged' ? 'merged' : 'active');
 
-const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean =>
-  a.kind === b.kind && a.value === b.value && a.namespace === b.namespace;
+function recordInteraction(state: CustomerState, event: InteractionRecorded): CustomerState {
+  const d = event.data;
+  const at = event.metadata.occurredAt;
+  const prev = state.engagement.byChannel[d.channel];
+  const inbound = d.direction === 'inbound' ? 1 : 0;
+  const recentEntry: RecentInteraction = {
+    eventId: event.metadata.eventId,
+    channel: d.channel,
+    direction: d.direction,
+    occurredAt: at,
+    ...(d.content.text !== undefined ? { text: d.content.text } : {}),
+  };
+  // Late arrivals take their place by occurredAt, so "the last message" is the latest that happened.
+  const recent = [...state.recent, recentEntry].sort((a, b) => instant(a.occurredAt) - instant(b.occurredAt)).slice(-RECENT_LIMIT);
 
-function withIdentity(list: IdentityRef[], identity: IdentityRef): IdentityRef[] {
-  return list.some((i) => sameIdentity(i, identity)) ? list : [...list, identity];
+  const byChannel = {
+    ...state.engagement.byChannel,
+    [d.channel]: prev
+      ? {
+          count: prev.count + 1,
+          inbound: prev.inbound + inbound,
+          firstAt: instant(at) < instant(prev.firstAt) ? at : prev.firstAt,
+          lastAt: instant(at) > instant(prev.lastAt) ? at : prev.lastAt,
+        }
+      : { count: 1, inbound, firstAt: at, lastAt: at },
+  };
+
+  // SMS keywords: an inbound message that is exactly STOP / START changes consent on its channel.
+  const signal = d.direction === 'inbound' ? consentSignal(d.content.text) : undefined;
+  const consent = signal
+    ? withConsent(state, d.channel, { status: signal === 'opt_out' ? 'opted_out' : 'opted_in', at, source: 'keyword', eventId: event.metadata.eventId })
+    : { consent: state.consent, consents: state.consents };
+
+  const key = conversationKey(d.channel, d.threadId);
+  const conversation = conversationAfterMessage(own(state.conversations, key), d.channel, d.threadId, d.direction, at);
+
+  const inboundWindow = inboundWindowAfter(
+    state.inboundWindow,
+    inbound ? { at, channel: d.channel, conversation: key } : undefined,
+    lastContactAt(byChannel),
+  );
+  const preferredChannel = preferredChannelOf(inboundWindow);
+
+  const next: CustomerState = {
+    ...state,
+    status: activeUnlessMerged(state),
+    identities: d.identities.reduce(withIdentity, state.identities),
+    engagement: { total: state.engagement.total + 1, inbound: state.engagement.inbound + inbound, byChannel },
+    recent,
+    ...consent,
+    conversations: conversation ? { ...state.conversations, [key]: conversation } : state.conversations,
+    inboundWindow,
+    lastInteractionEventId: event.metadata.eventId,
+  };
+  if (preferredChannel === undefined) delete next.preferredChannel;
+  else next.preferredChannel = preferredChannel;
+  return next;
 }
 
 /** Pure fold step: the customer after one more event. Never reads a clock. */
@@ -25,59 +82,14 @@ export function evolve(state: CustomerState, event: CustomerEvent): CustomerStat
     case 'CustomerRegistered':
       return {
         ...state,
-        status: 'active',
+        status: activeUnlessMerged(state),
         customerId: event.data.customerId,
         tenantId: event.data.tenantId,
         registeredAt: state.registeredAt ?? event.metadata.occurredAt,
         identities: withIdentity(state.identities, event.data.identity),
       };
-    case 'InteractionRecorded': {
-      const d = event.data;
-      const at = event.metadata.occurredAt;
-      const prev = state.engagement.byChannel[d.channel];
-      const inbound = d.direction === 'inbound' ? 1 : 0;
-      const recentEntry: RecentInteraction = {
-        eventId: event.metadata.eventId,
-        channel: d.channel,
-        direction: d.direction,
-        occurredAt: at,
-        ...(d.content.text !== undefined ? { text: d.content.text } : {}),
-      };
-      // Late arrivals take their place by occurredAt, so "the last message" is the latest that happened.
-      const recent = [...state.recent, recentEntry]
-        .sort((a, b) => instant(a.occurredAt) - instant(b.occurredAt))
-        .slice(-RECENT_LIMIT);
-      const signal = d.direction === 'inbound' ? consentSignal(d.content.text) : undefined;
-      const consent =
-        signal === 'opt_out'
-          ? { ...state.consent, [d.channel]: 'opted_out' as const }
-          : signal === 'opt_in'
-            ? { ...state.consent, [d.channel]: 'opted_in' as const }
-            : state.consent;
-      return {
-        ...state,
-        status: 'active',
-        customerId: state.customerId ?? undefined,
-        identities: d.identities.reduce(withIdentity, state.identities),
-        engagement: {
-          total: state.engagement.total + 1,
-          inbound: state.engagement.inbound + inbound,
-          byChannel: {
-            ...state.engagement.byChannel,
-            [d.channel]: prev
-              ? {
-                  count: prev.count + 1,
-                  inbound: prev.inbound + inbound,
-                  firstAt: instant(at) < instant(prev.firstAt) ? at : prev.firstAt,
-                  lastAt: instant(at) > instant(prev.lastAt) ? at : prev.lastAt,
-                }
-              : { count: 1, inbound, firstAt: at, lastAt: at },
-          },
-        },
-        recent,
-        consent,
-      };
-    }
+    case 'InteractionRecorded':
+      return recordInteraction(state, event);
     case 'NextBestActionDecided': {
       const d = event.data;
       return {
@@ -96,6 +108,61 @@ export function evolve(state: CustomerState, event: CustomerEvent): CustomerStat
         },
       };
     }
+    case 'ConsentChanged': {
+      const d = event.data;
+      return { ...state, ...withConsent(state, d.channel, { status: d.consent, at: event.metadata.occurredAt, source: d.source, eventId: event.metadata.eventId }) };
+    }
+    case 'TraitsUpdated': {
+      const at = event.metadata.occurredAt;
+      let traits = state.traits;
+      let traitsSetAt = state.traitsSetAt;
+      for (const [key, value] of Object.entries(event.data.traits)) {
+        const setAt = own(traitsSetAt, key);
+        // Last write wins per key, by when it was written; a same-instant write recorded later wins.
+        if (setAt !== undefined && instant(at) < instant(setAt)) continue;
+        traits = { ...traits, [key]: value };
+        traitsSetAt = { ...traitsSetAt, [key]: at };
+      }
+      return { ...state, traits, traitsSetAt };
+    }
+    case 'SurveyAnswered': {
+      const d = event.data;
+      return {
+        ...state,
+        satisfaction: satisfactionAfter(state.satisfaction, {
+          survey: d.survey,
+          score: d.score,
+          at: event.metadata.occurredAt,
+          eventId: event.metadata.eventId,
+          ...(d.conversationId !== undefined ? { conversationId: d.conversationId } : {}),
+        }),
+      };
+    }
+    case 'OrderPlaced':
+      return { ...state, value: valueAfterOrder(state.value, event.data, event.metadata.occurredAt) };
+    case 'OrderRefunded':
+      return { ...state, value: valueAfterRefund(state.value, event.data, event.metadata.occurredAt) };
+    case 'ConversationResolved': {
+      const d = event.data;
+      const key = conversationKey(d.channel, d.threadId);
+      return {
+        ...state,
+        conversations: { ...state.conversations, [key]: conversationAfterResolution(own(state.conversations, key), d.channel, d.threadId, event.metadata.occurredAt) },
+      };
+    }
+    case 'CustomersMerged':
+      return survivorAfterMerge(state, event);
+    case 'CustomerMergedInto':
+      return mergedAfterMerge(state, event);
+    case 'CustomerUnmerged':
+      return survivorAfterUnmerge(state, event);
+    case 'CustomerRestored':
+      return restoredAfterUnmerge(state, event);
+    case 'MergeProposed':
+      return afterMergeProposed(state, event);
+    case 'CustomerErased':
+      // What remains is the shape of the history, not the person: identities and traits go.
+      return { ...state, status: 'erased', erasedAt: event.metadata.occurredAt, identities: [], traits: {}, traitsSetAt: {} };
     default: {
       const exhaustive: never = event;
       return exhaustive;
