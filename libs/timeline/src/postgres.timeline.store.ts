@@ -38,6 +38,7 @@ create table if not exists timeline_customers (
   channels text[] not null default '{}',
   primary key (tenant_id, customer_id)
 );
+alter table timeline_customers add column if not exists merged_into text;
 create table if not exists timeline_identities (
   tenant_id text not null,
   kind text not null,
@@ -45,6 +46,14 @@ create table if not exists timeline_identities (
   value text not null,
   customer_id text not null,
   primary key (tenant_id, kind, namespace, value)
+);
+create index if not exists timeline_identities_customer on timeline_identities (tenant_id, customer_id);
+-- Erased customers: later (redelivered) changes for them must not bring rows back.
+create table if not exists timeline_erased (
+  tenant_id text not null,
+  customer_id text not null,
+  erased_at timestamptz not null default now(),
+  primary key (tenant_id, customer_id)
 );
 `;
 
@@ -82,7 +91,84 @@ export class PostgresTimelineStore {
     }
   }
 
+  /**
+   * Erasure (on `CustomerErased`): deletes every row of the customer from `timeline_entries`,
+   * `timeline_customers` and `timeline_identities` in one transaction, and says how many went.
+   * Idempotent. A change applied for the customer later (a redelivery) would write rows again:
+   * the projector must not apply changes for an erased customer.
+   */
+  /**
+   * A merge: the merged customer's timeline is shown as part of the survivor's, and its identities
+   * find the survivor. Reversible by `unmerge`; idempotent.
+   */
+  async merge(tenantId: string, mergedId: string, survivorId: string): Promise<void> {
+    await this.inTransaction(async (client) => {
+      await client.query('update timeline_customers set merged_into = $3 where tenant_id = $1 and customer_id = $2', [tenantId, mergedId, survivorId]);
+      await client.query('update timeline_identities set customer_id = $3 where tenant_id = $1 and customer_id = $2', [tenantId, mergedId, survivorId]);
+    });
+  }
+
+  /** Undo a merge: the restored customer has its own timeline again, and its identities back. */
+  async unmerge(tenantId: string, restoredId: string, identitiesReturned: readonly { kind: string; value: string; namespace?: string }[]): Promise<void> {
+    await this.inTransaction(async (client) => {
+      await client.query('update timeline_customers set merged_into = null where tenant_id = $1 and customer_id = $2', [tenantId, restoredId]);
+      for (const i of identitiesReturned) {
+        await client.query('update timeline_identities set customer_id = $5 where tenant_id = $1 and kind = $2 and namespace = $3 and value = $4', [tenantId, i.kind, i.namespace ?? '', i.value, restoredId]);
+      }
+    });
+  }
+
+  private async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      await work(client);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Remove every row of an erased customer and refuse any later change for them. */
+  async purgeCustomer(tenantId: string, customerId: string): Promise<{ entries: number; customers: number; identities: number }> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const counts = await this.purge(client, tenantId, customerId);
+      await client.query('commit');
+      return counts;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async purge(client: PoolClient, tenantId: string, customerId: string): Promise<{ entries: number; customers: number; identities: number }> {
+    await client.query('insert into timeline_erased (tenant_id, customer_id) values ($1, $2) on conflict do nothing', [tenantId, customerId]);
+    const entries = await client.query('delete from timeline_entries where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    const customers = await client.query('delete from timeline_customers where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    const identities = await client.query('delete from timeline_identities where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    return { entries: entries.rowCount ?? 0, customers: customers.rowCount ?? 0, identities: identities.rowCount ?? 0 };
+  }
+
+  private async isErased(client: PoolClient, tenantId: string, customerId: string): Promise<boolean> {
+    const r = await client.query('select 1 from timeline_erased where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
   private async applyOne(client: PoolClient, change: TimelineChange): Promise<void> {
+    if (change.kind === 'purge') {
+      await this.purge(client, change.tenantId, change.customerId);
+      return;
+    }
+    const tenantId = change.kind === 'customer' ? change.tenantId : change.entry.tenantId;
+    const customerId = change.kind === 'customer' ? change.customerId : change.entry.customerId;
+    if (await this.isErased(client, tenantId, customerId)) return;
     if (change.kind === 'customer') {
       await client.query(
         `insert into timeline_customers (tenant_id, customer_id, first_seen_at) values ($1, $2, $3)
@@ -151,7 +237,7 @@ export class PostgresTimelineStore {
 
   async listCustomers(tenantId: string, limit = 100): Promise<CustomerSummary[]> {
     const r = await this.pool.query<{ customer_id: string }>(
-      'select customer_id from timeline_customers where tenant_id = $1 order by first_seen_at, customer_id limit $2',
+      'select customer_id from timeline_customers where tenant_id = $1 and merged_into is null order by first_seen_at, customer_id limit $2',
       [tenantId, limit],
     );
     const out: CustomerSummary[] = [];
@@ -165,16 +251,21 @@ export class PostgresTimelineStore {
   /** A customer's timeline ordered by when things happened (late arrivals land in place). */
   async getTimeline(tenantId: string, customerId: string, { limit = 100 }: { limit?: number } = {}): Promise<TimelineEntry[]> {
     const r = await this.pool.query<{
+      customer_id: string;
       event_id: string; stream_revision: string; occurred_at: Date; recorded_at: Date; channel: string; direction: string; kind: string;
       text: string | null; media: TimelineEntry['media']; provider: TimelineEntry['provider'];
     }>(
-      `select event_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider
-         from timeline_entries where tenant_id = $1 and customer_id = $2 order by occurred_at, event_id limit $3`,
+      `select customer_id, event_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider
+         from timeline_entries
+        where tenant_id = $1
+          and (customer_id = $2 or customer_id in (select customer_id from timeline_customers where tenant_id = $1 and merged_into = $2))
+        order by occurred_at, event_id limit $3`,
       [tenantId, customerId, limit],
     );
     return r.rows.map((row) => ({
       tenantId,
-      customerId,
+      // The customer whose stream holds the entry (a customer merged into this one keeps its own).
+      customerId: row.customer_id,
       eventId: row.event_id,
       streamRevision: row.stream_revision,
       occurredAt: row.occurred_at.toISOString(),

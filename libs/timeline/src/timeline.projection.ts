@@ -17,9 +17,10 @@ export interface TimelineEntry {
 }
 
 /** The event types this projection handles; every other type is ignored on purpose. */
-export const TIMELINE_HANDLED_TYPES = ['CustomerRegistered', 'InteractionRecorded'] as const;
+export const TIMELINE_HANDLED_TYPES = ['CustomerRegistered', 'InteractionRecorded', 'CustomerErased'] as const;
 
 export type TimelineChange =
+  | { kind: 'purge'; tenantId: string; customerId: string }
   | { kind: 'customer'; tenantId: string; customerId: string; identity: { kind: string; value: string; namespace?: string }; at: string }
   | { kind: 'entry'; entry: TimelineEntry; identities: { kind: string; value: string; namespace?: string }[] };
 
@@ -52,7 +53,21 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
         },
       };
     }
+    case 'CustomerErased':
+      return { kind: 'purge', tenantId, customerId };
+    // Not (yet) part of the timeline: decisions, profile facts, merges (issue #5 projects merges).
     case 'NextBestActionDecided':
+    case 'ConsentChanged':
+    case 'TraitsUpdated':
+    case 'SurveyAnswered':
+    case 'OrderPlaced':
+    case 'OrderRefunded':
+    case 'ConversationResolved':
+    case 'CustomersMerged':
+    case 'CustomerMergedInto':
+    case 'CustomerUnmerged':
+    case 'CustomerRestored':
+    case 'MergeProposed':
       return undefined;
     default: {
       const exhaustive: never = event;

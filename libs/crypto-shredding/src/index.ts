@@ -1,0 +1,16 @@
+export * from './crypto-shredding.errors';
+export { ENVELOPE_PREFIX, KEY_BYTES, isEnvelope, sealValue, openValue, encryptBytes, decryptBytes } from './envelope';
+export { parseFieldPath, formatFieldPath, mapFieldPath, matchFieldPath, type FieldPathSegment } from './field-path';
+export * from './personal-data.policy';
+export * from './key-store.port';
+export { PostgresKeyStore, ensureKeyStoreSchema, type PostgresKeyStoreOptions } from './postgres.key-store';
+export { KEK_ENV_VAR, parseKeyEncryptionKey, IsKeyEncryptionKey } from './key-encryption-key';
+export {
+  EncryptingEventStore,
+  defaultDataSubjectOf,
+  type DataSubject,
+  type DataSubjectOf,
+  type EncryptionMetadata,
+  type EncryptingEventStoreOptions,
+} from './encrypting.event-store';
+export * from './erase-customer';

@@ -1,0 +1,33 @@
+/**
+ * Which fields of which event types are personal data, as field paths from the event's root
+ * (`data.…`; see `field-path.ts` for the grammar). `EncryptingEventStore` encrypts exactly these
+ * under the data subject's key; event types not listed are stored as they are.
+ *
+ * Adding an event type that carries personal data: add its paths here (or extend the object where
+ * the store is built: `{ ...PERSONAL_DATA_POLICY, MyEvent: ['data.email'] }`) in the same change
+ * that introduces the event. Events already stored keep the fields they were encrypted with (listed
+ * in their `metadata.encryption.fields`), so changing the policy never breaks reading old events;
+ * it only changes what new events encrypt.
+ */
+export type PersonalDataPolicy = Readonly<Record<string, readonly string[]>>;
+
+export const PERSONAL_DATA_POLICY = {
+  CustomerRegistered: ['data.identity.value'],
+  InteractionRecorded: ['data.identities[*].value', 'data.content.text', 'data.content.media[*].url', 'data.endpoint'],
+  IdentityClaimed: ['data.identity.value'],
+  // The explanation quotes the keyword the rules found in the customer's message (`"cancel"`,
+  // `"lawyer"`): content of the message, so it is erased with it.
+  NextBestActionDecided: ['data.explanation.reason', 'data.explanation.inputs.matched'],
+  // Profile attributes are whatever a system or an agent set: a name, a birthday, a language.
+  TraitsUpdated: ['data.traits.*'],
+  // Merges: the identities they move and the free text that explains them. Encrypted under the key of
+  // the stream's customer (the survivor's for CustomersMerged/CustomerUnmerged/MergeProposed).
+  CustomersMerged: ['data.reason', 'data.evidence.detail', 'data.evidence.identities[*].value', 'data.identitiesMoved[*].value'],
+  CustomerMergedInto: ['data.reason', 'data.identitiesHandedOver[*].value'],
+  CustomerUnmerged: ['data.reason', 'data.identitiesReturned[*].value'],
+  CustomerRestored: ['data.reason', 'data.identitiesReturned[*].value'],
+  MergeProposed: ['data.reason', 'data.evidence.detail', 'data.evidence.identities[*].value', 'data.identitiesMoving[*].value'],
+} as const satisfies PersonalDataPolicy;
+
+/** What a personal field reads as once its subject was erased (the key is gone). */
+export const ERASED_MARKER = '[erased]';
