@@ -75,6 +75,65 @@ afterAll(async () => {
   await pool?.end();
 });
 
+async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${queryUrl}/tenants/${tenant}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function sendAndWait(phone: string, body: string, seed: string): Promise<{ customerId: string; eventId: string }> {
+  const res = await send(twilioSmsParams({ from: phone, to: '+14155550000', body, accountSid: ACCOUNT_SID, seed }));
+  expect(res.status).toBe(202);
+  const [eventId] = res.body['eventIds'] as string[];
+  const customerId = await eventually(() => customerByPhone(phone), { what: `customer ${phone}` });
+  await eventually(async () => ((await timeline(customerId)).some((e) => e.eventId === eventId) ? true : undefined), { what: 'timeline entry' });
+  return { customerId, eventId: eventId! };
+}
+
+describe('the customer record through the query API', () => {
+  it('folds the state as of a moment: nothing before the first message, the message after it', async () => {
+    const before = new Date(Date.now() - 60_000).toISOString();
+    const { customerId } = await sendAndWait('+14155550131', 'What are your opening hours?', `${tenant}-asof`);
+    const then = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(before)}`);
+    expect(then.status).toBe(404);
+    const now = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(new Date().toISOString())}`)).json()) as { state: { engagement: { total: number } } };
+    expect(now.state.engagement.total).toBe(1);
+    const bad = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=yesterday`);
+    expect(bad.status).toBe(400);
+  });
+
+  it('merges two customers on a paid order: one timeline, and the merged number now reaches the survivor', async () => {
+    const a = await sendAndWait('+14155550141', 'I placed order 77', `${tenant}-m1`);
+    const b = await sendAndWait('+14155550142', 'Order 77 is mine too', `${tenant}-m2`);
+    const evidence = { source: 'paid_order', detail: 'order 77', identities: [{ kind: 'phone', value: '+14155550142' }] };
+    const preview = await post('/customers/merge-preview', { customerIds: [a.customerId, b.customerId], evidence });
+    expect(preview.body['decision']).toBe('merge');
+    const merged = await post('/customers/merges', { customerIds: [a.customerId, b.customerId], evidence, requestId: `${tenant}-order-77` });
+    expect(merged.status).toBe(200);
+    expect(merged.body['outcome']).toBe('merged');
+    const survivorId = preview.body['survivorId'] as string;
+    expect((await timeline(survivorId)).map((e) => e.eventId).sort()).toEqual([a.eventId, b.eventId].sort());
+    expect(await customerByPhone('+14155550142')).toBe(survivorId);
+    const invalid = await post('/customers/merges', { customerIds: [a.customerId], evidence: { source: 'Paid Order!' } });
+    expect(invalid.status).toBe(400);
+    expect((invalid.body['fields'] as { field: string }[]).map((f) => f.field)).toEqual(expect.arrayContaining(['customerIds', 'evidence.source', 'requestId']));
+  });
+
+  it('erases a customer: the timeline is gone and no stored row holds the phone number or the message', async () => {
+    const phone = '+14155550151';
+    const secret = `my account password is ${freshId('pw')}`;
+    const { customerId } = await sendAndWait(phone, secret, `${tenant}-erase`);
+    const erased = await post(`/customers/${customerId}/erase`, { reason: 'gdpr-art17', requestedBy: 'operator-1' });
+    expect(erased.status).toBe(200);
+    expect(erased.body).toMatchObject({ erased: true, keyDestroyed: true });
+    expect((await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`)).status).toBe(404);
+    expect(await customerByPhone(phone)).toBeUndefined();
+    const raw = await pool.query<{ body: string }>(`select data::text || metadata::text as body from hub_events where metadata->>'tenantId' = $1`, [tenant]);
+    expect(raw.rows.some((r) => r.body.includes(secret) || r.body.includes(phone))).toBe(false);
+    const state = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state`)).json()) as { state: { status: string } };
+    expect(state.state.status).toBe('erased');
+  });
+});
+
 describe('a signed Twilio SMS webhook', () => {
   it('reaches the customer timeline and produces an explained next best action', async () => {
     const phone = '+14155550123';

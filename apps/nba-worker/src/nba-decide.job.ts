@@ -28,19 +28,21 @@ export class NbaDecideJob {
   constructor(private readonly customers: CustomerRepository) {}
 
   async run(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
-    const { state, revision, events } = await this.customers.load(data.tenantId, data.customerId);
-    const latest = [...events].reverse().find((e) => e.type === 'InteractionRecorded');
-    if (!latest || revision === 'no_stream') return { kind: 'nothing_to_decide' };
+    const { state, revision } = await this.customers.load(data.tenantId, data.customerId);
+    // Merged customers live on in their survivor; erased ones are not contacted again.
+    if (state.status === 'merged' || state.status === 'erased') return { kind: 'nothing_to_decide' };
+    const latestId = state.lastInteractionEventId;
+    if (!latestId || revision === 'no_stream') return { kind: 'nothing_to_decide' };
     const last = state.lastDecision;
-    if (last && last.basedOnEventId === latest.eventId) return { kind: 'already_decided', decisionId: last.decisionId };
+    if (last && last.basedOnEventId === latestId) return { kind: 'already_decided', decisionId: last.decisionId };
 
     const at = now.toISOString();
     const choice = decideNextBestAction(state, at);
-    const decisionId = deterministicId('nba-decision', data.tenantId, data.customerId, latest.eventId, choice.rulesetVersion);
+    const decisionId = deterministicId('nba-decision', data.tenantId, data.customerId, latestId, choice.rulesetVersion);
     const metadata: EventMetadata = {
       eventId: decisionId,
       correlationId: data.correlationId,
-      causationId: latest.eventId,
+      causationId: latestId,
       occurredAt: at,
       recordedAt: at,
       schemaVersion: 1,
@@ -56,7 +58,7 @@ export class NbaDecideJob {
         explanation: choice.explanation,
         rulesetVersion: choice.rulesetVersion,
         basedOnRevision: revision.toString(),
-        basedOnEventId: latest.eventId,
+        basedOnEventId: latestId,
       },
       metadata,
     };

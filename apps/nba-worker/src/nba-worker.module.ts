@@ -5,8 +5,8 @@ import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { ConsumerGroups, Queues, Topics } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { CustomerRepository } from '@hub/customer-records';
-import { EVENT_STORE, PostgresEventStore, type EventStore } from '@hub/event-store';
+import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { enqueueDecision } from './customer-event.handler';
@@ -17,6 +17,7 @@ const CONFIG = Symbol('NBA_WORKER_CONFIG');
 const PG_POOL = Symbol('PG_POOL');
 const KAFKA = Symbol('KAFKA');
 const REDIS = Symbol('REDIS');
+const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
 @Injectable()
 class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -28,7 +29,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CONFIG) private readonly config: NbaWorkerEnv,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(REDIS) private readonly redis: IORedis,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CUSTOMER_STORES) private readonly stores: CustomerStores,
     @Inject(EVENT_PUBLISHER) private readonly publisher: KafkaEventPublisher,
     @Inject(LOGGER) private readonly logger: HubLogger,
   ) {}
@@ -36,7 +37,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     await ensureTopics(this.kafka);
     await this.publisher.start();
-    const job = new NbaDecideJob(new CustomerRepository(this.store));
+    const job = new NbaDecideJob(this.stores.customers);
     const queue = new Queue<NbaDecideJobData>(Queues.nbaDecide, {
       connection: this.redis,
       defaultJobOptions: {
@@ -83,7 +84,12 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useFactory: () => createLogger('nba-worker', config.LOG_LEVEL) },
       { provide: PG_POOL, useFactory: () => new Pool({ connectionString: config.DATABASE_URL, max: 10 }) },
-      { provide: EVENT_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => PostgresEventStore.create({ pool }) },
+      {
+        provide: CUSTOMER_STORES,
+        inject: [PG_POOL],
+        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+      },
+      { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: REDIS, useFactory: () => new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null }) },
       { provide: KAFKA, inject: [LOGGER], useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'nba-worker' }, logger) },
       { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka, { sendTimeoutMs: 30_000 }) },

@@ -1,13 +1,16 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { HttpEnv, loadConfig } from '@hub/config';
-import { CustomerRepository } from '@hub/customer-records';
-import { EVENT_STORE, PostgresEventStore, type EventStore } from '@hub/event-store';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Max, Min } from 'class-validator';
+import { loadConfig, RecordEnv } from '@hub/config';
+import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { PostgresTimelineStore, TIMELINE_STORE } from '@hub/timeline';
-import { CUSTOMER_REPOSITORY, CustomersController } from './customers.controller';
+import { CUSTOMER_REPOSITORY, CUSTOMER_STORES_TOKEN, CustomersController } from './customers.controller';
 import { HealthController } from './health.controller';
 
 const PG_POOL = Symbol('PG_POOL');
+const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
 @Injectable()
 class QueryResources implements OnModuleInit, OnApplicationShutdown {
@@ -25,8 +28,10 @@ class QueryResources implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-export class QueryApiEnv extends HttpEnv {
-  override PORT = 3100;
+export class QueryApiEnv extends RecordEnv {
+  @IsString() HOST = '127.0.0.1';
+  /** 0 picks a free port (tests, the demo); the app logs the URL it got. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3100;
 }
 
 export function queryApiModule(env: NodeJS.ProcessEnv) {
@@ -36,9 +41,15 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     providers: [
       { provide: 'QUERY_API_CONFIG', useValue: config },
       { provide: PG_POOL, useFactory: () => new Pool({ connectionString: config.DATABASE_URL, max: 10 }) },
-      { provide: EVENT_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => PostgresEventStore.create({ pool }) },
+      {
+        provide: CUSTOMER_STORES,
+        inject: [PG_POOL],
+        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+      },
+      { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
-      { provide: CUSTOMER_REPOSITORY, inject: [EVENT_STORE], useFactory: (store: EventStore) => new CustomerRepository(store) },
+      { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
+      { provide: CUSTOMER_STORES_TOKEN, useExisting: CUSTOMER_STORES },
       QueryResources,
     ],
   })

@@ -41,6 +41,10 @@ export async function handleInteractionMessage(deps: InteractionHandlerDeps, mes
     if (err instanceof InvalidEventError) throw new PermanentMessageError(err.code, err.message);
     throw err;
   }
+  if (recorded.alreadyRecordedElsewhere) {
+    deps.logger.info({ eventId: interaction.metadata.eventId, correlationId: interaction.metadata.correlationId }, 'projector.event.recorded_elsewhere_skipped');
+    return;
+  }
   const { tenantId, customerId, events } = recorded;
   const first = recorded.revision - BigInt(events.length - 1);
   const changes = events

@@ -3,8 +3,8 @@ import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { ConsumerGroups, Topics } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { CustomerRepository, IdentityResolver } from '@hub/customer-records';
-import { EVENT_STORE, PostgresEventStore, type EventStore } from '@hub/event-store';
+import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_STORE } from '@hub/timeline';
@@ -14,6 +14,7 @@ import { ProjectorEnv } from './projector.env';
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
 const PG_POOL = Symbol('PG_POOL');
 const KAFKA = Symbol('KAFKA');
+const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
 @Injectable()
 class TimelineProjector implements OnApplicationBootstrap, OnModuleDestroy {
@@ -22,7 +23,7 @@ class TimelineProjector implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(PROJECTOR_CONFIG) private readonly config: ProjectorEnv,
     @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CUSTOMER_STORES) private readonly stores: CustomerStores,
     @Inject(TIMELINE_STORE) private readonly timeline: PostgresTimelineStore,
     @Inject(EVENT_PUBLISHER) private readonly publisher: KafkaEventPublisher,
     @Inject(LOGGER) private readonly logger: HubLogger,
@@ -33,8 +34,8 @@ class TimelineProjector implements OnApplicationBootstrap, OnModuleDestroy {
     await ensureTopics(this.kafka);
     await this.publisher.start();
     const deps = {
-      customers: new CustomerRepository(this.store),
-      identities: new IdentityResolver(this.store),
+      customers: this.stores.customers,
+      identities: this.stores.identities,
       timeline: this.timeline,
       publisher: this.publisher,
       logger: this.logger,
@@ -65,7 +66,12 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
       { provide: PROJECTOR_CONFIG, useValue: config },
       { provide: LOGGER, useFactory: () => createLogger('timeline-projector', config.LOG_LEVEL) },
       { provide: PG_POOL, useFactory: () => new Pool({ connectionString: config.DATABASE_URL, max: 10 }) },
-      { provide: EVENT_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => PostgresEventStore.create({ pool }) },
+      {
+        provide: CUSTOMER_STORES,
+        inject: [PG_POOL],
+        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+      },
+      { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: KAFKA, inject: [LOGGER], useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'timeline-projector' }, logger) },
       { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka, { sendTimeoutMs: 30_000 }) },

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
 
@@ -18,6 +18,19 @@ export class HubEnv {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+}
+
+/** Settings of apps that read or write the customer record. */
+export class RecordEnv extends HubEnv {
+  /**
+   * Key-encryption key that wraps every customer's data key (32 bytes, base64: `openssl rand -base64 32`).
+   * Without it, data keys are stored unwrapped in the same database: development only.
+   */
+  @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'HUB_KEK must be 32 bytes in base64 (openssl rand -base64 32)' })
+  HUB_KEK?: string;
+
+  /** Take a snapshot of a customer's folded state every this many events. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) SNAPSHOT_EVERY = 50;
 }
 
 export class HttpEnv extends HubEnv {

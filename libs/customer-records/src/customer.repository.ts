@@ -1,43 +1,96 @@
 import { customerStream } from '@hub/contracts';
-import { foldCustomer, initialCustomerState, isCustomerEventType, type CustomerEvent, type CustomerState } from '@hub/customer';
+import {
+  foldFromSnapshot,
+  foldUntil,
+  isCustomerEventType,
+  snapshotOf,
+  upcast,
+  type CustomerEvent,
+  type CustomerState,
+} from '@hub/customer';
 import { StreamNotFoundError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent, type RecordedEvent } from '@hub/event-store';
+import type { SnapshotStore } from './snapshot-store.port';
 
 export interface LoadedCustomer {
   state: CustomerState;
   /** The stream's revision the state was folded up to: pass it back as the expected revision. */
   revision: bigint | 'no_stream';
+  /** The events read for this load: the whole stream, or only those after the snapshot used. */
   events: RecordedEvent[];
+  /** The revision of the snapshot the fold started from, if one was used. */
+  fromSnapshot?: bigint;
 }
 
-/**
- * A stored event as the domain type. The store only holds customer events written through
- * `toNewEvent`; schema upcasters (issue #3) belong here, between the store and the fold.
- */
+export interface LoadOptions {
+  /** The customer as the hub knew them then: only events recorded at or before this instant. */
+  asOf?: string;
+  /** Only events up to and including this stream revision. */
+  atRevision?: bigint;
+}
+
+/** A stored customer event brought to the current schema version; other types are skipped. */
 export function toCustomerEvent(recorded: RecordedEvent): CustomerEvent | undefined {
   if (!isCustomerEventType(recorded.type)) return undefined;
-  return { type: recorded.type, data: recorded.data, metadata: recorded.metadata } as unknown as CustomerEvent;
+  return upcast({ type: recorded.type, data: recorded.data, metadata: recorded.metadata as unknown as CustomerEvent['metadata'] });
 }
 
 export function toNewEvent(event: CustomerEvent): NewEvent {
   return { eventId: event.metadata.eventId, type: event.type, data: event.data, metadata: { ...event.metadata } };
 }
 
-/** A customer's state is never stored: it is folded from the customer's stream on every load. */
-export class CustomerRepository {
-  constructor(private readonly store: EventStore) {}
+const domainEvents = (recorded: readonly RecordedEvent[]): CustomerEvent[] => recorded.map(toCustomerEvent).filter((e): e is CustomerEvent => e !== undefined);
 
-  async load(tenantId: string, customerId: string, options: { asOf?: string } = {}): Promise<LoadedCustomer> {
+/**
+ * A customer's state is never stored as the record: it is folded from the customer's stream on every
+ * load. Snapshots (every `snapshotEvery` events) only shorten the fold; a load that uses one gives
+ * the same state as a full fold (tested).
+ */
+export class CustomerRepository {
+  constructor(
+    private readonly store: EventStore,
+    private readonly snapshots?: { store: SnapshotStore; every: number },
+  ) {}
+
+  async load(tenantId: string, customerId: string, options: LoadOptions = {}): Promise<LoadedCustomer> {
+    if (options.asOf !== undefined || options.atRevision !== undefined) return this.loadAsOf(tenantId, customerId, options);
+    const snapshot = this.snapshots ? await this.snapshots.store.load(tenantId, customerId) : undefined;
     let events: RecordedEvent[];
     try {
-      events = await this.store.readStream(customerStream(tenantId, customerId));
+      events = await this.store.readStream(customerStream(tenantId, customerId), snapshot ? { fromRevision: snapshot.revision + 1n } : {});
     } catch (err) {
-      if (err instanceof StreamNotFoundError) return { state: initialCustomerState(), revision: 'no_stream', events: [] };
+      if (!(err instanceof StreamNotFoundError)) throw err;
+      if (!snapshot) return { state: foldFromSnapshot(undefined, []), revision: 'no_stream', events: [] };
+      events = [];
+    }
+    const state = foldFromSnapshot(snapshot, domainEvents(events));
+    const revision = events.at(-1)?.revision ?? snapshot?.revision ?? 'no_stream';
+    if (this.snapshots && revision !== 'no_stream' && state.status !== 'erased') {
+      const since = snapshot ? revision - snapshot.revision : revision + 1n;
+      if (since >= BigInt(this.snapshots.every)) {
+        await this.snapshots.store.save(tenantId, customerId, snapshotOf(state, revision));
+      }
+    }
+    return { state, revision, events, ...(snapshot ? { fromSnapshot: snapshot.revision } : {}) };
+  }
+
+  /** Every event of the customer's stream, upcast, in stream order (for histories and explanations). */
+  async history(tenantId: string, customerId: string): Promise<{ recorded: RecordedEvent[]; events: CustomerEvent[] }> {
+    try {
+      const recorded = await this.store.readStream(customerStream(tenantId, customerId));
+      return { recorded, events: domainEvents(recorded) };
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return { recorded: [], events: [] };
       throw err;
     }
-    const known = options.asOf ? events.filter((e) => e.createdAt.toISOString() <= options.asOf!) : events;
-    const domain = known.map(toCustomerEvent).filter((e): e is CustomerEvent => e !== undefined);
-    const last = known.at(-1);
-    return { state: foldCustomer(domain), revision: last ? last.revision : 'no_stream', events: known };
+  }
+
+  private async loadAsOf(tenantId: string, customerId: string, { asOf, atRevision }: LoadOptions): Promise<LoadedCustomer> {
+    const { recorded } = await this.history(tenantId, customerId);
+    const upToRevision = atRevision === undefined ? recorded : recorded.filter((e) => e.revision <= atRevision);
+    const recordedAt = (e: RecordedEvent) => Date.parse(String((e.metadata as { recordedAt?: string }).recordedAt ?? e.createdAt.toISOString()));
+    const known = asOf === undefined ? upToRevision : upToRevision.filter((e) => recordedAt(e) <= Date.parse(asOf));
+    const state = foldUntil(domainEvents(upToRevision), asOf === undefined ? {} : { time: asOf });
+    return { state, revision: known.at(-1)?.revision ?? 'no_stream', events: known };
   }
 
   append(tenantId: string, customerId: string, events: readonly CustomerEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {

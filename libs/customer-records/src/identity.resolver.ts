@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deterministicId, identityStream, type EventMetadata, type IdentityRef } from '@hub/contracts';
-import type { IdentityClaimed } from '@hub/customer';
-import { ConcurrencyError, StreamNotFoundError, type EventStore } from '@hub/event-store';
+import type { IdentityClaimEvent, IdentityClaimed, IdentityReleased } from '@hub/customer';
+import { ConcurrencyError, StreamNotFoundError, type EventStore, type ExpectedRevision } from '@hub/event-store';
 
 export interface Resolution {
   customerId: string;
@@ -9,10 +9,22 @@ export interface Resolution {
   firstContact: boolean;
 }
 
+/** The claim stream of one identity (handles and external ids are scoped by their namespace). */
+export function claimStreamOf(tenantId: string, identity: IdentityRef): string {
+  return identityStream(tenantId, identity.namespace ? `${identity.kind}.${identity.namespace}` : identity.kind, identity.value);
+}
+
+interface CurrentClaim {
+  event: IdentityClaimEvent;
+  revision: bigint;
+}
+
 /**
- * Which customer owns an identity. Each identity has a claim stream; the first claim is appended
- * with expected revision `no_stream`, so two concurrent first contacts from one phone number can
- * never create two customers: the loser gets a ConcurrencyError and reads the winner's claim.
+ * Which customer owns an identity. Each identity has a claim stream whose last event names the
+ * owner. A first claim is appended with the revision it was decided on (`no_stream`, or after a
+ * release), so two concurrent first contacts from one phone number can never create two customers:
+ * the loser gets a ConcurrencyError and reads the winner's claim. Merges and unmerges move claims
+ * (`moveClaim`); erasure releases them (`releaseClaim`).
  */
 export class IdentityResolver {
   constructor(
@@ -21,17 +33,21 @@ export class IdentityResolver {
   ) {}
 
   async resolve(tenantId: string, identity: IdentityRef, cause: EventMetadata): Promise<Resolution> {
-    const stream = identityStream(tenantId, identity.namespace ? `${identity.kind}.${identity.namespace}` : identity.kind, identity.value);
+    const stream = claimStreamOf(tenantId, identity);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.readClaim(stream);
-      if (existing) return { customerId: existing.data.customerId, firstContact: existing.metadata.causationId === cause.eventId };
-
+      const current = await this.current(stream);
+      if (current?.event.type === 'IdentityClaimed') {
+        return { customerId: current.event.data.customerId, firstContact: current.event.metadata.causationId === cause.eventId && !current.event.data.via };
+      }
       const customerId = this.newCustomerId();
+      const expected: ExpectedRevision = current ? current.revision : 'no_stream';
       const claim: IdentityClaimed = {
         type: 'IdentityClaimed',
         data: { customerId, identity },
         metadata: {
-          eventId: deterministicId('identity-claimed', stream, cause.eventId),
+          // Derived from the cause AND the claim's position: a retry of this claim is the same event,
+          // while a claim after a release (erasure) is a new one.
+          eventId: deterministicId('identity-claimed', stream, cause.eventId, String(expected)),
           correlationId: cause.correlationId,
           causationId: cause.eventId,
           occurredAt: cause.occurredAt,
@@ -42,9 +58,7 @@ export class IdentityResolver {
         },
       };
       try {
-        const result = await this.store.appendToStream(stream, [{ eventId: claim.metadata.eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], {
-          expectedRevision: 'no_stream',
-        });
+        const result = await this.store.appendToStream(stream, [{ eventId: claim.metadata.eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], { expectedRevision: expected });
         // A duplicate means an earlier attempt of this same interaction wrote the claim: read it back.
         if (!result.duplicate) return { customerId, firstContact: true };
       } catch (err) {
@@ -54,10 +68,39 @@ export class IdentityResolver {
     throw new Error(`could not resolve identity claim on ${stream}`);
   }
 
-  private async readClaim(stream: string): Promise<IdentityClaimed | undefined> {
+  /** Who owns the identity now, if anyone. */
+  async ownerOf(tenantId: string, identity: IdentityRef): Promise<string | undefined> {
+    const current = await this.current(claimStreamOf(tenantId, identity));
+    return current?.event.type === 'IdentityClaimed' ? current.event.data.customerId : undefined;
+  }
+
+  /** Move an identity from one customer to another (merge, unmerge). Idempotent by `eventId`. */
+  async moveClaim(tenantId: string, identity: IdentityRef, from: string, to: string, via: { kind: 'merge' | 'unmerge'; mergeId: string }, metadata: EventMetadata): Promise<boolean> {
+    const stream = claimStreamOf(tenantId, identity);
+    const current = await this.current(stream);
+    if (current?.event.type === 'IdentityClaimed' && current.event.data.customerId === to) return false;
+    if (current?.event.type !== 'IdentityClaimed' || current.event.data.customerId !== from) return false;
+    const eventId = deterministicId('identity-moved', stream, via.mergeId, via.kind);
+    const event: IdentityClaimed = { type: 'IdentityClaimed', data: { customerId: to, identity, via }, metadata: { ...metadata, eventId, tenantId } };
+    await this.store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], { expectedRevision: current.revision });
+    return true;
+  }
+
+  /** Let go of an identity held by `customerId` (erasure): the next contact starts a new customer. */
+  async releaseClaim(tenantId: string, identity: IdentityRef, customerId: string, metadata: EventMetadata): Promise<boolean> {
+    const stream = claimStreamOf(tenantId, identity);
+    const current = await this.current(stream);
+    if (current?.event.type !== 'IdentityClaimed' || current.event.data.customerId !== customerId) return false;
+    const eventId = deterministicId('identity-released', stream, customerId);
+    const event: IdentityReleased = { type: 'IdentityReleased', data: { customerId, reason: 'erasure' }, metadata: { ...metadata, eventId, tenantId } };
+    await this.store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], { expectedRevision: current.revision });
+    return true;
+  }
+
+  private async current(stream: string): Promise<CurrentClaim | undefined> {
     try {
-      const [first] = await this.store.readStream(stream, { maxCount: 1 });
-      return first ? ({ type: 'IdentityClaimed', data: first.data, metadata: first.metadata } as unknown as IdentityClaimed) : undefined;
+      const [last] = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+      return last ? { event: { type: last.type, data: last.data, metadata: last.metadata } as unknown as IdentityClaimEvent, revision: last.revision } : undefined;
     } catch (err) {
       if (err instanceof StreamNotFoundError) return undefined;
       throw err;

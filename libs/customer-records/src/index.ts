@@ -2,3 +2,8 @@ export * from './customer.repository';
 export * from './identity.resolver';
 export * from './record-interaction';
 export * from './handle-command';
+export * from './snapshot-store.port';
+export * from './postgres.snapshot-store';
+export * from './merge-customers';
+export * from './erase-customer-record';
+export * from './customer-stores';

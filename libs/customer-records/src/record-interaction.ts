@@ -1,11 +1,17 @@
 import { deterministicId, isChannelId, type InteractionReceived } from '@hub/contracts';
 import type { CustomerEvent } from '@hub/customer';
+import { IdempotencyConflictError } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
 import type { IdentityResolver } from './identity.resolver';
 
 export interface RecordedInteraction {
   tenantId: string;
   customerId: string;
+  /**
+   * True when the interaction was recorded before for a customer it no longer resolves to (that
+   * customer was erased, or merged away): nothing was written, and nothing should be projected.
+   */
+  alreadyRecordedElsewhere: boolean;
   /** What is now in the customer's stream for this interaction (also when it was already there). */
   events: CustomerEvent[];
   revision: bigint;
@@ -40,6 +46,14 @@ export async function recordInteraction(
     });
   }
   events.push({ type: 'InteractionRecorded', data: { ...interaction.data, channel }, metadata });
-  const result = await deps.customers.append(m.tenantId, customerId, events, 'any');
-  return { tenantId: m.tenantId, customerId, events, revision: result.nextExpectedRevision, position: result.position, duplicate: result.duplicate };
+  try {
+    const result = await deps.customers.append(m.tenantId, customerId, events, 'any');
+    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: false, events, revision: result.nextExpectedRevision, position: result.position, duplicate: result.duplicate };
+  } catch (err) {
+    if (!(err instanceof IdempotencyConflictError && err.reason === 'stored_in_other_stream')) throw err;
+    // A redelivery of an interaction whose customer has since been erased: the identity was released
+    // and just claimed again for it. Give the fresh claim back; the interaction stays where it was.
+    if (firstContact) await deps.identities.releaseClaim(m.tenantId, primary, customerId, metadata);
+    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: true, events: [], revision: -1n, position: -1n, duplicate: true };
+  }
 }
