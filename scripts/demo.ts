@@ -22,7 +22,7 @@ type Step =
   | { kind: 'malformed'; from: string; body: string; drop: string[]; set?: Record<string, string> }
   | { kind: 'unmappable'; from: string; body: string };
 
-const alice = '+14155550101', bob = '+447911123456', carmen = '+34612345678', dmitri = '+14155550104';
+const alice = '+14155550101', bob = '+447400123456', carmen = '+34612345678', dmitri = '+14155550104';
 const eve = '+14155550105', farid = '+971501234567', grace = '+61412345678', hiro = '+819012345678';
 
 const SCRIPT: Step[] = [
