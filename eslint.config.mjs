@@ -29,13 +29,13 @@ function depConstraints({ forTests }) {
       onlyDependOnLibsWithTags: t(['type:feature', 'type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-registry', 'type:channel-core']),
     },
     // End-to-end tests drive the whole hub from outside.
-    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:channel'] },
+    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:channel', 'type:application', 'type:data-access', 'type:domain'] },
     { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: s(['scope:ingest', 'scope:shared']) },
     { sourceTag: 'scope:project', onlyDependOnLibsWithTags: s(['scope:project', 'scope:shared']) },
     { sourceTag: 'scope:decide', onlyDependOnLibsWithTags: s(['scope:decide', 'scope:shared']) },
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: s(['scope:shared']) },
     { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'] },
-    { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing', 'scope:ingest'] },
+    { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing', 'scope:ingest', 'scope:project'] },
   ];
 }
 

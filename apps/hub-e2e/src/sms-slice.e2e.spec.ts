@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { HeaderNames, Topics } from '@hub/contracts';
-import { eventually, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
+import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
 
 /**
@@ -13,8 +13,9 @@ const infra = testInfra();
 const tenant = freshId('e2e');
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
+let database: { url: string; drop(): Promise<void> };
 const env = {
-  DATABASE_URL: infra.databaseUrl,
+  DATABASE_URL: '',
   REDIS_URL: infra.redisUrl,
   KAFKA_BROKERS: infra.kafkaBrokers.join(','),
   TENANT_ID: tenant,
@@ -59,7 +60,10 @@ async function storedEventCount(eventId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  pool = new Pool({ connectionString: infra.databaseUrl, max: 2 });
+  // A database of its own: the projection starts from an empty store, not from every other test's events.
+  database = await freshDatabase('e2e_sms');
+  env.DATABASE_URL = database.url;
+  pool = new Pool({ connectionString: database.url, max: 2 });
   apps = await Promise.all([
     startAppProcess('ingest-sms', env, { logSuffix: `-${tenant}` }),
     startAppProcess('timeline-projector', env, { logSuffix: `-${tenant}` }),
@@ -73,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(apps.map((a) => a.stop()));
   await pool?.end();
+  await database?.drop();
 });
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

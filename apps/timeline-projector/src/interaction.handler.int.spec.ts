@@ -1,17 +1,19 @@
 import { Pool } from 'pg';
 import pino from 'pino';
 import { customerStream, deterministicId, type InteractionReceived } from '@hub/contracts';
-import { CustomerRepository, IdentityResolver } from '@hub/customer-records';
-import { PostgresEventStore } from '@hub/event-store';
-import { createKafka, ensureTopics, KafkaEventPublisher, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
-import { PostgresTimelineStore } from '@hub/timeline';
+import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { PostgresCheckpointStore } from '@hub/event-store';
+import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
+import { PostgresTimelineStore, TimelineProjector } from '@hub/timeline';
 import { freshId, testInfra } from '@hub/testing';
 import { handleInteractionMessage, type InteractionHandlerDeps } from './interaction.handler';
 
 const infra = testInfra();
+const logger = pino({ level: 'silent' });
 let pool: Pool;
-let store: PostgresEventStore;
-let publisher: KafkaEventPublisher;
+let stores: CustomerStores;
+let timeline: PostgresTimelineStore;
+let checkpoints: PostgresCheckpointStore;
 let deps: InteractionHandlerDeps;
 
 function interaction(tenantId: string, phone: string, text: string, providerId = freshId('SM')): InteractionReceived {
@@ -25,57 +27,58 @@ function interaction(tenantId: string, phone: string, text: string, providerId =
 
 const asMessage = (value: unknown, offset = '0'): ConsumedMessage => ({ topic: 'hub.interactions.v1', partition: 0, offset, key: 'k', value: Buffer.from(JSON.stringify(value)), headers: {} });
 
+/** Project one tenant's customer streams into the read model, as the running projector does. */
+async function project(tenantId: string): Promise<void> {
+  const projector = new TimelineProjector({ store: stores.store, timeline, checkpoints, subscriptionId: freshId('test-projection'), streamPrefix: `customer-${tenantId}.`, logger });
+  const subscription = await projector.start();
+  await subscription.caughtUp;
+  await projector.stop();
+}
+
 beforeAll(async () => {
   pool = new Pool({ connectionString: infra.databaseUrl, max: 20 });
-  store = await PostgresEventStore.create({ pool });
-  const timeline = new PostgresTimelineStore(pool);
+  stores = await createCustomerStores(pool);
+  timeline = new PostgresTimelineStore(pool);
   await timeline.ensureSchema();
-  const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: freshId('projector-test') });
-  await ensureTopics(kafka);
-  publisher = new KafkaEventPublisher(kafka);
-  await publisher.start();
-  deps = {
-    customers: new CustomerRepository(store),
-    identities: new IdentityResolver(store),
-    timeline,
-    publisher,
-    logger: pino({ level: 'silent' }),
-    clock: () => new Date('2026-11-23T10:00:01.000Z'),
-  };
+  checkpoints = await PostgresCheckpointStore.create({ pool });
+  deps = { customers: stores.customers, identities: stores.identities, logger, clock: () => new Date('2026-11-23T10:00:01.000Z') };
 });
 
 afterAll(async () => {
-  await publisher.close();
+  await stores.store.close();
   await pool.end();
 });
 
 describe('when a first interaction arrives from an unknown phone number', () => {
-  it('registers the customer, records the interaction in their stream and projects the timeline', async () => {
+  it('registers the customer, records the interaction in their stream, and the projection shows it', async () => {
     const tenant = freshId('tn');
     const event = interaction(tenant, '+14155550001', 'hello');
     await handleInteractionMessage(deps, asMessage(event));
+    await project(tenant);
 
-    const customerId = await deps.timeline.findCustomerIdByIdentity(tenant, 'phone', '+14155550001');
+    const customerId = await timeline.findCustomerIdByIdentity(tenant, 'phone', '+14155550001');
     expect(customerId).toBeDefined();
-    const stream = await store.readStream(customerStream(tenant, customerId!));
+    const stream = await stores.store.readStream(customerStream(tenant, customerId!));
     expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded']);
     expect(stream[1]!.eventId).toBe(event.metadata.eventId);
-    const entries = await deps.timeline.getTimeline(tenant, customerId!);
+    const entries = await timeline.getTimeline(tenant, customerId!);
     expect(entries).toEqual([expect.objectContaining({ eventId: event.metadata.eventId, text: 'hello', streamRevision: '1' })]);
   });
 });
 
 describe('when the same interaction is delivered again', () => {
-  it('appends nothing and leaves the timeline as it was', async () => {
+  it('appends nothing, and the timeline holds it once', async () => {
     const tenant = freshId('tn');
     const event = interaction(tenant, '+14155550002', 'once');
     await handleInteractionMessage(deps, asMessage(event));
     await handleInteractionMessage(deps, asMessage(event, '1'));
     await handleInteractionMessage(deps, asMessage(event, '2'));
-    const customerId = (await deps.timeline.findCustomerIdByIdentity(tenant, 'phone', '+14155550002'))!;
-    expect((await store.readStream(customerStream(tenant, customerId))).map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded']);
-    expect(await deps.timeline.getTimeline(tenant, customerId)).toHaveLength(1);
-    expect((await deps.timeline.getCustomer(tenant, customerId))!.interactions).toBe(1);
+    await project(tenant);
+    await project(tenant); // a second projector (another processor id) over the same history
+    const customerId = (await timeline.findCustomerIdByIdentity(tenant, 'phone', '+14155550002'))!;
+    expect((await stores.store.readStream(customerStream(tenant, customerId))).map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded']);
+    expect(await timeline.getTimeline(tenant, customerId)).toHaveLength(1);
+    expect((await timeline.getCustomer(tenant, customerId))!.interactions).toBe(1);
   });
 });
 
@@ -84,10 +87,11 @@ describe('when ten first contacts from one phone number arrive at once', () => {
     const tenant = freshId('tn');
     const events = Array.from({ length: 10 }, (_, i) => interaction(tenant, '+14155550003', `msg ${i}`));
     await Promise.all(events.map((e, i) => handleInteractionMessage(deps, asMessage(e, String(i)))));
+    await project(tenant);
     const ids = await pool.query('select distinct customer_id from timeline_entries where tenant_id = $1', [tenant]);
     expect(ids.rowCount).toBe(1);
     const customerId = (ids.rows[0] as { customer_id: string }).customer_id;
-    const stream = await store.readStream(customerStream(tenant, customerId));
+    const stream = await stores.store.readStream(customerStream(tenant, customerId));
     expect(stream.filter((e) => e.type === 'CustomerRegistered')).toHaveLength(1);
     expect(stream.filter((e) => e.type === 'InteractionRecorded')).toHaveLength(10);
   });
@@ -98,12 +102,14 @@ describe('when two tenants hear from the same phone number', () => {
     const [a, b] = [freshId('tn'), freshId('tn')];
     await handleInteractionMessage(deps, asMessage(interaction(a, '+14155550004', 'from a')));
     await handleInteractionMessage(deps, asMessage(interaction(b, '+14155550004', 'from b')));
-    const ca = await deps.timeline.findCustomerIdByIdentity(a, 'phone', '+14155550004');
-    const cb = await deps.timeline.findCustomerIdByIdentity(b, 'phone', '+14155550004');
+    await project(a);
+    await project(b);
+    const ca = await timeline.findCustomerIdByIdentity(a, 'phone', '+14155550004');
+    const cb = await timeline.findCustomerIdByIdentity(b, 'phone', '+14155550004');
     expect(ca).toBeDefined();
     expect(cb).toBeDefined();
     expect(ca).not.toBe(cb);
-    expect((await deps.timeline.getTimeline(a, cb!))).toEqual([]);
+    expect(await timeline.getTimeline(a, cb!)).toEqual([]);
   });
 });
 
@@ -118,7 +124,7 @@ describe('when the message is not a valid canonical event', () => {
     expect((err as PermanentMessageError).code).toBe('INVALID_EVENT');
     expect((err as Error).message).toMatch(/data\.direction/);
     expect((err as Error).message).toMatch(/metadata\.eventId/);
-    expect(await deps.timeline.findCustomerIdByIdentity(tenant, 'phone', '+14155550005')).toBeUndefined();
+    expect(await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550005' })).toBeUndefined();
   });
 
   it('fails permanently on a value that is not JSON', async () => {

@@ -4,11 +4,13 @@ import type { Kafka } from 'kafkajs';
 import { ConsumerGroups, Topics } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
-import { EVENT_STORE, type EventStore } from '@hub/event-store';
+import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
-import { PostgresTimelineStore, TIMELINE_STORE } from '@hub/timeline';
+import { PostgresTimelineStore, TIMELINE_STORE, TimelineProjector } from '@hub/timeline';
+import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionMessage } from './interaction.handler';
+import { whileLeader } from './leader-lock';
 import { ProjectorEnv } from './projector.env';
 
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
@@ -16,13 +18,25 @@ const PG_POOL = Symbol('PG_POOL');
 const KAFKA = Symbol('KAFKA');
 const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
+/** The projection's processor id: its checkpoint is kept under it. A new version rebuilds from 0. */
+export const TIMELINE_PROJECTION_ID = 'timeline.v1';
+
+/**
+ * Two jobs in one app:
+ * - the recorder (every instance, sharing Kafka partitions in one consumer group): canonical
+ *   interactions from Kafka into the customer streams;
+ * - the projection and the relay (one instance at a time, under a PostgreSQL advisory lock): the
+ *   event store followed into the timeline read model and onto `hub.customer-events.v1`.
+ */
 @Injectable()
-class TimelineProjector implements OnApplicationBootstrap, OnModuleDestroy {
+class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: RunningConsumer | undefined;
+  private leadership: { stop(): Promise<void> } | undefined;
 
   constructor(
     @Inject(PROJECTOR_CONFIG) private readonly config: ProjectorEnv,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CUSTOMER_STORES) private readonly stores: CustomerStores,
     @Inject(TIMELINE_STORE) private readonly timeline: PostgresTimelineStore,
     @Inject(EVENT_PUBLISHER) private readonly publisher: KafkaEventPublisher,
@@ -33,14 +47,8 @@ class TimelineProjector implements OnApplicationBootstrap, OnModuleDestroy {
     await this.timeline.ensureSchema();
     await ensureTopics(this.kafka);
     await this.publisher.start();
-    const deps = {
-      customers: this.stores.customers,
-      identities: this.stores.identities,
-      timeline: this.timeline,
-      publisher: this.publisher,
-      logger: this.logger,
-      clock: () => new Date(),
-    };
+    const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });
+    const deps = { customers: this.stores.customers, identities: this.stores.identities, logger: this.logger, clock: () => new Date() };
     this.consumer = await startConsumer(this.kafka, {
       groupId: ConsumerGroups.timelineProjector,
       topics: [Topics.interactions],
@@ -49,13 +57,37 @@ class TimelineProjector implements OnApplicationBootstrap, OnModuleDestroy {
       logger: this.logger,
       handle: (message) => handleInteractionMessage(deps, message),
     });
+    const from = this.config.PROJECTOR_START === 'end' ? await headPosition(this.pool) : undefined;
+    this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async () => {
+      const projector = new TimelineProjector({
+        store: this.stores.store,
+        timeline: this.timeline,
+        checkpoints,
+        subscriptionId: TIMELINE_PROJECTION_ID,
+        logger: this.logger,
+        ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}),
+      });
+      await projector.start();
+      const relay = await startCustomerEventRelay({ store: this.stores.store, checkpoints, publisher: this.publisher, logger: this.logger, ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}) });
+      this.logger.info({ projection: TIMELINE_PROJECTION_ID }, 'projector.projection.started');
+      return async () => {
+        await relay.stop();
+        await projector.stop();
+      };
+    });
     this.logger.info({ topic: Topics.interactions, group: ConsumerGroups.timelineProjector }, 'projector.started');
   }
 
   /** Stop consuming first (Nest runs every onModuleDestroy before any onApplicationShutdown). */
   async onModuleDestroy(): Promise<void> {
     await this.consumer?.stop();
+    await this.leadership?.stop();
   }
+}
+
+async function headPosition(pool: Pool): Promise<bigint> {
+  const r = await pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from hub_events');
+  return BigInt(r.rows[0]!.p);
 }
 
 /** The projector's wiring: ports bound to their adapters, built from validated config. */
@@ -75,7 +107,7 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: KAFKA, inject: [LOGGER], useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'timeline-projector' }, logger) },
       { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka, { sendTimeoutMs: 30_000 }) },
-      TimelineProjector,
+      TimelineProjectorApp,
       {
         // Closed after the consumer stopped: onApplicationShutdown runs after every onModuleDestroy.
         provide: 'PROJECTOR_RESOURCES',

@@ -41,3 +41,32 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * A database of its own for an end-to-end run, so the apps under test start from an empty store
+ * (their projections do not replay what other test files wrote). Drop it with the returned function.
+ */
+export async function freshDatabase(prefix = 'e2e'): Promise<{ url: string; drop(): Promise<void> }> {
+  const { Client } = await import('pg');
+  const base = new URL(testInfra().databaseUrl);
+  const name = freshId(`${prefix}_`).toLowerCase();
+  const admin = new Client({ connectionString: Object.assign(new URL(base.href), { pathname: '/postgres' }).href });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: Object.assign(new URL(base.href), { pathname: `/${name}` }).href,
+    drop: async () => {
+      const c = new Client({ connectionString: Object.assign(new URL(base.href), { pathname: '/postgres' }).href });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}

@@ -1,2 +1,3 @@
 export * from './timeline.projection';
 export * from './postgres.timeline.store';
+export * from './timeline.projector';

@@ -39,6 +39,7 @@ create table if not exists timeline_customers (
   primary key (tenant_id, customer_id)
 );
 alter table timeline_customers add column if not exists merged_into text;
+alter table timeline_entries add column if not exists thread_id text;
 create table if not exists timeline_identities (
   tenant_id text not null,
   kind text not null,
@@ -78,17 +79,24 @@ export class PostgresTimelineStore {
   /** Apply a batch of changes in one transaction. */
   async apply(changes: readonly TimelineChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      for (const change of changes) await this.applyOne(client, change);
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+    await this.inTransaction((client) => this.applyInTransaction(client, changes));
+  }
+
+  /**
+   * Apply changes inside the caller's transaction (the projector commits its checkpoint in the same
+   * one), and tell live readers: `pg_notify('hub_timeline', '<tenant>:<customer>')`, delivered on commit.
+   */
+  async applyInTransaction(client: PoolClient, changes: readonly TimelineChange[]): Promise<void> {
+    const touched = new Set<string>();
+    const refresh = new Map<string, [string, string]>();
+    for (const change of changes) {
+      await this.applyOne(client, change);
+      if (change.kind === 'entry') refresh.set(`${change.entry.tenantId}:${change.entry.customerId}`, [change.entry.tenantId, change.entry.customerId]);
+      touched.add(change.kind === 'entry' ? `${change.entry.tenantId}:${change.entry.customerId}` : `${change.tenantId}:${change.kind === 'merge' ? change.survivorId : change.customerId}`);
     }
+    // Once per customer per batch, not once per entry.
+    for (const [tenantId, customerId] of refresh.values()) await this.refreshCustomer(client, tenantId, customerId);
+    for (const key of touched) await client.query("select pg_notify('hub_timeline', $1)", [key]);
   }
 
   /**
@@ -102,23 +110,15 @@ export class PostgresTimelineStore {
    * find the survivor. Reversible by `unmerge`; idempotent.
    */
   async merge(tenantId: string, mergedId: string, survivorId: string): Promise<void> {
-    await this.inTransaction(async (client) => {
-      await client.query('update timeline_customers set merged_into = $3 where tenant_id = $1 and customer_id = $2', [tenantId, mergedId, survivorId]);
-      await client.query('update timeline_identities set customer_id = $3 where tenant_id = $1 and customer_id = $2', [tenantId, mergedId, survivorId]);
-    });
+    await this.apply([{ kind: 'merge', tenantId, customerId: mergedId, survivorId }]);
   }
 
   /** Undo a merge: the restored customer has its own timeline again, and its identities back. */
   async unmerge(tenantId: string, restoredId: string, identitiesReturned: readonly { kind: string; value: string; namespace?: string }[]): Promise<void> {
-    await this.inTransaction(async (client) => {
-      await client.query('update timeline_customers set merged_into = null where tenant_id = $1 and customer_id = $2', [tenantId, restoredId]);
-      for (const i of identitiesReturned) {
-        await client.query('update timeline_identities set customer_id = $5 where tenant_id = $1 and kind = $2 and namespace = $3 and value = $4', [tenantId, i.kind, i.namespace ?? '', i.value, restoredId]);
-      }
-    });
+    await this.apply([{ kind: 'unmerge', tenantId, customerId: restoredId, identitiesReturned: [...identitiesReturned] }]);
   }
 
-  private async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
+  async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
@@ -166,6 +166,18 @@ export class PostgresTimelineStore {
       await this.purge(client, change.tenantId, change.customerId);
       return;
     }
+    if (change.kind === 'merge') {
+      await client.query('update timeline_customers set merged_into = $3 where tenant_id = $1 and customer_id = $2', [change.tenantId, change.customerId, change.survivorId]);
+      await client.query('update timeline_identities set customer_id = $3 where tenant_id = $1 and customer_id = $2', [change.tenantId, change.customerId, change.survivorId]);
+      return;
+    }
+    if (change.kind === 'unmerge') {
+      await client.query('update timeline_customers set merged_into = null where tenant_id = $1 and customer_id = $2', [change.tenantId, change.customerId]);
+      for (const i of change.identitiesReturned) {
+        await client.query('update timeline_identities set customer_id = $5 where tenant_id = $1 and kind = $2 and namespace = $3 and value = $4', [change.tenantId, i.kind, i.namespace ?? '', i.value, change.customerId]);
+      }
+      return;
+    }
     const tenantId = change.kind === 'customer' ? change.tenantId : change.entry.tenantId;
     const customerId = change.kind === 'customer' ? change.customerId : change.entry.customerId;
     if (await this.isErased(client, tenantId, customerId)) return;
@@ -180,12 +192,16 @@ export class PostgresTimelineStore {
     }
     const e = change.entry;
     await client.query(
-      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider)
-       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) on conflict (event_id) do nothing`,
-      [e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider)],
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) on conflict (event_id) do nothing`,
+      [e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider), e.threadId ?? null],
     );
     for (const identity of change.identities) await this.upsertIdentity(client, e.tenantId, e.customerId, identity);
-    // Derived columns are recomputed from the entries, so a replayed change cannot double-count.
+  }
+
+  /** Derived columns are recomputed from the entries, so a replayed change cannot double-count. */
+  private async refreshCustomer(client: PoolClient, tenantId: string, customerId: string): Promise<void> {
+    if (await this.isErased(client, tenantId, customerId)) return;
     await client.query(
       `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels)
        select tenant_id, customer_id, min(occurred_at), max(occurred_at), count(*), array_agg(distinct channel order by channel)
@@ -193,7 +209,7 @@ export class PostgresTimelineStore {
        on conflict (tenant_id, customer_id) do update set
          first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
          last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels`,
-      [e.tenantId, e.customerId],
+      [tenantId, customerId],
     );
   }
 

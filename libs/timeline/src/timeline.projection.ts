@@ -14,13 +14,21 @@ export interface TimelineEntry {
   text: string | null;
   media: { url: string; contentType?: string }[];
   provider: { name: string; messageId: string };
+  /** The provider's conversation thread, when the channel has one. */
+  threadId?: string;
 }
 
 /** The event types this projection handles; every other type is ignored on purpose. */
-export const TIMELINE_HANDLED_TYPES = ['CustomerRegistered', 'InteractionRecorded', 'CustomerErased'] as const;
+export const TIMELINE_HANDLED_TYPES = ['CustomerRegistered', 'InteractionRecorded', 'CustomerErased', 'CustomerMergedInto', 'CustomerRestored'] as const;
+
+type IdentityRow = { kind: string; value: string; namespace?: string };
 
 export type TimelineChange =
   | { kind: 'purge'; tenantId: string; customerId: string }
+  /** `customerId` was merged into `survivorId`: its entries show in the survivor's timeline. */
+  | { kind: 'merge'; tenantId: string; customerId: string; survivorId: string }
+  /** `customerId` was restored by an unmerge, with these identities back. */
+  | { kind: 'unmerge'; tenantId: string; customerId: string; identitiesReturned: IdentityRow[] }
   | { kind: 'customer'; tenantId: string; customerId: string; identity: { kind: string; value: string; namespace?: string }; at: string }
   | { kind: 'entry'; entry: TimelineEntry; identities: { kind: string; value: string; namespace?: string }[] };
 
@@ -50,12 +58,18 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
           text: d.content.text ?? null,
           media: d.content.media,
           provider: { name: d.provider.name, messageId: d.provider.messageId },
+          ...(d.threadId ? { threadId: d.threadId } : {}),
         },
       };
     }
     case 'CustomerErased':
       return { kind: 'purge', tenantId, customerId };
-    // Not (yet) part of the timeline: decisions, profile facts, merges (issue #5 projects merges).
+    // Merges and unmerges are projected from the merged / restored customer's own stream.
+    case 'CustomerMergedInto':
+      return { kind: 'merge', tenantId, customerId, survivorId: event.data.survivorId };
+    case 'CustomerRestored':
+      return { kind: 'unmerge', tenantId, customerId, identitiesReturned: event.data.identitiesReturned };
+    // Not part of the timeline: decisions and profile facts (the customer summary reads state).
     case 'NextBestActionDecided':
     case 'ConsentChanged':
     case 'TraitsUpdated':
@@ -64,9 +78,7 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
     case 'OrderRefunded':
     case 'ConversationResolved':
     case 'CustomersMerged':
-    case 'CustomerMergedInto':
     case 'CustomerUnmerged':
-    case 'CustomerRestored':
     case 'MergeProposed':
       return undefined;
     default: {

@@ -1,0 +1,40 @@
+import { headersFor, parseCustomerStream, Topics, type CustomerEventMessage, type EventMetadata } from '@hub/contracts';
+import { isCustomerEventType } from '@hub/customer';
+import { runCheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
+import type { EventPublisher } from '@hub/messaging';
+import type { HubLogger } from '@hub/platform';
+
+export const RELAY_SUBSCRIPTION_ID = 'relay.customer-events.v1';
+
+/**
+ * Publishes every event recorded in a customer stream to `hub.customer-events.v1`, keyed by customer,
+ * from a checkpointed subscription: what Kafka carries is exactly what the store holds, in order. The
+ * checkpoint is saved after Kafka acknowledged the batch, so a crash in between republishes it
+ * (at-least-once; consumers are idempotent by event id).
+ */
+export async function startCustomerEventRelay(deps: { store: EventStore; checkpoints: CheckpointStore<unknown>; publisher: EventPublisher; logger: HubLogger; fromWhenNoCheckpoint?: bigint }): Promise<Subscription> {
+  return runCheckpointedSubscription(deps.store, deps.checkpoints, RELAY_SUBSCRIPTION_ID, {
+    filter: { streamPrefixes: ['customer-'] },
+    batchSize: 500,
+    ...(deps.fromWhenNoCheckpoint !== undefined ? { fromWhenNoCheckpoint: deps.fromWhenNoCheckpoint } : {}),
+    onEvents: async (events: RecordedEvent[]) => {
+      const messages = events.flatMap((e) => {
+        const owner = parseCustomerStream(e.streamName);
+        if (!owner || !isCustomerEventType(e.type)) return [];
+        const metadata = e.metadata as unknown as EventMetadata;
+        const value: CustomerEventMessage = {
+          type: e.type,
+          tenantId: owner.tenantId,
+          customerId: owner.customerId,
+          streamRevision: e.revision.toString(),
+          globalPosition: e.globalPosition.toString(),
+          data: e.data,
+          metadata,
+        };
+        return [{ key: owner.customerId, value, headers: headersFor(e.type, metadata) }];
+      });
+      if (messages.length) await deps.publisher.publish(Topics.customerEvents, messages);
+    },
+    onError: (err) => deps.logger.warn({ err: String(err) }, 'relay.subscription.retrying'),
+  });
+}
