@@ -1,7 +1,7 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { ConsumerGroups, deterministicId, headersFor, identityKey, Topics, type InteractionReceived } from '@hub/contracts';
+import { deterministicId, headersFor, hubNames, identityKey, type InteractionReceived } from '@hub/contracts';
 import type { CustomerEvent } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
@@ -20,7 +20,8 @@ let pool: Pool;
 let stores: CustomerStores;
 const running: AppProcess[] = [];
 
-const env = () => ({ DATABASE_URL: database.url, REDIS_URL: infra.redisUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(',') });
+/** Each scenario gets Kafka names of its own (HUB_NAMESPACE): other test files run projectors too. */
+const env = (namespace: string) => ({ DATABASE_URL: database.url, REDIS_URL: infra.redisUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), HUB_NAMESPACE: namespace });
 
 async function count(sql: string, params: unknown[]): Promise<number> {
   const r = await pool.query<{ n: string }>(sql, params);
@@ -71,7 +72,7 @@ describe('when the projector is killed with SIGKILL in the middle of a batch', (
     }
     const total = customers.length * 100;
 
-    const first = await startAppProcess('timeline-projector', env(), { logSuffix: `-${tenantId}-1` });
+    const first = await startAppProcess('timeline-projector', env(tenantId), { logSuffix: `-${tenantId}-1` });
     running.push(first);
     const projectedAtKill = await eventually(async () => {
       const n = await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId]);
@@ -81,7 +82,7 @@ describe('when the projector is killed with SIGKILL in the middle of a batch', (
     await new Promise((r) => first.child.once('exit', r));
     expect(projectedAtKill).toBeLessThan(total); // killed part-way, not after it finished
 
-    const second = await startAppProcess('timeline-projector', env(), { logSuffix: `-${tenantId}-2` });
+    const second = await startAppProcess('timeline-projector', env(tenantId), { logSuffix: `-${tenantId}-2` });
     running.push(second);
     await eventually(async () => ((await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId])) === total ? true : undefined), { timeoutMs: 90_000, what: 'all entries projected after restart' });
 
@@ -115,15 +116,15 @@ describe('when the projector is killed with SIGKILL in the middle of a batch', (
 describe('when two projector instances run in one consumer group', () => {
   it('they share the recording and every interaction is recorded and projected exactly once', async () => {
     const tenantId = freshId('scale');
-    const a = await startAppProcess('timeline-projector', env(), { logSuffix: `-${tenantId}-a` });
-    const b = await startAppProcess('timeline-projector', env(), { logSuffix: `-${tenantId}-b` });
+    const a = await startAppProcess('timeline-projector', env(tenantId), { logSuffix: `-${tenantId}-a` });
+    const b = await startAppProcess('timeline-projector', env(tenantId), { logSuffix: `-${tenantId}-b` });
     running.push(a, b);
     const kafka = new Kafka({ clientId: freshId('scale'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
     // Both members must have joined before the load, so the partitions are split between them.
     const admin = kafka.admin();
     await admin.connect();
     await eventually(async () => {
-      const { groups } = await admin.describeGroups([ConsumerGroups.timelineProjector]);
+      const { groups } = await admin.describeGroups([hubNames(tenantId).groups.timelineProjector]);
       return groups[0]?.state === 'Stable' && groups[0].members.length === 2 ? true : undefined;
     }, { timeoutMs: 60_000, what: 'two members in the consumer group' });
     await admin.disconnect();
@@ -145,7 +146,7 @@ describe('when two projector instances run in one consumer group', () => {
     // Everything twice: a redelivery must not double anything either.
     for (const round of [1, 2]) {
       await producer.send({
-        topic: Topics.interactions,
+        topic: hubNames(tenantId).topics.interactions,
         acks: -1,
         messages: interactions.map((i) => ({ key: identityKey(tenantId, 'phone', i.data.identities[0]!.value), value: JSON.stringify(i), headers: { ...headersFor(i.type, i.metadata), round: String(round) } })),
       });

@@ -3,11 +3,11 @@ import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
-import { ConsumerGroups, Queues, Topics } from '@hub/contracts';
+import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
-import { createKafka, ensureTopics, EVENT_PUBLISHER, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
+import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { enqueueDecision } from './customer-event.handler';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
@@ -35,10 +35,11 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureTopics(this.kafka);
+    const names = hubNames(this.config.HUB_NAMESPACE);
+    await ensureTopics(this.kafka, hubTopicSpecs(names));
     await this.publisher.start();
     const job = new NbaDecideJob(this.stores.customers);
-    const queue = new Queue<NbaDecideJobData>(Queues.nbaDecide, {
+    const queue = new Queue<NbaDecideJobData>(names.queues.nbaDecide, {
       connection: this.redis,
       defaultJobOptions: {
         attempts: this.config.NBA_JOB_ATTEMPTS,
@@ -49,7 +50,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.queue = queue;
     this.worker = new Worker<NbaDecideJobData>(
-      Queues.nbaDecide,
+      names.queues.nbaDecide,
       async (j) => {
         const outcome = await job.run(j.data, new Date());
         this.logger.info({ customerId: j.data.customerId, correlationId: j.data.correlationId, outcome }, `nba.decision.${outcome.kind}`);
@@ -59,15 +60,15 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     );
     this.worker.on('failed', (j, err) => this.logger.warn({ jobId: j?.id, attempts: j?.attemptsMade, err: err.message }, 'nba.job.failed'));
     this.consumer = await startConsumer(this.kafka, {
-      groupId: ConsumerGroups.nbaWorker,
-      topics: [Topics.customerEvents],
-      deadLetter: { publisher: this.publisher, topic: Topics.deadLetter },
+      groupId: names.groups.nbaWorker,
+      topics: [names.topics.customerEvents],
+      deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
       logger: this.logger,
       handle: async (message) => {
         await enqueueDecision(queue, this.config.NBA_DEBOUNCE_MS, message);
       },
     });
-    this.logger.info({ topic: Topics.customerEvents, queue: Queues.nbaDecide }, 'nba.worker.started');
+    this.logger.info({ topic: names.topics.customerEvents, queue: names.queues.nbaDecide }, 'nba.worker.started');
   }
 
   async onModuleDestroy(): Promise<void> {

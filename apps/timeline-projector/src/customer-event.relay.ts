@@ -1,4 +1,4 @@
-import { headersFor, parseCustomerStream, Topics, type CustomerEventMessage, type EventMetadata } from '@hub/contracts';
+import { headersFor, parseCustomerStream, type CustomerEventMessage, type EventMetadata } from '@hub/contracts';
 import { isCustomerEventType } from '@hub/customer';
 import { runCheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
 import type { EventPublisher } from '@hub/messaging';
@@ -12,7 +12,14 @@ export const RELAY_SUBSCRIPTION_ID = 'relay.customer-events.v1';
  * checkpoint is saved after Kafka acknowledged the batch, so a crash in between republishes it
  * (at-least-once; consumers are idempotent by event id).
  */
-export async function startCustomerEventRelay(deps: { store: EventStore; checkpoints: CheckpointStore<unknown>; publisher: EventPublisher; logger: HubLogger; fromWhenNoCheckpoint?: bigint }): Promise<Subscription> {
+export async function startCustomerEventRelay(deps: {
+  store: EventStore;
+  checkpoints: CheckpointStore<unknown>;
+  publisher: EventPublisher;
+  topic: string;
+  logger: HubLogger;
+  fromWhenNoCheckpoint?: bigint;
+}): Promise<Subscription> {
   return runCheckpointedSubscription(deps.store, deps.checkpoints, RELAY_SUBSCRIPTION_ID, {
     filter: { streamPrefixes: ['customer-'] },
     batchSize: 500,
@@ -33,7 +40,7 @@ export async function startCustomerEventRelay(deps: { store: EventStore; checkpo
         };
         return [{ key: owner.customerId, value, headers: headersFor(e.type, metadata) }];
       });
-      if (messages.length) await deps.publisher.publish(Topics.customerEvents, messages);
+      if (messages.length) await deps.publisher.publish(deps.topic, messages);
     },
     onError: (err) => deps.logger.warn({ err: String(err) }, 'relay.subscription.retrying'),
   });

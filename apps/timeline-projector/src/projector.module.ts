@@ -1,11 +1,11 @@
 import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
-import { ConsumerGroups, Topics } from '@hub/contracts';
+import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
-import { createKafka, ensureTopics, EVENT_PUBLISHER, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
+import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_STORE, TimelineProjector } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
@@ -45,15 +45,16 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.timeline.ensureSchema();
-    await ensureTopics(this.kafka);
+    const names = hubNames(this.config.HUB_NAMESPACE);
+    await ensureTopics(this.kafka, hubTopicSpecs(names));
     await this.publisher.start();
     const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });
     const deps = { customers: this.stores.customers, identities: this.stores.identities, logger: this.logger, clock: () => new Date() };
     this.consumer = await startConsumer(this.kafka, {
-      groupId: ConsumerGroups.timelineProjector,
-      topics: [Topics.interactions],
+      groupId: names.groups.timelineProjector,
+      topics: [names.topics.interactions],
       partitionsConsumedConcurrently: this.config.PROJECTOR_CONCURRENCY,
-      deadLetter: { publisher: this.publisher, topic: Topics.deadLetter },
+      deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
       logger: this.logger,
       handle: (message) => handleInteractionMessage(deps, message),
     });
@@ -68,14 +69,14 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
         ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}),
       });
       await projector.start();
-      const relay = await startCustomerEventRelay({ store: this.stores.store, checkpoints, publisher: this.publisher, logger: this.logger, ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}) });
+      const relay = await startCustomerEventRelay({ store: this.stores.store, checkpoints, publisher: this.publisher, topic: names.topics.customerEvents, logger: this.logger, ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}) });
       this.logger.info({ projection: TIMELINE_PROJECTION_ID }, 'projector.projection.started');
       return async () => {
         await relay.stop();
         await projector.stop();
       };
     });
-    this.logger.info({ topic: Topics.interactions, group: ConsumerGroups.timelineProjector }, 'projector.started');
+    this.logger.info({ topic: names.topics.interactions, group: names.groups.timelineProjector }, 'projector.started');
   }
 
   /** Stop consuming first (Nest runs every onModuleDestroy before any onApplicationShutdown). */

@@ -18,6 +18,10 @@ export class HubEnv {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /** Prefix of every Kafka topic, consumer group and BullMQ queue (see `hubNames`); empty by default. */
+  @IsOptional() @Matches(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'HUB_NAMESPACE must be lower-case letters, digits and -, at most 40' })
+  HUB_NAMESPACE?: string;
 }
 
 /** Settings of apps that read or write the customer record. */

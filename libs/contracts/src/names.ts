@@ -25,6 +25,31 @@ export const Queues = {
   nbaDecide: 'hub-nba-decide',
 } as const;
 
+/** Every name on shared infrastructure (Kafka topics and groups, BullMQ queues) of one hub environment. */
+export interface HubNames {
+  topics: { interactions: string; customerEvents: string; deadLetter: string };
+  groups: { timelineProjector: string; nbaWorker: string };
+  queues: { nbaDecide: string };
+}
+
+/**
+ * The names under an optional namespace (`HUB_NAMESPACE`): two hub environments — or two test runs —
+ * can share one Kafka cluster and one Redis without seeing each other's messages or jobs. The empty
+ * namespace gives the names above unchanged. Event-store streams are not namespaced: environments
+ * have a database each.
+ */
+export function hubNames(namespace = ''): HubNames {
+  const t = (name: string) => (namespace ? `${namespace}.${name}` : name);
+  const q = (name: string) => (namespace ? `${namespace}-${name}` : name);
+  return {
+    topics: { interactions: t(Topics.interactions), customerEvents: t(Topics.customerEvents), deadLetter: t(Topics.deadLetter) },
+    groups: { timelineProjector: t(ConsumerGroups.timelineProjector), nbaWorker: t(ConsumerGroups.nbaWorker) },
+    queues: { nbaDecide: q(Queues.nbaDecide) },
+  };
+}
+
+export const HUB_NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
 /** Stream categories: the part before the first '-', as EventStoreDB's `$by_category` reads it. */
 export const StreamCategories = {
   customer: 'customer',

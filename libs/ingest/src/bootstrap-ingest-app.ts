@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { ChannelId } from '@hub/contracts';
+import { hubNames, type ChannelId } from '@hub/contracts';
 import { ConfigError, loadConfig } from '@hub/config';
 import { channelDefinition } from '@hub/channel-registry';
-import { createKafka, ensureTopics, KafkaEventPublisher } from '@hub/messaging';
+import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
 import { createLogger, onShutdown } from '@hub/platform';
 import { IngestEnv } from './ingest.env';
 import { IngestService } from './ingest.service';
@@ -33,9 +33,10 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
 
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: appName, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
   const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
-  await ensureTopics(kafka).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
+  const names = hubNames(config.HUB_NAMESPACE);
+  await ensureTopics(kafka, hubTopicSpecs(names)).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
-  const service = new IngestService(adapter, publisher, config.TENANT_ID, logger);
+  const service = new IngestService(adapter, publisher, config.TENANT_ID, logger, () => new Date(), names);
 
   @Module({
     controllers: [webhookControllerFor(adapter.manifest)],

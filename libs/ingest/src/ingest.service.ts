@@ -1,8 +1,9 @@
 import {
   HeaderNames,
   headersFor,
+  hubNames,
   identityKey,
-  Topics,
+  type HubNames,
   type FieldError,
   type InteractionReceived,
 } from '@hub/contracts';
@@ -42,6 +43,7 @@ export class IngestService {
     private readonly tenantId: string,
     private readonly logger: HubLogger,
     private readonly clock: () => Date = () => new Date(),
+    private readonly names: HubNames = hubNames(),
   ) {}
 
   async ingest(request: WebhookRequest): Promise<IngestOutcome> {
@@ -64,7 +66,7 @@ export class IngestService {
     }
     try {
       await this.publisher.publish(
-        Topics.interactions,
+        this.names.topics.interactions,
         events.map((e) => {
           const [primary] = e.data.identities;
           return {
@@ -97,7 +99,7 @@ export class IngestService {
   private async deadLetter(request: WebhookRequest, err: ChannelMappingError): Promise<IngestOutcome> {
     const channel = this.adapter.manifest.id;
     try {
-      await this.publisher.publish(Topics.deadLetter, [
+      await this.publisher.publish(this.names.topics.deadLetter, [
         {
           key: `${this.tenantId}|${channel}`,
           value: { channel, tenantId: this.tenantId, raw: request.rawBody.toString('utf8'), contentType: request.headers['content-type'] ?? null },

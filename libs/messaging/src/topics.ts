@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { Topics } from '@hub/contracts';
+import { hubNames, type HubNames } from '@hub/contracts';
 
 export interface TopicSpec {
   topic: string;
@@ -8,11 +8,15 @@ export interface TopicSpec {
 }
 
 /** The hub's topics and their partition counts: partitions cap consumer parallelism. */
-export const HUB_TOPICS: readonly TopicSpec[] = [
-  { topic: Topics.interactions, numPartitions: 6 },
-  { topic: Topics.customerEvents, numPartitions: 6 },
-  { topic: Topics.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }] },
-];
+export function hubTopicSpecs(names: HubNames = hubNames()): TopicSpec[] {
+  return [
+    { topic: names.topics.interactions, numPartitions: 6 },
+    { topic: names.topics.customerEvents, numPartitions: 6 },
+    { topic: names.topics.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }] },
+  ];
+}
+
+export const HUB_TOPICS: readonly TopicSpec[] = hubTopicSpecs();
 
 /** Create any missing topic; safe to run from every app at boot. */
 export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = HUB_TOPICS): Promise<void> {
