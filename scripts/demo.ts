@@ -1,6 +1,6 @@
 /* The demo: every app as its own process, a realistic morning of SMS from several customers, then
  * each customer's timeline and next best action as the query API serves them. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startAppProcess, type AppProcess } from '@hub/testing';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
@@ -11,6 +11,9 @@ const runId = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
 const tenant = tenantArg ? tenantArg.slice('--tenant='.length) : `demo-${runId}`;
 const AUTH_TOKEN = process.env['TWILIO_AUTH_TOKEN'] ?? randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
+/** The query API key for the demo tenant; the query API is configured with its SHA-256 only. */
+const API_KEY = process.env['HUB_DEMO_API_KEY'] ?? randomBytes(24).toString('base64url');
+const apiHeaders = { authorization: `Bearer ${API_KEY}` };
 const OUR_NUMBER = '+14155550000';
 
 const c = { dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', reset: '\x1b[0m' };
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
     REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
     TENANT_ID: tenant,
+    HUB_API_KEYS: `${tenant}:${createHash('sha256').update(API_KEY).digest('hex')}`,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     PORT: '0',
@@ -148,12 +152,12 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 60_000;
   let view: { summary: Summary; entries: Entry[]; nba: Nba }[] = [];
   for (;;) {
-    const { customers } = (await (await fetch(api)).json()) as { customers: Summary[] };
+    const { customers } = (await (await fetch(api, { headers: apiHeaders })).json()) as { customers: Summary[] };
     view = await Promise.all(
       customers.map(async (summary) => ({
         summary,
-        entries: ((await (await fetch(`${api}/${summary.customerId}/timeline`)).json()) as { entries: Entry[] }).entries,
-        nba: (await (await fetch(`${api}/${summary.customerId}/next-best-actions`)).json()) as Nba,
+        entries: ((await (await fetch(`${api}/${summary.customerId}/timeline`, { headers: apiHeaders })).json()) as { entries: Entry[] }).entries,
+        nba: (await (await fetch(`${api}/${summary.customerId}/next-best-actions`, { headers: apiHeaders })).json()) as Nba,
       })),
     );
     const seen = new Set(view.flatMap((v) => v.entries.map((e) => e.eventId)));
@@ -197,7 +201,9 @@ async function main(): Promise<void> {
     await stopAll();
     return;
   }
-  console.log(`\nServing. Try: curl ${query.url}/tenants/${tenant}/customers   (Ctrl-C to stop)`);
+  console.log(`\nServing (Ctrl-C to stop). The query API needs the tenant's key (HUB_DEMO_API_KEY sets it). Try:`);
+  console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers`);
+  console.log(`  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/<customerId>/timeline/live`);
   await new Promise(() => undefined);
 }
 

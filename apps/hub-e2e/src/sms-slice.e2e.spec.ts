@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { HeaderNames, Topics } from '@hub/contracts';
+import { HeaderNames, hubNames } from '@hub/contracts';
 import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
 
@@ -13,12 +13,21 @@ const infra = testInfra();
 const tenant = freshId('e2e');
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
+/** The query API's key for this tenant, and one of another tenant (configured as their SHA-256 digests). */
+const API_KEY = randomBytes(24).toString('base64url');
+const otherTenant = freshId('e2eother');
+const OTHER_API_KEY = randomBytes(24).toString('base64url');
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+const keyHeaders = (key = API_KEY) => ({ authorization: `Bearer ${key}` });
 let database: { url: string; drop(): Promise<void> };
 const env = {
   DATABASE_URL: '',
+  // Topics, consumer groups and queues of their own: other test files run their own apps meanwhile.
+  HUB_NAMESPACE: tenant,
   REDIS_URL: infra.redisUrl,
   KAFKA_BROKERS: infra.kafkaBrokers.join(','),
   TENANT_ID: tenant,
+  HUB_API_KEYS: `${tenant}:${sha256(API_KEY)},${otherTenant}:${sha256(OTHER_API_KEY)}`,
   TWILIO_AUTH_TOKEN: AUTH_TOKEN,
   TWILIO_ACCOUNT_SID: ACCOUNT_SID,
   PORT: '0',
@@ -41,17 +50,17 @@ async function send(params: Record<string, string>, authToken = AUTH_TOKEN) {
 }
 
 async function customerByPhone(phone: string): Promise<string | undefined> {
-  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers?identity=${encodeURIComponent(`phone:${phone}`)}`);
+  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers?identity=${encodeURIComponent(`phone:${phone}`)}`, { headers: keyHeaders() });
   if (res.status === 404) return undefined;
   return ((await res.json()) as { customerId: string }).customerId;
 }
 
 async function timeline(customerId: string): Promise<Entry[]> {
-  return ((await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`)).json()) as { entries: Entry[] }).entries;
+  return ((await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`, { headers: keyHeaders() })).json()) as { entries: Entry[] }).entries;
 }
 
 async function nba(customerId: string): Promise<Nba> {
-  return (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/next-best-actions`)).json()) as Nba;
+  return (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/next-best-actions`, { headers: keyHeaders() })).json()) as Nba;
 }
 
 async function storedEventCount(eventId: string): Promise<number> {
@@ -81,7 +90,7 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${queryUrl}/tenants/${tenant}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${queryUrl}/tenants/${tenant}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...keyHeaders() }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -98,11 +107,11 @@ describe('the customer record through the query API', () => {
   it('folds the state as of a moment: nothing before the first message, the message after it', async () => {
     const before = new Date(Date.now() - 60_000).toISOString();
     const { customerId } = await sendAndWait('+14155550131', 'What are your opening hours?', `${tenant}-asof`);
-    const then = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(before)}`);
+    const then = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(before)}`, { headers: keyHeaders() });
     expect(then.status).toBe(404);
-    const now = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(new Date().toISOString())}`)).json()) as { state: { engagement: { total: number } } };
+    const now = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(new Date().toISOString())}`, { headers: keyHeaders() })).json()) as { state: { engagement: { total: number } } };
     expect(now.state.engagement.total).toBe(1);
-    const bad = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=yesterday`);
+    const bad = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=yesterday`, { headers: keyHeaders() });
     expect(bad.status).toBe(400);
   });
 
@@ -130,12 +139,183 @@ describe('the customer record through the query API', () => {
     const erased = await post(`/customers/${customerId}/erase`, { reason: 'gdpr-art17', requestedBy: 'operator-1' });
     expect(erased.status).toBe(200);
     expect(erased.body).toMatchObject({ erased: true, keyDestroyed: true });
-    expect((await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`)).status).toBe(404);
+    expect((await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`, { headers: keyHeaders() })).status).toBe(404);
     expect(await customerByPhone(phone)).toBeUndefined();
     const raw = await pool.query<{ body: string }>(`select data::text || metadata::text as body from hub_events where metadata->>'tenantId' = $1`, [tenant]);
     expect(raw.rows.some((r) => r.body.includes(secret) || r.body.includes(phone))).toBe(false);
-    const state = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state`)).json()) as { state: { status: string } };
+    const state = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state`, { headers: keyHeaders() })).json()) as { state: { status: string } };
     expect(state.state.status).toBe('erased');
+  });
+});
+
+/** The query API for this tenant, with its key unless told otherwise. */
+async function query(path: string, headers: Record<string, string> = keyHeaders()): Promise<Response> {
+  return fetch(`${queryUrl}/tenants/${tenant}${path}`, { headers });
+}
+
+/** RFC 4180: quoted cells may hold commas, doubled quotes and line breaks; rows end with CRLF. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  const endCell = () => {
+    row.push(cell);
+    cell = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted && ch === '"' && text[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (ch === '"') {
+      quoted = !quoted;
+    } else if (quoted) {
+      cell += ch;
+    } else if (ch === ',') {
+      endCell();
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      endCell();
+      rows.push(row);
+      row = [];
+      i++;
+    } else {
+      cell += ch;
+    }
+  }
+  if (cell !== '' || row.length > 0) {
+    endCell();
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** A server-sent-events client over fetch: the frames as they arrive. */
+async function openLive(customerId: string) {
+  const abort = new AbortController();
+  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline/live`, { headers: keyHeaders(), signal: abort.signal });
+  const frames: { event?: string; id?: string; data?: string }[] = [];
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const frame: { event?: string; id?: string; data?: string } = {};
+          for (const m of buffer.slice(0, end).matchAll(/^(event|id|data): ?(.*)$/gm)) frame[m[1] as 'event' | 'id' | 'data'] = m[2];
+          frames.push(frame);
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch {
+      /* closed by the test */
+    }
+  })();
+  return {
+    res,
+    entries: () => frames.filter((f) => f.event === 'entry'),
+    async close() {
+      abort.abort();
+      await reading;
+    },
+  };
+}
+
+describe('analysts through the query API', () => {
+  it('page a timeline with a cursor: every entry once, in order; bad paging parameters are 400', async () => {
+    const phone = '+14155550161';
+    const sent: string[] = [];
+    let customerId = '';
+    for (let n = 1; n <= 5; n++) {
+      const r = await sendAndWait(phone, `page test ${n}`, `${tenant}-page-${n}`);
+      customerId = r.customerId;
+      sent.push(r.eventId);
+    }
+    const paged: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const body = (await (await query(`/customers/${customerId}/timeline?limit=2${next ? `&cursor=${next}` : ''}`)).json()) as { entries: Entry[]; next: string | null };
+      paged.push(...body.entries.map((e) => e.eventId));
+      next = body.next;
+      pages++;
+    } while (next);
+    expect(pages).toBe(3);
+    expect(paged).toEqual((await timeline(customerId)).map((e) => e.eventId));
+    expect([...paged].sort()).toEqual([...sent].sort());
+
+    const bad = await query(`/customers/${customerId}/timeline?limit=501&cursor=not-a-cursor`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { fields: { field: string }[] }).fields.map((f) => f.field).sort()).toEqual(['cursor', 'limit']);
+  });
+
+  it('export timelines as NDJSON and as CSV that parse back, formulas neutralised', async () => {
+    const phone = '+14155550162';
+    const texts = ['=HYPERLINK("http://evil.example","win"), click', 'line one\nline two, with "quotes"', 'plain'];
+    let customerId = '';
+    for (const [n, text] of texts.entries()) customerId = (await sendAndWait(phone, text, `${tenant}-export-${n}`)).customerId;
+    const expected = await timeline(customerId);
+
+    const ndjson = await query(`/exports/timelines?format=ndjson&customerIds=${customerId}`);
+    expect(ndjson.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+    const objects = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line) as Entry & { timelineCustomerId: string });
+    expect(objects.map((o) => [o.eventId, o.text, o.timelineCustomerId])).toEqual(expected.map((e) => [e.eventId, e.text, customerId]));
+
+    const csv = await query(`/exports/timelines?format=csv&customerIds=${customerId}`);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="timelines-.+\.csv"$/);
+    const [header, ...rows] = parseCsv(await csv.text());
+    const col = (name: string) => header!.indexOf(name);
+    expect(rows.map((r) => r[col('eventId')])).toEqual(expected.map((e) => e.eventId));
+    const guarded = (t: string | null) => (t && /^[=+\-@]/.test(t) ? `'${t}` : t);
+    expect(rows.map((r) => r[col('text')])).toEqual(expected.map((e) => guarded(e.text)));
+    expect(rows.every((r) => r.length === header!.length)).toBe(true);
+  });
+
+  it('stream new timeline entries live: a webhook sent after connecting arrives as an SSE entry', async () => {
+    const phone = '+14155550163';
+    const { customerId, eventId: before } = await sendAndWait(phone, 'first, before the stream', `${tenant}-live-1`);
+    const live = await openLive(customerId);
+    try {
+      expect(live.res.status).toBe(200);
+      expect(live.res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      const res = await send(twilioSmsParams({ from: phone, to: '+14155550000', body: 'second, while streaming', accountSid: ACCOUNT_SID, seed: `${tenant}-live-2` }));
+      expect(res.status).toBe(202);
+      const [eventId] = res.body['eventIds'] as string[];
+      const frame = await eventually(async () => live.entries().find((f) => f.id === eventId), { what: 'live entry', intervalMs: 20 });
+      expect(JSON.parse(frame.data!)).toEqual(expect.objectContaining({ eventId, customerId, text: 'second, while streaming', channel: 'sms', direction: 'inbound' }));
+      expect(live.entries().map((f) => f.id)).not.toContain(before);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it("answer 404 to a key of another tenant on every endpoint family, and 401 without a key", async () => {
+    const { customerId } = await sendAndWait('+14155550164', 'whose customer am I?', `${tenant}-scope`);
+    const families = [
+      `/customers/${customerId}`,
+      `/customers/${customerId}/timeline`,
+      `/customers/${customerId}/conversations`,
+      `/customers/${customerId}/state`,
+      `/customers/${customerId}/next-best-actions`,
+      `/customers/${customerId}/timeline/live`,
+      `/exports/timelines?customerIds=${customerId}`,
+      `/customers?identity=${encodeURIComponent('phone:+14155550164')}`,
+    ];
+    for (const path of families) {
+      const own = await query(path);
+      expect([path, own.status]).toEqual([path, 200]);
+      await own.body?.cancel();
+      // The other tenant's key on this tenant's path, and on its own path: as if the customer did not exist.
+      expect([path, (await query(path, keyHeaders(OTHER_API_KEY))).status]).toEqual([path, 404]);
+      const elsewhere = await fetch(`${queryUrl}/tenants/${otherTenant}${path}`, { headers: keyHeaders(OTHER_API_KEY) });
+      expect([path, elsewhere.status]).toEqual([path, 404]);
+      await elsewhere.body?.cancel();
+      const anonymous = await query(path, {});
+      expect([path, anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([path, 401, 'Bearer realm="hub-query-api"']);
+    }
+    expect((await fetch(`${queryUrl}/health`)).status).toBe(200);
   });
 });
 
@@ -224,7 +404,7 @@ describe('a signed Twilio SMS webhook', () => {
     const consumer = kafka.consumer({ groupId: freshId('dlq-reader') });
     const seen: { reason?: string; raw: string }[] = [];
     await consumer.connect();
-    await consumer.subscribe({ topic: Topics.deadLetter, fromBeginning: true });
+    await consumer.subscribe({ topic: hubNames(tenant).topics.deadLetter, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         seen.push({ reason: message.headers?.[HeaderNames.dlqReason]?.toString(), raw: message.value?.toString() ?? '' });

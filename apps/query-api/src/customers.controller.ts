@@ -1,10 +1,11 @@
-import { BadRequestException, Body, Controller, DefaultValuePipe, Get, HttpCode, Inject, NotFoundException, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import type { ClassConstructor } from 'class-transformer';
-import { IDENTITY_KINDS, validateAs, type IdentityKind } from '@hub/contracts';
+import { validateAs } from '@hub/contracts';
 import { eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
 import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-commands.dto';
-import { normalizeEmail, normalizePhone, type NextBestActionDecided } from '@hub/customer';
-import { PostgresTimelineStore, TIMELINE_STORE } from '@hub/timeline';
+import type { NextBestActionDecided } from '@hub/customer';
+import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
+import { CustomerSearchQuery, parseIdentityParam, queryAs } from './query-params';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 export const CUSTOMER_STORES_TOKEN = Symbol('CUSTOMER_STORES_TOKEN');
@@ -32,6 +33,7 @@ export class CustomersController {
     @Inject(TIMELINE_STORE) private readonly timeline: PostgresTimelineStore,
     @Inject(CUSTOMER_REPOSITORY) private readonly customers: CustomerRepository,
     @Inject(CUSTOMER_STORES_TOKEN) private readonly stores: CustomerStores,
+    @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
   ) {}
 
   /** Preview a merge without writing: what would merge, who survives, from which evidence. */
@@ -101,31 +103,37 @@ export class CustomersController {
     }
   }
 
-  /** `?identity=phone:+14155550100` finds one customer; without it, lists customers. */
+  /**
+   * Customers for analysts, oldest first: `?identity=<kind>:<value>&channel=&preferredChannel=&quadrant=&limit=&cursor=`,
+   * criteria combined; `next` pages on. `?identity=` alone keeps its original meaning: the one customer
+   * holding that identity, with its folded state (404 when none).
+   */
   @Get()
-  async find(@Param('tenantId') tenantId: string, @Query('identity') identity?: string, @Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit = 100) {
-    if (!identity) return { customers: await this.timeline.listCustomers(tenantId, Math.min(limit, 1000)) };
-    const sep = identity.indexOf(':');
-    const kind = identity.slice(0, sep) as IdentityKind;
-    const raw = identity.slice(sep + 1);
-    if (sep <= 0 || !IDENTITY_KINDS.includes(kind)) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'identity', messages: [`must be <kind>:<value>, kind one of ${IDENTITY_KINDS.join(', ')}`] }] });
-    const normalized = kind === 'phone' ? normalizePhone(raw) : kind === 'email' ? normalizeEmail(raw) : { ok: true as const, identity: { kind, value: raw } };
-    if (!normalized.ok) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'identity', messages: [normalized.reason] }] });
-    const customerId = await this.timeline.findCustomerIdByIdentity(tenantId, kind, normalized.identity.value);
-    if (!customerId) throw new NotFoundException({ error: 'not_found', reason: 'no customer has this identity' });
-    return this.summary(tenantId, customerId);
+  async find(@Param('tenantId') tenantId: string, @Query() query: unknown) {
+    const q = queryAs(CustomerSearchQuery, query);
+    const identity = q.identity === undefined ? undefined : parseIdentityParam(q.identity);
+    if (identity && !identity.ok) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'identity', messages: [identity.reason] }] });
+    const onlyIdentity = identity !== undefined && Object.keys(query as object).length === 1;
+    if (identity && onlyIdentity) {
+      const customerId = await this.timeline.findCustomerIdByIdentity(tenantId, identity.identity.kind, identity.identity.value);
+      if (!customerId) throw new NotFoundException({ error: 'not_found', reason: 'no customer has this identity' });
+      return this.summary(tenantId, customerId);
+    }
+    return this.queries.searchCustomers(
+      tenantId,
+      {
+        ...(identity ? { identity: identity.identity } : {}),
+        ...(q.channel ? { channel: q.channel } : {}),
+        ...(q.preferredChannel ? { preferredChannel: q.preferredChannel } : {}),
+        ...(q.quadrant ? { quadrant: q.quadrant } : {}),
+      },
+      { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
+    );
   }
 
   @Get(':customerId')
   async get(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     return this.summary(tenantId, customerId);
-  }
-
-  @Get(':customerId/timeline')
-  async timelineOf(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit = 100) {
-    const summary = await this.timeline.getCustomer(tenantId, customerId);
-    if (!summary) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
-    return { customerId, entries: await this.timeline.getTimeline(tenantId, customerId, { limit: Math.min(limit, 1000) }) };
   }
 
   @Get(':customerId/next-best-actions')

@@ -1,3 +1,4 @@
 export * from './timeline.projection';
 export * from './postgres.timeline.store';
 export * from './timeline.projector';
+export * from './timeline.queries';

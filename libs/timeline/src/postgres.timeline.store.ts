@@ -65,7 +65,18 @@ create table if not exists timeline_erased (
 export class PostgresTimelineStore {
   constructor(private readonly pool: Pool) {}
 
+  /**
+   * Create or migrate the read model's tables. When every table and column is already there it does
+   * nothing: `alter table … add column if not exists` takes an exclusive lock even when the column
+   * exists, which deadlocks with a projector batch holding row locks on the same tables.
+   */
   async ensureSchema(): Promise<void> {
+    const present = await this.pool.query<{ n: string }>(
+      `select count(*) as n from information_schema.columns
+        where table_schema = current_schema() and (table_name, column_name) in
+          (('timeline_entries', 'thread_id'), ('timeline_customers', 'merged_into'), ('timeline_identities', 'customer_id'), ('timeline_erased', 'customer_id'))`,
+    );
+    if (Number(present.rows[0]?.n) === 4) return;
     const client = await this.pool.connect();
     try {
       await client.query('select pg_advisory_lock(hashtext($1))', ['hub.timeline.schema']);

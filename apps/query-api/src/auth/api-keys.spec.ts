@@ -1,0 +1,56 @@
+import { ApiKeyRegistry, parseApiKeys, presentedApiKey, sha256Hex } from './api-keys';
+
+describe('API keys', () => {
+  const acmeKey = 'acme-key-0123456789abcdef0123456789';
+  const globexKey = 'globex-key-0123456789abcdef01234567';
+
+  describe('when HUB_API_KEYS lists tenant:digest entries', () => {
+    it('then each key opens its own tenant only, and an unknown key opens nothing', () => {
+      const { keys, problems } = parseApiKeys([`acme:${sha256Hex(acmeKey)}`, `globex:${sha256Hex(globexKey).toUpperCase()}`]);
+      const registry = new ApiKeyRegistry(keys);
+      expect(problems).toEqual([]);
+      expect(registry.verify(acmeKey)).toEqual(expect.objectContaining({ tenantId: 'acme', keyId: sha256Hex(acmeKey).slice(0, 8) }));
+      expect(registry.verify(globexKey)?.tenantId).toBe('globex');
+      expect(registry.verify('guess')).toBeUndefined();
+      expect(registry.verify(sha256Hex(acmeKey))).toBeUndefined();
+    });
+
+    it('then two keys of one tenant (rotation) both work, and a repeated entry is harmless', () => {
+      const { keys, problems } = parseApiKeys([`acme:${sha256Hex(acmeKey)}`, `acme:${sha256Hex('next-key')}`, `acme:${sha256Hex(acmeKey)}`]);
+      expect(problems).toEqual([]);
+      expect(keys).toHaveLength(2);
+      expect(new ApiKeyRegistry(keys).verify('next-key')?.tenantId).toBe('acme');
+    });
+  });
+
+  describe('when an entry is malformed or one key is given to two tenants', () => {
+    it('then each problem is reported, without echoing the entry', () => {
+      const { problems } = parseApiKeys(['acme', `Acme:${sha256Hex(acmeKey)}`, `acme:${'ab'.repeat(16)}`, `acme:${sha256Hex(acmeKey)}`, `globex:${sha256Hex(acmeKey)}`]);
+      expect(problems).toEqual([
+        'entry 1 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
+        'entry 2 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
+        'entry 3 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
+        'entry 5: the same key is configured for tenants acme and globex; a key opens one tenant',
+      ]);
+    });
+  });
+
+  describe('the key a request presents', () => {
+    it.each([
+      [{ authorization: 'Bearer k1' }, { ok: true, key: 'k1' }],
+      [{ authorization: 'bearer   k1' }, { ok: true, key: 'k1' }],
+      [{ 'x-api-key': ' k1 ' }, { ok: true, key: 'k1' }],
+      [{ authorization: 'Bearer k1', 'x-api-key': 'k1' }, { ok: true, key: 'k1' }],
+      [{}, { ok: false, reason: 'api_key_missing' }],
+      [{ authorization: 'Basic dXNlcjpwYXNz' }, { ok: false, reason: 'api_key_malformed' }],
+      [{ authorization: 'Bearer' }, { ok: false, reason: 'api_key_malformed' }],
+      [{ authorization: 'Bearer a b' }, { ok: false, reason: 'api_key_malformed' }],
+      [{ 'x-api-key': '' }, { ok: false, reason: 'api_key_malformed' }],
+      [{ 'x-api-key': ['k1', 'k2'] }, { ok: false, reason: 'api_key_malformed' }],
+      [{ 'x-api-key': 'k'.repeat(513) }, { ok: false, reason: 'api_key_malformed' }],
+      [{ authorization: 'Bearer k1', 'x-api-key': 'k2' }, { ok: false, reason: 'api_key_ambiguous' }],
+    ])('%j → %j', (headers, expected) => {
+      expect(presentedApiKey(headers)).toEqual(expected);
+    });
+  });
+});

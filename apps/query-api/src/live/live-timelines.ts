@@ -1,0 +1,187 @@
+import type { ServerResponse } from 'node:http';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { LOGGER, type HubLogger } from '@hub/platform';
+import { TIMELINE_QUERIES, type Position, type TimelineQueries } from '@hub/timeline';
+import { LiveWindow, positionAt } from './live-window';
+import { TIMELINE_NOTIFICATIONS, timelineKey, type TimelineNotifications } from './timeline-notifications';
+
+export const LIVE_SETTINGS = Symbol('LIVE_SETTINGS');
+
+export interface LiveSettings {
+  /** A comment line this often keeps proxies from closing an idle stream; each beat also reads (a missed NOTIFY costs at most this). */
+  heartbeatMs: number;
+  /** How far behind the newest sent entry a stream still looks for entries that became visible late. */
+  lookbackMs: number;
+  /** Close a stream whose client reads slower than this many unsent bytes (it resumes with Last-Event-ID). */
+  maxBufferedBytes: number;
+}
+
+const READ_PAGE = 200;
+
+/**
+ * The live timelines of this process: one per SSE connection, all woken through the shared LISTEN
+ * connection. Each sends, as `event: entry` with `id: <eventId>`, the customer's entries that are
+ * recorded after where the stream started, in recorded order.
+ */
+@Injectable()
+export class LiveTimelines implements BeforeApplicationShutdown {
+  private readonly sessions = new Set<LiveSession>();
+
+  constructor(
+    @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
+    @Inject(TIMELINE_NOTIFICATIONS) private readonly notifications: TimelineNotifications,
+    @Inject(LOGGER) private readonly logger: HubLogger,
+    @Inject(LIVE_SETTINGS) private readonly settings: LiveSettings,
+  ) {}
+
+  /** Where a stream starts: after the entry a reconnecting client names, else now. */
+  async startPosition(tenantId: string, lastEventId: string | undefined): Promise<{ position: Position; resumed: boolean }> {
+    const known = lastEventId ? await this.queries.recordedPosition(tenantId, lastEventId.trim()) : undefined;
+    return known ? { position: known, resumed: true } : { position: { at: positionAt(Date.now()), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }, resumed: false };
+  }
+
+  /**
+   * Starts streaming to `res` (whose request is hijacked from the framework). Listens before it answers,
+   * so anything committed after the client sees the response head reaches it.
+   */
+  async open(tenantId: string, customerId: string, start: Position, res: ServerResponse): Promise<void> {
+    const session = new LiveSession(tenantId, customerId, new LiveWindow(start, this.settings.lookbackMs), res, this.queries, this.notifications, this.logger, this.settings, () =>
+      this.sessions.delete(session),
+    );
+    this.sessions.add(session);
+    await session.start();
+  }
+
+  /** Ends every stream before the HTTP server closes (it waits for open connections), then the LISTEN connection. */
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const session of [...this.sessions]) session.close('shutdown');
+    await this.notifications.close();
+  }
+}
+
+class LiveSession {
+  private readonly unsubscribe = new Map<string, () => void>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closed = false;
+  private reading = false;
+  private readAgain = false;
+  private sent = 0;
+  private readonly wake = () => void this.read();
+
+  constructor(
+    private readonly tenantId: string,
+    private readonly customerId: string,
+    private readonly window: LiveWindow,
+    private readonly res: ServerResponse,
+    private readonly queries: TimelineQueries,
+    private readonly notifications: TimelineNotifications,
+    private readonly logger: HubLogger,
+    private readonly settings: LiveSettings,
+    private readonly onClose: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.res.on('close', () => this.close('client_closed'));
+    try {
+      await this.listenToMembers();
+    } catch (err) {
+      this.close('failed');
+      throw err;
+    }
+    if (this.closed) {
+      // Shut down (or the client left) while it was setting up.
+      if (!this.res.headersSent && !this.res.destroyed) this.res.writeHead(503, { 'Retry-After': '2' }).end();
+      return;
+    }
+    this.res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    // `retry`: how long EventSource waits before reconnecting (with Last-Event-ID).
+    this.res.write(`retry: 2000\n: live timeline of ${this.customerId}\n\n`);
+    this.heartbeat = setInterval(() => {
+      this.write(': heartbeat\n\n');
+      void this.read();
+    }, this.settings.heartbeatMs);
+    this.logger.info({ tenantId: this.tenantId, customerId: this.customerId, after: this.window.floor() }, 'query.live.opened');
+    // A resumed stream first catches up on what it missed.
+    void this.read();
+  }
+
+  close(reason: 'client_closed' | 'shutdown' | 'slow_client' | 'failed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const off of this.unsubscribe.values()) off();
+    this.unsubscribe.clear();
+    if (reason === 'client_closed' || reason === 'slow_client') {
+      // The client is gone or not reading: drop the connection (a half-closed one would otherwise linger and hold up shutdown).
+      this.res.destroy();
+    } else if (this.res.headersSent && !this.res.writableEnded) {
+      // Before the head is written the caller answers (503); after it, end the stream (EventSource reconnects with Last-Event-ID)
+      // and the connection with it, so that a connection the client already half-closed does not hold up shutdown.
+      this.res.end();
+      this.res.socket?.end();
+    }
+    this.onClose();
+    this.logger.info({ tenantId: this.tenantId, customerId: this.customerId, reason, sent: this.sent }, 'query.live.closed');
+  }
+
+  /** Listens for this customer and every customer merged into it (a merge since the last read adds one). */
+  private async listenToMembers(): Promise<string[]> {
+    const members = await this.queries.timelineMembers(this.tenantId, this.customerId);
+    const keys = new Set(members.map((id) => timelineKey(this.tenantId, id)));
+    for (const [key, off] of this.unsubscribe) {
+      if (!keys.has(key)) {
+        off();
+        this.unsubscribe.delete(key);
+      }
+    }
+    for (const key of keys) {
+      if (!this.unsubscribe.has(key)) this.unsubscribe.set(key, await this.notifications.subscribe(key, this.wake));
+    }
+    if (this.closed) for (const off of this.unsubscribe.values()) off();
+    return members;
+  }
+
+  /** Sends what is new; one read at a time per stream, and a wake during a read reads again after it. */
+  private async read(): Promise<void> {
+    if (this.closed) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    try {
+      do {
+        this.readAgain = false;
+        const members = await this.listenToMembers();
+        let after = this.window.floor();
+        for (;;) {
+          const page = await this.queries.entriesRecordedAfter(this.tenantId, members, after, READ_PAGE);
+          for (const { item, position } of page) {
+            if (this.closed) return;
+            if (!this.window.admit(item.eventId, position)) continue;
+            this.write(`event: entry\nid: ${item.eventId}\ndata: ${JSON.stringify(item)}\n\n`);
+            this.sent++;
+          }
+          if (page.length < READ_PAGE) break;
+          after = page.at(-1)!.position;
+        }
+      } while (this.readAgain && !this.closed);
+    } catch (err) {
+      // The next notification or heartbeat reads again.
+      this.logger.warn({ tenantId: this.tenantId, customerId: this.customerId, err: String(err) }, 'query.live.read_failed');
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private write(chunk: string): void {
+    if (this.closed || this.res.writableEnded) return;
+    this.res.write(chunk);
+    if (this.res.writableLength > this.settings.maxBufferedBytes) this.close('slow_client');
+  }
+}

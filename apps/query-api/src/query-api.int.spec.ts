@@ -1,0 +1,478 @@
+import { randomBytes, randomUUID, createHash } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Pool } from 'pg';
+import { ConfigError } from '@hub/config';
+import { eventually, freshId, testInfra } from '@hub/testing';
+import { PostgresTimelineStore, type TimelineChange } from '@hub/timeline';
+import { startQueryApi } from './main';
+import { TIMELINE_NOTIFICATIONS, type TimelineNotifications } from './live/timeline-notifications';
+
+/**
+ * The query API in-process against real PostgreSQL: access, timelines, search, exports and live
+ * streams over HTTP. Rows are written through the timeline store, as the projector writes them.
+ */
+const sha = (key: string) => createHash('sha256').update(key).digest('hex');
+const tenantA = freshId('qa');
+const tenantB = freshId('qb');
+const keyA = randomBytes(24).toString('base64url');
+const keyB = randomBytes(24).toString('base64url');
+const env = (overrides: Record<string, string> = {}) => ({
+  DATABASE_URL: testInfra().databaseUrl,
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  HUB_API_KEYS: `${tenantA}:${sha(keyA)},${tenantB}:${sha(keyB)}`,
+  // Long, so that live entries arriving within a test prove the NOTIFY path (not the heartbeat's read).
+  QUERY_LIVE_HEARTBEAT_MS: '60000',
+  ...overrides,
+});
+
+let app: NestFastifyApplication;
+let url = '';
+let pool: Pool;
+let store: PostgresTimelineStore;
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
+  store = new PostgresTimelineStore(pool);
+  ({ app, url } = await startQueryApi(env()));
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pool?.end();
+});
+
+const auth = (key = keyA) => ({ authorization: `Bearer ${key}` });
+
+async function get(path: string, headers: Record<string, string> = auth()): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}${path}`, { headers });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+interface EntrySpec {
+  occurredAt?: string;
+  recordedAt?: string;
+  channel?: string;
+  direction?: 'inbound' | 'outbound';
+  text?: string | null;
+}
+
+let phoneSeq = 0;
+/** A customer with these entries, projected through the store; returns the customer and event ids. */
+async function customerWith(tenantId: string, entries: EntrySpec[], phone = `+1415556${String(1000 + phoneSeq++).padStart(4, '0')}`): Promise<{ customerId: string; eventIds: string[] }> {
+  const customerId = freshId('c');
+  const now = Date.now();
+  const eventIds = await addEntries(tenantId, customerId, entries, now, phone, true);
+  return { customerId, eventIds };
+}
+
+async function addEntries(tenantId: string, customerId: string, entries: EntrySpec[], base = Date.now(), phone = '+14155550999', register = false): Promise<string[]> {
+  const eventIds = entries.map(() => randomUUID());
+  const changes: TimelineChange[] = [];
+  if (register) changes.push({ kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: new Date(base - 3_600_000).toISOString() });
+  entries.forEach((e, n) => {
+    const at = new Date(base + n).toISOString();
+    changes.push({
+      kind: 'entry',
+      identities: [{ kind: 'phone', value: phone }],
+      entry: {
+        tenantId, customerId, eventId: eventIds[n]!, streamRevision: String(n + 1), occurredAt: e.occurredAt ?? at, recordedAt: e.recordedAt ?? at,
+        channel: e.channel ?? 'sms', direction: e.direction ?? 'inbound', kind: 'message', text: e.text === undefined ? `message ${n}` : e.text, media: [], provider: { name: 'twilio', messageId: `SM${n}` },
+      },
+    });
+  });
+  await store.apply(changes);
+  return eventIds;
+}
+
+/** What the projector does after each commit; sent here too so these tests do not depend on how the store does it. */
+async function notify(tenantId: string, customerId: string): Promise<void> {
+  await pool.query("select pg_notify('hub_timeline', $1)", [`${tenantId}:${customerId}`]);
+}
+
+interface Frame {
+  event?: string;
+  id?: string;
+  data?: string;
+  comment?: string;
+}
+
+/** A server-sent-events client over fetch: frames as they arrive. */
+async function openStream(path: string, headers: Record<string, string> = auth()) {
+  const abort = new AbortController();
+  const res = await fetch(`${url}${path}`, { headers, signal: abort.signal });
+  const frames: Frame[] = [];
+  let buffer = '';
+  const reading = (async () => {
+    if (!res.body || res.status !== 200) return;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame: Frame = {};
+          for (const line of buffer.slice(0, end).split('\n')) {
+            if (line.startsWith(':')) frame.comment = line.slice(1).trim();
+            const m = /^(event|id|data): ?(.*)$/.exec(line);
+            if (m) frame[m[1] as 'event' | 'id' | 'data'] = m[2];
+          }
+          frames.push(frame);
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch {
+      /* aborted */
+    }
+  })();
+  return {
+    status: res.status,
+    headers: res.headers,
+    frames,
+    entries: () => frames.filter((f) => f.event === 'entry'),
+    until: <T>(probe: () => T | undefined, what: string, timeoutMs = 10_000) => eventually(async () => probe(), { what, timeoutMs, intervalMs: 20 }),
+    async close() {
+      abort.abort();
+      await reading;
+    },
+  };
+}
+
+describe('access', () => {
+  describe('when no key or an unknown key is sent', () => {
+    it('then every tenant route answers 401 with WWW-Authenticate, and /health stays open', async () => {
+      const { customerId } = await customerWith(tenantA, [{}]);
+      const missing = await get(`/tenants/${tenantA}/customers/${customerId}/timeline`, {});
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="hub-query-api"');
+      expect(missing.body).toEqual({ error: 'unauthorized', reason: 'api_key_missing' });
+
+      const wrong = await get(`/tenants/${tenantA}/customers/${customerId}/timeline`, auth('not-a-key'));
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="hub-query-api", error="invalid_token"');
+      expect(wrong.body).toEqual({ error: 'unauthorized', reason: 'api_key_invalid' });
+
+      // The digest itself is not a key.
+      expect((await get(`/tenants/${tenantA}/customers`, auth(sha(keyA)))).status).toBe(401);
+      expect((await fetch(`${url}/tenants/${tenantA}/customers/${customerId}/erase`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+      expect((await get('/health', {})).status).toBe(200);
+    });
+  });
+
+  describe('when a key is sent as X-Api-Key', () => {
+    it('then it works like the bearer token', async () => {
+      const { customerId } = await customerWith(tenantA, [{}]);
+      expect((await get(`/tenants/${tenantA}/customers/${customerId}/timeline`, { 'x-api-key': keyA })).status).toBe(200);
+    });
+  });
+
+  describe("when a valid key of one tenant asks for another tenant's customer", () => {
+    it('then every endpoint family answers 404, exactly as for a customer that does not exist', async () => {
+      const { customerId } = await customerWith(tenantA, [{}]);
+      const families = [
+        `/customers/${customerId}`,
+        `/customers/${customerId}/timeline`,
+        `/customers/${customerId}/conversations`,
+        `/customers/${customerId}/state`,
+        `/customers/${customerId}/next-best-actions`,
+        `/customers/${customerId}/timeline/live`,
+        `/exports/timelines?customerIds=${customerId}`,
+      ];
+      // State and next best actions fold the event stream, which these read-model-only customers lack (the e2e test has both).
+      const foldsTheStream = (path: string) => path.endsWith('/state') || path.endsWith('/next-best-actions');
+      for (const path of families) {
+        const asOwner = await fetch(`${url}/tenants/${tenantA}${path}`, { headers: auth(keyA) });
+        // The owner sees it (the live stream is cut right away).
+        expect([path, asOwner.status]).toEqual([path, foldsTheStream(path) ? 404 : 200]);
+        await asOwner.body?.cancel();
+        const other = await get(`/tenants/${tenantA}${path}`, auth(keyB));
+        expect([path, other.status, other.body]).toEqual([path, 404, path.startsWith('/customers/') ? { error: 'not_found', reason: 'unknown customer' } : { error: 'not_found', reason: 'not found' }]);
+        // And through the other tenant's own path: nothing of A's there either.
+        expect([path, (await get(`/tenants/${tenantB}${path}`, auth(keyB))).status]).toEqual([path, 404]);
+      }
+      expect((await get(`/tenants/${tenantA}/customers`, auth(keyB))).status).toBe(404);
+      expect((await get(`/tenants/${freshId('nobody')}/customers`, auth(keyB))).status).toBe(404);
+    });
+  });
+
+  describe('when HUB_API_KEYS is missing or malformed', () => {
+    it.each([
+      [{ HUB_API_KEYS: '' }, /HUB_API_KEYS must list at least one/],
+      [{ HUB_API_KEYS: `${tenantA}:not-a-digest` }, /each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>/],
+      [{ HUB_API_KEYS: `${tenantA}:${sha(keyA)},${tenantB}:${sha(keyA)}` }, /the same key is configured for tenants/],
+    ])('then the app does not start: %j', async (overrides, message) => {
+      const failure = await startQueryApi(env(overrides)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect(String((failure as Error).message)).toMatch(message);
+    });
+  });
+});
+
+describe('timelines over HTTP', () => {
+  describe('when a client pages with next', () => {
+    it('then it gets every entry once, in order, and the last page has next: null', async () => {
+      const { customerId, eventIds } = await customerWith(tenantA, Array.from({ length: 7 }, () => ({})));
+      const seen: string[] = [];
+      let next: string | null = null;
+      let pages = 0;
+      do {
+        const res = await get(`/tenants/${tenantA}/customers/${customerId}/timeline?limit=3${next ? `&cursor=${next}` : ''}`);
+        expect(res.status).toBe(200);
+        seen.push(...(res.body['entries'] as { eventId: string }[]).map((e) => e.eventId));
+        next = res.body['next'] as string | null;
+        pages++;
+      } while (next);
+      expect(pages).toBe(3);
+      expect(seen).toEqual(eventIds);
+    });
+  });
+
+  describe('when filters and asOf are given', () => {
+    it('then only matching entries recorded by then come back', async () => {
+      const t0 = Date.parse('2025-04-01T10:00:00Z');
+      const iso = (m: number) => new Date(t0 + m * 60_000).toISOString();
+      const { customerId, eventIds } = await customerWith(tenantA, [
+        { occurredAt: iso(0), recordedAt: iso(0), direction: 'inbound' },
+        { occurredAt: iso(1), recordedAt: iso(1), direction: 'outbound', channel: 'email' },
+        { occurredAt: iso(2), recordedAt: iso(30), direction: 'inbound' },
+      ]);
+      const ids = async (q: string) => ((await get(`/tenants/${tenantA}/customers/${customerId}/timeline?${q}`)).body['entries'] as { eventId: string }[]).map((e) => e.eventId);
+      expect(await ids('direction=inbound')).toEqual([eventIds[0], eventIds[2]]);
+      expect(await ids('channel=email,whatsapp')).toEqual([eventIds[1]]);
+      expect(await ids(`from=${encodeURIComponent(iso(1))}&to=${encodeURIComponent(iso(2))}`)).toEqual([eventIds[1]]);
+      expect(await ids(`asOf=${encodeURIComponent(iso(10))}`)).toEqual([eventIds[0], eventIds[1]]);
+      const res = await get(`/tenants/${tenantA}/customers/${customerId}/timeline?asOf=${encodeURIComponent(iso(10))}`);
+      expect(res.body['asOf']).toBe(iso(10));
+    });
+  });
+
+  describe('when parameters are bad', () => {
+    it('then 400 names every failing field in the hub format', async () => {
+      const { customerId } = await customerWith(tenantA, [{}]);
+      const res = await get(`/tenants/${tenantA}/customers/${customerId}/timeline?limit=1000&cursor=nope&from=2025-02-30&to=yesterday&direction=up`);
+      expect(res.status).toBe(400);
+      expect(res.body['error']).toBe('validation_failed');
+      expect((res.body['fields'] as { field: string; messages: string[] }[]).map((f) => f.field).sort()).toEqual(['cursor', 'direction', 'from', 'limit', 'to']);
+      expect((await get(`/tenants/${tenantA}/customers/${customerId}/timeline?limit=0`)).status).toBe(400);
+      expect((await get(`/tenants/${tenantA}/customers/${customerId}/conversations?asOf=soon`)).status).toBe(400);
+      expect((await get(`/tenants/${tenantA}/customers?cursor=abc`)).status).toBe(400);
+    });
+  });
+
+  describe('when the customer does not exist', () => {
+    it('then the timeline, conversations and live stream are 404', async () => {
+      for (const path of ['timeline', 'conversations', 'timeline/live']) {
+        expect((await get(`/tenants/${tenantA}/customers/${freshId('nobody')}/${path}`)).status).toBe(404);
+      }
+    });
+  });
+
+  it('conversations: one per channel, latest first', async () => {
+    const { customerId } = await customerWith(tenantA, [{ channel: 'sms', text: 'hi' }, { channel: 'email', text: 'mail' }, { channel: 'sms', text: 'again' }]);
+    const res = await get(`/tenants/${tenantA}/customers/${customerId}/conversations`);
+    expect(res.body['conversations']).toEqual([
+      expect.objectContaining({ channel: 'sms', threadId: null, count: 2, lastText: 'again' }),
+      expect.objectContaining({ channel: 'email', threadId: null, count: 1, lastText: 'mail' }),
+    ]);
+  });
+});
+
+describe('customer search over HTTP', () => {
+  it('identity alone finds the one customer; with other criteria it is a paged search', async () => {
+    const phone = '+14155557001';
+    const { customerId } = await customerWith(tenantA, [{ channel: 'whatsapp' }], phone);
+    const one = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent('phone:+1 415 555 7001')}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(expect.objectContaining({ customerId, revision: expect.any(String) }));
+    expect((await get(`/tenants/${tenantA}/customers?identity=phone:%2B14155557999`)).status).toBe(404);
+
+    const search = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=whatsapp&limit=10`);
+    expect(search.body).toEqual({ customers: [expect.objectContaining({ customerId, channels: ['whatsapp'], preferredChannel: null, quadrant: null })], next: null });
+    expect((await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=sms`)).body).toEqual({ customers: [], next: null });
+
+    await pool.query(`update timeline_customers set quadrant = 'loyal', preferred_channel = 'whatsapp' where tenant_id = $1 and customer_id = $2`, [tenantA, customerId]);
+    expect(((await get(`/tenants/${tenantA}/customers?quadrant=loyal&preferredChannel=whatsapp`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId)).toEqual([customerId]);
+  });
+
+  it('the whole list pages with next, each customer once', async () => {
+    await customerWith(tenantA, [{}]);
+    await customerWith(tenantA, [{}]);
+    const seen: string[] = [];
+    let next: string | null = null;
+    do {
+      const res = await get(`/tenants/${tenantA}/customers?limit=2${next ? `&cursor=${next}` : ''}`);
+      seen.push(...(res.body['customers'] as { customerId: string }[]).map((c) => c.customerId));
+      next = res.body['next'] as string | null;
+    } while (next);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('exports over HTTP', () => {
+  describe('when a customer with more entries than one read page is exported', () => {
+    it('then NDJSON streams (chunked, no length) every entry once, in time order', async () => {
+      const { customerId, eventIds } = await customerWith(tenantA, Array.from({ length: 2_345 }, (_, n) => ({ text: `bulk ${n}` })));
+      const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&customerIds=${customerId}`, { headers: auth() });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+      expect(res.headers.get('content-length')).toBeNull();
+      expect(res.headers.get('transfer-encoding')).toBe('chunked');
+      expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="timelines-${tenantA}-\\d{8}T\\d{6}Z\\.ndjson"$`));
+      const rows = (await res.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as { eventId: string; timelineCustomerId: string });
+      expect(rows.map((r) => r.eventId)).toEqual(eventIds);
+      expect(new Set(rows.map((r) => r.timelineCustomerId))).toEqual(new Set([customerId]));
+    });
+  });
+
+  describe('when a client stops reading part-way', () => {
+    it('then the server stops and keeps serving', async () => {
+      const abort = new AbortController();
+      const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=csv`, { headers: auth(), signal: abort.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      abort.abort();
+      await reader.read().catch(() => undefined);
+      expect((await get('/health', {})).status).toBe(200);
+      expect((await get(`/tenants/${tenantA}/customers?limit=1`)).status).toBe(200);
+    });
+  });
+
+  describe('when CSV is asked for', () => {
+    it('then text with quotes, commas, line breaks and formulas comes back safely quoted', async () => {
+      const { customerId, eventIds } = await customerWith(tenantA, [{ text: '=HYPERLINK("http://x","y")' }, { text: 'a, "b"\nc' }, { text: null }]);
+      const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=csv&customerIds=${customerId}`, { headers: auth() });
+      expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
+      const body = await res.text();
+      const lines = body.split('\r\n');
+      expect(lines[0]!.split(',')[0]).toBe('eventId');
+      expect(body).toContain(`${eventIds[0]},${customerId},${customerId},`);
+      expect(body).toContain(`"'=HYPERLINK(""http://x"",""y"")"`);
+      expect(body).toContain('"a, ""b""\nc"');
+    });
+  });
+
+  describe('when a requested customer does not exist in the tenant', () => {
+    it('then 404 names it, before anything is streamed; bad parameters are 400', async () => {
+      const { customerId } = await customerWith(tenantA, [{}]);
+      const missing = freshId('nobody');
+      const res = await get(`/tenants/${tenantA}/exports/timelines?customerIds=${customerId},${missing}`);
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ error: 'not_found', reason: 'unknown customer', customerIds: [missing] });
+      const bad = await get(`/tenants/${tenantA}/exports/timelines?format=xml&from=later`);
+      expect(bad.status).toBe(400);
+      expect((bad.body['fields'] as { field: string }[]).map((f) => f.field).sort()).toEqual(['format', 'from']);
+    });
+  });
+});
+
+describe('live timelines over HTTP', () => {
+  describe('when a new entry is projected for the customer', () => {
+    it('then it arrives as event: entry with its event id, and nothing from before the stream opened', async () => {
+      const { customerId, eventIds: before } = await customerWith(tenantA, [{ text: 'old' }]);
+      const stream = await openStream(`/tenants/${tenantA}/customers/${customerId}/timeline/live`);
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      expect(stream.headers.get('cache-control')).toBe('no-cache, no-transform');
+
+      const [fresh] = await addEntries(tenantA, customerId, [{ text: 'new' }]);
+      await notify(tenantA, customerId);
+      const frame = await stream.until(() => stream.entries()[0], 'live entry');
+      expect(frame.id).toBe(fresh);
+      expect(JSON.parse(frame.data!)).toEqual(expect.objectContaining({ eventId: fresh, customerId, text: 'new', channel: 'sms' }));
+      expect(stream.entries().map((f) => f.id)).not.toContain(before[0]);
+      await stream.close();
+    });
+  });
+
+  describe('when a client reconnects with Last-Event-ID', () => {
+    it('then it gets what was recorded after that entry, once, in recorded order', async () => {
+      const { customerId } = await customerWith(tenantA, [{}]);
+      const first = await openStream(`/tenants/${tenantA}/customers/${customerId}/timeline/live`);
+      const [e1] = await addEntries(tenantA, customerId, [{ text: 'one' }]);
+      await notify(tenantA, customerId);
+      await first.until(() => first.entries()[0], 'first entry');
+      await first.close();
+
+      const missed = await addEntries(tenantA, customerId, [{ text: 'two' }, { text: 'three' }]);
+      const resumed = await openStream(`/tenants/${tenantA}/customers/${customerId}/timeline/live`, { ...auth(), 'last-event-id': e1! });
+      await resumed.until(() => (resumed.entries().length >= 2 ? true : undefined), 'missed entries');
+      const [e4] = await addEntries(tenantA, customerId, [{ text: 'four' }]);
+      await notify(tenantA, customerId);
+      await resumed.until(() => (resumed.entries().length >= 3 ? true : undefined), 'new entry after resume');
+      expect(resumed.entries().map((f) => f.id)).toEqual([...missed, e4]);
+      await resumed.close();
+    });
+  });
+
+  describe('when another customer is merged into the streamed one', () => {
+    it("then the merged customer's new entries arrive on the survivor's stream", async () => {
+      const survivor = await customerWith(tenantA, [{}]);
+      const merged = await customerWith(tenantA, [{}]);
+      const stream = await openStream(`/tenants/${tenantA}/customers/${survivor.customerId}/timeline/live`);
+      await store.merge(tenantA, merged.customerId, survivor.customerId);
+      await notify(tenantA, survivor.customerId);
+      // The stream listens to the merged customer once it has read after the merge.
+      const notifications = app.get<TimelineNotifications>(TIMELINE_NOTIFICATIONS);
+      await eventually(async () => ((await pool.query('select 1')) && notifications.subscriptions >= 2 ? true : undefined), { what: 'listening to the merged customer' });
+      const [e] = await addEntries(tenantA, merged.customerId, [{ text: 'from the merged number' }]);
+      await notify(tenantA, merged.customerId);
+      const frame = await stream.until(() => stream.entries()[0], 'merged entry');
+      expect(frame.id).toBe(e);
+      expect(JSON.parse(frame.data!)).toEqual(expect.objectContaining({ customerId: merged.customerId }));
+      await stream.close();
+    });
+  });
+
+  describe('when clients disconnect', () => {
+    it('then their subscriptions are released', async () => {
+      const notifications = app.get<TimelineNotifications>(TIMELINE_NOTIFICATIONS);
+      await eventually(async () => (notifications.subscriptions === 0 ? true : undefined), { what: 'no stream left from earlier tests' });
+      const { customerId } = await customerWith(tenantA, [{}]);
+      const streams = await Promise.all([1, 2, 3].map(() => openStream(`/tenants/${tenantA}/customers/${customerId}/timeline/live`)));
+      expect(notifications.subscriptions).toBe(3);
+      await Promise.all(streams.map((s) => s.close()));
+      await eventually(async () => (notifications.subscriptions === 0 ? true : undefined), { what: 'subscriptions released' });
+    });
+  });
+
+  describe('when a NOTIFY is lost', () => {
+    it('then the heartbeat comment comes, and its read still delivers the entry', async () => {
+      const fast = await startQueryApi(env({ QUERY_LIVE_HEARTBEAT_MS: '1000' }));
+      let closed = false;
+      try {
+        const { customerId } = await customerWith(tenantA, [{}]);
+        const res = await fetch(`${fast.url}/tenants/${tenantA}/customers/${customerId}/timeline/live`, { headers: auth() });
+        const reader = res.body!.getReader();
+        const decoder = new TextDecoder();
+        // Written without the store (which notifies): as if the notification had been lost.
+        const eventId = randomUUID();
+        const now = new Date().toISOString();
+        await pool.query(
+          `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider)
+           values ($1, $2, $3, 99, $4, $4, 'sms', 'inbound', 'message', 'quiet', '[]', '{"name":"twilio","messageId":"SMq"}')`,
+          [eventId, tenantA, customerId, now],
+        );
+        let text = '';
+        const started = Date.now();
+        while (!(text.includes(': heartbeat') && text.includes(`id: ${eventId}`)) && Date.now() - started < 5_000) {
+          text += decoder.decode((await reader.read()).value, { stream: true });
+        }
+        expect(text).toContain(': heartbeat');
+        expect(text).toContain(`event: entry\nid: ${eventId}\n`);
+        // Shutting down ends open streams (the client sees the end of the body) instead of waiting for them.
+        const closing = Date.now();
+        await fast.app.close();
+        closed = true;
+        expect(Date.now() - closing).toBeLessThan(2_000);
+        for (let r = await reader.read(); !r.done; r = await reader.read());
+      } finally {
+        if (!closed) await fast.app.close();
+      }
+    });
+  });
+});

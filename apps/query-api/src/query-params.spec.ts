@@ -1,0 +1,73 @@
+import { BadRequestException } from '@nestjs/common';
+import { encodeCursor } from '@hub/timeline';
+import { CustomerSearchQuery, entryFilter, instant, isInstant, parseIdentityParam, queryAs, TimelineExportQuery, TimelineQuery } from './query-params';
+
+function failingFields(run: () => unknown): { field: string; messages: string[] }[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof BadRequestException) return (err.getResponse() as { fields: { field: string; messages: string[] }[] }).fields;
+    throw err;
+  }
+  throw new Error('expected a 400');
+}
+
+describe('query parameters', () => {
+  describe('instants', () => {
+    it.each(['2025-03-01', '2025-03-01T10:00Z', '2025-03-01T10:00:00Z', '2025-03-01T10:00:00.123456+02:00', '2024-02-29T23:59:59-14:00'])('%s is an instant', (v) => {
+      expect(isInstant(v)).toBe(true);
+    });
+    it.each(['yesterday', '2025-02-30', '2025-02-29', '2025-13-01', '2025-03-01T24:00:00Z', '2025-03-01T10:00:00', '2025-03-01T10:00:00+15:00', '2025-03-01 10:00:00Z', '1741000000'])(
+      '%s is not',
+      (v) => {
+        expect(isInstant(v)).toBe(false);
+      },
+    );
+    it('a bare date is UTC midnight', () => {
+      expect(instant('2025-03-01')).toBe('2025-03-01T00:00:00Z');
+      expect(instant('2025-03-01T10:00:00+02:00')).toBe('2025-03-01T10:00:00+02:00');
+    });
+  });
+
+  describe('when a timeline query is valid', () => {
+    it('then lists are split, numbers converted, and the filter built', () => {
+      const q = queryAs(TimelineQuery, { channel: 'sms, email', direction: 'inbound', from: '2025-03-01', to: '2025-03-02T00:00:00Z', limit: '50' });
+      expect(q.limit).toBe(50);
+      expect(entryFilter(q)).toEqual({ channels: ['sms', 'email'], directions: ['inbound'], from: '2025-03-01T00:00:00Z', to: '2025-03-02T00:00:00Z' });
+      expect(queryAs(TimelineQuery, { cursor: encodeCursor('timeline', { at: '2025-03-01T10:00:00.000000Z', id: '00000000-0000-4000-8000-000000000001' }) }).cursor).toBeDefined();
+    });
+  });
+
+  describe('when a timeline query has bad parameters', () => {
+    it('then every failing field is named at once', () => {
+      const fields = failingFields(() =>
+        queryAs(TimelineQuery, { limit: '501', cursor: 'bogus', from: '2025-03-02', to: '2025-03-01', direction: 'sideways', asOf: 'now', chanel: 'sms' }),
+      );
+      expect(fields.map((f) => f.field).sort()).toEqual(['asOf', 'chanel', 'cursor', 'direction', 'limit', 'to']);
+      expect(fields.find((f) => f.field === 'to')?.messages).toEqual(['to must be later than from']);
+    });
+
+    it.each([['0'], ['abc'], ['1.5'], ['']])('then limit=%j is refused', (limit) => {
+      expect(failingFields(() => queryAs(TimelineQuery, { limit })).map((f) => f.field)).toEqual(['limit']);
+    });
+
+    it('then a customers cursor is refused for a timeline', () => {
+      const cursor = encodeCursor('customers', { at: '2025-03-01T10:00:00.000000Z', id: 'c1' });
+      expect(failingFields(() => queryAs(TimelineQuery, { cursor })).map((f) => f.field)).toEqual(['cursor']);
+    });
+  });
+
+  describe('export and search queries', () => {
+    it('refuse an unknown format and too many customers', () => {
+      const ids = Array.from({ length: 1001 }, (_, n) => `c${n}`).join(',');
+      expect(failingFields(() => queryAs(TimelineExportQuery, { format: 'xlsx', customerIds: ids })).map((f) => f.field).sort()).toEqual(['customerIds', 'format']);
+    });
+
+    it('normalise an identity, and say why one is refused', () => {
+      expect(parseIdentityParam('phone:+1 (415) 555-0100')).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
+      expect(parseIdentityParam('email:Ann@Example.COM')).toEqual({ ok: true, identity: { kind: 'email', value: expect.stringMatching(/^ann@example\.com$/i) } });
+      expect(parseIdentityParam('fax:123').ok).toBe(false);
+      expect(failingFields(() => queryAs(CustomerSearchQuery, { identity: 'phone:not a number', quadrant: 'a b' })).map((f) => f.field).sort()).toEqual(['identity', 'quadrant']);
+    });
+  });
+});

@@ -1,0 +1,177 @@
+import { BadRequestException } from '@nestjs/common';
+import { Transform, Type, type ClassConstructor } from 'class-transformer';
+import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { DIRECTIONS, IDENTITY_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
+import { normalizeEmail, normalizePhone } from '@hub/customer';
+import { decodeCursor, MAX_PAGE_SIZE, type CursorScope, type TimelineFilter } from '@hub/timeline';
+
+/** 400 in the hub's format: every failing field with its messages. */
+export function validationFailed(fields: FieldError[]): BadRequestException {
+  return new BadRequestException({ error: 'validation_failed', fields });
+}
+
+/** Validate a query string against a DTO (unknown parameters are errors: a typo must not widen a query); 400 otherwise. */
+export function queryAs<T extends object>(cls: ClassConstructor<T>, query: unknown): T {
+  const v = validateAs(cls, query ?? {});
+  if (!v.ok) throw validationFailed(v.errors);
+  return v.value;
+}
+
+/** `a,b` (or the parameter repeated) → `['a', 'b']`. */
+const list = ({ value }: { value: unknown }) =>
+  (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])).map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
+
+const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
+
+/** A real instant: a calendar date (UTC midnight), or a date-time with a zone (`Z` or an offset up to ±14:00). */
+export function isInstant(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = INSTANT.exec(value);
+  if (!m) return false;
+  const n = (i: number) => Number(m[i] ?? 0);
+  const [year, month, day] = [n(1), n(2), n(3)];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const dateOk = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth;
+  const timeOk = n(4) <= 23 && n(5) <= 59 && n(6) <= 59 && n(8) <= 14 && n(9) <= 59;
+  return dateOk && timeOk && !Number.isNaN(Date.parse(value));
+}
+
+/** The instant as PostgreSQL should read it: a bare date is UTC midnight (not the server's time zone). */
+export function instant(value: string): string {
+  return value.length === 10 ? `${value}T00:00:00Z` : value;
+}
+
+function IsInstant(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isInstant',
+      validator: {
+        validate: isInstant,
+        defaultMessage: buildMessage((each) => `${each}$property must be an ISO 8601 date or date-time with a time zone (2025-03-01, 2025-03-01T10:00:00Z)`, options),
+      },
+    },
+    options,
+  );
+}
+
+/** Later than another (valid) instant property of the same object. */
+function IsLaterThan(property: string, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isLaterThan',
+      constraints: [property],
+      validator: {
+        validate: (value, args) => {
+          const other = (args?.object as Record<string, unknown> | undefined)?.[property];
+          return !isInstant(value) || !isInstant(other) || Date.parse(instant(value)) > Date.parse(instant(other));
+        },
+        defaultMessage: buildMessage((each) => `${each}$property must be later than ${property}`, options),
+      },
+    },
+    options,
+  );
+}
+
+function IsCursor(scope: CursorScope, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isCursor',
+      validator: {
+        validate: (value) => {
+          if (typeof value !== 'string') return false;
+          try {
+            decodeCursor(scope, value);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: buildMessage((each) => `${each}$property must be the \`next\` of a previous page of this listing`, options),
+      },
+    },
+    options,
+  );
+}
+
+export type ParsedIdentity = { ok: true; identity: { kind: IdentityKind; value: string } } | { ok: false; reason: string };
+
+/** `phone:+14155550100` → the identity, normalised the way the projector stores it. */
+export function parseIdentityParam(raw: string): ParsedIdentity {
+  const sep = raw.indexOf(':');
+  const kind = raw.slice(0, sep) as IdentityKind;
+  const value = raw.slice(sep + 1);
+  if (sep <= 0 || !IDENTITY_KINDS.includes(kind) || value.length === 0) return { ok: false, reason: `identity must be <kind>:<value>, kind one of ${IDENTITY_KINDS.join(', ')}` };
+  const normalized = kind === 'phone' ? normalizePhone(value) : kind === 'email' ? normalizeEmail(value) : { ok: true as const, identity: { kind, value } };
+  return normalized.ok ? { ok: true, identity: { kind, value: normalized.identity.value } } : { ok: false, reason: normalized.reason };
+}
+
+function IsIdentityParam(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIdentityParam',
+      validator: {
+        validate: (value) => typeof value === 'string' && value.length <= 400 && parseIdentityParam(value).ok,
+        defaultMessage: (args) => {
+          const parsed = typeof args?.value === 'string' ? parseIdentityParam(args.value) : undefined;
+          return parsed && !parsed.ok ? parsed.reason : 'identity must be <kind>:<value>';
+        },
+      },
+    },
+    options,
+  );
+}
+
+/** Filters shared by timelines and exports. Lists are comma-separated (`channel=sms,email`). */
+export class EntryFilterQuery {
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @Matches(NAME, { each: true, message: 'each channel must be a channel id (lower-case letters, digits, - or _)' }) channel?: string[];
+  @IsOptional() @Transform(list) @IsIn(DIRECTIONS, { each: true, message: `each direction must be one of ${DIRECTIONS.join(', ')}` }) direction?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @Matches(NAME, { each: true, message: 'each kind must be an interaction kind (lower-case letters, digits, - or _)' }) kind?: string[];
+  /** occurred at or after (inclusive) */
+  @IsOptional() @IsInstant() from?: string;
+  /** occurred before (exclusive) */
+  @IsOptional() @IsInstant() @IsLaterThan('from') to?: string;
+  /** recorded at or before: the timeline as the hub knew it then */
+  @IsOptional() @IsInstant() asOf?: string;
+}
+
+export class TimelineQuery extends EntryFilterQuery {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
+  @IsOptional() @IsCursor('timeline') cursor?: string;
+}
+
+export class ConversationsQuery {
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @Matches(NAME, { each: true, message: 'each channel must be a channel id (lower-case letters, digits, - or _)' }) channel?: string[];
+  @IsOptional() @IsInstant() asOf?: string;
+}
+
+export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export class TimelineExportQuery extends EntryFilterQuery {
+  @IsOptional() @IsIn(EXPORT_FORMATS) format?: ExportFormat;
+  @IsOptional() @Transform(list) @ArrayMaxSize(1000) @Length(1, 128, { each: true }) customerIds?: string[];
+}
+
+export class CustomerSearchQuery {
+  /** `<kind>:<value>`, normalised like the projector does (`phone:+1 415 555 0100` finds `+14155550100`). */
+  @IsOptional() @IsIdentityParam() identity?: string;
+  /** a channel the customer used */
+  @IsOptional() @Matches(NAME, { message: 'channel must be a channel id (lower-case letters, digits, - or _)' }) channel?: string;
+  @IsOptional() @Matches(NAME, { message: 'preferredChannel must be a channel id (lower-case letters, digits, - or _)' }) preferredChannel?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'quadrant must be letters, digits, - or _' }) quadrant?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
+  @IsOptional() @IsCursor('customers') cursor?: string;
+}
+
+/** The validated filters in the form the queries take. */
+export function entryFilter(q: EntryFilterQuery): TimelineFilter {
+  return {
+    ...(q.channel?.length ? { channels: q.channel } : {}),
+    ...(q.direction?.length ? { directions: q.direction } : {}),
+    ...(q.kind?.length ? { kinds: q.kind } : {}),
+    ...(q.from ? { from: instant(q.from) } : {}),
+    ...(q.to ? { to: instant(q.to) } : {}),
+    ...(q.asOf ? { asOf: instant(q.asOf) } : {}),
+  };
+}

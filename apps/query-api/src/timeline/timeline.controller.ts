@@ -1,0 +1,37 @@
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
+import { ConversationsQuery, entryFilter, instant, queryAs, TimelineQuery } from '../query-params';
+
+/** A customer's cross-channel timeline (entries of customers merged into it included) and its conversations. */
+@Controller('tenants/:tenantId/customers/:customerId')
+export class TimelineController {
+  constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
+
+  /**
+   * `?channel=&direction=&kind=&from=&to=&asOf=&limit=&cursor=` — in the order things happened; `next`
+   * is the cursor of the following page (null on the last one).
+   */
+  @Get('timeline')
+  async timeline(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
+    const q = queryAs(TimelineQuery, query);
+    await this.requireCustomer(tenantId, customerId);
+    const page = await this.queries.timeline(tenantId, customerId, entryFilter(q), { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) });
+    return { customerId, asOf: q.asOf ? new Date(instant(q.asOf)).toISOString() : null, entries: page.entries, next: page.next };
+  }
+
+  /** `?channel=&asOf=` — one conversation per channel thread, most recently active first. */
+  @Get('conversations')
+  async conversations(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
+    const q = queryAs(ConversationsQuery, query);
+    await this.requireCustomer(tenantId, customerId);
+    const conversations = await this.queries.conversations(tenantId, customerId, {
+      ...(q.channel?.length ? { channels: q.channel } : {}),
+      ...(q.asOf ? { asOf: instant(q.asOf) } : {}),
+    });
+    return { customerId, conversations };
+  }
+
+  private async requireCustomer(tenantId: string, customerId: string): Promise<void> {
+    if (!(await this.queries.customerExists(tenantId, customerId))) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
+  }
+}

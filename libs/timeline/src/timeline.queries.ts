@@ -1,0 +1,494 @@
+import type { Pool } from 'pg';
+import { PostgresTimelineStore } from './postgres.timeline.store';
+
+/**
+ * The read side of the timeline read model, for analysts and agents: filtered, cursor-paginated
+ * timelines; conversations; customer search; exports read in keyset pages; entries newer than a
+ * position in recorded order (live streams). It only reads the tables that `PostgresTimelineStore`
+ * writes, plus the few columns and indexes `ensureSchema` adds.
+ */
+export const TIMELINE_QUERIES = Symbol('TIMELINE_QUERIES');
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 500;
+const EXPORT_PAGE_SIZE = 1_000;
+
+/** One timeline entry as the query side returns it. `customerId` is the customer whose stream holds it. */
+export interface TimelineItem {
+  tenantId: string;
+  customerId: string;
+  eventId: string;
+  streamRevision: string;
+  occurredAt: string;
+  recordedAt: string;
+  channel: string;
+  /** The interaction's thread; null is the channel's default conversation. */
+  threadId: string | null;
+  direction: string;
+  kind: string;
+  text: string | null;
+  media: { url: string; contentType?: string }[];
+  provider: { name: string; messageId: string };
+}
+
+/** An exported entry: also the customer whose timeline it belongs to (the survivor after a merge). */
+export interface ExportedItem extends TimelineItem {
+  timelineCustomerId: string;
+}
+
+/** An entry with its exact (microsecond) recorded position, for live streams. */
+export interface RecordedItem {
+  item: TimelineItem;
+  position: Position;
+}
+
+export interface TimelineFilter {
+  channels?: readonly string[];
+  directions?: readonly string[];
+  kinds?: readonly string[];
+  /** occurred_at ≥ from (inclusive). */
+  from?: string;
+  /** occurred_at < to (exclusive). */
+  to?: string;
+  /** Only entries recorded at or before this instant. */
+  asOf?: string;
+}
+
+export interface PageRequest {
+  limit?: number;
+  /** An opaque cursor from a previous page's `next`. */
+  cursor?: string;
+}
+
+export interface TimelinePage {
+  entries: TimelineItem[];
+  /** Pass as `cursor` for the next page; null when this was the last one. */
+  next: string | null;
+}
+
+export interface Conversation {
+  channel: string;
+  /** null: the channel's default conversation (entries without a thread). */
+  threadId: string | null;
+  firstAt: string;
+  lastAt: string;
+  count: number;
+  inbound: number;
+  outbound: number;
+  lastEventId: string;
+  lastDirection: string;
+  lastText: string | null;
+}
+
+export interface CustomerSearch {
+  /** An already normalised identity. */
+  identity?: { kind: string; value: string; namespace?: string };
+  /** A channel the customer (or a customer merged into it) used. */
+  channel?: string;
+  preferredChannel?: string;
+  quadrant?: string;
+}
+
+export interface CustomerListing {
+  tenantId: string;
+  customerId: string;
+  firstSeenAt: string;
+  lastSeenAt: string | null;
+  interactions: number;
+  channels: string[];
+  preferredChannel: string | null;
+  quadrant: string | null;
+  identities: { kind: string; value: string; namespace?: string }[];
+}
+
+export interface CustomerPage {
+  customers: CustomerListing[];
+  next: string | null;
+}
+
+export interface ExportFilter extends TimelineFilter {
+  /** Only these customers' timelines (each with the customers merged into it); all of the tenant's when absent. */
+  customerIds?: readonly string[];
+}
+
+/** A position in an ordering: a timestamp with microseconds (`…T10:00:00.123456Z`) and a tie-breaking id. */
+export interface Position {
+  at: string;
+  id: string;
+}
+
+/** A cursor that is not one of ours, or not for this listing. The caller answers 400. */
+export class InvalidCursorError extends Error {
+  readonly code = 'INVALID_CURSOR';
+  constructor(reason: string) {
+    super(`cursor is not valid: ${reason}`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/** What a cursor pages through: a cursor of one listing is refused by another. */
+export type CursorScope = 'timeline' | 'customers';
+
+const SCOPE_TAG: Record<CursorScope, string> = { timeline: 't', customers: 'c' };
+const MICROS_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_CURSOR_LENGTH = 512;
+
+/** Opaque to clients: base64url of `{ v, s, at, id }`. The position is exact (microseconds), so no row is skipped or repeated at a page boundary. */
+export function encodeCursor(scope: CursorScope, position: Position): string {
+  return Buffer.from(JSON.stringify({ v: 1, s: SCOPE_TAG[scope], at: position.at, id: position.id }), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(scope: CursorScope, cursor: string): Position {
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError('not base64url');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('not a cursor');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new InvalidCursorError('not a cursor');
+  const { v, s, at, id } = parsed as Record<string, unknown>;
+  if (v !== 1) throw new InvalidCursorError('unknown version');
+  if (s !== SCOPE_TAG[scope]) throw new InvalidCursorError(`not a ${scope} cursor`);
+  if (typeof at !== 'string' || !MICROS_AT.test(at) || Number.isNaN(Date.parse(at))) throw new InvalidCursorError('bad position');
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new InvalidCursorError('bad position');
+  if (scope === 'timeline' && !UUID.test(id)) throw new InvalidCursorError('bad position');
+  return { at, id };
+}
+
+/** The page size asked for, or the default; the caller validates the range (1…MAX_PAGE_SIZE) and answers 400 outside it. */
+function pageSize(limit: number | undefined): number {
+  const n = limit ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw new RangeError(`limit must be 1…${MAX_PAGE_SIZE}`);
+  return n;
+}
+
+/** Exact text of a timestamptz (UTC, microseconds) for cursors: a JS Date would drop the microseconds. */
+const micros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const ENTRY_COLUMNS = `e.customer_id, e.event_id, e.stream_revision, e.occurred_at, e.recorded_at, e.channel, e.thread_id, e.direction, e.kind,
+  e.text, e.media, e.provider, ${micros('e.occurred_at')} as occurred_key, ${micros('e.recorded_at')} as recorded_key`;
+
+interface EntryRow {
+  customer_id: string;
+  event_id: string;
+  stream_revision: string;
+  occurred_at: Date;
+  recorded_at: Date;
+  channel: string;
+  thread_id: string | null;
+  direction: string;
+  kind: string;
+  text: string | null;
+  media: TimelineItem['media'];
+  provider: TimelineItem['provider'];
+  occurred_key: string;
+  recorded_key: string;
+}
+
+function toItem(tenantId: string, row: EntryRow): TimelineItem {
+  return {
+    tenantId,
+    customerId: row.customer_id,
+    eventId: row.event_id,
+    streamRevision: row.stream_revision,
+    occurredAt: row.occurred_at.toISOString(),
+    recordedAt: row.recorded_at.toISOString(),
+    channel: row.channel,
+    threadId: row.thread_id,
+    direction: row.direction,
+    kind: row.kind,
+    text: row.text,
+    media: row.media,
+    provider: row.provider,
+  };
+}
+
+/** Collects positional parameters: `p.add(value)` returns its `$n`. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** `where` terms for whose entries: one customer (the usual case) is a plain equality, so the
+ * (tenant, customer, occurred_at, event_id) index also gives the order. */
+function customerCondition(p: Params, customerIds: readonly string[]): string {
+  return customerIds.length === 1 ? `e.customer_id = ${p.add(customerIds[0])}` : `e.customer_id = any(${p.add(customerIds)}::text[])`;
+}
+
+/** `where` terms for the filters every entry listing shares. */
+function filterConditions(p: Params, filter: TimelineFilter): string[] {
+  const where: string[] = [];
+  if (filter.channels?.length) where.push(`e.channel = any(${p.add(filter.channels)}::text[])`);
+  if (filter.directions?.length) where.push(`e.direction = any(${p.add(filter.directions)}::text[])`);
+  if (filter.kinds?.length) where.push(`e.kind = any(${p.add(filter.kinds)}::text[])`);
+  if (filter.from) where.push(`e.occurred_at >= ${p.add(filter.from)}::timestamptz`);
+  if (filter.to) where.push(`e.occurred_at < ${p.add(filter.to)}::timestamptz`);
+  if (filter.asOf) where.push(`e.recorded_at <= ${p.add(filter.asOf)}::timestamptz`);
+  return where;
+}
+
+function entryConditions(p: Params, tenantId: string, customerIds: readonly string[], filter: TimelineFilter): string[] {
+  return [`e.tenant_id = ${p.add(tenantId)}`, customerCondition(p, customerIds), ...filterConditions(p, filter)];
+}
+
+/** Columns and indexes the query side needs; the projector fills `thread_id`, `preferred_channel` and `quadrant`. */
+const QUERY_COLUMNS: readonly { table: string; column: string; ddl: string }[] = [
+  { table: 'timeline_entries', column: 'thread_id', ddl: 'alter table timeline_entries add column if not exists thread_id text' },
+  { table: 'timeline_customers', column: 'preferred_channel', ddl: 'alter table timeline_customers add column if not exists preferred_channel text' },
+  { table: 'timeline_customers', column: 'quadrant', ddl: 'alter table timeline_customers add column if not exists quadrant text' },
+];
+const QUERY_INDEXES: readonly { name: string; ddl: string }[] = [
+  // Customer search pages oldest first.
+  { name: 'timeline_customers_first_seen', ddl: 'create index if not exists timeline_customers_first_seen on timeline_customers (tenant_id, first_seen_at, customer_id)' },
+  // Every timeline read looks up the customers merged into this one.
+  { name: 'timeline_customers_merged', ddl: 'create index if not exists timeline_customers_merged on timeline_customers (tenant_id, merged_into) where merged_into is not null' },
+];
+
+export class TimelineQueries {
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * Makes sure the read model can be queried: creates the store's tables only if they are missing,
+   * then adds the query side's columns and indexes. When the tables exist, their migrations are the
+   * projector's: its DDL (several `alter table`s in one transaction) takes table locks that deadlock
+   * with the projector's own writes if a reader runs it meanwhile. Each statement here locks one
+   * table, and only when something is missing; the catalog is checked first.
+   */
+  async ensureSchema(): Promise<void> {
+    const missing = await this.pool.query<{ missing: boolean }>(
+      `select bool_or(to_regclass(t) is null) as missing from unnest(array['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased']) as t`,
+    );
+    if (missing.rows[0]?.missing) await new PostgresTimelineStore(this.pool).ensureSchema();
+    const client = await this.pool.connect();
+    try {
+      await client.query('select pg_advisory_lock(hashtext($1))', ['hub.timeline.schema']);
+      const columns = await client.query<{ table_name: string; column_name: string }>(
+        `select table_name, column_name from information_schema.columns where table_schema = current_schema() and table_name = any($1::text[])`,
+        [[...new Set(QUERY_COLUMNS.map((c) => c.table))]],
+      );
+      const have = new Set(columns.rows.map((r) => `${r.table_name}.${r.column_name}`));
+      for (const c of QUERY_COLUMNS) if (!have.has(`${c.table}.${c.column}`)) await client.query(c.ddl);
+      for (const i of QUERY_INDEXES) {
+        const exists = await client.query<{ present: boolean }>('select to_regclass($1) is not null as present', [i.name]);
+        if (!exists.rows[0]?.present) await client.query(i.ddl);
+      }
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtext($1))', ['hub.timeline.schema']).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  /** Is there a timeline summary for this customer in this tenant (merged-away customers included)? */
+  async customerExists(tenantId: string, customerId: string): Promise<boolean> {
+    const r = await this.pool.query('select 1 from timeline_customers where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Which of `customerIds` have no timeline in this tenant. */
+  async unknownCustomers(tenantId: string, customerIds: readonly string[]): Promise<string[]> {
+    if (customerIds.length === 0) return [];
+    const r = await this.pool.query<{ customer_id: string }>('select customer_id from timeline_customers where tenant_id = $1 and customer_id = any($2::text[])', [tenantId, [...customerIds]]);
+    const known = new Set(r.rows.map((row) => row.customer_id));
+    return [...new Set(customerIds)].filter((id) => !known.has(id));
+  }
+
+  /** The customers whose entries make up this customer's timeline: itself, then those merged into it. */
+  async timelineMembers(tenantId: string, customerId: string): Promise<string[]> {
+    return this.withMerged(tenantId, [customerId]);
+  }
+
+  private async withMerged(tenantId: string, customerIds: readonly string[]): Promise<string[]> {
+    const r = await this.pool.query<{ customer_id: string }>(
+      'select customer_id from timeline_customers where tenant_id = $1 and merged_into = any($2::text[]) order by customer_id',
+      [tenantId, [...customerIds]],
+    );
+    return [...new Set([...customerIds, ...r.rows.map((row) => row.customer_id)])];
+  }
+
+  /**
+   * A customer's timeline in the order things happened, `(occurred_at, event_id)`, one page at a time.
+   * The cursor is a position, not an offset: an entry that arrives late, before the position, does not
+   * shift later pages (it shows when the timeline is read again from the start).
+   */
+  async timeline(tenantId: string, customerId: string, filter: TimelineFilter = {}, page: PageRequest = {}): Promise<TimelinePage> {
+    const limit = pageSize(page.limit);
+    const after = page.cursor === undefined ? undefined : decodeCursor('timeline', page.cursor);
+    const members = await this.timelineMembers(tenantId, customerId);
+    const p = new Params();
+    const where = entryConditions(p, tenantId, members, filter);
+    if (after) where.push(`(e.occurred_at, e.event_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)}::uuid)`);
+    const r = await this.pool.query<EntryRow>(
+      `select ${ENTRY_COLUMNS} from timeline_entries e where ${where.join(' and ')} order by e.occurred_at, e.event_id limit ${p.add(limit + 1)}`,
+      p.values,
+    );
+    const rows = r.rows.slice(0, limit);
+    const last = rows.at(-1);
+    return {
+      entries: rows.map((row) => toItem(tenantId, row)),
+      next: r.rows.length > limit && last ? encodeCursor('timeline', { at: last.occurred_key, id: last.event_id }) : null,
+    };
+  }
+
+  /**
+   * The timeline grouped into conversations: one per channel thread (entries without a thread form the
+   * channel's default conversation), most recently active first.
+   */
+  async conversations(tenantId: string, customerId: string, filter: Pick<TimelineFilter, 'channels' | 'asOf'> = {}): Promise<Conversation[]> {
+    const members = await this.timelineMembers(tenantId, customerId);
+    const p = new Params();
+    const where = entryConditions(p, tenantId, members, filter);
+    const latest = (column: string) => `(array_agg(${column} order by e.occurred_at desc, e.event_id desc))[1]`;
+    const r = await this.pool.query<{
+      channel: string; thread_id: string | null; first_at: Date; last_at: Date; count: number; inbound: number; outbound: number;
+      last_event_id: string; last_direction: string; last_text: string | null;
+    }>(
+      `select e.channel, e.thread_id, min(e.occurred_at) as first_at, max(e.occurred_at) as last_at, count(*)::int as count,
+              (count(*) filter (where e.direction = 'inbound'))::int as inbound, (count(*) filter (where e.direction = 'outbound'))::int as outbound,
+              ${latest('e.event_id')} as last_event_id, ${latest('e.direction')} as last_direction, ${latest('e.text')} as last_text
+         from timeline_entries e
+        where ${where.join(' and ')}
+        group by e.channel, e.thread_id
+        order by max(e.occurred_at) desc, e.channel, e.thread_id nulls first`,
+      p.values,
+    );
+    return r.rows.map((row) => ({
+      channel: row.channel,
+      threadId: row.thread_id,
+      firstAt: row.first_at.toISOString(),
+      lastAt: row.last_at.toISOString(),
+      count: row.count,
+      inbound: row.inbound,
+      outbound: row.outbound,
+      lastEventId: row.last_event_id,
+      lastDirection: row.last_direction,
+      lastText: row.last_text,
+    }));
+  }
+
+  /**
+   * Customers (not merged into another), oldest first, filtered by whichever criteria are given.
+   * A customer whose first-seen time moves earlier (a late first event) may be missed by a walk that
+   * is already past that time.
+   */
+  async searchCustomers(tenantId: string, search: CustomerSearch = {}, page: PageRequest = {}): Promise<CustomerPage> {
+    const limit = pageSize(page.limit);
+    const after = page.cursor === undefined ? undefined : decodeCursor('customers', page.cursor);
+    const p = new Params();
+    const t = p.add(tenantId);
+    const where = [`c.tenant_id = ${t}`, 'c.merged_into is null'];
+    if (search.identity) {
+      const i = search.identity;
+      where.push(
+        `c.customer_id in (select customer_id from timeline_identities where tenant_id = ${t} and kind = ${p.add(i.kind)} and namespace = ${p.add(i.namespace ?? '')} and value = ${p.add(i.value)})`,
+      );
+    }
+    if (search.channel) {
+      const ch = p.add(search.channel);
+      where.push(`(${ch} = any(c.channels) or exists (select 1 from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id and ${ch} = any(m.channels)))`);
+    }
+    if (search.preferredChannel) where.push(`c.preferred_channel = ${p.add(search.preferredChannel)}`);
+    if (search.quadrant) where.push(`c.quadrant = ${p.add(search.quadrant)}`);
+    if (after) where.push(`(c.first_seen_at, c.customer_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)})`);
+    const r = await this.pool.query<{
+      customer_id: string; first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[];
+      preferred_channel: string | null; quadrant: string | null; first_key: string;
+    }>(
+      `select c.customer_id, c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.quadrant, ${micros('c.first_seen_at')} as first_key
+         from timeline_customers c
+        where ${where.join(' and ')}
+        order by c.first_seen_at, c.customer_id limit ${p.add(limit + 1)}`,
+      p.values,
+    );
+    const rows = r.rows.slice(0, limit);
+    const identities = await this.identitiesOf(tenantId, rows.map((row) => row.customer_id));
+    const last = rows.at(-1);
+    return {
+      customers: rows.map((row) => ({
+        tenantId,
+        customerId: row.customer_id,
+        firstSeenAt: row.first_seen_at.toISOString(),
+        lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+        interactions: row.interactions,
+        channels: row.channels,
+        preferredChannel: row.preferred_channel,
+        quadrant: row.quadrant,
+        identities: identities.get(row.customer_id) ?? [],
+      })),
+      next: r.rows.length > limit && last ? encodeCursor('customers', { at: last.first_key, id: last.customer_id }) : null,
+    };
+  }
+
+  private async identitiesOf(tenantId: string, customerIds: readonly string[]): Promise<Map<string, CustomerListing['identities']>> {
+    const out = new Map<string, CustomerListing['identities']>();
+    if (customerIds.length === 0) return out;
+    const r = await this.pool.query<{ customer_id: string; kind: string; namespace: string; value: string }>(
+      'select customer_id, kind, namespace, value from timeline_identities where tenant_id = $1 and customer_id = any($2::text[]) order by customer_id, kind, value',
+      [tenantId, [...customerIds]],
+    );
+    for (const row of r.rows) {
+      const list = out.get(row.customer_id) ?? [];
+      list.push(row.namespace ? { kind: row.kind, namespace: row.namespace, value: row.value } : { kind: row.kind, value: row.value });
+      out.set(row.customer_id, list);
+    }
+    return out;
+  }
+
+  /**
+   * Every entry of the selection, customer by customer and in time order within each, read in keyset pages
+   * (no long transaction, no client held between pages). Each page is one yielded array; stop iterating
+   * to stop reading.
+   */
+  async *exportEntries(tenantId: string, filter: ExportFilter = {}, { pageSize: size = EXPORT_PAGE_SIZE } = {}): AsyncGenerator<ExportedItem[]> {
+    const members = filter.customerIds ? await this.withMerged(tenantId, filter.customerIds) : undefined;
+    if (members?.length === 0) return;
+    let after: { customerId: string; at: string; id: string } | undefined;
+    for (;;) {
+      const p = new Params();
+      const where = [`e.tenant_id = ${p.add(tenantId)}`];
+      if (members) where.push(customerCondition(p, members));
+      where.push(...filterConditions(p, filter));
+      if (after) where.push(`(e.customer_id, e.occurred_at, e.event_id) > (${p.add(after.customerId)}, ${p.add(after.at)}::timestamptz, ${p.add(after.id)}::uuid)`);
+      const r = await this.pool.query<EntryRow & { timeline_customer_id: string }>(
+        `select ${ENTRY_COLUMNS}, coalesce(c.merged_into, e.customer_id) as timeline_customer_id
+           from timeline_entries e
+           left join timeline_customers c on c.tenant_id = e.tenant_id and c.customer_id = e.customer_id
+          where ${where.join(' and ')}
+          order by e.customer_id, e.occurred_at, e.event_id limit ${p.add(size)}`,
+        p.values,
+      );
+      if (r.rows.length > 0) yield r.rows.map((row) => ({ ...toItem(tenantId, row), timelineCustomerId: row.timeline_customer_id }));
+      const last = r.rows.at(-1);
+      if (!last || r.rows.length < size) return;
+      after = { customerId: last.customer_id, at: last.occurred_key, id: last.event_id };
+    }
+  }
+
+  /** The exact recorded position of an entry of this tenant (to resume a live stream after it). */
+  async recordedPosition(tenantId: string, eventId: string): Promise<Position | undefined> {
+    if (!UUID.test(eventId)) return undefined;
+    const r = await this.pool.query<{ recorded_key: string }>(
+      `select ${micros('recorded_at')} as recorded_key from timeline_entries where tenant_id = $1 and event_id = $2`,
+      [tenantId, eventId],
+    );
+    const row = r.rows[0];
+    return row ? { at: row.recorded_key, id: eventId } : undefined;
+  }
+
+  /** Entries of these customers recorded after `after`, in recorded order `(recorded_at, event_id)`. */
+  async entriesRecordedAfter(tenantId: string, customerIds: readonly string[], after: Position, limit = MAX_PAGE_SIZE): Promise<RecordedItem[]> {
+    if (customerIds.length === 0) return [];
+    const p = new Params();
+    const where = entryConditions(p, tenantId, customerIds, {});
+    where.push(`(e.recorded_at, e.event_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)}::uuid)`);
+    const r = await this.pool.query<EntryRow>(
+      `select ${ENTRY_COLUMNS} from timeline_entries e where ${where.join(' and ')} order by e.recorded_at, e.event_id limit ${p.add(limit)}`,
+      p.values,
+    );
+    return r.rows.map((row) => ({ item: toItem(tenantId, row), position: { at: row.recorded_key, id: row.event_id } }));
+  }
+}
