@@ -40,6 +40,8 @@ create table if not exists timeline_customers (
 );
 alter table timeline_customers add column if not exists merged_into text;
 alter table timeline_entries add column if not exists thread_id text;
+alter table timeline_customers add column if not exists preferred_channel text;
+alter table timeline_customers add column if not exists quadrant text;
 create table if not exists timeline_identities (
   tenant_id text not null,
   kind text not null,
@@ -74,9 +76,10 @@ export class PostgresTimelineStore {
     const present = await this.pool.query<{ n: string }>(
       `select count(*) as n from information_schema.columns
         where table_schema = current_schema() and (table_name, column_name) in
-          (('timeline_entries', 'thread_id'), ('timeline_customers', 'merged_into'), ('timeline_identities', 'customer_id'), ('timeline_erased', 'customer_id'))`,
+          (('timeline_entries', 'thread_id'), ('timeline_customers', 'merged_into'), ('timeline_customers', 'preferred_channel'),
+           ('timeline_customers', 'quadrant'), ('timeline_identities', 'customer_id'), ('timeline_erased', 'customer_id'))`,
     );
-    if (Number(present.rows[0]?.n) === 4) return;
+    if (Number(present.rows[0]?.n) === 6) return;
     const client = await this.pool.connect();
     try {
       await client.query('select pg_advisory_lock(hashtext($1))', ['hub.timeline.schema']);
@@ -220,6 +223,17 @@ export class PostgresTimelineStore {
        on conflict (tenant_id, customer_id) do update set
          first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
          last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels`,
+      [tenantId, customerId],
+    );
+    // Preferred channel, from behaviour: the channel of most inbound contacts in the 90 days before
+    // the customer's latest one (ties: the most recent). The same rule as the customer state's.
+    await client.query(
+      `update timeline_customers c set preferred_channel = (
+         select e.channel from timeline_entries e
+          where e.tenant_id = $1 and e.customer_id = $2 and e.direction = 'inbound'
+            and e.occurred_at >= (select max(occurred_at) from timeline_entries where tenant_id = $1 and customer_id = $2) - interval '90 days'
+          group by e.channel order by count(*) desc, max(e.occurred_at) desc limit 1)
+        where c.tenant_id = $1 and c.customer_id = $2`,
       [tenantId, customerId],
     );
   }

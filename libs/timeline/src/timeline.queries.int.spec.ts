@@ -244,7 +244,7 @@ describe('TimelineQueries', () => {
             tenantId,
             interactions: 1,
             channels: ['sms'],
-            preferredChannel: null,
+            preferredChannel: 'sms', // the projector derives it from the inbound entries
             quadrant: null,
             // The merged customer's identity now finds the survivor.
             identities: [{ kind: 'phone', value: '+14155553000' }, { kind: 'phone', value: '+14155553001' }],
