@@ -1,0 +1,73 @@
+import { Writable } from 'node:stream';
+import { COMMANDS, run } from './cli';
+import { ExitCode } from './cli.errors';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/** Only what happens before anything connects: no database or broker is reachable at this URL. */
+const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await run(argv, { stdout, stderr, env });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+describe('the hub command line', () => {
+  it('lists every command on --help (stdout, exit 0)', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(ExitCode.ok);
+    for (const c of COMMANDS) expect(r.stdout).toContain(`  ${c.name}`);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each(COMMANDS.map((c) => c.name))('prints the help of %s with --help and with help <command>', async (name) => {
+    const a = await cli(name, '--help');
+    const b = await cli('help', name);
+    expect(a.code).toBe(ExitCode.ok);
+    expect(a.stdout).toMatch(new RegExp(`^usage: hub ${name}`));
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it('exits 2 with the general help on stderr when no command is given', async () => {
+    const r = await cli();
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('usage: hub <command>');
+  });
+
+  it.each([
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['replay', '--nope'], "Unknown option '--nope'"],
+    [['replay', 'extra'], 'unexpected argument "extra"'],
+    [['replay', '--allow-empty'], '--allow-empty only applies to --takeover'],
+    [['state', 'acme'], 'missing <customerId>'],
+    [['state', 'ACME', 'c1'], '<tenant> must match'],
+    [['state', 'acme', 'c1', '--as-of', '2025-13-45T00:00:00Z'], '--as-of must be an ISO 8601'],
+    [['timeline', 'acme', 'c 1'], '<customerId> must be'],
+    [['export', '--tenant', 'acme', '--format', 'ndjson', '--no-formula-guard'], 'only applies to --format csv'],
+    [['backfill', '--topic', 't', '--resume-id', 'a b'], '--resume-id must be'],
+  ])('%j exits 2 with the reason and the usage on stderr', async (argv, reason) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(reason);
+  });
+
+  it('exits 1 with one line per problem on a bad environment, before connecting', async () => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await run(['state', 'acme', 'c1'], { stdout, stderr, env: { DATABASE_URL: 'mysql://x', HUB_KEK: 'short' } });
+    expect(code).toBe(ExitCode.failure);
+    expect(stderr.text).toContain('hub: invalid configuration');
+    expect(stderr.text).toContain('DATABASE_URL must be a postgres:// URL');
+    expect(stderr.text).toContain('HUB_KEK must be 32 bytes');
+  });
+});

@@ -1,0 +1,80 @@
+import type { Pool } from 'pg';
+import { CliFailure } from '../cli.errors';
+
+/**
+ * Rows of the live timeline read model (`timeline_entries`, in the connection's default schema),
+ * as the CLI prints and exports them. `customerId` is the customer whose stream holds the entry;
+ * `timelineCustomerId` the customer whose timeline shows it (the survivor once merged).
+ */
+export interface TimelineRow {
+  tenantId: string;
+  customerId: string;
+  timelineCustomerId: string;
+  eventId: string;
+  streamRevision: string;
+  occurredAt: string;
+  recordedAt: string;
+  channel: string;
+  threadId: string | null;
+  direction: string;
+  kind: string;
+  text: string | null;
+  media: { url: string; contentType?: string }[];
+  provider: { name: string; messageId: string };
+}
+
+export interface EntryRecord {
+  tenant_id: string;
+  customer_id: string;
+  timeline_customer_id: string;
+  event_id: string;
+  stream_revision: string;
+  occurred_at: Date;
+  /** `occurred_at` as PostgreSQL prints it: exact to the microsecond, for keyset cursors. */
+  occurred_key: string;
+  recorded_at: Date;
+  channel: string;
+  thread_id: string | null;
+  direction: string;
+  kind: string;
+  text: string | null;
+  media: TimelineRow['media'];
+  provider: TimelineRow['provider'];
+}
+
+export const ENTRY_COLUMNS = `e.tenant_id, e.customer_id, coalesce(c.merged_into, e.customer_id) as timeline_customer_id, e.event_id,
+  e.stream_revision::text as stream_revision, e.occurred_at, e.occurred_at::text as occurred_key, e.recorded_at, e.channel, e.thread_id,
+  e.direction, e.kind, e.text, e.media, e.provider`;
+
+export const ENTRY_FROM = 'timeline_entries e left join timeline_customers c on c.tenant_id = e.tenant_id and c.customer_id = e.customer_id';
+
+export function toTimelineRow(r: EntryRecord): TimelineRow {
+  return {
+    tenantId: r.tenant_id,
+    customerId: r.customer_id,
+    timelineCustomerId: r.timeline_customer_id,
+    eventId: r.event_id,
+    streamRevision: r.stream_revision,
+    occurredAt: r.occurred_at.toISOString(),
+    recordedAt: r.recorded_at.toISOString(),
+    channel: r.channel,
+    threadId: r.thread_id,
+    direction: r.direction,
+    kind: r.kind,
+    text: r.text,
+    media: r.media,
+    provider: { name: r.provider.name, messageId: r.provider.messageId },
+  };
+}
+
+/** Fails readably when the database has no timeline read model (the projector never ran there). */
+export async function requireReadModel(pool: Pool): Promise<void> {
+  const r = await pool.query<{ entries: string | null; customers: string | null }>("select to_regclass('timeline_entries')::text as entries, to_regclass('timeline_customers')::text as customers");
+  if (!r.rows[0]?.entries || !r.rows[0].customers) throw new CliFailure('CLI_NO_READ_MODEL', 'this database has no timeline read model (timeline_entries): has the timeline projector ever run against it?');
+}
+
+/** The customer and those merged into it (their entries show in its timeline), as the query API does. */
+export async function timelineMembers(pool: Pool, tenantId: string, customerIds: readonly string[]): Promise<string[]> {
+  const r = await pool.query<{ customer_id: string }>('select customer_id from timeline_customers where tenant_id = $1 and merged_into = any($2::text[])', [tenantId, customerIds]);
+  return [...new Set([...customerIds, ...r.rows.map((row) => row.customer_id)])];
+}

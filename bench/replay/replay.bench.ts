@@ -1,0 +1,517 @@
+/*
+ * Replay benchmark: how fast the timeline read model rebuilds from the event store, beside how fast
+ * the same store can merely be read; and how far a live projector lags behind a fixed ingest rate.
+ *
+ *   node -r @swc-node/register bench/replay/replay.bench.ts [--events 1000000] [--customers 10000]
+ *        [--per-append 10] [--lag-rate 500[,1000…]] [--lag-seconds 30]
+ *
+ * 1. In a fresh database (hub_bench_replay_<time>, dropped at the end; loopback only) it appends
+ *    `--events` customer events — a CustomerRegistered then InteractionRecorded for `--customers`
+ *    customers, realistic sizes — in rounds (each customer gets `--per-append` events per round,
+ *    one append each, 8 appends in flight), so customers interleave in the log as they do live.
+ *    Through `PostgresEventStore`, NOT the encrypting store: sealing every field would make the
+ *    generation several times slower and measure AES instead of the projection; the rebuild then
+ *    reads the same plain store (the production projector reads through the decrypting one, which
+ *    adds ~10 µs per sealed event: see "Customer read-and-fold").
+ * 2. (a) drains the log with `readAll` pages of 1000, (b) rebuilds the timeline with a
+ *    `TimelineProjector` (batches of 500, as the app) into a fresh schema, and prints them side by
+ *    side with the ratio, and where the rebuild's time goes (SQL statements per event, time in the
+ *    handler vs reading); (b') as a reference for that, the same subscription, batches and pure
+ *    `timelineChangeFor`, applied with four set-based statements per batch (unnest inserts and
+ *    one refresh of the touched customers) instead of three statements per event: what batching
+ *    the store's writes could gain (it handles only what this data holds: no merge or erasure).
+ *    (d) copies the rebuilt tables over live ones the way `hub replay --takeover` does (one
+ *    transaction: lock ACCESS EXCLUSIVE, delete, insert … select), twice — into empty tables, then
+ *    replacing the rows — timing how long the lock is held: how long readers wait.
+ * 3. (c) starts a live `TimelineProjector` at the head, appends `--lag-rate` events/s (one event per
+ *    append, as the recorder, up to 32 in flight) for `--lag-seconds`, and samples the lag every
+ *    second: head position − the projector's committed checkpoint (events), and how long ago the
+ *    oldest unprojected event was committed (ms). Prints p50 / p99 / max.
+ *
+ * Every loop is bounded by a count or a time budget. BENCH_DATABASE_URL points at the server
+ * (default postgres://postgres@127.0.0.1:5432/postgres; only its host is used). BENCH_KEEP_DB=1
+ * keeps the database (its name is printed) to try `hub replay` on it; drop it yourself then.
+ */
+import { randomUUID } from 'node:crypto';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Client, Pool, type PoolClient } from 'pg';
+import { customerStream, parseCustomerStream } from '@hub/contracts';
+import { isCustomerEventType, upcast, type CustomerEvent } from '@hub/customer';
+import { PostgresCheckpointStore, PostgresEventStore, runCheckpointedSubscription, type EventStore, type NewEvent, type RecordedEvent } from '@hub/event-store';
+import { PostgresTimelineStore, timelineChangeFor, TimelineProjector, type TimelineChange } from '@hub/timeline';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    customers: { type: 'string', default: '10000' },
+    'per-append': { type: 'string', default: '10' },
+    'lag-rate': { type: 'string', default: '500' },
+    'lag-seconds': { type: 'string', default: '30' },
+  },
+});
+const EVENTS = Number(args.events);
+const CUSTOMERS = Number(args.customers);
+const PER_APPEND = Number(args['per-append']);
+/** One lag run per rate: `--lag-rate 500,1000`. */
+const LAG_RATES = String(args['lag-rate']).split(',').map(Number);
+const LAG_SECONDS = Number(args['lag-seconds']);
+const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TENANT = 'bench';
+const GENERATION_CONCURRENCY = 8;
+const REBUILD_BUDGET_MS = 60 * 60_000;
+const quiet = { info: () => undefined, warn: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`), error: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`) };
+
+const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------------ data
+const WORDS = 'hi hello thanks order refund delivery where is my package please help account card payment late tomorrow today store pickup return exchange size colour price discount code invoice address change cancel subscription upgrade plan agent call me back yes no maybe great not working broken app login password reset'.split(' ');
+/** mulberry32: the same "random" texts every run. */
+let seed = 42;
+function rnd(): number {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+}
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+function sentence(): string {
+  // 3–60 words: most messages are short, some are long.
+  const n = 3 + Math.floor(rnd() ** 2 * 57);
+  return Array.from({ length: n }, () => pick(WORDS)).join(' ');
+}
+const phoneOf = (c: number): string => `+4479${String(10_000_000 + c).padStart(8, '0')}`;
+const BASE = Date.parse('2026-01-01T00:00:00Z');
+
+function meta(eventId: string, at: string, channel: string): Record<string, unknown> {
+  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: TENANT, channel };
+}
+
+function registered(c: number): NewEvent {
+  const eventId = randomUUID();
+  return { eventId, type: 'CustomerRegistered', data: { customerId: `c${c}`, tenantId: TENANT, identity: { kind: 'phone', value: phoneOf(c) } }, metadata: meta(eventId, new Date(BASE + c * 1000).toISOString(), 'sms') };
+}
+
+function interaction(c: number, n: number, at = new Date(BASE + n * 3_600_000 + c * 1000)): NewEvent {
+  const eventId = randomUUID();
+  const channel = rnd() < 0.7 ? 'sms' : 'whatsapp';
+  return {
+    eventId,
+    type: 'InteractionRecorded',
+    data: {
+      channel,
+      direction: rnd() < 0.6 ? 'inbound' : 'outbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: phoneOf(c) }],
+      content: { text: sentence(), media: rnd() < 0.1 ? [{ url: `https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages/MM${eventId.replace(/-/g, '')}/Media/ME0`, contentType: 'image/jpeg' }] : [] },
+      provider: { name: 'twilio', messageId: `SM${eventId.replace(/-/g, '')}`, accountId: 'AC0123456789abcdef0123456789abcdef' },
+      endpoint: '+447700900000',
+      ...(rnd() < 0.2 ? { threadId: `T${c % 7}` } : {}),
+    },
+    metadata: meta(eventId, at.toISOString(), channel),
+  };
+}
+
+// ------------------------------------------------------------------------------------------ steps
+async function generate(store: PostgresEventStore): Promise<{ seconds: number; bytes: number }> {
+  const perCustomer = Math.max(1, Math.floor(EVENTS / CUSTOMERS));
+  const rounds = Math.ceil(perCustomer / PER_APPEND);
+  let appended = 0;
+  let bytes = 0;
+  let sampled = 0;
+  const started = Date.now();
+  let lastLog = started;
+  for (let round = 0; round < rounds; round++) {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let c = next++; c < CUSTOMERS; c = next++) {
+        const first = round * PER_APPEND;
+        const count = Math.min(PER_APPEND, perCustomer - first);
+        if (count <= 0) continue;
+        // The first event of a stream is its CustomerRegistered; the rest interactions.
+        const events = Array.from({ length: count }, (_, i) => (first + i === 0 ? registered(c) : interaction(c, first + i)));
+        if (sampled < 2_000) {
+          for (const e of events) bytes += JSON.stringify(e.data).length + JSON.stringify(e.metadata).length;
+          sampled += events.length;
+        }
+        await store.appendToStream(customerStream(TENANT, `c${c}`), events);
+        appended += count;
+      }
+    };
+    await Promise.all(Array.from({ length: GENERATION_CONCURRENCY }, worker));
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      log(`generated ${fmt(appended)} events (${fmt(appended / ((Date.now() - started) / 1000))}/s)`);
+    }
+  }
+  return { seconds: (Date.now() - started) / 1000, bytes: bytes / sampled };
+}
+
+async function drain(store: EventStore): Promise<{ events: number; seconds: number }> {
+  const started = process.hrtime.bigint();
+  let after = 0n;
+  let events = 0;
+  // Bounded by the log: nothing is appended meanwhile, so the pages run out.
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 1_000 });
+    if (page.length === 0) break;
+    events += page.length;
+    after = page[page.length - 1]!.globalPosition;
+  }
+  return { events, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** Counts the statements a pool's clients run and the time they take (bench only). */
+function countStatements(pool: Pool): { statements: number; ms: number } {
+  const stats = { statements: 0, ms: 0 };
+  pool.on('connect', (client: PoolClient) => {
+    const query = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+    (client as unknown as { query: (...a: unknown[]) => Promise<unknown> }).query = async (...a: unknown[]) => {
+      const t = process.hrtime.bigint();
+      try {
+        return await query(...a);
+      } finally {
+        stats.statements++;
+        stats.ms += Number(process.hrtime.bigint() - t) / 1e6;
+      }
+    };
+  });
+  return stats;
+}
+
+async function schemaPool(database: string, schema: string, pool: Pool): Promise<Pool> {
+  await pool.query(`create schema ${schema}`);
+  const p = new Pool({ connectionString: database, max: 4, options: `-c search_path=${schema}` });
+  p.on('error', () => undefined);
+  return p;
+}
+
+async function rebuild(database: string, pool: Pool, store: EventStore): Promise<{ events: number; seconds: number; statements: number; sqlMs: number; handlerMs: number }> {
+  const rp = await schemaPool(database, 'rebuild', pool);
+  try {
+    const stats = countStatements(rp);
+    const timeline = new PostgresTimelineStore(rp);
+    await timeline.ensureSchema();
+    Object.assign(stats, { statements: 0, ms: 0 });
+    let events = 0;
+    let handlerMs = 0;
+    const timed: EventStore = Object.assign(Object.create(store) as EventStore, {
+      subscribeToAll: (o: Parameters<EventStore['subscribeToAll']>[0]) =>
+        store.subscribeToAll({
+          ...o,
+          onEvents: async (batch) => {
+            const t = process.hrtime.bigint();
+            await o.onEvents(batch);
+            handlerMs += Number(process.hrtime.bigint() - t) / 1e6;
+            events += batch.length;
+          },
+        }),
+    });
+    const projector = new TimelineProjector({ store: timed, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: rp, schema: 'rebuild' }), subscriptionId: 'bench.rebuild', fromWhenNoCheckpoint: 0n, logger: quiet });
+    const started = process.hrtime.bigint();
+    const subscription = await projector.start();
+    const deadline = Date.now() + REBUILD_BUDGET_MS;
+    let lastLog = Date.now();
+    while (!subscription.isCaughtUp && Date.now() < deadline) {
+      await Promise.race([subscription.caughtUp.catch(() => undefined), sleep(1_000)]);
+      if (Date.now() - lastLog > 15_000) {
+        lastLog = Date.now();
+        log(`rebuild: ${fmt(events)} events (${fmt(events / (Number(process.hrtime.bigint() - started) / 1e9))}/s)`);
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await projector.stop();
+    if (!subscription.isCaughtUp) throw new Error(`rebuild did not finish within ${REBUILD_BUDGET_MS} ms`);
+    return { events, seconds, statements: stats.statements, sqlMs: stats.ms, handlerMs };
+  } finally {
+    await rp.end();
+  }
+}
+
+/** The projector's own mapping from a stored event to a read-model change. */
+function changeFor(recorded: RecordedEvent): TimelineChange | undefined {
+  const owner = parseCustomerStream(recorded.streamName);
+  if (!owner || !isCustomerEventType(recorded.type)) return undefined;
+  const event = upcast({ type: recorded.type, data: recorded.data, metadata: recorded.metadata as unknown as CustomerEvent['metadata'] });
+  return timelineChangeFor(owner.tenantId, owner.customerId, recorded.revision, event);
+}
+
+/** A batch of entry and customer changes in four statements (the reference for (b)). */
+async function applySetBased(client: PoolClient, changes: readonly TimelineChange[]): Promise<void> {
+  const entries = changes.flatMap((c) => (c.kind === 'entry' ? [c.entry] : []));
+  const registered = changes.flatMap((c) => (c.kind === 'customer' ? [c] : []));
+  if (changes.some((c) => c.kind !== 'entry' && c.kind !== 'customer')) throw new Error('the set-based reference handles entries and registrations only');
+  const identities = new Map<string, [string, string, string, string, string]>();
+  for (const c of changes) {
+    if (c.kind === 'entry') for (const i of c.identities) identities.set(`${c.entry.tenantId}|${i.kind}|${i.namespace ?? ''}|${i.value}`, [c.entry.tenantId, i.kind, i.namespace ?? '', i.value, c.entry.customerId]);
+    if (c.kind === 'customer') identities.set(`${c.tenantId}|${c.identity.kind}|${c.identity.namespace ?? ''}|${c.identity.value}`, [c.tenantId, c.identity.kind, c.identity.namespace ?? '', c.identity.value, c.customerId]);
+  }
+  const col = <T>(xs: readonly T[], f: (x: T) => unknown): unknown[] => xs.map(f);
+  if (registered.length) {
+    await client.query(
+      `insert into timeline_customers (tenant_id, customer_id, first_seen_at)
+       select t, c, min(a) from unnest($1::text[], $2::text[], $3::timestamptz[]) x(t, c, a) group by t, c
+       on conflict (tenant_id, customer_id) do update set first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at)`,
+      [col(registered, (r) => r.tenantId), col(registered, (r) => r.customerId), col(registered, (r) => r.at)],
+    );
+  }
+  if (entries.length) {
+    await client.query(
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id)
+       select * from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[])
+       on conflict (event_id) do nothing`,
+      [
+        col(entries, (e) => e.eventId), col(entries, (e) => e.tenantId), col(entries, (e) => e.customerId), col(entries, (e) => e.streamRevision),
+        col(entries, (e) => e.occurredAt), col(entries, (e) => e.recordedAt), col(entries, (e) => e.channel), col(entries, (e) => e.direction),
+        col(entries, (e) => e.kind), col(entries, (e) => e.text), col(entries, (e) => JSON.stringify(e.media)), col(entries, (e) => JSON.stringify(e.provider)), col(entries, (e) => e.threadId ?? null),
+      ],
+    );
+  }
+  const ids = [...identities.values()];
+  if (ids.length) {
+    await client.query(
+      `insert into timeline_identities (tenant_id, kind, namespace, value, customer_id) select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+       on conflict (tenant_id, kind, namespace, value) do update set customer_id = excluded.customer_id`,
+      [0, 1, 2, 3, 4].map((i) => ids.map((row) => row[i])),
+    );
+  }
+  const touched = [...new Map(entries.map((e) => [`${e.tenantId}|${e.customerId}`, e])).values()];
+  if (touched.length) {
+    await client.query(
+      `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels)
+       select e.tenant_id, e.customer_id, min(e.occurred_at), max(e.occurred_at), count(*), array_agg(distinct e.channel order by e.channel)
+         from timeline_entries e join unnest($1::text[], $2::text[]) t(tenant_id, customer_id) using (tenant_id, customer_id)
+        group by e.tenant_id, e.customer_id
+       on conflict (tenant_id, customer_id) do update set first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
+         last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels`,
+      [col(touched, (e) => e.tenantId), col(touched, (e) => e.customerId)],
+    );
+  }
+}
+
+async function setBasedRebuild(database: string, pool: Pool, store: EventStore): Promise<{ events: number; seconds: number }> {
+  const sp = await schemaPool(database, 'setbased', pool);
+  try {
+    await new PostgresTimelineStore(sp).ensureSchema();
+    const checkpoints = await PostgresCheckpointStore.create({ pool: sp, schema: 'setbased' });
+    let events = 0;
+    const started = process.hrtime.bigint();
+    const subscription = await runCheckpointedSubscription(store, checkpoints, 'bench.setbased', {
+      checkpoint: 'in-handler',
+      filter: { streamPrefixes: ['customer-'] },
+      batchSize: 500,
+      fromWhenNoCheckpoint: 0n,
+      onEvents: async (batch) => {
+        const changes = batch.map(changeFor).filter((c): c is TimelineChange => c !== undefined);
+        const client = await sp.connect();
+        try {
+          await client.query('begin');
+          await applySetBased(client, changes);
+          await checkpoints.save('bench.setbased', batch[batch.length - 1]!.globalPosition, client);
+          await client.query('commit');
+        } catch (err) {
+          await client.query('rollback').catch(() => undefined);
+          throw err;
+        } finally {
+          client.release();
+        }
+        events += batch.length;
+      },
+      onError: (err) => log(`set-based reference: ${String(err)}`),
+    });
+    const deadline = Date.now() + REBUILD_BUDGET_MS;
+    while (!subscription.isCaughtUp && Date.now() < deadline) await Promise.race([subscription.caughtUp.catch(() => undefined), sleep(1_000)]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await subscription.stop();
+    if (!subscription.isCaughtUp) throw new Error(`set-based rebuild did not finish within ${REBUILD_BUDGET_MS} ms`);
+    return { events, seconds };
+  } finally {
+    await sp.end();
+  }
+}
+
+/** The tables a takeover replaces (apps/hub-cli TIMELINE_TABLES) and the statements it runs. */
+const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased'];
+
+async function takeoverCopy(pool: Pool): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const started = process.hrtime.bigint();
+    await client.query('begin');
+    await client.query(`lock table ${TIMELINE_TABLES.map((t) => `public.${t}`).join(', ')} in access exclusive mode`);
+    for (const t of TIMELINE_TABLES) {
+      const cols = (await client.query<{ c: string }>("select column_name as c from information_schema.columns where table_schema = 'public' and table_name = $1 order by ordinal_position", [t])).rows.map((r) => r.c).join(', ');
+      await client.query(`delete from public.${t}`);
+      await client.query(`insert into public.${t} (${cols}) select ${cols} from rebuild.${t}`);
+    }
+    await client.query('commit');
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function lagUnderLoad(database: string, pool: Pool, store: PostgresEventStore, rate: number): Promise<Record<string, string>> {
+  const schema = `live_${rate}`;
+  const lp = await schemaPool(database, schema, pool);
+  try {
+    const timeline = new PostgresTimelineStore(lp);
+    await timeline.ensureSchema();
+    const head = async (): Promise<bigint> => BigInt((await pool.query<{ h: string }>('select coalesce(max(global_position), 0)::text as h from public.hub_events')).rows[0]!.h);
+    const checkpointOf = async (): Promise<bigint> => BigInt((await pool.query<{ p: string | null }>(`select position::text as p from ${schema}.hub_checkpoints where subscription_id = 'bench.live'`)).rows[0]?.p ?? '0');
+    const start = await head();
+    const projector = new TimelineProjector({ store, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: lp, schema }), subscriptionId: 'bench.live', fromWhenNoCheckpoint: start, logger: quiet });
+    await (await projector.start()).caughtUp;
+
+    // Commit time of every appended position (appends commit in about position order).
+    const committed: { position: bigint; at: number }[] = [];
+    const projectedLatency: number[] = [];
+    let seen = 0; // committed[0..seen) are projected
+    const total = rate * LAG_SECONDS;
+    let launched = 0;
+    let inFlight = 0;
+    let failed = 0;
+    const t0 = Date.now();
+    let c = 0;
+    const appendOne = async (): Promise<void> => {
+      inFlight++;
+      const customer = (c = (c * 7_919 + 13) % CUSTOMERS);
+      try {
+        const r = await store.appendToStream(customerStream(TENANT, `c${customer}`), [interaction(customer, 10_000 + launched, new Date())]);
+        // Kept sorted by position: appends commit in about position order, so this shifts little.
+        let i = committed.length;
+        while (i > seen && committed[i - 1]!.position > r.position) i--;
+        committed.splice(i, 0, { position: r.position, at: Date.now() });
+      } catch {
+        failed++;
+      } finally {
+        inFlight--;
+      }
+    };
+    const samples: { events: number; ms: number }[] = [];
+    let nextSample = t0 + 1_000;
+    // Bounded: at most `total` appends, and LAG_SECONDS + 30 s in all.
+    while (Date.now() - t0 < (LAG_SECONDS + 30) * 1_000) {
+      const now = Date.now();
+      const due = Math.min(total, Math.floor(((now - t0) / 1_000) * rate));
+      while (launched < due && inFlight < 32) {
+        launched++;
+        void appendOne();
+      }
+      // Which events are projected now (50 ms resolution), for the per-event latency.
+      const cp = await checkpointOf();
+      while (seen < committed.length && committed[seen]!.position <= cp) projectedLatency.push(Date.now() - committed[seen++]!.at);
+      if (now >= nextSample && now - t0 <= LAG_SECONDS * 1_000) {
+        nextSample += 1_000;
+        const h = await head();
+        const oldest = committed[seen];
+        samples.push({ events: Number(h - cp), ms: h > cp && oldest ? Date.now() - oldest.at : 0 });
+      }
+      if (launched >= total && inFlight === 0 && seen >= committed.length) break;
+      await sleep(launched < due ? 1 : 50);
+    }
+    await projector.stop();
+    const seconds = (Date.now() - t0) / 1_000;
+    const ev = samples.map((s) => s.events).sort((a, b) => a - b);
+    const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
+    const lat = [...projectedLatency].sort((a, b) => a - b);
+    return {
+      'target rate (events/s)': fmt(rate),
+      'achieved append rate (events/s)': fmt(committed.length / Math.min(seconds, LAG_SECONDS)),
+      'appends failed': String(failed),
+      samples: String(samples.length),
+      'lag p50 / p99 / max (events)': `${fmt(quantile(ev, 0.5))} / ${fmt(quantile(ev, 0.99))} / ${fmt(ev.at(-1) ?? 0)}`,
+      'lag p50 / p99 / max (ms, oldest unprojected)': `${fmt(quantile(ms, 0.5))} / ${fmt(quantile(ms, 0.99))} / ${fmt(ms.at(-1) ?? 0)}`,
+      'per-event commit→projected p50 / p99 / max (ms, ±50)': `${fmt(quantile(lat, 0.5))} / ${fmt(quantile(lat, 0.99))} / ${fmt(lat.at(-1) ?? 0)}`,
+      'events projected': fmt(seen),
+    };
+  } finally {
+    await lp.end();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ main
+async function main(): Promise<void> {
+  const server = new URL(SERVER_URL);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(server.hostname)) throw new Error(`refusing a non-loopback database: ${server.hostname}`);
+  const name = `hub_bench_replay_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: Object.assign(new URL(server.href), { pathname: '/postgres' }).href });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const database = Object.assign(new URL(server.href), { pathname: `/${name}` }).href;
+  const pool = new Pool({ connectionString: database, max: 16 });
+  pool.on('error', () => undefined);
+  try {
+    const version = (await pool.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
+    const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, PostgreSQL ${version}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start, ${new Date().toISOString()}`;
+    process.stdout.write(`replay benchmark — ${machine}\n`);
+    const store = await PostgresEventStore.create({ pool });
+
+    log(`generating ${fmt(EVENTS)} events for ${fmt(CUSTOMERS)} customers, ${PER_APPEND} per append, ${GENERATION_CONCURRENCY} appends in flight`);
+    const gen = await generate(store);
+    const stored = Number((await pool.query<{ n: string }>('select count(*) as n from hub_events')).rows[0]!.n);
+    const size = (await pool.query<{ s: string }>("select pg_size_pretty(pg_total_relation_size('hub_events')) as s")).rows[0]!.s;
+    process.stdout.write(`\ngenerated ${fmt(stored)} events in ${gen.seconds.toFixed(0)} s (${fmt(stored / gen.seconds)} events/s), ~${fmt(gen.bytes)} bytes of JSON each, hub_events ${size}\n`);
+    await pool.query('vacuum analyze hub_events');
+
+    log('draining the log with readAll');
+    const drained = await drain(store);
+    log(`rebuilding the timeline (${fmt(drained.events)} events)`);
+    const rebuilt = await rebuild(database, pool, store);
+    const entries = Number((await pool.query<{ n: string }>('select count(*) as n from rebuild.timeline_entries')).rows[0]!.n);
+    log('set-based reference rebuild');
+    const reference = await setBasedRebuild(database, pool, store);
+    const same = await pool.query<{ n: string }>(
+      `select count(*) as n from (select event_id, text, occurred_at from rebuild.timeline_entries except select event_id, text, occurred_at from setbased.timeline_entries) d`,
+    );
+    const drainRate = drained.events / drained.seconds;
+    const rebuildRate = rebuilt.events / rebuilt.seconds;
+    const referenceRate = reference.events / reference.seconds;
+    process.stdout.write('\n');
+    console.table([
+      { measure: '(a) readAll drain, pages of 1000', events: fmt(drained.events), seconds: drained.seconds.toFixed(1), 'events/s': fmt(drainRate), '÷ drain': '1' },
+      { measure: '(b) TimelineProjector rebuild, batches of 500', events: fmt(rebuilt.events), seconds: rebuilt.seconds.toFixed(1), 'events/s': fmt(rebuildRate), '÷ drain': (rebuildRate / drainRate).toFixed(3) },
+      { measure: "(b') same batches, set-based apply (reference)", events: fmt(reference.events), seconds: reference.seconds.toFixed(1), 'events/s': fmt(referenceRate), '÷ drain': (referenceRate / drainRate).toFixed(3) },
+    ]);
+    if (Number(same.rows[0]!.n) !== 0) log(`warning: the set-based reference differs from the projector's rebuild in ${same.rows[0]!.n} entries`);
+
+    log('takeover copy');
+    await new PostgresTimelineStore(pool).ensureSchema();
+    const intoEmpty = await takeoverCopy(pool);
+    const replacing = await takeoverCopy(pool);
+    process.stdout.write(`(d) takeover copy of ${fmt(entries)} entries under ACCESS EXCLUSIVE lock: ${(intoEmpty / 1000).toFixed(1)} s into empty tables, ${(replacing / 1000).toFixed(1)} s replacing them (readers wait this long)\n`);
+    process.stdout.write(
+      `rebuild: ${fmt(entries)} timeline entries; ${(rebuilt.statements / rebuilt.events).toFixed(2)} SQL statements per event, ` +
+        `${((rebuilt.sqlMs * 1000) / rebuilt.statements).toFixed(0)} µs each on average; ` +
+        `${((rebuilt.handlerMs / 1000 / rebuilt.seconds) * 100).toFixed(0)} % of the time in the handler (apply + checkpoint), the rest reading\n`,
+    );
+
+    for (const rate of LAG_RATES) {
+      log(`projector lag at ${rate} events/s for ${LAG_SECONDS} s`);
+      const lag = await lagUnderLoad(database, pool, store, rate);
+      process.stdout.write('\n');
+      console.table(lag);
+    }
+    await store.close();
+  } finally {
+    await pool.end();
+    if (process.env['BENCH_KEEP_DB'] === '1') process.stdout.write(`kept database ${name}: drop database ${name} with (force);\n`);
+    else await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
