@@ -291,7 +291,7 @@ describe('customer search over HTTP', () => {
     expect((await get(`/tenants/${tenantA}/customers?identity=phone:%2B14155557999`)).status).toBe(404);
 
     const search = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=whatsapp&limit=10`);
-    expect(search.body).toEqual({ customers: [expect.objectContaining({ customerId, channels: ['whatsapp'], preferredChannel: null, quadrant: null })], next: null });
+    expect(search.body).toEqual({ customers: [expect.objectContaining({ customerId, channels: ['whatsapp'], preferredChannel: 'whatsapp', quadrant: null })], next: null });
     expect((await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=sms`)).body).toEqual({ customers: [], next: null });
 
     await pool.query(`update timeline_customers set quadrant = 'loyal', preferred_channel = 'whatsapp' where tenant_id = $1 and customer_id = $2`, [tenantA, customerId]);

@@ -1,3 +1,4 @@
+import { ensurePostgresCheckpointSchema } from '@hub/event-store';
 import { noPositionals, positiveInt, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
 import type { CliContext } from '../cli-context';
@@ -34,6 +35,9 @@ export interface ReplayReport {
 /** Rebuild side by side, then optionally compare and take over; the schema goes unless --keep. */
 export async function replay(ctx: CliContext, o: ReplayOptions): Promise<ReplayReport> {
   const live = await liveSchema(ctx.pool);
+  // The live projection's checkpoint is read (and set) in hub_checkpoints: a database where the
+  // projector never ran has no such table yet.
+  await ensurePostgresCheckpointSchema(ctx.pool);
   const rebuild = await TimelineRebuild.create(ctx, { ...(o.tenantId ? { tenantId: o.tenantId } : {}), batchSize: o.batchSize });
   const err = ctx.io.stderr;
   err.write(`replay: rebuilding the timeline${o.tenantId ? ` of tenant ${o.tenantId}` : ''} into schema ${rebuild.schema}\n`);
