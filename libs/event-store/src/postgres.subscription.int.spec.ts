@@ -204,8 +204,10 @@ describe('PostgresEventStore subscriptions', () => {
         await sub.subscription.caughtUp;
 
         expect(sub.received.map((e) => e.eventId)).toEqual([signal.eventId]);
-        // 5001 events in windows of 2000: 3 reads, maybe one more to see the end.
-        expect(reads).toBeLessThanOrEqual(4);
+        // 5001 events in windows of 2000: 3 reads, one more to see the end — plus a re-read every
+        // 100 ms while another transaction anywhere on the server holds the visible horizon back
+        // (other test files write meanwhile). A scan batch by batch would need 5001 / 10 = 501 reads.
+        expect(reads).toBeLessThan(50);
       } finally {
         await reader.close();
         await counted.end();
