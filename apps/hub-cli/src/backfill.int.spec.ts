@@ -81,11 +81,11 @@ describe('hub backfill', () => {
 
       const first = await runCli([...flags, '--max', '3'], world.env);
       expect(first.stderr).toContain('stopped at --max');
-      expect(first.code).toBe(0);
+      expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
       expect(result(first.stdout)).toMatchObject({ published: 3, complete: false, resumedFrom: null, checkpoint: `backfill.${resumeId}` });
 
       const second = await runCli(flags, world.env);
-      expect(second.code).toBe(0);
+      expect({ code: second.code, stderr: second.stderr }).toMatchObject({ code: 0 });
       expect(result(second.stdout)).toMatchObject({ published: 5, complete: true, resumedFrom: result(first.stdout).position });
       const third = await runCli(flags, world.env);
       expect(result(third.stdout)).toMatchObject({ published: 0, complete: true });
@@ -114,7 +114,7 @@ describe('hub backfill', () => {
       setTimeout(() => abort.abort(), 800);
       const first = await runCli(flags, world.env, abort.signal);
       expect(first.stderr).toContain(`interrupted: backfill stopped at position`);
-      expect(first.code).toBe(1);
+      expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 1 });
       const position = await new PostgresCheckpointStore(world.pool).load(`backfill.${resumeId}`);
       expect(position).toBeDefined();
       const second = await runCli(flags.filter((f) => f !== '--rate' && f !== '10'), world.env);
@@ -131,7 +131,7 @@ describe('hub backfill', () => {
       const topic = freshId('hub-cli-backfill.');
       // 9 events per customer × 3 customers of the tenant; at 20/s in chunks of 2: 25 of them take ≥ 1.25 s.
       const r = await runCli(['backfill', '--topic', topic, '--tenant', tenant, '--rate', '20'], world.env);
-      expect(r.code).toBe(0);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
       const out = result(r.stdout);
       expect(out).toMatchObject({ published: 27, complete: true });
       expect(out.seconds).toBeGreaterThanOrEqual(1.2);
@@ -150,7 +150,7 @@ describe('hub backfill', () => {
       [['backfill', '--topic', 'bad topic'], '--topic must be'],
     ])('%j exits 2: %s', async (argv, message) => {
       const r = await runCli(argv, world.env);
-      expect(r.code).toBe(2);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2 });
       expect(r.stderr).toContain(message);
     });
   });

@@ -53,7 +53,7 @@ function expectedRows(customers = ['k1', 'k2', 'k3'], keep: (n: number) => boole
 describe('hub export', () => {
   it('writes NDJSON that parses back to the rows, across keyset pages', async () => {
     const r = await runCli(['export', '--tenant', tenant, '--format', 'ndjson', '--page-size', '4'], world.env);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(r.stdout.endsWith('\n')).toBe(true);
     const rows = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow);
     expect(rows).toEqual(expectedRows());
@@ -62,7 +62,7 @@ describe('hub export', () => {
 
   it('writes CSV that parses back to the rows: quoted separators, quotes and line breaks, formulas neutralised', async () => {
     const r = await runCli(['export', '--tenant', tenant, '--format', 'csv', '--page-size', '5'], world.env);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const [header, ...rows] = parseCsv(r.stdout);
     expect(header).toEqual([...CSV_COLUMNS]);
     const guard = (s: string | null) => (s === null ? '' : /^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
@@ -83,14 +83,14 @@ describe('hub export', () => {
 
   it('selects customers and an occurred_at window [from, to)', async () => {
     const r = await runCli(['export', '--tenant', tenant, '--customers', 'k3,k1', '--from', at(3, 12), '--to', at(6, 12), '--format', 'ndjson', '--page-size', '1'], world.env);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rows = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow);
     expect(rows).toEqual(expectedRows(['k1', 'k3'], (n) => n >= 2 && n < 5));
   });
 
   it('prints nothing but the header for a tenant without rows', async () => {
     const r = await runCli(['export', '--tenant', freshId('none').toLowerCase(), '--format', 'csv'], world.env);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(r.stdout).toBe(`${CSV_COLUMNS.join(',')}\r\n`);
   });
 
@@ -102,7 +102,7 @@ describe('hub export', () => {
     [['export', '--tenant', 't', '--format', 'csv', '--from', '2025-03-01T10:00'], 'with a zone'],
   ])('%j exits 2: %s', async (argv, message) => {
     const r = await runCli(argv, world.env);
-    expect(r.code).toBe(2);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2 });
     expect(r.stderr).toContain(message);
   });
 });

@@ -56,7 +56,7 @@ describe('hub replay', () => {
     it('rebuilds an identical read model: the diff reports no difference, and the rebuild schema is dropped', async () => {
       const r = await runCli(['replay', '--diff'], world.env);
       expect(r.stderr).toContain('replay: no differences');
-      expect(r.code).toBe(0);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
       const out = report(r.stdout);
       expect(out.diff).toMatchObject({ customers: 0, missing: 0, extra: 0, changed: 0, first: [] });
       // 4 visible customers × 12 in each tenant (the erased one has none).
@@ -69,7 +69,7 @@ describe('hub replay', () => {
 
     it('keeps the rebuild schema with --keep, with the same rows as the live tables', async () => {
       const r = await runCli(['replay', '--tenant', a, '--keep'], world.env);
-      expect(r.code).toBe(0);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
       const { schema } = report(r.stdout);
       expect(await rebuildSchemas()).toEqual([schema]);
       const rebuilt = (await world.pool.query(`select * from ${schema}.timeline_entries order by event_id`)).rows;
@@ -92,7 +92,7 @@ describe('hub replay', () => {
       await world.pool.query("update timeline_entries set text = 'tampered' where event_id = $1", [edited]);
 
       const diff = await runCli(['replay', '--diff'], world.env);
-      expect(diff.code).toBe(1);
+      expect({ code: diff.code, stderr: diff.stderr }).toMatchObject({ code: 1 });
       const out = report(diff.stdout);
       expect(out.diff).toMatchObject({ customers: 1, missing: 1, extra: 0, changed: 1 });
       expect(out.diff.first).toEqual([{ tenantId: a, customerId: 'c3', missing: [gone], extra: [], changed: [{ eventId: edited, columns: ['text'] }] }]);
@@ -101,14 +101,14 @@ describe('hub replay', () => {
       const head = BigInt((await world.pool.query<{ h: string }>('select max(global_position)::text as h from hub_events')).rows[0]!.h);
       await checkpoints.save('timeline.v1', 3n); // as if the live projector were far behind
       const takeover = await runCli(['replay', '--diff', '--takeover'], world.env);
-      expect(takeover.code).toBe(0);
+      expect({ code: takeover.code, stderr: takeover.stderr }).toMatchObject({ code: 0 });
       const t = report(takeover.stdout).takeover!;
       expect(t.checkpoint).toEqual({ id: 'timeline.v1', before: '3', after: head.toString() });
       expect(t.tables.timeline_entries.inserted).toBe(2 * 4 * 12);
       expect(await checkpoints.load('timeline.v1')).toBe(head);
 
       const again = await runCli(['replay', '--diff'], world.env);
-      expect(again.code).toBe(0);
+      expect({ code: again.code, stderr: again.stderr }).toMatchObject({ code: 0 });
       expect(report(again.stdout).diff).toMatchObject({ customers: 0, missing: 0, extra: 0, changed: 0 });
       expect(await rebuildSchemas()).toEqual([]);
     });
@@ -123,7 +123,7 @@ describe('hub replay', () => {
       const before = await checkpoints.load('timeline.v1');
 
       const r = await runCli(['replay', '--tenant', a, '--diff', '--takeover'], world.env);
-      expect(r.code).toBe(0);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
       const out = report(r.stdout);
       expect(out.diff.first.map((c) => [c.tenantId, c.customerId])).toEqual([[a, 'c0']]);
       expect(out.takeover!.checkpoint).toBeNull();
@@ -148,7 +148,7 @@ describe('hub replay', () => {
       try {
         const r = await runCli(['replay', '--takeover'], world.env);
         expect(r.stderr).toContain('took over');
-        expect(r.code).toBe(0);
+        expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
       } finally {
         writing = false;
         await writer;
@@ -161,14 +161,32 @@ describe('hub replay', () => {
       const out = report(diff.stdout);
       expect(out.diff).toMatchObject({ customers: 0, missing: 0, extra: 0, changed: 0 });
       expect(out.diff.comparedUpTo).toBe(head.toString());
-      expect(diff.code).toBe(0);
+      expect({ code: diff.code, stderr: diff.stderr }).toMatchObject({ code: 0 });
+    });
+  });
+
+  describe('when the projector never ran against the database (no read model, no checkpoints)', () => {
+    it('builds the read model: the diff lists every entry as missing, the takeover fills it and sets the checkpoint', async () => {
+      const fresh = await cliWorld('cli_replay_new');
+      try {
+        const tenant = freshId('rn').toLowerCase();
+        await fresh.stores.customers.append(tenant, 'c0', history(tenant, 'c0', 5));
+        const r = await runCli(['replay', '--diff', '--takeover'], fresh.env);
+        expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+        const out = report(r.stdout);
+        expect(out.diff).toMatchObject({ liveCheckpoint: null, customers: 1, missing: 5, extra: 0, changed: 0 });
+        expect(out.takeover!.tables.timeline_entries).toEqual({ deleted: 0, inserted: 5 });
+        expect(await new PostgresCheckpointStore(fresh.pool).load('timeline.v1')).toBe(BigInt(out.rebuild.upTo));
+      } finally {
+        await fresh.close();
+      }
     });
   });
 
   describe('when the command line is wrong', () => {
     it('exits 2 without touching the database', async () => {
       const r = await runCli(['replay', '--tenant', 'Not A Tenant'], world.env);
-      expect(r.code).toBe(2);
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2 });
       expect(r.stderr).toContain('--tenant must match');
       expect(r.stdout).toBe('');
     });

@@ -26,14 +26,14 @@ const json = (stdout: string) => JSON.parse(stdout) as { revision: string; state
 describe('hub state', () => {
   it('shows the current state', async () => {
     const r = await runCli(['state', tenant, 'c1'], world.env);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const out = json(r.stdout);
     expect(out).toMatchObject({ revision: '4', state: { traits: { tier: 'gold' }, engagement: { total: 2 } } });
   });
 
   it('with --as-of shows the state as the hub knew it then', async () => {
     const r = await runCli(['state', tenant, 'c1', '--as-of', at(4)], world.env);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(json(r.stdout)).toMatchObject({ asOf: at(4), revision: '2', state: { traits: { tier: 'silver' }, engagement: { total: 1 } } });
   });
 
@@ -44,11 +44,11 @@ describe('hub state', () => {
 
   it('exits 1 for a customer with no events (by then)', async () => {
     const unknown = await runCli(['state', tenant, 'nobody'], world.env);
-    expect(unknown.code).toBe(1);
+    expect({ code: unknown.code, stderr: unknown.stderr }).toMatchObject({ code: 1 });
     expect(unknown.stderr).toContain(`unknown customer ${tenant}/nobody`);
     expect(unknown.stdout).toBe('');
     const before = await runCli(['state', tenant, 'c1', '--as-of', '2025-02-01'], world.env);
-    expect(before.code).toBe(1);
+    expect({ code: before.code, stderr: before.stderr }).toMatchObject({ code: 1 });
     expect(before.stderr).toContain('was recorded by then');
   });
 
@@ -61,7 +61,7 @@ describe('hub state', () => {
 describe('hub timeline', () => {
   it('shows the timeline by occurredAt, with personal fields opened', async () => {
     const r = await runCli(['timeline', tenant, 'c1'], world.env);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(json(r.stdout).entries.map((e) => e.text)).toEqual(['first', 'late']);
   });
 
@@ -72,7 +72,7 @@ describe('hub timeline', () => {
 
   it('exits 1 for a customer the read model does not know', async () => {
     const r = await runCli(['timeline', tenant, 'nobody'], world.env);
-    expect(r.code).toBe(1);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 1 });
     expect(r.stderr).toContain('knows no customer');
   });
 });

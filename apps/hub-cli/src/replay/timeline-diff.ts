@@ -29,6 +29,8 @@ export interface TimelineDiff {
   columnsOnlyRebuilt: string[];
   /** The first `limit` differing customers (by tenant, customer id), with what differs. */
   first: CustomerDifference[];
+  /** How long the comparison took. */
+  seconds: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function diffTimelines(
   pool: Pool,
   o: { liveSchema: string; rebuildSchema: string; tenantId?: string; rebuiltUpTo: bigint; projectionId: string; limit: number },
 ): Promise<TimelineDiff> {
+  const started = Date.now();
   const client = await pool.connect();
   try {
     await client.query('begin isolation level repeatable read');
@@ -115,6 +118,7 @@ export async function diffTimelines(
       columnsOnlyLive: columns.onlyLive,
       columnsOnlyRebuilt: columns.onlyRebuilt,
       first: [...byCustomer.values()],
+      seconds: (Date.now() - started) / 1000,
     };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
