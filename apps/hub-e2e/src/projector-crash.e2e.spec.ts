@@ -43,6 +43,7 @@ async function readModel(p: Pool, tenantId: string): Promise<unknown> {
 beforeAll(async () => {
   database = await freshDatabase('e2e_crash');
   pool = new Pool({ connectionString: database.url, max: 10 });
+  pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
   stores = await createCustomerStores(pool);
 });
 

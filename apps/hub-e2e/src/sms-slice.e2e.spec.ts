@@ -73,6 +73,7 @@ beforeAll(async () => {
   database = await freshDatabase('e2e_sms');
   env.DATABASE_URL = database.url;
   pool = new Pool({ connectionString: database.url, max: 2 });
+  pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
   apps = await Promise.all([
     startAppProcess('ingest-sms', env, { logSuffix: `-${tenant}` }),
     startAppProcess('timeline-projector', env, { logSuffix: `-${tenant}` }),
