@@ -2,9 +2,8 @@ import { Readable } from 'node:stream';
 import { Controller, Get, Inject, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
-import { TIMELINE_QUERIES, type ExportedItem, type TimelineQueries } from '@hub/timeline';
+import { csvChunks, ndjsonChunks, TIMELINE_QUERIES, type ExportedItem, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, TimelineExportQuery, type ExportFormat } from '../query-params';
-import { csvChunks, ndjsonChunks } from './timeline-export.format';
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   ndjson: 'application/x-ndjson; charset=utf-8',

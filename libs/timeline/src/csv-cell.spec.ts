@@ -1,4 +1,4 @@
-import { csvCell, csvRow } from './csv';
+import { csvCell, csvRow } from './timeline.export-format';
 
 describe('CSV cells', () => {
   it.each([

@@ -1,9 +1,17 @@
-import type { ExportedItem } from '@hub/timeline';
+import type { ExportedItem } from './timeline.queries';
 
-/** CSV columns, in order. NDJSON carries the same entry as an object (media and provider nested). */
+/**
+ * The one export format of timelines, for the query API and the `hub export` CLI alike.
+ * CSV columns, in order. NDJSON carries the same entry as an object (media and provider nested).
+ */
 export const CSV_COLUMNS = [
   'eventId', 'timelineCustomerId', 'customerId', 'occurredAt', 'recordedAt', 'channel', 'threadId', 'direction', 'kind', 'text', 'media', 'providerName', 'providerMessageId', 'streamRevision',
 ] as const;
+
+export interface CsvOptions {
+  /** Prefix cells a spreadsheet would run as a formula with `'` (default on; off only for non-spreadsheet consumers). */
+  formulaGuard?: boolean;
+}
 
 function csvValues(item: ExportedItem): (string | null)[] {
   return [
@@ -17,20 +25,21 @@ function csvValues(item: ExportedItem): (string | null)[] {
  * or carriage return that hides one) is prefixed with `'` (OWASP's CSV-injection advice); a cell with a
  * comma, quote or line break — or a prefixed one — is quoted, with quotes doubled.
  */
-export function csvCell(value: string | null): string {
-  if (value === null || value === '') return '';
-  const guarded = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return guarded !== value || /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
+export function csvCell(value: string | number | null | undefined, { formulaGuard = true }: CsvOptions = {}): string {
+  if (value === null || value === undefined || value === '') return '';
+  const text = String(value);
+  const guarded = formulaGuard && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return guarded !== text || /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
 }
 
-export function csvRow(values: readonly (string | null)[]): string {
-  return `${values.map(csvCell).join(',')}\r\n`;
+export function csvRow(values: readonly (string | number | null | undefined)[], options: CsvOptions = {}): string {
+  return `${values.map((v) => csvCell(v, options)).join(',')}\r\n`;
 }
 
 /** The CSV text, a header then one chunk per page read. */
-export async function* csvChunks(pages: AsyncIterable<ExportedItem[]>): AsyncGenerator<string> {
+export async function* csvChunks(pages: AsyncIterable<ExportedItem[]>, options: CsvOptions = {}): AsyncGenerator<string> {
   yield csvRow(CSV_COLUMNS);
-  for await (const page of pages) yield page.map((item) => csvRow(csvValues(item))).join('');
+  for await (const page of pages) yield page.map((item) => csvRow(csvValues(item), options)).join('');
 }
 
 /** One JSON object per line, one chunk per page read. */

@@ -1,5 +1,5 @@
-import type { ExportedItem } from '@hub/timeline';
-import { csvCell, csvChunks, csvRow, ndjsonChunks } from './timeline-export.format';
+import type { ExportedItem } from './timeline.queries';
+import { csvCell, csvChunks, csvRow, ndjsonChunks } from './timeline.export-format';
 
 describe('CSV cells', () => {
   describe('when a value is plain', () => {
