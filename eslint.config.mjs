@@ -29,10 +29,12 @@ function depConstraints({ forTests }) {
       onlyDependOnLibsWithTags: t(['type:feature', 'type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-registry', 'type:channel-core']),
     },
     // End-to-end tests drive the whole hub from outside.
-    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:channel', 'type:application', 'type:data-access', 'type:domain'] },
+    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:channel', 'type:channel-core', 'type:channel-registry', 'type:application', 'type:data-access', 'type:domain'] },
     { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: s(['scope:ingest', 'scope:shared']) },
     { sourceTag: 'scope:project', onlyDependOnLibsWithTags: s(['scope:project', 'scope:shared']) },
     { sourceTag: 'scope:decide', onlyDependOnLibsWithTags: s(['scope:decide', 'scope:shared']) },
+    // The operator CLI (hub-cli) reads what the projection and the decision sides recorded.
+    { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: s(['scope:ops', 'scope:project', 'scope:decide', 'scope:shared']) },
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: s(['scope:shared']) },
     { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'] },
     { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing', 'scope:ingest', 'scope:project'] },
@@ -52,6 +54,7 @@ export default [
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/ban-ts-comment': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['warn', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@nx/enforce-module-boundaries': boundaries(false),
     },
   },

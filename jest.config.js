@@ -28,7 +28,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper,
-  testMatch: ['<rootDir>/{apps,libs,tools,infra}/**/*.spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,tools,infra,scripts}/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tmp/', '<rootDir>/dist/'],
   globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',

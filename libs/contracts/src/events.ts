@@ -14,8 +14,15 @@ import {
   Length,
   Matches,
   MaxLength,
+  Max,
   Min,
+  IsBoolean,
+  Validate,
+  ValidateIf,
   ValidateNested,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import { CHANNEL_IDS, type ChannelId } from './channels';
 
@@ -57,8 +64,112 @@ export interface MediaRef {
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
-export const INTERACTION_KINDS = ['message'] as const;
+/**
+ * What kind of interaction this is. `message` is chat/SMS/social text and media; the other kinds
+ * carry a facet of the same name in `InteractionData` (`call`, `email`, `reaction`, `delivery`,
+ * `survey`, `order`) with what only that kind has. Validation insists the facet matches the kind.
+ */
+export const INTERACTION_KINDS = ['message', 'call', 'email', 'reaction', 'delivery', 'survey', 'order'] as const;
 export type InteractionKind = (typeof INTERACTION_KINDS)[number];
+
+/** A phone call, from a contact-center platform's record (Amazon Connect CTR, Twilio Voice callback). */
+export interface CallFacet {
+  /** Provider call status, normalised: how the call ended (or where it is, for progress callbacks). */
+  status: 'initiated' | 'ringing' | 'in_progress' | 'completed' | 'busy' | 'no_answer' | 'failed' | 'canceled' | 'abandoned';
+  startedAt?: string;
+  endedAt?: string;
+  durationSeconds?: number;
+  /** Seconds waiting in a queue, and the queue's name. */
+  queue?: string;
+  queueSeconds?: number;
+  /** The agent who handled it (an id or username in the provider's namespace). */
+  agent?: string;
+  talkSeconds?: number;
+  holdSeconds?: number;
+  recordingUrl?: string;
+  transcriptUrl?: string;
+  /** What the agent or system recorded as the outcome (`resolved`, `callback_requested`, …). */
+  disposition?: string;
+}
+
+export interface AttachmentMeta {
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+}
+
+/** An email. `InteractionData.threadId` is the thread's root Message-ID; the body text is in `content.text`. */
+export interface EmailFacet {
+  messageId: string;
+  subject?: string;
+  inReplyTo?: string;
+  references: string[];
+  from: string;
+  to: string[];
+  cc: string[];
+  /** True when the text was summarised from an HTML-only body. */
+  textFromHtml: boolean;
+  /** Recorded as metadata only: attachments are never stored inline. */
+  attachments: AttachmentMeta[];
+}
+
+/** A reaction to a message (`emoji` absent: the reaction was removed). */
+export interface ReactionFacet {
+  toMessageId: string;
+  emoji?: string;
+}
+
+export const DELIVERY_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** What happened to a message we sent (direction `outbound`). */
+export interface DeliveryFacet {
+  messageId: string;
+  status: DeliveryStatus;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface SurveyAnswer {
+  questionId: string;
+  question?: string;
+  /** A score, a choice or free text, as answered. */
+  value: string | number | boolean;
+}
+
+/** A survey response. CSAT scores 1–5, NPS 0–10. */
+export interface SurveyFacet {
+  surveyId: string;
+  kind: 'csat' | 'nps';
+  score: number;
+  answers: SurveyAnswer[];
+  /** The conversation (timeline thread id) that triggered the survey, when the survey link carried it. */
+  conversationId?: string;
+}
+
+/** An order event. Money in the currency's minor unit (cents) and an ISO 4217 code. */
+export interface OrderFacet {
+  orderId: string;
+  action: 'created' | 'refunded';
+  amount: number;
+  currency: string;
+  /** For `refunded`: the refund's own id (several refunds may hit one order). */
+  refundId?: string;
+  itemCount?: number;
+}
+
+/** A message that is a consent keyword (SMS STOP/START/HELP): recorded as the message and as consent. */
+export interface ConsentSignalFacet {
+  signal: 'opt_out' | 'opt_in' | 'help';
+  keyword: string;
+}
+
+/** A reply to an interactive element (button, list row, Telegram callback query). */
+export interface InteractiveReply {
+  type: 'button' | 'list' | 'callback';
+  id: string;
+  title?: string;
+}
 
 export interface InteractionData {
   direction: Direction;
@@ -74,6 +185,17 @@ export interface InteractionData {
    * conversation). Absent: the channel's single default thread with this customer.
    */
   threadId?: string;
+  /** For a message that edits an earlier one: the provider id of the message edited. */
+  edits?: string;
+  /** For a message that answers an interactive element. */
+  interactive?: InteractiveReply;
+  consent?: ConsentSignalFacet;
+  call?: CallFacet;
+  email?: EmailFacet;
+  reaction?: ReactionFacet;
+  delivery?: DeliveryFacet;
+  survey?: SurveyFacet;
+  order?: OrderFacet;
 }
 
 /** Published by an ingestion app on `Topics.interactions` once a provider webhook verified and mapped. */
@@ -112,6 +234,119 @@ export class ProviderRefDto {
   @IsOptional() @IsString() @MaxLength(256) accountId?: string;
 }
 
+const CALL_STATUSES = ['initiated', 'ringing', 'in_progress', 'completed', 'busy', 'no_answer', 'failed', 'canceled', 'abandoned'] as const;
+const URL_OPTIONS = { require_tld: false, require_protocol: true } as const;
+
+export class CallFacetDto implements CallFacet {
+  @IsIn(CALL_STATUSES) status!: CallFacet['status'];
+  @IsOptional() @IsISO8601({ strict: true }) startedAt?: string;
+  @IsOptional() @IsISO8601({ strict: true }) endedAt?: string;
+  @IsOptional() @IsInt() @Min(0) durationSeconds?: number;
+  @IsOptional() @IsString() @MaxLength(256) queue?: string;
+  @IsOptional() @IsInt() @Min(0) queueSeconds?: number;
+  @IsOptional() @IsString() @MaxLength(256) agent?: string;
+  @IsOptional() @IsInt() @Min(0) talkSeconds?: number;
+  @IsOptional() @IsInt() @Min(0) holdSeconds?: number;
+  @IsOptional() @IsUrl(URL_OPTIONS) recordingUrl?: string;
+  @IsOptional() @IsUrl(URL_OPTIONS) transcriptUrl?: string;
+  @IsOptional() @IsString() @MaxLength(128) disposition?: string;
+}
+
+export class AttachmentMetaDto implements AttachmentMeta {
+  @IsString() @Length(1, 512) name!: string;
+  @IsString() @Length(1, 255) contentType!: string;
+  @IsInt() @Min(0) sizeBytes!: number;
+}
+
+export class EmailFacetDto implements EmailFacet {
+  @IsString() @Length(1, 998) messageId!: string;
+  @IsOptional() @IsString() @MaxLength(998) subject?: string;
+  @IsOptional() @IsString() @MaxLength(998) inReplyTo?: string;
+  @IsArray() @IsString({ each: true }) @MaxLength(998, { each: true }) references!: string[];
+  @IsString() @Length(1, 320) from!: string;
+  @IsArray() @IsString({ each: true }) to!: string[];
+  @IsArray() @IsString({ each: true }) cc!: string[];
+  @IsBoolean() textFromHtml!: boolean;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => AttachmentMetaDto) attachments!: AttachmentMetaDto[];
+}
+
+export class ReactionFacetDto implements ReactionFacet {
+  @IsString() @Length(1, 256) toMessageId!: string;
+  @IsOptional() @IsString() @Length(1, 64) emoji?: string;
+}
+
+export class DeliveryFacetDto implements DeliveryFacet {
+  @IsString() @Length(1, 256) messageId!: string;
+  @IsIn(DELIVERY_STATUSES) status!: DeliveryStatus;
+  @IsOptional() @IsString() @MaxLength(64) errorCode?: string;
+  @IsOptional() @IsString() @MaxLength(1024) errorMessage?: string;
+}
+
+export class SurveyAnswerDto implements SurveyAnswer {
+  @IsString() @Length(1, 128) questionId!: string;
+  @IsOptional() @IsString() @MaxLength(1024) question?: string;
+  @IsDefined() value!: string | number | boolean;
+}
+
+@ValidatorConstraint({ name: 'scoreFitsSurveyKind' })
+class ScoreFitsSurveyKind implements ValidatorConstraintInterface {
+  validate(score: unknown, args: ValidationArguments): boolean {
+    return (args.object as SurveyFacet).kind !== 'csat' || (typeof score === 'number' && score >= 1 && score <= 5);
+  }
+  defaultMessage(): string {
+    return 'score must be 1–5 for a CSAT survey (0–10 for NPS)';
+  }
+}
+
+export class SurveyFacetDto implements SurveyFacet {
+  @IsString() @Length(1, 128) surveyId!: string;
+  @IsIn(['csat', 'nps']) kind!: 'csat' | 'nps';
+  @IsInt() @Min(0) @Max(10) @Validate(ScoreFitsSurveyKind) score!: number;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => SurveyAnswerDto) answers!: SurveyAnswerDto[];
+  @IsOptional() @IsString() @MaxLength(256) conversationId?: string;
+}
+
+export class OrderFacetDto implements OrderFacet {
+  @IsString() @Length(1, 128) orderId!: string;
+  @IsIn(['created', 'refunded']) action!: 'created' | 'refunded';
+  @IsInt() @Min(0) amount!: number;
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code' }) currency!: string;
+  @IsOptional() @IsString() @MaxLength(128) refundId?: string;
+  @IsOptional() @IsInt() @Min(0) itemCount?: number;
+}
+
+export class ConsentSignalFacetDto implements ConsentSignalFacet {
+  @IsIn(['opt_out', 'opt_in', 'help']) signal!: ConsentSignalFacet['signal'];
+  @IsString() @Length(1, 32) keyword!: string;
+}
+
+export class InteractiveReplyDto implements InteractiveReply {
+  @IsIn(['button', 'list', 'callback']) type!: InteractiveReply['type'];
+  @IsString() @Length(1, 256) id!: string;
+  @IsOptional() @IsString() @MaxLength(256) title?: string;
+}
+
+/** The facet named after the kind is required for that kind and forbidden for every other. */
+function FacetOf(kind: Exclude<InteractionKind, 'message'>, dto: () => new () => object): PropertyDecorator {
+  return (target, property) => {
+    ValidateIf((o: InteractionData) => o.kind === kind || (o as unknown as Record<string, unknown>)[property as string] !== undefined)(target, property);
+    IsDefined({ message: `${String(property)} is required when kind is ${kind}` })(target, property);
+    ValidateNested()(target, property);
+    Type(dto)(target, property);
+    Validate(FacetMatchesKind, [kind])(target, property);
+  };
+}
+
+@ValidatorConstraint({ name: 'facetMatchesKind' })
+class FacetMatchesKind implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    return (args.object as InteractionData).kind === args.constraints[0];
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} is only allowed when kind is ${String(args.constraints[0])}`;
+  }
+}
+
 export class InteractionDataDto implements InteractionData {
   @IsIn(DIRECTIONS) direction!: Direction;
   @IsIn(INTERACTION_KINDS) kind!: InteractionKind;
@@ -120,7 +355,16 @@ export class InteractionDataDto implements InteractionData {
   @IsDefined() @ValidateNested() @Type(() => ContentDto) content!: ContentDto;
   @IsDefined() @ValidateNested() @Type(() => ProviderRefDto) provider!: ProviderRefDto;
   @IsOptional() @IsString() @MaxLength(320) endpoint?: string;
-  @IsOptional() @IsString() @MaxLength(256) threadId?: string;
+  @IsOptional() @IsString() @MaxLength(998) threadId?: string;
+  @IsOptional() @IsString() @MaxLength(256) edits?: string;
+  @IsOptional() @ValidateNested() @Type(() => InteractiveReplyDto) interactive?: InteractiveReplyDto;
+  @IsOptional() @ValidateNested() @Type(() => ConsentSignalFacetDto) consent?: ConsentSignalFacetDto;
+  @FacetOf('call', () => CallFacetDto) call?: CallFacetDto;
+  @FacetOf('email', () => EmailFacetDto) email?: EmailFacetDto;
+  @FacetOf('reaction', () => ReactionFacetDto) reaction?: ReactionFacetDto;
+  @FacetOf('delivery', () => DeliveryFacetDto) delivery?: DeliveryFacetDto;
+  @FacetOf('survey', () => SurveyFacetDto) survey?: SurveyFacetDto;
+  @FacetOf('order', () => OrderFacetDto) order?: OrderFacetDto;
 }
 
 export class EventMetadataDto implements EventMetadata {

@@ -4,3 +4,4 @@ export * from './channels';
 export * from './events';
 export * from './headers';
 export * from './validation';
+export * from './interaction-message';

@@ -13,23 +13,40 @@ export const Topics = {
   customerEvents: 'hub.customer-events.v1',
   /** Messages that verified but can never be processed; value is the raw message, headers say why. */
   deadLetter: 'hub.dead-letter.v1',
+  /**
+   * Canonical `InteractionReceived` events produced directly by contact-center platforms (one JSON
+   * event per message, `metadata.eventId`/`recordedAt` optional); ingest-api validates and normalises
+   * them onto `interactions`, or dead-letters them. Key: any (re-keyed by `identityKey()`).
+   */
+  rawInteractions: 'hub.raw-interactions.v1',
+  /**
+   * Next-best-action decisions that contact the customer, for channel senders: one message per
+   * `NextBestActionDecided` (published from the store by the nba-worker's outbox relay). Key: customer
+   * id; header `hub-event-id` = `decisionId`, the idempotency key: delivery is at least once, so
+   * senders dedupe by it.
+   */
+  nbaDecisions: 'hub.nba-decisions.v1',
 } as const;
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
 export const ConsumerGroups = {
   timelineProjector: 'hub.timeline-projector',
   nbaWorker: 'hub.nba-worker',
+  /** ingest-api reading `rawInteractions`. */
+  ingestApiRaw: 'hub.ingest-api.raw',
 } as const;
 
 export const Queues = {
   nbaDecide: 'hub-nba-decide',
+  /** Delayed no-response outcomes and the outbound scan (a job scheduler). */
+  nbaFollowUp: 'hub-nba-follow-up',
 } as const;
 
 /** Every name on shared infrastructure (Kafka topics and groups, BullMQ queues) of one hub environment. */
 export interface HubNames {
-  topics: { interactions: string; customerEvents: string; deadLetter: string };
-  groups: { timelineProjector: string; nbaWorker: string };
-  queues: { nbaDecide: string };
+  topics: { interactions: string; customerEvents: string; deadLetter: string; rawInteractions: string; nbaDecisions: string };
+  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string };
+  queues: { nbaDecide: string; nbaFollowUp: string };
 }
 
 /**
@@ -42,9 +59,15 @@ export function hubNames(namespace = ''): HubNames {
   const t = (name: string) => (namespace ? `${namespace}.${name}` : name);
   const q = (name: string) => (namespace ? `${namespace}-${name}` : name);
   return {
-    topics: { interactions: t(Topics.interactions), customerEvents: t(Topics.customerEvents), deadLetter: t(Topics.deadLetter) },
-    groups: { timelineProjector: t(ConsumerGroups.timelineProjector), nbaWorker: t(ConsumerGroups.nbaWorker) },
-    queues: { nbaDecide: q(Queues.nbaDecide) },
+    topics: {
+      interactions: t(Topics.interactions),
+      customerEvents: t(Topics.customerEvents),
+      deadLetter: t(Topics.deadLetter),
+      rawInteractions: t(Topics.rawInteractions),
+      nbaDecisions: t(Topics.nbaDecisions),
+    },
+    groups: { timelineProjector: t(ConsumerGroups.timelineProjector), nbaWorker: t(ConsumerGroups.nbaWorker), ingestApiRaw: t(ConsumerGroups.ingestApiRaw) },
+    queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp) },
   };
 }
 

@@ -84,7 +84,7 @@ describe('validateAs(InteractionReceivedDto)', () => {
       ['an impossible date', (e) => (e.metadata['recordedAt'] = '2025-02-30T09:30:00Z'), 'metadata.recordedAt'],
       ['schema version 0', (e) => (e.metadata['schemaVersion'] = 0), 'metadata.schemaVersion'],
       ['a schema version sent as a string', (e) => (e.metadata['schemaVersion'] = '1'), 'metadata.schemaVersion'],
-      ['an unknown channel', (e) => (e.metadata['channel'] = 'telegram'), 'metadata.channel'],
+      ['an unknown channel', (e) => (e.metadata['channel'] = 'carrier-pigeon'), 'metadata.channel'],
       ['an unknown direction', (e) => (e.data['direction'] = 'sideways'), 'data.direction'],
       ['another event type', (e) => (e['type'] = 'InteractionRecorded'), 'type'],
       ['no provider', (e) => delete (e.data as Json)['provider'], 'data.provider'],
@@ -138,7 +138,7 @@ describe('validateAs(InteractionReceivedDto)', () => {
     it('still reports invalid known fields with allowUnknown', () => {
       const event = brokenEvent((e) => {
         e['priority'] = 'high';
-        e.metadata['channel'] = 'telegram';
+        e.metadata['channel'] = 'carrier-pigeon';
       });
       expect(fieldsOf(errorsOf(event, { allowUnknown: true }))).toEqual(['metadata.channel']);
     });

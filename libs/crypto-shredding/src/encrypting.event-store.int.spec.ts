@@ -64,6 +64,17 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       expect(page.map(asAppended)).toEqual(events.map(asAppended));
     });
 
+    it('then readEvent decrypts the one event it finds', async () => {
+      const { tenantId, customerId, stream } = freshCustomer();
+      const person = freshPerson();
+      const events = [customerRegistered(tenantId, customerId, person), interactionRecorded(tenantId, person)];
+      await h.store.appendToStream(stream, events);
+
+      const found = await h.store.readEvent(events[1]!.eventId, { streamPrefixes: [stream] });
+
+      expect(found && asAppended(found)).toEqual(asAppended(events[1]!));
+    });
+
     it('then a subscription delivers decrypted events', async () => {
       const { tenantId, customerId, stream } = freshCustomer();
       const person = freshPerson();

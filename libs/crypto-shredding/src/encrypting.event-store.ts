@@ -13,6 +13,7 @@ import {
   type StreamMetadata,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionFilter,
 } from '@hub/event-store';
 import { DecryptionError, KeyStoreUnavailableError, NoDataSubjectError, SubjectErasedError } from './crypto-shredding.errors';
 import { isEnvelope, KEY_BYTES, openValue, sealValue } from './envelope';
@@ -111,6 +112,11 @@ export class EncryptingEventStore implements EventStore {
 
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     return this.openAll(await this.inner.readAll(options));
+  }
+
+  async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
+    const event = await this.inner.readEvent(eventId, filter);
+    return event && (await this.openAll([event]))[0];
   }
 
   /**

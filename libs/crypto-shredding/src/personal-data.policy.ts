@@ -13,8 +13,24 @@ export type PersonalDataPolicy = Readonly<Record<string, readonly string[]>>;
 
 export const PERSONAL_DATA_POLICY = {
   CustomerRegistered: ['data.identity.value'],
-  InteractionRecorded: ['data.identities[*].value', 'data.content.text', 'data.content.media[*].url', 'data.endpoint'],
-  IdentityClaimed: ['data.identity.value'],
+  InteractionRecorded: [
+    'data.identities[*].value',
+    'data.content.text',
+    'data.content.media[*].url',
+    'data.endpoint',
+    // Facets of other kinds of interaction: who wrote to whom about what, what was recorded of a
+    // call, what the customer answered, which button they pressed (titles can echo their words).
+    'data.email.from',
+    'data.email.to[*]',
+    'data.email.cc[*]',
+    'data.email.subject',
+    'data.email.attachments[*].name',
+    'data.call.recordingUrl',
+    'data.call.transcriptUrl',
+    'data.survey.answers[*].value',
+    'data.interactive.title',
+  ],
+  IdentityClaimed: ['data.identity.value', 'data.via.through.value'],
   // The explanation quotes the keyword the rules found in the customer's message (`"cancel"`,
   // `"lawyer"`): content of the message, so it is erased with it.
   NextBestActionDecided: ['data.explanation.reason', 'data.explanation.inputs.matched'],

@@ -68,6 +68,34 @@ export class IdentityResolver {
     throw new Error(`could not resolve identity claim on ${stream}`);
   }
 
+  /**
+   * Claim an identity nobody holds for a customer recognised by another identity of the same
+   * interaction (`through`). Returns who owns it afterwards: `customerId` when the claim was made
+   * (or was already theirs), another customer when someone holds it — never taken from them.
+   * Idempotent: a retry of the same interaction writes the same claim event.
+   */
+  async link(tenantId: string, identity: IdentityRef, customerId: string, through: IdentityRef, cause: EventMetadata): Promise<string> {
+    const stream = claimStreamOf(tenantId, identity);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.current(stream);
+      if (current?.event.type === 'IdentityClaimed') return current.event.data.customerId;
+      const expected: ExpectedRevision = current ? current.revision : 'no_stream';
+      const eventId = deterministicId('identity-linked', stream, cause.eventId, String(expected));
+      const claim: IdentityClaimed = {
+        type: 'IdentityClaimed',
+        data: { customerId, identity, via: { kind: 'link', through } },
+        metadata: { ...cause, eventId, causationId: cause.eventId, schemaVersion: 1, tenantId },
+      };
+      try {
+        await this.store.appendToStream(stream, [{ eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], { expectedRevision: expected });
+        return customerId;
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError)) throw err;
+      }
+    }
+    throw new Error(`could not link identity claim on ${stream}`);
+  }
+
   /** Who owns the identity now, if anyone. */
   async ownerOf(tenantId: string, identity: IdentityRef): Promise<string | undefined> {
     const current = await this.current(claimStreamOf(tenantId, identity));

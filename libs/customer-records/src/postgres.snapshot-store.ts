@@ -1,3 +1,4 @@
+import { runDdl } from '@hub/event-store';
 import type { Pool } from 'pg';
 import { deserializeSnapshot, serializeSnapshot, type CustomerSnapshot } from '@hub/customer';
 import { openValue, sealValue, type KeyStore } from '@hub/crypto-shredding';
@@ -25,7 +26,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   ) {}
 
   static async create({ pool, keys }: { pool: Pool; keys?: KeyStore }): Promise<PostgresSnapshotStore> {
-    await pool.query(DDL);
+    await runDdl(pool, DDL);
     return new PostgresSnapshotStore(pool, keys);
   }
 

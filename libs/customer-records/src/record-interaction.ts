@@ -1,5 +1,7 @@
 import { deterministicId, isChannelId, type InteractionReceived } from '@hub/contracts';
-import type { CustomerEvent } from '@hub/customer';
+import type { CustomerEvent, MergeDecision, MergePolicy } from '@hub/customer';
+import { mergeCustomers } from './merge-customers';
+import type { ChannelId, EventMetadata, IdentityRef } from '@hub/contracts';
 import { IdempotencyConflictError } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
 import type { IdentityResolver } from './identity.resolver';
@@ -17,6 +19,8 @@ export interface RecordedInteraction {
   revision: bigint;
   position: bigint;
   duplicate: boolean;
+  /** What the merge policy decided where the interaction carried identities of other customers. */
+  merges: MergeDecision[];
 }
 
 /**
@@ -25,7 +29,7 @@ export interface RecordedInteraction {
  * ids are derived from the provider's message id, so a redelivery appends nothing.
  */
 export async function recordInteraction(
-  deps: { customers: CustomerRepository; identities: IdentityResolver },
+  deps: { customers: CustomerRepository; identities: IdentityResolver; policy?: MergePolicy },
   interaction: InteractionReceived,
   recordedAt: string,
 ): Promise<RecordedInteraction> {
@@ -35,7 +39,7 @@ export async function recordInteraction(
   const [primary] = interaction.data.identities;
   if (!primary) throw new Error('interaction has no identity');
 
-  const { customerId, firstContact } = await deps.identities.resolve(m.tenantId, primary, m);
+  const { customerId, firstContact, heldByOthers } = await resolveByAnyIdentity(deps.identities, m.tenantId, interaction.data.identities, m);
   const metadata = { ...m, recordedAt };
   const events: CustomerEvent[] = [];
   if (firstContact) {
@@ -45,15 +49,114 @@ export async function recordInteraction(
       metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
     });
   }
-  events.push({ type: 'InteractionRecorded', data: { ...interaction.data, channel }, metadata });
+  events.push({ type: 'InteractionRecorded', data: { ...interaction.data, channel }, metadata }, ...derivedFacts(interaction, channel, metadata));
   try {
     const result = await deps.customers.append(m.tenantId, customerId, events, 'any');
-    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: false, events, revision: result.nextExpectedRevision, position: result.position, duplicate: result.duplicate };
+    // Identities of this interaction that belong to other customers are evidence that they are one
+    // person: the merge policy decides (merge now, propose to a person, or never — e.g. two
+    // different shop accounts). Idempotent by request id, so a redelivery decides nothing new.
+    const merges: MergeDecision[] = [];
+    for (const other of heldByOthers) {
+      merges.push(
+        await mergeCustomers(deps, {
+          tenantId: m.tenantId,
+          customerIds: [customerId, other.customerId],
+          evidence: { source: mergeEvidenceSource(interaction), detail: `${channel} ${interaction.data.kind} ${interaction.data.provider.messageId}`, identities: [primary, other.identity] },
+          requestId: deterministicId('identity-evidence', m.tenantId, m.eventId, other.customerId),
+          now: recordedAt,
+        }),
+      );
+    }
+    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: false, events, revision: result.nextExpectedRevision, position: result.position, duplicate: result.duplicate, merges };
   } catch (err) {
     if (!(err instanceof IdempotencyConflictError && err.reason === 'stored_in_other_stream')) throw err;
     // A redelivery of an interaction whose customer has since been erased: the identity was released
     // and just claimed again for it. Give the fresh claim back; the interaction stays where it was.
     if (firstContact) await deps.identities.releaseClaim(m.tenantId, primary, customerId, metadata);
-    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: true, events: [], revision: -1n, position: -1n, duplicate: true };
+    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: true, events: [], revision: -1n, position: -1n, duplicate: true, merges: [] };
   }
 }
+
+/**
+ * What an interaction tells us beyond itself, recorded as the customer events the state is folded
+ * from: a consent keyword becomes ConsentChanged, a survey response SurveyAnswered, an order
+ * OrderPlaced or OrderRefunded. Each id is derived from the interaction's, so a redelivery derives
+ * nothing new; each is caused by the interaction and happened when it did.
+ */
+export function derivedFacts(interaction: InteractionReceived, channel: ChannelId, metadata: EventMetadata): CustomerEvent[] {
+  const d = interaction.data;
+  const derived = (kind: string) => ({ ...metadata, eventId: deterministicId('derived', kind, metadata.eventId), causationId: metadata.eventId });
+  const out: CustomerEvent[] = [];
+  if (d.direction === 'inbound' && d.consent && d.consent.signal !== 'help') {
+    out.push({
+      type: 'ConsentChanged',
+      data: { channel, consent: d.consent.signal === 'opt_out' ? 'opted_out' : 'opted_in', source: 'keyword' },
+      metadata: derived('consent'),
+    });
+  }
+  if (d.kind === 'survey' && d.survey) {
+    const s = d.survey;
+    out.push({ type: 'SurveyAnswered', data: { survey: s.kind, score: s.score, ...(s.conversationId ? { conversationId: s.conversationId } : {}) }, metadata: derived('survey') });
+  }
+  if (d.kind === 'order' && d.order) {
+    const o = d.order;
+    out.push(
+      o.action === 'created'
+        ? { type: 'OrderPlaced', data: { orderId: o.orderId, amount: o.amount, currency: o.currency }, metadata: derived('order') }
+        : { type: 'OrderRefunded', data: { orderId: o.orderId, amount: o.amount, currency: o.currency }, metadata: derived('order') },
+    );
+  }
+  return out;
+}
+
+/**
+ * The customer an interaction belongs to, recognised by any of its identities: its primary
+ * identity's owner; else, when the primary is new but another identity of the same interaction
+ * already belongs to a customer (the phone on a Shopify order, a Telegram user's own contact card),
+ * that customer — the primary is linked to them; else a new customer claimed by the primary.
+ * Secondary identities nobody holds are then linked to the customer, so the next interaction that
+ * arrives under one of them (an SMS from the order's phone) reaches the same customer. An identity
+ * held by another customer is never taken: that is evidence for a merge, decided by a person or a
+ * merge policy (`POST …/customers/merges`), not here.
+ */
+export async function resolveByAnyIdentity(
+  identities: IdentityResolver,
+  tenantId: string,
+  all: readonly IdentityRef[],
+  cause: EventMetadata,
+): Promise<{ customerId: string; firstContact: boolean; heldByOthers: { identity: IdentityRef; customerId: string }[] }> {
+  const [primary, ...secondary] = all;
+  if (!primary) throw new Error('interaction has no identity');
+  let resolution: { customerId: string; firstContact: boolean } | undefined;
+  if (secondary.length > 0 && (await identities.ownerOf(tenantId, primary)) === undefined) {
+    for (const other of secondary) {
+      const owner = await identities.ownerOf(tenantId, other);
+      if (owner === undefined) continue;
+      if ((await identities.link(tenantId, primary, owner, other, cause)) === owner) resolution = { customerId: owner, firstContact: false };
+      break;
+    }
+  }
+  resolution ??= await identities.resolve(tenantId, primary, cause);
+  const heldByOthers: { identity: IdentityRef; customerId: string }[] = [];
+  for (const other of secondary) {
+    if (sameIdentity(other, primary)) continue;
+    const owner = await identities.link(tenantId, other, resolution.customerId, primary, cause);
+    if (owner !== resolution.customerId && !heldByOthers.some((h) => h.customerId === owner)) heldByOthers.push({ identity: other, customerId: owner });
+  }
+  return { ...resolution, heldByOthers };
+}
+
+/**
+ * The merge-evidence source an interaction carrying identities of two customers amounts to, for the
+ * merge policy (DEFAULT_MERGE_POLICY: `paid_order` merges at once, `chat_typed_detail` and anything
+ * unnamed only propose): an order's email and phone come from the shop's customer account; what a
+ * visitor typed into a chat, or a survey link carried, a person confirms.
+ */
+export function mergeEvidenceSource(interaction: InteractionReceived): string {
+  const d = interaction.data;
+  if (d.kind === 'order' && d.order?.action === 'created') return 'paid_order';
+  if (interaction.metadata.channel === 'webchat') return 'chat_typed_detail';
+  return `${interaction.metadata.channel}_${d.kind}`;
+}
+
+const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean => a.kind === b.kind && a.value === b.value && (a.namespace ?? '') === (b.namespace ?? '');

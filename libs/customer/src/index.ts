@@ -1,4 +1,5 @@
 export * from './events/customer.events';
+export * from './events/nba-explanation';
 export * from './events/schema-versions';
 export * from './state/customer.state';
 export * from './state/customer.evolve';

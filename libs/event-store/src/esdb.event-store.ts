@@ -27,8 +27,10 @@ import {
   type StreamMetadata,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionFilter,
 } from './event-store.port';
 import {
+  isEventId,
   validateAppend,
   validateExpectedRevision,
   validateFromRevision,
@@ -39,7 +41,7 @@ import {
 } from './event-validation';
 import { isPlainRecord, mapEsdbError, toRecordedEvent } from './esdb.mapping';
 import { EsdbSubscription } from './esdb.subscription';
-import { DEFAULT_SUBSCRIPTION_RETRY, validateSubscribeOptions, type RetrySettings } from './subscription-support';
+import { DEFAULT_SUBSCRIPTION_RETRY, matchesFilter, validateFilter, validateSubscribeOptions, type RetrySettings } from './subscription-support';
 
 /**
  * The event store on EventStoreDB (KurrentDB) 22.6+, over the gRPC client `@eventstore/db-client` 6.
@@ -156,6 +158,29 @@ export class EsdbEventStore implements EventStore {
       throw mapEsdbError(err, '$all');
     }
     return out;
+  }
+
+  /**
+   * ESDB has no index by event id (and `readAll` takes no server-side filter in this client): a scan
+   * of `$all` backwards from the end, system events left out, until the id is found. The cost grows
+   * with how far back the event is; see the port.
+   */
+  async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
+    const where = validateFilter(filter);
+    if (!isEventId(eventId)) return undefined;
+    const id = eventId.toLowerCase();
+    try {
+      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() })) {
+        const event = resolved.event;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$') || event.id.toLowerCase() !== id) continue;
+        const recorded = toRecordedEvent(resolved);
+        // Leaving the loop cancels the read.
+        if (recorded && matchesFilter(where, recorded.streamName, recorded.type)) return recorded;
+      }
+    } catch (err) {
+      throw mapEsdbError(err, '$all');
+    }
+    return undefined;
   }
 
   subscribeToAll(options: SubscribeToAllOptions): Subscription {

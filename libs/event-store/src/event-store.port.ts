@@ -79,6 +79,15 @@ export interface EventStore {
   /** Events of every stream in global order, only ever returning a gap-free prefix of the log. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
+   * The stored event with this id (any case), wherever it is: undefined when no event has it (an id
+   * that is not a UUID never has one), or when it does not match `filter` (same meaning as a
+   * subscription's). PostgreSQL: one lookup on the unique event-id index. EventStoreDB keeps no index
+   * by event id: it scans `$all` backwards from the end (recent events are found first; an id
+   * stored in several streams, which ESDB allows, gives the latest), so it is for operators' tools,
+   * not for a hot path.
+   */
+  readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined>;
+  /**
    * A catch-up subscription to the whole log: reads history after `from`, then follows live appends.
    * Delivery is at least once, in global order, in batches, one batch at a time (`onEvents` is
    * awaited before the next: back-pressure). It never skips an event committed late by a slower

@@ -7,6 +7,9 @@ import { InvalidEventError, type ExpectedRevision, type NewEvent } from './event
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `value` can be an event id (a UUID, 8-4-4-4-12 hex, any case). */
+export const isEventId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
 export interface ValidatedEvent {
   /** Lower-cased: both stores hand ids back in lower case. */
   eventId: string;

@@ -5,9 +5,11 @@ export type { RetrySettings } from './subscription-support';
 export {
   PostgresEventStore,
   ensurePostgresEventStoreSchema,
+  runDdl,
   type CreatePostgresEventStoreOptions,
   type PostgresEventStoreOptions,
   type PostgresEventStoreTables,
 } from './postgres.event-store';
 export { PostgresCheckpointStore, ensurePostgresCheckpointSchema } from './postgres.checkpoint-store';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.event-store';
+export { tryAdvisoryLock, whileLeader, type HeldAdvisoryLock, type LeaderLogger } from './postgres.advisory-lock';

@@ -17,8 +17,10 @@ import {
   type StreamMetadata,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionFilter,
 } from './event-store.port';
 import {
+  isEventId,
   validateAppend,
   validateExpectedRevision,
   validateFromRevision,
@@ -29,7 +31,7 @@ import {
 } from './event-validation';
 import { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
 import { PostgresSubscription, type PostgresScan } from './postgres.subscription';
-import { DEFAULT_SUBSCRIPTION_RETRY, validateSubscribeOptions, type RetrySettings, type ValidatedSubscribeOptions } from './subscription-support';
+import { DEFAULT_SUBSCRIPTION_RETRY, matchesFilter, validateFilter, validateSubscribeOptions, type RetrySettings, type ValidatedSubscribeOptions } from './subscription-support';
 
 /**
  * The event store on PostgreSQL (13+: needs xid8 and pg_current_snapshot()).
@@ -235,6 +237,11 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
  * Runs `ddl` in a transaction under one advisory lock shared by every event-store schema:
  * concurrent `create … if not exists` can otherwise fail on the catalog's unique indexes.
  */
+/**
+ * Run DDL in a transaction under one cluster-wide advisory lock: `create … if not exists` is not
+ * safe when several processes boot at once on a fresh database (they race to the catalog: a
+ * duplicate key on pg_type). Every component's schema setup goes through here.
+ */
 export async function runDdl(pool: Pool, ddl: string): Promise<void> {
   const client = await connect(pool);
   let broken: Error | undefined;
@@ -299,6 +306,7 @@ export class PostgresEventStore implements EventStore {
     readForwards: string;
     readBackwards: string;
     readAll: string;
+    readEvent: string;
     scan: string;
     setMetadata: string;
     getMetadata: string;
@@ -357,6 +365,7 @@ export class PostgresEventStore implements EventStore {
         where global_position > $1::bigint and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
         order by global_position
         limit $2`,
+      readEvent: `select ${columns} from ${n.events} where event_id = $1::uuid`,
       // The first $2 visible events after $1 (same prefix of the log as readAll), of which those
       // matching the filter ($3 LIKE patterns, $4 types; null = any) are returned, at most $5. One
       // row always comes back: with the number looked at and the last position looked at (the
@@ -481,6 +490,18 @@ export class PostgresEventStore implements EventStore {
     try {
       const rows = await this.pool.query<EventRow>(this.sql.readAll, [after.toString(), maxCount]);
       return rows.rows.map(toRecordedEvent);
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
+    const where = validateFilter(filter);
+    if (!isEventId(eventId)) return undefined;
+    try {
+      const { rows } = await this.pool.query<EventRow>(this.sql.readEvent, [eventId]);
+      const event = rows[0] ? toRecordedEvent(rows[0]) : undefined;
+      return event && matchesFilter(where, event.streamName, event.type) ? event : undefined;
     } catch (err) {
       throw mapPgError(err);
     }

@@ -6,6 +6,7 @@ import {
   type RecordedEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  type SubscriptionFilter,
 } from './event-store.port';
 
 /**
@@ -55,6 +56,12 @@ export function validateSubscribeOptions(options: SubscribeToAllOptions): Valida
     onEvents: (events) => onEvents.call(options, events),
     onError: onError ? (error) => onError.call(options, error) : undefined,
   };
+}
+
+/** A filter given outside a subscription (`readEvent`), checked as a subscription's is. */
+export function validateFilter(filter: SubscriptionFilter | undefined): Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'> {
+  if (filter !== undefined && (typeof filter !== 'object' || filter === null)) throw new TypeError('a filter must be an object');
+  return { streamPrefixes: filterList(filter?.streamPrefixes, 'streamPrefixes'), eventTypes: filterList(filter?.eventTypes, 'eventTypes') };
 }
 
 function filterList(list: readonly string[] | undefined, name: string): readonly string[] | undefined {

@@ -13,6 +13,10 @@ export function hubTopicSpecs(names: HubNames = hubNames()): TopicSpec[] {
     { topic: names.topics.interactions, numPartitions: 6 },
     { topic: names.topics.customerEvents, numPartitions: 6 },
     { topic: names.topics.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }] },
+    // Platforms produce here directly; ingest-api moves each message to `interactions` (7 d is ample).
+    { topic: names.topics.rawInteractions, numPartitions: 6, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }] },
+    // Decisions for channel senders, keyed by customer (one customer's decisions stay in order).
+    { topic: names.topics.nbaDecisions, numPartitions: 6 },
   ];
 }
 

@@ -3,15 +3,16 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const HUB_APPS = ['ingest-sms', 'timeline-projector', 'nba-worker', 'query-api'] as const;
-export type HubAppName = (typeof HUB_APPS)[number];
+/** The core apps, and any channel's ingestion app (`ingest-<channelId>`). */
+export type HubAppName = (typeof HUB_APPS)[number] | `ingest-${string}`;
 
 /** The log line (pino `msg`) each app prints once it is serving. */
-const READY_LINE: Record<HubAppName, string> = {
-  'ingest-sms': 'ingest.app.started',
+const READY_LINES: Record<string, string> = {
   'timeline-projector': 'projector.started',
   'nba-worker': 'nba.worker.started',
   'query-api': 'query.api.started',
 };
+const readyLine = (name: HubAppName): string => READY_LINES[name] ?? 'ingest.app.started';
 
 export interface AppProcess {
   name: HubAppName;
@@ -70,7 +71,7 @@ export function startAppProcess(
         buffer = buffer.slice(nl + 1);
         tail.push(line);
         if (tail.length > 40) tail.shift();
-        if (!line.includes(READY_LINE[name])) continue;
+        if (!line.includes(readyLine(name))) continue;
         ready = true;
         clearTimeout(timer);
         let url: string | undefined;

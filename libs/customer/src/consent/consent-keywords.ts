@@ -14,3 +14,18 @@ export function consentSignal(text: string | undefined): ConsentSignal {
   if (OPT_IN.has(word)) return 'opt_in';
   return undefined;
 }
+
+const HELP = new Set(['HELP', 'INFO']);
+
+/**
+ * The consent keyword a message is, if any, for channels to stamp on the canonical event:
+ * `{ signal, keyword }` with the keyword upper-cased as matched (`STOP`, `UNSTOP`, `HELP`).
+ */
+export function consentKeyword(text: string | undefined): { signal: 'opt_out' | 'opt_in' | 'help'; keyword: string } | undefined {
+  if (!text) return undefined;
+  const word = text.trim().replace(/[.!\s]+$/, '').toUpperCase();
+  if (OPT_OUT.has(word)) return { signal: 'opt_out', keyword: word };
+  if (OPT_IN.has(word)) return { signal: 'opt_in', keyword: word };
+  if (HELP.has(word)) return { signal: 'help', keyword: word };
+  return undefined;
+}

@@ -1,4 +1,5 @@
 import type { ChannelId, EventMetadata, IdentityRef, InteractionData } from '@hub/contracts';
+import type { NbaActionKind, NbaArbitration, NbaOutcome } from './nba-explanation';
 
 /**
  * Events in a customer's stream (`customerStream(tenant, id)`). Past tense; every one carries the
@@ -18,21 +19,55 @@ export type InteractionRecorded = {
   metadata: EventMetadata;
 };
 
-export const NBA_ACTION_KINDS = ['self_service', 'callback', 'escalation', 'offer', 'survey', 'none'] as const;
-export type NbaActionKind = (typeof NBA_ACTION_KINDS)[number];
+export { NBA_ACTION_KINDS, type NbaActionKind } from './nba-explanation';
 
+/**
+ * A next best action was decided for the customer (v2). `action` is the chosen action (`kind:
+ * 'none'` when nothing is to be done); `explanation` is its one-line why; `arbitration` is the whole
+ * ranking: every candidate with its policy verdicts, contact checks and scores. v1 (the first rule
+ * set) had `rulesetVersion` and no catalog, seed or arbitration: it is upcast with
+ * `strategyVersion = rulesetVersion` and the rest null.
+ */
 export type NextBestActionDecided = {
   type: 'NextBestActionDecided';
   data: {
     decisionId: string;
     customerId: string;
     action: { kind: NbaActionKind; code: string; channel?: ChannelId; detail: string };
-    /** Why: the rule that fired and the facts it read, so the decision explains itself. */
+    /** Why, in one line: the rule or strategy that decided and the facts it read. */
     explanation: { ruleId: string; reason: string; inputs: Record<string, string | number | boolean | null> };
-    rulesetVersion: string;
-    /** The stream revision of the state the decision was made on, and the interaction that triggered it. */
+    /** The version of the decision logic (`rules-v0.2` for v1 decisions, the engine's strategy version since). */
+    strategyVersion: string;
+    /** The version of the action catalog the engine read (null for the first rule set). */
+    catalogVersion: string | null;
+    /** The seed of the Thompson sampling: with the same inputs it recomputes the decision bit for bit. */
+    seed: number | null;
+    /** The stream revision of the state the decision was made on, and the event that triggered it. */
     basedOnRevision: string;
     basedOnEventId: string;
+    /** The full ranking (null for v1 decisions). */
+    arbitration: NbaArbitration | null;
+  };
+  metadata: EventMetadata;
+};
+
+/**
+ * What became of a decided action: the customer took it (`accepted`), refused it (`declined`), or
+ * did not react within the catalog's timeout (`no_response`). Feeds the per-(action, segment)
+ * posteriors and the cooldowns of the decision engine; changes nothing in the folded state.
+ */
+export type NbaOutcomeRecorded = {
+  type: 'NbaOutcomeRecorded';
+  data: {
+    decisionId: string;
+    /** The action the outcome is about (`action.code` of the decision). */
+    actionId: string;
+    outcome: NbaOutcome;
+    /** The learning segment the decision was made in (`arbitration.segment`); null for v1 decisions. */
+    segment: string | null;
+    channel?: ChannelId;
+    /** Who observed it: `channel` (a reply or click), `agent`, `timeout`, … */
+    source: string;
   };
   metadata: EventMetadata;
 };
@@ -189,6 +224,7 @@ export type CustomerEvent =
   | CustomerRegistered
   | InteractionRecorded
   | NextBestActionDecided
+  | NbaOutcomeRecorded
   | ConsentChanged
   | TraitsUpdated
   | SurveyAnswered
@@ -211,6 +247,7 @@ const CUSTOMER_EVENT_TYPE_SET = {
   CustomerRegistered: true,
   InteractionRecorded: true,
   NextBestActionDecided: true,
+  NbaOutcomeRecorded: true,
   ConsentChanged: true,
   TraitsUpdated: true,
   SurveyAnswered: true,
@@ -242,10 +279,20 @@ export type IdentityClaimed = {
     customerId: string;
     identity: IdentityRef;
     /** Why the owner changed: first contact (absent), or the merge/unmerge that moved it. */
-    via?: { kind: 'merge' | 'unmerge'; mergeId: string };
+    via?: { kind: 'merge' | 'unmerge'; mergeId: string } | IdentityLink;
   };
   metadata: EventMetadata;
 };
+
+/**
+ * An identity claimed for a customer because it arrived together with another identity of theirs
+ * (a Shopify order's email and phone, a Telegram user's own contact card): `through` is the
+ * identity the customer was recognised by.
+ */
+export interface IdentityLink {
+  kind: 'link';
+  through: IdentityRef;
+}
 
 /** The identity no longer belongs to anyone (its customer was erased). Holds no personal data. */
 export type IdentityReleased = {

@@ -8,7 +8,9 @@ import type { CustomerEventType } from './customer.events';
 export const CURRENT_SCHEMA_VERSIONS = {
   CustomerRegistered: 1,
   InteractionRecorded: 1,
-  NextBestActionDecided: 1,
+  /** v2: `strategyVersion` (was `rulesetVersion`), `catalogVersion`, `seed`, `arbitration`. */
+  NextBestActionDecided: 2,
+  NbaOutcomeRecorded: 1,
   ConsentChanged: 1,
   TraitsUpdated: 1,
   SurveyAnswered: 1,

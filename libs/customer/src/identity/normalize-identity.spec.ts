@@ -159,8 +159,8 @@ describe('normalizeHandle', () => {
     expect(normalizeHandle('myspace', '123')).toEqual({ ok: false, reason: 'unknown handle platform: "myspace"' });
   });
 
-  it('knows exactly the four platforms', () => {
-    expect(HANDLE_PLATFORMS).toEqual(['whatsapp', 'instagram', 'messenger', 'telegram']);
+  it('knows exactly the five platforms', () => {
+    expect(HANDLE_PLATFORMS).toEqual(['whatsapp', 'instagram', 'messenger', 'telegram', 'webchat']);
   });
 });
 

@@ -36,7 +36,7 @@ export function identityToString(identity: IdentityRef): string {
  * the others give an opaque, stable numeric id scoped by the platform (Instagram-scoped id,
  * Messenger page-scoped id, Telegram user id). Usernames are not accepted: they can be changed.
  */
-export const HANDLE_PLATFORMS = ['whatsapp', 'instagram', 'messenger', 'telegram'] as const;
+export const HANDLE_PLATFORMS = ['whatsapp', 'instagram', 'messenger', 'telegram', 'webchat'] as const;
 export type HandlePlatform = (typeof HANDLE_PLATFORMS)[number];
 
 export function isHandlePlatform(value: string): value is HandlePlatform {

@@ -42,9 +42,12 @@ function decided(decisionId: string, at: string, kind: NbaActionKind, code: stri
       customerId: CUSTOMER,
       action: { kind, code, channel: 'sms', detail: `detail of ${code}` },
       explanation: { ruleId: `rule-for-${code}`, reason: `because ${code}`, inputs: { inboundLast24h: 1 } },
-      rulesetVersion: 'rules-v0.1',
+      strategyVersion: 'rules-v0.1',
+      catalogVersion: null,
+      seed: null,
       basedOnRevision: '3',
       basedOnEventId,
+      arbitration: null,
     },
     metadata: meta(decisionId, at, 'system'),
   };
@@ -119,9 +122,9 @@ describe('customer evolve', () => {
 
       it('then recent lists them oldest first, with their text when they had one', () => {
         expect(state.recent).toEqual([
-          { eventId: 'e1', channel: 'sms', direction: 'inbound', occurredAt: '2025-01-15T09:00:00.000Z', text: 'Hi' },
-          { eventId: 'e2', channel: 'sms', direction: 'outbound', occurredAt: '2025-01-15T09:05:00.000Z', text: 'Thanks for reaching out' },
-          { eventId: 'e3', channel: 'sms', direction: 'inbound', occurredAt: '2025-01-15T10:00:00.000Z' },
+          { eventId: 'e1', channel: 'sms', direction: 'inbound', kind: 'message', occurredAt: '2025-01-15T09:00:00.000Z', text: 'Hi' },
+          { eventId: 'e2', channel: 'sms', direction: 'outbound', kind: 'message', occurredAt: '2025-01-15T09:05:00.000Z', text: 'Thanks for reaching out' },
+          { eventId: 'e3', channel: 'sms', direction: 'inbound', kind: 'message', occurredAt: '2025-01-15T10:00:00.000Z' },
         ]);
         expect(state.recent[2]).not.toHaveProperty('text');
       });
@@ -264,6 +267,18 @@ describe('customer evolve', () => {
       it('then interactions and consent are untouched', () => {
         expect(first.engagement.total).toBe(1);
         expect(first.recent).toHaveLength(1);
+      });
+
+      describe('and then its outcome is recorded', () => {
+        const outcome: CustomerEvent = {
+          type: 'NbaOutcomeRecorded',
+          data: { decisionId: 'd1', actionId: 'kb_order_tracking', outcome: 'accepted', segment: 'low_value_happy', channel: 'sms', source: 'channel' },
+          metadata: meta('o1', '2025-01-15T09:30:00.000Z', 'system'),
+        };
+
+        it('then the customer state does not change: outcomes teach the decision engine, which reads them from the stream', () => {
+          expect(evolve(first, outcome)).toEqual(first);
+        });
       });
 
       describe('and then another one', () => {

@@ -20,6 +20,9 @@ const activeUnlessMerged = (state: CustomerState): CustomerState['status'] => (s
 function recordInteraction(state: CustomerState, event: InteractionRecorded): CustomerState {
   const d = event.data;
   const at = event.metadata.occurredAt;
+  // A delivery status is about a message we sent, not a contact: it must not become "the last
+  // interaction", open a conversation or count as engagement. It still teaches us identities.
+  if (d.kind === 'delivery') return { ...state, identities: d.identities.reduce(withIdentity, state.identities) };
   const prev = state.engagement.byChannel[d.channel];
   const inbound = d.direction === 'inbound' ? 1 : 0;
   const recentEntry: RecentInteraction = {
@@ -27,6 +30,7 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
     channel: d.channel,
     direction: d.direction,
     occurredAt: at,
+    kind: d.kind,
     ...(d.content.text !== undefined ? { text: d.content.text } : {}),
   };
   // Late arrivals take their place by occurredAt, so "the last message" is the latest that happened.
@@ -44,8 +48,11 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
       : { count: 1, inbound, firstAt: at, lastAt: at },
   };
 
-  // SMS keywords: an inbound message that is exactly STOP / START changes consent on its channel.
-  const signal = d.direction === 'inbound' ? consentSignal(d.content.text) : undefined;
+  // Consent keywords: the channel stamps them on the event (`data.consent`), and the recorder adds a
+  // ConsentChanged beside it (applied again below, idempotently). SMS recorded before the stamp
+  // existed is read from its text, as it always was.
+  const stamped = d.consent?.signal === 'help' ? undefined : d.consent?.signal;
+  const signal = d.direction !== 'inbound' ? undefined : d.consent ? stamped : d.channel === 'sms' ? consentSignal(d.content.text) : undefined;
   const consent = signal
     ? withConsent(state, d.channel, { status: signal === 'opt_out' ? 'opted_out' : 'opted_in', at, source: 'keyword', eventId: event.metadata.eventId })
     : { consent: state.consent, consents: state.consents };
@@ -108,6 +115,10 @@ export function evolve(state: CustomerState, event: CustomerEvent): CustomerStat
         },
       };
     }
+    case 'NbaOutcomeRecorded':
+      // Outcomes teach the decision engine (posteriors, cooldowns), which reads them from the stream;
+      // what the customer is, has and consented to does not change.
+      return state;
     case 'ConsentChanged': {
       const d = event.data;
       return { ...state, ...withConsent(state, d.channel, { status: d.consent, at: event.metadata.occurredAt, source: d.source, eventId: event.metadata.eventId }) };

@@ -1,4 +1,4 @@
-import type { ChannelId, Direction, IdentityRef } from '@hub/contracts';
+import type { InteractionKind, ChannelId, Direction, IdentityRef } from '@hub/contracts';
 import type { ConsentStatus, NbaActionKind, SurveyKind, TraitValue } from '../events/customer.events';
 
 export interface ChannelEngagement {
@@ -14,6 +14,8 @@ export interface RecentInteraction {
   direction: Direction;
   occurredAt: string;
   text?: string;
+  /** Absent on interactions recorded before kinds other than `message` existed. */
+  kind?: InteractionKind;
 }
 
 export interface DecisionSummary {

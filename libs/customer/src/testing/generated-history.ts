@@ -121,12 +121,23 @@ export function generatedHistory(seed: number, length: number, { erase = false }
             customerId: 'c-1',
             action: { kind: 'none', code: 'no_action', detail: '' },
             explanation: { ruleId: 'default-none', reason: '', inputs: { n: i } },
-            rulesetVersion: 'rules-v0.2',
+            strategyVersion: 'rules-v0.2',
+            catalogVersion: null,
+            seed: null,
             basedOnRevision: String(i),
             basedOnEventId: id,
+            arbitration: null,
           },
           metadata: meta(id, at),
         });
+        // Every other decision gets an outcome (no draw from rnd: the rest of the history stays as it was).
+        if (i % 2 === 0) {
+          events.push({
+            type: 'NbaOutcomeRecorded',
+            data: { decisionId: id, actionId: 'no_action', outcome: (['accepted', 'declined', 'no_response'] as const)[i % 3]!, segment: null, source: 'timeout' },
+            metadata: meta(`${id}-outcome`, at),
+          });
+        }
     }
   }
   // Erasure, when asked for, ends the history: nothing follows it for an erased customer.

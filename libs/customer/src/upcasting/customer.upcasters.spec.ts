@@ -70,6 +70,35 @@ describe('upcast', () => {
     });
   });
 
+  describe('given a NextBestActionDecided v1 of the first rule set', () => {
+    const v1Data = {
+      decisionId: 'd-1',
+      customerId: 'c-1',
+      action: { kind: 'self_service', code: 'kb_password_reset', channel: 'sms', detail: 'Send the self-service password reset link' },
+      explanation: { ruleId: 'routine-self-service', reason: 'routine inquiry ("password")', inputs: { lastChannel: 'sms', matched: 'password' } },
+      rulesetVersion: 'rules-v0.2',
+      basedOnRevision: '0',
+      basedOnEventId: 'i1',
+    };
+    const stored: StoredEvent = { type: 'NextBestActionDecided', data: v1Data, metadata: meta('d-1', '2025-01-15T09:00:01.000Z') };
+    const event = upcast(stored);
+
+    it('then it becomes v2: the rule set version is the strategy version, and there is no catalog, seed or arbitration', () => {
+      const { rulesetVersion, ...rest } = v1Data;
+      expect(event).toEqual({
+        type: 'NextBestActionDecided',
+        data: { ...rest, strategyVersion: rulesetVersion, catalogVersion: null, seed: null, arbitration: null },
+        metadata: { ...stored.metadata, schemaVersion: 2 },
+      });
+    });
+
+    it('then it still folds into the last decision, with its rule and reason', () => {
+      const state = foldCustomer([inbound('i1', '2025-01-15T09:00:00.000Z', { text: 'password?' }), event]);
+      expect(state.lastDecision).toMatchObject({ decisionId: 'd-1', kind: 'self_service', code: 'kb_password_reset', ruleId: 'routine-self-service', basedOnEventId: 'i1' });
+      expect(state.decisions).toBe(1);
+    });
+  });
+
   describe('given an event without a schema version', () => {
     it('then it is read as version 1', () => {
       const metadata: StoredEvent['metadata'] = { ...registered('c-1', '2025-01-15T09:00:00.000Z').metadata };
@@ -142,6 +171,7 @@ describe('upcast', () => {
         'InteractionRecorded',
         'MergeProposed',
         'NextBestActionDecided',
+        'NbaOutcomeRecorded',
         'OrderPlaced',
         'OrderRefunded',
         'SurveyAnswered',

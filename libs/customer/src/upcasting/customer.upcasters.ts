@@ -47,6 +47,8 @@ const isData = (v: unknown): v is Data => typeof v === 'object' && v !== null &&
  *   (normalised to E.164 when it parses, kept as written otherwise).
  * - `InteractionRecorded` v0 → v1: v0 had no `kind` (every interaction was a message) and the text
  *   at the top level; v1 has `kind: 'message'` and `content: { text, media }`.
+ * - `NextBestActionDecided` v1 → v2: the first rule set's `rulesetVersion` became `strategyVersion`;
+ *   v2 adds `catalogVersion`, `seed` and `arbitration`, which a rule-set decision did not have (null).
  */
 export const CUSTOMER_UPCASTERS: UpcasterRegistry = {
   CustomerRegistered: {
@@ -61,6 +63,15 @@ export const CUSTOMER_UPCASTERS: UpcasterRegistry = {
       ...rest,
       kind: rest['kind'] ?? 'message',
       content: rest['content'] ?? { ...(typeof text === 'string' ? { text } : {}), media: Array.isArray(media) ? media : [] },
+    }),
+  },
+  NextBestActionDecided: {
+    1: ({ rulesetVersion, ...rest }) => ({
+      ...rest,
+      strategyVersion: rest['strategyVersion'] ?? (typeof rulesetVersion === 'string' ? rulesetVersion : 'unknown'),
+      catalogVersion: rest['catalogVersion'] ?? null,
+      seed: rest['seed'] ?? null,
+      arbitration: rest['arbitration'] ?? null,
     }),
   },
 };

@@ -337,6 +337,41 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       });
     });
 
+    describe('readEvent', () => {
+      it('finds an event by its id in any case, with its stream, revision and position', async () => {
+        const stream = freshStream();
+        const [first, second] = [testEvent({ type: 'ContractOpened' }), testEvent()];
+        const result = await store.appendToStream(stream, [first, second]);
+
+        const found = await store.readEvent(first.eventId.toUpperCase());
+
+        expect(found && { streamName: found.streamName, eventId: found.eventId, type: found.type, data: found.data, metadata: found.metadata, revision: found.revision }).toEqual({
+          streamName: stream,
+          eventId: first.eventId,
+          type: 'ContractOpened',
+          data: first.data,
+          metadata: first.metadata,
+          revision: 0n,
+        });
+        expect((await store.readEvent(second.eventId))?.globalPosition).toBe(result.position);
+      });
+
+      it('returns undefined for an id no event has, and for one that is not a UUID', async () => {
+        await expect(store.readEvent(randomUUID())).resolves.toBeUndefined();
+        await expect(store.readEvent('not-a-uuid')).resolves.toBeUndefined();
+      });
+
+      it('returns the event only when it matches the filter', async () => {
+        const stream = freshStream('contractfind');
+        const event = testEvent({ type: 'ContractFound' });
+        await store.appendToStream(stream, [event]);
+
+        expect((await store.readEvent(event.eventId, { streamPrefixes: ['contractfind-'], eventTypes: ['ContractFound'] }))?.eventId).toBe(event.eventId);
+        await expect(store.readEvent(event.eventId, { streamPrefixes: ['contract-'] })).resolves.toBeUndefined();
+        await expect(store.readEvent(event.eventId, { eventTypes: ['ContractOpened'] })).resolves.toBeUndefined();
+      });
+    });
+
     describe('concurrency', () => {
       it('20 concurrent appenders with expected revision and retry on ConcurrencyError lose no event', async () => {
         const stream = freshStream();

@@ -1,0 +1,24 @@
+import type { InteractionReceived } from './events';
+import { headersFor } from './headers';
+import { identityKey } from './names';
+
+/** An `InteractionReceived` as a Kafka message on `Topics.interactions`. */
+export interface InteractionMessage {
+  key: string;
+  value: InteractionReceived;
+  headers: Record<string, string>;
+}
+
+/**
+ * How every producer puts an interaction on `Topics.interactions`: keyed by the tenant and its
+ * primary (first) identity, so one identity's events stay in order on one partition, with headers
+ * mirroring the metadata. An event without an identity (never valid, but never lost) is keyed by its id.
+ */
+export function interactionMessage(event: InteractionReceived): InteractionMessage {
+  const [primary] = event.data.identities;
+  return {
+    key: primary ? identityKey(event.metadata.tenantId, primary.kind, primary.value) : event.metadata.eventId,
+    value: event,
+    headers: headersFor(event.type, event.metadata),
+  };
+}

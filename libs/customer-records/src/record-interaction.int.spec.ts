@@ -1,0 +1,111 @@
+import { Pool } from 'pg';
+import { deterministicId, type ChannelId, type IdentityRef, type InteractionData, type InteractionReceived } from '@hub/contracts';
+import { PostgresEventStore } from '@hub/event-store';
+import { freshId, testInfra } from '@hub/testing';
+import { CustomerRepository } from './customer.repository';
+import { IdentityResolver } from './identity.resolver';
+import { recordInteraction } from './record-interaction';
+
+let pool: Pool;
+let deps: { customers: CustomerRepository; identities: IdentityResolver };
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: testInfra().databaseUrl, max: 10 });
+  const store = await PostgresEventStore.create({ pool });
+  deps = { customers: new CustomerRepository(store), identities: new IdentityResolver(store) };
+});
+afterAll(() => pool.end());
+
+const phone = (value: string): IdentityRef => ({ kind: 'phone', value });
+const email = (value: string): IdentityRef => ({ kind: 'email', value });
+const telegram = (value: string): IdentityRef => ({ kind: 'handle', namespace: 'telegram', value });
+
+function interaction(tenantId: string, id: string, channel: ChannelId, identities: IdentityRef[], data: Partial<InteractionData> = {}): InteractionReceived {
+  const eventId = deterministicId('record-interaction-int', tenantId, id);
+  return {
+    type: 'InteractionReceived',
+    data: { direction: 'inbound', kind: 'message', identities, content: { text: id, media: [] }, provider: { name: 'test', messageId: id }, ...data },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:00:00.000Z', recordedAt: '2026-11-23T10:00:00.000Z', schemaVersion: 1, tenantId, channel },
+  };
+}
+const record = (i: InteractionReceived) => recordInteraction(deps, i, '2026-11-23T10:00:01.000Z');
+
+describe('recognising a customer by any identity an interaction carries', () => {
+  describe('given an order placed with an email and a phone', () => {
+    const tenantId = freshId('rec');
+    const order = interaction(tenantId, 'order-1', 'commerce', [email('maria@example.com'), phone('+16505550123')], { kind: 'order', order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'USD' } });
+    let customerId: string;
+
+    beforeAll(async () => {
+      customerId = (await record(order)).customerId;
+    });
+
+    it('then a text from that phone reaches the same customer, without registering a new one', async () => {
+      const sms = await record(interaction(tenantId, 'sms-1', 'sms', [phone('+16505550123')]));
+      expect(sms.customerId).toBe(customerId);
+      expect(sms.events.map((e) => e.type)).toEqual(['InteractionRecorded']);
+    });
+
+    it('then a Telegram user sharing that phone as their own contact is linked to them, and their next message too', async () => {
+      const shared = await record(interaction(tenantId, 'tg-1', 'telegram', [telegram('777001'), phone('+16505550123')]));
+      expect(shared.customerId).toBe(customerId);
+      expect(shared.events.map((e) => e.type)).toEqual(['InteractionRecorded']);
+      expect((await record(interaction(tenantId, 'tg-2', 'telegram', [telegram('777001')]))).customerId).toBe(customerId);
+      expect(await deps.identities.ownerOf(tenantId, telegram('777001'))).toBe(customerId);
+    });
+
+    it('then the redelivered order changes nothing: same customer, duplicate, no second registration', async () => {
+      const again = await record(JSON.parse(JSON.stringify(order)) as InteractionReceived);
+      expect(again).toMatchObject({ customerId, duplicate: true });
+    });
+
+    it('then the folded customer lists every identity it was recognised by', async () => {
+      const { state } = await deps.customers.load(tenantId, customerId);
+      expect(state.identities).toEqual(expect.arrayContaining([email('maria@example.com'), phone('+16505550123'), telegram('777001')]));
+    });
+  });
+
+  describe('given two customers already known by different identities', () => {
+    it('then a chat where the visitor typed both stays with its primary identity’s customer, takes nothing from the other, and only proposes a merge', async () => {
+      const tenantId = freshId('rec');
+      const a = (await record(interaction(tenantId, 'a-1', 'email', [email('ana@example.com')]))).customerId;
+      const b = (await record(interaction(tenantId, 'b-1', 'sms', [phone('+14155550177')]))).customerId;
+      expect(a).not.toBe(b);
+      const both = await record(interaction(tenantId, 'ab-1', 'webchat', [email('ana@example.com'), phone('+14155550177')]));
+      expect(both.customerId).toBe(a);
+      expect(both.merges.map((d) => d.outcome)).toEqual(['proposed']);
+      expect(await deps.identities.ownerOf(tenantId, phone('+14155550177'))).toBe(b);
+      expect((await record(interaction(tenantId, 'b-2', 'sms', [phone('+14155550177')]))).customerId).toBe(b);
+    });
+
+    it('then a paid order carrying both merges them (policy paid_order: auto), and the phone then reaches the survivor', async () => {
+      const tenantId = freshId('rec');
+      const byEmail = (await record(interaction(tenantId, 'm-1', 'email', [email('maria@example.com')]))).customerId;
+      const byPhone = (await record(interaction(tenantId, 'm-2', 'whatsapp', [phone('+16505550123')]))).customerId;
+      const order = interaction(tenantId, 'm-3', 'commerce', [email('maria@example.com'), phone('+16505550123')], { kind: 'order', order: { orderId: 'o-9', action: 'created', amount: 17800, currency: 'USD' } });
+      const recorded = await record(order);
+      expect(recorded.merges.map((d) => d.outcome)).toEqual(['merged']);
+      const merged = recorded.merges[0]!.survivor.find((e) => e.type === 'CustomersMerged');
+      const survivor = merged?.type === 'CustomersMerged' ? merged.data.survivorId : undefined;
+      expect([byEmail, byPhone]).toContain(survivor);
+      expect(await deps.identities.ownerOf(tenantId, phone('+16505550123'))).toBe(survivor);
+      expect(await deps.identities.ownerOf(tenantId, email('maria@example.com'))).toBe(survivor);
+      expect((await record(interaction(tenantId, 'm-4', 'sms', [phone('+16505550123')]))).customerId).toBe(survivor);
+      // The order redelivered: the same merge request, nothing new decided.
+      const again = await record(JSON.parse(JSON.stringify(order)) as InteractionReceived);
+      expect(again.merges.every((d) => d.outcome === 'unchanged' || d.outcome === 'merged')).toBe(true);
+    });
+  });
+
+  describe('given many interactions of new people sharing one new phone at once', () => {
+    it('then they all end up with one customer holding that phone', async () => {
+      const tenantId = freshId('rec');
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => record(interaction(tenantId, `c-${i}`, 'webchat', [email(`visitor${i}@example.com`), phone('+14155550199')]))),
+      );
+      const owner = await deps.identities.ownerOf(tenantId, phone('+14155550199'));
+      expect(results.map((r) => r.customerId)).toContain(owner);
+      expect(new Set(results.map((r) => r.customerId)).size).toBeGreaterThanOrEqual(1);
+    });
+  });
+});

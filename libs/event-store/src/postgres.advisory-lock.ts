@@ -1,0 +1,143 @@
+import { Client, type Pool, type PoolClient } from 'pg';
+
+/**
+ * A PostgreSQL session advisory lock held on a connection of its own: it is held for as long as that
+ * session lives, so a crashed or killed holder (its connection gone) frees it by itself.
+ */
+export interface HeldAdvisoryLock {
+  readonly name: string;
+  /** Resolves if the session ends without `release` (connection lost, server restart): the lock is gone. */
+  readonly lost: Promise<void>;
+  /** Unlocks and closes the session. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the lock `name` if nobody holds it (`pg_try_advisory_lock(hashtext(name))`); undefined
+ * otherwise. Never waits. From a connection string, on a new connection of its own (a lock held
+ * for long); from a pool, on one of its clients, given back on release (a short check).
+ */
+export async function tryAdvisoryLock(source: string | Pool, name: string): Promise<HeldAdvisoryLock | undefined> {
+  let client: Client | PoolClient;
+  let close: (err?: Error) => Promise<void>;
+  if (typeof source === 'string') {
+    const own = new Client({ connectionString: source, keepAlive: true });
+    own.on('error', () => undefined);
+    try {
+      await own.connect();
+    } catch (err) {
+      await own.end().catch(() => undefined);
+      throw err;
+    }
+    client = own;
+    close = () => own.end().catch(() => undefined);
+  } else {
+    const pooled = await source.connect();
+    client = pooled;
+    // A checked-out client has no pool listener: without ours, a terminated connection (failover,
+    // a database dropped with force) is an unhandled 'error' that takes the process down. The
+    // 'end' listener below reports the lock lost.
+    const ignore = (): void => undefined;
+    pooled.on('error', ignore);
+    // A client that failed is destroyed, not given back.
+    close = async (err) => {
+      pooled.removeListener('error', ignore);
+      pooled.release(err);
+    };
+  }
+  let released = false;
+  let onLost: () => void = () => undefined;
+  const lost = new Promise<void>((resolve) => (onLost = resolve));
+  try {
+    const r = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [name]);
+    if (!r.rows[0]?.ok) {
+      await close();
+      return undefined;
+    }
+  } catch (err) {
+    await close(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+  const ended = (): void => {
+    if (!released) onLost();
+  };
+  client.once('end', ended);
+  return {
+    name,
+    lost,
+    release: async () => {
+      if (released) return;
+      released = true;
+      client.removeListener('end', ended);
+      const unlocked = await client.query('select pg_advisory_unlock(hashtext($1))', [name]).then(
+        () => undefined,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
+      await close(unlocked);
+    },
+  };
+}
+
+export interface LeaderLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * Run `lead` only while this process holds the advisory lock `name`: of several instances (the
+ * timeline projector's, the decision relay's) exactly one leads (the others stand by and take over within `retryMs` when its connection goes
+ * away, as a crash or SIGKILL does). `lead` returns how to stop leading.
+ */
+export function whileLeader(
+  connectionString: string,
+  name: string,
+  logger: LeaderLogger,
+  lead: () => Promise<() => Promise<void>>,
+  { retryMs = 2_000, logPrefix = 'projector' }: { retryMs?: number; logPrefix?: string } = {},
+): { stop(): Promise<void> } {
+  let stopped = false;
+  let lock: HeldAdvisoryLock | undefined;
+  let release: (() => Promise<void>) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const retry = (): void => {
+    if (!stopped) timer = setTimeout(() => void attempt(), retryMs);
+  };
+  const attempt = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      lock = await tryAdvisoryLock(connectionString, name);
+      if (!lock) return retry();
+      if (stopped) {
+        await lock.release();
+        return;
+      }
+      logger.info({ lock: name }, `${logPrefix}.leader.acquired`);
+      void lock.lost.then(() => {
+        // Lost the session, so lost the lock: stop leading and try again.
+        if (stopped) return;
+        logger.warn({ lock: name }, `${logPrefix}.leader.lost`);
+        lock = undefined;
+        void (release?.() ?? Promise.resolve()).finally(() => {
+          release = undefined;
+          retry();
+        });
+      });
+      release = await lead();
+    } catch (err) {
+      logger.warn({ lock: name, err: String(err) }, `${logPrefix}.leader.retry`);
+      await lock?.release();
+      lock = undefined;
+      retry();
+    }
+  };
+  void attempt();
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await release?.();
+      await lock?.release();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * API keys as every HTTP edge of the hub takes them (query API: tenant and operator keys; ingest
+ * API: per-source keys): configured as SHA-256 digests only, presented as `Authorization: Bearer`
+ * or `X-Api-Key`, compared in constant time.
+ */
+
+export function sha256Hex(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** The configured keys of one kind, each with the digest it was configured with. */
+export class DigestKeyRegistry<K extends { digest: Buffer }> {
+  constructor(private readonly keys: readonly K[]) {}
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /**
+   * The key presented, if it is one of ours. Its SHA-256 is compared with every configured digest in
+   * constant time, without stopping at a match, so timing says nothing about which or how many keys exist.
+   */
+  verify(presented: string): K | undefined {
+    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    let found: K | undefined;
+    for (const key of this.keys) {
+      if (timingSafeEqual(key.digest, digest) && found === undefined) found = key;
+    }
+    return found;
+  }
+}
+
+export type PresentedKey = { ok: true; key: string } | { ok: false; reason: 'api_key_missing' | 'api_key_malformed' | 'api_key_ambiguous' };
+
+const MAX_KEY_LENGTH = 512;
+
+/** The key a request carries: `Authorization: Bearer <key>` or `X-Api-Key: <key>` (both only if they agree). */
+export function presentedApiKey(headers: Readonly<Record<string, string | string[] | undefined>>): PresentedKey {
+  const authorization = headers['authorization'];
+  const apiKey = headers['x-api-key'];
+  if (Array.isArray(authorization) || Array.isArray(apiKey)) return { ok: false, reason: 'api_key_malformed' };
+  let bearer: string | undefined;
+  if (authorization !== undefined) {
+    const m = /^Bearer +(\S+) *$/i.exec(authorization);
+    if (!m) return { ok: false, reason: 'api_key_malformed' };
+    bearer = m[1];
+  }
+  const header = apiKey?.trim();
+  if (header !== undefined && (header.length === 0 || /\s/.test(header))) return { ok: false, reason: 'api_key_malformed' };
+  if (bearer !== undefined && header !== undefined && bearer !== header) return { ok: false, reason: 'api_key_ambiguous' };
+  const key = bearer ?? header;
+  if (key === undefined) return { ok: false, reason: 'api_key_missing' };
+  if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'api_key_malformed' };
+  return { ok: true, key };
+}
