@@ -338,8 +338,8 @@ describe('a signed Twilio SMS webhook', () => {
       const n = await nba(customerId);
       return n.current?.basedOnEventId === eventId ? n.current : undefined;
     }, { what: 'next best action' });
-    expect(decision.action).toEqual(expect.objectContaining({ kind: 'self_service', code: 'kb_order_tracking' }));
-    expect(decision.explanation.ruleId).toBe('routine-self-service');
+    expect(decision.action).toEqual(expect.objectContaining({ kind: 'service', code: 'kb_order_tracking' }));
+    expect(decision.explanation.ruleId).toBe('self_service');
   });
 
   it('sent twice by the provider gives one timeline entry and one decision', async () => {

@@ -4,17 +4,20 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { hubNames, type ChannelId } from '@hub/contracts';
 import { ConfigError, loadConfig } from '@hub/config';
-import { channelDefinition } from '@hub/channel-registry';
+import { channelDefinitions } from '@hub/channel-registry';
+import type { ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
 import { createLogger, onShutdown } from '@hub/platform';
 import { IngestEnv } from './ingest.env';
-import { IngestService } from './ingest.service';
-import { INGEST_PUBLIC_BASE_URL, INGEST_PUBLISHER, INGEST_SERVICE, webhookControllerFor } from './webhook.controller';
+import { IngestCounters, IngestService } from './ingest.service';
+import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, webhookControllerFor } from './webhook.controller';
 
 export interface RunningIngestApp {
   app: INestApplication;
   url: string;
-  service: IngestService;
+  /** One per provider the app hosts, in registry order. */
+  services: IngestService[];
+  counters: IngestCounters;
   close(): Promise<void>;
 }
 
@@ -24,48 +27,81 @@ export interface RunningIngestApp {
  * 503 until it is back).
  */
 export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApp> {
-  const definition = channelDefinition(channelId);
   const appName = `ingest-${channelId}`;
-  // Validate the shared and the channel's settings together, so one run lists every problem.
-  const [config, channelConfig] = loadAll(appName, () => loadConfig(appName, IngestEnv, env), () => loadConfig(appName, definition.configSchema, env));
+  const definitions = enabledDefinitions(appName, channelId, env);
+  // Validate the shared and every provider's settings together, so one run lists every problem.
+  const [shared, ...providerConfigs] = loadAll(appName, [() => loadConfig(appName, IngestEnv, env), ...definitions.map((d) => () => loadConfig(appName, d.configSchema, env))]);
+  const config = shared as IngestEnv;
   const logger = createLogger(appName, config.LOG_LEVEL);
-  const adapter = definition.create(channelConfig);
+  const adapters = definitions.map((d, i) => d.create(providerConfigs[i] as object));
+  const maxBodyBytes = Math.max(...adapters.map((a) => a.manifest.maxBodyBytes));
 
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: appName, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
   const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
   const names = hubNames(config.HUB_NAMESPACE);
   await ensureTopics(kafka, hubTopicSpecs(names)).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
-  const service = new IngestService(adapter, publisher, config.TENANT_ID, logger, () => new Date(), names);
+  const counters = new IngestCounters();
+  const services = adapters.map((adapter) => new IngestService(adapter, publisher, config.TENANT_ID, logger, () => new Date(), names, counters));
 
   @Module({
-    controllers: [webhookControllerFor(adapter.manifest)],
+    controllers: [...adapters.map((adapter, i) => webhookControllerFor(adapter, services[i]!, config.PUBLIC_BASE_URL)), IngestOpsController],
     providers: [
-      { provide: INGEST_SERVICE, useValue: service },
       { provide: INGEST_PUBLISHER, useValue: publisher },
-      { provide: INGEST_PUBLIC_BASE_URL, useValue: config.PUBLIC_BASE_URL },
+      { provide: INGEST_COUNTERS, useValue: counters },
     ],
   })
   class IngestAppModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(
-    IngestAppModule as unknown as DynamicModule,
-    new FastifyAdapter({ bodyLimit: adapter.manifest.maxBodyBytes, trustProxy: true }),
-    { rawBody: true, logger: ['error', 'warn'] },
-  );
+  const fastify = new FastifyAdapter({ bodyLimit: maxBodyBytes, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule as unknown as DynamicModule, fastify, { rawBody: true, logger: ['error', 'warn'] });
+  // JSON and form bodies are parsed by Nest (keeping rawBody); anything else (raw MIME, multipart)
+  // reaches the adapter as its exact bytes, each provider limited by its own maxBodyBytes.
+  app.getHttpAdapter().getInstance().addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+  // 413 before a byte of the body is read when the declared length is over the route's provider
+  // limit (a chunked body without a length is held to it by the controller once read).
+  const limitByPath = new Map(adapters.map((a, i) => [a.manifest.route.path, { limit: a.manifest.maxBodyBytes, service: services[i]! }]));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, reply: { code(n: number): { header(k: string, v: string): { send(b: unknown): void } } }, done: () => void) => {
+      const route = req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
+      const declared = Number(req.headers['content-length']);
+      if (route && Number.isFinite(declared) && declared > route.limit) {
+        route.service.tooLarge(declared);
+        reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: route.limit });
+        return;
+      }
+      done();
+    });
   await app.listen(config.PORT, config.HOST);
   const url = await app.getUrl();
-  logger.info({ url, channel: channelId, route: adapter.manifest.route.path }, 'ingest.app.started');
+  logger.info({ url, channel: channelId, routes: adapters.map((a) => `${a.manifest.provider} ${a.manifest.route.path}`) }, 'ingest.app.started');
   const close = async () => {
     await app.close();
     await publisher.close();
   };
-  return { app, url: url.replace('[::1]', '127.0.0.1'), service, close };
+  return { app, url: url.replace('[::1]', '127.0.0.1'), services, counters, close };
 }
 
-function loadAll<A, B>(app: string, a: () => A, b: () => B): [A, B] {
+/**
+ * The channel's providers this deployment serves: all of them, or those named in
+ * `INGEST_PROVIDERS` (comma-separated `manifest.provider` values), so a deployment configures only
+ * the providers it uses.
+ */
+function enabledDefinitions(app: string, channelId: ChannelId, env: NodeJS.ProcessEnv): readonly ChannelDefinition<object>[] {
+  const all = channelDefinitions(channelId);
+  const wanted = env['INGEST_PROVIDERS']?.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!wanted || wanted.length === 0) return all;
+  const known = all.map((d) => d.manifest.provider);
+  const unknown = wanted.filter((p) => !known.includes(p));
+  if (unknown.length > 0) throw new ConfigError(app, [`INGEST_PROVIDERS names ${unknown.join(', ')}; channel ${channelId} has ${known.join(', ')}`]);
+  return all.filter((d) => wanted.includes(d.manifest.provider));
+}
+
+function loadAll(app: string, loaders: (() => object)[]): object[] {
   const problems: string[] = [];
-  const attempt = <T>(f: () => T): T | undefined => {
+  const results = loaders.map((f) => {
     try {
       return f();
     } catch (err) {
@@ -73,11 +109,9 @@ function loadAll<A, B>(app: string, a: () => A, b: () => B): [A, B] {
       problems.push(...err.problems);
       return undefined;
     }
-  };
-  const ra = attempt(a);
-  const rb = attempt(b);
-  if (ra === undefined || rb === undefined) throw new ConfigError(app, problems);
-  return [ra, rb];
+  });
+  if (problems.length > 0) throw new ConfigError(app, problems);
+  return results as object[];
 }
 
 /** Process entry point for an ingestion app. */

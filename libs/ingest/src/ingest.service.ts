@@ -1,23 +1,33 @@
-import {
-  HeaderNames,
-  headersFor,
-  hubNames,
-  identityKey,
-  type HubNames,
-  type FieldError,
-  type InteractionReceived,
-} from '@hub/contracts';
+import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { HeaderNames, hubNames, interactionMessage, type HubNames, type FieldError, type InteractionReceived } from '@hub/contracts';
 import { ChannelMappingError, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
 import { PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
 export type IngestOutcome =
   | { kind: 'accepted'; eventIds: string[] }
-  | { kind: 'dead_lettered'; code: string; reason: string }
+  /** `eventIds`: the part of a batch that was mapped and published before the rest was dead-lettered. */
+  | { kind: 'dead_lettered'; code: string; reason: string; eventIds?: string[] }
   | { kind: 'unauthorized'; reason: string }
   | { kind: 'invalid'; fields: FieldError[] }
   | { kind: 'unavailable'; retryAfterSeconds: number; reason: string }
   | { kind: 'saturated'; retryAfterSeconds: number };
+
+/**
+ * Beyond this, a dead letter keeps the head of the raw body, its size and its SHA-256: Kafka's
+ * default message limit is 1 MB and an email with attachments can be 25 MB.
+ */
+export const DEAD_LETTER_RAW_LIMIT_BYTES = 512 * 1024;
+
+/** The raw body as a dead letter carries it: UTF-8 text when it is text, base64 otherwise; bounded. */
+export function deadLetterBody(raw: Buffer): { raw?: string; rawBase64?: string; rawBytes: number; rawSha256: string; truncated: boolean } {
+  const truncated = raw.length > DEAD_LETTER_RAW_LIMIT_BYTES;
+  const head = truncated ? raw.subarray(0, DEAD_LETTER_RAW_LIMIT_BYTES) : raw;
+  const meta = { rawBytes: raw.length, rawSha256: createHash('sha256').update(raw).digest('hex'), truncated };
+  // A cut may split a UTF-8 sequence: judge text-ness on the whole body.
+  return isUtf8(raw) ? { raw: head.toString('utf8'), ...meta } : { rawBase64: head.toString('base64'), ...meta };
+}
 
 /** Counts of every outcome by reason code, for /metrics and the demo summary. */
 export class IngestCounters {
@@ -35,8 +45,6 @@ export class IngestCounters {
  * Knows nothing of HTTP: the controller turns the outcome into a status code.
  */
 export class IngestService {
-  readonly counters = new IngestCounters();
-
   constructor(
     private readonly adapter: ChannelAdapter,
     private readonly publisher: EventPublisher,
@@ -44,15 +52,17 @@ export class IngestService {
     private readonly logger: HubLogger,
     private readonly clock: () => Date = () => new Date(),
     private readonly names: HubNames = hubNames(),
+    /** Shared by every provider an app hosts, so /metrics is one set of counts. */
+    readonly counters: IngestCounters = new IngestCounters(),
   ) {}
 
   async ingest(request: WebhookRequest): Promise<IngestOutcome> {
     const channel = this.adapter.manifest.id;
-    const verified = this.adapter.verify(request);
+    const verified = this.adapter.verify(request, { nowMs: this.clock().getTime() });
     if (!verified.ok) {
       return this.reject({ kind: 'unauthorized', reason: verified.reason }, verified.reason, verified.detail);
     }
-    const parsed = this.adapter.parse(request.body);
+    const parsed = await this.adapter.parse(request.body, request.headers);
     if (!parsed.ok) {
       return this.reject({ kind: 'invalid', fields: parsed.errors }, 'validation_failed', parsed.errors.map((e) => e.field).join(','));
     }
@@ -62,20 +72,29 @@ export class IngestService {
       events = this.adapter.map(parsed.value, { tenantId: this.tenantId, receivedAt });
     } catch (err) {
       if (!(err instanceof ChannelMappingError)) throw err;
-      return this.deadLetter(request, err);
+      if (err.mapped.length === 0) return this.deadLetter(request, err);
+      // Part of a batch mapped: publish that part first (a refusal means nothing was taken and the
+      // provider retries the whole request), then dead-letter the request for the rest.
+      const refused = await this.publishInteractions(err.mapped);
+      if (refused) return refused;
+      for (const e of err.mapped) this.logger.info({ channel, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
+      const dead = await this.deadLetter(request, err);
+      return dead.kind === 'dead_lettered' ? { ...dead, eventIds: err.mapped.map((e) => e.metadata.eventId) } : dead;
     }
+    const refused = await this.publishInteractions(events);
+    if (refused) return refused;
+    this.counters.inc('accepted');
+    for (const e of events) {
+      this.logger.info({ channel, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
+    }
+    return { kind: 'accepted', eventIds: events.map((e) => e.metadata.eventId) };
+  }
+
+  /** Publish to the interactions topic: undefined once Kafka acknowledged, else the refusal to answer with. */
+  private async publishInteractions(events: readonly InteractionReceived[]): Promise<IngestOutcome | undefined> {
     try {
-      await this.publisher.publish(
-        this.names.topics.interactions,
-        events.map((e) => {
-          const [primary] = e.data.identities;
-          return {
-            key: primary ? identityKey(e.metadata.tenantId, primary.kind, primary.value) : e.metadata.eventId,
-            value: e,
-            headers: headersFor(e.type, e.metadata),
-          };
-        }),
-      );
+      await this.publisher.publish(this.names.topics.interactions, events.map(interactionMessage));
+      return undefined;
     } catch (err) {
       if (err instanceof PublisherSaturatedError) return this.reject({ kind: 'saturated', retryAfterSeconds: err.retryAfterSeconds }, 'bus_saturated');
       if (err instanceof PublishUnavailableError) {
@@ -83,11 +102,11 @@ export class IngestService {
       }
       throw err;
     }
-    this.counters.inc('accepted');
-    for (const e of events) {
-      this.logger.info({ channel, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
-    }
-    return { kind: 'accepted', eventIds: events.map((e) => e.metadata.eventId) };
+  }
+
+  /** A body over this provider's limit (refused by the HTTP edge before verification): counted and logged. */
+  tooLarge(bytes: number): void {
+    this.reject({ kind: 'invalid', fields: [] }, 'payload_too_large', `${bytes} bytes > ${this.adapter.manifest.maxBodyBytes}`);
   }
 
   private reject<T extends IngestOutcome>(outcome: T, code: string, detail?: string): T {
@@ -102,7 +121,7 @@ export class IngestService {
       await this.publisher.publish(this.names.topics.deadLetter, [
         {
           key: `${this.tenantId}|${channel}`,
-          value: { channel, tenantId: this.tenantId, raw: request.rawBody.toString('utf8'), contentType: request.headers['content-type'] ?? null },
+          value: { channel, tenantId: this.tenantId, contentType: request.headers['content-type'] ?? null, ...deadLetterBody(request.rawBody) },
           headers: { [HeaderNames.dlqCode]: err.code, [HeaderNames.dlqReason]: err.message, [HeaderNames.channel]: channel, [HeaderNames.tenantId]: this.tenantId },
         },
       ]);

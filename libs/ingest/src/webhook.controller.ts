@@ -1,42 +1,54 @@
-import { Controller, Get, Inject, Post, Req, Res, type Type } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Query, Req, Res, type Type } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ChannelManifest } from '@hub/channels-core';
+import type { ChannelAdapter } from '@hub/channels-core';
 import type { EventPublisher } from '@hub/messaging';
-import { IngestService } from './ingest.service';
+import { IngestCounters, IngestService } from './ingest.service';
 
-export const INGEST_SERVICE = Symbol('INGEST_SERVICE');
 export const INGEST_PUBLISHER = Symbol('INGEST_PUBLISHER');
-export const INGEST_PUBLIC_BASE_URL = Symbol('INGEST_PUBLIC_BASE_URL');
+export const INGEST_COUNTERS = Symbol('INGEST_COUNTERS');
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
 
-/** The HTTP edge of one channel: turns an `IngestOutcome` into a status code, and nothing else. */
-export function webhookControllerFor(manifest: ChannelManifest): Type<unknown> {
+/**
+ * The HTTP edge of one provider's webhook: turns an `IngestOutcome` into a status code, and nothing
+ * else. JSON and form bodies arrive parsed (with `rawBody` kept for signatures); any other content
+ * type arrives as its exact bytes (see `bootstrap-ingest-app`).
+ */
+export function webhookControllerFor(adapter: ChannelAdapter, ingest: IngestService, publicBaseUrl: string | undefined): Type<unknown> {
+  const route = { path: adapter.manifest.route.path, maxBodyBytes: adapter.manifest.maxBodyBytes };
+
   @Controller()
   class WebhookController {
-    constructor(
-      @Inject(INGEST_SERVICE) private readonly ingest: IngestService,
-      @Inject(INGEST_PUBLISHER) private readonly publisher: EventPublisher,
-      @Inject(INGEST_PUBLIC_BASE_URL) private readonly publicBaseUrl: string | undefined,
-    ) {}
-
-    @Post(manifest.route.path)
+    @Post(route.path)
     async receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
-      const base = this.publicBaseUrl ?? `${req.protocol}://${req.headers.host ?? req.hostname}`;
-      const outcome = await this.ingest.ingest({
+      const base = publicBaseUrl ?? `${req.protocol}://${req.headers.host ?? req.hostname}`;
+      const request = {
         method: req.method,
         url: `${base}${req.url}`,
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
-        rawBody: req.rawBody ?? Buffer.alloc(0),
+        rawBody: req.rawBody ?? (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)),
         body: req.body,
-      });
+      };
+      // The app's body limit is the largest of its providers'; each route holds to its own.
+      if (request.rawBody.length > route.maxBodyBytes) {
+        ingest.tooLarge(request.rawBody.length);
+        await reply.code(413).send({ error: 'payload_too_large', limitBytes: route.maxBodyBytes });
+        return;
+      }
+      const outcome = await ingest.ingest(request);
       switch (outcome.kind) {
         case 'accepted':
-          await reply.code(202).send({ status: 'accepted', eventIds: outcome.eventIds });
+        case 'dead_lettered': {
+          if (adapter.acknowledge) {
+            const ack = adapter.acknowledge(request, { eventIds: outcome.eventIds ?? [], deadLettered: outcome.kind === 'dead_lettered' }, { nowMs: Date.now() });
+            await reply.code(ack.status).send(ack.body);
+          } else if (outcome.kind === 'accepted') {
+            await reply.code(202).send({ status: 'accepted', eventIds: outcome.eventIds });
+          } else {
+            await reply.code(202).send({ status: 'dead_lettered', code: outcome.code, reason: outcome.reason, ...(outcome.eventIds?.length ? { eventIds: outcome.eventIds } : {}) });
+          }
           return;
-        case 'dead_lettered':
-          await reply.code(202).send({ status: 'dead_lettered', code: outcome.code, reason: outcome.reason });
-          return;
+        }
         case 'unauthorized':
           await reply.code(401).send({ error: 'unauthorized', reason: outcome.reason });
           return;
@@ -56,15 +68,35 @@ export function webhookControllerFor(manifest: ChannelManifest): Type<unknown> {
       }
     }
 
-    @Get('health')
-    health(): { status: string; kafka: boolean } {
-      return { status: this.publisher.ready ? 'ok' : 'degraded', kafka: this.publisher.ready };
-    }
-
-    @Get('metrics')
-    metrics(): Record<string, number> {
-      return this.ingest.counters.toJSON();
+    /** The provider's subscription handshake (Meta's `hub.challenge`), when the adapter has one. */
+    @Get(route.path)
+    async handshake(@Query() query: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+      if (!adapter.handshake) {
+        await reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed' });
+        return;
+      }
+      const result = adapter.handshake(query);
+      await reply.code(result.status).header('content-type', 'text/plain; charset=utf-8').send(result.body);
     }
   }
   return WebhookController;
+}
+
+/** /health and /metrics, once per ingestion app whatever the number of providers it hosts. */
+@Controller()
+export class IngestOpsController {
+  constructor(
+    @Inject(INGEST_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(INGEST_COUNTERS) private readonly counters: IngestCounters,
+  ) {}
+
+  @Get('health')
+  health(): { status: string; kafka: boolean } {
+    return { status: this.publisher.ready ? 'ok' : 'degraded', kafka: this.publisher.ready };
+  }
+
+  @Get('metrics')
+  metrics(): Record<string, number> {
+    return this.counters.toJSON();
+  }
 }

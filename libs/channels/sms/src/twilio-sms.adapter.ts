@@ -11,10 +11,12 @@ import {
   type ChannelAdapter,
   type ChannelManifest,
   type MapContext,
+  type ParseResult,
+  type VerifyContext,
   type VerifyResult,
   type WebhookRequest,
 } from '@hub/channels-core';
-import { normalizePhone } from '@hub/customer';
+import { consentKeyword, normalizePhone } from '@hub/customer';
 import type { CountryCode } from 'libphonenumber-js';
 import { TwilioInboundSmsPayload } from './twilio-sms.payload';
 import type { TwilioSmsConfig } from './twilio-sms.config';
@@ -34,7 +36,7 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
 
   constructor(private readonly config: TwilioSmsConfig) {}
 
-  verify(request: WebhookRequest): VerifyResult {
+  verify(request: WebhookRequest, _context?: VerifyContext): VerifyResult {
     const signature = request.headers['x-twilio-signature'];
     if (!signature) return { ok: false, reason: 'signature_missing' };
     const params = formParams(request.body);
@@ -48,7 +50,7 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
     return { ok: true };
   }
 
-  parse(body: unknown) {
+  parse(body: unknown): ParseResult<TwilioInboundSmsPayload> {
     return validateAs(TwilioInboundSmsPayload, body, { allowUnknown: true });
   }
 
@@ -65,6 +67,10 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
       media.push(typeof contentType === 'string' ? { url, contentType } : { url });
     }
     const text = p.Body ?? '';
+    // Twilio's Advanced Opt-Out names the keyword class it handled; otherwise read the text ourselves.
+    const keyword = consentKeyword(text);
+    const fromTwilio = typeof p['OptOutType'] === 'string' ? OPT_OUT_TYPES[String(p['OptOutType']).toUpperCase()] : undefined;
+    const consent = fromTwilio ? { signal: fromTwilio, keyword: keyword?.keyword ?? String(p['OptOutType']).toUpperCase() } : keyword;
     return [
       {
         type: 'InteractionReceived',
@@ -75,6 +81,7 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
           content: text === '' ? { media } : { text, media },
           provider: { name: 'twilio', messageId: p.MessageSid, accountId: p.AccountSid },
           endpoint: p.To,
+          ...(consent ? { consent } : {}),
         },
         metadata: {
           eventId,
@@ -91,6 +98,8 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
     ];
   }
 }
+
+const OPT_OUT_TYPES: Record<string, 'opt_out' | 'opt_in' | 'help' | undefined> = { STOP: 'opt_out', START: 'opt_in', HELP: 'help' };
 
 /** Twilio signs the POST parameters as strings; a repeated key arrives as an array. */
 function formParams(body: unknown): Record<string, string | string[]> {

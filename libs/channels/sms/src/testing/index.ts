@@ -1,1 +1,2 @@
 export * from './twilio-sms.sign';
+export * from './sms.test-setup';

@@ -1,0 +1,104 @@
+import { Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+
+/**
+ * The Shopify webhook bodies the commerce channel reads (JSON, REST Admin API resources):
+ * `orders/create` and `orders/updated` send an Order, `refunds/create` a Refund.
+ * https://shopify.dev/docs/api/webhooks?reference=toml (topics) and the REST Order / Refund
+ * resources. Only what the adapter reads is declared; Shopify adds fields in every API version.
+ *
+ * Money amounts are decimal strings ("199.00") and are read as strings; Shopify's few float
+ * fields (`refund_line_items[].subtotal`) are not used. Ids are JSON numbers, but Shopify's ids
+ * can exceed 2^53, so the exact id is read from `admin_graphql_api_id` ("gid://shopify/Order/…").
+ */
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+const decimal = (what: string) => ({ message: `${what} must be a decimal string such as "199.00"` });
+const CURRENCY = /^[A-Z]{3}$/;
+const currency = (what: string) => ({ message: `${what} must be an ISO 4217 currency code` });
+
+export class ShopifyMoney {
+  @Matches(DECIMAL, decimal('amount')) amount!: string;
+  @Matches(CURRENCY, currency('currency_code')) currency_code!: string;
+}
+
+/** An amount in the shop's currency and in the currency the customer saw and paid in. */
+export class ShopifyMoneySet {
+  @IsDefined() @ValidateNested() @Type(() => ShopifyMoney) shop_money!: ShopifyMoney;
+  @IsDefined() @ValidateNested() @Type(() => ShopifyMoney) presentment_money!: ShopifyMoney;
+}
+
+export class ShopifyLineItem {
+  @IsInt() @Min(1) id!: number;
+  @IsInt() @Min(0) quantity!: number;
+  @IsOptional() @IsString() title?: string;
+  @IsOptional() @Matches(DECIMAL, decimal('price')) price?: string;
+}
+
+export class ShopifyCustomer {
+  @IsInt() @Min(1) id!: number;
+  @IsOptional() @Matches(/^gid:\/\/shopify\/Customer\/\d+$/) admin_graphql_api_id?: string;
+  @IsOptional() @IsString() email?: string | null;
+  @IsOptional() @IsString() phone?: string | null;
+}
+
+export class ShopifyAddress {
+  @IsOptional() @IsString() phone?: string | null;
+  @IsOptional() @IsString() @MaxLength(2) country_code?: string | null;
+}
+
+export class ShopifyTransaction {
+  @IsInt() @Min(1) id!: number;
+  /** `refund` for money returned; `sale`, `capture`, `authorization`, `void`, `change` otherwise. */
+  @IsString() kind!: string;
+  /** `success`, `pending`, `failure` or `error`. */
+  @IsString() status!: string;
+  @Matches(DECIMAL, decimal('amount')) amount!: string;
+  @Matches(CURRENCY, currency('currency')) currency!: string;
+}
+
+export class ShopifyRefundLineItem {
+  @IsInt() @Min(1) id!: number;
+  @IsInt() @Min(0) quantity!: number;
+  @IsInt() @Min(1) line_item_id!: number;
+  @IsOptional() @IsNumber() subtotal?: number;
+  @IsOptional() @ValidateNested() @Type(() => ShopifyMoneySet) subtotal_set?: ShopifyMoneySet;
+}
+
+export class ShopifyRefund {
+  @IsInt() @Min(1) id!: number;
+  @Matches(/^gid:\/\/shopify\/Refund\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Refund/<id>' }) admin_graphql_api_id!: string;
+  @IsInt() @Min(1) order_id!: number;
+  @IsISO8601({ strict: true }) created_at!: string;
+  @IsOptional() @IsISO8601({ strict: true }) processed_at?: string | null;
+  @IsOptional() @IsString() note?: string | null;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyRefundLineItem) refund_line_items!: ShopifyRefundLineItem[];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyTransaction) transactions!: ShopifyTransaction[];
+
+  [key: string]: unknown;
+}
+
+export class ShopifyOrder {
+  @IsInt() @Min(1) id!: number;
+  @Matches(/^gid:\/\/shopify\/Order\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Order/<id>' }) admin_graphql_api_id!: string;
+  @IsOptional() @IsString() name?: string;
+  @IsOptional() @IsString() email?: string | null;
+  @IsOptional() @IsString() contact_email?: string | null;
+  @IsOptional() @IsString() phone?: string | null;
+  @IsISO8601({ strict: true }) created_at!: string;
+  @IsOptional() @IsISO8601({ strict: true }) processed_at?: string | null;
+  /** The shop's currency; `total_price` is in it. */
+  @Matches(CURRENCY, currency('currency')) currency!: string;
+  @IsOptional() @Matches(CURRENCY, currency('presentment_currency')) presentment_currency?: string;
+  @Matches(DECIMAL, decimal('total_price')) total_price!: string;
+  @IsOptional() @ValidateNested() @Type(() => ShopifyMoneySet) total_price_set?: ShopifyMoneySet;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyLineItem) line_items!: ShopifyLineItem[];
+  /** null for a guest checkout. */
+  @IsOptional() @ValidateNested() @Type(() => ShopifyCustomer) customer?: ShopifyCustomer | null;
+  @IsOptional() @ValidateNested() @Type(() => ShopifyAddress) billing_address?: ShopifyAddress | null;
+  /** The order's refunds, oldest first: what `orders/updated` carries after a refund. */
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyRefund) refunds?: ShopifyRefund[];
+  @IsOptional() @IsBoolean() test?: boolean;
+
+  [key: string]: unknown;
+}

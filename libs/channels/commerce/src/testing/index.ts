@@ -1,0 +1,2 @@
+export * from './shopify.sign';
+export * from './commerce.test-setup';

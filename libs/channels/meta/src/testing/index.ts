@@ -1,0 +1,3 @@
+export * from './meta.sign';
+export * from './meta.payloads';
+export * from './meta.test-setups';

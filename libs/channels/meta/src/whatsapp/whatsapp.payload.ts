@@ -1,0 +1,213 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+/**
+ * WhatsApp Cloud API `messages` webhook (application/json), as documented at
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages
+ *
+ *   { object: 'whatsapp_business_account',
+ *     entry: [ { id: <WABA id>, changes: [ { field: 'messages',
+ *       value: { messaging_product: 'whatsapp', metadata: { display_phone_number, phone_number_id },
+ *                contacts?: [...], messages?: [...], statuses?: [...], errors?: [...] } } ] } ] }
+ *
+ * Only what the adapter reads is validated; Meta adds fields without notice (`allowUnknown`).
+ * Changes of other fields (`account_update`, template status…) are not validated here: the adapter
+ * dead-letters them.
+ */
+
+/** Meta's unix time in seconds, as a string of digits. */
+const UNIX_SECONDS = /^\d{9,11}$/;
+const unixSeconds = (what: string) => Matches(UNIX_SECONDS, { message: `${what} must be unix seconds (a string of 9 to 11 digits)` });
+
+export class WhatsAppErrorData {
+  @IsOptional() @IsString() details?: string;
+}
+
+export class WhatsAppError {
+  @IsInt() code!: number;
+  @IsOptional() @IsString() title?: string;
+  @IsOptional() @IsString() message?: string;
+  @IsOptional() @Type(() => WhatsAppErrorData) @ValidateNested() error_data?: WhatsAppErrorData;
+}
+
+export class WhatsAppText {
+  @IsString() @MaxLength(65_536) body!: string;
+}
+
+/** image / audio / video / document / sticker: Meta gives a media id to download, not a URL. */
+export class WhatsAppMedia {
+  @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be a numeric media id' }) id!: string;
+  @IsOptional() @IsString() @MaxLength(255) mime_type?: string;
+  @IsOptional() @IsString() sha256?: string;
+  @IsOptional() @IsString() @MaxLength(65_536) caption?: string;
+  @IsOptional() @IsString() filename?: string;
+}
+
+export class WhatsAppLocation {
+  @IsNumber() latitude!: number;
+  @IsNumber() longitude!: number;
+  @IsOptional() @IsString() name?: string;
+  @IsOptional() @IsString() address?: string;
+  @IsOptional() @IsString() url?: string;
+}
+
+export class WhatsAppSharedContactName {
+  @IsOptional() @IsString() formatted_name?: string;
+  @IsOptional() @IsString() first_name?: string;
+  @IsOptional() @IsString() last_name?: string;
+}
+
+export class WhatsAppSharedContactPhone {
+  @IsOptional() @IsString() phone?: string;
+  @IsOptional() @IsString() wa_id?: string;
+  @IsOptional() @IsString() type?: string;
+}
+
+export class WhatsAppSharedContactEmail {
+  @IsOptional() @IsString() email?: string;
+}
+
+/** A contact card the customer shared (many properties are omitted when the user does not share them). */
+export class WhatsAppSharedContact {
+  @IsOptional() @Type(() => WhatsAppSharedContactName) @ValidateNested() name?: WhatsAppSharedContactName;
+  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactPhone) @ValidateNested({ each: true }) phones?: WhatsAppSharedContactPhone[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactEmail) @ValidateNested({ each: true }) emails?: WhatsAppSharedContactEmail[];
+}
+
+export class WhatsAppReplyChoice {
+  @IsString() @IsNotEmpty() id!: string;
+  @IsOptional() @IsString() title?: string;
+  @IsOptional() @IsString() description?: string;
+}
+
+/** A reply to an interactive message: `button_reply`, `list_reply` (others, e.g. Flows' `nfm_reply`, are kept as a message). */
+export class WhatsAppInteractive {
+  @IsString() @IsNotEmpty() type!: string;
+  @ValidateIf((o: WhatsAppInteractive) => o.type === 'button_reply' || o.button_reply !== undefined)
+  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested()
+  button_reply?: WhatsAppReplyChoice;
+  @ValidateIf((o: WhatsAppInteractive) => o.type === 'list_reply' || o.list_reply !== undefined)
+  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested()
+  list_reply?: WhatsAppReplyChoice;
+}
+
+/** A tap on a template's quick-reply button (the legacy `button` message type). */
+export class WhatsAppButton {
+  @IsString() @IsNotEmpty() text!: string;
+  @IsOptional() @IsString() payload?: string;
+}
+
+export class WhatsAppReaction {
+  @IsString() @IsNotEmpty() message_id!: string;
+  /** Absent (or, in older payloads, '') when the customer removed their reaction. */
+  @IsOptional() @IsString() emoji?: string;
+}
+
+export class WhatsAppContext {
+  @IsOptional() @IsString() from?: string;
+  @IsOptional() @IsString() id?: string;
+}
+
+export class WhatsAppUnsupported {
+  @IsOptional() @IsString() type?: string;
+}
+
+const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker'] as const;
+export type WhatsAppMediaType = (typeof MEDIA_TYPES)[number];
+export const isWhatsAppMediaType = (type: string): type is WhatsAppMediaType => (MEDIA_TYPES as readonly string[]).includes(type);
+
+/** The object named by `type` is required when the type is one the adapter maps. */
+const requiredFor = (type: string) => ValidateIf((o: WhatsAppMessage) => o.type === type || (o as unknown as Record<string, unknown>)[type] !== undefined);
+
+export class WhatsAppMessage {
+  /** The customer's WhatsApp id: their phone number, digits only, with country code. */
+  @IsString() @IsNotEmpty() from!: string;
+  /** `wamid.…`: stable across redeliveries. */
+  @IsString() @Length(1, 256) id!: string;
+  @unixSeconds('timestamp') timestamp!: string;
+  @IsString() @IsNotEmpty() type!: string;
+
+  @requiredFor('text') @IsDefined() @Type(() => WhatsAppText) @ValidateNested() text?: WhatsAppText;
+  @requiredFor('image') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() image?: WhatsAppMedia;
+  @requiredFor('audio') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() audio?: WhatsAppMedia;
+  @requiredFor('video') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() video?: WhatsAppMedia;
+  @requiredFor('document') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() document?: WhatsAppMedia;
+  @requiredFor('sticker') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() sticker?: WhatsAppMedia;
+  @requiredFor('location') @IsDefined() @Type(() => WhatsAppLocation) @ValidateNested() location?: WhatsAppLocation;
+  @requiredFor('contacts') @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppSharedContact) @ValidateNested({ each: true }) contacts?: WhatsAppSharedContact[];
+  @requiredFor('interactive') @IsDefined() @Type(() => WhatsAppInteractive) @ValidateNested() interactive?: WhatsAppInteractive;
+  @requiredFor('button') @IsDefined() @Type(() => WhatsAppButton) @ValidateNested() button?: WhatsAppButton;
+  @requiredFor('reaction') @IsDefined() @Type(() => WhatsAppReaction) @ValidateNested() reaction?: WhatsAppReaction;
+
+  @IsOptional() @Type(() => WhatsAppContext) @ValidateNested() context?: WhatsAppContext;
+  @IsOptional() @Type(() => WhatsAppUnsupported) @ValidateNested() unsupported?: WhatsAppUnsupported;
+  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) errors?: WhatsAppError[];
+}
+
+export class WhatsAppStatus {
+  /** The `wamid` of the message we sent. */
+  @IsString() @Length(1, 256) id!: string;
+  /** sent / delivered / read / failed (others are dead-lettered by the adapter, not refused). */
+  @IsString() @IsNotEmpty() status!: string;
+  @unixSeconds('timestamp') timestamp!: string;
+  /** The customer's WhatsApp id (or a group id for group messages). */
+  @IsString() @IsNotEmpty() recipient_id!: string;
+  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) errors?: WhatsAppError[];
+}
+
+export class WhatsAppContactProfile {
+  @IsOptional() @IsString() name?: string;
+}
+
+export class WhatsAppContact {
+  @IsString() @IsNotEmpty() wa_id!: string;
+  @IsOptional() @Type(() => WhatsAppContactProfile) @ValidateNested() profile?: WhatsAppContactProfile;
+}
+
+export class WhatsAppMetadata {
+  @IsOptional() @IsString() display_phone_number?: string;
+  @IsString() @Matches(/^\d{1,32}$/, { message: 'phone_number_id must be a numeric id' }) phone_number_id!: string;
+}
+
+export class WhatsAppChangeValue {
+  @IsIn(['whatsapp']) messaging_product!: 'whatsapp';
+  @IsDefined() @Type(() => WhatsAppMetadata) @ValidateNested() metadata!: WhatsAppMetadata;
+  @IsOptional() @IsArray() @Type(() => WhatsAppContact) @ValidateNested({ each: true }) contacts?: WhatsAppContact[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppMessage) @ValidateNested({ each: true }) messages?: WhatsAppMessage[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppStatus) @ValidateNested({ each: true }) statuses?: WhatsAppStatus[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) errors?: WhatsAppError[];
+}
+
+export class WhatsAppChange {
+  @IsString() @IsNotEmpty() field!: string;
+  /** Validated for the `messages` field, the one this adapter maps. */
+  @ValidateIf((o: WhatsAppChange) => o.field === 'messages')
+  @IsDefined() @Type(() => WhatsAppChangeValue) @ValidateNested()
+  value!: WhatsAppChangeValue;
+}
+
+export class WhatsAppEntry {
+  /** The WhatsApp Business Account id. */
+  @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be the numeric WhatsApp Business Account id' }) id!: string;
+  @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppChange) @ValidateNested({ each: true }) changes!: WhatsAppChange[];
+}
+
+export class WhatsAppWebhookPayload {
+  @IsIn(['whatsapp_business_account']) object!: 'whatsapp_business_account';
+  @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppEntry) @ValidateNested({ each: true }) entry!: WhatsAppEntry[];
+}

@@ -1,0 +1,2 @@
+export * from './typeform.sign';
+export * from './survey.test-setup';

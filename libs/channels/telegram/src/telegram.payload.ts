@@ -1,0 +1,198 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/**
+ * The parts of a Telegram Bot API `Update` the hub reads, as Telegram posts it to the webhook
+ * (application/json). https://core.telegram.org/bots/api#update
+ * Unknown fields are allowed (Telegram adds fields with every Bot API version); update types the
+ * hub does not record (channel posts, chat member changes…) pass validation and are refused by the
+ * adapter's `map` with a reason, so they are dead-lettered rather than dropped.
+ *
+ * Ids: user and chat ids have up to 52 significant bits, so a JS number holds them exactly.
+ */
+
+/** Telegram's own limit on a message text (and, for Premium senders, on a caption). */
+export const TELEGRAM_MAX_TEXT_LENGTH = 4096;
+
+/** https://core.telegram.org/bots/api#user */
+export class TelegramUser {
+  @IsInt() @Min(1) id!: number;
+  @IsBoolean() is_bot!: boolean;
+  @IsString() first_name!: string;
+  @IsOptional() @IsString() last_name?: string;
+  @IsOptional() @IsString() username?: string;
+  @IsOptional() @IsString() language_code?: string;
+}
+
+/** https://core.telegram.org/bots/api#chat — negative ids are groups and channels. */
+export class TelegramChat {
+  @IsInt() id!: number;
+  @IsIn(['private', 'group', 'supergroup', 'channel']) type!: 'private' | 'group' | 'supergroup' | 'channel';
+  @IsOptional() @IsString() title?: string;
+  @IsOptional() @IsString() username?: string;
+}
+
+/** Every file Telegram describes has a `file_id` (to download it, with getFile) and a `file_unique_id`. */
+class TelegramFile {
+  @IsString() @Length(1, 512) file_id!: string;
+  @IsString() @Length(1, 128) file_unique_id!: string;
+  @IsOptional() @IsInt() @Min(0) file_size?: number;
+}
+
+/** One size of a photo: https://core.telegram.org/bots/api#photosize */
+export class TelegramPhotoSize extends TelegramFile {
+  @IsInt() @Min(0) width!: number;
+  @IsInt() @Min(0) height!: number;
+}
+
+/** https://core.telegram.org/bots/api#document (also sent, for compatibility, with an `animation`). */
+export class TelegramDocument extends TelegramFile {
+  @IsOptional() @IsString() file_name?: string;
+  @IsOptional() @IsString() @MaxLength(255) mime_type?: string;
+}
+
+/** https://core.telegram.org/bots/api#audio */
+export class TelegramAudio extends TelegramDocument {
+  @IsInt() @Min(0) duration!: number;
+}
+
+/** https://core.telegram.org/bots/api#voice (OGG/Opus unless mime_type says otherwise). */
+export class TelegramVoice extends TelegramFile {
+  @IsInt() @Min(0) duration!: number;
+  @IsOptional() @IsString() @MaxLength(255) mime_type?: string;
+}
+
+/** https://core.telegram.org/bots/api#video */
+export class TelegramVideo extends TelegramDocument {
+  @IsInt() @Min(0) width!: number;
+  @IsInt() @Min(0) height!: number;
+  @IsInt() @Min(0) duration!: number;
+}
+
+/** https://core.telegram.org/bots/api#videonote (round video messages, always MPEG4). */
+export class TelegramVideoNote extends TelegramFile {
+  @IsInt() @Min(0) length!: number;
+  @IsInt() @Min(0) duration!: number;
+}
+
+/** https://core.telegram.org/bots/api#sticker */
+export class TelegramSticker extends TelegramFile {
+  @IsIn(['regular', 'mask', 'custom_emoji']) type!: string;
+  @IsInt() @Min(0) width!: number;
+  @IsInt() @Min(0) height!: number;
+  @IsBoolean() is_animated!: boolean;
+  @IsBoolean() is_video!: boolean;
+  @IsOptional() @IsString() emoji?: string;
+  @IsOptional() @IsString() set_name?: string;
+}
+
+/** https://core.telegram.org/bots/api#location */
+export class TelegramLocation {
+  @IsNumber() @Min(-90) @Max(90) latitude!: number;
+  @IsNumber() @Min(-180) @Max(180) longitude!: number;
+  @IsOptional() @IsNumber() @Min(0) horizontal_accuracy?: number;
+}
+
+/** https://core.telegram.org/bots/api#contact — `user_id` is set when the contact is a Telegram user. */
+export class TelegramContact {
+  @IsString() @Length(1, 64) phone_number!: string;
+  @IsString() first_name!: string;
+  @IsOptional() @IsString() last_name?: string;
+  @IsOptional() @IsInt() @Min(1) user_id?: number;
+  @IsOptional() @IsString() vcard?: string;
+}
+
+/**
+ * https://core.telegram.org/bots/api#message — `from` is optional in Telegram's schema only for
+ * channel posts (which arrive as `channel_post`); in a `message` or `edited_message` it is always
+ * there (a placeholder user when sent on behalf of a chat, see `sender_chat`), so it is required here.
+ */
+export abstract class TelegramMessageBase {
+  @IsInt() @Min(1) message_id!: number;
+  @IsOptional() @IsInt() message_thread_id?: number;
+  @IsDefined() @ValidateNested() @Type(() => TelegramUser) from!: TelegramUser;
+  /** Set when the message was sent on behalf of a chat (an anonymous group admin, a linked channel). */
+  @IsOptional() @IsObject() sender_chat?: Record<string, unknown>;
+  /** Unix seconds. */
+  @IsInt() @Min(1) date!: number;
+  @IsDefined() @ValidateNested() @Type(() => TelegramChat) chat!: TelegramChat;
+  /** Unix seconds of the last edit. */
+  abstract edit_date?: number;
+  @IsOptional() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) text?: string;
+  @IsOptional() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) caption?: string;
+  /** The sizes Telegram made of the photo (in practice smallest first; the adapter takes the largest). */
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => TelegramPhotoSize) photo?: TelegramPhotoSize[];
+  @IsOptional() @ValidateNested() @Type(() => TelegramDocument) document?: TelegramDocument;
+  @IsOptional() @ValidateNested() @Type(() => TelegramAudio) audio?: TelegramAudio;
+  @IsOptional() @ValidateNested() @Type(() => TelegramVoice) voice?: TelegramVoice;
+  @IsOptional() @ValidateNested() @Type(() => TelegramVideo) video?: TelegramVideo;
+  @IsOptional() @ValidateNested() @Type(() => TelegramVideoNote) video_note?: TelegramVideoNote;
+  @IsOptional() @ValidateNested() @Type(() => TelegramSticker) sticker?: TelegramSticker;
+  @IsOptional() @ValidateNested() @Type(() => TelegramLocation) location?: TelegramLocation;
+  @IsOptional() @ValidateNested() @Type(() => TelegramContact) contact?: TelegramContact;
+
+  [field: string]: unknown;
+}
+
+/** A new message (`message`): normally without `edit_date`. */
+export class TelegramMessage extends TelegramMessageBase {
+  @IsOptional() @IsInt() @Min(1) edit_date?: number;
+}
+
+/** A new version of a message (`edited_message`): `edit_date` is always there, and tells the versions apart. */
+export class TelegramEditedMessage extends TelegramMessageBase {
+  @IsInt() @Min(1) edit_date!: number;
+}
+
+/**
+ * The message a callback button was attached to: a full message, or (older than 48 hours) an
+ * `InaccessibleMessage` with `date` 0. https://core.telegram.org/bots/api#maybeinaccessiblemessage
+ */
+export class TelegramCallbackMessage {
+  @IsInt() @Min(1) message_id!: number;
+  @IsInt() @Min(0) date!: number;
+  @IsDefined() @ValidateNested() @Type(() => TelegramChat) chat!: TelegramChat;
+  /** The inline keyboard the button was on: read, leniently, for the pressed button's label. */
+  @IsOptional() @IsObject() reply_markup?: Record<string, unknown>;
+
+  [field: string]: unknown;
+}
+
+/** https://core.telegram.org/bots/api#callbackquery — a press on an inline keyboard button. */
+export class TelegramCallbackQuery {
+  @IsString() @Length(1, 256) id!: string;
+  @IsDefined() @ValidateNested() @Type(() => TelegramUser) from!: TelegramUser;
+  /** Absent when the button was on a message sent via inline mode (then `inline_message_id` is set). */
+  @IsOptional() @ValidateNested() @Type(() => TelegramCallbackMessage) message?: TelegramCallbackMessage;
+  @IsOptional() @IsString() inline_message_id?: string;
+  @IsString() chat_instance!: string;
+  /** The button's `callback_data`, 1–64 bytes. Absent for a game button (`game_short_name`). */
+  @IsOptional() @IsString() @Length(1, 64) data?: string;
+  @IsOptional() @IsString() game_short_name?: string;
+}
+
+/** https://core.telegram.org/bots/api#update — at most one of the optional fields is present. */
+export class TelegramUpdate {
+  @IsInt() @Min(0) update_id!: number;
+  @IsOptional() @ValidateNested() @Type(() => TelegramMessage) message?: TelegramMessage;
+  @IsOptional() @ValidateNested() @Type(() => TelegramEditedMessage) edited_message?: TelegramEditedMessage;
+  @IsOptional() @ValidateNested() @Type(() => TelegramCallbackQuery) callback_query?: TelegramCallbackQuery;
+
+  [field: string]: unknown;
+}

@@ -1,0 +1,2 @@
+export * from './telegram.sign';
+export * from './telegram.test-setup';

@@ -1,0 +1,2 @@
+export * from './webchat.sign';
+export * from './webchat.test-setup';

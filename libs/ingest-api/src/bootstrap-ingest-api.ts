@@ -1,0 +1,135 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hubNames, type HubNames } from '@hub/contracts';
+import { ConfigError, loadConfig } from '@hub/config';
+import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
+import { createLogger, onShutdown, type HubLogger } from '@hub/platform';
+import { EventIntakeService } from './event-intake.service';
+import {
+  EVENT_INTAKE,
+  EventsController,
+  INTAKE_COUNTERS,
+  INTAKE_PUBLISHER,
+  IngestApiOpsController,
+  JSON_MEDIA_TYPES,
+  NDJSON_MEDIA_TYPES,
+  RAW_CONSUMER_STATE,
+  type IntakeRequest,
+} from './events.controller';
+import { IngestApiEnv } from './ingest-api.env';
+import { IntakeCounters } from './intake-counters';
+import { RawInteractionsConsumer } from './raw-interactions.consumer';
+import { authenticateSource, parseSourceKeys, SourceKeyRegistry } from './source-keys';
+
+export const INGEST_API_APP = 'ingest-api';
+const REALM = 'hub-ingest-api';
+
+export interface RunningIngestApi {
+  app: INestApplication;
+  url: string;
+  names: HubNames;
+  counters: IntakeCounters;
+  intake: EventIntakeService;
+  close(): Promise<void>;
+}
+
+/**
+ * The generic ingestion API: contact-center platforms send canonical `InteractionReceived` events
+ * over HTTP (per-source API keys) or produce them to the raw topic. Reads config from `env`, fails
+ * fast on a bad one, starts even when Kafka is down (and answers 503 until it is back).
+ */
+export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApi> {
+  const config = loadConfig(INGEST_API_APP, IngestApiEnv, env);
+  const logger = createLogger(INGEST_API_APP, config.LOG_LEVEL);
+  const keys = new SourceKeyRegistry(parseSourceKeys(config.INGEST_API_KEYS).keys);
+  if (keys.size === 0) logger.warn({}, 'ingest.api.no_api_keys');
+
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: INGEST_API_APP, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
+  const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
+  const names = hubNames(config.HUB_NAMESPACE);
+  await ensureTopics(kafka, hubTopicSpecs(names)).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
+  if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
+
+  const counters = new IntakeCounters();
+  const limits = { maxBatchEvents: config.INGEST_MAX_BATCH_EVENTS, maxEventBytes: config.INGEST_MAX_EVENT_BYTES };
+  const intake = new EventIntakeService(publisher, names.topics.interactions, limits, logger, () => new Date(), counters, new Set(config.INGEST_RAW_TENANTS));
+  const rawConsumer = config.INGEST_RAW_ENABLED
+    ? new RawInteractionsConsumer(
+        kafka,
+        intake,
+        { topic: names.topics.rawInteractions, groupId: names.groups.ingestApiRaw, concurrency: config.INGEST_RAW_CONCURRENCY, deadLetter: { publisher, topic: names.topics.deadLetter } },
+        logger,
+      )
+    : undefined;
+
+  @Module({
+    controllers: [EventsController, IngestApiOpsController],
+    providers: [
+      { provide: EVENT_INTAKE, useValue: intake },
+      { provide: INTAKE_PUBLISHER, useValue: publisher },
+      { provide: INTAKE_COUNTERS, useValue: counters },
+      { provide: RAW_CONSUMER_STATE, useValue: rawConsumer ?? { state: 'disabled' } },
+    ],
+  })
+  class IngestApiModule {}
+
+  const fastify = new FastifyAdapter({ bodyLimit: config.INGEST_MAX_BODY_BYTES, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(IngestApiModule as unknown as DynamicModule, fastify, { bodyParser: false, logger: ['error', 'warn'] });
+  const instance = app.getHttpAdapter().getInstance();
+  // Bodies arrive as their exact bytes, only JSON and NDJSON (anything else: 415), each at most
+  // INGEST_MAX_BODY_BYTES (413 from the Content-Length, before reading). Lines are parsed by the API.
+  instance.removeAllContentTypeParsers();
+  instance.addContentTypeParser([...JSON_MEDIA_TYPES, ...NDJSON_MEDIA_TYPES], { parseAs: 'buffer', bodyLimit: config.INGEST_MAX_BODY_BYTES }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+  // The key is checked before the body is read: an unknown caller cannot make us buffer megabytes.
+  // Decided by the matched route (any path under /v1 when none matched), not by a prefix of the raw URL.
+  instance.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!(req.routeOptions.url ?? req.url).startsWith('/v1/')) return;
+    const auth = authenticateSource(keys, req.headers);
+    if (auth.ok) {
+      (req as IntakeRequest).ingestCaller = auth.key;
+      return;
+    }
+    counters.inc(`http.rejected.${auth.reason}`);
+    logger.info({ code: auth.reason, route: req.url }, 'ingest.api.auth.rejected');
+    // RFC 6750: no error code when no credentials were sent; invalid_token / invalid_request otherwise.
+    const error = auth.reason === 'api_key_missing' ? '' : auth.reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
+    await reply.code(401).header('www-authenticate', `Bearer realm="${REALM}"${error}`).send({ error: 'unauthorized', reason: auth.reason });
+  });
+  instance.addHook('onError', async (req: FastifyRequest, _reply: FastifyReply, err: FastifyError) => countRefusedBody(err, req, counters, logger));
+  await app.listen(config.PORT, config.HOST);
+  rawConsumer?.start();
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  // Every ingestion app announces itself with this line (the test harness waits for it).
+  logger.info(
+    { url, routes: ['POST /v1/events', 'POST /v1/events/batch'], rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null, sources: keys.size },
+    'ingest.app.started',
+  );
+  const close = async () => {
+    await rawConsumer?.stop();
+    await app.close();
+    await publisher.close();
+  };
+  return { app, url, names, counters, intake, close };
+}
+
+/** 413 and 415 are answered by Fastify before any handler: count and log them here. */
+function countRefusedBody(err: FastifyError, req: FastifyRequest, counters: IntakeCounters, logger: HubLogger): void {
+  const code = err.statusCode === 413 ? 'body_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : undefined;
+  if (!code) return;
+  const caller = (req as IntakeRequest).ingestCaller;
+  counters.inc(`http.rejected.${code}`);
+  logger.warn({ code, source: caller?.source, tenantId: caller?.tenantId, contentLength: req.headers['content-length'], contentType: req.headers['content-type'] }, 'ingest.api.request.rejected');
+}
+
+/** Process entry point. */
+export function runIngestApiApp(): void {
+  startIngestApiApp()
+    .then((running) => onShutdown(running.close))
+    .catch((err: unknown) => {
+      process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
+      process.exit(1);
+    });
+}

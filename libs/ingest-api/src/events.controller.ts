@@ -1,0 +1,133 @@
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EventPublisher } from '@hub/messaging';
+import { EventIntakeService, type BatchOutcome, type BusRefusal, type SingleOutcome } from './event-intake.service';
+import { IntakeCounters } from './intake-counters';
+import type { SourceKey } from './source-keys';
+
+export const EVENT_INTAKE = Symbol('EVENT_INTAKE');
+export const INTAKE_PUBLISHER = Symbol('INTAKE_PUBLISHER');
+export const INTAKE_COUNTERS = Symbol('INTAKE_COUNTERS');
+export const RAW_CONSUMER_STATE = Symbol('RAW_CONSUMER_STATE');
+
+/** Bodies the API reads, all as their exact bytes (see `bootstrap-ingest-api`). */
+export const JSON_MEDIA_TYPES = ['application/json'] as const;
+export const NDJSON_MEDIA_TYPES = ['application/x-ndjson', 'application/ndjson'] as const;
+
+/** A request under /v1 once the API-key hook let it through: the key it presented. */
+export type IntakeRequest = FastifyRequest & { ingestCaller?: SourceKey };
+
+function mediaType(req: FastifyRequest): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * The HTTP edge of the generic API: turns outcomes into status codes, and nothing else.
+ * `POST /v1/events` takes one event as `application/json` or a batch as `application/x-ndjson`;
+ * `POST /v1/events/batch` takes NDJSON only.
+ */
+@Controller('v1/events')
+export class EventsController {
+  constructor(
+    @Inject(EVENT_INTAKE) private readonly intake: EventIntakeService,
+    @Inject(INTAKE_COUNTERS) private readonly counters: IntakeCounters,
+  ) {}
+
+  @Post()
+  async events(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    const caller = req.ingestCaller;
+    if (!caller) return this.unauthenticated(reply);
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if ((NDJSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) return this.sendBatch(reply, await this.intake.submitBatch(caller, body));
+    return this.sendSingle(reply, await this.intake.submitOne(caller, body));
+  }
+
+  @Post('batch')
+  async batch(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    const caller = req.ingestCaller;
+    if (!caller) return this.unauthenticated(reply);
+    if (!(NDJSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) {
+      this.counters.inc('http.rejected.unsupported_media_type');
+      await reply.code(415).send({ error: 'unsupported_media_type', reason: `send ${NDJSON_MEDIA_TYPES[0]}: one event per line` });
+      return;
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    return this.sendBatch(reply, await this.intake.submitBatch(caller, body));
+  }
+
+  private async sendSingle(reply: FastifyReply, outcome: SingleOutcome): Promise<void> {
+    switch (outcome.kind) {
+      case 'accepted':
+        await reply.code(202).send({ status: 'accepted', eventId: outcome.eventId });
+        return;
+      case 'rejected': {
+        const status = outcome.code === 'tenant_mismatch' ? 403 : outcome.code === 'event_too_large' ? 413 : 400;
+        await reply.code(status).send({ error: outcome.code, fields: outcome.errors });
+        return;
+      }
+      case 'unavailable':
+      case 'saturated':
+        return this.sendRefusal(reply, outcome);
+      default: {
+        const exhaustive: never = outcome;
+        throw new Error(`unhandled outcome ${JSON.stringify(exhaustive)}`);
+      }
+    }
+  }
+
+  private async sendBatch(reply: FastifyReply, outcome: BatchOutcome): Promise<void> {
+    switch (outcome.kind) {
+      case 'processed':
+        // Every line has its final status: 200, whatever the mix (207-like, in the body).
+        await reply.code(200).send({ accepted: outcome.accepted, invalid: outcome.invalid, results: outcome.results });
+        return;
+      case 'empty':
+        await reply.code(400).send({ error: 'empty_batch', reason: 'the body holds no event (one JSON event per line)' });
+        return;
+      case 'too_many_events':
+        await reply.code(413).send({ error: 'too_many_events', limit: 'INGEST_MAX_BATCH_EVENTS', max: outcome.limit, events: outcome.events });
+        return;
+      case 'unavailable':
+      case 'saturated':
+        return this.sendRefusal(reply, outcome);
+      default: {
+        const exhaustive: never = outcome;
+        throw new Error(`unhandled outcome ${JSON.stringify(exhaustive)}`);
+      }
+    }
+  }
+
+  private async sendRefusal(reply: FastifyReply, refusal: BusRefusal): Promise<void> {
+    const retryAfter = String(refusal.retryAfterSeconds);
+    if (refusal.kind === 'saturated') {
+      await reply.code(429).header('retry-after', retryAfter).send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
+    } else {
+      await reply.code(503).header('retry-after', retryAfter).send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
+    }
+  }
+
+  /** Unreachable while the API-key hook guards /v1; closed rather than open if it ever is not. */
+  private async unauthenticated(reply: FastifyReply): Promise<void> {
+    await reply.code(401).send({ error: 'unauthorized', reason: 'api_key_missing' });
+  }
+}
+
+/** /health and /metrics: open, no key needed. */
+@Controller()
+export class IngestApiOpsController {
+  constructor(
+    @Inject(INTAKE_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(INTAKE_COUNTERS) private readonly counters: IntakeCounters,
+    @Inject(RAW_CONSUMER_STATE) private readonly rawConsumer: { readonly state: string },
+  ) {}
+
+  @Get('health')
+  health(): { status: string; kafka: boolean; rawConsumer: string } {
+    return { status: this.publisher.ready ? 'ok' : 'degraded', kafka: this.publisher.ready, rawConsumer: this.rawConsumer.state };
+  }
+
+  @Get('metrics')
+  metrics(): Record<string, number> {
+    return this.counters.toJSON();
+  }
+}

@@ -1,0 +1,68 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsInt,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { HttpEnv } from '@hub/config';
+import { TENANT_ID_PATTERN } from '@hub/contracts';
+import { parseSourceKeys } from './source-keys';
+
+const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+@ValidatorConstraint({ name: 'sourceKeyList' })
+class SourceKeyList implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return Array.isArray(value) && parseSourceKeys(value.map(String)).problems.length === 0;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const value: unknown = args.value;
+    return Array.isArray(value) ? parseSourceKeys(value.map(String)).problems.join('; ') : 'INGEST_API_KEYS must be a comma-separated list';
+  }
+}
+
+/** ingest-api's settings, validated at boot (STYLE.md #16). */
+export class IngestApiEnv extends HttpEnv {
+  /**
+   * `<source>:<tenant>:<sha256 hex of the key>[,…]`: who may send, for which tenant. Empty: the HTTP
+   * API refuses every request (the raw topic still works).
+   */
+  @Transform(csv) @IsArray() @Validate(SourceKeyList)
+  INGEST_API_KEYS: string[] = [];
+
+  /** Tenants whose events are taken from the raw topic; any other tenant's message is dead-lettered. */
+  @Transform(csv) @IsArray() @Matches(TENANT_ID_PATTERN, { each: true, message: 'INGEST_RAW_TENANTS must be tenant ids (lower-case letters, digits, - or _), comma-separated' })
+  INGEST_RAW_TENANTS: string[] = [];
+
+  /** Consume the raw topic (`hub.raw-interactions.v1`). */
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => (typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key]))
+  @IsBoolean()
+  INGEST_RAW_ENABLED = true;
+
+  /** Raw-topic partitions processed in parallel. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64) INGEST_RAW_CONCURRENCY = 3;
+
+  /** A request body larger than this gets 413 before it is read further. */
+  @Type(() => Number) @IsInt() @Min(KIB) @Max(64 * MIB) INGEST_MAX_BODY_BYTES = 5 * MIB;
+
+  /** Events (non-blank lines) per NDJSON request; more gets 413 before any line is parsed. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) INGEST_MAX_BATCH_EVENTS = 1_000;
+
+  /** Bytes of one event: a JSON body (413 beyond), an NDJSON line (that line invalid), a raw message (dead-lettered). */
+  @Type(() => Number) @IsInt() @Min(KIB) @Max(16 * MIB) INGEST_MAX_EVENT_BYTES = 512 * KIB;
+
+  /** Publishes in flight beyond which requests get 429 (no unbounded buffering). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) INGEST_MAX_IN_FLIGHT = 1_000;
+
+  /** How long to wait for Kafka's acknowledgement before answering 503. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000) INGEST_SEND_TIMEOUT_MS = 5_000;
+}

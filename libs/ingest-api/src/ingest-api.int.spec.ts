@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { HeaderNames, identityKey, type InteractionReceived } from '@hub/contracts';
+import { eventually, freshId, testInfra } from '@hub/testing';
+import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
+import { derivedEventId } from './interaction-intake';
+import { sha256Hex } from './source-keys';
+
+/**
+ * ingest-api against the real Kafka: HTTP in, `interactions` (and the dead-letter topic) out, read
+ * back with a plain kafkajs consumer. Topics and groups of its own (a fresh HUB_NAMESPACE).
+ */
+const infra = testInfra();
+const namespace = freshId('ia');
+const tenant = freshId('acme');
+const otherTenant = freshId('globex');
+const KEY = randomBytes(24).toString('base64url');
+const OTHER_KEY = randomBytes(24).toString('base64url');
+const MAX_BODY = 16 * 1024;
+const MAX_EVENTS = 5;
+
+let api: RunningIngestApi;
+let reader: Consumer;
+let producer: Kafka['producer'] extends () => infer P ? P : never;
+type Read = { topic: string; key: string | undefined; headers: Record<string, string>; value: string };
+const seen: Read[] = [];
+
+const kafka = new Kafka({ clientId: freshId('ia-test'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+
+/** A canonical event as a platform sends it; `marker` finds it again on the topic. */
+function platformEvent(marker: string, { phone = '+14155550100', metadata = {}, provider = {} }: { phone?: string; metadata?: Record<string, unknown>; provider?: Record<string, unknown> } = {}) {
+  return {
+    type: 'InteractionReceived',
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: phone }],
+      content: { text: marker, media: [] },
+      provider: { messageId: `msg-${marker}`, ...provider },
+    },
+    metadata: { occurredAt: '2025-03-01T11:59:58.000Z', channel: 'sms', ...metadata },
+  };
+}
+
+async function post(path: string, body: string, contentType: string, key: string | undefined = KEY) {
+  const res = await fetch(`${api.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+}
+const postJson = (event: unknown, key?: string) => post('/v1/events', JSON.stringify(event), 'application/json', key);
+const postNdjson = (lines: string[], key?: string) => post('/v1/events', lines.join('\n'), 'application/x-ndjson', key);
+
+const interactionsWith = (marker: string) => seen.filter((m) => m.topic === api.names.topics.interactions && m.value.includes(marker));
+const deadLettersWith = (marker: string) => seen.filter((m) => m.topic === api.names.topics.deadLetter && m.value.includes(marker));
+
+beforeAll(async () => {
+  api = await startIngestApiApp({
+    HUB_NAMESPACE: namespace,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    INGEST_API_KEYS: `genesys:${tenant}:${sha256Hex(KEY)},genesys:${otherTenant}:${sha256Hex(OTHER_KEY)}`,
+    INGEST_RAW_TENANTS: tenant,
+    INGEST_MAX_BODY_BYTES: String(MAX_BODY),
+    INGEST_MAX_BATCH_EVENTS: String(MAX_EVENTS),
+    INGEST_MAX_EVENT_BYTES: String(4 * 1024),
+  });
+  reader = kafka.consumer({ groupId: freshId('ia-reader'), maxWaitTimeInMs: 100 });
+  await reader.connect();
+  await reader.subscribe({ topics: [api.names.topics.interactions, api.names.topics.deadLetter], fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ topic, message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      seen.push({ topic, key: message.key?.toString(), headers, value: message.value?.toString() ?? '' });
+    },
+  });
+  producer = kafka.producer();
+  await producer.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await reader?.disconnect();
+  await api?.close();
+});
+
+describe('one canonical event over HTTP', () => {
+  it('is acknowledged after Kafka took it, keyed by tenant and normalised primary identity, with the hub’s metadata', async () => {
+    const marker = freshId('single');
+    const res = await postJson(platformEvent(marker, { phone: '+1 (415) 555-0101' }));
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ status: 'accepted', eventId: derivedEventId(tenant, 'genesys', `msg-${marker}`) });
+
+    const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), { what: 'the event on the interactions topic' });
+    expect(message!.key).toBe(identityKey(tenant, 'phone', '+14155550101'));
+    expect(message!.headers[HeaderNames.eventId]).toBe(res.body['eventId']);
+    expect(message!.headers[HeaderNames.tenantId]).toBe(tenant);
+    const event = JSON.parse(message!.value) as InteractionReceived;
+    expect(event.data.provider).toEqual({ name: 'genesys', messageId: `msg-${marker}` });
+    expect(event.metadata).toEqual(expect.objectContaining({ tenantId: tenant, eventId: res.body['eventId'], recordedAt: expect.any(String), schemaVersion: 1 }));
+  });
+
+  it('sent twice without an id keeps its event id, so the retry is deduplicated downstream', async () => {
+    const marker = freshId('retry');
+    const first = await postJson(platformEvent(marker));
+    const second = await postJson(platformEvent(marker));
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.body['eventId']).toBe(first.body['eventId']);
+    const both = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'both deliveries' });
+    expect(both.map((m) => m.headers[HeaderNames.eventId])).toEqual([first.body['eventId'], first.body['eventId']]);
+  });
+
+  it('naming another tenant than the key’s gets 403 naming metadata.tenantId', async () => {
+    const res = await postJson(platformEvent(freshId('tenant'), { metadata: { tenantId: tenant } }), OTHER_KEY);
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: 'tenant_mismatch', fields: [{ field: 'metadata.tenantId', messages: [`must be the API key's tenant (${otherTenant}) or absent`] }] });
+  });
+
+  it('that is invalid gets 400 naming the fields', async () => {
+    const res = await postJson(platformEvent(freshId('bad'), { metadata: { eventId: 'not-a-uuid', occurredAt: 'yesterday' } }));
+    expect(res.status).toBe(400);
+    expect(res.body['error']).toBe('invalid_event');
+    expect((res.body['fields'] as { field: string }[]).map((f) => f.field).sort()).toEqual(['metadata.eventId', 'metadata.occurredAt']);
+  });
+});
+
+describe('authentication', () => {
+  it.each([
+    ['no key', undefined, 'api_key_missing', 'Bearer realm="hub-ingest-api"'],
+    ['a wrong key', 'not-our-key', 'api_key_invalid', 'Bearer realm="hub-ingest-api", error="invalid_token"'],
+  ])('with %s gets 401 and publishes nothing', async (_what, key, reason, challenge) => {
+    const marker = freshId('anon');
+    const res = await post('/v1/events', JSON.stringify(platformEvent(marker)), 'application/json', key ?? '');
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'unauthorized', reason });
+    expect(res.headers.get('www-authenticate')).toBe(challenge);
+    const batch = await postNdjson([JSON.stringify(platformEvent(marker))], key ?? '');
+    expect(batch.status).toBe(401);
+  });
+
+  it('accepts the key as X-Api-Key too; /health and /metrics need none', async () => {
+    const res = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify(platformEvent(freshId('xkey'))) });
+    expect(res.status).toBe(202);
+    expect(await (await fetch(`${api.url}/health`)).json()).toEqual({ status: 'ok', kafka: true, rawConsumer: expect.stringMatching(/starting|running/) });
+  });
+});
+
+describe('an NDJSON batch', () => {
+  it('with valid and invalid lines gets a result per line, and only the valid events reach the topic', async () => {
+    const marker = freshId('batch');
+    const lines = [
+      JSON.stringify(platformEvent(`${marker}-1`)),
+      '{"type": "InteractionReceived", oops',
+      '',
+      JSON.stringify(platformEvent(`${marker}-4`, { phone: '+14155550104' })),
+      JSON.stringify(platformEvent(`${marker}-5`, { metadata: { occurredAt: 'last tuesday' } })),
+      JSON.stringify(platformEvent(`${marker}-6`, { metadata: { tenantId: otherTenant } })),
+    ];
+    const res = await postNdjson(lines);
+    expect(res.status).toBe(200);
+    const results = res.body['results'] as { line: number; status: string; eventId?: string; code?: string; errors?: { field: string }[] }[];
+    expect(res.body).toEqual(expect.objectContaining({ accepted: 2, invalid: 3 }));
+    expect(results.map((r) => [r.line, r.status, r.code ?? null, r.errors?.map((e) => e.field) ?? null])).toEqual([
+      [1, 'accepted', null, null],
+      [2, 'invalid', 'invalid_json', ['(event)']],
+      [4, 'accepted', null, null],
+      [5, 'invalid', 'invalid_event', ['metadata.occurredAt']],
+      [6, 'invalid', 'tenant_mismatch', ['metadata.tenantId']],
+    ]);
+
+    const published = await eventually(async () => (interactionsWith(marker).length >= 2 ? interactionsWith(marker) : undefined), { what: 'the valid lines on the topic' });
+    expect(published.map((m) => m.headers[HeaderNames.eventId]).sort()).toEqual([results[0]!.eventId, results[2]!.eventId].sort());
+    expect(published.map((m) => m.key).sort()).toEqual([identityKey(tenant, 'phone', '+14155550100'), identityKey(tenant, 'phone', '+14155550104')].sort());
+  });
+
+  it('is also taken on /v1/events/batch, which refuses a JSON body with 415', async () => {
+    const ok = await post('/v1/events/batch', `${JSON.stringify(platformEvent(freshId('alias')))}\n`, 'application/x-ndjson; charset=utf-8');
+    expect([ok.status, ok.body['accepted']]).toEqual([200, 1]);
+    const json = await post('/v1/events/batch', JSON.stringify(platformEvent(freshId('alias'))), 'application/json');
+    expect(json.status).toBe(415);
+  });
+
+  it(`with more than INGEST_MAX_BATCH_EVENTS (${MAX_EVENTS}) events gets 413 naming the limit, and publishes nothing`, async () => {
+    const marker = freshId('many');
+    const res = await postNdjson(Array.from({ length: MAX_EVENTS + 1 }, (_, i) => JSON.stringify(platformEvent(`${marker}-${i}`))));
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ error: 'too_many_events', limit: 'INGEST_MAX_BATCH_EVENTS', max: MAX_EVENTS, events: MAX_EVENTS + 1 });
+  });
+
+  it(`larger than INGEST_MAX_BODY_BYTES (${MAX_BODY}) gets 413 before it is parsed`, async () => {
+    const line = JSON.stringify(platformEvent(freshId('big')));
+    const res = await postNdjson(Array.from({ length: Math.ceil(MAX_BODY / line.length) + 1 }, () => line));
+    expect(res.status).toBe(413);
+    const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    expect(metrics['http.rejected.body_too_large']).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the raw topic', () => {
+  const produceRaw = (value: string) => producer.send({ topic: api.names.topics.rawInteractions, acks: -1, messages: [{ key: 'whatever', value }] });
+
+  it('moves a valid message to the interactions topic, re-keyed, with the same id on every redelivery', async () => {
+    const marker = freshId('raw');
+    const value = JSON.stringify(platformEvent(marker, { metadata: { tenantId: tenant }, provider: { name: 'genesys' } }));
+    await produceRaw(value);
+    await produceRaw(value);
+    const moved = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'the raw message on interactions' });
+    const expectedId = derivedEventId(tenant, 'genesys', `msg-${marker}`);
+    expect(moved.map((m) => [m.key, m.headers[HeaderNames.eventId]])).toEqual([
+      [identityKey(tenant, 'phone', '+14155550100'), expectedId],
+      [identityKey(tenant, 'phone', '+14155550100'), expectedId],
+    ]);
+    // The same event over HTTP is the same event.
+    expect((await postJson(platformEvent(marker))).body['eventId']).toBe(expectedId);
+  });
+
+  it('dead-letters an invalid message with its raw payload, its code and the failing fields', async () => {
+    const marker = freshId('rawbad');
+    await produceRaw(JSON.stringify(platformEvent(marker, { metadata: { tenantId: tenant, occurredAt: 'never' }, provider: { name: 'genesys' } })));
+    await produceRaw(JSON.stringify(platformEvent(`${marker}-tenant`, { metadata: { tenantId: otherTenant }, provider: { name: 'genesys' } })));
+    await produceRaw(`{"not json": ${marker}`);
+    const dead = await eventually(async () => (deadLettersWith(marker).length === 3 ? deadLettersWith(marker) : undefined), { what: 'three dead letters' });
+    const byCode = Object.fromEntries(dead.map((d) => [d.headers[HeaderNames.dlqCode], d]));
+    expect(Object.keys(byCode).sort()).toEqual(['INVALID_EVENT', 'INVALID_JSON', 'TENANT_NOT_ALLOWED']);
+    expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqReason]).toMatch(/^metadata\.occurredAt: /);
+    expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqSourceTopic]).toBe(api.names.topics.rawInteractions);
+    expect(JSON.parse(byCode['INVALID_JSON']!.value)).toEqual({ raw: `{"not json": ${marker}` });
+    expect(interactionsWith(marker)).toEqual([]);
+    const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    expect(metrics).toEqual(expect.objectContaining({ 'raw.dead_lettered.invalid_event': expect.any(Number), 'raw.dead_lettered.tenant_not_allowed': expect.any(Number) }));
+  });
+});
+
+describe('with Kafka unreachable', () => {
+  it('answers 503 with Retry-After and reports nothing accepted', async () => {
+    const down = await startIngestApiApp({
+      HUB_NAMESPACE: namespace,
+      KAFKA_BROKERS: '127.0.0.1:1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      INGEST_API_KEYS: `genesys:${tenant}:${sha256Hex(KEY)}`,
+      INGEST_RAW_ENABLED: 'false',
+      INGEST_SEND_TIMEOUT_MS: '1000',
+    });
+    try {
+      const headers = { 'content-type': 'application/x-ndjson', authorization: `Bearer ${KEY}` };
+      const res = await fetch(`${down.url}/v1/events`, { method: 'POST', headers, body: JSON.stringify(platformEvent(freshId('down'))) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await res.json()).toEqual({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
+      expect(await (await fetch(`${down.url}/health`)).json()).toEqual({ status: 'degraded', kafka: false, rawConsumer: 'disabled' });
+    } finally {
+      await down.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,161 @@
+import { deterministicId, identityKey } from '@hub/contracts';
+import { derivedEventId, normaliseInteraction, parseJson, readInteraction, type IntakeContext, type IntakeResult } from './interaction-intake';
+
+const recordedAt = '2025-03-01T12:00:00.000Z';
+const api: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt, maxEventBytes: 64 * 1024 };
+const raw: IntakeContext = { origin: { kind: 'raw', allowedTenants: new Set(['acme']) }, recordedAt, maxEventBytes: 64 * 1024 };
+
+/** What a platform sends: the canonical event without what the hub fills in. */
+function sent(overrides: { data?: Record<string, unknown>; metadata?: Record<string, unknown> } = {}): Record<string, unknown> {
+  return {
+    type: 'InteractionReceived',
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: '+1 (415) 555-0100' }],
+      content: { text: 'My parcel has not arrived', media: [] },
+      provider: { messageId: 'conv-42/msg-7' },
+      ...overrides.data,
+    },
+    metadata: { occurredAt: '2025-03-01T11:59:58.000Z', channel: 'sms', ...overrides.metadata },
+  };
+}
+
+const read = (event: unknown, ctx: IntakeContext = api): IntakeResult => readInteraction(Buffer.from(JSON.stringify(event)), ctx);
+const fields = (r: IntakeResult) => (r.ok ? [] : r.errors.map((e) => e.field));
+
+describe('reading a canonical event sent to the generic API', () => {
+  describe('when a platform sends a valid event without id, tenant or source', () => {
+    const result = read(sent());
+
+    it('then the hub fills in the key’s tenant and source, its own recordedAt and the schema version', () => {
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.event.metadata).toEqual(expect.objectContaining({ tenantId: 'acme', recordedAt, schemaVersion: 1, occurredAt: '2025-03-01T11:59:58.000Z', channel: 'sms' }));
+      expect(result.event.data.provider.name).toBe('genesys');
+    });
+
+    it('then the event id is derived from tenant, source and provider message id, and correlates with itself', () => {
+      if (!result.ok) throw new Error('expected ok');
+      const id = derivedEventId('acme', 'genesys', 'conv-42/msg-7');
+      expect(result.event.metadata.eventId).toBe(id);
+      expect(id).toBe(deterministicId('ingest-api', 'acme', 'genesys', 'conv-42/msg-7'));
+      expect(result.event.metadata.correlationId).toBe(id);
+      expect(result.event.metadata.causationId).toBe(id);
+    });
+
+    it('then identities are normalised as every channel’s are (phones to E.164)', () => {
+      if (!result.ok) throw new Error('expected ok');
+      expect(result.event.data.identities).toEqual([{ kind: 'phone', value: '+14155550100' }]);
+    });
+  });
+
+  describe('when the same provider message is sent again, over HTTP or the raw topic, later', () => {
+    it('then it gets the same event id, so downstream deduplicates it', () => {
+      const first = read(sent());
+      const again = read(sent(), { ...api, recordedAt: '2025-03-02T00:00:00.000Z' });
+      const viaRaw = read(sent({ data: { provider: { name: 'genesys', messageId: 'conv-42/msg-7' } }, metadata: { tenantId: 'acme' } }), raw);
+      const ids = [first, again, viaRaw].map((r) => (r.ok ? r.event.metadata.eventId : r.code));
+      expect(new Set(ids).size).toBe(1);
+    });
+
+    it('then another tenant or another source gives another id', () => {
+      expect(derivedEventId('globex', 'genesys', 'm1')).not.toBe(derivedEventId('acme', 'genesys', 'm1'));
+      expect(derivedEventId('acme', 'five9', 'm1')).not.toBe(derivedEventId('acme', 'genesys', 'm1'));
+    });
+  });
+
+  describe('when the event carries its own ids and recordedAt', () => {
+    it('then a UUID event id is kept (lower-cased), and recordedAt is the hub’s', () => {
+      const r = read(sent({ metadata: { eventId: 'A3BB189E-8BF9-3888-9912-ACE4E6543002', correlationId: 'case-9', recordedAt: '1999-01-01T00:00:00.000Z' } }));
+      expect(r.ok && r.event.metadata).toEqual(expect.objectContaining({ eventId: 'a3bb189e-8bf9-3888-9912-ace4e6543002', correlationId: 'case-9', recordedAt }));
+    });
+
+    it('then an event id that is not a UUID is refused, naming the field', () => {
+      const r = read(sent({ metadata: { eventId: 'msg-7' } }));
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
+      expect(fields(r)).toEqual(['metadata.eventId']);
+    });
+  });
+
+  describe('when the event names another tenant than the API key’s', () => {
+    it('then it is refused as tenant_mismatch on metadata.tenantId', () => {
+      const r = read(sent({ metadata: { tenantId: 'globex' } }));
+      expect(r).toEqual({ ok: false, code: 'tenant_mismatch', errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"] }] });
+    });
+
+    it('then the key’s own tenant, given explicitly, is fine', () => {
+      expect(read(sent({ metadata: { tenantId: 'acme' } })).ok).toBe(true);
+    });
+  });
+
+  describe('when the event names another provider than the API key’s source', () => {
+    it('then it is refused as source_mismatch on data.provider.name', () => {
+      const r = read(sent({ data: { provider: { name: 'twilio', messageId: 'SM1' } } }));
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'source_mismatch' }));
+      expect(fields(r)).toEqual(['data.provider.name']);
+    });
+  });
+
+  describe('when the event is not a valid canonical event', () => {
+    it('then every failing field is named with its path, including nested facets', () => {
+      const r = read(sent({ data: { kind: 'call', direction: 'sideways', content: { media: [{ url: 'not a url' }] }, extra: 1 }, metadata: { occurredAt: 'yesterday' } }));
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
+      expect(fields(r).sort()).toEqual(['data.call', 'data.content.media.0.url', 'data.direction', 'data.extra', 'metadata.occurredAt']);
+    });
+
+    it('then a missing provider message id is reported as such, not as a missing event id', () => {
+      const r = read(sent({ data: { provider: {} } }));
+      expect(fields(r)).toEqual(['data.provider.messageId']);
+    });
+
+    it('then an identity the hub cannot normalise is refused on its value', () => {
+      const r = read(sent({ data: { identities: [{ kind: 'email', value: 'a@example.com' }, { kind: 'phone', value: '12' }] } }));
+      expect(fields(r)).toEqual(['data.identities.1.value']);
+    });
+
+    it('then an array, a string or null is refused at the root', () => {
+      for (const body of [[sent()], 'event', null]) expect(fields(read(body))).toEqual(['(root)']);
+    });
+  });
+
+  describe('when the bytes are not one JSON document or are too large', () => {
+    it('then they are refused as invalid_json with the parser’s reason', () => {
+      const r = readInteraction(Buffer.from('{"type": "InteractionReceived",'), api);
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_json' }));
+      expect(!r.ok && r.errors[0]!.messages[0]).toMatch(/^is not JSON: /);
+    });
+
+    it('then a prototype-poisoning document is refused before it reaches validation', () => {
+      expect(parseJson('{"data":{"__proto__":{"polluted":true}}}').ok).toBe(false);
+      expect(parseJson('{"constructor":{"prototype":{"polluted":true}}}').ok).toBe(false);
+      expect(parseJson('{"data":{"content":{"text":"__proto__ constructor prototype"}}}').ok).toBe(true);
+    });
+
+    it('then an event larger than INGEST_MAX_EVENT_BYTES is refused unread', () => {
+      const r = read(sent({ data: { content: { text: 'x'.repeat(70_000), media: [] } } }));
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'event_too_large' }));
+      expect(!r.ok && r.errors[0]!.messages[0]).toMatch(/at most 65536 are accepted \(INGEST_MAX_EVENT_BYTES\)/);
+    });
+  });
+
+  describe('when the event comes from the raw topic', () => {
+    const rawEvent = (metadata: Record<string, unknown>) => sent({ data: { provider: { name: 'genesys', messageId: 'm-1' } }, metadata });
+
+    it('then its tenant must be on the allow-list', () => {
+      expect(read(rawEvent({ tenantId: 'acme' }), raw).ok).toBe(true);
+      expect(read(rawEvent({ tenantId: 'globex' }), raw)).toEqual(expect.objectContaining({ ok: false, code: 'tenant_not_allowed' }));
+      expect(fields(read(rawEvent({}), raw))).toEqual(['metadata.tenantId']);
+    });
+
+    it('then the provider name (its source) is required', () => {
+      const r = read(sent({ metadata: { tenantId: 'acme' } }), raw);
+      expect(fields(r)).toEqual(['data.provider.name']);
+    });
+
+    it('then it is keyed like every other channel’s interaction once read', () => {
+      const r = normaliseInteraction(rawEvent({ tenantId: 'acme' }), raw);
+      expect(r.ok && identityKey(r.event.metadata.tenantId, r.event.data.identities[0]!.kind, r.event.data.identities[0]!.value)).toBe('acme|phone|+14155550100');
+    });
+  });
+});

@@ -1,0 +1,153 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, sep } from 'node:path';
+
+/**
+ * The generator end to end, as an engineer runs it: `nx g @hub/tools:channel` in a scratch copy of
+ * this workspace (its node_modules symlinked, no network), then the whole scratch workspace must
+ * typecheck and the new channel's own spec (the conformance kit over the scaffolded fixtures, and
+ * its given/when/then test) must pass — with no hand edit in between.
+ */
+
+const WORKSPACE = join(__dirname, '..', '..', '..', '..', '..');
+/** What a clean clone has that the typecheck and the generator read (tsconfig.json includes all of these). */
+const COPIED_DIRS = ['apps', 'libs', 'tools', 'bench', 'scripts'];
+const NOT_COPIED = new Set(['node_modules', '.nx', '.run', 'tmp', 'dist', 'coverage']);
+const NAME = 'line-chat';
+const NEW_FOLDERS = [`libs/channels/${NAME}/`, `apps/ingest-${NAME}/`];
+/** The only files outside the new folders the generator may touch. */
+const SHARED_EDITS = ['libs/channels/registry/src/index.ts', 'libs/channels/registry/src/testing/index.ts', 'libs/contracts/src/channels.ts', 'tsconfig.base.json'];
+
+type Snapshot = Map<string, string>;
+
+function snapshot(root: string): Snapshot {
+  const files: Snapshot = new Map();
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (NOT_COPIED.has(entry.name)) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) files.set(relative(root, path).split(sep).join('/'), createHash('sha1').update(readFileSync(path)).digest('hex'));
+    }
+  };
+  walk(root);
+  return files;
+}
+
+function diff(before: Snapshot, after: Snapshot): { created: string[]; modified: string[]; deleted: string[] } {
+  return {
+    created: [...after.keys()].filter((f) => !before.has(f)).sort(),
+    modified: [...after.keys()].filter((f) => before.has(f) && before.get(f) !== after.get(f)).sort(),
+    deleted: [...before.keys()].filter((f) => !after.has(f)).sort(),
+  };
+}
+
+function run(cwd: string, args: string[]): SpawnSyncReturns<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_INTERACTIVE: 'false', FORCE_COLOR: '0' };
+  delete env['NX_WORKSPACE_ROOT_PATH'];
+  return spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+}
+
+const output = (r: SpawnSyncReturns<string>): string => `exit ${r.status}\n${r.stdout}\n${r.stderr}`;
+
+describe('given a scratch copy of the workspace', () => {
+  let scratch: string;
+  let before: Snapshot;
+  let generated: SpawnSyncReturns<string>;
+  let changes: ReturnType<typeof diff>;
+  /** A CLI of the scratch workspace's (symlinked) node_modules, run with this Node. */
+  const bin = (name: string) => join(scratch, 'node_modules', '.bin', name);
+  const nx = (...args: string[]) => run(scratch, [bin('nx'), ...args]);
+
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'hub-channel-generator-'));
+    for (const entry of readdirSync(WORKSPACE, { withFileTypes: true })) {
+      if (entry.isFile() || COPIED_DIRS.includes(entry.name)) {
+        cpSync(join(WORKSPACE, entry.name), join(scratch, entry.name), { recursive: true, filter: (src) => !NOT_COPIED.has(basename(src)) });
+      }
+    }
+    symlinkSync(join(WORKSPACE, 'node_modules'), join(scratch, 'node_modules'), 'dir');
+    before = snapshot(scratch);
+    generated = nx('g', '@hub/tools:channel', NAME, '--provider=line', '--displayName=LINE chat', '--no-interactive');
+    changes = diff(before, snapshot(scratch));
+  }, 60_000);
+
+  afterAll(() => {
+    if (!scratch) return;
+    if (lstatSync(join(scratch, 'node_modules'), { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(join(scratch, 'node_modules'));
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  describe(`when nx g @hub/tools:channel ${NAME} --provider=line runs in it`, () => {
+    it('then the generator succeeds', () => {
+      expect(generated.status === 0 ? '' : output(generated)).toBe('');
+    });
+
+    it('then it creates the library and the app, and files nowhere else', () => {
+      expect(changes.created.filter((f) => !NEW_FOLDERS.some((folder) => f.startsWith(folder)))).toEqual([]);
+      expect(changes.created).toEqual([
+        `apps/ingest-${NAME}/project.json`,
+        `apps/ingest-${NAME}/src/main.ts`,
+        `libs/channels/${NAME}/project.json`,
+        `libs/channels/${NAME}/src/__fixtures__/malformed/missing-message-id.json`,
+        `libs/channels/${NAME}/src/__fixtures__/unmappable/phone-not-a-number.json`,
+        `libs/channels/${NAME}/src/__fixtures__/valid/text-message.json`,
+        `libs/channels/${NAME}/src/index.ts`,
+        `libs/channels/${NAME}/src/${NAME}.adapter.spec.ts`,
+        `libs/channels/${NAME}/src/${NAME}.adapter.ts`,
+        `libs/channels/${NAME}/src/${NAME}.config.ts`,
+        `libs/channels/${NAME}/src/${NAME}.payload.ts`,
+        `libs/channels/${NAME}/src/testing/index.ts`,
+        `libs/channels/${NAME}/src/testing/${NAME}.sign.ts`,
+        `libs/channels/${NAME}/src/testing/${NAME}.test-setup.ts`,
+      ]);
+    });
+
+    it(`then outside the new folders it changes exactly ${SHARED_EDITS.length} files (the registrations) and deletes none`, () => {
+      expect(changes.modified).toEqual(SHARED_EDITS);
+      expect(changes.deleted).toEqual([]);
+    });
+
+    describe('and the scratch workspace is typechecked (tsc -p tsconfig.json --noEmit)', () => {
+      let tsc: SpawnSyncReturns<string>;
+      beforeAll(() => {
+        tsc = run(scratch, [bin('tsc'), '-p', 'tsconfig.json', '--noEmit']);
+      }, 90_000);
+
+      it('then no file the generator wrote or edited has a type error', () => {
+        const ours = [...changes.created, ...changes.modified];
+        const errors = tsc.stdout.split('\n').filter((line) => ours.some((file) => line.startsWith(`${file}(`)));
+        expect(errors).toEqual([]);
+      });
+
+      it('then the whole workspace typechecks', () => {
+        expect(tsc.status === 0 ? '' : output(tsc)).toBe('');
+      });
+    });
+
+    it("then the new channel's own tests pass as generated: the conformance kit and its given/when/then test", () => {
+      // The workspace's Jest config without its global setup (which checks Kafka, Redis and Postgres).
+      writeFileSync(join(scratch, 'jest.scratch.config.js'), "module.exports = { ...require('./jest.config.js'), globalSetup: undefined, globalTeardown: undefined };\n");
+      const results = join(scratch, 'jest-results.json');
+      const jest = run(scratch, [bin('jest'), '--config', 'jest.scratch.config.js', '--ci', '--json', `--outputFile=${results}`, `libs/channels/${NAME}`]);
+      expect(jest.status === 0 ? '' : output(jest)).toBe('');
+      const summary = JSON.parse(readFileSync(results, 'utf8')) as { numTotalTestSuites: number; numPassedTests: number; numFailedTests: number; numPendingTests: number };
+      expect(summary.numTotalTestSuites).toBe(1);
+      expect(summary.numFailedTests).toBe(0);
+      // Channel definition (4), valid fixture (8 + 3 signature), malformed (2 + 3), unmappable (2), given/when/then (1).
+      expect(summary.numPassedTests).toBe(23);
+      // The stale-signature test, once per signed fixture: the scaffold signs no timestamp.
+      expect(summary.numPendingTests).toBe(2);
+    }, 90_000);
+
+    it('then running it again is refused, naming what exists, and changes nothing', () => {
+      const generatedState = snapshot(scratch);
+      const again = nx('g', '@hub/tools:channel', NAME, '--provider=line', '--no-interactive');
+      expect(again.status).not.toBe(0);
+      expect(`${again.stdout}${again.stderr}`).toContain(`channel "${NAME}" already exists`);
+      expect(diff(generatedState, snapshot(scratch))).toEqual({ created: [], modified: [], deleted: [] });
+    }, 30_000);
+  });
+});

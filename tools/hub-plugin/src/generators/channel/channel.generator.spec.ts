@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { channelGenerator, formatterConfigured, normalizeOptions, SHARED_FILES } from './channel.generator';
+import { deterministicIdLike } from './fixtures';
+
+/**
+ * The generator against an in-memory Tree seeded with this workspace's own registry files, so the
+ * anchors it edits are the ones in the repository today. The scratch-workspace test
+ * (channel.generator.int.spec.ts) then proves the result compiles and passes its tests.
+ */
+
+const WORKSPACE = join(__dirname, '..', '..', '..', '..', '..');
+const SEEDED = Object.values(SHARED_FILES);
+
+function workspaceTree(): Tree {
+  const tree = createTreeWithEmptyWorkspace();
+  tree.delete('.oxfmtrc.json'); // this workspace configures no formatter
+  for (const file of SEEDED) tree.write(file, readFileSync(join(WORKSPACE, file), 'utf8'));
+  return tree;
+}
+
+/** The tree's changes, as the files an `nx g` would list. */
+const changed = (tree: Tree) => tree.listChanges().map((c) => `${c.type} ${c.path}`).sort();
+const lines = (text: string) => text.split('\n');
+const original = (file: string) => readFileSync(join(WORKSPACE, file), 'utf8');
+
+/** The lines of `after` that are not in `before`, given that `after` only adds lines. */
+function addedLines(before: string, after: string): string[] {
+  const remaining = [...lines(before)];
+  const added: string[] = [];
+  for (const line of lines(after)) {
+    if (remaining[0] === line) remaining.shift();
+    else added.push(line);
+  }
+  expect(remaining).toEqual([]);
+  return added;
+}
+
+describe('channelGenerator', () => {
+  describe("given this workspace's registry files", () => {
+    describe('when it scaffolds line-chat for the provider line', () => {
+      let tree: Tree;
+      beforeAll(async () => {
+        tree = workspaceTree();
+        await channelGenerator(tree, { name: 'line-chat', provider: 'line' });
+      });
+
+      it('then CHANNEL_IDS gains the id, at the end, and nothing else changes in that file', () => {
+        const before = original(SHARED_FILES.channelIds);
+        const after = tree.read(SHARED_FILES.channelIds, 'utf-8')!;
+        expect(after).toBe(before.replace(/(export const CHANNEL_IDS = \[[^\]]*)\] as const;/, "$1, 'line-chat'] as const;"));
+        expect(after).not.toBe(before);
+      });
+
+      it('then CHANNELS gains one import and one entry, a quoted key for a kebab-case id', () => {
+        expect(addedLines(original(SHARED_FILES.registry), tree.read(SHARED_FILES.registry, 'utf-8')!)).toEqual([
+          "import { lineChatChannel } from '@hub/channels-line-chat';",
+          "  'line-chat': [lineChatChannel],",
+        ]);
+      });
+
+      it('then CHANNEL_TEST_SETUPS gains one import and one entry', () => {
+        expect(addedLines(original(SHARED_FILES.registryTesting), tree.read(SHARED_FILES.registryTesting, 'utf-8')!)).toEqual([
+          "import { lineChatTestSetup } from '@hub/channels-line-chat/testing';",
+          "  'line-chat': [lineChatTestSetup],",
+        ]);
+      });
+
+      it('then tsconfig.base.json maps the library and its testing entry, after the other channel libraries, and keeps every other path', () => {
+        const before = JSON.parse(original(SHARED_FILES.tsconfig)) as { compilerOptions: { paths: Record<string, string[]> } };
+        const after = JSON.parse(tree.read(SHARED_FILES.tsconfig, 'utf-8')!) as { compilerOptions: { paths: Record<string, string[]> } };
+        const { ['@hub/channels-line-chat']: lib, ['@hub/channels-line-chat/testing']: testing, ...rest } = after.compilerOptions.paths;
+        expect(lib).toEqual(['libs/channels/line-chat/src/index.ts']);
+        expect(testing).toEqual(['libs/channels/line-chat/src/testing/index.ts']);
+        expect(rest).toEqual(before.compilerOptions.paths);
+        const keys = Object.keys(after.compilerOptions.paths);
+        const lastOtherChannel = keys.map((k, i) => (k.startsWith('@hub/channels-') && !k.startsWith('@hub/channels-line-chat') ? i : -1)).reduce((a, b) => Math.max(a, b));
+        expect(keys.indexOf('@hub/channels-line-chat')).toBe(lastOtherChannel + 1);
+        expect(addedLines(original(SHARED_FILES.tsconfig), tree.read(SHARED_FILES.tsconfig, 'utf-8')!)).toHaveLength(6);
+      });
+
+      it('then the library and app files are created, with the tags and entry point of every channel', () => {
+        const created = tree.listChanges().filter((c) => c.type === 'CREATE' && /^(libs\/channels\/line-chat|apps\/ingest-line-chat)\//.test(c.path));
+        expect(created).toHaveLength(14);
+        expect(JSON.parse(tree.read('libs/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['scope:ingest', 'type:channel'] });
+        expect(JSON.parse(tree.read('apps/ingest-line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'ingest-line-chat', tags: ['scope:ingest', 'type:app'] });
+        expect(tree.read('apps/ingest-line-chat/src/main.ts', 'utf-8')).toContain("runIngestApp('line-chat');");
+      });
+
+      it('then the manifest, config and signature header are named after the channel and the provider', () => {
+        const adapter = tree.read('libs/channels/line-chat/src/line-chat.adapter.ts', 'utf-8')!;
+        expect(adapter).toContain("id: 'line-chat',");
+        expect(adapter).toContain("provider: 'line',");
+        expect(adapter).toContain("route: { method: 'POST', path: '/webhooks/line-chat' },");
+        expect(adapter).toContain("export const LINE_CHAT_SIGNATURE_HEADER = 'x-line-signature';");
+        expect(adapter).toContain('safeEqual(');
+        expect(tree.read('libs/channels/line-chat/src/line-chat.config.ts', 'utf-8')).toContain('@IsString() @IsNotEmpty() LINE_WEBHOOK_SECRET!: string;');
+        expect(tree.read('libs/channels/line-chat/src/index.ts', 'utf-8')).toContain('export const lineChatChannel = defineChannel({');
+      });
+
+      it('then the valid fixture expects the deterministic id of the channel, the provider and the message id', () => {
+        const fixture = JSON.parse(tree.read('libs/channels/line-chat/src/__fixtures__/valid/text-message.json', 'utf-8')!) as {
+          payload: { messageId: string };
+          expected: { events: { metadata: { eventId: string; channel: string } }[] };
+        };
+        const namespace = /HUB_ID_NAMESPACE = '([^']+)'/.exec(original(SHARED_FILES.ids))![1]!;
+        expect(fixture.expected.events[0]!.metadata).toMatchObject({ eventId: deterministicIdLike(namespace, 'line-chat', 'line', fixture.payload.messageId), channel: 'line-chat' });
+      });
+
+      it('then a second run is refused, naming everything that exists, and changes nothing more', async () => {
+        const state = tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')]);
+        await expect(channelGenerator(tree, { name: 'line-chat', provider: 'line' })).rejects.toThrow(
+          /channel "line-chat" already exists \(libs\/channels\/line-chat\/ exists; apps\/ingest-line-chat\/ exists; CHANNEL_IDS already has 'line-chat'; CHANNELS already has line-chat; CHANNEL_TEST_SETUPS already has line-chat; tsconfig.base.json already maps @hub\/channels-line-chat\)\. Nothing was changed\./,
+        );
+        expect(tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')])).toEqual(state);
+      });
+    });
+
+    describe('when the channel exists only in part (its id in CHANNEL_IDS, nothing else)', () => {
+      it('then it is refused, naming that, and nothing is written', async () => {
+        const tree = workspaceTree();
+        tree.write(SHARED_FILES.channelIds, original(SHARED_FILES.channelIds).replace("['sms',", "['sms', 'line-chat',"));
+        const before = changed(tree);
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow("channel \"line-chat\" already exists (CHANNEL_IDS already has 'line-chat')");
+        expect(changed(tree)).toEqual(before);
+        expect(tree.exists('libs/channels/line-chat')).toBe(false);
+      });
+    });
+
+    describe('when an existing channel is asked for again', () => {
+      it('then it is refused', async () => {
+        await expect(channelGenerator(workspaceTree(), { name: 'sms' })).rejects.toThrow(/channel "sms" already exists \(.*CHANNEL_IDS already has 'sms'; CHANNELS already has sms/);
+      });
+    });
+
+    describe('when a registry file no longer has the list the generator edits', () => {
+      it('then it fails naming the file and the missing list, before writing anything', async () => {
+        const tree = workspaceTree();
+        tree.write(SHARED_FILES.registryTesting, original(SHARED_FILES.registryTesting).replace('export const CHANNEL_TEST_SETUPS =', 'export const SETUPS ='));
+        const before = changed(tree);
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(`${SHARED_FILES.registryTesting}: cannot find \`export const CHANNEL_TEST_SETUPS = { ... }\``);
+        expect(changed(tree)).toEqual(before);
+      });
+    });
+
+    describe('when no formatter is configured (this workspace: prettier is only a devDependency)', () => {
+      it('then formatFiles is not run and the files are as the templates and edits wrote them', async () => {
+        const tree = workspaceTree();
+        tree.write('package.json', original('package.json'));
+        expect(formatterConfigured(tree)).toBe(false);
+        await channelGenerator(tree, { name: 'line-chat', provider: 'line' });
+        expect(tree.read(SHARED_FILES.channelIds, 'utf-8')).toMatch(/export const CHANNEL_IDS = \['sms'.*'line-chat'\] as const;/);
+      });
+    });
+  });
+
+  // formatFiles itself loads prettier with a dynamic import(), which Jest's CommonJS runtime cannot
+  // run: whether the generator calls it is what is tested here.
+  describe('formatterConfigured', () => {
+    it.each([
+      ['a .prettierrc', '.prettierrc', '{}'],
+      ['a prettier.config.mjs', 'prettier.config.mjs', 'export default {};'],
+      ['an .oxfmtrc.json', '.oxfmtrc.json', '{}'],
+      ['a "prettier" key in package.json', 'package.json', JSON.stringify({ name: 'x', prettier: { singleQuote: true } })],
+    ])('then %s configures one', (_what, file, content) => {
+      const tree = workspaceTree();
+      tree.write(file, content);
+      expect(formatterConfigured(tree)).toBe(true);
+    });
+  });
+
+  describe('normalizeOptions', () => {
+    it('then the provider defaults to the channel id, the route to /webhooks/<id> and the display name to the id in title case', () => {
+      expect(normalizeOptions({ name: 'line-chat' })).toMatchObject({
+        provider: 'line-chat',
+        providerConstant: 'LINE_CHAT',
+        route: '/webhooks/line-chat',
+        displayName: 'Line Chat',
+        className: 'LineChat',
+        propertyName: 'lineChat',
+        constantName: 'LINE_CHAT',
+        docsUrlIsPlaceholder: true,
+      });
+    });
+
+    it('then a provider other than the channel shows in the default display name', () => {
+      expect(normalizeOptions({ name: 'chat', provider: 'line-works' })).toMatchObject({ displayName: 'Chat (Line Works)', providerConstant: 'LINE_WORKS' });
+    });
+
+    it.each([
+      ['LineChat', 'kebab-case'],
+      ['line_chat', 'kebab-case'],
+      ['1chat', 'kebab-case'],
+      ['core', 'reserved'],
+      ['registry', 'reserved'],
+    ])('then the name %j is refused (%s)', (name, why) => {
+      expect(() => normalizeOptions({ name })).toThrow(why);
+    });
+
+    it.each([
+      [{ name: 'chat', provider: 'Line' }, 'provider'],
+      [{ name: 'chat', route: 'webhooks/chat' }, 'route'],
+      [{ name: 'chat', displayName: "Dana's chat" }, 'displayName'],
+      [{ name: 'chat', docsUrl: 'http://example.com' }, 'docsUrl'],
+    ])('then %j is refused, naming %s', (options, field) => {
+      expect(() => normalizeOptions(options)).toThrow(field);
+    });
+  });
+});

@@ -1,0 +1,2 @@
+export { channelGenerator } from './generators/channel/channel.generator';
+export type { ChannelGeneratorSchema } from './generators/channel/schema';
