@@ -1,31 +1,80 @@
 import type { Queue } from 'bullmq';
 import { nbaJobKey, type CustomerEventMessage } from '@hub/contracts';
+import { NBA_OUTCOMES, type NbaOutcomeRecorded } from '@hub/customer';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
-import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
+import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
+import type { NbaFollowUps } from './nba-follow-ups.port';
+import { countedOutcome, type OutcomeTallyStore } from './outcome-tally.store';
 
-/** Customer events that call for a new decision. Decisions themselves never trigger one. */
-const TRIGGERS = new Set(['InteractionRecorded']);
+export interface CustomerEventRouting {
+  decide: Queue<NbaDecideJobData>;
+  debounceMs: number;
+  surveyDelayMs: number;
+  tally: Pick<OutcomeTallyStore, 'count'>;
+  followUps: NbaFollowUps;
+}
 
-/**
- * Turn a customer event into a debounced decision job: one pending job per customer, replaced by
- * newer events within the debounce window. The Kafka offset is committed only after Redis has
- * the job, so a crash here re-reads the event instead of losing the decision.
- */
-export async function enqueueDecision(queue: Queue<NbaDecideJobData>, debounceMs: number, message: ConsumedMessage): Promise<boolean> {
+export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'ignored';
+
+/** BullMQ deduplication id of a customer's pending survey follow-up: a later resolution replaces it. */
+export const surveyJobKey = (tenantId: string, customerId: string): string => `survey:${nbaJobKey(tenantId, customerId)}`;
+
+function parse(message: ConsumedMessage): CustomerEventMessage {
   const value = parseJsonValue(message) as Partial<CustomerEventMessage>;
-  if (typeof value.type !== 'string' || typeof value.tenantId !== 'string' || typeof value.customerId !== 'string' || !value.metadata) {
+  if (typeof value.type !== 'string' || typeof value.tenantId !== 'string' || typeof value.customerId !== 'string' || !value.metadata || typeof value.metadata.eventId !== 'string') {
     throw new PermanentMessageError('INVALID_CUSTOMER_EVENT', 'customer event lacks type, tenantId, customerId or metadata');
   }
-  if (!TRIGGERS.has(value.type)) return false;
-  const key = nbaJobKey(value.tenantId, value.customerId);
-  await queue.add(
+  return value as CustomerEventMessage;
+}
+
+/**
+ * One customer event from Kafka, into what the worker does with it. The Kafka offset is committed
+ * only after Redis (or PostgreSQL) has it, so a crash here re-reads the event; every branch is
+ * idempotent (debounced job per customer, deduplicated survey job, outcome counted by event id).
+ * - a real-time trigger (an interaction, a survey answer, a refund) → a debounced decide job (one
+ *   pending per customer); a message from the customer also drops their pending survey follow-up;
+ * - `ConversationResolved` → the survey follow-up, `surveyDelayMs` later (a later resolution replaces it);
+ * - `NbaOutcomeRecorded` → counted in the population tally; the decision's no-response check is dropped;
+ * - anything else (decisions among them) → nothing.
+ */
+export async function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
+  const event = parse(message);
+  const { tenantId, customerId } = event;
+  if (event.type === 'NbaOutcomeRecorded') {
+    const data = event.data as Partial<NbaOutcomeRecorded['data']>;
+    if (typeof data.decisionId !== 'string' || typeof data.actionId !== 'string' || !(NBA_OUTCOMES as readonly unknown[]).includes(data.outcome)) {
+      throw new PermanentMessageError('INVALID_NBA_OUTCOME', 'NbaOutcomeRecorded lacks decisionId, actionId or a known outcome');
+    }
+    await deps.tally.count(countedOutcome(tenantId, { data: data as NbaOutcomeRecorded['data'], metadata: event.metadata }));
+    await deps.followUps.cancelNoResponse(data.decisionId);
+    return 'outcome_counted';
+  }
+  if (event.type === SURVEY_TRIGGER_TYPE) {
+    await deps.decide.add(
+      NbaDecideJob.jobName,
+      { trigger: 'survey-follow-up', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
+      { delay: deps.surveyDelayMs, deduplication: { id: surveyJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } },
+    );
+    return 'survey_scheduled';
+  }
+  if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return 'ignored';
+  if (event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound') await dropPendingSurvey(deps.decide, tenantId, customerId);
+  await deps.decide.add(
     NbaDecideJob.jobName,
-    { tenantId: value.tenantId, customerId: value.customerId, triggerEventId: value.metadata.eventId, correlationId: value.metadata.correlationId },
+    { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
     {
-      delay: debounceMs,
+      delay: deps.debounceMs,
       // One pending job per customer; while one runs, the latest trigger waits for it (never two at once).
-      deduplication: { id: key, keepLastIfActive: true, replace: true },
+      deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true },
     },
   );
-  return true;
+  return 'decision_enqueued';
+}
+
+/** The customer wrote again: their pending survey follow-up is moot (were it to run, it would find the message and skip). */
+async function dropPendingSurvey(queue: Queue<NbaDecideJobData>, tenantId: string, customerId: string): Promise<void> {
+  const jobId = await queue.getDeduplicationJobId(surveyJobKey(tenantId, customerId));
+  if (!jobId) return;
+  const job = await queue.getJob(jobId);
+  if (job && (await job.getState()) === 'delayed') await queue.remove(jobId);
 }

@@ -1,15 +1,13 @@
-import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { Pool } from 'pg';
-import { customerStream, deterministicId, Queues, type CustomerEventMessage } from '@hub/contracts';
-import type { CustomerEvent } from '@hub/customer';
+import { customerStream, deterministicId } from '@hub/contracts';
+import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
 import { CustomerRepository } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
-import type { ConsumedMessage } from '@hub/messaging';
 import { freshId, testInfra } from '@hub/testing';
-import { enqueueDecision } from './customer-event.handler';
-import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
-import { RULESET_VERSION } from '@hub/nba';
+import { catalogV1, STRATEGY_VERSION, tallyOutcomes } from '@hub/nba';
+import { NbaDecideJob, outboundScanCorrelationId, type NbaDecideJobData } from './nba-decide.job';
+import { CustomerStream } from './testing/customer-stream';
+import { RecordingFollowUps } from './testing/recording-follow-ups';
 
 const infra = testInfra();
 let pool: Pool;
@@ -45,9 +43,37 @@ describe('NbaDecideJob', () => {
       const decision = stream.at(-1)!;
       expect(decision.type).toBe('NextBestActionDecided');
       expect(decision.data).toEqual(
-        expect.objectContaining({ basedOnRevision: '0', basedOnEventId: msg.metadata.eventId, rulesetVersion: RULESET_VERSION, explanation: expect.objectContaining({ ruleId: 'routine-self-service' }) }),
+        expect.objectContaining({
+          basedOnRevision: '0',
+          basedOnEventId: msg.metadata.eventId,
+          strategyVersion: STRATEGY_VERSION,
+          catalogVersion: catalogV1().catalogVersion,
+          seed: expect.any(Number),
+          explanation: expect.objectContaining({ ruleId: 'self_service' }),
+          arbitration: expect.objectContaining({ menu: [expect.objectContaining({ rank: 1, actionId: 'kb_password_reset', channel: 'sms' })] }),
+        }),
       );
+      expect(decision.metadata).toEqual(expect.objectContaining({ schemaVersion: 2 }));
       expect(decision.metadata).toEqual(expect.objectContaining({ causationId: msg.metadata.eventId, correlationId: 'corr-1', occurredAt: '2026-11-23T09:00:01.000Z' }));
+    });
+  });
+
+  describe('when a conversation was resolved after the customer wrote, and its survey follow-up runs', () => {
+    it('answers the resolution: a survey, with the seed it sampled with', async () => {
+      const [tenantId, customerId] = [freshId('tn'), freshId('c')];
+      const msg = interactionRecorded(tenantId, customerId, 'my parcel never came', '2026-11-23T09:00:00.000Z');
+      const resolved: CustomerEvent = {
+        type: 'ConversationResolved',
+        data: { channel: 'sms' },
+        metadata: { ...msg.metadata, eventId: deterministicId('test', tenantId, customerId, 'resolved'), occurredAt: '2026-11-23T10:00:00.000Z', recordedAt: '2026-11-23T10:00:00.000Z', channel: 'system' },
+      };
+      await customers.append(tenantId, customerId, [msg, resolved]);
+      const outcome = await new NbaDecideJob(customers).run({ trigger: 'survey-follow-up', tenantId, customerId, triggerEventId: resolved.metadata.eventId, correlationId: 'corr-2' }, new Date('2026-11-23T12:00:00.000Z'));
+      expect(outcome).toEqual(expect.objectContaining({ kind: 'decided', action: 'csat_survey' }));
+      const decision = (await customers.history(tenantId, customerId)).events.at(-1)!;
+      expect(decision.type === 'NextBestActionDecided' && decision.data).toEqual(
+        expect.objectContaining({ basedOnRevision: '1', basedOnEventId: resolved.metadata.eventId, seed: expect.any(Number), action: expect.objectContaining({ code: 'csat_survey', channel: 'sms' }) }),
+      );
     });
   });
 
@@ -81,33 +107,132 @@ describe('NbaDecideJob', () => {
   });
 });
 
-describe('enqueueDecision', () => {
-  let redis: IORedis;
-  let queue: Queue<NbaDecideJobData>;
-  beforeAll(() => {
-    redis = new IORedis(infra.redisUrl, { maxRetriesPerRequest: null });
-    queue = new Queue<NbaDecideJobData>(`${Queues.nbaDecide}-${freshId('test')}`, { connection: redis });
-  });
-  afterAll(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-    redis.disconnect();
+describe('NbaDecideJob and what follows a decision', () => {
+  const decisionsOf = async (c: CustomerStream): Promise<NextBestActionDecided[]> =>
+    (await customers.history(c.tenantId, c.customerId)).events.filter((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided');
+
+  describe('when the decision contacts the customer', () => {
+    it("schedules the decision's no-response check for the catalog's timeout after it was made", async () => {
+      const c = new CustomerStream(freshId('tn'), freshId('c'));
+      await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+      const followUps = new RecordingFollowUps();
+      const job = new NbaDecideJob(customers, { followUps, noResponseAfterMs: 60_000 });
+      const first = await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr' }, new Date('2026-11-23T09:00:01.000Z'));
+      const decisionId = (first as { decisionId: string }).decisionId;
+      expect(followUps.scheduled).toEqual([{ followUp: { tenantId: c.tenantId, customerId: c.customerId, decisionId, correlationId: 'corr' }, delayMs: 60_000 }]);
+
+      // A retry after the append (the worker died before scheduling) schedules it again; the queue keeps one per decision.
+      await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr' }, new Date('2026-11-23T09:00:31.000Z'));
+      expect(followUps.scheduled.map((s) => [s.followUp.decisionId, s.delayMs])).toEqual([
+        [decisionId, 60_000],
+        [decisionId, 30_000],
+      ]);
+    });
   });
 
-  const message = (type: string, tenantId: string, customerId: string, eventId: string): ConsumedMessage => {
-    const value: Partial<CustomerEventMessage> = { type, tenantId, customerId, streamRevision: '1', globalPosition: '1', data: {}, metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '', recordedAt: '', schemaVersion: 1, tenantId, channel: 'sms' } };
-    return { topic: 't', partition: 0, offset: '0', key: customerId, value: Buffer.from(JSON.stringify(value)), headers: {} };
+  describe('when the customer writes again before the timeout', () => {
+    it('drops the no-response check of the decision they answered', async () => {
+      const c = new CustomerStream(freshId('tn'), freshId('c'));
+      await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+      const followUps = new RecordingFollowUps();
+      const job = new NbaDecideJob(customers, { followUps, noResponseAfterMs: 3_600_000 });
+      const first = await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'a' }, new Date('2026-11-23T09:00:01.000Z'));
+      await customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:10:00.000Z', 'What are your opening hours?')]);
+      await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m2'), correlationId: 'b' }, new Date('2026-11-23T09:10:01.000Z'));
+      expect(followUps.cancelled).toEqual([(first as { decisionId: string }).decisionId]);
+    });
+  });
+
+  describe('when the population has outcomes for the action and segment', () => {
+    it('decides with the posterior they give, and records its alpha and beta', async () => {
+      const c = new CustomerStream(freshId('tn'), freshId('c'));
+      await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+      const tally = tallyOutcomes([...Array(30).fill('accepted'), ...Array(10).fill('declined')].map((outcome) => ({ actionId: 'kb_password_reset', segment: 'low_value_happy', outcome })));
+      const asked: string[] = [];
+      const job = new NbaDecideJob(customers, { outcomes: async (tenantId) => (asked.push(tenantId), tally) });
+      await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'x' }, new Date('2026-11-23T09:00:01.000Z'));
+      expect(asked).toEqual([c.tenantId]);
+      const [decision] = await decisionsOf(c);
+      const scored = decision!.data.arbitration!.candidates.find((x) => x.actionId === 'kb_password_reset')!;
+      const { priorStrength } = catalogV1().learning;
+      expect(decision!.data.arbitration!.segment).toBe('low_value_happy');
+      expect(scored.score!.propensity).toEqual(expect.objectContaining({ base: 0.6, alpha: 0.6 * priorStrength + 30, beta: expect.closeTo(0.4 * priorStrength + 10, 9) }));
+    });
+  });
+});
+
+describe('NbaDecideJob for a survey follow-up', () => {
+  const resolvedConversation = async () => {
+    const c = new CustomerStream(freshId('tn'), freshId('c'));
+    await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'my parcel never came'), c.resolved('r1', '2026-11-23T10:00:00.000Z')]);
+    return c;
   };
+  const followUp = (c: CustomerStream, name = 'r1'): NbaDecideJobData => ({ trigger: 'survey-follow-up', tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id(name), correlationId: c.id(name) });
 
-  it('keeps one pending job per customer however many events arrive, and ignores decisions', async () => {
-    const tenantId = freshId('tn');
-    for (let i = 0; i < 5; i++) await enqueueDecision(queue, 10_000, message('InteractionRecorded', tenantId, 'alice', `e${i}`));
-    await enqueueDecision(queue, 10_000, message('InteractionRecorded', tenantId, 'bob', 'b1'));
-    expect(await enqueueDecision(queue, 10_000, message('NextBestActionDecided', tenantId, 'alice', 'd1'))).toBe(false);
-    const jobs = await queue.getJobs(['delayed', 'waiting']);
-    const mine = jobs.filter((j) => j.data.tenantId === tenantId);
-    expect(mine.map((j) => j.data.customerId).sort()).toEqual(['alice', 'bob']);
-    // The pending job carries the latest trigger.
-    expect(mine.find((j) => j.data.customerId === 'alice')!.data.triggerEventId).toBe('e4');
+  describe('when the customer wrote again after the resolution', () => {
+    it('decides nothing and records nothing', async () => {
+      const c = await resolvedConversation();
+      await customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T10:30:00.000Z', 'still nothing here')]);
+      expect(await new NbaDecideJob(customers).run(followUp(c), new Date('2026-11-23T12:00:00.000Z'))).toEqual({ kind: 'skipped', reason: 'customer_wrote_again' });
+      expect((await customers.history(c.tenantId, c.customerId)).events.some((e) => e.type === 'NextBestActionDecided')).toBe(false);
+    });
+  });
+
+  describe('when a later resolution superseded it', () => {
+    it('leaves the survey to the later one', async () => {
+      const c = await resolvedConversation();
+      await customers.append(c.tenantId, c.customerId, [c.resolved('r2', '2026-11-23T11:00:00.000Z', 'whatsapp')]);
+      expect(await new NbaDecideJob(customers).run(followUp(c), new Date('2026-11-23T12:00:00.000Z'))).toEqual({ kind: 'skipped', reason: 'superseded' });
+    });
+  });
+
+  describe('when a real-time job runs after the resolution', () => {
+    it('answers the latest message, not the resolution: that is the follow-up’s', async () => {
+      const c = await resolvedConversation();
+      const outcome = await new NbaDecideJob(customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('r1'), correlationId: 'x' }, new Date('2026-11-23T10:00:01.000Z'));
+      expect(outcome.kind).toBe('decided');
+      const decision = (await customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
+      expect(decision.data.basedOnEventId).toBe(c.id('m1'));
+    });
+  });
+});
+
+describe('NbaDecideJob for the outbound scan', () => {
+  /** A poor CSAT answered late at night: the real-time decision held back by quiet hours. */
+  const heldBackAtNight = async () => {
+    const c = new CustomerStream(freshId('tn'), freshId('c'));
+    await customers.append(c.tenantId, c.customerId, [c.registered('2026-11-20T09:00:00.000Z'), c.message('m1', '2026-11-20T09:00:00.000Z', 'hello'), c.csat('s1', '2026-11-23T22:30:00.000Z', 1)]);
+    const night = await new NbaDecideJob(customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('s1'), correlationId: 'rt' }, new Date('2026-11-23T22:30:01.000Z'));
+    expect(night.kind).toBe('decided');
+    const decided = (await customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
+    expect(decided.data.action.kind).toBe('none');
+    return c;
+  };
+  const scan = (c: CustomerStream, scanWindow: string): NbaDecideJobData => ({ trigger: 'outbound-scan', tenantId: c.tenantId, customerId: c.customerId, scanWindow, correlationId: outboundScanCorrelationId(scanWindow) });
+
+  describe('when the morning scan finds the customer the night held back', () => {
+    it('contacts them now, once per scan window, and records nothing when there is nothing to do', async () => {
+      const c = await heldBackAtNight();
+      const job = new NbaDecideJob(customers);
+      const morning = await job.run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:00:05.000Z'));
+      expect(morning).toEqual(expect.objectContaining({ kind: 'decided', action: 'service_recovery' }));
+      const decided = (await customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
+      expect(decided.metadata.correlationId).toBe(outboundScanCorrelationId('2026-11-24T10:00:00.000Z'));
+      expect(decided.data.arbitration!.chosen.contactMode).toBe('proactive');
+
+      // The same window again (a retried or re-enqueued job): the decision it made.
+      expect(await job.run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:20:00.000Z'))).toEqual({ kind: 'already_decided', decisionId: (morning as { decisionId: string }).decisionId });
+      // The next window: the contact policy holds the action back; nothing is recorded.
+      expect(await job.run(scan(c, '2026-11-24T11:00:00.000Z'), new Date('2026-11-24T11:00:05.000Z'))).toEqual({ kind: 'skipped', reason: 'nothing_to_do' });
+      expect((await customers.history(c.tenantId, c.customerId)).events.filter((e) => e.type === 'NextBestActionDecided')).toHaveLength(2);
+    });
+  });
+
+  describe('when the latest event is a trigger the real-time path has not answered yet', () => {
+    it('leaves it to that path', async () => {
+      const c = new CustomerStream(freshId('tn'), freshId('c'));
+      await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-24T09:00:00.000Z', 'hello')]);
+      expect(await new NbaDecideJob(customers).run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:00:05.000Z'))).toEqual({ kind: 'skipped', reason: 'pending_realtime' });
+    });
   });
 });

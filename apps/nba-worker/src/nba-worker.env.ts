@@ -1,11 +1,50 @@
-import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { RecordEnv } from '@hub/config';
+import { TENANT_ID_PATTERN } from '@hub/contracts';
+import { QUADRANTS } from '@hub/customer';
+
+const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+const DAY_MS = 24 * 3_600_000;
 
 export class NbaWorkerEnv extends RecordEnv {
   /** Customer events within this window are folded into one decision (BullMQ debounce). */
   @Type(() => Number) @IsInt() @Min(0) @Max(60_000) NBA_DEBOUNCE_MS = 250;
-  /** Decisions computed in parallel by one worker. */
+  /** Jobs run in parallel by one worker, per queue. */
   @Type(() => Number) @IsInt() @Min(1) @Max(256) NBA_CONCURRENCY = 8;
   @Type(() => Number) @IsInt() @Min(1) @Max(50) NBA_JOB_ATTEMPTS = 8;
+  /**
+   * BullMQ job lock: a job whose worker died (no lock renewal for this long) is re-run by another
+   * worker, found by the stalled-job check every `NBA_STALLED_INTERVAL_MS`.
+   */
+  @Type(() => Number) @IsInt() @Min(500) @Max(600_000) NBA_LOCK_DURATION_MS = 30_000;
+  @Type(() => Number) @IsInt() @Min(200) @Max(600_000) NBA_STALLED_INTERVAL_MS = 30_000;
+
+  /**
+   * A decision that contacted the customer and has no outcome this long after it counts as
+   * `no_response` (a delayed job per decision). Default: the catalog's `learning.noResponseAfterHours`.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(90 * DAY_MS) NBA_NO_RESPONSE_AFTER_MS?: number;
+  /** After `ConversationResolved`, the survey follow-up is decided this much later, unless the customer wrote again. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(30 * DAY_MS) NBA_SURVEY_DELAY_MS = 2 * 3_600_000;
+
+  /** Always-on outbound: scan the segment this often (a BullMQ job scheduler); 0 turns it off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(30 * DAY_MS) NBA_OUTBOUND_EVERY_MS = 3_600_000;
+  /** At most this many decide jobs per scan (the volume limit; the contact policy still applies its caps). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) NBA_OUTBOUND_MAX_PER_RUN = 200;
+  /** The segment: customers of the timeline read model in these experience × value quadrants. */
+  @Transform(csv)
+  @IsArray()
+  @IsIn(QUADRANTS, { each: true, message: `each NBA_OUTBOUND_QUADRANTS entry must be one of ${QUADRANTS.join(', ')}` })
+  NBA_OUTBOUND_QUADRANTS: string[] = ['at_risk'];
+  /** Only these tenants (empty: every tenant). */
+  @Transform(csv) @IsArray() @Matches(TENANT_ID_PATTERN, { each: true }) NBA_OUTBOUND_TENANTS: string[] = [];
+
+  /** How long the population's outcome tally is reused before the worker reads it again. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000) NBA_OUTCOMES_CACHE_MS = 5_000;
+  /**
+   * Where the decisions relay starts when it never ran against this database: `end` (decisions from
+   * now on: senders are not sent the past) or `beginning`.
+   */
+  @IsIn(['end', 'beginning']) NBA_DECISIONS_RELAY_START: 'end' | 'beginning' = 'end';
 }

@@ -1,17 +1,24 @@
 import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
-import { EVENT_STORE, type EventStore } from '@hub/event-store';
+import { EVENT_STORE, PostgresCheckpointStore, whileLeader, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
+import { catalogV1 } from '@hub/nba';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
-import { enqueueDecision } from './customer-event.handler';
+import { BullNbaFollowUps } from './bullmq.nba-follow-ups';
+import { routeCustomerEvent } from './customer-event.handler';
+import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
+import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
+import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
 import { NbaWorkerEnv } from './nba-worker.env';
+import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
+import { TimelineOutboundSegment } from './outbound-segment';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');
 const PG_POOL = Symbol('PG_POOL');
@@ -19,15 +26,31 @@ const KAFKA = Symbol('KAFKA');
 const REDIS = Symbol('REDIS');
 const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
+/** The job scheduler of the always-on outbound scan (one per queue, upserted at every boot). */
+export const OUTBOUND_SCHEDULER_ID = 'nba-outbound-scan';
+
+type FollowUpJobData = NbaNoResponseJobData | NbaOutboundScanJobData;
+
+/**
+ * The worker, all in one app (every instance alike):
+ * - customer events from Kafka → debounced decide jobs, delayed survey follow-ups, the outcome tally;
+ * - the decide queue: `NbaDecideJob` (real time, survey follow-up, outbound scan);
+ * - the follow-up queue: `NbaNoResponseJob` (delayed, one per decision), `NbaOutboundScanJob` (a job scheduler);
+ * - the decisions relay (one instance at a time, under a PostgreSQL advisory lock): decisions that
+ *   contact the customer, from the store onto `hub.nba-decisions.v1`.
+ */
 @Injectable()
 class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: RunningConsumer | undefined;
-  private queue: Queue<NbaDecideJobData> | undefined;
-  private worker: Worker<NbaDecideJobData> | undefined;
+  private queues: Queue[] = [];
+  private workers: Worker[] = [];
+  private connections: IORedis[] = [];
+  private leadership: { stop(): Promise<void> } | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: NbaWorkerEnv,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(REDIS) private readonly redis: IORedis,
     @Inject(CUSTOMER_STORES) private readonly stores: CustomerStores,
     @Inject(EVENT_PUBLISHER) private readonly publisher: KafkaEventPublisher,
@@ -35,47 +58,128 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const names = hubNames(this.config.HUB_NAMESPACE);
+    const config = this.config;
+    const names = hubNames(config.HUB_NAMESPACE);
     await ensureTopics(this.kafka, hubTopicSpecs(names));
     await this.publisher.start();
-    const job = new NbaDecideJob(this.stores.customers);
-    const queue = new Queue<NbaDecideJobData>(names.queues.nbaDecide, {
-      connection: this.redis,
-      defaultJobOptions: {
-        attempts: this.config.NBA_JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 200 },
-        removeOnComplete: { count: 10_000 },
-        removeOnFail: { count: 10_000 },
+    const tally = await PostgresOutcomeTallyStore.create(this.pool);
+    const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });
+    const relayFrom = config.NBA_DECISIONS_RELAY_START === 'end' ? await headPosition(this.pool) : undefined;
+    const catalog = catalogV1();
+    const noResponseAfterMs = config.NBA_NO_RESPONSE_AFTER_MS ?? catalog.learning.noResponseAfterHours * 3_600_000;
+
+    const defaultJobOptions = {
+      attempts: config.NBA_JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: { count: 10_000 },
+      removeOnFail: { count: 10_000 },
+    };
+    const decideQueue = new Queue<NbaDecideJobData>(names.queues.nbaDecide, { connection: this.redis, defaultJobOptions });
+    const followUpQueue = new Queue<FollowUpJobData>(names.queues.nbaFollowUp, { connection: this.redis, defaultJobOptions });
+    this.queues = [decideQueue, followUpQueue];
+    const followUps = new BullNbaFollowUps(followUpQueue as Queue<NbaNoResponseJobData>);
+    const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
+
+    const decideJob = new NbaDecideJob(this.stores.customers, { catalog, outcomes: (tenantId) => outcomes.tally(tenantId), followUps, noResponseAfterMs });
+    const noResponseJob = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
+    const scanJob = new NbaOutboundScanJob(
+      new TimelineOutboundSegment(this.pool),
+      async (decisions) => {
+        await decideQueue.addBulk(decisions.map((d) => ({ name: NbaDecideJob.jobName, data: d.data, opts: { jobId: d.jobId } })));
       },
-    });
-    this.queue = queue;
-    this.worker = new Worker<NbaDecideJobData>(
+      { everyMs: Math.max(1, config.NBA_OUTBOUND_EVERY_MS), maxPerRun: config.NBA_OUTBOUND_MAX_PER_RUN, quadrants: config.NBA_OUTBOUND_QUADRANTS, tenants: config.NBA_OUTBOUND_TENANTS },
+    );
+
+    const connection = (): IORedis => {
+      const c = this.redis.duplicate({ maxRetriesPerRequest: null });
+      this.connections.push(c);
+      return c;
+    };
+    const workerOptions = { concurrency: config.NBA_CONCURRENCY, lockDuration: config.NBA_LOCK_DURATION_MS, stalledInterval: config.NBA_STALLED_INTERVAL_MS };
+    const decideWorker = new Worker<NbaDecideJobData>(
       names.queues.nbaDecide,
-      async (j) => {
-        const outcome = await job.run(j.data, new Date());
-        this.logger.info({ customerId: j.data.customerId, correlationId: j.data.correlationId, outcome }, `nba.decision.${outcome.kind}`);
+      async (job) => {
+        const outcome = await decideJob.run(job.data, new Date());
+        this.logger.info({ customerId: job.data.customerId, trigger: job.data.trigger ?? 'realtime', correlationId: job.data.correlationId, outcome }, `nba.decision.${outcome.kind}`);
         return outcome;
       },
-      { connection: this.redis.duplicate({ maxRetriesPerRequest: null }), concurrency: this.config.NBA_CONCURRENCY },
+      { ...workerOptions, connection: connection() },
     );
-    this.worker.on('failed', (j, err) => this.logger.warn({ jobId: j?.id, attempts: j?.attemptsMade, err: err.message }, 'nba.job.failed'));
+    const followUpWorker = new Worker<FollowUpJobData>(
+      names.queues.nbaFollowUp,
+      async (job, token) => {
+        if (job.name === NbaOutboundScanJob.jobName) {
+          const r = await scanJob.run(job.timestamp + (job.delay ?? 0));
+          this.logger.info(r, 'nba.outbound.scanned');
+          return r;
+        }
+        if (job.name === NbaNoResponseJob.jobName) {
+          const data = (job as Job<NbaNoResponseJobData>).data;
+          const r = await noResponseJob.run(data, new Date());
+          this.logger.info({ customerId: data.customerId, decisionId: data.decisionId, correlationId: data.correlationId, outcome: r }, `nba.no_response.${r.kind}`);
+          if (r.kind === 'not_yet_due') {
+            await job.moveToDelayed(Date.parse(r.dueAt), token);
+            throw new DelayedError();
+          }
+          return r;
+        }
+        throw new Error(`unknown job ${job.name}`);
+      },
+      { ...workerOptions, connection: connection() },
+    );
+    this.workers = [decideWorker, followUpWorker];
+    for (const w of this.workers) {
+      w.on('failed', (j, err) => this.logger.warn({ queue: w.name, job: j?.name, jobId: j?.id, attempts: j?.attemptsMade, err: err.message }, 'nba.job.failed'));
+      w.on('stalled', (jobId) => this.logger.warn({ queue: w.name, jobId }, 'nba.job.stalled'));
+    }
+
+    if (config.NBA_OUTBOUND_EVERY_MS > 0) {
+      await followUpQueue.upsertJobScheduler(OUTBOUND_SCHEDULER_ID, { every: config.NBA_OUTBOUND_EVERY_MS }, { name: NbaOutboundScanJob.jobName, data: {} });
+    } else {
+      await followUpQueue.removeJobScheduler(OUTBOUND_SCHEDULER_ID);
+    }
+
     this.consumer = await startConsumer(this.kafka, {
       groupId: names.groups.nbaWorker,
       topics: [names.topics.customerEvents],
       deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
       logger: this.logger,
       handle: async (message) => {
-        await enqueueDecision(queue, this.config.NBA_DEBOUNCE_MS, message);
+        await routeCustomerEvent({ decide: decideQueue, debounceMs: config.NBA_DEBOUNCE_MS, surveyDelayMs: config.NBA_SURVEY_DELAY_MS, tally, followUps }, message);
       },
     });
-    this.logger.info({ topic: names.topics.customerEvents, queue: names.queues.nbaDecide }, 'nba.worker.started');
+
+    const relayId = decisionRelayId(names.topics.nbaDecisions);
+    this.leadership = whileLeader(config.DATABASE_URL, `hub.${relayId}`, this.logger, async () => {
+      const relay = await startNbaDecisionRelay({
+        store: this.stores.store,
+        checkpoints,
+        publisher: this.publisher,
+        topic: names.topics.nbaDecisions,
+        logger: this.logger,
+        ...(relayFrom !== undefined ? { fromWhenNoCheckpoint: relayFrom } : {}),
+      });
+      this.logger.info({ relay: relayId }, 'nba.relay.started');
+      return () => relay.stop();
+    }, { logPrefix: 'nba' });
+    this.logger.info(
+      { topic: names.topics.customerEvents, queues: [names.queues.nbaDecide, names.queues.nbaFollowUp], decisions: names.topics.nbaDecisions, outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS },
+      'nba.worker.started',
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.consumer?.stop();
-    await this.worker?.close();
-    await this.queue?.close();
+    await this.leadership?.stop();
+    for (const w of this.workers) await w.close();
+    for (const q of this.queues) await q.close();
+    for (const c of this.connections) c.disconnect();
   }
+}
+
+async function headPosition(pool: Pool): Promise<bigint> {
+  const r = await pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from hub_events');
+  return BigInt(r.rows[0]!.p);
 }
 
 export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
@@ -84,7 +188,16 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
     providers: [
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useFactory: () => createLogger('nba-worker', config.LOG_LEVEL) },
-      { provide: PG_POOL, useFactory: () => new Pool({ connectionString: config.DATABASE_URL, max: 10 }) },
+      {
+        provide: PG_POOL,
+        inject: [LOGGER],
+        useFactory: (logger: HubLogger) => {
+          const pool = new Pool({ connectionString: config.DATABASE_URL, max: 10 });
+          // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
+          pool.on('error', (err) => logger.warn({ err: err.message }, 'nba.pg.idle_client_error'));
+          return pool;
+        },
+      },
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],

@@ -1,5 +1,6 @@
 import type { ChannelId } from '@hub/contracts';
 import type { CustomerState, NbaActionKind, RecentInteraction } from '@hub/customer';
+import { AT_RISK_WORDS, BUYING_WORDS, CALLBACK_WORDS, closingThanks, matchesWord, ROUTINE_KEYWORDS } from './intent/keyword-intents';
 
 export const RULESET_VERSION = 'rules-v0.2';
 
@@ -23,33 +24,16 @@ type Rule = { id: string; when: (f: Facts) => string | undefined; then: (f: Fact
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const matches = (w: string, text: string): boolean => new RegExp(`\\b${w}\\b`, 'i').test(text);
+const matches = matchesWord;
 const keyword = (words: readonly string[]) => (f: Facts): string | undefined => words.find((w) => matches(w, f.text));
 const keywordWithin24h = (words: readonly string[]) => (f: Facts): string | undefined => words.find((w) => f.recentTexts.some((t) => matches(w, t)));
 
-const AT_RISK = ['cancel', 'refund', 'complaint', 'terrible', 'angry', 'unacceptable', 'worst', 'lawyer'];
-const GRATITUDE = ['thanks', 'thank you', 'thx', 'gracias', 'merci', 'danke', 'got it', 'sorted', 'resolved', 'perfect'];
-
-/** A short message of thanks with no question in it: the customer is closing the conversation. */
-const closingThanks = (f: Facts): string | undefined => {
-  if (f.text.includes('?') || f.text.trim().split(/\s+/).length > 6) return undefined;
-  return GRATITUDE.find((w) => matches(w, f.text));
-};
-
-const ROUTINE: Record<string, { code: string; detail: string }> = {
-  'where is my order': { code: 'kb_order_tracking', detail: 'Send the order-tracking link' },
-  'order status': { code: 'kb_order_tracking', detail: 'Send the order-tracking link' },
-  track: { code: 'kb_order_tracking', detail: 'Send the order-tracking link' },
-  password: { code: 'kb_password_reset', detail: 'Send the self-service password reset link' },
-  hours: { code: 'kb_opening_hours', detail: 'Send opening hours' },
-  open: { code: 'kb_opening_hours', detail: 'Send opening hours' },
-  address: { code: 'kb_update_address', detail: 'Send the self-service address change link' },
-  balance: { code: 'kb_balance', detail: 'Send the balance lookup link' },
-};
+const closing = (f: Facts): string | undefined => closingThanks(f.text);
+const ROUTINE = ROUTINE_KEYWORDS;
 
 /**
  * The first rule set, in priority order: the first rule that matches decides. Each rule names the
- * facts it used so the decision explains itself. (The policy engine of issue #6 replaces this.)
+ * facts it used so the decision explains itself. (Superseded by the catalog engine, `decide`.)
  * Order: respect consent; a customer closing the conversation gets a survey; anyone at risk in the
  * last day goes to a manager; repeated contact to a specialist; then callback, self-service, offer.
  */
@@ -61,7 +45,7 @@ const RULES: readonly Rule[] = [
   },
   {
     id: 'resolved-survey',
-    when: closingThanks,
+    when: closing,
     then: (f, w) => ({
       action: { kind: 'survey', code: 'csat_survey', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Send a one-question satisfaction survey' },
       reason: `customer closed the conversation ("${w}")`,
@@ -69,7 +53,7 @@ const RULES: readonly Rule[] = [
   },
   {
     id: 'at-risk-escalation',
-    when: keywordWithin24h(AT_RISK),
+    when: keywordWithin24h(AT_RISK_WORDS),
     then: (f, w) => ({
       action: { kind: 'escalation', code: 'escalate_manager', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Escalate to a manager: the customer is at risk' },
       reason: `mentions "${w}" in the last 24 hours`,
@@ -85,7 +69,7 @@ const RULES: readonly Rule[] = [
   },
   {
     id: 'callback-request',
-    when: keyword(['call me', 'callback', 'call back', 'speak to someone', 'agent', 'human']),
+    when: keyword(CALLBACK_WORDS),
     then: (f, w) => ({
       action: { kind: 'callback', code: 'schedule_callback', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Offer a callback slot' },
       reason: `customer asked for a person ("${w}")`,
@@ -101,7 +85,7 @@ const RULES: readonly Rule[] = [
   },
   {
     id: 'buying-intent-offer',
-    when: keyword(['upgrade', 'price', 'pricing', 'plan', 'deal', 'discount']),
+    when: keyword(BUYING_WORDS),
     then: (f, w) => ({ action: { kind: 'offer', code: 'offer_upgrade', ...(f.lastChannel ? { channel: f.lastChannel } : {}), detail: 'Offer the annual plan upgrade' }, reason: `buying intent ("${w}")` }),
   },
 ];

@@ -1,0 +1,106 @@
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { Pool } from 'pg';
+import { Queues, type CustomerEventMessage } from '@hub/contracts';
+import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
+import { freshId, testInfra } from '@hub/testing';
+import { BullNbaFollowUps, noResponseJobId } from './bullmq.nba-follow-ups';
+import { routeCustomerEvent, surveyJobKey, type CustomerEventRouting } from './customer-event.handler';
+import type { NbaDecideJobData } from './nba-decide.job';
+import type { NbaNoResponseJobData } from './nba-no-response.job';
+import { PostgresOutcomeTallyStore } from './outcome-tally.store';
+
+const infra = testInfra();
+let redis: IORedis;
+let pool: Pool;
+let decide: Queue<NbaDecideJobData>;
+let followUpQueue: Queue<NbaNoResponseJobData>;
+let deps: CustomerEventRouting;
+
+beforeAll(async () => {
+  redis = new IORedis(infra.redisUrl, { maxRetriesPerRequest: null });
+  pool = new Pool({ connectionString: infra.databaseUrl, max: 4 });
+  decide = new Queue<NbaDecideJobData>(`${Queues.nbaDecide}-${freshId('test')}`, { connection: redis });
+  followUpQueue = new Queue<NbaNoResponseJobData>(`${Queues.nbaFollowUp}-${freshId('test')}`, { connection: redis });
+  deps = { decide, debounceMs: 10_000, surveyDelayMs: 3_600_000, tally: await PostgresOutcomeTallyStore.create(pool), followUps: new BullNbaFollowUps(followUpQueue) };
+});
+afterAll(async () => {
+  for (const q of [decide, followUpQueue]) {
+    await q.obliterate({ force: true });
+    await q.close();
+  }
+  redis.disconnect();
+  await pool.end();
+});
+
+let offset = 0;
+const message = (type: string, tenantId: string, customerId: string, eventId: string, data: unknown = {}): ConsumedMessage => {
+  const value: CustomerEventMessage = {
+    type,
+    tenantId,
+    customerId,
+    streamRevision: '1',
+    globalPosition: '1',
+    data,
+    metadata: { eventId, correlationId: `corr-${eventId}`, causationId: eventId, occurredAt: '2026-11-23T09:00:00.000Z', recordedAt: '2026-11-23T09:00:00.000Z', schemaVersion: 1, tenantId, channel: 'sms' },
+  };
+  return { topic: 't', partition: 0, offset: String(offset++), key: customerId, value: Buffer.from(JSON.stringify(value)), headers: {} };
+};
+const pending = async (tenantId: string) => (await decide.getJobs(['delayed', 'waiting'])).filter((j) => j.data.tenantId === tenantId);
+
+describe('routeCustomerEvent', () => {
+  describe('when triggers arrive for customers', () => {
+    it('keeps one pending decide job per customer, carrying the latest trigger, and ignores decisions', async () => {
+      const tenantId = freshId('tn');
+      for (let i = 0; i < 5; i++) await routeCustomerEvent(deps, message('InteractionRecorded', tenantId, 'alice', `e${i}`, { direction: 'inbound' }));
+      await routeCustomerEvent(deps, message('SurveyAnswered', tenantId, 'bob', 'b1'));
+      expect(await routeCustomerEvent(deps, message('NextBestActionDecided', tenantId, 'alice', 'd1'))).toBe('ignored');
+      const jobs = await pending(tenantId);
+      expect(jobs.map((j) => j.data.customerId).sort()).toEqual(['alice', 'bob']);
+      expect(jobs.find((j) => j.data.customerId === 'alice')!.data).toEqual({ trigger: 'realtime', tenantId, customerId: 'alice', triggerEventId: 'e4', correlationId: 'corr-e4' });
+    });
+  });
+
+  describe('when a conversation is resolved', () => {
+    it('schedules the survey follow-up; a later resolution replaces it; a message from the customer drops it', async () => {
+      const tenantId = freshId('tn');
+      expect(await routeCustomerEvent(deps, message('ConversationResolved', tenantId, 'carol', 'r1'))).toBe('survey_scheduled');
+      await routeCustomerEvent(deps, message('ConversationResolved', tenantId, 'carol', 'r2'));
+      const [survey, ...rest] = await pending(tenantId);
+      expect(rest).toEqual([]);
+      expect(survey!.data).toEqual({ trigger: 'survey-follow-up', tenantId, customerId: 'carol', triggerEventId: 'r2', correlationId: 'corr-r2' });
+      expect(await survey!.getState()).toBe('delayed');
+      expect(survey!.opts.delay).toBe(3_600_000);
+
+      await routeCustomerEvent(deps, message('InteractionRecorded', tenantId, 'carol', 'm1', { direction: 'inbound' }));
+      const left = await pending(tenantId);
+      expect(left.map((j) => j.data.trigger)).toEqual(['realtime']);
+      expect(await decide.getDeduplicationJobId(surveyJobKey(tenantId, 'carol'))).toBeNull();
+    });
+  });
+
+  describe('when an outcome is recorded', () => {
+    it('counts it once however often it is delivered, and drops the decision’s no-response check', async () => {
+      const tenantId = freshId('tn');
+      const decisionId = freshId('d');
+      const followUps = new BullNbaFollowUps(followUpQueue);
+      await followUps.scheduleNoResponse({ tenantId, customerId: 'dave', decisionId, correlationId: 'c' }, 3_600_000);
+      expect(await (await followUpQueue.getJob(noResponseJobId(decisionId)))!.getState()).toBe('delayed');
+
+      const outcome = message('NbaOutcomeRecorded', tenantId, 'dave', freshId('o'), { decisionId, actionId: 'retention_offer', outcome: 'accepted', segment: 'at_risk', source: 'agent' });
+      expect(await routeCustomerEvent(deps, outcome)).toBe('outcome_counted');
+      await routeCustomerEvent(deps, outcome);
+      expect(await new PostgresOutcomeTallyStore(pool).tally(tenantId)).toEqual({ retention_offer: { at_risk: { accepted: 1, declined: 0, noResponse: 0 } } });
+      expect(await followUpQueue.getJob(noResponseJobId(decisionId))).toBeUndefined();
+    });
+  });
+
+  describe('when the message is not a customer event', () => {
+    it('fails permanently (the consumer dead-letters it)', async () => {
+      const bad: ConsumedMessage = { topic: 't', partition: 0, offset: '0', key: 'k', value: Buffer.from('{"type":"InteractionRecorded"}'), headers: {} };
+      await expect(routeCustomerEvent(deps, bad)).rejects.toBeInstanceOf(PermanentMessageError);
+      const outcome = message('NbaOutcomeRecorded', freshId('tn'), 'x', 'o1', { decisionId: 'd', outcome: 'maybe' });
+      await expect(routeCustomerEvent(deps, outcome)).rejects.toBeInstanceOf(PermanentMessageError);
+    });
+  });
+});

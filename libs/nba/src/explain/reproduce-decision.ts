@@ -1,0 +1,112 @@
+import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
+import type { Catalog } from '../catalog/catalog.types';
+import { catalogByVersion } from '../catalog/catalog-versions';
+import { decide, STRATEGY_VERSION, type DecideInput, type Decision } from '../engine/decide';
+import { decidedEvent } from '../engine/decided-event';
+import { buildDecisionInput } from '../engine/decision-input';
+import { decisionRecord, jsonDifferences, type Difference, type Json } from './decision-record';
+import { recordedOutcomes } from './recorded-posteriors';
+
+/** One event of a customer's stream with its revision (0-based). */
+export interface StreamEvent {
+  revision: bigint;
+  event: CustomerEvent;
+}
+
+export const DECISION_REPLAY_ERROR_CODES = [
+  /** A decision of the first rule set (v1): no catalog, seed nor ranking to recompute from. */
+  'NBA_FIRST_RULE_SET',
+  /** Made by another version of the engine's logic than this build's. */
+  'NBA_STRATEGY_VERSION',
+  /** Made with a catalog version no shipped catalog file has. */
+  'NBA_UNKNOWN_CATALOG_VERSION',
+  /** The stream does not reach the revision the decision was based on, or it is not a revision. */
+  'NBA_REVISION_NOT_FOUND',
+  /** The event the decision answered is not in the stream up to that revision. */
+  'NBA_TRIGGER_NOT_FOUND',
+] as const;
+export type DecisionReplayErrorCode = (typeof DECISION_REPLAY_ERROR_CODES)[number];
+
+/** A recorded decision that cannot be recomputed at all (as opposed to one that recomputes differently). */
+export class DecisionReplayError extends Error {
+  constructor(
+    readonly code: DecisionReplayErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DecisionReplayError';
+  }
+}
+
+export interface ReproduceRequest {
+  /** The recorded decision, upcast. */
+  decided: NextBestActionDecided;
+  /** The tenant and customer of the stream it is in. */
+  tenantId: string;
+  customerId: string;
+  /** The customer's stream (at least up to the decision's `basedOnRevision`), in revision order. */
+  stream: readonly StreamEvent[];
+  /** Catalogs by version; default the shipped ones (`catalogByVersion`). */
+  catalogOf?: (catalogVersion: string) => Catalog | undefined;
+}
+
+export interface Reproduction {
+  /** The engine input rebuilt as of the decision. */
+  input: DecideInput;
+  recomputed: Decision;
+  /** Both as decision records (`decisionRecord`): what is compared. */
+  stored: { [key: string]: Json };
+  recomputedRecord: { [key: string]: Json };
+  /** Empty when the decision reproduced bit for bit. */
+  differences: Difference[];
+  /** Scored actions whose recorded posterior could not be turned back into counts (they show up in `differences`). */
+  unmatchedPosteriors: string[];
+}
+
+/**
+ * Recomputes a recorded decision from the events and compares it with what was recorded, field for
+ * field. The input is rebuilt exactly as the worker built it (`buildDecisionInput`): the stream up to
+ * `basedOnRevision` (state and contact history), the trigger `basedOnEventId`, the catalog of
+ * `catalogVersion`, `now` = the decision's `occurredAt`, the recorded seed. The population's outcome
+ * tally at that moment is not kept anywhere; the posteriors the decision recorded stand in for it
+ * (`recordedOutcomes`). Throws `DecisionReplayError` when the decision cannot be recomputed at all.
+ */
+export function reproduceDecision(request: ReproduceRequest): Reproduction {
+  const { decided, tenantId, customerId } = request;
+  const d = decided.data;
+  const id = d.decisionId;
+  if (d.arbitration === null || d.catalogVersion === null || d.seed === null) {
+    throw new DecisionReplayError('NBA_FIRST_RULE_SET', `decision ${id} was made by the first rule set (${d.strategyVersion}): it records no catalog, seed or ranking to recompute it from`);
+  }
+  if (d.strategyVersion !== STRATEGY_VERSION) {
+    throw new DecisionReplayError('NBA_STRATEGY_VERSION', `decision ${id} was made by strategy ${d.strategyVersion}; this build runs ${STRATEGY_VERSION}: recompute it with the build that made it`);
+  }
+  const catalog = (request.catalogOf ?? catalogByVersion)(d.catalogVersion);
+  if (!catalog) {
+    throw new DecisionReplayError('NBA_UNKNOWN_CATALOG_VERSION', `decision ${id} was made with catalog version ${JSON.stringify(d.catalogVersion)}, which no shipped catalog has (libs/nba/catalog)`);
+  }
+  const revision = /^\d+$/.test(d.basedOnRevision) ? BigInt(d.basedOnRevision) : undefined;
+  const upTo = revision === undefined ? [] : request.stream.filter((e) => e.revision <= revision);
+  if (revision === undefined || upTo.at(-1)?.revision !== revision) {
+    throw new DecisionReplayError('NBA_REVISION_NOT_FOUND', `decision ${id} was based on revision ${d.basedOnRevision} of ${tenantId}/${customerId}, which the stream does not have`);
+  }
+  const recorded = recordedOutcomes(d.arbitration, catalog);
+  const input = buildDecisionInput({
+    tenantId,
+    customerId,
+    events: upTo.map((e) => e.event),
+    revision,
+    triggerEventId: d.basedOnEventId,
+    catalog,
+    outcomes: recorded.tally,
+    now: decided.metadata.occurredAt,
+    seed: d.seed,
+  });
+  if (!input) {
+    throw new DecisionReplayError('NBA_TRIGGER_NOT_FOUND', `decision ${id} answered event ${d.basedOnEventId}, which is not in ${tenantId}/${customerId} up to revision ${d.basedOnRevision}`);
+  }
+  const recomputed = decide(input);
+  const stored = decisionRecord(decided);
+  const recomputedRecord = decisionRecord(decidedEvent(recomputed, decided.metadata.correlationId));
+  return { input, recomputed, stored, recomputedRecord, differences: jsonDifferences(stored, recomputedRecord), unmatchedPosteriors: recorded.unmatched };
+}
