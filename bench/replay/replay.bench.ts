@@ -3,7 +3,8 @@
  * the same store can merely be read; and how far a live projector lags behind a fixed ingest rate.
  *
  *   node -r @swc-node/register bench/replay/replay.bench.ts [--events 1000000] [--customers 10000]
- *        [--per-append 10] [--lag-rate 500[,1000…]] [--lag-seconds 30]
+ *        [--per-append 10] [--lag-rate 500[,1000…] | 0] [--lag-seconds 30] [--one-by-one]
+ *   node -r @swc-node/register bench/replay/replay.bench.ts --takeover-only [--entries 500000] [--customers 10000]
  *
  * 1. In a fresh database (hub_bench_replay_<time>, dropped at the end; loopback only) it appends
  *    `--events` customer events — a CustomerRegistered then InteractionRecorded for `--customers`
@@ -14,33 +15,43 @@
  *    reads the same plain store (the production projector reads through the decrypting one, which
  *    adds ~10 µs per sealed event: see "Customer read-and-fold").
  * 2. (a) drains the log with `readAll` pages of 1000, (b) rebuilds the timeline with a
- *    `TimelineProjector` (batches of 500, as the app) into a fresh schema, and prints them side by
- *    side with the ratio, and where the rebuild's time goes (SQL statements per event, time in the
- *    handler vs reading); (b') as a reference for that, the same subscription, batches and pure
- *    `timelineChangeFor`, applied with five set-based statements per batch (unnest inserts, one
- *    refresh of the touched customers' counters and one of their preferred channel) instead of
- *    3.4 statements per event: what batching the store's writes could gain (it handles only what
- *    this data holds: no merge or erasure; its rows are checked equal to the projector's).
- *    (d) copies the rebuilt tables over live ones the way `hub replay --takeover` does (one
- *    transaction: lock ACCESS EXCLUSIVE, delete, insert … select), twice — into empty tables, then
- *    replacing the rows — timing how long the lock is held: how long readers wait.
- * 3. (c) starts a live `TimelineProjector` at the head, appends `--lag-rate` events/s (one event per
- *    append, as the recorder, up to 32 in flight) for `--lag-seconds`, and samples the lag every
- *    second: head position − the projector's committed checkpoint (events), and how long ago the
- *    oldest unprojected event was committed (ms). Prints p50 / p99 / max.
+ *    `TimelineProjector` (batches of 500, as the app; its store applies each batch set-based) into a
+ *    fresh schema, and prints them side by side with the ratio, and where the rebuild's time goes
+ *    (SQL statements per event, time per kind of statement, in the handler vs reading);
+ *    with `--one-by-one`, (b0) the same projector over the store's one-by-one reference apply
+ *    (`applyEachInTransaction`, the projector before the set-based apply), its rows checked equal
+ *    to (b)'s in every table; (b') the earlier bench-only reference: the same subscription, batches
+ *    and pure `timelineChangeFor`, applied with five set-based statements per batch (it handles
+ *    only what this data holds: no merge, erasure or fact; its rows are checked equal to (b)'s).
+ *    (d) copies the rebuilt tables over live ones the way `hub replay --takeover` did before it
+ *    swapped tables (one transaction: lock ACCESS EXCLUSIVE, delete, insert … select), twice — into
+ *    empty tables, then replacing the rows — timing how long the lock is held: how long readers
+ *    wait; (d') takes over by swap with the real `takeOver` (a `TimelineRebuild` filled with (b)'s
+ *    rows), while 4 loops of `TimelineQueries.timeline` read: the lock held, the time before it, the slowest read.
+ *    `--takeover-only [--entries 500000]`: only (d), replacing, and (d'), over a live read model and a
+ *    rebuild of `--entries` entries each written set-based (no events: a minute, not twenty).
+ * 3. (c) (skipped with `--lag-rate 0`) starts a live `TimelineProjector` at the head, appends
+ *    `--lag-rate` events/s (one event per append, as the recorder, up to 32 in flight) for
+ *    `--lag-seconds`, and samples the lag every second: head position − the projector's committed
+ *    checkpoint (events), and how long ago the oldest unprojected event was committed (ms). Prints
+ *    p50 / p99 / max.
  *
  * Every loop is bounded by a count or a time budget. BENCH_DATABASE_URL points at the server
  * (default postgres://postgres@127.0.0.1:5432/postgres; only its host is used). BENCH_KEEP_DB=1
  * keeps the database (its name is printed) to try `hub replay` on it; drop it yourself then.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Pool, type PoolClient } from 'pg';
 import { customerStream, parseCustomerStream } from '@hub/contracts';
 import { isCustomerEventType, upcast, type CustomerEvent } from '@hub/customer';
 import { PostgresCheckpointStore, PostgresEventStore, runCheckpointedSubscription, type EventStore, type NewEvent, type RecordedEvent } from '@hub/event-store';
-import { PostgresTimelineStore, timelineChangeFor, TimelineProjector, type TimelineChange } from '@hub/timeline';
+import {
+  PostgresTimelineStore, REBUILD_SUBSCRIPTION_ID, takeOver, TIMELINE_PROJECTION_ID, TIMELINE_TABLES as STORE_TABLES, timelineChangeFor, TimelineProjector, TimelineQueries, TimelineRebuild,
+  type TakeoverResult, type TimelineChange,
+} from '@hub/timeline';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,13 +60,18 @@ const { values: args } = parseArgs({
     'per-append': { type: 'string', default: '10' },
     'lag-rate': { type: 'string', default: '500' },
     'lag-seconds': { type: 'string', default: '30' },
+    /** Also rebuild through the one-by-one reference apply, for a same-run comparison. */
+    'one-by-one': { type: 'boolean', default: false },
+    /** Only the takeovers, over `--entries` entries written set-based (no events, no rebuild, no lag). */
+    'takeover-only': { type: 'boolean', default: false },
+    entries: { type: 'string', default: '500000' },
   },
 });
 const EVENTS = Number(args.events);
 const CUSTOMERS = Number(args.customers);
 const PER_APPEND = Number(args['per-append']);
 /** One lag run per rate: `--lag-rate 500,1000`. */
-const LAG_RATES = String(args['lag-rate']).split(',').map(Number);
+const LAG_RATES = String(args['lag-rate']).split(',').map(Number).filter((r) => r > 0);
 const LAG_SECONDS = Number(args['lag-seconds']);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TENANT = 'bench';
@@ -165,9 +181,25 @@ async function drain(store: EventStore): Promise<{ events: number; seconds: numb
   return { events, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
-/** Counts the statements a pool's clients run and the time they take (bench only). */
-function countStatements(pool: Pool): { statements: number; ms: number } {
-  const stats = { statements: 0, ms: 0 };
+/** What a statement of the timeline store does, from its text (first match wins). */
+const STATEMENT_KINDS: readonly (readonly [string, RegExp])[] = [
+  ['entries insert', /insert into timeline_entries/],
+  ['identities upsert', /insert into timeline_identities/],
+  ['registrations upsert', /insert into timeline_customers \(tenant_id, customer_id, first_seen_at\) (values|select)/],
+  ['counters refresh', /insert into timeline_customers \(tenant_id, customer_id, first_seen_at, last_seen_at/],
+  ['preferred channel', /set preferred_channel/],
+  ['facts insert', /insert into timeline_facts/],
+  ['facts read', /select (f\.tenant_id, f\.customer_id, f\.)?event from timeline_facts|from unnest[^]*join timeline_facts/],
+  ['summary update', /set value = /],
+  ['erased check', /^select 1 from timeline_erased/],
+  ['notify', /pg_notify/],
+  ['checkpoint', /hub_checkpoints/],
+  ['begin / commit', /^(begin|commit)$/],
+];
+
+/** Counts the statements a pool's clients run and the time they take, in all and per kind (bench only). */
+function countStatements(pool: Pool): { statements: number; ms: number; byKind: Map<string, { n: number; ms: number }> } {
+  const stats = { statements: 0, ms: 0, byKind: new Map<string, { n: number; ms: number }>() };
   pool.on('connect', (client: PoolClient) => {
     const query = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
     (client as unknown as { query: (...a: unknown[]) => Promise<unknown> }).query = async (...a: unknown[]) => {
@@ -175,12 +207,33 @@ function countStatements(pool: Pool): { statements: number; ms: number } {
       try {
         return await query(...a);
       } finally {
+        const ms = Number(process.hrtime.bigint() - t) / 1e6;
+        const text = (typeof a[0] === 'string' ? a[0] : ((a[0] as { text?: string } | undefined)?.text ?? '')).trim();
+        const kind = STATEMENT_KINDS.find(([, re]) => re.test(text))?.[0] ?? 'other';
+        const k = stats.byKind.get(kind) ?? { n: 0, ms: 0 };
+        stats.byKind.set(kind, { n: k.n + 1, ms: k.ms + ms });
         stats.statements++;
-        stats.ms += Number(process.hrtime.bigint() - t) / 1e6;
+        stats.ms += ms;
       }
     };
   });
   return stats;
+}
+
+/** The projector before the set-based apply: the store's one-by-one reference path (bench only). */
+class OneByOneTimelineStore extends PostgresTimelineStore {
+  override applyInTransaction(client: PoolClient, changes: readonly TimelineChange[]): Promise<void> {
+    return this.applyEachInTransaction(client, changes);
+  }
+}
+
+interface Rebuilt {
+  events: number;
+  seconds: number;
+  statements: number;
+  sqlMs: number;
+  handlerMs: number;
+  byKind: Map<string, { n: number; ms: number }>;
 }
 
 async function schemaPool(database: string, schema: string, pool: Pool): Promise<Pool> {
@@ -190,13 +243,13 @@ async function schemaPool(database: string, schema: string, pool: Pool): Promise
   return p;
 }
 
-async function rebuild(database: string, pool: Pool, store: EventStore): Promise<{ events: number; seconds: number; statements: number; sqlMs: number; handlerMs: number }> {
-  const rp = await schemaPool(database, 'rebuild', pool);
+async function rebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Store: typeof PostgresTimelineStore = PostgresTimelineStore): Promise<Rebuilt> {
+  const rp = await schemaPool(database, schema, pool);
   try {
     const stats = countStatements(rp);
-    const timeline = new PostgresTimelineStore(rp);
+    const timeline = new Store(rp);
     await timeline.ensureSchema();
-    Object.assign(stats, { statements: 0, ms: 0 });
+    Object.assign(stats, { statements: 0, ms: 0, byKind: new Map() });
     let events = 0;
     let handlerMs = 0;
     const timed: EventStore = Object.assign(Object.create(store) as EventStore, {
@@ -211,7 +264,7 @@ async function rebuild(database: string, pool: Pool, store: EventStore): Promise
           },
         }),
     });
-    const projector = new TimelineProjector({ store: timed, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: rp, schema: 'rebuild' }), subscriptionId: 'bench.rebuild', fromWhenNoCheckpoint: 0n, logger: quiet });
+    const projector = new TimelineProjector({ store: timed, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: rp, schema }), subscriptionId: `bench.${schema}`, fromWhenNoCheckpoint: 0n, logger: quiet });
     const started = process.hrtime.bigint();
     const subscription = await projector.start();
     const deadline = Date.now() + REBUILD_BUDGET_MS;
@@ -220,13 +273,13 @@ async function rebuild(database: string, pool: Pool, store: EventStore): Promise
       await Promise.race([subscription.caughtUp.catch(() => undefined), sleep(1_000)]);
       if (Date.now() - lastLog > 15_000) {
         lastLog = Date.now();
-        log(`rebuild: ${fmt(events)} events (${fmt(events / (Number(process.hrtime.bigint() - started) / 1e9))}/s)`);
+        log(`rebuild (${schema}): ${fmt(events)} events (${fmt(events / (Number(process.hrtime.bigint() - started) / 1e9))}/s)`);
       }
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await projector.stop();
     if (!subscription.isCaughtUp) throw new Error(`rebuild did not finish within ${REBUILD_BUDGET_MS} ms`);
-    return { events, seconds, statements: stats.statements, sqlMs: stats.ms, handlerMs };
+    return { events, seconds, statements: stats.statements, sqlMs: stats.ms, handlerMs, byKind: stats.byKind };
   } finally {
     await rp.end();
   }
@@ -349,19 +402,22 @@ async function setBasedRebuild(database: string, pool: Pool, store: EventStore):
   }
 }
 
-/** The tables a takeover replaces (apps/hub-cli TIMELINE_TABLES) and the statements it runs. */
-const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased'];
-
-async function takeoverCopy(pool: Pool): Promise<number> {
+// ------------------------------------------------------------------------------------------ takeover
+/**
+ * (d) The takeover as it was before it swapped tables (and as it still is for one tenant, then
+ * under an EXCLUSIVE lock readers pass): one transaction, the live tables locked ACCESS EXCLUSIVE,
+ * their rows deleted, the rebuilt ones inserted from `from`. Returns how long the lock was held.
+ */
+async function takeoverCopy(pool: Pool, from = 'rebuild'): Promise<number> {
   const client = await pool.connect();
   try {
     const started = process.hrtime.bigint();
     await client.query('begin');
-    await client.query(`lock table ${TIMELINE_TABLES.map((t) => `public.${t}`).join(', ')} in access exclusive mode`);
-    for (const t of TIMELINE_TABLES) {
+    await client.query(`lock table ${STORE_TABLES.map((t) => `public.${t}`).join(', ')} in access exclusive mode`);
+    for (const t of STORE_TABLES) {
       const cols = (await client.query<{ c: string }>("select column_name as c from information_schema.columns where table_schema = 'public' and table_name = $1 order by ordinal_position", [t])).rows.map((r) => r.c).join(', ');
       await client.query(`delete from public.${t}`);
-      await client.query(`insert into public.${t} (${cols}) select ${cols} from rebuild.${t}`);
+      await client.query(`insert into public.${t} (${cols}) select ${cols} from ${from}.${t}`);
     }
     await client.query('commit');
     return Number(process.hrtime.bigint() - started) / 1e6;
@@ -371,6 +427,180 @@ async function takeoverCopy(pool: Pool): Promise<number> {
   } finally {
     client.release();
   }
+}
+
+interface ReadWindow {
+  reads: number;
+  failed: number;
+  maxMs: number;
+}
+
+/**
+ * Readers of the live timeline while takeovers run: `loops` loops of the query API's timeline read
+ * (`TimelineQueries.timeline`: the customer's merged members, then a page of 50 entries) for
+ * customers taken in turn. `between(a, b)` sums up the reads that
+ * overlapped [a, b] (performance.now() times): how long the slowest one took is how long readers waited.
+ */
+function readLoad(pool: Pool, customers: number, loops = 4): { between(a: number, b: number): Promise<ReadWindow>; stop(): Promise<void> } {
+  const queries = new TimelineQueries(pool);
+  const reads: { loop: number; started: number; ended: number; failed: boolean }[] = [];
+  let reading = true;
+  const running = Array.from({ length: loops }, async (_, i) => {
+    // Bounded: until stopped, at most 10 million reads per loop.
+    for (let n = 0; reading && n < 10_000_000; n++) {
+      const customer = (n * 7_919 + i * 104_729) % customers;
+      const started = performance.now();
+      const failed = await queries.timeline(TENANT, `c${customer}`, {}, { limit: 50 }).then(
+        () => false,
+        () => true,
+      );
+      reads.push({ loop: i, started, ended: performance.now(), failed });
+    }
+  });
+  return {
+    between: async (a, b) => {
+      // A read blocked across `b` is recorded when it ends: wait until every loop has read again since (at most 30 s).
+      for (let waited = 0; waited < 30_000 && new Set(reads.filter((r) => r.started > b).map((r) => r.loop)).size < loops; waited += 50) await sleep(50);
+      const overlapping = reads.filter((r) => r.ended >= a && r.started <= b);
+      return { reads: overlapping.length, failed: overlapping.filter((r) => r.failed).length, maxMs: overlapping.reduce((m, r) => Math.max(m, r.ended - r.started), 0) };
+    },
+    stop: async () => {
+      reading = false;
+      await Promise.all(running);
+    },
+  };
+}
+
+/**
+ * A read model of `entries` timeline entries for `customers` customers of TENANT in `schema`,
+ * written set-based in seconds (projecting them would take minutes): entries of about the real
+ * size (a text of 1–7 × 33 characters, Twilio-like provider ids, 10 % with a media URL, 20 % in a
+ * thread), each customer's row derived from its entries, one identity each. For takeovers only.
+ */
+async function syntheticReadModel(pool: Pool, schema: string, entries: number, customers: number, label: string): Promise<void> {
+  await pool.query(
+    `insert into ${schema}.timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id)
+     select gen_random_uuid(), $1, 'c' || (g % $2), g / $2 + 1, at, at, case when g % 10 < 7 then 'sms' else 'whatsapp' end,
+            case when g % 5 < 3 then 'inbound' else 'outbound' end, 'message', $3 || ' ' || repeat(md5(g::text) || ' ', 1 + g % 7),
+            case when g % 10 = 0 then jsonb_build_array(jsonb_build_object('url', 'https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages/MM' || md5(g::text) || '/Media/ME0', 'contentType', 'image/jpeg')) else '[]' end,
+            jsonb_build_object('name', 'twilio', 'messageId', 'SM' || md5(g::text), 'accountId', 'AC0123456789abcdef0123456789abcdef'),
+            case when g % 5 = 0 then 'T' || g % 7 end
+       from generate_series(0, $4::int - 1) g, lateral (select timestamptz '2026-01-01' + g * interval '1 second') t(at)`,
+    [TENANT, customers, label, entries],
+  );
+  await pool.query(
+    `insert into ${schema}.timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels, preferred_channel)
+     select tenant_id, customer_id, min(occurred_at), max(occurred_at), count(*), array_agg(distinct channel order by channel), min(channel)
+       from ${schema}.timeline_entries group by tenant_id, customer_id`,
+  );
+  await pool.query(
+    `insert into ${schema}.timeline_identities (tenant_id, kind, namespace, value, customer_id)
+     select $1, 'phone', '', '+4479' || lpad(c::text, 8, '0'), 'c' || c from generate_series(0, $2::int - 1) c`,
+    [TENANT, customers],
+  );
+}
+
+interface SwapMeasure {
+  result: TakeoverResult;
+  totalMs: number;
+  /** The reads overlapping the takeover, and those of the 3 s just before it. */
+  during: ReadWindow;
+  before: ReadWindow;
+}
+
+/** Before and during [a, b]: readers' windows for a takeover that ran from `a` to `b`. */
+async function readsAround(reading: ReturnType<typeof readLoad>, a: number, b: number): Promise<{ during: ReadWindow; before: ReadWindow }> {
+  return { during: await reading.between(a, b), before: await reading.between(a - 3_000, a) };
+}
+
+/**
+ * (d') The takeover by swap, `takeOver` itself: a `TimelineRebuild` (its tables like the live ones)
+ * filled by `fill`, marked as covering the log up to its head (the rows are what a rebuild would
+ * have projected). Then `readers()` start reading the live timeline; `beforeSwap` may measure
+ * something else first (the copy, from the same rebuild); then the takeover, with 3 s of reads
+ * before it to compare with.
+ */
+async function takeoverSwap(
+  database: string,
+  pool: Pool,
+  store: EventStore,
+  o: { fill(schema: string): Promise<void>; readers(): ReturnType<typeof readLoad>; beforeSwap?(schema: string, reading: ReturnType<typeof readLoad>): Promise<void> },
+): Promise<SwapMeasure> {
+  const rebuilt = await TimelineRebuild.create(
+    {
+      pool,
+      store,
+      logger: quiet,
+      openSchemaPool: (schema) => {
+        const p = new Pool({ connectionString: database, max: 4, options: `-c search_path=${schema}` });
+        p.on('error', () => undefined);
+        return p;
+      },
+    },
+    { batchSize: 500 },
+  );
+  try {
+    await o.fill(rebuilt.schema);
+    const head = BigInt((await pool.query<{ h: string }>('select coalesce(max(global_position), 0)::text as h from public.hub_events')).rows[0]!.h);
+    await new PostgresCheckpointStore(pool, { schema: rebuilt.schema }).save(REBUILD_SUBSCRIPTION_ID, head);
+    const reading = o.readers();
+    try {
+      await o.beforeSwap?.(rebuilt.schema, reading);
+      log("(d') swap takeover");
+      await sleep(5_000); // reads before, to compare with (and none still blocked by what went before)
+      const started = performance.now();
+      const result = await takeOver(pool, rebuilt, { liveSchema: 'public', projectionId: TIMELINE_PROJECTION_ID, lockTimeoutMs: 30_000, catchUpTimeoutMs: 120_000, allowEmpty: false });
+      const ended = performance.now();
+      return { result, totalMs: ended - started, ...(await readsAround(reading, started, ended)) };
+    } finally {
+      await reading.stop();
+    }
+  } finally {
+    await rebuilt.drop();
+  }
+}
+
+function printSwap(s: SwapMeasure): void {
+  const r = s.result;
+  process.stdout.write(
+    `(d') takeover by swap (${r.method}${r.copyReason ? `: ${r.copyReason}` : ''}) of ${fmt(r.tables.timeline_entries.inserted)} entries replacing ${fmt(r.tables.timeline_entries.deleted)}: ` +
+      `lock held ${fmt(r.lockedMs)} ms (${r.lockAttempts} attempt(s)); before the lock, unlocked, ${(r.prepareMs / 1000).toFixed(1)} s (privileges, vacuum analyze of the rebuilt tables, catch-up); ` +
+      `in all ${(s.totalMs / 1000).toFixed(1)} s (the rest: lock attempts, catch-up, counting the rows after the commit)\n` +
+      `     readers (4 loops of TimelineQueries.timeline): ${fmt(s.during.reads)} reads during the takeover, ${s.during.failed} failed, slowest ${s.during.maxMs.toFixed(0)} ms; ` +
+      `in the 3 s before: ${fmt(s.before.reads)} reads, slowest ${s.before.maxMs.toFixed(0)} ms\n`,
+  );
+}
+
+/**
+ * `--takeover-only`: no events, no rebuild — the live read model and a rebuild of `--entries`
+ * entries each, written set-based, then (d) the copy and (d') the swap, each replacing the live
+ * entries, with readers reading throughout.
+ */
+async function takeoversOnly(database: string, pool: Pool, store: EventStore, entries: number, customers: number): Promise<void> {
+  await new PostgresTimelineStore(pool).ensureSchema();
+  await new TimelineQueries(pool).ensureSchema();
+  log(`writing ${fmt(entries)} live entries for ${fmt(customers)} customers (set-based)`);
+  await syntheticReadModel(pool, 'public', entries, customers, 'live');
+  await pool.query('vacuum analyze');
+  const swap = await takeoverSwap(database, pool, store, {
+    fill: async (schema) => {
+      log(`writing ${fmt(entries)} rebuilt entries into ${schema} (set-based)`);
+      await syntheticReadModel(pool, schema, entries, customers, 'rebuilt');
+    },
+    readers: () => readLoad(pool, customers),
+    beforeSwap: async (schema, reading) => {
+      log('(d) copy takeover');
+      await sleep(3_000);
+      const started = performance.now();
+      const copyMs = await takeoverCopy(pool, schema);
+      const { during, before } = await readsAround(reading, started, performance.now());
+      process.stdout.write(
+        `(d) takeover copy (as before the swap) of ${fmt(entries)} entries replacing ${fmt(entries)}: lock held ${(copyMs / 1000).toFixed(1)} s under ACCESS EXCLUSIVE; ` +
+          `${fmt(during.reads)} reads during it, ${during.failed} failed, slowest ${during.maxMs.toFixed(0)} ms; in the 3 s before: ${fmt(before.reads)} reads, slowest ${before.maxMs.toFixed(0)} ms\n`,
+      );
+    },
+  });
+  printSwap(swap);
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -472,6 +702,11 @@ async function main(): Promise<void> {
     const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, PostgreSQL ${version}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start, ${new Date().toISOString()}`;
     process.stdout.write(`replay benchmark — ${machine}\n`);
     const store = await PostgresEventStore.create({ pool });
+    if (args['takeover-only']) {
+      await takeoversOnly(database, pool, store, Number(args.entries), CUSTOMERS);
+      await store.close();
+      return;
+    }
 
     log(`generating ${fmt(EVENTS)} events for ${fmt(CUSTOMERS)} customers, ${PER_APPEND} per append, ${GENERATION_CONCURRENCY} appends in flight`);
     const gen = await generate(store);
@@ -485,6 +720,20 @@ async function main(): Promise<void> {
     log(`rebuilding the timeline (${fmt(drained.events)} events)`);
     const rebuilt = await rebuild(database, pool, store);
     const entries = Number((await pool.query<{ n: string }>('select count(*) as n from rebuild.timeline_entries')).rows[0]!.n);
+    let oneByOne: Rebuilt | undefined;
+    if (args['one-by-one']) {
+      log('rebuilding the timeline again with the one-by-one reference apply');
+      oneByOne = await rebuild(database, pool, store, 'onebyone', OneByOneTimelineStore);
+      // Every row of every table, both ways (bar the erasure's wall-clock time).
+      let differing = 0;
+      for (const t of STORE_TABLES) {
+        const rows = (schema: string) => `select to_jsonb(x) - 'erased_at' as r from ${schema}.${t} x`;
+        const d = await pool.query<{ n: string }>(`select (select count(*) from (${rows('rebuild')} except ${rows('onebyone')}) a) + (select count(*) from (${rows('onebyone')} except ${rows('rebuild')}) b) as n`);
+        differing += Number(d.rows[0]!.n);
+      }
+      if (differing !== 0) log(`warning: the set-based rebuild differs from the one-by-one rebuild in ${differing} rows`);
+      else log(`the set-based and the one-by-one rebuilds wrote the same rows in all ${STORE_TABLES.length} tables`);
+    }
     log('set-based reference rebuild');
     const reference = await setBasedRebuild(database, pool, store);
     const same = await pool.query<{ n: string }>(
@@ -499,6 +748,9 @@ async function main(): Promise<void> {
     console.table([
       { measure: '(a) readAll drain, pages of 1000', events: fmt(drained.events), seconds: drained.seconds.toFixed(1), 'events/s': fmt(drainRate), '÷ drain': '1' },
       { measure: '(b) TimelineProjector rebuild, batches of 500', events: fmt(rebuilt.events), seconds: rebuilt.seconds.toFixed(1), 'events/s': fmt(rebuildRate), '÷ drain': (rebuildRate / drainRate).toFixed(3) },
+      ...(oneByOne
+        ? [{ measure: '(b0) same, one-by-one apply (before)', events: fmt(oneByOne.events), seconds: oneByOne.seconds.toFixed(1), 'events/s': fmt(oneByOne.events / oneByOne.seconds), '÷ drain': (oneByOne.events / oneByOne.seconds / drainRate).toFixed(3) }]
+        : []),
       { measure: "(b') same batches, set-based apply (reference)", events: fmt(reference.events), seconds: reference.seconds.toFixed(1), 'events/s': fmt(referenceRate), '÷ drain': (referenceRate / drainRate).toFixed(3) },
     ]);
     if (Number(same.rows[0]!.n) !== 0) log(`warning: the set-based reference differs from the projector's rebuild in ${same.rows[0]!.n} rows`);
@@ -509,11 +761,31 @@ async function main(): Promise<void> {
     const intoEmpty = await takeoverCopy(pool);
     const replacing = await takeoverCopy(pool);
     process.stdout.write(`(d) takeover copy of ${fmt(entries)} entries under ACCESS EXCLUSIVE lock: ${(intoEmpty / 1000).toFixed(1)} s into empty tables, ${(replacing / 1000).toFixed(1)} s replacing them (readers wait this long)\n`);
-    process.stdout.write(
-      `rebuild: ${fmt(entries)} timeline entries; ${(rebuilt.statements / rebuilt.events).toFixed(2)} SQL statements per event, ` +
-        `${((rebuilt.sqlMs * 1000) / rebuilt.statements).toFixed(0)} µs each on average; ` +
-        `${((rebuilt.handlerMs / 1000 / rebuilt.seconds) * 100).toFixed(0)} % of the time in the handler (apply + checkpoint), the rest reading\n`,
+    printSwap(
+      await takeoverSwap(database, pool, store, {
+        fill: async (schema) => {
+          for (const t of STORE_TABLES) {
+            const cols = (await pool.query<{ c: string }>("select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_schema = 'rebuild' and table_name = $1", [t])).rows[0]!.c;
+            await pool.query(`insert into ${schema}.${t} (${cols}) select ${cols} from rebuild.${t}`);
+          }
+        },
+        readers: () => readLoad(pool, CUSTOMERS),
+      }),
     );
+    for (const [label, r] of [['(b) set-based', rebuilt], ['(b0) one-by-one', oneByOne]] as const) {
+      if (!r) continue;
+      process.stdout.write(
+        `\n${label} rebuild: ${fmt(entries)} timeline entries; ${(r.statements / r.events).toFixed(3)} SQL statements per event, ` +
+          `${((r.sqlMs * 1000) / r.statements).toFixed(0)} µs each on average; ` +
+          `${((r.handlerMs / 1000 / r.seconds) * 100).toFixed(0)} % of the time in the handler (apply + checkpoint), the rest reading; ` +
+          `${fmt(r.handlerMs - r.sqlMs)} ms of the handler's ${fmt(r.handlerMs)} ms outside SQL round trips (planning, JSON, summaries)\n`,
+      );
+      console.table(
+        [...r.byKind.entries()]
+          .sort(([, a], [, b]) => b.ms - a.ms)
+          .map(([kind, k]) => ({ statement: kind, count: fmt(k.n), 'ms in all': fmt(k.ms), 'µs each': fmt((k.ms * 1000) / k.n), 'µs per event': ((k.ms * 1000) / r.events).toFixed(1), '% of handler': ((k.ms / r.handlerMs) * 100).toFixed(1) })),
+      );
+    }
 
     for (const rate of LAG_RATES) {
       log(`projector lag at ${rate} events/s for ${LAG_SECONDS} s`);

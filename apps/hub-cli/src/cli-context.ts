@@ -36,11 +36,10 @@ export class CliContext {
     return this.pgPool;
   }
 
-  /** A second pool whose connections see `schema` first (a rebuild's tables); closed with the context. */
-  schemaPool(schema: string, max = 4): Pool {
+  /** A new pool whose connections see `schema` first (a rebuild's tables); whoever opens it ends it (the replay does). */
+  openSchemaPool(schema: string, max = 4): Pool {
     const pool = new Pool({ connectionString: this.config.DATABASE_URL, max, connectionTimeoutMillis: 10_000, options: `-c search_path=${schema}` });
     pool.on('error', (err) => this.logger.warn({ err: String(err) }, 'cli.pg.idle_client_error'));
-    this.closers.push(() => pool.end());
     return pool;
   }
 

@@ -1,13 +1,7 @@
+import { ProgressMeter, type ProgressSample } from '@hub/timeline';
 import { isTerminal } from './cli-io';
 
-export interface ProgressSample {
-  /** Events handled so far in this run. */
-  done: number;
-  /** Global position reached (the last event handled). */
-  position: bigint;
-  /** Global position to reach: the head of the log (`max(global_position)`). */
-  head: bigint;
-}
+export type { ProgressSample };
 
 export interface ProgressFigures {
   label: string;
@@ -19,8 +13,6 @@ export interface ProgressFigures {
   /** Seconds left at the recent pace of positions; undefined while unknown. */
   etaSeconds: number | undefined;
 }
-
-const WINDOW_MS = 10_000;
 
 /** `1,234,567` */
 export const grouped = (n: number | bigint): string => (typeof n === 'bigint' ? n.toLocaleString('en-US') : Math.round(n).toLocaleString('en-US'));
@@ -40,12 +32,11 @@ export function formatProgress(f: ProgressFigures): string {
 
 /**
  * A progress line on stderr: redrawn in place on a terminal (every second), one plain line every
- * `plainIntervalMs` otherwise (logs and CI stay readable). Rates are over the last 10 s; the ETA
- * divides the positions left to the head by the recent pace of positions (with a tenant filter the
- * position jumps over other tenants' events, which is what the remaining work is measured in).
+ * `plainIntervalMs` otherwise (logs and CI stay readable). Rates and ETA are `ProgressMeter`'s
+ * (@hub/timeline), the same figures the query API reports for a replay.
  */
 export class ProgressLine {
-  private readonly samples: { at: number; done: number; position: bigint }[] = [];
+  private readonly meter: ProgressMeter;
   private timer: NodeJS.Timeout | undefined;
   private lastPlain = Number.NEGATIVE_INFINITY;
   private readonly tty: boolean;
@@ -56,6 +47,7 @@ export class ProgressLine {
     private readonly o: { plainIntervalMs?: number; now?: () => number } = {},
   ) {
     this.tty = isTerminal(out);
+    this.meter = new ProgressMeter(() => this.now());
   }
 
   /** Poll `sample` every second until `stop()`. */
@@ -72,16 +64,7 @@ export class ProgressLine {
   }
 
   figures(s: ProgressSample): ProgressFigures {
-    const now = this.now();
-    this.samples.push({ at: now, done: s.done, position: s.position });
-    while (this.samples.length > 2 && now - this.samples[0]!.at > WINDOW_MS) this.samples.shift();
-    const first = this.samples[0]!;
-    const seconds = (now - first.at) / 1000;
-    const rate = seconds > 0 ? (s.done - first.done) / seconds : 0;
-    const pace = seconds > 0 ? Number(s.position - first.position) / seconds : 0;
-    const left = s.head > s.position ? Number(s.head - s.position) : 0;
-    const percent = s.head > 0n ? Math.min(100, (Number(s.position) / Number(s.head)) * 100) : 100;
-    return { label: this.label, done: s.done, rate, percent, etaSeconds: left === 0 ? 0 : pace > 0 ? left / pace : undefined };
+    return { label: this.label, ...this.meter.estimate(s) };
   }
 
   show(s: ProgressSample): void {

@@ -2,6 +2,7 @@ import { deterministicId } from '@hub/contracts';
 import type { CustomerEvent } from '@hub/customer';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { freshId } from '@hub/testing';
+import { TIMELINE_REPLAY_LOCK } from '@hub/timeline';
 import type { ReplayReport } from './replay/replay.command';
 import { cliWorld, history, interaction, liveProjector, projectLive, runCli, type CliWorld } from './testing/cli-harness';
 
@@ -179,6 +180,23 @@ describe('hub replay', () => {
         expect(await new PostgresCheckpointStore(fresh.pool).load('timeline.v1')).toBe(BigInt(out.rebuild.upTo));
       } finally {
         await fresh.close();
+      }
+    });
+  });
+
+  describe('when another replay holds the replay lock (hub replay, or POST /replays of the query API)', () => {
+    it('exits 1 without building anything', async () => {
+      const holder = await world.pool.connect();
+      try {
+        await holder.query('select pg_advisory_lock(hashtext($1))', [TIMELINE_REPLAY_LOCK]);
+        const r = await runCli(['replay', '--diff'], world.env);
+        expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 1 });
+        expect(r.stderr).toContain('hub replay: another replay is running against this database');
+        expect(r.stdout).toBe('');
+        expect(await rebuildSchemas()).toEqual([]);
+      } finally {
+        await holder.query('select pg_advisory_unlock(hashtext($1))', [TIMELINE_REPLAY_LOCK]);
+        holder.release();
       }
     });
   });

@@ -313,6 +313,65 @@ describe('customer search over HTTP', () => {
   });
 });
 
+describe('customer value, satisfaction, quadrant and entry details over HTTP', () => {
+  /** An order and a survey answer of the customer, as the projector applies the derived events. */
+  async function facts(tenantId: string, customerId: string, orderAmount: number, csat: number): Promise<void> {
+    const meta = () => {
+      const eventId = randomUUID();
+      return { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-04-02T10:00:00.000Z', recordedAt: '2025-04-02T10:00:00.000Z', schemaVersion: 1, tenantId, channel: 'system' as const };
+    };
+    await store.apply([
+      { kind: 'fact', tenantId, customerId, streamRevision: '10', fact: { type: 'OrderPlaced', data: { orderId: randomUUID(), amount: orderAmount, currency: 'EUR' }, metadata: meta() } },
+      { kind: 'fact', tenantId, customerId, streamRevision: '11', fact: { type: 'SurveyAnswered', data: { survey: 'csat', score: csat }, metadata: meta() } },
+    ]);
+  }
+
+  it('when customers ordered and answered surveys, then the summary and the listing carry value and satisfaction, and customers filter by quadrant', async () => {
+    const champion = await customerWith(tenantA, [{}]);
+    const atRisk = await customerWith(tenantA, [{}]);
+    await facts(tenantA, champion.customerId, 80_000, 5);
+    await facts(tenantA, atRisk.customerId, 80_000, 1);
+
+    const summary = await get(`/tenants/${tenantA}/customers/${champion.customerId}`);
+    expect(summary.status).toBe(200);
+    expect(summary.body).toEqual(
+      expect.objectContaining({
+        quadrant: 'champion',
+        value: expect.objectContaining({ orders: 1, revenue: { EUR: { gross: 80_000, refunded: 0, net: 80_000 } } }),
+        satisfaction: expect.objectContaining({ csat: expect.objectContaining({ score: 5 }) }),
+      }),
+    );
+    const listed = async (q: string) => ((await get(`/tenants/${tenantA}/customers?${q}`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId);
+    expect(await listed('quadrant=champion&limit=500')).toContain(champion.customerId);
+    expect(await listed('quadrant=champion&limit=500')).not.toContain(atRisk.customerId);
+    expect(await listed('quadrant=at_risk&limit=500')).toContain(atRisk.customerId);
+    // Another tenant's key sees none of it.
+    expect((await get(`/tenants/${tenantA}/customers?quadrant=champion`, auth(keyB))).status).toBe(404);
+  });
+
+  it('when an entry has a facet, then the timeline and the export carry it as details, and filter by kind', async () => {
+    const { customerId } = await customerWith(tenantA, [{ text: 'hello' }]);
+    const order = { orderId: 'o-77', action: 'refunded' as const, amount: 1_250, currency: 'GBP', refundId: 'r-1' };
+    const eventId = randomUUID();
+    await store.apply([
+      {
+        kind: 'entry',
+        identities: [],
+        entry: {
+          tenantId: tenantA, customerId, eventId, streamRevision: '5', occurredAt: new Date().toISOString(), recordedAt: new Date().toISOString(),
+          channel: 'commerce', direction: 'inbound', kind: 'order', text: null, media: [], provider: { name: 'shopify', messageId: 'o-77/r-1' }, details: { order },
+        },
+      },
+    ]);
+    const orders = await get(`/tenants/${tenantA}/customers/${customerId}/timeline?kind=order`);
+    expect(orders.body['entries']).toEqual([expect.objectContaining({ eventId, kind: 'order', details: { order } })]);
+    const all = await get(`/tenants/${tenantA}/customers/${customerId}/timeline`);
+    expect((all.body['entries'] as { details: unknown }[]).map((e) => e.details)).toEqual([null, { order }]);
+    const exported = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&customerIds=${customerId}&kind=order`, { headers: auth() });
+    expect(JSON.parse((await exported.text()).trim())).toEqual(expect.objectContaining({ eventId, details: { order } }));
+  });
+});
+
 describe('exports over HTTP', () => {
   describe('when a customer with more entries than one read page is exported', () => {
     it('then NDJSON streams (chunked, no length) every entry once, in time order', async () => {
@@ -384,6 +443,20 @@ describe('live timelines over HTTP', () => {
       const frame = await stream.until(() => stream.entries()[0], 'live entry');
       expect(frame.id).toBe(fresh);
       expect(JSON.parse(frame.data!)).toEqual(expect.objectContaining({ eventId: fresh, customerId, text: 'new', channel: 'sms' }));
+      expect(stream.entries().map((f) => f.id)).not.toContain(before[0]);
+      await stream.close();
+    });
+  });
+
+  describe('when an entry recorded before the stream opened becomes visible only after it (projector lag)', () => {
+    it('then it arrives: a stream sends what becomes visible, not what was recorded after the clock read', async () => {
+      const { customerId, eventIds: before } = await customerWith(tenantA, [{ text: 'already visible' }]);
+      const stream = await openStream(`/tenants/${tenantA}/customers/${customerId}/timeline/live`);
+      const recordedAt = new Date(Date.now() - 5_000).toISOString();
+      const [late] = await addEntries(tenantA, customerId, [{ text: 'projected late', recordedAt, occurredAt: recordedAt }], Date.now(), '+14155550998');
+      await notify(tenantA, customerId);
+      const frame = await stream.until(() => stream.entries()[0], 'late entry');
+      expect(frame.id).toBe(late);
       expect(stream.entries().map((f) => f.id)).not.toContain(before[0]);
       await stream.close();
     });

@@ -1,21 +1,24 @@
-import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { ConfigError, loadConfig, RecordEnv } from '@hub/config';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
-import { PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, TimelineQueries } from '@hub/timeline';
+import { PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_REPLAYS, TIMELINE_STORE, TimelineQueries, TimelineReplayJobs } from '@hub/timeline';
 import { ApiKeyGuard } from './auth/api-key.guard';
-import { API_KEY_ENTRY, API_KEYS, ApiKeyRegistry, parseApiKeys } from './auth/api-keys';
+import { API_KEY_ENTRY, API_KEYS, ApiKeyRegistry, OPERATOR_KEY_ENTRY, OPERATOR_KEYS, parseApiKeys, parseOperatorKeys } from './auth/api-keys';
 import { CUSTOMER_REPOSITORY, CUSTOMER_STORES_TOKEN, CustomersController } from './customers.controller';
 import { ExportsController } from './exports/exports.controller';
 import { HealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
+import { NbaController } from './nba/nba.controller';
+import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from './nba/outcome-tally.reader';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
+import { ReplaysController } from './replays/replays.controller';
 import { TimelineController } from './timeline/timeline.controller';
 
 const PG_POOL = Symbol('PG_POOL');
@@ -38,6 +41,22 @@ class QueryResources implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/**
+ * Replays started by this instance: the runs table is created and runs left behind by a dead
+ * process are failed at boot; running ones are stopped (and recorded as interrupted) at shutdown,
+ * before the pool and the store close.
+ */
+@Injectable()
+class ReplayLifecycle implements OnModuleInit, OnModuleDestroy {
+  constructor(@Inject(TIMELINE_REPLAYS) private readonly replays: TimelineReplayJobs) {}
+  async onModuleInit(): Promise<void> {
+    await this.replays.init();
+  }
+  async onModuleDestroy(): Promise<void> {
+    await this.replays.shutdown('the query API shut down');
+  }
+}
+
 const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
 
 export class QueryApiEnv extends RecordEnv {
@@ -54,6 +73,15 @@ export class QueryApiEnv extends RecordEnv {
   @Matches(API_KEY_ENTRY, { each: true, message: 'each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key> (64 hex digits)' })
   HUB_API_KEYS: string[] = [];
 
+  /**
+   * Operator keys, for what operates the whole hub rather than one tenant's data (`POST /replays`):
+   * `<operator>:<sha256 hex of the key>[,…]`. Optional: without any, nobody can start a replay over HTTP.
+   */
+  @Transform(csv)
+  @IsArray()
+  @Matches(OPERATOR_KEY_ENTRY, { each: true, message: 'each HUB_ADMIN_API_KEYS entry must be <operator>:<sha256 hex of the key> (64 hex digits)' })
+  HUB_ADMIN_API_KEYS: string[] = [];
+
   /** Heartbeat (and fallback read) interval of live timelines. */
   @Type(() => Number) @IsInt() @Min(1_000) @Max(120_000) QUERY_LIVE_HEARTBEAT_MS = 15_000;
 }
@@ -61,14 +89,17 @@ export class QueryApiEnv extends RecordEnv {
 export function queryApiModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('query-api', QueryApiEnv, env);
   const apiKeys = parseApiKeys(config.HUB_API_KEYS);
-  if (apiKeys.problems.length > 0) throw new ConfigError('query-api', apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`));
+  const operatorKeys = parseOperatorKeys(config.HUB_ADMIN_API_KEYS, apiKeys.keys);
+  const problems = [...apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`), ...operatorKeys.problems.map((p) => `HUB_ADMIN_API_KEYS: ${p}`)];
+  if (problems.length > 0) throw new ConfigError('query-api', problems);
   const live: LiveSettings = { heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS, lookbackMs: 30_000, maxBufferedBytes: 1 << 20 };
   @Module({
-    controllers: [CustomersController, TimelineController, LiveTimelineController, ExportsController, HealthController],
+    controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, HealthController],
     providers: [
       { provide: 'QUERY_API_CONFIG', useValue: config },
       { provide: LOGGER, useValue: createLogger('query-api', config.LOG_LEVEL) },
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
+      { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
       { provide: PG_POOL, useFactory: () => new Pool({ connectionString: config.DATABASE_URL, max: 10 }) },
       {
@@ -84,6 +115,24 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       LiveTimelines,
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
       { provide: CUSTOMER_STORES_TOKEN, useExisting: CUSTOMER_STORES },
+      { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
+      {
+        provide: TIMELINE_REPLAYS,
+        inject: [PG_POOL, EVENT_STORE, LOGGER],
+        useFactory: (pool: Pool, store: EventStore, logger: HubLogger) =>
+          new TimelineReplayJobs({
+            pool,
+            store,
+            logger,
+            databaseUrl: config.DATABASE_URL,
+            openSchemaPool: (schema) => {
+              const rebuild = new Pool({ connectionString: config.DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
+              rebuild.on('error', (err) => logger.warn({ err: String(err), schema }, 'query.replay.pg_error'));
+              return rebuild;
+            },
+          }),
+      },
+      ReplayLifecycle,
       QueryResources,
     ],
   })

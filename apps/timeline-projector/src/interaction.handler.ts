@@ -35,4 +35,7 @@ export async function handleInteractionMessage(deps: InteractionHandlerDeps, mes
   const m = interaction.metadata;
   const outcome = recorded.alreadyRecordedElsewhere ? 'recorded_elsewhere_skipped' : recorded.duplicate ? 'duplicate_skipped' : 'recorded';
   deps.logger.info({ eventId: m.eventId, correlationId: m.correlationId, customerId: recorded.customerId }, `projector.event.${outcome}`);
+  for (const merge of recorded.merges) {
+    deps.logger.info({ eventId: m.eventId, customerId: recorded.customerId, mergeId: merge.mergeId, outcome: merge.outcome, reasonCode: merge.reasonCode }, 'projector.identity.evidence');
+  }
 }

@@ -7,10 +7,9 @@ import { createCustomerStores, type CustomerStores } from '@hub/customer-records
 import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
-import { PostgresTimelineStore, TIMELINE_STORE, TimelineProjector } from '@hub/timeline';
+import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionMessage } from './interaction.handler';
-import { whileLeader } from './leader-lock';
 import { ProjectorEnv } from './projector.env';
 
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
@@ -18,8 +17,8 @@ const PG_POOL = Symbol('PG_POOL');
 const KAFKA = Symbol('KAFKA');
 const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
-/** The projection's processor id: its checkpoint is kept under it. A new version rebuilds from 0. */
-export const TIMELINE_PROJECTION_ID = 'timeline.v1';
+/** The projection's processor id (in @hub/timeline, shared with replays): its checkpoint is kept under it. */
+export { TIMELINE_PROJECTION_ID };
 
 /**
  * Two jobs in one app:

@@ -77,3 +77,43 @@ describe('PostgresTimelineStore.purgeCustomer', () => {
     });
   });
 });
+
+describe('PostgresTimelineStore.ensureSchema', () => {
+  describe('when the read model was created by an earlier version (no details, value, satisfaction or facts)', () => {
+    it('then it is upgraded in place: the rows stay, the new columns and table are added, and a second run changes nothing', async () => {
+      const schema = `tl_upgrade_${freshId('').toLowerCase()}`;
+      const admin = new Pool({ connectionString: testInfra().databaseUrl, max: 1 });
+      const pool = new Pool({ connectionString: testInfra().databaseUrl, max: 2, options: `-c search_path=${schema}` });
+      try {
+        await admin.query(`create schema ${schema}`);
+        // The read model as the previous release left it.
+        await pool.query(`
+          create table timeline_entries (event_id uuid primary key, tenant_id text not null, customer_id text not null, stream_revision bigint not null,
+            occurred_at timestamptz not null, recorded_at timestamptz not null, channel text not null, direction text not null, kind text not null,
+            text text, media jsonb not null default '[]', provider jsonb not null, thread_id text);
+          create table timeline_customers (tenant_id text not null, customer_id text not null, first_seen_at timestamptz not null, last_seen_at timestamptz,
+            interactions integer not null default 0, channels text[] not null default '{}', merged_into text, preferred_channel text, quadrant text,
+            primary key (tenant_id, customer_id));
+          create table timeline_identities (tenant_id text not null, kind text not null, namespace text not null default '', value text not null,
+            customer_id text not null, primary key (tenant_id, kind, namespace, value));
+          create table timeline_erased (tenant_id text not null, customer_id text not null, erased_at timestamptz not null default now(), primary key (tenant_id, customer_id));
+          insert into timeline_customers (tenant_id, customer_id, first_seen_at) values ('t', 'c', now());`);
+        const store = new PostgresTimelineStore(pool);
+
+        await store.ensureSchema();
+        await store.ensureSchema();
+
+        const columns = await pool.query<{ c: string }>(
+          `select table_name || '.' || column_name as c from information_schema.columns where table_schema = $1 and table_name <> 'timeline_identities' and column_name in ('details', 'value', 'satisfaction', 'event') order by 1`,
+          [schema],
+        );
+        expect(columns.rows.map((r) => r.c)).toEqual(['timeline_customers.satisfaction', 'timeline_customers.value', 'timeline_entries.details', 'timeline_facts.event']);
+        expect(await store.getCustomer('t', 'c')).toEqual(expect.objectContaining({ customerId: 'c', value: null, satisfaction: null, quadrant: null }));
+      } finally {
+        await pool.end();
+        await admin.query(`drop schema if exists ${schema} cascade`);
+        await admin.end();
+      }
+    });
+  });
+});

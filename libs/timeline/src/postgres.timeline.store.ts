@@ -1,7 +1,18 @@
 import type { Pool, PoolClient } from 'pg';
-import type { TimelineChange, TimelineEntry } from './timeline.projection';
+import type { Quadrant, SatisfactionState } from '@hub/customer';
+import type { InteractionDetails, SummaryFact, TimelineChange, TimelineEntry } from './timeline.projection';
+import { insertRowRun, refreshCustomerCounters, refreshCustomerFacts } from './postgres.timeline.batch';
+import { planApply, unionOfCustomers } from './timeline.apply-plan';
+import { summaryOfFacts, type SummaryValue } from './timeline.summary';
 
 export const TIMELINE_STORE = Symbol('TIMELINE_STORE');
+
+/**
+ * The tables `PostgresTimelineStore` writes, every one with a `tenant_id` column: what a replay
+ * rebuilds and a takeover replaces. Keep in step with the DDL below.
+ */
+export const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased', 'timeline_facts'] as const;
+export type TimelineTable = (typeof TIMELINE_TABLES)[number];
 
 export interface CustomerSummary {
   tenantId: string;
@@ -10,6 +21,13 @@ export interface CustomerSummary {
   lastSeenAt: string | null;
   interactions: number;
   channels: string[];
+  preferredChannel: string | null;
+  /** From the customer's orders and refunds; null without any. */
+  value: SummaryValue | null;
+  /** From the customer's survey answers; null without any. */
+  satisfaction: SatisfactionState | null;
+  /** Experience × value (`quadrantOf` in @hub/customer); null while neither is known. */
+  quadrant: Quadrant | null;
   identities: { kind: string; value: string; namespace?: string }[];
 }
 
@@ -42,6 +60,21 @@ alter table timeline_customers add column if not exists merged_into text;
 alter table timeline_entries add column if not exists thread_id text;
 alter table timeline_customers add column if not exists preferred_channel text;
 alter table timeline_customers add column if not exists quadrant text;
+alter table timeline_entries add column if not exists details jsonb;
+alter table timeline_customers add column if not exists value jsonb;
+alter table timeline_customers add column if not exists satisfaction jsonb;
+-- Orders, refunds and survey answers (the derived events, one row each): value, satisfaction and
+-- quadrant of timeline_customers are recomputed from them, so a redelivered one counts once.
+create table if not exists timeline_facts (
+  event_id uuid primary key,
+  tenant_id text not null,
+  customer_id text not null,
+  stream_revision bigint not null,
+  type text not null,
+  occurred_at timestamptz not null,
+  event jsonb not null
+);
+create index if not exists timeline_facts_customer on timeline_facts (tenant_id, customer_id, stream_revision);
 create table if not exists timeline_identities (
   tenant_id text not null,
   kind text not null,
@@ -61,6 +94,23 @@ create table if not exists timeline_erased (
 `;
 
 /**
+ * One column per table and per later migration of the DDL: when all are there, the schema is up to
+ * date and `ensureSchema` runs no DDL. Add the column of every new `alter table … add column`.
+ */
+const SCHEMA_MARKERS: readonly (readonly [string, string])[] = [
+  ['timeline_entries', 'thread_id'],
+  ['timeline_entries', 'details'],
+  ['timeline_customers', 'merged_into'],
+  ['timeline_customers', 'preferred_channel'],
+  ['timeline_customers', 'quadrant'],
+  ['timeline_customers', 'value'],
+  ['timeline_customers', 'satisfaction'],
+  ['timeline_identities', 'customer_id'],
+  ['timeline_erased', 'customer_id'],
+  ['timeline_facts', 'event'],
+];
+
+/**
  * The timeline read model in PostgreSQL. Every write is keyed by event id or natural key, so applying
  * the same change twice leaves the same rows (Kafka redelivers; the projector is at-least-once).
  */
@@ -75,11 +125,10 @@ export class PostgresTimelineStore {
   async ensureSchema(): Promise<void> {
     const present = await this.pool.query<{ n: string }>(
       `select count(*) as n from information_schema.columns
-        where table_schema = current_schema() and (table_name, column_name) in
-          (('timeline_entries', 'thread_id'), ('timeline_customers', 'merged_into'), ('timeline_customers', 'preferred_channel'),
-           ('timeline_customers', 'quadrant'), ('timeline_identities', 'customer_id'), ('timeline_erased', 'customer_id'))`,
+        where table_schema = current_schema() and (table_name, column_name) in (select * from unnest($1::text[], $2::text[]))`,
+      [SCHEMA_MARKERS.map(([t]) => t), SCHEMA_MARKERS.map(([, c]) => c)],
     );
-    if (Number(present.rows[0]?.n) === 6) return;
+    if (Number(present.rows[0]?.n) === SCHEMA_MARKERS.length) return;
     const client = await this.pool.connect();
     try {
       await client.query('select pg_advisory_lock(hashtext($1))', ['hub.timeline.schema']);
@@ -99,17 +148,46 @@ export class PostgresTimelineStore {
   /**
    * Apply changes inside the caller's transaction (the projector commits its checkpoint in the same
    * one), and tell live readers: `pg_notify('hub_timeline', '<tenant>:<customer>')`, delivered on commit.
+   *
+   * Set-based: a run of entry, registration and fact changes is written with one statement per
+   * table (`planApply`); purges, merges and unmerges end the run and are applied one at a time in
+   * their place; then each touched customer's counters, preferred channel, value, satisfaction and
+   * quadrant are recomputed, all customers in one statement each. Same rows and notifications as
+   * `applyEachInTransaction`, in about ten statements per batch instead of three or four per change.
    */
   async applyInTransaction(client: PoolClient, changes: readonly TimelineChange[]): Promise<void> {
+    const plan = planApply(changes);
+    for (const step of plan.steps) {
+      if (step.kind === 'rows') await insertRowRun(client, step.run);
+      else await this.applyOne(client, step.change);
+    }
+    const created = await refreshCustomerCounters(client, plan.refreshCounters);
+    await refreshCustomerFacts(client, unionOfCustomers(plan.refreshFacts, created));
+    if (plan.notify.length > 0) await client.query("select pg_notify('hub_timeline', k) from unnest($1::text[]) k", [plan.notify]);
+  }
+
+  /**
+   * The reference for `applyInTransaction`: the same effect, one change at a time (3–4 statements
+   * each). Kept to check the set-based apply against (the equality spec, bench/replay).
+   */
+  async applyEachInTransaction(client: PoolClient, changes: readonly TimelineChange[]): Promise<void> {
     const touched = new Set<string>();
     const refresh = new Map<string, [string, string]>();
+    const refreshFacts = new Map<string, [string, string]>();
     for (const change of changes) {
       await this.applyOne(client, change);
-      if (change.kind === 'entry') refresh.set(`${change.entry.tenantId}:${change.entry.customerId}`, [change.entry.tenantId, change.entry.customerId]);
-      touched.add(change.kind === 'entry' ? `${change.entry.tenantId}:${change.entry.customerId}` : `${change.tenantId}:${change.kind === 'merge' ? change.survivorId : change.customerId}`);
+      const [tenantId, customerId] = change.kind === 'entry' ? [change.entry.tenantId, change.entry.customerId] : [change.tenantId, change.kind === 'merge' ? change.survivorId : change.customerId];
+      const key = `${tenantId}:${customerId}`;
+      if (change.kind === 'entry') refresh.set(key, [tenantId, customerId]);
+      // A first contact too: the facts may have been projected before the customer's row existed.
+      if (change.kind === 'fact' || change.kind === 'customer') refreshFacts.set(key, [tenantId, customerId]);
+      touched.add(key);
     }
     // Once per customer per batch, not once per entry.
-    for (const [tenantId, customerId] of refresh.values()) await this.refreshCustomer(client, tenantId, customerId);
+    for (const [key, [tenantId, customerId]] of refresh) {
+      if (await this.refreshCustomer(client, tenantId, customerId)) refreshFacts.set(key, [tenantId, customerId]);
+    }
+    for (const [tenantId, customerId] of refreshFacts.values()) await this.refreshFacts(client, tenantId, customerId);
     for (const key of touched) await client.query("select pg_notify('hub_timeline', $1)", [key]);
   }
 
@@ -167,6 +245,7 @@ export class PostgresTimelineStore {
     const entries = await client.query('delete from timeline_entries where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     const customers = await client.query('delete from timeline_customers where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     const identities = await client.query('delete from timeline_identities where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    await client.query('delete from timeline_facts where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     return { entries: entries.rowCount ?? 0, customers: customers.rowCount ?? 0, identities: identities.rowCount ?? 0 };
   }
 
@@ -192,9 +271,18 @@ export class PostgresTimelineStore {
       }
       return;
     }
-    const tenantId = change.kind === 'customer' ? change.tenantId : change.entry.tenantId;
-    const customerId = change.kind === 'customer' ? change.customerId : change.entry.customerId;
+    const tenantId = change.kind === 'entry' ? change.entry.tenantId : change.tenantId;
+    const customerId = change.kind === 'entry' ? change.entry.customerId : change.customerId;
     if (await this.isErased(client, tenantId, customerId)) return;
+    if (change.kind === 'fact') {
+      const f = change.fact;
+      await client.query(
+        `insert into timeline_facts (event_id, tenant_id, customer_id, stream_revision, type, occurred_at, event)
+         values ($1,$2,$3,$4,$5,$6,$7) on conflict (event_id) do nothing`,
+        [f.metadata.eventId, tenantId, customerId, change.streamRevision, f.type, f.metadata.occurredAt, JSON.stringify(f)],
+      );
+      return;
+    }
     if (change.kind === 'customer') {
       await client.query(
         `insert into timeline_customers (tenant_id, customer_id, first_seen_at) values ($1, $2, $3)
@@ -206,23 +294,30 @@ export class PostgresTimelineStore {
     }
     const e = change.entry;
     await client.query(
-      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id)
-       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) on conflict (event_id) do nothing`,
-      [e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider), e.threadId ?? null],
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) on conflict (event_id) do nothing`,
+      [
+        e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider),
+        e.threadId ?? null, e.details ? JSON.stringify(e.details) : null,
+      ],
     );
     for (const identity of change.identities) await this.upsertIdentity(client, e.tenantId, e.customerId, identity);
   }
 
-  /** Derived columns are recomputed from the entries, so a replayed change cannot double-count. */
-  private async refreshCustomer(client: PoolClient, tenantId: string, customerId: string): Promise<void> {
-    if (await this.isErased(client, tenantId, customerId)) return;
-    await client.query(
+  /**
+   * Derived columns are recomputed from the entries, so a replayed change cannot double-count.
+   * True when this created the customer's row (its value and satisfaction are then still to fill).
+   */
+  private async refreshCustomer(client: PoolClient, tenantId: string, customerId: string): Promise<boolean> {
+    if (await this.isErased(client, tenantId, customerId)) return false;
+    const upserted = await client.query<{ inserted: boolean }>(
       `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels)
        select tenant_id, customer_id, min(occurred_at), max(occurred_at), count(*), array_agg(distinct channel order by channel)
          from timeline_entries where tenant_id = $1 and customer_id = $2 group by tenant_id, customer_id
        on conflict (tenant_id, customer_id) do update set
          first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
-         last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels`,
+         last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels
+       returning (xmax = 0) as inserted`,
       [tenantId, customerId],
     );
     // Preferred channel, from behaviour: the channel of most inbound contacts in the 90 days before
@@ -235,6 +330,25 @@ export class PostgresTimelineStore {
           group by e.channel order by count(*) desc, max(e.occurred_at) desc limit 1)
         where c.tenant_id = $1 and c.customer_id = $2`,
       [tenantId, customerId],
+    );
+    return upserted.rows[0]?.inserted === true;
+  }
+
+  /**
+   * Value, satisfaction and quadrant, recomputed from all the customer's facts in stream order with
+   * the pure `summaryOfFacts` (the customer domain's own fold and `quadrantOf`): a redelivered fact
+   * is one row, so it counts once.
+   */
+  private async refreshFacts(client: PoolClient, tenantId: string, customerId: string): Promise<void> {
+    const facts = await client.query<{ event: SummaryFact }>(
+      'select event from timeline_facts where tenant_id = $1 and customer_id = $2 order by stream_revision, event_id',
+      [tenantId, customerId],
+    );
+    const summary = summaryOfFacts(facts.rows.map((r) => r.event));
+    await client.query(
+      `update timeline_customers set value = $3, satisfaction = $4, quadrant = $5
+        where tenant_id = $1 and customer_id = $2 and (value, satisfaction, quadrant) is distinct from ($3::jsonb, $4::jsonb, $5::text)`,
+      [tenantId, customerId, summary.value && JSON.stringify(summary.value), summary.satisfaction && JSON.stringify(summary.satisfaction), summary.quadrant],
     );
   }
 
@@ -255,8 +369,12 @@ export class PostgresTimelineStore {
   }
 
   async getCustomer(tenantId: string, customerId: string): Promise<CustomerSummary | undefined> {
-    const r = await this.pool.query<{ first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[] }>(
-      'select first_seen_at, last_seen_at, interactions, channels from timeline_customers where tenant_id = $1 and customer_id = $2',
+    const r = await this.pool.query<{
+      first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[]; preferred_channel: string | null;
+      value: SummaryValue | null; satisfaction: SatisfactionState | null; quadrant: Quadrant | null;
+    }>(
+      `select first_seen_at, last_seen_at, interactions, channels, preferred_channel, value, satisfaction, quadrant
+         from timeline_customers where tenant_id = $1 and customer_id = $2`,
       [tenantId, customerId],
     );
     const row = r.rows[0];
@@ -272,6 +390,10 @@ export class PostgresTimelineStore {
       lastSeenAt: row.last_seen_at?.toISOString() ?? null,
       interactions: row.interactions,
       channels: row.channels,
+      preferredChannel: row.preferred_channel,
+      value: row.value,
+      satisfaction: row.satisfaction,
+      quadrant: row.quadrant,
       identities: ids.rows.map((i) => (i.namespace ? { kind: i.kind, namespace: i.namespace, value: i.value } : { kind: i.kind, value: i.value })),
     };
   }
@@ -294,9 +416,9 @@ export class PostgresTimelineStore {
     const r = await this.pool.query<{
       customer_id: string;
       event_id: string; stream_revision: string; occurred_at: Date; recorded_at: Date; channel: string; direction: string; kind: string;
-      text: string | null; media: TimelineEntry['media']; provider: TimelineEntry['provider'];
+      text: string | null; media: TimelineEntry['media']; provider: TimelineEntry['provider']; details: InteractionDetails | null;
     }>(
-      `select customer_id, event_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider
+      `select customer_id, event_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, details
          from timeline_entries
         where tenant_id = $1
           and (customer_id = $2 or customer_id in (select customer_id from timeline_customers where tenant_id = $1 and merged_into = $2))
@@ -317,6 +439,7 @@ export class PostgresTimelineStore {
       text: row.text,
       media: row.media,
       provider: row.provider,
+      ...(row.details ? { details: row.details } : {}),
     }));
   }
 }

@@ -2,10 +2,12 @@ import type { ExportedItem } from './timeline.queries';
 
 /**
  * The one export format of timelines, for the query API and the `hub export` CLI alike.
- * CSV columns, in order. NDJSON carries the same entry as an object (media and provider nested).
+ * CSV columns, in order. NDJSON carries the same entry as an object (media, provider and details
+ * nested). `details` (the interaction's facet: call, email, order, survey, …) is a JSON cell,
+ * empty for a plain message; it is last so that existing consumers' column positions hold.
  */
 export const CSV_COLUMNS = [
-  'eventId', 'timelineCustomerId', 'customerId', 'occurredAt', 'recordedAt', 'channel', 'threadId', 'direction', 'kind', 'text', 'media', 'providerName', 'providerMessageId', 'streamRevision',
+  'eventId', 'timelineCustomerId', 'customerId', 'occurredAt', 'recordedAt', 'channel', 'threadId', 'direction', 'kind', 'text', 'media', 'providerName', 'providerMessageId', 'streamRevision', 'details',
 ] as const;
 
 export interface CsvOptions {
@@ -16,7 +18,7 @@ export interface CsvOptions {
 function csvValues(item: ExportedItem): (string | null)[] {
   return [
     item.eventId, item.timelineCustomerId, item.customerId, item.occurredAt, item.recordedAt, item.channel, item.threadId, item.direction, item.kind, item.text,
-    item.media.length ? JSON.stringify(item.media) : '', item.provider.name, item.provider.messageId, item.streamRevision,
+    item.media.length ? JSON.stringify(item.media) : '', item.provider.name, item.provider.messageId, item.streamRevision, item.details ? JSON.stringify(item.details) : '',
   ];
 }
 

@@ -1,4 +1,28 @@
-import type { CustomerEvent } from '@hub/customer';
+import type { InteractionData } from '@hub/contracts';
+import type { CustomerEvent, OrderPlaced, OrderRefunded, SurveyAnswered } from '@hub/customer';
+
+/** The fields of `InteractionData` an entry keeps as its details, in this order. */
+export const INTERACTION_DETAIL_FIELDS = ['call', 'email', 'order', 'survey', 'delivery', 'reaction', 'consent', 'interactive', 'edits'] as const;
+
+/**
+ * What only some kinds of interaction carry, as recorded: the facet of the entry's kind (`call`,
+ * `email`, `order`, `survey`, `delivery`, `reaction`), and `consent`, `interactive` and `edits` when
+ * the interaction has them. Shown to analysts as it is, in the timeline API and in exports.
+ */
+export type InteractionDetails = Partial<Pick<InteractionData, (typeof INTERACTION_DETAIL_FIELDS)[number]>>;
+
+/** The details an interaction carries, or undefined when it has none (a plain message). */
+export function interactionDetails(data: Partial<InteractionData>): InteractionDetails | undefined {
+  const details: Record<string, unknown> = {};
+  for (const field of INTERACTION_DETAIL_FIELDS) if (data[field] !== undefined) details[field] = data[field];
+  return Object.keys(details).length > 0 ? (details as InteractionDetails) : undefined;
+}
+
+/**
+ * Facts about the customer the summary folds into value and satisfaction (and so the quadrant):
+ * the derived events, not the `InteractionRecorded` they came with, so each fact counts once.
+ */
+export type SummaryFact = OrderPlaced | OrderRefunded | SurveyAnswered;
 
 /** One row of the cross-channel timeline read model. */
 export interface TimelineEntry {
@@ -16,10 +40,21 @@ export interface TimelineEntry {
   provider: { name: string; messageId: string };
   /** The provider's conversation thread, when the channel has one. */
   threadId?: string;
+  /** The interaction's facets (see `InteractionDetails`); absent for a plain message. */
+  details?: InteractionDetails;
 }
 
 /** The event types this projection handles; every other type is ignored on purpose. */
-export const TIMELINE_HANDLED_TYPES = ['CustomerRegistered', 'InteractionRecorded', 'CustomerErased', 'CustomerMergedInto', 'CustomerRestored'] as const;
+export const TIMELINE_HANDLED_TYPES = [
+  'CustomerRegistered',
+  'InteractionRecorded',
+  'CustomerErased',
+  'CustomerMergedInto',
+  'CustomerRestored',
+  'OrderPlaced',
+  'OrderRefunded',
+  'SurveyAnswered',
+] as const;
 
 type IdentityRow = { kind: string; value: string; namespace?: string };
 
@@ -30,7 +65,9 @@ export type TimelineChange =
   /** `customerId` was restored by an unmerge, with these identities back. */
   | { kind: 'unmerge'; tenantId: string; customerId: string; identitiesReturned: IdentityRow[] }
   | { kind: 'customer'; tenantId: string; customerId: string; identity: { kind: string; value: string; namespace?: string }; at: string }
-  | { kind: 'entry'; entry: TimelineEntry; identities: { kind: string; value: string; namespace?: string }[] };
+  | { kind: 'entry'; entry: TimelineEntry; identities: { kind: string; value: string; namespace?: string }[] }
+  /** An order, refund or survey answer of the customer: folded into the summary's value, satisfaction and quadrant. */
+  | { kind: 'fact'; tenantId: string; customerId: string; streamRevision: string; fact: SummaryFact };
 
 /**
  * Pure: what one customer event changes in the timeline read model. The store applies it
@@ -42,6 +79,7 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
       return { kind: 'customer', tenantId, customerId, identity: event.data.identity, at: event.metadata.occurredAt };
     case 'InteractionRecorded': {
       const d = event.data;
+      const details = interactionDetails(d);
       return {
         kind: 'entry',
         identities: d.identities,
@@ -59,6 +97,7 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
           media: d.content.media,
           provider: { name: d.provider.name, messageId: d.provider.messageId },
           ...(d.threadId ? { threadId: d.threadId } : {}),
+          ...(details ? { details } : {}),
         },
       };
     }
@@ -69,13 +108,17 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
       return { kind: 'merge', tenantId, customerId, survivorId: event.data.survivorId };
     case 'CustomerRestored':
       return { kind: 'unmerge', tenantId, customerId, identitiesReturned: event.data.identitiesReturned };
-    // Not part of the timeline: decisions and profile facts (the customer summary reads state).
-    case 'NextBestActionDecided':
-    case 'ConsentChanged':
-    case 'TraitsUpdated':
-    case 'SurveyAnswered':
+    // Value and satisfaction of the summary come from the derived events, which count each fact
+    // once (an order reported twice is one order); the InteractionRecorded beside them is the entry.
     case 'OrderPlaced':
     case 'OrderRefunded':
+    case 'SurveyAnswered':
+      return { kind: 'fact', tenantId, customerId, streamRevision: revision.toString(), fact: event };
+    // Not part of the timeline: decisions and other profile facts (the customer summary reads state).
+    case 'NextBestActionDecided':
+    case 'NbaOutcomeRecorded':
+    case 'ConsentChanged':
+    case 'TraitsUpdated':
     case 'ConversationResolved':
     case 'CustomersMerged':
     case 'CustomerUnmerged':

@@ -4,6 +4,12 @@ import { runCheckpointedSubscription, type PostgresCheckpointStore, type EventSt
 import type { PostgresTimelineStore } from './postgres.timeline.store';
 import { timelineChangeFor, type TimelineChange } from './timeline.projection';
 
+/**
+ * The live timeline projection's processor id: its checkpoint is kept under it in `hub_checkpoints`.
+ * A new version (`timeline.v2`) rebuilds from 0; a replay's takeover sets this checkpoint.
+ */
+export const TIMELINE_PROJECTION_ID = 'timeline.v1';
+
 export interface ProjectorLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;

@@ -1,5 +1,8 @@
 import type { Pool } from 'pg';
-import { PostgresTimelineStore } from './postgres.timeline.store';
+import type { Quadrant, SatisfactionState } from '@hub/customer';
+import { PostgresTimelineStore, type CustomerSummary } from './postgres.timeline.store';
+import type { InteractionDetails } from './timeline.projection';
+import type { SummaryValue } from './timeline.summary';
 
 /**
  * The read side of the timeline read model, for analysts and agents: filtered, cursor-paginated
@@ -29,6 +32,8 @@ export interface TimelineItem {
   text: string | null;
   media: { url: string; contentType?: string }[];
   provider: { name: string; messageId: string };
+  /** The interaction's facet (call, email, order, survey, delivery, reaction), consent, interactive, edits; null for a plain message. */
+  details: InteractionDetails | null;
 }
 
 /** An exported entry: also the customer whose timeline it belongs to (the survivor after a merge). */
@@ -89,17 +94,8 @@ export interface CustomerSearch {
   quadrant?: string;
 }
 
-export interface CustomerListing {
-  tenantId: string;
-  customerId: string;
-  firstSeenAt: string;
-  lastSeenAt: string | null;
-  interactions: number;
-  channels: string[];
-  preferredChannel: string | null;
-  quadrant: string | null;
-  identities: { kind: string; value: string; namespace?: string }[];
-}
+/** A customer as listings show it: the read model's summary (`PostgresTimelineStore`). */
+export type CustomerListing = CustomerSummary;
 
 export interface CustomerPage {
   customers: CustomerListing[];
@@ -168,7 +164,7 @@ function pageSize(limit: number | undefined): number {
 const micros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const ENTRY_COLUMNS = `e.customer_id, e.event_id, e.stream_revision, e.occurred_at, e.recorded_at, e.channel, e.thread_id, e.direction, e.kind,
-  e.text, e.media, e.provider, ${micros('e.occurred_at')} as occurred_key, ${micros('e.recorded_at')} as recorded_key`;
+  e.text, e.media, e.provider, e.details, ${micros('e.occurred_at')} as occurred_key, ${micros('e.recorded_at')} as recorded_key`;
 
 interface EntryRow {
   customer_id: string;
@@ -183,6 +179,7 @@ interface EntryRow {
   text: string | null;
   media: TimelineItem['media'];
   provider: TimelineItem['provider'];
+  details: InteractionDetails | null;
   occurred_key: string;
   recorded_key: string;
 }
@@ -202,6 +199,7 @@ function toItem(tenantId: string, row: EntryRow): TimelineItem {
     text: row.text,
     media: row.media,
     provider: row.provider,
+    details: row.details,
   };
 }
 
@@ -236,11 +234,14 @@ function entryConditions(p: Params, tenantId: string, customerIds: readonly stri
   return [`e.tenant_id = ${p.add(tenantId)}`, customerCondition(p, customerIds), ...filterConditions(p, filter)];
 }
 
-/** Columns and indexes the query side needs; the projector fills `thread_id`, `preferred_channel` and `quadrant`. */
+/** Columns and indexes the query side needs; the projector fills them (the same DDL as `PostgresTimelineStore`'s). */
 const QUERY_COLUMNS: readonly { table: string; column: string; ddl: string }[] = [
   { table: 'timeline_entries', column: 'thread_id', ddl: 'alter table timeline_entries add column if not exists thread_id text' },
+  { table: 'timeline_entries', column: 'details', ddl: 'alter table timeline_entries add column if not exists details jsonb' },
   { table: 'timeline_customers', column: 'preferred_channel', ddl: 'alter table timeline_customers add column if not exists preferred_channel text' },
   { table: 'timeline_customers', column: 'quadrant', ddl: 'alter table timeline_customers add column if not exists quadrant text' },
+  { table: 'timeline_customers', column: 'value', ddl: 'alter table timeline_customers add column if not exists value jsonb' },
+  { table: 'timeline_customers', column: 'satisfaction', ddl: 'alter table timeline_customers add column if not exists satisfaction jsonb' },
 ];
 const QUERY_INDEXES: readonly { name: string; ddl: string }[] = [
   // Customer search pages oldest first.
@@ -396,9 +397,10 @@ export class TimelineQueries {
     if (after) where.push(`(c.first_seen_at, c.customer_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)})`);
     const r = await this.pool.query<{
       customer_id: string; first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[];
-      preferred_channel: string | null; quadrant: string | null; first_key: string;
+      preferred_channel: string | null; value: SummaryValue | null; satisfaction: SatisfactionState | null; quadrant: Quadrant | null; first_key: string;
     }>(
-      `select c.customer_id, c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.quadrant, ${micros('c.first_seen_at')} as first_key
+      `select c.customer_id, c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.value, c.satisfaction, c.quadrant,
+              ${micros('c.first_seen_at')} as first_key
          from timeline_customers c
         where ${where.join(' and ')}
         order by c.first_seen_at, c.customer_id limit ${p.add(limit + 1)}`,
@@ -416,6 +418,8 @@ export class TimelineQueries {
         interactions: row.interactions,
         channels: row.channels,
         preferredChannel: row.preferred_channel,
+        value: row.value,
+        satisfaction: row.satisfaction,
         quadrant: row.quadrant,
         identities: identities.get(row.customer_id) ?? [],
       })),

@@ -3,13 +3,13 @@ import { customerStream, headersFor, parseCustomerStream, type CustomerEventMess
 import { isCustomerEventType } from '@hub/customer';
 import { PostgresCheckpointStore, runCheckpointedSubscription, type RecordedEvent, type Subscription } from '@hub/event-store';
 import { ensureTopics, KafkaEventPublisher, type OutgoingMessage } from '@hub/messaging';
+import { headPosition } from '@hub/timeline';
 import { customerList, isoInstant, noPositionals, positiveInt, positiveNumber, requiredOption, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
 import { CliFailure, ExitCode, InterruptedError, UsageError } from '../cli.errors';
 import type { CliContext } from '../cli-context';
 import type { Command } from '../command';
 import { grouped, ProgressLine } from '../progress-line';
-import { headPosition } from '../replay/timeline-rebuild';
 import { TokenBucket } from '../token-bucket';
 
 export interface BackfillOptions {

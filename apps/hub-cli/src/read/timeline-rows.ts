@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { InteractionDetails, TimelineItem } from '@hub/timeline';
 import { CliFailure } from '../cli.errors';
 
 /**
@@ -6,21 +7,9 @@ import { CliFailure } from '../cli.errors';
  * as the CLI prints and exports them. `customerId` is the customer whose stream holds the entry;
  * `timelineCustomerId` the customer whose timeline shows it (the survivor once merged).
  */
-export interface TimelineRow {
-  tenantId: string;
-  customerId: string;
+export interface TimelineRow extends TimelineItem {
+  /** The customer whose timeline shows the entry (the survivor once merged). */
   timelineCustomerId: string;
-  eventId: string;
-  streamRevision: string;
-  occurredAt: string;
-  recordedAt: string;
-  channel: string;
-  threadId: string | null;
-  direction: string;
-  kind: string;
-  text: string | null;
-  media: { url: string; contentType?: string }[];
-  provider: { name: string; messageId: string };
 }
 
 export interface EntryRecord {
@@ -40,11 +29,12 @@ export interface EntryRecord {
   text: string | null;
   media: TimelineRow['media'];
   provider: TimelineRow['provider'];
+  details: InteractionDetails | null;
 }
 
 export const ENTRY_COLUMNS = `e.tenant_id, e.customer_id, coalesce(c.merged_into, e.customer_id) as timeline_customer_id, e.event_id,
   e.stream_revision::text as stream_revision, e.occurred_at, e.occurred_at::text as occurred_key, e.recorded_at, e.channel, e.thread_id,
-  e.direction, e.kind, e.text, e.media, e.provider`;
+  e.direction, e.kind, e.text, e.media, e.provider, e.details`;
 
 export const ENTRY_FROM = 'timeline_entries e left join timeline_customers c on c.tenant_id = e.tenant_id and c.customer_id = e.customer_id';
 
@@ -64,6 +54,7 @@ export function toTimelineRow(r: EntryRecord): TimelineRow {
     text: r.text,
     media: r.media,
     provider: { name: r.provider.name, messageId: r.provider.messageId },
+    details: r.details,
   };
 }
 

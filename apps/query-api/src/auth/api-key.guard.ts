@@ -1,8 +1,9 @@
-import { Inject, Injectable, NotFoundException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
-import { API_KEYS, presentedApiKey, type ApiKeyRegistry, type PresentedKey } from './api-keys';
+import { API_KEYS, OPERATOR_KEYS, presentedApiKey, type ApiKeyRegistry, type OperatorKey, type PresentedKey } from './api-keys';
+import { OPERATOR_ROUTE } from './operator.decorator';
 import { PUBLIC_ROUTE } from './public.decorator';
 
 const REALM = 'hub-query-api';
@@ -11,12 +12,17 @@ const REALM = 'hub-query-api';
  * Every route that is not `@Public()` needs an API key of the tenant in its path (`:tenantId`).
  * No key or an unknown one: 401 with `WWW-Authenticate`. A valid key of another tenant: 404, exactly
  * as if the resource did not exist, so a key cannot probe which customers (or tenants) exist elsewhere.
+ *
+ * `@OperatorOnly()` routes (replays) need an operator key instead (`HUB_ADMIN_API_KEYS`). A key of
+ * the wrong scope — a tenant key on an operator route, an operator key on a tenant route — gets 403
+ * with `error="insufficient_scope"` (RFC 6750): it says nothing about any tenant's data.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(API_KEYS) private readonly keys: ApiKeyRegistry,
+    @Inject(OPERATOR_KEYS) private readonly operators: ApiKeyRegistry<OperatorKey>,
     @Inject(LOGGER) private readonly logger: HubLogger,
   ) {}
 
@@ -29,8 +35,24 @@ export class ApiKeyGuard implements CanActivate {
 
     const presented = presentedApiKey(request.headers);
     if (!presented.ok) return this.unauthorized(reply, route, presented.reason);
+    if (this.reflector.getAllAndOverride<boolean | undefined>(OPERATOR_ROUTE, [context.getHandler(), context.getClass()])) {
+      const operator = this.operators.verify(presented.key);
+      if (operator) {
+        request.hubOperator = { operator: operator.operator, keyId: operator.keyId };
+        return true;
+      }
+      const tenantKey = this.keys.verify(presented.key);
+      if (!tenantKey) return this.unauthorized(reply, route, 'api_key_invalid');
+      this.logger.warn({ code: 'operator_key_required', keyId: tenantKey.keyId, keyTenant: tenantKey.tenantId, route }, 'query.auth.denied');
+      return this.forbidden(reply, 'operator_key_required', 'hub:operator');
+    }
     const key = this.keys.verify(presented.key);
-    if (!key) return this.unauthorized(reply, route, 'api_key_invalid');
+    if (!key) {
+      const operator = this.operators.verify(presented.key);
+      if (!operator) return this.unauthorized(reply, route, 'api_key_invalid');
+      this.logger.warn({ code: 'tenant_key_required', keyId: operator.keyId, operator: operator.operator, route }, 'query.auth.denied');
+      return this.forbidden(reply, 'tenant_key_required', 'hub:tenant');
+    }
 
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const tenantId = params['tenantId'];
@@ -40,6 +62,11 @@ export class ApiKeyGuard implements CanActivate {
       throw new NotFoundException({ error: 'not_found', reason: params['customerId'] !== undefined ? 'unknown customer' : 'not found' });
     }
     return true;
+  }
+
+  private forbidden(reply: FastifyReply, reason: 'operator_key_required' | 'tenant_key_required', scope: string): never {
+    reply.header('WWW-Authenticate', `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`);
+    throw new ForbiddenException({ error: 'forbidden', reason });
   }
 
   private unauthorized(reply: FastifyReply, route: string, reason: Exclude<PresentedKey, { ok: true }>['reason'] | 'api_key_invalid'): never {

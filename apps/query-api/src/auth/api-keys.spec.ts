@@ -1,4 +1,4 @@
-import { ApiKeyRegistry, parseApiKeys, presentedApiKey, sha256Hex } from './api-keys';
+import { ApiKeyRegistry, parseApiKeys, parseOperatorKeys, presentedApiKey, sha256Hex } from './api-keys';
 
 describe('API keys', () => {
   const acmeKey = 'acme-key-0123456789abcdef0123456789';
@@ -31,6 +31,26 @@ describe('API keys', () => {
         'entry 2 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
         'entry 3 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
         'entry 5: the same key is configured for tenants acme and globex; a key opens one tenant',
+      ]);
+    });
+  });
+
+  describe('when HUB_ADMIN_API_KEYS lists operator:digest entries', () => {
+    it('then each operator key is known by its operator, and is never a tenant key too', () => {
+      const tenants = parseApiKeys([`acme:${sha256Hex(acmeKey)}`]).keys;
+      const { keys, problems } = parseOperatorKeys([`ops-alice:${sha256Hex('alice-key')}`, `ops-bob:${sha256Hex('bob-key')}`, `ops-alice:${sha256Hex('alice-key')}`], tenants);
+      expect(problems).toEqual([]);
+      expect(new ApiKeyRegistry(keys).verify('bob-key')).toEqual(expect.objectContaining({ operator: 'ops-bob', keyId: sha256Hex('bob-key').slice(0, 8) }));
+      expect(new ApiKeyRegistry(keys).verify(acmeKey)).toBeUndefined();
+    });
+
+    it('then a malformed entry, a key of two operators or a key that is also a tenant key is refused', () => {
+      const tenants = parseApiKeys([`acme:${sha256Hex(acmeKey)}`]).keys;
+      const { problems } = parseOperatorKeys(['ops', `ops-a:${sha256Hex('k')}`, `ops-b:${sha256Hex('k')}`, `ops-c:${sha256Hex(acmeKey)}`], tenants);
+      expect(problems).toEqual([
+        'entry 1 must be <operator>:<sha256 hex of the key> (64 hex digits)',
+        'entry 3: the same key is configured for operators ops-a and ops-b',
+        "entry 4: this key is also in HUB_API_KEYS; a key is either a tenant's or an operator's",
       ]);
     });
   });

@@ -1,7 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
+import { DigestKeyRegistry } from '@hub/platform';
 
 export const API_KEYS = Symbol('API_KEYS');
+export const OPERATOR_KEYS = Symbol('OPERATOR_KEYS');
 
 /**
  * One entry of `HUB_API_KEYS`: `<tenant>:<sha256 hex of the key>`. Only the digest is configured, so
@@ -16,9 +17,6 @@ export interface ApiKey {
   digest: Buffer;
 }
 
-export function sha256Hex(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
 
 /** Parse the configured entries; a digest given to two tenants is refused (a key opens exactly one tenant). */
 export function parseApiKeys(entries: readonly string[]): { keys: ApiKey[]; problems: string[] } {
@@ -45,44 +43,53 @@ export function parseApiKeys(entries: readonly string[]): { keys: ApiKey[]; prob
   return { keys, problems };
 }
 
-/** The configured keys. */
-export class ApiKeyRegistry {
-  constructor(private readonly keys: readonly ApiKey[]) {}
+/**
+ * One entry of `HUB_ADMIN_API_KEYS`: `<operator>:<sha256 hex of the key>`. An operator key opens the
+ * operations on the whole hub (replays), never a tenant's data; the name is recorded as who asked.
+ */
+export const OPERATOR_KEY_ENTRY = /^([a-z0-9][a-z0-9._@-]{0,63}):([0-9a-fA-F]{64})$/;
 
-  /**
-   * The key presented, if it is one of ours. Its SHA-256 is compared with every configured digest in
-   * constant time, without stopping at a match, so timing says nothing about which or how many keys exist.
-   */
-  verify(presented: string): ApiKey | undefined {
-    const digest = createHash('sha256').update(presented, 'utf8').digest();
-    let found: ApiKey | undefined;
-    for (const key of this.keys) {
-      if (timingSafeEqual(key.digest, digest) && found === undefined) found = key;
+/** A configured operator key: who holds it, a short id for logs (a digest prefix), the digest. */
+export interface OperatorKey {
+  operator: string;
+  keyId: string;
+  digest: Buffer;
+}
+
+/**
+ * Parse `HUB_ADMIN_API_KEYS`. A digest may belong to one operator, and never also be a tenant's key
+ * (a key has one scope: one tenant's data, or operating the hub).
+ */
+export function parseOperatorKeys(entries: readonly string[], tenantKeys: readonly ApiKey[]): { keys: OperatorKey[]; problems: string[] } {
+  const keys: OperatorKey[] = [];
+  const problems: string[] = [];
+  const tenantDigests = new Set(tenantKeys.map((k) => k.digest.toString('hex')));
+  const operatorOf = new Map<string, string>();
+  entries.forEach((entry, n) => {
+    const m = OPERATOR_KEY_ENTRY.exec(entry);
+    if (!m) {
+      problems.push(`entry ${n + 1} must be <operator>:<sha256 hex of the key> (64 hex digits)`);
+      return;
     }
-    return found;
-  }
+    const operator = m[1]!;
+    const hex = m[2]!.toLowerCase();
+    if (tenantDigests.has(hex)) {
+      problems.push(`entry ${n + 1}: this key is also in HUB_API_KEYS; a key is either a tenant's or an operator's`);
+      return;
+    }
+    const owner = operatorOf.get(hex);
+    if (owner === operator) return;
+    if (owner !== undefined) {
+      problems.push(`entry ${n + 1}: the same key is configured for operators ${owner} and ${operator}`);
+      return;
+    }
+    operatorOf.set(hex, operator);
+    keys.push({ operator, keyId: hex.slice(0, 8), digest: Buffer.from(hex, 'hex') });
+  });
+  return { keys, problems };
 }
 
-export type PresentedKey = { ok: true; key: string } | { ok: false; reason: 'api_key_missing' | 'api_key_malformed' | 'api_key_ambiguous' };
+/** The configured keys (tenant keys or operator keys): the hub's one digest-key registry. */
+export class ApiKeyRegistry<K extends { digest: Buffer } = ApiKey> extends DigestKeyRegistry<K> {}
 
-const MAX_KEY_LENGTH = 512;
-
-/** The key a request carries: `Authorization: Bearer <key>` or `X-Api-Key: <key>` (both only if they agree). */
-export function presentedApiKey(headers: Record<string, string | string[] | undefined>): PresentedKey {
-  const authorization = headers['authorization'];
-  const apiKey = headers['x-api-key'];
-  if (Array.isArray(authorization) || Array.isArray(apiKey)) return { ok: false, reason: 'api_key_malformed' };
-  let bearer: string | undefined;
-  if (authorization !== undefined) {
-    const m = /^Bearer +(\S+) *$/i.exec(authorization);
-    if (!m) return { ok: false, reason: 'api_key_malformed' };
-    bearer = m[1];
-  }
-  const header = apiKey?.trim();
-  if (header !== undefined && (header.length === 0 || /\s/.test(header))) return { ok: false, reason: 'api_key_malformed' };
-  if (bearer !== undefined && header !== undefined && bearer !== header) return { ok: false, reason: 'api_key_ambiguous' };
-  const key = bearer ?? header;
-  if (key === undefined) return { ok: false, reason: 'api_key_missing' };
-  if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'api_key_malformed' };
-  return { ok: true, key };
-}
+export { presentedApiKey, sha256Hex, type PresentedKey } from '@hub/platform';

@@ -23,11 +23,11 @@ export class LiveTimelineController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     if (!(await this.queries.customerExists(tenantId, customerId))) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
-    const { position } = await this.live.startPosition(tenantId, lastEventId);
+    const start = await this.live.startPosition(tenantId, lastEventId);
     // From here the response is ours: the framework neither sends nor times it out.
     reply.hijack();
     try {
-      await this.live.open(tenantId, customerId, position, reply.raw);
+      await this.live.open(tenantId, customerId, start, reply.raw);
     } catch {
       if (!reply.raw.headersSent && !reply.raw.destroyed) reply.raw.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '2' }).end(JSON.stringify({ error: 'unavailable', reason: 'live timeline not available' }));
     }

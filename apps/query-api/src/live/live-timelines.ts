@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type Position, type TimelineQueries } from '@hub/timeline';
-import { LiveWindow, positionAt } from './live-window';
+import { comparePositions, LiveWindow, positionAt } from './live-window';
 import { TIMELINE_NOTIFICATIONS, timelineKey, type TimelineNotifications } from './timeline-notifications';
 
 export const LIVE_SETTINGS = Symbol('LIVE_SETTINGS');
@@ -17,6 +17,18 @@ export interface LiveSettings {
 }
 
 const READ_PAGE = 200;
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+/** Where a live stream starts (see `LiveTimelines.startPosition`). */
+export interface LiveStart {
+  /** Entries at or before this position are never sent. */
+  position: Position;
+  /** After the entry named by `Last-Event-ID`. */
+  resumed: boolean;
+  /** A new stream: when it opened. Entries visible by then are not sent, nor those a merged-in customer had recorded by then. */
+  openedAt?: Position;
+}
 
 /**
  * The live timelines of this process: one per SSE connection, all woken through the shared LISTEN
@@ -34,22 +46,29 @@ export class LiveTimelines implements BeforeApplicationShutdown {
     @Inject(LIVE_SETTINGS) private readonly settings: LiveSettings,
   ) {}
 
-  /** Where a stream starts: after the entry a reconnecting client names, else now. */
-  async startPosition(tenantId: string, lastEventId: string | undefined): Promise<{ position: Position; resumed: boolean }> {
+  /**
+   * Where a stream starts. A reconnecting client names the last entry it got: everything recorded after
+   * it. A new stream: everything that becomes visible from now on. Entries are timed by when they were
+   * recorded, and the projector makes them visible a little later, so a new stream reads from `lookbackMs`
+   * ago and first marks what is already visible as seen (`open` primes it) instead of cutting at the clock.
+   */
+  async startPosition(tenantId: string, lastEventId: string | undefined): Promise<LiveStart> {
     const known = lastEventId ? await this.queries.recordedPosition(tenantId, lastEventId.trim()) : undefined;
-    return known ? { position: known, resumed: true } : { position: { at: positionAt(Date.now()), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }, resumed: false };
+    if (known) return { position: known, resumed: true };
+    const now = Date.now();
+    return { position: { at: positionAt(now - this.settings.lookbackMs), id: ZERO_UUID }, resumed: false, openedAt: { at: positionAt(now), id: MAX_UUID } };
   }
 
   /**
    * Starts streaming to `res` (whose request is hijacked from the framework). Listens before it answers,
    * so anything committed after the client sees the response head reaches it.
    */
-  async open(tenantId: string, customerId: string, start: Position, res: ServerResponse): Promise<void> {
-    const session = new LiveSession(tenantId, customerId, new LiveWindow(start, this.settings.lookbackMs), res, this.queries, this.notifications, this.logger, this.settings, () =>
+  async open(tenantId: string, customerId: string, start: LiveStart, res: ServerResponse): Promise<void> {
+    const session = new LiveSession(tenantId, customerId, start, new LiveWindow(start.position, this.settings.lookbackMs), res, this.queries, this.notifications, this.logger, this.settings, () =>
       this.sessions.delete(session),
     );
     this.sessions.add(session);
-    await session.start();
+    await session.begin();
   }
 
   /** Ends every stream before the HTTP server closes (it waits for open connections), then the LISTEN connection. */
@@ -61,6 +80,8 @@ export class LiveTimelines implements BeforeApplicationShutdown {
 
 class LiveSession {
   private readonly unsubscribe = new Map<string, () => void>();
+  /** The customers the stream covered when it opened (others join by merge). */
+  private readonly initialMembers = new Set<string>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
   private reading = false;
@@ -71,6 +92,7 @@ class LiveSession {
   constructor(
     private readonly tenantId: string,
     private readonly customerId: string,
+    private readonly start: LiveStart,
     private readonly window: LiveWindow,
     private readonly res: ServerResponse,
     private readonly queries: TimelineQueries,
@@ -80,10 +102,12 @@ class LiveSession {
     private readonly onClose: () => void,
   ) {}
 
-  async start(): Promise<void> {
+  async begin(): Promise<void> {
     this.res.on('close', () => this.close('client_closed'));
     try {
-      await this.listenToMembers();
+      for (const id of await this.listenToMembers()) this.initialMembers.add(id);
+      // A new stream: what is visible now, the client reads from the timeline; mark it seen, unsent.
+      if (!this.start.resumed) await this.read(false);
     } catch (err) {
       this.close('failed');
       throw err;
@@ -146,8 +170,11 @@ class LiveSession {
     return members;
   }
 
-  /** Sends what is new; one read at a time per stream, and a wake during a read reads again after it. */
-  private async read(): Promise<void> {
+  /**
+   * Sends what is new (or, with `send` false, only marks it seen); one read at a time per stream, and a
+   * wake during a read reads again after it.
+   */
+  private async read(send = true): Promise<void> {
     if (this.closed) return;
     if (this.reading) {
       this.readAgain = true;
@@ -163,7 +190,7 @@ class LiveSession {
           const page = await this.queries.entriesRecordedAfter(this.tenantId, members, after, READ_PAGE);
           for (const { item, position } of page) {
             if (this.closed) return;
-            if (!this.window.admit(item.eventId, position)) continue;
+            if (!this.window.admit(item.eventId, position) || !send || this.recordedBeforeJoining(item.customerId, position)) continue;
             this.write(`event: entry\nid: ${item.eventId}\ndata: ${JSON.stringify(item)}\n\n`);
             this.sent++;
           }
@@ -172,11 +199,18 @@ class LiveSession {
         }
       } while (this.readAgain && !this.closed);
     } catch (err) {
+      // Priming must not fail silently (the stream would then send what was already visible): the open fails.
+      if (!send) throw err;
       // The next notification or heartbeat reads again.
       this.logger.warn({ tenantId: this.tenantId, customerId: this.customerId, err: String(err) }, 'query.live.read_failed');
     } finally {
       this.reading = false;
     }
+  }
+
+  /** A new stream does not send the history a customer merged into it had recorded before the stream opened. */
+  private recordedBeforeJoining(customerId: string, position: Position): boolean {
+    return this.start.openedAt !== undefined && !this.initialMembers.has(customerId) && comparePositions(position, this.start.openedAt) <= 0;
   }
 
   private write(chunk: string): void {

@@ -1,4 +1,4 @@
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamMetadata, SubscribeToAllOptions, Subscription } from '@hub/event-store';
+import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamMetadata, SubscribeToAllOptions, Subscription, SubscriptionFilter } from '@hub/event-store';
 
 /**
  * An `EventStore` that tells `onHandled` about every batch a subscription's handler finished
@@ -31,6 +31,10 @@ export class ObservedEventStore implements EventStore {
 
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     return this.inner.readAll(options);
+  }
+
+  readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
+    return this.inner.readEvent(eventId, filter);
   }
 
   setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {

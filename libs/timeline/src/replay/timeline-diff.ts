@@ -47,7 +47,7 @@ export interface TimelineDiff {
  */
 export async function diffTimelines(
   pool: Pool,
-  o: { liveSchema: string; rebuildSchema: string; tenantId?: string; rebuiltUpTo: bigint; projectionId: string; limit: number },
+  o: { liveSchema: string; rebuildSchema: string; tenantId?: string; rebuiltUpTo: bigint; projectionId: string; limit: number; notProjected?: readonly string[] },
 ): Promise<TimelineDiff> {
   const started = Date.now();
   const client = await pool.connect();
@@ -55,7 +55,12 @@ export async function diffTimelines(
     await client.query('begin isolation level repeatable read');
     const liveCheckpoint = (await new PostgresCheckpointStore(pool).load(o.projectionId, client)) ?? null;
     const comparedUpTo = liveCheckpoint !== null && liveCheckpoint < o.rebuiltUpTo ? liveCheckpoint : o.rebuiltUpTo;
-    const columns = await columnsOf(client, 'timeline_entries', o.liveSchema, o.rebuildSchema);
+    const both = await columnsOf(client, 'timeline_entries', o.liveSchema, o.rebuildSchema);
+    // A column the rebuild has but does not project (copied from the live table) counts as live-only.
+    const skipped = (o.notProjected ?? []).filter((c) => both.common.includes(c));
+    const columns = { onlyLive: [...both.onlyLive, ...skipped], onlyRebuilt: both.onlyRebuilt };
+    // Left out of each side's row hash (and of the changed columns).
+    const hashedWithout = { live: columns.onlyLive, rebuilt: [...both.onlyRebuilt, ...skipped] };
     const liveTable = qualified(o.liveSchema, 'timeline_entries');
     const rebuiltTable = qualified(o.rebuildSchema, 'timeline_entries');
     const side = (table: string, excluded: string) => `
@@ -63,7 +68,7 @@ export async function diffTimelines(
         from ${table} e left join public.hub_events h on h.event_id = e.event_id
        where ($1::text is null or e.tenant_id = $1) and (h.global_position is null or h.global_position <= $2::bigint)`;
     // Only the differences are kept (a few rows when the read models agree, whatever their size).
-    await client.query('create temp table hub_cli_timeline_diff (tenant_id text, customer_id text, event_id uuid, kind text) on commit drop');
+    await client.query('create temp table hub_replay_timeline_diff (tenant_id text, customer_id text, event_id uuid, kind text) on commit drop');
     const compared = await client.query<{ live: string; rebuilt: string }>(
       `with live as (${side(liveTable, '$3')}), rebuilt as (${side(rebuiltTable, '$4')}),
        compared as (
@@ -72,20 +77,20 @@ export async function diffTimelines(
                 case when l.event_id is null then 'missing' when r.event_id is null then 'extra' when l.h <> r.h then 'changed' end as kind
            from live l full join rebuilt r on l.tenant_id = r.tenant_id and l.customer_id = r.customer_id and l.event_id = r.event_id
        ),
-       saved as (insert into hub_cli_timeline_diff select tenant_id, customer_id, event_id, kind from compared where kind is not null returning 1)
+       saved as (insert into hub_replay_timeline_diff select tenant_id, customer_id, event_id, kind from compared where kind is not null returning 1)
        select count(*) filter (where in_live) as live, count(*) filter (where in_rebuilt) as rebuilt, (select count(*) from saved) as saved from compared`,
-      [o.tenantId ?? null, comparedUpTo.toString(), columns.onlyLive, columns.onlyRebuilt],
+      [o.tenantId ?? null, comparedUpTo.toString(), hashedWithout.live, hashedWithout.rebuilt],
     );
     const totals = await client.query<{ customers: string; missing: string; extra: string; changed: string }>(
       `select count(distinct (tenant_id, customer_id)) as customers, count(*) filter (where kind = 'missing') as missing,
               count(*) filter (where kind = 'extra') as extra, count(*) filter (where kind = 'changed') as changed
-         from hub_cli_timeline_diff`,
+         from hub_replay_timeline_diff`,
     );
     const details = await client.query<{ tenant_id: string; customer_id: string; event_id: string; kind: 'missing' | 'extra' | 'changed'; columns: string[] | null }>(
-      `with firsts as (select distinct tenant_id, customer_id from hub_cli_timeline_diff order by tenant_id, customer_id limit $1),
+      `with firsts as (select distinct tenant_id, customer_id from hub_replay_timeline_diff order by tenant_id, customer_id limit $1),
        shown as (
          select d.*, to_jsonb(l) - $2::text[] as lj, to_jsonb(r) - $3::text[] as rj
-           from hub_cli_timeline_diff d join firsts f using (tenant_id, customer_id)
+           from hub_replay_timeline_diff d join firsts f using (tenant_id, customer_id)
            left join ${liveTable} l on d.kind = 'changed' and l.event_id = d.event_id
            left join ${rebuiltTable} r on d.kind = 'changed' and r.event_id = d.event_id
        )
@@ -94,7 +99,7 @@ export async function diffTimelines(
                 select k from (select jsonb_object_keys(lj) as k union select jsonb_object_keys(rj)) keys where lj -> k is distinct from rj -> k order by k) end as columns
          from shown
         order by tenant_id, customer_id, kind, event_id`,
-      [o.limit, columns.onlyLive, columns.onlyRebuilt],
+      [o.limit, hashedWithout.live, hashedWithout.rebuilt],
     );
     await client.query('commit');
     const byCustomer = new Map<string, CustomerDifference>();
@@ -127,6 +132,3 @@ export async function diffTimelines(
     client.release();
   }
 }
-
-/** True when the two read models agree on everything compared. */
-export const noDifferences = (d: TimelineDiff): boolean => d.missing === 0 && d.extra === 0 && d.changed === 0;

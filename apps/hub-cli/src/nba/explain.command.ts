@@ -1,0 +1,96 @@
+import { customerStream, parseCustomerStream, StreamCategories } from '@hub/contracts';
+import { toCustomerEvent } from '@hub/customer-records';
+import { DecisionReplayError, reproduceDecision, type StreamEvent } from '@hub/nba';
+import { exactPositionals, stringOption, tenantId } from '../cli.args';
+import { toJson, write } from '../cli-io';
+import { CliFailure, ExitCode, UsageError } from '../cli.errors';
+import type { Subcommand } from './subcommand';
+import { explainText } from './explain-text';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `hub nba explain <decisionId>`: finds the decision event (its event id is the decision id) through
+ * the event store's `readEvent`, rebuilds the engine's input as of the decision from the customer's
+ * stream (`reproduceDecision` of @hub/nba, the input the worker built) and decides again.
+ */
+export const explainSubcommand: Subcommand = {
+  name: 'explain',
+  summary: 'recompute a recorded decision from the events and explain it',
+  usage: 'hub nba explain <decisionId> [--tenant t] [--json]',
+  help: `Finds the NextBestActionDecided event whose id is <decisionId>, rebuilds the engine's input as of
+the decision — the customer's state and contact history folded up to its basedOnRevision, the
+trigger basedOnEventId, the catalog of its catalogVersion (libs/nba/catalog), now = its occurredAt,
+its seed, and the posteriors it recorded (the population's outcome tally at that moment is kept
+nowhere else) — decides again and compares the result with the record, field for field.
+
+Prints the chosen action, the menu with P, C, V, L and priority, every candidate's failed policies
+with the facts they read, the contact counters and the seed, then "reproduced: yes" or the paths
+that differ (stored → recomputed).
+
+  --tenant t   only look in this tenant's customer streams
+  --json       { decisionId, tenantId, customerId, reproduced, differences, input, stored, recomputed }
+
+Exit 0 when it reproduces, 1 when it differs or cannot be recomputed (unknown catalog version,
+another strategy version, a decision of the first rule set) or is not found.`,
+  options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
+  prepare(values, positionals) {
+    const [decisionId] = exactPositionals(positionals, ['decisionId']) as [string];
+    if (!UUID.test(decisionId)) throw new UsageError(`<decisionId> must be a UUID (the decision's event id), not ${JSON.stringify(decisionId)}`);
+    const tenantArg = stringOption(values, 'tenant');
+    const tenant = tenantArg === undefined ? undefined : tenantId(tenantArg);
+    const json = values['json'] === true;
+    return async (ctx) => {
+      const { store, customers } = await ctx.stores();
+      const found = await store.readEvent(decisionId, {
+        eventTypes: ['NextBestActionDecided'],
+        streamPrefixes: [tenant ? customerStream(tenant, '') : `${StreamCategories.customer}-`],
+      });
+      const owner = found && parseCustomerStream(found.streamName);
+      const decided = found && toCustomerEvent(found);
+      if (!found || !owner || decided?.type !== 'NextBestActionDecided') {
+        throw new CliFailure('CLI_UNKNOWN_DECISION', `no decision ${decisionId}${tenant ? ` in tenant ${tenant}` : ''} (a decision's id is its event id)`);
+      }
+      const { recorded } = await customers.history(owner.tenantId, owner.customerId);
+      const stream: StreamEvent[] = [];
+      for (const r of recorded) {
+        const event = toCustomerEvent(r);
+        if (event) stream.push({ revision: r.revision, event });
+      }
+      let reproduction;
+      try {
+        reproduction = reproduceDecision({ decided, tenantId: owner.tenantId, customerId: owner.customerId, stream });
+      } catch (err) {
+        if (err instanceof DecisionReplayError) throw new CliFailure(err.code, err.message);
+        throw err;
+      }
+      const reproduced = reproduction.differences.length === 0;
+      if (json) {
+        const { input } = reproduction;
+        const report = {
+          decisionId,
+          tenantId: owner.tenantId,
+          customerId: owner.customerId,
+          reproduced,
+          differences: reproduction.differences,
+          unmatchedPosteriors: reproduction.unmatchedPosteriors,
+          input: {
+            basedOnRevision: input.stateRevision,
+            trigger: { eventId: input.trigger.metadata.eventId, type: input.trigger.type },
+            catalogVersion: input.catalog.catalogVersion,
+            now: input.now,
+            seed: input.seed,
+            posteriors: 'recorded',
+            outcomes: input.outcomes,
+          },
+          stored: reproduction.stored,
+          recomputed: reproduction.recomputedRecord,
+        };
+        await write(ctx.io.stdout, `${toJson(report, 2)}\n`);
+      } else {
+        await write(ctx.io.stdout, explainText(reproduction, owner));
+      }
+      return reproduced ? ExitCode.ok : ExitCode.failure;
+    };
+  },
+};

@@ -1,0 +1,148 @@
+import type { PoolClient } from 'pg';
+import type { CustomerKey, RowRun } from './timeline.apply-plan';
+import type { SummaryFact } from './timeline.projection';
+import { summaryOfFacts } from './timeline.summary';
+
+/*
+ * The set-based statements of `PostgresTimelineStore.applyInTransaction`: each writes the rows of
+ * many changes at once and has the effect of the one-by-one statements of `applyOne`,
+ * `refreshCustomer` and `refreshFacts` it replaces (see there). Rows travel as one array per column
+ * (`unnest($1::text[], …) with ordinality`, the ordinal being the change order).
+ */
+
+/** Rows of customers erased (`timeline_erased`) are never written again: the one-by-one `isErased` guard. */
+const NOT_ERASED = (x: string) => `not exists (select 1 from timeline_erased r where r.tenant_id = ${x}.tenant_id and r.customer_id = ${x}.customer_id)`;
+
+const column = <T>(rows: readonly T[], f: (row: T) => unknown): unknown[] => rows.map(f);
+
+/** A run of entry, registration and fact changes (no erasure between them): one statement per table. */
+export async function insertRowRun(client: PoolClient, run: RowRun): Promise<void> {
+  const { entries, identities, registrations, facts } = run;
+  if (entries.length > 0) {
+    // `distinct on` keeps the first of the same event id, as `on conflict do nothing` one by one.
+    await client.query(
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details)
+       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.direction, x.kind, x.text, x.media, x.provider, x.thread_id, x.details
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::jsonb[])
+              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, n)
+        where ${NOT_ERASED('x')}
+        order by x.event_id, x.n
+       on conflict (event_id) do nothing`,
+      [
+        column(entries, (e) => e.eventId), column(entries, (e) => e.tenantId), column(entries, (e) => e.customerId), column(entries, (e) => e.streamRevision),
+        column(entries, (e) => e.occurredAt), column(entries, (e) => e.recordedAt), column(entries, (e) => e.channel), column(entries, (e) => e.direction),
+        column(entries, (e) => e.kind), column(entries, (e) => e.text), column(entries, (e) => JSON.stringify(e.media)), column(entries, (e) => JSON.stringify(e.provider)),
+        column(entries, (e) => e.threadId ?? null), column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)),
+      ],
+    );
+  }
+  if (registrations.length > 0) {
+    // `least` of every registration's time, as the one-by-one upserts leave it.
+    await client.query(
+      `insert into timeline_customers (tenant_id, customer_id, first_seen_at)
+       select x.tenant_id, x.customer_id, min(x.at) from unnest($1::text[], $2::text[], $3::timestamptz[]) x(tenant_id, customer_id, at)
+        where ${NOT_ERASED('x')}
+        group by x.tenant_id, x.customer_id
+       on conflict (tenant_id, customer_id) do update set first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at)`,
+      [column(registrations, (r) => r.tenantId), column(registrations, (r) => r.customerId), column(registrations, (r) => r.at)],
+    );
+  }
+  if (identities.length > 0) {
+    // The last write of each key wins (`n desc`), among the writes of customers not erased.
+    // Unchanged rows are not rewritten: the same rows as the unconditional upserts, fewer dead tuples.
+    await client.query(
+      `insert into timeline_identities (tenant_id, kind, namespace, value, customer_id)
+       select distinct on (x.tenant_id, x.kind, x.namespace, x.value) x.tenant_id, x.kind, x.namespace, x.value, x.customer_id
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) with ordinality x(tenant_id, kind, namespace, value, customer_id, n)
+        where ${NOT_ERASED('x')}
+        order by x.tenant_id, x.kind, x.namespace, x.value, x.n desc
+       on conflict (tenant_id, kind, namespace, value) do update set customer_id = excluded.customer_id
+        where timeline_identities.customer_id is distinct from excluded.customer_id`,
+      [column(identities, (i) => i.tenantId), column(identities, (i) => i.kind), column(identities, (i) => i.namespace), column(identities, (i) => i.value), column(identities, (i) => i.customerId)],
+    );
+  }
+  if (facts.length > 0) {
+    await client.query(
+      `insert into timeline_facts (event_id, tenant_id, customer_id, stream_revision, type, occurred_at, event)
+       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.type, x.occurred_at, x.event
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[], $7::jsonb[])
+              with ordinality x(event_id, tenant_id, customer_id, stream_revision, type, occurred_at, event, n)
+        where ${NOT_ERASED('x')}
+        order by x.event_id, x.n
+       on conflict (event_id) do nothing`,
+      [
+        column(facts, (f) => f.fact.metadata.eventId), column(facts, (f) => f.tenantId), column(facts, (f) => f.customerId), column(facts, (f) => f.streamRevision),
+        column(facts, (f) => f.fact.type), column(facts, (f) => f.fact.metadata.occurredAt), column(facts, (f) => JSON.stringify(f.fact)),
+      ],
+    );
+  }
+}
+
+/**
+ * Counters (first and last seen, interactions, channels) and preferred channel of these customers,
+ * recomputed from their entries: two statements for all of them. Erased customers are left alone.
+ * Returns the customers whose row this created (their value and satisfaction are still to fill).
+ */
+export async function refreshCustomerCounters(client: PoolClient, customers: readonly CustomerKey[]): Promise<CustomerKey[]> {
+  if (customers.length === 0) return [];
+  const keys = [column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId)];
+  const upserted = await client.query<{ tenant_id: string; customer_id: string; inserted: boolean }>(
+    `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels)
+     select e.tenant_id, e.customer_id, min(e.occurred_at), max(e.occurred_at), count(*), array_agg(distinct e.channel order by e.channel)
+       from unnest($1::text[], $2::text[]) t(tenant_id, customer_id)
+       join timeline_entries e on e.tenant_id = t.tenant_id and e.customer_id = t.customer_id
+      where ${NOT_ERASED('t')}
+      group by e.tenant_id, e.customer_id
+     on conflict (tenant_id, customer_id) do update set
+       first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
+       last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels
+     returning tenant_id, customer_id, (xmax = 0) as inserted`,
+    keys,
+  );
+  // Preferred channel, from behaviour: the channel of most inbound contacts in the 90 days before
+  // the customer's latest one (ties: the most recent). The same rule as the customer state's.
+  await client.query(
+    `update timeline_customers c set preferred_channel = (
+       select e.channel from timeline_entries e
+        where e.tenant_id = c.tenant_id and e.customer_id = c.customer_id and e.direction = 'inbound'
+          and e.occurred_at >= (select max(l.occurred_at) from timeline_entries l where l.tenant_id = c.tenant_id and l.customer_id = c.customer_id) - interval '90 days'
+        group by e.channel order by count(*) desc, max(e.occurred_at) desc limit 1)
+       from unnest($1::text[], $2::text[]) t(tenant_id, customer_id)
+      where c.tenant_id = t.tenant_id and c.customer_id = t.customer_id and ${NOT_ERASED('t')}`,
+    keys,
+  );
+  return upserted.rows.filter((r) => r.inserted).map((r) => ({ tenantId: r.tenant_id, customerId: r.customer_id }));
+}
+
+/**
+ * Value, satisfaction and quadrant of these customers, recomputed from all their facts in stream
+ * order with the pure `summaryOfFacts`: one read and one update for all of them.
+ */
+export async function refreshCustomerFacts(client: PoolClient, customers: readonly CustomerKey[]): Promise<void> {
+  if (customers.length === 0) return;
+  const facts = await client.query<{ tenant_id: string; customer_id: string; event: SummaryFact }>(
+    `select f.tenant_id, f.customer_id, f.event
+       from unnest($1::text[], $2::text[]) t(tenant_id, customer_id)
+       join timeline_facts f on f.tenant_id = t.tenant_id and f.customer_id = t.customer_id
+      order by f.tenant_id, f.customer_id, f.stream_revision, f.event_id`,
+    [column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId)],
+  );
+  const byCustomer = new Map<string, SummaryFact[]>();
+  for (const row of facts.rows) {
+    const key = JSON.stringify([row.tenant_id, row.customer_id]);
+    const list = byCustomer.get(key);
+    if (list) list.push(row.event);
+    else byCustomer.set(key, [row.event]);
+  }
+  const summaries = customers.map((c) => summaryOfFacts(byCustomer.get(JSON.stringify([c.tenantId, c.customerId])) ?? []));
+  await client.query(
+    `update timeline_customers c set value = x.value, satisfaction = x.satisfaction, quadrant = x.quadrant
+       from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) x(tenant_id, customer_id, value, satisfaction, quadrant)
+      where c.tenant_id = x.tenant_id and c.customer_id = x.customer_id
+        and (c.value, c.satisfaction, c.quadrant) is distinct from (x.value, x.satisfaction, x.quadrant)`,
+    [
+      column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId),
+      column(summaries, (s) => s.value && JSON.stringify(s.value)), column(summaries, (s) => s.satisfaction && JSON.stringify(s.satisfaction)), column(summaries, (s) => s.quadrant),
+    ],
+  );
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { EventMetadata, InteractionData } from '@hub/contracts';
+import type { CustomerEvent, InteractionRecorded } from '@hub/customer';
+import { TIMELINE_HANDLED_TYPES, timelineChangeFor } from './timeline.projection';
+
+const meta = (): EventMetadata => {
+  const eventId = randomUUID();
+  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-03-01T10:00:00.000Z', recordedAt: '2025-03-01T10:00:01.000Z', schemaVersion: 1, tenantId: 'acme', channel: 'sms' };
+};
+const recorded = (data: Partial<InteractionData>): InteractionRecorded => ({
+  type: 'InteractionRecorded',
+  data: { channel: 'sms', direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155550100' }], content: { media: [] }, provider: { name: 'p', messageId: 'm1' }, ...data },
+  metadata: meta(),
+});
+
+describe('the timeline projection', () => {
+  describe('when an interaction carries a facet', () => {
+    it('then its entry keeps the facet as details, with consent, interactive and edits when present', () => {
+      const order = { orderId: 'o-1', action: 'created' as const, amount: 4_990, currency: 'EUR', itemCount: 2 };
+      const change = timelineChangeFor('acme', 'c1', 3n, recorded({ kind: 'order', order, interactive: { type: 'button', id: 'b1' }, edits: 'm0' }));
+      expect(change).toEqual(expect.objectContaining({ kind: 'entry', entry: expect.objectContaining({ kind: 'order', streamRevision: '3', details: { order, interactive: { type: 'button', id: 'b1' }, edits: 'm0' } }) }));
+
+      const survey = { surveyId: 's1', kind: 'nps' as const, score: 9, answers: [{ questionId: 'q1', value: 9 }] };
+      const surveyChange = timelineChangeFor('acme', 'c1', 4n, recorded({ kind: 'survey', survey }));
+      expect(surveyChange?.kind === 'entry' && surveyChange.entry.details).toEqual({ survey });
+    });
+  });
+
+  describe('when an interaction is a plain message', () => {
+    it('then its entry has no details', () => {
+      const change = timelineChangeFor('acme', 'c1', 0n, recorded({ content: { text: 'hi', media: [] } }));
+      expect(change?.kind === 'entry' && 'details' in change.entry).toBe(false);
+    });
+  });
+
+  describe('when an order, a refund or a survey answer is recorded as its own event', () => {
+    it('then it is a fact of the customer’s summary, at its stream revision', () => {
+      const events: CustomerEvent[] = [
+        { type: 'OrderPlaced', data: { orderId: 'o-1', amount: 100, currency: 'EUR' }, metadata: meta() },
+        { type: 'OrderRefunded', data: { orderId: 'o-1', amount: 50, currency: 'EUR' }, metadata: meta() },
+        { type: 'SurveyAnswered', data: { survey: 'csat', score: 4 }, metadata: meta() },
+      ];
+      for (const [n, e] of events.entries()) {
+        expect(timelineChangeFor('acme', 'c1', BigInt(n + 7), e)).toEqual({ kind: 'fact', tenantId: 'acme', customerId: 'c1', streamRevision: String(n + 7), fact: e });
+      }
+      expect(TIMELINE_HANDLED_TYPES).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderRefunded', 'SurveyAnswered']));
+    });
+  });
+});
