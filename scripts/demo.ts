@@ -1,213 +1,320 @@
-/* The demo: every app as its own process, a realistic morning of SMS from several customers, then
- * each customer's timeline and next best action as the query API serves them. */
+/* The demo: every app as its own process, a realistic mixed-channel day streamed through the real
+ * ingestion apps (signed as each provider signs), then what the hub made of it — measured — and a
+ * few customers' cross-channel timelines and next best actions as the query API serves them.
+ *
+ *   npm run demo [-- --once] [--interactions 3000] [--customers 300] [--seed demo] [--concurrency 16] [--tenant=<id>] [--keep-data]
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startAppProcess, type AppProcess } from '@hub/testing';
-import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { CONFORMANCE_BASE_URL } from '@hub/channels-core/testing';
+import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
+import { CHANNEL_IDS, hubNames, type ChannelId } from '@hub/contracts';
+import type { AppProcess, HubAppName } from '@hub/testing';
+import { startApps } from './demo/apps';
+import { planDay, type DayPlan } from './demo/day-plan';
+import { acknowledgedEventIds, DemoDatabase, ingestMetrics, listCustomers } from './demo/measure';
+import { ProgressReporter } from './demo/progress';
+import { buildRequests, type DemoRequest } from './demo/requests';
+import { sendAll, type Delivered } from './demo/sender';
+import { renderCustomer, type CustomerSummary, type NextBestActions, type TimelineEntry } from './demo/show';
+import { peopleRecognition, recognition, renderChannelTable, renderReasons, summarizeChannels, type Palette } from './demo/summary';
 
-const once = process.argv.includes('--once');
-const tenantArg = process.argv.find((a) => a.startsWith('--tenant='));
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+function arg(name: string): string | undefined {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const a = argv[i]!;
+  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+}
+function intArg(name: string, fallback: number, min: number): number {
+  const raw = arg(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got ${raw}`);
+  return n;
+}
+
+const once = argv.includes('--once');
+const keepData = argv.includes('--keep-data');
+const interactions = intArg('interactions', 3000, 20);
+const customers = intArg('customers', Math.max(10, Math.round(interactions / 10)), 10);
+const concurrency = intArg('concurrency', 16, 1);
+const seed = arg('seed') ?? 'demo';
 const runId = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-const tenant = tenantArg ? tenantArg.slice('--tenant='.length) : `demo-${runId}`;
-const AUTH_TOKEN = process.env['TWILIO_AUTH_TOKEN'] ?? randomBytes(16).toString('hex');
-const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
+const tenant = arg('tenant') ?? `demo-${runId}`;
+/** Kafka topics and BullMQ queues of this run only: nothing else on the cluster sees them. */
+const namespace = `demo-${runId}`;
 /** The query API key for the demo tenant; the query API is configured with its SHA-256 only. */
 const API_KEY = process.env['HUB_DEMO_API_KEY'] ?? randomBytes(24).toString('base64url');
 const apiHeaders = { authorization: `Bearer ${API_KEY}` };
-const OUR_NUMBER = '+14155550000';
+const baseDatabaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/hub';
+/** A database of the run's own: event ids are unique in a store, and the summary counts what this run stored. */
+const databaseName = `hub_demo_${runId}`;
+const databaseUrl = Object.assign(new URL(baseDatabaseUrl), { pathname: `/${databaseName}` }).href;
 
-const c = { dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', reset: '\x1b[0m' };
-const color = process.stdout.isTTY ? c : (Object.fromEntries(Object.keys(c).map((k) => [k, ''])) as typeof c);
+const plain: Palette = { dim: '', bold: '', red: '', green: '', yellow: '', cyan: '', reset: '' };
+const color: Palette = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', reset: '\x1b[0m' } : plain;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const count = (n: number): string => n.toLocaleString('en-US');
 
-type Step =
-  | { kind: 'sms'; from: string; body: string; media?: { url: string; contentType: string }[]; resendOf?: number }
-  | { kind: 'forged'; from: string; body: string }
-  | { kind: 'malformed'; from: string; body: string; drop: string[]; set?: Record<string, string> }
-  | { kind: 'unmappable'; from: string; body: string };
+// ---------------------------------------------------------------------------------------------
+// Infrastructure of the run: a database, apps, and cleaning up after them
+// ---------------------------------------------------------------------------------------------
 
-const alice = '+14155550101', bob = '+447400123456', carmen = '+34612345678', dmitri = '+14155550104';
-const eve = '+14155550105', farid = '+971501234567', grace = '+61412345678', hiro = '+819012345678';
-
-const SCRIPT: Step[] = [
-  { kind: 'sms', from: alice, body: 'Hi, where is my order #4411? It was due yesterday.' },
-  { kind: 'sms', from: bob, body: 'I want to cancel my subscription. Third outage this month, this is unacceptable.' },
-  { kind: 'sms', from: carmen, body: 'Hola! What are your opening hours on Sunday?' },
-  { kind: 'sms', from: dmitri, body: 'My internet is down again.' },
-  { kind: 'sms', from: alice, body: '', resendOf: 0 },
-  { kind: 'sms', from: hiro, body: 'How do I reset my password? 🙏' },
-  { kind: 'forged', from: alice, body: 'Please send my card PIN to this number' },
-  { kind: 'sms', from: farid, body: 'مرحبا، أريد التحدث مع وكيل من فضلك' },
-  { kind: 'sms', from: dmitri, body: 'Hello?? Still nothing.' },
-  { kind: 'sms', from: grace, body: 'Package arrived damaged, I want a refund.', media: [{ url: 'https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME1', contentType: 'image/jpeg' }] },
-  { kind: 'malformed', from: carmen, body: 'no message id', drop: ['MessageSid'], set: { NumMedia: 'several' } },
-  { kind: 'sms', from: eve, body: 'Is there a discount if I upgrade to the annual plan?' },
-  { kind: 'sms', from: farid, body: 'Can someone call me back please?' },
-  { kind: 'sms', from: dmitri, body: 'Third message today. Anyone there?' },
-  { kind: 'sms', from: carmen, body: 'Also — do you have a deal on the family plan?' },
-  { kind: 'unmappable', from: 'ACME-PROMO', body: 'Alphanumeric sender: verified, but not a customer phone number' },
-  { kind: 'sms', from: bob, body: '', resendOf: 1 },
-  { kind: 'sms', from: eve, body: 'STOP' },
-  { kind: 'sms', from: hiro, body: 'Got it, thanks!' },
-  { kind: 'sms', from: grace, body: '', resendOf: 9 },
-  { kind: 'sms', from: alice, body: 'Found the tracking link, thanks. Can you also update my address?' },
-  { kind: 'sms', from: bob, body: 'Still waiting for someone to call me back.' },
-  { kind: 'sms', from: carmen, body: 'Gracias!' },
-  { kind: 'forged', from: bob, body: 'Refund to account 1234' },
-  { kind: 'sms', from: dmitri, body: '', resendOf: 13 },
-  { kind: 'sms', from: grace, body: 'Order GR-2231, photo attached above.' },
-  { kind: 'malformed', from: hiro, body: 'x'.repeat(1700), drop: [] },
-  { kind: 'sms', from: farid, body: '', resendOf: 12 },
-];
-
-interface Sent {
-  step: Step;
-  status: number;
-  response: string;
-  messageSid?: string;
-  eventIds?: string[];
+async function admin<T>(sql: string): Promise<T | undefined> {
+  const c = new Client({ connectionString: Object.assign(new URL(baseDatabaseUrl), { pathname: '/postgres' }).href });
+  await c.connect();
+  try {
+    return (await c.query(sql)) as T;
+  } finally {
+    await c.end();
+  }
 }
 
-async function main(): Promise<void> {
-  const logDir = join(__dirname, '..', '.run', 'logs', `demo-${runId}`);
-  const env = {
-    DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/hub',
+function appEnv(name: HubAppName): NodeJS.ProcessEnv {
+  const base = {
+    DATABASE_URL: databaseUrl,
     REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    HUB_NAMESPACE: namespace,
     TENANT_ID: tenant,
     HUB_API_KEYS: `${tenant}:${createHash('sha256').update(API_KEY).digest('hex')}`,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    // The public URL the providers call and sign (the channels' test setups sign for it).
+    PUBLIC_BASE_URL: CONFORMANCE_BASE_URL,
     PORT: '0',
     LOG_LEVEL: 'info',
   };
-  console.log(`${color.bold}Interaction Hub demo${color.reset}  tenant ${tenant}  logs ${logDir}`);
-  const apps: AppProcess[] = [];
-  const stopAll = async () => {
-    await Promise.all(apps.map((a) => a.stop()));
-  };
-  process.once('SIGINT', () => {
-    console.log('\nstopping…');
-    void stopAll().then(() => process.exit(0));
-  });
-  const started = Date.now();
-  // The apps are independent processes that talk only over Kafka; start them side by side.
-  const [ingest, projector, worker, query] = await Promise.all([
-    startAppProcess('ingest-sms', env, { logDir }),
-    startAppProcess('timeline-projector', env, { logDir }),
-    startAppProcess('nba-worker', env, { logDir }),
-    startAppProcess('query-api', env, { logDir }),
-  ]);
-  apps.push(ingest, projector, worker, query);
-  console.log(`${color.dim}apps up in ${((Date.now() - started) / 1000).toFixed(1)} s: ingest-sms ${ingest.url}, query-api ${query.url}, timeline-projector, nba-worker${color.reset}\n`);
+  const channel = name.startsWith('ingest-') ? (name.slice('ingest-'.length) as ChannelId) : undefined;
+  // Each ingestion app gets its providers' secrets, as the test setups configure them.
+  return channel ? Object.assign(base, ...CHANNEL_TEST_SETUPS[channel].map((s) => s.env)) : base;
+}
 
-  const webhookUrl = `${ingest.url}/webhooks/twilio`;
-  const sent: Sent[] = [];
-  let n = 0;
-  for (const step of SCRIPT) {
-    n++;
-    // A provider retry re-sends an earlier webhook as it was: same MessageSid, body and media.
-    const original = step.kind === 'sms' && step.resendOf !== undefined ? SCRIPT[step.resendOf] : undefined;
-    const source = original ?? step;
-    const media = source.kind === 'sms' ? source.media : undefined;
-    const resentSid = step.kind === 'sms' && step.resendOf !== undefined ? sent[step.resendOf]?.messageSid : undefined;
-    const params = twilioSmsParams({
-      from: step.from,
-      to: OUR_NUMBER,
-      body: source.body,
-      accountSid: ACCOUNT_SID,
-      ...(resentSid ? { messageSid: resentSid } : { seed: `${runId}-${n}` }),
-      ...(media ? { media } : {}),
-    });
-    if (step.kind === 'malformed') {
-      for (const f of step.drop) delete params[f];
-      Object.assign(params, step.set ?? {});
-      if (step.body.length > 1600) params['Body'] = step.body;
-    }
-    const signed = signedTwilioRequest({ authToken: step.kind === 'forged' ? 'not-the-auth-token' : AUTH_TOKEN, url: webhookUrl, params });
-    const res = await fetch(webhookUrl, { method: 'POST', headers: signed.headers, body: signed.body });
-    const text = await res.text();
-    const entry: Sent = { step, status: res.status, response: text, ...(params['MessageSid'] ? { messageSid: params['MessageSid'] } : {}) };
-    try {
-      const j = JSON.parse(text) as { eventIds?: string[] };
-      if (j.eventIds) entry.eventIds = j.eventIds;
-    } catch {
-      /* not JSON */
-    }
-    sent.push(entry);
-    const mark = res.status === 202 ? (text.includes('dead_lettered') ? color.yellow : color.green) : color.red;
-    const label = step.kind === 'sms' ? (step.resendOf !== undefined ? 'provider retry' : 'sms') : step.kind;
-    process.stdout.write(
-      `${color.dim}[${String(n).padStart(2)}/${SCRIPT.length}]${color.reset} ${mark}${res.status}${color.reset} ${label.padEnd(14)} ${step.from.padEnd(14)} ${color.dim}${(params['Body'] ?? '').slice(0, 60)}${color.reset}\n`,
-    );
-  }
-
-  // Wait until every accepted message is on a timeline and every customer has a decision on their latest message.
-  const accepted = sent.filter((s) => s.status === 202 && s.eventIds);
-  const expectedEvents = new Set(accepted.flatMap((s) => s.eventIds ?? []));
-  process.stdout.write(`\nwaiting for ${expectedEvents.size} interactions to reach timelines and decisions `);
-  const api = `${query.url}/tenants/${tenant}/customers`;
-  type Summary = { customerId: string; identities: { kind: string; value: string }[]; interactions: number; channels: string[] };
-  type Entry = { eventId: string; occurredAt: string; direction: string; channel: string; text: string | null; media: unknown[] };
-  type Nba = { current: null | { action: { kind: string; code: string; detail: string; channel?: string }; explanation: { ruleId: string; reason: string }; basedOnEventId: string }; history: unknown[]; consent: Record<string, string> };
-  const deadline = Date.now() + 60_000;
-  let view: { summary: Summary; entries: Entry[]; nba: Nba }[] = [];
-  for (;;) {
-    const { customers } = (await (await fetch(api, { headers: apiHeaders })).json()) as { customers: Summary[] };
-    view = await Promise.all(
-      customers.map(async (summary) => ({
-        summary,
-        entries: ((await (await fetch(`${api}/${summary.customerId}/timeline`, { headers: apiHeaders })).json()) as { entries: Entry[] }).entries,
-        nba: (await (await fetch(`${api}/${summary.customerId}/next-best-actions`, { headers: apiHeaders })).json()) as Nba,
-      })),
-    );
-    const seen = new Set(view.flatMap((v) => v.entries.map((e) => e.eventId)));
-    const allSeen = [...expectedEvents].every((id) => seen.has(id));
-    const allDecided = view.every((v) => v.nba.current && v.nba.current.basedOnEventId === v.entries.at(-1)?.eventId);
-    if (allSeen && allDecided) break;
-    if (Date.now() > deadline) {
-      console.log(`${color.red}timed out: ${[...expectedEvents].filter((id) => !seen.has(id)).length} interactions missing, ${view.filter((v) => !v.nba.current).length} customers without a decision${color.reset}`);
-      break;
-    }
-    process.stdout.write('.');
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  console.log(` done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-
-  for (const { summary, entries, nba } of view) {
-    const phone = summary.identities.find((i) => i.kind === 'phone')?.value ?? summary.identities[0]?.value;
-    console.log(`${color.bold}${phone}${color.reset}  ${color.dim}customer ${summary.customerId} · ${summary.interactions} interactions · ${summary.channels.join(', ')}${color.reset}`);
-    for (const e of entries) {
-      const media = e.media.length ? ` ${color.cyan}[${e.media.length} media]${color.reset}` : '';
-      console.log(`  ${e.occurredAt.slice(11, 19)}  ${e.direction === 'inbound' ? '←' : '→'} ${e.channel}  ${JSON.stringify(e.text ?? '').slice(0, 80)}${media}`);
-    }
-    const cur = nba.current;
-    if (cur) {
-      console.log(`  ${color.green}next best action:${color.reset} ${cur.action.kind} · ${cur.action.code}${cur.action.channel ? ` via ${cur.action.channel}` : ''} — ${cur.action.detail}`);
-      console.log(`  ${color.dim}why: rule ${cur.explanation.ruleId}: ${cur.explanation.reason}${Object.keys(nba.consent).length ? ` · consent ${JSON.stringify(nba.consent)}` : ''}${color.reset}`);
-    }
-    console.log('');
-  }
-
-  const retries = sent.filter((s) => s.step.kind === 'sms' && s.step.resendOf !== undefined);
-  console.log(`${color.bold}Provider retries${color.reset}: ${retries.length} re-sent webhooks answered 202 and recognised as the same event (no second timeline entry).`);
-  console.log(`${color.bold}Rejected or dead-lettered${color.reset}:`);
-  for (const s of sent.filter((x) => x.status !== 202 || x.response.includes('dead_lettered'))) {
-    console.log(`  ${s.status} ${s.step.kind.padEnd(10)} ${s.step.from.padEnd(14)} ${s.response.slice(0, 160)}`);
-  }
-  const metrics = (await (await fetch(`${ingest.url}/metrics`)).json()) as Record<string, number>;
-  console.log(`${color.bold}Ingest counters${color.reset}: ${JSON.stringify(metrics)}`);
-
-  if (once) {
-    await stopAll();
+const apps = new Map<HubAppName, AppProcess>();
+let cleanedUp = false;
+async function cleanUp(): Promise<void> {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  await Promise.all([...apps.values()].map((a) => a.stop()));
+  if (keepData) {
+    console.log(`${color.dim}kept database ${databaseName} and Kafka topics ${namespace}.*${color.reset}`);
     return;
   }
-  console.log(`\nServing (Ctrl-C to stop). The query API needs the tenant's key (HUB_DEMO_API_KEY sets it). Try:`);
-  console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers`);
-  console.log(`  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/<customerId>/timeline/live`);
+  await admin(`drop database if exists "${databaseName}" with (force)`).catch((err: unknown) => console.error(`could not drop ${databaseName}: ${String(err)}`));
+  const kafka = new Kafka({ clientId: 'hub-demo', brokers: appEnv('query-api')['KAFKA_BROKERS']!.split(','), logLevel: logLevel.NOTHING });
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin
+    .connect()
+    .then(() => kafkaAdmin.deleteTopics({ topics: Object.values(hubNames(namespace).topics) }))
+    .catch(() => undefined)
+    .finally(() => kafkaAdmin.disconnect().catch(() => undefined));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The day
+// ---------------------------------------------------------------------------------------------
+
+function describePlan(plan: DayPlan, requests: readonly DemoRequest[]): string {
+  const by = (e: DemoRequest['expect']) => requests.filter((r) => r.expect === e).length;
+  const channelsOf = new Map<string, Set<string>>();
+  for (const r of requests) if (r.expect === 'accepted') channelsOf.set(r.personId, (channelsOf.get(r.personId) ?? new Set()).add(r.channel));
+  const multi = [...channelsOf.values()].filter((s) => s.size >= 2).length;
+  return (
+    `${count(by('accepted'))} interactions from ${count(channelsOf.size)} people (${count(multi)} on 2+ channels) between ${plan.options.start.slice(11, 16)} and ${plan.options.end.slice(11, 16)} UTC, ` +
+    `plus ${by('redelivery')} provider retries, ${by('forged')} forged, ${by('malformed')} malformed, ${by('unmappable')} unmappable, ${by('oversized')} oversized = ${count(requests.length)} requests`
+  );
+}
+
+async function waitForProjection(db: DemoDatabase, expected: readonly string[]): Promise<{ ms: number; missing: number; awaiting: number }> {
+  const progress = new ProgressReporter(process.stdout, 'recording ', expected.length);
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const [seen, awaiting] = await Promise.all([db.onTimeline(tenant, expected), db.awaitingDecision(tenant)]);
+    const detail = `on timelines · ${awaiting < 0 ? '?' : awaiting} customers awaiting a decision`;
+    if ((seen.size === expected.length && awaiting === 0) || Date.now() > deadline) {
+      const ms = progress.finish(seen.size, detail);
+      return { ms, missing: expected.length - seen.size, awaiting };
+    }
+    progress.update(seen.size, detail);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function get<T>(queryUrl: string, path: string): Promise<T | undefined> {
+  const res = await fetch(`${queryUrl}/tenants/${tenant}${path}`, { headers: apiHeaders });
+  return res.ok ? ((await res.json()) as T) : undefined;
+}
+
+async function customerView(queryUrl: string, customerId: string): Promise<{ summary: CustomerSummary; entries: TimelineEntry[]; nba: NextBestActions } | undefined> {
+  const [summary, timeline, nba] = await Promise.all([
+    get<CustomerSummary>(queryUrl, `/customers/${customerId}`),
+    get<{ entries: TimelineEntry[] }>(queryUrl, `/customers/${customerId}/timeline?limit=500`),
+    get<NextBestActions>(queryUrl, `/customers/${customerId}/next-best-actions`),
+  ]);
+  return summary && timeline && nba ? { summary, entries: timeline.entries, nba } : undefined;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const logDir = join(__dirname, '..', '.run', 'logs', `demo-${runId}`);
+  // The day: the ten hours before now, so every provider's own timestamps are in the past.
+  const end = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 60_000);
+  const plan = planDay({ seed, interactions, customers, start: new Date(end.getTime() - 10 * 3_600_000).toISOString(), end: end.toISOString() });
+  const requests = buildRequests(plan);
+  console.log(`${color.bold}Interaction Hub demo${color.reset}  tenant ${tenant}  seed ${JSON.stringify(seed)}  database ${databaseName}  logs ${logDir}`);
+  console.log(`${color.dim}the day: ${describePlan(plan, requests)}${color.reset}`);
+
+  process.once('SIGINT', () => {
+    console.log('\nstopping…');
+    void cleanUp().then(() => process.exit(130));
+  });
+
+  await admin(`create database "${databaseName}"`);
+  const names: HubAppName[] = ['timeline-projector', 'nba-worker', 'query-api', ...CHANNEL_IDS.map((c): HubAppName => `ingest-${c}`)];
+  const booting = new ProgressReporter(process.stdout, 'apps      ', names.length);
+  booting.update(0, 'starting, three at a time');
+  await startApps(names, appEnv, {
+    logDir,
+    parallel: 3,
+    onStarted: (app, up) => {
+      apps.set(app.name, app);
+      booting.update(up, `${app.name} up`);
+    },
+  });
+  const bootMs = booting.finish(apps.size, 'all serving');
+  const query = apps.get('query-api')!;
+
+  // Send the day, in time order, `concurrency` requests in flight.
+  const statusCounts: Record<string, number> = {};
+  const sending = new ProgressReporter(process.stdout, 'sending   ', requests.length);
+  const delivered = await sendAll(requests, {
+    concurrency,
+    baseUrlOf: (r) => apps.get(`ingest-${r.channel}`)!.url!,
+    onDelivered: (d, done) => {
+      statusCounts[d.status] = (statusCounts[d.status] ?? 0) + 1;
+      sending.update(done, Object.entries(statusCounts).map(([s, n]) => `${s}×${n}`).join(' '));
+    },
+  });
+  const sendMs = sending.finish(delivered.length, Object.entries(statusCounts).map(([s, n]) => `${s}×${n}`).join(' '));
+
+  // Wait until every acknowledged interaction is on a timeline and every customer has a decision on their latest.
+  const idsOf = await acknowledgedEventIds(delivered, tenant);
+  const expected = [...new Set([...idsOf.values()].flat())];
+  const db = new DemoDatabase(databaseUrl);
+  const waited = await waitForProjection(db, expected);
+  if (waited.missing > 0 || waited.awaiting !== 0) {
+    console.log(`${color.red}timed out: ${waited.missing} interactions not on a timeline, ${waited.awaiting} customers without a decision on their latest interaction${color.reset}`);
+  }
+
+  // Measure.
+  const [stored, onTimeline, customerOf, listing, metricsList] = await Promise.all([
+    db.stored(expected),
+    db.onTimeline(tenant, expected),
+    db.customerOfEvents(tenant, expected),
+    listCustomers(query.url!, tenant, apiHeaders),
+    Promise.all(CHANNEL_IDS.map(async (c) => [c, await ingestMetrics(apps.get(`ingest-${c}`)!.url!)] as const)),
+  ]);
+  await db.close();
+  const rows = summarizeChannels({ delivered, eventIdsOf: (d: Delivered) => idsOf.get(d) ?? [], stored, onTimeline, metrics: Object.fromEntries(metricsList) });
+  const known = recognition(listing);
+  const acknowledged = delivered.filter((d) => d.request.expect === 'accepted').map((d) => ({ personId: d.request.personId, channel: d.request.channel, eventIds: idsOf.get(d) ?? [] }));
+  const people = peopleRecognition(acknowledged, customerOf);
+  /** The customers a person's interactions went to, the first one first. */
+  const customersOfPerson = (personId: string): string[] => {
+    const ids = acknowledged.filter((a) => a.personId === personId).flatMap((a) => a.eventIds);
+    return [...new Set(ids.map((id) => customerOf.get(id)).filter((x): x is string => !!x))];
+  };
+
+  console.log(`\n${color.bold}What the hub made of the day${color.reset} ${color.dim}(measured: ingestion apps' /metrics, the event store, the timeline, the query API)${color.reset}`);
+  for (const line of renderChannelTable(rows, color)) console.log(line);
+  const retries = rows.reduce((s, r) => s + r.retriesSent, 0);
+  const distinct = rows.reduce((s, r) => s + r.distinctIds, 0);
+  const storedTotal = rows.reduce((s, r) => s + r.stored, 0);
+  const timelineTotal = rows.reduce((s, r) => s + r.onTimeline, 0);
+  console.log(
+    `  ${color.dim}deduplicated: acknowledged again (a provider retry, ${retries} sent) but stored nothing new — each of the ${count(distinct)} acknowledged event ids is in the event store ${storedTotal === distinct ? 'exactly once' : `only ${count(storedTotal)} times`} and ${timelineTotal === distinct ? 'on a timeline once' : `on timelines ${count(timelineTotal)} times`}${color.reset}`,
+  );
+  const busy = rows.reduce((s, r) => s + r.busyRetries, 0);
+  if (busy > 0) console.log(`  ${color.yellow}${busy} deliveries were retried after 429/503 (Retry-After honoured)${color.reset}`);
+  console.log(`${color.bold}Refused or dead-lettered, by reason code${color.reset}`);
+  for (const line of renderReasons(rows, color)) console.log(line);
+  console.log(`${color.bold}Customers recognised across channels${color.reset} ${color.dim}(query API)${color.reset}`);
+  console.log(
+    `  ${count(known.customers)} customers; ${count(known.multiChannel)} with a timeline spanning 2+ channels (${count(known.threePlus)} spanning 3+); ` +
+      `${count(known.withLinked)} hold more than one identity: ${count(known.linkedIdentities)} identities linked beyond each customer's first`,
+  );
+  const split = Object.entries(people.splitInto).map(([k, v]) => `${v} into ${k}`).join(', ');
+  console.log(
+    `  ${count(people.people)} people of the plan reached us, ${count(people.multiChannel)} on 2+ channels: ${count(people.oneCustomer)} of them recognised as one customer across all their channels, ` +
+      `the others split (${split || 'none'}) — phones, emails and platform ids meet only where one event carries two of them (an order, a survey link, a web-chat form, a Telegram contact)`,
+  );
+  console.log(`  ${color.dim}identities held: ${Object.entries(known.identityKinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}${color.reset}`);
+  console.log(`  ${color.dim}most common channel mixes: ${known.combinations.map(([k, v]) => `${k} ${v}`).join(' · ')}${color.reset}`);
+
+  // A few customers, as the query API serves them.
+  console.log('');
+  const maria = plan.people.find((p) => p.id === plan.cast.journey)!;
+  const dmitri = plan.people.find((p) => p.id === plan.cast.atRisk)!;
+  const mariaIds = customersOfPerson(maria.id);
+  if (mariaIds.length === 1) {
+    console.log(
+      `  ${color.green}one person, one customer:${color.reset} her WhatsApp and texts started a customer keyed by her phone, her email another; her Shopify order carried both, ` +
+        `and the merge policy (paid_order: merge at once) made them one — the phone now reaches her, and the timeline below is the merged one.\n`,
+    );
+  }
+  for (const id of mariaIds) {
+    const view = await customerView(query.url!, id);
+    if (view) for (const line of renderCustomer(`${maria.firstName} ${maria.lastName} — email, text, WhatsApp, order, CSAT`, view.summary, view.entries, view.nba, color)) console.log(line);
+    console.log('');
+  }
+  if (mariaIds.length === 2) {
+    const preview = await fetch(`${query.url!}/tenants/${tenant}/customers/merge-preview`, {
+      method: 'POST',
+      headers: { ...apiHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ customerIds: mariaIds, evidence: { source: 'paid_order', detail: `Shopify order ${1000 + Number(maria.id.slice(1))} carries her email and phone`, identities: [{ kind: 'email', value: maria.email }, { kind: 'phone', value: maria.phone }] } }),
+    });
+    const p = (await preview.json().catch(() => ({}))) as { decision?: string; reason?: string };
+    console.log(
+      `  ${color.yellow}one person, two customers:${color.reset} her texts and WhatsApps are keyed by her phone, her email, order and survey by her email (the order also carries her phone). ` +
+        `Merge preview on the order's evidence: ${p.decision ?? preview.status}${p.reason ? ` — ${p.reason}` : ''}\n`,
+    );
+  }
+  const [dmitriId] = customersOfPerson(dmitri.id);
+  const dmitriView = dmitriId ? await customerView(query.url!, dmitriId) : undefined;
+  if (dmitriView) for (const line of [...renderCustomer(`${dmitri.firstName} ${dmitri.lastName} — at risk`, dmitriView.summary, dmitriView.entries, dmitriView.nba, color), '']) console.log(line);
+  // A visitor recognised by what they typed: a web-chat or Telegram customer holding a phone or email too, on the most channels.
+  const linked = listing
+    .filter((c) => c.identities.some((i) => i.namespace === 'webchat' || i.namespace === 'telegram') && c.identities.some((i) => i.kind === 'email' || i.kind === 'phone') && c.channels.length >= 2)
+    .sort((a, b) => b.channels.length - a.channels.length || b.interactions - a.interactions)[0];
+  const linkedView = linked ? await customerView(query.url!, linked.customerId) : undefined;
+  if (linkedView) for (const line of [...renderCustomer('A chat visitor the hub linked by the email or phone they gave', linkedView.summary, linkedView.entries, linkedView.nba, color, 8), '']) console.log(line);
+
+  console.log(`${color.dim}(Twilio's SMS webhook carries no timestamp: SMS entries are stamped when the hub received them, now; every other provider says when it happened.)${color.reset}\n`);
+  const totalMs = Date.now() - started;
+  console.log(
+    `${color.bold}Timings${color.reset}: apps up ${seconds(bootMs)} · sent ${count(requests.length)} requests in ${seconds(sendMs)} (${Math.round((requests.length / sendMs) * 1000)}/s, ${concurrency} in flight) · ` +
+      `projected and decided ${seconds(waited.ms)} later · total ${seconds(totalMs)}`,
+  );
+
+  if (once) {
+    await cleanUp();
+    return;
+  }
+  console.log(`\nServing (Ctrl-C to stop${keepData ? '' : `; the database ${databaseName} is dropped then, --keep-data keeps it`}). The query API needs the tenant's key (HUB_DEMO_API_KEY sets it). Try:`);
+  console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?limit=5'`);
+  console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?identity=phone:${encodeURIComponent(maria.phone)}'`);
+  if (dmitriId) console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${dmitriId}/next-best-actions`);
+  console.log(`  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline/live`);
   await new Promise(() => undefined);
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   console.error(err);
+  await cleanUp().catch(() => undefined);
   process.exit(1);
 });
