@@ -15,9 +15,7 @@ describe('kafkajs 2.2.4 against the pinned broker', () => {
     const kafka = new Kafka({ clientId: freshId('smoke'), brokers, logLevel: logLevel.NOTHING });
     const topic = freshId('smoke-topic');
     const groupId = freshId('smoke-group');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+    await ensureTopics(kafka, [{ topic, numPartitions: 3 }]);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const keys = Array.from({ length: 12 }, (_, i) => `customer-${i}`);
@@ -41,12 +39,36 @@ describe('kafkajs 2.2.4 against the pinned broker', () => {
     // Per-key order is kept: one key always lands on one partition.
     for (const k of keys) expect(byKey.get(k)).toEqual([`${k}:0`, `${k}:1`]);
 
+    const admin = kafka.admin();
+    await admin.connect();
     const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
     const high = await admin.fetchTopicOffsets(topic);
     const committedTotal = committed[0]!.partitions.reduce((n, p) => n + Number(p.offset), 0);
     expect(committedTotal).toBe(high.reduce((n, p) => n + Number(p.high), 0));
     expect(committedTotal).toBe(24);
     await admin.disconnect();
+  });
+});
+
+describe('ensureTopics', () => {
+  it('returns once every partition of every new topic has a leader, and is a no-op for existing ones', async () => {
+    const kafka = new Kafka({ clientId: freshId('topics'), brokers, logLevel: logLevel.NOTHING });
+    // Many at once: a KRaft broker answers UNKNOWN_TOPIC_OR_PARTITION for a moment after creating each.
+    const specs = Array.from({ length: 12 }, () => ({ topic: freshId('settle'), numPartitions: 6 }));
+    await Promise.all([ensureTopics(kafka, specs.slice(0, 6)), ensureTopics(kafka, specs.slice(3))]);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+      expect(topics).toHaveLength(12);
+      for (const t of topics) {
+        expect(t.partitions).toHaveLength(6);
+        expect(t.partitions.every((p) => p.leader >= 0)).toBe(true);
+      }
+      await ensureTopics(kafka, specs);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { hubNames, type HubNames } from '@hub/contracts';
 
 export interface TopicSpec {
@@ -22,20 +22,54 @@ export function hubTopicSpecs(names: HubNames = hubNames()): TopicSpec[] {
 
 export const HUB_TOPICS: readonly TopicSpec[] = hubTopicSpecs();
 
-/** Create any missing topic; safe to run from every app at boot. */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = HUB_TOPICS): Promise<void> {
+/**
+ * Create any missing topic, then wait until every partition of the new ones has a leader; safe to run
+ * from every app at boot. KafkaJS's own `waitForLeaders` retries only LEADER_NOT_AVAILABLE, but a KRaft
+ * broker answers UNKNOWN_TOPIC_OR_PARTITION for a moment after the controller created a topic (its
+ * metadata image lags, KAFKA-15780), and KafkaJS then fails the whole call: so the wait is ours.
+ */
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = HUB_TOPICS, timeoutMs = 30_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: 1, ...(s.configEntries ? { configEntries: s.configEntries } : {}) })),
-      });
-    }
+    if (missing.length === 0) return;
+    // False when another process created them meanwhile: fine, they exist.
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: 1, ...(s.configEntries ? { configEntries: s.configEntries } : {}) })),
+    });
+    await waitForLeaders(admin, missing, timeoutMs);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Metadata errors a just-created topic gives until every broker has caught up. */
+const SETTLING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
+
+async function waitForLeaders(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const topics = specs.map((s) => s.topic);
+  let waitingFor = 'metadata';
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const unsettled = specs.filter((spec) => {
+        const partitions = found.find((t) => t.name === spec.topic)?.partitions ?? [];
+        return partitions.length < spec.numPartitions || partitions.some((p) => p.leader < 0);
+      });
+      if (unsettled.length === 0) return;
+      waitingFor = `leaders of ${unsettled.map((s) => s.topic).join(', ')}`;
+    } catch (err) {
+      // A protocol error, or the retries KafkaJS made around one.
+      const e = err as { type?: string; cause?: { type?: string } };
+      const type = e.type ?? e.cause?.type;
+      if (!type || !SETTLING.has(type)) throw err;
+      waitingFor = `metadata (${type})`;
+    }
+    if (Date.now() > deadline) throw new Error(`Kafka created ${topics.join(', ')} but gave no ${waitingFor} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
