@@ -8,7 +8,9 @@ import { channelDefinitions } from '@hub/channel-registry';
 import type { ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
 import { createLogger, onShutdown } from '@hub/platform';
+import type { FastifyInstance } from 'fastify';
 import { IngestEnv } from './ingest.env';
+import { decodedPayload, gunzipBounded, readBounded, requestEncoding } from './request-encoding';
 import { IngestCounters, IngestService } from './ingest.service';
 import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, webhookControllerFor } from './webhook.controller';
 
@@ -60,10 +62,33 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   app.getHttpAdapter().getInstance().addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
   // 413 before a byte of the body is read when the declared length is over the route's provider
   // limit (a chunked body without a length is held to it by the controller once read).
-  const limitByPath = new Map(adapters.map((a, i) => [a.manifest.route.path, { limit: a.manifest.maxBodyBytes, service: services[i]! }]));
-  app
-    .getHttpAdapter()
-    .getInstance()
+  const limitByPath = new Map(adapters.map((a, i) => [a.manifest.route.path, { limit: a.manifest.maxBodyBytes, encodings: a.manifest.requestEncodings ?? [], service: services[i]! }]));
+  const instance = app.getHttpAdapter().getInstance() as FastifyInstance;
+  // A compressed body (Firehose's GZIP option) is decoded here, before the body parsers, so the
+  // adapter verifies and parses what the provider encoded; its decoded size is held to the route's
+  // limit. Routes that do not declare the encoding answer 415 rather than mistaking gzip for JSON.
+  instance.addHook('preParsing', async (req, reply, payload) => {
+    const encoding = requestEncoding(req.headers['content-encoding']);
+    const route = req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
+    if (encoding === 'identity' || !route) return payload;
+    if (!(route.encodings as readonly string[]).includes(encoding)) {
+      route.service.undecodable('unsupported_content_encoding', encoding);
+      await reply.code(415).send({ error: 'unsupported_content_encoding', reason: `Content-Encoding ${encoding} is not accepted here`, accepted: ['identity', ...route.encodings] });
+      return payload;
+    }
+    const compressed = await readBounded(payload, route.limit);
+    const decoded = compressed === undefined ? ({ kind: 'too_large', bytes: route.limit + 1 } as const) : await gunzipBounded(compressed, route.limit);
+    if (decoded.kind === 'decoded') return decodedPayload(decoded.body, compressed!.length);
+    if (decoded.kind === 'too_large') {
+      route.service.tooLarge(decoded.bytes);
+      await reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: route.limit });
+    } else {
+      route.service.undecodable('invalid_content_encoding', decoded.reason);
+      await reply.code(400).send({ error: 'invalid_content_encoding', reason: decoded.reason });
+    }
+    return payload;
+  });
+  instance
     .addHook('onRequest', (req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, reply: { code(n: number): { header(k: string, v: string): { send(b: unknown): void } } }, done: () => void) => {
       const route = req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
       const declared = Number(req.headers['content-length']);

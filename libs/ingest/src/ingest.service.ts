@@ -56,6 +56,11 @@ export class IngestService {
     readonly counters: IngestCounters = new IngestCounters(),
   ) {}
 
+  /** What the provider's webhook is (route, limits, encodings). */
+  get manifest(): ChannelAdapter['manifest'] {
+    return this.adapter.manifest;
+  }
+
   async ingest(request: WebhookRequest): Promise<IngestOutcome> {
     const channel = this.adapter.manifest.id;
     const verified = this.adapter.verify(request, { nowMs: this.clock().getTime() });
@@ -107,6 +112,11 @@ export class IngestService {
   /** A body over this provider's limit (refused by the HTTP edge before verification): counted and logged. */
   tooLarge(bytes: number): void {
     this.reject({ kind: 'invalid', fields: [] }, 'payload_too_large', `${bytes} bytes > ${this.adapter.manifest.maxBodyBytes}`);
+  }
+
+  /** A body the HTTP edge could not decode (unsupported or corrupt `Content-Encoding`): counted and logged. */
+  undecodable(code: 'unsupported_content_encoding' | 'invalid_content_encoding', detail: string): void {
+    this.reject({ kind: 'invalid', fields: [] }, code, detail);
   }
 
   private reject<T extends IngestOutcome>(outcome: T, code: string, detail?: string): T {

@@ -44,8 +44,13 @@ export interface ChannelManifest {
   /** Provider documentation of the webhook format this adapter reads. */
   docsUrl: string;
   route: { method: 'POST'; path: string };
-  /** Requests larger than this are refused with 413 before they are parsed. */
+  /** Requests larger than this are refused with 413 before they are parsed (decoded size, when compressed). */
   maxBodyBytes: number;
+  /**
+   * `Content-Encoding`s the provider may send (Firehose's GZIP option). The ingestion app decodes the
+   * body before `verify` and `parse` see it; any other encoding is refused with 415.
+   */
+  requestEncodings?: readonly 'gzip'[];
 }
 
 /**

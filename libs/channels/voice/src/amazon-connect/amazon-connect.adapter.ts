@@ -25,6 +25,8 @@ export const AMAZON_CONNECT_MANIFEST: ChannelManifest = {
   // Firehose buffers 1–64 MiB per request (5 MiB by default for HTTP endpoints); base64 adds a third.
   // 8 MiB takes the default buffer; configure the stream's buffer size at 5 MiB or less.
   maxBodyBytes: 8 * 1024 * 1024,
+  // The stream's "Content encoding: GZIP" option; Firehose then sends `Content-Encoding: gzip`.
+  requestEncodings: ['gzip'],
 };
 
 export const AMAZON_CONNECT_ACCESS_KEY_HEADER = 'x-amz-firehose-access-key';
