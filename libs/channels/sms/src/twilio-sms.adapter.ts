@@ -1,4 +1,3 @@
-import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import {
   deterministicId,
   INTERACTION_RECEIVED_SCHEMA_VERSION,
@@ -15,6 +14,7 @@ import {
   type VerifyContext,
   type VerifyResult,
   type WebhookRequest,
+  verifyTwilioRequest,
 } from '@hub/channels-core';
 import { consentKeyword, normalizePhone } from '@hub/customer';
 import type { CountryCode } from 'libphonenumber-js';
@@ -37,17 +37,7 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
   constructor(private readonly config: TwilioSmsConfig) {}
 
   verify(request: WebhookRequest, _context?: VerifyContext): VerifyResult {
-    const signature = request.headers['x-twilio-signature'];
-    if (!signature) return { ok: false, reason: 'signature_missing' };
-    const params = formParams(request.body);
-    // twilio's validateRequest compares in constant time and tries the URL with and without the port.
-    if (!validateRequest(this.config.TWILIO_AUTH_TOKEN, signature, request.url, params)) {
-      return { ok: false, reason: 'signature_invalid' };
-    }
-    if (this.config.TWILIO_ACCOUNT_SID && params['AccountSid'] !== this.config.TWILIO_ACCOUNT_SID) {
-      return { ok: false, reason: 'signature_invalid', detail: 'AccountSid is not this deployment’s account' };
-    }
-    return { ok: true };
+    return verifyTwilioRequest(request, { authToken: this.config.TWILIO_AUTH_TOKEN, accountSid: this.config.TWILIO_ACCOUNT_SID });
   }
 
   parse(body: unknown): ParseResult<TwilioInboundSmsPayload> {
@@ -101,13 +91,3 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
 
 const OPT_OUT_TYPES: Record<string, 'opt_out' | 'opt_in' | 'help' | undefined> = { STOP: 'opt_out', START: 'opt_in', HELP: 'help' };
 
-/** Twilio signs the POST parameters as strings; a repeated key arrives as an array. */
-function formParams(body: unknown): Record<string, string | string[]> {
-  if (typeof body !== 'object' || body === null) return {};
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(body)) {
-    if (typeof v === 'string') out[k] = v;
-    else if (Array.isArray(v)) out[k] = v.map(String);
-  }
-  return out;
-}

@@ -1,4 +1,3 @@
-import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import { deterministicId, INTERACTION_RECEIVED_SCHEMA_VERSION, validateAs, type CallFacet, type Direction, type InteractionReceived } from '@hub/contracts';
 import {
   ChannelMappingError,
@@ -9,6 +8,7 @@ import {
   type VerifyContext,
   type VerifyResult,
   type WebhookRequest,
+  verifyTwilioRequest,
 } from '@hub/channels-core';
 import { normalizePhone } from '@hub/customer';
 import type { TwilioVoiceConfig } from './twilio-voice.config';
@@ -65,17 +65,7 @@ export class TwilioVoiceChannelAdapter implements ChannelAdapter<TwilioVoiceStat
 
   /** Exactly as the SMS channel: X-Twilio-Signature over the full URL and the sorted form fields. */
   verify(request: WebhookRequest, _context?: VerifyContext): VerifyResult {
-    const signature = request.headers['x-twilio-signature'];
-    if (!signature) return { ok: false, reason: 'signature_missing' };
-    const params = formParams(request.body);
-    // twilio's validateRequest compares in constant time and tries the URL with and without the port.
-    if (!validateRequest(this.config.TWILIO_AUTH_TOKEN, signature, request.url, params)) {
-      return { ok: false, reason: 'signature_invalid' };
-    }
-    if (this.config.TWILIO_ACCOUNT_SID && params['AccountSid'] !== this.config.TWILIO_ACCOUNT_SID) {
-      return { ok: false, reason: 'signature_invalid', detail: 'AccountSid is not this deployment’s account' };
-    }
-    return { ok: true };
+    return verifyTwilioRequest(request, { authToken: this.config.TWILIO_AUTH_TOKEN, accountSid: this.config.TWILIO_ACCOUNT_SID });
   }
 
   parse(body: unknown): ParseResult<TwilioVoiceStatusPayload> {
@@ -148,13 +138,3 @@ export function callFacet(p: TwilioVoiceStatusPayload, at: string | undefined): 
   return facet;
 }
 
-/** Twilio signs the POST parameters as strings; a repeated key arrives as an array. */
-function formParams(body: unknown): Record<string, string | string[]> {
-  if (typeof body !== 'object' || body === null) return {};
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(body)) {
-    if (typeof v === 'string') out[k] = v;
-    else if (Array.isArray(v)) out[k] = v.map(String);
-  }
-  return out;
-}
