@@ -105,8 +105,9 @@ describe('PostgresEventStore subscriptions', () => {
           blocker.release();
         }
 
-        await eventually(async () => (sub.received.length > 0 ? true : undefined), { what: 'the held-back event', timeoutMs: 10_000 });
-        expect(Date.now() - ended).toBeLessThan(5_000);
+        await eventually(async () => (sub.received.length > 0 ? true : undefined), { what: 'the held-back event', timeoutMs: 40_000 });
+        // Well under the 60 s poll: it was the end of the holding transaction that woke it, not the poll.
+        expect(Date.now() - ended).toBeLessThan(40_000);
       } finally {
         await subscriber.close();
       }
@@ -206,8 +207,9 @@ describe('PostgresEventStore subscriptions', () => {
         expect(sub.received.map((e) => e.eventId)).toEqual([signal.eventId]);
         // 5001 events in windows of 2000: 3 reads, one more to see the end — plus a re-read every
         // 100 ms while another transaction anywhere on the server holds the visible horizon back
-        // (other test files write meanwhile). A scan batch by batch would need 5001 / 10 = 501 reads.
-        expect(reads).toBeLessThan(50);
+        // (other test files write meanwhile, more of them on a loaded machine). A scan batch by batch
+        // would need 5001 / 10 = 501 reads.
+        expect(reads).toBeLessThan(250);
       } finally {
         await reader.close();
         await counted.end();
