@@ -44,6 +44,14 @@ export async function readBounded(stream: AsyncIterable<Buffer>, limitBytes: num
   return Buffer.concat(chunks, length);
 }
 
+/** Reads a gzip request body (at most `limitBytes` of it) and decodes it (at most `limitBytes` decoded). */
+export async function decodeBody(stream: AsyncIterable<Buffer>, limitBytes: number): Promise<(DecodedBody & { kind: 'too_large' | 'invalid' }) | { kind: 'decoded'; body: Buffer; encodedBytes: number }> {
+  const compressed = await readBounded(stream, limitBytes);
+  if (compressed === undefined) return { kind: 'too_large', bytes: limitBytes + 1 };
+  const decoded = await gunzipBounded(compressed, limitBytes);
+  return decoded.kind === 'decoded' ? { ...decoded, encodedBytes: compressed.length } : decoded;
+}
+
 /**
  * The decoded body as the stream Fastify's body parsers read. `receivedEncodedLength` is what came
  * over the wire: Fastify compares it with `Content-Length` (and the decoded size with the body limit).
