@@ -6,7 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hubNames, type HubNames } from '@hub/contracts';
 import { ConfigError, loadConfig } from '@hub/config';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
-import { createLogger, onShutdown, type HubLogger } from '@hub/platform';
+import { createLogger, decodeBody, decodedPayload, onShutdown, requestEncoding, type HubLogger } from '@hub/platform';
 import { EventIntakeService } from './event-intake.service';
 import {
   EVENT_INTAKE,
@@ -97,6 +97,30 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     // RFC 6750: no error code when no credentials were sent; invalid_token / invalid_request otherwise.
     const error = auth.reason === 'api_key_missing' ? '' : auth.reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
     await reply.code(401).header('www-authenticate', `Bearer realm="${REALM}"${error}`).send({ error: 'unauthorized', reason: auth.reason });
+  });
+  // Large NDJSON batches compress tenfold: `Content-Encoding: gzip` is decoded before parsing, the
+  // decoded size held to INGEST_MAX_BODY_BYTES too (a bomb is a 413, never inflated whole). Runs after
+  // the key check (onRequest), and as a callback so requests without an encoding pay nothing.
+  instance.addHook('preParsing', (req, reply, payload, done) => {
+    if (req.headers['content-encoding'] === undefined) return done(null, payload);
+    const encoding = requestEncoding(req.headers['content-encoding']);
+    if (encoding === 'identity') return done(null, payload);
+    const refuse = (status: number, code: string, body: Record<string, unknown>): undefined => {
+      counters.inc(`http.rejected.${code}`);
+      logger.warn({ code, source: (req as IntakeRequest).ingestCaller?.source, encoding }, 'ingest.api.request.rejected');
+      void reply.code(status).header('connection', 'close').send(body);
+      return undefined;
+    };
+    if (encoding !== 'gzip') return refuse(415, 'unsupported_content_encoding', { error: 'unsupported_content_encoding', reason: `Content-Encoding ${encoding} is not accepted`, accepted: ['identity', 'gzip'] });
+    void decodeBody(payload, config.INGEST_MAX_BODY_BYTES).then(
+      (decoded) => {
+        if (decoded.kind === 'decoded') return done(null, decodedPayload(decoded.body, decoded.encodedBytes));
+        if (decoded.kind === 'too_large') return refuse(413, 'body_too_large', { error: 'payload_too_large', limitBytes: config.INGEST_MAX_BODY_BYTES });
+        return refuse(400, 'invalid_content_encoding', { error: 'invalid_content_encoding', reason: decoded.reason });
+      },
+      (err: unknown) => done(err as Error),
+    );
+    return undefined;
   });
   instance.addHook('onError', async (req: FastifyRequest, _reply: FastifyReply, err: FastifyError) => countRefusedBody(err, req, counters, logger));
   await app.listen(config.PORT, config.HOST);

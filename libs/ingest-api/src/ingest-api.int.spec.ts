@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { HeaderNames, identityKey, type InteractionReceived } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
@@ -198,6 +199,51 @@ describe('an NDJSON batch', () => {
     expect(res.status).toBe(413);
     const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     expect(metrics['http.rejected.body_too_large']).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a gzip-encoded body', () => {
+  const postGzip = async (body: Buffer, encoding = 'gzip', key: string | undefined = KEY) => {
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': encoding, ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('is decoded before parsing: each line gets its result and the events reach the topic', async () => {
+    const marker = freshId('gz');
+    const lines = [JSON.stringify(platformEvent(`${marker}-1`)), JSON.stringify(platformEvent(`${marker}-2`, { phone: '+14155550102' }))];
+    const res = await postGzip(gzipSync(lines.join('\n')));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(expect.objectContaining({ accepted: 2, invalid: 0 }));
+    await eventually(async () => (interactionsWith(marker).length >= 2 ? true : undefined), { what: 'the decoded lines on the topic' });
+  });
+
+  it('that inflates past INGEST_MAX_BODY_BYTES gets 413, one that is not gzip 400, another encoding 415; nothing is published', async () => {
+    const marker = freshId('gzbad');
+    const line = JSON.stringify(platformEvent(marker));
+    const bomb = gzipSync(Array.from({ length: Math.ceil((4 * MAX_BODY) / line.length) }, () => line).join('\n'));
+    expect(bomb.length).toBeLessThan(MAX_BODY);
+    const before = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    const big = await postGzip(bomb);
+    expect(big).toEqual({ status: 413, body: { error: 'payload_too_large', limitBytes: MAX_BODY } });
+    const corrupt = await postGzip(Buffer.from(line));
+    expect(corrupt).toEqual({ status: 400, body: { error: 'invalid_content_encoding', reason: expect.stringContaining('not a gzip body') } });
+    const br = await postGzip(gzipSync(line), 'br');
+    expect(br).toEqual({ status: 415, body: { error: 'unsupported_content_encoding', reason: 'Content-Encoding br is not accepted', accepted: ['identity', 'gzip'] } });
+    const after = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    expect(after['http.rejected.body_too_large']).toBe((before['http.rejected.body_too_large'] ?? 0) + 1);
+    expect(after['http.rejected.invalid_content_encoding']).toBe((before['http.rejected.invalid_content_encoding'] ?? 0) + 1);
+    expect(after['http.rejected.unsupported_content_encoding']).toBe((before['http.rejected.unsupported_content_encoding'] ?? 0) + 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(interactionsWith(marker)).toEqual([]);
+  });
+
+  it('from an unknown caller gets 401 before a byte of it is decoded', async () => {
+    const res = await postGzip(gzipSync(JSON.stringify(platformEvent(freshId('gz401')))), 'gzip', 'not-a-key');
+    expect(res.status).toBe(401);
   });
 });
 

@@ -7,10 +7,9 @@ import { ConfigError, loadConfig } from '@hub/config';
 import { channelDefinitions } from '@hub/channel-registry';
 import type { ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
-import { createLogger, onShutdown } from '@hub/platform';
+import { createLogger, decodeBody, decodedPayload, onShutdown, requestEncoding } from '@hub/platform';
 import type { FastifyInstance } from 'fastify';
 import { IngestEnv } from './ingest.env';
-import { decodeBody, decodedPayload, requestEncoding } from './request-encoding';
 import { IngestCounters, IngestService } from './ingest.service';
 import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, webhookControllerFor } from './webhook.controller';
 

@@ -1,3 +1,4 @@
 export * from './logger';
 export * from './shutdown';
 export * from './api-keys';
+export * from './request-encoding';
