@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { customerStream, deterministicId } from '@hub/contracts';
 import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
-import { CustomerRepository } from '@hub/customer-records';
+import { createCustomerStores, CustomerRepository } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
 import { catalogV1, STRATEGY_VERSION, tallyOutcomes } from '@hub/nba';
@@ -194,6 +194,36 @@ describe('NbaDecideJob for a survey follow-up', () => {
       const decision = (await customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
       expect(decision.data.basedOnEventId).toBe(c.id('m1'));
     });
+  });
+});
+
+describe('NbaDecideJob through the encrypting store the apps use', () => {
+  it('records a decision whose copies of the profile attributes and time zone are sealed, and reads back whole', async () => {
+    const stores = await createCustomerStores(pool);
+    const c = new CustomerStream(freshId('tn'), freshId('c'));
+    // A poor CSAT late at night in the customer's zone: the decision reads the zone and the traits.
+    await stores.customers.append(c.tenantId, c.customerId, [
+      c.registered('2026-11-20T09:00:00.000Z'),
+      c.traits('t1', '2026-11-20T09:00:00.000Z', { timezone: 'Pacific/Chatham', doNotContact: false }),
+      c.message('m1', '2026-11-20T09:00:00.000Z', 'hello'),
+      c.csat('s1', '2026-11-23T09:30:00.000Z', 1),
+    ]);
+    const outcome = await new NbaDecideJob(stores.customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('s1'), correlationId: 'sealed' }, new Date('2026-11-23T09:30:01.000Z'));
+    expect(outcome.kind).toBe('decided');
+
+    const stream = customerStream(c.tenantId, c.customerId);
+    const [stored] = await stores.raw.readStream(stream, { direction: 'backwards', maxCount: 1 });
+    expect(stored!.type).toBe('NextBestActionDecided');
+    const text = JSON.stringify(stored!.data);
+    expect(text).toContain('enc:v1:');
+    expect(text).not.toContain('Chatham');
+    expect((stored!.metadata as { encryption: { fields: string[] } }).encryption.fields).toEqual(
+      expect.arrayContaining(['data.arbitration.counters.timeZone', 'data.arbitration.facts["traits.doNotContact"]']),
+    );
+    const [read] = await stores.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+    const decision = read!.data as NextBestActionDecided['data'];
+    expect(decision.arbitration!.counters.timeZone).toBe('Pacific/Chatham');
+    expect(decision.arbitration!.facts['traits.doNotContact']).toBe(false);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   identityClaimed,
   interactionRecorded,
   metadata,
+  nextBestActionDecided,
   personalValues,
 } from './testing/crypto-shredding.fixtures';
 
@@ -176,6 +177,48 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       const aad = JSON.stringify(['hub-field', 1, tenantId, a, (JSON.parse(rowA!.metadata) as { eventId: string }).eventId, 'data.identity.value']);
       expect(openValue(keyA, sealed, aad)).toBe(person.phone);
       expect(() => openValue(keyB, sealed, aad)).toThrow(DecryptionError);
+    });
+  });
+
+  describe('when a next-best-action decision is recorded', () => {
+    it('then the profile attributes it read and the time zone are sealed wherever they stand, the ranking stays in clear, and erasure hides them', async () => {
+      const { tenantId, customerId, stream } = freshCustomer();
+      const traits = { tier: `tier-${randomUUID()}`, timeZone: 'Pacific/Chatham' };
+      const decision = nextBestActionDecided(tenantId, customerId, traits);
+      await h.store.appendToStream(stream, [decision]);
+
+      const raw = await h.rawText(stream);
+      expect(raw).not.toContain(traits.tier);
+      expect(raw).not.toContain('Chatham');
+      expect(raw).not.toContain('21:40');
+      const [row] = await h.rawRows(stream);
+      const stored = JSON.parse(row!.data) as { arbitration: { chosen: unknown; segment: string; facts: Record<string, unknown> } };
+      expect(stored.arbitration.chosen).toEqual((decision.data as { arbitration: { chosen: unknown } }).arbitration.chosen);
+      expect(stored.arbitration.facts['satisfaction.lastCsat']).toBe(2);
+      expect(stored.arbitration.facts['traits.cleared']).toBeNull();
+      expect(JSON.parse(row!.metadata).encryption.fields).toEqual(
+        expect.arrayContaining([
+          'data.explanation.inputs["traits.tier"]',
+          'data.arbitration.facts["traits.tier"]',
+          'data.arbitration.facts["traits.doNotContact"]',
+          'data.arbitration.defaults[0].rules[0].children[0].facts["traits.tier"]',
+          'data.arbitration.candidates[0].policies[0].rules[0].facts["traits.tier"]',
+          'data.arbitration.counters.timeZone',
+          'data.arbitration.candidates[0].contact.channels[0].quietHours.timeZone',
+        ]),
+      );
+
+      expect((await h.store.readStream(stream)).map(asAppended)).toEqual([asAppended(decision)]);
+
+      await h.keys.destroy(tenantId, customerId);
+      const [erased] = await h.store.readStream(stream);
+      const text = JSON.stringify(erased!.data);
+      expect(text).not.toContain(traits.tier);
+      expect(text).not.toContain('Chatham');
+      const a = (erased!.data as { arbitration: { facts: Record<string, unknown>; counters: { timeZone: string }; chosen: unknown } }).arbitration;
+      expect(a.facts).toEqual({ 'traits.tier': '[erased]', 'traits.doNotContact': '[erased]', 'traits.cleared': null, 'satisfaction.lastCsat': 2 });
+      expect(a.counters.timeZone).toBe('[erased]');
+      expect(a.chosen).toEqual((decision.data as { arbitration: { chosen: unknown } }).arbitration.chosen);
     });
   });
 

@@ -26,12 +26,21 @@ describe('field paths', () => {
       expect(parseFieldPath('data["a.b[0]"]')).toEqual([{ kind: 'key', name: 'data' }, { kind: 'key', name: 'a.b[0]' }]);
     });
 
-    it.each(['data.identities[*].value', 'data.traits.*', 'data.identities[3].value', 'data["address.city"]', 'data["*"]', 'data["say \\"hi\\""]'])(
+    it('parses descendants and key prefixes', () => {
+      expect(parseFieldPath('data.arbitration..facts[^"traits."]')).toEqual([
+        { kind: 'key', name: 'data' },
+        { kind: 'key', name: 'arbitration' },
+        { kind: 'descendant', name: 'facts' },
+        { kind: 'keyPrefix', prefix: 'traits.' },
+      ]);
+    });
+
+    it.each(['data.identities[*].value', 'data.traits.*', 'data.identities[3].value', 'data["address.city"]', 'data["*"]', 'data["say \\"hi\\""]', 'data..facts[^"traits."]', 'data..quietHours.timeZone'])(
       'formats %s back to itself',
       (path) => expect(formatFieldPath(parseFieldPath(path))).toBe(path),
     );
 
-    it.each(['', '.data', 'data.', 'data..x', 'data[', 'data[x]', 'data[-1]', '*', 'data["\\q"]', 'data"x"'])('refuses %j', (path) => {
+    it.each(['', '.data', 'data.', 'data...x', 'data..*', 'data..', 'data[^x]', 'data[^"x"', 'data[', 'data[x]', 'data[-1]', '*', 'data["\\q"]', 'data"x"'])('refuses %j', (path) => {
       expect(() => parseFieldPath(path)).toThrow(RangeError);
     });
   });
@@ -63,6 +72,33 @@ describe('field paths', () => {
       expect(matchFieldPath(event, 'data.traits.*')).toEqual(['data.traits.tier', 'data.traits["address.city"]']);
       const out = mapFieldPath(event, 'data.traits["address.city"]', () => 'x') as typeof event;
       expect(out.data.traits).toEqual({ tier: 'gold', 'address.city': 'x', cleared: null });
+    });
+
+    it('reaches a property at any depth with .., through objects and arrays, and keys by prefix with [^…]', () => {
+      const decision = {
+        data: {
+          arbitration: {
+            facts: { 'traits.tier': 'gold', 'value.total': 12, 'traits.cleared': null },
+            candidates: [
+              { policies: [{ rules: [{ facts: { 'traits.tier': 'gold' }, children: [{ facts: { 'traits.vip': true, 'satisfaction.last': 2 } }] }] }] },
+              { policies: [] },
+            ],
+          },
+          facts: { 'traits.tier': 'outside the arbitration' },
+        },
+      };
+      expect(matchFieldPath(decision, 'data.arbitration..facts[^"traits."]')).toEqual([
+        'data.arbitration.facts["traits.tier"]',
+        'data.arbitration.candidates[0].policies[0].rules[0].facts["traits.tier"]',
+        'data.arbitration.candidates[0].policies[0].rules[0].children[0].facts["traits.vip"]',
+      ]);
+      const out = mapFieldPath(decision, 'data.arbitration..facts[^"traits."]', () => 'x') as typeof decision;
+      expect(out.data.arbitration.facts).toEqual({ 'traits.tier': 'x', 'value.total': 12, 'traits.cleared': null });
+      expect(out.data.arbitration.candidates[0]!.policies[0]!.rules[0]!.children[0]!.facts).toEqual({ 'traits.vip': 'x', 'satisfaction.last': 2 });
+      expect(out.data.facts).toBe(decision.data.facts);
+      expect(out.data.arbitration.candidates[1]).toBe(decision.data.arbitration.candidates[1]);
+      // Each concrete path finds its value again (what decryption relies on).
+      for (const path of matchFieldPath(decision, 'data.arbitration..facts[^"traits."]')) expect(matchFieldPath(decision, path)).toEqual([path]);
     });
 
     it('a concrete path of a match finds exactly that value again', () => {

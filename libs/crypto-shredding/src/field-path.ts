@@ -3,11 +3,14 @@
  * of the concrete paths recorded in `metadata.encryption.fields`.
  *
  *   path     = ( name | quoted ) segment*
- *   segment  = "." name | "." "*" | "[" "*" "]" | "[" digits "]" | quoted
+ *   segment  = "." name | "." "*" | "[" "*" "]" | "[" digits "]" | quoted | ".." name | "[^" JSON string "]"
  *   name     = one or more characters other than . [ ] " (and not just "*")
  *   quoted   = "[" JSON string "]"       any key, e.g. ["address.city"]
  *
- * `.*` is every property of an object (`data.traits.*`), `[*]` every element of an array. A path
+ * `.*` is every property of an object (`data.traits.*`), `[*]` every element of an array.
+ * `..name` is every property `name` at any depth below (objects and arrays searched), and
+ * `[^"prefix"]` every property whose key starts with `prefix`: `data.arbitration..facts[^"traits."]`
+ * reaches each `traits.<key>` value in every `facts` map of a decision, however deeply nested. A path
  * that does not reach a value (a missing key, an object where an array is expected, …) matches
  * nothing: events of one type may leave optional fields out.
  */
@@ -15,12 +18,14 @@ export type FieldPathSegment =
   | { kind: 'key'; name: string }
   | { kind: 'eachKey' }
   | { kind: 'each' }
-  | { kind: 'index'; index: number };
+  | { kind: 'index'; index: number }
+  | { kind: 'descendant'; name: string }
+  | { kind: 'keyPrefix'; prefix: string };
 
 const NAME = '[^.[\\]"]+';
 const QUOTED = '\\[("(?:[^"\\\\]|\\\\.)*")\\]';
 const FIRST = new RegExp(`(${NAME})|${QUOTED}`, 'y');
-const NEXT = new RegExp(`\\.(${NAME})|${QUOTED}|\\[(\\*|\\d+)\\]`, 'y');
+const NEXT = new RegExp(`\\.\\.(${NAME})|\\.(${NAME})|${QUOTED}|\\[(\\*|\\d+)\\]|\\[\\^("(?:[^"\\\\]|\\\\.)*")\\]`, 'y');
 
 export function parseFieldPath(path: string): FieldPathSegment[] {
   const segments: FieldPathSegment[] = [];
@@ -31,8 +36,11 @@ export function parseFieldPath(path: string): FieldPathSegment[] {
     const m = token.exec(path);
     if (!m) throw new RangeError(`field path ${JSON.stringify(path)} is invalid at offset ${at}`);
     at = token.lastIndex;
-    const [, name, quoted, bracket] = m;
-    if (name !== undefined) segments.push(name === '*' ? (segments.length === 0 ? invalid(path) : { kind: 'eachKey' }) : { kind: 'key', name });
+    // FIRST captures (name, quoted); NEXT (descendant, name, quoted, bracket, prefix).
+    const [descendant, name, quoted, bracket, prefix] = token === FIRST ? [undefined, m[1], m[2], undefined, undefined] : m.slice(1);
+    if (descendant !== undefined) segments.push(descendant === '*' ? invalid(path) : { kind: 'descendant', name: descendant });
+    else if (prefix !== undefined) segments.push({ kind: 'keyPrefix', prefix: parseQuoted(prefix, path) });
+    else if (name !== undefined) segments.push(name === '*' ? (segments.length === 0 ? invalid(path) : { kind: 'eachKey' }) : { kind: 'key', name });
     else if (quoted !== undefined) segments.push({ kind: 'key', name: parseQuoted(quoted, path) });
     else if (bracket === '*') segments.push({ kind: 'each' });
     else segments.push({ kind: 'index', index: Number(bracket) });
@@ -53,6 +61,10 @@ export function formatFieldPath(segments: readonly FieldPathSegment[]): string {
           return '[*]';
         case 'index':
           return `[${s.index}]`;
+        case 'descendant':
+          return `..${s.name}`;
+        case 'keyPrefix':
+          return `[^${JSON.stringify(s.prefix)}]`;
         default: {
           const exhaustive: never = s;
           return exhaustive;
@@ -111,6 +123,17 @@ function walk(
     case 'each': {
       if (!Array.isArray(node)) return node;
       return replaceIndexes(node, node.map((_, i) => i), down);
+    }
+    case 'keyPrefix': {
+      if (!isPlainObject(node)) return node;
+      return replaceKeys(node, Object.keys(node).filter((k) => k.startsWith(segment.prefix)), down);
+    }
+    case 'descendant': {
+      // Every child is searched with this same segment; a child under the name also takes the rest of the path.
+      const deeper = (child: unknown, step: FieldPathSegment): unknown => walk(child, segments, depth, [...trail, step], replace);
+      if (Array.isArray(node)) return replaceIndexes(node, node.map((_, i) => i), deeper);
+      if (!isPlainObject(node)) return node;
+      return replaceKeys(node, Object.keys(node), (child, step) => deeper(step.kind === 'key' && step.name === segment.name ? down(child, step) : child, step));
     }
     default: {
       const exhaustive: never = segment;

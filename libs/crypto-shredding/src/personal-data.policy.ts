@@ -32,8 +32,19 @@ export const PERSONAL_DATA_POLICY = {
   ],
   IdentityClaimed: ['data.identity.value', 'data.via.through.value'],
   // The explanation quotes the keyword the rules found in the customer's message (`"cancel"`,
-  // `"lawyer"`): content of the message, so it is erased with it.
-  NextBestActionDecided: ['data.explanation.reason', 'data.explanation.inputs.matched'],
+  // `"lawyer"`): content of the message, so it is erased with it. The ranking repeats the profile
+  // attributes it read (`traits.<key>` facts, sealed in TraitsUpdated too) wherever a rule read one,
+  // and the customer's time zone and local time (from the `timeZone` trait) in the contact checks.
+  NextBestActionDecided: [
+    'data.explanation.reason',
+    'data.explanation.inputs.matched',
+    'data.explanation.inputs[^"traits."]',
+    'data.arbitration..facts[^"traits."]',
+    'data.arbitration.counters.timeZone',
+    'data.arbitration.counters.localTime',
+    'data.arbitration..quietHours.timeZone',
+    'data.arbitration..quietHours.localTime',
+  ],
   // Profile attributes are whatever a system or an agent set: a name, a birthday, a language.
   TraitsUpdated: ['data.traits.*'],
   // Merges: the identities they move and the free text that explains them. Encrypted under the key of
