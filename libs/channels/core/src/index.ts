@@ -1,4 +1,3 @@
 export * from './channel-adapter';
 export * from './channel-definition';
 export * from './signatures';
-export * from './twilio-signature';

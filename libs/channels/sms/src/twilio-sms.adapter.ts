@@ -14,8 +14,8 @@ import {
   type VerifyContext,
   type VerifyResult,
   type WebhookRequest,
-  verifyTwilioRequest,
 } from '@hub/channels-core';
+import { verifyTwilioRequest } from '@hub/channels-core/twilio';
 import { consentKeyword, normalizePhone } from '@hub/customer';
 import type { CountryCode } from 'libphonenumber-js';
 import { TwilioInboundSmsPayload } from './twilio-sms.payload';

@@ -8,8 +8,8 @@ import {
   type VerifyContext,
   type VerifyResult,
   type WebhookRequest,
-  verifyTwilioRequest,
 } from '@hub/channels-core';
+import { verifyTwilioRequest } from '@hub/channels-core/twilio';
 import { normalizePhone } from '@hub/customer';
 import type { TwilioVoiceConfig } from './twilio-voice.config';
 import { TwilioVoiceStatusPayload, type TwilioCallDirection, type TwilioCallStatus } from './twilio-voice.payload';

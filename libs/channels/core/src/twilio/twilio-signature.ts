@@ -1,5 +1,5 @@
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
-import type { VerifyResult, WebhookRequest } from './channel-adapter';
+import type { VerifyResult, WebhookRequest } from '../channel-adapter';
 
 /**
  * Twilio signs every product's webhooks alike (Messaging, Voice, …): `X-Twilio-Signature`, an HMAC
