@@ -22,7 +22,7 @@ const message = (over: Record<string, unknown> = {}) => ({ message_id: 42, from:
 /**
  * Telegram authenticates an update with a static secret token and signs nothing: a body changed in
  * transit cannot be told from the original (TLS is what protects it). The setup says so
- * (`signsBody: false`), and the kit reports its tamper test as skipped with that reason. What does
+ * (`signsBody: false`), and the kit checks instead that the token is compared whole. What does
  * hold is tested below ('given the secret token').
  */
 channelConformanceKit(telegramTestSetup);

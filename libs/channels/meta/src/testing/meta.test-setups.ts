@@ -15,7 +15,7 @@ function metaTestSetup(definition: ChannelDefinition<MetaConfig>, folder: string
     config,
     env: { ...config },
     fixturesDir: join(__dirname, '..', folder, '__fixtures__'),
-    // Meta signs no timestamp: no replayWindowSeconds, the kit reports the stale case as skipped.
+    // Meta signs no timestamp: no replayWindowSeconds, the kit checks the verdict does not depend on the clock.
     sign: (payload, { secret }) => metaWebhookRequest({ appSecret: secret ?? META_TEST_APP_SECRET, url, payload }),
   };
 }
