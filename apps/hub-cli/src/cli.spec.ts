@@ -1,24 +1,12 @@
-import { Writable } from 'node:stream';
-import { COMMANDS, run } from './cli';
+import { COMMANDS } from './cli';
+import { runCli } from './testing/cli-harness';
 import { ExitCode } from './cli.errors';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 /** Only what happens before anything connects: no database or broker is reachable at this URL. */
 const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await run(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+/** The CLI in-process, as `main.ts` runs it, output captured. */
+const cli = (...argv: string[]) => runCli(argv, env);
 
 describe('the hub command line', () => {
   it('lists every command on --help (stdout, exit 0)', async () => {
@@ -62,12 +50,10 @@ describe('the hub command line', () => {
   });
 
   it('exits 1 with one line per problem on a bad environment, before connecting', async () => {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await run(['state', 'acme', 'c1'], { stdout, stderr, env: { DATABASE_URL: 'mysql://x', HUB_KEK: 'short' } });
+    const { code, stderr } = await runCli(['state', 'acme', 'c1'], { DATABASE_URL: 'mysql://x', HUB_KEK: 'short' });
     expect(code).toBe(ExitCode.failure);
-    expect(stderr.text).toContain('hub: invalid configuration');
-    expect(stderr.text).toContain('DATABASE_URL must be a postgres:// URL');
-    expect(stderr.text).toContain('HUB_KEK must be 32 bytes');
+    expect(stderr).toContain('hub: invalid configuration');
+    expect(stderr).toContain('DATABASE_URL must be a postgres:// URL');
+    expect(stderr).toContain('HUB_KEK must be 32 bytes');
   });
 });

@@ -1,24 +1,11 @@
-import { Writable } from 'node:stream';
-import { run } from '../cli';
+import { runCli } from '../testing/cli-harness';
 import { ExitCode } from '../cli.errors';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 /** Only what happens before anything connects: no database is reachable at this URL. */
 const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await run(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+/** The CLI in-process, as `main.ts` runs it, output captured. */
+const cli = (...argv: string[]) => runCli(argv, env);
 
 const ID = '6f1c2b3a-0000-4000-8000-000000000001';
 
