@@ -39,11 +39,13 @@ export const PERSONAL_DATA_POLICY = {
     'data.explanation.reason',
     'data.explanation.inputs.matched',
     'data.explanation.inputs[^"traits."]',
+    // Rule traces nest (`children`), so the facts maps are found at any depth.
     'data.arbitration..facts[^"traits."]',
     'data.arbitration.counters.timeZone',
     'data.arbitration.counters.localTime',
-    'data.arbitration..quietHours.timeZone',
-    'data.arbitration..quietHours.localTime',
+    // Where quiet hours are checked: each candidate's channel verdicts (a fixed place, not a search).
+    'data.arbitration.candidates[*].contact.channels[*].quietHours.timeZone',
+    'data.arbitration.candidates[*].contact.channels[*].quietHours.localTime',
   ],
   // Profile attributes are whatever a system or an agent set: a name, a birthday, a language.
   TraitsUpdated: ['data.traits.*'],
