@@ -4,11 +4,9 @@ import { gunzip } from 'node:zlib';
 
 const gunzipAsync = promisify(gunzip);
 
-/** The `Content-Encoding` values an ingestion route can decode. */
-export type RequestEncoding = 'gzip';
-
+/** A request body after decoding: its bytes and how many came over the wire, or why not. */
 export type DecodedBody =
-  | { kind: 'decoded'; body: Buffer }
+  | { kind: 'decoded'; body: Buffer; encodedBytes: number }
   | { kind: 'too_large'; bytes: number }
   | { kind: 'invalid'; reason: string };
 
@@ -22,10 +20,10 @@ export function requestEncoding(header: string | string[] | undefined): string {
  * Decodes a gzip body without ever holding more than `limitBytes + 1` decoded bytes: a small "zip
  * bomb" is refused as too large instead of filling memory.
  */
-export async function gunzipBounded(compressed: Buffer, limitBytes: number): Promise<DecodedBody> {
+async function gunzipBounded(compressed: Buffer, limitBytes: number): Promise<DecodedBody> {
   try {
     const body = await gunzipAsync(compressed, { maxOutputLength: limitBytes + 1 });
-    return body.length > limitBytes ? { kind: 'too_large', bytes: body.length } : { kind: 'decoded', body };
+    return body.length > limitBytes ? { kind: 'too_large', bytes: body.length } : { kind: 'decoded', body, encodedBytes: compressed.length };
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return { kind: 'too_large', bytes: limitBytes + 1 };
     return { kind: 'invalid', reason: `not a gzip body: ${(err as Error).message}` };
@@ -33,7 +31,7 @@ export async function gunzipBounded(compressed: Buffer, limitBytes: number): Pro
 }
 
 /** Reads a request stream whole, stopping as soon as it exceeds `limitBytes` (undefined then). */
-export async function readBounded(stream: AsyncIterable<Buffer>, limitBytes: number): Promise<Buffer | undefined> {
+async function readBounded(stream: AsyncIterable<Buffer>, limitBytes: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of stream) {
@@ -45,11 +43,9 @@ export async function readBounded(stream: AsyncIterable<Buffer>, limitBytes: num
 }
 
 /** Reads a gzip request body (at most `limitBytes` of it) and decodes it (at most `limitBytes` decoded). */
-export async function decodeBody(stream: AsyncIterable<Buffer>, limitBytes: number): Promise<(DecodedBody & { kind: 'too_large' | 'invalid' }) | { kind: 'decoded'; body: Buffer; encodedBytes: number }> {
+export async function decodeBody(stream: AsyncIterable<Buffer>, limitBytes: number): Promise<DecodedBody> {
   const compressed = await readBounded(stream, limitBytes);
-  if (compressed === undefined) return { kind: 'too_large', bytes: limitBytes + 1 };
-  const decoded = await gunzipBounded(compressed, limitBytes);
-  return decoded.kind === 'decoded' ? { ...decoded, encodedBytes: compressed.length } : decoded;
+  return compressed === undefined ? { kind: 'too_large', bytes: limitBytes + 1 } : gunzipBounded(compressed, limitBytes);
 }
 
 /**
