@@ -10,14 +10,17 @@ want="$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "deps: npm ci"
   if ! npm ci --no-audit --no-fund --loglevel=error >.run/npm-ci.log 2>&1; then
-    if grep -q 'Missing: .*@ from lock file' .run/npm-ci.log; then
-      # npm 11 records other platforms' optional binaries (swc, msgpackr, …) only if the registry
-      # serves them; where it does not, `npm ci` refuses the lockfile. `npm install` installs the
-      # same locked versions for this platform.
-      echo "deps: npm ci refused the lockfile for other platforms' optional packages; installing the locked versions with npm install"
-      npm install --no-audit --no-fund --loglevel=error
+    # npm refuses a lock that lacks other platforms' optional binaries which the registry has started
+    # to serve since the lock was written; nothing this machine installs differs. Only that case falls
+    # back (scripts/deps/npm-ci-fallback.cjs decides); anything else stops with npm's own message.
+    if why="$(node scripts/deps/npm-ci-fallback.cjs .run/npm-ci.log)"; then
+      echo "deps: $why; installing the locked versions with npm install, the committed lock left as it is"
+      cp package-lock.json .run/package-lock.committed.json
+      npm install --no-save --no-audit --no-fund --loglevel=error
+      cp .run/package-lock.committed.json package-lock.json
     else
       cat .run/npm-ci.log >&2
+      echo "deps: npm ci failed ($why)" >&2
       exit 1
     fi
   fi
