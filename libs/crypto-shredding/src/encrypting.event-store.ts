@@ -3,7 +3,10 @@ import { parseCustomerStream, StreamCategories } from '@hub/contracts';
 import {
   EventStoreUnavailableError,
   InvalidEventError,
+  assertDistinctStreams,
   type AppendResult,
+  type StreamAppend,
+  type StreamAppendOutcome,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -108,6 +111,29 @@ export class EncryptingEventStore implements EventStore {
 
   async readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return this.openAll(await this.inner.readStream(stream, options));
+  }
+
+  /** Every stream's events sealed as `appendToStream` seals them, then one call to the inner store. */
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+    assertDistinctStreams(appends);
+    const keys = new Map<string, Promise<Buffer>>();
+    const sealed: StreamAppend[] = [];
+    for (const a of appends) {
+      if (!Array.isArray(a.events)) {
+        sealed.push(a);
+        continue;
+      }
+      const events: NewEvent[] = [];
+      for (const event of a.events) events.push(await this.seal(a.stream, event, keys));
+      sealed.push({ ...a, events });
+    }
+    return this.inner.appendToStreams(sealed);
+  }
+
+  async readLastEvents(streams: readonly string[]): Promise<Map<string, RecordedEvent>> {
+    const last = await this.inner.readLastEvents(streams);
+    const opened = await this.openAll([...last.values()]);
+    return new Map(opened.map((e) => [e.streamName, e]));
   }
 
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {

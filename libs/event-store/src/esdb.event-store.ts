@@ -17,7 +17,11 @@ import {
   IdempotencyConflictError,
   InvalidEventError,
   StreamNotFoundError,
+  appendEachStream,
+  readLastOfEach,
   type AppendResult,
+  type StreamAppend,
+  type StreamAppendOutcome,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -135,6 +139,20 @@ export class EsdbEventStore implements EventStore {
       throw mapEsdbError(err, stream);
     }
     return out;
+  }
+
+  /** EventStoreDB has no multi-stream transaction: one append after another, each atomic on its own. */
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+    // Every batch is checked before the first is written.
+    for (const a of appends) {
+      validateExpectedRevision(a.expectedRevision ?? 'any');
+      validateAppend(a.stream, a.events);
+    }
+    return appendEachStream(this, appends);
+  }
+
+  readLastEvents(streams: readonly string[]): Promise<Map<string, RecordedEvent>> {
+    return readLastOfEach(this, streams);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

@@ -61,6 +61,17 @@ export interface ReadAllOptions {
   maxCount?: number;
 }
 
+/** One stream's part of `appendToStreams`. */
+export interface StreamAppend {
+  stream: string;
+  events: readonly NewEvent[];
+  /** Default `'any'`. */
+  expectedRevision?: ExpectedRevision;
+}
+
+/** What became of one stream's append in `appendToStreams`. */
+export type StreamAppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: ConcurrencyError | IdempotencyConflictError };
+
 /** How many events `readAll` returns when no `maxCount` is given. */
 export const DEFAULT_READ_ALL_MAX_COUNT = 1000;
 
@@ -76,6 +87,23 @@ export interface EventStore {
   appendToStream(stream: string, events: readonly NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   /** Throws `StreamNotFoundError` when the stream has no events. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * Appends to several streams at once: each stream's append is atomic and checked on its own
+   * (expected revision, idempotency by event id) exactly as `appendToStream` would, and one stream's
+   * `ConcurrencyError` or `IdempotencyConflictError` does not stop the others: it comes back as that
+   * stream's outcome. Outcomes are in request order. A stream may appear at most once (else
+   * `InvalidEventError`, nothing written). Throws only what concerns the whole call
+   * (`InvalidEventError` before anything is written, `EventStoreUnavailableError`: then nothing of
+   * the call is known to be written, and it may be retried as a whole, idempotently).
+   * PostgreSQL writes all of it in one transaction; EventStoreDB one stream after another.
+   */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]>;
+  /**
+   * The last event of each given stream, keyed by stream name; streams without events are absent.
+   * For a batch of look-ups (whose identity claims are these?) in one round trip where the store
+   * allows it.
+   */
+  readLastEvents(streams: readonly string[]): Promise<Map<string, RecordedEvent>>;
   /** Events of every stream in global order, only ever returning a gap-free prefix of the log. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
@@ -280,4 +308,51 @@ export class SubscriptionStoppedError extends EventStoreError {
     super('the subscription was stopped before it caught up');
     this.name = 'SubscriptionStoppedError';
   }
+}
+
+/**
+ * `appendToStreams` as one `appendToStream` after another: for adapters without a multi-stream write
+ * (and decorators that add nothing to it). The per-stream errors become outcomes; anything else is thrown.
+ */
+export async function appendEachStream(store: Pick<EventStore, 'appendToStream'>, appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+  assertDistinctStreams(appends);
+  const out: StreamAppendOutcome[] = [];
+  for (const a of appends) {
+    try {
+      out.push({ ok: true, result: await store.appendToStream(a.stream, a.events, { expectedRevision: a.expectedRevision ?? 'any' }) });
+    } catch (err) {
+      if (err instanceof ConcurrencyError || err instanceof IdempotencyConflictError) out.push({ ok: false, error: err });
+      else throw err;
+    }
+  }
+  return out;
+}
+
+/** `appendToStreams` takes each stream once. */
+export function assertDistinctStreams(appends: readonly StreamAppend[]): void {
+  const seen = new Set<string>();
+  for (const a of appends) {
+    if (seen.has(a.stream)) throw new InvalidEventError(`appendToStreams: stream ${a.stream} appears more than once`);
+    seen.add(a.stream);
+  }
+}
+
+/** `readLastEvents` as one backwards read per stream, a few at a time. */
+export async function readLastOfEach(store: Pick<EventStore, 'readStream'>, streams: readonly string[], concurrency = 8): Promise<Map<string, RecordedEvent>> {
+  const out = new Map<string, RecordedEvent>();
+  const unique = [...new Set(streams)];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < unique.length) {
+      const stream = unique[next++]!;
+      try {
+        const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+        if (last) out.set(stream, last);
+      } catch (err) {
+        if (!(err instanceof StreamNotFoundError)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, unique.length) }, worker));
+  return out;
 }

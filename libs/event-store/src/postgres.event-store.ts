@@ -7,7 +7,11 @@ import {
   IdempotencyConflictError,
   InvalidEventError,
   StreamNotFoundError,
+  appendEachStream,
+  readLastOfEach,
   type AppendResult,
+  type StreamAppend,
+  type StreamAppendOutcome,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -481,6 +485,19 @@ export class PostgresEventStore implements EventStore {
     } catch (err) {
       throw mapPgError(err);
     }
+  }
+
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+    // Every batch is checked before the first is written.
+    for (const a of appends) {
+      validateExpectedRevision(a.expectedRevision ?? 'any');
+      validateAppend(a.stream, a.events);
+    }
+    return appendEachStream(this, appends);
+  }
+
+  readLastEvents(streams: readonly string[]): Promise<Map<string, RecordedEvent>> {
+    return readLastOfEach(this, streams);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

@@ -372,6 +372,102 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       });
     });
 
+    describe('appendToStreams', () => {
+      it('appends to every stream, each at its own revisions, outcomes in request order', async () => {
+        const [a, b, c] = [freshStream(), freshStream(), freshStream()];
+        await store.appendToStream(b, [testEvent()], { expectedRevision: 'no_stream' });
+        const batches = { a: [testEvent(), testEvent()], b: [testEvent()], c: [testEvent()] };
+
+        const outcomes = await store.appendToStreams([
+          { stream: a, events: batches.a, expectedRevision: 'no_stream' },
+          { stream: b, events: batches.b, expectedRevision: 0n },
+          { stream: c, events: batches.c },
+        ]);
+
+        expect(outcomes.map((o) => (o.ok ? o.result.nextExpectedRevision : o.error))).toEqual([1n, 1n, 0n]);
+        expect(outcomes.every((o) => o.ok && !o.result.duplicate)).toBe(true);
+        expect((await store.readStream(a)).map((e) => e.eventId)).toEqual(batches.a.map((e) => e.eventId));
+        expect((await store.readStream(b)).map((e) => e.revision)).toEqual([0n, 1n]);
+        const positions = outcomes.map((o) => (o.ok ? o.result.position : -1n));
+        const read = await Promise.all([a, b, c].map((s) => store.readStream(s, { direction: 'backwards', maxCount: 1 })));
+        expect(read.map(([last]) => last!.globalPosition)).toEqual(positions);
+      });
+
+      it("one stream's conflict is that stream's outcome; the others are written", async () => {
+        const [clash, fine, partial] = [freshStream(), freshStream(), freshStream()];
+        await store.appendToStream(clash, [testEvent()], { expectedRevision: 'no_stream' });
+        const storedInPartial = testEvent();
+        await store.appendToStream(partial, [storedInPartial], { expectedRevision: 'no_stream' });
+        const fresh = testEvent();
+
+        const outcomes = await store.appendToStreams([
+          { stream: clash, events: [testEvent()], expectedRevision: 'no_stream' },
+          { stream: fine, events: [fresh], expectedRevision: 'no_stream' },
+          { stream: partial, events: [storedInPartial, testEvent()] },
+        ]);
+
+        expect(outcomes[0]).toEqual({ ok: false, error: expect.any(ConcurrencyError) });
+        expect(outcomes[1]).toMatchObject({ ok: true, result: { nextExpectedRevision: 0n, duplicate: false } });
+        expect(outcomes[2]).toEqual({ ok: false, error: expect.any(IdempotencyConflictError) });
+        expect(await store.readStream(clash)).toHaveLength(1);
+        expect((await store.readStream(fine)).map((e) => e.eventId)).toEqual([fresh.eventId]);
+        expect(await store.readStream(partial)).toHaveLength(1);
+      });
+
+      it('a retried call is a duplicate for every stream, and writes nothing', async () => {
+        const [a, b] = [freshStream(), freshStream()];
+        const appends = [
+          { stream: a, events: [testEvent(), testEvent()], expectedRevision: 'no_stream' as const },
+          { stream: b, events: [testEvent()] },
+        ];
+        const first = await store.appendToStreams(appends);
+
+        const again = await store.appendToStreams(appends);
+
+        expect(again).toEqual(first.map((o) => (o.ok ? { ok: true, result: { ...o.result, duplicate: true } } : o)));
+        expect(await store.readStream(a)).toHaveLength(2);
+        expect(await store.readStream(b)).toHaveLength(1);
+      });
+
+      it('refuses a stream named twice, or an invalid event, before writing anything', async () => {
+        const [a, b] = [freshStream(), freshStream()];
+        await expect(
+          store.appendToStreams([
+            { stream: a, events: [testEvent()] },
+            { stream: a, events: [testEvent()] },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidEventError);
+        await expect(
+          store.appendToStreams([
+            { stream: b, events: [testEvent()] },
+            { stream: a, events: [testEvent({ eventId: 'not-a-uuid' })] },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidEventError);
+        await expect(store.readStream(a)).rejects.toBeInstanceOf(StreamNotFoundError);
+        await expect(store.readStream(b)).rejects.toBeInstanceOf(StreamNotFoundError);
+      });
+
+      it('an empty call returns no outcomes', async () => {
+        await expect(store.appendToStreams([])).resolves.toEqual([]);
+      });
+    });
+
+    describe('readLastEvents', () => {
+      it("returns each stream's last event; streams without events are absent", async () => {
+        const [one, three, none] = [freshStream(), freshStream(), freshStream()];
+        await store.appendToStream(one, [testEvent()]);
+        const batch = [testEvent(), testEvent(), testEvent()];
+        await store.appendToStream(three, batch);
+
+        const last = await store.readLastEvents([one, three, none, three]);
+
+        expect([...last.keys()].sort()).toEqual([one, three].sort());
+        expect(last.get(three)).toMatchObject({ eventId: batch[2]!.eventId, revision: 2n, streamName: three, data: batch[2]!.data });
+        expect(last.get(one)!.revision).toBe(0n);
+        await expect(store.readLastEvents([])).resolves.toEqual(new Map());
+      });
+    });
+
     describe('concurrency', () => {
       it('20 concurrent appenders with expected revision and retry on ConcurrencyError lose no event', async () => {
         const stream = freshStream();

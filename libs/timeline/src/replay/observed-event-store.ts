@@ -1,4 +1,4 @@
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamMetadata, SubscribeToAllOptions, Subscription, SubscriptionFilter } from '@hub/event-store';
+import type { AppendResult, EventStore, StreamAppend, StreamAppendOutcome, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamMetadata, SubscribeToAllOptions, Subscription, SubscriptionFilter } from '@hub/event-store';
 
 /**
  * An `EventStore` that tells `onHandled` about every batch a subscription's handler finished
@@ -27,6 +27,14 @@ export class ObservedEventStore implements EventStore {
 
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return this.inner.readStream(stream, options);
+  }
+
+  appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+    return this.inner.appendToStreams(appends);
+  }
+
+  readLastEvents(streams: readonly string[]): Promise<Map<string, RecordedEvent>> {
+    return this.inner.readLastEvents(streams);
   }
 
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
