@@ -6,6 +6,9 @@ export class ProjectorEnv extends RecordEnv {
   /** Partitions of the interactions topic recorded in parallel by one instance. */
   @Type(() => Number) @IsInt() @Min(1) @Max(64) PROJECTOR_CONCURRENCY = 3;
 
+  /** Most interactions of one partition recorded together (claims read at once, one append for all their customers). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(5000) PROJECTOR_BATCH_SIZE = 500;
+
   /**
    * Where a projection that has never run starts: `beginning` (rebuild the whole history, the
    * default) or `end` (only what is recorded from now on: a fresh environment sharing an old store).

@@ -9,7 +9,7 @@ import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPu
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
-import { handleInteractionMessage } from './interaction.handler';
+import { handleInteractionBatch } from './interaction.handler';
 import { ProjectorEnv } from './projector.env';
 
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
@@ -55,7 +55,8 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       partitionsConsumedConcurrently: this.config.PROJECTOR_CONCURRENCY,
       deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
       logger: this.logger,
-      handle: (message) => handleInteractionMessage(deps, message),
+      handleBatch: (messages) => handleInteractionBatch(deps, messages),
+      maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
     });
     const from = this.config.PROJECTOR_START === 'end' ? await headPosition(this.pool) : undefined;
     this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async () => {

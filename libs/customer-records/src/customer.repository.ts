@@ -8,7 +8,7 @@ import {
   type CustomerEvent,
   type CustomerState,
 } from '@hub/customer';
-import { StreamNotFoundError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent, type RecordedEvent } from '@hub/event-store';
+import { StreamNotFoundError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent, type RecordedEvent, type StreamAppendOutcome } from '@hub/event-store';
 import type { SnapshotStore } from './snapshot-store.port';
 
 export interface LoadedCustomer {
@@ -95,5 +95,12 @@ export class CustomerRepository {
 
   append(tenantId: string, customerId: string, events: readonly CustomerEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
     return this.store.appendToStream(customerStream(tenantId, customerId), events.map(toNewEvent), { expectedRevision });
+  }
+
+  /** Several customers' appends at once (`EventStore.appendToStreams`): each customer's outcome its own, in request order. */
+  appendMany(appends: readonly { tenantId: string; customerId: string; events: readonly CustomerEvent[]; expectedRevision?: ExpectedRevision }[]): Promise<StreamAppendOutcome[]> {
+    return this.store.appendToStreams(
+      appends.map((a) => ({ stream: customerStream(a.tenantId, a.customerId), events: a.events.map(toNewEvent), expectedRevision: a.expectedRevision ?? 'any' })),
+    );
   }
 }

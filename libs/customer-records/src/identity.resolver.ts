@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deterministicId, identityStream, type EventMetadata, type IdentityRef } from '@hub/contracts';
 import type { IdentityClaimEvent, IdentityClaimed, IdentityReleased } from '@hub/customer';
-import { ConcurrencyError, StreamNotFoundError, type EventStore, type ExpectedRevision } from '@hub/event-store';
+import { ConcurrencyError, StreamNotFoundError, type EventStore, type ExpectedRevision, type RecordedEvent, type StreamAppend, type StreamAppendOutcome } from '@hub/event-store';
 
 export interface Resolution {
   customerId: string;
@@ -14,10 +14,23 @@ export function claimStreamOf(tenantId: string, identity: IdentityRef): string {
   return identityStream(tenantId, identity.namespace ? `${identity.kind}.${identity.namespace}` : identity.kind, identity.value);
 }
 
-interface CurrentClaim {
+/** The last event of an identity's claim stream: who holds it (or who released it), at which revision. */
+export interface CurrentClaim {
   event: IdentityClaimEvent;
   revision: bigint;
 }
+
+/** A first claim planned for a batch: the customer it creates and the append that makes it. */
+export interface PlannedClaim {
+  customerId: string;
+  claim: CurrentClaim;
+  append: StreamAppend;
+}
+
+const toCurrentClaim = (last: RecordedEvent): CurrentClaim => ({
+  event: { type: last.type, data: last.data, metadata: last.metadata } as unknown as IdentityClaimEvent,
+  revision: last.revision,
+});
 
 /**
  * Which customer owns an identity. Each identity has a claim stream whose last event names the
@@ -39,26 +52,9 @@ export class IdentityResolver {
       if (current?.event.type === 'IdentityClaimed') {
         return { customerId: current.event.data.customerId, firstContact: current.event.metadata.causationId === cause.eventId && !current.event.data.via };
       }
-      const customerId = this.newCustomerId();
-      const expected: ExpectedRevision = current ? current.revision : 'no_stream';
-      const claim: IdentityClaimed = {
-        type: 'IdentityClaimed',
-        data: { customerId, identity },
-        metadata: {
-          // Derived from the cause AND the claim's position: a retry of this claim is the same event,
-          // while a claim after a release (erasure) is a new one.
-          eventId: deterministicId('identity-claimed', stream, cause.eventId, String(expected)),
-          correlationId: cause.correlationId,
-          causationId: cause.eventId,
-          occurredAt: cause.occurredAt,
-          recordedAt: cause.recordedAt,
-          schemaVersion: 1,
-          tenantId,
-          channel: cause.channel,
-        },
-      };
+      const { customerId, append } = this.planFirstClaim(tenantId, identity, current, cause);
       try {
-        const result = await this.store.appendToStream(stream, [{ eventId: claim.metadata.eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], { expectedRevision: expected });
+        const result = await this.store.appendToStream(stream, append.events, { expectedRevision: append.expectedRevision ?? 'any' });
         // A duplicate means an earlier attempt of this same interaction wrote the claim: read it back.
         if (!result.duplicate) return { customerId, firstContact: true };
       } catch (err) {
@@ -66,6 +62,50 @@ export class IdentityResolver {
       }
     }
     throw new Error(`could not resolve identity claim on ${stream}`);
+  }
+
+  /**
+   * The first claim of an identity nobody holds (`current` is its claim stream's last event, if any):
+   * a new customer, and the append that claims the identity for them, expecting the stream where
+   * `current` left it. Nothing is written here: `resolve` appends it alone, a batch recorder together
+   * with others (`EventStore.appendToStreams`).
+   */
+  planFirstClaim(tenantId: string, identity: IdentityRef, current: CurrentClaim | undefined, cause: EventMetadata): PlannedClaim {
+    const stream = claimStreamOf(tenantId, identity);
+    const customerId = this.newCustomerId();
+    const expected: ExpectedRevision = current ? current.revision : 'no_stream';
+    const claim: IdentityClaimed = {
+      type: 'IdentityClaimed',
+      data: { customerId, identity },
+      metadata: {
+        // Derived from the cause AND the claim's position: a retry of this claim is the same event,
+        // while a claim after a release (erasure) is a new one.
+        eventId: deterministicId('identity-claimed', stream, cause.eventId, String(expected)),
+        correlationId: cause.correlationId,
+        causationId: cause.eventId,
+        occurredAt: cause.occurredAt,
+        recordedAt: cause.recordedAt,
+        schemaVersion: 1,
+        tenantId,
+        channel: cause.channel,
+      },
+    };
+    return {
+      customerId,
+      claim: { event: claim, revision: current ? current.revision + 1n : 0n },
+      append: { stream, events: [{ eventId: claim.metadata.eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], expectedRevision: expected },
+    };
+  }
+
+  /** Planned first claims (`planFirstClaim`) written together, each claim stream's outcome its own. */
+  appendClaims(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+    return this.store.appendToStreams(appends);
+  }
+
+  /** The current claim of each identity, keyed by claim stream (`claimStreamOf`): one read for all of them. */
+  async currentClaims(refs: readonly { tenantId: string; identity: IdentityRef }[]): Promise<Map<string, CurrentClaim>> {
+    const last = await this.store.readLastEvents(refs.map((r) => claimStreamOf(r.tenantId, r.identity)));
+    return new Map([...last].map(([stream, event]) => [stream, toCurrentClaim(event)]));
   }
 
   /**
@@ -128,7 +168,7 @@ export class IdentityResolver {
   private async current(stream: string): Promise<CurrentClaim | undefined> {
     try {
       const [last] = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
-      return last ? { event: { type: last.type, data: last.data, metadata: last.metadata } as unknown as IdentityClaimEvent, revision: last.revision } : undefined;
+      return last ? toCurrentClaim(last) : undefined;
     } catch (err) {
       if (err instanceof StreamNotFoundError) return undefined;
       throw err;

@@ -7,3 +7,4 @@ export * from './postgres.snapshot-store';
 export * from './merge-customers';
 export * from './erase-customer-record';
 export * from './customer-stores';
+export * from './record-interactions';

@@ -28,7 +28,7 @@ export interface ConsumerLogger {
   error(obj: object, msg: string): void;
 }
 
-export interface ConsumerOptions {
+interface ConsumerOptionsBase {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
@@ -36,8 +36,26 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently?: number;
   deadLetter: { publisher: EventPublisher; topic: string };
   logger: ConsumerLogger;
+}
+
+export interface MessageConsumerOptions extends ConsumerOptionsBase {
+  /** One message at a time; a `PermanentMessageError` dead-letters it, any other error retries it. */
   handle(message: ConsumedMessage): Promise<void>;
 }
+
+export interface BatchConsumerOptions extends ConsumerOptionsBase {
+  /**
+   * A run of consecutive messages of one partition (at most `maxBatchSize`), in offset order. Resolves
+   * to one entry per message: `undefined` when it was handled, a `PermanentMessageError` to
+   * dead-letter it. Throwing retries the whole run (so the handler is idempotent, as it must be for
+   * redelivery anyway).
+   */
+  handleBatch(messages: readonly ConsumedMessage[]): Promise<readonly (PermanentMessageError | undefined)[]>;
+  /** Largest run handed to `handleBatch`. Default 500. */
+  maxBatchSize?: number;
+}
+
+export type ConsumerOptions = MessageConsumerOptions | BatchConsumerOptions;
 
 export interface RunningConsumer {
   stop(): Promise<void>;
@@ -68,43 +86,77 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   });
   await consumer.connect();
   for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
-  await consumer.run({
-    partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
-    eachMessage: async ({ topic, partition, message }) => {
-      const consumed: ConsumedMessage = {
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key?.toString(),
-        value: message.value,
-        headers: headersOf(message),
-      };
-      try {
-        await o.handle(consumed);
-      } catch (err) {
-        if (!(err instanceof PermanentMessageError)) {
-          o.logger.warn({ topic, partition, offset: message.offset, err: String(err) }, 'consumer.message.retry');
-          throw err;
+  const deadLetter = async (topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: PermanentMessageError) => {
+    o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
+    await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err)]);
+  };
+  if ('handleBatch' in o) {
+    const maxBatchSize = o.maxBatchSize ?? 500;
+    await consumer.run({
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
+          if (!isRunning() || isStale()) return;
+          const run = batch.messages.slice(start, start + maxBatchSize);
+          const consumed = run.map((message) => consumedOf(topic, partition, message));
+          let outcomes: readonly (PermanentMessageError | undefined)[];
+          try {
+            outcomes = await o.handleBatch(consumed);
+          } catch (err) {
+            o.logger.warn({ topic, partition, offset: run[0]!.offset, messages: run.length, err: String(err) }, 'consumer.batch.retry');
+            throw err;
+          }
+          if (outcomes.length !== run.length) throw new Error(`handleBatch returned ${outcomes.length} outcomes for ${run.length} messages`);
+          for (let i = 0; i < run.length; i++) {
+            const failed = outcomes[i];
+            if (failed) await deadLetter(topic, partition, run[i]!, consumed[i]!, failed);
+          }
+          resolveOffset(run.at(-1)!.offset);
+          await heartbeat();
+          await commitOffsetsIfNecessary();
         }
-        o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
-        await o.deadLetter.publisher.publish(o.deadLetter.topic, [
-          {
-            key: consumed.key ?? `${topic}:${partition}:${message.offset}`,
-            value: { raw: message.value?.toString('utf8') ?? null },
-            headers: {
-              ...consumed.headers,
-              [HeaderNames.dlqCode]: err.code,
-              [HeaderNames.dlqReason]: err.message.slice(0, 2_000),
-              [HeaderNames.dlqSourceTopic]: topic,
-              [HeaderNames.dlqSourcePartition]: String(partition),
-              [HeaderNames.dlqSourceOffset]: message.offset,
-            },
-          },
-        ]);
-      }
-    },
-  });
+      },
+    });
+  } else {
+    const handle = o.handle;
+    await consumer.run({
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
+      eachMessage: async ({ topic, partition, message }) => {
+        const consumed = consumedOf(topic, partition, message);
+        try {
+          await handle(consumed);
+        } catch (err) {
+          if (!(err instanceof PermanentMessageError)) {
+            o.logger.warn({ topic, partition, offset: message.offset, err: String(err) }, 'consumer.message.retry');
+            throw err;
+          }
+          await deadLetter(topic, partition, message, consumed, err);
+        }
+      },
+    });
+  }
   return { consumer, stop: () => consumer.disconnect() };
+}
+
+function consumedOf(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
+  return { topic, partition, offset: message.offset, key: message.key?.toString(), value: message.value, headers: headersOf(message) };
+}
+
+function deadLetterOf(topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: PermanentMessageError) {
+  return {
+    key: consumed.key ?? `${topic}:${partition}:${message.offset}`,
+    value: { raw: message.value?.toString('utf8') ?? null },
+    headers: {
+      ...consumed.headers,
+      [HeaderNames.dlqCode]: err.code,
+      [HeaderNames.dlqReason]: err.message.slice(0, 2_000),
+      [HeaderNames.dlqSourceTopic]: topic,
+      [HeaderNames.dlqSourcePartition]: String(partition),
+      [HeaderNames.dlqSourceOffset]: message.offset,
+    },
+  };
 }
 
 /** Parse a JSON message value, or fail permanently with the reason. */

@@ -1,0 +1,136 @@
+import { Pool } from 'pg';
+import { customerStream, deterministicId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
+import { freshId, testInfra } from '@hub/testing';
+import { createCustomerStores, type CustomerStores } from './customer-stores';
+import { recordInteraction } from './record-interaction';
+import { recordInteractions } from './record-interactions';
+
+const infra = testInfra();
+let pool: Pool;
+let stores: CustomerStores;
+const recordedAt = '2026-12-06T10:00:01.000Z';
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: infra.databaseUrl, max: 20 });
+  stores = await createCustomerStores(pool);
+});
+
+afterAll(async () => {
+  await stores.store.close();
+  await pool.end();
+});
+
+const phone = (n: number): IdentityRef => ({ kind: 'phone', value: `+1415555${String(n).padStart(4, '0')}` });
+const email = (name: string): IdentityRef => ({ kind: 'email', value: `${name}@example.com` });
+
+/** An inbound SMS; its event id derives from the tenant and a label, so every tenant has its own. */
+function sms(tenantId: string, label: string, identities: IdentityRef[], text = label): InteractionReceived {
+  const eventId = deterministicId('test-sms', tenantId, label);
+  return {
+    type: 'InteractionReceived',
+    data: { direction: 'inbound', kind: 'message', identities, content: { text, media: [] }, provider: { name: 'twilio', messageId: `${tenantId}-${label}` } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.000Z', recordedAt: '2026-12-06T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'sms' },
+  };
+}
+
+/** Each identity's customer as the store has it: its stream's event types and texts, in stream order. */
+async function shape(tenantId: string, identities: readonly IdentityRef[]): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const identity of identities) {
+    const owner = await stores.identities.ownerOf(tenantId, identity);
+    if (!owner) {
+      out[identity.value] = ['(nobody)'];
+      continue;
+    }
+    const events = await stores.store.readStream(customerStream(tenantId, owner));
+    out[identity.value] = events.map((e) => {
+      const text = (e.data as { content?: { text?: string } }).content?.text;
+      return text === undefined ? e.type : `${e.type}:${text}`;
+    });
+  }
+  return out;
+}
+
+/**
+ * A day's traffic in one batch: a returning customer, a new one writing three times, a new phone
+ * that brings an email (a link), the linked email writing next, a redelivery beside a new message of
+ * the same customer, and a message carrying two customers' phones (merge evidence).
+ */
+function scenario(tenant: string): { before: InteractionReceived[]; batch: InteractionReceived[]; identities: IdentityRef[] } {
+  const before = [sms(tenant, 'a-1', [phone(1)]), sms(tenant, 'f-1', [phone(6)]), sms(tenant, 'g-1', [phone(7)])];
+  const batch = [
+    sms(tenant, 'a-2', [phone(1)]),
+    sms(tenant, 'b-1', [phone(2)]),
+    sms(tenant, 'b-2', [phone(2)]),
+    sms(tenant, 'c-1', [phone(3), email('carol')]),
+    sms(tenant, 'b-3', [phone(2)]),
+    sms(tenant, 'c-2', [email('carol')]),
+    before[0]!, // a-1 again: a redelivery
+    sms(tenant, 'a-3', [phone(1)]),
+    sms(tenant, 'f-2', [phone(6), phone(7)]),
+    sms(tenant, 'g-2', [phone(7)]),
+  ];
+  return { before, batch, identities: [phone(1), phone(2), phone(3), email('carol'), phone(6), phone(7)] };
+}
+
+describe('recordInteractions', () => {
+  describe('when a batch mixes returning and new customers, links, a redelivery and merge evidence', () => {
+    it('leaves every customer exactly as recording them one at a time does', async () => {
+      const [batched, oneByOne] = [freshId('tn'), freshId('tn')];
+      for (const tenant of [batched, oneByOne]) {
+        for (const i of scenario(tenant).before) await recordInteraction(stores, i, recordedAt);
+      }
+
+      const { batch, identities } = scenario(batched);
+      const results = await recordInteractions(stores, batch, recordedAt);
+      for (const i of scenario(oneByOne).batch) await recordInteraction(stores, i, recordedAt);
+
+      expect(await shape(batched, identities)).toEqual(await shape(oneByOne, identities));
+      expect(await shape(batched, identities)).toMatchObject({
+        [phone(1).value]: ['CustomerRegistered', 'InteractionRecorded:a-1', 'InteractionRecorded:a-2', 'InteractionRecorded:a-3'],
+        [phone(2).value]: ['CustomerRegistered', 'InteractionRecorded:b-1', 'InteractionRecorded:b-2', 'InteractionRecorded:b-3'],
+        [email('carol').value]: ['CustomerRegistered', 'InteractionRecorded:c-1', 'InteractionRecorded:c-2'],
+      });
+      expect(results.map((r) => r.duplicate)).toEqual([false, false, false, false, false, false, true, false, false, false]);
+      // The message carrying two customers' phones is evidence for the merge policy, as on its own.
+      expect(results[8]!.merges).toHaveLength(1);
+      expect(new Set(results.slice(1, 5).filter((_, i) => i !== 2).map((r) => r.customerId)).size).toBe(1);
+    });
+  });
+
+  describe('when the same batch is delivered again', () => {
+    it('appends nothing and names the same customers', async () => {
+      const tenant = freshId('tn');
+      const { before, batch, identities } = scenario(tenant);
+      for (const i of before) await recordInteraction(stores, i, recordedAt);
+      const first = await recordInteractions(stores, batch, recordedAt);
+      const stored = await shape(tenant, identities);
+
+      const again = await recordInteractions(stores, batch, recordedAt);
+
+      expect(await shape(tenant, identities)).toEqual(stored);
+      expect(again.map((r) => r.customerId)).toEqual(first.map((r) => r.customerId));
+      expect(again.every((r) => r.duplicate)).toBe(true);
+    });
+  });
+
+  describe('when two recorders meet the same new phone number at once', () => {
+    it('makes one customer, registered once, holding both messages', async () => {
+      const tenant = freshId('tn');
+      const batches = [
+        [sms(tenant, 'x-1', [phone(10)]), sms(tenant, 'y-1', [phone(11)])],
+        [sms(tenant, 'x-2', [phone(10)]), sms(tenant, 'z-1', [phone(12)])],
+      ];
+
+      await Promise.all(batches.map((b) => recordInteractions(stores, b, recordedAt)));
+
+      const [x] = Object.values(await shape(tenant, [phone(10)]));
+      expect(x!.filter((t) => t === 'CustomerRegistered')).toHaveLength(1);
+      expect([...x!].sort()).toEqual(['CustomerRegistered', 'InteractionRecorded:x-1', 'InteractionRecorded:x-2']);
+      expect(await shape(tenant, [phone(11), phone(12)])).toEqual({
+        [phone(11).value]: ['CustomerRegistered', 'InteractionRecorded:y-1'],
+        [phone(12).value]: ['CustomerRegistered', 'InteractionRecorded:z-1'],
+      });
+    });
+  });
+});
