@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     // Hub: the real recorder.
     app = await startAppProcess(
       'timeline-projector',
-      { DATABASE_URL: databaseUrl, KAFKA_BROKERS: BROKERS.join(','), HUB_NAMESPACE: namespace, LOG_LEVEL: 'warn' },
+      { DATABASE_URL: databaseUrl, KAFKA_BROKERS: BROKERS.join(','), HUB_NAMESPACE: namespace, LOG_LEVEL: 'info' },
       { logSuffix: `-${namespace}` },
     );
     const hub = await rateOnceDone(

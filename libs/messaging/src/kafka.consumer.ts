@@ -36,6 +36,8 @@ interface ConsumerOptionsBase {
   partitionsConsumedConcurrently?: number;
   deadLetter: { publisher: EventPublisher; topic: string };
   logger: ConsumerLogger;
+  /** The group's session timeout: a member silent this long is dropped and its partitions reassigned. Default 30 s. */
+  sessionTimeoutMs?: number;
 }
 
 export interface MessageConsumerOptions extends ConsumerOptionsBase {
@@ -76,11 +78,13 @@ export function headersOf(message: KafkaMessage): Record<string, string> {
  * was dead-lettered). A retryable failure is thrown back to kafkajs, which backs off and re-reads
  * from the last committed offset; handlers are therefore idempotent.
  */
+const HEARTBEAT_INTERVAL_MS = 3_000;
+
 export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<RunningConsumer> {
   const consumer = kafka.consumer({
     groupId: o.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
     allowAutoTopicCreation: false,
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
@@ -102,11 +106,16 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           const run = batch.messages.slice(start, start + maxBatchSize);
           const consumed = run.map((message) => consumedOf(topic, partition, message));
           let outcomes: readonly (PermanentMessageError | undefined)[];
+          // A long run must not cost the group membership: heartbeat while it is handled (kafkajs
+          // sends one only when heartbeatInterval has passed).
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS);
           try {
             outcomes = await o.handleBatch(consumed);
           } catch (err) {
             o.logger.warn({ topic, partition, offset: run[0]!.offset, messages: run.length, err: String(err) }, 'consumer.batch.retry');
             throw err;
+          } finally {
+            clearInterval(beat);
           }
           if (outcomes.length !== run.length) throw new Error(`handleBatch returned ${outcomes.length} outcomes for ${run.length} messages`);
           for (let i = 0; i < run.length; i++) {

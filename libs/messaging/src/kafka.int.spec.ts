@@ -204,6 +204,33 @@ describe('the hub consumer in batch mode', () => {
     }
   });
 
+  it('keeps its place in the group through a run longer than the session timeout: nothing is handed twice', async () => {
+    const topic = freshId('in');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    await publisher.publish(
+      topic,
+      Array.from({ length: 4 }, (_, n) => ({ key: 'k', value: n })),
+    );
+    const handled: number[] = [];
+    consumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [topic],
+      deadLetter: { publisher, topic: freshId('unused') },
+      logger: quiet,
+      sessionTimeoutMs: 6_000,
+      maxBatchSize: 2,
+      handleBatch: async (messages) => {
+        const values = messages.map((m) => Number(m.value!.toString()));
+        if (values.includes(0)) await new Promise((r) => setTimeout(r, 10_000));
+        handled.push(...values);
+        return values.map(() => undefined);
+      },
+    });
+    await eventually(async () => (handled.includes(3) ? true : undefined), { what: 'every message', timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(handled).toEqual([0, 1, 2, 3]);
+  });
+
   it('hands a run again after its handler failed transiently, from its first message', async () => {
     const topic = freshId('in');
     await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
