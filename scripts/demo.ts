@@ -19,7 +19,7 @@ import { ProgressReporter } from './demo/progress';
 import { buildRequests, type DemoRequest } from './demo/requests';
 import { sendAll, type Delivered } from './demo/sender';
 import { renderCustomer, type CustomerSummary, type NextBestActions, type TimelineEntry } from './demo/show';
-import { peopleRecognition, recognition, renderChannelTable, renderReasons, summarizeChannels, type Palette } from './demo/summary';
+import { peopleRecognition, recognition, renderChannelTable, renderPace, renderReasons, summarizeChannels, type Palette } from './demo/summary';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -192,6 +192,7 @@ async function main(): Promise<void> {
   // Send the day, in time order, `concurrency` requests in flight.
   const statusCounts: Record<string, number> = {};
   const sending = new ProgressReporter(process.stdout, 'sending   ', requests.length);
+  const sendStartedAt = Date.now();
   const delivered = await sendAll(requests, {
     concurrency,
     baseUrlOf: (r) => apps.get(`ingest-${r.channel}`)!.url!,
@@ -201,6 +202,7 @@ async function main(): Promise<void> {
     },
   });
   const sendMs = sending.finish(delivered.length, Object.entries(statusCounts).map(([s, n]) => `${s}×${n}`).join(' '));
+  const sendEndedAt = Date.now();
 
   // Wait until every acknowledged interaction is on a timeline and every customer has a decision on their latest.
   const idsOf = await acknowledgedEventIds(delivered, tenant);
@@ -212,7 +214,8 @@ async function main(): Promise<void> {
   }
 
   // Measure.
-  const [stored, onTimeline, customerOf, listing, metricsList] = await Promise.all([
+  const [pace, stored, onTimeline, customerOf, listing, metricsList] = await Promise.all([
+    db.pace(tenant, expected),
     db.stored(expected),
     db.onTimeline(tenant, expected),
     db.customerOfEvents(tenant, expected),
@@ -239,6 +242,8 @@ async function main(): Promise<void> {
   console.log(
     `  ${color.dim}deduplicated: acknowledged again (a provider retry, ${retries} sent) but stored nothing new — each of the ${count(distinct)} acknowledged event ids is in the event store ${storedTotal === distinct ? 'exactly once' : `only ${count(storedTotal)} times`} and ${timelineTotal === distinct ? 'on a timeline once' : `on timelines ${count(timelineTotal)} times`}${color.reset}`,
   );
+  console.log(`${color.bold}Pace${color.reset} ${color.dim}(send times here; store times from hub_events.created_at, same clock)${color.reset}`);
+  for (const line of renderPace({ requests: delivered.length, concurrency, sendStartedAt, sendEndedAt, recorded: storedTotal, ...pace })) console.log(`  ${line}`);
   const busy = rows.reduce((s, r) => s + r.busyRetries, 0);
   if (busy > 0) console.log(`  ${color.yellow}${busy} deliveries were retried after 429/503 (Retry-After honoured)${color.reset}`);
   console.log(`${color.bold}Refused or dead-lettered, by reason code${color.reset}`);

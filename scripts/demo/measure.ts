@@ -72,6 +72,25 @@ export class DemoDatabase {
     return r.rows[0]?.n ?? -1;
   }
 
+  /**
+   * When the store wrote the first and the last of `ids` (its `created_at`, this machine's clock), and
+   * its last decision for `tenant`: the pace the hub kept, measured where it keeps the record.
+   */
+  async pace(tenant: string, ids: readonly string[]): Promise<{ firstStored?: number; lastStored?: number; lastDecision?: number }> {
+    const like = `customer-${tenant.replace(/[\\%_]/g, (c) => `\\${c}`)}.%`;
+    const r = await this.pool
+      .query<{ first: Date | null; last: Date | null; decided: Date | null }>(
+        `select (select min(created_at) from hub_events where event_id = any($1::uuid[])) as first,
+                (select max(created_at) from hub_events where event_id = any($1::uuid[])) as last,
+                (select max(created_at) from hub_events where stream_name like $2 and event_type = 'NextBestActionDecided') as decided`,
+        [[...ids], like],
+      )
+      .catch(() => ({ rows: [] }));
+    const row = r.rows[0];
+    const ms = (d: Date | null | undefined) => (d ? d.getTime() : undefined);
+    return { firstStored: ms(row?.first), lastStored: ms(row?.last), lastDecision: ms(row?.decided) };
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }

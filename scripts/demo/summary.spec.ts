@@ -1,7 +1,7 @@
 import type { DemoRequest } from './requests';
 import type { Delivered } from './sender';
 import { progressLine } from './progress';
-import { answerReason, peopleRecognition, recognition, summarizeChannels } from './summary';
+import { answerReason, peopleRecognition, recognition, renderPace, summarizeChannels } from './summary';
 
 const request = (seq: number, expect: DemoRequest['expect'], channel: DemoRequest['channel'] = 'sms'): DemoRequest => ({
   seq,
@@ -105,5 +105,34 @@ describe('the progress line', () => {
 
   it('then the rate counts from where the phase started', () => {
     expect(progressLine({ label: 'x', done: 150, doneAtStart: 100, total: 150, elapsedMs: 1000 }, 4)).toBe('x ████ 150/150 100%   50/s');
+  });
+});
+
+describe('renderPace', () => {
+  const base = { requests: 3_000, concurrency: 16, sendStartedAt: 1_000_000, sendEndedAt: 1_010_000, recorded: 2_900 };
+
+  describe('when the store kept up with the sender', () => {
+    it('says the rate recorded from the first send, and how little the store and decisions trailed', () => {
+      const lines = renderPace({ ...base, firstStored: 1_000_050, lastStored: 1_010_200, lastDecision: 1_010_900 });
+      expect(lines).toEqual([
+        'sent 3,000 requests in 10.0 s: 300/s with 16 in flight',
+        'recorded 2,900 interactions in 10.2 s from the first send: 284/s sustained; the last stored 0.2 s after the last send',
+        'decisions: the last one 0.9 s after the last send',
+      ]);
+    });
+  });
+
+  describe('when the core fell behind', () => {
+    it('shows the sustained rate below the send rate and the lag at the end', () => {
+      const lines = renderPace({ ...base, firstStored: 1_000_100, lastStored: 1_030_000, lastDecision: 1_041_500 });
+      expect(lines[1]).toBe('recorded 2,900 interactions in 30.0 s from the first send: 97/s sustained; the last stored 20.0 s after the last send');
+      expect(lines[2]).toBe('decisions: the last one 31.5 s after the last send');
+    });
+  });
+
+  describe('when nothing reached the store', () => {
+    it('says so instead of a rate', () => {
+      expect(renderPace(base)).toEqual(['sent 3,000 requests in 10.0 s: 300/s with 16 in flight', 'nothing recorded']);
+    });
   });
 });

@@ -247,3 +247,37 @@ export function renderReasons(rows: readonly ChannelSummary[], c: Palette): stri
   }
   return lines;
 }
+
+export interface PaceInput {
+  requests: number;
+  concurrency: number;
+  /** When the first request was sent and when the last answer came, ms since the epoch (this machine's clock). */
+  sendStartedAt: number;
+  sendEndedAt: number;
+  /** Acknowledged interactions found in the store. */
+  recorded: number;
+  /** The store's `created_at` of the first and last of them, and of the tenant's last decision (same clock). */
+  firstStored?: number;
+  lastStored?: number;
+  lastDecision?: number;
+}
+
+/**
+ * The pace the hub kept: how fast the day was sent, the rate it was recorded at from the first send
+ * (what the hub sustained, not what the edge accepted), and how far the store and the decisions were
+ * behind the last send when the day ended.
+ */
+export function renderPace(p: PaceInput): string[] {
+  const count = (v: number): string => v.toLocaleString('en-US');
+  const s = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+  const sendMs = Math.max(1, p.sendEndedAt - p.sendStartedAt);
+  const lines = [`sent ${count(p.requests)} requests in ${s(sendMs)}: ${count(Math.round((p.requests / sendMs) * 1000))}/s with ${p.concurrency} in flight`];
+  if (p.lastStored === undefined) return [...lines, 'nothing recorded'];
+  const recordMs = Math.max(1, p.lastStored - p.sendStartedAt);
+  lines.push(
+    `recorded ${count(p.recorded)} interactions in ${s(recordMs)} from the first send: ${count(Math.round((p.recorded / recordMs) * 1000))}/s sustained; ` +
+      `the last stored ${s(p.lastStored - p.sendEndedAt)} after the last send`,
+  );
+  lines.push(p.lastDecision === undefined ? 'no decision recorded' : `decisions: the last one ${s(p.lastDecision - p.sendEndedAt)} after the last send`);
+  return lines;
+}
