@@ -450,6 +450,62 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       it('an empty call returns no outcomes', async () => {
         await expect(store.appendToStreams([])).resolves.toEqual([]);
       });
+
+      it("a stream whose ids are stored elsewhere is refused on its own, without undoing the call's other streams", async () => {
+        const [elsewhere, before, after] = [freshStream(), freshStream(), freshStream()];
+        const taken = testEvent();
+        await store.appendToStream(elsewhere, [taken]);
+        const [first, last] = [testEvent(), testEvent()];
+
+        const outcomes = await store.appendToStreams([
+          { stream: before, events: [first] },
+          { stream: freshStream(), events: [testEvent(), taken] },
+          { stream: after, events: [last] },
+        ]);
+
+        expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+        expect(outcomes[1]).toMatchObject({ ok: false, error: { reason: 'stored_in_other_stream', storedEventIds: [taken.eventId] } });
+        expect((await store.readStream(before)).map((e) => e.eventId)).toEqual([first.eventId]);
+        expect((await store.readStream(after)).map((e) => e.eventId)).toEqual([last.eventId]);
+        expect(await store.readStream(elsewhere)).toHaveLength(1);
+      });
+
+      it('concurrent calls over the same streams in opposite orders all land: no deadlock, nothing lost, revisions gap-free', async () => {
+        const streams = Array.from({ length: 8 }, () => freshStream());
+        const calls = Array.from({ length: 6 }, (_, call) => {
+          const order = call % 2 === 0 ? streams : [...streams].reverse();
+          return order.map((stream) => ({ stream, events: [testEvent({ data: { call } })] }));
+        });
+
+        const outcomes = await Promise.all(calls.map((appends) => store.appendToStreams(appends)));
+
+        expect(outcomes.flat().every((o) => o.ok && !o.result.duplicate)).toBe(true);
+        for (const stream of streams) {
+          const events = await store.readStream(stream);
+          expect(events.map((e) => e.revision)).toEqual(Array.from({ length: calls.length }, (_, i) => BigInt(i)));
+          expect(new Set(events.map((e) => e.eventId))).toEqual(new Set(calls.map((appends) => appends.find((a) => a.stream === stream)!.events[0]!.eventId)));
+        }
+      });
+
+      it('a subscriber sees every event of concurrent calls exactly once, in global order', async () => {
+        const prefix = `${freshStream('contractmany')}-`;
+        const streams = Array.from({ length: 6 }, (_, i) => `${prefix}${i}`);
+        const { subscription, received, errors } = subscribe({ filter: { streamPrefixes: [prefix] }, batchSize: 7 });
+        await subscription.caughtUp;
+        const calls = Array.from({ length: 8 }, (_, call) =>
+          streams.filter((_, i) => (i + call) % 3 !== 0).map((stream) => ({ stream, events: [testEvent(), testEvent()] })),
+        );
+        const appended = calls.flatMap((appends) => appends.flatMap((a) => a.events.map((e) => e.eventId)));
+
+        await Promise.all(calls.map((appends) => store.appendToStreams(appends)));
+        await eventually(async () => (received.length >= appended.length ? true : undefined), { what: 'every event at the subscriber' });
+
+        expect(received.map((e) => e.eventId).sort()).toEqual([...appended].sort());
+        const positions = received.map((e) => e.globalPosition);
+        expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+        expect(new Set(positions).size).toBe(positions.length);
+        expect(errors).toEqual([]);
+      });
     });
 
     describe('readLastEvents', () => {
