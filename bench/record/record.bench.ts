@@ -18,6 +18,9 @@
  * Both rates are interactions / (last row's created_at − first row's), from the database's own clock,
  * so start-up and group joins are not counted. Prints one line.
  *
+ * BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the recorder process there (open it in Chrome's
+ * DevTools, or summarise it by function).
+ *
  * Before/after a change: run this file from a checkout of the older commit too (copy it there), on
  * the same machine, one after the other; the bare figure of each run says how loaded the machine was.
  */
@@ -152,7 +155,14 @@ async function main(): Promise<void> {
     // Hub: the real recorder.
     app = await startAppProcess(
       'timeline-projector',
-      { DATABASE_URL: databaseUrl, KAFKA_BROKERS: BROKERS.join(','), HUB_NAMESPACE: namespace, LOG_LEVEL: 'info' },
+      {
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: BROKERS.join(','),
+        HUB_NAMESPACE: namespace,
+        LOG_LEVEL: 'info',
+        // BENCH_PROFILE_DIR=dir: a V8 CPU profile of the recorder process, for where its time goes.
+        ...(process.env['BENCH_PROFILE_DIR'] ? { NODE_OPTIONS: `--require ${process.env["BENCH_PROFILE_PRELOAD"]}`, CPU_PROFILE_DIR: process.env["BENCH_PROFILE_DIR"] } : {}),
+      },
       { logSuffix: `-${namespace}` },
     );
     const hub = await rateOnceDone(
