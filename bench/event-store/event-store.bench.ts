@@ -1,51 +1,64 @@
 /*
- * Event store benchmark: the PostgreSQL adapter beside raw `pg` doing the same writes and reads.
+ * Event store benchmark: the hub's PostgreSQL event store beside Emmett's PostgreSQL event store
+ * (`@event-driven-io/emmett-postgresql`) and raw `pg` inserts, doing the same writes and reads on the
+ * same PostgreSQL in the same run.
  *
  *   node -r @swc-node/register bench/event-store/event-store.bench.ts
  *
- * Works in the database `hub_bench` (created when missing, dropped again if this run created it),
- * in a fresh schema dropped at the end. Every loop is bounded by a count and a time budget; the
- * whole run takes about a minute and a half on 2 cores. Loopback PostgreSQL only.
+ * Works in a fresh database (`hub_bench_<time>`, dropped at the end) on the loopback server of
+ * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres: only its host, port and
+ * user are used). Each side has its own pool of BENCH_POOL connections (default 10).
  *
- * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/hub_bench),
- * BENCH_SECONDS (time budget of each append measurement, default 2.5), BENCH_POOL (default 16).
+ * Appends: for each batch size, BENCH_RUNS runs (default 5); in each run every side writes for one
+ * slice of BENCH_SLICE seconds (default 1) from BENCH_POOL concurrent callers, the sides in a
+ * rotating order, so all of them see the same background load. The figure is the median over runs
+ * of each side's rate, and the ratios are the medians of the per-run ratios. About two minutes.
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { Client, Pool, escapeIdentifier } from 'pg';
-import { PostgresEventStore, type NewEvent } from '@hub/event-store';
+import { PostgresEventStore, type NewEvent, type StreamAppend } from '@hub/event-store';
 
-const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/hub_bench';
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? '2.5');
-const POOL_SIZE = Number(process.env['BENCH_POOL'] ?? '16');
+const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SLICE_SECONDS = Number(process.env['BENCH_SLICE'] ?? '1');
+const RUNS = Number(process.env['BENCH_RUNS'] ?? '5');
+const POOL_SIZE = Number(process.env['BENCH_POOL'] ?? '10');
 const STREAMS_PER_WORKER = 20;
-/** Each append measurement alternates store and raw in this many slices, so both see the same background load. */
-const ROUNDS = 5;
 const READ_ALL_CAP = 300_000;
 const PAGE = 1_000;
 
+type Side = 'hub' | 'emmett' | 'raw';
+type Op = (worker: number, n: number) => Promise<number>;
+
 interface Row {
   measure: string;
-  store: string;
+  hub: string;
+  emmett: string;
   raw: string;
-  ratio: string;
+  hubToEmmett: string;
+  hubToRaw: string;
 }
 
 async function main(): Promise<void> {
-  assertLoopback(DATABASE_URL);
-  const createdDatabase = await ensureDatabase(DATABASE_URL);
-  const schema = `bench_${Date.now().toString(36)}`;
-  const pool = new Pool({ connectionString: DATABASE_URL, max: POOL_SIZE });
-  pool.on('error', () => undefined);
+  assertLoopback(SERVER_URL);
+  const database = `hub_bench_${Date.now().toString(36)}`;
+  const url = withDatabase(SERVER_URL, database);
+  await admin(SERVER_URL, `create database ${escapeIdentifier(database)}`);
+  const pools = {
+    hub: new Pool({ connectionString: url, max: POOL_SIZE }),
+    emmett: new Pool({ connectionString: url, max: POOL_SIZE }),
+    raw: new Pool({ connectionString: url, max: POOL_SIZE }),
+  };
+  for (const pool of Object.values(pools)) pool.on('error', () => undefined);
   const rows: Row[] = [];
   try {
-    const { rows: versionRows } = await pool.query<{ server_version: string }>('show server_version');
-    const store = await PostgresEventStore.create({ pool, schema });
-    const raw = `${escapeIdentifier(schema)}.raw_events`;
-    const events = `${escapeIdentifier(schema)}.hub_events`;
+    const { rows: versionRows } = await pools.raw.query<{ server_version: string }>('show server_version');
+    const hub = await PostgresEventStore.create({ pool: pools.hub });
+    const emmett = getPostgreSQLEventStore(url, { connectionOptions: { pool: pools.emmett } });
     // Same columns and indexes as hub_events; no trigger, no stream table, no lock, no notify.
-    await pool.query(`
-      create table ${raw} (
+    await pools.raw.query(`
+      create table raw_events (
         global_position bigserial primary key,
         stream_name text not null,
         stream_revision bigint not null,
@@ -58,30 +71,42 @@ async function main(): Promise<void> {
         unique (stream_name, stream_revision)
       )`);
     const rawInsert = `
-      insert into ${raw} (stream_name, stream_revision, event_id, event_type, data, metadata)
+      insert into raw_events (stream_name, stream_revision, event_id, event_type, data, metadata)
       select $1, r, e, t, d, m from unnest($2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) as x(r, e, t, d, m)`;
 
     const machine = `PostgreSQL ${versionRows[0]!.server_version}, ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${loadavg()
       .map((l) => l.toFixed(1))
-      .join(' ')} at start, pool ${POOL_SIZE}, ${SECONDS} s per side per append measurement, ${new Date().toISOString()}`;
+      .join(' ')} at start, pools of ${POOL_SIZE}, ${RUNS} runs of ${SLICE_SECONDS} s slices per side, ${new Date().toISOString()}`;
     process.stdout.write(`${machine}\n\n`);
     log(machine);
 
     // ---------------------------------------------------------------- appends
-    for (const batch of [1, 10, 100]) {
-      for (const concurrency of [1, 10, 100]) {
-        const tag = `${batch}x${concurrency}-${Date.now().toString(36)}`;
-        const storeOp = async (worker: number, op: number): Promise<void> => {
-          const stream = `bench-${tag}-${worker}-${op % STREAMS_PER_WORKER}`;
-          await store.appendToStream(stream, makeBatch(batch));
-        };
-        const revisions = new Map<string, number>();
-        const rawOp = async (worker: number, op: number): Promise<void> => {
-          const stream = `raw-${tag}-${worker}-${op % STREAMS_PER_WORKER}`;
+    for (const [batch, concurrency] of [
+      [1, 1],
+      [1, POOL_SIZE],
+      [10, POOL_SIZE],
+      [100, POOL_SIZE],
+    ] as const) {
+      const tag = `${batch}x${concurrency}-${Date.now().toString(36)}`;
+      const revisions = new Map<string, number>();
+      const ops: Record<Side, Op> = {
+        hub: async (worker, n) => {
+          await hub.appendToStream(`hub-${tag}-${worker}-${n % STREAMS_PER_WORKER}`, makeBatch(batch));
+          return batch;
+        },
+        emmett: async (worker, n) => {
+          await emmett.appendToStream(
+            `emt-${tag}-${worker}-${n % STREAMS_PER_WORKER}`,
+            makeBatch(batch).map((e) => ({ type: e.type, data: e.data, metadata: e.metadata })),
+          );
+          return batch;
+        },
+        raw: async (worker, n) => {
+          const stream = `raw-${tag}-${worker}-${n % STREAMS_PER_WORKER}`;
           const next = revisions.get(stream) ?? 0;
           revisions.set(stream, next + batch);
           const evs = makeBatch(batch);
-          await pool.query(rawInsert, [
+          await pools.raw.query(rawInsert, [
             stream,
             evs.map((_, i) => String(next + i)),
             evs.map((e) => e.eventId),
@@ -89,94 +114,129 @@ async function main(): Promise<void> {
             evs.map((e) => JSON.stringify(e.data)),
             evs.map((e) => JSON.stringify(e.metadata)),
           ]);
-        };
-        await warmUp(concurrency, storeOp);
-        await warmUp(concurrency, rawOp);
-        const viaStore = { ops: 0, seconds: 0 };
-        const viaRaw = { ops: 0, seconds: 0 };
-        for (let round = 0; round < ROUNDS; round++) {
-          for (const [total, op] of [
-            [viaStore, storeOp],
-            [viaRaw, rawOp],
-          ] as const) {
-            const slice = await appendLoad(concurrency, op, SECONDS / ROUNDS, round);
-            total.ops += slice.ops;
-            total.seconds += slice.seconds;
-          }
-        }
-        const storeRate = (viaStore.ops * batch) / viaStore.seconds;
-        const rawRate = (viaRaw.ops * batch) / viaRaw.seconds;
-        rows.push({
-          measure: `append, batch ${batch}, concurrency ${concurrency} (events/s)`,
-          store: fmt(storeRate),
-          raw: fmt(rawRate),
-          ratio: ratio(storeRate, rawRate),
-        });
-        log(`append batch ${batch} concurrency ${concurrency}: store ${fmt(storeRate)} ev/s (${viaStore.ops} appends), raw ${fmt(rawRate)} ev/s`);
-      }
+          return batch;
+        },
+      };
+      const result = await compare(concurrency, ops);
+      rows.push(row(`append, ${batch} event(s) per call, ${concurrency} caller(s) (events/s)`, result, fmt));
+      log(`append batch ${batch} x ${concurrency}: ${describe(result)}`);
     }
 
-    // ---------------------------------------------------------------- readStream
-    for (const [length, reads] of [
-      [10, 400],
-      [100, 300],
-      [1000, 60],
-    ] as const) {
-      const streams = Array.from({ length: 5 }, () => `read-${length}-${randomUUID()}`);
-      for (const stream of streams) {
-        for (let written = 0; written < length; written += 100) await store.appendToStream(stream, makeBatch(Math.min(100, length - written)));
+    // ---------------------------------------------------------------- appendToStreams: 100 single-event streams per call
+    {
+      const tag = `many-${Date.now().toString(36)}`;
+      const STREAMS = 100;
+      const appends = (prefix: string, n: number): StreamAppend[] =>
+        Array.from({ length: STREAMS }, (_, i) => ({ stream: `${prefix}-${tag}-${n % 5}-${i}`, events: makeBatch(1) }));
+      // One caller: the recorder writes one Kafka batch at a time per partition.
+      const ops: Partial<Record<Side, Op>> = {
+        hub: async (_worker, n) => {
+          await hub.appendToStreams(appends('one-call', n));
+          return STREAMS;
+        },
+        raw: async (_worker, n) => {
+          // Reference: the same 100 appends as separate appendToStream calls, POOL_SIZE at a time.
+          await Promise.all(appends('separate', n).map((a) => hub.appendToStream(a.stream, a.events)));
+          return STREAMS;
+        },
+      };
+      const result = await compare(1, ops);
+      rows.push(row(`appendToStreams, 100 streams x 1 event per call (events/s; "raw" = 100 appendToStream, ${POOL_SIZE} at a time)`, result, fmt));
+      log(`appendToStreams 100 x 1: ${describe(result)}`);
+    }
+
+    // ---------------------------------------------------------------- readStream of a 100-event stream
+    {
+      const streams = Array.from({ length: 5 }, () => randomUUID());
+      for (const id of streams) {
+        const events = makeBatch(100);
+        await hub.appendToStream(`read-hub-${id}`, events);
+        await emmett.appendToStream(
+          `read-emt-${id}`,
+          events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata })),
+        );
       }
-      const rawSelect = `select global_position, stream_name, stream_revision, event_id, event_type, data, metadata, created_at from ${events} where stream_name = $1 order by stream_revision`;
-      // Interleaved, so both see the same cache and background activity.
-      const storeTimes: number[] = [];
-      const rawTimes: number[] = [];
-      for (let i = 0; i < reads; i++) {
-        const stream = streams[i % streams.length]!;
-        storeTimes.push(await timed(async () => void (await store.readStream(stream))));
-        rawTimes.push(await timed(async () => void (await pool.query(rawSelect, [stream]))));
+      const rawSelect = `select global_position, stream_name, stream_revision, event_id, event_type, data, metadata, created_at from hub_events where stream_name = $1 order by stream_revision`;
+      const times: Record<Side, number[]> = { hub: [], emmett: [], raw: [] };
+      for (let i = 0; i < 300; i++) {
+        const id = streams[i % streams.length]!;
+        times.hub.push(await timed(async () => void (await hub.readStream(`read-hub-${id}`))));
+        times.emmett.push(await timed(async () => void (await emmett.readStream(`read-emt-${id}`))));
+        times.raw.push(await timed(async () => void (await pools.raw.query(rawSelect, [`read-hub-${id}`]))));
       }
       for (const p of [50, 99]) {
-        const s = percentile(storeTimes, p);
-        const r = percentile(rawTimes, p);
-        rows.push({ measure: `readStream of ${length} events, p${p} (ms)`, store: s.toFixed(2), raw: r.toFixed(2), ratio: ratio(s, r) });
+        const at = { hub: percentile(times.hub, p), emmett: percentile(times.emmett, p), raw: percentile(times.raw, p) };
+        rows.push({
+          measure: `readStream of 100 events, p${p} (ms)`,
+          hub: at.hub.toFixed(2),
+          emmett: at.emmett.toFixed(2),
+          raw: at.raw.toFixed(2),
+          hubToEmmett: (at.hub / at.emmett).toFixed(2),
+          hubToRaw: (at.hub / at.raw).toFixed(2),
+        });
       }
-      log(`readStream ${length}: store p50 ${percentile(storeTimes, 50).toFixed(2)} ms, raw p50 ${percentile(rawTimes, 50).toFixed(2)} ms`);
+      log(`readStream 100: hub p50 ${percentile(times.hub, 50).toFixed(2)} ms, emmett ${percentile(times.emmett, 50).toFixed(2)} ms, raw ${percentile(times.raw, 50).toFixed(2)} ms`);
+    }
+
+    // ---------------------------------------------------------------- readLastEvents of 100 streams
+    {
+      const { rows: names } = await pools.raw.query<{ stream_name: string }>(
+        `select stream_name from hub_streams where revision >= 0 order by stream_name limit 100`,
+      );
+      const streams = names.map((r) => r.stream_name);
+      const lateral = `
+        select e.global_position, e.stream_name, e.stream_revision, e.event_id, e.event_type, e.data, e.metadata, e.created_at
+        from unnest($1::text[]) as s(name)
+        cross join lateral (select * from hub_events where stream_name = s.name order by stream_revision desc limit 1) e`;
+      const distinctOn = `
+        select distinct on (stream_name) global_position, stream_name, stream_revision, event_id, event_type, data, metadata, created_at
+        from hub_events where stream_name = any($1::text[]) order by stream_name, stream_revision desc`;
+      const times = { store: [] as number[], lateral: [] as number[], distinctOn: [] as number[] };
+      for (let i = 0; i < 100; i++) {
+        times.store.push(await timed(async () => void (await hub.readLastEvents(streams))));
+        times.lateral.push(await timed(async () => void (await pools.raw.query(lateral, [streams]))));
+        times.distinctOn.push(await timed(async () => void (await pools.raw.query(distinctOn, [streams]))));
+      }
+      const p50 = { store: percentile(times.store, 50), lateral: percentile(times.lateral, 50), distinctOn: percentile(times.distinctOn, 50) };
+      rows.push({
+        measure: `readLastEvents of ${streams.length} streams, p50 (ms; "emmett" = distinct on, "raw" = lateral)`,
+        hub: p50.store.toFixed(2),
+        emmett: p50.distinctOn.toFixed(2),
+        raw: p50.lateral.toFixed(2),
+        hubToEmmett: (p50.store / p50.distinctOn).toFixed(2),
+        hubToRaw: (p50.store / p50.lateral).toFixed(2),
+      });
+      log(`readLastEvents ${streams.length}: store ${p50.store.toFixed(2)} ms, lateral ${p50.lateral.toFixed(2)} ms, distinct on ${p50.distinctOn.toFixed(2)} ms`);
     }
 
     // ---------------------------------------------------------------- readAll / subscription drain
-    const { rows: countRows } = await pool.query<{ n: string }>(`select count(*) as n from ${events}`);
+    const { rows: countRows } = await pools.raw.query<{ n: string }>(`select count(*)::text as n from hub_events`);
     const total = Math.min(Number(countRows[0]!.n), READ_ALL_CAP);
-    const drainStore = await drain(async (after) => {
-      const page = await store.readAll({ after, maxCount: PAGE });
+    const drainHub = await drain(async (after) => {
+      const page = await hub.readAll({ after, maxCount: PAGE });
       return { count: page.length, last: page.at(-1)?.globalPosition };
     }, total);
     const drainRaw = await drain(async (after) => {
-      const { rows: page } = await pool.query<{ global_position: string }>(
-        `select global_position, stream_name, stream_revision, event_id, event_type, data, metadata, created_at from ${events} where global_position > $1 order by global_position limit ${PAGE}`,
+      const { rows: page } = await pools.raw.query<{ global_position: string }>(
+        `select global_position::text, stream_name, stream_revision, event_id, event_type, data, metadata, created_at from hub_events where global_position > $1 order by global_position limit ${PAGE}`,
         [after.toString()],
       );
       return { count: page.length, last: page.length > 0 ? BigInt(page[page.length - 1]!.global_position) : undefined };
     }, total);
-    rows.push({
-      measure: `readAll drain, pages of ${PAGE} (events/s, ${fmt(total)} events)`,
-      store: fmt(drainStore),
-      raw: fmt(drainRaw),
-      ratio: ratio(drainStore, drainRaw),
-    });
-    const subscriptionRate = await drainSubscription(store, total);
-    rows.push({
-      measure: `subscribeToAll catch-up, batches of ${PAGE} (events/s)`,
-      store: fmt(subscriptionRate),
-      raw: fmt(drainRaw),
-      ratio: ratio(subscriptionRate, drainRaw),
-    });
-    log(`readAll drain: store ${fmt(drainStore)} ev/s, subscription ${fmt(subscriptionRate)} ev/s, raw ${fmt(drainRaw)} ev/s`);
+    const subscriptionRate = await drainSubscription(hub, total);
+    for (const [measure, rate] of [
+      [`readAll drain, pages of ${PAGE} (events/s, ${fmt(total)} events)`, drainHub],
+      [`subscribeToAll catch-up, batches of ${PAGE} (events/s)`, subscriptionRate],
+    ] as const) {
+      rows.push({ measure, hub: fmt(rate), emmett: '', raw: fmt(drainRaw), hubToEmmett: '', hubToRaw: (rate / drainRaw).toFixed(2) });
+    }
+    log(`readAll drain: hub ${fmt(drainHub)} ev/s, subscription ${fmt(subscriptionRate)} ev/s, raw ${fmt(drainRaw)} ev/s`);
 
-    await store.close();
+    await hub.close();
+    await emmett.close();
   } finally {
-    await pool.query(`drop schema if exists ${escapeIdentifier(schema)} cascade`).catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
-    await pool.end();
-    if (createdDatabase) await dropDatabase(DATABASE_URL);
+    await Promise.all(Object.values(pools).map((pool) => pool.end().catch(() => undefined)));
+    await admin(SERVER_URL, `drop database if exists ${escapeIdentifier(database)} with (force)`).catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
   }
   printTable(rows);
   process.stdout.write(`\nload average at end: ${loadavg()
@@ -184,28 +244,58 @@ async function main(): Promise<void> {
     .join(' ')}\n`);
 }
 
-type AppendOp = (worker: number, n: number) => Promise<void>;
-
-/** Opens the pool's connections and caches the statements before measuring. */
-async function warmUp(concurrency: number, op: AppendOp): Promise<void> {
-  await Promise.all(Array.from({ length: Math.min(concurrency, POOL_SIZE) }, (_, w) => op(w, 0)));
+interface Comparison {
+  /** Median over runs of each side's rate. */
+  median: Partial<Record<Side, number>>;
+  /** Median over runs of hub ÷ other, each run's sides measured back to back. */
+  hubToEmmett: number | undefined;
+  hubToRaw: number | undefined;
 }
 
-/** Runs `concurrency` workers calling `op` for `seconds` (and at most a fixed number of ops). */
-async function appendLoad(concurrency: number, op: AppendOp, seconds: number, round: number): Promise<{ ops: number; seconds: number }> {
+/** Warms every side up, then RUNS runs of one slice per side (order rotating from run to run). */
+async function compare(concurrency: number, ops: Partial<Record<Side, Op>>): Promise<Comparison> {
+  const sides = (Object.keys(ops) as Side[]).filter((s) => ops[s] !== undefined);
+  for (const side of sides) await load(concurrency, ops[side]!, Math.min(0.3, SLICE_SECONDS), 0);
+  const rates: Record<Side, number[]> = { hub: [], emmett: [], raw: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(run + k) % sides.length]!;
+      rates[side].push(await load(concurrency, ops[side]!, SLICE_SECONDS, run + 1));
+    }
+  }
+  const ratios = (other: Side): number | undefined => (rates[other].length === 0 ? undefined : median(rates.hub.map((h, i) => h / rates[other][i]!)));
+  const out: Partial<Record<Side, number>> = {};
+  for (const side of sides) out[side] = median(rates[side]);
+  return { median: out, hubToEmmett: ratios('emmett'), hubToRaw: ratios('raw') };
+}
+
+/** `concurrency` callers of `op` for `seconds` (at most 50,000 calls): events per second. */
+async function load(concurrency: number, op: Op, seconds: number, run: number): Promise<number> {
   const maxOpsPerWorker = Math.ceil(50_000 / concurrency);
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
-  let ops = 0;
+  let events = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       for (let n = 1; n <= maxOpsPerWorker && performance.now() < deadline; n++) {
-        await op(worker, round * maxOpsPerWorker + n);
-        ops++;
+        // Not `events += await op()`: that reads `events` before the await and loses the other callers' counts.
+        const written = await op(worker, run * maxOpsPerWorker + n);
+        events += written;
       }
     }),
   );
-  return { ops, seconds: (performance.now() - started) / 1000 };
+  return events / ((performance.now() - started) / 1000);
+}
+
+function row(measure: string, c: Comparison, format: (n: number) => string): Row {
+  const cell = (n: number | undefined): string => (n === undefined ? '' : format(n));
+  const r = (n: number | undefined): string => (n === undefined ? '' : n.toFixed(2));
+  return { measure, hub: cell(c.median.hub), emmett: cell(c.median.emmett), raw: cell(c.median.raw), hubToEmmett: r(c.hubToEmmett), hubToRaw: r(c.hubToRaw) };
+}
+
+function describe(c: Comparison): string {
+  const parts = (Object.entries(c.median) as [Side, number][]).map(([side, rate]) => `${side} ${fmt(rate)} ev/s`);
+  return `${parts.join(', ')}; hub÷emmett ${c.hubToEmmett?.toFixed(2) ?? '-'}, hub÷raw ${c.hubToRaw?.toFixed(2) ?? '-'}`;
 }
 
 /** Reads the log page by page from the start until `total` events (or the end): events per second. */
@@ -240,7 +330,7 @@ async function drainSubscription(store: PostgresEventStore, total: number): Prom
   return read / seconds;
 }
 
-function makeBatch(size: number): NewEvent[] {
+function makeBatch(size: number): NewEvent<string, Record<string, unknown>>[] {
   return Array.from({ length: size }, () => ({
     eventId: randomUUID(),
     type: 'InteractionRecorded',
@@ -267,9 +357,8 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
-/** store ÷ raw: below 1 for throughput means slower, above 1 for latency means slower. */
-function ratio(store: number, raw: number): string {
-  return (store / raw).toFixed(2);
+function median(values: number[]): number {
+  return percentile(values, 50);
 }
 
 function fmt(n: number): string {
@@ -281,17 +370,13 @@ function log(line: string): void {
 }
 
 function printTable(rows: Row[]): void {
-  const header: Row = { measure: 'measure', store: 'event store', raw: 'raw pg', ratio: 'store ÷ raw' };
-  const widths = {
-    measure: Math.max(...[header, ...rows].map((r) => r.measure.length)),
-    store: Math.max(...[header, ...rows].map((r) => r.store.length)),
-    raw: Math.max(...[header, ...rows].map((r) => r.raw.length)),
-    ratio: Math.max(...[header, ...rows].map((r) => r.ratio.length)),
-  };
-  const line = (r: Row): string => `| ${r.measure.padEnd(widths.measure)} | ${r.store.padStart(widths.store)} | ${r.raw.padStart(widths.raw)} | ${r.ratio.padStart(widths.ratio)} |`;
-  process.stdout.write(
-    [line(header), `|${'-'.repeat(widths.measure + 2)}|${'-'.repeat(widths.store + 1)}:|${'-'.repeat(widths.raw + 1)}:|${'-'.repeat(widths.ratio + 1)}:|`, ...rows.map(line)].join('\n') + '\n',
-  );
+  const header: Row = { measure: 'measure', hub: 'hub store', emmett: 'Emmett', raw: 'raw pg', hubToEmmett: 'hub ÷ Emmett', hubToRaw: 'hub ÷ raw' };
+  const keys = ['measure', 'hub', 'emmett', 'raw', 'hubToEmmett', 'hubToRaw'] as const;
+  const widths = Object.fromEntries(keys.map((k) => [k, Math.max(...[header, ...rows].map((r) => r[k].length))])) as Record<(typeof keys)[number], number>;
+  const line = (r: Row): string => `| ${keys.map((k) => (k === 'measure' ? r[k].padEnd(widths[k]) : r[k].padStart(widths[k]))).join(' | ')} |`;
+  const rule = `|${keys.map((k) => (k === 'measure' ? '-'.repeat(widths[k] + 2) : `${'-'.repeat(widths[k] + 1)}:`)).join('|')}|`;
+  process.stdout.write([line(header), rule, ...rows.map(line)].join('\n') + '\n');
+  process.stdout.write('\nhub ÷ other: for throughput (events/s) below 1 means the hub is slower; for latency (ms) above 1 means the hub is slower.\n');
 }
 
 function assertLoopback(url: string): void {
@@ -299,28 +384,13 @@ function assertLoopback(url: string): void {
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) throw new Error(`the benchmark only runs against a loopback database, not ${host}`);
 }
 
-/** Creates the benchmark database when missing; true when this run created it. */
-async function ensureDatabase(url: string): Promise<boolean> {
-  const name = new URL(url).pathname.slice(1);
-  const admin = new Client({ connectionString: withDatabase(url, 'postgres') });
-  await admin.connect();
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: withDatabase(url, 'postgres') });
+  await client.connect();
   try {
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);
-    if (rowCount) return false;
-    await admin.query(`create database ${escapeIdentifier(name)}`);
-    return true;
+    await client.query(sql);
   } finally {
-    await admin.end();
-  }
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const admin = new Client({ connectionString: withDatabase(url, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists ${escapeIdentifier(new URL(url).pathname.slice(1))}`);
-  } finally {
-    await admin.end();
+    await client.end();
   }
 }
 

@@ -403,4 +403,78 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       expect((read[2]!.data as { content: { text: string } }).content.text).toBe('[erased]');
     });
   });
+  describe('when a batch of many customers is written with appendToStreams', () => {
+    it("then each stream's personal fields are sealed under its own customer's key, fetched in one key-store call, and an erased customer's events are unreadable", async () => {
+      const tenantId = freshId('tenant');
+      const customers = Array.from({ length: 5 }, () => randomUUID());
+      const erased = customers[4]!;
+      await h.store.appendToStream(customerStream(tenantId, erased), [customerRegistered(tenantId, erased, freshPerson())]);
+      await h.keys.destroy(tenantId, erased);
+      const people = customers.map(() => freshPerson());
+      const batches = customers.map((customerId, i) => ({ stream: customerStream(tenantId, customerId), events: [interactionRecorded(tenantId, people[i]!)] }));
+      const many = jest.spyOn(h.keys, 'getOrCreateMany');
+      const one = jest.spyOn(h.keys, 'getOrCreate');
+
+      let outcomes;
+      try {
+        outcomes = await h.store.appendToStreams(batches);
+        expect(many).toHaveBeenCalledTimes(1);
+        expect(many.mock.calls[0]![0]).toHaveLength(customers.length);
+        expect(one).not.toHaveBeenCalled();
+      } finally {
+        many.mockRestore();
+        one.mockRestore();
+      }
+
+      expect(outcomes.every((o) => o.ok && !o.result.duplicate)).toBe(true);
+      const keys = await Promise.all(customers.map((customerId) => h.keys.get(tenantId, customerId)));
+      expect(keys[4]).toBeUndefined();
+      for (const [i, customerId] of customers.entries()) {
+        const stream = customerStream(tenantId, customerId);
+        const raw = await h.rawText(stream);
+        for (const value of personalValues(people[i]!)) expect(raw).not.toContain(value);
+        const row = (await h.rawRows(stream)).at(-1)!;
+        const metadataOfRow = JSON.parse(row.metadata) as { encryption: { tenantId: string; subject: string } };
+        expect(metadataOfRow.encryption).toMatchObject({ tenantId, subject: customerId });
+        const sealed = (JSON.parse(row.data) as { content: { text: string } }).content.text;
+        const aad = JSON.stringify(['hub-field', 1, tenantId, customerId, row.event_id, 'data.content.text']);
+        if (i === 4) continue; // erased: sealed under a key nobody kept
+        expect(openValue(keys[i]!, sealed, aad)).toBe(people[i]!.text);
+        const other = keys[(i + 1) % 4]!;
+        expect(() => openValue(other, sealed, aad)).toThrow(DecryptionError);
+      }
+      const read = await Promise.all(batches.map((b) => h.store.readStream(b.stream, { direction: 'backwards', maxCount: 1 })));
+      expect(read.slice(0, 4).map(([e]) => (e!.data as { content: { text: string } }).content.text)).toEqual(people.slice(0, 4).map((p) => p.text));
+      expect((read[4]![0]!.data as { content: { text: string } }).content.text).toBe('[erased]');
+    });
+
+    it('then a retried batch is a duplicate for every stream, and readAll opens a page of many customers with one key lookup', async () => {
+      const tenantId = freshId('tenant');
+      const customers = Array.from({ length: 4 }, () => randomUUID());
+      const people = customers.map(() => freshPerson());
+      const batches = customers.map((customerId, i) => ({ stream: customerStream(tenantId, customerId), events: [interactionRecorded(tenantId, people[i]!)] }));
+      const first = await h.store.appendToStreams(batches);
+      const again = await h.store.appendToStreams(batches);
+      expect(again.map((o) => o.ok && o.result.duplicate)).toEqual(customers.map(() => true));
+      const positions = first.map((o) => (o.ok ? o.result.position : -1n));
+      const from = positions.reduce((a, b) => (a < b ? a : b)) - 1n;
+      const to = positions.reduce((a, b) => (a > b ? a : b));
+
+      const get = jest.spyOn(h.keys, 'get');
+      const getMany = jest.spyOn(h.keys, 'getMany');
+      let page: RecordedEvent[];
+      try {
+        page = await eventually(async () => {
+          const read = (await h.store.readAll({ after: from, maxCount: Number(to - from) })).filter((e) => batches.some((b) => b.stream === e.streamName));
+          return read.length === customers.length ? read : undefined;
+        });
+        expect(get).not.toHaveBeenCalled();
+        expect(getMany.mock.calls.every(([subjects]) => subjects.length > 1)).toBe(true);
+      } finally {
+        get.mockRestore();
+        getMany.mockRestore();
+      }
+      expect(page.map((e) => (e.data as { content: { text: string } }).content.text).sort()).toEqual(people.map((p) => p.text).sort());
+    });
+  });
 });

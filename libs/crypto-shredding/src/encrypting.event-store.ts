@@ -18,7 +18,7 @@ import {
   type Subscription,
   type SubscriptionFilter,
 } from '@hub/event-store';
-import { DecryptionError, KeyStoreUnavailableError, NoDataSubjectError, SubjectErasedError } from './crypto-shredding.errors';
+import { DecryptionError, KeyStoreUnavailableError, NoDataSubjectError } from './crypto-shredding.errors';
 import { isEnvelope, KEY_BYTES, openValue, sealValue } from './envelope';
 import { mapFieldPath, parseFieldPath, type FieldPathSegment } from './field-path';
 import type { KeyStore } from './key-store.port';
@@ -103,31 +103,22 @@ export class EncryptingEventStore implements EventStore {
 
   async appendToStream(stream: string, events: readonly NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult> {
     if (!Array.isArray(events)) return this.inner.appendToStream(stream, events, options);
-    const keys = new Map<string, Promise<Buffer>>();
-    const sealed: NewEvent[] = [];
-    for (const event of events) sealed.push(await this.seal(stream, event, keys));
-    return this.inner.appendToStream(stream, sealed, options);
+    const [sealed] = await this.sealAll([{ stream, events }]);
+    return this.inner.appendToStream(stream, sealed!, options);
   }
 
   async readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return this.openAll(await this.inner.readStream(stream, options));
   }
 
-  /** Every stream's events sealed as `appendToStream` seals them, then one call to the inner store. */
+  /**
+   * Every stream's events sealed as `appendToStream` seals them (the keys of all their subjects
+   * fetched, or made, in one `getOrCreateMany`), then one call to the inner store.
+   */
   async appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
     assertDistinctStreams(appends);
-    const keys = new Map<string, Promise<Buffer>>();
-    const sealed: StreamAppend[] = [];
-    for (const a of appends) {
-      if (!Array.isArray(a.events)) {
-        sealed.push(a);
-        continue;
-      }
-      const events: NewEvent[] = [];
-      for (const event of a.events) events.push(await this.seal(a.stream, event, keys));
-      sealed.push({ ...a, events });
-    }
-    return this.inner.appendToStreams(sealed);
+    const sealed = await this.sealAll(appends.map((a) => ({ stream: a.stream, events: Array.isArray(a.events) ? a.events : undefined })));
+    return this.inner.appendToStreams(appends.map((a, i) => (Array.isArray(a.events) ? { ...a, events: sealed[i]! } : a)));
   }
 
   async readLastEvents(streams: readonly string[]): Promise<Map<string, RecordedEvent>> {
@@ -167,14 +158,30 @@ export class EncryptingEventStore implements EventStore {
     return this.inner.close();
   }
 
-  private async seal(stream: string, event: NewEvent, keys: Map<string, Promise<Buffer>>): Promise<NewEvent> {
+  /**
+   * Each batch's events sealed (an undefined batch stays as it is: the inner store refuses it):
+   * first every event is checked and its subject found, then the keys of all subjects are fetched
+   * in one `getOrCreateMany` (one round trip however many customers), then the fields are sealed.
+   */
+  private async sealAll(batches: readonly { stream: string; events: readonly NewEvent[] | undefined }[]): Promise<NewEvent[][]> {
+    const prepared = batches.map(({ stream, events }) => (events ?? []).map((event) => this.prepare(stream, event)));
+    const subjects = new Map<string, DataSubject>();
+    for (const p of prepared.flat()) if (p.seal) subjects.set(subjectKey(p.seal.subject), p.seal.subject);
+    const keys = await this.keysForWriting([...subjects.values()]);
+    return prepared.map((events) =>
+      events.map((p) => (p.seal ? this.seal(p.event, p.seal.subject, p.seal.paths, keys.get(subjectKey(p.seal.subject))!) : p.event)),
+    );
+  }
+
+  /** Checks the event's personal fields and finds its subject; `seal` is undefined when there is nothing to seal. */
+  private prepare(stream: string, event: NewEvent): { event: NewEvent; seal?: { subject: DataSubject; paths: readonly (readonly FieldPathSegment[])[] } } {
     // Not an event the wrapped store would accept: pass it on untouched, for its validation to refuse.
-    if (typeof event !== 'object' || event === null || !isRecord(event.metadata)) return event;
+    if (typeof event !== 'object' || event === null || !isRecord(event.metadata)) return { event };
     if (Object.hasOwn(event.metadata, 'encryption')) {
       throw new InvalidEventError(`stream ${stream}, event ${String(event.eventId)}: metadata.encryption is reserved for the encrypting store`);
     }
     const paths = this.policy.get(event.type);
-    if (!paths) return event;
+    if (!paths) return { event };
     const root: unknown = { data: event.data };
     const personal: { path: string; value: unknown }[] = [];
     for (const path of paths) {
@@ -183,21 +190,17 @@ export class EncryptingEventStore implements EventStore {
         return value;
       });
     }
-    if (personal.length === 0) return event;
+    if (personal.length === 0) return { event };
     for (const { path, value } of personal) checkPersonalValue(stream, event.eventId, path, value);
 
     const subject = this.dataSubjectOf(stream, event);
     if (!subject) throw new NoDataSubjectError(stream, event.eventId, event.type);
-    const id = subjectKey(subject);
-    let key = keys.get(id);
-    if (!key) {
-      key = this.keyForWriting(subject);
-      keys.set(id, key);
-    }
-    const dataKey = await key;
+    return { event, seal: { subject, paths } };
+  }
 
+  private seal(event: NewEvent, subject: DataSubject, paths: readonly (readonly FieldPathSegment[])[], dataKey: Buffer): NewEvent {
     const fields: string[] = [];
-    let sealedRoot = root;
+    let sealedRoot: unknown = { data: event.data };
     for (const path of paths) {
       sealedRoot = mapFieldPath(sealedRoot, path, (value, concrete) => {
         if (fields.includes(concrete)) return value; // two policy paths reaching one field: seal it once
@@ -209,18 +212,36 @@ export class EncryptingEventStore implements EventStore {
     return { ...event, data: (sealedRoot as { data: unknown }).data, metadata: { ...event.metadata, encryption } };
   }
 
-  private async keyForWriting(subject: DataSubject): Promise<Buffer> {
+  /** Each subject's key by `subjectKey`; an erased subject gets a key nobody keeps, so its events are stored (or found duplicates) but unreadable. */
+  private async keysForWriting(subjects: readonly DataSubject[]): Promise<Map<string, Buffer>> {
+    if (subjects.length === 0) return new Map();
+    let keys: (Buffer | undefined)[];
     try {
-      return await this.keys.getOrCreate(subject.tenantId, subject.subjectId);
+      keys = await this.keys.getOrCreateMany(subjects);
     } catch (err) {
-      // Erased: seal with a key nobody keeps, so the event is stored (or found a duplicate) but unreadable.
-      if (err instanceof SubjectErasedError) return randomBytes(KEY_BYTES);
       throw toStoreError(err);
     }
+    return new Map(subjects.map((subject, i) => [subjectKey(subject), keys[i] ?? randomBytes(KEY_BYTES)]));
   }
 
   private async openAll(events: RecordedEvent[]): Promise<RecordedEvent[]> {
     const keys = new Map<string, Promise<Buffer | undefined>>();
+    // The keys of every subject of the batch in one `getMany`; `open` looks up any it missed (a malformed record) itself.
+    const subjects = new Map<string, DataSubject>();
+    for (const event of events) {
+      const encryption = isRecord(event.metadata) ? parseEncryptionMetadata(event.metadata['encryption']) : undefined;
+      if (encryption) subjects.set(subjectKey({ tenantId: encryption.tenantId, subjectId: encryption.subject }), { tenantId: encryption.tenantId, subjectId: encryption.subject });
+    }
+    if (subjects.size > 1) {
+      const fetched = this.keys.getMany([...subjects.values()]).catch((err: unknown) => {
+        throw toStoreError(err);
+      });
+      [...subjects.keys()].forEach((id, i) => {
+        const key = fetched.then((all) => all[i]);
+        key.catch(() => undefined); // the first one awaited reports the failure; the others must not go unhandled
+        keys.set(id, key);
+      });
+    }
     const out: RecordedEvent[] = [];
     for (const event of events) out.push(await this.open(event, keys));
     return out;

@@ -57,6 +57,65 @@ describe('PostgresKeyStore', () => {
     });
   });
 
+  describe('when the keys of many subjects are asked for at once', () => {
+    it('then getOrCreateMany returns stored keys, makes missing ones, gives undefined for an erased subject, in request order', async () => {
+      const tenantId = freshId('tenant');
+      const [stored, fresh, erased] = [freshId('c'), freshId('c'), freshId('c')];
+      const storedKey = await keys.getOrCreate(tenantId, stored);
+      await keys.destroy(tenantId, erased);
+      const subjects = [fresh, stored, erased, fresh].map((subjectId) => ({ tenantId, subjectId }));
+
+      const got = await keys.getOrCreateMany(subjects);
+
+      expect(got).toHaveLength(4);
+      expect(got[1]).toEqual(storedKey);
+      expect(got[2]).toBeUndefined();
+      expect(got[0]).toHaveLength(32);
+      expect(got[3]).toEqual(got[0]);
+      expect(await keys.get(tenantId, fresh)).toEqual(got[0]);
+      expect(await keys.getMany(subjects)).toEqual(got);
+      await expect(keys.getOrCreate(tenantId, erased)).rejects.toBeInstanceOf(SubjectErasedError);
+      expect(await keys.getOrCreateMany([])).toEqual([]);
+      expect(await keys.getMany([{ tenantId, subjectId: freshId('c') }])).toEqual([undefined]);
+    });
+
+    it('then concurrent calls over the same new subjects in opposite orders agree on one key each, without deadlock', async () => {
+      const tenantId = freshId('tenant');
+      const subjects = Array.from({ length: 20 }, () => ({ tenantId, subjectId: freshId('c') }));
+      const racers = Array.from({ length: 3 }, () => new PostgresKeyStore(pool));
+
+      const results = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const order = i % 2 === 0 ? subjects : [...subjects].reverse();
+          const got = await racers[i % racers.length]!.getOrCreateMany(order);
+          return i % 2 === 0 ? got : [...got].reverse();
+        }),
+      );
+
+      for (const got of results) expect(got).toEqual(results[0]);
+      expect(new Set(results[0]!.map((k) => k!.toString('hex'))).size).toBe(subjects.length);
+      expect(await keys.getMany(subjects)).toEqual(results[0]);
+    });
+
+    it('then with a key-encryption key the new keys are stored wrapped and unwrap again', async () => {
+      const kek = randomBytes(32);
+      const wrapped = new PostgresKeyStore(pool, { kek });
+      const tenantId = freshId('tenant');
+      const [a, b] = [freshId('c'), freshId('c')];
+
+      const [keyA, keyB] = await wrapped.getOrCreateMany([
+        { tenantId, subjectId: a },
+        { tenantId, subjectId: b },
+      ]);
+
+      const [row] = await rawRows(tenantId, a);
+      expect(row!.wrapping).toBe('kek-v1');
+      expect(row!.data_key!.includes(keyA!)).toBe(false);
+      expect(await wrapped.get(tenantId, a)).toEqual(keyA);
+      expect(await wrapped.get(tenantId, b)).toEqual(keyB);
+    });
+  });
+
   describe('when the key is destroyed', () => {
     it('then it is gone for good: get finds none, getOrCreate refuses to make another, destroying again is a no-op', async () => {
       const [tenantId, subjectId] = [freshId('tenant'), freshId('c')];

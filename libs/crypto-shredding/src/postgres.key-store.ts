@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool, QueryResultRow } from 'pg';
 import { DecryptionError, KeyStoreError, KeyStoreUnavailableError, KeyUnwrapError, SubjectErasedError } from './crypto-shredding.errors';
 import { decryptBytes, encryptBytes, KEY_BYTES } from './envelope';
-import type { KeyStore } from './key-store.port';
+import type { KeyStore, KeySubject } from './key-store.port';
 
 /**
  * Data keys in PostgreSQL, table `hub_subject_keys`: one row per (tenant, subject) with a 32-byte
@@ -45,6 +45,32 @@ type KeyRow = {
   wrapping: 'none' | 'kek-v1';
   data_key: Buffer | null;
 };
+
+type SubjectKeyRow = KeyRow & { tenant_id: string; subject_id: string };
+
+/**
+ * Makes the missing keys of many subjects and returns every subject's row, in one statement. The
+ * candidates are inserted in (tenant, subject) order, so two such calls over the same new subjects
+ * cannot deadlock. A row committed by a concurrent writer after this statement's snapshot is in
+ * neither half (the insert skips it, the join does not see it): the caller reads those again.
+ */
+const GET_OR_CREATE_MANY = `
+with input as (
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) as i(tenant_id, subject_id, wrapping, data_key)
+), inserted as (
+  insert into hub_subject_keys (tenant_id, subject_id, wrapping, data_key)
+  select tenant_id, subject_id, wrapping, data_key from input order by tenant_id, subject_id
+  on conflict (tenant_id, subject_id) do nothing
+  returning tenant_id, subject_id, wrapping, data_key
+)
+select tenant_id, subject_id, wrapping, data_key from inserted
+union all
+select k.tenant_id, k.subject_id, k.wrapping, k.data_key from hub_subject_keys k join input i using (tenant_id, subject_id)`;
+
+const GET_MANY = `
+select k.tenant_id, k.subject_id, k.wrapping, k.data_key
+from unnest($1::text[], $2::text[]) as i(tenant_id, subject_id)
+join hub_subject_keys k using (tenant_id, subject_id)`;
 
 export async function ensureKeyStoreSchema(pool: Pool): Promise<void> {
   const client = await pool.connect().catch((err: unknown) => {
@@ -98,6 +124,45 @@ export class PostgresKeyStore implements KeyStore {
     return this.unwrapLive(tenantId, subjectId, winner);
   }
 
+  async getOrCreateMany(subjects: readonly KeySubject[]): Promise<(Buffer | undefined)[]> {
+    const unique = uniqueSubjects(subjects);
+    if (unique.size === 0) return [];
+    const candidates = [...unique.values()];
+    const wrapping = this.kek ? 'kek-v1' : 'none';
+    const stored = candidates.map(({ tenantId, subjectId }) => {
+      const key = randomBytes(KEY_BYTES);
+      return this.kek ? encryptBytes(this.kek, key, wrapAad(tenantId, subjectId)) : key;
+    });
+    const { rows } = await this.query<SubjectKeyRow>(GET_OR_CREATE_MANY, [
+      candidates.map((s) => s.tenantId),
+      candidates.map((s) => s.subjectId),
+      candidates.map(() => wrapping),
+      stored,
+    ]);
+    const found = byId(rows);
+    // Made by someone else after this statement began: read them again (their rows are committed).
+    const late = candidates.filter((s) => !found.has(subjectKeyId(s)));
+    if (late.length > 0) {
+      const again = await this.readMany(late);
+      for (const [id, row] of again) found.set(id, row);
+    }
+    return subjects.map((s) => {
+      const row = found.get(subjectKeyId(s));
+      if (!row) throw new Error(`hub key store: the key row of ${s.tenantId}/${s.subjectId} vanished after its insert`);
+      return row.data_key === null ? undefined : this.unwrap(s.tenantId, s.subjectId, row, row.data_key);
+    });
+  }
+
+  async getMany(subjects: readonly KeySubject[]): Promise<(Buffer | undefined)[]> {
+    const unique = uniqueSubjects(subjects);
+    if (unique.size === 0) return [];
+    const found = await this.readMany([...unique.values()]);
+    return subjects.map((s) => {
+      const row = found.get(subjectKeyId(s));
+      return !row || row.data_key === null ? undefined : this.unwrap(s.tenantId, s.subjectId, row, row.data_key);
+    });
+  }
+
   async get(tenantId: string, subjectId: string): Promise<Buffer | undefined> {
     const row = await this.read(tenantId, subjectId);
     if (!row || row.data_key === null) return undefined;
@@ -125,6 +190,11 @@ export class PostgresKeyStore implements KeyStore {
     return r.rows[0];
   }
 
+  private async readMany(subjects: readonly KeySubject[]): Promise<Map<string, KeyRow>> {
+    const { rows } = await this.query<SubjectKeyRow>(GET_MANY, [subjects.map((s) => s.tenantId), subjects.map((s) => s.subjectId)]);
+    return byId(rows);
+  }
+
   private unwrapLive(tenantId: string, subjectId: string, row: KeyRow): Buffer {
     if (row.data_key === null) throw new SubjectErasedError(tenantId, subjectId);
     return this.unwrap(tenantId, subjectId, row, row.data_key);
@@ -149,6 +219,19 @@ export class PostgresKeyStore implements KeyStore {
       throw mapPgError(err);
     }
   }
+}
+
+function subjectKeyId(subject: KeySubject): string {
+  return JSON.stringify([subject.tenantId, subject.subjectId]);
+}
+
+function byId(rows: readonly SubjectKeyRow[]): Map<string, KeyRow> {
+  return new Map(rows.map((row) => [subjectKeyId({ tenantId: row.tenant_id, subjectId: row.subject_id }), row]));
+}
+
+/** The distinct subjects, each once, by id. */
+function uniqueSubjects(subjects: readonly KeySubject[]): Map<string, KeySubject> {
+  return new Map(subjects.map((s) => [subjectKeyId(s), { tenantId: s.tenantId, subjectId: s.subjectId }]));
 }
 
 /** A wrapped key only unwraps as the key of the subject it was made for (no swapping rows). */

@@ -57,17 +57,19 @@ import { DEFAULT_SUBSCRIPTION_RETRY, matchesFilter, validateFilter, validateSubs
  *    guards it (a statement cancelled in between must not leave it held) and, entered before the
  *    transaction writes, it assigns no subtransaction id.
  * 2. Stream by stream, in name order (two calls over the same streams lock them in the same order,
- *    so they cannot deadlock): `insert into hub_streams … on conflict do nothing` (when the stream
- *    may be new), then `select … for update`: writers of one stream queue here; the expected
- *    revision is checked after the lock, against the committed revision.
- * 3. `insert into hub_events … on conflict (event_id) do nothing` + update of the stream's revision.
- *    When some ids were already stored, the rows just inserted are deleted again and that stream's
- *    append ends as a duplicate (every id stored in this stream: `duplicate: true`, nothing
- *    written) or as an `IdempotencyConflictError` (only part of the batch stored, or stored in
- *    another stream). A concurrent writer of the same id is waited for by the insert, so it ends
- *    the same way, never as a unique-violation crash. A refused stream (that, or a
- *    `ConcurrencyError`) writes nothing and leaves the other streams of the call written: the
- *    function returns one row per stream, which the adapter maps to a result or a typed error.
+ *    so they cannot deadlock), one statement locks the `hub_streams` row, checks the expected
+ *    revision against the committed one and advances it: `insert … on conflict (stream_name) do
+ *    update … where <expected holds> returning` when the stream may be new, else `update … where
+ *    <expected holds> returning`. Writers of one stream queue on that row. No row back: refused.
+ * 3. One `insert into hub_events … on conflict (event_id) do nothing` for the events of every
+ *    accepted stream, counted per stream. Where some ids were already stored, that stream's rows
+ *    just inserted are deleted again, its revision put back, and its append ends as a duplicate
+ *    (every id stored in this stream: `duplicate: true`, nothing written) or as an
+ *    `IdempotencyConflictError` (only part of the batch stored, or stored in another stream). A
+ *    concurrent writer of the same id is waited for by the insert, so it ends the same way, never
+ *    as a unique-violation crash. A refused stream (that, or a `ConcurrencyError`) writes nothing
+ *    and leaves the other streams of the call written: the function returns one row per stream,
+ *    which the adapter maps to a result or a typed error.
  * 4. In a caller's transaction (`appendInTransaction`), `pg_notify(<channel>, '')` when anything was
  *    written (sent on commit). `appendToStream(s)` do not notify in the append's transaction: a
  *    transaction that notifies takes PostgreSQL's cluster-wide notification lock at commit and holds
@@ -191,7 +193,7 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
 
     create table if not exists ${n.streams} (
       stream_name text primary key,
-      -- last revision of the stream; -1 = no event yet (left by an append that failed in a caller's transaction)
+      -- last revision of the stream; -1 = no event yet (metadata only, or left by a refused append)
       revision bigint not null,
       metadata jsonb
     );
@@ -247,14 +249,18 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
       v_total integer := coalesce(cardinality(p_ids), 0);
       v_positions bigint[];
       v_starts integer[] := '{}';
+      -- Per stream: its revision before this append, null when it was refused before inserting.
+      v_current bigint[] := '{}';
+      v_inserted bigint[];
       v_next integer := 1;
       v_stream record;
       v_i integer;
       v_lo integer;
       v_hi integer;
+      v_count integer;
       v_expected bigint;
-      v_current bigint;
-      v_inserted integer;
+      v_old bigint;
+      v_actual bigint;
       v_written boolean := false;
       v_elsewhere uuid[];
       v_stored uuid[];
@@ -288,62 +294,88 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
       end;
       perform pg_advisory_unlock(hashtextextended(${escapeLiteral(n.positionLockKey)}, 0));
 
-      -- Streams in name order: two calls sharing streams lock them in the same order (no deadlock).
+      -- Each stream's row locked, its expected revision checked against the committed one and its
+      -- revision advanced, in one statement per stream, in name order: two calls sharing streams
+      -- lock them in the same order (no deadlock). Writers of one stream queue here.
       for v_stream in select s.name, s.idx::integer as idx from unnest(p_streams) with ordinality as s(name, idx) order by s.name loop
         v_i := v_stream.idx;
-        v_lo := v_starts[v_i];
-        v_hi := v_lo + p_counts[v_i] - 1;
+        v_count := p_counts[v_i];
         v_expected := p_expected[v_i];
-        -- A stream that must already exist gets no row here: a refused append leaves nothing behind.
+        v_old := null;
         if v_expected in (-1, -2) then
-          insert into ${n.streams} (stream_name, revision) values (v_stream.name, -1) on conflict (stream_name) do nothing;
+          -- May be new. (On conflict, a refused stream's row is locked but not updated: no row back.)
+          insert into ${n.streams} as s (stream_name, revision) values (v_stream.name, v_count - 1)
+          on conflict (stream_name) do update set revision = s.revision + v_count where v_expected = -2 or s.revision < 0
+          returning s.revision - v_count into v_old;
+        else
+          -- Must exist: a refused append leaves no row behind.
+          update ${n.streams} s set revision = s.revision + v_count
+          where s.stream_name = v_stream.name and ((v_expected = -3 and s.revision >= 0) or s.revision = v_expected)
+          returning s.revision - v_count into v_old;
         end if;
-        -- Writers of one stream queue here; the expected revision is checked after the lock.
-        select s.revision into v_current from ${n.streams} s where s.stream_name = v_stream.name for update;
-        if not found then
-          v_current := -1;
+        v_current[v_i] := v_old;
+      end loop;
+
+      -- The events of every accepted stream in one insert; ids stored already are skipped (a
+      -- concurrent writer of the same id is waited for), and counted below.
+      with inserted as (
+        insert into ${n.events} (global_position, stream_name, stream_revision, event_id, event_type, data, metadata)
+        select v_positions[k], s.name, v_current[s.idx] + 1 + (k - v_starts[s.idx]), p_ids[k], p_types[k], p_data[k], p_metadata[k]
+        from unnest(p_streams) with ordinality as s(name, idx)
+        cross join lateral generate_series(v_starts[s.idx], v_starts[s.idx] + p_counts[s.idx] - 1) as k
+        where v_current[s.idx] is not null
+        on conflict (event_id) do nothing
+        returning stream_name
+      ), counted as (
+        select stream_name, count(*) as n from inserted group by stream_name
+      )
+      select array(
+        select coalesce(c.n, 0) from unnest(p_streams) with ordinality as s(name, idx) left join counted c on c.stream_name = s.name order by s.idx
+      ) into v_inserted;
+
+      for v_i in 1 .. cardinality(p_streams) loop
+        v_lo := v_starts[v_i];
+        v_count := p_counts[v_i];
+        v_hi := v_lo + v_count - 1;
+        stream_index := v_i;
+        stored_event_ids := null;
+        next_revision := null;
+        last_position := null;
+        if v_current[v_i] is not null and v_inserted[v_i] = v_count then
+          v_written := true;
+          outcome := 'written';
+          next_revision := v_current[v_i] + v_count;
+          last_position := v_positions[v_hi];
+          return next;
+          continue;
         end if;
 
-        if v_expected = -2 or v_expected = v_current or (v_expected = -1 and v_current < 0) or (v_expected = -3 and v_current >= 0) then
-          insert into ${n.events} (global_position, stream_name, stream_revision, event_id, event_type, data, metadata)
-          select v_positions[k], v_stream.name, v_current + 1 + (k - v_lo), p_ids[k], p_types[k], p_data[k], p_metadata[k]
-          from generate_series(v_lo, v_hi) as k
-          on conflict (event_id) do nothing;
-          get diagnostics v_inserted = row_count;
-          if v_inserted = v_hi - v_lo + 1 then
-            update ${n.streams} s set revision = v_current + v_inserted where s.stream_name = v_stream.name;
-            v_written := true;
-            stream_index := v_i;
-            outcome := 'written';
-            next_revision := v_current + v_inserted;
-            last_position := v_positions[v_hi];
-            stored_event_ids := null;
-            return next;
-            continue;
-          end if;
-          -- Some ids are stored already (or were, by a concurrent writer the insert waited for):
-          -- take back what this stream's append inserted, then report what is stored.
-          if v_inserted > 0 then
+        if v_current[v_i] is not null then
+          -- Some ids are stored already: take back what this stream's append inserted, and its revision.
+          if v_inserted[v_i] > 0 then
             delete from ${n.events} e where e.global_position = any(v_positions[v_lo:v_hi]);
+          end if;
+          update ${n.streams} s set revision = v_current[v_i] where s.stream_name = p_streams[v_i];
+          v_actual := v_current[v_i];
+        else
+          select s.revision into v_actual from ${n.streams} s where s.stream_name = p_streams[v_i];
+          if not found then
+            v_actual := -1;
           end if;
         end if;
 
         -- Not written. A retry of a stored batch (say after a lost reply) is a duplicate, whatever
         -- the expected revision; some ids stored is an idempotency conflict; none, a concurrency conflict.
-        select array_agg(e.event_id) filter (where e.stream_name <> v_stream.name), array_agg(e.event_id), max(e.stream_revision), max(e.global_position)
+        select array_agg(e.event_id) filter (where e.stream_name <> p_streams[v_i]), array_agg(e.event_id), max(e.stream_revision), max(e.global_position)
           into v_elsewhere, v_stored, v_revision, v_position
           from ${n.events} e where e.event_id = any(p_ids[v_lo:v_hi]);
-        stream_index := v_i;
-        stored_event_ids := null;
-        next_revision := null;
-        last_position := null;
         if v_stored is null then
           outcome := 'concurrency';
-          next_revision := v_current;
+          next_revision := v_actual;
         elsif v_elsewhere is not null then
           outcome := 'stored_in_other_stream';
           stored_event_ids := v_elsewhere;
-        elsif cardinality(v_stored) < v_hi - v_lo + 1 then
+        elsif cardinality(v_stored) < v_count then
           outcome := 'partial_batch';
           stored_event_ids := v_stored;
         else
