@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     await consumer.disconnect();
     log(`bare consumer: ${bare.rate.toFixed(0)} interactions/s (${bare.done} in ${bare.seconds.toFixed(1)} s)`);
 
-    // Hub: the real recorder.
+    // Hub: the real recorder. WAL written meanwhile (the whole cluster's: keep the machine otherwise quiet to read it).
+    const walBefore = (await pool.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0]!.lsn;
     app = await startAppProcess(
       'timeline-projector',
       {
@@ -171,11 +172,15 @@ async function main(): Promise<void> {
       `select extract(epoch from max(created_at) - min(created_at))::float8 as s from hub_events where event_type = 'InteractionRecorded'`,
       600_000,
     );
+    const walBytes = Number(
+      (await pool.query<{ b: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text as b', [walBefore])).rows[0]!.b,
+    );
     const customers = Number((await pool.query<{ n: string }>(`select count(*)::text as n from hub_events where event_type = 'CustomerRegistered'`)).rows[0]!.n);
     log(`hub recorder: ${hub.rate.toFixed(0)} interactions/s (${hub.done} in ${hub.seconds.toFixed(1)} s, ${customers} customers)`);
     console.log(
       `record ${TOTAL} interactions (${customers} customers): hub recorder ${hub.rate.toFixed(0)}/s, bare kafkajs → multi-row insert ${bare.rate.toFixed(0)}/s, ` +
-        `ratio ${(hub.rate / bare.rate).toFixed(3)}${hub.done < TOTAL ? ` (only ${hub.done} recorded in time)` : ''}; ${cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`,
+        `ratio ${(hub.rate / bare.rate).toFixed(3)}${hub.done < TOTAL ? ` (only ${hub.done} recorded in time)` : ''}; ` +
+        `WAL ${(walBytes / Math.max(1, hub.done) / 1024).toFixed(1)} KiB per interaction (recording, projection and relay checkpoints); ${cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`,
     );
   } finally {
     await consumer.disconnect().catch(() => undefined);
