@@ -80,7 +80,13 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const followUps = new BullNbaFollowUps(followUpQueue as Queue<NbaNoResponseJobData>);
     const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
 
-    const decideJob = new NbaDecideJob(this.stores.customers, { catalog, outcomes: (tenantId) => outcomes.tally(tenantId), followUps, noResponseAfterMs });
+    const decideJob = new NbaDecideJob(this.stores.customers, {
+      catalog,
+      outcomes: (tenantId) => outcomes.tally(tenantId),
+      followUps,
+      noResponseAfterMs,
+      foldCacheSize: config.NBA_FOLD_CACHE_SIZE,
+    });
     const noResponseJob = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
     const scanJob = new NbaOutboundScanJob(
       new TimelineOutboundSegment(this.pool),
