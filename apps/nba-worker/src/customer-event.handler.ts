@@ -45,8 +45,9 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     if (typeof data.decisionId !== 'string' || typeof data.actionId !== 'string' || !(NBA_OUTCOMES as readonly unknown[]).includes(data.outcome)) {
       throw new PermanentMessageError('INVALID_NBA_OUTCOME', 'NbaOutcomeRecorded lacks decisionId, actionId or a known outcome');
     }
-    await deps.tally.count(countedOutcome(tenantId, { data: data as NbaOutcomeRecorded['data'], metadata: event.metadata }));
-    await deps.followUps.cancelNoResponse(data.decisionId);
+    // Independent effects (PostgreSQL, Redis), both idempotent: one round trip's wait instead of two.
+    const counted = countedOutcome(tenantId, { data: data as NbaOutcomeRecorded['data'], metadata: event.metadata });
+    await Promise.all([deps.tally.count(counted), deps.followUps.cancelNoResponse(data.decisionId)]);
     return 'outcome_counted';
   }
   if (event.type === SURVEY_TRIGGER_TYPE) {
@@ -58,8 +59,8 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     return 'survey_scheduled';
   }
   if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return 'ignored';
-  if (event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound') await dropPendingSurvey(deps.decide, tenantId, customerId);
-  await deps.decide.add(
+  const inbound = event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound';
+  const enqueued = deps.decide.add(
     NbaDecideJob.jobName,
     { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
     {
@@ -68,6 +69,9 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
       deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true },
     },
   );
+  // The survey job has its own deduplication id, so dropping it and adding the decision are
+  // independent: sent together on the connection, awaited together (the offset still waits for both).
+  await Promise.all([enqueued, inbound ? dropPendingSurvey(deps.decide, tenantId, customerId) : undefined]);
   return 'decision_enqueued';
 }
 
