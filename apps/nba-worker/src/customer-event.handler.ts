@@ -3,6 +3,7 @@ import { nbaJobKey, type CustomerEventMessage } from '@hub/contracts';
 import { NBA_OUTCOMES, type NbaOutcomeRecorded } from '@hub/customer';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
+import type { DecisionFoldCache } from './decision-fold.cache';
 import type { NbaFollowUps } from './nba-follow-ups.port';
 import { countedOutcome, type OutcomeTallyStore } from './outcome-tally.store';
 
@@ -12,9 +13,11 @@ export interface CustomerEventRouting {
   surveyDelayMs: number;
   tally: Pick<OutcomeTallyStore, 'count'>;
   followUps: NbaFollowUps;
+  /** The decide worker's kept folds in this process: an erased or merged-away customer's is dropped at once. */
+  folds?: Pick<DecisionFoldCache, 'forget'>;
 }
 
-export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'ignored';
+export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'fold_dropped' | 'ignored';
 
 /** BullMQ deduplication id of a customer's pending survey follow-up: a later resolution replaces it. */
 export const surveyJobKey = (tenantId: string, customerId: string): string => `survey:${nbaJobKey(tenantId, customerId)}`;
@@ -35,6 +38,7 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
  *   pending per customer); a message from the customer also drops their pending survey follow-up;
  * - `ConversationResolved` → the survey follow-up, `surveyDelayMs` later (a later resolution replaces it);
  * - `NbaOutcomeRecorded` → counted in the population tally; the decision's no-response check is dropped;
+ * - `CustomerErased`, `CustomerMergedInto` → the customer's kept fold (opened personal fields) is dropped;
  * - anything else (decisions among them) → nothing.
  */
 export async function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
@@ -49,6 +53,10 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     const counted = countedOutcome(tenantId, { data: data as NbaOutcomeRecorded['data'], metadata: event.metadata });
     await Promise.all([deps.tally.count(counted), deps.followUps.cancelNoResponse(data.decisionId)]);
     return 'outcome_counted';
+  }
+  if (event.type === 'CustomerErased' || event.type === 'CustomerMergedInto') {
+    deps.folds?.forget(tenantId, customerId);
+    return 'fold_dropped';
   }
   if (event.type === SURVEY_TRIGGER_TYPE) {
     await deps.decide.add(

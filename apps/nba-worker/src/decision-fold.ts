@@ -1,26 +1,11 @@
-import {
-  evolve,
-  initialCustomerState,
-  type CustomerEvent,
-  type CustomerState,
-  type NbaActionKind,
-  type NbaContactMode,
-} from "@hub/customer";
-import {
-  contactHistoryAfter,
-  emptyContactHistory,
-  isNbaTrigger,
-  NBA_TRIGGER_TYPES,
-  type ContactHistory,
-} from "@hub/nba";
+import { evolve, initialCustomerState, type CustomerEvent, type CustomerState, type NbaActionKind, type NbaContactMode } from '@hub/customer';
+import { contactHistoryAfter, emptyContactHistory, isNbaTrigger, NBA_TRIGGER_TYPES, type ContactHistory } from '@hub/nba';
 
 /** Triggers answered in real time; a resolution is answered by its survey follow-up instead. */
-export const REALTIME_TRIGGER_TYPES: readonly string[] =
-  NBA_TRIGGER_TYPES.filter((t) => t !== "ConversationResolved");
-export const SURVEY_TRIGGER_TYPE = "ConversationResolved";
+export const REALTIME_TRIGGER_TYPES: readonly string[] = NBA_TRIGGER_TYPES.filter((t) => t !== 'ConversationResolved');
+export const SURVEY_TRIGGER_TYPE = 'ConversationResolved';
 
-export const isInbound = (e: CustomerEvent): boolean =>
-  e.type === "InteractionRecorded" && e.data.direction === "inbound";
+export const isInbound = (e: CustomerEvent): boolean => e.type === 'InteractionRecorded' && e.data.direction === 'inbound';
 
 /** What a decide job needs of an earlier decision: whether it contacted the customer, and when. */
 export interface DecisionRef {
@@ -72,18 +57,10 @@ export const emptyDecisionFold = (): DecisionFold => ({
   decisionsByCorrelation: new Map(),
 });
 
-const withEntry = <K, V>(
-  map: ReadonlyMap<K, V>,
-  key: K,
-  value: V,
-): ReadonlyMap<K, V> => (map.has(key) ? map : new Map(map).set(key, value));
+const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => (map.has(key) ? map : new Map(map).set(key, value));
 
 /** The fold after one more stored event at `revision` (`event` undefined: a stored event of another type, which only advances the revision). */
-export function decisionFoldAfter(
-  fold: DecisionFold,
-  revision: bigint,
-  event: CustomerEvent | undefined,
-): DecisionFold {
+export function decisionFoldAfter(fold: DecisionFold, revision: bigint, event: CustomerEvent | undefined): DecisionFold {
   if (!event) return { ...fold, revision };
   const next: DecisionFold = {
     ...fold,
@@ -92,18 +69,13 @@ export function decisionFoldAfter(
     history: contactHistoryAfter(fold.history, event),
     last: event,
   };
-  if (REALTIME_TRIGGER_TYPES.includes(event.type))
-    next.lastRealtimeTrigger = event;
+  if (REALTIME_TRIGGER_TYPES.includes(event.type)) next.lastRealtimeTrigger = event;
   if (isInbound(event)) next.lastInboundRevision = revision;
   if (event.type === SURVEY_TRIGGER_TYPE) {
     next.lastResolution = { event, revision };
-    next.resolutions = withEntry(
-      fold.resolutions,
-      event.metadata.eventId,
-      revision,
-    );
+    next.resolutions = withEntry(fold.resolutions, event.metadata.eventId, revision);
   }
-  if (event.type === "NextBestActionDecided") {
+  if (event.type === 'NextBestActionDecided') {
     const d = event.data;
     const ref: DecisionRef = {
       decisionId: d.decisionId,
@@ -112,16 +84,8 @@ export function decisionFoldAfter(
       occurredAt: event.metadata.occurredAt,
       correlationId: event.metadata.correlationId,
     };
-    next.decisionsByTrigger = withEntry(
-      fold.decisionsByTrigger,
-      d.basedOnEventId,
-      ref,
-    );
-    next.decisionsByCorrelation = withEntry(
-      fold.decisionsByCorrelation,
-      event.metadata.correlationId,
-      d.decisionId,
-    );
+    next.decisionsByTrigger = withEntry(fold.decisionsByTrigger, d.basedOnEventId, ref);
+    next.decisionsByCorrelation = withEntry(fold.decisionsByCorrelation, event.metadata.correlationId, d.decisionId);
   }
   return next;
 }
@@ -136,5 +100,4 @@ export function decisionFoldOf(
 }
 
 /** The latest event is a trigger the real-time path (or its survey follow-up) has yet to answer. */
-export const lastIsTrigger = (fold: DecisionFold): boolean =>
-  fold.last !== undefined && isNbaTrigger(fold.last.type);
+export const lastIsTrigger = (fold: DecisionFold): boolean => fold.last !== undefined && isNbaTrigger(fold.last.type);

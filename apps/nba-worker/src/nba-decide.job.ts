@@ -48,6 +48,8 @@ export interface NbaDecideJobOptions {
   noResponseAfterMs?: number;
   /** How many customers' folds are kept between jobs (`DecisionFoldCache`); default 0: every job folds the whole stream. */
   foldCacheSize?: number;
+  /** How long a kept fold may be used at most (from its full read); default 5 minutes. */
+  foldCacheTtlMs?: number;
 }
 
 type Picked =
@@ -79,7 +81,7 @@ export class NbaDecideJob {
     this.catalog = options.catalog ?? catalogV1();
     this.followUps = options.followUps ?? NO_FOLLOW_UPS;
     this.noResponseAfterMs = options.noResponseAfterMs ?? this.catalog.learning.noResponseAfterHours * 3_600_000;
-    this.folds = new DecisionFoldCache(customers, options.foldCacheSize ?? 0);
+    this.folds = new DecisionFoldCache(customers, options.foldCacheSize ?? 0, options.foldCacheTtlMs);
   }
 
   async run(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
