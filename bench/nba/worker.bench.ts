@@ -8,6 +8,12 @@
  *    events — messages, an order, a CSAT — ending with an inbound message the worker has to answer.
  * 2. Bare: a BullMQ `Worker` in this process whose processor does nothing, concurrency
  *    BENCH_CONCURRENCY, drains BENCH_BARE_JOBS jobs added beforehand.
+ *    Bare with I/O (the reference the worker is held to): the same, but each job does the I/O of a
+ *    decision, with none of its logic: read one customer's rows from `hub_events` (raw, not
+ *    opened), insert one row of the decision's size into a table shaped like `hub_events`, produce
+ *    one Kafka message through the hub's own publisher (idempotent, acks=all, group commit: what the
+ *    decisions relay uses) and wait for the ack; one job per customer. Run once
+ *    before and once after the real worker, interleaved with it, and averaged.
  * 3. Real: the nba-worker app as its own process (`startAppProcess`, as in production; outbound scan
  *    off) drains one `NbaDecideJob` per customer added beforehand to its queue: read the stream,
  *    fold, decide with the population tally, append the decision, schedule its no-response check;
@@ -19,20 +25,30 @@ import { cpus } from 'node:os';
 import { Client, Pool } from 'pg';
 import { Queue, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
-import { deterministicId, hubNames, type EventMetadata } from '@hub/contracts';
+import { Kafka, logLevel } from 'kafkajs';
+import { customerStream, deterministicId, hubNames, type EventMetadata } from '@hub/contracts';
 import { foldCustomer, type CustomerEvent } from '@hub/customer';
 import { createCustomerStores } from '@hub/customer-records';
+import { KafkaEventPublisher } from '@hub/messaging';
 import { freshId, startAppProcess } from '@hub/testing';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? '1500');
 const BARE_JOBS = Number(process.env['BENCH_BARE_JOBS'] ?? '20000');
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? '8');
+/**
+ * Extra NODE_OPTIONS for the worker process only. To profile it (Node refuses `--cpu-prof` there):
+ * `BENCH_WORKER_NODE_OPTIONS="--require $PWD/bench/nba/cpu-profile.cjs" CPU_PROFILE_DIR=/tmp/prof`.
+ */
+const WORKER_NODE_OPTIONS = process.env['BENCH_WORKER_NODE_OPTIONS'];
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 const TENANT = 'bench';
 const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The size of the row the bare worker with I/O inserts: a decision's budget (data + metadata, sealed). */
+const DECISION_BYTES = Number(process.env['BENCH_DECISION_BYTES'] ?? '2048');
 
 const TEXTS = ['where is my order?', 'How do I reset my password?', 'What are your opening hours?', 'I want to update my address', 'thanks', 'call me back please', 'hello'];
 
@@ -81,6 +97,52 @@ async function drainRate(queue: Queue, expected: number, timeoutMs: number): Pro
   return { rate: expected / seconds, seconds, failed };
 }
 
+/** The bare worker with a decision's I/O: read the customer's rows, insert one row, produce one Kafka message. */
+async function bareWithIo(
+  ctx: { redis: IORedis; pool: Pool; producer: KafkaEventPublisher; topic: string; namespace: string; ids: readonly string[]; queues: Queue[] },
+  round: number,
+): Promise<{ rate: number; seconds: number }> {
+  const name = `${ctx.namespace}-bare-io-${round}`;
+  const queue = new Queue(name, { connection: ctx.redis });
+  ctx.queues.push(queue);
+  for (let i = 0; i < ctx.ids.length; i += 1000) {
+    await queue.addBulk(ctx.ids.slice(i, i + 1000).map((customerId) => ({ name: 'BareIo', data: { customerId } })));
+  }
+  // A decision-sized row: what a decision appends (its data and metadata), as text of the same length.
+  const row = {
+    data: JSON.stringify({ pad: 'x'.repeat(DECISION_BYTES) }),
+    metadata: JSON.stringify({ correlationId: 'bench', schemaVersion: 3, tenantId: TENANT }),
+  };
+  const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null });
+  const worker = new Worker(
+    name,
+    async (job: Job<{ customerId: string }>) => {
+      const stream = customerStream(TENANT, job.data.customerId);
+      const rows = await ctx.pool.query(
+        'select stream_revision, event_id, event_type, data, metadata from hub_events where stream_name = $1 order by stream_revision',
+        [stream],
+      );
+      const eventId = deterministicId('bench-bare-io', String(round), job.data.customerId);
+      const insert = 'insert into bench_bare_events (stream_name, stream_revision, event_id, event_type, data, metadata) values ($1, $2, $3, $4, $5, $6)';
+      await ctx.pool.query(insert, [
+        stream,
+        round * 1000 + rows.rowCount!,
+        eventId,
+        'NextBestActionDecided',
+        row.data,
+        row.metadata,
+      ]);
+      await ctx.producer.publish(ctx.topic, [{ key: job.data.customerId, value: { eventId, customerId: job.data.customerId, stream } }]);
+    },
+    { connection, concurrency: CONCURRENCY },
+  );
+  const rate = await drainRate(queue, ctx.ids.length, 120_000);
+  await worker.close();
+  connection.disconnect();
+  log(`bare BullMQ with a decision's I/O (round ${round}): ${Math.round(rate.rate)} jobs/s (${ctx.ids.length} in ${rate.seconds.toFixed(1)} s)`);
+  return rate;
+}
+
 async function main(): Promise<void> {
   const dbName = `hub_bench_nba_${Date.now()}`;
   const admin = new Client({ connectionString: SERVER_URL });
@@ -93,6 +155,9 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: databaseUrl, max: 8 });
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
   const queues: Queue[] = [];
+  const kafka = new Kafka({ clientId: 'bench-nba-worker', brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const producer = new KafkaEventPublisher(kafka);
+  const kafkaAdmin = kafka.admin();
   let app: Awaited<ReturnType<typeof startAppProcess>> | undefined;
   try {
     // 1. Customers, 8 appends in flight.
@@ -113,6 +178,15 @@ async function main(): Promise<void> {
     bareConnection.disconnect();
     log(`bare BullMQ: ${Math.round(bareRate.rate)} jobs/s (${BARE_JOBS} in ${bareRate.seconds.toFixed(1)} s)`);
 
+    // 2b. Bare with a decision's I/O, round 1 (round 2 follows the real worker).
+    await pool.query('create table bench_bare_events (like hub_events including defaults including indexes)');
+    const topic = `${namespace}.bare-io`;
+    await kafkaAdmin.connect();
+    await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
+    await producer.start();
+    const io = { redis, pool, producer, topic, namespace, ids, queues };
+    const bareIo1 = await bareWithIo(io, 1);
+
     // 3. The real worker, its queue filled first.
     const decide = new Queue(names.queues.nbaDecide, { connection: redis });
     queues.push(decide, new Queue(names.queues.nbaFollowUp, { connection: redis }));
@@ -127,12 +201,23 @@ async function main(): Promise<void> {
     }
     app = await startAppProcess(
       'nba-worker',
-      { DATABASE_URL: databaseUrl, REDIS_URL, KAFKA_BROKERS, HUB_NAMESPACE: namespace, NBA_CONCURRENCY: String(CONCURRENCY), NBA_OUTBOUND_EVERY_MS: '0', LOG_LEVEL: 'info' },
+      {
+        DATABASE_URL: databaseUrl,
+        REDIS_URL,
+        KAFKA_BROKERS,
+        HUB_NAMESPACE: namespace,
+        NBA_CONCURRENCY: String(CONCURRENCY),
+        NBA_OUTBOUND_EVERY_MS: '0',
+        LOG_LEVEL: 'info',
+        ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}),
+      },
       { logSuffix: `-${namespace}` },
     );
     const real = await drainRate(decide, CUSTOMERS, 120_000);
     await app.stop();
     app = undefined;
+    const bareIo2 = await bareWithIo(io, 2);
+    const bareIoRate = (bareIo1.rate + bareIo2.rate) / 2;
 
     // 4. Reference: what loading those customers costs (read the stream, open sealed fields, fold), same concurrency.
     const loadStarted = process.hrtime.bigint();
@@ -149,8 +234,9 @@ async function main(): Promise<void> {
     const actions = await pool.query<{ code: string; n: number }>(`select data->'action'->>'code' as code, count(*)::int as n from hub_events where event_type = 'NextBestActionDecided' group by 1 order by 2 desc`);
     log(`nba-worker: ${Math.round(real.rate)} jobs/s (${CUSTOMERS} in ${real.seconds.toFixed(1)} s), ${decided.rows[0]!.n} decisions, ${real.failed} failed; ${actions.rows.map((r) => `${r.code} ${r.n}`).join(', ')}`);
     console.log(
-      `nba-worker: ${Math.round(real.rate).toLocaleString('en-US')} decide jobs/s vs bare BullMQ ${Math.round(bareRate.rate).toLocaleString('en-US')} jobs/s on the same Redis ` +
-        `(concurrency ${CONCURRENCY} each; ${(bareRate.rate / real.rate).toFixed(1)}×); bare read+fold of the same customers ${Math.round(loadRate).toLocaleString('en-US')}/s; ` +
+      `nba-worker: ${Math.round(real.rate).toLocaleString('en-US')} decide jobs/s vs bare BullMQ with a decision's I/O ${Math.round(bareIoRate).toLocaleString('en-US')} jobs/s ` +
+        `(${(real.rate / bareIoRate).toFixed(2)}× of it; rounds ${Math.round(bareIo1.rate)} and ${Math.round(bareIo2.rate)}) and empty ${Math.round(bareRate.rate).toLocaleString('en-US')} jobs/s, on the same Redis ` +
+        `(concurrency ${CONCURRENCY} each); bare read+fold of the same customers ${Math.round(loadRate).toLocaleString('en-US')}/s; ` +
         `${CUSTOMERS} customers × 12 events (after the decision), sealed store; ${decided.rows[0]!.n} decisions of ${decided.rows[0]!.kib.toFixed(1)} KiB avg, ${real.failed} failed jobs; ` +
         `${cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`,
     );
@@ -161,6 +247,9 @@ async function main(): Promise<void> {
       await q.close();
     }
     redis.disconnect();
+    await producer.close().catch(() => undefined);
+    await kafkaAdmin.deleteTopics({ topics: [`${namespace}.bare-io`] }).catch(() => undefined);
+    await kafkaAdmin.disconnect().catch(() => undefined);
     await pool.end();
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();

@@ -3,12 +3,16 @@ import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import { Queues, type CustomerEventMessage } from '@hub/contracts';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
+import { CustomerRepository } from '@hub/customer-records';
+import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
 import { BullNbaFollowUps, noResponseJobId } from './bullmq.nba-follow-ups';
 import { routeCustomerEvent, surveyJobKey, type CustomerEventRouting } from './customer-event.handler';
 import type { NbaDecideJobData } from './nba-decide.job';
 import type { NbaNoResponseJobData } from './nba-no-response.job';
 import { PostgresOutcomeTallyStore } from './outcome-tally.store';
+import { DecisionFoldCache } from './decision-fold.cache';
+import { CustomerStream } from './testing/customer-stream';
 
 const infra = testInfra();
 let redis: IORedis;
@@ -92,6 +96,25 @@ describe('routeCustomerEvent', () => {
       await routeCustomerEvent(deps, outcome);
       expect(await new PostgresOutcomeTallyStore(pool).tally(tenantId)).toEqual({ retention_offer: { at_risk: { accepted: 1, declined: 0, noResponse: 0 } } });
       expect(await followUpQueue.getJob(noResponseJobId(decisionId))).toBeUndefined();
+    });
+  });
+
+  describe('when a customer is erased or merged into another', () => {
+    it('drops the fold the decide worker keeps of them, and nothing else', async () => {
+      const tenantId = freshId('tn');
+      const customers = new CustomerRepository(await PostgresEventStore.create({ pool }));
+      const folds = new DecisionFoldCache(customers, 10);
+      for (const name of ['erin', 'frank', 'gina']) {
+        const c = new CustomerStream(tenantId, name);
+        await customers.append(tenantId, name, [c.message('m1', '2026-11-23T09:00:00.000Z', 'hello')]);
+        await folds.current(tenantId, name);
+      }
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerErased', tenantId, 'erin', freshId('e')))).toBe('fold_dropped');
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerMergedInto', tenantId, 'frank', freshId('e')))).toBe('fold_dropped');
+      expect(await routeCustomerEvent({ ...deps, folds }, message('TraitsUpdated', tenantId, 'gina', freshId('e')))).toBe('ignored');
+      expect(folds.size).toBe(1);
+      expect((await folds.current(tenantId, 'gina')).cached).toBe(true);
+      expect((await folds.current(tenantId, 'erin')).cached).toBe(false);
     });
   });
 

@@ -3,6 +3,7 @@ import { nbaJobKey, type CustomerEventMessage } from '@hub/contracts';
 import { NBA_OUTCOMES, type NbaOutcomeRecorded } from '@hub/customer';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
+import type { DecisionFoldCache } from './decision-fold.cache';
 import type { NbaFollowUps } from './nba-follow-ups.port';
 import { countedOutcome, type OutcomeTallyStore } from './outcome-tally.store';
 
@@ -12,9 +13,11 @@ export interface CustomerEventRouting {
   surveyDelayMs: number;
   tally: Pick<OutcomeTallyStore, 'count'>;
   followUps: NbaFollowUps;
+  /** The decide worker's kept folds in this process: an erased or merged-away customer's is dropped at once. */
+  folds?: Pick<DecisionFoldCache, 'forget'>;
 }
 
-export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'ignored';
+export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'fold_dropped' | 'ignored';
 
 /** BullMQ deduplication id of a customer's pending survey follow-up: a later resolution replaces it. */
 export const surveyJobKey = (tenantId: string, customerId: string): string => `survey:${nbaJobKey(tenantId, customerId)}`;
@@ -35,6 +38,7 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
  *   pending per customer); a message from the customer also drops their pending survey follow-up;
  * - `ConversationResolved` → the survey follow-up, `surveyDelayMs` later (a later resolution replaces it);
  * - `NbaOutcomeRecorded` → counted in the population tally; the decision's no-response check is dropped;
+ * - `CustomerErased`, `CustomerMergedInto` → the customer's kept fold (opened personal fields) is dropped;
  * - anything else (decisions among them) → nothing.
  */
 export async function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
@@ -45,9 +49,14 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     if (typeof data.decisionId !== 'string' || typeof data.actionId !== 'string' || !(NBA_OUTCOMES as readonly unknown[]).includes(data.outcome)) {
       throw new PermanentMessageError('INVALID_NBA_OUTCOME', 'NbaOutcomeRecorded lacks decisionId, actionId or a known outcome');
     }
-    await deps.tally.count(countedOutcome(tenantId, { data: data as NbaOutcomeRecorded['data'], metadata: event.metadata }));
-    await deps.followUps.cancelNoResponse(data.decisionId);
+    // Independent effects (PostgreSQL, Redis), both idempotent: one round trip's wait instead of two.
+    const counted = countedOutcome(tenantId, { data: data as NbaOutcomeRecorded['data'], metadata: event.metadata });
+    await Promise.all([deps.tally.count(counted), deps.followUps.cancelNoResponse(data.decisionId)]);
     return 'outcome_counted';
+  }
+  if (event.type === 'CustomerErased' || event.type === 'CustomerMergedInto') {
+    deps.folds?.forget(tenantId, customerId);
+    return 'fold_dropped';
   }
   if (event.type === SURVEY_TRIGGER_TYPE) {
     await deps.decide.add(
@@ -58,8 +67,8 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     return 'survey_scheduled';
   }
   if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return 'ignored';
-  if (event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound') await dropPendingSurvey(deps.decide, tenantId, customerId);
-  await deps.decide.add(
+  const inbound = event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound';
+  const enqueued = deps.decide.add(
     NbaDecideJob.jobName,
     { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
     {
@@ -68,6 +77,9 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
       deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true },
     },
   );
+  // The survey job has its own deduplication id, so dropping it and adding the decision are
+  // independent: sent together on the connection, awaited together (the offset still waits for both).
+  await Promise.all([enqueued, inbound ? dropPendingSurvey(deps.decide, tenantId, customerId) : undefined]);
   return 'decision_enqueued';
 }
 

@@ -1,10 +1,10 @@
 import { Pool } from 'pg';
 import { customerStream, deterministicId } from '@hub/contracts';
 import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
-import { createCustomerStores, CustomerRepository } from '@hub/customer-records';
+import { createCustomerStores, CustomerRepository, toCustomerEvent } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
-import { catalogV1, STRATEGY_VERSION, tallyOutcomes } from '@hub/nba';
+import { catalogV1, reproduceDecision, STRATEGY_VERSION, tallyOutcomes, type StreamEvent } from '@hub/nba';
 import { NbaDecideJob, outboundScanCorrelationId, type NbaDecideJobData } from './nba-decide.job';
 import { CustomerStream } from './testing/customer-stream';
 import { RecordingFollowUps } from './testing/recording-follow-ups';
@@ -21,6 +21,15 @@ function interactionRecorded(tenantId: string, customerId: string, text: string,
     data: { channel: 'sms', direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155550100' }], content: { text, media: [] }, provider: { name: 'twilio', messageId: eventId } },
     metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId, channel: 'sms' },
   };
+}
+
+/** The customer's stream with revisions, as `hub nba explain` reads it. */
+async function streamOf(repository: CustomerRepository, c: { tenantId: string; customerId: string }): Promise<StreamEvent[]> {
+  const { recorded } = await repository.history(c.tenantId, c.customerId);
+  return recorded.flatMap((r) => {
+    const event = toCustomerEvent(r);
+    return event ? [{ revision: r.revision, event }] : [];
+  });
 }
 
 beforeAll(async () => {
@@ -50,10 +59,12 @@ describe('NbaDecideJob', () => {
           catalogVersion: catalogV1().catalogVersion,
           seed: expect.any(Number),
           explanation: expect.objectContaining({ ruleId: 'self_service' }),
-          arbitration: expect.objectContaining({ menu: [expect.objectContaining({ rank: 1, actionId: 'kb_password_reset', channel: 'sms' })] }),
+          contactMode: 'reply',
+          menu: [expect.objectContaining({ actionId: 'kb_password_reset', channel: 'sms' })],
         }),
       );
-      expect(decision.metadata).toEqual(expect.objectContaining({ schemaVersion: 2 }));
+      expect(decision.data).not.toHaveProperty('arbitration');
+      expect(decision.metadata).toEqual(expect.objectContaining({ schemaVersion: 3 }));
       expect(decision.metadata).toEqual(expect.objectContaining({ causationId: msg.metadata.eventId, correlationId: 'corr-1', occurredAt: '2026-11-23T09:00:01.000Z' }));
     });
   });
@@ -144,7 +155,7 @@ describe('NbaDecideJob and what follows a decision', () => {
   });
 
   describe('when the population has outcomes for the action and segment', () => {
-    it('decides with the posterior they give, and records its alpha and beta', async () => {
+    it('decides with the posterior they give, and records the counts it read', async () => {
       const c = new CustomerStream(freshId('tn'), freshId('c'));
       await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
       const tally = tallyOutcomes([...Array(30).fill('accepted'), ...Array(10).fill('declined')].map((outcome) => ({ actionId: 'kb_password_reset', segment: 'low_value_happy', outcome })));
@@ -153,9 +164,12 @@ describe('NbaDecideJob and what follows a decision', () => {
       await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'x' }, new Date('2026-11-23T09:00:01.000Z'));
       expect(asked).toEqual([c.tenantId]);
       const [decision] = await decisionsOf(c);
-      const scored = decision!.data.arbitration!.candidates.find((x) => x.actionId === 'kb_password_reset')!;
+      expect(decision!.data.segment).toBe('low_value_happy');
+      expect(decision!.data.outcomes).toEqual({ kb_password_reset: { accepted: 30, declined: 10, noResponse: 0 } });
+      const r = reproduceDecision({ decided: decision!, tenantId: c.tenantId, customerId: c.customerId, stream: await streamOf(customers, c) });
+      expect(r.differences).toEqual([]);
+      const scored = r.recomputed.candidates.find((x) => x.actionId === 'kb_password_reset')!;
       const { priorStrength } = catalogV1().learning;
-      expect(decision!.data.arbitration!.segment).toBe('low_value_happy');
       expect(scored.score!.propensity).toEqual(expect.objectContaining({ base: 0.6, alpha: 0.6 * priorStrength + 30, beta: expect.closeTo(0.4 * priorStrength + 10, 9) }));
     });
   });
@@ -198,7 +212,7 @@ describe('NbaDecideJob for a survey follow-up', () => {
 });
 
 describe('NbaDecideJob through the encrypting store the apps use', () => {
-  it('records a decision whose copies of the profile attributes and time zone are sealed, and reads back whole', async () => {
+  it('records a decision that carries no copy of the time zone or the profile attributes, its why sealed, and explains it whole', async () => {
     const stores = await createCustomerStores(pool);
     const c = new CustomerStream(freshId('tn'), freshId('c'));
     // A poor CSAT late at night in the customer's zone: the decision reads the zone and the traits.
@@ -217,13 +231,16 @@ describe('NbaDecideJob through the encrypting store the apps use', () => {
     const text = JSON.stringify(stored!.data);
     expect(text).toContain('enc:v1:');
     expect(text).not.toContain('Chatham');
-    expect((stored!.metadata as { encryption: { fields: string[] } }).encryption.fields).toEqual(
-      expect.arrayContaining(['data.arbitration.counters.timeZone', 'data.arbitration.facts["traits.doNotContact"]']),
-    );
-    const [read] = await stores.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
-    const decision = read!.data as NextBestActionDecided['data'];
-    expect(decision.arbitration!.counters.timeZone).toBe('Pacific/Chatham');
-    expect(decision.arbitration!.facts['traits.doNotContact']).toBe(false);
+    expect(text).not.toContain('doNotContact');
+    // What is personal in it (the why: it may quote the customer) is sealed; the rest names no one.
+    expect((stored!.metadata as { encryption: { fields: string[] } }).encryption.fields).toEqual(['data.explanation.reason']);
+    const read = (await stores.customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
+    expect(read.data.explanation.reason).not.toContain('enc:v1:');
+    // The zone and the traits the contact policy read are recomputed from the stream, as they were.
+    const r = reproduceDecision({ decided: read, tenantId: c.tenantId, customerId: c.customerId, stream: await streamOf(stores.customers, c) });
+    expect(r.differences).toEqual([]);
+    expect(r.recomputed.counters.timeZone).toBe('Pacific/Chatham');
+    expect(r.recomputed.facts['traits.doNotContact']).toBe(false);
   });
 });
 
@@ -248,7 +265,7 @@ describe('NbaDecideJob for the outbound scan', () => {
       expect(morning).toEqual(expect.objectContaining({ kind: 'decided', action: 'service_recovery' }));
       const decided = (await customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
       expect(decided.metadata.correlationId).toBe(outboundScanCorrelationId('2026-11-24T10:00:00.000Z'));
-      expect(decided.data.arbitration!.chosen.contactMode).toBe('proactive');
+      expect(decided.data.contactMode).toBe('proactive');
 
       // The same window again (a retried or re-enqueued job): the decision it made.
       expect(await job.run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:20:00.000Z'))).toEqual({ kind: 'already_decided', decisionId: (morning as { decisionId: string }).decisionId });

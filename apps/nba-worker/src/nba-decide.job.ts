@@ -1,17 +1,8 @@
-import { foldCustomer, type CustomerEvent, type NextBestActionDecided } from '@hub/customer';
+import type { CustomerEvent } from '@hub/customer';
 import type { CustomerRepository } from '@hub/customer-records';
-import {
-  catalogV1,
-  contactHistoryFrom,
-  contactsCustomer,
-  decide,
-  decidedEvent,
-  decisionSeed,
-  NBA_TRIGGER_TYPES,
-  type Catalog,
-  type ContactHistory,
-  type OutcomeTally,
-} from '@hub/nba';
+import { catalogV1, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
+import { DecisionFoldCache } from './decision-fold.cache';
+import { isInbound, lastIsTrigger, type DecisionFold, type DecisionRef } from './decision-fold';
 import { NO_FOLLOW_UPS, type NbaFollowUps } from './nba-follow-ups.port';
 
 /**
@@ -44,9 +35,7 @@ export type NbaDecideOutcome =
    */
   | { kind: 'skipped'; reason: 'customer_wrote_again' | 'superseded' | 'pending_realtime' | 'nothing_to_do' };
 
-/** Triggers answered in real time; a resolution is answered by its survey follow-up instead. */
-export const REALTIME_TRIGGER_TYPES: readonly string[] = NBA_TRIGGER_TYPES.filter((t) => t !== 'ConversationResolved');
-export const SURVEY_TRIGGER_TYPE = 'ConversationResolved';
+export { REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE } from './decision-fold';
 
 export const outboundScanCorrelationId = (scanWindow: string): string => `nba-outbound-scan-${scanWindow}`;
 
@@ -57,6 +46,10 @@ export interface NbaDecideJobOptions {
   followUps?: NbaFollowUps;
   /** When a decision without an outcome counts as `no_response`; default: the catalog's `noResponseAfterHours`. */
   noResponseAfterMs?: number;
+  /** How many customers' folds are kept between jobs (`DecisionFoldCache`); default 0: every job folds the whole stream. */
+  foldCacheSize?: number;
+  /** How long a kept fold may be used at most (from its full read); default 5 minutes. */
+  foldCacheTtlMs?: number;
 }
 
 type Picked =
@@ -65,21 +58,21 @@ type Picked =
   | { decided: string }
   | { none: true };
 
-const isInbound = (e: CustomerEvent): boolean => e.type === 'InteractionRecorded' && e.data.direction === 'inbound';
-
 /**
- * Decide the next best action for one customer. Orchestration only: read the stream, fold the state
- * and the contact history, decide (pure), append the decision with the revision it was made on,
- * then schedule what follows it (the no-response check of a decision that contacts the customer).
- * The decision's id and seed derive from the event it answers, so a retried job can never record
- * the same decision twice nor sample differently; a concurrent append surfaces as ConcurrencyError
- * and BullMQ retries the job on fresh state.
+ * Decide the next best action for one customer. Orchestration only: bring the customer's fold up to
+ * the stream's revision (the kept fold advanced by the events since, or the whole stream), decide
+ * (pure), append the decision with the revision it was made on, then schedule what follows it (the
+ * no-response check of a decision that contacts the customer). The decision's id and seed derive
+ * from the event it answers, so a retried job can never record the same decision twice nor sample
+ * differently; a concurrent append surfaces as ConcurrencyError and BullMQ retries the job on
+ * fresh state.
  */
 export class NbaDecideJob {
   static readonly jobName = 'NbaDecideJob';
   private readonly catalog: Catalog;
   private readonly followUps: NbaFollowUps;
   private readonly noResponseAfterMs: number;
+  readonly folds: DecisionFoldCache;
 
   constructor(
     private readonly customers: CustomerRepository,
@@ -88,27 +81,26 @@ export class NbaDecideJob {
     this.catalog = options.catalog ?? catalogV1();
     this.followUps = options.followUps ?? NO_FOLLOW_UPS;
     this.noResponseAfterMs = options.noResponseAfterMs ?? this.catalog.learning.noResponseAfterHours * 3_600_000;
+    this.folds = new DecisionFoldCache(customers, options.foldCacheSize ?? 0, options.foldCacheTtlMs);
   }
 
   async run(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
-    const { recorded, events } = await this.customers.history(data.tenantId, data.customerId);
-    const revision = recorded.at(-1)?.revision;
-    if (revision === undefined) return { kind: 'nothing_to_decide' };
-    const state = foldCustomer(events);
+    const { fold } = await this.folds.current(data.tenantId, data.customerId);
+    if (fold.revision < 0n) return { kind: 'nothing_to_decide' };
+    const { state, history, revision } = fold;
     // Merged customers live on in their survivor; erased ones are not contacted again.
     if (state.status === 'merged' || state.status === 'erased') return { kind: 'nothing_to_decide' };
-    const picked = this.pick(data, events);
+    const picked = pick(data, fold);
     if ('none' in picked) return { kind: 'nothing_to_decide' };
     if ('skip' in picked) return { kind: 'skipped', reason: picked.skip };
     if ('decided' in picked) return { kind: 'already_decided', decisionId: picked.decided };
     const { trigger } = picked;
-    const history = contactHistoryFrom(events);
 
-    const earlier = events.find((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided' && e.data.basedOnEventId === trigger.metadata.eventId);
+    const earlier = fold.decisionsByTrigger.get(trigger.metadata.eventId);
     if (earlier) {
       // A retry after the append: make sure what follows the decision was scheduled too.
       await this.afterDecision(earlier, data, trigger, history, now);
-      return { kind: 'already_decided', decisionId: earlier.data.decisionId };
+      return { kind: 'already_decided', decisionId: earlier.decisionId };
     }
 
     const decision = decide({
@@ -126,40 +118,10 @@ export class NbaDecideJob {
     if (data.trigger === 'outbound-scan' && decision.chosen.kind === 'none') return { kind: 'skipped', reason: 'nothing_to_do' };
     const event = decidedEvent(decision, data.correlationId);
     const result = await this.customers.append(data.tenantId, data.customerId, [event], revision);
-    await this.afterDecision(event, data, trigger, history, now);
+    const { kind, contactMode } = decision.chosen;
+    const ref: DecisionRef = { decisionId: decision.decisionId, kind, contactMode, occurredAt: decision.decidedAt, correlationId: data.correlationId };
+    await this.afterDecision(ref, data, trigger, history, now);
     return { kind: 'decided', decisionId: decision.decisionId, action: decision.chosen.actionId, revision: result.nextExpectedRevision.toString() };
-  }
-
-  /** The event the decision answers, or why there is none. */
-  private pick(data: NbaDecideJobData, events: readonly CustomerEvent[]): Picked {
-    switch (data.trigger) {
-      case undefined:
-      case 'realtime': {
-        for (let i = events.length - 1; i >= 0; i--) if (REALTIME_TRIGGER_TYPES.includes(events[i]!.type)) return { trigger: events[i]! };
-        return { none: true };
-      }
-      case 'survey-follow-up': {
-        const at = events.findIndex((e) => e.metadata.eventId === data.triggerEventId && e.type === SURVEY_TRIGGER_TYPE);
-        if (at < 0) return { none: true };
-        const later = events.slice(at + 1);
-        if (later.some(isInbound)) return { skip: 'customer_wrote_again' };
-        if (later.some((e) => e.type === SURVEY_TRIGGER_TYPE)) return { skip: 'superseded' };
-        return { trigger: events[at]! };
-      }
-      case 'outbound-scan': {
-        const inWindow = events.find((e) => e.type === 'NextBestActionDecided' && e.metadata.correlationId === data.correlationId);
-        if (inWindow?.type === 'NextBestActionDecided') return { decided: inWindow.data.decisionId };
-        const last = events.at(-1);
-        if (!last) return { none: true };
-        // A trigger not answered yet belongs to the real-time path (or to its survey follow-up).
-        if ((NBA_TRIGGER_TYPES as readonly string[]).includes(last.type)) return { skip: 'pending_realtime' };
-        return { trigger: last };
-      }
-      default: {
-        const _exhaustive: never = data;
-        return _exhaustive;
-      }
-    }
   }
 
   /**
@@ -167,11 +129,11 @@ export class NbaDecideJob {
    * answers the earlier open decisions, whose checks are dropped (their jobs would find the reply
    * and record nothing anyway).
    */
-  private async afterDecision(decision: NextBestActionDecided, data: NbaDecideJobData, trigger: CustomerEvent, history: ContactHistory, now: Date): Promise<void> {
-    if (contactsCustomer(decision)) {
-      const dueAt = Date.parse(decision.metadata.occurredAt) + this.noResponseAfterMs;
+  private async afterDecision(decision: DecisionRef, data: NbaDecideJobData, trigger: CustomerEvent, history: ContactHistory, now: Date): Promise<void> {
+    if (decision.kind !== 'none' && decision.contactMode !== 'none') {
+      const dueAt = Date.parse(decision.occurredAt) + this.noResponseAfterMs;
       await this.followUps.scheduleNoResponse(
-        { tenantId: data.tenantId, customerId: data.customerId, decisionId: decision.data.decisionId, correlationId: decision.metadata.correlationId },
+        { tenantId: data.tenantId, customerId: data.customerId, decisionId: decision.decisionId, correlationId: decision.correlationId },
         Math.max(0, dueAt - now.getTime()),
       );
     }
@@ -179,8 +141,36 @@ export class NbaDecideJob {
     const answered = new Set(history.outcomes.map((o) => o.decisionId));
     const since = Date.parse(trigger.metadata.occurredAt) - this.noResponseAfterMs;
     for (const d of history.decisions) {
-      if (d.decisionId === decision.data.decisionId || answered.has(d.decisionId) || d.contactMode === 'none' || d.kind === 'none') continue;
+      if (d.decisionId === decision.decisionId || answered.has(d.decisionId) || d.contactMode === 'none' || d.kind === 'none') continue;
       if (Date.parse(d.decidedAt) >= since && Date.parse(d.decidedAt) <= Date.parse(trigger.metadata.occurredAt)) await this.followUps.cancelNoResponse(d.decisionId);
+    }
+  }
+}
+
+/** The event the decision answers, or why there is none. */
+function pick(data: NbaDecideJobData, fold: DecisionFold): Picked {
+  switch (data.trigger) {
+    case undefined:
+    case 'realtime':
+      return fold.lastRealtimeTrigger ? { trigger: fold.lastRealtimeTrigger } : { none: true };
+    case 'survey-follow-up': {
+      const at = fold.resolutions.get(data.triggerEventId);
+      if (at === undefined || !fold.lastResolution) return { none: true };
+      if (fold.lastInboundRevision > at) return { skip: 'customer_wrote_again' };
+      if (fold.lastResolution.revision > at) return { skip: 'superseded' };
+      return { trigger: fold.lastResolution.event };
+    }
+    case 'outbound-scan': {
+      const inWindow = fold.decisionsByCorrelation.get(data.correlationId);
+      if (inWindow !== undefined) return { decided: inWindow };
+      if (!fold.last) return { none: true };
+      // A trigger not answered yet belongs to the real-time path (or to its survey follow-up).
+      if (lastIsTrigger(fold)) return { skip: 'pending_realtime' };
+      return { trigger: fold.last };
+    }
+    default: {
+      const _exhaustive: never = data;
+      return _exhaustive;
     }
   }
 }

@@ -40,6 +40,17 @@ export class NbaWorkerEnv extends RecordEnv {
   /** Only these tenants (empty: every tenant). */
   @Transform(csv) @IsArray() @Matches(TENANT_ID_PATTERN, { each: true }) NBA_OUTBOUND_TENANTS: string[] = [];
 
+  /**
+   * How many customers' folded state the decide worker keeps between jobs (an LRU by customer): a
+   * hot customer's next job reads only the events after the kept revision. 0 folds every stream whole.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000) NBA_FOLD_CACHE_SIZE = 10_000;
+  /**
+   * A kept fold holds the customer's opened personal fields: it is used and kept at most this long
+   * after it was read whole (so an erased customer's outlives the erasure by at most this much in an
+   * instance that did not see the `CustomerErased`).
+   */
+  @Type(() => Number) @IsInt() @Min(1_000) @Max(3_600_000) NBA_FOLD_CACHE_TTL_MS = 300_000;
   /** How long the population's outcome tally is reused before the worker reads it again. */
   @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000) NBA_OUTCOMES_CACHE_MS = 5_000;
   /**

@@ -46,6 +46,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private workers: Worker[] = [];
   private connections: IORedis[] = [];
   private leadership: { stop(): Promise<void> } | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: NbaWorkerEnv,
@@ -80,7 +81,16 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const followUps = new BullNbaFollowUps(followUpQueue as Queue<NbaNoResponseJobData>);
     const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
 
-    const decideJob = new NbaDecideJob(this.stores.customers, { catalog, outcomes: (tenantId) => outcomes.tally(tenantId), followUps, noResponseAfterMs });
+    const decideJob = new NbaDecideJob(this.stores.customers, {
+      catalog,
+      outcomes: (tenantId) => outcomes.tally(tenantId),
+      followUps,
+      noResponseAfterMs,
+      foldCacheSize: config.NBA_FOLD_CACHE_SIZE,
+      foldCacheTtlMs: config.NBA_FOLD_CACHE_TTL_MS,
+    });
+    this.sweeper = setInterval(() => decideJob.folds.sweep(), Math.max(1_000, Math.floor(config.NBA_FOLD_CACHE_TTL_MS / 4)));
+    this.sweeper.unref();
     const noResponseJob = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
     const scanJob = new NbaOutboundScanJob(
       new TimelineOutboundSegment(this.pool),
@@ -145,7 +155,8 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
       logger: this.logger,
       handle: async (message) => {
-        await routeCustomerEvent({ decide: decideQueue, debounceMs: config.NBA_DEBOUNCE_MS, surveyDelayMs: config.NBA_SURVEY_DELAY_MS, tally, followUps }, message);
+        const { NBA_DEBOUNCE_MS: debounceMs, NBA_SURVEY_DELAY_MS: surveyDelayMs } = config;
+        await routeCustomerEvent({ decide: decideQueue, debounceMs, surveyDelayMs, tally, followUps, folds: decideJob.folds }, message);
       },
     });
 
@@ -169,6 +180,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.sweeper);
     await this.consumer?.stop();
     await this.leadership?.stop();
     for (const w of this.workers) await w.close();

@@ -84,6 +84,20 @@ export class CustomerRepository {
     }
   }
 
+  /**
+   * The customer's stored events after `revision` (every one when it is undefined), in stream order,
+   * not upcast (`toCustomerEvent` does that, and skips other types): what advances a fold kept from
+   * an earlier read, one `readStream` from `revision + 1`. Empty when there are none, or no stream.
+   */
+  async recordedAfter(tenantId: string, customerId: string, revision?: bigint): Promise<RecordedEvent[]> {
+    try {
+      return await this.store.readStream(customerStream(tenantId, customerId), revision === undefined ? {} : { fromRevision: revision + 1n });
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return [];
+      throw err;
+    }
+  }
+
   private async loadAsOf(tenantId: string, customerId: string, { asOf, atRevision }: LoadOptions): Promise<LoadedCustomer> {
     const { recorded } = await this.history(tenantId, customerId);
     const upToRevision = atRevision === undefined ? recorded : recorded.filter((e) => e.revision <= atRevision);

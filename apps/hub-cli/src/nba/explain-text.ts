@@ -80,7 +80,7 @@ export function explainText(r: Reproduction, where: { tenantId: string; customer
     `  versions    strategy ${d.strategyVersion} · catalog ${d.catalogVersion}`,
     `  seed        ${d.seed}`,
     `  segment     ${d.segment}`,
-    `  posteriors  as the decision recorded them (the population's outcome tally at that moment is kept nowhere else)`,
+    `  posteriors  from what the decision recorded: the outcome counts it read (v3) or its posteriors (v2); the population's tally then is kept nowhere else`,
     '',
     `chosen  ${chosen.actionId} (${chosen.kind} · ${chosen.contactMode}${chosen.channel ? ` on ${chosen.channel}` : ''}${chosen.priority === null ? '' : ` · priority ${num(chosen.priority)}`})`,
     `  why   ${d.explanation.reason}`,

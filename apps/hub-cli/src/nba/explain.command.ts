@@ -21,8 +21,9 @@ export const explainSubcommand: Subcommand = {
   help: `Finds the NextBestActionDecided event whose id is <decisionId>, rebuilds the engine's input as of
 the decision — the customer's state and contact history folded up to its basedOnRevision, the
 trigger basedOnEventId, the catalog of its catalogVersion (libs/nba/catalog), now = its occurredAt,
-its seed, and the posteriors it recorded (the population's outcome tally at that moment is kept
-nowhere else) — decides again and compares the result with the record, field for field.
+its seed, and the population's outcome counts it recorded (v2 decisions: the posteriors they
+recorded; the tally at that moment is kept nowhere else) — decides again and compares the result
+with the record, field for field (a v2 decision, which recorded the whole ranking, in that shape).
 
 Prints the chosen action, the menu with P, C, V, L and priority, every candidate's failed policies
 with the facts they read, the contact counters and the seed, then "reproduced: yes" or the paths

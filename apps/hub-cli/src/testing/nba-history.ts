@@ -1,7 +1,7 @@
 import { deterministicId } from '@hub/contracts';
 import type { CustomerEvent, NbaOutcome, NbaOutcomeRecorded } from '@hub/customer';
 import type { CustomerRepository } from '@hub/customer-records';
-import { buildDecisionInput, catalogV1, decide, decidedEvent, type Decision, type OutcomeTally } from '@hub/nba';
+import { buildDecisionInput, catalogV1, decide, decidedEvent, decidedEventV2, type Decision, type OutcomeTally } from '@hub/nba';
 
 /**
  * One customer's history written to a real store, with decisions made the way the NBA worker makes
@@ -25,8 +25,11 @@ export class CustomerScript {
     await this.customers.append(this.tenantId, this.customerId, events.map((e) => this.readdressed(e)));
   }
 
-  /** The worker's steps; the trigger defaults to the latest triggering event. */
-  async decide(now: string, o: { outcomes?: OutcomeTally; trigger?: string } = {}): Promise<Decision> {
+  /**
+   * The worker's steps; the trigger defaults to the latest triggering event. `recordedAs: 'v2'`
+   * records the decision as the previous release did (`NextBestActionDecided` v2, the whole ranking).
+   */
+  async decide(now: string, o: { outcomes?: OutcomeTally; trigger?: string; recordedAs?: 'v2' | 'v3' } = {}): Promise<Decision> {
     const { recorded, events } = await this.customers.history(this.tenantId, this.customerId);
     const revision = recorded.at(-1)!.revision;
     const input = buildDecisionInput({
@@ -41,7 +44,10 @@ export class CustomerScript {
     });
     if (!input) throw new Error(`${this.customerId}: nothing to decide`);
     const decision = decide(input);
-    await this.customers.append(this.tenantId, this.customerId, [decidedEvent(decision, this.id(`corr-${now}`))], revision);
+    const correlationId = this.id(`corr-${now}`);
+    // A v2 event as the previous release stored it: the repository writes what it is given, sealed by the same policy.
+    const event = o.recordedAs === 'v2' ? (decidedEventV2(decision, correlationId) as unknown as CustomerEvent) : decidedEvent(decision, correlationId);
+    await this.customers.append(this.tenantId, this.customerId, [event], revision);
     return decision;
   }
 

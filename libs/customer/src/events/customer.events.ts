@@ -1,5 +1,5 @@
 import type { ChannelId, EventMetadata, IdentityRef, InteractionData } from '@hub/contracts';
-import type { NbaActionKind, NbaArbitration, NbaOutcome } from './nba-explanation';
+import type { NbaActionKind, NbaArbitration, NbaContactMode, NbaOutcome, NbaOutcomeCounts, NbaRankedAction } from './nba-explanation';
 
 /**
  * Events in a customer's stream (`customerStream(tenant, id)`). Past tense; every one carries the
@@ -22,11 +22,15 @@ export type InteractionRecorded = {
 export { NBA_ACTION_KINDS, type NbaActionKind } from './nba-explanation';
 
 /**
- * A next best action was decided for the customer (v2). `action` is the chosen action (`kind:
- * 'none'` when nothing is to be done); `explanation` is its one-line why; `arbitration` is the whole
- * ranking: every candidate with its policy verdicts, contact checks and scores. v1 (the first rule
- * set) had `rulesetVersion` and no catalog, seed or arbitration: it is upcast with
- * `strategyVersion = rulesetVersion` and the rest null.
+ * A next best action was decided for the customer (v3). `action` is the chosen action (`kind:
+ * 'none'` when nothing is to be done) and `contactMode` how it reaches the customer; `explanation`
+ * is its one-line why. The event carries what reproduces the decision, not every intermediate: the
+ * engine and catalog versions, the seed, the state revision and trigger, the segment, the
+ * population's outcome counts it read and the menu's priorities (a bit-for-bit check); the whole
+ * ranking is recomputed from them and the stream (`reproduceDecision` of libs/nba).
+ * v2 recorded the whole ranking (`arbitration`), and keeps it when read (upcast with `contactMode`
+ * and `segment` taken from it). v1 (the first rule set) had `rulesetVersion` and no catalog, seed
+ * or arbitration: it is upcast with `strategyVersion = rulesetVersion` and the rest null.
  */
 export type NextBestActionDecided = {
   type: 'NextBestActionDecided';
@@ -34,6 +38,8 @@ export type NextBestActionDecided = {
     decisionId: string;
     customerId: string;
     action: { kind: NbaActionKind; code: string; channel?: ChannelId; detail: string };
+    /** How the action reaches the customer (`none` when it does not). */
+    contactMode: NbaContactMode;
     /** Why, in one line: the rule or strategy that decided and the facts it read. */
     explanation: { ruleId: string; reason: string; inputs: Record<string, string | number | boolean | null> };
     /** The version of the decision logic (`rules-v0.2` for v1 decisions, the engine's strategy version since). */
@@ -45,8 +51,17 @@ export type NextBestActionDecided = {
     /** The stream revision of the state the decision was made on, and the event that triggered it. */
     basedOnRevision: string;
     basedOnEventId: string;
-    /** The full ranking (null for v1 decisions). */
-    arbitration: NbaArbitration | null;
+    /** The learning segment whose posteriors were sampled (null for v1 decisions). */
+    segment: string | null;
+    /**
+     * v3: the population's outcome counts the decision read, in `segment`, for each action it
+     * scored (an action left out had none). Absent before v3 (v2 recorded the posteriors themselves).
+     */
+    outcomes?: Record<string, NbaOutcomeCounts>;
+    /** v3: the menu as ranked, best first: action, channel, priority. Absent before v3 (in `arbitration`). */
+    menu?: NbaRankedAction[];
+    /** v2: the full ranking as recorded; null for v1; absent since v3 (recomputed, never stored). */
+    arbitration?: NbaArbitration | null;
   };
   metadata: EventMetadata;
 };

@@ -168,3 +168,17 @@ export interface NbaArbitration {
   /** Every catalog action, in catalog order. */
   candidates: NbaCandidate[];
 }
+
+/** Outcomes of one action in one segment, as the population's tally counts them. */
+export interface NbaOutcomeCounts {
+  accepted: number;
+  declined: number;
+  noResponse: number;
+}
+
+/** One entry of a decision's menu as a v3 decision records it: enough to check a recomputed ranking bit for bit. */
+export interface NbaRankedAction {
+  actionId: string;
+  channel: ChannelId | null;
+  priority: number;
+}

@@ -8,8 +8,11 @@ import type { CustomerEventType } from './customer.events';
 export const CURRENT_SCHEMA_VERSIONS = {
   CustomerRegistered: 1,
   InteractionRecorded: 1,
-  /** v2: `strategyVersion` (was `rulesetVersion`), `catalogVersion`, `seed`, `arbitration`. */
-  NextBestActionDecided: 2,
+  /**
+   * v2: `strategyVersion` (was `rulesetVersion`), `catalogVersion`, `seed`, `arbitration`.
+   * v3: `contactMode`, `segment`, `outcomes`, `menu`; no `arbitration` (recomputed, not stored).
+   */
+  NextBestActionDecided: 3,
   NbaOutcomeRecorded: 1,
   ConsentChanged: 1,
   TraitsUpdated: 1,

@@ -47,6 +47,8 @@ function decided(decisionId: string, at: string, kind: NbaActionKind, code: stri
       seed: null,
       basedOnRevision: '3',
       basedOnEventId,
+      contactMode: kind === 'none' ? 'none' : 'reply',
+      segment: null,
       arbitration: null,
     },
     metadata: meta(decisionId, at, 'system'),

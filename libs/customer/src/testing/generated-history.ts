@@ -126,6 +126,8 @@ export function generatedHistory(seed: number, length: number, { erase = false }
             seed: null,
             basedOnRevision: String(i),
             basedOnEventId: id,
+            contactMode: 'none',
+            segment: null,
             arbitration: null,
           },
           metadata: meta(id, at),

@@ -83,12 +83,12 @@ describe('upcast', () => {
     const stored: StoredEvent = { type: 'NextBestActionDecided', data: v1Data, metadata: meta('d-1', '2025-01-15T09:00:01.000Z') };
     const event = upcast(stored);
 
-    it('then it becomes v2: the rule set version is the strategy version, and there is no catalog, seed or arbitration', () => {
+    it('then it becomes v3: the rule set version is the strategy version, no catalog, seed or arbitration, a reply in no segment', () => {
       const { rulesetVersion, ...rest } = v1Data;
       expect(event).toEqual({
         type: 'NextBestActionDecided',
-        data: { ...rest, strategyVersion: rulesetVersion, catalogVersion: null, seed: null, arbitration: null },
-        metadata: { ...stored.metadata, schemaVersion: 2 },
+        data: { ...rest, strategyVersion: rulesetVersion, catalogVersion: null, seed: null, arbitration: null, contactMode: 'reply', segment: null },
+        metadata: { ...stored.metadata, schemaVersion: 3 },
       });
     });
 
@@ -96,6 +96,38 @@ describe('upcast', () => {
       const state = foldCustomer([inbound('i1', '2025-01-15T09:00:00.000Z', { text: 'password?' }), event]);
       expect(state.lastDecision).toMatchObject({ decisionId: 'd-1', kind: 'self_service', code: 'kb_password_reset', ruleId: 'routine-self-service', basedOnEventId: 'i1' });
       expect(state.decisions).toBe(1);
+    });
+  });
+
+  describe('given a NextBestActionDecided v2 that recorded its whole ranking', () => {
+    const chosen = {
+      ...{ rank: 1, actionId: 'callback_offer', kind: 'service', strategy: 'service', detail: 'Offer a call back' },
+      ...{ channel: 'voice', contactMode: 'proactive', priority: 0.5 },
+    };
+    const v2Data = {
+      decisionId: 'd-2',
+      customerId: 'c-1',
+      action: { kind: 'service', code: 'callback_offer', channel: 'voice', detail: 'Offer a call back' },
+      explanation: { ruleId: 'service', reason: 'callback_offer ranked first of 1', inputs: { trigger: 'InteractionRecorded' } },
+      strategyVersion: 'nba-engine-v1',
+      catalogVersion: '2025.06-1',
+      seed: 7,
+      basedOnRevision: '0',
+      basedOnEventId: 'i1',
+      arbitration: { segment: 'champion', facts: {}, defaults: [], counters: {}, chosen, menu: [chosen], candidates: [] },
+    };
+    const v2Meta = { ...meta('d-2', '2025-01-15T09:00:01.000Z'), schemaVersion: 2 };
+    const v2 = (data: Record<string, unknown>): StoredEvent => ({ type: 'NextBestActionDecided', data, metadata: v2Meta });
+
+    it('then it becomes v3 keeping its arbitration, its contact mode and segment taken from it', () => {
+      const event = upcast(v2(v2Data));
+      const data = { ...v2Data, contactMode: 'proactive', segment: 'champion' };
+      expect(event).toEqual({ type: 'NextBestActionDecided', data, metadata: { ...v2Meta, schemaVersion: 3 } });
+    });
+
+    it('then a decision to do nothing does not contact the customer, whatever its ranking says', () => {
+      const event = upcast(v2({ ...v2Data, action: { kind: 'none', code: 'do_nothing', detail: '' } }));
+      expect(event.type === 'NextBestActionDecided' && event.data.contactMode).toBe('none');
     });
   });
 

@@ -49,6 +49,9 @@ const isData = (v: unknown): v is Data => typeof v === 'object' && v !== null &&
  *   at the top level; v1 has `kind: 'message'` and `content: { text, media }`.
  * - `NextBestActionDecided` v1 → v2: the first rule set's `rulesetVersion` became `strategyVersion`;
  *   v2 adds `catalogVersion`, `seed` and `arbitration`, which a rule-set decision did not have (null).
+ * - `NextBestActionDecided` v2 → v3: v3 names `contactMode` and `segment` itself (and records no
+ *   `arbitration`); a v2 event keeps its arbitration and gets both from it (a v1 decision answered
+ *   where the customer wrote: `reply`, or `none` for no action; its segment is null).
  */
 export const CUSTOMER_UPCASTERS: UpcasterRegistry = {
   CustomerRegistered: {
@@ -73,6 +76,16 @@ export const CUSTOMER_UPCASTERS: UpcasterRegistry = {
       seed: rest['seed'] ?? null,
       arbitration: rest['arbitration'] ?? null,
     }),
+    2: (data) => {
+      const arbitration = isData(data['arbitration']) ? data['arbitration'] : undefined;
+      const chosen = arbitration && isData(arbitration['chosen']) ? arbitration['chosen'] : undefined;
+      const kind = isData(data['action']) ? data['action']['kind'] : undefined;
+      return {
+        ...data,
+        contactMode: data['contactMode'] ?? (kind === 'none' ? 'none' : (chosen?.['contactMode'] ?? 'reply')),
+        segment: data['segment'] ?? (typeof arbitration?.['segment'] === 'string' ? arbitration['segment'] : null),
+      };
+    },
   },
 };
 

@@ -3,7 +3,7 @@ import type { Catalog } from '../catalog/catalog.types';
 import { catalogByVersion } from '../catalog/catalog-versions';
 import { decide, type Decision } from '../engine/decide';
 import { buildDecisionInput } from '../engine/decision-input';
-import { recordedOutcomes, overlayTally } from '../explain/recorded-posteriors';
+import { overlayTally, recordedTally } from '../explain/recorded-posteriors';
 import { contactHistoryAfter, emptyContactHistory, type ContactHistory } from '../history/contact-history';
 import { tallyAfter, type OutcomeTally } from '../learning/outcomes';
 
@@ -134,7 +134,7 @@ export class Backtest {
     const events = current ? customer.events : customer.events.slice(0, count);
 
     const recordedCatalog = this.catalogOf(d.catalogVersion);
-    const outcomes = recordedCatalog ? overlayTally(this.tally, recordedOutcomes(d.arbitration, recordedCatalog).tally) : this.tally;
+    const outcomes = recordedCatalog ? overlayTally(this.tally, recordedTally(d, recordedCatalog).tally) : this.tally;
     const input = buildDecisionInput({
       tenantId,
       customerId,
@@ -149,19 +149,13 @@ export class Backtest {
     });
     if (!input) return 'trigger_not_found';
     const candidate = decide(input);
-    const chosen = d.arbitration.chosen;
     return {
       decisionId: d.decisionId,
       tenantId,
       customerId,
       decidedAt: decided.metadata.occurredAt,
       catalogVersion: d.catalogVersion,
-      decided: {
-        actionId: chosen.actionId,
-        channel: chosen.channel,
-        contactMode: chosen.contactMode,
-        value: d.arbitration.candidates.find((c) => c.actionId === chosen.actionId)?.score?.value ?? 0,
-      },
+      decided: { actionId: d.action.code, channel: d.action.channel ?? null, contactMode: d.contactMode, value: decidedValue(d, recordedCatalog) },
       candidate: choiceOf(candidate),
       posteriors: recordedCatalog ? 'recorded' : 'replayed',
     };
@@ -170,6 +164,13 @@ export class Backtest {
   report(): BacktestReport {
     return backtestReport(this, this.o);
   }
+}
+
+/** V of the decided action: as a v2 decision scored it, else the catalog's (the do-nothing action is never scored: 0). */
+function decidedValue(d: NextBestActionDecided['data'], catalog: Catalog | undefined): number {
+  if (d.arbitration) return d.arbitration.candidates.find((c) => c.actionId === d.action.code)?.score?.value ?? 0;
+  if (d.action.kind === 'none') return 0;
+  return catalog?.actions.find((a) => a.id === d.action.code)?.value ?? 0;
 }
 
 function choiceOf(decision: Decision): BacktestChoice {

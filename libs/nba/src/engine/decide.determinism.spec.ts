@@ -48,11 +48,20 @@ describe('decide is deterministic', () => {
     it('then it records the seed and the versions that decided', () => {
       expect(read.type).toBe('NextBestActionDecided');
       if (read.type !== 'NextBestActionDecided') return;
-      expect(read.data).toMatchObject({ seed: 123_456_789, strategyVersion: 'nba-engine-v1', catalogVersion: '2025.06-1', basedOnEventId: 'r1' });
-      expect(read.metadata).toMatchObject({ eventId: decision.decisionId, causationId: 'r1', correlationId: 'corr-1', schemaVersion: 2, occurredAt: input.now });
+      const versions = { strategyVersion: 'nba-engine-v1', catalogVersion: '2025.06-1' };
+      expect(read.data).toMatchObject({ seed: 123_456_789, ...versions, basedOnEventId: 'r1', segment: decision.segment });
+      expect(read.metadata).toMatchObject({ eventId: decision.decisionId, causationId: 'r1', correlationId: 'corr-1', occurredAt: input.now });
+      expect(read.metadata.schemaVersion).toBe(3);
     });
 
-    it('then recomputing it from the same inputs and the recorded seed gives the recorded arbitration, bit for bit', () => {
+    it('then it records the ranking’s outcome counts and priorities, not the ranking', () => {
+      if (read.type !== 'NextBestActionDecided') throw new Error('not a decision');
+      expect(read.data.arbitration).toBeUndefined();
+      expect(read.data.menu).toEqual(decision.menu.map((m) => ({ actionId: m.actionId, channel: m.channel, priority: m.priority })));
+      expect(read.data.contactMode).toBe(decision.chosen.contactMode);
+    });
+
+    it('then recomputing it from the same inputs and the recorded seed gives the recorded decision, bit for bit', () => {
       if (read.type !== 'NextBestActionDecided') throw new Error('not a decision');
       const again = decide({ ...input, seed: read.data.seed! });
       expect(decidedEvent(again, 'corr-1').data).toStrictEqual(read.data);

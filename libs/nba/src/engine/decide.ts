@@ -9,6 +9,7 @@ import {
   type NbaContactCounters,
   type NbaFactValue,
   type NbaMenuEntry,
+  type NbaOutcomeCounts,
   type NbaPolicyVerdict,
   type NbaRejection,
   type NbaScore,
@@ -64,6 +65,8 @@ export interface Decision {
   chosen: NbaChosen;
   menu: NbaMenuEntry[];
   candidates: NbaCandidate[];
+  /** The population's outcome counts the scoring read, in `segment`, per scored action (actions with none are left out). */
+  outcomes: Record<string, NbaOutcomeCounts>;
   /** The one-line why recorded as the event's `explanation`. */
   explanation: { ruleId: string; reason: string; inputs: Record<string, string | number | boolean | null> };
 }
@@ -167,6 +170,12 @@ export function decide(input: DecideInput): Decision {
     contactMode: c.contact!.mode,
     priority: c.score!.priority,
   }));
+  const outcomes: Record<string, NbaOutcomeCounts> = {};
+  for (const c of candidates) {
+    if (!c.score) continue;
+    const counts = countsOf(input.outcomes, c.actionId, segment);
+    if (counts.accepted !== 0 || counts.declined !== 0 || counts.noResponse !== 0) outcomes[c.actionId] = { ...counts };
+  }
   const fallback = catalog.actions.find((a) => a.kind === 'none')!;
   const chosen: NbaChosen = menu[0] ?? {
     rank: 0,
@@ -198,6 +207,7 @@ export function decide(input: DecideInput): Decision {
     chosen,
     menu,
     candidates,
+    outcomes,
     explanation: {
       ruleId: chosen.strategy,
       reason: summary(chosen, candidates, ranked.length),

@@ -1,4 +1,4 @@
-import { CURRENT_SCHEMA_VERSIONS, type CustomerEvent, type CustomerEventType, type NextBestActionDecided } from '@hub/customer';
+import { CURRENT_SCHEMA_VERSIONS, type CustomerEvent, type CustomerEventType, type NextBestActionDecided, type StoredEvent } from '@hub/customer';
 import { seedFrom } from '../learning/prng';
 import type { Decision } from './decide';
 
@@ -17,8 +17,12 @@ export function latestTrigger(events: readonly CustomerEvent[]): CustomerEvent |
 export const decisionSeed = (tenantId: string, customerId: string, triggerEventId: string): number => seedFrom('nba-seed', tenantId, customerId, triggerEventId);
 
 /**
- * The `NextBestActionDecided` (v2) event recording a decision. Event id = decision id; caused by the
- * trigger; `occurredAt` is the `now` the engine saw.
+ * The `NextBestActionDecided` (v3) event recording a decision: what reproduces it, not every
+ * intermediate — the action and how it reaches the customer, the one-line why, the versions, seed,
+ * revision and trigger it ran on, its segment, the outcome counts it read and the menu's
+ * priorities. The whole ranking (facts, verdicts, contact checks, scores) is recomputed from these
+ * and the stream (`reproduceDecision`). Event id = decision id; caused by the trigger; `occurredAt`
+ * is the `now` the engine saw.
  */
 export function decidedEvent(decision: Decision, correlationId: string): NextBestActionDecided {
   const { chosen } = decision;
@@ -27,7 +31,35 @@ export function decidedEvent(decision: Decision, correlationId: string): NextBes
     data: {
       decisionId: decision.decisionId,
       customerId: decision.customerId,
-      action: { kind: chosen.kind, code: chosen.actionId, ...(chosen.channel !== null ? { channel: chosen.channel } : {}), detail: chosen.detail },
+      action: actionOf(decision),
+      contactMode: chosen.contactMode,
+      explanation: decision.explanation,
+      strategyVersion: decision.strategyVersion,
+      catalogVersion: decision.catalogVersion,
+      seed: decision.seed,
+      basedOnRevision: decision.basedOnRevision,
+      basedOnEventId: decision.basedOnEventId,
+      segment: decision.segment,
+      outcomes: decision.outcomes,
+      menu: decision.menu.map((m) => ({ actionId: m.actionId, channel: m.channel, priority: m.priority })),
+    },
+    metadata: metadataOf(decision, correlationId, CURRENT_SCHEMA_VERSIONS.NextBestActionDecided),
+  };
+}
+
+/**
+ * The same decision as a v2 event was stored (before `upcast`): the whole ranking in
+ * `arbitration`. No longer written; kept so that `reproduceDecision` compares a recorded v2
+ * decision with its recomputation in the shape it was recorded in.
+ */
+export function decidedEventV2(decision: Decision, correlationId: string): StoredEvent {
+  const { chosen } = decision;
+  return {
+    type: 'NextBestActionDecided',
+    data: {
+      decisionId: decision.decisionId,
+      customerId: decision.customerId,
+      action: actionOf(decision),
       explanation: decision.explanation,
       strategyVersion: decision.strategyVersion,
       catalogVersion: decision.catalogVersion,
@@ -44,15 +76,23 @@ export function decidedEvent(decision: Decision, correlationId: string): NextBes
         candidates: decision.candidates,
       },
     },
-    metadata: {
-      eventId: decision.decisionId,
-      correlationId,
-      causationId: decision.basedOnEventId,
-      occurredAt: decision.decidedAt,
-      recordedAt: decision.decidedAt,
-      schemaVersion: CURRENT_SCHEMA_VERSIONS.NextBestActionDecided,
-      tenantId: decision.tenantId,
-      channel: 'system',
-    },
+    metadata: metadataOf(decision, correlationId, 2),
+  };
+}
+
+function actionOf({ chosen }: Decision): NextBestActionDecided['data']['action'] {
+  return { kind: chosen.kind, code: chosen.actionId, ...(chosen.channel !== null ? { channel: chosen.channel } : {}), detail: chosen.detail };
+}
+
+function metadataOf(decision: Decision, correlationId: string, schemaVersion: number): NextBestActionDecided['metadata'] {
+  return {
+    eventId: decision.decisionId,
+    correlationId,
+    causationId: decision.basedOnEventId,
+    occurredAt: decision.decidedAt,
+    recordedAt: decision.decidedAt,
+    schemaVersion,
+    tenantId: decision.tenantId,
+    channel: 'system',
   };
 }

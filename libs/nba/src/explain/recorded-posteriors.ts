@@ -1,6 +1,6 @@
-import type { NbaArbitration } from '@hub/customer';
+import type { NbaArbitration, NextBestActionDecided } from '@hub/customer';
 import type { Catalog } from '../catalog/catalog.types';
-import { posterior, type OutcomeCounts, type OutcomeTally } from '../learning/outcomes';
+import { posterior, UNKNOWN_SEGMENT, type OutcomeCounts, type OutcomeTally } from '../learning/outcomes';
 
 /**
  * Posteriors as a decision recorded them. A decision samples each action's Beta(alpha, beta) from
@@ -86,4 +86,19 @@ export function overlayTally(base: OutcomeTally, overlay: OutcomeTally): Outcome
   const out: Record<string, Readonly<Record<string, OutcomeCounts>>> = { ...base };
   for (const [actionId, bySegment] of Object.entries(overlay)) out[actionId] = { ...(out[actionId] ?? {}), ...bySegment };
   return out;
+}
+
+/**
+ * The outcome tally a recorded decision sampled from, as far as it read it: a v3 decision recorded
+ * the counts themselves (`outcomes`, in its segment); a v2 decision recorded the posteriors, turned
+ * back into counts against `catalog` (`recordedOutcomes`).
+ */
+export function recordedTally(data: Pick<NextBestActionDecided['data'], 'arbitration' | 'segment' | 'outcomes'>, catalog: Catalog): RecordedOutcomes {
+  if (data.arbitration) return recordedOutcomes(data.arbitration, catalog);
+  const segment = data.segment ?? UNKNOWN_SEGMENT;
+  const tally: Record<string, Record<string, OutcomeCounts>> = {};
+  for (const [actionId, c] of Object.entries(data.outcomes ?? {})) {
+    tally[actionId] = { [segment]: { accepted: c.accepted, declined: c.declined, noResponse: c.noResponse } };
+  }
+  return { tally, unmatched: [] };
 }

@@ -1,11 +1,11 @@
-import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
+import { upcast, type CustomerEvent, type NextBestActionDecided } from '@hub/customer';
 import type { Catalog } from '../catalog/catalog.types';
 import { catalogByVersion } from '../catalog/catalog-versions';
 import { decide, STRATEGY_VERSION, type DecideInput, type Decision } from '../engine/decide';
-import { decidedEvent } from '../engine/decided-event';
+import { decidedEvent, decidedEventV2 } from '../engine/decided-event';
 import { buildDecisionInput } from '../engine/decision-input';
 import { decisionRecord, jsonDifferences, type Difference, type Json } from './decision-record';
-import { recordedOutcomes } from './recorded-posteriors';
+import { recordedTally } from './recorded-posteriors';
 
 /** One event of a customer's stream with its revision (0-based). */
 export interface StreamEvent {
@@ -59,7 +59,7 @@ export interface Reproduction {
   recomputedRecord: { [key: string]: Json };
   /** Empty when the decision reproduced bit for bit. */
   differences: Difference[];
-  /** Scored actions whose recorded posterior could not be turned back into counts (they show up in `differences`). */
+  /** Scored actions whose recorded posterior (v2) could not be turned back into counts (they show up in `differences`). */
   unmatchedPosteriors: string[];
 }
 
@@ -68,8 +68,10 @@ export interface Reproduction {
  * field. The input is rebuilt exactly as the worker built it (`buildDecisionInput`): the stream up to
  * `basedOnRevision` (state and contact history), the trigger `basedOnEventId`, the catalog of
  * `catalogVersion`, `now` = the decision's `occurredAt`, the recorded seed. The population's outcome
- * tally at that moment is not kept anywhere; the posteriors the decision recorded stand in for it
- * (`recordedOutcomes`). Throws `DecisionReplayError` when the decision cannot be recomputed at all.
+ * tally at that moment is not kept anywhere: a v3 decision recorded the counts it read, a v2 decision
+ * the posteriors (`recordedTally`). The recomputation is rendered as the recorded event was written
+ * (v3: `decidedEvent`; v2: `decidedEventV2`, read back through the same upcaster) and compared field
+ * for field. Throws `DecisionReplayError` when the decision cannot be recomputed at all.
  */
 export function reproduceDecision(request: ReproduceRequest): Reproduction {
   const { decided, tenantId, customerId } = request;
@@ -90,7 +92,7 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
   if (revision === undefined || upTo.at(-1)?.revision !== revision) {
     throw new DecisionReplayError('NBA_REVISION_NOT_FOUND', `decision ${id} was based on revision ${d.basedOnRevision} of ${tenantId}/${customerId}, which the stream does not have`);
   }
-  const recorded = recordedOutcomes(d.arbitration, catalog);
+  const recorded = recordedTally(d, catalog);
   const input = buildDecisionInput({
     tenantId,
     customerId,
@@ -107,6 +109,9 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
   }
   const recomputed = decide(input);
   const stored = decisionRecord(decided);
-  const recomputedRecord = decisionRecord(decidedEvent(recomputed, decided.metadata.correlationId));
+  const correlationId = decided.metadata.correlationId;
+  // A v2 decision is compared in its own shape, read back through the same upcaster as the stored one.
+  const rendered = d.arbitration ? (upcast(decidedEventV2(recomputed, correlationId)) as NextBestActionDecided) : decidedEvent(recomputed, correlationId);
+  const recomputedRecord = decisionRecord(rendered);
   return { input, recomputed, stored, recomputedRecord, differences: jsonDifferences(stored, recomputedRecord), unmatchedPosteriors: recorded.unmatched };
 }

@@ -37,9 +37,6 @@ export const CONTACT_HISTORY_EVENT_TYPES = ['NextBestActionDecided', 'NbaOutcome
 export function contactHistoryAfter(history: ContactHistory, event: CustomerEvent): ContactHistory {
   if (event.type === 'NextBestActionDecided') {
     const d = event.data;
-    const chosen = d.arbitration?.chosen;
-    // A decision of the first rule set answered the customer's message where they wrote.
-    const contactMode: NbaContactMode = chosen?.contactMode ?? (d.action.kind === 'none' ? 'none' : 'reply');
     return {
       ...history,
       decisions: [
@@ -49,10 +46,10 @@ export function contactHistoryAfter(history: ContactHistory, event: CustomerEven
           actionId: d.action.code,
           kind: d.action.kind,
           channel: d.action.channel ?? null,
-          contactMode,
+          contactMode: d.contactMode,
           decidedAt: event.metadata.occurredAt,
           basedOnEventId: d.basedOnEventId,
-          segment: d.arbitration?.segment ?? null,
+          segment: d.segment,
         },
       ],
     };

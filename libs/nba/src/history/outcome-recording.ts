@@ -7,10 +7,9 @@ import { CURRENT_SCHEMA_VERSIONS, type CustomerEvent, type NbaContactMode, type 
  * and appends the event with the revision it read.
  */
 
-/** How a recorded decision reaches the customer (`none` when it does not). v1 decisions answered where the customer wrote. */
+/** How a recorded decision reaches the customer (`none` when it does not; v1 decisions answered where the customer wrote: see the upcaster). */
 export function decisionContactMode(decision: NextBestActionDecided): NbaContactMode {
-  if (decision.data.action.kind === 'none') return 'none';
-  return decision.data.arbitration?.chosen.contactMode ?? 'reply';
+  return decision.data.action.kind === 'none' ? 'none' : decision.data.contactMode;
 }
 
 /** The decision's action reaches the customer (a reply, a proactive contact or a person taking over). */
@@ -54,7 +53,7 @@ function outcomeEvent(decision: NextBestActionDecided, cmd: RecordOutcomeCommand
   const channel = cmd.channel ?? d.action.channel;
   return {
     type: 'NbaOutcomeRecorded',
-    data: { decisionId: d.decisionId, actionId: d.action.code, outcome: cmd.outcome, segment: d.arbitration?.segment ?? null, ...(channel ? { channel } : {}), source: cmd.source },
+    data: { decisionId: d.decisionId, actionId: d.action.code, outcome: cmd.outcome, segment: d.segment, ...(channel ? { channel } : {}), source: cmd.source },
     metadata: {
       eventId: outcomeEventId(cmd.tenantId, cmd.customerId, d.decisionId),
       correlationId: cmd.correlationId ?? decision.metadata.correlationId,

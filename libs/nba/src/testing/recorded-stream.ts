@@ -3,7 +3,7 @@ import { meta } from '@hub/customer/testing';
 import type { Catalog } from '../catalog/catalog.types';
 import { catalogV1 } from '../catalog/load-catalog';
 import { decide } from '../engine/decide';
-import { decidedEvent } from '../engine/decided-event';
+import { decidedEvent, decidedEventV2 } from '../engine/decided-event';
 import { buildDecisionInput } from '../engine/decision-input';
 import type { StreamEvent } from '../explain/reproduce-decision';
 import type { OutcomeTally } from '../learning/outcomes';
@@ -30,8 +30,11 @@ export class RecordedStream {
     return this;
   }
 
-  /** Decide on the stream as it stands (latest trigger, or `triggerEventId`), record it, return it as stored. */
-  decide(now: string, o: { outcomes?: OutcomeTally; catalog?: Catalog; triggerEventId?: string } = {}): NextBestActionDecided {
+  /**
+   * Decide on the stream as it stands (latest trigger, or `triggerEventId`), record it, return it as
+   * stored and read. `recordedAs: 'v2'` records it as the previous release did (the whole ranking).
+   */
+  decide(now: string, o: { outcomes?: OutcomeTally; catalog?: Catalog; triggerEventId?: string; recordedAs?: 'v2' | 'v3' } = {}): NextBestActionDecided {
     const input = buildDecisionInput({
       tenantId: this.tenantId,
       customerId: this.customerId,
@@ -43,8 +46,12 @@ export class RecordedStream {
       ...(o.triggerEventId ? { triggerEventId: o.triggerEventId } : {}),
     });
     if (!input) throw new Error('RecordedStream.decide: nothing to answer');
-    const event = decidedEvent(decide(input), `corr-${now}`);
-    this.append(event);
+    const decision = decide(input);
+    if (o.recordedAs !== 'v2') this.append(decidedEvent(decision, `corr-${now}`));
+    else {
+      const stored = JSON.parse(JSON.stringify(decidedEventV2(decision, `corr-${now}`))) as StoredEvent;
+      this.events.push({ revision: BigInt(this.events.length), event: upcast(stored) });
+    }
     return this.events.at(-1)!.event as NextBestActionDecided;
   }
 
@@ -53,7 +60,7 @@ export class RecordedStream {
     const d = decided.data;
     const event: NbaOutcomeRecorded = {
       type: 'NbaOutcomeRecorded',
-      data: { decisionId: d.decisionId, actionId: d.action.code, outcome, segment: d.arbitration?.segment ?? null, ...(d.action.channel ? { channel: d.action.channel } : {}), source: 'test' },
+      data: { decisionId: d.decisionId, actionId: d.action.code, outcome, segment: d.segment, ...(d.action.channel ? { channel: d.action.channel } : {}), source: 'test' },
       metadata: { ...meta(`outcome-${d.decisionId}`, at), tenantId: this.tenantId },
     };
     this.append(event);

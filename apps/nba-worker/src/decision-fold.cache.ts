@@ -1,0 +1,83 @@
+import { toCustomerEvent, type CustomerRepository } from '@hub/customer-records';
+import type { RecordedEvent } from '@hub/event-store';
+import { decisionFoldAfter, emptyDecisionFold, type DecisionFold } from './decision-fold';
+
+/**
+ * Hot customers' folds, kept between decide jobs (a bounded LRU by customer). A fold is only ever
+ * advanced by the events the store returns after its revision (one `readStream` from revision + 1),
+ * in revision order without a gap, so it can never differ from a full fold of the stream: events
+ * are immutable once stored, and anything that changes a customer (a merge, an unmerge, a consent)
+ * is an event after it. The one exception is erasure, which makes the stored personal fields read
+ * as `[erased]`: a fold that meets `CustomerErased` (or a merge into another customer) is dropped,
+ * so the next read starts afresh. A kept fold holds opened personal fields, so it is also kept for
+ * at most `ttlMs` (swept by `sweep()`, and never used past it), and `forget` drops a customer at once
+ * (the worker calls it when `CustomerErased` or `CustomerMergedInto` reaches it on the customer
+ * events topic): an erased customer's fold outlives the erasure by at most `ttlMs` in any instance.
+ * `maxEntries` 0 keeps nothing (every job folds the whole stream).
+ */
+export class DecisionFoldCache {
+  private readonly entries = new Map<string, { fold: DecisionFold; keptAt: number }>();
+
+  constructor(
+    private readonly customers: Pick<CustomerRepository, 'recordedAfter'>,
+    readonly maxEntries: number,
+    readonly ttlMs = 300_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The customer's fold as the stream stands now: the kept one advanced by what was recorded since, or a full fold. */
+  async current(tenantId: string, customerId: string): Promise<{ fold: DecisionFold; read: number; cached: boolean }> {
+    const key = keyOf(tenantId, customerId);
+    const entry = this.entries.get(key);
+    this.entries.delete(key);
+    const kept = entry && this.clock() - entry.keptAt < this.ttlMs ? entry.fold : undefined;
+    let read = await this.customers.recordedAfter(tenantId, customerId, kept?.revision);
+    let fold = advanced(kept ?? emptyDecisionFold(), read);
+    if (!fold && kept) {
+      // The store did not continue where the kept fold ended (never expected): fold the whole stream.
+      read = await this.customers.recordedAfter(tenantId, customerId);
+      fold = advanced(emptyDecisionFold(), read);
+    }
+    if (!fold) throw new Error(`stream of ${tenantId}/${customerId}: revisions are not contiguous from 0`);
+    const status = fold.state.status;
+    if (status !== 'erased' && status !== 'merged' && this.maxEntries > 0) {
+      // Kept from when it was first read whole: advancing it does not extend its time.
+      this.entries.set(key, { fold, keptAt: kept ? entry!.keptAt : this.clock() });
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return { fold, read: read.length, cached: kept !== undefined };
+  }
+
+  /** Forget a customer (the next job folds their whole stream). */
+  forget(tenantId: string, customerId: string): void {
+    this.entries.delete(keyOf(tenantId, customerId));
+  }
+
+  /** Drop every fold kept longer than `ttlMs`; returns how many. */
+  sweep(): number {
+    const now = this.clock();
+    let dropped = 0;
+    for (const [key, entry] of this.entries) {
+      if (now - entry.keptAt < this.ttlMs) continue;
+      this.entries.delete(key);
+      dropped++;
+    }
+    return dropped;
+  }
+}
+
+const keyOf = (tenantId: string, customerId: string): string => `${tenantId}\u0000${customerId}`;
+
+/** `fold` advanced by `recorded`, or undefined when they do not continue it revision by revision. */
+function advanced(fold: DecisionFold, recorded: readonly RecordedEvent[]): DecisionFold | undefined {
+  let next = fold;
+  for (const r of recorded) {
+    if (r.revision !== next.revision + 1n) return undefined;
+    next = decisionFoldAfter(next, r.revision, toCustomerEvent(r));
+  }
+  return next;
+}
