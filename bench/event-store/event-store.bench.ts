@@ -218,7 +218,8 @@ async function main(): Promise<void> {
     }, total);
     const drainRaw = await drain(async (after) => {
       const { rows: page } = await pools.raw.query<{ global_position: string }>(
-        `select global_position::text, stream_name, stream_revision, event_id, event_type, data, metadata, created_at from hub_events where global_position > $1 order by global_position limit ${PAGE}`,
+        // Ordered by the column, not by the text output column of the same name.
+        `select global_position::text, stream_name, stream_revision, event_id, event_type, data, metadata, created_at from hub_events where global_position > $1 order by hub_events.global_position limit ${PAGE}`,
         [after.toString()],
       );
       return { count: page.length, last: page.length > 0 ? BigInt(page[page.length - 1]!.global_position) : undefined };

@@ -187,6 +187,31 @@ describe('PostgresEventStore subscriptions', () => {
     });
   });
 
+  describe('when appends notify after they commit', () => {
+    it('appendToStreams wakes a subscriber of another store instance that polls once a minute, with every stream of the call', async () => {
+      const schema = freshId('es_');
+      schemas.push(schema);
+      const writer = await PostgresEventStore.create({ pool, schema });
+      const subscriber = new PostgresEventStore(pool, { schema, subscriptionPollIntervalMs: 60_000 });
+      try {
+        const sub = collect(subscriber, {});
+        await sub.subscription.caughtUp;
+        const appends = Array.from({ length: 5 }, (_, i) => ({ stream: `batch-${i}`, events: [testEvent(), testEvent()] }));
+        const started = Date.now();
+
+        await writer.appendToStreams(appends);
+
+        await eventually(async () => (sub.received.length >= 10 ? true : undefined), { what: 'the whole call', timeoutMs: 20_000 });
+        expect(Date.now() - started).toBeLessThan(20_000); // the poll would have taken 60 s
+        expect(sub.received.map((e) => e.eventId).sort()).toEqual(appends.flatMap((a) => a.events.map((e) => e.eventId.toLowerCase())).sort());
+        expect(sub.errors).toEqual([]);
+      } finally {
+        await subscriber.close();
+        await writer.close();
+      }
+    });
+  });
+
   describe('filters', () => {
     it('moves past a long run of filtered-out events in a few reads, by the unfiltered high-water mark', async () => {
       const schema = freshId('es_');
