@@ -9,11 +9,19 @@ export interface KafkaPublisherOptions {
   retryAfterSeconds?: number;
   /** Upper bound of messages sent in one request by the group-commit loop. */
   maxBatchMessages?: number;
+  /**
+   * Upper bound of the bytes (keys, values, headers) sent in one request. The broker refuses a
+   * partition's batch above `message.max.bytes` (1 MiB by default), and a refused batch retried as it
+   * was would be refused forever: a publish larger than this goes out in several requests, in order.
+   * Default 512 KiB.
+   */
+  maxBatchBytes?: number;
 }
 
 interface PendingPublish {
   topic: string;
   messages: Message[];
+  bytes: number;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -33,6 +41,7 @@ export class KafkaEventPublisher implements EventPublisher {
   private readonly pending: PendingPublish[] = [];
   private flushing = false;
   private readonly maxBatchMessages: number;
+  private readonly maxBatchBytes: number;
   private closed = false;
   private readonly maxInFlight: number;
   private readonly sendTimeoutMs: number;
@@ -41,6 +50,7 @@ export class KafkaEventPublisher implements EventPublisher {
   constructor(kafka: Kafka, options: KafkaPublisherOptions = {}) {
     this.maxInFlight = options.maxInFlight ?? 1_000;
     this.maxBatchMessages = options.maxBatchMessages ?? 500;
+    this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
     this.producer = kafka.producer({
@@ -89,14 +99,13 @@ export class KafkaEventPublisher implements EventPublisher {
     this.inFlight++;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const send = new Promise<void>((resolve, reject) => {
-        this.pending.push({
-          topic,
-          messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) })),
-          resolve,
-          reject,
-        });
-      });
+      // Parts of at most maxBatchBytes, queued in order: the one request in flight keeps them in order,
+      // and the caller resolves once every part is acknowledged.
+      const encoded = messages.map((m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) }));
+      const parts = splitBySize(encoded, this.maxBatchBytes);
+      const send = Promise.all(
+        parts.map((part) => new Promise<void>((resolve, reject) => this.pending.push({ topic, messages: part.messages, bytes: part.bytes, resolve, reject }))),
+      ).then(() => undefined);
       void this.flush();
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs);
@@ -126,9 +135,14 @@ export class KafkaEventPublisher implements EventPublisher {
       while (this.pending.length > 0) {
         const batch: PendingPublish[] = [];
         let count = 0;
-        while (this.pending.length > 0 && (batch.length === 0 || count + this.pending[0]!.messages.length <= this.maxBatchMessages)) {
+        let bytes = 0;
+        while (
+          this.pending.length > 0 &&
+          (batch.length === 0 || (count + this.pending[0]!.messages.length <= this.maxBatchMessages && bytes + this.pending[0]!.bytes <= this.maxBatchBytes))
+        ) {
           const next = this.pending.shift()!;
           count += next.messages.length;
+          bytes += next.bytes;
           batch.push(next);
         }
         const byTopic = new Map<string, Message[]>();
@@ -150,4 +164,28 @@ export class KafkaEventPublisher implements EventPublisher {
     this.closed = true;
     await this.producer.disconnect().catch(() => undefined);
   }
+}
+
+/** About what a message costs on the wire: its key, value and headers. */
+function sizeOf(m: Message): number {
+  let n = 64 + (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0) + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (v === undefined ? 0 : Buffer.byteLength(String(v)));
+  return n;
+}
+
+/** Consecutive parts of at most `maxBytes` each (a single larger message is a part of its own). */
+export function splitBySize(messages: readonly Message[], maxBytes: number): { messages: Message[]; bytes: number }[] {
+  const parts: { messages: Message[]; bytes: number }[] = [];
+  let current: { messages: Message[]; bytes: number } = { messages: [], bytes: 0 };
+  for (const m of messages) {
+    const size = sizeOf(m);
+    if (current.messages.length > 0 && current.bytes + size > maxBytes) {
+      parts.push(current);
+      current = { messages: [], bytes: 0 };
+    }
+    current.messages.push(m);
+    current.bytes += size;
+  }
+  if (current.messages.length > 0 || parts.length === 0) parts.push(current);
+  return parts;
 }

@@ -260,6 +260,32 @@ describe('the hub consumer in batch mode', () => {
   });
 });
 
+describe('the publisher with a publish larger than the broker takes in one request', () => {
+  it('sends it in parts, in order, and resolves once every part is acknowledged', async () => {
+    const kafka = createKafka({ brokers, clientId: freshId('large-publish') });
+    const topic = freshId('large');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    const publisher = new KafkaEventPublisher(kafka);
+    await publisher.start();
+    // 300 × 8 KiB = 2.4 MB for one partition: one request would exceed the broker's 1 MiB batch limit.
+    const padding = 'x'.repeat(8 * 1024);
+    await publisher.publish(topic, Array.from({ length: 300 }, (_, n) => ({ key: 'one-customer', value: { n, padding } })));
+    await publisher.close();
+
+    const seen: number[] = [];
+    const consumer = kafka.consumer({ groupId: freshId('g'), maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push((JSON.parse(message.value!.toString()) as { n: number }).n) });
+    try {
+      await eventually(async () => (seen.length >= 300 ? true : undefined), { what: '300 messages' });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual(Array.from({ length: 300 }, (_, n) => n));
+  });
+});
+
 describe('the publisher with no broker listening', () => {
   it('fails with PublishUnavailableError instead of hanging or buffering', async () => {
     const dead = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'nobody', connectionTimeoutMs: 300, requestTimeoutMs: 500 });
