@@ -46,6 +46,7 @@ const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 const TENANT = 'bench';
 const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const perSecond = (rate: number): string => Math.round(rate).toLocaleString('en-US');
 
 /** The size of the row the bare worker with I/O inserts: a decision's budget (data + metadata, sealed). */
 const DECISION_BYTES = Number(process.env['BENCH_DECISION_BYTES'] ?? '2048');
@@ -234,8 +235,9 @@ async function main(): Promise<void> {
     const actions = await pool.query<{ code: string; n: number }>(`select data->'action'->>'code' as code, count(*)::int as n from hub_events where event_type = 'NextBestActionDecided' group by 1 order by 2 desc`);
     log(`nba-worker: ${Math.round(real.rate)} jobs/s (${CUSTOMERS} in ${real.seconds.toFixed(1)} s), ${decided.rows[0]!.n} decisions, ${real.failed} failed; ${actions.rows.map((r) => `${r.code} ${r.n}`).join(', ')}`);
     console.log(
-      `nba-worker: ${Math.round(real.rate).toLocaleString('en-US')} decide jobs/s vs bare BullMQ with a decision's I/O ${Math.round(bareIoRate).toLocaleString('en-US')} jobs/s ` +
-        `(${(real.rate / bareIoRate).toFixed(2)}× of it; rounds ${Math.round(bareIo1.rate)} and ${Math.round(bareIo2.rate)}) and empty ${Math.round(bareRate.rate).toLocaleString('en-US')} jobs/s, on the same Redis ` +
+      `nba-worker: ${perSecond(real.rate)} decide jobs/s vs bare BullMQ with a decision's I/O ${perSecond(bareIoRate)} jobs/s ` +
+        `(${(real.rate / bareIoRate).toFixed(2)}× of it; rounds ${Math.round(bareIo1.rate)} and ${Math.round(bareIo2.rate)}) ` +
+        `and empty ${perSecond(bareRate.rate)} jobs/s, on the same Redis ` +
         `(concurrency ${CONCURRENCY} each); bare read+fold of the same customers ${Math.round(loadRate).toLocaleString('en-US')}/s; ` +
         `${CUSTOMERS} customers × 12 events (after the decision), sealed store; ${decided.rows[0]!.n} decisions of ${decided.rows[0]!.kib.toFixed(1)} KiB avg, ${real.failed} failed jobs; ` +
         `${cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`,
