@@ -170,7 +170,8 @@ async function ingest(): Promise<() => Promise<void>> {
 
 async function recorder(pool: Pool): Promise<() => Promise<void>> {
   await pool.query(`create table if not exists bare_events (
-    event_id uuid primary key, customer_key text not null, channel text not null, data jsonb not null, created_at timestamptz not null default clock_timestamp())`);
+    event_id uuid primary key, customer_key text not null, channel text not null, data jsonb not null,
+    created_at timestamptz not null default clock_timestamp())`);
   await pool.query('create index if not exists bare_events_customer on bare_events (customer_key)');
   const out = await producer();
   const consumer = kafka.consumer({

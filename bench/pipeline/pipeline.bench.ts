@@ -19,7 +19,7 @@
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -121,6 +121,33 @@ interface Target {
   newCustomers: number;
 }
 
+/** Where each app log was read up to, so each rate reports only its own warnings. */
+const logOffsets = new Map<string, number>();
+const logFilesOf = new Map<ConfigName, string[]>();
+
+/** Warnings and errors (pino level ≥ 40) the target's apps logged since the last call, counted by app and message. */
+function appWarnings(t: Target): string {
+  const counts = new Map<string, number>();
+  for (const file of logFilesOf.get(t.name) ?? []) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const from = logOffsets.get(file) ?? 0;
+    logOffsets.set(file, text.length);
+    for (const line of text.slice(from).split('\n')) {
+      const m = /^\{"level":(\d+).*"app":"([^"]+)".*"msg":"([^"]{0,120})/.exec(line);
+      // kafkajs says this of every idempotent producer at start-up: not news.
+      if (!m || Number(m[1]) < 40 || m[3]!.includes('Limiting retries for the idempotent producer')) continue;
+      const key = `${m[2]}: ${m[3]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return [...counts].map(([k, n]) => `${n}× ${k}`).join('; ');
+}
+
 interface StoredAt {
   at: number;
   stream: string;
@@ -148,6 +175,8 @@ interface RateResult {
   machineBusyCores: number;
   sustainable: boolean;
   why: string[];
+  /** Warnings and errors the apps logged during the rate (pino level ≥ 40), by message. */
+  warnings?: string;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -400,20 +429,37 @@ async function main(): Promise<void> {
     );
     log(`hub: ${CUSTOMERS} customers × ${HISTORY} interactions seeded through the production stores in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
+    // Everything but the worker first: the projector projects the seeded history and relays it to
+    // hub.customer-events.v1. The worker then starts at the end of that topic, so the history does
+    // not become a thousand decisions at once before the first measurement (those customers are
+    // decided when they write again, on a stream that holds their history).
+    const startAll = async (starting: Promise<AppProcess>[]) => {
+      const started = await Promise.allSettled(starting);
+      for (const s of started) if (s.status === 'fulfilled') apps.push(s.value);
+      const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) throw failure.reason;
+    };
     const starting: Promise<AppProcess>[] = [];
-    for (let i = 0; i < RECORDERS; i++)
-      starting.push(
-        startAppProcess('timeline-projector', hubEnv, {
-          logSuffix: `-${ns}-${i}`,
-        }),
-      );
-    for (let i = 0; i < WORKERS; i++) starting.push(startAppProcess('nba-worker', hubEnv, { logSuffix: `-${ns}-${i}` }));
+    for (let i = 0; i < RECORDERS; i++) starting.push(startAppProcess('timeline-projector', hubEnv, { logSuffix: `-${ns}-${i}` }));
     starting.push(startAppProcess('ingest-sms', hubEnv, { logSuffix: `-${ns}` }), startAppProcess('ingest-webchat', hubEnv, { logSuffix: `-${ns}` }));
     starting.push(startAppProcess('query-api', hubEnv, { logSuffix: `-${ns}` }));
-    const started = await Promise.allSettled(starting);
-    for (const s of started) if (s.status === 'fulfilled') apps.push(s.value);
-    const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason;
+    await startAll(starting);
+    const caughtUp = Date.now() + 300_000;
+    for (;;) {
+      const store = await pool.query<{ events: string; interactions: string }>(
+        `select count(*) filter (where stream_name like 'customer-%') as events, count(*) filter (where event_type = 'InteractionRecorded') as interactions
+           from hub_events`,
+      );
+      const projected = await pool.query<{ n: string }>('select count(*) as n from timeline_entries').catch(() => ({ rows: [{ n: '0' }] }));
+      const relayed = (await kafkaAdmin.fetchTopicOffsets(names.topics.customerEvents)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+      const row = store.rows[0]!;
+      if (relayed >= Number(row.events) && Number(projected.rows[0]!.n) >= Number(row.interactions)) break;
+      if (Date.now() > caughtUp) throw new Error(`the projector did not catch up with the seeded history in 300 s (relayed ${relayed} of ${row.events})`);
+      await sleep(500);
+    }
+    await kafkaAdmin.resetOffsets({ groupId: names.groups.nbaWorker, topic: names.topics.customerEvents, earliest: false });
+    log('hub: seeded history projected and relayed; the worker starts at the end of hub.customer-events.v1');
+    await startAll(Array.from({ length: WORKERS }, (_, i) => startAppProcess('nba-worker', hubEnv, { logSuffix: `-${ns}-${i}` })));
     const byName = (name: string) => apps.filter((a) => a.name === name);
     const sms = byName('ingest-sms')[0]!;
     const webchat = byName('ingest-webchat')[0]!;
@@ -512,6 +558,10 @@ async function main(): Promise<void> {
     };
     hub.base = `http://${smsUrl.host}|http://${webchatUrl.host}`;
     targets.push(hub);
+    logFilesOf.set(
+      'hub',
+      apps.map((a) => a.logFile),
+    );
     log(`hub up: ${RECORDERS} timeline-projector, ${WORKERS} nba-worker, ingest-sms, ingest-webchat, query-api (namespace ${ns})`);
   }
 
@@ -519,6 +569,7 @@ async function main(): Promise<void> {
   if (CONFIGS.has('ingest')) {
     const alone = await startAppProcess('ingest-sms', { ...hubEnv, HUB_NAMESPACE: nsAlone }, { logSuffix: `-${nsAlone}` });
     apps.push(alone);
+    logFilesOf.set('ingest-sms alone', [alone.logFile]);
     targets.push({
       name: 'ingest-sms alone',
       base: alone.url!,
@@ -600,7 +651,8 @@ async function main(): Promise<void> {
             at: number;
             stream: string;
           }>(
-            'select event_id::text as id, extract(epoch from created_at) * 1000 as at, customer_key as stream from bare_events where event_id = any($1::uuid[])',
+            `select event_id::text as id, extract(epoch from created_at) * 1000 as at, customer_key as stream
+               from bare_events where event_id = any($1::uuid[])`,
             [ids.slice(i, i + 5_000)],
           );
           for (const r of rows.rows) out.set(r.id, { at: Number(r.at), stream: r.stream, revision: 0 });
@@ -615,13 +667,21 @@ async function main(): Promise<void> {
     log('bare pipeline up: Fastify ingest, kafkajs→pg recorder, kafkajs read/insert/produce decider');
   }
 
-  const idle = async (t: Target, timeoutMs: number): Promise<number | undefined> => {
+  /** Wait until the backlog is zero and every accepted webhook is stored (and decided, where the target decides); how long that took. */
+  const idle = async (t: Target, timeoutMs: number, ids: readonly string[] = []): Promise<number | undefined> => {
     const started = nowMs();
+    const stored = new Map<string, StoredAt>();
     for (;;) {
       const b = await t.backlog();
-      if (b.recordLag === 0 && b.decideLag === 0 && b.queued === 0 && b.notProjected === 0) return nowMs() - started;
+      let done = b.recordLag === 0 && b.decideLag === 0 && b.queued === 0 && b.notProjected === 0;
+      if (done && t.stored && ids.length > 0) {
+        const missing = ids.filter((id) => !stored.has(id));
+        for (const [id, s] of await t.stored(missing)) stored.set(id, s);
+        done = stored.size === ids.length && (!t.decidedAt || t.decidedAt(ids, stored).size === ids.length);
+      }
+      if (done) return nowMs() - started;
       if (nowMs() - started > timeoutMs) return undefined;
-      await sleep(200);
+      await sleep(250);
     }
   };
 
@@ -662,18 +722,15 @@ async function main(): Promise<void> {
 
   // ── warm-up ───────────────────────────────────────────────────────────────────────────────────
   for (const t of targets) {
-    if (t.name === 'hub') {
-      const ready = await idle(t, 300_000);
-      log(
-        ready === undefined
-          ? 'hub: still busy with the seeded population after 300 s; measuring anyway'
-          : 'hub: the seeded population is projected and decided',
-      );
-    }
     const rate = RATES[0]!;
-    await drive(t, rate, Math.round(rate * WARMUP_S), `warmup-${t.name}-${ns}`);
-    await idle(t, SETTLE_MS);
-    log(`${t.name}: warmed up (${WARMUP_S} s at ${rate}/s, not measured)`);
+    const warm = await drive(t, rate, Math.round(rate * WARMUP_S), `warmup-${t.name}-${ns}`);
+    await idle(
+      t,
+      SETTLE_MS,
+      warm.flatMap((o) => o.eventIds),
+    );
+    const warmupWarnings = appWarnings(t); // and the start-up's: each rate then reports only its own
+    log(`${t.name}: warmed up (${WARMUP_S} s at ${rate}/s, not measured)${warmupWarnings ? `; app logs: ${warmupWarnings}` : ''}`);
   }
 
   // ── the rates, interleaved ────────────────────────────────────────────────────────────────────
@@ -690,8 +747,8 @@ async function main(): Promise<void> {
       const outcomes = await drive(t, rate, count, `${t.name}-${rate}-${ns}`);
       const sendEnd = nowMs();
       const backlogAtEnd = await t.backlog();
-      const drainedAfterMs = await idle(t, GRACE_MS);
-      if (t.name === 'hub' || t.name === 'bare pipeline') await sleep(1_000); // the last decisions' way from the relay to our consumer
+      const acceptedIds = outcomes.flatMap((o) => o.eventIds);
+      const drainedAfterMs = await idle(t, GRACE_MS, acceptedIds);
       const cpuAfter = cpuSnapshot(groups);
       const windowSeconds = (nowMs() - windowStart) / 1000;
       const machineBusyCores = (machineBusySeconds() - busyBefore) / windowSeconds;
@@ -746,7 +803,12 @@ async function main(): Promise<void> {
       log(`${t.name} @ ${rate}/s: ${r.sustainable ? 'sustainable' : `not sustainable (${r.why.join('; ')})`}`);
       if (!r.sustainable) t.failed = true;
       // Start the next measurement on an idle pipeline.
-      if (drainedAfterMs === undefined && (await idle(t, SETTLE_MS)) === undefined) {
+      const warnings = appWarnings(t);
+      if (warnings) {
+        r.warnings = warnings;
+        log(`${t.name} @ ${rate}/s: warnings and errors in the app logs: ${warnings}`);
+      }
+      if (drainedAfterMs === undefined && (await idle(t, SETTLE_MS, acceptedIds)) === undefined) {
         log(`${t.name}: backlog still not drained ${SETTLE_MS / 1000} s later; no higher rate for it`);
         t.failed = true;
       }
@@ -842,7 +904,8 @@ function report(results: readonly RateResult[], run: { dbName: string; ns: strin
         .map(([name, s]) => `${name} ${s.toFixed(1)}`)
         .join(', ');
       lines.push(
-        `  ${pad(String(r.rate), 6)}/s, ${r.windowSeconds.toFixed(0)} s: ${cpu}; ${cpuPerWebhook(r).toFixed(1)} CPU ms per webhook; machine ${r.machineBusyCores.toFixed(2)} of ${cpus().length} cores busy; sender lateness p99 ${r.latenessP99Ms.toFixed(0)} ms`,
+        `  ${pad(String(r.rate), 6)}/s, ${r.windowSeconds.toFixed(0)} s: ${cpu}; ${cpuPerWebhook(r).toFixed(1)} CPU ms per webhook; ` +
+          `machine ${r.machineBusyCores.toFixed(2)} of ${cpus().length} cores busy; sender lateness p99 ${r.latenessP99Ms.toFixed(0)} ms`,
       );
     }
   }
@@ -859,10 +922,12 @@ function report(results: readonly RateResult[], run: { dbName: string; ns: strin
     .join(', ');
   console.log(lines.join('\n'));
   console.log(
-    `\nbench/pipeline: sustainable end-to-end capacity — hub ${capacityText(results, 'hub')} (${RECORDERS} recorder(s), ${WORKERS} worker(s), debounce ${DEBOUNCE_MS} ms), ` +
-      `ingest-sms alone ${capacityText(results, 'ingest-sms alone')}, bare pipeline ${capacityText(results, 'bare pipeline')}; hub/ingest-sms ${ratio(hub, alone)}, hub/bare ${ratio(hub, bare)} ` +
-      `(targets ≥ 0.5 each and ≥ 1,000/s); CPU ms per webhook at ${common}/s: ${cpuAt || 'n/a'}; rates ${RATES.join(',')}, ${SECONDS} s each; ` +
-      `${CUSTOMERS} seeded customers; ${cpus().length} cores, node ${process.version}, ${new Date().toISOString()}, run ${(run.runSeconds / 60).toFixed(1)} min`,
+    `\nbench/pipeline: sustainable end-to-end capacity — hub ${capacityText(results, 'hub')} ` +
+      `(${RECORDERS} recorder(s), ${WORKERS} worker(s), debounce ${DEBOUNCE_MS} ms), ` +
+      `ingest-sms alone ${capacityText(results, 'ingest-sms alone')}, bare pipeline ${capacityText(results, 'bare pipeline')}; ` +
+      `hub/ingest-sms ${ratio(hub, alone)}, hub/bare ${ratio(hub, bare)} (targets ≥ 0.5 each and ≥ 1,000/s); ` +
+      `CPU ms per webhook at ${common}/s: ${cpuAt || 'n/a'}; rates ${RATES.join(',')}, ${SECONDS} s each; ${CUSTOMERS} seeded customers; ` +
+      `${cpus().length} cores, node ${process.version}, ${new Date().toISOString()}, run ${(run.runSeconds / 60).toFixed(1)} min`,
   );
 }
 
