@@ -11,7 +11,8 @@
  *   `bare_events` (created_at = clock_timestamp()), then the batch produced on to the customer-events
  *   topic (the hub's store → relay).
  * - `decider`: a plain kafkajs consumer of the customer events doing, per event, one read (the
- *   customer's event count), one insert (`bare_decisions`) and one produce (the decision).
+ *   customer's event count), one insert (`bare_decisions`) and one produce (the decision); one
+ *   customer's events in order, BARE_DECIDER_CONCURRENCY (8, as NBA_CONCURRENCY) customers at once.
  *
  * Prints `{"msg":"ready", …}` once serving. Started and stopped by pipeline.bench.ts.
  */
@@ -32,6 +33,7 @@ const BROKERS = env('KAFKA_BROKERS').split(',');
 const TOPIC_IN = env('BARE_TOPIC_INTERACTIONS');
 const TOPIC_EVENTS = env('BARE_TOPIC_CUSTOMER_EVENTS');
 const TOPIC_DECISIONS = env('BARE_TOPIC_DECISIONS');
+const DECIDER_CONCURRENCY = Number(process.env['BARE_DECIDER_CONCURRENCY'] ?? '8');
 const kafka = new Kafka({
   clientId: `bare-${ROLE}`,
   brokers: BROKERS,
@@ -212,27 +214,37 @@ async function decider(pool: Pool): Promise<() => Promise<void>> {
   });
   await consumer.connect();
   await consumer.subscribe({ topic: TOPIC_EVENTS, fromBeginning: true });
+  const decideOne = async (e: BareEvent) => {
+    const seen = await pool.query<{ n: number }>('select count(*)::int as n from bare_events where customer_key = $1', [e.customerKey]);
+    const decisionId = uuidOf('decision', e.eventId);
+    await pool.query('insert into bare_decisions (decision_id, customer_key, based_on_event_id) values ($1, $2, $3) on conflict do nothing', [
+      decisionId,
+      e.customerKey,
+      e.eventId,
+    ]);
+    const value = {
+      type: 'NextBestActionDecided',
+      customerId: e.customerKey,
+      data: { decisionId, basedOnEventId: e.eventId, interactionsSeen: seen.rows[0]?.n ?? 0 },
+    };
+    await out.send(TOPIC_DECISIONS, [{ key: e.customerKey, value: JSON.stringify(value) }]);
+  };
   await consumer.run({
     partitionsConsumedConcurrently: 3,
-    eachMessage: async ({ message }) => {
-      const e = JSON.parse(message.value!.toString()) as BareEvent;
-      const seen = await pool.query<{ n: number }>('select count(*)::int as n from bare_events where customer_key = $1', [e.customerKey]);
-      const decisionId = uuidOf('decision', e.eventId);
-      await pool.query('insert into bare_decisions (decision_id, customer_key, based_on_event_id) values ($1, $2, $3) on conflict do nothing', [
-        decisionId,
-        e.customerKey,
-        e.eventId,
-      ]);
-      const value = {
-        type: 'NextBestActionDecided',
-        customerId: e.customerKey,
-        data: {
-          decisionId,
-          basedOnEventId: e.eventId,
-          interactionsSeen: seen.rows[0]?.n ?? 0,
-        },
-      };
-      await out.send(TOPIC_DECISIONS, [{ key: e.customerKey, value: JSON.stringify(value) }]);
+    // One customer's events one after the other, up to DECIDER_CONCURRENCY customers at once (the nba-worker runs 8 jobs at once).
+    eachBatch: async ({ batch, heartbeat }) => {
+      const byCustomer = new Map<string, BareEvent[]>();
+      for (const m of batch.messages) {
+        const e = JSON.parse(m.value!.toString()) as BareEvent;
+        byCustomer.set(e.customerKey, [...(byCustomer.get(e.customerKey) ?? []), e]);
+      }
+      const queues = [...byCustomer.values()];
+      await Promise.all(
+        Array.from({ length: Math.min(DECIDER_CONCURRENCY, queues.length) }, async () => {
+          for (let q = queues.shift(); q; q = queues.shift()) for (const e of q) await decideOne(e);
+        }),
+      );
+      await heartbeat();
     },
   });
   console.log(JSON.stringify({ msg: 'ready' }));
