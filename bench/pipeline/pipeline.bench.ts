@@ -925,9 +925,12 @@ function report(results: readonly RateResult[], run: { dbName: string; ns: strin
   console.log(
     `\nbench/pipeline: sustainable end-to-end capacity — hub ${capacityText(results, 'hub')} (keeps up to ${capacityText(results, 'hub', 'keepsUp')}) ` +
       `(${RECORDERS} recorder(s), ${WORKERS} worker(s), debounce ${DEBOUNCE_MS} ms), ` +
-      `ingest-sms alone ${capacityText(results, 'ingest-sms alone')}, bare pipeline ${capacityText(results, 'bare pipeline')} ` +
+      `ingest-sms alone ${capacityText(results, 'ingest-sms alone')} (keeps up to ${capacityText(results, 'ingest-sms alone', 'keepsUp')}), ` +
+      `bare pipeline ${capacityText(results, 'bare pipeline')} ` +
       `(keeps up to ${capacityText(results, 'bare pipeline', 'keepsUp')}); ` +
       `hub/ingest-sms ${ratio(hub, alone)}, hub/bare ${ratio(hub, bare)} (targets ≥ 0.5 each and ≥ 1,000/s); ` +
+      `keeping up only: hub/ingest-sms ${ratio(capacity(results, 'hub', 'keepsUp'), capacity(results, 'ingest-sms alone', 'keepsUp'))}, ` +
+      `hub/bare ${ratio(capacity(results, 'hub', 'keepsUp'), capacity(results, 'bare pipeline', 'keepsUp'))}; ` +
       `CPU ms per webhook at ${common}/s: ${cpuAt || 'n/a'}; rates ${RATES.join(',')}, ${SECONDS} s each; ${CUSTOMERS} seeded customers; ` +
       `${cpus().length} cores, node ${process.version}, ${new Date().toISOString()}, run ${(run.runSeconds / 60).toFixed(1)} min`,
   );
