@@ -172,6 +172,8 @@ export interface Outcome {
   answeredAt: number;
   /** HTTP status; 0 for a connection error or a timeout. */
   status: number;
+  /** What went wrong when status is 0 (ECONNRESET, timeout, …). */
+  error?: string;
   eventIds: string[];
 }
 
@@ -203,7 +205,7 @@ function post(agent: Agent, url: URL, r: PreparedRequest, timeoutMs: number): Pr
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, body: err.code ?? err.message }));
     req.end(r.body);
   });
 }
@@ -244,7 +246,7 @@ export async function sendOpenLoop(
             }
             onAccepted(eventIds, answeredAt);
           }
-          return { scheduledAt, sentAt, answeredAt, status, eventIds };
+          return { scheduledAt, sentAt, answeredAt, status, eventIds, ...(status === 0 ? { error: body || 'error' } : {}) };
         }),
       );
       i++;

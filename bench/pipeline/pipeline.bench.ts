@@ -297,11 +297,14 @@ class TimelinePoller {
   }
 }
 
+/** Answers other than 2xx, by status (or by error code for a connection that failed). */
 const countStatuses = (outcomes: readonly Outcome[]): Record<string, number> => {
   const refused: Record<string, number> = {};
-  for (const o of outcomes)
-    if (o.status < 200 || o.status >= 300)
-      refused[o.status === 0 ? 'error' : String(o.status)] = (refused[o.status === 0 ? 'error' : String(o.status)] ?? 0) + 1;
+  for (const o of outcomes) {
+    if (o.status >= 200 && o.status < 300) continue;
+    const key = o.status === 0 ? (o.error ?? 'error') : String(o.status);
+    refused[key] = (refused[key] ?? 0) + 1;
+  }
   return refused;
 };
 
@@ -394,11 +397,8 @@ async function main(): Promise<void> {
   cleanups.push(async () => void (await Promise.all(scripts.map((s) => s.stop()))));
   const consumers: Consumer[] = [];
   cleanups.push(async () => void (await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)))));
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets: Number(args.connections),
-  });
-  cleanups.push(async () => agent.destroy());
+  const agents = new Set<Agent>();
+  cleanups.push(async () => agents.forEach((a) => a.destroy()));
 
   const shared: ProcessGroup[] = [
     matchingGroup('kafka', (c) => c.includes('kafka.Kafka')),
@@ -706,6 +706,10 @@ async function main(): Promise<void> {
     const outcomes: Outcome[] = new Array<Outcome>(reqs.length);
     const start = nowMs() + 50;
     const onAccepted = (ids: string[]) => (t.name === 'hub' ? timeline.add(ids) : undefined);
+    // Fresh connections for every rate: a keep-alive socket left idle between rates is closed by the
+    // server (Node's 5 s keepAliveTimeout), and reusing it as the close arrives fails with ECONNRESET.
+    const agent = new Agent({ keepAlive: true, maxSockets: Number(args.connections) });
+    agents.add(agent);
     await Promise.all(
       [...byBase].map(async ([base, index]) => {
         const res = await sendOpenLoop(
@@ -718,6 +722,8 @@ async function main(): Promise<void> {
         res.forEach((o, k) => (outcomes[index[k]!] = o));
       }),
     );
+    agent.destroy();
+    agents.delete(agent);
     return outcomes;
   };
 
