@@ -37,7 +37,7 @@ const BARE_JOBS = Number(process.env['BENCH_BARE_JOBS'] ?? '20000');
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? '8');
 /**
  * Extra NODE_OPTIONS for the worker process only. To profile it (Node refuses `--cpu-prof` there):
- * `BENCH_WORKER_NODE_OPTIONS="--require $PWD/bench/nba/cpu-profile.cjs" CPU_PROFILE_DIR=/tmp/prof`.
+ * `BENCH_WORKER_NODE_OPTIONS="--require $PWD/bench/cpu-profile.cjs" CPU_PROFILE_DIR=/tmp/prof`.
  */
 const WORKER_NODE_OPTIONS = process.env['BENCH_WORKER_NODE_OPTIONS'];
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -18,13 +18,14 @@
  * Both rates are interactions / (last row's created_at − first row's), from the database's own clock,
  * so start-up and group joins are not counted. Prints one line.
  *
- * BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the recorder process there (open it in Chrome's
- * DevTools, or summarise it by function).
+ * BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the recorder process there (through the preload
+ * bench/cpu-profile.cjs; open it in Chrome's DevTools).
  *
  * Before/after a change: run this file from a checkout of the older commit too (copy it there), on
  * the same machine, one after the other; the bare figure of each run says how loaded the machine was.
  */
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Pool } from 'pg';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
         HUB_NAMESPACE: namespace,
         LOG_LEVEL: 'info',
         // BENCH_PROFILE_DIR=dir: a V8 CPU profile of the recorder process, for where its time goes.
-        ...(process.env['BENCH_PROFILE_DIR'] ? { NODE_OPTIONS: `--require ${process.env["BENCH_PROFILE_PRELOAD"]}`, CPU_PROFILE_DIR: process.env["BENCH_PROFILE_DIR"] } : {}),
+        ...(process.env['BENCH_PROFILE_DIR'] ? { NODE_OPTIONS: `--require ${join(__dirname, '..', 'cpu-profile.cjs')}`, CPU_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'] } : {}),
       },
       { logSuffix: `-${namespace}` },
     );

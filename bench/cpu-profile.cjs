@@ -2,7 +2,7 @@
  * Preload that CPU-profiles a process from start to exit, for processes whose NODE_OPTIONS cannot
  * carry `--cpu-prof` (Node refuses it there):
  *
- *   NODE_OPTIONS="--require $PWD/bench/nba/cpu-profile.cjs" CPU_PROFILE_DIR=/tmp/prof <command>
+ *   NODE_OPTIONS="--require $PWD/bench/cpu-profile.cjs" CPU_PROFILE_DIR=/tmp/prof <command>
  *
  * Writes <CPU_PROFILE_DIR>/<pid>.cpuprofile (Chrome DevTools / speedscope format) when the process
  * is asked to stop (SIGTERM / SIGINT) or exits.
