@@ -1,6 +1,7 @@
 /* The load of bench/pipeline: signed webhooks of a mixed population, sent open-loop on a schedule. */
 import { request, type Agent } from 'node:http';
 import type { InteractionReceived } from '@hub/contracts';
+import { mulberry32 } from '@hub/nba';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
 import { webchatWebhookRequest } from '@hub/channels-webchat/testing';
 
@@ -22,17 +23,8 @@ export const OUR_NUMBER = '+14155550000';
 export const phoneOf = (n: number): string => `+1415${String(2_000_000 + n).padStart(7, '0')}`;
 const visitorIdOf = (n: number): string => String(1_000_000_000 + n);
 
-/** mulberry32: a seeded PRNG, so a given run sends the same mix every time. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the engine's mulberry32), so a given run sends the same mix every time. */
+export const prng = (seed: number): (() => number) => mulberry32(seed);
 
 /** The interactions that give a seeded customer their history (recorded through the production stores before the apps start). */
 export function historyOf(n: number, count: number, tenantId: string, seed: string): InteractionReceived[] {

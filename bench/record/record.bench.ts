@@ -31,6 +31,7 @@ import { Client, Pool } from 'pg';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { deterministicId, hubNames, identityKey, type InteractionReceived } from '@hub/contracts';
 import { ensureTopics, hubTopicSpecs } from '@hub/messaging';
+import { mulberry32 } from '@hub/nba';
 import { freshId, startAppProcess, type AppProcess } from '@hub/testing';
 
 const { values: args } = parseArgs({
@@ -45,19 +46,8 @@ const TENANT = 'bench';
 const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A deterministic shuffle, so runs compare. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function interactions(namespace: string): InteractionReceived[] {
-  const random = mulberry32(42);
+  const random = mulberry32(42); // a deterministic mix, so runs compare
   const phones: string[] = [];
   const newCount = Math.round(TOTAL * NEW_SHARE);
   for (let i = 0; i < TOTAL - newCount; i++) phones.push(`+1415${String(1_000_000 + Math.floor(random() * CUSTOMERS)).padStart(7, '0')}`);

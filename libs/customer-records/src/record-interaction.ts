@@ -41,15 +41,7 @@ export async function recordInteraction(
 
   const { customerId, firstContact, heldByOthers } = await resolveByAnyIdentity(deps.identities, m.tenantId, interaction.data.identities, m);
   const metadata = { ...m, recordedAt };
-  const events: CustomerEvent[] = [];
-  if (firstContact) {
-    events.push({
-      type: 'CustomerRegistered',
-      data: { customerId, tenantId: m.tenantId, identity: primary },
-      metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
-    });
-  }
-  events.push({ type: 'InteractionRecorded', data: { ...interaction.data, channel }, metadata }, ...derivedFacts(interaction, channel, metadata));
+  const events = interactionEvents(interaction, channel, customerId, firstContact, metadata);
   try {
     const result = await deps.customers.append(m.tenantId, customerId, events, 'any');
     // Identities of this interaction that belong to other customers are evidence that they are one
@@ -75,6 +67,26 @@ export async function recordInteraction(
     if (firstContact) await deps.identities.releaseClaim(m.tenantId, primary, customerId, metadata);
     return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: true, events: [], revision: -1n, position: -1n, duplicate: true, merges: [] };
   }
+}
+
+/**
+ * What recording an interaction appends to its customer's stream: `CustomerRegistered` on first
+ * contact (its id derived from the customer, so a retry registers nobody twice), the interaction,
+ * and the facts it implies (`derivedFacts`).
+ */
+export function interactionEvents(interaction: InteractionReceived, channel: ChannelId, customerId: string, firstContact: boolean, metadata: EventMetadata): CustomerEvent[] {
+  const m = interaction.metadata;
+  const [primary] = interaction.data.identities;
+  const events: CustomerEvent[] = [];
+  if (firstContact && primary) {
+    events.push({
+      type: 'CustomerRegistered',
+      data: { customerId, tenantId: m.tenantId, identity: primary },
+      metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
+    });
+  }
+  events.push({ type: 'InteractionRecorded', data: { ...interaction.data, channel }, metadata }, ...derivedFacts(interaction, channel, metadata));
+  return events;
 }
 
 /**

@@ -1,9 +1,9 @@
-import { deterministicId, isChannelId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
+import { isChannelId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
 import type { CustomerEvent, MergePolicy } from '@hub/customer';
 import type { StreamAppend } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
 import { claimStreamOf, type CurrentClaim, type IdentityResolver } from './identity.resolver';
-import { derivedFacts, recordInteraction, type RecordedInteraction } from './record-interaction';
+import { interactionEvents, recordInteraction, type RecordedInteraction } from './record-interaction';
 
 export interface RecordInteractionsDeps {
   customers: CustomerRepository;
@@ -109,15 +109,7 @@ function plan(
     claimStream = primaryStream;
   }
 
-  const events: CustomerEvent[] = [];
-  if (firstContact) {
-    events.push({
-      type: 'CustomerRegistered',
-      data: { customerId, tenantId: m.tenantId, identity: primary },
-      metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
-    });
-  }
-  events.push({ type: 'InteractionRecorded', data: { ...interaction.data, channel: m.channel }, metadata }, ...derivedFacts(interaction, m.channel, metadata));
+  const events = interactionEvents(interaction, m.channel, customerId, firstContact, metadata);
   return { index, interaction, customerId, events, ...(claimStream ? { claimStream } : {}) };
 }
 
