@@ -217,11 +217,12 @@ describe('the hub consumer in batch mode', () => {
       topics: [topic],
       deadLetter: { publisher, topic: freshId('unused') },
       logger: quiet,
-      sessionTimeoutMs: 6_000,
+      sessionTimeoutMs: 10_000,
       maxBatchSize: 2,
       handleBatch: async (messages) => {
         const values = messages.map((m) => Number(m.value!.toString()));
-        if (values.includes(0)) await new Promise((r) => setTimeout(r, 10_000));
+        // One and a half session timeouts: without heartbeats during the run the member is dropped.
+        if (values.includes(0)) await new Promise((r) => setTimeout(r, 15_000));
         handled.push(...values);
         return values.map(() => undefined);
       },
@@ -229,7 +230,7 @@ describe('the hub consumer in batch mode', () => {
     await eventually(async () => (handled.includes(3) ? true : undefined), { what: 'every message', timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 2_000));
     expect(handled).toEqual([0, 1, 2, 3]);
-  });
+  }, 90_000);
 
   it('hands a run again after its handler failed transiently, from its first message', async () => {
     const topic = freshId('in');
