@@ -24,13 +24,30 @@ const phone = (n: number): IdentityRef => ({ kind: 'phone', value: `+1415555${St
 const email = (name: string): IdentityRef => ({ kind: 'email', value: `${name}@example.com` });
 
 /** An inbound SMS; its event id derives from the tenant and a label, so every tenant has its own. */
-function sms(tenantId: string, label: string, identities: IdentityRef[], text = label): InteractionReceived {
+function sms(tenantId: string, label: string, identities: IdentityRef[], occurredAt = '2026-12-06T10:00:00.000Z'): InteractionReceived {
   const eventId = deterministicId('test-sms', tenantId, label);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities, content: { text, media: [] }, provider: { name: 'twilio', messageId: `${tenantId}-${label}` } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.000Z', recordedAt: '2026-12-06T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'sms' },
+    data: { direction: 'inbound', kind: 'message', identities, content: { text: label, media: [] }, provider: { name: 'twilio', messageId: `${tenantId}-${label}` } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt, recordedAt: '2026-12-06T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'sms' },
   };
+}
+
+/** A paid order: evidence the merge policy acts on at once (`paid_order`). */
+function order(tenantId: string, label: string, identities: IdentityRef[]): InteractionReceived {
+  const eventId = deterministicId('test-order', tenantId, label);
+  return {
+    type: 'InteractionReceived',
+    data: {
+      direction: 'inbound',
+      kind: 'order',
+      identities,
+      content: { text: label, media: [] },
+      provider: { name: 'shopify', messageId: `${tenantId}-${label}` },
+      order: { orderId: `${tenantId}-${label}`, action: 'created', amount: 42, currency: 'EUR' },
+    },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.000Z', recordedAt: '2026-12-06T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'commerce' },
+  } as InteractionReceived;
 }
 
 /** Each identity's customer as the store has it: its stream's event types and texts, in stream order. */
@@ -57,7 +74,14 @@ async function shape(tenantId: string, identities: readonly IdentityRef[]): Prom
  * the same customer, and a message carrying two customers' phones (merge evidence).
  */
 function scenario(tenant: string): { before: InteractionReceived[]; batch: InteractionReceived[]; identities: IdentityRef[] } {
-  const before = [sms(tenant, 'a-1', [phone(1)]), sms(tenant, 'f-1', [phone(6)]), sms(tenant, 'g-1', [phone(7)])];
+  const before = [
+    sms(tenant, 'a-1', [phone(1)]),
+    sms(tenant, 'f-1', [phone(6)]),
+    sms(tenant, 'g-1', [phone(7)]),
+    // Ivan wrote first (by email): his customer survives the merge the order makes.
+    sms(tenant, 'i-1', [email('ivan')], '2026-12-06T09:00:00.000Z'),
+    sms(tenant, 'h-1', [phone(8), email('henry')]),
+  ];
   const batch = [
     sms(tenant, 'a-2', [phone(1)]),
     sms(tenant, 'b-1', [phone(2)]),
@@ -69,8 +93,13 @@ function scenario(tenant: string): { before: InteractionReceived[]; batch: Inter
     sms(tenant, 'a-3', [phone(1)]),
     sms(tenant, 'f-2', [phone(6), phone(7)]),
     sms(tenant, 'g-2', [phone(7)]),
+    // A paid order with Ivan's email and the phone of another customer: merged at once; the phone's
+    // next message must reach the survivor, not the customer merged away.
+    order(tenant, 'o-1', [email('ivan'), phone(8)]),
+    sms(tenant, 'h-2', [phone(8)]),
+    sms(tenant, 'h-3', [email('henry')]), // an identity of the customer merged away that the order did not carry
   ];
-  return { before, batch, identities: [phone(1), phone(2), phone(3), email('carol'), phone(6), phone(7)] };
+  return { before, batch, identities: [phone(1), phone(2), phone(3), email('carol'), phone(6), phone(7), email('ivan'), phone(8), email('henry')] };
 }
 
 describe('recordInteractions', () => {
@@ -99,7 +128,12 @@ describe('recordInteractions', () => {
         [phone(2).value]: ['CustomerRegistered', 'InteractionRecorded:b-1', 'InteractionRecorded:b-2', 'InteractionRecorded:b-3'],
         [email('carol').value]: ['CustomerRegistered', 'InteractionRecorded:c-1', 'InteractionRecorded:c-2'],
       });
-      expect(results.map((r) => r.duplicate)).toEqual([false, false, false, false, false, false, true, false, false, false]);
+      expect(results.map((r) => r.duplicate)).toEqual([false, false, false, false, false, false, true, false, false, false, false, false, false]);
+      expect(results[10]!.merges.map((m) => m.outcome)).toEqual(['merged']);
+      expect(b[phone(8).value]).toEqual(b[email('ivan').value]);
+      expect(b[phone(8).value]).toContain('InteractionRecorded:h-2');
+      expect(b[email('henry').value]).toEqual(b[email('ivan').value]);
+      expect(b[email('henry').value]).toContain('InteractionRecorded:h-3');
       // The message carrying two customers' phones is evidence for the merge policy, as on its own.
       expect(results[8]!.merges).toHaveLength(1);
       expect(new Set(results.slice(1, 5).filter((_, i) => i !== 2).map((r) => r.customerId)).size).toBe(1);

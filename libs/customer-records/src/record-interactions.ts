@@ -32,7 +32,8 @@ interface Planned {
  * 3. anything else (an identity to link, evidence that two customers are one, a redelivery whose
  *    events are partly stored or stored for an erased customer, a claim someone else made first) is
  *    recorded by `recordInteraction`, at its place in the run: the planned interactions before it
- *    are written first, and the claims are read again after it.
+ *    are written first, and the claims it may have changed are read again after it (its own
+ *    identities; every claim of the rest of the run when it merged two customers).
  * Per-customer order holds: a customer's events are appended in the run's order, and an interaction
  * that falls back never overtakes or is overtaken by one of the same customer. Idempotent as
  * `recordInteraction` is: every event id derives from the interaction.
@@ -53,9 +54,16 @@ export async function recordInteractions(deps: RecordInteractionsDeps, interacti
     }
     await writeRun(deps, run, pending, recordedAt, results);
     run = [];
-    results[index] = await recordInteraction(deps, interaction, recordedAt);
-    // What that did (links, merges moving claims) may change any claim the rest of the run depends on.
-    claims = await deps.identities.currentClaims(identityRefs(interactions.slice(index + 1)));
+    const recorded = await recordInteraction(deps, interaction, recordedAt);
+    results[index] = recorded;
+    // On its own, recording claims or links only this interaction's identities (or releases its
+    // primary): read those again. A merge moves every identity of the customer merged away, which
+    // any later interaction of the run may carry: read them all again.
+    if (recorded.merges.some((merge) => merge.outcome === 'merged')) {
+      claims = await deps.identities.currentClaims(identityRefs(interactions.slice(index + 1)));
+    } else {
+      for (const [stream, claim] of await deps.identities.currentClaims(identityRefs([interaction]))) claims.set(stream, claim);
+    }
   }
   await writeRun(deps, run, pending, recordedAt, results);
   return results;
