@@ -6,7 +6,7 @@ import { PostgresCheckpointStore } from '@hub/event-store';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { PostgresTimelineStore, TimelineProjector } from '@hub/timeline';
 import { freshId, testInfra } from '@hub/testing';
-import { handleInteractionMessage, type InteractionHandlerDeps } from './interaction.handler';
+import { handleInteractionBatch, handleInteractionMessage, type InteractionHandlerDeps } from './interaction.handler';
 
 const infra = testInfra();
 const logger = pino({ level: 'silent' });
@@ -131,5 +131,28 @@ describe('when the message is not a valid canonical event', () => {
     const err = await handleInteractionMessage(deps, { ...asMessage({}), value: Buffer.from('{nope') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentMessageError);
     expect((err as PermanentMessageError).code).toBe('INVALID_JSON');
+  });
+});
+
+describe('when a run of messages mixes valid interactions with ones that can never be recorded', () => {
+  it('dead-letters those with the reason and records the rest, in order', async () => {
+    const tenant = freshId('tn');
+    const first = interaction(tenant, '+14155550006', 'first');
+    const bad = interaction(tenant, '+14155550006', 'bad') as unknown as { data: Record<string, unknown> };
+    bad.data['direction'] = 'sideways';
+    const last = interaction(tenant, '+14155550006', 'last');
+    const run = [asMessage(first, '0'), { ...asMessage({}, '1'), value: Buffer.from('{nope') }, asMessage(bad, '2'), asMessage(last, '3')];
+
+    const outcomes = await handleInteractionBatch(deps, run);
+
+    expect(outcomes.map((o) => o?.code)).toEqual([undefined, 'INVALID_JSON', 'INVALID_EVENT', undefined]);
+    expect(outcomes[2]!.message).toMatch(/data\.direction/);
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550006' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.eventId).filter((id) => id !== stream[0]!.eventId)).toEqual([first.metadata.eventId, last.metadata.eventId]);
+
+    // The run again (a redelivery after a crash before the commit): nothing twice.
+    expect((await handleInteractionBatch(deps, run)).map((o) => o?.code)).toEqual([undefined, 'INVALID_JSON', 'INVALID_EVENT', undefined]);
+    expect(await stores.store.readStream(customerStream(tenant, owner))).toHaveLength(stream.length);
   });
 });
