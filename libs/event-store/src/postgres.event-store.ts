@@ -88,8 +88,9 @@ import { DEFAULT_SUBSCRIPTION_RETRY, matchesFilter, validateFilter, validateSubs
  * for good. Step 1 rules that out: positions are in transaction-id order, so what readAll returns is
  * always a prefix of the log that later commits only extend. The cost is a global lock held for a
  * few microseconds per call (no round trip inside), and that an open writing transaction anywhere in
- * the cluster holds readAll back until it ends. (`hub_reserve_positions(n)`, the reservation alone,
- * is still created for processes of an older version during a rolling upgrade: same lock.)
+ * the cluster holds readAll back until it ends. The reservation is `hub_reserve_positions(n)`, the one
+ * place that takes this lock: `hub_append` calls it (and so do processes of an older version during
+ * a rolling upgrade).
  *
  * Subscriptions (`subscribeToAll`) read that same prefix, page by page. Appends that write notify
  * (see step 4 above; channel `hub_events`, or `hub_events.<schema>.<prefix>` for other tables), which wakes them
@@ -267,10 +268,6 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
       v_revision bigint;
       v_position bigint;
     begin
-      if pg_current_xact_id_if_assigned() is not null then
-        raise exception 'hub event store: an append must be the first write of its transaction (transaction % has already written)',
-          pg_current_xact_id_if_assigned() using errcode = '55000';
-      end if;
       for v_i in 1 .. coalesce(cardinality(p_streams), 0) loop
         v_starts[v_i] := v_next;
         v_next := v_next + p_counts[v_i];
@@ -280,19 +277,9 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
         raise exception 'hub event store: malformed append (% events, counts add up to %)', v_total, v_next - 1 using errcode = '22023';
       end if;
 
-      -- Transaction id and positions are taken under one lock: positions follow transaction-id order.
-      -- The lock is session-level (released at once, not at commit): the exception block makes sure
-      -- an error in between (a cancelled statement) cannot leave it held. It runs before the
-      -- transaction writes anything, so it assigns no subtransaction id.
-      perform pg_advisory_lock(hashtextextended(${escapeLiteral(n.positionLockKey)}, 0));
-      begin
-        perform pg_current_xact_id();
-        v_positions := array(select nextval(${escapeLiteral(n.sequence)}::regclass) from generate_series(1, v_total));
-      exception when others then
-        perform pg_advisory_unlock(hashtextextended(${escapeLiteral(n.positionLockKey)}, 0));
-        raise;
-      end;
-      perform pg_advisory_unlock(hashtextextended(${escapeLiteral(n.positionLockKey)}, 0));
+      -- Transaction id and positions taken together, under the one lock, by the one function that
+      -- does it (which also refuses an append that is not its transaction's first write).
+      v_positions := ${n.reservePositions}(v_total);
 
       -- Each stream's row locked, its expected revision checked against the committed one and its
       -- revision advanced, in one statement per stream, in name order: two calls sharing streams
