@@ -60,6 +60,7 @@ const { values: args } = parseArgs({
     grace: { type: 'string', default: '10' },
     settle: { type: 'string', default: '90' },
     warmup: { type: 'string', default: '5' },
+    idle: { type: 'string', default: '10' },
     'new-share': { type: 'string', default: '0.1' },
     'burst-share': { type: 'string', default: '0.1' },
     'webchat-share': { type: 'string', default: '0.3' },
@@ -79,6 +80,7 @@ const HISTORY = Number(args.history);
 const GRACE_MS = Number(args.grace) * 1000;
 const SETTLE_MS = Number(args.settle) * 1000;
 const WARMUP_S = Number(args.warmup);
+const IDLE_MS = Number(args.idle) * 1000;
 const MIX_SHARES = {
   newShare: Number(args['new-share']),
   burstShare: Number(args['burst-share']),
@@ -116,6 +118,8 @@ interface Target {
   stored?(ids: readonly string[]): Promise<Map<string, StoredAt>>;
   /** The decision latency of each interaction, or undefined while none covers it. */
   decidedAt?(ids: readonly string[], stored: Map<string, StoredAt>): Map<string, number>;
+  /** Where the decision latency goes (hub): each interaction's time per hop, from the same clocks. */
+  hops?(ids: readonly string[], stored: Map<string, StoredAt>): Promise<Record<string, Quantiles | undefined>>;
   debounceMs: number;
   failed: boolean;
   newCustomers: number;
@@ -166,6 +170,7 @@ interface RateResult {
   stored?: Quantiles;
   timeline?: Quantiles;
   decision?: Quantiles;
+  hops?: Record<string, Quantiles | undefined>;
   backlogAtEnd: Backlog;
   drainedAfterMs?: number;
   notStored: number;
@@ -410,8 +415,12 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
 
   // ── hub ────────────────────────────────────────────────────────────────────────────────────────
-  const decisionsByStream = new Map<string, { basedOn: string; at: number }[]>();
-  const decisionLog: { customerId: string; basedOn: string; at: number }[] = [];
+  const decisionsByStream = new Map<string, { basedOn: string; at: number; eventId: string }[]>();
+  const decisionLog: { customerId: string; basedOn: string; at: number; eventId: string }[] = [];
+  /** When each interaction came out of the relay on hub.customer-events.v1 (by event id). */
+  const relayedAt = new Map<string, number>();
+  /** The decision (event id, published at) that first answered each interaction. */
+  const answeredBy = new Map<string, { eventId: string; at: number }>();
   const knownEvents = new Map<string, StoredAt>();
   const timeline = new TimelinePoller(pool);
   if (CONFIGS.has('hub')) {
@@ -471,12 +480,16 @@ async function main(): Promise<void> {
     consumers.push(
       await follow(kafka, names.topics.customerEvents, (value, at) => {
         const text = value.toString();
-        if (!text.includes('"NextBestActionDecided"')) return;
+        if (!text.includes('"InteractionRecorded"') && !text.includes('"NextBestActionDecided"')) return;
         const m = JSON.parse(text) as CustomerEventMessage;
+        if (m.type === 'InteractionRecorded') {
+          relayedAt.set(m.metadata.eventId, at);
+          return;
+        }
         if (m.type !== 'NextBestActionDecided') return;
         const basedOn = (m.data as { basedOnEventId?: string }).basedOnEventId;
         if (typeof basedOn !== 'string') return;
-        decisionLog.push({ customerId: m.customerId, basedOn, at });
+        decisionLog.push({ customerId: m.customerId, basedOn, at, eventId: m.metadata.eventId });
       }),
     );
     timeline.start();
@@ -537,7 +550,7 @@ async function main(): Promise<void> {
           const basedOn = knownEvents.get(d.basedOn);
           if (!basedOn) continue;
           const list = decisionsByStream.get(basedOn.stream) ?? [];
-          list.push({ basedOn: d.basedOn, at: d.at });
+          list.push({ basedOn: d.basedOn, at: d.at, eventId: d.eventId });
           decisionsByStream.set(basedOn.stream, list);
         }
         // An interaction is answered by the first decision on its customer's stream based on it or on a later event (debounce folds a burst into one).
@@ -545,13 +558,45 @@ async function main(): Promise<void> {
         for (const id of ids) {
           const s = stored.get(id);
           if (!s) continue;
-          let first: number | undefined;
+          let first: { at: number; eventId: string } | undefined;
           for (const d of decisionsByStream.get(s.stream) ?? []) {
-            if (knownEvents.get(d.basedOn)!.revision >= s.revision && (first === undefined || d.at < first)) first = d.at;
+            if (knownEvents.get(d.basedOn)!.revision >= s.revision && (first === undefined || d.at < first.at)) first = d;
           }
-          if (first !== undefined) out.set(id, first);
+          if (first !== undefined) {
+            out.set(id, first.at);
+            answeredBy.set(id, first);
+          }
         }
         return out;
+      },
+      hops: async (ids, stored) => {
+        const decisionIds = [...new Set(ids.flatMap((id) => (answeredBy.has(id) ? [answeredBy.get(id)!.eventId] : [])))];
+        const decisionStoredAt = new Map<string, number>();
+        for (let i = 0; i < decisionIds.length; i += 5_000) {
+          const rows = await pool.query<{ id: string; at: number }>(
+            `select event_id::text as id, extract(epoch from created_at) * 1000 as at from hub_events where event_id = any($1::uuid[])`,
+            [decisionIds.slice(i, i + 5_000)],
+          );
+          for (const r of rows.rows) decisionStoredAt.set(r.id, Number(r.at));
+        }
+        const hop = (f: (id: string) => number | undefined) => quantiles(ids.flatMap((id) => [f(id)].filter((v): v is number => v !== undefined && Number.isFinite(v))));
+        const relayed = (id: string) => relayedAt.get(id);
+        const decStored = (id: string) => {
+          const d = answeredBy.get(id);
+          return d ? decisionStoredAt.get(d.eventId) : undefined;
+        };
+        const storedAt = (id: string) => stored.get(id)?.at;
+        const between = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
+        // The decide jobs of the window (kept after completion, up to 10,000): how late BullMQ started each after its delay, how long each ran.
+        const from = Math.min(...ids.flatMap((id) => (relayed(id) !== undefined ? [relayed(id)!] : [])));
+        const jobs = (await decideQueue.getJobs(['completed', 'failed'], 0, 20_000)).filter((j) => j.processedOn !== undefined && j.timestamp >= from);
+        return {
+          'stored → relayed': hop((id) => between(storedAt(id), relayed(id))),
+          'decide job start after its delay': quantiles(jobs.map((j) => j.processedOn! - j.timestamp - (j.delay ?? 0))),
+          'decide job run': quantiles(jobs.map((j) => j.finishedOn! - j.processedOn!)),
+          'relayed → decision stored (debounce included)': hop((id) => between(relayed(id), decStored(id))),
+          'decision stored → published': hop((id) => between(decStored(id), answeredBy.get(id)?.at)),
+        };
       },
       debounceMs: DEBOUNCE_MS,
       failed: false,
@@ -740,6 +785,20 @@ async function main(): Promise<void> {
     log(`${t.name}: warmed up (${WARMUP_S} s at ${rate}/s, not measured)${warmupWarnings ? `; app logs: ${warmupWarnings}` : ''}`);
   }
 
+  // ── idle: what the running processes cost with nothing to do (pollers, heartbeats, the broker) ──
+  for (const t of targets) {
+    const groups = [...t.processes, ...shared];
+    const before = cpuSnapshot(groups);
+    const busyBefore = machineBusySeconds();
+    await sleep(IDLE_MS);
+    const cpu = cpuDelta(before, cpuSnapshot(groups));
+    const perSecond = Object.entries(cpu)
+      .filter(([name, sec]) => sec >= 0.01 && name !== 'postgres (all)')
+      .map(([name, sec]) => `${name} ${((sec / IDLE_MS) * 1e5).toFixed(1)}%`)
+      .join(', ');
+    log(`${t.name}: idle for ${IDLE_MS / 1000} s, CPU per process (% of one core): ${perSecond}; machine ${((machineBusySeconds() - busyBefore) / (IDLE_MS / 1000)).toFixed(2)} cores busy`);
+  }
+
   // ── the rates, interleaved ────────────────────────────────────────────────────────────────────
   const results: RateResult[] = [];
   for (const rate of RATES) {
@@ -783,6 +842,7 @@ async function main(): Promise<void> {
         ...(t.stored ? { stored: lat(new Map([...stored].map(([id, s]) => [id, s.at]))) } : {}),
         ...(t.name === 'hub' ? { timeline: lat(timeline.seenAt) } : {}),
         ...(t.decidedAt ? { decision: lat(decided) } : {}),
+        ...(t.hops ? { hops: await t.hops(ids, stored) } : {}),
         backlogAtEnd,
         ...(drainedAfterMs !== undefined ? { drainedAfterMs } : {}),
         notStored: t.stored ? ids.filter((id) => !stored.has(id)).length : 0,
@@ -903,6 +963,7 @@ function report(results: readonly RateResult[], run: { dbName: string; ns: strin
           `  ${r.sustainable ? 'ok' : r.why.join('; ')}`,
         ].join(' '),
       );
+      if (r.hops) lines.push(`${pad('', 6)}   hops, ms p50/p99/max: ${Object.entries(r.hops).map(([k, q]) => `${k} ${fmtQ(q)}`).join('; ')}`);
     }
     lines.push(`  CPU seconds per process over each rate's window (send + drain), and the machine's busy cores (all processes, other engineers' too):`);
     for (const r of results.filter((x) => x.config === c)) {
