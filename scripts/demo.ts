@@ -306,7 +306,10 @@ async function main(): Promise<void> {
       `projected and decided ${seconds(waited.ms)} later · total ${seconds(totalMs)}`,
   );
 
+  // The CLI reads the database of DATABASE_URL: without this line an analyst's `hub replay` reads another one.
+  const cliHint = `  DATABASE_URL=${databaseUrl} npm run hub -- replay --diff --tenant ${tenant}`;
   if (once) {
+    if (keepData) console.log(`\nThe database ${databaseName} is kept (--keep-data). The hub CLI reads it with:\n${cliHint}`);
     await cleanUp();
     return;
   }
@@ -315,6 +318,7 @@ async function main(): Promise<void> {
   console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?identity=phone:${encodeURIComponent(maria.phone)}'`);
   if (dmitriId) console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${dmitriId}/next-best-actions`);
   console.log(`  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline/live`);
+  console.log(`The hub CLI (docs/operations.md) reads this run's database when given its URL:\n${cliHint}`);
   await new Promise(() => undefined);
 }
 

@@ -2,11 +2,13 @@ import type { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import pino from 'pino';
 import { loadConfig } from '@hub/config';
+import { customerStream } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { createKafka } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 import type { CliIo } from './cli-io';
 import { CliEnv } from './cli.env';
+import { CliFailure } from './cli.errors';
 
 /**
  * What the commands share, opened only when a command asks for it (`hub export` never builds the
@@ -18,6 +20,7 @@ export class CliContext {
   private pgPool: Pool | undefined;
   private customerStores: Promise<CustomerStores> | undefined;
   private kafkaClient: Kafka | undefined;
+  private hubDatabase: Promise<void> | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
 
   /** Throws `ConfigError` (one line per problem) before anything connects. */
@@ -43,9 +46,43 @@ export class CliContext {
     return pool;
   }
 
+  /** Which database the commands read, for messages: `database "hub" on 127.0.0.1:5432` (never the credentials). */
+  get where(): string {
+    try {
+      const url = new URL(this.config.DATABASE_URL);
+      return `database ${JSON.stringify(decodeURIComponent(url.pathname.slice(1)) || url.username || 'postgres')} on ${url.hostname || 'localhost'}:${url.port || '5432'}`;
+    } catch {
+      return 'the database of DATABASE_URL';
+    }
+  }
+
+  /**
+   * Fails unless DATABASE_URL is a hub's database (its event store tables exist), before anything
+   * is created in it: a mistyped URL must not read as an empty hub that answers "no differences".
+   */
+  requireHubDatabase(): Promise<void> {
+    this.hubDatabase ??= this.pool
+      .query<{ events: string | null; streams: string | null }>("select to_regclass('public.hub_events')::text as events, to_regclass('public.hub_streams')::text as streams")
+      .then((r) => {
+        if (!r.rows[0]?.events || !r.rows[0].streams)
+          throw new CliFailure(
+            'CLI_NOT_A_HUB_DATABASE',
+            `${this.where} holds no hub event store (no hub_events table): is DATABASE_URL the hub's database? (\`npm run demo\` prints the one it writes to)`,
+          );
+      });
+    return this.hubDatabase;
+  }
+
+  /** Fails unless the tenant has at least one customer stream in the hub's database: a typo is an error, not an empty result. */
+  async requireTenant(tenantId: string): Promise<void> {
+    await this.requireHubDatabase();
+    const r = await this.pool.query<{ known: boolean }>('select exists (select 1 from public.hub_streams where starts_with(stream_name, $1)) as known', [customerStream(tenantId, '')]);
+    if (!r.rows[0]?.known) throw new CliFailure('CLI_UNKNOWN_TENANT', `tenant ${JSON.stringify(tenantId)} has no events in ${this.where}`);
+  }
+
   /** The record's stores exactly as the apps build them: personal fields are opened with `HUB_KEK`. */
   stores(): Promise<CustomerStores> {
-    this.customerStores ??= createCustomerStores(this.pool, { ...(this.config.HUB_KEK ? { kek: this.config.HUB_KEK } : {}), snapshotEvery: this.config.SNAPSHOT_EVERY });
+    this.customerStores ??= this.requireHubDatabase().then(() => createCustomerStores(this.pool, { ...(this.config.HUB_KEK ? { kek: this.config.HUB_KEK } : {}), snapshotEvery: this.config.SNAPSHOT_EVERY }));
     return this.customerStores;
   }
 

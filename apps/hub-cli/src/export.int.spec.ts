@@ -89,10 +89,17 @@ describe('hub export', () => {
     expect(rows).toEqual(expectedRows(['k1', 'k3'], (n) => n >= 2 && n < 5));
   });
 
-  it('prints nothing but the header for a tenant without rows', async () => {
-    const r = await runCli(['export', '--tenant', freshId('none').toLowerCase(), '--format', 'csv'], world.env);
+  it('prints nothing but the header when the selection has no rows', async () => {
+    const r = await runCli(['export', '--tenant', tenant, '--from', '2031-01-01T00:00:00Z', '--format', 'csv'], world.env);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(r.stdout).toBe(`${CSV_COLUMNS.join(',')}\r\n`);
+  });
+
+  it('exits 1 for a tenant with no events, naming it: a typo is not an empty export', async () => {
+    const none = freshId('none').toLowerCase();
+    const r = await runCli(['export', '--tenant', none, '--format', 'csv'], world.env);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toContain(`tenant "${none}" has no events`);
   });
 
   it.each([

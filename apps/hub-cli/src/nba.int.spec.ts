@@ -131,7 +131,7 @@ describe('hub nba explain', () => {
   it('exits 1 for a decision it cannot find (another tenant, or no such id) and 2 for an id that is not one', async () => {
     const other = await runCli(['nba', 'explain', decisions[0]!.decisionId, '--tenant', 'someone-else'], world.env);
     expect({ code: other.code, stdout: other.stdout }).toEqual({ code: 1, stdout: '' });
-    expect(other.stderr).toContain('no decision');
+    expect(other.stderr).toContain('tenant "someone-else" has no events');
     expect((await runCli(['nba', 'explain', '2c1b2f4e-0000-4000-8000-000000000000'], world.env)).code).toBe(1);
     expect((await runCli(['nba', 'explain', 'abc'], world.env)).code).toBe(2);
   });

@@ -58,7 +58,8 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
     const pageSize = pageArg === undefined ? 1_000 : positiveInt(pageArg, '--page-size', { max: 10_000 });
 
     return async (ctx) => {
-      await requireReadModel(ctx.pool);
+      await ctx.requireTenant(tenant);
+      await requireReadModel(ctx.pool, ctx.where);
       const out = ctx.io.stdout;
       let rows = 0;
       // The query API's keyset export (customer, occurred_at, event_id), counted as it streams by.

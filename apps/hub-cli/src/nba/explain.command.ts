@@ -42,6 +42,7 @@ another strategy version, a decision of the first rule set) or is not found.`,
     const tenant = tenantArg === undefined ? undefined : tenantId(tenantArg);
     const json = values['json'] === true;
     return async (ctx) => {
+      if (tenant !== undefined) await ctx.requireTenant(tenant);
       const { store, customers } = await ctx.stores();
       const found = await store.readEvent(decisionId, {
         eventTypes: ['NextBestActionDecided'],
@@ -50,7 +51,7 @@ another strategy version, a decision of the first rule set) or is not found.`,
       const owner = found && parseCustomerStream(found.streamName);
       const decided = found && toCustomerEvent(found);
       if (!found || !owner || decided?.type !== 'NextBestActionDecided') {
-        throw new CliFailure('CLI_UNKNOWN_DECISION', `no decision ${decisionId}${tenant ? ` in tenant ${tenant}` : ''} (a decision's id is its event id)`);
+        throw new CliFailure('CLI_UNKNOWN_DECISION', `no decision ${decisionId}${tenant ? ` in tenant ${tenant}` : ''} (a decision's id is its event id) in ${ctx.where}`);
       }
       const { recorded } = await customers.history(owner.tenantId, owner.customerId);
       const stream: StreamEvent[] = [];

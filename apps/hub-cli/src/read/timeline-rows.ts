@@ -59,9 +59,9 @@ export function toTimelineRow(r: EntryRecord): TimelineRow {
 }
 
 /** Fails readably when the database has no timeline read model (the projector never ran there). */
-export async function requireReadModel(pool: Pool): Promise<void> {
+export async function requireReadModel(pool: Pool, where = 'this database'): Promise<void> {
   const r = await pool.query<{ entries: string | null; customers: string | null }>("select to_regclass('timeline_entries')::text as entries, to_regclass('timeline_customers')::text as customers");
-  if (!r.rows[0]?.entries || !r.rows[0].customers) throw new CliFailure('CLI_NO_READ_MODEL', 'this database has no timeline read model (timeline_entries): has the timeline projector ever run against it?');
+  if (!r.rows[0]?.entries || !r.rows[0].customers) throw new CliFailure('CLI_NO_READ_MODEL', `${where} has no timeline read model (timeline_entries): has the timeline projector ever run against it?`);
 }
 
 /** The customer and those merged into it (their entries show in its timeline), as the query API does. */

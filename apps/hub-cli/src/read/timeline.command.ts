@@ -33,9 +33,10 @@ Exit 1 when the read model knows nothing of the customer.`,
     const asOf = asOfArg === undefined ? undefined : isoInstant(asOfArg, '--as-of');
     return async (ctx) => {
       const pool = ctx.pool;
-      await requireReadModel(pool);
+      await ctx.requireTenant(tenant);
+      await requireReadModel(pool, ctx.where);
       const known = await pool.query('select 1 from timeline_customers where tenant_id = $1 and customer_id = $2 union all select 1 from timeline_entries where tenant_id = $1 and customer_id = $2 limit 1', [tenant, customer]);
-      if (known.rowCount === 0) throw new CliFailure('CLI_UNKNOWN_CUSTOMER', `the timeline read model knows no customer ${tenant}/${customer}`);
+      if (known.rowCount === 0) throw new CliFailure('CLI_UNKNOWN_CUSTOMER', `the timeline read model of ${ctx.where} knows no customer ${tenant}/${customer}`);
       const members = await timelineMembers(pool, tenant, [customer]);
       const r = await pool.query<EntryRecord>(
         `select ${ENTRY_COLUMNS} from ${ENTRY_FROM}

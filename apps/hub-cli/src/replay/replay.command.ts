@@ -159,6 +159,8 @@ holds a PostgreSQL advisory lock ('hub.timeline.replay') until it ends; a second
     if (o.allowEmpty && !o.takeover) throw new UsageError('--allow-empty only applies to --takeover');
     if (values['diff-limit'] !== undefined && !o.diff) throw new UsageError('--diff-limit only applies to --diff');
     return async (ctx) => {
+      if (o.tenantId !== undefined) await ctx.requireTenant(o.tenantId);
+      else await ctx.requireHubDatabase();
       const report = await replay(ctx, o);
       await write(ctx.io.stdout, `${toJson(report, 2)}\n`);
       return report.diff && !noDifferences(report.diff) && !report.takeover ? ExitCode.failure : ExitCode.ok;
