@@ -5,10 +5,13 @@ import { eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCusto
 import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-commands.dto';
 import type { NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
+import type { CountryCode } from 'libphonenumber-js';
 import { CustomerSearchQuery, parseIdentityParam, queryAs } from './query-params';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 export const CUSTOMER_STORES_TOKEN = Symbol('CUSTOMER_STORES_TOKEN');
+/** Each tenant's default phone region (QUERY_DEFAULT_REGIONS): how a national number in a lookup is read. */
+export const DEFAULT_PHONE_REGIONS = Symbol('DEFAULT_PHONE_REGIONS');
 
 /** Validate a request body; 400 with every failing field otherwise. */
 function bodyAs<T extends object>(cls: ClassConstructor<T>, body: unknown): T {
@@ -34,6 +37,7 @@ export class CustomersController {
     @Inject(CUSTOMER_REPOSITORY) private readonly customers: CustomerRepository,
     @Inject(CUSTOMER_STORES_TOKEN) private readonly stores: CustomerStores,
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
+    @Inject(DEFAULT_PHONE_REGIONS) private readonly regions: ReadonlyMap<string, CountryCode>,
   ) {}
 
   /** Preview a merge without writing: what would merge, who survives, from which evidence. */
@@ -111,9 +115,11 @@ export class CustomersController {
   @Get()
   async find(@Param('tenantId') tenantId: string, @Query() query: unknown) {
     const q = queryAs(CustomerSearchQuery, query);
-    const identity = q.identity === undefined ? undefined : parseIdentityParam(q.identity);
+    const region = q.region ?? this.regions.get(tenantId);
+    const identity = q.identity === undefined ? undefined : parseIdentityParam(q.identity, region);
     if (identity && !identity.ok) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'identity', messages: [identity.reason] }] });
-    const onlyIdentity = identity !== undefined && Object.keys(query as object).length === 1;
+    // `region` only says how to read the identity: identity (and region) alone is still the one-customer lookup.
+    const onlyIdentity = identity !== undefined && Object.keys(query as object).every((k) => k === 'identity' || k === 'region');
     if (identity && onlyIdentity) {
       const customerId = await this.timeline.findCustomerIdByIdentity(tenantId, identity.identity.kind, identity.identity.value);
       if (!customerId) throw new NotFoundException({ error: 'not_found', reason: 'no customer has this identity' });

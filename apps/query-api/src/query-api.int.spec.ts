@@ -21,6 +21,8 @@ const env = (overrides: Record<string, string> = {}) => ({
   PORT: '0',
   LOG_LEVEL: 'silent',
   HUB_API_KEYS: `${tenantA}:${sha(keyA)},${tenantB}:${sha(keyB)}`,
+  // tenant B dials in the UK: its national numbers are read as GB ones; tenant A has no default.
+  QUERY_DEFAULT_REGIONS: `${tenantB}:gb`,
   // Long, so that live entries arriving within a test prove the NOTIFY path (not the heartbeat's read).
   QUERY_LIVE_HEARTBEAT_MS: '60000',
   ...overrides,
@@ -282,6 +284,37 @@ describe('timelines over HTTP', () => {
 });
 
 describe('customer search over HTTP', () => {
+  it('a national phone number is looked up with region=, or the tenant\'s default region; without either the 400 says what is missing', async () => {
+    const { customerId } = await customerWith(tenantA, [{ channel: 'sms' }], '+16505550123');
+    for (const national of ['(650) 555-0123', '650-555-0123']) {
+      const refused = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${national}`)}`);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).toContain('needs region=');
+      const found = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${national}`)}&region=us`);
+      expect({ status: found.status, customerId: found.body['customerId'] }).toEqual({ status: 200, customerId });
+    }
+    const wrongRegion = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent('phone:(650) 555-0123')}&region=ZZ`);
+    expect(wrongRegion.status).toBe(400);
+    expect(JSON.stringify(wrongRegion.body)).toContain('region must be an ISO 3166-1 alpha-2 country code');
+
+    const uk = await customerWith(tenantB, [{ channel: 'whatsapp' }], '+447400245698');
+    const byDefault = await get(`/tenants/${tenantB}/customers?identity=${encodeURIComponent('phone:07400 245698')}`, auth(keyB));
+    expect({ status: byDefault.status, customerId: byDefault.body['customerId'] }).toEqual({ status: 200, customerId: uk.customerId });
+    // region= wins over the tenant's default: 07400 245698 is no US number.
+    expect((await get(`/tenants/${tenantB}/customers?identity=${encodeURIComponent('phone:07400 245698')}&region=US`, auth(keyB))).status).toBe(400);
+  });
+
+  it('QUERY_DEFAULT_REGIONS is validated at boot', async () => {
+    const failure = await startQueryApi(env({ QUERY_DEFAULT_REGIONS: `${tenantA}:XX` })).then(
+      async (started) => {
+        await started.app.close();
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+    expect(String(failure)).toContain('QUERY_DEFAULT_REGIONS');
+  });
+
   it('identity alone finds the one customer; with other criteria it is a paged search', async () => {
     const phone = '+14155557001';
     const { customerId } = await customerWith(tenantA, [{ channel: 'whatsapp' }], phone);

@@ -10,7 +10,8 @@ import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_REPLAYS, TIMELINE_STORE, TimelineQueries, TimelineReplayJobs } from '@hub/timeline';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { API_KEY_ENTRY, API_KEYS, ApiKeyRegistry, OPERATOR_KEY_ENTRY, OPERATOR_KEYS, parseApiKeys, parseOperatorKeys } from './auth/api-keys';
-import { CUSTOMER_REPOSITORY, CUSTOMER_STORES_TOKEN, CustomersController } from './customers.controller';
+import { CUSTOMER_REPOSITORY, CUSTOMER_STORES_TOKEN, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
+import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
 import { ExportsController } from './exports/exports.controller';
 import { HealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
@@ -82,6 +83,15 @@ export class QueryApiEnv extends RecordEnv {
   @Matches(OPERATOR_KEY_ENTRY, { each: true, message: 'each HUB_ADMIN_API_KEYS entry must be <operator>:<sha256 hex of the key> (64 hex digits)' })
   HUB_ADMIN_API_KEYS: string[] = [];
 
+  /**
+   * Each tenant's default phone region, `<tenant>:<ISO 3166-1 alpha-2>[,…]` (e.g. `acme:US,shop-uk:GB`):
+   * a lookup of a national number (`identity=phone:(650) 555-0123`) without `region=` is read in it.
+   */
+  @Transform(csv)
+  @IsArray()
+  @Matches(DEFAULT_REGION_ENTRY, { each: true, message: 'each QUERY_DEFAULT_REGIONS entry must be <tenant>:<ISO 3166-1 alpha-2 country code>, e.g. acme:US' })
+  QUERY_DEFAULT_REGIONS: string[] = [];
+
   /** Heartbeat (and fallback read) interval of live timelines. */
   @Type(() => Number) @IsInt() @Min(1_000) @Max(120_000) QUERY_LIVE_HEARTBEAT_MS = 15_000;
 }
@@ -90,7 +100,12 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('query-api', QueryApiEnv, env);
   const apiKeys = parseApiKeys(config.HUB_API_KEYS);
   const operatorKeys = parseOperatorKeys(config.HUB_ADMIN_API_KEYS, apiKeys.keys);
-  const problems = [...apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`), ...operatorKeys.problems.map((p) => `HUB_ADMIN_API_KEYS: ${p}`)];
+  const regions = parseDefaultRegions(config.QUERY_DEFAULT_REGIONS);
+  const problems = [
+    ...apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`),
+    ...operatorKeys.problems.map((p) => `HUB_ADMIN_API_KEYS: ${p}`),
+    ...regions.problems.map((p) => `QUERY_DEFAULT_REGIONS: ${p}`),
+  ];
   if (problems.length > 0) throw new ConfigError('query-api', problems);
   const live: LiveSettings = { heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS, lookbackMs: 30_000, maxBufferedBytes: 1 << 20 };
   @Module({
@@ -115,6 +130,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       LiveTimelines,
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
       { provide: CUSTOMER_STORES_TOKEN, useExisting: CUSTOMER_STORES },
+      { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
       {
         provide: TIMELINE_REPLAYS,

@@ -67,7 +67,17 @@ describe('query parameters', () => {
       expect(parseIdentityParam('phone:+1 (415) 555-0100')).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
       expect(parseIdentityParam('email:Ann@Example.COM')).toEqual({ ok: true, identity: { kind: 'email', value: expect.stringMatching(/^ann@example\.com$/i) } });
       expect(parseIdentityParam('fax:123').ok).toBe(false);
-      expect(failingFields(() => queryAs(CustomerSearchQuery, { identity: 'phone:not a number', quadrant: 'a b' })).map((f) => f.field).sort()).toEqual(['identity', 'quadrant']);
+      expect(failingFields(() => queryAs(CustomerSearchQuery, { identity: 'fax:123', quadrant: 'a b', region: 'Mars' })).map((f) => f.field).sort()).toEqual(['identity', 'quadrant', 'region']);
+      expect(parseIdentityParam('phone:not a number')).toEqual({ ok: false, reason: expect.stringContaining('not a valid phone number') });
+    });
+
+    it('read a national number in the region given, and say a region is missing when none is', () => {
+      expect(parseIdentityParam('phone:(650) 555-0123', 'US')).toEqual({ ok: true, identity: { kind: 'phone', value: '+16505550123' } });
+      expect(parseIdentityParam('phone:07400 245698', 'GB')).toEqual({ ok: true, identity: { kind: 'phone', value: '+447400245698' } });
+      // An international number ignores the region.
+      expect(parseIdentityParam('phone:+44 7400 245698', 'US')).toEqual({ ok: true, identity: { kind: 'phone', value: '+447400245698' } });
+      expect(parseIdentityParam('phone:650-555-0123')).toEqual({ ok: false, reason: expect.stringContaining('needs region=<ISO 3166 country code>') });
+      expect(queryAs(CustomerSearchQuery, { identity: 'phone:650-555-0123', region: 'us' })).toMatchObject({ region: 'US' });
     });
   });
 });

@@ -2,6 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { Transform, Type, type ClassConstructor } from 'class-transformer';
 import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { DIRECTIONS, IDENTITY_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
+import { getCountries, type CountryCode } from 'libphonenumber-js';
 import { normalizeEmail, normalizePhone } from '@hub/customer';
 import { decodeCursor, MAX_PAGE_SIZE, type CursorScope, type TimelineFilter } from '@hub/timeline';
 
@@ -96,26 +97,42 @@ function IsCursor(scope: CursorScope, options?: ValidationOptions): PropertyDeco
 
 export type ParsedIdentity = { ok: true; identity: { kind: IdentityKind; value: string } } | { ok: false; reason: string };
 
-/** `phone:+14155550100` → the identity, normalised the way the projector stores it. */
-export function parseIdentityParam(raw: string): ParsedIdentity {
+/** ISO 3166-1 alpha-2 codes libphonenumber knows: what `region` and the tenants' default regions may be. */
+export const PHONE_REGIONS: readonly CountryCode[] = getCountries();
+
+/**
+ * `phone:+14155550100` → the identity, normalised the way the projector stores it. A national
+ * number (`phone:(650) 555-0123`) needs the region it is dialled in: the request's `region`, else
+ * the tenant's default (QUERY_DEFAULT_REGIONS); without one the refusal says so.
+ */
+export function parseIdentityParam(raw: string, region?: CountryCode): ParsedIdentity {
   const sep = raw.indexOf(':');
   const kind = raw.slice(0, sep) as IdentityKind;
   const value = raw.slice(sep + 1);
   if (sep <= 0 || !IDENTITY_KINDS.includes(kind) || value.length === 0) return { ok: false, reason: `identity must be <kind>:<value>, kind one of ${IDENTITY_KINDS.join(', ')}` };
-  const normalized = kind === 'phone' ? normalizePhone(value) : kind === 'email' ? normalizeEmail(value) : { ok: true as const, identity: { kind, value } };
-  return normalized.ok ? { ok: true, identity: { kind, value: normalized.identity.value } } : { ok: false, reason: normalized.reason };
+  const normalized = kind === 'phone' ? normalizePhone(value, region) : kind === 'email' ? normalizeEmail(value) : { ok: true as const, identity: { kind, value } };
+  if (normalized.ok) return { ok: true, identity: { kind, value: normalized.identity.value } };
+  const hint =
+    kind !== 'phone'
+      ? ''
+      : region === undefined
+        ? ' — a number without its country code (+…) needs region=<ISO 3166 country code> (e.g. region=US), or the tenant\'s default region (QUERY_DEFAULT_REGIONS)'
+        : ` (read as a number of region ${region})`;
+  return { ok: false, reason: `${normalized.reason}${hint}` };
 }
 
+/** The shape only (`<kind>:<value>`); the value is normalised in the handler, which knows the region. */
 function IsIdentityParam(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isIdentityParam',
       validator: {
-        validate: (value) => typeof value === 'string' && value.length <= 400 && parseIdentityParam(value).ok,
-        defaultMessage: (args) => {
-          const parsed = typeof args?.value === 'string' ? parseIdentityParam(args.value) : undefined;
-          return parsed && !parsed.ok ? parsed.reason : 'identity must be <kind>:<value>';
+        validate: (value) => {
+          if (typeof value !== 'string' || value.length > 400) return false;
+          const sep = value.indexOf(':');
+          return sep > 0 && IDENTITY_KINDS.includes(value.slice(0, sep) as IdentityKind) && sep < value.length - 1;
         },
+        defaultMessage: () => `identity must be <kind>:<value>, kind one of ${IDENTITY_KINDS.join(', ')}`,
       },
     },
     options,
@@ -156,6 +173,11 @@ export class TimelineExportQuery extends EntryFilterQuery {
 export class CustomerSearchQuery {
   /** `<kind>:<value>`, normalised like the projector does (`phone:+1 415 555 0100` finds `+14155550100`). */
   @IsOptional() @IsIdentityParam() identity?: string;
+  /** The region a national phone number in `identity` is dialled in (ISO 3166-1 alpha-2); default: the tenant's. */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @IsIn(PHONE_REGIONS, { message: 'region must be an ISO 3166-1 alpha-2 country code, e.g. US or GB' })
+  region?: CountryCode;
   /** a channel the customer used */
   @IsOptional() @Matches(NAME, { message: 'channel must be a channel id (lower-case letters, digits, - or _)' }) channel?: string;
   @IsOptional() @Matches(NAME, { message: 'preferredChannel must be a channel id (lower-case letters, digits, - or _)' }) preferredChannel?: string;
