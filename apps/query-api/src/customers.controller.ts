@@ -129,9 +129,9 @@ export class CustomersController {
       tenantId,
       {
         ...(identity ? { identity: identity.identity } : {}),
-        ...(q.channel ? { channel: q.channel } : {}),
-        ...(q.preferredChannel ? { preferredChannel: q.preferredChannel } : {}),
-        ...(q.quadrant ? { quadrant: q.quadrant } : {}),
+        ...(q.channel?.length ? { channels: q.channel } : {}),
+        ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
+        ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
       },
       { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
     );

@@ -324,11 +324,35 @@ describe('customer search over HTTP', () => {
     expect((await get(`/tenants/${tenantA}/customers?identity=phone:%2B14155557999`)).status).toBe(404);
 
     const search = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=whatsapp&limit=10`);
-    expect(search.body).toEqual({ customers: [expect.objectContaining({ customerId, channels: ['whatsapp'], preferredChannel: 'whatsapp', quadrant: null })], next: null });
+    expect(search.body).toEqual({ customers: [expect.objectContaining({ customerId, channels: ['whatsapp'], preferredChannel: 'whatsapp', quadrant: 'unknown' })], next: null });
     expect((await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=sms`)).body).toEqual({ customers: [], next: null });
 
-    await pool.query(`update timeline_customers set quadrant = 'loyal', preferred_channel = 'whatsapp' where tenant_id = $1 and customer_id = $2`, [tenantA, customerId]);
-    expect(((await get(`/tenants/${tenantA}/customers?quadrant=loyal&preferredChannel=whatsapp`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId)).toEqual([customerId]);
+    await pool.query(`update timeline_customers set quadrant = 'champion', preferred_channel = 'whatsapp' where tenant_id = $1 and customer_id = $2`, [tenantA, customerId]);
+    expect(((await get(`/tenants/${tenantA}/customers?quadrant=champion&preferredChannel=whatsapp`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId)).toEqual([customerId]);
+  });
+
+  it('lists of channels and quadrants match any of them; a mistyped value is a 400 naming the allowed ones', async () => {
+    const sms = await customerWith(tenantA, [{ channel: 'sms' }]);
+    const mail = await customerWith(tenantA, [{ channel: 'email' }]);
+    const ids = async (q: string) => ((await get(`/tenants/${tenantA}/customers?${q}&limit=200`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId);
+    const both = await ids('channel=sms,email');
+    expect(both).toEqual(expect.arrayContaining([sms.customerId, mail.customerId]));
+    expect(await ids('channel=email')).not.toContain(sms.customerId);
+    expect(await ids('quadrant=unknown,at_risk')).toEqual(expect.arrayContaining([sms.customerId, mail.customerId]));
+    expect(await ids('quadrant=champion')).not.toContain(sms.customerId);
+
+    for (const [q, field, allowed] of [
+      ['channel=text', 'channel', 'sms, telegram'],
+      ['quadrant=churn', 'quadrant', 'champion, at_risk, low_value_happy, low_value_unhappy, unknown'],
+      ['preferredChannel=fax', 'preferredChannel', 'sms, telegram'],
+    ] as const) {
+      const res = await get(`/tenants/${tenantA}/customers?${q}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'validation_failed', fields: [{ field, messages: [expect.stringContaining(allowed)] }] });
+    }
+    const timeline = await get(`/tenants/${tenantA}/customers/${sms.customerId}/timeline?channel=text`);
+    expect(timeline.status).toBe(400);
+    expect(JSON.stringify(timeline.body)).toContain('each channel must be one of sms');
   });
 
   it('the whole list pages with next, each customer once', async () => {

@@ -1,10 +1,10 @@
 import { BadRequestException } from '@nestjs/common';
 import { Transform, Type, type ClassConstructor } from 'class-transformer';
-import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
-import { DIRECTIONS, IDENTITY_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
+import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
 import { normalizeEmail, normalizePhone } from '@hub/customer';
-import { decodeCursor, MAX_PAGE_SIZE, type CursorScope, type TimelineFilter } from '@hub/timeline';
+import { decodeCursor, MAX_PAGE_SIZE, SEGMENT_QUADRANTS, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
 
 /** 400 in the hub's format: every failing field with its messages. */
 export function validationFailed(fields: FieldError[]): BadRequestException {
@@ -22,7 +22,7 @@ export function queryAs<T extends object>(cls: ClassConstructor<T>, query: unkno
 const list = ({ value }: { value: unknown }) =>
   (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])).map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
 
-const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const CHANNEL_MESSAGE = `each channel must be one of ${CHANNEL_IDS.join(', ')}`;
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
 
 /** A real instant: a calendar date (UTC midnight), or a date-time with a zone (`Z` or an offset up to ±14:00). */
@@ -141,9 +141,9 @@ function IsIdentityParam(options?: ValidationOptions): PropertyDecorator {
 
 /** Filters shared by timelines and exports. Lists are comma-separated (`channel=sms,email`). */
 export class EntryFilterQuery {
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @Matches(NAME, { each: true, message: 'each channel must be a channel id (lower-case letters, digits, - or _)' }) channel?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
   @IsOptional() @Transform(list) @IsIn(DIRECTIONS, { each: true, message: `each direction must be one of ${DIRECTIONS.join(', ')}` }) direction?: string[];
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @Matches(NAME, { each: true, message: 'each kind must be an interaction kind (lower-case letters, digits, - or _)' }) kind?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(INTERACTION_KINDS, { each: true, message: `each kind must be one of ${INTERACTION_KINDS.join(', ')}` }) kind?: string[];
   /** occurred at or after (inclusive) */
   @IsOptional() @IsInstant() from?: string;
   /** occurred before (exclusive) */
@@ -158,7 +158,7 @@ export class TimelineQuery extends EntryFilterQuery {
 }
 
 export class ConversationsQuery {
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @Matches(NAME, { each: true, message: 'each channel must be a channel id (lower-case letters, digits, - or _)' }) channel?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
   @IsOptional() @IsInstant() asOf?: string;
 }
 
@@ -178,10 +178,11 @@ export class CustomerSearchQuery {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
   @IsIn(PHONE_REGIONS, { message: 'region must be an ISO 3166-1 alpha-2 country code, e.g. US or GB' })
   region?: CountryCode;
-  /** a channel the customer used */
-  @IsOptional() @Matches(NAME, { message: 'channel must be a channel id (lower-case letters, digits, - or _)' }) channel?: string;
-  @IsOptional() @Matches(NAME, { message: 'preferredChannel must be a channel id (lower-case letters, digits, - or _)' }) preferredChannel?: string;
-  @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'quadrant must be letters, digits, - or _' }) quadrant?: string;
+  /** channels the customer used (any of them), `channel=sms,whatsapp` as on timelines */
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` }) preferredChannel?: string[];
+  /** quadrants (any of them); `unknown`: neither an order nor a survey answer yet */
+  @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
   @IsOptional() @IsCursor('customers') cursor?: string;
 }

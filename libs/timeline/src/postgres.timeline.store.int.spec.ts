@@ -108,7 +108,7 @@ describe('PostgresTimelineStore.ensureSchema', () => {
           [schema],
         );
         expect(columns.rows.map((r) => r.c)).toEqual(['timeline_customers.satisfaction', 'timeline_customers.value', 'timeline_entries.details', 'timeline_facts.event']);
-        expect(await store.getCustomer('t', 'c')).toEqual(expect.objectContaining({ customerId: 'c', value: null, satisfaction: null, quadrant: null }));
+        expect(await store.getCustomer('t', 'c')).toEqual(expect.objectContaining({ customerId: 'c', value: null, satisfaction: null, quadrant: 'unknown' }));
       } finally {
         await pool.end();
         await admin.query(`drop schema if exists ${schema} cascade`);

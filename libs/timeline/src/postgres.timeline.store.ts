@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Quadrant, SatisfactionState } from '@hub/customer';
+import { QUADRANTS, type Quadrant, type SatisfactionState } from '@hub/customer';
 import type { InteractionDetails, SummaryFact, TimelineChange, TimelineEntry } from './timeline.projection';
 import { insertRowRun, refreshCustomerCounters, refreshCustomerFacts } from './postgres.timeline.batch';
 import { planApply, unionOfCustomers } from './timeline.apply-plan';
@@ -14,6 +14,10 @@ export const TIMELINE_STORE = Symbol('TIMELINE_STORE');
 export const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased', 'timeline_facts'] as const;
 export type TimelineTable = (typeof TIMELINE_TABLES)[number];
 
+/** The quadrants a summary shows and a search filters on: `quadrantOf`'s four, and `unknown` (no order, no survey answer yet). */
+export const SEGMENT_QUADRANTS = [...QUADRANTS, 'unknown'] as const;
+export type SegmentQuadrant = (typeof SEGMENT_QUADRANTS)[number];
+
 export interface CustomerSummary {
   tenantId: string;
   customerId: string;
@@ -26,8 +30,12 @@ export interface CustomerSummary {
   value: SummaryValue | null;
   /** From the customer's survey answers; null without any. */
   satisfaction: SatisfactionState | null;
-  /** Experience × value (`quadrantOf` in @hub/customer); null while neither is known. */
-  quadrant: Quadrant | null;
+  /**
+   * Experience × value (`quadrantOf` in @hub/customer): `champion` (high value, good experience),
+   * `at_risk` (high value, poor experience), `low_value_happy`, `low_value_unhappy`; `unknown` while
+   * the hub has neither an order nor a survey answer of the customer (stored as null).
+   */
+  quadrant: SegmentQuadrant;
   identities: { kind: string; value: string; namespace?: string }[];
 }
 
@@ -393,7 +401,7 @@ export class PostgresTimelineStore {
       preferredChannel: row.preferred_channel,
       value: row.value,
       satisfaction: row.satisfaction,
-      quadrant: row.quadrant,
+      quadrant: row.quadrant ?? 'unknown',
       identities: ids.rows.map((i) => (i.namespace ? { kind: i.kind, namespace: i.namespace, value: i.value } : { kind: i.kind, value: i.value })),
     };
   }

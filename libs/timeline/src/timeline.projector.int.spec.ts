@@ -99,14 +99,17 @@ describe('TimelineProjector: summary facts and interaction details', () => {
           quadrant: 'at_risk',
         }),
       );
-      expect(await timeline.getCustomer(tenant, 'n')).toEqual(expect.objectContaining({ value: null, satisfaction: null, quadrant: null }));
+      expect(await timeline.getCustomer(tenant, 'n')).toEqual(expect.objectContaining({ value: null, satisfaction: null, quadrant: 'unknown' }));
     });
 
     it('then analysts list customers by quadrant, with value and satisfaction', async () => {
-      const atRisk = await queries.searchCustomers(tenant, { quadrant: 'at_risk' });
+      const atRisk = await queries.searchCustomers(tenant, { quadrants: ['at_risk'] });
       expect(atRisk.customers.map((c) => c.customerId)).toEqual(['a']);
       expect(atRisk.customers[0]).toEqual(expect.objectContaining({ value: expect.objectContaining({ orders: 1 }), satisfaction: expect.objectContaining({ trend: 'unknown' }) }));
-      expect((await queries.searchCustomers(tenant, { quadrant: 'low_value_happy' })).customers.map((c) => c.customerId)).toEqual(['b']);
+      expect((await queries.searchCustomers(tenant, { quadrants: ['low_value_happy'] })).customers.map((c) => c.customerId)).toEqual(['b']);
+      // A customer with neither an order nor a survey answer is `unknown`, and found as such, alone or with others.
+      expect((await queries.searchCustomers(tenant, { quadrants: ['unknown'] })).customers.map((c) => [c.customerId, c.quadrant])).toEqual([['n', 'unknown']]);
+      expect((await queries.searchCustomers(tenant, { quadrants: ['unknown', 'at_risk'] })).customers.map((c) => c.customerId).sort()).toEqual(['a', 'n']);
     });
 
     it('then each entry keeps its facet as details, and the timeline filters by kind', async () => {
@@ -139,7 +142,7 @@ describe('TimelineProjector: summary facts and interaction details', () => {
     it('then each keeps the quadrant of its own stream (as its folded state does), and the merged one leaves the listing', async () => {
       expect((await timeline.getCustomer(tenant, 'a'))?.quadrant).toBe('at_risk');
       expect((await timeline.getCustomer(tenant, 'b'))?.quadrant).toBe('low_value_happy');
-      expect((await queries.searchCustomers(tenant, { quadrant: 'low_value_happy' })).customers).toEqual([]);
+      expect((await queries.searchCustomers(tenant, { quadrants: ['low_value_happy'] })).customers).toEqual([]);
       // b's entries are part of a's timeline, details included.
       expect((await queries.timeline(tenant, 'a')).entries).toHaveLength(4);
     });

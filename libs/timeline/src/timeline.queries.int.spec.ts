@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { freshId, testInfra } from '@hub/testing';
 import { PostgresTimelineStore } from './postgres.timeline.store';
 import type { TimelineChange } from './timeline.projection';
-import { TimelineQueries, type ExportedItem, type TimelineItem } from './timeline.queries';
+import { TimelineQueries, type CustomerSearch, type ExportedItem, type TimelineItem } from './timeline.queries';
 
 describe('TimelineQueries', () => {
   let pool: Pool;
@@ -245,7 +245,7 @@ describe('TimelineQueries', () => {
             interactions: 1,
             channels: ['sms'],
             preferredChannel: 'sms', // the projector derives it from the inbound entries
-            quadrant: null,
+            quadrant: 'unknown',
             // The merged customer's identity now finds the survivor.
             identities: [{ kind: 'phone', value: '+14155553000' }, { kind: 'phone', value: '+14155553001' }],
           }),
@@ -260,17 +260,20 @@ describe('TimelineQueries', () => {
         const [d] = await customers(tenantId, 1, 'email', 3);
         await pool.query(`update timeline_customers set preferred_channel = 'email', quadrant = 'at_risk' where tenant_id = $1 and customer_id = $2`, [tenantId, a]);
         await pool.query(`update timeline_customers set preferred_channel = 'sms', quadrant = 'at_risk' where tenant_id = $1 and customer_id = $2`, [tenantId, b]);
-        const ids = async (search: object) => (await queries.searchCustomers(tenantId, search)).customers.map((x) => x.customerId);
+        const ids = async (search: CustomerSearch) => (await queries.searchCustomers(tenantId, search)).customers.map((x) => x.customerId);
 
         expect(await ids({ identity: { kind: 'phone', value: '+14155553001' } })).toEqual([b]);
         expect(await ids({ identity: { kind: 'phone', value: '+19995550000' } })).toEqual([]);
-        expect(await ids({ channel: 'email' })).toEqual([d]);
-        expect(await ids({ quadrant: 'at_risk' })).toEqual([a, b]);
-        expect(await ids({ quadrant: 'at_risk', preferredChannel: 'sms' })).toEqual([b]);
-        expect(await ids({ channel: 'sms', identity: { kind: 'phone', value: '+14155553002' } })).toEqual([c]);
+        expect(await ids({ channels: ['email'] })).toEqual([d]);
+        expect(await ids({ quadrants: ['at_risk'] })).toEqual([a, b]);
+        expect(await ids({ quadrants: ['at_risk'], preferredChannels: ['sms'] })).toEqual([b]);
+        expect(await ids({ channels: ['email', 'sms'] })).toEqual([a, b, c, d]);
+        expect(await ids({ quadrants: ['unknown'] })).toEqual([c, d]);
+        expect(await ids({ quadrants: ['at_risk'], preferredChannels: ['sms', 'email'] })).toEqual([a, b]);
+        expect(await ids({ channels: ['sms'], identity: { kind: 'phone', value: '+14155553002' } })).toEqual([c]);
 
         await store.merge(tenantId, d!, c!);
-        expect(await ids({ channel: 'email' })).toEqual([c]);
+        expect(await ids({ channels: ['email'] })).toEqual([c]);
       });
     });
   });

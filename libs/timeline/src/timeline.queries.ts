@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Quadrant, SatisfactionState } from '@hub/customer';
-import { PostgresTimelineStore, type CustomerSummary } from './postgres.timeline.store';
+import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
 import type { InteractionDetails } from './timeline.projection';
 import type { SummaryValue } from './timeline.summary';
 
@@ -88,10 +88,12 @@ export interface Conversation {
 export interface CustomerSearch {
   /** An already normalised identity. */
   identity?: { kind: string; value: string; namespace?: string };
-  /** A channel the customer (or a customer merged into it) used. */
-  channel?: string;
-  preferredChannel?: string;
-  quadrant?: string;
+  /** Channels the customer (or a customer merged into it) used: any of them. */
+  channels?: readonly string[];
+  /** Preferred channel: any of them. */
+  preferredChannels?: readonly string[];
+  /** Quadrants (`unknown`: neither value nor satisfaction known yet): any of them. */
+  quadrants?: readonly SegmentQuadrant[];
 }
 
 /** A customer as listings show it: the read model's summary (`PostgresTimelineStore`). */
@@ -388,12 +390,16 @@ export class TimelineQueries {
         `c.customer_id in (select customer_id from timeline_identities where tenant_id = ${t} and kind = ${p.add(i.kind)} and namespace = ${p.add(i.namespace ?? '')} and value = ${p.add(i.value)})`,
       );
     }
-    if (search.channel) {
-      const ch = p.add(search.channel);
-      where.push(`(${ch} = any(c.channels) or exists (select 1 from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id and ${ch} = any(m.channels)))`);
+    if (search.channels?.length) {
+      const ch = p.add([...search.channels]);
+      where.push(`(c.channels && ${ch}::text[] or exists (select 1 from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id and m.channels && ${ch}::text[]))`);
     }
-    if (search.preferredChannel) where.push(`c.preferred_channel = ${p.add(search.preferredChannel)}`);
-    if (search.quadrant) where.push(`c.quadrant = ${p.add(search.quadrant)}`);
+    if (search.preferredChannels?.length) where.push(`c.preferred_channel = any(${p.add([...search.preferredChannels])}::text[])`);
+    if (search.quadrants?.length) {
+      const known = search.quadrants.filter((q) => q !== 'unknown');
+      const unknown = search.quadrants.includes('unknown');
+      where.push(`(${[...(known.length ? [`c.quadrant = any(${p.add(known)}::text[])`] : []), ...(unknown ? ['c.quadrant is null'] : [])].join(' or ')})`);
+    }
     if (after) where.push(`(c.first_seen_at, c.customer_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)})`);
     const r = await this.pool.query<{
       customer_id: string; first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[];
@@ -420,7 +426,7 @@ export class TimelineQueries {
         preferredChannel: row.preferred_channel,
         value: row.value,
         satisfaction: row.satisfaction,
-        quadrant: row.quadrant,
+        quadrant: row.quadrant ?? 'unknown',
         identities: identities.get(row.customer_id) ?? [],
       })),
       next: r.rows.length > limit && last ? encodeCursor('customers', { at: last.first_key, id: last.customer_id }) : null,
