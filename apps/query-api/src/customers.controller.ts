@@ -6,7 +6,7 @@ import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-
 import type { NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
-import { CustomerSearchQuery, parseIdentityParam, queryAs } from './query-params';
+import { CustomerSearchQuery, instant, parseIdentityParam, queryAs, StateQuery } from './query-params';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 export const CUSTOMER_STORES_TOKEN = Symbol('CUSTOMER_STORES_TOKEN');
@@ -19,12 +19,6 @@ function bodyAs<T extends object>(cls: ClassConstructor<T>, body: unknown): T {
   if (!v.ok) throw new BadRequestException({ error: 'validation_failed', fields: v.errors });
   return JSON.parse(JSON.stringify(v.value)) as T;
 }
-
-const isoOrUndefined = (field: string, value: string | undefined): string | undefined => {
-  if (value === undefined) return undefined;
-  if (Number.isNaN(Date.parse(value))) throw new BadRequestException({ error: 'validation_failed', fields: [{ field, messages: [`${field} must be an ISO 8601 time`] }] });
-  return new Date(value).toISOString();
-};
 
 /**
  * Read side for analysts and agents. Timelines and lookups come from the read model; state and
@@ -92,9 +86,9 @@ export class CustomersController {
 
   /** The customer's state folded from their stream, now or as of a moment / revision. */
   @Get(':customerId/state')
-  async state(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query('asOf') asOf?: string, @Query('revision') revision?: string) {
-    if (revision !== undefined && !/^\d{1,18}$/.test(revision)) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'revision', messages: ['revision must be a whole number'] }] });
-    const at = isoOrUndefined('asOf', asOf);
+  async state(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
+    const { asOf, revision } = queryAs(StateQuery, query);
+    const at = asOf === undefined ? undefined : new Date(instant(asOf)).toISOString();
     const loaded = await this.customers.load(tenantId, customerId, { ...(at ? { asOf: at } : {}), ...(revision !== undefined ? { atRevision: BigInt(revision) } : {}) });
     if (loaded.revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: at || revision ? 'no event of this customer was recorded by then' : 'unknown customer' });
     return { customerId, asOf: at ?? null, revision: loaded.revision.toString(), state: loaded.state };

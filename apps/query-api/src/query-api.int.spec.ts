@@ -283,6 +283,21 @@ describe('timelines over HTTP', () => {
   });
 });
 
+describe('instants', () => {
+  it('asOf follows one rule on every endpoint: a date, or a date-time with a zone', async () => {
+    const { customerId } = await customerWith(tenantA, [{ channel: 'sms' }]);
+    for (const path of ['state', 'timeline']) {
+      const noZone = await get(`/tenants/${tenantA}/customers/${customerId}/${path}?asOf=2025-03-01T10:00`);
+      expect({ path, status: noZone.status }).toEqual({ path, status: 400 });
+      expect(noZone.body).toEqual({ error: 'validation_failed', fields: [{ field: 'asOf', messages: [expect.stringContaining('zone')] }] });
+      // Accepted (this customer exists only in the read model, so its state is a 404, not a 400).
+      for (const ok of [new Date(Date.now() + 60_000).toISOString(), '2025-03-01', '2025-03-01T10:00:00+01:00']) {
+        expect([path, ok, (await get(`/tenants/${tenantA}/customers/${customerId}/${path}?asOf=${encodeURIComponent(ok)}`)).status]).toEqual([path, ok, path === 'state' ? 404 : 200]);
+      }
+    }
+  });
+});
+
 describe('customer search over HTTP', () => {
   it('a national phone number is looked up with region=, or the tenant\'s default region; without either the 400 says what is missing', async () => {
     const { customerId } = await customerWith(tenantA, [{ channel: 'sms' }], '+16505550123');

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { Transform, Type, type ClassConstructor } from 'class-transformer';
-import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
 import { normalizeEmail, normalizePhone } from '@hub/customer';
@@ -168,6 +168,13 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export class TimelineExportQuery extends EntryFilterQuery {
   @IsOptional() @IsIn(EXPORT_FORMATS) format?: ExportFormat;
   @IsOptional() @Transform(list) @ArrayMaxSize(1000) @Length(1, 128, { each: true }) customerIds?: string[];
+}
+
+/** `GET …/state`: the same instants as every other endpoint (a date, or a date-time with a zone). */
+export class StateQuery {
+  /** recorded at or before: the state as the hub knew it then */
+  @IsOptional() @IsInstant() asOf?: string;
+  @IsOptional() @Matches(/^\d{1,18}$/, { message: 'revision must be a whole number' }) revision?: string;
 }
 
 export class CustomerSearchQuery {
