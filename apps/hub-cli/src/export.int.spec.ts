@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freshId } from '@hub/testing';
 import { CSV_COLUMNS } from './export/export.command';
 import type { TimelineRow } from './read/timeline-rows';
@@ -87,6 +89,18 @@ describe('hub export', () => {
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rows = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow);
     expect(rows).toEqual(expectedRows(['k1', 'k3'], (n) => n >= 2 && n < 5));
+  });
+
+  it('writes the columns docs/operations.md documents, in that order (CSV), and the same fields as NDJSON', async () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/operations.md'), 'utf8');
+    const listed = /<!-- export-columns -->\s*`([^`]+)`\s*<!-- \/export-columns -->/.exec(doc);
+    expect(listed).not.toBeNull();
+    const documented = listed![1]!.split(',').map((c) => c.trim());
+    const csv = await runCli(['export', '--tenant', tenant, '--format', 'csv'], world.env);
+    expect(parseCsv(csv.stdout)[0]).toEqual(documented);
+    const ndjson = await runCli(['export', '--tenant', tenant, '--format', 'ndjson'], world.env);
+    const first = JSON.parse(ndjson.stdout.split('\n')[0]!) as Record<string, unknown>;
+    expect(Object.keys(first).sort()).toEqual([...documented.filter((c) => !c.startsWith('provider')), 'provider', 'tenantId'].sort());
   });
 
   it('prints nothing but the header when the selection has no rows', async () => {
