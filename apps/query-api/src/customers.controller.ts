@@ -1,7 +1,8 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import type { ClassConstructor } from 'class-transformer';
 import { validateAs } from '@hub/contracts';
-import { eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
+import type { IdentityRef } from '@hub/contracts';
+import { claimStreamOf, eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
 import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-commands.dto';
 import type { NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
@@ -9,6 +10,9 @@ import type { CountryCode } from 'libphonenumber-js';
 import { CustomerSearchQuery, instant, parseIdentityParam, queryAs, StateQuery } from './query-params';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
+
+/** An identity as the read model lists it. */
+type IdentityRow = { kind: string; value: string; namespace?: string };
 export const CUSTOMER_STORES_TOKEN = Symbol('CUSTOMER_STORES_TOKEN');
 /** Each tenant's default phone region (QUERY_DEFAULT_REGIONS): how a national number in a lookup is read. */
 export const DEFAULT_PHONE_REGIONS = Symbol('DEFAULT_PHONE_REGIONS');
@@ -114,20 +118,43 @@ export class CustomersController {
     if (identity && !identity.ok) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'identity', messages: [identity.reason] }] });
     // `region` only says how to read the identity: identity (and region) alone is still the one-customer lookup.
     const onlyIdentity = identity !== undefined && Object.keys(query as object).every((k) => k === 'identity' || k === 'region');
+    // Who holds an identity is what its claim in the event store says (the read model's identity
+    // rows follow the interactions that named it, which may name another customer's phone).
+    const holder = identity ? await this.stores.identities.ownerOf(tenantId, identity.identity) : undefined;
     if (identity && onlyIdentity) {
-      const customerId = await this.timeline.findCustomerIdByIdentity(tenantId, identity.identity.kind, identity.identity.value);
-      if (!customerId) throw new NotFoundException({ error: 'not_found', reason: 'no customer has this identity' });
-      return this.summary(tenantId, customerId);
+      if (!holder) throw new NotFoundException({ error: 'not_found', reason: 'no customer has this identity' });
+      return this.summary(tenantId, holder);
     }
-    return this.queries.searchCustomers(
+    if (identity && !holder) return { customers: [], next: null };
+    const page = await this.queries.searchCustomers(
       tenantId,
       {
-        ...(identity ? { identity: identity.identity } : {}),
+        ...(holder ? { customerId: holder } : {}),
         ...(q.channel?.length ? { channels: q.channel } : {}),
         ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
         ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
       },
       { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
+    );
+    const held = await this.heldBy(tenantId, page.customers);
+    return { ...page, customers: page.customers.map((c, n) => ({ ...c, identities: held[n]! })) };
+  }
+
+  /**
+   * Of each customer's candidate identities, those the event store's claims give to that customer,
+   * ordered by kind and value: one read of the claims for all of them.
+   */
+  private async heldBy(tenantId: string, customers: readonly { customerId: string; identities: readonly IdentityRow[] }[]): Promise<IdentityRow[][]> {
+    // The read model's rows were written from identities (IdentityRef), kind and all.
+    const claims = await this.stores.identities.currentClaims(customers.flatMap((c) => c.identities.map((identity) => ({ tenantId, identity: identity as IdentityRef }))));
+    return customers.map(({ customerId, identities }) =>
+      identities
+        .filter((identity, n) => identities.findIndex((o) => o.kind === identity.kind && o.value === identity.value && (o.namespace ?? '') === (identity.namespace ?? '')) === n)
+        .filter((identity) => {
+          const claim = claims.get(claimStreamOf(tenantId, identity as IdentityRef))?.event;
+          return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId;
+        })
+        .sort((a, b) => (a.kind === b.kind ? (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) : a.kind < b.kind ? -1 : 1)),
     );
   }
 
@@ -152,6 +179,8 @@ export class CustomersController {
     const summary = await this.timeline.getCustomer(tenantId, customerId);
     if (!summary) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
     const { state, revision } = await this.customers.load(tenantId, customerId);
-    return { ...summary, state, revision: revision.toString() };
+    // The identities the customer holds: of those its rows and its folded state name, the ones the store's claims give it.
+    const [identities] = await this.heldBy(tenantId, [{ customerId, identities: [...summary.identities, ...state.identities] }]);
+    return { ...summary, identities: identities!, state, revision: revision.toString() };
   }
 }

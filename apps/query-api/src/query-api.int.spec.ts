@@ -3,7 +3,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { ConfigError } from '@hub/config';
 import { eventually, freshId, testInfra } from '@hub/testing';
-import { PostgresTimelineStore, type TimelineChange } from '@hub/timeline';
+import { customerStream, deterministicId, type ChannelId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
+import { createCustomerStores, recordInteraction, toCustomerEvent, type CustomerStores } from '@hub/customer-records';
+import { PostgresTimelineStore, timelineChangeFor, type TimelineChange } from '@hub/timeline';
 import { startQueryApi } from './main';
 import { TIMELINE_NOTIFICATIONS, type TimelineNotifications } from './live/timeline-notifications';
 
@@ -298,9 +300,57 @@ describe('instants', () => {
   });
 });
 
+/** A canonical interaction, as the recorder takes it from Kafka. */
+function interaction(tenantId: string, label: string, channel: ChannelId, identities: IdentityRef[]): InteractionReceived {
+  const eventId = deterministicId('query-api-claims', tenantId, label);
+  return {
+    type: 'InteractionReceived',
+    data: { direction: 'inbound', kind: 'message', identities, content: { text: label, media: [] }, provider: { name: 'test', messageId: label } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-07T10:00:00.000Z', recordedAt: '2026-12-07T10:00:00.000Z', schemaVersion: 1, tenantId, channel },
+  };
+}
+
+/** These customers' streams projected into the timeline, one customer after another, as the projector does. */
+async function project(stores: CustomerStores, tenantId: string, customerIds: readonly string[]): Promise<void> {
+  for (const customerId of customerIds) {
+    const changes = (await stores.store.readStream(customerStream(tenantId, customerId)))
+      .map((e) => ({ e, event: toCustomerEvent(e) }))
+      .map(({ e, event }) => event && timelineChangeFor(tenantId, customerId, e.revision, event))
+      .filter((c): c is TimelineChange => c !== undefined);
+    await store.apply(changes);
+  }
+}
+
+describe('who holds an identity, over HTTP', () => {
+  it('answers with the customer whose claim the store holds, not one whose interaction merely named the identity', async () => {
+    const stores = await createCustomerStores(pool);
+    const phone: IdentityRef = { kind: 'phone', value: '+14155557101' };
+    const telegram: IdentityRef = { kind: 'handle', namespace: 'telegram', value: `tg${randomUUID().slice(0, 8)}` };
+    // An SMS customer holds the phone; a Telegram user who wrote before then shares a contact card
+    // with that phone: evidence only (a merge proposal), the phone stays with the SMS customer.
+    const sms = await recordInteraction(stores, interaction(tenantA, `sms-${randomUUID()}`, 'sms', [phone]), '2026-12-07T10:00:01.000Z');
+    await recordInteraction(stores, interaction(tenantA, `tg-${randomUUID()}`, 'telegram', [telegram]), '2026-12-07T10:00:02.000Z');
+    const tg = await recordInteraction(stores, interaction(tenantA, `tg-${randomUUID()}`, 'telegram', [telegram, phone]), '2026-12-07T10:00:03.000Z');
+    expect(tg.merges.map((m) => m.outcome)).toEqual(['proposed']);
+    expect(await stores.identities.ownerOf(tenantA, phone)).toBe(sms.customerId);
+    await project(stores, tenantA, [sms.customerId, tg.customerId]);
+
+    const byPhone = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone.value}`)}`);
+    expect(byPhone.body).toEqual(expect.objectContaining({ customerId: sms.customerId }));
+    expect(byPhone.body['identities']).toEqual([phone]);
+    const tgSummary = await get(`/tenants/${tenantA}/customers/${tg.customerId}`);
+    expect(tgSummary.body['identities']).toEqual([telegram]);
+    const search = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone.value}`)}&channel=sms`);
+    expect((search.body['customers'] as { customerId: string; identities: IdentityRef[] }[]).map((c) => [c.customerId, c.identities])).toEqual([[sms.customerId, [phone]]]);
+    expect((await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone.value}`)}&channel=telegram`)).body).toEqual({ customers: [], next: null });
+  });
+});
+
 describe('customer search over HTTP', () => {
   it('a national phone number is looked up with region=, or the tenant\'s default region; without either the 400 says what is missing', async () => {
-    const { customerId } = await customerWith(tenantA, [{ channel: 'sms' }], '+16505550123');
+    const stores = await createCustomerStores(pool);
+    const { customerId } = await recordInteraction(stores, interaction(tenantA, `sms-${randomUUID()}`, 'sms', [{ kind: 'phone', value: '+16505550123' }]), new Date().toISOString());
+    await project(stores, tenantA, [customerId]);
     for (const national of ['(650) 555-0123', '650-555-0123']) {
       const refused = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${national}`)}`);
       expect(refused.status).toBe(400);
@@ -312,7 +362,8 @@ describe('customer search over HTTP', () => {
     expect(wrongRegion.status).toBe(400);
     expect(JSON.stringify(wrongRegion.body)).toContain('region must be an ISO 3166-1 alpha-2 country code');
 
-    const uk = await customerWith(tenantB, [{ channel: 'whatsapp' }], '+447400245698');
+    const uk = await recordInteraction(stores, interaction(tenantB, `wa-${randomUUID()}`, 'whatsapp', [{ kind: 'phone', value: '+447400245698' }]), new Date().toISOString());
+    await project(stores, tenantB, [uk.customerId]);
     const byDefault = await get(`/tenants/${tenantB}/customers?identity=${encodeURIComponent('phone:07400 245698')}`, auth(keyB));
     expect({ status: byDefault.status, customerId: byDefault.body['customerId'] }).toEqual({ status: 200, customerId: uk.customerId });
     // region= wins over the tenant's default: 07400 245698 is no US number.
@@ -332,7 +383,9 @@ describe('customer search over HTTP', () => {
 
   it('identity alone finds the one customer; with other criteria it is a paged search', async () => {
     const phone = '+14155557001';
-    const { customerId } = await customerWith(tenantA, [{ channel: 'whatsapp' }], phone);
+    const stores = await createCustomerStores(pool);
+    const { customerId } = await recordInteraction(stores, interaction(tenantA, `wa-${randomUUID()}`, 'whatsapp', [{ kind: 'phone', value: phone }]), new Date().toISOString());
+    await project(stores, tenantA, [customerId]);
     const one = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent('phone:+1 415 555 7001')}`);
     expect(one.status).toBe(200);
     expect(one.body).toEqual(expect.objectContaining({ customerId, revision: expect.any(String) }));

@@ -4,7 +4,7 @@ import { mergeCustomers } from './merge-customers';
 import type { ChannelId, EventMetadata, IdentityRef } from '@hub/contracts';
 import { IdempotencyConflictError } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
-import type { IdentityResolver } from './identity.resolver';
+import { claimStreamOf, type IdentityResolver } from './identity.resolver';
 
 export interface RecordedInteraction {
   tenantId: string;
@@ -122,14 +122,19 @@ export function derivedFacts(interaction: InteractionReceived, channel: ChannelI
 }
 
 /**
- * The customer an interaction belongs to, recognised by any of its identities: its primary
- * identity's owner; else, when the primary is new but another identity of the same interaction
- * already belongs to a customer (the phone on a Shopify order, a Telegram user's own contact card),
- * that customer — the primary is linked to them; else a new customer claimed by the primary.
- * Secondary identities nobody holds are then linked to the customer, so the next interaction that
- * arrives under one of them (an SMS from the order's phone) reaches the same customer. An identity
- * held by another customer is never taken: that is evidence for a merge, decided by a person or a
- * merge policy (`POST …/customers/merges`), not here.
+ * The customer an interaction belongs to, recognised by any of its identities (all their claims read
+ * at once): its primary identity's owner; else, when the primary is new but another identity of the
+ * same interaction already belongs to a customer (the phone on a Shopify order, a Telegram user's
+ * own contact card), that customer — the primary is linked to them; else, when nobody holds any of
+ * them, a new customer. The new customer is created by claiming the interaction's identity that comes
+ * first in claim-stream order (`firstByClaimStream`), not its primary: every interaction naming the
+ * same identities, whatever their order and whichever partition records it, races for the same claim
+ * stream, so of two recorded at once one creates the customer and the other loses that claim
+ * (expected revision), reads again and is recognised by it. The other identities nobody holds are then
+ * linked to the customer, so the next interaction that arrives under one of them (an SMS from the
+ * order's phone) reaches the same customer. An identity held by another customer is never taken: that
+ * is evidence for a merge, decided by a person or a merge policy (`POST …/customers/merges`), not here.
+ * `firstContact` is true when this interaction created the customer (also on its redelivery).
  */
 export async function resolveByAnyIdentity(
   identities: IdentityResolver,
@@ -137,25 +142,47 @@ export async function resolveByAnyIdentity(
   all: readonly IdentityRef[],
   cause: EventMetadata,
 ): Promise<{ customerId: string; firstContact: boolean; heldByOthers: { identity: IdentityRef; customerId: string }[] }> {
-  const [primary, ...secondary] = all;
-  if (!primary) throw new Error('interaction has no identity');
-  let resolution: { customerId: string; firstContact: boolean } | undefined;
-  if (secondary.length > 0 && (await identities.ownerOf(tenantId, primary)) === undefined) {
-    for (const other of secondary) {
-      const owner = await identities.ownerOf(tenantId, other);
-      if (owner === undefined) continue;
-      if ((await identities.link(tenantId, primary, owner, other, cause)) === owner) resolution = { customerId: owner, firstContact: false };
-      break;
+  if (all.length === 0) throw new Error('interaction has no identity');
+  const distinct = all.filter((identity, n) => all.findIndex((other) => sameIdentity(other, identity)) === n);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const claims = await identities.currentClaims(distinct.map((identity) => ({ tenantId, identity })));
+    const holderOf = (identity: IdentityRef): string | undefined => {
+      const claim = claims.get(claimStreamOf(tenantId, identity));
+      return claim?.event.type === 'IdentityClaimed' ? claim.event.data.customerId : undefined;
+    };
+    let recognisedBy = distinct.find((identity) => holderOf(identity) !== undefined);
+    let customerId: string;
+    if (recognisedBy) {
+      customerId = holderOf(recognisedBy)!;
+    } else {
+      recognisedBy = firstByClaimStream(tenantId, distinct);
+      const planned = identities.planFirstClaim(tenantId, recognisedBy, claims.get(claimStreamOf(tenantId, recognisedBy)), cause);
+      const [outcome] = await identities.appendClaims([planned.append]);
+      // Claimed by another interaction first (read again: it is recognised by that claim), or by an
+      // earlier attempt of this one, maybe for another new customer id (read it back).
+      if (!outcome?.ok || outcome.result.duplicate) continue;
+      customerId = planned.customerId;
+      claims.set(claimStreamOf(tenantId, recognisedBy), planned.claim);
     }
+    const firstContact = distinct.some((identity) => {
+      const claim = claims.get(claimStreamOf(tenantId, identity))?.event;
+      return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === cause.eventId;
+    });
+    const heldByOthers: { identity: IdentityRef; customerId: string }[] = [];
+    for (const other of distinct) {
+      const owner = holderOf(other) ?? (await identities.link(tenantId, other, customerId, recognisedBy, cause));
+      if (owner !== customerId && !heldByOthers.some((h) => h.customerId === owner)) heldByOthers.push({ identity: other, customerId: owner });
+    }
+    return { customerId, firstContact, heldByOthers };
   }
-  resolution ??= await identities.resolve(tenantId, primary, cause);
-  const heldByOthers: { identity: IdentityRef; customerId: string }[] = [];
-  for (const other of secondary) {
-    if (sameIdentity(other, primary)) continue;
-    const owner = await identities.link(tenantId, other, resolution.customerId, primary, cause);
-    if (owner !== resolution.customerId && !heldByOthers.some((h) => h.customerId === owner)) heldByOthers.push({ identity: other, customerId: owner });
-  }
-  return { ...resolution, heldByOthers };
+  throw new Error(`could not resolve the identity claims of interaction ${cause.eventId}`);
+}
+
+/** The identity whose claim stream name sorts first: the same one for the same identities in any order. */
+export function firstByClaimStream(tenantId: string, identities: readonly IdentityRef[]): IdentityRef {
+  const [first, ...rest] = identities;
+  if (!first) throw new Error('no identity');
+  return rest.reduce((a, b) => (claimStreamOf(tenantId, b) < claimStreamOf(tenantId, a) ? b : a), first);
 }
 
 /**

@@ -156,6 +156,18 @@ describe('recordInteractions', () => {
     });
   });
 
+  describe('when a provider’s retry puts the same interaction twice into one run', () => {
+    it('records it once, the second as a duplicate of the first, beside the run’s other interactions', async () => {
+      const tenant = freshId('tn');
+      const first = sms(tenant, 'd-1', [phone(20)]);
+      const results = await recordInteractions(stores, [first, sms(tenant, 'd-2', [phone(20)]), JSON.parse(JSON.stringify(first)) as InteractionReceived, sms(tenant, 'e-1', [phone(21)])], recordedAt);
+
+      expect(results.map((r) => r.duplicate)).toEqual([false, false, true, false]);
+      expect(results[2]!.customerId).toBe(results[0]!.customerId);
+      expect(await shape(tenant, [phone(20)])).toEqual({ [phone(20).value]: ['CustomerRegistered', 'InteractionRecorded:d-1', 'InteractionRecorded:d-2'] });
+    });
+  });
+
   describe('when two recorders meet the same new phone number at once', () => {
     it('makes one customer, registered once, holding both messages', async () => {
       const tenant = freshId('tn');

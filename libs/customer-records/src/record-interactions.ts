@@ -47,6 +47,13 @@ export async function recordInteractions(deps: RecordInteractionsDeps, interacti
 
   for (let index = 0; index < interactions.length; index++) {
     const interaction = interactions[index]!;
+    // The same interaction twice in a run (a provider's retry published again): what the first
+    // writes decides the second, so the run so far is written first and its claims read again.
+    if (run.some((p) => p.interaction.metadata.eventId === interaction.metadata.eventId)) {
+      await writeRun(deps, run, pending, recordedAt, results);
+      run = [];
+      for (const [stream, claim] of await deps.identities.currentClaims(identityRefs([interaction]))) claims.set(stream, claim);
+    }
     const planned = plan(deps.identities, interaction, index, claims, pending, recordedAt);
     if (planned) {
       run.push(planned);
@@ -98,7 +105,11 @@ function plan(
   let claimStream: string | undefined;
   if (current?.event.type === 'IdentityClaimed') {
     customerId = current.event.data.customerId;
-    firstContact = current.event.metadata.causationId === m.eventId && !current.event.data.via;
+    // Created by this interaction (a redelivery): by the first claim of any identity it names.
+    firstContact = interaction.data.identities.some((identity) => {
+      const claim = claims.get(claimStreamOf(m.tenantId, identity))?.event;
+      return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === m.eventId;
+    });
     // A claim planned earlier in this run is written with the run: this interaction depends on it.
     if (pending.has(primaryStream)) claimStream = primaryStream;
     for (const other of others) {

@@ -47,18 +47,20 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<voi
       [column(registrations, (r) => r.tenantId), column(registrations, (r) => r.customerId), column(registrations, (r) => r.at)],
     );
   }
-  if (identities.length > 0) {
-    // The last write of each key wins (`n desc`), among the writes of customers not erased.
-    // Unchanged rows are not rewritten: the same rows as the unconditional upserts, fewer dead tuples.
+  // Registrations first, the last of a key winning; then interactions' identities, the first of a
+  // key filling a row nobody has: as `upsertIdentity` one by one. Among the writes of customers not
+  // erased; unchanged rows are not rewritten (fewer dead tuples).
+  for (const claim of [true, false]) {
+    const rows = identities.filter((i) => i.claim === claim);
+    if (rows.length === 0) continue;
     await client.query(
       `insert into timeline_identities (tenant_id, kind, namespace, value, customer_id)
        select distinct on (x.tenant_id, x.kind, x.namespace, x.value) x.tenant_id, x.kind, x.namespace, x.value, x.customer_id
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) with ordinality x(tenant_id, kind, namespace, value, customer_id, n)
         where ${NOT_ERASED('x')}
-        order by x.tenant_id, x.kind, x.namespace, x.value, x.n desc
-       on conflict (tenant_id, kind, namespace, value) do update set customer_id = excluded.customer_id
-        where timeline_identities.customer_id is distinct from excluded.customer_id`,
-      [column(identities, (i) => i.tenantId), column(identities, (i) => i.kind), column(identities, (i) => i.namespace), column(identities, (i) => i.value), column(identities, (i) => i.customerId)],
+        order by x.tenant_id, x.kind, x.namespace, x.value, x.n ${claim ? 'desc' : 'asc'}
+       on conflict (tenant_id, kind, namespace, value) do ${claim ? 'update set customer_id = excluded.customer_id where timeline_identities.customer_id is distinct from excluded.customer_id' : 'nothing'}`,
+      [column(rows, (i) => i.tenantId), column(rows, (i) => i.kind), column(rows, (i) => i.namespace), column(rows, (i) => i.value), column(rows, (i) => i.customerId)],
     );
   }
   if (facts.length > 0) {

@@ -297,7 +297,7 @@ export class PostgresTimelineStore {
          on conflict (tenant_id, customer_id) do update set first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at)`,
         [change.tenantId, change.customerId, change.at],
       );
-      await this.upsertIdentity(client, change.tenantId, change.customerId, change.identity);
+      await this.upsertIdentity(client, change.tenantId, change.customerId, change.identity, true);
       return;
     }
     const e = change.entry;
@@ -309,7 +309,7 @@ export class PostgresTimelineStore {
         e.threadId ?? null, e.details ? JSON.stringify(e.details) : null,
       ],
     );
-    for (const identity of change.identities) await this.upsertIdentity(client, e.tenantId, e.customerId, identity);
+    for (const identity of change.identities) await this.upsertIdentity(client, e.tenantId, e.customerId, identity, false);
   }
 
   /**
@@ -360,10 +360,16 @@ export class PostgresTimelineStore {
     );
   }
 
-  private async upsertIdentity(client: PoolClient, tenantId: string, customerId: string, identity: { kind: string; value: string; namespace?: string }): Promise<void> {
+  /**
+   * A registration (`claim`: the customer's own first claim of the identity) takes the row; an
+   * interaction only fills a row nobody has — it may name another customer's identity (a contact
+   * card with someone else's phone: merge evidence, not a claim). Who holds an identity is its claim
+   * in the event store; the query API answers from there.
+   */
+  private async upsertIdentity(client: PoolClient, tenantId: string, customerId: string, identity: { kind: string; value: string; namespace?: string }, claim: boolean): Promise<void> {
     await client.query(
       `insert into timeline_identities (tenant_id, kind, namespace, value, customer_id) values ($1,$2,$3,$4,$5)
-       on conflict (tenant_id, kind, namespace, value) do update set customer_id = excluded.customer_id`,
+       on conflict (tenant_id, kind, namespace, value) do ${claim ? 'update set customer_id = excluded.customer_id' : 'nothing'}`,
       [tenantId, identity.kind, identity.namespace ?? '', identity.value, customerId],
     );
   }

@@ -6,11 +6,16 @@ export interface CustomerKey {
   customerId: string;
 }
 
-/** An identity written for its owner: the last write of a key wins, as in one-by-one upserts. */
+/**
+ * An identity written for a customer. A registration's (`claim`: the customer's own first claim)
+ * replaces the row; an interaction's only fills a row nobody has: an interaction may name another
+ * customer's identity (a contact card with someone else's phone), which does not make it theirs.
+ */
 export interface IdentityWrite extends CustomerKey {
   kind: string;
   namespace: string;
   value: string;
+  claim: boolean;
 }
 
 /**
@@ -18,7 +23,7 @@ export interface IdentityWrite extends CustomerKey {
  * writes, and no erasure happens between them, so they can go in one statement per table:
  * - entries and facts are inserted once per event id (the first one wins, as `on conflict do nothing`
  *   one by one);
- * - identities are upserted in write order (the last write of a key wins);
+ * - identities: the last registration of a key wins, else the row there, else the first interaction's;
  * - a registration's first-seen time is `least` of the existing and the new one (commutative);
  * each statement skips the rows of customers erased before the run.
  */
@@ -71,7 +76,7 @@ export function planApply(changes: readonly TimelineChange[]): ApplyPlan {
         const { tenantId, customerId } = change.entry;
         const rows = pending();
         rows.entries.push(change.entry);
-        for (const i of change.identities) rows.identities.push({ tenantId, customerId, kind: i.kind, namespace: i.namespace ?? '', value: i.value });
+        for (const i of change.identities) rows.identities.push({ tenantId, customerId, kind: i.kind, namespace: i.namespace ?? '', value: i.value, claim: false });
         refreshCounters.set(keyOf({ tenantId, customerId }), { tenantId, customerId });
         notify.add(`${tenantId}:${customerId}`);
         break;
@@ -80,7 +85,7 @@ export function planApply(changes: readonly TimelineChange[]): ApplyPlan {
         const { tenantId, customerId, identity } = change;
         const rows = pending();
         rows.registrations.push({ tenantId, customerId, at: change.at });
-        rows.identities.push({ tenantId, customerId, kind: identity.kind, namespace: identity.namespace ?? '', value: identity.value });
+        rows.identities.push({ tenantId, customerId, kind: identity.kind, namespace: identity.namespace ?? '', value: identity.value, claim: true });
         // A first contact too: the facts may have been projected before the customer's row existed.
         refreshFacts.set(keyOf({ tenantId, customerId }), { tenantId, customerId });
         notify.add(`${tenantId}:${customerId}`);

@@ -88,6 +88,8 @@ export interface Conversation {
 export interface CustomerSearch {
   /** An already normalised identity. */
   identity?: { kind: string; value: string; namespace?: string };
+  /** Only this customer (the holder of an identity, as the event store's claim says). */
+  customerId?: string;
   /** Channels the customer (or a customer merged into it) used: any of them. */
   channels?: readonly string[];
   /** Preferred channel: any of them. */
@@ -390,6 +392,7 @@ export class TimelineQueries {
         `c.customer_id in (select customer_id from timeline_identities where tenant_id = ${t} and kind = ${p.add(i.kind)} and namespace = ${p.add(i.namespace ?? '')} and value = ${p.add(i.value)})`,
       );
     }
+    if (search.customerId !== undefined) where.push(`c.customer_id = ${p.add(search.customerId)}`);
     if (search.channels?.length) {
       const ch = p.add([...search.channels]);
       where.push(`(c.channels && ${ch}::text[] or exists (select 1 from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id and m.channels && ${ch}::text[]))`);
