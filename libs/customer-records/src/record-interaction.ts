@@ -1,5 +1,6 @@
-import { deterministicId, isChannelId, type InteractionReceived } from '@hub/contracts';
-import type { CustomerEvent, MergeDecision, MergePolicy } from '@hub/customer';
+import { deterministicId, isChannelId, type InteractionData, type InteractionReceived } from '@hub/contracts';
+import type { CustomerEvent, InteractionRecorded, MergeDecision, MergePolicy, RecordedTextSignals } from '@hub/customer';
+import { detectTextSignals, TEXT_SIGNALS_VERSION } from '@hub/text-signals';
 import { mergeCustomers } from './merge-customers';
 import type { ChannelId, EventMetadata, IdentityRef } from '@hub/contracts';
 import { IdempotencyConflictError } from '@hub/event-store';
@@ -85,8 +86,32 @@ export function interactionEvents(interaction: InteractionReceived, channel: Cha
       metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
     });
   }
-  events.push({ type: 'InteractionRecorded', data: { ...interaction.data, channel }, metadata }, ...derivedFacts(interaction, channel, metadata));
+  events.push({ type: 'InteractionRecorded', data: recordedData(interaction.data, channel), metadata }, ...derivedFacts(interaction, channel, metadata));
   return events;
+}
+
+/**
+ * The interaction as recorded: its canonical data, its channel, and the text signals of an inbound
+ * message's own words, found now and kept in clear beside the text (which is sealed): the fold
+ * reads them, so the state stays what it was when the text is erased. Whatever `textSignals` the
+ * sender put in the data is replaced: only the recorder says what the words carry.
+ */
+function recordedData(data: InteractionData, channel: ChannelId): InteractionRecorded['data'] {
+  const { textSignals: _sent, ...rest } = data as InteractionData & { textSignals?: unknown };
+  const signals = textSignalsOf(data);
+  return { ...rest, channel, ...(signals ? { textSignals: signals } : {}) };
+}
+
+/**
+ * What the words of an inbound message (an email's subject and body) carry, or undefined when
+ * there are none to read: outbound messages, delivery statuses, reactions, and a consent keyword
+ * (a bare "CANCEL" SMS is an opt-out, recorded as consent, not a cancellation).
+ */
+export function textSignalsOf(data: InteractionData): RecordedTextSignals | undefined {
+  if (data.direction !== 'inbound' || data.kind === 'delivery' || data.kind === 'reaction' || data.consent) return undefined;
+  const text = [data.email?.subject, data.content.text].filter((t): t is string => typeof t === 'string' && t.trim() !== '').join('\n');
+  if (text === '') return undefined;
+  return { found: detectTextSignals(text).signals, version: TEXT_SIGNALS_VERSION };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ChannelId, EventMetadata, IdentityRef, InteractionData } from '@hub/contracts';
+import type { TextSignal } from '@hub/text-signals';
 import type { NbaActionKind, NbaArbitration, NbaContactMode, NbaOutcome, NbaOutcomeCounts, NbaRankedAction } from './nba-explanation';
 
 /**
@@ -13,9 +14,22 @@ export type CustomerRegistered = {
   metadata: EventMetadata;
 };
 
+/**
+ * What the recorder found in an inbound message's own words (`detectTextSignals` of
+ * libs/text-signals), recorded once, in clear, beside the sealed text: the fold reads these, never
+ * the text, so the state is the same whether the text is readable or erased. Absent on
+ * interactions recorded before detection existed and on those with no text to read.
+ */
+export interface RecordedTextSignals {
+  /** The signals found, in `TEXT_SIGNALS` order; empty when the text was read and said none. */
+  found: TextSignal[];
+  /** `TEXT_SIGNALS_VERSION` of the detector that read it. */
+  version: string;
+}
+
 export type InteractionRecorded = {
   type: 'InteractionRecorded';
-  data: InteractionData & { channel: ChannelId };
+  data: InteractionData & { channel: ChannelId; textSignals?: RecordedTextSignals };
   metadata: EventMetadata;
 };
 

@@ -121,7 +121,7 @@ export function quadrantOf(state: CustomerState, thresholds: QuadrantThresholds)
 // Churn signals
 // ---------------------------------------------------------------------------------------------
 
-export const CHURN_SIGNALS = ['repeated_unresolved_contacts', 'falling_satisfaction', 'recent_refund'] as const;
+export const CHURN_SIGNALS = ['repeated_unresolved_contacts', 'falling_satisfaction', 'recent_refund', 'stated_complaint', 'stated_cancellation'] as const;
 export type ChurnSignal = (typeof CHURN_SIGNALS)[number];
 
 export interface ChurnSignalConfig {
@@ -131,15 +131,21 @@ export interface ChurnSignalConfig {
   repeatedWithinDays: number;
   /** `recent_refund`: a refund within this many days up to `now`. */
   refundWithinDays: number;
+  /** `stated_complaint`: the customer's words complained within this many days up to `now`. */
+  complaintWithinDays: number;
+  /** `stated_cancellation`: the customer's words asked for a refund or to cancel within this many days up to `now`. */
+  cancellationWithinDays: number;
 }
 
-export const DEFAULT_CHURN_SIGNAL_CONFIG: ChurnSignalConfig = { repeatedContacts: 3, repeatedWithinDays: 7, refundWithinDays: 30 };
+export const DEFAULT_CHURN_SIGNAL_CONFIG: ChurnSignalConfig = { repeatedContacts: 3, repeatedWithinDays: 7, refundWithinDays: 30, complaintWithinDays: 7, cancellationWithinDays: 30 };
 
 const within = (at: string, nowMs: number, days: number): boolean => instant(at) <= nowMs && nowMs - instant(at) <= days * DAY_MS;
 
 /**
  * Churn signals as of `now`, in `CHURN_SIGNALS` order: repeated contacts that are still
- * unresolved, satisfaction falling, a recent refund.
+ * unresolved — counted, or said by the customer ("this is my third message") on a conversation
+ * still open —, satisfaction falling, a recent refund, and what the customer's own words said
+ * lately: a complaint, a request for a refund or to cancel (`state.textSignals`).
  */
 export function churnSignals(state: CustomerState, now: string, config: ChurnSignalConfig = DEFAULT_CHURN_SIGNAL_CONFIG): ChurnSignal[] {
   const nowMs = instant(now);
@@ -147,8 +153,12 @@ export function churnSignals(state: CustomerState, now: string, config: ChurnSig
   const signals: ChurnSignal[] = [];
   const open = new Set(Object.entries(state.conversations).filter(([, c]) => c.status === 'open').map(([key]) => key));
   const unresolved = state.inboundWindow.filter((c) => open.has(c.conversation) && within(c.at, nowMs, config.repeatedWithinDays)).length;
-  if (open.size > 0 && unresolved >= config.repeatedContacts) signals.push('repeated_unresolved_contacts');
+  const said = state.textSignals;
+  const saidRepeat = said.repeat_contact !== undefined && open.has(said.repeat_contact.lastConversation) && within(said.repeat_contact.lastAt, nowMs, config.repeatedWithinDays);
+  if (open.size > 0 && (unresolved >= config.repeatedContacts || saidRepeat)) signals.push('repeated_unresolved_contacts');
   if (state.satisfaction.trend === 'falling') signals.push('falling_satisfaction');
   if (state.value.lastRefundAt !== undefined && within(state.value.lastRefundAt, nowMs, config.refundWithinDays)) signals.push('recent_refund');
+  if (said.complaint !== undefined && within(said.complaint.lastAt, nowMs, config.complaintWithinDays)) signals.push('stated_complaint');
+  if (said.refund_cancel !== undefined && within(said.refund_cancel.lastAt, nowMs, config.cancellationWithinDays)) signals.push('stated_cancellation');
   return signals;
 }

@@ -10,6 +10,7 @@ import { withIdentity } from './identities';
 import { afterMergeProposed, mergedAfterMerge, restoredAfterUnmerge, survivorAfterMerge, survivorAfterUnmerge } from './merge.evolve';
 import { own } from './own';
 import { satisfactionAfter } from './satisfaction.evolve';
+import { textSignalsAfter } from './text-signals.evolve';
 import { valueAfterOrder, valueAfterRefund } from './value.evolve';
 
 const RECENT_LIMIT = 10;
@@ -76,6 +77,7 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
     ...consent,
     conversations: conversation ? { ...state.conversations, [key]: conversation } : state.conversations,
     inboundWindow,
+    textSignals: d.direction === 'inbound' && d.textSignals ? textSignalsAfter(state.textSignals, d.textSignals.found, { at, eventId: event.metadata.eventId, conversation: key }) : state.textSignals,
     lastInteractionEventId: event.metadata.eventId,
   };
   if (preferredChannel === undefined) delete next.preferredChannel;

@@ -1,4 +1,5 @@
 import type { InteractionKind, ChannelId, Direction, IdentityRef } from '@hub/contracts';
+import type { TextSignal } from '@hub/text-signals';
 import type { ConsentStatus, NbaActionKind, SurveyKind, TraitValue } from '../events/customer.events';
 
 export interface ChannelEngagement {
@@ -63,6 +64,16 @@ export interface ConversationState {
   resolvedAt?: string;
   /** Inbound messages since the conversation was last (re)opened. */
   inboundSinceOpened: number;
+}
+
+/** How often the customer's own words carried one text signal, and when last (by `occurredAt`). */
+export interface TextSignalSeen {
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  /** The interaction that carried it last, and its conversation (`conversationKey`). */
+  lastEventId: string;
+  lastConversation: string;
 }
 
 export interface SurveyScore {
@@ -165,6 +176,8 @@ export interface CustomerState {
   conversations: Record<string, ConversationState>;
   satisfaction: SatisfactionState;
   value: ValueState;
+  /** Text signals of inbound messages (`InteractionRecorded.data.textSignals`), per signal. */
+  textSignals: Partial<Record<TextSignal, TextSignalSeen>>;
   /** Set while this customer is merged into another. */
   mergedInto?: string;
   /** Customers currently merged into this one. */
@@ -189,6 +202,7 @@ export const initialCustomerState = (): CustomerState => ({
   conversations: {},
   satisfaction: { answers: [], trend: 'unknown' },
   value: { orders: 0, orderIds: [], revenue: {} },
+  textSignals: {},
   mergedFrom: [],
   merges: [],
   mergeProposals: [],

@@ -1,4 +1,5 @@
 import type { ChannelId, Direction, EventMetadata, IdentityRef } from '@hub/contracts';
+import { TEXT_SIGNALS_VERSION, type TextSignal } from '@hub/text-signals';
 import type {
   ConsentChanged,
   ConsentStatus,
@@ -57,6 +58,8 @@ export interface MessageOptions extends MetaOptions {
   text?: string;
   threadId?: string;
   identities?: IdentityRef[];
+  /** The text signals the recorder found (`data.textSignals.found`). */
+  signals?: TextSignal[];
 }
 
 export function message(eventId: string, at: string, o: MessageOptions = {}): InteractionRecorded {
@@ -71,6 +74,7 @@ export function message(eventId: string, at: string, o: MessageOptions = {}): In
       content: o.text === undefined ? { media: [] } : { text: o.text, media: [] },
       provider: { name: 'twilio', messageId: `SM-${eventId}` },
       ...(o.threadId !== undefined ? { threadId: o.threadId } : {}),
+      ...(o.signals !== undefined ? { textSignals: { found: o.signals, version: TEXT_SIGNALS_VERSION } } : {}),
     },
     metadata: meta(eventId, at, { ...o, channel }),
   };

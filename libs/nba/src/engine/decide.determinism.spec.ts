@@ -48,7 +48,7 @@ describe('decide is deterministic', () => {
     it('then it records the seed and the versions that decided', () => {
       expect(read.type).toBe('NextBestActionDecided');
       if (read.type !== 'NextBestActionDecided') return;
-      const versions = { strategyVersion: 'nba-engine-v1', catalogVersion: '2025.06-1' };
+      const versions = { strategyVersion: 'nba-engine-v2', catalogVersion: '2025.06-1' };
       expect(read.data).toMatchObject({ seed: 123_456_789, ...versions, basedOnEventId: 'r1', segment: decision.segment });
       expect(read.metadata).toMatchObject({ eventId: decision.decisionId, causationId: 'r1', correlationId: 'corr-1', occurredAt: input.now });
       expect(read.metadata.schemaVersion).toBe(3);

@@ -23,7 +23,7 @@ describe('the built-in strategies of catalog v1', () => {
       expect(d.explanation).toEqual({
         ruleId: 'self_service',
         reason: expect.stringMatching(/^kb_order_tracking ranked first of 1 \(priority \d+\.\d{3}\) on sms$/),
-        inputs: { trigger: 'InteractionRecorded', segment: 'low_value_happy', intent: 'order_tracking', matched: 'where is my order', survivors: 1, channel: 'sms' },
+        inputs: { trigger: 'InteractionRecorded', segment: 'low_value_happy', intent: 'order_tracking', matched: 'where is my order', signals: null, survivors: 1, channel: 'sms' },
       });
     });
 
@@ -94,6 +94,53 @@ describe('the built-in strategies of catalog v1', () => {
         expect(d.chosen.actionId).toBe('escalate_manager');
         expect(d.explanation.inputs).toMatchObject({ intent: 'complaint', matched: word });
       });
+    });
+  });
+
+  describe('when the customer’s own words carried text signals (issue 12: Arabic and English were not heard)', () => {
+    describe('when an Arabic message complains and asks for a refund', () => {
+      const events = [...customer(), inbound('i1', at(10, 11), { text: 'خدمة سيئة جداً، أريد استرداد المبلغ', signals: ['complaint', 'refund_cancel'] })];
+      const d = decideAfter(events);
+
+      it('then a manager takes over', () => {
+        expect(d.chosen).toMatchObject({ actionId: 'escalate_manager', kind: 'escalation', channel: 'sms' });
+      });
+
+      it('then the decision names the signals it used, in its inputs and its reason', () => {
+        expect(d.explanation.inputs).toMatchObject({ intent: 'none', matched: null, signals: 'complaint,refund_cancel' });
+        expect(d.explanation.reason).toMatch(/the customer's words: complaint, refund_cancel$/);
+        expect(d.facts).toMatchObject({ 'signals.trigger': ['complaint', 'refund_cancel'], 'signals.last24h': ['complaint', 'refund_cancel'], 'intent.complaintWithin24h': true });
+      });
+
+      it('then they are churn signals: stated complaint and stated cancellation', () => {
+        expect(d.facts['churn.signals']).toEqual(['stated_complaint', 'stated_cancellation']);
+      });
+    });
+
+    describe('when one message says it is the third (the earlier ones reached us elsewhere)', () => {
+      const d = decideAfter([...customer(), inbound('i1', at(10, 11), { text: 'This is my third message about this', signals: ['repeat_contact'] })]);
+
+      it('then a specialist takes over: the repeated unresolved contact is the customer’s word for it', () => {
+        expect(d.facts['engagement.inboundLast24h']).toBe(1);
+        expect(d.facts['churn.signals']).toEqual(['repeated_unresolved_contacts']);
+        expect(d.chosen).toMatchObject({ actionId: 'escalate_specialist', channel: 'sms' });
+        expect(d.explanation.inputs).toMatchObject({ signals: 'repeat_contact' });
+      });
+
+      it('when the conversation was resolved since, then the statement no longer counts as unresolved', () => {
+        const resolved = decideAfter([
+          ...customer(),
+          inbound('i1', at(10, 11), { text: 'This is my third message about this', signals: ['repeat_contact'] }),
+          conversationResolved('r1', at(10, 12)),
+        ]);
+        expect(resolved.facts['churn.signals']).toEqual([]);
+      });
+    });
+
+    it('when the signals are older than a day, then the decision no longer reads them as said lately', () => {
+      const d = decideAfter([...customer(), inbound('i0', at(8, 11), { text: 'URGENT', signals: ['urgency'] }), inbound('i1', at(10, 11), { text: 'hello', signals: [] })]);
+      expect(d.facts['signals.last24h']).toEqual([]);
+      expect(d.explanation.inputs['signals']).toBeNull();
     });
   });
 

@@ -25,7 +25,12 @@ import { isSeed, substream } from '../learning/prng';
 import { evaluatePolicy, evaluateRule, type Facts } from '../policy/rule';
 
 /** The version of the engine's logic (facts, policies, arbitration, sampling). Bump on any change of meaning. */
-export const STRATEGY_VERSION = 'nba-engine-v1';
+/**
+ * v2: the customer's words count — text signals (`signals.*` facts; complaints and refund/cancel
+ * requests in `intent.complaintWithin24h`; `stated_complaint`, `stated_cancellation` and a stated
+ * repeat contact in `churn.signals`), named in the explanation (`inputs.signals`).
+ */
+export const STRATEGY_VERSION = 'nba-engine-v2';
 
 export interface DecideInput {
   tenantId: string;
@@ -190,6 +195,8 @@ export function decide(input: DecideInput): Decision {
 
   const basedOnEventId = trigger.metadata.eventId;
   const intent = facts['intent.name'];
+  const said = facts['signals.last24h'];
+  const signals = Array.isArray(said) && said.length > 0 ? said.join(',') : null;
   return {
     decisionId: deterministicId('nba-decision', input.tenantId, input.customerId, basedOnEventId, STRATEGY_VERSION, catalog.catalogVersion),
     tenantId: input.tenantId,
@@ -210,12 +217,13 @@ export function decide(input: DecideInput): Decision {
     outcomes,
     explanation: {
       ruleId: chosen.strategy,
-      reason: summary(chosen, candidates, ranked.length),
+      reason: `${summary(chosen, candidates, ranked.length)}${signals ? `; the customer's words: ${signals.replace(/,/g, ', ')}` : ''}`,
       inputs: {
         trigger: trigger.type,
         segment,
         intent: typeof intent === 'string' ? intent : null,
         matched: keyword,
+        signals,
         survivors: ranked.length,
         channel: chosen.channel,
       },

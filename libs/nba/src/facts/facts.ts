@@ -12,6 +12,7 @@ import {
   type CustomerState,
   type NbaFactValue,
 } from '@hub/customer';
+import { TEXT_SIGNALS, type TextSignal } from '@hub/text-signals';
 import type { ContactHistory } from '../history/contact-history';
 import { AT_RISK_WORDS, firstWordIn, intentOf, INTENTS, ROUTINE_INTENTS } from '../intent/keyword-intents';
 import type { Facts } from '../policy/rule';
@@ -52,7 +53,9 @@ export const FACT_DEFINITIONS = {
   'trigger.direction': f('string', 'direction of a triggering interaction', { nullable: true, values: ['inbound', 'outbound'] }),
   'intent.name': f('string', 'keyword intent of the triggering inbound message (none otherwise)', { values: INTENTS }),
   'intent.routine': f('boolean', 'the intent is a routine inquiry self-service can answer'),
-  'intent.complaintWithin24h': f('boolean', 'an inbound message of the last 24 hours has an at-risk word'),
+  'intent.complaintWithin24h': f('boolean', 'an inbound message of the last 24 hours has an at-risk word, or its words carried a complaint or a refund/cancel request'),
+  'signals.trigger': f('string[]', 'text signals of the triggering inbound message', { values: TEXT_SIGNALS }),
+  'signals.last24h': f('string[]', 'text signals of inbound messages in the 24 hours up to now', { values: TEXT_SIGNALS }),
   'engagement.total': f('number', 'interactions ever'),
   'engagement.inboundLast24h': f('number', 'inbound contacts in the 24 hours up to now'),
   'engagement.daysSinceLastContact': f('number', 'days since the latest interaction', { nullable: true }),
@@ -124,6 +127,14 @@ export function channelOf(event: CustomerEvent): string | null {
 
 const npsCategory = (score: number | undefined): string | null => (score === undefined ? null : score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor');
 
+/** Text signals whose latest inbound message happened in the 24 hours up to `now`, in `TEXT_SIGNALS` order. */
+export function textSignalsWithin24h(state: CustomerState, nowMs: number): TextSignal[] {
+  return TEXT_SIGNALS.filter((s) => {
+    const seen = state.textSignals[s];
+    return seen !== undefined && Date.parse(seen.lastAt) <= nowMs && nowMs - Date.parse(seen.lastAt) <= DAY_MS;
+  });
+}
+
 /**
  * The facts of one decision, from the folded state, the triggering event and the contact history,
  * as of `now`. Pure: the same inputs give the same facts.
@@ -137,6 +148,8 @@ export function deriveFacts({ state, trigger, history, now, traitKeys }: FactsIn
   const recentInbound = state.recent.filter((r) => r.direction === 'inbound' && within24h(r.occurredAt));
   const open = Object.values(state.conversations).filter((c) => c.status === 'open');
   const signals = churnSignals(state, now);
+  const said = textSignalsWithin24h(state, nowMs);
+  const triggerSaid = trigger.type === 'InteractionRecorded' && trigger.data.direction === 'inbound' ? (trigger.data.textSignals?.found ?? []) : [];
   const s = state.satisfaction;
   const consents = Object.entries(state.consents);
   const proactive = history.decisions.filter((d) => d.contactMode === 'proactive' && Date.parse(d.decidedAt) <= nowMs);
@@ -155,7 +168,9 @@ export function deriveFacts({ state, trigger, history, now, traitKeys }: FactsIn
     'trigger.direction': trigger.type === 'InteractionRecorded' ? trigger.data.direction : null,
     'intent.name': intent.intent,
     'intent.routine': (ROUTINE_INTENTS as readonly string[]).includes(intent.intent),
-    'intent.complaintWithin24h': recentInbound.some((r) => firstWordIn(AT_RISK_WORDS, r.text ?? '') !== undefined),
+    'intent.complaintWithin24h': recentInbound.some((r) => firstWordIn(AT_RISK_WORDS, r.text ?? '') !== undefined) || said.includes('complaint') || said.includes('refund_cancel'),
+    'signals.trigger': TEXT_SIGNALS.filter((s) => triggerSaid.includes(s)),
+    'signals.last24h': said,
     'engagement.total': state.engagement.total,
     'engagement.inboundLast24h': state.inboundWindow.filter((c) => within24h(c.at) && Date.parse(c.at) <= nowMs).length,
     'engagement.daysSinceLastContact': daysSince(lastContact, nowMs),
