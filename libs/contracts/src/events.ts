@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsDefined,
@@ -137,11 +138,24 @@ export interface SurveyAnswer {
   value: string | number | boolean;
 }
 
+/** One score question of a response: its scale, the score, and the question (field ref or id). */
+export interface SurveyScoreRef {
+  kind: 'csat' | 'nps';
+  score: number;
+  questionId: string;
+}
+
 /** A survey response. CSAT scores 1–5, NPS 0–10. */
 export interface SurveyFacet {
   surveyId: string;
+  /** The response's score: the first of `scores` when there are several. */
   kind: 'csat' | 'nps';
   score: number;
+  /**
+   * Every score the response gave, when it gave more than one (a form asking CSAT and NPS): `kind`
+   * and `score` first. The recorder makes a `SurveyAnswered` of each.
+   */
+  scores?: SurveyScoreRef[];
   answers: SurveyAnswer[];
   /** The conversation (timeline thread id) that triggered the survey, when the survey link carried it. */
   conversationId?: string;
@@ -298,10 +312,17 @@ class ScoreFitsSurveyKind implements ValidatorConstraintInterface {
   }
 }
 
+export class SurveyScoreRefDto implements SurveyScoreRef {
+  @IsIn(['csat', 'nps']) kind!: 'csat' | 'nps';
+  @IsInt() @Min(0) @Max(10) @Validate(ScoreFitsSurveyKind) score!: number;
+  @IsString() @Length(1, 128) questionId!: string;
+}
+
 export class SurveyFacetDto implements SurveyFacet {
   @IsString() @Length(1, 128) surveyId!: string;
   @IsIn(['csat', 'nps']) kind!: 'csat' | 'nps';
   @IsInt() @Min(0) @Max(10) @Validate(ScoreFitsSurveyKind) score!: number;
+  @IsOptional() @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @ValidateNested({ each: true }) @Type(() => SurveyScoreRefDto) scores?: SurveyScoreRefDto[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => SurveyAnswerDto) answers!: SurveyAnswerDto[];
   @IsOptional() @IsString() @MaxLength(256) conversationId?: string;
 }

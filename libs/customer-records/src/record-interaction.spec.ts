@@ -69,6 +69,29 @@ describe('derivedFacts: what an interaction records beside itself', () => {
     });
   });
 
+  describe('given a survey response that answered both a CSAT and an NPS question', () => {
+    const i = interaction({
+      kind: 'survey',
+      survey: { surveyId: 'f1', kind: 'csat', score: 2, scores: [{ kind: 'csat', score: 2, questionId: 'csat' }, { kind: 'nps', score: 9, questionId: 'nps' }], answers: [] },
+    });
+
+    it('then each score is its own SurveyAnswered, with its own id; the first keeps the id a single score has', () => {
+      const facts = derivedFacts(i, 'sms', metadata);
+      expect(facts).toMatchObject([
+        { type: 'SurveyAnswered', data: { survey: 'csat', score: 2 } },
+        { type: 'SurveyAnswered', data: { survey: 'nps', score: 9 } },
+      ]);
+      expect(facts[0]!.metadata.eventId).toBe(derivedFacts(interaction({ kind: 'survey', survey: { surveyId: 'f1', kind: 'csat', score: 2, answers: [] } }), 'sms', metadata)[0]!.metadata.eventId);
+      expect(new Set(facts.map((f) => f.metadata.eventId)).size).toBe(2);
+    });
+
+    it('then the folded state holds the latest CSAT and the latest NPS', () => {
+      const { satisfaction } = foldCustomer(recorded(i));
+      expect(satisfaction.csat).toMatchObject({ survey: 'csat', score: 2 });
+      expect(satisfaction.nps).toMatchObject({ survey: 'nps', score: 9 });
+    });
+  });
+
   describe('given an order created and then refunded', () => {
     const created = interaction({ kind: 'order', order: { orderId: 'o-1', action: 'created', amount: 12_000, currency: 'EUR' } });
     const refunded = { ...interaction({ kind: 'order', order: { orderId: 'o-1', action: 'refunded', amount: 2_000, currency: 'EUR', refundId: 'r-1' } }), metadata: { ...metadata, eventId: '7f1c2c4e-9f0a-5b1e-8d1a-2b3c4d5e6f71' } };

@@ -133,7 +133,13 @@ export function derivedFacts(interaction: InteractionReceived, channel: ChannelI
   }
   if (d.kind === 'survey' && d.survey) {
     const s = d.survey;
-    out.push({ type: 'SurveyAnswered', data: { survey: s.kind, score: s.score, ...(s.conversationId ? { conversationId: s.conversationId } : {}) }, metadata: derived('survey') });
+    // One answer per score the response gave (a form asking CSAT and NPS gave two); the first keeps
+    // the id a single-score response has always derived.
+    const scores = s.scores && s.scores.length > 0 ? s.scores : [{ kind: s.kind, score: s.score }];
+    scores.forEach((score, i) => {
+      const data = { survey: score.kind, score: score.score, ...(s.conversationId ? { conversationId: s.conversationId } : {}) };
+      out.push({ type: 'SurveyAnswered', data, metadata: derived(i === 0 ? 'survey' : `survey:${i}`) });
+    });
   }
   if (d.kind === 'order' && d.order) {
     const o = d.order;

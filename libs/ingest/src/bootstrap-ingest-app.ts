@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { hubNames, type ChannelId } from '@hub/contracts';
 import { ConfigError, loadConfig } from '@hub/config';
 import { channelDefinitions } from '@hub/channel-registry';
-import type { ChannelDefinition } from '@hub/channels-core';
+import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
 import { createLogger, decodeBody, decodedPayload, onShutdown, requestEncoding } from '@hub/platform';
 import type { FastifyInstance } from 'fastify';
@@ -104,6 +104,18 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
       }
       done();
     });
+  // Every JSON body is parsed once, by the channel core's parser: a 64-bit id sent as a JSON number
+  // keeps its digits, and a body that is not JSON reaches the service (which answers 400 in the
+  // hub's shape, counted) instead of Fastify's generic error. Nest registers its own JSON parser at
+  // init; it is replaced here, before the server starts.
+  await app.init();
+  instance.removeContentTypeParser('application/json');
+  instance.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (req, body, done) => {
+    const raw = body as Buffer;
+    (req as typeof req & { rawBody?: Buffer }).rawBody = raw;
+    const parsed = parseJsonBody(raw);
+    done(null, parsed.ok ? parsed.value : new InvalidJsonBody(parsed.reason));
+  });
   await app.listen(config.PORT, config.HOST);
   const url = await app.getUrl();
   logger.info({ url, channel: channelId, routes: adapters.map((a) => `${a.manifest.provider} ${a.manifest.route.path}`) }, 'ingest.app.started');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { HeaderNames, hubNames, interactionMessage, type HubNames, type FieldError, type InteractionReceived } from '@hub/contracts';
-import { ChannelMappingError, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
+import { ChannelMappingError, InvalidJsonBody, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
 import { PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
@@ -11,6 +11,8 @@ export type IngestOutcome =
   | { kind: 'dead_lettered'; code: string; reason: string; eventIds?: string[] }
   | { kind: 'unauthorized'; reason: string }
   | { kind: 'invalid'; fields: FieldError[] }
+  /** The body could not be read at all (JSON that does not parse): nothing to name a field of. */
+  | { kind: 'unreadable'; code: 'invalid_json'; reason: string }
   | { kind: 'unavailable'; retryAfterSeconds: number; reason: string }
   | { kind: 'saturated'; retryAfterSeconds: number };
 
@@ -66,6 +68,10 @@ export class IngestService {
     const verified = this.adapter.verify(request, { nowMs: this.clock().getTime() });
     if (!verified.ok) {
       return this.reject({ kind: 'unauthorized', reason: verified.reason }, verified.reason, verified.detail);
+    }
+    // Verified first: an unsigned body is refused as unsigned, whatever it holds.
+    if (request.body instanceof InvalidJsonBody) {
+      return this.reject({ kind: 'unreadable', code: 'invalid_json', reason: request.body.reason }, 'invalid_json', request.body.reason);
     }
     const parsed = await this.adapter.parse(request.body, request.headers);
     if (!parsed.ok) {

@@ -55,6 +55,9 @@ export function webhookControllerFor(adapter: ChannelAdapter, ingest: IngestServ
         case 'invalid':
           await reply.code(400).send({ error: 'validation_failed', fields: outcome.fields });
           return;
+        case 'unreadable':
+          await reply.code(400).send({ error: outcome.code, reason: outcome.reason });
+          return;
         case 'unavailable':
           await reply.code(503).header('retry-after', String(outcome.retryAfterSeconds)).send({ error: 'unavailable', reason: outcome.reason });
           return;

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { CustomerKey, RowRun } from './timeline.apply-plan';
+import { editedMessageKeys, type CustomerKey, type EditedMessageKey, type RowRun } from './timeline.apply-plan';
 import type { SummaryFact } from './timeline.projection';
 import { summaryOfFacts } from './timeline.summary';
 
@@ -17,7 +17,7 @@ const column = <T>(rows: readonly T[], f: (row: T) => unknown): unknown[] => row
 
 /** A run of entry, registration and fact changes (no erasure between them): one statement per table. */
 export async function insertRowRun(client: PoolClient, run: RowRun): Promise<void> {
-  const { entries, identities, registrations, facts } = run;
+  const { entries, identities, registrations, facts, edits } = run;
   if (entries.length > 0) {
     // `distinct on` keeps the first of the same event id, as `on conflict do nothing` one by one.
     await client.query(
@@ -36,6 +36,24 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<voi
       ],
     );
   }
+  if (edits.length > 0) {
+    await client.query(
+      `insert into timeline_edits (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, provider_name, message_id, text, media)
+       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.provider_name, x.message_id, x.text, x.media
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[])
+              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, provider_name, message_id, text, media, n)
+        where ${NOT_ERASED('x')}
+        order by x.event_id, x.n
+       on conflict (event_id) do nothing`,
+      [
+        column(edits, (e) => e.eventId), column(edits, (e) => e.tenantId), column(edits, (e) => e.customerId), column(edits, (e) => e.streamRevision),
+        column(edits, (e) => e.occurredAt), column(edits, (e) => e.recordedAt), column(edits, (e) => e.channel), column(edits, (e) => e.provider.name),
+        column(edits, (e) => e.provider.messageId), column(edits, (e) => e.text), column(edits, (e) => JSON.stringify(e.media)),
+      ],
+    );
+  }
+  // After both: an edit projected before its original waits in timeline_edits for the entry.
+  await refreshEditedEntries(client, editedMessageKeys(run));
   if (registrations.length > 0) {
     // `least` of every registration's time, as the one-by-one upserts leave it.
     await client.query(
@@ -146,5 +164,32 @@ export async function refreshCustomerFacts(client: PoolClient, customers: readon
       column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId),
       column(summaries, (s) => s.value && JSON.stringify(s.value)), column(summaries, (s) => s.satisfaction && JSON.stringify(s.satisfaction)), column(summaries, (s) => s.quadrant),
     ],
+  );
+}
+
+/**
+ * The entries of these messages that have edits show the latest version (by `occurredAt`, then
+ * stream revision) and keep every version in `edit_history`: what they said first (taken from the
+ * entry the first time it is edited, never again) and each edit, oldest first. Recomputed from
+ * `timeline_edits` as a whole, so the order edits and originals were projected in does not matter,
+ * and a redelivery changes nothing. One statement; nothing when none of them was edited.
+ */
+export async function refreshEditedEntries(client: PoolClient, keys: readonly EditedMessageKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query(
+    `update timeline_entries e
+        set edit_history = jsonb_build_object('original', coalesce(e.edit_history->'original', jsonb_build_object('text', e.text, 'media', e.media)), 'edits', h.edits),
+            text = h.last_text, media = h.last_media
+       from (select d.tenant_id, d.channel, d.provider_name, d.message_id,
+                    jsonb_agg(jsonb_build_object('eventId', d.event_id, 'occurredAt', to_char(d.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'text', d.text, 'media', d.media)
+                              order by d.occurred_at, d.stream_revision, d.event_id) as edits,
+                    (array_agg(d.text order by d.occurred_at desc, d.stream_revision desc, d.event_id desc))[1] as last_text,
+                    (array_agg(d.media order by d.occurred_at desc, d.stream_revision desc, d.event_id desc))[1] as last_media
+               from (select distinct * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) k(tenant_id, channel, provider_name, message_id)) k
+               join timeline_edits d on d.tenant_id = k.tenant_id and d.channel = k.channel and d.provider_name = k.provider_name and d.message_id = k.message_id
+              group by d.tenant_id, d.channel, d.provider_name, d.message_id) h
+      where e.tenant_id = h.tenant_id and e.channel = h.channel and e.provider->>'name' = h.provider_name and e.provider->>'messageId' = h.message_id
+        and e.edit_history is distinct from jsonb_build_object('original', coalesce(e.edit_history->'original', jsonb_build_object('text', e.text, 'media', e.media)), 'edits', h.edits)`,
+    [column(keys, (k) => k.tenantId), column(keys, (k) => k.channel), column(keys, (k) => k.providerName), column(keys, (k) => k.messageId)],
   );
 }

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { QUADRANTS, type Quadrant, type SatisfactionState } from '@hub/customer';
 import type { InteractionDetails, SummaryFact, TimelineChange, TimelineEntry } from './timeline.projection';
-import { insertRowRun, refreshCustomerCounters, refreshCustomerFacts } from './postgres.timeline.batch';
+import { insertRowRun, refreshCustomerCounters, refreshCustomerFacts, refreshEditedEntries } from './postgres.timeline.batch';
 import { planApply, unionOfCustomers } from './timeline.apply-plan';
 import { summaryOfFacts, type SummaryValue } from './timeline.summary';
 
@@ -11,7 +11,7 @@ export const TIMELINE_STORE = Symbol('TIMELINE_STORE');
  * The tables `PostgresTimelineStore` writes, every one with a `tenant_id` column: what a replay
  * rebuilds and a takeover replaces. Keep in step with the DDL below.
  */
-export const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased', 'timeline_facts'] as const;
+export const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased', 'timeline_facts', 'timeline_edits'] as const;
 export type TimelineTable = (typeof TIMELINE_TABLES)[number];
 
 /** The quadrants a summary shows and a search filters on: `quadrantOf`'s four, and `unknown` (no order, no survey answer yet). */
@@ -92,6 +92,25 @@ create table if not exists timeline_identities (
   primary key (tenant_id, kind, namespace, value)
 );
 create index if not exists timeline_identities_customer on timeline_identities (tenant_id, customer_id);
+-- Edits of messages (an InteractionRecorded with edits): the entry they edit shows the latest
+-- version and keeps every one in edit_history, recomputed from these rows.
+create table if not exists timeline_edits (
+  event_id uuid primary key,
+  tenant_id text not null,
+  customer_id text not null,
+  stream_revision bigint not null,
+  occurred_at timestamptz not null,
+  recorded_at timestamptz not null,
+  channel text not null,
+  provider_name text not null,
+  message_id text not null,
+  text text,
+  media jsonb not null default '[]'
+);
+create index if not exists timeline_edits_message on timeline_edits (tenant_id, channel, provider_name, message_id);
+create index if not exists timeline_edits_customer on timeline_edits (tenant_id, customer_id);
+alter table timeline_entries add column if not exists edit_history jsonb;
+create index if not exists timeline_entries_provider_message on timeline_entries (tenant_id, channel, (provider->>'name'), (provider->>'messageId'));
 -- Erased customers: later (redelivered) changes for them must not bring rows back.
 create table if not exists timeline_erased (
   tenant_id text not null,
@@ -116,6 +135,8 @@ const SCHEMA_MARKERS: readonly (readonly [string, string])[] = [
   ['timeline_identities', 'customer_id'],
   ['timeline_erased', 'customer_id'],
   ['timeline_facts', 'event'],
+  ['timeline_edits', 'message_id'],
+  ['timeline_entries', 'edit_history'],
 ];
 
 /**
@@ -184,7 +205,12 @@ export class PostgresTimelineStore {
     const refreshFacts = new Map<string, [string, string]>();
     for (const change of changes) {
       await this.applyOne(client, change);
-      const [tenantId, customerId] = change.kind === 'entry' ? [change.entry.tenantId, change.entry.customerId] : [change.tenantId, change.kind === 'merge' ? change.survivorId : change.customerId];
+      const [tenantId, customerId] =
+        change.kind === 'entry'
+          ? [change.entry.tenantId, change.entry.customerId]
+          : change.kind === 'edit'
+            ? [change.edit.tenantId, change.edit.customerId]
+            : [change.tenantId, change.kind === 'merge' ? change.survivorId : change.customerId];
       const key = `${tenantId}:${customerId}`;
       if (change.kind === 'entry') refresh.set(key, [tenantId, customerId]);
       // A first contact too: the facts may have been projected before the customer's row existed.
@@ -254,6 +280,7 @@ export class PostgresTimelineStore {
     const customers = await client.query('delete from timeline_customers where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     const identities = await client.query('delete from timeline_identities where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     await client.query('delete from timeline_facts where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    await client.query('delete from timeline_edits where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     return { entries: entries.rowCount ?? 0, customers: customers.rowCount ?? 0, identities: identities.rowCount ?? 0 };
   }
 
@@ -277,6 +304,10 @@ export class PostgresTimelineStore {
       for (const i of change.identitiesReturned) {
         await client.query('update timeline_identities set customer_id = $5 where tenant_id = $1 and kind = $2 and namespace = $3 and value = $4', [change.tenantId, i.kind, i.namespace ?? '', i.value, change.customerId]);
       }
+      return;
+    }
+    if (change.kind === 'edit') {
+      await insertRowRun(client, { entries: [], identities: [], registrations: [], facts: [], edits: [change.edit] });
       return;
     }
     const tenantId = change.kind === 'entry' ? change.entry.tenantId : change.tenantId;
@@ -309,6 +340,7 @@ export class PostgresTimelineStore {
         e.threadId ?? null, e.details ? JSON.stringify(e.details) : null,
       ],
     );
+    await refreshEditedEntries(client, [{ tenantId: e.tenantId, channel: e.channel, providerName: e.provider.name, messageId: e.provider.messageId }]);
     for (const identity of change.identities) await this.upsertIdentity(client, e.tenantId, e.customerId, identity, false);
   }
 

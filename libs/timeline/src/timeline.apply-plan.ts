@@ -1,4 +1,4 @@
-import type { SummaryFact, TimelineChange, TimelineEntry } from './timeline.projection';
+import type { SummaryFact, TimelineChange, TimelineEdit, TimelineEntry } from './timeline.projection';
 
 /** A customer of the read model. */
 export interface CustomerKey {
@@ -32,6 +32,28 @@ export interface RowRun {
   identities: IdentityWrite[];
   registrations: (CustomerKey & { at: string })[];
   facts: (CustomerKey & { streamRevision: string; fact: SummaryFact })[];
+  /** New versions of messages: inserted once per event id; the entries they edit are refreshed after the run. */
+  edits: TimelineEdit[];
+}
+
+/** The message an entry or an edit is about: what an edit finds its entry by. */
+export interface EditedMessageKey {
+  tenantId: string;
+  channel: string;
+  providerName: string;
+  messageId: string;
+}
+
+/** The messages a run's entries and edits are about, once each: those whose entries show their edits again. */
+export function editedMessageKeys(run: RowRun): EditedMessageKey[] {
+  const keys = new Map<string, EditedMessageKey>();
+  const add = (tenantId: string, channel: string, provider: { name: string; messageId: string }) => {
+    const key = { tenantId, channel, providerName: provider.name, messageId: provider.messageId };
+    keys.set(JSON.stringify([key.tenantId, key.channel, key.providerName, key.messageId]), key);
+  };
+  for (const e of run.edits) add(e.tenantId, e.channel, e.provider);
+  for (const e of run.entries) add(e.tenantId, e.channel, e.provider);
+  return [...keys.values()];
 }
 
 /** Changes that read or rewrite rows other changes wrote: applied one at a time, in their place. */
@@ -65,7 +87,7 @@ export function planApply(changes: readonly TimelineChange[]): ApplyPlan {
   let run: RowRun | undefined;
   const pending = (): RowRun => {
     if (!run) {
-      run = { entries: [], identities: [], registrations: [], facts: [] };
+      run = { entries: [], identities: [], registrations: [], facts: [], edits: [] };
       steps.push({ kind: 'rows', run });
     }
     return run;
@@ -78,6 +100,12 @@ export function planApply(changes: readonly TimelineChange[]): ApplyPlan {
         rows.entries.push(change.entry);
         for (const i of change.identities) rows.identities.push({ tenantId, customerId, kind: i.kind, namespace: i.namespace ?? '', value: i.value, claim: false });
         refreshCounters.set(keyOf({ tenantId, customerId }), { tenantId, customerId });
+        notify.add(`${tenantId}:${customerId}`);
+        break;
+      }
+      case 'edit': {
+        const { tenantId, customerId } = change.edit;
+        pending().edits.push(change.edit);
         notify.add(`${tenantId}:${customerId}`);
         break;
       }

@@ -15,14 +15,35 @@ const recorded = (data: Partial<InteractionData>): InteractionRecorded => ({
 
 describe('the timeline projection', () => {
   describe('when an interaction carries a facet', () => {
-    it('then its entry keeps the facet as details, with consent, interactive and edits when present', () => {
+    it('then its entry keeps the facet as details, with consent and interactive when present', () => {
       const order = { orderId: 'o-1', action: 'created' as const, amount: 4_990, currency: 'EUR', itemCount: 2 };
-      const change = timelineChangeFor('acme', 'c1', 3n, recorded({ kind: 'order', order, interactive: { type: 'button', id: 'b1' }, edits: 'm0' }));
-      expect(change).toEqual(expect.objectContaining({ kind: 'entry', entry: expect.objectContaining({ kind: 'order', streamRevision: '3', details: { order, interactive: { type: 'button', id: 'b1' }, edits: 'm0' } }) }));
+      const change = timelineChangeFor('acme', 'c1', 3n, recorded({ kind: 'order', order, interactive: { type: 'button', id: 'b1' } }));
+      expect(change).toEqual(expect.objectContaining({ kind: 'entry', entry: expect.objectContaining({ kind: 'order', streamRevision: '3', details: { order, interactive: { type: 'button', id: 'b1' } } }) }));
 
       const survey = { surveyId: 's1', kind: 'nps' as const, score: 9, answers: [{ questionId: 'q1', value: 9 }] };
       const surveyChange = timelineChangeFor('acme', 'c1', 4n, recorded({ kind: 'survey', survey }));
       expect(surveyChange?.kind === 'entry' && surveyChange.entry.details).toEqual({ survey });
+    });
+  });
+
+  describe('when an interaction edits an earlier message (its `edits` names the message)', () => {
+    it('then it is an edit of the entry with that provider message id, not an entry of its own', () => {
+      const event = recorded({ content: { text: 'Where is my order #1234?', media: [] }, provider: { name: 'telegram', messageId: '123456789:42' }, edits: '123456789:42' });
+      expect(timelineChangeFor('acme', 'c1', 5n, event)).toEqual({
+        kind: 'edit',
+        edit: {
+          tenantId: 'acme',
+          customerId: 'c1',
+          eventId: event.metadata.eventId,
+          streamRevision: '5',
+          occurredAt: event.metadata.occurredAt,
+          recordedAt: event.metadata.recordedAt,
+          channel: 'sms',
+          provider: { name: 'telegram', messageId: '123456789:42' },
+          text: 'Where is my order #1234?',
+          media: [],
+        },
+      });
     });
   });
 

@@ -2,12 +2,13 @@ import type { InteractionData } from '@hub/contracts';
 import type { CustomerEvent, OrderPlaced, OrderRefunded, SurveyAnswered } from '@hub/customer';
 
 /** The fields of `InteractionData` an entry keeps as its details, in this order. */
-export const INTERACTION_DETAIL_FIELDS = ['call', 'email', 'order', 'survey', 'delivery', 'reaction', 'consent', 'interactive', 'edits'] as const;
+export const INTERACTION_DETAIL_FIELDS = ['call', 'email', 'order', 'survey', 'delivery', 'reaction', 'consent', 'interactive'] as const;
 
 /**
  * What only some kinds of interaction carry, as recorded: the facet of the entry's kind (`call`,
- * `email`, `order`, `survey`, `delivery`, `reaction`), and `consent`, `interactive` and `edits` when
- * the interaction has them. Shown to analysts as it is, in the timeline API and in exports.
+ * `email`, `order`, `survey`, `delivery`, `reaction`), and `consent` and `interactive` when the
+ * interaction has them (an interaction with `edits` is no entry: see `TimelineEdit`). Shown to
+ * analysts as it is, in the timeline API and in exports.
  */
 export type InteractionDetails = Partial<Pick<InteractionData, (typeof INTERACTION_DETAIL_FIELDS)[number]>>;
 
@@ -44,6 +45,31 @@ export interface TimelineEntry {
   details?: InteractionDetails;
 }
 
+/**
+ * A new version of an earlier message (Telegram `edited_message`, Messenger/Instagram `message_edit`
+ * or an unsent message): an `InteractionRecorded` whose `edits` names the provider id of the message
+ * edited. It is not an entry of its own: the original entry (same tenant, channel, provider and
+ * provider message id) shows the latest version, by `occurredAt`, and keeps every version.
+ */
+export interface TimelineEdit {
+  tenantId: string;
+  customerId: string;
+  eventId: string;
+  streamRevision: string;
+  occurredAt: string;
+  recordedAt: string;
+  channel: string;
+  provider: { name: string; messageId: string };
+  text: string | null;
+  media: { url: string; contentType?: string }[];
+}
+
+/** What an edited entry keeps: what it said first, then every edit, oldest first. */
+export interface EditHistory {
+  original: { text: string | null; media: { url: string; contentType?: string }[] };
+  edits: { eventId: string; occurredAt: string; text: string | null; media: { url: string; contentType?: string }[] }[];
+}
+
 /** The event types this projection handles; every other type is ignored on purpose. */
 export const TIMELINE_HANDLED_TYPES = [
   'CustomerRegistered',
@@ -66,6 +92,8 @@ export type TimelineChange =
   | { kind: 'unmerge'; tenantId: string; customerId: string; identitiesReturned: IdentityRow[] }
   | { kind: 'customer'; tenantId: string; customerId: string; identity: { kind: string; value: string; namespace?: string }; at: string }
   | { kind: 'entry'; entry: TimelineEntry; identities: { kind: string; value: string; namespace?: string }[] }
+  /** A new version of the entry whose provider message id `edit.provider.messageId` is. */
+  | { kind: 'edit'; edit: TimelineEdit }
   /** An order, refund or survey answer of the customer: folded into the summary's value, satisfaction and quadrant. */
   | { kind: 'fact'; tenantId: string; customerId: string; streamRevision: string; fact: SummaryFact };
 
@@ -79,6 +107,23 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
       return { kind: 'customer', tenantId, customerId, identity: event.data.identity, at: event.metadata.occurredAt };
     case 'InteractionRecorded': {
       const d = event.data;
+      if (d.edits !== undefined) {
+        return {
+          kind: 'edit',
+          edit: {
+            tenantId,
+            customerId,
+            eventId: event.metadata.eventId,
+            streamRevision: revision.toString(),
+            occurredAt: event.metadata.occurredAt,
+            recordedAt: event.metadata.recordedAt,
+            channel: d.channel,
+            provider: { name: d.provider.name, messageId: d.edits },
+            text: d.content.text ?? null,
+            media: d.content.media,
+          },
+        };
+      }
       const details = interactionDetails(d);
       return {
         kind: 'entry',

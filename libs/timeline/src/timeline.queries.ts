@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Quadrant, SatisfactionState } from '@hub/customer';
 import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
-import type { InteractionDetails } from './timeline.projection';
+import type { EditHistory, InteractionDetails } from './timeline.projection';
 import type { SummaryValue } from './timeline.summary';
 
 /**
@@ -32,8 +32,14 @@ export interface TimelineItem {
   text: string | null;
   media: { url: string; contentType?: string }[];
   provider: { name: string; messageId: string };
-  /** The interaction's facet (call, email, order, survey, delivery, reaction), consent, interactive, edits; null for a plain message. */
+  /** The interaction's facet (call, email, order, survey, delivery, reaction), consent, interactive; null for a plain message. */
   details: InteractionDetails | null;
+  /**
+   * For a message the customer edited (or unsent): what it said first and every edit, oldest first;
+   * `text` and `media` are the latest version's. Null for a message never edited (absent where a
+   * reader of another source, such as the CLI's store replay, does not know).
+   */
+  edited?: EditHistory | null;
 }
 
 /** An exported entry: also the customer whose timeline it belongs to (the survivor after a merge). */
@@ -168,7 +174,7 @@ function pageSize(limit: number | undefined): number {
 const micros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const ENTRY_COLUMNS = `e.customer_id, e.event_id, e.stream_revision, e.occurred_at, e.recorded_at, e.channel, e.thread_id, e.direction, e.kind,
-  e.text, e.media, e.provider, e.details, ${micros('e.occurred_at')} as occurred_key, ${micros('e.recorded_at')} as recorded_key`;
+  e.text, e.media, e.provider, e.details, e.edit_history, ${micros('e.occurred_at')} as occurred_key, ${micros('e.recorded_at')} as recorded_key`;
 
 interface EntryRow {
   customer_id: string;
@@ -184,6 +190,7 @@ interface EntryRow {
   media: TimelineItem['media'];
   provider: TimelineItem['provider'];
   details: InteractionDetails | null;
+  edit_history: EditHistory | null;
   occurred_key: string;
   recorded_key: string;
 }
@@ -204,6 +211,7 @@ function toItem(tenantId: string, row: EntryRow): TimelineItem {
     media: row.media,
     provider: row.provider,
     details: row.details,
+    edited: row.edit_history,
   };
 }
 
@@ -242,6 +250,7 @@ function entryConditions(p: Params, tenantId: string, customerIds: readonly stri
 const QUERY_COLUMNS: readonly { table: string; column: string; ddl: string }[] = [
   { table: 'timeline_entries', column: 'thread_id', ddl: 'alter table timeline_entries add column if not exists thread_id text' },
   { table: 'timeline_entries', column: 'details', ddl: 'alter table timeline_entries add column if not exists details jsonb' },
+  { table: 'timeline_entries', column: 'edit_history', ddl: 'alter table timeline_entries add column if not exists edit_history jsonb' },
   { table: 'timeline_customers', column: 'preferred_channel', ddl: 'alter table timeline_customers add column if not exists preferred_channel text' },
   { table: 'timeline_customers', column: 'quadrant', ddl: 'alter table timeline_customers add column if not exists quadrant text' },
   { table: 'timeline_customers', column: 'value', ddl: 'alter table timeline_customers add column if not exists value jsonb' },

@@ -1,6 +1,7 @@
 import { deterministicId, INTERACTION_RECEIVED_SCHEMA_VERSION, validateAs, type FieldError, type IdentityRef, type InteractionReceived } from '@hub/contracts';
 import {
   ChannelMappingError,
+  integerIdText,
   hmacBase64,
   safeEqual,
   type ChannelAdapter,
@@ -218,7 +219,7 @@ export function orderIdentities(order: ShopifyOrder): IdentityRef[] {
   const email = first([order.email, order.contact_email, order.customer?.email].filter(present).map((e) => normalizeEmail(e)));
   const phone = first([order.phone, order.customer?.phone, order.billing_address?.phone].filter(present).map((p) => normalizePhone(p, region)));
   const customer = order.customer;
-  const external = customer ? normalizeExternalId(SHOPIFY_NAMESPACE, customer.admin_graphql_api_id ? legacyIdOf(customer.admin_graphql_api_id) : String(customer.id)) : undefined;
+  const external = customer ? normalizeExternalId(SHOPIFY_NAMESPACE, customer.admin_graphql_api_id ? legacyIdOf(customer.admin_graphql_api_id) : integerIdText(customer.id)) : undefined;
   const identities = [email, phone, external?.ok ? external.identity : undefined].filter((i): i is IdentityRef => i !== undefined);
   if (identities.length === 0) throw new ChannelMappingError('no usable customer identity: a guest order with no valid email or phone', 'email');
   return identities;

@@ -1,4 +1,5 @@
 import { Type } from 'class-transformer';
+import { IsIntegerId } from '@hub/channels-core';
 import { IsArray, IsBoolean, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 
 /**
@@ -9,7 +10,9 @@ import { IsArray, IsBoolean, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, 
  *
  * Money amounts are decimal strings ("199.00") and are read as strings; Shopify's few float
  * fields (`refund_line_items[].subtotal`) are not used. Ids are JSON numbers, but Shopify's ids
- * can exceed 2^53, so the exact id is read from `admin_graphql_api_id` ("gid://shopify/Order/…").
+ * can exceed 2^53: the exact id is read from `admin_graphql_api_id` ("gid://shopify/Order/…") where
+ * there is one, and every id is declared `@IsIntegerId()`, which takes the exact digits the channel
+ * core's JSON parser keeps for an id too large for a double (`parseJsonBody`).
  */
 
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -29,14 +32,14 @@ export class ShopifyMoneySet {
 }
 
 export class ShopifyLineItem {
-  @IsInt() @Min(1) id!: number;
+  @IsIntegerId() id!: number | string;
   @IsInt() @Min(0) quantity!: number;
   @IsOptional() @IsString() title?: string;
   @IsOptional() @Matches(DECIMAL, decimal('price')) price?: string;
 }
 
 export class ShopifyCustomer {
-  @IsInt() @Min(1) id!: number;
+  @IsIntegerId() id!: number | string;
   @IsOptional() @Matches(/^gid:\/\/shopify\/Customer\/\d+$/) admin_graphql_api_id?: string;
   @IsOptional() @IsString() email?: string | null;
   @IsOptional() @IsString() phone?: string | null;
@@ -48,7 +51,7 @@ export class ShopifyAddress {
 }
 
 export class ShopifyTransaction {
-  @IsInt() @Min(1) id!: number;
+  @IsIntegerId() id!: number | string;
   /** `refund` for money returned; `sale`, `capture`, `authorization`, `void`, `change` otherwise. */
   @IsString() kind!: string;
   /** `success`, `pending`, `failure` or `error`. */
@@ -58,17 +61,17 @@ export class ShopifyTransaction {
 }
 
 export class ShopifyRefundLineItem {
-  @IsInt() @Min(1) id!: number;
+  @IsIntegerId() id!: number | string;
   @IsInt() @Min(0) quantity!: number;
-  @IsInt() @Min(1) line_item_id!: number;
+  @IsIntegerId() line_item_id!: number | string;
   @IsOptional() @IsNumber() subtotal?: number;
   @IsOptional() @ValidateNested() @Type(() => ShopifyMoneySet) subtotal_set?: ShopifyMoneySet;
 }
 
 export class ShopifyRefund {
-  @IsInt() @Min(1) id!: number;
+  @IsIntegerId() id!: number | string;
   @Matches(/^gid:\/\/shopify\/Refund\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Refund/<id>' }) admin_graphql_api_id!: string;
-  @IsInt() @Min(1) order_id!: number;
+  @IsIntegerId() order_id!: number | string;
   @IsISO8601({ strict: true }) created_at!: string;
   @IsOptional() @IsISO8601({ strict: true }) processed_at?: string | null;
   @IsOptional() @IsString() note?: string | null;
@@ -79,7 +82,7 @@ export class ShopifyRefund {
 }
 
 export class ShopifyOrder {
-  @IsInt() @Min(1) id!: number;
+  @IsIntegerId() id!: number | string;
   @Matches(/^gid:\/\/shopify\/Order\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Order/<id>' }) admin_graphql_api_id!: string;
   @IsOptional() @IsString() name?: string;
   @IsOptional() @IsString() email?: string | null;

@@ -1,3 +1,4 @@
 export * from './channel-adapter';
 export * from './channel-definition';
 export * from './signatures';
+export * from './json-body';

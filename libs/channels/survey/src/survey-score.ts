@@ -3,13 +3,16 @@ import type { SurveyFacet } from '@hub/contracts';
 /**
  * Which answer of a Typeform response is its CSAT or NPS score: a pure rule over the response.
  *
- * 1. By ref: the first `kind:ref` pair of SURVEY_SCORE_FIELD_REFS (default `csat:csat,nps:nps`)
- *    whose field was answered. The order of the pairs decides when a form asks both.
+ * A response may give one score of each scale (a form asking CSAT and NPS): each is found, and the
+ * order of the pairs in SURVEY_SCORE_FIELD_REFS decides which is the response's score (`kind`,
+ * `score`); the facet's `scores` lists both. For each scale:
+ *
+ * 1. By ref: the first `kind:ref` pair of that scale whose field was answered.
  * 2. Otherwise by the question itself, from the answer's field type and the form definition:
  *    a field of type `nps` (0–10); an `opinion_scale` of 11 steps not starting at one (0–10, NPS);
  *    an `opinion_scale` of 5 steps starting at one, or a `rating` of 5 steps (1–5, CSAT). Typeform
  *    often sends `properties` empty, so scales are recognised only when it does send them.
- *    Exactly one such answer must exist: two are ambiguous (name the right one by ref instead).
+ *    At most one such answer per scale: two are ambiguous (name the right one by ref instead).
  *
  * The score answer must be a whole number within its scale (CSAT 1–5, NPS 0–10). Anything else —
  * no candidate, several, a non-number, out of range — is a reason the response cannot be mapped.
@@ -79,21 +82,58 @@ function scored(kind: SurveyKind, answer: ScoreAnswer, index: number, rule: 'ref
   return { ok: true, kind, score: answer.number, answerIndex: index, rule };
 }
 
+/**
+ * The response's score, as `findSurveyScores` finds it: the first of its scores. Kept for callers
+ * that want one.
+ */
 export function findSurveyScore(answers: readonly ScoreAnswer[], definitionFields: readonly ScoreDefinitionField[], refs: readonly ScoreFieldRef[]): ScoreResult {
+  const found = findSurveyScores(answers, definitionFields, refs);
+  return found.ok ? found.scores[0]! : found;
+}
+
+export type ScoresResult = { ok: true; scores: Extract<ScoreResult, { ok: true }>[] } | { ok: false; field: string; reason: string };
+
+/**
+ * Every score a response gave, one per scale (CSAT, NPS), in the order SURVEY_SCORE_FIELD_REFS
+ * lists the scales: for each scale, the first of its refs that was answered, else the one question
+ * whose shape is that scale (two of one scale are ambiguous). At least one score is required, and
+ * a score question answered outside its scale fails the response, as for a single score.
+ */
+export function findSurveyScores(answers: readonly ScoreAnswer[], definitionFields: readonly ScoreDefinitionField[], refs: readonly ScoreFieldRef[]): ScoresResult {
+  const byId = new Map(definitionFields.map((f) => [f.id, f]));
+  const kinds = [...new Set<SurveyKind>([...refs.map((r) => r.kind), 'csat', 'nps'])];
+  const byRef = new Map<SurveyKind, number>();
   for (const { kind, ref } of refs) {
     const index = answers.findIndex((a) => a.field.ref === ref);
-    if (index >= 0) return scored(kind, answers[index]!, index, 'ref');
+    if (index >= 0 && !byRef.has(kind) && ![...byRef.values()].includes(index)) byRef.set(kind, index);
   }
-  const byId = new Map(definitionFields.map((f) => [f.id, f]));
-  const candidates = answers.flatMap((answer, index) => {
-    const kind = kindFromQuestion(answer, byId.get(answer.field.id));
+  const claimed = new Set(byRef.values());
+  const shaped = answers.flatMap((answer, index) => {
+    const kind = claimed.has(index) ? undefined : kindFromQuestion(answer, byId.get(answer.field.id));
     return kind ? [{ kind, answer, index }] : [];
   });
-  if (candidates.length === 1) return scored(candidates[0]!.kind, candidates[0]!.answer, candidates[0]!.index, 'question');
-  const refList = refs.map((r) => r.ref).join(' or ');
-  if (candidates.length === 0) {
+  const scores: Extract<ScoreResult, { ok: true }>[] = [];
+  for (const kind of kinds) {
+    const refIndex = byRef.get(kind);
+    let found: ScoreResult | undefined;
+    if (refIndex !== undefined) found = scored(kind, answers[refIndex]!, refIndex, 'ref');
+    else {
+      const candidates = shaped.filter((c) => c.kind === kind);
+      if (candidates.length > 1) {
+        const names = candidates.map((c) => `${c.answer.field.ref ?? c.answer.field.id} (${c.kind})`).join(', ');
+        return { ok: false, field: answersPath, reason: `ambiguous score: ${names} could each be the score; name it by ref in SURVEY_SCORE_FIELD_REFS` };
+      }
+      if (candidates.length === 1) found = scored(kind, candidates[0]!.answer, candidates[0]!.index, 'question');
+    }
+    if (found && !found.ok) return found;
+    if (found) scores.push(found);
+  }
+  if (scores.length === 0) {
+    const refList = refs.map((r) => r.ref).join(' or ');
     return { ok: false, field: answersPath, reason: `no score question answered: no answered field with ref ${refList}, and no answered nps field, 0–10 opinion scale or 1–5 rating` };
   }
-  const names = candidates.map((c) => `${c.answer.field.ref ?? c.answer.field.id} (${c.kind})`).join(', ');
-  return { ok: false, field: answersPath, reason: `ambiguous score: ${names} could each be the score; name it by ref in SURVEY_SCORE_FIELD_REFS` };
+  // A score named by ref comes before one recognised by its shape, refs in the order listed: the
+  // response's score is the one a single-score form has always had.
+  const rank = (r: Extract<ScoreResult, { ok: true }>) => (r.rule === 'ref' ? refs.findIndex((x) => x.kind === r.kind && x.ref === answers[r.answerIndex]!.field.ref) : refs.length + kinds.indexOf(r.kind));
+  return { ok: true, scores: scores.sort((a, b) => rank(a) - rank(b)) };
 }

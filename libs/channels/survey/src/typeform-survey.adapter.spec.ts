@@ -1,6 +1,6 @@
 import type { WebhookRequest } from '@hub/channels-core';
 import { channelConformanceKit, CONFORMANCE_CONTEXT, runChannelPipeline, type PipelineOutcome } from '@hub/channels-core/testing';
-import { validateAs, type InteractionReceived } from '@hub/contracts';
+import { InteractionReceivedDto, validateAs, type InteractionReceived } from '@hub/contracts';
 import { isValidSurveyScore } from '@hub/customer';
 import {
   answerValue,
@@ -154,6 +154,27 @@ describe('TypeformSurveyChannelAdapter', () => {
       ];
       expect(findSurveyScore(answers, [], parseScoreFieldRefs('csat:csat,nps:nps'))).toMatchObject({ ok: true, kind: 'csat', score: 2, rule: 'ref' });
       expect(findSurveyScore(answers, [], parseScoreFieldRefs('nps:nps,csat:csat'))).toMatchObject({ ok: true, kind: 'nps', score: 9, rule: 'ref' });
+    });
+
+    describe('when one response answers both a CSAT and an NPS question', () => {
+      const nps = (score: number, extra: Partial<TypeformQuestion> = {}): TypeformQuestion => ({ id: 'Gh1jK3lZ5xC7', ref: 'nps', type: 'nps', title: 'Recommend us?', answer: { type: 'number', number: score }, ...extra });
+
+      it('then the facet carries both scores, the first of SURVEY_SCORE_FIELD_REFS as the score', async () => {
+        const { survey } = (await accepted(response({ questions: [csat(2), nps(9)] }))).data;
+        expect(survey).toMatchObject({ kind: 'csat', score: 2, scores: [{ kind: 'csat', score: 2, questionId: 'csat' }, { kind: 'nps', score: 9, questionId: 'nps' }] });
+        const npsFirst = (await accepted(response({ questions: [csat(2), nps(9)] }), { SURVEY_SCORE_FIELD_REFS: 'nps:nps,csat:csat' })).data.survey;
+        expect(npsFirst).toMatchObject({ kind: 'nps', score: 9, scores: [{ kind: 'nps', score: 9 }, { kind: 'csat', score: 2 }] });
+      });
+
+      it('then both are found by the questions’ shapes too, when no ref names them (one question of each scale is not ambiguous)', async () => {
+        const { survey } = (await accepted(response({ questions: [csat(4, { ref: 'how-was-it' }), nps(10, { ref: 'recommend' })] }))).data;
+        expect(survey).toMatchObject({ kind: 'csat', score: 4, scores: [{ kind: 'csat', score: 4, questionId: 'how-was-it' }, { kind: 'nps', score: 10, questionId: 'recommend' }] });
+      });
+
+      it('then every event passes the canonical contract with both scores', async () => {
+        const event = await accepted(response({ questions: [csat(2), nps(0)] }));
+        expect(validateAs(InteractionReceivedDto, JSON.parse(JSON.stringify(event)))).toMatchObject({ ok: true });
+      });
     });
 
     it('then a configured ref that was skipped falls back to the question shape', () => {

@@ -22,7 +22,7 @@ import {
   type WebhookRequest,
 } from '@hub/channels-core';
 import { identityToString, normalizeEmail, normalizeExternalId, normalizePhone, type NormalizeResult } from '@hub/customer';
-import { findSurveyScore, parseScoreFieldRefs, type ScoreFieldRef } from './survey-score';
+import { findSurveyScores, parseScoreFieldRefs, type ScoreFieldRef } from './survey-score';
 import type { TypeformSurveyConfig } from './typeform-survey.config';
 import { TypeformWebhookPayload, type TypeformAnswer } from './typeform.payload';
 
@@ -85,8 +85,11 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
     if (p.event_type !== 'form_response') {
       throw new ChannelMappingError(`event_type ${JSON.stringify(p.event_type)}: only submitted responses (form_response) are recorded`, 'event_type');
     }
-    const score = findSurveyScore(r.answers, r.definition.fields, this.scoreRefs);
-    if (!score.ok) throw new ChannelMappingError(score.reason, score.field);
+    const found = findSurveyScores(r.answers, r.definition.fields, this.scoreRefs);
+    if (!found.ok) throw new ChannelMappingError(found.reason, found.field);
+    const score = found.scores[0]!;
+    // A form asking CSAT and NPS gave two scores: both are carried, so neither is lost.
+    const scores = found.scores.length > 1 ? found.scores.map((s) => ({ kind: s.kind, score: s.score, questionId: questionIdOf(r.answers[s.answerIndex]!) })) : undefined;
 
     const hidden = hiddenFields(r.hidden);
     const identities = this.identitiesOf(hidden, r.answers);
@@ -105,7 +108,7 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
       const value = answerValue(a);
       if (value === undefined) return [];
       const title = titles.get(a.field.id);
-      return [{ questionId: a.field.ref ?? a.field.id, ...(title ? { question: truncate(title, MAX_QUESTION_LENGTH) } : {}), value }];
+      return [{ questionId: questionIdOf(a), ...(title ? { question: truncate(title, MAX_QUESTION_LENGTH) } : {}), value }];
     });
     const media: MediaRef[] = r.answers.flatMap((a) => (a.type === 'file_url' && typeof a.file_url === 'string' && isHttpUrl(a.file_url) ? [{ url: a.file_url }] : []));
 
@@ -124,6 +127,7 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
             surveyId: r.form_id,
             kind: score.kind,
             score: score.score,
+            ...(scores ? { scores } : {}),
             answers,
             ...(conversationId !== undefined ? { conversationId } : {}),
           },
@@ -201,6 +205,11 @@ export function answerValue(a: TypeformAnswer): string | number | boolean | unde
       return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
     }
   }
+}
+
+/** How the facet names a question: its ref (the form author's id), else Typeform's field id. */
+function questionIdOf(a: TypeformAnswer): string {
+  return a.field.ref ?? a.field.id;
 }
 
 function truncate(text: string, max: number): string {

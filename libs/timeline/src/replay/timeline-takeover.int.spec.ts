@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Client, Pool, type PoolClient } from 'pg';
 import { ensurePostgresCheckpointSchema, PostgresCheckpointStore, PostgresEventStore } from '@hub/event-store';
 import { eventually, freshDatabase, freshId } from '@hub/testing';
-import { PostgresTimelineStore } from '../postgres.timeline.store';
+import { PostgresTimelineStore, TIMELINE_TABLES } from '../postgres.timeline.store';
 import { TIMELINE_PROJECTION_ID } from '../timeline.projector';
 import { TimelineQueries } from '../timeline.queries';
 import { diffTimelines } from './timeline-diff';
@@ -324,7 +324,7 @@ describe('an interrupted takeover', () => {
     ).rows.map((r) => r.pid);
 
   /**
-   * The rebuilt tables `pid` holds ACCESS EXCLUSIVE: 5 once its transaction exchanged them (nothing
+   * The rebuilt tables `pid` holds ACCESS EXCLUSIVE: all TIMELINE_TABLES once its transaction exchanged them (nothing
    * else in a takeover locks them so), whatever the catalog says outside that transaction.
    */
   const exchangedBy = async (pid: number, schema: string): Promise<number> =>
@@ -354,7 +354,7 @@ describe('an interrupted takeover', () => {
         await eventually(
           async () => {
             for (const pid of await waitingOnCheckpoint()) {
-              if ((await exchangedBy(pid, rebuild.schema)) !== 5) continue;
+              if ((await exchangedBy(pid, rebuild.schema)) !== TIMELINE_TABLES.length) continue;
               exchanged.push(pid);
               await pool.query('select pg_terminate_backend($1)', [pid]);
             }
@@ -403,7 +403,7 @@ describe('an interrupted takeover', () => {
         await eventually(
           async () => {
             schema = /rebuild (\S+)/.exec(out)?.[1] ?? '';
-            for (const pid of schema ? await waitingOnCheckpoint(TAKEOVER_CHILD_APPLICATION) : []) if ((await exchangedBy(pid, schema)) === 5) return true;
+            for (const pid of schema ? await waitingOnCheckpoint(TAKEOVER_CHILD_APPLICATION) : []) if ((await exchangedBy(pid, schema)) === TIMELINE_TABLES.length) return true;
             return undefined;
           },
           { what: `the child's takeover to wait (output: ${out})`, timeoutMs: 90_000, intervalMs: 10 },

@@ -1,3 +1,4 @@
+import { jsonBodyAsIngested } from '@hub/channels-core/testing';
 import { createHash } from 'node:crypto';
 import type { WebhookRequest } from '@hub/channels-core';
 import { shopifyHmac } from '../shopify-commerce.adapter';
@@ -55,7 +56,7 @@ export function shopifyWebhookRequest({ secret, url, topic, shopDomain, body, ap
       [SHOPIFY_HEADERS.triggeredAt]: triggeredAt,
     },
     rawBody: Buffer.from(raw, 'utf8'),
-    body: JSON.parse(raw) as unknown,
+    body: jsonBodyAsIngested(raw),
   };
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InteractionReceivedDto, isChannelId, validateAs, type FieldError, type InteractionReceived } from '@hub/contracts';
 import { ChannelMappingError, type ChannelAdapter, type MapContext, type VerifyContext, type VerifyResult, type WebhookRequest } from '../channel-adapter';
 import type { ChannelDefinition } from '../channel-definition';
+import { parseJsonBody } from '../json-body';
 
 /**
  * The one suite every channel adapter runs (STYLE.md #13), over the provider payloads recorded in
@@ -87,6 +88,16 @@ export async function runChannelPipeline(
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A JSON body as the ingestion app hands it to `parse` (`parseJsonBody`: integers too large for a
+ * double keep their digits): what every `sign` helper sets as `body` beside the raw bytes.
+ */
+export function jsonBodyAsIngested(raw: Buffer | string): unknown {
+  const parsed = parseJsonBody(raw);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.value;
+}
+
 type JsonObject = Record<string, unknown>;
 
 interface FixtureBase {
@@ -120,7 +131,8 @@ function readFixtureFiles(dir: string): { file: string; json: JsonObject }[] {
     .sort()
     .map((f) => {
       const file = join(dir, f);
-      const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      // Read as the ingestion app reads a body: an id too large for a double keeps its digits.
+      const json: unknown = jsonBodyAsIngested(readFileSync(file, 'utf8'));
       if (!isObject(json) || typeof json['description'] !== 'string' || !isObject(json['payload']) || !isObject(json['expected'])) {
         throw new Error(`${file}: a fixture is { "description": string, "payload": object, "expected": object, "config"?: object }`);
       }

@@ -3,7 +3,16 @@ import type { WebhookRequest } from '@hub/channels-core';
 import { channelConformanceKit, CONFORMANCE_BASE_URL, runChannelPipeline } from '@hub/channels-core/testing';
 import { InteractionReceivedDto, validateAs, type InteractionReceived } from '@hub/contracts';
 import { SendGridInboundParseChannelAdapter, SendGridInboundParseConfig } from '../index';
-import { p256KeyPair, sendGridFormBody, sendgridTestSetup, TEST_SENDGRID_KEY_PAIR, type SendGridFixturePayload } from '../testing';
+import {
+  basicAuthorization,
+  p256KeyPair,
+  sendgridBasicAuthTestSetup,
+  sendGridFormBody,
+  sendgridTestSetup,
+  TEST_SENDGRID_BASIC_AUTH,
+  TEST_SENDGRID_KEY_PAIR,
+  type SendGridFixturePayload,
+} from '../testing';
 
 const URL = `${CONFORMANCE_BASE_URL}/webhooks/email/sendgrid`;
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -38,6 +47,75 @@ async function accepted(payload: SendGridFixturePayload): Promise<InteractionRec
 }
 
 channelConformanceKit(sendgridTestSetup);
+// The stock, unsigned setup with basic auth credentials in the Parse URL: the same recorded posts.
+channelConformanceKit(sendgridBasicAuthTestSetup);
+
+describe('SendGrid Inbound Parse without signing, protected by basic auth in the Parse URL', () => {
+  const unsigned = (authorization?: string): WebhookRequest => {
+    const signed = request(post({}));
+    const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => !k.startsWith('x-twilio-email-event-webhook-')));
+    return { ...signed, headers: { ...headers, ...(authorization !== undefined ? { authorization } : {}) } };
+  };
+  const withBasicAuth = (config: Partial<SendGridInboundParseConfig> = {}) => new SendGridInboundParseChannelAdapter({ SENDGRID_INBOUND_PARSE_BASIC_AUTH: TEST_SENDGRID_BASIC_AUTH, ...config });
+  const now = { nowMs: Date.now() };
+
+  it('when the post carries the configured credentials, then it verifies and maps', async () => {
+    const outcome = await runChannelPipeline(withBasicAuth(), unsigned(basicAuthorization(TEST_SENDGRID_BASIC_AUTH)));
+    expect(outcome).toMatchObject({ kind: 'accepted', events: [{ data: { kind: 'email' } }] });
+  });
+
+  it('then the scheme is case-insensitive, as HTTP says', () => {
+    expect(withBasicAuth().verify(unsigned(basicAuthorization(TEST_SENDGRID_BASIC_AUTH).replace('Basic', 'basic')), now)).toEqual({ ok: true });
+  });
+
+  it.each([
+    ['another password', basicAuthorization('sendgrid-parse:conformance-basic-auth-passwore')],
+    ['another user', basicAuthorization('sendgrid-parsf:conformance-basic-auth-password')],
+    ['the password alone', basicAuthorization('conformance-basic-auth-password')],
+    ['a bearer token', `Bearer ${Buffer.from(TEST_SENDGRID_BASIC_AUTH).toString('base64')}`],
+    ['no credentials after the scheme', 'Basic '],
+  ])('when the post carries %s, then it is refused as signature_invalid', (_what, authorization) => {
+    expect(withBasicAuth().verify(unsigned(authorization), now)).toEqual({ ok: false, reason: 'signature_invalid' });
+  });
+
+  it('when the post carries neither credentials nor a signature, then it is refused as signature_missing, as before', () => {
+    expect(withBasicAuth().verify(unsigned(), now)).toEqual({ ok: false, reason: 'signature_missing' });
+    expect(adapter().verify(unsigned(), now)).toEqual({ ok: false, reason: 'signature_missing' });
+  });
+
+  it('when only the signature key is configured, then credentials alone do not let a post in', () => {
+    expect(adapter().verify(unsigned(basicAuthorization(TEST_SENDGRID_BASIC_AUTH)), now)).toEqual({ ok: false, reason: 'signature_missing' });
+  });
+
+  it('when both are configured, then a signed post is judged by its signature and an unsigned one by its credentials', () => {
+    const both = withBasicAuth({ SENDGRID_INBOUND_PARSE_PUBLIC_KEY: TEST_SENDGRID_KEY_PAIR.publicKeyBase64 });
+    expect(both.verify(request(post({})), now)).toEqual({ ok: true });
+    expect(both.verify(unsigned(basicAuthorization(TEST_SENDGRID_BASIC_AUTH)), now)).toEqual({ ok: true });
+    const forgedSignature = { ...request(post({})), headers: { ...request(post({})).headers, 'x-twilio-email-event-webhook-signature': 'AAAA', authorization: basicAuthorization(TEST_SENDGRID_BASIC_AUTH) } };
+    expect(both.verify(forgedSignature, now)).toEqual({ ok: false, reason: 'signature_invalid' });
+  });
+
+  describe('the configuration, validated at boot', () => {
+    it.each([
+      ['neither a key nor credentials', {}, 'SENDGRID_INBOUND_PARSE_PUBLIC_KEY'],
+      ['credentials without a colon', { SENDGRID_INBOUND_PARSE_BASIC_AUTH: 'justapasswordthatislong' }, 'SENDGRID_INBOUND_PARSE_BASIC_AUTH'],
+      ['a password shorter than 16 characters', { SENDGRID_INBOUND_PARSE_BASIC_AUTH: 'parse:short-pass' }, 'SENDGRID_INBOUND_PARSE_BASIC_AUTH'],
+      ['an empty user', { SENDGRID_INBOUND_PARSE_BASIC_AUTH: ':conformance-basic-auth-password' }, 'SENDGRID_INBOUND_PARSE_BASIC_AUTH'],
+    ])('then %s is refused, naming the setting', (_what, config, field) => {
+      const result = validateAs(SendGridInboundParseConfig, config);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.errors.map((e) => e.field)).toContain(field);
+    });
+
+    it.each([
+      ['credentials alone', { SENDGRID_INBOUND_PARSE_BASIC_AUTH: TEST_SENDGRID_BASIC_AUTH }],
+      ['a key alone', { SENDGRID_INBOUND_PARSE_PUBLIC_KEY: TEST_SENDGRID_KEY_PAIR.publicKeyBase64 }],
+      ['both', { SENDGRID_INBOUND_PARSE_BASIC_AUTH: TEST_SENDGRID_BASIC_AUTH, SENDGRID_INBOUND_PARSE_PUBLIC_KEY: TEST_SENDGRID_KEY_PAIR.publicKeyBase64 }],
+    ])('then %s is a valid configuration', (_what, config) => {
+      expect(validateAs(SendGridInboundParseConfig, config)).toMatchObject({ ok: true });
+    });
+  });
+});
 
 describe('SendGridInboundParseChannelAdapter', () => {
   describe("given SendGrid's signing scheme: ECDSA P-256 / SHA-256 over timestamp + body, base64 DER", () => {

@@ -1,4 +1,4 @@
-import { verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createHash, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { parseAddressHeader, simpleParser, type HeaderLines } from 'mailparser';
 import { validateAs, type AttachmentMeta, type FieldError, type InteractionReceived } from '@hub/contracts';
 import {
@@ -47,20 +47,38 @@ const FORM_LIMITS = { fieldBytes: SENDGRID_INBOUND_PARSE_MANIFEST.maxBodyBytes, 
 
 export class SendGridInboundParseChannelAdapter implements ChannelAdapter<InboundEmail> {
   readonly manifest = SENDGRID_INBOUND_PARSE_MANIFEST;
-  private readonly publicKey: KeyObject;
+  private readonly publicKey: KeyObject | undefined;
+  /** SHA-256 of the configured `<user>:<password>`: compared in constant time, whatever the lengths. */
+  private readonly credentialsDigest: Buffer | undefined;
 
   constructor(config: SendGridInboundParseConfig) {
-    this.publicKey = sendGridVerificationKey(config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY);
+    if (config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY === undefined && config.SENDGRID_INBOUND_PARSE_BASIC_AUTH === undefined) {
+      throw new Error('SendGrid Inbound Parse needs SENDGRID_INBOUND_PARSE_PUBLIC_KEY or SENDGRID_INBOUND_PARSE_BASIC_AUTH');
+    }
+    this.publicKey = config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY === undefined ? undefined : sendGridVerificationKey(config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY);
+    this.credentialsDigest = config.SENDGRID_INBOUND_PARSE_BASIC_AUTH === undefined ? undefined : sha256(config.SENDGRID_INBOUND_PARSE_BASIC_AUTH);
   }
 
-  verify(request: WebhookRequest, { nowMs }: VerifyContext): VerifyResult {
+  /**
+   * A post that carries SendGrid's signature is judged by it when a key is configured (a forged
+   * signature is refused even with good credentials); any other post by its basic auth credentials
+   * when those are configured (the stock, unsigned setup). Neither: `signature_missing`.
+   */
+  verify(request: WebhookRequest, context: VerifyContext): VerifyResult {
+    const signed = request.headers[SENDGRID_SIGNATURE_HEADER] !== undefined || request.headers[SENDGRID_TIMESTAMP_HEADER] !== undefined;
+    if (this.publicKey && (signed || !this.credentialsDigest)) return this.verifySignature(request, this.publicKey, context);
+    if (this.credentialsDigest) return verifyBasicAuth(request.headers['authorization'], this.credentialsDigest);
+    return { ok: false, reason: 'signature_missing' };
+  }
+
+  private verifySignature(request: WebhookRequest, publicKey: KeyObject, { nowMs }: VerifyContext): VerifyResult {
     const signature = request.headers[SENDGRID_SIGNATURE_HEADER];
     const timestamp = request.headers[SENDGRID_TIMESTAMP_HEADER];
     if (!signature || !timestamp) return { ok: false, reason: 'signature_missing' };
     if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'signature_invalid', detail: `${SENDGRID_TIMESTAMP_HEADER} is not unix seconds` };
     let valid: boolean;
     try {
-      valid = verifySignature('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), request.rawBody]), this.publicKey, Buffer.from(signature, 'base64'));
+      valid = verifySignature('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), request.rawBody]), publicKey, Buffer.from(signature, 'base64'));
     } catch {
       valid = false; // not a DER signature at all
     }
@@ -159,4 +177,22 @@ function fileMeta(file: FormFilePart, info: unknown, index: number): AttachmentM
   const filename = typeof described['filename'] === 'string' ? described['filename'] : file.filename;
   const type = typeof described['type'] === 'string' ? described['type'] : file.contentType;
   return attachmentMeta(filename, type, file.sizeBytes, index);
+}
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * `Authorization: Basic <base64 of user:password>` (RFC 7617; the scheme is case-insensitive), as
+ * SendGrid sends the credentials of a Parse URL. The decoded credentials' SHA-256 is compared with
+ * the configured one in constant time, so neither their content nor their length leaks.
+ */
+export function verifyBasicAuth(authorization: string | undefined, expectedDigest: Buffer): VerifyResult {
+  if (authorization === undefined || authorization.trim() === '') return { ok: false, reason: 'signature_missing' };
+  const token = /^basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(authorization)?.[1];
+  const decoded = token === undefined ? undefined : Buffer.from(token, 'base64');
+  // Only the canonical encoding: Node's decoder ignores what follows the padding, and a token
+  // that differs from the configured one must not be read as it.
+  const canonical = decoded !== undefined && decoded.toString('base64') === token;
+  const same = timingSafeEqual(sha256(canonical ? decoded.toString('utf8') : ''), expectedDigest);
+  return canonical && same ? { ok: true } : { ok: false, reason: 'signature_invalid' };
 }

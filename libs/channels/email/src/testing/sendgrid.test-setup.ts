@@ -31,3 +31,35 @@ export const sendgridTestSetup: ChannelTestSetup<SendGridInboundParseConfig> = {
     });
   },
 };
+
+/** The credentials a deployment puts in its Parse URL (`https://<user>:<password>@host/webhooks/email/sendgrid`). */
+export const TEST_SENDGRID_BASIC_AUTH = 'sendgrid-parse:conformance-basic-auth-password';
+
+/** `Authorization: Basic …`, as SendGrid sends the credentials of the Parse URL. */
+export function basicAuthorization(credentials: string): string {
+  return `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+}
+
+/**
+ * The stock, unsigned Inbound Parse setup, protected by basic auth credentials in the Parse URL: the
+ * same recorded posts, no signature headers, an `Authorization` header instead. Credentials are a
+ * static token over no body and no time, like Telegram's (`signsBody: false`, no replay window).
+ * A forged request (`options.secret`) carries other credentials.
+ */
+export const sendgridBasicAuthTestSetup: ChannelTestSetup<SendGridInboundParseConfig> = {
+  definition: sendgridInboundParse,
+  config: { SENDGRID_INBOUND_PARSE_BASIC_AUTH: TEST_SENDGRID_BASIC_AUTH },
+  env: { SENDGRID_INBOUND_PARSE_BASIC_AUTH: TEST_SENDGRID_BASIC_AUTH },
+  fixturesDir: join(__dirname, '..', 'sendgrid', '__fixtures__'),
+  signsBody: false,
+  sign: (payload, { secret }) => {
+    const { body, contentType } = sendGridFormBody(sendGridFixturePayload(payload));
+    return {
+      method: 'POST',
+      url: `${CONFORMANCE_BASE_URL}${sendgridInboundParse.manifest.route.path}`,
+      headers: { 'content-type': contentType, 'user-agent': 'Sendlib/1.0', authorization: basicAuthorization(secret === undefined ? TEST_SENDGRID_BASIC_AUTH : `sendgrid-parse:${secret}`) },
+      rawBody: body,
+      body,
+    };
+  },
+};

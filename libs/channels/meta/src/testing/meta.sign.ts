@@ -1,3 +1,4 @@
+import { jsonBodyAsIngested } from '@hub/channels-core/testing';
 import { hmacHex, type WebhookRequest } from '@hub/channels-core';
 
 /**
@@ -47,5 +48,5 @@ export function signedMetaRequest({ appSecret, payload }: { appSecret: string; p
 export function metaWebhookRequest({ appSecret, url, payload }: { appSecret: string; url: string; payload: unknown }): WebhookRequest {
   const signed = signedMetaRequest({ appSecret, payload });
   const rawBody = Buffer.from(signed.body, 'utf8');
-  return { method: 'POST', url, headers: signed.headers, rawBody, body: JSON.parse(signed.body) as unknown };
+  return { method: 'POST', url, headers: signed.headers, rawBody, body: jsonBodyAsIngested(signed.body) };
 }

@@ -1,3 +1,4 @@
+import { jsonBodyAsIngested } from '@hub/channels-core/testing';
 import { createHash } from 'node:crypto';
 import type { WebhookRequest } from '@hub/channels-core';
 import { TYPEFORM_SIGNATURE_HEADER, typeformSignature } from '../typeform-survey.adapter';
@@ -76,6 +77,6 @@ export function typeformWebhookRequest({ secret, url, payload }: { secret: strin
       [TYPEFORM_SIGNATURE_HEADER]: typeformSignature(secret, raw),
     },
     rawBody: Buffer.from(raw, 'utf8'),
-    body: JSON.parse(raw) as unknown,
+    body: jsonBodyAsIngested(raw),
   };
 }

@@ -1,3 +1,4 @@
+import { jsonBodyAsIngested } from '@hub/channels-core/testing';
 import type { WebhookRequest } from '@hub/channels-core';
 import { TELEGRAM_SECRET_TOKEN_HEADER } from '../telegram.adapter';
 
@@ -18,6 +19,6 @@ export function telegramWebhookRequest({ secretToken, url, update }: { secretTok
     url,
     headers: { 'content-type': 'application/json', [TELEGRAM_SECRET_TOKEN_HEADER]: secretToken },
     rawBody,
-    body: JSON.parse(rawBody.toString('utf8')) as unknown,
+    body: jsonBodyAsIngested(rawBody),
   };
 }

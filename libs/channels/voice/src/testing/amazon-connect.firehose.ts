@@ -1,3 +1,4 @@
+import { jsonBodyAsIngested } from '@hub/channels-core/testing';
 import { createHash } from 'node:crypto';
 import type { WebhookRequest } from '@hub/channels-core';
 
@@ -147,6 +148,6 @@ export function firehoseWebhookRequest(args: { accessKey: string; url: string; b
     url: args.url,
     headers: signed.headers,
     rawBody: Buffer.from(signed.body, 'utf8'),
-    body: JSON.parse(signed.body) as unknown,
+    body: jsonBodyAsIngested(signed.body),
   };
 }

@@ -1,3 +1,4 @@
+import { jsonBodyAsIngested } from '@hub/channels-core/testing';
 import type { WebhookRequest } from '@hub/channels-core';
 import { WEBCHAT_SIGNATURE_HEADER, WEBCHAT_TIMESTAMP_HEADER, webchatSignature } from '../webchat.adapter';
 
@@ -14,6 +15,6 @@ export function webchatWebhookRequest({ secret, url, payload, timestamp }: { sec
     url,
     headers: { 'content-type': 'application/json', [WEBCHAT_TIMESTAMP_HEADER]: ts, [WEBCHAT_SIGNATURE_HEADER]: webchatSignature(secret, ts, rawBody) },
     rawBody,
-    body: JSON.parse(rawBody.toString('utf8')) as unknown,
+    body: jsonBodyAsIngested(rawBody),
   };
 }
