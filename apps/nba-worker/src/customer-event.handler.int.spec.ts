@@ -99,18 +99,20 @@ describe('routeCustomerEvent', () => {
     });
   });
 
-  describe('when a customer is erased or merged into another', () => {
+  describe('when a customer is erased, merged into another, or gains or loses a merged-in customer', () => {
     it('drops the fold the decide worker keeps of them, and nothing else', async () => {
       const tenantId = freshId('tn');
       const customers = new CustomerRepository(await PostgresEventStore.create({ pool }));
       const folds = new DecisionFoldCache(customers, 10);
-      for (const name of ['erin', 'frank', 'gina']) {
+      for (const name of ['erin', 'frank', 'gina', 'hugo', 'ines']) {
         const c = new CustomerStream(tenantId, name);
         await customers.append(tenantId, name, [c.message('m1', '2026-11-23T09:00:00.000Z', 'hello')]);
         await folds.current(tenantId, name);
       }
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerErased', tenantId, 'erin', freshId('e')))).toBe('fold_dropped');
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerMergedInto', tenantId, 'frank', freshId('e')))).toBe('fold_dropped');
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomersMerged', tenantId, 'hugo', freshId('e')))).toBe('fold_dropped');
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerUnmerged', tenantId, 'ines', freshId('e')))).toBe('fold_dropped');
       expect(await routeCustomerEvent({ ...deps, folds }, message('TraitsUpdated', tenantId, 'gina', freshId('e')))).toBe('ignored');
       expect(folds.size).toBe(1);
       expect((await folds.current(tenantId, 'gina')).cached).toBe(true);

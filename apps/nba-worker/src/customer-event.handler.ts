@@ -13,7 +13,7 @@ export interface CustomerEventRouting {
   surveyDelayMs: number;
   tally: Pick<OutcomeTallyStore, 'count'>;
   followUps: NbaFollowUps;
-  /** The decide worker's kept folds in this process: an erased or merged-away customer's is dropped at once. */
+  /** The decide worker's kept folds in this process: an erased, merged-away, merged-into or unmerged customer's is dropped at once. */
   folds?: Pick<DecisionFoldCache, 'forget'>;
 }
 
@@ -39,6 +39,8 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
  * - `ConversationResolved` → the survey follow-up, `surveyDelayMs` later (a later resolution replaces it);
  * - `NbaOutcomeRecorded` → counted in the population tally; the decision's no-response check is dropped;
  * - `CustomerErased`, `CustomerMergedInto` → the customer's kept fold (opened personal fields) is dropped;
+ * - `CustomersMerged`, `CustomerUnmerged` → the survivor's kept fold is dropped: its whole history
+ *   gained or lost another customer's stream (the cache would notice on its next read anyway);
  * - anything else (decisions among them) → nothing.
  */
 export async function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
@@ -54,7 +56,7 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     await Promise.all([deps.tally.count(counted), deps.followUps.cancelNoResponse(data.decisionId)]);
     return 'outcome_counted';
   }
-  if (event.type === 'CustomerErased' || event.type === 'CustomerMergedInto') {
+  if (event.type === 'CustomerErased' || event.type === 'CustomerMergedInto' || event.type === 'CustomersMerged' || event.type === 'CustomerUnmerged') {
     deps.folds?.forget(tenantId, customerId);
     return 'fold_dropped';
   }

@@ -33,6 +33,12 @@ async function fullFold(tenantId: string, customerId: string): Promise<DecisionF
   return decisionFoldOf(recorded.map((r) => ({ revision: r.revision, event: toCustomerEvent(r) })));
 }
 
+/** The fold of the customer's whole history (their stream and those merged into it), from scratch. */
+async function wholeFold(tenantId: string, customerId: string): Promise<DecisionFold> {
+  const { own, history } = await elsewhere.customers.readWholeHistory(tenantId, customerId);
+  return { ...decisionFoldOf(history.map((h) => ({ revision: h.revision, event: h.event, mergedIn: h.customerId !== customerId }))), revision: own.at(-1)?.revision ?? -1n };
+}
+
 const NOW = '2026-11-23T10:00:00.000Z';
 function sms(tenantId: string, phone: string, text: string): InteractionReceived {
   const eventId = deterministicId('fold-cache-sms', tenantId, phone, text);
@@ -127,7 +133,7 @@ describe('DecisionFoldCache', () => {
   });
 
   describe('when two customers it keeps are merged', () => {
-    it('then the survivor’s fold advances to equal a full fold, and the merged one is dropped and decided for no more', async () => {
+    it('then the survivor’s fold is refolded over the whole customer, the merged one’s history and decisions included, and the merged one is dropped', async () => {
       const tenantId = freshId('tn');
       const deps = {
         customers: elsewhere.customers,
@@ -136,8 +142,8 @@ describe('DecisionFoldCache', () => {
       const a = await recordInteraction(deps, sms(tenantId, '+14155550401', 'first'), NOW);
       const b = await recordInteraction(deps, sms(tenantId, '+14155550402', 'second'), NOW);
       const job = new NbaDecideJob(stores.customers, { foldCacheSize: 100 });
-      await job.folds.current(tenantId, a.customerId);
-      await job.folds.current(tenantId, b.customerId);
+      // Each is decided for before anyone knows they are one person.
+      for (const r of [a, b]) expect((await job.run({ tenantId, customerId: r.customerId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).kind).toBe('decided');
       expect(job.folds.size).toBe(2);
 
       const evidence = {
@@ -163,11 +169,17 @@ describe('DecisionFoldCache', () => {
       ).toBe('merged');
 
       const survivor = await job.folds.current(tenantId, survivorId);
-      expect(survivor.cached).toBe(true);
-      expect(survivor.fold).toEqual(await fullFold(tenantId, survivorId));
+      // Both customers' messages and decisions are the survivor's now: the kept fold of its own stream alone is not used.
+      expect(survivor.fold.state.engagement.total).toBe(2);
+      expect(survivor.fold.state.recent.map((r) => r.text).sort()).toEqual(['first', 'second']);
+      expect(survivor.fold.history.decisions).toHaveLength(2);
+      expect(survivor.fold.revision).toBe((await elsewhere.customers.recordedAfter(tenantId, survivorId)).at(-1)!.revision);
+      expect(survivor.fold).toEqual(await wholeFold(tenantId, survivorId));
+      // Each trigger is answered once: the merged customer’s message was answered before the merge.
+      expect(await job.run({ tenantId, customerId: survivorId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).toMatchObject({ kind: 'already_decided' });
       const merged = await job.folds.current(tenantId, mergedId);
       expect(merged.fold.state.status).toBe('merged');
-      expect(job.folds.size).toBe(1);
+      expect(job.folds.size).toBe(0);
       expect(
         await job.run(
           {

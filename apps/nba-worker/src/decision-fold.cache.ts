@@ -1,9 +1,14 @@
 import { toCustomerEvent, type CustomerRepository } from '@hub/customer-records';
 import type { RecordedEvent } from '@hub/event-store';
-import { decisionFoldAfter, emptyDecisionFold, type DecisionFold } from './decision-fold';
+import { decisionFoldAfter, decisionFoldOf, emptyDecisionFold, type DecisionFold } from './decision-fold';
 
 /**
- * Hot customers' folds, kept between decide jobs (a bounded LRU by customer). A fold is only ever
+ * Hot customers' folds, kept between decide jobs (a bounded LRU by customer). A customer others were
+ * merged into is folded over their whole history (`readWholeHistory`: their stream and the merged-in
+ * customers' streams, in the store's order) on every job and never kept: a kept fold is advanced by
+ * the customer's own stream alone, so only the fold of a customer nobody is merged into may be kept
+ * (a `CustomersMerged` reaching a kept fold sends it to the whole history; after a `CustomerUnmerged`
+ * the whole history is the own stream again). A fold is only ever
  * advanced by the events the store returns after its revision (one `readStream` from revision + 1),
  * in revision order without a gap, so it can never differ from a full fold of the stream: events
  * are immutable once stored, and anything that changes a customer (a merge, an unmerge, a consent)
@@ -19,7 +24,7 @@ export class DecisionFoldCache {
   private readonly entries = new Map<string, { fold: DecisionFold; keptAt: number }>();
 
   constructor(
-    private readonly customers: Pick<CustomerRepository, 'recordedAfter'>,
+    private readonly customers: Pick<CustomerRepository, 'recordedAfter' | 'readWholeHistory'>,
     readonly maxEntries: number,
     readonly ttlMs = 300_000,
     private readonly clock: () => number = Date.now,
@@ -43,6 +48,7 @@ export class DecisionFoldCache {
       fold = advanced(emptyDecisionFold(), read);
     }
     if (!fold) throw new Error(`stream of ${tenantId}/${customerId}: revisions are not contiguous from 0`);
+    if (fold.state.mergedFrom.length > 0) return { ...(await this.whole(tenantId, customerId)), cached: false };
     const status = fold.state.status;
     if (status !== 'erased' && status !== 'merged' && this.maxEntries > 0) {
       // Kept from when it was first read whole: advancing it does not extend its time.
@@ -50,6 +56,14 @@ export class DecisionFoldCache {
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
     return { fold, read: read.length, cached: kept !== undefined };
+  }
+
+  /** The fold of the customer's whole history, from scratch; `read`: how many events it took. */
+  private async whole(tenantId: string, customerId: string): Promise<{ fold: DecisionFold; read: number }> {
+    const { own, history } = await this.customers.readWholeHistory(tenantId, customerId);
+    const fold = decisionFoldOf(history.map((h) => ({ revision: h.revision, event: h.event, mergedIn: h.customerId !== customerId })));
+    // The own stream's last revision, whatever its type: what the decision is appended after.
+    return { fold: { ...fold, revision: own.at(-1)?.revision ?? -1n }, read: history.length };
   }
 
   /** Forget a customer (the next job folds their whole stream). */

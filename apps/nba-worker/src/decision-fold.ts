@@ -1,4 +1,4 @@
-import { evolve, initialCustomerState, type CustomerEvent, type CustomerState, type NbaActionKind, type NbaContactMode } from '@hub/customer';
+import { evolve, evolveMergedIn, initialCustomerState, type CustomerEvent, type CustomerState, type NbaActionKind, type NbaContactMode } from '@hub/customer';
 import { contactHistoryAfter, emptyContactHistory, isNbaTrigger, NBA_TRIGGER_TYPES, type ContactHistory } from '@hub/nba';
 
 /** Triggers answered in real time; a resolution is answered by its survey follow-up instead. */
@@ -17,27 +17,30 @@ export interface DecisionRef {
 }
 
 /**
- * Everything `NbaDecideJob` reads of a customer's stream, folded event by event, so that it can be
- * kept and advanced by only the events recorded since: the state and contact history the engine
+ * Everything `NbaDecideJob` reads of a customer's whole history (their stream, and the streams of the
+ * customers merged into them: `wholeHistory` in @hub/customer), folded event by event, so that it can
+ * be kept and advanced by only the events recorded since: the state and contact history the engine
  * reads, and the few facts the job's trigger pick needs (the latest real-time trigger, the
  * resolutions and the latest inbound message, the decision answering each event, the decision of
  * each correlation id, the latest event). Immutable: `decisionFoldAfter` returns a new value.
  */
 export interface DecisionFold {
-  /** The stream revision folded up to; -1 before the first event. */
+  /** The customer's own stream revision folded up to (what a decision is appended after); -1 before the first event. */
   revision: bigint;
+  /** How many events of the whole history were folded: the order of the steps below, across merged-in streams. */
+  steps: bigint;
   state: CustomerState;
   history: ContactHistory;
   /** The latest customer event. */
   last: CustomerEvent | undefined;
   /** The latest event of a real-time trigger type. */
   lastRealtimeTrigger: CustomerEvent | undefined;
-  /** The latest `ConversationResolved` and its revision. */
-  lastResolution: { event: CustomerEvent; revision: bigint } | undefined;
-  /** Revision of every `ConversationResolved`, by event id. */
+  /** The latest `ConversationResolved` and its step. */
+  lastResolution: { event: CustomerEvent; step: bigint } | undefined;
+  /** Step of every `ConversationResolved`, by event id. */
   resolutions: ReadonlyMap<string, bigint>;
-  /** Revision of the latest inbound interaction; -1 when none. */
-  lastInboundRevision: bigint;
+  /** Step of the latest inbound interaction; -1 when none. */
+  lastInboundStep: bigint;
   /** The first decision answering each event, by the event's id (`basedOnEventId`). */
   decisionsByTrigger: ReadonlyMap<string, DecisionRef>;
   /** The first decision of each correlation id (an outbound scan window's, among others). */
@@ -46,34 +49,42 @@ export interface DecisionFold {
 
 export const emptyDecisionFold = (): DecisionFold => ({
   revision: -1n,
+  steps: 0n,
   state: initialCustomerState(),
   history: emptyContactHistory(),
   last: undefined,
   lastRealtimeTrigger: undefined,
   lastResolution: undefined,
   resolutions: new Map(),
-  lastInboundRevision: -1n,
+  lastInboundStep: -1n,
   decisionsByTrigger: new Map(),
   decisionsByCorrelation: new Map(),
 });
 
 const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => (map.has(key) ? map : new Map(map).set(key, value));
 
-/** The fold after one more stored event at `revision` (`event` undefined: a stored event of another type, which only advances the revision). */
-export function decisionFoldAfter(fold: DecisionFold, revision: bigint, event: CustomerEvent | undefined): DecisionFold {
-  if (!event) return { ...fold, revision };
+/**
+ * The fold after one more event of the whole history: the customer's own stored event at `revision`
+ * (`event` undefined: a stored event of another type, which only advances the revision), or, with
+ * `mergedIn`, an event of a customer merged into them (`evolveMergedIn`; `revision` is that
+ * stream's and is not this customer's).
+ */
+export function decisionFoldAfter(fold: DecisionFold, revision: bigint, event: CustomerEvent | undefined, mergedIn = false): DecisionFold {
+  if (!event) return mergedIn ? fold : { ...fold, revision };
+  const step = fold.steps;
   const next: DecisionFold = {
     ...fold,
-    revision,
-    state: evolve(fold.state, event),
+    revision: mergedIn ? fold.revision : revision,
+    steps: step + 1n,
+    state: mergedIn ? evolveMergedIn(fold.state, event) : evolve(fold.state, event),
     history: contactHistoryAfter(fold.history, event),
     last: event,
   };
   if (REALTIME_TRIGGER_TYPES.includes(event.type)) next.lastRealtimeTrigger = event;
-  if (isInbound(event)) next.lastInboundRevision = revision;
+  if (isInbound(event)) next.lastInboundStep = step;
   if (event.type === SURVEY_TRIGGER_TYPE) {
-    next.lastResolution = { event, revision };
-    next.resolutions = withEntry(fold.resolutions, event.metadata.eventId, revision);
+    next.lastResolution = { event, step };
+    next.resolutions = withEntry(fold.resolutions, event.metadata.eventId, step);
   }
   if (event.type === 'NextBestActionDecided') {
     const d = event.data;
@@ -91,11 +102,11 @@ export function decisionFoldAfter(fold: DecisionFold, revision: bigint, event: C
 }
 
 export function decisionFoldOf(
-  events: Iterable<{ revision: bigint; event: CustomerEvent | undefined }>,
+  events: Iterable<{ revision: bigint; event: CustomerEvent | undefined; mergedIn?: boolean }>,
   from: DecisionFold = emptyDecisionFold(),
 ): DecisionFold {
   let fold = from;
-  for (const e of events) fold = decisionFoldAfter(fold, e.revision, e.event);
+  for (const e of events) fold = decisionFoldAfter(fold, e.revision, e.event, e.mergedIn);
   return fold;
 }
 

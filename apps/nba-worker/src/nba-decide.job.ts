@@ -156,8 +156,8 @@ function pick(data: NbaDecideJobData, fold: DecisionFold): Picked {
     case 'survey-follow-up': {
       const at = fold.resolutions.get(data.triggerEventId);
       if (at === undefined || !fold.lastResolution) return { none: true };
-      if (fold.lastInboundRevision > at) return { skip: 'customer_wrote_again' };
-      if (fold.lastResolution.revision > at) return { skip: 'superseded' };
+      if (fold.lastInboundStep > at) return { skip: 'customer_wrote_again' };
+      if (fold.lastResolution.step > at) return { skip: 'superseded' };
       return { trigger: fold.lastResolution.event };
     }
     case 'outbound-scan': {

@@ -675,3 +675,51 @@ describe('live timelines over HTTP', () => {
     });
   });
 });
+
+describe('a customer others were merged into, over HTTP', () => {
+  describe('when an order carrying the email and the phone merged the phone customer into the email customer', () => {
+    it('then the survivor’s state and summary are the whole customer’s, now and from the merge on, and not before it', async () => {
+      const stores = await createCustomerStores(pool);
+      const deps = { customers: stores.customers, identities: stores.identities };
+      const email = { kind: 'email' as const, value: `${freshId('dana')}@example.com` };
+      const phone = { kind: 'phone' as const, value: `+1415557${String(1000 + phoneSeq++).padStart(4, '0')}` };
+      const base = Date.now() - 60_000;
+      const interaction = (n: number, channel: ChannelId, identities: IdentityRef[], extra: Partial<InteractionReceived['data']> = {}): InteractionReceived => {
+        const eventId = randomUUID();
+        const at = new Date(base + n * 1000).toISOString();
+        return {
+          type: 'InteractionReceived',
+          data: { direction: 'inbound', kind: 'message', identities, content: { text: `#${n}`, media: [] }, provider: { name: 'test', messageId: eventId }, ...extra },
+          metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: tenantA, channel },
+        };
+      };
+      const sent = [
+        interaction(0, 'email', [email]),
+        interaction(1, 'email', [email]),
+        interaction(2, 'sms', [phone]),
+        interaction(3, 'sms', [phone]),
+        interaction(4, 'whatsapp', [phone]),
+        interaction(5, 'commerce', [email, phone], { kind: 'order', order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'EUR' } }),
+      ];
+      const recorded = [];
+      for (const i of sent) recorded.push(await recordInteraction(deps, i, i.metadata.recordedAt));
+      const survivorId = recorded[0]!.customerId;
+      const mergedId = recorded[2]!.customerId;
+      expect(recorded[5]!.merges.map((m) => m.outcome)).toEqual(['merged']);
+      // The timeline read model as the projector makes it from both streams.
+      for (const id of [survivorId, mergedId]) {
+        const { recorded: stream, events } = await stores.customers.history(tenantA, id);
+        await store.apply(events.map((e, n) => timelineChangeFor(tenantA, id, stream[n]!.revision, e)).filter((c): c is TimelineChange => c !== undefined));
+      }
+
+      const state = await get(`/tenants/${tenantA}/customers/${survivorId}/state`);
+      expect(state.status).toBe(200);
+      expect(state.body['state']).toMatchObject({ engagement: { total: 6 }, preferredChannel: 'sms', mergedFrom: [mergedId] });
+      const summary = await get(`/tenants/${tenantA}/customers/${survivorId}`);
+      expect(summary.body).toMatchObject({ interactions: 6, channels: ['commerce', 'email', 'sms', 'whatsapp'], preferredChannel: 'sms', state: { engagement: { total: 6 } } });
+      const mergedAt = (await stores.customers.history(tenantA, survivorId)).recorded.find((e) => e.type === 'CustomersMerged')!.revision;
+      expect((await get(`/tenants/${tenantA}/customers/${survivorId}/state?revision=${mergedAt}`)).body['state']).toMatchObject({ engagement: { total: 6 } });
+      expect((await get(`/tenants/${tenantA}/customers/${survivorId}/state?revision=${mergedAt - 1n}`)).body['state']).toMatchObject({ engagement: { total: 3 } });
+    });
+  });
+});

@@ -1,21 +1,26 @@
 import { customerStream } from '@hub/contracts';
 import {
+  customersMergedIn,
   foldFromSnapshot,
   foldUntil,
+  foldWholeHistory,
   isCustomerEventType,
   snapshotOf,
   upcast,
+  wholeHistory,
   type CustomerEvent,
   type CustomerState,
+  type HistoryEvent,
 } from '@hub/customer';
 import { StreamNotFoundError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent, type RecordedEvent, type StreamAppendOutcome } from '@hub/event-store';
 import type { SnapshotStore } from './snapshot-store.port';
 
 export interface LoadedCustomer {
+  /** Folded from the customer's whole history: its own stream and those of the customers merged into it (`wholeHistory`). */
   state: CustomerState;
   /** The stream's revision the state was folded up to: pass it back as the expected revision. */
   revision: bigint | 'no_stream';
-  /** The events read for this load: the whole stream, or only those after the snapshot used. */
+  /** The events of the customer's own stream read for this load: the whole stream, or only those after the snapshot used. */
   events: RecordedEvent[];
   /** The revision of the snapshot the fold started from, if one was used. */
   fromSnapshot?: bigint;
@@ -40,10 +45,32 @@ export function toNewEvent(event: CustomerEvent): NewEvent {
 
 const domainEvents = (recorded: readonly RecordedEvent[]): CustomerEvent[] => recorded.map(toCustomerEvent).filter((e): e is CustomerEvent => e !== undefined);
 
+/** The customer events of one stream with where the store put them (other types skipped). */
+export function toHistoryEvents(customerId: string, recorded: readonly RecordedEvent[]): HistoryEvent[] {
+  const out: HistoryEvent[] = [];
+  for (const r of recorded) {
+    const event = toCustomerEvent(r);
+    if (event) out.push({ customerId, revision: r.revision, position: r.globalPosition, event });
+  }
+  return out;
+}
+
+const recordedAtOf = (e: RecordedEvent): number => Date.parse(String((e.metadata as { recordedAt?: string }).recordedAt ?? e.createdAt.toISOString()));
+
+/** A customer's whole history as read: their own stream's stored events, and every member stream's events in one order. */
+export interface WholeHistoryRead {
+  /** The customer's own stream, as stored (cut as asked). */
+  own: RecordedEvent[];
+  /** `wholeHistory` of the customer: own events and those of the customers merged in, in the store's order. */
+  history: HistoryEvent[];
+}
+
 /**
- * A customer's state is never stored as the record: it is folded from the customer's stream on every
- * load. Snapshots (every `snapshotEvery` events) only shorten the fold; a load that uses one gives
- * the same state as a full fold (tested).
+ * A customer's state is never stored as the record: it is folded from the customer's whole history
+ * on every load — their own stream, and the streams of the customers merged into them and not
+ * unmerged (`wholeHistory` in @hub/customer), each stream staying its own customer's record.
+ * Snapshots (every `snapshotEvery` events) only shorten the fold of a customer nobody is merged
+ * into; a load that uses one gives the same state as a full fold (tested).
  */
 export class CustomerRepository {
   constructor(
@@ -63,6 +90,13 @@ export class CustomerRepository {
       events = [];
     }
     const state = foldFromSnapshot(snapshot, domainEvents(events));
+    if (state.mergedFrom.length > 0) {
+      // Others are merged in: their histories are part of this one, so the whole history is folded
+      // from the start. A snapshot only ever caches the fold of a customer nobody is merged into, so
+      // one taken before a merge is never advanced past it by the customer's own events alone.
+      const whole = await this.readWholeHistory(tenantId, customerId);
+      return { state: foldWholeHistory(customerId, whole.history), revision: whole.own.at(-1)?.revision ?? 'no_stream', events: whole.own };
+    }
     const revision = events.at(-1)?.revision ?? snapshot?.revision ?? 'no_stream';
     if (this.snapshots && revision !== 'no_stream' && state.status !== 'erased') {
       const since = snapshot ? revision - snapshot.revision : revision + 1n;
@@ -73,7 +107,27 @@ export class CustomerRepository {
     return { state, revision, events, ...(snapshot ? { fromSnapshot: snapshot.revision } : {}) };
   }
 
-  /** Every event of the customer's stream, upcast, in stream order (for histories and explanations). */
+  /**
+   * The customer's whole history (`wholeHistory`): their own stream, then the stream of every
+   * customer merged into them and not unmerged, recursively, as one history in the store's order.
+   * `keep` cuts every stream to what the hub knew at a moment (a revision's position, a time).
+   */
+  async readWholeHistory(tenantId: string, customerId: string, keep: (e: RecordedEvent) => boolean = () => true): Promise<WholeHistoryRead> {
+    const streams = new Map<string, HistoryEvent[]>();
+    let own: RecordedEvent[] = [];
+    const members = [customerId];
+    for (let i = 0; i < members.length; i++) {
+      const id = members[i]!;
+      const recorded = (await this.recordedAfter(tenantId, id)).filter(keep);
+      if (i === 0) own = recorded;
+      const events = toHistoryEvents(id, recorded);
+      streams.set(id, events);
+      for (const m of customersMergedIn(events.map((h) => h.event))) if (!members.includes(m)) members.push(m);
+    }
+    return { own, history: wholeHistory(customerId, streams) };
+  }
+
+  /** Every event of the customer's own stream, upcast, in stream order (for histories and explanations). */
   async history(tenantId: string, customerId: string): Promise<{ recorded: RecordedEvent[]; events: CustomerEvent[] }> {
     try {
       const recorded = await this.store.readStream(customerStream(tenantId, customerId));
@@ -98,13 +152,23 @@ export class CustomerRepository {
     }
   }
 
+  /**
+   * The customer as the hub knew them then: their own events up to `atRevision` and recorded by
+   * `asOf`; when customers were merged into them by then, those customers' events recorded by then
+   * too (up to the global position of revision `atRevision`, by `asOf`).
+   */
   private async loadAsOf(tenantId: string, customerId: string, { asOf, atRevision }: LoadOptions): Promise<LoadedCustomer> {
     const { recorded } = await this.history(tenantId, customerId);
     const upToRevision = atRevision === undefined ? recorded : recorded.filter((e) => e.revision <= atRevision);
-    const recordedAt = (e: RecordedEvent) => Date.parse(String((e.metadata as { recordedAt?: string }).recordedAt ?? e.createdAt.toISOString()));
-    const known = asOf === undefined ? upToRevision : upToRevision.filter((e) => recordedAt(e) <= Date.parse(asOf));
-    const state = foldUntil(domainEvents(upToRevision), asOf === undefined ? {} : { time: asOf });
-    return { state, revision: known.at(-1)?.revision ?? 'no_stream', events: known };
+    const limit = asOf === undefined ? undefined : Date.parse(asOf);
+    const known = limit === undefined ? upToRevision : upToRevision.filter((e) => recordedAtOf(e) <= limit);
+    if (customersMergedIn(domainEvents(known)).length === 0) {
+      const state = foldUntil(domainEvents(upToRevision), asOf === undefined ? {} : { time: asOf });
+      return { state, revision: known.at(-1)?.revision ?? 'no_stream', events: known };
+    }
+    const position = atRevision === undefined ? undefined : upToRevision.at(-1)?.globalPosition;
+    const whole = await this.readWholeHistory(tenantId, customerId, (e) => (position === undefined || e.globalPosition <= position) && (limit === undefined || recordedAtOf(e) <= limit));
+    return { state: foldWholeHistory(customerId, whole.history), revision: whole.own.at(-1)?.revision ?? 'no_stream', events: whole.own };
   }
 
   append(tenantId: string, customerId: string, events: readonly CustomerEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {

@@ -10,6 +10,7 @@ export * from './identity/normalize-identity';
 export * from './merge/merge.policy';
 export * from './merge/merge.decide';
 export * from './history/fold-until';
+export * from './history/whole-history';
 export * from './upcasting/customer.upcasters';
 export * from './snapshot/customer.snapshot';
 export * from './insights/customer.insights';

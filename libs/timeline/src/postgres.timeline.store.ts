@@ -414,7 +414,22 @@ export class PostgresTimelineStore {
     return r.rows[0]?.customer_id;
   }
 
+  /**
+   * The customer's summary. For a customer others were merged into (and not unmerged), it is the
+   * whole customer's, as their folded state is: counters, channels and preferred channel over every
+   * member's entries, value, satisfaction and quadrant over every member's facts (members: those
+   * whose `merged_into` leads to this customer, at any depth). Each member's own row stays its own.
+   */
   async getCustomer(tenantId: string, customerId: string): Promise<CustomerSummary | undefined> {
+    const members = await this.pool.query<{ customer_id: string }>(
+      `with recursive members(customer_id) as (
+         select $2::text
+         union
+         select c.customer_id from timeline_customers c join members m on c.tenant_id = $1 and c.merged_into = m.customer_id)
+       select customer_id from members`,
+      [tenantId, customerId],
+    );
+    if (members.rows.length > 1) return this.getWholeCustomer(tenantId, customerId, members.rows.map((m) => m.customer_id));
     const r = await this.pool.query<{
       first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[]; preferred_channel: string | null;
       value: SummaryValue | null; satisfaction: SatisfactionState | null; quadrant: Quadrant | null;
@@ -425,10 +440,6 @@ export class PostgresTimelineStore {
     );
     const row = r.rows[0];
     if (!row) return undefined;
-    const ids = await this.pool.query<{ kind: string; namespace: string; value: string }>(
-      'select kind, namespace, value from timeline_identities where tenant_id = $1 and customer_id = $2 order by kind, value',
-      [tenantId, customerId],
-    );
     return {
       tenantId,
       customerId,
@@ -440,8 +451,52 @@ export class PostgresTimelineStore {
       value: row.value,
       satisfaction: row.satisfaction,
       quadrant: row.quadrant ?? 'unknown',
-      identities: ids.rows.map((i) => (i.namespace ? { kind: i.kind, namespace: i.namespace, value: i.value } : { kind: i.kind, value: i.value })),
+      identities: await this.identitiesOf(tenantId, customerId),
     };
+  }
+
+  private async getWholeCustomer(tenantId: string, customerId: string, members: string[]): Promise<CustomerSummary | undefined> {
+    const r = await this.pool.query<{ first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[] | null; preferred_channel: string | null; own: boolean }>(
+      `select min(c.first_seen_at) as first_seen_at, max(c.last_seen_at) as last_seen_at, coalesce(sum(c.interactions), 0)::int as interactions,
+              (select array_agg(distinct ch order by ch) from timeline_customers m, unnest(m.channels) ch where m.tenant_id = $1 and m.customer_id = any($2::text[])) as channels,
+              (select e.channel from timeline_entries e
+                where e.tenant_id = $1 and e.customer_id = any($2::text[]) and e.direction = 'inbound'
+                  and e.occurred_at >= (select max(l.occurred_at) from timeline_entries l where l.tenant_id = $1 and l.customer_id = any($2::text[])) - interval '90 days'
+                group by e.channel order by count(*) desc, max(e.occurred_at) desc limit 1) as preferred_channel,
+              bool_or(c.customer_id = $3) as own
+         from timeline_customers c where c.tenant_id = $1 and c.customer_id = any($2::text[])`,
+      [tenantId, members, customerId],
+    );
+    const row = r.rows[0];
+    if (!row?.own || !row.first_seen_at) return undefined;
+    // Facts of several streams: stream revisions do not order them, when they happened does (value and
+    // satisfaction are folded by occurredAt anyway).
+    const facts = await this.pool.query<{ event: SummaryFact }>(
+      'select event from timeline_facts where tenant_id = $1 and customer_id = any($2::text[]) order by occurred_at, stream_revision, event_id',
+      [tenantId, members],
+    );
+    const summary = summaryOfFacts(facts.rows.map((f) => f.event));
+    return {
+      tenantId,
+      customerId,
+      firstSeenAt: row.first_seen_at.toISOString(),
+      lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+      interactions: row.interactions,
+      channels: row.channels ?? [],
+      preferredChannel: row.preferred_channel,
+      value: summary.value,
+      satisfaction: summary.satisfaction,
+      quadrant: summary.quadrant ?? 'unknown',
+      identities: await this.identitiesOf(tenantId, customerId),
+    };
+  }
+
+  private async identitiesOf(tenantId: string, customerId: string): Promise<CustomerSummary['identities']> {
+    const ids = await this.pool.query<{ kind: string; namespace: string; value: string }>(
+      'select kind, namespace, value from timeline_identities where tenant_id = $1 and customer_id = $2 order by kind, value',
+      [tenantId, customerId],
+    );
+    return ids.rows.map((i) => (i.namespace ? { kind: i.kind, namespace: i.namespace, value: i.value } : { kind: i.kind, value: i.value }));
   }
 
   async listCustomers(tenantId: string, limit = 100): Promise<CustomerSummary[]> {
