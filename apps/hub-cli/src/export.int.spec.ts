@@ -72,7 +72,7 @@ describe('hub export', () => {
     expect(header).toEqual([...CSV_COLUMNS]);
     const guard = (s: string | null) => (s === null ? '' : /^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
     expect(rows).toEqual(
-      expectedRows().map((e) => [e.eventId, e.timelineCustomerId, e.customerId, e.occurredAt, e.recordedAt, e.channel, e.threadId ?? '', e.direction, e.kind, guard(e.text), e.media.length ? JSON.stringify(e.media) : '', e.provider.name, e.provider.messageId, e.streamRevision, '']),
+      expectedRows().map((e) => [e.eventId, e.timelineCustomerId, e.customerId, e.occurredAt, e.recordedAt, e.channel, e.threadId ?? '', e.direction, e.kind, guard(e.text), e.media.length ? JSON.stringify(e.media) : '', e.provider.name, e.provider.messageId, e.streamRevision, '', '']),
     );
     const texts = rows.map((row) => row[CSV_COLUMNS.indexOf('text')]);
     expect(texts).toContain('a, b and "c"\nsecond line\r\nthird');

@@ -60,9 +60,9 @@ describe('export chunks', () => {
 
   it('CSV: a header, then one guarded row per entry', async () => {
     expect(await all(csvChunks(pages()))).toBe(
-      'eventId,timelineCustomerId,customerId,occurredAt,recordedAt,channel,threadId,direction,kind,text,media,providerName,providerMessageId,streamRevision,details\r\n' +
-        `e1,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,message,"'=cmd|""/c calc""!A1\nsecond line","[{""url"":""https://m.example/1.jpg"",""contentType"":""image/jpeg""}]",twilio,SM1,3,\r\n` +
-        'e2,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,order,,,twilio,SM1,3,"{""order"":{""orderId"":""o-1"",""action"":""created"",""amount"":4990,""currency"":""EUR""}}"\r\n',
+      'eventId,timelineCustomerId,customerId,occurredAt,recordedAt,channel,threadId,direction,kind,text,media,providerName,providerMessageId,streamRevision,details,edited\r\n' +
+        `e1,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,message,"'=cmd|""/c calc""!A1\nsecond line","[{""url"":""https://m.example/1.jpg"",""contentType"":""image/jpeg""}]",twilio,SM1,3,,\r\n` +
+        'e2,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,order,,,twilio,SM1,3,"{""order"":{""orderId"":""o-1"",""action"":""created"",""amount"":4990,""currency"":""EUR""}}",\r\n',
     );
   });
 

@@ -7,7 +7,7 @@ import type { ExportedItem } from './timeline.queries';
  * empty for a plain message; it is last so that existing consumers' column positions hold.
  */
 export const CSV_COLUMNS = [
-  'eventId', 'timelineCustomerId', 'customerId', 'occurredAt', 'recordedAt', 'channel', 'threadId', 'direction', 'kind', 'text', 'media', 'providerName', 'providerMessageId', 'streamRevision', 'details',
+  'eventId', 'timelineCustomerId', 'customerId', 'occurredAt', 'recordedAt', 'channel', 'threadId', 'direction', 'kind', 'text', 'media', 'providerName', 'providerMessageId', 'streamRevision', 'details', 'edited',
 ] as const;
 
 export interface CsvOptions {
@@ -19,6 +19,7 @@ function csvValues(item: ExportedItem): (string | null)[] {
   return [
     item.eventId, item.timelineCustomerId, item.customerId, item.occurredAt, item.recordedAt, item.channel, item.threadId, item.direction, item.kind, item.text,
     item.media.length ? JSON.stringify(item.media) : '', item.provider.name, item.provider.messageId, item.streamRevision, item.details ? JSON.stringify(item.details) : '',
+    item.edited ? JSON.stringify(item.edited) : '',
   ];
 }
 
