@@ -26,14 +26,33 @@ describe('the progress line', () => {
     expect(f.etaSeconds).toBe(8);
   });
 
+  it('has a rate and an ETA from the first report, counting from the start of the rebuild', () => {
+    let now = 0;
+    const out = new PassThrough();
+    const line = new ProgressLine(out, 'replay', { now: () => now });
+    now = 1_000;
+    line.show({ done: 3_000, position: 3_000n, head: 12_000n });
+    expect(String(out.read())).toBe('replay: 3,000 events · 3,000 events/s · 25.0% of head · ETA 3s\n');
+  });
+
+  it('prints no plain line while nothing has moved', () => {
+    let now = 0;
+    const out = new PassThrough();
+    const line = new ProgressLine(out, 'replay', { now: () => now });
+    now = 1_000;
+    line.show({ done: 0, position: 0n, head: 10n });
+    expect(out.read()).toBeNull();
+  });
+
   it('prints a plain line at most every interval when stderr is not a terminal', () => {
     let now = 0;
     const out = new PassThrough();
     const line = new ProgressLine(out, 'replay', { now: () => now, plainIntervalMs: 1_000 });
+    now = 100;
     line.show({ done: 1, position: 1n, head: 10n });
     now = 500;
     line.show({ done: 2, position: 2n, head: 10n });
-    now = 1_000;
+    now = 1_100;
     line.show({ done: 3, position: 3n, head: 10n });
     line.stop({ done: 10, position: 10n, head: 10n });
     const lines = String(out.read()).trimEnd().split('\n');

@@ -47,7 +47,8 @@ export class ProgressLine {
     private readonly o: { plainIntervalMs?: number; now?: () => number } = {},
   ) {
     this.tty = isTerminal(out);
-    this.meter = new ProgressMeter(() => this.now());
+    // A rebuild starts with nothing done at position 0: the first line already has a rate.
+    this.meter = new ProgressMeter(() => this.now(), { done: 0, position: 0n });
   }
 
   /** Poll `sample` every second until `stop()`. */
@@ -68,10 +69,12 @@ export class ProgressLine {
   }
 
   show(s: ProgressSample): void {
-    const line = formatProgress(this.figures(s));
+    const figures = this.figures(s);
+    const line = formatProgress(figures);
     if (this.tty) {
       this.out.write(`\r\x1b[2K${line}`);
-    } else if (this.now() - this.lastPlain >= (this.o.plainIntervalMs ?? 10_000)) {
+    } else if (figures.rate > 0 && this.now() - this.lastPlain >= (this.o.plainIntervalMs ?? 5_000)) {
+      // A plain line says something new or nothing: no "0 events/s · ETA ?" while nothing has moved.
       this.lastPlain = this.now();
       this.out.write(`${line}\n`);
     }

@@ -29,7 +29,16 @@ const WINDOW_MS = 10_000;
 export class ProgressMeter {
   private readonly samples: { at: number; done: number; position: bigint }[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * `start`: where the work began (a rebuild: nothing done, position 0), counted as the first sample,
+   * so the first report already has a rate and an ETA instead of "0 events/s · ETA ?".
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    start?: { done: number; position: bigint },
+  ) {
+    if (start) this.samples.push({ at: now(), done: start.done, position: start.position });
+  }
 
   estimate(s: ProgressSample): ProgressEstimate {
     const now = this.now();

@@ -98,7 +98,7 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
   };
   try {
     emit({ type: 'started', schema: rebuild.schema, tenantId: o.tenantId ?? null, total, head });
-    const meter = new ProgressMeter();
+    const meter = new ProgressMeter(Date.now, { done: 0, position: 0n });
     const caught = await rebuild.catchUp({
       ...(run.progressIntervalMs !== undefined ? { progressIntervalMs: run.progressIntervalMs } : {}),
       onProgress: (sample) => emit({ type: 'progress', sample, estimate: meter.estimate(sample), total }),
