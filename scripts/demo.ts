@@ -17,6 +17,7 @@ import { planDay, type DayPlan } from './demo/day-plan';
 import { acknowledgedEventIds, DemoDatabase, ingestMetrics, listCustomers } from './demo/measure';
 import { ProgressReporter } from './demo/progress';
 import { buildRequests, type DemoRequest } from './demo/requests';
+import { signedSmsCurl } from './demo/try-it';
 import { sendAll, type Delivered } from './demo/sender';
 import { renderCustomer, type CustomerSummary, type NextBestActions, type TimelineEntry } from './demo/show';
 import { peopleRecognition, recognition, renderChannelTable, renderPace, renderReasons, summarizeChannels, type Palette } from './demo/summary';
@@ -52,6 +53,8 @@ const tenant = arg('tenant') ?? `demo-${runId}`;
 const namespace = `demo-${runId}`;
 /** The query API key for the demo tenant; the query API is configured with its SHA-256 only. */
 const API_KEY = process.env['HUB_DEMO_API_KEY'] ?? randomBytes(24).toString('base64url');
+/** An operator key (HUB_ADMIN_API_KEYS): what a replay over the API needs. */
+const OPERATOR_KEY = process.env['HUB_DEMO_OPERATOR_KEY'] ?? randomBytes(24).toString('base64url');
 const apiHeaders = { authorization: `Bearer ${API_KEY}` };
 const baseDatabaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/hub';
 /** A database of the run's own: event ids are unique in a store, and the summary counts what this run stored. */
@@ -85,6 +88,7 @@ function appEnv(name: HubAppName): NodeJS.ProcessEnv {
     HUB_NAMESPACE: namespace,
     TENANT_ID: tenant,
     HUB_API_KEYS: `${tenant}:${createHash('sha256').update(API_KEY).digest('hex')}`,
+    HUB_ADMIN_API_KEYS: `demo-operator:${createHash('sha256').update(OPERATOR_KEY).digest('hex')}`,
     // The public URL the providers call and sign (the channels' test setups sign for it).
     PUBLIC_BASE_URL: CONFORMANCE_BASE_URL,
     PORT: '0',
@@ -318,6 +322,10 @@ async function main(): Promise<void> {
   console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?identity=phone:${encodeURIComponent(maria.phone)}'`);
   if (dmitriId) console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${dmitriId}/next-best-actions`);
   console.log(`  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline/live`);
+  console.log(`A replay over the API needs the operator key (HUB_DEMO_OPERATOR_KEY sets it):`);
+  console.log(`  curl -i -X POST -H 'Authorization: Bearer ${OPERATOR_KEY}' -H 'Content-Type: application/json' -d '{"tenantId":"${tenant}","diff":true}' ${query.url}/replays`);
+  console.log(`A customer texting the hub, signed as Twilio signs it (a new 202 each time; the timeline above shows it):`);
+  console.log(`  ${signedSmsCurl(apps.get('ingest-sms')!.url!, maria.phone, 'Hi again, any news on my order?')}`);
   console.log(`The hub CLI (docs/operations.md) reads this run's database when given its URL:\n${cliHint}`);
   await new Promise(() => undefined);
 }
