@@ -7,7 +7,7 @@ import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-
 import type { NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
-import { CustomerSearchQuery, instant, parseIdentityParam, queryAs, StateQuery } from './query-params';
+import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, StateQuery } from './query-params';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 
@@ -126,7 +126,7 @@ export class CustomersController {
       return this.summary(tenantId, holder);
     }
     if (identity && !holder) return { customers: [], next: null };
-    const page = await this.queries.searchCustomers(
+    const page = await pagedRead(() => this.queries.searchCustomers(
       tenantId,
       {
         ...(holder ? { customerId: holder } : {}),
@@ -135,7 +135,7 @@ export class CustomersController {
         ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
       },
       { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
-    );
+    ));
     const held = await this.heldBy(tenantId, page.customers);
     return { ...page, customers: page.customers.map((c, n) => ({ ...c, identities: held[n]! })) };
   }

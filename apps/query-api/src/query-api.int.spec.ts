@@ -235,6 +235,25 @@ describe('timelines over HTTP', () => {
     });
   });
 
+  describe('when a cursor is handed to another query', () => {
+    it('then it is a 400 on cursor, not a page of that query from a position meaning nothing to it', async () => {
+      const one = await customerWith(tenantA, Array.from({ length: 3 }, () => ({})));
+      const other = await customerWith(tenantA, Array.from({ length: 3 }, () => ({})));
+      const first = await get(`/tenants/${tenantA}/customers/${one.customerId}/timeline?limit=1`);
+      const next = first.body['next'] as string;
+      expect((await get(`/tenants/${tenantA}/customers/${one.customerId}/timeline?limit=1&cursor=${next}`)).status).toBe(200);
+      for (const path of [`${other.customerId}/timeline?limit=1`, `${one.customerId}/timeline?limit=1&channel=email`]) {
+        const res = await get(`/tenants/${tenantA}/customers/${path}&cursor=${next}`);
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expect(res.body).toEqual({ error: 'validation_failed', fields: [{ field: 'cursor', messages: [expect.stringContaining('pages another query')] }] });
+      }
+      const customers = await get(`/tenants/${tenantA}/customers?limit=1&channel=sms`);
+      const page2 = customers.body['next'] as string;
+      expect((await get(`/tenants/${tenantA}/customers?limit=1&channel=sms&cursor=${page2}`)).status).toBe(200);
+      expect((await get(`/tenants/${tenantA}/customers?limit=1&channel=email&cursor=${page2}`)).status).toBe(400);
+    });
+  });
+
   describe('when filters and asOf are given', () => {
     it('then only matching entries recorded by then come back', async () => {
       const t0 = Date.parse('2025-04-01T10:00:00Z');

@@ -4,11 +4,21 @@ import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, M
 import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
 import { normalizeEmail, normalizePhone } from '@hub/customer';
-import { decodeCursor, MAX_PAGE_SIZE, SEGMENT_QUADRANTS, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
+import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, SEGMENT_QUADRANTS, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
 
 /** 400 in the hub's format: every failing field with its messages. */
 export function validationFailed(fields: FieldError[]): BadRequestException {
   return new BadRequestException({ error: 'validation_failed', fields });
+}
+
+/** Runs a paged read; a cursor the read refuses (it pages another query) is a 400 on `cursor`, like a malformed one. */
+export async function pagedRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw validationFailed([{ field: 'cursor', messages: [err.message] }]);
+    throw err;
+  }
 }
 
 /** Validate a query string against a DTO (unknown parameters are errors: a typo must not widen a query); 400 otherwise. */

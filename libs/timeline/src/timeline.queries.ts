@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Quadrant, SatisfactionState } from '@hub/customer';
 import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
@@ -140,12 +141,24 @@ const MICROS_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_CURSOR_LENGTH = 512;
 
-/** Opaque to clients: base64url of `{ v, s, at, id }`. The position is exact (microseconds), so no row is skipped or repeated at a page boundary. */
-export function encodeCursor(scope: CursorScope, position: Position): string {
-  return Buffer.from(JSON.stringify({ v: 1, s: SCOPE_TAG[scope], at: position.at, id: position.id }), 'utf8').toString('base64url');
+/**
+ * What a page was read for (tenant, customer, filters), as a short digest: a cursor carries it, and a
+ * cursor handed to another query — another customer, other filters — is refused instead of paging
+ * that query from a position that means nothing to it.
+ */
+export function cursorQuery(...parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 12);
 }
 
-export function decodeCursor(scope: CursorScope, cursor: string): Position {
+/**
+ * Opaque to clients: base64url of `{ v, s, at, id, q }`. The position is exact (microseconds), so no
+ * row is skipped or repeated at a page boundary; `q` is the `cursorQuery` digest of the query it pages.
+ */
+export function encodeCursor(scope: CursorScope, position: Position, query?: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, s: SCOPE_TAG[scope], at: position.at, id: position.id, ...(query !== undefined ? { q: query } : {}) }), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(scope: CursorScope, cursor: string, query?: string): Position {
   if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError('not base64url');
   let parsed: unknown;
   try {
@@ -154,12 +167,13 @@ export function decodeCursor(scope: CursorScope, cursor: string): Position {
     throw new InvalidCursorError('not a cursor');
   }
   if (typeof parsed !== 'object' || parsed === null) throw new InvalidCursorError('not a cursor');
-  const { v, s, at, id } = parsed as Record<string, unknown>;
+  const { v, s, at, id, q } = parsed as Record<string, unknown>;
   if (v !== 1) throw new InvalidCursorError('unknown version');
   if (s !== SCOPE_TAG[scope]) throw new InvalidCursorError(`not a ${scope} cursor`);
   if (typeof at !== 'string' || !MICROS_AT.test(at) || Number.isNaN(Date.parse(at))) throw new InvalidCursorError('bad position');
   if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new InvalidCursorError('bad position');
   if (scope === 'timeline' && !UUID.test(id)) throw new InvalidCursorError('bad position');
+  if (query !== undefined && q !== query) throw new InvalidCursorError('it pages another query (another customer or other filters): repeat the query that returned it, unchanged');
   return { at, id };
 }
 
@@ -331,7 +345,8 @@ export class TimelineQueries {
    */
   async timeline(tenantId: string, customerId: string, filter: TimelineFilter = {}, page: PageRequest = {}): Promise<TimelinePage> {
     const limit = pageSize(page.limit);
-    const after = page.cursor === undefined ? undefined : decodeCursor('timeline', page.cursor);
+    const query = cursorQuery('timeline', tenantId, customerId, filter);
+    const after = page.cursor === undefined ? undefined : decodeCursor('timeline', page.cursor, query);
     const members = await this.timelineMembers(tenantId, customerId);
     const p = new Params();
     const where = entryConditions(p, tenantId, members, filter);
@@ -344,7 +359,7 @@ export class TimelineQueries {
     const last = rows.at(-1);
     return {
       entries: rows.map((row) => toItem(tenantId, row)),
-      next: r.rows.length > limit && last ? encodeCursor('timeline', { at: last.occurred_key, id: last.event_id }) : null,
+      next: r.rows.length > limit && last ? encodeCursor('timeline', { at: last.occurred_key, id: last.event_id }, query) : null,
     };
   }
 
@@ -391,7 +406,8 @@ export class TimelineQueries {
    */
   async searchCustomers(tenantId: string, search: CustomerSearch = {}, page: PageRequest = {}): Promise<CustomerPage> {
     const limit = pageSize(page.limit);
-    const after = page.cursor === undefined ? undefined : decodeCursor('customers', page.cursor);
+    const query = cursorQuery('customers', tenantId, search);
+    const after = page.cursor === undefined ? undefined : decodeCursor('customers', page.cursor, query);
     const p = new Params();
     const t = p.add(tenantId);
     const where = [`c.tenant_id = ${t}`, 'c.merged_into is null'];
@@ -441,7 +457,7 @@ export class TimelineQueries {
         quadrant: row.quadrant ?? 'unknown',
         identities: identities.get(row.customer_id) ?? [],
       })),
-      next: r.rows.length > limit && last ? encodeCursor('customers', { at: last.first_key, id: last.customer_id }) : null,
+      next: r.rows.length > limit && last ? encodeCursor('customers', { at: last.first_key, id: last.customer_id }, query) : null,
     };
   }
 

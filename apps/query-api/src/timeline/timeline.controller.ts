@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
-import { ConversationsQuery, entryFilter, instant, queryAs, TimelineQuery } from '../query-params';
+import { ConversationsQuery, entryFilter, instant, pagedRead, queryAs, TimelineQuery } from '../query-params';
 
 /** A customer's cross-channel timeline (entries of customers merged into it included) and its conversations. */
 @Controller('tenants/:tenantId/customers/:customerId')
@@ -15,7 +15,7 @@ export class TimelineController {
   async timeline(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(TimelineQuery, query);
     await this.requireCustomer(tenantId, customerId);
-    const page = await this.queries.timeline(tenantId, customerId, entryFilter(q), { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) });
+    const page = await pagedRead(() => this.queries.timeline(tenantId, customerId, entryFilter(q), { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) }));
     return { customerId, asOf: q.asOf ? new Date(instant(q.asOf)).toISOString() : null, entries: page.entries, next: page.next };
   }
 
