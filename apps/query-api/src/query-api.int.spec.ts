@@ -517,6 +517,30 @@ describe('customer value, satisfaction, quadrant and entry details over HTTP', (
 });
 
 describe('exports over HTTP', () => {
+  describe('when a segment is exported', () => {
+    it('then it streams the timelines of the customers in it, without listing their ids', async () => {
+      // A tenant of its own (tenant B), so the segment is exactly these customers.
+      const champion = await customerWith(tenantB, [{ channel: 'sms', text: 'c1' }, { channel: 'sms', text: 'c2' }]);
+      const atRisk = await customerWith(tenantB, [{ channel: 'email', text: 'r1' }]);
+      const none = await customerWith(tenantB, [{ channel: 'whatsapp', text: 'n1' }]);
+      await pool.query(`update timeline_customers set quadrant = 'champion', preferred_channel = 'sms' where tenant_id = $1 and customer_id = $2`, [tenantB, champion.customerId]);
+      await pool.query(`update timeline_customers set quadrant = 'at_risk', preferred_channel = 'email' where tenant_id = $1 and customer_id = $2`, [tenantB, atRisk.customerId]);
+      const exported = async (q: string) => {
+        const res = await fetch(`${url}/tenants/${tenantB}/exports/timelines?format=ndjson&${q}`, { headers: auth(keyB) });
+        expect(res.status).toBe(200);
+        return (await res.text()).trimEnd().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { customerId: string; text: string }).text).sort();
+      };
+      expect(await exported('quadrant=champion')).toEqual(['c1', 'c2']);
+      expect(await exported('quadrant=champion,at_risk')).toEqual(['c1', 'c2', 'r1']);
+      expect(await exported('quadrant=unknown')).toEqual(expect.arrayContaining(['n1']));
+      expect(await exported('quadrant=unknown')).not.toContain('c1');
+      expect(await exported('preferredChannel=email')).toEqual(['r1']);
+      expect(await exported('quadrant=champion&channel=email')).toEqual([]);
+      expect((await fetch(`${url}/tenants/${tenantB}/exports/timelines?quadrant=vip`, { headers: auth(keyB) })).status).toBe(400);
+      expect(none.customerId).toBeDefined();
+    });
+  });
+
   describe('when a customer with more entries than one read page is exported', () => {
     it('then NDJSON streams (chunked, no length) every entry once, in time order', async () => {
       const { customerId, eventIds } = await customerWith(tenantA, Array.from({ length: 2_345 }, (_, n) => ({ text: `bulk ${n}` })));

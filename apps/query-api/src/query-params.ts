@@ -178,6 +178,10 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export class TimelineExportQuery extends EntryFilterQuery {
   @IsOptional() @IsIn(EXPORT_FORMATS) format?: ExportFormat;
   @IsOptional() @Transform(list) @ArrayMaxSize(1000) @Length(1, 128, { each: true }) customerIds?: string[];
+  /** A segment: the timelines of customers in any of these quadrants (no list of ids needed) … */
+  @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];
+  /** … preferring any of these channels. */
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` }) preferredChannel?: string[];
 }
 
 /** `GET …/state`: the same instants as every other endpoint (a date, or a date-time with a zone). */

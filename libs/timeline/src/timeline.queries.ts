@@ -116,6 +116,17 @@ export interface CustomerPage {
 export interface ExportFilter extends TimelineFilter {
   /** Only these customers' timelines (each with the customers merged into it); all of the tenant's when absent. */
   customerIds?: readonly string[];
+  /** A segment instead of a list: timelines of the customers (survivors) in any of these quadrants … */
+  quadrants?: readonly SegmentQuadrant[];
+  /** … and preferring any of these channels. */
+  preferredChannels?: readonly string[];
+}
+
+/** `alias.quadrant` is any of these (`unknown`: null, neither value nor satisfaction known yet). */
+function quadrantCondition(p: Params, alias: string, quadrants: readonly SegmentQuadrant[]): string {
+  const known = quadrants.filter((q) => q !== 'unknown');
+  const unknown = quadrants.includes('unknown');
+  return `(${[...(known.length ? [`${alias}.quadrant = any(${p.add(known)}::text[])`] : []), ...(unknown ? [`${alias}.quadrant is null`] : [])].join(' or ')})`;
 }
 
 /** A position in an ordering: a timestamp with microseconds (`…T10:00:00.123456Z`) and a tie-breaking id. */
@@ -423,11 +434,7 @@ export class TimelineQueries {
       where.push(`(c.channels && ${ch}::text[] or exists (select 1 from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id and m.channels && ${ch}::text[]))`);
     }
     if (search.preferredChannels?.length) where.push(`c.preferred_channel = any(${p.add([...search.preferredChannels])}::text[])`);
-    if (search.quadrants?.length) {
-      const known = search.quadrants.filter((q) => q !== 'unknown');
-      const unknown = search.quadrants.includes('unknown');
-      where.push(`(${[...(known.length ? [`c.quadrant = any(${p.add(known)}::text[])`] : []), ...(unknown ? ['c.quadrant is null'] : [])].join(' or ')})`);
-    }
+    if (search.quadrants?.length) where.push(quadrantCondition(p, 'c', search.quadrants));
     if (after) where.push(`(c.first_seen_at, c.customer_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)})`);
     const r = await this.pool.query<{
       customer_id: string; first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[];
@@ -489,6 +496,13 @@ export class TimelineQueries {
       const p = new Params();
       const where = [`e.tenant_id = ${p.add(tenantId)}`];
       if (members) where.push(customerCondition(p, members));
+      if (filter.quadrants?.length || filter.preferredChannels?.length) {
+        // The segment is of timelines: a merged-away customer's entries go with its survivor's segment.
+        const segment = [`s.tenant_id = e.tenant_id`, 's.merged_into is null'];
+        if (filter.quadrants?.length) segment.push(quadrantCondition(p, 's', filter.quadrants));
+        if (filter.preferredChannels?.length) segment.push(`s.preferred_channel = any(${p.add([...filter.preferredChannels])}::text[])`);
+        where.push(`coalesce(c.merged_into, e.customer_id) in (select s.customer_id from timeline_customers s where ${segment.join(' and ')})`);
+      }
       where.push(...filterConditions(p, filter));
       if (after) where.push(`(e.customer_id, e.occurred_at, e.event_id) > (${p.add(after.customerId)}, ${p.add(after.at)}::timestamptz, ${p.add(after.id)}::uuid)`);
       const r = await this.pool.query<EntryRow & { timeline_customer_id: string }>(

@@ -19,8 +19,9 @@ export class ExportsController {
   ) {}
 
   /**
-   * `?format=ndjson|csv&customerIds=a,b&from=&to=&asOf=&channel=&direction=&kind=` — every entry of the
-   * given customers' timelines (all of the tenant's without `customerIds`), customer by customer, in time order.
+   * `?format=ndjson|csv&customerIds=a,b&quadrant=&preferredChannel=&from=&to=&asOf=&channel=&direction=&kind=` —
+   * every entry of the given customers' timelines (or of a segment: quadrant, preferred channel; all of
+   * the tenant's without either), customer by customer, in time order.
    */
   @Get('timelines')
   async timelines(@Param('tenantId') tenantId: string, @Query() query: unknown, @Res() reply: FastifyReply): Promise<void> {
@@ -32,9 +33,14 @@ export class ExportsController {
     }
     const format = q.format ?? 'ndjson';
     const started = Date.now();
-    const log = { tenantId, format, customers: customerIds?.length ?? 'all' };
+    const log = { tenantId, format, customers: customerIds?.length ?? 'all', ...(q.quadrant ? { quadrants: q.quadrant } : {}), ...(q.preferredChannel ? { preferredChannels: q.preferredChannel } : {}) };
     this.logger.info(log, 'query.export.started');
-    const pages = this.counted(this.queries.exportEntries(tenantId, { ...entryFilter(q), ...(customerIds ? { customerIds } : {}) }), (rows, outcome, err) =>
+    const pages = this.counted(this.queries.exportEntries(tenantId, {
+        ...entryFilter(q),
+        ...(customerIds ? { customerIds } : {}),
+        ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
+        ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
+      }), (rows, outcome, err) =>
       outcome === 'failed'
         ? this.logger.error({ ...log, rows, err: String(err) }, 'query.export.failed')
         : this.logger.info({ ...log, rows, ms: Date.now() - started }, outcome === 'completed' ? 'query.export.completed' : 'query.export.aborted'),
