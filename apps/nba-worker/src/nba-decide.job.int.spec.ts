@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
-import { customerStream, deterministicId } from '@hub/contracts';
+import { customerStream, deterministicId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
 import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
-import { createCustomerStores, CustomerRepository, toCustomerEvent } from '@hub/customer-records';
+import { createCustomerStores, CustomerRepository, IdentityResolver, recordInteraction, toCustomerEvent } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
 import { catalogV1, reproduceDecision, STRATEGY_VERSION, tallyOutcomes, type StreamEvent } from '@hub/nba';
@@ -281,5 +281,59 @@ describe('NbaDecideJob for the outbound scan', () => {
       await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-24T09:00:00.000Z', 'hello')]);
       expect(await new NbaDecideJob(customers).run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:00:05.000Z'))).toEqual({ kind: 'skipped', reason: 'pending_realtime' });
     });
+  });
+});
+
+describe('NbaDecideJob for the survivor of a merge', () => {
+  /** An inbound message (or, with `order`, a paid order) naming these phones. */
+  const received = (tenantId: string, key: string, phones: string[], text: string, at: string, order = false): InteractionReceived => {
+    const eventId = deterministicId('nba-decide-merged', tenantId, key);
+    const identities: IdentityRef[] = phones.map((value) => ({ kind: 'phone', value }));
+    return {
+      type: 'InteractionReceived',
+      data: {
+        direction: 'inbound',
+        kind: order ? 'order' : 'message',
+        identities,
+        content: { text, media: [] },
+        provider: { name: 'test', messageId: key },
+        ...(order ? { order: { orderId: 'o-1', action: 'created' as const, amount: 4200, currency: 'EUR' } } : {}),
+      },
+      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId, channel: order ? 'commerce' : 'sms' },
+    };
+  };
+
+  it('then its decision, made on the whole customer, reproduces from the whole history as of the decision, and not from its own stream', async () => {
+    const tenantId = freshId('tn');
+    const deps = { customers, identities: new IdentityResolver(store) };
+    const record = (i: InteractionReceived) => recordInteraction(deps, i, i.metadata.recordedAt);
+    const first = await record(received(tenantId, 'a', ['+14155550301'], 'hello', '2026-11-23T09:00:00.000Z'));
+    const other = await record(received(tenantId, 'b', ['+14155550302'], 'This is terrible, I want a refund', '2026-11-23T09:05:00.000Z'));
+    const job = new NbaDecideJob(customers);
+    expect(await job.run({ tenantId, customerId: other.customerId, triggerEventId: 'any', correlationId: 'c-other' }, new Date('2026-11-23T09:05:01.000Z'))).toMatchObject({
+      kind: 'decided',
+      action: 'escalate_manager',
+    });
+    // An order paid with both phones: one person, merged at once (paid_order).
+    const order = await record(received(tenantId, 'order', ['+14155550301', '+14155550302'], 'order', '2026-11-23T09:30:00.000Z', true));
+    expect(order.merges.map((m) => m.outcome)).toEqual(['merged']);
+    const survivor = { tenantId, customerId: order.customerId };
+    expect([first.customerId, other.customerId]).toContain(survivor.customerId);
+    expect((await record(received(tenantId, 'again', ['+14155550301'], 'where is my order?', '2026-11-23T09:40:00.000Z'))).customerId).toBe(survivor.customerId);
+
+    const outcome = await job.run({ tenantId, customerId: survivor.customerId, triggerEventId: 'any', correlationId: 'c-survivor' }, new Date('2026-11-23T09:40:01.000Z'));
+    expect(outcome).toMatchObject({ kind: 'decided' });
+    const recorded = (await customers.recordedAfter(tenantId, survivor.customerId)).at(-1)!;
+    const decided = toCustomerEvent(recorded) as NextBestActionDecided;
+    expect(decided.data.decisionId).toBe(outcome.kind === 'decided' ? outcome.decisionId : undefined);
+
+    // What `hub nba explain` reads: the whole history just before the decision.
+    const { history } = await customers.readWholeHistoryBefore(tenantId, survivor.customerId, recorded.globalPosition);
+    const r = reproduceDecision({ decided, ...survivor, history });
+    expect(r.differences).toEqual([]);
+    expect(r.input.state.engagement.inbound).toBe(4);
+    expect(r.input.history.decisions.map((d) => d.actionId)).toEqual(['escalate_manager']);
+    // The survivor's own stream alone is not what the worker decided on.
+    expect(reproduceDecision({ decided, ...survivor, stream: await streamOf(customers, survivor) }).differences).not.toEqual([]);
   });
 });

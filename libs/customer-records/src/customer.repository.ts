@@ -127,6 +127,15 @@ export class CustomerRepository {
     return { own, history: wholeHistory(customerId, streams) };
   }
 
+  /**
+   * The customer's whole history as the hub had it just before the store-wide `position` (a recorded
+   * decision's: what the worker had read when it made it): every member stream cut there before the
+   * members are taken, so merges and unmerges recorded since do not count.
+   */
+  readWholeHistoryBefore(tenantId: string, customerId: string, position: bigint): Promise<WholeHistoryRead> {
+    return this.readWholeHistory(tenantId, customerId, (e) => e.globalPosition < position);
+  }
+
   /** Every event of the customer's own stream, upcast, in stream order (for histories and explanations). */
   async history(tenantId: string, customerId: string): Promise<{ recorded: RecordedEvent[]; events: CustomerEvent[] }> {
     try {

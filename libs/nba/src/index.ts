@@ -18,3 +18,4 @@ export * from './explain/decision-record';
 export * from './explain/recorded-posteriors';
 export * from './explain/reproduce-decision';
 export * from './backtest/backtest';
+export * from './engine/strategies';

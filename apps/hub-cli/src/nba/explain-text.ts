@@ -1,5 +1,5 @@
 import type { NbaCandidate, NbaContactCounters, NbaFactValue, NbaPolicyVerdict, NbaRuleTrace } from '@hub/customer';
-import type { Difference, Json, Reproduction } from '@hub/nba';
+import { strategyOf, type Difference, type Json, type Reproduction } from '@hub/nba';
 
 /** The decision, its inputs and its verdicts as a person reads them (`hub nba explain` without --json). */
 
@@ -76,7 +76,7 @@ export function explainText(r: Reproduction, where: { tenantId: string; customer
     `decision ${String(stored['decisionId'])}${r.differences.length ? ' (as recomputed; what differs from the record is listed at the end)' : ''}`,
     `  customer    ${where.tenantId}/${where.customerId}`,
     `  decided     ${d.decidedAt} (the engine's now)`,
-    `  trigger     ${r.input.trigger.type} ${d.basedOnEventId} · state as of stream revision ${d.basedOnRevision}`,
+    `  trigger     ${r.input.trigger.type} ${d.basedOnEventId} · state as of stream revision ${d.basedOnRevision}${mergedIn(r)}`,
     `  versions    strategy ${d.strategyVersion} · catalog ${d.catalogVersion}`,
     `  seed        ${d.seed}`,
     `  segment     ${d.segment}`,
@@ -107,4 +107,11 @@ export function explainText(r: Reproduction, where: { tenantId: string; customer
   ];
   if (r.unmatchedPosteriors.length) out.push(`  recorded posteriors no count reproduces: ${r.unmatchedPosteriors.join(', ')}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Who else the state was folded from: the customers merged into this one by the decision, when its strategy read them (none: ''). */
+function mergedIn(r: Reproduction): string {
+  const from = r.input.state.mergedFrom;
+  if (from.length === 0) return '';
+  return strategyOf(r.recomputed.strategyVersion)?.reads === 'whole-history' ? ` with the history of ${from.join(', ')} (merged in)` : ' (its own stream only: this strategy did not read merged-in customers)';
 }

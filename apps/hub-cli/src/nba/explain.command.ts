@@ -1,6 +1,6 @@
 import { customerStream, parseCustomerStream, StreamCategories } from '@hub/contracts';
 import { toCustomerEvent } from '@hub/customer-records';
-import { DecisionReplayError, reproduceDecision, type StreamEvent } from '@hub/nba';
+import { DecisionReplayError, reproduceDecision } from '@hub/nba';
 import { exactPositionals, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
 import { CliFailure, ExitCode, UsageError } from '../cli.errors';
@@ -12,14 +12,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * `hub nba explain <decisionId>`: finds the decision event (its event id is the decision id) through
  * the event store's `readEvent`, rebuilds the engine's input as of the decision from the customer's
- * stream (`reproduceDecision` of @hub/nba, the input the worker built) and decides again.
+ * whole history as it stood just before the decision's global position (their stream and the
+ * streams of the customers merged into them: what the worker read), with the strategy version the
+ * decision names (`reproduceDecision` of @hub/nba, the input the worker built), and decides again.
  */
 export const explainSubcommand: Subcommand = {
   name: 'explain',
   summary: 'recompute a recorded decision from the events and explain it',
   usage: 'hub nba explain <decisionId> [--tenant t] [--json]',
   help: `Finds the NextBestActionDecided event whose id is <decisionId>, rebuilds the engine's input as of
-the decision — the customer's state and contact history folded up to its basedOnRevision, the
+the decision, with the strategy version it names (every version that recorded decisions is
+runnable) — the customer's state and contact history folded from their whole history as it stood
+when the decision was made (their stream up to its basedOnRevision, and the streams of the
+customers merged into them by then; nba-engine-v1 read the customer's own stream only), the
 trigger basedOnEventId, the catalog of its catalogVersion (libs/nba/catalog), now = its occurredAt,
 its seed, and the population's outcome counts it recorded (v2 decisions: the posteriors they
 recorded; the tally at that moment is kept nowhere else) — decides again and compares the result
@@ -33,7 +38,7 @@ that differ (stored → recomputed).
   --json       { decisionId, tenantId, customerId, reproduced, differences, input, stored, recomputed }
 
 Exit 0 when it reproduces, 1 when it differs or cannot be recomputed (unknown catalog version,
-another strategy version, a decision of the first rule set) or is not found.`,
+a strategy version this build does not have, a decision of the first rule set) or is not found.`,
   options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
   prepare(values, positionals) {
     const [decisionId] = exactPositionals(positionals, ['decisionId']) as [string];
@@ -53,15 +58,11 @@ another strategy version, a decision of the first rule set) or is not found.`,
       if (!found || !owner || decided?.type !== 'NextBestActionDecided') {
         throw new CliFailure('CLI_UNKNOWN_DECISION', `no decision ${decisionId}${tenant ? ` in tenant ${tenant}` : ''} (a decision's id is its event id) in ${ctx.where}`);
       }
-      const { recorded } = await customers.history(owner.tenantId, owner.customerId);
-      const stream: StreamEvent[] = [];
-      for (const r of recorded) {
-        const event = toCustomerEvent(r);
-        if (event) stream.push({ revision: r.revision, event });
-      }
+      // What the worker read: the whole customer as it stood when the decision was appended.
+      const { history } = await customers.readWholeHistoryBefore(owner.tenantId, owner.customerId, found.globalPosition);
       let reproduction;
       try {
-        reproduction = reproduceDecision({ decided, tenantId: owner.tenantId, customerId: owner.customerId, stream });
+        reproduction = reproduceDecision({ decided, tenantId: owner.tenantId, customerId: owner.customerId, history });
       } catch (err) {
         if (err instanceof DecisionReplayError) throw new CliFailure(err.code, err.message);
         throw err;

@@ -23,14 +23,9 @@ import { sampleBeta } from '../learning/beta';
 import { countsOf, posterior, type OutcomeTally } from '../learning/outcomes';
 import { isSeed, substream } from '../learning/prng';
 import { evaluatePolicy, evaluateRule, type Facts } from '../policy/rule';
+import { STRATEGIES, STRATEGY_VERSION, type StrategyVersion } from './strategies';
 
-/** The version of the engine's logic (facts, policies, arbitration, sampling). Bump on any change of meaning. */
-/**
- * v2: the customer's words count — text signals (`signals.*` facts; complaints and refund/cancel
- * requests in `intent.complaintWithin24h`; `stated_complaint`, `stated_cancellation` and a stated
- * repeat contact in `churn.signals`), named in the explanation (`inputs.signals`).
- */
-export const STRATEGY_VERSION = 'nba-engine-v2';
+export { STRATEGY_VERSION } from './strategies';
 
 export interface DecideInput {
   tenantId: string;
@@ -50,6 +45,8 @@ export interface DecideInput {
   seed: number;
   /** Channels the hub can use; default every `CHANNEL_IDS`. */
   enabledChannels?: readonly ChannelId[];
+  /** The version of the engine's logic to run (`STRATEGIES`); default `STRATEGY_VERSION`, what the worker decides with. */
+  strategyVersion?: StrategyVersion;
 }
 
 export interface Decision {
@@ -133,7 +130,8 @@ export function decide(input: DecideInput): Decision {
   if (Number.isNaN(nowMs)) throw new RangeError(`decide: now is not an ISO 8601 time: ${JSON.stringify(now)}`);
   if (!isSeed(seed)) throw new RangeError(`decide: seed must be an integer in [0, 2^32), got ${seed}`);
 
-  const { facts, keyword } = deriveFacts({ state, trigger, history, now, traitKeys: traitKeysOf(catalog) });
+  const strategy = STRATEGIES[input.strategyVersion ?? STRATEGY_VERSION];
+  const { facts, keyword } = deriveFacts({ state, trigger, history, now, traitKeys: traitKeysOf(catalog), textSignals: strategy.textSignals });
   const segment = segmentOf(facts[catalog.learning.segmentBy] ?? null);
   const counters = contactCounters(catalog, state, history, nowMs);
   const defaults = policyVerdicts(catalog.policyDefaults, facts);
@@ -197,14 +195,17 @@ export function decide(input: DecideInput): Decision {
   const intent = facts['intent.name'];
   const said = facts['signals.last24h'];
   const signals = Array.isArray(said) && said.length > 0 ? said.join(',') : null;
+  const inputs: Decision['explanation']['inputs'] = { trigger: trigger.type, segment, intent: typeof intent === 'string' ? intent : null, matched: keyword };
+  // A strategy that does not read the customer's words names none (nba-engine-v1 had no such input).
+  if (strategy.textSignals) inputs['signals'] = signals;
   return {
-    decisionId: deterministicId('nba-decision', input.tenantId, input.customerId, basedOnEventId, STRATEGY_VERSION, catalog.catalogVersion),
+    decisionId: deterministicId('nba-decision', input.tenantId, input.customerId, basedOnEventId, strategy.version, catalog.catalogVersion),
     tenantId: input.tenantId,
     customerId: input.customerId,
     decidedAt: now,
     basedOnRevision: input.stateRevision,
     basedOnEventId,
-    strategyVersion: STRATEGY_VERSION,
+    strategyVersion: strategy.version,
     catalogVersion: catalog.catalogVersion,
     seed,
     segment,
@@ -218,15 +219,7 @@ export function decide(input: DecideInput): Decision {
     explanation: {
       ruleId: chosen.strategy,
       reason: `${summary(chosen, candidates, ranked.length)}${signals ? `; the customer's words: ${signals.replace(/,/g, ', ')}` : ''}`,
-      inputs: {
-        trigger: trigger.type,
-        segment,
-        intent: typeof intent === 'string' ? intent : null,
-        matched: keyword,
-        signals,
-        survivors: ranked.length,
-        channel: chosen.channel,
-      },
+      inputs: { ...inputs, survivors: ranked.length, channel: chosen.channel },
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.types';
 import { contactHistoryFrom, type ContactHistory } from '../history/contact-history';
 import type { OutcomeTally } from '../learning/outcomes';
 import type { DecideInput } from './decide';
+import type { StrategyVersion } from './strategies';
 import { decisionSeed, latestTrigger } from './decided-event';
 
 /** What a decision is made from, before folding: the customer's stream up to a revision, and the rest. */
@@ -23,6 +24,8 @@ export interface DecisionInputSource {
   seed?: number;
   /** Default (left out of the input): every channel. */
   enabledChannels?: readonly ChannelId[];
+  /** The engine version to run; default (left out of the input): `STRATEGY_VERSION`. */
+  strategyVersion?: StrategyVersion;
   /** `foldCustomer(events)` and `contactHistoryFrom(events)`, when the caller keeps them folded already (a replay folding as it reads). */
   folded?: { state: CustomerState; history: ContactHistory };
 }
@@ -60,5 +63,6 @@ export function buildDecisionInput(source: DecisionInputSource): DecideInput | u
     now: source.now,
     seed: source.seed ?? decisionSeed(source.tenantId, source.customerId, trigger.metadata.eventId),
     ...(source.enabledChannels ? { enabledChannels: source.enabledChannels } : {}),
+    ...(source.strategyVersion ? { strategyVersion: source.strategyVersion } : {}),
   };
 }

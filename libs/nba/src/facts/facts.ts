@@ -101,6 +101,12 @@ export interface FactsInput {
   now: string;
   /** The `traits.<key>` facts to read (those the catalog names). */
   traitKeys: readonly string[];
+  /**
+   * Read the customer's words (text signals; `Strategy.textSignals`). Default true. When false they
+   * are not read at all, as nba-engine-v1 did: `signals.*` facts absent, churn and complaint facts
+   * from the rest of the state only.
+   */
+  textSignals?: boolean;
 }
 
 export interface DerivedFacts {
@@ -139,7 +145,8 @@ export function textSignalsWithin24h(state: CustomerState, nowMs: number): TextS
  * The facts of one decision, from the folded state, the triggering event and the contact history,
  * as of `now`. Pure: the same inputs give the same facts.
  */
-export function deriveFacts({ state, trigger, history, now, traitKeys }: FactsInput): DerivedFacts {
+export function deriveFacts({ state: folded, trigger, history, now, traitKeys, textSignals = true }: FactsInput): DerivedFacts {
+  const state = textSignals ? folded : { ...folded, textSignals: {} };
   const nowMs = Date.parse(now);
   const within24h = (at: string): boolean => nowMs - Date.parse(at) <= DAY_MS;
   const triggerChannel = channelOf(trigger);
@@ -149,7 +156,7 @@ export function deriveFacts({ state, trigger, history, now, traitKeys }: FactsIn
   const open = Object.values(state.conversations).filter((c) => c.status === 'open');
   const signals = churnSignals(state, now);
   const said = textSignalsWithin24h(state, nowMs);
-  const triggerSaid = trigger.type === 'InteractionRecorded' && trigger.data.direction === 'inbound' ? (trigger.data.textSignals?.found ?? []) : [];
+  const triggerSaid = textSignals && trigger.type === 'InteractionRecorded' && trigger.data.direction === 'inbound' ? (trigger.data.textSignals?.found ?? []) : [];
   const s = state.satisfaction;
   const consents = Object.entries(state.consents);
   const proactive = history.decisions.filter((d) => d.contactMode === 'proactive' && Date.parse(d.decidedAt) <= nowMs);
@@ -197,6 +204,10 @@ export function deriveFacts({ state, trigger, history, now, traitKeys }: FactsIn
     'contact.hoursSinceLastProactive': hoursSince(latestOf(proactive.map((d) => d.decidedAt)), nowMs),
     'contact.lastOutcome': lastOutcome?.outcome ?? null,
   } satisfies Record<FactName, NbaFactValue>;
+  if (!textSignals) {
+    delete facts['signals.trigger'];
+    delete facts['signals.last24h'];
+  }
   for (const key of traitKeys) {
     const v = Object.prototype.hasOwnProperty.call(state.traits, key) ? state.traits[key] : null;
     facts[`traits.${key}`] = v ?? null;
