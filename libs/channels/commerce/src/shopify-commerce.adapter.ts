@@ -105,10 +105,19 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
 
   map(webhook: ShopifyWebhook, context: MapContext): InteractionReceived[] {
     switch (webhook.resource) {
-      case 'order':
-        return webhook.delivery.topic === 'orders/create'
-          ? [this.orderCreated(webhook.order, webhook.delivery.shopDomain, context)]
-          : (webhook.order.refunds ?? []).map((refund, i) => this.orderRefunded(webhook.order, refund, i, webhook.delivery.shopDomain, context));
+      case 'order': {
+        if (webhook.delivery.topic === 'orders/create') return [this.orderCreated(webhook.order, webhook.delivery.shopDomain, context)];
+        const refunds = webhook.order.refunds ?? [];
+        if (refunds.length === 0) {
+          // Accepting it with no event would say nothing of what changed: dead-lettered with what it was.
+          const cancelled = (webhook.order as unknown as Record<string, unknown>)['cancelled_at'];
+          throw new ChannelMappingError(
+            `orders/updated for order ${webhook.order.admin_graphql_api_id} carries no refund${typeof cancelled === 'string' ? ` (it was cancelled at ${cancelled})` : ''}: the hub records refunds from orders/updated; other order changes (fulfilment, tags, cancellation) are not recorded`,
+            'refunds',
+          );
+        }
+        return refunds.map((refund, i) => this.orderRefunded(webhook.order, refund, i, webhook.delivery.shopDomain, context));
+      }
       case 'refund':
         throw new ChannelMappingError(
           "refunds/create names no customer (Shopify's Refund carries only the order_id): refunds are recorded from orders/updated, which carries the order and its customer",

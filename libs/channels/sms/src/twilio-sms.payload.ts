@@ -30,3 +30,31 @@ export class TwilioInboundSmsPayload {
 
   [field: string]: unknown;
 }
+
+/** Every `MessageStatus` Twilio documents. */
+export const TWILIO_MESSAGE_STATUSES = [
+  'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'read', 'accepted', 'scheduled', 'canceled', 'partially_delivered', 'receiving', 'received',
+] as const;
+
+export const isTwilioStatusCallback = (body: unknown): boolean => typeof body === 'object' && body !== null && 'MessageStatus' in body;
+
+/**
+ * A status callback about a message we sent (the `StatusCallback` URL of a send, when it points at
+ * this route). https://www.twilio.com/docs/messaging/guides/track-outbound-message-status
+ * It has `MessageStatus` and no `NumMedia`; inbound messages have no `MessageStatus`.
+ */
+export class TwilioMessageStatusPayload {
+  @Matches(/^(SM|MM)[0-9a-f]{32}$/i, { message: 'MessageSid must be SM or MM followed by 32 hex digits' })
+  MessageSid!: string;
+
+  @Matches(/^AC[0-9a-f]{32}$/i, { message: 'AccountSid must be AC followed by 32 hex digits' })
+  AccountSid!: string;
+
+  @IsIn(TWILIO_MESSAGE_STATUSES) MessageStatus!: (typeof TWILIO_MESSAGE_STATUSES)[number];
+
+  @IsString() @Length(1, 64) From!: string;
+  @IsString() @Length(1, 64) To!: string;
+  @IsOptional() @Matches(/^\d{1,6}$/, { message: 'ErrorCode must be a Twilio error number' }) ErrorCode?: string;
+
+  [field: string]: unknown;
+}

@@ -20,7 +20,7 @@ import {
 } from '@hub/channels-core';
 import { normalizeHandle, normalizePhone } from '@hub/customer';
 import { telegramFileRef } from './telegram-file-ref';
-import { TelegramUpdate, type TelegramCallbackQuery, type TelegramMessageBase, type TelegramUser } from './telegram.payload';
+import { TelegramUpdate, type TelegramCallbackQuery, type TelegramMessageBase, type TelegramMessageReactionUpdated, type TelegramReactionType, type TelegramUser } from './telegram.payload';
 import type { TelegramConfig } from './telegram.config';
 
 export const TELEGRAM_MANIFEST: ChannelManifest = {
@@ -38,7 +38,7 @@ export const TELEGRAM_MANIFEST: ChannelManifest = {
 export const TELEGRAM_SECRET_TOKEN_HEADER = 'x-telegram-bot-api-secret-token';
 
 /** The update types the hub records. Give exactly these to setWebhook as `allowed_updates`. */
-export const TELEGRAM_RECORDED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
+export const TELEGRAM_RECORDED_UPDATES = ['message', 'edited_message', 'callback_query', 'message_reaction'] as const;
 
 /** Fields every message has, which say nothing about its content. */
 const ENVELOPE_FIELDS = new Set(['message_id', 'message_thread_id', 'from', 'sender_chat', 'date', 'chat', 'edit_date', 'is_topic_message', 'entities', 'caption_entities']);
@@ -70,6 +70,7 @@ export class TelegramChannelAdapter implements ChannelAdapter<TelegramUpdate> {
     if (type === 'message' && update.message) return [messageEvent(update.message, undefined, context)];
     if (type === 'edited_message' && update.edited_message) return [messageEvent(update.edited_message, update.edited_message.edit_date, context)];
     if (type === 'callback_query' && update.callback_query) return [callbackEvent(update.callback_query, context)];
+    if (type === 'message_reaction' && update.message_reaction) return reactionEvents(update.message_reaction, context);
     // Channel posts, chat member changes, reactions, inline queries, polls…: not a customer
     // interaction the hub records. Dead-lettered with the type's name rather than dropped.
     throw new ChannelMappingError(
@@ -147,6 +148,48 @@ function callbackEvent(q: TelegramCallbackQuery, { tenantId, receivedAt }: MapCo
     },
     { eventId: deterministicId('telegram', 'telegram', 'callback', q.id), occurredAt: receivedAt, tenantId, receivedAt },
   );
+}
+
+/**
+ * The customer changed their reactions to a message: one `reaction` event per reaction added, or,
+ * when they only took reactions away, one with no emoji (removed). The event id is the chat, the
+ * message, the user, the time and the emoji, so a redelivered update maps to the same ids.
+ */
+function reactionEvents(r: TelegramMessageReactionUpdated, { tenantId, receivedAt }: MapContext): InteractionReceived[] {
+  if (r.user === undefined) {
+    throw new ChannelMappingError(
+      `message_reaction.user is absent: the reaction was set anonymously${r.actor_chat ? ` on behalf of chat ${r.actor_chat.id}` : ''}, by no person the hub can identify`,
+      'message_reaction.user',
+    );
+  }
+  const chatId = String(r.chat.id);
+  const toMessageId = `${chatId}:${r.message_id}`;
+  const identity = handleOf(r.user, 'message_reaction.user.id');
+  const before = new Set(r.old_reaction.map(reactionName));
+  const added = [...new Set(r.new_reaction.map(reactionName))].filter((name) => !before.has(name));
+  const emojis: (string | undefined)[] = added.length > 0 ? added : [undefined];
+  return emojis.map((emoji) => {
+    const eventId = deterministicId('telegram', 'telegram', 'reaction', chatId, String(r.message_id), String(r.user!.id), String(r.date), emoji ?? '');
+    return event(
+      {
+        direction: 'inbound',
+        kind: 'reaction',
+        identities: [identity],
+        content: { media: [] },
+        provider: { name: 'telegram', messageId: toMessageId },
+        threadId: chatId,
+        reaction: { toMessageId, ...(emoji === undefined ? {} : { emoji }) },
+      },
+      { eventId, occurredAt: new Date(r.date * 1000).toISOString(), tenantId, receivedAt },
+    );
+  });
+}
+
+/** An emoji as itself; a custom emoji as `custom:<id>`; a paid reaction as `paid` (what the canonical facet's emoji holds). */
+function reactionName(t: TelegramReactionType): string {
+  if (t.type === 'emoji' && t.emoji) return t.emoji;
+  if (t.type === 'custom_emoji' && t.custom_emoji_id) return `custom:${t.custom_emoji_id}`.slice(0, 64);
+  return t.type;
 }
 
 function event(data: InteractionData, m: { eventId: string; occurredAt: string; tenantId: string; receivedAt: string }): InteractionReceived {

@@ -188,11 +188,31 @@ export class TelegramCallbackQuery {
 }
 
 /** https://core.telegram.org/bots/api#update — at most one of the optional fields is present. */
+/** https://core.telegram.org/bots/api#reactiontype: an emoji, a custom emoji or a paid (star) reaction. */
+export class TelegramReactionType {
+  @IsIn(['emoji', 'custom_emoji', 'paid']) type!: 'emoji' | 'custom_emoji' | 'paid';
+  @IsOptional() @IsString() @Length(1, 64) emoji?: string;
+  @IsOptional() @IsString() @Length(1, 64) custom_emoji_id?: string;
+}
+
+/** https://core.telegram.org/bots/api#messagereactionupdated (sent only when `allowed_updates` names it). */
+export class TelegramMessageReactionUpdated {
+  @IsDefined() @ValidateNested() @Type(() => TelegramChat) chat!: TelegramChat;
+  @IsInt() @Min(1) message_id!: number;
+  /** Absent when the reaction was set anonymously (then `actor_chat` says on behalf of which chat). */
+  @IsOptional() @ValidateNested() @Type(() => TelegramUser) user?: TelegramUser;
+  @IsOptional() @ValidateNested() @Type(() => TelegramChat) actor_chat?: TelegramChat;
+  @IsInt() @Min(0) date!: number;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => TelegramReactionType) old_reaction!: TelegramReactionType[];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => TelegramReactionType) new_reaction!: TelegramReactionType[];
+}
+
 export class TelegramUpdate {
   @IsInt() @Min(0) update_id!: number;
   @IsOptional() @ValidateNested() @Type(() => TelegramMessage) message?: TelegramMessage;
   @IsOptional() @ValidateNested() @Type(() => TelegramEditedMessage) edited_message?: TelegramEditedMessage;
   @IsOptional() @ValidateNested() @Type(() => TelegramCallbackQuery) callback_query?: TelegramCallbackQuery;
+  @IsOptional() @ValidateNested() @Type(() => TelegramMessageReactionUpdated) message_reaction?: TelegramMessageReactionUpdated;
 
   [field: string]: unknown;
 }

@@ -100,8 +100,23 @@ function message(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceived
     // Instagram's unsend: recorded as an edit of that message to nothing.
     return metaEvent(ctx.channel, [m.mid, 'deleted'], time(u), { ...base, kind: 'message', content: { media: [] }, edits: m.mid }, ctx.map);
   }
+  if (m.is_unsupported === true) {
+    // Instagram's own marker for what the API does not deliver (a GIF, some stickers…): there is nothing to record.
+    throw new ChannelMappingError(
+      `${ctx.path}.message.is_unsupported: the customer sent something the ${ctx.channel} API does not deliver (a GIF or sticker, for one); it is visible only in the ${ctx.channel} inbox`,
+      `${ctx.path}.message.is_unsupported`,
+    );
+  }
   const media = (m.attachments ?? []).flatMap((a, i) => mediaRef(a, `${ctx.path}.message.attachments.${i}.payload.url`));
   const text = m.text;
+  if (text === undefined && media.length === 0 && !m.quick_reply && !echo) {
+    // A message with only a payload-less attachment (a `fallback` share): recording it empty would say less than it did.
+    const kinds = (m.attachments ?? []).map((a) => `${a.type}${a.title ? ` "${a.title}"` : ''}`);
+    throw new ChannelMappingError(
+      `${ctx.path}.message: no text and no attachment the hub can point at (${kinds.join(', ') || 'nothing'}); it is visible only in the ${ctx.channel} inbox`,
+      `${ctx.path}.message`,
+    );
+  }
   return metaEvent(ctx.channel, [m.mid], time(u), {
     ...base,
     kind: 'message',

@@ -57,6 +57,8 @@ export class MetaAttachmentPayload {
 export class MetaAttachment {
   /** image, video, audio, file, reel, ig_reel, share, story_mention, fallback, template… */
   @IsString() @IsNotEmpty() type!: string;
+  /** Messenger's `fallback` (an unsupported share) names what was shared here. */
+  @IsOptional() @IsString() title?: string;
   @IsOptional() @Type(() => MetaAttachmentPayload) @ValidateNested() payload?: MetaAttachmentPayload;
 }
 

@@ -216,15 +216,24 @@ describe('WhatsAppChannelAdapter', () => {
   });
 
   describe('given a message type the hub cannot show', () => {
-    it.each([['unsupported', { unsupported: { type: 'poll_creation' } }], ['system', { system: { body: 'User changed number' } }], ['order', { order: { catalog_id: '1' } }]])(
-      'when it is %s, then it is still recorded as an inbound message, without text',
-      async (type, extra) => {
-        const m = { from: CUSTOMER, id: testWamid(CUSTOMER, type), timestamp: '1749416400', type, ...extra };
-        const [event] = accepted(await run(envelope([{ id: '111', values: [value({ messages: [m] })] }])));
-        expect(event!.data).toMatchObject({ kind: 'message', direction: 'inbound', content: { media: [] } });
-        expect(event!.data.content).not.toHaveProperty('text');
-      },
-    );
+    it.each([
+      ['unsupported', { unsupported: { type: 'poll_creation' } }, 'does not deliver to the Cloud API (poll_creation)'],
+      ['system', { system: { body: 'User changed number', new_wa_id: '16505559876', type: 'user_changed_number' } }, 'link the new number'],
+      ['order', { order: { catalog_id: '1', product_items: [] } }, 'the hub has no cart kind'],
+      ['a_type_added_later', {}, 'is not one the hub records'],
+    ])('when it is %s, then it is dead-lettered with a reason, not recorded as an empty message', async (type, extra, reason) => {
+      const m = { from: CUSTOMER, id: testWamid(CUSTOMER, type), timestamp: '1749416400', type, ...extra };
+      const outcome = await run(envelope([{ id: '111', values: [value({ messages: [m] })] }]));
+      expect(outcome).toMatchObject({ kind: 'unmappable', error: { field: 'entry.0.changes.0.value.messages.0.type', mapped: [] } });
+      expect(outcome.kind === 'unmappable' && outcome.error.message).toContain(reason);
+    });
+
+    it('when it comes in a batch with a text, then the text is published and only the unshowable message is dead-lettered', async () => {
+      const poll = { from: CUSTOMER, id: testWamid(CUSTOMER, 'poll'), timestamp: '1749416400', type: 'unsupported', unsupported: { type: 'poll_creation' } };
+      const outcome = await run(envelope([{ id: '111', values: [value({ messages: [text(CUSTOMER, 'hello'), poll] })] }]));
+      if (outcome.kind !== 'unmappable') throw new Error(JSON.stringify(outcome));
+      expect(outcome.error.mapped.map((e) => e.data.content.text)).toEqual(['hello']);
+    });
   });
 
   describe('given an interactive reply whose id is longer than the hub records', () => {

@@ -164,8 +164,13 @@ function messageFacets(m: WhatsAppMessage, path: string): MessageFacets {
     case 'interactive': {
       const { type: replyType, button_reply, list_reply } = m.interactive!;
       const choice = replyType === 'button_reply' ? button_reply : replyType === 'list_reply' ? list_reply : undefined;
-      // Other replies (e.g. a Flow's nfm_reply) are kept as a message, without the facet.
-      if (!choice) return { kind: 'message', content: { media: [] } };
+      // Other replies (a Flow's nfm_reply with its form answers) have no canonical shape: dead-lettered, not emptied.
+      if (!choice) {
+        throw new ChannelMappingError(
+          `${path}.interactive.type: a "${replyType}" reply (e.g. a WhatsApp Flow's form answers) is not recorded: the hub records button and list replies only; read it from the dead letter`,
+          `${path}.interactive.type`,
+        );
+      }
       return {
         kind: 'message',
         content: { ...(choice.title ? { text: choice.title } : {}), media: [] },
@@ -182,9 +187,37 @@ function messageFacets(m: WhatsAppMessage, path: string): MessageFacets {
       return { kind: 'reaction', content: { media: [] }, reaction: { toMessageId: message_id, ...(emoji ? { emoji } : {}) } };
     }
     default:
-      // `unsupported` (Meta's own: polls, view-once media…), `system`, `order`, and types added later:
-      // the customer did write to us, so the interaction is recorded, without text.
-      return { kind: 'message', content: { media: [] } };
+      // `unsupported`/`unknown` (Meta's own: polls, view-once media…), `system`, `order`, `request_welcome`
+      // and types added later carry nothing a canonical message holds: recording them as an empty
+      // message would say less than the customer did, so the request is dead-lettered with the reason.
+      throw new ChannelMappingError(`${path}.type: ${unrecordedType(m)}`, `${path}.type`);
+  }
+}
+
+/** Why a message type is not recorded, in words an operator can act on. */
+function unrecordedType(m: WhatsAppMessage): string {
+  const raw = m as unknown as Record<string, unknown>;
+  switch (m.type) {
+    case 'unsupported':
+    case 'unknown': {
+      const what = m.unsupported?.type ? ` (${m.unsupported.type})` : '';
+      const error = m.errors?.[0];
+      return `a message WhatsApp does not deliver to the Cloud API${what}${error ? `, ${describeError(error)}` : ''}: the customer sent something only the WhatsApp app shows; ask them to send it as text or media`;
+    }
+    case 'system': {
+      const system = (raw['system'] ?? {}) as Record<string, unknown>;
+      const newId = system['wa_id'] ?? system['new_wa_id'];
+      return `a system message (${String(system['type'] ?? 'system')}${typeof newId === 'string' ? `, new WhatsApp id ${newId}` : ''}): the customer changed their number; link the new number to the customer by hand`;
+    }
+    case 'order': {
+      const order = (raw['order'] ?? {}) as Record<string, unknown>;
+      const items = Array.isArray(order['product_items']) ? order['product_items'].length : 0;
+      return `a catalog order (cart of ${items} item${items === 1 ? '' : 's'}${typeof order['catalog_id'] === 'string' ? ` from catalog ${order['catalog_id']}` : ''}): the hub has no cart kind; take the order from the dead letter`;
+    }
+    case 'request_welcome':
+      return 'a request for the welcome message (the customer opened the chat for the first time): nothing was written; answer with the welcome message';
+    default:
+      return `message type "${m.type}" is not one the hub records (text, media, location, contacts, interactive, button, reaction)`;
   }
 }
 
