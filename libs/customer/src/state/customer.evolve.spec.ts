@@ -124,9 +124,9 @@ describe('customer evolve', () => {
 
       it('then recent lists them oldest first, with their text when they had one', () => {
         expect(state.recent).toEqual([
-          { eventId: 'e1', channel: 'sms', direction: 'inbound', kind: 'message', occurredAt: '2025-01-15T09:00:00.000Z', text: 'Hi' },
-          { eventId: 'e2', channel: 'sms', direction: 'outbound', kind: 'message', occurredAt: '2025-01-15T09:05:00.000Z', text: 'Thanks for reaching out' },
-          { eventId: 'e3', channel: 'sms', direction: 'inbound', kind: 'message', occurredAt: '2025-01-15T10:00:00.000Z' },
+          { eventId: 'e1', channel: 'sms', direction: 'inbound', kind: 'message', messageId: 'SM-e1', occurredAt: '2025-01-15T09:00:00.000Z', text: 'Hi' },
+          { eventId: 'e2', channel: 'sms', direction: 'outbound', kind: 'message', messageId: 'SM-e2', occurredAt: '2025-01-15T09:05:00.000Z', text: 'Thanks for reaching out' },
+          { eventId: 'e3', channel: 'sms', direction: 'inbound', kind: 'message', messageId: 'SM-e3', occurredAt: '2025-01-15T10:00:00.000Z' },
         ]);
         expect(state.recent[2]).not.toHaveProperty('text');
       });
