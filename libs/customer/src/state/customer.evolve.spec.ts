@@ -373,3 +373,20 @@ describe('customer evolve over every event type', () => {
     expect(JSON.stringify(foldCustomer(events))).toBe(JSON.stringify(foldCustomer(structuredClone(events))));
   });
 });
+
+describe('identities an interaction names', () => {
+  const CARD: IdentityRef = { kind: 'phone', value: '+14155550188' };
+  const HANDLE: IdentityRef = { kind: 'handle', namespace: 'telegram', value: '888001' };
+  const shared = (stamp: boolean): InteractionRecorded => {
+    const e = sms('t-2', '2025-01-15T10:00:00.000Z', 'my number', { identities: [HANDLE, CARD] });
+    return stamp ? { ...e, data: { ...e.data, identitiesHeldByOthers: [CARD] } } : e;
+  };
+
+  it('given one another customer held when it was recorded (merge evidence), then it is not this customer’s', () => {
+    expect(foldCustomer([registered('2025-01-15T09:00:00.000Z', HANDLE), shared(true)]).identities).toEqual([HANDLE]);
+  });
+
+  it('given an interaction recorded before the recorder said which it did not claim, then every identity it named is taken, as it always was', () => {
+    expect(foldCustomer([registered('2025-01-15T09:00:00.000Z', HANDLE), shared(false)]).identities).toEqual([HANDLE, CARD]);
+  });
+});

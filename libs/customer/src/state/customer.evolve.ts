@@ -1,3 +1,4 @@
+import type { IdentityRef } from '@hub/contracts';
 import { isTextSignal, type TextSignal } from '@hub/text-signals';
 import { consentSignal } from '../consent/consent-keywords';
 import type { CustomerEvent, InteractionRecorded } from '../events/customer.events';
@@ -7,7 +8,7 @@ import { conversationAfterMessage, conversationAfterResolution } from './convers
 import type { CustomerState, RecentInteraction } from './customer.state';
 import { conversationKey, initialCustomerState } from './customer.state';
 import { inboundWindowAfter, lastContactAt, preferredChannelOf } from './engagement.evolve';
-import { withIdentity } from './identities';
+import { hasIdentity, withIdentity } from './identities';
 import { afterMergeProposed, mergedAfterMerge, restoredAfterUnmerge, survivorAfterMerge, survivorAfterUnmerge } from './merge.evolve';
 import { own } from './own';
 import { satisfactionAfter } from './satisfaction.evolve';
@@ -15,6 +16,16 @@ import { textSignalsAfter } from './text-signals.evolve';
 import { valueAfterOrder, valueAfterRefund } from './value.evolve';
 
 const RECENT_LIMIT = 10;
+
+/**
+ * The identities an interaction makes the customer's: those it named, less those another customer
+ * held when it was recorded (`identitiesHeldByOthers`: merge evidence, claimed by someone else).
+ * So the state lists what the identity claims give this customer, and a merge moves exactly those.
+ */
+function identitiesAfter(state: CustomerState, d: InteractionRecorded['data']): IdentityRef[] {
+  const others = d.identitiesHeldByOthers ?? [];
+  return d.identities.filter((i) => !hasIdentity(others, i)).reduce(withIdentity, state.identities);
+}
 
 /** A customer merged into another stays merged whatever else is recorded in their stream. */
 const activeUnlessMerged = (state: CustomerState): CustomerState['status'] => (state.status === 'merged' ? 'merged' : 'active');
@@ -24,7 +35,7 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
   const at = event.metadata.occurredAt;
   // A delivery status is about a message we sent, not a contact: it must not become "the last
   // interaction", open a conversation or count as engagement. It still teaches us identities.
-  if (d.kind === 'delivery') return { ...state, identities: d.identities.reduce(withIdentity, state.identities) };
+  if (d.kind === 'delivery') return { ...state, identities: identitiesAfter(state, d) };
   if (d.edits !== undefined) return recordEdit(state, event);
   const prev = state.engagement.byChannel[d.channel];
   const inbound = d.direction === 'inbound' ? 1 : 0;
@@ -75,7 +86,7 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
   const next: CustomerState = {
     ...state,
     status: activeUnlessMerged(state),
-    identities: d.identities.reduce(withIdentity, state.identities),
+    identities: identitiesAfter(state, d),
     engagement: { total: state.engagement.total + 1, inbound: state.engagement.inbound + inbound, byChannel },
     recent,
     ...consent,
@@ -116,7 +127,7 @@ function recordEdit(state: CustomerState, event: InteractionRecorded): CustomerS
   const heard = d.direction === 'inbound' && found ? found.filter((s) => !target?.signals?.includes(s)) : [];
   return {
     ...state,
-    identities: d.identities.reduce(withIdentity, state.identities),
+    identities: identitiesAfter(state, d),
     recent,
     textSignals: heard.length > 0 ? textSignalsAfter(state.textSignals, heard, { at, eventId: event.metadata.eventId, conversation: conversationKey(d.channel, d.threadId) }) : state.textSignals,
   };
