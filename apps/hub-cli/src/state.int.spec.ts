@@ -1,3 +1,5 @@
+import { deterministicId } from '@hub/contracts';
+import type { CustomerEvent } from '@hub/customer';
 import { freshId } from '@hub/testing';
 import { at, cliWorld, interaction, projectLive, registered, runCli, traits, type CliWorld } from './testing/cli-harness';
 
@@ -5,6 +7,17 @@ jest.setTimeout(60_000);
 
 let world: CliWorld;
 const tenant = freshId('st').toLowerCase();
+/** A tenant where m3 was merged into m2, and m2 later into m1. */
+const chain = freshId('st').toLowerCase();
+
+function mergedInto(tenantId: string, customerId: string, survivorId: string, occurredAt: string): CustomerEvent {
+  const mergeId = deterministicId('merge', tenantId, customerId);
+  return {
+    type: 'CustomerMergedInto',
+    data: { mergeId, survivorId, reason: 'same person', source: 'agent_confirmed', identitiesHandedOver: [] },
+    metadata: { eventId: deterministicId('merged-into', tenantId, customerId), correlationId: mergeId, causationId: mergeId, occurredAt, recordedAt: occurredAt, schemaVersion: 1, tenantId, channel: 'system' },
+  };
+}
 
 beforeAll(async () => {
   world = await cliWorld('cli_state');
@@ -17,6 +30,11 @@ beforeAll(async () => {
     traits(tenant, 'c1', 2, { tier: 'gold' }, at(5)),
     interaction(tenant, 'c1', 2, { occurredAt: at(4), recordedAt: at(6), text: 'late' }),
   ]);
+  for (const [n, id] of ['m1', 'm2', 'm3'].entries()) {
+    await world.stores.customers.append(chain, id, [registered(chain, id, at(1)), interaction(chain, id, 1, { occurredAt: at(2 + n), recordedAt: at(2 + n), text: `from ${id}` })]);
+  }
+  await world.stores.customers.append(chain, 'm3', [mergedInto(chain, 'm3', 'm2', at(7))]);
+  await world.stores.customers.append(chain, 'm2', [mergedInto(chain, 'm2', 'm1', at(8))]);
   await projectLive(world);
 });
 afterAll(() => world?.close());
@@ -68,6 +86,13 @@ describe('hub timeline', () => {
   it('with --as-of keeps the entries recorded by then (a late arrival is not there yet)', async () => {
     const r = await runCli(['timeline', tenant, 'c1', '--as-of', at(5)], world.env);
     expect(json(r.stdout).entries.map((e) => e.text)).toEqual(['first']);
+  });
+
+  it('of a customer others were merged into at any depth (m3 into m2, m2 into m1), shows every one of their entries, each in the top survivor’s timeline', async () => {
+    const r = await runCli(['timeline', chain, 'm1'], world.env);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const entries = (JSON.parse(r.stdout) as { entries: { text: string; customerId: string; timelineCustomerId: string }[] }).entries;
+    expect(entries.map((e) => [e.text, e.customerId, e.timelineCustomerId])).toEqual([['from m1', 'm1', 'm1'], ['from m2', 'm2', 'm1'], ['from m3', 'm3', 'm1']]);
   });
 
   it('exits 1 for a customer the read model does not know', async () => {

@@ -4,6 +4,7 @@ import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
 import { CustomerRepository } from './customer.repository';
 import { IdentityResolver } from './identity.resolver';
+import { mergeCustomers, unmergeCustomers } from './merge-customers';
 import { recordInteraction } from './record-interaction';
 
 let pool: Pool;
@@ -29,6 +30,12 @@ function interaction(tenantId: string, id: string, channel: ChannelId, identitie
   };
 }
 const record = (i: InteractionReceived) => recordInteraction(deps, i, '2026-11-23T10:00:01.000Z');
+
+/** The identities the customer's folded state lists, each with who the store's claim says holds it. */
+async function holdersOfListed(tenantId: string, customerId: string): Promise<[string, string | undefined][]> {
+  const { state } = await deps.customers.load(tenantId, customerId);
+  return Promise.all(state.identities.map(async (i): Promise<[string, string | undefined]> => [i.value, await deps.identities.ownerOf(tenantId, i)]));
+}
 
 describe('recognising a customer by any identity an interaction carries', () => {
   describe('given an order placed with an email and a phone', () => {
@@ -94,6 +101,48 @@ describe('recognising a customer by any identity an interaction carries', () => 
       // The order redelivered: the same merge request, nothing new decided.
       const again = await record(JSON.parse(JSON.stringify(order)) as InteractionReceived);
       expect(again.merges.every((d) => d.outcome === 'unchanged' || d.outcome === 'merged')).toBe(true);
+    });
+  });
+
+  describe('given a Telegram customer who shares a contact card with the phone an SMS customer holds', () => {
+    const tenantId = freshId('rec');
+    const card = phone('+14155550188');
+    let sms: string;
+    let tg: string;
+
+    beforeAll(async () => {
+      sms = (await record(interaction(tenantId, 's-1', 'sms', [card]))).customerId;
+      tg = (await record(interaction(tenantId, 't-1', 'telegram', [telegram('888001')]))).customerId;
+      const shared = await record(interaction(tenantId, 't-2', 'telegram', [telegram('888001'), card]));
+      expect(shared.customerId).toBe(tg);
+      expect(shared.merges.map((d) => d.outcome)).toEqual(['proposed']);
+    });
+
+    it('then the Telegram customer’s state does not list the phone: what the state shows is what the store’s claims hold', async () => {
+      expect((await deps.customers.load(tenantId, tg)).state.identities).toEqual([telegram('888001')]);
+      expect(await holdersOfListed(tenantId, tg)).toEqual([['888001', tg]]);
+      expect(await holdersOfListed(tenantId, sms)).toEqual([[card.value, sms]]);
+    });
+
+    it('then a merge a person confirms brings the phone with it, and an unmerge takes it back to the SMS customer', async () => {
+      const decision = await mergeCustomers(deps, {
+        tenantId,
+        customerIds: [tg, sms],
+        evidence: { source: 'agent_confirmed', detail: 'confirmed by an agent', identities: [telegram('888001'), card] },
+        requestId: `${tenantId}-confirm`,
+        now: '2026-11-23T11:00:00.000Z',
+      });
+      expect(decision.outcome).toBe('merged');
+      const survivor = decision.survivor.find((e) => e.type === 'CustomersMerged');
+      const survivorId = survivor?.type === 'CustomersMerged' ? survivor.data.survivorId : '';
+      const mergedId = survivorId === tg ? sms : tg;
+      const moved = survivor?.type === 'CustomersMerged' ? survivor.data.identitiesMoved.map((i) => i.value) : [];
+      expect(moved).toEqual([mergedId === sms ? card.value : '888001']);
+      expect((await holdersOfListed(tenantId, survivorId)).sort()).toEqual([[card.value, survivorId], ['888001', survivorId]].sort());
+
+      await unmergeCustomers(deps, { tenantId, survivorId, mergeId: decision.mergeId, reason: 'not the same person', requestId: `${tenantId}-undo`, now: '2026-11-23T12:00:00.000Z' });
+      expect(await holdersOfListed(tenantId, tg)).toEqual([['888001', tg]]);
+      expect(await holdersOfListed(tenantId, sms)).toEqual([[card.value, sms]]);
     });
   });
 

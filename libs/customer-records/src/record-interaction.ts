@@ -40,9 +40,9 @@ export async function recordInteraction(
   const [primary] = interaction.data.identities;
   if (!primary) throw new Error('interaction has no identity');
 
-  const { customerId, firstContact, heldByOthers } = await resolveByAnyIdentity(deps.identities, m.tenantId, interaction.data.identities, m);
+  const { customerId, firstContact, heldByOthers, identitiesHeldByOthers } = await resolveByAnyIdentity(deps.identities, m.tenantId, interaction.data.identities, m);
   const metadata = { ...m, recordedAt };
-  const events = interactionEvents(interaction, channel, customerId, firstContact, metadata);
+  const events = interactionEvents(interaction, channel, customerId, firstContact, metadata, identitiesHeldByOthers);
   try {
     const result = await deps.customers.append(m.tenantId, customerId, events, 'any');
     // Identities of this interaction that belong to other customers are evidence that they are one
@@ -73,20 +73,29 @@ export async function recordInteraction(
 /**
  * What recording an interaction appends to its customer's stream: `CustomerRegistered` on first
  * contact (its id derived from the customer, so a retry registers nobody twice), the interaction,
- * and the facts it implies (`derivedFacts`).
+ * and the facts it implies (`derivedFacts`). `heldByOthers`: the identities it names that another
+ * customer holds (not claimed for this one); the interaction says so, so the fold does not list them
+ * as this customer's, and the registration names the first identity that is theirs.
  */
-export function interactionEvents(interaction: InteractionReceived, channel: ChannelId, customerId: string, firstContact: boolean, metadata: EventMetadata): CustomerEvent[] {
+export function interactionEvents(
+  interaction: InteractionReceived,
+  channel: ChannelId,
+  customerId: string,
+  firstContact: boolean,
+  metadata: EventMetadata,
+  heldByOthers: readonly IdentityRef[] = [],
+): CustomerEvent[] {
   const m = interaction.metadata;
-  const [primary] = interaction.data.identities;
+  const own = interaction.data.identities.find((i) => !heldByOthers.some((h) => sameIdentity(h, i)));
   const events: CustomerEvent[] = [];
-  if (firstContact && primary) {
+  if (firstContact && own) {
     events.push({
       type: 'CustomerRegistered',
-      data: { customerId, tenantId: m.tenantId, identity: primary },
+      data: { customerId, tenantId: m.tenantId, identity: own },
       metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
     });
   }
-  events.push({ type: 'InteractionRecorded', data: recordedData(interaction.data, channel), metadata }, ...derivedFacts(interaction, channel, metadata));
+  events.push({ type: 'InteractionRecorded', data: recordedData(interaction.data, channel, heldByOthers), metadata }, ...derivedFacts(interaction, channel, metadata));
   return events;
 }
 
@@ -96,10 +105,10 @@ export function interactionEvents(interaction: InteractionReceived, channel: Cha
  * reads them, so the state stays what it was when the text is erased. Whatever `textSignals` the
  * sender put in the data is replaced: only the recorder says what the words carry.
  */
-function recordedData(data: InteractionData, channel: ChannelId): InteractionRecorded['data'] {
-  const { textSignals: _sent, ...rest } = data as InteractionData & { textSignals?: unknown };
+function recordedData(data: InteractionData, channel: ChannelId, heldByOthers: readonly IdentityRef[]): InteractionRecorded['data'] {
+  const { textSignals: _sent, identitiesHeldByOthers: _said, ...rest } = data as InteractionData & { textSignals?: unknown; identitiesHeldByOthers?: unknown };
   const signals = textSignalsOf(data);
-  return { ...rest, channel, ...(signals ? { textSignals: signals } : {}) };
+  return { ...rest, channel, ...(signals ? { textSignals: signals } : {}), ...(heldByOthers.length > 0 ? { identitiesHeldByOthers: [...heldByOthers] } : {}) };
 }
 
 /**
@@ -166,13 +175,16 @@ export function derivedFacts(interaction: InteractionReceived, channel: ChannelI
  * order's phone) reaches the same customer. An identity held by another customer is never taken: that
  * is evidence for a merge, decided by a person or a merge policy (`POST …/customers/merges`), not here.
  * `firstContact` is true when this interaction created the customer (also on its redelivery).
+ * `heldByOthers` names one identity per other customer (the merge evidence);
+ * `identitiesHeldByOthers` every identity another customer holds (what the recorded interaction says
+ * is not this customer's).
  */
 export async function resolveByAnyIdentity(
   identities: IdentityResolver,
   tenantId: string,
   all: readonly IdentityRef[],
   cause: EventMetadata,
-): Promise<{ customerId: string; firstContact: boolean; heldByOthers: { identity: IdentityRef; customerId: string }[] }> {
+): Promise<{ customerId: string; firstContact: boolean; heldByOthers: { identity: IdentityRef; customerId: string }[]; identitiesHeldByOthers: IdentityRef[] }> {
   if (all.length === 0) throw new Error('interaction has no identity');
   const distinct = all.filter((identity, n) => all.findIndex((other) => sameIdentity(other, identity)) === n);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -200,11 +212,14 @@ export async function resolveByAnyIdentity(
       return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === cause.eventId;
     });
     const heldByOthers: { identity: IdentityRef; customerId: string }[] = [];
+    const identitiesHeldByOthers: IdentityRef[] = [];
     for (const other of distinct) {
       const owner = holderOf(other) ?? (await identities.link(tenantId, other, customerId, recognisedBy, cause));
-      if (owner !== customerId && !heldByOthers.some((h) => h.customerId === owner)) heldByOthers.push({ identity: other, customerId: owner });
+      if (owner === customerId) continue;
+      identitiesHeldByOthers.push(other);
+      if (!heldByOthers.some((h) => h.customerId === owner)) heldByOthers.push({ identity: other, customerId: owner });
     }
-    return { customerId, firstContact, heldByOthers };
+    return { customerId, firstContact, heldByOthers, identitiesHeldByOthers };
   }
   throw new Error(`could not resolve the identity claims of interaction ${cause.eventId}`);
 }

@@ -512,7 +512,10 @@ export class PostgresTimelineStore {
     return out;
   }
 
-  /** A customer's timeline ordered by when things happened (late arrivals land in place). */
+  /**
+   * A customer's timeline ordered by when things happened (late arrivals land in place): its own
+   * entries and those of every customer whose `merged_into` leads to it, at any depth.
+   */
   async getTimeline(tenantId: string, customerId: string, { limit = 100 }: { limit?: number } = {}): Promise<TimelineEntry[]> {
     const r = await this.pool.query<{
       customer_id: string;
@@ -522,7 +525,12 @@ export class PostgresTimelineStore {
       `select customer_id, event_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, details
          from timeline_entries
         where tenant_id = $1
-          and (customer_id = $2 or customer_id in (select customer_id from timeline_customers where tenant_id = $1 and merged_into = $2))
+          and customer_id in (
+            with recursive members(customer_id) as (
+              select $2::text
+              union
+              select c.customer_id from timeline_customers c join members m on c.tenant_id = $1 and c.merged_into = m.customer_id)
+            select customer_id from members)
         order by occurred_at, event_id limit $3`,
       [tenantId, customerId, limit],
     );

@@ -65,6 +65,12 @@ describe('TimelineQueries', () => {
     return ids;
   }
 
+  async function collect(pages: AsyncGenerator<ExportedItem[]>): Promise<ExportedItem[][]> {
+    const out: ExportedItem[][] = [];
+    for await (const page of pages) out.push(page);
+    return out;
+  }
+
   const at = (minute: number, micros = 0) => `2025-02-01T10:${String(minute).padStart(2, '0')}:00.${String(micros).padStart(6, '0')}Z`;
 
   async function allPages(tenantId: string, customerId: string, limit: number, filter = {}): Promise<{ pages: TimelineItem[][]; nexts: (string | null)[] }> {
@@ -176,6 +182,27 @@ describe('TimelineQueries', () => {
       });
     });
 
+    describe('when a customer was merged into one that was later merged into a third', () => {
+      it('then the top survivor’s timeline, conversations, export and members hold all three, at any depth', async () => {
+        const tenantId = freshId('tenant');
+        const [top, middle, bottom] = [freshId('c'), freshId('c'), freshId('c')];
+        const a = await project(tenantId, top, '+14155550216', [{ occurredAt: at(1) }]);
+        const b = await project(tenantId, middle, '+14155550217', [{ occurredAt: at(2) }]);
+        const c = await project(tenantId, bottom, '+14155550218', [{ occurredAt: at(3) }]);
+        await store.merge(tenantId, bottom, middle);
+        await store.merge(tenantId, middle, top);
+
+        expect((await queries.timelineMembers(tenantId, top)).sort()).toEqual([top, middle, bottom].sort());
+        expect((await allPages(tenantId, top, 1)).pages.flat().map((e) => [e.eventId, e.customerId])).toEqual([[a[0], top], [b[0], middle], [c[0], bottom]]);
+        expect((await queries.conversations(tenantId, top))[0]).toEqual(expect.objectContaining({ channel: 'sms', count: 3 }));
+        expect((await store.getTimeline(tenantId, top)).map((e) => e.eventId)).toEqual([a[0], b[0], c[0]]);
+        const exported = (await collect(queries.exportEntries(tenantId, { customerIds: [top] }))).flat();
+        expect(exported.map((e) => [e.eventId, e.timelineCustomerId]).sort()).toEqual([[a[0], top], [b[0], top], [c[0], top]].sort());
+        // The middle customer's own timeline is still its own and the bottom one's.
+        expect((await queries.timeline(tenantId, middle)).entries.map((e) => e.eventId)).toEqual([b[0], c[0]]);
+      });
+    });
+
     describe('when the customer belongs to another tenant', () => {
       it('then nothing of it is visible', async () => {
         const [tenantA, tenantB] = [freshId('tenant'), freshId('tenant')];
@@ -279,12 +306,6 @@ describe('TimelineQueries', () => {
   });
 
   describe('exports', () => {
-    async function collect(pages: AsyncGenerator<ExportedItem[]>): Promise<ExportedItem[][]> {
-      const out: ExportedItem[][] = [];
-      for await (const page of pages) out.push(page);
-      return out;
-    }
-
     describe('when a tenant is exported in pages smaller than its entries', () => {
       it('then every entry comes once, customer by customer in time order, with the timeline it belongs to', async () => {
         const tenantId = freshId('tenant');

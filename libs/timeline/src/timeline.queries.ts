@@ -336,17 +336,41 @@ export class TimelineQueries {
     return [...new Set(customerIds)].filter((id) => !known.has(id));
   }
 
-  /** The customers whose entries make up this customer's timeline: itself, then those merged into it. */
+  /**
+   * The customers whose entries make up this customer's timeline: itself, then those whose
+   * `merged_into` leads to it, at any depth (one merged into a customer later merged into this one),
+   * as the summary (`PostgresTimelineStore.getCustomer`) counts them.
+   */
   async timelineMembers(tenantId: string, customerId: string): Promise<string[]> {
     return this.withMerged(tenantId, [customerId]);
   }
 
   private async withMerged(tenantId: string, customerIds: readonly string[]): Promise<string[]> {
     const r = await this.pool.query<{ customer_id: string }>(
-      'select customer_id from timeline_customers where tenant_id = $1 and merged_into = any($2::text[]) order by customer_id',
+      `with recursive members(customer_id) as (
+         select c.customer_id from timeline_customers c where c.tenant_id = $1 and c.merged_into = any($2::text[])
+         union
+         select c.customer_id from timeline_customers c join members m on c.tenant_id = $1 and c.merged_into = m.customer_id)
+       select customer_id from members order by customer_id`,
       [tenantId, [...customerIds]],
     );
     return [...new Set([...customerIds, ...r.rows.map((row) => row.customer_id)])];
+  }
+
+  /**
+   * The timeline each customer's entries show in: the customer its `merged_into` chain ends at (itself
+   * when not merged). One query for a page's customers.
+   */
+  private async timelineCustomers(tenantId: string, customerIds: readonly string[]): Promise<Map<string, string>> {
+    const r = await this.pool.query<{ customer_id: string; top: string }>(
+      `with recursive up(customer_id, current, next) as (
+         select c.customer_id, c.customer_id, c.merged_into from timeline_customers c where c.tenant_id = $1 and c.customer_id = any($2::text[])
+         union
+         select u.customer_id, c.customer_id, c.merged_into from up u join timeline_customers c on c.tenant_id = $1 and c.customer_id = u.next)
+       select customer_id, current as top from up where next is null`,
+      [tenantId, [...new Set(customerIds)]],
+    );
+    return new Map(r.rows.map((row) => [row.customer_id, row.top]));
   }
 
   /**
@@ -513,7 +537,12 @@ export class TimelineQueries {
           order by e.customer_id, e.occurred_at, e.event_id limit ${p.add(size)}`,
         p.values,
       );
-      if (r.rows.length > 0) yield r.rows.map((row) => ({ ...toItem(tenantId, row), timelineCustomerId: row.timeline_customer_id }));
+      if (r.rows.length > 0) {
+        // A customer merged into one later merged away shows in the top survivor's timeline.
+        const merged = r.rows.filter((row) => row.timeline_customer_id !== row.customer_id).map((row) => row.timeline_customer_id);
+        const top = merged.length > 0 ? await this.timelineCustomers(tenantId, merged) : new Map<string, string>();
+        yield r.rows.map((row) => ({ ...toItem(tenantId, row), timelineCustomerId: top.get(row.timeline_customer_id) ?? row.timeline_customer_id }));
+      }
       const last = r.rows.at(-1);
       if (!last || r.rows.length < size) return;
       after = { customerId: last.customer_id, at: last.occurred_key, id: last.event_id };

@@ -64,8 +64,37 @@ export async function requireReadModel(pool: Pool, where = 'this database'): Pro
   if (!r.rows[0]?.entries || !r.rows[0].customers) throw new CliFailure('CLI_NO_READ_MODEL', `${where} has no timeline read model (timeline_entries): has the timeline projector ever run against it?`);
 }
 
-/** The customer and those merged into it (their entries show in its timeline), as the query API does. */
+/**
+ * The customer and those whose `merged_into` leads to it at any depth (their entries show in its
+ * timeline), as the query API does.
+ */
 export async function timelineMembers(pool: Pool, tenantId: string, customerIds: readonly string[]): Promise<string[]> {
-  const r = await pool.query<{ customer_id: string }>('select customer_id from timeline_customers where tenant_id = $1 and merged_into = any($2::text[])', [tenantId, customerIds]);
+  const r = await pool.query<{ customer_id: string }>(
+    `with recursive members(customer_id) as (
+       select c.customer_id from timeline_customers c where c.tenant_id = $1 and c.merged_into = any($2::text[])
+       union
+       select c.customer_id from timeline_customers c join members m on c.tenant_id = $1 and c.merged_into = m.customer_id)
+     select customer_id from members`,
+    [tenantId, customerIds],
+  );
   return [...new Set([...customerIds, ...r.rows.map((row) => row.customer_id)])];
+}
+
+/**
+ * The rows with `timeline_customer_id` the customer each one's `merged_into` chain ends at (the top
+ * survivor, whose timeline shows it), not only the first step of it (`ENTRY_COLUMNS`).
+ */
+export async function withTopSurvivors(pool: Pool, tenantId: string, rows: EntryRecord[]): Promise<EntryRecord[]> {
+  const merged = [...new Set(rows.filter((r) => r.timeline_customer_id !== r.customer_id).map((r) => r.timeline_customer_id))];
+  if (merged.length === 0) return rows;
+  const r = await pool.query<{ customer_id: string; top: string }>(
+    `with recursive up(customer_id, current, next) as (
+       select c.customer_id, c.customer_id, c.merged_into from timeline_customers c where c.tenant_id = $1 and c.customer_id = any($2::text[])
+       union
+       select u.customer_id, c.customer_id, c.merged_into from up u join timeline_customers c on c.tenant_id = $1 and c.customer_id = u.next)
+     select customer_id, current as top from up where next is null`,
+    [tenantId, merged],
+  );
+  const top = new Map(r.rows.map((row) => [row.customer_id, row.top]));
+  return rows.map((row) => ({ ...row, timeline_customer_id: top.get(row.timeline_customer_id) ?? row.timeline_customer_id }));
 }

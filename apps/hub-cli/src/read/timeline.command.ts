@@ -2,7 +2,7 @@ import { customerId, exactPositionals, isoInstant, stringOption, tenantId } from
 import { toJson, write } from '../cli-io';
 import { CliFailure, ExitCode } from '../cli.errors';
 import type { Command } from '../command';
-import { ENTRY_COLUMNS, ENTRY_FROM, requireReadModel, timelineMembers, toTimelineRow, type EntryRecord } from './timeline-rows';
+import { ENTRY_COLUMNS, ENTRY_FROM, requireReadModel, timelineMembers, toTimelineRow, withTopSurvivors, type EntryRecord } from './timeline-rows';
 
 /**
  * `hub timeline`: the customer's cross-channel timeline from the live read model, ordered by when
@@ -44,7 +44,7 @@ Exit 1 when the read model knows nothing of the customer.`,
           order by e.occurred_at, e.event_id`,
         [tenant, members, asOf ?? null],
       );
-      await write(ctx.io.stdout, `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, entries: r.rows.map(toTimelineRow) }, 2)}\n`);
+      await write(ctx.io.stdout, `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, entries: (await withTopSurvivors(pool, tenant, r.rows)).map(toTimelineRow) }, 2)}\n`);
       return ExitCode.ok;
     };
   },

@@ -29,7 +29,17 @@ export interface RecordedTextSignals {
 
 export type InteractionRecorded = {
   type: 'InteractionRecorded';
-  data: InteractionData & { channel: ChannelId; textSignals?: RecordedTextSignals };
+  data: InteractionData & {
+    channel: ChannelId;
+    textSignals?: RecordedTextSignals;
+    /**
+     * The identities the interaction named that another customer held when it was recorded (merge
+     * evidence, not this customer's: their claims were not taken). Written by the recorder, since
+     * the fold must agree with the claims; absent when it took every identity named, and on
+     * interactions recorded before it said (the fold then takes them all, as it always did).
+     */
+    identitiesHeldByOthers?: IdentityRef[];
+  };
   metadata: EventMetadata;
 };
 

@@ -1,5 +1,5 @@
 import type { IdentityRef } from '@hub/contracts';
-import type { CustomerEvent, NextBestActionDecided } from '../events/customer.events';
+import type { CustomerEvent, InteractionRecorded, NextBestActionDecided } from '../events/customer.events';
 import { decideMerge, decideUnmerge, previewMerge } from '../merge/merge.decide';
 import { DEFAULT_MERGE_POLICY } from '../merge/merge.policy';
 import { foldCustomer } from '../state/customer.evolve';
@@ -78,6 +78,31 @@ class Hub {
     this.append(customerId, events);
     this.oneHistory.push(...events);
     return customerId;
+  }
+
+  /**
+   * What the recorder does with an interaction naming several identities (a contact card, an order's
+   * email and phone): the customer of the first one somebody holds (else a new one, claiming the
+   * first); the others nobody holds are linked to them; those another customer holds are merge
+   * evidence, not theirs — the interaction says so (`identitiesHeldByOthers`).
+   */
+  arriveNaming(named: IdentityRef[], interaction: InteractionRecorded): string {
+    const holder = named.map((i) => this.claims.get(key(i))).find((c) => c !== undefined);
+    const customerId = holder ?? `c-${++this.customers}`;
+    if (holder === undefined) {
+      this.claims.set(key(named[0]!), customerId);
+      this.append(customerId, [registered(customerId, interaction.metadata.occurredAt, named[0])]);
+    }
+    const heldByOthers = named.filter((i) => (this.claims.get(key(i)) ?? customerId) !== customerId);
+    for (const i of named) if (!this.claims.has(key(i))) this.claims.set(key(i), customerId);
+    const recorded: InteractionRecorded = { ...interaction, data: { ...interaction.data, identities: named, ...(heldByOthers.length ? { identitiesHeldByOthers: heldByOthers } : {}) } };
+    this.append(customerId, [recorded]);
+    return customerId;
+  }
+
+  /** The identities whose claim names the customer, as a sorted list of keys. */
+  claimedBy(customerId: string): string[] {
+    return [...this.claims].filter(([, owner]) => owner === customerId).map(([k]) => k).sort();
   }
 
   merge(a: string, b: string, now: string, requestId: string): { mergeId: string; survivorId: string; mergedId: string } {
@@ -269,6 +294,36 @@ function mergeThenUnmerge(seed: number): boolean {
   return held;
 }
 
+/**
+ * One run of the third property: interactions naming one or two identities (some held by another
+ * customer), merges and unmerges at random; after every step each active customer's state lists
+ * exactly the identities the claims give them. Returns how many interactions named another's identity.
+ */
+function identitiesAgreeWithClaims(seed: number): number {
+  const rnd = prng(seed * 104_729);
+  const hub = new Hub(rnd);
+  const identities = identitiesOf(rnd);
+  let evidence = 0;
+  for (let n = 0; n < 5 + Math.floor(rnd() * 25); n++) {
+    const first = identities[Math.floor(rnd() * identities.length)]!;
+    const second = identities[Math.floor(rnd() * identities.length)]!;
+    const named = rnd() < 0.5 && key(second) !== key(first) ? [first, second] : [first];
+    const [interaction] = contact(rnd, n, first) as [InteractionRecorded];
+    const customerId = hub.arriveNaming(named, interaction);
+    if (named.some((i) => hub.claimedBy(customerId).indexOf(key(i)) < 0)) evidence++;
+    const active = hub.active();
+    const r = rnd();
+    const at = new Date(BASE + 30 * 86_400_000 + n * 60_000).toISOString();
+    if (r < 0.2 && active.length >= 2) hub.merge(active[0]!, active.at(-1)!, at, `merge-${n}`);
+    else if (r < 0.35) {
+      const undo = hub.undoable();
+      if (undo) hub.unmerge(undo.survivorId, undo.mergeId, at);
+    }
+    for (const id of hub.active()) expect({ seed, n, id, identities: hub.state(id).identities.map(key).sort() }).toEqual({ seed, n, id, identities: hub.claimedBy(id) });
+  }
+  return evidence;
+}
+
 const SEEDS = Array.from({ length: 150 }, (_, i) => i + 1);
 
 describe('a customer’s whole history', () => {
@@ -293,6 +348,14 @@ describe('a customer’s whole history', () => {
       let nested = 0;
       for (const seed of SEEDS) nested += mergeThenUnmerge(seed) ? 1 : 0;
       expect(nested).toBeGreaterThan(SEEDS.length / 10);
+    });
+  });
+
+  describe('given interactions that name identities other customers hold (merge evidence), with merges and unmerges at any point', () => {
+    it('then every customer’s state lists exactly the identities the claims give them: they come with a merge and leave with an unmerge', () => {
+      let evidence = 0;
+      for (const seed of SEEDS) evidence += identitiesAgreeWithClaims(seed);
+      expect(evidence).toBeGreaterThan(SEEDS.length / 2);
     });
   });
 

@@ -124,9 +124,9 @@ describe('customer evolve', () => {
 
       it('then recent lists them oldest first, with their text when they had one', () => {
         expect(state.recent).toEqual([
-          { eventId: 'e1', channel: 'sms', direction: 'inbound', kind: 'message', occurredAt: '2025-01-15T09:00:00.000Z', text: 'Hi' },
-          { eventId: 'e2', channel: 'sms', direction: 'outbound', kind: 'message', occurredAt: '2025-01-15T09:05:00.000Z', text: 'Thanks for reaching out' },
-          { eventId: 'e3', channel: 'sms', direction: 'inbound', kind: 'message', occurredAt: '2025-01-15T10:00:00.000Z' },
+          { eventId: 'e1', channel: 'sms', direction: 'inbound', kind: 'message', messageId: 'SM-e1', occurredAt: '2025-01-15T09:00:00.000Z', text: 'Hi' },
+          { eventId: 'e2', channel: 'sms', direction: 'outbound', kind: 'message', messageId: 'SM-e2', occurredAt: '2025-01-15T09:05:00.000Z', text: 'Thanks for reaching out' },
+          { eventId: 'e3', channel: 'sms', direction: 'inbound', kind: 'message', messageId: 'SM-e3', occurredAt: '2025-01-15T10:00:00.000Z' },
         ]);
         expect(state.recent[2]).not.toHaveProperty('text');
       });
@@ -371,5 +371,22 @@ describe('customer evolve over every event type', () => {
 
   it('gives the same state for the same events, every time', () => {
     expect(JSON.stringify(foldCustomer(events))).toBe(JSON.stringify(foldCustomer(structuredClone(events))));
+  });
+});
+
+describe('identities an interaction names', () => {
+  const CARD: IdentityRef = { kind: 'phone', value: '+14155550188' };
+  const HANDLE: IdentityRef = { kind: 'handle', namespace: 'telegram', value: '888001' };
+  const shared = (stamp: boolean): InteractionRecorded => {
+    const e = sms('t-2', '2025-01-15T10:00:00.000Z', 'my number', { identities: [HANDLE, CARD] });
+    return stamp ? { ...e, data: { ...e.data, identitiesHeldByOthers: [CARD] } } : e;
+  };
+
+  it('given one another customer held when it was recorded (merge evidence), then it is not this customer’s', () => {
+    expect(foldCustomer([registered('2025-01-15T09:00:00.000Z', HANDLE), shared(true)]).identities).toEqual([HANDLE]);
+  });
+
+  it('given an interaction recorded before the recorder said which it did not claim, then every identity it named is taken, as it always was', () => {
+    expect(foldCustomer([registered('2025-01-15T09:00:00.000Z', HANDLE), shared(false)]).identities).toEqual([HANDLE, CARD]);
   });
 });

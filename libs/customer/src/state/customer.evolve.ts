@@ -1,3 +1,5 @@
+import type { IdentityRef } from '@hub/contracts';
+import { isTextSignal, type TextSignal } from '@hub/text-signals';
 import { consentSignal } from '../consent/consent-keywords';
 import type { CustomerEvent, InteractionRecorded } from '../events/customer.events';
 import { instant } from '../time/instant';
@@ -6,7 +8,7 @@ import { conversationAfterMessage, conversationAfterResolution } from './convers
 import type { CustomerState, RecentInteraction } from './customer.state';
 import { conversationKey, initialCustomerState } from './customer.state';
 import { inboundWindowAfter, lastContactAt, preferredChannelOf } from './engagement.evolve';
-import { withIdentity } from './identities';
+import { hasIdentity, withIdentity } from './identities';
 import { afterMergeProposed, mergedAfterMerge, restoredAfterUnmerge, survivorAfterMerge, survivorAfterUnmerge } from './merge.evolve';
 import { own } from './own';
 import { satisfactionAfter } from './satisfaction.evolve';
@@ -14,6 +16,16 @@ import { textSignalsAfter } from './text-signals.evolve';
 import { valueAfterOrder, valueAfterRefund } from './value.evolve';
 
 const RECENT_LIMIT = 10;
+
+/**
+ * The identities an interaction makes the customer's: those it named, less those another customer
+ * held when it was recorded (`identitiesHeldByOthers`: merge evidence, claimed by someone else).
+ * So the state lists what the identity claims give this customer, and a merge moves exactly those.
+ */
+function identitiesAfter(state: CustomerState, d: InteractionRecorded['data']): IdentityRef[] {
+  const others = d.identitiesHeldByOthers ?? [];
+  return d.identities.filter((i) => !hasIdentity(others, i)).reduce(withIdentity, state.identities);
+}
 
 /** A customer merged into another stays merged whatever else is recorded in their stream. */
 const activeUnlessMerged = (state: CustomerState): CustomerState['status'] => (state.status === 'merged' ? 'merged' : 'active');
@@ -23,7 +35,8 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
   const at = event.metadata.occurredAt;
   // A delivery status is about a message we sent, not a contact: it must not become "the last
   // interaction", open a conversation or count as engagement. It still teaches us identities.
-  if (d.kind === 'delivery') return { ...state, identities: d.identities.reduce(withIdentity, state.identities) };
+  if (d.kind === 'delivery') return { ...state, identities: identitiesAfter(state, d) };
+  if (d.edits !== undefined) return recordEdit(state, event);
   const prev = state.engagement.byChannel[d.channel];
   const inbound = d.direction === 'inbound' ? 1 : 0;
   const recentEntry: RecentInteraction = {
@@ -32,7 +45,9 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
     direction: d.direction,
     occurredAt: at,
     kind: d.kind,
+    messageId: d.provider.messageId,
     ...(d.content.text !== undefined ? { text: d.content.text } : {}),
+    ...(d.textSignals ? { signals: knownSignals(d.textSignals.found) } : {}),
   };
   // Late arrivals take their place by occurredAt, so "the last message" is the latest that happened.
   const recent = [...state.recent, recentEntry].sort((a, b) => instant(a.occurredAt) - instant(b.occurredAt)).slice(-RECENT_LIMIT);
@@ -71,7 +86,7 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
   const next: CustomerState = {
     ...state,
     status: activeUnlessMerged(state),
-    identities: d.identities.reduce(withIdentity, state.identities),
+    identities: identitiesAfter(state, d),
     engagement: { total: state.engagement.total + 1, inbound: state.engagement.inbound + inbound, byChannel },
     recent,
     ...consent,
@@ -83,6 +98,39 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
   if (preferredChannel === undefined) delete next.preferredChannel;
   else next.preferredChannel = preferredChannel;
   return next;
+}
+
+const knownSignals = (found: readonly string[]): TextSignal[] => [...new Set(found)].filter(isTextSignal);
+
+/**
+ * An edit (`data.edits` names the provider id of the message it edits) is a new version of an
+ * earlier message, not a new contact: it counts no engagement, opens no conversation, moves no
+ * inbound window and is not the last interaction. The message, while among the recent ones, shows
+ * the version that happened last (by `occurredAt`, whatever order the edits arrive in). The edited
+ * words are heard: a text signal they carry that the message did not carry before counts once, as
+ * of the edit (a signal the message already carried is not counted again; one the edit took out stays
+ * counted — it was said). It teaches identities, as a delivery status does. An edit folded before its
+ * original, or of a message no longer among the recent ones, changes no recent entry.
+ */
+function recordEdit(state: CustomerState, event: InteractionRecorded): CustomerState {
+  const d = event.data;
+  const at = event.metadata.occurredAt;
+  const index = state.recent.findIndex((r) => r.channel === d.channel && r.messageId === d.edits);
+  const target = state.recent[index];
+  const found = d.textSignals ? knownSignals(d.textSignals.found) : undefined;
+  let recent = state.recent;
+  if (target && (target.editedAt === undefined || instant(at) >= instant(target.editedAt))) {
+    const { text: _text, signals: _signals, ...rest } = target;
+    const version: RecentInteraction = { ...rest, ...(d.content.text !== undefined ? { text: d.content.text } : {}), ...(found ? { signals: found } : {}), editedAt: at };
+    recent = state.recent.map((r, n) => (n === index ? version : r));
+  }
+  const heard = d.direction === 'inbound' && found ? found.filter((s) => !target?.signals?.includes(s)) : [];
+  return {
+    ...state,
+    identities: identitiesAfter(state, d),
+    recent,
+    textSignals: heard.length > 0 ? textSignalsAfter(state.textSignals, heard, { at, eventId: event.metadata.eventId, conversation: conversationKey(d.channel, d.threadId) }) : state.textSignals,
+  };
 }
 
 /** Pure fold step: the customer after one more event. Never reads a clock. */

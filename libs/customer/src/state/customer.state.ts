@@ -17,6 +17,12 @@ export interface RecentInteraction {
   text?: string;
   /** Absent on interactions recorded before kinds other than `message` existed. */
   kind?: InteractionKind;
+  /** The provider's message id: how an edit (`data.edits`) finds the message it edits. */
+  messageId?: string;
+  /** The text signals its words carried (the latest version's, once edited); absent when not read. */
+  signals?: TextSignal[];
+  /** When the edit it shows happened (`occurredAt`): absent while never edited. */
+  editedAt?: string;
 }
 
 export interface DecisionSummary {
