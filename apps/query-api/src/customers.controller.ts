@@ -133,6 +133,9 @@ export class CustomersController {
         ...(q.channel?.length ? { channels: q.channel } : {}),
         ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
         ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
+        ...(q.minContacts !== undefined || q.minChannels !== undefined || q.withinDays !== undefined
+          ? { contacts: { minContacts: q.minContacts ?? 1, minChannels: q.minChannels ?? 1, withinDays: q.withinDays ?? 7, now: new Date().toISOString() } }
+          : {}),
       },
       { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
     ));

@@ -20,6 +20,7 @@ import { NbaController } from './nba/nba.controller';
 import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from './nba/outcome-tally.reader';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { ReplaysController } from './replays/replays.controller';
+import { StatsController } from './stats/stats.controller';
 import { TimelineController } from './timeline/timeline.controller';
 
 const PG_POOL = Symbol('PG_POOL');
@@ -109,7 +110,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   if (problems.length > 0) throw new ConfigError('query-api', problems);
   const live: LiveSettings = { heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS, lookbackMs: 30_000, maxBufferedBytes: 1 << 20 };
   @Module({
-    controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, HealthController],
+    controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, StatsController, HealthController],
     providers: [
       { provide: 'QUERY_API_CONFIG', useValue: config },
       { provide: LOGGER, useValue: createLogger('query-api', config.LOG_LEVEL) },

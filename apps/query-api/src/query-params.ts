@@ -4,7 +4,7 @@ import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, M
 import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
 import { normalizeEmail, normalizePhone } from '@hub/customer';
-import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, SEGMENT_QUADRANTS, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
+import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, SEGMENT_QUADRANTS, STATS_DIMENSIONS, type StatsDimension, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
 
 /** 400 in the hub's format: every failing field with its messages. */
 export function validationFailed(fields: FieldError[]): BadRequestException {
@@ -184,6 +184,11 @@ export class TimelineExportQuery extends EntryFilterQuery {
   @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` }) preferredChannel?: string[];
 }
 
+/** `GET /tenants/:t/stats`: one dimension, and the entry filters (a window on occurred time). */
+export class StatsQuery extends EntryFilterQuery {
+  @IsIn(STATS_DIMENSIONS, { message: `by must be one of ${STATS_DIMENSIONS.join(', ')}` }) by!: StatsDimension;
+}
+
 /** `GET …/state`: the same instants as every other endpoint (a date, or a date-time with a zone). */
 export class StateQuery {
   /** recorded at or before: the state as the hub knew it then */
@@ -206,6 +211,12 @@ export class CustomerSearchQuery {
   @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
   @IsOptional() @IsCursor('customers') cursor?: string;
+  /** A contact pattern: at least this many inbound contacts … */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) minContacts?: number;
+  /** … on at least this many channels (default 1) … */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(20) minChannels?: number;
+  /** … that happened in the last this many days (default 7). */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3_660) withinDays?: number;
 }
 
 /** The validated filters in the form the queries take. */

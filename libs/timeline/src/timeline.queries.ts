@@ -103,6 +103,25 @@ export interface CustomerSearch {
   preferredChannels?: readonly string[];
   /** Quadrants (`unknown`: neither value nor satisfaction known yet): any of them. */
   quadrants?: readonly SegmentQuadrant[];
+  /**
+   * A contact pattern: at least `minContacts` inbound entries on at least `minChannels` channels that
+   * happened (occurred_at) in the `withinDays` days up to `now` — on the customer's whole timeline
+   * (customers merged into it included). "3+ contacts on 2+ channels in 7 days".
+   */
+  contacts?: { minContacts: number; minChannels: number; withinDays: number; now: string };
+}
+
+/** What `TimelineQueries.stats` groups by. */
+export const STATS_DIMENSIONS = ['channel', 'day', 'direction', 'kind', 'quadrant', 'preferredChannel'] as const;
+export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
+
+export interface StatsRow {
+  /** The channel, the UTC day (`2025-03-01`), the direction, the kind, or the timeline customer's quadrant / preferred channel (`unknown` when none). */
+  key: string;
+  /** Entries that happened (occurred_at) in the window. */
+  entries: number;
+  /** Distinct customers (timelines: a merged-away customer counts as its survivor) with such entries. */
+  customers: number;
 }
 
 /** A customer as listings show it: the read model's summary (`PostgresTimelineStore`). */
@@ -441,7 +460,8 @@ export class TimelineQueries {
    */
   async searchCustomers(tenantId: string, search: CustomerSearch = {}, page: PageRequest = {}): Promise<CustomerPage> {
     const limit = pageSize(page.limit);
-    const query = cursorQuery('customers', tenantId, search);
+    // `contacts.now` moves with every request: the pattern, not the moment, is what the cursor pages.
+    const query = cursorQuery('customers', tenantId, search.contacts ? { ...search, contacts: { ...search.contacts, now: undefined } } : search);
     const after = page.cursor === undefined ? undefined : decodeCursor('customers', page.cursor, query);
     const p = new Params();
     const t = p.add(tenantId);
@@ -459,6 +479,17 @@ export class TimelineQueries {
     }
     if (search.preferredChannels?.length) where.push(`c.preferred_channel = any(${p.add([...search.preferredChannels])}::text[])`);
     if (search.quadrants?.length) where.push(quadrantCondition(p, 'c', search.quadrants));
+    if (search.contacts) {
+      const k = search.contacts;
+      where.push(
+        `exists (select 1 from timeline_entries x
+                  where x.tenant_id = c.tenant_id and x.direction = 'inbound'
+                    and x.customer_id in (select c.customer_id union all select m.customer_id from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id)
+                    and x.occurred_at > ${p.add(k.now)}::timestamptz - make_interval(days => ${p.add(k.withinDays)}::int)
+                    and x.occurred_at <= ${p.add(k.now)}::timestamptz
+                  having count(*) >= ${p.add(k.minContacts)}::int and count(distinct x.channel) >= ${p.add(k.minChannels)}::int)`,
+      );
+    }
     if (after) where.push(`(c.first_seen_at, c.customer_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)})`);
     const r = await this.pool.query<{
       customer_id: string; first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[];
@@ -547,6 +578,34 @@ export class TimelineQueries {
       if (!last || r.rows.length < size) return;
       after = { customerId: last.customer_id, at: last.occurred_key, id: last.event_id };
     }
+  }
+
+  /**
+   * Counts for charts: entries that happened in the window (and match the filters), and the distinct
+   * customers behind them, grouped by one dimension. Customer dimensions (quadrant, preferred channel)
+   * are the timeline customer's — the survivor's for a merged-away customer's entries.
+   */
+  async stats(tenantId: string, by: StatsDimension, filter: TimelineFilter = {}): Promise<StatsRow[]> {
+    const p = new Params();
+    const where = [`e.tenant_id = ${p.add(tenantId)}`, ...filterConditions(p, filter)];
+    const key: Record<StatsDimension, string> = {
+      channel: 'e.channel',
+      day: `to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD')`,
+      direction: 'e.direction',
+      kind: 'e.kind',
+      quadrant: `coalesce(t.quadrant, 'unknown')`,
+      preferredChannel: `coalesce(t.preferred_channel, 'unknown')`,
+    };
+    const r = await this.pool.query<{ key: string; entries: string; customers: string }>(
+      `select ${key[by]} as key, count(*) as entries, count(distinct coalesce(c.merged_into, e.customer_id)) as customers
+         from timeline_entries e
+         left join timeline_customers c on c.tenant_id = e.tenant_id and c.customer_id = e.customer_id
+         left join timeline_customers t on t.tenant_id = e.tenant_id and t.customer_id = coalesce(c.merged_into, e.customer_id)
+        where ${where.join(' and ')}
+        group by 1 order by 1`,
+      p.values,
+    );
+    return r.rows.map((row) => ({ key: row.key, entries: Number(row.entries), customers: Number(row.customers) }));
   }
 
   /** The exact recorded position of an entry of this tenant (to resume a live stream after it). */

@@ -1,0 +1,20 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
+import { entryFilter, queryAs, StatsQuery } from '../query-params';
+
+/** Counts for the console's charts and analysts' dashboards, straight from the timeline read model. */
+@Controller('tenants/:tenantId/stats')
+export class StatsController {
+  constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
+
+  /**
+   * `?by=channel|day|direction|kind|quadrant|preferredChannel&from=&to=&channel=&direction=&kind=&asOf=` —
+   * entries that happened in the window and the distinct customers behind them, per value of `by`.
+   */
+  @Get()
+  async stats(@Param('tenantId') tenantId: string, @Query() query: unknown) {
+    const q = queryAs(StatsQuery, query);
+    const rows = await this.queries.stats(tenantId, q.by, entryFilter(q));
+    return { by: q.by, from: q.from ?? null, to: q.to ?? null, rows };
+  }
+}
