@@ -105,6 +105,14 @@ describe('hub export', () => {
     expect(Object.keys(first).sort()).toEqual([...documented.filter((c) => !c.startsWith('provider')), 'provider', 'tenantId'].sort());
   });
 
+  it('with --bom starts the CSV with a UTF-8 byte order mark (and only the CSV)', async () => {
+    const r = await runCli(['export', '--tenant', tenant, '--format', 'csv', '--bom'], world.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith(`\ufeff${CSV_COLUMNS.join(',')}\r\n`)).toBe(true);
+    expect((await runCli(['export', '--tenant', tenant, '--format', 'csv'], world.env)).stdout.startsWith('eventId,')).toBe(true);
+    expect((await runCli(['export', '--tenant', tenant, '--format', 'ndjson', '--bom'], world.env)).code).toBe(2);
+  });
+
   it('prints nothing but the header when the selection has no rows', async () => {
     const r = await runCli(['export', '--tenant', tenant, '--from', '2031-01-01T00:00:00Z', '--format', 'csv'], world.env);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });

@@ -608,6 +608,10 @@ describe('exports over HTTP', () => {
       expect(await exported('preferredChannel=email')).toEqual(['r1']);
       expect(await exported('quadrant=champion&channel=email')).toEqual([]);
       expect((await fetch(`${url}/tenants/${tenantB}/exports/timelines?quadrant=vip`, { headers: auth(keyB) })).status).toBe(400);
+      const withBom = await fetch(`${url}/tenants/${tenantB}/exports/timelines?format=csv&bom=true&from=2019-05-01&to=2019-05-02&quadrant=champion`, { headers: auth(keyB) });
+      const bytes = Buffer.from(await withBom.arrayBuffer());
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      expect(bytes.subarray(3).toString('utf8').startsWith('eventId,')).toBe(true);
       expect(none.customerId).toBeDefined();
     });
   });

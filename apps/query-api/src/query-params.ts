@@ -177,6 +177,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export class TimelineExportQuery extends EntryFilterQuery {
   @IsOptional() @IsIn(EXPORT_FORMATS) format?: ExportFormat;
+  /** CSV: start with a UTF-8 byte order mark (spreadsheets then read non-ASCII text right). */
+  @IsOptional() @IsIn(['true', 'false'], { message: 'bom must be true or false' }) bom?: 'true' | 'false';
   @IsOptional() @Transform(list) @ArrayMaxSize(1000) @Length(1, 128, { each: true }) customerIds?: string[];
   /** A segment: the timelines of customers in any of these quadrants (no list of ids needed) … */
   @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];

@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import type { ExportedItem } from './timeline.queries';
 
 /**
@@ -13,6 +14,8 @@ export const CSV_COLUMNS = [
 export interface CsvOptions {
   /** Prefix cells a spreadsheet would run as a formula with `'` (default on; off only for non-spreadsheet consumers). */
   formulaGuard?: boolean;
+  /** Start with a UTF-8 byte order mark, so a spreadsheet opens non-ASCII text (Arabic, Cyrillic, accents) as UTF-8. */
+  bom?: boolean;
 }
 
 function csvValues(item: ExportedItem): (string | null)[] {
@@ -23,25 +26,32 @@ function csvValues(item: ExportedItem): (string | null)[] {
   ];
 }
 
+/** A cell a spreadsheet would run as a formula: starting with = + - @, or a tab or carriage return that hides one (OWASP's CSV-injection advice). */
+const FORMULA = /^[=+\-@\t\r]/;
+
 /**
- * One CSV cell (RFC 4180). A cell a spreadsheet would run as a formula (starting with = + - @, or a tab
- * or carriage return that hides one) is prefixed with `'` (OWASP's CSV-injection advice); a cell with a
- * comma, quote or line break — or a prefixed one — is quoted, with quotes doubled.
+ * RFC 4180 through `csv-stringify`: CRLF rows; a cell with a comma, quote, CR or LF quoted, quotes
+ * doubled (csv-stringify alone would leave a lone CR or LF unquoted with CRLF rows: `quoted_match`
+ * quotes them); null as an empty cell. The formula guard is ours: such a cell gets a leading `'`
+ * and is quoted.
  */
-export function csvCell(value: string | number | null | undefined, { formulaGuard = true }: CsvOptions = {}): string {
-  if (value === null || value === undefined || value === '') return '';
-  const text = String(value);
-  const guarded = formulaGuard && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return guarded !== text || /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
+export function csvRow(values: readonly (string | number | null | undefined)[], { formulaGuard = true }: CsvOptions = {}): string {
+  const cells = values.map((v) => {
+    if (v === null || v === undefined) return '';
+    const text = String(v);
+    return formulaGuard && FORMULA.test(text) ? `'${text}` : text;
+  });
+  return stringify([cells], { record_delimiter: 'windows', quoted_match: [/[\r\n]/, ...(formulaGuard ? [/^'[=+\-@\t\r]/] : [])] });
 }
 
-export function csvRow(values: readonly (string | number | null | undefined)[], options: CsvOptions = {}): string {
-  return `${values.map((v) => csvCell(v, options)).join(',')}\r\n`;
+/** One cell as `csvRow` writes it. */
+export function csvCell(value: string | number | null | undefined, options: CsvOptions = {}): string {
+  return csvRow([value], options).slice(0, -2);
 }
 
-/** The CSV text, a header then one chunk per page read. */
+/** The CSV text, a header (after a byte order mark with `bom`) then one chunk per page read. */
 export async function* csvChunks(pages: AsyncIterable<ExportedItem[]>, options: CsvOptions = {}): AsyncGenerator<string> {
-  yield csvRow(CSV_COLUMNS);
+  yield `${options.bom ? '\ufeff' : ''}${csvRow(CSV_COLUMNS)}`;
   for await (const page of pages) yield page.map((item) => csvRow(csvValues(item), options)).join('');
 }
 

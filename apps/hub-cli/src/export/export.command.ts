@@ -27,6 +27,8 @@ entries together and in time order (keyset pages: memory stays flat for any size
   --no-formula-guard  CSV only: do not prefix cells starting with = + - @ tab or CR with ' (the
                       guard stops spreadsheets running them as formulas; leave it on for any file a
                       person may open)
+  --bom               CSV only: start with a UTF-8 byte order mark, so a spreadsheet reads Arabic,
+                      Cyrillic and accented text as UTF-8
   --page-size N       rows per database round trip (default 1000)
 
 The format is the query API's (GET /tenants/:t/exports/timelines): one export format for both.`,
@@ -37,6 +39,7 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
     to: { type: 'string' },
     format: { type: 'string' },
     'no-formula-guard': { type: 'boolean' },
+    bom: { type: 'boolean' },
     'page-size': { type: 'string' },
   },
   prepare(values, positionals) {
@@ -54,6 +57,8 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
     if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
     const formulaGuard = values['no-formula-guard'] !== true;
     if (!formulaGuard && format !== 'csv') throw new UsageError('--no-formula-guard only applies to --format csv');
+    const bom = values['bom'] === true;
+    if (bom && format !== 'csv') throw new UsageError('--bom only applies to --format csv');
     const pageArg = stringOption(values, 'page-size');
     const pageSize = pageArg === undefined ? 1_000 : positiveInt(pageArg, '--page-size', { max: 10_000 });
 
@@ -70,7 +75,7 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
           yield page;
         }
       })();
-      for await (const chunk of format === 'csv' ? csvChunks(pages, { formulaGuard }) : ndjsonChunks(pages)) await write(out, chunk);
+      for await (const chunk of format === 'csv' ? csvChunks(pages, { formulaGuard, bom }) : ndjsonChunks(pages)) await write(out, chunk);
       ctx.io.stderr.write(`export: ${rows} rows\n`);
       return ExitCode.ok;
     };

@@ -52,7 +52,7 @@ export class ExportsController {
       .header('Cache-Control', 'no-store')
       .header('X-Content-Type-Options', 'nosniff')
       // Pulled page by page: a slow client slows the reads; a client that goes away stops them.
-      .send(Readable.from(format === 'csv' ? csvChunks(pages) : ndjsonChunks(pages)));
+      .send(Readable.from(format === 'csv' ? csvChunks(pages, { bom: q.bom === 'true' }) : ndjsonChunks(pages)));
   }
 
   /** Passes the pages through, and reports how the export ended and how many rows it wrote. */
