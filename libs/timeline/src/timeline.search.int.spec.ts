@@ -24,13 +24,13 @@ describe('free-text search', () => {
   });
 
   let seq = 0;
-  /** A customer with these texts (minute n, channel sms unless given), projected through the store. */
+  /** A customer with these texts (minute n, channel sms unless given), projected through the store; customers first seen in the order created. */
   async function customerWith(tenantId: string, entries: { text: string; channel?: string }[]): Promise<{ customerId: string; eventIds: string[] }> {
     const customerId = freshId('c');
     const phone = `+1415557${String(1000 + seq++).padStart(4, '0')}`;
     const eventIds = entries.map(() => randomUUID());
     const changes: TimelineChange[] = [
-      { kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: '2025-03-01T09:00:00.000Z' },
+      { kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: new Date(Date.UTC(2025, 2, 1, 9) + seq * 1000).toISOString() },
       ...entries.map((e, n): TimelineChange => ({
         kind: 'entry',
         identities: [{ kind: 'phone', value: phone }],
