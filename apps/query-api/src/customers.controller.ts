@@ -106,7 +106,7 @@ export class CustomersController {
   }
 
   /**
-   * Customers for analysts, oldest first: `?identity=<kind>:<value>&channel=&preferredChannel=&quadrant=&limit=&cursor=`,
+   * Customers for analysts, oldest first: `?identity=<kind>:<value>&channel=&preferredChannel=&quadrant=&q=&limit=&cursor=`,
    * criteria combined; `next` pages on. `?identity=` alone keeps its original meaning: the one customer
    * holding that identity, with its folded state (404 when none).
    */
@@ -133,6 +133,7 @@ export class CustomersController {
         ...(q.channel?.length ? { channels: q.channel } : {}),
         ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
         ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
+        ...(q.q !== undefined ? { q: q.q } : {}),
         ...(q.minContacts !== undefined || q.minChannels !== undefined || q.withinDays !== undefined
           ? { contacts: { minContacts: q.minContacts ?? 1, minChannels: q.minChannels ?? 1, withinDays: q.withinDays ?? 7, now: new Date().toISOString() } }
           : {}),

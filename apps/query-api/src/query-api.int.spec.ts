@@ -457,6 +457,52 @@ describe('customer search over HTTP', () => {
   });
 });
 
+describe('free-text search over HTTP', () => {
+  // Sorted: customers created in the same millisecond would list in customer-id order.
+  const ids = (res: { body: Record<string, unknown> }) => (res.body['customers'] as { customerId: string }[]).map((c) => c.customerId).sort();
+  const texts = (res: { body: Record<string, unknown> }) => (res.body['entries'] as { text: string }[]).map((e) => e.text);
+
+  it('q finds the customers whose timeline holds the words, in any of the languages, combined with channel, and the matching entries of a timeline', async () => {
+    const tag = `t${randomBytes(4).toString('hex')}`;
+    const arabic = await customerWith(tenantA, [{ channel: 'whatsapp', text: `أريد استرداد المبلغ ${tag}` }, { channel: 'sms', text: 'شكرا' }]);
+    const persian = await customerWith(tenantA, [{ channel: 'telegram', text: `می‌خواهم سفارشم را لغو کنم ${tag}` }]);
+    const english = await customerWith(tenantA, [{ channel: 'email', text: `Refund my broken headphones ${tag}` }, { channel: 'sms', text: `refunds take too long ${tag}` }]);
+
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}`))).toEqual([arabic.customerId, persian.customerId, english.customerId].sort());
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${encodeURIComponent(`مبلغ ${tag}`)}`))).toEqual([arabic.customerId]);
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${encodeURIComponent(`لغو ${tag}`)}`))).toEqual([persian.customerId]);
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}&channel=email,telegram`))).toEqual([persian.customerId, english.customerId].sort());
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${encodeURIComponent(`banana ${tag}`)}`))).toEqual([]);
+    const first = await get(`/tenants/${tenantA}/customers?q=${tag}&limit=2`);
+    const second = await get(`/tenants/${tenantA}/customers?q=${tag}&limit=2&cursor=${first.body['next'] as string}`);
+    expect([...ids(first), ...ids(second)].sort()).toEqual([arabic.customerId, persian.customerId, english.customerId].sort());
+
+    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=refund`))).toEqual([`Refund my broken headphones ${tag}`, `refunds take too long ${tag}`]);
+    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=refund&channel=sms`))).toEqual([`refunds take too long ${tag}`]);
+    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=${encodeURIComponent('"broken headphones"')}`))).toEqual([`Refund my broken headphones ${tag}`]);
+  });
+
+  it('an erased customer is found no more', async () => {
+    const tag = `t${randomBytes(4).toString('hex')}`;
+    const erased = await customerWith(tenantA, [{ text: `my home address is 12 Baker Street ${tag}` }]);
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}`))).toEqual([erased.customerId]);
+    await store.purgeCustomer(tenantA, erased.customerId);
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}`))).toEqual([]);
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=baker+street+${tag}`))).toEqual([]);
+  });
+
+  it('q must be 1…200 characters with a word in it: otherwise a 400 in the hub format', async () => {
+    const { customerId } = await customerWith(tenantA, [{}]);
+    for (const path of [`/tenants/${tenantA}/customers`, `/tenants/${tenantA}/customers/${customerId}/timeline`]) {
+      for (const [q, message] of [['', 'q must be 1…200 characters'], ['x'.repeat(201), 'q must be 1…200 characters'], ['%22-%22', 'q must contain a word']] as const) {
+        const res = await get(`${path}?q=${q}`);
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({ error: 'validation_failed', fields: [{ field: 'q', messages: expect.arrayContaining([expect.stringContaining(message)]) }] });
+      }
+    }
+  });
+});
+
 describe('customer value, satisfaction, quadrant and entry details over HTTP', () => {
   /** An order and a survey answer of the customer, as the projector applies the derived events. */
   async function facts(tenantId: string, customerId: string, orderAmount: number, csat: number): Promise<void> {

@@ -63,6 +63,15 @@ describe('query parameters', () => {
       expect(failingFields(() => queryAs(TimelineExportQuery, { format: 'xlsx', customerIds: ids })).map((f) => f.field).sort()).toEqual(['customerIds', 'format']);
     });
 
+    it('take q as free text of 1…200 characters with a word in it, into the entry filter', () => {
+      expect(entryFilter(queryAs(TimelineQuery, { q: 'استرداد المبلغ' }))).toEqual({ q: 'استرداد المبلغ' });
+      expect(queryAs(CustomerSearchQuery, { q: '"broken headphones" -refund' }).q).toBe('"broken headphones" -refund');
+      for (const q of ['', ' ', '"-"', 'x'.repeat(201), ['a', 'b']]) {
+        expect(failingFields(() => queryAs(CustomerSearchQuery, { q })).map((f) => f.field)).toEqual(['q']);
+        expect(failingFields(() => queryAs(TimelineExportQuery, { q })).map((f) => f.field)).toEqual(['q']);
+      }
+    });
+
     it('normalise an identity, and say why one is refused', () => {
       expect(parseIdentityParam('phone:+1 (415) 555-0100')).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
       expect(parseIdentityParam('email:Ann@Example.COM')).toEqual({ ok: true, identity: { kind: 'email', value: expect.stringMatching(/^ann@example\.com$/i) } });

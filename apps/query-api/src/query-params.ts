@@ -4,7 +4,7 @@ import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, M
 import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
 import { normalizeEmail, normalizePhone } from '@hub/customer';
-import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, SEGMENT_QUADRANTS, STATS_DIMENSIONS, type StatsDimension, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
+import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, MAX_SEARCH_LENGTH, SEGMENT_QUADRANTS, STATS_DIMENSIONS, type StatsDimension, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
 
 /** 400 in the hub's format: every failing field with its messages. */
 export function validationFailed(fields: FieldError[]): BadRequestException {
@@ -149,6 +149,17 @@ function IsIdentityParam(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/**
+ * `q`: free text, 1…MAX_SEARCH_LENGTH characters with a word in it, in web-search syntax (`"exact
+ * phrase"`, `or`, `-word`); matched in every text search configuration (timeline.search.ts).
+ */
+function IsSearchText(): PropertyDecorator {
+  return (target, key) => {
+    Length(1, MAX_SEARCH_LENGTH, { message: `q must be 1…${MAX_SEARCH_LENGTH} characters` })(target, key);
+    Matches(/[\p{L}\p{N}]/u, { message: 'q must contain a word (letters or digits)' })(target, key);
+  };
+}
+
 /** Filters shared by timelines and exports. Lists are comma-separated (`channel=sms,email`). */
 export class EntryFilterQuery {
   @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
@@ -160,6 +171,8 @@ export class EntryFilterQuery {
   @IsOptional() @IsInstant() @IsLaterThan('from') to?: string;
   /** recorded at or before: the timeline as the hub knew it then */
   @IsOptional() @IsInstant() asOf?: string;
+  /** free text the entry's text matches */
+  @IsOptional() @IsSearchText() q?: string;
 }
 
 export class TimelineQuery extends EntryFilterQuery {
@@ -219,6 +232,8 @@ export class CustomerSearchQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(20) minChannels?: number;
   /** … that happened in the last this many days (default 7). */
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3_660) withinDays?: number;
+  /** free text an entry of the customer's timeline (merged-in customers included) matches */
+  @IsOptional() @IsSearchText() q?: string;
 }
 
 /** The validated filters in the form the queries take. */
@@ -230,5 +245,6 @@ export function entryFilter(q: EntryFilterQuery): TimelineFilter {
     ...(q.from ? { from: instant(q.from) } : {}),
     ...(q.to ? { to: instant(q.to) } : {}),
     ...(q.asOf ? { asOf: instant(q.asOf) } : {}),
+    ...(q.q !== undefined ? { q: q.q } : {}),
   };
 }

@@ -4,6 +4,7 @@ import type { InteractionDetails, SummaryFact, TimelineChange, TimelineEntry } f
 import { insertRowRun, refreshCustomerCounters, refreshCustomerFacts, refreshEditedEntries } from './postgres.timeline.batch';
 import { planApply, unionOfCustomers } from './timeline.apply-plan';
 import { summaryOfFacts, type SummaryValue } from './timeline.summary';
+import { SEARCH_COLUMN_DDL, SEARCH_INDEX_DDL } from './timeline.search';
 
 export const TIMELINE_STORE = Symbol('TIMELINE_STORE');
 
@@ -118,6 +119,10 @@ create table if not exists timeline_erased (
   erased_at timestamptz not null default now(),
   primary key (tenant_id, customer_id)
 );
+-- Free-text search (timeline.search.ts): a tsvector PostgreSQL derives from text (an edit re-indexes,
+-- an erasure's delete takes it along). Adding it to an existing table rewrites the table once.
+${SEARCH_COLUMN_DDL};
+${SEARCH_INDEX_DDL};
 `;
 
 /**
@@ -137,6 +142,7 @@ const SCHEMA_MARKERS: readonly (readonly [string, string])[] = [
   ['timeline_facts', 'event'],
   ['timeline_edits', 'message_id'],
   ['timeline_entries', 'edit_history'],
+  ['timeline_entries', 'search'],
 ];
 
 /**

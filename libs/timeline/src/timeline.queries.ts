@@ -4,6 +4,7 @@ import type { Quadrant, SatisfactionState } from '@hub/customer';
 import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
 import type { EditHistory, InteractionDetails } from './timeline.projection';
 import type { SummaryValue } from './timeline.summary';
+import { SEARCH_COLUMN_DDL, SEARCH_INDEX_DDL, searchQuerySql } from './timeline.search';
 
 /**
  * The read side of the timeline read model, for analysts and agents: filtered, cursor-paginated
@@ -64,6 +65,8 @@ export interface TimelineFilter {
   to?: string;
   /** Only entries recorded at or before this instant. */
   asOf?: string;
+  /** Free text: entries whose text matches it (`websearch_to_tsquery` syntax; see timeline.search.ts). */
+  q?: string;
 }
 
 export interface PageRequest {
@@ -109,6 +112,8 @@ export interface CustomerSearch {
    * (customers merged into it included). "3+ contacts on 2+ channels in 7 days".
    */
   contacts?: { minContacts: number; minChannels: number; withinDays: number; now: string };
+  /** Free text: an entry of the customer's timeline (customers merged into it, at any depth, included) matches it. */
+  q?: string;
 }
 
 /** What `TimelineQueries.stats` groups by. */
@@ -283,6 +288,7 @@ function filterConditions(p: Params, filter: TimelineFilter): string[] {
   if (filter.from) where.push(`e.occurred_at >= ${p.add(filter.from)}::timestamptz`);
   if (filter.to) where.push(`e.occurred_at < ${p.add(filter.to)}::timestamptz`);
   if (filter.asOf) where.push(`e.recorded_at <= ${p.add(filter.asOf)}::timestamptz`);
+  if (filter.q !== undefined) where.push(`e.search @@ ${searchQuerySql(p.add(filter.q))}`);
   return where;
 }
 
@@ -299,12 +305,14 @@ const QUERY_COLUMNS: readonly { table: string; column: string; ddl: string }[] =
   { table: 'timeline_customers', column: 'quadrant', ddl: 'alter table timeline_customers add column if not exists quadrant text' },
   { table: 'timeline_customers', column: 'value', ddl: 'alter table timeline_customers add column if not exists value jsonb' },
   { table: 'timeline_customers', column: 'satisfaction', ddl: 'alter table timeline_customers add column if not exists satisfaction jsonb' },
+  { table: 'timeline_entries', column: 'search', ddl: SEARCH_COLUMN_DDL },
 ];
 const QUERY_INDEXES: readonly { name: string; ddl: string }[] = [
   // Customer search pages oldest first.
   { name: 'timeline_customers_first_seen', ddl: 'create index if not exists timeline_customers_first_seen on timeline_customers (tenant_id, first_seen_at, customer_id)' },
   // Every timeline read looks up the customers merged into this one.
   { name: 'timeline_customers_merged', ddl: 'create index if not exists timeline_customers_merged on timeline_customers (tenant_id, merged_into) where merged_into is not null' },
+  { name: 'timeline_entries_search', ddl: SEARCH_INDEX_DDL },
 ];
 
 export class TimelineQueries {
@@ -488,6 +496,18 @@ export class TimelineQueries {
                     and x.occurred_at > ${p.add(k.now)}::timestamptz - make_interval(days => ${p.add(k.withinDays)}::int)
                     and x.occurred_at <= ${p.add(k.now)}::timestamptz
                   having count(*) >= ${p.add(k.minContacts)}::int and count(distinct x.channel) >= ${p.add(k.minChannels)}::int)`,
+      );
+    }
+    if (search.q !== undefined) {
+      // From the matching entries (the GIN index) up each one's merge chain to its timeline's customer.
+      where.push(
+        `c.customer_id in (
+           with recursive hits as (select distinct x.customer_id from timeline_entries x where x.tenant_id = ${t} and x.search @@ ${searchQuerySql(p.add(search.q))}),
+           up(customer_id, merged_into) as (
+             select m.customer_id, m.merged_into from timeline_customers m join hits h on m.tenant_id = ${t} and m.customer_id = h.customer_id
+             union
+             select m.customer_id, m.merged_into from timeline_customers m join up u on m.tenant_id = ${t} and m.customer_id = u.merged_into)
+           select customer_id from up where merged_into is null)`,
       );
     }
     if (after) where.push(`(c.first_seen_at, c.customer_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)})`);

@@ -8,7 +8,7 @@ export class TimelineController {
   constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
 
   /**
-   * `?channel=&direction=&kind=&from=&to=&asOf=&limit=&cursor=` — in the order things happened; `next`
+   * `?channel=&direction=&kind=&from=&to=&asOf=&q=&limit=&cursor=` — in the order things happened; `next`
    * is the cursor of the following page (null on the last one).
    */
   @Get('timeline')

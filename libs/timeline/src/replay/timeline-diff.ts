@@ -59,8 +59,9 @@ export async function diffTimelines(
     // A column the rebuild has but does not project (copied from the live table) counts as live-only.
     const skipped = (o.notProjected ?? []).filter((c) => both.common.includes(c));
     const columns = { onlyLive: [...both.onlyLive, ...skipped], onlyRebuilt: both.onlyRebuilt };
-    // Left out of each side's row hash (and of the changed columns).
-    const hashedWithout = { live: columns.onlyLive, rebuilt: [...both.onlyRebuilt, ...skipped] };
+    // Left out of each side's row hash (and of the changed columns); generated columns too (the search
+    // vector): they follow the columns they are computed from, whose difference is the one to report.
+    const hashedWithout = { live: [...columns.onlyLive, ...both.generated], rebuilt: [...both.onlyRebuilt, ...skipped, ...both.generated] };
     const liveTable = qualified(o.liveSchema, 'timeline_entries');
     const rebuiltTable = qualified(o.rebuildSchema, 'timeline_entries');
     const side = (table: string, excluded: string) => `

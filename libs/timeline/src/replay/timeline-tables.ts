@@ -21,15 +21,22 @@ export async function ensureLiveReadModel(pool: Pool): Promise<void> {
   await new PostgresTimelineStore(pool).ensureSchema();
 }
 
-/** Columns of `table` in each schema: what both have, and what only one has. */
-export async function columnsOf(db: Pool | ClientBase, table: string, live: string, rebuilt: string): Promise<{ common: string[]; onlyLive: string[]; onlyRebuilt: string[] }> {
-  const r = await db.query<{ table_schema: string; column_name: string }>(
-    'select table_schema, column_name from information_schema.columns where table_name = $1 and table_schema = any($2::text[]) order by ordinal_position',
+/**
+ * Columns of `table` in each schema: what both have, and what only one has; `generated`: columns
+ * PostgreSQL computes (`generated always as … stored`, the search vector) in either, which an
+ * `insert` must not name.
+ */
+export async function columnsOf(
+  db: Pool | ClientBase, table: string, live: string, rebuilt: string,
+): Promise<{ common: string[]; onlyLive: string[]; onlyRebuilt: string[]; generated: string[] }> {
+  const r = await db.query<{ table_schema: string; column_name: string; is_generated: string }>(
+    'select table_schema, column_name, is_generated from information_schema.columns where table_name = $1 and table_schema = any($2::text[]) order by ordinal_position',
     [table, [live, rebuilt]],
   );
   const l = r.rows.filter((c) => c.table_schema === live).map((c) => c.column_name);
   const b = new Set(r.rows.filter((c) => c.table_schema === rebuilt).map((c) => c.column_name));
-  return { common: l.filter((c) => b.has(c)), onlyLive: l.filter((c) => !b.has(c)), onlyRebuilt: [...b].filter((c) => !l.includes(c)) };
+  const generated = [...new Set(r.rows.filter((c) => c.is_generated === 'ALWAYS').map((c) => c.column_name))];
+  return { common: l.filter((c) => b.has(c)), onlyLive: l.filter((c) => !b.has(c)), onlyRebuilt: [...b].filter((c) => !l.includes(c)), generated };
 }
 
 /** The columns of each timeline table in `schema`, in order. */

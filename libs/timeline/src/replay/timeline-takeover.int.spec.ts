@@ -298,6 +298,43 @@ describe('when another component added a column to a live table', () => {
   });
 });
 
+describe('free-text search after a takeover', () => {
+  /** The live search column is still generated from text and indexed, and finds the new version's text, not the old one's. */
+  async function searchServesNew(tenant: string): Promise<void> {
+    const column = await pool.query("select is_generated from information_schema.columns where table_schema = 'public' and table_name = 'timeline_entries' and column_name = 'search'");
+    expect(column.rows).toEqual([{ is_generated: 'ALWAYS' }]);
+    const index = await pool.query("select indexdef from pg_indexes where schemaname = 'public' and indexname = 'timeline_entries_search'");
+    expect(index.rows[0]?.indexdef).toContain('USING gin (search)');
+    expect((await queries.timeline(tenant, 'c0', { q: 'new c0' })).entries).toHaveLength(10);
+    expect((await queries.timeline(tenant, 'c0', { q: 'old' })).entries).toEqual([]);
+    expect((await queries.searchCustomers(tenant, { q: 'c1' })).customers.map((c) => c.customerId)).toEqual(['c1']);
+  }
+
+  it('when the whole read model is swapped in, the rebuilt tables (created LIKE the live ones) carry the search column and its index', async () => {
+    const tenant = freshId('ts').toLowerCase();
+    const rebuild = await given(tenant, 3);
+    try {
+      expect(await takeOver(pool, rebuild, options)).toMatchObject({ method: 'swap' });
+      await searchServesNew(tenant);
+    } finally {
+      await rebuild.drop();
+    }
+  });
+
+  it("when one tenant's rows are copied, the live table computes the search column of the copied text", async () => {
+    const tenant = freshId('ts').toLowerCase();
+    await fillVersion(pool, 'public', tenant, 'old', 3);
+    const rebuild = await TimelineRebuild.create(deps, { tenantId: tenant, batchSize: 500 });
+    try {
+      await fillVersion(pool, rebuild.schema, tenant, 'new', 3);
+      expect(await takeOver(pool, rebuild, options)).toMatchObject({ method: 'copy' });
+      await searchServesNew(tenant);
+    } finally {
+      await rebuild.drop();
+    }
+  });
+});
+
 describe('an interrupted takeover', () => {
   /** Holds the live checkpoint's row: the takeover, which sets it after exchanging the tables, waits there (in its transaction). */
   async function holdCheckpointRow(): Promise<{ release(): Promise<void> }> {

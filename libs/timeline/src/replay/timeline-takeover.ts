@@ -99,7 +99,8 @@ export async function takeOver(pool: Pool, rebuild: TimelineRebuild, o: Takeover
   for (const table of TIMELINE_TABLES) {
     const c = await columnsOf(pool, table, o.liveSchema, rebuild.schema);
     if (!c.common.includes('tenant_id')) throw new ReplayError('REPLAY_TAKEOVER_REFUSED', `${table} has no tenant_id in both schemas: the live read model is not the one this version knows`);
-    columns[table] = c.common;
+    // A generated column (the search vector) is computed by the live table from the copied ones.
+    columns[table] = c.common.filter((col) => !c.generated.includes(col));
     const onlyLive = [...new Set([...c.onlyLive, ...(rebuild.columnsNotProjected[table] ?? [])])];
     if (onlyLive.length) columnsOnlyLive[table] = onlyLive;
   }
