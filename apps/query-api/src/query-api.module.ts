@@ -21,6 +21,8 @@ import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from './nba/outcome-
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { ReplaysController } from './replays/replays.controller';
 import { StatsController } from './stats/stats.controller';
+import { SavedQueriesController } from './saved-queries/saved-queries.controller';
+import { PostgresSavedQueries, SAVED_QUERIES } from './saved-queries/saved-queries.store';
 import { TimelineController } from './timeline/timeline.controller';
 
 const PG_POOL = Symbol('PG_POOL');
@@ -32,10 +34,12 @@ class QueryResources implements OnModuleInit, OnApplicationShutdown {
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
+    @Inject(SAVED_QUERIES) private readonly saved: PostgresSavedQueries,
   ) {}
   async onModuleInit(): Promise<void> {
     // Creates the read model only where it does not exist yet; the projector migrates it (see TimelineQueries.ensureSchema).
     await this.queries.ensureSchema();
+    await this.saved.ensureSchema();
   }
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
@@ -110,7 +114,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   if (problems.length > 0) throw new ConfigError('query-api', problems);
   const live: LiveSettings = { heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS, lookbackMs: 30_000, maxBufferedBytes: 1 << 20 };
   @Module({
-    controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, StatsController, HealthController],
+    controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, StatsController, SavedQueriesController, HealthController],
     providers: [
       { provide: 'QUERY_API_CONFIG', useValue: config },
       { provide: LOGGER, useValue: createLogger('query-api', config.LOG_LEVEL) },
@@ -126,6 +130,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: TIMELINE_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new TimelineQueries(pool) },
+      { provide: SAVED_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresSavedQueries(pool) },
       { provide: TIMELINE_NOTIFICATIONS, inject: [LOGGER], useFactory: (logger: HubLogger) => new TimelineNotifications({ connectionString: config.DATABASE_URL }, logger) },
       { provide: LIVE_SETTINGS, useValue: live },
       LiveTimelines,

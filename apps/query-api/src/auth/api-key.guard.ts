@@ -61,6 +61,7 @@ export class ApiKeyGuard implements CanActivate {
       this.logger.warn({ code: tenantId === undefined ? 'route_not_tenant_scoped' : 'other_tenant', keyId: key.keyId, keyTenant: key.tenantId, tenantId, route }, 'query.auth.denied');
       throw new NotFoundException({ error: 'not_found', reason: params['customerId'] !== undefined ? 'unknown customer' : 'not found' });
     }
+    request.hubApiKey = { tenantId: key.tenantId, keyId: key.keyId };
     return true;
   }
 

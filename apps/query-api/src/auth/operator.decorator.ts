@@ -12,5 +12,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by `ApiKeyGuard` on operator routes: who presented the key. */
     hubOperator?: { operator: string; keyId: string };
+    /** Set by `ApiKeyGuard` on tenant routes: the tenant key presented (its id, the prefix of its digest the logs show). */
+    hubApiKey?: { tenantId: string; keyId: string };
   }
 }
