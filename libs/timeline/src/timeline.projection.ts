@@ -51,18 +51,10 @@ export interface TimelineEntry {
  * edited. It is not an entry of its own: the original entry (same tenant, channel, provider and
  * provider message id) shows the latest version, by `occurredAt`, and keeps every version.
  */
-export interface TimelineEdit {
-  tenantId: string;
-  customerId: string;
-  eventId: string;
-  streamRevision: string;
-  occurredAt: string;
-  recordedAt: string;
-  channel: string;
-  provider: { name: string; messageId: string };
-  text: string | null;
-  media: { url: string; contentType?: string }[];
-}
+export type TimelineEdit = Pick<
+  TimelineEntry,
+  'tenantId' | 'customerId' | 'eventId' | 'streamRevision' | 'occurredAt' | 'recordedAt' | 'channel' | 'provider' | 'text' | 'media'
+>;
 
 /** What an edited entry keeps: what it said first, then every edit, oldest first. */
 export interface EditHistory {

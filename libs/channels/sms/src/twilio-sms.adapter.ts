@@ -3,6 +3,7 @@ import {
   INTERACTION_RECEIVED_SCHEMA_VERSION,
   validateAs,
   type DeliveryStatus,
+  type EventMetadata,
   type InteractionReceived,
   type MediaRef,
 } from '@hub/contracts';
@@ -84,17 +85,7 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
           ...(p.MessageStatus === 'undelivered' ? { errorMessage: 'undelivered: the carrier could not deliver the message' } : {}),
         },
       },
-      metadata: {
-        eventId,
-        correlationId: eventId,
-        causationId: eventId,
-        // A status callback carries no timestamp either: it happened when we received it.
-        occurredAt: receivedAt,
-        recordedAt: receivedAt,
-        schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
-        tenantId,
-        channel: 'sms',
-      },
+      metadata: receivedMetadata(eventId, tenantId, receivedAt),
     };
   }
 
@@ -126,19 +117,17 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
         endpoint: p.To,
         ...(consent ? { consent } : {}),
       },
-      metadata: {
-        eventId,
-        correlationId: eventId,
-        causationId: eventId,
-        // Twilio's inbound webhook carries no timestamp: the message happened when we received it.
-        occurredAt: receivedAt,
-        recordedAt: receivedAt,
-        schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
-        tenantId,
-        channel: 'sms',
-      },
+      metadata: receivedMetadata(eventId, tenantId, receivedAt),
     };
   }
+}
+
+/**
+ * Twilio's inbound and status webhooks carry no timestamp: what they report happened when we
+ * received it. The event is its own correlation and cause.
+ */
+function receivedMetadata(eventId: string, tenantId: string, receivedAt: string): EventMetadata {
+  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: receivedAt, recordedAt: receivedAt, schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION, tenantId, channel: 'sms' };
 }
 
 const DELIVERY_STATUS_OF: Partial<Record<TwilioMessageStatusPayload['MessageStatus'], DeliveryStatus>> = {
