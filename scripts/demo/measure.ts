@@ -54,10 +54,18 @@ export class DemoDatabase {
     const like = `customer-${tenant.replace(/[\\%_]/g, (c) => `\\${c}`)}.%`;
     const r = await this.pool
       .query<{ n: number }>(
-        `with latest_trigger as (
-           select distinct on (stream_name) stream_name, event_id::text as id
-             from hub_events where stream_name like $1 and event_type = any($2::text[])
-            order by stream_name, stream_revision desc),
+        // A survivor is decided on its whole history: its latest trigger may be in a customer merged into it.
+        `with merged as (
+           select s.stream_name as survivor, $3 || (s.data->>'mergedId') as member
+             from hub_events s
+            where s.stream_name like $1 and s.event_type = 'CustomersMerged'
+              and not exists (select 1 from hub_events u where u.stream_name = s.stream_name and u.event_type = 'CustomerUnmerged' and u.data->>'mergeId' = s.data->>'mergeId')),
+         latest_trigger as (
+           select distinct on (m.survivor) m.survivor as stream_name, e.event_id::text as id
+             from (select stream_name as survivor, stream_name as member from hub_events where stream_name like $1 and event_type = 'CustomerRegistered'
+                   union all select survivor, member from merged) m
+             join hub_events e on e.stream_name = m.member and e.event_type = any($2::text[])
+            order by m.survivor, e.global_position desc),
          latest_decision as (
            select distinct on (stream_name) stream_name, data->>'basedOnEventId' as based
              from hub_events where stream_name like $1 and event_type = 'NextBestActionDecided'
@@ -66,7 +74,7 @@ export class DemoDatabase {
           where d.based is distinct from t.id
             -- a customer merged into another is decided for as the survivor
             and not exists (select 1 from hub_events m where m.stream_name = t.stream_name and m.event_type = 'CustomerMergedInto')`,
-        [like, [...NBA_TRIGGER_TYPES]],
+        [like, [...NBA_TRIGGER_TYPES], `customer-${tenant}.`],
       )
       .catch(() => ({ rows: [{ n: -1 }] }));
     return r.rows[0]?.n ?? -1;
