@@ -21,10 +21,10 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<voi
   if (entries.length > 0) {
     // `distinct on` keeps the first of the same event id, as `on conflict do nothing` one by one.
     await client.query(
-      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details)
-       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.direction, x.kind, x.text, x.media, x.provider, x.thread_id, x.details
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::jsonb[])
-              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, n)
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source)
+       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.direction, x.kind, x.text, x.media, x.provider, x.thread_id, x.details, x.occurred_at_source
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::jsonb[], $15::text[])
+              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, n)
         where ${NOT_ERASED('x')}
         order by x.event_id, x.n
        on conflict (event_id) do nothing`,
@@ -32,7 +32,7 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<voi
         column(entries, (e) => e.eventId), column(entries, (e) => e.tenantId), column(entries, (e) => e.customerId), column(entries, (e) => e.streamRevision),
         column(entries, (e) => e.occurredAt), column(entries, (e) => e.recordedAt), column(entries, (e) => e.channel), column(entries, (e) => e.direction),
         column(entries, (e) => e.kind), column(entries, (e) => e.text), column(entries, (e) => JSON.stringify(e.media)), column(entries, (e) => JSON.stringify(e.provider)),
-        column(entries, (e) => e.threadId ?? null), column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)),
+        column(entries, (e) => e.threadId ?? null), column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)), column(entries, (e) => e.occurredAtSource ?? null),
       ],
     );
   }
