@@ -205,8 +205,8 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
         provide: PG_POOL,
         inject: [LOGGER],
         useFactory: (logger: HubLogger) => {
-          // One connection per concurrent decide job, plus the relay, the outcome tally and the follow-ups.
-          const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.NBA_CONCURRENCY + 4 });
+          // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
+          const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4 });
           // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
           pool.on('error', (err) => logger.warn({ err: err.message }, 'nba.pg.idle_client_error'));
           return pool;
