@@ -61,7 +61,7 @@ describe('routeCustomerEvent', () => {
       expect(await routeCustomerEvent(deps, message('NextBestActionDecided', tenantId, 'alice', 'd1'))).toBe('ignored');
       const jobs = await pending(tenantId);
       expect(jobs.map((j) => j.data.customerId).sort()).toEqual(['alice', 'bob']);
-      expect(jobs.find((j) => j.data.customerId === 'alice')!.data).toEqual({ trigger: 'realtime', tenantId, customerId: 'alice', triggerEventId: 'e4', correlationId: 'corr-e4' });
+      expect(jobs.find((j) => j.data.customerId === 'alice')!.data).toEqual({ trigger: 'realtime', tenantId, customerId: 'alice', triggerEventId: 'e4', correlationId: 'corr-e4', triggerRevision: '1' });
     });
   });
 
@@ -95,7 +95,7 @@ describe('routeCustomerEvent', () => {
       await routeCustomerEvent(deps, message('ConversationResolved', tenantId, 'carol', 'r2'));
       const [survey, ...rest] = await pending(tenantId);
       expect(rest).toEqual([]);
-      expect(survey!.data).toEqual({ trigger: 'survey-follow-up', tenantId, customerId: 'carol', triggerEventId: 'r2', correlationId: 'corr-r2' });
+      expect(survey!.data).toEqual({ trigger: 'survey-follow-up', tenantId, customerId: 'carol', triggerEventId: 'r2', correlationId: 'corr-r2', triggerRevision: '1' });
       expect(await survey!.getState()).toBe('delayed');
       expect(survey!.opts.delay).toBe(3_600_000);
 
@@ -136,9 +136,13 @@ describe('routeCustomerEvent', () => {
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerMergedInto', tenantId, 'frank', freshId('e')))).toBe('fold_dropped');
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomersMerged', tenantId, 'hugo', freshId('e')))).toBe('fold_dropped');
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerUnmerged', tenantId, 'ines', freshId('e')))).toBe('fold_dropped');
-      expect(await routeCustomerEvent({ ...deps, folds }, message('TraitsUpdated', tenantId, 'gina', freshId('e')))).toBe('ignored');
+      // Anything else advances the kept fold (revision 1 follows gina's message at 0).
+      expect(await routeCustomerEvent({ ...deps, folds }, message('TraitsUpdated', tenantId, 'gina', freshId('e'), { traits: { tier: 'gold' } }))).toBe('ignored');
       expect(folds.size).toBe(1);
-      expect((await folds.current(tenantId, 'gina')).cached).toBe(true);
+      const gina = await folds.current(tenantId, 'gina', 1n);
+      expect(gina).toMatchObject({ cached: true, unread: true });
+      expect(gina.fold.revision).toBe(1n);
+      expect(gina.fold.state.traits).toMatchObject({ tier: 'gold' });
       expect((await folds.current(tenantId, 'erin')).cached).toBe(false);
     });
   });

@@ -13,8 +13,11 @@ export interface CustomerEventRouting {
   surveyDelayMs: number;
   tally: Pick<OutcomeTallyStore, 'count'>;
   followUps: NbaFollowUps;
-  /** The decide worker's kept folds in this process: an erased, merged-away, merged-into or unmerged customer's is dropped at once. */
-  folds?: Pick<DecisionFoldCache, 'forget'>;
+  /**
+   * The decide worker's kept folds in this process: advanced by every event consumed (`observe`);
+   * an erased, merged-away, merged-into or unmerged customer's is dropped at once.
+   */
+  folds?: Pick<DecisionFoldCache, 'forget' | 'observe'>;
 }
 
 export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'fold_dropped' | 'ignored';
@@ -46,6 +49,11 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
 export async function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
   const event = parse(message);
   const { tenantId, customerId } = event;
+  const revision = revisionOf(event);
+  const dropsFold = event.type === 'CustomerErased' || event.type === 'CustomerMergedInto' || event.type === 'CustomersMerged' || event.type === 'CustomerUnmerged';
+  // The decide worker's kept fold of this customer follows what is recorded, so its next job need not read the store.
+  if (revision !== undefined && !dropsFold) deps.folds?.observe(tenantId, customerId, { revision, type: event.type, data: event.data, metadata: event.metadata as unknown as Record<string, unknown> });
+  const triggerRevision = revision === undefined ? {} : { triggerRevision: revision.toString() };
   if (event.type === 'NbaOutcomeRecorded') {
     const data = event.data as Partial<NbaOutcomeRecorded['data']>;
     if (typeof data.decisionId !== 'string' || typeof data.actionId !== 'string' || !(NBA_OUTCOMES as readonly unknown[]).includes(data.outcome)) {
@@ -56,14 +64,14 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     await Promise.all([deps.tally.count(counted), deps.followUps.cancelNoResponse(data.decisionId)]);
     return 'outcome_counted';
   }
-  if (event.type === 'CustomerErased' || event.type === 'CustomerMergedInto' || event.type === 'CustomersMerged' || event.type === 'CustomerUnmerged') {
+  if (dropsFold) {
     deps.folds?.forget(tenantId, customerId);
     return 'fold_dropped';
   }
   if (event.type === SURVEY_TRIGGER_TYPE) {
     await deps.decide.add(
       NbaDecideJob.jobName,
-      { trigger: 'survey-follow-up', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
+      { trigger: 'survey-follow-up', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId, ...triggerRevision },
       { delay: deps.surveyDelayMs, deduplication: { id: surveyJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } },
     );
     return 'survey_scheduled';
@@ -72,7 +80,7 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
   const inbound = event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound';
   const enqueued = deps.decide.add(
     NbaDecideJob.jobName,
-    { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
+    { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId, ...triggerRevision },
     {
       delay: deps.debounceMs,
       // One pending job per customer; while one runs, the latest trigger waits for it (never two at once).
@@ -83,6 +91,11 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
   // independent: sent together on the connection, awaited together (the offset still waits for both).
   await Promise.all([enqueued, inbound ? dropPendingSurvey(deps.decide, tenantId, customerId) : undefined]);
   return 'decision_enqueued';
+}
+
+/** The event's revision in its customer's stream; undefined when the message does not carry a valid one. */
+function revisionOf(event: CustomerEventMessage): bigint | undefined {
+  return typeof event.streamRevision === 'string' && /^\d{1,19}$/.test(event.streamRevision) ? BigInt(event.streamRevision) : undefined;
 }
 
 /** The customer wrote again: their pending survey follow-up is moot (were it to run, it would find the message and skip). */

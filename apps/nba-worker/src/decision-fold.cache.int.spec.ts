@@ -132,6 +132,81 @@ describe('DecisionFoldCache', () => {
     });
   });
 
+  describe('given a kept fold that the events the worker consumes advance (observe)', () => {
+    /** What the relay publishes and the worker consumes: the stored event, opened. */
+    const consumed = async (c: CustomerStream) => (await elsewhere.customers.recordedAfter(c.tenantId, c.customerId)).at(-1)!;
+
+    it('then a job whose trigger it covers decides without reading the store, as a job reading the whole stream would', async () => {
+      const c = new CustomerStream(freshId('tn'), freshId('c'));
+      const job = new NbaDecideJob(stores.customers, { foldCacheSize: 100 });
+      const data = (name: string, revision: bigint) => ({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id(name), correlationId: 'corr', triggerRevision: revision.toString() });
+      await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z'), c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+      expect(await job.run(data('m1', 1n), new Date('2026-11-23T09:00:01.000Z'))).toMatchObject({ kind: 'decided' });
+      job.folds.observe(c.tenantId, c.customerId, await consumed(c)); // its own decision, back from the relay
+      await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:05:00.000Z', 'where is my order?')]);
+      const m2 = await consumed(c);
+      job.folds.observe(c.tenantId, c.customerId, m2);
+
+      const reads = jest.spyOn(stores.customers, 'recordedAfter');
+      let decided;
+      try {
+        decided = await job.run(data('m2', m2.revision), new Date('2026-11-23T09:05:01.000Z'));
+        expect(reads).not.toHaveBeenCalled();
+      } finally {
+        reads.mockRestore();
+      }
+
+      expect(decided).toMatchObject({ kind: 'decided', revision: String(m2.revision + 1n) });
+      const full = await fullFold(c.tenantId, c.customerId);
+      expect(full.history.decisions.map((d) => d.basedOnEventId)).toEqual([c.id('m1'), c.id('m2')]);
+      // The same decision a worker keeping nothing would have made from the store (ids and seeds derive from the trigger).
+      const fresh = new CustomerStream(freshId('tn'), c.customerId);
+      expect((decided as { action: string }).action).toBe(
+        await (async () => {
+          await elsewhere.customers.append(fresh.tenantId, fresh.customerId, [fresh.registered('2026-11-23T09:00:00.000Z'), fresh.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+          const plain = new NbaDecideJob(stores.customers);
+          await plain.run({ tenantId: fresh.tenantId, customerId: fresh.customerId, triggerEventId: fresh.id('m1'), correlationId: 'corr' }, new Date('2026-11-23T09:00:01.000Z'));
+          await elsewhere.customers.append(fresh.tenantId, fresh.customerId, [fresh.message('m2', '2026-11-23T09:05:00.000Z', 'where is my order?')]);
+          const r = await plain.run({ tenantId: fresh.tenantId, customerId: fresh.customerId, triggerEventId: fresh.id('m2'), correlationId: 'corr' }, new Date('2026-11-23T09:05:01.000Z'));
+          return (r as { action: string }).action;
+        })(),
+      );
+    });
+
+    it('then when the stream moved on past what it saw, the decision is made once, on the stream as it stands', async () => {
+      const c = new CustomerStream(freshId('tn'), freshId('c'));
+      const job = new NbaDecideJob(stores.customers, { foldCacheSize: 100 });
+      await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z')]);
+      await job.folds.current(c.tenantId, c.customerId);
+      await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+      const m1 = await consumed(c);
+      job.folds.observe(c.tenantId, c.customerId, m1);
+      // Recorded but not consumed yet when the job runs.
+      await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:00:30.000Z', 'where is my order?')]);
+
+      const r = await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr', triggerRevision: m1.revision.toString() }, new Date('2026-11-23T09:00:31.000Z'));
+
+      expect(r).toMatchObject({ kind: 'decided', revision: String(m1.revision + 2n) });
+      const full = await fullFold(c.tenantId, c.customerId);
+      expect(full.history.decisions.map((d) => d.basedOnEventId)).toEqual([c.id('m2')]);
+    });
+
+    it('then an event it does not continue (a gap) drops it, and an event it already has changes nothing', async () => {
+      const c = new CustomerStream(freshId('tn'), freshId('c'));
+      const cache = new DecisionFoldCache(stores.customers, 100);
+      await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z'), c.message('m1', '2026-11-23T09:00:00.000Z', 'hi')]);
+      const kept = (await cache.current(c.tenantId, c.customerId)).fold;
+      cache.observe(c.tenantId, c.customerId, await consumed(c)); // a redelivery of what it has
+      expect((await cache.current(c.tenantId, c.customerId, 1n)).fold).toBe(kept);
+
+      await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:01:00.000Z', 'a'), c.message('m3', '2026-11-23T09:02:00.000Z', 'b')]);
+      cache.observe(c.tenantId, c.customerId, await consumed(c)); // m3 without m2
+      const after = await cache.current(c.tenantId, c.customerId, 3n);
+      expect(after).toMatchObject({ cached: false, read: 4 });
+      expect(after.fold).toEqual(await fullFold(c.tenantId, c.customerId));
+    });
+  });
+
   describe('when two customers it keeps are merged', () => {
     it('then the survivor’s fold is refolded over the whole customer, the merged one’s history and decisions included, and the merged one is dropped', async () => {
       const tenantId = freshId('tn');

@@ -34,12 +34,24 @@ export class DecisionFoldCache {
     return this.entries.size;
   }
 
-  /** The customer's fold as the stream stands now: the kept one advanced by what was recorded since, or a full fold. */
-  async current(tenantId: string, customerId: string): Promise<{ fold: DecisionFold; read: number; cached: boolean }> {
+  /**
+   * The customer's fold as the stream stands now: the kept one advanced by what was recorded since, or a full fold.
+   *
+   * `seen`: a revision the caller knows the stream has reached (the trigger a job answers). When the
+   * kept fold, advanced by the events this worker consumed (`observe`), already covers it, it is
+   * returned without reading the store (`unread`): it may lack events recorded after that, so the
+   * caller must append with the fold's revision as the expected one, and on a `ConcurrencyError`
+   * forget the fold and ask again without `seen`.
+   */
+  async current(tenantId: string, customerId: string, seen?: bigint): Promise<{ fold: DecisionFold; read: number; cached: boolean; unread?: true }> {
     const key = keyOf(tenantId, customerId);
     const entry = this.entries.get(key);
     this.entries.delete(key);
     const kept = entry && this.clock() - entry.keptAt < this.ttlMs ? entry.fold : undefined;
+    if (kept && entry && seen !== undefined && kept.revision >= seen) {
+      this.entries.set(key, entry);
+      return { fold: kept, read: 0, cached: true, unread: true };
+    }
     let read = await this.customers.recordedAfter(tenantId, customerId, kept?.revision);
     let fold = advanced(kept ?? emptyDecisionFold(), read);
     if (!fold && kept) {
@@ -64,6 +76,32 @@ export class DecisionFoldCache {
     const fold = decisionFoldOf(history.map((h) => ({ revision: h.revision, event: h.event, mergedIn: h.customerId !== customerId })));
     // The own stream's last revision, whatever its type: what the decision is appended after.
     return { fold: { ...fold, revision: own.at(-1)?.revision ?? -1n }, read: history.length };
+  }
+
+  /**
+   * A customer event this worker consumed (`hub.customer-events.v1`, which carries what the store
+   * holds, opened, in stream order): a kept fold that ends just before it is advanced by it; one it
+   * does not continue (a gap: an event type the relay does not publish, a lost message) is dropped,
+   * so the next job reads the store; one already past it (a redelivery) is left as it is.
+   */
+  observe(tenantId: string, customerId: string, recorded: Pick<RecordedEvent, 'revision' | 'type' | 'data' | 'metadata'>): void {
+    const key = keyOf(tenantId, customerId);
+    const entry = this.entries.get(key);
+    if (!entry || recorded.revision <= entry.fold.revision) return;
+    if (recorded.revision !== entry.fold.revision + 1n) {
+      this.entries.delete(key);
+      return;
+    }
+    let fold: DecisionFold;
+    try {
+      fold = decisionFoldAfter(entry.fold, recorded.revision, toCustomerEvent(recorded as RecordedEvent));
+    } catch {
+      // Not an event this fold can take (a malformed message): the next job reads the store, which decides.
+      this.entries.delete(key);
+      return;
+    }
+    if (fold.state.status === 'erased' || fold.state.status === 'merged' || fold.state.mergedFrom.length > 0) this.entries.delete(key);
+    else entry.fold = fold;
   }
 
   /** Forget a customer (the next job folds their whole stream). */

@@ -1,5 +1,6 @@
 import type { CustomerEvent } from '@hub/customer';
 import type { CustomerRepository } from '@hub/customer-records';
+import { ConcurrencyError } from '@hub/event-store';
 import { catalogV1, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
 import { DecisionFoldCache } from './decision-fold.cache';
 import { isInbound, lastIsTrigger, type DecisionFold, type DecisionRef } from './decision-fold';
@@ -17,9 +18,14 @@ export const NBA_TRIGGER_KINDS = ['realtime', 'survey-follow-up', 'outbound-scan
 export type NbaTriggerKind = (typeof NBA_TRIGGER_KINDS)[number];
 
 /** Data of one `NbaDecideJob`: which customer to decide for, and what triggered it. */
+/**
+ * `triggerRevision`: the trigger's revision in the customer's stream (absent on jobs enqueued before
+ * it was added): when the worker's kept fold already covers it, the job decides without reading the
+ * store (see `DecisionFoldCache.current`).
+ */
 export type NbaDecideJobData =
-  | { trigger?: 'realtime'; tenantId: string; customerId: string; triggerEventId: string; correlationId: string }
-  | { trigger: 'survey-follow-up'; tenantId: string; customerId: string; triggerEventId: string; correlationId: string }
+  | { trigger?: 'realtime'; tenantId: string; customerId: string; triggerEventId: string; correlationId: string; triggerRevision?: string }
+  | { trigger: 'survey-follow-up'; tenantId: string; customerId: string; triggerEventId: string; correlationId: string; triggerRevision?: string }
   /** `correlationId` names the scan window (`outboundScanCorrelationId`): at most one decision per customer and window. */
   | { trigger: 'outbound-scan'; tenantId: string; customerId: string; scanWindow: string; correlationId: string };
 
@@ -85,7 +91,19 @@ export class NbaDecideJob {
   }
 
   async run(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
-    const { fold } = await this.folds.current(data.tenantId, data.customerId);
+    const seen = data.trigger !== 'outbound-scan' && data.triggerRevision !== undefined ? BigInt(data.triggerRevision) : undefined;
+    try {
+      return await this.decide(data, now, seen);
+    } catch (err) {
+      if (seen === undefined || !(err instanceof ConcurrencyError)) throw err;
+      // Decided on the kept fold without reading the store, and the stream had moved on: read it.
+      this.folds.forget(data.tenantId, data.customerId);
+      return this.decide(data, now, undefined);
+    }
+  }
+
+  private async decide(data: NbaDecideJobData, now: Date, seen: bigint | undefined): Promise<NbaDecideOutcome> {
+    const { fold } = await this.folds.current(data.tenantId, data.customerId, seen);
     if (fold.revision < 0n) return { kind: 'nothing_to_decide' };
     const { state, history, revision } = fold;
     // Merged customers live on in their survivor; erased ones are not contacted again.
