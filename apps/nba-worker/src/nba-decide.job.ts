@@ -158,10 +158,18 @@ export class NbaDecideJob {
     if (!isInbound(trigger)) return;
     const answered = new Set(history.outcomes.map((o) => o.decisionId));
     const since = Date.parse(trigger.metadata.occurredAt) - this.noResponseAfterMs;
-    for (const d of history.decisions) {
-      if (d.decisionId === decision.decisionId || answered.has(d.decisionId) || d.contactMode === 'none' || d.kind === 'none') continue;
-      if (Date.parse(d.decidedAt) >= since && Date.parse(d.decidedAt) <= Date.parse(trigger.metadata.occurredAt)) await this.followUps.cancelNoResponse(d.decisionId);
-    }
+    const open = history.decisions.filter(
+      (d) =>
+        d.decisionId !== decision.decisionId &&
+        !answered.has(d.decisionId) &&
+        d.contactMode !== 'none' &&
+        d.kind !== 'none' &&
+        Date.parse(d.decidedAt) >= since &&
+        Date.parse(d.decidedAt) <= Date.parse(trigger.metadata.occurredAt),
+    );
+    // Independent jobs, each cancel idempotent: side by side, one round trip's wait however many
+    // decisions the window holds (one after another it grew with every message of a busy customer).
+    await Promise.all(open.map((d) => this.followUps.cancelNoResponse(d.decisionId)));
   }
 }
 
