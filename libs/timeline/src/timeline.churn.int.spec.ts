@@ -4,6 +4,7 @@ import type { CustomerEvent } from '@hub/customer';
 import { day, inbound, orderPlaced, orderRefunded, outbound, registered, surveyAnswered } from '@hub/customer/testing';
 import { freshDatabase, freshId, testInfra } from '@hub/testing';
 import { PostgresTimelineStore } from './postgres.timeline.store';
+import { churnLevelSql, churnRiskOfRow } from './timeline.churn';
 import { timelineChangeFor, type TimelineChange } from './timeline.projection';
 import { TimelineQueries } from './timeline.queries';
 
@@ -132,5 +133,31 @@ describe('churn risk in the timeline read model', () => {
       expect(await stats(day(40))).toEqual([['high', 2], ['low', 1]]);
       expect(await stats(day(70))).toEqual([['high', 2], ['medium', 1]]);
     });
+  });
+});
+
+describe('silence as the queries compute it (churnLevelSql) and as the rule says it (withSilence)', () => {
+  it('then they agree on every level, around and at each boundary: contacts, span, usual gap, the 14-day floor', async () => {
+    const now = '2026-06-01T00:00:00.000Z';
+    const ago = (days: number) => new Date(Date.parse(now) - days * 86_400_000).toISOString();
+    const cases: { inbound_contacts: number; first_inbound_at: string | null; last_inbound_at: string | null; churn_level: string | null }[] = [];
+    for (const level of [null, 'unknown', 'low', 'medium', 'high'])
+      for (const count of [0, 1, 2, 3, 4, 7])
+        for (const span of [0, 13.99, 14, 30, 60])
+          for (const since of [0, 13.99, 14, 14.01, 29.99, 30, 30.01, 44.99, 45, 45.01, 120]) {
+            cases.push(count === 0 ? { inbound_contacts: 0, first_inbound_at: null, last_inbound_at: null, churn_level: level } : { inbound_contacts: count, first_inbound_at: ago(since + span), last_inbound_at: ago(since), churn_level: level });
+          }
+    const r = await pool.query<{ level: string }>(
+      `select ${churnLevelSql('x', '$5::timestamptz')} as level
+         from unnest($1::int[], $2::timestamptz[], $3::timestamptz[], $4::text[]) with ordinality x(inbound_contacts, first_inbound_at, last_inbound_at, churn_level, n)
+        order by x.n`,
+      [cases.map((c) => c.inbound_contacts), cases.map((c) => c.first_inbound_at), cases.map((c) => c.last_inbound_at), cases.map((c) => c.churn_level), now],
+    );
+    const rule = cases.map((c) =>
+      churnRiskOfRow({ ...c, first_inbound_at: c.first_inbound_at === null ? null : new Date(c.first_inbound_at), last_inbound_at: c.last_inbound_at === null ? null : new Date(c.last_inbound_at), churn_reasons: [] }, now).level,
+    );
+    expect(r.rows.map((row, n) => ({ ...cases[n], level: row.level }))).toEqual(cases.map((c, n) => ({ ...c, level: rule[n] })));
+    // The cases do reach both sides: some raised by silence, some not.
+    expect(rule.filter((l, n) => l !== (cases[n]!.churn_level ?? 'unknown')).length).toBeGreaterThan(20);
   });
 });
