@@ -12,7 +12,7 @@
  *   topic (the hub's store → relay).
  * - `decider`: a plain kafkajs consumer of the customer events doing, per event, one read (the
  *   customer's event count), one insert (`bare_decisions`) and one produce (the decision); one
- *   customer's events in order, BARE_DECIDER_CONCURRENCY (8, as NBA_CONCURRENCY) customers at once.
+ *   customer's events in order, BARE_DECIDER_CONCURRENCY (32, as NBA_CONCURRENCY) customers at once.
  *
  * Prints `{"msg":"ready", …}` once serving. Started and stopped by pipeline.bench.ts.
  */
@@ -33,7 +33,7 @@ const BROKERS = env('KAFKA_BROKERS').split(',');
 const TOPIC_IN = env('BARE_TOPIC_INTERACTIONS');
 const TOPIC_EVENTS = env('BARE_TOPIC_CUSTOMER_EVENTS');
 const TOPIC_DECISIONS = env('BARE_TOPIC_DECISIONS');
-const DECIDER_CONCURRENCY = Number(process.env['BARE_DECIDER_CONCURRENCY'] ?? '8');
+const DECIDER_CONCURRENCY = Number(process.env['BARE_DECIDER_CONCURRENCY'] ?? '32');
 const kafka = new Kafka({
   clientId: `bare-${ROLE}`,
   brokers: BROKERS,
@@ -231,7 +231,7 @@ async function decider(pool: Pool): Promise<() => Promise<void>> {
   };
   await consumer.run({
     partitionsConsumedConcurrently: 3,
-    // One customer's events one after the other, up to DECIDER_CONCURRENCY customers at once (the nba-worker runs 8 jobs at once).
+    // One customer's events one after the other, up to DECIDER_CONCURRENCY customers at once (the nba-worker runs NBA_CONCURRENCY, 32, jobs at once).
     eachBatch: async ({ batch, heartbeat }) => {
       const byCustomer = new Map<string, BareEvent[]>();
       for (const m of batch.messages) {
@@ -252,7 +252,7 @@ async function decider(pool: Pool): Promise<() => Promise<void>> {
 }
 
 async function main(): Promise<void> {
-  const pool = new Pool({ connectionString: env('DATABASE_URL'), max: 8 });
+  const pool = new Pool({ connectionString: env('DATABASE_URL'), max: 20 });
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end of the bench
   const stop = ROLE === 'ingest' ? await ingest() : ROLE === 'recorder' ? await recorder(pool) : ROLE === 'decider' ? await decider(pool) : undefined;
   if (!stop) throw new Error(`bare pipeline: unknown BARE_ROLE ${ROLE}`);

@@ -37,11 +37,23 @@ export interface ProcessGroup {
 
 export const fixedGroup = (name: string, pids: readonly number[]): ProcessGroup => ({ name, pids: () => [...pids] });
 
+export interface MatchingGroup extends ProcessGroup {
+  /** The same processes but these (e.g. the backends serving the bench's own queries). */
+  withoutPids(excluded: ReadonlySet<number>): ProcessGroup;
+  /** Only these of the processes. */
+  onlyPids(included: ReadonlySet<number>): ProcessGroup;
+}
+
 /** Processes whose command line matches: the Kafka JVM, redis-server, the backends serving one database. */
-export const matchingGroup = (name: string, match: (cmdline: string) => boolean): ProcessGroup => ({
-  name,
-  pids: () => allPids().filter((pid) => match(cmdlineOf(pid))),
-});
+export const matchingGroup = (name: string, match: (cmdline: string) => boolean): MatchingGroup => {
+  const pids = () => allPids().filter((pid) => match(cmdlineOf(pid)));
+  return {
+    name,
+    pids,
+    withoutPids: (excluded) => ({ name, pids: () => pids().filter((pid) => !excluded.has(pid)) }),
+    onlyPids: (included) => ({ name, pids: () => pids().filter((pid) => included.has(pid)) }),
+  };
+};
 
 export type CpuSnapshot = Map<string, Map<number, number>>;
 

@@ -55,15 +55,17 @@ export class DemoDatabase {
     const r = await this.pool
       .query<{ n: number }>(
         // A survivor is decided on its whole history: its latest trigger may be in a customer merged into it.
-        `with merged as (
-           select s.stream_name as survivor, $3 || (s.data->>'mergedId') as member
-             from hub_events s
-            where s.stream_name like $1 and s.event_type = 'CustomersMerged'
-              and not exists (select 1 from hub_events u where u.stream_name = s.stream_name and u.event_type = 'CustomerUnmerged' and u.data->>'mergeId' = s.data->>'mergeId')),
+        // Merges nest (a customer merged into one that is merged later), so membership is followed to any depth.
+        `with recursive members(survivor, member) as (
+           select stream_name, stream_name from hub_events where stream_name like $1 and event_type = 'CustomerRegistered'
+           union
+           select m.survivor, $3 || (s.data->>'mergedId')
+             from members m
+             join hub_events s on s.stream_name = m.member and s.event_type = 'CustomersMerged'
+            where not exists (select 1 from hub_events u where u.stream_name = s.stream_name and u.event_type = 'CustomerUnmerged' and u.data->>'mergeId' = s.data->>'mergeId')),
          latest_trigger as (
            select distinct on (m.survivor) m.survivor as stream_name, e.event_id::text as id
-             from (select stream_name as survivor, stream_name as member from hub_events where stream_name like $1 and event_type = 'CustomerRegistered'
-                   union all select survivor, member from merged) m
+             from members m
              join hub_events e on e.stream_name = m.member and e.event_type = any($2::text[])
             order by m.survivor, e.global_position desc),
          latest_decision as (

@@ -38,6 +38,8 @@ function expectedRows(customers = ['k1', 'k2', 'k3'], keep: (n: number) => boole
           eventId: e.metadata.eventId,
           streamRevision: String(n + 1),
           occurredAt: e.metadata.occurredAt,
+          // Recorded without saying where occurredAt came from (as before adapters said): unknown.
+          occurredAtSource: null,
           recordedAt: e.metadata.recordedAt,
           channel: 'sms',
           threadId: n === 2 ? 'T-9' : null,
@@ -72,7 +74,7 @@ describe('hub export', () => {
     expect(header).toEqual([...CSV_COLUMNS]);
     const guard = (s: string | null) => (s === null ? '' : /^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
     expect(rows).toEqual(
-      expectedRows().map((e) => [e.eventId, e.timelineCustomerId, e.customerId, e.occurredAt, e.recordedAt, e.channel, e.threadId ?? '', e.direction, e.kind, guard(e.text), e.media.length ? JSON.stringify(e.media) : '', e.provider.name, e.provider.messageId, e.streamRevision, '', '']),
+      expectedRows().map((e) => [e.eventId, e.timelineCustomerId, e.customerId, e.occurredAt, e.recordedAt, e.channel, e.threadId ?? '', e.direction, e.kind, guard(e.text), e.media.length ? JSON.stringify(e.media) : '', e.provider.name, e.provider.messageId, e.streamRevision, '', '', '']),
     );
     const texts = rows.map((row) => row[CSV_COLUMNS.indexOf('text')]);
     expect(texts).toContain('a, b and "c"\nsecond line\r\nthird');
@@ -91,6 +93,15 @@ describe('hub export', () => {
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const rows = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow);
     expect(rows).toEqual(expectedRows(['k1', 'k3'], (n) => n >= 2 && n < 5));
+  });
+
+  it('selects a recorded_at window [recorded-from, recorded-to) apart from the occurred_at one', async () => {
+    // Entry n happened on day 1 + n and was recorded on day 10 + n: the same dates select different entries.
+    const recorded = await runCli(['export', '--tenant', tenant, '--customers', 'k1', '--recorded-from', at(12), '--recorded-to', at(15), '--format', 'ndjson'], world.env);
+    expect({ code: recorded.code, stderr: recorded.stderr }).toMatchObject({ code: 0 });
+    expect(recorded.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow)).toEqual(expectedRows(['k1'], (n) => n >= 2 && n < 5));
+    const occurred = await runCli(['export', '--tenant', tenant, '--customers', 'k1', '--from', at(12), '--to', at(15), '--format', 'ndjson'], world.env);
+    expect({ code: occurred.code, stdout: occurred.stdout }).toEqual({ code: 0, stdout: '' });
   });
 
   it('writes the columns docs/operations.md documents, in that order (CSV), and the same fields as NDJSON', async () => {
@@ -132,6 +143,8 @@ describe('hub export', () => {
     [['export', '--tenant', 't', '--format', 'xlsx'], '--format must be one of ndjson, csv'],
     [['export', '--tenant', 't', '--format', 'csv', '--from', '2025-03-02', '--to', '2025-03-01'], '--from must be before --to'],
     [['export', '--tenant', 't', '--format', 'csv', '--from', '2025-03-01T10:00'], 'with a zone'],
+    [['export', '--tenant', 't', '--format', 'csv', '--recorded-from', '2025-03-01T10:00'], '--recorded-from must be an ISO 8601 date or date-time with a zone'],
+    [['export', '--tenant', 't', '--format', 'csv', '--recorded-from', '2025-03-02', '--recorded-to', '2025-03-01'], '--recorded-from must be before --recorded-to'],
   ])('%j exits 2: %s', async (argv, message) => {
     const r = await runCli(argv, world.env);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2 });

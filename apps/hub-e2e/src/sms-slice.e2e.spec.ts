@@ -262,6 +262,8 @@ describe('analysts through the query API', () => {
     expect(ndjson.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
     const objects = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line) as Entry & { timelineCustomerId: string });
     expect(objects.map((o) => [o.eventId, o.text, o.timelineCustomerId])).toEqual(expected.map((e) => [e.eventId, e.text, customerId]));
+    // Twilio's SMS webhooks carry no time: each entry says its occurredAt is when the hub received it.
+    expect(objects.map((o) => (o as { occurredAtSource?: unknown }).occurredAtSource)).toEqual(texts.map(() => 'received'));
 
     const csv = await query(`/exports/timelines?format=csv&customerIds=${customerId}`);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
@@ -272,6 +274,7 @@ describe('analysts through the query API', () => {
     const guarded = (t: string | null) => (t && /^[=+\-@]/.test(t) ? `'${t}` : t);
     expect(rows.map((r) => r[col('text')])).toEqual(expected.map((e) => guarded(e.text)));
     expect(rows.every((r) => r.length === header!.length)).toBe(true);
+    expect(rows.map((r) => r[col('occurredAtSource')])).toEqual(texts.map(() => 'received'));
   });
 
   it('stream new timeline entries live: a webhook sent after connecting arrives as an SSE entry', async () => {

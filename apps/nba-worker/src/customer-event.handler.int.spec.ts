@@ -7,7 +7,7 @@ import { CustomerRepository } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
 import { BullNbaFollowUps, noResponseJobId } from './bullmq.nba-follow-ups';
-import { routeCustomerEvent, surveyJobKey, type CustomerEventRouting } from './customer-event.handler';
+import { routeCustomerEvent, routeCustomerEvents, surveyJobKey, type CustomerEventRouting } from './customer-event.handler';
 import type { NbaDecideJobData } from './nba-decide.job';
 import type { NbaNoResponseJobData } from './nba-no-response.job';
 import { PostgresOutcomeTallyStore } from './outcome-tally.store';
@@ -62,6 +62,29 @@ describe('routeCustomerEvent', () => {
       const jobs = await pending(tenantId);
       expect(jobs.map((j) => j.data.customerId).sort()).toEqual(['alice', 'bob']);
       expect(jobs.find((j) => j.data.customerId === 'alice')!.data).toEqual({ trigger: 'realtime', tenantId, customerId: 'alice', triggerEventId: 'e4', correlationId: 'corr-e4' });
+    });
+  });
+
+  describe('when a run of one partition is routed at once (routeCustomerEvents)', () => {
+    it("routes each customer's events in order, customers side by side, and returns the reason of a message that can never be routed at its place", async () => {
+      const tenantId = freshId('tn');
+      const customers = Array.from({ length: 80 }, (_, i) => `c${i}`);
+      const run: ConsumedMessage[] = [message('ConversationResolved', tenantId, 'c0', 'r0')];
+      for (let round = 0; round < 3; round++) for (const c of customers) run.push(message('InteractionRecorded', tenantId, c, `${c}-m${round}`, { direction: 'inbound' }));
+      const broken = { ...message('InteractionRecorded', tenantId, 'c1', 'x'), value: Buffer.from('{"type":"InteractionRecorded"}') };
+      run.splice(5, 0, broken);
+
+      const outcomes = await routeCustomerEvents(deps, run);
+
+      expect(outcomes).toHaveLength(run.length);
+      expect(outcomes[5]).toBeInstanceOf(PermanentMessageError);
+      expect(outcomes.filter((o) => o !== undefined)).toHaveLength(1);
+      const jobs = await pending(tenantId);
+      // One pending decide job per customer, carrying that customer's last trigger of the run; c0's
+      // survey follow-up was dropped by the message that came after the resolution.
+      expect(jobs.map((j) => j.data.customerId).sort()).toEqual([...customers].sort());
+      for (const job of jobs) expect(job.data).toMatchObject({ trigger: 'realtime', triggerEventId: `${job.data.customerId}-m2` });
+      expect(await decide.getDeduplicationJobId(surveyJobKey(tenantId, 'c0'))).toBeNull();
     });
   });
 

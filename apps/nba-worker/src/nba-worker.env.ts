@@ -10,8 +10,14 @@ const DAY_MS = 24 * 3_600_000;
 export class NbaWorkerEnv extends RecordEnv {
   /** Customer events within this window are folded into one decision (BullMQ debounce). */
   @Type(() => Number) @IsInt() @Min(0) @Max(60_000) NBA_DEBOUNCE_MS = 250;
-  /** Jobs run in parallel by one worker, per queue. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(256) NBA_CONCURRENCY = 8;
+  /**
+   * Jobs run in parallel by one worker, per queue. A decide job spends most of its time waiting on
+   * PostgreSQL and Redis round trips, so jobs in flight, not CPU, bound the worker: at 8 the due
+   * jobs queued for a slot from ~100 decisions/s on (docs/benchmarks.md, "Pipeline").
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(256) NBA_CONCURRENCY = 32;
+  /** PostgreSQL connections of one worker; default min(NBA_CONCURRENCY, 16) + 4 (jobs hold one only while a query runs). */
+  @Type(() => Number) @IsInt() @Min(2) @Max(200) @IsOptional() NBA_PG_POOL_MAX?: number;
   @Type(() => Number) @IsInt() @Min(1) @Max(50) NBA_JOB_ATTEMPTS = 8;
   /**
    * BullMQ job lock: a job whose worker died (no lock renewal for this long) is re-run by another

@@ -11,7 +11,7 @@ import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPu
 import { catalogV1 } from '@hub/nba';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { BullNbaFollowUps } from './bullmq.nba-follow-ups';
-import { routeCustomerEvent } from './customer-event.handler';
+import { routeCustomerEvents } from './customer-event.handler';
 import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
@@ -154,9 +154,10 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       topics: [names.topics.customerEvents],
       deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
       logger: this.logger,
-      handle: async (message) => {
+      // Runs of a partition's events, each customer's in order, customers concurrently (routeCustomerEvents).
+      handleBatch: (messages) => {
         const { NBA_DEBOUNCE_MS: debounceMs, NBA_SURVEY_DELAY_MS: surveyDelayMs } = config;
-        await routeCustomerEvent({ decide: decideQueue, debounceMs, surveyDelayMs, tally, followUps, folds: decideJob.folds }, message);
+        return routeCustomerEvents({ decide: decideQueue, debounceMs, surveyDelayMs, tally, followUps, folds: decideJob.folds }, messages);
       },
     });
 
@@ -204,8 +205,8 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
         provide: PG_POOL,
         inject: [LOGGER],
         useFactory: (logger: HubLogger) => {
-          // One connection per concurrent decide job, plus the relay, the outcome tally and the follow-ups.
-          const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.NBA_CONCURRENCY + 4 });
+          // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
+          const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4 });
           // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
           pool.on('error', (err) => logger.warn({ err: err.message }, 'nba.pg.idle_client_error'));
           return pool;

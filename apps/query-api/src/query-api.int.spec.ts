@@ -60,6 +60,7 @@ interface EntrySpec {
   channel?: string;
   direction?: 'inbound' | 'outbound';
   text?: string | null;
+  occurredAtSource?: 'provider' | 'received';
 }
 
 let phoneSeq = 0;
@@ -82,6 +83,7 @@ async function addEntries(tenantId: string, customerId: string, entries: EntrySp
       identities: [{ kind: 'phone', value: phone }],
       entry: {
         tenantId, customerId, eventId: eventIds[n]!, streamRevision: String(n + 1), occurredAt: e.occurredAt ?? at, recordedAt: e.recordedAt ?? at,
+        ...(e.occurredAtSource ? { occurredAtSource: e.occurredAtSource } : {}),
         channel: e.channel ?? 'sms', direction: e.direction ?? 'inbound', kind: 'message', text: e.text === undefined ? `message ${n}` : e.text, media: [], provider: { name: 'twilio', messageId: `SM${n}` },
       },
     });
@@ -273,6 +275,78 @@ describe('timelines over HTTP', () => {
     });
   });
 
+  describe('when entries happened long before the hub recorded them', () => {
+    // An SMS (no provider time: recorded as received), an email sent at 10:01 that arrived at 12:00,
+    // and a WhatsApp message recorded before adapters said where its time came from.
+    const t0 = Date.parse('2025-04-02T10:00:00Z');
+    const iso = (m: number) => new Date(t0 + m * 60_000).toISOString();
+    const entries: EntrySpec[] = [
+      { occurredAt: iso(0), recordedAt: iso(0), occurredAtSource: 'received' },
+      { occurredAt: iso(1), recordedAt: iso(120), channel: 'email', occurredAtSource: 'provider' },
+      { occurredAt: iso(121), recordedAt: iso(121), channel: 'whatsapp' },
+    ];
+    const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+
+    it('then from/to select on when it happened and recordedFrom/recordedTo on when it was recorded: the same window, different entries', async () => {
+      const { customerId, eventIds } = await customerWith(tenantA, entries);
+      const ids = async (params: Record<string, string>) => {
+        const res = await get(`/tenants/${tenantA}/customers/${customerId}/timeline?${q(params)}`);
+        expect(res.status).toBe(200);
+        return (res.body['entries'] as { eventId: string }[]).map((e) => e.eventId);
+      };
+      expect(await ids({ from: iso(0), to: iso(60) })).toEqual([eventIds[0], eventIds[1]]);
+      expect(await ids({ recordedFrom: iso(0), recordedTo: iso(60) })).toEqual([eventIds[0]]);
+      expect(await ids({ recordedFrom: iso(60) })).toEqual([eventIds[1], eventIds[2]]);
+      // Both clocks at once: happened in the first hour, but recorded after it.
+      expect(await ids({ from: iso(0), to: iso(60), recordedFrom: iso(60) })).toEqual([eventIds[1]]);
+    });
+
+    it('then each entry says where its occurredAt came from — provider, received, or null when the event did not say — in JSON and in both export formats', async () => {
+      const { customerId, eventIds } = await customerWith(tenantA, entries);
+      const timeline = await get(`/tenants/${tenantA}/customers/${customerId}/timeline`);
+      expect((timeline.body['entries'] as { eventId: string; occurredAtSource: unknown }[]).map((e) => [e.eventId, e.occurredAtSource])).toEqual([
+        [eventIds[0], 'received'],
+        [eventIds[1], 'provider'],
+        [eventIds[2], null],
+      ]);
+
+      const csv = await (await fetch(`${url}/tenants/${tenantA}/exports/timelines?${q({ format: 'csv', customerIds: customerId, recordedFrom: iso(60) })}`, { headers: auth() })).text();
+      const [header, ...rows] = csv.trimEnd().split('\r\n').map((line) => line.split(','));
+      const column = header!.indexOf('occurredAtSource');
+      expect(column).toBeGreaterThan(0);
+      expect(rows.map((r) => [r[0], r[column]])).toEqual([
+        [eventIds[1], 'provider'],
+        [eventIds[2], ''],
+      ]);
+
+      const ndjson = await (await fetch(`${url}/tenants/${tenantA}/exports/timelines?${q({ customerIds: customerId, from: iso(0), to: iso(60) })}`, { headers: auth() })).text();
+      const lines = ndjson.trimEnd().split('\n').map((l) => JSON.parse(l) as { eventId: string; occurredAtSource: unknown });
+      expect(lines.map((l) => [l.eventId, l.occurredAtSource])).toEqual([
+        [eventIds[0], 'received'],
+        [eventIds[1], 'provider'],
+      ]);
+    });
+
+    it('then a recorded window with an end not after its start, or an instant without a zone, is a 400 naming the field', async () => {
+      const { customerId } = await customerWith(tenantA, [{}]);
+      for (const path of [`customers/${customerId}/timeline`, 'exports/timelines', 'stats?by=channel&']) {
+        const sep = path.endsWith('&') ? '' : '?';
+        const noZone = await get(`/tenants/${tenantA}/${path}${sep}${q({ recordedFrom: '2025-04-02T10:00', to: '2025-04-02T11:00:00Z' })}`);
+        expect({ path, status: noZone.status, body: noZone.body }).toEqual({
+          path,
+          status: 400,
+          body: { error: 'validation_failed', fields: [{ field: 'recordedFrom', messages: [expect.stringContaining('zone')] }] },
+        });
+        const backwards = await get(`/tenants/${tenantA}/${path}${sep}${q({ recordedFrom: '2025-04-02', recordedTo: '2025-04-01T23:00:00Z' })}`);
+        expect({ path, status: backwards.status, fields: backwards.body['fields'] }).toEqual({
+          path,
+          status: 400,
+          fields: [{ field: 'recordedTo', messages: ['recordedTo must be later than recordedFrom'] }],
+        });
+      }
+    });
+  });
+
   describe('when parameters are bad', () => {
     it('then 400 names every failing field in the hub format', async () => {
       const { customerId } = await customerWith(tenantA, [{}]);
@@ -339,6 +413,24 @@ async function project(stores: CustomerStores, tenantId: string, customerIds: re
     await store.apply(changes);
   }
 }
+
+describe('where occurredAt came from, from the canonical event to the API', () => {
+  it('is what the adapter said, kept by the recorder in the stream and by the projection in the entry', async () => {
+    const stores = await createCustomerStores(pool);
+    const phone: IdentityRef = { kind: 'phone', value: `+1415557${String(2000 + phoneSeq++).padStart(4, '0')}` };
+    const sms = interaction(tenantA, `sms-${randomUUID()}`, 'sms', [phone]);
+    const email = interaction(tenantA, `email-${randomUUID()}`, 'email', [phone]);
+    const recorded = await recordInteraction(stores, { ...sms, metadata: { ...sms.metadata, occurredAtSource: 'received' } }, '2026-12-07T10:00:01.000Z');
+    await recordInteraction(stores, { ...email, metadata: { ...email.metadata, occurredAtSource: 'provider' } }, '2026-12-07T10:00:02.000Z');
+    await project(stores, tenantA, [recorded.customerId]);
+
+    const res = await get(`/tenants/${tenantA}/customers/${recorded.customerId}/timeline`);
+    expect((res.body['entries'] as { channel: string; occurredAtSource: unknown }[]).map((e) => [e.channel, e.occurredAtSource]).sort()).toEqual([
+      ['email', 'provider'],
+      ['sms', 'received'],
+    ]);
+  });
+});
 
 describe('who holds an identity, over HTTP', () => {
   it('answers with the customer whose claim the store holds, not one whose interaction merely named the identity', async () => {

@@ -36,6 +36,11 @@ describe('query parameters', () => {
       expect(entryFilter(q)).toEqual({ channels: ['sms', 'email'], directions: ['inbound'], from: '2025-03-01T00:00:00Z', to: '2025-03-02T00:00:00Z' });
       expect(queryAs(TimelineQuery, { cursor: encodeCursor('timeline', { at: '2025-03-01T10:00:00.000000Z', id: '00000000-0000-4000-8000-000000000001' }) }).cursor).toBeDefined();
     });
+
+    it('then a window on recorded time is its own pair, beside the occurred one', () => {
+      const q = queryAs(TimelineExportQuery, { from: '2025-03-01', recordedFrom: '2025-03-05', recordedTo: '2025-03-06T12:00:00+02:00' });
+      expect(entryFilter(q)).toEqual({ from: '2025-03-01T00:00:00Z', recordedFrom: '2025-03-05T00:00:00Z', recordedTo: '2025-03-06T12:00:00+02:00' });
+    });
   });
 
   describe('when a timeline query has bad parameters', () => {
@@ -45,6 +50,12 @@ describe('query parameters', () => {
       );
       expect(fields.map((f) => f.field).sort()).toEqual(['asOf', 'chanel', 'cursor', 'direction', 'limit', 'to']);
       expect(fields.find((f) => f.field === 'to')?.messages).toEqual(['to must be later than from']);
+    });
+
+    it('then a recorded window is checked like the occurred one: instants with a zone, the end after the start', () => {
+      const fields = failingFields(() => queryAs(TimelineQuery, { recordedFrom: '2025-03-02T10:00', recordedTo: 'later' }));
+      expect(fields.map((f) => f.field).sort()).toEqual(['recordedFrom', 'recordedTo']);
+      expect(failingFields(() => queryAs(TimelineQuery, { recordedFrom: '2025-03-02', recordedTo: '2025-03-01' }))).toEqual([{ field: 'recordedTo', messages: ['recordedTo must be later than recordedFrom'] }]);
     });
 
     it.each([['0'], ['abc'], ['1.5'], ['']])('then limit=%j is refused', (limit) => {

@@ -161,7 +161,13 @@ function IsSearchText(): PropertyDecorator {
   };
 }
 
-/** Filters shared by timelines and exports. Lists are comma-separated (`channel=sms,email`). */
+/**
+ * Filters shared by timelines, exports and stats. Lists are comma-separated (`channel=sms,email`).
+ * Two clocks: `from`/`to` are on when it happened (occurred time, what an analyst means by a date
+ * range; `occurredAtSource` of each entry says whether that is the provider's time or the receive
+ * time), `recordedFrom`/`recordedTo` and `asOf` on when the hub recorded it. Every instant is a date
+ * (UTC midnight) or a date-time with a zone: a time without one is refused, as everywhere.
+ */
 export class EntryFilterQuery {
   @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
   @IsOptional() @Transform(list) @IsIn(DIRECTIONS, { each: true, message: `each direction must be one of ${DIRECTIONS.join(', ')}` }) direction?: string[];
@@ -170,6 +176,10 @@ export class EntryFilterQuery {
   @IsOptional() @IsInstant() from?: string;
   /** occurred before (exclusive) */
   @IsOptional() @IsInstant() @IsLaterThan('from') to?: string;
+  /** recorded at or after (inclusive) */
+  @IsOptional() @IsInstant() recordedFrom?: string;
+  /** recorded before (exclusive) */
+  @IsOptional() @IsInstant() @IsLaterThan('recordedFrom') recordedTo?: string;
   /** recorded at or before: the timeline as the hub knew it then */
   @IsOptional() @IsInstant() asOf?: string;
   /** free text the entry's text matches */
@@ -249,6 +259,8 @@ export function entryFilter(q: EntryFilterQuery): TimelineFilter {
     ...(q.kind?.length ? { kinds: q.kind } : {}),
     ...(q.from ? { from: instant(q.from) } : {}),
     ...(q.to ? { to: instant(q.to) } : {}),
+    ...(q.recordedFrom ? { recordedFrom: instant(q.recordedFrom) } : {}),
+    ...(q.recordedTo ? { recordedTo: instant(q.recordedTo) } : {}),
     ...(q.asOf ? { asOf: instant(q.asOf) } : {}),
     ...(q.q !== undefined ? { q: q.q } : {}),
   };

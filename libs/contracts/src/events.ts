@@ -28,6 +28,16 @@ import {
 import { CHANNEL_IDS, type ChannelId } from './channels';
 
 /**
+ * Where an interaction's `occurredAt` came from: `provider` — the provider's own timestamp of the
+ * message, call, order or response (or, on the generic API, the time the sender gave); `received` —
+ * the provider sent none (Twilio SMS webhooks, Telegram callback queries, an email without a Date
+ * header, a Twilio Voice callback without Timestamp), so the adapter used the time the hub received
+ * the webhook.
+ */
+export const OCCURRED_AT_SOURCES = ['provider', 'received'] as const;
+export type OccurredAtSource = (typeof OCCURRED_AT_SOURCES)[number];
+
+/**
  * What every event in the hub carries, on the bus and in the store (STYLE.md #7).
  * Time enters as data: producers set `occurredAt` (when it happened at the provider) and
  * `recordedAt` (when the hub first accepted it).
@@ -37,6 +47,13 @@ export interface EventMetadata {
   correlationId: string;
   causationId: string;
   occurredAt: string;
+  /**
+   * Where `occurredAt` came from (see `OccurredAtSource`). Set by every channel adapter on an
+   * `InteractionReceived`, and kept on the customer events recorded from it. Absent on events
+   * produced before adapters said (unknown: read it as neither) and on events the hub decides
+   * itself (merges, decisions: their `occurredAt` is the hub's own clock).
+   */
+  occurredAtSource?: OccurredAtSource;
   recordedAt: string;
   schemaVersion: number;
   tenantId: string;
@@ -393,6 +410,7 @@ export class EventMetadataDto implements EventMetadata {
   @IsString() @Length(1, 128) correlationId!: string;
   @IsString() @Length(1, 128) causationId!: string;
   @IsISO8601({ strict: true }) occurredAt!: string;
+  @IsOptional() @IsIn(OCCURRED_AT_SOURCES) occurredAtSource?: OccurredAtSource;
   @IsISO8601({ strict: true }) recordedAt!: string;
   @IsInt() @Min(1) schemaVersion!: number;
   /** Lower-case letters, digits, - and _: tenant ids are part of stream names, keys and URLs. */

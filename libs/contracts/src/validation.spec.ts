@@ -21,6 +21,7 @@ function canonicalEvent(): InteractionReceived {
       correlationId: 'b09eaace-adc8-5902-9d59-ce803e64aa88',
       causationId: 'b09eaace-adc8-5902-9d59-ce803e64aa88',
       occurredAt: '2025-01-15T09:30:00.000Z',
+      occurredAtSource: 'received',
       recordedAt: '2025-01-15T09:30:00.125Z',
       schemaVersion: 1,
       tenantId: 'acme',
@@ -70,6 +71,11 @@ describe('validateAs(InteractionReceivedDto)', () => {
       });
       expect(validateAs(InteractionReceivedDto, event).ok).toBe(true);
     });
+
+    it.each(['provider', 'received'])('accepts occurredAtSource %s, and an event without one (produced before adapters said)', (source) => {
+      expect(validateAs(InteractionReceivedDto, brokenEvent((e) => (e.metadata['occurredAtSource'] = source))).ok).toBe(true);
+      expect(validateAs(InteractionReceivedDto, brokenEvent((e) => delete e.metadata['occurredAtSource'])).ok).toBe(true);
+    });
   });
 
   describe('given an event with a missing or invalid field', () => {
@@ -81,6 +87,7 @@ describe('validateAs(InteractionReceivedDto)', () => {
       ['no identities at all', (e) => (e.data['identities'] = []), 'data.identities'],
       ['a media url without a protocol', (e) => (e.data.content.media[0]!['url'] = 'api.twilio.com/x'), 'data.content.media.0.url'],
       ['an occurredAt that is not ISO 8601', (e) => (e.metadata['occurredAt'] = '15/01/2025 09:30'), 'metadata.occurredAt'],
+      ['an occurredAtSource that is neither provider nor received', (e) => (e.metadata['occurredAtSource'] = 'guessed'), 'metadata.occurredAtSource'],
       ['an impossible date', (e) => (e.metadata['recordedAt'] = '2025-02-30T09:30:00Z'), 'metadata.recordedAt'],
       ['schema version 0', (e) => (e.metadata['schemaVersion'] = 0), 'metadata.schemaVersion'],
       ['a schema version sent as a string', (e) => (e.metadata['schemaVersion'] = '1'), 'metadata.schemaVersion'],

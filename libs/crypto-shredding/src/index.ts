@@ -4,6 +4,7 @@ export { parseFieldPath, formatFieldPath, mapFieldPath, matchFieldPath, type Fie
 export * from './personal-data.policy';
 export * from './key-store.port';
 export { PostgresKeyStore, ensureKeyStoreSchema, type PostgresKeyStoreOptions } from './postgres.key-store';
+export { SealingKeyCache, type SealingKeyCacheOptions } from './sealing-key-cache';
 export { KEK_ENV_VAR, parseKeyEncryptionKey, IsKeyEncryptionKey } from './key-encryption-key';
 export {
   EncryptingEventStore,

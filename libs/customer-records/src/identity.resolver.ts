@@ -119,21 +119,35 @@ export class IdentityResolver {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.current(stream);
       if (current?.event.type === 'IdentityClaimed') return current.event.data.customerId;
-      const expected: ExpectedRevision = current ? current.revision : 'no_stream';
-      const eventId = deterministicId('identity-linked', stream, cause.eventId, String(expected));
-      const claim: IdentityClaimed = {
-        type: 'IdentityClaimed',
-        data: { customerId, identity, via: { kind: 'link', through } },
-        metadata: { ...cause, eventId, causationId: cause.eventId, schemaVersion: 1, tenantId },
-      };
+      const { append } = this.planLink(tenantId, identity, customerId, through, current, cause);
       try {
-        await this.store.appendToStream(stream, [{ eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], { expectedRevision: expected });
+        await this.store.appendToStream(stream, append.events, { expectedRevision: append.expectedRevision ?? 'any' });
         return customerId;
       } catch (err) {
         if (!(err instanceof ConcurrencyError)) throw err;
       }
     }
     throw new Error(`could not link identity claim on ${stream}`);
+  }
+
+  /**
+   * The claim `link` appends for an identity nobody holds (`current`: its claim stream's last event,
+   * if any), planned without writing it: a batch recorder writes it with the run's other claims.
+   * The same event as `link` writes, so either path's retry is a duplicate of the other's.
+   */
+  planLink(tenantId: string, identity: IdentityRef, customerId: string, through: IdentityRef, current: CurrentClaim | undefined, cause: EventMetadata): { claim: CurrentClaim; append: StreamAppend } {
+    const stream = claimStreamOf(tenantId, identity);
+    const expected: ExpectedRevision = current ? current.revision : 'no_stream';
+    const eventId = deterministicId('identity-linked', stream, cause.eventId, String(expected));
+    const claim: IdentityClaimed = {
+      type: 'IdentityClaimed',
+      data: { customerId, identity, via: { kind: 'link', through } },
+      metadata: { ...cause, eventId, causationId: cause.eventId, schemaVersion: 1, tenantId },
+    };
+    return {
+      claim: { event: claim, revision: current ? current.revision + 1n : 0n },
+      append: { stream, events: [{ eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], expectedRevision: expected },
+    };
   }
 
   /** Who owns the identity now, if anyone. */

@@ -4,6 +4,7 @@ import { freshId, testInfra } from '@hub/testing';
 import { createCustomerStores, type CustomerStores } from './customer-stores';
 import { recordInteraction } from './record-interaction';
 import { recordInteractions } from './record-interactions';
+import { claimStreamOf } from './identity.resolver';
 
 const infra = testInfra();
 let pool: Pool;
@@ -137,6 +138,52 @@ describe('recordInteractions', () => {
       // The message carrying two customers' phones is evidence for the merge policy, as on its own.
       expect(results[8]!.merges).toHaveLength(1);
       expect(new Set(results.slice(1, 5).filter((_, i) => i !== 2).map((r) => r.customerId)).size).toBe(1);
+    });
+  });
+
+  describe('when interactions bring identities nobody holds beside ones that are known or new', () => {
+    it('links them in the run’s claims write, not one interaction at a time, with the same claims and customers as one at a time', async () => {
+      const [batched, oneByOne] = [freshId('tn'), freshId('tn')];
+      const visitor = (n: number): IdentityRef => ({ kind: 'handle', namespace: 'webchat', value: `visitor-${n}` });
+      const before = (tenant: string) => [sms(tenant, 'k-1', [phone(11)])];
+      const batch = (tenant: string) => [
+        sms(tenant, 'k-2', [phone(11), visitor(11)]), // a known customer's first chat: the visitor id is linked to them
+        sms(tenant, 'n-1', [phone(12), visitor(12), email('nora')]), // a new customer with three identities
+        sms(tenant, 'n-2', [email('nora')]), // reaches Nora through the link planned just before
+        sms(tenant, 'k-3', [visitor(11)]),
+      ];
+      for (const tenant of [batched, oneByOne]) for (const i of before(tenant)) await recordInteraction(stores, i, recordedAt);
+
+      const link = jest.spyOn(stores.identities, 'link');
+      const alone = jest.spyOn(stores.customers, 'append');
+      let results;
+      try {
+        results = await recordInteractions(stores, batch(batched), recordedAt);
+        expect(link).not.toHaveBeenCalled();
+        expect(alone).not.toHaveBeenCalled();
+      } finally {
+        link.mockRestore();
+        alone.mockRestore();
+      }
+      for (const i of batch(oneByOne)) await recordInteraction(stores, i, recordedAt);
+
+      const identities = [phone(11), visitor(11), phone(12), visitor(12), email('nora')];
+      const [b, o] = [await shape(batched, identities), await shape(oneByOne, identities)];
+      expect(b).toEqual(o);
+      expect(b[visitor(11).value]).toEqual(['CustomerRegistered', 'InteractionRecorded:k-1', 'InteractionRecorded:k-2', 'InteractionRecorded:k-3']);
+      expect(b[email('nora').value]).toEqual(['CustomerRegistered', 'InteractionRecorded:n-1', 'InteractionRecorded:n-2']);
+      expect(results.map((r) => r.customerId)).toEqual([results[0]!.customerId, results[1]!.customerId, results[1]!.customerId, results[0]!.customerId]);
+      // The claims themselves: the same events (ids derive from the interaction), the same links.
+      const claimsOf = async (tenant: string) => {
+        const out: unknown[] = [];
+        for (const identity of identities) {
+          const events = await stores.store.readStream(claimStreamOf(tenant, identity));
+          out.push(events.map((e) => ({ type: e.type, via: (e.data as { via?: unknown }).via ?? null })));
+        }
+        return out;
+      };
+      expect(await claimsOf(batched)).toEqual(await claimsOf(oneByOne));
+      expect(JSON.stringify(await claimsOf(batched))).toContain('"kind":"link"');
     });
   });
 

@@ -3,7 +3,7 @@ import type { CustomerEvent, MergePolicy } from '@hub/customer';
 import type { StreamAppend } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
 import { claimStreamOf, type CurrentClaim, type IdentityResolver } from './identity.resolver';
-import { interactionEvents, recordInteraction, type RecordedInteraction } from './record-interaction';
+import { firstByClaimStream, interactionEvents, recordInteraction, type RecordedInteraction } from './record-interaction';
 
 export interface RecordInteractionsDeps {
   customers: CustomerRepository;
@@ -17,20 +17,20 @@ interface Planned {
   interaction: InteractionReceived;
   customerId: string;
   events: CustomerEvent[];
-  /** The claim stream of the first claim this interaction depends on (its own, or an earlier one's in the batch). */
-  claimStream?: string;
+  /** The claim streams of the run's planned claims this interaction depends on (its own, or an earlier one's in the run). */
+  claimStreams: string[];
 }
 
 /**
  * RecordInteraction for a run of interactions (one Kafka partition's batch), with the same outcome as
  * `recordInteraction` one after another, in a few round trips instead of a dozen each:
  * 1. the claims of every identity in the run, in one read (`readLastEvents`);
- * 2. each interaction whose customer that read settles — its primary identity held (and any other
- *    identity it carries held by the same customer), or a primary nobody holds and no other
- *    identity — is planned: the first claims of new customers, then every customer's events, each
- *    written with one `appendToStreams` (each stream's outcome its own);
- * 3. anything else (an identity to link, evidence that two customers are one, a redelivery whose
- *    events are partly stored or stored for an erased customer, a claim someone else made first) is
+ * 2. each interaction whose customer that read settles — every identity it carries held by one
+ *    customer or by nobody — is planned (`plan`): the claims it needs (a new customer's first claim,
+ *    links of its identities nobody holds yet), then every customer's events, each written with one
+ *    `appendToStreams` (each stream's outcome its own);
+ * 3. anything else (evidence that two customers are one, a redelivery whose events are partly
+ *    stored or stored for an erased customer, a claim someone else made first) is
  *    recorded by `recordInteraction`, at its place in the run: the planned interactions before it
  *    are written first, and the claims it may have changed are read again after it (its own
  *    identities; every claim of the rest of the run when it merged two customers).
@@ -41,7 +41,7 @@ interface Planned {
 export async function recordInteractions(deps: RecordInteractionsDeps, interactions: readonly InteractionReceived[], recordedAt: string): Promise<RecordedInteraction[]> {
   const results: RecordedInteraction[] = new Array<RecordedInteraction>(interactions.length);
   let claims = await deps.identities.currentClaims(identityRefs(interactions));
-  /** First claims planned in the current run and not written yet, by claim stream. */
+  /** Claims (first claims, links) planned in the current run and not written yet, by claim stream. */
   const pending = new Map<string, StreamAppend>();
   let run: Planned[] = [];
 
@@ -81,9 +81,13 @@ function identityRefs(interactions: readonly InteractionReceived[]): { tenantId:
 }
 
 /**
- * The interaction's customer and events when the claims settle it, else undefined (it falls back). A
- * planned first claim is put into `claims` at once, so a later interaction of the same new identity in
- * the run finds the same new customer.
+ * The interaction's customer and events when the claims settle it, else undefined (it falls back).
+ * Settled means what `resolveByAnyIdentity` would do needs no merge evidence: the customer is the
+ * holder of the first of its identities that somebody holds (or, when nobody holds any, a new
+ * customer claiming the identity first in claim-stream order), and every other identity is either
+ * theirs already or nobody's, to be linked to them. The claims it plans (a first claim, links) go
+ * into `pending` and `claims` at once, so a later interaction of the run naming one of those
+ * identities finds the same customer, and depends on that claim being written.
  */
 function plan(
   identities: IdentityResolver,
@@ -94,42 +98,51 @@ function plan(
   recordedAt: string,
 ): Planned | undefined {
   const m = interaction.metadata;
-  const [primary, ...others] = interaction.data.identities;
-  if (!primary || !isChannelId(m.channel)) return undefined;
-  const primaryStream = claimStreamOf(m.tenantId, primary);
-  const current = claims.get(primaryStream);
+  const all = interaction.data.identities;
+  if (all.length === 0 || !isChannelId(m.channel)) return undefined;
+  const distinct = all.filter((identity, n) => all.findIndex((other) => sameIdentity(other, identity)) === n);
+  const streamOf = (identity: IdentityRef) => claimStreamOf(m.tenantId, identity);
+  const holderOf = (identity: IdentityRef): string | undefined => {
+    const claim = claims.get(streamOf(identity));
+    return claim?.event.type === 'IdentityClaimed' ? claim.event.data.customerId : undefined;
+  };
   const metadata = { ...m, recordedAt };
+
+  // Decide before planning anything: an identity another customer holds is merge evidence (the
+  // one-at-a-time path runs the merge policy), and nothing may be left planned for it.
+  const recognisedBy = distinct.find((identity) => holderOf(identity) !== undefined);
+  const holder = recognisedBy ? holderOf(recognisedBy)! : undefined;
+  if (holder !== undefined && distinct.some((identity) => (holderOf(identity) ?? holder) !== holder)) return undefined;
 
   let customerId: string;
   let firstContact: boolean;
-  let claimStream: string | undefined;
-  if (current?.event.type === 'IdentityClaimed') {
-    customerId = current.event.data.customerId;
+  let through: IdentityRef;
+  if (recognisedBy && holder !== undefined) {
+    customerId = holder;
+    through = recognisedBy;
     // Created by this interaction (a redelivery): by the first claim of any identity it names.
-    firstContact = interaction.data.identities.some((identity) => {
-      const claim = claims.get(claimStreamOf(m.tenantId, identity))?.event;
+    firstContact = distinct.some((identity) => {
+      const claim = claims.get(streamOf(identity))?.event;
       return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === m.eventId;
     });
-    // A claim planned earlier in this run is written with the run: this interaction depends on it.
-    if (pending.has(primaryStream)) claimStream = primaryStream;
-    for (const other of others) {
-      if (sameIdentity(other, primary)) continue;
-      const otherStream = claimStreamOf(m.tenantId, other);
-      const held = claims.get(otherStream);
-      if (held?.event.type !== 'IdentityClaimed' || held.event.data.customerId !== customerId || pending.has(otherStream)) return undefined;
-    }
   } else {
-    if (others.some((o) => !sameIdentity(o, primary))) return undefined;
-    const planned = identities.planFirstClaim(m.tenantId, primary, current, metadata);
-    pending.set(primaryStream, planned.append);
-    claims.set(primaryStream, planned.claim);
+    through = firstByClaimStream(m.tenantId, distinct);
+    const planned = identities.planFirstClaim(m.tenantId, through, claims.get(streamOf(through)), metadata);
+    pending.set(streamOf(through), planned.append);
+    claims.set(streamOf(through), planned.claim);
     customerId = planned.customerId;
     firstContact = true;
-    claimStream = primaryStream;
   }
+  for (const identity of distinct) {
+    if (holderOf(identity) !== undefined) continue;
+    const linked = identities.planLink(m.tenantId, identity, customerId, through, claims.get(streamOf(identity)), m);
+    pending.set(streamOf(identity), linked.append);
+    claims.set(streamOf(identity), linked.claim);
+  }
+  const claimStreams = distinct.map(streamOf).filter((stream) => pending.has(stream));
 
   const events = interactionEvents(interaction, m.channel, customerId, firstContact, metadata);
-  return { index, interaction, customerId, events, ...(claimStream ? { claimStream } : {}) };
+  return { index, interaction, customerId, events, claimStreams };
 }
 
 /**
@@ -164,7 +177,7 @@ async function writeRun(
   // 2. Every customer's events, in the run's order, one append per customer.
   const byCustomer = new Map<string, Planned[]>();
   for (const p of run) {
-    if (p.claimStream !== undefined && failedClaims.has(p.claimStream)) {
+    if (p.claimStreams.some((stream) => failedClaims.has(stream))) {
       retryAlone.push(p);
       continue;
     }

@@ -450,6 +450,13 @@ interface ScanRow extends Omit<EventRow, 'global_position'> {
   global_position: string | null;
   scanned: number;
   high_water: string | null;
+  head: string;
+}
+
+/** A subscription's page of the whole log: the events, each row with the head; one row of nulls but the head when there are none. */
+interface PageRow extends Omit<EventRow, 'global_position'> {
+  global_position: string | null;
+  head: string;
 }
 
 /** One row of `hub_append` per stream (numbers as text: whatever type parsers the process installed). */
@@ -487,6 +494,7 @@ export class PostgresEventStore implements EventStore {
     readBackwards: string;
     readAll: string;
     readEvent: string;
+    page: string;
     scan: string;
     setMetadata: string;
     getMetadata: string;
@@ -538,6 +546,19 @@ export class PostgresEventStore implements EventStore {
         order by global_position
         limit $2`,
       readEvent: `select ${columns} from ${n.events} where event_id = $1::uuid`,
+      // readAll's page for an unfiltered subscription, with the head (see PostgresScan) in the same
+      // statement: one round trip per poll. One row of nulls (but the head) when nothing is visible.
+      page: `
+        with page as materialized (
+          select ${columns} from ${n.events}
+          where global_position > $1::bigint and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          order by global_position
+          limit $2
+        )
+        select h.head, ${columns.split(', ').map((c) => `p.${c}`).join(', ')}
+        from (select coalesce(max(global_position), 0)::text as head from ${n.events}) h
+        left join page p on true
+        order by p.global_position`,
       // The first $2 visible events after $1 (same prefix of the log as readAll), of which those
       // matching the filter ($3 LIKE patterns, $4 types; null = any) are returned, at most $5. One
       // row always comes back: with the number looked at and the last position looked at (the
@@ -555,9 +576,11 @@ export class PostgresEventStore implements EventStore {
           order by global_position
           limit $5
         ), window_bounds as (
-          select count(*)::integer as scanned, max(global_position)::text as high_water from scan
+          select count(*)::integer as scanned, max(global_position)::text as high_water,
+                 (select coalesce(max(global_position), 0) from ${n.events})::text as head
+          from scan
         )
-        select b.scanned, b.high_water, ${columns.split(', ').map((c) => `e.${c}`).join(', ')}
+        select b.scanned, b.high_water, b.head, ${columns.split(', ').map((c) => `e.${c}`).join(', ')}
         from window_bounds b
         left join (picked p join ${n.events} e on e.global_position = p.global_position) on true
         order by e.global_position`,
@@ -705,7 +728,6 @@ export class PostgresEventStore implements EventStore {
     const subscription = new PostgresSubscription(
       {
         scan: (after, scanLimit, maxEvents, filter) => this.scan(after, scanLimit, maxEvents, filter),
-        head: () => this.head(),
         listen: (listener) => this.listen(listener),
       },
       validated,
@@ -749,7 +771,8 @@ export class PostgresEventStore implements EventStore {
     return this.listener.add(listener);
   }
 
-  private async head(): Promise<bigint> {
+  /** Global position of the last committed event (0n for an empty log), visible to readers or not. */
+  async head(): Promise<bigint> {
     try {
       const { rows } = await this.pool.query<{ head: string }>(this.sql.head);
       return BigInt(rows[0]?.head ?? '0');
@@ -767,9 +790,10 @@ export class PostgresEventStore implements EventStore {
     try {
       if (filter.streamPrefixes === undefined && filter.eventTypes === undefined) {
         // Every event matches: readAll's single pass (scanLimit = maxEvents here).
-        const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [after.toString(), Math.min(scanLimit, maxEvents)]);
-        const events = rows.map(toRecordedEvent);
-        return { events, scanned: events.length, highWater: events.at(-1)?.globalPosition };
+        const { rows } = await this.pool.query<PageRow>(this.sql.page, [after.toString(), Math.min(scanLimit, maxEvents)]);
+        const events: RecordedEvent[] = [];
+        for (const row of rows) if (row.global_position !== null) events.push(toRecordedEvent({ ...row, global_position: row.global_position }));
+        return { events, scanned: events.length, highWater: events.at(-1)?.globalPosition, head: BigInt(rows[0]?.head ?? '0') };
       }
       const { rows } = await this.pool.query<ScanRow>(this.sql.scan, [
         after.toString(),
@@ -785,6 +809,7 @@ export class PostgresEventStore implements EventStore {
         events,
         scanned: bounds?.scanned ?? 0,
         highWater: bounds?.high_water == null ? undefined : BigInt(bounds.high_water),
+        head: BigInt(bounds?.head ?? '0'),
       };
     } catch (err) {
       throw mapPgError(err);

@@ -10,6 +10,13 @@ export interface PostgresScan {
   scanned: number;
   /** Global position of the last event looked at; undefined when none was. */
   highWater: bigint | undefined;
+  /**
+   * Position of the last committed event (0n when none), visible or not, in the same statement's
+   * snapshot: what the subscription must reach to be caught up, and, when it is past the cursor at
+   * the end of the visible log, the sign that an open transaction elsewhere holds committed events
+   * back. Read with the page, so a poll is one round trip.
+   */
+  head: bigint;
 }
 
 export interface PostgresSubscriptionSource {
@@ -18,12 +25,6 @@ export interface PostgresSubscriptionSource {
    * `readAll` sees it) and returns those matching the filter, at most `maxEvents`.
    */
   scan(after: bigint, scanLimit: number, maxEvents: number, filter: Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'>): Promise<PostgresScan>;
-  /**
-   * Position of the last committed event (0n when none), visible or not: what the subscription must
-   * reach to be caught up, and, when it is past the cursor at the end of the visible log, the sign
-   * that an open transaction elsewhere holds committed events back.
-   */
-  head(): Promise<bigint>;
   /** Registers for NOTIFY wake-ups; the returned function unregisters. */
   listen(listener: NotificationListener): () => Promise<void>;
 }
@@ -82,8 +83,9 @@ export class PostgresSubscription extends SubscriptionBase {
         this.clearWake();
         let page: PostgresScan;
         try {
-          target ??= await this.source.head();
           page = await this.source.scan(this.cursor, scanLimit, batchSize, this.options);
+          // The head as the first page saw it: every event committed before that read.
+          target ??= page.head;
           failures = 0;
         } catch (err) {
           this.report(err);
@@ -101,13 +103,7 @@ export class PostgresSubscription extends SubscriptionBase {
 
         if (!full && page.scanned < scanLimit) {
           if (this.cursor >= target) this.markCaughtUp();
-          const heldBack = await this.source.head().then(
-            (head) => head > this.cursor,
-            (err: unknown) => {
-              this.report(err);
-              return false;
-            },
-          );
+          const heldBack = page.head > this.cursor;
           await this.pause(heldBack ? Math.min(HELD_BACK_POLL_MS, this.settings.pollIntervalMs) : this.settings.pollIntervalMs, true);
         }
       }

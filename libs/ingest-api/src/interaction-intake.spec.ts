@@ -65,6 +65,23 @@ describe('reading a canonical event sent to the generic API', () => {
     });
   });
 
+  describe('when the event says (or not) where its occurredAt came from', () => {
+    it('then without occurredAtSource the sender’s occurredAt is taken as provider time', () => {
+      const r = read(sent());
+      expect(r.ok && r.event.metadata.occurredAtSource).toBe('provider');
+    });
+
+    it('then a sender that only knows when it received the interaction may say received, and it is kept', () => {
+      const r = read(sent({ metadata: { occurredAtSource: 'received' } }));
+      expect(r.ok && r.event.metadata.occurredAtSource).toBe('received');
+    });
+
+    it('then any other value is refused, naming the field', () => {
+      const r = read(sent({ metadata: { occurredAtSource: 'guessed' } }));
+      expect(fields(r)).toEqual(['metadata.occurredAtSource']);
+    });
+  });
+
   describe('when the event carries its own ids and recordedAt', () => {
     it('then a UUID event id is kept (lower-cased), and recordedAt is the hub’s', () => {
       const r = read(sent({ metadata: { eventId: 'A3BB189E-8BF9-3888-9912-ACE4E6543002', correlationId: 'case-9', recordedAt: '1999-01-01T00:00:00.000Z' } }));

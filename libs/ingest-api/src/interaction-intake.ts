@@ -63,7 +63,8 @@ export function readInteraction(bytes: Buffer, ctx: IntakeContext): IntakeResult
  * - source: over HTTP `data.provider.name` is the key's source (set when absent, refused when
  *   different), so downstream knows which platform sent it; on the raw topic it is required;
  * - `metadata.eventId`: a UUID when given; when absent derived from (tenant, source, provider message id);
- *   `correlationId`/`causationId` default to it, `schemaVersion` to the current one;
+ *   `correlationId`/`causationId` default to it, `schemaVersion` to the current one,
+ *   `occurredAtSource` to `provider` (the sender's own `occurredAt`);
  * - `metadata.recordedAt`: set by the hub;
  * - then `InteractionReceivedDto` (unknown fields refused, facets must match the kind) and identity
  *   normalisation (phones to E.164, emails lower-cased, handles and external ids checked).
@@ -101,6 +102,8 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
     metadata['causationId'] ??= metadata['eventId'];
   }
   metadata['schemaVersion'] ??= INTERACTION_RECEIVED_SCHEMA_VERSION;
+  // The sender gives occurredAt (it is required): its own time, unless it says it only knows when it received it.
+  metadata['occurredAtSource'] ??= 'provider';
   metadata['recordedAt'] = recordedAt;
 
   const candidate = { ...input, data, metadata };

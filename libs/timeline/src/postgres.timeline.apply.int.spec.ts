@@ -63,6 +63,8 @@ const uuidOf = (...parts: string[]): string => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 };
 
+const OCCURRED_AT_SOURCE_CYCLE = ['provider', 'received', undefined] as const;
+
 interface Scenario {
   tenantId: string;
   batches: TimelineChange[][];
@@ -89,7 +91,10 @@ function scenario(seed: number): Scenario {
       if (event.type === 'CustomerRestored' && rnd() < 0.3) continue;
       const survivor = customers[(j + 1 + Math.floor(rnd() * (customers.length - 1))) % customers.length]!;
       const data = event.type === 'CustomerMergedInto' || event.type === 'CustomerRestored' ? { ...event.data, survivorId: survivor } : event.data;
-      events.push({ ...event, data, metadata: { ...event.metadata, eventId: uuidOf(tenantId, customerId, event.metadata.eventId) } } as CustomerEvent);
+      // Interactions say where occurredAt came from — provider, received — or, recorded before adapters said, nothing.
+      const source = event.type === 'InteractionRecorded' ? OCCURRED_AT_SOURCE_CYCLE[events.length % OCCURRED_AT_SOURCE_CYCLE.length] : undefined;
+      const metadata = { ...event.metadata, eventId: uuidOf(tenantId, customerId, event.metadata.eventId), ...(source ? { occurredAtSource: source } : {}) };
+      events.push({ ...event, data, metadata } as CustomerEvent);
     }
     // Text signals on some inbound messages (the generated histories carry none): the churn inputs
     // the set-based apply adds up batch by batch must equal the reference's, recomputed from all entries.
@@ -160,7 +165,10 @@ describe('PostgresTimelineStore.applyInTransaction (set-based) against applyEach
         expect({ batch: i, ...setBased }).toEqual({ batch: i, ...reference });
       }
       const model = await readModel(sides[set]!.pool, tenantId);
-      expect(model['timeline_entries']!.length).toBeGreaterThan(0);
+      const entries = model['timeline_entries']!.map((row) => JSON.parse(row) as { occurred_at_source: string | null });
+      expect(entries.length).toBeGreaterThan(0);
+      // The column is written at all (equal rows alone would not tell if both paths dropped it).
+      expect(entries.some((e) => e.occurred_at_source === 'provider' || e.occurred_at_source === 'received')).toBe(true);
       // The churn columns were exercised: inbound contacts counted, a level stored.
       expect(model['timeline_customers']!.some((row) => (JSON.parse(row) as { inbound_contacts: number }).inbound_contacts > 0)).toBe(true);
       expect(model['timeline_customers']!.every((row) => (JSON.parse(row) as { churn_level: string | null }).churn_level !== null)).toBe(true);

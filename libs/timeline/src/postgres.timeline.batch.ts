@@ -27,11 +27,11 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<Tim
     // `distinct on` keeps the first of the same event id, as `on conflict do nothing` one by one.
     // Text signals travel as one comma-separated text each (arrays of arrays must be rectangular).
     const r = await client.query<{ event_id: string }>(
-      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, text_signals)
-       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.direction, x.kind, x.text, x.media, x.provider, x.thread_id, x.details,
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, text_signals)
+       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.direction, x.kind, x.text, x.media, x.provider, x.thread_id, x.details, x.occurred_at_source,
               string_to_array(x.text_signals, ',')
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::jsonb[], $15::text[])
-              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, text_signals, n)
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::jsonb[], $15::text[], $16::text[])
+              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, text_signals, n)
         where ${NOT_ERASED('x')}
         order by x.event_id, x.n
        on conflict (event_id) do nothing
@@ -40,7 +40,7 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<Tim
         column(entries, (e) => e.eventId), column(entries, (e) => e.tenantId), column(entries, (e) => e.customerId), column(entries, (e) => e.streamRevision),
         column(entries, (e) => e.occurredAt), column(entries, (e) => e.recordedAt), column(entries, (e) => e.channel), column(entries, (e) => e.direction),
         column(entries, (e) => e.kind), column(entries, (e) => e.text), column(entries, (e) => JSON.stringify(e.media)), column(entries, (e) => JSON.stringify(e.provider)),
-        column(entries, (e) => e.threadId ?? null), column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)),
+        column(entries, (e) => e.threadId ?? null), column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)), column(entries, (e) => e.occurredAtSource ?? null),
         column(entries, (e) => (e.textSignals?.length ? e.textSignals.join(',') : null)),
       ],
     );

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { OccurredAtSource } from '@hub/contracts';
 import { churnRiskAt, QUADRANTS, type ChurnRisk, type Quadrant, type SatisfactionState } from '@hub/customer';
 import type { InteractionDetails, SummaryFact, TimelineChange, TimelineEntry } from './timeline.projection';
 import { insertRowRun, refreshChurnRisk, refreshCustomerCounters, refreshCustomerFacts, refreshEditedEntries } from './postgres.timeline.batch';
@@ -117,6 +118,8 @@ create table if not exists timeline_edits (
 create index if not exists timeline_edits_message on timeline_edits (tenant_id, channel, provider_name, message_id);
 create index if not exists timeline_edits_customer on timeline_edits (tenant_id, customer_id);
 alter table timeline_entries add column if not exists edit_history jsonb;
+-- Where occurred_at came from ('provider' | 'received'); null for entries of events that did not say.
+alter table timeline_entries add column if not exists occurred_at_source text;
 create index if not exists timeline_entries_provider_message on timeline_entries (tenant_id, channel, (provider->>'name'), (provider->>'messageId'));
 -- Churn risk (timeline.churn.ts): the text signals of inbound entries, and per customer what the
 -- rule reads — kept up to date from each batch's new entries (sums, least, greatest) — with the
@@ -161,6 +164,7 @@ const SCHEMA_MARKERS: readonly (readonly [string, string])[] = [
   ['timeline_edits', 'message_id'],
   ['timeline_entries', 'edit_history'],
   ['timeline_entries', 'search'],
+  ['timeline_entries', 'occurred_at_source'],
   ['timeline_entries', 'text_signals'],
   ['timeline_customers', 'inbound_contacts'],
   ['timeline_customers', 'first_inbound_at'],
@@ -370,11 +374,11 @@ export class PostgresTimelineStore {
     }
     const e = change.entry;
     await client.query(
-      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, text_signals)
-       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) on conflict (event_id) do nothing`,
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, text_signals)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) on conflict (event_id) do nothing`,
       [
         e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider),
-        e.threadId ?? null, e.details ? JSON.stringify(e.details) : null, e.textSignals?.length ? e.textSignals : null,
+        e.threadId ?? null, e.details ? JSON.stringify(e.details) : null, e.occurredAtSource ?? null, e.textSignals?.length ? e.textSignals : null,
       ],
     );
     await refreshEditedEntries(client, [{ tenantId: e.tenantId, channel: e.channel, providerName: e.provider.name, messageId: e.provider.messageId }]);
@@ -571,10 +575,10 @@ export class PostgresTimelineStore {
   async getTimeline(tenantId: string, customerId: string, { limit = 100 }: { limit?: number } = {}): Promise<TimelineEntry[]> {
     const r = await this.pool.query<{
       customer_id: string;
-      event_id: string; stream_revision: string; occurred_at: Date; recorded_at: Date; channel: string; direction: string; kind: string;
+      event_id: string; stream_revision: string; occurred_at: Date; occurred_at_source: OccurredAtSource | null; recorded_at: Date; channel: string; direction: string; kind: string;
       text: string | null; media: TimelineEntry['media']; provider: TimelineEntry['provider']; details: InteractionDetails | null;
     }>(
-      `select customer_id, event_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, details
+      `select customer_id, event_id, stream_revision, occurred_at, occurred_at_source, recorded_at, channel, direction, kind, text, media, provider, details
          from timeline_entries
         where tenant_id = $1
           and customer_id in (
@@ -593,6 +597,7 @@ export class PostgresTimelineStore {
       eventId: row.event_id,
       streamRevision: row.stream_revision,
       occurredAt: row.occurred_at.toISOString(),
+      ...(row.occurred_at_source ? { occurredAtSource: row.occurred_at_source } : {}),
       recordedAt: row.recorded_at.toISOString(),
       channel: row.channel,
       direction: row.direction,

@@ -46,11 +46,11 @@ describe('export chunks', () => {
   const item: ExportedItem = {
     tenantId: 't1', customerId: 'c2', timelineCustomerId: 'c1', eventId: 'e1', streamRevision: '3', occurredAt: '2025-03-01T10:00:00.000Z', recordedAt: '2025-03-01T10:00:01.000Z',
     channel: 'sms', threadId: null, direction: 'inbound', kind: 'message', text: '=cmd|"/c calc"!A1\nsecond line', media: [{ url: 'https://m.example/1.jpg', contentType: 'image/jpeg' }],
-    provider: { name: 'twilio', messageId: 'SM1' }, details: null,
+    provider: { name: 'twilio', messageId: 'SM1' }, details: null, occurredAtSource: 'received',
   };
   async function* pages(): AsyncGenerator<ExportedItem[]> {
     yield [item];
-    yield [{ ...item, eventId: 'e2', kind: 'order', media: [], text: null, details: { order: { orderId: 'o-1', action: 'created', amount: 4_990, currency: 'EUR' } } }];
+    yield [{ ...item, eventId: 'e2', kind: 'order', media: [], text: null, occurredAtSource: null, details: { order: { orderId: 'o-1', action: 'created', amount: 4_990, currency: 'EUR' } } }];
   }
   const all = async (chunks: AsyncGenerator<string>) => {
     let out = '';
@@ -60,9 +60,9 @@ describe('export chunks', () => {
 
   it('CSV: a header, then one guarded row per entry', async () => {
     expect(await all(csvChunks(pages()))).toBe(
-      'eventId,timelineCustomerId,customerId,occurredAt,recordedAt,channel,threadId,direction,kind,text,media,providerName,providerMessageId,streamRevision,details,edited\r\n' +
-        `e1,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,message,"'=cmd|""/c calc""!A1\nsecond line","[{""url"":""https://m.example/1.jpg"",""contentType"":""image/jpeg""}]",twilio,SM1,3,,\r\n` +
-        'e2,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,order,,,twilio,SM1,3,"{""order"":{""orderId"":""o-1"",""action"":""created"",""amount"":4990,""currency"":""EUR""}}",\r\n',
+      'eventId,timelineCustomerId,customerId,occurredAt,recordedAt,channel,threadId,direction,kind,text,media,providerName,providerMessageId,streamRevision,details,edited,occurredAtSource\r\n' +
+        `e1,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,message,"'=cmd|""/c calc""!A1\nsecond line","[{""url"":""https://m.example/1.jpg"",""contentType"":""image/jpeg""}]",twilio,SM1,3,,,received\r\n` +
+        'e2,c1,c2,2025-03-01T10:00:00.000Z,2025-03-01T10:00:01.000Z,sms,,inbound,order,,,twilio,SM1,3,"{""order"":{""orderId"":""o-1"",""action"":""created"",""amount"":4990,""currency"":""EUR""}}",,\r\n',
     );
   });
 

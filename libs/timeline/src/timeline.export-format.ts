@@ -5,10 +5,12 @@ import type { ExportedItem } from './timeline.queries';
  * The one export format of timelines, for the query API and the `hub export` CLI alike.
  * CSV columns, in order. NDJSON carries the same entry as an object (media, provider and details
  * nested). `details` (the interaction's facet: call, email, order, survey, …) is a JSON cell,
- * empty for a plain message; it is last so that existing consumers' column positions hold.
+ * empty for a plain message. Columns added later go last, so that existing consumers' column
+ * positions hold (`occurredAtSource`: `provider`, `received`, or empty when unknown).
  */
 export const CSV_COLUMNS = [
   'eventId', 'timelineCustomerId', 'customerId', 'occurredAt', 'recordedAt', 'channel', 'threadId', 'direction', 'kind', 'text', 'media', 'providerName', 'providerMessageId', 'streamRevision', 'details', 'edited',
+  'occurredAtSource',
 ] as const;
 
 export interface CsvOptions {
@@ -23,6 +25,7 @@ function csvValues(item: ExportedItem): (string | null)[] {
     item.eventId, item.timelineCustomerId, item.customerId, item.occurredAt, item.recordedAt, item.channel, item.threadId, item.direction, item.kind, item.text,
     item.media.length ? JSON.stringify(item.media) : '', item.provider.name, item.provider.messageId, item.streamRevision, item.details ? JSON.stringify(item.details) : '',
     item.edited ? JSON.stringify(item.edited) : '',
+    item.occurredAtSource,
   ];
 }
 

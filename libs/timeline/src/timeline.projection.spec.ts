@@ -47,6 +47,20 @@ describe('the timeline projection', () => {
     });
   });
 
+  describe('when an interaction says where its occurredAt came from', () => {
+    it.each(['provider', 'received'] as const)('then its entry keeps occurredAtSource %s', (source) => {
+      const event = recorded({});
+      event.metadata.occurredAtSource = source;
+      const change = timelineChangeFor('acme', 'c1', 0n, event);
+      expect(change?.kind === 'entry' && change.entry.occurredAtSource).toBe(source);
+    });
+
+    it('then an interaction recorded before adapters said has none (unknown, not guessed)', () => {
+      const change = timelineChangeFor('acme', 'c1', 0n, recorded({}));
+      expect(change?.kind === 'entry' && 'occurredAtSource' in change.entry).toBe(false);
+    });
+  });
+
   describe('when an interaction is a plain message', () => {
     it('then its entry has no details', () => {
       const change = timelineChangeFor('acme', 'c1', 0n, recorded({ content: { text: 'hi', media: [] } }));

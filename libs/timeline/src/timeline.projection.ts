@@ -1,4 +1,4 @@
-import type { InteractionData } from '@hub/contracts';
+import type { InteractionData, OccurredAtSource } from '@hub/contracts';
 import type { CustomerEvent, OrderPlaced, OrderRefunded, SurveyAnswered } from '@hub/customer';
 
 /** The fields of `InteractionData` an entry keeps as its details, in this order. */
@@ -32,6 +32,11 @@ export interface TimelineEntry {
   eventId: string;
   streamRevision: string;
   occurredAt: string;
+  /**
+   * Where `occurredAt` came from: the provider's timestamp, or the time the webhook was received
+   * (the provider sent none). Absent for interactions recorded before adapters said.
+   */
+  occurredAtSource?: OccurredAtSource;
   recordedAt: string;
   channel: string;
   direction: string;
@@ -131,6 +136,7 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
           eventId: event.metadata.eventId,
           streamRevision: revision.toString(),
           occurredAt: event.metadata.occurredAt,
+          ...(event.metadata.occurredAtSource ? { occurredAtSource: event.metadata.occurredAtSource } : {}),
           recordedAt: event.metadata.recordedAt,
           channel: d.channel,
           direction: d.direction,

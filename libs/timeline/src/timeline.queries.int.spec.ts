@@ -31,6 +31,7 @@ describe('TimelineQueries', () => {
     text?: string;
     eventId?: string;
     threadId?: string;
+    occurredAtSource?: 'provider' | 'received';
   }
 
   /** Projects a customer (first contact from `phone`) with these entries, through the real store. */
@@ -47,6 +48,7 @@ describe('TimelineQueries', () => {
           eventId: ids[n]!,
           streamRevision: String(n + 1),
           occurredAt: e.occurredAt,
+          ...(e.occurredAtSource ? { occurredAtSource: e.occurredAtSource } : {}),
           recordedAt: e.recordedAt ?? e.occurredAt,
           channel: e.channel ?? 'sms',
           direction: e.direction ?? 'inbound',
@@ -155,6 +157,28 @@ describe('TimelineQueries', () => {
         expect(await idsOf({ from: at(2), to: at(4) })).toEqual([ids[1], ids[2]]);
         expect(await idsOf({ asOf: at(10) })).toEqual([ids[0], ids[1], ids[2]]);
         expect(await idsOf({ channels: ['sms'], directions: ['inbound'], from: at(1) })).toEqual([ids[0]]);
+      });
+
+      it('then a window on occurred time and the same window on recorded time select different entries where the two differ', async () => {
+        const tenantId = freshId('tenant');
+        const customerId = freshId('c');
+        // An SMS recorded as it arrived, and a WhatsApp message that happened at 10:02 but arrived at 10:30.
+        const ids = await project(tenantId, customerId, '+14155550206', [
+          { occurredAt: at(1), recordedAt: at(1), occurredAtSource: 'received' },
+          { occurredAt: at(2), recordedAt: at(30), channel: 'whatsapp', occurredAtSource: 'provider' },
+          { occurredAt: at(31) },
+        ]);
+        const idsOf = async (filter: object) => (await queries.timeline(tenantId, customerId, filter)).entries.map((e) => e.eventId);
+
+        expect(await idsOf({ from: at(0), to: at(10) })).toEqual([ids[0], ids[1]]);
+        expect(await idsOf({ recordedFrom: at(0), recordedTo: at(10) })).toEqual([ids[0]]);
+        expect(await idsOf({ recordedFrom: at(30) })).toEqual([ids[1], ids[2]]);
+        expect(await idsOf({ recordedFrom: at(30), recordedTo: at(31) })).toEqual([ids[1]]);
+        expect(await idsOf({ from: at(0), to: at(10), recordedFrom: at(10) })).toEqual([ids[1]]);
+        const sources = (await queries.timeline(tenantId, customerId)).entries.map((e) => e.occurredAtSource);
+        expect(sources).toEqual(['received', 'provider', null]);
+        const exported = (await collect(queries.exportEntries(tenantId, { recordedFrom: at(30) }))).flat();
+        expect(exported.map((e) => [e.eventId, e.occurredAtSource])).toEqual([[ids[1], 'provider'], [ids[2], null]]);
       });
 
       it('then the cursor pages within the filtered entries', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { OccurredAtSource } from '@hub/contracts';
 import type { ChurnRiskLevel, Quadrant, SatisfactionState } from '@hub/customer';
 import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
 import type { EditHistory, InteractionDetails } from './timeline.projection';
@@ -26,6 +27,12 @@ export interface TimelineItem {
   eventId: string;
   streamRevision: string;
   occurredAt: string;
+  /**
+   * Where `occurredAt` came from: `provider` (the provider's own timestamp) or `received` (the
+   * provider sent none: the time the hub received the webhook). Null for entries of interactions
+   * recorded before adapters said — unknown, not either.
+   */
+  occurredAtSource: OccurredAtSource | null;
   recordedAt: string;
   channel: string;
   /** The interaction's thread; null is the channel's default conversation. */
@@ -60,11 +67,15 @@ export interface TimelineFilter {
   channels?: readonly string[];
   directions?: readonly string[];
   kinds?: readonly string[];
-  /** occurred_at ≥ from (inclusive). */
+  /** occurred_at ≥ from (inclusive): when it happened, the window an analyst means. */
   from?: string;
   /** occurred_at < to (exclusive). */
   to?: string;
-  /** Only entries recorded at or before this instant. */
+  /** recorded_at ≥ recordedFrom (inclusive): when the hub recorded it (ingestion time). */
+  recordedFrom?: string;
+  /** recorded_at < recordedTo (exclusive). */
+  recordedTo?: string;
+  /** Only entries recorded at or before this instant (inclusive: the timeline as the hub knew it then). */
   asOf?: string;
   /** Free text: entries whose text matches it (`websearch_to_tsquery` syntax; see timeline.search.ts). */
   q?: string;
@@ -232,7 +243,7 @@ function pageSize(limit: number | undefined): number {
 /** Exact text of a timestamptz (UTC, microseconds) for cursors: a JS Date would drop the microseconds. */
 const micros = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-const ENTRY_COLUMNS = `e.customer_id, e.event_id, e.stream_revision, e.occurred_at, e.recorded_at, e.channel, e.thread_id, e.direction, e.kind,
+const ENTRY_COLUMNS = `e.customer_id, e.event_id, e.stream_revision, e.occurred_at, e.occurred_at_source, e.recorded_at, e.channel, e.thread_id, e.direction, e.kind,
   e.text, e.media, e.provider, e.details, e.edit_history, ${micros('e.occurred_at')} as occurred_key, ${micros('e.recorded_at')} as recorded_key`;
 
 interface EntryRow {
@@ -240,6 +251,7 @@ interface EntryRow {
   event_id: string;
   stream_revision: string;
   occurred_at: Date;
+  occurred_at_source: OccurredAtSource | null;
   recorded_at: Date;
   channel: string;
   thread_id: string | null;
@@ -261,6 +273,7 @@ function toItem(tenantId: string, row: EntryRow): TimelineItem {
     eventId: row.event_id,
     streamRevision: row.stream_revision,
     occurredAt: row.occurred_at.toISOString(),
+    occurredAtSource: row.occurred_at_source,
     recordedAt: row.recorded_at.toISOString(),
     channel: row.channel,
     threadId: row.thread_id,
@@ -297,6 +310,8 @@ function filterConditions(p: Params, filter: TimelineFilter): string[] {
   if (filter.kinds?.length) where.push(`e.kind = any(${p.add(filter.kinds)}::text[])`);
   if (filter.from) where.push(`e.occurred_at >= ${p.add(filter.from)}::timestamptz`);
   if (filter.to) where.push(`e.occurred_at < ${p.add(filter.to)}::timestamptz`);
+  if (filter.recordedFrom) where.push(`e.recorded_at >= ${p.add(filter.recordedFrom)}::timestamptz`);
+  if (filter.recordedTo) where.push(`e.recorded_at < ${p.add(filter.recordedTo)}::timestamptz`);
   if (filter.asOf) where.push(`e.recorded_at <= ${p.add(filter.asOf)}::timestamptz`);
   if (filter.q !== undefined) where.push(`e.search @@ ${searchQuerySql(p.add(filter.q))}`);
   return where;
@@ -322,6 +337,7 @@ const QUERY_COLUMNS: readonly { table: string; column: string; ddl: string }[] =
   { table: 'timeline_customers', column: 'churn_level', ddl: 'alter table timeline_customers add column if not exists churn_level text' },
   { table: 'timeline_customers', column: 'churn_reasons', ddl: 'alter table timeline_customers add column if not exists churn_reasons text[]' },
   { table: 'timeline_entries', column: 'search', ddl: SEARCH_COLUMN_DDL },
+  { table: 'timeline_entries', column: 'occurred_at_source', ddl: 'alter table timeline_entries add column if not exists occurred_at_source text' },
 ];
 const QUERY_INDEXES: readonly { name: string; ddl: string }[] = [
   // Customer search pages oldest first.

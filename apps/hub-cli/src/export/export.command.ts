@@ -14,14 +14,17 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const exportCommand: Command = {
   name: 'export',
   summary: 'stream timeline rows to stdout as NDJSON or CSV',
-  usage: 'hub export --tenant t [--customers a,b] [--from ISO] [--to ISO] --format ndjson|csv',
+  usage: 'hub export --tenant t [--customers a,b] [--from ISO] [--to ISO] [--recorded-from ISO] [--recorded-to ISO] --format ndjson|csv',
   help: `Streams the live read model's timeline entries of one tenant to stdout, each customer's
 entries together and in time order (keyset pages: memory stays flat for any size).
 
   --tenant t          required
   --customers a,b     only these customers' timelines (with the customers merged into them)
-  --from ISO          occurred_at >= from (when it happened at the source)
+  --from ISO          occurred_at >= from (when it happened at the source: occurredAtSource says
+                      whether that is the provider's time or, without one, when the hub received it)
   --to ISO            occurred_at < to
+  --recorded-from ISO recorded_at >= recorded-from (when the hub recorded it)
+  --recorded-to ISO   recorded_at < recorded-to
   --format f          ndjson (one JSON object per line; nulls kept) or csv (header row, RFC 4180:
                       CRLF rows, quoted cells with doubled quotes; media as JSON; null is empty)
   --no-formula-guard  CSV only: do not prefix cells starting with = + - @ tab or CR with ' (the
@@ -37,6 +40,8 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
     customers: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
+    'recorded-from': { type: 'string' },
+    'recorded-to': { type: 'string' },
     format: { type: 'string' },
     'no-formula-guard': { type: 'boolean' },
     bom: { type: 'boolean' },
@@ -45,7 +50,7 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
   prepare(values, positionals) {
     noPositionals(positionals);
     const tenant = tenantId(requiredOption(values, 'tenant'));
-    const selection: ExportFilter & { from?: string; to?: string } = {};
+    const selection: ExportFilter = {};
     const customers = stringOption(values, 'customers');
     if (customers !== undefined) selection.customerIds = customerList(customers);
     const from = stringOption(values, 'from');
@@ -53,6 +58,11 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
     const to = stringOption(values, 'to');
     if (to !== undefined) selection.to = isoInstant(to, '--to');
     if (selection.from && selection.to && selection.from >= selection.to) throw new UsageError('--from must be before --to');
+    const recordedFrom = stringOption(values, 'recorded-from');
+    if (recordedFrom !== undefined) selection.recordedFrom = isoInstant(recordedFrom, '--recorded-from');
+    const recordedTo = stringOption(values, 'recorded-to');
+    if (recordedTo !== undefined) selection.recordedTo = isoInstant(recordedTo, '--recorded-to');
+    if (selection.recordedFrom && selection.recordedTo && selection.recordedFrom >= selection.recordedTo) throw new UsageError('--recorded-from must be before --recorded-to');
     const format = requiredOption(values, 'format');
     if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
     const formulaGuard = values['no-formula-guard'] !== true;

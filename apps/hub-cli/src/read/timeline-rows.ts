@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { OccurredAtSource } from '@hub/contracts';
 import type { InteractionDetails, TimelineItem } from '@hub/timeline';
 import { CliFailure } from '../cli.errors';
 
@@ -21,6 +22,7 @@ export interface EntryRecord {
   occurred_at: Date;
   /** `occurred_at` as PostgreSQL prints it: exact to the microsecond, for keyset cursors. */
   occurred_key: string;
+  occurred_at_source: OccurredAtSource | null;
   recorded_at: Date;
   channel: string;
   thread_id: string | null;
@@ -33,7 +35,7 @@ export interface EntryRecord {
 }
 
 export const ENTRY_COLUMNS = `e.tenant_id, e.customer_id, coalesce(c.merged_into, e.customer_id) as timeline_customer_id, e.event_id,
-  e.stream_revision::text as stream_revision, e.occurred_at, e.occurred_at::text as occurred_key, e.recorded_at, e.channel, e.thread_id,
+  e.stream_revision::text as stream_revision, e.occurred_at, e.occurred_at::text as occurred_key, e.occurred_at_source, e.recorded_at, e.channel, e.thread_id,
   e.direction, e.kind, e.text, e.media, e.provider, e.details`;
 
 export const ENTRY_FROM = 'timeline_entries e left join timeline_customers c on c.tenant_id = e.tenant_id and c.customer_id = e.customer_id';
@@ -46,6 +48,7 @@ export function toTimelineRow(r: EntryRecord): TimelineRow {
     eventId: r.event_id,
     streamRevision: r.stream_revision,
     occurredAt: r.occurred_at.toISOString(),
+    occurredAtSource: r.occurred_at_source,
     recordedAt: r.recorded_at.toISOString(),
     channel: r.channel,
     threadId: r.thread_id,

@@ -8,7 +8,8 @@ export class TimelineController {
   constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
 
   /**
-   * `?channel=&direction=&kind=&from=&to=&asOf=&q=&limit=&cursor=` — in the order things happened; `next`
+   * `?channel=&direction=&kind=&from=&to=&recordedFrom=&recordedTo=&asOf=&q=&limit=&cursor=` — in the order things happened
+   * (`from`/`to` on occurred time, `recordedFrom`/`recordedTo` and `asOf` on recorded time); `next`
    * is the cursor of the following page (null on the last one).
    */
   @Get('timeline')

@@ -184,7 +184,7 @@ function orderEventId(shopDomain: string, orderId: string): string {
 }
 
 function metadata(eventId: string, correlationId: string, occurredAt: string, tenantId: string, receivedAt: string): InteractionReceived['metadata'] {
-  return { eventId, correlationId, causationId: eventId, occurredAt, recordedAt: receivedAt, schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION, tenantId, channel: 'commerce' };
+  return { eventId, correlationId, causationId: eventId, occurredAt, occurredAtSource: 'provider', recordedAt: receivedAt, schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION, tenantId, channel: 'commerce' };
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);

@@ -67,7 +67,13 @@ describe('mapInboundEmail', () => {
 
   describe('when the Date header was valid', () => {
     it('then it is occurredAt, and recordedAt is the receive time', () => {
-      expect(mapped(email({ date: '2025-01-10T08:00:00.000Z' })).metadata).toMatchObject({ occurredAt: '2025-01-10T08:00:00.000Z', recordedAt: CONFORMANCE_CONTEXT.receivedAt });
+      expect(mapped(email({ date: '2025-01-10T08:00:00.000Z' })).metadata).toMatchObject({ occurredAt: '2025-01-10T08:00:00.000Z', occurredAtSource: 'provider', recordedAt: CONFORMANCE_CONTEXT.receivedAt });
+    });
+  });
+
+  describe('when there was no (valid) Date header', () => {
+    it('then occurredAt is the receive time, and says so', () => {
+      expect(mapped(email({})).metadata).toMatchObject({ occurredAt: CONFORMANCE_CONTEXT.receivedAt, occurredAtSource: 'received' });
     });
   });
 

@@ -77,7 +77,9 @@ export function mapInboundEmail(email: InboundEmail, provider: string, { tenantI
         // Every message of a thread shares one correlation id: the thread is email's conversation.
         correlationId: deterministicId('email', 'thread', threadId),
         causationId: eventId,
+        // The Date header (the sender's clock); without one, when the hub received the email.
         occurredAt: email.date ?? receivedAt,
+        occurredAtSource: email.date === undefined ? 'received' : 'provider',
         recordedAt: receivedAt,
         schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
         tenantId,

@@ -154,6 +154,13 @@ describe('TwilioSmsChannelAdapter', () => {
       expect(retry.events[0]!.metadata.eventId).toBe(first.events[0]!.metadata.eventId);
       expect(retry.events[0]!.metadata.occurredAt).toBe('2025-01-15T09:31:00.000Z');
     });
+
+    it('then occurredAt says it is the receive time (Twilio sends no time of its own), for messages and statuses alike', async () => {
+      const params = twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body: 'hi', seed: 'source' });
+      const outcome = await runChannelPipeline(adapter(), request(params), CONFORMANCE_CONTEXT);
+      if (outcome.kind !== 'accepted') throw new Error(outcome.kind);
+      expect(outcome.events[0]!.metadata).toMatchObject({ occurredAt: CONFORMANCE_CONTEXT.receivedAt, occurredAtSource: 'received' });
+    });
   });
 });
 

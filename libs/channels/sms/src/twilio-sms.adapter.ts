@@ -127,7 +127,7 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
  * received it. The event is its own correlation and cause.
  */
 function receivedMetadata(eventId: string, tenantId: string, receivedAt: string): EventMetadata {
-  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: receivedAt, recordedAt: receivedAt, schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION, tenantId, channel: 'sms' };
+  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: receivedAt, occurredAtSource: 'received', recordedAt: receivedAt, schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION, tenantId, channel: 'sms' };
 }
 
 const DELIVERY_STATUS_OF: Partial<Record<TwilioMessageStatusPayload['MessageStatus'], DeliveryStatus>> = {

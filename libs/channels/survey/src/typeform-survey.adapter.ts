@@ -137,6 +137,7 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
           correlationId: correlationOf(conversationId, hidden['channel']) ?? eventId,
           causationId: eventId,
           occurredAt: new Date(r.submitted_at!).toISOString(),
+          occurredAtSource: 'provider',
           recordedAt: receivedAt,
           schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
           tenantId,

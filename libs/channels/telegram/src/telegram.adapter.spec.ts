@@ -95,6 +95,7 @@ describe('TelegramChannelAdapter', () => {
       const [e] = accepted(await run(edit(1736933425, 101)));
       expect(o!.metadata.occurredAt).toBe('2025-01-15T09:29:55.000Z');
       expect(e!.metadata.occurredAt).toBe('2025-01-15T09:30:25.000Z');
+      expect([o!.metadata.occurredAtSource, e!.metadata.occurredAtSource]).toEqual(['provider', 'provider']);
     });
 
     it('then the same edit redelivered in another update keeps its id', async () => {
@@ -150,6 +151,7 @@ describe('TelegramChannelAdapter', () => {
       const later = accepted(await run(callback(), { ...CONFORMANCE_CONTEXT, receivedAt: '2025-01-15T09:31:00.000Z' }));
       expect(first[0]!.metadata.occurredAt).toBe(CONFORMANCE_CONTEXT.receivedAt);
       expect(later[0]!.metadata.occurredAt).toBe('2025-01-15T09:31:00.000Z');
+      expect(first[0]!.metadata.occurredAtSource).toBe('received');
       expect(later[0]!.metadata.eventId).toBe(first[0]!.metadata.eventId);
     });
 

@@ -6,6 +6,7 @@ import {
   type InteractionData,
   type InteractionReceived,
   type MediaRef,
+  type OccurredAtSource,
 } from '@hub/contracts';
 import {
   ChannelMappingError,
@@ -122,7 +123,7 @@ function messageEvent(m: TelegramMessageBase, editDate: number | undefined, { te
       threadId: chatId,
       ...(editDate === undefined ? {} : { edits: providerMessageId }),
     },
-    { eventId, occurredAt: new Date((editDate ?? m.date) * 1000).toISOString(), tenantId, receivedAt },
+    { eventId, occurredAt: new Date((editDate ?? m.date) * 1000).toISOString(), occurredAtSource: 'provider', tenantId, receivedAt },
   );
 }
 
@@ -146,7 +147,7 @@ function callbackEvent(q: TelegramCallbackQuery, { tenantId, receivedAt }: MapCo
       ...(q.message ? { threadId: String(q.message.chat.id) } : {}),
       interactive: { type: 'callback', id: q.data, ...(title === undefined ? {} : { title }) },
     },
-    { eventId: deterministicId('telegram', 'telegram', 'callback', q.id), occurredAt: receivedAt, tenantId, receivedAt },
+    { eventId: deterministicId('telegram', 'telegram', 'callback', q.id), occurredAt: receivedAt, occurredAtSource: 'received', tenantId, receivedAt },
   );
 }
 
@@ -180,7 +181,7 @@ function reactionEvents(r: TelegramMessageReactionUpdated, { tenantId, receivedA
         threadId: chatId,
         reaction: { toMessageId, ...(emoji === undefined ? {} : { emoji }) },
       },
-      { eventId, occurredAt: new Date(r.date * 1000).toISOString(), tenantId, receivedAt },
+      { eventId, occurredAt: new Date(r.date * 1000).toISOString(), occurredAtSource: 'provider', tenantId, receivedAt },
     );
   });
 }
@@ -192,7 +193,7 @@ function reactionName(t: TelegramReactionType): string {
   return t.type;
 }
 
-function event(data: InteractionData, m: { eventId: string; occurredAt: string; tenantId: string; receivedAt: string }): InteractionReceived {
+function event(data: InteractionData, m: { eventId: string; occurredAt: string; occurredAtSource: OccurredAtSource; tenantId: string; receivedAt: string }): InteractionReceived {
   return {
     type: 'InteractionReceived',
     data,
@@ -201,6 +202,7 @@ function event(data: InteractionData, m: { eventId: string; occurredAt: string; 
       correlationId: m.eventId,
       causationId: m.eventId,
       occurredAt: m.occurredAt,
+      occurredAtSource: m.occurredAtSource,
       recordedAt: m.receivedAt,
       schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
       tenantId: m.tenantId,

@@ -90,6 +90,8 @@ export class WebchatChannelAdapter implements ChannelAdapter<WebchatPayload> {
           correlationId: p.sessionId,
           causationId: eventId,
           occurredAt: new Date(m.sentAt).toISOString(),
+          // The widget's own clock, as the message was sent: provider time (see docs/events.md).
+          occurredAtSource: 'provider',
           recordedAt: receivedAt,
           schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
           tenantId,

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InteractionReceivedDto, isChannelId, validateAs, type FieldError, type InteractionReceived } from '@hub/contracts';
+import { InteractionReceivedDto, isChannelId, OCCURRED_AT_SOURCES, validateAs, type FieldError, type InteractionReceived } from '@hub/contracts';
 import { ChannelMappingError, type ChannelAdapter, type MapContext, type VerifyContext, type VerifyResult, type WebhookRequest } from '../channel-adapter';
 import type { ChannelDefinition } from '../channel-definition';
 import { parseJsonBody } from '../json-body';
@@ -340,6 +340,13 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
         it('then every event is stamped with this channel and the tenant and time it was received with', async () => {
           for (const event of await accepted()) {
             expect(event.metadata).toMatchObject({ channel: manifest.id, tenantId: CONFORMANCE_CONTEXT.tenantId, recordedAt: CONFORMANCE_CONTEXT.receivedAt });
+          }
+        });
+
+        it('then every event says where its occurredAt came from: the provider, or (the receive time) received', async () => {
+          for (const event of await accepted()) {
+            expect(OCCURRED_AT_SOURCES).toContain(event.metadata.occurredAtSource);
+            if (event.metadata.occurredAtSource === 'received') expect(event.metadata.occurredAt).toBe(CONFORMANCE_CONTEXT.receivedAt);
           }
         });
 

@@ -23,6 +23,8 @@ export function metaEvent(channel: MetaChannelId, idParts: readonly string[], oc
       correlationId: eventId,
       causationId: eventId,
       occurredAt,
+      // Every Meta update carries its time (a message's timestamp, a delivery's watermark).
+      occurredAtSource: 'provider',
       recordedAt: receivedAt,
       schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
       tenantId,

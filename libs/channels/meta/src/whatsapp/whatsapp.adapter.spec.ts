@@ -142,6 +142,7 @@ describe('WhatsAppChannelAdapter', () => {
       const [event] = accepted(await run(envelope([{ id: '111', values: [value({ statuses: [status(out, s)] })] }])));
       expect(event!.data).toMatchObject({ kind: 'delivery', direction: 'outbound', identities: [{ kind: 'phone', value: '+16505551234' }], delivery: { messageId: out, status: s } });
       expect(event!.metadata.occurredAt).toBe('2025-06-25T13:16:24.000Z');
+      expect(event!.metadata.occurredAtSource).toBe('provider');
     });
 
     it('when the same message is sent, delivered then read, then the three events have three ids', async () => {

@@ -152,6 +152,7 @@ export class AmazonConnectChannelAdapter implements ChannelAdapter<AmazonConnect
         causationId: eventId,
         // The record is of an ended call: it happened when the call ended.
         occurredAt: new Date(ctr.DisconnectTimestamp ?? ctr.InitiationTimestamp).toISOString(),
+        occurredAtSource: 'provider',
         recordedAt: receivedAt,
         schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
         tenantId,

@@ -129,6 +129,7 @@ describe('TwilioVoiceChannelAdapter', () => {
       const event = await only(inbound({ status: 'completed', at: '2025-01-14T10:05:37Z', callDuration: 217 }));
       expect(event.data.call).toEqual({ status: 'completed', startedAt: '2025-01-14T10:02:00.000Z', endedAt: '2025-01-14T10:05:37.000Z', durationSeconds: 217 });
       expect(event.metadata.occurredAt).toBe('2025-01-14T10:05:37.000Z');
+      expect(event.metadata.occurredAtSource).toBe('provider');
     });
 
     it('then an answered call (in-progress) started at Timestamp, and has no end yet', async () => {
@@ -149,6 +150,7 @@ describe('TwilioVoiceChannelAdapter', () => {
     it('then without Timestamp the callback occurred when it was received, and a duration stands alone', async () => {
       const event = await only(inbound({ status: 'completed', callDuration: 42 }));
       expect(event.metadata.occurredAt).toBe(CONFORMANCE_CONTEXT.receivedAt);
+      expect(event.metadata.occurredAtSource).toBe('received');
       expect(event.data.call).toEqual({ status: 'completed', durationSeconds: 42 });
     });
 

@@ -109,6 +109,7 @@ export class TwilioVoiceChannelAdapter implements ChannelAdapter<TwilioVoiceStat
           correlationId: parent ?? p.CallSid,
           causationId: eventId,
           occurredAt: at ?? receivedAt,
+          occurredAtSource: at ? 'provider' : 'received',
           recordedAt: receivedAt,
           schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
           tenantId,
