@@ -200,6 +200,8 @@ const STATEMENT_KINDS: readonly (readonly [string, RegExp])[] = [
   ['facts insert', /insert into timeline_facts/],
   ['facts read', /select (f\.tenant_id, f\.customer_id, f\.)?event from timeline_facts|from unnest[^]*join timeline_facts/],
   ['summary update', /set value = /],
+  ['churn read', /select c\.tenant_id, c\.customer_id, c\.churn_level/],
+  ['churn update', /set churn_level = /],
   ['erased check', /^select 1 from timeline_erased/],
   ['notify', /pg_notify/],
   ['checkpoint', /hub_checkpoints/],
@@ -299,12 +301,17 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const path = `${other.replace(/\/$/, '')}/libs/timeline/src/postgres.timeline.store.ts`;
   const { PostgresTimelineStore: Other } = (await import(path)) as { PostgresTimelineStore: typeof PostgresTimelineStore };
   const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number }[] = [];
+  const kinds = { this: new Map<string, number>(), other: new Map<string, number>() };
+  let events = { this: 0, other: 0 };
   for (let round = 1; round <= rounds; round++) {
     // Which goes first alternates too: a load that ramps within a round favours neither.
     const order = round % 2 === 1 ? (['this', 'other'] as const) : (['other', 'this'] as const);
     for (const which of order) {
       const r = await rebuild(database, pool, store, `ab_${which}_${round}`, which === 'this' ? PostgresTimelineStore : Other);
       runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs });
+      for (const [kind, k] of r.byKind) kinds[which].set(kind, (kinds[which].get(kind) ?? 0) + k.ms);
+      kinds[which].set('(handler outside SQL)', (kinds[which].get('(handler outside SQL)') ?? 0) + r.handlerMs - r.sqlMs);
+      events = { ...events, [which]: events[which] + r.events };
       log(`round ${round}, ${which === 'this' ? 'this checkout' : other}: ${r.seconds.toFixed(1)} s, ${(r.statements / r.events).toFixed(3)} statements per event`);
     }
   }
@@ -313,6 +320,9 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const ratios = Array.from({ length: rounds }, (_, i) => of('this')[i]!.seconds / of('other')[i]!.seconds);
   process.stdout.write('\n');
   console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3) })));
+  // Where each spends its time, all rounds together: µs per event by statement kind.
+  const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort((x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0));
+  console.table(allKinds.map((kind) => ({ statement: kind, 'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1), 'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1) })));
   process.stdout.write(
     `median rebuild: this checkout ${median(of('this').map((r) => r.seconds)).toFixed(1)} s, ${other} ${median(of('other').map((r) => r.seconds)).toFixed(1)} s; ` +
       `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})\n`,
