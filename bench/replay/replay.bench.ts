@@ -5,6 +5,7 @@
  *   node -r @swc-node/register bench/replay/replay.bench.ts [--events 1000000] [--customers 10000]
  *        [--per-append 10] [--lag-rate 500[,1000…] | 0] [--lag-seconds 30] [--one-by-one]
  *   node -r @swc-node/register bench/replay/replay.bench.ts --takeover-only [--entries 500000] [--customers 10000]
+ *   node -r @swc-node/register bench/replay/replay.bench.ts --events 50000 --customers 500 --ab <other checkout> [--rounds 3]
  *
  * 1. In a fresh database (hub_bench_replay_<time>, dropped at the end; loopback only) it appends
  *    `--events` customer events — a CustomerRegistered then InteractionRecorded for `--customers`
@@ -65,6 +66,14 @@ const { values: args } = parseArgs({
     /** Only the takeovers, over `--entries` entries written set-based (no events, no rebuild, no lag). */
     'takeover-only': { type: 'boolean', default: false },
     entries: { type: 'string', default: '500000' },
+    /**
+     * Before/after under the same load: after the drain, rebuild `--rounds` times alternately with
+     * this checkout's store and with the `PostgresTimelineStore` of another checkout at this path
+     * (e.g. a worktree of the commit before a change), then stop. A shared machine's load moves by
+     * tens of percent between runs minutes apart; alternating rounds in one run pair them up.
+     */
+    ab: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const EVENTS = Number(args.events);
@@ -191,6 +200,8 @@ const STATEMENT_KINDS: readonly (readonly [string, RegExp])[] = [
   ['facts insert', /insert into timeline_facts/],
   ['facts read', /select (f\.tenant_id, f\.customer_id, f\.)?event from timeline_facts|from unnest[^]*join timeline_facts/],
   ['summary update', /set value = /],
+  ['churn read', /select c\.tenant_id, c\.customer_id, c\.churn_level/],
+  ['churn update', /set churn_level = /],
   ['erased check', /^select 1 from timeline_erased/],
   ['notify', /pg_notify/],
   ['checkpoint', /hub_checkpoints/],
@@ -283,6 +294,39 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
   } finally {
     await rp.end();
   }
+}
+
+/** `--ab <checkout>`: alternate rebuilds with this checkout's store and the other's, and compare. */
+async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number): Promise<void> {
+  const path = `${other.replace(/\/$/, '')}/libs/timeline/src/postgres.timeline.store.ts`;
+  const { PostgresTimelineStore: Other } = (await import(path)) as { PostgresTimelineStore: typeof PostgresTimelineStore };
+  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number }[] = [];
+  const kinds = { this: new Map<string, number>(), other: new Map<string, number>() };
+  let events = { this: 0, other: 0 };
+  for (let round = 1; round <= rounds; round++) {
+    // Which goes first alternates too: a load that ramps within a round favours neither.
+    const order = round % 2 === 1 ? (['this', 'other'] as const) : (['other', 'this'] as const);
+    for (const which of order) {
+      const r = await rebuild(database, pool, store, `ab_${which}_${round}`, which === 'this' ? PostgresTimelineStore : Other);
+      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs });
+      for (const [kind, k] of r.byKind) kinds[which].set(kind, (kinds[which].get(kind) ?? 0) + k.ms);
+      kinds[which].set('(handler outside SQL)', (kinds[which].get('(handler outside SQL)') ?? 0) + r.handlerMs - r.sqlMs);
+      events = { ...events, [which]: events[which] + r.events };
+      log(`round ${round}, ${which === 'this' ? 'this checkout' : other}: ${r.seconds.toFixed(1)} s, ${(r.statements / r.events).toFixed(3)} statements per event`);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const of = (which: string) => runs.filter((r) => r.store === which);
+  const ratios = Array.from({ length: rounds }, (_, i) => of('this')[i]!.seconds / of('other')[i]!.seconds);
+  process.stdout.write('\n');
+  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3) })));
+  // Where each spends its time, all rounds together: µs per event by statement kind.
+  const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort((x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0));
+  console.table(allKinds.map((kind) => ({ statement: kind, 'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1), 'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1) })));
+  process.stdout.write(
+    `median rebuild: this checkout ${median(of('this').map((r) => r.seconds)).toFixed(1)} s, ${other} ${median(of('other').map((r) => r.seconds)).toFixed(1)} s; ` +
+      `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})\n`,
+  );
 }
 
 /** The projector's own mapping from a stored event to a read-model change. */
@@ -717,6 +761,11 @@ async function main(): Promise<void> {
 
     log('draining the log with readAll');
     const drained = await drain(store);
+    if (args.ab !== undefined) {
+      await abRebuilds(database, pool, store, args.ab, Number(args.rounds));
+      await store.close();
+      return;
+    }
     log(`rebuilding the timeline (${fmt(drained.events)} events)`);
     const rebuilt = await rebuild(database, pool, store);
     const entries = Number((await pool.query<{ n: string }>('select count(*) as n from rebuild.timeline_entries')).rows[0]!.n);

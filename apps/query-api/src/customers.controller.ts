@@ -106,7 +106,7 @@ export class CustomersController {
   }
 
   /**
-   * Customers for analysts, oldest first: `?identity=<kind>:<value>&channel=&preferredChannel=&quadrant=&q=&limit=&cursor=`,
+   * Customers for analysts, oldest first: `?identity=<kind>:<value>&channel=&preferredChannel=&quadrant=&churnRisk=&q=&limit=&cursor=`,
    * criteria combined; `next` pages on. `?identity=` alone keeps its original meaning: the one customer
    * holding that identity, with its folded state (404 when none).
    */
@@ -126,6 +126,8 @@ export class CustomersController {
       return this.summary(tenantId, holder);
     }
     if (identity && !holder) return { customers: [], next: null };
+    // One moment for the whole request: the contact pattern's window and the churn risk's silence.
+    const now = new Date().toISOString();
     const page = await pagedRead(() => this.queries.searchCustomers(
       tenantId,
       {
@@ -133,12 +135,14 @@ export class CustomersController {
         ...(q.channel?.length ? { channels: q.channel } : {}),
         ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
         ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
+        ...(q.churnRisk?.length ? { churnRisks: q.churnRisk } : {}),
         ...(q.q !== undefined ? { q: q.q } : {}),
         ...(q.minContacts !== undefined || q.minChannels !== undefined || q.withinDays !== undefined
-          ? { contacts: { minContacts: q.minContacts ?? 1, minChannels: q.minChannels ?? 1, withinDays: q.withinDays ?? 7, now: new Date().toISOString() } }
+          ? { contacts: { minContacts: q.minContacts ?? 1, minChannels: q.minChannels ?? 1, withinDays: q.withinDays ?? 7, now } }
           : {}),
       },
       { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
+      { now },
     ));
     const held = await this.heldBy(tenantId, page.customers);
     return { ...page, customers: page.customers.map((c, n) => ({ ...c, identities: held[n]! })) };

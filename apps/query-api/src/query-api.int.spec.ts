@@ -979,3 +979,71 @@ describe('a customer others were merged into, over HTTP', () => {
     });
   });
 });
+
+describe('the churn-risk segment over HTTP', () => {
+  // Entries in March 2018, a window no other test writes in.
+  const march = (day: number) => `2018-03-${String(day).padStart(2, '0')}T10:00:00.000Z`;
+  /** A customer with these entries, some inbound ones carrying text signals, projected through the store. */
+  async function customerSaying(entries: { day: number; direction?: 'inbound' | 'outbound'; signals?: string[] }[]): Promise<string> {
+    const customerId = freshId('churn');
+    const phone = `+1415558${String(1000 + phoneSeq++).padStart(4, '0')}`;
+    await store.apply([
+      { kind: 'customer', tenantId: tenantA, customerId, identity: { kind: 'phone', value: phone }, at: march(1) },
+      ...entries.map(({ day, direction = 'inbound', signals }, n): TimelineChange => ({
+        kind: 'entry',
+        identities: [{ kind: 'phone', value: phone }],
+        entry: {
+          tenantId: tenantA, customerId, eventId: randomUUID(), streamRevision: String(n + 1), occurredAt: march(day), recordedAt: march(day),
+          channel: 'sms', direction, kind: 'message', text: `churn ${n}`, media: [], provider: { name: 'twilio', messageId: randomUUID() },
+          ...(signals ? { textSignals: signals } : {}),
+        },
+      })),
+    ]);
+    return customerId;
+  }
+
+  it('when customers asked to cancel, went silent or are unknown, then search, export and stats filter and count by churn risk; a mistyped level is a 400', async () => {
+    // Asked to cancel (in their latest contact): high. Wrote weekly, then nothing since 2018: gone silent, medium. Only written to: unknown.
+    const leaving = await customerSaying([{ day: 2 }, { day: 3, signals: ['refund_cancel', 'urgency'] }]);
+    const silent = await customerSaying([{ day: 1 }, { day: 8 }, { day: 15 }, { day: 22 }]);
+    const unknown = await customerSaying([{ day: 5, direction: 'outbound' }]);
+
+    const summary = await get(`/tenants/${tenantA}/customers/${leaving}`);
+    expect(summary.body['churnRisk']).toEqual({ level: 'high', reasons: ['stated_cancellation'] });
+    expect((await get(`/tenants/${tenantA}/customers/${silent}`)).body['churnRisk']).toEqual({ level: 'medium', reasons: ['gone_silent'] });
+
+    const listed = async (q: string) => {
+      const res = await get(`/tenants/${tenantA}/customers?${q}&limit=500`);
+      expect(res.status).toBe(200);
+      return new Map((res.body['customers'] as { customerId: string; churnRisk: unknown }[]).map((c) => [c.customerId, c.churnRisk]));
+    };
+    const high = await listed('churnRisk=high');
+    expect(high.get(leaving)).toEqual({ level: 'high', reasons: ['stated_cancellation'] });
+    expect([high.has(silent), high.has(unknown)]).toEqual([false, false]);
+    const highOrMedium = await listed('churnRisk=high,medium');
+    expect([highOrMedium.has(leaving), highOrMedium.has(silent), highOrMedium.has(unknown)]).toEqual([true, true, false]);
+    expect((await listed('churnRisk=unknown')).get(unknown)).toEqual({ level: 'unknown', reasons: [] });
+    expect((await listed('churnRisk=low')).has(silent)).toBe(false);
+
+    const exported = async (q: string) => {
+      const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&from=2018-03-01&to=2018-04-01&${q}`, { headers: auth() });
+      expect(res.status).toBe(200);
+      return [...new Set((await res.text()).trimEnd().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { customerId: string }).customerId))].sort();
+    };
+    expect(await exported('churnRisk=high')).toEqual([leaving]);
+    expect(await exported('churnRisk=high,medium')).toEqual([leaving, silent].sort());
+
+    const stats = await get(`/tenants/${tenantA}/stats?by=churnRisk&from=2018-03-01&to=2018-04-01`);
+    expect(stats.body['rows']).toEqual([
+      { key: 'high', entries: 2, customers: 1 },
+      { key: 'medium', entries: 4, customers: 1 },
+      { key: 'unknown', entries: 1, customers: 1 },
+    ]);
+
+    for (const path of [`/tenants/${tenantA}/customers?churnRisk=critical`, `/tenants/${tenantA}/customers?churnRisk=high,churned`, `/tenants/${tenantA}/exports/timelines?churnRisk=vip`]) {
+      const res = await get(path);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'validation_failed', fields: [{ field: 'churnRisk', messages: ['each churnRisk must be one of high, medium, low, unknown'] }] });
+    }
+  });
+});

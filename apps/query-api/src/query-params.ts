@@ -3,7 +3,7 @@ import { Transform, Type, type ClassConstructor } from 'class-transformer';
 import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
-import { normalizeEmail, normalizePhone } from '@hub/customer';
+import { CHURN_RISK_LEVELS, normalizeEmail, normalizePhone, type ChurnRiskLevel } from '@hub/customer';
 import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, MAX_SEARCH_LENGTH, SEGMENT_QUADRANTS, STATS_DIMENSIONS, type StatsDimension, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
 
 /** 400 in the hub's format: every failing field with its messages. */
@@ -33,6 +33,7 @@ const list = ({ value }: { value: unknown }) =>
   (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])).map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
 
 const CHANNEL_MESSAGE = `each channel must be one of ${CHANNEL_IDS.join(', ')}`;
+const CHURN_RISK_MESSAGE = `each churnRisk must be one of ${CHURN_RISK_LEVELS.join(', ')}`;
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
 
 /** A real instant: a calendar date (UTC midnight), or a date-time with a zone (`Z` or an offset up to ±14:00). */
@@ -205,8 +206,10 @@ export class TimelineExportQuery extends EntryFilterQuery {
   @IsOptional() @Transform(list) @ArrayMaxSize(1000) @Length(1, 128, { each: true }) customerIds?: string[];
   /** A segment: the timelines of customers in any of these quadrants (no list of ids needed) … */
   @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];
-  /** … preferring any of these channels. */
+  /** … preferring any of these channels … */
   @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` }) preferredChannel?: string[];
+  /** … at any of these churn risk levels (as of the request). */
+  @IsOptional() @Transform(list) @ArrayMaxSize(4) @IsIn(CHURN_RISK_LEVELS, { each: true, message: CHURN_RISK_MESSAGE }) churnRisk?: ChurnRiskLevel[];
 }
 
 /** `GET /tenants/:t/stats`: one dimension, and the entry filters (a window on occurred time). */
@@ -234,6 +237,8 @@ export class CustomerSearchQuery {
   @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` }) preferredChannel?: string[];
   /** quadrants (any of them); `unknown`: neither an order nor a survey answer yet */
   @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];
+  /** churn risk levels (any of them), as of the request: `high`, `medium`, `low`, `unknown` */
+  @IsOptional() @Transform(list) @ArrayMaxSize(4) @IsIn(CHURN_RISK_LEVELS, { each: true, message: CHURN_RISK_MESSAGE }) churnRisk?: ChurnRiskLevel[];
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
   @IsOptional() @IsCursor('customers') cursor?: string;
   /** A contact pattern: at least this many inbound contacts … */

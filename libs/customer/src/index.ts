@@ -14,3 +14,4 @@ export * from './history/whole-history';
 export * from './upcasting/customer.upcasters';
 export * from './snapshot/customer.snapshot';
 export * from './insights/customer.insights';
+export * from './insights/churn-risk';

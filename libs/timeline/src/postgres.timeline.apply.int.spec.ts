@@ -55,6 +55,8 @@ afterAll(async () => {
   }
 });
 
+const SIGNALS = ['complaint', 'refund_cancel', 'repeat_contact', 'urgency'];
+
 /** A stable UUID per (tenant, customer, generated event id): the read model keys entries and facts by UUID. */
 const uuidOf = (...parts: string[]): string => {
   const h = createHash('sha1').update(parts.join('|')).digest('hex');
@@ -94,7 +96,15 @@ function scenario(seed: number): Scenario {
       const metadata = { ...event.metadata, eventId: uuidOf(tenantId, customerId, event.metadata.eventId), ...(source ? { occurredAtSource: source } : {}) };
       events.push({ ...event, data, metadata } as CustomerEvent);
     }
-    return events.flatMap((event, revision) => timelineChangeFor(tenantId, customerId, BigInt(revision), event) ?? []);
+    // Text signals on some inbound messages (the generated histories carry none): the churn inputs
+    // the set-based apply adds up batch by batch must equal the reference's, recomputed from all entries.
+    const said = prng(seed * 7919 + j);
+    return events.flatMap((event, revision) => {
+      const change = timelineChangeFor(tenantId, customerId, BigInt(revision), event);
+      if (change?.kind !== 'entry' || change.entry.direction !== 'inbound' || said() < 0.6) return change ?? [];
+      const signals = SIGNALS.filter(() => said() < 0.5);
+      return signals.length ? { ...change, entry: { ...change.entry, textSignals: signals } } : change;
+    });
   });
   const changes: TimelineChange[] = [];
   const cursors = streams.map(() => 0);
@@ -154,10 +164,14 @@ describe('PostgresTimelineStore.applyInTransaction (set-based) against applyEach
         const [reference, setBased] = [await readModel(sides[each]!.pool, tenantId), await readModel(sides[set]!.pool, tenantId)];
         expect({ batch: i, ...setBased }).toEqual({ batch: i, ...reference });
       }
-      const entries = (await readModel(sides[set]!.pool, tenantId))['timeline_entries']!.map((row) => JSON.parse(row) as { occurred_at_source: string | null });
+      const model = await readModel(sides[set]!.pool, tenantId);
+      const entries = model['timeline_entries']!.map((row) => JSON.parse(row) as { occurred_at_source: string | null });
       expect(entries.length).toBeGreaterThan(0);
       // The column is written at all (equal rows alone would not tell if both paths dropped it).
       expect(entries.some((e) => e.occurred_at_source === 'provider' || e.occurred_at_source === 'received')).toBe(true);
+      // The churn columns were exercised: inbound contacts counted, a level stored.
+      expect(model['timeline_customers']!.some((row) => (JSON.parse(row) as { inbound_contacts: number }).inbound_contacts > 0)).toBe(true);
+      expect(model['timeline_customers']!.every((row) => (JSON.parse(row) as { churn_level: string | null }).churn_level !== null)).toBe(true);
       expect(await notificationsOf(sides[set]!, tenantId)).toEqual(await notificationsOf(sides[each]!, tenantId));
     });
   });

@@ -1,7 +1,8 @@
 import type { PoolClient } from 'pg';
 import { editedMessageKeys, type CustomerKey, type EditedMessageKey, type RowRun } from './timeline.apply-plan';
-import type { SummaryFact } from './timeline.projection';
+import type { SummaryFact, TimelineEntry } from './timeline.projection';
 import { summaryOfFacts } from './timeline.summary';
+import { churnInputColumns, deltaOf, storedChurnRiskOfRow, type ChurnDelta, type ChurnInputRow } from './timeline.churn';
 
 /*
  * The set-based statements of `PostgresTimelineStore.applyInTransaction`: each writes the rows of
@@ -15,26 +16,37 @@ const NOT_ERASED = (x: string) => `not exists (select 1 from timeline_erased r w
 
 const column = <T>(rows: readonly T[], f: (row: T) => unknown): unknown[] => rows.map(f);
 
-/** A run of entry, registration and fact changes (no erasure between them): one statement per table. */
-export async function insertRowRun(client: PoolClient, run: RowRun): Promise<void> {
+/**
+ * A run of entry, registration and fact changes (no erasure between them): one statement per table.
+ * Returns the entries it inserted (not those already there: a redelivery), for the churn inputs.
+ */
+export async function insertRowRun(client: PoolClient, run: RowRun): Promise<TimelineEntry[]> {
   const { entries, identities, registrations, facts, edits } = run;
+  let inserted: TimelineEntry[] = [];
   if (entries.length > 0) {
     // `distinct on` keeps the first of the same event id, as `on conflict do nothing` one by one.
-    await client.query(
-      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source)
-       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.direction, x.kind, x.text, x.media, x.provider, x.thread_id, x.details, x.occurred_at_source
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::jsonb[], $15::text[])
-              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, n)
+    // Text signals travel as one comma-separated text each (arrays of arrays must be rectangular).
+    const r = await client.query<{ event_id: string }>(
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, text_signals)
+       select distinct on (x.event_id) x.event_id, x.tenant_id, x.customer_id, x.stream_revision, x.occurred_at, x.recorded_at, x.channel, x.direction, x.kind, x.text, x.media, x.provider, x.thread_id, x.details, x.occurred_at_source,
+              string_to_array(x.text_signals, ',')
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::jsonb[], $15::text[], $16::text[])
+              with ordinality x(event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, text_signals, n)
         where ${NOT_ERASED('x')}
         order by x.event_id, x.n
-       on conflict (event_id) do nothing`,
+       on conflict (event_id) do nothing
+       returning event_id`,
       [
         column(entries, (e) => e.eventId), column(entries, (e) => e.tenantId), column(entries, (e) => e.customerId), column(entries, (e) => e.streamRevision),
         column(entries, (e) => e.occurredAt), column(entries, (e) => e.recordedAt), column(entries, (e) => e.channel), column(entries, (e) => e.direction),
         column(entries, (e) => e.kind), column(entries, (e) => e.text), column(entries, (e) => JSON.stringify(e.media)), column(entries, (e) => JSON.stringify(e.provider)),
         column(entries, (e) => e.threadId ?? null), column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)), column(entries, (e) => e.occurredAtSource ?? null),
+        column(entries, (e) => (e.textSignals?.length ? e.textSignals.join(',') : null)),
       ],
     );
+    // The first of each event id, as inserted.
+    const ids = new Set(r.rows.map((row) => row.event_id));
+    inserted = entries.filter((e) => ids.delete(e.eventId.toLowerCase()));
   }
   if (edits.length > 0) {
     await client.query(
@@ -96,28 +108,44 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<voi
       ],
     );
   }
+  return inserted;
 }
 
 /**
  * Counters (first and last seen, interactions, channels) and preferred channel of these customers,
  * recomputed from their entries: two statements for all of them. Erased customers are left alone.
+ * The churn inputs of inbound contacts are not recomputed: the batch's new entries' `deltas` are
+ * added to them (sum, least, greatest) in the same statement.
  * Returns the customers whose row this created (their value and satisfaction are still to fill).
  */
-export async function refreshCustomerCounters(client: PoolClient, customers: readonly CustomerKey[]): Promise<CustomerKey[]> {
+export async function refreshCustomerCounters(client: PoolClient, customers: readonly CustomerKey[], deltas: ReadonlyMap<string, ChurnDelta> = new Map()): Promise<CustomerKey[]> {
   if (customers.length === 0) return [];
   const keys = [column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId)];
+  const d = customers.map((c) => deltaOf(deltas, c.tenantId, c.customerId));
   const upserted = await client.query<{ tenant_id: string; customer_id: string; inserted: boolean }>(
-    `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels)
-     select e.tenant_id, e.customer_id, min(e.occurred_at), max(e.occurred_at), count(*), array_agg(distinct e.channel order by e.channel)
-       from unnest($1::text[], $2::text[]) t(tenant_id, customer_id)
+    `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels,
+                                     inbound_contacts, first_inbound_at, last_inbound_at, last_complaint_at, last_cancellation_at, last_repeat_contact_at)
+     select e.tenant_id, e.customer_id, min(e.occurred_at), max(e.occurred_at), count(*), array_agg(distinct e.channel order by e.channel),
+            t.inbound, t.first_in, t.last_in, t.complaint, t.cancellation, t.repeat_contact
+       from unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[])
+              t(tenant_id, customer_id, inbound, first_in, last_in, complaint, cancellation, repeat_contact)
        join timeline_entries e on e.tenant_id = t.tenant_id and e.customer_id = t.customer_id
       where ${NOT_ERASED('t')}
-      group by e.tenant_id, e.customer_id
+      group by e.tenant_id, e.customer_id, t.inbound, t.first_in, t.last_in, t.complaint, t.cancellation, t.repeat_contact
      on conflict (tenant_id, customer_id) do update set
        first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
-       last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels
+       last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels,
+       inbound_contacts = timeline_customers.inbound_contacts + excluded.inbound_contacts,
+       first_inbound_at = least(timeline_customers.first_inbound_at, excluded.first_inbound_at),
+       last_inbound_at = greatest(timeline_customers.last_inbound_at, excluded.last_inbound_at),
+       last_complaint_at = greatest(timeline_customers.last_complaint_at, excluded.last_complaint_at),
+       last_cancellation_at = greatest(timeline_customers.last_cancellation_at, excluded.last_cancellation_at),
+       last_repeat_contact_at = greatest(timeline_customers.last_repeat_contact_at, excluded.last_repeat_contact_at)
      returning tenant_id, customer_id, (xmax = 0) as inserted`,
-    keys,
+    [
+      ...keys, column(d, (x) => x.inbound), column(d, (x) => x.firstInboundAt), column(d, (x) => x.lastInboundAt),
+      column(d, (x) => x.complaintAt), column(d, (x) => x.cancellationAt), column(d, (x) => x.repeatContactAt),
+    ],
   );
   // Preferred channel, from behaviour: the channel of most inbound contacts in the 90 days before
   // the customer's latest one (ties: the most recent). The same rule as the customer state's.
@@ -164,6 +192,31 @@ export async function refreshCustomerFacts(client: PoolClient, customers: readon
       column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId),
       column(summaries, (s) => s.value && JSON.stringify(s.value)), column(summaries, (s) => s.satisfaction && JSON.stringify(s.satisfaction)), column(summaries, (s) => s.quadrant),
     ],
+  );
+}
+
+/**
+ * Churn level and reasons (without silence) of these customers, from the inputs their rows hold
+ * (`storedChurnRisk` of @hub/customer): one read of those rows and one update of the rows whose
+ * level or reasons changed. Call after their counters and facts are refreshed.
+ */
+export async function refreshChurnRisk(client: PoolClient, customers: readonly CustomerKey[]): Promise<void> {
+  if (customers.length === 0) return;
+  const rows = await client.query<ChurnInputRow & { tenant_id: string; customer_id: string; churn_level: string | null; churn_reasons: string[] | null }>(
+    `select c.tenant_id, c.customer_id, c.churn_level, c.churn_reasons, ${churnInputColumns('c')}
+       from unnest($1::text[], $2::text[]) t(tenant_id, customer_id)
+       join timeline_customers c on c.tenant_id = t.tenant_id and c.customer_id = t.customer_id`,
+    [column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId)],
+  );
+  const changed = rows.rows
+    .map((row) => ({ row, risk: storedChurnRiskOfRow(row) }))
+    .filter(({ row, risk }) => row.churn_level !== risk.level || (row.churn_reasons ?? []).join(',') !== risk.reasons.join(','));
+  if (changed.length === 0) return;
+  await client.query(
+    `update timeline_customers c set churn_level = x.level, churn_reasons = string_to_array(x.reasons, ',')
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[]) x(tenant_id, customer_id, level, reasons)
+      where c.tenant_id = x.tenant_id and c.customer_id = x.customer_id`,
+    [column(changed, (c) => c.row.tenant_id), column(changed, (c) => c.row.customer_id), column(changed, (c) => c.risk.level), column(changed, (c) => c.risk.reasons.join(','))],
   );
 }
 

@@ -1,8 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import type { OccurredAtSource } from '@hub/contracts';
-import { QUADRANTS, type Quadrant, type SatisfactionState } from '@hub/customer';
+import { churnRiskAt, QUADRANTS, type ChurnRisk, type Quadrant, type SatisfactionState } from '@hub/customer';
 import type { InteractionDetails, SummaryFact, TimelineChange, TimelineEntry } from './timeline.projection';
-import { insertRowRun, refreshCustomerCounters, refreshCustomerFacts, refreshEditedEntries } from './postgres.timeline.batch';
+import { insertRowRun, refreshChurnRisk, refreshCustomerCounters, refreshCustomerFacts, refreshEditedEntries } from './postgres.timeline.batch';
+import { churnDeltas, churnInputColumns, churnInputsOfRow, churnRiskOfRow, type ChurnDelta, type ChurnInputRow } from './timeline.churn';
 import { planApply, unionOfCustomers } from './timeline.apply-plan';
 import { summaryOfFacts, type SummaryValue } from './timeline.summary';
 import { SEARCH_COLUMN_DDL, SEARCH_INDEX_DDL } from './timeline.search';
@@ -38,6 +39,11 @@ export interface CustomerSummary {
    * the hub has neither an order nor a survey answer of the customer (stored as null).
    */
   quadrant: SegmentQuadrant;
+  /**
+   * Churn risk as of the read (`churnRiskAt` in @hub/customer, docs/operations.md "Segments: churn
+   * risk"): `high`, `medium`, `low` or `unknown`, and the reason codes behind it.
+   */
+  churnRisk: ChurnRisk;
   identities: { kind: string; value: string; namespace?: string }[];
 }
 
@@ -115,6 +121,18 @@ alter table timeline_entries add column if not exists edit_history jsonb;
 -- Where occurred_at came from ('provider' | 'received'); null for entries of events that did not say.
 alter table timeline_entries add column if not exists occurred_at_source text;
 create index if not exists timeline_entries_provider_message on timeline_entries (tenant_id, channel, (provider->>'name'), (provider->>'messageId'));
+-- Churn risk (timeline.churn.ts): the text signals of inbound entries, and per customer what the
+-- rule reads — kept up to date from each batch's new entries (sums, least, greatest) — with the
+-- level and reasons without silence, which queries apply as of now.
+alter table timeline_entries add column if not exists text_signals text[];
+alter table timeline_customers add column if not exists inbound_contacts integer not null default 0;
+alter table timeline_customers add column if not exists first_inbound_at timestamptz;
+alter table timeline_customers add column if not exists last_inbound_at timestamptz;
+alter table timeline_customers add column if not exists last_complaint_at timestamptz;
+alter table timeline_customers add column if not exists last_cancellation_at timestamptz;
+alter table timeline_customers add column if not exists last_repeat_contact_at timestamptz;
+alter table timeline_customers add column if not exists churn_level text;
+alter table timeline_customers add column if not exists churn_reasons text[];
 -- Erased customers: later (redelivered) changes for them must not bring rows back.
 create table if not exists timeline_erased (
   tenant_id text not null,
@@ -147,6 +165,15 @@ const SCHEMA_MARKERS: readonly (readonly [string, string])[] = [
   ['timeline_entries', 'edit_history'],
   ['timeline_entries', 'search'],
   ['timeline_entries', 'occurred_at_source'],
+  ['timeline_entries', 'text_signals'],
+  ['timeline_customers', 'inbound_contacts'],
+  ['timeline_customers', 'first_inbound_at'],
+  ['timeline_customers', 'last_inbound_at'],
+  ['timeline_customers', 'last_complaint_at'],
+  ['timeline_customers', 'last_cancellation_at'],
+  ['timeline_customers', 'last_repeat_contact_at'],
+  ['timeline_customers', 'churn_level'],
+  ['timeline_customers', 'churn_reasons'],
 ];
 
 /**
@@ -196,12 +223,15 @@ export class PostgresTimelineStore {
    */
   async applyInTransaction(client: PoolClient, changes: readonly TimelineChange[]): Promise<void> {
     const plan = planApply(changes);
+    const deltas = new Map<string, ChurnDelta>();
     for (const step of plan.steps) {
-      if (step.kind === 'rows') await insertRowRun(client, step.run);
+      if (step.kind === 'rows') churnDeltas(await insertRowRun(client, step.run), deltas);
       else await this.applyOne(client, step.change);
     }
-    const created = await refreshCustomerCounters(client, plan.refreshCounters);
-    await refreshCustomerFacts(client, unionOfCustomers(plan.refreshFacts, created));
+    const created = await refreshCustomerCounters(client, plan.refreshCounters, deltas);
+    const factsRefreshed = unionOfCustomers(plan.refreshFacts, created);
+    await refreshCustomerFacts(client, factsRefreshed);
+    await refreshChurnRisk(client, unionOfCustomers(plan.refreshCounters, factsRefreshed));
     if (plan.notify.length > 0) await client.query("select pg_notify('hub_timeline', k) from unnest($1::text[]) k", [plan.notify]);
   }
 
@@ -232,6 +262,7 @@ export class PostgresTimelineStore {
       if (await this.refreshCustomer(client, tenantId, customerId)) refreshFacts.set(key, [tenantId, customerId]);
     }
     for (const [tenantId, customerId] of refreshFacts.values()) await this.refreshFacts(client, tenantId, customerId);
+    for (const [tenantId, customerId] of new Map([...refresh, ...refreshFacts]).values()) await refreshChurnRisk(client, [{ tenantId, customerId }]);
     for (const key of touched) await client.query("select pg_notify('hub_timeline', $1)", [key]);
   }
 
@@ -343,11 +374,11 @@ export class PostgresTimelineStore {
     }
     const e = change.entry;
     await client.query(
-      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source)
-       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) on conflict (event_id) do nothing`,
+      `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, text_signals)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) on conflict (event_id) do nothing`,
       [
         e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider),
-        e.threadId ?? null, e.details ? JSON.stringify(e.details) : null, e.occurredAtSource ?? null,
+        e.threadId ?? null, e.details ? JSON.stringify(e.details) : null, e.occurredAtSource ?? null, e.textSignals?.length ? e.textSignals : null,
       ],
     );
     await refreshEditedEntries(client, [{ tenantId: e.tenantId, channel: e.channel, providerName: e.provider.name, messageId: e.provider.messageId }]);
@@ -360,13 +391,20 @@ export class PostgresTimelineStore {
    */
   private async refreshCustomer(client: PoolClient, tenantId: string, customerId: string): Promise<boolean> {
     if (await this.isErased(client, tenantId, customerId)) return false;
+    // The churn inputs too, from all the entries: the definition the set-based path adds batches up to.
+    const inbound = (also = 'true') => `filter (where direction = 'inbound' and ${also})`;
     const upserted = await client.query<{ inserted: boolean }>(
-      `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels)
-       select tenant_id, customer_id, min(occurred_at), max(occurred_at), count(*), array_agg(distinct channel order by channel)
+      `insert into timeline_customers (tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels,
+                                       inbound_contacts, first_inbound_at, last_inbound_at, last_complaint_at, last_cancellation_at, last_repeat_contact_at)
+       select tenant_id, customer_id, min(occurred_at), max(occurred_at), count(*), array_agg(distinct channel order by channel),
+              count(*) ${inbound()}, min(occurred_at) ${inbound()}, max(occurred_at) ${inbound()}, max(occurred_at) ${inbound("'complaint' = any(text_signals)")},
+              max(occurred_at) ${inbound("'refund_cancel' = any(text_signals)")}, max(occurred_at) ${inbound("'repeat_contact' = any(text_signals)")}
          from timeline_entries where tenant_id = $1 and customer_id = $2 group by tenant_id, customer_id
        on conflict (tenant_id, customer_id) do update set
          first_seen_at = least(timeline_customers.first_seen_at, excluded.first_seen_at),
-         last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels
+         last_seen_at = excluded.last_seen_at, interactions = excluded.interactions, channels = excluded.channels,
+         inbound_contacts = excluded.inbound_contacts, first_inbound_at = excluded.first_inbound_at, last_inbound_at = excluded.last_inbound_at,
+         last_complaint_at = excluded.last_complaint_at, last_cancellation_at = excluded.last_cancellation_at, last_repeat_contact_at = excluded.last_repeat_contact_at
        returning (xmax = 0) as inserted`,
       [tenantId, customerId],
     );
@@ -430,7 +468,7 @@ export class PostgresTimelineStore {
    * member's entries, value, satisfaction and quadrant over every member's facts (members: those
    * whose `merged_into` leads to this customer, at any depth). Each member's own row stays its own.
    */
-  async getCustomer(tenantId: string, customerId: string): Promise<CustomerSummary | undefined> {
+  async getCustomer(tenantId: string, customerId: string, { now = new Date().toISOString() }: { now?: string } = {}): Promise<CustomerSummary | undefined> {
     const members = await this.pool.query<{ customer_id: string }>(
       `with recursive members(customer_id) as (
          select $2::text
@@ -439,13 +477,13 @@ export class PostgresTimelineStore {
        select customer_id from members`,
       [tenantId, customerId],
     );
-    if (members.rows.length > 1) return this.getWholeCustomer(tenantId, customerId, members.rows.map((m) => m.customer_id));
-    const r = await this.pool.query<{
+    if (members.rows.length > 1) return this.getWholeCustomer(tenantId, customerId, members.rows.map((m) => m.customer_id), now);
+    const r = await this.pool.query<ChurnInputRow & {
       first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[]; preferred_channel: string | null;
-      value: SummaryValue | null; satisfaction: SatisfactionState | null; quadrant: Quadrant | null;
+      quadrant: Quadrant | null; churn_level: string | null; churn_reasons: string[] | null;
     }>(
-      `select first_seen_at, last_seen_at, interactions, channels, preferred_channel, value, satisfaction, quadrant
-         from timeline_customers where tenant_id = $1 and customer_id = $2`,
+      `select c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.quadrant, c.churn_level, c.churn_reasons, ${churnInputColumns('c')}
+         from timeline_customers c where c.tenant_id = $1 and c.customer_id = $2`,
       [tenantId, customerId],
     );
     const row = r.rows[0];
@@ -461,13 +499,19 @@ export class PostgresTimelineStore {
       value: row.value,
       satisfaction: row.satisfaction,
       quadrant: row.quadrant ?? 'unknown',
+      churnRisk: churnRiskOfRow(row, now),
       identities: await this.identitiesOf(tenantId, customerId),
     };
   }
 
-  private async getWholeCustomer(tenantId: string, customerId: string, members: string[]): Promise<CustomerSummary | undefined> {
-    const r = await this.pool.query<{ first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[] | null; preferred_channel: string | null; own: boolean }>(
+  private async getWholeCustomer(tenantId: string, customerId: string, members: string[], now: string): Promise<CustomerSummary | undefined> {
+    const r = await this.pool.query<{
+      first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[] | null; preferred_channel: string | null; own: boolean;
+      inbound_contacts: number; first_inbound_at: Date | null; last_inbound_at: Date | null; last_complaint_at: Date | null; last_cancellation_at: Date | null; last_repeat_contact_at: Date | null;
+    }>(
       `select min(c.first_seen_at) as first_seen_at, max(c.last_seen_at) as last_seen_at, coalesce(sum(c.interactions), 0)::int as interactions,
+              coalesce(sum(c.inbound_contacts), 0)::int as inbound_contacts, min(c.first_inbound_at) as first_inbound_at, max(c.last_inbound_at) as last_inbound_at,
+              max(c.last_complaint_at) as last_complaint_at, max(c.last_cancellation_at) as last_cancellation_at, max(c.last_repeat_contact_at) as last_repeat_contact_at,
               (select array_agg(distinct ch order by ch) from timeline_customers m, unnest(m.channels) ch where m.tenant_id = $1 and m.customer_id = any($2::text[])) as channels,
               (select e.channel from timeline_entries e
                 where e.tenant_id = $1 and e.customer_id = any($2::text[]) and e.direction = 'inbound'
@@ -497,6 +541,8 @@ export class PostgresTimelineStore {
       value: summary.value,
       satisfaction: summary.satisfaction,
       quadrant: summary.quadrant ?? 'unknown',
+      // The churn inputs combine over the members (sums, least, greatest): the whole customer's risk.
+      churnRisk: churnRiskAt(churnInputsOfRow({ ...row, value: summary.value, satisfaction: summary.satisfaction }), now),
       identities: await this.identitiesOf(tenantId, customerId),
     };
   }
@@ -509,14 +555,14 @@ export class PostgresTimelineStore {
     return ids.rows.map((i) => (i.namespace ? { kind: i.kind, namespace: i.namespace, value: i.value } : { kind: i.kind, value: i.value }));
   }
 
-  async listCustomers(tenantId: string, limit = 100): Promise<CustomerSummary[]> {
+  async listCustomers(tenantId: string, limit = 100, { now = new Date().toISOString() }: { now?: string } = {}): Promise<CustomerSummary[]> {
     const r = await this.pool.query<{ customer_id: string }>(
       'select customer_id from timeline_customers where tenant_id = $1 and merged_into is null order by first_seen_at, customer_id limit $2',
       [tenantId, limit],
     );
     const out: CustomerSummary[] = [];
     for (const row of r.rows) {
-      const c = await this.getCustomer(tenantId, row.customer_id);
+      const c = await this.getCustomer(tenantId, row.customer_id, { now });
       if (c) out.push(c);
     }
     return out;

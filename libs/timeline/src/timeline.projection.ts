@@ -48,6 +48,11 @@ export interface TimelineEntry {
   threadId?: string;
   /** The interaction's facets (see `InteractionDetails`); absent for a plain message. */
   details?: InteractionDetails;
+  /**
+   * The text signals the recorder found in an inbound message's words (`data.textSignals.found`),
+   * when it found any: what the churn risk's `stated_*` reasons read. Absent otherwise.
+   */
+  textSignals?: string[];
 }
 
 /**
@@ -141,6 +146,7 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
           provider: { name: d.provider.name, messageId: d.provider.messageId },
           ...(d.threadId ? { threadId: d.threadId } : {}),
           ...(details ? { details } : {}),
+          ...(d.direction === 'inbound' && d.textSignals?.found.length ? { textSignals: [...d.textSignals.found] } : {}),
         },
       };
     }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { OccurredAtSource } from '@hub/contracts';
-import type { Quadrant, SatisfactionState } from '@hub/customer';
+import type { ChurnRiskLevel, Quadrant, SatisfactionState } from '@hub/customer';
 import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
 import type { EditHistory, InteractionDetails } from './timeline.projection';
 import type { SummaryValue } from './timeline.summary';
 import { SEARCH_COLUMN_DDL, SEARCH_INDEX_DDL, searchQuerySql } from './timeline.search';
+import { churnLevelSql, churnRiskOfRow } from './timeline.churn';
 
 /**
  * The read side of the timeline read model, for analysts and agents: filtered, cursor-paginated
@@ -125,14 +126,16 @@ export interface CustomerSearch {
   contacts?: { minContacts: number; minChannels: number; withinDays: number; now: string };
   /** Free text: an entry of the customer's timeline (customers merged into it, at any depth, included) matches it. */
   q?: string;
+  /** Churn risk levels as of the read's `now` (the stored level, one step up when gone silent): any of them. */
+  churnRisks?: readonly ChurnRiskLevel[];
 }
 
 /** What `TimelineQueries.stats` groups by. */
-export const STATS_DIMENSIONS = ['channel', 'day', 'direction', 'kind', 'quadrant', 'preferredChannel'] as const;
+export const STATS_DIMENSIONS = ['channel', 'day', 'direction', 'kind', 'quadrant', 'preferredChannel', 'churnRisk'] as const;
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number];
 
 export interface StatsRow {
-  /** The channel, the UTC day (`2025-03-01`), the direction, the kind, or the timeline customer's quadrant / preferred channel (`unknown` when none). */
+  /** The channel, the UTC day (`2025-03-01`), the direction, the kind, or the timeline customer's quadrant / preferred channel / churn risk level as of now (`unknown` when none). */
   key: string;
   /** Entries that happened (occurred_at) in the window. */
   entries: number;
@@ -153,8 +156,10 @@ export interface ExportFilter extends TimelineFilter {
   customerIds?: readonly string[];
   /** A segment instead of a list: timelines of the customers (survivors) in any of these quadrants … */
   quadrants?: readonly SegmentQuadrant[];
-  /** … and preferring any of these channels. */
+  /** … and preferring any of these channels … */
   preferredChannels?: readonly string[];
+  /** … and at any of these churn risk levels as of the read's `now`. */
+  churnRisks?: readonly ChurnRiskLevel[];
 }
 
 /** `alias.quadrant` is any of these (`unknown`: null, neither value nor satisfaction known yet). */
@@ -162,6 +167,11 @@ function quadrantCondition(p: Params, alias: string, quadrants: readonly Segment
   const known = quadrants.filter((q) => q !== 'unknown');
   const unknown = quadrants.includes('unknown');
   return `(${[...(known.length ? [`${alias}.quadrant = any(${p.add(known)}::text[])`] : []), ...(unknown ? [`${alias}.quadrant is null`] : [])].join(' or ')})`;
+}
+
+/** `alias`'s churn level as of `now` is any of these. */
+function churnCondition(p: Params, alias: string, levels: readonly ChurnRiskLevel[], now: string): string {
+  return `${churnLevelSql(alias, `${p.add(now)}::timestamptz`)} = any(${p.add([...levels])}::text[])`;
 }
 
 /** A position in an ordering: a timestamp with microseconds (`…T10:00:00.123456Z`) and a tie-breaking id. */
@@ -320,6 +330,12 @@ const QUERY_COLUMNS: readonly { table: string; column: string; ddl: string }[] =
   { table: 'timeline_customers', column: 'quadrant', ddl: 'alter table timeline_customers add column if not exists quadrant text' },
   { table: 'timeline_customers', column: 'value', ddl: 'alter table timeline_customers add column if not exists value jsonb' },
   { table: 'timeline_customers', column: 'satisfaction', ddl: 'alter table timeline_customers add column if not exists satisfaction jsonb' },
+  { table: 'timeline_customers', column: 'inbound_contacts', ddl: 'alter table timeline_customers add column if not exists inbound_contacts integer not null default 0' },
+  ...['first_inbound_at', 'last_inbound_at', 'last_complaint_at', 'last_cancellation_at', 'last_repeat_contact_at'].map((column) => ({
+    table: 'timeline_customers', column, ddl: `alter table timeline_customers add column if not exists ${column} timestamptz`,
+  })),
+  { table: 'timeline_customers', column: 'churn_level', ddl: 'alter table timeline_customers add column if not exists churn_level text' },
+  { table: 'timeline_customers', column: 'churn_reasons', ddl: 'alter table timeline_customers add column if not exists churn_reasons text[]' },
   { table: 'timeline_entries', column: 'search', ddl: SEARCH_COLUMN_DDL },
   { table: 'timeline_entries', column: 'occurred_at_source', ddl: 'alter table timeline_entries add column if not exists occurred_at_source text' },
 ];
@@ -482,7 +498,7 @@ export class TimelineQueries {
    * A customer whose first-seen time moves earlier (a late first event) may be missed by a walk that
    * is already past that time.
    */
-  async searchCustomers(tenantId: string, search: CustomerSearch = {}, page: PageRequest = {}): Promise<CustomerPage> {
+  async searchCustomers(tenantId: string, search: CustomerSearch = {}, page: PageRequest = {}, { now = new Date().toISOString() }: { now?: string } = {}): Promise<CustomerPage> {
     const limit = pageSize(page.limit);
     // `contacts.now` moves with every request: the pattern, not the moment, is what the cursor pages.
     const query = cursorQuery('customers', tenantId, search.contacts ? { ...search, contacts: { ...search.contacts, now: undefined } } : search);
@@ -503,6 +519,7 @@ export class TimelineQueries {
     }
     if (search.preferredChannels?.length) where.push(`c.preferred_channel = any(${p.add([...search.preferredChannels])}::text[])`);
     if (search.quadrants?.length) where.push(quadrantCondition(p, 'c', search.quadrants));
+    if (search.churnRisks?.length) where.push(churnCondition(p, 'c', search.churnRisks, now));
     if (search.contacts) {
       const k = search.contacts;
       where.push(
@@ -530,8 +547,10 @@ export class TimelineQueries {
     const r = await this.pool.query<{
       customer_id: string; first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[];
       preferred_channel: string | null; value: SummaryValue | null; satisfaction: SatisfactionState | null; quadrant: Quadrant | null; first_key: string;
+      churn_level: string | null; churn_reasons: string[] | null; inbound_contacts: number; first_inbound_at: Date | null; last_inbound_at: Date | null;
     }>(
       `select c.customer_id, c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.value, c.satisfaction, c.quadrant,
+              c.churn_level, c.churn_reasons, c.inbound_contacts, c.first_inbound_at, c.last_inbound_at,
               ${micros('c.first_seen_at')} as first_key
          from timeline_customers c
         where ${where.join(' and ')}
@@ -553,6 +572,7 @@ export class TimelineQueries {
         value: row.value,
         satisfaction: row.satisfaction,
         quadrant: row.quadrant ?? 'unknown',
+        churnRisk: churnRiskOfRow(row, now),
         identities: identities.get(row.customer_id) ?? [],
       })),
       next: r.rows.length > limit && last ? encodeCursor('customers', { at: last.first_key, id: last.customer_id }, query) : null,
@@ -579,7 +599,7 @@ export class TimelineQueries {
    * (no long transaction, no client held between pages). Each page is one yielded array; stop iterating
    * to stop reading.
    */
-  async *exportEntries(tenantId: string, filter: ExportFilter = {}, { pageSize: size = EXPORT_PAGE_SIZE } = {}): AsyncGenerator<ExportedItem[]> {
+  async *exportEntries(tenantId: string, filter: ExportFilter = {}, { pageSize: size = EXPORT_PAGE_SIZE, now = new Date().toISOString() }: { pageSize?: number; now?: string } = {}): AsyncGenerator<ExportedItem[]> {
     const members = filter.customerIds ? await this.withMerged(tenantId, filter.customerIds) : undefined;
     if (members?.length === 0) return;
     let after: { customerId: string; at: string; id: string } | undefined;
@@ -587,11 +607,12 @@ export class TimelineQueries {
       const p = new Params();
       const where = [`e.tenant_id = ${p.add(tenantId)}`];
       if (members) where.push(customerCondition(p, members));
-      if (filter.quadrants?.length || filter.preferredChannels?.length) {
+      if (filter.quadrants?.length || filter.preferredChannels?.length || filter.churnRisks?.length) {
         // The segment is of timelines: a merged-away customer's entries go with its survivor's segment.
         const segment = [`s.tenant_id = e.tenant_id`, 's.merged_into is null'];
         if (filter.quadrants?.length) segment.push(quadrantCondition(p, 's', filter.quadrants));
         if (filter.preferredChannels?.length) segment.push(`s.preferred_channel = any(${p.add([...filter.preferredChannels])}::text[])`);
+        if (filter.churnRisks?.length) segment.push(churnCondition(p, 's', filter.churnRisks, now));
         where.push(`coalesce(c.merged_into, e.customer_id) in (select s.customer_id from timeline_customers s where ${segment.join(' and ')})`);
       }
       where.push(...filterConditions(p, filter));
@@ -618,10 +639,11 @@ export class TimelineQueries {
 
   /**
    * Counts for charts: entries that happened in the window (and match the filters), and the distinct
-   * customers behind them, grouped by one dimension. Customer dimensions (quadrant, preferred channel)
-   * are the timeline customer's — the survivor's for a merged-away customer's entries.
+   * customers behind them, grouped by one dimension. Customer dimensions (quadrant, preferred channel,
+   * churn risk) are the timeline customer's — the survivor's for a merged-away customer's entries; the
+   * churn risk is as of `now` (when read), not as of the window.
    */
-  async stats(tenantId: string, by: StatsDimension, filter: TimelineFilter = {}): Promise<StatsRow[]> {
+  async stats(tenantId: string, by: StatsDimension, filter: TimelineFilter = {}, { now = new Date().toISOString() }: { now?: string } = {}): Promise<StatsRow[]> {
     const p = new Params();
     const where = [`e.tenant_id = ${p.add(tenantId)}`, ...filterConditions(p, filter)];
     const key: Record<StatsDimension, string> = {
@@ -631,6 +653,7 @@ export class TimelineQueries {
       kind: 'e.kind',
       quadrant: `coalesce(t.quadrant, 'unknown')`,
       preferredChannel: `coalesce(t.preferred_channel, 'unknown')`,
+      churnRisk: by === 'churnRisk' ? churnLevelSql('t', `${p.add(now)}::timestamptz`) : '',
     };
     const r = await this.pool.query<{ key: string; entries: string; customers: string }>(
       `select ${key[by]} as key, count(*) as entries, count(distinct coalesce(c.merged_into, e.customer_id)) as customers

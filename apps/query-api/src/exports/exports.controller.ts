@@ -19,8 +19,8 @@ export class ExportsController {
   ) {}
 
   /**
-   * `?format=ndjson|csv&customerIds=a,b&quadrant=&preferredChannel=&from=&to=&asOf=&channel=&direction=&kind=` —
-   * every entry of the given customers' timelines (or of a segment: quadrant, preferred channel; all of
+   * `?format=ndjson|csv&customerIds=a,b&quadrant=&preferredChannel=&churnRisk=&from=&to=&asOf=&channel=&direction=&kind=` —
+   * every entry of the given customers' timelines (or of a segment: quadrant, preferred channel, churn risk; all of
    * the tenant's without either), customer by customer, in time order.
    */
   @Get('timelines')
@@ -33,14 +33,18 @@ export class ExportsController {
     }
     const format = q.format ?? 'ndjson';
     const started = Date.now();
-    const log = { tenantId, format, customers: customerIds?.length ?? 'all', ...(q.quadrant ? { quadrants: q.quadrant } : {}), ...(q.preferredChannel ? { preferredChannels: q.preferredChannel } : {}) };
+    const log = {
+      tenantId, format, customers: customerIds?.length ?? 'all',
+      ...(q.quadrant ? { quadrants: q.quadrant } : {}), ...(q.preferredChannel ? { preferredChannels: q.preferredChannel } : {}), ...(q.churnRisk ? { churnRisks: q.churnRisk } : {}),
+    };
     this.logger.info(log, 'query.export.started');
     const pages = this.counted(this.queries.exportEntries(tenantId, {
         ...entryFilter(q),
         ...(customerIds ? { customerIds } : {}),
         ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
         ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
-      }), (rows, outcome, err) =>
+        ...(q.churnRisk?.length ? { churnRisks: q.churnRisk } : {}),
+      }, { now: new Date(started).toISOString() }), (rows, outcome, err) =>
       outcome === 'failed'
         ? this.logger.error({ ...log, rows, err: String(err) }, 'query.export.failed')
         : this.logger.info({ ...log, rows, ms: Date.now() - started }, outcome === 'completed' ? 'query.export.completed' : 'query.export.aborted'),

@@ -8,13 +8,14 @@ export class StatsController {
   constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
 
   /**
-   * `?by=channel|day|direction|kind|quadrant|preferredChannel&from=&to=&channel=&direction=&kind=&asOf=` —
-   * entries that happened in the window and the distinct customers behind them, per value of `by`.
+   * `?by=channel|day|direction|kind|quadrant|preferredChannel|churnRisk&from=&to=&channel=&direction=&kind=&asOf=` —
+   * entries that happened in the window and the distinct customers behind them, per value of `by`
+   * (`churnRisk`: the customer's level as of the request).
    */
   @Get()
   async stats(@Param('tenantId') tenantId: string, @Query() query: unknown) {
     const q = queryAs(StatsQuery, query);
-    const rows = await this.queries.stats(tenantId, q.by, entryFilter(q));
+    const rows = await this.queries.stats(tenantId, q.by, entryFilter(q), { now: new Date().toISOString() });
     return { by: q.by, from: q.from ?? null, to: q.to ?? null, rows };
   }
 }
