@@ -459,7 +459,15 @@ async function takeoverCopy(pool: Pool, from = 'rebuild'): Promise<number> {
     await client.query('begin');
     await client.query(`lock table ${STORE_TABLES.map((t) => `public.${t}`).join(', ')} in access exclusive mode`);
     for (const t of STORE_TABLES) {
-      const cols = (await client.query<{ c: string }>("select column_name as c from information_schema.columns where table_schema = 'public' and table_name = $1 order by ordinal_position", [t])).rows.map((r) => r.c).join(', ');
+      // Generated columns (the search vector) are PostgreSQL's to compute: they cannot be inserted.
+      const cols = (
+        await client.query<{ c: string }>(
+          "select column_name as c from information_schema.columns where table_schema = 'public' and table_name = $1 and is_generated = 'NEVER' order by ordinal_position",
+          [t],
+        )
+      ).rows
+        .map((r) => r.c)
+        .join(', ');
       await client.query(`delete from public.${t}`);
       await client.query(`insert into public.${t} (${cols}) select ${cols} from ${from}.${t}`);
     }
