@@ -1,5 +1,5 @@
 import type { CustomerEvent } from '@hub/customer';
-import type { CustomerRepository } from '@hub/customer-records';
+import { GroupedAppends, type CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
 import { catalogV1, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
 import { DecisionFoldCache } from './decision-fold.cache';
@@ -79,6 +79,8 @@ export class NbaDecideJob {
   private readonly followUps: NbaFollowUps;
   private readonly noResponseAfterMs: number;
   readonly folds: DecisionFoldCache;
+  /** Decisions of concurrent jobs appended together (one write while another is in flight). */
+  private readonly appends: GroupedAppends;
 
   constructor(
     private readonly customers: CustomerRepository,
@@ -88,6 +90,7 @@ export class NbaDecideJob {
     this.followUps = options.followUps ?? NO_FOLLOW_UPS;
     this.noResponseAfterMs = options.noResponseAfterMs ?? this.catalog.learning.noResponseAfterHours * 3_600_000;
     this.folds = new DecisionFoldCache(customers, options.foldCacheSize ?? 0, options.foldCacheTtlMs);
+    this.appends = new GroupedAppends(customers);
   }
 
   async run(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
@@ -135,7 +138,7 @@ export class NbaDecideJob {
     });
     if (data.trigger === 'outbound-scan' && decision.chosen.kind === 'none') return { kind: 'skipped', reason: 'nothing_to_do' };
     const event = decidedEvent(decision, data.correlationId);
-    const result = await this.customers.append(data.tenantId, data.customerId, [event], revision);
+    const result = await this.appends.append(data.tenantId, data.customerId, [event], revision);
     const { kind, contactMode } = decision.chosen;
     const ref: DecisionRef = { decisionId: decision.decisionId, kind, contactMode, occurredAt: decision.decidedAt, correlationId: data.correlationId };
     await this.afterDecision(ref, data, trigger, history, now);

@@ -8,3 +8,4 @@ export * from './merge-customers';
 export * from './erase-customer-record';
 export * from './customer-stores';
 export * from './record-interactions';
+export * from './grouped-appends';
