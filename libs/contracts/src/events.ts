@@ -1,30 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  IsUrl,
-  IsUUID,
-  Length,
-  Matches,
-  MaxLength,
-  Max,
-  Min,
-  IsBoolean,
-  Validate,
-  ValidateIf,
-  ValidateNested,
-  ValidatorConstraint,
-  type ValidationArguments,
-  type ValidatorConstraintInterface,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUrl, IsUUID, Length, Matches, Max, MaxLength, Min, Validate, ValidateIf, ValidateNested, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 import { CHANNEL_IDS, type ChannelId } from './channels';
 
 /**
@@ -256,7 +232,7 @@ export class MediaRefDto implements MediaRef {
 
 export class ContentDto {
   @IsOptional() @IsString() @MaxLength(100_000) text?: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => MediaRefDto) media!: MediaRefDto[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => MediaRefDto) media!: MediaRefDto[];
 }
 
 export class ProviderRefDto {
@@ -298,7 +274,7 @@ export class EmailFacetDto implements EmailFacet {
   @IsArray() @IsString({ each: true }) to!: string[];
   @IsArray() @IsString({ each: true }) cc!: string[];
   @IsBoolean() textFromHtml!: boolean;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => AttachmentMetaDto) attachments!: AttachmentMetaDto[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => AttachmentMetaDto) attachments!: AttachmentMetaDto[];
 }
 
 export class ReactionFacetDto implements ReactionFacet {
@@ -339,8 +315,8 @@ export class SurveyFacetDto implements SurveyFacet {
   @IsString() @Length(1, 128) surveyId!: string;
   @IsIn(['csat', 'nps']) kind!: 'csat' | 'nps';
   @IsInt() @Min(0) @Max(10) @Validate(ScoreFitsSurveyKind) score!: number;
-  @IsOptional() @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @ValidateNested({ each: true }) @Type(() => SurveyScoreRefDto) scores?: SurveyScoreRefDto[];
-  @IsArray() @ValidateNested({ each: true }) @Type(() => SurveyAnswerDto) answers!: SurveyAnswerDto[];
+  @IsOptional() @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => SurveyScoreRefDto) scores?: SurveyScoreRefDto[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => SurveyAnswerDto) answers!: SurveyAnswerDto[];
   @IsOptional() @IsString() @MaxLength(256) conversationId?: string;
 }
 
@@ -388,7 +364,7 @@ class FacetMatchesKind implements ValidatorConstraintInterface {
 export class InteractionDataDto implements InteractionData {
   @IsIn(DIRECTIONS) direction!: Direction;
   @IsIn(INTERACTION_KINDS) kind!: InteractionKind;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
   // @IsDefined on every required nested object: @ValidateNested alone lets `undefined` through.
   @IsDefined() @ValidateNested() @Type(() => ContentDto) content!: ContentDto;
   @IsDefined() @ValidateNested() @Type(() => ProviderRefDto) provider!: ProviderRefDto;

@@ -149,6 +149,12 @@ describe('reading a canonical event sent to the generic API', () => {
       expect(parseJson('{"data":{"content":{"text":"__proto__ constructor prototype"}}}').ok).toBe(true);
     });
 
+    it('then a document nested thousands deep is refused as invalid_json with the reason (the poisoning walk overflowed the stack: a 500, and on the raw topic a partition stuck on a retryable error)', () => {
+      const r = readInteraction(Buffer.from(`{"type":"InteractionReceived","data":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`), api);
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_json' }));
+      expect(!r.ok && r.errors[0]!.messages[0]).toBe('is refused: it nests arrays and objects more than 64 levels deep');
+    });
+
     it('then an event larger than INGEST_MAX_EVENT_BYTES is refused unread', () => {
       const r = read(sent({ data: { content: { text: 'x'.repeat(70_000), media: [] } } }));
       expect(r).toEqual(expect.objectContaining({ ok: false, code: 'event_too_large' }));

@@ -8,6 +8,7 @@ import {
   type InteractionReceived,
 } from '@hub/contracts';
 import { normalizeEmail, normalizeExternalId, normalizeHandle, normalizePhone, type NormalizeResult } from '@hub/customer';
+import { jsonNestingDepth, MAX_JSON_DEPTH } from '@hub/channels-core';
 
 /**
  * Why an event sent to the generic API (HTTP or the raw topic) is refused. Stable: they appear in
@@ -153,6 +154,8 @@ function normaliseIdentity(identity: IdentityRef): { ok: true; identity: Identit
  * poisoning once mapped onto classes), as Fastify's own JSON parser does for other routes.
  */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  // Before anything walks it (the poisoning check below is recursive).
+  if (jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return { ok: false, message: `is refused: it nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` };
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;

@@ -88,6 +88,13 @@ describe('a body that is not valid JSON on a Meta route', () => {
     expect(await res.json()).toEqual({ error: 'unauthorized', reason: 'signature_missing' });
   });
 
+  it('nested thousands deep, signed, gets 400 with the reason instead of a 500 from a walk that overflows', async () => {
+    const deep = `{"object":"page","entry":${'['.repeat(5_000)}${']'.repeat(5_000)}}`;
+    const res = await post(apps.messenger!, path(), { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(deep) }, deep);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_json', reason: 'the body nests arrays and objects more than 64 levels deep' });
+  });
+
   it('with a __proto__ key, signed, is refused as invalid JSON too', async () => {
     const poisoned = '{"object":"page","entry":[],"__proto__":{"admin":true}}';
     const res = await post(apps.messenger!, path(), { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(poisoned) }, poisoned);

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIntegerId } from '@hub/channels-core';
-import { IsArray, IsBoolean, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsDefined, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 
 /**
  * The Shopify webhook bodies the commerce channel reads (JSON, REST Admin API resources):
@@ -75,8 +75,8 @@ export class ShopifyRefund {
   @IsISO8601({ strict: true }) created_at!: string;
   @IsOptional() @IsISO8601({ strict: true }) processed_at?: string | null;
   @IsOptional() @IsString() note?: string | null;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyRefundLineItem) refund_line_items!: ShopifyRefundLineItem[];
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyTransaction) transactions!: ShopifyTransaction[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyRefundLineItem) refund_line_items!: ShopifyRefundLineItem[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyTransaction) transactions!: ShopifyTransaction[];
 
   [key: string]: unknown;
 }
@@ -95,12 +95,12 @@ export class ShopifyOrder {
   @IsOptional() @Matches(CURRENCY, currency('presentment_currency')) presentment_currency?: string;
   @Matches(DECIMAL, decimal('total_price')) total_price!: string;
   @IsOptional() @ValidateNested() @Type(() => ShopifyMoneySet) total_price_set?: ShopifyMoneySet;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyLineItem) line_items!: ShopifyLineItem[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyLineItem) line_items!: ShopifyLineItem[];
   /** null for a guest checkout. */
   @IsOptional() @ValidateNested() @Type(() => ShopifyCustomer) customer?: ShopifyCustomer | null;
   @IsOptional() @ValidateNested() @Type(() => ShopifyAddress) billing_address?: ShopifyAddress | null;
   /** The order's refunds, oldest first: what `orders/updated` carries after a refund. */
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ShopifyRefund) refunds?: ShopifyRefund[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyRefund) refunds?: ShopifyRefund[];
   @IsOptional() @IsBoolean() test?: boolean;
 
   [key: string]: unknown;

@@ -1,4 +1,4 @@
-import { isIntegerId, parseJsonBody, quoteUnsafeIntegers } from './json-body';
+import { isIntegerId, jsonNestingDepth, MAX_JSON_DEPTH, parseJsonBody, quoteUnsafeIntegers } from './json-body';
 
 const parsed = (text: string): unknown => {
   const r = parseJsonBody(Buffer.from(text, 'utf8'));
@@ -56,6 +56,27 @@ describe('parseJsonBody', () => {
 
   it('given a UTF-8 byte order mark, then it is skipped', () => {
     expect(parsed('\ufeff{"a":"ü"}')).toEqual({ a: 'ü' });
+  });
+});
+
+describe('nesting depth', () => {
+  const nested = (depth: number, open = '[', close = ']') => `${open.repeat(depth)}${close.repeat(depth)}`;
+
+  it('counts arrays and objects, not brackets inside strings (escaped quotes included)', () => {
+    expect(jsonNestingDepth('{"a":[1,{"b":[]}]}')).toBe(4);
+    expect(jsonNestingDepth('{"a":"[[[[{{{{\\"[[[["}')).toBe(1);
+    expect(jsonNestingDepth('"no structure"')).toBe(0);
+  });
+
+  it('refuses a correctly formed body nested deeper than the limit with the reason, before anything walks it', () => {
+    const deep = parseJsonBody(`{"entry":${nested(5_000)}}`);
+    expect(deep).toEqual({ ok: false, reason: `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` });
+    expect(parseJsonBody(`{"a":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`).ok).toBe(false);
+  });
+
+  it('accepts a body exactly at the limit', () => {
+    expect(parseJsonBody(nested(MAX_JSON_DEPTH)).ok).toBe(true);
+    expect(parseJsonBody(nested(MAX_JSON_DEPTH + 1)).ok).toBe(false);
   });
 });
 

@@ -22,6 +22,44 @@ import { ValidateBy, type ValidationOptions } from 'class-validator';
  */
 export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; reason: string };
 
+/**
+ * How deep a body's arrays and objects may nest. Providers send a handful of levels; a body nested
+ * thousands deep (a few KB, correctly signed) overflowed the recursive walks behind the parse —
+ * validation, class-transformer, the adapters — and answered 500, or blocked a topic's partition
+ * on an error that was not permanent. Refused up front instead, with the reason.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The deepest nesting of arrays and objects in `text` (JSON or not), counted in one pass without
+ * recursion, skipping strings; it stops counting once past `limit`.
+ */
+export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c /* \ */ ? 2 : 1;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/** The reason a body nested deeper than `MAX_JSON_DEPTH` is refused, or undefined. */
+export function tooDeep(text: string): string | undefined {
+  return jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH ? `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` : undefined;
+}
+
 const LONG_DIGIT_RUN = /\d{16}/;
 const NUMBER_LITERAL = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
 const MAYBE_POISONED = /"(?:__proto__|constructor)"|\\u/;
@@ -29,6 +67,8 @@ const MAYBE_POISONED = /"(?:__proto__|constructor)"|\\u/;
 export function parseJsonBody(raw: Buffer | string): JsonBodyResult {
   let text = typeof raw === 'string' ? raw : raw.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const deep = tooDeep(text);
+  if (deep) return { ok: false, reason: deep };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -62,7 +62,7 @@ export class TypeformDefinitionField {
 export class TypeformDefinition {
   @IsString() @Length(1, 64) id!: string;
   @IsOptional() @IsString() title?: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => TypeformDefinitionField) fields!: TypeformDefinitionField[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TypeformDefinitionField) fields!: TypeformDefinitionField[];
 }
 
 export class TypeformFormResponse {
@@ -75,7 +75,7 @@ export class TypeformFormResponse {
   /** Hidden fields carried by the survey link (`…#email=…&conversation_id=…`); values are strings. */
   @IsOptional() @IsObject() hidden?: Record<string, unknown>;
   @IsDefined() @ValidateNested() @Type(() => TypeformDefinition) definition!: TypeformDefinition;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => TypeformAnswer) answers!: TypeformAnswer[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TypeformAnswer) answers!: TypeformAnswer[];
 
   [key: string]: unknown;
 }

@@ -137,7 +137,7 @@ export abstract class TelegramMessageBase {
   @IsOptional() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) text?: string;
   @IsOptional() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) caption?: string;
   /** The sizes Telegram made of the photo (in practice smallest first; the adapter takes the largest). */
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => TelegramPhotoSize) photo?: TelegramPhotoSize[];
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramPhotoSize) photo?: TelegramPhotoSize[];
   @IsOptional() @ValidateNested() @Type(() => TelegramDocument) document?: TelegramDocument;
   @IsOptional() @ValidateNested() @Type(() => TelegramAudio) audio?: TelegramAudio;
   @IsOptional() @ValidateNested() @Type(() => TelegramVoice) voice?: TelegramVoice;
@@ -203,8 +203,8 @@ export class TelegramMessageReactionUpdated {
   @IsOptional() @ValidateNested() @Type(() => TelegramUser) user?: TelegramUser;
   @IsOptional() @ValidateNested() @Type(() => TelegramChat) actor_chat?: TelegramChat;
   @IsInt() @Min(0) date!: number;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => TelegramReactionType) old_reaction!: TelegramReactionType[];
-  @IsArray() @ValidateNested({ each: true }) @Type(() => TelegramReactionType) new_reaction!: TelegramReactionType[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramReactionType) old_reaction!: TelegramReactionType[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramReactionType) new_reaction!: TelegramReactionType[];
 }
 
 export class TelegramUpdate {

@@ -1,23 +1,5 @@
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsDefined,
-  IsEmail,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Length,
-  Matches,
-  MaxLength,
-  Min,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsEmail, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * The hub's own web chat webhook (application/json), posted by the web-chat gateway — the server
@@ -89,7 +71,7 @@ export class WebchatMessage {
   @Length(1, WEBCHAT_MAX_TEXT_LENGTH, { message: `text must be 1–${WEBCHAT_MAX_TEXT_LENGTH} characters` })
   text?: string;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(WEBCHAT_MAX_ATTACHMENTS) @ValidateNested({ each: true }) @Type(() => WebchatAttachment) attachments?: WebchatAttachment[];
+  @IsOptional() @IsArray() @ArrayMaxSize(WEBCHAT_MAX_ATTACHMENTS) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => WebchatAttachment) attachments?: WebchatAttachment[];
 }
 
 export class WebchatPage {
@@ -106,7 +88,7 @@ export class WebchatPayload {
   @ArrayMinSize(1)
   @ArrayMaxSize(WEBCHAT_MAX_MESSAGES)
   @ArrayUnique((m: { id?: unknown } | null | undefined) => m?.id, { message: 'messages must have distinct ids' })
-  @ValidateNested({ each: true })
+  @ValidateNested({ each: true }) @IsObject({ each: true })
   @Type(() => WebchatMessage)
   messages!: WebchatMessage[];
 

@@ -1,24 +1,5 @@
 import { Type } from 'class-transformer';
-import {
-  ArrayMinSize,
-  IsArray,
-  IsBoolean,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsPositive,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  Validate,
-  ValidateNested,
-  ValidatorConstraint,
-  type ValidatorConstraintInterface,
-} from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsPositive, IsString, Matches, Max, Min, MinLength, Validate, ValidateNested, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 import { IDENTITY_KINDS, type IdentityKind } from '@hub/contracts';
 import { NBA_CONTACT_MODES, type NbaContactMode } from '@hub/customer';
 import { RULE_OPS, type RuleOp, type RuleValue } from '../policy/rule';
@@ -53,15 +34,15 @@ export class RuleDto {
   @IsOptional() @IsString() fact?: string;
   @IsOptional() @IsIn(RULE_OPS) op?: RuleOp;
   @IsOptional() @Validate(IsRuleValue) value?: RuleValue;
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => RuleDto) all?: RuleDto[];
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => RuleDto) any?: RuleDto[];
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => RuleDto) all?: RuleDto[];
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => RuleDto) any?: RuleDto[];
   @IsOptional() @ValidateNested() @Type(() => RuleDto) not?: RuleDto;
 }
 
 export class PoliciesDto {
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => RuleDto) eligibility?: RuleDto[];
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => RuleDto) applicability?: RuleDto[];
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => RuleDto) suitability?: RuleDto[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => RuleDto) eligibility?: RuleDto[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => RuleDto) applicability?: RuleDto[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => RuleDto) suitability?: RuleDto[];
 }
 
 export class CapDto {
@@ -96,7 +77,7 @@ export class ActionDto {
   @IsOptional() @IsBoolean() requiresOptIn?: boolean;
   @IsNumber() @Min(0) value!: number;
   @IsNumber() @Min(0.001) @Max(0.999) basePropensity!: number;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ContextWeightDto) contextWeights?: ContextWeightDto[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ContextWeightDto) contextWeights?: ContextWeightDto[];
   @IsOptional() @IsArray() @IsString({ each: true }) levers?: string[];
   @IsOptional() @ValidateNested() @Type(() => PartialCooldownDto) cooldown?: PartialCooldownDto;
   @IsOptional() @ValidateNested() @Type(() => PoliciesDto) policies?: PoliciesDto;
@@ -121,7 +102,7 @@ export class ContactPolicyDto {
   @IsNumber() @IsPositive() replyWindowHours!: number;
   @IsOptional() @ValidateNested() @Type(() => CapDto) totalCap?: CapDto;
   @IsDefined() @ValidateNested() @Type(() => CooldownDto) cooldown!: CooldownDto;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => ChannelContactPolicyDto) channels!: ChannelContactPolicyDto[];
+  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ChannelContactPolicyDto) channels!: ChannelContactPolicyDto[];
 }
 
 export class ArbitrationDto {
@@ -147,8 +128,8 @@ export class CatalogDto {
   @IsOptional() @IsString() description?: string;
   @IsDefined() @ValidateNested() @Type(() => ArbitrationDto) arbitration!: ArbitrationDto;
   @IsDefined() @ValidateNested() @Type(() => LearningDto) learning!: LearningDto;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => LeverDto) levers!: LeverDto[];
+  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => LeverDto) levers!: LeverDto[];
   @IsDefined() @ValidateNested() @Type(() => ContactPolicyDto) contactPolicy!: ContactPolicyDto;
   @IsOptional() @ValidateNested() @Type(() => PoliciesDto) policyDefaults?: PoliciesDto;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => ActionDto) actions!: ActionDto[];
+  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ActionDto) actions!: ActionDto[];
 }

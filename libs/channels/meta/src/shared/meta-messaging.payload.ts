@@ -1,22 +1,5 @@
 import { Type } from 'class-transformer';
-import {
-  ArrayMinSize,
-  IsArray,
-  IsBoolean,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * The Messenger Platform webhook envelope, shared by Messenger (`object: 'page'`) and Instagram
@@ -69,7 +52,7 @@ export class MetaQuickReply {
 export class MetaMessage {
   @IsString() @Length(1, 256) mid!: string;
   @IsOptional() @IsString() @MaxLength(65_536) text?: string;
-  @IsOptional() @IsArray() @Type(() => MetaAttachment) @ValidateNested({ each: true }) attachments?: MetaAttachment[];
+  @IsOptional() @IsArray() @Type(() => MetaAttachment) @ValidateNested({ each: true }) @IsObject({ each: true }) attachments?: MetaAttachment[];
   @IsOptional() @Type(() => MetaQuickReply) @ValidateNested() quick_reply?: MetaQuickReply;
   /** Our own outbound message, echoed back (Messenger `message_echoes`; Instagram within `messages`). */
   @IsOptional() @IsBoolean() is_echo?: boolean;
@@ -129,19 +112,19 @@ export class MetaMessagingEntry {
   /** The Page id (Messenger) or Instagram professional account id. */
   @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be the numeric Page or Instagram account id' }) id!: string;
   @IsOptional() @IsInt() time?: number;
-  @IsOptional() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) messaging?: MetaMessagingEvent[];
+  @IsOptional() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) messaging?: MetaMessagingEvent[];
   /** Handover protocol: updates for a conversation another app controls. Mapped like `messaging`. */
-  @IsOptional() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) standby?: MetaMessagingEvent[];
+  @IsOptional() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) standby?: MetaMessagingEvent[];
 }
 
 export class MessengerWebhookPayload {
   @IsIn(['page']) object!: 'page';
-  @IsArray() @ArrayMinSize(1) @Type(() => MetaMessagingEntry) @ValidateNested({ each: true }) entry!: MetaMessagingEntry[];
+  @IsArray() @ArrayMinSize(1) @Type(() => MetaMessagingEntry) @ValidateNested({ each: true }) @IsObject({ each: true }) entry!: MetaMessagingEntry[];
 }
 
 export class InstagramWebhookPayload {
   @IsIn(['instagram']) object!: 'instagram';
-  @IsArray() @ArrayMinSize(1) @Type(() => MetaMessagingEntry) @ValidateNested({ each: true }) entry!: MetaMessagingEntry[];
+  @IsArray() @ArrayMinSize(1) @Type(() => MetaMessagingEntry) @ValidateNested({ each: true }) @IsObject({ each: true }) entry!: MetaMessagingEntry[];
 }
 
 export type MetaMessagingPayload = MessengerWebhookPayload | InstagramWebhookPayload;

@@ -266,3 +266,13 @@ describe('when one message of a batch cannot be mapped', () => {
     expect(outcome.error.message).toContain('1 of 3 items cannot be mapped (2 events from the others are published)');
   });
 });
+
+describe('when a list the payload nests holds arrays instead of objects', () => {
+  it('then the payload is invalid, naming the field (class-validator let an array of arrays through, and the adapter met undefined: a 500)', async () => {
+    const good = envelope([{ id: '111', values: [value({ messages: [text(CUSTOMER, 'hello')] })] }]) as { entry: { changes: unknown[] }[] };
+    const outcome = await run({ ...good, entry: [good.entry] });
+    expect(outcome).toMatchObject({ kind: 'invalid', errors: [expect.objectContaining({ field: 'entry' })] });
+    const inner = await run({ ...good, entry: [{ ...good.entry[0]!, changes: [good.entry[0]!.changes] }] });
+    expect(inner).toMatchObject({ kind: 'invalid', errors: [expect.objectContaining({ field: 'entry.0.changes' })] });
+  });
+});

@@ -1,20 +1,5 @@
 import { Type } from 'class-transformer';
-import {
-  ArrayMinSize,
-  IsArray,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsNumber,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  MaxLength,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * WhatsApp Cloud API `messages` webhook (application/json), as documented at
@@ -85,8 +70,8 @@ export class WhatsAppSharedContactEmail {
 /** A contact card the customer shared (many properties are omitted when the user does not share them). */
 export class WhatsAppSharedContact {
   @IsOptional() @Type(() => WhatsAppSharedContactName) @ValidateNested() name?: WhatsAppSharedContactName;
-  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactPhone) @ValidateNested({ each: true }) phones?: WhatsAppSharedContactPhone[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactEmail) @ValidateNested({ each: true }) emails?: WhatsAppSharedContactEmail[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactPhone) @ValidateNested({ each: true }) @IsObject({ each: true }) phones?: WhatsAppSharedContactPhone[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactEmail) @ValidateNested({ each: true }) @IsObject({ each: true }) emails?: WhatsAppSharedContactEmail[];
 }
 
 export class WhatsAppReplyChoice {
@@ -149,14 +134,14 @@ export class WhatsAppMessage {
   @requiredFor('document') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() document?: WhatsAppMedia;
   @requiredFor('sticker') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() sticker?: WhatsAppMedia;
   @requiredFor('location') @IsDefined() @Type(() => WhatsAppLocation) @ValidateNested() location?: WhatsAppLocation;
-  @requiredFor('contacts') @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppSharedContact) @ValidateNested({ each: true }) contacts?: WhatsAppSharedContact[];
+  @requiredFor('contacts') @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppSharedContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppSharedContact[];
   @requiredFor('interactive') @IsDefined() @Type(() => WhatsAppInteractive) @ValidateNested() interactive?: WhatsAppInteractive;
   @requiredFor('button') @IsDefined() @Type(() => WhatsAppButton) @ValidateNested() button?: WhatsAppButton;
   @requiredFor('reaction') @IsDefined() @Type(() => WhatsAppReaction) @ValidateNested() reaction?: WhatsAppReaction;
 
   @IsOptional() @Type(() => WhatsAppContext) @ValidateNested() context?: WhatsAppContext;
   @IsOptional() @Type(() => WhatsAppUnsupported) @ValidateNested() unsupported?: WhatsAppUnsupported;
-  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) errors?: WhatsAppError[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
 }
 
 export class WhatsAppStatus {
@@ -167,7 +152,7 @@ export class WhatsAppStatus {
   @unixSeconds('timestamp') timestamp!: string;
   /** The customer's WhatsApp id (or a group id for group messages). */
   @IsString() @IsNotEmpty() recipient_id!: string;
-  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) errors?: WhatsAppError[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
 }
 
 export class WhatsAppContactProfile {
@@ -187,10 +172,10 @@ export class WhatsAppMetadata {
 export class WhatsAppChangeValue {
   @IsIn(['whatsapp']) messaging_product!: 'whatsapp';
   @IsDefined() @Type(() => WhatsAppMetadata) @ValidateNested() metadata!: WhatsAppMetadata;
-  @IsOptional() @IsArray() @Type(() => WhatsAppContact) @ValidateNested({ each: true }) contacts?: WhatsAppContact[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppMessage) @ValidateNested({ each: true }) messages?: WhatsAppMessage[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppStatus) @ValidateNested({ each: true }) statuses?: WhatsAppStatus[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) errors?: WhatsAppError[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppContact[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppMessage) @ValidateNested({ each: true }) @IsObject({ each: true }) messages?: WhatsAppMessage[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppStatus) @ValidateNested({ each: true }) @IsObject({ each: true }) statuses?: WhatsAppStatus[];
+  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
 }
 
 export class WhatsAppChange {
@@ -204,10 +189,10 @@ export class WhatsAppChange {
 export class WhatsAppEntry {
   /** The WhatsApp Business Account id. */
   @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be the numeric WhatsApp Business Account id' }) id!: string;
-  @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppChange) @ValidateNested({ each: true }) changes!: WhatsAppChange[];
+  @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppChange) @ValidateNested({ each: true }) @IsObject({ each: true }) changes!: WhatsAppChange[];
 }
 
 export class WhatsAppWebhookPayload {
   @IsIn(['whatsapp_business_account']) object!: 'whatsapp_business_account';
-  @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppEntry) @ValidateNested({ each: true }) entry!: WhatsAppEntry[];
+  @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppEntry) @ValidateNested({ each: true }) @IsObject({ each: true }) entry!: WhatsAppEntry[];
 }

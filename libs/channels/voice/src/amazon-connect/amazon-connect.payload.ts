@@ -136,7 +136,7 @@ export class ContactRecord {
   @IsOptional() @ValidateNested() @Type(() => ContactAgent) Agent?: ContactAgent | null;
   @IsOptional() @ValidateNested() @Type(() => ContactQueue) Queue?: ContactQueue | null;
   @IsOptional() @ValidateNested() @Type(() => ContactRecording) Recording?: ContactRecording | null;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ContactRecordingInfo) Recordings?: ContactRecordingInfo[] | null;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ContactRecordingInfo) Recordings?: ContactRecordingInfo[] | null;
 
   /** User-defined contact attributes (string → string). */
   @IsOptional() @IsObject() Attributes?: Record<string, unknown> | null;
@@ -153,7 +153,7 @@ export class FirehoseDeliveryRequest {
   @IsString() @Length(1, 128) requestId!: string;
   /** When Firehose sent the request, in milliseconds since the epoch. */
   @IsInt() @Min(0) timestamp!: number;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => FirehoseRecord) records!: FirehoseRecord[];
+  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => FirehoseRecord) records!: FirehoseRecord[];
 }
 
 /** What `parse` hands to `map`: the delivery with every record decoded and validated. */
