@@ -64,6 +64,7 @@ export function scaffoldFixtures({ channelId, provider, idNamespace, schemaVersi
                 correlationId: validPayload.conversationId,
                 causationId: eventId,
                 occurredAt: validPayload.sentAt,
+                occurredAtSource: 'provider',
                 recordedAt: CONFORMANCE_RECEIVED_AT,
                 schemaVersion,
                 tenantId: CONFORMANCE_TENANT,
