@@ -324,8 +324,11 @@ async function main(): Promise<void> {
   console.log(`  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline/live`);
   console.log(`A replay over the API needs the operator key (HUB_DEMO_OPERATOR_KEY sets it):`);
   console.log(`  curl -i -X POST -H 'Authorization: Bearer ${OPERATOR_KEY}' -H 'Content-Type: application/json' -d '{"tenantId":"${tenant}","diff":true}' ${query.url}/replays`);
-  console.log(`A customer texting the hub, signed as Twilio signs it (a new 202 each time; the timeline above shows it):`);
+  // One message with one MessageSid: sent again it is what a Twilio retry is — 202 with the same event id, stored once.
+  console.log(`A customer texting the hub, signed as Twilio signs it (202 with its event id; sent again, it is a provider retry: the same event id, recorded once):`);
   console.log(`  ${signedSmsCurl(apps.get('ingest-sms')!.url!, maria.phone, 'Hi again, any news on my order?')}`);
+  console.log(`then see it on her timeline (the live stream above shows it as it arrives):`);
+  console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline?channel=sms'`);
   console.log(`The hub CLI (docs/operations.md) reads this run's database when given its URL:\n${cliHint}`);
   await new Promise(() => undefined);
 }
