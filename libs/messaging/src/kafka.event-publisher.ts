@@ -16,6 +16,12 @@ export interface KafkaPublisherOptions {
    * Default 512 KiB.
    */
   maxBatchBytes?: number;
+  /**
+   * Upper bound of the bytes waiting to be sent (queued behind the request in flight). Beyond it a
+   * publish is refused at once (`PublisherSaturatedError`: 429/503 upstream) instead of growing
+   * memory while the broker is slow or paused. Default 64 MiB.
+   */
+  maxQueuedBytes?: number;
 }
 
 interface PendingPublish {
@@ -38,7 +44,9 @@ export class KafkaEventPublisher implements EventPublisher {
   private healthy = true;
   private connecting: Promise<void> | undefined;
   private inFlight = 0;
-  private readonly pending: PendingPublish[] = [];
+  private pending: PendingPublish[] = [];
+  private pendingBytes = 0;
+  private readonly maxQueuedBytes: number;
   private flushing = false;
   private readonly maxBatchMessages: number;
   private readonly maxBatchBytes: number;
@@ -51,6 +59,7 @@ export class KafkaEventPublisher implements EventPublisher {
     this.maxInFlight = options.maxInFlight ?? 1_000;
     this.maxBatchMessages = options.maxBatchMessages ?? 500;
     this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
     this.producer = kafka.producer({
@@ -64,6 +73,11 @@ export class KafkaEventPublisher implements EventPublisher {
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connected = false;
     });
+  }
+
+  /** Bytes queued behind the request in flight, not sent yet. */
+  get queuedBytes(): number {
+    return this.pendingBytes;
   }
 
   get ready(): boolean {
@@ -96,15 +110,26 @@ export class KafkaEventPublisher implements EventPublisher {
   async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) throw new PublishUnavailableError('publisher closed', this.retryAfterSeconds);
     if (this.inFlight >= this.maxInFlight) throw new PublisherSaturatedError(this.inFlight, 1);
+    // Parts of at most maxBatchBytes, queued in order: the one request in flight keeps them in order,
+    // and the caller resolves once every part is acknowledged.
+    const encoded = messages.map((m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) }));
+    const parts = splitBySize(encoded, this.maxBatchBytes);
+    const bytes = parts.reduce((sum, p) => sum + p.bytes, 0);
+    if (this.pendingBytes > 0 && this.pendingBytes + bytes > this.maxQueuedBytes) throw new PublisherSaturatedError(this.inFlight, this.retryAfterSeconds);
     this.inFlight++;
     let timer: NodeJS.Timeout | undefined;
+    const queued: PendingPublish[] = [];
     try {
-      // Parts of at most maxBatchBytes, queued in order: the one request in flight keeps them in order,
-      // and the caller resolves once every part is acknowledged.
-      const encoded = messages.map((m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) }));
-      const parts = splitBySize(encoded, this.maxBatchBytes);
       const send = Promise.all(
-        parts.map((part) => new Promise<void>((resolve, reject) => this.pending.push({ topic, messages: part.messages, bytes: part.bytes, resolve, reject }))),
+        parts.map(
+          (part) =>
+            new Promise<void>((resolve, reject) => {
+              const entry = { topic, messages: part.messages, bytes: part.bytes, resolve, reject };
+              queued.push(entry);
+              this.pending.push(entry);
+              this.pendingBytes += part.bytes;
+            }),
+        ),
       ).then(() => undefined);
       void this.flush();
       const timeout = new Promise<never>((_, reject) => {
@@ -115,6 +140,9 @@ export class KafkaEventPublisher implements EventPublisher {
       this.healthy = true;
     } catch (err) {
       this.healthy = false;
+      // What was not taken by a request yet is dropped: the caller is told it failed (and retries),
+      // so sending it later would only duplicate it — and, with the broker paused, pile up memory.
+      this.unqueue(queued);
       throw new PublishUnavailableError(`kafka did not acknowledge: ${(err as Error).message}`, this.retryAfterSeconds, err);
     } finally {
       if (timer) clearTimeout(timer);
@@ -141,6 +169,7 @@ export class KafkaEventPublisher implements EventPublisher {
           (batch.length === 0 || (count + this.pending[0]!.messages.length <= this.maxBatchMessages && bytes + this.pending[0]!.bytes <= this.maxBatchBytes))
         ) {
           const next = this.pending.shift()!;
+          this.pendingBytes -= next.bytes;
           count += next.messages.length;
           bytes += next.bytes;
           batch.push(next);
@@ -158,6 +187,13 @@ export class KafkaEventPublisher implements EventPublisher {
     } finally {
       this.flushing = false;
     }
+  }
+
+  private unqueue(entries: readonly PendingPublish[]): void {
+    const dropped = new Set(entries.filter((e) => this.pending.includes(e)));
+    if (dropped.size === 0) return;
+    this.pending = this.pending.filter((e) => !dropped.has(e));
+    for (const e of dropped) this.pendingBytes -= e.bytes;
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
+import { createServer, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { HeaderNames } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { createKafka } from './kafka.factory';
 import { KafkaEventPublisher } from './kafka.event-publisher';
 import { PermanentMessageError, startConsumer, type ConsumedMessage, type RunningConsumer } from './kafka.consumer';
-import { PublishUnavailableError } from './event-publisher.port';
+import { PublisherSaturatedError, PublishUnavailableError } from './event-publisher.port';
 import { ensureTopics } from './topics';
 
 const brokers = testInfra().kafkaBrokers;
@@ -297,5 +298,41 @@ describe('the publisher with no broker listening', () => {
     expect(err).toBeInstanceOf(PublishUnavailableError);
     expect((err as PublishUnavailableError).retryAfterSeconds).toBe(7);
     await publisher.close();
+  });
+});
+
+describe('the publisher with a broker that accepts connections and never answers', () => {
+  it('drops what timed out before it was sent, and refuses at once what would queue beyond maxQueuedBytes', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => void sockets.push(socket)); // takes the connection, never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const hung = createKafka({ brokers: [`127.0.0.1:${port}`], clientId: 'hung', connectionTimeoutMs: 300, requestTimeoutMs: 10_000 });
+    const publisher = new KafkaEventPublisher(hung, { sendTimeoutMs: 400, maxQueuedBytes: 8 * 1024 });
+    const value = 'x'.repeat(1_000);
+    try {
+      const first = publisher.publish('t', [{ key: 'k', value }]); // taken by the request that hangs
+      const queued = Array.from({ length: 5 }, (_, i) => publisher.publish('t', [{ key: `q${i}`, value }]));
+      expect(publisher.queuedBytes).toBeGreaterThan(5_000);
+      const started = Date.now();
+      const more = Array.from({ length: 5 }, (_, i) =>
+        publisher.publish('t', [{ key: `m${i}`, value }]).then(
+          () => ({ error: undefined as unknown, afterMs: Date.now() - started }),
+          (error: unknown) => ({ error, afterMs: Date.now() - started }),
+        ),
+      );
+      // Beyond 8 KiB queued, a publish is refused at once (well before the 400 ms send timeout) rather than buffered.
+      const saturated = (await Promise.all(more)).filter((o) => o.error instanceof PublisherSaturatedError);
+      expect(saturated.length).toBeGreaterThan(0);
+      expect(saturated.every((o) => o.afterMs < 200)).toBe(true);
+      const timedOut = await Promise.allSettled([first, ...queued]);
+      expect(timedOut.every((o) => o.status === 'rejected' && o.reason instanceof PublishUnavailableError)).toBe(true);
+      // Nothing the callers were told failed is still waiting to be sent (it would only duplicate their retry).
+      expect(publisher.queuedBytes).toBe(0);
+    } finally {
+      await Promise.race([publisher.close(), new Promise((r) => setTimeout(r, 2_000))]);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
