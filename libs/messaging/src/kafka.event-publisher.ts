@@ -38,7 +38,10 @@ interface PendingPublish {
  * background, so callers can answer 503 instead of hanging.
  */
 export class KafkaEventPublisher implements EventPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** Set by a failed or unanswered request: the next one goes through a new producer (see `flush`). */
+  private stale = false;
+  private producerGeneration = 1;
   private connected = false;
   /** False after a failed publish until the next one succeeds: kafkajs reports no broker loss by itself. */
   private healthy = true;
@@ -55,14 +58,21 @@ export class KafkaEventPublisher implements EventPublisher {
   private readonly sendTimeoutMs: number;
   private readonly retryAfterSeconds: number;
 
-  constructor(kafka: Kafka, options: KafkaPublisherOptions = {}) {
+  constructor(
+    private readonly kafka: Kafka,
+    options: KafkaPublisherOptions = {},
+  ) {
     this.maxInFlight = options.maxInFlight ?? 1_000;
     this.maxBatchMessages = options.maxBatchMessages ?? 500;
     this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -70,9 +80,33 @@ export class KafkaEventPublisher implements EventPublisher {
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.connected = false;
     });
+    return producer;
+  }
+
+  /**
+   * After a request failed or went unanswered, the idempotent producer's id and sequence numbers
+   * may no longer match the broker's: the next batch could be dropped as a duplicate while callers
+   * are told it was sent, or fail with OUT_OF_ORDER_SEQUENCE_NUMBER forever (kafkajs #598). So the
+   * next request goes through a new producer (a new producer id, sequences from zero); what the old
+   * one may still deliver is a duplicate downstream deduplicates by event id.
+   */
+  private async renewIfStale(): Promise<void> {
+    if (!this.stale) return;
+    this.stale = false;
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.producerGeneration++;
+    this.connected = false;
+    this.connecting = undefined;
+    await old.disconnect().catch(() => undefined);
+  }
+
+  /** How many producers this publisher has used (a new one after each failed request). */
+  get generation(): number {
+    return this.producerGeneration;
   }
 
   /** Bytes queued behind the request in flight, not sent yet. */
@@ -96,14 +130,19 @@ export class KafkaEventPublisher implements EventPublisher {
 
   private connect(): Promise<void> {
     if (this.connected) return Promise.resolve();
-    this.connecting ??= this.producer
-      .connect()
-      .then(() => {
-        this.connected = true;
-      })
-      .finally(() => {
-        this.connecting = undefined;
-      });
+    if (!this.connecting) {
+      // A producer renewed meanwhile (renewIfStale) must not be marked connected by the old one's attempt.
+      const producer = this.producer;
+      const attempt: Promise<void> = producer
+        .connect()
+        .then(() => {
+          if (producer === this.producer) this.connected = true;
+        })
+        .finally(() => {
+          if (this.connecting === attempt) this.connecting = undefined;
+        });
+      this.connecting = attempt;
+    }
     return this.connecting;
   }
 
@@ -177,10 +216,12 @@ export class KafkaEventPublisher implements EventPublisher {
         const byTopic = new Map<string, Message[]>();
         for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
         try {
+          await this.renewIfStale();
           await this.connect();
           await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
           for (const p of batch) p.resolve();
         } catch (err) {
+          this.stale = true;
           for (const p of batch) p.reject(err instanceof Error ? err : new Error(String(err)));
         }
       }

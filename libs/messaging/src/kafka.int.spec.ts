@@ -336,3 +336,35 @@ describe('the publisher with a broker that accepts connections and never answers
     }
   });
 });
+
+describe('the publisher after a request that failed', () => {
+  it('sends the next one through a new producer (new id, sequences from zero), and it is delivered', async () => {
+    const kafka = createKafka({ brokers, clientId: freshId('renew') });
+    const topic = freshId('renew');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    const publisher = new KafkaEventPublisher(kafka, { sendTimeoutMs: 30_000 });
+    await publisher.start();
+    await publisher.publish(topic, [{ key: 'a', value: { n: 1 } }]);
+    expect(publisher.generation).toBe(1);
+
+    // A topic the broker does not have (and will not create): the request fails after its retries.
+    await expect(publisher.publish(freshId('missing'), [{ key: 'a', value: { n: 0 } }])).rejects.toBeInstanceOf(PublishUnavailableError);
+    await publisher.publish(topic, [{ key: 'a', value: { n: 2 } }]);
+    expect(publisher.generation).toBe(2);
+    await publisher.publish(topic, [{ key: 'a', value: { n: 3 } }]);
+    expect(publisher.generation).toBe(2);
+    await publisher.close();
+
+    const seen: number[] = [];
+    const consumer = kafka.consumer({ groupId: freshId('g'), maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push((JSON.parse(message.value!.toString()) as { n: number }).n) });
+    try {
+      await eventually(async () => (seen.length >= 3 ? true : undefined), { what: '3 messages' });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual([1, 2, 3]);
+  }, 60_000);
+});
