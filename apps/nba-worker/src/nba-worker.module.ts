@@ -65,7 +65,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.publisher.start();
     const tally = await PostgresOutcomeTallyStore.create(this.pool);
     const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });
-    const relayFrom = config.NBA_DECISIONS_RELAY_START === 'end' ? await headPosition(this.pool) : undefined;
+    const relayFrom = config.NBA_DECISIONS_RELAY_START === 'end' ? await this.stores.store.headPosition() : undefined;
     const catalog = catalogV1();
     const noResponseAfterMs = config.NBA_NO_RESPONSE_AFTER_MS ?? catalog.learning.noResponseAfterHours * 3_600_000;
 
@@ -188,11 +188,6 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const q of this.queues) await q.close();
     for (const c of this.connections) c.disconnect();
   }
-}
-
-async function headPosition(pool: Pool): Promise<bigint> {
-  const r = await pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from hub_events');
-  return BigInt(r.rows[0]!.p);
 }
 
 export function nbaWorkerModule(env: NodeJS.ProcessEnv) {

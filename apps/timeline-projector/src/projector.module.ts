@@ -58,7 +58,7 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       handleBatch: (messages) => handleInteractionBatch(deps, messages),
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
     });
-    const from = this.config.PROJECTOR_START === 'end' ? await headPosition(this.pool) : undefined;
+    const from = this.config.PROJECTOR_START === 'end' ? await this.stores.store.headPosition() : undefined;
     this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async () => {
       const projector = new TimelineProjector({
         store: this.stores.store,
@@ -84,11 +84,6 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
     await this.consumer?.stop();
     await this.leadership?.stop();
   }
-}
-
-async function headPosition(pool: Pool): Promise<bigint> {
-  const r = await pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from hub_events');
-  return BigInt(r.rows[0]!.p);
 }
 
 /** The projector's wiring: ports bound to their adapters, built from validated config. */
