@@ -18,7 +18,7 @@ import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.j
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
 import { NbaWorkerEnv } from './nba-worker.env';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
-import { TimelineOutboundSegment } from './outbound-segment';
+import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');
 const PG_POOL = Symbol('PG_POOL');
@@ -93,7 +93,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.sweeper.unref();
     const noResponseJob = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
     const scanJob = new NbaOutboundScanJob(
-      new TimelineOutboundSegment(this.pool),
+      new PostgresTimelineSegmentQueries(this.pool),
       async (decisions) => {
         await decideQueue.addBulk(decisions.map((d) => ({ name: NbaDecideJob.jobName, data: d.data, opts: { jobId: d.jobId } })));
       },

@@ -3,6 +3,7 @@ export * from './timeline.summary';
 export * from './postgres.timeline.store';
 export * from './timeline.projector';
 export * from './timeline.queries';
+export * from './timeline.segments';
 export { MAX_SEARCH_LENGTH, SEARCH_CONFIGS } from './timeline.search';
 export * from './timeline.export-format';
 export * from './advisory-lock';
