@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, PostgresCheckpointStore, whileLeader, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { catalogV1 } from '@hub/nba';
@@ -210,7 +210,7 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
       },
       { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: REDIS, useFactory: () => new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null }) },

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
@@ -97,7 +97,7 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
       },
       { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
