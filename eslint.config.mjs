@@ -41,7 +41,10 @@ function depConstraints({ forTests }) {
   ];
 }
 
-const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints({ forTests }) }];
+// The one cross-scope entry point: the timeline's segment queries (its query side's port), which the
+// NBA worker's outbound scan uses instead of reading `timeline_customers` itself (issue #14).
+const crossScopeEntryPoints = ['@hub/timeline/segments'];
+const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: crossScopeEntryPoints, depConstraints: depConstraints({ forTests }) }];
 const testFiles = ['**/*.spec.ts', '**/testing/**/*.ts', '**/__fixtures__/**/*.ts'];
 
 export default [

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import pino from 'pino';
 import { loadConfig } from '@hub/config';
 import { customerStream } from '@hub/contracts';
-import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { createKafka } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 import type { CliIo } from './cli-io';
@@ -82,7 +82,7 @@ export class CliContext {
 
   /** The record's stores exactly as the apps build them: personal fields are opened with `HUB_KEK`. */
   stores(): Promise<CustomerStores> {
-    this.customerStores ??= this.requireHubDatabase().then(() => createCustomerStores(this.pool, { ...(this.config.HUB_KEK ? { kek: this.config.HUB_KEK } : {}), snapshotEvery: this.config.SNAPSHOT_EVERY }));
+    this.customerStores ??= this.requireHubDatabase().then(() => createCustomerStores(this.pool, customerStoresOptions(this.config)));
     return this.customerStores;
   }
 

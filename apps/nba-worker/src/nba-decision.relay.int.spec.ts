@@ -30,8 +30,7 @@ beforeAll(async () => {
   await ensureTopics(kafka, [{ topic, numPartitions: 3 }]);
   publisher = new KafkaEventPublisher(kafka);
   await publisher.start();
-  const head = await pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from hub_events');
-  relay = await startNbaDecisionRelay({ store: stores.store, checkpoints: await PostgresCheckpointStore.create({ pool }), publisher, topic, logger: quiet, fromWhenNoCheckpoint: BigInt(head.rows[0]!.p) });
+  relay = await startNbaDecisionRelay({ store: stores.store, checkpoints: await PostgresCheckpointStore.create({ pool }), publisher, topic, logger: quiet, fromWhenNoCheckpoint: await stores.store.headPosition() });
   consumer = new Kafka({ clientId: freshId('relay-reader'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({ groupId: freshId('relay-reader'), maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { freshId, testInfra } from '@hub/testing';
 import { outboundScanCorrelationId } from './nba-decide.job';
 import { NbaOutboundScanJob, scanDecisionJobId, scanWindowOf, type ScanDecision } from './nba-outbound-scan.job';
-import { TimelineOutboundSegment } from './outbound-segment';
+import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 
 /**
  * The scan over a `timeline_customers` of its own (a schema per run, with the columns the scan
@@ -43,7 +43,7 @@ describe('NbaOutboundScanJob', () => {
         ['merged', 'at_risk', 'risk-0'],
       ]);
       const enqueued: ScanDecision[][] = [];
-      const job = new NbaOutboundScanJob(new TimelineOutboundSegment(pool), async (d) => void enqueued.push([...d]), settings([tenantId], 5));
+      const job = new NbaOutboundScanJob(new PostgresTimelineSegmentQueries(pool), async (d) => void enqueued.push([...d]), settings([tenantId], 5));
       const dueAt = Date.parse('2026-11-24T10:00:00.250Z');
       expect(await job.run(dueAt)).toEqual({ scanWindow: '2026-11-24T10:00:00.000Z', enqueued: 5 });
       expect(await job.run(dueAt + 60_000)).toEqual({ scanWindow: '2026-11-24T10:00:00.000Z', enqueued: 5 });
@@ -63,7 +63,7 @@ describe('NbaOutboundScanJob', () => {
       const tenantId = freshId('tn');
       await customers(tenantId, Array.from({ length: 20 }, (_, i): [string, string, null] => [`c-${i}`, 'at_risk', null]));
       const seen = new Set<string>();
-      const job = new NbaOutboundScanJob(new TimelineOutboundSegment(pool), async (d) => d.forEach((x) => seen.add(x.data.customerId)), settings([tenantId], 5));
+      const job = new NbaOutboundScanJob(new PostgresTimelineSegmentQueries(pool), async (d) => d.forEach((x) => seen.add(x.data.customerId)), settings([tenantId], 5));
       for (let h = 0; h < 12; h++) await job.run(Date.parse('2026-11-24T00:00:00.000Z') + h * HOUR);
       expect(seen.size).toBeGreaterThan(5);
     });

@@ -1,6 +1,6 @@
 import { deterministicId } from '@hub/contracts';
 import { outboundScanCorrelationId, type NbaDecideJobData } from './nba-decide.job';
-import type { OutboundSegment } from './outbound-segment';
+import type { TimelineSegmentQueries } from '@hub/timeline/segments';
 
 /** Data of one `NbaOutboundScanJob` (made by the job scheduler): nothing, the time it was due says which window. */
 export type NbaOutboundScanJobData = Record<string, never>;
@@ -37,7 +37,7 @@ export class NbaOutboundScanJob {
   static readonly jobName = 'NbaOutboundScanJob';
 
   constructor(
-    private readonly segment: OutboundSegment,
+    private readonly segment: TimelineSegmentQueries,
     private readonly enqueue: EnqueueScanDecisions,
     private readonly settings: OutboundScanSettings,
   ) {}

@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, PostgresCheckpointStore, whileLeader, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { catalogV1 } from '@hub/nba';
@@ -18,7 +18,7 @@ import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.j
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
 import { NbaWorkerEnv } from './nba-worker.env';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
-import { TimelineOutboundSegment } from './outbound-segment';
+import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');
 const PG_POOL = Symbol('PG_POOL');
@@ -65,7 +65,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.publisher.start();
     const tally = await PostgresOutcomeTallyStore.create(this.pool);
     const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });
-    const relayFrom = config.NBA_DECISIONS_RELAY_START === 'end' ? await headPosition(this.pool) : undefined;
+    const relayFrom = config.NBA_DECISIONS_RELAY_START === 'end' ? await this.stores.store.headPosition() : undefined;
     const catalog = catalogV1();
     const noResponseAfterMs = config.NBA_NO_RESPONSE_AFTER_MS ?? catalog.learning.noResponseAfterHours * 3_600_000;
 
@@ -93,7 +93,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.sweeper.unref();
     const noResponseJob = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
     const scanJob = new NbaOutboundScanJob(
-      new TimelineOutboundSegment(this.pool),
+      new PostgresTimelineSegmentQueries(this.pool),
       async (decisions) => {
         await decideQueue.addBulk(decisions.map((d) => ({ name: NbaDecideJob.jobName, data: d.data, opts: { jobId: d.jobId } })));
       },
@@ -190,11 +190,6 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-async function headPosition(pool: Pool): Promise<bigint> {
-  const r = await pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from hub_events');
-  return BigInt(r.rows[0]!.p);
-}
-
 export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('nba-worker', NbaWorkerEnv, env);
   @Module({
@@ -215,7 +210,7 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
       },
       { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: REDIS, useFactory: () => new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null }) },

@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
 import { ArrayNotEmpty, IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { ConfigError, loadConfig, RecordEnv } from '@hub/config';
-import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_REPLAYS, TIMELINE_STORE, TimelineQueries, TimelineReplayJobs } from '@hub/timeline';
@@ -125,7 +125,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
       },
       { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },

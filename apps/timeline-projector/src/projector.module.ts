@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
@@ -58,7 +58,7 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       handleBatch: (messages) => handleInteractionBatch(deps, messages),
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
     });
-    const from = this.config.PROJECTOR_START === 'end' ? await headPosition(this.pool) : undefined;
+    const from = this.config.PROJECTOR_START === 'end' ? await this.stores.store.headPosition() : undefined;
     this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async () => {
       const projector = new TimelineProjector({
         store: this.stores.store,
@@ -86,11 +86,6 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-async function headPosition(pool: Pool): Promise<bigint> {
-  const r = await pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from hub_events');
-  return BigInt(r.rows[0]!.p);
-}
-
 /** The projector's wiring: ports bound to their adapters, built from validated config. */
 export function projectorModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('timeline-projector', ProjectorEnv, env);
@@ -102,7 +97,7 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY }),
+        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
       },
       { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
 
@@ -35,6 +35,19 @@ export class RecordEnv extends HubEnv {
 
   /** Take a snapshot of a customer's folded state every this many events. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000) SNAPSHOT_EVERY = 50;
+
+  /**
+   * Where the events live (`createCustomerStores`): `postgres` (DATABASE_URL's database, the
+   * default) or `eventstoredb` (EVENTSTORE_URL). Keys, snapshots, checkpoints and read models stay in
+   * PostgreSQL either way (docs/operations.md, "Event store").
+   */
+  @IsIn(['postgres', 'eventstoredb'], { message: 'EVENT_STORE must be postgres or eventstoredb' })
+  EVENT_STORE: 'postgres' | 'eventstoredb' = 'postgres';
+
+  /** EventStoreDB connection string, e.g. `esdb://127.0.0.1:2113?tls=false`; required when EVENT_STORE=eventstoredb. */
+  @ValidateIf((env: RecordEnv) => env.EVENT_STORE === 'eventstoredb' || env.EVENTSTORE_URL !== undefined)
+  @Matches(/^esdb(\+discover)?:\/\/\S+$/, { message: 'EVENTSTORE_URL must be an esdb:// URL (required when EVENT_STORE=eventstoredb)' })
+  EVENTSTORE_URL?: string;
 }
 
 export class HttpEnv extends HubEnv {

@@ -131,6 +131,10 @@ export class EncryptingEventStore implements EventStore {
     return this.openAll(await this.inner.readAll(options));
   }
 
+  headPosition(): Promise<bigint> {
+    return this.inner.headPosition();
+  }
+
   async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
     const event = await this.inner.readEvent(eventId, filter);
     return event && (await this.openAll([event]))[0];

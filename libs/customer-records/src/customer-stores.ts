@@ -1,15 +1,15 @@
 import type { Pool } from 'pg';
 import { EncryptingEventStore, parseKeyEncryptionKey, PostgresKeyStore, SealingKeyCache, type KeyStore } from '@hub/crypto-shredding';
-import { PostgresEventStore, type EventStore } from '@hub/event-store';
+import { EsdbEventStore, PostgresEventStore, type EventStore } from '@hub/event-store';
 import { CustomerRepository } from './customer.repository';
 import { IdentityResolver } from './identity.resolver';
 import { PostgresSnapshotStore } from './postgres.snapshot-store';
 
 export interface CustomerStores {
-  /** The event store every app uses: PostgreSQL, personal fields sealed per customer. */
+  /** The event store every app uses (`EVENT_STORE`: PostgreSQL or EventStoreDB), personal fields sealed per customer. */
   store: EventStore;
   /** The same store unwrapped, for what must see stored bytes (tests, benchmarks): never for writes. */
-  raw: PostgresEventStore;
+  raw: EventStore;
   keys: KeyStore;
   snapshots: PostgresSnapshotStore;
   customers: CustomerRepository;
@@ -19,17 +19,46 @@ export interface CustomerStores {
 /** How long a data key this process opened or made may seal its next writes (`SealingKeyCache`). */
 export const SEALING_KEY_TTL_MS = 10_000;
 
+/** Where the events live: a deployment choice (`EVENT_STORE`, `EVENTSTORE_URL` in `RecordEnv`). */
+export type EventStoreChoice = { kind: 'postgres' } | { kind: 'eventstoredb'; url: string };
+
+export interface CustomerStoresOptions {
+  kek?: string;
+  snapshotEvery?: number;
+  sealingKeyTtlMs?: number;
+  /** Default PostgreSQL (the pool's database). Keys and snapshots stay in PostgreSQL either way. */
+  eventStore?: EventStoreChoice;
+}
+
+/** The options of `createCustomerStores` as an app's validated config (`RecordEnv`) says. */
+export function customerStoresOptions(config: { HUB_KEK?: string; SNAPSHOT_EVERY: number; EVENT_STORE?: string; EVENTSTORE_URL?: string }): CustomerStoresOptions {
+  return { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY, eventStore: eventStoreChoice(config) };
+}
+
+/** `EVENT_STORE` (postgres, the default, or eventstoredb, which requires `EVENTSTORE_URL`). */
+export function eventStoreChoice(config: { EVENT_STORE?: string; EVENTSTORE_URL?: string }): EventStoreChoice {
+  const kind = config.EVENT_STORE ?? 'postgres';
+  if (kind === 'postgres') return { kind };
+  if (kind === 'eventstoredb') {
+    if (!config.EVENTSTORE_URL) throw new Error('EVENT_STORE=eventstoredb requires EVENTSTORE_URL (e.g. esdb://127.0.0.1:2113?tls=false)');
+    return { kind, url: config.EVENTSTORE_URL };
+  }
+  throw new Error(`EVENT_STORE must be postgres or eventstoredb, not ${kind}`);
+}
+
 /**
  * The one place the customer record's stores are assembled, so every app reads and writes customers
  * the same way: encryption is never forgotten in one of them. Keys the process just opened seal its
  * next writes about the same customers for `sealingKeyTtlMs` (0: every write asks the key store).
+ * It is also the one place an event store is built (`tools/architecture/store-factory.spec.ts`):
+ * PostgreSQL or EventStoreDB as `eventStore` says; the key store and snapshots are PostgreSQL's.
  */
 export async function createCustomerStores(
   pool: Pool,
-  { kek, snapshotEvery = 50, sealingKeyTtlMs = SEALING_KEY_TTL_MS }: { kek?: string; snapshotEvery?: number; sealingKeyTtlMs?: number } = {},
+  { kek, snapshotEvery = 50, sealingKeyTtlMs = SEALING_KEY_TTL_MS, eventStore = { kind: 'postgres' } }: CustomerStoresOptions = {},
 ): Promise<CustomerStores> {
   const kekBytes = parseKeyEncryptionKey(kek);
-  const raw = await PostgresEventStore.create({ pool });
+  const raw: EventStore = eventStore.kind === 'eventstoredb' ? EsdbEventStore.fromConnectionString(eventStore.url) : await PostgresEventStore.create({ pool });
   const stored = await PostgresKeyStore.create({ pool, ...(kekBytes ? { kek: kekBytes } : {}) });
   const keys: KeyStore = sealingKeyTtlMs > 0 ? new SealingKeyCache(stored, { ttlMs: sealingKeyTtlMs }) : stored;
   const store = new EncryptingEventStore(raw, { keys });

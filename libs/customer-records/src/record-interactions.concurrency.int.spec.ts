@@ -98,6 +98,7 @@ class TurnstileStore implements EventStore {
   }
   readAll: EventStore['readAll'] = (o) => this.inner.readAll(o);
   readEvent: EventStore['readEvent'] = (id, f) => this.inner.readEvent(id, f);
+  headPosition: EventStore['headPosition'] = () => this.inner.headPosition();
   subscribeToAll: EventStore['subscribeToAll'] = (o) => this.inner.subscribeToAll(o);
   setStreamMetadata: EventStore['setStreamMetadata'] = (s, m) => this.inner.setStreamMetadata(s, m);
   getStreamMetadata: EventStore['getStreamMetadata'] = (s) => this.inner.getStreamMetadata(s);

@@ -179,6 +179,27 @@ export class EsdbEventStore implements EventStore {
   }
 
   /**
+   * The commit position of the last event of `$all` that is not a system one (the ones `readAll`
+   * leaves out: `$`-streams, `$`-types such as stream metadata and statistics), mapped as `readAll`
+   * maps positions, so that a checkpoint of delivered events can reach it. 0n for an empty log. A
+   * backwards read from the end, stopped at the first such event (usually the first one read).
+   */
+  async headPosition(): Promise<bigint> {
+    try {
+      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() })) {
+        const event = resolved.event;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
+        const recorded = toRecordedEvent(resolved);
+        // Leaving the loop cancels the read.
+        if (recorded) return recorded.globalPosition < 0n ? 0n : recorded.globalPosition;
+      }
+    } catch (err) {
+      throw mapEsdbError(err, '$all');
+    }
+    return 0n;
+  }
+
+  /**
    * ESDB has no index by event id (and `readAll` takes no server-side filter in this client): a scan
    * of `$all` backwards from the end, system events left out, until the id is found. The cost grows
    * with how far back the event is; see the port.

@@ -107,6 +107,14 @@ export interface EventStore {
   /** Events of every stream in global order, only ever returning a gap-free prefix of the log. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
+   * Where the head of the log is: the global position of the last committed event (0n for an empty
+   * log), in the same terms as `globalPosition` (a target for a catch-up: "caught up once my
+   * checkpoint reaches it"). PostgreSQL: `max(global_position)`, whether or not a slower transaction
+   * still hides an earlier position from readers (`readAll` reaches it once that commits).
+   * EventStoreDB: the commit position of the last non-system event of `$all`.
+   */
+  headPosition(): Promise<bigint>;
+  /**
    * The stored event with this id (any case), wherever it is: undefined when no event has it (an id
    * that is not a UUID never has one), or when it does not match `filter` (same meaning as a
    * subscription's). PostgreSQL: one lookup on the unique event-id index. EventStoreDB keeps no index

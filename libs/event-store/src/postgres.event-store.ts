@@ -771,6 +771,11 @@ export class PostgresEventStore implements EventStore {
     return this.listener.add(listener);
   }
 
+  /** The port's name for `head()`. */
+  headPosition(): Promise<bigint> {
+    return this.head();
+  }
+
   /** Global position of the last committed event (0n for an empty log), visible to readers or not. */
   async head(): Promise<bigint> {
     try {

@@ -3,7 +3,6 @@ import { customerStream, headersFor, parseCustomerStream, type CustomerEventMess
 import { isCustomerEventType } from '@hub/customer';
 import { PostgresCheckpointStore, runCheckpointedSubscription, type RecordedEvent, type Subscription } from '@hub/event-store';
 import { ensureTopics, KafkaEventPublisher, type OutgoingMessage } from '@hub/messaging';
-import { headPosition } from '@hub/timeline';
 import { customerList, isoInstant, noPositionals, positiveInt, positiveNumber, requiredOption, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
 import { CliFailure, ExitCode, InterruptedError, UsageError } from '../cli.errors';
@@ -83,7 +82,7 @@ export async function backfill(ctx: CliContext, o: BackfillOptions): Promise<Bac
   const checkpoints = await PostgresCheckpointStore.create({ pool: ctx.pool });
   const checkpointId = backfillCheckpointId(o.resumeId);
   const resumedFrom = (await checkpoints.load(checkpointId)) ?? null;
-  const head = await headPosition(ctx.pool);
+  const head = await store.headPosition();
 
   await ensureTopics(ctx.kafka, [{ topic: o.topic, numPartitions: o.partitions }]);
   const publisher = new KafkaEventPublisher(ctx.kafka, { sendTimeoutMs: 30_000, maxBatchMessages: o.batchSize });

@@ -3,7 +3,6 @@ import { customerStream, parseCustomerStream, StreamCategories } from '@hub/cont
 import { toCustomerEvent } from '@hub/customer-records';
 import type { RecordedEvent, Subscription } from '@hub/event-store';
 import { Backtest, CatalogError, loadCatalog, type BacktestReport, type Catalog } from '@hub/nba';
-import { headPosition } from '@hub/timeline';
 import { isoInstant, noPositionals, requiredOption, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
 import type { CliContext } from '../cli-context';
@@ -46,7 +45,7 @@ export function readCatalogFile(path: string): Catalog {
 export async function runBacktest(ctx: CliContext, o: BacktestRun): Promise<{ report: BacktestReport; events: number; seconds: number }> {
   const started = Date.now();
   const { store } = await ctx.stores();
-  const head = await headPosition(ctx.pool);
+  const head = await store.headPosition();
   const backtest = new Backtest({ candidate: o.candidate, from: o.from, to: o.to });
   const prefix = o.tenantId ? customerStream(o.tenantId, '') : `${StreamCategories.customer}-`;
   let read = 0;

@@ -337,6 +337,31 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       });
     });
 
+    describe('headPosition', () => {
+      it('is at or past the last append, and is the position of an event readAll returns (stream metadata moves it on no store)', async () => {
+        const stream = freshStream();
+        const first = await store.appendToStream(stream, [testEvent()]);
+        expect(await store.headPosition()).toBeGreaterThanOrEqual(first.position);
+
+        const second = await store.appendToStream(stream, [testEvent(), testEvent()]);
+        // EventStoreDB writes stream metadata as a system event at the end of $all: not a head.
+        await store.setStreamMetadata(freshStream(), { note: 'after the append' });
+        const head = await store.headPosition();
+        expect(head).toBeGreaterThanOrEqual(second.position);
+        expect(head).toBeGreaterThan(first.position);
+
+        // Other writers may have appended since: the head is then one of their events, never a
+        // position readAll does not deliver (a checkpoint must be able to reach it).
+        const upToHead = await readAllUntil(
+          first.position,
+          (events) => events.filter((e) => e.globalPosition <= head),
+          (found) => found.some((e) => e.globalPosition === head),
+        );
+        expect(upToHead.at(-1)!.globalPosition).toBe(head);
+        expect(upToHead.filter((e) => e.streamName === stream).map((e) => e.globalPosition).at(-1)).toBe(second.position);
+      });
+    });
+
     describe('readEvent', () => {
       it('finds an event by its id in any case, with its stream, revision and position', async () => {
         const stream = freshStream();

@@ -45,7 +45,7 @@ export default async function globalSetup(): Promise<void> {
 
   if (!infra.eventStoreUrl) {
     process.stdout.write(
-      '\n[hub] EVENTSTORE_URL is not set: the EventStoreDB contract suite is SKIPPED (not passed). ' +
+      '\n[hub] EVENTSTORE_URL is not set: the EventStoreDB contract suite and the EVENT_STORE=eventstoredb slice (customer-stores.int.spec.ts) are SKIPPED (not passed). ' +
         'Start one with `docker compose -f infra/docker-compose.yml up eventstore` and set EVENTSTORE_URL=esdb://127.0.0.1:2113?tls=false\n',
     );
   }

@@ -41,6 +41,10 @@ export class ObservedEventStore implements EventStore {
     return this.inner.readAll(options);
   }
 
+  headPosition(): Promise<bigint> {
+    return this.inner.headPosition();
+  }
+
   readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
     return this.inner.readEvent(eventId, filter);
   }

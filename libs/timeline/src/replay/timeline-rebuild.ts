@@ -6,7 +6,7 @@ import { TimelineProjector, type ProjectorLogger } from '../timeline.projector';
 import { ObservedEventStore } from './observed-event-store';
 import { ReplayError } from './replay.errors';
 import type { ProgressSample } from './replay-progress';
-import { columnsByTable, createTablesLike, ensureLiveReadModel, headPosition, liveSchema, qualified } from './timeline-tables';
+import { columnsByTable, createTablesLike, ensureLiveReadModel, liveSchema, qualified } from './timeline-tables';
 
 /** The rebuild's own processor id; its checkpoint lives in the rebuild schema and goes with it. */
 export const REBUILD_SUBSCRIPTION_ID = 'timeline.rebuild';
@@ -136,7 +136,7 @@ export class TimelineRebuild {
    */
   async catchUp(o: CatchUpOptions = {}): Promise<CatchUpResult> {
     const started = Date.now();
-    const upTo = o.until?.covers ?? (await headPosition(this.deps.pool));
+    const upTo = o.until?.covers ?? (await this.deps.store.headPosition());
     let events = 0;
     let failures = 0;
     let lastFailure = '';
@@ -172,7 +172,7 @@ export class TimelineRebuild {
     const timer = onProgress
       ? setInterval(() => {
           // A failed sample (the database busy) only skips one report.
-          void headPosition(this.deps.pool).then((head) => onProgress({ done: events, position: subscription.position, head }), () => undefined);
+          void this.deps.store.headPosition().then((head) => onProgress({ done: events, position: subscription.position, head }), () => undefined);
         }, o.progressIntervalMs ?? 1_000)
       : undefined;
     timer?.unref();

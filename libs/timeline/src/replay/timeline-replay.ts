@@ -4,7 +4,7 @@ import { ReplayError } from './replay.errors';
 import { ProgressMeter, type ProgressEstimate, type ProgressSample } from './replay-progress';
 import { diffTimelines, type TimelineDiff } from './timeline-diff';
 import { countMatchingEvents, TimelineRebuild, type ReplayDeps } from './timeline-rebuild';
-import { headPosition, liveSchema } from './timeline-tables';
+import { liveSchema } from './timeline-tables';
 import { takeOver, type TakeoverResult } from './timeline-takeover';
 
 export interface ReplayOptions {
@@ -90,7 +90,7 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
   // The live projection's checkpoint is read (and set) in hub_checkpoints: a database where the
   // projector never ran has no such table yet.
   await ensurePostgresCheckpointSchema(deps.pool);
-  const head = await headPosition(deps.pool);
+  const head = await deps.store.headPosition();
   const total = await countMatchingEvents(deps.pool, o.tenantId, head);
   const rebuild = await TimelineRebuild.create(deps, { ...(o.tenantId ? { tenantId: o.tenantId } : {}), batchSize: o.batchSize, ...(run.signal ? { signal: run.signal } : {}) });
   const stopIfAborted = (what: string): void => {

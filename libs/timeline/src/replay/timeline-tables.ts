@@ -48,12 +48,6 @@ export async function columnsByTable(db: Pool | ClientBase, schema: string): Pro
   return Object.fromEntries(r.rows.map((row) => [row.table_name, row.columns]));
 }
 
-/** Global position of the last event in the log (0 when empty). */
-export async function headPosition(pool: Pool | ClientBase): Promise<bigint> {
-  const r = await pool.query<{ head: string }>('select coalesce(max(global_position), 0)::text as head from public.hub_events');
-  return BigInt(r.rows[0]!.head);
-}
-
 /**
  * Creates `rebuild`'s read-model tables as copies of the live ones — `create table … (like … including
  * all)`: the same columns in the same order, defaults, constraints, indexes (renamed to the live

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * Every app gets its event store from the one factory, `createCustomerStores`
+ * (libs/customer-records/src/customer-stores.ts), built from its config (`customerStoresOptions`):
+ * so `EVENT_STORE=postgres|eventstoredb` is a deployment choice that holds for every app, and
+ * encryption is never forgotten (issue #14). Scanned: the sources of apps/ and libs/ but specs,
+ * `testing/` and `__fixtures__` (tests build stores as they need), and the adapters' own lib.
+ */
+const ROOT = join(__dirname, "..", "..");
+const FACTORY = "libs/customer-records/src/customer-stores.ts";
+const ADAPTERS = "libs/event-store/";
+
+/** Ways of building an event store (or its client) without the factory. */
+const BUILDS_A_STORE =
+  /new\s+PostgresEventStore\b|PostgresEventStore\s*\.\s*create\b|new\s+EsdbEventStore\b|EsdbEventStore\s*\.\s*fromConnectionString\b|new\s+EventStoreDBClient\b|EventStoreDBClient\s*\.\s*connectionString\b/g;
+
+describe("one factory builds the event store", () => {
+  const files = sourceFiles();
+
+  it("the factory builds both adapters (the scan is not vacuous)", () => {
+    const factory = readFileSync(join(ROOT, FACTORY), "utf8");
+    expect(factory.match(BUILDS_A_STORE)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/PostgresEventStore/),
+        expect.stringMatching(/EsdbEventStore/),
+      ]),
+    );
+    expect(
+      builds(
+        "const s = await PostgresEventStore.create({ pool });\nconst e = EsdbEventStore.fromConnectionString(url);",
+      ),
+    ).toEqual([1, 2]);
+  });
+
+  it("no source outside the factory and the adapters builds a store", () => {
+    const found = files
+      .filter((f) => f !== FACTORY && !f.startsWith(ADAPTERS))
+      .flatMap((f) =>
+        builds(readFileSync(join(ROOT, f), "utf8")).map(
+          (line) => `${f}:${line}`,
+        ),
+      );
+    expect(found).toEqual([]);
+  });
+
+  it("every app that builds the customer stores passes its config through customerStoresOptions (EVENT_STORE is honoured)", () => {
+    const calls = files
+      .filter((f) => f.startsWith("apps/"))
+      .flatMap((f) =>
+        [
+          ...readFileSync(join(ROOT, f), "utf8").matchAll(
+            /createCustomerStores\(([^;]*?)\)\)?[,;)]/g,
+          ),
+        ].map((m) => ({ file: f, args: m[1]! })),
+      );
+    expect(new Set(calls.map((c) => c.file.split("/")[1]))).toEqual(
+      new Set(["hub-cli", "nba-worker", "query-api", "timeline-projector"]),
+    );
+    expect(
+      calls
+        .filter((c) => !/customerStoresOptions\(/.test(c.args))
+        .map((c) => c.file),
+    ).toEqual([]);
+  });
+});
+
+/** 1-based lines of `text` that build a store. */
+function builds(text: string): number[] {
+  return [...text.matchAll(BUILDS_A_STORE)].map(
+    (m) => text.slice(0, m.index).split("\n").length,
+  );
+}
+
+function sourceFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(join(ROOT, dir))) {
+      if (
+        name === "node_modules" ||
+        name === "testing" ||
+        name === "__fixtures__" ||
+        name.startsWith(".")
+      )
+        continue;
+      const path = `${dir}/${name}`;
+      if (statSync(join(ROOT, path)).isDirectory()) walk(path);
+      else if (
+        name.endsWith(".ts") &&
+        !name.endsWith(".spec.ts") &&
+        !name.endsWith(".d.ts")
+      )
+        out.push(path);
+    }
+  };
+  walk("apps");
+  walk("libs");
+  return out;
+}
