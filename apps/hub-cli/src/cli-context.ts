@@ -1,3 +1,4 @@
+import { createPgPool } from '@hub/platform';
 import type { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import pino from 'pino';
@@ -32,7 +33,7 @@ export class CliContext {
   /** The hub's database: event store, checkpoints, keys and the live read model (the connection's default schema). */
   get pool(): Pool {
     if (!this.pgPool) {
-      const pool = new Pool({ connectionString: this.config.DATABASE_URL, max: 8, connectionTimeoutMillis: 10_000 });
+      const pool = createPgPool({ connectionString: this.config.DATABASE_URL, max: 8 });
       pool.on('error', (err) => this.logger.warn({ err: String(err) }, 'cli.pg.idle_client_error'));
       this.pgPool = pool;
     }
@@ -41,7 +42,8 @@ export class CliContext {
 
   /** A new pool whose connections see `schema` first (a rebuild's tables); whoever opens it ends it (the replay does). */
   openSchemaPool(schema: string, max = 4): Pool {
-    const pool = new Pool({ connectionString: this.config.DATABASE_URL, max, connectionTimeoutMillis: 10_000, options: `-c search_path=${schema}` });
+    // A takeover waits for the live tables' readers as long as it must: no lock timeout here.
+    const pool = createPgPool({ connectionString: this.config.DATABASE_URL, max, searchPath: schema, lockTimeoutMs: 0 });
     pool.on('error', (err) => this.logger.warn({ err: String(err) }, 'cli.pg.idle_client_error'));
     return pool;
   }

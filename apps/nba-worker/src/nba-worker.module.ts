@@ -9,7 +9,7 @@ import { createCustomerStores, customerStoresOptions, type CustomerStores } from
 import { EVENT_STORE, PostgresCheckpointStore, whileLeader, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { catalogV1 } from '@hub/nba';
-import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
+import { createPgPool, createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { BullNbaFollowUps } from './bullmq.nba-follow-ups';
 import { routeCustomerEvents } from './customer-event.handler';
 import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
@@ -201,7 +201,7 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
         inject: [LOGGER],
         useFactory: (logger: HubLogger) => {
           // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
-          const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4 });
+          const pool = createPgPool({ connectionString: config.DATABASE_URL, max: config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4 });
           // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
           pool.on('error', (err) => logger.warn({ err: err.message }, 'nba.pg.idle_client_error'));
           return pool;

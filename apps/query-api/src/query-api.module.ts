@@ -6,7 +6,7 @@ import { ArrayNotEmpty, IsArray, IsInt, IsString, Matches, Max, Min } from 'clas
 import { ConfigError, loadConfig, RecordEnv } from '@hub/config';
 import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
-import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
+import { createPgPool, createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_REPLAYS, TIMELINE_STORE, TimelineQueries, TimelineReplayJobs } from '@hub/timeline';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { API_KEY_ENTRY, API_KEYS, ApiKeyRegistry, OPERATOR_KEY_ENTRY, OPERATOR_KEYS, parseApiKeys, parseOperatorKeys } from './auth/api-keys';
@@ -121,7 +121,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
       { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
-      { provide: PG_POOL, useFactory: () => new Pool({ connectionString: config.DATABASE_URL, max: 10 }) },
+      { provide: PG_POOL, useFactory: () => createPgPool({ connectionString: config.DATABASE_URL, max: 10 }) },
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],
@@ -148,7 +148,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
             logger,
             databaseUrl: config.DATABASE_URL,
             openSchemaPool: (schema) => {
-              const rebuild = new Pool({ connectionString: config.DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
+              const rebuild = createPgPool({ connectionString: config.DATABASE_URL, max: 4, searchPath: schema, lockTimeoutMs: 0 });
               rebuild.on('error', (err) => logger.warn({ err: String(err), schema }, 'query.replay.pg_error'));
               return rebuild;
             },

@@ -6,7 +6,7 @@ import { loadConfig } from '@hub/config';
 import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
 import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
-import { createLogger, LOGGER, type HubLogger } from '@hub/platform';
+import { createPgPool, createLogger, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionBatch } from './interaction.handler';
@@ -93,7 +93,7 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
     providers: [
       { provide: PROJECTOR_CONFIG, useValue: config },
       { provide: LOGGER, useFactory: () => createLogger('timeline-projector', config.LOG_LEVEL) },
-      { provide: PG_POOL, useFactory: () => new Pool({ connectionString: config.DATABASE_URL, max: 10 }) },
+      { provide: PG_POOL, useFactory: () => createPgPool({ connectionString: config.DATABASE_URL, max: 10 }) },
       {
         provide: CUSTOMER_STORES,
         inject: [PG_POOL],

@@ -2,3 +2,4 @@ export * from './logger';
 export * from './shutdown';
 export * from './api-keys';
 export * from './request-encoding';
+export * from './pg-pool';
