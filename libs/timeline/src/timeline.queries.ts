@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { OccurredAtSource } from '@hub/contracts';
+import { HubError, type OccurredAtSource } from '@hub/contracts';
 import type { ChurnRiskLevel, Quadrant, SatisfactionState } from '@hub/customer';
 import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
 import type { EditHistory, InteractionDetails } from './timeline.projection';
@@ -181,8 +181,9 @@ export interface Position {
 }
 
 /** A cursor that is not one of ours, or not for this listing. The caller answers 400. */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends HubError {
   readonly code = 'INVALID_CURSOR';
+  readonly retryable = false;
   constructor(reason: string) {
     super(`cursor is not valid: ${reason}`);
     this.name = 'InvalidCursorError';
