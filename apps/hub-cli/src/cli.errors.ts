@@ -1,3 +1,5 @@
+import { HubError } from '@hub/contracts';
+
 /** Exit codes of every command: data on stdout only when 0. */
 export const ExitCode = {
   ok: 0,
@@ -9,8 +11,9 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** A wrong command line. Printed with the command's usage; exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends HubError {
   readonly code = 'CLI_USAGE';
+  readonly retryable = false;
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -21,7 +24,8 @@ export class UsageError extends Error {
  * A failure the operator can act on, with a stable code (`CLI_UNKNOWN_CUSTOMER`, `CLI_LOCK_TIMEOUT`,
  * …): printed as `hub <command>: <message>` without a stack; exit code 1.
  */
-export class CliFailure extends Error {
+export class CliFailure extends HubError {
+  readonly retryable = false;
   constructor(
     readonly code: string,
     message: string,

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { nbaJobKey, type CustomerEventMessage } from '@hub/contracts';
+import { isPermanentError, nbaJobKey, type CustomerEventMessage, type HubError } from '@hub/contracts';
 import { NBA_OUTCOMES, type NbaOutcomeRecorded } from '@hub/customer';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
@@ -114,11 +114,11 @@ const ROUTING_CONCURRENCY = 64;
  * routing them one after another: each customer's messages are routed in offset order, different
  * customers' concurrently (they touch different BullMQ jobs and tally rows), so a run costs a few
  * Redis round trips' wait instead of one per message. A message that can never be routed is
- * returned as its `PermanentMessageError` (dead-lettered by the consumer); any other error fails
+ * returned as its error (a `HubError` with `retryable: false`, dead-lettered by the consumer); any other error fails
  * the run, which Kafka redelivers whole (every branch is idempotent).
  */
-export async function routeCustomerEvents(deps: CustomerEventRouting, messages: readonly ConsumedMessage[]): Promise<(PermanentMessageError | undefined)[]> {
-  const outcomes: (PermanentMessageError | undefined)[] = messages.map(() => undefined);
+export async function routeCustomerEvents(deps: CustomerEventRouting, messages: readonly ConsumedMessage[]): Promise<(HubError | undefined)[]> {
+  const outcomes: (HubError | undefined)[] = messages.map(() => undefined);
   const byCustomer = new Map<string, number[]>();
   messages.forEach((message, index) => {
     let key: string;
@@ -126,7 +126,7 @@ export async function routeCustomerEvents(deps: CustomerEventRouting, messages: 
       const event = parse(message);
       key = `${event.tenantId}\u0000${event.customerId}`;
     } catch (err) {
-      if (!(err instanceof PermanentMessageError)) throw err;
+      if (!isPermanentError(err)) throw err;
       outcomes[index] = err;
       return;
     }
@@ -143,7 +143,7 @@ export async function routeCustomerEvents(deps: CustomerEventRouting, messages: 
         try {
           await routeCustomerEvent(deps, messages[index]!);
         } catch (err) {
-          if (!(err instanceof PermanentMessageError)) throw err;
+          if (!isPermanentError(err)) throw err;
           outcomes[index] = err;
         }
       }

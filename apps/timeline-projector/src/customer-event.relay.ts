@@ -1,5 +1,4 @@
-import { headersFor, parseCustomerStream, type CustomerEventMessage, type EventMetadata } from '@hub/contracts';
-import { isCustomerEventType } from '@hub/customer';
+import { customerEventMessage } from '@hub/customer';
 import { runCheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
 import type { EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
@@ -25,21 +24,7 @@ export async function startCustomerEventRelay(deps: {
     batchSize: 500,
     ...(deps.fromWhenNoCheckpoint !== undefined ? { fromWhenNoCheckpoint: deps.fromWhenNoCheckpoint } : {}),
     onEvents: async (events: RecordedEvent[]) => {
-      const messages = events.flatMap((e) => {
-        const owner = parseCustomerStream(e.streamName);
-        if (!owner || !isCustomerEventType(e.type)) return [];
-        const metadata = e.metadata as unknown as EventMetadata;
-        const value: CustomerEventMessage = {
-          type: e.type,
-          tenantId: owner.tenantId,
-          customerId: owner.customerId,
-          streamRevision: e.revision.toString(),
-          globalPosition: e.globalPosition.toString(),
-          data: e.data,
-          metadata,
-        };
-        return [{ key: owner.customerId, value, headers: headersFor(e.type, metadata) }];
-      });
+      const messages = events.flatMap((e) => customerEventMessage(e) ?? []);
       if (messages.length) await deps.publisher.publish(deps.topic, messages);
     },
     onError: (err) => deps.logger.warn({ err: String(err) }, 'relay.subscription.retrying'),

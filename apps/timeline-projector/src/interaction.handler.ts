@@ -1,6 +1,5 @@
-import { InteractionReceivedDto, validateAs, type InteractionReceived } from '@hub/contracts';
+import { InteractionReceivedDto, isPermanentError, validateAs, type HubError, type InteractionReceived } from '@hub/contracts';
 import { recordInteraction, recordInteractions, type CustomerRepository, type IdentityResolver, type RecordedInteraction } from '@hub/customer-records';
-import { InvalidEventError } from '@hub/event-store';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
@@ -30,13 +29,8 @@ function interactionOf(message: ConsumedMessage): InteractionReceived {
  */
 export async function handleInteractionMessage(deps: InteractionHandlerDeps, message: ConsumedMessage): Promise<void> {
   const interaction = interactionOf(message);
-  let recorded;
-  try {
-    recorded = await recordInteraction(deps, interaction, deps.clock().toISOString());
-  } catch (err) {
-    if (err instanceof InvalidEventError) throw new PermanentMessageError(err.code, err.message);
-    throw err;
-  }
+  // A refusal that retrying cannot fix (the store's `InvalidEventError`, say) is dead-lettered by the consumer.
+  const recorded = await recordInteraction(deps, interaction, deps.clock().toISOString());
   logRecorded(deps.logger, interaction, recorded);
 }
 
@@ -46,14 +40,14 @@ export async function handleInteractionMessage(deps: InteractionHandlerDeps, mes
  * another: a message that can never be recorded is dead-lettered with the reason, the rest recorded
  * in order. Idempotent, so a retried run appends nothing twice.
  */
-export async function handleInteractionBatch(deps: InteractionHandlerDeps, messages: readonly ConsumedMessage[]): Promise<(PermanentMessageError | undefined)[]> {
-  const outcomes: (PermanentMessageError | undefined)[] = messages.map(() => undefined);
+export async function handleInteractionBatch(deps: InteractionHandlerDeps, messages: readonly ConsumedMessage[]): Promise<(HubError | undefined)[]> {
+  const outcomes: (HubError | undefined)[] = messages.map(() => undefined);
   const valid: { index: number; interaction: InteractionReceived }[] = [];
   messages.forEach((message, index) => {
     try {
       valid.push({ index, interaction: interactionOf(message) });
     } catch (err) {
-      if (!(err instanceof PermanentMessageError)) throw err;
+      if (!isPermanentError(err)) throw err;
       outcomes[index] = err;
     }
   });
@@ -62,13 +56,13 @@ export async function handleInteractionBatch(deps: InteractionHandlerDeps, messa
   try {
     recorded = await recordInteractions(deps, valid.map((v) => v.interaction), deps.clock().toISOString());
   } catch (err) {
-    if (!(err instanceof InvalidEventError)) throw err;
+    if (!isPermanentError(err)) throw err;
     // The store refused one of them: each on its own tells which (what was written is not written twice).
     for (const v of valid) {
       try {
         await handleInteractionMessage(deps, messages[v.index]!);
       } catch (one) {
-        if (!(one instanceof PermanentMessageError)) throw one;
+        if (!isPermanentError(one)) throw one;
         outcomes[v.index] = one;
       }
     }

@@ -1,8 +1,10 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { flattenValidationErrors } from '@hub/contracts';
+import { HubError, flattenValidationErrors } from '@hub/contracts';
 
-export class ConfigError extends Error {
+export class ConfigError extends HubError {
+  readonly code = 'CONFIG_INVALID';
+  readonly retryable = false;
   constructor(
     readonly app: string,
     readonly problems: string[],

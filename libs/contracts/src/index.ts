@@ -5,3 +5,4 @@ export * from './events';
 export * from './headers';
 export * from './validation';
 export * from './interaction-message';
+export * from './errors';

@@ -1,4 +1,5 @@
 import { EventStoreError } from '@hub/event-store';
+import { HubError } from '@hub/contracts';
 
 /**
  * Typed errors of crypto-shredding: callers branch on the class (or `code`), never on a message.
@@ -45,10 +46,7 @@ export class NoDataSubjectError extends EventStoreError {
 }
 
 /** Errors of the `KeyStore` port. */
-export abstract class KeyStoreError extends Error {
-  abstract readonly code: string;
-  abstract readonly retryable: boolean;
-}
+export abstract class KeyStoreError extends HubError {}
 
 /**
  * The subject's key was destroyed (the customer was erased): no new key is ever made for it, so
@@ -98,7 +96,7 @@ export class KeyStoreUnavailableError extends KeyStoreError {
 }
 
 /** `HUB_KEK` is set but is not 32 bytes of base64. Raised at boot. */
-export class KeyEncryptionKeyConfigError extends Error {
+export class KeyEncryptionKeyConfigError extends HubError {
   readonly code = 'CRYPTO_KEK_INVALID';
   readonly retryable = false;
   constructor(message: string) {

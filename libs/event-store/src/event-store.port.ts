@@ -1,3 +1,5 @@
+import { HubError } from '@hub/contracts';
+
 /**
  * The event store: the hub's system of record. Everything that reads or writes customer history
  * goes through this port; adapters: PostgreSQL (`postgres.event-store.ts`, runs everywhere) and
@@ -214,10 +216,8 @@ export interface Subscription {
 // Typed errors: callers branch on the class, never on a message.
 // ------------------------------------------------------------------------------------------------
 
-export abstract class EventStoreError extends Error {
-  abstract readonly code: string;
-  abstract readonly retryable: boolean;
-}
+/** Errors of the `EventStore` port (a `HubError`: `code`, `retryable`). */
+export abstract class EventStoreError extends HubError {}
 
 /** The stream was not at the expected revision. Reload, decide again, retry. */
 export class ConcurrencyError extends EventStoreError {

@@ -12,4 +12,5 @@ export {
 } from './postgres.event-store';
 export { PostgresCheckpointStore, ensurePostgresCheckpointSchema } from './postgres.checkpoint-store';
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.event-store';
+export { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
 export { tryAdvisoryLock, whileLeader, type HeldAdvisoryLock, type LeaderLogger } from './postgres.advisory-lock';

@@ -2,15 +2,19 @@ import { Client, escapeIdentifier, type ClientConfig } from 'pg';
 import { retryDelay, type RetrySettings } from './subscription-support';
 
 export interface NotificationListener {
-  /** Called on every notification on the channel, and after each (re)connection (notifications may have been missed meanwhile). */
-  wake(): void;
+  /**
+   * Called on every notification on the channel, with its payload; and without one after each
+   * (re)connection and each loss (notifications may have been missed meanwhile: wake everything).
+   */
+  wake(payload?: string): void;
   /** Told when the LISTEN connection is lost or cannot be opened (it is retried). */
   report(error: unknown): void;
 }
 
 /**
- * One dedicated connection (not from the pool) that LISTENs on the store's channel and wakes the
- * store's subscriptions. Opened when the first listener is added, closed when the last is removed
+ * One dedicated connection (not from the pool) that LISTENs on one channel and wakes its listeners:
+ * the store's subscriptions (on the store's channel), the query API's live timelines (on
+ * `hub_timeline`). Opened when the first listener is added, closed when the last is removed
  * (so an idle process keeps no connection or timer). A lost connection is re-established with
  * backoff; every listener is woken after each (re)connection because NOTIFYs sent while it was
  * down are gone. Subscriptions also poll, so they never depend on it for correctness.
@@ -21,6 +25,7 @@ export class PostgresNotificationListener {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private active = false;
+  private attempt: Promise<void> | undefined;
 
   constructor(
     private readonly config: ClientConfig,
@@ -36,12 +41,20 @@ export class PostgresNotificationListener {
     if (!this.active) {
       this.active = true;
       this.failures = 0;
-      void this.connect();
+      this.attempt = this.connect();
     }
     return async () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0) await this.close();
     };
+  }
+
+  /**
+   * Resolves once the connection attempt under way has ended: LISTEN is in place (a NOTIFY committed
+   * after this resolves is not missed), or the attempt failed (the listeners were told; polling covers it).
+   */
+  async listening(): Promise<void> {
+    await this.attempt;
   }
 
   /** Closes the connection and cancels a pending reconnect; `add` opens it again. */
@@ -61,7 +74,7 @@ export class PostgresNotificationListener {
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));
     client.on('notification', (message) => {
-      if (message.channel === this.channel) this.wakeAll();
+      if (message.channel === this.channel) this.wakeAll(message.payload);
     });
     try {
       await client.connect();
@@ -88,11 +101,11 @@ export class PostgresNotificationListener {
     this.wakeAll();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.connect();
+      this.attempt = this.connect();
     }, retryDelay(this.failures++, this.retry));
   }
 
-  private wakeAll(): void {
-    for (const listener of this.listeners) listener.wake();
+  private wakeAll(payload?: string): void {
+    for (const listener of [...this.listeners]) listener.wake(payload);
   }
 }

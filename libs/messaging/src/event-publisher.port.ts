@@ -1,3 +1,5 @@
+import { HubError } from '@hub/contracts';
+
 /** Publishing to the bus, as the rest of the hub sees it. Adapter: `kafka.event-publisher.ts`. */
 export const EVENT_PUBLISHER = Symbol('EVENT_PUBLISHER');
 
@@ -16,7 +18,7 @@ export interface EventPublisher {
 }
 
 /** The bus could not take the messages; nothing is known to be published; try again later. */
-export class PublishUnavailableError extends Error {
+export class PublishUnavailableError extends HubError {
   readonly code = 'BUS_UNAVAILABLE';
   readonly retryable = true;
   constructor(
@@ -30,7 +32,7 @@ export class PublishUnavailableError extends Error {
 }
 
 /** Too many publishes in flight: refuse rather than buffer without bound. */
-export class PublisherSaturatedError extends Error {
+export class PublisherSaturatedError extends HubError {
   readonly code = 'BUS_SATURATED';
   readonly retryable = true;
   constructor(

@@ -1,9 +1,14 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { HeaderNames } from '@hub/contracts';
+import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
 
-/** A message that can never be processed, whatever the retries: it goes to the dead-letter topic. */
-export class PermanentMessageError extends Error {
+/**
+ * A message that can never be processed, whatever the retries: it goes to the dead-letter topic.
+ * For a consumer's own reasons (not JSON, a field missing); any other `HubError` with
+ * `retryable: false` is dead-lettered the same way.
+ */
+export class PermanentMessageError extends HubError {
+  readonly retryable = false;
   constructor(
     readonly code: string,
     message: string,
@@ -41,18 +46,18 @@ interface ConsumerOptionsBase {
 }
 
 export interface MessageConsumerOptions extends ConsumerOptionsBase {
-  /** One message at a time; a `PermanentMessageError` dead-letters it, any other error retries it. */
+  /** One message at a time; an error with `retryable: false` (a `HubError`) dead-letters it, any other error retries it. */
   handle(message: ConsumedMessage): Promise<void>;
 }
 
 export interface BatchConsumerOptions extends ConsumerOptionsBase {
   /**
    * A run of consecutive messages of one partition (at most `maxBatchSize`), in offset order. Resolves
-   * to one entry per message: `undefined` when it was handled, a `PermanentMessageError` to
-   * dead-letter it. Throwing retries the whole run (so the handler is idempotent, as it must be for
-   * redelivery anyway).
+   * to one entry per message: `undefined` when it was handled, a `HubError` with `retryable: false`
+   * (a `PermanentMessageError`, say) to dead-letter it. Throwing — or returning a retryable error —
+   * retries the whole run (so the handler is idempotent, as it must be for redelivery anyway).
    */
-  handleBatch(messages: readonly ConsumedMessage[]): Promise<readonly (PermanentMessageError | undefined)[]>;
+  handleBatch(messages: readonly ConsumedMessage[]): Promise<readonly (HubError | undefined)[]>;
   /** Largest run handed to `handleBatch`. Default 500. */
   maxBatchSize?: number;
 }
@@ -75,7 +80,9 @@ export function headersOf(message: KafkaMessage): Record<string, string> {
 
 /**
  * At-least-once consumption: an offset is committed only after `handle` resolved (or the message
- * was dead-lettered). A retryable failure is thrown back to kafkajs, which backs off and re-reads
+ * was dead-lettered). What happens to a failed message is decided from the error alone: a `HubError`
+ * with `retryable: false` is dead-lettered (its `code` and message in the headers); anything else,
+ * errors that are not `HubError`s included, is retryable and thrown back to kafkajs, which backs off and re-reads
  * from the last committed offset; handlers are therefore idempotent.
  */
 const HEARTBEAT_INTERVAL_MS = 3_000;
@@ -90,7 +97,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   });
   await consumer.connect();
   for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
-  const deadLetter = async (topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: PermanentMessageError) => {
+  const deadLetter = async (topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) => {
     o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
     await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err)]);
   };
@@ -105,7 +112,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           if (!isRunning() || isStale()) return;
           const run = batch.messages.slice(start, start + maxBatchSize);
           const consumed = run.map((message) => consumedOf(topic, partition, message));
-          let outcomes: readonly (PermanentMessageError | undefined)[];
+          let outcomes: readonly (HubError | undefined)[];
           // A long run must not cost the group membership: heartbeat while it is handled. kafkajs sends
           // one only when heartbeatInterval has passed since the last, so ticking at that same period
           // could space them nearly two intervals apart; a tick a third as long keeps them at most
@@ -120,6 +127,11 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
             clearInterval(beat);
           }
           if (outcomes.length !== run.length) throw new Error(`handleBatch returned ${outcomes.length} outcomes for ${run.length} messages`);
+          const retry = outcomes.find((failed) => failed?.retryable === true);
+          if (retry) {
+            o.logger.warn({ topic, partition, offset: run[0]!.offset, messages: run.length, code: retry.code, err: String(retry) }, 'consumer.batch.retry');
+            throw retry;
+          }
           for (let i = 0; i < run.length; i++) {
             const failed = outcomes[i];
             if (failed) await deadLetter(topic, partition, run[i]!, consumed[i]!, failed);
@@ -139,7 +151,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
         try {
           await handle(consumed);
         } catch (err) {
-          if (!(err instanceof PermanentMessageError)) {
+          if (!isPermanentError(err)) {
             o.logger.warn({ topic, partition, offset: message.offset, err: String(err) }, 'consumer.message.retry');
             throw err;
           }
@@ -155,7 +167,7 @@ function consumedOf(topic: string, partition: number, message: KafkaMessage): Co
   return { topic, partition, offset: message.offset, key: message.key?.toString(), value: message.value, headers: headersOf(message) };
 }
 
-function deadLetterOf(topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: PermanentMessageError) {
+function deadLetterOf(topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) {
   return {
     key: consumed.key ?? `${topic}:${partition}:${message.offset}`,
     value: { raw: message.value?.toString('utf8') ?? null },

@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
-import { HeaderNames } from '@hub/contracts';
+import { HeaderNames, HubError } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { createKafka } from './kafka.factory';
 import { KafkaEventPublisher } from './kafka.event-publisher';
@@ -10,6 +10,17 @@ import { ensureTopics } from './topics';
 
 const brokers = testInfra().kafkaBrokers;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A hub error that is not a `PermanentMessageError`: the consumer decides from `retryable` alone. */
+class TestHubError extends HubError {
+  constructor(
+    readonly code: string,
+    readonly retryable: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 describe('kafkajs 2.2.4 against the pinned broker', () => {
   it('creates a topic, produces idempotently, consumes in a group and commits offsets', async () => {
@@ -142,6 +153,56 @@ describe('the hub consumer', () => {
     expect(handled).toEqual(['"payload"']);
     expect(attempts).toBe(3);
   });
+
+  it('dead-letters any HubError with retryable false, not only PermanentMessageError, with its code and message', async () => {
+    const topic = freshId('in');
+    const dlq = freshId('dlq');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    const handled: string[] = [];
+    consumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [topic],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m: ConsumedMessage) => {
+        const v = m.value!.toString();
+        if (v.includes('refused')) throw new TestHubError('TEST_REFUSED', false, 'the store refused it for good');
+        handled.push(v);
+      },
+    });
+    const dead: ConsumedMessage[] = [];
+    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    await publisher.publish(topic, [
+      { key: 'k', value: { n: 'refused' } },
+      { key: 'k', value: { n: 2 } },
+    ]);
+    await eventually(async () => (handled.length === 1 && dead.length === 1 ? true : undefined), { what: 'one handled, one dead-lettered' });
+    expect(handled).toEqual(['{"n":2}']);
+    expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('TEST_REFUSED');
+    expect(dead[0]!.headers[HeaderNames.dlqReason]).toBe('the store refused it for good');
+    expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('0');
+  });
+
+  it('retries a HubError with retryable true instead of dead-lettering it', async () => {
+    const topic = freshId('in');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    let attempts = 0;
+    const handled: string[] = [];
+    consumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [topic],
+      deadLetter: { publisher, topic: freshId('unused') },
+      logger: quiet,
+      handle: async (m) => {
+        if (++attempts <= 2) throw new TestHubError('TEST_UNAVAILABLE', true, 'store briefly unavailable');
+        handled.push(m.value!.toString());
+      },
+    });
+    await publisher.publish(topic, [{ key: 'k', value: 'payload' }]);
+    await eventually(async () => (handled.length > 0 ? true : undefined), { what: 'redelivery' });
+    expect(handled).toEqual(['"payload"']);
+    expect(attempts).toBe(3);
+  });
 });
 
 describe('the hub consumer in batch mode', () => {
@@ -259,6 +320,42 @@ describe('the hub consumer in batch mode', () => {
     expect(failures).toBe(3);
     // Nothing lost, nothing of the failed run taken as handled: 0-2 once, then 3-5 once after the retries.
     expect(handled).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('dead-letters a returned non-retryable HubError, and hands the run again when one returned says retrying may help', async () => {
+    const topic = freshId('in');
+    const dlq = freshId('dlq');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await publisher.publish(
+      topic,
+      Array.from({ length: 4 }, (_, n) => ({ key: 'k', value: n })),
+    );
+    let busy = 2;
+    const handled: number[] = [];
+    consumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [topic],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      maxBatchSize: 4,
+      handleBatch: async (messages) => {
+        const values = messages.map((m) => Number(m.value!.toString()));
+        const retry = values.includes(2) && busy-- > 0;
+        const outcomes = values.map((v) =>
+          v === 1 ? new TestHubError('TEST_REFUSED', false, `message ${v} refused`) : v === 2 && retry ? new TestHubError('TEST_BUSY', true, 'briefly busy') : undefined,
+        );
+        if (!retry) handled.push(...values.filter((v) => v !== 1));
+        return outcomes;
+      },
+    });
+    const dead: ConsumedMessage[] = [];
+    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    await eventually(async () => (handled.includes(3) && dead.length === 1 ? true : undefined), { what: 'every message after the retries' });
+    expect(busy).toBeLessThan(1);
+    // The retried runs were not taken as handled, and the refused message is dead-lettered once, after the retries.
+    expect(handled).toEqual([0, 2, 3]);
+    expect(dead.map((m) => m.headers[HeaderNames.dlqCode])).toEqual(['TEST_REFUSED']);
+    expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('1');
   });
 });
 

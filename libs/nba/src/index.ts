@@ -1,4 +1,3 @@
-export * from './nba.decide';
 export * from './intent/keyword-intents';
 export * from './policy/rule';
 export * from './facts/facts';

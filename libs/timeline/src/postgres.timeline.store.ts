@@ -47,6 +47,36 @@ export interface CustomerSummary {
   identities: { kind: string; value: string; namespace?: string }[];
 }
 
+/** The `timeline_customers` columns one customer's summary is read from (its own row: not a merged whole). */
+export type CustomerSummaryRow = Pick<ChurnInputRow, 'value' | 'satisfaction' | 'inbound_contacts' | 'first_inbound_at' | 'last_inbound_at'> & {
+  first_seen_at: Date;
+  last_seen_at: Date | null;
+  interactions: number;
+  channels: string[];
+  preferred_channel: string | null;
+  quadrant: Quadrant | null;
+  churn_level: string | null;
+  churn_reasons: string[] | null;
+};
+
+/** One customer's summary from its `timeline_customers` row (the store's `getCustomer`, the customer search). */
+export function customerSummaryOfRow(tenantId: string, customerId: string, row: CustomerSummaryRow, identities: CustomerSummary['identities'], now: string): CustomerSummary {
+  return {
+    tenantId,
+    customerId,
+    firstSeenAt: row.first_seen_at.toISOString(),
+    lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+    interactions: row.interactions,
+    channels: row.channels,
+    preferredChannel: row.preferred_channel,
+    value: row.value,
+    satisfaction: row.satisfaction,
+    quadrant: row.quadrant ?? 'unknown',
+    churnRisk: churnRiskOfRow(row, now),
+    identities,
+  };
+}
+
 const DDL = `
 create table if not exists timeline_entries (
   event_id uuid primary key,
@@ -478,30 +508,14 @@ export class PostgresTimelineStore {
       [tenantId, customerId],
     );
     if (members.rows.length > 1) return this.getWholeCustomer(tenantId, customerId, members.rows.map((m) => m.customer_id), now);
-    const r = await this.pool.query<ChurnInputRow & {
-      first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[]; preferred_channel: string | null;
-      quadrant: Quadrant | null; churn_level: string | null; churn_reasons: string[] | null;
-    }>(
+    const r = await this.pool.query<CustomerSummaryRow>(
       `select c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.quadrant, c.churn_level, c.churn_reasons, ${churnInputColumns('c')}
          from timeline_customers c where c.tenant_id = $1 and c.customer_id = $2`,
       [tenantId, customerId],
     );
     const row = r.rows[0];
     if (!row) return undefined;
-    return {
-      tenantId,
-      customerId,
-      firstSeenAt: row.first_seen_at.toISOString(),
-      lastSeenAt: row.last_seen_at?.toISOString() ?? null,
-      interactions: row.interactions,
-      channels: row.channels,
-      preferredChannel: row.preferred_channel,
-      value: row.value,
-      satisfaction: row.satisfaction,
-      quadrant: row.quadrant ?? 'unknown',
-      churnRisk: churnRiskOfRow(row, now),
-      identities: await this.identitiesOf(tenantId, customerId),
-    };
+    return customerSummaryOfRow(tenantId, customerId, row, await this.identitiesOf(tenantId, customerId), now);
   }
 
   private async getWholeCustomer(tenantId: string, customerId: string, members: string[], now: string): Promise<CustomerSummary | undefined> {

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { OccurredAtSource } from '@hub/contracts';
-import type { ChurnRiskLevel, Quadrant, SatisfactionState } from '@hub/customer';
-import { PostgresTimelineStore, type CustomerSummary, type SegmentQuadrant } from './postgres.timeline.store';
+import { HubError, type OccurredAtSource } from '@hub/contracts';
+import type { ChurnRiskLevel } from '@hub/customer';
+import { customerSummaryOfRow, PostgresTimelineStore, type CustomerSummary, type CustomerSummaryRow, type SegmentQuadrant } from './postgres.timeline.store';
 import type { EditHistory, InteractionDetails } from './timeline.projection';
-import type { SummaryValue } from './timeline.summary';
 import { SEARCH_COLUMN_DDL, SEARCH_INDEX_DDL, searchQuerySql } from './timeline.search';
-import { churnLevelSql, churnRiskOfRow } from './timeline.churn';
+import { churnLevelSql } from './timeline.churn';
 
 /**
  * The read side of the timeline read model, for analysts and agents: filtered, cursor-paginated
@@ -181,8 +180,9 @@ export interface Position {
 }
 
 /** A cursor that is not one of ours, or not for this listing. The caller answers 400. */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends HubError {
   readonly code = 'INVALID_CURSOR';
+  readonly retryable = false;
   constructor(reason: string) {
     super(`cursor is not valid: ${reason}`);
     this.name = 'InvalidCursorError';
@@ -544,11 +544,7 @@ export class TimelineQueries {
       );
     }
     if (after) where.push(`(c.first_seen_at, c.customer_id) > (${p.add(after.at)}::timestamptz, ${p.add(after.id)})`);
-    const r = await this.pool.query<{
-      customer_id: string; first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[];
-      preferred_channel: string | null; value: SummaryValue | null; satisfaction: SatisfactionState | null; quadrant: Quadrant | null; first_key: string;
-      churn_level: string | null; churn_reasons: string[] | null; inbound_contacts: number; first_inbound_at: Date | null; last_inbound_at: Date | null;
-    }>(
+    const r = await this.pool.query<CustomerSummaryRow & { customer_id: string; first_key: string }>(
       `select c.customer_id, c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.value, c.satisfaction, c.quadrant,
               c.churn_level, c.churn_reasons, c.inbound_contacts, c.first_inbound_at, c.last_inbound_at,
               ${micros('c.first_seen_at')} as first_key
@@ -561,20 +557,7 @@ export class TimelineQueries {
     const identities = await this.identitiesOf(tenantId, rows.map((row) => row.customer_id));
     const last = rows.at(-1);
     return {
-      customers: rows.map((row) => ({
-        tenantId,
-        customerId: row.customer_id,
-        firstSeenAt: row.first_seen_at.toISOString(),
-        lastSeenAt: row.last_seen_at?.toISOString() ?? null,
-        interactions: row.interactions,
-        channels: row.channels,
-        preferredChannel: row.preferred_channel,
-        value: row.value,
-        satisfaction: row.satisfaction,
-        quadrant: row.quadrant ?? 'unknown',
-        churnRisk: churnRiskOfRow(row, now),
-        identities: identities.get(row.customer_id) ?? [],
-      })),
+      customers: rows.map((row) => customerSummaryOfRow(tenantId, row.customer_id, row, identities.get(row.customer_id) ?? [], now)),
       next: r.rows.length > limit && last ? encodeCursor('customers', { at: last.first_key, id: last.customer_id }, query) : null,
     };
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { customerStream, headersFor, parseCustomerStream, type CustomerEventMessage, type EventMetadata } from '@hub/contracts';
-import { isCustomerEventType } from '@hub/customer';
+import { customerStream } from '@hub/contracts';
+import { customerEventMessage } from '@hub/customer';
 import { PostgresCheckpointStore, runCheckpointedSubscription, type RecordedEvent, type Subscription } from '@hub/event-store';
 import { ensureTopics, KafkaEventPublisher, type OutgoingMessage } from '@hub/messaging';
 import { customerList, isoInstant, noPositionals, positiveInt, positiveNumber, requiredOption, stringOption, tenantId } from '../cli.args';
@@ -34,23 +34,6 @@ export const backfillCheckpointId = (resumeId: string): string => `backfill.${re
 /** Topic names Kafka accepts. */
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const RESUME_ID = /^[A-Za-z0-9._-]{1,100}$/;
-
-/** The same message the relay publishes on `hub.customer-events.v1`, keyed by customer id. */
-export function customerEventMessage(e: RecordedEvent): OutgoingMessage | undefined {
-  const owner = parseCustomerStream(e.streamName);
-  if (!owner || !isCustomerEventType(e.type)) return undefined;
-  const metadata = e.metadata as unknown as EventMetadata;
-  const value: CustomerEventMessage = {
-    type: e.type,
-    tenantId: owner.tenantId,
-    customerId: owner.customerId,
-    streamRevision: e.revision.toString(),
-    globalPosition: e.globalPosition.toString(),
-    data: e.data,
-    metadata,
-  };
-  return { key: owner.customerId, value, headers: headersFor(e.type, metadata) };
-}
 
 export interface BackfillResult {
   topic: string;

@@ -1,4 +1,5 @@
-import { Client, escapeIdentifier, type ClientConfig } from 'pg';
+import type { ClientConfig } from 'pg';
+import { PostgresNotificationListener } from '@hub/event-store';
 import type { HubLogger } from '@hub/platform';
 
 export const TIMELINE_NOTIFICATIONS = Symbol('TIMELINE_NOTIFICATIONS');
@@ -12,25 +13,29 @@ export type Wake = () => void;
 export const timelineKey = (tenantId: string, customerId: string): string => `${tenantId}:${customerId}`;
 
 /**
- * One dedicated connection (not from the pool) that LISTENs on `hub_timeline` for every live stream of
- * the process, and wakes the streams whose key a notification names. Opened by the first subscription
- * and kept until shutdown. A lost connection is re-established with backoff, and every stream is woken
- * when it is lost and when it is back (NOTIFYs sent meanwhile are gone); streams also poll, so they
- * never depend on it for correctness.
+ * The live streams of the process, keyed by customer, on one LISTEN connection to `hub_timeline`
+ * (the event store's reconnecting `PostgresNotificationListener`): a notification wakes the streams
+ * whose key it names. Opened by the first subscription and kept until shutdown. A lost connection is
+ * re-established with backoff, and every stream is woken when it is lost and when it is back (NOTIFYs
+ * sent meanwhile are gone); streams also poll, so they never depend on it for correctness.
  */
 export class TimelineNotifications {
   private readonly listeners = new Map<string, Set<Wake>>();
-  private state: 'idle' | 'connecting' | 'listening' | 'retrying' | 'closed' = 'idle';
-  private client: Client | undefined;
-  private connecting: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly connection: PostgresNotificationListener;
+  private unlisten: (() => Promise<void>) | undefined;
+  private closed = false;
+  /** Losses in a row since LISTEN was last in place. */
   private failures = 0;
+  /** The connection was just lost: the wake-up that follows is the loss's, not a reconnection's. */
+  private justLost = false;
 
   constructor(
-    private readonly config: ClientConfig,
+    config: ClientConfig,
     private readonly logger: HubLogger,
-    private readonly channel = TIMELINE_CHANNEL,
-  ) {}
+    channel = TIMELINE_CHANNEL,
+  ) {
+    this.connection = new PostgresNotificationListener({ ...config, application_name: 'hub-query-api-live' }, channel, { initialMs: 250, maxMs: 30_000 });
+  }
 
   /**
    * Calls `wake` on every notification for `key`. Resolves once LISTEN is in place (or its attempt
@@ -42,8 +47,17 @@ export class TimelineNotifications {
     if (!set) this.listeners.set(key, (set = new Set()));
     set.add(wake);
     const registered = set;
-    if (this.state === 'idle') this.connect();
-    if (this.state === 'connecting') await this.connecting;
+    if (!this.unlisten && !this.closed) {
+      this.unlisten = this.connection.add({
+        wake: (payload) => this.wake(payload),
+        report: (error) => {
+          this.failures++;
+          this.justLost = true;
+          this.logger.warn({ err: String(error), failures: this.failures }, 'query.live.listen_lost');
+        },
+      });
+    }
+    await this.connection.listening();
     return () => {
       registered.delete(wake);
       if (registered.size === 0 && this.listeners.get(key) === registered) this.listeners.delete(key);
@@ -58,62 +72,23 @@ export class TimelineNotifications {
   }
 
   async close(): Promise<void> {
-    this.state = 'closed';
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    this.closed = true;
     this.listeners.clear();
-    const client = this.client;
-    this.client = undefined;
-    if (client) await client.end().catch(() => undefined);
+    this.unlisten = undefined;
+    await this.connection.close();
   }
 
-  private connect(): void {
-    this.state = 'connecting';
-    const client = new Client({ ...this.config, keepAlive: true, application_name: 'hub-query-api-live' });
-    this.client = client;
-    client.on('error', (err) => this.lost(client, err));
-    client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));
-    client.on('notification', (message) => {
-      if (message.channel !== this.channel || !message.payload) return;
-      for (const wake of [...(this.listeners.get(message.payload) ?? [])]) wake();
-    });
-    this.connecting = (async () => {
-      try {
-        await client.connect();
-        await client.query(`listen ${escapeIdentifier(this.channel)}`);
-      } catch (err) {
-        this.lost(client, err);
-        return;
-      }
-      if (this.client !== client) return;
-      this.state = 'listening';
-      if (this.failures > 0) {
+  /** A notification names one customer's key; no payload means "(re)connected or lost: anything may have been missed". */
+  private wake(payload: string | undefined): void {
+    if (payload === undefined) {
+      if (this.justLost) this.justLost = false;
+      else if (this.failures > 0) {
         this.logger.info({ failures: this.failures }, 'query.live.listen_restored');
-        this.wakeAll();
+        this.failures = 0;
       }
-      this.failures = 0;
-    })();
-  }
-
-  /** Handles the loss of `client` once (error and end both arrive), then schedules a reconnect. */
-  private lost(client: Client, error: unknown): void {
-    if (this.client !== client) return;
-    this.client = undefined;
-    client.removeAllListeners('notification');
-    client.end().catch(() => undefined);
-    if (this.state === 'closed') return;
-    this.state = 'retrying';
-    const delayMs = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 8));
-    this.failures++;
-    this.logger.warn({ err: String(error), failures: this.failures, retryInMs: delayMs }, 'query.live.listen_lost');
-    this.wakeAll();
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this.state === 'retrying') this.connect();
-    }, delayMs);
-  }
-
-  private wakeAll(): void {
-    for (const set of [...this.listeners.values()]) for (const wake of [...set]) wake();
+      for (const set of [...this.listeners.values()]) for (const wake of [...set]) wake();
+      return;
+    }
+    for (const wake of [...(this.listeners.get(payload) ?? [])]) wake();
   }
 }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { HubError } from '@hub/contracts';
 
 export const SAVED_QUERIES = Symbol('SAVED_QUERIES');
 
@@ -18,8 +19,9 @@ export interface SavedQuery {
 }
 
 /** Another saved query of the tenant has this name. */
-export class SavedQueryNameTakenError extends Error {
+export class SavedQueryNameTakenError extends HubError {
   readonly code = 'SAVED_QUERY_NAME_TAKEN';
+  readonly retryable = false;
   constructor(readonly savedName: string) {
     super(`a saved query named ${JSON.stringify(savedName)} exists already`);
   }

@@ -1,4 +1,4 @@
-import type { ChannelId, FieldError, InteractionReceived } from '@hub/contracts';
+import { HubError, type ChannelId, type FieldError, type InteractionReceived } from '@hub/contracts';
 
 /** What an ingestion app hands an adapter: the request as the provider sent it. */
 export interface WebhookRequest {
@@ -101,8 +101,9 @@ export interface ChannelAdapter<Payload extends object = object> {
  * the reason naming what was not mapped — replaying the dead letter later re-publishes the mapped
  * ones under the same ids, which downstream deduplicates.
  */
-export class ChannelMappingError extends Error {
+export class ChannelMappingError extends HubError {
   readonly code = 'CHANNEL_MAPPING_FAILED';
+  readonly retryable = false;
   constructor(
     message: string,
     readonly field?: string,

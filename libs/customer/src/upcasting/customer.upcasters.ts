@@ -1,4 +1,4 @@
-import type { EventMetadata } from '@hub/contracts';
+import { HubError, type EventMetadata } from '@hub/contracts';
 import { isCustomerEventType, type CustomerEvent, type CustomerEventType } from '../events/customer.events';
 import { CURRENT_SCHEMA_VERSIONS } from '../events/schema-versions';
 import { normalizePhone } from '../identity/normalize-identity';
@@ -26,7 +26,7 @@ export type UpcastErrorCode = (typeof UPCAST_ERROR_CODES)[number];
  * retryable (a newer writer is deployed before this reader: deploying this reader fixes it);
  * everything else is permanent.
  */
-export class UpcastError extends Error {
+export class UpcastError extends HubError {
   readonly retryable: boolean;
   constructor(
     readonly code: UpcastErrorCode,

@@ -1,4 +1,4 @@
-import { validateAs, type FieldError, type Validated } from '@hub/contracts';
+import { HubError, validateAs, type FieldError, type Validated } from '@hub/contracts';
 import { NBA_POLICY_KINDS } from '@hub/customer';
 import catalogV1Json from '../../catalog/catalog.v1.json';
 import { factDefinition, TRAIT_FACT } from '../facts/facts';
@@ -7,8 +7,9 @@ import { CatalogDto, type RuleDto } from './catalog.dto';
 import type { Catalog, CatalogAction, Policies } from './catalog.types';
 
 /** A catalog that cannot be used; `errors` name each failing field by its path (`actions.3.value`). */
-export class CatalogError extends Error {
+export class CatalogError extends HubError {
   readonly code = 'INVALID_CATALOG';
+  readonly retryable = false;
   constructor(
     readonly catalogVersion: string,
     readonly errors: FieldError[],

@@ -8,6 +8,7 @@ import { STRATEGY_VERSIONS, strategyOf, type Strategy, type StrategyVersion } fr
 import { contactHistoryFrom } from '../history/contact-history';
 import { decisionRecord, jsonDifferences, type Difference, type Json } from './decision-record';
 import { recordedTally } from './recorded-posteriors';
+import { HubError } from '@hub/contracts';
 
 /** One event of a customer's stream with its revision (0-based). */
 export interface StreamEvent {
@@ -30,7 +31,8 @@ export const DECISION_REPLAY_ERROR_CODES = [
 export type DecisionReplayErrorCode = (typeof DECISION_REPLAY_ERROR_CODES)[number];
 
 /** A recorded decision that cannot be recomputed at all (as opposed to one that recomputes differently). */
-export class DecisionReplayError extends Error {
+export class DecisionReplayError extends HubError {
+  readonly retryable = false;
   constructor(
     readonly code: DecisionReplayErrorCode,
     message: string,

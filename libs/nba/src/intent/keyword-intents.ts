@@ -1,6 +1,6 @@
 /**
- * Keyword intents of a customer's message, shared by the first rule set (`nba.decide.ts`) and the
- * decision engine's facts. Whole words only (`opener` is not `open`), case-insensitive.
+ * Keyword intents of a customer's message, read by the decision engine's facts (`facts/facts.ts`).
+ * Whole words only (`opener` is not `open`), case-insensitive.
  */
 
 export const AT_RISK_WORDS = ['cancel', 'refund', 'complaint', 'terrible', 'angry', 'unacceptable', 'worst', 'lawyer'] as const;

@@ -3,10 +3,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import Redis from 'ioredis';
 import { testInfra } from '../env';
 
+/** What to do when a service does not answer: start it, or run only the tests that need none. */
+const NOT_RUNNING_HINT = 'start the infrastructure with `bash infra/up.sh` (`npm test` also does), or run only the pure tests, which need none, with `npm run test:unit`';
+
 /**
- * Runs once per Jest run. The infrastructure itself is started by scripts/test.sh (infra/up.sh);
- * here we only check it answers and create the test database, so a missing service fails the run
- * at once with a readable message instead of as 60 s timeouts in every test.
+ * Runs once per Jest run (not for `npm run test:unit`, jest.unit.config.js). The infrastructure
+ * itself is started by scripts/test.sh (infra/up.sh); here we only check it answers and create the
+ * test database, so a missing service fails the run at once with a readable message instead of as
+ * 60 s timeouts in every test.
  */
 export default async function globalSetup(): Promise<void> {
   const infra = testInfra();
@@ -18,7 +22,7 @@ export default async function globalSetup(): Promise<void> {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [dbName]);
     if (exists.rowCount === 0) await admin.query(`create database "${dbName.replace(/"/g, '""')}"`);
   } catch (err) {
-    throw new Error(`PostgreSQL is not reachable at ${url.host} (run: npm test, which starts it): ${String(err)}`);
+    throw new Error(`PostgreSQL is not reachable at ${url.host}: ${String(err)}. To fix: ${NOT_RUNNING_HINT}.`);
   } finally {
     await admin.end().catch(() => undefined);
   }
@@ -28,7 +32,7 @@ export default async function globalSetup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`Redis is not reachable at ${infra.redisUrl} (run: npm test, which starts it): ${String(err)}`);
+    throw new Error(`Redis is not reachable at ${infra.redisUrl}: ${String(err)}. To fix: ${NOT_RUNNING_HINT}.`);
   } finally {
     redis.disconnect();
   }
@@ -38,7 +42,7 @@ export default async function globalSetup(): Promise<void> {
     await kafkaAdmin.connect();
     await kafkaAdmin.describeCluster();
   } catch (err) {
-    throw new Error(`Kafka is not reachable at ${infra.kafkaBrokers.join(',')} (run: npm test, which starts it): ${String(err)}`);
+    throw new Error(`Kafka is not reachable at ${infra.kafkaBrokers.join(',')}: ${String(err)}. To fix: ${NOT_RUNNING_HINT}.`);
   } finally {
     await kafkaAdmin.disconnect().catch(() => undefined);
   }

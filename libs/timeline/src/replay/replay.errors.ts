@@ -1,6 +1,9 @@
+import { HubError } from '@hub/contracts';
+
 /**
  * Why a replay stopped, as a stable code (the CLI prints the message, the query API stores both).
- * All are permanent for the run that hit them; running the replay again is the retry.
+ * All end the run that hit them; running the replay again is the retry (`retryable` says whether
+ * that can help unchanged: only when the lock was held by another run).
  */
 export const REPLAY_ERROR_CODES = [
   /** The rebuild's projector failed too many times in a row without progress. */
@@ -18,12 +21,14 @@ export const REPLAY_ERROR_CODES = [
 ] as const;
 export type ReplayErrorCode = (typeof REPLAY_ERROR_CODES)[number];
 
-export class ReplayError extends Error {
+export class ReplayError extends HubError {
+  readonly retryable: boolean;
   constructor(
     readonly code: ReplayErrorCode,
     message: string,
   ) {
     super(message);
+    this.retryable = code === 'REPLAY_ALREADY_RUNNING' || code === 'REPLAY_LOCK_TIMEOUT';
     this.name = 'ReplayError';
   }
 }

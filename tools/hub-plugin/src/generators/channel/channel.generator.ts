@@ -202,7 +202,7 @@ export async function channelGenerator(tree: Tree, options: ChannelGeneratorSche
         `Channel ${o.name} scaffolded; its spec passes as generated. Next (docs/adding-a-channel.md):`,
         `  1. record ${o.provider}'s payloads into ${o.libRoot}/src/__fixtures__/{valid,malformed,unmappable}/`,
         `  2. write its payload class, verify (signature scheme) and map in ${o.libRoot}/src/`,
-        `  3. npx jest ${o.libRoot}   then   npx nx show projects && npx eslint ${o.libRoot} ${o.appRoot}`,
+        `  3. npm run test:unit -- ${o.libRoot}   then   npx nx show projects && npx eslint ${o.libRoot} ${o.appRoot}`,
         `  4. run it: ${o.providerConstant}_WEBHOOK_SECRET=… node -r @swc-node/register ${o.appRoot}/src/main.ts`,
       ].join('\n'),
     );
