@@ -85,6 +85,10 @@ export class TimelineNotifications {
       else if (this.failures > 0) {
         this.logger.info({ failures: this.failures }, 'query.live.listen_restored');
         this.failures = 0;
+      } else {
+        // LISTEN in place for the first time (or again after the last stream left): nothing was
+        // missed, and a stream still priming what is already visible must not be woken to send it.
+        return;
       }
       for (const set of [...this.listeners.values()]) for (const wake of [...set]) wake();
       return;
