@@ -134,7 +134,9 @@ describe('routeCustomerEvent', () => {
       }
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerErased', tenantId, 'erin', freshId('e')))).toBe('fold_dropped');
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerMergedInto', tenantId, 'frank', freshId('e')))).toBe('fold_dropped');
-      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomersMerged', tenantId, 'hugo', freshId('e')))).toBe('fold_dropped');
+      // A merge also asks for the survivor to be decided again: the merged-in stream's latest trigger may be unanswered.
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomersMerged', tenantId, 'hugo', freshId('e')))).toBe('decision_enqueued');
+      expect((await pending(tenantId)).map((j) => [j.data.customerId, j.data.trigger])).toEqual([['hugo', 'realtime']]);
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerUnmerged', tenantId, 'ines', freshId('e')))).toBe('fold_dropped');
       // Anything else advances the kept fold (revision 1 follows gina's message at 0).
       expect(await routeCustomerEvent({ ...deps, folds }, message('TraitsUpdated', tenantId, 'gina', freshId('e'), { traits: { tier: 'gold' } }))).toBe('ignored');

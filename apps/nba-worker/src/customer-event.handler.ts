@@ -43,7 +43,9 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
  * - `NbaOutcomeRecorded` → counted in the population tally; the decision's no-response check is dropped;
  * - `CustomerErased`, `CustomerMergedInto` → the customer's kept fold (opened personal fields) is dropped;
  * - `CustomersMerged`, `CustomerUnmerged` → the survivor's kept fold is dropped: its whole history
- *   gained or lost another customer's stream (the cache would notice on its next read anyway);
+ *   gained or lost another customer's stream (the cache would notice on its next read anyway); a
+ *   merge also enqueues a decision for the survivor (the merged-in stream's latest trigger may be
+ *   unanswered: the merged customer's own job finds it merged and decides nothing);
  * - anything else (decisions among them) → nothing.
  */
 export async function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
@@ -66,7 +68,17 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
   }
   if (dropsFold) {
     deps.folds?.forget(tenantId, customerId);
-    return 'fold_dropped';
+    if (event.type !== 'CustomersMerged') return 'fold_dropped';
+    // The survivor's whole history gained the merged customer's stream, whose latest trigger may be
+    // newer than any the survivor was decided on — and the merged customer's own pending job finds
+    // it merged and decides nothing. The survivor is decided again (on its whole history; a trigger
+    // already answered is not answered twice).
+    await deps.decide.add(
+      NbaDecideJob.jobName,
+      { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
+      { delay: deps.debounceMs, deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } },
+    );
+    return 'decision_enqueued';
   }
   if (event.type === SURVEY_TRIGGER_TYPE) {
     await deps.decide.add(
