@@ -11,6 +11,7 @@ import { join } from "node:path";
 const ROOT = join(__dirname, "..", "..");
 const FACTORY = "libs/customer-records/src/customer-stores.ts";
 const ADAPTERS = "libs/event-store/";
+const PLATFORM_MODULE = "libs/app-platform";
 
 /** Ways of building an event store (or its client) without the factory. */
 const BUILDS_A_STORE =
@@ -46,8 +47,9 @@ describe("one factory builds the event store", () => {
   });
 
   it("every app that builds the customer stores passes its config through customerStoresOptions (EVENT_STORE is honoured)", () => {
+    // The long-running apps get theirs from the shared platform module (libs/app-platform); the CLI builds its own.
     const calls = files
-      .filter((f) => f.startsWith("apps/"))
+      .filter((f) => f.startsWith("apps/") || f.startsWith(PLATFORM_MODULE))
       .flatMap((f) =>
         [
           ...readFileSync(join(ROOT, f), "utf8").matchAll(
@@ -55,14 +57,24 @@ describe("one factory builds the event store", () => {
           ),
         ].map((m) => ({ file: f, args: m[1]! })),
       );
-    expect(new Set(calls.map((c) => c.file.split("/")[1]))).toEqual(
-      new Set(["hub-cli", "nba-worker", "query-api", "timeline-projector"]),
+    expect(new Set(calls.map((c) => c.file.split("/").slice(0, 2).join("/")))).toEqual(
+      new Set(["apps/hub-cli", PLATFORM_MODULE]),
     );
     expect(
       calls
         .filter((c) => !/customerStoresOptions\(/.test(c.args))
         .map((c) => c.file),
     ).toEqual([]);
+  });
+
+  it("the projector, the NBA worker and the query API take their stores from the platform module, built from their config", () => {
+    const apps = ["nba-worker", "query-api", "timeline-projector"];
+    const wired = apps.filter((app) =>
+      files
+        .filter((f) => f.startsWith(`apps/${app}/`))
+        .some((f) => /HubPlatformModule\.forApp\(\s*'[^']+',\s*config\b/.test(readFileSync(join(ROOT, f), "utf8"))),
+    );
+    expect(wired).toEqual(apps);
   });
 });
 

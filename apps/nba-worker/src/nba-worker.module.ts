@@ -1,15 +1,16 @@
-import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
-import { hubNames } from '@hub/contracts';
+import { CUSTOMER_STORES, HubPlatformModule, KAFKA, PG_POOL } from '@hub/app-platform';
+import { hubNames, type HubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
-import { EVENT_STORE, PostgresCheckpointStore, whileLeader, type EventStore } from '@hub/event-store';
-import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
+import type { CustomerStores } from '@hub/customer-records';
+import { PostgresCheckpointStore, whileLeader } from '@hub/event-store';
+import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { catalogV1 } from '@hub/nba';
-import { createPgPool, createLogger, LOGGER, type HubLogger } from '@hub/platform';
+import { LOGGER, type HubLogger } from '@hub/platform';
 import { BullNbaFollowUps } from './bullmq.nba-follow-ups';
 import { routeCustomerEvents } from './customer-event.handler';
 import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
@@ -21,15 +22,25 @@ import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.s
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');
-const PG_POOL = Symbol('PG_POOL');
-const KAFKA = Symbol('KAFKA');
 const REDIS = Symbol('REDIS');
-const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
 /** The job scheduler of the always-on outbound scan (one per queue, upserted at every boot). */
 export const OUTBOUND_SCHEDULER_ID = 'nba-outbound-scan';
 
 type FollowUpJobData = NbaNoResponseJobData | NbaOutboundScanJobData;
+
+/** The worker's two queues. */
+interface NbaQueues {
+  decide: Queue<NbaDecideJobData>;
+  followUp: Queue<FollowUpJobData>;
+}
+
+/** The jobs the workers run. */
+interface NbaJobs {
+  decide: NbaDecideJob;
+  noResponse: NbaNoResponseJob;
+  outboundScan: NbaOutboundScanJob;
+}
 
 /**
  * The worker, all in one app (every instance alike):
@@ -66,22 +77,41 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const tally = await PostgresOutcomeTallyStore.create(this.pool);
     const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });
     const relayFrom = config.NBA_DECISIONS_RELAY_START === 'end' ? await this.stores.store.headPosition() : undefined;
-    const catalog = catalogV1();
-    const noResponseAfterMs = config.NBA_NO_RESPONSE_AFTER_MS ?? catalog.learning.noResponseAfterHours * 3_600_000;
 
+    const queues = this.openQueues(names);
+    const followUps = new BullNbaFollowUps(queues.followUp as Queue<NbaNoResponseJobData>);
+    const jobs = this.createJobs(queues, tally, followUps);
+    this.startWorkers(names, jobs);
+    await this.scheduleOutboundScan(queues.followUp);
+    this.consumer = await this.startCustomerEventConsumer(names, { decide: queues.decide, tally, followUps, folds: jobs.decide.folds });
+    this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
+    this.logger.info(
+      { topic: names.topics.customerEvents, queues: [names.queues.nbaDecide, names.queues.nbaFollowUp], decisions: names.topics.nbaDecisions, outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS },
+      'nba.worker.started',
+    );
+  }
+
+  /** The decide and follow-up queues, closed at shutdown. */
+  private openQueues(names: HubNames): NbaQueues {
     const defaultJobOptions = {
-      attempts: config.NBA_JOB_ATTEMPTS,
+      attempts: this.config.NBA_JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: 200 },
       removeOnComplete: { count: 10_000 },
       removeOnFail: { count: 10_000 },
     };
-    const decideQueue = new Queue<NbaDecideJobData>(names.queues.nbaDecide, { connection: this.redis, defaultJobOptions });
-    const followUpQueue = new Queue<FollowUpJobData>(names.queues.nbaFollowUp, { connection: this.redis, defaultJobOptions });
-    this.queues = [decideQueue, followUpQueue];
-    const followUps = new BullNbaFollowUps(followUpQueue as Queue<NbaNoResponseJobData>);
-    const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
+    const decide = new Queue<NbaDecideJobData>(names.queues.nbaDecide, { connection: this.redis, defaultJobOptions });
+    const followUp = new Queue<FollowUpJobData>(names.queues.nbaFollowUp, { connection: this.redis, defaultJobOptions });
+    this.queues = [decide, followUp];
+    return { decide, followUp };
+  }
 
-    const decideJob = new NbaDecideJob(this.stores.customers, {
+  /** The jobs, and the sweeper of the decide job's fold cache. */
+  private createJobs(queues: NbaQueues, tally: PostgresOutcomeTallyStore, followUps: BullNbaFollowUps): NbaJobs {
+    const config = this.config;
+    const catalog = catalogV1();
+    const noResponseAfterMs = config.NBA_NO_RESPONSE_AFTER_MS ?? catalog.learning.noResponseAfterHours * 3_600_000;
+    const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
+    const decide = new NbaDecideJob(this.stores.customers, {
       catalog,
       outcomes: (tenantId) => outcomes.tally(tenantId),
       followUps,
@@ -89,67 +119,75 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       foldCacheSize: config.NBA_FOLD_CACHE_SIZE,
       foldCacheTtlMs: config.NBA_FOLD_CACHE_TTL_MS,
     });
-    this.sweeper = setInterval(() => decideJob.folds.sweep(), Math.max(1_000, Math.floor(config.NBA_FOLD_CACHE_TTL_MS / 4)));
+    this.sweeper = setInterval(() => decide.folds.sweep(), Math.max(1_000, Math.floor(config.NBA_FOLD_CACHE_TTL_MS / 4)));
     this.sweeper.unref();
-    const noResponseJob = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
-    const scanJob = new NbaOutboundScanJob(
+    const noResponse = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
+    const outboundScan = new NbaOutboundScanJob(
       new PostgresTimelineSegmentQueries(this.pool),
       async (decisions) => {
-        await decideQueue.addBulk(decisions.map((d) => ({ name: NbaDecideJob.jobName, data: d.data, opts: { jobId: d.jobId } })));
+        await queues.decide.addBulk(decisions.map((d) => ({ name: NbaDecideJob.jobName, data: d.data, opts: { jobId: d.jobId } })));
       },
       { everyMs: Math.max(1, config.NBA_OUTBOUND_EVERY_MS), maxPerRun: config.NBA_OUTBOUND_MAX_PER_RUN, quadrants: config.NBA_OUTBOUND_QUADRANTS, tenants: config.NBA_OUTBOUND_TENANTS },
     );
+    return { decide, noResponse, outboundScan };
+  }
 
+  /** One worker per queue, each on its own Redis connection; failures and stalls logged. */
+  private startWorkers(names: HubNames, jobs: NbaJobs): void {
     const connection = (): IORedis => {
       const c = this.redis.duplicate({ maxRetriesPerRequest: null });
       this.connections.push(c);
       return c;
     };
-    const workerOptions = { concurrency: config.NBA_CONCURRENCY, lockDuration: config.NBA_LOCK_DURATION_MS, stalledInterval: config.NBA_STALLED_INTERVAL_MS };
-    const decideWorker = new Worker<NbaDecideJobData>(
-      names.queues.nbaDecide,
-      async (job) => {
-        const outcome = await decideJob.run(job.data, new Date());
-        this.logger.info({ customerId: job.data.customerId, trigger: job.data.trigger ?? 'realtime', correlationId: job.data.correlationId, outcome }, `nba.decision.${outcome.kind}`);
-        return outcome;
-      },
-      { ...workerOptions, connection: connection() },
-    );
-    const followUpWorker = new Worker<FollowUpJobData>(
-      names.queues.nbaFollowUp,
-      async (job, token) => {
-        if (job.name === NbaOutboundScanJob.jobName) {
-          const r = await scanJob.run(job.timestamp + (job.delay ?? 0));
-          this.logger.info(r, 'nba.outbound.scanned');
-          return r;
-        }
-        if (job.name === NbaNoResponseJob.jobName) {
-          const data = (job as Job<NbaNoResponseJobData>).data;
-          const r = await noResponseJob.run(data, new Date());
-          this.logger.info({ customerId: data.customerId, decisionId: data.decisionId, correlationId: data.correlationId, outcome: r }, `nba.no_response.${r.kind}`);
-          if (r.kind === 'not_yet_due') {
-            await job.moveToDelayed(Date.parse(r.dueAt), token);
-            throw new DelayedError();
-          }
-          return r;
-        }
-        throw new Error(`unknown job ${job.name}`);
-      },
-      { ...workerOptions, connection: connection() },
-    );
+    const workerOptions = { concurrency: this.config.NBA_CONCURRENCY, lockDuration: this.config.NBA_LOCK_DURATION_MS, stalledInterval: this.config.NBA_STALLED_INTERVAL_MS };
+    const decideWorker = new Worker<NbaDecideJobData>(names.queues.nbaDecide, (job) => this.runDecide(jobs, job), { ...workerOptions, connection: connection() });
+    const followUpWorker = new Worker<FollowUpJobData>(names.queues.nbaFollowUp, (job, token) => this.runFollowUp(jobs, job, token), { ...workerOptions, connection: connection() });
     this.workers = [decideWorker, followUpWorker];
     for (const w of this.workers) {
       w.on('failed', (j, err) => this.logger.warn({ queue: w.name, job: j?.name, jobId: j?.id, attempts: j?.attemptsMade, err: err.message }, 'nba.job.failed'));
       w.on('stalled', (jobId) => this.logger.warn({ queue: w.name, jobId }, 'nba.job.stalled'));
     }
+  }
 
-    if (config.NBA_OUTBOUND_EVERY_MS > 0) {
-      await followUpQueue.upsertJobScheduler(OUTBOUND_SCHEDULER_ID, { every: config.NBA_OUTBOUND_EVERY_MS }, { name: NbaOutboundScanJob.jobName, data: {} });
+  private async runDecide(jobs: NbaJobs, job: Job<NbaDecideJobData>) {
+    const outcome = await jobs.decide.run(job.data, new Date());
+    this.logger.info({ customerId: job.data.customerId, trigger: job.data.trigger ?? 'realtime', correlationId: job.data.correlationId, outcome }, `nba.decision.${outcome.kind}`);
+    return outcome;
+  }
+
+  /** The follow-up queue's two jobs: the outbound scan, and a decision's no-response check (delayed again when not yet due). */
+  private async runFollowUp(jobs: NbaJobs, job: Job<FollowUpJobData>, token: string | undefined) {
+    if (job.name === NbaOutboundScanJob.jobName) {
+      const r = await jobs.outboundScan.run(job.timestamp + (job.delay ?? 0));
+      this.logger.info(r, 'nba.outbound.scanned');
+      return r;
+    }
+    if (job.name === NbaNoResponseJob.jobName) {
+      const data = (job as Job<NbaNoResponseJobData>).data;
+      const r = await jobs.noResponse.run(data, new Date());
+      this.logger.info({ customerId: data.customerId, decisionId: data.decisionId, correlationId: data.correlationId, outcome: r }, `nba.no_response.${r.kind}`);
+      if (r.kind === 'not_yet_due') {
+        await job.moveToDelayed(Date.parse(r.dueAt), token);
+        throw new DelayedError();
+      }
+      return r;
+    }
+    throw new Error(`unknown job ${job.name}`);
+  }
+
+  /** The outbound scan's job scheduler: upserted when the scan is on, removed when it is off. */
+  private async scheduleOutboundScan(followUpQueue: Queue<FollowUpJobData>): Promise<void> {
+    if (this.config.NBA_OUTBOUND_EVERY_MS > 0) {
+      await followUpQueue.upsertJobScheduler(OUTBOUND_SCHEDULER_ID, { every: this.config.NBA_OUTBOUND_EVERY_MS }, { name: NbaOutboundScanJob.jobName, data: {} });
     } else {
       await followUpQueue.removeJobScheduler(OUTBOUND_SCHEDULER_ID);
     }
+  }
 
-    this.consumer = await startConsumer(this.kafka, {
+  /** Customer events from Kafka, routed to the queues, the tally and the fold cache. */
+  private startCustomerEventConsumer(names: HubNames, deps: Omit<Parameters<typeof routeCustomerEvents>[0], 'debounceMs' | 'surveyDelayMs'>): Promise<RunningConsumer> {
+    const config = this.config;
+    return startConsumer(this.kafka, {
       groupId: names.groups.nbaWorker,
       topics: [names.topics.customerEvents],
       deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
@@ -157,12 +195,15 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // Runs of a partition's events, each customer's in order, customers concurrently (routeCustomerEvents).
       handleBatch: (messages) => {
         const { NBA_DEBOUNCE_MS: debounceMs, NBA_SURVEY_DELAY_MS: surveyDelayMs } = config;
-        return routeCustomerEvents({ decide: decideQueue, debounceMs, surveyDelayMs, tally, followUps, folds: decideJob.folds }, messages);
+        return routeCustomerEvents({ ...deps, debounceMs, surveyDelayMs }, messages);
       },
     });
+  }
 
+  /** The decisions relay, run by one instance at a time (PostgreSQL advisory lock). */
+  private startDecisionRelay(names: HubNames, checkpoints: PostgresCheckpointStore, relayFrom: bigint | undefined): { stop(): Promise<void> } {
     const relayId = decisionRelayId(names.topics.nbaDecisions);
-    this.leadership = whileLeader(config.DATABASE_URL, `hub.${relayId}`, this.logger, async () => {
+    return whileLeader(this.config.DATABASE_URL, `hub.${relayId}`, this.logger, async () => {
       const relay = await startNbaDecisionRelay({
         store: this.stores.store,
         checkpoints,
@@ -174,10 +215,6 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.info({ relay: relayId }, 'nba.relay.started');
       return () => relay.stop();
     }, { logPrefix: 'nba' });
-    this.logger.info(
-      { topic: names.topics.customerEvents, queues: [names.queues.nbaDecide, names.queues.nbaFollowUp], decisions: names.topics.nbaDecisions, outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS },
-      'nba.worker.started',
-    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -190,45 +227,31 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
+/** Redis of the queues, disconnected with the platform's resources at shutdown (after every onModuleDestroy). */
+class RedisConnection implements OnApplicationShutdown {
+  constructor(readonly redis: IORedis) {}
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}
+
 export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('nba-worker', NbaWorkerEnv, env);
+  // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
+  const poolMax = config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4;
   @Module({
+    imports: [
+      HubPlatformModule.forApp('nba-worker', config, {
+        // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
+        pool: { max: poolMax, idleErrorEvent: 'nba.pg.idle_client_error' },
+        kafka: { sendTimeoutMs: 30_000 },
+      }),
+    ],
     providers: [
       { provide: CONFIG, useValue: config },
-      { provide: LOGGER, useFactory: () => createLogger('nba-worker', config.LOG_LEVEL) },
-      {
-        provide: PG_POOL,
-        inject: [LOGGER],
-        useFactory: (logger: HubLogger) => {
-          // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
-          const pool = createPgPool({ connectionString: config.DATABASE_URL, max: config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4 });
-          // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
-          pool.on('error', (err) => logger.warn({ err: err.message }, 'nba.pg.idle_client_error'));
-          return pool;
-        },
-      },
-      {
-        provide: CUSTOMER_STORES,
-        inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
-      },
-      { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
-      { provide: REDIS, useFactory: () => new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null }) },
-      { provide: KAFKA, inject: [LOGGER], useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'nba-worker' }, logger) },
-      { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka, { sendTimeoutMs: 30_000 }) },
+      { provide: RedisConnection, useFactory: () => new RedisConnection(new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null })) },
+      { provide: REDIS, inject: [RedisConnection], useFactory: (c: RedisConnection) => c.redis },
       NbaWorker,
-      {
-        provide: 'NBA_WORKER_RESOURCES',
-        inject: [PG_POOL, EVENT_STORE, EVENT_PUBLISHER, REDIS],
-        useFactory: (pool: Pool, store: EventStore, publisher: KafkaEventPublisher, redis: IORedis) => ({
-          onApplicationShutdown: async () => {
-            await publisher.close();
-            await store.close();
-            await pool.end();
-            redis.disconnect();
-          },
-        }),
-      },
     ],
   })
   class NbaWorkerModule {}

@@ -1,5 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import type { ClassConstructor } from 'class-transformer';
+import { CUSTOMER_STORES } from '@hub/app-platform';
 import { validateAs } from '@hub/contracts';
 import type { IdentityRef } from '@hub/contracts';
 import { claimStreamOf, eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
@@ -13,7 +14,6 @@ export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 
 /** An identity as the read model lists it. */
 type IdentityRow = { kind: string; value: string; namespace?: string };
-export const CUSTOMER_STORES_TOKEN = Symbol('CUSTOMER_STORES_TOKEN');
 /** Each tenant's default phone region (QUERY_DEFAULT_REGIONS): how a national number in a lookup is read. */
 export const DEFAULT_PHONE_REGIONS = Symbol('DEFAULT_PHONE_REGIONS');
 
@@ -33,7 +33,7 @@ export class CustomersController {
   constructor(
     @Inject(TIMELINE_STORE) private readonly timeline: PostgresTimelineStore,
     @Inject(CUSTOMER_REPOSITORY) private readonly customers: CustomerRepository,
-    @Inject(CUSTOMER_STORES_TOKEN) private readonly stores: CustomerStores,
+    @Inject(CUSTOMER_STORES) private readonly stores: CustomerStores,
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
     @Inject(DEFAULT_PHONE_REGIONS) private readonly regions: ReadonlyMap<string, CountryCode>,
   ) {}

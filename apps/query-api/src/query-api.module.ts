@@ -1,16 +1,17 @@
-import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
 import { ArrayNotEmpty, IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, loadConfig, RecordEnv } from '@hub/config';
-import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
+import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
-import { createPgPool, createLogger, LOGGER, type HubLogger } from '@hub/platform';
+import { createPgPool, LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_REPLAYS, TIMELINE_STORE, TimelineQueries, TimelineReplayJobs } from '@hub/timeline';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { API_KEY_ENTRY, API_KEYS, ApiKeyRegistry, OPERATOR_KEY_ENTRY, OPERATOR_KEYS, parseApiKeys, parseOperatorKeys } from './auth/api-keys';
-import { CUSTOMER_REPOSITORY, CUSTOMER_STORES_TOKEN, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
+import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
 import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
 import { ExportsController } from './exports/exports.controller';
 import { HealthController } from './health.controller';
@@ -25,14 +26,10 @@ import { SavedQueriesController } from './saved-queries/saved-queries.controller
 import { PostgresSavedQueries, SAVED_QUERIES } from './saved-queries/saved-queries.store';
 import { TimelineController } from './timeline/timeline.controller';
 
-const PG_POOL = Symbol('PG_POOL');
-const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
-
+/** The read model and the saved queries' table, ensured at boot (the pool and the store close in HubPlatformModule). */
 @Injectable()
-class QueryResources implements OnModuleInit, OnApplicationShutdown {
+class QueryResources implements OnModuleInit {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
     @Inject(SAVED_QUERIES) private readonly saved: PostgresSavedQueries,
   ) {}
@@ -40,10 +37,6 @@ class QueryResources implements OnModuleInit, OnApplicationShutdown {
     // Creates the read model only where it does not exist yet; the projector migrates it (see TimelineQueries.ensureSchema).
     await this.queries.ensureSchema();
     await this.saved.ensureSchema();
-  }
-  async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
-    await this.pool.end();
   }
 }
 
@@ -115,19 +108,12 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   const live: LiveSettings = { heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS, lookbackMs: 30_000, maxBufferedBytes: 1 << 20 };
   @Module({
     controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, StatsController, SavedQueriesController, HealthController],
+    // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
+    imports: [HubPlatformModule.forApp('query-api', config, { pool: { max: 10 }, kafka: false })],
     providers: [
-      { provide: 'QUERY_API_CONFIG', useValue: config },
-      { provide: LOGGER, useValue: createLogger('query-api', config.LOG_LEVEL) },
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
       { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
-      { provide: PG_POOL, useFactory: () => createPgPool({ connectionString: config.DATABASE_URL, max: 10 }) },
-      {
-        provide: CUSTOMER_STORES,
-        inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
-      },
-      { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: TIMELINE_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new TimelineQueries(pool) },
       { provide: SAVED_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresSavedQueries(pool) },
@@ -135,7 +121,6 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: LIVE_SETTINGS, useValue: live },
       LiveTimelines,
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
-      { provide: CUSTOMER_STORES_TOKEN, useExisting: CUSTOMER_STORES },
       { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
       {

@@ -1,21 +1,19 @@
 import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
+import { CUSTOMER_STORES, HubPlatformModule, KAFKA, PG_POOL } from '@hub/app-platform';
 import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
-import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
-import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
-import { createKafka, ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
-import { createPgPool, createLogger, LOGGER, type HubLogger } from '@hub/platform';
+import type { CustomerStores } from '@hub/customer-records';
+import { PostgresCheckpointStore } from '@hub/event-store';
+import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
+import { LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionBatch } from './interaction.handler';
 import { ProjectorEnv } from './projector.env';
 
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
-const PG_POOL = Symbol('PG_POOL');
-const KAFKA = Symbol('KAFKA');
-const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
 /** The projection's processor id (in @hub/timeline, shared with replays): its checkpoint is kept under it. */
 export { TIMELINE_PROJECTION_ID };
@@ -90,32 +88,12 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
 export function projectorModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('timeline-projector', ProjectorEnv, env);
   @Module({
+    // Pool, stores, Kafka, publisher and logger; closed after the consumer stopped (HubPlatformModule).
+    imports: [HubPlatformModule.forApp('timeline-projector', config, { pool: { max: 10 }, kafka: { sendTimeoutMs: 30_000 } })],
     providers: [
       { provide: PROJECTOR_CONFIG, useValue: config },
-      { provide: LOGGER, useFactory: () => createLogger('timeline-projector', config.LOG_LEVEL) },
-      { provide: PG_POOL, useFactory: () => createPgPool({ connectionString: config.DATABASE_URL, max: 10 }) },
-      {
-        provide: CUSTOMER_STORES,
-        inject: [PG_POOL],
-        useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)),
-      },
-      { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
-      { provide: KAFKA, inject: [LOGGER], useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'timeline-projector' }, logger) },
-      { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka, { sendTimeoutMs: 30_000 }) },
       TimelineProjectorApp,
-      {
-        // Closed after the consumer stopped: onApplicationShutdown runs after every onModuleDestroy.
-        provide: 'PROJECTOR_RESOURCES',
-        inject: [PG_POOL, EVENT_STORE, EVENT_PUBLISHER],
-        useFactory: (pool: Pool, store: EventStore, publisher: KafkaEventPublisher) => ({
-          onApplicationShutdown: async () => {
-            await publisher.close();
-            await store.close();
-            await pool.end();
-          },
-        }),
-      },
     ],
   })
   class ProjectorModule {}

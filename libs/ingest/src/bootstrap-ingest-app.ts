@@ -56,23 +56,52 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
 
   const fastify = new FastifyAdapter({ bodyLimit: maxBodyBytes, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule as unknown as DynamicModule, fastify, { rawBody: true, logger: ['error', 'warn'] });
-  // JSON and form bodies are parsed by Nest (keeping rawBody); anything else (raw MIME, multipart)
-  // reaches the adapter as its exact bytes, each provider limited by its own maxBodyBytes.
-  app.getHttpAdapter().getInstance().addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
-  // 413 before a byte of the body is read when the declared length is over the route's provider
-  // limit (a chunked body without a length is held to it by the controller once read).
-  const limitByPath = new Map(adapters.map((a, i) => [a.manifest.route.path, { limit: a.manifest.maxBodyBytes, encodings: a.manifest.requestEncodings ?? [], service: services[i]! }]));
   const instance = app.getHttpAdapter().getInstance() as FastifyInstance;
-  // A compressed body (Firehose's GZIP option) is decoded here, before the body parsers, so the
-  // adapter verifies and parses what the provider encoded; its decoded size is held to the route's
-  // limit. Routes that do not declare the encoding answer 415 rather than mistaking gzip for JSON.
+  acceptAnyBodyAsBytes(instance, maxBodyBytes);
+  const limitByPath: RouteLimits = new Map(adapters.map((a, i) => [a.manifest.route.path, { limit: a.manifest.maxBodyBytes, encodings: a.manifest.requestEncodings ?? [], service: services[i]! }]));
+  decodeCompressedBodies(instance, limitByPath);
+  rejectDeclaredOversizeBodies(instance, limitByPath);
+  await app.init();
+  parseJsonWithChannelCore(instance, maxBodyBytes);
+  await app.listen(config.PORT, config.HOST);
+  const url = await app.getUrl();
+  logger.info({ url, channel: channelId, routes: adapters.map((a) => `${a.manifest.provider} ${a.manifest.route.path}`) }, 'ingest.app.started');
+  const close = async () => {
+    await app.close();
+    await publisher.close();
+  };
+  return { app, url: url.replace('[::1]', '127.0.0.1'), services, counters, close };
+}
+
+/** Each provider route's body limit, the encodings it accepts and its service (which counts rejections). */
+type RouteLimits = Map<string, { limit: number; encodings: readonly string[]; service: IngestService }>;
+
+/** The provider route a request is for (POSTs only), if any. */
+function routeOf(limitByPath: RouteLimits, req: { method: string; url: string }) {
+  return req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
+}
+
+/**
+ * JSON and form bodies are parsed by Nest (keeping rawBody); anything else (raw MIME, multipart)
+ * reaches the adapter as its exact bytes, each provider limited by its own maxBodyBytes.
+ */
+function acceptAnyBodyAsBytes(instance: FastifyInstance, maxBodyBytes: number): void {
+  instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+}
+
+/**
+ * A compressed body (Firehose's GZIP option) is decoded here, before the body parsers, so the
+ * adapter verifies and parses what the provider encoded; its decoded size is held to the route's
+ * limit. Routes that do not declare the encoding answer 415 rather than mistaking gzip for JSON.
+ */
+function decodeCompressedBodies(instance: FastifyInstance, limitByPath: RouteLimits): void {
   instance.addHook('preParsing', (req, reply, payload, done) => {
     // The fast path, every request without an encoding: no promise, no lookup.
     if (req.headers['content-encoding'] === undefined) return done(null, payload);
     const encoding = requestEncoding(req.headers['content-encoding']);
-    const route = req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
+    const route = routeOf(limitByPath, req);
     if (encoding === 'identity' || !route) return done(null, payload);
-    if (!(route.encodings as readonly string[]).includes(encoding)) {
+    if (!route.encodings.includes(encoding)) {
       route.service.undecodable('unsupported_content_encoding', encoding);
       void reply.code(415).header('connection', 'close').send({ error: 'unsupported_content_encoding', reason: `Content-Encoding ${encoding} is not accepted here`, accepted: ['identity', ...route.encodings] });
       return undefined;
@@ -93,22 +122,32 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
     );
     return undefined;
   });
-  instance
-    .addHook('onRequest', (req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, reply: { code(n: number): { header(k: string, v: string): { send(b: unknown): void } } }, done: () => void) => {
-      const route = req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
-      const declared = Number(req.headers['content-length']);
-      if (route && Number.isFinite(declared) && declared > route.limit) {
-        route.service.tooLarge(declared);
-        reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: route.limit });
-        return;
-      }
-      done();
-    });
-  // Every JSON body is parsed once, by the channel core's parser: a 64-bit id sent as a JSON number
-  // keeps its digits, and a body that is not JSON reaches the service (which answers 400 in the
-  // hub's shape, counted) instead of Fastify's generic error. Nest registers its own JSON parser at
-  // init; it is replaced here, before the server starts.
-  await app.init();
+}
+
+/**
+ * 413 before a byte of the body is read when the declared length is over the route's provider
+ * limit (a chunked body without a length is held to it by the controller once read).
+ */
+function rejectDeclaredOversizeBodies(instance: FastifyInstance, limitByPath: RouteLimits): void {
+  instance.addHook('onRequest', (req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, reply: { code(n: number): { header(k: string, v: string): { send(b: unknown): void } } }, done: () => void) => {
+    const route = routeOf(limitByPath, req);
+    const declared = Number(req.headers['content-length']);
+    if (route && Number.isFinite(declared) && declared > route.limit) {
+      route.service.tooLarge(declared);
+      reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: route.limit });
+      return;
+    }
+    done();
+  });
+}
+
+/**
+ * Every JSON body is parsed once, by the channel core's parser: a 64-bit id sent as a JSON number
+ * keeps its digits, and a body that is not JSON reaches the service (which answers 400 in the
+ * hub's shape, counted) instead of Fastify's generic error. Nest registers its own JSON parser at
+ * init, so this runs after `app.init()` and before the server starts.
+ */
+function parseJsonWithChannelCore(instance: FastifyInstance, maxBodyBytes: number): void {
   instance.removeContentTypeParser('application/json');
   instance.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (req, body, done) => {
     const raw = body as Buffer;
@@ -116,14 +155,6 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
     const parsed = parseJsonBody(raw);
     done(null, parsed.ok ? parsed.value : new InvalidJsonBody(parsed.reason));
   });
-  await app.listen(config.PORT, config.HOST);
-  const url = await app.getUrl();
-  logger.info({ url, channel: channelId, routes: adapters.map((a) => `${a.manifest.provider} ${a.manifest.route.path}`) }, 'ingest.app.started');
-  const close = async () => {
-    await app.close();
-    await publisher.close();
-  };
-  return { app, url: url.replace('[::1]', '127.0.0.1'), services, counters, close };
 }
 
 /**
