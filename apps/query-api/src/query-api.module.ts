@@ -109,7 +109,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   @Module({
     controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, StatsController, SavedQueriesController, HealthController],
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
-    imports: [HubPlatformModule.forApp('query-api', config, { pool: { max: 10 }, kafka: false })],
+    imports: [HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false })],
     providers: [
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
       { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },

@@ -89,7 +89,7 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('timeline-projector', ProjectorEnv, env);
   @Module({
     // Pool, stores, Kafka, publisher and logger; closed after the consumer stopped (HubPlatformModule).
-    imports: [HubPlatformModule.forApp('timeline-projector', config, { pool: { max: 10 }, kafka: { sendTimeoutMs: 30_000 } })],
+    imports: [HubPlatformModule.forApp('timeline-projector', config, { pool: { max: 10, idleErrorEvent: 'projector.pg.idle_client_error' }, kafka: { sendTimeoutMs: 30_000 } })],
     providers: [
       { provide: PROJECTOR_CONFIG, useValue: config },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
