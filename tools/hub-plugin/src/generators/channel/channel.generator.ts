@@ -198,6 +198,7 @@ export async function channelGenerator(tree: Tree, options: ChannelGeneratorSche
         `  2. write its payload class, verify (signature scheme) and map in ${o.libRoot}/src/`,
         `  3. npm run test:unit -- ${o.libRoot}   then   npx nx show projects && npx eslint ${o.libRoot} ${o.appRoot}`,
         `  4. run it: ${o.providerConstant}_WEBHOOK_SECRET=… node -r @swc-node/register ${o.appRoot}/src/main.ts`,
+        `  5. add its rows to the docs tables that list channels (docs/adding-a-channel.md, "6. Document it")`,
       ].join('\n'),
     );
   };
