@@ -2,10 +2,15 @@
 // starts Kafka once (tests use fresh ids instead of truncating, STYLE.md #14).
 const { compilerOptions } = require('./tsconfig.base.json');
 
+// tsconfig paths as Jest module names. A wildcard alias (`@hub/channels-*` → libs/channels/*, which
+// resolves `@hub/channels-sms` to its index.ts and `@hub/channels-sms/testing` to testing/index.ts)
+// comes after the exact ones, which take precedence as in TypeScript: Jest takes the first match.
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/-]/g, (c) => `\\${c}`);
+const aliases = Object.entries(compilerOptions.paths);
 const moduleNameMapper = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
-    `^${alias.replace(/[/-]/g, (c) => `\\${c}`)}$`,
-    `<rootDir>/${target}`,
+  [...aliases.filter(([alias]) => !alias.includes('*')), ...aliases.filter(([alias]) => alias.includes('*'))].map(([alias, [target]]) => [
+    `^${alias.split('*').map(escape).join('(.*)')}$`,
+    `<rootDir>/${target.replace('*', '$1')}`,
   ]),
 );
 

@@ -13,6 +13,7 @@ import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import { CHANNEL_IDS, hubNames, type ChannelId } from '@hub/contracts';
 import type { AppProcess, HubAppName } from '@hub/testing';
 import { startApps } from './demo/apps';
+import { channelsWithoutDemoBuilders } from './demo/builders';
 import { planDay, type DayPlan } from './demo/day-plan';
 import { acknowledgedEventIds, DemoDatabase, ingestMetrics, listCustomers } from './demo/measure';
 import { ProgressReporter } from './demo/progress';
@@ -172,6 +173,8 @@ async function main(): Promise<void> {
   const requests = buildRequests(plan);
   console.log(`${color.bold}Interaction Hub demo${color.reset}  tenant ${tenant}  seed ${JSON.stringify(seed)}  database ${databaseName}  logs ${logDir}`);
   console.log(`${color.dim}the day: ${describePlan(plan, requests)}${color.reset}`);
+  const leftOut = channelsWithoutDemoBuilders(CHANNEL_IDS);
+  if (leftOut.length > 0) console.log(`${color.dim}left out of the day (no demo builder in scripts/demo/builders/): ${leftOut.join(', ')}${color.reset}`);
 
   process.once('SIGINT', () => {
     console.log('\nstopping…');

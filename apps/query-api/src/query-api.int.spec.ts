@@ -510,6 +510,32 @@ describe('customer search over HTTP', () => {
     expect(((await get(`/tenants/${tenantA}/customers?quadrant=champion&preferredChannel=whatsapp`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId)).toEqual([customerId]);
   });
 
+  it('finds a customer by an external id and by a handle, each in its namespace', async () => {
+    const crmId = `0035g${randomUUID()}`;
+    const telegramId = String(1_000_000 + Math.floor(Math.random() * 1_000_000_000));
+    const stores = await createCustomerStores(pool);
+    const identities: IdentityRef[] = [
+      { kind: 'external', namespace: 'salesforce', value: crmId },
+      { kind: 'handle', namespace: 'telegram', value: telegramId },
+    ];
+    const { customerId } = await recordInteraction(stores, interaction(tenantA, `tg-${randomUUID()}`, 'telegram', identities), new Date().toISOString());
+    await project(stores, tenantA, [customerId]);
+    const lookup = async (identity: string) => get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(identity)}`);
+
+    for (const identity of [`external:salesforce:${crmId}`, `external:Salesforce: ${crmId}`, `handle:telegram:${telegramId}`]) {
+      const found = await lookup(identity);
+      expect({ identity, status: found.status }).toEqual({ identity, status: 200 });
+      expect(found.body).toEqual(expect.objectContaining({ customerId }));
+    }
+    // The namespace is part of the identity: the same id in another system is someone else.
+    expect((await lookup(`external:hubspot:${crmId}`)).status).toBe(404);
+    expect((await lookup(`handle:instagram:${telegramId}`)).status).toBe(404);
+    // Without a namespace the refusal says what the parameter looks like.
+    const bare = await lookup(`external:${crmId}`);
+    expect(bare.status).toBe(400);
+    expect(JSON.stringify(bare.body)).toContain('external:<system>:<id>');
+  });
+
   it('lists of channels and quadrants match any of them; a mistyped value is a 400 naming the allowed ones', async () => {
     const sms = await customerWith(tenantA, [{ channel: 'sms' }]);
     const mail = await customerWith(tenantA, [{ channel: 'email' }]);

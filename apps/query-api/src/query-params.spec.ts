@@ -91,6 +91,17 @@ describe('query parameters', () => {
       expect(parseIdentityParam('phone:not a number')).toEqual({ ok: false, reason: expect.stringContaining('not a valid phone number') });
     });
 
+    it('keep the namespace of a handle and of an external id (the id may contain `:`)', () => {
+      expect(parseIdentityParam('handle:telegram:4242')).toEqual({ ok: true, identity: { kind: 'handle', namespace: 'telegram', value: '4242' } });
+      expect(parseIdentityParam('handle:Instagram: 1784')).toEqual({ ok: true, identity: { kind: 'handle', namespace: 'instagram', value: '1784' } });
+      expect(parseIdentityParam('handle:whatsapp:14155550100')).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
+      expect(parseIdentityParam('external:Salesforce:0035g00000AbCdE')).toEqual({ ok: true, identity: { kind: 'external', namespace: 'salesforce', value: '0035g00000AbCdE' } });
+      expect(parseIdentityParam('external:shop:gid:7')).toEqual({ ok: true, identity: { kind: 'external', namespace: 'shop', value: 'gid:7' } });
+      expect(parseIdentityParam('handle:4242')).toEqual({ ok: false, reason: expect.stringContaining('handle:<platform>:<id>') });
+      expect(parseIdentityParam('external:0035g00000AbCdE')).toEqual({ ok: false, reason: expect.stringContaining('external:<system>:<id>') });
+      expect(parseIdentityParam('handle:viber:4242')).toEqual({ ok: false, reason: expect.stringContaining('unknown handle platform') });
+    });
+
     it('read a national number in the region given, and say a region is missing when none is', () => {
       expect(parseIdentityParam('phone:(650) 555-0123', 'US')).toEqual({ ok: true, identity: { kind: 'phone', value: '+16505550123' } });
       expect(parseIdentityParam('phone:07400 245698', 'GB')).toEqual({ ok: true, identity: { kind: 'phone', value: '+447400245698' } });

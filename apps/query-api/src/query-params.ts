@@ -1,9 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
 import { Transform, Type, type ClassConstructor } from 'class-transformer';
 import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
-import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind } from '@hub/contracts';
+import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind, type IdentityRef } from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
-import { CHURN_RISK_LEVELS, normalizeEmail, normalizePhone, type ChurnRiskLevel } from '@hub/customer';
+import { CHURN_RISK_LEVELS, HANDLE_PLATFORMS, normalizeEmail, normalizeExternalId, normalizeHandle, normalizePhone, type ChurnRiskLevel, type NormalizeResult } from '@hub/customer';
 import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, MAX_SEARCH_LENGTH, SEGMENT_QUADRANTS, STATS_DIMENSIONS, type StatsDimension, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
 
 /** 400 in the hub's format: every failing field with its messages. */
@@ -106,7 +106,7 @@ function IsCursor(scope: CursorScope, options?: ValidationOptions): PropertyDeco
   );
 }
 
-export type ParsedIdentity = { ok: true; identity: { kind: IdentityKind; value: string } } | { ok: false; reason: string };
+export type ParsedIdentity = { ok: true; identity: IdentityRef } | { ok: false; reason: string };
 
 /** ISO 3166-1 alpha-2 codes libphonenumber knows: what `region` and the tenants' default regions may be. */
 export const PHONE_REGIONS: readonly CountryCode[] = getCountries();
@@ -114,15 +114,18 @@ export const PHONE_REGIONS: readonly CountryCode[] = getCountries();
 /**
  * `phone:+14155550100` → the identity, normalised the way the projector stores it. A national
  * number (`phone:(650) 555-0123`) needs the region it is dialled in: the request's `region`, else
- * the tenant's default (QUERY_DEFAULT_REGIONS); without one the refusal says so.
+ * the tenant's default (QUERY_DEFAULT_REGIONS); without one the refusal says so. `handle` and
+ * `external` identities live in a namespace, named before the value: `handle:<platform>:<id>`
+ * (`handle:telegram:4242`), `external:<system>:<id>` (`external:salesforce:0035g00000AbCdE`; the id
+ * may itself contain `:`), normalised like the intake does.
  */
 export function parseIdentityParam(raw: string, region?: CountryCode): ParsedIdentity {
   const sep = raw.indexOf(':');
   const kind = raw.slice(0, sep) as IdentityKind;
   const value = raw.slice(sep + 1);
   if (sep <= 0 || !IDENTITY_KINDS.includes(kind) || value.length === 0) return { ok: false, reason: `identity must be <kind>:<value>, kind one of ${IDENTITY_KINDS.join(', ')}` };
-  const normalized = kind === 'phone' ? normalizePhone(value, region) : kind === 'email' ? normalizeEmail(value) : { ok: true as const, identity: { kind, value } };
-  if (normalized.ok) return { ok: true, identity: { kind, value: normalized.identity.value } };
+  const normalized = normalizeIdentityParam(kind, value, region);
+  if (normalized.ok) return { ok: true, identity: normalized.identity };
   const hint =
     kind !== 'phone'
       ? ''
@@ -130,6 +133,23 @@ export function parseIdentityParam(raw: string, region?: CountryCode): ParsedIde
         ? ' — a number without its country code (+…) needs region=<ISO 3166 country code> (e.g. region=US), or the tenant\'s default region (QUERY_DEFAULT_REGIONS)'
         : ` (read as a number of region ${region})`;
   return { ok: false, reason: `${normalized.reason}${hint}` };
+}
+
+function normalizeIdentityParam(kind: IdentityKind, value: string, region?: CountryCode): NormalizeResult {
+  if (kind === 'phone') return normalizePhone(value, region);
+  if (kind === 'email') return normalizeEmail(value);
+  const sep = value.indexOf(':');
+  if (sep <= 0 || sep === value.length - 1) {
+    return {
+      ok: false,
+      reason:
+        kind === 'handle'
+          ? `a handle is handle:<platform>:<id>, platform one of ${HANDLE_PLATFORMS.join(', ')} (e.g. handle:telegram:4242)`
+          : 'an external id is external:<system>:<id> (e.g. external:salesforce:0035g00000AbCdE)',
+    };
+  }
+  const [namespace, id] = [value.slice(0, sep), value.slice(sep + 1)];
+  return kind === 'handle' ? normalizeHandle(namespace, id) : normalizeExternalId(namespace, id);
 }
 
 /** The shape only (`<kind>:<value>`); the value is normalised in the handler, which knows the region. */

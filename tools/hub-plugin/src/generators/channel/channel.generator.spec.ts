@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { channelGenerator, formatterConfigured, normalizeOptions, SHARED_FILES } from './channel.generator';
+import { CHANNELS_ALIAS, channelGenerator, formatterConfigured, normalizeOptions, SHARED_FILES } from './channel.generator';
 import { deterministicIdLike } from './fixtures';
 
 /**
@@ -68,22 +68,32 @@ describe('channelGenerator', () => {
         ]);
       });
 
-      it('then tsconfig.base.json maps the library and its testing entry, after the other channel libraries, and keeps every other path', () => {
-        const before = JSON.parse(original(SHARED_FILES.tsconfig)) as { compilerOptions: { paths: Record<string, string[]> } };
-        const after = JSON.parse(tree.read(SHARED_FILES.tsconfig, 'utf-8')!) as { compilerOptions: { paths: Record<string, string[]> } };
-        const { ['@hub/channels-line-chat']: lib, ['@hub/channels-line-chat/testing']: testing, ...rest } = after.compilerOptions.paths;
-        expect(lib).toEqual(['libs/channels/line-chat/src/index.ts']);
-        expect(testing).toEqual(['libs/channels/line-chat/src/testing/index.ts']);
-        expect(rest).toEqual(before.compilerOptions.paths);
-        const keys = Object.keys(after.compilerOptions.paths);
-        const lastOtherChannel = keys.map((k, i) => (k.startsWith('@hub/channels-') && !k.startsWith('@hub/channels-line-chat') ? i : -1)).reduce((a, b) => Math.max(a, b));
-        expect(keys.indexOf('@hub/channels-line-chat')).toBe(lastOtherChannel + 1);
-        expect(addedLines(original(SHARED_FILES.tsconfig), tree.read(SHARED_FILES.tsconfig, 'utf-8')!)).toHaveLength(6);
+      it('then tsconfig.base.json is untouched: its @hub/channels-* alias already resolves the library and its testing entry', () => {
+        expect(tree.read(SHARED_FILES.tsconfig, 'utf-8')).toBe(original(SHARED_FILES.tsconfig));
+        const paths = (JSON.parse(original(SHARED_FILES.tsconfig)) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+        expect(paths).toMatchObject(CHANNELS_ALIAS);
+        expect(tree.read('libs/channels/line-chat/index.ts', 'utf-8')).toContain("export * from './src/index';");
+        expect(tree.read('libs/channels/line-chat/testing/index.ts', 'utf-8')).toContain("export * from '../src/testing/index';");
+      });
+
+      it('then outside its two folders it adds five lines, in the three registration files, and changes no other line', async () => {
+        const fresh = workspaceTree();
+        const contents = (t: Tree) => new Map(t.listChanges().map((c) => [c.path, c.content?.toString('utf8')]));
+        const before = contents(fresh);
+        await channelGenerator(fresh, { name: 'line-chat', provider: 'line' });
+        const outside = [...contents(fresh)]
+          .filter(([path, content]) => !/^(libs\/channels\/line-chat|apps\/ingest-line-chat)\//.test(path) && before.get(path) !== content)
+          .map(([path]) => path)
+          .sort();
+        expect(outside).toEqual([SHARED_FILES.registry, SHARED_FILES.registryTesting, SHARED_FILES.channelIds].sort());
+        const added = [SHARED_FILES.registry, SHARED_FILES.registryTesting].flatMap((f) => addedLines(original(f), tree.read(f, 'utf-8')!));
+        // Two in each registry (an import, an entry); CHANNEL_IDS gains the id on its one line (the test above).
+        expect(added).toHaveLength(4);
       });
 
       it('then the library and app files are created, with the tags and entry point of every channel', () => {
         const created = tree.listChanges().filter((c) => c.type === 'CREATE' && /^(libs\/channels\/line-chat|apps\/ingest-line-chat)\//.test(c.path));
-        expect(created).toHaveLength(14);
+        expect(created).toHaveLength(16);
         expect(JSON.parse(tree.read('libs/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['scope:ingest', 'type:channel'] });
         expect(JSON.parse(tree.read('apps/ingest-line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'ingest-line-chat', tags: ['scope:ingest', 'type:app'] });
         expect(tree.read('apps/ingest-line-chat/src/main.ts', 'utf-8')).toContain("runIngestApp('line-chat');");
@@ -112,7 +122,7 @@ describe('channelGenerator', () => {
       it('then a second run is refused, naming everything that exists, and changes nothing more', async () => {
         const state = tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')]);
         await expect(channelGenerator(tree, { name: 'line-chat', provider: 'line' })).rejects.toThrow(
-          /channel "line-chat" already exists \(libs\/channels\/line-chat\/ exists; apps\/ingest-line-chat\/ exists; CHANNEL_IDS already has 'line-chat'; CHANNELS already has line-chat; CHANNEL_TEST_SETUPS already has line-chat; tsconfig.base.json already maps @hub\/channels-line-chat\)\. Nothing was changed\./,
+          /channel "line-chat" already exists \(libs\/channels\/line-chat\/ exists; apps\/ingest-line-chat\/ exists; CHANNEL_IDS already has 'line-chat'; CHANNELS already has line-chat; CHANNEL_TEST_SETUPS already has line-chat\)\. Nothing was changed\./,
         );
         expect(tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')])).toEqual(state);
       });
@@ -141,6 +151,16 @@ describe('channelGenerator', () => {
         tree.write(SHARED_FILES.registryTesting, original(SHARED_FILES.registryTesting).replace('export const CHANNEL_TEST_SETUPS =', 'export const SETUPS ='));
         const before = changed(tree);
         await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(`${SHARED_FILES.registryTesting}: cannot find \`export const CHANNEL_TEST_SETUPS = { ... }\``);
+        expect(changed(tree)).toEqual(before);
+      });
+    });
+
+    describe('when tsconfig.base.json has no @hub/channels-* alias', () => {
+      it('then it fails naming the alias it relies on, before writing anything', async () => {
+        const tree = workspaceTree();
+        tree.write(SHARED_FILES.tsconfig, original(SHARED_FILES.tsconfig).replace('"@hub/channels-*"', '"@hub/channels-old-*"'));
+        const before = changed(tree);
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow('tsconfig.base.json: cannot find the path "@hub/channels-*": ["libs/channels/*"]');
         expect(changed(tree)).toEqual(before);
       });
     });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { formatFiles, generateFiles, logger, names, readJson, writeJson, type GeneratorCallback, type Tree } from '@nx/devkit';
+import { formatFiles, generateFiles, logger, names, readJson, type GeneratorCallback, type Tree } from '@nx/devkit';
 import type { ChannelGeneratorSchema } from './schema';
 import { scaffoldFixtures } from './fixtures';
 import { addImportAndObjectProperty, appendToStringArrayConst, objectKey, readObjectConstKeys, readStringArrayConst, SourceAnchorError } from './source-edits';
@@ -8,15 +8,18 @@ import { addImportAndObjectProperty, appendToStringArrayConst, objectKey, readOb
  * `nx g @hub/tools:channel <name>`: scaffolds a channel that verifies, validates, maps and passes
  * the conformance kit as generated, and registers it everywhere the compiler asks for it:
  *
- *   libs/channels/<name>/            the library (adapter, payload, config, fixtures, testing/, spec)
+ *   libs/channels/<name>/            the library (adapter, payload, config, fixtures, testing/, spec),
+ *                                    with its entry points index.ts and testing/index.ts
  *   apps/ingest-<name>/              the ingestion app, `runIngestApp('<name>')`
- *   libs/contracts/src/channels.ts   `'<name>'` appended to CHANNEL_IDS
- *   libs/channels/registry/src/index.ts          `<name>: [<x>Channel]` in CHANNELS
- *   libs/channels/registry/src/testing/index.ts  `<name>: [<x>TestSetup]` in CHANNEL_TEST_SETUPS
- *   tsconfig.base.json               paths @hub/channels-<name> and @hub/channels-<name>/testing
+ *   libs/contracts/src/channels.ts   `'<name>'` appended to CHANNEL_IDS                       (1 line)
+ *   libs/channels/registry/src/index.ts          `<name>: [<x>Channel]` in CHANNELS, its import (2 lines)
+ *   libs/channels/registry/src/testing/index.ts  `<name>: [<x>TestSetup]` in CHANNEL_TEST_SETUPS (2 lines)
  *
+ * tsconfig.base.json is read, not edited: its wildcard alias `@hub/channels-*` → `libs/channels/*`
+ * resolves `@hub/channels-<name>` and `@hub/channels-<name>/testing` to the entry points above.
  * Everything is checked before anything is written: a channel that exists in any of those places,
- * or a registry file whose list cannot be found, stops the generator with nothing changed.
+ * a registry file whose list cannot be found, or a tsconfig without that alias stops the generator
+ * with nothing changed.
  */
 
 export const SHARED_FILES = {
@@ -99,8 +102,10 @@ function readConstant(tree: Tree, file: string, name: string, literal: RegExp): 
 
 interface Plan {
   writes: [file: string, content: string][];
-  tsconfig: { paths: Record<string, string[]> };
 }
+
+/** The alias every channel library is imported through; the generator adds no path of its own. */
+export const CHANNELS_ALIAS = { '@hub/channels-*': ['libs/channels/*'] } as const;
 
 /** Reads and checks everything, computes every edit; writes nothing. */
 function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
@@ -110,6 +115,8 @@ function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
   const tsconfig = readJson<{ compilerOptions?: { paths?: Record<string, string[]> } }>(tree, SHARED_FILES.tsconfig);
   const paths = tsconfig.compilerOptions?.paths;
   if (!paths) throw new SourceAnchorError(SHARED_FILES.tsconfig, '"compilerOptions.paths"');
+  const [alias, targets] = Object.entries(CHANNELS_ALIAS)[0]!;
+  if (JSON.stringify(paths[alias]) !== JSON.stringify(targets)) throw new SourceAnchorError(SHARED_FILES.tsconfig, `the path "${alias}": ${JSON.stringify(targets)} (every channel library is imported through it)`);
 
   const testingImportPath = `${o.importPath}/testing`;
   const existing = [
@@ -123,15 +130,6 @@ function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
   if (existing.length > 0) {
     throw new Error(`nx g @hub/tools:channel: channel "${o.name}" already exists (${existing.join('; ')}). Nothing was changed.`);
   }
-
-  // New paths go right after the last channel library's, as the others are.
-  const entries = Object.entries(paths);
-  const lastChannel = entries.map(([k]) => k).reduce((at, key, i) => (key.startsWith('@hub/channels-') ? i : at), entries.length - 1);
-  const added: [string, string[]][] = [
-    [o.importPath, [`${o.libRoot}/src/index.ts`]],
-    [testingImportPath, [`${o.libRoot}/src/testing/index.ts`]],
-  ];
-  const newPaths = Object.fromEntries([...entries.slice(0, lastChannel + 1), ...added, ...entries.slice(lastChannel + 1)]);
 
   return {
     writes: [
@@ -151,7 +149,6 @@ function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
         ),
       ],
     ],
-    tsconfig: { paths: newPaths },
   };
 }
 
@@ -189,9 +186,6 @@ export async function channelGenerator(tree: Tree, options: ChannelGeneratorSche
     tree.write(`${o.libRoot}/src/__fixtures__/${kind}/${file}`, `${JSON.stringify(json, null, 2)}\n`);
   }
   for (const [file, content] of edits.writes) tree.write(file, content);
-  const tsconfig = readJson<{ compilerOptions: { paths: Record<string, string[]> } }>(tree, SHARED_FILES.tsconfig);
-  tsconfig.compilerOptions.paths = edits.tsconfig.paths;
-  writeJson(tree, SHARED_FILES.tsconfig, tsconfig);
 
   if (formatterConfigured(tree)) await formatFiles(tree);
 
@@ -204,6 +198,7 @@ export async function channelGenerator(tree: Tree, options: ChannelGeneratorSche
         `  2. write its payload class, verify (signature scheme) and map in ${o.libRoot}/src/`,
         `  3. npm run test:unit -- ${o.libRoot}   then   npx nx show projects && npx eslint ${o.libRoot} ${o.appRoot}`,
         `  4. run it: ${o.providerConstant}_WEBHOOK_SECRET=… node -r @swc-node/register ${o.appRoot}/src/main.ts`,
+        `  5. add its rows to the docs tables that list channels (docs/adding-a-channel.md, "6. Document it")`,
       ].join('\n'),
     );
   };

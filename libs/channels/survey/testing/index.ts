@@ -1,0 +1,2 @@
+// `@hub/channels-survey/testing`: the channel's test kit (signing, test setup), for specs and the registry's testing entry.
+export * from '../src/testing/index';
