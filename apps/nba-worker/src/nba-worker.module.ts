@@ -17,6 +17,7 @@ import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
 import { NbaWorkerEnv } from './nba-worker.env';
+import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 
@@ -61,6 +62,8 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     const config = this.config;
     const names = hubNames(config.HUB_NAMESPACE);
+    // Jobs live only in Redis once their Kafka offset is committed: say so when a restart would lose them.
+    logRedisPersistence(this.logger, await checkRedisPersistence(this.redis));
     await ensureTopics(this.kafka, hubTopicSpecs(names));
     await this.publisher.start();
     const tally = await PostgresOutcomeTallyStore.create(this.pool);
