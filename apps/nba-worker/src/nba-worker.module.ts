@@ -17,6 +17,7 @@ import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
 import { NbaWorkerEnv } from './nba-worker.env';
+import { reenqueuePendingDecisions } from './nba-reconcile';
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
@@ -150,6 +151,16 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       await followUpQueue.upsertJobScheduler(OUTBOUND_SCHEDULER_ID, { every: config.NBA_OUTBOUND_EVERY_MS }, { name: NbaOutboundScanJob.jobName, data: {} });
     } else {
       await followUpQueue.removeJobScheduler(OUTBOUND_SCHEDULER_ID);
+    }
+
+    if (config.NBA_RECONCILE_AT_START === 'on') {
+      // Idempotent: the consumer may enqueue the same customers meanwhile (same deduplication ids).
+      try {
+        const r = await reenqueuePendingDecisions(this.stores.store, decideQueue, { surveyDelayMs: config.NBA_SURVEY_DELAY_MS });
+        this.logger.info(r, 'nba.reconcile.done');
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'nba.reconcile.failed');
+      }
     }
 
     this.consumer = await startConsumer(this.kafka, {
