@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import IORedis from 'ioredis';
 
 /**
  * A redis-server of the test's own (never the shared one on 6379), on a free port and an empty
@@ -30,21 +29,11 @@ export class ThrowawayRedis {
   /** (Re)starts the server on the same port and directory. */
   async restart(): Promise<void> {
     this.child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, ...this.args], { stdio: 'ignore' });
-    const probe = new IORedis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      for (let i = 0; ; i++) {
-        try {
-          await probe.connect();
-          await probe.ping();
-          return;
-        } catch (err) {
-          probe.disconnect();
-          if (i > 100) throw err;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    } finally {
-      probe.disconnect();
+    // Killed in stop(); not what keeps the test process alive meanwhile.
+    this.child.unref();
+    for (let i = 0; !(await pong(this.port)); i++) {
+      if (i > 100) throw new Error(`redis-server on port ${this.port} did not answer`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -73,5 +62,20 @@ function freePort(): Promise<number> {
       const address = srv.address();
       srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
+  });
+}
+
+/** One PING on a plain socket: true once the server answers PONG. */
+function pong(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
   });
 }
