@@ -52,7 +52,7 @@ if port_open "$R_HOST" "$R_PORT"; then
   log "redis answering on $R_HOST:$R_PORT"
 else
   command -v redis-server >/dev/null || apt_install redis-server
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$R_PORT" --save "" --appendonly no \
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$R_PORT" --save "" --appendonly yes --appendfsync everysec \
     --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log" --dir "$RUN"
   for _ in $(seq 1 30); do port_open "$R_HOST" "$R_PORT" && break; sleep 0.2; done
   port_open "$R_HOST" "$R_PORT" || { log "redis did not start"; exit 1; }

@@ -209,6 +209,8 @@ async function main(): Promise<void> {
         HUB_NAMESPACE: namespace,
         NBA_CONCURRENCY: String(CONCURRENCY),
         NBA_OUTBOUND_EVERY_MS: '0',
+        // The queue is filled above; the boot reconciliation would add one more job per customer.
+        NBA_RECONCILE_AT_START: 'off',
         LOG_LEVEL: 'info',
         ...(WORKER_NODE_OPTIONS ? { NODE_OPTIONS: WORKER_NODE_OPTIONS } : {}),
       },

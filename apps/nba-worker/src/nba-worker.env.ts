@@ -34,6 +34,13 @@ export class NbaWorkerEnv extends RecordEnv {
   /** After `ConversationResolved`, the survey follow-up is decided this much later, unless the customer wrote again. */
   @Type(() => Number) @IsInt() @Min(0) @Max(30 * DAY_MS) NBA_SURVEY_DELAY_MS = 2 * 3_600_000;
 
+  /**
+   * At boot, enqueue again the decide jobs of customers whose last trigger has no decision (what a
+   * Redis restart without persistence loses; `reenqueuePendingDecisions`). Reads every customer
+   * stream's last trigger/decision once; `off` skips it.
+   */
+  @IsIn(['on', 'off']) NBA_RECONCILE_AT_START: 'on' | 'off' = 'on';
+
   /** Always-on outbound: scan the segment this often (a BullMQ job scheduler); 0 turns it off. */
   @Type(() => Number) @IsInt() @Min(0) @Max(30 * DAY_MS) NBA_OUTBOUND_EVERY_MS = 3_600_000;
   /** At most this many decide jobs per scan (the volume limit; the contact policy still applies its caps). */

@@ -88,8 +88,11 @@ describe('the nba-worker under faults', () => {
   describe('when the worker running a decide job is killed with SIGKILL', () => {
     it('another worker re-runs the job: one decision stored, one message on the decisions topic, then its no-response outcome', async () => {
       const c = new CustomerStream(freshId('tn'), freshId('c'));
-      await stores.customers.append(c.tenantId, c.customerId, [c.message('m1', new Date().toISOString(), 'How do I reset my password?')]);
+      // Appended after the boot: a trigger already in the store at boot would be decided by the
+      // start-up reconciliation (nba-reconcile.ts) before the test's job. Worker b's boot does
+      // enqueue it again (no decision yet): still one decision.
       const first = await start('a');
+      await stores.customers.append(c.tenantId, c.customerId, [c.message('m1', new Date().toISOString(), 'How do I reset my password?')]);
 
       // Hold every append: the job will read, decide and then wait on the lock.
       const holder: PoolClient = await pool.connect();

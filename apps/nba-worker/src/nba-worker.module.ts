@@ -18,6 +18,8 @@ import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
 import { NbaWorkerEnv } from './nba-worker.env';
+import { reenqueuePendingDecisions } from './nba-reconcile';
+import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 
@@ -72,6 +74,8 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     const config = this.config;
     const names = hubNames(config.HUB_NAMESPACE);
+    // Jobs live only in Redis once their Kafka offset is committed: say so when a restart would lose them.
+    logRedisPersistence(this.logger, await checkRedisPersistence(this.redis));
     await ensureTopics(this.kafka, hubTopicSpecs(names));
     await this.publisher.start();
     const tally = await PostgresOutcomeTallyStore.create(this.pool);
@@ -83,6 +87,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const jobs = this.createJobs(queues, tally, followUps);
     this.startWorkers(names, jobs);
     await this.scheduleOutboundScan(queues.followUp);
+    await this.reconcile(queues.decide);
     this.consumer = await this.startCustomerEventConsumer(names, { decide: queues.decide, tally, followUps, folds: jobs.decide.folds });
     this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
     this.logger.info(
@@ -181,6 +186,21 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       await followUpQueue.upsertJobScheduler(OUTBOUND_SCHEDULER_ID, { every: this.config.NBA_OUTBOUND_EVERY_MS }, { name: NbaOutboundScanJob.jobName, data: {} });
     } else {
       await followUpQueue.removeJobScheduler(OUTBOUND_SCHEDULER_ID);
+    }
+  }
+
+  /**
+   * Decide jobs a Redis loss took with it, enqueued again from the store (customers whose latest
+   * trigger has no decision). Idempotent: the consumer may enqueue the same customers meanwhile
+   * (same deduplication ids), and a trigger already answered is not answered twice.
+   */
+  private async reconcile(decideQueue: Queue<NbaDecideJobData>): Promise<void> {
+    if (this.config.NBA_RECONCILE_AT_START !== 'on') return;
+    try {
+      const r = await reenqueuePendingDecisions(this.stores.store, decideQueue, { surveyDelayMs: this.config.NBA_SURVEY_DELAY_MS });
+      this.logger.info(r, 'nba.reconcile.done');
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'nba.reconcile.failed');
     }
   }
 

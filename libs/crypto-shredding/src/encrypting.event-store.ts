@@ -135,6 +135,11 @@ export class EncryptingEventStore implements EventStore {
     return this.inner.headPosition();
   }
 
+  /** No event data in the answer: nothing to open. */
+  lastMatchingEvents(filter: Parameters<EventStore['lastMatchingEvents']>[0]): ReturnType<EventStore['lastMatchingEvents']> {
+    return this.inner.lastMatchingEvents(filter);
+  }
+
   async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
     const event = await this.inner.readEvent(eventId, filter);
     return event && (await this.openAll([event]))[0];

@@ -97,6 +97,7 @@ class TurnstileStore implements EventStore {
     return this.turnstile.turn(this.runner, () => this.inner.readLastEvents(streams));
   }
   readAll: EventStore['readAll'] = (o) => this.inner.readAll(o);
+  lastMatchingEvents: EventStore['lastMatchingEvents'] = (f) => this.inner.lastMatchingEvents(f);
   readEvent: EventStore['readEvent'] = (id, f) => this.inner.readEvent(id, f);
   headPosition: EventStore['headPosition'] = () => this.inner.headPosition();
   subscribeToAll: EventStore['subscribeToAll'] = (o) => this.inner.subscribeToAll(o);

@@ -31,6 +31,7 @@ import {
   type StreamMetadata,
   type SubscribeToAllOptions,
   type Subscription,
+  type StreamLastMatch,
   type SubscriptionFilter,
 } from './event-store.port';
 import {
@@ -204,6 +205,24 @@ export class EsdbEventStore implements EventStore {
    * of `$all` backwards from the end, system events left out, until the id is found. The cost grows
    * with how far back the event is; see the port.
    */
+  async lastMatchingEvents(filter: SubscriptionFilter & { eventTypes: readonly string[] }): Promise<StreamLastMatch[]> {
+    const where = validateFilter(filter);
+    if (where.eventTypes === undefined) throw new RangeError('lastMatchingEvents needs filter.eventTypes');
+    const last = new Map<string, StreamLastMatch>();
+    try {
+      // A forward scan of $all: a later event of a stream replaces its earlier one.
+      for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: START, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() })) {
+        const event = resolved.event;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$') || !matchesFilter(where, event.streamId, event.type)) continue;
+        const recorded = toRecordedEvent(resolved);
+        if (recorded) last.set(recorded.streamName, { streamName: recorded.streamName, eventId: recorded.eventId, type: recorded.type, globalPosition: recorded.globalPosition });
+      }
+    } catch (err) {
+      throw mapEsdbError(err, '$all');
+    }
+    return [...last.values()];
+  }
+
   async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
     const where = validateFilter(filter);
     if (!isEventId(eventId)) return undefined;

@@ -109,6 +109,14 @@ export interface EventStore {
   /** Events of every stream in global order, only ever returning a gap-free prefix of the log. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
+   * For each stream that has an event matching `filter` (same meaning as a subscription's;
+   * `eventTypes` required), where its last such event is: which one, of which type, at which global
+   * position. No event data (nothing personal): for sweeps such as "whose last trigger has no
+   * decision after it?". Reads the whole log (PostgreSQL: one statement; EventStoreDB: a scan of
+   * `$all`), so it is for start-up reconciliations and operators' tools, not for a hot path.
+   */
+  lastMatchingEvents(filter: SubscriptionFilter & { eventTypes: readonly string[] }): Promise<StreamLastMatch[]>;
+  /**
    * Where the head of the log is: the global position of the last committed event (0n for an empty
    * log), in the same terms as `globalPosition` (a target for a catch-up: "caught up once my
    * checkpoint reaches it"). PostgreSQL: `max(global_position)`, whether or not a slower transaction
@@ -146,6 +154,14 @@ export interface EventStore {
   getStreamMetadata(stream: string): Promise<StreamMetadata | undefined>;
   /** Stops the store's subscriptions (waiting for a batch in flight), then releases connections. */
   close(): Promise<void>;
+}
+
+/** One stream's last event matching a filter (`EventStore.lastMatchingEvents`). */
+export interface StreamLastMatch {
+  streamName: string;
+  eventId: string;
+  type: string;
+  globalPosition: bigint;
 }
 
 /** Custom per-stream metadata: a plain JSON object. */

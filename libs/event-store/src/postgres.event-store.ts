@@ -17,6 +17,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamLastMatch,
   type StreamMetadata,
   type SubscribeToAllOptions,
   type Subscription,
@@ -705,6 +706,23 @@ export class PostgresEventStore implements EventStore {
     try {
       const rows = await this.pool.query<EventRow>(this.sql.readAll, [after.toString(), maxCount]);
       return rows.rows.map(toRecordedEvent);
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async lastMatchingEvents(filter: SubscriptionFilter & { eventTypes: readonly string[] }): Promise<StreamLastMatch[]> {
+    const where = validateFilter(filter);
+    if (where.eventTypes === undefined) throw new RangeError('lastMatchingEvents needs filter.eventTypes');
+    try {
+      const { rows } = await this.pool.query<{ stream_name: string; event_id: string; event_type: string; global_position: string }>(
+        `select distinct on (stream_name) stream_name, event_id::text as event_id, event_type, global_position::text as global_position
+           from ${this.names.events}
+          where ($1::text[] is null or stream_name like any($1::text[])) and event_type = any($2::text[])
+          order by stream_name, global_position desc`,
+        [where.streamPrefixes?.map(likePrefixPattern) ?? null, where.eventTypes],
+      );
+      return rows.map((r) => ({ streamName: r.stream_name, eventId: r.event_id, type: r.event_type, globalPosition: BigInt(r.global_position) }));
     } catch (err) {
       throw mapPgError(err);
     }

@@ -17,13 +17,14 @@ export interface IntakeLimits {
 export type BusRefusal = { kind: 'unavailable'; retryAfterSeconds: number } | { kind: 'saturated'; retryAfterSeconds: number };
 
 export type SingleOutcome =
-  | { kind: 'accepted'; eventId: string }
+  /** `eventId`: the stored id; `clientEventId`: the sender's own, when it gave one (see `clientScopedEventId`). */
+  | { kind: 'accepted'; eventId: string; clientEventId?: string }
   | { kind: 'rejected'; code: IntakeRejectionCode; errors: FieldError[] }
   | BusRefusal;
 
 /** Each line's fate. `accepted` means Kafka acknowledged it. */
 export type LineResult =
-  | { line: number; status: 'accepted'; eventId: string }
+  | { line: number; status: 'accepted'; eventId: string; clientEventId?: string }
   | { line: number; status: 'invalid'; code: IntakeRejectionCode; errors: FieldError[] };
 
 export type BatchOutcome =
@@ -60,8 +61,9 @@ export class EventIntakeService {
     if (refused) return refused;
     this.counters.inc('http.accepted');
     const { eventId, correlationId } = read.event.metadata;
-    this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, correlationId }, 'ingest.api.event.accepted');
-    return { kind: 'accepted', eventId };
+    const client = read.clientEventId !== undefined ? { clientEventId: read.clientEventId } : {};
+    this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, ...client, correlationId }, 'ingest.api.event.accepted');
+    return { kind: 'accepted', eventId, ...client };
   }
 
   /**
@@ -86,7 +88,7 @@ export class EventIntakeService {
       const read = readInteraction(bytes, ctx);
       if (read.ok) {
         valid.push(read.event);
-        results.push({ line, status: 'accepted', eventId: read.event.metadata.eventId });
+        results.push({ line, status: 'accepted', eventId: read.event.metadata.eventId, ...(read.clientEventId !== undefined ? { clientEventId: read.clientEventId } : {}) });
       } else {
         this.rejected(caller, read.code, read.errors, line);
         results.push({ line, status: 'invalid', code: read.code, errors: read.errors });

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { HeaderNames, identityKey, type InteractionReceived } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
-import { derivedEventId } from './interaction-intake';
+import { clientScopedEventId, derivedEventId } from './interaction-intake';
 import { sha256Hex } from './source-keys';
 
 /**
@@ -114,6 +114,24 @@ describe('one canonical event over HTTP', () => {
     expect(second.body['eventId']).toBe(first.body['eventId']);
     const both = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'both deliveries' });
     expect(both.map((m) => m.headers[HeaderNames.eventId])).toEqual([first.body['eventId'], first.body['eventId']]);
+  });
+
+  it('sent with its own id by two tenants is two events, each on its tenant; sent again by one it stays one (issue #15)', async () => {
+    const marker = freshId('client-id');
+    const clientEventId = randomUUID();
+    const withId = platformEvent(marker, { metadata: { eventId: clientEventId } });
+    const mine = await postJson(withId);
+    const theirs = await postJson(withId, OTHER_KEY);
+    const again = await postJson(withId);
+    expect([mine.status, theirs.status, again.status]).toEqual([202, 202, 202]);
+    expect(mine.body).toEqual({ status: 'accepted', eventId: clientScopedEventId(tenant, 'genesys', clientEventId), clientEventId });
+    expect(theirs.body).toEqual({ status: 'accepted', eventId: clientScopedEventId(otherTenant, 'genesys', clientEventId), clientEventId });
+    expect(theirs.body['eventId']).not.toBe(mine.body['eventId']);
+    expect(again.body['eventId']).toBe(mine.body['eventId']);
+    const all = await eventually(async () => (interactionsWith(marker).length === 3 ? interactionsWith(marker) : undefined), { what: 'the three deliveries' });
+    const byId = (id: unknown) => all.filter((m) => m.headers[HeaderNames.eventId] === id).map((m) => m.headers[HeaderNames.tenantId]);
+    expect(byId(mine.body['eventId'])).toEqual([tenant, tenant]);
+    expect(byId(theirs.body['eventId'])).toEqual([otherTenant]);
   });
 
   it('naming another tenant than the key’s gets 403 naming metadata.tenantId', async () => {

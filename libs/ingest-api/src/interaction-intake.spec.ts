@@ -1,5 +1,5 @@
 import { deterministicId, identityKey } from '@hub/contracts';
-import { derivedEventId, normaliseInteraction, parseJson, readInteraction, type IntakeContext, type IntakeResult } from './interaction-intake';
+import { clientScopedEventId, derivedEventId, normaliseInteraction, parseJson, readInteraction, type IntakeContext, type IntakeResult } from './interaction-intake';
 
 const recordedAt = '2025-03-01T12:00:00.000Z';
 const api: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt, maxEventBytes: 64 * 1024 };
@@ -83,9 +83,30 @@ describe('reading a canonical event sent to the generic API', () => {
   });
 
   describe('when the event carries its own ids and recordedAt', () => {
-    it('then a UUID event id is kept (lower-cased), and recordedAt is the hub’s', () => {
+    it('then the stored id is scoped by tenant and source (the given one, lower-cased, is returned beside it), and recordedAt is the hub’s', () => {
       const r = read(sent({ metadata: { eventId: 'A3BB189E-8BF9-3888-9912-ACE4E6543002', correlationId: 'case-9', recordedAt: '1999-01-01T00:00:00.000Z' } }));
-      expect(r.ok && r.event.metadata).toEqual(expect.objectContaining({ eventId: 'a3bb189e-8bf9-3888-9912-ace4e6543002', correlationId: 'case-9', recordedAt }));
+      const stored = deterministicId('client-event', 'acme', 'genesys', 'a3bb189e-8bf9-3888-9912-ace4e6543002');
+      expect(r.ok && r.event.metadata).toEqual(expect.objectContaining({ eventId: stored, correlationId: 'case-9', causationId: stored, recordedAt }));
+      expect(r.ok && r.clientEventId).toBe('a3bb189e-8bf9-3888-9912-ace4e6543002');
+      expect(clientScopedEventId('acme', 'genesys', 'A3BB189E-8BF9-3888-9912-ACE4E6543002')).toBe(stored);
+    });
+
+    it('then two tenants sending the same id get two events, and one tenant sending it twice gets one', () => {
+      const id = 'a3bb189e-8bf9-3888-9912-ace4e6543002';
+      const idOf = (r: IntakeResult) => (r.ok ? r.event.metadata.eventId : undefined);
+      const acme = read(sent({ metadata: { eventId: id } }));
+      const globex = read(sent({ metadata: { eventId: id } }), { ...api, origin: { kind: 'api', source: 'genesys', tenantId: 'globex' } });
+      const otherSource = read(sent({ metadata: { eventId: id } }), { ...api, origin: { kind: 'api', source: 'five9', tenantId: 'acme' } });
+      expect(new Set([idOf(acme), idOf(globex), idOf(otherSource)]).size).toBe(3);
+      expect(idOf(read(sent({ metadata: { eventId: id.toUpperCase() } })))).toBe(idOf(acme));
+      // The raw topic scopes alike: the same (tenant, source, id) is the same event on either path.
+      expect(idOf(read(sent({ data: { provider: { name: 'genesys', messageId: 'x' } }, metadata: { eventId: id, tenantId: 'acme' } }), raw))).toBe(idOf(acme));
+    });
+
+    it('then an event without an id keeps the id derived from (tenant, source, provider message id), and no clientEventId', () => {
+      const r = read(sent());
+      expect(r.ok && r.event.metadata.eventId).toBe(derivedEventId('acme', 'genesys', 'conv-42/msg-7'));
+      expect(r.ok && 'clientEventId' in r).toBe(false);
     });
 
     it('then an event id that is not a UUID is refused, naming the field', () => {

@@ -30,7 +30,8 @@ export interface IntakeContext {
   maxEventBytes: number;
 }
 
-export type IntakeResult = { ok: true; event: InteractionReceived } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
+/** `clientEventId`: the id the sender gave (lower-cased), when it gave one; `event.metadata.eventId` is the stored id scoped from it. */
+export type IntakeResult = { ok: true; event: InteractionReceived; clientEventId?: string } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
 
 /** Namespace of the event ids the hub derives for the generic API (part of every such id: never change). */
 const GENERIC_API_ID_PART = 'ingest-api';
@@ -43,6 +44,22 @@ const GENERIC_API_ID_PART = 'ingest-api';
 export function derivedEventId(tenantId: string, source: string, providerMessageId: string): string {
   return deterministicId(GENERIC_API_ID_PART, tenantId, source, providerMessageId);
 }
+
+/** Namespace of the stored ids of events sent with an id of their own (part of every such id: never change). */
+const CLIENT_EVENT_ID_PART = 'client-event';
+
+/**
+ * The stored id of an event sent with an id of its own: UUID v5 of (tenant, source, the sender's id).
+ * A sender's id is unique only within what that sender sends: taken as the stored id, one tenant's
+ * key could pre-claim another tenant's event id (whose real event would then be dropped as already
+ * recorded). Scoped, two tenants (or two sources) sending the same id get two events, and a retry of
+ * the same (tenant, source, id) is still the same event.
+ */
+export function clientScopedEventId(tenantId: string, source: string, clientEventId: string): string {
+  return deterministicId(CLIENT_EVENT_ID_PART, tenantId, source, clientEventId.toLowerCase());
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * One event's bytes → a canonical `InteractionReceived`, or why not. The single path every
@@ -63,7 +80,9 @@ export function readInteraction(bytes: Buffer, ctx: IntakeContext): IntakeResult
  *   on the raw topic it is required and must be allowed;
  * - source: over HTTP `data.provider.name` is the key's source (set when absent, refused when
  *   different), so downstream knows which platform sent it; on the raw topic it is required;
- * - `metadata.eventId`: a UUID when given; when absent derived from (tenant, source, provider message id);
+ * - `metadata.eventId`: when given (a UUID), the stored id is `clientScopedEventId` of (tenant, source,
+ *   the given id) and the given one is returned as `clientEventId`; when absent derived from (tenant,
+ *   source, provider message id) (`derivedEventId`);
  *   `correlationId`/`causationId` default to it, `schemaVersion` to the current one,
  *   `occurredAtSource` to `provider` (the sender's own `occurredAt`);
  * - `metadata.recordedAt`: set by the hub;
@@ -90,8 +109,12 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
   }
 
   const given = metadata['eventId'];
-  if (typeof given === 'string') {
-    metadata['eventId'] = given.toLowerCase();
+  let clientEventId: string | undefined;
+  if (typeof given === 'string' && UUID.test(given)) {
+    clientEventId = given.toLowerCase();
+    const [tenantId, source] = [metadata['tenantId'], provider?.['name']];
+    // Without a tenant and a source the event is refused below (both are required), whatever its id.
+    metadata['eventId'] = typeof tenantId === 'string' && typeof source === 'string' ? clientScopedEventId(tenantId, source, clientEventId) : clientEventId;
   } else if (given === undefined) {
     const [tenantId, source, messageId] = [metadata['tenantId'], provider?.['name'], provider?.['messageId']];
     if (typeof tenantId === 'string' && typeof source === 'string' && typeof messageId === 'string' && messageId !== '') {
@@ -125,7 +148,7 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
     else errors.push({ field: `data.identities.${i}.${normalised.field}`, messages: [normalised.reason] });
   });
   if (errors.length > 0) return { ok: false, code: 'invalid_event', errors };
-  return { ok: true, event: { ...event, data: { ...event.data, identities } } };
+  return { ok: true, event: { ...event, data: { ...event.data, identities } }, ...(clientEventId !== undefined ? { clientEventId } : {}) };
 }
 
 /** The hub's identity rules (libs/customer): what the resolution downstream expects to find. */

@@ -397,6 +397,30 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       });
     });
 
+    describe('lastMatchingEvents', () => {
+      it('gives each matching stream its last event of the given types, without data', async () => {
+        const prefix = `lastmatch${randomUUID().replace(/-/g, '').slice(0, 12)}-`;
+        const [s1, s2, s3, other] = [`${prefix}a`, `${prefix}b`, `${prefix}c`, freshStream('lastmatchother')];
+        const [t1, d1] = [testEvent({ type: 'ContractTrigger' }), testEvent({ type: 'ContractDecided' })];
+        const r1 = await store.appendToStream(s1, [t1, d1, testEvent({ type: 'ContractNoise' })]);
+        const [d2, t2] = [testEvent({ type: 'ContractDecided' }), testEvent({ type: 'ContractTrigger' })];
+        const r2 = await store.appendToStream(s2, [d2, t2]);
+        await store.appendToStream(s3, [testEvent({ type: 'ContractNoise' })]);
+        await store.appendToStream(other, [testEvent({ type: 'ContractTrigger' })]);
+
+        const found = await store.lastMatchingEvents({ streamPrefixes: [prefix], eventTypes: ['ContractTrigger', 'ContractDecided'] });
+        expect(found.sort((x, y) => x.streamName.localeCompare(y.streamName))).toEqual([
+          { streamName: s1, eventId: d1.eventId, type: 'ContractDecided', globalPosition: expect.any(BigInt) },
+          { streamName: s2, eventId: t2.eventId, type: 'ContractTrigger', globalPosition: r2.position },
+        ]);
+        expect(found[0]!.globalPosition).toBeLessThan(r1.position);
+      });
+
+      it('needs eventTypes', async () => {
+        await expect(store.lastMatchingEvents({ eventTypes: [] })).rejects.toThrow(RangeError);
+      });
+    });
+
     describe('appendToStreams', () => {
       it('appends to every stream, each at its own revisions, outcomes in request order', async () => {
         const [a, b, c] = [freshStream(), freshStream(), freshStream()];

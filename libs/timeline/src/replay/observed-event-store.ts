@@ -45,6 +45,10 @@ export class ObservedEventStore implements EventStore {
     return this.inner.headPosition();
   }
 
+  lastMatchingEvents(filter: Parameters<EventStore['lastMatchingEvents']>[0]): ReturnType<EventStore['lastMatchingEvents']> {
+    return this.inner.lastMatchingEvents(filter);
+  }
+
   readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
     return this.inner.readEvent(eventId, filter);
   }

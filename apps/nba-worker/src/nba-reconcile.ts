@@ -1,0 +1,69 @@
+import type { Queue } from 'bullmq';
+import { customerStream, nbaJobKey, parseCustomerStream, StreamCategories } from '@hub/contracts';
+import type { EventStore } from '@hub/event-store';
+import { NBA_TRIGGER_TYPES } from '@hub/nba';
+import { surveyJobKey } from './customer-event.handler';
+import { NbaDecideJob, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
+
+/** Event types that tell whether a customer still waits for a decision. */
+const DECIDED = 'NextBestActionDecided';
+const MERGED_INTO = 'CustomerMergedInto';
+const MERGED = 'CustomersMerged';
+
+export interface ReconcileOptions {
+  /** Only these tenants' customers (a spec's own); default every tenant. */
+  tenants?: readonly string[];
+  /** Delay of a re-enqueued survey follow-up (its first due time is not known here: never earlier than planned). */
+  surveyDelayMs: number;
+}
+
+export interface ReconcileResult {
+  /** Customers whose last trigger has no decision after it. */
+  pending: number;
+  realtime: number;
+  surveyFollowUps: number;
+}
+
+/**
+ * After Redis lost its jobs (a restart without persistence): the decide jobs of every customer whose
+ * last trigger has no decision after it, enqueued again. Kafka offsets were committed once the jobs
+ * were in Redis, so nothing else would bring them back.
+ *
+ * Read through the event store's port (`lastMatchingEvents`: each customer stream's last event among
+ * the triggers, decisions and merges). A stream whose last such event is a trigger (or the merge
+ * that brought another customer's history into it) gets a real-time decide job, and a survey
+ * follow-up when that trigger is a resolution. Idempotent and safe to over-enqueue: the jobs have
+ * the deduplication ids the consumer gives them, and the decide job answers a trigger once at most
+ * (the decision's id derives from it; `already_decided` otherwise). A customer merged into another
+ * is decided for as the survivor and is skipped. Re-enqueued jobs carry the trigger's event id as
+ * their correlation id (the store's index holds no event data).
+ */
+export async function reenqueuePendingDecisions(
+  store: Pick<EventStore, 'lastMatchingEvents'>,
+  decide: Pick<Queue<NbaDecideJobData>, 'add'>,
+  options: ReconcileOptions,
+): Promise<ReconcileResult> {
+  const streamPrefixes = options.tenants?.map((t) => customerStream(t, '')) ?? [`${StreamCategories.customer}-`];
+  const last = await store.lastMatchingEvents({ streamPrefixes, eventTypes: [...NBA_TRIGGER_TYPES, DECIDED, MERGED_INTO, MERGED] });
+  const result: ReconcileResult = { pending: 0, realtime: 0, surveyFollowUps: 0 };
+  for (const event of last) {
+    if (event.type === DECIDED || event.type === MERGED_INTO) continue;
+    const customer = parseCustomerStream(event.streamName);
+    if (!customer) continue;
+    const { tenantId, customerId } = customer;
+    result.pending++;
+    const base = { tenantId, customerId, triggerEventId: event.eventId, correlationId: event.eventId };
+    if (event.type === SURVEY_TRIGGER_TYPE) {
+      await decide.add(NbaDecideJob.jobName, { trigger: 'survey-follow-up', ...base }, {
+        delay: options.surveyDelayMs,
+        // Not replacing: a follow-up still in Redis keeps its due time (a boot must not postpone it).
+        deduplication: { id: surveyJobKey(tenantId, customerId) },
+      });
+      result.surveyFollowUps++;
+    }
+    // Also before a resolution: an earlier message's decision may be what was lost (answered once at most).
+    await decide.add(NbaDecideJob.jobName, { trigger: 'realtime', ...base }, { deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } });
+    result.realtime++;
+  }
+  return result;
+}
