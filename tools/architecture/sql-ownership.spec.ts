@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
+import { productionSources, ROOT } from "./source-files";
 import * as ts from "typescript";
 
 /**
@@ -12,7 +13,6 @@ import * as ts from "typescript";
  * support may inspect tables) — bench/ and scripts/ are not scanned. A string literal counts as SQL
  * when it reads like a statement, or names a table right after `from`/`join`/`into`/`update`/`table`.
  */
-const ROOT = join(__dirname, "..", "..");
 
 /** Table → the component (project directory) that creates it and alone may name it in SQL. */
 const OWNERS: Readonly<Record<string, string>> = {
@@ -162,7 +162,7 @@ describe("SQL names only tables the component owns", () => {
 
   it("every table created with a plain name is in the ownership map, created by its owner", () => {
     const created: string[] = [];
-    for (const file of sourceFiles()) {
+    for (const file of productionSources()) {
       for (const { text } of literals(
         readFileSync(join(ROOT, file), "utf8"),
         file,
@@ -186,7 +186,7 @@ describe("SQL names only tables the component owns", () => {
 });
 
 function scanSources(components: readonly string[]): Violation[] {
-  return sourceFiles().flatMap((file) =>
+  return productionSources().flatMap((file) =>
     scanFile(file, componentOf(file, components)),
   );
 }
@@ -267,28 +267,3 @@ function componentOf(file: string, components: readonly string[]): string {
   return owner;
 }
 
-function sourceFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(join(ROOT, dir))) {
-      if (
-        name === "node_modules" ||
-        name === "testing" ||
-        name === "__fixtures__" ||
-        name.startsWith(".")
-      )
-        continue;
-      const path = `${dir}/${name}`;
-      if (statSync(join(ROOT, path)).isDirectory()) walk(path);
-      else if (
-        name.endsWith(".ts") &&
-        !name.endsWith(".spec.ts") &&
-        !name.endsWith(".d.ts")
-      )
-        out.push(relative(ROOT, join(ROOT, path)).split(sep).join("/"));
-    }
-  };
-  walk("apps");
-  walk("libs");
-  return out;
-}

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { productionSources, ROOT } from "./source-files";
 
 /**
  * Every app gets its event store from the one factory, `createCustomerStores`
@@ -8,7 +9,6 @@ import { join } from "node:path";
  * encryption is never forgotten (issue #14). Scanned: the sources of apps/ and libs/ but specs,
  * `testing/` and `__fixtures__` (tests build stores as they need), and the adapters' own lib.
  */
-const ROOT = join(__dirname, "..", "..");
 const FACTORY = "libs/customer-records/src/customer-stores.ts";
 const ADAPTERS = "libs/event-store/";
 const PLATFORM_MODULE = "libs/app-platform";
@@ -18,7 +18,7 @@ const BUILDS_A_STORE =
   /new\s+PostgresEventStore\b|PostgresEventStore\s*\.\s*create\b|new\s+EsdbEventStore\b|EsdbEventStore\s*\.\s*fromConnectionString\b|new\s+EventStoreDBClient\b|EventStoreDBClient\s*\.\s*connectionString\b/g;
 
 describe("one factory builds the event store", () => {
-  const files = sourceFiles();
+  const files = productionSources();
 
   it("the factory builds both adapters (the scan is not vacuous)", () => {
     const factory = readFileSync(join(ROOT, FACTORY), "utf8");
@@ -85,28 +85,3 @@ function builds(text: string): number[] {
   );
 }
 
-function sourceFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(join(ROOT, dir))) {
-      if (
-        name === "node_modules" ||
-        name === "testing" ||
-        name === "__fixtures__" ||
-        name.startsWith(".")
-      )
-        continue;
-      const path = `${dir}/${name}`;
-      if (statSync(join(ROOT, path)).isDirectory()) walk(path);
-      else if (
-        name.endsWith(".ts") &&
-        !name.endsWith(".spec.ts") &&
-        !name.endsWith(".d.ts")
-      )
-        out.push(path);
-    }
-  };
-  walk("apps");
-  walk("libs");
-  return out;
-}
