@@ -49,6 +49,20 @@ export const FILTERED_SCAN_WINDOW = 2_000;
 export const HELD_BACK_POLL_MS = 100;
 
 /**
+ * The first poll after finding events held back comes this soon, and each further one twice as late,
+ * up to `HELD_BACK_POLL_MS`: under load the transaction in the way is usually another append or a
+ * projection's write, over within milliseconds, and a flat 100 ms wait was most of a hop's latency
+ * (the timeline and both relays sit behind one each). A long transaction costs a handful of extra
+ * polls before the waits reach the cap.
+ */
+export const HELD_BACK_FIRST_POLL_MS = 4;
+
+/** The wait before the `round`-th consecutive poll (0-based) that finds events held back. */
+export function heldBackPollMs(round: number, pollIntervalMs: number): number {
+  return Math.min(HELD_BACK_FIRST_POLL_MS * 2 ** Math.min(round, 16), HELD_BACK_POLL_MS, pollIntervalMs);
+}
+
+/**
  * The PostgreSQL catch-up subscription: reads pages of the gap-free log after its cursor, hands
  * matching events to `onEvents`, and, at the end of the log, sleeps until a NOTIFY from an append
  * (`PostgresNotificationListener`) or the poll interval — or `HELD_BACK_POLL_MS` while committed
@@ -75,6 +89,8 @@ export class PostgresSubscription extends SubscriptionBase {
       const filtered = this.options.streamPrefixes !== undefined || this.options.eventTypes !== undefined;
       const scanLimit = filtered ? Math.max(batchSize, FILTERED_SCAN_WINDOW) : batchSize;
       let failures = 0;
+      /** Consecutive polls that found committed events held back (see `heldBackPollMs`). */
+      let heldRounds = 0;
       // Caught up = past every event committed before the subscription started. The end of the
       // visible log is not enough: an open transaction elsewhere can hold committed events back.
       let target: bigint | undefined;
@@ -104,7 +120,9 @@ export class PostgresSubscription extends SubscriptionBase {
         if (!full && page.scanned < scanLimit) {
           if (this.cursor >= target) this.markCaughtUp();
           const heldBack = page.head > this.cursor;
-          await this.pause(heldBack ? Math.min(HELD_BACK_POLL_MS, this.settings.pollIntervalMs) : this.settings.pollIntervalMs, true);
+          // Held back with nothing delivered: poll again sooner, then later. Anything else starts over.
+          heldRounds = heldBack && page.events.length === 0 ? heldRounds + 1 : heldBack ? 1 : 0;
+          await this.pause(heldBack ? heldBackPollMs(heldRounds - 1, this.settings.pollIntervalMs) : this.settings.pollIntervalMs, true);
         }
       }
     } finally {
