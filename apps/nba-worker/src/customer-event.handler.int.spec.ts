@@ -88,6 +88,27 @@ describe('routeCustomerEvent', () => {
     });
   });
 
+  describe('when a run holds several triggers of one customer and a merge', () => {
+    it('adds one decide job per customer for the whole run, carrying that customer’s latest trigger, in place of one already pending', async () => {
+      const tenantId = freshId('tn');
+      await routeCustomerEvents(deps, [message('InteractionRecorded', tenantId, 'kim', 'k0', { direction: 'inbound' })]);
+      expect((await pending(tenantId)).map((j) => (j.data as { triggerEventId: string }).triggerEventId)).toEqual(['k0']);
+      const run = [
+        message('InteractionRecorded', tenantId, 'kim', 'k1', { direction: 'inbound' }),
+        message('CustomersMerged', tenantId, 'lee', 'merge-1'),
+        message('SurveyAnswered', tenantId, 'kim', 'k2'),
+        message('InteractionRecorded', tenantId, 'lee', 'l1', { direction: 'inbound' }),
+        message('NextBestActionDecided', tenantId, 'kim', 'd1'),
+      ];
+      expect(await routeCustomerEvents(deps, run)).toEqual(run.map(() => undefined));
+      const jobs = await pending(tenantId);
+      expect(jobs.map((j) => [j.data.customerId, (j.data as { triggerEventId: string }).triggerEventId]).sort()).toEqual([
+        ['kim', 'k2'],
+        ['lee', 'l1'],
+      ]);
+    });
+  });
+
   describe('when a conversation is resolved', () => {
     it('schedules the survey follow-up; a later resolution replaces it; a message from the customer drops it', async () => {
       const tenantId = freshId('tn');

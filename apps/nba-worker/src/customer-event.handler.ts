@@ -17,8 +17,27 @@ export interface CustomerEventRouting {
    * The decide worker's kept folds in this process: advanced by every event consumed (`observe`);
    * an erased, merged-away, merged-into or unmerged customer's is dropped at once.
    */
-  folds?: Pick<DecisionFoldCache, 'forget' | 'observe'>;
+  folds?: Pick<DecisionFoldCache, 'forget' | 'observe' | 'surveyMayBePending'>;
 }
+
+/** A decide job to add, with its options: added at once (`routeCustomerEvent`) or with a run's others (`routeCustomerEvents`). */
+interface DecideJob {
+  data: NbaDecideJobData;
+  opts: { delay: number; deduplication: { id: string; keepLastIfActive: true; replace: true } };
+}
+
+type AddDecideJob = (job: DecideJob) => Promise<unknown>;
+
+const addOne =
+  (queue: Queue<NbaDecideJobData>): AddDecideJob =>
+  ({ data, opts }) =>
+    queue.add(NbaDecideJob.jobName, data, opts);
+
+/** One pending decide job per customer (`nbaJobKey`); while one runs, the latest trigger waits for it (never two at once). */
+const debounced = (deps: CustomerEventRouting, tenantId: string, customerId: string): DecideJob['opts'] => ({
+  delay: deps.debounceMs,
+  deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true },
+});
 
 export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'fold_dropped' | 'ignored';
 
@@ -48,11 +67,18 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
  *   unanswered: the merged customer's own job finds it merged and decides nothing);
  * - anything else (decisions among them) → nothing.
  */
-export async function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
+export function routeCustomerEvent(deps: CustomerEventRouting, message: ConsumedMessage): Promise<Routed> {
+  return routed(deps, message, addOne(deps.decide));
+}
+
+async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addDecideJob: AddDecideJob): Promise<Routed> {
   const event = parse(message);
   const { tenantId, customerId } = event;
   const revision = revisionOf(event);
   const dropsFold = event.type === 'CustomerErased' || event.type === 'CustomerMergedInto' || event.type === 'CustomersMerged' || event.type === 'CustomerUnmerged';
+  const inbound = event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound';
+  // Asked of the kept fold before it takes this message: only a resolution after the latest earlier message can have a pending survey.
+  const surveyMayBePending = inbound && (deps.folds?.surveyMayBePending(tenantId, customerId, revision) ?? true);
   // The decide worker's kept fold of this customer follows what is recorded, so its next job need not read the store.
   if (revision !== undefined && !dropsFold) deps.folds?.observe(tenantId, customerId, { revision, type: event.type, data: event.data, metadata: event.metadata as unknown as Record<string, unknown> });
   const triggerRevision = revision === undefined ? {} : { triggerRevision: revision.toString() };
@@ -73,11 +99,10 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     // newer than any the survivor was decided on — and the merged customer's own pending job finds
     // it merged and decides nothing. The survivor is decided again (on its whole history; a trigger
     // already answered is not answered twice).
-    await deps.decide.add(
-      NbaDecideJob.jobName,
-      { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
-      { delay: deps.debounceMs, deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } },
-    );
+    await addDecideJob({
+      data: { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
+      opts: debounced(deps, tenantId, customerId),
+    });
     return 'decision_enqueued';
   }
   if (event.type === SURVEY_TRIGGER_TYPE) {
@@ -89,19 +114,13 @@ export async function routeCustomerEvent(deps: CustomerEventRouting, message: Co
     return 'survey_scheduled';
   }
   if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return 'ignored';
-  const inbound = event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound';
-  const enqueued = deps.decide.add(
-    NbaDecideJob.jobName,
-    { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId, ...triggerRevision },
-    {
-      delay: deps.debounceMs,
-      // One pending job per customer; while one runs, the latest trigger waits for it (never two at once).
-      deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true },
-    },
-  );
+  const enqueued = addDecideJob({
+    data: { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId, ...triggerRevision },
+    opts: debounced(deps, tenantId, customerId),
+  });
   // The survey job has its own deduplication id, so dropping it and adding the decision are
   // independent: sent together on the connection, awaited together (the offset still waits for both).
-  await Promise.all([enqueued, inbound ? dropPendingSurvey(deps.decide, tenantId, customerId) : undefined]);
+  await Promise.all([enqueued, surveyMayBePending ? dropPendingSurvey(deps.decide, tenantId, customerId) : undefined]);
   return 'decision_enqueued';
 }
 
@@ -147,13 +166,21 @@ export async function routeCustomerEvents(deps: CustomerEventRouting, messages: 
     else byCustomer.set(key, [index]);
   });
   const groups = [...byCustomer.values()];
+  // The run's decide jobs, the latest per customer (each would replace the one before it), added
+  // together at the end in one pipelined request: one write and one wait for the whole run.
+  const decideJobs = new Map<string, DecideJob>();
+  const collect: AddDecideJob = (job) => {
+    decideJobs.delete(job.opts.deduplication.id);
+    decideJobs.set(job.opts.deduplication.id, job);
+    return Promise.resolve();
+  };
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < groups.length) {
       const group = groups[next++]!;
       for (const index of group) {
         try {
-          await routeCustomerEvent(deps, messages[index]!);
+          await routed(deps, messages[index]!, collect);
         } catch (err) {
           if (!isPermanentError(err)) throw err;
           outcomes[index] = err;
@@ -162,5 +189,6 @@ export async function routeCustomerEvents(deps: CustomerEventRouting, messages: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, groups.length) }, lane));
+  if (decideJobs.size > 0) await deps.decide.addBulk([...decideJobs.values()].map(({ data, opts }) => ({ name: NbaDecideJob.jobName, data, opts })));
   return outcomes;
 }

@@ -341,3 +341,32 @@ describe('DecisionFoldCache', () => {
     });
   });
 });
+
+describe('DecisionFoldCache.surveyMayBePending (whether a message must look for a survey follow-up to drop)', () => {
+  const last = async (c: CustomerStream) => (await elsewhere.customers.recordedAfter(c.tenantId, c.customerId)).at(-1)!;
+
+  it('is false only while a kept fold ends right before the message and holds no resolution after the latest earlier message', async () => {
+    const c = new CustomerStream(freshId('tn'), freshId('c'));
+    const cache = new DecisionFoldCache(stores.customers, 100);
+    // Nothing kept: a survey may be pending.
+    expect(cache.surveyMayBePending(c.tenantId, c.customerId, 2n)).toBe(true);
+    await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z'), c.message('m1', '2026-11-23T09:00:00.000Z', 'hi')]);
+    await cache.current(c.tenantId, c.customerId);
+    // Kept through revision 1, no resolution ever: the message at 2 has nothing to drop.
+    expect(cache.surveyMayBePending(c.tenantId, c.customerId, 2n)).toBe(false);
+    // A revision the kept fold does not end right before (a gap, a redelivery, none given): look.
+    expect(cache.surveyMayBePending(c.tenantId, c.customerId, 3n)).toBe(true);
+    expect(cache.surveyMayBePending(c.tenantId, c.customerId, 1n)).toBe(true);
+    expect(cache.surveyMayBePending(c.tenantId, c.customerId, undefined)).toBe(true);
+
+    await elsewhere.customers.append(c.tenantId, c.customerId, [c.resolved('r1', '2026-11-23T09:05:00.000Z')]);
+    cache.observe(c.tenantId, c.customerId, await last(c));
+    // A resolution after the latest message: its follow-up may be pending.
+    expect(cache.surveyMayBePending(c.tenantId, c.customerId, 3n)).toBe(true);
+
+    await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:06:00.000Z', 'one more thing')]);
+    cache.observe(c.tenantId, c.customerId, await last(c));
+    // That message's routing dropped it: the next message has nothing to drop.
+    expect(cache.surveyMayBePending(c.tenantId, c.customerId, 4n)).toBe(false);
+  });
+});

@@ -104,6 +104,19 @@ export class DecisionFoldCache {
     else entry.fold = fold;
   }
 
+  /**
+   * Whether a survey follow-up may still be pending for the customer when their message at `revision`
+   * arrives: false only when a kept fold ends right before it and holds no resolution since their
+   * latest earlier message (a follow-up is scheduled per resolution, and that message's routing
+   * dropped any before it). Saves the worker a Redis lookup per message; a survey job left behind
+   * would find the message and skip anyway.
+   */
+  surveyMayBePending(tenantId: string, customerId: string, revision: bigint | undefined): boolean {
+    const fold = this.entries.get(keyOf(tenantId, customerId))?.fold;
+    if (!fold || revision === undefined || fold.revision + 1n !== revision) return true;
+    return fold.lastResolution !== undefined && fold.lastResolution.step > fold.lastInboundStep;
+  }
+
   /** Forget a customer (the next job folds their whole stream). */
   forget(tenantId: string, customerId: string): void {
     this.entries.delete(keyOf(tenantId, customerId));
