@@ -55,7 +55,8 @@ export interface BatchConsumerOptions extends ConsumerOptionsBase {
    * A run of consecutive messages of one partition (at most `maxBatchSize`), in offset order. Resolves
    * to one entry per message: `undefined` when it was handled, a `HubError` with `retryable: false`
    * (a `PermanentMessageError`, say) to dead-letter it. Throwing — or returning a retryable error —
-   * retries the whole run (so the handler is idempotent, as it must be for redelivery anyway).
+   * retries the whole run (so the handler is idempotent, as it must be for redelivery anyway);
+   * throwing a permanent error hands the run's messages over one at a time, to find the one at fault.
    */
   handleBatch(messages: readonly ConsumedMessage[]): Promise<readonly (HubError | undefined)[]>;
   /** Largest run handed to `handleBatch`. Default 500. */
@@ -119,7 +120,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           // a third late.
           const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS / 3);
           try {
-            outcomes = await o.handleBatch(consumed);
+            outcomes = await handleRun(o, consumed);
           } catch (err) {
             o.logger.warn({ topic, partition, offset: run[0]!.offset, messages: run.length, err: String(err) }, 'consumer.batch.retry');
             throw err;
@@ -163,6 +164,33 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   return { consumer, stop: () => consumer.disconnect() };
 }
 
+/**
+ * `handleBatch` over a run; when it throws a permanent error (`retryable: false`) for the run as a
+ * whole, the message at fault cannot be told from the rest, so each message is handled alone, in
+ * order: the one that throws it again is dead-lettered, the others are handled (idempotently: some
+ * may have been before the throw). A run that only ever failed that way used to be retried forever.
+ */
+async function handleRun(o: BatchConsumerOptions, run: readonly ConsumedMessage[]): Promise<readonly (HubError | undefined)[]> {
+  try {
+    return await o.handleBatch(run);
+  } catch (err) {
+    if (!isPermanentError(err)) throw err;
+    if (run.length === 1) return [err];
+    const first = run[0]!;
+    o.logger.warn({ topic: first.topic, partition: first.partition, offset: first.offset, messages: run.length, code: err.code, err: String(err) }, 'consumer.batch.split');
+    const outcomes: (HubError | undefined)[] = [];
+    for (const message of run) outcomes.push(...(await handleRun(o, [message])));
+    return outcomes;
+  }
+}
+
+/**
+ * The most of a message's value a dead letter carries: the dead letter adds headers and a JSON
+ * wrapper, and one above the broker's `message.max.bytes` would be refused, its publish retried,
+ * and the partition stalled behind it. The rest is referenced by topic, partition and offset.
+ */
+export const DEAD_LETTER_MAX_RAW_BYTES = 256 * 1024;
+
 function consumedOf(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
   return { topic, partition, offset: message.offset, key: message.key?.toString(), value: message.value, headers: headersOf(message) };
 }
@@ -170,7 +198,7 @@ function consumedOf(topic: string, partition: number, message: KafkaMessage): Co
 function deadLetterOf(topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) {
   return {
     key: consumed.key ?? `${topic}:${partition}:${message.offset}`,
-    value: { raw: message.value?.toString('utf8') ?? null },
+    value: deadLetterValue(message.value),
     headers: {
       ...consumed.headers,
       [HeaderNames.dlqCode]: err.code,
@@ -180,6 +208,13 @@ function deadLetterOf(topic: string, partition: number, message: KafkaMessage, c
       [HeaderNames.dlqSourceOffset]: message.offset,
     },
   };
+}
+
+/** The dead letter's body: the raw value, cut to `DEAD_LETTER_MAX_RAW_BYTES` (with its full size) when longer. */
+function deadLetterValue(value: Buffer | null): { raw: string | null; truncated?: true; bytes?: number } {
+  if (!value) return { raw: null };
+  if (value.length <= DEAD_LETTER_MAX_RAW_BYTES) return { raw: value.toString('utf8') };
+  return { raw: value.subarray(0, DEAD_LETTER_MAX_RAW_BYTES).toString('utf8'), truncated: true, bytes: value.length };
 }
 
 /** Parse a JSON message value, or fail permanently with the reason. */

@@ -4,7 +4,7 @@ import { HeaderNames, HubError } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { createKafka } from './kafka.factory';
 import { KafkaEventPublisher } from './kafka.event-publisher';
-import { PermanentMessageError, startConsumer, type ConsumedMessage, type RunningConsumer } from './kafka.consumer';
+import { DEAD_LETTER_MAX_RAW_BYTES, PermanentMessageError, startConsumer, type ConsumedMessage, type RunningConsumer } from './kafka.consumer';
 import { PublisherSaturatedError, PublishUnavailableError } from './event-publisher.port';
 import { ensureTopics } from './topics';
 
@@ -356,6 +356,43 @@ describe('the hub consumer in batch mode', () => {
     expect(handled).toEqual([0, 2, 3]);
     expect(dead.map((m) => m.headers[HeaderNames.dlqCode])).toEqual(['TEST_REFUSED']);
     expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('1');
+  });
+  it('hands a run that throws a permanent error over one message at a time: the one at fault is dead-lettered (cut when large), the rest handled, and the partition flows on', async () => {
+    const topic = freshId('in');
+    const dlq = freshId('dlq');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    // Message 3 is poison and large: the handler throws for any run holding it (it cannot say which message is at fault).
+    const big = 'x'.repeat(DEAD_LETTER_MAX_RAW_BYTES + 10_000);
+    await publisher.publish(
+      topic,
+      Array.from({ length: 6 }, (_, n) => ({ key: 'k', value: n === 3 ? { n, big } : { n } })),
+    );
+    const runs: number[][] = [];
+    const handled: number[] = [];
+    consumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [topic],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      maxBatchSize: 6,
+      handleBatch: async (messages) => {
+        const values = messages.map((m) => (JSON.parse(m.value!.toString()) as { n: number }).n);
+        runs.push(values);
+        if (values.includes(3)) throw new PermanentMessageError('POISON_RUN', 'this run can never be handled');
+        handled.push(...values);
+        return values.map(() => undefined);
+      },
+    });
+    const dead: ConsumedMessage[] = [];
+    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    await eventually(async () => (handled.includes(5) && dead.length === 1 ? true : undefined), { what: 'every message handled or dead-lettered' });
+    expect(runs.filter((r) => r.length > 1 && r.includes(3)).length).toBeGreaterThan(0);
+    expect([...new Set(handled)].sort()).toEqual([0, 1, 2, 4, 5]);
+    expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('POISON_RUN');
+    expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('3');
+    const body = JSON.parse(dead[0]!.value!.toString()) as { raw: string; truncated?: boolean; bytes?: number };
+    expect(body).toMatchObject({ truncated: true, bytes: Buffer.byteLength(JSON.stringify({ n: 3, big })) });
+    expect(body.raw.length).toBe(DEAD_LETTER_MAX_RAW_BYTES);
   });
 });
 
