@@ -7,7 +7,10 @@ import { PostgresEventStore } from '@hub/event-store';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { surveyJobKey } from './customer-event.handler';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
-import { reenqueuePendingDecisions } from './nba-reconcile';
+import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
+import { BullNbaFollowUps, noResponseJobId } from './bullmq.nba-follow-ups';
+import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
+import { RecordingFollowUps } from './testing/recording-follow-ups';
 import { CustomerStream } from './testing/customer-stream';
 import { ThrowawayRedis } from './testing/throwaway-redis';
 
@@ -102,4 +105,40 @@ it('re-enqueues the decide jobs a Redis restart lost, and each pending trigger i
   expect(await reenqueuePendingDecisions(store, decide, { tenants: [tenantId], surveyDelayMs: 0 })).toEqual({ pending: 0, realtime: 0, surveyFollowUps: 0 });
   expect(await job.run({ tenantId, customerId: a!.customerId, triggerEventId: a!.id('m1'), correlationId: 'x' }, new Date())).toEqual(expect.objectContaining({ kind: 'already_decided' }));
   expect(await decisionsOf(a!)).toEqual([a!.id('m1')]);
+});
+
+it('schedules again the no-response checks a Redis loss took: each contacting decision without an outcome, at its original due time, once', async () => {
+  const tenant = freshId('nr');
+  const [p, q, r] = ['p', 'q', 'r'].map((n) => new CustomerStream(tenant, freshId(`c-${n}`)));
+  const at = '2026-11-23T09:00:00.000Z';
+  for (const c of [p!, q!, r!]) await customers.append(tenant, c.customerId, [c.registered(at), c.message('m1', at, 'How do I reset my password?')]);
+  const hour = 3_600_000;
+  // Decided before the loss; the checks went to a Redis that is gone (here: a port that forgets them).
+  const job = new NbaDecideJob(customers, { followUps: new RecordingFollowUps(), noResponseAfterMs: hour });
+  const decided = async (c: CustomerStream) =>
+    ((await job.run({ tenantId: tenant, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: `corr-${c.customerId}` }, new Date('2026-11-23T09:00:01.000Z'))) as { decisionId: string }).decisionId;
+  const pDecision = await decided(p!);
+  const qDecision = await decided(q!);
+  // q's check ran before the loss: its outcome is recorded, nothing is owed. r was never decided.
+  expect(await new NbaNoResponseJob(customers, hour).run({ tenantId: tenant, customerId: q!.customerId, decisionId: qDecision, correlationId: 'x' }, new Date('2026-11-23T10:00:02.000Z'))).toMatchObject({
+    kind: 'recorded',
+  });
+
+  const recording = new RecordingFollowUps();
+  const options = { tenants: [tenant], noResponseAfterMs: hour, now: new Date('2026-11-23T09:30:01.000Z') };
+  expect(await rescheduleNoResponseChecks(store, customers, recording, options)).toEqual({ customers: 1, checks: 1 });
+  expect(recording.scheduled).toEqual([{ followUp: { tenantId: tenant, customerId: p!.customerId, decisionId: pDecision, correlationId: `corr-${p!.customerId}` }, delayMs: 30 * 60_000 }]);
+
+  // Through the real queue, twice (two boots): one check, delayed to its due time.
+  const connection = new IORedis(infra.redisUrl, { maxRetriesPerRequest: null });
+  const followUpQueue = new Queue<NbaNoResponseJobData>(freshId('nba-follow-up-rec'), { connection });
+  closers.push(async () => {
+    await followUpQueue.obliterate({ force: true });
+    await followUpQueue.close();
+    connection.disconnect();
+  });
+  for (let boot = 0; boot < 2; boot++) await rescheduleNoResponseChecks(store, customers, new BullNbaFollowUps(followUpQueue), options);
+  expect(await followUpQueue.getJobCounts('delayed', 'waiting')).toMatchObject({ delayed: 1, waiting: 0 });
+  const check = await followUpQueue.getJob(noResponseJobId(pDecision));
+  expect(check?.opts.delay).toBe(30 * 60_000);
 });

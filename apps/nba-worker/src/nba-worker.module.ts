@@ -18,7 +18,7 @@ import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
 import { NbaWorkerEnv } from './nba-worker.env';
-import { reenqueuePendingDecisions } from './nba-reconcile';
+import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
@@ -87,7 +87,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const jobs = this.createJobs(queues, tally, followUps);
     this.startWorkers(names, jobs);
     await this.scheduleOutboundScan(queues.followUp);
-    await this.reconcile(queues.decide);
+    await this.reconcile(queues.decide, followUps);
     this.consumer = await this.startCustomerEventConsumer(names, { decide: queues.decide, tally, followUps, folds: jobs.decide.folds });
     this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
     this.logger.info(
@@ -114,7 +114,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private createJobs(queues: NbaQueues, tally: PostgresOutcomeTallyStore, followUps: BullNbaFollowUps): NbaJobs {
     const config = this.config;
     const catalog = catalogV1();
-    const noResponseAfterMs = config.NBA_NO_RESPONSE_AFTER_MS ?? catalog.learning.noResponseAfterHours * 3_600_000;
+    const noResponseAfterMs = this.noResponseAfterMs();
     const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
     const decide = new NbaDecideJob(this.stores.customers, {
       catalog,
@@ -194,15 +194,23 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
    * trigger has no decision). Idempotent: the consumer may enqueue the same customers meanwhile
    * (same deduplication ids), and a trigger already answered is not answered twice.
    */
-  private async reconcile(decideQueue: Queue<NbaDecideJobData>): Promise<void> {
+  /** How long a contacting decision waits for an answer before its no-response check records one. */
+  private noResponseAfterMs(): number {
+    return this.config.NBA_NO_RESPONSE_AFTER_MS ?? catalogV1().learning.noResponseAfterHours * 3_600_000;
+  }
+
+  /** What a Redis without its jobs lost, rebuilt from the store: decide jobs, survey follow-ups, no-response checks. */
+  private async reconcile(decideQueue: Queue<NbaDecideJobData>, followUps: BullNbaFollowUps): Promise<void> {
     if (this.config.NBA_RECONCILE_AT_START !== 'on') return;
     try {
       const r = await reenqueuePendingDecisions(this.stores.store, decideQueue, { surveyDelayMs: this.config.NBA_SURVEY_DELAY_MS });
-      this.logger.info(r, 'nba.reconcile.done');
+      const checks = await rescheduleNoResponseChecks(this.stores.store, this.stores.customers, followUps, { noResponseAfterMs: this.noResponseAfterMs(), now: new Date() });
+      this.logger.info({ ...r, noResponseChecks: checks.checks }, 'nba.reconcile.done');
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'nba.reconcile.failed');
     }
   }
+
 
   /** Customer events from Kafka, routed to the queues, the tally and the fold cache. */
   private startCustomerEventConsumer(names: HubNames, deps: Omit<Parameters<typeof routeCustomerEvents>[0], 'debounceMs' | 'surveyDelayMs'>): Promise<RunningConsumer> {
