@@ -14,11 +14,13 @@ export class BullNbaFollowUps implements NbaFollowUps {
     await this.queue.add(NbaNoResponseJob.jobName, followUp, { jobId: noResponseJobId(followUp.decisionId), delay: Math.max(0, Math.round(delayMs)) });
   }
 
+  /**
+   * One round trip (BullMQ's `remove`, atomic in Redis): a check still waiting is dropped, one running
+   * is locked and left alone (it finds the outcome or reply on the stream). One that already ran is
+   * dropped too: it only marked the decision as checked, and a check added again for it would find
+   * the reply and record nothing. (It took three round trips in a row: fetch, state, remove.)
+   */
   async cancelNoResponse(decisionId: string): Promise<void> {
-    const job = await this.queue.getJob(noResponseJobId(decisionId));
-    // Only a check still waiting is dropped; one running finds the outcome or reply on the stream.
-    if (!job) return;
-    const state = await job.getState();
-    if (state === 'delayed' || state === 'waiting' || state === 'prioritized') await this.queue.remove(job.id!);
+    await this.queue.remove(noResponseJobId(decisionId));
   }
 }
