@@ -159,7 +159,6 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   return { app, url, names, counters, intake, close };
 }
 
-
 /** 413 and 415 are answered by Fastify before any handler: count and log them here. */
 function countRefusedBody(err: FastifyError, req: FastifyRequest, counters: IntakeCounters, logger: HubLogger): void {
   const code = err.statusCode === 413 ? 'body_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : undefined;
