@@ -85,6 +85,9 @@ async function main(): Promise<void> {
       INGEST_API_KEYS: `bench:${tenant}:${sha256Hex(key)}`,
       INGEST_RAW_ENABLED: 'false',
       INGEST_MAX_IN_FLIGHT: '100000',
+      // Limits on (their cost is measured), out of reach of the one load generator.
+      RATE_LIMIT_PER_ADDRESS: '100000000',
+      RATE_LIMIT_PER_KEY: '100000000',
       INGEST_MAX_BATCH_EVENTS: String(Math.max(BATCH, 1_000)),
     },
     { logSuffix: '-bench' },

@@ -7,13 +7,14 @@ import type { CliIo } from './cli-io';
 import { CliFailure, ExitCode, UsageError } from './cli.errors';
 import type { Command } from './command';
 import { exportCommand } from './export/export.command';
+import { keysCommand } from './keys/keys.command';
 import { nbaCommand } from './nba/nba.command';
 import { stateCommand } from './read/state.command';
 import { timelineCommand } from './read/timeline.command';
 import { replayCommand } from './replay/replay.command';
 
 /** Every command, in the order `hub --help` lists them. */
-export const COMMANDS: readonly Command[] = [replayCommand, stateCommand, timelineCommand, backfillCommand, exportCommand, nbaCommand];
+export const COMMANDS: readonly Command[] = [replayCommand, stateCommand, timelineCommand, backfillCommand, exportCommand, nbaCommand, keysCommand];
 
 export function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

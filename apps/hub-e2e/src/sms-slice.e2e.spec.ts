@@ -27,7 +27,8 @@ const env = {
   REDIS_URL: infra.redisUrl,
   KAFKA_BROKERS: infra.kafkaBrokers.join(','),
   TENANT_ID: tenant,
-  HUB_API_KEYS: `${tenant}:${sha256(API_KEY)},${otherTenant}:${sha256(OTHER_API_KEY)}`,
+  // Merges and erasure need keys with those scopes (docs/operations.md, "API keys").
+  HUB_API_KEYS: `${tenant}:${sha256(API_KEY)}:read+write+erase,${otherTenant}:${sha256(OTHER_API_KEY)}:read+write+erase`,
   TWILIO_AUTH_TOKEN: AUTH_TOKEN,
   TWILIO_ACCOUNT_SID: ACCOUNT_SID,
   PORT: '0',

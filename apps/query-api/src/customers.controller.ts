@@ -8,6 +8,7 @@ import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-
 import type { NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
+import { RequiresScope } from './auth/scope.decorator';
 import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, StateQuery } from './query-params';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
@@ -40,6 +41,7 @@ export class CustomersController {
 
   /** Preview a merge without writing: what would merge, who survives, from which evidence. */
   @Post('merge-preview')
+  @RequiresScope('read')
   @HttpCode(200)
   async mergePreview(@Param('tenantId') tenantId: string, @Body() body: unknown) {
     const r = bodyAs(MergeRequestDto, { requestId: 'preview', ...(body as object) });
@@ -49,6 +51,7 @@ export class CustomersController {
 
   /** Merge two customers on evidence; the policy may only propose it, or refuse it. */
   @Post('merges')
+  @RequiresScope('write')
   @HttpCode(200)
   async merge(@Param('tenantId') tenantId: string, @Body() body: unknown) {
     const r = bodyAs(MergeRequestDto, body);
@@ -64,6 +67,7 @@ export class CustomersController {
 
   /** Undo a merge (a compensating event in both streams; claims and the timeline follow). */
   @Post(':customerId/unmerge')
+  @RequiresScope('write')
   @HttpCode(200)
   async unmerge(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Body() body: unknown) {
     const r = bodyAs(UnmergeRequestDto, body);
@@ -77,6 +81,7 @@ export class CustomersController {
 
   /** GDPR erasure: the customer's key is destroyed, CustomerErased recorded, read models purged. */
   @Post(':customerId/erase')
+  @RequiresScope('erase')
   @HttpCode(200)
   async erase(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Body() body: unknown) {
     const r = bodyAs(EraseRequestDto, body);

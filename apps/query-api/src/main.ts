@@ -1,17 +1,46 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import { ConfigError } from '@hub/config';
-import { createLogger, onShutdown } from '@hub/platform';
+import { clientAddress, createLogger, httpServerOptions, onShutdown, presentedApiKey, RequestRateLimits, sha256Hex } from '@hub/platform';
 import { queryApiModule } from './query-api.module';
 
 /** The query API: customers by identity, timelines, next best actions (read side only). */
 export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promise<{ app: NestFastifyApplication; url: string }> {
-  const { module, config } = queryApiModule(env);
-  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), { logger: ['error', 'warn'] });
+  const { module, config, edge } = queryApiModule(env);
+  const logger = createLogger('query-api', config.LOG_LEVEL);
+  const adapter = new FastifyAdapter(
+    httpServerOptions({ trustProxy: edge.HTTP_TRUST_PROXY, requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS }),
+  );
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: ['error', 'warn'] });
+  if (edge.RATE_LIMIT_ENABLED) {
+    const instance = app.getHttpAdapter().getInstance();
+    const limits = await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) =>
+      logger.warn({ code: `rate_limited_per_${rule.per}`, route: req.routeOptions.url ?? req.url, address: req.ip, retryAfterSeconds }, 'query.request.rate_limited'),
+    );
+    const limited = (req: FastifyRequest) => (req.routeOptions.url ?? req.url) !== '/health';
+    // Per address first (bad keys count too), then per key presented: its digest, so a key is never held in memory.
+    instance.addHook('onRequest', limits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, limited));
+    instance.addHook(
+      'onRequest',
+      limits.hook(
+        {
+          per: 'key',
+          max: config.RATE_LIMIT_PER_KEY,
+          keyOf: (req) => {
+            const presented = presentedApiKey(req.headers);
+            return presented.ok ? sha256Hex(presented.key) : undefined;
+          },
+          reason: 'too many requests with this key',
+        },
+        limited,
+      ),
+    );
+  }
   await app.listen(config.PORT, config.HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  createLogger('query-api', config.LOG_LEVEL).info({ url }, 'query.api.started');
+  logger.info({ url }, 'query.api.started');
   return { app, url };
 }
 

@@ -205,7 +205,7 @@ describe('access', () => {
   describe('when HUB_API_KEYS is missing or malformed', () => {
     it.each([
       [{ HUB_API_KEYS: '' }, /HUB_API_KEYS must list at least one/],
-      [{ HUB_API_KEYS: `${tenantA}:not-a-digest` }, /each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>/],
+      [{ HUB_API_KEYS: `${tenantA}:not-a-digest` }, /each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>\[:<scopes>\]/],
       [{ HUB_API_KEYS: `${tenantA}:${sha(keyA)},${tenantB}:${sha(keyA)}` }, /the same key is configured for tenants/],
     ])('then the app does not start: %j', async (overrides, message) => {
       const failure = await startQueryApi(env(overrides)).then(

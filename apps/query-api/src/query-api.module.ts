@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
 import { ArrayNotEmpty, IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
-import { ConfigError, loadConfig, RecordEnv } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createPgPool, LOGGER, type HubLogger } from '@hub/platform';
@@ -64,12 +64,13 @@ export class QueryApiEnv extends RecordEnv {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3100;
 
   /**
-   * The API keys, one per tenant they open: `<tenant>:<sha256 hex of the key>[,…]` (docs/operations.md,
-   * "API keys"). Only digests are configured. Several keys per tenant are allowed (rotation).
+   * The API keys, one per tenant they open: `<tenant>:<sha256 hex of the key>[:<scopes>][,…]`, scopes
+   * among `read`, `write`, `erase` joined by `+` (none: `read`) (docs/operations.md, "API keys"). Only
+   * digests are configured. Several keys per tenant are allowed (rotation).
    */
   @Transform(csv)
   @ArrayNotEmpty({ message: 'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key>: every read needs a key (docs/operations.md, "API keys")' })
-  @Matches(API_KEY_ENTRY, { each: true, message: 'each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key> (64 hex digits)' })
+  @Matches(API_KEY_ENTRY, { each: true, message: 'each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)' })
   HUB_API_KEYS: string[] = [];
 
   /**
@@ -92,10 +93,24 @@ export class QueryApiEnv extends RecordEnv {
 
   /** Heartbeat (and fallback read) interval of live timelines. */
   @Type(() => Number) @IsInt() @Min(1_000) @Max(120_000) QUERY_LIVE_HEARTBEAT_MS = 15_000;
+
+  /** Live timeline streams this process serves at most (each is a LISTEN subscription and a read per heartbeat); past it: 503. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) QUERY_LIVE_MAX_STREAMS = 1_000;
+
+  /** Live timeline streams one API key holds open at most; past it: 429. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000) QUERY_LIVE_MAX_STREAMS_PER_KEY = 100;
+
+  /** Requests per RATE_LIMIT_WINDOW_MS one API key may make (counted by the key presented, valid or not); past it: 429. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 5_000;
+}
+
+/** The query API's HTTP edge: analysts and agents call it, not providers, so one address gets 1,000/s by default. */
+export class QueryApiEdgeEnv extends HttpEdgeEnv {
+  override RATE_LIMIT_PER_ADDRESS = 10_000;
 }
 
 export function queryApiModule(env: NodeJS.ProcessEnv) {
-  const config = loadConfig('query-api', QueryApiEnv, env);
+  const [config, edge] = loadConfigs<[QueryApiEnv, QueryApiEdgeEnv]>('query-api', env, QueryApiEnv, QueryApiEdgeEnv);
   const apiKeys = parseApiKeys(config.HUB_API_KEYS);
   const operatorKeys = parseOperatorKeys(config.HUB_ADMIN_API_KEYS, apiKeys.keys);
   const regions = parseDefaultRegions(config.QUERY_DEFAULT_REGIONS);
@@ -103,9 +118,18 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     ...apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`),
     ...operatorKeys.problems.map((p) => `HUB_ADMIN_API_KEYS: ${p}`),
     ...regions.problems.map((p) => `QUERY_DEFAULT_REGIONS: ${p}`),
+    ...(edge.HTTP_CONNECTION_TIMEOUT_MS >= 2 * config.QUERY_LIVE_HEARTBEAT_MS
+      ? []
+      : [`HTTP_CONNECTION_TIMEOUT_MS (${edge.HTTP_CONNECTION_TIMEOUT_MS}) must be at least twice QUERY_LIVE_HEARTBEAT_MS (${config.QUERY_LIVE_HEARTBEAT_MS}): an idle live stream would be cut between heartbeats`]),
   ];
   if (problems.length > 0) throw new ConfigError('query-api', problems);
-  const live: LiveSettings = { heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS, lookbackMs: 30_000, maxBufferedBytes: 1 << 20 };
+  const live: LiveSettings = {
+    heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS,
+    lookbackMs: 30_000,
+    maxBufferedBytes: 1 << 20,
+    maxStreams: config.QUERY_LIVE_MAX_STREAMS,
+    maxStreamsPerKey: config.QUERY_LIVE_MAX_STREAMS_PER_KEY,
+  };
   @Module({
     controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, StatsController, SavedQueriesController, HealthController],
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
@@ -144,5 +168,5 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     ],
   })
   class QueryApiModule {}
-  return { module: QueryApiModule, config };
+  return { module: QueryApiModule, config, edge };
 }

@@ -30,3 +30,22 @@ export function loadConfig<T extends object>(app: string, schema: ClassConstruct
   }
   return config;
 }
+
+/**
+ * Several settings classes of one app (its own and, say, its HTTP edge's) read from the same
+ * environment and validated together, so that one failed boot lists every problem.
+ */
+export function loadConfigs<T extends readonly object[]>(app: string, env: NodeJS.ProcessEnv, ...schemas: { [K in keyof T]: ClassConstructor<T[K]> }): T {
+  const problems: string[] = [];
+  const loaded = schemas.map((schema: ClassConstructor<object>) => {
+    try {
+      return loadConfig(app, schema, env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(app, problems);
+  return loaded as unknown as T;
+}

@@ -4,9 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hubNames, type HubNames } from '@hub/contracts';
-import { ConfigError, loadConfig } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, loadConfigs } from '@hub/config';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
-import { createLogger, decodeBody, decodedPayload, onShutdown, requestEncoding, type HubLogger } from '@hub/platform';
+import { clientAddress, createLogger, decodeBody, decodedPayload, httpServerOptions, onShutdown, requestEncoding, RequestRateLimits, type HubLogger } from '@hub/platform';
 import { EventIntakeService } from './event-intake.service';
 import {
   EVENT_INTAKE,
@@ -42,7 +42,7 @@ export interface RunningIngestApi {
  * fast on a bad one, starts even when Kafka is down (and answers 503 until it is back).
  */
 export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApi> {
-  const config = loadConfig(INGEST_API_APP, IngestApiEnv, env);
+  const [config, edge] = loadConfigs<[IngestApiEnv, HttpEdgeEnv]>(INGEST_API_APP, env, IngestApiEnv, HttpEdgeEnv);
   const logger = createLogger(INGEST_API_APP, config.LOG_LEVEL);
   const keys = new SourceKeyRegistry(parseSourceKeys(config.INGEST_API_KEYS).keys);
   if (keys.size === 0) logger.warn({}, 'ingest.api.no_api_keys');
@@ -76,17 +76,29 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   })
   class IngestApiModule {}
 
-  const fastify = new FastifyAdapter({ bodyLimit: config.INGEST_MAX_BODY_BYTES, trustProxy: true });
+  const fastify = new FastifyAdapter({
+    bodyLimit: config.INGEST_MAX_BODY_BYTES,
+    ...httpServerOptions({ trustProxy: edge.HTTP_TRUST_PROXY, requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS }),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(IngestApiModule as unknown as DynamicModule, fastify, { bodyParser: false, logger: ['error', 'warn'] });
   const instance = app.getHttpAdapter().getInstance();
   // Bodies arrive as their exact bytes, only JSON and NDJSON (anything else: 415), each at most
   // INGEST_MAX_BODY_BYTES (413 from the Content-Length, before reading). Lines are parsed by the API.
   instance.removeAllContentTypeParsers();
   instance.addContentTypeParser([...JSON_MEDIA_TYPES, ...NDJSON_MEDIA_TYPES], { parseAs: 'buffer', bodyLimit: config.INGEST_MAX_BODY_BYTES }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
-  // The key is checked before the body is read: an unknown caller cannot make us buffer megabytes.
   // Decided by the matched route (any path under /v1 when none matched), not by a prefix of the raw URL.
+  const isApi = (req: FastifyRequest) => (req.routeOptions.url ?? req.url).startsWith('/v1/');
+  const rateLimits = edge.RATE_LIMIT_ENABLED
+    ? await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) => {
+        counters.inc(`http.rejected.rate_limited_per_${rule.per}`);
+        logger.warn({ code: `rate_limited_per_${rule.per}`, source: (req as IntakeRequest).ingestCaller?.source, address: req.ip, retryAfterSeconds }, 'ingest.api.request.rejected');
+      })
+    : undefined;
+  // Per address before the key check: a flood of bad keys is counted too.
+  if (rateLimits) instance.addHook('onRequest', rateLimits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, isApi));
+  // The key is checked before the body is read: an unknown caller cannot make us buffer megabytes.
   instance.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!(req.routeOptions.url ?? req.url).startsWith('/v1/')) return;
+    if (!isApi(req)) return;
     const auth = authenticateSource(keys, req.headers);
     if (auth.ok) {
       (req as IntakeRequest).ingestCaller = auth.key;
@@ -98,6 +110,14 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     const error = auth.reason === 'api_key_missing' ? '' : auth.reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
     await reply.code(401).header('www-authenticate', `Bearer realm="${REALM}"${error}`).send({ error: 'unauthorized', reason: auth.reason });
   });
+  // Per source key, once it is known.
+  if (rateLimits) {
+    const keyOf = (req: FastifyRequest) => {
+      const caller = (req as IntakeRequest).ingestCaller;
+      return caller ? `${caller.tenantId}:${caller.source}:${caller.keyId}` : undefined;
+    };
+    instance.addHook('onRequest', rateLimits.hook({ per: 'key', max: config.RATE_LIMIT_PER_KEY, keyOf, reason: 'too many requests with this key' }, isApi));
+  }
   // Large NDJSON batches compress tenfold: `Content-Encoding: gzip` is decoded before parsing, the
   // decoded size held to INGEST_MAX_BODY_BYTES too (a bomb is a 413, never inflated whole). Runs after
   // the key check (onRequest), and as a callback so requests without an encoding pay nothing.

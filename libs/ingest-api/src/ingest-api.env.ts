@@ -65,4 +65,7 @@ export class IngestApiEnv extends HttpEnv {
 
   /** How long to wait for Kafka's acknowledgement before answering 503. */
   @Type(() => Number) @IsInt() @Min(100) @Max(60_000) INGEST_SEND_TIMEOUT_MS = 5_000;
+
+  /** Requests per RATE_LIMIT_WINDOW_MS one source key may make (an NDJSON batch is one request); past it: 429. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 30_000;
 }

@@ -3,12 +3,12 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { hubNames, type ChannelId } from '@hub/contracts';
-import { ConfigError, loadConfig } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, loadConfig } from '@hub/config';
 import { channelDefinitions } from '@hub/channel-registry';
 import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
-import { createLogger, decodeBody, decodedPayload, onShutdown, requestEncoding } from '@hub/platform';
-import type { FastifyInstance } from 'fastify';
+import { clientAddress, createLogger, decodeBody, decodedPayload, httpServerOptions, onShutdown, requestEncoding, RequestRateLimits } from '@hub/platform';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { IngestEnv } from './ingest.env';
 import { IngestCounters, IngestService } from './ingest.service';
 import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, webhookControllerFor } from './webhook.controller';
@@ -31,8 +31,13 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const appName = `ingest-${channelId}`;
   const definitions = enabledDefinitions(appName, channelId, env);
   // Validate the shared and every provider's settings together, so one run lists every problem.
-  const [shared, ...providerConfigs] = loadAll(appName, [() => loadConfig(appName, IngestEnv, env), ...definitions.map((d) => () => loadConfig(appName, d.configSchema, env))]);
+  const [shared, edgeConfig, ...providerConfigs] = loadAll(appName, [
+    () => loadConfig(appName, IngestEnv, env),
+    () => loadConfig(appName, HttpEdgeEnv, env),
+    ...definitions.map((d) => () => loadConfig(appName, d.configSchema, env)),
+  ]);
   const config = shared as IngestEnv;
+  const edge = edgeConfig as HttpEdgeEnv;
   const logger = createLogger(appName, config.LOG_LEVEL);
   const adapters = definitions.map((d, i) => d.create(providerConfigs[i] as object));
   const maxBodyBytes = Math.max(...adapters.map((a) => a.manifest.maxBodyBytes));
@@ -54,11 +59,15 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   })
   class IngestAppModule {}
 
-  const fastify = new FastifyAdapter({ bodyLimit: maxBodyBytes, trustProxy: true });
+  const fastify = new FastifyAdapter({
+    bodyLimit: maxBodyBytes,
+    ...httpServerOptions({ trustProxy: edge.HTTP_TRUST_PROXY, requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS }),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule as unknown as DynamicModule, fastify, { rawBody: true, logger: ['error', 'warn'] });
   const instance = app.getHttpAdapter().getInstance() as FastifyInstance;
   acceptAnyBodyAsBytes(instance, maxBodyBytes);
   const limitByPath: RouteLimits = new Map(adapters.map((a, i) => [a.manifest.route.path, { limit: a.manifest.maxBodyBytes, encodings: a.manifest.requestEncodings ?? [], service: services[i]! }]));
+  if (edge.RATE_LIMIT_ENABLED) await limitRequestRates(instance, edge, config, limitByPath);
   decodeCompressedBodies(instance, limitByPath);
   rejectDeclaredOversizeBodies(instance, limitByPath);
   await app.init();
@@ -79,6 +88,20 @@ type RouteLimits = Map<string, { limit: number; encodings: readonly string[]; se
 /** The provider route a request is for (POSTs only), if any. */
 function routeOf(limitByPath: RouteLimits, req: { method: string; url: string }) {
   return req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
+}
+
+/**
+ * Webhook requests to a provider route, limited per client address and per source (this tenant's
+ * provider route, whatever the address: providers deliver from many), before anything else is done
+ * with them. The probes (`/health`, `/metrics`) are not limited.
+ */
+async function limitRequestRates(instance: FastifyInstance, edge: HttpEdgeEnv, config: IngestEnv, limitByPath: RouteLimits): Promise<void> {
+  // Counted and logged (`ingest.webhook.rejected`) by the route's service, like every other refusal.
+  const limits = await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) => routeOf(limitByPath, req)?.service.rateLimited(rule.per, retryAfterSeconds));
+  const isWebhook = (req: FastifyRequest) => routeOf(limitByPath, req) !== undefined;
+  instance.addHook('onRequest', limits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, isWebhook));
+  const sourceOf = (req: FastifyRequest) => `${config.TENANT_ID}:${req.url.split('?')[0] ?? ''}`;
+  instance.addHook('onRequest', limits.hook({ per: 'source', max: config.RATE_LIMIT_PER_SOURCE, keyOf: sourceOf, reason: 'too many requests to this source' }, isWebhook));
 }
 
 /**

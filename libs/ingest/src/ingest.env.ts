@@ -18,4 +18,10 @@ export class IngestEnv extends HttpEnv {
 
   /** How long to wait for Kafka's acknowledgement before answering 503. */
   @Type(() => Number) @IsInt() @Min(100) @Max(60_000) INGEST_SEND_TIMEOUT_MS = 5_000;
+
+  /**
+   * Webhook requests per RATE_LIMIT_WINDOW_MS to one provider route of this tenant, from all addresses
+   * together (a provider delivers from many); past it: 429, which providers retry.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_SOURCE = 50_000;
 }

@@ -125,6 +125,11 @@ export class IngestService {
     this.reject({ kind: 'invalid', fields: [] }, code, detail);
   }
 
+  /** A request the HTTP edge's rate limits refused (429): counted and logged. */
+  rateLimited(per: 'address' | 'key' | 'source', retryAfterSeconds: number): void {
+    this.reject({ kind: 'invalid', fields: [] }, `rate_limited_per_${per}`, `retry after ${retryAfterSeconds} s`);
+  }
+
   private reject<T extends IngestOutcome>(outcome: T, code: string, detail?: string): T {
     this.counters.inc(`rejected.${code}`);
     this.logger.warn({ channel: this.adapter.manifest.id, code, ...(detail ? { detail } : {}) }, 'ingest.webhook.rejected');

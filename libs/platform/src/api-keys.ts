@@ -55,3 +55,23 @@ export function presentedApiKey(headers: Readonly<Record<string, string | string
   if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'api_key_malformed' };
   return { ok: true, key };
 }
+
+/**
+ * What a tenant key may do in its tenant (docs/operations.md, "API keys"): `read` its data, `write`
+ * (merge, unmerge, record outcomes, save queries), `erase` customers (GDPR). Independent: a key has
+ * exactly the scopes its entry lists; an entry that lists none is read-only.
+ */
+export const KEY_SCOPES = ['read', 'write', 'erase'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+/** The scopes of a key entry's suffix: `read+write`; undefined when it names an unknown scope or none. */
+export function parseKeyScopes(text: string): ReadonlySet<KeyScope> | undefined {
+  const parts = text.split('+');
+  if (parts.some((p) => !(KEY_SCOPES as readonly string[]).includes(p))) return undefined;
+  return new Set(parts as KeyScope[]);
+}
+
+/** Scopes as an entry spells them, in a fixed order (`read+write+erase`). */
+export function formatKeyScopes(scopes: ReadonlySet<KeyScope>): string {
+  return KEY_SCOPES.filter((s) => scopes.has(s)).join('+');
+}

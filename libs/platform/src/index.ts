@@ -3,3 +3,4 @@ export * from './shutdown';
 export * from './api-keys';
 export * from './request-encoding';
 export * from './pg-pool';
+export * from './http-edge';

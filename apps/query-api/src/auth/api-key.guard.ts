@@ -2,9 +2,10 @@ import { ForbiddenException, Inject, Injectable, NotFoundException, Unauthorized
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
-import { API_KEYS, OPERATOR_KEYS, presentedApiKey, type ApiKeyRegistry, type OperatorKey, type PresentedKey } from './api-keys';
+import { API_KEYS, OPERATOR_KEYS, presentedApiKey, type ApiKeyRegistry, type KeyScope, type OperatorKey, type PresentedKey } from './api-keys';
 import { OPERATOR_ROUTE } from './operator.decorator';
 import { PUBLIC_ROUTE } from './public.decorator';
+import { REQUIRED_SCOPE } from './scope.decorator';
 
 const REALM = 'hub-query-api';
 
@@ -16,6 +17,10 @@ const REALM = 'hub-query-api';
  * `@OperatorOnly()` routes (replays) need an operator key instead (`HUB_ADMIN_API_KEYS`). A key of
  * the wrong scope — a tenant key on an operator route, an operator key on a tenant route — gets 403
  * with `error="insufficient_scope"` (RFC 6750): it says nothing about any tenant's data.
+ *
+ * A tenant key also needs the route's scope (`@RequiresScope`; by default `read` for GET and HEAD,
+ * `write` otherwise): a key of the right tenant without it gets 403 `<scope>_scope_required`. The
+ * tenant is checked first, so a key of another tenant still gets 404 whatever its scopes.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -61,13 +66,18 @@ export class ApiKeyGuard implements CanActivate {
       this.logger.warn({ code: tenantId === undefined ? 'route_not_tenant_scoped' : 'other_tenant', keyId: key.keyId, keyTenant: key.tenantId, tenantId, route }, 'query.auth.denied');
       throw new NotFoundException({ error: 'not_found', reason: params['customerId'] !== undefined ? 'unknown customer' : 'not found' });
     }
+    const scope = this.reflector.getAllAndOverride<KeyScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]) ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    if (!key.scopes.has(scope)) {
+      this.logger.warn({ code: `${scope}_scope_required`, keyId: key.keyId, keyTenant: key.tenantId, route, method: request.method }, 'query.auth.denied');
+      return this.forbidden(reply, `${scope}_scope_required`, `hub:${scope}`, { scope });
+    }
     request.hubApiKey = { tenantId: key.tenantId, keyId: key.keyId };
     return true;
   }
 
-  private forbidden(reply: FastifyReply, reason: 'operator_key_required' | 'tenant_key_required', scope: string): never {
+  private forbidden(reply: FastifyReply, reason: 'operator_key_required' | 'tenant_key_required' | `${KeyScope}_scope_required`, scope: string, extra: Record<string, string> = {}): never {
     reply.header('WWW-Authenticate', `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`);
-    throw new ForbiddenException({ error: 'forbidden', reason });
+    throw new ForbiddenException({ error: 'forbidden', reason, ...extra });
   }
 
   private unauthorized(reply: FastifyReply, route: string, reason: Exclude<PresentedKey, { ok: true }>['reason'] | 'api_key_invalid'): never {

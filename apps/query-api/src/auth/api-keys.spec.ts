@@ -1,5 +1,7 @@
 import { ApiKeyRegistry, parseApiKeys, parseOperatorKeys, presentedApiKey, sha256Hex } from './api-keys';
 
+const SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)';
+
 describe('API keys', () => {
   const acmeKey = 'acme-key-0123456789abcdef0123456789';
   const globexKey = 'globex-key-0123456789abcdef01234567';
@@ -27,10 +29,32 @@ describe('API keys', () => {
     it('then each problem is reported, without echoing the entry', () => {
       const { problems } = parseApiKeys(['acme', `Acme:${sha256Hex(acmeKey)}`, `acme:${'ab'.repeat(16)}`, `acme:${sha256Hex(acmeKey)}`, `globex:${sha256Hex(acmeKey)}`]);
       expect(problems).toEqual([
-        'entry 1 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
-        'entry 2 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
-        'entry 3 must be <tenant>:<sha256 hex of the key> (64 hex digits)',
+        `entry 1 ${SHAPE}`,
+        `entry 2 ${SHAPE}`,
+        `entry 3 ${SHAPE}`,
         'entry 5: the same key is configured for tenants acme and globex; a key opens one tenant',
+      ]);
+    });
+  });
+
+  describe('when entries name scopes', () => {
+    it('then a key has exactly the scopes listed, and an entry without any is read-only (keys configured before scopes)', () => {
+      const { keys, problems } = parseApiKeys([`acme:${sha256Hex(acmeKey)}`, `acme:${sha256Hex('writer')}:read+write`, `acme:${sha256Hex('eraser')}:erase`, `acme:${sha256Hex('all')}:erase+write+read`]);
+      expect(problems).toEqual([]);
+      const registry = new ApiKeyRegistry(keys);
+      expect([...registry.verify(acmeKey)!.scopes]).toEqual(['read']);
+      expect([...registry.verify('writer')!.scopes].sort()).toEqual(['read', 'write']);
+      expect([...registry.verify('eraser')!.scopes]).toEqual(['erase']);
+      expect([...registry.verify('all')!.scopes].sort()).toEqual(['erase', 'read', 'write']);
+    });
+
+    it('then an unknown scope, an empty one, or one key listed with two sets of scopes is refused', () => {
+      const { problems } = parseApiKeys([`acme:${sha256Hex(acmeKey)}:admin`, `acme:${sha256Hex(acmeKey)}:read+`, `acme:${sha256Hex(acmeKey)}:`, `acme:${sha256Hex('k')}:read`, `acme:${sha256Hex('k')}:read+write`, `acme:${sha256Hex('k')}`]);
+      expect(problems).toEqual([
+        `entry 1 ${SHAPE}`,
+        `entry 2 ${SHAPE}`,
+        `entry 3 ${SHAPE}`,
+        'entry 5: the same key is listed with scopes read and read+write; list it once',
       ]);
     });
   });

@@ -1,44 +1,58 @@
 import { TENANT_ID_PATTERN } from '@hub/contracts';
-import { DigestKeyRegistry } from '@hub/platform';
+import { DigestKeyRegistry, formatKeyScopes, parseKeyScopes, type KeyScope } from '@hub/platform';
 
 export const API_KEYS = Symbol('API_KEYS');
 export const OPERATOR_KEYS = Symbol('OPERATOR_KEYS');
 
 /**
- * One entry of `HUB_API_KEYS`: `<tenant>:<sha256 hex of the key>`. Only the digest is configured, so
- * the configuration (and anything that logs or leaks it) does not hold a usable key.
+ * One entry of `HUB_API_KEYS`: `<tenant>:<sha256 hex of the key>[:<scope>[+<scope>…]]`, scopes among
+ * `read`, `write`, `erase`. Only the digest is configured, so the configuration (and anything that
+ * logs or leaks it) does not hold a usable key. An entry without scopes is `read` only: keys
+ * configured before scopes existed keep reading and can no longer write or erase.
  */
-export const API_KEY_ENTRY = /^([a-z0-9][a-z0-9_-]{0,63}):([0-9a-fA-F]{64})$/;
+export const API_KEY_ENTRY = /^([a-z0-9][a-z0-9_-]{0,63}):([0-9a-fA-F]{64})(?::([a-z+]+))?$/;
 
-/** A configured key: the one tenant it opens, its digest, and a short id for logs (a digest prefix, never the key). */
+/** A configured key: the one tenant it opens, what it may do there, its digest, and a short id for logs (a digest prefix, never the key). */
 export interface ApiKey {
   tenantId: string;
   keyId: string;
   digest: Buffer;
+  scopes: ReadonlySet<KeyScope>;
 }
 
+const READ_ONLY: ReadonlySet<KeyScope> = new Set<KeyScope>(['read']);
+const ENTRY_SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)';
 
-/** Parse the configured entries; a digest given to two tenants is refused (a key opens exactly one tenant). */
+
+/**
+ * Parse the configured entries; a digest given to two tenants is refused (a key opens exactly one
+ * tenant), and so is one listed twice with different scopes (which one was meant is not ours to guess).
+ */
 export function parseApiKeys(entries: readonly string[]): { keys: ApiKey[]; problems: string[] } {
   const keys: ApiKey[] = [];
   const problems: string[] = [];
-  const tenantOf = new Map<string, string>();
+  const byDigest = new Map<string, ApiKey>();
   entries.forEach((entry, n) => {
     const m = API_KEY_ENTRY.exec(entry);
-    if (!m || !TENANT_ID_PATTERN.test(m[1]!)) {
-      problems.push(`entry ${n + 1} must be <tenant>:<sha256 hex of the key> (64 hex digits)`);
+    const scopes = m?.[3] === undefined ? READ_ONLY : parseKeyScopes(m[3]);
+    if (!m || !TENANT_ID_PATTERN.test(m[1]!) || !scopes) {
+      problems.push(`entry ${n + 1} ${ENTRY_SHAPE}`);
       return;
     }
     const tenantId = m[1]!;
     const hex = m[2]!.toLowerCase();
-    const owner = tenantOf.get(hex);
-    if (owner === tenantId) return;
-    if (owner !== undefined) {
-      problems.push(`entry ${n + 1}: the same key is configured for tenants ${owner} and ${tenantId}; a key opens one tenant`);
+    const known = byDigest.get(hex);
+    if (known && known.tenantId !== tenantId) {
+      problems.push(`entry ${n + 1}: the same key is configured for tenants ${known.tenantId} and ${tenantId}; a key opens one tenant`);
       return;
     }
-    tenantOf.set(hex, tenantId);
-    keys.push({ tenantId, keyId: hex.slice(0, 8), digest: Buffer.from(hex, 'hex') });
+    if (known) {
+      if (formatKeyScopes(known.scopes) !== formatKeyScopes(scopes)) problems.push(`entry ${n + 1}: the same key is listed with scopes ${formatKeyScopes(known.scopes)} and ${formatKeyScopes(scopes)}; list it once`);
+      return;
+    }
+    const key = { tenantId, keyId: hex.slice(0, 8), digest: Buffer.from(hex, 'hex'), scopes };
+    byDigest.set(hex, key);
+    keys.push(key);
   });
   return { keys, problems };
 }
@@ -92,4 +106,4 @@ export function parseOperatorKeys(entries: readonly string[], tenantKeys: readon
 /** The configured keys (tenant keys or operator keys): the hub's one digest-key registry. */
 export class ApiKeyRegistry<K extends { digest: Buffer } = ApiKey> extends DigestKeyRegistry<K> {}
 
-export { presentedApiKey, sha256Hex, type PresentedKey } from '@hub/platform';
+export { presentedApiKey, sha256Hex, type KeyScope, type PresentedKey } from '@hub/platform';

@@ -1,5 +1,6 @@
-import { Controller, Get, Headers, Inject, NotFoundException, Param, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Headers, HttpException, HttpStatus, Inject, NotFoundException, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { LiveTimelines } from './live-timelines';
 
@@ -7,12 +8,16 @@ import { LiveTimelines } from './live-timelines';
  * `GET …/timeline/live`: server-sent events. Each timeline entry projected from now on (or after the
  * entry named by `Last-Event-ID`) comes as `event: entry`, `id: <eventId>`, `data: <entry JSON>`;
  * a `: heartbeat` comment keeps the connection open. Open the stream, then read the timeline for what came before.
+ *
+ * Streams are capped per process (`QUERY_LIVE_MAX_STREAMS`: 503) and per API key
+ * (`QUERY_LIVE_MAX_STREAMS_PER_KEY`: 429), both with `Retry-After`, before anything is read.
  */
 @Controller('tenants/:tenantId/customers/:customerId/timeline/live')
 export class LiveTimelineController {
   constructor(
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
     private readonly live: LiveTimelines,
+    @Inject(LOGGER) private readonly logger: HubLogger,
   ) {}
 
   @Get()
@@ -20,14 +25,36 @@ export class LiveTimelineController {
     @Param('tenantId') tenantId: string,
     @Param('customerId') customerId: string,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (!(await this.queries.customerExists(tenantId, customerId))) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
-    const start = await this.live.startPosition(tenantId, lastEventId);
+    // The guard ran: every request here carries its tenant key.
+    const keyId = request.hubApiKey?.keyId ?? '';
+    const lease = this.live.reserve(keyId);
+    if (!lease.ok) {
+      const retryAfter = lease.limit === 'key' ? 10 : 5;
+      this.logger.warn({ code: `live_${lease.limit}_cap`, tenantId, keyId, max: lease.max }, 'query.live.refused');
+      void reply.header('retry-after', String(retryAfter));
+      throw new HttpException(
+        lease.limit === 'key'
+          ? { error: 'too_many_requests', reason: `this key has ${lease.max} live streams open already`, limit: { per: 'key', max: lease.max }, retryAfterSeconds: retryAfter }
+          : { error: 'unavailable', reason: 'this server has no room for another live stream', limit: { per: 'process', max: lease.max }, retryAfterSeconds: retryAfter },
+        lease.limit === 'key' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.SERVICE_UNAVAILABLE,
+      );
+    }
+    let start;
+    try {
+      if (!(await this.queries.customerExists(tenantId, customerId))) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
+      start = await this.live.startPosition(tenantId, lastEventId);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
     // From here the response is ours: the framework neither sends nor times it out.
     reply.hijack();
     try {
-      await this.live.open(tenantId, customerId, start, reply.raw);
+      // The stream releases the lease when it closes (also when opening fails).
+      await this.live.open(tenantId, customerId, start, reply.raw, lease);
     } catch {
       if (!reply.raw.headersSent && !reply.raw.destroyed) reply.raw.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '2' }).end(JSON.stringify({ error: 'unavailable', reason: 'live timeline not available' }));
     }

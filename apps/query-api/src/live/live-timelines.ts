@@ -14,7 +14,19 @@ export interface LiveSettings {
   lookbackMs: number;
   /** Close a stream whose client reads slower than this many unsent bytes (it resumes with Last-Event-ID). */
   maxBufferedBytes: number;
+  /** Open streams this process serves at most (each is a LISTEN subscription and a read per heartbeat); more: 503. */
+  maxStreams: number;
+  /** Open streams one API key holds at most; more: 429. */
+  maxStreamsPerKey: number;
 }
+
+/** A stream's place under the caps, held from before it opens until it closes (`release` is idempotent). */
+export interface LiveLease {
+  release(): void;
+}
+
+/** Why a stream could not have a place: this process is full (503), or its key holds its share (429). */
+export type LiveRefusal = { ok: false; limit: 'process' | 'key'; max: number };
 
 const READ_PAGE = 200;
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -38,6 +50,9 @@ export interface LiveStart {
 @Injectable()
 export class LiveTimelines implements BeforeApplicationShutdown {
   private readonly sessions = new Set<LiveSession>();
+  /** Places taken under the caps: by every stream being set up or open, in all and per key. */
+  private held = 0;
+  private readonly heldByKey = new Map<string, number>();
 
   constructor(
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
@@ -60,13 +75,45 @@ export class LiveTimelines implements BeforeApplicationShutdown {
   }
 
   /**
-   * Starts streaming to `res` (whose request is hijacked from the framework). Listens before it answers,
-   * so anything committed after the client sees the response head reaches it.
+   * A place for one more stream of `keyId`, or why there is none. Taken before anything is read, so a
+   * flood of opens costs no query past the caps; the caller releases it if the stream never opens, and
+   * the stream releases it when it closes.
    */
-  async open(tenantId: string, customerId: string, start: LiveStart, res: ServerResponse): Promise<void> {
-    const session = new LiveSession(tenantId, customerId, start, new LiveWindow(start.position, this.settings.lookbackMs), res, this.queries, this.notifications, this.logger, this.settings, () =>
-      this.sessions.delete(session),
-    );
+  reserve(keyId: string): ({ ok: true } & LiveLease) | LiveRefusal {
+    if (this.held >= this.settings.maxStreams) return { ok: false, limit: 'process', max: this.settings.maxStreams };
+    const ofKey = this.heldByKey.get(keyId) ?? 0;
+    if (ofKey >= this.settings.maxStreamsPerKey) return { ok: false, limit: 'key', max: this.settings.maxStreamsPerKey };
+    this.held++;
+    this.heldByKey.set(keyId, ofKey + 1);
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.held--;
+        const left = (this.heldByKey.get(keyId) ?? 1) - 1;
+        if (left > 0) this.heldByKey.set(keyId, left);
+        else this.heldByKey.delete(keyId);
+      },
+    };
+  }
+
+  /** Streams set up or open now (what the process cap counts). */
+  get openStreams(): number {
+    return this.held;
+  }
+
+  /**
+   * Starts streaming to `res` (whose request is hijacked from the framework). Listens before it answers,
+   * so anything committed after the client sees the response head reaches it. The stream releases
+   * `lease` when it closes, however it closes.
+   */
+  async open(tenantId: string, customerId: string, start: LiveStart, res: ServerResponse, lease: LiveLease): Promise<void> {
+    const session = new LiveSession(tenantId, customerId, start, new LiveWindow(start.position, this.settings.lookbackMs), res, this.queries, this.notifications, this.logger, this.settings, () => {
+      this.sessions.delete(session);
+      lease.release();
+    });
     this.sessions.add(session);
     await session.begin();
   }

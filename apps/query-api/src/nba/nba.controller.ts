@@ -9,6 +9,7 @@ import { CUSTOMER_REPOSITORY } from '../customers.controller';
 import { validationFailed } from '../query-params';
 import { OUTCOME_TALLY_READER, type PostgresOutcomeTallyReader } from './outcome-tally.reader';
 import { RecordOutcomeDto } from './record-outcome.dto';
+import { RequiresScope } from '../auth/scope.decorator';
 
 const unknownCustomer = () => new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
 /** Appends lost to a concurrent writer are retried on the fresh stream this many times. */
@@ -79,6 +80,7 @@ export class NbaController {
    * `recorded: false`; a different one is 409 and names the one recorded.
    */
   @Post('decisions/:decisionId/outcome')
+  @RequiresScope('write')
   async recordOutcome(
     @Param('tenantId') tenantId: string,
     @Param('customerId') customerId: string,

@@ -26,7 +26,7 @@ let stores: CustomerStores;
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
   stores = await createCustomerStores(pool);
-  ({ app, url } = await startQueryApi({ DATABASE_URL: testInfra().databaseUrl, PORT: '0', LOG_LEVEL: 'silent', HUB_API_KEYS: `${tenantA}:${sha(keyA)},${tenantB}:${sha(keyB)}` }));
+  ({ app, url } = await startQueryApi({ DATABASE_URL: testInfra().databaseUrl, PORT: '0', LOG_LEVEL: 'silent', HUB_API_KEYS: `${tenantA}:${sha(keyA)}:read+write,${tenantB}:${sha(keyB)}:read+write` }));
 });
 afterAll(async () => {
   await app?.close();

@@ -6,6 +6,7 @@ import { validateAs, type FieldError } from '@hub/contracts';
 import { CustomerSearchQuery, StatsQuery, TimelineExportQuery, TimelineQuery, validationFailed } from '../query-params';
 import { SaveQueryDto } from './save-query.dto';
 import { SAVED_QUERIES, SavedQueryNameTakenError, type PostgresSavedQueries, type SavedQuery, type SavedQueryPath } from './saved-queries.store';
+import { RequiresScope } from '../auth/scope.decorator';
 
 /** The DTO each listing validates its query string with: a saved query's params pass the same one. */
 const PARAMS_OF = {
@@ -65,6 +66,7 @@ export class SavedQueriesController {
   constructor(@Inject(SAVED_QUERIES) private readonly saved: PostgresSavedQueries) {}
 
   @Post()
+  @RequiresScope('write')
   @HttpCode(201)
   async save(@Param('tenantId') tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const v = validateAs(SaveQueryDto, body ?? {});
@@ -97,6 +99,7 @@ export class SavedQueriesController {
   }
 
   @Delete(':id')
+  @RequiresScope('write')
   @HttpCode(204)
   async delete(@Param('tenantId') tenantId: string, @Param('id') id: string): Promise<void> {
     if (!(await this.saved.delete(tenantId, id))) throw new NotFoundException({ error: 'not_found', reason: 'no saved query with this id' });

@@ -19,7 +19,7 @@ beforeAll(async () => {
     DATABASE_URL: testInfra().databaseUrl,
     PORT: '0',
     LOG_LEVEL: 'silent',
-    HUB_API_KEYS: `${tenantA}:${sha(keyA)},${tenantA}:${sha(keyA2)},${tenantB}:${sha(keyB)}`,
+    HUB_API_KEYS: `${tenantA}:${sha(keyA)}:read+write,${tenantA}:${sha(keyA2)}:read+write,${tenantB}:${sha(keyB)}:read+write`,
   }));
 });
 
