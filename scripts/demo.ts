@@ -314,7 +314,8 @@ async function main(): Promise<void> {
   );
 
   // The CLI reads the database of DATABASE_URL: without this line an analyst's `hub replay` reads another one.
-  const cliHint = `  DATABASE_URL=${databaseUrl} npm run hub -- replay --diff --tenant ${tenant}`;
+  // NODE_ENV=development: the demo's apps name identities under the published development key (startAppProcess).
+  const cliHint = `  NODE_ENV=development DATABASE_URL=${databaseUrl} npm run hub -- replay --diff --tenant ${tenant}`;
   if (once) {
     if (keepData) console.log(`\nThe database ${databaseName} is kept (--keep-data). The hub CLI reads it with:\n${cliHint}`);
     await cleanUp();

@@ -13,6 +13,7 @@ import { customerStream, deterministicId } from '@hub/contracts';
 import type { CustomerEvent } from '@hub/customer';
 import { generatedHistory } from '@hub/customer/testing';
 import { createCustomerStores, CustomerRepository, PostgresSnapshotStore } from '@hub/customer-records';
+import { TEST_IDENTITY_NAMING } from '@hub/testing';
 
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/hub_bench';
 const LOADS = Number(process.env['BENCH_LOADS'] ?? '200');
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   await admin.end();
 
   const pool = new Pool({ connectionString: DATABASE_URL, max: 8 });
-  const stores = await createCustomerStores(pool, { snapshotEvery: 50 });
+  const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING, snapshotEvery: 50 });
   const unsealedSnapshots = await PostgresSnapshotStore.create({ pool });
   const tenantId = `bench${Date.now().toString(36)}`;
   const rows: Record<string, string>[] = [];

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { hubNames, interactionMessage } from '@hub/contracts';
 import { readInteraction, sha256Hex } from '@hub/ingest-api';
-import { freshId, startAppProcess } from '@hub/testing';
+import { freshId, startAppProcess, TEST_IDENTITY_NAMING } from '@hub/testing';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     text.split('\n').map((line) => {
       const read = readInteraction(Buffer.from(line), { origin: { kind: 'api', source: 'bench', tenantId: tenant }, recordedAt, maxEventBytes: 512 * 1024 });
       if (!read.ok) throw new Error(`bench event invalid: ${JSON.stringify(read.errors)}`);
-      const m = interactionMessage(read.event);
+      const m = interactionMessage(read.event, TEST_IDENTITY_NAMING.current);
       return { key: m.key, value: JSON.stringify(m.value), headers: m.headers };
     }),
   );

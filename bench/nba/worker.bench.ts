@@ -30,7 +30,7 @@ import { customerStream, deterministicId, hubNames, type EventMetadata } from '@
 import { foldCustomer, type CustomerEvent } from '@hub/customer';
 import { createCustomerStores } from '@hub/customer-records';
 import { KafkaEventPublisher } from '@hub/messaging';
-import { freshId, startAppProcess } from '@hub/testing';
+import { freshId, startAppProcess, TEST_IDENTITY_NAMING } from '@hub/testing';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? '1500');
 const BARE_JOBS = Number(process.env['BENCH_BARE_JOBS'] ?? '20000');
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof startAppProcess>> | undefined;
   try {
     // 1. Customers, 8 appends in flight.
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const ids = Array.from({ length: CUSTOMERS }, (_, n) => `c-${n}`);
     const started = Date.now();
     for (let i = 0; i < ids.length; i += 8) await Promise.all(ids.slice(i, i + 8).map((id, k) => stores.customers.append(TENANT, id, history(id, i + k))));

@@ -31,7 +31,7 @@ import IORedis from 'ioredis';
 import { hubNames, type CustomerEventMessage } from '@hub/contracts';
 import { createCustomerStores, recordInteraction } from '@hub/customer-records';
 import { ensureTopics } from '@hub/messaging';
-import { freshId, startAppProcess, type AppProcess } from '@hub/testing';
+import { freshId, startAppProcess, type AppProcess, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { historyOf, nowMs, prepareRequests, prng, sendOpenLoop, type Mix, type Outcome, type Secrets } from './load';
 import {
   consumerLag,
@@ -441,7 +441,7 @@ async function main(): Promise<void> {
   const timeline = new TimelinePoller(pool);
   if (CONFIGS.has('hub')) {
     // A population with history, through the production stores (identity claims, sealed fields), before the apps start.
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const seed = randomBytes(4).toString('hex');
     const seedStarted = Date.now();
     let next = 0;

@@ -32,7 +32,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { deterministicId, hubNames, identityKey, type InteractionReceived } from '@hub/contracts';
 import { ensureTopics, hubTopicSpecs } from '@hub/messaging';
 import { mulberry32 } from '@hub/nba';
-import { freshId, startAppProcess, type AppProcess } from '@hub/testing';
+import { freshId, startAppProcess, TEST_IDENTITY_NAMING, type AppProcess } from '@hub/testing';
 
 const { values: args } = parseArgs({
   options: { interactions: { type: 'string', default: '20000' }, customers: { type: 'string', default: '4000' }, new: { type: 'string', default: '0.3' } },
@@ -81,7 +81,7 @@ async function produce(producer: Producer, topic: string, events: readonly Inter
     await producer.send({
       topic,
       acks: -1,
-      messages: events.slice(i, i + 1_000).map((e) => ({ key: identityKey(TENANT, 'phone', e.data.identities[0]!.value), value: JSON.stringify(e) })),
+      messages: events.slice(i, i + 1_000).map((e) => ({ key: identityKey(TEST_IDENTITY_NAMING.current, TENANT, 'phone', e.data.identities[0]!.value), value: JSON.stringify(e) })),
     });
   }
 }

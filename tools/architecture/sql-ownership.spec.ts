@@ -19,6 +19,7 @@ const OWNERS: Readonly<Record<string, string>> = {
   hub_events: "libs/event-store",
   hub_streams: "libs/event-store",
   hub_checkpoints: "libs/event-store",
+  hub_leader_epochs: "libs/event-store",
   hub_subject_keys: "libs/crypto-shredding",
   customer_snapshots: "libs/customer-records",
   timeline_entries: "libs/timeline",

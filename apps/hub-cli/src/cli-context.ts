@@ -2,7 +2,7 @@ import { createPgPool } from '@hub/platform';
 import type { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { loadConfig } from '@hub/config';
+import { identityHashing, loadConfig } from '@hub/config';
 import { customerStream } from '@hub/contracts';
 import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { createKafka } from '@hub/messaging';
@@ -84,7 +84,7 @@ export class CliContext {
 
   /** The record's stores exactly as the apps build them: personal fields are opened with `HUB_KEK`. */
   stores(): Promise<CustomerStores> {
-    this.customerStores ??= this.requireHubDatabase().then(() => createCustomerStores(this.pool, customerStoresOptions(this.config)));
+    this.customerStores ??= this.requireHubDatabase().then(() => createCustomerStores(this.pool, customerStoresOptions(this.config, identityHashing(this.config))));
     return this.customerStores;
   }
 

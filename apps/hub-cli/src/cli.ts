@@ -7,6 +7,7 @@ import type { CliIo } from './cli-io';
 import { CliFailure, ExitCode, UsageError } from './cli.errors';
 import type { Command } from './command';
 import { exportCommand } from './export/export.command';
+import { identitiesCommand } from './identities/identities.command';
 import { keysCommand } from './keys/keys.command';
 import { nbaCommand } from './nba/nba.command';
 import { stateCommand } from './read/state.command';
@@ -14,7 +15,7 @@ import { timelineCommand } from './read/timeline.command';
 import { replayCommand } from './replay/replay.command';
 
 /** Every command, in the order `hub --help` lists them. */
-export const COMMANDS: readonly Command[] = [replayCommand, stateCommand, timelineCommand, backfillCommand, exportCommand, nbaCommand, keysCommand];
+export const COMMANDS: readonly Command[] = [replayCommand, stateCommand, timelineCommand, backfillCommand, exportCommand, nbaCommand, identitiesCommand, keysCommand];
 
 export function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -25,7 +26,8 @@ usage: hub <command> [options]      (hub <command> --help for its options)
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Settings come from the environment, as for the apps: DATABASE_URL, KAFKA_BROKERS, HUB_KEK
-(personal fields are opened with it), SNAPSHOT_EVERY, LOG_LEVEL (default warn; logs go to stderr).
+(personal fields are opened with it), IDENTITY_HASH_KEY (required unless NODE_ENV is development or
+test), SNAPSHOT_EVERY, LOG_LEVEL (default warn; logs go to stderr).
 Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 failure, 2 usage.
 `;
 }

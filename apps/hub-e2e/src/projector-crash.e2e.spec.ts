@@ -6,7 +6,7 @@ import type { CustomerEvent } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PostgresTimelineStore, TimelineProjector } from '@hub/timeline';
-import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
+import { eventually, freshDatabase, freshId, startAppProcess, testInfra, TEST_IDENTITY_NAMING, type AppProcess } from '@hub/testing';
 
 /**
  * The projector is SIGKILLed in the middle of projecting, restarted, and must end with a timeline
@@ -44,7 +44,7 @@ beforeAll(async () => {
   database = await freshDatabase('e2e_crash');
   pool = new Pool({ connectionString: database.url, max: 10 });
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
 });
 
 afterAll(async () => {
@@ -149,7 +149,7 @@ describe('when two projector instances run in one consumer group', () => {
       await producer.send({
         topic: hubNames(tenantId).topics.interactions,
         acks: -1,
-        messages: interactions.map((i) => ({ key: identityKey(tenantId, 'phone', i.data.identities[0]!.value), value: JSON.stringify(i), headers: { ...headersFor(i.type, i.metadata), round: String(round) } })),
+        messages: interactions.map((i) => ({ key: identityKey(TEST_IDENTITY_NAMING.current, tenantId, 'phone', i.data.identities[0]!.value), value: JSON.stringify(i), headers: { ...headersFor(i.type, i.metadata), round: String(round) } })),
       });
     }
     await producer.disconnect();

@@ -9,7 +9,7 @@ import {
   toCustomerEvent,
   type CustomerStores,
 } from '@hub/customer-records';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { DecisionFoldCache } from './decision-fold.cache';
 import { decisionFoldOf, type DecisionFold } from './decision-fold';
 import { NbaDecideJob } from './nba-decide.job';
@@ -22,8 +22,8 @@ let elsewhere: CustomerStores;
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 10 });
-  stores = await createCustomerStores(pool);
-  elsewhere = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
+  elsewhere = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
 });
 afterAll(() => pool.end());
 

@@ -3,7 +3,7 @@ import { customerStream, deterministicId, type IdentityRef, type InteractionRece
 import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
 import { createCustomerStores, CustomerRepository, IdentityResolver, recordInteraction, toCustomerEvent } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { catalogV1, reproduceDecision, STRATEGY_VERSION, tallyOutcomes, type StreamEvent } from '@hub/nba';
 import { NbaDecideJob, outboundScanCorrelationId, type NbaDecideJobData } from './nba-decide.job';
 import { CustomerStream } from './testing/customer-stream';
@@ -213,7 +213,7 @@ describe('NbaDecideJob for a survey follow-up', () => {
 
 describe('NbaDecideJob through the encrypting store the apps use', () => {
   it('records a decision that carries no copy of the time zone or the profile attributes, its why sealed, and explains it whole', async () => {
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const c = new CustomerStream(freshId('tn'), freshId('c'));
     // A poor CSAT late at night in the customer's zone: the decision reads the zone and the traits.
     await stores.customers.append(c.tenantId, c.customerId, [
@@ -305,7 +305,7 @@ describe('NbaDecideJob for the survivor of a merge', () => {
 
   it('then its decision, made on the whole customer, reproduces from the whole history as of the decision, and not from its own stream', async () => {
     const tenantId = freshId('tn');
-    const deps = { customers, identities: new IdentityResolver(store) };
+    const deps = { customers, identities: new IdentityResolver(store, TEST_IDENTITY_NAMING) };
     const record = (i: InteractionReceived) => recordInteraction(deps, i, i.metadata.recordedAt);
     const first = await record(received(tenantId, 'a', ['+14155550301'], 'hello', '2026-11-23T09:00:00.000Z'));
     const other = await record(received(tenantId, 'b', ['+14155550302'], 'This is terrible, I want a refund', '2026-11-23T09:05:00.000Z'));

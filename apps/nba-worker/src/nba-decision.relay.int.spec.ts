@@ -4,7 +4,7 @@ import { HeaderNames } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore, type Subscription } from '@hub/event-store';
 import { createKafka, ensureTopics, KafkaEventPublisher } from '@hub/messaging';
-import { eventually, freshId, testInfra } from '@hub/testing';
+import { eventually, freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { decisionRelayId, startNbaDecisionRelay, type NbaDecisionMessage } from './nba-decision.relay';
 import { NbaDecideJob } from './nba-decide.job';
 import { CustomerStream } from './testing/customer-stream';
@@ -25,7 +25,7 @@ const received: { key: string; value: NbaDecisionMessage; headers: Record<string
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: infra.databaseUrl, max: 6 });
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
   const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: freshId('relay-test') });
   await ensureTopics(kafka, [{ topic, numPartitions: 3 }]);
   publisher = new KafkaEventPublisher(kafka);

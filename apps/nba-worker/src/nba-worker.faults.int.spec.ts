@@ -5,7 +5,7 @@ import { Pool, type PoolClient } from 'pg';
 import { hubNames, type CustomerEventMessage } from '@hub/contracts';
 import type { NextBestActionDecided } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
-import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
+import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type AppProcess, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { decisionRelayId } from './nba-decision.relay';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { CustomerStream } from './testing/customer-stream';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   db = await freshDatabase('nba_faults');
   pool = new Pool({ connectionString: db.url, max: 4 });
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
   redis = new IORedis(infra.redisUrl, { maxRetriesPerRequest: null });
   decide = new Queue<NbaDecideJobData>(names.queues.nbaDecide, { connection: redis });
   env = {

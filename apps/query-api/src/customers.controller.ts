@@ -3,7 +3,7 @@ import type { ClassConstructor } from 'class-transformer';
 import { CUSTOMER_STORES } from '@hub/app-platform';
 import { validateAs } from '@hub/contracts';
 import type { IdentityRef } from '@hub/contracts';
-import { claimStreamOf, eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
+import { eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
 import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-commands.dto';
 import type { NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
@@ -164,7 +164,7 @@ export class CustomersController {
       identities
         .filter((identity, n) => identities.findIndex((o) => o.kind === identity.kind && o.value === identity.value && (o.namespace ?? '') === (identity.namespace ?? '')) === n)
         .filter((identity) => {
-          const claim = claims.get(claimStreamOf(tenantId, identity as IdentityRef))?.event;
+          const claim = claims.get(this.stores.identities.claimStreamOf(tenantId, identity as IdentityRef))?.event;
           return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId;
         })
         .sort((a, b) => (a.kind === b.kind ? (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) : a.kind < b.kind ? -1 : 1)),

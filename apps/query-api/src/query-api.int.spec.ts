@@ -2,7 +2,7 @@ import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { ConfigError } from '@hub/config';
-import { eventually, freshId, testInfra } from '@hub/testing';
+import { eventually, freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { customerStream, deterministicId, type ChannelId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
 import { createCustomerStores, recordInteraction, toCustomerEvent, type CustomerStores } from '@hub/customer-records';
 import { PostgresTimelineStore, timelineChangeFor, type TimelineChange } from '@hub/timeline';
@@ -416,7 +416,7 @@ async function project(stores: CustomerStores, tenantId: string, customerIds: re
 
 describe('where occurredAt came from, from the canonical event to the API', () => {
   it('is what the adapter said, kept by the recorder in the stream and by the projection in the entry', async () => {
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const phone: IdentityRef = { kind: 'phone', value: `+1415557${String(2000 + phoneSeq++).padStart(4, '0')}` };
     const sms = interaction(tenantA, `sms-${randomUUID()}`, 'sms', [phone]);
     const email = interaction(tenantA, `email-${randomUUID()}`, 'email', [phone]);
@@ -434,7 +434,7 @@ describe('where occurredAt came from, from the canonical event to the API', () =
 
 describe('who holds an identity, over HTTP', () => {
   it('answers with the customer whose claim the store holds, not one whose interaction merely named the identity', async () => {
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const phone: IdentityRef = { kind: 'phone', value: '+14155557101' };
     const telegram: IdentityRef = { kind: 'handle', namespace: 'telegram', value: `tg${randomUUID().slice(0, 8)}` };
     // An SMS customer holds the phone; a Telegram user who wrote before then shares a contact card
@@ -459,7 +459,7 @@ describe('who holds an identity, over HTTP', () => {
 
 describe('customer search over HTTP', () => {
   it('a national phone number is looked up with region=, or the tenant\'s default region; without either the 400 says what is missing', async () => {
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const { customerId } = await recordInteraction(stores, interaction(tenantA, `sms-${randomUUID()}`, 'sms', [{ kind: 'phone', value: '+16505550123' }]), new Date().toISOString());
     await project(stores, tenantA, [customerId]);
     for (const national of ['(650) 555-0123', '650-555-0123']) {
@@ -494,7 +494,7 @@ describe('customer search over HTTP', () => {
 
   it('identity alone finds the one customer; with other criteria it is a paged search', async () => {
     const phone = '+14155557001';
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const { customerId } = await recordInteraction(stores, interaction(tenantA, `wa-${randomUUID()}`, 'whatsapp', [{ kind: 'phone', value: phone }]), new Date().toISOString());
     await project(stores, tenantA, [customerId]);
     const one = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent('phone:+1 415 555 7001')}`);
@@ -513,7 +513,7 @@ describe('customer search over HTTP', () => {
   it('finds a customer by an external id and by a handle, each in its namespace', async () => {
     const crmId = `0035g${randomUUID()}`;
     const telegramId = String(1_000_000 + Math.floor(Math.random() * 1_000_000_000));
-    const stores = await createCustomerStores(pool);
+    const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const identities: IdentityRef[] = [
       { kind: 'external', namespace: 'salesforce', value: crmId },
       { kind: 'handle', namespace: 'telegram', value: telegramId },
@@ -961,7 +961,7 @@ describe('live timelines over HTTP', () => {
 describe('a customer others were merged into, over HTTP', () => {
   describe('when an order carrying the email and the phone merged the phone customer into the email customer', () => {
     it('then the survivor’s state and summary are the whole customer’s, now and from the merge on, and not before it', async () => {
-      const stores = await createCustomerStores(pool);
+      const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
       const deps = { customers: stores.customers, identities: stores.identities };
       const email = { kind: 'email' as const, value: `${freshId('dana')}@example.com` };
       const phone = { kind: 'phone' as const, value: `+1415557${String(1000 + phoneSeq++).padStart(4, '0')}` };

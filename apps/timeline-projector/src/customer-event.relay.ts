@@ -1,5 +1,5 @@
 import { customerEventMessage } from '@hub/customer';
-import { runCheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
+import { runCheckpointedSubscription, type CheckpointStore, type EventStore, type Leadership, type RecordedEvent, type Subscription } from '@hub/event-store';
 import type { EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
@@ -18,11 +18,14 @@ export async function startCustomerEventRelay(deps: {
   topic: string;
   logger: HubLogger;
   fromWhenNoCheckpoint?: bigint;
+  /** The projector's leadership: checkpoints are fenced with it (a stale leader's are refused). */
+  leadership?: Leadership;
 }): Promise<Subscription> {
   return runCheckpointedSubscription(deps.store, deps.checkpoints, RELAY_SUBSCRIPTION_ID, {
     filter: { streamPrefixes: ['customer-'] },
     batchSize: 500,
     ...(deps.fromWhenNoCheckpoint !== undefined ? { fromWhenNoCheckpoint: deps.fromWhenNoCheckpoint } : {}),
+    ...(deps.leadership ? { leadership: deps.leadership } : {}),
     onEvents: async (events: RecordedEvent[]) => {
       const messages = events.flatMap((e) => customerEventMessage(e) ?? []);
       if (messages.length) await deps.publisher.publish(deps.topic, messages);

@@ -5,7 +5,7 @@ import { createCustomerStores, type CustomerStores } from '@hub/customer-records
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { PostgresTimelineStore, TimelineProjector } from '@hub/timeline';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { handleInteractionBatch, handleInteractionMessage, type InteractionHandlerDeps } from './interaction.handler';
 
 const infra = testInfra();
@@ -37,7 +37,7 @@ async function project(tenantId: string): Promise<void> {
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: infra.databaseUrl, max: 20 });
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
   timeline = new PostgresTimelineStore(pool);
   await timeline.ensureSchema();
   checkpoints = await PostgresCheckpointStore.create({ pool });

@@ -57,8 +57,9 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
     });
     const from = this.config.PROJECTOR_START === 'end' ? await this.stores.store.headPosition() : undefined;
-    this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async () => {
+    this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async (leadership) => {
       const projector = new TimelineProjector({
+        leadership,
         store: this.stores.store,
         timeline: this.timeline,
         checkpoints,
@@ -67,7 +68,15 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
         ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}),
       });
       await projector.start();
-      const relay = await startCustomerEventRelay({ store: this.stores.store, checkpoints, publisher: this.publisher, topic: names.topics.customerEvents, logger: this.logger, ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}) });
+      const relay = await startCustomerEventRelay({
+        store: this.stores.store,
+        checkpoints,
+        publisher: this.publisher,
+        topic: names.topics.customerEvents,
+        logger: this.logger,
+        leadership,
+        ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}),
+      });
       this.logger.info({ projection: TIMELINE_PROJECTION_ID }, 'projector.projection.started');
       return async () => {
         await relay.stop();

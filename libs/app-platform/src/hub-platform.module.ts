@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import type { RecordEnv } from '@hub/config';
+import { identityHashing, type RecordEnv } from '@hub/config';
 import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createKafka, EVENT_PUBLISHER, KafkaEventPublisher } from '@hub/messaging';
@@ -13,7 +13,7 @@ export const KAFKA = Symbol('KAFKA');
 export const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
 /** What every app that records or reads customers is configured with (`RecordEnv`). */
-export type HubPlatformConfig = Pick<RecordEnv, 'DATABASE_URL' | 'KAFKA_BROKERS' | 'LOG_LEVEL' | 'SNAPSHOT_EVERY' | 'HUB_KEK' | 'EVENT_STORE' | 'EVENTSTORE_URL'>;
+export type HubPlatformConfig = Pick<RecordEnv, 'DATABASE_URL' | 'KAFKA_BROKERS' | 'LOG_LEVEL' | 'SNAPSHOT_EVERY' | 'HUB_KEK' | 'EVENT_STORE' | 'EVENTSTORE_URL' | 'IDENTITY_HASH_KEY' | 'IDENTITY_HASH_PREVIOUS_KEY' | 'NODE_ENV'>;
 
 export interface HubPlatformOptions {
   pool: {
@@ -65,7 +65,15 @@ export class HubPlatformModule {
           return pool;
         },
       },
-      { provide: CUSTOMER_STORES, inject: [PG_POOL], useFactory: (pool: Pool) => createCustomerStores(pool, customerStoresOptions(config)) },
+      {
+        provide: CUSTOMER_STORES,
+        inject: [PG_POOL, LOGGER],
+        useFactory: (pool: Pool, logger: HubLogger) => {
+          const hashing = identityHashing(config);
+          if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
+          return createCustomerStores(pool, customerStoresOptions(config, hashing));
+        },
+      },
       { provide: EVENT_STORE, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.store },
     ];
     const exported: symbol[] = [LOGGER, PG_POOL, CUSTOMER_STORES, EVENT_STORE];

@@ -1,5 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IDENTITY_HASH_KEY_PATTERN } from '@hub/contracts';
 
 const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
 
@@ -22,6 +23,39 @@ export class HubEnv {
   /** Prefix of every Kafka topic, consumer group and BullMQ queue (see `hubNames`); empty by default. */
   @IsOptional() @Matches(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'HUB_NAMESPACE must be lower-case letters, digits and -, at most 40' })
   HUB_NAMESPACE?: string;
+
+  /**
+   * `development` and `test` allow running without an `IDENTITY_HASH_KEY` (the published dev key is
+   * used). Defaults to the process's own NODE_ENV, so an app started in-process with an explicit env
+   * (a test under Jest, which sets `test`) is judged by the process it runs in.
+   */
+  @IsOptional() @IsString() NODE_ENV?: string = process.env['NODE_ENV'];
+
+  /**
+   * The secret that names identity claim streams and keys interactions on Kafka (HMAC-SHA-256,
+   * derived per tenant: `IdentityHasher`): 32 bytes, base64 (`openssl rand -base64 32`). The same in
+   * every app of a deployment. Required unless NODE_ENV is `development` or `test`; rotating it means
+   * `hub identities migrate` (docs/operations.md, "Identity hash key").
+   */
+  @ValidateIf((env: HubEnv) => env.IDENTITY_HASH_KEY !== undefined || !isDevelopmentEnv(env.NODE_ENV))
+  @Matches(IDENTITY_HASH_KEY_PATTERN, {
+    message: 'IDENTITY_HASH_KEY must be set (unless NODE_ENV is development or test) to 32 bytes in base64: openssl rand -base64 32',
+  })
+  IDENTITY_HASH_KEY?: string;
+
+  /**
+   * The key before the last rotation, while `hub identities migrate` has not moved every claim yet:
+   * look-ups fall back to the names it gives. Remove it once the migration has run.
+   */
+  @IsOptional() @Matches(IDENTITY_HASH_KEY_PATTERN, { message: 'IDENTITY_HASH_PREVIOUS_KEY must be 32 bytes in base64' })
+  IDENTITY_HASH_PREVIOUS_KEY?: string;
+}
+
+/** Environments where the published development identity key may stand in for a missing one. */
+export const DEVELOPMENT_ENVS: readonly string[] = ['development', 'test'];
+
+export function isDevelopmentEnv(nodeEnv: string | undefined): boolean {
+  return nodeEnv !== undefined && DEVELOPMENT_ENVS.includes(nodeEnv);
 }
 
 /** Settings of apps that read or write the customer record. */

@@ -1,3 +1,4 @@
 export * from './load-config';
 export * from './hub.env';
 export * from './http-edge.env';
+export * from './identity-hashing';

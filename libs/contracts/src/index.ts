@@ -1,4 +1,5 @@
 export * from './names';
+export * from './identity-hasher';
 export * from './ids';
 export * from './channels';
 export * from './events';

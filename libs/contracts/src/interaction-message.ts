@@ -1,5 +1,6 @@
 import type { InteractionReceived } from './events';
 import { headersFor } from './headers';
+import type { IdentityHasher } from './identity-hasher';
 import { identityKey } from './names';
 
 /** An `InteractionReceived` as a Kafka message on `Topics.interactions`. */
@@ -13,11 +14,14 @@ export interface InteractionMessage {
  * How every producer puts an interaction on `Topics.interactions`: keyed by the tenant and its
  * primary (first) identity, so one identity's events stay in order on one partition, with headers
  * mirroring the metadata. An event without an identity (never valid, but never lost) is keyed by its id.
+ * The identity in the key is hashed under the deployment's identity key (`identityKey`): every
+ * producer of one deployment must use the same key, or one identity's events could split over two
+ * partitions.
  */
-export function interactionMessage(event: InteractionReceived): InteractionMessage {
+export function interactionMessage(event: InteractionReceived, hasher: IdentityHasher): InteractionMessage {
   const [primary] = event.data.identities;
   return {
-    key: primary ? identityKey(event.metadata.tenantId, primary.kind, primary.value) : event.metadata.eventId,
+    key: primary ? identityKey(hasher, event.metadata.tenantId, primary.kind, primary.value) : event.metadata.eventId,
     value: event,
     headers: headersFor(event.type, event.metadata),
   };

@@ -5,6 +5,7 @@
  * the system of record, queues hold scheduled jobs. Add a new name (and a `.v2`) instead of editing.
  */
 import { createHash } from 'node:crypto';
+import type { IdentityHasher } from './identity-hasher';
 
 export const Topics = {
   /** Canonical interaction events from the ingestion apps. Key: `identityKey()`. */
@@ -93,18 +94,50 @@ export function parseCustomerStream(stream: string): { tenantId: string; custome
   return { tenantId: rest.slice(0, dot), customerId: rest.slice(dot + 1) };
 }
 
+/** The last segment of a keyed identity stream name starts with this (a legacy name's is bare hex). */
+const KEYED_DIGEST_PREFIX = 'k-';
+
 /**
- * The stream that records which customer owns one identity (a phone number, an email, a handle).
- * The identity value is hashed so that no personal data appears in a stream name.
+ * The stream that records which customer owns one identity (a phone number, an email, a handle):
+ * `identity-<tenant>.<kind>.k-<40 hex>`, the hex an HMAC of the identity under the deployment's
+ * identity key (`IdentityHasher`), so no personal data appears in a stream name and nobody without
+ * the key can find an identity's stream from a guessed value. Changing the key renames every claim
+ * stream: `hub identities migrate` moves the claims (docs/operations.md, "Identity hash key").
  */
-export function identityStream(tenantId: string, kind: string, value: string): string {
+export function identityStream(hasher: IdentityHasher, tenantId: string, kind: string, value: string): string {
+  return `${StreamCategories.identity}-${tenantId}.${kind}.${KEYED_DIGEST_PREFIX}${hasher.digest(tenantId, kind, value).slice(0, 40)}`;
+}
+
+/**
+ * The name identity streams had before they were keyed: an unkeyed SHA-256 of `kind:value`, which
+ * anyone can recompute by enumerating phone numbers. Read only as a fallback and by the migration
+ * (`IdentityResolver`, `hub identities migrate`); never written to except to release a claim.
+ */
+export function legacyIdentityStream(tenantId: string, kind: string, value: string): string {
   const digest = createHash('sha256').update(`${kind}:${value}`).digest('hex').slice(0, 40);
   return `${StreamCategories.identity}-${tenantId}.${kind}.${digest}`;
 }
 
-/** Kafka key for an interaction before its customer is known: one identity's events stay in order. */
-export function identityKey(tenantId: string, kind: string, value: string): string {
-  return `${tenantId}|${kind}|${value}`;
+/** The tenant of an identity stream, and whether its name is keyed (`identityStream`) or legacy. */
+export function parseIdentityStream(stream: string): { tenantId: string; keyed: boolean } | undefined {
+  const prefix = `${StreamCategories.identity}-`;
+  if (!stream.startsWith(prefix)) return undefined;
+  const rest = stream.slice(prefix.length);
+  const dot = rest.indexOf('.');
+  const last = rest.slice(rest.lastIndexOf('.') + 1);
+  if (dot <= 0 || rest.lastIndexOf('.') === dot) return undefined;
+  if (/^[0-9a-f]{40}$/.test(last)) return { tenantId: rest.slice(0, dot), keyed: false };
+  if (last.startsWith(KEYED_DIGEST_PREFIX) && /^[0-9a-f]{40}$/.test(last.slice(KEYED_DIGEST_PREFIX.length))) return { tenantId: rest.slice(0, dot), keyed: true };
+  return undefined;
+}
+
+/**
+ * Kafka key for an interaction before its customer is known: one identity's events stay in order.
+ * `<tenant>|<kind>|<HMAC hex>`: Kafka keys are readable by anyone who can read the topic, so the
+ * identity is hashed (under a key of its own purpose, so the key is not its claim stream's digest).
+ */
+export function identityKey(hasher: IdentityHasher, tenantId: string, kind: string, value: string): string {
+  return `${tenantId}|${kind}|${hasher.digest(tenantId, kind, value, 'kafka-key').slice(0, 40)}`;
 }
 
 /** BullMQ deduplication id: one pending decision per customer. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { customerStream, identityStream } from '@hub/contracts';
+import { customerStream, IdentityHasher, identityStream } from '@hub/contracts';
 import { foldCustomer, isCustomerEventType, type CustomerEvent } from '@hub/customer';
 import { InvalidEventError, StreamNotFoundError, type NewEvent, type RecordedEvent } from '@hub/event-store';
 import { eventually, freshId } from '@hub/testing';
@@ -226,7 +226,7 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
     it('then the claim stream is encrypted under the claiming customer key and reads back in clear', async () => {
       const { tenantId, customerId } = freshCustomer();
       const person = freshPerson();
-      const stream = identityStream(tenantId, 'phone', person.phone);
+      const stream = identityStream(IdentityHasher.development(), tenantId, 'phone', person.phone);
       const claim = identityClaimed(tenantId, customerId, person);
 
       await h.store.appendToStream(stream, [claim], { expectedRevision: 'no_stream' });
@@ -284,7 +284,7 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       const person = freshPerson();
       const claim = identityClaimed(tenantId, '', person);
 
-      await expect(h.store.appendToStream(identityStream(tenantId, 'phone', person.phone), [claim])).rejects.toMatchObject({ code: 'CRYPTO_NO_DATA_SUBJECT', retryable: false });
+      await expect(h.store.appendToStream(identityStream(IdentityHasher.development(), tenantId, 'phone', person.phone), [claim])).rejects.toMatchObject({ code: 'CRYPTO_NO_DATA_SUBJECT', retryable: false });
     });
 
     it('then a caller-supplied metadata.encryption or a personal field that is not a leaf is refused as invalid', async () => {

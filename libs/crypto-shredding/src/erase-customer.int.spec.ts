@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { customerStream, identityStream } from '@hub/contracts';
+import { customerStream, IdentityHasher, identityStream } from '@hub/contracts';
 import { StreamNotFoundError } from '@hub/event-store';
 import { freshId } from '@hub/testing';
 import { SubjectErasedError } from './crypto-shredding.errors';
@@ -26,7 +26,7 @@ describe('eraseCustomer', () => {
     const customerId = randomUUID();
     const person = freshPerson();
     const stream = customerStream(tenantId, customerId);
-    const claimStream = identityStream(tenantId, 'phone', person.phone);
+    const claimStream = identityStream(IdentityHasher.development(), tenantId, 'phone', person.phone);
     await h.store.appendToStream(claimStream, [identityClaimed(tenantId, customerId, person)], { expectedRevision: 'no_stream' });
     await h.store.appendToStream(stream, [customerRegistered(tenantId, customerId, person), interactionRecorded(tenantId, person)]);
     await h.store.appendToStream(stream, [interactionRecorded(tenantId, person, { channel: 'sms', occurredAt: '2025-03-02T08:00:00.000Z' })]);

@@ -4,7 +4,7 @@ import {
   deterministicId,
   type InteractionReceived,
 } from "@hub/contracts";
-import { freshId, testInfra } from "@hub/testing";
+import { freshId, TEST_IDENTITY_NAMING, testInfra } from "@hub/testing";
 import {
   createCustomerStores,
   customerStoresOptions,
@@ -55,7 +55,7 @@ describe.each(choices)(
     beforeAll(async () => {
       stores = await createCustomerStores(
         pool,
-        customerStoresOptions({ HUB_KEK: KEK, SNAPSHOT_EVERY: 50, ...env }),
+        customerStoresOptions({ HUB_KEK: KEK, SNAPSHOT_EVERY: 50, ...env }, TEST_IDENTITY_NAMING),
       );
     });
     afterAll(() => stores?.store.close());

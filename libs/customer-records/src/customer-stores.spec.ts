@@ -1,4 +1,7 @@
 import { customerStoresOptions, eventStoreChoice } from "./customer-stores";
+import { IdentityHasher } from "@hub/contracts";
+
+const naming = { current: IdentityHasher.development() };
 
 describe("the store factory reads the deployment choice", () => {
   it("PostgreSQL by default, EventStoreDB with its URL", () => {
@@ -22,13 +25,17 @@ describe("the store factory reads the deployment choice", () => {
 
   it("carries the app's key and snapshot settings along", () => {
     expect(
-      customerStoresOptions({
-        HUB_KEK: "k",
-        SNAPSHOT_EVERY: 7,
-        EVENT_STORE: "postgres",
-      }),
-    ).toEqual({ kek: "k", snapshotEvery: 7, eventStore: { kind: "postgres" } });
-    expect(customerStoresOptions({ SNAPSHOT_EVERY: 7 })).toEqual({
+      customerStoresOptions(
+        {
+          HUB_KEK: "k",
+          SNAPSHOT_EVERY: 7,
+          EVENT_STORE: "postgres",
+        },
+        naming,
+      ),
+    ).toEqual({ identityNaming: naming, kek: "k", snapshotEvery: 7, eventStore: { kind: "postgres" } });
+    expect(customerStoresOptions({ SNAPSHOT_EVERY: 7 }, naming)).toEqual({
+      identityNaming: naming,
       snapshotEvery: 7,
       eventStore: { kind: "postgres" },
     });

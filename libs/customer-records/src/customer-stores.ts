@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { EncryptingEventStore, parseKeyEncryptionKey, PostgresKeyStore, SealingKeyCache, type KeyStore } from '@hub/crypto-shredding';
 import { EsdbEventStore, PostgresEventStore, type EventStore } from '@hub/event-store';
 import { CustomerRepository } from './customer.repository';
-import { IdentityResolver } from './identity.resolver';
+import { IdentityResolver, type IdentityStreamNaming } from './identity.resolver';
 import { PostgresSnapshotStore } from './postgres.snapshot-store';
 
 export interface CustomerStores {
@@ -23,6 +23,8 @@ export const SEALING_KEY_TTL_MS = 10_000;
 export type EventStoreChoice = { kind: 'postgres' } | { kind: 'eventstoredb'; url: string };
 
 export interface CustomerStoresOptions {
+  /** How identity claim streams are named: the deployment's identity key (`identityHashing(config)` of `@hub/config`). */
+  identityNaming: IdentityStreamNaming;
   kek?: string;
   snapshotEvery?: number;
   sealingKeyTtlMs?: number;
@@ -31,8 +33,11 @@ export interface CustomerStoresOptions {
 }
 
 /** The options of `createCustomerStores` as an app's validated config (`RecordEnv`) says. */
-export function customerStoresOptions(config: { HUB_KEK?: string; SNAPSHOT_EVERY: number; EVENT_STORE?: string; EVENTSTORE_URL?: string }): CustomerStoresOptions {
-  return { ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY, eventStore: eventStoreChoice(config) };
+export function customerStoresOptions(
+  config: { HUB_KEK?: string; SNAPSHOT_EVERY: number; EVENT_STORE?: string; EVENTSTORE_URL?: string },
+  identityNaming: IdentityStreamNaming,
+): CustomerStoresOptions {
+  return { identityNaming, ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY, eventStore: eventStoreChoice(config) };
 }
 
 /** `EVENT_STORE` (postgres, the default, or eventstoredb, which requires `EVENTSTORE_URL`). */
@@ -55,7 +60,7 @@ export function eventStoreChoice(config: { EVENT_STORE?: string; EVENTSTORE_URL?
  */
 export async function createCustomerStores(
   pool: Pool,
-  { kek, snapshotEvery = 50, sealingKeyTtlMs = SEALING_KEY_TTL_MS, eventStore = { kind: 'postgres' } }: CustomerStoresOptions = {},
+  { identityNaming, kek, snapshotEvery = 50, sealingKeyTtlMs = SEALING_KEY_TTL_MS, eventStore = { kind: 'postgres' } }: CustomerStoresOptions,
 ): Promise<CustomerStores> {
   const kekBytes = parseKeyEncryptionKey(kek);
   const raw: EventStore = eventStore.kind === 'eventstoredb' ? EsdbEventStore.fromConnectionString(eventStore.url) : await PostgresEventStore.create({ pool });
@@ -63,5 +68,5 @@ export async function createCustomerStores(
   const keys: KeyStore = sealingKeyTtlMs > 0 ? new SealingKeyCache(stored, { ttlMs: sealingKeyTtlMs }) : stored;
   const store = new EncryptingEventStore(raw, { keys });
   const snapshots = await PostgresSnapshotStore.create({ pool, keys });
-  return { store, raw, keys, snapshots, customers: new CustomerRepository(store, { store: snapshots, every: snapshotEvery }), identities: new IdentityResolver(store) };
+  return { store, raw, keys, snapshots, customers: new CustomerRepository(store, { store: snapshots, every: snapshotEvery }), identities: new IdentityResolver(store, identityNaming) };
 }

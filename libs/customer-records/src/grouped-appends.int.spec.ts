@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { customerStream, type EventMetadata } from '@hub/contracts';
 import type { CustomerEvent } from '@hub/customer';
 import { ConcurrencyError, InvalidEventError } from '@hub/event-store';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { createCustomerStores, type CustomerStores } from './customer-stores';
 import { GroupedAppends } from './grouped-appends';
 
@@ -11,7 +11,7 @@ let stores: CustomerStores;
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 10 });
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
 });
 
 afterEach(() => jest.restoreAllMocks());

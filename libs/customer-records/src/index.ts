@@ -9,3 +9,4 @@ export * from './erase-customer-record';
 export * from './customer-stores';
 export * from './record-interactions';
 export * from './grouped-appends';
+export * from './migrate-identity-claims';

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { deterministicId, type InteractionReceived } from '@hub/contracts';
 import { EncryptingEventStore, PostgresKeyStore } from '@hub/crypto-shredding';
 import { PostgresEventStore, type EventStore } from '@hub/event-store';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { CustomerRepository } from './customer.repository';
 import { IdentityResolver } from './identity.resolver';
 import { mergeCustomers, previewCustomerMerge, unmergeCustomers } from './merge-customers';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   store = new EncryptingEventStore(await PostgresEventStore.create({ pool }), { keys });
   snapshots = await PostgresSnapshotStore.create({ pool, keys });
   customers = new CustomerRepository(store, { store: snapshots, every: 2 });
-  identities = new IdentityResolver(store);
+  identities = new IdentityResolver(store, TEST_IDENTITY_NAMING);
 });
 afterAll(() => pool.end());
 

@@ -3,7 +3,7 @@ import { deterministicId, type ChannelId, type IdentityRef, type InteractionRece
 import { foldCustomer, type CustomerState } from '@hub/customer';
 import { EncryptingEventStore, PostgresKeyStore } from '@hub/crypto-shredding';
 import { PostgresEventStore, type EventStore } from '@hub/event-store';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { CustomerRepository } from './customer.repository';
 import { IdentityResolver } from './identity.resolver';
 import { unmergeCustomers } from './merge-customers';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   snapshots = await PostgresSnapshotStore.create({ pool, keys });
   customers = new CustomerRepository(store, { store: snapshots, every: 2 });
   plain = new CustomerRepository(store);
-  identities = new IdentityResolver(store);
+  identities = new IdentityResolver(store, TEST_IDENTITY_NAMING);
 });
 afterAll(() => pool.end());
 

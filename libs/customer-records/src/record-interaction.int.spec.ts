@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { deterministicId, type ChannelId, type IdentityRef, type InteractionData, type InteractionReceived } from '@hub/contracts';
 import { PostgresEventStore } from '@hub/event-store';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { CustomerRepository } from './customer.repository';
 import { IdentityResolver } from './identity.resolver';
 import { mergeCustomers, unmergeCustomers } from './merge-customers';
@@ -13,7 +13,7 @@ let deps: { customers: CustomerRepository; identities: IdentityResolver };
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 10 });
   const store = await PostgresEventStore.create({ pool });
-  deps = { customers: new CustomerRepository(store), identities: new IdentityResolver(store) };
+  deps = { customers: new CustomerRepository(store), identities: new IdentityResolver(store, TEST_IDENTITY_NAMING) };
 });
 afterAll(() => pool.end());
 

@@ -5,7 +5,7 @@ import { mergeCustomers } from './merge-customers';
 import type { ChannelId, EventMetadata, IdentityRef } from '@hub/contracts';
 import { IdempotencyConflictError } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
-import { claimStreamOf, type IdentityResolver } from './identity.resolver';
+import type { IdentityResolver } from './identity.resolver';
 
 export interface RecordedInteraction {
   tenantId: string;
@@ -190,25 +190,29 @@ export async function resolveByAnyIdentity(
   for (let attempt = 0; attempt < 5; attempt++) {
     const claims = await identities.currentClaims(distinct.map((identity) => ({ tenantId, identity })));
     const holderOf = (identity: IdentityRef): string | undefined => {
-      const claim = claims.get(claimStreamOf(tenantId, identity));
+      const claim = claims.get(identities.claimStreamOf(tenantId, identity));
       return claim?.event.type === 'IdentityClaimed' ? claim.event.data.customerId : undefined;
     };
     let recognisedBy = distinct.find((identity) => holderOf(identity) !== undefined);
     let customerId: string;
     if (recognisedBy) {
       customerId = holderOf(recognisedBy)!;
+      // Known under an older name of its claim stream only (before the keyed names, or the last key
+      // rotation): the claim is written forward to the current name, and read again if that lost a race.
+      const claim = claims.get(identities.claimStreamOf(tenantId, recognisedBy));
+      if (claim?.carriedFrom && !(await identities.carryForward(identities.claimStreamOf(tenantId, recognisedBy), claim))) continue;
     } else {
-      recognisedBy = firstByClaimStream(tenantId, distinct);
-      const planned = identities.planFirstClaim(tenantId, recognisedBy, claims.get(claimStreamOf(tenantId, recognisedBy)), cause);
+      recognisedBy = firstByClaimStream(identities, tenantId, distinct);
+      const planned = identities.planFirstClaim(tenantId, recognisedBy, claims.get(identities.claimStreamOf(tenantId, recognisedBy)), cause);
       const [outcome] = await identities.appendClaims([planned.append]);
       // Claimed by another interaction first (read again: it is recognised by that claim), or by an
       // earlier attempt of this one, maybe for another new customer id (read it back).
       if (!outcome?.ok || outcome.result.duplicate) continue;
       customerId = planned.customerId;
-      claims.set(claimStreamOf(tenantId, recognisedBy), planned.claim);
+      claims.set(identities.claimStreamOf(tenantId, recognisedBy), planned.claim);
     }
     const firstContact = distinct.some((identity) => {
-      const claim = claims.get(claimStreamOf(tenantId, identity))?.event;
+      const claim = claims.get(identities.claimStreamOf(tenantId, identity))?.event;
       return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === cause.eventId;
     });
     const heldByOthers: { identity: IdentityRef; customerId: string }[] = [];
@@ -225,10 +229,10 @@ export async function resolveByAnyIdentity(
 }
 
 /** The identity whose claim stream name sorts first: the same one for the same identities in any order. */
-export function firstByClaimStream(tenantId: string, identities: readonly IdentityRef[]): IdentityRef {
+export function firstByClaimStream(resolver: Pick<IdentityResolver, 'claimStreamOf'>, tenantId: string, identities: readonly IdentityRef[]): IdentityRef {
   const [first, ...rest] = identities;
   if (!first) throw new Error('no identity');
-  return rest.reduce((a, b) => (claimStreamOf(tenantId, b) < claimStreamOf(tenantId, a) ? b : a), first);
+  return rest.reduce((a, b) => (resolver.claimStreamOf(tenantId, b) < resolver.claimStreamOf(tenantId, a) ? b : a), first);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { customerStream, deterministicId, type ChannelId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
 import { prng } from '@hub/customer/testing';
 import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadStreamOptions, RecordedEvent, StreamAppend, StreamAppendOutcome } from '@hub/event-store';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { createCustomerStores, type CustomerStores } from './customer-stores';
 import { IdentityResolver } from './identity.resolver';
 import { recordInteractions } from './record-interactions';
@@ -21,7 +21,7 @@ const recordedAt = '2026-12-07T10:00:01.000Z';
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 20 });
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
 });
 
 afterAll(async () => {
@@ -185,7 +185,7 @@ describe('identity resolution under concurrency', () => {
       const { people, partitions } = generate(seed, tenantId);
       const turnstile = new Turnstile(prng(seed * 7919));
       const recorded = await turnstile.run(partitions.length, async (p) => {
-        const deps = { customers: stores.customers, identities: new IdentityResolver(new TurnstileStore(stores.store, turnstile, p)) };
+        const deps = { customers: stores.customers, identities: new IdentityResolver(new TurnstileStore(stores.store, turnstile, p), TEST_IDENTITY_NAMING) };
         const out: { label: string; customerId: string }[] = [];
         for (const run of partitions[p]!) {
           const results = await recordInteractions(deps, run, recordedAt);

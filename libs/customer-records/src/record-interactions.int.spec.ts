@@ -1,10 +1,9 @@
 import { Pool } from 'pg';
 import { customerStream, deterministicId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { createCustomerStores, type CustomerStores } from './customer-stores';
 import { recordInteraction } from './record-interaction';
 import { recordInteractions } from './record-interactions';
-import { claimStreamOf } from './identity.resolver';
 
 const infra = testInfra();
 let pool: Pool;
@@ -13,7 +12,7 @@ const recordedAt = '2026-12-06T10:00:01.000Z';
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: infra.databaseUrl, max: 20 });
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
 });
 
 afterAll(async () => {
@@ -177,7 +176,7 @@ describe('recordInteractions', () => {
       const claimsOf = async (tenant: string) => {
         const out: unknown[] = [];
         for (const identity of identities) {
-          const events = await stores.store.readStream(claimStreamOf(tenant, identity));
+          const events = await stores.store.readStream(stores.identities.claimStreamOf(tenant, identity));
           out.push(events.map((e) => ({ type: e.type, via: (e.data as { via?: unknown }).via ?? null })));
         }
         return out;

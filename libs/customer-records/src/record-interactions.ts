@@ -2,7 +2,7 @@ import { isChannelId, type IdentityRef, type InteractionReceived } from '@hub/co
 import type { CustomerEvent, MergePolicy } from '@hub/customer';
 import type { StreamAppend } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
-import { claimStreamOf, type CurrentClaim, type IdentityResolver } from './identity.resolver';
+import type { CurrentClaim, IdentityResolver } from './identity.resolver';
 import { firstByClaimStream, interactionEvents, recordInteraction, type RecordedInteraction } from './record-interaction';
 
 export interface RecordInteractionsDeps {
@@ -101,7 +101,7 @@ function plan(
   const all = interaction.data.identities;
   if (all.length === 0 || !isChannelId(m.channel)) return undefined;
   const distinct = all.filter((identity, n) => all.findIndex((other) => sameIdentity(other, identity)) === n);
-  const streamOf = (identity: IdentityRef) => claimStreamOf(m.tenantId, identity);
+  const streamOf = (identity: IdentityRef) => identities.claimStreamOf(m.tenantId, identity);
   const holderOf = (identity: IdentityRef): string | undefined => {
     const claim = claims.get(streamOf(identity));
     return claim?.event.type === 'IdentityClaimed' ? claim.event.data.customerId : undefined;
@@ -126,7 +126,7 @@ function plan(
       return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === m.eventId;
     });
   } else {
-    through = firstByClaimStream(m.tenantId, distinct);
+    through = firstByClaimStream(identities, m.tenantId, distinct);
     const planned = identities.planFirstClaim(m.tenantId, through, claims.get(streamOf(through)), metadata);
     pending.set(streamOf(through), planned.append);
     claims.set(streamOf(through), planned.claim);

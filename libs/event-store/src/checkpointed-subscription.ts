@@ -1,4 +1,4 @@
-import type { CheckpointStore } from './checkpoint-store.port';
+import { LeaderFencedError, type CheckpointStore, type Leadership } from './checkpoint-store.port';
 import type { EventStore, RecordedEvent, SubscribeToAllOptions, Subscription } from './event-store.port';
 
 export interface CheckpointedSubscriptionOptions extends Omit<SubscribeToAllOptions, 'from'> {
@@ -16,6 +16,12 @@ export interface CheckpointedSubscriptionOptions extends Omit<SubscribeToAllOpti
    * of the log.
    */
   fromWhenNoCheckpoint?: bigint;
+  /**
+   * The leadership this subscription runs under (`whileLeader`): `'after-batch'` saves are fenced
+   * with it, and a refused one (`LeaderFencedError`: another instance leads) steps down. An
+   * `'in-handler'` handler fences its own save.
+   */
+  leadership?: Leadership;
 }
 
 /**
@@ -33,7 +39,7 @@ export async function runCheckpointedSubscription<Transaction>(
   subscriptionId: string,
   options: CheckpointedSubscriptionOptions,
 ): Promise<Subscription> {
-  const { checkpoint = 'after-batch', fromWhenNoCheckpoint, onEvents, ...rest } = options;
+  const { checkpoint = 'after-batch', fromWhenNoCheckpoint, leadership, onEvents, ...rest } = options;
   const from = (await checkpoints.load(subscriptionId)) ?? fromWhenNoCheckpoint;
   let handledUpTo: bigint | undefined;
   const handle =
@@ -46,7 +52,12 @@ export async function runCheckpointedSubscription<Transaction>(
             await onEvents(events);
             handledUpTo = last;
           }
-          await checkpoints.save(subscriptionId, last);
+          try {
+            await checkpoints.save(subscriptionId, last, undefined, leadership?.fence);
+          } catch (err) {
+            if (err instanceof LeaderFencedError) leadership?.stepDown(err);
+            throw err;
+          }
         };
   return store.subscribeToAll({ ...rest, ...(from === undefined ? {} : { from }), onEvents: handle });
 }

@@ -14,3 +14,4 @@ export { PostgresCheckpointStore, ensurePostgresCheckpointSchema } from './postg
 export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.event-store';
 export { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
 export { tryAdvisoryLock, whileLeader, type HeldAdvisoryLock, type LeaderLogger } from './postgres.advisory-lock';
+export { advanceLeaderEpoch } from './postgres.leader-fence';

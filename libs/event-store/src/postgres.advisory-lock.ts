@@ -1,4 +1,7 @@
 import { Client, type Pool, type PoolClient } from 'pg';
+import type { Leadership, LeaderFence } from './checkpoint-store.port';
+import type { PostgresEventStoreTables } from './postgres.event-store';
+import { advanceLeaderEpoch } from './postgres.leader-fence';
 
 /**
  * A PostgreSQL session advisory lock held on a connection of its own: it is held for as long as that
@@ -10,6 +13,8 @@ export interface HeldAdvisoryLock {
   readonly lost: Promise<void>;
   /** Unlocks and closes the session. Idempotent. */
   release(): Promise<void>;
+  /** Takes the lock's next fencing epoch on the session that holds it (`advanceLeaderEpoch`). */
+  advanceEpoch(tables?: PostgresEventStoreTables): Promise<LeaderFence>;
 }
 
 /**
@@ -65,6 +70,7 @@ export async function tryAdvisoryLock(source: string | Pool, name: string): Prom
   return {
     name,
     lost,
+    advanceEpoch: (tables) => advanceLeaderEpoch(client, name, tables),
     release: async () => {
       if (released) return;
       released = true;
@@ -87,13 +93,17 @@ export interface LeaderLogger {
  * Run `lead` only while this process holds the advisory lock `name`: of several instances (the
  * timeline projector's, the decision relay's) exactly one leads (the others stand by and take over within `retryMs` when its connection goes
  * away, as a crash or SIGKILL does). `lead` returns how to stop leading.
+ *
+ * Fencing: every acquisition takes the lock's next epoch (`advanceLeaderEpoch`), given to `lead`
+ * (`Leadership.fence`). A leader paused past the loss of its session may not have noticed yet that
+ * another took over; its writes fenced with its epoch are refused, and it steps down.
  */
 export function whileLeader(
   connectionString: string,
   name: string,
   logger: LeaderLogger,
-  lead: () => Promise<() => Promise<void>>,
-  { retryMs = 2_000, logPrefix = 'projector' }: { retryMs?: number; logPrefix?: string } = {},
+  lead: (leadership: Leadership) => Promise<() => Promise<void>>,
+  { retryMs = 2_000, logPrefix = 'projector', tables }: { retryMs?: number; logPrefix?: string; tables?: PostgresEventStoreTables } = {},
 ): { stop(): Promise<void> } {
   let stopped = false;
   let lock: HeldAdvisoryLock | undefined;
@@ -105,29 +115,42 @@ export function whileLeader(
   };
   const attempt = async (): Promise<void> => {
     if (stopped) return;
+    let held: HeldAdvisoryLock | undefined;
     try {
-      lock = await tryAdvisoryLock(connectionString, name);
-      if (!lock) return retry();
+      held = await tryAdvisoryLock(connectionString, name);
+      if (!held) return retry();
       if (stopped) {
-        await lock.release();
+        await held.release();
         return;
       }
-      logger.info({ lock: name }, `${logPrefix}.leader.acquired`);
-      void lock.lost.then(() => {
-        // Lost the session, so lost the lock: stop leading and try again.
-        if (stopped) return;
-        logger.warn({ lock: name }, `${logPrefix}.leader.lost`);
-        lock = undefined;
-        void (release?.() ?? Promise.resolve()).finally(() => {
-          release = undefined;
-          retry();
-        });
-      });
-      release = await lead();
+      const mine = held;
+      const fence = await mine.advanceEpoch(tables);
+      lock = mine;
+      logger.info({ lock: name, epoch: fence.epoch.toString() }, `${logPrefix}.leader.acquired`);
+      let over = false;
+      // Lost the session (so lost the lock), or a fenced write said another leads: stop leading,
+      // give the lock up if still held, and try again.
+      const end = (event: 'lost' | 'fenced', detail: object): void => {
+        if (over || stopped) return;
+        over = true;
+        logger.warn({ lock: name, epoch: fence.epoch.toString(), ...detail }, `${logPrefix}.leader.${event}`);
+        if (lock === mine) lock = undefined;
+        const stopLeading = release ?? (() => Promise.resolve());
+        release = undefined;
+        void stopLeading()
+          .catch((err: unknown) => logger.warn({ lock: name, err: String(err) }, `${logPrefix}.leader.stop_failed`))
+          .then(() => mine.release())
+          .finally(retry);
+      };
+      void mine.lost.then(() => end('lost', {}));
+      const stopLeading = await lead({ fence, stepDown: (err) => end('fenced', { err: err.message }) });
+      // Stepped down (or lost the lock) while it was starting: stop what it started.
+      if (over) await stopLeading();
+      else release = stopLeading;
     } catch (err) {
       logger.warn({ lock: name, err: String(err) }, `${logPrefix}.leader.retry`);
-      await lock?.release();
-      lock = undefined;
+      await held?.release();
+      if (lock === held) lock = undefined;
       retry();
     }
   };

@@ -1,6 +1,7 @@
 import type { ClientBase, Pool } from 'pg';
-import type { CheckpointStore } from './checkpoint-store.port';
+import { LeaderFencedError, type CheckpointStore, type LeaderFence } from './checkpoint-store.port';
 import { mapPgError, postgresSqlNames, runDdl, type PostgresEventStoreTables } from './postgres.event-store';
+import { leaderEpochsDdl } from './postgres.leader-fence';
 
 /**
  * Checkpoints in PostgreSQL: table `<schema>.<prefix>hub_checkpoints` (same schema and prefix
@@ -18,7 +19,7 @@ import { mapPgError, postgresSqlNames, runDdl, type PostgresEventStoreTables } f
  * commit, both are there and the subscription resumes after the batch.
  */
 export class PostgresCheckpointStore implements CheckpointStore<ClientBase> {
-  private readonly sql: { load: string; save: string };
+  private readonly sql: { load: string; save: string; fencedSave: string };
 
   /** Does not create the table: use `PostgresCheckpointStore.create` (or `ensurePostgresCheckpointSchema`). */
   constructor(
@@ -31,6 +32,13 @@ export class PostgresCheckpointStore implements CheckpointStore<ClientBase> {
       save: `
         insert into ${table} (subscription_id, position, updated_at) values ($1, $2::bigint, now())
         on conflict (subscription_id) do update set position = excluded.position, updated_at = excluded.updated_at`,
+      // Written only while the fence's epoch is the lock's current one; the epoch row is held
+      // (for share) until the caller's transaction ends, so a new leader's acquisition waits for it.
+      fencedSave: `
+        with fence as (select 1 from ${postgresSqlNames(tables).leaderEpochs} where name = $3 and epoch = $4::bigint for share)
+        insert into ${table} (subscription_id, position, updated_at) select $1, $2::bigint, now() from fence
+        on conflict (subscription_id) do update set position = excluded.position, updated_at = excluded.updated_at
+        returning 1`,
     };
   }
 
@@ -49,14 +57,24 @@ export class PostgresCheckpointStore implements CheckpointStore<ClientBase> {
     }
   }
 
-  async save(subscriptionId: string, position: bigint, client?: ClientBase): Promise<void> {
+  /**
+   * With `fence` (the leadership this writer holds, `whileLeader`), the checkpoint is written only if
+   * that leadership is still the current one; else nothing is written and `LeaderFencedError`
+   * (not retryable: step down) is thrown.
+   */
+  async save(subscriptionId: string, position: bigint, client?: ClientBase, fence?: LeaderFence): Promise<void> {
     validateSubscriptionId(subscriptionId);
     if (typeof position !== 'bigint' || position < 0n) throw new RangeError(`position must be a bigint >= 0n, not ${String(position)}`);
+    let written: number | null;
     try {
-      await (client ?? this.pool).query(this.sql.save, [subscriptionId, position.toString()]);
+      const db = client ?? this.pool;
+      written = fence
+        ? (await db.query(this.sql.fencedSave, [subscriptionId, position.toString(), fence.name, fence.epoch.toString()])).rowCount
+        : (await db.query(this.sql.save, [subscriptionId, position.toString()])).rowCount;
     } catch (err) {
       throw mapPgError(err);
     }
+    if (fence && written === 0) throw new LeaderFencedError(fence, `checkpoint ${subscriptionId} at ${position}`);
   }
 }
 
@@ -73,6 +91,7 @@ export async function ensurePostgresCheckpointSchema(pool: Pool, tables: Postgre
       position bigint not null,
       updated_at timestamptz not null default now()
     );
+    ${leaderEpochsDdl(tables)}
   `,
   );
 }

@@ -146,6 +146,8 @@ interface SqlNames {
   /** LISTEN/NOTIFY channel that appends notify (a channel name, not quoted). */
   notifyChannel: string;
   checkpoints: string;
+  /** Fencing tokens of leader locks (`whileLeader`): one epoch per lock name. */
+  leaderEpochs: string;
 }
 
 function sqlNames(tables: PostgresEventStoreTables = {}): SqlNames {
@@ -170,6 +172,7 @@ function sqlNames(tables: PostgresEventStoreTables = {}): SqlNames {
     positionLockKey: `hub.event-store.positions:${schemaName}.${prefix}`,
     notifyChannel: notifyChannel(schemaName, prefix),
     checkpoints: q('hub_checkpoints'),
+    leaderEpochs: q('hub_leader_epochs'),
   };
 }
 

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hubNames, type HubNames } from '@hub/contracts';
-import { ConfigError, HttpEdgeEnv, loadConfigs } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, identityHashing, loadConfigs } from '@hub/config';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
 import { clientAddress, createLogger, decodeBody, decodedPayload, httpServerOptions, onShutdown, requestEncoding, RequestRateLimits, type HubLogger } from '@hub/platform';
 import { EventIntakeService } from './event-intake.service';
@@ -44,6 +44,8 @@ export interface RunningIngestApi {
 export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApi> {
   const [config, edge] = loadConfigs<[IngestApiEnv, HttpEdgeEnv]>(INGEST_API_APP, env, IngestApiEnv, HttpEdgeEnv);
   const logger = createLogger(INGEST_API_APP, config.LOG_LEVEL);
+  const hashing = identityHashing(config);
+  if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
   const keys = new SourceKeyRegistry(parseSourceKeys(config.INGEST_API_KEYS).keys);
   if (keys.size === 0) logger.warn({}, 'ingest.api.no_api_keys');
 
@@ -55,7 +57,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
 
   const counters = new IntakeCounters();
   const limits = { maxBatchEvents: config.INGEST_MAX_BATCH_EVENTS, maxEventBytes: config.INGEST_MAX_EVENT_BYTES };
-  const intake = new EventIntakeService(publisher, names.topics.interactions, limits, logger, () => new Date(), counters, new Set(config.INGEST_RAW_TENANTS));
+  const intake = new EventIntakeService(publisher, names.topics.interactions, hashing.current, limits, logger, () => new Date(), counters, new Set(config.INGEST_RAW_TENANTS));
   const rawConsumer = config.INGEST_RAW_ENABLED
     ? new RawInteractionsConsumer(
         kafka,

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { HeaderNames, identityKey } from '@hub/contracts';
+import { HeaderNames, IdentityHasher, identityKey } from '@hub/contracts';
 import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type EventPublisher, type OutgoingMessage } from '@hub/messaging';
 import { EventIntakeService } from './event-intake.service';
 import type { SourceKey } from './source-keys';
@@ -29,7 +29,7 @@ const event = (messageId: string, metadata: Record<string, unknown> = {}, provid
 
 function setup(limits = { maxBatchEvents: 10, maxEventBytes: 8_192 }) {
   const publisher = new InMemoryPublisher();
-  const intake = new EventIntakeService(publisher, 'interactions', limits, pino({ level: 'silent' }), () => now, undefined, new Set(['acme']));
+  const intake = new EventIntakeService(publisher, 'interactions', IdentityHasher.development(), limits, pino({ level: 'silent' }), () => now, undefined, new Set(['acme']));
   return { publisher, intake };
 }
 
@@ -49,7 +49,7 @@ describe('the generic API use case', () => {
       ]);
       expect([outcome.accepted, outcome.invalid]).toEqual([2, 2]);
       expect(publisher.published.map((p) => (p.message.value as { data: { content: { text: string } } }).data.content.text)).toEqual(['m1', 'm3']);
-      expect(publisher.published.every((p) => p.topic === 'interactions' && p.message.key === identityKey('acme', 'phone', '+14155550100'))).toBe(true);
+      expect(publisher.published.every((p) => p.topic === 'interactions' && p.message.key === identityKey(IdentityHasher.development(), 'acme', 'phone', '+14155550100'))).toBe(true);
       expect(publisher.published[0]!.message.headers?.[HeaderNames.eventId]).toBe(outcome.results[0]!.status === 'accepted' ? outcome.results[0]!.eventId : '');
       expect(intake.counters.toJSON()).toEqual({ 'http.accepted': 2, 'http.batches': 1, 'http.rejected.invalid_json': 1, 'http.rejected.tenant_mismatch': 1 });
     });

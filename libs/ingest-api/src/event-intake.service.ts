@@ -1,4 +1,4 @@
-import { interactionMessage, type FieldError, type InteractionReceived } from '@hub/contracts';
+import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived } from '@hub/contracts';
 import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type ConsumedMessage, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 import { IntakeCounters } from './intake-counters';
@@ -43,6 +43,8 @@ export class EventIntakeService {
   constructor(
     private readonly publisher: EventPublisher,
     private readonly interactionsTopic: string,
+    /** Hashes the identity in each interaction's Kafka key (`IDENTITY_HASH_KEY`). */
+    private readonly identityHasher: IdentityHasher,
     private readonly limits: IntakeLimits,
     private readonly logger: HubLogger,
     private readonly clock: () => Date = () => new Date(),
@@ -123,7 +125,7 @@ export class EventIntakeService {
       throw new PermanentMessageError(read.code.toUpperCase(), reason);
     }
     try {
-      await this.publisher.publish(this.interactionsTopic, [interactionMessage(read.event)]);
+      await this.publisher.publish(this.interactionsTopic, [interactionMessage(read.event, this.identityHasher)]);
     } catch (err) {
       this.counters.inc('raw.retried');
       throw err;
@@ -135,7 +137,7 @@ export class EventIntakeService {
 
   private async publish(caller: SourceKey, events: readonly InteractionReceived[]): Promise<BusRefusal | undefined> {
     try {
-      await this.publisher.publish(this.interactionsTopic, events.map(interactionMessage));
+      await this.publisher.publish(this.interactionsTopic, events.map((e) => interactionMessage(e, this.identityHasher)));
       return undefined;
     } catch (err) {
       if (err instanceof PublisherSaturatedError) {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { HeaderNames, identityKey, type InteractionReceived } from '@hub/contracts';
+import { HeaderNames, IdentityHasher, identityKey, type InteractionReceived } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
 import { clientScopedEventId, derivedEventId } from './interaction-intake';
@@ -98,7 +98,7 @@ describe('one canonical event over HTTP', () => {
     expect(res.body).toEqual({ status: 'accepted', eventId: derivedEventId(tenant, 'genesys', `msg-${marker}`) });
 
     const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), { what: 'the event on the interactions topic' });
-    expect(message!.key).toBe(identityKey(tenant, 'phone', '+14155550101'));
+    expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550101'));
     expect(message!.headers[HeaderNames.eventId]).toBe(res.body['eventId']);
     expect(message!.headers[HeaderNames.tenantId]).toBe(tenant);
     const event = JSON.parse(message!.value) as InteractionReceived;
@@ -194,7 +194,7 @@ describe('an NDJSON batch', () => {
 
     const published = await eventually(async () => (interactionsWith(marker).length >= 2 ? interactionsWith(marker) : undefined), { what: 'the valid lines on the topic' });
     expect(published.map((m) => m.headers[HeaderNames.eventId]).sort()).toEqual([results[0]!.eventId, results[2]!.eventId].sort());
-    expect(published.map((m) => m.key).sort()).toEqual([identityKey(tenant, 'phone', '+14155550100'), identityKey(tenant, 'phone', '+14155550104')].sort());
+    expect(published.map((m) => m.key).sort()).toEqual([identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550100'), identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550104')].sort());
   });
 
   it('is also taken on /v1/events/batch, which refuses a JSON body with 415', async () => {
@@ -276,8 +276,8 @@ describe('the raw topic', () => {
     const moved = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'the raw message on interactions' });
     const expectedId = derivedEventId(tenant, 'genesys', `msg-${marker}`);
     expect(moved.map((m) => [m.key, m.headers[HeaderNames.eventId]])).toEqual([
-      [identityKey(tenant, 'phone', '+14155550100'), expectedId],
-      [identityKey(tenant, 'phone', '+14155550100'), expectedId],
+      [identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550100'), expectedId],
+      [identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550100'), expectedId],
     ]);
     // The same event over HTTP is the same event.
     expect((await postJson(platformEvent(marker))).body['eventId']).toBe(expectedId);

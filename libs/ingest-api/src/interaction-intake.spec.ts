@@ -1,4 +1,4 @@
-import { deterministicId, identityKey } from '@hub/contracts';
+import { deterministicId, IdentityHasher, identityKey } from '@hub/contracts';
 import { clientScopedEventId, derivedEventId, normaliseInteraction, parseJson, readInteraction, type IntakeContext, type IntakeResult } from './interaction-intake';
 
 const recordedAt = '2025-03-01T12:00:00.000Z';
@@ -199,7 +199,9 @@ describe('reading a canonical event sent to the generic API', () => {
 
     it('then it is keyed like every other channel’s interaction once read', () => {
       const r = normaliseInteraction(rawEvent({ tenantId: 'acme' }), raw);
-      expect(r.ok && identityKey(r.event.metadata.tenantId, r.event.data.identities[0]!.kind, r.event.data.identities[0]!.value)).toBe('acme|phone|+14155550100');
+      expect(r.ok && identityKey(IdentityHasher.development(), r.event.metadata.tenantId, r.event.data.identities[0]!.kind, r.event.data.identities[0]!.value)).toBe(
+        identityKey(IdentityHasher.development(), 'acme', 'phone', '+14155550100'),
+      );
     });
   });
 });

@@ -3,7 +3,7 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { hubNames, type ChannelId } from '@hub/contracts';
-import { ConfigError, HttpEdgeEnv, loadConfig } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, identityHashing, loadConfig } from '@hub/config';
 import { channelDefinitions } from '@hub/channel-registry';
 import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
@@ -39,6 +39,8 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const config = shared as IngestEnv;
   const edge = edgeConfig as HttpEdgeEnv;
   const logger = createLogger(appName, config.LOG_LEVEL);
+  const hashing = identityHashing(config);
+  if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
   const adapters = definitions.map((d, i) => d.create(providerConfigs[i] as object));
   const maxBodyBytes = Math.max(...adapters.map((a) => a.manifest.maxBodyBytes));
 
@@ -48,7 +50,7 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   await ensureTopics(kafka, hubTopicSpecs(names)).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
   const counters = new IngestCounters();
-  const services = adapters.map((adapter) => new IngestService(adapter, publisher, config.TENANT_ID, logger, () => new Date(), names, counters));
+  const services = adapters.map((adapter) => new IngestService(adapter, publisher, config.TENANT_ID, hashing.current, logger, () => new Date(), names, counters));
 
   @Module({
     controllers: [...adapters.map((adapter, i) => webhookControllerFor(adapter, services[i]!, config.PUBLIC_BASE_URL)), IngestOpsController],

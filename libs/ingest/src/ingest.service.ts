@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { HeaderNames, hubNames, interactionMessage, type HubNames, type FieldError, type InteractionReceived } from '@hub/contracts';
+import { HeaderNames, hubNames, interactionMessage, type HubNames, type FieldError, type IdentityHasher, type InteractionReceived } from '@hub/contracts';
 import { ChannelMappingError, InvalidJsonBody, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
 import { PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
@@ -51,6 +51,8 @@ export class IngestService {
     private readonly adapter: ChannelAdapter,
     private readonly publisher: EventPublisher,
     private readonly tenantId: string,
+    /** Hashes the identity in each interaction's Kafka key (`IDENTITY_HASH_KEY`). */
+    private readonly identityHasher: IdentityHasher,
     private readonly logger: HubLogger,
     private readonly clock: () => Date = () => new Date(),
     private readonly names: HubNames = hubNames(),
@@ -104,7 +106,7 @@ export class IngestService {
   /** Publish to the interactions topic: undefined once Kafka acknowledged, else the refusal to answer with. */
   private async publishInteractions(events: readonly InteractionReceived[]): Promise<IngestOutcome | undefined> {
     try {
-      await this.publisher.publish(this.names.topics.interactions, events.map(interactionMessage));
+      await this.publisher.publish(this.names.topics.interactions, events.map((e) => interactionMessage(e, this.identityHasher)));
       return undefined;
     } catch (err) {
       if (err instanceof PublisherSaturatedError) return this.reject({ kind: 'saturated', retryAfterSeconds: err.retryAfterSeconds }, 'bus_saturated');

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEV_IDENTITY_HASH_KEY } from '@hub/contracts';
 
 export const HUB_APPS = ['ingest-sms', 'timeline-projector', 'nba-worker', 'query-api'] as const;
 /** The core apps, and any channel's ingestion app (`ingest-<channelId>`). */
@@ -41,7 +42,9 @@ export function startAppProcess(
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join('apps', name, 'src', 'main.ts')], {
     cwd: WORKSPACE,
-    env: { ...process.env, ...env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
+    // Tests, the demo and the benchmarks name identities under the published development key unless
+    // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
+    env: { IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, ...process.env, ...env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];

@@ -1,3 +1,4 @@
 export * from './env';
 export * from './app-process';
 export * from './fault-proxy';
+export * from './identity-naming';

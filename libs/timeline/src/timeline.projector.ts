@@ -1,6 +1,6 @@
 import { parseCustomerStream } from '@hub/contracts';
 import { isCustomerEventType, upcast, type CustomerEvent } from '@hub/customer';
-import { runCheckpointedSubscription, type PostgresCheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
+import { LeaderFencedError, runCheckpointedSubscription, type EventStore, type Leadership, type PostgresCheckpointStore, type RecordedEvent, type Subscription } from '@hub/event-store';
 import type { PostgresTimelineStore } from './postgres.timeline.store';
 import { timelineChangeFor, type TimelineChange } from './timeline.projection';
 
@@ -28,6 +28,12 @@ export interface TimelineProjectorOptions {
   fromWhenNoCheckpoint?: bigint;
   batchSize?: number;
   logger: ProjectorLogger;
+  /**
+   * The leadership the projection runs under (`whileLeader`): each batch's checkpoint is fenced with
+   * it, so a stale leader (paused past the loss of its lock) commits nothing — neither the read-model
+   * change nor the checkpoint — and steps down.
+   */
+  leadership?: Leadership;
 }
 
 /**
@@ -70,10 +76,15 @@ export class TimelineProjector {
       if (change) changes.push(change);
     }
     const last = events[events.length - 1]!.globalPosition;
-    await this.o.timeline.inTransaction(async (client) => {
-      await this.o.timeline.applyInTransaction(client, changes);
-      await this.o.checkpoints.save(this.o.subscriptionId, last, client);
-    });
+    try {
+      await this.o.timeline.inTransaction(async (client) => {
+        await this.o.timeline.applyInTransaction(client, changes);
+        await this.o.checkpoints.save(this.o.subscriptionId, last, client, this.o.leadership?.fence);
+      });
+    } catch (err) {
+      if (err instanceof LeaderFencedError) this.o.leadership?.stepDown(err);
+      throw err;
+    }
   }
 
   private changeFor(recorded: RecordedEvent): TimelineChange | undefined {

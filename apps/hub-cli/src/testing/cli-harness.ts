@@ -5,7 +5,7 @@ import type { CustomerEvent, InteractionRecorded } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PostgresTimelineStore, TimelineProjector } from '@hub/timeline';
-import { freshDatabase, testInfra } from '@hub/testing';
+import { freshDatabase, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { run } from '../cli';
 import type { CliIo } from '../cli-io';
 
@@ -48,7 +48,7 @@ export async function cliWorld(prefix: string): Promise<CliWorld> {
   const pool = new Pool({ connectionString: db.url, max: 8 });
   // The database is dropped WITH (FORCE) at the end: an idle client terminated then must not crash the run.
   pool.on('error', () => undefined);
-  const stores = await createCustomerStores(pool, { kek: TEST_KEK });
+  const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING, kek: TEST_KEK });
   const env = { DATABASE_URL: db.url, KAFKA_BROKERS: testInfra().kafkaBrokers.join(','), HUB_KEK: TEST_KEK, LOG_LEVEL: 'error' };
   return {
     pool,

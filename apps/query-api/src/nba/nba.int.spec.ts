@@ -5,7 +5,7 @@ import { deterministicId, type EventMetadata } from '@hub/contracts';
 import { foldCustomer, type CustomerEvent, type NbaOutcomeRecorded } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { catalogV1, contactHistoryFrom, decide, decidedEvent, decisionSeed, latestTrigger, outcomeEventId } from '@hub/nba';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { startQueryApi } from '../main';
 
 /**
@@ -25,7 +25,7 @@ let stores: CustomerStores;
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
-  stores = await createCustomerStores(pool);
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
   ({ app, url } = await startQueryApi({ DATABASE_URL: testInfra().databaseUrl, PORT: '0', LOG_LEVEL: 'silent', HUB_API_KEYS: `${tenantA}:${sha(keyA)}:read+write,${tenantB}:${sha(keyB)}:read+write` }));
 });
 afterAll(async () => {

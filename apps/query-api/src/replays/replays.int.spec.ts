@@ -5,7 +5,7 @@ import { deterministicId, type EventMetadata } from '@hub/contracts';
 import type { CustomerEvent } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
-import { eventually, freshDatabase, freshId, startAppProcess } from '@hub/testing';
+import { eventually, freshDatabase, freshId, startAppProcess, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_REPLAY_LOCK, TimelineProjector, type ReplayRun } from '@hub/timeline';
 import { startQueryApi } from '../main';
 
@@ -103,7 +103,7 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: db.url, max: 6 });
   // The database is dropped WITH (FORCE) at the end: an idle client terminated then must not crash the run.
   pool.on('error', () => undefined);
-  stores = await createCustomerStores(pool, { kek: KEK });
+  stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING, kek: KEK });
   for (const c of ['c0', 'c1', 'c2']) await stores.customers.append(tenant, c, history(c, 8));
   // The live read model, projected as the projector app does.
   const timeline = new PostgresTimelineStore(pool);

@@ -333,10 +333,15 @@ export interface IdentityLink {
   through: IdentityRef;
 }
 
-/** The identity no longer belongs to anyone (its customer was erased). Holds no personal data. */
+/**
+ * The identity no longer belongs to anyone under this stream's name: its customer was erased
+ * (`erasure`), or the claim moved to the name the identity has under the deployment's current key
+ * (`migrated`, by `hub identities migrate`; the claim stream under the new name holds it now).
+ * Holds no personal data.
+ */
 export type IdentityReleased = {
   type: 'IdentityReleased';
-  data: { customerId: string; reason: 'erasure' };
+  data: { customerId: string; reason: 'erasure' | 'migrated' };
   metadata: EventMetadata;
 };
 
