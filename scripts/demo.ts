@@ -88,7 +88,8 @@ function appEnv(name: HubAppName): NodeJS.ProcessEnv {
     KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
     HUB_NAMESPACE: namespace,
     TENANT_ID: tenant,
-    HUB_API_KEYS: `${tenant}:${createHash('sha256').update(API_KEY).digest('hex')}`,
+    // The demo's one key may do everything the query API offers (merge, outcomes, erasure), to try them all.
+    HUB_API_KEYS: `${tenant}:${createHash('sha256').update(API_KEY).digest('hex')}:read+write+erase`,
     HUB_ADMIN_API_KEYS: `demo-operator:${createHash('sha256').update(OPERATOR_KEY).digest('hex')}`,
     // The public URL the providers call and sign (the channels' test setups sign for it).
     PUBLIC_BASE_URL: CONFORMANCE_BASE_URL,
