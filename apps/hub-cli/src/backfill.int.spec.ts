@@ -109,15 +109,20 @@ describe('hub backfill', () => {
     it('stops after the batch in flight, exits 1, and the resumed run publishes the rest without duplicates or gaps', async () => {
       const topic = freshId('hub-cli-backfill.');
       const resumeId = freshId('resume');
-      const flags = ['backfill', '--topic', topic, '--tenant', tenant, '--rate', '10', '--resume-id', resumeId];
+      const flags = ['backfill', '--topic', topic, '--tenant', tenant, '--rate', '5', '--resume-id', resumeId];
       const abort = new AbortController();
-      setTimeout(() => abort.abort(), 800);
-      const first = await runCli(flags, world.env, abort.signal);
+      const running = runCli(flags, world.env, abort.signal);
+      // Interrupted once its first chunk is checkpointed (27 events at 5/s take ~5 s), however slowly it started.
+      const checkpoints = new PostgresCheckpointStore(world.pool);
+      await eventually(async () => ((await checkpoints.load(`backfill.${resumeId}`)) !== undefined ? true : undefined), { what: 'the first chunk checkpointed', intervalMs: 20 });
+      abort.abort();
+      const first = await running;
       expect(first.stderr).toContain(`interrupted: backfill stopped at position`);
       expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 1 });
       const position = await new PostgresCheckpointStore(world.pool).load(`backfill.${resumeId}`);
       expect(position).toBeDefined();
-      const second = await runCli(flags.filter((f) => f !== '--rate' && f !== '10'), world.env);
+      const second = await runCli(flags.filter((f, i, all) => f !== '--rate' && all[i - 1] !== '--rate'), world.env);
+      expect({ code: second.code, stderr: second.stderr }).toMatchObject({ code: 0 });
       expect(result(second.stdout)).toMatchObject({ complete: true, resumedFrom: position!.toString() });
       const got = await readTopic(topic, 27);
       const ids = got.map((m) => m.value.metadata.eventId);
