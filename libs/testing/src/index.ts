@@ -1,2 +1,3 @@
 export * from './env';
 export * from './app-process';
+export * from './throwaway-redis';
