@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
+import { deadLetterBody } from './dead-letter-body';
 
 /**
  * A message that can never be processed, whatever the retries: it goes to the dead-letter topic.
@@ -170,7 +171,8 @@ function consumedOf(topic: string, partition: number, message: KafkaMessage): Co
 function deadLetterOf(topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) {
   return {
     key: consumed.key ?? `${topic}:${partition}:${message.offset}`,
-    value: { raw: message.value?.toString('utf8') ?? null },
+    // Bounded: the poison may be near the message limit, and a dead letter that does not fit would stall the partition.
+    value: message.value ? deadLetterBody(message.value) : { raw: null },
     headers: {
       ...consumed.headers,
       [HeaderNames.dlqCode]: err.code,

@@ -130,7 +130,7 @@ describe('the hub consumer', () => {
     expect(dead[0]!.headers[HeaderNames.dlqReason]).toBe('this message can never be processed');
     expect(dead[0]!.headers[HeaderNames.dlqSourceTopic]).toBe(topic);
     expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('1');
-    expect(JSON.parse(dead[0]!.value!.toString())).toEqual({ raw: '{"n":"poison"}' });
+    expect(JSON.parse(dead[0]!.value!.toString())).toEqual({ raw: '{"n":"poison"}', rawBytes: 14, rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/), truncated: false });
   });
 
   it('redelivers a message whose handler failed transiently, so nothing is lost', async () => {
