@@ -206,7 +206,9 @@ export class FaultHub {
     await this.pool.end().catch(() => undefined);
     const ours = (await this.admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(`${this.ns}.`));
     if (ours.length > 0) await this.admin.deleteTopics({ topics: ours }).catch(() => undefined);
-    await this.admin.deleteGroups(Object.values(this.names.groups)).catch(() => undefined);
+    // The hub's consumer groups and the harness's own readers (the dead-letter check's).
+    const groups = (await this.admin.listGroups().catch(() => ({ groups: [] as { groupId: string }[] }))).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${this.ns}.`));
+    if (groups.length > 0) await this.admin.deleteGroups(groups).catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     await this.database.drop().catch(() => undefined);
   }

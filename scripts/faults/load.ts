@@ -22,6 +22,8 @@ export interface LoadResult {
   acknowledged: string[];
   /** Requests never acknowledged after every retry, by their last answer. */
   refused: Record<string, number>;
+  /** First attempts not acknowledged, by answer (status, or the error of a failed connection). */
+  firstRefused: Record<string, number>;
   retried: number;
 }
 
@@ -30,6 +32,17 @@ const retryable = (o: Outcome): boolean => o.status === 0 || o.status >= 500;
 
 interface Routed extends PreparedRequest {
   base: string;
+}
+
+/** Answers other than 2xx, by status (or by the error of a connection that failed). */
+function countRefused(outcomes: Iterable<Outcome>): Record<string, number> {
+  const refused: Record<string, number> = {};
+  for (const o of outcomes) {
+    if (o.status >= 200 && o.status < 300) continue;
+    const key = o.status === 0 ? (o.error ?? 'error') : String(o.status);
+    refused[key] = (refused[key] ?? 0) + 1;
+  }
+  return refused;
 }
 
 /** The hub's two ingestion apps, by the path each request goes to. */
@@ -68,6 +81,7 @@ export async function deliver(
       (i) => offsetsMs[i]!,
     );
     const final = new Map(last);
+    const firstRefused = countRefused(last.values());
     for (let round = 0; round < retries; round++) {
       const again = [...last].filter(([, o]) => retryable(o)).map(([i]) => i);
       if (again.length === 0) break;
@@ -77,13 +91,7 @@ export async function deliver(
       last = await send(again, (i) => (again.indexOf(i) * 1000) / again.length);
       for (const [i, o] of last) final.set(i, o);
     }
-    const refused: Record<string, number> = {};
-    for (const o of final.values()) {
-      if (o.status >= 200 && o.status < 300) continue;
-      const key = o.status === 0 ? (o.error ?? 'error') : String(o.status);
-      refused[key] = (refused[key] ?? 0) + 1;
-    }
-    return { acknowledged, refused, retried };
+    return { acknowledged, refused: countRefused(final.values()), firstRefused, retried };
   } finally {
     agent.destroy();
   }

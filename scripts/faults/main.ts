@@ -18,18 +18,18 @@ const START = '<!-- faults:table:start -->';
 const END = '<!-- faults:table:end -->';
 
 /** The latest results as a Markdown table, between the markers of docs/reliability.md. */
-export function resultsTable(results: readonly ScenarioResult[], run: { seed: number; at: string }): string {
+export function resultsTable(results: readonly ScenarioResult[], run: { seed: number; at: string; command: string }): string {
   const rows = results.map(
     (r) =>
-      `| ${r.id} | ${r.title} | ${r.rate}/s × ${r.seconds} s | ${r.faults} | ${r.acknowledged} | ${r.verdict.lost} | ${r.verdict.duplicated} | ` +
+      `| ${r.id} | ${r.title} | ${r.rate}/s × ${r.seconds} s | ${r.faults} | ${r.acknowledged} | ${r.retried} | ${r.verdict.lost} | ${r.verdict.duplicated} | ` +
       `${r.settledMs === undefined ? 'no' : `${(r.settledMs / 1000).toFixed(1)} s`} | **${r.verdict.pass ? 'PASS' : 'FAIL'}** | ` +
       `${r.verdict.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ') || '—'} |`,
   );
   return [
-    `Latest run: ${run.at}, seed ${run.seed} (\`npm run faults -- --seed ${run.seed}\`).`,
+    `Latest run: ${run.at} (\`${run.command}\`).`,
     '',
-    '| scenario | fault | load | faults | acknowledged | lost | duplicated | settled | verdict | failed checks |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | fault | load | faults | acknowledged | provider retries | lost | duplicated | settled | verdict | failed checks |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
@@ -68,7 +68,8 @@ async function main(): Promise<number> {
     (r) => console.log(resultLine(r)),
   );
   if (!values['no-docs']) {
-    updateDoc(resultsTable(results, { seed, at }));
+    const command = `npm run faults -- --scenario ${values.scenario} --seconds ${values.seconds} --rate ${values.rate} --seed ${seed}`;
+    updateDoc(resultsTable(results, { seed, at, command }));
     log(`docs/reliability.md updated`);
   }
   return results.every((r) => r.verdict.pass) ? 0 : 1;

@@ -65,7 +65,7 @@ export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault,
   const load = await loading;
   clearInterval(sampler);
   rssBaseline(hub, baseline);
-  log(`load done: ${load.sent} sent, ${load.acknowledged.length} acknowledged, ${load.retried} retries, refused ${JSON.stringify(load.refused)}`);
+  log(`load done: ${load.sent} sent, ${load.acknowledged.length} acknowledged, ${load.retried} retries (first attempts refused: ${JSON.stringify(load.firstRefused)}), refused in the end ${JSON.stringify(load.refused)}`);
   if (outcome === undefined) throw injectFailure instanceof Error ? injectFailure : new Error(`${fault.id}: the injection failed: ${String(injectFailure)}`);
   const acknowledged = [...load.acknowledged, ...(outcome.acknowledged ?? [])];
   writeFileSync(join(o.logDir, `acknowledged-${fault.id}.txt`), `${acknowledged.join('\n')}\n`);

@@ -193,7 +193,9 @@ async function readDeadLetters(hub: FaultHub): Promise<{ key: string; sourceTopi
         },
       });
     });
-    await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
+    clearTimeout(timer);
   } finally {
     await consumer.disconnect();
   }
