@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { customerStream, nbaJobKey } from '@hub/contracts';
 import { CustomerRepository } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
-import { eventually, freshId, testInfra } from '@hub/testing';
+import { eventually, freshId, testInfra, ThrowawayRedis } from '@hub/testing';
 import { surveyJobKey } from './customer-event.handler';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
@@ -12,7 +12,6 @@ import { BullNbaFollowUps, noResponseJobId } from './bullmq.nba-follow-ups';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
 import { RecordingFollowUps } from './testing/recording-follow-ups';
 import { CustomerStream } from './testing/customer-stream';
-import { ThrowawayRedis } from './testing/throwaway-redis';
 
 /**
  * Issue #15: Redis restarted without persistence loses the pending decide jobs (their Kafka offsets

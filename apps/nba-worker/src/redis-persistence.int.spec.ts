@@ -1,6 +1,6 @@
 import IORedis from 'ioredis';
 import { checkRedisPersistence } from './redis-persistence';
-import { ThrowawayRedis } from './testing/throwaway-redis';
+import { ThrowawayRedis } from '@hub/testing';
 
 /** The boot check against real redis-servers of the test's own (the shared one is not touched). */
 describe('checkRedisPersistence', () => {

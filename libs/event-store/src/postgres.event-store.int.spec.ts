@@ -324,6 +324,24 @@ describe('PostgresEventStore', () => {
     });
   });
 
+  describe('lastMatchingEvents', () => {
+    // Found by `npm run faults` (F7): the last event was chosen by the text of its position, so at
+    // 1,566 against 982 the decision at 982 looked later and the start-up reconciliation skipped the
+    // customer whose trigger at 1,566 had lost its decide job.
+    it('orders by the global position as a number, across a change in its number of digits', async () => {
+      const { store: isolated } = await isolatedStore();
+      const stream = freshStream();
+      // Positions 1–9 decisions, 10 the trigger: as text, '9' sorts after '10'.
+      await isolated.appendToStream(stream, Array.from({ length: 9 }, () => testEvent({ type: 'Decided' })));
+      const trigger = testEvent({ type: 'Trigger' });
+      const r = await isolated.appendToStream(stream, [trigger]);
+      expect(r.position).toBe(10n);
+
+      const found = await isolated.lastMatchingEvents({ eventTypes: ['Trigger', 'Decided'] });
+      expect(found).toEqual([{ streamName: stream, eventId: trigger.eventId, type: 'Trigger', globalPosition: 10n }]);
+    });
+  });
+
   describe('schema', () => {
     it('create() is idempotent and safe when several processes run it at once', async () => {
       const schema = freshId('es_');

@@ -718,14 +718,16 @@ export class PostgresEventStore implements EventStore {
     const where = validateFilter(filter);
     if (where.eventTypes === undefined) throw new RangeError('lastMatchingEvents needs filter.eventTypes');
     try {
-      const { rows } = await this.pool.query<{ stream_name: string; event_id: string; event_type: string; global_position: string }>(
-        `select distinct on (stream_name) stream_name, event_id::text as event_id, event_type, global_position::text as global_position
-           from ${this.names.events}
-          where ($1::text[] is null or stream_name like any($1::text[])) and event_type = any($2::text[])
-          order by stream_name, global_position desc`,
+      const { rows } = await this.pool.query<{ stream_name: string; event_id: string; event_type: string; position: string }>(
+        // Ordered by the column, a number: the output's `position` is text (ORDER BY would take an
+        // output column of the same name first, and '982' sorts after '1566').
+        `select distinct on (e.stream_name) e.stream_name, e.event_id::text as event_id, e.event_type, e.global_position::text as position
+           from ${this.names.events} e
+          where ($1::text[] is null or e.stream_name like any($1::text[])) and e.event_type = any($2::text[])
+          order by e.stream_name, e.global_position desc`,
         [where.streamPrefixes?.map(likePrefixPattern) ?? null, where.eventTypes],
       );
-      return rows.map((r) => ({ streamName: r.stream_name, eventId: r.event_id, type: r.event_type, globalPosition: BigInt(r.global_position) }));
+      return rows.map((r) => ({ streamName: r.stream_name, eventId: r.event_id, type: r.event_type, globalPosition: BigInt(r.position) }));
     } catch (err) {
       throw mapPgError(err);
     }

@@ -293,7 +293,7 @@ describe('the raw topic', () => {
     expect(Object.keys(byCode).sort()).toEqual(['INVALID_EVENT', 'INVALID_JSON', 'TENANT_NOT_ALLOWED']);
     expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqReason]).toMatch(/^metadata\.occurredAt: /);
     expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqSourceTopic]).toBe(api.names.topics.rawInteractions);
-    expect(JSON.parse(byCode['INVALID_JSON']!.value)).toEqual({ raw: `{"not json": ${marker}` });
+    expect(JSON.parse(byCode['INVALID_JSON']!.value)).toEqual({ raw: `{"not json": ${marker}`, rawBytes: `{"not json": ${marker}`.length, rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/), truncated: false });
     expect(interactionsWith(marker)).toEqual([]);
     const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     expect(metrics).toEqual(expect.objectContaining({ 'raw.dead_lettered.invalid_event': expect.any(Number), 'raw.dead_lettered.tenant_not_allowed': expect.any(Number) }));

@@ -23,4 +23,13 @@ describe('deadLetterBody: what a dead letter keeps of the raw request', () => {
     expect(out).toMatchObject({ rawBytes: raw.length, rawSha256: sha(raw), truncated: true });
     expect(out.raw).toHaveLength(DEAD_LETTER_RAW_LIMIT_BYTES);
   });
+
+  it('given text JSON would escape past the size of base64 (quotes and backslashes), then it is kept as base64, so the dead letter stays under the message limit', () => {
+    const raw = Buffer.from(`{"text":"${'"\\'.repeat(400_000)}"}`);
+    const out = deadLetterBody(raw);
+    expect(out).toMatchObject({ rawBytes: raw.length, truncated: true });
+    expect(out).not.toHaveProperty('raw');
+    expect(Buffer.byteLength(JSON.stringify(out))).toBeLessThan(800 * 1024);
+    expect(Buffer.from(out.rawBase64!, 'base64').equals(raw.subarray(0, DEAD_LETTER_RAW_LIMIT_BYTES))).toBe(true);
+  });
 });

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
 import { HeaderNames, hubNames, interactionMessage, type HubNames, type FieldError, type IdentityHasher, type InteractionReceived } from '@hub/contracts';
 import { ChannelMappingError, InvalidJsonBody, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
-import { PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
+import { deadLetterBody, PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
 export type IngestOutcome =
@@ -16,20 +14,8 @@ export type IngestOutcome =
   | { kind: 'unavailable'; retryAfterSeconds: number; reason: string }
   | { kind: 'saturated'; retryAfterSeconds: number };
 
-/**
- * Beyond this, a dead letter keeps the head of the raw body, its size and its SHA-256: Kafka's
- * default message limit is 1 MB and an email with attachments can be 25 MB.
- */
-export const DEAD_LETTER_RAW_LIMIT_BYTES = 512 * 1024;
-
-/** The raw body as a dead letter carries it: UTF-8 text when it is text, base64 otherwise; bounded. */
-export function deadLetterBody(raw: Buffer): { raw?: string; rawBase64?: string; rawBytes: number; rawSha256: string; truncated: boolean } {
-  const truncated = raw.length > DEAD_LETTER_RAW_LIMIT_BYTES;
-  const head = truncated ? raw.subarray(0, DEAD_LETTER_RAW_LIMIT_BYTES) : raw;
-  const meta = { rawBytes: raw.length, rawSha256: createHash('sha256').update(raw).digest('hex'), truncated };
-  // A cut may split a UTF-8 sequence: judge text-ness on the whole body.
-  return isUtf8(raw) ? { raw: head.toString('utf8'), ...meta } : { rawBase64: head.toString('base64'), ...meta };
-}
+// Where the raw body of a dead letter is bounded (shared with every Kafka consumer's dead letters).
+export { DEAD_LETTER_RAW_LIMIT_BYTES, deadLetterBody } from '@hub/messaging';
 
 /** Counts of every outcome by reason code, for /metrics and the demo summary. */
 export class IngestCounters {

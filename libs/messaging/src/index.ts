@@ -3,3 +3,4 @@ export * from './kafka.factory';
 export * from './kafka.event-publisher';
 export * from './kafka.consumer';
 export * from './topics';
+export * from './dead-letter-body';

@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
+import { deadLetterBody } from './dead-letter-body';
 
 /**
  * A message that can never be processed, whatever the retries: it goes to the dead-letter topic.
@@ -184,13 +185,6 @@ async function handleRun(o: BatchConsumerOptions, run: readonly ConsumedMessage[
   }
 }
 
-/**
- * The most of a message's value a dead letter carries: the dead letter adds headers and a JSON
- * wrapper, and one above the broker's `message.max.bytes` would be refused, its publish retried,
- * and the partition stalled behind it. The rest is referenced by topic, partition and offset.
- */
-export const DEAD_LETTER_MAX_RAW_BYTES = 256 * 1024;
-
 function consumedOf(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
   return { topic, partition, offset: message.offset, key: message.key?.toString(), value: message.value, headers: headersOf(message) };
 }
@@ -198,7 +192,8 @@ function consumedOf(topic: string, partition: number, message: KafkaMessage): Co
 function deadLetterOf(topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) {
   return {
     key: consumed.key ?? `${topic}:${partition}:${message.offset}`,
-    value: deadLetterValue(message.value),
+    // Bounded: the poison may be near the message limit, and a dead letter that does not fit would stall the partition.
+    value: message.value ? deadLetterBody(message.value) : { raw: null },
     headers: {
       ...consumed.headers,
       [HeaderNames.dlqCode]: err.code,
@@ -208,13 +203,6 @@ function deadLetterOf(topic: string, partition: number, message: KafkaMessage, c
       [HeaderNames.dlqSourceOffset]: message.offset,
     },
   };
-}
-
-/** The dead letter's body: the raw value, cut to `DEAD_LETTER_MAX_RAW_BYTES` (with its full size) when longer. */
-function deadLetterValue(value: Buffer | null): { raw: string | null; truncated?: true; bytes?: number } {
-  if (!value) return { raw: null };
-  if (value.length <= DEAD_LETTER_MAX_RAW_BYTES) return { raw: value.toString('utf8') };
-  return { raw: value.subarray(0, DEAD_LETTER_MAX_RAW_BYTES).toString('utf8'), truncated: true, bytes: value.length };
 }
 
 /** Parse a JSON message value, or fail permanently with the reason. */

@@ -4,9 +4,10 @@ import { HeaderNames, HubError } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { createKafka } from './kafka.factory';
 import { KafkaEventPublisher } from './kafka.event-publisher';
-import { DEAD_LETTER_MAX_RAW_BYTES, PermanentMessageError, startConsumer, type ConsumedMessage, type RunningConsumer } from './kafka.consumer';
+import { PermanentMessageError, startConsumer, type ConsumedMessage, type RunningConsumer } from './kafka.consumer';
 import { PublisherSaturatedError, PublishUnavailableError } from './event-publisher.port';
 import { ensureTopics } from './topics';
+import { DEAD_LETTER_RAW_LIMIT_BYTES } from './dead-letter-body';
 
 const brokers = testInfra().kafkaBrokers;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -130,7 +131,7 @@ describe('the hub consumer', () => {
     expect(dead[0]!.headers[HeaderNames.dlqReason]).toBe('this message can never be processed');
     expect(dead[0]!.headers[HeaderNames.dlqSourceTopic]).toBe(topic);
     expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('1');
-    expect(JSON.parse(dead[0]!.value!.toString())).toEqual({ raw: '{"n":"poison"}' });
+    expect(JSON.parse(dead[0]!.value!.toString())).toEqual({ raw: '{"n":"poison"}', rawBytes: 14, rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/), truncated: false });
   });
 
   it('redelivers a message whose handler failed transiently, so nothing is lost', async () => {
@@ -362,7 +363,7 @@ describe('the hub consumer in batch mode', () => {
     const dlq = freshId('dlq');
     await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
     // Message 3 is poison and large: the handler throws for any run holding it (it cannot say which message is at fault).
-    const big = 'x'.repeat(DEAD_LETTER_MAX_RAW_BYTES + 10_000);
+    const big = 'x'.repeat(DEAD_LETTER_RAW_LIMIT_BYTES + 10_000);
     await publisher.publish(
       topic,
       Array.from({ length: 6 }, (_, n) => ({ key: 'k', value: n === 3 ? { n, big } : { n } })),
@@ -390,9 +391,9 @@ describe('the hub consumer in batch mode', () => {
     expect([...new Set(handled)].sort()).toEqual([0, 1, 2, 4, 5]);
     expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('POISON_RUN');
     expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('3');
-    const body = JSON.parse(dead[0]!.value!.toString()) as { raw: string; truncated?: boolean; bytes?: number };
-    expect(body).toMatchObject({ truncated: true, bytes: Buffer.byteLength(JSON.stringify({ n: 3, big })) });
-    expect(body.raw.length).toBe(DEAD_LETTER_MAX_RAW_BYTES);
+    const body = JSON.parse(dead[0]!.value!.toString()) as { raw: string; truncated: boolean; rawBytes: number };
+    expect(body).toMatchObject({ truncated: true, rawBytes: Buffer.byteLength(JSON.stringify({ n: 3, big })) });
+    expect(body.raw.length).toBe(DEAD_LETTER_RAW_LIMIT_BYTES);
   });
 });
 

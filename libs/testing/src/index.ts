@@ -2,3 +2,4 @@ export * from './env';
 export * from './app-process';
 export * from './fault-proxy';
 export * from './identity-naming';
+export * from './throwaway-redis';

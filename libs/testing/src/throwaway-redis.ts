@@ -54,7 +54,8 @@ export class ThrowawayRedis {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on right now (127.0.0.1). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

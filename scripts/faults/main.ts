@@ -1,0 +1,86 @@
+/*
+ * `npm run faults -- [--scenario F1,F7] [--seconds 20] [--rate 100] [--seed 7] [--settle 120] [--no-docs]`
+ *
+ * The hub as real processes on a database, Kafka namespace and redis-server of its own, a seeded
+ * open-loop load of signed webhooks, one fault per scenario, then the oracle (docs/reliability.md).
+ * Prints one line per scenario and rewrites the table of docs/reliability.md (unless --no-docs).
+ * Exit 0 when every scenario passes.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { resultLine, runFaults, type ScenarioResult } from './run';
+import { SCENARIOS, scenariosById } from './scenarios';
+
+const ROOT = resolve(__dirname, '../..');
+const DOC = join(ROOT, 'docs', 'reliability.md');
+const START = '<!-- faults:table:start -->';
+const END = '<!-- faults:table:end -->';
+
+/** The latest results as a Markdown table, between the markers of docs/reliability.md. */
+export function resultsTable(results: readonly ScenarioResult[], run: { seed: number; at: string; command: string }): string {
+  const rows = results.map(
+    (r) =>
+      `| ${r.id} | ${r.title} | ${r.rate}/s × ${r.seconds} s | ${r.faults} | ${r.acknowledged} | ${r.retried} | ${r.verdict.lost} | ${r.verdict.duplicated} | ` +
+      `${r.settledMs === undefined ? 'no' : `${(r.settledMs / 1000).toFixed(1)} s`} | **${r.verdict.pass ? 'PASS' : 'FAIL'}** | ` +
+      `${r.verdict.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ') || '—'} |`,
+  );
+  return [
+    `Latest run: ${run.at} (\`${run.command}\`).`,
+    '',
+    '| scenario | fault | load | faults | acknowledged | provider retries | lost | duplicated | settled | verdict | failed checks |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+function updateDoc(table: string): void {
+  const doc = readFileSync(DOC, 'utf8');
+  const from = doc.indexOf(START);
+  const to = doc.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`${DOC} has no ${START} … ${END} section`);
+  writeFileSync(DOC, `${doc.slice(0, from + START.length)}\n${table}\n${doc.slice(to)}`);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: SCENARIOS.map((s) => s.id).join(',') },
+      seconds: { type: 'string', default: '20' },
+      rate: { type: 'string', default: '100' },
+      seed: { type: 'string', default: '7' },
+      settle: { type: 'string', default: '120' },
+      'no-docs': { type: 'boolean', default: false },
+    },
+  });
+  const num = (name: 'seconds' | 'rate' | 'seed' | 'settle'): number => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, not ${values[name]}`);
+    return n;
+  };
+  const at = new Date().toISOString();
+  const logDir = join(ROOT, '.run', 'logs', `faults-${at.replace(/[:.]/g, '-')}`);
+  const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  const seed = num('seed');
+  log(`logs in ${logDir}`);
+  const results = await runFaults(
+    { scenarios: scenariosById(values.scenario.split(',')), rate: num('rate'), seconds: num('seconds'), seed, settleSeconds: num('settle'), logDir, log, stopOnSignals: true },
+    (r) => console.log(resultLine(r)),
+  );
+  if (!values['no-docs']) {
+    const command = `npm run faults -- --scenario ${values.scenario} --seconds ${values.seconds} --rate ${values.rate} --seed ${seed}`;
+    updateDoc(resultsTable(results, { seed, at, command }));
+    log(`docs/reliability.md updated`);
+  }
+  return results.every((r) => r.verdict.pass) ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,125 @@
+/*
+ * One run of the harness: boot the hub once, then per scenario drive the load, inject the fault a
+ * third of the way in, let the hub settle and ask the oracle.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HubAppName } from '@hub/testing';
+import { DemoDatabase } from '../demo/measure';
+import { FaultHub } from './hub';
+import { runLoad } from './load';
+import { judge, rssBaseline, settle, type Check, type Verdict } from './oracle';
+import type { Fault, FaultOutcome } from './scenarios';
+
+export interface RunOptions {
+  scenarios: readonly Fault[];
+  rate: number;
+  seconds: number;
+  seed: number;
+  /** How long the hub may take to settle after a scenario. */
+  settleSeconds: number;
+  logDir: string;
+  log(line: string): void;
+  /** SIGINT/SIGTERM of this process stop the hub first (the CLI; not under Jest). */
+  stopOnSignals?: boolean;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  rate: number;
+  seconds: number;
+  sent: number;
+  faults: number;
+  acknowledged: number;
+  refused: Record<string, number>;
+  retried: number;
+  settledMs?: number;
+  verdict: Verdict;
+}
+
+/** The apps of the demo's topology a run needs: the load's two ingestion apps, the core, and what its scenarios add. */
+export function appsFor(scenarios: readonly Fault[]): HubAppName[] {
+  const core: HubAppName[] = ['timeline-projector', 'ingest-sms', 'ingest-webchat', 'nba-worker', 'query-api'];
+  return [...new Set([...core, ...scenarios.flatMap((s) => s.needs ?? [])])];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault, o: RunOptions): Promise<ScenarioResult> {
+  const tag = `${fault.id.toLowerCase()}${hub.ns.slice(-6)}`;
+  const log = (line: string) => o.log(`${fault.id}: ${line}`);
+  const baseline = rssBaseline(hub);
+  const loading = runLoad(hub, { rate: o.rate, seconds: o.seconds, seed: o.seed, tag });
+  // Processes started during the scenario are measured from their start.
+  const sampler = setInterval(() => rssBaseline(hub, baseline), 200);
+  let outcome: FaultOutcome | undefined;
+  let injectFailure: unknown;
+  try {
+    await sleep((o.seconds * 1000) / 3);
+    outcome = await fault.inject(hub, { seconds: o.seconds, tag, log, sleep });
+  } catch (err) {
+    injectFailure = err;
+  }
+  // A failed injection still lets the load finish first: its requests are in flight.
+  const load = await loading;
+  clearInterval(sampler);
+  rssBaseline(hub, baseline);
+  log(`load done: ${load.sent} sent, ${load.acknowledged.length} acknowledged, ${load.retried} retries (first attempts refused: ${JSON.stringify(load.firstRefused)}), refused in the end ${JSON.stringify(load.refused)}`);
+  if (outcome === undefined) throw injectFailure instanceof Error ? injectFailure : new Error(`${fault.id}: the injection failed: ${String(injectFailure)}`);
+  const acknowledged = [...load.acknowledged, ...(outcome.acknowledged ?? [])];
+  writeFileSync(join(o.logDir, `acknowledged-${fault.id}.txt`), `${acknowledged.join('\n')}\n`);
+  const settledMs = await settle(hub, db, acknowledged, o.settleSeconds * 1000);
+  log(settledMs === undefined ? `not settled after ${o.settleSeconds} s` : `settled in ${(settledMs / 1000).toFixed(1)} s`);
+  const extra: Check[] = outcome.checks ? await outcome.checks(hub) : [];
+  const verdict = await judge(hub, db, acknowledged, baseline, extra);
+  for (const c of verdict.checks) log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+  return {
+    id: fault.id,
+    title: fault.title,
+    rate: o.rate,
+    seconds: o.seconds,
+    sent: load.sent,
+    faults: outcome.faults,
+    acknowledged: new Set(acknowledged).size,
+    refused: load.refused,
+    retried: load.retried,
+    ...(settledMs !== undefined ? { settledMs } : {}),
+    verdict,
+  };
+}
+
+/** Boot, run every scenario in order on the same hub, stop everything. */
+export async function runFaults(o: RunOptions, onResult?: (r: ScenarioResult) => void): Promise<ScenarioResult[]> {
+  mkdirSync(o.logDir, { recursive: true });
+  const hub = await FaultHub.boot({ apps: appsFor(o.scenarios), logDir: o.logDir, log: o.log });
+  const db = new DemoDatabase(hub.database.url);
+  const results: ScenarioResult[] = [];
+  // Ctrl-C of the command: stop every process and drop what the run created before exiting.
+  const interrupted = (signal: NodeJS.Signals) => {
+    o.log(`${signal}: stopping the hub`);
+    void hub.stop().finally(() => process.exit(130));
+  };
+  if (o.stopOnSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, interrupted);
+  try {
+    for (const fault of o.scenarios) {
+      const r = await runScenario(hub, db, fault, o);
+      results.push(r);
+      onResult?.(r);
+    }
+  } finally {
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, interrupted);
+    await db.pool.end().catch(() => undefined);
+    await hub.stop();
+  }
+  return results;
+}
+
+/** `F1 projector SIGKILL  load=100/s×20s faults=2 acknowledged=1987 lost=0 duplicated=0 verdict=PASS` (and what failed). */
+export function resultLine(r: ScenarioResult): string {
+  const failed = r.verdict.checks.filter((c) => !c.ok);
+  return (
+    `${r.id} ${r.title}  load=${r.rate}/s×${r.seconds}s faults=${r.faults} acknowledged=${r.acknowledged} lost=${r.verdict.lost} duplicated=${r.verdict.duplicated} ` +
+    `verdict=${r.verdict.pass ? 'PASS' : 'FAIL'}${failed.length ? `  (${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')})` : ''}`
+  );
+}
