@@ -192,6 +192,10 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
     const inFlight = new Set<Promise<void>>();
     let killing: Promise<void> | undefined;
     let restarting: Promise<void> | undefined;
+    // The fault runs beside the load; its failure is kept and thrown once the load is over (a
+    // rejection nobody awaits yet would end the process).
+    let faultError: unknown;
+    const fault = (step: Promise<void>): Promise<void> => step.catch((err: unknown) => void (faultError ??= err));
     const pub = publisher;
 
     const publishOne = (n: number) => {
@@ -226,25 +230,30 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
       const due = Math.min(total, Math.floor((elapsed / 1000) * o.rate));
       while (sent < due) publishOne(sent++);
       if (!killing && elapsed >= killAt) {
-        killing = (async () => {
-          const parts = await leadership(adminRef, topic);
-          const led = new Map<number, number>();
-          for (const p of parts) if (p.leader >= 0) led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
-          const [node, count] = [...led].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [1, 0];
-          killedNode = node;
-          partitionsLedByKilled = count;
-          log(`F13: ${await cluster('kill', String(node))} — it led ${count} of ${PARTITIONS} partitions`);
-          killedAtMs = Date.now() - t0;
-          nodeDown = true;
-        })();
+        killing = fault(
+          (async () => {
+            const parts = await leadership(adminRef, topic);
+            const led = new Map<number, number>();
+            for (const p of parts) if (p.leader >= 0) led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
+            const [node, count] = [...led].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [1, 0];
+            killedNode = node;
+            partitionsLedByKilled = count;
+            log(`F13: ${await cluster('kill', String(node))} — it led ${count} of ${PARTITIONS} partitions`);
+            killedAtMs = Date.now() - t0;
+            nodeDown = true;
+          })(),
+        );
       }
       if (killing && !restarting && elapsed >= restartAt) {
-        restarting = killing.then(async () => {
-          log(`F13: restarting node ${killedNode} ...`);
-          log(await cluster('restart', String(killedNode)));
-          nodeDown = false;
-          restartedAtMs = Date.now() - t0;
-        });
+        restarting = fault(
+          killing.then(async () => {
+            if (killedNode < 0 || faultError !== undefined) return;
+            log(`F13: restarting node ${killedNode} ...`);
+            log(await cluster('restart', String(killedNode)));
+            nodeDown = false;
+            restartedAtMs = Date.now() - t0;
+          }),
+        );
       }
       if (elapsed - lastReport >= 2_000) {
         lastReport = elapsed;
@@ -255,6 +264,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
     await killing;
     await Promise.all([...inFlight]);
     await restarting;
+    if (faultError !== undefined) throw faultError;
     log(`F13: load done: published=${published.length} acknowledged=${acknowledged.size} refused=${refusedIds.size} ${JSON.stringify(refusedBy)}`);
 
     const isrRestored = await waitFor('3 in-sync replicas again after the restart', 90_000, async () => {
@@ -290,9 +300,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
       logger: quiet,
       handle,
     });
-    await waitFor('the whole topic read back', 120_000, async () =>
-      [...high].every(([partition, h]) => (next.get(partition) ?? 0n) >= h) ? true : undefined,
-    );
+    await waitFor('the whole topic read back', 120_000, async () => ([...high].every(([partition, h]) => (next.get(partition) ?? 0n) >= h) ? true : undefined));
 
     const lostIds = [...acknowledged].filter((id) => !seen.has(id));
     const duplicated = [...seen.values()].reduce((sum, copies) => sum + copies - 1, 0);
