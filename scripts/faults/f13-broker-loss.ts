@@ -100,7 +100,8 @@ async function cluster(...args: string[]): Promise<string> {
 function reasonOf(err: unknown): string {
   if (err instanceof HubError) {
     const cause = (err as { cause?: unknown }).cause;
-    const inner = cause instanceof Error ? `:${cause.name}` : '';
+    // the publisher's own deadline (sendTimeoutMs) rejects with a plain Error: name it
+    const inner = cause instanceof Error ? `:${cause.message.startsWith('no acknowledgement within') ? 'send_timeout' : cause.name}` : '';
     return `${err.code}${inner}`;
   }
   return err instanceof Error ? err.name : 'unknown';
