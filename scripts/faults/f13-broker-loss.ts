@@ -49,6 +49,8 @@ export interface BrokerLossDetails {
   acknowledgedWhileDown: number;
   /** Refused, yet in the log: an ambiguous write (the broker took it, the answer came too late). */
   refusedButPresent: number;
+  /** The first duplicated ids: whether the publish was acknowledged, and where each copy is (partition:offset). */
+  duplicates: { id: string; acknowledged: boolean; at: string[] }[];
   consumed: number;
   /** Acknowledged messages of one key read back out of publish order. */
   orderViolations: number;
@@ -278,6 +280,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
     const high = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
     const next = new Map<number, bigint>();
     const seen = new Map<string, number>();
+    const where = new Map<string, string[]>();
     const orderOfKey = new Map<string, number>();
     let orderViolations = 0;
     let consumed = 0;
@@ -287,6 +290,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
       const value = JSON.parse(m.value?.toString('utf8') ?? 'null') as { id: string; key: string; seq: number };
       const copies = (seen.get(value.id) ?? 0) + 1;
       seen.set(value.id, copies);
+      where.set(value.id, [...(where.get(value.id) ?? []), `${m.partition}:${m.offset}`]);
       if (copies > 1 || !acknowledged.has(value.id)) return;
       const previous = orderOfKey.get(value.key) ?? 0;
       if (value.seq < previous) orderViolations++;
@@ -306,6 +310,10 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
     const lostIds = [...acknowledged].filter((id) => !seen.has(id));
     const duplicated = [...seen.values()].reduce((sum, copies) => sum + copies - 1, 0);
     const refusedButPresent = [...refusedIds].filter((id) => seen.has(id)).length;
+    const duplicates = [...seen]
+      .filter(([, copies]) => copies > 1)
+      .slice(0, 10)
+      .map(([id]) => ({ id, acknowledged: acknowledged.has(id), at: where.get(id) ?? [] }));
     const reasons: string[] = [];
     if (lostIds.length > 0) reasons.push(`${lostIds.length} acknowledged ids missing (first: ${lostIds.slice(0, 5).join(', ')})`);
     if (orderViolations > 0) reasons.push(`${orderViolations} acknowledged messages out of their key's order`);
@@ -325,6 +333,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
       refusedBy,
       acknowledgedWhileDown,
       refusedButPresent,
+      duplicates,
       consumed,
       orderViolations,
       isrRestored,
