@@ -4,6 +4,8 @@ import { hubNames, type HubNames } from '@hub/contracts';
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
+  /** Copies of each partition. Default 1: the dev and test setups run one broker (a cluster sets 3, with `min.insync.replicas` 2). */
+  replicationFactor?: number;
   configEntries?: { name: string; value: string }[];
 }
 
@@ -38,7 +40,7 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = H
     // False when another process created them meanwhile: fine, they exist.
     await admin.createTopics({
       waitForLeaders: false,
-      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: 1, ...(s.configEntries ? { configEntries: s.configEntries } : {}) })),
+      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: s.replicationFactor ?? 1, ...(s.configEntries ? { configEntries: s.configEntries } : {}) })),
     });
     await waitForLeaders(admin, missing, timeoutMs);
   } finally {
