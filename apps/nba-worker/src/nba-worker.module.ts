@@ -76,7 +76,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const names = hubNames(config.HUB_NAMESPACE);
     // Jobs live only in Redis once their Kafka offset is committed: say so when a restart would lose them.
     logRedisPersistence(this.logger, await checkRedisPersistence(this.redis));
-    await ensureTopics(this.kafka, hubTopicSpecs(names));
+    await ensureTopics(this.kafka, hubTopicSpecs(names, { replicationFactor: this.config.KAFKA_REPLICATION_FACTOR }));
     await this.publisher.start();
     const tally = await PostgresOutcomeTallyStore.create(this.pool);
     const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });

@@ -43,7 +43,7 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     await this.timeline.ensureSchema();
     const names = hubNames(this.config.HUB_NAMESPACE);
-    await ensureTopics(this.kafka, hubTopicSpecs(names));
+    await ensureTopics(this.kafka, hubTopicSpecs(names, { replicationFactor: this.config.KAFKA_REPLICATION_FACTOR }));
     await this.publisher.start();
     const checkpoints = await PostgresCheckpointStore.create({ pool: this.pool });
     const deps = { customers: this.stores.customers, identities: this.stores.identities, logger: this.logger, clock: () => new Date() };

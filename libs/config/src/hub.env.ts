@@ -11,6 +11,13 @@ export class HubEnv {
   @Matches(/^[^:\s]+:\d+$/, { each: true, message: 'KAFKA_BROKERS must be host:port[,host:port]' })
   KAFKA_BROKERS: string[] = ['127.0.0.1:9092'];
 
+  /**
+   * Copies of each hub topic an app creates (an existing topic is left as it is): 1 for the one-broker
+   * dev setup; 3 on a cluster (then `min.insync.replicas` is 2). See docs/operations.md, "Durability".
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(5)
+  KAFKA_REPLICATION_FACTOR = 1;
+
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hub';
 

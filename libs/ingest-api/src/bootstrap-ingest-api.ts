@@ -52,7 +52,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: INGEST_API_APP, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
   const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
   const names = hubNames(config.HUB_NAMESPACE);
-  await ensureTopics(kafka, hubTopicSpecs(names)).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
+  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
 
   const counters = new IntakeCounters();

@@ -47,7 +47,7 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: appName, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
   const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
   const names = hubNames(config.HUB_NAMESPACE);
-  await ensureTopics(kafka, hubTopicSpecs(names)).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
+  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
   const counters = new IngestCounters();
   const services = adapters.map((adapter) => new IngestService(adapter, publisher, config.TENANT_ID, hashing.current, logger, () => new Date(), names, counters));

@@ -9,8 +9,18 @@ export interface TopicSpec {
   configEntries?: { name: string; value: string }[];
 }
 
-/** The hub's topics and their partition counts: partitions cap consumer parallelism. */
-export function hubTopicSpecs(names: HubNames = hubNames()): TopicSpec[] {
+/**
+ * The hub's topics and their partition counts: partitions cap consumer parallelism. With a
+ * `replicationFactor` above 1 (`KAFKA_REPLICATION_FACTOR`, a cluster), every topic gets that many
+ * copies and `min.insync.replicas` one fewer, so an acknowledged (acks=all) message survives the loss
+ * of any one broker (issue #15 F13).
+ */
+export function hubTopicSpecs(names: HubNames = hubNames(), options: { replicationFactor?: number } = {}): TopicSpec[] {
+  const replicationFactor = options.replicationFactor ?? 1;
+  const durable = (spec: TopicSpec): TopicSpec =>
+    replicationFactor <= 1
+      ? spec
+      : { ...spec, replicationFactor, configEntries: [...(spec.configEntries ?? []), { name: 'min.insync.replicas', value: String(replicationFactor - 1) }] };
   return [
     { topic: names.topics.interactions, numPartitions: 6 },
     { topic: names.topics.customerEvents, numPartitions: 6 },
@@ -19,7 +29,7 @@ export function hubTopicSpecs(names: HubNames = hubNames()): TopicSpec[] {
     { topic: names.topics.rawInteractions, numPartitions: 6, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }] },
     // Decisions for channel senders, keyed by customer (one customer's decisions stay in order).
     { topic: names.topics.nbaDecisions, numPartitions: 6 },
-  ];
+  ].map(durable);
 }
 
 export const HUB_TOPICS: readonly TopicSpec[] = hubTopicSpecs();
