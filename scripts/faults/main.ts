@@ -9,10 +9,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runBrokerLossScenario } from './f13-broker-loss';
 import { resultLine, runFaults, type ScenarioResult } from './run';
 import { SCENARIOS, scenariosById } from './scenarios';
 
 const ROOT = resolve(__dirname, '../..');
+/** The 3-broker scenario (scripts/faults/f13-broker-loss.ts): its own cluster, its own line, not in the table below. */
+const F13 = 'F13';
 const DOC = join(ROOT, 'docs', 'reliability.md');
 const START = '<!-- faults:table:start -->';
 const END = '<!-- faults:table:end -->';
@@ -45,7 +48,8 @@ function updateDoc(table: string): void {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      scenario: { type: 'string', default: SCENARIOS.map((s) => s.id).join(',') },
+      // F13 runs its own 3-node Kafka cluster (no hub apps), after the others.
+      scenario: { type: 'string', default: [...SCENARIOS.map((s) => s.id), F13].join(',') },
       seconds: { type: 'string', default: '20' },
       rate: { type: 'string', default: '100' },
       seed: { type: 'string', default: '7' },
@@ -63,16 +67,27 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const seed = num('seed');
   log(`logs in ${logDir}`);
-  const results = await runFaults(
-    { scenarios: scenariosById(values.scenario.split(',')), rate: num('rate'), seconds: num('seconds'), seed, settleSeconds: num('settle'), logDir, log, stopOnSignals: true },
-    (r) => console.log(resultLine(r)),
-  );
-  if (!values['no-docs']) {
+  const asked = values.scenario.split(',').map((id) => id.trim().toUpperCase());
+  const hubScenarios = asked.filter((id) => id !== F13);
+  const results =
+    hubScenarios.length === 0
+      ? []
+      : await runFaults(
+          { scenarios: scenariosById(hubScenarios), rate: num('rate'), seconds: num('seconds'), seed, settleSeconds: num('settle'), logDir, log, stopOnSignals: true },
+          (r) => console.log(resultLine(r)),
+        );
+  let clusterPassed = true;
+  if (asked.includes(F13)) {
+    const f13 = await runBrokerLossScenario({ seconds: num('seconds'), rate: num('rate'), seed: String(seed), log });
+    console.log(f13.line);
+    clusterPassed = f13.verdict === 'PASS';
+  }
+  if (!values['no-docs'] && results.length > 0) {
     const command = `npm run faults -- --scenario ${values.scenario} --seconds ${values.seconds} --rate ${values.rate} --seed ${seed}`;
     updateDoc(resultsTable(results, { seed, at, command }));
     log(`docs/reliability.md updated`);
   }
-  return results.every((r) => r.verdict.pass) ? 0 : 1;
+  return results.every((r) => r.verdict.pass) && clusterPassed ? 0 : 1;
 }
 
 if (require.main === module) {
