@@ -74,6 +74,7 @@ const { values: args } = parseArgs({
      */
     ab: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    'batch-size': { type: 'string', default: '500' },
   },
 });
 const EVENTS = Number(args.events);
@@ -86,6 +87,8 @@ const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127
 const TENANT = 'bench';
 const GENERATION_CONCURRENCY = 8;
 const REBUILD_BUDGET_MS = 60 * 60_000;
+/** Events per rebuild transaction (`hub replay --batch-size`). */
+const BATCH_SIZE = Number(args['batch-size']);
 const quiet = { info: () => undefined, warn: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`), error: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`) };
 
 const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -296,36 +299,107 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
   }
 }
 
+/** The class `hub replay` rebuilds with: this checkout's, or another's (`--ab`). */
+type RebuildClass = typeof TimelineRebuild;
+
+/**
+ * (b) as `hub replay` does it: `TimelineRebuild.create` (tables like the live ones), `catchUp`, then
+ * `finishLoad` when the class has one (the bulk load's end: SET LOGGED, deferred indexes) — its
+ * time counted in the rebuild's. The schema is then renamed `schema` (for the comparisons below).
+ */
+async function replayRebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Rebuild: RebuildClass = TimelineRebuild, batchSize = BATCH_SIZE): Promise<Rebuilt & { finishSeconds: number }> {
+  let stats: ReturnType<typeof countStatements> | undefined;
+  let events = 0;
+  let handlerMs = 0;
+  const timed: EventStore = Object.assign(Object.create(store) as EventStore, {
+    subscribeToAll: (o: Parameters<EventStore['subscribeToAll']>[0]) =>
+      store.subscribeToAll({
+        ...o,
+        onEvents: async (batch) => {
+          const t = process.hrtime.bigint();
+          await o.onEvents(batch);
+          handlerMs += Number(process.hrtime.bigint() - t) / 1e6;
+          events += batch.length;
+        },
+      }),
+  });
+  const rebuilt = await Rebuild.create(
+    {
+      pool,
+      store: timed,
+      logger: quiet,
+      openSchemaPool: (s) => {
+        const p = new Pool({ connectionString: database, max: 4, options: `-c search_path=${s}` });
+        p.on('error', () => undefined);
+        stats = countStatements(p);
+        return p;
+      },
+    },
+    { batchSize },
+  );
+  Object.assign(stats!, { statements: 0, ms: 0, byKind: new Map() });
+  const started = process.hrtime.bigint();
+  await rebuilt.catchUp({ timeoutMs: REBUILD_BUDGET_MS });
+  const loaded = process.hrtime.bigint();
+  const finish = (rebuilt as Partial<Pick<TimelineRebuild, 'finishLoad'>>).finishLoad;
+  if (finish) await finish.call(rebuilt);
+  const ended = process.hrtime.bigint();
+  await rebuilt.release();
+  await pool.query(`drop schema if exists ${schema} cascade`);
+  await pool.query(`alter schema ${rebuilt.schema} rename to ${schema}`);
+  const s = stats!;
+  return { events, seconds: Number(ended - started) / 1e9, finishSeconds: Number(ended - loaded) / 1e9, statements: s.statements, sqlMs: s.ms, handlerMs, byKind: s.byKind };
+}
+
+/** A pool whose live read model is `schema` (first on its search_path, public after it for the event store). */
+async function livePool(database: string, pool: Pool, schema: string): Promise<Pool> {
+  await pool.query(`create schema if not exists ${schema}`);
+  const p = new Pool({ connectionString: database, max: 4, options: `-c search_path=${schema},public` });
+  p.on('error', () => undefined);
+  return p;
+}
+
 /** `--ab <checkout>`: alternate rebuilds with this checkout's store and the other's, and compare. */
-async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number): Promise<void> {
-  const path = `${other.replace(/\/$/, '')}/libs/timeline/src/postgres.timeline.store.ts`;
-  const { PostgresTimelineStore: Other } = (await import(path)) as { PostgresTimelineStore: typeof PostgresTimelineStore };
-  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number }[] = [];
+async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number, drained: { events: number; seconds: number }): Promise<void> {
+  const drainRate = drained.events / drained.seconds;
+  const eventsPerRun = drained.events;
+  const path = `${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-rebuild.ts`;
+  const { TimelineRebuild: Other } = (await import(path)) as { TimelineRebuild: RebuildClass };
+  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number; finishSeconds: number }[] = [];
   const kinds = { this: new Map<string, number>(), other: new Map<string, number>() };
   let events = { this: 0, other: 0 };
+  // Each side's own live read model (created by its own code: the rebuild's tables are copies of
+  // it, e.g. its search column's expression), in a schema of its own before public.
+  const livePools = { this: await livePool(database, pool, 'ab_live_this'), other: await livePool(database, pool, 'ab_live_other') };
   for (let round = 1; round <= rounds; round++) {
     // Which goes first alternates too: a load that ramps within a round favours neither.
     const order = round % 2 === 1 ? (['this', 'other'] as const) : (['other', 'this'] as const);
     for (const which of order) {
-      const r = await rebuild(database, pool, store, `ab_${which}_${round}`, which === 'this' ? PostgresTimelineStore : Other);
-      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs });
+      const schema = `ab_${which}_${round}`;
+      const r = await replayRebuild(database, livePools[which], store, schema, which === 'this' ? TimelineRebuild : Other);
+      await pool.query(`drop schema ${schema} cascade`); // no table of a round left for autovacuum to work on in the next
+      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs, finishSeconds: r.finishSeconds });
+      kinds[which].set('(end of load: set logged, indexes)', (kinds[which].get('(end of load: set logged, indexes)') ?? 0) + r.finishSeconds * 1000);
       for (const [kind, k] of r.byKind) kinds[which].set(kind, (kinds[which].get(kind) ?? 0) + k.ms);
       kinds[which].set('(handler outside SQL)', (kinds[which].get('(handler outside SQL)') ?? 0) + r.handlerMs - r.sqlMs);
       events = { ...events, [which]: events[which] + r.events };
       log(`round ${round}, ${which === 'this' ? 'this checkout' : other}: ${r.seconds.toFixed(1)} s, ${(r.statements / r.events).toFixed(3)} statements per event`);
     }
   }
+  await livePools.this.end();
+  await livePools.other.end();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const of = (which: string) => runs.filter((r) => r.store === which);
   const ratios = Array.from({ length: rounds }, (_, i) => of('this')[i]!.seconds / of('other')[i]!.seconds);
   process.stdout.write('\n');
-  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3) })));
+  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'of which end of load': r.finishSeconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3), '÷ drain': (eventsPerRun / r.seconds / drainRate).toFixed(3) })));
   // Where each spends its time, all rounds together: µs per event by statement kind.
   const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort((x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0));
   console.table(allKinds.map((kind) => ({ statement: kind, 'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1), 'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1) })));
   process.stdout.write(
     `median rebuild: this checkout ${median(of('this').map((r) => r.seconds)).toFixed(1)} s, ${other} ${median(of('other').map((r) => r.seconds)).toFixed(1)} s; ` +
-      `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})\n`,
+      `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}); ` +
+      `÷ drain (${fmt(drainRate)} events/s), medians: this ${(eventsPerRun / median(of('this').map((r) => r.seconds)) / drainRate).toFixed(3)}, other ${(eventsPerRun / median(of('other').map((r) => r.seconds)) / drainRate).toFixed(3)}\n`,
   );
 }
 
@@ -770,12 +844,12 @@ async function main(): Promise<void> {
     log('draining the log with readAll');
     const drained = await drain(store);
     if (args.ab !== undefined) {
-      await abRebuilds(database, pool, store, args.ab, Number(args.rounds));
+      await abRebuilds(database, pool, store, args.ab, Number(args.rounds), drained);
       await store.close();
       return;
     }
-    log(`rebuilding the timeline (${fmt(drained.events)} events)`);
-    const rebuilt = await rebuild(database, pool, store);
+    log(`rebuilding the timeline (${fmt(drained.events)} events) as hub replay does`);
+    const rebuilt = await replayRebuild(database, pool, store);
     const entries = Number((await pool.query<{ n: string }>('select count(*) as n from rebuild.timeline_entries')).rows[0]!.n);
     let oneByOne: Rebuilt | undefined;
     if (args['one-by-one']) {
