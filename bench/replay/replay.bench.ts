@@ -362,10 +362,10 @@ async function livePool(database: string, pool: Pool, schema: string): Promise<P
 /** `--ab <checkout>`: alternate rebuilds with this checkout's store and the other's, and compare. */
 async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number, drained: { events: number; seconds: number }): Promise<void> {
   const drainRate = drained.events / drained.seconds;
-  const eventsPerRun = drained.events;
   const path = `${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-rebuild.ts`;
   const { TimelineRebuild: Other } = (await import(path)) as { TimelineRebuild: RebuildClass };
-  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number; finishSeconds: number }[] = [];
+  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number; finishSeconds: number; drainSeconds: number }[] = [];
+  const drainAgain = () => drain(store);
   const kinds = { this: new Map<string, number>(), other: new Map<string, number>() };
   let events = { this: 0, other: 0 };
   // Each side's own live read model (created by its own code: the rebuild's tables are copies of
@@ -375,10 +375,12 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
     // Which goes first alternates too: a load that ramps within a round favours neither.
     const order = round % 2 === 1 ? (['this', 'other'] as const) : (['other', 'this'] as const);
     for (const which of order) {
+      // The drain again just before: under a shared machine's load it moves as much as the rebuild.
+      const drain = await drainAgain();
       const schema = `ab_${which}_${round}`;
       const r = await replayRebuild(database, livePools[which], store, schema, which === 'this' ? TimelineRebuild : Other);
       await pool.query(`drop schema ${schema} cascade`); // no table of a round left for autovacuum to work on in the next
-      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs, finishSeconds: r.finishSeconds });
+      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs, finishSeconds: r.finishSeconds, drainSeconds: drain.seconds });
       kinds[which].set('(end of load: set logged, indexes)', (kinds[which].get('(end of load: set logged, indexes)') ?? 0) + r.finishSeconds * 1000);
       for (const [kind, k] of r.byKind) kinds[which].set(kind, (kinds[which].get(kind) ?? 0) + k.ms);
       kinds[which].set('(handler outside SQL)', (kinds[which].get('(handler outside SQL)') ?? 0) + r.handlerMs - r.sqlMs);
@@ -392,14 +394,15 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const of = (which: string) => runs.filter((r) => r.store === which);
   const ratios = Array.from({ length: rounds }, (_, i) => of('this')[i]!.seconds / of('other')[i]!.seconds);
   process.stdout.write('\n');
-  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'of which end of load': r.finishSeconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3), '÷ drain': (eventsPerRun / r.seconds / drainRate).toFixed(3) })));
+  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'of which end of load': r.finishSeconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3), 'drain before, s': r.drainSeconds.toFixed(1), '÷ that drain': (r.drainSeconds / r.seconds).toFixed(3) })));
   // Where each spends its time, all rounds together: µs per event by statement kind.
   const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort((x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0));
   console.table(allKinds.map((kind) => ({ statement: kind, 'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1), 'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1) })));
   process.stdout.write(
     `median rebuild: this checkout ${median(of('this').map((r) => r.seconds)).toFixed(1)} s, ${other} ${median(of('other').map((r) => r.seconds)).toFixed(1)} s; ` +
       `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}); ` +
-      `÷ drain (${fmt(drainRate)} events/s), medians: this ${(eventsPerRun / median(of('this').map((r) => r.seconds)) / drainRate).toFixed(3)}, other ${(eventsPerRun / median(of('other').map((r) => r.seconds)) / drainRate).toFixed(3)}\n`,
+      `rebuild ÷ the drain just before it, medians: this ${median(of('this').map((r) => r.drainSeconds / r.seconds)).toFixed(3)}, other ${median(of('other').map((r) => r.drainSeconds / r.seconds)).toFixed(3)} ` +
+      `(first drain ${fmt(drainRate)} events/s)\n`,
   );
 }
 
