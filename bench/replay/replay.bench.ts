@@ -5,7 +5,7 @@
  *   node -r @swc-node/register bench/replay/replay.bench.ts [--events 1000000] [--customers 10000]
  *        [--per-append 10] [--lag-rate 500[,1000…] | 0] [--lag-seconds 30] [--one-by-one]
  *   node -r @swc-node/register bench/replay/replay.bench.ts --takeover-only [--entries 500000] [--customers 10000]
- *   node -r @swc-node/register bench/replay/replay.bench.ts --events 50000 --customers 500 --ab <other checkout> [--rounds 3]
+ *   node -r @swc-node/register bench/replay/replay.bench.ts --events 50000 --customers 500 --ab <other checkout> [--rounds 3] [--ab-old-live]
  *
  * 1. In a fresh database (hub_bench_replay_<time>, dropped at the end; loopback only) it appends
  *    `--events` customer events — a CustomerRegistered then InteractionRecorded for `--customers`
@@ -15,9 +15,10 @@
  *    generation several times slower and measure AES instead of the projection; the rebuild then
  *    reads the same plain store (the production projector reads through the decrypting one, which
  *    adds ~10 µs per sealed event: see "Customer read-and-fold").
- * 2. (a) drains the log with `readAll` pages of 1000, (b) rebuilds the timeline with a
- *    `TimelineProjector` (batches of 500, as the app; its store applies each batch set-based) into a
- *    fresh schema, and prints them side by side with the ratio, and where the rebuild's time goes
+ * 2. (a) drains the log with `readAll` pages of 1000, (b) rebuilds the timeline as `hub replay`
+ *    does — `TimelineRebuild` (tables like the live ones, loaded as a bulk load, its end — SET
+ *    LOGGED, the deferred indexes — counted in the time) with its `TimelineProjector` (batches of
+ *    `--batch-size`, 500; the store applies each batch set-based) — and prints them side by side with the ratio, and where the rebuild's time goes
  *    (SQL statements per event, time per kind of statement, in the handler vs reading);
  *    with `--one-by-one`, (b0) the same projector over the store's one-by-one reference apply
  *    (`applyEachInTransaction`, the projector before the set-based apply), its rows checked equal
@@ -68,12 +69,15 @@ const { values: args } = parseArgs({
     entries: { type: 'string', default: '500000' },
     /**
      * Before/after under the same load: after the drain, rebuild `--rounds` times alternately with
-     * this checkout's store and with the `PostgresTimelineStore` of another checkout at this path
-     * (e.g. a worktree of the commit before a change), then stop. A shared machine's load moves by
+     * this checkout's `TimelineRebuild` and with another checkout's at this path (e.g. a worktree
+     * of the commit before a change), each over live tables its own code created, draining the log
+     * again before each rebuild, then stop. A shared machine's load moves by
      * tens of percent between runs minutes apart; alternating rounds in one run pair them up.
      */
     ab: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    /** With `--ab`: both sides rebuild copies of live tables the other checkout created (an upgraded database). */
+    'ab-old-live': { type: 'boolean', default: false },
     'batch-size': { type: 'string', default: '500' },
   },
 });
@@ -371,6 +375,13 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   // Each side's own live read model (created by its own code: the rebuild's tables are copies of
   // it, e.g. its search column's expression), in a schema of its own before public.
   const livePools = { this: await livePool(database, pool, 'ab_live_this'), other: await livePool(database, pool, 'ab_live_other') };
+  if (args['ab-old-live']) {
+    // A database upgraded from the other checkout: both rebuild copies of the live tables it created.
+    const { ensureLiveReadModel } = (await import(`${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-tables.ts`)) as { ensureLiveReadModel(p: Pool): Promise<void> };
+    await ensureLiveReadModel(livePools.other);
+    await livePools.this.end();
+    livePools.this = livePools.other;
+  }
   for (let round = 1; round <= rounds; round++) {
     // Which goes first alternates too: a load that ramps within a round favours neither.
     const order = round % 2 === 1 ? (['this', 'other'] as const) : (['other', 'this'] as const);
@@ -388,7 +399,7 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
       log(`round ${round}, ${which === 'this' ? 'this checkout' : other}: ${r.seconds.toFixed(1)} s, ${(r.statements / r.events).toFixed(3)} statements per event`);
     }
   }
-  await livePools.this.end();
+  if (livePools.this !== livePools.other) await livePools.this.end();
   await livePools.other.end();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const of = (which: string) => runs.filter((r) => r.store === which);
