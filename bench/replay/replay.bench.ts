@@ -16,8 +16,7 @@
  *    reads the same plain store (the production projector reads through the decrypting one, which
  *    adds ~10 µs per sealed event: see "Customer read-and-fold").
  * 2. (a) drains the log with `readAll` pages of 1000, (b) rebuilds the timeline as `hub replay`
- *    does — `TimelineRebuild` (tables like the live ones, loaded as a bulk load, its end — SET
- *    LOGGED, the deferred indexes — counted in the time) with its `TimelineProjector` (batches of
+ *    does — `TimelineRebuild` (tables like the live ones) with its `TimelineProjector` (batches of
  *    `--batch-size`, 500; the store applies each batch set-based) — and prints them side by side with the ratio, and where the rebuild's time goes
  *    (SQL statements per event, time per kind of statement, in the handler vs reading);
  *    with `--one-by-one`, (b0) the same projector over the store's one-by-one reference apply
@@ -307,11 +306,10 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
 type RebuildClass = typeof TimelineRebuild;
 
 /**
- * (b) as `hub replay` does it: `TimelineRebuild.create` (tables like the live ones), `catchUp`, then
- * `finishLoad` when the class has one (the bulk load's end: SET LOGGED, deferred indexes) — its
- * time counted in the rebuild's. The schema is then renamed `schema` (for the comparisons below).
+ * (b) as `hub replay` does it: `TimelineRebuild.create` (tables like the live ones), then `catchUp`.
+ * The schema is then renamed `schema` (for the comparisons below).
  */
-async function replayRebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Rebuild: RebuildClass = TimelineRebuild, batchSize = BATCH_SIZE): Promise<Rebuilt & { finishSeconds: number }> {
+async function replayRebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Rebuild: RebuildClass = TimelineRebuild, batchSize = BATCH_SIZE): Promise<Rebuilt> {
   let stats: ReturnType<typeof countStatements> | undefined;
   let events = 0;
   let handlerMs = 0;
@@ -344,15 +342,12 @@ async function replayRebuild(database: string, pool: Pool, store: EventStore, sc
   Object.assign(stats!, { statements: 0, ms: 0, byKind: new Map() });
   const started = process.hrtime.bigint();
   await rebuilt.catchUp({ timeoutMs: REBUILD_BUDGET_MS });
-  const loaded = process.hrtime.bigint();
-  const finish = (rebuilt as Partial<Pick<TimelineRebuild, 'finishLoad'>>).finishLoad;
-  if (finish) await finish.call(rebuilt);
   const ended = process.hrtime.bigint();
   await rebuilt.release();
   await pool.query(`drop schema if exists ${schema} cascade`);
   await pool.query(`alter schema ${rebuilt.schema} rename to ${schema}`);
   const s = stats!;
-  return { events, seconds: Number(ended - started) / 1e9, finishSeconds: Number(ended - loaded) / 1e9, statements: s.statements, sqlMs: s.ms, handlerMs, byKind: s.byKind };
+  return { events, seconds: Number(ended - started) / 1e9, statements: s.statements, sqlMs: s.ms, handlerMs, byKind: s.byKind };
 }
 
 /** A pool whose live read model is `schema` (first on its search_path, public after it for the event store). */
@@ -368,7 +363,7 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const drainRate = drained.events / drained.seconds;
   const path = `${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-rebuild.ts`;
   const { TimelineRebuild: Other } = (await import(path)) as { TimelineRebuild: RebuildClass };
-  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number; finishSeconds: number; drainSeconds: number }[] = [];
+  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number; drainSeconds: number }[] = [];
   const drainAgain = () => drain(store);
   const kinds = { this: new Map<string, number>(), other: new Map<string, number>() };
   let events = { this: 0, other: 0 };
@@ -391,8 +386,7 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
       const schema = `ab_${which}_${round}`;
       const r = await replayRebuild(database, livePools[which], store, schema, which === 'this' ? TimelineRebuild : Other);
       await pool.query(`drop schema ${schema} cascade`); // no table of a round left for autovacuum to work on in the next
-      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs, finishSeconds: r.finishSeconds, drainSeconds: drain.seconds });
-      kinds[which].set('(end of load: set logged, indexes)', (kinds[which].get('(end of load: set logged, indexes)') ?? 0) + r.finishSeconds * 1000);
+      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs, drainSeconds: drain.seconds });
       for (const [kind, k] of r.byKind) kinds[which].set(kind, (kinds[which].get(kind) ?? 0) + k.ms);
       kinds[which].set('(handler outside SQL)', (kinds[which].get('(handler outside SQL)') ?? 0) + r.handlerMs - r.sqlMs);
       events = { ...events, [which]: events[which] + r.events };
@@ -405,7 +399,7 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const of = (which: string) => runs.filter((r) => r.store === which);
   const ratios = Array.from({ length: rounds }, (_, i) => of('this')[i]!.seconds / of('other')[i]!.seconds);
   process.stdout.write('\n');
-  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'of which end of load': r.finishSeconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3), 'drain before, s': r.drainSeconds.toFixed(1), '÷ that drain': (r.drainSeconds / r.seconds).toFixed(3) })));
+  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3), 'drain before, s': r.drainSeconds.toFixed(1), '÷ that drain': (r.drainSeconds / r.seconds).toFixed(3) })));
   // Where each spends its time, all rounds together: µs per event by statement kind.
   const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort((x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0));
   console.table(allKinds.map((kind) => ({ statement: kind, 'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1), 'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1) })));

@@ -17,17 +17,6 @@ export const TIMELINE_STORE = Symbol('TIMELINE_STORE');
 export const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased', 'timeline_facts', 'timeline_edits'] as const;
 export type TimelineTable = (typeof TIMELINE_TABLES)[number];
 
-/**
- * The non-unique indexes `applyInTransaction` reads through (counters and preferred channel by
- * customer, edits by message, facts by customer, identities by customer in purges): a rebuild keeps
- * them while it loads. Every other non-unique index of the timeline tables (the search index, the
- * query side's, one another component added) only serves readers: a rebuild builds it once, after
- * loading (`TimelineRebuild.finishLoad`), instead of maintaining it row by row.
- */
-export const APPLY_INDEXES: readonly string[] = [
-  'timeline_entries_customer', 'timeline_entries_provider_message', 'timeline_facts_customer', 'timeline_identities_customer', 'timeline_edits_message', 'timeline_edits_customer',
-];
-
 /** The quadrants a summary shows and a search filters on: `quadrantOf`'s four, and `unknown` (no order, no survey answer yet). */
 export const SEGMENT_QUADRANTS = [...QUADRANTS, 'unknown'] as const;
 export type SegmentQuadrant = (typeof SEGMENT_QUADRANTS)[number];

@@ -1,7 +1,7 @@
 import { escapeIdentifier, type Pool } from 'pg';
 import { customerStream } from '@hub/contracts';
 import { PostgresCheckpointStore, type EventStore } from '@hub/event-store';
-import { APPLY_INDEXES, PostgresTimelineStore, TIMELINE_TABLES } from '../postgres.timeline.store';
+import { PostgresTimelineStore, TIMELINE_TABLES } from '../postgres.timeline.store';
 import { TimelineProjector, type ProjectorLogger } from '../timeline.projector';
 import { ObservedEventStore } from './observed-event-store';
 import { ReplayError } from './replay.errors';
@@ -57,15 +57,11 @@ export interface CatchUpOptions {
  * a `TimelineProjector` with its own subscription id reading the customer streams from position 0
  * through the decrypting store, exactly as the live projector does.
  *
- * Loaded as a bulk load: its tables are private until a takeover, and a rebuild that does not
- * finish is never resumed (a crashed run's schema is dropped, `ReplayJobs`; the CLI drops it on
- * failure), so until `finishLoad` the tables (and the rebuild's checkpoint table) are UNLOGGED, the
- * non-unique indexes only readers use (`APPLY_INDEXES` are the others) are not there, and its
- * transactions commit with `synchronous_commit = off`. A database crash empties unlogged tables
- * and their checkpoint together, and loses the last asynchronous commits of all of them at once:
- * never a checkpoint ahead of its rows. `finishLoad` sets the tables LOGGED (a rewrite, WAL-logged)
- * and builds the deferred indexes under their live names: the tables then have the live ones' shape
- * again, as a takeover by swap requires.
+ * Its transactions commit with `synchronous_commit = off` (no wait for the WAL flush): a rebuild is
+ * never resumed — a crashed run's schema is dropped (`ReplayJobs`; the CLI drops it on failure) —
+ * and a crash of PostgreSQL loses the last asynchronous commits whole, rows and checkpoint together.
+ * (Loading it UNLOGGED and building the readers' indexes after the load was tried and measured: the
+ * SET LOGGED rewrite and the index builds cost what they saved; docs/benchmarks.md, "Session 7".)
  */
 export class TimelineRebuild {
   readonly pool: Pool;
@@ -78,8 +74,6 @@ export class TimelineRebuild {
    * default. Left out of the diff; the takeover reports them.
    */
   readonly columnsNotProjected: Record<string, string[]> = {};
-  /** Until `finishLoad`: the tables set UNLOGGED for the load, and the indexes to build after it (`create index` statements). */
-  private load: { unlogged: string[]; deferredIndexes: { name: string; ddl: string }[] } | undefined;
 
   private constructor(
     private readonly deps: ReplayDeps,
@@ -124,7 +118,6 @@ export class TimelineRebuild {
         // No DDL: the live tables, copied, already have every column this version's store writes.
         await rebuild.timeline.ensureSchema();
         rebuild.checkpoints = await PostgresCheckpointStore.create({ pool: rebuild.pool, schema });
-        rebuild.load = await prepareBulkLoad(deps.pool, schema);
       } catch (err) {
         await rebuild.drop().catch(() => undefined);
         throw err;
@@ -225,21 +218,6 @@ export class TimelineRebuild {
     return r.rows[0]?.p == null ? undefined : BigInt(r.rows[0].p);
   }
 
-  /**
-   * Ends the bulk load (see the class): the tables and the checkpoint table LOGGED again, then the
-   * deferred indexes built. Once; a no-op after. Call before comparing or taking over (both do).
-   */
-  async finishLoad(): Promise<{ seconds: number }> {
-    const started = Date.now();
-    const load = this.load;
-    if (!load) return { seconds: 0 };
-    // Logged first: `set logged` rewrites a table with its indexes, so those built after are built once.
-    for (const table of load.unlogged) await this.deps.pool.query(`alter table ${qualified(this.schema, table)} set logged`);
-    for (const index of load.deferredIndexes) await this.deps.pool.query(index.ddl);
-    this.load = undefined;
-    return { seconds: (Date.now() - started) / 1000 };
-  }
-
   /** Ends the rebuild's pool and keeps its schema (`--keep`). */
   async release(): Promise<void> {
     if (this.poolEnded) return;
@@ -273,28 +251,4 @@ export async function countMatchingEvents(pool: Pool, tenantId: string | undefin
 export async function dropRebuildSchema(pool: Pool, schema: string): Promise<void> {
   if (!isRebuildSchemaName(schema)) throw new RangeError(`not a rebuild schema: ${JSON.stringify(schema)}`);
   await pool.query(`drop schema if exists ${escapeIdentifier(schema)} cascade`);
-}
-
-/**
- * Turns a new rebuild schema's tables into a bulk load's (see `TimelineRebuild`): every logged table
- * of the schema (the timeline tables, the checkpoint table) UNLOGGED, and every non-unique index that
- * backs no constraint and that the apply does not read through dropped. Returns what `finishLoad` undoes.
- */
-async function prepareBulkLoad(pool: Pool, schema: string): Promise<{ unlogged: string[]; deferredIndexes: { name: string; ddl: string }[] }> {
-  const indexes = await pool.query<{ name: string; ddl: string }>(
-    `select i.relname as name, pg_get_indexdef(x.indexrelid) as ddl
-       from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = $1 and c.relname = any($2::text[]) and not x.indisunique and not x.indisprimary
-        and not exists (select 1 from pg_constraint k where k.conindid = x.indexrelid)
-        and i.relname <> all($3::text[])
-      order by i.relname`,
-    [schema, [...TIMELINE_TABLES], [...APPLY_INDEXES]],
-  );
-  for (const index of indexes.rows) await pool.query(`drop index ${qualified(schema, index.name)}`);
-  const tables = await pool.query<{ relname: string }>(
-    `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r' and c.relpersistence = 'p' order by c.relname`,
-    [schema],
-  );
-  for (const t of tables.rows) await pool.query(`alter table ${qualified(schema, t.relname)} set unlogged`);
-  return { unlogged: tables.rows.map((t) => t.relname), deferredIndexes: indexes.rows };
 }

@@ -103,9 +103,6 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
       ...(run.progressIntervalMs !== undefined ? { progressIntervalMs: run.progressIntervalMs } : {}),
       onProgress: (sample) => emit({ type: 'progress', sample, estimate: meter.estimate(sample), total }),
     });
-    // The load's end is part of the rebuild: its time is counted in the rebuild's rate.
-    const finished = await rebuild.finishLoad();
-    caught.seconds += finished.seconds;
     const report: ReplayReport = {
       schema: rebuild.schema,
       kept: o.keep,

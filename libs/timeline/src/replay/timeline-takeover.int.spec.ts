@@ -4,13 +4,12 @@ import { performance } from 'node:perf_hooks';
 import { Client, Pool, type PoolClient } from 'pg';
 import { ensurePostgresCheckpointSchema, PostgresCheckpointStore, PostgresEventStore } from '@hub/event-store';
 import { eventually, freshDatabase, freshId } from '@hub/testing';
-import { APPLY_INDEXES, PostgresTimelineStore, TIMELINE_TABLES } from '../postgres.timeline.store';
+import { PostgresTimelineStore, TIMELINE_TABLES } from '../postgres.timeline.store';
 import { TIMELINE_PROJECTION_ID } from '../timeline.projector';
 import { TimelineQueries } from '../timeline.queries';
 import { diffTimelines } from './timeline-diff';
 import { dropRebuildSchema, TimelineRebuild, type ReplayDeps } from './timeline-rebuild';
 import { takeOver, type TakeoverOptions } from './timeline-takeover';
-import { swapRefusedBecause } from './timeline-tables';
 import { entriesOf, fillVersion, TAKEOVER_CHILD_APPLICATION, versionIn } from './testing/takeover-fixtures';
 
 /**
@@ -468,36 +467,11 @@ describe('an interrupted takeover', () => {
   });
 });
 
-describe('a rebuild loads as a bulk load', () => {
-  it('its tables are UNLOGGED and without the readers-only indexes until finishLoad, which gives them the live shape again (a swap is not refused), rows kept', async () => {
-    const tenant = freshId('bulk');
+describe('a rebuild', () => {
+  it('commits asynchronously (synchronous_commit off on its connections): it is never resumed, a crashed one is dropped', async () => {
     const rebuild = await TimelineRebuild.create(deps, { batchSize: 500 });
     try {
-      const persistence = async () =>
-        (await pool.query<{ relname: string; relpersistence: string }>("select relname, relpersistence from pg_class where relnamespace = $1::regnamespace and relkind = 'r' order by 1", [rebuild.schema])).rows;
-      const indexNames = async (schema: string) =>
-        (await pool.query<{ n: string }>("select indexname as n from pg_indexes where schemaname = $1 and tablename like 'timeline\\_%' and tablename <> 'timeline_replay_runs' order by 1", [schema])).rows.map((r) => r.n);
-      // Every table of the schema (the timeline tables and the checkpoint table) unlogged while loading.
-      expect((await persistence()).map((t) => t.relpersistence)).toEqual((await persistence()).map(() => 'u'));
-      expect((await persistence()).map((t) => t.relname)).toEqual(expect.arrayContaining([...TIMELINE_TABLES, 'hub_checkpoints']));
-      const loading = await indexNames(rebuild.schema);
-      expect(loading).not.toContain('timeline_entries_search');
-      expect(loading).not.toContain('timeline_customers_first_seen');
-      expect(loading).toEqual(expect.arrayContaining([...APPLY_INDEXES, 'timeline_entries_pkey']));
       expect((await rebuild.pool.query<{ synchronous_commit: string }>('show synchronous_commit')).rows[0]!.synchronous_commit).toBe('off');
-
-      await fillVersion(pool, rebuild.schema, tenant, 'new', 20);
-      const rows = async () => (await pool.query<{ n: string }>(`select count(*)::text as n from "${rebuild.schema}".timeline_entries where tenant_id = $1`, [tenant])).rows[0]!.n;
-      const before = await rows();
-      expect(Number(before)).toBeGreaterThan(0);
-
-      await rebuild.finishLoad();
-      expect((await persistence()).map((t) => t.relpersistence)).toEqual((await persistence()).map(() => 'p'));
-      expect(await indexNames(rebuild.schema)).toEqual(await indexNames('public'));
-      expect(await rows()).toBe(before);
-      expect(await swapRefusedBecause(pool, 'public', rebuild.schema)).toBeUndefined();
-      // Once: a second call changes nothing.
-      expect(await rebuild.finishLoad()).toEqual({ seconds: 0 });
     } finally {
       await rebuild.drop();
     }

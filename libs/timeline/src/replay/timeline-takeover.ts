@@ -110,8 +110,6 @@ export async function takeOver(pool: Pool, rebuild: TimelineRebuild, o: Takeover
 
   await rebuild.catchUp({ timeoutMs: o.catchUpTimeoutMs });
   const preparing = Date.now();
-  // The live tables' shape again (logged, every index): a no-op when the replay did it already.
-  await rebuild.finishLoad();
   let copyReason: string | null = tenant === null ? null : 'one tenant: the rows of the others stay';
   if (copyReason === null) {
     await alignPrivileges(pool, o.liveSchema, rebuild.schema);
