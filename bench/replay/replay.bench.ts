@@ -904,7 +904,7 @@ async function main(): Promise<void> {
       await takeoverSwap(database, pool, store, {
         fill: async (schema) => {
           for (const t of STORE_TABLES) {
-            const cols = (await pool.query<{ c: string }>("select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_schema = 'rebuild' and table_name = $1", [t])).rows[0]!.c;
+            const cols = (await pool.query<{ c: string }>("select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_schema = 'rebuild' and table_name = $1 and is_generated = 'NEVER'", [t])).rows[0]!.c;
             await pool.query(`insert into ${schema}.${t} (${cols}) select ${cols} from rebuild.${t}`);
           }
         },
