@@ -5,7 +5,7 @@
  *   node -r @swc-node/register bench/replay/replay.bench.ts [--events 1000000] [--customers 10000]
  *        [--per-append 10] [--lag-rate 500[,1000…] | 0] [--lag-seconds 30] [--one-by-one]
  *   node -r @swc-node/register bench/replay/replay.bench.ts --takeover-only [--entries 500000] [--customers 10000]
- *   node -r @swc-node/register bench/replay/replay.bench.ts --events 50000 --customers 500 --ab <other checkout> [--rounds 3]
+ *   node -r @swc-node/register bench/replay/replay.bench.ts --events 50000 --customers 500 --ab <other checkout> [--rounds 3] [--ab-old-live]
  *
  * 1. In a fresh database (hub_bench_replay_<time>, dropped at the end; loopback only) it appends
  *    `--events` customer events — a CustomerRegistered then InteractionRecorded for `--customers`
@@ -15,9 +15,9 @@
  *    generation several times slower and measure AES instead of the projection; the rebuild then
  *    reads the same plain store (the production projector reads through the decrypting one, which
  *    adds ~10 µs per sealed event: see "Customer read-and-fold").
- * 2. (a) drains the log with `readAll` pages of 1000, (b) rebuilds the timeline with a
- *    `TimelineProjector` (batches of 500, as the app; its store applies each batch set-based) into a
- *    fresh schema, and prints them side by side with the ratio, and where the rebuild's time goes
+ * 2. (a) drains the log with `readAll` pages of 1000, (b) rebuilds the timeline as `hub replay`
+ *    does — `TimelineRebuild` (tables like the live ones) with its `TimelineProjector` (batches of
+ *    `--batch-size`, 500; the store applies each batch set-based) — and prints them side by side with the ratio, and where the rebuild's time goes
  *    (SQL statements per event, time per kind of statement, in the handler vs reading);
  *    with `--one-by-one`, (b0) the same projector over the store's one-by-one reference apply
  *    (`applyEachInTransaction`, the projector before the set-based apply), its rows checked equal
@@ -68,12 +68,16 @@ const { values: args } = parseArgs({
     entries: { type: 'string', default: '500000' },
     /**
      * Before/after under the same load: after the drain, rebuild `--rounds` times alternately with
-     * this checkout's store and with the `PostgresTimelineStore` of another checkout at this path
-     * (e.g. a worktree of the commit before a change), then stop. A shared machine's load moves by
+     * this checkout's `TimelineRebuild` and with another checkout's at this path (e.g. a worktree
+     * of the commit before a change), each over live tables its own code created, draining the log
+     * again before each rebuild, then stop. A shared machine's load moves by
      * tens of percent between runs minutes apart; alternating rounds in one run pair them up.
      */
     ab: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    /** With `--ab`: both sides rebuild copies of live tables the other checkout created (an upgraded database). */
+    'ab-old-live': { type: 'boolean', default: false },
+    'batch-size': { type: 'string', default: '500' },
   },
 });
 const EVENTS = Number(args.events);
@@ -86,6 +90,8 @@ const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127
 const TENANT = 'bench';
 const GENERATION_CONCURRENCY = 8;
 const REBUILD_BUDGET_MS = 60 * 60_000;
+/** Events per rebuild transaction (`hub replay --batch-size`). */
+const BATCH_SIZE = Number(args['batch-size']);
 const quiet = { info: () => undefined, warn: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`), error: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`) };
 
 const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -296,36 +302,112 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
   }
 }
 
+/** The class `hub replay` rebuilds with: this checkout's, or another's (`--ab`). */
+type RebuildClass = typeof TimelineRebuild;
+
+/**
+ * (b) as `hub replay` does it: `TimelineRebuild.create` (tables like the live ones), then `catchUp`.
+ * The schema is then renamed `schema` (for the comparisons below).
+ */
+async function replayRebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Rebuild: RebuildClass = TimelineRebuild, batchSize = BATCH_SIZE): Promise<Rebuilt> {
+  let stats: ReturnType<typeof countStatements> | undefined;
+  let events = 0;
+  let handlerMs = 0;
+  const timed: EventStore = Object.assign(Object.create(store) as EventStore, {
+    subscribeToAll: (o: Parameters<EventStore['subscribeToAll']>[0]) =>
+      store.subscribeToAll({
+        ...o,
+        onEvents: async (batch) => {
+          const t = process.hrtime.bigint();
+          await o.onEvents(batch);
+          handlerMs += Number(process.hrtime.bigint() - t) / 1e6;
+          events += batch.length;
+        },
+      }),
+  });
+  const rebuilt = await Rebuild.create(
+    {
+      pool,
+      store: timed,
+      logger: quiet,
+      openSchemaPool: (s) => {
+        const p = new Pool({ connectionString: database, max: 4, options: `-c search_path=${s}` });
+        p.on('error', () => undefined);
+        stats = countStatements(p);
+        return p;
+      },
+    },
+    { batchSize },
+  );
+  Object.assign(stats!, { statements: 0, ms: 0, byKind: new Map() });
+  const started = process.hrtime.bigint();
+  await rebuilt.catchUp({ timeoutMs: REBUILD_BUDGET_MS });
+  const ended = process.hrtime.bigint();
+  await rebuilt.release();
+  await pool.query(`drop schema if exists ${schema} cascade`);
+  await pool.query(`alter schema ${rebuilt.schema} rename to ${schema}`);
+  const s = stats!;
+  return { events, seconds: Number(ended - started) / 1e9, statements: s.statements, sqlMs: s.ms, handlerMs, byKind: s.byKind };
+}
+
+/** A pool whose live read model is `schema` (first on its search_path, public after it for the event store). */
+async function livePool(database: string, pool: Pool, schema: string): Promise<Pool> {
+  await pool.query(`create schema if not exists ${schema}`);
+  const p = new Pool({ connectionString: database, max: 4, options: `-c search_path=${schema},public` });
+  p.on('error', () => undefined);
+  return p;
+}
+
 /** `--ab <checkout>`: alternate rebuilds with this checkout's store and the other's, and compare. */
-async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number): Promise<void> {
-  const path = `${other.replace(/\/$/, '')}/libs/timeline/src/postgres.timeline.store.ts`;
-  const { PostgresTimelineStore: Other } = (await import(path)) as { PostgresTimelineStore: typeof PostgresTimelineStore };
-  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number }[] = [];
+async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number, drained: { events: number; seconds: number }): Promise<void> {
+  const drainRate = drained.events / drained.seconds;
+  const path = `${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-rebuild.ts`;
+  const { TimelineRebuild: Other } = (await import(path)) as { TimelineRebuild: RebuildClass };
+  const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number; drainSeconds: number }[] = [];
+  const drainAgain = () => drain(store);
   const kinds = { this: new Map<string, number>(), other: new Map<string, number>() };
   let events = { this: 0, other: 0 };
+  // Each side's own live read model (created by its own code: the rebuild's tables are copies of
+  // it, e.g. its search column's expression), in a schema of its own before public.
+  const livePools = { this: await livePool(database, pool, 'ab_live_this'), other: await livePool(database, pool, 'ab_live_other') };
+  if (args['ab-old-live']) {
+    // A database upgraded from the other checkout: both rebuild copies of the live tables it created.
+    const { ensureLiveReadModel } = (await import(`${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-tables.ts`)) as { ensureLiveReadModel(p: Pool): Promise<void> };
+    await ensureLiveReadModel(livePools.other);
+    await livePools.this.end();
+    livePools.this = livePools.other;
+  }
   for (let round = 1; round <= rounds; round++) {
     // Which goes first alternates too: a load that ramps within a round favours neither.
     const order = round % 2 === 1 ? (['this', 'other'] as const) : (['other', 'this'] as const);
     for (const which of order) {
-      const r = await rebuild(database, pool, store, `ab_${which}_${round}`, which === 'this' ? PostgresTimelineStore : Other);
-      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs });
+      // The drain again just before: under a shared machine's load it moves as much as the rebuild.
+      const drain = await drainAgain();
+      const schema = `ab_${which}_${round}`;
+      const r = await replayRebuild(database, livePools[which], store, schema, which === 'this' ? TimelineRebuild : Other);
+      await pool.query(`drop schema ${schema} cascade`); // no table of a round left for autovacuum to work on in the next
+      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs, drainSeconds: drain.seconds });
       for (const [kind, k] of r.byKind) kinds[which].set(kind, (kinds[which].get(kind) ?? 0) + k.ms);
       kinds[which].set('(handler outside SQL)', (kinds[which].get('(handler outside SQL)') ?? 0) + r.handlerMs - r.sqlMs);
       events = { ...events, [which]: events[which] + r.events };
       log(`round ${round}, ${which === 'this' ? 'this checkout' : other}: ${r.seconds.toFixed(1)} s, ${(r.statements / r.events).toFixed(3)} statements per event`);
     }
   }
+  if (livePools.this !== livePools.other) await livePools.this.end();
+  await livePools.other.end();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const of = (which: string) => runs.filter((r) => r.store === which);
   const ratios = Array.from({ length: rounds }, (_, i) => of('this')[i]!.seconds / of('other')[i]!.seconds);
   process.stdout.write('\n');
-  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3) })));
+  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3), 'drain before, s': r.drainSeconds.toFixed(1), '÷ that drain': (r.drainSeconds / r.seconds).toFixed(3) })));
   // Where each spends its time, all rounds together: µs per event by statement kind.
   const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort((x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0));
   console.table(allKinds.map((kind) => ({ statement: kind, 'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1), 'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1) })));
   process.stdout.write(
     `median rebuild: this checkout ${median(of('this').map((r) => r.seconds)).toFixed(1)} s, ${other} ${median(of('other').map((r) => r.seconds)).toFixed(1)} s; ` +
-      `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})\n`,
+      `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}); ` +
+      `rebuild ÷ the drain just before it, medians: this ${median(of('this').map((r) => r.drainSeconds / r.seconds)).toFixed(3)}, other ${median(of('other').map((r) => r.drainSeconds / r.seconds)).toFixed(3)} ` +
+      `(first drain ${fmt(drainRate)} events/s)\n`,
   );
 }
 
@@ -770,12 +852,12 @@ async function main(): Promise<void> {
     log('draining the log with readAll');
     const drained = await drain(store);
     if (args.ab !== undefined) {
-      await abRebuilds(database, pool, store, args.ab, Number(args.rounds));
+      await abRebuilds(database, pool, store, args.ab, Number(args.rounds), drained);
       await store.close();
       return;
     }
-    log(`rebuilding the timeline (${fmt(drained.events)} events)`);
-    const rebuilt = await rebuild(database, pool, store);
+    log(`rebuilding the timeline (${fmt(drained.events)} events) as hub replay does`);
+    const rebuilt = await replayRebuild(database, pool, store);
     const entries = Number((await pool.query<{ n: string }>('select count(*) as n from rebuild.timeline_entries')).rows[0]!.n);
     let oneByOne: Rebuilt | undefined;
     if (args['one-by-one']) {
@@ -822,7 +904,7 @@ async function main(): Promise<void> {
       await takeoverSwap(database, pool, store, {
         fill: async (schema) => {
           for (const t of STORE_TABLES) {
-            const cols = (await pool.query<{ c: string }>("select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_schema = 'rebuild' and table_name = $1", [t])).rows[0]!.c;
+            const cols = (await pool.query<{ c: string }>("select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_schema = 'rebuild' and table_name = $1 and is_generated = 'NEVER'", [t])).rows[0]!.c;
             await pool.query(`insert into ${schema}.${t} (${cols}) select ${cols} from rebuild.${t}`);
           }
         },

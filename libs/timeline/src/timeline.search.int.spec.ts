@@ -4,6 +4,7 @@ import { freshId, testInfra } from '@hub/testing';
 import { PostgresTimelineStore } from './postgres.timeline.store';
 import type { TimelineChange } from './timeline.projection';
 import { TimelineQueries } from './timeline.queries';
+import { FOLD_FROM, foldSql, searchVectorSql, translateFoldSql } from './timeline.search';
 
 /** Free-text search over the real read model: the generated search vector, its configurations, erasure. */
 describe('free-text search', () => {
@@ -47,6 +48,29 @@ describe('free-text search', () => {
 
   const matching = async (tenantId: string, customerId: string, q: string, filter = {}) =>
     (await queries.timeline(tenantId, customerId, { ...filter, q })).entries.map((e) => e.text);
+
+  describe('the fold skips translate for an all-ASCII text', () => {
+    it('maps or deletes only characters outside ASCII, so translate leaves an ASCII text as it is', () => {
+      expect([...FOLD_FROM].filter((c) => c.codePointAt(0)! < 0x80)).toEqual([]);
+    });
+
+    it('gives the same fold and the same search vector as translate on every text, ASCII or not', async () => {
+      const texts = [
+        null, '', 'I want a REFUND for my broken headphones!', 'Where is order #123? Call me 555-0100', 'tab\tand\nnewline',
+        'Quiero una devolución de mi pedido', 'Ÿ ÀÉÎÕÜ Çà', 'أريد استرداد المبلغ لطلبي', 'می‌خواهم سفارشم را لغو کنم', 'Где мой заказ? Ёлка',
+        'mixed ascii and ١٢٣ digits', 'soft\u00adhyphen', 'Kelvin \u212a sign', 'İstanbul', 'emoji 😀 text', '~', '\u007f del',
+      ];
+      const r = await pool.query<{ same_fold: boolean; same_vector: boolean; t: string | null }>(
+        `select t, ${foldSql('t')} is not distinct from ${translateFoldSql('t')} as same_fold,
+                ${searchVectorSql('t')} is not distinct from replace_fold.v as same_vector
+           from unnest($1::text[]) t
+           cross join lateral (select ${searchVectorSql('t').split(foldSql('t')).join(translateFoldSql('t'))} as v) replace_fold`,
+        [texts],
+      );
+      expect(r.rows).toHaveLength(texts.length);
+      expect(r.rows.filter((row) => !row.same_fold || !row.same_vector)).toEqual([]);
+    });
+  });
 
   describe('when customers wrote in English, Arabic, Persian, Russian and Spanish', () => {
     const texts = {

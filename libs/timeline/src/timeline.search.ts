@@ -35,13 +35,22 @@ const FOLD_DELETE = [
   ...Array.from({ length: 0x061a - 0x0610 + 1 }, (_, n) => String.fromCharCode(0x0610 + n)), // Quranic marks
   '\u0670', '\u0640', '\u200d', '\u200e', '\u200f', '\u00ad',
 ].join('');
-const FOLD_FROM = FOLD_PAIRS.map(([from]) => from).join('') + FOLD_DELETE;
+export const FOLD_FROM = FOLD_PAIRS.map(([from]) => from).join('') + FOLD_DELETE;
 const FOLD_TO = FOLD_PAIRS.map(([from, to]) => to.repeat(from.length)).join('');
 
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** `x` lower-cased and folded (immutable SQL: usable in a generated column). */
-export const foldSql = (x: string): string => `translate(lower(${x}), ${literal(FOLD_FROM)}, ${literal(FOLD_TO)})`;
+/**
+ * `x` lower-cased and folded (immutable SQL: usable in a generated column). Every character `translate`
+ * maps or deletes is outside ASCII, so an all-ASCII text (most of them) skips it: its cost is per
+ * character × the ~110 characters of the map (~100 µs for a 300-character text, four fifths of the
+ * whole search vector's), where the regular expression test is ~1 µs. The result is the same.
+ */
+export const foldSql = (x: string): string =>
+  `(case when ${x} ~ '[^\\x01-\\x7f]' then translate(lower(${x}), ${literal(FOLD_FROM)}, ${literal(FOLD_TO)}) else lower(${x}) end)`;
+
+/** The fold as it was before the ASCII shortcut (same result): tests compare the two. */
+export const translateFoldSql = (x: string): string => `translate(lower(${x}), ${literal(FOLD_FROM)}, ${literal(FOLD_TO)})`;
 
 const ARABIC_SCRIPT = literal('[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]');
 const PERSIAN_LETTERS = literal('[\u067e\u0686\u0698\u06af\u06a9\u06cc]');

@@ -56,6 +56,12 @@ export interface CatchUpOptions {
  * whose search_path is that schema),
  * a `TimelineProjector` with its own subscription id reading the customer streams from position 0
  * through the decrypting store, exactly as the live projector does.
+ *
+ * Its transactions commit with `synchronous_commit = off` (no wait for the WAL flush): a rebuild is
+ * never resumed — a crashed run's schema is dropped (`ReplayJobs`; the CLI drops it on failure) —
+ * and a crash of PostgreSQL loses the last asynchronous commits whole, rows and checkpoint together.
+ * (Loading it UNLOGGED and building the readers' indexes after the load was tried and measured: the
+ * SET LOGGED rewrite and the index builds cost what they saved; docs/benchmarks.md, "Session 7".)
  */
 export class TimelineRebuild {
   readonly pool: Pool;
@@ -77,6 +83,10 @@ export class TimelineRebuild {
     private readonly signal: AbortSignal | undefined,
   ) {
     this.pool = deps.openSchemaPool(schema);
+    // Only this rebuild's writes: a crash loses its last commits, and a crashed rebuild is dropped.
+    this.pool.on('connect', (client) => {
+      client.query('set synchronous_commit = off').catch(() => undefined);
+    });
     this.timeline = new PostgresTimelineStore(this.pool);
   }
 

@@ -466,3 +466,14 @@ describe('an interrupted takeover', () => {
     });
   });
 });
+
+describe('a rebuild', () => {
+  it('commits asynchronously (synchronous_commit off on its connections): it is never resumed, a crashed one is dropped', async () => {
+    const rebuild = await TimelineRebuild.create(deps, { batchSize: 500 });
+    try {
+      expect((await rebuild.pool.query<{ synchronous_commit: string }>('show synchronous_commit')).rows[0]!.synchronous_commit).toBe('off');
+    } finally {
+      await rebuild.drop();
+    }
+  });
+});
