@@ -151,3 +151,14 @@ describe('validateAs(InteractionReceivedDto)', () => {
     });
   });
 });
+
+describe('a payload with a key that names object machinery (fuzz campaign, issue #15)', () => {
+  // Counterexample: `{"op":"add","key":"constructor","value":{"json":{"":null}}}` on a Shopify order
+  // made class-transformer throw reading `prototype.constructor`: a 500 for a signed webhook.
+  it.each(['constructor', '__proto__', 'prototype'])('refuses %s anywhere in the tree, naming where, instead of throwing', (key) => {
+    const nested = JSON.parse(`{"data":{"provider":{"${key}":{"":null}}}}`) as unknown;
+    expect(() => validateAs(InteractionReceivedDto, nested)).not.toThrow();
+    expect(validateAs(InteractionReceivedDto, nested)).toEqual({ ok: false, errors: [{ field: `data.provider.${key}`, messages: [`a key named ${key} is not accepted`] }] });
+    expect(validateAs(InteractionReceivedDto, JSON.parse(`{"${key}":1}`) as unknown, { allowUnknown: true })).toEqual({ ok: false, errors: [{ field: key, messages: [`a key named ${key} is not accepted`] }] });
+  });
+});

@@ -1,5 +1,15 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { ValidateIf, validateSync, type ValidationError } from 'class-validator';
+
+/**
+ * May be absent; when present, every other check applies, to `null` too. class-validator's
+ * `IsOptional` skips a `null` as if it were absent, so `"message": null` passed validation and the
+ * mapper, finding the key, read a field of null (a 500; found by the fuzz campaign, issue #15). For
+ * fields a provider leaves out rather than sends as null.
+ */
+export function IsOptionalNonNull(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
 
 /** One failing field: its dotted path and what is wrong with it. */
 export interface FieldError {
@@ -30,7 +40,32 @@ export function validateAs<T extends object>(
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, errors: [{ field: '(root)', messages: ['must be an object'] }] };
   }
+  const reserved = reservedKeys(plain);
+  if (reserved.length > 0) return { ok: false, errors: reserved.map((field) => ({ field, messages: [`a key named ${field.split('.').pop()} is not accepted`] })) };
   const instance = plainToInstance(cls, plain);
   const errors = validateSync(instance, allowUnknown ? {} : { whitelist: true, forbidNonWhitelisted: true });
   return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flattenValidationErrors(errors) };
+}
+
+/**
+ * Keys that name an object's machinery rather than data. class-transformer reads `constructor` to
+ * find a nested object's class: a body with `{"constructor": {}}` anywhere made it throw (a 500 for
+ * a correctly signed webhook; found by the fuzz campaign, issue #15). Refused, named, wherever they
+ * are; the walk is iterative, so no body can make it overflow.
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function reservedKeys(plain: unknown): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[plain, '']];
+  while (stack.length > 0 && found.length < 20) {
+    const [value, path] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    for (const key of Object.keys(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (RESERVED_KEYS.has(key)) found.push(field);
+      else stack.push([(value as Record<string, unknown>)[key], field]);
+    }
+  }
+  return found.sort();
 }
