@@ -1,5 +1,6 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsEmail, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsEmail, IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * The hub's own web chat webhook (application/json), posted by the web-chat gateway — the server
@@ -74,15 +75,22 @@ export class WebchatMessage {
   @IsOptional() @IsArray() @ArrayMaxSize(WEBCHAT_MAX_ATTACHMENTS) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => WebchatAttachment) attachments?: WebchatAttachment[];
 }
 
+/**
+ * The adapter reads the page's host with WHATWG `URL`; validator's `isURL` takes strings `URL` refuses
+ * (`https:\uFFFD/www.example.com/help`), which answered 500 (found by the fuzz campaign, issue #15).
+ */
+const ParsesAsUrl = (): PropertyDecorator =>
+  ValidateBy({ name: 'parsesAsUrl', validator: { validate: (v: unknown) => typeof v === 'string' && URL.canParse(v), defaultMessage: () => '$property must be a URL' } });
+
 export class WebchatPage {
   /** The page the widget was open on; its host is recorded as the endpoint the visitor reached. */
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }) @MaxLength(2048) url!: string;
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }) @ParsesAsUrl() @MaxLength(2048) url!: string;
   @IsOptional() @IsString() @MaxLength(512) title?: string;
 }
 
 export class WebchatPayload {
   @Matches(ID, { message: 'sessionId must be 1–128 characters of A-Z, a-z, 0-9, _ and -' }) sessionId!: string;
-  @IsDefined() @ValidateNested() @Type(() => WebchatVisitor) visitor!: WebchatVisitor;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => WebchatVisitor) visitor!: WebchatVisitor;
 
   @IsArray()
   @ArrayMinSize(1)
@@ -92,5 +100,5 @@ export class WebchatPayload {
   @Type(() => WebchatMessage)
   messages!: WebchatMessage[];
 
-  @IsOptional() @ValidateNested() @Type(() => WebchatPage) page?: WebchatPage;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => WebchatPage) page?: WebchatPage;
 }

@@ -1,3 +1,4 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
@@ -42,7 +43,7 @@ export class MetaAttachment {
   @IsString() @IsNotEmpty() type!: string;
   /** Messenger's `fallback` (an unsupported share) names what was shared here. */
   @IsOptional() @IsString() title?: string;
-  @IsOptional() @Type(() => MetaAttachmentPayload) @ValidateNested() payload?: MetaAttachmentPayload;
+  @IsOptionalNonNull() @Type(() => MetaAttachmentPayload) @ValidateNested() @IsObject() payload?: MetaAttachmentPayload;
 }
 
 export class MetaQuickReply {
@@ -53,7 +54,7 @@ export class MetaMessage {
   @IsString() @Length(1, 256) mid!: string;
   @IsOptional() @IsString() @MaxLength(65_536) text?: string;
   @IsOptional() @IsArray() @Type(() => MetaAttachment) @ValidateNested({ each: true }) @IsObject({ each: true }) attachments?: MetaAttachment[];
-  @IsOptional() @Type(() => MetaQuickReply) @ValidateNested() quick_reply?: MetaQuickReply;
+  @IsOptionalNonNull() @Type(() => MetaQuickReply) @ValidateNested() @IsObject() quick_reply?: MetaQuickReply;
   /** Our own outbound message, echoed back (Messenger `message_echoes`; Instagram within `messages`). */
   @IsOptional() @IsBoolean() is_echo?: boolean;
   /** Instagram: the customer unsent this message. */
@@ -96,16 +97,16 @@ export class MetaMessageEdit {
 }
 
 export class MetaMessagingEvent {
-  @IsDefined() @Type(() => MetaMessagingSender) @ValidateNested() sender!: MetaMessagingSender;
-  @IsDefined() @Type(() => MetaMessagingRecipient) @ValidateNested() recipient!: MetaMessagingRecipient;
+  @IsDefined() @Type(() => MetaMessagingSender) @ValidateNested() @IsObject() sender!: MetaMessagingSender;
+  @IsDefined() @Type(() => MetaMessagingRecipient) @ValidateNested() @IsObject() recipient!: MetaMessagingRecipient;
   /** Delivery events carry no timestamp of their own (their watermark is the time). */
   @ValidateIf((o: MetaMessagingEvent) => o.delivery === undefined || o.timestamp !== undefined) @MetaTimestamp() timestamp?: number;
-  @IsOptional() @Type(() => MetaMessage) @ValidateNested() message?: MetaMessage;
-  @IsOptional() @Type(() => MetaPostback) @ValidateNested() postback?: MetaPostback;
-  @IsOptional() @Type(() => MetaReaction) @ValidateNested() reaction?: MetaReaction;
-  @IsOptional() @Type(() => MetaRead) @ValidateNested() read?: MetaRead;
-  @IsOptional() @Type(() => MetaDelivery) @ValidateNested() delivery?: MetaDelivery;
-  @IsOptional() @Type(() => MetaMessageEdit) @ValidateNested() message_edit?: MetaMessageEdit;
+  @IsOptionalNonNull() @Type(() => MetaMessage) @ValidateNested() @IsObject() message?: MetaMessage;
+  @IsOptionalNonNull() @Type(() => MetaPostback) @ValidateNested() @IsObject() postback?: MetaPostback;
+  @IsOptionalNonNull() @Type(() => MetaReaction) @ValidateNested() @IsObject() reaction?: MetaReaction;
+  @IsOptionalNonNull() @Type(() => MetaRead) @ValidateNested() @IsObject() read?: MetaRead;
+  @IsOptionalNonNull() @Type(() => MetaDelivery) @ValidateNested() @IsObject() delivery?: MetaDelivery;
+  @IsOptionalNonNull() @Type(() => MetaMessageEdit) @ValidateNested() @IsObject() message_edit?: MetaMessageEdit;
 }
 
 export class MetaMessagingEntry {

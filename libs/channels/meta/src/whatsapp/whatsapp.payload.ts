@@ -1,3 +1,4 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 
@@ -27,7 +28,7 @@ export class WhatsAppError {
   @IsInt() code!: number;
   @IsOptional() @IsString() title?: string;
   @IsOptional() @IsString() message?: string;
-  @IsOptional() @Type(() => WhatsAppErrorData) @ValidateNested() error_data?: WhatsAppErrorData;
+  @IsOptionalNonNull() @Type(() => WhatsAppErrorData) @ValidateNested() @IsObject() error_data?: WhatsAppErrorData;
 }
 
 export class WhatsAppText {
@@ -69,7 +70,7 @@ export class WhatsAppSharedContactEmail {
 
 /** A contact card the customer shared (many properties are omitted when the user does not share them). */
 export class WhatsAppSharedContact {
-  @IsOptional() @Type(() => WhatsAppSharedContactName) @ValidateNested() name?: WhatsAppSharedContactName;
+  @IsOptionalNonNull() @Type(() => WhatsAppSharedContactName) @ValidateNested() @IsObject() name?: WhatsAppSharedContactName;
   @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactPhone) @ValidateNested({ each: true }) @IsObject({ each: true }) phones?: WhatsAppSharedContactPhone[];
   @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactEmail) @ValidateNested({ each: true }) @IsObject({ each: true }) emails?: WhatsAppSharedContactEmail[];
 }
@@ -84,10 +85,10 @@ export class WhatsAppReplyChoice {
 export class WhatsAppInteractive {
   @IsString() @IsNotEmpty() type!: string;
   @ValidateIf((o: WhatsAppInteractive) => o.type === 'button_reply' || o.button_reply !== undefined)
-  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested()
+  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested() @IsObject()
   button_reply?: WhatsAppReplyChoice;
   @ValidateIf((o: WhatsAppInteractive) => o.type === 'list_reply' || o.list_reply !== undefined)
-  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested()
+  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested() @IsObject()
   list_reply?: WhatsAppReplyChoice;
 }
 
@@ -127,20 +128,20 @@ export class WhatsAppMessage {
   @unixSeconds('timestamp') timestamp!: string;
   @IsString() @IsNotEmpty() type!: string;
 
-  @requiredFor('text') @IsDefined() @Type(() => WhatsAppText) @ValidateNested() text?: WhatsAppText;
-  @requiredFor('image') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() image?: WhatsAppMedia;
-  @requiredFor('audio') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() audio?: WhatsAppMedia;
-  @requiredFor('video') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() video?: WhatsAppMedia;
-  @requiredFor('document') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() document?: WhatsAppMedia;
-  @requiredFor('sticker') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() sticker?: WhatsAppMedia;
-  @requiredFor('location') @IsDefined() @Type(() => WhatsAppLocation) @ValidateNested() location?: WhatsAppLocation;
+  @requiredFor('text') @IsDefined() @Type(() => WhatsAppText) @ValidateNested() @IsObject() text?: WhatsAppText;
+  @requiredFor('image') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() image?: WhatsAppMedia;
+  @requiredFor('audio') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() audio?: WhatsAppMedia;
+  @requiredFor('video') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() video?: WhatsAppMedia;
+  @requiredFor('document') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() document?: WhatsAppMedia;
+  @requiredFor('sticker') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() sticker?: WhatsAppMedia;
+  @requiredFor('location') @IsDefined() @Type(() => WhatsAppLocation) @ValidateNested() @IsObject() location?: WhatsAppLocation;
   @requiredFor('contacts') @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppSharedContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppSharedContact[];
-  @requiredFor('interactive') @IsDefined() @Type(() => WhatsAppInteractive) @ValidateNested() interactive?: WhatsAppInteractive;
-  @requiredFor('button') @IsDefined() @Type(() => WhatsAppButton) @ValidateNested() button?: WhatsAppButton;
-  @requiredFor('reaction') @IsDefined() @Type(() => WhatsAppReaction) @ValidateNested() reaction?: WhatsAppReaction;
+  @requiredFor('interactive') @IsDefined() @Type(() => WhatsAppInteractive) @ValidateNested() @IsObject() interactive?: WhatsAppInteractive;
+  @requiredFor('button') @IsDefined() @Type(() => WhatsAppButton) @ValidateNested() @IsObject() button?: WhatsAppButton;
+  @requiredFor('reaction') @IsDefined() @Type(() => WhatsAppReaction) @ValidateNested() @IsObject() reaction?: WhatsAppReaction;
 
-  @IsOptional() @Type(() => WhatsAppContext) @ValidateNested() context?: WhatsAppContext;
-  @IsOptional() @Type(() => WhatsAppUnsupported) @ValidateNested() unsupported?: WhatsAppUnsupported;
+  @IsOptionalNonNull() @Type(() => WhatsAppContext) @ValidateNested() @IsObject() context?: WhatsAppContext;
+  @IsOptionalNonNull() @Type(() => WhatsAppUnsupported) @ValidateNested() @IsObject() unsupported?: WhatsAppUnsupported;
   @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
 }
 
@@ -161,7 +162,7 @@ export class WhatsAppContactProfile {
 
 export class WhatsAppContact {
   @IsString() @IsNotEmpty() wa_id!: string;
-  @IsOptional() @Type(() => WhatsAppContactProfile) @ValidateNested() profile?: WhatsAppContactProfile;
+  @IsOptionalNonNull() @Type(() => WhatsAppContactProfile) @ValidateNested() @IsObject() profile?: WhatsAppContactProfile;
 }
 
 export class WhatsAppMetadata {
@@ -171,7 +172,7 @@ export class WhatsAppMetadata {
 
 export class WhatsAppChangeValue {
   @IsIn(['whatsapp']) messaging_product!: 'whatsapp';
-  @IsDefined() @Type(() => WhatsAppMetadata) @ValidateNested() metadata!: WhatsAppMetadata;
+  @IsDefined() @Type(() => WhatsAppMetadata) @ValidateNested() @IsObject() metadata!: WhatsAppMetadata;
   @IsOptional() @IsArray() @Type(() => WhatsAppContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppContact[];
   @IsOptional() @IsArray() @Type(() => WhatsAppMessage) @ValidateNested({ each: true }) @IsObject({ each: true }) messages?: WhatsAppMessage[];
   @IsOptional() @IsArray() @Type(() => WhatsAppStatus) @ValidateNested({ each: true }) @IsObject({ each: true }) statuses?: WhatsAppStatus[];
@@ -182,7 +183,7 @@ export class WhatsAppChange {
   @IsString() @IsNotEmpty() field!: string;
   /** Validated for the `messages` field, the one this adapter maps. */
   @ValidateIf((o: WhatsAppChange) => o.field === 'messages')
-  @IsDefined() @Type(() => WhatsAppChangeValue) @ValidateNested()
+  @IsDefined() @Type(() => WhatsAppChangeValue) @ValidateNested() @IsObject()
   value!: WhatsAppChangeValue;
 }
 
