@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- [--seed N] [--runs N] [--channels sms,whatsapp,api] [--concurrency N]`: the signed
+ * `npm run fuzz -- [--seed N] [--runs N] [--channels sms,whatsapp,api] [--concurrency N] [--parallel-apps N]`: the signed
  * fuzz campaign of issue #15 against the real ingestion apps (in-process) and the Kafka at
  * KAFKA_BROKERS (default 127.0.0.1:9092; topics of a fresh namespace). Prints one line per app, the
  * totals and every finding with its seed and case; exits 1 when the property failed.
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     .map((c) => c.trim())
     .filter(Boolean) as FuzzAppId[] | undefined;
   process.stdout.write(`fuzz: seed ${seed}, ${runs} payloads${channels ? `, ${channels.join(',')}` : ', every channel and the generic API'}\n`);
-  const report = await runFuzz({ seed, runs, ...(channels ? { channels } : {}), concurrency: intArg('concurrency', 8), log: (line) => process.stdout.write(`${line}\n`) });
+  const report = await runFuzz({ seed, runs, ...(channels ? { channels } : {}), concurrency: intArg('concurrency', 16), parallelApps: intArg('parallel-apps', 4), log: (line) => process.stdout.write(`${line}\n`) });
   process.stdout.write(`${formatFuzzReport(report)}\n`);
   process.exitCode = report.ok ? 0 : 1;
 }

@@ -33,6 +33,8 @@ export interface FuzzOptions {
   channels?: readonly FuzzAppId[];
   /** Requests in flight per app (default 8). */
   concurrency?: number;
+  /** Apps fuzzed at the same time, each on topics of its own (default 2). */
+  parallelApps?: number;
   kafkaBrokers?: readonly string[];
   /** Progress lines (one per app); silent by default. */
   log?: (line: string) => void;
@@ -102,19 +104,49 @@ interface Verdict {
 const CASE_CHUNK = 2_000;
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
-/** The seeded sequence of cases, generated a chunk at a time (a 100,000-payload run stays small in memory). */
-export function* fuzzCases(targets: readonly FuzzTarget[], seed: number, runs: number): Generator<{ index: number; target: FuzzTarget; baseIndex: number; mutations: Mutation[] }> {
-  const arb = fc.record({ target: fc.nat(), base: fc.nat(), mutations: mutationList });
-  for (let chunk = 0; chunk * CASE_CHUNK < runs; chunk++) {
-    const n = Math.min(CASE_CHUNK, runs - chunk * CASE_CHUNK);
-    const sample = fc.sample(arb, { seed: (seed + chunk * 7_919) | 0, numRuns: n });
-    for (let i = 0; i < sample.length; i++) {
-      const index = chunk * CASE_CHUNK + i;
-      const s = sample[i]!;
-      // Round-robin over targets so every target gets its share whatever the sample says.
-      const target = targets[index % targets.length]!;
-      yield { index, target, baseIndex: s.base % target.bases.length, mutations: s.mutations };
+export interface GeneratedCase {
+  index: number;
+  target: FuzzTarget;
+  baseIndex: number;
+  mutations: Mutation[];
+}
+
+/**
+ * The seeded cases: case `index` goes to target `index % targets.length` (every target its even
+ * share), and each target's cases come from its own seeded stream, generated a chunk at a time — so
+ * an app generates only its own cases, a 100,000-payload run stays small in memory, and a case
+ * depends only on the seed, the targets and its index.
+ */
+export function* fuzzCases(targets: readonly FuzzTarget[], seed: number, runs: number, only: (t: FuzzTarget) => boolean = () => true): Generator<GeneratedCase> {
+  const arb = fc.record({ base: fc.nat(), mutations: mutationList });
+  const streams = targets
+    .map((target, t) => ({ target, t }))
+    .filter(({ target }) => only(target))
+    .map(({ target, t }) =>
+      (function* (): Generator<GeneratedCase> {
+        const count = Math.max(0, Math.ceil((runs - t) / targets.length));
+        for (let chunk = 0; chunk * CASE_CHUNK < count; chunk++) {
+          const n = Math.min(CASE_CHUNK, count - chunk * CASE_CHUNK);
+          const sample = fc.sample(arb, { seed: (Math.imul(seed, 31) + t * 7_919 + chunk * 104_729) | 0, numRuns: n });
+          for (let i = 0; i < sample.length; i++) {
+            const k = chunk * CASE_CHUNK + i;
+            yield { index: t + k * targets.length, target, baseIndex: sample[i]!.base % target.bases.length, mutations: sample[i]!.mutations };
+          }
+        }
+      })(),
+    );
+  // Interleaved, so an app's requests in flight mix its providers.
+  let live = streams;
+  while (live.length > 0) {
+    const next: typeof live = [];
+    for (const stream of live) {
+      const r = stream.next();
+      if (!r.done) {
+        yield r.value;
+        next.push(stream);
+      }
     }
+    live = next;
   }
 }
 
@@ -266,19 +298,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const namespace = `fuzz${options.seed >>> 0}x${Date.now().toString(36)}`;
   const tenant = `fuzz-tenant-${options.seed >>> 0}`;
   const targets = fuzzTargets(options.channels);
-  const apps = [...new Set(targets.map((t) => t.app))];
+  // The slowest app (raw MIME and multipart parsing) first, so the others run beside it.
+  const apps = [...new Set(targets.map((t) => t.app))].sort((a, b) => Number(b === 'email') - Number(a === 'email'));
 
   const crashes: string[] = [];
   const onCrash = (err: unknown) => crashes.push(String((err as Error)?.stack ?? err));
   process.on('unhandledRejection', onCrash);
   process.on('uncaughtException', onCrash);
 
+  // A namespace (topics) per app: apps run side by side, and each ledger counts only its own app.
+  const namespaceOf = (app: FuzzAppId) => `${namespace}-${app}`;
   const kafka = createKafka({ brokers, clientId: `${namespace}-admin` });
-  await ensureTopics(kafka, hubTopicSpecs(hubNames(namespace)));
+  for (const app of apps) await ensureTopics(kafka, hubTopicSpecs(hubNames(namespaceOf(app))));
   const admin = new Kafka({ clientId: `${namespace}-count`, brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
 
-  const baseEnv = { KAFKA_BROKERS: brokers.join(','), HUB_NAMESPACE: namespace, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+  const baseEnv = { KAFKA_BROKERS: brokers.join(','), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
   const byStatus: Record<string, number> = {};
   const byTarget: Record<string, TargetTally> = Object.fromEntries(targets.map((t) => [t.name, { payloads: 0, accepted: 0, rejected: 0, serverErrors: 0, byStatus: {} }]));
   const ledgers: AppLedger[] = [];
@@ -287,19 +322,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const toShrink: { app: FuzzApp; target: FuzzTarget; baseIndex: number; finding: FuzzFinding }[] = [];
 
   try {
-    for (const appId of apps) {
+    await mapLimit(apps, options.parallelApps ?? 2, async (appId) => {
       const appTargets = targets.filter((t) => t.app === appId);
-      const app = await bootApp(appId, baseEnv, tenant);
+      const app = await bootApp(appId, { ...baseEnv, HUB_NAMESPACE: namespaceOf(appId) }, tenant);
       try {
         await warmUp(app, appTargets);
-        const before = await publishedCounts(admin, namespace);
+        const before = await publishedCounts(admin, namespaceOf(appId));
         const expected = { interactions: 0, deadLetters: 0 };
         const appStarted = Date.now();
         let sent = 0;
         // The campaign's cases for this app, in the seeded order.
-        const cases = (function* () {
-          for (const c of fuzzCases(targets, options.seed, options.runs)) if (c.target.app === appId) yield c;
-        })();
+        const cases = fuzzCases(targets, options.seed, options.runs, (t) => t.app === appId);
         await mapLimit(cases, options.concurrency ?? 8, async ({ index, target, baseIndex, mutations }) => {
           const base = target.bases[baseIndex]!;
           const request = target.build(base.value, mutations, Date.now());
@@ -329,7 +362,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
             }
           }
         });
-        const after = await publishedCounts(admin, namespace);
+        const after = await publishedCounts(admin, namespaceOf(appId));
         const published = { interactions: after.interactions - before.interactions, deadLetters: after.deadLetters - before.deadLetters };
         ledgers.push({ app: appId, expected, published });
         log(
@@ -339,7 +372,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       } finally {
         await app.close();
       }
-    }
+    });
   } finally {
     await admin.disconnect();
     process.off('unhandledRejection', onCrash);

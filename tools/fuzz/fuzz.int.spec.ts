@@ -14,7 +14,7 @@ const RUNS = 2_400;
 let report: FuzzReport;
 
 beforeAll(async () => {
-  report = await runFuzz({ seed: SEED, runs: RUNS, concurrency: 32, kafkaBrokers: testInfra().kafkaBrokers });
+  report = await runFuzz({ seed: SEED, runs: RUNS, concurrency: 32, parallelApps: 3, kafkaBrokers: testInfra().kafkaBrokers });
   // Generous: a shared machine under load is slower, and a deadline is not what this test checks.
 }, 300_000);
 
