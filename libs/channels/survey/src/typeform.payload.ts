@@ -1,3 +1,4 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsDefined, IsISO8601, IsNumber, IsObject, IsOptional, IsString, Length, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 
@@ -23,7 +24,7 @@ export class TypeformChoice {
 }
 
 export class TypeformChoices {
-  @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
+  @IsOptionalNonNull() @IsArray() @IsString({ each: true }) labels?: string[];
   @IsOptional() @IsString() other?: string;
 }
 
