@@ -237,10 +237,20 @@ async function judge(app: FuzzApp, request: FuzzRequest): Promise<Verdict> {
   return { status, problem: `unexpected status ${status}`, response, expect: none };
 }
 
-async function publishedCounts(admin: ReturnType<Kafka['admin']>, namespace: string): Promise<{ interactions: number; deadLetters: number }> {
+/**
+ * Messages on the app's interactions and dead-letter topics. A fresh admin client each time: one kept
+ * through a long run sits idle past the broker's `connections.max.idle.ms` and finds its connection closed.
+ */
+async function publishedCounts(brokers: readonly string[], namespace: string): Promise<{ interactions: number; deadLetters: number }> {
   const names = hubNames(namespace);
-  const sum = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  return { interactions: await sum(names.topics.interactions), deadLetters: await sum(names.topics.deadLetter) };
+  const admin = new Kafka({ clientId: `${namespace}-count`, brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const sum = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    return { interactions: await sum(names.topics.interactions), deadLetters: await sum(names.topics.deadLetter) };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function mapLimit<T>(items: AsyncIterable<T> | Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -310,8 +320,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const namespaceOf = (app: FuzzAppId) => `${namespace}-${app}`;
   const kafka = createKafka({ brokers, clientId: `${namespace}-admin` });
   for (const app of apps) await ensureTopics(kafka, hubTopicSpecs(hubNames(namespaceOf(app))));
-  const admin = new Kafka({ clientId: `${namespace}-count`, brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
 
   const baseEnv = { KAFKA_BROKERS: brokers.join(','), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
   const byStatus: Record<string, number> = {};
@@ -321,13 +329,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   let findingsTotal = 0;
   const toShrink: { app: FuzzApp; target: FuzzTarget; baseIndex: number; finding: FuzzFinding }[] = [];
 
+  // A line a minute on long runs: what was sent so far.
+  const progress = setInterval(() => {
+    const sent = Object.values(byTarget).reduce((n, t) => n + t.payloads, 0);
+    log(`fuzz progress: ${sent}/${options.runs} payloads in ${((Date.now() - started) / 1000).toFixed(0)} s; by status ${JSON.stringify(byStatus)}; findings ${findingsTotal}, crashes ${crashes.length}`);
+  }, 60_000);
+  progress.unref();
   try {
     await mapLimit(apps, options.parallelApps ?? 2, async (appId) => {
       const appTargets = targets.filter((t) => t.app === appId);
       const app = await bootApp(appId, { ...baseEnv, HUB_NAMESPACE: namespaceOf(appId) }, tenant);
       try {
         await warmUp(app, appTargets);
-        const before = await publishedCounts(admin, namespaceOf(appId));
+        const before = await publishedCounts(brokers, namespaceOf(appId));
         const expected = { interactions: 0, deadLetters: 0 };
         const appStarted = Date.now();
         let sent = 0;
@@ -362,7 +376,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
             }
           }
         });
-        const after = await publishedCounts(admin, namespaceOf(appId));
+        const after = await publishedCounts(brokers, namespaceOf(appId));
         const published = { interactions: after.interactions - before.interactions, deadLetters: after.deadLetters - before.deadLetters };
         ledgers.push({ app: appId, expected, published });
         log(
@@ -374,7 +388,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       }
     });
   } finally {
-    await admin.disconnect();
+    clearInterval(progress);
     process.off('unhandledRejection', onCrash);
     process.off('uncaughtException', onCrash);
   }
