@@ -1,5 +1,5 @@
 import { testInfra } from '@hub/testing';
-import { formatFuzzReport, runFuzz, type FuzzReport } from './fuzz-runner';
+import { formatFuzzReport, ledgerHolds, runFuzz, type FuzzReport } from './fuzz-runner';
 
 /**
  * The signed fuzz campaign's seeded slice in `npm test` (issue #15 item 2): a few thousand mutated
@@ -30,6 +30,6 @@ describe(`${RUNS} signed, mutated payloads (seed ${SEED}) over every channel and
     if (!report.ok) throw new Error(`the fuzz campaign broke the property:\n${formatFuzzReport(report)}`);
     expect(report.findings).toEqual([]);
     expect(report.crashes).toEqual([]);
-    for (const ledger of report.ledgers) expect(ledger.published).toEqual(ledger.expected);
+    for (const ledger of report.ledgers) expect(ledgerHolds(ledger)).toBe(true);
   });
 });
