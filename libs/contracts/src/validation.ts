@@ -42,6 +42,8 @@ export function validateAs<T extends object>(
   }
   const reserved = reservedKeys(plain);
   if (reserved.length > 0) return { ok: false, errors: reserved.map((field) => ({ field, messages: [`a key named ${field.split('.').pop()} is not accepted`] })) };
+  const illFormed = illFormedStrings(plain);
+  if (illFormed.length > 0) return { ok: false, errors: illFormed.map((field) => ({ field, messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] })) };
   const instance = plainToInstance(cls, plain);
   const errors = validateSync(instance, allowUnknown ? {} : { whitelist: true, forbidNonWhitelisted: true });
   return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flattenValidationErrors(errors) };
@@ -65,6 +67,32 @@ export function reservedKeys(plain: unknown): string[] {
       const field = path ? `${path}.${key}` : key;
       if (RESERVED_KEYS.has(key)) found.push(field);
       else stack.push([(value as Record<string, unknown>)[key], field]);
+    }
+  }
+  return found.sort();
+}
+
+/** A UTF-16 code unit of a surrogate pair without its other half. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Fields holding a string with a lone surrogate (valid in a JSON string, never text: UTF-8 cannot
+ * carry it). validator's `isEmail` and uuid's v5 run `encodeURI(Component)` over their input, which
+ * throws URIError on one: a 500 for a signed webhook (fuzz campaign, issue #15). Iterative.
+ */
+export function illFormedStrings(plain: unknown): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[plain, '']];
+  while (stack.length > 0 && found.length < 20) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) found.push(path || '(root)');
+    } else if (typeof value === 'object' && value !== null) {
+      for (const key of Object.keys(value)) {
+        const field = path ? `${path}.${key}` : key;
+        if (LONE_SURROGATE.test(key)) found.push(field);
+        else stack.push([(value as Record<string, unknown>)[key], field]);
+      }
     }
   }
   return found.sort();
