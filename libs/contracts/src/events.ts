@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUrl, IsUUID, Length, Matches, Max, MaxLength, Min, Validate, ValidateIf, ValidateNested, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsString, IsUrl, IsUUID, Length, Matches, Max, MaxLength, Min, Validate, ValidateIf, ValidateNested, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 import { CHANNEL_IDS, type ChannelId } from './channels';
+import { IsOptionalNonNull } from './validation';
 
 /**
  * Where an interaction's `occurredAt` came from: `provider` — the provider's own timestamp of the
@@ -222,23 +223,23 @@ export const INTERACTION_RECEIVED_SCHEMA_VERSION = 1;
 export class IdentityRefDto implements IdentityRef {
   @IsIn(IDENTITY_KINDS) kind!: IdentityKind;
   @IsString() @Length(1, 320) value!: string;
-  @IsOptional() @IsString() @MaxLength(64) namespace?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(64) namespace?: string;
 }
 
 export class MediaRefDto implements MediaRef {
   @IsUrl({ require_tld: false, require_protocol: true }) url!: string;
-  @IsOptional() @IsString() @MaxLength(255) contentType?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(255) contentType?: string;
 }
 
 export class ContentDto {
-  @IsOptional() @IsString() @MaxLength(100_000) text?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(100_000) text?: string;
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => MediaRefDto) media!: MediaRefDto[];
 }
 
 export class ProviderRefDto {
   @IsString() @Length(1, 64) name!: string;
   @IsString() @Length(1, 256) messageId!: string;
-  @IsOptional() @IsString() @MaxLength(256) accountId?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(256) accountId?: string;
 }
 
 const CALL_STATUSES = ['initiated', 'ringing', 'in_progress', 'completed', 'busy', 'no_answer', 'failed', 'canceled', 'abandoned'] as const;
@@ -246,17 +247,17 @@ const URL_OPTIONS = { require_tld: false, require_protocol: true } as const;
 
 export class CallFacetDto implements CallFacet {
   @IsIn(CALL_STATUSES) status!: CallFacet['status'];
-  @IsOptional() @IsISO8601({ strict: true }) startedAt?: string;
-  @IsOptional() @IsISO8601({ strict: true }) endedAt?: string;
-  @IsOptional() @IsInt() @Min(0) durationSeconds?: number;
-  @IsOptional() @IsString() @MaxLength(256) queue?: string;
-  @IsOptional() @IsInt() @Min(0) queueSeconds?: number;
-  @IsOptional() @IsString() @MaxLength(256) agent?: string;
-  @IsOptional() @IsInt() @Min(0) talkSeconds?: number;
-  @IsOptional() @IsInt() @Min(0) holdSeconds?: number;
-  @IsOptional() @IsUrl(URL_OPTIONS) recordingUrl?: string;
-  @IsOptional() @IsUrl(URL_OPTIONS) transcriptUrl?: string;
-  @IsOptional() @IsString() @MaxLength(128) disposition?: string;
+  @IsOptionalNonNull() @IsISO8601({ strict: true }) startedAt?: string;
+  @IsOptionalNonNull() @IsISO8601({ strict: true }) endedAt?: string;
+  @IsOptionalNonNull() @IsInt() @Min(0) durationSeconds?: number;
+  @IsOptionalNonNull() @IsString() @MaxLength(256) queue?: string;
+  @IsOptionalNonNull() @IsInt() @Min(0) queueSeconds?: number;
+  @IsOptionalNonNull() @IsString() @MaxLength(256) agent?: string;
+  @IsOptionalNonNull() @IsInt() @Min(0) talkSeconds?: number;
+  @IsOptionalNonNull() @IsInt() @Min(0) holdSeconds?: number;
+  @IsOptionalNonNull() @IsUrl(URL_OPTIONS) recordingUrl?: string;
+  @IsOptionalNonNull() @IsUrl(URL_OPTIONS) transcriptUrl?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(128) disposition?: string;
 }
 
 export class AttachmentMetaDto implements AttachmentMeta {
@@ -267,8 +268,8 @@ export class AttachmentMetaDto implements AttachmentMeta {
 
 export class EmailFacetDto implements EmailFacet {
   @IsString() @Length(1, 998) messageId!: string;
-  @IsOptional() @IsString() @MaxLength(998) subject?: string;
-  @IsOptional() @IsString() @MaxLength(998) inReplyTo?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(998) subject?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(998) inReplyTo?: string;
   @IsArray() @IsString({ each: true }) @MaxLength(998, { each: true }) references!: string[];
   @IsString() @Length(1, 320) from!: string;
   @IsArray() @IsString({ each: true }) to!: string[];
@@ -279,19 +280,19 @@ export class EmailFacetDto implements EmailFacet {
 
 export class ReactionFacetDto implements ReactionFacet {
   @IsString() @Length(1, 256) toMessageId!: string;
-  @IsOptional() @IsString() @Length(1, 64) emoji?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 64) emoji?: string;
 }
 
 export class DeliveryFacetDto implements DeliveryFacet {
   @IsString() @Length(1, 256) messageId!: string;
   @IsIn(DELIVERY_STATUSES) status!: DeliveryStatus;
-  @IsOptional() @IsString() @MaxLength(64) errorCode?: string;
-  @IsOptional() @IsString() @MaxLength(1024) errorMessage?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(64) errorCode?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(1024) errorMessage?: string;
 }
 
 export class SurveyAnswerDto implements SurveyAnswer {
   @IsString() @Length(1, 128) questionId!: string;
-  @IsOptional() @IsString() @MaxLength(1024) question?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(1024) question?: string;
   @IsDefined() value!: string | number | boolean;
 }
 
@@ -315,9 +316,9 @@ export class SurveyFacetDto implements SurveyFacet {
   @IsString() @Length(1, 128) surveyId!: string;
   @IsIn(['csat', 'nps']) kind!: 'csat' | 'nps';
   @IsInt() @Min(0) @Max(10) @Validate(ScoreFitsSurveyKind) score!: number;
-  @IsOptional() @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => SurveyScoreRefDto) scores?: SurveyScoreRefDto[];
+  @IsOptionalNonNull() @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => SurveyScoreRefDto) scores?: SurveyScoreRefDto[];
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => SurveyAnswerDto) answers!: SurveyAnswerDto[];
-  @IsOptional() @IsString() @MaxLength(256) conversationId?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(256) conversationId?: string;
 }
 
 export class OrderFacetDto implements OrderFacet {
@@ -325,8 +326,8 @@ export class OrderFacetDto implements OrderFacet {
   @IsIn(['created', 'refunded']) action!: 'created' | 'refunded';
   @IsInt() @Min(0) amount!: number;
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code' }) currency!: string;
-  @IsOptional() @IsString() @MaxLength(128) refundId?: string;
-  @IsOptional() @IsInt() @Min(0) itemCount?: number;
+  @IsOptionalNonNull() @IsString() @MaxLength(128) refundId?: string;
+  @IsOptionalNonNull() @IsInt() @Min(0) itemCount?: number;
 }
 
 export class ConsentSignalFacetDto implements ConsentSignalFacet {
@@ -337,7 +338,7 @@ export class ConsentSignalFacetDto implements ConsentSignalFacet {
 export class InteractiveReplyDto implements InteractiveReply {
   @IsIn(['button', 'list', 'callback']) type!: InteractiveReply['type'];
   @IsString() @Length(1, 256) id!: string;
-  @IsOptional() @IsString() @MaxLength(256) title?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(256) title?: string;
 }
 
 /** The facet named after the kind is required for that kind and forbidden for every other. */
@@ -366,13 +367,13 @@ export class InteractionDataDto implements InteractionData {
   @IsIn(INTERACTION_KINDS) kind!: InteractionKind;
   @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
   // @IsDefined on every required nested object: @ValidateNested alone lets `undefined` through.
-  @IsDefined() @ValidateNested() @Type(() => ContentDto) content!: ContentDto;
-  @IsDefined() @ValidateNested() @Type(() => ProviderRefDto) provider!: ProviderRefDto;
-  @IsOptional() @IsString() @MaxLength(320) endpoint?: string;
-  @IsOptional() @IsString() @MaxLength(998) threadId?: string;
-  @IsOptional() @IsString() @MaxLength(256) edits?: string;
-  @IsOptional() @ValidateNested() @Type(() => InteractiveReplyDto) interactive?: InteractiveReplyDto;
-  @IsOptional() @ValidateNested() @Type(() => ConsentSignalFacetDto) consent?: ConsentSignalFacetDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ContentDto) content!: ContentDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ProviderRefDto) provider!: ProviderRefDto;
+  @IsOptionalNonNull() @IsString() @MaxLength(320) endpoint?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(998) threadId?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(256) edits?: string;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => InteractiveReplyDto) interactive?: InteractiveReplyDto;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => ConsentSignalFacetDto) consent?: ConsentSignalFacetDto;
   @FacetOf('call', () => CallFacetDto) call?: CallFacetDto;
   @FacetOf('email', () => EmailFacetDto) email?: EmailFacetDto;
   @FacetOf('reaction', () => ReactionFacetDto) reaction?: ReactionFacetDto;
@@ -386,7 +387,7 @@ export class EventMetadataDto implements EventMetadata {
   @IsString() @Length(1, 128) correlationId!: string;
   @IsString() @Length(1, 128) causationId!: string;
   @IsISO8601({ strict: true }) occurredAt!: string;
-  @IsOptional() @IsIn(OCCURRED_AT_SOURCES) occurredAtSource?: OccurredAtSource;
+  @IsOptionalNonNull() @IsIn(OCCURRED_AT_SOURCES) occurredAtSource?: OccurredAtSource;
   @IsISO8601({ strict: true }) recordedAt!: string;
   @IsInt() @Min(1) schemaVersion!: number;
   /** Lower-case letters, digits, - and _: tenant ids are part of stream names, keys and URLs. */
@@ -396,8 +397,8 @@ export class EventMetadataDto implements EventMetadata {
 
 export class InteractionReceivedDto implements InteractionReceived {
   @IsIn(['InteractionReceived']) type!: 'InteractionReceived';
-  @IsDefined() @ValidateNested() @Type(() => InteractionDataDto) data!: InteractionDataDto;
-  @IsDefined() @ValidateNested() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => InteractionDataDto) data!: InteractionDataDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,3 +42,13 @@ describe('deterministicId', () => {
     });
   });
 });
+
+describe('deterministicId of a part with a lone surrogate (fuzz campaign, issue #15)', () => {
+  // Counterexample: a Typeform `token` of "\udfff\ud800" (valid JSON) made uuid's encodeURIComponent throw: a 500.
+  it('derives an id instead of throwing, distinct for each surrogate, and leaves well-formed parts as they were', () => {
+    expect(() => deterministicId('survey', '\udfff\ud800')).not.toThrow();
+    expect(deterministicId('survey', '\udfff\ud800')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(deterministicId('survey', '\ud800')).not.toBe(deterministicId('survey', '\udfff'));
+    expect(deterministicId('survey', '😀')).toBe(deterministicId('survey', '\ud83d\ude00'));
+  });
+});

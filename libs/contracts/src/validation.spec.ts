@@ -151,3 +151,28 @@ describe('validateAs(InteractionReceivedDto)', () => {
     });
   });
 });
+
+describe('a payload with a key that names object machinery (fuzz campaign, issue #15)', () => {
+  // Counterexample: `{"op":"add","key":"constructor","value":{"json":{"":null}}}` on a Shopify order
+  // made class-transformer throw reading `prototype.constructor`: a 500 for a signed webhook.
+  it.each(['constructor', '__proto__', 'prototype'])('refuses %s anywhere in the tree, naming where, instead of throwing', (key) => {
+    const nested = JSON.parse(`{"data":{"provider":{"${key}":{"":null}}}}`) as unknown;
+    expect(() => validateAs(InteractionReceivedDto, nested)).not.toThrow();
+    expect(validateAs(InteractionReceivedDto, nested)).toEqual({ ok: false, errors: [{ field: `data.provider.${key}`, messages: [`a key named ${key} is not accepted`] }] });
+    expect(validateAs(InteractionReceivedDto, JSON.parse(`{"${key}":1}`) as unknown, { allowUnknown: true })).toEqual({ ok: false, errors: [{ field: key, messages: [`a key named ${key} is not accepted`] }] });
+  });
+});
+
+describe('a payload with a lone surrogate in a string (fuzz campaign, issue #15)', () => {
+  // Counterexample: a lone surrogate in an email field made validator's isEmail throw URIError (encodeURI): a 500.
+  it('is refused, naming the field, before any validator sees it', () => {
+    const event = JSON.parse('{"data":{"identities":[{"kind":"email","value":"ada\\udfff@example.com"}]}}') as unknown;
+    expect(() => validateAs(InteractionReceivedDto, event)).not.toThrow();
+    expect(validateAs(InteractionReceivedDto, event)).toEqual({ ok: false, errors: [{ field: 'data.identities.0.value', messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] }] });
+  });
+
+  it('lets a well-formed astral character (a surrogate pair) through', () => {
+    expect(validateAs(IdentityRefDto, { kind: 'email', value: 'ada😀@example.com' })).toEqual(expect.objectContaining({ ok: expect.any(Boolean) }));
+    expect(JSON.stringify(validateAs(IdentityRefDto, { kind: 'email', value: 'ada😀@example.com' }))).not.toContain('well-formed');
+  });
+});

@@ -1,5 +1,15 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { ValidateIf, validateSync, type ValidationError } from 'class-validator';
+
+/**
+ * May be absent; when present, every other check applies, to `null` too. class-validator's
+ * `IsOptional` skips a `null` as if it were absent, so `"message": null` passed validation and the
+ * mapper, finding the key, read a field of null (a 500; found by the fuzz campaign, issue #15). For
+ * fields a provider leaves out rather than sends as null.
+ */
+export function IsOptionalNonNull(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
 
 /** One failing field: its dotted path and what is wrong with it. */
 export interface FieldError {
@@ -30,7 +40,60 @@ export function validateAs<T extends object>(
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, errors: [{ field: '(root)', messages: ['must be an object'] }] };
   }
+  const reserved = reservedKeys(plain);
+  if (reserved.length > 0) return { ok: false, errors: reserved.map((field) => ({ field, messages: [`a key named ${field.split('.').pop()} is not accepted`] })) };
+  const illFormed = illFormedStrings(plain);
+  if (illFormed.length > 0) return { ok: false, errors: illFormed.map((field) => ({ field, messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] })) };
   const instance = plainToInstance(cls, plain);
   const errors = validateSync(instance, allowUnknown ? {} : { whitelist: true, forbidNonWhitelisted: true });
   return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flattenValidationErrors(errors) };
+}
+
+/**
+ * Keys that name an object's machinery rather than data. class-transformer reads `constructor` to
+ * find a nested object's class: a body with `{"constructor": {}}` anywhere made it throw (a 500 for
+ * a correctly signed webhook; found by the fuzz campaign, issue #15). Refused, named, wherever they
+ * are; the walk is iterative, so no body can make it overflow.
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function reservedKeys(plain: unknown): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[plain, '']];
+  while (stack.length > 0 && found.length < 20) {
+    const [value, path] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    for (const key of Object.keys(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (RESERVED_KEYS.has(key)) found.push(field);
+      else stack.push([(value as Record<string, unknown>)[key], field]);
+    }
+  }
+  return found.sort();
+}
+
+/** A UTF-16 code unit of a surrogate pair without its other half. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Fields holding a string with a lone surrogate (valid in a JSON string, never text: UTF-8 cannot
+ * carry it). validator's `isEmail` and uuid's v5 run `encodeURI(Component)` over their input, which
+ * throws URIError on one: a 500 for a signed webhook (fuzz campaign, issue #15). Iterative.
+ */
+export function illFormedStrings(plain: unknown): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[plain, '']];
+  while (stack.length > 0 && found.length < 20) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) found.push(path || '(root)');
+    } else if (typeof value === 'object' && value !== null) {
+      for (const key of Object.keys(value)) {
+        const field = path ? `${path}.${key}` : key;
+        if (LONE_SURROGATE.test(key)) found.push(field);
+        else stack.push([(value as Record<string, unknown>)[key], field]);
+      }
+    }
+  }
+  return found.sort();
 }

@@ -104,6 +104,14 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     const auth = authenticateSource(keys, req.headers);
     if (auth.ok) {
       (req as IntakeRequest).ingestCaller = auth.key;
+      // Over the limit by its declared length: refused here, in the API's own shape (Fastify's
+      // bodyLimit answered `{"statusCode":413,"message":…}`, which names no limit; fuzz campaign, issue #15).
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > config.INGEST_MAX_BODY_BYTES) {
+        counters.inc('http.rejected.body_too_large');
+        logger.warn({ code: 'body_too_large', source: auth.key.source, tenantId: auth.key.tenantId, contentLength: declared }, 'ingest.api.request.rejected');
+        await reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: config.INGEST_MAX_BODY_BYTES });
+      }
       return;
     }
     counters.inc(`http.rejected.${auth.reason}`);

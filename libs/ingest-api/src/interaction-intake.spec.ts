@@ -205,3 +205,18 @@ describe('reading a canonical event sent to the generic API', () => {
     });
   });
 });
+
+describe('counterexamples of the fuzz campaign (issue #15)', () => {
+  it('an external identity whose namespace is null is refused, naming the field, instead of a 500 from normalising null', () => {
+    const result = read(sent({ data: { identities: [{ kind: 'external', namespace: null, value: 'c-42' }] } }));
+    expect(result).toEqual({ ok: false, code: 'invalid_event', errors: [expect.objectContaining({ field: 'data.identities.0.namespace' })] });
+  });
+
+  it.each([
+    ['content.text', { content: { text: null, media: [] } }],
+    ['threadId', { threadId: null }],
+    ['interactive', { interactive: null }],
+  ])('an optional %s sent as null is refused, named, rather than published as a null the contract does not allow', (field, data) => {
+    expect(fields(read(sent({ data })))).toEqual([`data.${field}`]);
+  });
+});

@@ -27,8 +27,8 @@ export class ShopifyMoney {
 
 /** An amount in the shop's currency and in the currency the customer saw and paid in. */
 export class ShopifyMoneySet {
-  @IsDefined() @ValidateNested() @Type(() => ShopifyMoney) shop_money!: ShopifyMoney;
-  @IsDefined() @ValidateNested() @Type(() => ShopifyMoney) presentment_money!: ShopifyMoney;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ShopifyMoney) shop_money!: ShopifyMoney;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ShopifyMoney) presentment_money!: ShopifyMoney;
 }
 
 export class ShopifyLineItem {
@@ -65,7 +65,7 @@ export class ShopifyRefundLineItem {
   @IsInt() @Min(0) quantity!: number;
   @IsIntegerId() line_item_id!: number | string;
   @IsOptional() @IsNumber() subtotal?: number;
-  @IsOptional() @ValidateNested() @Type(() => ShopifyMoneySet) subtotal_set?: ShopifyMoneySet;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ShopifyMoneySet) subtotal_set?: ShopifyMoneySet;
 }
 
 export class ShopifyRefund {
@@ -94,11 +94,11 @@ export class ShopifyOrder {
   @Matches(CURRENCY, currency('currency')) currency!: string;
   @IsOptional() @Matches(CURRENCY, currency('presentment_currency')) presentment_currency?: string;
   @Matches(DECIMAL, decimal('total_price')) total_price!: string;
-  @IsOptional() @ValidateNested() @Type(() => ShopifyMoneySet) total_price_set?: ShopifyMoneySet;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ShopifyMoneySet) total_price_set?: ShopifyMoneySet;
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyLineItem) line_items!: ShopifyLineItem[];
   /** null for a guest checkout. */
-  @IsOptional() @ValidateNested() @Type(() => ShopifyCustomer) customer?: ShopifyCustomer | null;
-  @IsOptional() @ValidateNested() @Type(() => ShopifyAddress) billing_address?: ShopifyAddress | null;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ShopifyCustomer) customer?: ShopifyCustomer | null;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ShopifyAddress) billing_address?: ShopifyAddress | null;
   /** The order's refunds, oldest first: what `orders/updated` carries after a refund. */
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyRefund) refunds?: ShopifyRefund[];
   @IsOptional() @IsBoolean() test?: boolean;

@@ -1,3 +1,4 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsDefined, IsISO8601, IsNumber, IsObject, IsOptional, IsString, Length, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 
@@ -23,7 +24,7 @@ export class TypeformChoice {
 }
 
 export class TypeformChoices {
-  @IsOptional() @IsArray() @IsString({ each: true }) labels?: string[];
+  @IsOptionalNonNull() @IsArray() @IsString({ each: true }) labels?: string[];
   @IsOptional() @IsString() other?: string;
 }
 
@@ -33,7 +34,7 @@ export class TypeformChoices {
  */
 export class TypeformAnswer {
   @IsString() @Length(1, 32) type!: string;
-  @IsDefined() @ValidateNested() @Type(() => TypeformAnswerField) field!: TypeformAnswerField;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TypeformAnswerField) field!: TypeformAnswerField;
 
   @ValidateIf((a: TypeformAnswer) => a.type === 'text') @IsString() text?: string;
   @ValidateIf((a: TypeformAnswer) => a.type === 'number') @IsNumber({ allowNaN: false, allowInfinity: false }) number?: number;
@@ -43,8 +44,8 @@ export class TypeformAnswer {
   @ValidateIf((a: TypeformAnswer) => a.type === 'url') @IsString() url?: string;
   @ValidateIf((a: TypeformAnswer) => a.type === 'file_url') @IsString() file_url?: string;
   @ValidateIf((a: TypeformAnswer) => a.type === 'date') @IsString() date?: string;
-  @ValidateIf((a: TypeformAnswer) => a.type === 'choice') @IsDefined() @ValidateNested() @Type(() => TypeformChoice) choice?: TypeformChoice;
-  @ValidateIf((a: TypeformAnswer) => a.type === 'choices') @IsDefined() @ValidateNested() @Type(() => TypeformChoices) choices?: TypeformChoices;
+  @ValidateIf((a: TypeformAnswer) => a.type === 'choice') @IsDefined() @ValidateNested() @IsObject() @Type(() => TypeformChoice) choice?: TypeformChoice;
+  @ValidateIf((a: TypeformAnswer) => a.type === 'choices') @IsDefined() @ValidateNested() @IsObject() @Type(() => TypeformChoices) choices?: TypeformChoices;
 
   [key: string]: unknown;
 }
@@ -74,7 +75,7 @@ export class TypeformFormResponse {
   @IsOptional() @IsISO8601({ strict: true }) submitted_at?: string;
   /** Hidden fields carried by the survey link (`…#email=…&conversation_id=…`); values are strings. */
   @IsOptional() @IsObject() hidden?: Record<string, unknown>;
-  @IsDefined() @ValidateNested() @Type(() => TypeformDefinition) definition!: TypeformDefinition;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TypeformDefinition) definition!: TypeformDefinition;
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TypeformAnswer) answers!: TypeformAnswer[];
 
   [key: string]: unknown;
@@ -85,7 +86,7 @@ export class TypeformWebhookPayload {
   @IsString() @Length(1, 64) event_id!: string;
   /** `form_response` (a submitted response) or `form_response_partial`. */
   @IsString() @MaxLength(64) event_type!: string;
-  @IsDefined() @ValidateNested() @Type(() => TypeformFormResponse) form_response!: TypeformFormResponse;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TypeformFormResponse) form_response!: TypeformFormResponse;
 
   [key: string]: unknown;
 }

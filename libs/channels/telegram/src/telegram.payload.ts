@@ -1,3 +1,4 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
 import {
   ArrayMinSize,
@@ -8,7 +9,6 @@ import {
   IsInt,
   IsNumber,
   IsObject,
-  IsOptional,
   IsString,
   Length,
   Max,
@@ -16,6 +16,12 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+
+/**
+ * The last second of the year 9999: a `date` beyond it is no time a `Date` can print (a correctly
+ * signed update with `date: 1e300` answered 500; found by the fuzz campaign, issue #15).
+ */
+export const TELEGRAM_MAX_UNIX_SECONDS = 253_402_300_799;
 
 /**
  * The parts of a Telegram Bot API `Update` the hub reads, as Telegram posts it to the webhook
@@ -35,24 +41,24 @@ export class TelegramUser {
   @IsInt() @Min(1) id!: number;
   @IsBoolean() is_bot!: boolean;
   @IsString() first_name!: string;
-  @IsOptional() @IsString() last_name?: string;
-  @IsOptional() @IsString() username?: string;
-  @IsOptional() @IsString() language_code?: string;
+  @IsOptionalNonNull() @IsString() last_name?: string;
+  @IsOptionalNonNull() @IsString() username?: string;
+  @IsOptionalNonNull() @IsString() language_code?: string;
 }
 
 /** https://core.telegram.org/bots/api#chat — negative ids are groups and channels. */
 export class TelegramChat {
   @IsInt() id!: number;
   @IsIn(['private', 'group', 'supergroup', 'channel']) type!: 'private' | 'group' | 'supergroup' | 'channel';
-  @IsOptional() @IsString() title?: string;
-  @IsOptional() @IsString() username?: string;
+  @IsOptionalNonNull() @IsString() title?: string;
+  @IsOptionalNonNull() @IsString() username?: string;
 }
 
 /** Every file Telegram describes has a `file_id` (to download it, with getFile) and a `file_unique_id`. */
 class TelegramFile {
   @IsString() @Length(1, 512) file_id!: string;
   @IsString() @Length(1, 128) file_unique_id!: string;
-  @IsOptional() @IsInt() @Min(0) file_size?: number;
+  @IsOptionalNonNull() @IsInt() @Min(0) file_size?: number;
 }
 
 /** One size of a photo: https://core.telegram.org/bots/api#photosize */
@@ -63,8 +69,8 @@ export class TelegramPhotoSize extends TelegramFile {
 
 /** https://core.telegram.org/bots/api#document (also sent, for compatibility, with an `animation`). */
 export class TelegramDocument extends TelegramFile {
-  @IsOptional() @IsString() file_name?: string;
-  @IsOptional() @IsString() @MaxLength(255) mime_type?: string;
+  @IsOptionalNonNull() @IsString() file_name?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(255) mime_type?: string;
 }
 
 /** https://core.telegram.org/bots/api#audio */
@@ -75,7 +81,7 @@ export class TelegramAudio extends TelegramDocument {
 /** https://core.telegram.org/bots/api#voice (OGG/Opus unless mime_type says otherwise). */
 export class TelegramVoice extends TelegramFile {
   @IsInt() @Min(0) duration!: number;
-  @IsOptional() @IsString() @MaxLength(255) mime_type?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(255) mime_type?: string;
 }
 
 /** https://core.telegram.org/bots/api#video */
@@ -98,24 +104,24 @@ export class TelegramSticker extends TelegramFile {
   @IsInt() @Min(0) height!: number;
   @IsBoolean() is_animated!: boolean;
   @IsBoolean() is_video!: boolean;
-  @IsOptional() @IsString() emoji?: string;
-  @IsOptional() @IsString() set_name?: string;
+  @IsOptionalNonNull() @IsString() emoji?: string;
+  @IsOptionalNonNull() @IsString() set_name?: string;
 }
 
 /** https://core.telegram.org/bots/api#location */
 export class TelegramLocation {
   @IsNumber() @Min(-90) @Max(90) latitude!: number;
   @IsNumber() @Min(-180) @Max(180) longitude!: number;
-  @IsOptional() @IsNumber() @Min(0) horizontal_accuracy?: number;
+  @IsOptionalNonNull() @IsNumber() @Min(0) horizontal_accuracy?: number;
 }
 
 /** https://core.telegram.org/bots/api#contact — `user_id` is set when the contact is a Telegram user. */
 export class TelegramContact {
   @IsString() @Length(1, 64) phone_number!: string;
   @IsString() first_name!: string;
-  @IsOptional() @IsString() last_name?: string;
-  @IsOptional() @IsInt() @Min(1) user_id?: number;
-  @IsOptional() @IsString() vcard?: string;
+  @IsOptionalNonNull() @IsString() last_name?: string;
+  @IsOptionalNonNull() @IsInt() @Min(1) user_id?: number;
+  @IsOptionalNonNull() @IsString() vcard?: string;
 }
 
 /**
@@ -125,39 +131,39 @@ export class TelegramContact {
  */
 export abstract class TelegramMessageBase {
   @IsInt() @Min(1) message_id!: number;
-  @IsOptional() @IsInt() message_thread_id?: number;
-  @IsDefined() @ValidateNested() @Type(() => TelegramUser) from!: TelegramUser;
+  @IsOptionalNonNull() @IsInt() message_thread_id?: number;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramUser) from!: TelegramUser;
   /** Set when the message was sent on behalf of a chat (an anonymous group admin, a linked channel). */
-  @IsOptional() @IsObject() sender_chat?: Record<string, unknown>;
+  @IsOptionalNonNull() @IsObject() sender_chat?: Record<string, unknown>;
   /** Unix seconds. */
-  @IsInt() @Min(1) date!: number;
-  @IsDefined() @ValidateNested() @Type(() => TelegramChat) chat!: TelegramChat;
+  @IsInt() @Min(1) @Max(TELEGRAM_MAX_UNIX_SECONDS) date!: number;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramChat) chat!: TelegramChat;
   /** Unix seconds of the last edit. */
   abstract edit_date?: number;
-  @IsOptional() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) text?: string;
-  @IsOptional() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) caption?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) text?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) caption?: string;
   /** The sizes Telegram made of the photo (in practice smallest first; the adapter takes the largest). */
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramPhotoSize) photo?: TelegramPhotoSize[];
-  @IsOptional() @ValidateNested() @Type(() => TelegramDocument) document?: TelegramDocument;
-  @IsOptional() @ValidateNested() @Type(() => TelegramAudio) audio?: TelegramAudio;
-  @IsOptional() @ValidateNested() @Type(() => TelegramVoice) voice?: TelegramVoice;
-  @IsOptional() @ValidateNested() @Type(() => TelegramVideo) video?: TelegramVideo;
-  @IsOptional() @ValidateNested() @Type(() => TelegramVideoNote) video_note?: TelegramVideoNote;
-  @IsOptional() @ValidateNested() @Type(() => TelegramSticker) sticker?: TelegramSticker;
-  @IsOptional() @ValidateNested() @Type(() => TelegramLocation) location?: TelegramLocation;
-  @IsOptional() @ValidateNested() @Type(() => TelegramContact) contact?: TelegramContact;
+  @IsOptionalNonNull() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramPhotoSize) photo?: TelegramPhotoSize[];
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramDocument) document?: TelegramDocument;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramAudio) audio?: TelegramAudio;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramVoice) voice?: TelegramVoice;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramVideo) video?: TelegramVideo;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramVideoNote) video_note?: TelegramVideoNote;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramSticker) sticker?: TelegramSticker;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramLocation) location?: TelegramLocation;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramContact) contact?: TelegramContact;
 
   [field: string]: unknown;
 }
 
 /** A new message (`message`): normally without `edit_date`. */
 export class TelegramMessage extends TelegramMessageBase {
-  @IsOptional() @IsInt() @Min(1) edit_date?: number;
+  @IsOptionalNonNull() @IsInt() @Min(1) @Max(TELEGRAM_MAX_UNIX_SECONDS) edit_date?: number;
 }
 
 /** A new version of a message (`edited_message`): `edit_date` is always there, and tells the versions apart. */
 export class TelegramEditedMessage extends TelegramMessageBase {
-  @IsInt() @Min(1) edit_date!: number;
+  @IsInt() @Min(1) @Max(TELEGRAM_MAX_UNIX_SECONDS) edit_date!: number;
 }
 
 /**
@@ -166,10 +172,10 @@ export class TelegramEditedMessage extends TelegramMessageBase {
  */
 export class TelegramCallbackMessage {
   @IsInt() @Min(1) message_id!: number;
-  @IsInt() @Min(0) date!: number;
-  @IsDefined() @ValidateNested() @Type(() => TelegramChat) chat!: TelegramChat;
+  @IsInt() @Min(0) @Max(TELEGRAM_MAX_UNIX_SECONDS) date!: number;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramChat) chat!: TelegramChat;
   /** The inline keyboard the button was on: read, leniently, for the pressed button's label. */
-  @IsOptional() @IsObject() reply_markup?: Record<string, unknown>;
+  @IsOptionalNonNull() @IsObject() reply_markup?: Record<string, unknown>;
 
   [field: string]: unknown;
 }
@@ -177,42 +183,42 @@ export class TelegramCallbackMessage {
 /** https://core.telegram.org/bots/api#callbackquery — a press on an inline keyboard button. */
 export class TelegramCallbackQuery {
   @IsString() @Length(1, 256) id!: string;
-  @IsDefined() @ValidateNested() @Type(() => TelegramUser) from!: TelegramUser;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramUser) from!: TelegramUser;
   /** Absent when the button was on a message sent via inline mode (then `inline_message_id` is set). */
-  @IsOptional() @ValidateNested() @Type(() => TelegramCallbackMessage) message?: TelegramCallbackMessage;
-  @IsOptional() @IsString() inline_message_id?: string;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramCallbackMessage) message?: TelegramCallbackMessage;
+  @IsOptionalNonNull() @IsString() inline_message_id?: string;
   @IsString() chat_instance!: string;
   /** The button's `callback_data`, 1–64 bytes. Absent for a game button (`game_short_name`). */
-  @IsOptional() @IsString() @Length(1, 64) data?: string;
-  @IsOptional() @IsString() game_short_name?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 64) data?: string;
+  @IsOptionalNonNull() @IsString() game_short_name?: string;
 }
 
 /** https://core.telegram.org/bots/api#update — at most one of the optional fields is present. */
 /** https://core.telegram.org/bots/api#reactiontype: an emoji, a custom emoji or a paid (star) reaction. */
 export class TelegramReactionType {
   @IsIn(['emoji', 'custom_emoji', 'paid']) type!: 'emoji' | 'custom_emoji' | 'paid';
-  @IsOptional() @IsString() @Length(1, 64) emoji?: string;
-  @IsOptional() @IsString() @Length(1, 64) custom_emoji_id?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 64) emoji?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 64) custom_emoji_id?: string;
 }
 
 /** https://core.telegram.org/bots/api#messagereactionupdated (sent only when `allowed_updates` names it). */
 export class TelegramMessageReactionUpdated {
-  @IsDefined() @ValidateNested() @Type(() => TelegramChat) chat!: TelegramChat;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramChat) chat!: TelegramChat;
   @IsInt() @Min(1) message_id!: number;
   /** Absent when the reaction was set anonymously (then `actor_chat` says on behalf of which chat). */
-  @IsOptional() @ValidateNested() @Type(() => TelegramUser) user?: TelegramUser;
-  @IsOptional() @ValidateNested() @Type(() => TelegramChat) actor_chat?: TelegramChat;
-  @IsInt() @Min(0) date!: number;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramUser) user?: TelegramUser;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramChat) actor_chat?: TelegramChat;
+  @IsInt() @Min(0) @Max(TELEGRAM_MAX_UNIX_SECONDS) date!: number;
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramReactionType) old_reaction!: TelegramReactionType[];
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramReactionType) new_reaction!: TelegramReactionType[];
 }
 
 export class TelegramUpdate {
   @IsInt() @Min(0) update_id!: number;
-  @IsOptional() @ValidateNested() @Type(() => TelegramMessage) message?: TelegramMessage;
-  @IsOptional() @ValidateNested() @Type(() => TelegramEditedMessage) edited_message?: TelegramEditedMessage;
-  @IsOptional() @ValidateNested() @Type(() => TelegramCallbackQuery) callback_query?: TelegramCallbackQuery;
-  @IsOptional() @ValidateNested() @Type(() => TelegramMessageReactionUpdated) message_reaction?: TelegramMessageReactionUpdated;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramMessage) message?: TelegramMessage;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramEditedMessage) edited_message?: TelegramEditedMessage;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramCallbackQuery) callback_query?: TelegramCallbackQuery;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramMessageReactionUpdated) message_reaction?: TelegramMessageReactionUpdated;
 
   [field: string]: unknown;
 }

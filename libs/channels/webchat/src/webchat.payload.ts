@@ -1,5 +1,6 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsEmail, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsEmail, IsISO8601, IsInt, IsObject, IsString, IsUrl, Length, Matches, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * The hub's own web chat webhook (application/json), posted by the web-chat gateway — the server
@@ -39,21 +40,21 @@ export class WebchatVisitor {
   id!: string;
 
   /** Typed by the visitor (not verified): when present, it is the customer key. */
-  @IsOptional() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(320) email?: string;
+  @IsOptionalNonNull() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(320) email?: string;
 
   /** Typed by the visitor: E.164 preferably; a national number needs WEBCHAT_DEFAULT_REGION. */
-  @IsOptional() @Matches(/^\+?[\d\s().-]{4,32}$/, { message: 'phone must be a phone number (digits, spaces, + ( ) . -)' }) phone?: string;
+  @IsOptionalNonNull() @Matches(/^\+?[\d\s().-]{4,32}$/, { message: 'phone must be a phone number (digits, spaces, + ( ) . -)' }) phone?: string;
 
   /** Shown to agents by the gateway; not part of the canonical event. */
-  @IsOptional() @IsString() @MaxLength(256) name?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(256) name?: string;
 }
 
 export class WebchatAttachment {
   /** Where the gateway stored the upload. HTTPS only. */
   @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'url must be an https URL' }) @MaxLength(2048) url!: string;
   @Matches(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, { message: 'contentType must be a MIME type (type/subtype)' }) @MaxLength(255) contentType!: string;
-  @IsOptional() @IsString() @Length(1, 255) name?: string;
-  @IsOptional() @IsInt() @Min(0) sizeBytes?: number;
+  @IsOptionalNonNull() @IsString() @Length(1, 255) name?: string;
+  @IsOptionalNonNull() @IsInt() @Min(0) sizeBytes?: number;
 }
 
 export class WebchatMessage {
@@ -71,18 +72,25 @@ export class WebchatMessage {
   @Length(1, WEBCHAT_MAX_TEXT_LENGTH, { message: `text must be 1–${WEBCHAT_MAX_TEXT_LENGTH} characters` })
   text?: string;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(WEBCHAT_MAX_ATTACHMENTS) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => WebchatAttachment) attachments?: WebchatAttachment[];
+  @IsOptionalNonNull() @IsArray() @ArrayMaxSize(WEBCHAT_MAX_ATTACHMENTS) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => WebchatAttachment) attachments?: WebchatAttachment[];
 }
+
+/**
+ * The adapter reads the page's host with WHATWG `URL`; validator's `isURL` takes strings `URL` refuses
+ * (`https:\uFFFD/www.example.com/help`), which answered 500 (found by the fuzz campaign, issue #15).
+ */
+const ParsesAsUrl = (): PropertyDecorator =>
+  ValidateBy({ name: 'parsesAsUrl', validator: { validate: (v: unknown) => typeof v === 'string' && URL.canParse(v), defaultMessage: () => '$property must be a URL' } });
 
 export class WebchatPage {
   /** The page the widget was open on; its host is recorded as the endpoint the visitor reached. */
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }) @MaxLength(2048) url!: string;
-  @IsOptional() @IsString() @MaxLength(512) title?: string;
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }) @ParsesAsUrl() @MaxLength(2048) url!: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(512) title?: string;
 }
 
 export class WebchatPayload {
   @Matches(ID, { message: 'sessionId must be 1–128 characters of A-Z, a-z, 0-9, _ and -' }) sessionId!: string;
-  @IsDefined() @ValidateNested() @Type(() => WebchatVisitor) visitor!: WebchatVisitor;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => WebchatVisitor) visitor!: WebchatVisitor;
 
   @IsArray()
   @ArrayMinSize(1)
@@ -92,5 +100,5 @@ export class WebchatPayload {
   @Type(() => WebchatMessage)
   messages!: WebchatMessage[];
 
-  @IsOptional() @ValidateNested() @Type(() => WebchatPage) page?: WebchatPage;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => WebchatPage) page?: WebchatPage;
 }

@@ -69,11 +69,17 @@ export async function parseMimeMessage(bytes: unknown, field = ''): Promise<Pars
   };
 }
 
-export function attachmentMeta(filename: string | undefined, contentType: string | undefined, sizeBytes: number, index: number): AttachmentMeta {
-  const name = filename?.trim();
+/**
+ * Typed `string | undefined` by mailparser, but a message cut inside nested multiparts gave an
+ * attachment whose `contentType` was not a string, and `.trim` threw: a 500 (fuzz campaign, issue #15).
+ * So both are taken as `unknown` and used only when they are strings.
+ */
+export function attachmentMeta(filename: unknown, contentType: unknown, sizeBytes: number, index: number): AttachmentMeta {
+  const name = typeof filename === 'string' ? filename.trim() : '';
+  const type = typeof contentType === 'string' ? contentType.trim() : '';
   return {
     name: bounded(name ? name : `attachment-${index + 1}`, MAX_ATTACHMENT_NAME_CHARS),
-    contentType: bounded(contentType?.trim() || 'application/octet-stream', MAX_CONTENT_TYPE_CHARS),
+    contentType: bounded(type || 'application/octet-stream', MAX_CONTENT_TYPE_CHARS),
     sizeBytes,
   };
 }

@@ -58,6 +58,9 @@ export function readMultipartForm(body: Buffer, contentType: string, limits: Mul
       stream.on('data', (chunk: Buffer) => {
         part.sizeBytes += chunk.length;
       });
+      // A body cut inside a file part fails the file's stream too: unheard, that error was an
+      // uncaught exception that could take the process down (found by the fuzz campaign, issue #15).
+      stream.on('error', (err: Error) => fail(err.message));
     });
     parser.on('fieldsLimit', () => fail(`more than ${limits.fields} fields`));
     parser.on('filesLimit', () => fail(`more than ${limits.files} files`));

@@ -1,5 +1,6 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * The Messenger Platform webhook envelope, shared by Messenger (`object: 'page'`) and Instagram
@@ -25,7 +26,7 @@ const MetaTimestamp = () => (target: object, property: string | symbol) => {
 export class MetaMessagingSender {
   /** PSID (Messenger) or IGSID (Instagram). Absent only for Messenger chat-plugin guests, who have a `user_ref`. */
   @ValidateIf((o: MetaMessagingSender) => o.user_ref === undefined) @IsString() @IsNotEmpty() id?: string;
-  @IsOptional() @IsString() user_ref?: string;
+  @IsOptionalNonNull() @IsString() user_ref?: string;
 }
 
 export class MetaMessagingRecipient {
@@ -33,16 +34,16 @@ export class MetaMessagingRecipient {
 }
 
 export class MetaAttachmentPayload {
-  @IsOptional() @IsString() url?: string;
-  @IsOptional() @IsString() title?: string;
+  @IsOptionalNonNull() @IsString() url?: string;
+  @IsOptionalNonNull() @IsString() title?: string;
 }
 
 export class MetaAttachment {
   /** image, video, audio, file, reel, ig_reel, share, story_mention, fallback, template… */
   @IsString() @IsNotEmpty() type!: string;
   /** Messenger's `fallback` (an unsupported share) names what was shared here. */
-  @IsOptional() @IsString() title?: string;
-  @IsOptional() @Type(() => MetaAttachmentPayload) @ValidateNested() payload?: MetaAttachmentPayload;
+  @IsOptionalNonNull() @IsString() title?: string;
+  @IsOptionalNonNull() @Type(() => MetaAttachmentPayload) @ValidateNested() @IsObject() payload?: MetaAttachmentPayload;
 }
 
 export class MetaQuickReply {
@@ -51,21 +52,21 @@ export class MetaQuickReply {
 
 export class MetaMessage {
   @IsString() @Length(1, 256) mid!: string;
-  @IsOptional() @IsString() @MaxLength(65_536) text?: string;
-  @IsOptional() @IsArray() @Type(() => MetaAttachment) @ValidateNested({ each: true }) @IsObject({ each: true }) attachments?: MetaAttachment[];
-  @IsOptional() @Type(() => MetaQuickReply) @ValidateNested() quick_reply?: MetaQuickReply;
+  @IsOptionalNonNull() @IsString() @MaxLength(65_536) text?: string;
+  @IsOptionalNonNull() @IsArray() @Type(() => MetaAttachment) @ValidateNested({ each: true }) @IsObject({ each: true }) attachments?: MetaAttachment[];
+  @IsOptionalNonNull() @Type(() => MetaQuickReply) @ValidateNested() @IsObject() quick_reply?: MetaQuickReply;
   /** Our own outbound message, echoed back (Messenger `message_echoes`; Instagram within `messages`). */
-  @IsOptional() @IsBoolean() is_echo?: boolean;
+  @IsOptionalNonNull() @IsBoolean() is_echo?: boolean;
   /** Instagram: the customer unsent this message. */
-  @IsOptional() @IsBoolean() is_deleted?: boolean;
+  @IsOptionalNonNull() @IsBoolean() is_deleted?: boolean;
   /** Instagram: a message type the API does not deliver (GIFs, stickers…). */
-  @IsOptional() @IsBoolean() is_unsupported?: boolean;
+  @IsOptionalNonNull() @IsBoolean() is_unsupported?: boolean;
 }
 
 export class MetaPostback {
   /** Present from Graph API v11 (Instagram) and on current Messenger versions. */
-  @IsOptional() @IsString() @Length(1, 256) mid?: string;
-  @IsOptional() @IsString() title?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 256) mid?: string;
+  @IsOptionalNonNull() @IsString() title?: string;
   @IsString() @IsNotEmpty() payload!: string;
 }
 
@@ -73,19 +74,19 @@ export class MetaReaction {
   /** The message reacted to. */
   @IsString() @Length(1, 256) mid!: string;
   @IsIn(['react', 'unreact']) action!: 'react' | 'unreact';
-  @IsOptional() @IsString() reaction?: string;
-  @IsOptional() @IsString() emoji?: string;
+  @IsOptionalNonNull() @IsString() reaction?: string;
+  @IsOptionalNonNull() @IsString() emoji?: string;
 }
 
 export class MetaRead {
   /** Messenger: every message sent up to this time was read. */
-  @IsOptional() @MetaTimestamp() watermark?: number;
+  @IsOptionalNonNull() @MetaTimestamp() watermark?: number;
   /** Instagram (`messaging_seen`): the message read. */
   @ValidateIf((o: MetaRead) => o.watermark === undefined) @IsString() @Length(1, 256) mid?: string;
 }
 
 export class MetaDelivery {
-  @IsOptional() @IsArray() @IsString({ each: true }) @Length(1, 256, { each: true }) mids?: string[];
+  @IsOptionalNonNull() @IsArray() @IsString({ each: true }) @Length(1, 256, { each: true }) mids?: string[];
   @MetaTimestamp() watermark!: number;
 }
 
@@ -96,25 +97,25 @@ export class MetaMessageEdit {
 }
 
 export class MetaMessagingEvent {
-  @IsDefined() @Type(() => MetaMessagingSender) @ValidateNested() sender!: MetaMessagingSender;
-  @IsDefined() @Type(() => MetaMessagingRecipient) @ValidateNested() recipient!: MetaMessagingRecipient;
+  @IsDefined() @Type(() => MetaMessagingSender) @ValidateNested() @IsObject() sender!: MetaMessagingSender;
+  @IsDefined() @Type(() => MetaMessagingRecipient) @ValidateNested() @IsObject() recipient!: MetaMessagingRecipient;
   /** Delivery events carry no timestamp of their own (their watermark is the time). */
   @ValidateIf((o: MetaMessagingEvent) => o.delivery === undefined || o.timestamp !== undefined) @MetaTimestamp() timestamp?: number;
-  @IsOptional() @Type(() => MetaMessage) @ValidateNested() message?: MetaMessage;
-  @IsOptional() @Type(() => MetaPostback) @ValidateNested() postback?: MetaPostback;
-  @IsOptional() @Type(() => MetaReaction) @ValidateNested() reaction?: MetaReaction;
-  @IsOptional() @Type(() => MetaRead) @ValidateNested() read?: MetaRead;
-  @IsOptional() @Type(() => MetaDelivery) @ValidateNested() delivery?: MetaDelivery;
-  @IsOptional() @Type(() => MetaMessageEdit) @ValidateNested() message_edit?: MetaMessageEdit;
+  @IsOptionalNonNull() @Type(() => MetaMessage) @ValidateNested() @IsObject() message?: MetaMessage;
+  @IsOptionalNonNull() @Type(() => MetaPostback) @ValidateNested() @IsObject() postback?: MetaPostback;
+  @IsOptionalNonNull() @Type(() => MetaReaction) @ValidateNested() @IsObject() reaction?: MetaReaction;
+  @IsOptionalNonNull() @Type(() => MetaRead) @ValidateNested() @IsObject() read?: MetaRead;
+  @IsOptionalNonNull() @Type(() => MetaDelivery) @ValidateNested() @IsObject() delivery?: MetaDelivery;
+  @IsOptionalNonNull() @Type(() => MetaMessageEdit) @ValidateNested() @IsObject() message_edit?: MetaMessageEdit;
 }
 
 export class MetaMessagingEntry {
   /** The Page id (Messenger) or Instagram professional account id. */
   @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be the numeric Page or Instagram account id' }) id!: string;
-  @IsOptional() @IsInt() time?: number;
-  @IsOptional() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) messaging?: MetaMessagingEvent[];
+  @IsOptionalNonNull() @IsInt() time?: number;
+  @IsOptionalNonNull() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) messaging?: MetaMessagingEvent[];
   /** Handover protocol: updates for a conversation another app controls. Mapped like `messaging`. */
-  @IsOptional() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) standby?: MetaMessagingEvent[];
+  @IsOptionalNonNull() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) standby?: MetaMessagingEvent[];
 }
 
 export class MessengerWebhookPayload {

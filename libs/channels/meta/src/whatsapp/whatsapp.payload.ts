@@ -1,5 +1,6 @@
+import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsString, Length, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * WhatsApp Cloud API `messages` webhook (application/json), as documented at
@@ -20,14 +21,14 @@ const UNIX_SECONDS = /^\d{9,11}$/;
 const unixSeconds = (what: string) => Matches(UNIX_SECONDS, { message: `${what} must be unix seconds (a string of 9 to 11 digits)` });
 
 export class WhatsAppErrorData {
-  @IsOptional() @IsString() details?: string;
+  @IsOptionalNonNull() @IsString() details?: string;
 }
 
 export class WhatsAppError {
   @IsInt() code!: number;
-  @IsOptional() @IsString() title?: string;
-  @IsOptional() @IsString() message?: string;
-  @IsOptional() @Type(() => WhatsAppErrorData) @ValidateNested() error_data?: WhatsAppErrorData;
+  @IsOptionalNonNull() @IsString() title?: string;
+  @IsOptionalNonNull() @IsString() message?: string;
+  @IsOptionalNonNull() @Type(() => WhatsAppErrorData) @ValidateNested() @IsObject() error_data?: WhatsAppErrorData;
 }
 
 export class WhatsAppText {
@@ -37,79 +38,79 @@ export class WhatsAppText {
 /** image / audio / video / document / sticker: Meta gives a media id to download, not a URL. */
 export class WhatsAppMedia {
   @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be a numeric media id' }) id!: string;
-  @IsOptional() @IsString() @MaxLength(255) mime_type?: string;
-  @IsOptional() @IsString() sha256?: string;
-  @IsOptional() @IsString() @MaxLength(65_536) caption?: string;
-  @IsOptional() @IsString() filename?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(255) mime_type?: string;
+  @IsOptionalNonNull() @IsString() sha256?: string;
+  @IsOptionalNonNull() @IsString() @MaxLength(65_536) caption?: string;
+  @IsOptionalNonNull() @IsString() filename?: string;
 }
 
 export class WhatsAppLocation {
   @IsNumber() latitude!: number;
   @IsNumber() longitude!: number;
-  @IsOptional() @IsString() name?: string;
-  @IsOptional() @IsString() address?: string;
-  @IsOptional() @IsString() url?: string;
+  @IsOptionalNonNull() @IsString() name?: string;
+  @IsOptionalNonNull() @IsString() address?: string;
+  @IsOptionalNonNull() @IsString() url?: string;
 }
 
 export class WhatsAppSharedContactName {
-  @IsOptional() @IsString() formatted_name?: string;
-  @IsOptional() @IsString() first_name?: string;
-  @IsOptional() @IsString() last_name?: string;
+  @IsOptionalNonNull() @IsString() formatted_name?: string;
+  @IsOptionalNonNull() @IsString() first_name?: string;
+  @IsOptionalNonNull() @IsString() last_name?: string;
 }
 
 export class WhatsAppSharedContactPhone {
-  @IsOptional() @IsString() phone?: string;
-  @IsOptional() @IsString() wa_id?: string;
-  @IsOptional() @IsString() type?: string;
+  @IsOptionalNonNull() @IsString() phone?: string;
+  @IsOptionalNonNull() @IsString() wa_id?: string;
+  @IsOptionalNonNull() @IsString() type?: string;
 }
 
 export class WhatsAppSharedContactEmail {
-  @IsOptional() @IsString() email?: string;
+  @IsOptionalNonNull() @IsString() email?: string;
 }
 
 /** A contact card the customer shared (many properties are omitted when the user does not share them). */
 export class WhatsAppSharedContact {
-  @IsOptional() @Type(() => WhatsAppSharedContactName) @ValidateNested() name?: WhatsAppSharedContactName;
-  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactPhone) @ValidateNested({ each: true }) @IsObject({ each: true }) phones?: WhatsAppSharedContactPhone[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppSharedContactEmail) @ValidateNested({ each: true }) @IsObject({ each: true }) emails?: WhatsAppSharedContactEmail[];
+  @IsOptionalNonNull() @Type(() => WhatsAppSharedContactName) @ValidateNested() @IsObject() name?: WhatsAppSharedContactName;
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppSharedContactPhone) @ValidateNested({ each: true }) @IsObject({ each: true }) phones?: WhatsAppSharedContactPhone[];
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppSharedContactEmail) @ValidateNested({ each: true }) @IsObject({ each: true }) emails?: WhatsAppSharedContactEmail[];
 }
 
 export class WhatsAppReplyChoice {
   @IsString() @IsNotEmpty() id!: string;
-  @IsOptional() @IsString() title?: string;
-  @IsOptional() @IsString() description?: string;
+  @IsOptionalNonNull() @IsString() title?: string;
+  @IsOptionalNonNull() @IsString() description?: string;
 }
 
 /** A reply to an interactive message: `button_reply`, `list_reply` (others, e.g. Flows' `nfm_reply`, are kept as a message). */
 export class WhatsAppInteractive {
   @IsString() @IsNotEmpty() type!: string;
   @ValidateIf((o: WhatsAppInteractive) => o.type === 'button_reply' || o.button_reply !== undefined)
-  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested()
+  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested() @IsObject()
   button_reply?: WhatsAppReplyChoice;
   @ValidateIf((o: WhatsAppInteractive) => o.type === 'list_reply' || o.list_reply !== undefined)
-  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested()
+  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested() @IsObject()
   list_reply?: WhatsAppReplyChoice;
 }
 
 /** A tap on a template's quick-reply button (the legacy `button` message type). */
 export class WhatsAppButton {
   @IsString() @IsNotEmpty() text!: string;
-  @IsOptional() @IsString() payload?: string;
+  @IsOptionalNonNull() @IsString() payload?: string;
 }
 
 export class WhatsAppReaction {
   @IsString() @IsNotEmpty() message_id!: string;
   /** Absent (or, in older payloads, '') when the customer removed their reaction. */
-  @IsOptional() @IsString() emoji?: string;
+  @IsOptionalNonNull() @IsString() emoji?: string;
 }
 
 export class WhatsAppContext {
-  @IsOptional() @IsString() from?: string;
-  @IsOptional() @IsString() id?: string;
+  @IsOptionalNonNull() @IsString() from?: string;
+  @IsOptionalNonNull() @IsString() id?: string;
 }
 
 export class WhatsAppUnsupported {
-  @IsOptional() @IsString() type?: string;
+  @IsOptionalNonNull() @IsString() type?: string;
 }
 
 const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker'] as const;
@@ -127,21 +128,21 @@ export class WhatsAppMessage {
   @unixSeconds('timestamp') timestamp!: string;
   @IsString() @IsNotEmpty() type!: string;
 
-  @requiredFor('text') @IsDefined() @Type(() => WhatsAppText) @ValidateNested() text?: WhatsAppText;
-  @requiredFor('image') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() image?: WhatsAppMedia;
-  @requiredFor('audio') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() audio?: WhatsAppMedia;
-  @requiredFor('video') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() video?: WhatsAppMedia;
-  @requiredFor('document') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() document?: WhatsAppMedia;
-  @requiredFor('sticker') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() sticker?: WhatsAppMedia;
-  @requiredFor('location') @IsDefined() @Type(() => WhatsAppLocation) @ValidateNested() location?: WhatsAppLocation;
+  @requiredFor('text') @IsDefined() @Type(() => WhatsAppText) @ValidateNested() @IsObject() text?: WhatsAppText;
+  @requiredFor('image') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() image?: WhatsAppMedia;
+  @requiredFor('audio') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() audio?: WhatsAppMedia;
+  @requiredFor('video') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() video?: WhatsAppMedia;
+  @requiredFor('document') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() document?: WhatsAppMedia;
+  @requiredFor('sticker') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() sticker?: WhatsAppMedia;
+  @requiredFor('location') @IsDefined() @Type(() => WhatsAppLocation) @ValidateNested() @IsObject() location?: WhatsAppLocation;
   @requiredFor('contacts') @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppSharedContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppSharedContact[];
-  @requiredFor('interactive') @IsDefined() @Type(() => WhatsAppInteractive) @ValidateNested() interactive?: WhatsAppInteractive;
-  @requiredFor('button') @IsDefined() @Type(() => WhatsAppButton) @ValidateNested() button?: WhatsAppButton;
-  @requiredFor('reaction') @IsDefined() @Type(() => WhatsAppReaction) @ValidateNested() reaction?: WhatsAppReaction;
+  @requiredFor('interactive') @IsDefined() @Type(() => WhatsAppInteractive) @ValidateNested() @IsObject() interactive?: WhatsAppInteractive;
+  @requiredFor('button') @IsDefined() @Type(() => WhatsAppButton) @ValidateNested() @IsObject() button?: WhatsAppButton;
+  @requiredFor('reaction') @IsDefined() @Type(() => WhatsAppReaction) @ValidateNested() @IsObject() reaction?: WhatsAppReaction;
 
-  @IsOptional() @Type(() => WhatsAppContext) @ValidateNested() context?: WhatsAppContext;
-  @IsOptional() @Type(() => WhatsAppUnsupported) @ValidateNested() unsupported?: WhatsAppUnsupported;
-  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
+  @IsOptionalNonNull() @Type(() => WhatsAppContext) @ValidateNested() @IsObject() context?: WhatsAppContext;
+  @IsOptionalNonNull() @Type(() => WhatsAppUnsupported) @ValidateNested() @IsObject() unsupported?: WhatsAppUnsupported;
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
 }
 
 export class WhatsAppStatus {
@@ -152,37 +153,37 @@ export class WhatsAppStatus {
   @unixSeconds('timestamp') timestamp!: string;
   /** The customer's WhatsApp id (or a group id for group messages). */
   @IsString() @IsNotEmpty() recipient_id!: string;
-  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
 }
 
 export class WhatsAppContactProfile {
-  @IsOptional() @IsString() name?: string;
+  @IsOptionalNonNull() @IsString() name?: string;
 }
 
 export class WhatsAppContact {
   @IsString() @IsNotEmpty() wa_id!: string;
-  @IsOptional() @Type(() => WhatsAppContactProfile) @ValidateNested() profile?: WhatsAppContactProfile;
+  @IsOptionalNonNull() @Type(() => WhatsAppContactProfile) @ValidateNested() @IsObject() profile?: WhatsAppContactProfile;
 }
 
 export class WhatsAppMetadata {
-  @IsOptional() @IsString() display_phone_number?: string;
+  @IsOptionalNonNull() @IsString() display_phone_number?: string;
   @IsString() @Matches(/^\d{1,32}$/, { message: 'phone_number_id must be a numeric id' }) phone_number_id!: string;
 }
 
 export class WhatsAppChangeValue {
   @IsIn(['whatsapp']) messaging_product!: 'whatsapp';
-  @IsDefined() @Type(() => WhatsAppMetadata) @ValidateNested() metadata!: WhatsAppMetadata;
-  @IsOptional() @IsArray() @Type(() => WhatsAppContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppContact[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppMessage) @ValidateNested({ each: true }) @IsObject({ each: true }) messages?: WhatsAppMessage[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppStatus) @ValidateNested({ each: true }) @IsObject({ each: true }) statuses?: WhatsAppStatus[];
-  @IsOptional() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
+  @IsDefined() @Type(() => WhatsAppMetadata) @ValidateNested() @IsObject() metadata!: WhatsAppMetadata;
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppContact[];
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppMessage) @ValidateNested({ each: true }) @IsObject({ each: true }) messages?: WhatsAppMessage[];
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppStatus) @ValidateNested({ each: true }) @IsObject({ each: true }) statuses?: WhatsAppStatus[];
+  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
 }
 
 export class WhatsAppChange {
   @IsString() @IsNotEmpty() field!: string;
   /** Validated for the `messages` field, the one this adapter maps. */
   @ValidateIf((o: WhatsAppChange) => o.field === 'messages')
-  @IsDefined() @Type(() => WhatsAppChangeValue) @ValidateNested()
+  @IsDefined() @Type(() => WhatsAppChangeValue) @ValidateNested() @IsObject()
   value!: WhatsAppChangeValue;
 }
 

@@ -131,11 +131,11 @@ export class ContactRecord {
   @IsOptional() @IsString() @MaxLength(256) PreviousContactId?: string | null;
   @IsOptional() @IsString() @MaxLength(256) NextContactId?: string | null;
 
-  @IsOptional() @ValidateNested() @Type(() => ContactEndpoint) CustomerEndpoint?: ContactEndpoint | null;
-  @IsOptional() @ValidateNested() @Type(() => ContactEndpoint) SystemEndpoint?: ContactEndpoint | null;
-  @IsOptional() @ValidateNested() @Type(() => ContactAgent) Agent?: ContactAgent | null;
-  @IsOptional() @ValidateNested() @Type(() => ContactQueue) Queue?: ContactQueue | null;
-  @IsOptional() @ValidateNested() @Type(() => ContactRecording) Recording?: ContactRecording | null;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactEndpoint) CustomerEndpoint?: ContactEndpoint | null;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactEndpoint) SystemEndpoint?: ContactEndpoint | null;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactAgent) Agent?: ContactAgent | null;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactQueue) Queue?: ContactQueue | null;
+  @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactRecording) Recording?: ContactRecording | null;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ContactRecordingInfo) Recordings?: ContactRecordingInfo[] | null;
 
   /** User-defined contact attributes (string → string). */

@@ -1,0 +1,3 @@
+export * from './mutations';
+export * from './fuzz-targets';
+export * from './fuzz-runner';
