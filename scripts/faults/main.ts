@@ -1,5 +1,5 @@
 /*
- * `npm run faults -- [--scenario F1,F7] [--seconds 20] [--rate 100] [--seed 7] [--settle 120] [--no-docs]`
+ * `npm run faults -- [--scenario F1,F7,F13] [--seconds 20] [--rate 100] [--seed 7] [--settle 120] [--fuzz 100000] [--no-docs]`
  *
  * The hub as real processes on a database, Kafka namespace and redis-server of its own, a seeded
  * open-loop load of signed webhooks, one fault per scenario, then the oracle (docs/reliability.md).
@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatFuzzReport, runFuzz } from '../../tools/fuzz';
 import { runBrokerLossScenario } from './f13-broker-loss';
 import { resultLine, runFaults, type ScenarioResult } from './run';
 import { SCENARIOS, scenariosById } from './scenarios';
@@ -55,9 +56,11 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '7' },
       settle: { type: 'string', default: '120' },
       'no-docs': { type: 'boolean', default: false },
+      // The signed fuzz campaign (tools/fuzz, also `npm run fuzz`) after the scenarios; 0 skips it.
+      fuzz: { type: 'string', default: '100000' },
     },
   });
-  const num = (name: 'seconds' | 'rate' | 'seed' | 'settle'): number => {
+  const num = (name: 'seconds' | 'rate' | 'seed' | 'settle' | 'fuzz'): number => {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, not ${values[name]}`);
     return n;
@@ -67,7 +70,7 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const seed = num('seed');
   log(`logs in ${logDir}`);
-  const asked = values.scenario.split(',').map((id) => id.trim().toUpperCase());
+  const asked = values.scenario.split(',').map((id) => id.trim().toUpperCase()).filter(Boolean);
   const hubScenarios = asked.filter((id) => id !== F13);
   const results =
     hubScenarios.length === 0
@@ -82,12 +85,18 @@ async function main(): Promise<number> {
     console.log(f13.line);
     clusterPassed = f13.verdict === 'PASS';
   }
+  let fuzzPassed = true;
+  if (num('fuzz') > 0) {
+    const report = await runFuzz({ seed, runs: num('fuzz'), concurrency: 16, parallelApps: 4, log });
+    console.log(formatFuzzReport(report));
+    fuzzPassed = report.ok;
+  }
   if (!values['no-docs'] && results.length > 0) {
     const command = `npm run faults -- --scenario ${values.scenario} --seconds ${values.seconds} --rate ${values.rate} --seed ${seed}`;
     updateDoc(resultsTable(results, { seed, at, command }));
     log(`docs/reliability.md updated`);
   }
-  return results.every((r) => r.verdict.pass) && clusterPassed ? 0 : 1;
+  return results.every((r) => r.verdict.pass) && clusterPassed && fuzzPassed ? 0 : 1;
 }
 
 if (require.main === module) {

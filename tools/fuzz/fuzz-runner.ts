@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
-import { hubNames } from '@hub/contracts';
+import { DEV_IDENTITY_HASH_KEY, hubNames } from '@hub/contracts';
 import { parseJsonBody, type ChannelAdapter } from '@hub/channels-core';
 import { CONFORMANCE_BASE_URL, runChannelPipeline, type ChannelTestSetup } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
@@ -344,7 +344,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const kafka = createKafka({ brokers, clientId: `${namespace}-admin` });
   for (const app of apps) await ensureTopics(kafka, hubTopicSpecs(hubNames(namespaceOf(app))));
 
-  const baseEnv = { KAFKA_BROKERS: brokers.join(','), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+  // The published development identity key, as every test and bench app gets (the apps refuse to boot without one outside development and test).
+  const baseEnv = { KAFKA_BROKERS: brokers.join(','), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY };
   const byStatus: Record<string, number> = {};
   const byTarget: Record<string, TargetTally> = Object.fromEntries(targets.map((t) => [t.name, { payloads: 0, accepted: 0, rejected: 0, serverErrors: 0, byStatus: {} }]));
   const ledgers: AppLedger[] = [];
