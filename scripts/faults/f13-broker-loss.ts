@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import type { Admin, Kafka } from 'kafkajs';
 import { HubError } from '@hub/contracts';
 import { createKafka, ensureTopics, KafkaEventPublisher, startConsumer, type ConsumedMessage, type RunningConsumer } from '@hub/messaging';
+import { createRng } from '../demo/prng';
 
 const run = promisify(execFile);
 const CLUSTER_SCRIPT = resolve(__dirname, '../../infra/kafka/cluster.sh');
@@ -73,20 +74,6 @@ interface Published {
   id: string;
   key: string;
   seq: number;
-}
-
-/** mulberry32: a small seeded PRNG, so a seed gives the same key sequence. */
-function prng(seed: string): () => number {
-  let h = 1779033703 ^ seed.length;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -177,7 +164,9 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
     await publisher.start();
 
     // --- load, fault, restart -------------------------------------------------------------
-    const random = prng(o.seed);
+    // The demo's seeded generator: a seed gives the same key sequence.
+    const rng = createRng(o.seed);
+    const random = (): number => rng.next();
     const seqOfKey = new Map<string, number>();
     const published: Published[] = [];
     const acknowledged = new Set<string>();
