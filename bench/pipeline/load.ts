@@ -202,6 +202,17 @@ function post(agent: Agent, url: URL, r: PreparedRequest, timeoutMs: number): Pr
   });
 }
 
+/** Answers other than 2xx, by status (or by the error of a connection that failed): the bench's and the fault harness's refusals. */
+export function refusedByStatus(outcomes: Iterable<Outcome>): Record<string, number> {
+  const refused: Record<string, number> = {};
+  for (const o of outcomes) {
+    if (o.status >= 200 && o.status < 300) continue;
+    const key = o.status === 0 ? (o.error ?? 'error') : String(o.status);
+    refused[key] = (refused[key] ?? 0) + 1;
+  }
+  return refused;
+}
+
 /**
  * Open loop: request i goes out at `start + offsetsMs[i]` whatever the server does (a slow answer
  * never delays the next send; keep-alive connections up to the agent's maxSockets, beyond that Node

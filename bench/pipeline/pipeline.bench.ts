@@ -32,7 +32,7 @@ import { hubNames, type CustomerEventMessage } from '@hub/contracts';
 import { createCustomerStores, recordInteraction } from '@hub/customer-records';
 import { ensureTopics } from '@hub/messaging';
 import { freshId, startAppProcess, type AppProcess, TEST_IDENTITY_NAMING } from '@hub/testing';
-import { historyOf, nowMs, prepareRequests, prng, sendOpenLoop, type Mix, type Outcome, type Secrets } from './load';
+import { historyOf, nowMs, prepareRequests, prng, refusedByStatus, sendOpenLoop, type Mix, type Outcome, type Secrets } from './load';
 import {
   consumerLag,
   cpuDelta,
@@ -301,17 +301,6 @@ class TimelinePoller {
     }
   }
 }
-
-/** Answers other than 2xx, by status (or by error code for a connection that failed). */
-const countStatuses = (outcomes: readonly Outcome[]): Record<string, number> => {
-  const refused: Record<string, number> = {};
-  for (const o of outcomes) {
-    if (o.status >= 200 && o.status < 300) continue;
-    const key = o.status === 0 ? (o.error ?? 'error') : String(o.status);
-    refused[key] = (refused[key] ?? 0) + 1;
-  }
-  return refused;
-};
 
 async function main(): Promise<void> {
   const runStarted = Date.now();
@@ -845,7 +834,7 @@ async function main(): Promise<void> {
       const first = outcomes[0]!;
       const last = outcomes.at(-1)!;
       const sentPerSecond = outcomes.length > 1 ? (outcomes.length - 1) / ((last.sentAt - first.sentAt) / 1000) : 0;
-      const refused = countStatuses(outcomes);
+      const refused = refusedByStatus(outcomes);
       const r: RateResult = {
         config: t.name,
         rate,

@@ -5,7 +5,7 @@
  */
 import { Agent } from 'node:http';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
-import { nowMs, OUR_NUMBER, prepareRequests, prng, sendOpenLoop, type Outcome, type PreparedRequest } from '../../bench/pipeline/load';
+import { nowMs, OUR_NUMBER, prepareRequests, prng, refusedByStatus, sendOpenLoop, type Outcome, type PreparedRequest } from '../../bench/pipeline/load';
 import type { FaultHub } from './hub';
 
 export interface LoadOptions {
@@ -32,17 +32,6 @@ const retryable = (o: Outcome): boolean => o.status === 0 || o.status >= 500;
 
 interface Routed extends PreparedRequest {
   base: string;
-}
-
-/** Answers other than 2xx, by status (or by the error of a connection that failed). */
-function countRefused(outcomes: Iterable<Outcome>): Record<string, number> {
-  const refused: Record<string, number> = {};
-  for (const o of outcomes) {
-    if (o.status >= 200 && o.status < 300) continue;
-    const key = o.status === 0 ? (o.error ?? 'error') : String(o.status);
-    refused[key] = (refused[key] ?? 0) + 1;
-  }
-  return refused;
 }
 
 /** The hub's two ingestion apps, by the path each request goes to. */
@@ -81,7 +70,7 @@ export async function deliver(
       (i) => offsetsMs[i]!,
     );
     const final = new Map(last);
-    const firstRefused = countRefused(last.values());
+    const firstRefused = refusedByStatus(last.values());
     for (let round = 0; round < retries; round++) {
       const again = [...last].filter(([, o]) => retryable(o)).map(([i]) => i);
       if (again.length === 0) break;
@@ -91,7 +80,7 @@ export async function deliver(
       last = await send(again, (i) => (again.indexOf(i) * 1000) / again.length);
       for (const [i, o] of last) final.set(i, o);
     }
-    return { acknowledged, refused: countRefused(final.values()), firstRefused, retried };
+    return { acknowledged, refused: refusedByStatus(final.values()), firstRefused, retried };
   } finally {
     agent.destroy();
   }
