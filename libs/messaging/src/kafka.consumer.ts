@@ -44,6 +44,12 @@ interface ConsumerOptionsBase {
   logger: ConsumerLogger;
   /** The group's session timeout: a member silent this long is dropped and its partitions reassigned. Default 30 s. */
   sessionTimeoutMs?: number;
+  /**
+   * How long a handled offset may wait before it is committed, shared with the offsets handled
+   * meanwhile (one OffsetCommit for every partition of the consumer). Default 100 ms; 0 commits
+   * after every run. See `OffsetCommitter`.
+   */
+  commitIntervalMs?: number;
 }
 
 export interface MessageConsumerOptions extends ConsumerOptionsBase {
@@ -99,6 +105,18 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   });
   await consumer.connect();
   for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
+  const committer = new OffsetCommitter(consumer, o.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS, o.logger);
+  // Runs that started before a stop was asked for; a run starting after it hands nothing (its
+  // messages stay uncommitted for the group's next member).
+  const inFlight = new Set<Promise<unknown>>();
+  let stopping = false;
+  const tracked = <T>(work: () => Promise<T>): Promise<T> => {
+    const p = work();
+    inFlight.add(p);
+    const done = () => void inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  };
   const deadLetter = async (topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) => {
     o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
     await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err)]);
@@ -106,12 +124,13 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   if ('handleBatch' in o) {
     const maxBatchSize = o.maxBatchSize ?? 500;
     await consumer.run({
+      autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => tracked(async () => {
         const { topic, partition } = batch;
         for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
-          if (!isRunning() || isStale()) return;
+          if (stopping || !isRunning() || isStale()) return;
           const run = batch.messages.slice(start, start + maxBatchSize);
           const consumed = run.map((message) => consumedOf(topic, partition, message));
           let outcomes: readonly (HubError | undefined)[];
@@ -139,16 +158,19 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
             if (failed) await deadLetter(topic, partition, run[i]!, consumed[i]!, failed);
           }
           resolveOffset(run.at(-1)!.offset);
+          committer.handled(topic, partition, run.at(-1)!.offset);
           await heartbeat();
-          await commitOffsetsIfNecessary();
         }
-      },
+      }),
     });
   } else {
     const handle = o.handle;
     await consumer.run({
+      autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
-      eachMessage: async ({ topic, partition, message }) => {
+      eachMessage: ({ topic, partition, message }) => tracked(async () => {
+        // Not handled, so never committed: the group's next member reads it.
+        if (stopping) return;
         const consumed = consumedOf(topic, partition, message);
         try {
           await handle(consumed);
@@ -159,10 +181,91 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           }
           await deadLetter(topic, partition, message, consumed, err);
         }
-      },
+        committer.handled(topic, partition, message.offset);
+      }),
     });
   }
-  return { consumer, stop: () => consumer.disconnect() };
+  return {
+    consumer,
+    stop: async () => {
+      // Handled offsets are committed before the group is left: stop taking runs, let the ones
+      // under way finish, commit, then leave.
+      stopping = true;
+      await Promise.allSettled([...inFlight]);
+      await committer.close();
+      await consumer.disconnect();
+    },
+  };
+}
+
+const DEFAULT_COMMIT_INTERVAL_MS = 100;
+
+/**
+ * Commits handled offsets in the background, at most one OffsetCommit per interval for all of the
+ * consumer's partitions, instead of one per run and partition (kafkajs's auto-commit): at low rates
+ * a run is often one message, and its commit was a broker round trip the next fetch waited for.
+ * What is committed is only ever an offset handled before; waiting for the commit changes nothing
+ * for at-least-once delivery — a crash re-reads at most an interval's worth more, which the
+ * handlers take idempotently as they take any redelivery. The pending offsets are committed before
+ * a rebalance (kafkajs's `REBALANCING`) and on stop; those of partitions the group then assigned
+ * elsewhere are dropped (a late commit of them could only move the new owner back, never forward
+ * past what it has not handled).
+ */
+export class OffsetCommitter {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly intervalMs: number,
+    private readonly logger: ConsumerLogger,
+  ) {
+    consumer.on(consumer.events.REBALANCING, () => void this.flush());
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment;
+      for (const [key, { topic, partition }] of this.pending) if (!assigned[topic]?.includes(partition)) this.pending.delete(key);
+    });
+  }
+
+  /** `offset` of `topic`/`partition` is handled: the group's next read starts after it. */
+  handled(topic: string, partition: number, offset: string): void {
+    this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    if (this.intervalMs === 0) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+  }
+
+  /** Commits what is pending (one request for every partition); one commit at a time, later offsets wait for the next. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.committing) return this.committing.then(() => this.flush());
+    if (this.pending.size === 0) return Promise.resolve();
+    const offsets = [...this.pending.values()];
+    this.pending.clear();
+    this.committing = this.consumer
+      .commitOffsets(offsets)
+      .catch((err: unknown) => {
+        // Kept for the next commit unless a newer offset came meanwhile (a rebalance drops the ones reassigned).
+        for (const o of offsets) {
+          const key = `${o.topic}\u0000${o.partition}`;
+          if (!this.pending.has(key)) this.pending.set(key, o);
+        }
+        this.logger.warn({ partitions: offsets.length, err: String(err) }, 'consumer.commit.retry');
+        this.timer ??= setTimeout(() => void this.flush(), Math.max(this.intervalMs, 100));
+      })
+      .finally(() => {
+        this.committing = undefined;
+      });
+    return this.committing;
+  }
+
+  /** Commits what is pending, once (a failure here is a redelivery after the restart, not a loss). */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /**

@@ -267,6 +267,59 @@ describe('the hub consumer in batch mode', () => {
     }
   });
 
+  it('commits handled offsets in the background, several runs and partitions in one OffsetCommit, without a stop', async () => {
+    const topic = freshId('in');
+    const groupId = freshId('g');
+    await ensureTopics(kafka, [{ topic, numPartitions: 4 }]);
+    let runs = 0;
+    let handled = 0;
+    consumer = await startConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      deadLetter: { publisher, topic },
+      logger: quiet,
+      partitionsConsumedConcurrently: 4,
+      maxBatchSize: 1,
+      commitIntervalMs: 400,
+      handleBatch: async (messages) => {
+        runs++;
+        handled += messages.length;
+        return messages.map(() => undefined);
+      },
+    });
+    let commits = 0;
+    consumer.consumer.on(consumer.consumer.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'OffsetCommit') commits++;
+    });
+    // Twenty messages over four partitions, each its own run (maxBatchSize 1).
+    await publisher.publish(
+      topic,
+      Array.from({ length: 20 }, (_, n) => ({ key: `k${n}`, value: { n } })),
+    );
+    await eventually(async () => (handled === 20 ? true : undefined), { what: 'twenty handled' });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // Committed while the consumer runs on (no stop), every partition up to its end.
+      const ends = await admin.fetchTopicOffsets(topic);
+      const end = ends.reduce((n, p) => n + Number(p.high), 0);
+      expect(end).toBe(20);
+      await eventually(
+        async () => {
+          const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+          return committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) === end ? true : undefined;
+        },
+        { what: 'all twenty committed' },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    expect(runs).toBe(20);
+    // kafkajs's auto-commit sent one per run; shared, they are a handful.
+    expect(commits).toBeGreaterThan(0);
+    expect(commits).toBeLessThan(runs / 2);
+  });
+
   it('keeps its place in the group through a run longer than the session timeout: nothing is handed twice', async () => {
     const topic = freshId('in');
     await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
