@@ -220,7 +220,10 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       topics: [names.topics.customerEvents],
       deadLetter: { publisher: this.publisher, topic: names.topics.deadLetter },
       logger: this.logger,
-      // Runs of a partition's events, each customer's in order, customers concurrently (routeCustomerEvents).
+      // Runs of the partitions' events of a fetch, together: each customer's in order, customers
+      // concurrently, one pipelined addBulk for all (routeCustomerEvents).
+      partitionsConsumedConcurrently: 6,
+      gatherPartitions: true,
       handleBatch: (messages) => {
         const { NBA_DEBOUNCE_MS: debounceMs, NBA_SURVEY_DELAY_MS: surveyDelayMs } = config;
         return routeCustomerEvents({ ...deps, debounceMs, surveyDelayMs }, messages);

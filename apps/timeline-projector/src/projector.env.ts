@@ -3,8 +3,11 @@ import { IsIn, IsInt, Max, Min } from 'class-validator';
 import { RecordEnv } from '@hub/config';
 
 export class ProjectorEnv extends RecordEnv {
-  /** Partitions of the interactions topic recorded in parallel by one instance. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(64) PROJECTOR_CONCURRENCY = 3;
+  /**
+   * Partitions of the interactions topic taken from one fetch at a time by one instance; their runs
+   * are recorded together (one `recordInteractions`), so this is how many partitions share a call.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64) PROJECTOR_CONCURRENCY = 6;
 
   /** Most interactions of one partition recorded together (claims read at once, one append for all their customers). */
   @Type(() => Number) @IsInt() @Min(1) @Max(5000) PROJECTOR_BATCH_SIZE = 500;

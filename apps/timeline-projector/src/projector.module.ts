@@ -55,6 +55,8 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       logger: this.logger,
       handleBatch: (messages) => handleInteractionBatch(deps, messages),
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
+      // One recordInteractions for the partitions' runs of a fetch: its round trips are per call.
+      gatherPartitions: true,
     });
     const from = this.config.PROJECTOR_START === 'end' ? await this.stores.store.headPosition() : undefined;
     this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async (leadership) => {

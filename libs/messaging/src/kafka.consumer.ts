@@ -59,15 +59,24 @@ export interface MessageConsumerOptions extends ConsumerOptionsBase {
 
 export interface BatchConsumerOptions extends ConsumerOptionsBase {
   /**
-   * A run of consecutive messages of one partition (at most `maxBatchSize`), in offset order. Resolves
+   * A run of consecutive messages of one partition (at most `maxBatchSize`), in offset order — or,
+   * with `gatherPartitions`, such runs of several partitions one after another. Resolves
    * to one entry per message: `undefined` when it was handled, a `HubError` with `retryable: false`
    * (a `PermanentMessageError`, say) to dead-letter it. Throwing — or returning a retryable error —
    * retries the whole run (so the handler is idempotent, as it must be for redelivery anyway);
    * throwing a permanent error hands the run's messages over one at a time, to find the one at fault.
    */
   handleBatch(messages: readonly ConsumedMessage[]): Promise<readonly (HubError | undefined)[]>;
-  /** Largest run handed to `handleBatch`. Default 500. */
+  /** Largest run of one partition handed to `handleBatch`. Default 500. */
   maxBatchSize?: number;
+  /**
+   * Hand the runs of different partitions that are ready at the same time (one fetch's batches,
+   * `partitionsConsumedConcurrently` of them) to `handleBatch` as one run, each partition's messages
+   * contiguous and in offset order, and one run at a time: the next gathers every run that came
+   * meanwhile. For handlers whose cost is per call more than per message (a few round trips for the
+   * whole run): at low rates a partition's run is often one message. Default false.
+   */
+  gatherPartitions?: boolean;
 }
 
 export type ConsumerOptions = MessageConsumerOptions | BatchConsumerOptions;
@@ -123,6 +132,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   };
   if ('handleBatch' in o) {
     const maxBatchSize = o.maxBatchSize ?? 500;
+    const gathered = o.gatherPartitions ? new RunGatherer((run) => handleRun(o, run)) : undefined;
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
@@ -140,7 +150,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           // a third late.
           const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS / 3);
           try {
-            outcomes = await handleRun(o, consumed);
+            outcomes = gathered ? await gathered.run(consumed) : await handleRun(o, consumed);
           } catch (err) {
             o.logger.warn({ topic, partition, offset: run[0]!.offset, messages: run.length, err: String(err) }, 'consumer.batch.retry');
             throw err;
@@ -265,6 +275,58 @@ export class OffsetCommitter {
     await this.flush();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * Runs handed in while none is being handled wait for the end of the current turn of the event loop
+ * (the other partitions' runs of the same fetch arrive within it) and are handled as one; runs
+ * handed in while one is handled are handled together right after it. Each caller gets its own
+ * run's outcomes; an error thrown fails every run of the call (each is handed again by Kafka).
+ */
+export class RunGatherer {
+  private waiting: { run: readonly ConsumedMessage[]; resolve: (o: readonly (HubError | undefined)[]) => void; reject: (err: unknown) => void }[] = [];
+  private busy = false;
+  private scheduled = false;
+
+  constructor(private readonly handle: (run: readonly ConsumedMessage[]) => Promise<readonly (HubError | undefined)[]>) {}
+
+  run(messages: readonly ConsumedMessage[]): Promise<readonly (HubError | undefined)[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ run: messages, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.busy || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.waiting;
+    this.waiting = [];
+    if (group.length === 0) return;
+    this.busy = true;
+    try {
+      const all = group.flatMap((g) => g.run);
+      const outcomes = await this.handle(all);
+      if (outcomes.length !== all.length) throw new Error(`handleBatch returned ${outcomes.length} outcomes for ${all.length} messages`);
+      let at = 0;
+      for (const g of group) {
+        g.resolve(outcomes.slice(at, at + g.run.length));
+        at += g.run.length;
+      }
+    } catch (err) {
+      for (const g of group) g.reject(err);
+    } finally {
+      this.busy = false;
+      if (this.waiting.length > 0) this.schedule();
+    }
   }
 }
 

@@ -320,6 +320,59 @@ describe('the hub consumer in batch mode', () => {
     expect(commits).toBeLessThan(runs / 2);
   });
 
+  it('gathers the runs of several partitions into one handleBatch call, each partition in order, and dead-letters and commits per message', async () => {
+    const topic = freshId('in');
+    const dlq = freshId('dlq');
+    const groupId = freshId('g');
+    await ensureTopics(kafka, [{ topic, numPartitions: 4 }, { topic: dlq, numPartitions: 1 }]);
+    // Published before the consumer starts: its first fetch holds runs of every partition.
+    await publisher.publish(
+      topic,
+      Array.from({ length: 40 }, (_, n) => ({ key: `k${n % 20}`, value: { n, key: `k${n % 20}`, poison: n === 13 } })),
+    );
+    const calls: { partition: number; n: number; key: string }[][] = [];
+    consumer = await startConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      partitionsConsumedConcurrently: 4,
+      gatherPartitions: true,
+      handleBatch: async (messages) => {
+        const values = messages.map((m) => ({ partition: m.partition, ...(JSON.parse(m.value!.toString()) as { n: number; key: string; poison: boolean }) }));
+        calls.push(values);
+        return values.map((v) => (v.poison ? new PermanentMessageError('POISON', `message ${v.n} can never be processed`) : undefined));
+      },
+    });
+    const dead: ConsumedMessage[] = [];
+    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    await eventually(async () => (calls.flat().length === 40 && dead.length === 1 ? true : undefined), { what: '40 handled, one dead-lettered' });
+
+    // One call held several partitions' runs (the first fetch found all four ready).
+    expect(Math.max(...calls.map((c) => new Set(c.map((v) => v.partition)).size))).toBeGreaterThan(1);
+    expect(calls.length).toBeLessThan(4);
+    // Every message once; each key (so each partition) in the order it was published.
+    expect(calls.flat().map((v) => v.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(new Set(calls.flat().map((v) => v.partition)).size).toBeGreaterThan(2);
+    for (let k = 0; k < 20; k++) {
+      const ns = calls.flat().filter((v) => v.key === `k${k}`).map((v) => v.n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    }
+    expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('POISON');
+
+    await consumer.stop();
+    consumer = undefined;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      // An empty partition has no commit (-1).
+      expect(committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0)).toBe(40);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('keeps its place in the group through a run longer than the session timeout: nothing is handed twice', async () => {
     const topic = freshId('in');
     await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
