@@ -1,7 +1,7 @@
 import { headersFor, parseCustomerStream, type ChannelId, type EventMetadata } from '@hub/contracts';
 import { type NbaActionKind, type NbaContactMode, type NextBestActionDecided } from '@hub/customer';
 import { toCustomerEvent } from '@hub/customer-records';
-import { runCheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
+import { RELAY_SAVE_EVERY_MS, runCheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
 import type { EventPublisher, OutgoingMessage } from '@hub/messaging';
 import { decisionContactMode } from '@hub/nba';
 
@@ -79,6 +79,8 @@ export function startNbaDecisionRelay(deps: {
   return runCheckpointedSubscription(deps.store, deps.checkpoints, decisionRelayId(deps.topic), {
     filter: { streamPrefixes: ['customer-'], eventTypes: ['NextBestActionDecided'] },
     batchSize: 500,
+    // At-least-once either way: a crash republishes up to 200 ms more, which consumers take by event id.
+    saveEveryMs: RELAY_SAVE_EVERY_MS,
     ...(deps.fromWhenNoCheckpoint !== undefined ? { fromWhenNoCheckpoint: deps.fromWhenNoCheckpoint } : {}),
     onEvents: async (events) => {
       const messages = events.map(decisionMessage).filter((m): m is OutgoingMessage => m !== undefined);

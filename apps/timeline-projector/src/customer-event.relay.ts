@@ -1,5 +1,5 @@
 import { customerEventMessage } from '@hub/customer';
-import { runCheckpointedSubscription, type CheckpointStore, type EventStore, type Leadership, type RecordedEvent, type Subscription } from '@hub/event-store';
+import { RELAY_SAVE_EVERY_MS, runCheckpointedSubscription, type CheckpointStore, type EventStore, type Leadership, type RecordedEvent, type Subscription } from '@hub/event-store';
 import type { EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
@@ -24,6 +24,8 @@ export async function startCustomerEventRelay(deps: {
   return runCheckpointedSubscription(deps.store, deps.checkpoints, RELAY_SUBSCRIPTION_ID, {
     filter: { streamPrefixes: ['customer-'] },
     batchSize: 500,
+    // At-least-once either way: a crash republishes up to 200 ms more, which consumers take by event id.
+    saveEveryMs: RELAY_SAVE_EVERY_MS,
     ...(deps.fromWhenNoCheckpoint !== undefined ? { fromWhenNoCheckpoint: deps.fromWhenNoCheckpoint } : {}),
     ...(deps.leadership ? { leadership: deps.leadership } : {}),
     onEvents: async (events: RecordedEvent[]) => {

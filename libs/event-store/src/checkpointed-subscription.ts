@@ -22,11 +22,22 @@ export interface CheckpointedSubscriptionOptions extends Omit<SubscribeToAllOpti
    * `'in-handler'` handler fences its own save.
    */
   leadership?: Leadership;
+  /**
+   * `'after-batch'` only: save at most once per this many ms, the last batch's position, instead of
+   * after every batch (a save is a round trip the next batch waited for; at low rates a batch is an
+   * event or two). A crash redelivers up to this much more; `stop()` saves what is pending. A refused
+   * save steps the leadership down as before, up to this much later. Default 0: after every batch.
+   */
+  saveEveryMs?: number;
 }
+
+/** How often the hub's relays (store → Kafka) save their checkpoints: `saveEveryMs`. */
+export const RELAY_SAVE_EVERY_MS = 200;
 
 /**
  * Loads the subscription's checkpoint, subscribes to all from it and (by default) saves the
- * position of each batch's last event once `onEvents` resolved. A failed save is reported to
+ * position of each batch's last event once `onEvents` resolved (or, with `saveEveryMs`, the last
+ * one handled, at most once per that many ms). A failed save is reported to
  * `onError` and retried (by the subscription's retry of the batch) without calling `onEvents` again
  * for that batch. A crash between `onEvents` and the save still redelivers the batch after the
  * restart: in `'after-batch'` mode the handler must be idempotent.
@@ -39,9 +50,18 @@ export async function runCheckpointedSubscription<Transaction>(
   subscriptionId: string,
   options: CheckpointedSubscriptionOptions,
 ): Promise<Subscription> {
-  const { checkpoint = 'after-batch', fromWhenNoCheckpoint, leadership, onEvents, ...rest } = options;
+  const { checkpoint = 'after-batch', fromWhenNoCheckpoint, leadership, saveEveryMs = 0, onEvents, ...rest } = options;
   const from = (await checkpoints.load(subscriptionId)) ?? fromWhenNoCheckpoint;
   let handledUpTo: bigint | undefined;
+  const save = async (position: bigint): Promise<void> => {
+    try {
+      await checkpoints.save(subscriptionId, position, undefined, leadership?.fence);
+    } catch (err) {
+      if (err instanceof LeaderFencedError) leadership?.stepDown(err);
+      throw err;
+    }
+  };
+  const deferred = checkpoint === 'after-batch' && saveEveryMs > 0 ? new DeferredSave(save, saveEveryMs, (err) => rest.onError?.(err)) : undefined;
   const handle =
     checkpoint === 'in-handler'
       ? onEvents
@@ -52,12 +72,67 @@ export async function runCheckpointedSubscription<Transaction>(
             await onEvents(events);
             handledUpTo = last;
           }
-          try {
-            await checkpoints.save(subscriptionId, last, undefined, leadership?.fence);
-          } catch (err) {
-            if (err instanceof LeaderFencedError) leadership?.stepDown(err);
-            throw err;
-          }
+          if (deferred) deferred.handled(last);
+          else await save(last);
         };
-  return store.subscribeToAll({ ...rest, ...(from === undefined ? {} : { from }), onEvents: handle });
+  const subscription = store.subscribeToAll({ ...rest, ...(from === undefined ? {} : { from }), onEvents: handle });
+  if (!deferred) return subscription;
+  return {
+    get position() {
+      return subscription.position;
+    },
+    caughtUp: subscription.caughtUp,
+    get isCaughtUp() {
+      return subscription.isCaughtUp;
+    },
+    stop: async () => {
+      await subscription.stop();
+      await deferred.close();
+    },
+  };
+}
+
+/** The position handled last, saved `everyMs` after the first batch since the last save; a failed save is tried again then. */
+class DeferredSave {
+  private pending: bigint | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly save: (position: bigint) => Promise<void>,
+    private readonly everyMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  handled(position: bigint): void {
+    this.pending = position;
+    this.timer ??= setTimeout(() => void this.flush(), this.everyMs);
+  }
+
+  /** Saves what is pending now (after a save under way). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.saving = this.saving.then(async () => {
+      const position = this.pending;
+      if (position === undefined) return;
+      this.pending = undefined;
+      try {
+        await this.save(position);
+      } catch (err) {
+        this.onError(err);
+        // Unless a later position came meanwhile, this one is saved next time.
+        this.pending ??= position;
+        if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), this.everyMs);
+      }
+    });
+    return this.saving;
+  }
+
+  /** Saves what is pending, once: after the subscription stopped, a failure is reported, not retried (a redelivery after the restart). */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.flush();
+  }
 }

@@ -1,6 +1,6 @@
 export * from './event-store.port';
 export * from './checkpoint-store.port';
-export { runCheckpointedSubscription, type CheckpointedSubscriptionOptions } from './checkpointed-subscription';
+export { RELAY_SAVE_EVERY_MS, runCheckpointedSubscription, type CheckpointedSubscriptionOptions } from './checkpointed-subscription';
 export type { RetrySettings } from './subscription-support';
 export {
   PostgresEventStore,

@@ -320,6 +320,56 @@ describe('PostgresEventStore subscriptions', () => {
       expect(attempts).toBe(2);
     });
 
+    it('with saveEveryMs, saves the last handled position once per interval rather than after every batch, and what is pending on stop', async () => {
+      const subscriptionId = freshId('deferred');
+      const prefix = `${freshId('def')}-`;
+      const from = await marker();
+      const saved: bigint[] = [];
+      const counting = {
+        load: (id: string) => checkpoints.load(id),
+        save: async (id: string, position: bigint, tx?: unknown, fence?: unknown) => {
+          saved.push(position);
+          await checkpoints.save(id, position, tx as undefined, fence as undefined);
+        },
+      } as typeof checkpoints;
+      const handled: RecordedEvent[] = [];
+      const subscription = await runCheckpointedSubscription(store, counting, subscriptionId, {
+        fromWhenNoCheckpoint: from,
+        filter: { streamPrefixes: [prefix] },
+        batchSize: 1,
+        saveEveryMs: 60_000,
+        onEvents: async (batch) => void handled.push(...batch),
+      });
+      running.push(subscription);
+      // Six batches of one event each (batchSize 1), well within one interval.
+      for (let i = 0; i < 6; i++) await store.appendToStream(`${prefix}${i}`, [testEvent()]);
+      await eventually(async () => (handled.length === 6 ? true : undefined), { what: 'six events handled' });
+      expect(saved).toEqual([]);
+      expect(await checkpoints.load(subscriptionId)).toBeUndefined();
+      await subscription.stop();
+      // Once, with the last event's position; a restart resumes after it.
+      expect(saved).toEqual([handled.at(-1)!.globalPosition]);
+      expect(await checkpoints.load(subscriptionId)).toBe(handled.at(-1)!.globalPosition);
+    });
+
+    it('with a short saveEveryMs, the checkpoint follows while the subscription runs', async () => {
+      const subscriptionId = freshId('deferred');
+      const prefix = `${freshId('def')}-`;
+      const from = await marker();
+      const handled: RecordedEvent[] = [];
+      const subscription = await runCheckpointedSubscription(store, checkpoints, subscriptionId, {
+        fromWhenNoCheckpoint: from,
+        filter: { streamPrefixes: [prefix] },
+        saveEveryMs: 50,
+        onEvents: async (batch) => void handled.push(...batch),
+      });
+      running.push(subscription);
+      await store.appendToStream(`${prefix}1`, [testEvent(), testEvent()]);
+      await eventually(async () => (handled.length === 2 && (await checkpoints.load(subscriptionId)) === handled[1]!.globalPosition ? true : undefined), {
+        what: 'the checkpoint at the last event, without a stop',
+      });
+    });
+
     async function readModelRows(events: NewEvent[]): Promise<number> {
       const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from ${readModel} where event_id = any($1::uuid[])`, [events.map((e) => e.eventId)]);
       return rows[0]!.n;
