@@ -134,6 +134,19 @@ describe('one canonical event over HTTP', () => {
     expect(byId(theirs.body['eventId'])).toEqual([otherTenant]);
   });
 
+  it('sent with a platform id of its own (CCX-1, not a UUID) is accepted, and sent again it stays one event (issue #16)', async () => {
+    const marker = freshId('ccx');
+    const clientEventId = `CCX-${marker}`;
+    const withId = platformEvent(marker, { metadata: { eventId: clientEventId } });
+    const first = await postJson(withId);
+    const again = await postJson(withId);
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(first.body).toEqual({ status: 'accepted', eventId: clientScopedEventId(tenant, 'genesys', clientEventId), clientEventId });
+    expect(again.body).toEqual(first.body);
+    const both = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'both deliveries' });
+    expect(both.map((m) => m.headers[HeaderNames.eventId])).toEqual([first.body['eventId'], first.body['eventId']]);
+  });
+
   it('naming another tenant than the key’s gets 403 naming metadata.tenantId', async () => {
     const res = await postJson(platformEvent(freshId('tenant'), { metadata: { tenantId: tenant } }), OTHER_KEY);
     expect(res.status).toBe(403);
@@ -141,7 +154,7 @@ describe('one canonical event over HTTP', () => {
   });
 
   it('that is invalid gets 400 naming the fields', async () => {
-    const res = await postJson(platformEvent(freshId('bad'), { metadata: { eventId: 'not-a-uuid', occurredAt: 'yesterday' } }));
+    const res = await postJson(platformEvent(freshId('bad'), { metadata: { eventId: ' has spaces ', occurredAt: 'yesterday' } }));
     expect(res.status).toBe(400);
     expect(res.body['error']).toBe('invalid_event');
     expect((res.body['fields'] as { field: string }[]).map((f) => f.field).sort()).toEqual(['metadata.eventId', 'metadata.occurredAt']);

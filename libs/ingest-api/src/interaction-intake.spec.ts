@@ -109,8 +109,27 @@ describe('reading a canonical event sent to the generic API', () => {
       expect(r.ok && 'clientEventId' in r).toBe(false);
     });
 
-    it('then an event id that is not a UUID is refused, naming the field', () => {
-      const r = read(sent({ metadata: { eventId: 'msg-7' } }));
+    it('then a platform id of its own (not a UUID) is accepted, scoped the same way, compared exactly, and returned as given', () => {
+      const idOf = (r: IntakeResult) => (r.ok ? r.event.metadata.eventId : undefined);
+      const r = read(sent({ metadata: { eventId: 'CCX-1' } }));
+      expect(r.ok && r.clientEventId).toBe('CCX-1');
+      expect(idOf(r)).toBe(deterministicId('client-event', 'acme', 'genesys', 'CCX-1'));
+      expect(idOf(r)).toBe(clientScopedEventId('acme', 'genesys', 'CCX-1'));
+      // The same id again is the same event; another case is another id (platform ids can be case-sensitive).
+      expect(idOf(read(sent({ metadata: { eventId: 'CCX-1' } })))).toBe(idOf(r));
+      expect(idOf(read(sent({ metadata: { eventId: 'ccx-1' } })))).not.toBe(idOf(r));
+      expect(idOf(read(sent({ metadata: { eventId: 'CCX-1' } }), { ...api, origin: { kind: 'api', source: 'genesys', tenantId: 'globex' } }))).not.toBe(idOf(r));
+      expect(idOf(read(sent({ data: { provider: { name: 'genesys', messageId: 'x' } }, metadata: { eventId: 'CCX-1', tenantId: 'acme' } }), raw))).toBe(idOf(r));
+    });
+
+    it.each([
+      ['empty', ''],
+      ['too long', 'x'.repeat(201)],
+      ['a control character', 'CCX\u00011'],
+      ['surrounding spaces', ' CCX-1'],
+      ['not a string', 42],
+    ])('then an event id that is %s is refused, naming the field', (_what, eventId) => {
+      const r = read(sent({ metadata: { eventId } }));
       expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
       expect(fields(r)).toEqual(['metadata.eventId']);
     });

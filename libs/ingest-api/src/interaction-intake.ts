@@ -56,10 +56,27 @@ const CLIENT_EVENT_ID_PART = 'client-event';
  * the same (tenant, source, id) is still the same event.
  */
 export function clientScopedEventId(tenantId: string, source: string, clientEventId: string): string {
-  return deterministicId(CLIENT_EVENT_ID_PART, tenantId, source, clientEventId.toLowerCase());
+  return deterministicId(CLIENT_EVENT_ID_PART, tenantId, source, canonicalClientEventId(clientEventId));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A platform's own event id: a UUID (any case: the same UUID), or any other id of its own — `CCX-1`,
+ * a Salesforce `00Q5e00000AbCdE` — compared exactly (such ids can be case-sensitive), 1 to
+ * `MAX_CLIENT_EVENT_ID` characters, no control characters.
+ */
+export const MAX_CLIENT_EVENT_ID = 200;
+// eslint-disable-next-line no-control-regex
+const CLIENT_EVENT_ID = /^[^\u0000-\u001f\u007f]+$/u;
+
+function canonicalClientEventId(id: string): string {
+  return UUID.test(id) ? id.toLowerCase() : id;
+}
+
+function isClientEventId(id: unknown): id is string {
+  return typeof id === 'string' && id.length >= 1 && id.length <= MAX_CLIENT_EVENT_ID && id.trim() === id && CLIENT_EVENT_ID.test(id);
+}
 
 /**
  * One event's bytes → a canonical `InteractionReceived`, or why not. The single path every
@@ -80,8 +97,9 @@ export function readInteraction(bytes: Buffer, ctx: IntakeContext): IntakeResult
  *   on the raw topic it is required and must be allowed;
  * - source: over HTTP `data.provider.name` is the key's source (set when absent, refused when
  *   different), so downstream knows which platform sent it; on the raw topic it is required;
- * - `metadata.eventId`: when given (a UUID), the stored id is `clientScopedEventId` of (tenant, source,
- *   the given id) and the given one is returned as `clientEventId`; when absent derived from (tenant,
+ * - `metadata.eventId`: when given (a UUID, or any id of the sender's own like `CCX-1`), the stored
+ *   id is `clientScopedEventId` of (tenant, source, the given id) and the given one is returned as
+ *   `clientEventId` (a UUID lower-cased, any other id as given); when absent derived from (tenant,
  *   source, provider message id) (`derivedEventId`);
  *   `correlationId`/`causationId` default to it, `schemaVersion` to the current one,
  *   `occurredAtSource` to `provider` (the sender's own `occurredAt`);
@@ -110,11 +128,18 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
 
   const given = metadata['eventId'];
   let clientEventId: string | undefined;
-  if (typeof given === 'string' && UUID.test(given)) {
-    clientEventId = given.toLowerCase();
+  // Reported with whatever else is wrong (every problem at once), not on its own.
+  let idError: FieldError | undefined;
+  if (given !== undefined && !isClientEventId(given)) {
+    idError = { field: 'metadata.eventId', messages: [`must be the sender's own id: a UUID, or 1 to ${MAX_CLIENT_EVENT_ID} characters without control characters or surrounding spaces`] };
+    delete metadata['eventId'];
+  } else if (isClientEventId(given)) {
+    clientEventId = canonicalClientEventId(given);
     const [tenantId, source] = [metadata['tenantId'], provider?.['name']];
-    // Without a tenant and a source the event is refused below (both are required), whatever its id.
-    metadata['eventId'] = typeof tenantId === 'string' && typeof source === 'string' ? clientScopedEventId(tenantId, source, clientEventId) : clientEventId;
+    // Without a tenant and a source the event is refused below (both are required), whatever its id:
+    // then no stored id is made, and the refusal names what is missing rather than the id.
+    if (typeof tenantId === 'string' && typeof source === 'string') metadata['eventId'] = clientScopedEventId(tenantId, source, clientEventId);
+    else delete metadata['eventId'];
   } else if (given === undefined) {
     const [tenantId, source, messageId] = [metadata['tenantId'], provider?.['name'], provider?.['messageId']];
     if (typeof tenantId === 'string' && typeof source === 'string' && typeof messageId === 'string' && messageId !== '') {
@@ -133,11 +158,13 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
   const candidate = { ...input, data, metadata };
   const validated = validateAs(InteractionReceivedDto, candidate);
   if (!validated.ok) {
-    // An id we could not derive is reported through the fields it is derived from, not as a missing id.
+    // An id we could not derive is reported through the fields it is derived from (or as the bad id it was given), not as a missing id.
     const derivedFields = ['metadata.eventId', 'metadata.correlationId', 'metadata.causationId'];
-    const errors = given === undefined ? validated.errors.filter((e) => !derivedFields.includes(e.field)) : validated.errors;
-    return { ok: false, code: 'invalid_event', errors: errors.length > 0 ? errors : validated.errors };
+    const errors = metadata['eventId'] === undefined ? validated.errors.filter((e) => !derivedFields.includes(e.field)) : validated.errors;
+    const all = [...(idError ? [idError] : []), ...errors];
+    return { ok: false, code: 'invalid_event', errors: all.length > 0 ? all : validated.errors };
   }
+  if (idError) return { ok: false, code: 'invalid_event', errors: [idError] };
 
   const event = candidate as unknown as InteractionReceived;
   const identities: IdentityRef[] = [];
