@@ -172,6 +172,19 @@ export interface ConsentSignalFacet {
   keyword: string;
 }
 
+/**
+ * Who handled an interaction of any kind, as the contact-center platform recorded it: the agent, the
+ * queue and team it was routed to, and the outcome the agent or system wrote (`resolved`,
+ * `callback_requested`, …). Ids or names in the platform's own namespace. (A call's own
+ * `call.agent`/`call.queue`/`call.disposition` keep their meaning; this is for every kind.)
+ */
+export interface HandlingFacet {
+  agent?: string;
+  queue?: string;
+  team?: string;
+  disposition?: string;
+}
+
 /** A reply to an interactive element (button, list row, Telegram callback query). */
 export interface InteractiveReply {
   type: 'button' | 'list' | 'callback';
@@ -198,6 +211,8 @@ export interface InteractionData {
   /** For a message that answers an interactive element. */
   interactive?: InteractiveReply;
   consent?: ConsentSignalFacet;
+  /** Agent, queue, team and disposition, on any kind (see `HandlingFacet`). */
+  handling?: HandlingFacet;
   call?: CallFacet;
   email?: EmailFacet;
   reaction?: ReactionFacet;
@@ -335,6 +350,13 @@ export class ConsentSignalFacetDto implements ConsentSignalFacet {
   @IsString() @Length(1, 32) keyword!: string;
 }
 
+export class HandlingFacetDto implements HandlingFacet {
+  @IsOptionalNonNull() @IsString() @Length(1, 256) agent?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 256) queue?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 256) team?: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 128) disposition?: string;
+}
+
 export class InteractiveReplyDto implements InteractiveReply {
   @IsIn(['button', 'list', 'callback']) type!: InteractiveReply['type'];
   @IsString() @Length(1, 256) id!: string;
@@ -374,6 +396,7 @@ export class InteractionDataDto implements InteractionData {
   @IsOptionalNonNull() @IsString() @MaxLength(256) edits?: string;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => InteractiveReplyDto) interactive?: InteractiveReplyDto;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => ConsentSignalFacetDto) consent?: ConsentSignalFacetDto;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => HandlingFacetDto) handling?: HandlingFacetDto;
   @FacetOf('call', () => CallFacetDto) call?: CallFacetDto;
   @FacetOf('email', () => EmailFacetDto) email?: EmailFacetDto;
   @FacetOf('reaction', () => ReactionFacetDto) reaction?: ReactionFacetDto;

@@ -158,3 +158,14 @@ describe('recognising a customer by any identity an interaction carries', () => 
     });
   });
 });
+
+describe('given an interaction a contact-center platform says who handled (issue #16)', () => {
+  it('then agent, queue, team and disposition are recorded with it in the customer’s stream', async () => {
+    const tenantId = freshId('rec');
+    const handling = { agent: 'a-117', queue: 'billing', team: 'tier-2', disposition: 'resolved' };
+    const recorded = await record(interaction(tenantId, 'chat-1', 'webchat', [phone('+16505550199')], { handling }));
+    const { events } = await deps.customers.history(tenantId, recorded.customerId);
+    const event = events.find((e) => e.type === 'InteractionRecorded');
+    expect(event?.type === 'InteractionRecorded' && event.data.handling).toEqual(handling);
+  });
+});

@@ -135,6 +135,27 @@ describe('reading a canonical event sent to the generic API', () => {
     });
   });
 
+  describe('when a platform sends who handled it and leaves out what does not apply (issue #16)', () => {
+    const handling = { agent: 'a-117', queue: 'billing', team: 'tier-2', disposition: 'resolved' };
+
+    it('then agent, queue, team and disposition are taken on any kind, a message here', () => {
+      const r = read(sent({ data: { handling } }));
+      expect(r.ok && r.event.data.handling).toEqual(handling);
+    });
+
+    it('then a call without content.media gets an empty list', () => {
+      const call = { status: 'completed', durationSeconds: 340 };
+      const r = read(sent({ data: { kind: 'call', content: { text: 'billing question' }, call, handling } }));
+      expect(r.ok && r.event.data.content).toEqual({ text: 'billing question', media: [] });
+      expect(r.ok && r.event.data.call).toEqual(call);
+    });
+
+    it('then an empty agent or an unknown handling field is refused, naming it, with the other problems', () => {
+      const r = read(sent({ data: { handling: { agent: '', shift: 'night' } }, metadata: { occurredAt: 'yesterday' } }));
+      expect(fields(r).sort()).toEqual(['data.handling.agent', 'data.handling.shift', 'metadata.occurredAt']);
+    });
+  });
+
   describe('when the event names another tenant than the API key’s', () => {
     it('then it is refused as tenant_mismatch on metadata.tenantId', () => {
       const r = read(sent({ metadata: { tenantId: 'globex' } }));

@@ -114,6 +114,8 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
   const data = isRecord(input['data']) ? { ...input['data'] } : input['data'];
   const provider = isRecord(data) && isRecord(data['provider']) ? { ...data['provider'] } : undefined;
   if (isRecord(data) && provider) data['provider'] = provider;
+  // A call or an order has no media: a platform need not send an empty list.
+  if (isRecord(data) && isRecord(data['content']) && data['content']['media'] === undefined) data['content'] = { ...data['content'], media: [] };
 
   if (origin.kind === 'api') {
     if (metadata['tenantId'] === undefined) metadata['tenantId'] = origin.tenantId;
