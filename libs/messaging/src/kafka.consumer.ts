@@ -91,8 +91,10 @@ export function headersOf(message: KafkaMessage): Record<string, string> {
  * At-least-once consumption: an offset is committed only after `handle` resolved (or the message
  * was dead-lettered). What happens to a failed message is decided from the error alone: a `HubError`
  * with `retryable: false` is dead-lettered (its `code` and message in the headers); anything else,
- * errors that are not `HubError`s included, is retryable and thrown back to kafkajs, which backs off and re-reads
- * from the last committed offset; handlers are therefore idempotent.
+ * errors that are not `HubError`s included, is retryable: one message (`handle`) is thrown back to
+ * kafkajs, which backs off and re-reads from the last committed offset; a run (`handleBatch`) is
+ * retried on its own partition, paused for a backoff while the others go on. Handlers are
+ * therefore idempotent.
  */
 const HEARTBEAT_INTERVAL_MS = 3_000;
 /** Backoff of a partition whose run failed retryably (and of kafkajs's own retries): 300 ms, doubling, at most 10 s. */
