@@ -10,7 +10,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Pool } from 'pg';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
-import { hubNames, type HubNames } from '@hub/contracts';
+import { DEV_IDENTITY_HASH_KEY, hubNames, type HubNames } from '@hub/contracts';
 import { freePort, freshDatabase, freshId, startAppProcess, testInfra, ThrowawayRedis, type AppProcess, type HubAppName } from '@hub/testing';
 import { startApps } from '../demo/apps';
 import type { Secrets } from '../../bench/pipeline/load';
@@ -46,6 +46,9 @@ export class FaultHub {
   /** Every process started, in order (restarts included): all of them are stopped at the end. */
   private readonly started: AppProcess[] = [];
   private readonly restarts = new Map<HubAppName, number>();
+  /** Further instances of an app (`startExtra`), running beside the one in `running`. */
+  private readonly extras = new Set<AppProcess>();
+  private extraCount = 0;
   private stopped = false;
 
   private constructor(
@@ -114,6 +117,9 @@ export class FaultHub {
       TWILIO_AUTH_TOKEN: this.secrets.twilioAuthToken,
       TWILIO_ACCOUNT_SID: this.secrets.twilioAccountSid,
       WEBCHAT_SIGNING_SECRET: this.secrets.webchatSecret,
+      // The published development key, as startAppProcess gives the apps: the hub CLI (`replay --diff`)
+      // refuses to run without one, and names identities as the apps do.
+      IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY,
       HUB_API_KEYS: `${TENANT}:${createHash('sha256').update(this.apiKey).digest('hex')}`,
       PORT: String(this.ports.get(name) ?? 0),
       LOG_LEVEL: 'info',
@@ -137,9 +143,9 @@ export class FaultHub {
     return `http://127.0.0.1:${port}`;
   }
 
-  /** The processes running now. */
+  /** The processes running now (extra instances included). */
   instances(): Instance[] {
-    return [...this.running.values()].flatMap((p) => (p.child.pid !== undefined ? [{ app: p.name, pid: p.child.pid, process: p }] : []));
+    return [...this.running.values(), ...this.extras].flatMap((p) => (p.child.pid !== undefined ? [{ app: p.name, pid: p.child.pid, process: p }] : []));
   }
 
   pidOf(app: HubAppName): number {
@@ -178,6 +184,40 @@ export class FaultHub {
     return p;
   }
 
+  /**
+   * One more instance of a consuming app (timeline-projector, nba-worker) beside the running one:
+   * same environment, so it joins the same consumer groups and competes for the same leader locks.
+   * Its port is left to the system (two processes cannot share one; these apps serve no HTTP the
+   * load needs). Resolves once it is serving; stopped at the end like every process started.
+   */
+  async startExtra(app: HubAppName): Promise<AppProcess> {
+    if (this.stopped) throw new Error('the hub is stopped');
+    const n = ++this.extraCount;
+    const p = await startAppProcess(app, { ...this.envOf(app), PORT: '0' }, { logDir: this.opts.logDir, timeoutMs: 180_000, logSuffix: `-extra${n}` });
+    this.started.push(p);
+    if (this.stopped) {
+      await p.stop();
+      throw new Error('the hub stopped while the app was starting');
+    }
+    this.extras.add(p);
+    this.opts.log?.(`${app} extra instance ${n} started (pid ${p.child.pid})`);
+    return p;
+  }
+
+  /** Send `signal` to an extra instance and wait until it has exited (SIGKILL after `graceMs`); how long that took and whether it needed the SIGKILL. */
+  async stopExtra(p: AppProcess, signal: NodeJS.Signals, graceMs = 20_000): Promise<{ ms: number; killed: boolean }> {
+    this.extras.delete(p);
+    const { child } = p;
+    const started = Date.now();
+    if (child.exitCode !== null || child.signalCode !== null) return { ms: 0, killed: false };
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    return { ms: Date.now() - started, killed: signal !== 'SIGKILL' && child.signalCode === 'SIGKILL' };
+  }
+
   /** Queues of the worker, on the hub's redis (a connection of their own, closed by `close()`). */
   async decideBacklog(): Promise<number> {
     const connection = new IORedis(this.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
@@ -202,6 +242,7 @@ export class FaultHub {
     this.stopped = true;
     await Promise.all(this.started.map((p) => p.stop(10_000).catch(() => undefined)));
     this.running.clear();
+    this.extras.clear();
     await this.redis.stop().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
     const ours = (await this.admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(`${this.ns}.`));

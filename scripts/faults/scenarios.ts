@@ -11,8 +11,10 @@ import { phoneOf } from '../../bench/pipeline/load';
 import { TENANT, type FaultHub } from './hub';
 import { burstFromOnePhone } from './load';
 import type { Check } from './oracle';
+import { F2 } from './f2-rebalance-storm';
+import { F3 } from './f3-held-lock';
 
-export type ScenarioId = 'F1' | 'F6' | 'F7' | 'F8' | 'F12';
+export type ScenarioId = 'F1' | 'F6' | 'F7' | 'F8' | 'F12' | 'F2' | 'F3';
 
 /** What the fault did, for the report line and the oracle. */
 export interface FaultOutcome {
@@ -234,7 +236,7 @@ const F6: Fault = {
 };
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12];
+export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12, F2, F3];
 
 export function scenariosById(ids: readonly string[]): Fault[] {
   return ids.map((id) => {

@@ -100,7 +100,15 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('timeline-projector', ProjectorEnv, env);
   @Module({
     // Pool, stores, Kafka, publisher and logger; closed after the consumer stopped (HubPlatformModule).
-    imports: [HubPlatformModule.forApp('timeline-projector', config, { pool: { max: 10, idleErrorEvent: 'projector.pg.idle_client_error' }, kafka: { sendTimeoutMs: 30_000 } })],
+    // Lock waits of 5 s, not 30: a run waiting on one customer's stream lock (held by another writer)
+    // keeps kafkajs from fetching for any partition of this instance until it ends; failed, it is
+    // retried on its own paused partition while the others go on (issue #15, F3).
+    imports: [
+      HubPlatformModule.forApp('timeline-projector', config, {
+        pool: { max: 10, idleErrorEvent: 'projector.pg.idle_client_error', lockTimeoutMs: 5_000 },
+        kafka: { sendTimeoutMs: 30_000 },
+      }),
+    ],
     providers: [
       { provide: PROJECTOR_CONFIG, useValue: config },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },

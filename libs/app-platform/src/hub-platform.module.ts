@@ -21,6 +21,8 @@ export interface HubPlatformOptions {
     max: number;
     /** If set, an idle client's dropped connection is logged under this event (the pool reconnects on next use). */
     idleErrorEvent?: string;
+    /** How long a statement waits for a lock before it fails (and its caller retries); the pool's default otherwise (30 s). */
+    lockTimeoutMs?: number;
   };
   /** Kafka client and publisher (`KAFKA`, `EVENT_PUBLISHER`); apps that never touch Kafka pass `false`. */
   kafka: false | { sendTimeoutMs: number };
@@ -59,7 +61,7 @@ export class HubPlatformModule {
         provide: PG_POOL,
         inject: [LOGGER],
         useFactory: (logger: HubLogger) => {
-          const pool = createPgPool({ connectionString: config.DATABASE_URL, max: poolOptions.max });
+          const pool = createPgPool({ connectionString: config.DATABASE_URL, max: poolOptions.max, ...(poolOptions.lockTimeoutMs !== undefined ? { lockTimeoutMs: poolOptions.lockTimeoutMs } : {}) });
           const event = poolOptions.idleErrorEvent;
           if (event !== undefined) pool.on('error', (err) => logger.warn({ err: err.message }, event));
           return pool;

@@ -63,7 +63,8 @@ export interface BatchConsumerOptions extends ConsumerOptionsBase {
    * with `gatherPartitions`, such runs of several partitions one after another. Resolves
    * to one entry per message: `undefined` when it was handled, a `HubError` with `retryable: false`
    * (a `PermanentMessageError`, say) to dead-letter it. Throwing — or returning a retryable error —
-   * retries the whole run (so the handler is idempotent, as it must be for redelivery anyway);
+   * retries the whole run after a backoff, its partition paused meanwhile and the others
+   * going on (so the handler is idempotent, as it must be for redelivery anyway);
    * throwing a permanent error hands the run's messages over one at a time, to find the one at fault.
    */
   handleBatch(messages: readonly ConsumedMessage[]): Promise<readonly (HubError | undefined)[]>;
@@ -99,10 +100,15 @@ export function headersOf(message: KafkaMessage): Record<string, string> {
  * At-least-once consumption: an offset is committed only after `handle` resolved (or the message
  * was dead-lettered). What happens to a failed message is decided from the error alone: a `HubError`
  * with `retryable: false` is dead-lettered (its `code` and message in the headers); anything else,
- * errors that are not `HubError`s included, is retryable and thrown back to kafkajs, which backs off and re-reads
- * from the last committed offset; handlers are therefore idempotent.
+ * errors that are not `HubError`s included, is retryable: one message (`handle`) is thrown back to
+ * kafkajs, which backs off and re-reads from the last committed offset; a run (`handleBatch`) is
+ * retried on its own partition, paused for a backoff while the others go on. Handlers are
+ * therefore idempotent.
  */
 const HEARTBEAT_INTERVAL_MS = 3_000;
+/** Backoff of a partition whose run failed retryably (and of kafkajs's own retries): 300 ms, doubling, at most 10 s. */
+const RETRY_INITIAL_MS = 300;
+const RETRY_MAX_MS = 10_000;
 
 export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<RunningConsumer> {
   const consumer = kafka.consumer({
@@ -110,7 +116,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
     sessionTimeout: o.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: HEARTBEAT_INTERVAL_MS,
     allowAutoTopicCreation: false,
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    retry: { retries: 8, initialRetryTime: RETRY_INITIAL_MS, maxRetryTime: RETRY_MAX_MS },
   });
   await consumer.connect();
   for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
@@ -130,6 +136,8 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
     o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
     await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err)]);
   };
+  // Partitions paused after a failed run, each resumed by its own timer (batch mode).
+  const retries = new PartitionRetries();
   if ('handleBatch' in o) {
     const maxBatchSize = o.maxBatchSize ?? 500;
     const gathered = o.gatherPartitions ? new RunGatherer((run) => handleRun(o, run)) : undefined;
@@ -137,8 +145,22 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachBatchAutoResolve: false,
-      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => tracked(async () => {
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => tracked(async () => {
         const { topic, partition } = batch;
+        /**
+         * A run that failed retryably is retried on its own partition, which is paused for a backoff
+         * while the others go on: kafkajs fetches again only once every batch of its last fetch was
+         * handled, so throwing (kafkajs's retry: all fetching stopped, backed off, restarted, and the
+         * consumer restarted after 8 failures in a row) held every partition of the consumer back
+         * for as long as one customer's appends kept failing (issue #15, F3: a row lock held past the
+         * session timeout stalled every customer's recording). Nothing is resolved, so after the
+         * resume kafkajs fetches the partition again from the run's first message.
+         */
+        const retryLater = (offset: string, messages: number, err: unknown, code?: string) => {
+          const delayMs = retries.failed(topic, partition);
+          o.logger.warn({ topic, partition, offset, messages, ...(code !== undefined ? { code } : {}), retryInMs: delayMs, err: String(err) }, 'consumer.batch.retry');
+          retries.resumeAfter(delayMs, pause());
+        };
         for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
           if (stopping || !isRunning() || isStale()) return;
           const run = batch.messages.slice(start, start + maxBatchSize);
@@ -152,17 +174,18 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           try {
             outcomes = gathered ? await gathered.run(consumed) : await handleRun(o, consumed);
           } catch (err) {
-            o.logger.warn({ topic, partition, offset: run[0]!.offset, messages: run.length, err: String(err) }, 'consumer.batch.retry');
-            throw err;
+            retryLater(run[0]!.offset, run.length, err);
+            return;
           } finally {
             clearInterval(beat);
           }
           if (outcomes.length !== run.length) throw new Error(`handleBatch returned ${outcomes.length} outcomes for ${run.length} messages`);
           const retry = outcomes.find((failed) => failed?.retryable === true);
           if (retry) {
-            o.logger.warn({ topic, partition, offset: run[0]!.offset, messages: run.length, code: retry.code, err: String(retry) }, 'consumer.batch.retry');
-            throw retry;
+            retryLater(run[0]!.offset, run.length, retry, retry.code);
+            return;
           }
+          retries.succeeded(topic, partition);
           for (let i = 0; i < run.length; i++) {
             const failed = outcomes[i];
             if (failed) await deadLetter(topic, partition, run[i]!, consumed[i]!, failed);
@@ -201,6 +224,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
       // Handled offsets are committed before the group is left: stop taking runs, let the ones
       // under way finish, commit, then leave.
       stopping = true;
+      retries.clear();
       await Promise.allSettled([...inFlight]);
       await committer.close();
       await consumer.disconnect();
@@ -209,6 +233,38 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
 }
 
 const DEFAULT_COMMIT_INTERVAL_MS = 100;
+
+/** Per partition: how many runs failed in a row (the backoff doubles with each), and the timers that resume paused partitions. */
+class PartitionRetries {
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  /** One more failure of the partition's run: how long to wait before it is tried again. */
+  failed(topic: string, partition: number): number {
+    const key = `${topic}\u0000${partition}`;
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    return Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(n - 1, 16));
+  }
+
+  succeeded(topic: string, partition: number): void {
+    this.failures.delete(`${topic}\u0000${partition}`);
+  }
+
+  resumeAfter(ms: number, resume: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      resume();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** On stop: nothing is resumed any more (the consumer leaves the group; the next member reads from the committed offset). */
+  clear(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
 
 /**
  * Commits handled offsets in the background, at most one OffsetCommit per interval for all of the

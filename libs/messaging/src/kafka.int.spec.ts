@@ -429,6 +429,52 @@ describe('the hub consumer in batch mode', () => {
     expect(handled).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('retries a run that keeps failing on its own partition, paused, without restarting the consumer, while the other partitions go on', async () => {
+    // Partition 0's runs fail ten times in a row (a customer's stream lock held by another writer);
+    // partition 1 gets messages meanwhile. Thrown back to kafkajs, the failures stopped all fetching
+    // for each backoff, and after 8 in a row kafkajs restarted the consumer: it left and rejoined its
+    // group, a rebalance for every member. Now the partition is paused between attempts instead.
+    const topic = freshId('in');
+    await ensureTopics(kafka, [{ topic, numPartitions: 2 }]);
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic, messages: [0, 1, 2].map((n) => ({ partition: 0, value: String(n) })) });
+      let p0Attempts = 0;
+      const p0Handled: number[] = [];
+      const p1Handled: number[] = [];
+      consumer = await startConsumer(kafka, {
+        groupId: freshId('g'),
+        topics: [topic],
+        deadLetter: { publisher, topic: freshId('unused') },
+        logger: quiet,
+        handleBatch: async (messages) => {
+          const values = messages.map((m) => Number(m.value!.toString()));
+          if (messages[0]!.partition === 1) p1Handled.push(...values);
+          else if (++p0Attempts <= 10) throw new Error('canceling statement due to lock timeout');
+          else p0Handled.push(...values);
+          return values.map(() => undefined);
+        },
+      });
+      let joins = 0;
+      consumer.consumer.on(consumer.consumer.events.GROUP_JOIN, () => void joins++);
+      await eventually(async () => (p0Attempts >= 1 ? true : undefined), { what: 'a first attempt on partition 0' });
+      for (let n = 0; n < 10; n++) {
+        await producer.send({ topic, messages: [{ partition: 1, value: String(100 + n) }] });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await eventually(async () => (p1Handled.includes(109) ? true : undefined), { what: 'partition 1 handled while partition 0 fails', timeoutMs: 60_000 });
+      await eventually(async () => (p0Handled.length === 3 ? true : undefined), { what: 'partition 0 after its tenth failure', timeoutMs: 100_000 });
+      expect(p0Handled).toEqual([0, 1, 2]);
+      expect(p0Attempts).toBe(11);
+      expect([...new Set(p1Handled)].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, n) => 100 + n));
+      // Joined once, at the start (the listener came after it): never left and rejoined.
+      expect(joins).toBe(0);
+    } finally {
+      await producer.disconnect();
+    }
+  }, 180_000);
+
   it('dead-letters a returned non-retryable HubError, and hands the run again when one returned says retrying may help', async () => {
     const topic = freshId('in');
     const dlq = freshId('dlq');
