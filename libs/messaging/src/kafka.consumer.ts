@@ -338,7 +338,8 @@ export class OffsetCommitter {
  * Runs handed in while none is being handled wait for the end of the current turn of the event loop
  * (the other partitions' runs of the same fetch arrive within it) and are handled as one; runs
  * handed in while one is handled are handled together right after it. Each caller gets its own
- * run's outcomes; an error thrown fails every run of the call (each is handed again by Kafka).
+ * run's outcomes; when the call for several throws, each run is handled again on its own, so an
+ * error reaches only the runs it belongs to.
  */
 export class RunGatherer {
   private waiting: { run: readonly ConsumedMessage[]; resolve: (o: readonly (HubError | undefined)[]) => void; reject: (err: unknown) => void }[] = [];
@@ -378,7 +379,11 @@ export class RunGatherer {
         at += g.run.length;
       }
     } catch (err) {
-      for (const g of group) g.reject(err);
+      if (group.length === 1) group[0]!.reject(err);
+      // One partition's trouble (a customer's stream locked, say) must not fail the others' runs:
+      // each is handled again on its own (idempotently), and only those that fail again are
+      // retried on their own paused partitions (issue #15, F3).
+      else await Promise.all(group.map((g) => this.handle(g.run).then(g.resolve, g.reject)));
     } finally {
       this.busy = false;
       if (this.waiting.length > 0) this.schedule();

@@ -373,6 +373,47 @@ describe('the hub consumer in batch mode', () => {
     }
   });
 
+  it('gathering, a run that keeps failing holds back only its own partition: the others are handled meanwhile', async () => {
+    const topic = freshId('in');
+    const groupId = freshId('g');
+    await ensureTopics(kafka, [{ topic, numPartitions: 4 }]);
+    await publisher.publish(
+      topic,
+      Array.from({ length: 24 }, (_, n) => ({ key: `k${n % 12}`, value: { n, blocked: n === 5 } })),
+    );
+    let blocked = true;
+    const handled = new Set<number>();
+    const partitionOf = new Map<number, number>();
+    consumer = await startConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      deadLetter: { publisher, topic },
+      logger: quiet,
+      partitionsConsumedConcurrently: 4,
+      gatherPartitions: true,
+      handleBatch: async (messages) => {
+        const values = messages.map((m) => ({ partition: m.partition, ...(JSON.parse(m.value!.toString()) as { n: number; blocked: boolean }) }));
+        for (const v of values) partitionOf.set(v.n, v.partition);
+        // A customer whose stream stays locked: the whole call fails while it is in it.
+        if (blocked && values.some((v) => v.blocked)) throw new Error('lock timeout');
+        for (const v of values) handled.add(v.n);
+        return values.map(() => undefined);
+      },
+    });
+    // Every message outside message 5's partition is handled while 5 keeps failing.
+    await eventually(
+      async () => {
+        if (partitionOf.size < 24) return undefined;
+        const others = [...partitionOf].filter(([, p]) => p !== partitionOf.get(5)).map(([n]) => n);
+        return others.length > 0 && others.every((n) => handled.has(n)) ? true : undefined;
+      },
+      { what: 'the other partitions handled while 5 fails' },
+    );
+    expect(handled.has(5)).toBe(false);
+    blocked = false;
+    await eventually(async () => (handled.size === 24 ? true : undefined), { what: 'all 24 once unblocked' });
+  });
+
   it('keeps its place in the group through a run longer than the session timeout: nothing is handed twice', async () => {
     const topic = freshId('in');
     await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
