@@ -11,6 +11,7 @@ import { phoneOf } from '../../bench/pipeline/load';
 import { TENANT, type FaultHub } from './hub';
 import { burstFromOnePhone } from './load';
 import { F9 } from './f9-edge-abuse';
+import { F10 } from './f10-slow-consumers';
 import type { Check } from './oracle';
 
 export type ScenarioId = 'F1' | 'F6' | 'F7' | 'F8' | 'F12' | 'F9' | 'F10';
@@ -240,7 +241,7 @@ const F6: Fault = {
 };
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12, F9];
+export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12, F9, F10];
 
 export function scenariosById(ids: readonly string[]): Fault[] {
   return ids.map((id) => {
