@@ -142,10 +142,15 @@ async function injectF10(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcom
   const timers: NodeJS.Timeout[] = [];
   let streams: Stream[] = [];
   try {
-    const busiest = (
-      await hub.pool.query<{ id: string }>('select customer_id::text as id from timeline_entries where tenant_id = $1 group by 1 order by count(*) desc limit 20', [TENANT])
-    ).rows.map((r) => r.id);
-    if (busiest.length === 0) throw new Error('F10: no customer on a timeline yet');
+    // The streams follow the busiest customers; on a starved machine the projector may not have shown any yet.
+    let busiest: string[] = [];
+    for (let i = 0; i < 120 && busiest.length < 20; i++) {
+      if (i > 0) await ctx.sleep(500);
+      busiest = (
+        await hub.pool.query<{ id: string }>('select customer_id::text as id from timeline_entries where tenant_id = $1 group by 1 order by count(*) desc limit 20', [TENANT])
+      ).rows.map((r) => r.id);
+    }
+    if (busiest.length === 0) throw new Error('F10: no customer on a timeline after 60 s');
     const openedAt = Date.now();
     // One at a time, so which open meets which cap is certain.
     for (const [key, apiKey, n] of [['a', hub.apiKey, OPENS.a], ['b', KEY_B, OPENS.b]] as const) {
