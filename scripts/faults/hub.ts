@@ -32,6 +32,8 @@ export interface HubOptions {
   logDir: string;
   /** Told of each step of the boot and of every restart. */
   log?: (line: string) => void;
+  /** Settings an app gets on top of (or instead of) the hub's own `base` (a scenario's lower limits); at boot and every restart. */
+  env?: (app: HubAppName, base: NodeJS.ProcessEnv) => NodeJS.ProcessEnv;
 }
 
 /** Where one process of an app started and what it used then (the RSS oracle's baseline). */
@@ -108,18 +110,22 @@ export class FaultHub {
 
   /** The environment of one app, as the bench and the demo give it (secrets, keys, namespace, its own port). */
   envOf(name: HubAppName): NodeJS.ProcessEnv {
+    const base = this.baseEnvOf(name);
+    return { ...base, ...this.opts.env?.(name, base) };
+  }
+
+  private baseEnvOf(name: HubAppName): NodeJS.ProcessEnv {
     return {
       DATABASE_URL: this.database.url,
       REDIS_URL: this.redis.url,
       KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
       HUB_NAMESPACE: this.ns,
       TENANT_ID: TENANT,
+      // What startAppProcess gives the apps; said here so the oracle's `hub replay --diff` (envOf('query-api')) names identities alike and boots.
+      IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY,
       TWILIO_AUTH_TOKEN: this.secrets.twilioAuthToken,
       TWILIO_ACCOUNT_SID: this.secrets.twilioAccountSid,
       WEBCHAT_SIGNING_SECRET: this.secrets.webchatSecret,
-      // The published development key, as startAppProcess gives the apps: the hub CLI (`replay --diff`)
-      // refuses to run without one, and names identities as the apps do.
-      IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY,
       HUB_API_KEYS: `${TENANT}:${createHash('sha256').update(this.apiKey).digest('hex')}`,
       PORT: String(this.ports.get(name) ?? 0),
       LOG_LEVEL: 'info',

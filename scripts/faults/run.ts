@@ -44,6 +44,11 @@ export function appsFor(scenarios: readonly Fault[]): HubAppName[] {
   return [...new Set([...core, ...scenarios.flatMap((s) => s.needs ?? [])])];
 }
 
+/** The settings the run's scenarios give the apps (`Fault.env`), each on top of the previous one's. */
+export function envFor(scenarios: readonly Fault[]): (app: HubAppName, base: NodeJS.ProcessEnv) => NodeJS.ProcessEnv {
+  return (app, base) => scenarios.reduce<NodeJS.ProcessEnv>((env, s) => ({ ...env, ...s.env?.(app, env) }), base);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault, o: RunOptions): Promise<ScenarioResult> {
@@ -92,7 +97,7 @@ export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault,
 /** Boot, run every scenario in order on the same hub, stop everything. */
 export async function runFaults(o: RunOptions, onResult?: (r: ScenarioResult) => void): Promise<ScenarioResult[]> {
   mkdirSync(o.logDir, { recursive: true });
-  const hub = await FaultHub.boot({ apps: appsFor(o.scenarios), logDir: o.logDir, log: o.log });
+  const hub = await FaultHub.boot({ apps: appsFor(o.scenarios), logDir: o.logDir, log: o.log, env: envFor(o.scenarios) });
   const db = new DemoDatabase(hub.database.url);
   const results: ScenarioResult[] = [];
   // Ctrl-C of the command: stop every process and drop what the run created before exiting.

@@ -10,11 +10,13 @@ import type { HubAppName } from '@hub/testing';
 import { phoneOf } from '../../bench/pipeline/load';
 import { TENANT, type FaultHub } from './hub';
 import { burstFromOnePhone } from './load';
+import { F9 } from './f9-edge-abuse';
+import { F10 } from './f10-slow-consumers';
 import type { Check } from './oracle';
 import { F2 } from './f2-rebalance-storm';
 import { F3 } from './f3-held-lock';
 
-export type ScenarioId = 'F1' | 'F6' | 'F7' | 'F8' | 'F12' | 'F2' | 'F3';
+export type ScenarioId = 'F1' | 'F2' | 'F3' | 'F6' | 'F7' | 'F8' | 'F9' | 'F10' | 'F12';
 
 /** What the fault did, for the report line and the oracle. */
 export interface FaultOutcome {
@@ -41,6 +43,11 @@ export interface Fault {
   description: string;
   /** Apps the scenario needs on top of the load's (ingest-sms, ingest-webchat) and the core. */
   needs?: readonly HubAppName[];
+  /**
+   * Settings the scenario gives the hub's apps on top of `base` (lower caps and limits a run can reach).
+   * The hub boots once per run, so they hold for every scenario of the run: keep them such that the load never meets them.
+   */
+  env?: (app: HubAppName, base: NodeJS.ProcessEnv) => NodeJS.ProcessEnv;
   inject(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcome>;
 }
 
@@ -236,7 +243,7 @@ const F6: Fault = {
 };
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12, F2, F3];
+export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12, F2, F3, F9, F10];
 
 export function scenariosById(ids: readonly string[]): Fault[] {
   return ids.map((id) => {

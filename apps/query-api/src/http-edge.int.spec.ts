@@ -307,3 +307,44 @@ describe('timeouts', () => {
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
   });
 });
+
+describe('a live stream whose client stops reading', () => {
+  it('is ended after QUERY_LIVE_MAX_STREAM_MS, its place under the cap freed; a reading client gets the end of the stream', async () => {
+    const url = new URL(await start({ QUERY_LIVE_MAX_STREAMS_PER_KEY: '1', QUERY_LIVE_MAX_STREAM_MS: '5000', QUERY_LIVE_HEARTBEAT_MS: '1000', HTTP_CONNECTION_TIMEOUT_MS: '60000' }));
+    const customerId = await knownCustomer();
+    // A client that reads the head and then nothing more: its heartbeats pile up in the kernel's buffers,
+    // and every write keeps the connection from idling out, so only the stream's age can end it.
+    const stuck = connect(Number(url.port), url.hostname);
+    stuck.on('error', () => undefined);
+    let head = '';
+    const answered = new Promise<void>((resolve) => stuck.on('data', (chunk) => ((head += chunk.toString('latin1')), head.includes('\r\n\r\n') && resolve())));
+    const closed = new Promise<void>((resolve) => stuck.on('close', () => resolve()));
+    stuck.write(`GET /tenants/${tenant}/customers/${customerId}/timeline/live HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${readKey}\r\n\r\n`);
+    await answered;
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    stuck.pause();
+    const base = url.origin;
+    expect((await openLive(base, customerId, readKey)).status).toBe(429);
+
+    // Its place comes back once it has expired; the new stream, read, is itself ended in time.
+    const next = await eventually(
+      async () => {
+        const s = await openLive(base, customerId, readKey);
+        if (s.status === 200) return s;
+        expect(s.status).toBe(429);
+        return undefined;
+      },
+      { what: 'the stuck stream expiring', timeoutMs: 30_000, intervalMs: 250 },
+    );
+    let nextEnded = false;
+    void next.ended.then(() => (nextEnded = true));
+    await eventually(async () => (nextEnded ? true : undefined), { what: 'the reading client getting the end of its stream', timeoutMs: 30_000, intervalMs: 100 });
+    expect(next.text()).toMatch(/^retry: 2000\n/);
+
+    // The stuck client, reading again, finds its connection closed by the server.
+    stuck.resume();
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    await eventually(async () => (isClosed ? true : undefined), { what: 'the stuck connection closed', timeoutMs: 20_000, intervalMs: 100 });
+  }, 90_000);
+});

@@ -100,6 +100,12 @@ export class QueryApiEnv extends RecordEnv {
   /** Live timeline streams one API key holds open at most; past it: 429. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000) QUERY_LIVE_MAX_STREAMS_PER_KEY = 100;
 
+  /**
+   * A live stream is ended after this long, whether its client reads or not (EventSource reconnects with
+   * Last-Event-ID, missing nothing): a client that stopped reading holds its place under the caps at most this long.
+   */
+  @Type(() => Number) @IsInt() @Min(5_000) @Max(86_400_000) QUERY_LIVE_MAX_STREAM_MS = 900_000;
+
   /** Requests per RATE_LIMIT_WINDOW_MS one API key may make (counted by the key presented, valid or not); past it: 429. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 5_000;
 }
@@ -127,6 +133,9 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     heartbeatMs: config.QUERY_LIVE_HEARTBEAT_MS,
     lookbackMs: 30_000,
     maxBufferedBytes: 1 << 20,
+    // Two heartbeats with the socket full: the client has stopped reading.
+    writeStallMs: 2 * config.QUERY_LIVE_HEARTBEAT_MS,
+    maxStreamMs: config.QUERY_LIVE_MAX_STREAM_MS,
     maxStreams: config.QUERY_LIVE_MAX_STREAMS,
     maxStreamsPerKey: config.QUERY_LIVE_MAX_STREAMS_PER_KEY,
   };

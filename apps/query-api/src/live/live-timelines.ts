@@ -14,6 +14,17 @@ export interface LiveSettings {
   lookbackMs: number;
   /** Close a stream whose client reads slower than this many unsent bytes (it resumes with Last-Event-ID). */
   maxBufferedBytes: number;
+  /**
+   * Close a stream whose socket has taken nothing (a write left waiting for `drain`) for this long: a
+   * client that stopped reading, once the kernel's buffers are full.
+   */
+  writeStallMs: number;
+  /**
+   * End every stream after this long, reading or not (EventSource reconnects with Last-Event-ID and misses
+   * nothing). The one bound on a client that stopped reading a quiet stream: the few heartbeat bytes fit
+   * in the kernel's socket buffers for days, and each write keeps the connection from idling out.
+   */
+  maxStreamMs: number;
   /** Open streams this process serves at most (each is a LISTEN subscription and a read per heartbeat); more: 503. */
   maxStreams: number;
   /** Open streams one API key holds at most; more: 429. */
@@ -29,6 +40,8 @@ export interface LiveLease {
 export type LiveRefusal = { ok: false; limit: 'process' | 'key'; max: number };
 
 const READ_PAGE = 200;
+/** How long an expired stream's client has to take the end of the stream before its connection is dropped. */
+const EXPIRED_GRACE_MS = 5_000;
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
@@ -130,6 +143,8 @@ class LiveSession {
   /** The customers the stream covered when it opened (others join by merge). */
   private readonly initialMembers = new Set<string>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
+  private stall: NodeJS.Timeout | undefined;
   private closed = false;
   private reading = false;
   private readAgain = false;
@@ -176,18 +191,21 @@ class LiveSession {
       this.write(': heartbeat\n\n');
       void this.read();
     }, this.settings.heartbeatMs);
+    this.expiry = setTimeout(() => this.close('expired'), this.settings.maxStreamMs);
     this.logger.info({ tenantId: this.tenantId, customerId: this.customerId, after: this.window.floor() }, 'query.live.opened');
     // A resumed stream first catches up on what it missed.
     void this.read();
   }
 
-  close(reason: 'client_closed' | 'shutdown' | 'slow_client' | 'failed'): void {
+  close(reason: 'client_closed' | 'shutdown' | 'slow_client' | 'expired' | 'failed'): void {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    clearTimeout(this.expiry);
+    clearTimeout(this.stall);
     for (const off of this.unsubscribe.values()) off();
     this.unsubscribe.clear();
-    if (reason === 'client_closed' || reason === 'slow_client') {
+    if (reason === 'client_closed' || reason === 'slow_client' || (reason === 'expired' && this.res.writableLength > 0)) {
       // The client is gone or not reading: drop the connection (a half-closed one would otherwise linger and hold up shutdown).
       this.res.destroy();
     } else if (this.res.headersSent && !this.res.writableEnded) {
@@ -195,6 +213,8 @@ class LiveSession {
       // and the connection with it, so that a connection the client already half-closed does not hold up shutdown.
       this.res.end();
       this.res.socket?.end();
+      // An expired stream's client may not be reading at all: its socket would sit half-closed until the idle timeout.
+      if (reason === 'expired') setTimeout(() => this.res.destroy(), EXPIRED_GRACE_MS).unref();
     }
     this.onClose();
     this.logger.info({ tenantId: this.tenantId, customerId: this.customerId, reason, sent: this.sent }, 'query.live.closed');
@@ -262,7 +282,15 @@ class LiveSession {
 
   private write(chunk: string): void {
     if (this.closed || this.res.writableEnded) return;
-    this.res.write(chunk);
+    const taken = this.res.write(chunk);
     if (this.res.writableLength > this.settings.maxBufferedBytes) this.close('slow_client');
+    else if (!taken && this.stall === undefined) {
+      // The socket is full: it must drain within writeStallMs, or the client is not reading.
+      this.stall = setTimeout(() => this.close('slow_client'), this.settings.writeStallMs);
+      this.res.once('drain', () => {
+        clearTimeout(this.stall);
+        this.stall = undefined;
+      });
+    }
   }
 }
