@@ -8,11 +8,15 @@ import { Partitioners } from 'kafkajs';
 import { HeaderNames, IdentityHasher, identityKey } from '@hub/contracts';
 import type { HubAppName } from '@hub/testing';
 import { phoneOf } from '../../bench/pipeline/load';
-import { TENANT, type FaultHub } from './hub';
+import { TENANT, type FaultHub, type HubKafka } from './hub';
 import { burstFromOnePhone } from './load';
 import type { Check } from './oracle';
+// F4 (B): the hub's own broker SIGKILLed and SIGSTOPped.
+import { F4 } from './f4-broker-faults';
+// F11 (B): degraded links through FaultProxy to PostgreSQL, Redis and the hub's own broker.
+import { F11 } from './f11-degraded-links';
 
-export type ScenarioId = 'F1' | 'F6' | 'F7' | 'F8' | 'F12';
+export type ScenarioId = 'F1' | 'F6' | 'F7' | 'F8' | 'F12' | 'F4' | 'F11';
 
 /** What the fault did, for the report line and the oracle. */
 export interface FaultOutcome {
@@ -39,6 +43,8 @@ export interface Fault {
   description: string;
   /** Apps the scenario needs on top of the load's (ingest-sms, ingest-webchat) and the core. */
   needs?: readonly HubAppName[];
+  /** How the hub must boot for it: a broker of its own (F4), proxies in front of every server (F11). Default: the shared broker. */
+  hub?: { kafka?: HubKafka; proxied?: boolean };
   inject(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcome>;
 }
 
@@ -234,7 +240,11 @@ const F6: Fault = {
 };
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12];
+export const SCENARIOS: readonly Fault[] = [
+  F1, F6, F7, F8, F12,
+  F4, // B: on a broker of its own (a hub of its own kind, booted after the shared-broker ones)
+  F11, // B: behind proxies (a hub of its own kind)
+];
 
 export function scenariosById(ids: readonly string[]): Fault[] {
   return ids.map((id) => {
