@@ -1,4 +1,4 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
 import { deadLetterBody } from './dead-letter-body';
@@ -103,8 +103,6 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
     allowAutoTopicCreation: false,
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
-  await consumer.connect();
-  for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
   const committer = new OffsetCommitter(consumer, o.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS, o.logger);
   // Runs that started before a stop was asked for; a run starting after it hands nothing (its
   // messages stay uncommitted for the group's next member).
@@ -121,9 +119,10 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
     o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
     await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err)]);
   };
+  let runConfig: ConsumerRunConfig;
   if ('handleBatch' in o) {
     const maxBatchSize = o.maxBatchSize ?? 500;
-    await consumer.run({
+    runConfig = {
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachBatchAutoResolve: false,
@@ -162,10 +161,10 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           await heartbeat();
         }
       }),
-    });
+    };
   } else {
     const handle = o.handle;
-    await consumer.run({
+    runConfig = {
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachMessage: ({ topic, partition, message }) => tracked(async () => {
@@ -183,14 +182,48 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
         }
         committer.handled(topic, partition, message.offset);
       }),
-    });
+    };
   }
+  const begin = async (): Promise<void> => {
+    await consumer.connect();
+    for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
+    await consumer.run(runConfig);
+  };
+  // kafkajs restarts a crashed consumer only when it deems the error retriable; any other crash —
+  // a plain `Error('Broker not connected')` while the broker is paused past the request timeout
+  // (F4 of issue #15), a connection refused mid-join — leaves it disconnected for good and the app
+  // reads nothing more until it is restarted. Such a crash is restarted here, with a growing pause,
+  // until stop() is asked for.
+  let restartTimer: NodeJS.Timeout | undefined;
+  let crashesInARow = 0;
+  const restartLater = (): void => {
+    const delayMs = Math.min(CRASH_RESTART_MAX_MS, CRASH_RESTART_MIN_MS * 2 ** Math.min(crashesInARow++, 8));
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping) return;
+      begin().then(
+        () => o.logger.info({ groupId: o.groupId }, 'consumer.restarted'),
+        (err: unknown) => {
+          o.logger.error({ groupId: o.groupId, err: String(err) }, 'consumer.restart.failed');
+          if (!stopping) restartLater();
+        },
+      );
+    }, delayMs);
+  };
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopping) return;
+    o.logger.error({ groupId: o.groupId, err: String(payload.error) }, 'consumer.crashed.restarting');
+    if (!restartTimer) restartLater();
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => void (crashesInARow = 0));
+  await begin();
   return {
     consumer,
     stop: async () => {
       // Handled offsets are committed before the group is left: stop taking runs, let the ones
       // under way finish, commit, then leave.
       stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
       await Promise.allSettled([...inFlight]);
       await committer.close();
       await consumer.disconnect();
@@ -199,6 +232,9 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
 }
 
 const DEFAULT_COMMIT_INTERVAL_MS = 100;
+/** Pause before restarting a consumer kafkajs gave up on, doubling per crash in a row up to the max. */
+const CRASH_RESTART_MIN_MS = 1_000;
+const CRASH_RESTART_MAX_MS = 30_000;
 
 /**
  * Commits handled offsets in the background, at most one OffsetCommit per interval for all of the
