@@ -26,7 +26,7 @@ function fakeKafka() {
 
 const logs: string[] = [];
 const logger = { info: (_: object, m: string) => void logs.push(m), warn: (_: object, m: string) => void logs.push(m), error: (_: object, m: string) => void logs.push(m) };
-const options = { groupId: 'g', topics: ['t'], deadLetter: { publisher: { publish: async () => undefined }, topic: 'dlq' }, logger, handle: async () => undefined };
+const options = { groupId: 'g', topics: ['t'], deadLetter: { publisher: { publish: async () => undefined, ready: true, close: async () => undefined }, topic: 'dlq' }, logger, handle: async () => undefined };
 
 describe('startConsumer, when kafkajs gives up on a crashed consumer', () => {
   beforeEach(() => {
