@@ -19,6 +19,9 @@
 #   CLUSTER_NODES=3                 nodes (all voters)
 #   CLUSTER_PORT=19092              client port of node 1; node i listens on CLUSTER_PORT+i-1
 #   CLUSTER_CONTROLLER_PORT=19192   controller port of node 1; node i on CLUSTER_CONTROLLER_PORT+i-1
+#   CLUSTER_ADVERTISED_PORT=        port clients are told to use for node 1 (node i: +i-1); default its own
+#                                   client port. A proxy in front of the broker (F11's FaultProxy) sets it
+#                                   to the proxy's port, so every client reconnects through the proxy.
 #   CLUSTER_HEAP_OPTS="-Xms256m -Xmx256m"
 #   CLUSTER_RUN_DIR=infra/kafka/run-cluster   node-<i>/{server.properties,data/,logs/,kafka.out,kafka.pid}
 #   CLUSTER_START_TIMEOUT=120       seconds to wait for readiness
@@ -31,6 +34,7 @@ KAFKA_LINE="${KAFKA_LINE:-4}"
 NODES="${CLUSTER_NODES:-3}"
 PORT0="${CLUSTER_PORT:-19092}"
 CPORT0="${CLUSTER_CONTROLLER_PORT:-19192}"
+APORT0="${CLUSTER_ADVERTISED_PORT:-$PORT0}"
 HEAP="${CLUSTER_HEAP_OPTS:--Xms256m -Xmx256m}"
 START_TIMEOUT="${CLUSTER_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${CLUSTER_STOP_TIMEOUT:-20}"
@@ -44,6 +48,7 @@ case "$KAFKA_LINE" in
   *)  echo "cluster.sh: KAFKA_LINE must be 4 or 39 (got '$KAFKA_LINE')" >&2; exit 2 ;;
 esac
 [[ "$NODES" =~ ^[1-9][0-9]*$ ]] || { echo "cluster.sh: CLUSTER_NODES must be a positive integer" >&2; exit 2; }
+[[ "$APORT0" =~ ^[1-9][0-9]*$ ]] || { echo "cluster.sh: CLUSTER_ADVERTISED_PORT must be a port number" >&2; exit 2; }
 
 log() { echo "cluster.sh: $*"; }
 die() { echo "cluster.sh: $*" >&2; exit 1; }
@@ -51,6 +56,7 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 node_dir() { echo "$RUN/node-$1"; }
 port_of() { echo $((PORT0 + $1 - 1)); }
 cport_of() { echo $((CPORT0 + $1 - 1)); }
+aport_of() { echo $((APORT0 + $1 - 1)); }
 pidfile() { echo "$(node_dir "$1")/kafka.pid"; }
 outfile() { echo "$(node_dir "$1")/kafka.out"; }
 
@@ -79,7 +85,7 @@ voters() {
 
 brokers() {
   local i b=""
-  for i in $(seq 1 "$NODES"); do b="${b:+$b,}127.0.0.1:$(port_of "$i")"; done
+  for i in $(seq 1 "$NODES"); do b="${b:+$b,}127.0.0.1:$(aport_of "$i")"; done
   echo "$b"
 }
 
@@ -93,7 +99,7 @@ node.id=$i
 controller.quorum.voters=$(voters)
 controller.listener.names=CONTROLLER
 listeners=PLAINTEXT://127.0.0.1:$(port_of "$i"),CONTROLLER://127.0.0.1:$(cport_of "$i")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(port_of "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(aport_of "$i")
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$(node_dir "$i")/data

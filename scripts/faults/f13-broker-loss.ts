@@ -10,16 +10,11 @@
  * The cluster is infra/kafka/cluster.sh's (127.0.0.1:19092-19094), never the shared broker on 9092;
  * it is stopped and its run dir removed at the end, on error, and on SIGINT/SIGTERM.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { Admin, Kafka } from 'kafkajs';
 import { HubError } from '@hub/contracts';
 import { createKafka, ensureTopics, KafkaEventPublisher, startConsumer, type ConsumedMessage, type RunningConsumer } from '@hub/messaging';
 import { createRng } from '../demo/prng';
-
-const run = promisify(execFile);
-const CLUSTER_SCRIPT = resolve(__dirname, '../../infra/kafka/cluster.sh');
+import { CLUSTER_SCRIPT, KafkaCluster } from './kafka-cluster';
 const PARTITIONS = 6;
 const KEYS = 24;
 
@@ -78,14 +73,6 @@ interface Published {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function cluster(...args: string[]): Promise<string> {
-  const { stdout } = await run('bash', [CLUSTER_SCRIPT, ...args], {
-    env: { ...process.env, CLUSTER_START_TIMEOUT: process.env['CLUSTER_START_TIMEOUT'] ?? '240' },
-    maxBuffer: 4 * 1024 * 1024,
-  });
-  return stdout.trim();
-}
-
 function reasonOf(err: unknown): string {
   if (err instanceof HubError) {
     const cause = (err as { cause?: unknown }).cause;
@@ -116,10 +103,12 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
   const log = o.log ?? (() => undefined);
   if (!(o.seconds >= 4)) throw new Error('F13: seconds must be at least 4');
   if (!(o.rate >= 1)) throw new Error('F13: rate must be at least 1');
+  // cluster.sh's defaults: 3 nodes on 127.0.0.1:19092-19094, run dir infra/kafka/run-cluster.
+  const cluster = new KafkaCluster();
   // SIGINT/SIGTERM while the cluster runs: stop it (synchronously, we are about to exit), then exit.
   const onSignal = (signal: NodeJS.Signals) => {
     try {
-      execFileSync('bash', [CLUSTER_SCRIPT, 'clean'], { stdio: 'ignore', timeout: 60_000 });
+      cluster.cleanSync();
     } finally {
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
@@ -134,8 +123,8 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
   let failed = true;
   try {
     log(`F13: starting the cluster (${CLUSTER_SCRIPT} start) ...`);
-    log(await cluster('start'));
-    const brokers = await cluster('brokers');
+    log(await cluster.start());
+    const brokers = (await cluster.brokers()).join(',');
     kafka = createKafka({ brokers: brokers.split(','), clientId: `f13-${o.seed}`, requestTimeoutMs: 5_000 });
     const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     const topic = `f13-broker-loss-${runId}`;
@@ -230,7 +219,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
             const [node, count] = [...led].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [1, 0];
             killedNode = node;
             partitionsLedByKilled = count;
-            log(`F13: ${await cluster('kill', String(node))} — it led ${count} of ${PARTITIONS} partitions`);
+            log(`F13: ${await cluster.kill(node)} — it led ${count} of ${PARTITIONS} partitions`);
             killedAtMs = Date.now() - t0;
             nodeDown = true;
           })(),
@@ -241,7 +230,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
           killing.then(async () => {
             if (killedNode < 0 || faultError !== undefined) return;
             log(`F13: restarting node ${killedNode} ...`);
-            log(await cluster('restart', String(killedNode)));
+            log(await cluster.restart(killedNode));
             nodeDown = false;
             restartedAtMs = Date.now() - t0;
           }),
@@ -339,7 +328,7 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
     await admin?.disconnect().catch(() => undefined);
     if (failed || !o.keepCluster) {
       log('F13: stopping the cluster ...');
-      await cluster('clean').catch((err: unknown) => log(`F13: cluster clean failed: ${String(err)}`));
+      await cluster.clean().catch((err: unknown) => log(`F13: cluster clean failed: ${String(err)}`));
     }
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

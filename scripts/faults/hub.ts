@@ -4,16 +4,18 @@
  * app so a restarted ingestion app answers on the URL the load generator signs for.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Pool } from 'pg';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { DEV_IDENTITY_HASH_KEY, hubNames, type HubNames } from '@hub/contracts';
-import { freePort, freshDatabase, freshId, startAppProcess, testInfra, ThrowawayRedis, type AppProcess, type HubAppName } from '@hub/testing';
+import { FaultProxy, freePort, freshDatabase, freshId, startAppProcess, testInfra, ThrowawayRedis, type AppProcess, type HubAppName } from '@hub/testing';
 import { startApps } from '../demo/apps';
 import type { Secrets } from '../../bench/pipeline/load';
+import { KafkaCluster } from './kafka-cluster';
 
 export const TENANT = 'faults';
 
@@ -34,6 +36,35 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** Settings an app gets on top of (or instead of) the hub's own `base` (a scenario's lower limits); at boot and every restart. */
   env?: (app: HubAppName, base: NodeJS.ProcessEnv) => NodeJS.ProcessEnv;
+  /**
+   * Where the hub's Kafka is: the shared broker (the default; topics of the run's namespace), or a
+   * single-node KRaft broker of the run's own on free ports (F4 SIGKILLs and SIGSTOPs it).
+   */
+  kafka?: HubKafka;
+  /**
+   * F11: the apps reach PostgreSQL, Redis and the hub's own broker (implied) through a `FaultProxy`
+   * each; the broker advertises the proxy's port, so every client reconnects through it. The
+   * harness's own connections (the oracle's) go straight to the servers.
+   */
+  proxied?: boolean;
+}
+
+export type HubKafka = 'shared' | 'own';
+
+/** The links F11 degrades, each a proxy in front of its server. */
+export interface HubLinks {
+  postgres: FaultProxy;
+  redis: FaultProxy;
+  kafka: FaultProxy;
+}
+
+/** The run's own broker (node 1 of a one-node `KafkaCluster`). */
+export interface OwnBroker {
+  cluster: KafkaCluster;
+  /** Its own client port (the advertised one is the proxy's when proxied). */
+  port: number;
+  brokers: string[];
+  runDir: string;
 }
 
 /** Where one process of an app started and what it used then (the RSS oracle's baseline). */
@@ -65,9 +96,13 @@ export class FaultHub {
     readonly apiKey: string,
     private readonly ports: ReadonlyMap<HubAppName, number>,
     private readonly opts: HubOptions,
+    /** The broker of the run's own, when `kafka: 'own'` or `proxied`. */
+    readonly broker: OwnBroker | undefined,
+    /** The proxies in front of the servers, when `proxied`. */
+    readonly links: HubLinks | undefined,
   ) {}
 
-  /** A fresh database, namespace and redis-server; then every app, three at a time. */
+  /** A fresh database, namespace and redis-server (and broker and proxies if asked); then every app, three at a time. */
   static async boot(opts: HubOptions): Promise<FaultHub> {
     const ns = freshId('faults').toLowerCase();
     const database = await freshDatabase('faults');
@@ -79,7 +114,29 @@ export class FaultHub {
       const pool = new Pool({ connectionString: database.url, max: 6 });
       pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
       cleanupsOnFailure.push(() => pool.end());
-      const kafka = new Kafka({ clientId: `hub-${ns}`, brokers: testInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
+      const proxy = async (host: string, port: number): Promise<FaultProxy> => {
+        const p = await FaultProxy.start({ target: { host, port } });
+        cleanupsOnFailure.push(() => p.close());
+        return p;
+      };
+      let links: HubLinks | undefined;
+      let broker: OwnBroker | undefined;
+      if (opts.kafka === 'own' || opts.proxied) {
+        const port = await freePort();
+        // The broker's proxy first: the broker must advertise its port from the start.
+        const kafkaProxy = opts.proxied ? await proxy('127.0.0.1', port) : undefined;
+        const runDir = mkdtempSync(join(tmpdir(), 'hub-kafka-'));
+        const cluster = new KafkaCluster({ nodes: 1, port, controllerPort: await freePort(), runDir, ...(kafkaProxy ? { advertisedPort: kafkaProxy.port } : {}) });
+        cleanupsOnFailure.push(async () => void (await cluster.clean()));
+        opts.log?.(`starting a Kafka broker of the run's own on :${port}${kafkaProxy ? ` (advertised through the proxy :${kafkaProxy.port})` : ''} ...`);
+        opts.log?.(await cluster.start());
+        broker = { cluster, port, brokers: await cluster.brokers(), runDir };
+        if (kafkaProxy) {
+          const pg = new URL(database.url);
+          links = { kafka: kafkaProxy, postgres: await proxy(pg.hostname, Number(pg.port || 5432)), redis: await proxy('127.0.0.1', redis.port) };
+        }
+      }
+      const kafka = new Kafka({ clientId: `hub-${ns}`, brokers: broker?.brokers ?? testInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
       const admin = kafka.admin();
       await admin.connect();
       cleanupsOnFailure.push(() => admin.disconnect());
@@ -90,8 +147,8 @@ export class FaultHub {
         twilioAccountSid: `AC${randomBytes(16).toString('hex')}`,
         webchatSecret: randomBytes(24).toString('hex'),
       };
-      const hub = new FaultHub(ns, hubNames(ns), database, redis, pool, kafka, admin, secrets, randomBytes(16).toString('hex'), ports, opts);
-      opts.log?.(`booting ${opts.apps.join(', ')} (namespace ${ns}, redis :${redis.port})`);
+      const hub = new FaultHub(ns, hubNames(ns), database, redis, pool, kafka, admin, secrets, randomBytes(16).toString('hex'), ports, opts, broker, links);
+      opts.log?.(`booting ${opts.apps.join(', ')} (namespace ${ns}, redis :${redis.port}, kafka ${(broker?.brokers ?? testInfra().kafkaBrokers).join(',')}${links ? ', postgres and redis through proxies' : ''})`);
       const apps = await startApps(opts.apps, (name) => hub.envOf(name), {
         logDir: opts.logDir,
         parallel: 3,
@@ -115,10 +172,15 @@ export class FaultHub {
   }
 
   private baseEnvOf(name: HubAppName): NodeJS.ProcessEnv {
+    const db = new URL(this.database.url);
+    if (this.links) {
+      db.hostname = '127.0.0.1';
+      db.port = String(this.links.postgres.port);
+    }
     return {
-      DATABASE_URL: this.database.url,
-      REDIS_URL: this.redis.url,
-      KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
+      DATABASE_URL: db.href,
+      REDIS_URL: this.links ? `redis://127.0.0.1:${this.links.redis.port}` : this.redis.url,
+      KAFKA_BROKERS: (this.broker?.brokers ?? testInfra().kafkaBrokers).join(','),
       HUB_NAMESPACE: this.ns,
       TENANT_ID: TENANT,
       // What startAppProcess gives the apps; said here so the oracle's `hub replay --diff` (envOf('query-api')) names identities alike and boots.
@@ -242,15 +304,25 @@ export class FaultHub {
     return this.started.map((p) => p.logFile);
   }
 
-  /** Stop every process started (SIGTERM, then SIGKILL), the redis-server; drop the database and the topics. */
+  /** Stop every process started (SIGTERM, then SIGKILL), the redis-server, the broker and proxies; drop the database and the topics. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Whatever a fault left degraded, the apps must be able to drain.
+    for (const link of Object.values(this.links ?? {})) link.set({ kind: 'pass' });
     await Promise.all(this.started.map((p) => p.stop(10_000).catch(() => undefined)));
     this.running.clear();
     this.extras.clear();
     await this.redis.stop().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
+    await Promise.all(Object.values(this.links ?? {}).map((link) => link.close().catch(() => undefined)));
+    if (this.broker) {
+      // Its topics and groups go with its run dir.
+      await this.admin.disconnect().catch(() => undefined);
+      await this.broker.cluster.clean().catch(() => undefined);
+      await this.database.drop().catch(() => undefined);
+      return;
+    }
     const ours = (await this.admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(`${this.ns}.`));
     if (ours.length > 0) await this.admin.deleteTopics({ topics: ours }).catch(() => undefined);
     // The hub's consumer groups and the harness's own readers (the dead-letter check's).

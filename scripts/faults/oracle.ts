@@ -3,6 +3,7 @@
  * read-model tables, Kafka's committed offsets, Redis's queues, /proc), never from the apps' own say.
  */
 import { spawn } from 'node:child_process';
+import { DEV_IDENTITY_HASH_KEY } from '@hub/contracts';
 import { consumerLag } from '../../bench/pipeline/probes';
 import { DemoDatabase } from '../demo/measure';
 import { hubCliArgs, rssMbOf, TENANT, type FaultHub } from './hub';
@@ -83,7 +84,9 @@ async function replayDiff(hub: FaultHub): Promise<Check> {
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [...hubCliArgs(), 'replay', '--diff'], {
       cwd: process.cwd(),
-      env: { ...process.env, ...hub.envOf('query-api'), LOG_LEVEL: 'warn' },
+      // The development identity key unless told otherwise, as startAppProcess gives the apps (outside
+      // Jest NODE_ENV is unset and the CLI would refuse to start without one).
+      env: { IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, ...process.env, ...hub.envOf('query-api'), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -94,10 +94,33 @@ export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault,
   };
 }
 
-/** Boot, run every scenario in order on the same hub, stop everything. */
+/** What a scenario needs of the hub's boot: the shared broker, a broker of its own, or that and proxies (F11). */
+export function hubKindOf(fault: Fault): 'shared' | 'own' | 'proxied' {
+  return fault.hub?.proxied ? 'proxied' : (fault.hub?.kafka ?? 'shared');
+}
+
+/**
+ * Boot, run every scenario in order on the same hub, stop everything. Scenarios that need a hub
+ * booted otherwise (a broker of its own, proxies) get a hub of their kind, one per kind.
+ */
 export async function runFaults(o: RunOptions, onResult?: (r: ScenarioResult) => void): Promise<ScenarioResult[]> {
+  const byKind = new Map<ReturnType<typeof hubKindOf>, Fault[]>();
+  for (const f of o.scenarios) byKind.set(hubKindOf(f), [...(byKind.get(hubKindOf(f)) ?? []), f]);
+  const results: ScenarioResult[] = [];
+  for (const [kind, scenarios] of byKind) results.push(...(await runOnOneHub(kind, { ...o, scenarios }, onResult)));
+  return results;
+}
+
+async function runOnOneHub(kind: ReturnType<typeof hubKindOf>, o: RunOptions, onResult?: (r: ScenarioResult) => void): Promise<ScenarioResult[]> {
   mkdirSync(o.logDir, { recursive: true });
-  const hub = await FaultHub.boot({ apps: appsFor(o.scenarios), logDir: o.logDir, log: o.log, env: envFor(o.scenarios) });
+  const hub = await FaultHub.boot({
+    apps: appsFor(o.scenarios),
+    logDir: o.logDir,
+    log: o.log,
+    env: envFor(o.scenarios),
+    ...(kind === 'own' ? { kafka: 'own' as const } : {}),
+    ...(kind === 'proxied' ? { proxied: true } : {}),
+  });
   const db = new DemoDatabase(hub.database.url);
   const results: ScenarioResult[] = [];
   // Ctrl-C of the command: stop every process and drop what the run created before exiting.

@@ -8,15 +8,19 @@ import { Partitioners } from 'kafkajs';
 import { HeaderNames, IdentityHasher, identityKey } from '@hub/contracts';
 import type { HubAppName } from '@hub/testing';
 import { phoneOf } from '../../bench/pipeline/load';
-import { TENANT, type FaultHub } from './hub';
+import { TENANT, type FaultHub, type HubKafka } from './hub';
 import { burstFromOnePhone } from './load';
 import { F9 } from './f9-edge-abuse';
 import { F10 } from './f10-slow-consumers';
 import type { Check } from './oracle';
 import { F2 } from './f2-rebalance-storm';
 import { F3 } from './f3-held-lock';
+// F4: the hub's own broker SIGKILLed and SIGSTOPped.
+import { F4 } from './f4-broker-faults';
+// F11: degraded links through FaultProxy to PostgreSQL, Redis and the hub's own broker.
+import { F11 } from './f11-degraded-links';
 
-export type ScenarioId = 'F1' | 'F2' | 'F3' | 'F6' | 'F7' | 'F8' | 'F9' | 'F10' | 'F12';
+export type ScenarioId = 'F1' | 'F2' | 'F3' | 'F4' | 'F6' | 'F7' | 'F8' | 'F9' | 'F10' | 'F11' | 'F12';
 
 /** What the fault did, for the report line and the oracle. */
 export interface FaultOutcome {
@@ -48,6 +52,8 @@ export interface Fault {
    * The hub boots once per run, so they hold for every scenario of the run: keep them such that the load never meets them.
    */
   env?: (app: HubAppName, base: NodeJS.ProcessEnv) => NodeJS.ProcessEnv;
+  /** How the hub must boot for it: a broker of its own (F4), proxies in front of every server (F11). Default: the shared broker. */
+  hub?: { kafka?: HubKafka; proxied?: boolean };
   inject(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcome>;
 }
 
@@ -243,7 +249,11 @@ const F6: Fault = {
 };
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS: readonly Fault[] = [F1, F6, F7, F8, F12, F2, F3, F9, F10];
+export const SCENARIOS: readonly Fault[] = [
+  F1, F6, F7, F8, F12, F2, F3, F9, F10,
+  F4, // on a broker of its own (a hub of its own kind, booted after the shared-broker ones)
+  F11, // behind proxies (a hub of its own kind)
+];
 
 export function scenariosById(ids: readonly string[]): Fault[] {
   return ids.map((id) => {

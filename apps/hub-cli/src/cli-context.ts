@@ -33,7 +33,8 @@ export class CliContext {
   /** The hub's database: event store, checkpoints, keys and the live read model (the connection's default schema). */
   get pool(): Pool {
     if (!this.pgPool) {
-      const pool = createPgPool({ connectionString: this.config.DATABASE_URL, max: 8 });
+      // Exports and replays may run statements for long: no read timeout.
+      const pool = createPgPool({ connectionString: this.config.DATABASE_URL, max: 8, readTimeoutMs: 0 });
       pool.on('error', (err) => this.logger.warn({ err: String(err) }, 'cli.pg.idle_client_error'));
       this.pgPool = pool;
     }
@@ -43,7 +44,7 @@ export class CliContext {
   /** A new pool whose connections see `schema` first (a rebuild's tables); whoever opens it ends it (the replay does). */
   openSchemaPool(schema: string, max = 4): Pool {
     // A takeover waits for the live tables' readers as long as it must: no lock timeout here.
-    const pool = createPgPool({ connectionString: this.config.DATABASE_URL, max, searchPath: schema, lockTimeoutMs: 0 });
+    const pool = createPgPool({ connectionString: this.config.DATABASE_URL, max, searchPath: schema, lockTimeoutMs: 0, readTimeoutMs: 0 });
     pool.on('error', (err) => this.logger.warn({ err: String(err) }, 'cli.pg.idle_client_error'));
     return pool;
   }

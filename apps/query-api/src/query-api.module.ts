@@ -166,7 +166,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
             logger,
             databaseUrl: config.DATABASE_URL,
             openSchemaPool: (schema) => {
-              const rebuild = createPgPool({ connectionString: config.DATABASE_URL, max: 4, searchPath: schema, lockTimeoutMs: 0 });
+              const rebuild = createPgPool({ connectionString: config.DATABASE_URL, max: 4, searchPath: schema, lockTimeoutMs: 0, readTimeoutMs: 0 });
               rebuild.on('error', (err) => logger.warn({ err: String(err), schema }, 'query.replay.pg_error'));
               return rebuild;
             },

@@ -17,6 +17,10 @@ export interface HeldAdvisoryLock {
   advanceEpoch(tables?: PostgresEventStoreTables): Promise<LeaderFence>;
 }
 
+/** The lock's own session: its statements are all short (try-lock, epoch, unlock). */
+const LOCK_CONNECT_TIMEOUT_MS = 10_000;
+const LOCK_QUERY_TIMEOUT_MS = 30_000;
+
 /**
  * Takes the lock `name` if nobody holds it (`pg_try_advisory_lock(hashtext(name))`); undefined
  * otherwise. Never waits. From a connection string, on a new connection of its own (a lock held
@@ -26,7 +30,10 @@ export async function tryAdvisoryLock(source: string | Pool, name: string): Prom
   let client: Client | PoolClient;
   let close: (err?: Error) => Promise<void>;
   if (typeof source === 'string') {
-    const own = new Client({ connectionString: source, keepAlive: true });
+    // Bounded: a connect or a lock query lost on a degraded link would otherwise wait for ever, and
+    // whileLeader with it — no retry, no leader again until a restart (F11 of issue #15: the
+    // projector lost its lock to a reset and hung reconnecting through a half-open link).
+    const own = new Client({ connectionString: source, keepAlive: true, connectionTimeoutMillis: LOCK_CONNECT_TIMEOUT_MS, query_timeout: LOCK_QUERY_TIMEOUT_MS });
     own.on('error', () => undefined);
     try {
       await own.connect();

@@ -1,5 +1,5 @@
 import { Client, Pool } from 'pg';
-import { eventually, freshId, testInfra } from '@hub/testing';
+import { eventually, FaultProxy, freshId, testInfra } from '@hub/testing';
 import { LeaderFencedError, type Leadership } from './checkpoint-store.port';
 import { tryAdvisoryLock, whileLeader, type LeaderLogger } from './postgres.advisory-lock';
 import { PostgresCheckpointStore } from './postgres.checkpoint-store';
@@ -139,4 +139,18 @@ describe('whileLeader with fencing', () => {
     }
     expect(stops).toBe(2);
   });
+});
+
+describe('tryAdvisoryLock on a link that swallows the answers (half-open)', () => {
+  it('fails within its connection timeout instead of waiting for ever, so whileLeader retries', async () => {
+    const target = new URL(databaseUrl);
+    const proxy = await FaultProxy.start({ target: { host: target.hostname, port: Number(target.port || 5432) } });
+    try {
+      proxy.set({ kind: 'half-open' });
+      const proxied = Object.assign(new URL(databaseUrl), { hostname: '127.0.0.1', port: String(proxy.port) }).href;
+      await expect(tryAdvisoryLock(proxied, freshId('hub.half-open-test.'))).rejects.toThrow(/timeout/i);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
 import { deadLetterBody } from './dead-letter-body';
@@ -118,8 +118,6 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
     allowAutoTopicCreation: false,
     retry: { retries: 8, initialRetryTime: RETRY_INITIAL_MS, maxRetryTime: RETRY_MAX_MS },
   });
-  await consumer.connect();
-  for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
   const committer = new OffsetCommitter(consumer, o.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS, o.logger);
   // Runs that started before a stop was asked for; a run starting after it hands nothing (its
   // messages stay uncommitted for the group's next member).
@@ -138,10 +136,11 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   };
   // Partitions paused after a failed run, each resumed by its own timer (batch mode).
   const retries = new PartitionRetries();
+  let runConfig: ConsumerRunConfig;
   if ('handleBatch' in o) {
     const maxBatchSize = o.maxBatchSize ?? 500;
     const gathered = o.gatherPartitions ? new RunGatherer((run) => handleRun(o, run)) : undefined;
-    await consumer.run({
+    runConfig = {
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachBatchAutoResolve: false,
@@ -195,10 +194,10 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           await heartbeat();
         }
       }),
-    });
+    };
   } else {
     const handle = o.handle;
-    await consumer.run({
+    runConfig = {
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachMessage: ({ topic, partition, message }) => tracked(async () => {
@@ -216,8 +215,41 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
         }
         committer.handled(topic, partition, message.offset);
       }),
-    });
+    };
   }
+  const begin = async (): Promise<void> => {
+    await consumer.connect();
+    for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
+    await consumer.run(runConfig);
+  };
+  // kafkajs restarts a crashed consumer only when it deems the error retriable; any other crash —
+  // a plain `Error('Broker not connected')` while the broker is paused past the request timeout
+  // (F4 of issue #15), a connection refused mid-join — leaves it disconnected for good and the app
+  // reads nothing more until it is restarted. Such a crash is restarted here, with a growing pause,
+  // until stop() is asked for.
+  let restartTimer: NodeJS.Timeout | undefined;
+  let crashesInARow = 0;
+  const restartLater = (): void => {
+    const delayMs = Math.min(CRASH_RESTART_MAX_MS, CRASH_RESTART_MIN_MS * 2 ** Math.min(crashesInARow++, 8));
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping) return;
+      begin().then(
+        () => o.logger.info({ groupId: o.groupId }, 'consumer.restarted'),
+        (err: unknown) => {
+          o.logger.error({ groupId: o.groupId, err: String(err) }, 'consumer.restart.failed');
+          if (!stopping) restartLater();
+        },
+      );
+    }, delayMs);
+  };
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopping) return;
+    o.logger.error({ groupId: o.groupId, err: String(payload.error) }, 'consumer.crashed.restarting');
+    if (!restartTimer) restartLater();
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => void (crashesInARow = 0));
+  await begin();
   return {
     consumer,
     stop: async () => {
@@ -225,6 +257,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
       // under way finish, commit, then leave.
       stopping = true;
       retries.clear();
+      if (restartTimer) clearTimeout(restartTimer);
       await Promise.allSettled([...inFlight]);
       await committer.close();
       await consumer.disconnect();
@@ -233,6 +266,9 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
 }
 
 const DEFAULT_COMMIT_INTERVAL_MS = 100;
+/** Pause before restarting a consumer kafkajs gave up on, doubling per crash in a row up to the max. */
+const CRASH_RESTART_MIN_MS = 1_000;
+const CRASH_RESTART_MAX_MS = 30_000;
 
 /** Per partition: how many runs failed in a row (the backoff doubles with each), and the timers that resume paused partitions. */
 class PartitionRetries {

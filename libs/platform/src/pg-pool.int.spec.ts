@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { freshId, testInfra } from '@hub/testing';
+import { FaultProxy, freshId, testInfra } from '@hub/testing';
 import { createPgPool } from './pg-pool';
 
 describe('createPgPool', () => {
@@ -49,5 +49,69 @@ describe('createPgPool', () => {
       await pool.end();
       await plain.query(`drop table ${table}`);
     }
+  });
+
+  describe('behind a degraded link (a FaultProxy in front of PostgreSQL)', () => {
+    let proxy: FaultProxy;
+    let proxied: string;
+
+    beforeEach(async () => {
+      const target = new URL(url);
+      proxy = await FaultProxy.start({ target: { host: target.hostname, port: Number(target.port || 5432) } });
+      proxied = Object.assign(new URL(url), { hostname: '127.0.0.1', port: String(proxy.port) }).href;
+    });
+    afterEach(() => proxy.close());
+
+    it('gives up a query the link swallowed, and the pool answers again once the link is back', async () => {
+      const pool = createPgPool({ connectionString: proxied, max: 1, readTimeoutMs: 1_000 });
+      pool.on('error', () => undefined);
+      try {
+        await pool.query('select 1');
+        // The bytes of the query are lost on the way: without a read timeout it would wait for ever.
+        proxy.set({ kind: 'blackhole' });
+        await expect(pool.query('select 2')).rejects.toThrow(/no answer from PostgreSQL within 1000 ms/);
+        proxy.set({ kind: 'pass' });
+        expect((await pool.query<{ n: number }>('select 3 as n')).rows[0]?.n).toBe(3);
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('leaves an idle client alone past the read timeout', async () => {
+      const pool = createPgPool({ connectionString: proxied, max: 1, readTimeoutMs: 300 });
+      try {
+        const client = await pool.connect();
+        try {
+          const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          expect((await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid).toBe(pid);
+        } finally {
+          client.release();
+        }
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('a checked-out client whose connection is reset fails its query instead of taking the process down', async () => {
+      const pool = createPgPool({ connectionString: proxied, max: 1 });
+      pool.on('error', () => undefined);
+      try {
+        const client = await pool.connect();
+        try {
+          await client.query('select 1');
+          // pg emits 'error' on the client: unheard, it would be an uncaught exception here.
+          proxy.set({ kind: 'reset' });
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          await expect(client.query('select 1')).rejects.toThrow();
+        } finally {
+          client.release();
+        }
+        proxy.set({ kind: 'pass' });
+        expect((await pool.query<{ n: number }>('select 4 as n')).rows[0]?.n).toBe(4);
+      } finally {
+        await pool.end();
+      }
+    });
   });
 });
