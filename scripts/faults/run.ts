@@ -55,9 +55,11 @@ export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault,
   const tag = `${fault.id.toLowerCase()}${hub.ns.slice(-6)}`;
   const log = (line: string) => o.log(`${fault.id}: ${line}`);
   const baseline = rssBaseline(hub);
+  const queues = new QueueSampler(hub);
   const loading = runLoad(hub, { rate: o.rate, seconds: o.seconds, seed: o.seed, tag });
   // Processes started during the scenario are measured from their start.
   const sampler = setInterval(() => rssBaseline(hub, baseline), 200);
+  queues.start();
   let outcome: FaultOutcome | undefined;
   let injectFailure: unknown;
   try {
@@ -76,7 +78,8 @@ export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault,
   writeFileSync(join(o.logDir, `acknowledged-${fault.id}.txt`), `${acknowledged.join('\n')}\n`);
   const settledMs = await settle(hub, db, acknowledged, o.settleSeconds * 1000);
   log(settledMs === undefined ? `not settled after ${o.settleSeconds} s` : `settled in ${(settledMs / 1000).toFixed(1)} s`);
-  const extra: Check[] = outcome.checks ? await outcome.checks(hub) : [];
+  await queues.stop();
+  const extra: Check[] = [queues.check(), ...(outcome.checks ? await outcome.checks(hub) : [])];
   const verdict = await judge(hub, db, acknowledged, baseline, extra);
   for (const c of verdict.checks) log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   return {
@@ -150,4 +153,57 @@ export function resultLine(r: ScenarioResult): string {
     `${r.id} ${r.title}  load=${r.rate}/s×${r.seconds}s faults=${r.faults} acknowledged=${r.acknowledged} lost=${r.verdict.lost} duplicated=${r.verdict.duplicated} ` +
     `verdict=${r.verdict.pass ? 'PASS' : 'FAIL'}${failed.length ? `  (${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')})` : ''}`
   );
+}
+
+/** The ingestion apps whose publisher queues in the process (each answers /metrics with `publisher.queued_bytes` and its bound). */
+const QUEUEING_APPS: readonly HubAppName[] = ['ingest-sms', 'ingest-webchat'];
+
+/**
+ * Samples every ingestion app's in-process publish queue (its /metrics) every 250 ms through the
+ * scenario, load and settle: the oracle's "no in-process queue exceeds its configured bound". An
+ * app that is down (killed, restarting) is skipped for that sample.
+ */
+class QueueSampler {
+  private readonly peak = new Map<HubAppName, { bytes: number; maxBytes: number; samples: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private sampling: Promise<void> = Promise.resolve();
+
+  constructor(private readonly hub: FaultHub) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.sampling = this.sampling.then(() => this.sample());
+    }, 250);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sampling;
+    await this.sample();
+  }
+
+  check(): Check {
+    const seen = [...this.peak].filter(([, p]) => p.samples > 0);
+    const over = seen.filter(([, p]) => p.bytes > p.maxBytes);
+    const detail = seen.map(([app, p]) => `${app} peak ${p.bytes} B of ${p.maxBytes} B (${p.samples} samples)`).join(', ');
+    return { name: 'in-process queues within bounds', ok: seen.length > 0 && over.length === 0, detail: seen.length > 0 ? detail : 'no ingestion app answered /metrics' };
+  }
+
+  private async sample(): Promise<void> {
+    await Promise.all(
+      QUEUEING_APPS.filter((app) => this.hub.has(app)).map(async (app) => {
+        try {
+          const res = await fetch(`${this.hub.urlOf(app)}/metrics`, { signal: AbortSignal.timeout(2_000) });
+          const m = (await res.json()) as Record<string, number>;
+          const bytes = m['publisher.queued_bytes'];
+          const maxBytes = m['publisher.max_queued_bytes'];
+          if (typeof bytes !== 'number' || typeof maxBytes !== 'number') return;
+          const p = this.peak.get(app) ?? { bytes: 0, maxBytes, samples: 0 };
+          this.peak.set(app, { bytes: Math.max(p.bytes, bytes), maxBytes, samples: p.samples + 1 });
+        } catch {
+          // Down for the moment (a fault): the next sample asks again.
+        }
+      }),
+    );
+  }
 }

@@ -52,6 +52,9 @@ describe('webhook rate limits', () => {
     // The probes are not limited; the refusal is counted.
     const metrics = (await (await fetch(`${url}/metrics`)).json()) as Record<string, number>;
     expect(metrics['rejected.rate_limited_per_address']).toBe(1);
+    // The publisher's in-process queue beside its bound (the fault harness's queue check reads them).
+    expect(metrics['publisher.queued_bytes']).toBeGreaterThanOrEqual(0);
+    expect(metrics['publisher.max_queued_bytes']).toBe(64 * 1024 * 1024);
     expect((await fetch(`${url}/health`)).status).toBeLessThan(429);
   });
 

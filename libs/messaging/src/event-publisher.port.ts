@@ -15,6 +15,8 @@ export interface EventPublisher {
   /** Can a publish be attempted right now? False while disconnected or saturated. */
   readonly ready: boolean;
   close(): Promise<void>;
+  /** What waits in the process to be sent, and the bound past which a publish is refused (`PublisherSaturatedError`); absent where nothing queues. */
+  readonly queue?: { bytes: number; maxBytes: number };
 }
 
 /** The bus could not take the messages; nothing is known to be published; try again later. */

@@ -114,6 +114,10 @@ export class KafkaEventPublisher implements EventPublisher {
     return this.pendingBytes;
   }
 
+  get queue(): { bytes: number; maxBytes: number } {
+    return { bytes: this.pendingBytes, maxBytes: this.maxQueuedBytes };
+  }
+
   get ready(): boolean {
     return this.connected && this.healthy && this.inFlight < this.maxInFlight;
   }
