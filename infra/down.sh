@@ -9,6 +9,7 @@ while read -r what ver; do
   case "$what" in
     kafka) "$ROOT/infra/kafka/kafka.sh" stop ;;
     redis) [ -f "$ROOT/.run/redis.pid" ] && kill "$(cat "$ROOT/.run/redis.pid")" 2>/dev/null; echo "infra: stopped redis" ;;
+    redis-durable) [ -f "$ROOT/.run/redis-durable.pid" ] && kill "$(cat "$ROOT/.run/redis-durable.pid")" 2>/dev/null; echo "infra: stopped the project's durable redis" ;;
     postgres) pg_ctlcluster --skip-systemctl-redirect "$ver" main stop && echo "infra: stopped postgresql $ver" ;;
   esac
 done < "$STARTED"

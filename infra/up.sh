@@ -59,6 +59,32 @@ else
   mark redis
   log "started redis on $R_HOST:$R_PORT"
 fi
+# HUB_DURABLE_REDIS=1 (npm run demo): the nba-worker's jobs live only in Redis once their Kafka offset
+# is committed, so a Redis that keeps nothing across a restart (appendonly no, as a machine's shared
+# one may be) is replaced for this run by the project's own, durable one (AOF everysec, noeviction) on
+# HUB_DURABLE_REDIS_PORT (6380); its URL is written to .run/redis-url for the caller to use.
+rm -f "$RUN/redis-url"
+if [ "${HUB_DURABLE_REDIS:-0}" = 1 ]; then
+  command -v redis-cli >/dev/null || apt_install redis-tools
+  aof="$(redis-cli -h "$R_HOST" -p "$R_PORT" config get appendonly 2>/dev/null | sed -n 2p || true)"
+  if [ "$aof" = yes ]; then
+    log "redis on $R_HOST:$R_PORT keeps its data (appendonly yes)"
+  else
+    D_PORT="${HUB_DURABLE_REDIS_PORT:-6380}"
+    if ! port_open 127.0.0.1 "$D_PORT"; then
+      command -v redis-server >/dev/null || apt_install redis-server
+      redis-server --daemonize yes --bind 127.0.0.1 --port "$D_PORT" --save "" --appendonly yes --appendfsync everysec \
+        --maxmemory-policy noeviction --pidfile "$RUN/redis-durable.pid" --logfile "$RUN/redis-durable.log" --dir "$RUN"
+      for _ in $(seq 1 30); do port_open 127.0.0.1 "$D_PORT" && break; sleep 0.2; done
+      port_open 127.0.0.1 "$D_PORT" || { log "durable redis did not start"; exit 1; }
+      mark redis-durable
+      log "redis on $R_HOST:$R_PORT is not durable (appendonly ${aof:-unknown}): started the project's own on 127.0.0.1:$D_PORT (appendonly everysec, noeviction)"
+    else
+      log "redis on $R_HOST:$R_PORT is not durable (appendonly ${aof:-unknown}): using the project's own on 127.0.0.1:$D_PORT"
+    fi
+    echo "redis://127.0.0.1:$D_PORT" > "$RUN/redis-url"
+  fi
+fi
 
 # --- Kafka ------------------------------------------------------------------------------------
 BROKER="${KAFKA_BROKERS:-127.0.0.1:9092}"; BROKER="${BROKER%%,*}"

@@ -10,11 +10,13 @@ bash scripts/ensure-deps.sh
 # started the infrastructure itself: what an earlier run (a test run, another demo) started and
 # left running may be in use.
 before="$(cat .run/started 2>/dev/null || true)"
-bash infra/up.sh
+HUB_DURABLE_REDIS=1 bash infra/up.sh
 after="$(cat .run/started 2>/dev/null || true)"
 if [ -z "$before" ] && [ -n "$after" ]; then
   trap 'bash infra/down.sh' EXIT
 elif [ -n "$before" ]; then
   echo "infra: started earlier ($(echo "$before" | tr '\n' ' ')), leaving it running"
 fi
+# The hub's jobs need a Redis that keeps them across a restart: the project's own when the running one does not.
+if [ -f .run/redis-url ]; then export REDIS_URL="$(cat .run/redis-url)"; fi
 SWC_NODE_PROJECT="$ROOT/tsconfig.json" node -r @swc-node/register scripts/demo.ts "$@"
