@@ -211,6 +211,18 @@ describe('the hub consumer in batch mode', () => {
   let dlqConsumer: RunningConsumer | undefined;
   let publisher: KafkaEventPublisher;
   const kafka = createKafka({ brokers, clientId: freshId('batch-consumer-test') });
+  /** The group's committed offsets of `topic`'s partitions, summed (a partition without a commit counts 0), and each. */
+  async function committedOf(groupId: string, topic: string): Promise<{ total: number; partitions: { partition: number; offset: string }[] }> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const partitions = committed!.partitions;
+      return { total: partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0), partitions };
+    } finally {
+      await admin.disconnect();
+    }
+  }
 
   beforeAll(async () => {
     publisher = new KafkaEventPublisher(kafka);
@@ -257,14 +269,7 @@ describe('the hub consumer in batch mode', () => {
 
     await consumer.stop();
     consumer = undefined;
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-      expect(committed[0]!.partitions[0]!.offset).toBe('25');
-    } finally {
-      await admin.disconnect();
-    }
+    expect((await committedOf(groupId, topic)).partitions[0]!.offset).toBe('25');
   });
 
   it('commits handled offsets in the background, several runs and partitions in one OffsetCommit, without a stop', async () => {
@@ -297,23 +302,8 @@ describe('the hub consumer in batch mode', () => {
       Array.from({ length: 20 }, (_, n) => ({ key: `k${n}`, value: { n } })),
     );
     await eventually(async () => (handled === 20 ? true : undefined), { what: 'twenty handled' });
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // Committed while the consumer runs on (no stop), every partition up to its end.
-      const ends = await admin.fetchTopicOffsets(topic);
-      const end = ends.reduce((n, p) => n + Number(p.high), 0);
-      expect(end).toBe(20);
-      await eventually(
-        async () => {
-          const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-          return committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) === end ? true : undefined;
-        },
-        { what: 'all twenty committed' },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    // Committed while the consumer runs on (no stop), every partition up to its end (20 in all).
+    await eventually(async () => ((await committedOf(groupId, topic)).total === 20 ? true : undefined), { what: 'all twenty committed' });
     expect(runs).toBe(20);
     // kafkajs's auto-commit sent one per run; shared, they are a handful.
     expect(commits).toBeGreaterThan(0);
@@ -362,15 +352,7 @@ describe('the hub consumer in batch mode', () => {
 
     await consumer.stop();
     consumer = undefined;
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-      // An empty partition has no commit (-1).
-      expect(committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0)).toBe(40);
-    } finally {
-      await admin.disconnect();
-    }
+    expect((await committedOf(groupId, topic)).total).toBe(40);
   });
 
   it('gathering, a run that keeps failing holds back only its own partition: the others are handled meanwhile', async () => {
