@@ -267,20 +267,7 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
     const timeline = new Store(rp);
     await timeline.ensureSchema();
     Object.assign(stats, { statements: 0, ms: 0, byKind: new Map() });
-    let events = 0;
-    let handlerMs = 0;
-    const timed: EventStore = Object.assign(Object.create(store) as EventStore, {
-      subscribeToAll: (o: Parameters<EventStore['subscribeToAll']>[0]) =>
-        store.subscribeToAll({
-          ...o,
-          onEvents: async (batch) => {
-            const t = process.hrtime.bigint();
-            await o.onEvents(batch);
-            handlerMs += Number(process.hrtime.bigint() - t) / 1e6;
-            events += batch.length;
-          },
-        }),
-    });
+    const { store: timed, handled } = timedHandlers(store);
     const projector = new TimelineProjector({ store: timed, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: rp, schema }), subscriptionId: `bench.${schema}`, fromWhenNoCheckpoint: 0n, logger: quiet });
     const started = process.hrtime.bigint();
     const subscription = await projector.start();
@@ -290,16 +277,34 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
       await Promise.race([subscription.caughtUp.catch(() => undefined), sleep(1_000)]);
       if (Date.now() - lastLog > 15_000) {
         lastLog = Date.now();
-        log(`rebuild (${schema}): ${fmt(events)} events (${fmt(events / (Number(process.hrtime.bigint() - started) / 1e9))}/s)`);
+        log(`rebuild (${schema}): ${fmt(handled.events)} events (${fmt(handled.events / (Number(process.hrtime.bigint() - started) / 1e9))}/s)`);
       }
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await projector.stop();
     if (!subscription.isCaughtUp) throw new Error(`rebuild did not finish within ${REBUILD_BUDGET_MS} ms`);
-    return { events, seconds, statements: stats.statements, sqlMs: stats.ms, handlerMs, byKind: stats.byKind };
+    return { events: handled.events, seconds, statements: stats.statements, sqlMs: stats.ms, handlerMs: handled.ms, byKind: stats.byKind };
   } finally {
     await rp.end();
   }
+}
+
+/** The store as a rebuild reads it, with its subscriptions' handlers timed: events handed over and ms spent in `onEvents`. */
+function timedHandlers(store: EventStore): { store: EventStore; handled: { events: number; ms: number } } {
+  const handled = { events: 0, ms: 0 };
+  const timed: EventStore = Object.assign(Object.create(store) as EventStore, {
+    subscribeToAll: (o: Parameters<EventStore['subscribeToAll']>[0]) =>
+      store.subscribeToAll({
+        ...o,
+        onEvents: async (batch) => {
+          const t = process.hrtime.bigint();
+          await o.onEvents(batch);
+          handled.ms += Number(process.hrtime.bigint() - t) / 1e6;
+          handled.events += batch.length;
+        },
+      }),
+  });
+  return { store: timed, handled };
 }
 
 /** The class `hub replay` rebuilds with: this checkout's, or another's (`--ab`). */
@@ -311,20 +316,7 @@ type RebuildClass = typeof TimelineRebuild;
  */
 async function replayRebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Rebuild: RebuildClass = TimelineRebuild, batchSize = BATCH_SIZE): Promise<Rebuilt> {
   let stats: ReturnType<typeof countStatements> | undefined;
-  let events = 0;
-  let handlerMs = 0;
-  const timed: EventStore = Object.assign(Object.create(store) as EventStore, {
-    subscribeToAll: (o: Parameters<EventStore['subscribeToAll']>[0]) =>
-      store.subscribeToAll({
-        ...o,
-        onEvents: async (batch) => {
-          const t = process.hrtime.bigint();
-          await o.onEvents(batch);
-          handlerMs += Number(process.hrtime.bigint() - t) / 1e6;
-          events += batch.length;
-        },
-      }),
-  });
+  const { store: timed, handled } = timedHandlers(store);
   const rebuilt = await Rebuild.create(
     {
       pool,
@@ -347,7 +339,7 @@ async function replayRebuild(database: string, pool: Pool, store: EventStore, sc
   await pool.query(`drop schema if exists ${schema} cascade`);
   await pool.query(`alter schema ${rebuilt.schema} rename to ${schema}`);
   const s = stats!;
-  return { events, seconds: Number(ended - started) / 1e9, statements: s.statements, sqlMs: s.ms, handlerMs, byKind: s.byKind };
+  return { events: handled.events, seconds: Number(ended - started) / 1e9, statements: s.statements, sqlMs: s.ms, handlerMs: handled.ms, byKind: s.byKind };
 }
 
 /** A pool whose live read model is `schema` (first on its search_path, public after it for the event store). */

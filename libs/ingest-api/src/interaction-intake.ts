@@ -132,21 +132,20 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
   let clientEventId: string | undefined;
   // Reported with whatever else is wrong (every problem at once), not on its own.
   let idError: FieldError | undefined;
-  if (given !== undefined && !isClientEventId(given)) {
-    idError = { field: 'metadata.eventId', messages: [`must be the sender's own id: a UUID, or 1 to ${MAX_CLIENT_EVENT_ID} characters without control characters or surrounding spaces`] };
-    delete metadata['eventId'];
+  const [tenantId, source] = [metadata['tenantId'], provider?.['name']];
+  const scoped = typeof tenantId === 'string' && typeof source === 'string';
+  if (given === undefined) {
+    const messageId = provider?.['messageId'];
+    if (scoped && typeof messageId === 'string' && messageId !== '') metadata['eventId'] = derivedEventId(tenantId, source, messageId);
   } else if (isClientEventId(given)) {
     clientEventId = canonicalClientEventId(given);
-    const [tenantId, source] = [metadata['tenantId'], provider?.['name']];
     // Without a tenant and a source the event is refused below (both are required), whatever its id:
     // then no stored id is made, and the refusal names what is missing rather than the id.
-    if (typeof tenantId === 'string' && typeof source === 'string') metadata['eventId'] = clientScopedEventId(tenantId, source, clientEventId);
+    if (scoped) metadata['eventId'] = clientScopedEventId(tenantId, source, clientEventId);
     else delete metadata['eventId'];
-  } else if (given === undefined) {
-    const [tenantId, source, messageId] = [metadata['tenantId'], provider?.['name'], provider?.['messageId']];
-    if (typeof tenantId === 'string' && typeof source === 'string' && typeof messageId === 'string' && messageId !== '') {
-      metadata['eventId'] = derivedEventId(tenantId, source, messageId);
-    }
+  } else {
+    idError = { field: 'metadata.eventId', messages: [`must be the sender's own id: a UUID, or 1 to ${MAX_CLIENT_EVENT_ID} characters without control characters or surrounding spaces`] };
+    delete metadata['eventId'];
   }
   if (metadata['eventId'] !== undefined) {
     metadata['correlationId'] ??= metadata['eventId'];
