@@ -224,6 +224,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // concurrently, one pipelined addBulk for all (routeCustomerEvents).
       partitionsConsumedConcurrently: 6,
       gatherPartitions: true,
+      fetchWaitMs: config.KAFKA_FETCH_WAIT_MS,
       handleBatch: (messages) => {
         const { NBA_DEBOUNCE_MS: debounceMs, NBA_SURVEY_DELAY_MS: surveyDelayMs } = config;
         return routeCustomerEvents({ ...deps, debounceMs, surveyDelayMs }, messages);

@@ -57,6 +57,7 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
       // One recordInteractions for the partitions' runs of a fetch: its round trips are per call.
       gatherPartitions: true,
+      fetchWaitMs: this.config.KAFKA_FETCH_WAIT_MS,
     });
     const from = this.config.PROJECTOR_START === 'end' ? await this.stores.store.headPosition() : undefined;
     this.leadership = whileLeader(this.config.DATABASE_URL, `hub.${TIMELINE_PROJECTION_ID}`, this.logger, async (leadership) => {

@@ -18,6 +18,15 @@ export class HubEnv {
   @Type(() => Number) @IsInt() @Min(1) @Max(5)
   KAFKA_REPLICATION_FACTOR = 1;
 
+  /**
+   * How long a hot-path consumer's fetch (the recorder's, the NBA worker's) may wait on the broker
+   * for more messages, unless 64 KiB are there sooner: at low rates a turn of the consumer then
+   * carries the messages of a few milliseconds instead of one each (each turn pays fixed round
+   * trips downstream). 0 answers every fetch as soon as one message is there. docs/benchmarks.md.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(1_000)
+  KAFKA_FETCH_WAIT_MS = 0;
+
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hub';
 
@@ -73,6 +82,15 @@ export class RecordEnv extends HubEnv {
    */
   @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'HUB_KEK must be 32 bytes in base64 (openssl rand -base64 32)' })
   HUB_KEK?: string;
+
+  /**
+   * PostgreSQL store: the shortest time between two reads of a caught-up subscription (the
+   * projection, the relays) and between two append notifications this process sends, so that at
+   * low rates one read carries a few milliseconds of appends instead of one each. 0: none.
+   * docs/benchmarks.md.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(500)
+  EVENT_STORE_MIN_GAP_MS = 0;
 
   /** Take a snapshot of a customer's folded state every this many events. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000) SNAPSHOT_EVERY = 50;

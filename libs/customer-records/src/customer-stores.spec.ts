@@ -39,5 +39,6 @@ describe("the store factory reads the deployment choice", () => {
       snapshotEvery: 7,
       eventStore: { kind: "postgres" },
     });
+    expect(customerStoresOptions({ SNAPSHOT_EVERY: 7, EVENT_STORE_MIN_GAP_MS: 20 }, naming)).toMatchObject({ subscriptionMinGapMs: 20 });
   });
 });

@@ -30,14 +30,22 @@ export interface CustomerStoresOptions {
   sealingKeyTtlMs?: number;
   /** Default PostgreSQL (the pool's database). Keys and snapshots stay in PostgreSQL either way. */
   eventStore?: EventStoreChoice;
+  /** PostgreSQL store: the shortest time between two reads of a caught-up subscription, and between two notifications (`subscriptionMinGapMs`). Default 0. */
+  subscriptionMinGapMs?: number;
 }
 
 /** The options of `createCustomerStores` as an app's validated config (`RecordEnv`) says. */
 export function customerStoresOptions(
-  config: { HUB_KEK?: string; SNAPSHOT_EVERY: number; EVENT_STORE?: string; EVENTSTORE_URL?: string },
+  config: { HUB_KEK?: string; SNAPSHOT_EVERY: number; EVENT_STORE?: string; EVENTSTORE_URL?: string; EVENT_STORE_MIN_GAP_MS?: number },
   identityNaming: IdentityStreamNaming,
 ): CustomerStoresOptions {
-  return { identityNaming, ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}), snapshotEvery: config.SNAPSHOT_EVERY, eventStore: eventStoreChoice(config) };
+  return {
+    identityNaming,
+    ...(config.HUB_KEK ? { kek: config.HUB_KEK } : {}),
+    snapshotEvery: config.SNAPSHOT_EVERY,
+    eventStore: eventStoreChoice(config),
+    ...(config.EVENT_STORE_MIN_GAP_MS !== undefined ? { subscriptionMinGapMs: config.EVENT_STORE_MIN_GAP_MS } : {}),
+  };
 }
 
 /** `EVENT_STORE` (postgres, the default, or eventstoredb, which requires `EVENTSTORE_URL`). */
@@ -60,10 +68,10 @@ export function eventStoreChoice(config: { EVENT_STORE?: string; EVENTSTORE_URL?
  */
 export async function createCustomerStores(
   pool: Pool,
-  { identityNaming, kek, snapshotEvery = 50, sealingKeyTtlMs = SEALING_KEY_TTL_MS, eventStore = { kind: 'postgres' } }: CustomerStoresOptions,
+  { identityNaming, kek, snapshotEvery = 50, sealingKeyTtlMs = SEALING_KEY_TTL_MS, eventStore = { kind: 'postgres' }, subscriptionMinGapMs }: CustomerStoresOptions,
 ): Promise<CustomerStores> {
   const kekBytes = parseKeyEncryptionKey(kek);
-  const raw: EventStore = eventStore.kind === 'eventstoredb' ? EsdbEventStore.fromConnectionString(eventStore.url) : await PostgresEventStore.create({ pool });
+  const raw: EventStore = eventStore.kind === 'eventstoredb' ? EsdbEventStore.fromConnectionString(eventStore.url) : await PostgresEventStore.create({ pool, ...(subscriptionMinGapMs !== undefined ? { subscriptionMinGapMs } : {}) });
   const stored = await PostgresKeyStore.create({ pool, ...(kekBytes ? { kek: kekBytes } : {}) });
   const keys: KeyStore = sealingKeyTtlMs > 0 ? new SealingKeyCache(stored, { ttlMs: sealingKeyTtlMs }) : stored;
   const store = new EncryptingEventStore(raw, { keys });

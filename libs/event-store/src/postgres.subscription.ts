@@ -32,6 +32,11 @@ export interface PostgresSubscriptionSource {
 export interface PostgresSubscriptionSettings {
   /** Read at least this often when no notification arrives (NOTIFY is missed while LISTEN reconnects). */
   pollIntervalMs: number;
+  /**
+   * At the end of the log, the next read starts no sooner than this after the previous one started,
+   * however soon a notification comes: what was appended meanwhile is read in one page. 0: none.
+   */
+  minGapMs?: number;
   retry: RetrySettings;
 }
 
@@ -94,7 +99,17 @@ export class PostgresSubscription extends SubscriptionBase {
       // Caught up = past every event committed before the subscription started. The end of the
       // visible log is not enough: an open transaction elsewhere can hold committed events back.
       let target: bigint | undefined;
+      const minGapMs = this.settings.minGapMs ?? 0;
+      /** When the last read started, if the loop paused after it (at the end of the log); reset when catching up. */
+      let pausedAfterReadAt: number | undefined;
       while (!this.stopped) {
+        if (pausedAfterReadAt !== undefined && minGapMs > 0) {
+          const wait = pausedAfterReadAt + minGapMs - performance.now();
+          if (wait > 0) await this.pause(wait, false);
+          if (this.stopped) break;
+        }
+        pausedAfterReadAt = undefined;
+        const readAt = performance.now();
         // A NOTIFY that arrives from here on ends the next pause at once: none is lost between the read and the pause.
         this.clearWake();
         let page: PostgresScan;
@@ -122,6 +137,7 @@ export class PostgresSubscription extends SubscriptionBase {
           const heldBack = page.head > this.cursor;
           // Held back with nothing delivered: poll again sooner, then later. Anything else starts over.
           heldRounds = heldBack && page.events.length === 0 ? heldRounds + 1 : heldBack ? 1 : 0;
+          pausedAfterReadAt = readAt;
           await this.pause(heldBack ? heldBackPollMs(heldRounds - 1, this.settings.pollIntervalMs) : this.settings.pollIntervalMs, true);
         }
       }

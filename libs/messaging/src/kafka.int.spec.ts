@@ -355,6 +355,34 @@ describe('the hub consumer in batch mode', () => {
     expect((await committedOf(groupId, topic)).total).toBe(40);
   });
 
+  it('with fetchWaitMs, messages published one at a time within the wait reach the handler together, not one run each', async () => {
+    const topic = freshId('in');
+    const groupId = freshId('g');
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    const calls: number[][] = [];
+    consumer = await startConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      deadLetter: { publisher, topic },
+      logger: quiet,
+      fetchWaitMs: 3_000,
+      handleBatch: async (messages) => {
+        calls.push(messages.map((m) => (JSON.parse(m.value!.toString()) as { n: number }).n));
+        return messages.map(() => undefined);
+      },
+    });
+    // A first message, handled: the consumer is in its group and fetching from here on.
+    await publisher.publish(topic, [{ key: 'k', value: { n: 0 } }]);
+    await eventually(async () => (calls.flat().includes(0) ? true : undefined), { what: 'the first message handled' });
+    const before = calls.length;
+    // Twelve messages, each its own acknowledged publish: with a fetch answered at the first byte,
+    // each would be a turn of its own (and a handler call); held for more, they come together.
+    for (let n = 1; n <= 12; n++) await publisher.publish(topic, [{ key: 'k', value: { n } }]);
+    await eventually(async () => (calls.flat().length === 13 ? true : undefined), { what: '13 handled' });
+    expect(calls.flat()).toEqual(Array.from({ length: 13 }, (_, n) => n));
+    expect(calls.length - before).toBeLessThanOrEqual(2);
+  });
+
   it('gathering, a run that keeps failing holds back only its own partition: the others are handled meanwhile', async () => {
     const topic = freshId('in');
     const groupId = freshId('g');
