@@ -94,8 +94,8 @@ describe('channelGenerator', () => {
       it('then the library and app files are created, with the tags and entry point of every channel', () => {
         const created = tree.listChanges().filter((c) => c.type === 'CREATE' && /^(libs\/ingest\/channels\/line-chat|apps\/ingest\/line-chat)\//.test(c.path));
         expect(created).toHaveLength(16);
-        expect(JSON.parse(tree.read('libs/ingest/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['scope:ingest', 'type:channel'] });
-        expect(JSON.parse(tree.read('apps/ingest/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'ingest-line-chat', tags: ['scope:ingest', 'type:app'] });
+        expect(JSON.parse(tree.read('libs/ingest/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['stage:ingest', 'type:channel'] });
+        expect(JSON.parse(tree.read('apps/ingest/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'ingest-line-chat', tags: ['stage:ingest', 'type:app'] });
         expect(tree.read('apps/ingest/line-chat/src/main.ts', 'utf-8')).toContain("runIngestApp('line-chat');");
       });
 
