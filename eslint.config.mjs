@@ -3,12 +3,13 @@ import nx from '@nx/eslint-plugin';
 const frameworkImports = ['@nestjs/*', 'kafkajs', 'bullmq', 'ioredis', 'pg', '@eventstore/*', 'fastify', 'pino'];
 
 /**
- * Two axes (STYLE.md #15). `type`: what a project may lean on. `scope`: which part of the flow.
+ * Two axes (STYLE.md #15). `type`: what a project may lean on. `stage`: which stage of the flow owns
+ * it, the folder it sits in (apps/<stage>/, libs/<stage>/; docs/architecture.md): a stage may use its
+ * own projects, those of the stages upstream of it that it reads, and the shared ones.
  * Tests and test kits may also use the testing libraries (`type:testing`); production code may not.
  */
 function depConstraints({ forTests }) {
   const t = (tags) => (forTests ? [...tags, 'type:testing'] : tags);
-  const s = (tags) => (forTests ? [...tags, 'scope:testing'] : tags);
   return [
     { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: t(['type:contracts']) },
     { sourceTag: 'type:util', onlyDependOnLibsWithTags: t(['type:util', 'type:contracts']) },
@@ -30,21 +31,26 @@ function depConstraints({ forTests }) {
     },
     // End-to-end tests drive the whole hub from outside.
     { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:channel', 'type:channel-core', 'type:channel-registry', 'type:application', 'type:data-access', 'type:domain'] },
-    { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: s(['scope:ingest', 'scope:shared']) },
-    { sourceTag: 'scope:project', onlyDependOnLibsWithTags: s(['scope:project', 'scope:shared']) },
-    { sourceTag: 'scope:decide', onlyDependOnLibsWithTags: s(['scope:decide', 'scope:shared']) },
-    // The operator CLI (hub-cli) reads what the projection and the decision sides recorded.
-    { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: s(['scope:ops', 'scope:project', 'scope:decide', 'scope:shared']) },
-    { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: s(['scope:shared']) },
-    { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'] },
-    { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing', 'scope:ingest', 'scope:project'] },
+    // The flow: ingest → record → project → query, and record → decide. Ingest publishes to Kafka and reads no stage after it.
+    { sourceTag: 'stage:ingest', onlyDependOnLibsWithTags: ['stage:ingest', 'stage:shared'] },
+    // The system of record: the customer streams, their store, keys and repository.
+    { sourceTag: 'stage:record', onlyDependOnLibsWithTags: ['stage:record', 'stage:shared'] },
+    // The timeline projection and its relay (apps/project/timeline-projector also runs the record stage's recorder).
+    { sourceTag: 'stage:project', onlyDependOnLibsWithTags: ['stage:project', 'stage:record', 'stage:shared'] },
+    { sourceTag: 'stage:decide', onlyDependOnLibsWithTags: ['stage:decide', 'stage:record', 'stage:shared'] },
+    // The query API reads the timeline, the record and the decisions (explanations, the menu).
+    { sourceTag: 'stage:query', onlyDependOnLibsWithTags: ['stage:query', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'] },
+    // The operator CLI (hub-cli) reads what the record, the projection and the decision sides recorded.
+    { sourceTag: 'stage:ops', onlyDependOnLibsWithTags: ['stage:ops', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'] },
+    { sourceTag: 'stage:shared', onlyDependOnLibsWithTags: ['stage:shared'] },
+    { sourceTag: 'stage:e2e', onlyDependOnLibsWithTags: ['stage:shared', 'stage:ingest', 'stage:record', 'stage:project'] },
   ];
 }
 
-// The one cross-scope entry point: the timeline's segment queries (its query side's port), which the
+// The one cross-stage entry point: the timeline's segment queries (its query side's port), which the
 // NBA worker's outbound scan uses instead of reading `timeline_customers` itself (issue #14).
-const crossScopeEntryPoints = ['@hub/timeline/segments'];
-const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: crossScopeEntryPoints, depConstraints: depConstraints({ forTests }) }];
+const crossStageEntryPoints = ['@hub/timeline/segments'];
+const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: crossStageEntryPoints, depConstraints: depConstraints({ forTests }) }];
 const testFiles = ['**/*.spec.ts', '**/testing/**/*.ts', '**/__fixtures__/**/*.ts'];
 
 export default [

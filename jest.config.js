@@ -2,7 +2,7 @@
 // starts Kafka once (tests use fresh ids instead of truncating, STYLE.md #14).
 const { compilerOptions } = require('./tsconfig.base.json');
 
-// tsconfig paths as Jest module names. A wildcard alias (`@hub/channels-*` → libs/channels/*, which
+// tsconfig paths as Jest module names. A wildcard alias (`@hub/channels-*` → libs/ingest/channels/*, which
 // resolves `@hub/channels-sms` to its index.ts and `@hub/channels-sms/testing` to testing/index.ts)
 // comes after the exact ones, which take precedence as in TypeScript: Jest takes the first match.
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/-]/g, (c) => `\\${c}`);
@@ -35,8 +35,8 @@ module.exports = {
   moduleNameMapper,
   testMatch: ['<rootDir>/{apps,libs,tools,infra,scripts}/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tmp/', '<rootDir>/dist/'],
-  globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
-  globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
+  globalSetup: '<rootDir>/libs/shared/testing/src/jest/global-setup.ts',
+  globalTeardown: '<rootDir>/libs/shared/testing/src/jest/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

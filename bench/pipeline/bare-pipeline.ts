@@ -6,7 +6,7 @@
  *   own validator (as ingest-sms does), POST /webhooks/webchat the web chat HMAC over timestamp and
  *   raw body; each maps the request to one JSON event and answers 202 `{eventIds}` once Kafka
  *   acknowledged it: idempotent producer, acks=all, one request in flight, group commit (the settings
- *   of libs/messaging's KafkaEventPublisher).
+ *   of libs/shared/messaging's KafkaEventPublisher).
  * - `recorder`: a plain kafkajs consumer of those events, one multi-row INSERT per batch into
  *   `bare_events` (created_at = clock_timestamp()), then the batch produced on to the customer-events
  *   topic (the hub's store → relay).

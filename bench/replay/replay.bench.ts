@@ -42,6 +42,7 @@
  * keeps the database (its name is printed) to try `hub replay` on it; drop it yourself then.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -350,10 +351,16 @@ async function livePool(database: string, pool: Pool, schema: string): Promise<P
   return p;
 }
 
+/** The timeline library of another checkout: libs/project/timeline, or libs/timeline in one from before the stage folders. */
+function timelineLibOf(checkout: string): string {
+  const root = checkout.replace(/\/$/, '');
+  return existsSync(`${root}/libs/project/timeline`) ? `${root}/libs/project/timeline` : `${root}/libs/timeline`;
+}
+
 /** `--ab <checkout>`: alternate rebuilds with this checkout's store and the other's, and compare. */
 async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number, drained: { events: number; seconds: number }): Promise<void> {
   const drainRate = drained.events / drained.seconds;
-  const path = `${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-rebuild.ts`;
+  const path = `${timelineLibOf(other)}/src/replay/timeline-rebuild.ts`;
   const { TimelineRebuild: Other } = (await import(path)) as { TimelineRebuild: RebuildClass };
   const runs: { round: number; store: string; seconds: number; statementsPerEvent: number; handlerMs: number; drainSeconds: number }[] = [];
   const drainAgain = () => drain(store);
@@ -364,7 +371,7 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const livePools = { this: await livePool(database, pool, 'ab_live_this'), other: await livePool(database, pool, 'ab_live_other') };
   if (args['ab-old-live']) {
     // A database upgraded from the other checkout: both rebuild copies of the live tables it created.
-    const { ensureLiveReadModel } = (await import(`${other.replace(/\/$/, '')}/libs/timeline/src/replay/timeline-tables.ts`)) as { ensureLiveReadModel(p: Pool): Promise<void> };
+    const { ensureLiveReadModel } = (await import(`${timelineLibOf(other)}/src/replay/timeline-tables.ts`)) as { ensureLiveReadModel(p: Pool): Promise<void> };
     await ensureLiveReadModel(livePools.other);
     await livePools.this.end();
     livePools.this = livePools.other;

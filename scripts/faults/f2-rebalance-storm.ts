@@ -3,7 +3,7 @@
  * (SIGTERM, and every third one SIGKILL) under load, so the recorder's group on `interactions` and
  * the worker's on `customer-events` rebalance again and again. Every join and every leave moves
  * partitions between members while runs are in flight and offsets are waiting in the background
- * committer (`OffsetCommitter`, libs/messaging/src/kafka.consumer.ts): what this tests.
+ * committer (`OffsetCommitter`, libs/shared/messaging/src/kafka.consumer.ts): what this tests.
  */
 import type { Admin } from 'kafkajs';
 import type { HubAppName } from '@hub/testing';

@@ -1,6 +1,6 @@
 /*
  * F3, a handler held past the session timeout: a customer's `hub_streams` row (the per-stream write
- * lock every append takes, libs/event-store/src/postgres.event-store.ts) is locked from a connection
+ * lock every append takes, libs/record/event-store/src/postgres.event-store.ts) is locked from a connection
  * of the harness's own, in an open transaction, for longer than the recorder's Kafka session timeout
  * (30 s) and its pool's `lock_timeout` (30 s), while that customer keeps writing; then released.
  */

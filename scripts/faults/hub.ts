@@ -335,5 +335,5 @@ export class FaultHub {
 
 /** The hub CLI (`npm run hub`), as a process against the hub's database: what `replay --diff` prints and its exit code. */
 export function hubCliArgs(): string[] {
-  return ['-r', '@swc-node/register', join('apps', 'hub-cli', 'src', 'main.ts')];
+  return ['-r', '@swc-node/register', join('apps', 'ops', 'hub-cli', 'src', 'main.ts')];
 }

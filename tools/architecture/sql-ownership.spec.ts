@@ -16,22 +16,22 @@ import * as ts from "typescript";
 
 /** Table → the component (project directory) that creates it and alone may name it in SQL. */
 const OWNERS: Readonly<Record<string, string>> = {
-  hub_events: "libs/event-store",
-  hub_streams: "libs/event-store",
-  hub_checkpoints: "libs/event-store",
-  hub_leader_epochs: "libs/event-store",
-  hub_subject_keys: "libs/crypto-shredding",
-  customer_snapshots: "libs/customer-records",
-  timeline_entries: "libs/timeline",
-  timeline_customers: "libs/timeline",
-  timeline_identities: "libs/timeline",
-  timeline_erased: "libs/timeline",
-  timeline_facts: "libs/timeline",
-  timeline_edits: "libs/timeline",
-  timeline_replay_runs: "libs/timeline",
-  nba_outcome_tally: "apps/nba-worker",
-  nba_outcomes: "apps/nba-worker",
-  saved_queries: "apps/query-api",
+  hub_events: "libs/record/event-store",
+  hub_streams: "libs/record/event-store",
+  hub_checkpoints: "libs/record/event-store",
+  hub_leader_epochs: "libs/record/event-store",
+  hub_subject_keys: "libs/record/crypto-shredding",
+  customer_snapshots: "libs/record/customer-records",
+  timeline_entries: "libs/project/timeline",
+  timeline_customers: "libs/project/timeline",
+  timeline_identities: "libs/project/timeline",
+  timeline_erased: "libs/project/timeline",
+  timeline_facts: "libs/project/timeline",
+  timeline_edits: "libs/project/timeline",
+  timeline_replay_runs: "libs/project/timeline",
+  nba_outcome_tally: "apps/decide/nba-worker",
+  nba_outcomes: "apps/decide/nba-worker",
+  saved_queries: "apps/query/query-api",
 };
 
 /**
@@ -41,47 +41,47 @@ const OWNERS: Readonly<Record<string, string>> = {
  */
 const ALLOWED: readonly { file: string; table: string; why: string }[] = [
   {
-    file: "libs/timeline/src/replay/timeline-rebuild.ts",
+    file: "libs/project/timeline/src/replay/timeline-rebuild.ts",
     table: "hub_events",
     why: "the rebuild counts and bounds the customer events to replay (max position, count by stream prefix) in SQL; needs a counting query on the EventStore port",
   },
   {
-    file: "libs/timeline/src/replay/timeline-diff.ts",
+    file: "libs/project/timeline/src/replay/timeline-diff.ts",
     table: "hub_events",
     why: "the diff joins timeline entries with the log by event id to leave out entries newer than the rebuild's position; needs the position of each event from the store",
   },
   {
-    file: "apps/hub-cli/src/cli-context.ts",
+    file: "apps/ops/hub-cli/src/cli-context.ts",
     table: "hub_events",
     why: "the operator CLI checks that DATABASE_URL is the hub's database before anything else (to_regclass); PostgreSQL-only by nature",
   },
   {
-    file: "apps/hub-cli/src/cli-context.ts",
+    file: "apps/ops/hub-cli/src/cli-context.ts",
     table: "hub_streams",
     why: "same check as hub_events above",
   },
   {
-    file: "apps/hub-cli/src/read/timeline-rows.ts",
+    file: "apps/ops/hub-cli/src/read/timeline-rows.ts",
     table: "timeline_customers",
     why: "the CLI's `read timeline` resolves a customer and reads merged timelines straight from the read model; needs these reads on TimelineQueries",
   },
   {
-    file: "apps/hub-cli/src/read/timeline-rows.ts",
+    file: "apps/ops/hub-cli/src/read/timeline-rows.ts",
     table: "timeline_entries",
     why: "same as timeline_customers above",
   },
   {
-    file: "apps/hub-cli/src/read/timeline.command.ts",
+    file: "apps/ops/hub-cli/src/read/timeline.command.ts",
     table: "timeline_customers",
     why: "the CLI's `read timeline` checks the customer is known to the read model; same port as above",
   },
   {
-    file: "apps/hub-cli/src/read/timeline.command.ts",
+    file: "apps/ops/hub-cli/src/read/timeline.command.ts",
     table: "timeline_entries",
     why: "same as timeline_customers above",
   },
   {
-    file: "apps/query-api/src/nba/outcome-tally.reader.ts",
+    file: "apps/query/query-api/src/nba/outcome-tally.reader.ts",
     table: "nba_outcome_tally",
     why: "the query API shows the worker's learned posteriors read-only; the tally's reader belongs in a decide-side lib both can use",
   },
@@ -112,12 +112,12 @@ describe("SQL names only tables the component owns", () => {
     // Each owner's own SQL is seen (and allowed): the scanner does read queries.
     expect(
       scanFile(
-        "libs/crypto-shredding/src/postgres.key-store.ts",
-        "apps/nba-worker",
+        "libs/record/crypto-shredding/src/postgres.key-store.ts",
+        "apps/decide/nba-worker",
       ).map((v) => v.table),
     ).toContain("hub_subject_keys");
     expect(
-      scanFile("libs/timeline/src/timeline.segments.ts", "apps/nba-worker").map(
+      scanFile("libs/project/timeline/src/timeline.segments.ts", "apps/decide/nba-worker").map(
         (v) => v.table,
       ),
     ).toContain("timeline_customers");
@@ -127,7 +127,7 @@ describe("SQL names only tables the component owns", () => {
     const found = scanText(
       "x.ts",
       "const r = await pool.query('select customer_id from timeline_customers where tenant_id = $1');\nconst h = `select coalesce(max(global_position), 0) from ${'public'}.hub_events`;",
-      "apps/nba-worker",
+      "apps/decide/nba-worker",
     );
     expect(found.map((v) => [v.table, v.line])).toEqual([
       ["timeline_customers", 1],
@@ -137,7 +137,7 @@ describe("SQL names only tables the component owns", () => {
       scanText(
         "x.ts",
         "throw new Error('no hub_events table here');",
-        "apps/nba-worker",
+        "apps/decide/nba-worker",
       ),
     ).toEqual([]);
   });

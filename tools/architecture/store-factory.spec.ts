@@ -4,14 +4,14 @@ import { productionSources, ROOT } from "./source-files";
 
 /**
  * Every app gets its event store from the one factory, `createCustomerStores`
- * (libs/customer-records/src/customer-stores.ts), built from its config (`customerStoresOptions`):
+ * (libs/record/customer-records/src/customer-stores.ts), built from its config (`customerStoresOptions`):
  * so `EVENT_STORE=postgres|eventstoredb` is a deployment choice that holds for every app, and
  * encryption is never forgotten (issue #14). Scanned: the sources of apps/ and libs/ but specs,
  * `testing/` and `__fixtures__` (tests build stores as they need), and the adapters' own lib.
  */
-const FACTORY = "libs/customer-records/src/customer-stores.ts";
-const ADAPTERS = "libs/event-store/";
-const PLATFORM_MODULE = "libs/app-platform";
+const FACTORY = "libs/record/customer-records/src/customer-stores.ts";
+const ADAPTERS = "libs/record/event-store/";
+const PLATFORM_MODULE = "libs/record/app-platform";
 
 /** Ways of building an event store (or its client) without the factory. */
 const BUILDS_A_STORE =
@@ -47,7 +47,7 @@ describe("one factory builds the event store", () => {
   });
 
   it("every app that builds the customer stores passes its config through customerStoresOptions (EVENT_STORE is honoured)", () => {
-    // The long-running apps get theirs from the shared platform module (libs/app-platform); the CLI builds its own.
+    // The long-running apps get theirs from the platform module (libs/record/app-platform); the CLI builds its own.
     const calls = files
       .filter((f) => f.startsWith("apps/") || f.startsWith(PLATFORM_MODULE))
       .flatMap((f) =>
@@ -57,8 +57,8 @@ describe("one factory builds the event store", () => {
           ),
         ].map((m) => ({ file: f, args: m[1]! })),
       );
-    expect(new Set(calls.map((c) => c.file.split("/").slice(0, 2).join("/")))).toEqual(
-      new Set(["apps/hub-cli", PLATFORM_MODULE]),
+    expect(new Set(calls.map((c) => c.file.split("/").slice(0, 3).join("/")))).toEqual(
+      new Set(["apps/ops/hub-cli", PLATFORM_MODULE]),
     );
     expect(
       calls
@@ -68,7 +68,7 @@ describe("one factory builds the event store", () => {
   });
 
   it("the projector, the NBA worker and the query API take their stores from the platform module, built from their config", () => {
-    const apps = ["nba-worker", "query-api", "timeline-projector"];
+    const apps = ["decide/nba-worker", "query/query-api", "project/timeline-projector"];
     const wired = apps.filter((app) =>
       files
         .filter((f) => f.startsWith(`apps/${app}/`))

@@ -16,9 +16,9 @@ const WORKSPACE = join(__dirname, '..', '..', '..', '..', '..');
 const COPIED_DIRS = ['apps', 'libs', 'tools', 'bench', 'scripts'];
 const NOT_COPIED = new Set(['node_modules', '.nx', '.run', 'tmp', 'dist', 'coverage']);
 const NAME = 'line-chat';
-const NEW_FOLDERS = [`libs/channels/${NAME}/`, `apps/ingest-${NAME}/`];
+const NEW_FOLDERS = [`libs/ingest/channels/${NAME}/`, `apps/ingest/${NAME}/`];
 /** The only files outside the new folders the generator may touch. */
-const SHARED_EDITS = ['libs/channels/registry/src/index.ts', 'libs/channels/registry/src/testing/index.ts', 'libs/contracts/src/channels.ts'];
+const SHARED_EDITS = ['libs/ingest/channels/registry/src/index.ts', 'libs/ingest/channels/registry/src/testing/index.ts', 'libs/shared/contracts/src/channels.ts'];
 
 type Snapshot = Map<string, string>;
 
@@ -88,22 +88,22 @@ describe('given a scratch copy of the workspace', () => {
     it('then it creates the library and the app, and files nowhere else', () => {
       expect(changes.created.filter((f) => !NEW_FOLDERS.some((folder) => f.startsWith(folder)))).toEqual([]);
       expect(changes.created).toEqual([
-        `apps/ingest-${NAME}/project.json`,
-        `apps/ingest-${NAME}/src/main.ts`,
-        `libs/channels/${NAME}/index.ts`,
-        `libs/channels/${NAME}/project.json`,
-        `libs/channels/${NAME}/src/__fixtures__/malformed/missing-message-id.json`,
-        `libs/channels/${NAME}/src/__fixtures__/unmappable/phone-not-a-number.json`,
-        `libs/channels/${NAME}/src/__fixtures__/valid/text-message.json`,
-        `libs/channels/${NAME}/src/index.ts`,
-        `libs/channels/${NAME}/src/${NAME}.adapter.spec.ts`,
-        `libs/channels/${NAME}/src/${NAME}.adapter.ts`,
-        `libs/channels/${NAME}/src/${NAME}.config.ts`,
-        `libs/channels/${NAME}/src/${NAME}.payload.ts`,
-        `libs/channels/${NAME}/src/testing/index.ts`,
-        `libs/channels/${NAME}/src/testing/${NAME}.sign.ts`,
-        `libs/channels/${NAME}/src/testing/${NAME}.test-setup.ts`,
-        `libs/channels/${NAME}/testing/index.ts`,
+        `apps/ingest/${NAME}/project.json`,
+        `apps/ingest/${NAME}/src/main.ts`,
+        `libs/ingest/channels/${NAME}/index.ts`,
+        `libs/ingest/channels/${NAME}/project.json`,
+        `libs/ingest/channels/${NAME}/src/__fixtures__/malformed/missing-message-id.json`,
+        `libs/ingest/channels/${NAME}/src/__fixtures__/unmappable/phone-not-a-number.json`,
+        `libs/ingest/channels/${NAME}/src/__fixtures__/valid/text-message.json`,
+        `libs/ingest/channels/${NAME}/src/index.ts`,
+        `libs/ingest/channels/${NAME}/src/${NAME}.adapter.spec.ts`,
+        `libs/ingest/channels/${NAME}/src/${NAME}.adapter.ts`,
+        `libs/ingest/channels/${NAME}/src/${NAME}.config.ts`,
+        `libs/ingest/channels/${NAME}/src/${NAME}.payload.ts`,
+        `libs/ingest/channels/${NAME}/src/testing/index.ts`,
+        `libs/ingest/channels/${NAME}/src/testing/${NAME}.sign.ts`,
+        `libs/ingest/channels/${NAME}/src/testing/${NAME}.test-setup.ts`,
+        `libs/ingest/channels/${NAME}/testing/index.ts`,
       ]);
     });
 
@@ -133,7 +133,7 @@ describe('given a scratch copy of the workspace', () => {
       // The workspace's Jest config without its global setup (which checks Kafka, Redis and Postgres).
       writeFileSync(join(scratch, 'jest.scratch.config.js'), "module.exports = { ...require('./jest.config.js'), globalSetup: undefined, globalTeardown: undefined };\n");
       const results = join(scratch, 'jest-results.json');
-      const jest = run(scratch, [bin('jest'), '--config', 'jest.scratch.config.js', '--ci', '--json', `--outputFile=${results}`, `libs/channels/${NAME}`]);
+      const jest = run(scratch, [bin('jest'), '--config', 'jest.scratch.config.js', '--ci', '--json', `--outputFile=${results}`, `libs/ingest/channels/${NAME}`]);
       expect(jest.status === 0 ? '' : output(jest)).toBe('');
       const summary = JSON.parse(readFileSync(results, 'utf8')) as { numTotalTestSuites: number; numPassedTests: number; numFailedTests: number; numPendingTests: number };
       expect(summary.numTotalTestSuites).toBe(1);
@@ -150,10 +150,10 @@ describe('given a scratch copy of the workspace', () => {
       // a demo builder out of the day instead of failing.
       writeFileSync(join(scratch, 'jest.scratch.config.js'), "module.exports = { ...require('./jest.config.js'), globalSetup: undefined, globalTeardown: undefined };\n");
       const results = join(scratch, 'jest-shared-results.json');
-      const jest = run(scratch, [bin('jest'), '--config', 'jest.scratch.config.js', '--ci', '--json', `--outputFile=${results}`, '--testPathIgnorePatterns', '\\.(int|e2e)\\.spec\\.ts$', '--', 'libs/channels', 'scripts/demo']);
+      const jest = run(scratch, [bin('jest'), '--config', 'jest.scratch.config.js', '--ci', '--json', `--outputFile=${results}`, '--testPathIgnorePatterns', '\\.(int|e2e)\\.spec\\.ts$', '--', 'libs/ingest/channels', 'scripts/demo']);
       expect(jest.status === 0 ? '' : output(jest)).toBe('');
       const summary = JSON.parse(readFileSync(results, 'utf8')) as { numFailedTests: number; testResults: { name: string }[] };
-      expect(summary.testResults.map((r) => relative(scratch, r.name).split(sep).join('/'))).toEqual(expect.arrayContaining(['scripts/demo/day-plan.spec.ts', `libs/channels/${NAME}/src/${NAME}.adapter.spec.ts`]));
+      expect(summary.testResults.map((r) => relative(scratch, r.name).split(sep).join('/'))).toEqual(expect.arrayContaining(['scripts/demo/day-plan.spec.ts', `libs/ingest/channels/${NAME}/src/${NAME}.adapter.spec.ts`]));
       expect(summary.numFailedTests).toBe(0);
     }, 240_000);
 

@@ -72,8 +72,8 @@ describe('channelGenerator', () => {
         expect(tree.read(SHARED_FILES.tsconfig, 'utf-8')).toBe(original(SHARED_FILES.tsconfig));
         const paths = (JSON.parse(original(SHARED_FILES.tsconfig)) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
         expect(paths).toMatchObject(CHANNELS_ALIAS);
-        expect(tree.read('libs/channels/line-chat/index.ts', 'utf-8')).toContain("export * from './src/index';");
-        expect(tree.read('libs/channels/line-chat/testing/index.ts', 'utf-8')).toContain("export * from '../src/testing/index';");
+        expect(tree.read('libs/ingest/channels/line-chat/index.ts', 'utf-8')).toContain("export * from './src/index';");
+        expect(tree.read('libs/ingest/channels/line-chat/testing/index.ts', 'utf-8')).toContain("export * from '../src/testing/index';");
       });
 
       it('then outside its two folders it adds five lines, in the three registration files, and changes no other line', async () => {
@@ -82,7 +82,7 @@ describe('channelGenerator', () => {
         const before = contents(fresh);
         await channelGenerator(fresh, { name: 'line-chat', provider: 'line' });
         const outside = [...contents(fresh)]
-          .filter(([path, content]) => !/^(libs\/channels\/line-chat|apps\/ingest-line-chat)\//.test(path) && before.get(path) !== content)
+          .filter(([path, content]) => !/^(libs\/ingest\/channels\/line-chat|apps\/ingest\/line-chat)\//.test(path) && before.get(path) !== content)
           .map(([path]) => path)
           .sort();
         expect(outside).toEqual([SHARED_FILES.registry, SHARED_FILES.registryTesting, SHARED_FILES.channelIds].sort());
@@ -92,26 +92,26 @@ describe('channelGenerator', () => {
       });
 
       it('then the library and app files are created, with the tags and entry point of every channel', () => {
-        const created = tree.listChanges().filter((c) => c.type === 'CREATE' && /^(libs\/channels\/line-chat|apps\/ingest-line-chat)\//.test(c.path));
+        const created = tree.listChanges().filter((c) => c.type === 'CREATE' && /^(libs\/ingest\/channels\/line-chat|apps\/ingest\/line-chat)\//.test(c.path));
         expect(created).toHaveLength(16);
-        expect(JSON.parse(tree.read('libs/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['scope:ingest', 'type:channel'] });
-        expect(JSON.parse(tree.read('apps/ingest-line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'ingest-line-chat', tags: ['scope:ingest', 'type:app'] });
-        expect(tree.read('apps/ingest-line-chat/src/main.ts', 'utf-8')).toContain("runIngestApp('line-chat');");
+        expect(JSON.parse(tree.read('libs/ingest/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['stage:ingest', 'type:channel'] });
+        expect(JSON.parse(tree.read('apps/ingest/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'ingest-line-chat', tags: ['stage:ingest', 'type:app'] });
+        expect(tree.read('apps/ingest/line-chat/src/main.ts', 'utf-8')).toContain("runIngestApp('line-chat');");
       });
 
       it('then the manifest, config and signature header are named after the channel and the provider', () => {
-        const adapter = tree.read('libs/channels/line-chat/src/line-chat.adapter.ts', 'utf-8')!;
+        const adapter = tree.read('libs/ingest/channels/line-chat/src/line-chat.adapter.ts', 'utf-8')!;
         expect(adapter).toContain("id: 'line-chat',");
         expect(adapter).toContain("provider: 'line',");
         expect(adapter).toContain("route: { method: 'POST', path: '/webhooks/line-chat' },");
         expect(adapter).toContain("export const LINE_CHAT_SIGNATURE_HEADER = 'x-line-signature';");
         expect(adapter).toContain('safeEqual(');
-        expect(tree.read('libs/channels/line-chat/src/line-chat.config.ts', 'utf-8')).toContain('@IsString() @IsNotEmpty() LINE_WEBHOOK_SECRET!: string;');
-        expect(tree.read('libs/channels/line-chat/src/index.ts', 'utf-8')).toContain('export const lineChatChannel = defineChannel({');
+        expect(tree.read('libs/ingest/channels/line-chat/src/line-chat.config.ts', 'utf-8')).toContain('@IsString() @IsNotEmpty() LINE_WEBHOOK_SECRET!: string;');
+        expect(tree.read('libs/ingest/channels/line-chat/src/index.ts', 'utf-8')).toContain('export const lineChatChannel = defineChannel({');
       });
 
       it('then the valid fixture expects the deterministic id of the channel, the provider and the message id', () => {
-        const fixture = JSON.parse(tree.read('libs/channels/line-chat/src/__fixtures__/valid/text-message.json', 'utf-8')!) as {
+        const fixture = JSON.parse(tree.read('libs/ingest/channels/line-chat/src/__fixtures__/valid/text-message.json', 'utf-8')!) as {
           payload: { messageId: string };
           expected: { events: { metadata: { eventId: string; channel: string } }[] };
         };
@@ -122,7 +122,7 @@ describe('channelGenerator', () => {
       it('then a second run is refused, naming everything that exists, and changes nothing more', async () => {
         const state = tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')]);
         await expect(channelGenerator(tree, { name: 'line-chat', provider: 'line' })).rejects.toThrow(
-          /channel "line-chat" already exists \(libs\/channels\/line-chat\/ exists; apps\/ingest-line-chat\/ exists; CHANNEL_IDS already has 'line-chat'; CHANNELS already has line-chat; CHANNEL_TEST_SETUPS already has line-chat\)\. Nothing was changed\./,
+          /channel "line-chat" already exists \(libs\/ingest\/channels\/line-chat\/ exists; apps\/ingest\/line-chat\/ exists; CHANNEL_IDS already has 'line-chat'; CHANNELS already has line-chat; CHANNEL_TEST_SETUPS already has line-chat\)\. Nothing was changed\./,
         );
         expect(tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')])).toEqual(state);
       });
@@ -135,7 +135,7 @@ describe('channelGenerator', () => {
         const before = changed(tree);
         await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow("channel \"line-chat\" already exists (CHANNEL_IDS already has 'line-chat')");
         expect(changed(tree)).toEqual(before);
-        expect(tree.exists('libs/channels/line-chat')).toBe(false);
+        expect(tree.exists('libs/ingest/channels/line-chat')).toBe(false);
       });
     });
 
@@ -160,7 +160,7 @@ describe('channelGenerator', () => {
         const tree = workspaceTree();
         tree.write(SHARED_FILES.tsconfig, original(SHARED_FILES.tsconfig).replace('"@hub/channels-*"', '"@hub/channels-old-*"'));
         const before = changed(tree);
-        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow('tsconfig.base.json: cannot find the path "@hub/channels-*": ["libs/channels/*"]');
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow('tsconfig.base.json: cannot find the path "@hub/channels-*": ["libs/ingest/channels/*"]');
         expect(changed(tree)).toEqual(before);
       });
     });

@@ -8,14 +8,14 @@ import { addImportAndObjectProperty, appendToStringArrayConst, objectKey, readOb
  * `nx g @hub/tools:channel <name>`: scaffolds a channel that verifies, validates, maps and passes
  * the conformance kit as generated, and registers it everywhere the compiler asks for it:
  *
- *   libs/channels/<name>/            the library (adapter, payload, config, fixtures, testing/, spec),
- *                                    with its entry points index.ts and testing/index.ts
- *   apps/ingest-<name>/              the ingestion app, `runIngestApp('<name>')`
- *   libs/contracts/src/channels.ts   `'<name>'` appended to CHANNEL_IDS                       (1 line)
- *   libs/channels/registry/src/index.ts          `<name>: [<x>Channel]` in CHANNELS, its import (2 lines)
- *   libs/channels/registry/src/testing/index.ts  `<name>: [<x>TestSetup]` in CHANNEL_TEST_SETUPS (2 lines)
+ *   libs/ingest/channels/<name>/                        the library (adapter, payload, config, fixtures, testing/, spec),
+ *                                                       with its entry points index.ts and testing/index.ts
+ *   apps/ingest/<name>/                                 the ingestion app, `runIngestApp('<name>')`
+ *   libs/shared/contracts/src/channels.ts               `'<name>'` appended to CHANNEL_IDS                       (1 line)
+ *   libs/ingest/channels/registry/src/index.ts          `<name>: [<x>Channel]` in CHANNELS, its import (2 lines)
+ *   libs/ingest/channels/registry/src/testing/index.ts  `<name>: [<x>TestSetup]` in CHANNEL_TEST_SETUPS (2 lines)
  *
- * tsconfig.base.json is read, not edited: its wildcard alias `@hub/channels-*` → `libs/channels/*`
+ * tsconfig.base.json is read, not edited: its wildcard alias `@hub/channels-*` → `libs/ingest/channels/*`
  * resolves `@hub/channels-<name>` and `@hub/channels-<name>/testing` to the entry points above.
  * Everything is checked before anything is written: a channel that exists in any of those places,
  * a registry file whose list cannot be found, or a tsconfig without that alias stops the generator
@@ -23,15 +23,15 @@ import { addImportAndObjectProperty, appendToStringArrayConst, objectKey, readOb
  */
 
 export const SHARED_FILES = {
-  channelIds: 'libs/contracts/src/channels.ts',
-  registry: 'libs/channels/registry/src/index.ts',
-  registryTesting: 'libs/channels/registry/src/testing/index.ts',
+  channelIds: 'libs/shared/contracts/src/channels.ts',
+  registry: 'libs/ingest/channels/registry/src/index.ts',
+  registryTesting: 'libs/ingest/channels/registry/src/testing/index.ts',
   tsconfig: 'tsconfig.base.json',
-  ids: 'libs/contracts/src/ids.ts',
-  events: 'libs/contracts/src/events.ts',
+  ids: 'libs/shared/contracts/src/ids.ts',
+  events: 'libs/shared/contracts/src/events.ts',
 } as const;
 
-/** Folders under libs/channels that are not channels, and ids the hub already uses for something else. */
+/** Folders under libs/ingest/channels that are not channels, and ids the hub already uses for something else. */
 const RESERVED = ['core', 'registry', 'system', 'api', 'testing'];
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
@@ -81,8 +81,8 @@ export function normalizeOptions(options: ChannelGeneratorSchema): NormalizedCha
     route,
     docsUrl,
     docsUrlIsPlaceholder: options.docsUrl === undefined,
-    libRoot: `libs/channels/${name}`,
-    appRoot: `apps/ingest-${name}`,
+    libRoot: `libs/ingest/channels/${name}`,
+    appRoot: `apps/ingest/${name}`,
     importPath: `@hub/channels-${name}`,
   };
 }
@@ -105,7 +105,7 @@ interface Plan {
 }
 
 /** The alias every channel library is imported through; the generator adds no path of its own. */
-export const CHANNELS_ALIAS = { '@hub/channels-*': ['libs/channels/*'] } as const;
+export const CHANNELS_ALIAS = { '@hub/channels-*': ['libs/ingest/channels/*'] } as const;
 
 /** Reads and checks everything, computes every edit; writes nothing. */
 function plan(tree: Tree, o: NormalizedChannelOptions): Plan {

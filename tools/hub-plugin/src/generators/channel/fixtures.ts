@@ -2,7 +2,7 @@ import { v5 as uuidv5 } from 'uuid';
 
 /**
  * The three recorded payloads a new channel starts with, in the conformance kit's fixture format
- * (libs/channels/core/src/testing/conformance-kit.ts), for the scaffold's payload shape
+ * (libs/ingest/channels/core/src/testing/conformance-kit.ts), for the scaffold's payload shape
  * (files/…/__name__.payload.ts). `expected.events` is what the scaffolded `map` returns for the
  * valid payload with CONFORMANCE_CONTEXT: the generated spec proves the two agree.
  */
@@ -14,14 +14,14 @@ const CONFORMANCE_RECEIVED_AT = '2025-01-15T09:30:00.000Z';
 export interface FixtureInput {
   channelId: string;
   provider: string;
-  /** HUB_ID_NAMESPACE, read from libs/contracts/src/ids.ts. */
+  /** HUB_ID_NAMESPACE, read from libs/shared/contracts/src/ids.ts. */
   idNamespace: string;
-  /** INTERACTION_RECEIVED_SCHEMA_VERSION, read from libs/contracts/src/events.ts. */
+  /** INTERACTION_RECEIVED_SCHEMA_VERSION, read from libs/shared/contracts/src/events.ts. */
   schemaVersion: number;
 }
 
 /**
- * `deterministicId(...parts)` of libs/contracts/src/ids.ts. The generator cannot import the
+ * `deterministicId(...parts)` of libs/shared/contracts/src/ids.ts. The generator cannot import the
  * workspace's libraries (it runs before they know the channel), so it repeats the formula; the
  * generated spec fails if the two ever differ.
  */

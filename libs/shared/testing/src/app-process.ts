@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEV_IDENTITY_HASH_KEY } from '@hub/contracts';
+
+export const HUB_APPS = ['ingest-sms', 'timeline-projector', 'nba-worker', 'query-api'] as const;
+/** The core apps, and any channel's ingestion app (`ingest-<channelId>`). */
+export type HubAppName = (typeof HUB_APPS)[number] | `ingest-${string}`;
+
+/** The log line (pino `msg`) each app prints once it is serving. */
+const READY_LINES: Record<string, string> = {
+  'timeline-projector': 'projector.started',
+  'nba-worker': 'nba.worker.started',
+  'query-api': 'query.api.started',
+};
+const readyLine = (name: HubAppName): string => READY_LINES[name] ?? 'ingest.app.started';
+
+/** Where each app lives: under the folder of its stage (docs/architecture.md), `ingest-<channel>` under apps/ingest/. */
+const APP_FOLDERS: Record<(typeof HUB_APPS)[number], string> = {
+  'ingest-sms': 'apps/ingest/sms',
+  'timeline-projector': 'apps/project/timeline-projector',
+  'nba-worker': 'apps/decide/nba-worker',
+  'query-api': 'apps/query/query-api',
+};
+const appFolder = (name: HubAppName): string =>
+  (APP_FOLDERS as Record<string, string>)[name] ?? `apps/ingest/${name.slice('ingest-'.length)}`;
+
+export interface AppProcess {
+  name: HubAppName;
+  child: ChildProcess;
+  logFile: string;
+  /** The `url` field of the ready line, for HTTP apps. */
+  url?: string;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const WORKSPACE = resolve(__dirname, '../../../..');
+
+/**
+ * Run one hub app as its own process, exactly as in production (`node -r @swc-node/register
+ * apps/<stage>/<app>/src/main.ts`), with its logs in `logDir/<name>.log`. Resolves when the app says it is
+ * serving; rejects with the log tail if it exits first.
+ */
+export function startAppProcess(
+  name: HubAppName,
+  env: NodeJS.ProcessEnv,
+  { logDir = join(WORKSPACE, '.run', 'logs'), timeoutMs = 60_000, logSuffix = '' } = {},
+): Promise<AppProcess> {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}${logSuffix}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(appFolder(name), 'src', 'main.ts')], {
+    cwd: WORKSPACE,
+    // Tests, the demo and the benchmarks name identities under the published development key unless
+    // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
+    env: { IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, ...process.env, ...env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async (graceMs = 10_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    log.end();
+  };
+  return new Promise<AppProcess>((resolvePromise, reject) => {
+    let buffer = '';
+    let ready = false;
+    const timer = setTimeout(() => {
+      void stop(1_000);
+      reject(new Error(`${name} not ready after ${timeoutMs} ms; log: ${logFile}\n${tail.join('\n')}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      log.write(chunk);
+      if (ready) return;
+      buffer += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        if (!line.includes(readyLine(name))) continue;
+        ready = true;
+        clearTimeout(timer);
+        let url: string | undefined;
+        try {
+          url = (JSON.parse(line) as { url?: string }).url?.replace('[::1]', '127.0.0.1');
+        } catch {
+          url = undefined;
+        }
+        resolvePromise({ name, child, logFile, ...(url ? { url } : {}), stop });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code, signal) => {
+      if (ready) return;
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before it was ready; log: ${logFile}\n${tail.join('\n')}`));
+    });
+  });
+}
