@@ -149,7 +149,7 @@ beforeAll(async () => {
 
   // Dana texts, then chats on the web giving the same number: one customer, two channels.
   ids.first = await text(PHONE, said.first, `${tenant}-1`);
-  dana = (await eventually(() => holderOf(`phone:${PHONE}`), { what: 'the texting customer' })).customerId;
+  dana = (await eventually(() => holderOf(`phone:${PHONE}`), { timeoutMs: 60_000, what: 'the texting customer' })).customerId;
   // She ordered, and answered three satisfaction surveys: a value, a trend, a quadrant.
   const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   await order(4417, minutesAgo(50));
@@ -157,25 +157,26 @@ beforeAll(async () => {
   ids.chat = await chat(`ws_${tenant}_1`, { id: visitorId(), phone: PHONE }, 'm_1', said.chat);
   // Someone chats giving only an email: another customer, as far as the hub can tell.
   ids.other = await chat(`ws_${tenant}_2`, { id: visitorId(), email: EMAIL }, 'm_2', said.other);
-  other = (await eventually(() => holderOf(`email:${EMAIL}`), { what: 'the chatting customer' })).customerId;
+  other = (await eventually(() => holderOf(`email:${EMAIL}`), { timeoutMs: 60_000, what: 'the chatting customer' })).customerId;
   // A visitor types both: what a person typed only proposes a merge (chat_typed_detail).
   ids.typed = await chat(`ws_${tenant}_3`, { id: visitorId(), phone: PHONE, email: EMAIL }, 'm_3', 'It is me, both of those are mine');
   // And once more with someone else's email: a second proposal, which a person will reject.
   await chat(`ws_${tenant}_4`, { id: visitorId(), email: OTHER_EMAIL }, 'm_4', 'Do you ship to Canada?');
-  stranger = (await eventually(() => holderOf(`email:${OTHER_EMAIL}`), { what: 'the third customer' })).customerId;
+  stranger = (await eventually(() => holderOf(`email:${OTHER_EMAIL}`), { timeoutMs: 60_000, what: 'the third customer' })).customerId;
   await chat(`ws_${tenant}_5`, { id: visitorId(), phone: PHONE, email: OTHER_EMAIL }, 'm_5', 'Here are my details');
   const proposed = async () => (await holderOf(`phone:${PHONE}`))?.state.mergeProposals.map((p) => p.otherId);
-  await eventually(async () => ((await proposed())?.filter((id) => id === other || id === stranger).length === 2 ? true : undefined), { what: 'the two merge proposals' });
-  await eventually(() => timelineHas(dana, ids.chat), { what: 'the web chat entry' });
+  await eventually(async () => ((await proposed())?.filter((id) => id === other || id === stranger).length === 2 ? true : undefined), { timeoutMs: 60_000, what: 'the two merge proposals' });
+  await eventually(() => timelineHas(dana, ids.chat), { timeoutMs: 60_000, what: 'the web chat entry' });
   await eventually(async () => {
     const state = (await api<{ state?: { satisfaction: { answers: unknown[] }; value: { orders: number } } }>(`/customers/${dana}`)).body.state;
     return state?.satisfaction.answers.length === 3 && state.value.orders === 1 ? true : undefined;
   }, {
+    timeoutMs: 60_000,
     what: 'the order and the three survey answers',
   });
   // The NBA worker decides after each interaction: the page shows the decision it finds.
-  await eventually(async () => ((await api<{ current: unknown }>(`/customers/${dana}/next-best-actions`)).body.current ? true : undefined), { what: 'a next best action' });
-}, 240_000);
+  await eventually(async () => ((await api<{ current: unknown }>(`/customers/${dana}/next-best-actions`)).body.current ? true : undefined), { timeoutMs: 60_000, what: 'a next best action' });
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
