@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { CONFORMANCE_BASE_URL } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import { CHANNEL_IDS, hubNames, type ChannelId } from '@hub/contracts';
-import type { AppProcess, HubAppName } from '@hub/testing';
+import { ensureConsoleBuilt, type AppProcess, type HubAppName } from '@hub/testing';
 import { startApps } from './demo/apps';
 import { channelsWithoutDemoBuilders } from './demo/builders';
 import { planDay, type DayPlan } from './demo/day-plan';
@@ -183,6 +183,8 @@ async function main(): Promise<void> {
   });
 
   await admin(`create database "${databaseName}"`);
+  // The analysts' console, which the query API serves at /console/ (built by Vite when missing or stale).
+  await ensureConsoleBuilt({ log: (line) => console.log(`${color.dim}${line}${color.reset}`) });
   const names: HubAppName[] = ['timeline-projector', 'nba-worker', 'query-api', ...CHANNEL_IDS.map((c): HubAppName => `ingest-${c}`)];
   const booting = new ProgressReporter(process.stdout, 'apps      ', names.length);
   booting.update(0, 'starting, three at a time');
@@ -323,6 +325,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`\nServing (Ctrl-C to stop${keepData ? '' : `; the database ${databaseName} is dropped then, --keep-data keeps it`}). The query API needs the tenant's key (HUB_DEMO_API_KEY sets it). Try:`);
+  console.log(`  the analysts' console (docs/console.md): ${color.bold}${query.url}/console/${color.reset}  — sign in with tenant ${tenant} and key ${API_KEY}`);
   console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?limit=5'`);
   console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?identity=phone:${encodeURIComponent(maria.phone)}'`);
   if (dmitriId) console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${dmitriId}/next-best-actions`);

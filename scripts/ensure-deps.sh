@@ -27,3 +27,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 infra/kafka/kafka.sh deps
+# The console's end-to-end spec drives Debian's Chromium (playwright-core downloads no browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "deps: apt-get install chromium"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >.run/apt-chromium.log 2>&1 \
+    || { cat .run/apt-chromium.log >&2; echo "deps: installing chromium failed" >&2; exit 1; }
+fi

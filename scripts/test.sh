@@ -9,6 +9,7 @@ bash scripts/ensure-deps.sh
 bash infra/up.sh
 trap 'bash infra/down.sh' EXIT
 echo "test: typecheck"; node_modules/.bin/tsc -p tsconfig.json --noEmit
+node_modules/.bin/tsc -p apps/console/tsconfig.json --noEmit   # the console: DOM and JSX, its own settings
 echo "test: lint"
 NX_DAEMON=false node_modules/.bin/nx show projects >/dev/null   # the boundary rule needs the project graph
 node_modules/.bin/eslint . --max-warnings=0

@@ -28,6 +28,11 @@ export class UnmergeRequestDto {
   @IsString() @Length(1, 128) requestId!: string;
 }
 
+export class RejectProposalRequestDto {
+  /** Why the records are not one person, in the analyst's words (sealed with the customer's key). */
+  @IsString() @Length(1, 200) reason!: string;
+}
+
 export class EraseRequestDto {
   /** A code or ticket reference (`gdpr-art17`, `TICKET-123`): never free text about the person. */
   @IsString() @Matches(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'reason must be a code or ticket reference' }) reason!: string;

@@ -3,9 +3,9 @@ import type { ClassConstructor } from 'class-transformer';
 import { CUSTOMER_STORES } from '@hub/app-platform';
 import { validateAs } from '@hub/contracts';
 import type { IdentityRef } from '@hub/contracts';
-import { eraseCustomerRecord, mergeCustomers, previewCustomerMerge, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
-import { EraseRequestDto, MergeRequestDto, UnmergeRequestDto } from './customer-commands.dto';
-import type { NextBestActionDecided } from '@hub/customer';
+import { eraseCustomerRecord, mergeCustomers, previewCustomerMerge, rejectMergeProposal, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
+import { EraseRequestDto, MergeRequestDto, RejectProposalRequestDto, UnmergeRequestDto } from './customer-commands.dto';
+import { AGENT_CONFIRMED_SOURCE, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
 import { RequiresScope } from './auth/scope.decorator';
@@ -56,6 +56,39 @@ export class CustomersController {
   async merge(@Param('tenantId') tenantId: string, @Body() body: unknown) {
     const r = bodyAs(MergeRequestDto, body);
     await this.requireAll(tenantId, r.customerIds);
+    return this.mergeAndFollow(tenantId, { customerIds: r.customerIds, evidence: r.evidence, requestId: r.requestId });
+  }
+
+  /**
+   * A person approves a merge the policy only proposed (`state.mergeProposals` of the survivor): the
+   * same merge command, on `agent_confirmed` evidence, idempotent by the proposal's id.
+   */
+  @Post(':customerId/merge-proposals/:proposalId/approve')
+  @RequiresScope('write')
+  @HttpCode(200)
+  async approveProposal(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Param('proposalId') proposalId: string) {
+    const { state, revision } = await this.customers.load(tenantId, customerId);
+    if (revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
+    const proposal = state.mergeProposals.find((p) => p.proposalId === proposalId);
+    if (!proposal) throw new NotFoundException({ error: 'not_found', reason: 'no open merge proposal with this id' });
+    const evidence = { source: AGENT_CONFIRMED_SOURCE, detail: `approved merge proposal ${proposalId} (${proposal.source})`, identities: [] };
+    return this.mergeAndFollow(tenantId, { customerIds: [customerId, proposal.otherId], evidence, requestId: `approve-${proposalId}` });
+  }
+
+  /** A person rejects a proposed merge: the proposal is closed and the same pair is not proposed again. */
+  @Post(':customerId/merge-proposals/:proposalId/reject')
+  @RequiresScope('write')
+  @HttpCode(200)
+  async rejectProposal(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Param('proposalId') proposalId: string, @Body() body: unknown) {
+    const r = bodyAs(RejectProposalRequestDto, body ?? {});
+    await this.requireAll(tenantId, [customerId]);
+    const decision = await rejectMergeProposal(this.stores, { tenantId, survivorId: customerId, proposalId, reason: r.reason, requestId: `reject-${proposalId}`, now: new Date().toISOString() });
+    if (decision.outcome === 'refused' && decision.reasonCode === 'proposal_not_found') throw new NotFoundException({ error: 'not_found', reason: decision.reason });
+    return { outcome: decision.outcome, reasonCode: decision.reasonCode, reason: decision.reason };
+  }
+
+  /** Decide and record a merge, then move the merged customer's timeline under the survivor. */
+  private async mergeAndFollow(tenantId: string, r: Pick<MergeRequestDto, 'customerIds' | 'evidence' | 'requestId'>) {
     const decision = await mergeCustomers(this.stores, { tenantId, customerIds: r.customerIds, evidence: r.evidence, requestId: r.requestId, now: new Date().toISOString() });
     if (decision.outcome === 'merged' || decision.outcome === 'unchanged') {
       const survivor = decision.survivor.find((e) => e.type === 'CustomersMerged');

@@ -184,6 +184,8 @@ describe('key scopes', () => {
     const writes: [string, string, unknown, 'write' | 'erase'][] = [
       ['POST', `${customers}/merges`, { customerIds: ['a', 'b'], evidence: { source: 'x' }, requestId: 'r' }, 'write'],
       ['POST', `${customers}/nobody/unmerge`, { mergeId: 'm', reason: 'r', requestId: 'r' }, 'write'],
+      ['POST', `${customers}/nobody/merge-proposals/p/approve`, {}, 'write'],
+      ['POST', `${customers}/nobody/merge-proposals/p/reject`, { reason: 'two people' }, 'write'],
       ['POST', `${customers}/nobody/erase`, { reason: 'gdpr', requestedBy: 'ops' }, 'erase'],
       ['POST', `${customers}/nobody/decisions/d/outcome`, { outcome: 'accepted' }, 'write'],
       ['POST', `/tenants/${tenant}/saved-queries`, { name: 'q', path: 'customers', query: {} }, 'write'],
@@ -202,6 +204,8 @@ describe('key scopes', () => {
     expect((await call(url, `${customers}/nobody/erase`, { method: 'POST', headers: auth(eraseKey), body: { reason: 'gdpr', requestedBy: 'ops' } })).status).toBe(404);
     expect((await call(url, `${customers}/nobody`, { headers: auth(eraseKey) })).body).toMatchObject({ reason: 'read_scope_required' });
     expect((await call(url, `${customers}/merges`, { method: 'POST', headers: auth(writeKey), body: {} })).status).toBe(400);
+    expect((await call(url, `${customers}/nobody/merge-proposals/p/approve`, { method: 'POST', headers: auth(writeKey), body: {} })).status).toBe(404);
+    expect((await call(url, `${customers}/nobody/merge-proposals/p/reject`, { method: 'POST', headers: auth(writeKey), body: {} })).status).toBe(400);
     expect((await call(url, `${customers}/nobody/erase`, { method: 'POST', headers: auth(allKey), body: { reason: 'gdpr', requestedBy: 'ops' } })).status).toBe(404);
   });
 

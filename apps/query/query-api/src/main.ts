@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyRequest } from 'fastify';
 import { ConfigError } from '@hub/config';
 import { clientAddress, createLogger, httpServerOptions, onShutdown, presentedApiKey, RequestRateLimits, sha256Hex } from '@hub/platform';
+import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
 /** The query API: customers by identity, timelines, next best actions (read side only). */
@@ -38,9 +39,10 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
       ),
     );
   }
+  const consoleServed = await serveConsole(app, config.QUERY_CONSOLE_DIR, logger);
   await app.listen(config.PORT, config.HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  logger.info({ url }, 'query.api.started');
+  logger.info({ url, ...(consoleServed ? { console: `${url}/console/` } : {}) }, 'query.api.started');
   return { app, url };
 }
 

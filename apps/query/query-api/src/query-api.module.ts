@@ -106,6 +106,9 @@ export class QueryApiEnv extends RecordEnv {
    */
   @Type(() => Number) @IsInt() @Min(5_000) @Max(86_400_000) QUERY_LIVE_MAX_STREAM_MS = 900_000;
 
+  /** The built analysts' console (apps/console), served at /console/ when it holds an index.html; relative to the working directory. */
+  @IsString() QUERY_CONSOLE_DIR = 'dist/apps/console';
+
   /** Requests per RATE_LIMIT_WINDOW_MS one API key may make (counted by the key presented, valid or not); past it: 429. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 5_000;
 }

@@ -172,6 +172,7 @@ export function timelineChangeFor(tenantId: string, customerId: string, revision
     case 'CustomersMerged':
     case 'CustomerUnmerged':
     case 'MergeProposed':
+    case 'MergeProposalRejected':
       return undefined;
     default: {
       const exhaustive: never = event;

@@ -56,6 +56,8 @@ export const PERSONAL_DATA_POLICY = {
   CustomerUnmerged: ['data.reason', 'data.identitiesReturned[*].value'],
   CustomerRestored: ['data.reason', 'data.identitiesReturned[*].value'],
   MergeProposed: ['data.reason', 'data.evidence.detail', 'data.evidence.identities[*].value', 'data.identitiesMoving[*].value'],
+  // A person's words about why two records are not one person.
+  MergeProposalRejected: ['data.reason'],
 } as const satisfies PersonalDataPolicy;
 
 /** What a personal field reads as once its subject was erased (the key is gone). */

@@ -2,6 +2,7 @@ import { deterministicId, type EventMetadata } from '@hub/contracts';
 import {
   DEFAULT_MERGE_POLICY,
   decideMerge,
+  decideRejectProposal,
   decideUnmerge,
   previewMerge,
   type CustomerEvent,
@@ -9,6 +10,7 @@ import {
   type MergeEvidence,
   type MergePolicy,
   type MergePreview,
+  type RejectProposalDecision,
   type UnmergeDecision,
 } from '@hub/customer';
 import { ConcurrencyError } from '@hub/event-store';
@@ -127,6 +129,36 @@ export async function unmergeCustomers(deps: MergeDeps, r: UnmergeRequest): Prom
       for (const identity of returned) {
         await deps.identities.moveClaim(r.tenantId, identity, r.survivorId, restoredId, { kind: 'unmerge', mergeId: r.mergeId }, systemMetadata(r.tenantId, r.requestId, r.now));
       }
+    }
+    return decision;
+  }
+}
+
+export interface RejectProposalRequest {
+  tenantId: string;
+  /** The customer the proposal is on (its would-be survivor). */
+  survivorId: string;
+  proposalId: string;
+  /** A person's words: sealed with the customer's key like the proposal's own reason. */
+  reason: string;
+  requestId: string;
+  now: string;
+}
+
+/** RejectMergeProposal: close a proposal a person said no to; the pair is not proposed again. */
+export async function rejectMergeProposal(deps: Pick<MergeDeps, 'customers'>, r: RejectProposalRequest): Promise<RejectProposalDecision> {
+  for (let attempt = 1; ; attempt++) {
+    const survivor = await deps.customers.load(r.tenantId, r.survivorId);
+    const decision = decideRejectProposal(
+      { tenantId: r.tenantId, survivorId: r.survivorId, proposalId: r.proposalId, reason: r.reason, causationId: r.requestId, correlationId: r.requestId },
+      survivor.state,
+      r.now,
+    );
+    try {
+      if (decision.survivor.length) await deps.customers.append(r.tenantId, r.survivorId, decision.survivor, survivor.revision);
+    } catch (err) {
+      if (err instanceof ConcurrencyError && attempt < 10) continue;
+      throw err;
     }
     return decision;
   }

@@ -3,3 +3,4 @@ export * from './app-process';
 export * from './fault-proxy';
 export * from './identity-naming';
 export * from './throwaway-redis';
+export * from './console-build';

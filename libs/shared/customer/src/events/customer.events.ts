@@ -244,6 +244,17 @@ export type MergeProposed = {
 };
 
 /**
+ * In the would-be survivor's stream: a person rejected a proposed merge. The proposal is closed, and
+ * evidence that would only propose merging the same pair again proposes nothing (`previously_rejected`);
+ * evidence the policy trusts on its own, or a person's confirmation, still merges.
+ */
+export type MergeProposalRejected = {
+  type: 'MergeProposalRejected';
+  data: { proposalId: string; survivorId: string; mergedId: string; reason: string };
+  metadata: EventMetadata;
+};
+
+/**
  * GDPR erasure: the customer's key was destroyed, so every personal field of this stream now reads
  * as `[erased]`; projections purge the customer. Holds no personal data itself.
  */
@@ -275,6 +286,7 @@ export type CustomerEvent =
   | CustomerUnmerged
   | CustomerRestored
   | MergeProposed
+  | MergeProposalRejected
   | CustomerErased;
 export type CustomerEventType = CustomerEvent['type'];
 
@@ -298,6 +310,7 @@ const CUSTOMER_EVENT_TYPE_SET = {
   CustomerUnmerged: true,
   CustomerRestored: true,
   MergeProposed: true,
+  MergeProposalRejected: true,
   CustomerErased: true,
 } as const satisfies Record<CustomerEventType, true>;
 

@@ -25,5 +25,6 @@ export const CURRENT_SCHEMA_VERSIONS = {
   CustomerUnmerged: 1,
   CustomerRestored: 1,
   MergeProposed: 1,
+  MergeProposalRejected: 1,
   CustomerErased: 1,
 } as const satisfies Record<CustomerEventType, number>;

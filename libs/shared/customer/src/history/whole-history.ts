@@ -71,6 +71,7 @@ export function evolveMergedIn(state: CustomerState, event: CustomerEvent): Cust
     case 'CustomerUnmerged':
     case 'CustomerRestored':
     case 'MergeProposed':
+    case 'MergeProposalRejected':
     case 'CustomerErased':
       return state;
     case 'InteractionRecorded':

@@ -3,7 +3,7 @@ import type { CustomerEvent, MergeEvidence } from '../events/customer.events';
 import { foldCustomer } from '../state/customer.evolve';
 import type { CustomerState } from '../state/customer.state';
 import { deepFreeze, email, external, inbound, phone, registered, TENANT } from '../testing/customer-events.fixtures';
-import { decideMerge, decideUnmerge, previewMerge, type MergeCustomers, type UnmergeCustomers } from './merge.decide';
+import { decideMerge, decideRejectProposal, decideUnmerge, previewMerge, type MergeCustomers, type RejectMergeProposal, type UnmergeCustomers } from './merge.decide';
 import { DEFAULT_MERGE_POLICY, type MergePolicy } from './merge.policy';
 
 const NOW = '2025-03-01T12:00:00.000Z';
@@ -292,6 +292,42 @@ describe('decideMerge', () => {
 
       it('then proposing it again changes nothing', () => {
         expect(decideMerge(command('chat_typed_detail'), proposed, aliceByEmail, DEFAULT_MERGE_POLICY, LATER)).toMatchObject({ outcome: 'unchanged', survivor: [] });
+      });
+
+      describe('and a person rejects it', () => {
+        const reject = (proposalId: string): RejectMergeProposal => ({ tenantId: TENANT, survivorId: 'c-alice', proposalId, reason: 'two different people', causationId: 'reject-1', correlationId: 'reject-1' });
+        const rejection = decideRejectProposal(reject(decision.mergeId), proposed, LATER);
+        const rejected = foldCustomer(rejection.survivor, proposed);
+
+        it('then MergeProposalRejected goes to the survivor’s stream, naming the pair', () => {
+          expect(rejection).toMatchObject({ outcome: 'rejected', reasonCode: 'proposal_rejected' });
+          expect(rejection.survivor).toEqual([
+            {
+              type: 'MergeProposalRejected',
+              data: { proposalId: decision.mergeId, survivorId: 'c-alice', mergedId: 'c-email', reason: 'two different people' },
+              metadata: expect.objectContaining({ occurredAt: LATER, channel: 'system', causationId: 'reject-1' }),
+            },
+          ]);
+        });
+
+        it('then the proposal is closed and remembered', () => {
+          expect(rejected.mergeProposals).toEqual([]);
+          expect(rejected.rejectedMergeProposals).toEqual([{ proposalId: decision.mergeId, otherId: 'c-email', reason: 'two different people', rejectedAt: LATER }]);
+        });
+
+        it('then rejecting it again changes nothing, and a proposal never made is refused', () => {
+          expect(decideRejectProposal(reject(decision.mergeId), rejected, LATER)).toMatchObject({ outcome: 'unchanged', survivor: [] });
+          expect(decideRejectProposal(reject('no-such-proposal'), proposed, LATER)).toMatchObject({ outcome: 'refused', reasonCode: 'proposal_not_found', survivor: [] });
+        });
+
+        it('then new evidence that only proposes proposes nothing for the pair', () => {
+          expect(decideMerge(command('chat_typed_detail', { causationId: 'chat-again' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER)).toMatchObject({ outcome: 'refused', reasonCode: 'previously_rejected', survivor: [] });
+        });
+
+        it('then evidence the policy trusts on its own, or a person’s confirmation, still merges', () => {
+          expect(decideMerge(command('paid_order', { causationId: 'order-2' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER).outcome).toBe('merged');
+          expect(decideMerge(command('agent_confirmed', { causationId: 'agent-2' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER).outcome).toBe('merged');
+        });
       });
 
       describe('and an agent confirms it', () => {

@@ -13,6 +13,9 @@ export const MERGE_REASON_CODES = [
   'policy_never',
   'conflicting_external_id',
   'previously_unmerged',
+  'previously_rejected',
+  'proposal_not_found',
+  'proposal_rejected',
   'same_customer',
   'tenant_mismatch',
   'unknown_customer',
@@ -120,22 +123,26 @@ function assess(survivor: CustomerState, merged: CustomerState, evidence: MergeE
   }
   const mode = mergeModeFor(policy, evidence.source);
   const unmergedBefore = survivor.merges.some((m) => m.otherId === merged.customerId && m.unmergedAt !== undefined);
+  // A person rejected proposing this pair: what would only propose it again proposes nothing.
+  const rejected = survivor.rejectedMergeProposals.find((r) => r.otherId === merged.customerId);
+  const proposal = (p: Assessment): Assessment =>
+    rejected ? refuse('previously_rejected', `a person rejected merging these customers (proposal ${rejected.proposalId}), so evidence "${evidence.source}" proposes nothing`) : p;
   if (mode === 'auto' && unmergedBefore && evidence.source !== AGENT_CONFIRMED_SOURCE) {
-    return {
+    return proposal({
       decision: 'propose',
       reasonCode: 'previously_unmerged',
       reason: `these customers were unmerged before, so evidence "${evidence.source}" only proposes: ${evidence.detail}`,
-    };
+    });
   }
   switch (mode) {
     case 'auto':
       return { decision: 'merge', reasonCode: 'policy_auto', reason: `evidence "${evidence.source}" merges automatically: ${evidence.detail}` };
     case 'propose':
-      return {
+      return proposal({
         decision: 'propose',
         reasonCode: 'policy_propose',
         reason: `evidence "${evidence.source}" only proposes a merge, a person must confirm: ${evidence.detail}`,
-      };
+      });
     case 'never':
       return refuse('policy_never', `evidence "${evidence.source}" never merges`);
     default: {
@@ -262,6 +269,44 @@ export function decideMerge(command: MergeCustomers, survivorState: CustomerStat
       return exhaustive;
     }
   }
+}
+
+/** RejectMergeProposal: a person says the customers a proposal names are not one person. */
+export interface RejectMergeProposal {
+  tenantId: string;
+  survivorId: string;
+  proposalId: string;
+  reason: string;
+  causationId: string;
+  correlationId: string;
+}
+
+export interface RejectProposalDecision {
+  outcome: 'rejected' | 'refused' | 'unchanged';
+  reasonCode: MergeReasonCode;
+  reason: string;
+  /** Append to the survivor's stream (the proposal's). */
+  survivor: CustomerEvent[];
+}
+
+/**
+ * Decide RejectMergeProposal: `MergeProposalRejected`, with an id derived from the proposal (so a
+ * retry appends nothing), while the proposal is open; `unchanged` once rejected; refused otherwise
+ * (never proposed, or already closed by a merge of the pair).
+ */
+export function decideRejectProposal(command: RejectMergeProposal, survivorState: CustomerState, now: string): RejectProposalDecision {
+  const result = (outcome: RejectProposalDecision['outcome'], reasonCode: MergeReasonCode, reason: string, survivor: CustomerEvent[] = []): RejectProposalDecision => ({ outcome, reasonCode, reason, survivor });
+  if (survivorState.customerId !== command.survivorId) return result('refused', 'unknown_customer', 'the state given is not the customer the command names');
+  if (survivorState.rejectedMergeProposals.some((r) => r.proposalId === command.proposalId)) return result('unchanged', 'already_applied', `proposal ${command.proposalId} is already rejected`);
+  const proposal = survivorState.mergeProposals.find((p) => p.proposalId === command.proposalId);
+  if (!proposal) return result('refused', 'proposal_not_found', `no open merge proposal ${command.proposalId} for this customer`);
+  return result('rejected', 'proposal_rejected', command.reason, [
+    {
+      type: 'MergeProposalRejected',
+      data: { proposalId: proposal.proposalId, survivorId: command.survivorId, mergedId: proposal.otherId, reason: command.reason },
+      metadata: metadataFor('MergeProposalRejected', deterministicId('merge-proposal-rejected-event', command.tenantId, proposal.proposalId), command, now),
+    },
+  ]);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { CustomerState, RecentInteraction } from './customer.state';
 import { conversationKey, initialCustomerState } from './customer.state';
 import { inboundWindowAfter, lastContactAt, preferredChannelOf } from './engagement.evolve';
 import { hasIdentity, withIdentity } from './identities';
-import { afterMergeProposed, mergedAfterMerge, restoredAfterUnmerge, survivorAfterMerge, survivorAfterUnmerge } from './merge.evolve';
+import { afterMergeProposalRejected, afterMergeProposed, mergedAfterMerge, restoredAfterUnmerge, survivorAfterMerge, survivorAfterUnmerge } from './merge.evolve';
 import { own } from './own';
 import { satisfactionAfter } from './satisfaction.evolve';
 import { textSignalsAfter } from './text-signals.evolve';
@@ -221,6 +221,8 @@ export function evolve(state: CustomerState, event: CustomerEvent): CustomerStat
       return restoredAfterUnmerge(state, event);
     case 'MergeProposed':
       return afterMergeProposed(state, event);
+    case 'MergeProposalRejected':
+      return afterMergeProposalRejected(state, event);
     case 'CustomerErased':
       // What remains is the shape of the history, not the person: identities and traits go.
       return { ...state, status: 'erased', erasedAt: event.metadata.occurredAt, identities: [], traits: {}, traitsSetAt: {} };

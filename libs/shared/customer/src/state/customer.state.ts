@@ -140,6 +140,13 @@ export interface MergeProposal {
   proposedAt: string;
 }
 
+export interface RejectedMergeProposal {
+  proposalId: string;
+  otherId: string;
+  reason: string;
+  rejectedAt: string;
+}
+
 /**
  * A customer as folded from their stream. Never stored as the record: always rebuilt from the
  * events (a snapshot is only a cache of this fold). JSON-safe: strings, numbers, booleans, arrays
@@ -192,6 +199,8 @@ export interface CustomerState {
   merges: MergeRecord[];
   /** Merges proposed with this customer as survivor and neither confirmed nor superseded yet. */
   mergeProposals: MergeProposal[];
+  /** Proposals a person rejected (`MergeProposalRejected`): the same pair is not proposed again. */
+  rejectedMergeProposals: RejectedMergeProposal[];
 }
 
 export const initialCustomerState = (): CustomerState => ({
@@ -212,6 +221,7 @@ export const initialCustomerState = (): CustomerState => ({
   mergedFrom: [],
   merges: [],
   mergeProposals: [],
+  rejectedMergeProposals: [],
 });
 
 /** The key of one conversation thread in `CustomerState.conversations`. */

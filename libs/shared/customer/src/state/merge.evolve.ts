@@ -1,4 +1,4 @@
-import type { CustomerMergedInto, CustomerRestored, CustomersMerged, CustomerUnmerged, MergeProposed } from '../events/customer.events';
+import type { CustomerMergedInto, CustomerRestored, CustomersMerged, CustomerUnmerged, MergeProposalRejected, MergeProposed } from '../events/customer.events';
 import type { CustomerState, MergeRecord } from './customer.state';
 import { withIdentity, withoutIdentities } from './identities';
 
@@ -86,5 +86,16 @@ export function afterMergeProposed(state: CustomerState, event: MergeProposed): 
       ...state.mergeProposals,
       { proposalId: d.proposalId, otherId: d.mergedId, source: d.evidence.source, reason: d.reason, proposedAt: event.metadata.occurredAt },
     ],
+  };
+}
+
+/** A person said no: the proposal is closed and remembered, so the pair is not proposed again. */
+export function afterMergeProposalRejected(state: CustomerState, event: MergeProposalRejected): CustomerState {
+  const d = event.data;
+  if (state.rejectedMergeProposals.some((r) => r.proposalId === d.proposalId)) return state;
+  return {
+    ...state,
+    mergeProposals: state.mergeProposals.filter((p) => p.proposalId !== d.proposalId),
+    rejectedMergeProposals: [...state.rejectedMergeProposals, { proposalId: d.proposalId, otherId: d.mergedId, reason: d.reason, rejectedAt: event.metadata.occurredAt }],
   };
 }

@@ -112,6 +112,10 @@ export function generatedHistory(seed: number, length: number, { erase = false }
           data: { proposalId: `p-${i}`, survivorId: 'c-1', mergedId: `c-other-${i % 4}`, reason: 'typed', evidence: { source: 'chat_typed_detail', detail: '', identities: [] }, identitiesMoving: [] },
           metadata: meta(id, at),
         });
+        // Every other proposal, a person rejects.
+        if (i % 2 === 0) {
+          events.push({ type: 'MergeProposalRejected', data: { proposalId: `p-${i}`, survivorId: 'c-1', mergedId: `c-other-${i % 4}`, reason: 'not the same person' }, metadata: meta(`${id}-rejected`, at) });
+        }
         break;
       default:
         events.push({

@@ -202,6 +202,7 @@ describe('upcast', () => {
         'CustomersMerged',
         'InteractionRecorded',
         'MergeProposed',
+        'MergeProposalRejected',
         'NextBestActionDecided',
         'NbaOutcomeRecorded',
         'OrderPlaced',

@@ -1,0 +1,11 @@
+/** `#/` search, `#/customers/<id>` the customer, `#/customers/<id>/merges` its merge proposals. */
+export type Route = { page: 'search' } | { page: 'customer'; customerId: string; tab: CustomerTab };
+export type CustomerTab = 'overview' | 'merges';
+
+export function routeOf(hash: string): Route {
+  const m = /^#\/customers\/([^/]+)(\/merges)?$/.exec(hash);
+  if (m) return { page: 'customer', customerId: decodeURIComponent(m[1]!), tab: m[2] ? 'merges' : 'overview' };
+  return { page: 'search' };
+}
+
+export const customerHref = (customerId: string, tab: CustomerTab = 'overview'): string => `#/customers/${encodeURIComponent(customerId)}${tab === 'merges' ? '/merges' : ''}`;
