@@ -157,3 +157,35 @@ describe('interactionEvents: the text signals of the customer’s words are reco
     expect(Object.keys(foldCustomer(interactionEvents(i, 'sms', 'c1', true, metadata)).textSignals)).toEqual(['repeat_contact', 'urgency']);
   });
 });
+
+describe('interactionEvents: a platform subscribe or unsubscribe is a consent change, not an interaction', () => {
+  const unsubscribed = interaction({ kind: 'subscription', subscription: { status: 'unsubscribed' }, provider: { name: 'viber', messageId: '5741311803571721087' } });
+
+  describe('when a known customer unsubscribes on the platform', () => {
+    const events = interactionEvents(unsubscribed, 'sms', 'c1', false, metadata);
+
+    it('then only a ConsentChanged (opted_out, source platform) is recorded, under the event id of what was received', () => {
+      expect(events).toEqual([{ type: 'ConsentChanged', data: { channel: 'sms', consent: 'opted_out', source: 'platform' }, metadata }]);
+    });
+
+    it('then the folded customer is opted out on the channel, by the platform, and has no contact: no engagement, no recent message, no reply window', () => {
+      const before: CustomerEvent[] = [{ type: 'CustomerRegistered', data: { customerId: 'c1', tenantId: 'acme', identity: unsubscribed.data.identities[0]! }, metadata }];
+      const state = foldCustomer([...before, ...events]);
+      expect(state.consent).toEqual({ sms: 'opted_out' });
+      expect(state.consents.sms).toMatchObject({ status: 'opted_out', source: 'platform', eventId: metadata.eventId });
+      expect(state.engagement.total).toBe(0);
+      expect(state.recent).toEqual([]);
+      expect(state.inboundWindow).toEqual(foldCustomer(before).inboundWindow);
+    });
+  });
+
+  describe('when someone the hub has never seen subscribes', () => {
+    it('then the customer is registered, then opted in by the platform', () => {
+      const subscribed = interaction({ kind: 'subscription', subscription: { status: 'subscribed' } });
+      expect(interactionEvents(subscribed, 'sms', 'c1', true, metadata).map((e) => [e.type, e.type === 'ConsentChanged' ? e.data : undefined])).toEqual([
+        ['CustomerRegistered', undefined],
+        ['ConsentChanged', { channel: 'sms', consent: 'opted_in', source: 'platform' }],
+      ]);
+    });
+  });
+});

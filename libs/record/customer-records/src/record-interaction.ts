@@ -76,6 +76,11 @@ export async function recordInteraction(
  * and the facts it implies (`derivedFacts`). `heldByOthers`: the identities it names that another
  * customer holds (not claimed for this one); the interaction says so, so the fold does not list them
  * as this customer's, and the registration names the first identity that is theirs.
+ *
+ * A platform's subscribe or unsubscribe (kind `subscription`) is not a contact: it is recorded as
+ * the consent change it is (`ConsentChanged`, source `platform`) under the interaction's own event
+ * id, in place of the interaction, so it counts no engagement, opens no reply window, triggers no
+ * decision and makes no timeline entry, and a redelivery appends nothing.
  */
 export function interactionEvents(
   interaction: InteractionReceived,
@@ -94,6 +99,11 @@ export function interactionEvents(
       data: { customerId, tenantId: m.tenantId, identity: own },
       metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
     });
+  }
+  const subscription = interaction.data.kind === 'subscription' ? interaction.data.subscription : undefined;
+  if (subscription) {
+    events.push({ type: 'ConsentChanged', data: { channel, consent: subscription.status === 'unsubscribed' ? 'opted_out' : 'opted_in', source: 'platform' }, metadata });
+    return events;
   }
   events.push({ type: 'InteractionRecorded', data: recordedData(interaction.data, channel, heldByOthers), metadata }, ...derivedFacts(interaction, channel, metadata));
   return events;
