@@ -58,6 +58,11 @@ describe('the canonical InteractionReceived facets', () => {
     expect(fields(base({ kind: 'message', subscription: { status: 'unsubscribed' } }))).toEqual(['data.subscription']);
   });
 
+  it('given the merge evidence a channel names, then only a weak one is taken: chat_typed_detail, not paid_order', () => {
+    expect(fields(base({ mergeEvidence: 'chat_typed_detail' }))).toEqual([]);
+    expect(fields(base({ mergeEvidence: 'paid_order' as never }))).toEqual(['data.mergeEvidence']);
+  });
+
   it('given a CSAT score outside 1–5, then the score is refused; the same score is a valid NPS', () => {
     const survey = (kind: 'csat' | 'nps', score: number) => base({ kind: 'survey', survey: { surveyId: 'f', kind, score, answers: [] } });
     expect(fields(survey('csat', 9))).toEqual(['data.survey.score']);

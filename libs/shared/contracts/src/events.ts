@@ -181,6 +181,16 @@ export interface SubscriptionFacet {
   status: SubscriptionStatus;
 }
 
+/**
+ * The merge evidence a channel may name for the identities an interaction carries, when it knows
+ * they are weaker than a contact the platform vouches for: `chat_typed_detail` — the customer typed
+ * them (a chat's contact form), unverified. Only weak evidence can be named here; a paid order is
+ * known from its kind, and anything else is `<channel>_<kind>` (`mergeEvidenceSource` in
+ * `@hub/customer`), which the default policy only proposes.
+ */
+export const CHANNEL_MERGE_EVIDENCE = ['chat_typed_detail'] as const;
+export type ChannelMergeEvidence = (typeof CHANNEL_MERGE_EVIDENCE)[number];
+
 /** A message that is a consent keyword (SMS STOP/START/HELP): recorded as the message and as consent. */
 export interface ConsentSignalFacet {
   signal: 'opt_out' | 'opt_in' | 'help';
@@ -228,6 +238,8 @@ export interface InteractionData {
   consent?: ConsentSignalFacet;
   /** Agent, queue, team and disposition, on any kind (see `HandlingFacet`). */
   handling?: HandlingFacet;
+  /** What the identities it names prove, when the channel knows they are weak (see `CHANNEL_MERGE_EVIDENCE`). */
+  mergeEvidence?: ChannelMergeEvidence;
   call?: CallFacet;
   email?: EmailFacet;
   reaction?: ReactionFacet;
@@ -417,6 +429,7 @@ export class InteractionDataDto implements InteractionData {
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => InteractiveReplyDto) interactive?: InteractiveReplyDto;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => ConsentSignalFacetDto) consent?: ConsentSignalFacetDto;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => HandlingFacetDto) handling?: HandlingFacetDto;
+  @IsOptionalNonNull() @IsIn(CHANNEL_MERGE_EVIDENCE) mergeEvidence?: ChannelMergeEvidence;
   @FacetOf('call', () => CallFacetDto) call?: CallFacetDto;
   @FacetOf('email', () => EmailFacetDto) email?: EmailFacetDto;
   @FacetOf('reaction', () => ReactionFacetDto) reaction?: ReactionFacetDto;
