@@ -55,8 +55,8 @@ const pathOf = (url: string): string => {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * How each provider signs a JSON body, reusing the adapter's own signature function and the test
- * setup's secret; `template` is the fixture signed by the channel's `sign` helper (its other headers
+ * How each provider registered before test setups had `signRaw` signs a JSON body, reusing the
+ * adapter's own signature function and the test setup's secret; `template` is the fixture signed by the channel's `sign` helper (its other headers
  * are kept). A provider whose credential covers no body (a static token) keeps the template's headers.
  */
 type JsonSigner = (template: WebhookRequest, raw: Buffer, env: Record<string, string>, nowMs: number) => Record<string, string | undefined>;
@@ -120,10 +120,19 @@ const firehoseLens = {
   },
 };
 
-function jsonTarget(app: ChannelId, setup: ChannelTestSetup<object>): FuzzTarget {
+/** The setup's own `signRaw` (every generated channel has one), else the provider's entry in JSON_SIGNERS. */
+function jsonSignerOf(app: ChannelId, setup: ChannelTestSetup<object>): JsonSigner {
+  const { signRaw } = setup;
+  if (signRaw) return (template, raw, _env, nowMs) => ({ ...template.headers, ...signRaw(raw, { nowMs }) });
   const provider = setup.definition.manifest.provider;
   const signer = JSON_SIGNERS[provider];
-  if (!signer) throw new Error(`the fuzz campaign has no signer for provider ${provider} of channel ${app}: add one to JSON_SIGNERS`);
+  if (!signer) throw new Error(`the fuzz campaign has no signer for provider ${provider} of channel ${app}: give its test setup signRaw, or add one to JSON_SIGNERS`);
+  return signer;
+}
+
+function jsonTarget(app: ChannelId, setup: ChannelTestSetup<object>): FuzzTarget {
+  const provider = setup.definition.manifest.provider;
+  const signer = jsonSignerOf(app, setup);
   const lens = provider === 'amazon-connect' ? firehoseLens : undefined;
   const fixtures = fixtureBases(setup);
   // Each fixture signed once by the channel's own helper: the template of its headers and URL.

@@ -9,6 +9,7 @@ import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/cha
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
 import { clientAddress, createLogger, decodeBody, decodedPayload, httpServerOptions, onShutdown, requestEncoding, RequestRateLimits } from '@hub/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ingestChannelOf } from './ingest-channel';
 import { IngestEnv } from './ingest.env';
 import { IngestCounters, IngestService } from './ingest.service';
 import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, webhookControllerFor } from './webhook.controller';
@@ -212,9 +213,13 @@ function loadAll(app: string, loaders: (() => object)[]): object[] {
   return results as object[];
 }
 
-/** Process entry point for an ingestion app. */
-export function runIngestApp(channelId: ChannelId): void {
-  startIngestApp(channelId)
+/**
+ * Process entry point of the ingestion app (apps/ingest/webhooks): serves the channel that
+ * `INGEST_CHANNEL` names, as the app `ingest-<channel>`.
+ */
+export function runIngestApp(env: NodeJS.ProcessEnv = process.env): void {
+  Promise.resolve()
+    .then(() => startIngestApp(ingestChannelOf(env), env))
     .then((running) => onShutdown(running.close))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);

@@ -78,9 +78,10 @@ describe('recognising a customer by any identity an interaction carries', () => 
       const a = (await record(interaction(tenantId, 'a-1', 'email', [email('ana@example.com')]))).customerId;
       const b = (await record(interaction(tenantId, 'b-1', 'sms', [phone('+14155550177')]))).customerId;
       expect(a).not.toBe(b);
-      const both = await record(interaction(tenantId, 'ab-1', 'webchat', [email('ana@example.com'), phone('+14155550177')]));
+      const both = await record(interaction(tenantId, 'ab-1', 'webchat', [email('ana@example.com'), phone('+14155550177')], { mergeEvidence: 'chat_typed_detail' }));
       expect(both.customerId).toBe(a);
       expect(both.merges.map((d) => d.outcome)).toEqual(['proposed']);
+      expect(both.merges[0]!.reason).toContain('chat_typed_detail');
       expect(await deps.identities.ownerOf(tenantId, phone('+14155550177'))).toBe(b);
       expect((await record(interaction(tenantId, 'b-2', 'sms', [phone('+14155550177')]))).customerId).toBe(b);
     });

@@ -1,5 +1,5 @@
 import { deterministicId, isChannelId, type InteractionData, type InteractionReceived } from '@hub/contracts';
-import type { CustomerEvent, InteractionRecorded, MergeDecision, MergePolicy, RecordedTextSignals } from '@hub/customer';
+import { derivedFacts, mergeEvidenceSource, platformConsentChange, type CustomerEvent, type InteractionRecorded, type MergeDecision, type MergePolicy, type RecordedTextSignals } from '@hub/customer';
 import { detectTextSignals, TEXT_SIGNALS_VERSION } from '@hub/text-signals';
 import { mergeCustomers } from './merge-customers';
 import type { ChannelId, EventMetadata, IdentityRef } from '@hub/contracts';
@@ -76,6 +76,11 @@ export async function recordInteraction(
  * and the facts it implies (`derivedFacts`). `heldByOthers`: the identities it names that another
  * customer holds (not claimed for this one); the interaction says so, so the fold does not list them
  * as this customer's, and the registration names the first identity that is theirs.
+ *
+ * A platform's subscribe or unsubscribe (kind `subscription`) is not a contact: it is recorded as
+ * the consent change it is (`ConsentChanged`, source `platform`) under the interaction's own event
+ * id, in place of the interaction, so it counts no engagement, opens no reply window, triggers no
+ * decision and makes no timeline entry, and a redelivery appends nothing.
  */
 export function interactionEvents(
   interaction: InteractionReceived,
@@ -95,6 +100,8 @@ export function interactionEvents(
       metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
     });
   }
+  const consent = platformConsentChange(interaction, channel, metadata);
+  if (consent) return [...events, consent];
   events.push({ type: 'InteractionRecorded', data: recordedData(interaction.data, channel, heldByOthers), metadata }, ...derivedFacts(interaction, channel, metadata));
   return events;
 }
@@ -121,44 +128,6 @@ export function textSignalsOf(data: InteractionData): RecordedTextSignals | unde
   const text = [data.email?.subject, data.content.text].filter((t): t is string => typeof t === 'string' && t.trim() !== '').join('\n');
   if (text === '') return undefined;
   return { found: detectTextSignals(text).signals, version: TEXT_SIGNALS_VERSION };
-}
-
-/**
- * What an interaction tells us beyond itself, recorded as the customer events the state is folded
- * from: a consent keyword becomes ConsentChanged, a survey response SurveyAnswered, an order
- * OrderPlaced or OrderRefunded. Each id is derived from the interaction's, so a redelivery derives
- * nothing new; each is caused by the interaction and happened when it did.
- */
-export function derivedFacts(interaction: InteractionReceived, channel: ChannelId, metadata: EventMetadata): CustomerEvent[] {
-  const d = interaction.data;
-  const derived = (kind: string) => ({ ...metadata, eventId: deterministicId('derived', kind, metadata.eventId), causationId: metadata.eventId });
-  const out: CustomerEvent[] = [];
-  if (d.direction === 'inbound' && d.consent && d.consent.signal !== 'help') {
-    out.push({
-      type: 'ConsentChanged',
-      data: { channel, consent: d.consent.signal === 'opt_out' ? 'opted_out' : 'opted_in', source: 'keyword' },
-      metadata: derived('consent'),
-    });
-  }
-  if (d.kind === 'survey' && d.survey) {
-    const s = d.survey;
-    // One answer per score the response gave (a form asking CSAT and NPS gave two); the first keeps
-    // the id a single-score response has always derived.
-    const scores = s.scores && s.scores.length > 0 ? s.scores : [{ kind: s.kind, score: s.score }];
-    scores.forEach((score, i) => {
-      const data = { survey: score.kind, score: score.score, ...(s.conversationId ? { conversationId: s.conversationId } : {}) };
-      out.push({ type: 'SurveyAnswered', data, metadata: derived(i === 0 ? 'survey' : `survey:${i}`) });
-    });
-  }
-  if (d.kind === 'order' && d.order) {
-    const o = d.order;
-    out.push(
-      o.action === 'created'
-        ? { type: 'OrderPlaced', data: { orderId: o.orderId, amount: o.amount, currency: o.currency }, metadata: derived('order') }
-        : { type: 'OrderRefunded', data: { orderId: o.orderId, amount: o.amount, currency: o.currency }, metadata: derived('order') },
-    );
-  }
-  return out;
 }
 
 /**
@@ -233,19 +202,6 @@ export function firstByClaimStream(resolver: Pick<IdentityResolver, 'claimStream
   const [first, ...rest] = identities;
   if (!first) throw new Error('no identity');
   return rest.reduce((a, b) => (resolver.claimStreamOf(tenantId, b) < resolver.claimStreamOf(tenantId, a) ? b : a), first);
-}
-
-/**
- * The merge-evidence source an interaction carrying identities of two customers amounts to, for the
- * merge policy (DEFAULT_MERGE_POLICY: `paid_order` merges at once, `chat_typed_detail` and anything
- * unnamed only propose): an order's email and phone come from the shop's customer account; what a
- * visitor typed into a chat, or a survey link carried, a person confirms.
- */
-export function mergeEvidenceSource(interaction: InteractionReceived): string {
-  const d = interaction.data;
-  if (d.kind === 'order' && d.order?.action === 'created') return 'paid_order';
-  if (interaction.metadata.channel === 'webchat') return 'chat_typed_detail';
-  return `${interaction.metadata.channel}_${d.kind}`;
 }
 
 const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean => a.kind === b.kind && a.value === b.value && (a.namespace ?? '') === (b.namespace ?? '');

@@ -50,6 +50,16 @@ function order(tenantId: string, label: string, identities: IdentityRef[]): Inte
   } as InteractionReceived;
 }
 
+/** A platform's own unsubscribe (or subscribe) event of the customer: kind `subscription`. */
+function subscription(tenantId: string, label: string, identities: IdentityRef[], status: 'subscribed' | 'unsubscribed'): InteractionReceived {
+  const eventId = deterministicId('test-subscription', tenantId, label);
+  return {
+    type: 'InteractionReceived',
+    data: { direction: 'inbound', kind: 'subscription', identities, content: { media: [] }, provider: { name: 'viber', messageId: `${tenantId}-${label}` }, subscription: { status } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.500Z', recordedAt: '2026-12-06T10:00:00.600Z', schemaVersion: 1, tenantId, channel: 'sms' },
+  };
+}
+
 /** Each identity's customer as the store has it: its stream's event types and texts, in stream order. */
 async function shape(tenantId: string, identities: readonly IdentityRef[]): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
@@ -199,6 +209,32 @@ describe('recordInteractions', () => {
       expect(await shape(tenant, identities)).toEqual(stored);
       expect(again.map((r) => r.customerId)).toEqual(first.map((r) => r.customerId));
       expect(again.every((r) => r.duplicate)).toBe(true);
+    });
+  });
+
+  describe('when a customer unsubscribes on the platform between two messages, and the batch is delivered again', () => {
+    it('records the unsubscribe as a ConsentChanged under its own event id, in place of an interaction, once', async () => {
+      const tenant = freshId('tn');
+      const unsubscribed = subscription(tenant, 'u-1', [phone(30)], 'unsubscribed');
+      const batch = [sms(tenant, 'x-1', [phone(30)]), unsubscribed, sms(tenant, 'x-2', [phone(30)])];
+      await recordInteractions(stores, batch, recordedAt);
+      const again = await recordInteractions(stores, batch, recordedAt);
+
+      expect(again.every((r) => r.duplicate)).toBe(true);
+      expect(await shape(tenant, [phone(30)])).toEqual({ [phone(30).value]: ['CustomerRegistered', 'InteractionRecorded:x-1', 'ConsentChanged', 'InteractionRecorded:x-2'] });
+      const owner = (await stores.identities.ownerOf(tenant, phone(30)))!;
+      const consent = (await stores.store.readStream(customerStream(tenant, owner))).find((e) => e.type === 'ConsentChanged')!;
+      expect(consent).toMatchObject({ eventId: unsubscribed.metadata.eventId, data: { channel: 'sms', consent: 'opted_out', source: 'platform' } });
+    });
+  });
+
+  describe('when someone the hub has never heard of subscribes on the platform', () => {
+    it('registers the customer, opted in by the platform, with no interaction', async () => {
+      const tenant = freshId('tn');
+      const recorded = await recordInteraction(stores, subscription(tenant, 's-1', [phone(31)], 'subscribed'), recordedAt);
+
+      expect(recorded.events.map((e) => e.type)).toEqual(['CustomerRegistered', 'ConsentChanged']);
+      expect(await shape(tenant, [phone(31)])).toEqual({ [phone(31).value]: ['CustomerRegistered', 'ConsentChanged'] });
     });
   });
 

@@ -40,16 +40,27 @@ describe('the canonical InteractionReceived facets', () => {
     ['delivery', { direction: 'outbound', delivery: { messageId: 'wamid.1', status: 'read' } }],
     ['survey', { survey: { surveyId: 'f', kind: 'nps', score: 0, answers: [{ questionId: 'q', value: 0 }] } }],
     ['order', { order: { orderId: 'o-1', action: 'created', amount: 1999, currency: 'EUR' } }],
+    ['subscription', { subscription: { status: 'unsubscribed' } }],
   ] as const)('given kind %s with its facet, then it is valid', (kind, facet) => {
     expect(fields(base({ kind, ...(facet as Partial<InteractionData>) }))).toEqual([]);
   });
 
-  it.each(['call', 'email', 'reaction', 'delivery', 'survey', 'order'] as const)('given kind %s without its facet, then the facet is named as missing', (kind) => {
+  it.each(['call', 'email', 'reaction', 'delivery', 'survey', 'order', 'subscription'] as const)('given kind %s without its facet, then the facet is named as missing', (kind) => {
     expect(fields(base({ kind }))).toEqual([`data.${kind}`]);
   });
 
   it('given a facet that does not match the kind, then it is refused, naming the facet', () => {
     expect(fields(base({ kind: 'message', order: { orderId: 'o', action: 'created', amount: 1, currency: 'EUR' } }))).toEqual(['data.order']);
+  });
+
+  it('given a subscription whose status is not subscribed or unsubscribed, or one on a message, then it is refused, naming the field', () => {
+    expect(fields(base({ kind: 'subscription', subscription: { status: 'blocked' as never } }))).toEqual(['data.subscription.status']);
+    expect(fields(base({ kind: 'message', subscription: { status: 'unsubscribed' } }))).toEqual(['data.subscription']);
+  });
+
+  it('given the merge evidence a channel names, then only a weak one is taken: chat_typed_detail, not paid_order', () => {
+    expect(fields(base({ mergeEvidence: 'chat_typed_detail' }))).toEqual([]);
+    expect(fields(base({ mergeEvidence: 'paid_order' as never }))).toEqual(['data.mergeEvidence']);
   });
 
   it('given a CSAT score outside 1–5, then the score is refused; the same score is a valid NPS', () => {

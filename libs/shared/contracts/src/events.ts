@@ -62,9 +62,10 @@ export type Direction = (typeof DIRECTIONS)[number];
 /**
  * What kind of interaction this is. `message` is chat/SMS/social text and media; the other kinds
  * carry a facet of the same name in `InteractionData` (`call`, `email`, `reaction`, `delivery`,
- * `survey`, `order`) with what only that kind has. Validation insists the facet matches the kind.
+ * `survey`, `order`, `subscription`) with what only that kind has. Validation insists the facet
+ * matches the kind.
  */
-export const INTERACTION_KINDS = ['message', 'call', 'email', 'reaction', 'delivery', 'survey', 'order'] as const;
+export const INTERACTION_KINDS = ['message', 'call', 'email', 'reaction', 'delivery', 'survey', 'order', 'subscription'] as const;
 export type InteractionKind = (typeof INTERACTION_KINDS)[number];
 
 /** A phone call, from a contact-center platform's record (Amazon Connect CTR, Twilio Voice callback). */
@@ -166,6 +167,30 @@ export interface OrderFacet {
   itemCount?: number;
 }
 
+export const SUBSCRIPTION_STATUSES = ['subscribed', 'unsubscribed'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/**
+ * The customer subscribed to or unsubscribed from us on the platform itself, which reports it as an
+ * event of its own rather than a message (Viber's `subscribed`/`unsubscribed`, a Telegram bot
+ * blocked or unblocked, a marketing opt-out on Messenger). Direction `inbound`, no content.
+ * Recorded as a consent change only (`ConsentChanged`, source `platform`): it is not a contact, so it
+ * counts no engagement, opens no reply window and makes no timeline entry.
+ */
+export interface SubscriptionFacet {
+  status: SubscriptionStatus;
+}
+
+/**
+ * The merge evidence a channel may name for the identities an interaction carries, when it knows
+ * they are weaker than a contact the platform vouches for: `chat_typed_detail` — the customer typed
+ * them (a chat's contact form), unverified. Only weak evidence can be named here; a paid order is
+ * known from its kind, and anything else is `<channel>_<kind>` (`mergeEvidenceSource` in
+ * `@hub/customer`), which the default policy only proposes.
+ */
+export const CHANNEL_MERGE_EVIDENCE = ['chat_typed_detail'] as const;
+export type ChannelMergeEvidence = (typeof CHANNEL_MERGE_EVIDENCE)[number];
+
 /** A message that is a consent keyword (SMS STOP/START/HELP): recorded as the message and as consent. */
 export interface ConsentSignalFacet {
   signal: 'opt_out' | 'opt_in' | 'help';
@@ -213,12 +238,15 @@ export interface InteractionData {
   consent?: ConsentSignalFacet;
   /** Agent, queue, team and disposition, on any kind (see `HandlingFacet`). */
   handling?: HandlingFacet;
+  /** What the identities it names prove, when the channel knows they are weak (see `CHANNEL_MERGE_EVIDENCE`). */
+  mergeEvidence?: ChannelMergeEvidence;
   call?: CallFacet;
   email?: EmailFacet;
   reaction?: ReactionFacet;
   delivery?: DeliveryFacet;
   survey?: SurveyFacet;
   order?: OrderFacet;
+  subscription?: SubscriptionFacet;
 }
 
 /** Published by an ingestion app on `Topics.interactions` once a provider webhook verified and mapped. */
@@ -345,6 +373,10 @@ export class OrderFacetDto implements OrderFacet {
   @IsOptionalNonNull() @IsInt() @Min(0) itemCount?: number;
 }
 
+export class SubscriptionFacetDto implements SubscriptionFacet {
+  @IsIn(SUBSCRIPTION_STATUSES) status!: SubscriptionStatus;
+}
+
 export class ConsentSignalFacetDto implements ConsentSignalFacet {
   @IsIn(['opt_out', 'opt_in', 'help']) signal!: ConsentSignalFacet['signal'];
   @IsString() @Length(1, 32) keyword!: string;
@@ -397,12 +429,14 @@ export class InteractionDataDto implements InteractionData {
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => InteractiveReplyDto) interactive?: InteractiveReplyDto;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => ConsentSignalFacetDto) consent?: ConsentSignalFacetDto;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => HandlingFacetDto) handling?: HandlingFacetDto;
+  @IsOptionalNonNull() @IsIn(CHANNEL_MERGE_EVIDENCE) mergeEvidence?: ChannelMergeEvidence;
   @FacetOf('call', () => CallFacetDto) call?: CallFacetDto;
   @FacetOf('email', () => EmailFacetDto) email?: EmailFacetDto;
   @FacetOf('reaction', () => ReactionFacetDto) reaction?: ReactionFacetDto;
   @FacetOf('delivery', () => DeliveryFacetDto) delivery?: DeliveryFacetDto;
   @FacetOf('survey', () => SurveyFacetDto) survey?: SurveyFacetDto;
   @FacetOf('order', () => OrderFacetDto) order?: OrderFacetDto;
+  @FacetOf('subscription', () => SubscriptionFacetDto) subscription?: SubscriptionFacetDto;
 }
 
 export class EventMetadataDto implements EventMetadata {

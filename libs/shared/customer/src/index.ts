@@ -10,6 +10,7 @@ export * from './consent/consent-keywords';
 export * from './identity/normalize-identity';
 export * from './merge/merge.policy';
 export * from './merge/merge.decide';
+export * from './record/interaction-facts';
 export * from './history/fold-until';
 export * from './history/whole-history';
 export * from './upcasting/customer.upcasters';

@@ -15,15 +15,21 @@ const READY_LINES: Record<string, string> = {
 };
 const readyLine = (name: HubAppName): string => READY_LINES[name] ?? 'ingest.app.started';
 
-/** Where each app lives: under the folder of its stage (docs/architecture.md), `ingest-<channel>` under apps/ingest/. */
-const APP_FOLDERS: Record<(typeof HUB_APPS)[number], string> = {
-  'ingest-sms': 'apps/ingest/sms',
+/** Where each app that is not a channel's lives: under the folder of its stage (docs/architecture.md). */
+const APP_FOLDERS: Record<string, string> = {
+  'ingest-api': 'apps/ingest/api',
   'timeline-projector': 'apps/project/timeline-projector',
   'nba-worker': 'apps/decide/nba-worker',
   'query-api': 'apps/query/query-api',
 };
-const appFolder = (name: HubAppName): string =>
-  (APP_FOLDERS as Record<string, string>)[name] ?? `apps/ingest/${name.slice('ingest-'.length)}`;
+/** Every channel's app `ingest-<channel>` is the one ingestion program, told its channel by `INGEST_CHANNEL`. */
+const INGEST_PROGRAM = 'apps/ingest/webhooks/src/main.ts';
+
+function appProgram(name: HubAppName): { main: string; env: NodeJS.ProcessEnv } {
+  const folder = APP_FOLDERS[name];
+  if (folder !== undefined) return { main: join(folder, 'src', 'main.ts'), env: {} };
+  return { main: INGEST_PROGRAM, env: { INGEST_CHANNEL: name.slice('ingest-'.length) } };
+}
 
 export interface AppProcess {
   name: HubAppName;
@@ -39,8 +45,9 @@ const WORKSPACE = resolve(__dirname, '../../../..');
 
 /**
  * Run one hub app as its own process, exactly as in production (`node -r @swc-node/register
- * apps/<stage>/<app>/src/main.ts`), with its logs in `logDir/<name>.log`. Resolves when the app says it is
- * serving; rejects with the log tail if it exits first.
+ * apps/<stage>/<app>/src/main.ts`; a channel's app with `INGEST_CHANNEL`), with its logs in
+ * `logDir/<name>.log`. Resolves when the app says it is serving; rejects with the log tail if it
+ * exits first.
  */
 export function startAppProcess(
   name: HubAppName,
@@ -50,11 +57,12 @@ export function startAppProcess(
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}${logSuffix}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(appFolder(name), 'src', 'main.ts')], {
+  const program = appProgram(name);
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', program.main], {
     cwd: WORKSPACE,
     // Tests, the demo and the benchmarks name identities under the published development key unless
     // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
-    env: { IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, ...process.env, ...env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
+    env: { IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, ...process.env, ...env, ...program.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];

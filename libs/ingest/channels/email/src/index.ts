@@ -34,3 +34,6 @@ export const sendgridInboundParse = defineChannel({
   configSchema: SendGridInboundParseConfig,
   create: (config: SendGridInboundParseConfig) => new SendGridInboundParseChannelAdapter(config),
 });
+
+/** Both providers, in the order the registry lists them (`CHANNELS.email`). */
+export const emailProviders = [rawMimeEmail, sendgridInboundParse] as const;

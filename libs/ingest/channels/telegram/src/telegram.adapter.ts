@@ -21,7 +21,7 @@ import {
 } from '@hub/channels-core';
 import { normalizeHandle, normalizePhone } from '@hub/customer';
 import { telegramFileRef } from './telegram-file-ref';
-import { TelegramUpdate, type TelegramCallbackQuery, type TelegramMessageBase, type TelegramMessageReactionUpdated, type TelegramReactionType, type TelegramUser } from './telegram.payload';
+import { TelegramUpdate, type TelegramCallbackQuery, type TelegramChatMemberUpdated, type TelegramMessageBase, type TelegramMessageReactionUpdated, type TelegramReactionType, type TelegramUser } from './telegram.payload';
 import type { TelegramConfig } from './telegram.config';
 
 export const TELEGRAM_MANIFEST: ChannelManifest = {
@@ -39,7 +39,7 @@ export const TELEGRAM_MANIFEST: ChannelManifest = {
 export const TELEGRAM_SECRET_TOKEN_HEADER = 'x-telegram-bot-api-secret-token';
 
 /** The update types the hub records. Give exactly these to setWebhook as `allowed_updates`. */
-export const TELEGRAM_RECORDED_UPDATES = ['message', 'edited_message', 'callback_query', 'message_reaction'] as const;
+export const TELEGRAM_RECORDED_UPDATES = ['message', 'edited_message', 'callback_query', 'message_reaction', 'my_chat_member'] as const;
 
 /** Fields every message has, which say nothing about its content. */
 const ENVELOPE_FIELDS = new Set(['message_id', 'message_thread_id', 'from', 'sender_chat', 'date', 'chat', 'edit_date', 'is_topic_message', 'entities', 'caption_entities']);
@@ -72,6 +72,7 @@ export class TelegramChannelAdapter implements ChannelAdapter<TelegramUpdate> {
     if (type === 'edited_message' && update.edited_message) return [messageEvent(update.edited_message, update.edited_message.edit_date, context)];
     if (type === 'callback_query' && update.callback_query) return [callbackEvent(update.callback_query, context)];
     if (type === 'message_reaction' && update.message_reaction) return reactionEvents(update.message_reaction, context);
+    if (type === 'my_chat_member' && update.my_chat_member) return [subscriptionEvent(update.my_chat_member, context)];
     // Channel posts, chat member changes, reactions, inline queries, polls…: not a customer
     // interaction the hub records. Dead-lettered with the type's name rather than dropped.
     throw new ChannelMappingError(
@@ -184,6 +185,38 @@ function reactionEvents(r: TelegramMessageReactionUpdated, { tenantId, receivedA
       { eventId, occurredAt: new Date(r.date * 1000).toISOString(), occurredAtSource: 'provider', tenantId, receivedAt },
     );
   });
+}
+
+/**
+ * The user blocked the bot (its status in their private chat became `kicked`) or unblocked it (from
+ * `kicked` back to `member`): Telegram's own unsubscribe and subscribe, a `subscription` the recorder
+ * turns into a consent change (source `platform`). Anything else — the bot added to or removed from
+ * a group by an admin — is no customer's consent, and is dead-lettered naming it.
+ */
+function subscriptionEvent(u: TelegramChatMemberUpdated, { tenantId, receivedAt }: MapContext): InteractionReceived {
+  const before = u.old_chat_member.status;
+  const after = u.new_chat_member.status;
+  const status = u.chat.type !== 'private' ? undefined : after === 'kicked' ? 'unsubscribed' : before === 'kicked' && after === 'member' ? 'subscribed' : undefined;
+  if (status === undefined) {
+    throw new ChannelMappingError(
+      `my_chat_member: the bot went from ${before} to ${after} in a ${u.chat.type} chat, which is not a user blocking or unblocking it in their private chat`,
+      'my_chat_member',
+    );
+  }
+  const chatId = String(u.chat.id);
+  const eventId = deterministicId('telegram', 'telegram', 'my_chat_member', chatId, String(u.date), after);
+  return event(
+    {
+      direction: 'inbound',
+      kind: 'subscription',
+      identities: [handleOf(u.from, 'my_chat_member.from.id')],
+      content: { media: [] },
+      provider: { name: 'telegram', messageId: `my_chat_member:${chatId}:${u.date}` },
+      threadId: chatId,
+      subscription: { status },
+    },
+    { eventId, occurredAt: new Date(u.date * 1000).toISOString(), occurredAtSource: 'provider', tenantId, receivedAt },
+  );
 }
 
 /** An emoji as itself; a custom emoji as `custom:<id>`; a paid reaction as `paid` (what the canonical facet's emoji holds). */

@@ -213,12 +213,30 @@ export class TelegramMessageReactionUpdated {
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramReactionType) new_reaction!: TelegramReactionType[];
 }
 
+/** A chat member's status (https://core.telegram.org/bots/api#chatmember). */
+export const TELEGRAM_CHAT_MEMBER_STATUSES = ['creator', 'administrator', 'member', 'restricted', 'left', 'kicked'] as const;
+
+export class TelegramChatMember {
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramUser) user!: TelegramUser;
+  @IsIn(TELEGRAM_CHAT_MEMBER_STATUSES) status!: (typeof TELEGRAM_CHAT_MEMBER_STATUSES)[number];
+}
+
+/** The bot's own membership in a chat changed (`my_chat_member`): in a private chat, the user blocked or unblocked it. */
+export class TelegramChatMemberUpdated {
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramChat) chat!: TelegramChat;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramUser) from!: TelegramUser;
+  @IsInt() @Min(0) @Max(TELEGRAM_MAX_UNIX_SECONDS) date!: number;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramChatMember) old_chat_member!: TelegramChatMember;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TelegramChatMember) new_chat_member!: TelegramChatMember;
+}
+
 export class TelegramUpdate {
   @IsInt() @Min(0) update_id!: number;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramMessage) message?: TelegramMessage;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramEditedMessage) edited_message?: TelegramEditedMessage;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramCallbackQuery) callback_query?: TelegramCallbackQuery;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramMessageReactionUpdated) message_reaction?: TelegramMessageReactionUpdated;
+  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramChatMemberUpdated) my_chat_member?: TelegramChatMemberUpdated;
 
   [field: string]: unknown;
 }

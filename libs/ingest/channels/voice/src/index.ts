@@ -25,3 +25,6 @@ export const twilioVoice = defineChannel({
   configSchema: TwilioVoiceConfig,
   create: (config: TwilioVoiceConfig) => new TwilioVoiceChannelAdapter(config),
 });
+
+/** Both providers, in the order the registry lists them (`CHANNELS.voice`). */
+export const voiceProviders = [amazonConnectVoice, twilioVoice] as const;

@@ -70,6 +70,7 @@ export class WebchatChannelAdapter implements ChannelAdapter<WebchatPayload> {
   /** One event per message, in the order sent; the session is the thread and the correlation. */
   map(p: WebchatPayload, { tenantId, receivedAt }: MapContext): InteractionReceived[] {
     const identities = this.identitiesOf(p.visitor);
+    const typed = p.visitor.email !== undefined || p.visitor.phone !== undefined;
     const endpoint = p.page ? new URL(p.page.url).host : undefined;
     return p.messages.map((m) => {
       const eventId = deterministicId('webchat', 'hub-webchat', p.sessionId, m.id);
@@ -84,6 +85,9 @@ export class WebchatChannelAdapter implements ChannelAdapter<WebchatPayload> {
           provider: { name: 'hub-webchat', messageId: m.id },
           ...(endpoint ? { endpoint } : {}),
           threadId: p.sessionId,
+          // The email and phone are what the visitor typed, unverified: as merge evidence they only
+          // propose (a person confirms), which the recorder reads from here.
+          ...(typed ? { mergeEvidence: 'chat_typed_detail' as const } : {}),
         },
         metadata: {
           eventId,

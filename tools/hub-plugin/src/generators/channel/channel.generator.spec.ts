@@ -4,6 +4,7 @@ import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { CHANNELS_ALIAS, channelGenerator, formatterConfigured, normalizeOptions, SHARED_FILES } from './channel.generator';
 import { deterministicIdLike } from './fixtures';
+import { lineDiff } from './line-diff';
 
 /**
  * The generator against an in-memory Tree seeded with this workspace's own registry files, so the
@@ -23,20 +24,10 @@ function workspaceTree(): Tree {
 
 /** The tree's changes, as the files an `nx g` would list. */
 const changed = (tree: Tree) => tree.listChanges().map((c) => `${c.type} ${c.path}`).sort();
-const lines = (text: string) => text.split('\n');
 const original = (file: string) => readFileSync(join(WORKSPACE, file), 'utf8');
 
-/** The lines of `after` that are not in `before`, given that `after` only adds lines. */
-function addedLines(before: string, after: string): string[] {
-  const remaining = [...lines(before)];
-  const added: string[] = [];
-  for (const line of lines(after)) {
-    if (remaining[0] === line) remaining.shift();
-    else added.push(line);
-  }
-  expect(remaining).toEqual([]);
-  return added;
-}
+/** Everything under the new channel's one folder. */
+const IN_CHANNEL_FOLDER = /^libs\/ingest\/channels\/line-chat\//;
 
 describe('channelGenerator', () => {
   describe("given this workspace's registry files", () => {
@@ -54,18 +45,18 @@ describe('channelGenerator', () => {
         expect(after).not.toBe(before);
       });
 
-      it('then CHANNELS gains one import and one entry, a quoted key for a kebab-case id', () => {
-        expect(addedLines(original(SHARED_FILES.registry), tree.read(SHARED_FILES.registry, 'utf-8')!)).toEqual([
-          "import { lineChatChannel } from '@hub/channels-line-chat';",
-          "  'line-chat': [lineChatChannel],",
-        ]);
+      it("then the registry's channels.ts gains one line, exporting the definition under the id (a string for a kebab-case id)", () => {
+        expect(lineDiff(original(SHARED_FILES.registry), tree.read(SHARED_FILES.registry, 'utf-8')!)).toEqual({
+          added: ["export { lineChatChannel as 'line-chat' } from '@hub/channels-line-chat';"],
+          removed: [],
+        });
       });
 
-      it('then CHANNEL_TEST_SETUPS gains one import and one entry', () => {
-        expect(addedLines(original(SHARED_FILES.registryTesting), tree.read(SHARED_FILES.registryTesting, 'utf-8')!)).toEqual([
-          "import { lineChatTestSetup } from '@hub/channels-line-chat/testing';",
-          "  'line-chat': [lineChatTestSetup],",
-        ]);
+      it("then the registry's testing/setups.ts gains one line, exporting the test setup under the id", () => {
+        expect(lineDiff(original(SHARED_FILES.registryTesting), tree.read(SHARED_FILES.registryTesting, 'utf-8')!)).toEqual({
+          added: ["export { lineChatTestSetup as 'line-chat' } from '@hub/channels-line-chat/testing';"],
+          removed: [],
+        });
       });
 
       it('then tsconfig.base.json is untouched: its @hub/channels-* alias already resolves the library and its testing entry', () => {
@@ -76,27 +67,28 @@ describe('channelGenerator', () => {
         expect(tree.read('libs/ingest/channels/line-chat/testing/index.ts', 'utf-8')).toContain("export * from '../src/testing/index';");
       });
 
-      it('then outside its two folders it adds five lines, in the three registration files, and changes no other line', async () => {
+      it('then it touches one folder plus three lines elsewhere: one in each of the three registration files, no other line', async () => {
         const fresh = workspaceTree();
         const contents = (t: Tree) => new Map(t.listChanges().map((c) => [c.path, c.content?.toString('utf8')]));
         const before = contents(fresh);
         await channelGenerator(fresh, { name: 'line-chat', provider: 'line' });
-        const outside = [...contents(fresh)]
-          .filter(([path, content]) => !/^(libs\/ingest\/channels\/line-chat|apps\/ingest\/line-chat)\//.test(path) && before.get(path) !== content)
-          .map(([path]) => path)
-          .sort();
+        const after = contents(fresh);
+        const touched = [...after].filter(([path, content]) => before.get(path) !== content).map(([path]) => path);
+        expect([...before.keys()].filter((path) => !after.has(path))).toEqual([]);
+        const outside = touched.filter((path) => !IN_CHANNEL_FOLDER.test(path)).sort();
         expect(outside).toEqual([SHARED_FILES.registry, SHARED_FILES.registryTesting, SHARED_FILES.channelIds].sort());
-        const added = [SHARED_FILES.registry, SHARED_FILES.registryTesting].flatMap((f) => addedLines(original(f), tree.read(f, 'utf-8')!));
-        // Two in each registry (an import, an entry); CHANNEL_IDS gains the id on its one line (the test above).
-        expect(added).toHaveLength(4);
+        const diffs = outside.map((path) => lineDiff(before.get(path) ?? '', after.get(path) ?? ''));
+        // A line added to each registration file, and CHANNEL_IDS's one line changed in place (the test above).
+        expect(diffs.flatMap((d) => d.added)).toHaveLength(3);
+        expect(diffs.flatMap((d) => d.removed)).toEqual([expect.stringMatching(/^export const CHANNEL_IDS = \[/)]);
+        expect(touched.filter((path) => IN_CHANNEL_FOLDER.test(path))).toHaveLength(14);
       });
 
-      it('then the library and app files are created, with the tags and entry point of every channel', () => {
-        const created = tree.listChanges().filter((c) => c.type === 'CREATE' && /^(libs\/ingest\/channels\/line-chat|apps\/ingest\/line-chat)\//.test(c.path));
-        expect(created).toHaveLength(16);
+      it('then the library files are created, with the tags and entry points of every channel, and no app: the ingestion program serves it', () => {
+        const created = tree.listChanges().filter((c) => c.type === 'CREATE' && IN_CHANNEL_FOLDER.test(c.path));
+        expect(created).toHaveLength(14);
         expect(JSON.parse(tree.read('libs/ingest/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['stage:ingest', 'type:channel'] });
-        expect(JSON.parse(tree.read('apps/ingest/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'ingest-line-chat', tags: ['stage:ingest', 'type:app'] });
-        expect(tree.read('apps/ingest/line-chat/src/main.ts', 'utf-8')).toContain("runIngestApp('line-chat');");
+        expect(tree.exists('apps/ingest/line-chat')).toBe(false);
       });
 
       it('then the manifest, config and signature header are named after the channel and the provider', () => {
@@ -122,7 +114,7 @@ describe('channelGenerator', () => {
       it('then a second run is refused, naming everything that exists, and changes nothing more', async () => {
         const state = tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')]);
         await expect(channelGenerator(tree, { name: 'line-chat', provider: 'line' })).rejects.toThrow(
-          /channel "line-chat" already exists \(libs\/ingest\/channels\/line-chat\/ exists; apps\/ingest\/line-chat\/ exists; CHANNEL_IDS already has 'line-chat'; CHANNELS already has line-chat; CHANNEL_TEST_SETUPS already has line-chat\)\. Nothing was changed\./,
+          `channel "line-chat" already exists (libs/ingest/channels/line-chat/ exists; CHANNEL_IDS already has 'line-chat'; ${SHARED_FILES.registry} already registers line-chat; ${SHARED_FILES.registryTesting} already registers line-chat). Nothing was changed.`,
         );
         expect(tree.listChanges().map((c) => [c.path, c.content?.toString('utf8')])).toEqual(state);
       });
@@ -141,16 +133,18 @@ describe('channelGenerator', () => {
 
     describe('when an existing channel is asked for again', () => {
       it('then it is refused', async () => {
-        await expect(channelGenerator(workspaceTree(), { name: 'sms' })).rejects.toThrow(/channel "sms" already exists \(.*CHANNEL_IDS already has 'sms'; CHANNELS already has sms/);
+        await expect(channelGenerator(workspaceTree(), { name: 'sms' })).rejects.toThrow(
+          `channel "sms" already exists (CHANNEL_IDS already has 'sms'; ${SHARED_FILES.registry} already registers sms; ${SHARED_FILES.registryTesting} already registers sms)`,
+        );
       });
     });
 
-    describe('when a registry file no longer has the list the generator edits', () => {
-      it('then it fails naming the file and the missing list, before writing anything', async () => {
+    describe('when a registration file no longer has the lines the generator appends to', () => {
+      it('then it fails naming the file and what it looked for, before writing anything', async () => {
         const tree = workspaceTree();
-        tree.write(SHARED_FILES.registryTesting, original(SHARED_FILES.registryTesting).replace('export const CHANNEL_TEST_SETUPS =', 'export const SETUPS ='));
+        tree.write(SHARED_FILES.registryTesting, 'export const CHANNEL_TEST_SETUPS = {};\n');
         const before = changed(tree);
-        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(`${SHARED_FILES.registryTesting}: cannot find \`export const CHANNEL_TEST_SETUPS = { ... }\``);
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(`${SHARED_FILES.registryTesting}: cannot find an \`export { … } from '…';\` line`);
         expect(changed(tree)).toEqual(before);
       });
     });

@@ -2,37 +2,38 @@ import { join } from 'node:path';
 import { formatFiles, generateFiles, logger, names, readJson, type GeneratorCallback, type Tree } from '@nx/devkit';
 import type { ChannelGeneratorSchema } from './schema';
 import { scaffoldFixtures } from './fixtures';
-import { addImportAndObjectProperty, appendToStringArrayConst, objectKey, readObjectConstKeys, readStringArrayConst, SourceAnchorError } from './source-edits';
+import { appendReExportLine, appendToStringArrayConst, exportName, readReExportNames, readStringArrayConst, SourceAnchorError } from './source-edits';
 
 /**
  * `nx g @hub/tools:channel <name>`: scaffolds a channel that verifies, validates, maps and passes
- * the conformance kit as generated, and registers it everywhere the compiler asks for it:
+ * the conformance kit as generated, in one folder, and registers it where the compiler asks for it,
+ * one line in each of three files:
  *
- *   libs/ingest/channels/<name>/                        the library (adapter, payload, config, fixtures, testing/, spec),
- *                                                       with its entry points index.ts and testing/index.ts
- *   apps/ingest/<name>/                                 the ingestion app, `runIngestApp('<name>')`
- *   libs/shared/contracts/src/channels.ts               `'<name>'` appended to CHANNEL_IDS                       (1 line)
- *   libs/ingest/channels/registry/src/index.ts          `<name>: [<x>Channel]` in CHANNELS, its import (2 lines)
- *   libs/ingest/channels/registry/src/testing/index.ts  `<name>: [<x>TestSetup]` in CHANNEL_TEST_SETUPS (2 lines)
+ *   libs/ingest/channels/<name>/                         the library (adapter, payload, config, fixtures, testing/, spec),
+ *                                                        with its entry points index.ts and testing/index.ts
+ *   libs/shared/contracts/src/channels.ts                `'<name>'` appended to CHANNEL_IDS (on its line)
+ *   libs/ingest/channels/registry/src/channels.ts        `export { <x>Channel as '<name>' } from '@hub/channels-<name>';`
+ *   libs/ingest/channels/registry/src/testing/setups.ts  `export { <x>TestSetup as '<name>' } from '@hub/channels-<name>/testing';`
  *
- * tsconfig.base.json is read, not edited: its wildcard alias `@hub/channels-*` → `libs/ingest/channels/*`
- * resolves `@hub/channels-<name>` and `@hub/channels-<name>/testing` to the entry points above.
- * Everything is checked before anything is written: a channel that exists in any of those places,
- * a registry file whose list cannot be found, or a tsconfig without that alias stops the generator
- * with nothing changed.
+ * It needs no app: the one ingestion program (apps/ingest/webhooks) serves it as `ingest-<name>`
+ * with `INGEST_CHANNEL=<name>`. tsconfig.base.json is read, not edited: its wildcard alias
+ * `@hub/channels-*` → `libs/ingest/channels/*` resolves `@hub/channels-<name>` and
+ * `@hub/channels-<name>/testing` to the entry points above. Everything is checked before anything
+ * is written: a channel that exists in any of those places, a registration file without the lines
+ * it appends to, or a tsconfig without that alias stops the generator with nothing changed.
  */
 
 export const SHARED_FILES = {
   channelIds: 'libs/shared/contracts/src/channels.ts',
-  registry: 'libs/ingest/channels/registry/src/index.ts',
-  registryTesting: 'libs/ingest/channels/registry/src/testing/index.ts',
+  registry: 'libs/ingest/channels/registry/src/channels.ts',
+  registryTesting: 'libs/ingest/channels/registry/src/testing/setups.ts',
   tsconfig: 'tsconfig.base.json',
   ids: 'libs/shared/contracts/src/ids.ts',
   events: 'libs/shared/contracts/src/events.ts',
 } as const;
 
-/** Folders under libs/ingest/channels that are not channels, and ids the hub already uses for something else. */
-const RESERVED = ['core', 'registry', 'system', 'api', 'testing'];
+/** Folders under libs/ingest/channels that are not channels, and ids the hub uses otherwise (ingest-api, ingest-webhooks). */
+const RESERVED = ['core', 'registry', 'system', 'api', 'testing', 'webhooks'];
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 export interface NormalizedChannelOptions {
@@ -49,7 +50,6 @@ export interface NormalizedChannelOptions {
   /** Whether docsUrl is the placeholder (the adapter then says so). */
   docsUrlIsPlaceholder: boolean;
   libRoot: string;
-  appRoot: string;
   importPath: string;
 }
 
@@ -82,7 +82,6 @@ export function normalizeOptions(options: ChannelGeneratorSchema): NormalizedCha
     docsUrl,
     docsUrlIsPlaceholder: options.docsUrl === undefined,
     libRoot: `libs/ingest/channels/${name}`,
-    appRoot: `apps/ingest/${name}`,
     importPath: `@hub/channels-${name}`,
   };
 }
@@ -121,10 +120,9 @@ function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
   const testingImportPath = `${o.importPath}/testing`;
   const existing = [
     tree.exists(o.libRoot) && `${o.libRoot}/ exists`,
-    tree.exists(o.appRoot) && `${o.appRoot}/ exists`,
     readStringArrayConst(SHARED_FILES.channelIds, channelIdsSource, 'CHANNEL_IDS').includes(o.name) && `CHANNEL_IDS already has '${o.name}'`,
-    readObjectConstKeys(SHARED_FILES.registry, registrySource, 'CHANNELS').includes(o.name) && `CHANNELS already has ${o.name}`,
-    readObjectConstKeys(SHARED_FILES.registryTesting, registryTestingSource, 'CHANNEL_TEST_SETUPS').includes(o.name) && `CHANNEL_TEST_SETUPS already has ${o.name}`,
+    readReExportNames(SHARED_FILES.registry, registrySource).includes(o.name) && `${SHARED_FILES.registry} already registers ${o.name}`,
+    readReExportNames(SHARED_FILES.registryTesting, registryTestingSource).includes(o.name) && `${SHARED_FILES.registryTesting} already registers ${o.name}`,
     (paths[o.importPath] || paths[testingImportPath]) && `${SHARED_FILES.tsconfig} already maps ${o.importPath}`,
   ].filter((x): x is string => typeof x === 'string');
   if (existing.length > 0) {
@@ -134,19 +132,10 @@ function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
   return {
     writes: [
       [SHARED_FILES.channelIds, appendToStringArrayConst(SHARED_FILES.channelIds, channelIdsSource, 'CHANNEL_IDS', o.name)],
-      [
-        SHARED_FILES.registry,
-        addImportAndObjectProperty(SHARED_FILES.registry, registrySource, 'CHANNELS', `import { ${o.propertyName}Channel } from '${o.importPath}';`, `${objectKey(o.name)}: [${o.propertyName}Channel]`),
-      ],
+      [SHARED_FILES.registry, appendReExportLine(SHARED_FILES.registry, registrySource, `export { ${o.propertyName}Channel as ${exportName(o.name)} } from '${o.importPath}';`)],
       [
         SHARED_FILES.registryTesting,
-        addImportAndObjectProperty(
-          SHARED_FILES.registryTesting,
-          registryTestingSource,
-          'CHANNEL_TEST_SETUPS',
-          `import { ${o.propertyName}TestSetup } from '${testingImportPath}';`,
-          `${objectKey(o.name)}: [${o.propertyName}TestSetup]`,
-        ),
+        appendReExportLine(SHARED_FILES.registryTesting, registryTestingSource, `export { ${o.propertyName}TestSetup as ${exportName(o.name)} } from '${testingImportPath}';`),
       ],
     ],
   };
@@ -196,8 +185,8 @@ export async function channelGenerator(tree: Tree, options: ChannelGeneratorSche
         `Channel ${o.name} scaffolded; its spec passes as generated. Next (docs/adding-a-channel.md):`,
         `  1. record ${o.provider}'s payloads into ${o.libRoot}/src/__fixtures__/{valid,malformed,unmappable}/`,
         `  2. write its payload class, verify (signature scheme) and map in ${o.libRoot}/src/`,
-        `  3. npm run test:unit -- ${o.libRoot}   then   npx nx show projects && npx eslint ${o.libRoot} ${o.appRoot}`,
-        `  4. run it: ${o.providerConstant}_WEBHOOK_SECRET=… node -r @swc-node/register ${o.appRoot}/src/main.ts`,
+        `  3. npm run test:unit -- ${o.libRoot}   then   npx nx show projects && npx eslint ${o.libRoot}`,
+        `  4. run it: INGEST_CHANNEL=${o.name} ${o.providerConstant}_WEBHOOK_SECRET=… node -r @swc-node/register apps/ingest/webhooks/src/main.ts`,
         `  5. add its rows to the docs tables that list channels (docs/adding-a-channel.md, "6. Document it")`,
       ].join('\n'),
     );

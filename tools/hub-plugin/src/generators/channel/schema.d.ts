@@ -1,6 +1,6 @@
 /** Options of `nx g @hub/tools:channel` (schema.json). */
 export interface ChannelGeneratorSchema {
-  /** The channel id, kebab-case: the ChannelId, libs/ingest/channels/<name>, apps/ingest/<name>. */
+  /** The channel id, kebab-case: the ChannelId, libs/ingest/channels/<name>, the app ingest-<name>. */
   name: string;
   /** The provider posting the webhooks (manifest.provider). Default: `name`. */
   provider?: string;

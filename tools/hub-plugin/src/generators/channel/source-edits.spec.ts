@@ -1,4 +1,4 @@
-import { addImportAndObjectProperty, appendToStringArrayConst, objectKey, readObjectConstKeys, readStringArrayConst, SourceAnchorError } from './source-edits';
+import { appendReExportLine, appendToStringArrayConst, exportName, readReExportNames, readStringArrayConst, SourceAnchorError } from './source-edits';
 
 describe('source edits', () => {
   describe('given a string array constant', () => {
@@ -20,56 +20,42 @@ describe('source edits', () => {
     });
   });
 
-  describe('given an object constant with `as const satisfies …` and imports', () => {
+  describe("given a module of one-line re-exports (the registry's channels.ts)", () => {
     const source = [
-      "import type { X } from './x';",
-      "import { a } from '@hub/a';",
-      '',
-      '/** The list. */',
-      'export const LIST = {',
-      '  a: [a],',
-      "  'b-c': [a],",
-      '} as const satisfies Record<string, readonly X[]>;',
+      '// One line per channel.',
+      "export { smsChannel as sms } from '@hub/channels-sms';",
+      "export { lineChatChannel as 'line-chat' } from '@hub/channels-line-chat';",
       '',
     ].join('\n');
 
-    it('then the import goes after the last import and the property after the last property', () => {
-      expect(addImportAndObjectProperty('list.ts', source, 'LIST', "import { d } from '@hub/d';", "'d-e': [d]")).toBe(
+    it('then the names they export under are read, identifiers and strings alike', () => {
+      expect(readReExportNames('channels.ts', source)).toEqual(['sms', 'line-chat']);
+    });
+
+    it('then a line is appended after the last one, and nothing else moves', () => {
+      expect(appendReExportLine('channels.ts', source, "export { viberChannel as viber } from '@hub/channels-viber';")).toBe(
         [
-          "import type { X } from './x';",
-          "import { a } from '@hub/a';",
-          "import { d } from '@hub/d';",
-          '',
-          '/** The list. */',
-          'export const LIST = {',
-          '  a: [a],',
-          "  'b-c': [a],",
-          "  'd-e': [d],",
-          '} as const satisfies Record<string, readonly X[]>;',
+          '// One line per channel.',
+          "export { smsChannel as sms } from '@hub/channels-sms';",
+          "export { lineChatChannel as 'line-chat' } from '@hub/channels-line-chat';",
+          "export { viberChannel as viber } from '@hub/channels-viber';",
           '',
         ].join('\n'),
       );
     });
 
-    it('then its keys are read, quoted or not', () => {
-      expect(readObjectConstKeys('list.ts', source, 'LIST')).toEqual(['a', 'b-c']);
-    });
-
-    it('when the object has no trailing comma, then one is added before the new property', () => {
-      expect(addImportAndObjectProperty('list.ts', "import { a } from 'a';\nconst LIST = {\n  a: 1\n};\n", 'LIST', "import { b } from 'b';", 'b: 2')).toBe(
-        "import { a } from 'a';\nimport { b } from 'b';\nconst LIST = {\n  a: 1,\n  b: 2\n};\n",
+    it('when the module has no re-export, then it fails rather than guess where the line goes', () => {
+      expect(() => appendReExportLine('channels.ts', 'export const CHANNELS = {};\n', "export { a as b } from 'c';")).toThrow(
+        "channels.ts: cannot find an `export { … } from '…';` line to add the new one after",
       );
-    });
-
-    it('when the file has no import, then it fails rather than guess where the import goes', () => {
-      expect(() => addImportAndObjectProperty('list.ts', 'const LIST = {};', 'LIST', "import { b } from 'b';", 'b: 2')).toThrow('list.ts: cannot find an import declaration');
+      expect(readReExportNames('channels.ts', "import { a } from 'a';\nexport { a };\n")).toEqual([]);
     });
   });
 
-  describe('objectKey', () => {
-    it('then an identifier stays bare and a kebab-case id is quoted', () => {
-      expect(objectKey('webchat')).toBe('webchat');
-      expect(objectKey('line-chat')).toBe("'line-chat'");
+  describe('exportName', () => {
+    it('then an identifier stays bare and a kebab-case id is a string', () => {
+      expect(exportName('webchat')).toBe('webchat');
+      expect(exportName('line-chat')).toBe("'line-chat'");
     });
   });
 });

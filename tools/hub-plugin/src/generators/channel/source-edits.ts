@@ -85,31 +85,27 @@ export function appendToStringArrayConst(file: string, source: string, name: str
   return apply(source, [appendToList(source, init.elements, init.getStart(sf) + 1, `${quote}${value}${quote}`)]);
 }
 
-/** The property names of `const <name> = { ... }` (e.g. CHANNELS); throws when it is not an object literal. */
-export function readObjectConstKeys(file: string, source: string, name: string): string[] {
-  const init = constInitializer(parse(file, source), name);
-  if (!init || !ts.isObjectLiteralExpression(init)) throw new SourceAnchorError(file, `\`export const ${name} = { ... }\``);
-  return init.properties.flatMap((p) => (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? [p.name.text] : []));
+/** The names a module re-exports under (`export { a as sms } from …` → `sms`), in order. */
+export function readReExportNames(file: string, source: string): string[] {
+  return reExports(parse(file, source)).flatMap((d) => (d.exportClause && ts.isNamedExports(d.exportClause) ? d.exportClause.elements.map((e) => e.name.text) : []));
+}
+
+function reExports(sf: ts.SourceFile): ts.ExportDeclaration[] {
+  return sf.statements.filter((s): s is ts.ExportDeclaration => ts.isExportDeclaration(s) && s.moduleSpecifier !== undefined);
 }
 
 /**
- * Adds `importLine` after the last import declaration and `property` (e.g. `'line-chat': [x],`
- * without the comma) as the last property of `const <objectName> = { ... }`.
+ * Appends `line` (a whole `export { … } from '…';`) on its own line after the module's last
+ * re-export, so a file of one-line registrations (the channel registry's) gains exactly one line.
  */
-export function addImportAndObjectProperty(file: string, source: string, objectName: string, importLine: string, property: string): string {
-  const sf = parse(file, source);
-  const init = constInitializer(sf, objectName);
-  if (!init || !ts.isObjectLiteralExpression(init)) throw new SourceAnchorError(file, `\`export const ${objectName} = { ... }\``);
-  const imports = sf.statements.filter(ts.isImportDeclaration);
-  const lastImport = imports[imports.length - 1];
-  if (!lastImport) throw new SourceAnchorError(file, 'an import declaration to add the new import after');
-  return apply(source, [
-    { at: lastImport.end, text: `\n${importLine}` },
-    appendToList(source, init.properties, init.getStart(sf) + 1, property),
-  ]);
+export function appendReExportLine(file: string, source: string, line: string): string {
+  const all = reExports(parse(file, source));
+  const last = all[all.length - 1];
+  if (!last) throw new SourceAnchorError(file, "an `export { … } from '…';` line to add the new one after");
+  return apply(source, [{ at: last.end, text: `\n${line}` }]);
 }
 
-/** `name` as an object key: bare when it is an identifier, quoted otherwise (`'line-chat'`). */
-export function objectKey(name: string): string {
+/** `name` as an export name: bare when it is an identifier, a string otherwise (`'line-chat'`). */
+export function exportName(name: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : `'${name}'`;
 }

@@ -439,4 +439,12 @@ export const CONFORMANCE_BASE_URL = 'https://hub.example.com';
 export interface ChannelTestSetup<Config extends object = object> extends ChannelConformanceOptions<Config> {
   /** Environment variables that make the channel's `configSchema` produce `config` (secrets included). */
   env: Record<string, string>;
+  /**
+   * For a JSON provider: the headers that sign these exact bytes with the setup's secret, as the
+   * provider would (a timestamp it signs taken from `nowMs`). The fuzz campaign mutates a signed body
+   * and signs the mutation with it, so the channel is fuzzed as soon as it is registered (the
+   * generator scaffolds one). Without it, the campaign needs an entry in `JSON_SIGNERS`
+   * (tools/fuzz/fuzz-targets.ts).
+   */
+  signRaw?: (rawBody: Buffer, context: { nowMs: number }) => Record<string, string>;
 }
