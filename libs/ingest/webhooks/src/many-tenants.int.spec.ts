@@ -162,3 +162,33 @@ describe('two tenants in one Meta app: the subscription handshake', () => {
     expect((await handshake({ route: 'nobody' }, a.verifyToken)).status).toBe(404);
   });
 });
+
+describe('two tenants in one app: the per-source rate limit', () => {
+  let limited: RunningIngestApp;
+
+  beforeAll(async () => {
+    limited = await startIngestApp('sms', {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      HUB_NAMESPACE: namespace,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      PUBLIC_BASE_URL: BASE,
+      RATE_LIMIT_WINDOW_MS: '600000',
+      RATE_LIMIT_PER_SOURCE: '2',
+      INGEST_TENANTS: JSON.stringify({ tenants: [acme, globex].map((t) => ({ id: t.id, route: t.route, settings: { TWILIO_AUTH_TOKEN: t.token } })) }),
+    });
+  });
+
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  /** An unsigned delivery: refused (401) unless a limit refuses it first (429). */
+  const deliver = async (path: string) => (await fetch(`${limited.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'MessageSid=SM1' })).status;
+
+  it('counts each tenant on its own: one tenant over the limit does not hold the other back', async () => {
+    expect([await deliver(pathOf(acme)), await deliver(pathOf(acme)), await deliver(pathOf(acme))]).toEqual([401, 401, 429]);
+    expect(await deliver(pathOf(globex))).toBe(401);
+    expect(limited.counters.toJSON()['rejected.rate_limited_per_source']).toBe(1);
+  });
+});
