@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import pino from 'pino';
-import { customerStream, deterministicId, type InteractionReceived } from '@hub/contracts';
+import { customerStream, deterministicId, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
@@ -22,6 +22,16 @@ function interaction(tenantId: string, phone: string, text: string, providerId =
     type: 'InteractionReceived',
     data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text, media: [] }, provider: { name: 'twilio', messageId: providerId } },
     metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:00:00.000Z', recordedAt: '2026-11-23T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'sms' },
+  };
+}
+
+/** A platform's word (through the generic API) that the customer's conversation on `channel` was resolved. */
+function resolution(tenantId: string, phone: string, { channel = 'sms', threadId, at = '2026-11-23T10:05:00.000Z' }: { channel?: string; threadId?: string; at?: string } = {}): ConversationStatusReceived {
+  const eventId = deterministicId('conversation-status', tenantId, 'ccx', freshId('conv'), 'resolved', at);
+  return {
+    type: 'ConversationStatusReceived',
+    data: { identities: [{ kind: 'phone', value: phone }], status: 'resolved', ...(threadId ? { threadId } : {}), provider: { name: 'ccx', conversationId: 'conv-1' } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, occurredAtSource: 'provider', recordedAt: at, schemaVersion: 1, tenantId, channel: channel as 'sms' },
   };
 }
 
@@ -154,5 +164,46 @@ describe('when a run of messages mixes valid interactions with ones that can nev
     // The run again (a redelivery after a crash before the commit): nothing twice.
     expect((await handleInteractionBatch(deps, run)).map((o) => o?.code)).toEqual([undefined, 'INVALID_JSON', 'INVALID_EVENT', undefined]);
     expect(await stores.store.readStream(customerStream(tenant, owner))).toHaveLength(stream.length);
+  });
+});
+
+describe('when a platform says a conversation was resolved (ConversationStatusReceived)', () => {
+  it('given a known customer, then ConversationResolved is appended to their stream under the status’s id, once', async () => {
+    const tenant = freshId('tn');
+    await handleInteractionMessage(deps, asMessage(interaction(tenant, '+14155550007', 'my parcel is late')));
+    const status = resolution(tenant, '+14155550007', { threadId: 'th-1' });
+    await handleInteractionMessage(deps, asMessage(status, '1'));
+    await handleInteractionMessage(deps, asMessage(status, '2'));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550007' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded', 'ConversationResolved']);
+    const resolved = stream[2]!;
+    expect(resolved.eventId).toBe(status.metadata.eventId);
+    expect(resolved.data).toEqual({ channel: 'sms', threadId: 'th-1' });
+    expect(resolved.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', occurredAt: '2026-11-23T10:05:00.000Z', recordedAt: '2026-11-23T10:00:01.000Z' });
+  });
+
+  it('given nobody holds its identities, then nothing is recorded and no customer is made', async () => {
+    const tenant = freshId('tn');
+    await handleInteractionMessage(deps, asMessage(resolution(tenant, '+14155550008')));
+    expect(await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550008' })).toBeUndefined();
+  });
+
+  it('given a run mixing interactions and a status, then each is recorded in the order it came; a bad status is dead-lettered', async () => {
+    const tenant = freshId('tn');
+    const before = interaction(tenant, '+14155550009', 'hello');
+    const status = resolution(tenant, '+14155550009');
+    const after = interaction(tenant, '+14155550009', 'one more thing');
+    const system = resolution(tenant, '+14155550009', { channel: 'system' });
+    const unknownStatus = { ...status, data: { ...status.data, status: 'snoozed' } };
+    const run = [asMessage(before, '0'), asMessage(status, '1'), asMessage(system, '2'), asMessage(unknownStatus, '3'), asMessage(after, '4')];
+
+    const outcomes = await handleInteractionBatch(deps, run);
+
+    expect(outcomes.map((o) => o?.code)).toEqual([undefined, undefined, 'INVALID_EVENT', 'INVALID_EVENT', undefined]);
+    expect(outcomes[3]!.message).toMatch(/data\.status/);
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550009' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.slice(1).map((e) => e.eventId)).toEqual([before.metadata.eventId, status.metadata.eventId, after.metadata.eventId]);
   });
 });

@@ -230,6 +230,36 @@ export interface InteractionReceived {
 
 export const INTERACTION_RECEIVED_SCHEMA_VERSION = 1;
 
+/** What a platform may say of a conversation's status today (`POST /v1/conversations/status`). */
+export const CONVERSATION_STATUSES = ['resolved'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+/**
+ * A platform's word that one of its conversations with a customer changed status (an agent or a
+ * bot resolved it). Published on `Topics.interactions` beside the interactions, keyed like them by
+ * the customer's first identity, so it is recorded after the messages that came before it; the
+ * recorder appends the fact (`ConversationResolved`) to the customer's stream, and no
+ * `InteractionRecorded`: a status is not a contact. `channel` and `threadId` name the conversation
+ * as the interactions did (`metadata.channel`, `data.threadId`).
+ */
+export interface ConversationStatusReceived {
+  type: 'ConversationStatusReceived';
+  data: {
+    identities: IdentityRef[];
+    status: ConversationStatus;
+    threadId?: string;
+    /** The sending platform (the API key's source) and its own id of the conversation. */
+    provider: { name: string; conversationId: string };
+  };
+  /** `channel`: the conversation's channel (never `system`: the recorder refuses it). */
+  metadata: EventMetadata;
+}
+
+export const CONVERSATION_STATUS_RECEIVED_SCHEMA_VERSION = 1;
+
+/** Every message type `Topics.interactions` carries. */
+export type InteractionsTopicMessage = InteractionReceived | ConversationStatusReceived;
+
 // ---------------------------------------------------------------------------------------------
 // Validation of the canonical event, for every consumer of Topics.interactions (and, later, the
 // generic API): a message that fails here goes to the dead-letter topic with these messages.
@@ -421,6 +451,24 @@ export class EventMetadataDto implements EventMetadata {
 export class InteractionReceivedDto implements InteractionReceived {
   @IsIn(['InteractionReceived']) type!: 'InteractionReceived';
   @IsDefined() @ValidateNested() @IsObject() @Type(() => InteractionDataDto) data!: InteractionDataDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
+}
+
+export class ConversationStatusProviderDto {
+  @IsString() @Length(1, 128) name!: string;
+  @IsString() @Length(1, 200) conversationId!: string;
+}
+
+export class ConversationStatusDataDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsIn(CONVERSATION_STATUSES, { message: `status must be one of: ${CONVERSATION_STATUSES.join(', ')}` }) status!: ConversationStatus;
+  @IsOptionalNonNull() @IsString() @Length(1, 200) threadId?: string;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConversationStatusProviderDto) provider!: ConversationStatusProviderDto;
+}
+
+export class ConversationStatusReceivedDto implements ConversationStatusReceived {
+  @IsIn(['ConversationStatusReceived']) type!: 'ConversationStatusReceived';
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConversationStatusDataDto) data!: ConversationStatusDataDto;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
 }
 
