@@ -1,6 +1,7 @@
-import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived } from '@hub/contracts';
+import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived, type InteractionsTopicMessage } from '@hub/contracts';
 import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type ConsumedMessage, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
+import { readConversationStatus } from './conversation-status-intake';
 import { IntakeCounters } from './intake-counters';
 import { readInteraction, type IntakeRejectionCode, type IntakeResult } from './interaction-intake';
 import { ndjsonLines } from './ndjson';
@@ -66,6 +67,25 @@ export class EventIntakeService {
     const client = read.clientEventId !== undefined ? { clientEventId: read.clientEventId } : {};
     this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, ...client, correlationId }, 'ingest.api.event.accepted');
     return { kind: 'accepted', eventId, ...client };
+  }
+
+  /**
+   * A conversation status (`readConversationStatus`), published on `interactions` keyed by the
+   * customer's first identity like their interactions, so the recorder takes it after the messages
+   * sent before it.
+   */
+  async submitConversationStatus(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
+    const read = readConversationStatus(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes });
+    if (!read.ok) {
+      this.rejected(caller, read.code, read.errors);
+      return { kind: 'rejected', code: read.code, errors: read.errors };
+    }
+    const refused = await this.publish(caller, [read.event]);
+    if (refused) return refused;
+    this.counters.inc('http.accepted.conversation_status');
+    const { eventId, correlationId, channel } = read.event.metadata;
+    this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, correlationId, channel, status: read.event.data.status }, 'ingest.api.conversation_status.accepted');
+    return { kind: 'accepted', eventId };
   }
 
   /**
@@ -135,7 +155,7 @@ export class EventIntakeService {
     return read.event;
   }
 
-  private async publish(caller: SourceKey, events: readonly InteractionReceived[]): Promise<BusRefusal | undefined> {
+  private async publish(caller: SourceKey, events: readonly InteractionsTopicMessage[]): Promise<BusRefusal | undefined> {
     try {
       await this.publisher.publish(this.interactionsTopic, events.map((e) => interactionMessage(e, this.identityHasher)));
       return undefined;

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { HeaderNames, IdentityHasher, identityKey, type InteractionReceived } from '@hub/contracts';
+import { HeaderNames, IdentityHasher, identityKey, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
+import { conversationStatusEventId } from './conversation-status-intake';
 import { clientScopedEventId, derivedEventId } from './interaction-intake';
 import { sha256Hex } from './source-keys';
 
@@ -337,4 +338,35 @@ describe('with Kafka unreachable', () => {
       await down.close();
     }
   }, 60_000);
+});
+
+describe('a conversation status over HTTP (POST /v1/conversations/status)', () => {
+  const status = (conversationId: string, over: Record<string, unknown> = {}) =>
+    JSON.stringify({ identities: [{ kind: 'phone', value: '+1 (415) 555-0107' }], channel: 'sms', status: 'resolved', conversationId, occurredAt: '2025-03-01T12:05:00.000Z', ...over });
+
+  it('is acknowledged after Kafka took it: a ConversationStatusReceived on the interactions topic, keyed like the customer’s interactions', async () => {
+    const conversationId = freshId('conv');
+    const res = await post('/v1/conversations/status', status(conversationId), 'application/json');
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: conversationStatusEventId(tenant, 'genesys', conversationId, 'resolved', '2025-03-01T12:05:00.000Z') } });
+    const [message] = await eventually(async () => (interactionsWith(conversationId).length > 0 ? interactionsWith(conversationId) : undefined), { what: 'the status on the interactions topic' });
+    expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550107'));
+    expect(message!.headers[HeaderNames.eventId]).toBe(res.body['eventId']);
+    const event = JSON.parse(message!.value) as ConversationStatusReceived;
+    expect(event.type).toBe('ConversationStatusReceived');
+    expect(event.data).toEqual({ identities: [{ kind: 'phone', value: '+14155550107' }], status: 'resolved', provider: { name: 'genesys', conversationId } });
+    expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'], occurredAt: '2025-03-01T12:05:00.000Z' });
+  });
+
+  it('without a key is 401; a status the hub does not record is 400 naming it; another media type is 415; nothing is published', async () => {
+    const conversationId = freshId('conv-refused');
+    expect((await post('/v1/conversations/status', status(conversationId), 'application/json', '')).status).toBe(401);
+    const assigned = await post('/v1/conversations/status', status(conversationId, { status: 'assigned' }), 'application/json');
+    expect(assigned).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'status' }] } });
+    expect((await post('/v1/conversations/status', status(conversationId), 'application/x-ndjson')).status).toBe(415);
+    // A status that is published after them shows they were not.
+    const marker = freshId('conv-after');
+    expect((await post('/v1/conversations/status', status(marker), 'application/json')).status).toBe(202);
+    await eventually(async () => (interactionsWith(marker).length > 0 ? true : undefined), { what: 'the later status' });
+    expect(interactionsWith(conversationId)).toEqual([]);
+  });
 });

@@ -1,0 +1,69 @@
+import { ConversationStatusReceivedDto, validateAs } from '@hub/contracts';
+import { conversationStatusEventId, readConversationStatus } from './conversation-status-intake';
+import type { IntakeContext } from './interaction-intake';
+
+const ctx: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt: '2026-12-07T09:00:00.000Z', maxEventBytes: 4096 };
+const body = (over: Record<string, unknown> = {}) =>
+  Buffer.from(JSON.stringify({ identities: [{ kind: 'phone', value: '+1 (415) 555-0100' }], channel: 'webchat', threadId: 'chat-7', status: 'resolved', conversationId: 'CCX-42', occurredAt: '2026-12-07T08:59:00.000Z', ...over }));
+
+describe('readConversationStatus: a platform’s conversation status, as the generic API takes it', () => {
+  describe('given a resolved conversation', () => {
+    it('then it is a ConversationStatusReceived of the key’s tenant and source, identities normalised, valid on the topic', () => {
+      const read = readConversationStatus(body(), ctx);
+      if (!read.ok) throw new Error(JSON.stringify(read.errors));
+      const eventId = conversationStatusEventId('acme', 'genesys', 'CCX-42', 'resolved', '2026-12-07T08:59:00.000Z');
+      expect(read.event).toEqual({
+        type: 'ConversationStatusReceived',
+        data: { identities: [{ kind: 'phone', value: '+14155550100' }], status: 'resolved', threadId: 'chat-7', provider: { name: 'genesys', conversationId: 'CCX-42' } },
+        metadata: {
+          eventId,
+          correlationId: eventId,
+          causationId: eventId,
+          occurredAt: '2026-12-07T08:59:00.000Z',
+          occurredAtSource: 'provider',
+          recordedAt: '2026-12-07T09:00:00.000Z',
+          schemaVersion: 1,
+          tenantId: 'acme',
+          channel: 'webchat',
+        },
+      });
+      expect(validateAs(ConversationStatusReceivedDto, JSON.parse(JSON.stringify(read.event)))).toMatchObject({ ok: true });
+    });
+
+    it('then a retry is the same event; a later resolution, another tenant or source, another event', () => {
+      const id = (b: Buffer, c: IntakeContext = ctx) => {
+        const read = readConversationStatus(b, c);
+        return read.ok ? read.event.metadata.eventId : undefined;
+      };
+      expect(id(body())).toBe(id(body()));
+      expect(id(body({ occurredAt: '2026-12-07T10:00:00.000Z' }))).not.toBe(id(body()));
+      expect(id(body(), { ...ctx, origin: { kind: 'api', source: 'genesys', tenantId: 'globex' } })).not.toBe(id(body()));
+      expect(id(body(), { ...ctx, origin: { kind: 'api', source: 'five9', tenantId: 'acme' } })).not.toBe(id(body()));
+    });
+  });
+
+  describe('given what the hub cannot record', () => {
+    const fields = (b: Buffer) => {
+      const read = readConversationStatus(b, ctx);
+      return read.ok ? [] : read.errors.map((e) => e.field);
+    };
+
+    it('a status other than resolved, a channel that is not one, no identity, an unknown field: each named', () => {
+      expect(fields(body({ status: 'assigned' }))).toEqual(['status']);
+      expect(fields(body({ channel: 'system' }))).toEqual(['channel']);
+      expect(fields(body({ identities: [] }))).toEqual(['identities']);
+      expect(fields(body({ tenantId: 'globex' }))).toEqual(['tenantId']);
+      expect(fields(body({ occurredAt: 'yesterday' }))).toEqual(['occurredAt']);
+      expect(fields(body({ conversationId: 'CCX\n42' }))).toEqual(['conversationId']);
+    });
+
+    it('an identity the hub’s rules refuse, by its field', () => {
+      expect(readConversationStatus(body({ identities: [{ kind: 'phone', value: 'not a phone' }] }), ctx)).toMatchObject({ ok: false, code: 'invalid_event', errors: [{ field: 'identities.0.value' }] });
+    });
+
+    it('a body that is not JSON, or over the event limit', () => {
+      expect(readConversationStatus(Buffer.from('{"status":'), ctx)).toMatchObject({ ok: false, code: 'invalid_json' });
+      expect(readConversationStatus(body({ threadId: 'x'.repeat(200), conversationId: 'y'.repeat(200) }), { ...ctx, maxEventBytes: 300 })).toMatchObject({ ok: false, code: 'event_too_large' });
+    });
+  });
+});
