@@ -5,10 +5,10 @@ import { customerStream, hubNames, nbaJobKey } from '@hub/contracts';
 import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
 
 /**
- * A platform's conversation status end to end, three apps as separate processes over Kafka: the
- * platform sends its customer's message and then "resolved" through the generic API (ingest-api);
- * the recorder (timeline-projector) appends ConversationResolved to the customer's stream; the NBA
- * worker schedules the survey follow-up from it.
+ * A platform's facts end to end, three apps as separate processes over Kafka: the platform sends
+ * its customer's message and then "resolved" through the generic API (ingest-api); the recorder
+ * (timeline-projector) appends ConversationResolved to the customer's stream; the NBA worker
+ * schedules the survey follow-up from it. Its preference centre's opt-out lands as ConsentChanged.
  */
 const infra = testInfra();
 const tenant = freshId('e2ecs');
@@ -100,5 +100,16 @@ describe('a conversation resolved on a platform, sent through the generic API', 
     expect(job.data).toMatchObject({ trigger: 'survey-follow-up', tenantId: tenant, customerId, triggerEventId: statusId });
     expect(await job.getState()).toBe('delayed');
     expect(job.opts.delay).toBe(SURVEY_DELAY_MS);
+  });
+});
+
+describe('an opt-out from a platform’s preference centre, sent through the generic API', () => {
+  it('is recorded as ConsentChanged in the stream of the customer it names, registered by it when new', async () => {
+    const res = await post('/v1/customers/consent', { identities: [{ kind: 'email', value: 'Opted.Out@example.com' }], channel: 'email', consent: 'opted_out', occurredAt: new Date().toISOString() });
+    expect(res.status).toBe(202);
+    const recorded = await eventually(() => stored(res.body['eventId'] as string), { what: 'the consent change in a customer stream', timeoutMs: 60_000 });
+    expect(recorded.type).toBe('ConsentChanged');
+    const registered = await pool.query<{ event_type: string }>('select event_type from hub_events where stream_name = $1 order by stream_revision', [recorded.stream]);
+    expect(registered.rows.map((r) => r.event_type)).toEqual(['CustomerRegistered', 'ConsentChanged']);
   });
 });

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import pino from 'pino';
-import { customerStream, deterministicId, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
+import { customerStream, deterministicId, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
@@ -32,6 +32,16 @@ function resolution(tenantId: string, phone: string, { channel = 'sms', threadId
     type: 'ConversationStatusReceived',
     data: { identities: [{ kind: 'phone', value: phone }], status: 'resolved', ...(threadId ? { threadId } : {}), provider: { name: 'ccx', conversationId: 'conv-1' } },
     metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, occurredAtSource: 'provider', recordedAt: at, schemaVersion: 1, tenantId, channel: channel as 'sms' },
+  };
+}
+
+/** A platform's preference centre: the customer opted out of (or in to) `channel`. */
+function consent(tenantId: string, phone: string, choice: 'opted_in' | 'opted_out', { channel = 'sms', source = 'preference_centre' } = {}): ConsentReceived {
+  const eventId = deterministicId('consent', tenantId, 'ccx', freshId('change'));
+  return {
+    type: 'ConsentReceived',
+    data: { identities: [{ kind: 'phone', value: phone }], consent: choice, source, provider: { name: 'ccx' } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:06:00.000Z', occurredAtSource: 'provider', recordedAt: '2026-11-23T10:06:00.000Z', schemaVersion: 1, tenantId, channel: channel as 'sms' },
   };
 }
 
@@ -205,5 +215,41 @@ describe('when a platform says a conversation was resolved (ConversationStatusRe
     const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550009' }))!;
     const stream = await stores.store.readStream(customerStream(tenant, owner));
     expect(stream.slice(1).map((e) => e.eventId)).toEqual([before.metadata.eventId, status.metadata.eventId, after.metadata.eventId]);
+  });
+});
+
+describe('when a platform says a customer’s consent changed (ConsentReceived)', () => {
+  it('given a known customer, then ConsentChanged is appended to their stream with the platform’s source, once', async () => {
+    const tenant = freshId('tn');
+    await handleInteractionMessage(deps, asMessage(interaction(tenant, '+14155550010', 'hi')));
+    const change = consent(tenant, '+14155550010', 'opted_out');
+    await handleInteractionMessage(deps, asMessage(change, '1'));
+    await handleInteractionMessage(deps, asMessage(change, '2'));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550010' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded', 'ConsentChanged']);
+    expect(stream[2]!.eventId).toBe(change.metadata.eventId);
+    expect(stream[2]!.data).toEqual({ channel: 'sms', consent: 'opted_out', source: 'preference_centre' });
+    const { state } = await stores.customers.load(tenant, owner);
+    expect(state.consent['sms']).toBe('opted_out');
+  });
+
+  it('given nobody holds its identities, then the customer is registered with it: the opt-out holds before any contact', async () => {
+    const tenant = freshId('tn');
+    const change = consent(tenant, '+14155550011', 'opted_out', { channel: 'whatsapp' });
+    await handleInteractionMessage(deps, asMessage(change));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550011' }))!;
+    expect(owner).toBeDefined();
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'ConsentChanged']);
+    const { state } = await stores.customers.load(tenant, owner);
+    expect(state.consent['whatsapp']).toBe('opted_out');
+  });
+
+  it('given a source of keyword (the hub’s own, for STOP texts), then it is dead-lettered', async () => {
+    const tenant = freshId('tn');
+    const err = await handleInteractionMessage(deps, asMessage(consent(tenant, '+14155550012', 'opted_in', { source: 'keyword' }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentMessageError);
+    expect((err as PermanentMessageError).message).toMatch(/data\.source/);
   });
 });

@@ -1,16 +1,17 @@
 import {
+  ConsentReceivedDto,
   ConversationStatusReceivedDto,
   InteractionReceivedDto,
   isPermanentError,
   validateAs,
-  type ConversationStatusReceived,
   type HubError,
   type InteractionReceived,
   type InteractionsTopicMessage,
 } from '@hub/contracts';
 import {
-  recordConversationStatus,
+  recordCustomerFact,
   recordInteraction,
+  type CustomerFactMessage,
   recordInteractions,
   type CustomerRepository,
   type IdentityResolver,
@@ -26,11 +27,15 @@ export interface InteractionHandlerDeps {
   clock: () => Date;
 }
 
-/** The canonical message (an interaction, or a conversation status) a Kafka message carries, or why it can never be recorded. */
+/** How each message type of the topic is validated; anything else is read as an interaction (and refused by its `type`). */
+const TOPIC_MESSAGE_DTOS = { ConversationStatusReceived: ConversationStatusReceivedDto, ConsentReceived: ConsentReceivedDto, InteractionReceived: InteractionReceivedDto } as const satisfies Record<InteractionsTopicMessage['type'], unknown>;
+
+/** The canonical message (an interaction, or a platform's fact) a Kafka message carries, or why it can never be recorded. */
 function topicMessageOf(message: ConsumedMessage): InteractionsTopicMessage {
   const plain = parseJsonValue(message);
-  const isStatus = typeof plain === 'object' && plain !== null && (plain as { type?: unknown }).type === 'ConversationStatusReceived';
-  const validated = isStatus ? validateAs(ConversationStatusReceivedDto, plain) : validateAs(InteractionReceivedDto, plain);
+  const type = typeof plain === 'object' && plain !== null ? (plain as { type?: unknown }).type : undefined;
+  const dto = typeof type === 'string' && Object.hasOwn(TOPIC_MESSAGE_DTOS, type) ? TOPIC_MESSAGE_DTOS[type as keyof typeof TOPIC_MESSAGE_DTOS] : InteractionReceivedDto;
+  const validated = validateAs<object>(dto, plain);
   if (!validated.ok) {
     throw new PermanentMessageError('INVALID_EVENT', validated.errors.map((e) => `${e.field}: ${e.messages.join('; ')}`).join(' | '));
   }
@@ -46,7 +51,7 @@ function topicMessageOf(message: ConsumedMessage): InteractionsTopicMessage {
  */
 export async function handleInteractionMessage(deps: InteractionHandlerDeps, message: ConsumedMessage): Promise<void> {
   const read = topicMessageOf(message);
-  if (read.type === 'ConversationStatusReceived') return handleConversationStatus(deps, read);
+  if (read.type !== 'InteractionReceived') return handleCustomerFact(deps, read);
   // A refusal that retrying cannot fix (the store's `InvalidEventError`, say) is dead-lettered by the consumer.
   const recorded = await recordInteraction(deps, read, deps.clock().toISOString());
   logRecorded(deps.logger, read, recorded);
@@ -56,8 +61,8 @@ export async function handleInteractionMessage(deps: InteractionHandlerDeps, mes
  * A run of one partition's messages, recorded together (`recordInteractions`: a few round trips for
  * the whole run instead of a dozen per interaction), with the same outcome as one message after
  * another: a message that can never be recorded is dead-lettered with the reason, the rest recorded
- * in order. A conversation status is recorded on its own, after the interactions before it and
- * before those after it (the order its customer's messages came in). Idempotent, so a retried run
+ * in order. A platform's fact (a conversation status, a consent change) is recorded on its own,
+ * after the interactions before it and before those after it (the order its customer's messages came in). Idempotent, so a retried run
  * appends nothing twice.
  */
 export async function handleInteractionBatch(deps: InteractionHandlerDeps, messages: readonly ConsumedMessage[]): Promise<(HubError | undefined)[]> {
@@ -79,7 +84,7 @@ export async function handleInteractionBatch(deps: InteractionHandlerDeps, messa
     await recordRun(deps, messages, run, outcomes);
     run = [];
     try {
-      await handleConversationStatus(deps, read);
+      await handleCustomerFact(deps, read);
     } catch (err) {
       if (!isPermanentError(err)) throw err;
       outcomes[index] = err;
@@ -111,12 +116,12 @@ async function recordRun(deps: InteractionHandlerDeps, messages: readonly Consum
   valid.forEach((v, i) => logRecorded(deps.logger, v.interaction, recorded[i]!));
 }
 
-async function handleConversationStatus(deps: InteractionHandlerDeps, status: ConversationStatusReceived): Promise<void> {
-  const recorded = await recordConversationStatus(deps, status, deps.clock().toISOString());
-  const m = status.metadata;
+async function handleCustomerFact(deps: InteractionHandlerDeps, fact: CustomerFactMessage): Promise<void> {
+  const recorded = await recordCustomerFact(deps, fact, deps.clock().toISOString());
+  const m = fact.metadata;
   const customer = 'customerId' in recorded ? { customerId: recorded.customerId } : {};
-  const event = `projector.conversation_status.${recorded.outcome === 'duplicate' ? 'duplicate_skipped' : recorded.outcome === 'recorded_elsewhere' ? 'recorded_elsewhere_skipped' : recorded.outcome}`;
-  deps.logger.info({ eventId: m.eventId, correlationId: m.correlationId, tenantId: m.tenantId, status: status.data.status, ...customer }, event);
+  const outcome = recorded.outcome === 'duplicate' ? 'duplicate_skipped' : recorded.outcome === 'recorded_elsewhere' ? 'recorded_elsewhere_skipped' : recorded.outcome;
+  deps.logger.info({ eventId: m.eventId, correlationId: m.correlationId, tenantId: m.tenantId, type: fact.type, ...customer }, `projector.fact.${outcome}`);
 }
 
 function logRecorded(logger: HubLogger, interaction: InteractionReceived, recorded: RecordedInteraction): void {

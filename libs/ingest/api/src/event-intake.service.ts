@@ -1,7 +1,7 @@
 import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived, type InteractionsTopicMessage } from '@hub/contracts';
 import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type ConsumedMessage, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
-import { readConversationStatus } from './conversation-status-intake';
+import { readConsent, readConversationStatus } from './customer-fact-intake';
 import { IntakeCounters } from './intake-counters';
 import { readInteraction, type IntakeRejectionCode, type IntakeResult } from './interaction-intake';
 import { ndjsonLines } from './ndjson';
@@ -74,17 +74,29 @@ export class EventIntakeService {
    * customer's first identity like their interactions, so the recorder takes it after the messages
    * sent before it.
    */
-  async submitConversationStatus(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
-    const read = readConversationStatus(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes });
+  submitConversationStatus(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
+    return this.submitFact(caller, 'conversation_status', readConversationStatus(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+  }
+
+  /** A consent change (`readConsent`), published like a conversation status. */
+  submitConsent(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
+    return this.submitFact(caller, 'consent', readConsent(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+  }
+
+  private async submitFact(
+    caller: SourceKey,
+    fact: string,
+    read: { ok: true; event: Exclude<InteractionsTopicMessage, InteractionReceived> } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] },
+  ): Promise<SingleOutcome> {
     if (!read.ok) {
       this.rejected(caller, read.code, read.errors);
       return { kind: 'rejected', code: read.code, errors: read.errors };
     }
     const refused = await this.publish(caller, [read.event]);
     if (refused) return refused;
-    this.counters.inc('http.accepted.conversation_status');
+    this.counters.inc(`http.accepted.${fact}`);
     const { eventId, correlationId, channel } = read.event.metadata;
-    this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, correlationId, channel, status: read.event.data.status }, 'ingest.api.conversation_status.accepted');
+    this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, correlationId, channel, type: read.event.type }, `ingest.api.${fact}.accepted`);
     return { kind: 'accepted', eventId };
   }
 

@@ -7,4 +7,4 @@ export * from './raw-interactions.consumer';
 export * from './ingest-api.env';
 export * from './events.controller';
 export * from './bootstrap-ingest-api';
-export * from './conversation-status-intake';
+export * from './customer-fact-intake';

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { HeaderNames, IdentityHasher, identityKey, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
+import { HeaderNames, IdentityHasher, identityKey, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
-import { conversationStatusEventId } from './conversation-status-intake';
+import { conversationStatusEventId } from './customer-fact-intake';
 import { clientScopedEventId, derivedEventId } from './interaction-intake';
 import { sha256Hex } from './source-keys';
 
@@ -368,5 +368,21 @@ describe('a conversation status over HTTP (POST /v1/conversations/status)', () =
     expect((await post('/v1/conversations/status', status(marker), 'application/json')).status).toBe(202);
     await eventually(async () => (interactionsWith(marker).length > 0 ? true : undefined), { what: 'the later status' });
     expect(interactionsWith(conversationId)).toEqual([]);
+  });
+});
+
+describe('a consent change over HTTP (POST /v1/customers/consent)', () => {
+  it('is acknowledged after Kafka took it: a ConsentReceived keyed like the customer’s interactions; a keyword source is 400', async () => {
+    const changeId = freshId('pc');
+    const body = { identities: [{ kind: 'phone', value: '+1 (415) 555-0108' }], channel: 'sms', consent: 'opted_out', changeId, occurredAt: '2025-03-01T12:06:00.000Z' };
+    const res = await post('/v1/customers/consent', JSON.stringify(body), 'application/json');
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: expect.any(String) } });
+    const [message] = await eventually(async () => (interactionsWith(changeId).length > 0 ? interactionsWith(changeId) : undefined), { what: 'the consent change on the interactions topic' });
+    expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550108'));
+    const event = JSON.parse(message!.value) as ConsentReceived;
+    expect(event.type).toBe('ConsentReceived');
+    expect(event.data).toEqual({ identities: [{ kind: 'phone', value: '+14155550108' }], consent: 'opted_out', source: 'preference_centre', provider: { name: 'genesys', changeId } });
+    expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'] });
+    expect(await post('/v1/customers/consent', JSON.stringify({ ...body, source: 'keyword' }), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'source' }] } });
   });
 });

@@ -257,8 +257,37 @@ export interface ConversationStatusReceived {
 
 export const CONVERSATION_STATUS_RECEIVED_SCHEMA_VERSION = 1;
 
+/** A customer's consent as a platform's preference centre records it. */
+export const CONSENT_CHOICES = ['opted_in', 'opted_out'] as const;
+export type ConsentChoice = (typeof CONSENT_CHOICES)[number];
+
+/**
+ * A platform's word that a customer's consent to be contacted on one channel (`metadata.channel`,
+ * never `system`) changed: its preference centre, a form, an agent. Published on
+ * `Topics.interactions` keyed by the first identity, like a conversation status; the recorder
+ * appends `ConsentChanged` (`source` as given) to the customer's stream, registering the customer
+ * when nobody holds the identities yet (an opt-out must hold before the first contact too).
+ */
+export interface ConsentReceived {
+  type: 'ConsentReceived';
+  data: {
+    identities: IdentityRef[];
+    consent: ConsentChoice;
+    /** Where the change was made (`preference_centre`, `web_form`, `agent`, …; never `keyword`). */
+    source: string;
+    /** The sending platform (the API key's source) and its own id of the change, when it has one. */
+    provider: { name: string; changeId?: string };
+  };
+  metadata: EventMetadata;
+}
+
+export const CONSENT_RECEIVED_SCHEMA_VERSION = 1;
+
+/** A consent change's `source`: a word of the platform's, `keyword` excepted (the hub's own, for STOP/START texts). */
+export const CONSENT_SOURCE_PATTERN = /^(?!keyword$)[a-z0-9_]{1,64}$/;
+
 /** Every message type `Topics.interactions` carries. */
-export type InteractionsTopicMessage = InteractionReceived | ConversationStatusReceived;
+export type InteractionsTopicMessage = InteractionReceived | ConversationStatusReceived | ConsentReceived;
 
 // ---------------------------------------------------------------------------------------------
 // Validation of the canonical event, for every consumer of Topics.interactions (and, later, the
@@ -469,6 +498,24 @@ export class ConversationStatusDataDto {
 export class ConversationStatusReceivedDto implements ConversationStatusReceived {
   @IsIn(['ConversationStatusReceived']) type!: 'ConversationStatusReceived';
   @IsDefined() @ValidateNested() @IsObject() @Type(() => ConversationStatusDataDto) data!: ConversationStatusDataDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
+}
+
+export class ConsentProviderDto {
+  @IsString() @Length(1, 128) name!: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 200) changeId?: string;
+}
+
+export class ConsentDataDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsIn(CONSENT_CHOICES, { message: `consent must be one of: ${CONSENT_CHOICES.join(', ')}` }) consent!: ConsentChoice;
+  @Matches(CONSENT_SOURCE_PATTERN, { message: 'source must be 1 to 64 lower-case letters, digits and _ (not keyword: the STOP/START texts)' }) source!: string;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConsentProviderDto) provider!: ConsentProviderDto;
+}
+
+export class ConsentReceivedDto implements ConsentReceived {
+  @IsIn(['ConsentReceived']) type!: 'ConsentReceived';
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConsentDataDto) data!: ConsentDataDto;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
 }
 

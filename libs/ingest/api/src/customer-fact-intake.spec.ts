@@ -1,5 +1,5 @@
-import { ConversationStatusReceivedDto, validateAs } from '@hub/contracts';
-import { conversationStatusEventId, readConversationStatus } from './conversation-status-intake';
+import { ConsentReceivedDto, ConversationStatusReceivedDto, validateAs } from '@hub/contracts';
+import { consentEventId, conversationStatusEventId, readConsent, readConversationStatus } from './customer-fact-intake';
 import type { IntakeContext } from './interaction-intake';
 
 const ctx: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt: '2026-12-07T09:00:00.000Z', maxEventBytes: 4096 };
@@ -65,5 +65,42 @@ describe('readConversationStatus: a platform’s conversation status, as the gen
       expect(readConversationStatus(Buffer.from('{"status":'), ctx)).toMatchObject({ ok: false, code: 'invalid_json' });
       expect(readConversationStatus(body({ threadId: 'x'.repeat(200), conversationId: 'y'.repeat(200) }), { ...ctx, maxEventBytes: 300 })).toMatchObject({ ok: false, code: 'event_too_large' });
     });
+  });
+});
+
+describe('readConsent: a consent change from a platform’s preference centre', () => {
+  const consent = (over: Record<string, unknown> = {}) =>
+    Buffer.from(JSON.stringify({ identities: [{ kind: 'email', value: 'Ana@Example.com' }], channel: 'email', consent: 'opted_out', occurredAt: '2026-12-07T08:58:00.000Z', ...over }));
+
+  it('given an opt-out, then it is a ConsentReceived of the key’s tenant and source, from the preference centre unless it names its source, valid on the topic', () => {
+    const read = readConsent(consent(), ctx);
+    if (!read.ok) throw new Error(JSON.stringify(read.errors));
+    expect(read.event.data).toEqual({ identities: [{ kind: 'email', value: 'ana@example.com' }], consent: 'opted_out', source: 'preference_centre', provider: { name: 'genesys' } });
+    expect(read.event.metadata).toMatchObject({ tenantId: 'acme', channel: 'email', occurredAt: '2026-12-07T08:58:00.000Z', recordedAt: '2026-12-07T09:00:00.000Z' });
+    expect(validateAs(ConsentReceivedDto, JSON.parse(JSON.stringify(read.event)))).toMatchObject({ ok: true });
+    const withSource = readConsent(consent({ source: 'web_form', changeId: 'pc-991' }), ctx);
+    expect(withSource.ok && withSource.event.data).toMatchObject({ source: 'web_form', provider: { name: 'genesys', changeId: 'pc-991' } });
+  });
+
+  it('given a retry, then the same event; with the platform’s change id, the id is that change’s whatever else is sent', () => {
+    const id = (b: Buffer) => {
+      const read = readConsent(b, ctx);
+      return read.ok ? read.event.metadata.eventId : undefined;
+    };
+    expect(id(consent())).toBe(id(consent()));
+    expect(id(consent({ consent: 'opted_in' }))).not.toBe(id(consent()));
+    expect(id(consent({ changeId: 'pc-1' }))).toBe(consentEventId('acme', 'genesys', { changeId: 'pc-1', channel: 'sms', consent: 'opted_in', occurredAt: 'x', identities: [] }));
+  });
+
+  it('given what the hub cannot record, then each field is named', () => {
+    const fields = (b: Buffer) => {
+      const read = readConsent(b, ctx);
+      return read.ok ? [] : read.errors.map((e) => e.field);
+    };
+    expect(fields(consent({ consent: 'maybe' }))).toEqual(['consent']);
+    expect(fields(consent({ source: 'keyword' }))).toEqual(['source']);
+    expect(fields(consent({ source: 'Preference Centre' }))).toEqual(['source']);
+    expect(fields(consent({ channel: 'fax' }))).toEqual(['channel']);
+    expect(fields(consent({ identities: [{ kind: 'email', value: 'not an email' }] }))).toEqual(['identities.0.value']);
   });
 });
