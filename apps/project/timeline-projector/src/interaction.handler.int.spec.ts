@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import pino from 'pino';
-import { customerStream, deterministicId, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
+import { customerStream, deterministicId, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived, type TraitsReceived } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
@@ -251,5 +251,35 @@ describe('when a platform says a customer’s consent changed (ConsentReceived)'
     const err = await handleInteractionMessage(deps, asMessage(consent(tenant, '+14155550012', 'opted_in', { source: 'keyword' }))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentMessageError);
     expect((err as PermanentMessageError).message).toMatch(/data\.source/);
+  });
+});
+
+describe('when a platform sends a customer’s profile attributes (TraitsReceived)', () => {
+  const traits = (tenantId: string, phone: string, values: Record<string, string | number | boolean | null>): TraitsReceived => {
+    const eventId = deterministicId('traits', tenantId, 'ccx', freshId('update'));
+    return {
+      type: 'TraitsReceived',
+      data: { identities: [{ kind: 'phone', value: phone }], traits: values, provider: { name: 'ccx' } },
+      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:07:00.000Z', occurredAtSource: 'provider', recordedAt: '2026-11-23T10:07:00.000Z', schemaVersion: 1, tenantId, channel: 'system' },
+    };
+  };
+
+  it('given a customer nobody knows yet, then they are registered with TraitsUpdated, and the state holds the attributes', async () => {
+    const tenant = freshId('tn');
+    const update = traits(tenant, '+14155550013', { tier: 'gold', seats: 40 });
+    await handleInteractionMessage(deps, asMessage(update));
+    await handleInteractionMessage(deps, asMessage(update, '1'));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550013' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'TraitsUpdated']);
+    expect(stream[1]!.eventId).toBe(update.metadata.eventId);
+    const { state } = await stores.customers.load(tenant, owner);
+    expect(state.traits).toEqual({ tier: 'gold', seats: 40 });
+  });
+
+  it('given a trait the hub cannot keep, then it is dead-lettered naming it', async () => {
+    const err = await handleInteractionMessage(deps, asMessage(traits(freshId('tn'), '+14155550014', { 'not a name': 1 }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentMessageError);
+    expect((err as PermanentMessageError).message).toMatch(/data\.traits/);
   });
 });

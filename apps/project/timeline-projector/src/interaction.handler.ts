@@ -2,6 +2,7 @@ import {
   ConsentReceivedDto,
   ConversationStatusReceivedDto,
   InteractionReceivedDto,
+  TraitsReceivedDto,
   isPermanentError,
   validateAs,
   type HubError,
@@ -28,7 +29,12 @@ export interface InteractionHandlerDeps {
 }
 
 /** How each message type of the topic is validated; anything else is read as an interaction (and refused by its `type`). */
-const TOPIC_MESSAGE_DTOS = { ConversationStatusReceived: ConversationStatusReceivedDto, ConsentReceived: ConsentReceivedDto, InteractionReceived: InteractionReceivedDto } as const satisfies Record<InteractionsTopicMessage['type'], unknown>;
+const TOPIC_MESSAGE_DTOS = {
+  ConversationStatusReceived: ConversationStatusReceivedDto,
+  ConsentReceived: ConsentReceivedDto,
+  TraitsReceived: TraitsReceivedDto,
+  InteractionReceived: InteractionReceivedDto,
+} as const satisfies Record<InteractionsTopicMessage['type'], unknown>;
 
 /** The canonical message (an interaction, or a platform's fact) a Kafka message carries, or why it can never be recorded. */
 function topicMessageOf(message: ConsumedMessage): InteractionsTopicMessage {
@@ -61,7 +67,7 @@ export async function handleInteractionMessage(deps: InteractionHandlerDeps, mes
  * A run of one partition's messages, recorded together (`recordInteractions`: a few round trips for
  * the whole run instead of a dozen per interaction), with the same outcome as one message after
  * another: a message that can never be recorded is dead-lettered with the reason, the rest recorded
- * in order. A platform's fact (a conversation status, a consent change) is recorded on its own,
+ * in order. A platform's fact (a conversation status, a consent change, profile attributes) is recorded on its own,
  * after the interactions before it and before those after it (the order its customer's messages came in). Idempotent, so a retried run
  * appends nothing twice.
  */

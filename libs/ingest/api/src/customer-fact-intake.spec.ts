@@ -1,5 +1,5 @@
-import { ConsentReceivedDto, ConversationStatusReceivedDto, validateAs } from '@hub/contracts';
-import { consentEventId, conversationStatusEventId, readConsent, readConversationStatus } from './customer-fact-intake';
+import { ConsentReceivedDto, ConversationStatusReceivedDto, TraitsReceivedDto, validateAs } from '@hub/contracts';
+import { consentEventId, conversationStatusEventId, readConsent, readConversationStatus, readTraits } from './customer-fact-intake';
 import type { IntakeContext } from './interaction-intake';
 
 const ctx: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt: '2026-12-07T09:00:00.000Z', maxEventBytes: 4096 };
@@ -102,5 +102,42 @@ describe('readConsent: a consent change from a platform’s preference centre', 
     expect(fields(consent({ source: 'Preference Centre' }))).toEqual(['source']);
     expect(fields(consent({ channel: 'fax' }))).toEqual(['channel']);
     expect(fields(consent({ identities: [{ kind: 'email', value: 'not an email' }] }))).toEqual(['identities.0.value']);
+  });
+});
+
+describe('readTraits: a platform’s profile attributes for a customer', () => {
+  const update = (over: Record<string, unknown> = {}) =>
+    Buffer.from(JSON.stringify({ identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }], traits: { tier: 'gold', seats: 40, churned: false, language: null }, occurredAt: '2026-12-07T08:57:00.000Z', ...over }));
+
+  it('given attributes, then a TraitsReceived of the key’s tenant and source on channel system, valid on the topic', () => {
+    const read = readTraits(update(), ctx);
+    if (!read.ok) throw new Error(JSON.stringify(read.errors));
+    expect(read.event.data).toEqual({ identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }], traits: { tier: 'gold', seats: 40, churned: false, language: null }, provider: { name: 'genesys' } });
+    expect(read.event.metadata).toMatchObject({ tenantId: 'acme', channel: 'system', occurredAt: '2026-12-07T08:57:00.000Z' });
+    expect(validateAs(TraitsReceivedDto, JSON.parse(JSON.stringify(read.event)))).toMatchObject({ ok: true });
+  });
+
+  it('given a retry (the traits in any order), then the same event; other values, another event', () => {
+    const id = (b: Buffer) => {
+      const read = readTraits(b, ctx);
+      return read.ok ? read.event.metadata.eventId : undefined;
+    };
+    expect(id(update({ traits: { seats: 40, tier: 'gold' } }))).toBe(id(update({ traits: { tier: 'gold', seats: 40 } })));
+    expect(id(update({ traits: { tier: 'silver' } }))).not.toBe(id(update({ traits: { tier: 'gold' } })));
+    expect(id(update({ updateId: 'u-1', traits: { tier: 'silver' } }))).toBe(id(update({ updateId: 'u-1' })));
+  });
+
+  it('given attributes the hub cannot keep, then the field is named', () => {
+    const fields = (over: Record<string, unknown>) => {
+      const read = readTraits(update(over), ctx);
+      return read.ok ? [] : read.errors.map((e) => e.field);
+    };
+    expect(fields({ traits: {} })).toEqual(['traits']);
+    expect(fields({ traits: { 'bad name': 1 } })).toEqual(['traits']);
+    expect(fields({ traits: { nested: { a: 1 } } })).toEqual(['traits']);
+    expect(fields({ traits: { long: 'x'.repeat(1001) } })).toEqual(['traits']);
+    expect(fields({ traits: ['tier'] })).toEqual(['traits']);
+    // A trait named __proto__, as JSON can carry it: refused before anything reads it.
+    expect(readTraits(Buffer.from('{"identities":[{"kind":"phone","value":"+14155550100"}],"traits":{"__proto__":{"x":1}},"occurredAt":"2026-12-07T08:57:00.000Z"}'), ctx)).toMatchObject({ ok: false });
   });
 });

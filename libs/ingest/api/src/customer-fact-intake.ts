@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsObject, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsObject, IsString, Length, Matches, Validate, ValidateNested } from 'class-validator';
 import {
   CHANNEL_IDS,
   CONSENT_CHOICES,
@@ -10,6 +10,8 @@ import {
   deterministicId,
   IdentityRefDto,
   IsOptionalNonNull,
+  ProfileTraits,
+  TRAITS_RECEIVED_SCHEMA_VERSION,
   validateAs,
   type ChannelId,
   type ConsentChoice,
@@ -18,12 +20,15 @@ import {
   type ConversationStatusReceived,
   type FieldError,
   type IdentityRef,
+  type ProfileTraitValue,
+  type TraitsReceived,
 } from '@hub/contracts';
 import { normaliseIdentity, parseJson, type IntakeContext, type IntakeRejectionCode } from './interaction-intake';
 
 /** The id parts of a conversation status's and a consent change's event ids. Never change: they change every such id. */
 const CONVERSATION_STATUS_ID_PART = 'conversation-status';
 const CONSENT_ID_PART = 'consent';
+const TRAITS_ID_PART = 'traits';
 
 // eslint-disable-next-line no-control-regex
 const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]+$/u;
@@ -172,6 +177,71 @@ export function readConsent(bytes: Buffer, { origin, recordedAt, maxEventBytes }
         schemaVersion: CONSENT_RECEIVED_SCHEMA_VERSION,
         tenantId: origin.tenantId,
         channel: body.channel,
+      },
+    },
+  };
+}
+
+/** `POST /v1/customers/traits`: a platform's profile attributes for a customer (`null` clears one). */
+export class TraitsBody {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto)
+  identities!: IdentityRefDto[];
+
+  @Validate(ProfileTraits)
+  traits!: Record<string, ProfileTraitValue>;
+
+  /** The platform's own id of the update, when it has one: a retry with it is the same event whatever else it says. */
+  @IsOptionalNonNull() @IsString() @Length(1, 200) @Matches(NO_CONTROL_CHARACTERS, { message: 'updateId must have no control characters' })
+  updateId?: string;
+
+  /** When they were set, at the platform: per trait, the later write wins, whatever order they arrive in. */
+  @IsISO8601({ strict: true })
+  occurredAt!: string;
+}
+
+export type TraitsIntakeResult = { ok: true; event: TraitsReceived } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
+
+/**
+ * The event id of a traits update: UUID v5 of (tenant, source, the platform's update id) when it gave
+ * one, else of (tenant, source, when as sent, the identities, the traits by name), so a retry is the
+ * same event.
+ */
+export function traitsEventId(tenantId: string, source: string, update: { updateId?: string; occurredAt: string; identities: readonly IdentityRef[]; traits: Readonly<Record<string, ProfileTraitValue>> }): string {
+  if (update.updateId !== undefined) return deterministicId(TRAITS_ID_PART, tenantId, source, 'update', update.updateId);
+  const identities = update.identities.map((i) => `${i.kind}:${i.namespace ?? ''}:${i.value}`);
+  const traits = JSON.stringify(Object.keys(update.traits).sort().map((k) => [k, update.traits[k]]));
+  return deterministicId(TRAITS_ID_PART, tenantId, source, update.occurredAt, traits, ...identities);
+}
+
+/** One request body → the canonical `TraitsReceived` of the API key's tenant and source, or why not. */
+export function readTraits(bytes: Buffer, { origin, recordedAt, maxEventBytes }: IntakeContext): TraitsIntakeResult {
+  if (origin.kind !== 'api') throw new Error('profile attributes are taken over HTTP only');
+  if (bytes.length > maxEventBytes) return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
+  const parsed = parseJson(bytes.toString('utf8'));
+  if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
+  const validated = validateAs(TraitsBody, parsed.value);
+  if (!validated.ok) return { ok: false, code: 'invalid_event', errors: validated.errors };
+  const body = validated.value;
+  const identities = normalisedIdentities(body.identities);
+  if (!identities.ok) return identities;
+  const traits = { ...body.traits };
+  const eventId = traitsEventId(origin.tenantId, origin.source, { ...body, traits, identities: identities.identities });
+  return {
+    ok: true,
+    event: {
+      type: 'TraitsReceived',
+      data: { identities: identities.identities, traits, provider: { name: origin.source, ...(body.updateId !== undefined ? { updateId: body.updateId } : {}) } },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: body.occurredAt,
+        occurredAtSource: 'provider',
+        recordedAt,
+        schemaVersion: TRAITS_RECEIVED_SCHEMA_VERSION,
+        tenantId: origin.tenantId,
+        // Attributes belong to no channel.
+        channel: 'system',
       },
     },
   };

@@ -1,7 +1,7 @@
 import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived, type InteractionsTopicMessage } from '@hub/contracts';
 import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type ConsumedMessage, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
-import { readConsent, readConversationStatus } from './customer-fact-intake';
+import { readConsent, readConversationStatus, readTraits } from './customer-fact-intake';
 import { IntakeCounters } from './intake-counters';
 import { readInteraction, type IntakeRejectionCode, type IntakeResult } from './interaction-intake';
 import { ndjsonLines } from './ndjson';
@@ -81,6 +81,11 @@ export class EventIntakeService {
   /** A consent change (`readConsent`), published like a conversation status. */
   submitConsent(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
     return this.submitFact(caller, 'consent', readConsent(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+  }
+
+  /** Profile attributes (`readTraits`), published like a conversation status. */
+  submitTraits(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
+    return this.submitFact(caller, 'traits', readTraits(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
   }
 
   private async submitFact(

@@ -126,7 +126,10 @@ export class ConversationsController {
   }
 }
 
-/** Facts about a platform's customers: `POST /v1/customers/consent` takes one consent change (`ConsentBody`). */
+/**
+ * Facts about a platform's customers: `POST /v1/customers/consent` takes one consent change
+ * (`ConsentBody`), `POST /v1/customers/traits` profile attributes (`TraitsBody`).
+ */
 @Controller('v1/customers')
 export class CustomerFactsController {
   constructor(@Inject(EVENT_INTAKE) private readonly intake: EventIntakeService) {}
@@ -134,6 +137,11 @@ export class CustomerFactsController {
   @Post('consent')
   async consent(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
     await submitFact(req, reply, 'one consent change', (caller, body) => this.intake.submitConsent(caller, body));
+  }
+
+  @Post('traits')
+  async traits(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    await submitFact(req, reply, 'one update of profile attributes', (caller, body) => this.intake.submitTraits(caller, body));
   }
 }
 

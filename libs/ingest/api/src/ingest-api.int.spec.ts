@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { HeaderNames, IdentityHasher, identityKey, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived } from '@hub/contracts';
+import { HeaderNames, IdentityHasher, identityKey, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived, type TraitsReceived } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
 import { conversationStatusEventId } from './customer-fact-intake';
@@ -384,5 +384,19 @@ describe('a consent change over HTTP (POST /v1/customers/consent)', () => {
     expect(event.data).toEqual({ identities: [{ kind: 'phone', value: '+14155550108' }], consent: 'opted_out', source: 'preference_centre', provider: { name: 'genesys', changeId } });
     expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'] });
     expect(await post('/v1/customers/consent', JSON.stringify({ ...body, source: 'keyword' }), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'source' }] } });
+  });
+});
+
+describe('profile attributes over HTTP (POST /v1/customers/traits)', () => {
+  it('is acknowledged after Kafka took it: a TraitsReceived keyed like the customer’s interactions; a nested value is 400', async () => {
+    const updateId = freshId('upd');
+    const body = { identities: [{ kind: 'phone', value: '+1 (415) 555-0109' }], traits: { tier: 'gold' }, updateId, occurredAt: '2025-03-01T12:07:00.000Z' };
+    const res = await post('/v1/customers/traits', JSON.stringify(body), 'application/json');
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: expect.any(String) } });
+    const [message] = await eventually(async () => (interactionsWith(updateId).length > 0 ? interactionsWith(updateId) : undefined), { what: 'the attributes on the interactions topic' });
+    expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550109'));
+    const event = JSON.parse(message!.value) as TraitsReceived;
+    expect(event).toMatchObject({ type: 'TraitsReceived', data: { traits: { tier: 'gold' }, provider: { name: 'genesys', updateId } }, metadata: { tenantId: tenant, channel: 'system', eventId: res.body['eventId'] } });
+    expect(await post('/v1/customers/traits', JSON.stringify({ ...body, traits: { address: { city: 'Lyon' } } }), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'traits' }] } });
   });
 });

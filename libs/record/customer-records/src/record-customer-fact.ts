@@ -1,5 +1,5 @@
 import { HubError, isChannelId, type ChannelId, type ConsentReceived, type ConversationStatusReceived, type EventMetadata, type InteractionsTopicMessage } from '@hub/contracts';
-import type { ConsentChanged, ConversationResolved, CustomerEvent } from '@hub/customer';
+import type { ConsentChanged, ConversationResolved, CustomerEvent, TraitsUpdated } from '@hub/customer';
 import { IdempotencyConflictError } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
 import type { IdentityResolver } from './identity.resolver';
@@ -32,23 +32,33 @@ type Deps = { customers: CustomerRepository; identities: IdentityResolver };
  *   survey follow-up from it, as from any resolution;
  * - a consent change (`ConsentReceived`) → `ConsentChanged`, for the customer recognised by any of
  *   its identities, registered when nobody holds them yet (an opt-out holds before the first
- *   contact too), exactly as an interaction would find or register them.
+ *   contact too), exactly as an interaction would find or register them;
+ * - profile attributes (`TraitsReceived`) → `TraitsUpdated`, for the customer found or registered
+ *   the same way (a platform knows its customers before they write).
  */
 export async function recordCustomerFact(deps: Deps, fact: CustomerFactMessage, recordedAt: string): Promise<RecordedCustomerFact> {
-  const m = fact.metadata;
-  const channel = m.channel;
-  if (!isChannelId(channel)) throw new UnrecordableCustomerFactError(`metadata.channel: a ${fact.type} names one of the hub's channels, not ${channel}`);
-  const metadata = { ...m, recordedAt };
+  const metadata = { ...fact.metadata, recordedAt };
   switch (fact.type) {
     case 'ConversationStatusReceived':
-      return recordForHolder(deps, fact, conversationResolved(fact, channel, metadata));
+      return recordForHolder(deps, fact, conversationResolved(fact, channelOf(fact), metadata));
     case 'ConsentReceived':
-      return recordForAnyone(deps, fact, consentChanged(fact, channel, metadata));
+      return recordForAnyone(deps, fact, consentChanged(fact, channelOf(fact), metadata));
+    case 'TraitsReceived': {
+      const updated: TraitsUpdated = { type: 'TraitsUpdated', data: { traits: { ...fact.data.traits } }, metadata };
+      return recordForAnyone(deps, fact, updated);
+    }
     default: {
       const exhaustive: never = fact;
       throw new UnrecordableCustomerFactError(`unknown fact ${JSON.stringify(exhaustive)}`);
     }
   }
+}
+
+/** The channel a conversation or a consent is of: one of the hub's, never `system`. */
+function channelOf(fact: CustomerFactMessage): ChannelId {
+  const channel = fact.metadata.channel;
+  if (!isChannelId(channel)) throw new UnrecordableCustomerFactError(`metadata.channel: a ${fact.type} names one of the hub's channels, not ${channel}`);
+  return channel;
 }
 
 function conversationResolved(status: ConversationStatusReceived, channel: ChannelId, metadata: EventMetadata): ConversationResolved {

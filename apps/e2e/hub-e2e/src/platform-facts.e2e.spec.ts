@@ -8,10 +8,11 @@ import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type Ap
  * A platform's facts end to end, three apps as separate processes over Kafka: the platform sends
  * its customer's message and then "resolved" through the generic API (ingest-api); the recorder
  * (timeline-projector) appends ConversationResolved to the customer's stream; the NBA worker
- * schedules the survey follow-up from it. Its preference centre's opt-out lands as ConsentChanged.
+ * schedules the survey follow-up from it. Its preference centre's opt-out lands as ConsentChanged,
+ * its profile attributes as TraitsUpdated.
  */
 const infra = testInfra();
-const tenant = freshId('e2ecs');
+const tenant = freshId('e2efacts');
 const API_KEY = randomBytes(24).toString('base64url');
 const SURVEY_DELAY_MS = 3_600_000;
 const env = {
@@ -32,7 +33,7 @@ let decideQueue: Queue;
 let ingestUrl = '';
 
 beforeAll(async () => {
-  database = await freshDatabase('e2e_status');
+  database = await freshDatabase('e2e_facts');
   env.DATABASE_URL = database.url;
   pool = new Pool({ connectionString: database.url, max: 2 });
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
@@ -111,5 +112,13 @@ describe('an opt-out from a platform’s preference centre, sent through the gen
     expect(recorded.type).toBe('ConsentChanged');
     const registered = await pool.query<{ event_type: string }>('select event_type from hub_events where stream_name = $1 order by stream_revision', [recorded.stream]);
     expect(registered.rows.map((r) => r.event_type)).toEqual(['CustomerRegistered', 'ConsentChanged']);
+  });
+});
+
+describe('profile attributes from a platform’s CRM, sent through the generic API', () => {
+  it('are recorded as TraitsUpdated in the stream of the customer they name', async () => {
+    const res = await post('/v1/customers/traits', { identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }], traits: { tier: 'gold' }, occurredAt: new Date().toISOString() });
+    expect(res.status).toBe(202);
+    expect((await eventually(() => stored(res.body['eventId'] as string), { what: 'the attributes in a customer stream', timeoutMs: 60_000 })).type).toBe('TraitsUpdated');
   });
 });
