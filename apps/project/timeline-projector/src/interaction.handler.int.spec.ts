@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import pino from 'pino';
-import { customerStream, deterministicId, type InteractionReceived } from '@hub/contracts';
+import { customerStream, deterministicId, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived, type TraitsReceived } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
@@ -22,6 +22,26 @@ function interaction(tenantId: string, phone: string, text: string, providerId =
     type: 'InteractionReceived',
     data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text, media: [] }, provider: { name: 'twilio', messageId: providerId } },
     metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:00:00.000Z', recordedAt: '2026-11-23T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'sms' },
+  };
+}
+
+/** A platform's word (through the generic API) that the customer's conversation on `channel` was resolved. */
+function resolution(tenantId: string, phone: string, { channel = 'sms', threadId, at = '2026-11-23T10:05:00.000Z' }: { channel?: string; threadId?: string; at?: string } = {}): ConversationStatusReceived {
+  const eventId = deterministicId('conversation-status', tenantId, 'ccx', freshId('conv'), 'resolved', at);
+  return {
+    type: 'ConversationStatusReceived',
+    data: { identities: [{ kind: 'phone', value: phone }], status: 'resolved', ...(threadId ? { threadId } : {}), provider: { name: 'ccx', conversationId: 'conv-1' } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, occurredAtSource: 'provider', recordedAt: at, schemaVersion: 1, tenantId, channel: channel as 'sms' },
+  };
+}
+
+/** A platform's preference centre: the customer opted out of (or in to) `channel`. */
+function consent(tenantId: string, phone: string, choice: 'opted_in' | 'opted_out', { channel = 'sms', source = 'preference_centre' } = {}): ConsentReceived {
+  const eventId = deterministicId('consent', tenantId, 'ccx', freshId('change'));
+  return {
+    type: 'ConsentReceived',
+    data: { identities: [{ kind: 'phone', value: phone }], consent: choice, source, provider: { name: 'ccx' } },
+    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:06:00.000Z', occurredAtSource: 'provider', recordedAt: '2026-11-23T10:06:00.000Z', schemaVersion: 1, tenantId, channel: channel as 'sms' },
   };
 }
 
@@ -154,5 +174,112 @@ describe('when a run of messages mixes valid interactions with ones that can nev
     // The run again (a redelivery after a crash before the commit): nothing twice.
     expect((await handleInteractionBatch(deps, run)).map((o) => o?.code)).toEqual([undefined, 'INVALID_JSON', 'INVALID_EVENT', undefined]);
     expect(await stores.store.readStream(customerStream(tenant, owner))).toHaveLength(stream.length);
+  });
+});
+
+describe('when a platform says a conversation was resolved (ConversationStatusReceived)', () => {
+  it('given a known customer, then ConversationResolved is appended to their stream under the status’s id, once', async () => {
+    const tenant = freshId('tn');
+    await handleInteractionMessage(deps, asMessage(interaction(tenant, '+14155550007', 'my parcel is late')));
+    const status = resolution(tenant, '+14155550007', { threadId: 'th-1' });
+    await handleInteractionMessage(deps, asMessage(status, '1'));
+    await handleInteractionMessage(deps, asMessage(status, '2'));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550007' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded', 'ConversationResolved']);
+    const resolved = stream[2]!;
+    expect(resolved.eventId).toBe(status.metadata.eventId);
+    expect(resolved.data).toEqual({ channel: 'sms', threadId: 'th-1' });
+    expect(resolved.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', occurredAt: '2026-11-23T10:05:00.000Z', recordedAt: '2026-11-23T10:00:01.000Z' });
+  });
+
+  it('given nobody holds its identities, then nothing is recorded and no customer is made', async () => {
+    const tenant = freshId('tn');
+    await handleInteractionMessage(deps, asMessage(resolution(tenant, '+14155550008')));
+    expect(await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550008' })).toBeUndefined();
+  });
+
+  it('given a run mixing interactions and a status, then each is recorded in the order it came; a bad status is dead-lettered', async () => {
+    const tenant = freshId('tn');
+    const before = interaction(tenant, '+14155550009', 'hello');
+    const status = resolution(tenant, '+14155550009');
+    const after = interaction(tenant, '+14155550009', 'one more thing');
+    const system = resolution(tenant, '+14155550009', { channel: 'system' });
+    const unknownStatus = { ...status, data: { ...status.data, status: 'snoozed' } };
+    const run = [asMessage(before, '0'), asMessage(status, '1'), asMessage(system, '2'), asMessage(unknownStatus, '3'), asMessage(after, '4')];
+
+    const outcomes = await handleInteractionBatch(deps, run);
+
+    expect(outcomes.map((o) => o?.code)).toEqual([undefined, undefined, 'INVALID_EVENT', 'INVALID_EVENT', undefined]);
+    expect(outcomes[3]!.message).toMatch(/data\.status/);
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550009' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.slice(1).map((e) => e.eventId)).toEqual([before.metadata.eventId, status.metadata.eventId, after.metadata.eventId]);
+  });
+});
+
+describe('when a platform says a customer’s consent changed (ConsentReceived)', () => {
+  it('given a known customer, then ConsentChanged is appended to their stream with the platform’s source, once', async () => {
+    const tenant = freshId('tn');
+    await handleInteractionMessage(deps, asMessage(interaction(tenant, '+14155550010', 'hi')));
+    const change = consent(tenant, '+14155550010', 'opted_out');
+    await handleInteractionMessage(deps, asMessage(change, '1'));
+    await handleInteractionMessage(deps, asMessage(change, '2'));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550010' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded', 'ConsentChanged']);
+    expect(stream[2]!.eventId).toBe(change.metadata.eventId);
+    expect(stream[2]!.data).toEqual({ channel: 'sms', consent: 'opted_out', source: 'preference_centre' });
+    const { state } = await stores.customers.load(tenant, owner);
+    expect(state.consent['sms']).toBe('opted_out');
+  });
+
+  it('given nobody holds its identities, then the customer is registered with it: the opt-out holds before any contact', async () => {
+    const tenant = freshId('tn');
+    const change = consent(tenant, '+14155550011', 'opted_out', { channel: 'whatsapp' });
+    await handleInteractionMessage(deps, asMessage(change));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550011' }))!;
+    expect(owner).toBeDefined();
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'ConsentChanged']);
+    const { state } = await stores.customers.load(tenant, owner);
+    expect(state.consent['whatsapp']).toBe('opted_out');
+  });
+
+  it('given a source of keyword (the hub’s own, for STOP texts), then it is dead-lettered', async () => {
+    const tenant = freshId('tn');
+    const err = await handleInteractionMessage(deps, asMessage(consent(tenant, '+14155550012', 'opted_in', { source: 'keyword' }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentMessageError);
+    expect((err as PermanentMessageError).message).toMatch(/data\.source/);
+  });
+});
+
+describe('when a platform sends a customer’s profile attributes (TraitsReceived)', () => {
+  const traits = (tenantId: string, phone: string, values: Record<string, string | number | boolean | null>): TraitsReceived => {
+    const eventId = deterministicId('traits', tenantId, 'ccx', freshId('update'));
+    return {
+      type: 'TraitsReceived',
+      data: { identities: [{ kind: 'phone', value: phone }], traits: values, provider: { name: 'ccx' } },
+      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:07:00.000Z', occurredAtSource: 'provider', recordedAt: '2026-11-23T10:07:00.000Z', schemaVersion: 1, tenantId, channel: 'system' },
+    };
+  };
+
+  it('given a customer nobody knows yet, then they are registered with TraitsUpdated, and the state holds the attributes', async () => {
+    const tenant = freshId('tn');
+    const update = traits(tenant, '+14155550013', { tier: 'gold', seats: 40 });
+    await handleInteractionMessage(deps, asMessage(update));
+    await handleInteractionMessage(deps, asMessage(update, '1'));
+    const owner = (await stores.identities.ownerOf(tenant, { kind: 'phone', value: '+14155550013' }))!;
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'TraitsUpdated']);
+    expect(stream[1]!.eventId).toBe(update.metadata.eventId);
+    const { state } = await stores.customers.load(tenant, owner);
+    expect(state.traits).toEqual({ tier: 'gold', seats: 40 });
+  });
+
+  it('given a trait the hub cannot keep, then it is dead-lettered naming it', async () => {
+    const err = await handleInteractionMessage(deps, asMessage(traits(freshId('tn'), '+14155550014', { 'not a name': 1 }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentMessageError);
+    expect((err as PermanentMessageError).message).toMatch(/data\.traits/);
   });
 });

@@ -1,5 +1,23 @@
-import { InteractionReceivedDto, isPermanentError, validateAs, type HubError, type InteractionReceived } from '@hub/contracts';
-import { recordInteraction, recordInteractions, type CustomerRepository, type IdentityResolver, type RecordedInteraction } from '@hub/customer-records';
+import {
+  ConsentReceivedDto,
+  ConversationStatusReceivedDto,
+  InteractionReceivedDto,
+  TraitsReceivedDto,
+  isPermanentError,
+  validateAs,
+  type HubError,
+  type InteractionReceived,
+  type InteractionsTopicMessage,
+} from '@hub/contracts';
+import {
+  recordCustomerFact,
+  recordInteraction,
+  type CustomerFactMessage,
+  recordInteractions,
+  type CustomerRepository,
+  type IdentityResolver,
+  type RecordedInteraction,
+} from '@hub/customer-records';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
@@ -10,48 +28,81 @@ export interface InteractionHandlerDeps {
   clock: () => Date;
 }
 
-/** The canonical interaction a message carries, or why it can never be recorded. */
-function interactionOf(message: ConsumedMessage): InteractionReceived {
+/** How each message type of the topic is validated; anything else is read as an interaction (and refused by its `type`). */
+const TOPIC_MESSAGE_DTOS = {
+  ConversationStatusReceived: ConversationStatusReceivedDto,
+  ConsentReceived: ConsentReceivedDto,
+  TraitsReceived: TraitsReceivedDto,
+  InteractionReceived: InteractionReceivedDto,
+} as const satisfies Record<InteractionsTopicMessage['type'], unknown>;
+
+/** The canonical message (an interaction, or a platform's fact) a Kafka message carries, or why it can never be recorded. */
+function topicMessageOf(message: ConsumedMessage): InteractionsTopicMessage {
   const plain = parseJsonValue(message);
-  const validated = validateAs(InteractionReceivedDto, plain);
+  const type = typeof plain === 'object' && plain !== null ? (plain as { type?: unknown }).type : undefined;
+  const dto = typeof type === 'string' && Object.hasOwn(TOPIC_MESSAGE_DTOS, type) ? TOPIC_MESSAGE_DTOS[type as keyof typeof TOPIC_MESSAGE_DTOS] : InteractionReceivedDto;
+  const validated = validateAs<object>(dto, plain);
   if (!validated.ok) {
     throw new PermanentMessageError('INVALID_EVENT', validated.errors.map((e) => `${e.field}: ${e.messages.join('; ')}`).join(' | '));
   }
   // The plain JSON, not the DTO instance: validation rejected unknown fields, so they are the same data.
-  return plain as InteractionReceived;
+  return plain as InteractionsTopicMessage;
 }
 
 /**
- * One canonical interaction from Kafka: resolve the customer and record it in their stream. That is
+ * One canonical message from Kafka: resolve the customer and record it in their stream. That is
  * all: the timeline and the customer-events topic follow the store (TimelineProjector,
  * CustomerEventRelay), so what they show is exactly what the store holds. Idempotent: a redelivery
  * appends nothing.
  */
 export async function handleInteractionMessage(deps: InteractionHandlerDeps, message: ConsumedMessage): Promise<void> {
-  const interaction = interactionOf(message);
+  const read = topicMessageOf(message);
+  if (read.type !== 'InteractionReceived') return handleCustomerFact(deps, read);
   // A refusal that retrying cannot fix (the store's `InvalidEventError`, say) is dead-lettered by the consumer.
-  const recorded = await recordInteraction(deps, interaction, deps.clock().toISOString());
-  logRecorded(deps.logger, interaction, recorded);
+  const recorded = await recordInteraction(deps, read, deps.clock().toISOString());
+  logRecorded(deps.logger, read, recorded);
 }
 
 /**
  * A run of one partition's messages, recorded together (`recordInteractions`: a few round trips for
  * the whole run instead of a dozen per interaction), with the same outcome as one message after
  * another: a message that can never be recorded is dead-lettered with the reason, the rest recorded
- * in order. Idempotent, so a retried run appends nothing twice.
+ * in order. A platform's fact (a conversation status, a consent change, profile attributes) is recorded on its own,
+ * after the interactions before it and before those after it (the order its customer's messages came in). Idempotent, so a retried run
+ * appends nothing twice.
  */
 export async function handleInteractionBatch(deps: InteractionHandlerDeps, messages: readonly ConsumedMessage[]): Promise<(HubError | undefined)[]> {
   const outcomes: (HubError | undefined)[] = messages.map(() => undefined);
-  const valid: { index: number; interaction: InteractionReceived }[] = [];
-  messages.forEach((message, index) => {
+  let run: { index: number; interaction: InteractionReceived }[] = [];
+  for (const [index, message] of messages.entries()) {
+    let read: InteractionsTopicMessage;
     try {
-      valid.push({ index, interaction: interactionOf(message) });
+      read = topicMessageOf(message);
+    } catch (err) {
+      if (!isPermanentError(err)) throw err;
+      outcomes[index] = err;
+      continue;
+    }
+    if (read.type === 'InteractionReceived') {
+      run.push({ index, interaction: read });
+      continue;
+    }
+    await recordRun(deps, messages, run, outcomes);
+    run = [];
+    try {
+      await handleCustomerFact(deps, read);
     } catch (err) {
       if (!isPermanentError(err)) throw err;
       outcomes[index] = err;
     }
-  });
-  if (valid.length === 0) return outcomes;
+  }
+  await recordRun(deps, messages, run, outcomes);
+  return outcomes;
+}
+
+/** Consecutive interactions of a batch, recorded together (or each on its own when the store refused one). */
+async function recordRun(deps: InteractionHandlerDeps, messages: readonly ConsumedMessage[], valid: readonly { index: number; interaction: InteractionReceived }[], outcomes: (HubError | undefined)[]): Promise<void> {
+  if (valid.length === 0) return;
   let recorded: RecordedInteraction[];
   try {
     recorded = await recordInteractions(deps, valid.map((v) => v.interaction), deps.clock().toISOString());
@@ -66,10 +117,17 @@ export async function handleInteractionBatch(deps: InteractionHandlerDeps, messa
         outcomes[v.index] = one;
       }
     }
-    return outcomes;
+    return;
   }
   valid.forEach((v, i) => logRecorded(deps.logger, v.interaction, recorded[i]!));
-  return outcomes;
+}
+
+async function handleCustomerFact(deps: InteractionHandlerDeps, fact: CustomerFactMessage): Promise<void> {
+  const recorded = await recordCustomerFact(deps, fact, deps.clock().toISOString());
+  const m = fact.metadata;
+  const customer = 'customerId' in recorded ? { customerId: recorded.customerId } : {};
+  const outcome = recorded.outcome === 'duplicate' ? 'duplicate_skipped' : recorded.outcome === 'recorded_elsewhere' ? 'recorded_elsewhere_skipped' : recorded.outcome;
+  deps.logger.info({ eventId: m.eventId, correlationId: m.correlationId, tenantId: m.tenantId, type: fact.type, ...customer }, `projector.fact.${outcome}`);
 }
 
 function logRecorded(logger: HubLogger, interaction: InteractionReceived, recorded: RecordedInteraction): void {

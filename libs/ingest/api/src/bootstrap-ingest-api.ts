@@ -10,6 +10,8 @@ import { clientAddress, createLogger, decodeBody, decodedPayload, httpServerOpti
 import { EventIntakeService } from './event-intake.service';
 import {
   EVENT_INTAKE,
+  ConversationsController,
+  CustomerFactsController,
   EventsController,
   INTAKE_COUNTERS,
   INTAKE_PUBLISHER,
@@ -68,7 +70,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     : undefined;
 
   @Module({
-    controllers: [EventsController, IngestApiOpsController],
+    controllers: [EventsController, ConversationsController, CustomerFactsController, IngestApiOpsController],
     providers: [
       { provide: EVENT_INTAKE, useValue: intake },
       { provide: INTAKE_PUBLISHER, useValue: publisher },
@@ -158,7 +160,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   // Every ingestion app announces itself with this line (the test harness waits for it).
   logger.info(
-    { url, routes: ['POST /v1/events', 'POST /v1/events/batch'], rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null, sources: keys.size },
+    { url, routes: ['POST /v1/events', 'POST /v1/events/batch', 'POST /v1/conversations/status', 'POST /v1/customers/consent', 'POST /v1/customers/traits'], rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null, sources: keys.size },
     'ingest.app.started',
   );
   const close = async () => {

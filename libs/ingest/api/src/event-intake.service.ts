@@ -1,6 +1,7 @@
-import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived } from '@hub/contracts';
+import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived, type InteractionsTopicMessage } from '@hub/contracts';
 import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type ConsumedMessage, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
+import { readConsent, readConversationStatus, readTraits } from './customer-fact-intake';
 import { IntakeCounters } from './intake-counters';
 import { readInteraction, type IntakeRejectionCode, type IntakeResult } from './interaction-intake';
 import { ndjsonLines } from './ndjson';
@@ -66,6 +67,42 @@ export class EventIntakeService {
     const client = read.clientEventId !== undefined ? { clientEventId: read.clientEventId } : {};
     this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, ...client, correlationId }, 'ingest.api.event.accepted');
     return { kind: 'accepted', eventId, ...client };
+  }
+
+  /**
+   * A conversation status (`readConversationStatus`), published on `interactions` keyed by the
+   * customer's first identity like their interactions, so the recorder takes it after the messages
+   * sent before it.
+   */
+  submitConversationStatus(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
+    return this.submitFact(caller, 'conversation_status', readConversationStatus(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+  }
+
+  /** A consent change (`readConsent`), published like a conversation status. */
+  submitConsent(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
+    return this.submitFact(caller, 'consent', readConsent(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+  }
+
+  /** Profile attributes (`readTraits`), published like a conversation status. */
+  submitTraits(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
+    return this.submitFact(caller, 'traits', readTraits(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+  }
+
+  private async submitFact(
+    caller: SourceKey,
+    fact: string,
+    read: { ok: true; event: Exclude<InteractionsTopicMessage, InteractionReceived> } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] },
+  ): Promise<SingleOutcome> {
+    if (!read.ok) {
+      this.rejected(caller, read.code, read.errors);
+      return { kind: 'rejected', code: read.code, errors: read.errors };
+    }
+    const refused = await this.publish(caller, [read.event]);
+    if (refused) return refused;
+    this.counters.inc(`http.accepted.${fact}`);
+    const { eventId, correlationId, channel } = read.event.metadata;
+    this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, correlationId, channel, type: read.event.type }, `ingest.api.${fact}.accepted`);
+    return { kind: 'accepted', eventId };
   }
 
   /**
@@ -135,7 +172,7 @@ export class EventIntakeService {
     return read.event;
   }
 
-  private async publish(caller: SourceKey, events: readonly InteractionReceived[]): Promise<BusRefusal | undefined> {
+  private async publish(caller: SourceKey, events: readonly InteractionsTopicMessage[]): Promise<BusRefusal | undefined> {
     try {
       await this.publisher.publish(this.interactionsTopic, events.map((e) => interactionMessage(e, this.identityHasher)));
       return undefined;

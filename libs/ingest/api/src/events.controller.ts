@@ -112,6 +112,71 @@ export class EventsController {
   }
 }
 
+/**
+ * Facts about a platform's conversations, beside its events: `POST /v1/conversations/status` takes
+ * one status change as `application/json` (`ConversationStatusBody`); 202 once Kafka acknowledged.
+ */
+@Controller('v1/conversations')
+export class ConversationsController {
+  constructor(@Inject(EVENT_INTAKE) private readonly intake: EventIntakeService) {}
+
+  @Post('status')
+  async status(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    await submitFact(req, reply, 'one status change', (caller, body) => this.intake.submitConversationStatus(caller, body));
+  }
+}
+
+/**
+ * Facts about a platform's customers: `POST /v1/customers/consent` takes one consent change
+ * (`ConsentBody`), `POST /v1/customers/traits` profile attributes (`TraitsBody`).
+ */
+@Controller('v1/customers')
+export class CustomerFactsController {
+  constructor(@Inject(EVENT_INTAKE) private readonly intake: EventIntakeService) {}
+
+  @Post('consent')
+  async consent(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    await submitFact(req, reply, 'one consent change', (caller, body) => this.intake.submitConsent(caller, body));
+  }
+
+  @Post('traits')
+  async traits(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    await submitFact(req, reply, 'one update of profile attributes', (caller, body) => this.intake.submitTraits(caller, body));
+  }
+}
+
+/** One fact as `application/json`: 202 once Kafka acknowledged it, or why not. */
+async function submitFact(req: IntakeRequest, reply: FastifyReply, what: string, submit: (caller: SourceKey, body: Buffer) => Promise<SingleOutcome>): Promise<void> {
+  const caller = req.ingestCaller;
+  if (!caller) {
+    await reply.code(401).send({ error: 'unauthorized', reason: 'api_key_missing' });
+    return;
+  }
+  if (!(JSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) {
+    await reply.code(415).send({ error: 'unsupported_media_type', reason: `send ${JSON_MEDIA_TYPES[0]}: ${what}` });
+    return;
+  }
+  const outcome = await submit(caller, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+  switch (outcome.kind) {
+    case 'accepted':
+      await reply.code(202).send({ status: 'accepted', eventId: outcome.eventId });
+      return;
+    case 'rejected':
+      await reply.code(outcome.code === 'event_too_large' ? 413 : 400).send({ error: outcome.code, fields: outcome.errors });
+      return;
+    case 'unavailable':
+      await reply.code(503).header('retry-after', String(outcome.retryAfterSeconds)).send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
+      return;
+    case 'saturated':
+      await reply.code(429).header('retry-after', String(outcome.retryAfterSeconds)).send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
+      return;
+    default: {
+      const exhaustive: never = outcome;
+      throw new Error(`unhandled outcome ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
 /** /health and /metrics: open, no key needed. */
 @Controller()
 export class IngestApiOpsController {

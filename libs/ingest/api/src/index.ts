@@ -7,3 +7,4 @@ export * from './raw-interactions.consumer';
 export * from './ingest-api.env';
 export * from './events.controller';
 export * from './bootstrap-ingest-api';
+export * from './customer-fact-intake';

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { HeaderNames, IdentityHasher, identityKey, type InteractionReceived } from '@hub/contracts';
+import { HeaderNames, IdentityHasher, identityKey, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived, type TraitsReceived } from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
+import { conversationStatusEventId } from './customer-fact-intake';
 import { clientScopedEventId, derivedEventId } from './interaction-intake';
 import { sha256Hex } from './source-keys';
 
@@ -337,4 +338,65 @@ describe('with Kafka unreachable', () => {
       await down.close();
     }
   }, 60_000);
+});
+
+describe('a conversation status over HTTP (POST /v1/conversations/status)', () => {
+  const status = (conversationId: string, over: Record<string, unknown> = {}) =>
+    JSON.stringify({ identities: [{ kind: 'phone', value: '+1 (415) 555-0107' }], channel: 'sms', status: 'resolved', conversationId, occurredAt: '2025-03-01T12:05:00.000Z', ...over });
+
+  it('is acknowledged after Kafka took it: a ConversationStatusReceived on the interactions topic, keyed like the customer’s interactions', async () => {
+    const conversationId = freshId('conv');
+    const res = await post('/v1/conversations/status', status(conversationId), 'application/json');
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: conversationStatusEventId(tenant, 'genesys', conversationId, 'resolved', '2025-03-01T12:05:00.000Z') } });
+    const [message] = await eventually(async () => (interactionsWith(conversationId).length > 0 ? interactionsWith(conversationId) : undefined), { what: 'the status on the interactions topic' });
+    expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550107'));
+    expect(message!.headers[HeaderNames.eventId]).toBe(res.body['eventId']);
+    const event = JSON.parse(message!.value) as ConversationStatusReceived;
+    expect(event.type).toBe('ConversationStatusReceived');
+    expect(event.data).toEqual({ identities: [{ kind: 'phone', value: '+14155550107' }], status: 'resolved', provider: { name: 'genesys', conversationId } });
+    expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'], occurredAt: '2025-03-01T12:05:00.000Z' });
+  });
+
+  it('without a key is 401; a status the hub does not record is 400 naming it; another media type is 415; nothing is published', async () => {
+    const conversationId = freshId('conv-refused');
+    expect((await post('/v1/conversations/status', status(conversationId), 'application/json', '')).status).toBe(401);
+    const assigned = await post('/v1/conversations/status', status(conversationId, { status: 'assigned' }), 'application/json');
+    expect(assigned).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'status' }] } });
+    expect((await post('/v1/conversations/status', status(conversationId), 'application/x-ndjson')).status).toBe(415);
+    // A status that is published after them shows they were not.
+    const marker = freshId('conv-after');
+    expect((await post('/v1/conversations/status', status(marker), 'application/json')).status).toBe(202);
+    await eventually(async () => (interactionsWith(marker).length > 0 ? true : undefined), { what: 'the later status' });
+    expect(interactionsWith(conversationId)).toEqual([]);
+  });
+});
+
+describe('a consent change over HTTP (POST /v1/customers/consent)', () => {
+  it('is acknowledged after Kafka took it: a ConsentReceived keyed like the customer’s interactions; a keyword source is 400', async () => {
+    const changeId = freshId('pc');
+    const body = { identities: [{ kind: 'phone', value: '+1 (415) 555-0108' }], channel: 'sms', consent: 'opted_out', changeId, occurredAt: '2025-03-01T12:06:00.000Z' };
+    const res = await post('/v1/customers/consent', JSON.stringify(body), 'application/json');
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: expect.any(String) } });
+    const [message] = await eventually(async () => (interactionsWith(changeId).length > 0 ? interactionsWith(changeId) : undefined), { what: 'the consent change on the interactions topic' });
+    expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550108'));
+    const event = JSON.parse(message!.value) as ConsentReceived;
+    expect(event.type).toBe('ConsentReceived');
+    expect(event.data).toEqual({ identities: [{ kind: 'phone', value: '+14155550108' }], consent: 'opted_out', source: 'preference_centre', provider: { name: 'genesys', changeId } });
+    expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'] });
+    expect(await post('/v1/customers/consent', JSON.stringify({ ...body, source: 'keyword' }), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'source' }] } });
+  });
+});
+
+describe('profile attributes over HTTP (POST /v1/customers/traits)', () => {
+  it('is acknowledged after Kafka took it: a TraitsReceived keyed like the customer’s interactions; a nested value is 400', async () => {
+    const updateId = freshId('upd');
+    const body = { identities: [{ kind: 'phone', value: '+1 (415) 555-0109' }], traits: { tier: 'gold' }, updateId, occurredAt: '2025-03-01T12:07:00.000Z' };
+    const res = await post('/v1/customers/traits', JSON.stringify(body), 'application/json');
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: expect.any(String) } });
+    const [message] = await eventually(async () => (interactionsWith(updateId).length > 0 ? interactionsWith(updateId) : undefined), { what: 'the attributes on the interactions topic' });
+    expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550109'));
+    const event = JSON.parse(message!.value) as TraitsReceived;
+    expect(event).toMatchObject({ type: 'TraitsReceived', data: { traits: { tier: 'gold' }, provider: { name: 'genesys', updateId } }, metadata: { tenantId: tenant, channel: 'system', eventId: res.body['eventId'] } });
+    expect(await post('/v1/customers/traits', JSON.stringify({ ...body, traits: { address: { city: 'Lyon' } } }), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'traits' }] } });
+  });
 });

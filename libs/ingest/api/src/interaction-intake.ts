@@ -180,7 +180,7 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
 }
 
 /** The hub's identity rules (libs/shared/customer): what the resolution downstream expects to find. */
-function normaliseIdentity(identity: IdentityRef): { ok: true; identity: IdentityRef } | { ok: false; field: 'value' | 'namespace'; reason: string } {
+export function normaliseIdentity(identity: IdentityRef): { ok: true; identity: IdentityRef } | { ok: false; field: 'value' | 'namespace'; reason: string } {
   const withField = (r: NormalizeResult) => (r.ok ? r : { ok: false as const, field: 'value' as const, reason: r.reason });
   switch (identity.kind) {
     case 'phone':

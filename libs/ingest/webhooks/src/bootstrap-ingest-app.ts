@@ -12,12 +12,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ingestChannelOf } from './ingest-channel';
 import { IngestEnv } from './ingest.env';
 import { IngestCounters, IngestService } from './ingest.service';
-import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, webhookControllerFor } from './webhook.controller';
+import { ingestTenancy, TENANT_ROUTE_PREFIX, type IngestTenancy } from './ingest-tenants';
+import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, pathOf, webhookControllerFor, type WebhookRoute } from './webhook.controller';
 
 export interface RunningIngestApp {
   app: INestApplication;
   url: string;
-  /** One per provider the app hosts, in registry order. */
+  /** One per provider the app hosts, in registry order (per tenant, in the order of INGEST_TENANTS, when multi-tenant). */
   services: IngestService[];
   counters: IngestCounters;
   close(): Promise<void>;
@@ -26,24 +27,25 @@ export interface RunningIngestApp {
 /**
  * Every ingestion app is this function with its channel id: same limits, same status codes, same
  * logs. Reads config from `env`, fails fast on a bad one, starts even when Kafka is down (and answers
- * 503 until it is back).
+ * 503 until it is back). Serves one tenant (`TENANT_ID`) or many (`INGEST_TENANTS`: `ingest-tenants.ts`).
  */
 export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApp> {
   const appName = `ingest-${channelId}`;
   const definitions = enabledDefinitions(appName, channelId, env);
-  // Validate the shared and every provider's settings together, so one run lists every problem.
-  const [shared, edgeConfig, ...providerConfigs] = loadAll(appName, [
+  // Validate the shared and every tenant's providers' settings together, so one run lists every problem.
+  const [shared, edgeConfig, tenancyConfig] = loadAll(appName, [
     () => loadConfig(appName, IngestEnv, env),
     () => loadConfig(appName, HttpEdgeEnv, env),
-    ...definitions.map((d) => () => loadConfig(appName, d.configSchema, env)),
+    () => ingestTenancy(appName, env, definitions),
   ]);
   const config = shared as IngestEnv;
   const edge = edgeConfig as HttpEdgeEnv;
+  const tenancy = tenancyConfig as IngestTenancy;
+  const tenants = tenancy.mode === 'multi' ? tenancy.tenants : [{ tenantId: config.TENANT_ID, routePrefix: '', adapters: tenancy.adapters }];
   const logger = createLogger(appName, config.LOG_LEVEL);
   const hashing = identityHashing(config);
   if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
-  const adapters = definitions.map((d, i) => d.create(providerConfigs[i] as object));
-  const maxBodyBytes = Math.max(...adapters.map((a) => a.manifest.maxBodyBytes));
+  const maxBodyBytes = Math.max(...definitions.map((d) => d.manifest.maxBodyBytes));
 
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: appName, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
   const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
@@ -51,10 +53,21 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
   const counters = new IngestCounters();
-  const services = adapters.map((adapter) => new IngestService(adapter, publisher, config.TENANT_ID, hashing.current, logger, () => new Date(), names, counters));
+  const multi = tenancy.mode === 'multi';
+  // Every tenant's webhook of every provider, by its exact path: the one table the controllers and
+  // the hooks below look requests up in.
+  const routes = new Map<string, WebhookRoute & RouteLimit>();
+  for (const tenant of tenants) {
+    for (const adapter of tenant.adapters) {
+      const service = new IngestService(adapter, publisher, tenant.tenantId, hashing.current, logger, () => new Date(), names, counters, multi);
+      routes.set(`${tenant.routePrefix}${adapter.manifest.route.path}`, { adapter, service, limit: adapter.manifest.maxBodyBytes, encodings: adapter.manifest.requestEncodings ?? [] });
+    }
+  }
+  const services = [...routes.values()].map((r) => r.service);
+  const routePrefix = multi ? `${TENANT_ROUTE_PREFIX}/:tenant` : '';
 
   @Module({
-    controllers: [...adapters.map((adapter, i) => webhookControllerFor(adapter, services[i]!, config.PUBLIC_BASE_URL)), IngestOpsController],
+    controllers: [...definitions.map((d) => webhookControllerFor(d.manifest, `${routePrefix}${d.manifest.route.path}`, routes, config.PUBLIC_BASE_URL)), IngestOpsController],
     providers: [
       { provide: INGEST_PUBLISHER, useValue: publisher },
       { provide: INGEST_COUNTERS, useValue: counters },
@@ -69,15 +82,19 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule as unknown as DynamicModule, fastify, { rawBody: true, logger: ['error', 'warn'] });
   const instance = app.getHttpAdapter().getInstance() as FastifyInstance;
   acceptAnyBodyAsBytes(instance, maxBodyBytes);
-  const limitByPath: RouteLimits = new Map(adapters.map((a, i) => [a.manifest.route.path, { limit: a.manifest.maxBodyBytes, encodings: a.manifest.requestEncodings ?? [], service: services[i]! }]));
-  if (edge.RATE_LIMIT_ENABLED) await limitRequestRates(instance, edge, config, limitByPath);
-  decodeCompressedBodies(instance, limitByPath);
-  rejectDeclaredOversizeBodies(instance, limitByPath);
+  if (edge.RATE_LIMIT_ENABLED) await limitRequestRates(instance, edge, config, routes, multi);
+  decodeCompressedBodies(instance, routes);
+  rejectDeclaredOversizeBodies(instance, routes);
   await app.init();
   parseJsonWithChannelCore(instance, maxBodyBytes);
   await app.listen(config.PORT, config.HOST);
   const url = await app.getUrl();
-  logger.info({ url, channel: channelId, routes: adapters.map((a) => `${a.manifest.provider} ${a.manifest.route.path}`) }, 'ingest.app.started');
+  logger.info(
+    multi
+      ? { url, channel: channelId, tenants: tenants.length, routes: definitions.map((d) => `${d.manifest.provider} ${routePrefix}${d.manifest.route.path}`) }
+      : { url, channel: channelId, routes: definitions.map((d) => `${d.manifest.provider} ${d.manifest.route.path}`) },
+    'ingest.app.started',
+  );
   const close = async () => {
     await app.close();
     await publisher.close();
@@ -85,25 +102,32 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   return { app, url: url.replace('[::1]', '127.0.0.1'), services, counters, close };
 }
 
-/** Each provider route's body limit, the encodings it accepts and its service (which counts rejections). */
-type RouteLimits = Map<string, { limit: number; encodings: readonly string[]; service: IngestService }>;
+/** Each webhook's body limit, the encodings it accepts and its service (which counts rejections). */
+interface RouteLimit {
+  limit: number;
+  encodings: readonly string[];
+  service: IngestService;
+}
+type RouteLimits = ReadonlyMap<string, RouteLimit>;
 
-/** The provider route a request is for (POSTs only), if any. */
+/** The webhook a request is for (POSTs only), if any. */
 function routeOf(limitByPath: RouteLimits, req: { method: string; url: string }) {
-  return req.method === 'POST' ? limitByPath.get(req.url.split('?')[0] ?? '') : undefined;
+  return req.method === 'POST' ? limitByPath.get(pathOf(req.url)) : undefined;
 }
 
 /**
- * Webhook requests to a provider route, limited per client address and per source (this tenant's
- * provider route, whatever the address: providers deliver from many), before anything else is done
- * with them. The probes (`/health`, `/metrics`) are not limited.
+ * Webhook requests, limited per client address and per source (one tenant's provider route, whatever
+ * the address: providers deliver from many), before anything else is done with them. In a
+ * multi-tenant app every POST under `/t/` counts against its address, a tenant that does not exist
+ * too (so guessing tenants is limited like anything else). The probes (`/health`, `/metrics`) are not limited.
  */
-async function limitRequestRates(instance: FastifyInstance, edge: HttpEdgeEnv, config: IngestEnv, limitByPath: RouteLimits): Promise<void> {
+async function limitRequestRates(instance: FastifyInstance, edge: HttpEdgeEnv, config: IngestEnv, limitByPath: RouteLimits, multi: boolean): Promise<void> {
   // Counted and logged (`ingest.webhook.rejected`) by the route's service, like every other refusal.
   const limits = await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) => routeOf(limitByPath, req)?.service.rateLimited(rule.per, retryAfterSeconds));
   const isWebhook = (req: FastifyRequest) => routeOf(limitByPath, req) !== undefined;
-  instance.addHook('onRequest', limits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, isWebhook));
-  const sourceOf = (req: FastifyRequest) => `${config.TENANT_ID}:${req.url.split('?')[0] ?? ''}`;
+  const isTenantPath = (req: FastifyRequest) => isWebhook(req) || (multi && req.method === 'POST' && req.url.startsWith(`${TENANT_ROUTE_PREFIX}/`));
+  instance.addHook('onRequest', limits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, isTenantPath));
+  const sourceOf = (req: FastifyRequest) => `${routeOf(limitByPath, req)?.service.tenant ?? config.TENANT_ID}:${pathOf(req.url)}`;
   instance.addHook('onRequest', limits.hook({ per: 'source', max: config.RATE_LIMIT_PER_SOURCE, keyOf: sourceOf, reason: 'too many requests to this source' }, isWebhook));
 }
 

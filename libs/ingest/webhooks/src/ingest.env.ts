@@ -5,9 +5,19 @@ import { TENANT_ID_PATTERN } from '@hub/contracts';
 
 /** Settings shared by every ingestion app; each channel adds its own (its `configSchema`). */
 export class IngestEnv extends HttpEnv {
-  /** The tenant this deployment ingests for. */
+  /** The tenant this deployment ingests for (single-tenant; not with INGEST_TENANTS). */
   @IsString() @Length(1, 64) @Matches(TENANT_ID_PATTERN, { message: 'TENANT_ID must be lower-case letters, digits, - or _' })
   TENANT_ID = 'default';
+
+  /**
+   * Many tenants in one app: a JSON document `{"tenants":[{"id","route"?,"providers"?,"settings"}]}`
+   * (`ingest-tenants.ts`, docs/operations.md "Many tenants in one ingestion app"). Each tenant's
+   * webhooks are at `/t/<route>/<provider path>`, verified with its own settings only.
+   */
+  @IsOptional() @IsString() INGEST_TENANTS?: string;
+
+  /** The same document read from a file (a mounted secret); not with INGEST_TENANTS. */
+  @IsOptional() @IsString() INGEST_TENANTS_FILE?: string;
 
   /** The public base URL providers call (what they sign), e.g. https://hooks.example.com. */
   @IsOptional() @Matches(/^https?:\/\/[^/]+$/, { message: 'PUBLIC_BASE_URL must be scheme://host[:port] with no path' })

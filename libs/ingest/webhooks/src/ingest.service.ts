@@ -2,6 +2,7 @@ import { HeaderNames, hubNames, interactionMessage, type HubNames, type FieldErr
 import { ChannelMappingError, InvalidJsonBody, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
 import { deadLetterBody, PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
+import { tenantScopedEvent } from './ingest-tenants';
 
 export type IngestOutcome =
   | { kind: 'accepted'; eventIds: string[] }
@@ -44,7 +45,14 @@ export class IngestService {
     private readonly names: HubNames = hubNames(),
     /** Shared by every provider an app hosts, so /metrics is one set of counts. */
     readonly counters: IngestCounters = new IngestCounters(),
+    /** A multi-tenant app's: every event id scoped to the tenant (`tenantScopedEvent`). */
+    private readonly scopeEventIds = false,
   ) {}
+
+  /** The tenant this service ingests for. */
+  get tenant(): string {
+    return this.tenantId;
+  }
 
   /** What the provider's webhook is (route, limits, encodings). */
   get manifest(): ChannelAdapter['manifest'] {
@@ -68,25 +76,30 @@ export class IngestService {
     const receivedAt = this.clock().toISOString();
     let events: InteractionReceived[];
     try {
-      events = this.adapter.map(parsed.value, { tenantId: this.tenantId, receivedAt });
+      events = this.scoped(this.adapter.map(parsed.value, { tenantId: this.tenantId, receivedAt }));
     } catch (err) {
       if (!(err instanceof ChannelMappingError)) throw err;
       if (err.mapped.length === 0) return this.deadLetter(request, err);
       // Part of a batch mapped: publish that part first (a refusal means nothing was taken and the
       // provider retries the whole request), then dead-letter the request for the rest.
-      const refused = await this.publishInteractions(err.mapped);
+      const mapped = this.scoped(err.mapped);
+      const refused = await this.publishInteractions(mapped);
       if (refused) return refused;
-      for (const e of err.mapped) this.logger.info({ channel, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
+      for (const e of mapped) this.logger.info({ channel, tenantId: this.tenantId, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
       const dead = await this.deadLetter(request, err);
-      return dead.kind === 'dead_lettered' ? { ...dead, eventIds: err.mapped.map((e) => e.metadata.eventId) } : dead;
+      return dead.kind === 'dead_lettered' ? { ...dead, eventIds: mapped.map((e) => e.metadata.eventId) } : dead;
     }
     const refused = await this.publishInteractions(events);
     if (refused) return refused;
     this.counters.inc('accepted');
     for (const e of events) {
-      this.logger.info({ channel, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
+      this.logger.info({ channel, tenantId: this.tenantId, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
     }
     return { kind: 'accepted', eventIds: events.map((e) => e.metadata.eventId) };
+  }
+
+  private scoped(events: readonly InteractionReceived[]): InteractionReceived[] {
+    return this.scopeEventIds ? events.map(tenantScopedEvent) : [...events];
   }
 
   /** Publish to the interactions topic: undefined once Kafka acknowledged, else the refusal to answer with. */
@@ -120,7 +133,7 @@ export class IngestService {
 
   private reject<T extends IngestOutcome>(outcome: T, code: string, detail?: string): T {
     this.counters.inc(`rejected.${code}`);
-    this.logger.warn({ channel: this.adapter.manifest.id, code, ...(detail ? { detail } : {}) }, 'ingest.webhook.rejected');
+    this.logger.warn({ channel: this.adapter.manifest.id, tenantId: this.tenantId, code, ...(detail ? { detail } : {}) }, 'ingest.webhook.rejected');
     return outcome;
   }
 
@@ -141,7 +154,7 @@ export class IngestService {
       throw publishErr;
     }
     this.counters.inc(`dead_lettered.${err.code}`);
-    this.logger.warn({ channel, code: err.code, reason: err.message }, 'ingest.webhook.dead_lettered');
+    this.logger.warn({ channel, tenantId: this.tenantId, code: err.code, reason: err.message }, 'ingest.webhook.dead_lettered');
     return { kind: 'dead_lettered', code: err.code, reason: err.message };
   }
 }

@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, Post, Query, Req, Res, type Type } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Post, Query, Req, Res, type Type } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ChannelAdapter } from '@hub/channels-core';
+import type { ChannelAdapter, ChannelManifest } from '@hub/channels-core';
 import type { EventPublisher } from '@hub/messaging';
 import { IngestCounters, IngestService } from './ingest.service';
 
@@ -9,18 +9,42 @@ export const INGEST_COUNTERS = Symbol('INGEST_COUNTERS');
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
 
+/** One tenant's webhook of one provider: the adapter built from that tenant's settings, and its service. */
+export interface WebhookRoute {
+  adapter: ChannelAdapter;
+  service: IngestService;
+}
+
+/** Every webhook an app serves, by its exact path (`/webhooks/twilio`, or `/t/<route>/webhooks/twilio` per tenant). */
+export type WebhookRoutes = ReadonlyMap<string, WebhookRoute>;
+
+/** The path of a request URL, without its query string. */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
 /**
  * The HTTP edge of one provider's webhook: turns an `IngestOutcome` into a status code, and nothing
  * else. JSON and form bodies arrive parsed (with `rawBody` kept for signatures); any other content
- * type arrives as its exact bytes (see `bootstrap-ingest-app`).
+ * type arrives as its exact bytes (see `bootstrap-ingest-app`). `routePath` is the provider's path,
+ * under `/t/:tenant` in a multi-tenant app; the request's own path picks the tenant's route, and a
+ * path of no tenant is answered exactly as a path the app does not have (404, nothing said of which
+ * tenants exist).
  */
-export function webhookControllerFor(adapter: ChannelAdapter, ingest: IngestService, publicBaseUrl: string | undefined): Type<unknown> {
-  const route = { path: adapter.manifest.route.path, maxBodyBytes: adapter.manifest.maxBodyBytes };
+export function webhookControllerFor(manifest: ChannelManifest, routePath: string, routes: WebhookRoutes, publicBaseUrl: string | undefined): Type<unknown> {
+  const maxBodyBytes = manifest.maxBodyBytes;
+  const routeFor = (req: FastifyRequest): WebhookRoute => {
+    const route = routes.get(pathOf(req.url));
+    if (!route) throw new NotFoundException(`Cannot ${req.method} ${req.raw.url ?? req.url}`);
+    return route;
+  };
 
   @Controller()
   class WebhookController {
-    @Post(route.path)
+    @Post(routePath)
     async receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
+      const { adapter, service: ingest } = routeFor(req);
       const base = publicBaseUrl ?? `${req.protocol}://${req.headers.host ?? req.hostname}`;
       const request = {
         method: req.method,
@@ -30,9 +54,9 @@ export function webhookControllerFor(adapter: ChannelAdapter, ingest: IngestServ
         body: req.body,
       };
       // The app's body limit is the largest of its providers'; each route holds to its own.
-      if (request.rawBody.length > route.maxBodyBytes) {
+      if (request.rawBody.length > maxBodyBytes) {
         ingest.tooLarge(request.rawBody.length);
-        await reply.code(413).send({ error: 'payload_too_large', limitBytes: route.maxBodyBytes });
+        await reply.code(413).send({ error: 'payload_too_large', limitBytes: maxBodyBytes });
         return;
       }
       const outcome = await ingest.ingest(request);
@@ -72,8 +96,9 @@ export function webhookControllerFor(adapter: ChannelAdapter, ingest: IngestServ
     }
 
     /** The provider's subscription handshake (Meta's `hub.challenge`), when the adapter has one. */
-    @Get(route.path)
-    async handshake(@Query() query: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+    @Get(routePath)
+    async handshake(@Req() req: FastifyRequest, @Query() query: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+      const { adapter } = routeFor(req);
       if (!adapter.handshake) {
         await reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed' });
         return;

@@ -10,3 +10,4 @@ export * from './customer-stores';
 export * from './record-interactions';
 export * from './grouped-appends';
 export * from './migrate-identity-claims';
+export * from './record-customer-fact';

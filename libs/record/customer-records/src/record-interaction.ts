@@ -93,17 +93,23 @@ export function interactionEvents(
   const m = interaction.metadata;
   const own = interaction.data.identities.find((i) => !heldByOthers.some((h) => sameIdentity(h, i)));
   const events: CustomerEvent[] = [];
-  if (firstContact && own) {
-    events.push({
-      type: 'CustomerRegistered',
-      data: { customerId, tenantId: m.tenantId, identity: own },
-      metadata: { ...metadata, eventId: deterministicId('customer-registered', m.tenantId, customerId), causationId: m.eventId },
-    });
-  }
+  if (firstContact && own) events.push(customerRegistered(customerId, own, metadata, m));
   const consent = platformConsentChange(interaction, channel, metadata);
   if (consent) return [...events, consent];
   events.push({ type: 'InteractionRecorded', data: recordedData(interaction.data, channel, heldByOthers), metadata }, ...derivedFacts(interaction, channel, metadata));
   return events;
+}
+
+/**
+ * The first event of a customer's stream, made by what first named them (`cause`; `metadata`: its
+ * recorded metadata); its id derived from the customer, so a retry registers nobody twice.
+ */
+export function customerRegistered(customerId: string, identity: IdentityRef, metadata: EventMetadata, cause: Pick<EventMetadata, 'tenantId' | 'eventId'> = metadata): CustomerEvent {
+  return {
+    type: 'CustomerRegistered',
+    data: { customerId, tenantId: cause.tenantId, identity },
+    metadata: { ...metadata, eventId: deterministicId('customer-registered', cause.tenantId, customerId), causationId: cause.eventId },
+  };
 }
 
 /**

@@ -258,6 +258,92 @@ export interface InteractionReceived {
 
 export const INTERACTION_RECEIVED_SCHEMA_VERSION = 1;
 
+/** What a platform may say of a conversation's status today (`POST /v1/conversations/status`). */
+export const CONVERSATION_STATUSES = ['resolved'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+/**
+ * A platform's word that one of its conversations with a customer changed status (an agent or a
+ * bot resolved it). Published on `Topics.interactions` beside the interactions, keyed like them by
+ * the customer's first identity, so it is recorded after the messages that came before it; the
+ * recorder appends the fact (`ConversationResolved`) to the customer's stream, and no
+ * `InteractionRecorded`: a status is not a contact. `channel` and `threadId` name the conversation
+ * as the interactions did (`metadata.channel`, `data.threadId`).
+ */
+export interface ConversationStatusReceived {
+  type: 'ConversationStatusReceived';
+  data: {
+    identities: IdentityRef[];
+    status: ConversationStatus;
+    threadId?: string;
+    /** The sending platform (the API key's source) and its own id of the conversation. */
+    provider: { name: string; conversationId: string };
+  };
+  /** `channel`: the conversation's channel (never `system`: the recorder refuses it). */
+  metadata: EventMetadata;
+}
+
+export const CONVERSATION_STATUS_RECEIVED_SCHEMA_VERSION = 1;
+
+/** A customer's consent as a platform's preference centre records it. */
+export const CONSENT_CHOICES = ['opted_in', 'opted_out'] as const;
+export type ConsentChoice = (typeof CONSENT_CHOICES)[number];
+
+/**
+ * A platform's word that a customer's consent to be contacted on one channel (`metadata.channel`,
+ * never `system`) changed: its preference centre, a form, an agent. Published on
+ * `Topics.interactions` keyed by the first identity, like a conversation status; the recorder
+ * appends `ConsentChanged` (`source` as given) to the customer's stream, registering the customer
+ * when nobody holds the identities yet (an opt-out must hold before the first contact too).
+ */
+export interface ConsentReceived {
+  type: 'ConsentReceived';
+  data: {
+    identities: IdentityRef[];
+    consent: ConsentChoice;
+    /** Where the change was made (`preference_centre`, `web_form`, `agent`, …; never `keyword`). */
+    source: string;
+    /** The sending platform (the API key's source) and its own id of the change, when it has one. */
+    provider: { name: string; changeId?: string };
+  };
+  metadata: EventMetadata;
+}
+
+export const CONSENT_RECEIVED_SCHEMA_VERSION = 1;
+
+/** A consent change's `source`: a word of the platform's, `keyword` excepted (the hub's own, for STOP/START texts). */
+export const CONSENT_SOURCE_PATTERN = /^(?!keyword$)[a-z0-9_]{1,64}$/;
+
+/** A profile attribute's value; `null` clears it. */
+export type ProfileTraitValue = string | number | boolean | null;
+
+/** A trait's name: what `traits.<name>` reads in a rule. */
+export const TRAIT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const MAX_TRAITS_PER_UPDATE = 50;
+export const MAX_TRAIT_STRING_LENGTH = 1_000;
+
+/**
+ * A platform's profile attributes for a customer (`{ tier: 'gold', language: 'de' }`; `null` clears
+ * one). Published on `Topics.interactions` keyed by the first identity; the recorder appends
+ * `TraitsUpdated` to the customer's stream, registering the customer when nobody holds the
+ * identities yet. `metadata.channel` is `system` (attributes belong to no channel).
+ */
+export interface TraitsReceived {
+  type: 'TraitsReceived';
+  data: {
+    identities: IdentityRef[];
+    traits: Record<string, ProfileTraitValue>;
+    /** The sending platform (the API key's source) and its own id of the update, when it has one. */
+    provider: { name: string; updateId?: string };
+  };
+  metadata: EventMetadata;
+}
+
+export const TRAITS_RECEIVED_SCHEMA_VERSION = 1;
+
+/** Every message type `Topics.interactions` carries. */
+export type InteractionsTopicMessage = InteractionReceived | ConversationStatusReceived | ConsentReceived | TraitsReceived;
+
 // ---------------------------------------------------------------------------------------------
 // Validation of the canonical event, for every consumer of Topics.interactions (and, later, the
 // generic API): a message that fails here goes to the dead-letter topic with these messages.
@@ -455,6 +541,81 @@ export class EventMetadataDto implements EventMetadata {
 export class InteractionReceivedDto implements InteractionReceived {
   @IsIn(['InteractionReceived']) type!: 'InteractionReceived';
   @IsDefined() @ValidateNested() @IsObject() @Type(() => InteractionDataDto) data!: InteractionDataDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
+}
+
+export class ConversationStatusProviderDto {
+  @IsString() @Length(1, 128) name!: string;
+  @IsString() @Length(1, 200) conversationId!: string;
+}
+
+export class ConversationStatusDataDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsIn(CONVERSATION_STATUSES, { message: `status must be one of: ${CONVERSATION_STATUSES.join(', ')}` }) status!: ConversationStatus;
+  @IsOptionalNonNull() @IsString() @Length(1, 200) threadId?: string;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConversationStatusProviderDto) provider!: ConversationStatusProviderDto;
+}
+
+export class ConversationStatusReceivedDto implements ConversationStatusReceived {
+  @IsIn(['ConversationStatusReceived']) type!: 'ConversationStatusReceived';
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConversationStatusDataDto) data!: ConversationStatusDataDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
+}
+
+export class ConsentProviderDto {
+  @IsString() @Length(1, 128) name!: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 200) changeId?: string;
+}
+
+export class ConsentDataDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsIn(CONSENT_CHOICES, { message: `consent must be one of: ${CONSENT_CHOICES.join(', ')}` }) consent!: ConsentChoice;
+  @Matches(CONSENT_SOURCE_PATTERN, { message: 'source must be 1 to 64 lower-case letters, digits and _ (not keyword: the STOP/START texts)' }) source!: string;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConsentProviderDto) provider!: ConsentProviderDto;
+}
+
+export class ConsentReceivedDto implements ConsentReceived {
+  @IsIn(['ConsentReceived']) type!: 'ConsentReceived';
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => ConsentDataDto) data!: ConsentDataDto;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
+}
+
+/** Every trait named by `TRAIT_NAME_PATTERN`, its value a string (≤ 1,000), a finite number, a boolean or null; 1 to 50 of them. */
+@ValidatorConstraint({ name: 'profileTraits' })
+export class ProfileTraits implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return traitsProblem(value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} ${traitsProblem(args.value) ?? 'are invalid'}`;
+  }
+}
+
+export function traitsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object of name → value';
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0 || entries.length > MAX_TRAITS_PER_UPDATE) return `must name 1 to ${MAX_TRAITS_PER_UPDATE} traits`;
+  const badName = entries.find(([k]) => !TRAIT_NAME_PATTERN.test(k));
+  if (badName) return `has a name that is not a letter then up to 63 letters, digits or _: ${JSON.stringify(badName[0].slice(0, 80))}`;
+  const badValue = entries.find(([, v]) => !(v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_TRAIT_STRING_LENGTH)));
+  if (badValue) return `.${badValue[0]} must be a string of at most ${MAX_TRAIT_STRING_LENGTH} characters, a finite number, a boolean or null`;
+  return undefined;
+}
+
+export class TraitsProviderDto {
+  @IsString() @Length(1, 128) name!: string;
+  @IsOptionalNonNull() @IsString() @Length(1, 200) updateId?: string;
+}
+
+export class TraitsDataDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @Validate(ProfileTraits) traits!: Record<string, ProfileTraitValue>;
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TraitsProviderDto) provider!: TraitsProviderDto;
+}
+
+export class TraitsReceivedDto implements TraitsReceived {
+  @IsIn(['TraitsReceived']) type!: 'TraitsReceived';
+  @IsDefined() @ValidateNested() @IsObject() @Type(() => TraitsDataDto) data!: TraitsDataDto;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
 }
 
