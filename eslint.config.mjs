@@ -16,21 +16,57 @@ function depConstraints({ forTests }) {
     { sourceTag: 'type:domain', onlyDependOnLibsWithTags: t(['type:domain', 'type:contracts']), bannedExternalImports: frameworkImports },
     { sourceTag: 'type:channel-core', onlyDependOnLibsWithTags: t(['type:contracts']), bannedExternalImports: frameworkImports },
     // A channel never imports another channel.
-    { sourceTag: 'type:channel', onlyDependOnLibsWithTags: t(['type:channel-core', 'type:domain', 'type:contracts']), bannedExternalImports: frameworkImports },
+    {
+      sourceTag: 'type:channel',
+      onlyDependOnLibsWithTags: t(['type:channel-core', 'type:domain', 'type:contracts']),
+      bannedExternalImports: frameworkImports,
+    },
     { sourceTag: 'type:channel-registry', onlyDependOnLibsWithTags: t(['type:channel', 'type:channel-core', 'type:contracts']) },
     { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: t(['type:data-access', 'type:domain', 'type:contracts', 'type:util']) },
     { sourceTag: 'type:application', onlyDependOnLibsWithTags: t(['type:data-access', 'type:domain', 'type:contracts', 'type:util']) },
     {
       sourceTag: 'type:feature',
-      onlyDependOnLibsWithTags: t(['type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-core', 'type:channel-registry']),
+      onlyDependOnLibsWithTags: t([
+        'type:application',
+        'type:data-access',
+        'type:domain',
+        'type:contracts',
+        'type:util',
+        'type:channel-core',
+        'type:channel-registry',
+      ]),
     },
-    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data-access', 'type:domain', 'type:contracts', 'type:util'] },
+    {
+      sourceTag: 'type:testing',
+      onlyDependOnLibsWithTags: ['type:testing', 'type:data-access', 'type:domain', 'type:contracts', 'type:util'],
+    },
     {
       sourceTag: 'type:app',
-      onlyDependOnLibsWithTags: t(['type:feature', 'type:application', 'type:data-access', 'type:domain', 'type:contracts', 'type:util', 'type:channel-registry', 'type:channel-core']),
+      onlyDependOnLibsWithTags: t([
+        'type:feature',
+        'type:application',
+        'type:data-access',
+        'type:domain',
+        'type:contracts',
+        'type:util',
+        'type:channel-registry',
+        'type:channel-core',
+      ]),
     },
     // End-to-end tests drive the whole hub from outside.
-    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:channel', 'type:channel-core', 'type:channel-registry', 'type:application', 'type:data-access', 'type:domain'] },
+    {
+      sourceTag: 'type:e2e',
+      onlyDependOnLibsWithTags: [
+        'type:testing',
+        'type:contracts',
+        'type:channel',
+        'type:channel-core',
+        'type:channel-registry',
+        'type:application',
+        'type:data-access',
+        'type:domain',
+      ],
+    },
     // The flow: ingest → record → project → query, and record → decide. Ingest publishes to Kafka and reads no stage after it.
     { sourceTag: 'stage:ingest', onlyDependOnLibsWithTags: ['stage:ingest', 'stage:shared'] },
     // The system of record: the customer streams, their store, keys and repository.
@@ -39,7 +75,10 @@ function depConstraints({ forTests }) {
     { sourceTag: 'stage:project', onlyDependOnLibsWithTags: ['stage:project', 'stage:record', 'stage:shared'] },
     { sourceTag: 'stage:decide', onlyDependOnLibsWithTags: ['stage:decide', 'stage:record', 'stage:shared'] },
     // The query API reads the timeline, the record and the decisions (explanations, the menu).
-    { sourceTag: 'stage:query', onlyDependOnLibsWithTags: ['stage:query', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'] },
+    {
+      sourceTag: 'stage:query',
+      onlyDependOnLibsWithTags: ['stage:query', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'],
+    },
     // The operator CLI (hub-cli) reads what the record, the projection and the decision sides recorded.
     { sourceTag: 'stage:ops', onlyDependOnLibsWithTags: ['stage:ops', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'] },
     { sourceTag: 'stage:shared', onlyDependOnLibsWithTags: ['stage:shared'] },
@@ -50,7 +89,10 @@ function depConstraints({ forTests }) {
 // The one cross-stage entry point: the timeline's segment queries (its query side's port), which the
 // NBA worker's outbound scan uses instead of reading `timeline_customers` itself (issue #14).
 const crossStageEntryPoints = ['@hub/timeline/segments'];
-const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: crossStageEntryPoints, depConstraints: depConstraints({ forTests }) }];
+const boundaries = (forTests) => [
+  'error',
+  { enforceBuildableLibDependency: false, allow: crossStageEntryPoints, depConstraints: depConstraints({ forTests }) },
+];
 const testFiles = ['**/*.spec.ts', '**/testing/**/*.ts', '**/__fixtures__/**/*.ts'];
 
 export default [

@@ -21,7 +21,15 @@ import { buildRequests, type DemoRequest } from './demo/requests';
 import { signedSmsCurl } from './demo/try-it';
 import { sendAll, type Delivered } from './demo/sender';
 import { renderCustomer, type CustomerSummary, type NextBestActions, type TimelineEntry } from './demo/show';
-import { peopleRecognition, recognition, renderChannelTable, renderPace, renderReasons, summarizeChannels, type Palette } from './demo/summary';
+import {
+  peopleRecognition,
+  recognition,
+  renderChannelTable,
+  renderPace,
+  renderReasons,
+  summarizeChannels,
+  type Palette,
+} from './demo/summary';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -63,7 +71,9 @@ const databaseName = `hub_demo_${runId}`;
 const databaseUrl = Object.assign(new URL(baseDatabaseUrl), { pathname: `/${databaseName}` }).href;
 
 const plain: Palette = { dim: '', bold: '', red: '', green: '', yellow: '', cyan: '', reset: '' };
-const color: Palette = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', reset: '\x1b[0m' } : plain;
+const color: Palette = process.stdout.isTTY
+  ? { dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', reset: '\x1b[0m' }
+  : plain;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -111,7 +121,9 @@ async function cleanUp(): Promise<void> {
     console.log(`${color.dim}kept database ${databaseName} and Kafka topics ${namespace}.*${color.reset}`);
     return;
   }
-  await admin(`drop database if exists "${databaseName}" with (force)`).catch((err: unknown) => console.error(`could not drop ${databaseName}: ${String(err)}`));
+  await admin(`drop database if exists "${databaseName}" with (force)`).catch((err: unknown) =>
+    console.error(`could not drop ${databaseName}: ${String(err)}`),
+  );
   const kafka = new Kafka({ clientId: 'hub-demo', brokers: appEnv('query-api')['KAFKA_BROKERS']!.split(','), logLevel: logLevel.NOTHING });
   const kafkaAdmin = kafka.admin();
   await kafkaAdmin
@@ -128,7 +140,8 @@ async function cleanUp(): Promise<void> {
 function describePlan(plan: DayPlan, requests: readonly DemoRequest[]): string {
   const by = (e: DemoRequest['expect']) => requests.filter((r) => r.expect === e).length;
   const channelsOf = new Map<string, Set<string>>();
-  for (const r of requests) if (r.expect === 'accepted') channelsOf.set(r.personId, (channelsOf.get(r.personId) ?? new Set()).add(r.channel));
+  for (const r of requests)
+    if (r.expect === 'accepted') channelsOf.set(r.personId, (channelsOf.get(r.personId) ?? new Set()).add(r.channel));
   const multi = [...channelsOf.values()].filter((s) => s.size >= 2).length;
   return (
     `${count(by('accepted'))} interactions from ${count(channelsOf.size)} people (${count(multi)} on 2+ channels) between ${plan.options.start.slice(11, 16)} and ${plan.options.end.slice(11, 16)} UTC, ` +
@@ -136,7 +149,10 @@ function describePlan(plan: DayPlan, requests: readonly DemoRequest[]): string {
   );
 }
 
-async function waitForProjection(db: DemoDatabase, expected: readonly string[]): Promise<{ ms: number; missing: number; awaiting: number }> {
+async function waitForProjection(
+  db: DemoDatabase,
+  expected: readonly string[],
+): Promise<{ ms: number; missing: number; awaiting: number }> {
   const progress = new ProgressReporter(process.stdout, 'recording ', expected.length);
   const deadline = Date.now() + 150_000;
   for (;;) {
@@ -156,7 +172,10 @@ async function get<T>(queryUrl: string, path: string): Promise<T | undefined> {
   return res.ok ? ((await res.json()) as T) : undefined;
 }
 
-async function customerView(queryUrl: string, customerId: string): Promise<{ summary: CustomerSummary; entries: TimelineEntry[]; nba: NextBestActions } | undefined> {
+async function customerView(
+  queryUrl: string,
+  customerId: string,
+): Promise<{ summary: CustomerSummary; entries: TimelineEntry[]; nba: NextBestActions } | undefined> {
   const [summary, timeline, nba] = await Promise.all([
     get<CustomerSummary>(queryUrl, `/customers/${customerId}`),
     get<{ entries: TimelineEntry[] }>(queryUrl, `/customers/${customerId}/timeline?limit=500`),
@@ -170,12 +189,21 @@ async function main(): Promise<void> {
   const logDir = join(__dirname, '..', '.run', 'logs', `demo-${runId}`);
   // The day: the ten hours before now, so every provider's own timestamps are in the past.
   const end = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 60_000);
-  const plan = planDay({ seed, interactions, customers, start: new Date(end.getTime() - 10 * 3_600_000).toISOString(), end: end.toISOString() });
+  const plan = planDay({
+    seed,
+    interactions,
+    customers,
+    start: new Date(end.getTime() - 10 * 3_600_000).toISOString(),
+    end: end.toISOString(),
+  });
   const requests = buildRequests(plan);
-  console.log(`${color.bold}Interaction Hub demo${color.reset}  tenant ${tenant}  seed ${JSON.stringify(seed)}  database ${databaseName}  logs ${logDir}`);
+  console.log(
+    `${color.bold}Interaction Hub demo${color.reset}  tenant ${tenant}  seed ${JSON.stringify(seed)}  database ${databaseName}  logs ${logDir}`,
+  );
   console.log(`${color.dim}the day: ${describePlan(plan, requests)}${color.reset}`);
   const leftOut = channelsWithoutDemoBuilders(CHANNEL_IDS);
-  if (leftOut.length > 0) console.log(`${color.dim}left out of the day (no demo builder in scripts/demo/builders/): ${leftOut.join(', ')}${color.reset}`);
+  if (leftOut.length > 0)
+    console.log(`${color.dim}left out of the day (no demo builder in scripts/demo/builders/): ${leftOut.join(', ')}${color.reset}`);
 
   process.once('SIGINT', () => {
     console.log('\nstopping…');
@@ -208,10 +236,20 @@ async function main(): Promise<void> {
     baseUrlOf: (r) => apps.get(`ingest-${r.channel}`)!.url!,
     onDelivered: (d, done) => {
       statusCounts[d.status] = (statusCounts[d.status] ?? 0) + 1;
-      sending.update(done, Object.entries(statusCounts).map(([s, n]) => `${s}×${n}`).join(' '));
+      sending.update(
+        done,
+        Object.entries(statusCounts)
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' '),
+      );
     },
   });
-  const sendMs = sending.finish(delivered.length, Object.entries(statusCounts).map(([s, n]) => `${s}×${n}`).join(' '));
+  const sendMs = sending.finish(
+    delivered.length,
+    Object.entries(statusCounts)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' '),
+  );
   const sendEndedAt = Date.now();
 
   // Wait until every acknowledged interaction is on a timeline and every customer has a decision on their latest.
@@ -220,7 +258,9 @@ async function main(): Promise<void> {
   const db = new DemoDatabase(databaseUrl);
   const waited = await waitForProjection(db, expected);
   if (waited.missing > 0 || waited.awaiting !== 0) {
-    console.log(`${color.red}timed out: ${waited.missing} interactions not on a timeline, ${waited.awaiting} customers without a decision on their latest interaction${color.reset}`);
+    console.log(
+      `${color.red}timed out: ${waited.missing} interactions not on a timeline, ${waited.awaiting} customers without a decision on their latest interaction${color.reset}`,
+    );
   }
 
   // Measure.
@@ -233,9 +273,17 @@ async function main(): Promise<void> {
     Promise.all(CHANNEL_IDS.map(async (c) => [c, await ingestMetrics(apps.get(`ingest-${c}`)!.url!)] as const)),
   ]);
   await db.close();
-  const rows = summarizeChannels({ delivered, eventIdsOf: (d: Delivered) => idsOf.get(d) ?? [], stored, onTimeline, metrics: Object.fromEntries(metricsList) });
+  const rows = summarizeChannels({
+    delivered,
+    eventIdsOf: (d: Delivered) => idsOf.get(d) ?? [],
+    stored,
+    onTimeline,
+    metrics: Object.fromEntries(metricsList),
+  });
   const known = recognition(listing);
-  const acknowledged = delivered.filter((d) => d.request.expect === 'accepted').map((d) => ({ personId: d.request.personId, channel: d.request.channel, eventIds: idsOf.get(d) ?? [] }));
+  const acknowledged = delivered
+    .filter((d) => d.request.expect === 'accepted')
+    .map((d) => ({ personId: d.request.personId, channel: d.request.channel, eventIds: idsOf.get(d) ?? [] }));
   const people = peopleRecognition(acknowledged, customerOf);
   /** The customers a person's interactions went to, the first one first. */
   const customersOfPerson = (personId: string): string[] => {
@@ -243,7 +291,9 @@ async function main(): Promise<void> {
     return [...new Set(ids.map((id) => customerOf.get(id)).filter((x): x is string => !!x))];
   };
 
-  console.log(`\n${color.bold}What the hub made of the day${color.reset} ${color.dim}(measured: ingestion apps' /metrics, the event store, the timeline, the query API)${color.reset}`);
+  console.log(
+    `\n${color.bold}What the hub made of the day${color.reset} ${color.dim}(measured: ingestion apps' /metrics, the event store, the timeline, the query API)${color.reset}`,
+  );
   for (const line of renderChannelTable(rows, color)) console.log(line);
   const retries = rows.reduce((s, r) => s + r.retriesSent, 0);
   const distinct = rows.reduce((s, r) => s + r.distinctIds, 0);
@@ -252,8 +302,11 @@ async function main(): Promise<void> {
   console.log(
     `  ${color.dim}deduplicated: acknowledged again (a provider retry, ${retries} sent) but stored nothing new — each of the ${count(distinct)} acknowledged event ids is in the event store ${storedTotal === distinct ? 'exactly once' : `only ${count(storedTotal)} times`} and ${timelineTotal === distinct ? 'on a timeline once' : `on timelines ${count(timelineTotal)} times`}${color.reset}`,
   );
-  console.log(`${color.bold}Pace${color.reset} ${color.dim}(send times here; store times from hub_events.created_at, same clock)${color.reset}`);
-  for (const line of renderPace({ requests: delivered.length, concurrency, sendStartedAt, sendEndedAt, recorded: storedTotal, ...pace })) console.log(`  ${line}`);
+  console.log(
+    `${color.bold}Pace${color.reset} ${color.dim}(send times here; store times from hub_events.created_at, same clock)${color.reset}`,
+  );
+  for (const line of renderPace({ requests: delivered.length, concurrency, sendStartedAt, sendEndedAt, recorded: storedTotal, ...pace }))
+    console.log(`  ${line}`);
   const busy = rows.reduce((s, r) => s + r.busyRetries, 0);
   if (busy > 0) console.log(`  ${color.yellow}${busy} deliveries were retried after 429/503 (Retry-After honoured)${color.reset}`);
   console.log(`${color.bold}Refused or dead-lettered, by reason code${color.reset}`);
@@ -263,12 +316,19 @@ async function main(): Promise<void> {
     `  ${count(known.customers)} customers; ${count(known.multiChannel)} with a timeline spanning 2+ channels (${count(known.threePlus)} spanning 3+); ` +
       `${count(known.withLinked)} hold more than one identity: ${count(known.linkedIdentities)} identities linked beyond each customer's first`,
   );
-  const split = Object.entries(people.splitInto).map(([k, v]) => `${v} into ${k}`).join(', ');
+  const split = Object.entries(people.splitInto)
+    .map(([k, v]) => `${v} into ${k}`)
+    .join(', ');
   console.log(
     `  ${count(people.people)} people of the plan reached us, ${count(people.multiChannel)} on 2+ channels: ${count(people.oneCustomer)} of them recognised as one customer across all their channels, ` +
       `the others split (${split || 'none'}) — phones, emails and platform ids meet only where one event carries two of them (an order, a survey link, a web-chat form, a Telegram contact)`,
   );
-  console.log(`  ${color.dim}identities held: ${Object.entries(known.identityKinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}${color.reset}`);
+  console.log(
+    `  ${color.dim}identities held: ${Object.entries(known.identityKinds)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}${color.reset}`,
+  );
   console.log(`  ${color.dim}most common channel mixes: ${known.combinations.map(([k, v]) => `${k} ${v}`).join(' · ')}${color.reset}`);
 
   // A few customers, as the query API serves them.
@@ -284,14 +344,32 @@ async function main(): Promise<void> {
   }
   for (const id of mariaIds) {
     const view = await customerView(query.url!, id);
-    if (view) for (const line of renderCustomer(`${maria.firstName} ${maria.lastName} — email, text, WhatsApp, order, CSAT`, view.summary, view.entries, view.nba, color)) console.log(line);
+    if (view)
+      for (const line of renderCustomer(
+        `${maria.firstName} ${maria.lastName} — email, text, WhatsApp, order, CSAT`,
+        view.summary,
+        view.entries,
+        view.nba,
+        color,
+      ))
+        console.log(line);
     console.log('');
   }
   if (mariaIds.length === 2) {
     const preview = await fetch(`${query.url!}/tenants/${tenant}/customers/merge-preview`, {
       method: 'POST',
       headers: { ...apiHeaders, 'content-type': 'application/json' },
-      body: JSON.stringify({ customerIds: mariaIds, evidence: { source: 'paid_order', detail: `Shopify order ${1000 + Number(maria.id.slice(1))} carries her email and phone`, identities: [{ kind: 'email', value: maria.email }, { kind: 'phone', value: maria.phone }] } }),
+      body: JSON.stringify({
+        customerIds: mariaIds,
+        evidence: {
+          source: 'paid_order',
+          detail: `Shopify order ${1000 + Number(maria.id.slice(1))} carries her email and phone`,
+          identities: [
+            { kind: 'email', value: maria.email },
+            { kind: 'phone', value: maria.phone },
+          ],
+        },
+      }),
     });
     const p = (await preview.json().catch(() => ({}))) as { decision?: string; reason?: string };
     console.log(
@@ -301,15 +379,39 @@ async function main(): Promise<void> {
   }
   const [dmitriId] = customersOfPerson(dmitri.id);
   const dmitriView = dmitriId ? await customerView(query.url!, dmitriId) : undefined;
-  if (dmitriView) for (const line of [...renderCustomer(`${dmitri.firstName} ${dmitri.lastName} — at risk`, dmitriView.summary, dmitriView.entries, dmitriView.nba, color), '']) console.log(line);
+  if (dmitriView)
+    for (const line of [
+      ...renderCustomer(`${dmitri.firstName} ${dmitri.lastName} — at risk`, dmitriView.summary, dmitriView.entries, dmitriView.nba, color),
+      '',
+    ])
+      console.log(line);
   // A visitor recognised by what they typed: a web-chat or Telegram customer holding a phone or email too, on the most channels.
   const linked = listing
-    .filter((c) => c.identities.some((i) => i.namespace === 'webchat' || i.namespace === 'telegram') && c.identities.some((i) => i.kind === 'email' || i.kind === 'phone') && c.channels.length >= 2)
+    .filter(
+      (c) =>
+        c.identities.some((i) => i.namespace === 'webchat' || i.namespace === 'telegram') &&
+        c.identities.some((i) => i.kind === 'email' || i.kind === 'phone') &&
+        c.channels.length >= 2,
+    )
     .sort((a, b) => b.channels.length - a.channels.length || b.interactions - a.interactions)[0];
   const linkedView = linked ? await customerView(query.url!, linked.customerId) : undefined;
-  if (linkedView) for (const line of [...renderCustomer('A chat visitor the hub linked by the email or phone they gave', linkedView.summary, linkedView.entries, linkedView.nba, color, 8), '']) console.log(line);
+  if (linkedView)
+    for (const line of [
+      ...renderCustomer(
+        'A chat visitor the hub linked by the email or phone they gave',
+        linkedView.summary,
+        linkedView.entries,
+        linkedView.nba,
+        color,
+        8,
+      ),
+      '',
+    ])
+      console.log(line);
 
-  console.log(`${color.dim}(Twilio's SMS webhook carries no timestamp: SMS entries are stamped when the hub received them, now; every other provider says when it happened.)${color.reset}\n`);
+  console.log(
+    `${color.dim}(Twilio's SMS webhook carries no timestamp: SMS entries are stamped when the hub received them, now; every other provider says when it happened.)${color.reset}\n`,
+  );
   const totalMs = Date.now() - started;
   console.log(
     `${color.bold}Timings${color.reset}: apps up ${seconds(bootMs)} · sent ${count(requests.length)} requests in ${seconds(sendMs)} (${Math.round((requests.length / sendMs) * 1000)}/s, ${concurrency} in flight) · ` +
@@ -324,19 +426,34 @@ async function main(): Promise<void> {
     await cleanUp();
     return;
   }
-  console.log(`\nServing (Ctrl-C to stop${keepData ? '' : `; the database ${databaseName} is dropped then, --keep-data keeps it`}). The query API needs the tenant's key (HUB_DEMO_API_KEY sets it). Try:`);
-  console.log(`  the analysts' console (docs/console.md): ${color.bold}${query.url}/console/${color.reset}  — sign in with tenant ${tenant} and key ${API_KEY}`);
+  console.log(
+    `\nServing (Ctrl-C to stop${keepData ? '' : `; the database ${databaseName} is dropped then, --keep-data keeps it`}). The query API needs the tenant's key (HUB_DEMO_API_KEY sets it). Try:`,
+  );
+  console.log(
+    `  the analysts' console (docs/console.md): ${color.bold}${query.url}/console/${color.reset}  — sign in with tenant ${tenant} and key ${API_KEY}`,
+  );
   console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?limit=5'`);
-  console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?identity=phone:${encodeURIComponent(maria.phone)}'`);
-  if (dmitriId) console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${dmitriId}/next-best-actions`);
-  console.log(`  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline/live`);
+  console.log(
+    `  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers?identity=phone:${encodeURIComponent(maria.phone)}'`,
+  );
+  if (dmitriId)
+    console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${dmitriId}/next-best-actions`);
+  console.log(
+    `  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline/live`,
+  );
   console.log(`A replay over the API needs the operator key (HUB_DEMO_OPERATOR_KEY sets it):`);
-  console.log(`  curl -i -X POST -H 'Authorization: Bearer ${OPERATOR_KEY}' -H 'Content-Type: application/json' -d '{"tenantId":"${tenant}","diff":true}' ${query.url}/replays`);
+  console.log(
+    `  curl -i -X POST -H 'Authorization: Bearer ${OPERATOR_KEY}' -H 'Content-Type: application/json' -d '{"tenantId":"${tenant}","diff":true}' ${query.url}/replays`,
+  );
   // One message with one MessageSid: sent again it is what a Twilio retry is — 202 with the same event id, stored once.
-  console.log(`A customer texting the hub, signed as Twilio signs it (202 with its event id; sent again, it is a provider retry: the same event id, recorded once):`);
+  console.log(
+    `A customer texting the hub, signed as Twilio signs it (202 with its event id; sent again, it is a provider retry: the same event id, recorded once):`,
+  );
   console.log(`  ${signedSmsCurl(apps.get('ingest-sms')!.url!, maria.phone, 'Hi again, any news on my order?')}`);
   console.log(`then see it on her timeline (the live stream above shows it as it arrives):`);
-  console.log(`  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline?channel=sms'`);
+  console.log(
+    `  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline?channel=sms'`,
+  );
   console.log(`The hub CLI (docs/operations.md) reads this run's database when given its URL:\n${cliHint}`);
   await new Promise(() => undefined);
 }

@@ -6,7 +6,8 @@
  */
 import { deterministicId } from '@hub/contracts';
 
-export const EVENT_ID_USAGE = 'usage: npm run -s event-id -- <channel> <provider> <stable id>... (e.g. telegram telegram callback 530266791637462389)';
+export const EVENT_ID_USAGE =
+  'usage: npm run -s event-id -- <channel> <provider> <stable id>... (e.g. telegram telegram callback 530266791637462389)';
 
 /** The event id of these parts, or a usage error when fewer than a channel, a provider and one id are given. */
 export function eventIdOf(parts: readonly string[]): string {

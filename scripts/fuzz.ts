@@ -26,8 +26,17 @@ async function main(): Promise<void> {
     ?.split(',')
     .map((c) => c.trim())
     .filter(Boolean) as FuzzAppId[] | undefined;
-  process.stdout.write(`fuzz: seed ${seed}, ${runs} payloads${channels ? `, ${channels.join(',')}` : ', every channel and the generic API'}\n`);
-  const report = await runFuzz({ seed, runs, ...(channels ? { channels } : {}), concurrency: intArg('concurrency', 16), parallelApps: intArg('parallel-apps', 4), log: (line) => process.stdout.write(`${line}\n`) });
+  process.stdout.write(
+    `fuzz: seed ${seed}, ${runs} payloads${channels ? `, ${channels.join(',')}` : ', every channel and the generic API'}\n`,
+  );
+  const report = await runFuzz({
+    seed,
+    runs,
+    ...(channels ? { channels } : {}),
+    concurrency: intArg('concurrency', 16),
+    parallelApps: intArg('parallel-apps', 4),
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
   process.stdout.write(`${formatFuzzReport(report)}\n`);
   process.exitCode = report.ok ? 0 : 1;
 }

@@ -21,7 +21,10 @@ const LOADS = Number(process.env['BENCH_LOADS'] ?? '200');
 function historyFor(tenantId: string, customerId: string, length: number): CustomerEvent[] {
   return generatedHistory(3, length)
     .slice(0, length)
-    .map((e, i) => ({ ...e, metadata: { ...e.metadata, tenantId, eventId: deterministicId('fold-bench', tenantId, customerId, String(i)) } })) as CustomerEvent[];
+    .map((e, i) => ({
+      ...e,
+      metadata: { ...e.metadata, tenantId, eventId: deterministicId('fold-bench', tenantId, customerId, String(i)) },
+    })) as CustomerEvent[];
 }
 
 async function timeLoads(load: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
@@ -60,7 +63,9 @@ async function main(): Promise<void> {
       for (let i = 0; i < plainEvents.length; i += 100) await plain.append(tenantId, plainId, plainEvents.slice(i, i + 100));
       const plainSnap = new CustomerRepository(stores.raw, { store: unsealedSnapshots, every: 50 });
 
-      const raw = await timeLoads(() => pool.query('select * from hub_events where stream_name = $1 order by stream_revision', [customerStream(tenantId, plainId)]));
+      const raw = await timeLoads(() =>
+        pool.query('select * from hub_events where stream_name = $1 order by stream_revision', [customerStream(tenantId, plainId)]),
+      );
       const noSnap = await timeLoads(() => plain.load(tenantId, plainId));
       await plainSnap.load(tenantId, plainId); // takes the snapshot
       const withSnap = await timeLoads(() => plainSnap.load(tenantId, plainId));
@@ -79,10 +84,12 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    await pool.query("delete from customer_snapshots where tenant_id = $1", [tenantId]).catch(() => undefined);
+    await pool.query('delete from customer_snapshots where tenant_id = $1', [tenantId]).catch(() => undefined);
     await pool.end();
   }
-  console.log(`\ncustomer read-and-fold — ${LOADS} loads per cell, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${new Date().toISOString()}`);
+  console.log(
+    `\ncustomer read-and-fold — ${LOADS} loads per cell, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${new Date().toISOString()}`,
+  );
   console.table(rows);
 }
 

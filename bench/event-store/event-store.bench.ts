@@ -141,7 +141,9 @@ async function main(): Promise<void> {
         },
       };
       const result = await compare(1, ops);
-      rows.push(row(`appendToStreams, 100 streams x 1 event per call (events/s; "raw" = 100 appendToStream, ${POOL_SIZE} at a time)`, result, fmt));
+      rows.push(
+        row(`appendToStreams, 100 streams x 1 event per call (events/s; "raw" = 100 appendToStream, ${POOL_SIZE} at a time)`, result, fmt),
+      );
       log(`appendToStreams 100 x 1: ${describe(result)}`);
     }
 
@@ -175,7 +177,9 @@ async function main(): Promise<void> {
           hubToRaw: (at.hub / at.raw).toFixed(2),
         });
       }
-      log(`readStream 100: hub p50 ${percentile(times.hub, 50).toFixed(2)} ms, emmett ${percentile(times.emmett, 50).toFixed(2)} ms, raw ${percentile(times.raw, 50).toFixed(2)} ms`);
+      log(
+        `readStream 100: hub p50 ${percentile(times.hub, 50).toFixed(2)} ms, emmett ${percentile(times.emmett, 50).toFixed(2)} ms, raw ${percentile(times.raw, 50).toFixed(2)} ms`,
+      );
     }
 
     // ---------------------------------------------------------------- readLastEvents of 100 streams
@@ -197,7 +201,11 @@ async function main(): Promise<void> {
         times.lateral.push(await timed(async () => void (await pools.raw.query(lateral, [streams]))));
         times.distinctOn.push(await timed(async () => void (await pools.raw.query(distinctOn, [streams]))));
       }
-      const p50 = { store: percentile(times.store, 50), lateral: percentile(times.lateral, 50), distinctOn: percentile(times.distinctOn, 50) };
+      const p50 = {
+        store: percentile(times.store, 50),
+        lateral: percentile(times.lateral, 50),
+        distinctOn: percentile(times.distinctOn, 50),
+      };
       rows.push({
         measure: `readLastEvents of ${streams.length} streams, p50 (ms; "emmett" = distinct on, "raw" = lateral)`,
         hub: p50.store.toFixed(2),
@@ -206,7 +214,9 @@ async function main(): Promise<void> {
         hubToEmmett: (p50.store / p50.distinctOn).toFixed(2),
         hubToRaw: (p50.store / p50.lateral).toFixed(2),
       });
-      log(`readLastEvents ${streams.length}: store ${p50.store.toFixed(2)} ms, lateral ${p50.lateral.toFixed(2)} ms, distinct on ${p50.distinctOn.toFixed(2)} ms`);
+      log(
+        `readLastEvents ${streams.length}: store ${p50.store.toFixed(2)} ms, lateral ${p50.lateral.toFixed(2)} ms, distinct on ${p50.distinctOn.toFixed(2)} ms`,
+      );
     }
 
     // ---------------------------------------------------------------- readAll / subscription drain
@@ -237,12 +247,16 @@ async function main(): Promise<void> {
     await emmett.close();
   } finally {
     await Promise.all(Object.values(pools).map((pool) => pool.end().catch(() => undefined)));
-    await admin(SERVER_URL, `drop database if exists ${escapeIdentifier(database)} with (force)`).catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
+    await admin(SERVER_URL, `drop database if exists ${escapeIdentifier(database)} with (force)`).catch((err: unknown) =>
+      log(`cleanup failed: ${String(err)}`),
+    );
   }
   printTable(rows);
-  process.stdout.write(`\nload average at end: ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}\n`);
+  process.stdout.write(
+    `\nload average at end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
 }
 
 interface Comparison {
@@ -264,7 +278,8 @@ async function compare(concurrency: number, ops: Partial<Record<Side, Op>>): Pro
       rates[side].push(await load(concurrency, ops[side]!, SLICE_SECONDS, run + 1));
     }
   }
-  const ratios = (other: Side): number | undefined => (rates[other].length === 0 ? undefined : median(rates.hub.map((h, i) => h / rates[other][i]!)));
+  const ratios = (other: Side): number | undefined =>
+    rates[other].length === 0 ? undefined : median(rates.hub.map((h, i) => h / rates[other][i]!));
   const out: Partial<Record<Side, number>> = {};
   for (const side of sides) out[side] = median(rates[side]);
   return { median: out, hubToEmmett: ratios('emmett'), hubToRaw: ratios('raw') };
@@ -291,7 +306,14 @@ async function load(concurrency: number, op: Op, seconds: number, run: number): 
 function row(measure: string, c: Comparison, format: (n: number) => string): Row {
   const cell = (n: number | undefined): string => (n === undefined ? '' : format(n));
   const r = (n: number | undefined): string => (n === undefined ? '' : n.toFixed(2));
-  return { measure, hub: cell(c.median.hub), emmett: cell(c.median.emmett), raw: cell(c.median.raw), hubToEmmett: r(c.hubToEmmett), hubToRaw: r(c.hubToRaw) };
+  return {
+    measure,
+    hub: cell(c.median.hub),
+    emmett: cell(c.median.emmett),
+    raw: cell(c.median.raw),
+    hubToEmmett: r(c.hubToEmmett),
+    hubToRaw: r(c.hubToRaw),
+  };
 }
 
 function describe(c: Comparison): string {
@@ -343,7 +365,13 @@ function makeBatch(size: number): NewEvent<string, Record<string, unknown>>[] {
       content: { text: 'Hi, where is my order #4411? It was due yesterday.' },
       provider: { name: 'twilio', messageId: `SM${randomUUID().replace(/-/g, '')}` },
     },
-    metadata: { correlationId: randomUUID(), causationId: randomUUID(), tenantId: 'bench', schemaVersion: 1, occurredAt: new Date().toISOString() },
+    metadata: {
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+      tenantId: 'bench',
+      schemaVersion: 1,
+      occurredAt: new Date().toISOString(),
+    },
   }));
 }
 
@@ -371,18 +399,32 @@ function log(line: string): void {
 }
 
 function printTable(rows: Row[]): void {
-  const header: Row = { measure: 'measure', hub: 'hub store', emmett: 'Emmett', raw: 'raw pg', hubToEmmett: 'hub ÷ Emmett', hubToRaw: 'hub ÷ raw' };
+  const header: Row = {
+    measure: 'measure',
+    hub: 'hub store',
+    emmett: 'Emmett',
+    raw: 'raw pg',
+    hubToEmmett: 'hub ÷ Emmett',
+    hubToRaw: 'hub ÷ raw',
+  };
   const keys = ['measure', 'hub', 'emmett', 'raw', 'hubToEmmett', 'hubToRaw'] as const;
-  const widths = Object.fromEntries(keys.map((k) => [k, Math.max(...[header, ...rows].map((r) => r[k].length))])) as Record<(typeof keys)[number], number>;
-  const line = (r: Row): string => `| ${keys.map((k) => (k === 'measure' ? r[k].padEnd(widths[k]) : r[k].padStart(widths[k]))).join(' | ')} |`;
+  const widths = Object.fromEntries(keys.map((k) => [k, Math.max(...[header, ...rows].map((r) => r[k].length))])) as Record<
+    (typeof keys)[number],
+    number
+  >;
+  const line = (r: Row): string =>
+    `| ${keys.map((k) => (k === 'measure' ? r[k].padEnd(widths[k]) : r[k].padStart(widths[k]))).join(' | ')} |`;
   const rule = `|${keys.map((k) => (k === 'measure' ? '-'.repeat(widths[k] + 2) : `${'-'.repeat(widths[k] + 1)}:`)).join('|')}|`;
   process.stdout.write([line(header), rule, ...rows.map(line)].join('\n') + '\n');
-  process.stdout.write('\nhub ÷ other: for throughput (events/s) below 1 means the hub is slower; for latency (ms) above 1 means the hub is slower.\n');
+  process.stdout.write(
+    '\nhub ÷ other: for throughput (events/s) below 1 means the hub is slower; for latency (ms) above 1 means the hub is slower.\n',
+  );
 }
 
 function assertLoopback(url: string): void {
   const host = new URL(url).hostname;
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) throw new Error(`the benchmark only runs against a loopback database, not ${host}`);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host))
+    throw new Error(`the benchmark only runs against a loopback database, not ${host}`);
 }
 
 async function admin(url: string, sql: string): Promise<void> {

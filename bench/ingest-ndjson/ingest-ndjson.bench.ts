@@ -70,7 +70,14 @@ async function drive(target: string, send: (i: number) => Promise<boolean>): Pro
   );
   latencies.sort((a, b) => a - b);
   const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0);
-  return { target, 'events/s': Math.round((latencies.length * BATCH) / SECONDS), 'batches/s': Math.round(latencies.length / SECONDS), 'p50 ms': q(0.5), 'p99 ms': q(0.99), failures };
+  return {
+    target,
+    'events/s': Math.round((latencies.length * BATCH) / SECONDS),
+    'batches/s': Math.round(latencies.length / SECONDS),
+    'p50 ms': q(0.5),
+    'p99 ms': q(0.99),
+    failures,
+  };
 }
 
 async function main(): Promise<void> {
@@ -98,7 +105,11 @@ async function main(): Promise<void> {
   const recordedAt = new Date().toISOString();
   const messages: Message[][] = texts.map((text) =>
     text.split('\n').map((line) => {
-      const read = readInteraction(Buffer.from(line), { origin: { kind: 'api', source: 'bench', tenantId: tenant }, recordedAt, maxEventBytes: 512 * 1024 });
+      const read = readInteraction(Buffer.from(line), {
+        origin: { kind: 'api', source: 'bench', tenantId: tenant },
+        recordedAt,
+        maxEventBytes: 512 * 1024,
+      });
       if (!read.ok) throw new Error(`bench event invalid: ${JSON.stringify(read.errors)}`);
       const m = interactionMessage(read.event, TEST_IDENTITY_NAMING.current);
       return { key: m.key, value: JSON.stringify(m.value), headers: m.headers };
@@ -121,7 +132,10 @@ async function main(): Promise<void> {
     };
     await viaApi(0); // warm-up: connections, JIT
     await bare(0);
-    const rows = [await drive(`ingest-api NDJSON (${BATCH}/request, ${CONCURRENCY} concurrent)`, viaApi), await drive(`bare kafkajs sendBatch (${BATCH}/send, ${CONCURRENCY} concurrent)`, bare)];
+    const rows = [
+      await drive(`ingest-api NDJSON (${BATCH}/request, ${CONCURRENCY} concurrent)`, viaApi),
+      await drive(`bare kafkajs sendBatch (${BATCH}/send, ${CONCURRENCY} concurrent)`, bare),
+    ];
     console.log(`\nbench/ingest-ndjson — ${SECONDS} s per row, ${new Date().toISOString()}`);
     console.table(rows);
     const [hub, ref] = rows as [Row, Row];

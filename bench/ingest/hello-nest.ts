@@ -16,8 +16,7 @@ class HelloController {
 @Module({ controllers: [HelloController] })
 class HelloModule {}
 
-NestFactory.create<NestFastifyApplication>(HelloModule, new FastifyAdapter(), { logger: false, rawBody: true })
-  .then(async (app) => {
-    await app.listen(0, '127.0.0.1');
-    console.log(JSON.stringify({ msg: 'ready', url: (await app.getUrl()).replace('[::1]', '127.0.0.1') }));
-  });
+NestFactory.create<NestFastifyApplication>(HelloModule, new FastifyAdapter(), { logger: false, rawBody: true }).then(async (app) => {
+  await app.listen(0, '127.0.0.1');
+  console.log(JSON.stringify({ msg: 'ready', url: (await app.getUrl()).replace('[::1]', '127.0.0.1') }));
+});

@@ -23,10 +23,16 @@ const RATE = arg('rate', 300);
 const CONNECTIONS = arg('connections', 32);
 
 function startReference(file: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, file)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, file)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((ok, fail) => {
     child.stdout!.on('data', (b: Buffer) => {
-      const line = b.toString().split('\n').find((l) => l.includes('"ready"'));
+      const line = b
+        .toString()
+        .split('\n')
+        .find((l) => l.includes('"ready"'));
       if (line) ok({ url: (JSON.parse(line) as { url: string }).url, child });
     });
     child.once('exit', (code) => fail(new Error(`${file} exited ${code}`)));
@@ -66,7 +72,11 @@ async function measure(target: string, url: string, mode: 'max' | 'rate', body: 
 
 /** Reference: bare kafkajs, the same producer settings (idempotent, acks=all), no HTTP, no hub code. */
 async function bareKafkajs(concurrency: number): Promise<Row> {
-  const kafka = new Kafka({ clientId: 'bench-bare', brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'bench-bare',
+    brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const latencies: number[] = [];
@@ -84,7 +94,15 @@ async function bareKafkajs(concurrency: number): Promise<Row> {
   await producer.disconnect();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!);
-  return { target: 'bare kafkajs send (idempotent, acks=all)', mode: `${concurrency} concurrent senders`, rps: Math.round(latencies.length / SECONDS), p50: q(0.5), p99: q(0.99), non2xx: 0, errors: 0 };
+  return {
+    target: 'bare kafkajs send (idempotent, acks=all)',
+    mode: `${concurrency} concurrent senders`,
+    rps: Math.round(latencies.length / SECONDS),
+    p50: q(0.5),
+    p99: q(0.99),
+    non2xx: 0,
+    errors: 0,
+  };
 }
 
 async function main(): Promise<void> {
@@ -93,7 +111,15 @@ async function main(): Promise<void> {
   const ingest = await startAppProcess(
     'ingest-sms',
     // The rate limits stay on (their cost is part of what is measured) but out of reach of one load generator's address at max rate.
-    { TWILIO_AUTH_TOKEN: authToken, TWILIO_ACCOUNT_SID: accountSid, PORT: '0', TENANT_ID: 'bench', INGEST_MAX_IN_FLIGHT: '100000', RATE_LIMIT_PER_ADDRESS: '100000000', RATE_LIMIT_PER_SOURCE: '100000000' },
+    {
+      TWILIO_AUTH_TOKEN: authToken,
+      TWILIO_ACCOUNT_SID: accountSid,
+      PORT: '0',
+      TENANT_ID: 'bench',
+      INGEST_MAX_IN_FLIGHT: '100000',
+      RATE_LIMIT_PER_ADDRESS: '100000000',
+      RATE_LIMIT_PER_SOURCE: '100000000',
+    },
     { logSuffix: '-bench' },
   );
   const fastify = await startReference('hello-fastify.ts');
@@ -104,7 +130,13 @@ async function main(): Promise<void> {
     const signed = signedTwilioRequest({
       authToken,
       url: webhook,
-      params: twilioSmsParams({ from: '+14155550100', to: '+14155550000', body: 'Where is my order #4411? It was due yesterday.', accountSid, seed: 'bench' }),
+      params: twilioSmsParams({
+        from: '+14155550100',
+        to: '+14155550000',
+        body: 'Where is my order #4411? It was due yesterday.',
+        accountSid,
+        seed: 'bench',
+      }),
     });
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const rows: Row[] = [];

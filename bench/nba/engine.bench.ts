@@ -11,7 +11,17 @@
 import { cpus } from 'node:os';
 import { foldCustomer, NBA_OUTCOMES, QUADRANTS, type CustomerEvent } from '@hub/customer';
 import { generatedHistory } from '@hub/customer/testing';
-import { catalogV1, contactHistoryFrom, decide, decidedEvent, decisionSeed, latestTrigger, mulberry32, tallyOutcomes, type DecideInput } from '@hub/nba';
+import {
+  catalogV1,
+  contactHistoryFrom,
+  decide,
+  decidedEvent,
+  decisionSeed,
+  latestTrigger,
+  mulberry32,
+  tallyOutcomes,
+  type DecideInput,
+} from '@hub/nba';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? '3');
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? '2000');

@@ -22,7 +22,13 @@ import { hubNames, type CustomerEventMessage } from '@hub/contracts';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
 import { freshId, startAppProcess, type AppProcess } from '@hub/testing';
 
-const { values: args } = parseArgs({ options: { rate: { type: 'string', default: '20' }, seconds: { type: 'string', default: '20' }, debounce: { type: 'string', default: '250' } } });
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '20' },
+    seconds: { type: 'string', default: '20' },
+    debounce: { type: 'string', default: '250' },
+  },
+});
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const DEBOUNCE_MS = Number(args.debounce);
@@ -102,12 +108,20 @@ async function main(): Promise<void> {
         if (m.type === 'InteractionRecorded') note(m.metadata.eventId, 'recordedAt');
       }),
     );
-    consumers.push(await follow(kafka, names.topics.nbaDecisions, (v) => note((v as { basedOnEventId: string }).basedOnEventId, 'decidedAt')));
+    consumers.push(
+      await follow(kafka, names.topics.nbaDecisions, (v) => note((v as { basedOnEventId: string }).basedOnEventId, 'decidedAt')),
+    );
     log(`apps up; sending ${RATE}/s for ${SECONDS} s (debounce ${DEBOUNCE_MS} ms)`);
 
     // Warm-up: a few webhooks, not measured (JIT, connections, first partition assignments).
     const post = async (n: number) => {
-      const params = twilioSmsParams({ from: `+1415${String(2_000_000 + n).padStart(7, '0')}`, to: '+14155550000', body: 'What are your opening hours?', accountSid, seed: `${namespace}-${n}` });
+      const params = twilioSmsParams({
+        from: `+1415${String(2_000_000 + n).padStart(7, '0')}`,
+        to: '+14155550000',
+        body: 'What are your opening hours?',
+        accountSid,
+        seed: `${namespace}-${n}`,
+      });
       const signed = signedTwilioRequest({ authToken, url: webhookUrl, params });
       const sentAt = performance.now();
       const res = await fetch(webhookUrl, { method: 'POST', headers: signed.headers, body: signed.body });

@@ -51,24 +51,61 @@ const perSecond = (rate: number): string => Math.round(rate).toLocaleString('en-
 /** The size of the row the bare worker with I/O inserts: a decision's budget (data + metadata, sealed). */
 const DECISION_BYTES = Number(process.env['BENCH_DECISION_BYTES'] ?? '2048');
 
-const TEXTS = ['where is my order?', 'How do I reset my password?', 'What are your opening hours?', 'I want to update my address', 'thanks', 'call me back please', 'hello'];
+const TEXTS = [
+  'where is my order?',
+  'How do I reset my password?',
+  'What are your opening hours?',
+  'I want to update my address',
+  'thanks',
+  'call me back please',
+  'hello',
+];
 
 function history(customerId: string, n: number): CustomerEvent[] {
   const base = Date.now() - 3 * 86_400_000 + n * 1_000;
   const meta = (name: string, offsetMs: number, channel: EventMetadata['channel'] = 'sms'): EventMetadata => {
     const eventId = deterministicId('bench-nba', customerId, name);
     const at = new Date(base + offsetMs).toISOString();
-    return { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: TENANT, channel };
+    return {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: at,
+      recordedAt: at,
+      schemaVersion: 1,
+      tenantId: TENANT,
+      channel,
+    };
   };
   const phone = `+1415${String(1_000_000 + n).padStart(7, '0')}`;
   const message = (i: number, text: string, direction: 'inbound' | 'outbound', offsetMs: number): CustomerEvent => ({
     type: 'InteractionRecorded',
-    data: { channel: 'sms', direction, kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text, media: [] }, provider: { name: 'twilio', messageId: `SM${n}-${i}` } },
+    data: {
+      channel: 'sms',
+      direction,
+      kind: 'message',
+      identities: [{ kind: 'phone', value: phone }],
+      content: { text, media: [] },
+      provider: { name: 'twilio', messageId: `SM${n}-${i}` },
+    },
     metadata: meta(`m${i}`, offsetMs),
   });
-  const events: CustomerEvent[] = [{ type: 'CustomerRegistered', data: { customerId, tenantId: TENANT, identity: { kind: 'phone', value: phone } }, metadata: meta('reg', 0) }];
-  for (let i = 0; i < 6; i++) events.push(message(i, i % 2 ? 'Thanks, we are on it.' : TEXTS[(n + i) % TEXTS.length]!, i % 2 ? 'outbound' : 'inbound', (i + 1) * 3_600_000));
-  events.push({ type: 'OrderPlaced', data: { orderId: `A-${n}`, amount: 1_000 + (n % 50) * 100, currency: 'EUR' }, metadata: meta('order', 8 * 3_600_000, 'system') });
+  const events: CustomerEvent[] = [
+    {
+      type: 'CustomerRegistered',
+      data: { customerId, tenantId: TENANT, identity: { kind: 'phone', value: phone } },
+      metadata: meta('reg', 0),
+    },
+  ];
+  for (let i = 0; i < 6; i++)
+    events.push(
+      message(i, i % 2 ? 'Thanks, we are on it.' : TEXTS[(n + i) % TEXTS.length]!, i % 2 ? 'outbound' : 'inbound', (i + 1) * 3_600_000),
+    );
+  events.push({
+    type: 'OrderPlaced',
+    data: { orderId: `A-${n}`, amount: 1_000 + (n % 50) * 100, currency: 'EUR' },
+    metadata: meta('order', 8 * 3_600_000, 'system'),
+  });
   events.push({ type: 'SurveyAnswered', data: { survey: 'csat', score: 1 + (n % 5) }, metadata: meta('csat', 9 * 3_600_000, 'system') });
   events.push(message(9, 'Thanks, we are on it.', 'outbound', 10 * 3_600_000));
   events.push(message(10, TEXTS[n % TEXTS.length]!, 'inbound', 2 * 86_400_000 + n));
@@ -100,7 +137,15 @@ async function drainRate(queue: Queue, expected: number, timeoutMs: number): Pro
 
 /** The bare worker with a decision's I/O: read the customer's rows, insert one row, produce one Kafka message. */
 async function bareWithIo(
-  ctx: { redis: IORedis; pool: Pool; producer: KafkaEventPublisher; topic: string; namespace: string; ids: readonly string[]; queues: Queue[] },
+  ctx: {
+    redis: IORedis;
+    pool: Pool;
+    producer: KafkaEventPublisher;
+    topic: string;
+    namespace: string;
+    ids: readonly string[];
+    queues: Queue[];
+  },
   round: number,
 ): Promise<{ rate: number; seconds: number }> {
   const name = `${ctx.namespace}-bare-io-${round}`;
@@ -124,15 +169,9 @@ async function bareWithIo(
         [stream],
       );
       const eventId = deterministicId('bench-bare-io', String(round), job.data.customerId);
-      const insert = 'insert into bench_bare_events (stream_name, stream_revision, event_id, event_type, data, metadata) values ($1, $2, $3, $4, $5, $6)';
-      await ctx.pool.query(insert, [
-        stream,
-        round * 1000 + rows.rowCount!,
-        eventId,
-        'NextBestActionDecided',
-        row.data,
-        row.metadata,
-      ]);
+      const insert =
+        'insert into bench_bare_events (stream_name, stream_revision, event_id, event_type, data, metadata) values ($1, $2, $3, $4, $5, $6)';
+      await ctx.pool.query(insert, [stream, round * 1000 + rows.rowCount!, eventId, 'NextBestActionDecided', row.data, row.metadata]);
       await ctx.producer.publish(ctx.topic, [{ key: job.data.customerId, value: { eventId, customerId: job.data.customerId, stream } }]);
     },
     { connection, concurrency: CONCURRENCY },
@@ -140,7 +179,9 @@ async function bareWithIo(
   const rate = await drainRate(queue, ctx.ids.length, 120_000);
   await worker.close();
   connection.disconnect();
-  log(`bare BullMQ with a decision's I/O (round ${round}): ${Math.round(rate.rate)} jobs/s (${ctx.ids.length} in ${rate.seconds.toFixed(1)} s)`);
+  log(
+    `bare BullMQ with a decision's I/O (round ${round}): ${Math.round(rate.rate)} jobs/s (${ctx.ids.length} in ${rate.seconds.toFixed(1)} s)`,
+  );
   return rate;
 }
 
@@ -165,13 +206,15 @@ async function main(): Promise<void> {
     const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
     const ids = Array.from({ length: CUSTOMERS }, (_, n) => `c-${n}`);
     const started = Date.now();
-    for (let i = 0; i < ids.length; i += 8) await Promise.all(ids.slice(i, i + 8).map((id, k) => stores.customers.append(TENANT, id, history(id, i + k))));
+    for (let i = 0; i < ids.length; i += 8)
+      await Promise.all(ids.slice(i, i + 8).map((id, k) => stores.customers.append(TENANT, id, history(id, i + k))));
     log(`${CUSTOMERS} customers × 11 events recorded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     // 2. Bare BullMQ.
     const bareQueue = new Queue(`${namespace}-bare`, { connection: redis });
     queues.push(bareQueue);
-    for (let i = 0; i < BARE_JOBS; i += 1000) await bareQueue.addBulk(Array.from({ length: Math.min(1000, BARE_JOBS - i) }, (_, k) => ({ name: 'Bare', data: { n: i + k } })));
+    for (let i = 0; i < BARE_JOBS; i += 1000)
+      await bareQueue.addBulk(Array.from({ length: Math.min(1000, BARE_JOBS - i) }, (_, k) => ({ name: 'Bare', data: { n: i + k } })));
     const bareConnection = redis.duplicate({ maxRetriesPerRequest: null });
     const bare = new Worker(`${namespace}-bare`, async () => undefined, { connection: bareConnection, concurrency: CONCURRENCY });
     const bareRate = await drainRate(bareQueue, BARE_JOBS, 120_000);
@@ -195,7 +238,13 @@ async function main(): Promise<void> {
       await decide.addBulk(
         ids.slice(i, i + 1000).map((customerId) => ({
           name: 'NbaDecideJob',
-          data: { trigger: 'realtime', tenantId: TENANT, customerId, triggerEventId: deterministicId('bench-nba', customerId, 'm10'), correlationId: `bench-${customerId}` },
+          data: {
+            trigger: 'realtime',
+            tenantId: TENANT,
+            customerId,
+            triggerEventId: deterministicId('bench-nba', customerId, 'm10'),
+            correlationId: `bench-${customerId}`,
+          },
           opts: { attempts: 8, backoff: { type: 'exponential', delay: 200 } },
         })),
       );
@@ -233,9 +282,15 @@ async function main(): Promise<void> {
     const loadRate = CUSTOMERS / (Number(process.hrtime.bigint() - loadStarted) / 1e9);
     log(`read+fold in this process: ${Math.round(loadRate)} customers/s`);
 
-    const decided = await pool.query<{ n: number; kib: number }>(`select count(*)::int as n, avg(length(data::text) + length(metadata::text))::float / 1024 as kib from hub_events where event_type = 'NextBestActionDecided'`);
-    const actions = await pool.query<{ code: string; n: number }>(`select data->'action'->>'code' as code, count(*)::int as n from hub_events where event_type = 'NextBestActionDecided' group by 1 order by 2 desc`);
-    log(`nba-worker: ${Math.round(real.rate)} jobs/s (${CUSTOMERS} in ${real.seconds.toFixed(1)} s), ${decided.rows[0]!.n} decisions, ${real.failed} failed; ${actions.rows.map((r) => `${r.code} ${r.n}`).join(', ')}`);
+    const decided = await pool.query<{ n: number; kib: number }>(
+      `select count(*)::int as n, avg(length(data::text) + length(metadata::text))::float / 1024 as kib from hub_events where event_type = 'NextBestActionDecided'`,
+    );
+    const actions = await pool.query<{ code: string; n: number }>(
+      `select data->'action'->>'code' as code, count(*)::int as n from hub_events where event_type = 'NextBestActionDecided' group by 1 order by 2 desc`,
+    );
+    log(
+      `nba-worker: ${Math.round(real.rate)} jobs/s (${CUSTOMERS} in ${real.seconds.toFixed(1)} s), ${decided.rows[0]!.n} decisions, ${real.failed} failed; ${actions.rows.map((r) => `${r.code} ${r.n}`).join(', ')}`,
+    );
     console.log(
       `nba-worker: ${perSecond(real.rate)} decide jobs/s vs bare BullMQ with a decision's I/O ${perSecond(bareIoRate)} jobs/s ` +
         `(${(real.rate / bareIoRate).toFixed(2)}× of it; rounds ${Math.round(bareIo1.rate)} and ${Math.round(bareIo2.rate)}) ` +

@@ -124,7 +124,8 @@ async function ingest(): Promise<() => Promise<void>> {
     const params = req.body as Record<string, string>;
     const url = `http://${req.headers.host ?? ''}${req.url}`;
     const signature = req.headers['x-twilio-signature'];
-    if (typeof signature !== 'string' || !validateRequest(authToken, signature, url, params)) return reply.code(401).send({ error: 'unauthorized' });
+    if (typeof signature !== 'string' || !validateRequest(authToken, signature, url, params))
+      return reply.code(401).send({ error: 'unauthorized' });
     const messageSid = params['MessageSid'];
     const from = params['From'];
     if (!messageSid || !from) return reply.code(400).send({ error: 'validation_failed' });
@@ -193,7 +194,10 @@ async function recorder(pool: Pool): Promise<() => Promise<void>> {
         values.push(`($${params.length + 1}, $${params.length + 2}, $${params.length + 3}, $${params.length + 4})`);
         params.push(e.eventId, e.customerKey, e.channel, JSON.stringify(e));
       }
-      await pool.query(`insert into bare_events (event_id, customer_key, channel, data) values ${values.join(', ')} on conflict (event_id) do nothing`, params);
+      await pool.query(
+        `insert into bare_events (event_id, customer_key, channel, data) values ${values.join(', ')} on conflict (event_id) do nothing`,
+        params,
+      );
       await out.send(
         TOPIC_EVENTS,
         events.map((e) => ({ key: e.customerKey, value: JSON.stringify(e) })),
@@ -217,11 +221,10 @@ async function decider(pool: Pool): Promise<() => Promise<void>> {
   const decideOne = async (e: BareEvent) => {
     const seen = await pool.query<{ n: number }>('select count(*)::int as n from bare_events where customer_key = $1', [e.customerKey]);
     const decisionId = uuidOf('decision', e.eventId);
-    await pool.query('insert into bare_decisions (decision_id, customer_key, based_on_event_id) values ($1, $2, $3) on conflict do nothing', [
-      decisionId,
-      e.customerKey,
-      e.eventId,
-    ]);
+    await pool.query(
+      'insert into bare_decisions (decision_id, customer_key, based_on_event_id) values ($1, $2, $3) on conflict do nothing',
+      [decisionId, e.customerKey, e.eventId],
+    );
     const value = {
       type: 'NextBestActionDecided',
       customerId: e.customerKey,
@@ -254,7 +257,8 @@ async function decider(pool: Pool): Promise<() => Promise<void>> {
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: env('DATABASE_URL'), max: 20 });
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end of the bench
-  const stop = ROLE === 'ingest' ? await ingest() : ROLE === 'recorder' ? await recorder(pool) : ROLE === 'decider' ? await decider(pool) : undefined;
+  const stop =
+    ROLE === 'ingest' ? await ingest() : ROLE === 'recorder' ? await recorder(pool) : ROLE === 'decider' ? await decider(pool) : undefined;
   if (!stop) throw new Error(`bare pipeline: unknown BARE_ROLE ${ROLE}`);
   const shutdown = () => void stop().finally(() => pool.end().finally(() => process.exit(0)));
   process.once('SIGTERM', shutdown);

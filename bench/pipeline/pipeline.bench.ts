@@ -287,9 +287,10 @@ class TimelinePoller {
     try {
       const ids = [...this.pending.keys()];
       for (let i = 0; i < ids.length; i += 5_000) {
-        const found = await this.pool.query<{ id: string }>('select event_id::text as id from timeline_entries where event_id = any($1::uuid[])', [
-          ids.slice(i, i + 5_000),
-        ]);
+        const found = await this.pool.query<{ id: string }>(
+          'select event_id::text as id from timeline_entries where event_id = any($1::uuid[])',
+          [ids.slice(i, i + 5_000)],
+        );
         const at = nowMs();
         for (const r of found.rows) {
           this.pending.delete(r.id);
@@ -440,11 +441,14 @@ async function main(): Promise<void> {
       Array.from({ length: 8 }, async () => {
         while (next < CUSTOMERS) {
           const n = next++;
-          for (const interaction of historyOf(n, HISTORY, TENANT, seed)) await recordInteraction(stores, interaction, interaction.metadata.recordedAt);
+          for (const interaction of historyOf(n, HISTORY, TENANT, seed))
+            await recordInteraction(stores, interaction, interaction.metadata.recordedAt);
         }
       }),
     );
-    log(`hub: ${CUSTOMERS} customers × ${HISTORY} interactions seeded through the production stores in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
+    log(
+      `hub: ${CUSTOMERS} customers × ${HISTORY} interactions seeded through the production stores in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`,
+    );
 
     // Everything but the worker first: the projector projects the seeded history and relays it to
     // hub.customer-events.v1. The worker then starts at the end of that topic, so the history does
@@ -458,7 +462,10 @@ async function main(): Promise<void> {
     };
     const starting: Promise<AppProcess>[] = [];
     for (let i = 0; i < RECORDERS; i++) starting.push(startAppProcess('timeline-projector', hubEnv, { logSuffix: `-${ns}-${i}` }));
-    starting.push(startAppProcess('ingest-sms', hubEnv, { logSuffix: `-${ns}` }), startAppProcess('ingest-webchat', hubEnv, { logSuffix: `-${ns}` }));
+    starting.push(
+      startAppProcess('ingest-sms', hubEnv, { logSuffix: `-${ns}` }),
+      startAppProcess('ingest-webchat', hubEnv, { logSuffix: `-${ns}` }),
+    );
     starting.push(startAppProcess('query-api', hubEnv, { logSuffix: `-${ns}` }));
     await startAll(starting);
     const caughtUp = Date.now() + 300_000;
@@ -468,10 +475,14 @@ async function main(): Promise<void> {
            from hub_events`,
       );
       const projected = await pool.query<{ n: string }>('select count(*) as n from timeline_entries').catch(() => ({ rows: [{ n: '0' }] }));
-      const relayed = (await kafkaAdmin.fetchTopicOffsets(names.topics.customerEvents)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+      const relayed = (await kafkaAdmin.fetchTopicOffsets(names.topics.customerEvents)).reduce(
+        (sum, p) => sum + Number(p.high) - Number(p.low),
+        0,
+      );
       const row = store.rows[0]!;
       if (relayed >= Number(row.events) && Number(projected.rows[0]!.n) >= Number(row.interactions)) break;
-      if (Date.now() > caughtUp) throw new Error(`the projector did not catch up with the seeded history in 300 s (relayed ${relayed} of ${row.events})`);
+      if (Date.now() > caughtUp)
+        throw new Error(`the projector did not catch up with the seeded history in 300 s (relayed ${relayed} of ${row.events})`);
       await sleep(500);
     }
     await kafkaAdmin.resetOffsets({ groupId: names.groups.nbaWorker, topic: names.topics.customerEvents, earliest: false });
@@ -586,7 +597,8 @@ async function main(): Promise<void> {
           );
           for (const r of rows.rows) decisionStoredAt.set(r.id, Number(r.at));
         }
-        const hop = (f: (id: string) => number | undefined) => quantiles(ids.flatMap((id) => [f(id)].filter((v): v is number => v !== undefined && Number.isFinite(v))));
+        const hop = (f: (id: string) => number | undefined) =>
+          quantiles(ids.flatMap((id) => [f(id)].filter((v): v is number => v !== undefined && Number.isFinite(v))));
         const relayed = (id: string) => relayedAt.get(id);
         const decStored = (id: string) => {
           const d = answeredBy.get(id);
@@ -596,7 +608,9 @@ async function main(): Promise<void> {
         const between = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
         // The decide jobs of the window (kept after completion, up to 10,000): how late BullMQ started each after its delay, how long each ran.
         const from = Math.min(...ids.flatMap((id) => (relayed(id) !== undefined ? [relayed(id)!] : [])));
-        const jobs = (await decideQueue.getJobs(['completed', 'failed'], 0, 20_000)).filter((j) => j.processedOn !== undefined && j.timestamp >= from);
+        const jobs = (await decideQueue.getJobs(['completed', 'failed'], 0, 20_000)).filter(
+          (j) => j.processedOn !== undefined && j.timestamp >= from,
+        );
         return {
           'stored → relayed': hop((id) => between(storedAt(id), relayed(id))),
           'decide job start after its delay': quantiles(jobs.map((j) => j.processedOn! - j.timestamp - (j.delay ?? 0))),
@@ -751,7 +765,9 @@ async function main(): Promise<void> {
     // Requests are signed for the app that receives them: sms ones for smsBase, web chat ones for webchatBase.
     const prepared = prepareRequests(count, smsBase, mix, secrets, tag.replace(/[^A-Za-z0-9]/g, ''), random);
     t.newCustomers += prepared.newCustomers;
-    const reqs = prepared.requests.map((r) => (r.path === '/webhooks/webchat' && webchatBase ? { ...r, base: webchatBase } : { ...r, base: smsBase }));
+    const reqs = prepared.requests.map((r) =>
+      r.path === '/webhooks/webchat' && webchatBase ? { ...r, base: webchatBase } : { ...r, base: smsBase },
+    );
     // One schedule over the whole sequence (slot i at i/rate), split by destination app, each request keeping its slot.
     const byBase = new Map<string, number[]>();
     reqs.forEach((r, i) => byBase.set(r.base, [...(byBase.get(r.base) ?? []), i]));
@@ -803,7 +819,9 @@ async function main(): Promise<void> {
       .filter(([name, sec]) => sec >= 0.01 && name !== 'postgres (all)')
       .map(([name, sec]) => `${name} ${((sec / IDLE_MS) * 1e5).toFixed(1)}%`)
       .join(', ');
-    log(`${t.name}: idle for ${IDLE_MS / 1000} s, CPU per process (% of one core): ${perSecond}; machine ${((machineBusySeconds() - busyBefore) / (IDLE_MS / 1000)).toFixed(2)} cores busy`);
+    log(
+      `${t.name}: idle for ${IDLE_MS / 1000} s, CPU per process (% of one core): ${perSecond}; machine ${((machineBusySeconds() - busyBefore) / (IDLE_MS / 1000)).toFixed(2)} cores busy`,
+    );
   }
 
   // ── the rates, interleaved ────────────────────────────────────────────────────────────────────
@@ -845,7 +863,9 @@ async function main(): Promise<void> {
         latenessP99Ms: quantiles(outcomes.map((o) => o.sentAt - o.scheduledAt))!.p99,
         ackedPerSecond: accepted.length / ((sendEnd - first.sentAt) / 1000),
         refused,
-        ...(quantiles(accepted.map((o) => o.answeredAt - o.sentAt)) ? { ack: quantiles(accepted.map((o) => o.answeredAt - o.sentAt))! } : {}),
+        ...(quantiles(accepted.map((o) => o.answeredAt - o.sentAt))
+          ? { ack: quantiles(accepted.map((o) => o.answeredAt - o.sentAt))! }
+          : {}),
         ...(t.stored ? { stored: lat(new Map([...stored].map(([id, s]) => [id, s.at]))) } : {}),
         ...(t.name === 'hub' ? { timeline: lat(timeline.seenAt) } : {}),
         ...(t.decidedAt ? { decision: lat(decided) } : {}),
@@ -973,9 +993,16 @@ function report(results: readonly RateResult[], run: { dbName: string; ns: strin
           `  ${r.sustainable ? 'ok' : r.why.join('; ')}`,
         ].join(' '),
       );
-      if (r.hops) lines.push(`${pad('', 6)}   hops, ms p50/p99/max: ${Object.entries(r.hops).map(([k, q]) => `${k} ${fmtQ(q)}`).join('; ')}`);
+      if (r.hops)
+        lines.push(
+          `${pad('', 6)}   hops, ms p50/p99/max: ${Object.entries(r.hops)
+            .map(([k, q]) => `${k} ${fmtQ(q)}`)
+            .join('; ')}`,
+        );
     }
-    lines.push(`  CPU seconds per process over each rate's window (send + drain), and the machine's busy cores (all processes, other engineers' too):`);
+    lines.push(
+      `  CPU seconds per process over each rate's window (send + drain), and the machine's busy cores (all processes, other engineers' too):`,
+    );
     for (const r of results.filter((x) => x.config === c)) {
       const cpu = Object.entries(r.cpuSeconds)
         .filter(([, s]) => s >= 0.05)

@@ -35,7 +35,11 @@ import { mulberry32 } from '@hub/nba';
 import { freshId, startAppProcess, TEST_IDENTITY_NAMING, type AppProcess } from '@hub/testing';
 
 const { values: args } = parseArgs({
-  options: { interactions: { type: 'string', default: '20000' }, customers: { type: 'string', default: '4000' }, new: { type: 'string', default: '0.3' } },
+  options: {
+    interactions: { type: 'string', default: '20000' },
+    customers: { type: 'string', default: '4000' },
+    new: { type: 'string', default: '0.3' },
+  },
 });
 const TOTAL = Number(args.interactions);
 const CUSTOMERS = Number(args.customers);
@@ -71,7 +75,16 @@ function interactions(namespace: string): InteractionReceived[] {
         content: { text: 'Where is my order?', media: [] },
         provider: { name: 'twilio', messageId: `SM${eventId.replace(/-/g, '')}` },
       },
-      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: TENANT, channel: 'sms' },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: at,
+        recordedAt: at,
+        schemaVersion: 1,
+        tenantId: TENANT,
+        channel: 'sms',
+      },
     } satisfies InteractionReceived;
   });
 }
@@ -81,13 +94,23 @@ async function produce(producer: Producer, topic: string, events: readonly Inter
     await producer.send({
       topic,
       acks: -1,
-      messages: events.slice(i, i + 1_000).map((e) => ({ key: identityKey(TEST_IDENTITY_NAMING.current, TENANT, 'phone', e.data.identities[0]!.value), value: JSON.stringify(e) })),
+      messages: events
+        .slice(i, i + 1_000)
+        .map((e) => ({
+          key: identityKey(TEST_IDENTITY_NAMING.current, TENANT, 'phone', e.data.identities[0]!.value),
+          value: JSON.stringify(e),
+        })),
     });
   }
 }
 
 /** Interactions per second between the first and the last row's `created_at`, once `count` rows are there. */
-async function rateOnceDone(pool: Pool, countSql: string, spanSql: string, timeoutMs: number): Promise<{ rate: number; seconds: number; done: number }> {
+async function rateOnceDone(
+  pool: Pool,
+  countSql: string,
+  spanSql: string,
+  timeoutMs: number,
+): Promise<{ rate: number; seconds: number; done: number }> {
   const deadline = Date.now() + timeoutMs;
   let done = 0;
   while (Date.now() < deadline) {
@@ -121,7 +144,9 @@ async function main(): Promise<void> {
     await producer.disconnect();
 
     // Bare: the same messages, multi-row inserts, commit after each batch.
-    await pool.query(`create table bare_interactions (event_id uuid primary key, stream text not null, body jsonb not null, created_at timestamptz not null default clock_timestamp())`);
+    await pool.query(
+      `create table bare_interactions (event_id uuid primary key, stream text not null, body jsonb not null, created_at timestamptz not null default clock_timestamp())`,
+    );
     await consumer.connect();
     await consumer.subscribe({ topic: names.topics.interactions, fromBeginning: true });
     await consumer.run({
@@ -130,7 +155,11 @@ async function main(): Promise<void> {
         const rows = batch.messages.map((m) => JSON.parse(m.value!.toString()) as InteractionReceived);
         await pool.query(
           `insert into bare_interactions (event_id, stream, body) select * from unnest($1::uuid[], $2::text[], $3::jsonb[]) on conflict do nothing`,
-          [rows.map((r) => r.metadata.eventId), rows.map((r) => `customer-${TENANT}.${r.data.identities[0]!.value}`), rows.map((r) => JSON.stringify(r))],
+          [
+            rows.map((r) => r.metadata.eventId),
+            rows.map((r) => `customer-${TENANT}.${r.data.identities[0]!.value}`),
+            rows.map((r) => JSON.stringify(r)),
+          ],
         );
       },
     });
@@ -153,7 +182,9 @@ async function main(): Promise<void> {
         HUB_NAMESPACE: namespace,
         LOG_LEVEL: 'info',
         // BENCH_PROFILE_DIR=dir: a V8 CPU profile of the recorder process, for where its time goes.
-        ...(process.env['BENCH_PROFILE_DIR'] ? { NODE_OPTIONS: `--require ${join(__dirname, '..', 'cpu-profile.cjs')}`, CPU_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'] } : {}),
+        ...(process.env['BENCH_PROFILE_DIR']
+          ? { NODE_OPTIONS: `--require ${join(__dirname, '..', 'cpu-profile.cjs')}`, CPU_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'] }
+          : {}),
       },
       { logSuffix: `-${namespace}` },
     );
@@ -166,7 +197,9 @@ async function main(): Promise<void> {
     const walBytes = Number(
       (await pool.query<{ b: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text as b', [walBefore])).rows[0]!.b,
     );
-    const customers = Number((await pool.query<{ n: string }>(`select count(*)::text as n from hub_events where event_type = 'CustomerRegistered'`)).rows[0]!.n);
+    const customers = Number(
+      (await pool.query<{ n: string }>(`select count(*)::text as n from hub_events where event_type = 'CustomerRegistered'`)).rows[0]!.n,
+    );
     log(`hub recorder: ${hub.rate.toFixed(0)} interactions/s (${hub.done} in ${hub.seconds.toFixed(1)} s, ${customers} customers)`);
     console.log(
       `record ${TOTAL} interactions (${customers} customers): hub recorder ${hub.rate.toFixed(0)}/s, bare kafkajs → multi-row insert ${bare.rate.toFixed(0)}/s, ` +

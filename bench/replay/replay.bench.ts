@@ -49,10 +49,26 @@ import { parseArgs } from 'node:util';
 import { Client, Pool, type PoolClient } from 'pg';
 import { customerStream, parseCustomerStream } from '@hub/contracts';
 import { isCustomerEventType, upcast, type CustomerEvent } from '@hub/customer';
-import { PostgresCheckpointStore, PostgresEventStore, runCheckpointedSubscription, type EventStore, type NewEvent, type RecordedEvent } from '@hub/event-store';
 import {
-  PostgresTimelineStore, REBUILD_SUBSCRIPTION_ID, takeOver, TIMELINE_PROJECTION_ID, TIMELINE_TABLES as STORE_TABLES, timelineChangeFor, TimelineProjector, TimelineQueries, TimelineRebuild,
-  type TakeoverResult, type TimelineChange,
+  PostgresCheckpointStore,
+  PostgresEventStore,
+  runCheckpointedSubscription,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '@hub/event-store';
+import {
+  PostgresTimelineStore,
+  REBUILD_SUBSCRIPTION_ID,
+  takeOver,
+  TIMELINE_PROJECTION_ID,
+  TIMELINE_TABLES as STORE_TABLES,
+  timelineChangeFor,
+  TimelineProjector,
+  TimelineQueries,
+  TimelineRebuild,
+  type TakeoverResult,
+  type TimelineChange,
 } from '@hub/timeline';
 
 const { values: args } = parseArgs({
@@ -85,7 +101,10 @@ const EVENTS = Number(args.events);
 const CUSTOMERS = Number(args.customers);
 const PER_APPEND = Number(args['per-append']);
 /** One lag run per rate: `--lag-rate 500,1000`. */
-const LAG_RATES = String(args['lag-rate']).split(',').map(Number).filter((r) => r > 0);
+const LAG_RATES = String(args['lag-rate'])
+  .split(',')
+  .map(Number)
+  .filter((r) => r > 0);
 const LAG_SECONDS = Number(args['lag-seconds']);
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TENANT = 'bench';
@@ -93,14 +112,21 @@ const GENERATION_CONCURRENCY = 8;
 const REBUILD_BUDGET_MS = 60 * 60_000;
 /** Events per rebuild transaction (`hub replay --batch-size`). */
 const BATCH_SIZE = Number(args['batch-size']);
-const quiet = { info: () => undefined, warn: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`), error: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`) };
+const quiet = {
+  info: () => undefined,
+  warn: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`),
+  error: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`),
+};
 
 const log = (m: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------ data
-const WORDS = 'hi hello thanks order refund delivery where is my package please help account card payment late tomorrow today store pickup return exchange size colour price discount code invoice address change cancel subscription upgrade plan agent call me back yes no maybe great not working broken app login password reset'.split(' ');
+const WORDS =
+  'hi hello thanks order refund delivery where is my package please help account card payment late tomorrow today store pickup return exchange size colour price discount code invoice address change cancel subscription upgrade plan agent call me back yes no maybe great not working broken app login password reset'.split(
+    ' ',
+  );
 /** mulberry32: the same "random" texts every run. */
 let seed = 42;
 function rnd(): number {
@@ -120,12 +146,26 @@ const phoneOf = (c: number): string => `+4479${String(10_000_000 + c).padStart(8
 const BASE = Date.parse('2026-01-01T00:00:00Z');
 
 function meta(eventId: string, at: string, channel: string): Record<string, unknown> {
-  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: TENANT, channel };
+  return {
+    eventId,
+    correlationId: eventId,
+    causationId: eventId,
+    occurredAt: at,
+    recordedAt: at,
+    schemaVersion: 1,
+    tenantId: TENANT,
+    channel,
+  };
 }
 
 function registered(c: number): NewEvent {
   const eventId = randomUUID();
-  return { eventId, type: 'CustomerRegistered', data: { customerId: `c${c}`, tenantId: TENANT, identity: { kind: 'phone', value: phoneOf(c) } }, metadata: meta(eventId, new Date(BASE + c * 1000).toISOString(), 'sms') };
+  return {
+    eventId,
+    type: 'CustomerRegistered',
+    data: { customerId: `c${c}`, tenantId: TENANT, identity: { kind: 'phone', value: phoneOf(c) } },
+    metadata: meta(eventId, new Date(BASE + c * 1000).toISOString(), 'sms'),
+  };
 }
 
 function interaction(c: number, n: number, at = new Date(BASE + n * 3_600_000 + c * 1000)): NewEvent {
@@ -139,7 +179,18 @@ function interaction(c: number, n: number, at = new Date(BASE + n * 3_600_000 + 
       direction: rnd() < 0.6 ? 'inbound' : 'outbound',
       kind: 'message',
       identities: [{ kind: 'phone', value: phoneOf(c) }],
-      content: { text: sentence(), media: rnd() < 0.1 ? [{ url: `https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages/MM${eventId.replace(/-/g, '')}/Media/ME0`, contentType: 'image/jpeg' }] : [] },
+      content: {
+        text: sentence(),
+        media:
+          rnd() < 0.1
+            ? [
+                {
+                  url: `https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages/MM${eventId.replace(/-/g, '')}/Media/ME0`,
+                  contentType: 'image/jpeg',
+                },
+              ]
+            : [],
+      },
       provider: { name: 'twilio', messageId: `SM${eventId.replace(/-/g, '')}`, accountId: 'AC0123456789abcdef0123456789abcdef' },
       endpoint: '+447700900000',
       ...(rnd() < 0.2 ? { threadId: `T${c % 7}` } : {}),
@@ -261,7 +312,13 @@ async function schemaPool(database: string, schema: string, pool: Pool): Promise
   return p;
 }
 
-async function rebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Store: typeof PostgresTimelineStore = PostgresTimelineStore): Promise<Rebuilt> {
+async function rebuild(
+  database: string,
+  pool: Pool,
+  store: EventStore,
+  schema = 'rebuild',
+  Store: typeof PostgresTimelineStore = PostgresTimelineStore,
+): Promise<Rebuilt> {
   const rp = await schemaPool(database, schema, pool);
   try {
     const stats = countStatements(rp);
@@ -269,7 +326,14 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
     await timeline.ensureSchema();
     Object.assign(stats, { statements: 0, ms: 0, byKind: new Map() });
     const { store: timed, handled } = timedHandlers(store);
-    const projector = new TimelineProjector({ store: timed, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: rp, schema }), subscriptionId: `bench.${schema}`, fromWhenNoCheckpoint: 0n, logger: quiet });
+    const projector = new TimelineProjector({
+      store: timed,
+      timeline,
+      checkpoints: await PostgresCheckpointStore.create({ pool: rp, schema }),
+      subscriptionId: `bench.${schema}`,
+      fromWhenNoCheckpoint: 0n,
+      logger: quiet,
+    });
     const started = process.hrtime.bigint();
     const subscription = await projector.start();
     const deadline = Date.now() + REBUILD_BUDGET_MS;
@@ -278,7 +342,9 @@ async function rebuild(database: string, pool: Pool, store: EventStore, schema =
       await Promise.race([subscription.caughtUp.catch(() => undefined), sleep(1_000)]);
       if (Date.now() - lastLog > 15_000) {
         lastLog = Date.now();
-        log(`rebuild (${schema}): ${fmt(handled.events)} events (${fmt(handled.events / (Number(process.hrtime.bigint() - started) / 1e9))}/s)`);
+        log(
+          `rebuild (${schema}): ${fmt(handled.events)} events (${fmt(handled.events / (Number(process.hrtime.bigint() - started) / 1e9))}/s)`,
+        );
       }
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -315,7 +381,14 @@ type RebuildClass = typeof TimelineRebuild;
  * (b) as `hub replay` does it: `TimelineRebuild.create` (tables like the live ones), then `catchUp`.
  * The schema is then renamed `schema` (for the comparisons below).
  */
-async function replayRebuild(database: string, pool: Pool, store: EventStore, schema = 'rebuild', Rebuild: RebuildClass = TimelineRebuild, batchSize = BATCH_SIZE): Promise<Rebuilt> {
+async function replayRebuild(
+  database: string,
+  pool: Pool,
+  store: EventStore,
+  schema = 'rebuild',
+  Rebuild: RebuildClass = TimelineRebuild,
+  batchSize = BATCH_SIZE,
+): Promise<Rebuilt> {
   let stats: ReturnType<typeof countStatements> | undefined;
   const { store: timed, handled } = timedHandlers(store);
   const rebuilt = await Rebuild.create(
@@ -340,7 +413,14 @@ async function replayRebuild(database: string, pool: Pool, store: EventStore, sc
   await pool.query(`drop schema if exists ${schema} cascade`);
   await pool.query(`alter schema ${rebuilt.schema} rename to ${schema}`);
   const s = stats!;
-  return { events: handled.events, seconds: Number(ended - started) / 1e9, statements: s.statements, sqlMs: s.ms, handlerMs: handled.ms, byKind: s.byKind };
+  return {
+    events: handled.events,
+    seconds: Number(ended - started) / 1e9,
+    statements: s.statements,
+    sqlMs: s.ms,
+    handlerMs: handled.ms,
+    byKind: s.byKind,
+  };
 }
 
 /** A pool whose live read model is `schema` (first on its search_path, public after it for the event store). */
@@ -358,7 +438,14 @@ function timelineLibOf(checkout: string): string {
 }
 
 /** `--ab <checkout>`: alternate rebuilds with this checkout's store and the other's, and compare. */
-async function abRebuilds(database: string, pool: Pool, store: EventStore, other: string, rounds: number, drained: { events: number; seconds: number }): Promise<void> {
+async function abRebuilds(
+  database: string,
+  pool: Pool,
+  store: EventStore,
+  other: string,
+  rounds: number,
+  drained: { events: number; seconds: number },
+): Promise<void> {
   const drainRate = drained.events / drained.seconds;
   const path = `${timelineLibOf(other)}/src/replay/timeline-rebuild.ts`;
   const { TimelineRebuild: Other } = (await import(path)) as { TimelineRebuild: RebuildClass };
@@ -371,7 +458,9 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const livePools = { this: await livePool(database, pool, 'ab_live_this'), other: await livePool(database, pool, 'ab_live_other') };
   if (args['ab-old-live']) {
     // A database upgraded from the other checkout: both rebuild copies of the live tables it created.
-    const { ensureLiveReadModel } = (await import(`${timelineLibOf(other)}/src/replay/timeline-tables.ts`)) as { ensureLiveReadModel(p: Pool): Promise<void> };
+    const { ensureLiveReadModel } = (await import(`${timelineLibOf(other)}/src/replay/timeline-tables.ts`)) as {
+      ensureLiveReadModel(p: Pool): Promise<void>;
+    };
     await ensureLiveReadModel(livePools.other);
     await livePools.this.end();
     livePools.this = livePools.other;
@@ -385,11 +474,20 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
       const schema = `ab_${which}_${round}`;
       const r = await replayRebuild(database, livePools[which], store, schema, which === 'this' ? TimelineRebuild : Other);
       await pool.query(`drop schema ${schema} cascade`); // no table of a round left for autovacuum to work on in the next
-      runs.push({ round, store: which, seconds: r.seconds, statementsPerEvent: r.statements / r.events, handlerMs: r.handlerMs, drainSeconds: drain.seconds });
+      runs.push({
+        round,
+        store: which,
+        seconds: r.seconds,
+        statementsPerEvent: r.statements / r.events,
+        handlerMs: r.handlerMs,
+        drainSeconds: drain.seconds,
+      });
       for (const [kind, k] of r.byKind) kinds[which].set(kind, (kinds[which].get(kind) ?? 0) + k.ms);
       kinds[which].set('(handler outside SQL)', (kinds[which].get('(handler outside SQL)') ?? 0) + r.handlerMs - r.sqlMs);
       events = { ...events, [which]: events[which] + r.events };
-      log(`round ${round}, ${which === 'this' ? 'this checkout' : other}: ${r.seconds.toFixed(1)} s, ${(r.statements / r.events).toFixed(3)} statements per event`);
+      log(
+        `round ${round}, ${which === 'this' ? 'this checkout' : other}: ${r.seconds.toFixed(1)} s, ${(r.statements / r.events).toFixed(3)} statements per event`,
+      );
     }
   }
   if (livePools.this !== livePools.other) await livePools.this.end();
@@ -398,10 +496,27 @@ async function abRebuilds(database: string, pool: Pool, store: EventStore, other
   const of = (which: string) => runs.filter((r) => r.store === which);
   const ratios = Array.from({ length: rounds }, (_, i) => of('this')[i]!.seconds / of('other')[i]!.seconds);
   process.stdout.write('\n');
-  console.table(runs.map((r) => ({ round: r.round, store: r.store === 'this' ? 'this checkout' : other, seconds: r.seconds.toFixed(1), 'statements/event': r.statementsPerEvent.toFixed(3), 'drain before, s': r.drainSeconds.toFixed(1), '÷ that drain': (r.drainSeconds / r.seconds).toFixed(3) })));
+  console.table(
+    runs.map((r) => ({
+      round: r.round,
+      store: r.store === 'this' ? 'this checkout' : other,
+      seconds: r.seconds.toFixed(1),
+      'statements/event': r.statementsPerEvent.toFixed(3),
+      'drain before, s': r.drainSeconds.toFixed(1),
+      '÷ that drain': (r.drainSeconds / r.seconds).toFixed(3),
+    })),
+  );
   // Where each spends its time, all rounds together: µs per event by statement kind.
-  const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort((x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0));
-  console.table(allKinds.map((kind) => ({ statement: kind, 'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1), 'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1) })));
+  const allKinds = [...new Set([...kinds.this.keys(), ...kinds.other.keys()])].sort(
+    (x, y) => (kinds.this.get(y) ?? 0) - (kinds.this.get(x) ?? 0),
+  );
+  console.table(
+    allKinds.map((kind) => ({
+      statement: kind,
+      'this, µs/event': (((kinds.this.get(kind) ?? 0) * 1000) / events.this).toFixed(1),
+      'other, µs/event': (((kinds.other.get(kind) ?? 0) * 1000) / events.other).toFixed(1),
+    })),
+  );
   process.stdout.write(
     `median rebuild: this checkout ${median(of('this').map((r) => r.seconds)).toFixed(1)} s, ${other} ${median(of('other').map((r) => r.seconds)).toFixed(1)} s; ` +
       `this ÷ other per round: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}); ` +
@@ -422,11 +537,27 @@ function changeFor(recorded: RecordedEvent): TimelineChange | undefined {
 async function applySetBased(client: PoolClient, changes: readonly TimelineChange[]): Promise<void> {
   const entries = changes.flatMap((c) => (c.kind === 'entry' ? [c.entry] : []));
   const registered = changes.flatMap((c) => (c.kind === 'customer' ? [c] : []));
-  if (changes.some((c) => c.kind !== 'entry' && c.kind !== 'customer')) throw new Error('the set-based reference handles entries and registrations only');
+  if (changes.some((c) => c.kind !== 'entry' && c.kind !== 'customer'))
+    throw new Error('the set-based reference handles entries and registrations only');
   const identities = new Map<string, [string, string, string, string, string]>();
   for (const c of changes) {
-    if (c.kind === 'entry') for (const i of c.identities) identities.set(`${c.entry.tenantId}|${i.kind}|${i.namespace ?? ''}|${i.value}`, [c.entry.tenantId, i.kind, i.namespace ?? '', i.value, c.entry.customerId]);
-    if (c.kind === 'customer') identities.set(`${c.tenantId}|${c.identity.kind}|${c.identity.namespace ?? ''}|${c.identity.value}`, [c.tenantId, c.identity.kind, c.identity.namespace ?? '', c.identity.value, c.customerId]);
+    if (c.kind === 'entry')
+      for (const i of c.identities)
+        identities.set(`${c.entry.tenantId}|${i.kind}|${i.namespace ?? ''}|${i.value}`, [
+          c.entry.tenantId,
+          i.kind,
+          i.namespace ?? '',
+          i.value,
+          c.entry.customerId,
+        ]);
+    if (c.kind === 'customer')
+      identities.set(`${c.tenantId}|${c.identity.kind}|${c.identity.namespace ?? ''}|${c.identity.value}`, [
+        c.tenantId,
+        c.identity.kind,
+        c.identity.namespace ?? '',
+        c.identity.value,
+        c.customerId,
+      ]);
   }
   const col = <T>(xs: readonly T[], f: (x: T) => unknown): unknown[] => xs.map(f);
   if (registered.length) {
@@ -443,9 +574,19 @@ async function applySetBased(client: PoolClient, changes: readonly TimelineChang
        select * from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[])
        on conflict (event_id) do nothing`,
       [
-        col(entries, (e) => e.eventId), col(entries, (e) => e.tenantId), col(entries, (e) => e.customerId), col(entries, (e) => e.streamRevision),
-        col(entries, (e) => e.occurredAt), col(entries, (e) => e.recordedAt), col(entries, (e) => e.channel), col(entries, (e) => e.direction),
-        col(entries, (e) => e.kind), col(entries, (e) => e.text), col(entries, (e) => JSON.stringify(e.media)), col(entries, (e) => JSON.stringify(e.provider)), col(entries, (e) => e.threadId ?? null),
+        col(entries, (e) => e.eventId),
+        col(entries, (e) => e.tenantId),
+        col(entries, (e) => e.customerId),
+        col(entries, (e) => e.streamRevision),
+        col(entries, (e) => e.occurredAt),
+        col(entries, (e) => e.recordedAt),
+        col(entries, (e) => e.channel),
+        col(entries, (e) => e.direction),
+        col(entries, (e) => e.kind),
+        col(entries, (e) => e.text),
+        col(entries, (e) => JSON.stringify(e.media)),
+        col(entries, (e) => JSON.stringify(e.provider)),
+        col(entries, (e) => e.threadId ?? null),
       ],
     );
   }
@@ -517,7 +658,8 @@ async function setBasedRebuild(database: string, pool: Pool, store: EventStore):
       onError: (err) => log(`set-based reference: ${String(err)}`),
     });
     const deadline = Date.now() + REBUILD_BUDGET_MS;
-    while (!subscription.isCaughtUp && Date.now() < deadline) await Promise.race([subscription.caughtUp.catch(() => undefined), sleep(1_000)]);
+    while (!subscription.isCaughtUp && Date.now() < deadline)
+      await Promise.race([subscription.caughtUp.catch(() => undefined), sleep(1_000)]);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await subscription.stop();
     if (!subscription.isCaughtUp) throw new Error(`set-based rebuild did not finish within ${REBUILD_BUDGET_MS} ms`);
@@ -593,9 +735,14 @@ function readLoad(pool: Pool, customers: number, loops = 4): { between(a: number
   return {
     between: async (a, b) => {
       // A read blocked across `b` is recorded when it ends: wait until every loop has read again since (at most 30 s).
-      for (let waited = 0; waited < 30_000 && new Set(reads.filter((r) => r.started > b).map((r) => r.loop)).size < loops; waited += 50) await sleep(50);
+      for (let waited = 0; waited < 30_000 && new Set(reads.filter((r) => r.started > b).map((r) => r.loop)).size < loops; waited += 50)
+        await sleep(50);
       const overlapping = reads.filter((r) => r.ended >= a && r.started <= b);
-      return { reads: overlapping.length, failed: overlapping.filter((r) => r.failed).length, maxMs: overlapping.reduce((m, r) => Math.max(m, r.ended - r.started), 0) };
+      return {
+        reads: overlapping.length,
+        failed: overlapping.filter((r) => r.failed).length,
+        maxMs: overlapping.reduce((m, r) => Math.max(m, r.ended - r.started), 0),
+      };
     },
     stop: async () => {
       reading = false;
@@ -642,7 +789,11 @@ interface SwapMeasure {
 }
 
 /** Before and during [a, b]: readers' windows for a takeover that ran from `a` to `b`. */
-async function readsAround(reading: ReturnType<typeof readLoad>, a: number, b: number): Promise<{ during: ReadWindow; before: ReadWindow }> {
+async function readsAround(
+  reading: ReturnType<typeof readLoad>,
+  a: number,
+  b: number,
+): Promise<{ during: ReadWindow; before: ReadWindow }> {
   return { during: await reading.between(a, b), before: await reading.between(a - 3_000, a) };
 }
 
@@ -657,7 +808,11 @@ async function takeoverSwap(
   database: string,
   pool: Pool,
   store: EventStore,
-  o: { fill(schema: string): Promise<void>; readers(): ReturnType<typeof readLoad>; beforeSwap?(schema: string, reading: ReturnType<typeof readLoad>): Promise<void> },
+  o: {
+    fill(schema: string): Promise<void>;
+    readers(): ReturnType<typeof readLoad>;
+    beforeSwap?(schema: string, reading: ReturnType<typeof readLoad>): Promise<void>;
+  },
 ): Promise<SwapMeasure> {
   const rebuilt = await TimelineRebuild.create(
     {
@@ -674,7 +829,9 @@ async function takeoverSwap(
   );
   try {
     await o.fill(rebuilt.schema);
-    const head = BigInt((await pool.query<{ h: string }>('select coalesce(max(global_position), 0)::text as h from public.hub_events')).rows[0]!.h);
+    const head = BigInt(
+      (await pool.query<{ h: string }>('select coalesce(max(global_position), 0)::text as h from public.hub_events')).rows[0]!.h,
+    );
     await new PostgresCheckpointStore(pool, { schema: rebuilt.schema }).save(REBUILD_SUBSCRIPTION_ID, head);
     const reading = o.readers();
     try {
@@ -682,7 +839,13 @@ async function takeoverSwap(
       log("(d') swap takeover");
       await sleep(5_000); // reads before, to compare with (and none still blocked by what went before)
       const started = performance.now();
-      const result = await takeOver(pool, rebuilt, { liveSchema: 'public', projectionId: TIMELINE_PROJECTION_ID, lockTimeoutMs: 30_000, catchUpTimeoutMs: 120_000, allowEmpty: false });
+      const result = await takeOver(pool, rebuilt, {
+        liveSchema: 'public',
+        projectionId: TIMELINE_PROJECTION_ID,
+        lockTimeoutMs: 30_000,
+        catchUpTimeoutMs: 120_000,
+        allowEmpty: false,
+      });
       const ended = performance.now();
       return { result, totalMs: ended - started, ...(await readsAround(reading, started, ended)) };
     } finally {
@@ -746,11 +909,28 @@ async function lagUnderLoad(database: string, pool: Pool, store: PostgresEventSt
   try {
     const timeline = new PostgresTimelineStore(lp);
     await timeline.ensureSchema();
-    const head = async (): Promise<bigint> => BigInt((await pool.query<{ h: string }>('select coalesce(max(global_position), 0)::text as h from public.hub_events')).rows[0]!.h);
-    const checkpointOf = async (): Promise<bigint> => BigInt((await pool.query<{ p: string | null }>(`select position::text as p from ${schema}.hub_checkpoints where subscription_id = 'bench.live'`)).rows[0]?.p ?? '0');
+    const head = async (): Promise<bigint> =>
+      BigInt((await pool.query<{ h: string }>('select coalesce(max(global_position), 0)::text as h from public.hub_events')).rows[0]!.h);
+    const checkpointOf = async (): Promise<bigint> =>
+      BigInt(
+        (
+          await pool.query<{ p: string | null }>(
+            `select position::text as p from ${schema}.hub_checkpoints where subscription_id = 'bench.live'`,
+          )
+        ).rows[0]?.p ?? '0',
+      );
     const start = await head();
-    const projector = new TimelineProjector({ store, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: lp, schema }), subscriptionId: 'bench.live', fromWhenNoCheckpoint: start, logger: quiet });
-    await (await projector.start()).caughtUp;
+    const projector = new TimelineProjector({
+      store,
+      timeline,
+      checkpoints: await PostgresCheckpointStore.create({ pool: lp, schema }),
+      subscriptionId: 'bench.live',
+      fromWhenNoCheckpoint: start,
+      logger: quiet,
+    });
+    await (
+      await projector.start()
+    ).caughtUp;
 
     // Commit time of every appended position (appends commit in about position order).
     const committed: { position: bigint; at: number }[] = [];
@@ -766,7 +946,9 @@ async function lagUnderLoad(database: string, pool: Pool, store: PostgresEventSt
       inFlight++;
       const customer = (c = (c * 7_919 + 13) % CUSTOMERS);
       try {
-        const r = await store.appendToStream(customerStream(TENANT, `c${customer}`), [interaction(customer, 10_000 + launched, new Date())]);
+        const r = await store.appendToStream(customerStream(TENANT, `c${customer}`), [
+          interaction(customer, 10_000 + launched, new Date()),
+        ]);
         // Kept sorted by position: appends commit in about position order, so this shifts little.
         let i = committed.length;
         while (i > seen && committed[i - 1]!.position > r.position) i--;
@@ -822,7 +1004,8 @@ async function lagUnderLoad(database: string, pool: Pool, store: PostgresEventSt
 // ------------------------------------------------------------------------------------------ main
 async function main(): Promise<void> {
   const server = new URL(SERVER_URL);
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(server.hostname)) throw new Error(`refusing a non-loopback database: ${server.hostname}`);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(server.hostname))
+    throw new Error(`refusing a non-loopback database: ${server.hostname}`);
   const name = `hub_bench_replay_${Date.now().toString(36)}`;
   const admin = new Client({ connectionString: Object.assign(new URL(server.href), { pathname: '/postgres' }).href });
   await admin.connect();
@@ -832,7 +1015,9 @@ async function main(): Promise<void> {
   pool.on('error', () => undefined);
   try {
     const version = (await pool.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
-    const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, PostgreSQL ${version}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start, ${new Date().toISOString()}`;
+    const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, PostgreSQL ${version}, Node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at start, ${new Date().toISOString()}`;
     process.stdout.write(`replay benchmark — ${machine}\n`);
     const store = await PostgresEventStore.create({ pool });
     if (args['takeover-only']) {
@@ -841,11 +1026,15 @@ async function main(): Promise<void> {
       return;
     }
 
-    log(`generating ${fmt(EVENTS)} events for ${fmt(CUSTOMERS)} customers, ${PER_APPEND} per append, ${GENERATION_CONCURRENCY} appends in flight`);
+    log(
+      `generating ${fmt(EVENTS)} events for ${fmt(CUSTOMERS)} customers, ${PER_APPEND} per append, ${GENERATION_CONCURRENCY} appends in flight`,
+    );
     const gen = await generate(store);
     const stored = Number((await pool.query<{ n: string }>('select count(*) as n from hub_events')).rows[0]!.n);
     const size = (await pool.query<{ s: string }>("select pg_size_pretty(pg_total_relation_size('hub_events')) as s")).rows[0]!.s;
-    process.stdout.write(`\ngenerated ${fmt(stored)} events in ${gen.seconds.toFixed(0)} s (${fmt(stored / gen.seconds)} events/s), ~${fmt(gen.bytes)} bytes of JSON each, hub_events ${size}\n`);
+    process.stdout.write(
+      `\ngenerated ${fmt(stored)} events in ${gen.seconds.toFixed(0)} s (${fmt(stored / gen.seconds)} events/s), ~${fmt(gen.bytes)} bytes of JSON each, hub_events ${size}\n`,
+    );
     await pool.query('vacuum analyze hub_events');
 
     log('draining the log with readAll');
@@ -866,7 +1055,9 @@ async function main(): Promise<void> {
       let differing = 0;
       for (const t of STORE_TABLES) {
         const rows = (schema: string) => `select to_jsonb(x) - 'erased_at' as r from ${schema}.${t} x`;
-        const d = await pool.query<{ n: string }>(`select (select count(*) from (${rows('rebuild')} except ${rows('onebyone')}) a) + (select count(*) from (${rows('onebyone')} except ${rows('rebuild')}) b) as n`);
+        const d = await pool.query<{ n: string }>(
+          `select (select count(*) from (${rows('rebuild')} except ${rows('onebyone')}) a) + (select count(*) from (${rows('onebyone')} except ${rows('rebuild')}) b) as n`,
+        );
         differing += Number(d.rows[0]!.n);
       }
       if (differing !== 0) log(`warning: the set-based rebuild differs from the one-by-one rebuild in ${differing} rows`);
@@ -884,33 +1075,70 @@ async function main(): Promise<void> {
     const referenceRate = reference.events / reference.seconds;
     process.stdout.write('\n');
     console.table([
-      { measure: '(a) readAll drain, pages of 1000', events: fmt(drained.events), seconds: drained.seconds.toFixed(1), 'events/s': fmt(drainRate), '÷ drain': '1' },
-      { measure: '(b) TimelineProjector rebuild, batches of 500', events: fmt(rebuilt.events), seconds: rebuilt.seconds.toFixed(1), 'events/s': fmt(rebuildRate), '÷ drain': (rebuildRate / drainRate).toFixed(3) },
+      {
+        measure: '(a) readAll drain, pages of 1000',
+        events: fmt(drained.events),
+        seconds: drained.seconds.toFixed(1),
+        'events/s': fmt(drainRate),
+        '÷ drain': '1',
+      },
+      {
+        measure: '(b) TimelineProjector rebuild, batches of 500',
+        events: fmt(rebuilt.events),
+        seconds: rebuilt.seconds.toFixed(1),
+        'events/s': fmt(rebuildRate),
+        '÷ drain': (rebuildRate / drainRate).toFixed(3),
+      },
       ...(oneByOne
-        ? [{ measure: '(b0) same, one-by-one apply (before)', events: fmt(oneByOne.events), seconds: oneByOne.seconds.toFixed(1), 'events/s': fmt(oneByOne.events / oneByOne.seconds), '÷ drain': (oneByOne.events / oneByOne.seconds / drainRate).toFixed(3) }]
+        ? [
+            {
+              measure: '(b0) same, one-by-one apply (before)',
+              events: fmt(oneByOne.events),
+              seconds: oneByOne.seconds.toFixed(1),
+              'events/s': fmt(oneByOne.events / oneByOne.seconds),
+              '÷ drain': (oneByOne.events / oneByOne.seconds / drainRate).toFixed(3),
+            },
+          ]
         : []),
-      { measure: "(b') same batches, set-based apply (reference)", events: fmt(reference.events), seconds: reference.seconds.toFixed(1), 'events/s': fmt(referenceRate), '÷ drain': (referenceRate / drainRate).toFixed(3) },
+      {
+        measure: "(b') same batches, set-based apply (reference)",
+        events: fmt(reference.events),
+        seconds: reference.seconds.toFixed(1),
+        'events/s': fmt(referenceRate),
+        '÷ drain': (referenceRate / drainRate).toFixed(3),
+      },
     ]);
-    if (Number(same.rows[0]!.n) !== 0) log(`warning: the set-based reference differs from the projector's rebuild in ${same.rows[0]!.n} rows`);
+    if (Number(same.rows[0]!.n) !== 0)
+      log(`warning: the set-based reference differs from the projector's rebuild in ${same.rows[0]!.n} rows`);
     else log('the set-based reference wrote the same entries and customer rows as the projector');
 
     log('takeover copy');
     await new PostgresTimelineStore(pool).ensureSchema();
     const intoEmpty = await takeoverCopy(pool);
     const replacing = await takeoverCopy(pool);
-    process.stdout.write(`(d) takeover copy of ${fmt(entries)} entries under ACCESS EXCLUSIVE lock: ${(intoEmpty / 1000).toFixed(1)} s into empty tables, ${(replacing / 1000).toFixed(1)} s replacing them (readers wait this long)\n`);
+    process.stdout.write(
+      `(d) takeover copy of ${fmt(entries)} entries under ACCESS EXCLUSIVE lock: ${(intoEmpty / 1000).toFixed(1)} s into empty tables, ${(replacing / 1000).toFixed(1)} s replacing them (readers wait this long)\n`,
+    );
     printSwap(
       await takeoverSwap(database, pool, store, {
         fill: async (schema) => {
           for (const t of STORE_TABLES) {
-            const cols = (await pool.query<{ c: string }>("select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_schema = 'rebuild' and table_name = $1 and is_generated = 'NEVER'", [t])).rows[0]!.c;
+            const cols = (
+              await pool.query<{ c: string }>(
+                "select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_schema = 'rebuild' and table_name = $1 and is_generated = 'NEVER'",
+                [t],
+              )
+            ).rows[0]!.c;
             await pool.query(`insert into ${schema}.${t} (${cols}) select ${cols} from rebuild.${t}`);
           }
         },
         readers: () => readLoad(pool, CUSTOMERS),
       }),
     );
-    for (const [label, r] of [['(b) set-based', rebuilt], ['(b0) one-by-one', oneByOne]] as const) {
+    for (const [label, r] of [
+      ['(b) set-based', rebuilt],
+      ['(b0) one-by-one', oneByOne],
+    ] as const) {
       if (!r) continue;
       process.stdout.write(
         `\n${label} rebuild: ${fmt(entries)} timeline entries; ${(r.statements / r.events).toFixed(3)} SQL statements per event, ` +
@@ -921,7 +1149,14 @@ async function main(): Promise<void> {
       console.table(
         [...r.byKind.entries()]
           .sort(([, a], [, b]) => b.ms - a.ms)
-          .map(([kind, k]) => ({ statement: kind, count: fmt(k.n), 'ms in all': fmt(k.ms), 'µs each': fmt((k.ms * 1000) / k.n), 'µs per event': ((k.ms * 1000) / r.events).toFixed(1), '% of handler': ((k.ms / r.handlerMs) * 100).toFixed(1) })),
+          .map(([kind, k]) => ({
+            statement: kind,
+            count: fmt(k.n),
+            'ms in all': fmt(k.ms),
+            'µs each': fmt((k.ms * 1000) / k.n),
+            'µs per event': ((k.ms * 1000) / r.events).toFixed(1),
+            '% of handler': ((k.ms / r.handlerMs) * 100).toFixed(1),
+          })),
       );
     }
 

@@ -7,7 +7,13 @@ import { ALL_PROVIDERS, planDay, type DayPlan, type DayPlanOptions, type Planned
 import type { Person } from './people';
 import { buildRequests, setupFor, signRequest, type DemoRequest } from './requests';
 
-const OPTIONS: DayPlanOptions = { seed: 'spec', interactions: 600, customers: 60, start: '2025-03-04T08:00:00.000Z', end: '2025-03-04T18:00:00.000Z' };
+const OPTIONS: DayPlanOptions = {
+  seed: 'spec',
+  interactions: 600,
+  customers: 60,
+  start: '2025-03-04T08:00:00.000Z',
+  end: '2025-03-04T18:00:00.000Z',
+};
 
 const genuine = (plan: DayPlan) => plan.deliveries.filter((d) => d.fault === undefined && d.redeliveryOf === undefined);
 const share = (plan: DayPlan, channel: string) => genuine(plan).filter((d) => d.channel === channel).length / genuine(plan).length;
@@ -48,18 +54,27 @@ describe('the demo day plan', () => {
         const providers = CHANNEL_TEST_SETUPS[channel].map((s) => `${channel}:${s.definition.manifest.provider}`);
         const missing = providers.filter((p) => !(ALL_PROVIDERS as readonly string[]).includes(p));
         if (missing.length > 0) {
-          throw new Error(`${missing.join(', ')} has a demo builder in scripts/demo/builders/index.ts but no share of the day: add it to PROVIDER_SHARE and RETRY_WEIGHT in scripts/demo/day-plan.ts (${HOW})`);
+          throw new Error(
+            `${missing.join(', ')} has a demo builder in scripts/demo/builders/index.ts but no share of the day: add it to PROVIDER_SHARE and RETRY_WEIGHT in scripts/demo/day-plan.ts (${HOW})`,
+          );
         }
-        if (!genuine(plan).some((d) => d.channel === channel)) throw new Error(`the demo day plans no ${channel} traffic: give it a share in PROVIDER_SHARE of scripts/demo/day-plan.ts (${HOW})`);
+        if (!genuine(plan).some((d) => d.channel === channel))
+          throw new Error(
+            `the demo day plans no ${channel} traffic: give it a share in PROVIDER_SHARE of scripts/demo/day-plan.ts (${HOW})`,
+          );
       }
       for (const provider of ALL_PROVIDERS) {
         const channel = provider.slice(0, provider.indexOf(':'));
         if (!inDemo.includes(channel as (typeof CHANNEL_IDS)[number])) {
-          throw new Error(`scripts/demo/day-plan.ts plans ${provider}, but scripts/demo/builders/index.ts has no DEMO_BUILDERS.${channel}: add its builder (${HOW})`);
+          throw new Error(
+            `scripts/demo/day-plan.ts plans ${provider}, but scripts/demo/builders/index.ts has no DEMO_BUILDERS.${channel}: add its builder (${HOW})`,
+          );
         }
         expect({ provider, traffic: genuine(plan).some((d) => d.provider === provider) }).toEqual({ provider, traffic: true });
       }
-      const registered = inDemo.flatMap((channel) => CHANNEL_TEST_SETUPS[channel].map((s) => `${channel}:${s.definition.manifest.provider}`));
+      const registered = inDemo.flatMap((channel) =>
+        CHANNEL_TEST_SETUPS[channel].map((s) => `${channel}:${s.definition.manifest.provider}`),
+      );
       expect([...ALL_PROVIDERS].sort()).toEqual(registered.sort());
     });
 
@@ -71,7 +86,8 @@ describe('the demo day plan', () => {
 
     it('then the mix is a retailer’s: messaging channels lead, orders and surveys follow', () => {
       for (const channel of ['whatsapp', 'sms', 'email', 'voice', 'webchat']) expect(share(plan, channel)).toBeGreaterThan(0.04);
-      for (const channel of ['messenger', 'instagram', 'telegram', 'commerce', 'survey']) expect(share(plan, channel)).toBeGreaterThan(0.005);
+      for (const channel of ['messenger', 'instagram', 'telegram', 'commerce', 'survey'])
+        expect(share(plan, channel)).toBeGreaterThan(0.005);
       for (const channel of CHANNEL_IDS) expect(share(plan, channel)).toBeLessThan(0.35);
     });
 
@@ -91,7 +107,8 @@ describe('the demo day plan', () => {
     });
 
     it('then some deliveries are forged, malformed, unmappable or oversized', () => {
-      for (const fault of ['forged', 'malformed', 'unmappable', 'oversized']) expect(plan.deliveries.some((d) => d.fault === fault)).toBe(true);
+      for (const fault of ['forged', 'malformed', 'unmappable', 'oversized'])
+        expect(plan.deliveries.some((d) => d.fault === fault)).toBe(true);
     });
 
     it('then every customer has a valid, unique phone and a unique lower-case email', () => {
@@ -126,9 +143,13 @@ describe('the demo day plan', () => {
 describe('the DEMO_BUILDERS registry', () => {
   it('then it has one builder per provider of CHANNEL_TEST_SETUPS, in the same order', () => {
     for (const channel of CHANNEL_IDS) {
-      const builders: readonly { provider: string }[] | undefined = (DEMO_BUILDERS as Partial<Record<string, readonly { provider: string }[]>>)[channel];
+      const builders: readonly { provider: string }[] | undefined = (
+        DEMO_BUILDERS as Partial<Record<string, readonly { provider: string }[]>>
+      )[channel];
       if (!builders) continue;
-      expect(builders.map((b) => b.provider)).toEqual(CHANNEL_TEST_SETUPS[channel].map((s) => `${channel}:${s.definition.manifest.provider}`));
+      expect(builders.map((b) => b.provider)).toEqual(
+        CHANNEL_TEST_SETUPS[channel].map((s) => `${channel}:${s.definition.manifest.provider}`),
+      );
     }
   });
 });
@@ -229,7 +250,8 @@ describe('every request the demo builds, through its channel adapter (verify →
   });
 
   it('then an oversized request is larger than its provider accepts', () => {
-    for (const r of of('oversized')) expect(signRequest(r).rawBody.length).toBeGreaterThan(setupFor(r.provider).definition.manifest.maxBodyBytes);
+    for (const r of of('oversized'))
+      expect(signRequest(r).rawBody.length).toBeGreaterThan(setupFor(r.provider).definition.manifest.maxBodyBytes);
   });
 
   it('then different deliveries never share an event id', () => {
@@ -254,7 +276,19 @@ describe('every provider’s broken bodies, through its channel adapter', () => 
       .find((b) => b.provider === provider)!;
     const setup = setupFor(provider);
     const run = (payload: Record<string, unknown>, forged = false) =>
-      runChannelPipeline(setup.definition.create(setup.config), signRequest({ seq: d.seq, at: d.at, provider, channel: d.channel, personId: d.personId, payload, expect: forged ? 'forged' : 'accepted' }), context);
+      runChannelPipeline(
+        setup.definition.create(setup.config),
+        signRequest({
+          seq: d.seq,
+          at: d.at,
+          provider,
+          channel: d.channel,
+          personId: d.personId,
+          payload,
+          expect: forged ? 'forged' : 'accepted',
+        }),
+        context,
+      );
 
     it('then its malformed body is refused naming exactly the broken fields', async () => {
       const { payload, fields } = builder.malformed(d, ctx);

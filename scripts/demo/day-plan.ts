@@ -1,6 +1,15 @@
 import type { ChannelId } from '@hub/contracts';
 import { createRng, type Rng } from './prng';
-import { makePeople, writeEmail, writePhone, type ContactChannel, type EmailStyle, type Person, type PersonOverrides, type PhoneStyle } from './people';
+import {
+  makePeople,
+  writeEmail,
+  writePhone,
+  type ContactChannel,
+  type EmailStyle,
+  type Person,
+  type PersonOverrides,
+  type PhoneStyle,
+} from './people';
 import { closingText, emailBody, followUpText, INTENT_MIX, openerText, subjectText, SURVEY_COMMENTS, UPSET_INTENTS } from './texts';
 
 /**
@@ -31,8 +40,22 @@ export type Touch =
   /** Telegram: the customer shares their own contact card (their phone). */
   | { kind: 'contact' }
   | { kind: 'email'; subject: string; text: string; messageId: string; inReplyTo?: string }
-  | { kind: 'call'; direction: 'inbound' | 'outbound'; outcome: 'answered' | 'abandoned'; queue: string; queueSeconds: number; talkSeconds: number; agent: string }
-  | { kind: 'order'; orderId: number; orderNumber: number; currency: string; items: readonly { id: number; title: string; price: string; quantity: number }[] }
+  | {
+      kind: 'call';
+      direction: 'inbound' | 'outbound';
+      outcome: 'answered' | 'abandoned';
+      queue: string;
+      queueSeconds: number;
+      talkSeconds: number;
+      agent: string;
+    }
+  | {
+      kind: 'order';
+      orderId: number;
+      orderNumber: number;
+      currency: string;
+      items: readonly { id: number; title: string; price: string; quantity: number }[];
+    }
   | { kind: 'survey'; survey: 'csat' | 'nps'; score: number; comment?: string; conversation?: { channel: ChannelId; id: string } };
 
 /** What goes wrong with a delivery. */
@@ -105,7 +128,16 @@ const PROVIDER_SHARE: Readonly<Record<ContactChannel, readonly (readonly [Provid
  * email is one interaction, a chat several, so calls and emails start more conversations for the
  * same share of interactions.
  */
-const EPISODES_PER_INTERACTION: Readonly<Record<ContactChannel, number>> = { voice: 2.6, email: 2.4, sms: 1, whatsapp: 1, webchat: 1, messenger: 1, instagram: 1, telegram: 0.8 };
+const EPISODES_PER_INTERACTION: Readonly<Record<ContactChannel, number>> = {
+  voice: 2.6,
+  email: 2.4,
+  sms: 1,
+  whatsapp: 1,
+  webchat: 1,
+  messenger: 1,
+  instagram: 1,
+  telegram: 0.8,
+};
 
 /** Fault rates per genuine interaction. */
 const RATES = { redelivery: 0.04, forged: 0.003, malformed: 0.005, unmappable: 0.005 } as const;
@@ -133,9 +165,33 @@ export const OVERSIZE_PROVIDERS: readonly ProviderKey[] = ['webchat:hub-webchat'
 
 const SCRIPTED: readonly PersonOverrides[] = [
   // The omnichannel customer: emails, texts, WhatsApps, orders, answers a CSAT survey.
-  { firstName: 'María', lastName: 'López', language: 'es', country: 'US', phone: '+16505550123', email: 'maria.lopez@example.com', channels: [['email', 1], ['sms', 1], ['whatsapp', 1]] },
+  {
+    firstName: 'María',
+    lastName: 'López',
+    language: 'es',
+    country: 'US',
+    phone: '+16505550123',
+    email: 'maria.lopez@example.com',
+    channels: [
+      ['email', 1],
+      ['sms', 1],
+      ['whatsapp', 1],
+    ],
+  },
   // The at-risk customer: abandoned calls, an outage, a detractor score, wants to cancel.
-  { firstName: 'Dmitri', lastName: 'Volkov', language: 'en', country: 'US', phone: '+14155550104', email: 'dmitri.volkov@example.net', channels: [['voice', 1], ['sms', 1], ['whatsapp', 1]] },
+  {
+    firstName: 'Dmitri',
+    lastName: 'Volkov',
+    language: 'en',
+    country: 'US',
+    phone: '+14155550104',
+    email: 'dmitri.volkov@example.net',
+    channels: [
+      ['voice', 1],
+      ['sms', 1],
+      ['whatsapp', 1],
+    ],
+  },
 ];
 
 interface Draft extends Omit<PlannedDelivery, 'seq' | 'at' | 'redeliveryOf' | 'ref'> {
@@ -172,11 +228,13 @@ export function planDay(options: DayPlanOptions): DayPlan {
 
   const faultRng = rng.fork('faults');
   const genuine = drafts.slice().sort(byTime);
-  const redeliveries = pickWeighted(faultRng, genuine, Math.round(interactions * RATES.redelivery), (d) => RETRY_WEIGHT[d.provider]).map((original) => ({
-    ...original,
-    atMs: original.atMs + faultRng.int(2_000, 15 * 60_000),
-    original,
-  }));
+  const redeliveries = pickWeighted(faultRng, genuine, Math.round(interactions * RATES.redelivery), (d) => RETRY_WEIGHT[d.provider]).map(
+    (original) => ({
+      ...original,
+      atMs: original.atMs + faultRng.int(2_000, 15 * 60_000),
+      original,
+    }),
+  );
   const faults = [
     ...faultDrafts(ctx, faultRng, people, 'forged', Math.max(1, Math.round(interactions * RATES.forged)), ALL_PROVIDERS),
     ...faultDrafts(ctx, faultRng, people, 'malformed', Math.max(1, Math.round(interactions * RATES.malformed)), ALL_PROVIDERS),
@@ -216,7 +274,8 @@ interface PlanContext {
 }
 
 const clampToDay = (ctx: PlanContext, ms: number): number => Math.min(ctx.window.endMs, Math.max(ctx.window.startMs, ms));
-const at = (ctx: PlanContext, fraction: number): number => Math.round(ctx.window.startMs + fraction * (ctx.window.endMs - ctx.window.startMs));
+const at = (ctx: PlanContext, fraction: number): number =>
+  Math.round(ctx.window.startMs + fraction * (ctx.window.endMs - ctx.window.startMs));
 
 /** Busier mid-morning and mid-afternoon than at the edges of the day. */
 function timeOfDay(rng: Rng, window: { startMs: number; endMs: number }): number {
@@ -241,7 +300,10 @@ function orderNumberOf(person: Person): number {
 
 const PHONE_STYLE_BY_PROVIDER: Partial<Record<ProviderKey, readonly (readonly [PhoneStyle, number])[]>> = {
   // Twilio posts E.164; a few numbers arrive formatted by an upstream carrier.
-  'sms:twilio': [['e164', 85], ['international', 15]],
+  'sms:twilio': [
+    ['e164', 85],
+    ['international', 15],
+  ],
   // WhatsApp ids are digits with the country code, no `+`.
   'whatsapp:meta': [['digits', 1]],
   'voice:amazon-connect': [['e164', 1]],
@@ -292,7 +354,10 @@ function conversation(ctx: PlanContext, person: Person, channel: ContactChannel,
     if (rng.chance(upset ? 0.45 : 0.2)) {
       t += rng.int(60, 240) * 60_000;
       const text = `${upset ? 'I am still waiting for an answer to my email below. This is unacceptable.' : 'Just following up on my email below.'}\n\n${person.firstName}\n`;
-      push({ kind: 'email', subject: `Re: ${subject}`, text, messageId: `<${thread}.reply@${person.email.split('@')[1]}>`, inReplyTo: first }, thread);
+      push(
+        { kind: 'email', subject: `Re: ${subject}`, text, messageId: `<${thread}.reply@${person.email.split('@')[1]}>`, inReplyTo: first },
+        thread,
+      );
     }
   } else {
     const thread = newThread(ctx, `${channel}-`);
@@ -355,7 +420,11 @@ const CURRENCY: Readonly<Record<string, string>> = { US: 'USD', GB: 'GBP', AU: '
 
 function orderDraft(ctx: PlanContext, person: Person, atMs: number, items?: Extract<Touch, { kind: 'order' }>['items']): Draft {
   const { rng } = ctx;
-  const chosen = items ?? Array.from({ length: rng.int(1, 3) }, () => ({ ...rng.pick(PRODUCTS), quantity: rng.int(1, 2) })).filter((p, i, all) => all.findIndex((q) => q.id === p.id) === i);
+  const chosen =
+    items ??
+    Array.from({ length: rng.int(1, 3) }, () => ({ ...rng.pick(PRODUCTS), quantity: rng.int(1, 2) })).filter(
+      (p, i, all) => all.findIndex((q) => q.id === p.id) === i,
+    );
   const currency = CURRENCY[person.country] ?? 'EUR';
   const touch: Touch = {
     kind: 'order',
@@ -369,24 +438,79 @@ function orderDraft(ctx: PlanContext, person: Person, atMs: number, items?: Extr
   const guestPhoneOnly = rng.chance(0.08);
   const from: WrittenIdentity = {
     ...(guestPhoneOnly ? {} : { email: writeEmail(person.email, emailStyle(rng)) }),
-    phone: writePhone(person.phone, rng.weighted<PhoneStyle>([['national', 60], ['international', 25], ['e164', 15]])),
+    phone: writePhone(
+      person.phone,
+      rng.weighted<PhoneStyle>([
+        ['national', 60],
+        ['international', 25],
+        ['e164', 15],
+      ]),
+    ),
   };
   return { provider: 'commerce:shopify', channel: 'commerce', personId: person.id, atMs, touch, thread: `order-${touch.orderId}`, from };
 }
 
-function surveyDraft(ctx: PlanContext, person: Person, atMs: number, upset: boolean, conversation?: { channel: ChannelId; id: string }, fixed?: { survey: 'csat' | 'nps'; score: number; comment: string; by: 'email' | 'phone' }): Draft {
+function surveyDraft(
+  ctx: PlanContext,
+  person: Person,
+  atMs: number,
+  upset: boolean,
+  conversation?: { channel: ChannelId; id: string },
+  fixed?: { survey: 'csat' | 'nps'; score: number; comment: string; by: 'email' | 'phone' },
+): Draft {
   const { rng } = ctx;
   const survey = fixed?.survey ?? (rng.chance(0.7) ? 'csat' : 'nps');
   const score =
     fixed?.score ??
     (survey === 'csat'
-      ? rng.weighted<number>(upset ? [[1, 4], [2, 3], [3, 2], [4, 1], [5, 1]] : [[1, 1], [2, 1], [3, 2], [4, 5], [5, 7]])
-      : rng.weighted<number>(upset ? [[0, 3], [2, 3], [4, 2], [6, 2], [8, 1], [10, 1]] : [[3, 1], [6, 1], [7, 2], [8, 3], [9, 4], [10, 4]]));
-  const mood = (survey === 'csat' ? score >= 4 : score >= 9) ? 'happy' : (survey === 'csat' ? score <= 2 : score <= 6) ? 'unhappy' : 'neutral';
+      ? rng.weighted<number>(
+          upset
+            ? [
+                [1, 4],
+                [2, 3],
+                [3, 2],
+                [4, 1],
+                [5, 1],
+              ]
+            : [
+                [1, 1],
+                [2, 1],
+                [3, 2],
+                [4, 5],
+                [5, 7],
+              ],
+        )
+      : rng.weighted<number>(
+          upset
+            ? [
+                [0, 3],
+                [2, 3],
+                [4, 2],
+                [6, 2],
+                [8, 1],
+                [10, 1],
+              ]
+            : [
+                [3, 1],
+                [6, 1],
+                [7, 2],
+                [8, 3],
+                [9, 4],
+                [10, 4],
+              ],
+        ));
+  const mood = (survey === 'csat' ? score >= 4 : score >= 9)
+    ? 'happy'
+    : (survey === 'csat' ? score <= 2 : score <= 6)
+      ? 'unhappy'
+      : 'neutral';
   const comment = fixed?.comment ?? (rng.chance(0.6) ? rng.pick(SURVEY_COMMENTS[mood]) : undefined);
   // The survey link carries who it was sent to: their email, else their phone, as our systems wrote it.
   const by = fixed?.by ?? (rng.chance(0.6) ? 'email' : 'phone');
-  const from: WrittenIdentity = by === 'email' ? { email: writeEmail(person.email, emailStyle(rng)) } : { phone: writePhone(person.phone, rng.pick<PhoneStyle>(['e164', 'international'])) };
+  const from: WrittenIdentity =
+    by === 'email'
+      ? { email: writeEmail(person.email, emailStyle(rng)) }
+      : { phone: writePhone(person.phone, rng.pick<PhoneStyle>(['e164', 'international'])) };
   return {
     provider: 'survey:typeform',
     channel: 'survey',
@@ -405,13 +529,49 @@ function journey(ctx: PlanContext, maria: Person): Draft[] {
   const wa = newThread(ctx, 'whatsapp-');
   return [
     {
-      ...base, provider: 'email:mime', channel: 'email', atMs: at(ctx, 0.06), thread: mail, from: { email: writeEmail(maria.email, 'capitalised') },
-      touch: { kind: 'email', subject: 'Question about the Aurora lamp', text: 'Hi,\n\nIs the Aurora floor lamp back in stock? I would like to order two.\n\nMaría\n', messageId: `<${mail}.aurora@example.com>` },
+      ...base,
+      provider: 'email:mime',
+      channel: 'email',
+      atMs: at(ctx, 0.06),
+      thread: mail,
+      from: { email: writeEmail(maria.email, 'capitalised') },
+      touch: {
+        kind: 'email',
+        subject: 'Question about the Aurora lamp',
+        text: 'Hi,\n\nIs the Aurora floor lamp back in stock? I would like to order two.\n\nMaría\n',
+        messageId: `<${mail}.aurora@example.com>`,
+      },
     },
-    { ...base, provider: 'sms:twilio', channel: 'sms', atMs: at(ctx, 0.19), thread: newThread(ctx, 'sms-'), from: { phone: writePhone(maria.phone, 'international') }, touch: { kind: 'message', text: 'Hi, it’s María — I emailed this morning about the Aurora lamp. Any news?' } },
-    { ...base, provider: 'whatsapp:meta', channel: 'whatsapp', atMs: at(ctx, 0.34), thread: wa, from: { phone: writePhone(maria.phone, 'digits') }, touch: { kind: 'message', text: 'Just saw it is back in stock! Is there a discount if I buy two? 💡' } },
-    { ...orderDraft(ctx, maria, at(ctx, 0.47), [{ ...PRODUCTS[0]!, quantity: 2 }]), from: { email: writeEmail(maria.email, 'upper'), phone: writePhone(maria.phone, 'national') } },
-    surveyDraft(ctx, maria, at(ctx, 0.9), false, { channel: 'whatsapp', id: wa }, { survey: 'csat', score: 5, comment: 'Quick and friendly, thanks!', by: 'email' }),
+    {
+      ...base,
+      provider: 'sms:twilio',
+      channel: 'sms',
+      atMs: at(ctx, 0.19),
+      thread: newThread(ctx, 'sms-'),
+      from: { phone: writePhone(maria.phone, 'international') },
+      touch: { kind: 'message', text: 'Hi, it’s María — I emailed this morning about the Aurora lamp. Any news?' },
+    },
+    {
+      ...base,
+      provider: 'whatsapp:meta',
+      channel: 'whatsapp',
+      atMs: at(ctx, 0.34),
+      thread: wa,
+      from: { phone: writePhone(maria.phone, 'digits') },
+      touch: { kind: 'message', text: 'Just saw it is back in stock! Is there a discount if I buy two? 💡' },
+    },
+    {
+      ...orderDraft(ctx, maria, at(ctx, 0.47), [{ ...PRODUCTS[0]!, quantity: 2 }]),
+      from: { email: writeEmail(maria.email, 'upper'), phone: writePhone(maria.phone, 'national') },
+    },
+    surveyDraft(
+      ctx,
+      maria,
+      at(ctx, 0.9),
+      false,
+      { channel: 'whatsapp', id: wa },
+      { survey: 'csat', score: 5, comment: 'Quick and friendly, thanks!', by: 'email' },
+    ),
   ];
 }
 
@@ -420,17 +580,76 @@ function atRisk(ctx: PlanContext, dmitri: Person): Draft[] {
   const base = { personId: dmitri.id } as const;
   const phone = (style: PhoneStyle): WrittenIdentity => ({ phone: writePhone(dmitri.phone, style) });
   const call = (outcome: 'answered' | 'abandoned', direction: 'inbound' | 'outbound', queueSeconds: number): Touch => ({
-    kind: 'call', direction, outcome, queue: 'Support', queueSeconds, talkSeconds: outcome === 'answered' ? 540 : 0, agent: 'tom.becker',
+    kind: 'call',
+    direction,
+    outcome,
+    queue: 'Support',
+    queueSeconds,
+    talkSeconds: outcome === 'answered' ? 540 : 0,
+    agent: 'tom.becker',
   });
   const sms = newThread(ctx, 'sms-');
   return [
-    { ...base, provider: 'voice:amazon-connect', channel: 'voice', atMs: at(ctx, 0.03), thread: newThread(ctx, 'call-'), from: phone('e164'), touch: call('abandoned', 'inbound', 380) },
-    { ...base, provider: 'voice:amazon-connect', channel: 'voice', atMs: at(ctx, 0.05), thread: newThread(ctx, 'call-'), from: phone('e164'), touch: call('abandoned', 'inbound', 610) },
-    { ...base, provider: 'sms:twilio', channel: 'sms', atMs: at(ctx, 0.08), thread: sms, from: phone('e164'), touch: { kind: 'message', text: 'My internet is down again. Third outage this month, this is unacceptable.' } },
-    { ...base, provider: 'sms:twilio', channel: 'sms', atMs: at(ctx, 0.09), thread: sms, from: phone('e164'), touch: { kind: 'message', text: 'Two calls, nobody answers. Can someone call me back?' } },
-    { ...base, provider: 'voice:twilio', channel: 'voice', atMs: at(ctx, 0.22), thread: newThread(ctx, 'call-'), from: phone('e164'), touch: call('answered', 'outbound', 0) },
-    surveyDraft(ctx, dmitri, at(ctx, 0.5), true, undefined, { survey: 'nps', score: 0, comment: 'Three outages and an hour on hold.', by: 'phone' }),
-    { ...base, provider: 'whatsapp:meta', channel: 'whatsapp', atMs: at(ctx, 0.8), thread: newThread(ctx, 'whatsapp-'), from: phone('digits'), touch: { kind: 'message', text: 'Down again tonight. I want to cancel my contract.' } },
+    {
+      ...base,
+      provider: 'voice:amazon-connect',
+      channel: 'voice',
+      atMs: at(ctx, 0.03),
+      thread: newThread(ctx, 'call-'),
+      from: phone('e164'),
+      touch: call('abandoned', 'inbound', 380),
+    },
+    {
+      ...base,
+      provider: 'voice:amazon-connect',
+      channel: 'voice',
+      atMs: at(ctx, 0.05),
+      thread: newThread(ctx, 'call-'),
+      from: phone('e164'),
+      touch: call('abandoned', 'inbound', 610),
+    },
+    {
+      ...base,
+      provider: 'sms:twilio',
+      channel: 'sms',
+      atMs: at(ctx, 0.08),
+      thread: sms,
+      from: phone('e164'),
+      touch: { kind: 'message', text: 'My internet is down again. Third outage this month, this is unacceptable.' },
+    },
+    {
+      ...base,
+      provider: 'sms:twilio',
+      channel: 'sms',
+      atMs: at(ctx, 0.09),
+      thread: sms,
+      from: phone('e164'),
+      touch: { kind: 'message', text: 'Two calls, nobody answers. Can someone call me back?' },
+    },
+    {
+      ...base,
+      provider: 'voice:twilio',
+      channel: 'voice',
+      atMs: at(ctx, 0.22),
+      thread: newThread(ctx, 'call-'),
+      from: phone('e164'),
+      touch: call('answered', 'outbound', 0),
+    },
+    surveyDraft(ctx, dmitri, at(ctx, 0.5), true, undefined, {
+      survey: 'nps',
+      score: 0,
+      comment: 'Three outages and an hour on hold.',
+      by: 'phone',
+    }),
+    {
+      ...base,
+      provider: 'whatsapp:meta',
+      channel: 'whatsapp',
+      atMs: at(ctx, 0.8),
+      thread: newThread(ctx, 'whatsapp-'),
+      from: phone('digits'),
+      touch: { kind: 'message', text: 'Down again tonight. I want to cancel my contract.' },
+    },
   ];
 }
 
@@ -441,19 +660,37 @@ function pickWeighted<T>(rng: Rng, items: readonly T[], count: number, weight: (
   while (out.length < count && pool.length > 0) {
     const item = rng.weighted(pool);
     out.push(item);
-    pool.splice(pool.findIndex(([i]) => i === item), 1);
+    pool.splice(
+      pool.findIndex(([i]) => i === item),
+      1,
+    );
   }
   return out;
 }
 
 /** Faults spread over the providers in turn (from a random one), at random times, claiming to be random people. */
-function faultDrafts(ctx: PlanContext, rng: Rng, people: readonly Person[], fault: Fault, count: number, providers: readonly ProviderKey[]): Draft[] {
+function faultDrafts(
+  ctx: PlanContext,
+  rng: Rng,
+  people: readonly Person[],
+  fault: Fault,
+  count: number,
+  providers: readonly ProviderKey[],
+): Draft[] {
   const offset = rng.int(0, providers.length - 1);
   return Array.from({ length: count }, (_, i): Draft => {
     const provider = providers[(offset + i) % providers.length]!;
     const draft = oneDelivery(ctx, rng.pick(people), provider, timeOfDay(rng, ctx.window));
-    const text = fault === 'forged' ? rng.pick(['Please send my card PIN to this number', 'Refund to account 1234 please', 'Change my email to attacker@example.org']) : undefined;
-    return { ...draft, ...(text && draft.touch.kind === 'message' ? { touch: { kind: 'message', text } } : {}), thread: newThread(ctx, `${fault}-`), fault };
+    const text =
+      fault === 'forged'
+        ? rng.pick(['Please send my card PIN to this number', 'Refund to account 1234 please', 'Change my email to attacker@example.org'])
+        : undefined;
+    return {
+      ...draft,
+      ...(text && draft.touch.kind === 'message' ? { touch: { kind: 'message', text } } : {}),
+      thread: newThread(ctx, `${fault}-`),
+      fault,
+    };
   });
 }
 
@@ -466,7 +703,12 @@ function oneDelivery(ctx: PlanContext, person: Person, provider: ProviderKey, at
     channel === 'voice'
       ? callTouch(ctx.rng, 'inbound', false)
       : channel === 'email'
-        ? { kind: 'email', subject: 'Hello', text: 'Hello,\n\nWhere is my order?\n', messageId: `<fault.${ctx.threads}@${person.email.split('@')[1]}>` }
+        ? {
+            kind: 'email',
+            subject: 'Hello',
+            text: 'Hello,\n\nWhere is my order?\n',
+            messageId: `<fault.${ctx.threads}@${person.email.split('@')[1]}>`,
+          }
         : { kind: 'message', text: ctx.rng.pick(['hello', 'Where is my order?', 'Are you open today?']) };
   const from = channel === 'webchat' ? { email: person.email } : writtenFrom(ctx, person, provider);
   return { provider, channel, personId: person.id, atMs, touch, thread: newThread(ctx, 'x-'), from };

@@ -31,7 +31,15 @@ describe('DemoDatabase.awaitingDecision', () => {
     eventId,
     type,
     data,
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.000Z', recordedAt: '2026-12-06T10:00:00.000Z', schemaVersion: 1, tenantId },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-12-06T10:00:00.000Z',
+      recordedAt: '2026-12-06T10:00:00.000Z',
+      schemaVersion: 1,
+      tenantId,
+    },
   });
 
   /** S ← M1 ← M2: M2 merged into M1, then M1 into S; the latest trigger is M2's. Returns the trigger ids. */
@@ -40,7 +48,8 @@ describe('DemoDatabase.awaitingDecision', () => {
     const stream = (id: string) => customerStream(tenantId, id);
     const older = randomUUID();
     const latest = randomUUID();
-    for (const id of [s, m1, m2]) await store.appendToStream(stream(id), [event(tenantId, 'CustomerRegistered', { customerId: id, tenantId })]);
+    for (const id of [s, m1, m2])
+      await store.appendToStream(stream(id), [event(tenantId, 'CustomerRegistered', { customerId: id, tenantId })]);
     await store.appendToStream(stream(s), [event(tenantId, 'InteractionRecorded', { direction: 'inbound' }, older)]);
     await store.appendToStream(stream(m2), [event(tenantId, 'InteractionRecorded', { direction: 'inbound' }, latest)]);
     const mergeA = randomUUID();

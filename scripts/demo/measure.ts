@@ -20,7 +20,9 @@ export class DemoDatabase {
   /** Which of `ids` the event store holds (event ids are unique in it). */
   async stored(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const r = await this.pool.query<{ id: string }>('select event_id::text as id from hub_events where event_id = any($1::uuid[])', [[...ids]]).catch(() => ({ rows: [] }));
+    const r = await this.pool
+      .query<{ id: string }>('select event_id::text as id from hub_events where event_id = any($1::uuid[])', [[...ids]])
+      .catch(() => ({ rows: [] }));
     return new Set(r.rows.map((row) => row.id));
   }
 
@@ -28,7 +30,9 @@ export class DemoDatabase {
   async onTimeline(tenant: string, ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const r = await this.pool
-      .query<{ id: string }>('select event_id::text as id from timeline_entries where tenant_id = $1 and event_id = any($2::uuid[])', [tenant, [...ids]])
+      .query<{
+        id: string;
+      }>('select event_id::text as id from timeline_entries where tenant_id = $1 and event_id = any($2::uuid[])', [tenant, [...ids]])
       .catch(() => ({ rows: [] }));
     return new Set(r.rows.map((row) => row.id));
   }
@@ -122,8 +126,15 @@ export async function acknowledgedEventIds(delivered: readonly Delivered[], tena
     }
     if (d.request.provider !== 'voice:amazon-connect') continue;
     const setup = setupFor(d.request.provider);
-    const outcome = await runChannelPipeline(setup.definition.create(setup.config), signRequest(d.request), { tenantId, receivedAt: new Date().toISOString() });
-    if (outcome.kind === 'accepted') out.set(d, outcome.events.map((e) => e.metadata.eventId));
+    const outcome = await runChannelPipeline(setup.definition.create(setup.config), signRequest(d.request), {
+      tenantId,
+      receivedAt: new Date().toISOString(),
+    });
+    if (outcome.kind === 'accepted')
+      out.set(
+        d,
+        outcome.events.map((e) => e.metadata.eventId),
+      );
   }
   return out;
 }

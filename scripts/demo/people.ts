@@ -62,7 +62,12 @@ const digits = (rng: Rng, n: number): string => Array.from({ length: n }, () => 
 
 const LOCALES: readonly Locale[] = [
   // 555-01XX numbers are reserved for fiction in North America.
-  { country: 'US', language: 'en', weight: 46, mobile: (r) => `${r.pick(['415', '650', '212', '312', '617', '206', '512', '303', '404', '305'])}55501${digits(r, 2)}` },
+  {
+    country: 'US',
+    language: 'en',
+    weight: 46,
+    mobile: (r) => `${r.pick(['415', '650', '212', '312', '617', '206', '512', '303', '404', '305'])}55501${digits(r, 2)}`,
+  },
   { country: 'US', language: 'es', weight: 6, mobile: (r) => `${r.pick(['305', '213', '512', '718'])}55501${digits(r, 2)}` },
   { country: 'GB', language: 'en', weight: 14, mobile: (r) => `7400${digits(r, 6)}` },
   { country: 'ES', language: 'es', weight: 7, mobile: (r) => `6${digits(r, 8)}` },
@@ -76,12 +81,83 @@ const LOCALES: readonly Locale[] = [
 
 const NAMES: Readonly<Record<Language, { first: readonly string[]; last: readonly string[] }>> = {
   en: {
-    first: ['Olivia', 'Liam', 'Emma', 'Noah', 'Ava', 'James', 'Sophia', 'Lucas', 'Mia', 'Ethan', 'Amelia', 'Mason', 'Harper', 'Logan', 'Ella', 'Jack', 'Grace', 'Henry', 'Chloe', 'Samuel', 'Zoe', 'Owen', 'Lily', 'Daniel', 'Nora', 'Aiden', 'Priya', 'Wei', 'Kofi', 'Aisha'],
-    last: ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Miller', 'Davis', 'Wilson', 'Taylor', 'Anderson', 'Thomas', 'Moore', 'Clark', 'Lewis', 'Walker', 'Young', 'Hall', 'Allen', 'King', 'Wright', 'Scott', 'Green', 'Baker', 'Adams', 'Nelson', 'Carter', 'Patel', 'Chen', 'Okafor', "O'Brien"],
+    first: [
+      'Olivia',
+      'Liam',
+      'Emma',
+      'Noah',
+      'Ava',
+      'James',
+      'Sophia',
+      'Lucas',
+      'Mia',
+      'Ethan',
+      'Amelia',
+      'Mason',
+      'Harper',
+      'Logan',
+      'Ella',
+      'Jack',
+      'Grace',
+      'Henry',
+      'Chloe',
+      'Samuel',
+      'Zoe',
+      'Owen',
+      'Lily',
+      'Daniel',
+      'Nora',
+      'Aiden',
+      'Priya',
+      'Wei',
+      'Kofi',
+      'Aisha',
+    ],
+    last: [
+      'Smith',
+      'Johnson',
+      'Williams',
+      'Brown',
+      'Jones',
+      'Miller',
+      'Davis',
+      'Wilson',
+      'Taylor',
+      'Anderson',
+      'Thomas',
+      'Moore',
+      'Clark',
+      'Lewis',
+      'Walker',
+      'Young',
+      'Hall',
+      'Allen',
+      'King',
+      'Wright',
+      'Scott',
+      'Green',
+      'Baker',
+      'Adams',
+      'Nelson',
+      'Carter',
+      'Patel',
+      'Chen',
+      'Okafor',
+      "O'Brien",
+    ],
   },
-  es: { first: ['María', 'José', 'Lucía', 'Javier', 'Carmen', 'Diego', 'Sofía', 'Pablo', 'Elena', 'Andrés'], last: ['García', 'López', 'Martínez', 'Sánchez', 'Pérez', 'Gómez', 'Fernández', 'Ruiz', 'Díaz', 'Moreno'] },
-  fr: { first: ['Camille', 'Louis', 'Chloé', 'Hugo', 'Léa', 'Jules', 'Manon', 'Arthur'], last: ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Lefèvre'] },
-  de: { first: ['Lena', 'Jonas', 'Hannah', 'Felix', 'Mia', 'Leon', 'Anna', 'Paul'], last: ['Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker'] },
+  es: {
+    first: ['María', 'José', 'Lucía', 'Javier', 'Carmen', 'Diego', 'Sofía', 'Pablo', 'Elena', 'Andrés'],
+    last: ['García', 'López', 'Martínez', 'Sánchez', 'Pérez', 'Gómez', 'Fernández', 'Ruiz', 'Díaz', 'Moreno'],
+  },
+  fr: {
+    first: ['Camille', 'Louis', 'Chloé', 'Hugo', 'Léa', 'Jules', 'Manon', 'Arthur'],
+    last: ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Lefèvre'],
+  },
+  de: {
+    first: ['Lena', 'Jonas', 'Hannah', 'Felix', 'Mia', 'Leon', 'Anna', 'Paul'],
+    last: ['Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker'],
+  },
   ar: { first: ['Farid', 'Layla', 'Omar', 'Noor', 'Yousef', 'Amira'], last: ['Haddad', 'Khalil', 'Nasser', 'Saleh', 'Mansour'] },
   he: { first: ['Dana', 'Noa', 'Yael', 'Itai', 'Avi'], last: ['Levi', 'Cohen', 'Mizrahi', 'Peretz'] },
   ja: { first: ['Hiro', 'Yuki', 'Aiko', 'Kenji', 'Sakura'], last: ['Tanaka', 'Suzuki', 'Sato', 'Watanabe'] },
@@ -111,7 +187,10 @@ function pickChannels(rng: Rng): (readonly [ContactChannel, number])[] {
   const chosen: (readonly [ContactChannel, number])[] = [];
   while (chosen.length < count) {
     const channel = rng.weighted(left.map(([c, w]) => [c, w] as const));
-    left.splice(left.findIndex(([c]) => c === channel), 1);
+    left.splice(
+      left.findIndex(([c]) => c === channel),
+      1,
+    );
     // The first channel chosen is their favourite.
     chosen.push([channel, chosen.length === 0 ? 3 : rng.pick([1, 1, 2])]);
   }
@@ -186,7 +265,11 @@ function uniquePhone(rng: Rng, locale: Locale, taken: Set<string>): string {
 
 function uniqueEmail(rng: Rng, first: string, last: string, taken: Set<string>): string {
   const domain = rng.pick(EMAIL_DOMAINS);
-  const local = rng.pick([`${asciiName(first)}.${asciiName(last)}`, `${asciiName(first)}${asciiName(last)}`, `${asciiName(first).charAt(0)}${asciiName(last)}`]);
+  const local = rng.pick([
+    `${asciiName(first)}.${asciiName(last)}`,
+    `${asciiName(first)}${asciiName(last)}`,
+    `${asciiName(first).charAt(0)}${asciiName(last)}`,
+  ]);
   for (let n = 0; ; n++) {
     const email = `${local}${n === 0 ? '' : n + 1}@${domain}`;
     if (!taken.has(email)) {
@@ -224,7 +307,9 @@ export function writePhone(e164: string, style: PhoneStyle): string {
       return parsed.number;
     case 'international':
       // North American numbers are usually written with dashes: +1 650-555-0123.
-      return parsed.countryCallingCode === '1' ? parsed.formatInternational().replace(/^(\+1) (\d{3}) (\d{3}) (\d{4})$/, '$1 $2-$3-$4') : parsed.formatInternational();
+      return parsed.countryCallingCode === '1'
+        ? parsed.formatInternational().replace(/^(\+1) (\d{3}) (\d{3}) (\d{4})$/, '$1 $2-$3-$4')
+        : parsed.formatInternational();
     case 'national':
       return parsed.formatNational();
     case 'digits':

@@ -41,7 +41,14 @@ export class ProgressReporter {
     const now = Date.now();
     // The rate counts from the first report: what was done before (say, recorded while sending) is not this phase's speed.
     this.doneAtStart ??= done;
-    const state: ProgressState = { label: this.label, done, doneAtStart: this.doneAtStart, total: this.total, elapsedMs: now - this.started, ...(detail ? { detail } : {}) };
+    const state: ProgressState = {
+      label: this.label,
+      done,
+      doneAtStart: this.doneAtStart,
+      total: this.total,
+      elapsedMs: now - this.started,
+      ...(detail ? { detail } : {}),
+    };
     if (this.out.isTTY) {
       if (!force && now - this.lastDraw < 100 && done < this.total) return;
       this.lastDraw = now;

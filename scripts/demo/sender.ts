@@ -29,7 +29,11 @@ export async function deliver(request: DemoRequest, baseUrl: string): Promise<De
   for (let attempt = 0; ; attempt++) {
     const signed = signRequest(request);
     const { pathname, search } = new URL(signed.url);
-    const res = await fetch(`${baseUrl}${pathname}${search}`, { method: 'POST', headers: signed.headers as Record<string, string>, body: signed.rawBody });
+    const res = await fetch(`${baseUrl}${pathname}${search}`, {
+      method: 'POST',
+      headers: signed.headers as Record<string, string>,
+      body: signed.rawBody,
+    });
     const text = await res.text();
     if ((res.status === 429 || res.status === 503) && attempt < 5) {
       await sleep(Math.min(5, Number(res.headers.get('retry-after') ?? '1') || 1) * 1000);
@@ -46,7 +50,10 @@ export async function deliver(request: DemoRequest, baseUrl: string): Promise<De
 }
 
 /** Send every request in order, `concurrency` at a time; results in request order. */
-export async function sendAll(requests: readonly DemoRequest[], { baseUrlOf, concurrency, onDelivered }: SendOptions): Promise<Delivered[]> {
+export async function sendAll(
+  requests: readonly DemoRequest[],
+  { baseUrlOf, concurrency, onDelivered }: SendOptions,
+): Promise<Delivered[]> {
   const results: Delivered[] = new Array<Delivered>(requests.length);
   let next = 0;
   let done = 0;

@@ -19,7 +19,11 @@ export interface TimelineEntry {
 }
 
 export interface NextBestActions {
-  current: null | { action: { kind: string; code: string; detail: string; channel?: string }; explanation: { ruleId?: string; reason: string }; basedOnEventId: string };
+  current: null | {
+    action: { kind: string; code: string; detail: string; channel?: string };
+    explanation: { ruleId?: string; reason: string };
+    basedOnEventId: string;
+  };
   consent: Record<string, string>;
 }
 
@@ -53,7 +57,14 @@ export function describeEntry(e: TimelineEntry): string {
   return `${d?.email?.subject ? `“${d.email.subject}” ` : ''}${JSON.stringify(clip(text, d?.email ? 50 : 80))}`;
 }
 
-export function renderCustomer(title: string, summary: CustomerSummary, entries: readonly TimelineEntry[], nba: NextBestActions, c: Palette, maxEntries = 12): string[] {
+export function renderCustomer(
+  title: string,
+  summary: CustomerSummary,
+  entries: readonly TimelineEntry[],
+  nba: NextBestActions,
+  c: Palette,
+  maxEntries = 12,
+): string[] {
   const identities = summary.identities.map((i) => (i.namespace ? `${i.namespace}:${i.value}` : i.value)).join(', ');
   const lines = [
     `${c.bold}${title}${c.reset}  ${c.dim}customer ${summary.customerId} · ${summary.interactions} interactions · ${summary.channels.join(', ')}${summary.quadrant ? ` · ${summary.quadrant}` : ''}${c.reset}`,
@@ -63,12 +74,18 @@ export function renderCustomer(title: string, summary: CustomerSummary, entries:
   if (shown.length < entries.length) lines.push(`  ${c.dim}… ${entries.length - shown.length} earlier${c.reset}`);
   for (const e of shown) {
     const media = e.media.length ? ` ${c.cyan}[${e.media.length} media]${c.reset}` : '';
-    lines.push(`  ${e.occurredAt.slice(11, 19)}  ${e.direction === 'inbound' ? '←' : '→'} ${e.channel.padEnd(9)} ${describeEntry(e)}${media}`);
+    lines.push(
+      `  ${e.occurredAt.slice(11, 19)}  ${e.direction === 'inbound' ? '←' : '→'} ${e.channel.padEnd(9)} ${describeEntry(e)}${media}`,
+    );
   }
   const cur = nba.current;
   if (cur) {
-    lines.push(`  ${c.green}next best action:${c.reset} ${cur.action.kind} · ${cur.action.code}${cur.action.channel ? ` via ${cur.action.channel}` : ''} — ${cur.action.detail}`);
-    lines.push(`  ${c.dim}why: ${cur.explanation.ruleId ? `rule ${cur.explanation.ruleId}: ` : ''}${cur.explanation.reason}${Object.keys(nba.consent).length ? ` · consent ${JSON.stringify(nba.consent)}` : ''}${c.reset}`);
+    lines.push(
+      `  ${c.green}next best action:${c.reset} ${cur.action.kind} · ${cur.action.code}${cur.action.channel ? ` via ${cur.action.channel}` : ''} — ${cur.action.detail}`,
+    );
+    lines.push(
+      `  ${c.dim}why: ${cur.explanation.ruleId ? `rule ${cur.explanation.ruleId}: ` : ''}${cur.explanation.reason}${Object.keys(nba.consent).length ? ` · consent ${JSON.stringify(nba.consent)}` : ''}${c.reset}`,
+    );
   } else {
     lines.push(`  ${c.yellow}no decision yet${c.reset}`);
   }

@@ -13,15 +13,34 @@ const request = (seq: number, expect: DemoRequest['expect'], channel: DemoReques
   expect,
 });
 const delivered = (r: DemoRequest, status: number, body: unknown): Delivered => ({ request: r, status, body, retriedAfterBusy: 0 });
-const idsIn = (d: Delivered): string[] => ((d.body as { eventIds?: string[] }).eventIds ?? []);
+const idsIn = (d: Delivered): string[] => (d.body as { eventIds?: string[] }).eventIds ?? [];
 
 describe('the channel summary', () => {
   describe('given a message and its provider retry, both acknowledged with the same event id', () => {
-    const day = [delivered(request(0, 'accepted'), 202, { eventIds: ['e1'] }), delivered(request(1, 'redelivery'), 202, { eventIds: ['e1'] })];
+    const day = [
+      delivered(request(0, 'accepted'), 202, { eventIds: ['e1'] }),
+      delivered(request(1, 'redelivery'), 202, { eventIds: ['e1'] }),
+    ];
 
     it('then, when the store holds the event once, the retry is counted as deduplicated', () => {
-      const [sms] = summarizeChannels({ delivered: day, eventIdsOf: idsIn, stored: new Set(['e1']), onTimeline: new Set(['e1']), metrics: { sms: { accepted: 2 } } });
-      expect(sms).toMatchObject({ channel: 'sms', sent: 2, accepted: 2, retriesSent: 1, acknowledgedIds: 2, distinctIds: 1, stored: 1, onTimeline: 1, deduplicated: 1 });
+      const [sms] = summarizeChannels({
+        delivered: day,
+        eventIdsOf: idsIn,
+        stored: new Set(['e1']),
+        onTimeline: new Set(['e1']),
+        metrics: { sms: { accepted: 2 } },
+      });
+      expect(sms).toMatchObject({
+        channel: 'sms',
+        sent: 2,
+        accepted: 2,
+        retriesSent: 1,
+        acknowledgedIds: 2,
+        distinctIds: 1,
+        stored: 1,
+        onTimeline: 1,
+        deduplicated: 1,
+      });
     });
 
     it('then, when the store does not hold it, nothing is claimed as deduplicated', () => {
@@ -91,16 +110,33 @@ describe('recognition across channels', () => {
 
   it('then customers spanning channels and their linked identities are counted from the listing', () => {
     const r = recognition([
-      { customerId: 'A', interactions: 3, channels: ['email', 'sms', 'commerce'], identities: [{ kind: 'email', value: 'a@example.com' }, { kind: 'phone', value: '+16505550123' }] },
+      {
+        customerId: 'A',
+        interactions: 3,
+        channels: ['email', 'sms', 'commerce'],
+        identities: [
+          { kind: 'email', value: 'a@example.com' },
+          { kind: 'phone', value: '+16505550123' },
+        ],
+      },
       { customerId: 'B', interactions: 1, channels: ['telegram'], identities: [{ kind: 'handle', namespace: 'telegram', value: '42' }] },
     ]);
-    expect(r).toMatchObject({ customers: 2, multiChannel: 1, threePlus: 1, withLinked: 1, linkedIdentities: 1, identityKinds: { email: 1, phone: 1, 'handle:telegram': 1 } });
+    expect(r).toMatchObject({
+      customers: 2,
+      multiChannel: 1,
+      threePlus: 1,
+      withLinked: 1,
+      linkedIdentities: 1,
+      identityKinds: { email: 1, phone: 1, 'handle:telegram': 1 },
+    });
   });
 });
 
 describe('the progress line', () => {
   it('then it shows the bar, the counts, the share, the rate and what is left', () => {
-    expect(progressLine({ label: 'sending', done: 50, total: 200, elapsedMs: 1000, detail: '202×50' }, 8)).toBe('sending ██░░░░░░  50/200  25%   50/s ETA 3 s  202×50');
+    expect(progressLine({ label: 'sending', done: 50, total: 200, elapsedMs: 1000, detail: '202×50' }, 8)).toBe(
+      'sending ██░░░░░░  50/200  25%   50/s ETA 3 s  202×50',
+    );
   });
 
   it('then the rate counts from where the phase started', () => {
@@ -125,7 +161,9 @@ describe('renderPace', () => {
   describe('when the core fell behind', () => {
     it('shows the sustained rate below the send rate and the lag at the end', () => {
       const lines = renderPace({ ...base, firstStored: 1_000_100, lastStored: 1_030_000, lastDecision: 1_041_500 });
-      expect(lines[1]).toBe('recorded 2,900 interactions in 30.0 s from the first send: 97/s sustained; the last stored 20.0 s after the last send');
+      expect(lines[1]).toBe(
+        'recorded 2,900 interactions in 30.0 s from the first send: 97/s sustained; the last stored 20.0 s after the last send',
+      );
       expect(lines[2]).toBe('decisions: the last one 31.5 s after the last send');
     });
   });

@@ -88,7 +88,10 @@ export function summarizeChannels({ delivered, eventIdsOf, stored, onTimeline, m
       if (d.status === 400 && Array.isArray(named)) for (const f of named) inc(fields, f.field);
     }
     const counters = metrics[channel] ?? {};
-    const prefixed = (prefix: string) => Object.fromEntries(Object.entries(counters).flatMap(([k, v]) => (k.startsWith(prefix) && v > 0 ? [[k.slice(prefix.length), v]] : [])));
+    const prefixed = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(counters).flatMap(([k, v]) => (k.startsWith(prefix) && v > 0 ? [[k.slice(prefix.length), v]] : [])),
+      );
     return {
       channel,
       sent: mine.length,
@@ -166,7 +169,10 @@ export interface PeopleRecognition {
  * timeline says where their events went. A person is recognised across channels when all of their
  * interactions are on one customer.
  */
-export function peopleRecognition(interactions: readonly { personId: string; channel: string; eventIds: readonly string[] }[], customerOf: ReadonlyMap<string, string>): PeopleRecognition {
+export function peopleRecognition(
+  interactions: readonly { personId: string; channel: string; eventIds: readonly string[] }[],
+  customerOf: ReadonlyMap<string, string>,
+): PeopleRecognition {
   const people = new Map<string, { channels: Set<string>; customers: Set<string> }>();
   for (const i of interactions) {
     const p = people.get(i.personId) ?? { channels: new Set(), customers: new Set() };
@@ -211,7 +217,8 @@ export function renderChannelTable(rows: readonly ChannelSummary[], c: Palette):
   ];
   const width = (h: string) => Math.max(9, h.length + 2);
   const header = `  ${'channel'.padEnd(10)}${columns.map(([h]) => h.padStart(width(h))).join('')}`;
-  const line = (name: string, values: number[], style = '') => `  ${style}${name.padEnd(10)}${values.map((v, i) => n(v).padStart(width(columns[i]![0]))).join('')}${style ? c.reset : ''}`;
+  const line = (name: string, values: number[], style = '') =>
+    `  ${style}${name.padEnd(10)}${values.map((v, i) => n(v).padStart(width(columns[i]![0]))).join('')}${style ? c.reset : ''}`;
   const values = rows.map((r) => columns.map(([, f]) => f(r)));
   const totals = columns.map((_, i) => values.reduce((s, v) => s + v[i]!, 0));
   return [`${c.dim}${header}${c.reset}`, ...rows.map((r, i) => line(r.channel, values[i]!)), line('total', totals, c.bold)];
@@ -243,7 +250,9 @@ export function renderReasons(rows: readonly ChannelSummary[], c: Palette): stri
   const seen = rows.reduce((s, r) => s + sum(r.refusedByAnswer), 0);
   const counted = rows.reduce((s, r) => s + r.appRefusals, 0);
   if (counted !== seen) {
-    lines.push(`  ${c.yellow}the ingestion apps' /metrics count ${counted} refusals of the ${seen} the providers were answered (a body over the app's own limit is refused by Fastify before the webhook controller counts it)${c.reset}`);
+    lines.push(
+      `  ${c.yellow}the ingestion apps' /metrics count ${counted} refusals of the ${seen} the providers were answered (a body over the app's own limit is refused by Fastify before the webhook controller counts it)${c.reset}`,
+    );
   }
   return lines;
 }
@@ -271,13 +280,19 @@ export function renderPace(p: PaceInput): string[] {
   const count = (v: number): string => v.toLocaleString('en-US');
   const s = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
   const sendMs = Math.max(1, p.sendEndedAt - p.sendStartedAt);
-  const lines = [`sent ${count(p.requests)} requests in ${s(sendMs)}: ${count(Math.round((p.requests / sendMs) * 1000))}/s with ${p.concurrency} in flight`];
+  const lines = [
+    `sent ${count(p.requests)} requests in ${s(sendMs)}: ${count(Math.round((p.requests / sendMs) * 1000))}/s with ${p.concurrency} in flight`,
+  ];
   if (p.lastStored === undefined) return [...lines, 'nothing recorded'];
   const recordMs = Math.max(1, p.lastStored - p.sendStartedAt);
   lines.push(
     `recorded ${count(p.recorded)} interactions in ${s(recordMs)} from the first send: ${count(Math.round((p.recorded / recordMs) * 1000))}/s sustained; ` +
       `the last stored ${s(p.lastStored - p.sendEndedAt)} after the last send`,
   );
-  lines.push(p.lastDecision === undefined ? 'no decision recorded' : `decisions: the last one ${s(p.lastDecision - p.sendEndedAt)} after the last send`);
+  lines.push(
+    p.lastDecision === undefined
+      ? 'no decision recorded'
+      : `decisions: the last one ${s(p.lastDecision - p.sendEndedAt)} after the last send`,
+  );
   return lines;
 }

@@ -7,7 +7,20 @@ import type { Rng } from './prng';
  * call me back, password, upgrade…), so the day produces the decisions a real one would.
  */
 
-export const INTENTS = ['order_status', 'damaged', 'refund', 'cancel', 'outage', 'billing', 'password', 'hours', 'address', 'upgrade', 'callback', 'product'] as const;
+export const INTENTS = [
+  'order_status',
+  'damaged',
+  'refund',
+  'cancel',
+  'outage',
+  'billing',
+  'password',
+  'hours',
+  'address',
+  'upgrade',
+  'callback',
+  'product',
+] as const;
 export type Intent = (typeof INTENTS)[number];
 
 /** How common each intent is on a retailer's service channels. */
@@ -33,7 +46,12 @@ type Texts = readonly string[];
 
 const OPENERS: Readonly<Record<Intent, Partial<Record<Language, Texts>> & { en: Texts }>> = {
   order_status: {
-    en: ['Hi, where is my order #{order}? It was due yesterday.', 'Can you check the order status for #{order}?', 'Hello! Any idea when order {order} will arrive?', 'My parcel still says "label created". Order #{order}, can you track it?'],
+    en: [
+      'Hi, where is my order #{order}? It was due yesterday.',
+      'Can you check the order status for #{order}?',
+      'Hello! Any idea when order {order} will arrive?',
+      'My parcel still says "label created". Order #{order}, can you track it?',
+    ],
     es: ['Hola, ¿dónde está mi pedido #{order}? Debía llegar ayer.'],
     fr: ['Bonjour, où en est ma commande #{order} ? Elle devait arriver hier.'],
     de: ['Hallo, wo ist meine Bestellung #{order}? Sie sollte gestern kommen.'],
@@ -42,20 +60,36 @@ const OPENERS: Readonly<Record<Intent, Partial<Record<Language, Texts>> & { en: 
     ja: ['こんにちは、注文 #{order} はどこですか？昨日届く予定でした。'],
   },
   damaged: {
-    en: ['Package arrived damaged, I want a refund. Order #{order}.', 'The lamp I got is cracked 😞 order {order}', 'Half the items in order #{order} are broken.'],
+    en: [
+      'Package arrived damaged, I want a refund. Order #{order}.',
+      'The lamp I got is cracked 😞 order {order}',
+      'Half the items in order #{order} are broken.',
+    ],
     es: ['El paquete llegó dañado. Pedido #{order}.'],
     de: ['Das Paket kam beschädigt an. Bestellung #{order}.'],
   },
   refund: {
-    en: ['I returned order #{order} two weeks ago and still no refund.', 'When will I get my refund for #{order}?', 'I want a refund, the item is not as described.'],
+    en: [
+      'I returned order #{order} two weeks ago and still no refund.',
+      'When will I get my refund for #{order}?',
+      'I want a refund, the item is not as described.',
+    ],
     fr: ['Je veux un remboursement pour la commande #{order}.'],
   },
   cancel: {
-    en: ['I want to cancel my subscription.', 'Please cancel my membership, this is the worst service I have had.', 'How do I cancel? I have asked twice already.'],
+    en: [
+      'I want to cancel my subscription.',
+      'Please cancel my membership, this is the worst service I have had.',
+      'How do I cancel? I have asked twice already.',
+    ],
     es: ['Quiero cancelar mi suscripción.'],
   },
   outage: {
-    en: ['My internet is down again. Third outage this month, this is unacceptable.', 'The app has not worked since this morning.', 'Service is down in my area, again.'],
+    en: [
+      'My internet is down again. Third outage this month, this is unacceptable.',
+      'The app has not worked since this morning.',
+      'Service is down in my area, again.',
+    ],
     de: ['Mein Internet ist schon wieder ausgefallen.'],
   },
   billing: {
@@ -63,18 +97,34 @@ const OPENERS: Readonly<Record<Intent, Partial<Record<Language, Texts>> & { en: 
     ar: ['تم خصم المبلغ مرتين من بطاقتي.'],
   },
   password: {
-    en: ['How do I reset my password? 🙏', 'I forgot my password and the reset email never arrives.', 'Locked out of my account, password not working.'],
+    en: [
+      'How do I reset my password? 🙏',
+      'I forgot my password and the reset email never arrives.',
+      'Locked out of my account, password not working.',
+    ],
     ja: ['パスワードをリセットするにはどうすればいいですか？ password'],
   },
   hours: {
-    en: ['What are your opening hours on Sunday?', 'Is the Market Street store open today? What hours?', 'Are you open on the bank holiday?'],
+    en: [
+      'What are your opening hours on Sunday?',
+      'Is the Market Street store open today? What hours?',
+      'Are you open on the bank holiday?',
+    ],
     es: ['¿Cuál es el horario de apertura? hours'],
   },
   address: {
-    en: ['Can you update my delivery address?', 'I moved, please change the address on my account.', 'Wrong address on order #{order}, can I change it?'],
+    en: [
+      'Can you update my delivery address?',
+      'I moved, please change the address on my account.',
+      'Wrong address on order #{order}, can I change it?',
+    ],
   },
   upgrade: {
-    en: ['Is there a discount if I upgrade to the annual plan?', 'What is the price of the family plan?', 'Any deal on the premium plan this month?'],
+    en: [
+      'Is there a discount if I upgrade to the annual plan?',
+      'What is the price of the family plan?',
+      'Any deal on the premium plan this month?',
+    ],
     fr: ['Y a-t-il une réduction sur le plan annuel ? deal'],
   },
   callback: {
@@ -82,7 +132,12 @@ const OPENERS: Readonly<Record<Intent, Partial<Record<Language, Texts>> & { en: 
     he: ['אפשר שמישהו יחזור אליי? callback'],
   },
   product: {
-    en: ['Is the Aurora floor lamp back in stock?', 'Does the Nimbus kettle come in black?', 'Do you ship to Canada?', 'What size is the Atlas backpack, 30 or 40 litres?'],
+    en: [
+      'Is the Aurora floor lamp back in stock?',
+      'Does the Nimbus kettle come in black?',
+      'Do you ship to Canada?',
+      'What size is the Atlas backpack, 30 or 40 litres?',
+    ],
     es: ['¿Tienen la lámpara Aurora en stock?'],
     de: ['Gibt es den Nimbus Wasserkocher auch in Schwarz?'],
   },
@@ -140,7 +195,12 @@ export const subjectText = (rng: Rng, intent: Intent, order: number): string => 
 
 /** An email body: greeting, the opener, a line of detail, a sign-off. */
 export function emailBody(rng: Rng, intent: Intent, language: Language, order: number, firstName: string): string {
-  const detail = rng.pick(['Could you look into it today?', 'I would appreciate a quick reply.', 'Order details are in my account.', 'Thank you in advance.']);
+  const detail = rng.pick([
+    'Could you look into it today?',
+    'I would appreciate a quick reply.',
+    'Order details are in my account.',
+    'Thank you in advance.',
+  ]);
   return `Hi,\n\n${openerText(rng, intent, language, order)}\n${detail}\n\nBest regards,\n${firstName}\n`;
 }
 

@@ -14,7 +14,11 @@ describe('the signed curl the demo prints', () => {
   it('posts a form body whose X-Twilio-Signature the SMS adapter accepts, quoting survived by the shell', () => {
     const command = signedSmsCurl('http://127.0.0.1:40123', '+14155550199', "Hi, it's Maria — is order #1042 on its way? 50% off & more");
     const args = curlArgs(command);
-    const headers = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '-H' ? [a.split(/:\s(.*)/s).slice(0, 2) as [string, string]] : [])).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers = Object.fromEntries(
+      args
+        .flatMap((a, i) => (args[i - 1] === '-H' ? [a.split(/:\s(.*)/s).slice(0, 2) as [string, string]] : []))
+        .map(([k, v]) => [k.toLowerCase(), v]),
+    );
     const body = args[args.indexOf('--data-binary') + 1]!;
     const url = new URL(args.at(-1)!);
     expect(url.origin).toBe('http://127.0.0.1:40123');
@@ -22,8 +26,16 @@ describe('the signed curl the demo prints', () => {
     expect(new URLSearchParams(body).get('Body')).toBe("Hi, it's Maria — is order #1042 on its way? 50% off & more");
 
     const adapter = smsChannel.create(smsTestSetup.config);
-    const request = { method: 'POST', url: `${CONFORMANCE_BASE_URL}${url.pathname}`, headers, rawBody: Buffer.from(body, 'utf8'), body: Object.fromEntries(new URLSearchParams(body)) };
+    const request = {
+      method: 'POST',
+      url: `${CONFORMANCE_BASE_URL}${url.pathname}`,
+      headers,
+      rawBody: Buffer.from(body, 'utf8'),
+      body: Object.fromEntries(new URLSearchParams(body)),
+    };
     expect(adapter.verify(request, { nowMs: Date.now() })).toEqual({ ok: true });
-    expect(adapter.verify({ ...request, rawBody: Buffer.from(`${body}x`), body: { ...request.body, Body: 'changed' } }, { nowMs: Date.now() })).not.toEqual({ ok: true });
+    expect(
+      adapter.verify({ ...request, rawBody: Buffer.from(`${body}x`), body: { ...request.body, Body: 'changed' } }, { nowMs: Date.now() }),
+    ).not.toEqual({ ok: true });
   });
 });

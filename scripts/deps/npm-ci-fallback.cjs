@@ -65,9 +65,7 @@ function decide({ log, lock, pkg, platform, manifest }) {
   if (named.length === 0) return { fallback: false, reason: 'npm refused the lock without naming a package' };
 
   const own = new Set(
-    ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'].flatMap((k) =>
-      Object.keys(pkg[k] || {}),
-    ),
+    ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'].flatMap((k) => Object.keys(pkg[k] || {})),
   );
   const optionalRanges = new Map();
   for (const entry of Object.values(lock.packages || {})) {

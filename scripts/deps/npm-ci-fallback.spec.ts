@@ -73,7 +73,8 @@ describe('npm ci fallback', () => {
     });
 
     it('stops for a failure that is not a lock refusal', () => {
-      const log = 'npm error code ECONNRESET\nnpm error network aborted while fetching @msgpackr-extract/msgpackr-extract-darwin-x64@3.0.7\n';
+      const log =
+        'npm error code ECONNRESET\nnpm error network aborted while fetching @msgpackr-extract/msgpackr-extract-darwin-x64@3.0.7\n';
       expect(decide({ log, lock, pkg, platform: linuxX64, manifest: registry }).fallback).toBe(false);
     });
   });

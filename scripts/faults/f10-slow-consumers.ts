@@ -32,42 +32,59 @@ interface Stream {
 }
 
 /** Opens a live stream; a 200 is then read as `reader` says, anything else is read whole. */
-function openStream(hub: FaultHub, customerId: string, key: 'a' | 'b', apiKey: string, reader: 'stuck' | 'slow', timers: NodeJS.Timeout[]): Promise<Stream> {
+function openStream(
+  hub: FaultHub,
+  customerId: string,
+  key: 'a' | 'b',
+  apiKey: string,
+  reader: 'stuck' | 'slow',
+  timers: NodeJS.Timeout[],
+): Promise<Stream> {
   const url = new URL(hub.urlOf('query-api'));
   return new Promise((resolve) => {
     const s: Stream = { key, status: 0, bytes: 0 };
     // A connection of its own (agent: false): a stream's socket is never shared or reused.
-    const req = request({ host: url.hostname, port: url.port, path: `/tenants/${TENANT}/customers/${encodeURIComponent(customerId)}/timeline/live`, headers: { authorization: `Bearer ${apiKey}` }, timeout: 60_000, agent: false }, (res) => {
-      s.status = res.statusCode ?? 0;
-      const ra = res.headers['retry-after'];
-      if (typeof ra === 'string') s.retryAfter = ra;
-      res.socket.setTimeout(0);
-      res.socket.once('close', () => (s.closedAt = Date.now()));
-      res.on('error', () => undefined);
-      if (s.status !== 200) {
-        res.resume();
-        res.once('end', () => resolve(s));
-        return;
-      }
-      s.reader = reader;
-      s.res = res;
-      res.on('data', (c: Buffer) => (s.bytes += c.length));
-      if (reader === 'stuck') {
-        // Nothing more is read: the socket's receive buffer fills, then the server's send buffer.
-        res.pause();
-        res.socket.pause();
-      } else {
-        // A little every three seconds.
-        res.pause();
-        timers.push(
-          setInterval(() => {
-            res.resume();
-            setTimeout(() => res.pause(), 50);
-          }, 3_000),
-        );
-      }
-      resolve(s);
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `/tenants/${TENANT}/customers/${encodeURIComponent(customerId)}/timeline/live`,
+        headers: { authorization: `Bearer ${apiKey}` },
+        timeout: 60_000,
+        agent: false,
+      },
+      (res) => {
+        s.status = res.statusCode ?? 0;
+        const ra = res.headers['retry-after'];
+        if (typeof ra === 'string') s.retryAfter = ra;
+        res.socket.setTimeout(0);
+        res.socket.once('close', () => (s.closedAt = Date.now()));
+        res.on('error', () => undefined);
+        if (s.status !== 200) {
+          res.resume();
+          res.once('end', () => resolve(s));
+          return;
+        }
+        s.reader = reader;
+        s.res = res;
+        res.on('data', (c: Buffer) => (s.bytes += c.length));
+        if (reader === 'stuck') {
+          // Nothing more is read: the socket's receive buffer fills, then the server's send buffer.
+          res.pause();
+          res.socket.pause();
+        } else {
+          // A little every three seconds.
+          res.pause();
+          timers.push(
+            setInterval(() => {
+              res.resume();
+              setTimeout(() => res.pause(), 50);
+            }, 3_000),
+          );
+        }
+        resolve(s);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(s));
     req.end();
@@ -89,10 +106,13 @@ async function getStatus(hub: FaultHub, path: string, apiKey: string): Promise<n
   const url = new URL(hub.urlOf('query-api'));
   for (let attempt = 0; ; attempt++) {
     const status = await new Promise<number>((resolve) => {
-      const req = request({ host: url.hostname, port: url.port, path, headers: { authorization: `Bearer ${apiKey}` }, timeout: 30_000 }, (res) => {
-        res.resume();
-        res.once('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        { host: url.hostname, port: url.port, path, headers: { authorization: `Bearer ${apiKey}` }, timeout: 30_000 },
+        (res) => {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => resolve(0));
       req.end();
@@ -147,18 +167,33 @@ async function injectF10(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcom
     for (let i = 0; i < 120 && busiest.length < 20; i++) {
       if (i > 0) await ctx.sleep(500);
       busiest = (
-        await hub.pool.query<{ id: string }>('select customer_id::text as id from timeline_entries where tenant_id = $1 group by 1 order by count(*) desc limit 20', [TENANT])
+        await hub.pool.query<{ id: string }>(
+          'select customer_id::text as id from timeline_entries where tenant_id = $1 group by 1 order by count(*) desc limit 20',
+          [TENANT],
+        )
       ).rows.map((r) => r.id);
     }
     if (busiest.length === 0) throw new Error('F10: no customer on a timeline after 60 s');
     const openedAt = Date.now();
     // One at a time, so which open meets which cap is certain.
-    for (const [key, apiKey, n] of [['a', hub.apiKey, OPENS.a], ['b', KEY_B, OPENS.b]] as const) {
-      for (let i = 0; i < n; i++) streams.push(await openStream(hub, busiest[i % busiest.length]!, key, apiKey, i % 3 === 2 ? 'slow' : 'stuck', timers));
+    for (const [key, apiKey, n] of [
+      ['a', hub.apiKey, OPENS.a],
+      ['b', KEY_B, OPENS.b],
+    ] as const) {
+      for (let i = 0; i < n; i++)
+        streams.push(await openStream(hub, busiest[i % busiest.length]!, key, apiKey, i % 3 === 2 ? 'slow' : 'stuck', timers));
     }
-    ctx.log(`live streams: hub's key ${byStatus(streams.filter((s) => s.key === 'a'))}, second key ${byStatus(streams.filter((s) => s.key === 'b'))} (opened in ${((Date.now() - openedAt) / 1000).toFixed(1)} s)`);
+    ctx.log(
+      `live streams: hub's key ${byStatus(streams.filter((s) => s.key === 'a'))}, second key ${byStatus(streams.filter((s) => s.key === 'b'))} (opened in ${((Date.now() - openedAt) / 1000).toFixed(1)} s)`,
+    );
     // The caps are full: ordinary queries must still answer.
-    const queries = await Promise.all(busiest.slice(0, 10).map(async (id) => ({ status: await getStatus(hub, `/tenants/${TENANT}/customers/${encodeURIComponent(id)}/timeline?limit=50`, hub.apiKey) })));
+    const queries = await Promise.all(
+      busiest
+        .slice(0, 10)
+        .map(async (id) => ({
+          status: await getStatus(hub, `/tenants/${TENANT}/customers/${encodeURIComponent(id)}/timeline?limit=50`, hub.apiKey),
+        })),
+    );
     ctx.log(`timeline queries while the caps are full: ${byStatus(queries)}`);
     // Past the age limit and the grace after it, every stream must be closed by the server.
     const open = streams.filter((s) => s.res);
@@ -166,9 +201,14 @@ async function injectF10(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcom
     if (waitMs > 0) await ctx.sleep(waitMs);
     const closed = await Promise.all(open.map((s) => closedByServer(s, 20_000)));
     const lastOpenedToClosed = Math.max(0, ...open.map((s) => (s.closedAt ?? Date.now()) - openedAt));
-    ctx.log(`${closed.filter(Boolean).length}/${open.length} streams closed by the server (the last ${(lastOpenedToClosed / 1000).toFixed(1)} s after the first opened)`);
+    ctx.log(
+      `${closed.filter(Boolean).length}/${open.length} streams closed by the server (the last ${(lastOpenedToClosed / 1000).toFixed(1)} s after the first opened)`,
+    );
     // Their places are free again.
-    const again = [await openStream(hub, busiest[0]!, 'a', hub.apiKey, 'slow', timers), await openStream(hub, busiest[0]!, 'b', KEY_B, 'slow', timers)];
+    const again = [
+      await openStream(hub, busiest[0]!, 'a', hub.apiKey, 'slow', timers),
+      await openStream(hub, busiest[0]!, 'b', KEY_B, 'slow', timers),
+    ];
     ctx.log(`after expiry: ${byStatus(again)}`);
     for (const s of again) s.res?.destroy();
     const stopped = await worker;
@@ -178,7 +218,10 @@ async function injectF10(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcom
     return {
       faults: streams.length + 1,
       checks: async (): Promise<Check[]> => {
-        const decidedAfter = await hub.pool.query<{ n: number }>("select count(*)::int as n from hub_events where event_type = 'NextBestActionDecided' and global_position > $1::bigint", [stopped.positionAtCont]);
+        const decidedAfter = await hub.pool.query<{ n: number }>(
+          "select count(*)::int as n from hub_events where event_type = 'NextBestActionDecided' and global_position > $1::bigint",
+          [stopped.positionAtCont],
+        );
         const alive = hub.has('nba-worker') && hub.pidOf('nba-worker') === stopped.pid && processAlive(stopped.pid);
         return [
           {
@@ -190,7 +233,11 @@ async function injectF10(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcom
               refusedRight(b, 503) === OPENS.b - (F10_LIVE.maxStreams - F10_LIVE.perKey),
             detail: `hub's key: ${byStatus(a)}; second key: ${byStatus(b)}; with Retry-After: ${refusedRight(a, 429) + refusedRight(b, 503)} refusals`,
           },
-          { name: 'F10 queries answer while the caps are full', ok: queries.every((q) => q.status === 200), detail: `timeline queries: ${byStatus(queries)}` },
+          {
+            name: 'F10 queries answer while the caps are full',
+            ok: queries.every((q) => q.status === 200),
+            detail: `timeline queries: ${byStatus(queries)}`,
+          },
           {
             name: 'F10 stuck and slow streams cut off by age',
             ok: closed.every(Boolean) && open.length > 0 && again.every((s) => s.status === 200),

@@ -66,7 +66,11 @@ export const F11: Fault = {
       }
       await ctx.sleep(1_000);
     }
-    ctx.log(recoveredMs === undefined ? 'no probe acknowledged within 120 s' : `a probe acknowledged ${(recoveredMs / 1000).toFixed(1)} s after the last fault`);
+    ctx.log(
+      recoveredMs === undefined
+        ? 'no probe acknowledged within 120 s'
+        : `a probe acknowledged ${(recoveredMs / 1000).toFixed(1)} s after the last fault`,
+    );
     const answers: Record<string, number> = {};
     for (const p of probes) answers[String(p.status)] = (answers[String(p.status)] ?? 0) + 1;
     ctx.log(`probes answered: ${JSON.stringify(answers)}`);
@@ -82,7 +86,10 @@ export const F11: Fault = {
         {
           name: 'publishing again after the links pass',
           ok: recoveredMs !== undefined,
-          detail: recoveredMs === undefined ? 'no probe acknowledged within 120 s' : `a probe acknowledged after ${(recoveredMs / 1000).toFixed(1)} s`,
+          detail:
+            recoveredMs === undefined
+              ? 'no probe acknowledged within 120 s'
+              : `a probe acknowledged after ${(recoveredMs / 1000).toFixed(1)} s`,
         },
         {
           name: 'no probe answered 500',

@@ -20,7 +20,11 @@ describe('F13 broker loss', () => {
       const result = await runBrokerLossScenario({ seconds: 10, rate: 100, seed: 'f13-jest', log: (line) => lines.push(line) });
       process.stdout.write(`${result.line}\n${JSON.stringify(result.details)}\n`);
       // on a failure, the scenario's own log lines are in the diff
-      expect({ lost: result.lost, reasons: result.details.reasons, log: result.verdict === 'PASS' ? [] : lines }).toEqual({ lost: 0, reasons: [], log: [] });
+      expect({ lost: result.lost, reasons: result.details.reasons, log: result.verdict === 'PASS' ? [] : lines }).toEqual({
+        lost: 0,
+        reasons: [],
+        log: [],
+      });
       expect(result.verdict).toBe('PASS');
       expect(result.acknowledged).toBeGreaterThan(0);
       expect(result.details.orderViolations).toBe(0);

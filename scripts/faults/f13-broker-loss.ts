@@ -238,7 +238,9 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
       }
       if (elapsed - lastReport >= 2_000) {
         lastReport = elapsed;
-        log(`F13: t=${(elapsed / 1000).toFixed(0)}s published=${sent} acknowledged=${acknowledged.size} refused=${refusedIds.size} inFlight=${inFlight.size}`);
+        log(
+          `F13: t=${(elapsed / 1000).toFixed(0)}s published=${sent} acknowledged=${acknowledged.size} refused=${refusedIds.size} inFlight=${inFlight.size}`,
+        );
       }
       await sleep(10);
     }
@@ -246,7 +248,9 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
     await Promise.all([...inFlight]);
     await restarting;
     if (faultError !== undefined) throw faultError;
-    log(`F13: load done: published=${published.length} acknowledged=${acknowledged.size} refused=${refusedIds.size} ${JSON.stringify(refusedBy)}`);
+    log(
+      `F13: load done: published=${published.length} acknowledged=${acknowledged.size} refused=${refusedIds.size} ${JSON.stringify(refusedBy)}`,
+    );
 
     const isrRestored = await waitFor('3 in-sync replicas again after the restart', 90_000, async () => {
       const parts = await leadership(adminRef, topic);
@@ -274,7 +278,11 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
       if (value.seq < previous) orderViolations++;
       orderOfKey.set(value.key, Math.max(previous, value.seq));
     };
-    const quiet = { info: () => undefined, warn: () => undefined, error: (obj: object, msg: string) => log(`F13 consumer: ${msg} ${JSON.stringify(obj)}`) };
+    const quiet = {
+      info: () => undefined,
+      warn: () => undefined,
+      error: (obj: object, msg: string) => log(`F13 consumer: ${msg} ${JSON.stringify(obj)}`),
+    };
     consumer = await startConsumer(kafka, {
       groupId: `f13-verify-${runId}`,
       topics: [topic],
@@ -283,7 +291,9 @@ export async function runBrokerLossScenario(o: BrokerLossOptions): Promise<Broke
       logger: quiet,
       handle,
     });
-    await waitFor('the whole topic read back', 120_000, async () => ([...high].every(([partition, h]) => (next.get(partition) ?? 0n) >= h) ? true : undefined));
+    await waitFor('the whole topic read back', 120_000, async () =>
+      [...high].every(([partition, h]) => (next.get(partition) ?? 0n) >= h) ? true : undefined,
+    );
 
     const lostIds = [...acknowledged].filter((id) => !seen.has(id));
     const duplicated = [...seen.values()].reduce((sum, copies) => sum + copies - 1, 0);

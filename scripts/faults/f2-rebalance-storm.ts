@@ -46,7 +46,15 @@ interface GroupWatch {
  * partition (a commit retried after the rebalance, a run finishing after it) could move it back.
  */
 function watchGroups(admin: Admin, groups: readonly { group: string; topic: string }[]): { stop(): Promise<GroupWatch[]> } {
-  const watches: GroupWatch[] = groups.map(({ group, topic }) => ({ group, topic, maxMembers: 0, memberChanges: 0, lastMembers: '', highest: new Map(), backwards: [] }));
+  const watches: GroupWatch[] = groups.map(({ group, topic }) => ({
+    group,
+    topic,
+    maxMembers: 0,
+    memberChanges: 0,
+    lastMembers: '',
+    highest: new Map(),
+    backwards: [],
+  }));
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -54,7 +62,10 @@ function watchGroups(admin: Admin, groups: readonly { group: string; topic: stri
         const described = await admin.describeGroups(watches.map((w) => w.group));
         for (const w of watches) {
           const g = described.groups.find((d) => d.groupId === w.group);
-          const members = (g?.members ?? []).map((m) => m.memberId).sort().join(',');
+          const members = (g?.members ?? [])
+            .map((m) => m.memberId)
+            .sort()
+            .join(',');
           w.maxMembers = Math.max(w.maxMembers, g?.members.length ?? 0);
           if (members !== w.lastMembers) w.memberChanges++;
           w.lastMembers = members;
@@ -93,7 +104,9 @@ async function storm(hub: FaultHub, app: HubAppName, ctx: InjectContext): Promis
     await ctx.sleep(2_000 + (i % 3) * 1_000);
     const signal: NodeJS.Signals = i % 3 === 2 ? 'SIGKILL' : 'SIGTERM';
     const { ms, killed } = await hub.stopExtra(extra, signal, 20_000);
-    ctx.log(`${app} extra (pid ${extra.child.pid}) ${signal}: ${killed ? 'SIGKILLed after 20 s' : `exited in ${(ms / 1000).toFixed(1)} s`}`);
+    ctx.log(
+      `${app} extra (pid ${extra.child.pid}) ${signal}: ${killed ? 'SIGKILLed after 20 s' : `exited in ${(ms / 1000).toFixed(1)} s`}`,
+    );
     stopped.push({ app, signal, ms, killed });
   }
   return stopped;
@@ -113,7 +126,9 @@ function trickle(hub: FaultHub, ctx: InjectContext): { stop(): Promise<string[]>
   const chunks: Promise<string[]>[] = [];
   const loop = (async () => {
     for (let i = 0; running; i++) {
-      chunks.push(runLoad(hub, { rate: TRICKLE_RATE, seconds: TRICKLE_CHUNK_S, seed: 1_000 + i, tag: `${ctx.tag}t${i}` }).then((r) => r.acknowledged));
+      chunks.push(
+        runLoad(hub, { rate: TRICKLE_RATE, seconds: TRICKLE_CHUNK_S, seed: 1_000 + i, tag: `${ctx.tag}t${i}` }).then((r) => r.acknowledged),
+      );
       await ctx.sleep(TRICKLE_CHUNK_S * 1_000);
     }
   })();
@@ -163,19 +178,34 @@ export const F2: Fault = {
           {
             name: 'the groups rebalanced',
             ok: watches.every((w) => w.maxMembers >= 2),
-            detail: watches.map((w) => `${w.group.slice(hub.ns.length + 1)}: up to ${w.maxMembers} members, membership changed ${w.memberChanges} times`).join('; '),
+            detail: watches
+              .map((w) => `${w.group.slice(hub.ns.length + 1)}: up to ${w.maxMembers} members, membership changed ${w.memberChanges} times`)
+              .join('; '),
           },
           {
             name: 'committed offsets never moved back',
             ok: watches.every((w) => w.backwards.length === 0),
             detail: watches
-              .map((w) => `${w.group.slice(hub.ns.length + 1)}: ${w.backwards.length === 0 ? 'none' : w.backwards.slice(0, 3).map((b) => `p${b.partition} ${b.from}→${b.to}`).join(', ')}`)
+              .map(
+                (w) =>
+                  `${w.group.slice(hub.ns.length + 1)}: ${
+                    w.backwards.length === 0
+                      ? 'none'
+                      : w.backwards
+                          .slice(0, 3)
+                          .map((b) => `p${b.partition} ${b.from}→${b.to}`)
+                          .join(', ')
+                  }`,
+              )
               .join('; '),
           },
           {
             name: 'SIGTERMed instances left within 20 s',
             ok: slow.length === 0,
-            detail: slow.length === 0 ? `${terms.length} left, slowest ${(Math.max(0, ...terms.map((s) => s.ms)) / 1000).toFixed(1)} s` : `SIGKILLed after 20 s: ${slow.map((s) => s.app).join(', ')}`,
+            detail:
+              slow.length === 0
+                ? `${terms.length} left, slowest ${(Math.max(0, ...terms.map((s) => s.ms)) / 1000).toFixed(1)} s`
+                : `SIGKILLed after 20 s: ${slow.map((s) => s.app).join(', ')}`,
           },
         ];
         return checks;

@@ -24,7 +24,10 @@ const STALL_LIMIT_MS = 20_000;
 /** Per partition of `interactions`: the recorder group's committed offset and the end offset. */
 async function partitionOffsets(hub: FaultHub): Promise<Map<number, { committed: number; end: number }>> {
   const topic = hub.names.topics.interactions;
-  const [ends, committed] = await Promise.all([hub.admin.fetchTopicOffsets(topic), hub.admin.fetchOffsets({ groupId: hub.names.groups.timelineProjector, topics: [topic] })]);
+  const [ends, committed] = await Promise.all([
+    hub.admin.fetchTopicOffsets(topic),
+    hub.admin.fetchOffsets({ groupId: hub.names.groups.timelineProjector, topics: [topic] }),
+  ]);
   const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   return new Map(ends.map((p) => [p.partition, { committed: Math.max(at.get(p.partition) ?? -1, Number(p.low)), end: Number(p.high) }]));
 }
@@ -57,7 +60,14 @@ function partitionOfPhone(phone: string, partitions: number): number {
   const key = identityKey(IdentityHasher.development(), TENANT, 'phone', phone);
   return Partitioners.DefaultPartitioner()({
     topic: 'interactions',
-    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], offlineReplicas: [], partitionErrorCode: 0 })),
+    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      offlineReplicas: [],
+      partitionErrorCode: 0,
+    })),
     message: { key, value: null },
   });
 }
@@ -70,7 +80,10 @@ async function recorderMembers(hub: FaultHub): Promise<string[]> {
 /** The customer stream an acknowledged interaction was recorded in, once it is (polling). */
 async function streamOf(hub: FaultHub, eventIds: readonly string[], ctx: InjectContext): Promise<string> {
   for (let i = 0; i < 600; i++) {
-    const r = await hub.pool.query<{ stream_name: string }>("select stream_name from hub_events where event_id = any($1::uuid[]) and event_type = 'InteractionRecorded' limit 1", [eventIds]);
+    const r = await hub.pool.query<{ stream_name: string }>(
+      "select stream_name from hub_events where event_id = any($1::uuid[]) and event_type = 'InteractionRecorded' limit 1",
+      [eventIds],
+    );
     if (r.rows[0]) return r.rows[0].stream_name;
     await ctx.sleep(200);
   }
@@ -105,7 +118,9 @@ export const F3: Fault = {
     const lockedAt = Date.now();
     try {
       await locker.query('begin');
-      const locked = await locker.query<{ revision: string }>('select revision from hub_streams where stream_name = $1 for update', [stream]);
+      const locked = await locker.query<{ revision: string }>('select revision from hub_streams where stream_name = $1 for update', [
+        stream,
+      ]);
       revisionAtLock = Number(locked.rows[0]?.revision ?? -1);
       ctx.log(`${stream} (${phone}) locked at revision ${revisionAtLock} for ${HOLD_MS / 1000} s`);
       const sending = Promise.all(
@@ -168,7 +183,9 @@ export const F3: Fault = {
           {
             name: 'recorder group after the hold',
             ok: membersAfter.length > 0,
-            detail: kept ? `kept its member${membersBefore.length > 1 ? 's' : ''} (no rebalance)` : `members ${membersBefore.length} → ${membersAfter.length}, changed (rebalanced)`,
+            detail: kept
+              ? `kept its member${membersBefore.length > 1 ? 's' : ''} (no rebalance)`
+              : `members ${membersBefore.length} → ${membersAfter.length}, changed (rebalanced)`,
           },
         ];
         return checks;

@@ -29,7 +29,13 @@ export interface Probe {
 /** One signed Twilio SMS from a phone of its own, sent once (no retry): what the app answers. */
 export async function probeSms(hub: FaultHub, tag: string, n: number): Promise<Probe> {
   const url = `${hub.urlOf('ingest-sms')}/webhooks/twilio`;
-  const params = twilioSmsParams({ from: phoneOf(7_000_000 + n), to: OUR_NUMBER, body: `probe ${n}`, accountSid: hub.secrets.twilioAccountSid, seed: `${tag}-probe-${n}` });
+  const params = twilioSmsParams({
+    from: phoneOf(7_000_000 + n),
+    to: OUR_NUMBER,
+    body: `probe ${n}`,
+    accountSid: hub.secrets.twilioAccountSid,
+    seed: `${tag}-probe-${n}`,
+  });
   const signed = signedTwilioRequest({ authToken: hub.secrets.twilioAuthToken, url, params });
   const sentAt = Date.now();
   try {
@@ -94,11 +100,17 @@ async function acknowledgedSince(probes: readonly Probe[], since: number, timeou
 export function refusedWhileDown(name: string, during: readonly Probe[]): Check {
   const good = during.filter((p) => p.status === 503 && p.retryAfter !== undefined);
   const bad = during.filter((p) => !(p.status === 503 && p.retryAfter !== undefined));
-  const by = (ps: readonly Probe[]) => ps.map((p) => `${p.status || 'no answer'}${p.status === 503 && p.retryAfter === undefined ? ' without Retry-After' : ''}`).join(', ');
+  const by = (ps: readonly Probe[]) =>
+    ps.map((p) => `${p.status || 'no answer'}${p.status === 503 && p.retryAfter === undefined ? ' without Retry-After' : ''}`).join(', ');
   return {
     name,
     ok: good.length > 0 && bad.length === 0,
-    detail: during.length === 0 ? 'no probe answered during the outage' : bad.length === 0 ? `${good.length} probes refused with 503 + Retry-After` : `answered ${by(bad)} (and ${good.length} × 503)`,
+    detail:
+      during.length === 0
+        ? 'no probe answered during the outage'
+        : bad.length === 0
+          ? `${good.length} probes refused with 503 + Retry-After`
+          : `answered ${by(bad)} (and ${good.length} × 503)`,
   };
 }
 
@@ -112,7 +124,8 @@ export function noAppRestarted(hub: FaultHub, before: ReadonlyMap<string, number
   return {
     name: 'every app recovered without a restart',
     ok: gone.length === 0,
-    detail: gone.length === 0 ? `${before.size} apps, same processes throughout` : `exited or replaced: ${gone.map(([app]) => app).join(', ')}`,
+    detail:
+      gone.length === 0 ? `${before.size} apps, same processes throughout` : `exited or replaced: ${gone.map(([app]) => app).join(', ')}`,
   };
 }
 
@@ -145,7 +158,11 @@ export const F4: Fault = {
       ctx.log(await broker.cluster.restart(1));
       const restartedAt = Date.now();
       backAfterKill = await acknowledgedSince(probes, restartedAt, 120_000);
-      ctx.log(backAfterKill === undefined ? 'no probe acknowledged within 120 s of the restart' : `publishing again ${(backAfterKill / 1000).toFixed(1)} s after the restart`);
+      ctx.log(
+        backAfterKill === undefined
+          ? 'no probe acknowledged within 120 s of the restart'
+          : `publishing again ${(backAfterKill / 1000).toFixed(1)} s after the restart`,
+      );
       // Requests already on the wire at the kill may still get their answer: the outage starts a second later.
       duringKill = within(probes, killedAt + 1_000, restartedAt);
 
@@ -162,12 +179,18 @@ export const F4: Fault = {
       const continuedAt = Date.now();
       ctx.log(`broker SIGCONTed`);
       backAfterPause = await acknowledgedSince(probes, continuedAt, 120_000);
-      ctx.log(backAfterPause === undefined ? 'no probe acknowledged within 120 s of SIGCONT' : `publishing again ${(backAfterPause / 1000).toFixed(1)} s after SIGCONT`);
+      ctx.log(
+        backAfterPause === undefined
+          ? 'no probe acknowledged within 120 s of SIGCONT'
+          : `publishing again ${(backAfterPause / 1000).toFixed(1)} s after SIGCONT`,
+      );
       duringPause = within(probes, stoppedAt + 1_000, continuedAt);
     } finally {
       await trickle.stop();
     }
-    ctx.log(`probes during the kill: ${duringKill.map((p) => p.status).join(' ')}; during the pause: ${duringPause.map((p) => p.status).join(' ')}`);
+    ctx.log(
+      `probes during the kill: ${duringKill.map((p) => p.status).join(' ')}; during the pause: ${duringPause.map((p) => p.status).join(' ')}`,
+    );
 
     return {
       faults: 2,

@@ -32,7 +32,13 @@ export interface Answer {
 }
 
 /** One POST from `localAddress`; a body is sent chunked (no Content-Length) when asked. Status 0: no answer (`body` says why). */
-export function post(base: string, path: string, headers: Record<string, string>, body: string | Buffer, o: { localAddress?: string; chunked?: boolean; timeoutMs?: number } = {}): Promise<Answer> {
+export function post(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string | Buffer,
+  o: { localAddress?: string; chunked?: boolean; timeoutMs?: number } = {},
+): Promise<Answer> {
   const url = new URL(base);
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   return new Promise((resolve) => {
@@ -51,7 +57,11 @@ export function post(base: string, path: string, headers: Record<string, string>
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const ra = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, ...(ra !== undefined ? { retryAfter: ra } : {}), body: Buffer.concat(chunks).toString('utf8') });
+          resolve({
+            status: res.statusCode ?? 0,
+            ...(ra !== undefined ? { retryAfter: ra } : {}),
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
         });
         res.on('error', (err) => resolve({ status: 0, body: err.message }));
       },
@@ -78,7 +88,12 @@ function eventIdsOf(a: Answer): string[] {
 }
 
 const byStatus = (answers: readonly Answer[]): string =>
-  Object.entries(answers.reduce<Record<string, number>>((m, a) => ({ ...m, [String(a.status || a.body)]: (m[String(a.status || a.body)] ?? 0) + 1 }), {}))
+  Object.entries(
+    answers.reduce<Record<string, number>>(
+      (m, a) => ({ ...m, [String(a.status || a.body)]: (m[String(a.status || a.body)] ?? 0) + 1 }),
+      {},
+    ),
+  )
     .map(([s, n]) => `${s}×${n}`)
     .join(' ');
 
@@ -104,11 +119,22 @@ function builders(hub: FaultHub): Builders {
     sms(text, seed, phone) {
       const params = twilioSmsParams({ from: phone, to: OUR_NUMBER, body: text, accountSid: hub.secrets.twilioAccountSid, seed });
       const signed = signedTwilioRequest({ authToken: hub.secrets.twilioAuthToken, url: smsUrl, params });
-      return { app: 'ingest-sms', path: '/webhooks/twilio', headers: signed.headers, body: signed.body, messageId: params['MessageSid']!, params };
+      return {
+        app: 'ingest-sms',
+        path: '/webhooks/twilio',
+        headers: signed.headers,
+        body: signed.body,
+        messageId: params['MessageSid']!,
+        params,
+      };
     },
     webchat(text, id, visitor, phone, timestamp = Math.floor(Date.now() / 1000), secret = hub.secrets.webchatSecret) {
       // Visitor ids are decimal (the widget's own numbering).
-      const payload = { sessionId: `ws_${id}`, visitor: { id: String(visitor), phone }, messages: [{ id, sentAt: new Date().toISOString(), text }] };
+      const payload = {
+        sessionId: `ws_${id}`,
+        visitor: { id: String(visitor), phone },
+        messages: [{ id, sentAt: new Date().toISOString(), text }],
+      };
       const signed = webchatWebhookRequest({ secret, url: chatUrl, payload, timestamp });
       const headers = Object.fromEntries(Object.entries(signed.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
       return { app: 'ingest-webchat', path: '/webhooks/webchat', headers, body: signed.rawBody.toString('utf8'), messageId: id };
@@ -116,10 +142,22 @@ function builders(hub: FaultHub): Builders {
     api(text, id, phone, key) {
       const event = {
         type: 'InteractionReceived',
-        data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text, media: [] }, provider: { messageId: id } },
+        data: {
+          direction: 'inbound',
+          kind: 'message',
+          identities: [{ kind: 'phone', value: phone }],
+          content: { text, media: [] },
+          provider: { messageId: id },
+        },
         metadata: { occurredAt: new Date().toISOString(), channel: 'sms' },
       };
-      return { app: 'ingest-api', path: '/v1/events', headers: { 'content-type': 'application/json', ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(event), messageId: id };
+      return {
+        app: 'ingest-api',
+        path: '/v1/events',
+        headers: { 'content-type': 'application/json', ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify(event),
+        messageId: id,
+      };
     },
   };
 }
@@ -150,7 +188,10 @@ async function storedByMessageId(hub: FaultHub, messageIds: readonly string[]): 
 }
 
 async function timelineEntries(hub: FaultHub, eventIds: readonly string[]): Promise<Map<string, number>> {
-  const r = await hub.pool.query<{ id: string; n: number }>('select event_id::text as id, count(*)::int as n from timeline_entries where tenant_id = $1 and event_id = any($2::uuid[]) group by 1', [TENANT, eventIds]);
+  const r = await hub.pool.query<{ id: string; n: number }>(
+    'select event_id::text as id, count(*)::int as n from timeline_entries where tenant_id = $1 and event_id = any($2::uuid[]) group by 1',
+    [TENANT, eventIds],
+  );
   return new Map(r.rows.map((row) => [row.id, row.n]));
 }
 
@@ -172,7 +213,7 @@ export const F9: Fault = {
   description:
     'Against the running ingestion apps, under the load: webhooks and API calls with a wrong, missing or stale signature or key (401, nothing recorded); ' +
     'one valid SMS, web chat message and API event each sent 30 times (10 at once, then one every 100 ms; recorded once); ' +
-    'bodies over each route\'s limit, with and without a Content-Length (413, nothing recorded); ' +
+    "bodies over each route's limit, with and without a Content-Length (413, nothing recorded); " +
     `a flood of 500 valid API calls from one source key and address (127.0.0.2; 16 at a time) against a per-key limit lowered to ${F9_LIMITS.perKey} per ${F9_LIMITS.windowMs / 1000} s, ` +
     `and 900 calls with bad keys from 127.0.0.3 against a per-address limit of ${F9_LIMITS.perAddress} (429 with Retry-After), ` +
     'while a legitimate source key sends 5 API events a second from 127.0.0.1 (never limited, all stored).',
@@ -180,7 +221,9 @@ export const F9: Fault = {
   env: (app, base) =>
     app === 'ingest-api'
       ? {
-          INGEST_API_KEYS: [base['INGEST_API_KEYS'], `legit:${TENANT}:${sha256(KEYS.legit)}`, `flood:${TENANT}:${sha256(KEYS.flood)}`].filter(Boolean).join(','),
+          INGEST_API_KEYS: [base['INGEST_API_KEYS'], `legit:${TENANT}:${sha256(KEYS.legit)}`, `flood:${TENANT}:${sha256(KEYS.flood)}`]
+            .filter(Boolean)
+            .join(','),
           RATE_LIMIT_PER_KEY: String(F9_LIMITS.perKey),
           RATE_LIMIT_PER_ADDRESS: String(F9_LIMITS.perAddress),
           RATE_LIMIT_WINDOW_MS: String(F9_LIMITS.windowMs),
@@ -215,14 +258,48 @@ async function injectF9(hub: FaultHub, ctx: InjectContext) {
   const sms = b.sms(`control sms ${tag}`, `control-${tag}`, phone(0));
   const forgedSms = [0, 1, 2, 3].map((i) => b.sms(`forged sms ${tag} ${i}`, `forged-${tag}-${i}`, phone(10 + i)));
   const forged: { kind: string; p: Prepared }[] = [
-    { kind: 'sms signed with another token', p: { ...forgedSms[0]!, headers: { ...forgedSms[0]!.headers, 'x-twilio-signature': signedTwilioRequest({ authToken: randomBytes(16).toString('hex'), url: `${hub.urlOf('ingest-sms')}/webhooks/twilio`, params: forgedSms[0]!.params }).headers['x-twilio-signature']! } } },
-    { kind: 'sms without a signature', p: { ...forgedSms[1]!, headers: Object.fromEntries(Object.entries(forgedSms[1]!.headers).filter(([k]) => k !== 'x-twilio-signature')) } },
+    {
+      kind: 'sms signed with another token',
+      p: {
+        ...forgedSms[0]!,
+        headers: {
+          ...forgedSms[0]!.headers,
+          'x-twilio-signature': signedTwilioRequest({
+            authToken: randomBytes(16).toString('hex'),
+            url: `${hub.urlOf('ingest-sms')}/webhooks/twilio`,
+            params: forgedSms[0]!.params,
+          }).headers['x-twilio-signature']!,
+        },
+      },
+    },
+    {
+      kind: 'sms without a signature',
+      p: {
+        ...forgedSms[1]!,
+        headers: Object.fromEntries(Object.entries(forgedSms[1]!.headers).filter(([k]) => k !== 'x-twilio-signature')),
+      },
+    },
     // A valid signature of another message, on this one's body.
     { kind: 'sms with a body swapped under a valid signature', p: { ...forgedSms[2]!, headers: forgedSms[3]!.headers } },
-    { kind: 'web chat signed with another secret', p: b.webchat(`forged chat ${tag}`, `forged-chat-${tag}-0`, n(20), phone(20), undefined, randomBytes(24).toString('hex')) },
-    { kind: 'web chat signed 10 minutes ago', p: b.webchat(`forged chat ${tag}`, `forged-chat-${tag}-1`, n(21), phone(21), Math.floor(Date.now() / 1000) - 600) },
-    { kind: 'web chat without a signature', p: (() => { const p = b.webchat(`forged chat ${tag}`, `forged-chat-${tag}-2`, n(22), phone(22)); return { ...p, headers: { 'content-type': 'application/json' } }; })() },
-    { kind: 'API call with an unknown key', p: b.api(`forged api ${tag}`, `forged-api-${tag}-0`, phone(30), randomBytes(16).toString('hex')) },
+    {
+      kind: 'web chat signed with another secret',
+      p: b.webchat(`forged chat ${tag}`, `forged-chat-${tag}-0`, n(20), phone(20), undefined, randomBytes(24).toString('hex')),
+    },
+    {
+      kind: 'web chat signed 10 minutes ago',
+      p: b.webchat(`forged chat ${tag}`, `forged-chat-${tag}-1`, n(21), phone(21), Math.floor(Date.now() / 1000) - 600),
+    },
+    {
+      kind: 'web chat without a signature',
+      p: (() => {
+        const p = b.webchat(`forged chat ${tag}`, `forged-chat-${tag}-2`, n(22), phone(22));
+        return { ...p, headers: { 'content-type': 'application/json' } };
+      })(),
+    },
+    {
+      kind: 'API call with an unknown key',
+      p: b.api(`forged api ${tag}`, `forged-api-${tag}-0`, phone(30), randomBytes(16).toString('hex')),
+    },
     { kind: 'API call without a key', p: b.api(`forged api ${tag}`, `forged-api-${tag}-1`, phone(31), undefined) },
   ];
   const chat = b.webchat(`control chat ${tag}`, `control-chat-${tag}`, n(1), phone(1));
@@ -257,8 +334,12 @@ async function injectF9(hub: FaultHub, ctx: InjectContext) {
   ctx.log(`oversize: ${oversize.map((o, i) => `${o.kind} ${oversizeAnswers[i]!.status || oversizeAnswers[i]!.body}`).join(', ')}`);
 
   // Floods: one valid key from one address, far past its limit; bad keys from another address.
-  const keyFlood = await pooled(500, 16, (i) => send(hub, b.api(`flood ${i}`, `flood-${tag}-${i}`, phoneOf((i * 13) % 300), KEYS.flood), { localAddress: FROM.keyFlood }));
-  const badKeyFlood = await pooled(900, 16, (i) => send(hub, b.api(`bad key ${i}`, `badkey-${tag}-${i}`, phone(50), `bad${i}`), { localAddress: FROM.badKeyFlood }));
+  const keyFlood = await pooled(500, 16, (i) =>
+    send(hub, b.api(`flood ${i}`, `flood-${tag}-${i}`, phoneOf((i * 13) % 300), KEYS.flood), { localAddress: FROM.keyFlood }),
+  );
+  const badKeyFlood = await pooled(900, 16, (i) =>
+    send(hub, b.api(`bad key ${i}`, `badkey-${tag}-${i}`, phone(50), `bad${i}`), { localAddress: FROM.badKeyFlood }),
+  );
   ctx.log(`flood with one key from ${FROM.keyFlood}: ${byStatus(keyFlood)}; bad keys from ${FROM.badKeyFlood}: ${byStatus(badKeyFlood)}`);
   abusing = false;
   await legitLoop;
@@ -272,20 +353,29 @@ async function injectF9(hub: FaultHub, ctx: InjectContext) {
     faults: forged.length + replayed.length * 30 + oversize.length + keyFlood.length + badKeyFlood.length,
     acknowledged,
     checks: async (): Promise<Check[]> => {
-      const found = await storedByMessageId(hub, [...controls, ...forged.map((f) => f.p), ...oversize.map((o) => o.p)].map((p) => p.messageId));
+      const found = await storedByMessageId(
+        hub,
+        [...controls, ...forged.map((f) => f.p), ...oversize.map((o) => o.p)].map((p) => p.messageId),
+      );
       const forgedStored = forged.filter((f) => found.has(f.p.messageId));
       const oversizeStored = oversize.filter((o) => found.has(o.p.messageId));
       const controlsStored = controls.filter((p) => found.get(p.messageId) === 1);
       const replayIds = replays.map((answers) => [...new Set(answers.flatMap(eventIdsOf))]);
       const entries = await timelineEntries(hub, replayIds.flat());
-      const replayOk = replays.every((answers, i) => answers.every((a) => a.status >= 200 && a.status < 300) && replayIds[i]!.length === 1 && entries.get(replayIds[i]![0]!) === 1);
+      const replayOk = replays.every(
+        (answers, i) =>
+          answers.every((a) => a.status >= 200 && a.status < 300) && replayIds[i]!.length === 1 && entries.get(replayIds[i]![0]!) === 1,
+      );
       const limited = keyFlood.filter((a) => a.status === 429);
       const addressLimited = badKeyFlood.filter((a) => a.status === 429);
       const withRetryAfter = (as: Answer[]) => as.every((a) => Number(a.retryAfter) >= 1);
       // No answer (status 0) is a starved app, not a wrong one; anything else but 202 or 429 is.
       const keyFloodOther = keyFlood.filter((a) => a.status !== 429 && a.status !== 202 && a.status !== 0);
       const legitOk = legit.filter((a) => a.status === 202);
-      const legitStored = await storedByMessageId(hub, legitSent.map((p) => p.messageId));
+      const legitStored = await storedByMessageId(
+        hub,
+        legitSent.map((p) => p.messageId),
+      );
       return [
         {
           name: 'F9 forgeries refused, nothing recorded',
@@ -297,7 +387,12 @@ async function injectF9(hub: FaultHub, ctx: InjectContext) {
         {
           name: 'F9 replays recorded once',
           ok: replayOk,
-          detail: replayed.map((p, i) => `${p.app} ×30: ${byStatus(replays[i]!)}, ${replayIds[i]!.length} event id(s), ${found.get(p.messageId) ?? 0} recorded, ${entries.get(replayIds[i]![0] ?? '') ?? 0} on the timeline`).join('; '),
+          detail: replayed
+            .map(
+              (p, i) =>
+                `${p.app} ×30: ${byStatus(replays[i]!)}, ${replayIds[i]!.length} event id(s), ${found.get(p.messageId) ?? 0} recorded, ${entries.get(replayIds[i]![0] ?? '') ?? 0} on the timeline`,
+            )
+            .join('; '),
         },
         {
           name: 'F9 oversize refused, nothing recorded',
@@ -306,7 +401,13 @@ async function injectF9(hub: FaultHub, ctx: InjectContext) {
         },
         {
           name: 'F9 floods limited with Retry-After',
-          ok: limited.length > 0 && withRetryAfter(limited) && keyFloodOther.length === 0 && addressLimited.length > 0 && withRetryAfter(addressLimited) && badKeyFlood.every((a) => a.status === 401 || a.status === 429 || a.status === 0),
+          ok:
+            limited.length > 0 &&
+            withRetryAfter(limited) &&
+            keyFloodOther.length === 0 &&
+            addressLimited.length > 0 &&
+            withRetryAfter(addressLimited) &&
+            badKeyFlood.every((a) => a.status === 401 || a.status === 429 || a.status === 0),
           detail: `one key: ${byStatus(keyFlood)} (Retry-After on every 429: ${withRetryAfter(limited)}); bad keys from one address: ${byStatus(badKeyFlood)} (Retry-After on every 429: ${withRetryAfter(addressLimited)})`,
         },
         {

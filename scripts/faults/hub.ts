@@ -12,7 +12,17 @@ import { Pool } from 'pg';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { DEV_IDENTITY_HASH_KEY, hubNames, type HubNames } from '@hub/contracts';
-import { FaultProxy, freePort, freshDatabase, freshId, startAppProcess, testInfra, ThrowawayRedis, type AppProcess, type HubAppName } from '@hub/testing';
+import {
+  FaultProxy,
+  freePort,
+  freshDatabase,
+  freshId,
+  startAppProcess,
+  testInfra,
+  ThrowawayRedis,
+  type AppProcess,
+  type HubAppName,
+} from '@hub/testing';
 import { startApps } from '../demo/apps';
 import type { Secrets } from '../../bench/pipeline/load';
 import { KafkaCluster } from './kafka-cluster';
@@ -126,14 +136,26 @@ export class FaultHub {
         // The broker's proxy first: the broker must advertise its port from the start.
         const kafkaProxy = opts.proxied ? await proxy('127.0.0.1', port) : undefined;
         const runDir = mkdtempSync(join(tmpdir(), 'hub-kafka-'));
-        const cluster = new KafkaCluster({ nodes: 1, port, controllerPort: await freePort(), runDir, ...(kafkaProxy ? { advertisedPort: kafkaProxy.port } : {}) });
+        const cluster = new KafkaCluster({
+          nodes: 1,
+          port,
+          controllerPort: await freePort(),
+          runDir,
+          ...(kafkaProxy ? { advertisedPort: kafkaProxy.port } : {}),
+        });
         cleanupsOnFailure.push(async () => void (await cluster.clean()));
-        opts.log?.(`starting a Kafka broker of the run's own on :${port}${kafkaProxy ? ` (advertised through the proxy :${kafkaProxy.port})` : ''} ...`);
+        opts.log?.(
+          `starting a Kafka broker of the run's own on :${port}${kafkaProxy ? ` (advertised through the proxy :${kafkaProxy.port})` : ''} ...`,
+        );
         opts.log?.(await cluster.start());
         broker = { cluster, port, brokers: await cluster.brokers(), runDir };
         if (kafkaProxy) {
           const pg = new URL(database.url);
-          links = { kafka: kafkaProxy, postgres: await proxy(pg.hostname, Number(pg.port || 5432)), redis: await proxy('127.0.0.1', redis.port) };
+          links = {
+            kafka: kafkaProxy,
+            postgres: await proxy(pg.hostname, Number(pg.port || 5432)),
+            redis: await proxy('127.0.0.1', redis.port),
+          };
         }
       }
       const kafka = new Kafka({ clientId: `hub-${ns}`, brokers: broker?.brokers ?? testInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
@@ -147,8 +169,24 @@ export class FaultHub {
         twilioAccountSid: `AC${randomBytes(16).toString('hex')}`,
         webchatSecret: randomBytes(24).toString('hex'),
       };
-      const hub = new FaultHub(ns, hubNames(ns), database, redis, pool, kafka, admin, secrets, randomBytes(16).toString('hex'), ports, opts, broker, links);
-      opts.log?.(`booting ${opts.apps.join(', ')} (namespace ${ns}, redis :${redis.port}, kafka ${(broker?.brokers ?? testInfra().kafkaBrokers).join(',')}${links ? ', postgres and redis through proxies' : ''})`);
+      const hub = new FaultHub(
+        ns,
+        hubNames(ns),
+        database,
+        redis,
+        pool,
+        kafka,
+        admin,
+        secrets,
+        randomBytes(16).toString('hex'),
+        ports,
+        opts,
+        broker,
+        links,
+      );
+      opts.log?.(
+        `booting ${opts.apps.join(', ')} (namespace ${ns}, redis :${redis.port}, kafka ${(broker?.brokers ?? testInfra().kafkaBrokers).join(',')}${links ? ', postgres and redis through proxies' : ''})`,
+      );
       const apps = await startApps(opts.apps, (name) => hub.envOf(name), {
         logDir: opts.logDir,
         parallel: 3,
@@ -213,7 +251,9 @@ export class FaultHub {
 
   /** The processes running now (extra instances included). */
   instances(): Instance[] {
-    return [...this.running.values(), ...this.extras].flatMap((p) => (p.child.pid !== undefined ? [{ app: p.name, pid: p.child.pid, process: p }] : []));
+    return [...this.running.values(), ...this.extras].flatMap((p) =>
+      p.child.pid !== undefined ? [{ app: p.name, pid: p.child.pid, process: p }] : [],
+    );
   }
 
   pidOf(app: HubAppName): number {
@@ -261,7 +301,11 @@ export class FaultHub {
   async startExtra(app: HubAppName): Promise<AppProcess> {
     if (this.stopped) throw new Error('the hub is stopped');
     const n = ++this.extraCount;
-    const p = await startAppProcess(app, { ...this.envOf(app), PORT: '0' }, { logDir: this.opts.logDir, timeoutMs: 180_000, logSuffix: `-extra${n}` });
+    const p = await startAppProcess(
+      app,
+      { ...this.envOf(app), PORT: '0' },
+      { logDir: this.opts.logDir, timeoutMs: 180_000, logSuffix: `-extra${n}` },
+    );
     this.started.push(p);
     if (this.stopped) {
       await p.stop();
@@ -326,7 +370,9 @@ export class FaultHub {
     const ours = (await this.admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(`${this.ns}.`));
     if (ours.length > 0) await this.admin.deleteTopics({ topics: ours }).catch(() => undefined);
     // The hub's consumer groups and the harness's own readers (the dead-letter check's).
-    const groups = (await this.admin.listGroups().catch(() => ({ groups: [] as { groupId: string }[] }))).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${this.ns}.`));
+    const groups = (await this.admin.listGroups().catch(() => ({ groups: [] as { groupId: string }[] }))).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(`${this.ns}.`));
     if (groups.length > 0) await this.admin.deleteGroups(groups).catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     await this.database.drop().catch(() => undefined);

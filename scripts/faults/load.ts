@@ -5,7 +5,16 @@
  */
 import { Agent } from 'node:http';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
-import { nowMs, OUR_NUMBER, prepareRequests, prng, refusedByStatus, sendOpenLoop, type Outcome, type PreparedRequest } from '../../bench/pipeline/load';
+import {
+  nowMs,
+  OUR_NUMBER,
+  prepareRequests,
+  prng,
+  refusedByStatus,
+  sendOpenLoop,
+  type Outcome,
+  type PreparedRequest,
+} from '../../bench/pipeline/load';
 import type { FaultHub } from './hub';
 
 export interface LoadOptions {
@@ -59,7 +68,14 @@ export async function deliver(
       const out = new Map<number, Outcome>();
       await Promise.all(
         [...byBase].map(async ([base, index]) => {
-          const res = await sendOpenLoop(agent, base, index.map((i) => routed[i]!), { start, offsetsMs: index.map(offsets) }, (ids) => acknowledged.push(...ids), 15_000);
+          const res = await sendOpenLoop(
+            agent,
+            base,
+            index.map((i) => routed[i]!),
+            { start, offsetsMs: index.map(offsets) },
+            (ids) => acknowledged.push(...ids),
+            15_000,
+          );
           res.forEach((o, k) => out.set(index[k]!, o));
         }),
       );
@@ -108,7 +124,13 @@ export async function runLoad(hub: FaultHub, o: LoadOptions): Promise<LoadResult
 export async function burstFromOnePhone(hub: FaultHub, phone: string, count: number, tag: string): Promise<LoadResult> {
   const url = `${hub.urlOf('ingest-sms')}/webhooks/twilio`;
   const requests: PreparedRequest[] = Array.from({ length: count }, (_, i) => {
-    const params = twilioSmsParams({ from: phone, to: OUR_NUMBER, body: `burst ${i}`, accountSid: hub.secrets.twilioAccountSid, seed: `${tag}-${i}` });
+    const params = twilioSmsParams({
+      from: phone,
+      to: OUR_NUMBER,
+      body: `burst ${i}`,
+      accountSid: hub.secrets.twilioAccountSid,
+      seed: `${tag}-${i}`,
+    });
     const signed = signedTwilioRequest({ authToken: hub.secrets.twilioAuthToken, url, params });
     return { path: '/webhooks/twilio', headers: signed.headers, body: signed.body };
   });

@@ -27,7 +27,12 @@ export function resultsTable(results: readonly ScenarioResult[], run: { seed: nu
     (r) =>
       `| ${r.id} | ${r.title} | ${r.rate}/s × ${r.seconds} s | ${r.faults} | ${r.acknowledged} | ${r.retried} | ${r.verdict.lost} | ${r.verdict.duplicated} | ` +
       `${r.settledMs === undefined ? 'no' : `${(r.settledMs / 1000).toFixed(1)} s`} | **${r.verdict.pass ? 'PASS' : 'FAIL'}** | ` +
-      `${r.verdict.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ') || '—'} |`,
+      `${
+        r.verdict.checks
+          .filter((c) => !c.ok)
+          .map((c) => `${c.name}: ${c.detail}`)
+          .join('; ') || '—'
+      } |`,
   );
   return [
     `Latest run: ${run.at} (\`${run.command}\`).`,
@@ -70,13 +75,25 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const seed = num('seed');
   log(`logs in ${logDir}`);
-  const asked = values.scenario.split(',').map((id) => id.trim().toUpperCase()).filter(Boolean);
+  const asked = values.scenario
+    .split(',')
+    .map((id) => id.trim().toUpperCase())
+    .filter(Boolean);
   const hubScenarios = asked.filter((id) => id !== F13);
   const results =
     hubScenarios.length === 0
       ? []
       : await runFaults(
-          { scenarios: scenariosById(hubScenarios), rate: num('rate'), seconds: num('seconds'), seed, settleSeconds: num('settle'), logDir, log, stopOnSignals: true },
+          {
+            scenarios: scenariosById(hubScenarios),
+            rate: num('rate'),
+            seconds: num('seconds'),
+            seed,
+            settleSeconds: num('settle'),
+            logDir,
+            log,
+            stopOnSignals: true,
+          },
           (r) => console.log(resultLine(r)),
         );
   let clusterPassed = true;

@@ -54,7 +54,12 @@ async function lags(hub: FaultHub): Promise<{ group: string; lag: number }[]> {
  * timeline, no consumer lag, no decide job pending, every customer's latest trigger decided. How long
  * that took, or undefined at the deadline (the oracle then says what is left).
  */
-export async function settle(hub: FaultHub, db: DemoDatabase, acknowledged: readonly string[], timeoutMs: number): Promise<number | undefined> {
+export async function settle(
+  hub: FaultHub,
+  db: DemoDatabase,
+  acknowledged: readonly string[],
+  timeoutMs: number,
+): Promise<number | undefined> {
   const started = Date.now();
   const ids = [...new Set(acknowledged)];
   for (;;) {
@@ -66,7 +71,8 @@ export async function settle(hub: FaultHub, db: DemoDatabase, acknowledged: read
         hub.decideBacklog(),
         db.awaitingDecision(TENANT),
       ]);
-      if (stored.size === ids.length && seen.size === ids.length && lag.every((l) => l.lag === 0) && backlog === 0 && awaiting === 0) return Date.now() - started;
+      if (stored.size === ids.length && seen.size === ids.length && lag.every((l) => l.lag === 0) && backlog === 0 && awaiting === 0)
+        return Date.now() - started;
     } catch {
       // a restarting app, redis coming back: ask again
     }
@@ -113,7 +119,13 @@ async function replayDiff(hub: FaultHub): Promise<Check> {
 }
 
 /** Every check of the oracle, after `settle`. */
-export async function judge(hub: FaultHub, db: DemoDatabase, acknowledged: readonly string[], baseline: RssBaseline, extra: readonly Check[] = []): Promise<Verdict> {
+export async function judge(
+  hub: FaultHub,
+  db: DemoDatabase,
+  acknowledged: readonly string[],
+  baseline: RssBaseline,
+  extra: readonly Check[] = [],
+): Promise<Verdict> {
   const ids = [...new Set(acknowledged)];
   const checks: Check[] = [];
 
@@ -123,13 +135,21 @@ export async function judge(hub: FaultHub, db: DemoDatabase, acknowledged: reado
   const lost = ids.length - stored.size;
   const onTimeline = await db.onTimeline(TENANT, ids);
   checks.push({ name: 'acknowledged stored', ok: lost === 0, detail: `${stored.size}/${ids.length} stored` });
-  checks.push({ name: 'acknowledged on timeline', ok: onTimeline.size === ids.length, detail: `${onTimeline.size}/${ids.length} on a timeline` });
+  checks.push({
+    name: 'acknowledged on timeline',
+    ok: onTimeline.size === ids.length,
+    detail: `${onTimeline.size}/${ids.length} on a timeline`,
+  });
   const twice = await rows<{ message: string; n: number }>(
     hub,
     `select data->'provider'->>'messageId' as message, count(*)::int as n from hub_events
       where event_type = 'InteractionRecorded' group by 1 having count(*) > 1`,
   );
-  checks.push({ name: 'interaction recorded once', ok: twice.length === 0, detail: twice.length === 0 ? 'no provider message recorded twice' : `${twice.length} provider messages recorded more than once` });
+  checks.push({
+    name: 'interaction recorded once',
+    ok: twice.length === 0,
+    detail: twice.length === 0 ? 'no provider message recorded twice' : `${twice.length} provider messages recorded more than once`,
+  });
 
   // No decision duplicated: one NextBestActionDecided per customer and trigger (basedOnEventId).
   const decisions = await rows<{ n: number; dup: number }>(
@@ -138,9 +158,17 @@ export async function judge(hub: FaultHub, db: DemoDatabase, acknowledged: reado
        select count(*) as c from hub_events where event_type = 'NextBestActionDecided' group by stream_name, data->>'basedOnEventId') d`,
   );
   const dupDecisions = decisions[0]?.dup ?? 0;
-  checks.push({ name: 'decision once per trigger', ok: dupDecisions === 0, detail: `${decisions[0]?.n ?? 0} triggers decided, ${dupDecisions} decided again` });
+  checks.push({
+    name: 'decision once per trigger',
+    ok: dupDecisions === 0,
+    detail: `${decisions[0]?.n ?? 0} triggers decided, ${dupDecisions} decided again`,
+  });
   const awaiting = await db.awaitingDecision(TENANT);
-  checks.push({ name: 'latest trigger decided', ok: awaiting === 0, detail: `${awaiting} customers without a decision on their latest trigger` });
+  checks.push({
+    name: 'latest trigger decided',
+    ok: awaiting === 0,
+    detail: `${awaiting} customers without a decision on their latest trigger`,
+  });
 
   // One customer per identity: an identity claimed twice (and never released) is a duplicated customer.
   const claims = await rows<{ n: number }>(
@@ -156,18 +184,27 @@ export async function judge(hub: FaultHub, db: DemoDatabase, acknowledged: reado
   checks.push(await replayDiff(hub));
 
   const lag = await lags(hub);
-  checks.push({ name: 'no partition stuck', ok: lag.every((l) => l.lag === 0), detail: lag.map((l) => `${l.group.slice(hub.ns.length + 1)} lag ${l.lag}`).join(', ') });
+  checks.push({
+    name: 'no partition stuck',
+    ok: lag.every((l) => l.lag === 0),
+    detail: lag.map((l) => `${l.group.slice(hub.ns.length + 1)} lag ${l.lag}`).join(', '),
+  });
 
   const growth = hub.instances().flatMap((i) => {
     const before = baseline.get(i.pid);
     const now = rssMbOf(i.pid);
     return before && now !== undefined ? [{ app: i.app, grew: now - before.mb, now }] : [];
   });
-  const worst = growth.reduce<{ app: string; grew: number; now: number } | undefined>((w, g) => (w === undefined || g.grew > w.grew ? g : w), undefined);
+  const worst = growth.reduce<{ app: string; grew: number; now: number } | undefined>(
+    (w, g) => (w === undefined || g.grew > w.grew ? g : w),
+    undefined,
+  );
   checks.push({
     name: `RSS within ${RSS_GROWTH_LIMIT_MB} MB`,
     ok: growth.every((g) => g.grew <= RSS_GROWTH_LIMIT_MB) && growth.length === hub.instances().length,
-    detail: worst ? `largest growth ${worst.app} ${worst.grew.toFixed(0)} MB (now ${worst.now.toFixed(0)} MB) over ${growth.length} processes` : 'no process measured',
+    detail: worst
+      ? `largest growth ${worst.app} ${worst.grew.toFixed(0)} MB (now ${worst.now.toFixed(0)} MB) over ${growth.length} processes`
+      : 'no process measured',
   });
 
   checks.push(...extra);

@@ -72,8 +72,11 @@ export async function runScenario(hub: FaultHub, db: DemoDatabase, fault: Fault,
   const load = await loading;
   clearInterval(sampler);
   rssBaseline(hub, baseline);
-  log(`load done: ${load.sent} sent, ${load.acknowledged.length} acknowledged, ${load.retried} retries (first attempts refused: ${JSON.stringify(load.firstRefused)}), refused in the end ${JSON.stringify(load.refused)}`);
-  if (outcome === undefined) throw injectFailure instanceof Error ? injectFailure : new Error(`${fault.id}: the injection failed: ${String(injectFailure)}`);
+  log(
+    `load done: ${load.sent} sent, ${load.acknowledged.length} acknowledged, ${load.retried} retries (first attempts refused: ${JSON.stringify(load.firstRefused)}), refused in the end ${JSON.stringify(load.refused)}`,
+  );
+  if (outcome === undefined)
+    throw injectFailure instanceof Error ? injectFailure : new Error(`${fault.id}: the injection failed: ${String(injectFailure)}`);
   const acknowledged = [...load.acknowledged, ...(outcome.acknowledged ?? [])];
   writeFileSync(join(o.logDir, `acknowledged-${fault.id}.txt`), `${acknowledged.join('\n')}\n`);
   const settledMs = await settle(hub, db, acknowledged, o.settleSeconds * 1000);
@@ -114,7 +117,11 @@ export async function runFaults(o: RunOptions, onResult?: (r: ScenarioResult) =>
   return results;
 }
 
-async function runOnOneHub(kind: ReturnType<typeof hubKindOf>, o: RunOptions, onResult?: (r: ScenarioResult) => void): Promise<ScenarioResult[]> {
+async function runOnOneHub(
+  kind: ReturnType<typeof hubKindOf>,
+  o: RunOptions,
+  onResult?: (r: ScenarioResult) => void,
+): Promise<ScenarioResult[]> {
   mkdirSync(o.logDir, { recursive: true });
   const hub = await FaultHub.boot({
     apps: appsFor(o.scenarios),
@@ -186,7 +193,11 @@ class QueueSampler {
     const seen = [...this.peak].filter(([, p]) => p.samples > 0);
     const over = seen.filter(([, p]) => p.bytes > p.maxBytes);
     const detail = seen.map(([app, p]) => `${app} peak ${p.bytes} B of ${p.maxBytes} B (${p.samples} samples)`).join(', ');
-    return { name: 'in-process queues within bounds', ok: seen.length > 0 && over.length === 0, detail: seen.length > 0 ? detail : 'no ingestion app answered /metrics' };
+    return {
+      name: 'in-process queues within bounds',
+      ok: seen.length > 0 && over.length === 0,
+      detail: seen.length > 0 ? detail : 'no ingestion app answered /metrics',
+    };
   }
 
   private async sample(): Promise<void> {

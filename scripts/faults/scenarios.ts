@@ -91,7 +91,7 @@ const F7: Fault = {
   id: 'F7',
   title: 'worker SIGKILL + Redis restart',
   description:
-    'nba-worker is SIGKILLed under load; the hub\'s own redis-server (a throwaway one on another port, `appendonly no` like the machine\'s) is SIGKILLed and restarted empty; ' +
+    "nba-worker is SIGKILLed under load; the hub's own redis-server (a throwaway one on another port, `appendonly no` like the machine's) is SIGKILLed and restarted empty; " +
     'the worker is started again (its start-up reconciliation re-enqueues what Redis lost).',
   async inject(hub, ctx) {
     await hub.signal('nba-worker', 'SIGKILL');
@@ -121,21 +121,37 @@ const F8: Fault = {
         return { app, ms: Date.now() - started, killed: p.child.signalCode === 'SIGKILL' };
       }),
     );
-    ctx.log(`SIGTERM: ${drained.map((d) => `${d.app} ${d.killed ? 'SIGKILLed after 20 s' : `exited in ${(d.ms / 1000).toFixed(1)} s`}`).join(', ')}`);
+    ctx.log(
+      `SIGTERM: ${drained.map((d) => `${d.app} ${d.killed ? 'SIGKILLed after 20 s' : `exited in ${(d.ms / 1000).toFixed(1)} s`}`).join(', ')}`,
+    );
     for (let i = 0; i < apps.length; i += 3) await Promise.all(apps.slice(i, i + 3).map((app) => hub.start(app)));
     const slow = drained.filter((d) => d.killed);
     return {
       faults: apps.length,
-      checks: async () => [{ name: 'graceful drain within 20 s', ok: slow.length === 0, detail: slow.length === 0 ? `all ${apps.length} apps exited on SIGTERM` : `SIGKILLed: ${slow.map((d) => d.app).join(', ')}` }],
+      checks: async () => [
+        {
+          name: 'graceful drain within 20 s',
+          ok: slow.length === 0,
+          detail: slow.length === 0 ? `all ${apps.length} apps exited on SIGTERM` : `SIGKILLed: ${slow.map((d) => d.app).join(', ')}`,
+        },
+      ],
     };
   },
 };
 
 /** Poison of every kind, as bytes a producer could write. */
 function poisons(tag: string): { kind: string; value: Buffer }[] {
-  const wrongSchema = { type: 'InteractionReceived', data: { direction: 'sideways' }, metadata: { tenantId: TENANT, eventId: 'not-a-uuid' } };
+  const wrongSchema = {
+    type: 'InteractionReceived',
+    data: { direction: 'sideways' },
+    metadata: { tenantId: TENANT, eventId: 'not-a-uuid' },
+  };
   // Near Kafka's 1 MB default, and full of characters JSON escapes: wrapping it in a dead letter makes it bigger still.
-  const big = JSON.stringify({ type: 'InteractionReceived', data: { content: { text: '"\\'.repeat(200_000) } }, metadata: { tenantId: TENANT } });
+  const big = JSON.stringify({
+    type: 'InteractionReceived',
+    data: { content: { text: '"\\'.repeat(200_000) } },
+    metadata: { tenantId: TENANT },
+  });
   return [
     { kind: 'invalid JSON', value: Buffer.from(`{"type":"InteractionReceived",${tag}`) },
     { kind: 'wrong schema', value: Buffer.from(JSON.stringify(wrongSchema)) },
@@ -174,12 +190,17 @@ const F12: Fault = {
       faults: written.length,
       checks: async () => {
         const dead = await readDeadLetters(hub);
-        const missing = written.filter((w) => !dead.some((d) => d.key === w.key && d.sourceTopic === w.topic && d.code !== undefined && d.reason !== undefined));
+        const missing = written.filter(
+          (w) => !dead.some((d) => d.key === w.key && d.sourceTopic === w.topic && d.code !== undefined && d.reason !== undefined),
+        );
         return [
           {
             name: 'poison dead-lettered',
             ok: missing.length === 0,
-            detail: missing.length === 0 ? `${written.length} poison messages dead-lettered with a code and a reason` : `not dead-lettered: ${missing.map((m) => `${m.kind} on ${m.topic.slice(hub.ns.length + 1)}`).join(', ')}`,
+            detail:
+              missing.length === 0
+                ? `${written.length} poison messages dead-lettered with a code and a reason`
+                : `not dead-lettered: ${missing.map((m) => `${m.kind} on ${m.topic.slice(hub.ns.length + 1)}`).join(', ')}`,
           },
         ];
       },
@@ -203,7 +224,12 @@ async function readDeadLetters(hub: FaultHub): Promise<{ key: string; sourceTopi
       void consumer.run({
         eachMessage: async ({ message }) => {
           const h = (name: string) => message.headers?.[name]?.toString();
-          out.push({ key: message.key?.toString() ?? '', sourceTopic: h(HeaderNames.dlqSourceTopic), code: h(HeaderNames.dlqCode), reason: h(HeaderNames.dlqReason) });
+          out.push({
+            key: message.key?.toString() ?? '',
+            sourceTopic: h(HeaderNames.dlqSourceTopic),
+            code: h(HeaderNames.dlqCode),
+            reason: h(HeaderNames.dlqReason),
+          });
           if (++seen >= high) resolve();
         },
       });
@@ -222,7 +248,7 @@ const F6: Fault = {
   title: 'concurrent writers, one customer',
   description:
     'A burst of 40 SMS from one phone number never seen before, all sent at once (first contact races first contact), on top of the load. ' +
-    'The oracle then also checks that the number has one customer and its 40 interactions are on that customer\'s timeline.',
+    "The oracle then also checks that the number has one customer and its 40 interactions are on that customer's timeline.",
   async inject(hub, ctx) {
     const phone = phoneOf(5_000_000 + (Number.parseInt(ctx.tag.replace(/\D/g, '').slice(-5) || '0', 10) % 100_000));
     const burst = await burstFromOnePhone(hub, phone, 40, `${ctx.tag}-burst`);
@@ -250,7 +276,15 @@ const F6: Fault = {
 
 /** Every scenario, in the order they run. */
 export const SCENARIOS: readonly Fault[] = [
-  F1, F6, F7, F8, F12, F2, F3, F9, F10,
+  F1,
+  F6,
+  F7,
+  F8,
+  F12,
+  F2,
+  F3,
+  F9,
+  F10,
   F4, // on a broker of its own (a hub of its own kind, booted after the shared-broker ones)
   F11, // behind proxies (a hub of its own kind)
 ];

@@ -1,8 +1,8 @@
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The workspace root. */
-export const ROOT = join(__dirname, "..", "..");
+export const ROOT = join(__dirname, '..', '..');
 
 /**
  * The production TypeScript sources the architecture specs scan: every `.ts` under apps/ and libs/
@@ -13,13 +13,13 @@ export function productionSources(): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(join(ROOT, dir))) {
-      if (name === "node_modules" || name === "testing" || name === "__fixtures__" || name.startsWith(".")) continue;
+      if (name === 'node_modules' || name === 'testing' || name === '__fixtures__' || name.startsWith('.')) continue;
       const path = `${dir}/${name}`;
       if (statSync(join(ROOT, path)).isDirectory()) walk(path);
-      else if (name.endsWith(".ts") && !name.endsWith(".spec.ts") && !name.endsWith(".d.ts")) out.push(path);
+      else if (name.endsWith('.ts') && !name.endsWith('.spec.ts') && !name.endsWith('.d.ts')) out.push(path);
     }
   };
-  walk("apps");
-  walk("libs");
+  walk('apps');
+  walk('libs');
   return out;
 }

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { productionSources, ROOT } from "./source-files";
-import * as ts from "typescript";
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { productionSources, ROOT } from './source-files';
+import * as ts from 'typescript';
 
 /**
  * Who owns which PostgreSQL table, and a check that no component names another's tables in SQL
@@ -16,22 +16,22 @@ import * as ts from "typescript";
 
 /** Table → the component (project directory) that creates it and alone may name it in SQL. */
 const OWNERS: Readonly<Record<string, string>> = {
-  hub_events: "libs/record/event-store",
-  hub_streams: "libs/record/event-store",
-  hub_checkpoints: "libs/record/event-store",
-  hub_leader_epochs: "libs/record/event-store",
-  hub_subject_keys: "libs/record/crypto-shredding",
-  customer_snapshots: "libs/record/customer-records",
-  timeline_entries: "libs/project/timeline",
-  timeline_customers: "libs/project/timeline",
-  timeline_identities: "libs/project/timeline",
-  timeline_erased: "libs/project/timeline",
-  timeline_facts: "libs/project/timeline",
-  timeline_edits: "libs/project/timeline",
-  timeline_replay_runs: "libs/project/timeline",
-  nba_outcome_tally: "apps/decide/nba-worker",
-  nba_outcomes: "apps/decide/nba-worker",
-  saved_queries: "apps/query/query-api",
+  hub_events: 'libs/record/event-store',
+  hub_streams: 'libs/record/event-store',
+  hub_checkpoints: 'libs/record/event-store',
+  hub_leader_epochs: 'libs/record/event-store',
+  hub_subject_keys: 'libs/record/crypto-shredding',
+  customer_snapshots: 'libs/record/customer-records',
+  timeline_entries: 'libs/project/timeline',
+  timeline_customers: 'libs/project/timeline',
+  timeline_identities: 'libs/project/timeline',
+  timeline_erased: 'libs/project/timeline',
+  timeline_facts: 'libs/project/timeline',
+  timeline_edits: 'libs/project/timeline',
+  timeline_replay_runs: 'libs/project/timeline',
+  nba_outcome_tally: 'apps/decide/nba-worker',
+  nba_outcomes: 'apps/decide/nba-worker',
+  saved_queries: 'apps/query/query-api',
 };
 
 /**
@@ -41,48 +41,48 @@ const OWNERS: Readonly<Record<string, string>> = {
  */
 const ALLOWED: readonly { file: string; table: string; why: string }[] = [
   {
-    file: "libs/project/timeline/src/replay/timeline-rebuild.ts",
-    table: "hub_events",
-    why: "the rebuild counts and bounds the customer events to replay (max position, count by stream prefix) in SQL; needs a counting query on the EventStore port",
+    file: 'libs/project/timeline/src/replay/timeline-rebuild.ts',
+    table: 'hub_events',
+    why: 'the rebuild counts and bounds the customer events to replay (max position, count by stream prefix) in SQL; needs a counting query on the EventStore port',
   },
   {
-    file: "libs/project/timeline/src/replay/timeline-diff.ts",
-    table: "hub_events",
+    file: 'libs/project/timeline/src/replay/timeline-diff.ts',
+    table: 'hub_events',
     why: "the diff joins timeline entries with the log by event id to leave out entries newer than the rebuild's position; needs the position of each event from the store",
   },
   {
-    file: "apps/ops/hub-cli/src/cli-context.ts",
-    table: "hub_events",
+    file: 'apps/ops/hub-cli/src/cli-context.ts',
+    table: 'hub_events',
     why: "the operator CLI checks that DATABASE_URL is the hub's database before anything else (to_regclass); PostgreSQL-only by nature",
   },
   {
-    file: "apps/ops/hub-cli/src/cli-context.ts",
-    table: "hub_streams",
-    why: "same check as hub_events above",
+    file: 'apps/ops/hub-cli/src/cli-context.ts',
+    table: 'hub_streams',
+    why: 'same check as hub_events above',
   },
   {
-    file: "apps/ops/hub-cli/src/read/timeline-rows.ts",
-    table: "timeline_customers",
+    file: 'apps/ops/hub-cli/src/read/timeline-rows.ts',
+    table: 'timeline_customers',
     why: "the CLI's `read timeline` resolves a customer and reads merged timelines straight from the read model; needs these reads on TimelineQueries",
   },
   {
-    file: "apps/ops/hub-cli/src/read/timeline-rows.ts",
-    table: "timeline_entries",
-    why: "same as timeline_customers above",
+    file: 'apps/ops/hub-cli/src/read/timeline-rows.ts',
+    table: 'timeline_entries',
+    why: 'same as timeline_customers above',
   },
   {
-    file: "apps/ops/hub-cli/src/read/timeline.command.ts",
-    table: "timeline_customers",
+    file: 'apps/ops/hub-cli/src/read/timeline.command.ts',
+    table: 'timeline_customers',
     why: "the CLI's `read timeline` checks the customer is known to the read model; same port as above",
   },
   {
-    file: "apps/ops/hub-cli/src/read/timeline.command.ts",
-    table: "timeline_entries",
-    why: "same as timeline_customers above",
+    file: 'apps/ops/hub-cli/src/read/timeline.command.ts',
+    table: 'timeline_entries',
+    why: 'same as timeline_customers above',
   },
   {
-    file: "apps/query/query-api/src/nba/outcome-tally.reader.ts",
-    table: "nba_outcome_tally",
+    file: 'apps/query/query-api/src/nba/outcome-tally.reader.ts',
+    table: 'nba_outcome_tally',
     why: "the query API shows the worker's learned posteriors read-only; the tally's reader belongs in a decide-side lib both can use",
   },
 ];
@@ -90,11 +90,8 @@ const ALLOWED: readonly { file: string; table: string; why: string }[] = [
 const SQL_STATEMENT =
   /\b(select\b[\s\S]*\bfrom\b|insert\s+into\b|update\s+[\w."]+\s+set\b|delete\s+from\b|(create|alter|drop)\s+(unlogged\s+)?(table|index|view|trigger)\b|truncate\b|lock\s+table\b|to_regclass\s*\(|copy\s+[\w."]+)/i;
 const TABLES = Object.keys(OWNERS);
-const TABLE_NAME = new RegExp(`\\b(${TABLES.join("|")})\\b`, "g");
-const AFTER_SQL_WORD = new RegExp(
-  `\\b(from|join|into|update|table)\\s+(only\\s+)?("?public"?\\.)?"?(${TABLES.join("|")})\\b`,
-  "gi",
-);
+const TABLE_NAME = new RegExp(`\\b(${TABLES.join('|')})\\b`, 'g');
+const AFTER_SQL_WORD = new RegExp(`\\b(from|join|into|update|table)\\s+(only\\s+)?("?public"?\\.)?"?(${TABLES.join('|')})\\b`, 'gi');
 
 interface Violation {
   file: string;
@@ -102,72 +99,48 @@ interface Violation {
   line: number;
 }
 
-describe("SQL names only tables the component owns", () => {
+describe('SQL names only tables the component owns', () => {
   const components = findComponents();
   const violations = scanSources(components);
 
-  it("finds the owners and the SQL it checks (the scan is not vacuous)", () => {
-    for (const owner of new Set(Object.values(OWNERS)))
-      expect(components).toContain(owner);
+  it('finds the owners and the SQL it checks (the scan is not vacuous)', () => {
+    for (const owner of new Set(Object.values(OWNERS))) expect(components).toContain(owner);
     // Each owner's own SQL is seen (and allowed): the scanner does read queries.
-    expect(
-      scanFile(
-        "libs/record/crypto-shredding/src/postgres.key-store.ts",
-        "apps/decide/nba-worker",
-      ).map((v) => v.table),
-    ).toContain("hub_subject_keys");
-    expect(
-      scanFile("libs/project/timeline/src/timeline.segments.ts", "apps/decide/nba-worker").map(
-        (v) => v.table,
-      ),
-    ).toContain("timeline_customers");
+    expect(scanFile('libs/record/crypto-shredding/src/postgres.key-store.ts', 'apps/decide/nba-worker').map((v) => v.table)).toContain(
+      'hub_subject_keys',
+    );
+    expect(scanFile('libs/project/timeline/src/timeline.segments.ts', 'apps/decide/nba-worker').map((v) => v.table)).toContain(
+      'timeline_customers',
+    );
   });
 
-  it("catches a raw query of another component’s table", () => {
+  it('catches a raw query of another component’s table', () => {
     const found = scanText(
-      "x.ts",
+      'x.ts',
       "const r = await pool.query('select customer_id from timeline_customers where tenant_id = $1');\nconst h = `select coalesce(max(global_position), 0) from ${'public'}.hub_events`;",
-      "apps/decide/nba-worker",
+      'apps/decide/nba-worker',
     );
     expect(found.map((v) => [v.table, v.line])).toEqual([
-      ["timeline_customers", 1],
-      ["hub_events", 2],
+      ['timeline_customers', 1],
+      ['hub_events', 2],
     ]);
-    expect(
-      scanText(
-        "x.ts",
-        "throw new Error('no hub_events table here');",
-        "apps/decide/nba-worker",
-      ),
-    ).toEqual([]);
+    expect(scanText('x.ts', "throw new Error('no hub_events table here');", 'apps/decide/nba-worker')).toEqual([]);
   });
 
-  it("no component names another’s tables, but for the listed debt", () => {
-    const unexpected = violations.filter(
-      (v) => !ALLOWED.some((a) => a.file === v.file && a.table === v.table),
-    );
-    expect(
-      unexpected.map(
-        (v) =>
-          `${v.file}:${v.line} names ${v.table}, owned by ${OWNERS[v.table]} (use its port)`,
-      ),
-    ).toEqual([]);
+  it('no component names another’s tables, but for the listed debt', () => {
+    const unexpected = violations.filter((v) => !ALLOWED.some((a) => a.file === v.file && a.table === v.table));
+    expect(unexpected.map((v) => `${v.file}:${v.line} names ${v.table}, owned by ${OWNERS[v.table]} (use its port)`)).toEqual([]);
   });
 
-  it("every allowance still matches a violation (else remove it: the debt is paid)", () => {
-    const stale = ALLOWED.filter(
-      (a) => !violations.some((v) => v.file === a.file && v.table === a.table),
-    );
+  it('every allowance still matches a violation (else remove it: the debt is paid)', () => {
+    const stale = ALLOWED.filter((a) => !violations.some((v) => v.file === a.file && v.table === a.table));
     expect(stale.map((a) => `${a.file} / ${a.table}`)).toEqual([]);
   });
 
-  it("every table created with a plain name is in the ownership map, created by its owner", () => {
+  it('every table created with a plain name is in the ownership map, created by its owner', () => {
     const created: string[] = [];
     for (const file of productionSources()) {
-      for (const { text } of literals(
-        readFileSync(join(ROOT, file), "utf8"),
-        file,
-      )) {
+      for (const { text } of literals(readFileSync(join(ROOT, file), 'utf8'), file)) {
         for (const m of text.matchAll(
           /\bcreate\s+(unlogged\s+)?table\s+(if\s+not\s+exists\s+)?("?public"?\.)?"?(?!if\s)([a-z_][a-z0-9_]*)\b/gi,
         )) {
@@ -179,7 +152,7 @@ describe("SQL names only tables the component owns", () => {
     expect(created.length).toBeGreaterThan(5);
     expect(
       created.filter((c) => {
-        const [table, , owner] = c.split(" ");
+        const [table, , owner] = c.split(' ');
         return OWNERS[table!] !== owner;
       }),
     ).toEqual([]);
@@ -187,13 +160,11 @@ describe("SQL names only tables the component owns", () => {
 });
 
 function scanSources(components: readonly string[]): Violation[] {
-  return productionSources().flatMap((file) =>
-    scanFile(file, componentOf(file, components)),
-  );
+  return productionSources().flatMap((file) => scanFile(file, componentOf(file, components)));
 }
 
 function scanFile(file: string, component: string): Violation[] {
-  return scanText(file, readFileSync(join(ROOT, file), "utf8"), component);
+  return scanText(file, readFileSync(join(ROOT, file), 'utf8'), component);
 }
 
 /** Tables named in SQL literals of `text` that `component` does not own. */
@@ -201,41 +172,23 @@ function scanText(file: string, text: string, component: string): Violation[] {
   const out: Violation[] = [];
   for (const literal of literals(text, file)) {
     const named = new Set<string>();
-    if (SQL_STATEMENT.test(literal.text))
-      for (const m of literal.text.matchAll(TABLE_NAME)) named.add(m[1]!);
-    for (const m of literal.text.matchAll(AFTER_SQL_WORD))
-      named.add(m[4]!.toLowerCase());
-    for (const table of named)
-      if (OWNERS[table] !== component)
-        out.push({ file, table, line: literal.line });
+    if (SQL_STATEMENT.test(literal.text)) for (const m of literal.text.matchAll(TABLE_NAME)) named.add(m[1]!);
+    for (const m of literal.text.matchAll(AFTER_SQL_WORD)) named.add(m[4]!.toLowerCase());
+    for (const table of named) if (OWNERS[table] !== component) out.push({ file, table, line: literal.line });
   }
   return out;
 }
 
 /** Every string and template literal of a TypeScript source (a template's text without its substitutions). */
-function literals(
-  text: string,
-  file: string,
-): { text: string; line: number }[] {
-  const source = ts.createSourceFile(
-    file,
-    text,
-    ts.ScriptTarget.Latest,
-    true,
-    ts.ScriptKind.TS,
-  );
+function literals(text: string, file: string): { text: string; line: number }[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const out: { text: string; line: number }[] = [];
   const visit = (node: ts.Node): void => {
-    const line = (): number =>
-      source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
-    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))
-      out.push({ text: node.text, line: line() });
+    const line = (): number => source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) out.push({ text: node.text, line: line() });
     else if (ts.isTemplateExpression(node))
       out.push({
-        text: [
-          node.head.text,
-          ...node.templateSpans.map((s) => s.literal.text),
-        ].join(" "),
+        text: [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join(' '),
         line: line(),
       });
     ts.forEachChild(node, visit);
@@ -248,23 +201,19 @@ function literals(
 function findComponents(): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
-    if (existsSync(join(ROOT, dir, "project.json"))) out.push(dir);
+    if (existsSync(join(ROOT, dir, 'project.json'))) out.push(dir);
     for (const name of readdirSync(join(ROOT, dir))) {
-      if (name === "node_modules" || name === "src" || name.startsWith("."))
-        continue;
+      if (name === 'node_modules' || name === 'src' || name.startsWith('.')) continue;
       if (statSync(join(ROOT, dir, name)).isDirectory()) walk(`${dir}/${name}`);
     }
   };
-  walk("apps");
-  walk("libs");
+  walk('apps');
+  walk('libs');
   return out;
 }
 
 function componentOf(file: string, components: readonly string[]): string {
-  const owner = components
-    .filter((c) => file.startsWith(`${c}/`))
-    .sort((a, b) => b.length - a.length)[0];
+  const owner = components.filter((c) => file.startsWith(`${c}/`)).sort((a, b) => b.length - a.length)[0];
   if (!owner) throw new Error(`${file} belongs to no project`);
   return owner;
 }
-

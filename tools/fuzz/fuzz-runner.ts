@@ -82,7 +82,8 @@ export interface AppLedger {
 
 /** Exact when the bus refused nothing; at least what the 2xx answers account for otherwise. */
 export function ledgerHolds(l: AppLedger): boolean {
-  if (l.busRefusals === 0) return l.expected.interactions === l.published.interactions && l.expected.deadLetters === l.published.deadLetters;
+  if (l.busRefusals === 0)
+    return l.expected.interactions === l.published.interactions && l.expected.deadLetters === l.published.deadLetters;
   return l.published.interactions >= l.expected.interactions && l.published.deadLetters >= l.expected.deadLetters;
 }
 
@@ -129,7 +130,12 @@ export interface GeneratedCase {
  * an app generates only its own cases, a 100,000-payload run stays small in memory, and a case
  * depends only on the seed, the targets and its index.
  */
-export function* fuzzCases(targets: readonly FuzzTarget[], seed: number, runs: number, only: (t: FuzzTarget) => boolean = () => true): Generator<GeneratedCase> {
+export function* fuzzCases(
+  targets: readonly FuzzTarget[],
+  seed: number,
+  runs: number,
+  only: (t: FuzzTarget) => boolean = () => true,
+): Generator<GeneratedCase> {
   const arb = fc.record({ base: fc.nat(), mutations: mutationList });
   const streams = targets
     .map((target, t) => ({ target, t }))
@@ -142,7 +148,12 @@ export function* fuzzCases(targets: readonly FuzzTarget[], seed: number, runs: n
           const sample = fc.sample(arb, { seed: (Math.imul(seed, 31) + t * 7_919 + chunk * 104_729) | 0, numRuns: n });
           for (let i = 0; i < sample.length; i++) {
             const k = chunk * CASE_CHUNK + i;
-            yield { index: t + k * targets.length, target, baseIndex: sample[i]!.base % target.bases.length, mutations: sample[i]!.mutations };
+            yield {
+              index: t + k * targets.length,
+              target,
+              baseIndex: sample[i]!.base % target.bases.length,
+              mutations: sample[i]!.mutations,
+            };
           }
         }
       })(),
@@ -192,11 +203,18 @@ interface FuzzApp {
 
 async function bootApp(id: FuzzAppId, base: Record<string, string>, tenant: string): Promise<FuzzApp> {
   if (id === 'api') {
-    const api = await startIngestApiApp({ ...base, INGEST_API_KEYS: `${FUZZ_API_SOURCE}:${tenant}:${sha256Hex(FUZZ_API_KEY)}`, INGEST_RAW_ENABLED: 'false' });
+    const api = await startIngestApiApp({
+      ...base,
+      INGEST_API_KEYS: `${FUZZ_API_SOURCE}:${tenant}:${sha256Hex(FUZZ_API_KEY)}`,
+      INGEST_RAW_ENABLED: 'false',
+    });
     return { id, fastify: api.app.getHttpAdapter().getInstance() as FastifyInstance, adapters: new Map(), close: api.close };
   }
   const setups: readonly ChannelTestSetup<object>[] = CHANNEL_TEST_SETUPS[id];
-  const env = Object.assign({ ...base, TENANT_ID: tenant, PUBLIC_BASE_URL: CONFORMANCE_BASE_URL }, ...setups.map((s) => s.env)) as Record<string, string>;
+  const env = Object.assign({ ...base, TENANT_ID: tenant, PUBLIC_BASE_URL: CONFORMANCE_BASE_URL }, ...setups.map((s) => s.env)) as Record<
+    string,
+    string
+  >;
   const running = await startIngestApp(id, env);
   const adapters = new Map(setups.map((s) => [s.definition.manifest.route.path, s.definition.create(s.config)]));
   return { id, fastify: running.app.getHttpAdapter().getInstance() as FastifyInstance, adapters, close: running.close };
@@ -229,7 +247,8 @@ async function expectationOf(app: FuzzApp, request: FuzzRequest, body: Record<st
 }
 
 /** A 503 or 429 with Retry-After: the bus refused or timed out; the provider would send the request again. */
-const busRefusal = (res: { statusCode: number; headers: Record<string, unknown> }) => (res.statusCode === 503 || res.statusCode === 429) && res.headers['retry-after'] !== undefined;
+const busRefusal = (res: { statusCode: number; headers: Record<string, unknown> }) =>
+  (res.statusCode === 503 || res.statusCode === 429) && res.headers['retry-after'] !== undefined;
 
 async function judge(app: FuzzApp, request: FuzzRequest, refusals?: { count: number }): Promise<Verdict> {
   // A refusal by the event bus (Kafka slow or down: the hub's documented backpressure, not a parser
@@ -251,8 +270,17 @@ async function judge(app: FuzzApp, request: FuzzRequest, refusals?: { count: num
     body = undefined;
   }
   if (status >= 500) return { status, problem: `server error ${status}`, response, expect: none };
-  if (status === 401 || status === 403) return { status, problem: `refused as unauthenticated (${status}): the campaign signed it, so the payload never reached the parser`, response, expect: none };
-  if (status >= 400) return namesTheProblem(body) ? { status, response, expect: none } : { status, problem: `a ${status} that does not name the problem`, response, expect: none };
+  if (status === 401 || status === 403)
+    return {
+      status,
+      problem: `refused as unauthenticated (${status}): the campaign signed it, so the payload never reached the parser`,
+      response,
+      expect: none,
+    };
+  if (status >= 400)
+    return namesTheProblem(body)
+      ? { status, response, expect: none }
+      : { status, problem: `a ${status} that does not name the problem`, response, expect: none };
   if (status >= 200 && status < 300) {
     const expect = await expectationOf(app, request, (body ?? {}) as Record<string, unknown>);
     return typeof expect === 'string' ? { status, problem: expect, response, expect: none } : { status, response, expect };
@@ -277,7 +305,9 @@ async function publishedCounts(brokers: readonly string[], namespace: string): P
 }
 
 async function mapLimit<T>(items: AsyncIterable<T> | Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const iterator = (Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as AsyncIterator<T> | Iterator<T>;
+  const iterator = (Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as
+    | AsyncIterator<T>
+    | Iterator<T>;
   let done = false;
   const worker = async (): Promise<void> => {
     while (!done) {
@@ -305,7 +335,10 @@ async function warmUp(app: FuzzApp, targets: readonly FuzzTarget[], timeoutMs = 
   for (;;) {
     const res = await app.fastify.inject({ method: 'POST', ...requestOf(target.build(base.value, [], Date.now())) });
     if (res.statusCode >= 200 && res.statusCode < 300) return;
-    if (Date.now() > deadline) throw new Error(`fuzz: ${app.id} did not take its warm-up payload ${base.name} within ${timeoutMs} ms (last answer ${res.statusCode} ${res.body.slice(0, 200)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `fuzz: ${app.id} did not take its warm-up payload ${base.name} within ${timeoutMs} ms (last answer ${res.statusCode} ${res.body.slice(0, 200)})`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -345,9 +378,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   for (const app of apps) await ensureTopics(kafka, hubTopicSpecs(hubNames(namespaceOf(app))));
 
   // The published development identity key, as every test and bench app gets (the apps refuse to boot without one outside development and test).
-  const baseEnv = { KAFKA_BROKERS: brokers.join(','), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY };
+  const baseEnv = {
+    KAFKA_BROKERS: brokers.join(','),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY,
+  };
   const byStatus: Record<string, number> = {};
-  const byTarget: Record<string, TargetTally> = Object.fromEntries(targets.map((t) => [t.name, { payloads: 0, accepted: 0, rejected: 0, serverErrors: 0, byStatus: {} }]));
+  const byTarget: Record<string, TargetTally> = Object.fromEntries(
+    targets.map((t) => [t.name, { payloads: 0, accepted: 0, rejected: 0, serverErrors: 0, byStatus: {} }]),
+  );
   const ledgers: AppLedger[] = [];
   const findings: FuzzFinding[] = [];
   let findingsTotal = 0;
@@ -356,7 +397,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   // A line a minute on long runs: what was sent so far.
   const progress = setInterval(() => {
     const sent = Object.values(byTarget).reduce((n, t) => n + t.payloads, 0);
-    log(`fuzz progress: ${sent}/${options.runs} payloads in ${((Date.now() - started) / 1000).toFixed(0)} s; by status ${JSON.stringify(byStatus)}; findings ${findingsTotal}, crashes ${crashes.length}`);
+    log(
+      `fuzz progress: ${sent}/${options.runs} payloads in ${((Date.now() - started) / 1000).toFixed(0)} s; by status ${JSON.stringify(byStatus)}; findings ${findingsTotal}, crashes ${crashes.length}`,
+    );
   }, 60_000);
   progress.unref();
   try {
@@ -396,7 +439,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
             };
             findingsTotal++;
             if (findings.length < 200) findings.push(finding);
-            if (toShrink.length < (options.shrink ?? 5) && !toShrink.some((s) => s.finding.case.target === target.name && s.finding.problem === verdict.problem)) {
+            if (
+              toShrink.length < (options.shrink ?? 5) &&
+              !toShrink.some((s) => s.finding.case.target === target.name && s.finding.problem === verdict.problem)
+            ) {
               toShrink.push({ app, target, baseIndex, finding });
             }
           }
@@ -407,7 +453,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         log(
           `fuzz ${appId}: ${sent} payloads in ${((Date.now() - appStarted) / 1000).toFixed(1)} s; published ${published.interactions}/${expected.interactions} interactions, ${published.deadLetters}/${expected.deadLetters} dead letters`,
         );
-        for (const s of toShrink.filter((x) => x.app === app)) s.finding.case.mutations = await shrink(app, s.target, s.baseIndex, s.finding.case.mutations, s.finding.problem);
+        for (const s of toShrink.filter((x) => x.app === app))
+          s.finding.case.mutations = await shrink(app, s.target, s.baseIndex, s.finding.case.mutations, s.finding.problem);
       } finally {
         await app.close();
       }
@@ -443,7 +490,10 @@ export function formatFuzzReport(report: FuzzReport, maxFindings = 10): string {
       .sort()
       .map(([s, n]) => `${s}=${n}`)
       .join(' ')}`,
-    ...Object.entries(report.byTarget).map(([name, t]) => `  ${name.padEnd(24)} ${String(t.payloads).padStart(7)} payloads  2xx=${t.accepted} 4xx=${t.rejected} 5xx=${t.serverErrors}`),
+    ...Object.entries(report.byTarget).map(
+      ([name, t]) =>
+        `  ${name.padEnd(24)} ${String(t.payloads).padStart(7)} payloads  2xx=${t.accepted} 4xx=${t.rejected} 5xx=${t.serverErrors}`,
+    ),
     ...report.ledgers.map(
       (l) =>
         `  ledger ${String(l.app).padEnd(10)} interactions ${l.published.interactions}/${l.expected.interactions} dead letters ${l.published.deadLetters}/${l.expected.deadLetters}${l.busRefusals ? ` (${l.busRefusals} bus refusals retried: at least)` : ''}${ledgerHolds(l) ? '' : '  ← MISMATCH: something was published that no 2xx accounts for (or the reverse)'}`,
@@ -458,4 +508,3 @@ export function formatFuzzReport(report: FuzzReport, maxFindings = 10): string {
   ];
   return lines.join('\n');
 }
-

@@ -7,7 +7,15 @@ import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import { shopifyHmac, SHOPIFY_HEADERS } from '@hub/channels-commerce';
 import { typeformSignature, TYPEFORM_SIGNATURE_HEADER } from '@hub/channels-survey';
 import { webchatSignature, WEBCHAT_SIGNATURE_HEADER, WEBCHAT_TIMESTAMP_HEADER } from '@hub/channels-webchat';
-import { mimeFixtureBytes, sendGridFixturePayload, sendGridFormBody, signedMimeRequest, signedSendGridRequest, TEST_SENDGRID_KEY_PAIR, type SendGridFixturePayload } from '@hub/channels-email/testing';
+import {
+  mimeFixtureBytes,
+  sendGridFixturePayload,
+  sendGridFormBody,
+  signedMimeRequest,
+  signedSendGridRequest,
+  TEST_SENDGRID_KEY_PAIR,
+  type SendGridFixturePayload,
+} from '@hub/channels-email/testing';
 import { applyRaw, applyStructural, asFormValue, serializeJson, type Mutation } from './mutations';
 
 /**
@@ -71,13 +79,18 @@ const JSON_SIGNERS: Record<string, JsonSigner> = {
   typeform: (t, raw, env) => ({ ...t.headers, [TYPEFORM_SIGNATURE_HEADER]: typeformSignature(env['TYPEFORM_SECRET']!, raw) }),
   'hub-webchat': (t, raw, env, nowMs) => {
     const ts = String(Math.floor(nowMs / 1000));
-    return { ...t.headers, [WEBCHAT_TIMESTAMP_HEADER]: ts, [WEBCHAT_SIGNATURE_HEADER]: webchatSignature(env['WEBCHAT_SIGNING_SECRET']!, ts, raw) };
+    return {
+      ...t.headers,
+      [WEBCHAT_TIMESTAMP_HEADER]: ts,
+      [WEBCHAT_SIGNATURE_HEADER]: webchatSignature(env['WEBCHAT_SIGNING_SECRET']!, ts, raw),
+    };
   },
   telegram: (t) => ({ ...t.headers }),
   'amazon-connect': (t) => ({ ...t.headers }),
 };
 
-const definedHeaders = (h: Record<string, string | undefined>): Record<string, string> => Object.fromEntries(Object.entries(h).filter((e): e is [string, string] => e[1] !== undefined));
+const definedHeaders = (h: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(h).filter((e): e is [string, string] => e[1] !== undefined));
 
 function fixtureBases(setup: ChannelTestSetup<object>): { file: string; payload: Record<string, unknown> }[] {
   const f = loadConformanceFixtures(setup.fixturesDir);
@@ -126,7 +139,10 @@ function jsonSignerOf(app: ChannelId, setup: ChannelTestSetup<object>): JsonSign
   if (signRaw) return (template, raw, _env, nowMs) => ({ ...template.headers, ...signRaw(raw, { nowMs }) });
   const provider = setup.definition.manifest.provider;
   const signer = JSON_SIGNERS[provider];
-  if (!signer) throw new Error(`the fuzz campaign has no signer for provider ${provider} of channel ${app}: give its test setup signRaw, or add one to JSON_SIGNERS`);
+  if (!signer)
+    throw new Error(
+      `the fuzz campaign has no signer for provider ${provider} of channel ${app}: give its test setup signRaw, or add one to JSON_SIGNERS`,
+    );
   return signer;
 }
 
@@ -194,7 +210,11 @@ function twilioFormTarget(app: ChannelId, setup: ChannelTestSetup<object>): Fuzz
       }
       return {
         path: pathOf(url),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TwilioProxy/1.1', 'x-twilio-signature': getExpectedTwilioSignature(authToken, url, params) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'user-agent': 'TwilioProxy/1.1',
+          'x-twilio-signature': getExpectedTwilioSignature(authToken, url, params),
+        },
         body: Buffer.from(body, 'utf8'),
       };
     },
@@ -252,11 +272,22 @@ function sendgridTarget(setup: ChannelTestSetup<object>): FuzzTarget {
       }
       const files = (Array.isArray(mutated?.['files']) ? (mutated['files'] as unknown[]) : []).filter(
         (f): f is NonNullable<SendGridFixturePayload['files']>[number] =>
-          typeof f === 'object' && f !== null && ['field', 'filename', 'contentType'].every((k) => typeof (f as Record<string, unknown>)[k] === 'string') && Number.isInteger((f as Record<string, unknown>)['sizeBytes']) && ((f as Record<string, number>)['sizeBytes'] ?? 0) >= 0 && ((f as Record<string, number>)['sizeBytes'] ?? 0) <= 2_000_000,
+          typeof f === 'object' &&
+          f !== null &&
+          ['field', 'filename', 'contentType'].every((k) => typeof (f as Record<string, unknown>)[k] === 'string') &&
+          Number.isInteger((f as Record<string, unknown>)['sizeBytes']) &&
+          ((f as Record<string, number>)['sizeBytes'] ?? 0) >= 0 &&
+          ((f as Record<string, number>)['sizeBytes'] ?? 0) <= 2_000_000,
       );
       const { body: form, contentType } = sendGridFormBody({ fields, files });
       const raw = applyRaw(form, mutations);
-      const signed = signedSendGridRequest({ privateKey: TEST_SENDGRID_KEY_PAIR.privateKey, url, body: raw, contentType, timestampSeconds: Math.floor(nowMs / 1000) });
+      const signed = signedSendGridRequest({
+        privateKey: TEST_SENDGRID_KEY_PAIR.privateKey,
+        url,
+        body: raw,
+        contentType,
+        timestampSeconds: Math.floor(nowMs / 1000),
+      });
       return { path: pathOf(url), headers: definedHeaders(signed.headers), body: raw };
     },
   };
@@ -284,10 +315,19 @@ export function apiSampleEvents(): { name: string; value: Record<string, unknown
   });
   return [
     { name: 'sms-phone', value: base('sms', [{ kind: 'phone', value: '+14155550100' }]) },
-    { name: 'email-and-external', value: base('email', [{ kind: 'email', value: 'Ada@Example.com' }, { kind: 'external', namespace: 'crm', value: 'c-42' }]) },
+    {
+      name: 'email-and-external',
+      value: base('email', [
+        { kind: 'email', value: 'Ada@Example.com' },
+        { kind: 'external', namespace: 'crm', value: 'c-42' },
+      ]),
+    },
     {
       name: 'client-event-id',
-      value: { ...base('client', [{ kind: 'phone', value: '+442071838750' }]), metadata: { occurredAt: '2025-03-01T12:00:00.000Z', channel: 'webchat', eventId: '2f1c4a52-7d0e-4c1b-9a59-0f8e2b6c1d33' } },
+      value: {
+        ...base('client', [{ kind: 'phone', value: '+442071838750' }]),
+        metadata: { occurredAt: '2025-03-01T12:00:00.000Z', channel: 'webchat', eventId: '2f1c4a52-7d0e-4c1b-9a59-0f8e2b6c1d33' },
+      },
     },
   ];
 }

@@ -17,7 +17,16 @@ export type FuzzValue =
   /** A JSON number literal that is not a double: a 30-digit integer, `1e999`, `-0`, `1E-400`. */
   | { rawNumber: string };
 
-export type Retype = 'string' | 'number' | 'null' | 'boolean' | 'wrap-in-array' | 'array-to-object' | 'empty-object' | 'empty-array' | 'number-as-string';
+export type Retype =
+  | 'string'
+  | 'number'
+  | 'null'
+  | 'boolean'
+  | 'wrap-in-array'
+  | 'array-to-object'
+  | 'empty-object'
+  | 'empty-array'
+  | 'number-as-string';
 
 export type Mutation =
   | { op: 'delete'; pick: number }
@@ -85,9 +94,38 @@ const NASTY_STRINGS = [
   'a'.repeat(300),
 ];
 
-const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'a.b', '0', 'MediaUrl0', 'MediaUrl99', 'NumMedia', 'entry', 'data', 'metadata', 'é', '$where', '💥'];
+const NASTY_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  'a.b',
+  '0',
+  'MediaUrl0',
+  'MediaUrl99',
+  'NumMedia',
+  'entry',
+  'data',
+  'metadata',
+  'é',
+  '$where',
+  '💥',
+];
 
-const NUMBER_LITERALS = ['123456789012345678901234567890', '-123456789012345678901234567890', '1e999', '-1e999', '-0', '1E-400', '0.0000000000000000000001', '9007199254740993', '1.5e300'];
+const NUMBER_LITERALS = [
+  '123456789012345678901234567890',
+  '-123456789012345678901234567890',
+  '1e999',
+  '-1e999',
+  '-0',
+  '1E-400',
+  '0.0000000000000000000001',
+  '9007199254740993',
+  '1.5e300',
+];
 
 const smallJson = fc.jsonValue({ maxDepth: 2, depthSize: 'small' });
 
@@ -95,14 +133,32 @@ export const fuzzValue: fc.Arbitrary<FuzzValue> = fc.oneof(
   { arbitrary: fc.constantFrom(...NASTY_STRINGS).map((json) => ({ json })), weight: 4 },
   { arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }).map((json) => ({ json })), weight: 2 },
   { arbitrary: fc.string({ unit: 'binary', maxLength: 20 }).map((json) => ({ json })), weight: 1 },
-  { arbitrary: fc.constantFrom<unknown>(null, true, false, 0, -1, 1, 2 ** 53 + 1, -(2 ** 31), 1e308, -1e-308, 0.1, 3.5).map((json) => ({ json })), weight: 3 },
+  {
+    arbitrary: fc
+      .constantFrom<unknown>(null, true, false, 0, -1, 1, 2 ** 53 + 1, -(2 ** 31), 1e308, -1e-308, 0.1, 3.5)
+      .map((json) => ({ json })),
+    weight: 3,
+  },
   { arbitrary: fc.integer().map((n) => ({ json: String(n) })), weight: 2 },
   { arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).map((json) => ({ json })), weight: 1 },
   { arbitrary: fc.constantFrom(...NUMBER_LITERALS).map((rawNumber) => ({ rawNumber })), weight: 2 },
   { arbitrary: fc.constantFrom<unknown>([], {}, [null], [{}], { '': null }, [[]], ['a', 1, null]).map((json) => ({ json })), weight: 2 },
   { arbitrary: smallJson.map((json) => ({ json })), weight: 2 },
-  { arbitrary: fc.record({ huge: fc.constantFrom('a', 'é', '𝕳', '\u0000', ' ', '{', '\\'), times: fc.integer({ min: 1_000, max: 120_000 }) }), weight: 1 },
-  { arbitrary: fc.record({ deep: fc.integer({ min: 2, max: 200 }), as: fc.constantFrom<'array' | 'object'>('array', 'object'), leaf: fc.constantFrom<unknown>(null, 'x', 1, {}) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      huge: fc.constantFrom('a', 'é', '𝕳', '\u0000', ' ', '{', '\\'),
+      times: fc.integer({ min: 1_000, max: 120_000 }),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      deep: fc.integer({ min: 2, max: 200 }),
+      as: fc.constantFrom<'array' | 'object'>('array', 'object'),
+      leaf: fc.constantFrom<unknown>(null, 'x', 1, {}),
+    }),
+    weight: 1,
+  },
 );
 
 const pick = fc.nat();
@@ -111,28 +167,64 @@ const permille = fc.integer({ min: 0, max: 1000 });
 const structural: fc.Arbitrary<Mutation> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('delete' as const), pick }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('set' as const), pick, value: fuzzValue }), weight: 6 },
-  { arbitrary: fc.record({ op: fc.constant('add' as const), pick, key: fc.oneof(fc.constantFrom(...NASTY_KEYS), fc.string({ maxLength: 12 })), value: fuzzValue }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('add' as const),
+      pick,
+      key: fc.oneof(fc.constantFrom(...NASTY_KEYS), fc.string({ maxLength: 12 })),
+      value: fuzzValue,
+    }),
+    weight: 2,
+  },
   {
     arbitrary: fc.record({
       op: fc.constant('retype' as const),
       pick,
-      to: fc.constantFrom<Retype>('string', 'number', 'null', 'boolean', 'wrap-in-array', 'array-to-object', 'empty-object', 'empty-array', 'number-as-string'),
+      to: fc.constantFrom<Retype>(
+        'string',
+        'number',
+        'null',
+        'boolean',
+        'wrap-in-array',
+        'array-to-object',
+        'empty-object',
+        'empty-array',
+        'number-as-string',
+      ),
     }),
     weight: 5,
   },
-  { arbitrary: fc.record({ op: fc.constant('nest' as const), pick, depth: fc.integer({ min: 2, max: 120 }), as: fc.constantFrom<'array' | 'object'>('array', 'object') }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('nest' as const),
+      pick,
+      depth: fc.integer({ min: 2, max: 120 }),
+      as: fc.constantFrom<'array' | 'object'>('array', 'object'),
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ op: fc.constant('repeat' as const), pick, times: fc.integer({ min: 2, max: 60 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('duplicate-key' as const), pick, value: fuzzValue, originalFirst: fc.boolean() }), weight: 1 },
 );
 
 const raw: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('truncate' as const), at: permille }),
-  fc.record({ op: fc.constant('splice' as const), at: permille, text: fc.oneof(fc.constantFrom(',', '}', ']', '"', '\\', '{"a":', 'null', '\u0000', '\r\n', '\r\n\r\n', '--', '=?UTF-8?B?', '%'), fc.string({ unit: 'grapheme', maxLength: 8 })) }),
+  fc.record({
+    op: fc.constant('splice' as const),
+    at: permille,
+    text: fc.oneof(
+      fc.constantFrom(',', '}', ']', '"', '\\', '{"a":', 'null', '\u0000', '\r\n', '\r\n\r\n', '--', '=?UTF-8?B?', '%'),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+    ),
+  }),
   fc.record({ op: fc.constant('flip' as const), at: permille, byte: fc.integer({ min: 0, max: 255 }) }),
 );
 
 /** One to four mutations, mostly structural; now and then one on the bytes. */
-export const mutationList: fc.Arbitrary<Mutation[]> = fc.array(fc.oneof({ arbitrary: structural, weight: 6 }, { arbitrary: raw, weight: 1 }), { minLength: 1, maxLength: 4 });
+export const mutationList: fc.Arbitrary<Mutation[]> = fc.array(
+  fc.oneof({ arbitrary: structural, weight: 6 }, { arbitrary: raw, weight: 1 }),
+  { minLength: 1, maxLength: 4 },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Applying mutations to a JSON value
@@ -158,7 +250,8 @@ export function materialize(value: FuzzValue): unknown {
   return v;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawNumber);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawNumber);
 
 /** Every path of the value, the root first, depth-first (bounded: a payload of thousands of nodes is sampled by its first ones). */
 export function pathsOf(root: unknown, limit = 2_000): Path[] {
@@ -197,7 +290,7 @@ function setAt(root: unknown, path: Path, value: unknown): unknown {
 function retype(v: unknown, to: Retype): unknown {
   switch (to) {
     case 'string':
-      return typeof v === 'string' ? `${v}x` : JSON.stringify(v) ?? 'undefined';
+      return typeof v === 'string' ? `${v}x` : (JSON.stringify(v) ?? 'undefined');
     case 'number':
       return typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : typeof v === 'number' ? -v - 1 : 42;
     case 'number-as-string':
@@ -264,7 +357,13 @@ export function applyStructural(base: unknown, mutations: readonly Mutation[]): 
         break;
       }
       case 'repeat':
-        root = setAt(root, path, Array.isArray(target) && target.length > 0 ? Array.from({ length: m.times }, (_, i) => structuredClone(target[i % target.length])) : Array.from({ length: m.times }, () => structuredClone(target)));
+        root = setAt(
+          root,
+          path,
+          Array.isArray(target) && target.length > 0
+            ? Array.from({ length: m.times }, (_, i) => structuredClone(target[i % target.length]))
+            : Array.from({ length: m.times }, () => structuredClone(target)),
+        );
         break;
       case 'duplicate-key': {
         // On the nearest object holding the picked path: its last key of the path sent twice.

@@ -50,7 +50,13 @@ export function App() {
         </span>
         <button onClick={signOut}>Sign out</button>
       </header>
-      <main>{route.page === 'customer' ? <CustomerPage key={route.customerId} client={client} customerId={route.customerId} tab={route.tab} /> : <SearchPage client={client} />}</main>
+      <main>
+        {route.page === 'customer' ? (
+          <CustomerPage key={route.customerId} client={client} customerId={route.customerId} tab={route.tab} />
+        ) : (
+          <SearchPage client={client} />
+        )}
+      </main>
     </>
   );
 }
@@ -82,7 +88,14 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       <label htmlFor="tenant">Tenant</label>
       <input id="tenant" value={tenantId} onChange={(e) => setTenantId(e.target.value)} required autoComplete="organization" />
       <label htmlFor="apikey">API key</label>
-      <input id="apikey" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} required autoComplete="current-password" />
+      <input
+        id="apikey"
+        type="password"
+        value={apiKey}
+        onChange={(e) => setApiKey(e.target.value)}
+        required
+        autoComplete="current-password"
+      />
       {error && <div className="error">{error}</div>}
       <p>
         <button className="primary" type="submit" disabled={busy}>

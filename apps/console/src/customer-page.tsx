@@ -19,7 +19,9 @@ export function CustomerPage({ client, customerId, tab }: { client: HubClient; c
   const [tick, setTick] = useState(0);
 
   useEffect(() => {
-    client.get<CustomerLookup>(path).then(setCustomer, (err: Error) => setError(isApiFailure(err, 404) ? 'No such customer.' : err.message));
+    client
+      .get<CustomerLookup>(path)
+      .then(setCustomer, (err: Error) => setError(isApiFailure(err, 404) ? 'No such customer.' : err.message));
   }, [client.session, path, tick]);
 
   return (
@@ -44,12 +46,26 @@ export function CustomerPage({ client, customerId, tab }: { client: HubClient; c
         </div>
       )}
       {customer && tab === 'merges' && <MergeProposals client={client} customer={customer} onMerged={() => setTick((t) => t + 1)} />}
-      {customer && tab === 'overview' && <Overview client={client} customer={customer} path={path} onLive={() => setTick((t) => t + 1)} tick={tick} />}
+      {customer && tab === 'overview' && (
+        <Overview client={client} customer={customer} path={path} onLive={() => setTick((t) => t + 1)} tick={tick} />
+      )}
     </>
   );
 }
 
-function Overview({ client, customer, path, onLive, tick }: { client: HubClient; customer: CustomerLookup; path: string; onLive: () => void; tick: number }) {
+function Overview({
+  client,
+  customer,
+  path,
+  onLive,
+  tick,
+}: {
+  client: HubClient;
+  customer: CustomerLookup;
+  path: string;
+  onLive: () => void;
+  tick: number;
+}) {
   const customerId = customer.customerId;
   const [all, setAll] = useState<TimelineEntry[]>([]);
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
@@ -81,7 +97,10 @@ function Overview({ client, customer, path, onLive, tick }: { client: HubClient;
         setLive(open);
         if (open && !read) {
           read = true;
-          client.get<{ entries: TimelineEntry[] }>(`${path}/timeline`, { limit: PAGE }).then((t) => setAll((es) => withEntries(t.entries, es)), (err: Error) => setError(err.message));
+          client.get<{ entries: TimelineEntry[] }>(`${path}/timeline`, { limit: PAGE }).then(
+            (t) => setAll((es) => withEntries(t.entries, es)),
+            (err: Error) => setError(err.message),
+          );
         }
       },
       abort.signal,
@@ -104,7 +123,10 @@ function Overview({ client, customer, path, onLive, tick }: { client: HubClient;
         ...(filters.q ? { q: filters.q } : {}),
         ...(asOf ? { asOf } : {}),
       })
-      .then((t) => current && setView(t.entries), (err: Error) => current && setError(err.message));
+      .then(
+        (t) => current && setView(t.entries),
+        (err: Error) => current && setError(err.message),
+      );
     return () => {
       current = false;
     };
@@ -135,13 +157,20 @@ function Overview({ client, customer, path, onLive, tick }: { client: HubClient;
   return (
     <div className="grid">
       <div>
-        {stateAt === null ? <div className="card muted">Nothing was recorded about this customer by then.</div> : stateAt && <Profile customer={customer} state={stateAt} asOf={asOf} />}
+        {stateAt === null ? (
+          <div className="card muted">Nothing was recorded about this customer by then.</div>
+        ) : (
+          stateAt && <Profile customer={customer} state={stateAt} asOf={asOf} />
+        )}
         <NextBestAction nba={nba} />
       </div>
       <section className="card" aria-label="Timeline">
         <div className="row" style={{ marginBottom: 10 }}>
           <h2 className="grow" style={{ margin: 0 }}>
-            Timeline <span className="muted">({entries.length} entries in {groups.length} conversations)</span>
+            Timeline{' '}
+            <span className="muted">
+              ({entries.length} entries in {groups.length} conversations)
+            </span>
           </h2>
           <span className={`live ${live && asOf === undefined ? 'on' : 'off'}`} data-testid="live">
             {asOf !== undefined ? 'Paused (as of)' : live ? 'Live' : 'Connecting…'}
@@ -178,7 +207,13 @@ function Overview({ client, customer, path, onLive, tick }: { client: HubClient;
             <option value="inbound">Inbound</option>
             <option value="outbound">Outbound</option>
           </select>
-          <input aria-label="Words" placeholder="words…" className="grow" defaultValue="" onKeyDown={(e) => e.key === 'Enter' && setFilters({ ...filters, q: e.currentTarget.value.trim() })} />
+          <input
+            aria-label="Words"
+            placeholder="words…"
+            className="grow"
+            defaultValue=""
+            onKeyDown={(e) => e.key === 'Enter' && setFilters({ ...filters, q: e.currentTarget.value.trim() })}
+          />
         </form>
         {error && <div className="error">{error}</div>}
         {groups.length === 0 && <p className="muted">No entries.</p>}
@@ -190,10 +225,17 @@ function Overview({ client, customer, path, onLive, tick }: { client: HubClient;
               </span>
               <strong>{channelLook(g.channel).label}</strong>
               <span className="muted grow">{g.threadId ? `thread ${g.threadId}` : 'no thread'}</span>
-              <span className="muted">{g.entries.length} · last {new Date(g.lastAt).toLocaleString()}</span>
+              <span className="muted">
+                {g.entries.length} · last {new Date(g.lastAt).toLocaleString()}
+              </span>
             </header>
             {g.entries.map((e) => (
-              <div className={`entry ${e.direction}${fresh.has(e.eventId) ? ' fresh' : ''}`} key={e.eventId} data-testid="entry" data-event-id={e.eventId}>
+              <div
+                className={`entry ${e.direction}${fresh.has(e.eventId) ? ' fresh' : ''}`}
+                key={e.eventId}
+                data-testid="entry"
+                data-event-id={e.eventId}
+              >
                 <time dateTime={e.occurredAt}>{new Date(e.occurredAt).toLocaleString()}</time>
                 <span className="dir" title={e.direction}>
                   {e.direction === 'inbound' ? '←' : '→'}
@@ -220,13 +262,13 @@ const RISK_TONE: Record<string, string> = { low: 'good', medium: 'warn', high: '
 
 /** The 360° view: who (identities), may we contact them (consent), what they are worth, how they feel, whether they are leaving. */
 function Profile({ customer, state, asOf }: { customer: CustomerLookup; state: CustomerState; asOf: string | undefined }) {
-  const revenue = Object.entries(state.value.revenue).filter((e): e is [string, { gross: number; refunded: number; net: number }] => e[1] !== undefined);
+  const revenue = Object.entries(state.value.revenue).filter(
+    (e): e is [string, { gross: number; refunded: number; net: number }] => e[1] !== undefined,
+  );
   const signals = Object.entries(state.textSignals).filter(([, s]) => s !== undefined);
   return (
     <section className="card" aria-label="Customer 360">
-      <h2>
-        360° view {asOf && <span className="pill warn">as of {new Date(asOf).toLocaleString()}</span>}
-      </h2>
+      <h2>360° view {asOf && <span className="pill warn">as of {new Date(asOf).toLocaleString()}</span>}</h2>
       <dl className="kv">
         <dt>Status</dt>
         <dd>{state.status}</dd>
@@ -266,7 +308,9 @@ function Profile({ customer, state, asOf }: { customer: CustomerLookup; state: C
       </div>
       <h3>Consent per channel</h3>
       <div>
-        {Object.keys(state.engagement.byChannel).length === 0 && Object.keys(state.consent).length === 0 && <span className="muted">no channel yet</span>}
+        {Object.keys(state.engagement.byChannel).length === 0 && Object.keys(state.consent).length === 0 && (
+          <span className="muted">no channel yet</span>
+        )}
         {[...new Set([...Object.keys(state.engagement.byChannel), ...Object.keys(state.consent)])].sort().map((ch) => {
           const status = state.consent[ch] ?? 'unknown';
           return (
@@ -319,7 +363,8 @@ function NextBestAction({ nba }: { nba: { current: NbaDecision | null; history: 
             <strong>Why:</strong> <span data-testid="nba-reason">{d.explanation.reason}</span>
           </p>
           <p className="muted">
-            rule {d.explanation.ruleId} · {d.strategyVersion} · {d.contactMode} · decided {new Date(d.decidedAt).toLocaleString()} · {nba.history.length} decision
+            rule {d.explanation.ruleId} · {d.strategyVersion} · {d.contactMode} · decided {new Date(d.decidedAt).toLocaleString()} ·{' '}
+            {nba.history.length} decision
             {nba.history.length === 1 ? '' : 's'} so far
           </p>
           {Object.keys(d.explanation.inputs).length > 0 && (
@@ -367,7 +412,10 @@ function MergeProposals({ client, customer, onMerged }: { client: HubClient; cus
       setAnswers((a) => ({ ...a, [proposalId]: `${r.outcome}: ${r.reason}` }));
       onMerged();
     } catch (err) {
-      setAnswers((a) => ({ ...a, [proposalId]: isApiFailure(err, 403) ? 'This key may not decide merges (it needs the write scope).' : (err as Error).message }));
+      setAnswers((a) => ({
+        ...a,
+        [proposalId]: isApiFailure(err, 403) ? 'This key may not decide merges (it needs the write scope).' : (err as Error).message,
+      }));
     } finally {
       setBusy(undefined);
     }
@@ -375,7 +423,11 @@ function MergeProposals({ client, customer, onMerged }: { client: HubClient; cus
   return (
     <section className="card" aria-label="Merge proposals">
       <h2>Merge proposals</h2>
-      {proposals.length === 0 && <p className="muted" data-testid="no-proposals">No open merge proposal for this customer.</p>}
+      {proposals.length === 0 && (
+        <p className="muted" data-testid="no-proposals">
+          No open merge proposal for this customer.
+        </p>
+      )}
       <ul className="results">
         {proposals.map((p) => (
           <li key={p.proposalId} data-testid="proposal">
@@ -386,7 +438,12 @@ function MergeProposals({ client, customer, onMerged }: { client: HubClient; cus
               <button className="primary" disabled={busy !== undefined} onClick={() => void decide(p.proposalId, 'approve')}>
                 Approve
               </button>
-              <input aria-label="Why not the same person" placeholder="why not the same person" value={reasons[p.proposalId] ?? ''} onChange={(e) => setReasons((r) => ({ ...r, [p.proposalId]: e.target.value }))} />
+              <input
+                aria-label="Why not the same person"
+                placeholder="why not the same person"
+                value={reasons[p.proposalId] ?? ''}
+                onChange={(e) => setReasons((r) => ({ ...r, [p.proposalId]: e.target.value }))}
+              />
               <button disabled={busy !== undefined || !reasons[p.proposalId]?.trim()} onClick={() => void decide(p.proposalId, 'reject')}>
                 Reject
               </button>
@@ -405,7 +462,8 @@ function MergeProposals({ client, customer, onMerged }: { client: HubClient; cus
                 ))}
                 <span className="muted">
                   {' '}
-                  · {others[p.otherId]!.interactions} interaction{others[p.otherId]!.interactions === 1 ? '' : 's'} on {others[p.otherId]!.channels.map((c) => channelLook(c).label).join(', ')}
+                  · {others[p.otherId]!.interactions} interaction{others[p.otherId]!.interactions === 1 ? '' : 's'} on{' '}
+                  {others[p.otherId]!.channels.map((c) => channelLook(c).label).join(', ')}
                 </span>
               </div>
             )}

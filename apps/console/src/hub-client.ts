@@ -12,13 +12,16 @@ export interface HubApiFailure extends Error {
 }
 
 function apiFailure(status: number, body: HubApiFailure['body']): HubApiFailure {
-  const message = body.reason ?? body.fields?.map((f) => `${f.field}: ${f.messages.join(', ')}`).join('; ') ?? body.error ?? `HTTP ${status}`;
+  const message =
+    body.reason ?? body.fields?.map((f) => `${f.field}: ${f.messages.join(', ')}`).join('; ') ?? body.error ?? `HTTP ${status}`;
   return Object.assign(new Error(message), { name: 'HubApiFailure', status, body });
 }
 
 /** Whether `err` is the query API's refusal (of one of these statuses, when given). */
 export function isApiFailure(err: unknown, ...statuses: number[]): err is HubApiFailure {
-  return err instanceof Error && err.name === 'HubApiFailure' && (statuses.length === 0 || statuses.includes((err as HubApiFailure).status));
+  return (
+    err instanceof Error && err.name === 'HubApiFailure' && (statuses.length === 0 || statuses.includes((err as HubApiFailure).status))
+  );
 }
 
 export interface Session {
@@ -57,7 +60,13 @@ export class HubClient {
   }
 
   async post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.answer<T>(await fetch(this.url(path), { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    return this.answer<T>(
+      await fetch(this.url(path), {
+        method: 'POST',
+        headers: { ...this.headers(), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
   }
 
   private async answer<T>(res: Response): Promise<T> {
@@ -72,7 +81,12 @@ export class HubClient {
    * QUERY_LIVE_MAX_STREAM_MS) it is opened again after the last entry seen (`Last-Event-ID`).
    * Stops when `signal` aborts. `onState` says whether the stream is open.
    */
-  async follow(customerId: string, onEntry: (entry: TimelineEntry) => void, onState: (open: boolean) => void, signal: AbortSignal): Promise<void> {
+  async follow(
+    customerId: string,
+    onEntry: (entry: TimelineEntry) => void,
+    onState: (open: boolean) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     let lastEventId: string | undefined;
     for (let failures = 0; !signal.aborted; ) {
       try {

@@ -8,4 +8,5 @@ export function routeOf(hash: string): Route {
   return { page: 'search' };
 }
 
-export const customerHref = (customerId: string, tab: CustomerTab = 'overview'): string => `#/customers/${encodeURIComponent(customerId)}${tab === 'merges' ? '/merges' : ''}`;
+export const customerHref = (customerId: string, tab: CustomerTab = 'overview'): string =>
+  `#/customers/${encodeURIComponent(customerId)}${tab === 'merges' ? '/merges' : ''}`;

@@ -45,7 +45,14 @@ export function SearchPage({ client }: { client: HubClient }) {
   return (
     <>
       <form className="card row" onSubmit={(e) => void search(e)} role="search">
-        <input className="grow" aria-label="Search" placeholder="(415) 555-0188 · ana@example.com · telegram:4242 · order #1234" value={text} onChange={(e) => setText(e.target.value)} required />
+        <input
+          className="grow"
+          aria-label="Search"
+          placeholder="(415) 555-0188 · ana@example.com · telegram:4242 · order #1234"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          required
+        />
         <select aria-label="Search by" value={kind} onChange={(e) => setKind(e.target.value as SearchKind)}>
           {KINDS.map((k) => (
             <option key={k.kind} value={k.kind}>
@@ -53,7 +60,13 @@ export function SearchPage({ client }: { client: HubClient }) {
             </option>
           ))}
         </select>
-        <input aria-label="Phone region" placeholder="region (e.g. US)" size={12} value={region} onChange={(e) => setRegion(e.target.value)} />
+        <input
+          aria-label="Phone region"
+          placeholder="region (e.g. US)"
+          size={12}
+          value={region}
+          onChange={(e) => setRegion(e.target.value)}
+        />
         <button className="primary" type="submit" disabled={busy}>
           Search
         </button>
@@ -69,7 +82,8 @@ export function SearchPage({ client }: { client: HubClient }) {
                   <strong>{c.customerId}</strong>
                 </a>{' '}
                 <span className="muted">
-                  {c.interactions} interaction{c.interactions === 1 ? '' : 's'} · last {c.lastSeenAt ? new Date(c.lastSeenAt).toLocaleString() : '—'}
+                  {c.interactions} interaction{c.interactions === 1 ? '' : 's'} · last{' '}
+                  {c.lastSeenAt ? new Date(c.lastSeenAt).toLocaleString() : '—'}
                 </span>
                 <div>
                   {c.channels.map((ch) => (

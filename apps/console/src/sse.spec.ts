@@ -9,7 +9,9 @@ describe('reading a live timeline stream', () => {
 
   it('when heartbeats and CRLF line ends come between frames, yields only the frames', () => {
     const reader = new SseReader();
-    expect(reader.push(': heartbeat\n\nevent: entry\r\nid: e-2\r\ndata: x\r\ndata: y\r\n\r\n: heartbeat\n\n')).toEqual([{ event: 'entry', id: 'e-2', data: 'x\ny' }]);
+    expect(reader.push(': heartbeat\n\nevent: entry\r\nid: e-2\r\ndata: x\r\ndata: y\r\n\r\n: heartbeat\n\n')).toEqual([
+      { event: 'entry', id: 'e-2', data: 'x\ny' },
+    ]);
   });
 
   it('when a frame names no event, calls it a message', () => {

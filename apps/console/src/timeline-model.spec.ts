@@ -15,7 +15,11 @@ const entry = (eventId: string, channel: string, occurredAt: string, threadId?: 
 
 describe('the timeline grouped by conversation', () => {
   it('when entries of two channels interleave, groups each thread, oldest first inside, latest thread first', () => {
-    const groups = groupByConversation([entry('a', 'sms', '2026-01-01T10:00:00Z'), entry('b', 'webchat', '2026-01-01T11:00:00Z', 's1'), entry('c', 'sms', '2026-01-01T09:00:00Z')]);
+    const groups = groupByConversation([
+      entry('a', 'sms', '2026-01-01T10:00:00Z'),
+      entry('b', 'webchat', '2026-01-01T11:00:00Z', 's1'),
+      entry('c', 'sms', '2026-01-01T09:00:00Z'),
+    ]);
     expect(groups.map((g) => [g.key, g.entries.map((e) => e.eventId)])).toEqual([
       ['webchat:s1', ['b']],
       ['sms:', ['c', 'a']],
@@ -24,13 +28,23 @@ describe('the timeline grouped by conversation', () => {
 
   it('when the live stream redelivers an entry, keeps it once', () => {
     const first = [entry('a', 'sms', '2026-01-01T10:00:00Z')];
-    expect(withEntries(first, [entry('a', 'sms', '2026-01-01T10:00:00Z'), entry('b', 'sms', '2026-01-01T10:01:00Z'), entry('b', 'sms', '2026-01-01T10:01:00Z')]).map((e) => e.eventId)).toEqual(['a', 'b']);
+    expect(
+      withEntries(first, [
+        entry('a', 'sms', '2026-01-01T10:00:00Z'),
+        entry('b', 'sms', '2026-01-01T10:01:00Z'),
+        entry('b', 'sms', '2026-01-01T10:01:00Z'),
+      ]).map((e) => e.eventId),
+    ).toEqual(['a', 'b']);
   });
 });
 
 describe('the as-of stops', () => {
   it('when two entries were recorded at the same moment, gives one stop just before it', () => {
-    const stops = asOfStops([entry('b', 'sms', '2026-01-01T11:00:00.000Z'), entry('a', 'sms', '2026-01-01T10:00:00.000Z'), entry('c', 'email', '2026-01-01T11:00:00.000Z')]);
+    const stops = asOfStops([
+      entry('b', 'sms', '2026-01-01T11:00:00.000Z'),
+      entry('a', 'sms', '2026-01-01T10:00:00.000Z'),
+      entry('c', 'email', '2026-01-01T11:00:00.000Z'),
+    ]);
     expect(stops).toEqual(['2026-01-01T09:59:59.999Z', '2026-01-01T10:59:59.999Z']);
   });
 });
@@ -55,9 +69,17 @@ describe('reading the search box', () => {
 describe('one line per entry', () => {
   it('when an entry has text, shows it; when it only has a facet, says what the facet records', () => {
     expect(entryLine(entry('a', 'sms', '2026-01-01T10:00:00Z'))).toBe('a');
-    const survey = { ...entry('s', 'survey', '2026-01-01T10:00:00Z'), text: null, details: { survey: { kind: 'csat' as const, score: 4 } } };
+    const survey = {
+      ...entry('s', 'survey', '2026-01-01T10:00:00Z'),
+      text: null,
+      details: { survey: { kind: 'csat' as const, score: 4 } },
+    };
     expect(entryLine(survey)).toBe('CSAT 4/5');
-    const order = { ...entry('o', 'commerce', '2026-01-01T10:00:00Z'), text: null, details: { order: { orderId: '4417', action: 'created' as const, amount: 3450, currency: 'GBP' } } };
+    const order = {
+      ...entry('o', 'commerce', '2026-01-01T10:00:00Z'),
+      text: null,
+      details: { order: { orderId: '4417', action: 'created' as const, amount: 3450, currency: 'GBP' } },
+    };
     expect(entryLine(order, 'en-GB')).toBe('Order 4417 created · £34.50');
     expect(entryLine({ ...survey, text: 'Great service' })).toBe('CSAT 4/5 — Great service');
   });

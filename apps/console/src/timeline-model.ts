@@ -51,14 +51,21 @@ export interface ConversationGroup {
   lastAt: string;
 }
 
-const byOccurred = (a: TimelineEntry, b: TimelineEntry) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : 1);
+const byOccurred = (a: TimelineEntry, b: TimelineEntry) =>
+  a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : a.eventId < b.eventId ? -1 : 1;
 
 /** The timeline grouped by conversation (one per channel thread), most recently active first. */
 export function groupByConversation(entries: readonly TimelineEntry[]): ConversationGroup[] {
   const groups = new Map<string, ConversationGroup>();
   for (const entry of [...entries].sort(byOccurred)) {
     const key = `${entry.channel}:${entry.threadId ?? ''}`;
-    const group = groups.get(key) ?? { key, channel: entry.channel, ...(entry.threadId ? { threadId: entry.threadId } : {}), entries: [], lastAt: entry.occurredAt };
+    const group = groups.get(key) ?? {
+      key,
+      channel: entry.channel,
+      ...(entry.threadId ? { threadId: entry.threadId } : {}),
+      entries: [],
+      lastAt: entry.occurredAt,
+    };
     group.entries.push(entry);
     if (entry.occurredAt > group.lastAt) group.lastAt = entry.occurredAt;
     groups.set(key, group);

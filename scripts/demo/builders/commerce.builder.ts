@@ -6,7 +6,10 @@ import { edit, touchOf, type DeliveryBuilder } from './builder';
 /** Shopify writes times with an offset: `2025-01-15T09:12:00+00:00`. */
 const shopifyTime = (iso: string): string => new Date(iso).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 
-const money = (amount: string, currency: string) => ({ shop_money: { amount, currency_code: currency }, presentment_money: { amount, currency_code: currency } });
+const money = (amount: string, currency: string) => ({
+  shop_money: { amount, currency_code: currency },
+  presentment_money: { amount, currency_code: currency },
+});
 
 /**
  * An `orders/create` webhook: the order as Shopify serialises it (the fields the hub reads and the
@@ -54,9 +57,25 @@ function order(d: PlannedDelivery, person: Person, contact: { email?: string; ph
     source_name: 'web',
     test: false,
     buyer_accepts_marketing: false,
-    line_items: o.items.map((i) => ({ id: o.orderId * 10 + i.id, product_id: i.id, title: i.title, quantity: i.quantity, price: i.price, sku: `SKU-${i.id}`, requires_shipping: true })),
+    line_items: o.items.map((i) => ({
+      id: o.orderId * 10 + i.id,
+      product_id: i.id,
+      title: i.title,
+      quantity: i.quantity,
+      price: i.price,
+      sku: `SKU-${i.id}`,
+      requires_shipping: true,
+    })),
     customer: contact.email
-      ? { id: customerId, admin_graphql_api_id: `gid://shopify/Customer/${customerId}`, email: contact.email, phone: null, first_name: person.firstName, last_name: person.lastName, verified_email: true }
+      ? {
+          id: customerId,
+          admin_graphql_api_id: `gid://shopify/Customer/${customerId}`,
+          email: contact.email,
+          phone: null,
+          first_name: person.firstName,
+          last_name: person.lastName,
+          verified_email: true,
+        }
       : null,
     billing_address: address,
     shipping_address: address,

@@ -9,7 +9,8 @@ export const SUPPORT_ADDRESS = 'support@mail.hub.example.com';
 const PARSE_ADDRESS = 'support@parse.hub.example.com';
 
 /** A display name in a header: RFC 2047 encoded when it is not plain ASCII. */
-const headerName = (name: string): string => (/^[\x20-\x7e]*$/.test(name) ? `"${name}"` : `=?UTF-8?B?${Buffer.from(name, 'utf8').toString('base64')}?=`);
+const headerName = (name: string): string =>
+  /^[\x20-\x7e]*$/.test(name) ? `"${name}"` : `=?UTF-8?B?${Buffer.from(name, 'utf8').toString('base64')}?=`;
 
 function message(d: PlannedDelivery, person: Person, from: string): string {
   const email = touchOf(d, 'email');
@@ -55,7 +56,9 @@ function parseFields(d: PlannedDelivery, person: Person, from: string | undefine
       headers,
       dkim: `{@${domain} : pass}`,
       to: PARSE_ADDRESS,
-      ...(from !== undefined ? { from: from.replace(/=\?UTF-8\?B\?([^?]+)\?=/, (_m, b64: string) => Buffer.from(b64, 'base64').toString('utf8')) } : {}),
+      ...(from !== undefined
+        ? { from: from.replace(/=\?UTF-8\?B\?([^?]+)\?=/, (_m, b64: string) => Buffer.from(b64, 'base64').toString('utf8')) }
+        : {}),
       text: email.text,
       sender_ip: `198.51.100.${(d.ref % 200) + 1}`,
       envelope: JSON.stringify({ to: [PARSE_ADDRESS], from: d.from.email ?? '' }),

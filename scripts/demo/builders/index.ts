@@ -33,7 +33,9 @@ export const DEMO_BUILDERS = {
 /** Channels the demo day does not include yet (no builder). */
 export const channelsWithoutDemoBuilders = (all: readonly ChannelId[]): ChannelId[] => all.filter((c) => !(c in DEMO_BUILDERS));
 
-const byProvider = new Map<ProviderKey, DeliveryBuilder>(Object.values(DEMO_BUILDERS).flatMap((list: readonly DeliveryBuilder[]) => list.map((b) => [b.provider, b] as const)));
+const byProvider = new Map<ProviderKey, DeliveryBuilder>(
+  Object.values(DEMO_BUILDERS).flatMap((list: readonly DeliveryBuilder[]) => list.map((b) => [b.provider, b] as const)),
+);
 
 export function builderFor(provider: ProviderKey): DeliveryBuilder {
   const builder = byProvider.get(provider);

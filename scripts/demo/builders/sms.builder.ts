@@ -10,5 +10,6 @@ export const smsBuilder: DeliveryBuilder = {
   build: (d, { seed }) => twilioSmsParams({ from: phoneOf(d), to: OUR_SMS_NUMBER, body: textOf(d), seed: `${seed}:${d.ref}` }),
   malformed: (d, ctx) => ({ payload: edit(smsBuilder.build(d, ctx), 'MessageSid'), fields: ['MessageSid'] }),
   // A promotional short code texting in: an alphanumeric sender, no phone to key a customer by.
-  unmappable: (d, { seed }) => twilioSmsParams({ from: 'ACME-PROMO', to: OUR_SMS_NUMBER, body: 'Your weekly deals are here!', seed: `${seed}:${d.ref}` }),
+  unmappable: (d, { seed }) =>
+    twilioSmsParams({ from: 'ACME-PROMO', to: OUR_SMS_NUMBER, body: 'Your weekly deals are here!', seed: `${seed}:${d.ref}` }),
 };

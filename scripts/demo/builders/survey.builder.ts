@@ -17,9 +17,27 @@ function response(d: PlannedDelivery, seed: string, hidden: Record<string, strin
   const form = FORMS[s.survey];
   const questions: TypeformQuestion[] = [
     s.survey === 'csat'
-      ? { id: 'Cv9bN1mA3sD5', ref: 'csat', type: 'rating', title: 'How satisfied are you with the help you got today?', properties: { steps: 5, shape: 'star' }, answer: { type: 'number', number: s.score } }
-      : { id: 'Vn1sJw7DfC2a', type: 'nps', title: 'How likely are you to recommend us to a friend or colleague?', answer: { type: 'number', number: s.score } },
-    { id: 'Fg7hJ9kL1zX3', ref: 'comment', type: 'long_text', title: 'Anything we could do better?', ...(s.comment ? { answer: { type: 'text', text: s.comment } } : {}) },
+      ? {
+          id: 'Cv9bN1mA3sD5',
+          ref: 'csat',
+          type: 'rating',
+          title: 'How satisfied are you with the help you got today?',
+          properties: { steps: 5, shape: 'star' },
+          answer: { type: 'number', number: s.score },
+        }
+      : {
+          id: 'Vn1sJw7DfC2a',
+          type: 'nps',
+          title: 'How likely are you to recommend us to a friend or colleague?',
+          answer: { type: 'number', number: s.score },
+        },
+    {
+      id: 'Fg7hJ9kL1zX3',
+      ref: 'comment',
+      type: 'long_text',
+      title: 'Anything we could do better?',
+      ...(s.comment ? { answer: { type: 'text', text: s.comment } } : {}),
+    },
   ];
   return typeformResponsePayload({
     formId: form.id,
@@ -32,7 +50,10 @@ function response(d: PlannedDelivery, seed: string, hidden: Record<string, strin
   });
 }
 
-const whoFrom = (d: PlannedDelivery): Record<string, string> => ({ ...(d.from.email ? { email: d.from.email } : {}), ...(d.from.phone ? { phone: d.from.phone } : {}) });
+const whoFrom = (d: PlannedDelivery): Record<string, string> => ({
+  ...(d.from.email ? { email: d.from.email } : {}),
+  ...(d.from.phone ? { phone: d.from.phone } : {}),
+});
 
 export const typeformBuilder: DeliveryBuilder = {
   provider: 'survey:typeform',
@@ -44,5 +65,6 @@ export const typeformBuilder: DeliveryBuilder = {
     return { payload: edit(payload, 'form_response.answers.0.number', score), fields: ['form_response.answers.0.number'] };
   },
   // A survey link shared without its hidden fields: nobody to attribute the answer to.
-  unmappable: (d, { seed }) => response({ ...d, touch: { ...touchOf(d, 'survey'), conversation: undefined } as PlannedDelivery['touch'] }, seed, {}),
+  unmappable: (d, { seed }) =>
+    response({ ...d, touch: { ...touchOf(d, 'survey'), conversation: undefined } as PlannedDelivery['touch'] }, seed, {}),
 };

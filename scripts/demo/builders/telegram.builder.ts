@@ -4,7 +4,13 @@ import { edit, touchOf, unixSeconds, type DeliveryBuilder } from './builder';
 
 const UPDATE_ID_BASE = 731_950_000;
 
-const user = (p: Person) => ({ id: p.telegramId, is_bot: false, first_name: p.firstName, last_name: p.lastName, language_code: p.language });
+const user = (p: Person) => ({
+  id: p.telegramId,
+  is_bot: false,
+  first_name: p.firstName,
+  last_name: p.lastName,
+  language_code: p.language,
+});
 
 /** A message from the person in their private chat with the bot: a text, or their own contact card. */
 function update(d: PlannedDelivery, person: Person): Record<string, unknown> {
@@ -12,7 +18,14 @@ function update(d: PlannedDelivery, person: Person): Record<string, unknown> {
   const content =
     touch.kind === 'contact'
       ? // Telegram writes the shared phone as digits without `+`.
-        { contact: { phone_number: writePhone(person.phone, 'digits'), first_name: person.firstName, last_name: person.lastName, user_id: person.telegramId } }
+        {
+          contact: {
+            phone_number: writePhone(person.phone, 'digits'),
+            first_name: person.firstName,
+            last_name: person.lastName,
+            user_id: person.telegramId,
+          },
+        }
       : { text: touch.text };
   return {
     update_id: UPDATE_ID_BASE + d.ref,
@@ -34,6 +47,12 @@ export const telegramBuilder: DeliveryBuilder = {
   // A post in the company's announcement channel: no customer sent it.
   unmappable: (d) => ({
     update_id: UPDATE_ID_BASE + d.ref,
-    channel_post: { message_id: d.ref, sender_chat: { id: -1009876543210, title: 'Acme News', type: 'channel' }, chat: { id: -1009876543210, title: 'Acme News', type: 'channel' }, date: unixSeconds(d.at), text: 'New opening hours from Monday' },
+    channel_post: {
+      message_id: d.ref,
+      sender_chat: { id: -1009876543210, title: 'Acme News', type: 'channel' },
+      chat: { id: -1009876543210, title: 'Acme News', type: 'channel' },
+      date: unixSeconds(d.at),
+      text: 'New opening hours from Monday',
+    },
   }),
 };

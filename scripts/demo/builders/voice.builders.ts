@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { amazonConnectContactRecord, firehoseDeliveryBody, TEST_CONNECT_INSTANCE_ARN, twilioVoiceStatusParams } from '@hub/channels-voice/testing';
+import {
+  amazonConnectContactRecord,
+  firehoseDeliveryBody,
+  TEST_CONNECT_INSTANCE_ARN,
+  twilioVoiceStatusParams,
+} from '@hub/channels-voice/testing';
 import type { PlannedDelivery } from '../day-plan';
 import { addSeconds, isoSeconds, phoneOf, touchOf, type BuildContext, type DeliveryBuilder } from './builder';
 
@@ -38,7 +43,13 @@ function contactRecord(d: PlannedDelivery, { seed }: BuildContext, address: stri
       LastUpdateTimestamp: isoSeconds(addSeconds(end, 40)),
       DisconnectReason: answered ? 'AGENT_DISCONNECT' : 'CUSTOMER_DISCONNECT',
       AgentConnectionAttempts: answered ? 1 : 0,
-      Queue: { ARN: queueArn(call.queue), Name: call.queue, EnqueueTimestamp: isoSeconds(enqueued), DequeueTimestamp: isoSeconds(dequeued), Duration: call.queueSeconds },
+      Queue: {
+        ARN: queueArn(call.queue),
+        Name: call.queue,
+        EnqueueTimestamp: isoSeconds(enqueued),
+        DequeueTimestamp: isoSeconds(dequeued),
+        Duration: call.queueSeconds,
+      },
       Agent: answered
         ? {
             ARN: `${TEST_CONNECT_INSTANCE_ARN}/agent/${uuidFrom('agent', call.agent)}`,
@@ -52,12 +63,28 @@ function contactRecord(d: PlannedDelivery, { seed }: BuildContext, address: stri
             AfterContactWorkStartTimestamp: isoSeconds(end),
             AfterContactWorkEndTimestamp: isoSeconds(addSeconds(end, 30)),
             HierarchyGroups: null,
-            RoutingProfile: { ARN: `${TEST_CONNECT_INSTANCE_ARN}/routing-profile/${uuidFrom('routing', 'basic')}`, Name: 'Basic Routing Profile' },
+            RoutingProfile: {
+              ARN: `${TEST_CONNECT_INSTANCE_ARN}/routing-profile/${uuidFrom('routing', 'basic')}`,
+              Name: 'Basic Routing Profile',
+            },
           }
         : null,
       Recording: answered ? { DeletionReason: null, Location: recording, Status: 'AVAILABLE', Type: 'AUDIO' } : null,
       Recordings: answered
-        ? [{ DeletionReason: null, FragmentStartNumber: null, FragmentStopNumber: null, Location: recording, MediaStreamType: 'AUDIO', ParticipantType: null, StartTimestamp: null, Status: 'AVAILABLE', StopTimestamp: null, StorageType: 'S3' }]
+        ? [
+            {
+              DeletionReason: null,
+              FragmentStartNumber: null,
+              FragmentStopNumber: null,
+              Location: recording,
+              MediaStreamType: 'AUDIO',
+              ParticipantType: null,
+              StartTimestamp: null,
+              Status: 'AVAILABLE',
+              StopTimestamp: null,
+              StorageType: 'S3',
+            },
+          ]
         : [],
     },
     `${seed}:${d.ref}`,
@@ -79,7 +106,10 @@ export const amazonConnectBuilder: DeliveryBuilder = {
   build: (d, ctx) => delivery(d, ctx, phoneOf(d)),
   malformed: (d, ctx) => {
     const { ContactId: _dropped, ...record } = recordOf(delivery(d, ctx, phoneOf(d)));
-    return { payload: firehoseDeliveryBody([record], { timestamp: Date.parse(d.at) + 45_000 }) as unknown as Record<string, unknown>, fields: ['records.0.data.ContactId'] };
+    return {
+      payload: firehoseDeliveryBody([record], { timestamp: Date.parse(d.at) + 45_000 }) as unknown as Record<string, unknown>,
+      fields: ['records.0.data.ContactId'],
+    };
   },
   // A withheld caller id.
   unmappable: (d, ctx) => delivery(d, ctx, 'anonymous'),
@@ -98,7 +128,12 @@ function statusCallback(d: PlannedDelivery, { seed }: BuildContext, customer: st
     status: answered ? 'completed' : 'canceled',
     at: d.at,
     sequenceNumber: answered ? 3 : 1,
-    ...(answered ? { callDuration: call.talkSeconds, recording: { sid: `RE${uuidFrom('rec', seed, String(d.ref)).replace(/-/g, '')}`, durationSeconds: call.talkSeconds } } : {}),
+    ...(answered
+      ? {
+          callDuration: call.talkSeconds,
+          recording: { sid: `RE${uuidFrom('rec', seed, String(d.ref)).replace(/-/g, '')}`, durationSeconds: call.talkSeconds },
+        }
+      : {}),
     seed: `${seed}:${d.ref}`,
   });
 }

@@ -6,7 +6,12 @@ export const webchatBuilder: DeliveryBuilder = {
   provider: 'webchat:hub-webchat',
   build: (d, { person, seed }) => ({
     sessionId: `ws_${seed.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40)}_${d.thread}`,
-    visitor: { id: person.webchatVisitorId, name: fullName(person), ...(d.from.email ? { email: d.from.email } : {}), ...(d.from.phone ? { phone: d.from.phone } : {}) },
+    visitor: {
+      id: person.webchatVisitorId,
+      name: fullName(person),
+      ...(d.from.email ? { email: d.from.email } : {}),
+      ...(d.from.phone ? { phone: d.from.phone } : {}),
+    },
     messages: [{ id: `m_${d.ref}`, sentAt: d.at, text: textOf(d) }],
     page: { url: 'https://www.example.com/help', title: 'Help centre' },
   }),

@@ -57,7 +57,10 @@ describe('BullNbaFollowUps', () => {
       expect(await queue.getJob(noResponseJobId(waiting))).toBeUndefined();
       expect(await (await queue.getJob(noResponseJobId(running)))?.getState()).toBe('active');
       release();
-      await eventually(async () => ((await (await queue.getJob(noResponseJobId(running)))?.getState()) === 'completed' ? true : undefined), { what: 'the running check to finish' });
+      await eventually(
+        async () => ((await (await queue.getJob(noResponseJobId(running)))?.getState()) === 'completed' ? true : undefined),
+        { what: 'the running check to finish' },
+      );
     } finally {
       release();
       await worker.close();

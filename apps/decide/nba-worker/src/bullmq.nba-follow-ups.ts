@@ -11,7 +11,10 @@ export class BullNbaFollowUps implements NbaFollowUps {
 
   async scheduleNoResponse(followUp: NoResponseFollowUp, delayMs: number): Promise<void> {
     // A job with this id already there (pending, or kept after it ran): BullMQ adds nothing.
-    await this.queue.add(NbaNoResponseJob.jobName, followUp, { jobId: noResponseJobId(followUp.decisionId), delay: Math.max(0, Math.round(delayMs)) });
+    await this.queue.add(NbaNoResponseJob.jobName, followUp, {
+      jobId: noResponseJobId(followUp.decisionId),
+      delay: Math.max(0, Math.round(delayMs)),
+    });
   }
 
   /**

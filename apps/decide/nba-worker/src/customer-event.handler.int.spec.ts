@@ -26,7 +26,13 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: infra.databaseUrl, max: 4 });
   decide = new Queue<NbaDecideJobData>(`${Queues.nbaDecide}-${freshId('test')}`, { connection: redis });
   followUpQueue = new Queue<NbaNoResponseJobData>(`${Queues.nbaFollowUp}-${freshId('test')}`, { connection: redis });
-  deps = { decide, debounceMs: 10_000, surveyDelayMs: 3_600_000, tally: await PostgresOutcomeTallyStore.create(pool), followUps: new BullNbaFollowUps(followUpQueue) };
+  deps = {
+    decide,
+    debounceMs: 10_000,
+    surveyDelayMs: 3_600_000,
+    tally: await PostgresOutcomeTallyStore.create(pool),
+    followUps: new BullNbaFollowUps(followUpQueue),
+  };
 });
 afterAll(async () => {
   for (const q of [decide, followUpQueue]) {
@@ -46,7 +52,16 @@ const message = (type: string, tenantId: string, customerId: string, eventId: st
     streamRevision: '1',
     globalPosition: '1',
     data,
-    metadata: { eventId, correlationId: `corr-${eventId}`, causationId: eventId, occurredAt: '2026-11-23T09:00:00.000Z', recordedAt: '2026-11-23T09:00:00.000Z', schemaVersion: 1, tenantId, channel: 'sms' },
+    metadata: {
+      eventId,
+      correlationId: `corr-${eventId}`,
+      causationId: eventId,
+      occurredAt: '2026-11-23T09:00:00.000Z',
+      recordedAt: '2026-11-23T09:00:00.000Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: 'sms',
+    },
   };
   return { topic: 't', partition: 0, offset: String(offset++), key: customerId, value: Buffer.from(JSON.stringify(value)), headers: {} };
 };
@@ -56,12 +71,20 @@ describe('routeCustomerEvent', () => {
   describe('when triggers arrive for customers', () => {
     it('keeps one pending decide job per customer, carrying the latest trigger, and ignores decisions', async () => {
       const tenantId = freshId('tn');
-      for (let i = 0; i < 5; i++) await routeCustomerEvent(deps, message('InteractionRecorded', tenantId, 'alice', `e${i}`, { direction: 'inbound' }));
+      for (let i = 0; i < 5; i++)
+        await routeCustomerEvent(deps, message('InteractionRecorded', tenantId, 'alice', `e${i}`, { direction: 'inbound' }));
       await routeCustomerEvent(deps, message('SurveyAnswered', tenantId, 'bob', 'b1'));
       expect(await routeCustomerEvent(deps, message('NextBestActionDecided', tenantId, 'alice', 'd1'))).toBe('ignored');
       const jobs = await pending(tenantId);
       expect(jobs.map((j) => j.data.customerId).sort()).toEqual(['alice', 'bob']);
-      expect(jobs.find((j) => j.data.customerId === 'alice')!.data).toEqual({ trigger: 'realtime', tenantId, customerId: 'alice', triggerEventId: 'e4', correlationId: 'corr-e4', triggerRevision: '1' });
+      expect(jobs.find((j) => j.data.customerId === 'alice')!.data).toEqual({
+        trigger: 'realtime',
+        tenantId,
+        customerId: 'alice',
+        triggerEventId: 'e4',
+        correlationId: 'corr-e4',
+        triggerRevision: '1',
+      });
     });
   });
 
@@ -70,7 +93,8 @@ describe('routeCustomerEvent', () => {
       const tenantId = freshId('tn');
       const customers = Array.from({ length: 80 }, (_, i) => `c${i}`);
       const run: ConsumedMessage[] = [message('ConversationResolved', tenantId, 'c0', 'r0')];
-      for (let round = 0; round < 3; round++) for (const c of customers) run.push(message('InteractionRecorded', tenantId, c, `${c}-m${round}`, { direction: 'inbound' }));
+      for (let round = 0; round < 3; round++)
+        for (const c of customers) run.push(message('InteractionRecorded', tenantId, c, `${c}-m${round}`, { direction: 'inbound' }));
       const broken = { ...message('InteractionRecorded', tenantId, 'c1', 'x'), value: Buffer.from('{"type":"InteractionRecorded"}') };
       run.splice(5, 0, broken);
 
@@ -116,7 +140,14 @@ describe('routeCustomerEvent', () => {
       await routeCustomerEvent(deps, message('ConversationResolved', tenantId, 'carol', 'r2'));
       const [survey, ...rest] = await pending(tenantId);
       expect(rest).toEqual([]);
-      expect(survey!.data).toEqual({ trigger: 'survey-follow-up', tenantId, customerId: 'carol', triggerEventId: 'r2', correlationId: 'corr-r2', triggerRevision: '1' });
+      expect(survey!.data).toEqual({
+        trigger: 'survey-follow-up',
+        tenantId,
+        customerId: 'carol',
+        triggerEventId: 'r2',
+        correlationId: 'corr-r2',
+        triggerRevision: '1',
+      });
       expect(await survey!.getState()).toBe('delayed');
       expect(survey!.opts.delay).toBe(3_600_000);
 
@@ -135,10 +166,18 @@ describe('routeCustomerEvent', () => {
       await followUps.scheduleNoResponse({ tenantId, customerId: 'dave', decisionId, correlationId: 'c' }, 3_600_000);
       expect(await (await followUpQueue.getJob(noResponseJobId(decisionId)))!.getState()).toBe('delayed');
 
-      const outcome = message('NbaOutcomeRecorded', tenantId, 'dave', freshId('o'), { decisionId, actionId: 'retention_offer', outcome: 'accepted', segment: 'at_risk', source: 'agent' });
+      const outcome = message('NbaOutcomeRecorded', tenantId, 'dave', freshId('o'), {
+        decisionId,
+        actionId: 'retention_offer',
+        outcome: 'accepted',
+        segment: 'at_risk',
+        source: 'agent',
+      });
       expect(await routeCustomerEvent(deps, outcome)).toBe('outcome_counted');
       await routeCustomerEvent(deps, outcome);
-      expect(await new PostgresOutcomeTallyStore(pool).tally(tenantId)).toEqual({ retention_offer: { at_risk: { accepted: 1, declined: 0, noResponse: 0 } } });
+      expect(await new PostgresOutcomeTallyStore(pool).tally(tenantId)).toEqual({
+        retention_offer: { at_risk: { accepted: 1, declined: 0, noResponse: 0 } },
+      });
       expect(await followUpQueue.getJob(noResponseJobId(decisionId))).toBeUndefined();
     });
   });
@@ -154,13 +193,24 @@ describe('routeCustomerEvent', () => {
         await folds.current(tenantId, name);
       }
       expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerErased', tenantId, 'erin', freshId('e')))).toBe('fold_dropped');
-      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerMergedInto', tenantId, 'frank', freshId('e')))).toBe('fold_dropped');
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerMergedInto', tenantId, 'frank', freshId('e')))).toBe(
+        'fold_dropped',
+      );
       // A merge also asks for the survivor to be decided again: the merged-in stream's latest trigger may be unanswered.
-      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomersMerged', tenantId, 'hugo', freshId('e')))).toBe('decision_enqueued');
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomersMerged', tenantId, 'hugo', freshId('e')))).toBe(
+        'decision_enqueued',
+      );
       expect((await pending(tenantId)).map((j) => [j.data.customerId, j.data.trigger])).toEqual([['hugo', 'realtime']]);
-      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerUnmerged', tenantId, 'ines', freshId('e')))).toBe('fold_dropped');
+      expect(await routeCustomerEvent({ ...deps, folds }, message('CustomerUnmerged', tenantId, 'ines', freshId('e')))).toBe(
+        'fold_dropped',
+      );
       // Anything else advances the kept fold (revision 1 follows gina's message at 0).
-      expect(await routeCustomerEvent({ ...deps, folds }, message('TraitsUpdated', tenantId, 'gina', freshId('e'), { traits: { tier: 'gold' } }))).toBe('ignored');
+      expect(
+        await routeCustomerEvent(
+          { ...deps, folds },
+          message('TraitsUpdated', tenantId, 'gina', freshId('e'), { traits: { tier: 'gold' } }),
+        ),
+      ).toBe('ignored');
       expect(folds.size).toBe(1);
       const gina = await folds.current(tenantId, 'gina', 1n);
       expect(gina).toMatchObject({ cached: true, unread: true });
@@ -172,7 +222,14 @@ describe('routeCustomerEvent', () => {
 
   describe('when the message is not a customer event', () => {
     it('fails permanently (the consumer dead-letters it)', async () => {
-      const bad: ConsumedMessage = { topic: 't', partition: 0, offset: '0', key: 'k', value: Buffer.from('{"type":"InteractionRecorded"}'), headers: {} };
+      const bad: ConsumedMessage = {
+        topic: 't',
+        partition: 0,
+        offset: '0',
+        key: 'k',
+        value: Buffer.from('{"type":"InteractionRecorded"}'),
+        headers: {},
+      };
       await expect(routeCustomerEvent(deps, bad)).rejects.toBeInstanceOf(PermanentMessageError);
       const outcome = message('NbaOutcomeRecorded', freshId('tn'), 'x', 'o1', { decisionId: 'd', outcome: 'maybe' });
       await expect(routeCustomerEvent(deps, outcome)).rejects.toBeInstanceOf(PermanentMessageError);

@@ -46,7 +46,13 @@ export const surveyJobKey = (tenantId: string, customerId: string): string => `s
 
 function parse(message: ConsumedMessage): CustomerEventMessage {
   const value = parseJsonValue(message) as Partial<CustomerEventMessage>;
-  if (typeof value.type !== 'string' || typeof value.tenantId !== 'string' || typeof value.customerId !== 'string' || !value.metadata || typeof value.metadata.eventId !== 'string') {
+  if (
+    typeof value.type !== 'string' ||
+    typeof value.tenantId !== 'string' ||
+    typeof value.customerId !== 'string' ||
+    !value.metadata ||
+    typeof value.metadata.eventId !== 'string'
+  ) {
     throw new PermanentMessageError('INVALID_CUSTOMER_EVENT', 'customer event lacks type, tenantId, customerId or metadata');
   }
   return value as CustomerEventMessage;
@@ -75,16 +81,30 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
   const event = parse(message);
   const { tenantId, customerId } = event;
   const revision = revisionOf(event);
-  const dropsFold = event.type === 'CustomerErased' || event.type === 'CustomerMergedInto' || event.type === 'CustomersMerged' || event.type === 'CustomerUnmerged';
+  const dropsFold =
+    event.type === 'CustomerErased' ||
+    event.type === 'CustomerMergedInto' ||
+    event.type === 'CustomersMerged' ||
+    event.type === 'CustomerUnmerged';
   const inbound = event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'inbound';
   // Asked of the kept fold before it takes this message: only a resolution after the latest earlier message can have a pending survey.
   const surveyMayBePending = inbound && (deps.folds?.surveyMayBePending(tenantId, customerId, revision) ?? true);
   // The decide worker's kept fold of this customer follows what is recorded, so its next job need not read the store.
-  if (revision !== undefined && !dropsFold) deps.folds?.observe(tenantId, customerId, { revision, type: event.type, data: event.data, metadata: event.metadata as unknown as Record<string, unknown> });
+  if (revision !== undefined && !dropsFold)
+    deps.folds?.observe(tenantId, customerId, {
+      revision,
+      type: event.type,
+      data: event.data,
+      metadata: event.metadata as unknown as Record<string, unknown>,
+    });
   const triggerRevision = revision === undefined ? {} : { triggerRevision: revision.toString() };
   if (event.type === 'NbaOutcomeRecorded') {
     const data = event.data as Partial<NbaOutcomeRecorded['data']>;
-    if (typeof data.decisionId !== 'string' || typeof data.actionId !== 'string' || !(NBA_OUTCOMES as readonly unknown[]).includes(data.outcome)) {
+    if (
+      typeof data.decisionId !== 'string' ||
+      typeof data.actionId !== 'string' ||
+      !(NBA_OUTCOMES as readonly unknown[]).includes(data.outcome)
+    ) {
       throw new PermanentMessageError('INVALID_NBA_OUTCOME', 'NbaOutcomeRecorded lacks decisionId, actionId or a known outcome');
     }
     // Independent effects (PostgreSQL, Redis), both idempotent: one round trip's wait instead of two.
@@ -100,7 +120,13 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
     // it merged and decides nothing. The survivor is decided again (on its whole history; a trigger
     // already answered is not answered twice).
     await addDecideJob({
-      data: { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId },
+      data: {
+        trigger: 'realtime',
+        tenantId,
+        customerId,
+        triggerEventId: event.metadata.eventId,
+        correlationId: event.metadata.correlationId,
+      },
       opts: debounced(deps, tenantId, customerId),
     });
     return 'decision_enqueued';
@@ -108,14 +134,28 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
   if (event.type === SURVEY_TRIGGER_TYPE) {
     await deps.decide.add(
       NbaDecideJob.jobName,
-      { trigger: 'survey-follow-up', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId, ...triggerRevision },
+      {
+        trigger: 'survey-follow-up',
+        tenantId,
+        customerId,
+        triggerEventId: event.metadata.eventId,
+        correlationId: event.metadata.correlationId,
+        ...triggerRevision,
+      },
       { delay: deps.surveyDelayMs, deduplication: { id: surveyJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } },
     );
     return 'survey_scheduled';
   }
   if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return 'ignored';
   const enqueued = addDecideJob({
-    data: { trigger: 'realtime', tenantId, customerId, triggerEventId: event.metadata.eventId, correlationId: event.metadata.correlationId, ...triggerRevision },
+    data: {
+      trigger: 'realtime',
+      tenantId,
+      customerId,
+      triggerEventId: event.metadata.eventId,
+      correlationId: event.metadata.correlationId,
+      ...triggerRevision,
+    },
     opts: debounced(deps, tenantId, customerId),
   });
   // The survey job has its own deduplication id, so dropping it and adding the decision are
@@ -148,7 +188,10 @@ const ROUTING_CONCURRENCY = 64;
  * returned as its error (a `HubError` with `retryable: false`, dead-lettered by the consumer); any other error fails
  * the run, which Kafka redelivers whole (every branch is idempotent).
  */
-export async function routeCustomerEvents(deps: CustomerEventRouting, messages: readonly ConsumedMessage[]): Promise<(HubError | undefined)[]> {
+export async function routeCustomerEvents(
+  deps: CustomerEventRouting,
+  messages: readonly ConsumedMessage[],
+): Promise<(HubError | undefined)[]> {
   const outcomes: (HubError | undefined)[] = messages.map(() => undefined);
   const byCustomer = new Map<string, number[]>();
   messages.forEach((message, index) => {
@@ -189,6 +232,7 @@ export async function routeCustomerEvents(deps: CustomerEventRouting, messages: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, groups.length) }, lane));
-  if (decideJobs.size > 0) await deps.decide.addBulk([...decideJobs.values()].map(({ data, opts }) => ({ name: NbaDecideJob.jobName, data, opts })));
+  if (decideJobs.size > 0)
+    await deps.decide.addBulk([...decideJobs.values()].map(({ data, opts }) => ({ name: NbaDecideJob.jobName, data, opts })));
   return outcomes;
 }

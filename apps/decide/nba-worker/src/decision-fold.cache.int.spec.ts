@@ -36,7 +36,10 @@ async function fullFold(tenantId: string, customerId: string): Promise<DecisionF
 /** The fold of the customer's whole history (their stream and those merged into it), from scratch. */
 async function wholeFold(tenantId: string, customerId: string): Promise<DecisionFold> {
   const { own, history } = await elsewhere.customers.readWholeHistory(tenantId, customerId);
-  return { ...decisionFoldOf(history.map((h) => ({ revision: h.revision, event: h.event, mergedIn: h.customerId !== customerId }))), revision: own.at(-1)?.revision ?? -1n };
+  return {
+    ...decisionFoldOf(history.map((h) => ({ revision: h.revision, event: h.event, mergedIn: h.customerId !== customerId }))),
+    revision: own.at(-1)?.revision ?? -1n,
+  };
 }
 
 const NOW = '2026-11-23T10:00:00.000Z';
@@ -78,7 +81,10 @@ describe('DecisionFoldCache', () => {
         cached: false,
       });
 
-      await elsewhere.customers.append(c.tenantId, c.customerId, [c.optedIn('o1', '2026-11-23T09:01:00.000Z'), c.resolved('r1', '2026-11-23T09:02:00.000Z')]);
+      await elsewhere.customers.append(c.tenantId, c.customerId, [
+        c.optedIn('o1', '2026-11-23T09:01:00.000Z'),
+        c.resolved('r1', '2026-11-23T09:02:00.000Z'),
+      ]);
       await elsewhere.customers.append(c.tenantId, c.customerId, [
         c.traits('t1', '2026-11-23T09:03:00.000Z', {
           timeZone: 'Europe/Paris',
@@ -139,8 +145,17 @@ describe('DecisionFoldCache', () => {
     it('then a job whose trigger it covers decides without reading the store, as a job reading the whole stream would', async () => {
       const c = new CustomerStream(freshId('tn'), freshId('c'));
       const job = new NbaDecideJob(stores.customers, { foldCacheSize: 100 });
-      const data = (name: string, revision: bigint) => ({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id(name), correlationId: 'corr', triggerRevision: revision.toString() });
-      await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z'), c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+      const data = (name: string, revision: bigint) => ({
+        tenantId: c.tenantId,
+        customerId: c.customerId,
+        triggerEventId: c.id(name),
+        correlationId: 'corr',
+        triggerRevision: revision.toString(),
+      });
+      await elsewhere.customers.append(c.tenantId, c.customerId, [
+        c.registered('2026-11-23T09:00:00.000Z'),
+        c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?'),
+      ]);
       expect(await job.run(data('m1', 1n), new Date('2026-11-23T09:00:01.000Z'))).toMatchObject({ kind: 'decided' });
       job.folds.observe(c.tenantId, c.customerId, await consumed(c)); // its own decision, back from the relay
       await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:05:00.000Z', 'where is my order?')]);
@@ -163,11 +178,22 @@ describe('DecisionFoldCache', () => {
       const fresh = new CustomerStream(freshId('tn'), c.customerId);
       expect((decided as { action: string }).action).toBe(
         await (async () => {
-          await elsewhere.customers.append(fresh.tenantId, fresh.customerId, [fresh.registered('2026-11-23T09:00:00.000Z'), fresh.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+          await elsewhere.customers.append(fresh.tenantId, fresh.customerId, [
+            fresh.registered('2026-11-23T09:00:00.000Z'),
+            fresh.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?'),
+          ]);
           const plain = new NbaDecideJob(stores.customers);
-          await plain.run({ tenantId: fresh.tenantId, customerId: fresh.customerId, triggerEventId: fresh.id('m1'), correlationId: 'corr' }, new Date('2026-11-23T09:00:01.000Z'));
-          await elsewhere.customers.append(fresh.tenantId, fresh.customerId, [fresh.message('m2', '2026-11-23T09:05:00.000Z', 'where is my order?')]);
-          const r = await plain.run({ tenantId: fresh.tenantId, customerId: fresh.customerId, triggerEventId: fresh.id('m2'), correlationId: 'corr' }, new Date('2026-11-23T09:05:01.000Z'));
+          await plain.run(
+            { tenantId: fresh.tenantId, customerId: fresh.customerId, triggerEventId: fresh.id('m1'), correlationId: 'corr' },
+            new Date('2026-11-23T09:00:01.000Z'),
+          );
+          await elsewhere.customers.append(fresh.tenantId, fresh.customerId, [
+            fresh.message('m2', '2026-11-23T09:05:00.000Z', 'where is my order?'),
+          ]);
+          const r = await plain.run(
+            { tenantId: fresh.tenantId, customerId: fresh.customerId, triggerEventId: fresh.id('m2'), correlationId: 'corr' },
+            new Date('2026-11-23T09:05:01.000Z'),
+          );
           return (r as { action: string }).action;
         })(),
       );
@@ -178,13 +204,24 @@ describe('DecisionFoldCache', () => {
       const job = new NbaDecideJob(stores.customers, { foldCacheSize: 100 });
       await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z')]);
       await job.folds.current(c.tenantId, c.customerId);
-      await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
+      await elsewhere.customers.append(c.tenantId, c.customerId, [
+        c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?'),
+      ]);
       const m1 = await consumed(c);
       job.folds.observe(c.tenantId, c.customerId, m1);
       // Recorded but not consumed yet when the job runs.
       await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:00:30.000Z', 'where is my order?')]);
 
-      const r = await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr', triggerRevision: m1.revision.toString() }, new Date('2026-11-23T09:00:31.000Z'));
+      const r = await job.run(
+        {
+          tenantId: c.tenantId,
+          customerId: c.customerId,
+          triggerEventId: c.id('m1'),
+          correlationId: 'corr',
+          triggerRevision: m1.revision.toString(),
+        },
+        new Date('2026-11-23T09:00:31.000Z'),
+      );
 
       expect(r).toMatchObject({ kind: 'decided', revision: String(m1.revision + 2n) });
       const full = await fullFold(c.tenantId, c.customerId);
@@ -194,12 +231,18 @@ describe('DecisionFoldCache', () => {
     it('then an event it does not continue (a gap) drops it, and an event it already has changes nothing', async () => {
       const c = new CustomerStream(freshId('tn'), freshId('c'));
       const cache = new DecisionFoldCache(stores.customers, 100);
-      await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z'), c.message('m1', '2026-11-23T09:00:00.000Z', 'hi')]);
+      await elsewhere.customers.append(c.tenantId, c.customerId, [
+        c.registered('2026-11-23T09:00:00.000Z'),
+        c.message('m1', '2026-11-23T09:00:00.000Z', 'hi'),
+      ]);
       const kept = (await cache.current(c.tenantId, c.customerId)).fold;
       cache.observe(c.tenantId, c.customerId, await consumed(c)); // a redelivery of what it has
       expect((await cache.current(c.tenantId, c.customerId, 1n)).fold).toBe(kept);
 
-      await elsewhere.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:01:00.000Z', 'a'), c.message('m3', '2026-11-23T09:02:00.000Z', 'b')]);
+      await elsewhere.customers.append(c.tenantId, c.customerId, [
+        c.message('m2', '2026-11-23T09:01:00.000Z', 'a'),
+        c.message('m3', '2026-11-23T09:02:00.000Z', 'b'),
+      ]);
       cache.observe(c.tenantId, c.customerId, await consumed(c)); // m3 without m2
       const after = await cache.current(c.tenantId, c.customerId, 3n);
       expect(after).toMatchObject({ cached: false, read: 4 });
@@ -218,7 +261,10 @@ describe('DecisionFoldCache', () => {
       const b = await recordInteraction(deps, sms(tenantId, '+14155550402', 'second'), NOW);
       const job = new NbaDecideJob(stores.customers, { foldCacheSize: 100 });
       // Each is decided for before anyone knows they are one person.
-      for (const r of [a, b]) expect((await job.run({ tenantId, customerId: r.customerId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).kind).toBe('decided');
+      for (const r of [a, b])
+        expect((await job.run({ tenantId, customerId: r.customerId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).kind).toBe(
+          'decided',
+        );
       expect(job.folds.size).toBe(2);
 
       const evidence = {
@@ -251,7 +297,9 @@ describe('DecisionFoldCache', () => {
       expect(survivor.fold.revision).toBe((await elsewhere.customers.recordedAfter(tenantId, survivorId)).at(-1)!.revision);
       expect(survivor.fold).toEqual(await wholeFold(tenantId, survivorId));
       // Each trigger is answered once: the merged customer’s message was answered before the merge.
-      expect(await job.run({ tenantId, customerId: survivorId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).toMatchObject({ kind: 'already_decided' });
+      expect(await job.run({ tenantId, customerId: survivorId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).toMatchObject({
+        kind: 'already_decided',
+      });
       const merged = await job.folds.current(tenantId, mergedId);
       expect(merged.fold.state.status).toBe('merged');
       expect(job.folds.size).toBe(0);
@@ -302,7 +350,9 @@ describe('DecisionFoldCache', () => {
       expect(after.cached).toBe(false);
       expect(after.fold).toEqual(await fullFold(tenantId, customerId));
       expect(JSON.stringify(after.fold.last)).not.toContain('1 Main St');
-      expect(await job.run({ tenantId, customerId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).toEqual({ kind: 'nothing_to_decide' });
+      expect(await job.run({ tenantId, customerId, triggerEventId: 'any', correlationId: 'c' }, new Date(NOW))).toEqual({
+        kind: 'nothing_to_decide',
+      });
     });
   });
 
@@ -350,7 +400,10 @@ describe('DecisionFoldCache.surveyMayBePending (whether a message must look for 
     const cache = new DecisionFoldCache(stores.customers, 100);
     // Nothing kept: a survey may be pending.
     expect(cache.surveyMayBePending(c.tenantId, c.customerId, 2n)).toBe(true);
-    await elsewhere.customers.append(c.tenantId, c.customerId, [c.registered('2026-11-23T09:00:00.000Z'), c.message('m1', '2026-11-23T09:00:00.000Z', 'hi')]);
+    await elsewhere.customers.append(c.tenantId, c.customerId, [
+      c.registered('2026-11-23T09:00:00.000Z'),
+      c.message('m1', '2026-11-23T09:00:00.000Z', 'hi'),
+    ]);
     await cache.current(c.tenantId, c.customerId);
     // Kept through revision 1, no resolution ever: the message at 2 has nothing to drop.
     expect(cache.surveyMayBePending(c.tenantId, c.customerId, 2n)).toBe(false);

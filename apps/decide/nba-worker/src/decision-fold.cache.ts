@@ -43,7 +43,11 @@ export class DecisionFoldCache {
    * caller must append with the fold's revision as the expected one, and on a `ConcurrencyError`
    * forget the fold and ask again without `seen`.
    */
-  async current(tenantId: string, customerId: string, seen?: bigint): Promise<{ fold: DecisionFold; read: number; cached: boolean; unread?: true }> {
+  async current(
+    tenantId: string,
+    customerId: string,
+    seen?: bigint,
+  ): Promise<{ fold: DecisionFold; read: number; cached: boolean; unread?: true }> {
     const key = keyOf(tenantId, customerId);
     const entry = this.entries.get(key);
     this.entries.delete(key);

@@ -1,4 +1,12 @@
-import { evolve, evolveMergedIn, initialCustomerState, type CustomerEvent, type CustomerState, type NbaActionKind, type NbaContactMode } from '@hub/customer';
+import {
+  evolve,
+  evolveMergedIn,
+  initialCustomerState,
+  type CustomerEvent,
+  type CustomerState,
+  type NbaActionKind,
+  type NbaContactMode,
+} from '@hub/customer';
 import { contactHistoryAfter, emptyContactHistory, isNbaTrigger, NBA_TRIGGER_TYPES, type ContactHistory } from '@hub/nba';
 
 /** Triggers answered in real time; a resolution is answered by its survey follow-up instead. */
@@ -61,7 +69,8 @@ export const emptyDecisionFold = (): DecisionFold => ({
   decisionsByCorrelation: new Map(),
 });
 
-const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => (map.has(key) ? map : new Map(map).set(key, value));
+const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> =>
+  map.has(key) ? map : new Map(map).set(key, value);
 
 /**
  * The fold after one more event of the whole history: the customer's own stored event at `revision`

@@ -18,8 +18,24 @@ function interactionRecorded(tenantId: string, customerId: string, text: string,
   const eventId = deterministicId('test', tenantId, customerId, text, at);
   return {
     type: 'InteractionRecorded',
-    data: { channel: 'sms', direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155550100' }], content: { text, media: [] }, provider: { name: 'twilio', messageId: eventId } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId, channel: 'sms' },
+    data: {
+      channel: 'sms',
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: '+14155550100' }],
+      content: { text, media: [] },
+      provider: { name: 'twilio', messageId: eventId },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: at,
+      recordedAt: at,
+      schemaVersion: 1,
+      tenantId,
+      channel: 'sms',
+    },
   };
 }
 
@@ -45,7 +61,10 @@ describe('NbaDecideJob', () => {
       const [tenantId, customerId] = [freshId('tn'), freshId('c')];
       const msg = interactionRecorded(tenantId, customerId, 'How do I reset my password?', '2026-11-23T09:00:00.000Z');
       await customers.append(tenantId, customerId, [msg]);
-      const outcome = await new NbaDecideJob(customers).run({ tenantId, customerId, triggerEventId: msg.metadata.eventId, correlationId: 'corr-1' }, new Date('2026-11-23T09:00:01.000Z'));
+      const outcome = await new NbaDecideJob(customers).run(
+        { tenantId, customerId, triggerEventId: msg.metadata.eventId, correlationId: 'corr-1' },
+        new Date('2026-11-23T09:00:01.000Z'),
+      );
       expect(outcome).toEqual(expect.objectContaining({ kind: 'decided', action: 'kb_password_reset' }));
 
       const stream = await store.readStream(customerStream(tenantId, customerId));
@@ -65,7 +84,9 @@ describe('NbaDecideJob', () => {
       );
       expect(decision.data).not.toHaveProperty('arbitration');
       expect(decision.metadata).toEqual(expect.objectContaining({ schemaVersion: 3 }));
-      expect(decision.metadata).toEqual(expect.objectContaining({ causationId: msg.metadata.eventId, correlationId: 'corr-1', occurredAt: '2026-11-23T09:00:01.000Z' }));
+      expect(decision.metadata).toEqual(
+        expect.objectContaining({ causationId: msg.metadata.eventId, correlationId: 'corr-1', occurredAt: '2026-11-23T09:00:01.000Z' }),
+      );
     });
   });
 
@@ -76,14 +97,28 @@ describe('NbaDecideJob', () => {
       const resolved: CustomerEvent = {
         type: 'ConversationResolved',
         data: { channel: 'sms' },
-        metadata: { ...msg.metadata, eventId: deterministicId('test', tenantId, customerId, 'resolved'), occurredAt: '2026-11-23T10:00:00.000Z', recordedAt: '2026-11-23T10:00:00.000Z', channel: 'system' },
+        metadata: {
+          ...msg.metadata,
+          eventId: deterministicId('test', tenantId, customerId, 'resolved'),
+          occurredAt: '2026-11-23T10:00:00.000Z',
+          recordedAt: '2026-11-23T10:00:00.000Z',
+          channel: 'system',
+        },
       };
       await customers.append(tenantId, customerId, [msg, resolved]);
-      const outcome = await new NbaDecideJob(customers).run({ trigger: 'survey-follow-up', tenantId, customerId, triggerEventId: resolved.metadata.eventId, correlationId: 'corr-2' }, new Date('2026-11-23T12:00:00.000Z'));
+      const outcome = await new NbaDecideJob(customers).run(
+        { trigger: 'survey-follow-up', tenantId, customerId, triggerEventId: resolved.metadata.eventId, correlationId: 'corr-2' },
+        new Date('2026-11-23T12:00:00.000Z'),
+      );
       expect(outcome).toEqual(expect.objectContaining({ kind: 'decided', action: 'csat_survey' }));
       const decision = (await customers.history(tenantId, customerId)).events.at(-1)!;
       expect(decision.type === 'NextBestActionDecided' && decision.data).toEqual(
-        expect.objectContaining({ basedOnRevision: '1', basedOnEventId: resolved.metadata.eventId, seed: expect.any(Number), action: expect.objectContaining({ code: 'csat_survey', channel: 'sms' }) }),
+        expect.objectContaining({
+          basedOnRevision: '1',
+          basedOnEventId: resolved.metadata.eventId,
+          seed: expect.any(Number),
+          action: expect.objectContaining({ code: 'csat_survey', channel: 'sms' }),
+        }),
       );
     });
   });
@@ -110,7 +145,9 @@ describe('NbaDecideJob', () => {
       const msg = interactionRecorded(tenantId, customerId, 'please call me', '2026-11-23T09:00:00.000Z');
       await customers.append(tenantId, customerId, [msg]);
       const data: NbaDecideJobData = { tenantId, customerId, triggerEventId: msg.metadata.eventId, correlationId: 'c' };
-      const results = await Promise.allSettled([1, 2, 3].map(() => new NbaDecideJob(customers).run(data, new Date('2026-11-23T09:00:01.000Z'))));
+      const results = await Promise.allSettled(
+        [1, 2, 3].map(() => new NbaDecideJob(customers).run(data, new Date('2026-11-23T09:00:01.000Z'))),
+      );
       expect(results.filter((r) => r.status === 'fulfilled' && r.value.kind === 'decided').length).toBeGreaterThanOrEqual(1);
       const decisions = (await store.readStream(customerStream(tenantId, customerId))).filter((e) => e.type === 'NextBestActionDecided');
       expect(decisions).toHaveLength(1);
@@ -120,7 +157,9 @@ describe('NbaDecideJob', () => {
 
 describe('NbaDecideJob and what follows a decision', () => {
   const decisionsOf = async (c: CustomerStream): Promise<NextBestActionDecided[]> =>
-    (await customers.history(c.tenantId, c.customerId)).events.filter((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided');
+    (await customers.history(c.tenantId, c.customerId)).events.filter(
+      (e): e is NextBestActionDecided => e.type === 'NextBestActionDecided',
+    );
 
   describe('when the decision contacts the customer', () => {
     it("schedules the decision's no-response check for the catalog's timeout after it was made", async () => {
@@ -128,12 +167,20 @@ describe('NbaDecideJob and what follows a decision', () => {
       await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
       const followUps = new RecordingFollowUps();
       const job = new NbaDecideJob(customers, { followUps, noResponseAfterMs: 60_000 });
-      const first = await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr' }, new Date('2026-11-23T09:00:01.000Z'));
+      const first = await job.run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr' },
+        new Date('2026-11-23T09:00:01.000Z'),
+      );
       const decisionId = (first as { decisionId: string }).decisionId;
-      expect(followUps.scheduled).toEqual([{ followUp: { tenantId: c.tenantId, customerId: c.customerId, decisionId, correlationId: 'corr' }, delayMs: 60_000 }]);
+      expect(followUps.scheduled).toEqual([
+        { followUp: { tenantId: c.tenantId, customerId: c.customerId, decisionId, correlationId: 'corr' }, delayMs: 60_000 },
+      ]);
 
       // A retry after the append (the worker died before scheduling) schedules it again; the queue keeps one per decision.
-      await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr' }, new Date('2026-11-23T09:00:31.000Z'));
+      await job.run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr' },
+        new Date('2026-11-23T09:00:31.000Z'),
+      );
       expect(followUps.scheduled.map((s) => [s.followUp.decisionId, s.delayMs])).toEqual([
         [decisionId, 60_000],
         [decisionId, 30_000],
@@ -147,9 +194,15 @@ describe('NbaDecideJob and what follows a decision', () => {
       await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
       const followUps = new RecordingFollowUps();
       const job = new NbaDecideJob(customers, { followUps, noResponseAfterMs: 3_600_000 });
-      const first = await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'a' }, new Date('2026-11-23T09:00:01.000Z'));
+      const first = await job.run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'a' },
+        new Date('2026-11-23T09:00:01.000Z'),
+      );
       await customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:10:00.000Z', 'What are your opening hours?')]);
-      await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m2'), correlationId: 'b' }, new Date('2026-11-23T09:10:01.000Z'));
+      await job.run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m2'), correlationId: 'b' },
+        new Date('2026-11-23T09:10:01.000Z'),
+      );
       expect(followUps.cancelled).toEqual([(first as { decisionId: string }).decisionId]);
     });
   });
@@ -158,19 +211,35 @@ describe('NbaDecideJob and what follows a decision', () => {
     it('decides with the posterior they give, and records the counts it read', async () => {
       const c = new CustomerStream(freshId('tn'), freshId('c'));
       await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'How do I reset my password?')]);
-      const tally = tallyOutcomes([...Array(30).fill('accepted'), ...Array(10).fill('declined')].map((outcome) => ({ actionId: 'kb_password_reset', segment: 'low_value_happy', outcome })));
+      const tally = tallyOutcomes(
+        [...Array(30).fill('accepted'), ...Array(10).fill('declined')].map((outcome) => ({
+          actionId: 'kb_password_reset',
+          segment: 'low_value_happy',
+          outcome,
+        })),
+      );
       const asked: string[] = [];
       const job = new NbaDecideJob(customers, { outcomes: async (tenantId) => (asked.push(tenantId), tally) });
-      await job.run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'x' }, new Date('2026-11-23T09:00:01.000Z'));
+      await job.run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'x' },
+        new Date('2026-11-23T09:00:01.000Z'),
+      );
       expect(asked).toEqual([c.tenantId]);
       const [decision] = await decisionsOf(c);
       expect(decision!.data.segment).toBe('low_value_happy');
       expect(decision!.data.outcomes).toEqual({ kb_password_reset: { accepted: 30, declined: 10, noResponse: 0 } });
-      const r = reproduceDecision({ decided: decision!, tenantId: c.tenantId, customerId: c.customerId, stream: await streamOf(customers, c) });
+      const r = reproduceDecision({
+        decided: decision!,
+        tenantId: c.tenantId,
+        customerId: c.customerId,
+        stream: await streamOf(customers, c),
+      });
       expect(r.differences).toEqual([]);
       const scored = r.recomputed.candidates.find((x) => x.actionId === 'kb_password_reset')!;
       const { priorStrength } = catalogV1().learning;
-      expect(scored.score!.propensity).toEqual(expect.objectContaining({ base: 0.6, alpha: 0.6 * priorStrength + 30, beta: expect.closeTo(0.4 * priorStrength + 10, 9) }));
+      expect(scored.score!.propensity).toEqual(
+        expect.objectContaining({ base: 0.6, alpha: 0.6 * priorStrength + 30, beta: expect.closeTo(0.4 * priorStrength + 10, 9) }),
+      );
     });
   });
 });
@@ -178,16 +247,28 @@ describe('NbaDecideJob and what follows a decision', () => {
 describe('NbaDecideJob for a survey follow-up', () => {
   const resolvedConversation = async () => {
     const c = new CustomerStream(freshId('tn'), freshId('c'));
-    await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'my parcel never came'), c.resolved('r1', '2026-11-23T10:00:00.000Z')]);
+    await customers.append(c.tenantId, c.customerId, [
+      c.message('m1', '2026-11-23T09:00:00.000Z', 'my parcel never came'),
+      c.resolved('r1', '2026-11-23T10:00:00.000Z'),
+    ]);
     return c;
   };
-  const followUp = (c: CustomerStream, name = 'r1'): NbaDecideJobData => ({ trigger: 'survey-follow-up', tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id(name), correlationId: c.id(name) });
+  const followUp = (c: CustomerStream, name = 'r1'): NbaDecideJobData => ({
+    trigger: 'survey-follow-up',
+    tenantId: c.tenantId,
+    customerId: c.customerId,
+    triggerEventId: c.id(name),
+    correlationId: c.id(name),
+  });
 
   describe('when the customer wrote again after the resolution', () => {
     it('decides nothing and records nothing', async () => {
       const c = await resolvedConversation();
       await customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T10:30:00.000Z', 'still nothing here')]);
-      expect(await new NbaDecideJob(customers).run(followUp(c), new Date('2026-11-23T12:00:00.000Z'))).toEqual({ kind: 'skipped', reason: 'customer_wrote_again' });
+      expect(await new NbaDecideJob(customers).run(followUp(c), new Date('2026-11-23T12:00:00.000Z'))).toEqual({
+        kind: 'skipped',
+        reason: 'customer_wrote_again',
+      });
       expect((await customers.history(c.tenantId, c.customerId)).events.some((e) => e.type === 'NextBestActionDecided')).toBe(false);
     });
   });
@@ -196,14 +277,20 @@ describe('NbaDecideJob for a survey follow-up', () => {
     it('leaves the survey to the later one', async () => {
       const c = await resolvedConversation();
       await customers.append(c.tenantId, c.customerId, [c.resolved('r2', '2026-11-23T11:00:00.000Z', 'whatsapp')]);
-      expect(await new NbaDecideJob(customers).run(followUp(c), new Date('2026-11-23T12:00:00.000Z'))).toEqual({ kind: 'skipped', reason: 'superseded' });
+      expect(await new NbaDecideJob(customers).run(followUp(c), new Date('2026-11-23T12:00:00.000Z'))).toEqual({
+        kind: 'skipped',
+        reason: 'superseded',
+      });
     });
   });
 
   describe('when a real-time job runs after the resolution', () => {
     it('answers the latest message, not the resolution: that is the follow-up’s', async () => {
       const c = await resolvedConversation();
-      const outcome = await new NbaDecideJob(customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('r1'), correlationId: 'x' }, new Date('2026-11-23T10:00:01.000Z'));
+      const outcome = await new NbaDecideJob(customers).run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('r1'), correlationId: 'x' },
+        new Date('2026-11-23T10:00:01.000Z'),
+      );
       expect(outcome.kind).toBe('decided');
       const decision = (await customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
       expect(decision.data.basedOnEventId).toBe(c.id('m1'));
@@ -222,7 +309,10 @@ describe('NbaDecideJob through the encrypting store the apps use', () => {
       c.message('m1', '2026-11-20T09:00:00.000Z', 'hello'),
       c.csat('s1', '2026-11-23T09:30:00.000Z', 1),
     ]);
-    const outcome = await new NbaDecideJob(stores.customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('s1'), correlationId: 'sealed' }, new Date('2026-11-23T09:30:01.000Z'));
+    const outcome = await new NbaDecideJob(stores.customers).run(
+      { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('s1'), correlationId: 'sealed' },
+      new Date('2026-11-23T09:30:01.000Z'),
+    );
     expect(outcome.kind).toBe('decided');
 
     const stream = customerStream(c.tenantId, c.customerId);
@@ -237,7 +327,12 @@ describe('NbaDecideJob through the encrypting store the apps use', () => {
     const read = (await stores.customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
     expect(read.data.explanation.reason).not.toContain('enc:v1:');
     // The zone and the traits the contact policy read are recomputed from the stream, as they were.
-    const r = reproduceDecision({ decided: read, tenantId: c.tenantId, customerId: c.customerId, stream: await streamOf(stores.customers, c) });
+    const r = reproduceDecision({
+      decided: read,
+      tenantId: c.tenantId,
+      customerId: c.customerId,
+      stream: await streamOf(stores.customers, c),
+    });
     expect(r.differences).toEqual([]);
     expect(r.recomputed.counters.timeZone).toBe('Pacific/Chatham');
     expect(r.recomputed.facts['traits.doNotContact']).toBe(false);
@@ -248,14 +343,27 @@ describe('NbaDecideJob for the outbound scan', () => {
   /** A poor CSAT answered late at night: the real-time decision held back by quiet hours. */
   const heldBackAtNight = async () => {
     const c = new CustomerStream(freshId('tn'), freshId('c'));
-    await customers.append(c.tenantId, c.customerId, [c.registered('2026-11-20T09:00:00.000Z'), c.message('m1', '2026-11-20T09:00:00.000Z', 'hello'), c.csat('s1', '2026-11-23T22:30:00.000Z', 1)]);
-    const night = await new NbaDecideJob(customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('s1'), correlationId: 'rt' }, new Date('2026-11-23T22:30:01.000Z'));
+    await customers.append(c.tenantId, c.customerId, [
+      c.registered('2026-11-20T09:00:00.000Z'),
+      c.message('m1', '2026-11-20T09:00:00.000Z', 'hello'),
+      c.csat('s1', '2026-11-23T22:30:00.000Z', 1),
+    ]);
+    const night = await new NbaDecideJob(customers).run(
+      { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('s1'), correlationId: 'rt' },
+      new Date('2026-11-23T22:30:01.000Z'),
+    );
     expect(night.kind).toBe('decided');
     const decided = (await customers.history(c.tenantId, c.customerId)).events.at(-1) as NextBestActionDecided;
     expect(decided.data.action.kind).toBe('none');
     return c;
   };
-  const scan = (c: CustomerStream, scanWindow: string): NbaDecideJobData => ({ trigger: 'outbound-scan', tenantId: c.tenantId, customerId: c.customerId, scanWindow, correlationId: outboundScanCorrelationId(scanWindow) });
+  const scan = (c: CustomerStream, scanWindow: string): NbaDecideJobData => ({
+    trigger: 'outbound-scan',
+    tenantId: c.tenantId,
+    customerId: c.customerId,
+    scanWindow,
+    correlationId: outboundScanCorrelationId(scanWindow),
+  });
 
   describe('when the morning scan finds the customer the night held back', () => {
     it('contacts them now, once per scan window, and records nothing when there is nothing to do', async () => {
@@ -268,9 +376,15 @@ describe('NbaDecideJob for the outbound scan', () => {
       expect(decided.data.contactMode).toBe('proactive');
 
       // The same window again (a retried or re-enqueued job): the decision it made.
-      expect(await job.run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:20:00.000Z'))).toEqual({ kind: 'already_decided', decisionId: (morning as { decisionId: string }).decisionId });
+      expect(await job.run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:20:00.000Z'))).toEqual({
+        kind: 'already_decided',
+        decisionId: (morning as { decisionId: string }).decisionId,
+      });
       // The next window: the contact policy holds the action back; nothing is recorded.
-      expect(await job.run(scan(c, '2026-11-24T11:00:00.000Z'), new Date('2026-11-24T11:00:05.000Z'))).toEqual({ kind: 'skipped', reason: 'nothing_to_do' });
+      expect(await job.run(scan(c, '2026-11-24T11:00:00.000Z'), new Date('2026-11-24T11:00:05.000Z'))).toEqual({
+        kind: 'skipped',
+        reason: 'nothing_to_do',
+      });
       expect((await customers.history(c.tenantId, c.customerId)).events.filter((e) => e.type === 'NextBestActionDecided')).toHaveLength(2);
     });
   });
@@ -279,7 +393,10 @@ describe('NbaDecideJob for the outbound scan', () => {
     it('leaves it to that path', async () => {
       const c = new CustomerStream(freshId('tn'), freshId('c'));
       await customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-24T09:00:00.000Z', 'hello')]);
-      expect(await new NbaDecideJob(customers).run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:00:05.000Z'))).toEqual({ kind: 'skipped', reason: 'pending_realtime' });
+      expect(await new NbaDecideJob(customers).run(scan(c, '2026-11-24T10:00:00.000Z'), new Date('2026-11-24T10:00:05.000Z'))).toEqual({
+        kind: 'skipped',
+        reason: 'pending_realtime',
+      });
     });
   });
 });
@@ -299,7 +416,16 @@ describe('NbaDecideJob for the survivor of a merge', () => {
         provider: { name: 'test', messageId: key },
         ...(order ? { order: { orderId: 'o-1', action: 'created' as const, amount: 4200, currency: 'EUR' } } : {}),
       },
-      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId, channel: order ? 'commerce' : 'sms' },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: at,
+        recordedAt: at,
+        schemaVersion: 1,
+        tenantId,
+        channel: order ? 'commerce' : 'sms',
+      },
     };
   };
 
@@ -310,7 +436,12 @@ describe('NbaDecideJob for the survivor of a merge', () => {
     const first = await record(received(tenantId, 'a', ['+14155550301'], 'hello', '2026-11-23T09:00:00.000Z'));
     const other = await record(received(tenantId, 'b', ['+14155550302'], 'This is terrible, I want a refund', '2026-11-23T09:05:00.000Z'));
     const job = new NbaDecideJob(customers);
-    expect(await job.run({ tenantId, customerId: other.customerId, triggerEventId: 'any', correlationId: 'c-other' }, new Date('2026-11-23T09:05:01.000Z'))).toMatchObject({
+    expect(
+      await job.run(
+        { tenantId, customerId: other.customerId, triggerEventId: 'any', correlationId: 'c-other' },
+        new Date('2026-11-23T09:05:01.000Z'),
+      ),
+    ).toMatchObject({
       kind: 'decided',
       action: 'escalate_manager',
     });
@@ -319,9 +450,14 @@ describe('NbaDecideJob for the survivor of a merge', () => {
     expect(order.merges.map((m) => m.outcome)).toEqual(['merged']);
     const survivor = { tenantId, customerId: order.customerId };
     expect([first.customerId, other.customerId]).toContain(survivor.customerId);
-    expect((await record(received(tenantId, 'again', ['+14155550301'], 'where is my order?', '2026-11-23T09:40:00.000Z'))).customerId).toBe(survivor.customerId);
+    expect((await record(received(tenantId, 'again', ['+14155550301'], 'where is my order?', '2026-11-23T09:40:00.000Z'))).customerId).toBe(
+      survivor.customerId,
+    );
 
-    const outcome = await job.run({ tenantId, customerId: survivor.customerId, triggerEventId: 'any', correlationId: 'c-survivor' }, new Date('2026-11-23T09:40:01.000Z'));
+    const outcome = await job.run(
+      { tenantId, customerId: survivor.customerId, triggerEventId: 'any', correlationId: 'c-survivor' },
+      new Date('2026-11-23T09:40:01.000Z'),
+    );
     expect(outcome).toMatchObject({ kind: 'decided' });
     const recorded = (await customers.recordedAfter(tenantId, survivor.customerId)).at(-1)!;
     const decided = toCustomerEvent(recorded) as NextBestActionDecided;

@@ -25,7 +25,14 @@ export type NbaTriggerKind = (typeof NBA_TRIGGER_KINDS)[number];
  */
 export type NbaDecideJobData =
   | { trigger?: 'realtime'; tenantId: string; customerId: string; triggerEventId: string; correlationId: string; triggerRevision?: string }
-  | { trigger: 'survey-follow-up'; tenantId: string; customerId: string; triggerEventId: string; correlationId: string; triggerRevision?: string }
+  | {
+      trigger: 'survey-follow-up';
+      tenantId: string;
+      customerId: string;
+      triggerEventId: string;
+      correlationId: string;
+      triggerRevision?: string;
+    }
   /** `correlationId` names the scan window (`outboundScanCorrelationId`): at most one decision per customer and window. */
   | { trigger: 'outbound-scan'; tenantId: string; customerId: string; scanWindow: string; correlationId: string };
 
@@ -140,9 +147,20 @@ export class NbaDecideJob {
     const event = decidedEvent(decision, data.correlationId);
     const result = await this.appends.append(data.tenantId, data.customerId, [event], revision);
     const { kind, contactMode } = decision.chosen;
-    const ref: DecisionRef = { decisionId: decision.decisionId, kind, contactMode, occurredAt: decision.decidedAt, correlationId: data.correlationId };
+    const ref: DecisionRef = {
+      decisionId: decision.decisionId,
+      kind,
+      contactMode,
+      occurredAt: decision.decidedAt,
+      correlationId: data.correlationId,
+    };
     await this.afterDecision(ref, data, trigger, history, now);
-    return { kind: 'decided', decisionId: decision.decisionId, action: decision.chosen.actionId, revision: result.nextExpectedRevision.toString() };
+    return {
+      kind: 'decided',
+      decisionId: decision.decisionId,
+      action: decision.chosen.actionId,
+      revision: result.nextExpectedRevision.toString(),
+    };
   }
 
   /**
@@ -150,7 +168,13 @@ export class NbaDecideJob {
    * answers the earlier open decisions, whose checks are dropped (their jobs would find the reply
    * and record nothing anyway).
    */
-  private async afterDecision(decision: DecisionRef, data: NbaDecideJobData, trigger: CustomerEvent, history: ContactHistory, now: Date): Promise<void> {
+  private async afterDecision(
+    decision: DecisionRef,
+    data: NbaDecideJobData,
+    trigger: CustomerEvent,
+    history: ContactHistory,
+    now: Date,
+  ): Promise<void> {
     if (decision.kind !== 'none' && decision.contactMode !== 'none') {
       const dueAt = Date.parse(decision.occurredAt) + this.noResponseAfterMs;
       await this.followUps.scheduleNoResponse(

@@ -30,8 +30,18 @@ beforeAll(async () => {
   await ensureTopics(kafka, [{ topic, numPartitions: 3 }]);
   publisher = new KafkaEventPublisher(kafka);
   await publisher.start();
-  relay = await startNbaDecisionRelay({ store: stores.store, checkpoints: await PostgresCheckpointStore.create({ pool }), publisher, topic, logger: quiet, fromWhenNoCheckpoint: await stores.store.headPosition() });
-  consumer = new Kafka({ clientId: freshId('relay-reader'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({ groupId: freshId('relay-reader'), maxWaitTimeInMs: 100 });
+  relay = await startNbaDecisionRelay({
+    store: stores.store,
+    checkpoints: await PostgresCheckpointStore.create({ pool }),
+    publisher,
+    topic,
+    logger: quiet,
+    fromWhenNoCheckpoint: await stores.store.headPosition(),
+  });
+  consumer = new Kafka({ clientId: freshId('relay-reader'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: freshId('relay-reader'),
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
@@ -61,11 +71,17 @@ describe('the decisions relay', () => {
 
       // Once the relay's checkpoint is past the decision, it will not publish it again.
       const stored = (await stores.raw.readStream(`customer-${c.tenantId}.${c.customerId}`)).find((e) => e.eventId === decisionId)!;
-      await eventually(async () => ((await new PostgresCheckpointStore(pool).load(decisionRelayId(topic))) ?? 0n) >= stored.globalPosition || undefined, { what: 'relay checkpoint' });
-      const mine = await eventually(async () => {
-        const m = received.filter((r) => r.value.tenantId === c.tenantId);
-        return m.length > 0 ? m : undefined;
-      }, { what: 'decision message' });
+      await eventually(
+        async () => ((await new PostgresCheckpointStore(pool).load(decisionRelayId(topic))) ?? 0n) >= stored.globalPosition || undefined,
+        { what: 'relay checkpoint' },
+      );
+      const mine = await eventually(
+        async () => {
+          const m = received.filter((r) => r.value.tenantId === c.tenantId);
+          return m.length > 0 ? m : undefined;
+        },
+        { what: 'decision message' },
+      );
       expect(mine).toHaveLength(1);
       const [message] = mine;
       expect(message!.key).toBe(c.customerId);
@@ -89,15 +105,26 @@ describe('the decisions relay', () => {
     it('publishes nothing for it: there is nothing to send', async () => {
       const c = new CustomerStream(freshId('tn'), freshId('c'));
       await stores.customers.append(c.tenantId, c.customerId, [c.message('m1', '2026-11-23T09:00:00.000Z', 'ok')]);
-      const r = await new NbaDecideJob(stores.customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'x' }, new Date('2026-11-23T09:00:01.000Z'));
+      const r = await new NbaDecideJob(stores.customers).run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'x' },
+        new Date('2026-11-23T09:00:01.000Z'),
+      );
       const decisionId = (r as { decisionId: string }).decisionId;
       // A later decision that does contact the customer is published; the do-nothing one before it is not.
-      await stores.customers.append(c.tenantId, c.customerId, [c.message('m2', '2026-11-23T09:05:00.000Z', 'What are your opening hours?')]);
-      await new NbaDecideJob(stores.customers).run({ tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m2'), correlationId: 'y' }, new Date('2026-11-23T09:05:01.000Z'));
-      const mine = await eventually(async () => {
-        const m = received.filter((x) => x.value.tenantId === c.tenantId);
-        return m.length > 0 ? m : undefined;
-      }, { what: 'decision message' });
+      await stores.customers.append(c.tenantId, c.customerId, [
+        c.message('m2', '2026-11-23T09:05:00.000Z', 'What are your opening hours?'),
+      ]);
+      await new NbaDecideJob(stores.customers).run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m2'), correlationId: 'y' },
+        new Date('2026-11-23T09:05:01.000Z'),
+      );
+      const mine = await eventually(
+        async () => {
+          const m = received.filter((x) => x.value.tenantId === c.tenantId);
+          return m.length > 0 ? m : undefined;
+        },
+        { what: 'decision message' },
+      );
       expect(mine.map((m) => m.value.action.code)).toEqual(['kb_opening_hours']);
       expect(mine.some((m) => m.value.decisionId === decisionId)).toBe(false);
     });

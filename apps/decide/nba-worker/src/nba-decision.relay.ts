@@ -1,7 +1,14 @@
 import { headersFor, parseCustomerStream, type ChannelId, type EventMetadata } from '@hub/contracts';
 import { type NbaActionKind, type NbaContactMode, type NextBestActionDecided } from '@hub/customer';
 import { toCustomerEvent } from '@hub/customer-records';
-import { RELAY_SAVE_EVERY_MS, runCheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent, type Subscription } from '@hub/event-store';
+import {
+  RELAY_SAVE_EVERY_MS,
+  runCheckpointedSubscription,
+  type CheckpointStore,
+  type EventStore,
+  type RecordedEvent,
+  type Subscription,
+} from '@hub/event-store';
 import type { EventPublisher, OutgoingMessage } from '@hub/messaging';
 import { decisionContactMode } from '@hub/nba';
 

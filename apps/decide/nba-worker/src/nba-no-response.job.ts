@@ -32,7 +32,13 @@ export class NbaNoResponseJob {
     const revision = recorded.at(-1)?.revision;
     if (revision === undefined) return { kind: 'answered', reason: 'unknown_decision' };
     if (events.some((e) => e.type === 'CustomerErased')) return { kind: 'answered', reason: 'customer_erased' };
-    const r = decideNoResponse(events, { tenantId: data.tenantId, customerId: data.customerId, decisionId: data.decisionId, now: now.toISOString(), afterHours: this.noResponseAfterMs / 3_600_000 });
+    const r = decideNoResponse(events, {
+      tenantId: data.tenantId,
+      customerId: data.customerId,
+      decisionId: data.decisionId,
+      now: now.toISOString(),
+      afterHours: this.noResponseAfterMs / 3_600_000,
+    });
     switch (r.kind) {
       case 'record':
         await this.customers.append(data.tenantId, data.customerId, [r.event], revision);

@@ -14,7 +14,9 @@ let pool: Pool;
 
 beforeAll(async () => {
   admin = new Pool({ connectionString: testInfra().databaseUrl, max: 1 });
-  await admin.query(`create schema ${schema}; create table ${schema}.timeline_customers (tenant_id text not null, customer_id text not null, quadrant text, merged_into text, primary key (tenant_id, customer_id))`);
+  await admin.query(
+    `create schema ${schema}; create table ${schema}.timeline_customers (tenant_id text not null, customer_id text not null, quadrant text, merged_into text, primary key (tenant_id, customer_id))`,
+  );
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 2, options: `-c search_path=${schema}` });
 });
 afterAll(async () => {
@@ -24,11 +26,21 @@ afterAll(async () => {
 });
 
 const HOUR = 3_600_000;
-const settings = (tenants: string[], maxPerRun: number) => ({ everyMs: HOUR, maxPerRun, quadrants: ['at_risk', 'low_value_unhappy'], tenants });
+const settings = (tenants: string[], maxPerRun: number) => ({
+  everyMs: HOUR,
+  maxPerRun,
+  quadrants: ['at_risk', 'low_value_unhappy'],
+  tenants,
+});
 
 async function customers(tenantId: string, rows: [string, string | null, string | null][]): Promise<void> {
   for (const [customerId, quadrant, mergedInto] of rows) {
-    await pool.query('insert into timeline_customers (tenant_id, customer_id, quadrant, merged_into) values ($1, $2, $3, $4)', [tenantId, customerId, quadrant, mergedInto]);
+    await pool.query('insert into timeline_customers (tenant_id, customer_id, quadrant, merged_into) values ($1, $2, $3, $4)', [
+      tenantId,
+      customerId,
+      quadrant,
+      mergedInto,
+    ]);
   }
 }
 
@@ -43,7 +55,11 @@ describe('NbaOutboundScanJob', () => {
         ['merged', 'at_risk', 'risk-0'],
       ]);
       const enqueued: ScanDecision[][] = [];
-      const job = new NbaOutboundScanJob(new PostgresTimelineSegmentQueries(pool), async (d) => void enqueued.push([...d]), settings([tenantId], 5));
+      const job = new NbaOutboundScanJob(
+        new PostgresTimelineSegmentQueries(pool),
+        async (d) => void enqueued.push([...d]),
+        settings([tenantId], 5),
+      );
       const dueAt = Date.parse('2026-11-24T10:00:00.250Z');
       expect(await job.run(dueAt)).toEqual({ scanWindow: '2026-11-24T10:00:00.000Z', enqueued: 5 });
       expect(await job.run(dueAt + 60_000)).toEqual({ scanWindow: '2026-11-24T10:00:00.000Z', enqueued: 5 });
@@ -53,7 +69,13 @@ describe('NbaOutboundScanJob', () => {
       expect(again).toEqual(first);
       expect(first![0]).toEqual({
         jobId: scanDecisionJobId(tenantId, first![0]!.data.customerId, '2026-11-24T10:00:00.000Z'),
-        data: { trigger: 'outbound-scan', tenantId, customerId: first![0]!.data.customerId, scanWindow: '2026-11-24T10:00:00.000Z', correlationId: outboundScanCorrelationId('2026-11-24T10:00:00.000Z') },
+        data: {
+          trigger: 'outbound-scan',
+          tenantId,
+          customerId: first![0]!.data.customerId,
+          scanWindow: '2026-11-24T10:00:00.000Z',
+          correlationId: outboundScanCorrelationId('2026-11-24T10:00:00.000Z'),
+        },
       });
     });
   });
@@ -61,9 +83,16 @@ describe('NbaOutboundScanJob', () => {
   describe('when the next window comes', () => {
     it('takes the segment in another order, so a limit smaller than the segment still reaches everyone over time', async () => {
       const tenantId = freshId('tn');
-      await customers(tenantId, Array.from({ length: 20 }, (_, i): [string, string, null] => [`c-${i}`, 'at_risk', null]));
+      await customers(
+        tenantId,
+        Array.from({ length: 20 }, (_, i): [string, string, null] => [`c-${i}`, 'at_risk', null]),
+      );
       const seen = new Set<string>();
-      const job = new NbaOutboundScanJob(new PostgresTimelineSegmentQueries(pool), async (d) => d.forEach((x) => seen.add(x.data.customerId)), settings([tenantId], 5));
+      const job = new NbaOutboundScanJob(
+        new PostgresTimelineSegmentQueries(pool),
+        async (d) => d.forEach((x) => seen.add(x.data.customerId)),
+        settings([tenantId], 5),
+      );
       for (let h = 0; h < 12; h++) await job.run(Date.parse('2026-11-24T00:00:00.000Z') + h * HOUR);
       expect(seen.size).toBeGreaterThan(5);
     });

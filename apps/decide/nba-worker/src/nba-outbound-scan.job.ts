@@ -21,7 +21,8 @@ export interface ScanDecision {
 export type EnqueueScanDecisions = (decisions: readonly ScanDecision[]) => Promise<void>;
 
 /** The job id of the scan's decide job for one customer in one window. */
-export const scanDecisionJobId = (tenantId: string, customerId: string, scanWindow: string): string => `nba-scan-${deterministicId('nba-outbound-scan', tenantId, customerId, scanWindow)}`;
+export const scanDecisionJobId = (tenantId: string, customerId: string, scanWindow: string): string =>
+  `nba-scan-${deterministicId('nba-outbound-scan', tenantId, customerId, scanWindow)}`;
 
 /** The window a scan due at `dueAtMs` belongs to: the start of its `everyMs` slot, as an ISO time. */
 export const scanWindowOf = (dueAtMs: number, everyMs: number): string => new Date(Math.floor(dueAtMs / everyMs) * everyMs).toISOString();
@@ -44,7 +45,12 @@ export class NbaOutboundScanJob {
 
   async run(dueAtMs: number): Promise<{ scanWindow: string; enqueued: number }> {
     const scanWindow = scanWindowOf(dueAtMs, this.settings.everyMs);
-    const customers = await this.segment.pick({ quadrants: this.settings.quadrants, tenants: this.settings.tenants, limit: this.settings.maxPerRun, orderKey: scanWindow });
+    const customers = await this.segment.pick({
+      quadrants: this.settings.quadrants,
+      tenants: this.settings.tenants,
+      limit: this.settings.maxPerRun,
+      orderKey: scanWindow,
+    });
     const correlationId = outboundScanCorrelationId(scanWindow);
     await this.enqueue(
       customers.map(({ tenantId, customerId }) => ({

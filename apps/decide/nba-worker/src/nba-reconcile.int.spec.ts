@@ -61,7 +61,8 @@ async function decisionsOf(c: CustomerStream): Promise<string[]> {
 it('re-enqueues the decide jobs a Redis restart lost, and each pending trigger is decided exactly once', async () => {
   const at = '2026-11-23T09:00:00.000Z';
   const [a, b, decided, resolved] = ['a', 'b', 'decided', 'resolved'].map((n) => new CustomerStream(tenantId, freshId(`c-${n}`)));
-  for (const c of [a!, b!, decided!, resolved!]) await customers.append(tenantId, c.customerId, [c.registered(at), c.message('m1', at, 'Where is my parcel?')]);
+  for (const c of [a!, b!, decided!, resolved!])
+    await customers.append(tenantId, c.customerId, [c.registered(at), c.message('m1', at, 'Where is my parcel?')]);
   const job = new NbaDecideJob(customers);
   // Already answered before the loss: not pending.
   await job.run({ tenantId, customerId: decided!.customerId, triggerEventId: decided!.id('m1'), correlationId: 'x' }, new Date(at));
@@ -71,9 +72,17 @@ it('re-enqueues the decide jobs a Redis restart lost, and each pending trigger i
   // The jobs the consumer had put in Redis (offsets committed), still pending when Redis dies.
   const before = queueOn(redis.url);
   for (const c of [a!, b!]) {
-    await before.add(NbaDecideJob.jobName, { trigger: 'realtime', tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: c.id('m1') }, { delay: 600_000, deduplication: { id: nbaJobKey(tenantId, c.customerId) } });
+    await before.add(
+      NbaDecideJob.jobName,
+      { trigger: 'realtime', tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: c.id('m1') },
+      { delay: 600_000, deduplication: { id: nbaJobKey(tenantId, c.customerId) } },
+    );
   }
-  await before.add(NbaDecideJob.jobName, { trigger: 'survey-follow-up', tenantId, customerId: resolved!.customerId, triggerEventId: resolved!.id('r1'), correlationId: 'x' }, { delay: 600_000, deduplication: { id: surveyJobKey(tenantId, resolved!.customerId) } });
+  await before.add(
+    NbaDecideJob.jobName,
+    { trigger: 'survey-follow-up', tenantId, customerId: resolved!.customerId, triggerEventId: resolved!.id('r1'), correlationId: 'x' },
+    { delay: 600_000, deduplication: { id: surveyJobKey(tenantId, resolved!.customerId) } },
+  );
   expect(await before.count()).toBe(3);
 
   await redis.kill();
@@ -94,15 +103,23 @@ it('re-enqueues the decide jobs a Redis restart lost, and each pending trigger i
     await worker.close();
     connection.disconnect();
   });
-  await eventually(async () => ((await decide.getJobCounts('completed')).completed === 4 ? true : undefined), { what: 'the re-enqueued jobs done' });
+  await eventually(async () => ((await decide.getJobCounts('completed')).completed === 4 ? true : undefined), {
+    what: 'the re-enqueued jobs done',
+  });
 
   expect(await decisionsOf(a!)).toEqual([a!.id('m1')]);
   expect(await decisionsOf(b!)).toEqual([b!.id('m1')]);
   expect(await decisionsOf(decided!)).toEqual([decided!.id('m1')]);
   expect(await decisionsOf(resolved!)).toEqual([resolved!.id('m1'), resolved!.id('r1')]);
   // Nothing pending any more; a stray repeat of a job decides nothing new.
-  expect(await reenqueuePendingDecisions(store, decide, { tenants: [tenantId], surveyDelayMs: 0 })).toEqual({ pending: 0, realtime: 0, surveyFollowUps: 0 });
-  expect(await job.run({ tenantId, customerId: a!.customerId, triggerEventId: a!.id('m1'), correlationId: 'x' }, new Date())).toEqual(expect.objectContaining({ kind: 'already_decided' }));
+  expect(await reenqueuePendingDecisions(store, decide, { tenants: [tenantId], surveyDelayMs: 0 })).toEqual({
+    pending: 0,
+    realtime: 0,
+    surveyFollowUps: 0,
+  });
+  expect(await job.run({ tenantId, customerId: a!.customerId, triggerEventId: a!.id('m1'), correlationId: 'x' }, new Date())).toEqual(
+    expect.objectContaining({ kind: 'already_decided' }),
+  );
   expect(await decisionsOf(a!)).toEqual([a!.id('m1')]);
 });
 
@@ -110,23 +127,39 @@ it('schedules again the no-response checks a Redis loss took: each contacting de
   const tenant = freshId('nr');
   const [p, q, r] = ['p', 'q', 'r'].map((n) => new CustomerStream(tenant, freshId(`c-${n}`)));
   const at = '2026-11-23T09:00:00.000Z';
-  for (const c of [p!, q!, r!]) await customers.append(tenant, c.customerId, [c.registered(at), c.message('m1', at, 'How do I reset my password?')]);
+  for (const c of [p!, q!, r!])
+    await customers.append(tenant, c.customerId, [c.registered(at), c.message('m1', at, 'How do I reset my password?')]);
   const hour = 3_600_000;
   // Decided before the loss; the checks went to a Redis that is gone (here: a port that forgets them).
   const job = new NbaDecideJob(customers, { followUps: new RecordingFollowUps(), noResponseAfterMs: hour });
   const decided = async (c: CustomerStream) =>
-    ((await job.run({ tenantId: tenant, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: `corr-${c.customerId}` }, new Date('2026-11-23T09:00:01.000Z'))) as { decisionId: string }).decisionId;
+    (
+      (await job.run(
+        { tenantId: tenant, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: `corr-${c.customerId}` },
+        new Date('2026-11-23T09:00:01.000Z'),
+      )) as { decisionId: string }
+    ).decisionId;
   const pDecision = await decided(p!);
   const qDecision = await decided(q!);
   // q's check ran before the loss: its outcome is recorded, nothing is owed. r was never decided.
-  expect(await new NbaNoResponseJob(customers, hour).run({ tenantId: tenant, customerId: q!.customerId, decisionId: qDecision, correlationId: 'x' }, new Date('2026-11-23T10:00:02.000Z'))).toMatchObject({
+  expect(
+    await new NbaNoResponseJob(customers, hour).run(
+      { tenantId: tenant, customerId: q!.customerId, decisionId: qDecision, correlationId: 'x' },
+      new Date('2026-11-23T10:00:02.000Z'),
+    ),
+  ).toMatchObject({
     kind: 'recorded',
   });
 
   const recording = new RecordingFollowUps();
   const options = { tenants: [tenant], noResponseAfterMs: hour, now: new Date('2026-11-23T09:30:01.000Z') };
   expect(await rescheduleNoResponseChecks(store, customers, recording, options)).toEqual({ customers: 1, checks: 1 });
-  expect(recording.scheduled).toEqual([{ followUp: { tenantId: tenant, customerId: p!.customerId, decisionId: pDecision, correlationId: `corr-${p!.customerId}` }, delayMs: 30 * 60_000 }]);
+  expect(recording.scheduled).toEqual([
+    {
+      followUp: { tenantId: tenant, customerId: p!.customerId, decisionId: pDecision, correlationId: `corr-${p!.customerId}` },
+      delayMs: 30 * 60_000,
+    },
+  ]);
 
   // Through the real queue, twice (two boots): one check, delayed to its due time.
   const connection = new IORedis(infra.redisUrl, { maxRetriesPerRequest: null });

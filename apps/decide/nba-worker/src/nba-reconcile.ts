@@ -58,15 +58,23 @@ export async function reenqueuePendingDecisions(
     result.pending++;
     const base = { tenantId, customerId, triggerEventId: event.eventId, correlationId: event.eventId };
     if (event.type === SURVEY_TRIGGER_TYPE) {
-      await decide.add(NbaDecideJob.jobName, { trigger: 'survey-follow-up', ...base }, {
-        delay: options.surveyDelayMs,
-        // Not replacing: a follow-up still in Redis keeps its due time (a boot must not postpone it).
-        deduplication: { id: surveyJobKey(tenantId, customerId) },
-      });
+      await decide.add(
+        NbaDecideJob.jobName,
+        { trigger: 'survey-follow-up', ...base },
+        {
+          delay: options.surveyDelayMs,
+          // Not replacing: a follow-up still in Redis keeps its due time (a boot must not postpone it).
+          deduplication: { id: surveyJobKey(tenantId, customerId) },
+        },
+      );
       result.surveyFollowUps++;
     }
     // Also before a resolution: an earlier message's decision may be what was lost (answered once at most).
-    await decide.add(NbaDecideJob.jobName, { trigger: 'realtime', ...base }, { deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } });
+    await decide.add(
+      NbaDecideJob.jobName,
+      { trigger: 'realtime', ...base },
+      { deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } },
+    );
     result.realtime++;
   }
   return result;
@@ -116,7 +124,10 @@ export async function rescheduleNoResponseChecks(
     if (events.some((e) => e.type === 'CustomerErased' || e.type === MERGED_INTO)) continue;
     for (const check of openContactingDecisions(events)) {
       const dueAt = Date.parse(check.decidedAt) + options.noResponseAfterMs;
-      await followUps.scheduleNoResponse({ tenantId, customerId, decisionId: check.decisionId, correlationId: check.correlationId }, Math.max(0, dueAt - options.now.getTime()));
+      await followUps.scheduleNoResponse(
+        { tenantId, customerId, decisionId: check.decisionId, correlationId: check.correlationId },
+        Math.max(0, dueAt - options.now.getTime()),
+      );
       result.checks++;
     }
   }

@@ -4,7 +4,13 @@ import { RecordEnv } from '@hub/config';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
 import { QUADRANTS } from '@hub/customer';
 
-const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+const csv = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 const DAY_MS = 24 * 3_600_000;
 
 export class NbaWorkerEnv extends RecordEnv {

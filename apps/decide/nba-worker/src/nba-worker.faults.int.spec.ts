@@ -82,7 +82,9 @@ async function decisionsOnTopic(): Promise<number> {
 }
 
 const storedDecisions = async (c: CustomerStream) =>
-  (await stores.customers.history(c.tenantId, c.customerId)).events.filter((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided');
+  (await stores.customers.history(c.tenantId, c.customerId)).events.filter(
+    (e): e is NextBestActionDecided => e.type === 'NextBestActionDecided',
+  );
 
 describe('the nba-worker under faults', () => {
   describe('when the worker running a decide job is killed with SIGKILL', () => {
@@ -98,10 +100,16 @@ describe('the nba-worker under faults', () => {
       const holder: PoolClient = await pool.connect();
       await holder.query('begin');
       await holder.query('lock table hub_events in share mode');
-      const job = await decide.add(NbaDecideJob.jobName, { trigger: 'realtime', tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr-kill' }, { attempts: 5 });
+      const job = await decide.add(
+        NbaDecideJob.jobName,
+        { trigger: 'realtime', tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr-kill' },
+        { attempts: 5 },
+      );
       await eventually(
         async () => {
-          const r = await pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+          const r = await pool.query(
+            `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+          );
           return (r.rows[0] as { n: number }).n > 0 && (await job.getState()) === 'active' ? true : undefined;
         },
         { what: 'the decide job waiting on its append' },
@@ -113,7 +121,9 @@ describe('the nba-worker under faults', () => {
       await holder.query('rollback');
       holder.release();
 
-      const finished = await eventually(async () => ((await decide.getJob(job.id!))?.finishedOn ? decide.getJob(job.id!) : undefined), { what: 'the job re-run to completion' });
+      const finished = await eventually(async () => ((await decide.getJob(job.id!))?.finishedOn ? decide.getJob(job.id!) : undefined), {
+        what: 'the job re-run to completion',
+      });
       expect(await finished!.getState()).toBe('completed');
       expect(finished!.returnvalue).toEqual(expect.objectContaining({ kind: expect.stringMatching(/^(decided|already_decided)$/) }));
 
@@ -122,16 +132,28 @@ describe('the nba-worker under faults', () => {
       expect(decision!.data.action.code).toBe('kb_password_reset');
 
       // Once the relay's checkpoint is past the decision, the topic holds all it will ever hold for it.
-      const stored = (await stores.raw.readStream(`customer-${c.tenantId}.${c.customerId}`)).find((e) => e.eventId === decision!.data.decisionId)!;
-      await eventually(async () => {
-        const r = await pool.query<{ position: string }>('select position from hub_checkpoints where subscription_id = $1', [decisionRelayId(names.topics.nbaDecisions)]);
-        return r.rows[0] && BigInt(r.rows[0].position) >= stored.globalPosition ? true : undefined;
-      }, { what: 'the relay checkpoint past the decision' });
+      const stored = (await stores.raw.readStream(`customer-${c.tenantId}.${c.customerId}`)).find(
+        (e) => e.eventId === decision!.data.decisionId,
+      )!;
+      await eventually(
+        async () => {
+          const r = await pool.query<{ position: string }>('select position from hub_checkpoints where subscription_id = $1', [
+            decisionRelayId(names.topics.nbaDecisions),
+          ]);
+          return r.rows[0] && BigInt(r.rows[0].position) >= stored.globalPosition ? true : undefined;
+        },
+        { what: 'the relay checkpoint past the decision' },
+      );
       expect(await decisionsOnTopic()).toBe(1);
 
       // No outcome came: the delayed job records no_response.
-      const outcome = await eventually(async () => (await stores.customers.history(c.tenantId, c.customerId)).events.find((e) => e.type === 'NbaOutcomeRecorded'), { what: 'the no-response outcome' });
-      expect(outcome.type === 'NbaOutcomeRecorded' && outcome.data).toEqual(expect.objectContaining({ decisionId: decision!.data.decisionId, outcome: 'no_response', source: 'timeout' }));
+      const outcome = await eventually(
+        async () => (await stores.customers.history(c.tenantId, c.customerId)).events.find((e) => e.type === 'NbaOutcomeRecorded'),
+        { what: 'the no-response outcome' },
+      );
+      expect(outcome.type === 'NbaOutcomeRecorded' && outcome.data).toEqual(
+        expect.objectContaining({ decisionId: decision!.data.decisionId, outcome: 'no_response', source: 'timeout' }),
+      );
     });
   });
 
@@ -143,16 +165,34 @@ describe('the nba-worker under faults', () => {
       // Noon where the customer lives, whenever the test runs: the survey is a proactive contact (quiet hours apply).
       const offset = ((12 - new Date().getUTCHours() + 36) % 24) - 12;
       const timezone = offset >= 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
-      await stores.customers.append(c.tenantId, c.customerId, [c.traits('t1', at, { timezone }), c.message('m1', at, 'my parcel never came'), resolved]);
+      await stores.customers.append(c.tenantId, c.customerId, [
+        c.traits('t1', at, { timezone }),
+        c.message('m1', at, 'my parcel never came'),
+        resolved,
+      ]);
       // What the projector's relay would publish for the resolution.
-      const producer = new Kafka({ clientId: freshId('faults-producer'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+      const producer = new Kafka({
+        clientId: freshId('faults-producer'),
+        brokers: infra.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      }).producer();
       await producer.connect();
-      const value: CustomerEventMessage = { type: resolved.type, tenantId: c.tenantId, customerId: c.customerId, streamRevision: '1', globalPosition: '0', data: resolved.data, metadata: resolved.metadata };
+      const value: CustomerEventMessage = {
+        type: resolved.type,
+        tenantId: c.tenantId,
+        customerId: c.customerId,
+        streamRevision: '1',
+        globalPosition: '0',
+        data: resolved.data,
+        metadata: resolved.metadata,
+      };
       await producer.send({ topic: names.topics.customerEvents, messages: [{ key: c.customerId, value: JSON.stringify(value) }] });
       await producer.disconnect();
 
       const decision = await eventually(async () => (await storedDecisions(c))[0], { what: 'the survey decision' });
-      expect(decision.data).toEqual(expect.objectContaining({ basedOnEventId: c.id('r1'), action: expect.objectContaining({ code: 'csat_survey' }) }));
+      expect(decision.data).toEqual(
+        expect.objectContaining({ basedOnEventId: c.id('r1'), action: expect.objectContaining({ code: 'csat_survey' }) }),
+      );
     });
   });
 });

@@ -91,7 +91,12 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.consumer = await this.startCustomerEventConsumer(names, { decide: queues.decide, tally, followUps, folds: jobs.decide.folds });
     this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
     this.logger.info(
-      { topic: names.topics.customerEvents, queues: [names.queues.nbaDecide, names.queues.nbaFollowUp], decisions: names.topics.nbaDecisions, outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS },
+      {
+        topic: names.topics.customerEvents,
+        queues: [names.queues.nbaDecide, names.queues.nbaFollowUp],
+        decisions: names.topics.nbaDecisions,
+        outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS,
+      },
       'nba.worker.started',
     );
   }
@@ -132,7 +137,12 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       async (decisions) => {
         await queues.decide.addBulk(decisions.map((d) => ({ name: NbaDecideJob.jobName, data: d.data, opts: { jobId: d.jobId } })));
       },
-      { everyMs: Math.max(1, config.NBA_OUTBOUND_EVERY_MS), maxPerRun: config.NBA_OUTBOUND_MAX_PER_RUN, quadrants: config.NBA_OUTBOUND_QUADRANTS, tenants: config.NBA_OUTBOUND_TENANTS },
+      {
+        everyMs: Math.max(1, config.NBA_OUTBOUND_EVERY_MS),
+        maxPerRun: config.NBA_OUTBOUND_MAX_PER_RUN,
+        quadrants: config.NBA_OUTBOUND_QUADRANTS,
+        tenants: config.NBA_OUTBOUND_TENANTS,
+      },
     );
     return { decide, noResponse, outboundScan };
   }
@@ -144,19 +154,34 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.connections.push(c);
       return c;
     };
-    const workerOptions = { concurrency: this.config.NBA_CONCURRENCY, lockDuration: this.config.NBA_LOCK_DURATION_MS, stalledInterval: this.config.NBA_STALLED_INTERVAL_MS };
-    const decideWorker = new Worker<NbaDecideJobData>(names.queues.nbaDecide, (job) => this.runDecide(jobs, job), { ...workerOptions, connection: connection() });
-    const followUpWorker = new Worker<FollowUpJobData>(names.queues.nbaFollowUp, (job, token) => this.runFollowUp(jobs, job, token), { ...workerOptions, connection: connection() });
+    const workerOptions = {
+      concurrency: this.config.NBA_CONCURRENCY,
+      lockDuration: this.config.NBA_LOCK_DURATION_MS,
+      stalledInterval: this.config.NBA_STALLED_INTERVAL_MS,
+    };
+    const decideWorker = new Worker<NbaDecideJobData>(names.queues.nbaDecide, (job) => this.runDecide(jobs, job), {
+      ...workerOptions,
+      connection: connection(),
+    });
+    const followUpWorker = new Worker<FollowUpJobData>(names.queues.nbaFollowUp, (job, token) => this.runFollowUp(jobs, job, token), {
+      ...workerOptions,
+      connection: connection(),
+    });
     this.workers = [decideWorker, followUpWorker];
     for (const w of this.workers) {
-      w.on('failed', (j, err) => this.logger.warn({ queue: w.name, job: j?.name, jobId: j?.id, attempts: j?.attemptsMade, err: err.message }, 'nba.job.failed'));
+      w.on('failed', (j, err) =>
+        this.logger.warn({ queue: w.name, job: j?.name, jobId: j?.id, attempts: j?.attemptsMade, err: err.message }, 'nba.job.failed'),
+      );
       w.on('stalled', (jobId) => this.logger.warn({ queue: w.name, jobId }, 'nba.job.stalled'));
     }
   }
 
   private async runDecide(jobs: NbaJobs, job: Job<NbaDecideJobData>) {
     const outcome = await jobs.decide.run(job.data, new Date());
-    this.logger.info({ customerId: job.data.customerId, trigger: job.data.trigger ?? 'realtime', correlationId: job.data.correlationId, outcome }, `nba.decision.${outcome.kind}`);
+    this.logger.info(
+      { customerId: job.data.customerId, trigger: job.data.trigger ?? 'realtime', correlationId: job.data.correlationId, outcome },
+      `nba.decision.${outcome.kind}`,
+    );
     return outcome;
   }
 
@@ -170,7 +195,10 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (job.name === NbaNoResponseJob.jobName) {
       const data = (job as Job<NbaNoResponseJobData>).data;
       const r = await jobs.noResponse.run(data, new Date());
-      this.logger.info({ customerId: data.customerId, decisionId: data.decisionId, correlationId: data.correlationId, outcome: r }, `nba.no_response.${r.kind}`);
+      this.logger.info(
+        { customerId: data.customerId, decisionId: data.decisionId, correlationId: data.correlationId, outcome: r },
+        `nba.no_response.${r.kind}`,
+      );
       if (r.kind === 'not_yet_due') {
         await job.moveToDelayed(Date.parse(r.dueAt), token);
         throw new DelayedError();
@@ -183,7 +211,11 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** The outbound scan's job scheduler: upserted when the scan is on, removed when it is off. */
   private async scheduleOutboundScan(followUpQueue: Queue<FollowUpJobData>): Promise<void> {
     if (this.config.NBA_OUTBOUND_EVERY_MS > 0) {
-      await followUpQueue.upsertJobScheduler(OUTBOUND_SCHEDULER_ID, { every: this.config.NBA_OUTBOUND_EVERY_MS }, { name: NbaOutboundScanJob.jobName, data: {} });
+      await followUpQueue.upsertJobScheduler(
+        OUTBOUND_SCHEDULER_ID,
+        { every: this.config.NBA_OUTBOUND_EVERY_MS },
+        { name: NbaOutboundScanJob.jobName, data: {} },
+      );
     } else {
       await followUpQueue.removeJobScheduler(OUTBOUND_SCHEDULER_ID);
     }
@@ -204,16 +236,21 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.config.NBA_RECONCILE_AT_START !== 'on') return;
     try {
       const r = await reenqueuePendingDecisions(this.stores.store, decideQueue, { surveyDelayMs: this.config.NBA_SURVEY_DELAY_MS });
-      const checks = await rescheduleNoResponseChecks(this.stores.store, this.stores.customers, followUps, { noResponseAfterMs: this.noResponseAfterMs(), now: new Date() });
+      const checks = await rescheduleNoResponseChecks(this.stores.store, this.stores.customers, followUps, {
+        noResponseAfterMs: this.noResponseAfterMs(),
+        now: new Date(),
+      });
       this.logger.info({ ...r, noResponseChecks: checks.checks }, 'nba.reconcile.done');
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'nba.reconcile.failed');
     }
   }
 
-
   /** Customer events from Kafka, routed to the queues, the tally and the fold cache. */
-  private startCustomerEventConsumer(names: HubNames, deps: Omit<Parameters<typeof routeCustomerEvents>[0], 'debounceMs' | 'surveyDelayMs'>): Promise<RunningConsumer> {
+  private startCustomerEventConsumer(
+    names: HubNames,
+    deps: Omit<Parameters<typeof routeCustomerEvents>[0], 'debounceMs' | 'surveyDelayMs'>,
+  ): Promise<RunningConsumer> {
     const config = this.config;
     return startConsumer(this.kafka, {
       groupId: names.groups.nbaWorker,
@@ -233,20 +270,30 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** The decisions relay, run by one instance at a time (PostgreSQL advisory lock). */
-  private startDecisionRelay(names: HubNames, checkpoints: PostgresCheckpointStore, relayFrom: bigint | undefined): { stop(): Promise<void> } {
+  private startDecisionRelay(
+    names: HubNames,
+    checkpoints: PostgresCheckpointStore,
+    relayFrom: bigint | undefined,
+  ): { stop(): Promise<void> } {
     const relayId = decisionRelayId(names.topics.nbaDecisions);
-    return whileLeader(this.config.DATABASE_URL, `hub.${relayId}`, this.logger, async () => {
-      const relay = await startNbaDecisionRelay({
-        store: this.stores.store,
-        checkpoints,
-        publisher: this.publisher,
-        topic: names.topics.nbaDecisions,
-        logger: this.logger,
-        ...(relayFrom !== undefined ? { fromWhenNoCheckpoint: relayFrom } : {}),
-      });
-      this.logger.info({ relay: relayId }, 'nba.relay.started');
-      return () => relay.stop();
-    }, { logPrefix: 'nba' });
+    return whileLeader(
+      this.config.DATABASE_URL,
+      `hub.${relayId}`,
+      this.logger,
+      async () => {
+        const relay = await startNbaDecisionRelay({
+          store: this.stores.store,
+          checkpoints,
+          publisher: this.publisher,
+          topic: names.topics.nbaDecisions,
+          logger: this.logger,
+          ...(relayFrom !== undefined ? { fromWhenNoCheckpoint: relayFrom } : {}),
+        });
+        this.logger.info({ relay: relayId }, 'nba.relay.started');
+        return () => relay.stop();
+      },
+      { logPrefix: 'nba' },
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

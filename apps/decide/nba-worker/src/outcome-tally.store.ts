@@ -105,12 +105,23 @@ export class PostgresOutcomeTallyStore implements OutcomeTallyStore {
 
   async count(o: CountedOutcome): Promise<boolean> {
     if (!(NBA_OUTCOMES as readonly string[]).includes(o.outcome)) throw new RangeError(`unknown outcome ${JSON.stringify(o.outcome)}`);
-    const r = await this.pool.query(COUNT, [o.eventId, o.tenantId, o.decisionId, o.actionId, o.segment ?? UNKNOWN_SEGMENT, o.outcome, o.occurredAt]);
+    const r = await this.pool.query(COUNT, [
+      o.eventId,
+      o.tenantId,
+      o.decisionId,
+      o.actionId,
+      o.segment ?? UNKNOWN_SEGMENT,
+      o.outcome,
+      o.occurredAt,
+    ]);
     return (r.rowCount ?? 0) > 0;
   }
 
   async tally(tenantId: string): Promise<OutcomeTally> {
-    const r = await this.pool.query<TallyRow>('select action_id, segment, accepted, declined, no_response from nba_outcome_tally where tenant_id = $1', [tenantId]);
+    const r = await this.pool.query<TallyRow>(
+      'select action_id, segment, accepted, declined, no_response from nba_outcome_tally where tenant_id = $1',
+      [tenantId],
+    );
     return tallyOfRows(r.rows);
   }
 }
@@ -140,4 +151,3 @@ export class CachedOutcomeTally {
     return tally;
   }
 }
-

@@ -19,7 +19,10 @@ describe('checkRedisPersistence', () => {
   };
 
   it('finds a Redis without appendonly not persistent', async () => {
-    expect(await checkRedisPersistence(await client(['--save', '', '--appendonly', 'no']))).toEqual({ kind: 'not_persistent', appendonly: 'no' });
+    expect(await checkRedisPersistence(await client(['--save', '', '--appendonly', 'no']))).toEqual({
+      kind: 'not_persistent',
+      appendonly: 'no',
+    });
   });
 
   it('finds a Redis with appendonly persistent', async () => {

@@ -30,7 +30,8 @@ export function logRedisPersistence(logger: HubLogger, p: RedisPersistence): voi
     logger.warn(
       {
         appendonly: p.appendonly,
-        risk: 'a Redis restart loses pending decide jobs, delayed no-response follow-ups and the outbound scan scheduler; ' +
+        risk:
+          'a Redis restart loses pending decide jobs, delayed no-response follow-ups and the outbound scan scheduler; ' +
           'the decide jobs are re-enqueued by the start-up reconciliation, see docs/operations.md',
       },
       'nba.redis.not_persistent',

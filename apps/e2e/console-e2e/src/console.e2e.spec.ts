@@ -7,7 +7,16 @@ import { commerceTestSetup } from '@hub/channels-commerce/testing';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
 import { surveyTestSetup } from '@hub/channels-survey/testing';
 import { webchatWebhookRequest } from '@hub/channels-webchat/testing';
-import { ensureConsoleBuilt, eventually, freshDatabase, freshId, startAppProcess, testInfra, workspaceRoot, type AppProcess } from '@hub/testing';
+import {
+  ensureConsoleBuilt,
+  eventually,
+  freshDatabase,
+  freshId,
+  startAppProcess,
+  testInfra,
+  workspaceRoot,
+  type AppProcess,
+} from '@hub/testing';
 import { launchChromium } from './browser';
 
 /**
@@ -46,7 +55,11 @@ let page: Page;
 
 async function text(from: string, body: string, seed: string): Promise<string> {
   const url = `${sms}/webhooks/twilio`;
-  const signed = signedTwilioRequest({ authToken: AUTH_TOKEN, url, params: twilioSmsParams({ from, to: '+14155550000', body, accountSid: ACCOUNT_SID, seed }) });
+  const signed = signedTwilioRequest({
+    authToken: AUTH_TOKEN,
+    url,
+    params: twilioSmsParams({ from, to: '+14155550000', body, accountSid: ACCOUNT_SID, seed }),
+  });
   const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
   expect(res.status).toBe(202);
   return ((await res.json()) as { eventIds: string[] }).eventIds[0]!;
@@ -54,7 +67,12 @@ async function text(from: string, body: string, seed: string): Promise<string> {
 
 async function chat(session: string, visitor: Record<string, string>, messageId: string, words: string): Promise<string> {
   const url = `${webchat}/webhooks/webchat`;
-  const payload = { sessionId: session, visitor, messages: [{ id: messageId, sentAt: new Date().toISOString(), text: words }], page: { url: 'https://shop.example.com/help' } };
+  const payload = {
+    sessionId: session,
+    visitor,
+    messages: [{ id: messageId, sentAt: new Date().toISOString(), text: words }],
+    page: { url: 'https://shop.example.com/help' },
+  };
   const signed = webchatWebhookRequest({ secret: WEBCHAT_SECRET, url, payload, timestamp: Math.floor(Date.now() / 1000) });
   const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: signed.rawBody });
   expect(res.status).toBe(202);
@@ -62,13 +80,22 @@ async function chat(session: string, visitor: Record<string, string>, messageId:
 }
 
 /** A recorded provider payload (the channel's conformance fixture), changed as `edit` says, signed as the provider signs it. */
-async function deliverFixture(base: string, setup: ChannelTestSetup<object>, fixture: string, edit: (payload: Record<string, unknown>) => void): Promise<void> {
+async function deliverFixture(
+  base: string,
+  setup: ChannelTestSetup<object>,
+  fixture: string,
+  edit: (payload: Record<string, unknown>) => void,
+): Promise<void> {
   const found = loadConformanceFixtures(setup.fixturesDir).valid.find((f) => f.file.endsWith(fixture));
   if (!found) throw new Error(`no fixture ${fixture} in ${setup.fixturesDir}`);
   const payload = structuredClone(found.payload) as Record<string, unknown>;
   edit(payload);
   const signed = setup.sign(payload, {});
-  const res = await fetch(`${base}${new URL(signed.url).pathname}`, { method: 'POST', headers: signed.headers as Record<string, string>, body: signed.rawBody });
+  const res = await fetch(`${base}${new URL(signed.url).pathname}`, {
+    method: 'POST',
+    headers: signed.headers as Record<string, string>,
+    body: signed.rawBody,
+  });
   expect(res.status).toBe(202);
 }
 
@@ -76,7 +103,15 @@ async function deliverFixture(base: string, setup: ChannelTestSetup<object>, fix
 async function order(orderNumber: number, at: string): Promise<void> {
   await deliverFixture(shop, commerceTestSetup as ChannelTestSetup<object>, 'orders-create-guest-phone-only.json', (p) => {
     const id = 7_000_000_000_000 + randomInt(1e9);
-    Object.assign(p, { id, admin_graphql_api_id: `gid://shopify/Order/${id}`, order_number: orderNumber, name: `#${orderNumber}`, phone: PHONE, created_at: at, processed_at: at });
+    Object.assign(p, {
+      id,
+      admin_graphql_api_id: `gid://shopify/Order/${id}`,
+      order_number: orderNumber,
+      name: `#${orderNumber}`,
+      phone: PHONE,
+      created_at: at,
+      processed_at: at,
+    });
     for (const address of ['billing_address', 'shipping_address']) Object.assign(p[address] as object, { phone: PHONE });
   });
 }
@@ -84,7 +119,12 @@ async function order(orderNumber: number, at: string): Promise<void> {
 /** Dana's answer to a CSAT survey (1–5), the link carrying her phone. */
 async function csat(score: number, at: string): Promise<void> {
   await deliverFixture(survey, surveyTestSetup as ChannelTestSetup<object>, 'csat-3-minimal-optional-fields-absent.json', (p) => {
-    const response = p['form_response'] as { token: string; submitted_at: string; hidden: Record<string, string>; answers: { number: number }[] };
+    const response = p['form_response'] as {
+      token: string;
+      submitted_at: string;
+      hidden: Record<string, string>;
+      answers: { number: number }[];
+    };
     Object.assign(p, { event_id: randomBytes(13).toString('hex').toUpperCase() });
     Object.assign(response, { token: randomBytes(16).toString('hex'), submitted_at: at, hidden: { phone: PHONE } });
     response.answers[0]!.number = score;
@@ -102,7 +142,9 @@ const holderOf = async (identity: string) => {
   return r.status === 200 ? r.body : undefined;
 };
 const timelineHas = async (customerId: string, eventId: string) =>
-  (await api<{ entries: { eventId: string }[] }>(`/customers/${customerId}/timeline`)).body.entries?.some((e) => e.eventId === eventId) ? true : undefined;
+  (await api<{ entries: { eventId: string }[] }>(`/customers/${customerId}/timeline`)).body.entries?.some((e) => e.eventId === eventId)
+    ? true
+    : undefined;
 
 const entry = (words: string) => page.locator('[data-testid=entry]', { hasText: words });
 const shoot = async (name: string) => {
@@ -112,7 +154,12 @@ const shoot = async (name: string) => {
 let dana = '';
 let other = '';
 let stranger = '';
-const said = { first: 'Hi, where is my order #4417? It was due Monday.', chat: 'Following up on my text: can I change the delivery address?', other: 'I need to change the address of an order', later: 'Is anyone there? Still waiting on order #4417' };
+const said = {
+  first: 'Hi, where is my order #4417? It was due Monday.',
+  chat: 'Following up on my text: can I change the delivery address?',
+  other: 'I need to change the address of an order',
+  later: 'Is anyone there? Still waiting on order #4417',
+};
 const ids: Record<keyof typeof said | 'typed', string> = { first: '', chat: '', other: '', later: '', typed: '' };
 
 beforeAll(async () => {
@@ -135,7 +182,8 @@ beforeAll(async () => {
   };
   const built = await ensureConsoleBuilt();
   // Two at a time: each boot compiles with swc, and the machine may have two cores.
-  const start = (name: Parameters<typeof startAppProcess>[0], extra: Record<string, string> = {}) => startAppProcess(name, { ...env, ...extra }, { logSuffix: `-${tenant}`, timeoutMs: 90_000 });
+  const start = (name: Parameters<typeof startAppProcess>[0], extra: Record<string, string> = {}) =>
+    startAppProcess(name, { ...env, ...extra }, { logSuffix: `-${tenant}`, timeoutMs: 90_000 });
   const [ingestSms, ingestWebchat] = await Promise.all([start('ingest-sms'), start('ingest-webchat')]);
   const [ingestCommerce, ingestSurvey] = await Promise.all([start('ingest-commerce'), start('ingest-survey')]);
   const [projector, worker] = await Promise.all([start('timeline-projector'), start('nba-worker')]);
@@ -165,17 +213,27 @@ beforeAll(async () => {
   stranger = (await eventually(() => holderOf(`email:${OTHER_EMAIL}`), { timeoutMs: 60_000, what: 'the third customer' })).customerId;
   await chat(`ws_${tenant}_5`, { id: visitorId(), phone: PHONE, email: OTHER_EMAIL }, 'm_5', 'Here are my details');
   const proposed = async () => (await holderOf(`phone:${PHONE}`))?.state.mergeProposals.map((p) => p.otherId);
-  await eventually(async () => ((await proposed())?.filter((id) => id === other || id === stranger).length === 2 ? true : undefined), { timeoutMs: 60_000, what: 'the two merge proposals' });
-  await eventually(() => timelineHas(dana, ids.chat), { timeoutMs: 60_000, what: 'the web chat entry' });
-  await eventually(async () => {
-    const state = (await api<{ state?: { satisfaction: { answers: unknown[] }; value: { orders: number } } }>(`/customers/${dana}`)).body.state;
-    return state?.satisfaction.answers.length === 3 && state.value.orders === 1 ? true : undefined;
-  }, {
+  await eventually(async () => ((await proposed())?.filter((id) => id === other || id === stranger).length === 2 ? true : undefined), {
     timeoutMs: 60_000,
-    what: 'the order and the three survey answers',
+    what: 'the two merge proposals',
   });
+  await eventually(() => timelineHas(dana, ids.chat), { timeoutMs: 60_000, what: 'the web chat entry' });
+  await eventually(
+    async () => {
+      const state = (await api<{ state?: { satisfaction: { answers: unknown[] }; value: { orders: number } } }>(`/customers/${dana}`)).body
+        .state;
+      return state?.satisfaction.answers.length === 3 && state.value.orders === 1 ? true : undefined;
+    },
+    {
+      timeoutMs: 60_000,
+      what: 'the order and the three survey answers',
+    },
+  );
   // The NBA worker decides after each interaction: the page shows the decision it finds.
-  await eventually(async () => ((await api<{ current: unknown }>(`/customers/${dana}/next-best-actions`)).body.current ? true : undefined), { timeoutMs: 60_000, what: 'a next best action' });
+  await eventually(
+    async () => ((await api<{ current: unknown }>(`/customers/${dana}/next-best-actions`)).body.current ? true : undefined),
+    { timeoutMs: 60_000, what: 'a next best action' },
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -205,7 +263,12 @@ describe('the analysts console', () => {
     await entry(said.chat).waitFor();
     const channels = await page.locator('[data-testid=conversation]').evaluateAll((els) => els.map((e) => e.getAttribute('data-channel')));
     expect(new Set(channels)).toEqual(new Set(['sms', 'webchat', 'commerce', 'survey']));
-    expect(await page.getByRole('img', { name: /satisfaction trend/ }).locator('circle').count()).toBe(3);
+    expect(
+      await page
+        .getByRole('img', { name: /satisfaction trend/ })
+        .locator('circle')
+        .count(),
+    ).toBe(3);
     expect(await page.getByTestId('identities').textContent()).toContain(PHONE);
     await page.getByTestId('nba-action').waitFor();
     expect((await page.getByTestId('nba-reason').textContent())?.length).toBeGreaterThan(0);

@@ -1,7 +1,13 @@
 import { request } from 'node:http';
 import { Pool } from 'pg';
 import { CHANNEL_IDS, type ChannelId } from '@hub/contracts';
-import { CONFORMANCE_BASE_URL, CONFORMANCE_FORGED_SECRET, loadConformanceFixtures, runChannelPipeline, type ChannelTestSetup } from '@hub/channels-core/testing';
+import {
+  CONFORMANCE_BASE_URL,
+  CONFORMANCE_FORGED_SECRET,
+  loadConformanceFixtures,
+  runChannelPipeline,
+  type ChannelTestSetup,
+} from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import { eventually, freshDatabase, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
 
@@ -92,20 +98,27 @@ describe.each(CHANNEL_IDS.map((c) => [c]))('the %s ingestion app', (channel) => 
       .map((f) => ({ name: `${setup.definition.manifest.provider} ${f.file}`, setup, fixture: f })),
   );
 
-  it.each(cases.map((c) => [c.name, c]))('acknowledges %s once Kafka has it, and the store holds each event exactly once, redelivered or not', async (_name, { setup, fixture }) => {
-    const app = apps.get(channel)!;
-    const expectedIds = (fixture.expected.events as { metadata: { eventId: string } }[]).map((e) => e.metadata.eventId);
-    // 202 with the event ids, or the success answer a provider insists on (Firehose: 200 {requestId}).
-    const taken = (r: { status: number; body: { eventIds?: string[] } }) => (r.body.eventIds ? { status: r.status, eventIds: r.body.eventIds } : { status: r.status, eventIds: expectedIds });
-    const first = await deliver(app, setup, fixture.payload);
-    expect(taken(first)).toEqual({ status: setup.definition.create(setup.config).acknowledge ? 200 : 202, eventIds: expectedIds });
-    await eventually(async () => ((await storedCount(expectedIds)) >= expectedIds.length ? true : undefined), { what: `${fixture.file} in the event store`, timeoutMs: 30_000 });
-    const again = await deliver(app, setup, structuredClone(fixture.payload));
-    expect(taken(again)).toEqual(taken(first));
-    // The redelivery went through Kafka too; wait until the recorder is past it, then count.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await storedCount(expectedIds)).toBe(expectedIds.length);
-  });
+  it.each(cases.map((c) => [c.name, c]))(
+    'acknowledges %s once Kafka has it, and the store holds each event exactly once, redelivered or not',
+    async (_name, { setup, fixture }) => {
+      const app = apps.get(channel)!;
+      const expectedIds = (fixture.expected.events as { metadata: { eventId: string } }[]).map((e) => e.metadata.eventId);
+      // 202 with the event ids, or the success answer a provider insists on (Firehose: 200 {requestId}).
+      const taken = (r: { status: number; body: { eventIds?: string[] } }) =>
+        r.body.eventIds ? { status: r.status, eventIds: r.body.eventIds } : { status: r.status, eventIds: expectedIds };
+      const first = await deliver(app, setup, fixture.payload);
+      expect(taken(first)).toEqual({ status: setup.definition.create(setup.config).acknowledge ? 200 : 202, eventIds: expectedIds });
+      await eventually(async () => ((await storedCount(expectedIds)) >= expectedIds.length ? true : undefined), {
+        what: `${fixture.file} in the event store`,
+        timeoutMs: 30_000,
+      });
+      const again = await deliver(app, setup, structuredClone(fixture.payload));
+      expect(taken(again)).toEqual(taken(first));
+      // The redelivery went through Kafka too; wait until the recorder is past it, then count.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await storedCount(expectedIds)).toBe(expectedIds.length);
+    },
+  );
 
   const unmappable = setupsOf(channel).flatMap((setup) =>
     loadConformanceFixtures(setup.fixturesDir)
@@ -113,24 +126,41 @@ describe.each(CHANNEL_IDS.map((c) => [c]))('the %s ingestion app', (channel) => 
       .map((f) => ({ name: `${setup.definition.manifest.provider} ${f.file}`, setup, fixture: f })),
   );
 
-  it.each(unmappable.map((c) => [c.name, c]))('takes %s (verified, unmappable) without refusing it: dead-lettered, and what part of it did map is stored', async (_name, { setup, fixture }) => {
-    const app = apps.get(channel)!;
-    const outcome = await runChannelPipeline(setup.definition.create({ ...setup.config, ...fixture.config }), setup.sign(fixture.payload, {}));
-    if (outcome.kind !== 'unmappable') throw new Error(`expected unmappable, got ${outcome.kind}`);
-    const mapped = outcome.error.mapped.map((e) => e.metadata.eventId);
-    const res = await deliver(app, setup, fixture.payload);
-    expect([200, 202]).toContain(res.status);
-    if (res.status === 202) expect(res.body).toMatchObject({ status: 'dead_lettered' });
-    if (mapped.length > 0) await eventually(async () => ((await storedCount(mapped)) === mapped.length ? true : undefined), { what: `the mapped part of ${fixture.file}`, timeoutMs: 30_000 });
-  });
+  it.each(unmappable.map((c) => [c.name, c]))(
+    'takes %s (verified, unmappable) without refusing it: dead-lettered, and what part of it did map is stored',
+    async (_name, { setup, fixture }) => {
+      const app = apps.get(channel)!;
+      const outcome = await runChannelPipeline(
+        setup.definition.create({ ...setup.config, ...fixture.config }),
+        setup.sign(fixture.payload, {}),
+      );
+      if (outcome.kind !== 'unmappable') throw new Error(`expected unmappable, got ${outcome.kind}`);
+      const mapped = outcome.error.mapped.map((e) => e.metadata.eventId);
+      const res = await deliver(app, setup, fixture.payload);
+      expect([200, 202]).toContain(res.status);
+      if (res.status === 202) expect(res.body).toMatchObject({ status: 'dead_lettered' });
+      if (mapped.length > 0)
+        await eventually(async () => ((await storedCount(mapped)) === mapped.length ? true : undefined), {
+          what: `the mapped part of ${fixture.file}`,
+          timeoutMs: 30_000,
+        });
+    },
+  );
 
-  it.each(setupsOf(channel).map((s) => [s.definition.manifest.provider, s]))('refuses a forged %s webhook with 401 and a body over its limit with 413', async (_provider, setup) => {
-    const app = apps.get(channel)!;
-    const [fixture] = loadConformanceFixtures(setup.fixturesDir).valid;
-    const forged = await deliver(app, setup, fixture!.payload, CONFORMANCE_FORGED_SECRET);
-    expect(forged).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
-    const signed = setup.sign(fixture!.payload, {});
-    const tooLarge = await declaredTooLarge(`${app.url}${setup.definition.manifest.route.path}`, signed.headers['content-type'] ?? 'application/json', setup.definition.manifest.maxBodyBytes + 1);
-    expect(tooLarge).toBe(413);
-  });
+  it.each(setupsOf(channel).map((s) => [s.definition.manifest.provider, s]))(
+    'refuses a forged %s webhook with 401 and a body over its limit with 413',
+    async (_provider, setup) => {
+      const app = apps.get(channel)!;
+      const [fixture] = loadConformanceFixtures(setup.fixturesDir).valid;
+      const forged = await deliver(app, setup, fixture!.payload, CONFORMANCE_FORGED_SECRET);
+      expect(forged).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+      const signed = setup.sign(fixture!.payload, {});
+      const tooLarge = await declaredTooLarge(
+        `${app.url}${setup.definition.manifest.route.path}`,
+        signed.headers['content-type'] ?? 'application/json',
+        setup.definition.manifest.maxBodyBytes + 1,
+      );
+      expect(tooLarge).toBe(413);
+    },
+  );
 });

@@ -16,8 +16,15 @@ const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../../..');
 const KAFKA_SH = join(ROOT, 'infra/kafka/kafka.sh');
 const PORT = 19092;
-const brokerEnv = { ...process.env, KAFKA_PORT: String(PORT), KAFKA_CONTROLLER_PORT: '19093', KAFKA_RUN_DIR: join(ROOT, '.run', 'kafka-outage'), KAFKA_HEAP_OPTS: '-Xms256m -Xmx256m' };
-const broker = (cmd: 'start' | 'stop' | 'clean', fresh = '1') => run('bash', [KAFKA_SH, cmd], { env: { ...brokerEnv, KAFKA_FRESH: fresh }, timeout: 120_000 });
+const brokerEnv = {
+  ...process.env,
+  KAFKA_PORT: String(PORT),
+  KAFKA_CONTROLLER_PORT: '19093',
+  KAFKA_RUN_DIR: join(ROOT, '.run', 'kafka-outage'),
+  KAFKA_HEAP_OPTS: '-Xms256m -Xmx256m',
+};
+const broker = (cmd: 'start' | 'stop' | 'clean', fresh = '1') =>
+  run('bash', [KAFKA_SH, cmd], { env: { ...brokerEnv, KAFKA_FRESH: fresh }, timeout: 120_000 });
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
@@ -61,7 +68,15 @@ beforeAll(async () => {
   await broker('start');
   ingest = await startAppProcess(
     'ingest-sms',
-    { KAFKA_BROKERS: `127.0.0.1:${PORT}`, TENANT_ID: tenant, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_ACCOUNT_SID: ACCOUNT_SID, PORT: '0', INGEST_SEND_TIMEOUT_MS: '3000', DATABASE_URL: testInfra().databaseUrl },
+    {
+      KAFKA_BROKERS: `127.0.0.1:${PORT}`,
+      TENANT_ID: tenant,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      PORT: '0',
+      INGEST_SEND_TIMEOUT_MS: '3000',
+      DATABASE_URL: testInfra().databaseUrl,
+    },
     { logSuffix: `-${tenant}` },
   );
 }, 180_000);

@@ -54,13 +54,20 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${ingestUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${ingestUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** The stored event with this id: its stream and type. */
 async function stored(eventId: string): Promise<{ stream: string; type: string } | undefined> {
-  const r = await pool.query<{ stream_name: string; event_type: string }>('select stream_name, event_type from hub_events where event_id = $1', [eventId]);
+  const r = await pool.query<{ stream_name: string; event_type: string }>(
+    'select stream_name, event_type from hub_events where event_id = $1',
+    [eventId],
+  );
   return r.rows[0] ? { stream: r.rows[0].stream_name, type: r.rows[0].event_type } : undefined;
 }
 
@@ -69,11 +76,21 @@ describe('a conversation resolved on a platform, sent through the generic API', 
     const phone = '+14155550177';
     const message = await post('/v1/events', {
       type: 'InteractionReceived',
-      data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text: 'my order has not arrived' }, provider: { messageId: freshId('msg') }, threadId: 'chat-1' },
+      data: {
+        direction: 'inbound',
+        kind: 'message',
+        identities: [{ kind: 'phone', value: phone }],
+        content: { text: 'my order has not arrived' },
+        provider: { messageId: freshId('msg') },
+        threadId: 'chat-1',
+      },
       metadata: { occurredAt: new Date(Date.now() - 60_000).toISOString(), channel: 'webchat' },
     });
     expect(message.status).toBe(202);
-    const recorded = await eventually(() => stored(message.body['eventId'] as string), { what: 'the message in a customer stream', timeoutMs: 60_000 });
+    const recorded = await eventually(() => stored(message.body['eventId'] as string), {
+      what: 'the message in a customer stream',
+      timeoutMs: 60_000,
+    });
     const customerId = recorded.stream.slice(`customer-${tenant}.`.length);
     expect(recorded.stream).toBe(customerStream(tenant, customerId));
 
@@ -87,7 +104,10 @@ describe('a conversation resolved on a platform, sent through the generic API', 
     });
     expect(status.status).toBe(202);
     const statusId = status.body['eventId'] as string;
-    expect(await eventually(() => stored(statusId), { what: 'the resolution in the customer stream', timeoutMs: 60_000 })).toEqual({ stream: recorded.stream, type: 'ConversationResolved' });
+    expect(await eventually(() => stored(statusId), { what: 'the resolution in the customer stream', timeoutMs: 60_000 })).toEqual({
+      stream: recorded.stream,
+      type: 'ConversationResolved',
+    });
 
     // The worker's survey job for the customer (deduplicated by customer, `survey:<tenant>:<customer>`).
     const job = await eventually(
@@ -106,19 +126,37 @@ describe('a conversation resolved on a platform, sent through the generic API', 
 
 describe('an opt-out from a platform’s preference centre, sent through the generic API', () => {
   it('is recorded as ConsentChanged in the stream of the customer it names, registered by it when new', async () => {
-    const res = await post('/v1/customers/consent', { identities: [{ kind: 'email', value: 'Opted.Out@example.com' }], channel: 'email', consent: 'opted_out', occurredAt: new Date().toISOString() });
+    const res = await post('/v1/customers/consent', {
+      identities: [{ kind: 'email', value: 'Opted.Out@example.com' }],
+      channel: 'email',
+      consent: 'opted_out',
+      occurredAt: new Date().toISOString(),
+    });
     expect(res.status).toBe(202);
-    const recorded = await eventually(() => stored(res.body['eventId'] as string), { what: 'the consent change in a customer stream', timeoutMs: 60_000 });
+    const recorded = await eventually(() => stored(res.body['eventId'] as string), {
+      what: 'the consent change in a customer stream',
+      timeoutMs: 60_000,
+    });
     expect(recorded.type).toBe('ConsentChanged');
-    const registered = await pool.query<{ event_type: string }>('select event_type from hub_events where stream_name = $1 order by stream_revision', [recorded.stream]);
+    const registered = await pool.query<{ event_type: string }>(
+      'select event_type from hub_events where stream_name = $1 order by stream_revision',
+      [recorded.stream],
+    );
     expect(registered.rows.map((r) => r.event_type)).toEqual(['CustomerRegistered', 'ConsentChanged']);
   });
 });
 
 describe('profile attributes from a platform’s CRM, sent through the generic API', () => {
   it('are recorded as TraitsUpdated in the stream of the customer they name', async () => {
-    const res = await post('/v1/customers/traits', { identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }], traits: { tier: 'gold' }, occurredAt: new Date().toISOString() });
+    const res = await post('/v1/customers/traits', {
+      identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }],
+      traits: { tier: 'gold' },
+      occurredAt: new Date().toISOString(),
+    });
     expect(res.status).toBe(202);
-    expect((await eventually(() => stored(res.body['eventId'] as string), { what: 'the attributes in a customer stream', timeoutMs: 60_000 })).type).toBe('TraitsUpdated');
+    expect(
+      (await eventually(() => stored(res.body['eventId'] as string), { what: 'the attributes in a customer stream', timeoutMs: 60_000 }))
+        .type,
+    ).toBe('TraitsUpdated');
   });
 });

@@ -21,7 +21,12 @@ let stores: CustomerStores;
 const running: AppProcess[] = [];
 
 /** Each scenario gets Kafka names of its own (HUB_NAMESPACE): other test files run projectors too. */
-const env = (namespace: string) => ({ DATABASE_URL: database.url, REDIS_URL: infra.redisUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), HUB_NAMESPACE: namespace });
+const env = (namespace: string) => ({
+  DATABASE_URL: database.url,
+  REDIS_URL: infra.redisUrl,
+  KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+  HUB_NAMESPACE: namespace,
+});
 
 async function count(sql: string, params: unknown[]): Promise<number> {
   const r = await pool.query<{ n: string }>(sql, params);
@@ -34,7 +39,9 @@ async function readModel(p: Pool, tenantId: string): Promise<unknown> {
   return JSON.parse(
     JSON.stringify({
       entries: await q('select * from timeline_entries where tenant_id = $1 order by event_id'),
-      customers: await q('select tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels, merged_into from timeline_customers where tenant_id = $1 order by customer_id'),
+      customers: await q(
+        'select tenant_id, customer_id, first_seen_at, last_seen_at, interactions, channels, merged_into from timeline_customers where tenant_id = $1 order by customer_id',
+      ),
       identities: await q('select * from timeline_identities where tenant_id = $1 order by kind, namespace, value'),
     }),
   );
@@ -65,8 +72,24 @@ describe('when the projector is killed with SIGKILL in the middle of a batch', (
         const at = new Date(Date.UTC(2026, 10, 1, 0, c, n)).toISOString();
         return {
           type: 'InteractionRecorded',
-          data: { channel: 'sms', direction: n % 3 ? 'inbound' : 'outbound', kind: 'message', identities: [{ kind: 'phone', value: `+1415555${String(1000 + c).padStart(4, '0')}` }], content: { text: `message ${n} of ${customerId}`, media: [] }, provider: { name: 'twilio', messageId: eventId } },
-          metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId, channel: 'sms' },
+          data: {
+            channel: 'sms',
+            direction: n % 3 ? 'inbound' : 'outbound',
+            kind: 'message',
+            identities: [{ kind: 'phone', value: `+1415555${String(1000 + c).padStart(4, '0')}` }],
+            content: { text: `message ${n} of ${customerId}`, media: [] },
+            provider: { name: 'twilio', messageId: eventId },
+          },
+          metadata: {
+            eventId,
+            correlationId: eventId,
+            causationId: eventId,
+            occurredAt: at,
+            recordedAt: at,
+            schemaVersion: 1,
+            tenantId,
+            channel: 'sms',
+          },
         };
       });
       await stores.customers.append(tenantId, customerId, events);
@@ -75,17 +98,24 @@ describe('when the projector is killed with SIGKILL in the middle of a batch', (
 
     const first = await startAppProcess('timeline-projector', env(tenantId), { logSuffix: `-${tenantId}-1` });
     running.push(first);
-    const projectedAtKill = await eventually(async () => {
-      const n = await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId]);
-      return n > 0 ? n : undefined;
-    }, { intervalMs: 5, what: 'projection to start' });
+    const projectedAtKill = await eventually(
+      async () => {
+        const n = await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId]);
+        return n > 0 ? n : undefined;
+      },
+      { intervalMs: 5, what: 'projection to start' },
+    );
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
     expect(projectedAtKill).toBeLessThan(total); // killed part-way, not after it finished
 
     const second = await startAppProcess('timeline-projector', env(tenantId), { logSuffix: `-${tenantId}-2` });
     running.push(second);
-    await eventually(async () => ((await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId])) === total ? true : undefined), { timeoutMs: 90_000, what: 'all entries projected after restart' });
+    await eventually(
+      async () =>
+        (await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId])) === total ? true : undefined,
+      { timeoutMs: 90_000, what: 'all entries projected after restart' },
+    );
 
     // A fresh rebuild of the same history into tables of its own (schema `rebuild_…`).
     const schema = freshId('rebuild_').toLowerCase();
@@ -102,7 +132,9 @@ describe('when the projector is killed with SIGKILL in the middle of a batch', (
         streamPrefix: `customer-${tenantId}.`,
         logger: pino({ level: 'silent' }),
       });
-      await (await projector.start()).caughtUp;
+      await (
+        await projector.start()
+      ).caughtUp;
       await projector.stop();
       const live = await readModel(pool, tenantId);
       const fresh = await readModel(rebuildPool, tenantId);
@@ -124,10 +156,13 @@ describe('when two projector instances run in one consumer group', () => {
     // Both members must have joined before the load, so the partitions are split between them.
     const admin = kafka.admin();
     await admin.connect();
-    await eventually(async () => {
-      const { groups } = await admin.describeGroups([hubNames(tenantId).groups.timelineProjector]);
-      return groups[0]?.state === 'Stable' && groups[0].members.length === 2 ? true : undefined;
-    }, { timeoutMs: 60_000, what: 'two members in the consumer group' });
+    await eventually(
+      async () => {
+        const { groups } = await admin.describeGroups([hubNames(tenantId).groups.timelineProjector]);
+        return groups[0]?.state === 'Stable' && groups[0].members.length === 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'two members in the consumer group' },
+    );
     await admin.disconnect();
 
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
@@ -139,8 +174,23 @@ describe('when two projector instances run in one consumer group', () => {
         const at = new Date(Date.UTC(2026, 10, 2, 0, 0, n)).toISOString();
         return {
           type: 'InteractionReceived' as const,
-          data: { direction: 'inbound' as const, kind: 'message' as const, identities: [{ kind: 'phone' as const, value: phone }], content: { text: `hello ${n}`, media: [] }, provider: { name: 'test', messageId: eventId } },
-          metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId, channel: 'sms' as const },
+          data: {
+            direction: 'inbound' as const,
+            kind: 'message' as const,
+            identities: [{ kind: 'phone' as const, value: phone }],
+            content: { text: `hello ${n}`, media: [] },
+            provider: { name: 'test', messageId: eventId },
+          },
+          metadata: {
+            eventId,
+            correlationId: eventId,
+            causationId: eventId,
+            occurredAt: at,
+            recordedAt: at,
+            schemaVersion: 1,
+            tenantId,
+            channel: 'sms' as const,
+          },
         };
       }),
     );
@@ -149,14 +199,34 @@ describe('when two projector instances run in one consumer group', () => {
       await producer.send({
         topic: hubNames(tenantId).topics.interactions,
         acks: -1,
-        messages: interactions.map((i) => ({ key: identityKey(TEST_IDENTITY_NAMING.current, tenantId, 'phone', i.data.identities[0]!.value), value: JSON.stringify(i), headers: { ...headersFor(i.type, i.metadata), round: String(round) } })),
+        messages: interactions.map((i) => ({
+          key: identityKey(TEST_IDENTITY_NAMING.current, tenantId, 'phone', i.data.identities[0]!.value),
+          value: JSON.stringify(i),
+          headers: { ...headersFor(i.type, i.metadata), round: String(round) },
+        })),
       });
     }
     await producer.disconnect();
 
-    await eventually(async () => ((await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId])) === interactions.length ? true : undefined), { timeoutMs: 90_000, what: 'every interaction projected' });
-    expect(await count("select count(*) as n from hub_events where metadata->>'tenantId' = $1 and event_type = 'InteractionRecorded'", [tenantId])).toBe(interactions.length);
-    expect(await count("select count(*) as n from hub_events where metadata->>'tenantId' = $1 and event_type = 'CustomerRegistered'", [tenantId])).toBe(phones.length);
-    expect(await count('select count(distinct customer_id) as n from timeline_entries where tenant_id = $1', [tenantId])).toBe(phones.length);
+    await eventually(
+      async () =>
+        (await count('select count(*) as n from timeline_entries where tenant_id = $1', [tenantId])) === interactions.length
+          ? true
+          : undefined,
+      { timeoutMs: 90_000, what: 'every interaction projected' },
+    );
+    expect(
+      await count("select count(*) as n from hub_events where metadata->>'tenantId' = $1 and event_type = 'InteractionRecorded'", [
+        tenantId,
+      ]),
+    ).toBe(interactions.length);
+    expect(
+      await count("select count(*) as n from hub_events where metadata->>'tenantId' = $1 and event_type = 'CustomerRegistered'", [
+        tenantId,
+      ]),
+    ).toBe(phones.length);
+    expect(await count('select count(distinct customer_id) as n from timeline_entries where tenant_id = $1', [tenantId])).toBe(
+      phones.length,
+    );
   });
 });

@@ -41,7 +41,10 @@ let queryUrl = '';
 let pool: Pool;
 
 type Entry = { eventId: string; text: string | null; channel: string; direction: string };
-type Nba = { current: null | { action: { kind: string; code: string }; explanation: { ruleId: string; reason: string }; basedOnEventId: string }; history: unknown[] };
+type Nba = {
+  current: null | { action: { kind: string; code: string }; explanation: { ruleId: string; reason: string }; basedOnEventId: string };
+  history: unknown[];
+};
 
 async function send(params: Record<string, string>, authToken = AUTH_TOKEN) {
   const url = `${ingestUrl}/webhooks/twilio`;
@@ -51,17 +54,25 @@ async function send(params: Record<string, string>, authToken = AUTH_TOKEN) {
 }
 
 async function customerByPhone(phone: string): Promise<string | undefined> {
-  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers?identity=${encodeURIComponent(`phone:${phone}`)}`, { headers: keyHeaders() });
+  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers?identity=${encodeURIComponent(`phone:${phone}`)}`, {
+    headers: keyHeaders(),
+  });
   if (res.status === 404) return undefined;
   return ((await res.json()) as { customerId: string }).customerId;
 }
 
 async function timeline(customerId: string): Promise<Entry[]> {
-  return ((await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`, { headers: keyHeaders() })).json()) as { entries: Entry[] }).entries;
+  return (
+    (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`, { headers: keyHeaders() })).json()) as {
+      entries: Entry[];
+    }
+  ).entries;
 }
 
 async function nba(customerId: string): Promise<Nba> {
-  return (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/next-best-actions`, { headers: keyHeaders() })).json()) as Nba;
+  return (await (
+    await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/next-best-actions`, { headers: keyHeaders() })
+  ).json()) as Nba;
 }
 
 async function storedEventCount(eventId: string): Promise<number> {
@@ -92,7 +103,11 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${queryUrl}/tenants/${tenant}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...keyHeaders() }, body: JSON.stringify(body) });
+  const res = await fetch(`${queryUrl}/tenants/${tenant}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...keyHeaders() },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -101,7 +116,9 @@ async function sendAndWait(phone: string, body: string, seed: string): Promise<{
   expect(res.status).toBe(202);
   const [eventId] = res.body['eventIds'] as string[];
   const customerId = await eventually(() => customerByPhone(phone), { what: `customer ${phone}` });
-  await eventually(async () => ((await timeline(customerId)).some((e) => e.eventId === eventId) ? true : undefined), { what: 'timeline entry' });
+  await eventually(async () => ((await timeline(customerId)).some((e) => e.eventId === eventId) ? true : undefined), {
+    what: 'timeline entry',
+  });
   return { customerId, eventId: eventId! };
 }
 
@@ -109,9 +126,15 @@ describe('the customer record through the query API', () => {
   it('folds the state as of a moment: nothing before the first message, the message after it', async () => {
     const before = new Date(Date.now() - 60_000).toISOString();
     const { customerId } = await sendAndWait('+14155550131', 'What are your opening hours?', `${tenant}-asof`);
-    const then = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(before)}`, { headers: keyHeaders() });
+    const then = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(before)}`, {
+      headers: keyHeaders(),
+    });
     expect(then.status).toBe(404);
-    const now = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(new Date().toISOString())}`, { headers: keyHeaders() })).json()) as { state: { engagement: { total: number } } };
+    const now = (await (
+      await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=${encodeURIComponent(new Date().toISOString())}`, {
+        headers: keyHeaders(),
+      })
+    ).json()) as { state: { engagement: { total: number } } };
     expect(now.state.engagement.total).toBe(1);
     const bad = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state?asOf=yesterday`, { headers: keyHeaders() });
     expect(bad.status).toBe(400);
@@ -123,7 +146,11 @@ describe('the customer record through the query API', () => {
     const evidence = { source: 'paid_order', detail: 'order 77', identities: [{ kind: 'phone', value: '+14155550142' }] };
     const preview = await post('/customers/merge-preview', { customerIds: [a.customerId, b.customerId], evidence });
     expect(preview.body['decision']).toBe('merge');
-    const merged = await post('/customers/merges', { customerIds: [a.customerId, b.customerId], evidence, requestId: `${tenant}-order-77` });
+    const merged = await post('/customers/merges', {
+      customerIds: [a.customerId, b.customerId],
+      evidence,
+      requestId: `${tenant}-order-77`,
+    });
     expect(merged.status).toBe(200);
     expect(merged.body['outcome']).toBe('merged');
     const survivorId = preview.body['survivorId'] as string;
@@ -131,7 +158,9 @@ describe('the customer record through the query API', () => {
     expect(await customerByPhone('+14155550142')).toBe(survivorId);
     const invalid = await post('/customers/merges', { customerIds: [a.customerId], evidence: { source: 'Paid Order!' } });
     expect(invalid.status).toBe(400);
-    expect((invalid.body['fields'] as { field: string }[]).map((f) => f.field)).toEqual(expect.arrayContaining(['customerIds', 'evidence.source', 'requestId']));
+    expect((invalid.body['fields'] as { field: string }[]).map((f) => f.field)).toEqual(
+      expect.arrayContaining(['customerIds', 'evidence.source', 'requestId']),
+    );
   });
 
   it('erases a customer: the timeline is gone and no stored row holds the phone number or the message', async () => {
@@ -143,9 +172,14 @@ describe('the customer record through the query API', () => {
     expect(erased.body).toMatchObject({ erased: true, keyDestroyed: true });
     expect((await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline`, { headers: keyHeaders() })).status).toBe(404);
     expect(await customerByPhone(phone)).toBeUndefined();
-    const raw = await pool.query<{ body: string }>(`select data::text || metadata::text as body from hub_events where metadata->>'tenantId' = $1`, [tenant]);
+    const raw = await pool.query<{ body: string }>(
+      `select data::text || metadata::text as body from hub_events where metadata->>'tenantId' = $1`,
+      [tenant],
+    );
     expect(raw.rows.some((r) => r.body.includes(secret) || r.body.includes(phone))).toBe(false);
-    const state = (await (await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state`, { headers: keyHeaders() })).json()) as { state: { status: string } };
+    const state = (await (
+      await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/state`, { headers: keyHeaders() })
+    ).json()) as { state: { status: string } };
     expect(state.state.status).toBe('erased');
   });
 });
@@ -195,7 +229,10 @@ function parseCsv(text: string): string[][] {
 /** A server-sent-events client over fetch: the frames as they arrive. */
 async function openLive(customerId: string) {
   const abort = new AbortController();
-  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline/live`, { headers: keyHeaders(), signal: abort.signal });
+  const res = await fetch(`${queryUrl}/tenants/${tenant}/customers/${customerId}/timeline/live`, {
+    headers: keyHeaders(),
+    signal: abort.signal,
+  });
   const frames: { event?: string; id?: string; data?: string }[] = [];
   const reading = (async () => {
     const decoder = new TextDecoder();
@@ -238,7 +275,10 @@ describe('analysts through the query API', () => {
     let next: string | null = null;
     let pages = 0;
     do {
-      const body = (await (await query(`/customers/${customerId}/timeline?limit=2${next ? `&cursor=${next}` : ''}`)).json()) as { entries: Entry[]; next: string | null };
+      const body = (await (await query(`/customers/${customerId}/timeline?limit=2${next ? `&cursor=${next}` : ''}`)).json()) as {
+        entries: Entry[];
+        next: string | null;
+      };
       paged.push(...body.entries.map((e) => e.eventId));
       next = body.next;
       pages++;
@@ -261,7 +301,10 @@ describe('analysts through the query API', () => {
 
     const ndjson = await query(`/exports/timelines?format=ndjson&customerIds=${customerId}`);
     expect(ndjson.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
-    const objects = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line) as Entry & { timelineCustomerId: string });
+    const objects = (await ndjson.text())
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Entry & { timelineCustomerId: string });
     expect(objects.map((o) => [o.eventId, o.text, o.timelineCustomerId])).toEqual(expected.map((e) => [e.eventId, e.text, customerId]));
     // Twilio's SMS webhooks carry no time: each entry says its occurredAt is when the hub received it.
     expect(objects.map((o) => (o as { occurredAtSource?: unknown }).occurredAtSource)).toEqual(texts.map(() => 'received'));
@@ -285,18 +328,28 @@ describe('analysts through the query API', () => {
     try {
       expect(live.res.status).toBe(200);
       expect(live.res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-      const res = await send(twilioSmsParams({ from: phone, to: '+14155550000', body: 'second, while streaming', accountSid: ACCOUNT_SID, seed: `${tenant}-live-2` }));
+      const res = await send(
+        twilioSmsParams({
+          from: phone,
+          to: '+14155550000',
+          body: 'second, while streaming',
+          accountSid: ACCOUNT_SID,
+          seed: `${tenant}-live-2`,
+        }),
+      );
       expect(res.status).toBe(202);
       const [eventId] = res.body['eventIds'] as string[];
       const frame = await eventually(async () => live.entries().find((f) => f.id === eventId), { what: 'live entry', intervalMs: 20 });
-      expect(JSON.parse(frame.data!)).toEqual(expect.objectContaining({ eventId, customerId, text: 'second, while streaming', channel: 'sms', direction: 'inbound' }));
+      expect(JSON.parse(frame.data!)).toEqual(
+        expect.objectContaining({ eventId, customerId, text: 'second, while streaming', channel: 'sms', direction: 'inbound' }),
+      );
       expect(live.entries().map((f) => f.id)).not.toContain(before);
     } finally {
       await live.close();
     }
   });
 
-  it("answer 404 to a key of another tenant on every endpoint family, and 401 without a key", async () => {
+  it('answer 404 to a key of another tenant on every endpoint family, and 401 without a key', async () => {
     const { customerId } = await sendAndWait('+14155550164', 'whose customer am I?', `${tenant}-scope`);
     const families = [
       `/customers/${customerId}`,
@@ -327,28 +380,50 @@ describe('analysts through the query API', () => {
 describe('a signed Twilio SMS webhook', () => {
   it('reaches the customer timeline and produces an explained next best action', async () => {
     const phone = '+14155550123';
-    const res = await send(twilioSmsParams({ from: phone, to: '+14155550000', body: 'Where is my order? It is late.', accountSid: ACCOUNT_SID, seed: `${tenant}-1` }));
+    const res = await send(
+      twilioSmsParams({
+        from: phone,
+        to: '+14155550000',
+        body: 'Where is my order? It is late.',
+        accountSid: ACCOUNT_SID,
+        seed: `${tenant}-1`,
+      }),
+    );
     expect(res.status).toBe(202);
     const [eventId] = res.body['eventIds'] as string[];
 
     const customerId = await eventually(() => customerByPhone(phone), { what: 'customer by phone' });
-    const entries = await eventually(async () => {
-      const t = await timeline(customerId);
-      return t.some((e) => e.eventId === eventId) ? t : undefined;
-    }, { what: 'timeline entry' });
-    expect(entries).toEqual([expect.objectContaining({ eventId, text: 'Where is my order? It is late.', channel: 'sms', direction: 'inbound' })]);
+    const entries = await eventually(
+      async () => {
+        const t = await timeline(customerId);
+        return t.some((e) => e.eventId === eventId) ? t : undefined;
+      },
+      { what: 'timeline entry' },
+    );
+    expect(entries).toEqual([
+      expect.objectContaining({ eventId, text: 'Where is my order? It is late.', channel: 'sms', direction: 'inbound' }),
+    ]);
 
-    const decision = await eventually(async () => {
-      const n = await nba(customerId);
-      return n.current?.basedOnEventId === eventId ? n.current : undefined;
-    }, { what: 'next best action' });
+    const decision = await eventually(
+      async () => {
+        const n = await nba(customerId);
+        return n.current?.basedOnEventId === eventId ? n.current : undefined;
+      },
+      { what: 'next best action' },
+    );
     expect(decision.action).toEqual(expect.objectContaining({ kind: 'service', code: 'kb_order_tracking' }));
     expect(decision.explanation.ruleId).toBe('self_service');
   });
 
   it('sent twice by the provider gives one timeline entry and one decision', async () => {
     const phone = '+14155550124';
-    const params = twilioSmsParams({ from: phone, to: '+14155550000', body: 'I want to cancel, this is unacceptable', accountSid: ACCOUNT_SID, seed: `${tenant}-2` });
+    const params = twilioSmsParams({
+      from: phone,
+      to: '+14155550000',
+      body: 'I want to cancel, this is unacceptable',
+      accountSid: ACCOUNT_SID,
+      seed: `${tenant}-2`,
+    });
     const first = await send(params);
     const second = await send(params);
     expect([first.status, second.status]).toEqual([202, 202]);
@@ -356,10 +431,13 @@ describe('a signed Twilio SMS webhook', () => {
     const [eventId] = first.body['eventIds'] as string[];
 
     const customerId = await eventually(() => customerByPhone(phone), { what: 'customer' });
-    const decided = await eventually(async () => {
-      const n = await nba(customerId);
-      return n.current?.basedOnEventId === eventId ? n : undefined;
-    }, { what: 'decision' });
+    const decided = await eventually(
+      async () => {
+        const n = await nba(customerId);
+        return n.current?.basedOnEventId === eventId ? n : undefined;
+      },
+      { what: 'decision' },
+    );
     // Give the duplicate every chance to be (wrongly) applied before counting.
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await timeline(customerId)).filter((e) => e.eventId === eventId)).toHaveLength(1);
@@ -375,12 +453,17 @@ describe('a signed Twilio SMS webhook', () => {
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ error: 'unauthorized', reason: 'signature_invalid' });
     // A genuine message sent afterwards is processed; the forged one never appears.
-    const ok = await send(twilioSmsParams({ from: phone, to: '+14155550000', body: 'hello', accountSid: ACCOUNT_SID, seed: `${tenant}-4` }));
+    const ok = await send(
+      twilioSmsParams({ from: phone, to: '+14155550000', body: 'hello', accountSid: ACCOUNT_SID, seed: `${tenant}-4` }),
+    );
     const customerId = await eventually(() => customerByPhone(phone), { what: 'customer' });
-    const entries = await eventually(async () => {
-      const t = await timeline(customerId);
-      return t.length > 0 ? t : undefined;
-    }, { what: 'timeline' });
+    const entries = await eventually(
+      async () => {
+        const t = await timeline(customerId);
+        return t.length > 0 ? t : undefined;
+      },
+      { what: 'timeline' },
+    );
     expect(entries.map((e) => e.eventId)).toEqual(ok.body['eventIds']);
   });
 
@@ -396,7 +479,13 @@ describe('a signed Twilio SMS webhook', () => {
   });
 
   it('larger than the channel allows gets 413 before it is parsed', async () => {
-    const params = twilioSmsParams({ from: '+14155550127', to: '+14155550000', body: 'x'.repeat(70_000), accountSid: ACCOUNT_SID, seed: `${tenant}-7` });
+    const params = twilioSmsParams({
+      from: '+14155550127',
+      to: '+14155550000',
+      body: 'x'.repeat(70_000),
+      accountSid: ACCOUNT_SID,
+      seed: `${tenant}-7`,
+    });
     const url = `${ingestUrl}/webhooks/twilio`;
     const signed = signedTwilioRequest({ authToken: AUTH_TOKEN, url, params });
     const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
@@ -417,7 +506,9 @@ describe('a signed Twilio SMS webhook', () => {
     });
     try {
       const marker = freshId('unmappable');
-      const res = await send(twilioSmsParams({ from: 'ACME', to: '+14155550000', body: marker, accountSid: ACCOUNT_SID, seed: `${tenant}-6` }));
+      const res = await send(
+        twilioSmsParams({ from: 'ACME', to: '+14155550000', body: marker, accountSid: ACCOUNT_SID, seed: `${tenant}-6` }),
+      );
       expect(res.status).toBe(202);
       expect(res.body['status']).toBe('dead_lettered');
       const dead = await eventually(async () => seen.find((s) => s.raw.includes(marker)), { what: 'dead letter' });

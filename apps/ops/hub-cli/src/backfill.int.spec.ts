@@ -55,10 +55,15 @@ describe('hub backfill', () => {
   for (const customerId of ['a1', 'a2', 'a3']) {
     streams.set(`${tenant}/${customerId}`, [
       registered(tenant, customerId, at(1, 0)),
-      ...Array.from({ length: 8 }, (_, n) => interaction(tenant, customerId, n, { occurredAt: at(1 + n, 10), recordedAt: at(1 + n, 11), text: `secret ${n}, "quoted"` })),
+      ...Array.from({ length: 8 }, (_, n) =>
+        interaction(tenant, customerId, n, { occurredAt: at(1 + n, 10), recordedAt: at(1 + n, 11), text: `secret ${n}, "quoted"` }),
+      ),
     ]);
   }
-  streams.set(`${other}/a1`, Array.from({ length: 4 }, (_, n) => interaction(other, 'a1', n, { occurredAt: at(1 + n, 10), recordedAt: at(1 + n, 11) })));
+  streams.set(
+    `${other}/a1`,
+    Array.from({ length: 4 }, (_, n) => interaction(other, 'a1', n, { occurredAt: at(1 + n, 10), recordedAt: at(1 + n, 11) })),
+  );
 
   beforeAll(async () => {
     // Interleaved, as the recorder writes them: one event per append, customers taking turns.
@@ -74,9 +79,27 @@ describe('hub backfill', () => {
     it('publishes exactly the selected events, in order per customer, each once', async () => {
       const topic = freshId('hub-cli-backfill.');
       const resumeId = freshId('resume');
-      const flags = ['backfill', '--topic', topic, '--tenant', tenant, '--customers', 'a1,a2', '--from', at(3, 0), '--to', at(7, 0), '--resume-id', resumeId, '--batch', '2'];
+      const flags = [
+        'backfill',
+        '--topic',
+        topic,
+        '--tenant',
+        tenant,
+        '--customers',
+        'a1,a2',
+        '--from',
+        at(3, 0),
+        '--to',
+        at(7, 0),
+        '--resume-id',
+        resumeId,
+        '--batch',
+        '2',
+      ];
       // Days 3, 4, 5, 6 recorded at 11:00 → interactions n = 2..5 of a1 and a2.
-      const expected = ['a1', 'a2'].flatMap((c) => streams.get(`${tenant}/${c}`)!.filter((e) => e.metadata.recordedAt >= at(3, 0) && e.metadata.recordedAt < at(7, 0)));
+      const expected = ['a1', 'a2'].flatMap((c) =>
+        streams.get(`${tenant}/${c}`)!.filter((e) => e.metadata.recordedAt >= at(3, 0) && e.metadata.recordedAt < at(7, 0)),
+      );
       expect(expected).toHaveLength(8);
 
       const first = await runCli([...flags, '--max', '3'], world.env);
@@ -99,7 +122,14 @@ describe('hub backfill', () => {
       }
       // The relay's message, decrypted, with the relay's headers.
       const sample = got.find((m) => m.value.metadata.eventId === expected[0]!.metadata.eventId)!;
-      expect(sample.value).toMatchObject({ type: 'InteractionRecorded', tenantId: tenant, customerId: 'a1', streamRevision: '3', data: expected[0]!.data, metadata: expected[0]!.metadata });
+      expect(sample.value).toMatchObject({
+        type: 'InteractionRecorded',
+        tenantId: tenant,
+        customerId: 'a1',
+        streamRevision: '3',
+        data: expected[0]!.data,
+        metadata: expected[0]!.metadata,
+      });
       expect(sample.headers).toEqual(headersFor('InteractionRecorded', expected[0]!.metadata));
       expect(await new PostgresCheckpointStore(world.pool).load(`backfill.${resumeId}`)).toBe(BigInt(result(third.stdout).position));
     });
@@ -114,14 +144,20 @@ describe('hub backfill', () => {
       const running = runCli(flags, world.env, abort.signal);
       // Interrupted once its first chunk is checkpointed (27 events at 5/s take ~5 s), however slowly it started.
       const checkpoints = new PostgresCheckpointStore(world.pool);
-      await eventually(async () => ((await checkpoints.load(`backfill.${resumeId}`)) !== undefined ? true : undefined), { what: 'the first chunk checkpointed', intervalMs: 20 });
+      await eventually(async () => ((await checkpoints.load(`backfill.${resumeId}`)) !== undefined ? true : undefined), {
+        what: 'the first chunk checkpointed',
+        intervalMs: 20,
+      });
       abort.abort();
       const first = await running;
       expect(first.stderr).toContain(`interrupted: backfill stopped at position`);
       expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 1 });
       const position = await new PostgresCheckpointStore(world.pool).load(`backfill.${resumeId}`);
       expect(position).toBeDefined();
-      const second = await runCli(flags.filter((f, i, all) => f !== '--rate' && all[i - 1] !== '--rate'), world.env);
+      const second = await runCli(
+        flags.filter((f, i, all) => f !== '--rate' && all[i - 1] !== '--rate'),
+        world.env,
+      );
       expect({ code: second.code, stderr: second.stderr }).toMatchObject({ code: 0 });
       expect(result(second.stdout)).toMatchObject({ complete: true, resumedFrom: position!.toString() });
       const got = await readTopic(topic, 27);

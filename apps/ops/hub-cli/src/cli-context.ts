@@ -27,7 +27,10 @@ export class CliContext {
   /** Throws `ConfigError` (one line per problem) before anything connects. */
   constructor(readonly io: CliIo) {
     this.config = loadConfig('hub', CliEnv, io.env);
-    this.logger = pino({ name: 'hub-cli', level: this.config.LOG_LEVEL, base: { app: 'hub-cli' }, timestamp: pino.stdTimeFunctions.isoTime }, io.stderr);
+    this.logger = pino(
+      { name: 'hub-cli', level: this.config.LOG_LEVEL, base: { app: 'hub-cli' }, timestamp: pino.stdTimeFunctions.isoTime },
+      io.stderr,
+    );
   }
 
   /** The hub's database: event store, checkpoints, keys and the live read model (the connection's default schema). */
@@ -65,7 +68,10 @@ export class CliContext {
    */
   requireHubDatabase(): Promise<void> {
     this.hubDatabase ??= this.pool
-      .query<{ events: string | null; streams: string | null }>("select to_regclass('public.hub_events')::text as events, to_regclass('public.hub_streams')::text as streams")
+      .query<{
+        events: string | null;
+        streams: string | null;
+      }>("select to_regclass('public.hub_events')::text as events, to_regclass('public.hub_streams')::text as streams")
       .then((r) => {
         if (!r.rows[0]?.events || !r.rows[0].streams)
           throw new CliFailure(
@@ -79,13 +85,18 @@ export class CliContext {
   /** Fails unless the tenant has at least one customer stream in the hub's database: a typo is an error, not an empty result. */
   async requireTenant(tenantId: string): Promise<void> {
     await this.requireHubDatabase();
-    const r = await this.pool.query<{ known: boolean }>('select exists (select 1 from public.hub_streams where starts_with(stream_name, $1)) as known', [customerStream(tenantId, '')]);
+    const r = await this.pool.query<{ known: boolean }>(
+      'select exists (select 1 from public.hub_streams where starts_with(stream_name, $1)) as known',
+      [customerStream(tenantId, '')],
+    );
     if (!r.rows[0]?.known) throw new CliFailure('CLI_UNKNOWN_TENANT', `tenant ${JSON.stringify(tenantId)} has no events in ${this.where}`);
   }
 
   /** The record's stores exactly as the apps build them: personal fields are opened with `HUB_KEK`. */
   stores(): Promise<CustomerStores> {
-    this.customerStores ??= this.requireHubDatabase().then(() => createCustomerStores(this.pool, customerStoresOptions(this.config, identityHashing(this.config))));
+    this.customerStores ??= this.requireHubDatabase().then(() =>
+      createCustomerStores(this.pool, customerStoresOptions(this.config, identityHashing(this.config))),
+    );
     return this.customerStores;
   }
 
@@ -100,7 +111,8 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
-    for (const close of this.closers.reverse()) await close().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'cli.close.failed'));
+    for (const close of this.closers.reverse())
+      await close().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'cli.close.failed'));
     if (this.customerStores) await (await this.customerStores.catch(() => undefined))?.store.close().catch(() => undefined);
     await this.pgPool?.end().catch(() => undefined);
   }

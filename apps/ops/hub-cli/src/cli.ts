@@ -15,7 +15,16 @@ import { timelineCommand } from './read/timeline.command';
 import { replayCommand } from './replay/replay.command';
 
 /** Every command, in the order `hub --help` lists them. */
-export const COMMANDS: readonly Command[] = [replayCommand, stateCommand, timelineCommand, backfillCommand, exportCommand, nbaCommand, identitiesCommand, keysCommand];
+export const COMMANDS: readonly Command[] = [
+  replayCommand,
+  stateCommand,
+  timelineCommand,
+  backfillCommand,
+  exportCommand,
+  nbaCommand,
+  identitiesCommand,
+  keysCommand,
+];
 
 export function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -10,14 +10,31 @@ jest.setTimeout(60_000);
 let world: CliWorld;
 const tenant = freshId('ex').toLowerCase();
 /** Texts a CSV writer gets wrong: separators, quotes, line breaks, formulas, nothing at all. */
-const TEXTS = ['plain', 'a, b and "c"\nsecond line\r\nthird', '=HYPERLINK("http://evil.example","click")', '+1 555', '-5', '@SUM(A1)', null, '  spaced  ', 'emoji 🙂 and ünïcode'];
+const TEXTS = [
+  'plain',
+  'a, b and "c"\nsecond line\r\nthird',
+  '=HYPERLINK("http://evil.example","click")',
+  '+1 555',
+  '-5',
+  '@SUM(A1)',
+  null,
+  '  spaced  ',
+  'emoji 🙂 and ünïcode',
+];
 
 beforeAll(async () => {
   world = await cliWorld('cli_export');
   for (const customerId of ['k1', 'k2', 'k3']) {
     await world.stores.customers.append(tenant, customerId, [
       registered(tenant, customerId),
-      ...TEXTS.map((text, n) => interaction(tenant, customerId, n, { text, occurredAt: at(1 + n, customerId === 'k2' ? 8 : 12), recordedAt: at(10 + n), ...(n === 2 ? { threadId: 'T-9' } : {}) })),
+      ...TEXTS.map((text, n) =>
+        interaction(tenant, customerId, n, {
+          text,
+          occurredAt: at(1 + n, customerId === 'k2' ? 8 : 12),
+          recordedAt: at(10 + n),
+          ...(n === 2 ? { threadId: 'T-9' } : {}),
+        }),
+      ),
     ]);
   }
   await projectLive(world);
@@ -29,7 +46,12 @@ function expectedRows(customers = ['k1', 'k2', 'k3'], keep: (n: number) => boole
   return customers.flatMap((customerId) =>
     TEXTS.flatMap((text, n) => {
       if (!keep(n)) return [];
-      const e = interaction(tenant, customerId, n, { text, occurredAt: at(1 + n, customerId === 'k2' ? 8 : 12), recordedAt: at(10 + n), ...(n === 2 ? { threadId: 'T-9' } : {}) });
+      const e = interaction(tenant, customerId, n, {
+        text,
+        occurredAt: at(1 + n, customerId === 'k2' ? 8 : 12),
+        recordedAt: at(10 + n),
+        ...(n === 2 ? { threadId: 'T-9' } : {}),
+      });
       return [
         {
           tenantId: tenant,
@@ -62,7 +84,10 @@ describe('hub export', () => {
     const r = await runCli(['export', '--tenant', tenant, '--format', 'ndjson', '--page-size', '4'], world.env);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     expect(r.stdout.endsWith('\n')).toBe(true);
-    const rows = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow);
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TimelineRow);
     expect(rows).toEqual(expectedRows());
     expect(r.stderr).toContain(`export: ${3 * TEXTS.length} rows`);
   });
@@ -74,7 +99,25 @@ describe('hub export', () => {
     expect(header).toEqual([...CSV_COLUMNS]);
     const guard = (s: string | null) => (s === null ? '' : /^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
     expect(rows).toEqual(
-      expectedRows().map((e) => [e.eventId, e.timelineCustomerId, e.customerId, e.occurredAt, e.recordedAt, e.channel, e.threadId ?? '', e.direction, e.kind, guard(e.text), e.media.length ? JSON.stringify(e.media) : '', e.provider.name, e.provider.messageId, e.streamRevision, '', '', '']),
+      expectedRows().map((e) => [
+        e.eventId,
+        e.timelineCustomerId,
+        e.customerId,
+        e.occurredAt,
+        e.recordedAt,
+        e.channel,
+        e.threadId ?? '',
+        e.direction,
+        e.kind,
+        guard(e.text),
+        e.media.length ? JSON.stringify(e.media) : '',
+        e.provider.name,
+        e.provider.messageId,
+        e.streamRevision,
+        '',
+        '',
+        '',
+      ]),
     );
     const texts = rows.map((row) => row[CSV_COLUMNS.indexOf('text')]);
     expect(texts).toContain('a, b and "c"\nsecond line\r\nthird');
@@ -84,23 +127,56 @@ describe('hub export', () => {
 
   it('leaves formulas alone with --no-formula-guard', async () => {
     const r = await runCli(['export', '--tenant', tenant, '--customers', 'k1', '--format', 'csv', '--no-formula-guard'], world.env);
-    const texts = parseCsv(r.stdout).slice(1).map((row) => row[CSV_COLUMNS.indexOf('text')]);
+    const texts = parseCsv(r.stdout)
+      .slice(1)
+      .map((row) => row[CSV_COLUMNS.indexOf('text')]);
     expect(texts).toContain('=HYPERLINK("http://evil.example","click")');
   });
 
   it('selects customers and an occurred_at window [from, to)', async () => {
-    const r = await runCli(['export', '--tenant', tenant, '--customers', 'k3,k1', '--from', at(3, 12), '--to', at(6, 12), '--format', 'ndjson', '--page-size', '1'], world.env);
+    const r = await runCli(
+      [
+        'export',
+        '--tenant',
+        tenant,
+        '--customers',
+        'k3,k1',
+        '--from',
+        at(3, 12),
+        '--to',
+        at(6, 12),
+        '--format',
+        'ndjson',
+        '--page-size',
+        '1',
+      ],
+      world.env,
+    );
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
-    const rows = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow);
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TimelineRow);
     expect(rows).toEqual(expectedRows(['k1', 'k3'], (n) => n >= 2 && n < 5));
   });
 
   it('selects a recorded_at window [recorded-from, recorded-to) apart from the occurred_at one', async () => {
     // Entry n happened on day 1 + n and was recorded on day 10 + n: the same dates select different entries.
-    const recorded = await runCli(['export', '--tenant', tenant, '--customers', 'k1', '--recorded-from', at(12), '--recorded-to', at(15), '--format', 'ndjson'], world.env);
+    const recorded = await runCli(
+      ['export', '--tenant', tenant, '--customers', 'k1', '--recorded-from', at(12), '--recorded-to', at(15), '--format', 'ndjson'],
+      world.env,
+    );
     expect({ code: recorded.code, stderr: recorded.stderr }).toMatchObject({ code: 0 });
-    expect(recorded.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as TimelineRow)).toEqual(expectedRows(['k1'], (n) => n >= 2 && n < 5));
-    const occurred = await runCli(['export', '--tenant', tenant, '--customers', 'k1', '--from', at(12), '--to', at(15), '--format', 'ndjson'], world.env);
+    expect(
+      recorded.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as TimelineRow),
+    ).toEqual(expectedRows(['k1'], (n) => n >= 2 && n < 5));
+    const occurred = await runCli(
+      ['export', '--tenant', tenant, '--customers', 'k1', '--from', at(12), '--to', at(15), '--format', 'ndjson'],
+      world.env,
+    );
     expect({ code: occurred.code, stdout: occurred.stdout }).toEqual({ code: 0, stdout: '' });
   });
 
@@ -143,8 +219,14 @@ describe('hub export', () => {
     [['export', '--tenant', 't', '--format', 'xlsx'], '--format must be one of ndjson, csv'],
     [['export', '--tenant', 't', '--format', 'csv', '--from', '2025-03-02', '--to', '2025-03-01'], '--from must be before --to'],
     [['export', '--tenant', 't', '--format', 'csv', '--from', '2025-03-01T10:00'], 'with a zone'],
-    [['export', '--tenant', 't', '--format', 'csv', '--recorded-from', '2025-03-01T10:00'], '--recorded-from must be an ISO 8601 date or date-time with a zone'],
-    [['export', '--tenant', 't', '--format', 'csv', '--recorded-from', '2025-03-02', '--recorded-to', '2025-03-01'], '--recorded-from must be before --recorded-to'],
+    [
+      ['export', '--tenant', 't', '--format', 'csv', '--recorded-from', '2025-03-01T10:00'],
+      '--recorded-from must be an ISO 8601 date or date-time with a zone',
+    ],
+    [
+      ['export', '--tenant', 't', '--format', 'csv', '--recorded-from', '2025-03-02', '--recorded-to', '2025-03-01'],
+      '--recorded-from must be before --recorded-to',
+    ],
   ])('%j exits 2: %s', async (argv, message) => {
     const r = await runCli(argv, world.env);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2 });

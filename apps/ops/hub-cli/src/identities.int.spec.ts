@@ -16,7 +16,21 @@ beforeAll(async () => {
   const stream = legacyClaimStreamOf(tenant, phone);
   const eventId = deterministicId('identity-claimed', stream, 'cause-1', 'no_stream');
   await world.stores.store.appendToStream(stream, [
-    { eventId, type: 'IdentityClaimed', data: { customerId: 'c-legacy', identity: phone }, metadata: { eventId, correlationId: 'cause-1', causationId: 'cause-1', occurredAt: NOW, recordedAt: NOW, schemaVersion: 1, tenantId: tenant, channel: 'sms' } },
+    {
+      eventId,
+      type: 'IdentityClaimed',
+      data: { customerId: 'c-legacy', identity: phone },
+      metadata: {
+        eventId,
+        correlationId: 'cause-1',
+        causationId: 'cause-1',
+        occurredAt: NOW,
+        recordedAt: NOW,
+        schemaVersion: 1,
+        tenantId: tenant,
+        channel: 'sms',
+      },
+    },
   ]);
 });
 afterAll(() => world?.close());
@@ -31,8 +45,15 @@ describe('hub identities migrate', () => {
     const first = await runCli(['identities', 'migrate', '--tenant', tenant], env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ keyFingerprint: TEST_IDENTITY_NAMING.current.fingerprint, dryRun: false, examined: 1, moved: 1 });
-    expect(await world.stores.identities.last(world.stores.identities.claimStreamOf(tenant, phone))).toMatchObject({ event: { type: 'IdentityClaimed', data: { customerId: 'c-legacy' } } });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      keyFingerprint: TEST_IDENTITY_NAMING.current.fingerprint,
+      dryRun: false,
+      examined: 1,
+      moved: 1,
+    });
+    expect(await world.stores.identities.last(world.stores.identities.claimStreamOf(tenant, phone))).toMatchObject({
+      event: { type: 'IdentityClaimed', data: { customerId: 'c-legacy' } },
+    });
     expect((await world.stores.identities.last(legacyClaimStreamOf(tenant, phone)))?.event.type).toBe('IdentityReleased');
 
     const second = await runCli(['identities', 'migrate', '--tenant', tenant], env);

@@ -19,9 +19,11 @@ if (require.main === module) {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  void run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: abort.signal }).then((code) => {
-    process.exitCode = code;
-    // Whatever a library left open (a Kafka reconnect timer), the command is done.
-    setTimeout(() => process.exit(code), 1_000).unref();
-  });
+  void run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: abort.signal }).then(
+    (code) => {
+      process.exitCode = code;
+      // Whatever a library left open (a Kafka reconnect timer), the command is done.
+      setTimeout(() => process.exit(code), 1_000).unref();
+    },
+  );
 }

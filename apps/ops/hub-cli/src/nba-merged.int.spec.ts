@@ -14,12 +14,35 @@ const at = (minute: number) => new Date(Date.parse('2025-05-12T10:00:00.000Z') +
 let world: CliWorld;
 const tenant = freshId('nbam').toLowerCase();
 
-function interaction(key: string, minute: number, channel: ChannelId, identities: IdentityRef[], text: string, extra: Partial<InteractionReceived['data']> = {}): InteractionReceived {
+function interaction(
+  key: string,
+  minute: number,
+  channel: ChannelId,
+  identities: IdentityRef[],
+  text: string,
+  extra: Partial<InteractionReceived['data']> = {},
+): InteractionReceived {
   const eventId = deterministicId('hub-cli-nba-merged', tenant, key);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities, content: { text, media: [] }, provider: { name: 'test', messageId: key }, ...extra },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at(minute), recordedAt: at(minute), schemaVersion: 1, tenantId: tenant, channel },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities,
+      content: { text, media: [] },
+      provider: { name: 'test', messageId: key },
+      ...extra,
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: at(minute),
+      recordedAt: at(minute),
+      schemaVersion: 1,
+      tenantId: tenant,
+      channel,
+    },
   };
 }
 
@@ -58,13 +81,24 @@ describe('hub nba explain, when the customer is the survivor of a merge', () => 
   it('recomputes a decision made on the whole customer (the merged-in customer’s complaint included) bit for bit, and one made before the merge too', async () => {
     const deps = { customers: world.stores.customers, identities: world.stores.identities };
     const hello = await recordInteraction(deps, interaction('email-hello', 0, 'email', [EMAIL], 'hello'), at(0));
-    const complaint = await recordInteraction(deps, interaction('sms-complaint', 5, 'sms', [PHONE], 'This is terrible, I want a refund'), at(5));
+    const complaint = await recordInteraction(
+      deps,
+      interaction('sms-complaint', 5, 'sms', [PHONE], 'This is terrible, I want a refund'),
+      at(5),
+    );
     expect(complaint.customerId).not.toBe(hello.customerId);
     const before = await decideAsTheWorker(complaint.customerId, at(6));
     expect(before.chosen.actionId).toBe('escalate_manager');
 
     // An order paid with both: one person, merged at once.
-    const order = await recordInteraction(deps, interaction('order', 30, 'commerce', [EMAIL, PHONE], 'order', { kind: 'order', order: { orderId: 'o-9', action: 'created', amount: 4200, currency: 'EUR' } }), at(30));
+    const order = await recordInteraction(
+      deps,
+      interaction('order', 30, 'commerce', [EMAIL, PHONE], 'order', {
+        kind: 'order',
+        order: { orderId: 'o-9', action: 'created', amount: 4200, currency: 'EUR' },
+      }),
+      at(30),
+    );
     expect(order.merges.map((m) => m.outcome)).toEqual(['merged']);
     const survivorId = order.customerId;
     const mergedId = survivorId === hello.customerId ? complaint.customerId : hello.customerId;
@@ -75,8 +109,18 @@ describe('hub nba explain, when the customer is the survivor of a merge', () => 
     expect(after.facts['intent.complaintWithin24h']).toBe(true);
     const r = await runCli(['nba', 'explain', after.decisionId, '--tenant', tenant, '--json'], world.env);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    const out = JSON.parse(r.stdout) as { reproduced: boolean; differences: unknown[]; customerId: string; recomputed: { action: { code: string } } };
-    expect(out).toMatchObject({ reproduced: true, differences: [], customerId: survivorId, recomputed: { action: { code: after.chosen.actionId } } });
+    const out = JSON.parse(r.stdout) as {
+      reproduced: boolean;
+      differences: unknown[];
+      customerId: string;
+      recomputed: { action: { code: string } };
+    };
+    expect(out).toMatchObject({
+      reproduced: true,
+      differences: [],
+      customerId: survivorId,
+      recomputed: { action: { code: after.chosen.actionId } },
+    });
 
     const text = await runCli(['nba', 'explain', after.decisionId], world.env);
     expect(text.code).toBe(0);

@@ -2,7 +2,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChannelId } from '@hub/contracts';
-import { consentChanged, conversationResolved, email, inbound, orderPlaced, orderRefunded, phone, registered, surveyAnswered } from '@hub/customer/testing';
+import {
+  consentChanged,
+  conversationResolved,
+  email,
+  inbound,
+  orderPlaced,
+  orderRefunded,
+  phone,
+  registered,
+  surveyAnswered,
+} from '@hub/customer/testing';
 import { tallyOutcomes, type BacktestReport, type Decision, type OutcomeObservation } from '@hub/nba';
 import { freshId } from '@hub/testing';
 import { cliWorld, runCli, type CliWorld } from './testing/cli-harness';
@@ -15,7 +25,11 @@ const EMAIL = 'email' as ChannelId;
 const t = (day: number, hour: number, minute = 0): string => new Date(Date.UTC(2025, 2, day, hour, minute)).toISOString();
 /** The shipped catalog, as an operator would pass it. */
 const CATALOG_FILE = join(__dirname, '../../../../libs/decide/nba/catalog/catalog.v1.json');
-type CatalogJson = { catalogVersion: string; actions: { id: string; value: unknown }[]; contactPolicy: { channels: { channel: string; cap: { max: number } }[] } };
+type CatalogJson = {
+  catalogVersion: string;
+  actions: { id: string; value: unknown }[];
+  contactPolicy: { channels: { channel: string; cap: { max: number } }[] };
+};
 const catalogV1Json = JSON.parse(readFileSync(CATALOG_FILE, 'utf8')) as CatalogJson;
 const FROM = '2025-03-01T00:00:00.000Z';
 const TO = '2025-04-01T00:00:00.000Z';
@@ -60,12 +74,19 @@ beforeAll(async () => {
   await decide(alice, t(3, 14, 1), 'r1', 'v2');
   await alice.append(surveyAnswered('s1', t(4, 9), 'csat', 1));
   await outcome(alice, await decide(alice, t(4, 9, 1)), 'declined', t(4, 10));
-  await alice.append(orderPlaced('o1', t(5, 9), 'A-1', 80_000, 'EUR'), consentChanged('c1', t(6, 9), 'opted_in', { channel: EMAIL }), orderRefunded('rf1', t(20, 11), 'A-1', 20_000));
+  await alice.append(
+    orderPlaced('o1', t(5, 9), 'A-1', 80_000, 'EUR'),
+    consentChanged('c1', t(6, 9), 'opted_in', { channel: EMAIL }),
+    orderRefunded('rf1', t(20, 11), 'A-1', 20_000),
+  );
   await outcome(alice, await decide(alice, t(20, 11, 1)), 'accepted', t(21, 9));
 
   // Bob: a routine question, then a survey after the resolution that he never answers.
   const bob = new CustomerScript(customers, tenant, 'bob');
-  await bob.append(registered('bob', t(2, 9), phone('+14155550111')), inbound('i1', t(8, 10), { text: 'How do I reset my password?', identities: [phone('+14155550111')] }));
+  await bob.append(
+    registered('bob', t(2, 9), phone('+14155550111')),
+    inbound('i1', t(8, 10), { text: 'How do I reset my password?', identities: [phone('+14155550111')] }),
+  );
   await outcome(bob, await decide(bob, t(8, 10, 1)), 'accepted', t(8, 10, 30));
   await bob.append(conversationResolved('r1', t(8, 12)));
   await outcome(bob, await decide(bob, t(8, 12, 1), 'r1'), 'no_response', t(11, 12, 1));
@@ -124,8 +145,20 @@ describe('hub nba explain', () => {
     const d = decisions[3]!;
     const r = await runCli(['nba', 'explain', d.decisionId, '--json'], world.env);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { reproduced: boolean; differences: unknown[]; customerId: string; input: { seed: number; catalogVersion: string; posteriors: string; now: string }; recomputed: { action: { code: string } } };
-    expect(out).toMatchObject({ reproduced: true, differences: [], customerId: 'alice', input: { seed: d.seed, catalogVersion: '2025.06-1', posteriors: 'recorded', now: d.decidedAt }, recomputed: { action: { code: 'retention_offer' } } });
+    const out = JSON.parse(r.stdout) as {
+      reproduced: boolean;
+      differences: unknown[];
+      customerId: string;
+      input: { seed: number; catalogVersion: string; posteriors: string; now: string };
+      recomputed: { action: { code: string } };
+    };
+    expect(out).toMatchObject({
+      reproduced: true,
+      differences: [],
+      customerId: 'alice',
+      input: { seed: d.seed, catalogVersion: '2025.06-1', posteriors: 'recorded', now: d.decidedAt },
+      recomputed: { action: { code: 'retention_offer' } },
+    });
   });
 
   it('exits 1 for a decision it cannot find (another tenant, or no such id) and 2 for an id that is not one', async () => {
@@ -141,7 +174,10 @@ describe('hub nba explain', () => {
     let decision: Decision;
     beforeAll(async () => {
       const dora = new CustomerScript(world.stores.customers, tampered, 'dora');
-      await dora.append(registered('dora', t(1, 9), phone('+14155550133')), inbound('i1', t(2, 10), { text: 'What are your opening hours?', identities: [phone('+14155550133')] }));
+      await dora.append(
+        registered('dora', t(1, 9), phone('+14155550133')),
+        inbound('i1', t(2, 10), { text: 'What are your opening hours?', identities: [phone('+14155550133')] }),
+      );
       decision = await dora.decide(t(2, 10, 1));
       await dora.append(inbound('i2', t(3, 10), { text: 'where is my order', identities: [phone('+14155550133')] }));
     });
@@ -152,7 +188,11 @@ describe('hub nba explain', () => {
       try {
         await client.query('begin');
         await client.query('alter table hub_events disable trigger hub_events_append_only');
-        await client.query('update hub_events set data = jsonb_set(data, $2::text[], $3::jsonb) where event_id = $1', [decisionId, path, JSON.stringify(value)]);
+        await client.query('update hub_events set data = jsonb_set(data, $2::text[], $3::jsonb) where event_id = $1', [
+          decisionId,
+          path,
+          JSON.stringify(value),
+        ]);
         await client.query('alter table hub_events enable trigger hub_events_append_only');
         await client.query('commit');
       } finally {
@@ -167,8 +207,14 @@ describe('hub nba explain', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('reproduced: no — 1 path(s) differ');
       expect(r.stdout).toContain(`menu.0.priority: stored 99 → recomputed ${decision.menu[0]!.priority}`);
-      const json = JSON.parse((await runCli(['nba', 'explain', decision.decisionId, '--json'], world.env)).stdout) as { reproduced: boolean; differences: unknown[] };
-      expect(json).toMatchObject({ reproduced: false, differences: [{ path: 'menu.0.priority', stored: 99, recomputed: decision.menu[0]!.priority }] });
+      const json = JSON.parse((await runCli(['nba', 'explain', decision.decisionId, '--json'], world.env)).stdout) as {
+        reproduced: boolean;
+        differences: unknown[];
+      };
+      expect(json).toMatchObject({
+        reproduced: false,
+        differences: [{ path: 'menu.0.priority', stored: 99, recomputed: decision.menu[0]!.priority }],
+      });
     });
 
     it('then a catalog version no shipped catalog has is an error that says so', async () => {
@@ -182,7 +228,10 @@ describe('hub nba explain', () => {
 
 describe('hub nba backtest', () => {
   const backtest = async (catalog: string, ...more: string[]) => {
-    const r = await runCli(['nba', 'backtest', '--catalog', catalog, '--from', FROM, '--to', TO, '--tenant', tenant, '--json', ...more], world.env);
+    const r = await runCli(
+      ['nba', 'backtest', '--catalog', catalog, '--from', FROM, '--to', TO, '--tenant', tenant, '--json', ...more],
+      world.env,
+    );
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
     return { report: JSON.parse(r.stdout) as BacktestReport, stderr: r.stderr };
   };
@@ -190,7 +239,12 @@ describe('hub nba backtest', () => {
   describe('given the catalog the decisions were made with', () => {
     it('then every decision agrees, and what became of them is counted', async () => {
       const { report, stderr } = await backtest(CATALOG_FILE);
-      expect(report).toMatchObject({ decisions: 7, agreement: { sameAction: 7, sameActionAndChannel: 7, rate: 1 }, changes: [], candidateCatalogVersion: '2025.06-1' });
+      expect(report).toMatchObject({
+        decisions: 7,
+        agreement: { sameAction: 7, sameActionAndChannel: 7, rate: 1 },
+        changes: [],
+        candidateCatalogVersion: '2025.06-1',
+      });
       expect(report.outcomes).toEqual({ accepted: 3, declined: 1, noResponse: 1, pending: 2, acceptance: 0.6 });
       expect(report.proactive).toEqual({ decided: 4, candidate: 4 });
       expect(report.value.candidate).toBe(report.value.decided);
@@ -209,7 +263,12 @@ describe('hub nba backtest', () => {
 
   describe('given a catalog without the retention offer', () => {
     it('then that decision goes another way, with less value and fewer contacts', async () => {
-      const { report } = await backtest(catalogFile('no-retention', (c) => ((c.catalogVersion = '2025.06-no-retention'), (c.actions = c.actions.filter((a) => a.id !== 'retention_offer')))));
+      const { report } = await backtest(
+        catalogFile(
+          'no-retention',
+          (c) => ((c.catalogVersion = '2025.06-no-retention'), (c.actions = c.actions.filter((a) => a.id !== 'retention_offer'))),
+        ),
+      );
       expect(report.agreement).toMatchObject({ sameAction: 6, rate: 6 / 7 });
       expect(report.changes).toEqual([{ from: 'retention_offer', to: expect.any(String), count: 1 }]);
       expect(report.value.candidate).toBeLessThan(report.value.decided);
@@ -218,7 +277,12 @@ describe('hub nba backtest', () => {
 
   describe('given a catalog that sends no proactive SMS (cap 0)', () => {
     it('then proactive contacts leave SMS: email where the customer has it, nothing where not', async () => {
-      const { report } = await backtest(catalogFile('no-sms-push', (c) => ((c.catalogVersion = '2025.06-no-sms'), (c.contactPolicy.channels.find((ch) => ch.channel === 'sms')!.cap.max = 0))));
+      const { report } = await backtest(
+        catalogFile(
+          'no-sms-push',
+          (c) => ((c.catalogVersion = '2025.06-no-sms'), (c.contactPolicy.channels.find((ch) => ch.channel === 'sms')!.cap.max = 0)),
+        ),
+      );
       expect(report.channels.find((c) => c.channel === 'sms')).toMatchObject({ decidedProactive: 2, candidateProactive: 0 });
       expect(report.channels.find((c) => c.channel === 'email')).toMatchObject({ decidedProactive: 2, candidateProactive: 3 });
       expect(report.changes).toEqual([{ from: 'csat_survey', to: 'do_nothing', count: 1 }]);
@@ -227,7 +291,10 @@ describe('hub nba backtest', () => {
 
   describe('given a window', () => {
     it('then only the decisions made in it are replayed', async () => {
-      const r = await runCli(['nba', 'backtest', '--catalog', CATALOG_FILE, '--from', '2025-03-08', '--to', '2025-03-12', '--tenant', tenant, '--json'], world.env);
+      const r = await runCli(
+        ['nba', 'backtest', '--catalog', CATALOG_FILE, '--from', '2025-03-08', '--to', '2025-03-12', '--tenant', tenant, '--json'],
+        world.env,
+      );
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ decisions: 2, agreement: { rate: 1 } });
     });
@@ -236,7 +303,9 @@ describe('hub nba backtest', () => {
   describe('given an invalid catalog', () => {
     it('then it exits 2 naming the field, before connecting', async () => {
       const path = catalogFile('broken', (c) => (c.actions[0]!.value = 'a lot'));
-      const r = await runCli(['nba', 'backtest', '--catalog', path, '--from', FROM, '--to', TO], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+      const r = await runCli(['nba', 'backtest', '--catalog', path, '--from', FROM, '--to', TO], {
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      });
       expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
       expect(r.stderr).toContain('actions.0.value');
     });

@@ -3,8 +3,12 @@ import { formatDuration, formatProgress, ProgressLine } from './progress-line';
 
 describe('the progress line', () => {
   it('reads as events, rate, percent of head and ETA', () => {
-    expect(formatProgress({ label: 'replay', done: 120_000, rate: 4_210.4, percent: 12, etaSeconds: 192 })).toBe('replay: 120,000 events · 4,210 events/s · 12.0% of head · ETA 3m12s');
-    expect(formatProgress({ label: 'x', done: 0, rate: 0, percent: 0, etaSeconds: undefined })).toBe('x: 0 events · 0 events/s · 0.0% of head · ETA ?');
+    expect(formatProgress({ label: 'replay', done: 120_000, rate: 4_210.4, percent: 12, etaSeconds: 192 })).toBe(
+      'replay: 120,000 events · 4,210 events/s · 12.0% of head · ETA 3m12s',
+    );
+    expect(formatProgress({ label: 'x', done: 0, rate: 0, percent: 0, etaSeconds: undefined })).toBe(
+      'x: 0 events · 0 events/s · 0.0% of head · ETA ?',
+    );
   });
 
   it.each([

@@ -15,7 +15,8 @@ export interface ProgressFigures {
 }
 
 /** `1,234,567` */
-export const grouped = (n: number | bigint): string => (typeof n === 'bigint' ? n.toLocaleString('en-US') : Math.round(n).toLocaleString('en-US'));
+export const grouped = (n: number | bigint): string =>
+  typeof n === 'bigint' ? n.toLocaleString('en-US') : Math.round(n).toLocaleString('en-US');
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

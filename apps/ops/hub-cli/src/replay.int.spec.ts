@@ -32,13 +32,31 @@ async function seedTenant(tenantId: string): Promise<void> {
   const mergedInto: CustomerEvent = {
     type: 'CustomerMergedInto',
     data: { mergeId, survivorId: 'c1', reason: 'same person', source: 'agent_confirmed', identitiesHandedOver: [] },
-    metadata: { eventId: deterministicId('merged-into', tenantId), correlationId: mergeId, causationId: mergeId, occurredAt: '2025-03-28T00:00:00.000Z', recordedAt: '2025-03-28T00:00:00.000Z', schemaVersion: 1, tenantId, channel: 'system' },
+    metadata: {
+      eventId: deterministicId('merged-into', tenantId),
+      correlationId: mergeId,
+      causationId: mergeId,
+      occurredAt: '2025-03-28T00:00:00.000Z',
+      recordedAt: '2025-03-28T00:00:00.000Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: 'system',
+    },
   };
   await world.stores.customers.append(tenantId, 'c2', [mergedInto]);
   const erased: CustomerEvent = {
     type: 'CustomerErased',
     data: { customerId: 'c4', reason: 'TICKET-1', requestedBy: 'test' },
-    metadata: { eventId: deterministicId('erased', tenantId), correlationId: 'x', causationId: 'x', occurredAt: '2025-03-28T00:00:00.000Z', recordedAt: '2025-03-28T00:00:00.000Z', schemaVersion: 1, tenantId, channel: 'system' },
+    metadata: {
+      eventId: deterministicId('erased', tenantId),
+      correlationId: 'x',
+      causationId: 'x',
+      occurredAt: '2025-03-28T00:00:00.000Z',
+      recordedAt: '2025-03-28T00:00:00.000Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: 'system',
+    },
   };
   await world.stores.customers.append(tenantId, 'c4', [erased]);
 }
@@ -75,7 +93,9 @@ describe('hub replay', () => {
       expect(await rebuildSchemas()).toEqual([schema]);
       const rebuilt = (await world.pool.query(`select * from ${schema}.timeline_entries order by event_id`)).rows;
       expect(rebuilt).toEqual(await liveEntries(a));
-      const customers = (await world.pool.query(`select customer_id, merged_into, interactions from ${schema}.timeline_customers order by customer_id`)).rows;
+      const customers = (
+        await world.pool.query(`select customer_id, merged_into, interactions from ${schema}.timeline_customers order by customer_id`)
+      ).rows;
       expect(customers).toEqual([
         { customer_id: 'c0', merged_into: null, interactions: 12 },
         { customer_id: 'c1', merged_into: null, interactions: 12 },
@@ -96,7 +116,9 @@ describe('hub replay', () => {
       expect({ code: diff.code, stderr: diff.stderr }).toMatchObject({ code: 1 });
       const out = report(diff.stdout);
       expect(out.diff).toMatchObject({ customers: 1, missing: 1, extra: 0, changed: 1 });
-      expect(out.diff.first).toEqual([{ tenantId: a, customerId: 'c3', missing: [gone], extra: [], changed: [{ eventId: edited, columns: ['text'] }] }]);
+      expect(out.diff.first).toEqual([
+        { tenantId: a, customerId: 'c3', missing: [gone], extra: [], changed: [{ eventId: edited, columns: ['text'] }] },
+      ]);
 
       const checkpoints = new PostgresCheckpointStore(world.pool);
       const head = BigInt((await world.pool.query<{ h: string }>('select max(global_position)::text as h from hub_events')).rows[0]!.h);
@@ -129,8 +151,14 @@ describe('hub replay', () => {
       expect(out.diff.first.map((c) => [c.tenantId, c.customerId])).toEqual([[a, 'c0']]);
       expect(out.takeover!.checkpoint).toBeNull();
       expect(await checkpoints.load('timeline.v1')).toBe(before);
-      const texts = await world.pool.query<{ event_id: string; text: string }>('select event_id, text from timeline_entries where event_id = any($1::uuid[])', [[inA, inB]]);
-      expect(Object.fromEntries(texts.rows.map((row) => [row.event_id, row.text]))).toEqual({ [inA]: 'message 1 of c0', [inB]: 'tampered' });
+      const texts = await world.pool.query<{ event_id: string; text: string }>(
+        'select event_id, text from timeline_entries where event_id = any($1::uuid[])',
+        [[inA, inB]],
+      );
+      expect(Object.fromEntries(texts.rows.map((row) => [row.event_id, row.text]))).toEqual({
+        [inA]: 'message 1 of c0',
+        [inB]: 'tampered',
+      });
       await world.pool.query("update timeline_entries set text = 'message 1 of c0' where event_id = $1", [inB]);
     });
   });
@@ -140,11 +168,14 @@ describe('hub replay', () => {
       const tenant = freshId('rl').toLowerCase();
       await seedTenant(tenant);
       const projector = await liveProjector(world);
-      await (await projector.start()).caughtUp;
+      await (
+        await projector.start()
+      ).caughtUp;
       let writing = true;
       const writer = (async () => {
         // Bounded: at most 300 appends, for as long as the takeover runs.
-        for (let n = 100; n < 400 && writing; n++) await world.stores.customers.append(tenant, `c${n % 3}`, [interaction(tenant, `c${n % 3}`, n)]);
+        for (let n = 100; n < 400 && writing; n++)
+          await world.stores.customers.append(tenant, `c${n % 3}`, [interaction(tenant, `c${n % 3}`, n)]);
       })();
       try {
         const r = await runCli(['replay', '--takeover'], world.env);
@@ -156,7 +187,8 @@ describe('hub replay', () => {
       }
       const head = BigInt((await world.pool.query<{ h: string }>('select max(global_position)::text as h from hub_events')).rows[0]!.h);
       const checkpoints = new PostgresCheckpointStore(world.pool);
-      for (let i = 0; i < 300 && ((await checkpoints.load('timeline.v1')) ?? 0n) < head; i++) await new Promise((res) => setTimeout(res, 100));
+      for (let i = 0; i < 300 && ((await checkpoints.load('timeline.v1')) ?? 0n) < head; i++)
+        await new Promise((res) => setTimeout(res, 100));
       await projector.stop();
       const diff = await runCli(['replay', '--diff'], world.env);
       const out = report(diff.stdout);

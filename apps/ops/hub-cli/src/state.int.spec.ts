@@ -15,7 +15,16 @@ function mergedInto(tenantId: string, customerId: string, survivorId: string, oc
   return {
     type: 'CustomerMergedInto',
     data: { mergeId, survivorId, reason: 'same person', source: 'agent_confirmed', identitiesHandedOver: [] },
-    metadata: { eventId: deterministicId('merged-into', tenantId, customerId), correlationId: mergeId, causationId: mergeId, occurredAt, recordedAt: occurredAt, schemaVersion: 1, tenantId, channel: 'system' },
+    metadata: {
+      eventId: deterministicId('merged-into', tenantId, customerId),
+      correlationId: mergeId,
+      causationId: mergeId,
+      occurredAt,
+      recordedAt: occurredAt,
+      schemaVersion: 1,
+      tenantId,
+      channel: 'system',
+    },
   };
 }
 
@@ -31,7 +40,10 @@ beforeAll(async () => {
     interaction(tenant, 'c1', 2, { occurredAt: at(4), recordedAt: at(6), text: 'late' }),
   ]);
   for (const [n, id] of ['m1', 'm2', 'm3'].entries()) {
-    await world.stores.customers.append(chain, id, [registered(chain, id, at(1)), interaction(chain, id, 1, { occurredAt: at(2 + n), recordedAt: at(2 + n), text: `from ${id}` })]);
+    await world.stores.customers.append(chain, id, [
+      registered(chain, id, at(1)),
+      interaction(chain, id, 1, { occurredAt: at(2 + n), recordedAt: at(2 + n), text: `from ${id}` }),
+    ]);
   }
   await world.stores.customers.append(chain, 'm3', [mergedInto(chain, 'm3', 'm2', at(7))]);
   await world.stores.customers.append(chain, 'm2', [mergedInto(chain, 'm2', 'm1', at(8))]);
@@ -39,7 +51,12 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-const json = (stdout: string) => JSON.parse(stdout) as { revision: string; state: { traits: Record<string, string>; engagement: { total: number } }; entries: { text: string }[] };
+const json = (stdout: string) =>
+  JSON.parse(stdout) as {
+    revision: string;
+    state: { traits: Record<string, string>; engagement: { total: number } };
+    entries: { text: string }[];
+  };
 
 describe('hub state', () => {
   it('shows the current state', async () => {
@@ -92,7 +109,11 @@ describe('hub timeline', () => {
     const r = await runCli(['timeline', chain, 'm1'], world.env);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     const entries = (JSON.parse(r.stdout) as { entries: { text: string; customerId: string; timelineCustomerId: string }[] }).entries;
-    expect(entries.map((e) => [e.text, e.customerId, e.timelineCustomerId])).toEqual([['from m1', 'm1', 'm1'], ['from m2', 'm2', 'm1'], ['from m3', 'm3', 'm1']]);
+    expect(entries.map((e) => [e.text, e.customerId, e.timelineCustomerId])).toEqual([
+      ['from m1', 'm1', 'm1'],
+      ['from m2', 'm2', 'm1'],
+      ['from m3', 'm3', 'm1'],
+    ]);
   });
 
   it('exits 1 for a customer the read model does not know', async () => {

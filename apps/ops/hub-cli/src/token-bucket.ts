@@ -32,7 +32,8 @@ export class TokenBucket {
     private readonly capacity: number,
     private readonly clock: BucketClock = realClock,
   ) {
-    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new RangeError(`ratePerSecond must be above 0, not ${ratePerSecond}`);
+    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond))
+      throw new RangeError(`ratePerSecond must be above 0, not ${ratePerSecond}`);
     if (!(capacity >= 1)) throw new RangeError(`capacity must be at least 1, not ${capacity}`);
     this.tokens = capacity;
     this.last = clock.now();

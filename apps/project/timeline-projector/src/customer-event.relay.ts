@@ -1,5 +1,13 @@
 import { customerEventMessage } from '@hub/customer';
-import { RELAY_SAVE_EVERY_MS, runCheckpointedSubscription, type CheckpointStore, type EventStore, type Leadership, type RecordedEvent, type Subscription } from '@hub/event-store';
+import {
+  RELAY_SAVE_EVERY_MS,
+  runCheckpointedSubscription,
+  type CheckpointStore,
+  type EventStore,
+  type Leadership,
+  type RecordedEvent,
+  type Subscription,
+} from '@hub/event-store';
 import type { EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 

@@ -1,6 +1,13 @@
 import { Pool } from 'pg';
 import pino from 'pino';
-import { customerStream, deterministicId, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived, type TraitsReceived } from '@hub/contracts';
+import {
+  customerStream,
+  deterministicId,
+  type ConsentReceived,
+  type ConversationStatusReceived,
+  type InteractionReceived,
+  type TraitsReceived,
+} from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
@@ -20,36 +27,99 @@ function interaction(tenantId: string, phone: string, text: string, providerId =
   const eventId = deterministicId('sms', 'twilio', 'AC1', providerId);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text, media: [] }, provider: { name: 'twilio', messageId: providerId } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:00:00.000Z', recordedAt: '2026-11-23T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'sms' },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: phone }],
+      content: { text, media: [] },
+      provider: { name: 'twilio', messageId: providerId },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-11-23T10:00:00.000Z',
+      recordedAt: '2026-11-23T10:00:00.100Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: 'sms',
+    },
   };
 }
 
 /** A platform's word (through the generic API) that the customer's conversation on `channel` was resolved. */
-function resolution(tenantId: string, phone: string, { channel = 'sms', threadId, at = '2026-11-23T10:05:00.000Z' }: { channel?: string; threadId?: string; at?: string } = {}): ConversationStatusReceived {
+function resolution(
+  tenantId: string,
+  phone: string,
+  { channel = 'sms', threadId, at = '2026-11-23T10:05:00.000Z' }: { channel?: string; threadId?: string; at?: string } = {},
+): ConversationStatusReceived {
   const eventId = deterministicId('conversation-status', tenantId, 'ccx', freshId('conv'), 'resolved', at);
   return {
     type: 'ConversationStatusReceived',
-    data: { identities: [{ kind: 'phone', value: phone }], status: 'resolved', ...(threadId ? { threadId } : {}), provider: { name: 'ccx', conversationId: 'conv-1' } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, occurredAtSource: 'provider', recordedAt: at, schemaVersion: 1, tenantId, channel: channel as 'sms' },
+    data: {
+      identities: [{ kind: 'phone', value: phone }],
+      status: 'resolved',
+      ...(threadId ? { threadId } : {}),
+      provider: { name: 'ccx', conversationId: 'conv-1' },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: at,
+      occurredAtSource: 'provider',
+      recordedAt: at,
+      schemaVersion: 1,
+      tenantId,
+      channel: channel as 'sms',
+    },
   };
 }
 
 /** A platform's preference centre: the customer opted out of (or in to) `channel`. */
-function consent(tenantId: string, phone: string, choice: 'opted_in' | 'opted_out', { channel = 'sms', source = 'preference_centre' } = {}): ConsentReceived {
+function consent(
+  tenantId: string,
+  phone: string,
+  choice: 'opted_in' | 'opted_out',
+  { channel = 'sms', source = 'preference_centre' } = {},
+): ConsentReceived {
   const eventId = deterministicId('consent', tenantId, 'ccx', freshId('change'));
   return {
     type: 'ConsentReceived',
     data: { identities: [{ kind: 'phone', value: phone }], consent: choice, source, provider: { name: 'ccx' } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:06:00.000Z', occurredAtSource: 'provider', recordedAt: '2026-11-23T10:06:00.000Z', schemaVersion: 1, tenantId, channel: channel as 'sms' },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-11-23T10:06:00.000Z',
+      occurredAtSource: 'provider',
+      recordedAt: '2026-11-23T10:06:00.000Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: channel as 'sms',
+    },
   };
 }
 
-const asMessage = (value: unknown, offset = '0'): ConsumedMessage => ({ topic: 'hub.interactions.v1', partition: 0, offset, key: 'k', value: Buffer.from(JSON.stringify(value)), headers: {} });
+const asMessage = (value: unknown, offset = '0'): ConsumedMessage => ({
+  topic: 'hub.interactions.v1',
+  partition: 0,
+  offset,
+  key: 'k',
+  value: Buffer.from(JSON.stringify(value)),
+  headers: {},
+});
 
 /** Project one tenant's customer streams into the read model, as the running projector does. */
 async function project(tenantId: string): Promise<void> {
-  const projector = new TimelineProjector({ store: stores.store, timeline, checkpoints, subscriptionId: freshId('test-projection'), streamPrefix: `customer-${tenantId}.`, logger });
+  const projector = new TimelineProjector({
+    store: stores.store,
+    timeline,
+    checkpoints,
+    subscriptionId: freshId('test-projection'),
+    streamPrefix: `customer-${tenantId}.`,
+    logger,
+  });
   const subscription = await projector.start();
   await subscription.caughtUp;
   await projector.stop();
@@ -96,7 +166,10 @@ describe('when the same interaction is delivered again', () => {
     await project(tenant);
     await project(tenant); // a second projector (another processor id) over the same history
     const customerId = (await timeline.findCustomerIdByIdentity(tenant, 'phone', '+14155550002'))!;
-    expect((await stores.store.readStream(customerStream(tenant, customerId))).map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded']);
+    expect((await stores.store.readStream(customerStream(tenant, customerId))).map((e) => e.type)).toEqual([
+      'CustomerRegistered',
+      'InteractionRecorded',
+    ]);
     expect(await timeline.getTimeline(tenant, customerId)).toHaveLength(1);
     expect((await timeline.getCustomer(tenant, customerId))!.interactions).toBe(1);
   });
@@ -190,7 +263,12 @@ describe('when a platform says a conversation was resolved (ConversationStatusRe
     const resolved = stream[2]!;
     expect(resolved.eventId).toBe(status.metadata.eventId);
     expect(resolved.data).toEqual({ channel: 'sms', threadId: 'th-1' });
-    expect(resolved.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', occurredAt: '2026-11-23T10:05:00.000Z', recordedAt: '2026-11-23T10:00:01.000Z' });
+    expect(resolved.metadata).toMatchObject({
+      tenantId: tenant,
+      channel: 'sms',
+      occurredAt: '2026-11-23T10:05:00.000Z',
+      recordedAt: '2026-11-23T10:00:01.000Z',
+    });
   });
 
   it('given nobody holds its identities, then nothing is recorded and no customer is made', async () => {
@@ -206,7 +284,13 @@ describe('when a platform says a conversation was resolved (ConversationStatusRe
     const after = interaction(tenant, '+14155550009', 'one more thing');
     const system = resolution(tenant, '+14155550009', { channel: 'system' });
     const unknownStatus = { ...status, data: { ...status.data, status: 'snoozed' } };
-    const run = [asMessage(before, '0'), asMessage(status, '1'), asMessage(system, '2'), asMessage(unknownStatus, '3'), asMessage(after, '4')];
+    const run = [
+      asMessage(before, '0'),
+      asMessage(status, '1'),
+      asMessage(system, '2'),
+      asMessage(unknownStatus, '3'),
+      asMessage(after, '4'),
+    ];
 
     const outcomes = await handleInteractionBatch(deps, run);
 
@@ -248,7 +332,9 @@ describe('when a platform says a customer’s consent changed (ConsentReceived)'
 
   it('given a source of keyword (the hub’s own, for STOP texts), then it is dead-lettered', async () => {
     const tenant = freshId('tn');
-    const err = await handleInteractionMessage(deps, asMessage(consent(tenant, '+14155550012', 'opted_in', { source: 'keyword' }))).catch((e: unknown) => e);
+    const err = await handleInteractionMessage(deps, asMessage(consent(tenant, '+14155550012', 'opted_in', { source: 'keyword' }))).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PermanentMessageError);
     expect((err as PermanentMessageError).message).toMatch(/data\.source/);
   });
@@ -260,7 +346,17 @@ describe('when a platform sends a customer’s profile attributes (TraitsReceive
     return {
       type: 'TraitsReceived',
       data: { identities: [{ kind: 'phone', value: phone }], traits: values, provider: { name: 'ccx' } },
-      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:07:00.000Z', occurredAtSource: 'provider', recordedAt: '2026-11-23T10:07:00.000Z', schemaVersion: 1, tenantId, channel: 'system' },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: '2026-11-23T10:07:00.000Z',
+        occurredAtSource: 'provider',
+        recordedAt: '2026-11-23T10:07:00.000Z',
+        schemaVersion: 1,
+        tenantId,
+        channel: 'system',
+      },
     };
   };
 
@@ -278,7 +374,9 @@ describe('when a platform sends a customer’s profile attributes (TraitsReceive
   });
 
   it('given a trait the hub cannot keep, then it is dead-lettered naming it', async () => {
-    const err = await handleInteractionMessage(deps, asMessage(traits(freshId('tn'), '+14155550014', { 'not a name': 1 }))).catch((e: unknown) => e);
+    const err = await handleInteractionMessage(deps, asMessage(traits(freshId('tn'), '+14155550014', { 'not a name': 1 }))).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PermanentMessageError);
     expect((err as PermanentMessageError).message).toMatch(/data\.traits/);
   });

@@ -40,7 +40,10 @@ const TOPIC_MESSAGE_DTOS = {
 function topicMessageOf(message: ConsumedMessage): InteractionsTopicMessage {
   const plain = parseJsonValue(message);
   const type = typeof plain === 'object' && plain !== null ? (plain as { type?: unknown }).type : undefined;
-  const dto = typeof type === 'string' && Object.hasOwn(TOPIC_MESSAGE_DTOS, type) ? TOPIC_MESSAGE_DTOS[type as keyof typeof TOPIC_MESSAGE_DTOS] : InteractionReceivedDto;
+  const dto =
+    typeof type === 'string' && Object.hasOwn(TOPIC_MESSAGE_DTOS, type)
+      ? TOPIC_MESSAGE_DTOS[type as keyof typeof TOPIC_MESSAGE_DTOS]
+      : InteractionReceivedDto;
   const validated = validateAs<object>(dto, plain);
   if (!validated.ok) {
     throw new PermanentMessageError('INVALID_EVENT', validated.errors.map((e) => `${e.field}: ${e.messages.join('; ')}`).join(' | '));
@@ -71,7 +74,10 @@ export async function handleInteractionMessage(deps: InteractionHandlerDeps, mes
  * after the interactions before it and before those after it (the order its customer's messages came in). Idempotent, so a retried run
  * appends nothing twice.
  */
-export async function handleInteractionBatch(deps: InteractionHandlerDeps, messages: readonly ConsumedMessage[]): Promise<(HubError | undefined)[]> {
+export async function handleInteractionBatch(
+  deps: InteractionHandlerDeps,
+  messages: readonly ConsumedMessage[],
+): Promise<(HubError | undefined)[]> {
   const outcomes: (HubError | undefined)[] = messages.map(() => undefined);
   let run: { index: number; interaction: InteractionReceived }[] = [];
   for (const [index, message] of messages.entries()) {
@@ -101,11 +107,20 @@ export async function handleInteractionBatch(deps: InteractionHandlerDeps, messa
 }
 
 /** Consecutive interactions of a batch, recorded together (or each on its own when the store refused one). */
-async function recordRun(deps: InteractionHandlerDeps, messages: readonly ConsumedMessage[], valid: readonly { index: number; interaction: InteractionReceived }[], outcomes: (HubError | undefined)[]): Promise<void> {
+async function recordRun(
+  deps: InteractionHandlerDeps,
+  messages: readonly ConsumedMessage[],
+  valid: readonly { index: number; interaction: InteractionReceived }[],
+  outcomes: (HubError | undefined)[],
+): Promise<void> {
   if (valid.length === 0) return;
   let recorded: RecordedInteraction[];
   try {
-    recorded = await recordInteractions(deps, valid.map((v) => v.interaction), deps.clock().toISOString());
+    recorded = await recordInteractions(
+      deps,
+      valid.map((v) => v.interaction),
+      deps.clock().toISOString(),
+    );
   } catch (err) {
     if (!isPermanentError(err)) throw err;
     // The store refused one of them: each on its own tells which (what was written is not written twice).
@@ -126,8 +141,16 @@ async function handleCustomerFact(deps: InteractionHandlerDeps, fact: CustomerFa
   const recorded = await recordCustomerFact(deps, fact, deps.clock().toISOString());
   const m = fact.metadata;
   const customer = 'customerId' in recorded ? { customerId: recorded.customerId } : {};
-  const outcome = recorded.outcome === 'duplicate' ? 'duplicate_skipped' : recorded.outcome === 'recorded_elsewhere' ? 'recorded_elsewhere_skipped' : recorded.outcome;
-  deps.logger.info({ eventId: m.eventId, correlationId: m.correlationId, tenantId: m.tenantId, type: fact.type, ...customer }, `projector.fact.${outcome}`);
+  const outcome =
+    recorded.outcome === 'duplicate'
+      ? 'duplicate_skipped'
+      : recorded.outcome === 'recorded_elsewhere'
+        ? 'recorded_elsewhere_skipped'
+        : recorded.outcome;
+  deps.logger.info(
+    { eventId: m.eventId, correlationId: m.correlationId, tenantId: m.tenantId, type: fact.type, ...customer },
+    `projector.fact.${outcome}`,
+  );
 }
 
 function logRecorded(logger: HubLogger, interaction: InteractionReceived, recorded: RecordedInteraction): void {
@@ -135,6 +158,9 @@ function logRecorded(logger: HubLogger, interaction: InteractionReceived, record
   const outcome = recorded.alreadyRecordedElsewhere ? 'recorded_elsewhere_skipped' : recorded.duplicate ? 'duplicate_skipped' : 'recorded';
   logger.info({ eventId: m.eventId, correlationId: m.correlationId, customerId: recorded.customerId }, `projector.event.${outcome}`);
   for (const merge of recorded.merges) {
-    logger.info({ eventId: m.eventId, customerId: recorded.customerId, mergeId: merge.mergeId, outcome: merge.outcome, reasonCode: merge.reasonCode }, 'projector.identity.evidence');
+    logger.info(
+      { eventId: m.eventId, customerId: recorded.customerId, mergeId: merge.mergeId, outcome: merge.outcome, reasonCode: merge.reasonCode },
+      'projector.identity.evidence',
+    );
   }
 }

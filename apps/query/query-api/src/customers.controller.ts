@@ -3,7 +3,15 @@ import type { ClassConstructor } from 'class-transformer';
 import { CUSTOMER_STORES } from '@hub/app-platform';
 import { validateAs } from '@hub/contracts';
 import type { IdentityRef } from '@hub/contracts';
-import { eraseCustomerRecord, mergeCustomers, previewCustomerMerge, rejectMergeProposal, unmergeCustomers, type CustomerRepository, type CustomerStores } from '@hub/customer-records';
+import {
+  eraseCustomerRecord,
+  mergeCustomers,
+  previewCustomerMerge,
+  rejectMergeProposal,
+  unmergeCustomers,
+  type CustomerRepository,
+  type CustomerStores,
+} from '@hub/customer-records';
 import { EraseRequestDto, MergeRequestDto, RejectProposalRequestDto, UnmergeRequestDto } from './customer-commands.dto';
 import { AGENT_CONFIRMED_SOURCE, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
@@ -66,12 +74,20 @@ export class CustomersController {
   @Post(':customerId/merge-proposals/:proposalId/approve')
   @RequiresScope('write')
   @HttpCode(200)
-  async approveProposal(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Param('proposalId') proposalId: string) {
+  async approveProposal(
+    @Param('tenantId') tenantId: string,
+    @Param('customerId') customerId: string,
+    @Param('proposalId') proposalId: string,
+  ) {
     const { state, revision } = await this.customers.load(tenantId, customerId);
     if (revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
     const proposal = state.mergeProposals.find((p) => p.proposalId === proposalId);
     if (!proposal) throw new NotFoundException({ error: 'not_found', reason: 'no open merge proposal with this id' });
-    const evidence = { source: AGENT_CONFIRMED_SOURCE, detail: `approved merge proposal ${proposalId} (${proposal.source})`, identities: [] };
+    const evidence = {
+      source: AGENT_CONFIRMED_SOURCE,
+      detail: `approved merge proposal ${proposalId} (${proposal.source})`,
+      identities: [],
+    };
     return this.mergeAndFollow(tenantId, { customerIds: [customerId, proposal.otherId], evidence, requestId: `approve-${proposalId}` });
   }
 
@@ -79,17 +95,36 @@ export class CustomersController {
   @Post(':customerId/merge-proposals/:proposalId/reject')
   @RequiresScope('write')
   @HttpCode(200)
-  async rejectProposal(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Param('proposalId') proposalId: string, @Body() body: unknown) {
+  async rejectProposal(
+    @Param('tenantId') tenantId: string,
+    @Param('customerId') customerId: string,
+    @Param('proposalId') proposalId: string,
+    @Body() body: unknown,
+  ) {
     const r = bodyAs(RejectProposalRequestDto, body ?? {});
     await this.requireAll(tenantId, [customerId]);
-    const decision = await rejectMergeProposal(this.stores, { tenantId, survivorId: customerId, proposalId, reason: r.reason, requestId: `reject-${proposalId}`, now: new Date().toISOString() });
-    if (decision.outcome === 'refused' && decision.reasonCode === 'proposal_not_found') throw new NotFoundException({ error: 'not_found', reason: decision.reason });
+    const decision = await rejectMergeProposal(this.stores, {
+      tenantId,
+      survivorId: customerId,
+      proposalId,
+      reason: r.reason,
+      requestId: `reject-${proposalId}`,
+      now: new Date().toISOString(),
+    });
+    if (decision.outcome === 'refused' && decision.reasonCode === 'proposal_not_found')
+      throw new NotFoundException({ error: 'not_found', reason: decision.reason });
     return { outcome: decision.outcome, reasonCode: decision.reasonCode, reason: decision.reason };
   }
 
   /** Decide and record a merge, then move the merged customer's timeline under the survivor. */
   private async mergeAndFollow(tenantId: string, r: Pick<MergeRequestDto, 'customerIds' | 'evidence' | 'requestId'>) {
-    const decision = await mergeCustomers(this.stores, { tenantId, customerIds: r.customerIds, evidence: r.evidence, requestId: r.requestId, now: new Date().toISOString() });
+    const decision = await mergeCustomers(this.stores, {
+      tenantId,
+      customerIds: r.customerIds,
+      evidence: r.evidence,
+      requestId: r.requestId,
+      now: new Date().toISOString(),
+    });
     if (decision.outcome === 'merged' || decision.outcome === 'unchanged') {
       const survivor = decision.survivor.find((e) => e.type === 'CustomersMerged');
       const merged = survivor?.type === 'CustomersMerged' ? survivor.data : undefined;
@@ -105,10 +140,18 @@ export class CustomersController {
   async unmerge(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Body() body: unknown) {
     const r = bodyAs(UnmergeRequestDto, body);
     await this.requireAll(tenantId, [customerId]);
-    const decision = await unmergeCustomers(this.stores, { tenantId, survivorId: customerId, mergeId: r.mergeId, reason: r.reason, requestId: r.requestId, now: new Date().toISOString() });
+    const decision = await unmergeCustomers(this.stores, {
+      tenantId,
+      survivorId: customerId,
+      mergeId: r.mergeId,
+      reason: r.reason,
+      requestId: r.requestId,
+      now: new Date().toISOString(),
+    });
     const restored = decision.restored.find((e) => e.type === 'CustomerRestored');
     const unmerged = decision.survivor.find((e) => e.type === 'CustomerUnmerged');
-    if (unmerged?.type === 'CustomerUnmerged' && restored) await this.timeline.unmerge(tenantId, unmerged.data.restoredId, unmerged.data.identitiesReturned);
+    if (unmerged?.type === 'CustomerUnmerged' && restored)
+      await this.timeline.unmerge(tenantId, unmerged.data.restoredId, unmerged.data.identitiesReturned);
     return { outcome: decision.outcome, reasonCode: decision.reasonCode, reason: decision.reason };
   }
 
@@ -120,7 +163,13 @@ export class CustomersController {
     const r = bodyAs(EraseRequestDto, body);
     const { revision } = await this.customers.load(tenantId, customerId);
     if (revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
-    const erasure = await eraseCustomerRecord(this.stores, { tenantId, customerId, reason: r.reason, requestedBy: r.requestedBy, now: new Date().toISOString() });
+    const erasure = await eraseCustomerRecord(this.stores, {
+      tenantId,
+      customerId,
+      reason: r.reason,
+      requestedBy: r.requestedBy,
+      now: new Date().toISOString(),
+    });
     // Until the projector follows the event store (issue #5), the read model is purged here.
     const purged = await this.timeline.purgeCustomer(tenantId, customerId);
     return { erased: true, keyDestroyed: erasure.keyDestroyed, duplicate: erasure.duplicate, purged };
@@ -131,8 +180,15 @@ export class CustomersController {
   async state(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const { asOf, revision } = queryAs(StateQuery, query);
     const at = asOf === undefined ? undefined : new Date(instant(asOf)).toISOString();
-    const loaded = await this.customers.load(tenantId, customerId, { ...(at ? { asOf: at } : {}), ...(revision !== undefined ? { atRevision: BigInt(revision) } : {}) });
-    if (loaded.revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: at || revision ? 'no event of this customer was recorded by then' : 'unknown customer' });
+    const loaded = await this.customers.load(tenantId, customerId, {
+      ...(at ? { asOf: at } : {}),
+      ...(revision !== undefined ? { atRevision: BigInt(revision) } : {}),
+    });
+    if (loaded.revision === 'no_stream')
+      throw new NotFoundException({
+        error: 'not_found',
+        reason: at || revision ? 'no event of this customer was recorded by then' : 'unknown customer',
+      });
     return { customerId, asOf: at ?? null, revision: loaded.revision.toString(), state: loaded.state };
   }
 
@@ -153,7 +209,8 @@ export class CustomersController {
     const q = queryAs(CustomerSearchQuery, query);
     const region = q.region ?? this.regions.get(tenantId);
     const identity = q.identity === undefined ? undefined : parseIdentityParam(q.identity, region);
-    if (identity && !identity.ok) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'identity', messages: [identity.reason] }] });
+    if (identity && !identity.ok)
+      throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'identity', messages: [identity.reason] }] });
     // `region` only says how to read the identity: identity (and region) alone is still the one-customer lookup.
     const onlyIdentity = identity !== undefined && Object.keys(query as object).every((k) => k === 'identity' || k === 'region');
     // Who holds an identity is what its claim in the event store says (the read model's identity
@@ -166,22 +223,24 @@ export class CustomersController {
     if (identity && !holder) return { customers: [], next: null };
     // One moment for the whole request: the contact pattern's window and the churn risk's silence.
     const now = new Date().toISOString();
-    const page = await pagedRead(() => this.queries.searchCustomers(
-      tenantId,
-      {
-        ...(holder ? { customerId: holder } : {}),
-        ...(q.channel?.length ? { channels: q.channel } : {}),
-        ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
-        ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
-        ...(q.churnRisk?.length ? { churnRisks: q.churnRisk } : {}),
-        ...(q.q !== undefined ? { q: q.q } : {}),
-        ...(q.minContacts !== undefined || q.minChannels !== undefined || q.withinDays !== undefined
-          ? { contacts: { minContacts: q.minContacts ?? 1, minChannels: q.minChannels ?? 1, withinDays: q.withinDays ?? 7, now } }
-          : {}),
-      },
-      { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
-      { now },
-    ));
+    const page = await pagedRead(() =>
+      this.queries.searchCustomers(
+        tenantId,
+        {
+          ...(holder ? { customerId: holder } : {}),
+          ...(q.channel?.length ? { channels: q.channel } : {}),
+          ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
+          ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
+          ...(q.churnRisk?.length ? { churnRisks: q.churnRisk } : {}),
+          ...(q.q !== undefined ? { q: q.q } : {}),
+          ...(q.minContacts !== undefined || q.minChannels !== undefined || q.withinDays !== undefined
+            ? { contacts: { minContacts: q.minContacts ?? 1, minChannels: q.minChannels ?? 1, withinDays: q.withinDays ?? 7, now } }
+            : {}),
+        },
+        { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) },
+        { now },
+      ),
+    );
     const held = await this.heldBy(tenantId, page.customers);
     return { ...page, customers: page.customers.map((c, n) => ({ ...c, identities: held[n]! })) };
   }
@@ -190,12 +249,22 @@ export class CustomersController {
    * Of each customer's candidate identities, those the event store's claims give to that customer,
    * ordered by kind and value: one read of the claims for all of them.
    */
-  private async heldBy(tenantId: string, customers: readonly { customerId: string; identities: readonly IdentityRow[] }[]): Promise<IdentityRow[][]> {
+  private async heldBy(
+    tenantId: string,
+    customers: readonly { customerId: string; identities: readonly IdentityRow[] }[],
+  ): Promise<IdentityRow[][]> {
     // The read model's rows were written from identities (IdentityRef), kind and all.
-    const claims = await this.stores.identities.currentClaims(customers.flatMap((c) => c.identities.map((identity) => ({ tenantId, identity: identity as IdentityRef }))));
+    const claims = await this.stores.identities.currentClaims(
+      customers.flatMap((c) => c.identities.map((identity) => ({ tenantId, identity: identity as IdentityRef }))),
+    );
     return customers.map(({ customerId, identities }) =>
       identities
-        .filter((identity, n) => identities.findIndex((o) => o.kind === identity.kind && o.value === identity.value && (o.namespace ?? '') === (identity.namespace ?? '')) === n)
+        .filter(
+          (identity, n) =>
+            identities.findIndex(
+              (o) => o.kind === identity.kind && o.value === identity.value && (o.namespace ?? '') === (identity.namespace ?? ''),
+            ) === n,
+        )
         .filter((identity) => {
           const claim = claims.get(this.stores.identities.claimStreamOf(tenantId, identity as IdentityRef))?.event;
           return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId;

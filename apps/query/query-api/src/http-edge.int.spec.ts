@@ -74,7 +74,15 @@ async function call(url: string, path: string, init: { method?: string; headers?
 /** A customer the read model knows (what a live stream needs to open). */
 async function knownCustomer(tenantId = tenant): Promise<string> {
   const customerId = freshId('c');
-  await store.apply([{ kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: `+1415557${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}` }, at: new Date().toISOString() }]);
+  await store.apply([
+    {
+      kind: 'customer',
+      tenantId,
+      customerId,
+      identity: { kind: 'phone', value: `+1415557${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}` },
+      at: new Date().toISOString(),
+    },
+  ]);
   return customerId;
 }
 
@@ -89,7 +97,12 @@ describe('request rate limits', () => {
       expect(over.status).toBe(429);
       const retryAfter = Number(over.headers.get('retry-after'));
       expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 600).toBe(true);
-      expect(over.body).toEqual({ error: 'too_many_requests', reason: 'too many requests from this address', limit: { per: 'address', max: 3, windowMs: 600_000 }, retryAfterSeconds: retryAfter });
+      expect(over.body).toEqual({
+        error: 'too_many_requests',
+        reason: 'too many requests from this address',
+        limit: { per: 'address', max: 3, windowMs: 600_000 },
+        retryAfterSeconds: retryAfter,
+      });
       // Without a key too: floods of bad keys count against the address.
       expect((await call(url, path)).status).toBe(429);
       for (let n = 0; n < 5; n++) expect((await call(url, '/health')).status).toBe(200);
@@ -104,7 +117,11 @@ describe('request rate limits', () => {
       const over = await call(url, path, { headers: auth(readKey) });
       expect(over.status).toBe(429);
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(over.body).toMatchObject({ error: 'too_many_requests', reason: 'too many requests with this key', limit: { per: 'key', max: 2 } });
+      expect(over.body).toMatchObject({
+        error: 'too_many_requests',
+        reason: 'too many requests with this key',
+        limit: { per: 'key', max: 2 },
+      });
       // The same key in the other header is the same key.
       expect((await call(url, path, { headers: { 'x-api-key': readKey } })).status).toBe(429);
       expect((await call(url, path, { headers: auth(allKey) })).status).toBe(404);
@@ -114,7 +131,8 @@ describe('request rate limits', () => {
   describe('when RATE_LIMIT_ENABLED is false', () => {
     it('then nothing is limited', async () => {
       const url = await start({ RATE_LIMIT_ENABLED: 'false', RATE_LIMIT_PER_ADDRESS: '1', RATE_LIMIT_PER_KEY: '1' });
-      for (let n = 0; n < 4; n++) expect((await call(url, `/tenants/${tenant}/customers/nobody`, { headers: auth(readKey) })).status).toBe(404);
+      for (let n = 0; n < 4; n++)
+        expect((await call(url, `/tenants/${tenant}/customers/nobody`, { headers: auth(readKey) })).status).toBe(404);
     });
   });
 
@@ -131,7 +149,8 @@ describe('request rate limits', () => {
 
     it('when the proxy is trusted, each forwarded client has its own count', async () => {
       const url = await start({ RATE_LIMIT_PER_ADDRESS: '2', HTTP_TRUST_PROXY: '127.0.0.1' });
-      for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) expect((await call(url, path, { headers: from(address) })).status).toBe(404);
+      for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3'])
+        expect((await call(url, path, { headers: from(address) })).status).toBe(404);
       expect((await call(url, path, { headers: from('203.0.113.1') })).status).toBe(404);
       expect((await call(url, path, { headers: from('203.0.113.1') })).status).toBe(429);
       expect((await call(url, path, { headers: from('203.0.113.2') })).status).toBe(404);
@@ -146,7 +165,14 @@ describe('request rate limits', () => {
   });
 
   it('a bad HTTP edge setting stops the app at boot with every problem named', async () => {
-    const failure = await startQueryApi(env({ HTTP_TRUST_PROXY: '10.0.0.0/33,proxy.example', RATE_LIMIT_PER_KEY: '0', HTTP_CONNECTION_TIMEOUT_MS: '20000', QUERY_LIVE_HEARTBEAT_MS: '15000' })).then(
+    const failure = await startQueryApi(
+      env({
+        HTTP_TRUST_PROXY: '10.0.0.0/33,proxy.example',
+        RATE_LIMIT_PER_KEY: '0',
+        HTTP_CONNECTION_TIMEOUT_MS: '20000',
+        QUERY_LIVE_HEARTBEAT_MS: '15000',
+      }),
+    ).then(
       (started) => {
         running.push(started.app);
         return undefined;
@@ -166,7 +192,9 @@ describe('request rate limits', () => {
       },
       (err: unknown) => err,
     );
-    expect((tooShort as ConfigError).message).toMatch(/HTTP_CONNECTION_TIMEOUT_MS \(20000\) must be at least twice QUERY_LIVE_HEARTBEAT_MS/);
+    expect((tooShort as ConfigError).message).toMatch(
+      /HTTP_CONNECTION_TIMEOUT_MS \(20000\) must be at least twice QUERY_LIVE_HEARTBEAT_MS/,
+    );
   });
 });
 
@@ -193,24 +221,61 @@ describe('key scopes', () => {
     ];
     for (const [method, path, body, scope] of writes) {
       const res = await call(url, path, { method, headers: auth(readKey), body });
-      expect([method, path, res.status, res.body]).toEqual([method, path, 403, { error: 'forbidden', reason: `${scope}_scope_required`, scope }]);
+      expect([method, path, res.status, res.body]).toEqual([
+        method,
+        path,
+        403,
+        { error: 'forbidden', reason: `${scope}_scope_required`, scope },
+      ]);
       expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="hub-query-api", error="insufficient_scope", scope="hub:${scope}"`);
     }
   });
 
   it('write does not give erase, erase does not give read; each reaches its own routes', async () => {
-    expect((await call(url, `${customers}/nobody/erase`, { method: 'POST', headers: auth(writeKey), body: { reason: 'gdpr', requestedBy: 'ops' } })).body).toMatchObject({ reason: 'erase_scope_required' });
+    expect(
+      (
+        await call(url, `${customers}/nobody/erase`, {
+          method: 'POST',
+          headers: auth(writeKey),
+          body: { reason: 'gdpr', requestedBy: 'ops' },
+        })
+      ).body,
+    ).toMatchObject({ reason: 'erase_scope_required' });
     // Past the guard: the handler answers (no such customer).
-    expect((await call(url, `${customers}/nobody/erase`, { method: 'POST', headers: auth(eraseKey), body: { reason: 'gdpr', requestedBy: 'ops' } })).status).toBe(404);
+    expect(
+      (
+        await call(url, `${customers}/nobody/erase`, {
+          method: 'POST',
+          headers: auth(eraseKey),
+          body: { reason: 'gdpr', requestedBy: 'ops' },
+        })
+      ).status,
+    ).toBe(404);
     expect((await call(url, `${customers}/nobody`, { headers: auth(eraseKey) })).body).toMatchObject({ reason: 'read_scope_required' });
     expect((await call(url, `${customers}/merges`, { method: 'POST', headers: auth(writeKey), body: {} })).status).toBe(400);
-    expect((await call(url, `${customers}/nobody/merge-proposals/p/approve`, { method: 'POST', headers: auth(writeKey), body: {} })).status).toBe(404);
-    expect((await call(url, `${customers}/nobody/merge-proposals/p/reject`, { method: 'POST', headers: auth(writeKey), body: {} })).status).toBe(400);
-    expect((await call(url, `${customers}/nobody/erase`, { method: 'POST', headers: auth(allKey), body: { reason: 'gdpr', requestedBy: 'ops' } })).status).toBe(404);
+    expect(
+      (await call(url, `${customers}/nobody/merge-proposals/p/approve`, { method: 'POST', headers: auth(writeKey), body: {} })).status,
+    ).toBe(404);
+    expect(
+      (await call(url, `${customers}/nobody/merge-proposals/p/reject`, { method: 'POST', headers: auth(writeKey), body: {} })).status,
+    ).toBe(400);
+    expect(
+      (
+        await call(url, `${customers}/nobody/erase`, {
+          method: 'POST',
+          headers: auth(allKey),
+          body: { reason: 'gdpr', requestedBy: 'ops' },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('a key of another tenant gets 404, whatever its scopes, before any scope is checked', async () => {
-    const res = await call(url, `${customers}/nobody/erase`, { method: 'POST', headers: auth(otherKey), body: { reason: 'gdpr', requestedBy: 'ops' } });
+    const res = await call(url, `${customers}/nobody/erase`, {
+      method: 'POST',
+      headers: auth(otherKey),
+      body: { reason: 'gdpr', requestedBy: 'ops' },
+    });
     expect(res.status).toBe(404);
   });
 });
@@ -288,7 +353,11 @@ describe('timeouts', () => {
     let ended = false;
     void stream.ended.then(() => (ended = true));
     // Five heartbeats: open for more than four request timeouts and past the connection timeout.
-    await eventually(async () => ((stream.text().match(/: heartbeat/g) ?? []).length >= 5 || ended ? true : undefined), { what: 'five heartbeats', timeoutMs: 30_000, intervalMs: 50 });
+    await eventually(async () => ((stream.text().match(/: heartbeat/g) ?? []).length >= 5 || ended ? true : undefined), {
+      what: 'five heartbeats',
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     expect(ended).toBe(false);
     expect((stream.text().match(/: heartbeat/g) ?? []).length).toBeGreaterThanOrEqual(5);
     await stream.close();
@@ -303,10 +372,16 @@ describe('timeouts', () => {
     socket.on('error', () => undefined);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     // The head and one byte of a 100-byte body; the rest never comes.
-    socket.write(`POST /tenants/${tenant}/customers/merges HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${allKey}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+    socket.write(
+      `POST /tenants/${tenant}/customers/merges HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${allKey}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+    );
     let isClosed = false;
     void closed.then(() => (isClosed = true));
-    await eventually(async () => (isClosed ? true : undefined), { what: 'the server closing the slow request', timeoutMs: 20_000, intervalMs: 50 });
+    await eventually(async () => (isClosed ? true : undefined), {
+      what: 'the server closing the slow request',
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
     // Answered 408 by the server (Fastify's client-error answer), never handled.
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
   });
@@ -314,16 +389,27 @@ describe('timeouts', () => {
 
 describe('a live stream whose client stops reading', () => {
   it('is ended after QUERY_LIVE_MAX_STREAM_MS, its place under the cap freed; a reading client gets the end of the stream', async () => {
-    const url = new URL(await start({ QUERY_LIVE_MAX_STREAMS_PER_KEY: '1', QUERY_LIVE_MAX_STREAM_MS: '5000', QUERY_LIVE_HEARTBEAT_MS: '1000', HTTP_CONNECTION_TIMEOUT_MS: '60000' }));
+    const url = new URL(
+      await start({
+        QUERY_LIVE_MAX_STREAMS_PER_KEY: '1',
+        QUERY_LIVE_MAX_STREAM_MS: '5000',
+        QUERY_LIVE_HEARTBEAT_MS: '1000',
+        HTTP_CONNECTION_TIMEOUT_MS: '60000',
+      }),
+    );
     const customerId = await knownCustomer();
     // A client that reads the head and then nothing more: its heartbeats pile up in the kernel's buffers,
     // and every write keeps the connection from idling out, so only the stream's age can end it.
     const stuck = connect(Number(url.port), url.hostname);
     stuck.on('error', () => undefined);
     let head = '';
-    const answered = new Promise<void>((resolve) => stuck.on('data', (chunk) => ((head += chunk.toString('latin1')), head.includes('\r\n\r\n') && resolve())));
+    const answered = new Promise<void>((resolve) =>
+      stuck.on('data', (chunk) => ((head += chunk.toString('latin1')), head.includes('\r\n\r\n') && resolve())),
+    );
     const closed = new Promise<void>((resolve) => stuck.on('close', () => resolve()));
-    stuck.write(`GET /tenants/${tenant}/customers/${customerId}/timeline/live HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${readKey}\r\n\r\n`);
+    stuck.write(
+      `GET /tenants/${tenant}/customers/${customerId}/timeline/live HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${readKey}\r\n\r\n`,
+    );
     await answered;
     expect(head).toMatch(/^HTTP\/1\.1 200 /);
     stuck.pause();
@@ -342,13 +428,21 @@ describe('a live stream whose client stops reading', () => {
     );
     let nextEnded = false;
     void next.ended.then(() => (nextEnded = true));
-    await eventually(async () => (nextEnded ? true : undefined), { what: 'the reading client getting the end of its stream', timeoutMs: 30_000, intervalMs: 100 });
+    await eventually(async () => (nextEnded ? true : undefined), {
+      what: 'the reading client getting the end of its stream',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     expect(next.text()).toMatch(/^retry: 2000\n/);
 
     // The stuck client, reading again, finds its connection closed by the server.
     stuck.resume();
     let isClosed = false;
     void closed.then(() => (isClosed = true));
-    await eventually(async () => (isClosed ? true : undefined), { what: 'the stuck connection closed', timeoutMs: 20_000, intervalMs: 100 });
+    await eventually(async () => (isClosed ? true : undefined), {
+      what: 'the stuck connection closed',
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
   }, 90_000);
 });

@@ -12,17 +12,30 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
   const { module, config, edge } = queryApiModule(env);
   const logger = createLogger('query-api', config.LOG_LEVEL);
   const adapter = new FastifyAdapter(
-    httpServerOptions({ trustProxy: edge.HTTP_TRUST_PROXY, requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS }),
+    httpServerOptions({
+      trustProxy: edge.HTTP_TRUST_PROXY,
+      requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS,
+    }),
   );
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: ['error', 'warn'] });
   if (edge.RATE_LIMIT_ENABLED) {
     const instance = app.getHttpAdapter().getInstance();
     const limits = await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) =>
-      logger.warn({ code: `rate_limited_per_${rule.per}`, route: req.routeOptions.url ?? req.url, address: req.ip, retryAfterSeconds }, 'query.request.rate_limited'),
+      logger.warn(
+        { code: `rate_limited_per_${rule.per}`, route: req.routeOptions.url ?? req.url, address: req.ip, retryAfterSeconds },
+        'query.request.rate_limited',
+      ),
     );
     const limited = (req: FastifyRequest) => (req.routeOptions.url ?? req.url) !== '/health';
     // Per address first (bad keys count too), then per key presented: its digest, so a key is never held in memory.
-    instance.addHook('onRequest', limits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, limited));
+    instance.addHook(
+      'onRequest',
+      limits.hook(
+        { per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' },
+        limited,
+      ),
+    );
     instance.addHook(
       'onRequest',
       limits.hook(

@@ -11,8 +11,10 @@ export function parseDefaultRegions(entries: readonly string[]): { byTenant: Rea
   for (const entry of entries) {
     const [tenant, raw] = entry.split(':') as [string, string];
     const region = raw.toUpperCase() as CountryCode;
-    if (!PHONE_REGIONS.includes(region)) problems.push(`${JSON.stringify(raw)} (for ${tenant}) is not an ISO 3166-1 alpha-2 country code libphonenumber knows, e.g. US or GB`);
-    else if (byTenant.has(tenant) && byTenant.get(tenant) !== region) problems.push(`tenant ${tenant} is given two regions (${byTenant.get(tenant)} and ${region})`);
+    if (!PHONE_REGIONS.includes(region))
+      problems.push(`${JSON.stringify(raw)} (for ${tenant}) is not an ISO 3166-1 alpha-2 country code libphonenumber knows, e.g. US or GB`);
+    else if (byTenant.has(tenant) && byTenant.get(tenant) !== region)
+      problems.push(`tenant ${tenant} is given two regions (${byTenant.get(tenant)} and ${region})`);
     else byTenant.set(tenant, region);
   }
   return { byTenant, problems };

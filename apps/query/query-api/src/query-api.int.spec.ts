@@ -48,7 +48,10 @@ afterAll(async () => {
 
 const auth = (key = keyA) => ({ authorization: `Bearer ${key}` });
 
-async function get(path: string, headers: Record<string, string> = auth()): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+async function get(
+  path: string,
+  headers: Record<string, string> = auth(),
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const res = await fetch(`${url}${path}`, { headers });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
@@ -65,26 +68,54 @@ interface EntrySpec {
 
 let phoneSeq = 0;
 /** A customer with these entries, projected through the store; returns the customer and event ids. */
-async function customerWith(tenantId: string, entries: EntrySpec[], phone = `+1415556${String(1000 + phoneSeq++).padStart(4, '0')}`): Promise<{ customerId: string; eventIds: string[] }> {
+async function customerWith(
+  tenantId: string,
+  entries: EntrySpec[],
+  phone = `+1415556${String(1000 + phoneSeq++).padStart(4, '0')}`,
+): Promise<{ customerId: string; eventIds: string[] }> {
   const customerId = freshId('c');
   const now = Date.now();
   const eventIds = await addEntries(tenantId, customerId, entries, now, phone, true);
   return { customerId, eventIds };
 }
 
-async function addEntries(tenantId: string, customerId: string, entries: EntrySpec[], base = Date.now(), phone = '+14155550999', register = false): Promise<string[]> {
+async function addEntries(
+  tenantId: string,
+  customerId: string,
+  entries: EntrySpec[],
+  base = Date.now(),
+  phone = '+14155550999',
+  register = false,
+): Promise<string[]> {
   const eventIds = entries.map(() => randomUUID());
   const changes: TimelineChange[] = [];
-  if (register) changes.push({ kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: new Date(base - 3_600_000).toISOString() });
+  if (register)
+    changes.push({
+      kind: 'customer',
+      tenantId,
+      customerId,
+      identity: { kind: 'phone', value: phone },
+      at: new Date(base - 3_600_000).toISOString(),
+    });
   entries.forEach((e, n) => {
     const at = new Date(base + n).toISOString();
     changes.push({
       kind: 'entry',
       identities: [{ kind: 'phone', value: phone }],
       entry: {
-        tenantId, customerId, eventId: eventIds[n]!, streamRevision: String(n + 1), occurredAt: e.occurredAt ?? at, recordedAt: e.recordedAt ?? at,
+        tenantId,
+        customerId,
+        eventId: eventIds[n]!,
+        streamRevision: String(n + 1),
+        occurredAt: e.occurredAt ?? at,
+        recordedAt: e.recordedAt ?? at,
         ...(e.occurredAtSource ? { occurredAtSource: e.occurredAtSource } : {}),
-        channel: e.channel ?? 'sms', direction: e.direction ?? 'inbound', kind: 'message', text: e.text === undefined ? `message ${n}` : e.text, media: [], provider: { name: 'twilio', messageId: `SM${n}` },
+        channel: e.channel ?? 'sms',
+        direction: e.direction ?? 'inbound',
+        kind: 'message',
+        text: e.text === undefined ? `message ${n}` : e.text,
+        media: [],
+        provider: { name: 'twilio', messageId: `SM${n}` },
       },
     });
   });
@@ -137,7 +168,8 @@ async function openStream(path: string, headers: Record<string, string> = auth()
     headers: res.headers,
     frames,
     entries: () => frames.filter((f) => f.event === 'entry'),
-    until: <T>(probe: () => T | undefined, what: string, timeoutMs = 20_000) => eventually(async () => probe(), { what, timeoutMs, intervalMs: 20 }),
+    until: <T>(probe: () => T | undefined, what: string, timeoutMs = 20_000) =>
+      eventually(async () => probe(), { what, timeoutMs, intervalMs: 20 }),
     async close() {
       abort.abort();
       await reading;
@@ -161,7 +193,15 @@ describe('access', () => {
 
       // The digest itself is not a key.
       expect((await get(`/tenants/${tenantA}/customers`, auth(sha(keyA)))).status).toBe(401);
-      expect((await fetch(`${url}/tenants/${tenantA}/customers/${customerId}/erase`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+      expect(
+        (
+          await fetch(`${url}/tenants/${tenantA}/customers/${customerId}/erase`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          })
+        ).status,
+      ).toBe(401);
       expect((await get('/health', {})).status).toBe(200);
     });
   });
@@ -193,7 +233,11 @@ describe('access', () => {
         expect([path, asOwner.status]).toEqual([path, foldsTheStream(path) ? 404 : 200]);
         await asOwner.body?.cancel();
         const other = await get(`/tenants/${tenantA}${path}`, auth(keyB));
-        expect([path, other.status, other.body]).toEqual([path, 404, path.startsWith('/customers/') ? { error: 'not_found', reason: 'unknown customer' } : { error: 'not_found', reason: 'not found' }]);
+        expect([path, other.status, other.body]).toEqual([
+          path,
+          404,
+          path.startsWith('/customers/') ? { error: 'not_found', reason: 'unknown customer' } : { error: 'not_found', reason: 'not found' },
+        ]);
         // And through the other tenant's own path: nothing of A's there either.
         expect([path, (await get(`/tenants/${tenantB}${path}`, auth(keyB))).status]).toEqual([path, 404]);
       }
@@ -221,7 +265,10 @@ describe('access', () => {
 describe('timelines over HTTP', () => {
   describe('when a client pages with next', () => {
     it('then it gets every entry once, in order, and the last page has next: null', async () => {
-      const { customerId, eventIds } = await customerWith(tenantA, Array.from({ length: 7 }, () => ({})));
+      const { customerId, eventIds } = await customerWith(
+        tenantA,
+        Array.from({ length: 7 }, () => ({})),
+      );
       const seen: string[] = [];
       let next: string | null = null;
       let pages = 0;
@@ -239,15 +286,24 @@ describe('timelines over HTTP', () => {
 
   describe('when a cursor is handed to another query', () => {
     it('then it is a 400 on cursor, not a page of that query from a position meaning nothing to it', async () => {
-      const one = await customerWith(tenantA, Array.from({ length: 3 }, () => ({})));
-      const other = await customerWith(tenantA, Array.from({ length: 3 }, () => ({})));
+      const one = await customerWith(
+        tenantA,
+        Array.from({ length: 3 }, () => ({})),
+      );
+      const other = await customerWith(
+        tenantA,
+        Array.from({ length: 3 }, () => ({})),
+      );
       const first = await get(`/tenants/${tenantA}/customers/${one.customerId}/timeline?limit=1`);
       const next = first.body['next'] as string;
       expect((await get(`/tenants/${tenantA}/customers/${one.customerId}/timeline?limit=1&cursor=${next}`)).status).toBe(200);
       for (const path of [`${other.customerId}/timeline?limit=1`, `${one.customerId}/timeline?limit=1&channel=email`]) {
         const res = await get(`/tenants/${tenantA}/customers/${path}&cursor=${next}`);
         expect({ path, status: res.status }).toEqual({ path, status: 400 });
-        expect(res.body).toEqual({ error: 'validation_failed', fields: [{ field: 'cursor', messages: [expect.stringContaining('pages another query')] }] });
+        expect(res.body).toEqual({
+          error: 'validation_failed',
+          fields: [{ field: 'cursor', messages: [expect.stringContaining('pages another query')] }],
+        });
       }
       const customers = await get(`/tenants/${tenantA}/customers?limit=1&channel=sms`);
       const page2 = customers.body['next'] as string;
@@ -265,7 +321,10 @@ describe('timelines over HTTP', () => {
         { occurredAt: iso(1), recordedAt: iso(1), direction: 'outbound', channel: 'email' },
         { occurredAt: iso(2), recordedAt: iso(30), direction: 'inbound' },
       ]);
-      const ids = async (q: string) => ((await get(`/tenants/${tenantA}/customers/${customerId}/timeline?${q}`)).body['entries'] as { eventId: string }[]).map((e) => e.eventId);
+      const ids = async (q: string) =>
+        ((await get(`/tenants/${tenantA}/customers/${customerId}/timeline?${q}`)).body['entries'] as { eventId: string }[]).map(
+          (e) => e.eventId,
+        );
       expect(await ids('direction=inbound')).toEqual([eventIds[0], eventIds[2]]);
       expect(await ids('channel=email,whatsapp')).toEqual([eventIds[1]]);
       expect(await ids(`from=${encodeURIComponent(iso(1))}&to=${encodeURIComponent(iso(2))}`)).toEqual([eventIds[1]]);
@@ -304,14 +363,23 @@ describe('timelines over HTTP', () => {
     it('then each entry says where its occurredAt came from — provider, received, or null when the event did not say — in JSON and in both export formats', async () => {
       const { customerId, eventIds } = await customerWith(tenantA, entries);
       const timeline = await get(`/tenants/${tenantA}/customers/${customerId}/timeline`);
-      expect((timeline.body['entries'] as { eventId: string; occurredAtSource: unknown }[]).map((e) => [e.eventId, e.occurredAtSource])).toEqual([
+      expect(
+        (timeline.body['entries'] as { eventId: string; occurredAtSource: unknown }[]).map((e) => [e.eventId, e.occurredAtSource]),
+      ).toEqual([
         [eventIds[0], 'received'],
         [eventIds[1], 'provider'],
         [eventIds[2], null],
       ]);
 
-      const csv = await (await fetch(`${url}/tenants/${tenantA}/exports/timelines?${q({ format: 'csv', customerIds: customerId, recordedFrom: iso(60) })}`, { headers: auth() })).text();
-      const [header, ...rows] = csv.trimEnd().split('\r\n').map((line) => line.split(','));
+      const csv = await (
+        await fetch(`${url}/tenants/${tenantA}/exports/timelines?${q({ format: 'csv', customerIds: customerId, recordedFrom: iso(60) })}`, {
+          headers: auth(),
+        })
+      ).text();
+      const [header, ...rows] = csv
+        .trimEnd()
+        .split('\r\n')
+        .map((line) => line.split(','));
       const column = header!.indexOf('occurredAtSource');
       expect(column).toBeGreaterThan(0);
       expect(rows.map((r) => [r[0], r[column]])).toEqual([
@@ -319,8 +387,15 @@ describe('timelines over HTTP', () => {
         [eventIds[2], ''],
       ]);
 
-      const ndjson = await (await fetch(`${url}/tenants/${tenantA}/exports/timelines?${q({ customerIds: customerId, from: iso(0), to: iso(60) })}`, { headers: auth() })).text();
-      const lines = ndjson.trimEnd().split('\n').map((l) => JSON.parse(l) as { eventId: string; occurredAtSource: unknown });
+      const ndjson = await (
+        await fetch(`${url}/tenants/${tenantA}/exports/timelines?${q({ customerIds: customerId, from: iso(0), to: iso(60) })}`, {
+          headers: auth(),
+        })
+      ).text();
+      const lines = ndjson
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { eventId: string; occurredAtSource: unknown });
       expect(lines.map((l) => [l.eventId, l.occurredAtSource])).toEqual([
         [eventIds[0], 'received'],
         [eventIds[1], 'provider'],
@@ -337,7 +412,9 @@ describe('timelines over HTTP', () => {
           status: 400,
           body: { error: 'validation_failed', fields: [{ field: 'recordedFrom', messages: [expect.stringContaining('zone')] }] },
         });
-        const backwards = await get(`/tenants/${tenantA}/${path}${sep}${q({ recordedFrom: '2025-04-02', recordedTo: '2025-04-01T23:00:00Z' })}`);
+        const backwards = await get(
+          `/tenants/${tenantA}/${path}${sep}${q({ recordedFrom: '2025-04-02', recordedTo: '2025-04-01T23:00:00Z' })}`,
+        );
         expect({ path, status: backwards.status, fields: backwards.body['fields'] }).toEqual({
           path,
           status: 400,
@@ -350,10 +427,18 @@ describe('timelines over HTTP', () => {
   describe('when parameters are bad', () => {
     it('then 400 names every failing field in the hub format', async () => {
       const { customerId } = await customerWith(tenantA, [{}]);
-      const res = await get(`/tenants/${tenantA}/customers/${customerId}/timeline?limit=1000&cursor=nope&from=2025-02-30&to=yesterday&direction=up`);
+      const res = await get(
+        `/tenants/${tenantA}/customers/${customerId}/timeline?limit=1000&cursor=nope&from=2025-02-30&to=yesterday&direction=up`,
+      );
       expect(res.status).toBe(400);
       expect(res.body['error']).toBe('validation_failed');
-      expect((res.body['fields'] as { field: string; messages: string[] }[]).map((f) => f.field).sort()).toEqual(['cursor', 'direction', 'from', 'limit', 'to']);
+      expect((res.body['fields'] as { field: string; messages: string[] }[]).map((f) => f.field).sort()).toEqual([
+        'cursor',
+        'direction',
+        'from',
+        'limit',
+        'to',
+      ]);
       expect((await get(`/tenants/${tenantA}/customers/${customerId}/timeline?limit=0`)).status).toBe(400);
       expect((await get(`/tenants/${tenantA}/customers/${customerId}/conversations?asOf=soon`)).status).toBe(400);
       expect((await get(`/tenants/${tenantA}/customers?cursor=abc`)).status).toBe(400);
@@ -369,7 +454,11 @@ describe('timelines over HTTP', () => {
   });
 
   it('conversations: one per channel, latest first', async () => {
-    const { customerId } = await customerWith(tenantA, [{ channel: 'sms', text: 'hi' }, { channel: 'email', text: 'mail' }, { channel: 'sms', text: 'again' }]);
+    const { customerId } = await customerWith(tenantA, [
+      { channel: 'sms', text: 'hi' },
+      { channel: 'email', text: 'mail' },
+      { channel: 'sms', text: 'again' },
+    ]);
     const res = await get(`/tenants/${tenantA}/customers/${customerId}/conversations`);
     expect(res.body['conversations']).toEqual([
       expect.objectContaining({ channel: 'sms', threadId: null, count: 2, lastText: 'again' }),
@@ -387,7 +476,11 @@ describe('instants', () => {
       expect(noZone.body).toEqual({ error: 'validation_failed', fields: [{ field: 'asOf', messages: [expect.stringContaining('zone')] }] });
       // Accepted (this customer exists only in the read model, so its state is a 404, not a 400).
       for (const ok of [new Date(Date.now() + 60_000).toISOString(), '2025-03-01', '2025-03-01T10:00:00+01:00']) {
-        expect([path, ok, (await get(`/tenants/${tenantA}/customers/${customerId}/${path}?asOf=${encodeURIComponent(ok)}`)).status]).toEqual([path, ok, path === 'state' ? 404 : 200]);
+        expect([
+          path,
+          ok,
+          (await get(`/tenants/${tenantA}/customers/${customerId}/${path}?asOf=${encodeURIComponent(ok)}`)).status,
+        ]).toEqual([path, ok, path === 'state' ? 404 : 200]);
       }
     }
   });
@@ -398,8 +491,23 @@ function interaction(tenantId: string, label: string, channel: ChannelId, identi
   const eventId = deterministicId('query-api-claims', tenantId, label);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities, content: { text: label, media: [] }, provider: { name: 'test', messageId: label } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-07T10:00:00.000Z', recordedAt: '2026-12-07T10:00:00.000Z', schemaVersion: 1, tenantId, channel },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities,
+      content: { text: label, media: [] },
+      provider: { name: 'test', messageId: label },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-12-07T10:00:00.000Z',
+      recordedAt: '2026-12-07T10:00:00.000Z',
+      schemaVersion: 1,
+      tenantId,
+      channel,
+    },
   };
 }
 
@@ -420,12 +528,22 @@ describe('where occurredAt came from, from the canonical event to the API', () =
     const phone: IdentityRef = { kind: 'phone', value: `+1415557${String(2000 + phoneSeq++).padStart(4, '0')}` };
     const sms = interaction(tenantA, `sms-${randomUUID()}`, 'sms', [phone]);
     const email = interaction(tenantA, `email-${randomUUID()}`, 'email', [phone]);
-    const recorded = await recordInteraction(stores, { ...sms, metadata: { ...sms.metadata, occurredAtSource: 'received' } }, '2026-12-07T10:00:01.000Z');
-    await recordInteraction(stores, { ...email, metadata: { ...email.metadata, occurredAtSource: 'provider' } }, '2026-12-07T10:00:02.000Z');
+    const recorded = await recordInteraction(
+      stores,
+      { ...sms, metadata: { ...sms.metadata, occurredAtSource: 'received' } },
+      '2026-12-07T10:00:01.000Z',
+    );
+    await recordInteraction(
+      stores,
+      { ...email, metadata: { ...email.metadata, occurredAtSource: 'provider' } },
+      '2026-12-07T10:00:02.000Z',
+    );
     await project(stores, tenantA, [recorded.customerId]);
 
     const res = await get(`/tenants/${tenantA}/customers/${recorded.customerId}/timeline`);
-    expect((res.body['entries'] as { channel: string; occurredAtSource: unknown }[]).map((e) => [e.channel, e.occurredAtSource]).sort()).toEqual([
+    expect(
+      (res.body['entries'] as { channel: string; occurredAtSource: unknown }[]).map((e) => [e.channel, e.occurredAtSource]).sort(),
+    ).toEqual([
       ['email', 'provider'],
       ['sms', 'received'],
     ]);
@@ -441,7 +559,11 @@ describe('who holds an identity, over HTTP', () => {
     // with that phone: evidence only (a merge proposal), the phone stays with the SMS customer.
     const sms = await recordInteraction(stores, interaction(tenantA, `sms-${randomUUID()}`, 'sms', [phone]), '2026-12-07T10:00:01.000Z');
     await recordInteraction(stores, interaction(tenantA, `tg-${randomUUID()}`, 'telegram', [telegram]), '2026-12-07T10:00:02.000Z');
-    const tg = await recordInteraction(stores, interaction(tenantA, `tg-${randomUUID()}`, 'telegram', [telegram, phone]), '2026-12-07T10:00:03.000Z');
+    const tg = await recordInteraction(
+      stores,
+      interaction(tenantA, `tg-${randomUUID()}`, 'telegram', [telegram, phone]),
+      '2026-12-07T10:00:03.000Z',
+    );
     expect(tg.merges.map((m) => m.outcome)).toEqual(['proposed']);
     expect(await stores.identities.ownerOf(tenantA, phone)).toBe(sms.customerId);
     await project(stores, tenantA, [sms.customerId, tg.customerId]);
@@ -452,15 +574,23 @@ describe('who holds an identity, over HTTP', () => {
     const tgSummary = await get(`/tenants/${tenantA}/customers/${tg.customerId}`);
     expect(tgSummary.body['identities']).toEqual([telegram]);
     const search = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone.value}`)}&channel=sms`);
-    expect((search.body['customers'] as { customerId: string; identities: IdentityRef[] }[]).map((c) => [c.customerId, c.identities])).toEqual([[sms.customerId, [phone]]]);
-    expect((await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone.value}`)}&channel=telegram`)).body).toEqual({ customers: [], next: null });
+    expect(
+      (search.body['customers'] as { customerId: string; identities: IdentityRef[] }[]).map((c) => [c.customerId, c.identities]),
+    ).toEqual([[sms.customerId, [phone]]]);
+    expect(
+      (await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone.value}`)}&channel=telegram`)).body,
+    ).toEqual({ customers: [], next: null });
   });
 });
 
 describe('customer search over HTTP', () => {
-  it('a national phone number is looked up with region=, or the tenant\'s default region; without either the 400 says what is missing', async () => {
+  it("a national phone number is looked up with region=, or the tenant's default region; without either the 400 says what is missing", async () => {
     const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
-    const { customerId } = await recordInteraction(stores, interaction(tenantA, `sms-${randomUUID()}`, 'sms', [{ kind: 'phone', value: '+16505550123' }]), new Date().toISOString());
+    const { customerId } = await recordInteraction(
+      stores,
+      interaction(tenantA, `sms-${randomUUID()}`, 'sms', [{ kind: 'phone', value: '+16505550123' }]),
+      new Date().toISOString(),
+    );
     await project(stores, tenantA, [customerId]);
     for (const national of ['(650) 555-0123', '650-555-0123']) {
       const refused = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${national}`)}`);
@@ -473,12 +603,18 @@ describe('customer search over HTTP', () => {
     expect(wrongRegion.status).toBe(400);
     expect(JSON.stringify(wrongRegion.body)).toContain('region must be an ISO 3166-1 alpha-2 country code');
 
-    const uk = await recordInteraction(stores, interaction(tenantB, `wa-${randomUUID()}`, 'whatsapp', [{ kind: 'phone', value: '+447400245698' }]), new Date().toISOString());
+    const uk = await recordInteraction(
+      stores,
+      interaction(tenantB, `wa-${randomUUID()}`, 'whatsapp', [{ kind: 'phone', value: '+447400245698' }]),
+      new Date().toISOString(),
+    );
     await project(stores, tenantB, [uk.customerId]);
     const byDefault = await get(`/tenants/${tenantB}/customers?identity=${encodeURIComponent('phone:07400 245698')}`, auth(keyB));
     expect({ status: byDefault.status, customerId: byDefault.body['customerId'] }).toEqual({ status: 200, customerId: uk.customerId });
     // region= wins over the tenant's default: 07400 245698 is no US number.
-    expect((await get(`/tenants/${tenantB}/customers?identity=${encodeURIComponent('phone:07400 245698')}&region=US`, auth(keyB))).status).toBe(400);
+    expect(
+      (await get(`/tenants/${tenantB}/customers?identity=${encodeURIComponent('phone:07400 245698')}&region=US`, auth(keyB))).status,
+    ).toBe(400);
   });
 
   it('QUERY_DEFAULT_REGIONS is validated at boot', async () => {
@@ -495,7 +631,11 @@ describe('customer search over HTTP', () => {
   it('identity alone finds the one customer; with other criteria it is a paged search', async () => {
     const phone = '+14155557001';
     const stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
-    const { customerId } = await recordInteraction(stores, interaction(tenantA, `wa-${randomUUID()}`, 'whatsapp', [{ kind: 'phone', value: phone }]), new Date().toISOString());
+    const { customerId } = await recordInteraction(
+      stores,
+      interaction(tenantA, `wa-${randomUUID()}`, 'whatsapp', [{ kind: 'phone', value: phone }]),
+      new Date().toISOString(),
+    );
     await project(stores, tenantA, [customerId]);
     const one = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent('phone:+1 415 555 7001')}`);
     expect(one.status).toBe(200);
@@ -503,11 +643,26 @@ describe('customer search over HTTP', () => {
     expect((await get(`/tenants/${tenantA}/customers?identity=phone:%2B14155557999`)).status).toBe(404);
 
     const search = await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=whatsapp&limit=10`);
-    expect(search.body).toEqual({ customers: [expect.objectContaining({ customerId, channels: ['whatsapp'], preferredChannel: 'whatsapp', quadrant: 'unknown' })], next: null });
-    expect((await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=sms`)).body).toEqual({ customers: [], next: null });
+    expect(search.body).toEqual({
+      customers: [expect.objectContaining({ customerId, channels: ['whatsapp'], preferredChannel: 'whatsapp', quadrant: 'unknown' })],
+      next: null,
+    });
+    expect((await get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(`phone:${phone}`)}&channel=sms`)).body).toEqual({
+      customers: [],
+      next: null,
+    });
 
-    await pool.query(`update timeline_customers set quadrant = 'champion', preferred_channel = 'whatsapp' where tenant_id = $1 and customer_id = $2`, [tenantA, customerId]);
-    expect(((await get(`/tenants/${tenantA}/customers?quadrant=champion&preferredChannel=whatsapp`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId)).toEqual([customerId]);
+    await pool.query(
+      `update timeline_customers set quadrant = 'champion', preferred_channel = 'whatsapp' where tenant_id = $1 and customer_id = $2`,
+      [tenantA, customerId],
+    );
+    expect(
+      (
+        (await get(`/tenants/${tenantA}/customers?quadrant=champion&preferredChannel=whatsapp`)).body['customers'] as {
+          customerId: string;
+        }[]
+      ).map((c) => c.customerId),
+    ).toEqual([customerId]);
   });
 
   it('finds a customer by an external id and by a handle, each in its namespace', async () => {
@@ -518,7 +673,11 @@ describe('customer search over HTTP', () => {
       { kind: 'external', namespace: 'salesforce', value: crmId },
       { kind: 'handle', namespace: 'telegram', value: telegramId },
     ];
-    const { customerId } = await recordInteraction(stores, interaction(tenantA, `tg-${randomUUID()}`, 'telegram', identities), new Date().toISOString());
+    const { customerId } = await recordInteraction(
+      stores,
+      interaction(tenantA, `tg-${randomUUID()}`, 'telegram', identities),
+      new Date().toISOString(),
+    );
     await project(stores, tenantA, [customerId]);
     const lookup = async (identity: string) => get(`/tenants/${tenantA}/customers?identity=${encodeURIComponent(identity)}`);
 
@@ -539,7 +698,8 @@ describe('customer search over HTTP', () => {
   it('lists of channels and quadrants match any of them; a mistyped value is a 400 naming the allowed ones', async () => {
     const sms = await customerWith(tenantA, [{ channel: 'sms' }]);
     const mail = await customerWith(tenantA, [{ channel: 'email' }]);
-    const ids = async (q: string) => ((await get(`/tenants/${tenantA}/customers?${q}&limit=200`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId);
+    const ids = async (q: string) =>
+      ((await get(`/tenants/${tenantA}/customers?${q}&limit=200`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId);
     const both = await ids('channel=sms,email');
     expect(both).toEqual(expect.arrayContaining([sms.customerId, mail.customerId]));
     expect(await ids('channel=email')).not.toContain(sms.customerId);
@@ -577,27 +737,45 @@ describe('customer search over HTTP', () => {
 
 describe('free-text search over HTTP', () => {
   // Sorted: customers created in the same millisecond would list in customer-id order.
-  const ids = (res: { body: Record<string, unknown> }) => (res.body['customers'] as { customerId: string }[]).map((c) => c.customerId).sort();
+  const ids = (res: { body: Record<string, unknown> }) =>
+    (res.body['customers'] as { customerId: string }[]).map((c) => c.customerId).sort();
   const texts = (res: { body: Record<string, unknown> }) => (res.body['entries'] as { text: string }[]).map((e) => e.text);
 
   it('q finds the customers whose timeline holds the words, in any of the languages, combined with channel, and the matching entries of a timeline', async () => {
     const tag = `t${randomBytes(4).toString('hex')}`;
-    const arabic = await customerWith(tenantA, [{ channel: 'whatsapp', text: `أريد استرداد المبلغ ${tag}` }, { channel: 'sms', text: 'شكرا' }]);
+    const arabic = await customerWith(tenantA, [
+      { channel: 'whatsapp', text: `أريد استرداد المبلغ ${tag}` },
+      { channel: 'sms', text: 'شكرا' },
+    ]);
     const persian = await customerWith(tenantA, [{ channel: 'telegram', text: `می‌خواهم سفارشم را لغو کنم ${tag}` }]);
-    const english = await customerWith(tenantA, [{ channel: 'email', text: `Refund my broken headphones ${tag}` }, { channel: 'sms', text: `refunds take too long ${tag}` }]);
+    const english = await customerWith(tenantA, [
+      { channel: 'email', text: `Refund my broken headphones ${tag}` },
+      { channel: 'sms', text: `refunds take too long ${tag}` },
+    ]);
 
-    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}`))).toEqual([arabic.customerId, persian.customerId, english.customerId].sort());
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}`))).toEqual(
+      [arabic.customerId, persian.customerId, english.customerId].sort(),
+    );
     expect(ids(await get(`/tenants/${tenantA}/customers?q=${encodeURIComponent(`مبلغ ${tag}`)}`))).toEqual([arabic.customerId]);
     expect(ids(await get(`/tenants/${tenantA}/customers?q=${encodeURIComponent(`لغو ${tag}`)}`))).toEqual([persian.customerId]);
-    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}&channel=email,telegram`))).toEqual([persian.customerId, english.customerId].sort());
+    expect(ids(await get(`/tenants/${tenantA}/customers?q=${tag}&channel=email,telegram`))).toEqual(
+      [persian.customerId, english.customerId].sort(),
+    );
     expect(ids(await get(`/tenants/${tenantA}/customers?q=${encodeURIComponent(`banana ${tag}`)}`))).toEqual([]);
     const first = await get(`/tenants/${tenantA}/customers?q=${tag}&limit=2`);
     const second = await get(`/tenants/${tenantA}/customers?q=${tag}&limit=2&cursor=${first.body['next'] as string}`);
     expect([...ids(first), ...ids(second)].sort()).toEqual([arabic.customerId, persian.customerId, english.customerId].sort());
 
-    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=refund`))).toEqual([`Refund my broken headphones ${tag}`, `refunds take too long ${tag}`]);
-    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=refund&channel=sms`))).toEqual([`refunds take too long ${tag}`]);
-    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=${encodeURIComponent('"broken headphones"')}`))).toEqual([`Refund my broken headphones ${tag}`]);
+    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=refund`))).toEqual([
+      `Refund my broken headphones ${tag}`,
+      `refunds take too long ${tag}`,
+    ]);
+    expect(texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=refund&channel=sms`))).toEqual([
+      `refunds take too long ${tag}`,
+    ]);
+    expect(
+      texts(await get(`/tenants/${tenantA}/customers/${english.customerId}/timeline?q=${encodeURIComponent('"broken headphones"')}`)),
+    ).toEqual([`Refund my broken headphones ${tag}`]);
   });
 
   it('an erased customer is found no more', async () => {
@@ -612,10 +790,17 @@ describe('free-text search over HTTP', () => {
   it('q must be 1…200 characters with a word in it: otherwise a 400 in the hub format', async () => {
     const { customerId } = await customerWith(tenantA, [{}]);
     for (const path of [`/tenants/${tenantA}/customers`, `/tenants/${tenantA}/customers/${customerId}/timeline`]) {
-      for (const [q, message] of [['', 'q must be 1…200 characters'], ['x'.repeat(201), 'q must be 1…200 characters'], ['%22-%22', 'q must contain a word']] as const) {
+      for (const [q, message] of [
+        ['', 'q must be 1…200 characters'],
+        ['x'.repeat(201), 'q must be 1…200 characters'],
+        ['%22-%22', 'q must contain a word'],
+      ] as const) {
         const res = await get(`${path}?q=${q}`);
         expect(res.status).toBe(400);
-        expect(res.body).toEqual({ error: 'validation_failed', fields: [{ field: 'q', messages: expect.arrayContaining([expect.stringContaining(message)]) }] });
+        expect(res.body).toEqual({
+          error: 'validation_failed',
+          fields: [{ field: 'q', messages: expect.arrayContaining([expect.stringContaining(message)]) }],
+        });
       }
     }
   });
@@ -626,11 +811,32 @@ describe('customer value, satisfaction, quadrant and entry details over HTTP', (
   async function facts(tenantId: string, customerId: string, orderAmount: number, csat: number): Promise<void> {
     const meta = () => {
       const eventId = randomUUID();
-      return { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-04-02T10:00:00.000Z', recordedAt: '2025-04-02T10:00:00.000Z', schemaVersion: 1, tenantId, channel: 'system' as const };
+      return {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: '2025-04-02T10:00:00.000Z',
+        recordedAt: '2025-04-02T10:00:00.000Z',
+        schemaVersion: 1,
+        tenantId,
+        channel: 'system' as const,
+      };
     };
     await store.apply([
-      { kind: 'fact', tenantId, customerId, streamRevision: '10', fact: { type: 'OrderPlaced', data: { orderId: randomUUID(), amount: orderAmount, currency: 'EUR' }, metadata: meta() } },
-      { kind: 'fact', tenantId, customerId, streamRevision: '11', fact: { type: 'SurveyAnswered', data: { survey: 'csat', score: csat }, metadata: meta() } },
+      {
+        kind: 'fact',
+        tenantId,
+        customerId,
+        streamRevision: '10',
+        fact: { type: 'OrderPlaced', data: { orderId: randomUUID(), amount: orderAmount, currency: 'EUR' }, metadata: meta() },
+      },
+      {
+        kind: 'fact',
+        tenantId,
+        customerId,
+        streamRevision: '11',
+        fact: { type: 'SurveyAnswered', data: { survey: 'csat', score: csat }, metadata: meta() },
+      },
     ]);
   }
 
@@ -649,7 +855,8 @@ describe('customer value, satisfaction, quadrant and entry details over HTTP', (
         satisfaction: expect.objectContaining({ csat: expect.objectContaining({ score: 5 }) }),
       }),
     );
-    const listed = async (q: string) => ((await get(`/tenants/${tenantA}/customers?${q}`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId);
+    const listed = async (q: string) =>
+      ((await get(`/tenants/${tenantA}/customers?${q}`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId);
     expect(await listed('quadrant=champion&limit=500')).toContain(champion.customerId);
     expect(await listed('quadrant=champion&limit=500')).not.toContain(atRisk.customerId);
     expect(await listed('quadrant=at_risk&limit=500')).toContain(atRisk.customerId);
@@ -666,8 +873,19 @@ describe('customer value, satisfaction, quadrant and entry details over HTTP', (
         kind: 'entry',
         identities: [],
         entry: {
-          tenantId: tenantA, customerId, eventId, streamRevision: '5', occurredAt: new Date().toISOString(), recordedAt: new Date().toISOString(),
-          channel: 'commerce', direction: 'inbound', kind: 'order', text: null, media: [], provider: { name: 'shopify', messageId: 'o-77/r-1' }, details: { order },
+          tenantId: tenantA,
+          customerId,
+          eventId,
+          streamRevision: '5',
+          occurredAt: new Date().toISOString(),
+          recordedAt: new Date().toISOString(),
+          channel: 'commerce',
+          direction: 'inbound',
+          kind: 'order',
+          text: null,
+          media: [],
+          provider: { name: 'shopify', messageId: 'o-77/r-1' },
+          details: { order },
         },
       },
     ]);
@@ -675,12 +893,14 @@ describe('customer value, satisfaction, quadrant and entry details over HTTP', (
     expect(orders.body['entries']).toEqual([expect.objectContaining({ eventId, kind: 'order', details: { order } })]);
     const all = await get(`/tenants/${tenantA}/customers/${customerId}/timeline`);
     expect((all.body['entries'] as { details: unknown }[]).map((e) => e.details)).toEqual([null, { order }]);
-    const exported = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&customerIds=${customerId}&kind=order`, { headers: auth() });
+    const exported = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&customerIds=${customerId}&kind=order`, {
+      headers: auth(),
+    });
     expect(JSON.parse((await exported.text()).trim())).toEqual(expect.objectContaining({ eventId, details: { order } }));
   });
 });
 
-describe('analysts\' counts and contact patterns over HTTP', () => {
+describe("analysts' counts and contact patterns over HTTP", () => {
   it('stats: entries and distinct customers per channel, day and quadrant, in a window on occurred time', async () => {
     // A window of 2020 no other test writes in.
     const at = (day: number, hour: number) => `2020-02-0${day}T${String(hour).padStart(2, '0')}:00:00.000Z`;
@@ -690,7 +910,10 @@ describe('analysts\' counts and contact patterns over HTTP', () => {
       { channel: 'email', occurredAt: at(2, 9) },
     ]);
     await customerWith(tenantB, [{ channel: 'sms', occurredAt: at(2, 11), direction: 'outbound' }]);
-    await pool.query(`update timeline_customers set quadrant = 'champion' where tenant_id = $1 and customer_id = $2`, [tenantB, a.customerId]);
+    await pool.query(`update timeline_customers set quadrant = 'champion' where tenant_id = $1 and customer_id = $2`, [
+      tenantB,
+      a.customerId,
+    ]);
     const stats = async (q: string) => {
       const res = await get(`/tenants/${tenantB}/stats?from=2020-02-01&to=2020-02-03&${q}`, auth(keyB));
       expect(res.status).toBe(200);
@@ -725,8 +948,16 @@ describe('analysts\' counts and contact patterns over HTTP', () => {
       { channel: 'email', occurredAt: ago(30) },
       { channel: 'sms', occurredAt: ago(50) },
     ]);
-    const oneChannel = await customerWith(tenantA, [{ channel: 'sms', occurredAt: ago(1) }, { channel: 'sms', occurredAt: ago(2) }, { channel: 'sms', occurredAt: ago(3) }]);
-    const tooOld = await customerWith(tenantA, [{ channel: 'sms', occurredAt: ago(1) }, { channel: 'email', occurredAt: ago(2) }, { channel: 'sms', occurredAt: ago(10 * 24) }]);
+    const oneChannel = await customerWith(tenantA, [
+      { channel: 'sms', occurredAt: ago(1) },
+      { channel: 'sms', occurredAt: ago(2) },
+      { channel: 'sms', occurredAt: ago(3) },
+    ]);
+    const tooOld = await customerWith(tenantA, [
+      { channel: 'sms', occurredAt: ago(1) },
+      { channel: 'email', occurredAt: ago(2) },
+      { channel: 'sms', occurredAt: ago(10 * 24) },
+    ]);
     const outbound = await customerWith(tenantA, [
       { channel: 'sms', occurredAt: ago(1) },
       { channel: 'email', occurredAt: ago(2) },
@@ -756,15 +987,31 @@ describe('exports over HTTP', () => {
     it('then it streams the timelines of the customers in it, without listing their ids', async () => {
       // Entries in a window of 2019 no other test writes in, so the segment's rows are exactly these.
       const on = (minute: number) => `2019-05-01T10:0${minute}:00.000Z`;
-      const champion = await customerWith(tenantB, [{ channel: 'sms', text: 'c1', occurredAt: on(1) }, { channel: 'sms', text: 'c2', occurredAt: on(2) }]);
+      const champion = await customerWith(tenantB, [
+        { channel: 'sms', text: 'c1', occurredAt: on(1) },
+        { channel: 'sms', text: 'c2', occurredAt: on(2) },
+      ]);
       const atRisk = await customerWith(tenantB, [{ channel: 'email', text: 'r1', occurredAt: on(3) }]);
       const none = await customerWith(tenantB, [{ channel: 'whatsapp', text: 'n1', occurredAt: on(4) }]);
-      await pool.query(`update timeline_customers set quadrant = 'champion', preferred_channel = 'sms' where tenant_id = $1 and customer_id = $2`, [tenantB, champion.customerId]);
-      await pool.query(`update timeline_customers set quadrant = 'at_risk', preferred_channel = 'email' where tenant_id = $1 and customer_id = $2`, [tenantB, atRisk.customerId]);
+      await pool.query(
+        `update timeline_customers set quadrant = 'champion', preferred_channel = 'sms' where tenant_id = $1 and customer_id = $2`,
+        [tenantB, champion.customerId],
+      );
+      await pool.query(
+        `update timeline_customers set quadrant = 'at_risk', preferred_channel = 'email' where tenant_id = $1 and customer_id = $2`,
+        [tenantB, atRisk.customerId],
+      );
       const exported = async (q: string) => {
-        const res = await fetch(`${url}/tenants/${tenantB}/exports/timelines?format=ndjson&from=2019-05-01&to=2019-05-02&${q}`, { headers: auth(keyB) });
+        const res = await fetch(`${url}/tenants/${tenantB}/exports/timelines?format=ndjson&from=2019-05-01&to=2019-05-02&${q}`, {
+          headers: auth(keyB),
+        });
         expect(res.status).toBe(200);
-        return (await res.text()).trimEnd().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { customerId: string; text: string }).text).sort();
+        return (await res.text())
+          .trimEnd()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { customerId: string; text: string }).text)
+          .sort();
       };
       expect(await exported('quadrant=champion')).toEqual(['c1', 'c2']);
       expect(await exported('quadrant=champion,at_risk')).toEqual(['c1', 'c2', 'r1']);
@@ -772,7 +1019,10 @@ describe('exports over HTTP', () => {
       expect(await exported('preferredChannel=email')).toEqual(['r1']);
       expect(await exported('quadrant=champion&channel=email')).toEqual([]);
       expect((await fetch(`${url}/tenants/${tenantB}/exports/timelines?quadrant=vip`, { headers: auth(keyB) })).status).toBe(400);
-      const withBom = await fetch(`${url}/tenants/${tenantB}/exports/timelines?format=csv&bom=true&from=2019-05-01&to=2019-05-02&quadrant=champion`, { headers: auth(keyB) });
+      const withBom = await fetch(
+        `${url}/tenants/${tenantB}/exports/timelines?format=csv&bom=true&from=2019-05-01&to=2019-05-02&quadrant=champion`,
+        { headers: auth(keyB) },
+      );
       const bytes = Buffer.from(await withBom.arrayBuffer());
       expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
       expect(bytes.subarray(3).toString('utf8').startsWith('eventId,')).toBe(true);
@@ -782,14 +1032,22 @@ describe('exports over HTTP', () => {
 
   describe('when a customer with more entries than one read page is exported', () => {
     it('then NDJSON streams (chunked, no length) every entry once, in time order', async () => {
-      const { customerId, eventIds } = await customerWith(tenantA, Array.from({ length: 2_345 }, (_, n) => ({ text: `bulk ${n}` })));
+      const { customerId, eventIds } = await customerWith(
+        tenantA,
+        Array.from({ length: 2_345 }, (_, n) => ({ text: `bulk ${n}` })),
+      );
       const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&customerIds=${customerId}`, { headers: auth() });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
       expect(res.headers.get('content-length')).toBeNull();
       expect(res.headers.get('transfer-encoding')).toBe('chunked');
-      expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="timelines-${tenantA}-\\d{8}T\\d{6}Z\\.ndjson"$`));
-      const rows = (await res.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as { eventId: string; timelineCustomerId: string });
+      expect(res.headers.get('content-disposition')).toMatch(
+        new RegExp(`^attachment; filename="timelines-${tenantA}-\\d{8}T\\d{6}Z\\.ndjson"$`),
+      );
+      const rows = (await res.text())
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { eventId: string; timelineCustomerId: string });
       expect(rows.map((r) => r.eventId)).toEqual(eventIds);
       expect(new Set(rows.map((r) => r.timelineCustomerId))).toEqual(new Set([customerId]));
     });
@@ -810,7 +1068,11 @@ describe('exports over HTTP', () => {
 
   describe('when CSV is asked for', () => {
     it('then text with quotes, commas, line breaks and formulas comes back safely quoted', async () => {
-      const { customerId, eventIds } = await customerWith(tenantA, [{ text: '=HYPERLINK("http://x","y")' }, { text: 'a, "b"\nc' }, { text: null }]);
+      const { customerId, eventIds } = await customerWith(tenantA, [
+        { text: '=HYPERLINK("http://x","y")' },
+        { text: 'a, "b"\nc' },
+        { text: null },
+      ]);
       const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=csv&customerIds=${customerId}`, { headers: auth() });
       expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
       const body = await res.text();
@@ -860,7 +1122,13 @@ describe('live timelines over HTTP', () => {
       const { customerId, eventIds: before } = await customerWith(tenantA, [{ text: 'already visible' }]);
       const stream = await openStream(`/tenants/${tenantA}/customers/${customerId}/timeline/live`);
       const recordedAt = new Date(Date.now() - 5_000).toISOString();
-      const [late] = await addEntries(tenantA, customerId, [{ text: 'projected late', recordedAt, occurredAt: recordedAt }], Date.now(), '+14155550998');
+      const [late] = await addEntries(
+        tenantA,
+        customerId,
+        [{ text: 'projected late', recordedAt, occurredAt: recordedAt }],
+        Date.now(),
+        '+14155550998',
+      );
       await notify(tenantA, customerId);
       const frame = await stream.until(() => stream.entries()[0], 'late entry');
       expect(frame.id).toBe(late);
@@ -898,7 +1166,9 @@ describe('live timelines over HTTP', () => {
       await notify(tenantA, survivor.customerId);
       // The stream listens to the merged customer once it has read after the merge.
       const notifications = app.get<TimelineNotifications>(TIMELINE_NOTIFICATIONS);
-      await eventually(async () => ((await pool.query('select 1')) && notifications.subscriptions >= 2 ? true : undefined), { what: 'listening to the merged customer' });
+      await eventually(async () => ((await pool.query('select 1')) && notifications.subscriptions >= 2 ? true : undefined), {
+        what: 'listening to the merged customer',
+      });
       const [e] = await addEntries(tenantA, merged.customerId, [{ text: 'from the merged number' }]);
       await notify(tenantA, merged.customerId);
       const frame = await stream.until(() => stream.entries()[0], 'merged entry');
@@ -966,13 +1236,34 @@ describe('a customer others were merged into, over HTTP', () => {
       const email = { kind: 'email' as const, value: `${freshId('dana')}@example.com` };
       const phone = { kind: 'phone' as const, value: `+1415557${String(1000 + phoneSeq++).padStart(4, '0')}` };
       const base = Date.now() - 60_000;
-      const interaction = (n: number, channel: ChannelId, identities: IdentityRef[], extra: Partial<InteractionReceived['data']> = {}): InteractionReceived => {
+      const interaction = (
+        n: number,
+        channel: ChannelId,
+        identities: IdentityRef[],
+        extra: Partial<InteractionReceived['data']> = {},
+      ): InteractionReceived => {
         const eventId = randomUUID();
         const at = new Date(base + n * 1000).toISOString();
         return {
           type: 'InteractionReceived',
-          data: { direction: 'inbound', kind: 'message', identities, content: { text: `#${n}`, media: [] }, provider: { name: 'test', messageId: eventId }, ...extra },
-          metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: tenantA, channel },
+          data: {
+            direction: 'inbound',
+            kind: 'message',
+            identities,
+            content: { text: `#${n}`, media: [] },
+            provider: { name: 'test', messageId: eventId },
+            ...extra,
+          },
+          metadata: {
+            eventId,
+            correlationId: eventId,
+            causationId: eventId,
+            occurredAt: at,
+            recordedAt: at,
+            schemaVersion: 1,
+            tenantId: tenantA,
+            channel,
+          },
         };
       };
       const sent = [
@@ -981,7 +1272,10 @@ describe('a customer others were merged into, over HTTP', () => {
         interaction(2, 'sms', [phone]),
         interaction(3, 'sms', [phone]),
         interaction(4, 'whatsapp', [phone]),
-        interaction(5, 'commerce', [email, phone], { kind: 'order', order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'EUR' } }),
+        interaction(5, 'commerce', [email, phone], {
+          kind: 'order',
+          order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'EUR' },
+        }),
       ];
       const recorded = [];
       for (const i of sent) recorded.push(await recordInteraction(deps, i, i.metadata.recordedAt));
@@ -991,17 +1285,28 @@ describe('a customer others were merged into, over HTTP', () => {
       // The timeline read model as the projector makes it from both streams.
       for (const id of [survivorId, mergedId]) {
         const { recorded: stream, events } = await stores.customers.history(tenantA, id);
-        await store.apply(events.map((e, n) => timelineChangeFor(tenantA, id, stream[n]!.revision, e)).filter((c): c is TimelineChange => c !== undefined));
+        await store.apply(
+          events.map((e, n) => timelineChangeFor(tenantA, id, stream[n]!.revision, e)).filter((c): c is TimelineChange => c !== undefined),
+        );
       }
 
       const state = await get(`/tenants/${tenantA}/customers/${survivorId}/state`);
       expect(state.status).toBe(200);
       expect(state.body['state']).toMatchObject({ engagement: { total: 6 }, preferredChannel: 'sms', mergedFrom: [mergedId] });
       const summary = await get(`/tenants/${tenantA}/customers/${survivorId}`);
-      expect(summary.body).toMatchObject({ interactions: 6, channels: ['commerce', 'email', 'sms', 'whatsapp'], preferredChannel: 'sms', state: { engagement: { total: 6 } } });
+      expect(summary.body).toMatchObject({
+        interactions: 6,
+        channels: ['commerce', 'email', 'sms', 'whatsapp'],
+        preferredChannel: 'sms',
+        state: { engagement: { total: 6 } },
+      });
       const mergedAt = (await stores.customers.history(tenantA, survivorId)).recorded.find((e) => e.type === 'CustomersMerged')!.revision;
-      expect((await get(`/tenants/${tenantA}/customers/${survivorId}/state?revision=${mergedAt}`)).body['state']).toMatchObject({ engagement: { total: 6 } });
-      expect((await get(`/tenants/${tenantA}/customers/${survivorId}/state?revision=${mergedAt - 1n}`)).body['state']).toMatchObject({ engagement: { total: 3 } });
+      expect((await get(`/tenants/${tenantA}/customers/${survivorId}/state?revision=${mergedAt}`)).body['state']).toMatchObject({
+        engagement: { total: 6 },
+      });
+      expect((await get(`/tenants/${tenantA}/customers/${survivorId}/state?revision=${mergedAt - 1n}`)).body['state']).toMatchObject({
+        engagement: { total: 3 },
+      });
     });
   });
 });
@@ -1015,15 +1320,27 @@ describe('the churn-risk segment over HTTP', () => {
     const phone = `+1415558${String(1000 + phoneSeq++).padStart(4, '0')}`;
     await store.apply([
       { kind: 'customer', tenantId: tenantA, customerId, identity: { kind: 'phone', value: phone }, at: march(1) },
-      ...entries.map(({ day, direction = 'inbound', signals }, n): TimelineChange => ({
-        kind: 'entry',
-        identities: [{ kind: 'phone', value: phone }],
-        entry: {
-          tenantId: tenantA, customerId, eventId: randomUUID(), streamRevision: String(n + 1), occurredAt: march(day), recordedAt: march(day),
-          channel: 'sms', direction, kind: 'message', text: `churn ${n}`, media: [], provider: { name: 'twilio', messageId: randomUUID() },
-          ...(signals ? { textSignals: signals } : {}),
-        },
-      })),
+      ...entries.map(
+        ({ day, direction = 'inbound', signals }, n): TimelineChange => ({
+          kind: 'entry',
+          identities: [{ kind: 'phone', value: phone }],
+          entry: {
+            tenantId: tenantA,
+            customerId,
+            eventId: randomUUID(),
+            streamRevision: String(n + 1),
+            occurredAt: march(day),
+            recordedAt: march(day),
+            channel: 'sms',
+            direction,
+            kind: 'message',
+            text: `churn ${n}`,
+            media: [],
+            provider: { name: 'twilio', messageId: randomUUID() },
+            ...(signals ? { textSignals: signals } : {}),
+          },
+        }),
+      ),
     ]);
     return customerId;
   }
@@ -1052,9 +1369,19 @@ describe('the churn-risk segment over HTTP', () => {
     expect((await listed('churnRisk=low')).has(silent)).toBe(false);
 
     const exported = async (q: string) => {
-      const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&from=2018-03-01&to=2018-04-01&${q}`, { headers: auth() });
+      const res = await fetch(`${url}/tenants/${tenantA}/exports/timelines?format=ndjson&from=2018-03-01&to=2018-04-01&${q}`, {
+        headers: auth(),
+      });
       expect(res.status).toBe(200);
-      return [...new Set((await res.text()).trimEnd().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { customerId: string }).customerId))].sort();
+      return [
+        ...new Set(
+          (await res.text())
+            .trimEnd()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => (JSON.parse(l) as { customerId: string }).customerId),
+        ),
+      ].sort();
     };
     expect(await exported('churnRisk=high')).toEqual([leaving]);
     expect(await exported('churnRisk=high,medium')).toEqual([leaving, silent].sort());
@@ -1066,10 +1393,17 @@ describe('the churn-risk segment over HTTP', () => {
       { key: 'unknown', entries: 1, customers: 1 },
     ]);
 
-    for (const path of [`/tenants/${tenantA}/customers?churnRisk=critical`, `/tenants/${tenantA}/customers?churnRisk=high,churned`, `/tenants/${tenantA}/exports/timelines?churnRisk=vip`]) {
+    for (const path of [
+      `/tenants/${tenantA}/customers?churnRisk=critical`,
+      `/tenants/${tenantA}/customers?churnRisk=high,churned`,
+      `/tenants/${tenantA}/exports/timelines?churnRisk=vip`,
+    ]) {
       const res = await get(path);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: 'validation_failed', fields: [{ field: 'churnRisk', messages: ['each churnRisk must be one of high, medium, low, unknown'] }] });
+      expect(res.body).toEqual({
+        error: 'validation_failed',
+        fields: [{ field: 'churnRisk', messages: ['each churnRisk must be one of high, medium, low, unknown'] }],
+      });
     }
   });
 });

@@ -8,9 +8,24 @@ import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createPgPool, LOGGER, type HubLogger } from '@hub/platform';
-import { PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_REPLAYS, TIMELINE_STORE, TimelineQueries, TimelineReplayJobs } from '@hub/timeline';
+import {
+  PostgresTimelineStore,
+  TIMELINE_QUERIES,
+  TIMELINE_REPLAYS,
+  TIMELINE_STORE,
+  TimelineQueries,
+  TimelineReplayJobs,
+} from '@hub/timeline';
 import { ApiKeyGuard } from './auth/api-key.guard';
-import { API_KEY_ENTRY, API_KEYS, ApiKeyRegistry, OPERATOR_KEY_ENTRY, OPERATOR_KEYS, parseApiKeys, parseOperatorKeys } from './auth/api-keys';
+import {
+  API_KEY_ENTRY,
+  API_KEYS,
+  ApiKeyRegistry,
+  OPERATOR_KEY_ENTRY,
+  OPERATOR_KEYS,
+  parseApiKeys,
+  parseOperatorKeys,
+} from './auth/api-keys';
 import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
 import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
 import { ExportsController } from './exports/exports.controller';
@@ -56,7 +71,13 @@ class ReplayLifecycle implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+const csv = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 
 export class QueryApiEnv extends RecordEnv {
   @IsString() HOST = '127.0.0.1';
@@ -69,8 +90,15 @@ export class QueryApiEnv extends RecordEnv {
    * digests are configured. Several keys per tenant are allowed (rotation).
    */
   @Transform(csv)
-  @ArrayNotEmpty({ message: 'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key>: every read needs a key (docs/operations.md, "API keys")' })
-  @Matches(API_KEY_ENTRY, { each: true, message: 'each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)' })
+  @ArrayNotEmpty({
+    message:
+      'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key>: every read needs a key (docs/operations.md, "API keys")',
+  })
+  @Matches(API_KEY_ENTRY, {
+    each: true,
+    message:
+      'each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)',
+  })
   HUB_API_KEYS: string[] = [];
 
   /**
@@ -79,7 +107,10 @@ export class QueryApiEnv extends RecordEnv {
    */
   @Transform(csv)
   @IsArray()
-  @Matches(OPERATOR_KEY_ENTRY, { each: true, message: 'each HUB_ADMIN_API_KEYS entry must be <operator>:<sha256 hex of the key> (64 hex digits)' })
+  @Matches(OPERATOR_KEY_ENTRY, {
+    each: true,
+    message: 'each HUB_ADMIN_API_KEYS entry must be <operator>:<sha256 hex of the key> (64 hex digits)',
+  })
   HUB_ADMIN_API_KEYS: string[] = [];
 
   /**
@@ -88,7 +119,10 @@ export class QueryApiEnv extends RecordEnv {
    */
   @Transform(csv)
   @IsArray()
-  @Matches(DEFAULT_REGION_ENTRY, { each: true, message: 'each QUERY_DEFAULT_REGIONS entry must be <tenant>:<ISO 3166-1 alpha-2 country code>, e.g. acme:US' })
+  @Matches(DEFAULT_REGION_ENTRY, {
+    each: true,
+    message: 'each QUERY_DEFAULT_REGIONS entry must be <tenant>:<ISO 3166-1 alpha-2 country code>, e.g. acme:US',
+  })
   QUERY_DEFAULT_REGIONS: string[] = [];
 
   /** Heartbeat (and fallback read) interval of live timelines. */
@@ -129,7 +163,9 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     ...regions.problems.map((p) => `QUERY_DEFAULT_REGIONS: ${p}`),
     ...(edge.HTTP_CONNECTION_TIMEOUT_MS >= 2 * config.QUERY_LIVE_HEARTBEAT_MS
       ? []
-      : [`HTTP_CONNECTION_TIMEOUT_MS (${edge.HTTP_CONNECTION_TIMEOUT_MS}) must be at least twice QUERY_LIVE_HEARTBEAT_MS (${config.QUERY_LIVE_HEARTBEAT_MS}): an idle live stream would be cut between heartbeats`]),
+      : [
+          `HTTP_CONNECTION_TIMEOUT_MS (${edge.HTTP_CONNECTION_TIMEOUT_MS}) must be at least twice QUERY_LIVE_HEARTBEAT_MS (${config.QUERY_LIVE_HEARTBEAT_MS}): an idle live stream would be cut between heartbeats`,
+        ]),
   ];
   if (problems.length > 0) throw new ConfigError('query-api', problems);
   const live: LiveSettings = {
@@ -143,9 +179,21 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     maxStreamsPerKey: config.QUERY_LIVE_MAX_STREAMS_PER_KEY,
   };
   @Module({
-    controllers: [CustomersController, NbaController, TimelineController, LiveTimelineController, ExportsController, ReplaysController, StatsController, SavedQueriesController, HealthController],
+    controllers: [
+      CustomersController,
+      NbaController,
+      TimelineController,
+      LiveTimelineController,
+      ExportsController,
+      ReplaysController,
+      StatsController,
+      SavedQueriesController,
+      HealthController,
+    ],
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
-    imports: [HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false })],
+    imports: [
+      HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false }),
+    ],
     providers: [
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
       { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },
@@ -153,7 +201,11 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: TIMELINE_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new TimelineQueries(pool) },
       { provide: SAVED_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresSavedQueries(pool) },
-      { provide: TIMELINE_NOTIFICATIONS, inject: [LOGGER], useFactory: (logger: HubLogger) => new TimelineNotifications({ connectionString: config.DATABASE_URL }, logger) },
+      {
+        provide: TIMELINE_NOTIFICATIONS,
+        inject: [LOGGER],
+        useFactory: (logger: HubLogger) => new TimelineNotifications({ connectionString: config.DATABASE_URL }, logger),
+      },
       { provide: LIVE_SETTINGS, useValue: live },
       LiveTimelines,
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
@@ -169,7 +221,13 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
             logger,
             databaseUrl: config.DATABASE_URL,
             openSchemaPool: (schema) => {
-              const rebuild = createPgPool({ connectionString: config.DATABASE_URL, max: 4, searchPath: schema, lockTimeoutMs: 0, readTimeoutMs: 0 });
+              const rebuild = createPgPool({
+                connectionString: config.DATABASE_URL,
+                max: 4,
+                searchPath: schema,
+                lockTimeoutMs: 0,
+                readTimeoutMs: 0,
+              });
               rebuild.on('error', (err) => logger.warn({ err: String(err), schema }, 'query.replay.pg_error'));
               return rebuild;
             },

@@ -1,10 +1,51 @@
 import { BadRequestException } from '@nestjs/common';
 import { Transform, Type, type ClassConstructor } from 'class-transformer';
-import { ArrayMaxSize, buildMessage, IsIn, IsInt, IsOptional, Length, Matches, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
-import { CHANNEL_IDS, DIRECTIONS, IDENTITY_KINDS, INTERACTION_KINDS, validateAs, type FieldError, type IdentityKind, type IdentityRef } from '@hub/contracts';
+import {
+  ArrayMaxSize,
+  buildMessage,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+import {
+  CHANNEL_IDS,
+  DIRECTIONS,
+  IDENTITY_KINDS,
+  INTERACTION_KINDS,
+  validateAs,
+  type FieldError,
+  type IdentityKind,
+  type IdentityRef,
+} from '@hub/contracts';
 import { getCountries, type CountryCode } from 'libphonenumber-js';
-import { CHURN_RISK_LEVELS, HANDLE_PLATFORMS, normalizeEmail, normalizeExternalId, normalizeHandle, normalizePhone, type ChurnRiskLevel, type NormalizeResult } from '@hub/customer';
-import { decodeCursor, InvalidCursorError, MAX_PAGE_SIZE, MAX_SEARCH_LENGTH, SEGMENT_QUADRANTS, STATS_DIMENSIONS, type StatsDimension, type CursorScope, type SegmentQuadrant, type TimelineFilter } from '@hub/timeline';
+import {
+  CHURN_RISK_LEVELS,
+  HANDLE_PLATFORMS,
+  normalizeEmail,
+  normalizeExternalId,
+  normalizeHandle,
+  normalizePhone,
+  type ChurnRiskLevel,
+  type NormalizeResult,
+} from '@hub/customer';
+import {
+  decodeCursor,
+  InvalidCursorError,
+  MAX_PAGE_SIZE,
+  MAX_SEARCH_LENGTH,
+  SEGMENT_QUADRANTS,
+  STATS_DIMENSIONS,
+  type StatsDimension,
+  type CursorScope,
+  type SegmentQuadrant,
+  type TimelineFilter,
+} from '@hub/timeline';
 
 /** 400 in the hub's format: every failing field with its messages. */
 export function validationFailed(fields: FieldError[]): BadRequestException {
@@ -30,7 +71,10 @@ export function queryAs<T extends object>(cls: ClassConstructor<T>, query: unkno
 
 /** `a,b` (or the parameter repeated) → `['a', 'b']`. */
 const list = ({ value }: { value: unknown }) =>
-  (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])).map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
+  (Array.isArray(value) ? value : [value])
+    .flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
+    .map((v) => (typeof v === 'string' ? v.trim() : v))
+    .filter((v) => v !== '');
 
 const CHANNEL_MESSAGE = `each channel must be one of ${CHANNEL_IDS.join(', ')}`;
 const CHURN_RISK_MESSAGE = `each churnRisk must be one of ${CHURN_RISK_LEVELS.join(', ')}`;
@@ -60,7 +104,10 @@ function IsInstant(options?: ValidationOptions): PropertyDecorator {
       name: 'isInstant',
       validator: {
         validate: isInstant,
-        defaultMessage: buildMessage((each) => `${each}$property must be an ISO 8601 date or date-time with a time zone (2025-03-01, 2025-03-01T10:00:00Z)`, options),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an ISO 8601 date or date-time with a time zone (2025-03-01, 2025-03-01T10:00:00Z)`,
+          options,
+        ),
       },
     },
     options,
@@ -123,14 +170,15 @@ export function parseIdentityParam(raw: string, region?: CountryCode): ParsedIde
   const sep = raw.indexOf(':');
   const kind = raw.slice(0, sep) as IdentityKind;
   const value = raw.slice(sep + 1);
-  if (sep <= 0 || !IDENTITY_KINDS.includes(kind) || value.length === 0) return { ok: false, reason: `identity must be <kind>:<value>, kind one of ${IDENTITY_KINDS.join(', ')}` };
+  if (sep <= 0 || !IDENTITY_KINDS.includes(kind) || value.length === 0)
+    return { ok: false, reason: `identity must be <kind>:<value>, kind one of ${IDENTITY_KINDS.join(', ')}` };
   const normalized = normalizeIdentityParam(kind, value, region);
   if (normalized.ok) return { ok: true, identity: normalized.identity };
   const hint =
     kind !== 'phone'
       ? ''
       : region === undefined
-        ? ' — a number without its country code (+…) needs region=<ISO 3166 country code> (e.g. region=US), or the tenant\'s default region (QUERY_DEFAULT_REGIONS)'
+        ? " — a number without its country code (+…) needs region=<ISO 3166 country code> (e.g. region=US), or the tenant's default region (QUERY_DEFAULT_REGIONS)"
         : ` (read as a number of region ${region})`;
   return { ok: false, reason: `${normalized.reason}${hint}` };
 }
@@ -190,8 +238,15 @@ function IsSearchText(): PropertyDecorator {
  */
 export class EntryFilterQuery {
   @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
-  @IsOptional() @Transform(list) @IsIn(DIRECTIONS, { each: true, message: `each direction must be one of ${DIRECTIONS.join(', ')}` }) direction?: string[];
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(INTERACTION_KINDS, { each: true, message: `each kind must be one of ${INTERACTION_KINDS.join(', ')}` }) kind?: string[];
+  @IsOptional()
+  @Transform(list)
+  @IsIn(DIRECTIONS, { each: true, message: `each direction must be one of ${DIRECTIONS.join(', ')}` })
+  direction?: string[];
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(20)
+  @IsIn(INTERACTION_KINDS, { each: true, message: `each kind must be one of ${INTERACTION_KINDS.join(', ')}` })
+  kind?: string[];
   /** occurred at or after (inclusive) */
   @IsOptional() @IsInstant() from?: string;
   /** occurred before (exclusive) */
@@ -225,11 +280,23 @@ export class TimelineExportQuery extends EntryFilterQuery {
   @IsOptional() @IsIn(['true', 'false'], { message: 'bom must be true or false' }) bom?: 'true' | 'false';
   @IsOptional() @Transform(list) @ArrayMaxSize(1000) @Length(1, 128, { each: true }) customerIds?: string[];
   /** A segment: the timelines of customers in any of these quadrants (no list of ids needed) … */
-  @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(5)
+  @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` })
+  quadrant?: SegmentQuadrant[];
   /** … preferring any of these channels … */
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` }) preferredChannel?: string[];
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(20)
+  @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` })
+  preferredChannel?: string[];
   /** … at any of these churn risk levels (as of the request). */
-  @IsOptional() @Transform(list) @ArrayMaxSize(4) @IsIn(CHURN_RISK_LEVELS, { each: true, message: CHURN_RISK_MESSAGE }) churnRisk?: ChurnRiskLevel[];
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(4)
+  @IsIn(CHURN_RISK_LEVELS, { each: true, message: CHURN_RISK_MESSAGE })
+  churnRisk?: ChurnRiskLevel[];
 }
 
 /** `GET /tenants/:t/stats`: one dimension, and the entry filters (a window on occurred time). */
@@ -254,11 +321,23 @@ export class CustomerSearchQuery {
   region?: CountryCode;
   /** channels the customer used (any of them), `channel=sms,whatsapp` as on timelines */
   @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` }) preferredChannel?: string[];
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(20)
+  @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` })
+  preferredChannel?: string[];
   /** quadrants (any of them); `unknown`: neither an order nor a survey answer yet */
-  @IsOptional() @Transform(list) @ArrayMaxSize(5) @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` }) quadrant?: SegmentQuadrant[];
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(5)
+  @IsIn(SEGMENT_QUADRANTS, { each: true, message: `each quadrant must be one of ${SEGMENT_QUADRANTS.join(', ')}` })
+  quadrant?: SegmentQuadrant[];
   /** churn risk levels (any of them), as of the request: `high`, `medium`, `low`, `unknown` */
-  @IsOptional() @Transform(list) @ArrayMaxSize(4) @IsIn(CHURN_RISK_LEVELS, { each: true, message: CHURN_RISK_MESSAGE }) churnRisk?: ChurnRiskLevel[];
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(4)
+  @IsIn(CHURN_RISK_LEVELS, { each: true, message: CHURN_RISK_MESSAGE })
+  churnRisk?: ChurnRiskLevel[];
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
   @IsOptional() @IsCursor('customers') cursor?: string;
   /** A contact pattern: at least this many inbound contacts … */

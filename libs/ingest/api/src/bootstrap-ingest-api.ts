@@ -6,7 +6,17 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hubNames, type HubNames } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfigs } from '@hub/config';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
-import { clientAddress, createLogger, decodeBody, decodedPayload, httpServerOptions, onShutdown, requestEncoding, RequestRateLimits, type HubLogger } from '@hub/platform';
+import {
+  clientAddress,
+  createLogger,
+  decodeBody,
+  decodedPayload,
+  httpServerOptions,
+  onShutdown,
+  requestEncoding,
+  RequestRateLimits,
+  type HubLogger,
+} from '@hub/platform';
 import { EventIntakeService } from './event-intake.service';
 import {
   EVENT_INTAKE,
@@ -51,20 +61,42 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   const keys = new SourceKeyRegistry(parseSourceKeys(config.INGEST_API_KEYS).keys);
   if (keys.size === 0) logger.warn({}, 'ingest.api.no_api_keys');
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: INGEST_API_APP, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
-  const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
+  const kafka = createKafka(
+    { brokers: config.KAFKA_BROKERS, clientId: INGEST_API_APP, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) },
+    logger,
+  );
+  const publisher = new KafkaEventPublisher(kafka, {
+    maxInFlight: config.INGEST_MAX_IN_FLIGHT,
+    sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
+  });
   const names = hubNames(config.HUB_NAMESPACE);
-  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
+  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) =>
+    logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'),
+  );
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
 
   const counters = new IntakeCounters();
   const limits = { maxBatchEvents: config.INGEST_MAX_BATCH_EVENTS, maxEventBytes: config.INGEST_MAX_EVENT_BYTES };
-  const intake = new EventIntakeService(publisher, names.topics.interactions, hashing.current, limits, logger, () => new Date(), counters, new Set(config.INGEST_RAW_TENANTS));
+  const intake = new EventIntakeService(
+    publisher,
+    names.topics.interactions,
+    hashing.current,
+    limits,
+    logger,
+    () => new Date(),
+    counters,
+    new Set(config.INGEST_RAW_TENANTS),
+  );
   const rawConsumer = config.INGEST_RAW_ENABLED
     ? new RawInteractionsConsumer(
         kafka,
         intake,
-        { topic: names.topics.rawInteractions, groupId: names.groups.ingestApiRaw, concurrency: config.INGEST_RAW_CONCURRENCY, deadLetter: { publisher, topic: names.topics.deadLetter } },
+        {
+          topic: names.topics.rawInteractions,
+          groupId: names.groups.ingestApiRaw,
+          concurrency: config.INGEST_RAW_CONCURRENCY,
+          deadLetter: { publisher, topic: names.topics.deadLetter },
+        },
         logger,
       )
     : undefined;
@@ -82,24 +114,45 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
 
   const fastify = new FastifyAdapter({
     bodyLimit: config.INGEST_MAX_BODY_BYTES,
-    ...httpServerOptions({ trustProxy: edge.HTTP_TRUST_PROXY, requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS }),
+    ...httpServerOptions({
+      trustProxy: edge.HTTP_TRUST_PROXY,
+      requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS,
+    }),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(IngestApiModule as unknown as DynamicModule, fastify, { bodyParser: false, logger: ['error', 'warn'] });
+  const app = await NestFactory.create<NestFastifyApplication>(IngestApiModule as unknown as DynamicModule, fastify, {
+    bodyParser: false,
+    logger: ['error', 'warn'],
+  });
   const instance = app.getHttpAdapter().getInstance();
   // Bodies arrive as their exact bytes, only JSON and NDJSON (anything else: 415), each at most
   // INGEST_MAX_BODY_BYTES (413 from the Content-Length, before reading). Lines are parsed by the API.
   instance.removeAllContentTypeParsers();
-  instance.addContentTypeParser([...JSON_MEDIA_TYPES, ...NDJSON_MEDIA_TYPES], { parseAs: 'buffer', bodyLimit: config.INGEST_MAX_BODY_BYTES }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+  instance.addContentTypeParser(
+    [...JSON_MEDIA_TYPES, ...NDJSON_MEDIA_TYPES],
+    { parseAs: 'buffer', bodyLimit: config.INGEST_MAX_BODY_BYTES },
+    (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body),
+  );
   // Decided by the matched route (any path under /v1 when none matched), not by a prefix of the raw URL.
   const isApi = (req: FastifyRequest) => (req.routeOptions.url ?? req.url).startsWith('/v1/');
   const rateLimits = edge.RATE_LIMIT_ENABLED
     ? await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) => {
         counters.inc(`http.rejected.rate_limited_per_${rule.per}`);
-        logger.warn({ code: `rate_limited_per_${rule.per}`, source: (req as IntakeRequest).ingestCaller?.source, address: req.ip, retryAfterSeconds }, 'ingest.api.request.rejected');
+        logger.warn(
+          { code: `rate_limited_per_${rule.per}`, source: (req as IntakeRequest).ingestCaller?.source, address: req.ip, retryAfterSeconds },
+          'ingest.api.request.rejected',
+        );
       })
     : undefined;
   // Per address before the key check: a flood of bad keys is counted too.
-  if (rateLimits) instance.addHook('onRequest', rateLimits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, isApi));
+  if (rateLimits)
+    instance.addHook(
+      'onRequest',
+      rateLimits.hook(
+        { per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' },
+        isApi,
+      ),
+    );
   // The key is checked before the body is read: an unknown caller cannot make us buffer megabytes.
   instance.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!isApi(req)) return;
@@ -111,7 +164,10 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > config.INGEST_MAX_BODY_BYTES) {
         counters.inc('http.rejected.body_too_large');
-        logger.warn({ code: 'body_too_large', source: auth.key.source, tenantId: auth.key.tenantId, contentLength: declared }, 'ingest.api.request.rejected');
+        logger.warn(
+          { code: 'body_too_large', source: auth.key.source, tenantId: auth.key.tenantId, contentLength: declared },
+          'ingest.api.request.rejected',
+        );
         await reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: config.INGEST_MAX_BODY_BYTES });
       }
       return;
@@ -119,8 +175,12 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     counters.inc(`http.rejected.${auth.reason}`);
     logger.info({ code: auth.reason, route: req.url }, 'ingest.api.auth.rejected');
     // RFC 6750: no error code when no credentials were sent; invalid_token / invalid_request otherwise.
-    const error = auth.reason === 'api_key_missing' ? '' : auth.reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
-    await reply.code(401).header('www-authenticate', `Bearer realm="${REALM}"${error}`).send({ error: 'unauthorized', reason: auth.reason });
+    const error =
+      auth.reason === 'api_key_missing' ? '' : auth.reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
+    await reply
+      .code(401)
+      .header('www-authenticate', `Bearer realm="${REALM}"${error}`)
+      .send({ error: 'unauthorized', reason: auth.reason });
   });
   // Per source key, once it is known.
   if (rateLimits) {
@@ -128,7 +188,10 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       const caller = (req as IntakeRequest).ingestCaller;
       return caller ? `${caller.tenantId}:${caller.source}:${caller.keyId}` : undefined;
     };
-    instance.addHook('onRequest', rateLimits.hook({ per: 'key', max: config.RATE_LIMIT_PER_KEY, keyOf, reason: 'too many requests with this key' }, isApi));
+    instance.addHook(
+      'onRequest',
+      rateLimits.hook({ per: 'key', max: config.RATE_LIMIT_PER_KEY, keyOf, reason: 'too many requests with this key' }, isApi),
+    );
   }
   // Large NDJSON batches compress tenfold: `Content-Encoding: gzip` is decoded before parsing, the
   // decoded size held to INGEST_MAX_BODY_BYTES too (a bomb is a 413, never inflated whole). Runs after
@@ -143,24 +206,43 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       void reply.code(status).header('connection', 'close').send(body);
       return undefined;
     };
-    if (encoding !== 'gzip') return refuse(415, 'unsupported_content_encoding', { error: 'unsupported_content_encoding', reason: `Content-Encoding ${encoding} is not accepted`, accepted: ['identity', 'gzip'] });
+    if (encoding !== 'gzip')
+      return refuse(415, 'unsupported_content_encoding', {
+        error: 'unsupported_content_encoding',
+        reason: `Content-Encoding ${encoding} is not accepted`,
+        accepted: ['identity', 'gzip'],
+      });
     void decodeBody(payload, config.INGEST_MAX_BODY_BYTES).then(
       (decoded) => {
         if (decoded.kind === 'decoded') return done(null, decodedPayload(decoded.body, decoded.encodedBytes));
-        if (decoded.kind === 'too_large') return refuse(413, 'body_too_large', { error: 'payload_too_large', limitBytes: config.INGEST_MAX_BODY_BYTES });
+        if (decoded.kind === 'too_large')
+          return refuse(413, 'body_too_large', { error: 'payload_too_large', limitBytes: config.INGEST_MAX_BODY_BYTES });
         return refuse(400, 'invalid_content_encoding', { error: 'invalid_content_encoding', reason: decoded.reason });
       },
       (err: unknown) => done(err as Error),
     );
     return undefined;
   });
-  instance.addHook('onError', async (req: FastifyRequest, _reply: FastifyReply, err: FastifyError) => countRefusedBody(err, req, counters, logger));
+  instance.addHook('onError', async (req: FastifyRequest, _reply: FastifyReply, err: FastifyError) =>
+    countRefusedBody(err, req, counters, logger),
+  );
   await app.listen(config.PORT, config.HOST);
   rawConsumer?.start();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   // Every ingestion app announces itself with this line (the test harness waits for it).
   logger.info(
-    { url, routes: ['POST /v1/events', 'POST /v1/events/batch', 'POST /v1/conversations/status', 'POST /v1/customers/consent', 'POST /v1/customers/traits'], rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null, sources: keys.size },
+    {
+      url,
+      routes: [
+        'POST /v1/events',
+        'POST /v1/events/batch',
+        'POST /v1/conversations/status',
+        'POST /v1/customers/consent',
+        'POST /v1/customers/traits',
+      ],
+      rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null,
+      sources: keys.size,
+    },
     'ingest.app.started',
   );
   const close = async () => {
@@ -177,7 +259,16 @@ function countRefusedBody(err: FastifyError, req: FastifyRequest, counters: Inta
   if (!code) return;
   const caller = (req as IntakeRequest).ingestCaller;
   counters.inc(`http.rejected.${code}`);
-  logger.warn({ code, source: caller?.source, tenantId: caller?.tenantId, contentLength: req.headers['content-length'], contentType: req.headers['content-type'] }, 'ingest.api.request.rejected');
+  logger.warn(
+    {
+      code,
+      source: caller?.source,
+      tenantId: caller?.tenantId,
+      contentLength: req.headers['content-length'],
+      contentType: req.headers['content-type'],
+    },
+    'ingest.api.request.rejected',
+  );
 }
 
 /** Process entry point. */

@@ -2,9 +2,23 @@ import { ConsentReceivedDto, ConversationStatusReceivedDto, TraitsReceivedDto, v
 import { consentEventId, conversationStatusEventId, readConsent, readConversationStatus, readTraits } from './customer-fact-intake';
 import type { IntakeContext } from './interaction-intake';
 
-const ctx: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt: '2026-12-07T09:00:00.000Z', maxEventBytes: 4096 };
+const ctx: IntakeContext = {
+  origin: { kind: 'api', source: 'genesys', tenantId: 'acme' },
+  recordedAt: '2026-12-07T09:00:00.000Z',
+  maxEventBytes: 4096,
+};
 const body = (over: Record<string, unknown> = {}) =>
-  Buffer.from(JSON.stringify({ identities: [{ kind: 'phone', value: '+1 (415) 555-0100' }], channel: 'webchat', threadId: 'chat-7', status: 'resolved', conversationId: 'CCX-42', occurredAt: '2026-12-07T08:59:00.000Z', ...over }));
+  Buffer.from(
+    JSON.stringify({
+      identities: [{ kind: 'phone', value: '+1 (415) 555-0100' }],
+      channel: 'webchat',
+      threadId: 'chat-7',
+      status: 'resolved',
+      conversationId: 'CCX-42',
+      occurredAt: '2026-12-07T08:59:00.000Z',
+      ...over,
+    }),
+  );
 
 describe('readConversationStatus: a platform’s conversation status, as the generic API takes it', () => {
   describe('given a resolved conversation', () => {
@@ -14,7 +28,12 @@ describe('readConversationStatus: a platform’s conversation status, as the gen
       const eventId = conversationStatusEventId('acme', 'genesys', 'CCX-42', 'resolved', '2026-12-07T08:59:00.000Z');
       expect(read.event).toEqual({
         type: 'ConversationStatusReceived',
-        data: { identities: [{ kind: 'phone', value: '+14155550100' }], status: 'resolved', threadId: 'chat-7', provider: { name: 'genesys', conversationId: 'CCX-42' } },
+        data: {
+          identities: [{ kind: 'phone', value: '+14155550100' }],
+          status: 'resolved',
+          threadId: 'chat-7',
+          provider: { name: 'genesys', conversationId: 'CCX-42' },
+        },
         metadata: {
           eventId,
           correlationId: eventId,
@@ -58,25 +77,49 @@ describe('readConversationStatus: a platform’s conversation status, as the gen
     });
 
     it('an identity the hub’s rules refuse, by its field', () => {
-      expect(readConversationStatus(body({ identities: [{ kind: 'phone', value: 'not a phone' }] }), ctx)).toMatchObject({ ok: false, code: 'invalid_event', errors: [{ field: 'identities.0.value' }] });
+      expect(readConversationStatus(body({ identities: [{ kind: 'phone', value: 'not a phone' }] }), ctx)).toMatchObject({
+        ok: false,
+        code: 'invalid_event',
+        errors: [{ field: 'identities.0.value' }],
+      });
     });
 
     it('a body that is not JSON, or over the event limit', () => {
       expect(readConversationStatus(Buffer.from('{"status":'), ctx)).toMatchObject({ ok: false, code: 'invalid_json' });
-      expect(readConversationStatus(body({ threadId: 'x'.repeat(200), conversationId: 'y'.repeat(200) }), { ...ctx, maxEventBytes: 300 })).toMatchObject({ ok: false, code: 'event_too_large' });
+      expect(
+        readConversationStatus(body({ threadId: 'x'.repeat(200), conversationId: 'y'.repeat(200) }), { ...ctx, maxEventBytes: 300 }),
+      ).toMatchObject({ ok: false, code: 'event_too_large' });
     });
   });
 });
 
 describe('readConsent: a consent change from a platform’s preference centre', () => {
   const consent = (over: Record<string, unknown> = {}) =>
-    Buffer.from(JSON.stringify({ identities: [{ kind: 'email', value: 'Ana@Example.com' }], channel: 'email', consent: 'opted_out', occurredAt: '2026-12-07T08:58:00.000Z', ...over }));
+    Buffer.from(
+      JSON.stringify({
+        identities: [{ kind: 'email', value: 'Ana@Example.com' }],
+        channel: 'email',
+        consent: 'opted_out',
+        occurredAt: '2026-12-07T08:58:00.000Z',
+        ...over,
+      }),
+    );
 
   it('given an opt-out, then it is a ConsentReceived of the key’s tenant and source, from the preference centre unless it names its source, valid on the topic', () => {
     const read = readConsent(consent(), ctx);
     if (!read.ok) throw new Error(JSON.stringify(read.errors));
-    expect(read.event.data).toEqual({ identities: [{ kind: 'email', value: 'ana@example.com' }], consent: 'opted_out', source: 'preference_centre', provider: { name: 'genesys' } });
-    expect(read.event.metadata).toMatchObject({ tenantId: 'acme', channel: 'email', occurredAt: '2026-12-07T08:58:00.000Z', recordedAt: '2026-12-07T09:00:00.000Z' });
+    expect(read.event.data).toEqual({
+      identities: [{ kind: 'email', value: 'ana@example.com' }],
+      consent: 'opted_out',
+      source: 'preference_centre',
+      provider: { name: 'genesys' },
+    });
+    expect(read.event.metadata).toMatchObject({
+      tenantId: 'acme',
+      channel: 'email',
+      occurredAt: '2026-12-07T08:58:00.000Z',
+      recordedAt: '2026-12-07T09:00:00.000Z',
+    });
     expect(validateAs(ConsentReceivedDto, JSON.parse(JSON.stringify(read.event)))).toMatchObject({ ok: true });
     const withSource = readConsent(consent({ source: 'web_form', changeId: 'pc-991' }), ctx);
     expect(withSource.ok && withSource.event.data).toMatchObject({ source: 'web_form', provider: { name: 'genesys', changeId: 'pc-991' } });
@@ -89,7 +132,9 @@ describe('readConsent: a consent change from a platform’s preference centre', 
     };
     expect(id(consent())).toBe(id(consent()));
     expect(id(consent({ consent: 'opted_in' }))).not.toBe(id(consent()));
-    expect(id(consent({ changeId: 'pc-1' }))).toBe(consentEventId('acme', 'genesys', { changeId: 'pc-1', channel: 'sms', consent: 'opted_in', occurredAt: 'x', identities: [] }));
+    expect(id(consent({ changeId: 'pc-1' }))).toBe(
+      consentEventId('acme', 'genesys', { changeId: 'pc-1', channel: 'sms', consent: 'opted_in', occurredAt: 'x', identities: [] }),
+    );
   });
 
   it('given what the hub cannot record, then each field is named', () => {
@@ -107,12 +152,23 @@ describe('readConsent: a consent change from a platform’s preference centre', 
 
 describe('readTraits: a platform’s profile attributes for a customer', () => {
   const update = (over: Record<string, unknown> = {}) =>
-    Buffer.from(JSON.stringify({ identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }], traits: { tier: 'gold', seats: 40, churned: false, language: null }, occurredAt: '2026-12-07T08:57:00.000Z', ...over }));
+    Buffer.from(
+      JSON.stringify({
+        identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }],
+        traits: { tier: 'gold', seats: 40, churned: false, language: null },
+        occurredAt: '2026-12-07T08:57:00.000Z',
+        ...over,
+      }),
+    );
 
   it('given attributes, then a TraitsReceived of the key’s tenant and source on channel system, valid on the topic', () => {
     const read = readTraits(update(), ctx);
     if (!read.ok) throw new Error(JSON.stringify(read.errors));
-    expect(read.event.data).toEqual({ identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }], traits: { tier: 'gold', seats: 40, churned: false, language: null }, provider: { name: 'genesys' } });
+    expect(read.event.data).toEqual({
+      identities: [{ kind: 'external', namespace: 'salesforce', value: '0035e00000AbCdE' }],
+      traits: { tier: 'gold', seats: 40, churned: false, language: null },
+      provider: { name: 'genesys' },
+    });
     expect(read.event.metadata).toMatchObject({ tenantId: 'acme', channel: 'system', occurredAt: '2026-12-07T08:57:00.000Z' });
     expect(validateAs(TraitsReceivedDto, JSON.parse(JSON.stringify(read.event)))).toMatchObject({ ok: true });
   });
@@ -138,6 +194,13 @@ describe('readTraits: a platform’s profile attributes for a customer', () => {
     expect(fields({ traits: { long: 'x'.repeat(1001) } })).toEqual(['traits']);
     expect(fields({ traits: ['tier'] })).toEqual(['traits']);
     // A trait named __proto__, as JSON can carry it: refused before anything reads it.
-    expect(readTraits(Buffer.from('{"identities":[{"kind":"phone","value":"+14155550100"}],"traits":{"__proto__":{"x":1}},"occurredAt":"2026-12-07T08:57:00.000Z"}'), ctx)).toMatchObject({ ok: false });
+    expect(
+      readTraits(
+        Buffer.from(
+          '{"identities":[{"kind":"phone","value":"+14155550100"}],"traits":{"__proto__":{"x":1}},"occurredAt":"2026-12-07T08:57:00.000Z"}',
+        ),
+        ctx,
+      ),
+    ).toMatchObject({ ok: false });
   });
 });

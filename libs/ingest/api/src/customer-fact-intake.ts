@@ -1,5 +1,17 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsObject, IsString, Length, Matches, Validate, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsObject,
+  IsString,
+  Length,
+  Matches,
+  Validate,
+  ValidateNested,
+} from 'class-validator';
 import {
   CHANNEL_IDS,
   CONSENT_CHOICES,
@@ -40,19 +52,30 @@ const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]+$/u;
  * platform's own id of it.
  */
 export class ConversationStatusBody {
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => IdentityRefDto)
   identities!: IdentityRefDto[];
 
   @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
   channel!: ChannelId;
 
-  @IsOptionalNonNull() @IsString() @Length(1, 200)
+  @IsOptionalNonNull()
+  @IsString()
+  @Length(1, 200)
   threadId?: string;
 
-  @IsIn(CONVERSATION_STATUSES, { message: `status must be one of: ${CONVERSATION_STATUSES.join(', ')} (the hub records no other status yet)` })
+  @IsIn(CONVERSATION_STATUSES, {
+    message: `status must be one of: ${CONVERSATION_STATUSES.join(', ')} (the hub records no other status yet)`,
+  })
   status!: ConversationStatus;
 
-  @IsString() @Length(1, 200) @Matches(NO_CONTROL_CHARACTERS, { message: 'conversationId must have no control characters' })
+  @IsString()
+  @Length(1, 200)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'conversationId must have no control characters' })
   conversationId!: string;
 
   /** When the status changed, at the platform. */
@@ -60,21 +83,33 @@ export class ConversationStatusBody {
   occurredAt!: string;
 }
 
-export type ConversationStatusIntakeResult = { ok: true; event: ConversationStatusReceived } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
+export type ConversationStatusIntakeResult =
+  | { ok: true; event: ConversationStatusReceived }
+  | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
 
 /**
  * The event id of a status: UUID v5 of (tenant, source, the platform's conversation id, the status,
  * when it changed as sent), so a retry is the same event and a conversation resolved again later (after
  * the customer wrote again) is another.
  */
-export function conversationStatusEventId(tenantId: string, source: string, conversationId: string, status: ConversationStatus, occurredAt: string): string {
+export function conversationStatusEventId(
+  tenantId: string,
+  source: string,
+  conversationId: string,
+  status: ConversationStatus,
+  occurredAt: string,
+): string {
   return deterministicId(CONVERSATION_STATUS_ID_PART, tenantId, source, conversationId, status, occurredAt);
 }
 
 /** One request body → the canonical `ConversationStatusReceived` of the API key's tenant and source, or why not. */
-export function readConversationStatus(bytes: Buffer, { origin, recordedAt, maxEventBytes }: IntakeContext): ConversationStatusIntakeResult {
+export function readConversationStatus(
+  bytes: Buffer,
+  { origin, recordedAt, maxEventBytes }: IntakeContext,
+): ConversationStatusIntakeResult {
   if (origin.kind !== 'api') throw new Error('a conversation status is taken over HTTP only');
-  if (bytes.length > maxEventBytes) return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
+  if (bytes.length > maxEventBytes)
+    return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
   const parsed = parseJson(bytes.toString('utf8'));
   if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
   const validated = validateAs(ConversationStatusBody, parsed.value);
@@ -87,7 +122,12 @@ export function readConversationStatus(bytes: Buffer, { origin, recordedAt, maxE
     ok: true,
     event: {
       type: 'ConversationStatusReceived',
-      data: { identities: identities.identities, status: body.status, ...(body.threadId !== undefined ? { threadId: body.threadId } : {}), provider: { name: origin.source, conversationId: body.conversationId } },
+      data: {
+        identities: identities.identities,
+        status: body.status,
+        ...(body.threadId !== undefined ? { threadId: body.threadId } : {}),
+        provider: { name: origin.source, conversationId: body.conversationId },
+      },
       metadata: {
         eventId,
         correlationId: eventId,
@@ -108,7 +148,12 @@ export function readConversationStatus(bytes: Buffer, { origin, recordedAt, maxE
  * customer's consent to be contacted on one channel.
  */
 export class ConsentBody {
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => IdentityRefDto)
   identities!: IdentityRefDto[];
 
   @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
@@ -118,11 +163,17 @@ export class ConsentBody {
   consent!: ConsentChoice;
 
   /** Where it was changed; `preference_centre` when absent. */
-  @IsOptionalNonNull() @Matches(CONSENT_SOURCE_PATTERN, { message: 'source must be 1 to 64 lower-case letters, digits and _, and not keyword (the hub’s own, for STOP/START texts)' })
+  @IsOptionalNonNull()
+  @Matches(CONSENT_SOURCE_PATTERN, {
+    message: 'source must be 1 to 64 lower-case letters, digits and _, and not keyword (the hub’s own, for STOP/START texts)',
+  })
   source?: string;
 
   /** The platform's own id of the change, when it has one: a retry with it is the same event whatever else it says. */
-  @IsOptionalNonNull() @IsString() @Length(1, 200) @Matches(NO_CONTROL_CHARACTERS, { message: 'changeId must have no control characters' })
+  @IsOptionalNonNull()
+  @IsString()
+  @Length(1, 200)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'changeId must have no control characters' })
   changeId?: string;
 
   /** When the customer changed it, at the platform: the later change wins, whatever order they arrive in. */
@@ -139,7 +190,11 @@ export type ConsentIntakeResult = { ok: true; event: ConsentReceived } | { ok: f
  * gave one, else of (tenant, source, channel, choice, when as sent, the identities), so a retry is
  * the same event.
  */
-export function consentEventId(tenantId: string, source: string, change: { changeId?: string; channel: ChannelId; consent: ConsentChoice; occurredAt: string; identities: readonly IdentityRef[] }): string {
+export function consentEventId(
+  tenantId: string,
+  source: string,
+  change: { changeId?: string; channel: ChannelId; consent: ConsentChoice; occurredAt: string; identities: readonly IdentityRef[] },
+): string {
   if (change.changeId !== undefined) return deterministicId(CONSENT_ID_PART, tenantId, source, 'change', change.changeId);
   const identities = change.identities.map((i) => `${i.kind}:${i.namespace ?? ''}:${i.value}`);
   return deterministicId(CONSENT_ID_PART, tenantId, source, change.channel, change.consent, change.occurredAt, ...identities);
@@ -148,7 +203,8 @@ export function consentEventId(tenantId: string, source: string, change: { chang
 /** One request body → the canonical `ConsentReceived` of the API key's tenant and source, or why not. */
 export function readConsent(bytes: Buffer, { origin, recordedAt, maxEventBytes }: IntakeContext): ConsentIntakeResult {
   if (origin.kind !== 'api') throw new Error('a consent change is taken over HTTP only');
-  if (bytes.length > maxEventBytes) return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
+  if (bytes.length > maxEventBytes)
+    return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
   const parsed = parseJson(bytes.toString('utf8'));
   if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
   const validated = validateAs(ConsentBody, parsed.value);
@@ -184,14 +240,22 @@ export function readConsent(bytes: Buffer, { origin, recordedAt, maxEventBytes }
 
 /** `POST /v1/customers/traits`: a platform's profile attributes for a customer (`null` clears one). */
 export class TraitsBody {
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => IdentityRefDto)
   identities!: IdentityRefDto[];
 
   @Validate(ProfileTraits)
   traits!: Record<string, ProfileTraitValue>;
 
   /** The platform's own id of the update, when it has one: a retry with it is the same event whatever else it says. */
-  @IsOptionalNonNull() @IsString() @Length(1, 200) @Matches(NO_CONTROL_CHARACTERS, { message: 'updateId must have no control characters' })
+  @IsOptionalNonNull()
+  @IsString()
+  @Length(1, 200)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'updateId must have no control characters' })
   updateId?: string;
 
   /** When they were set, at the platform: per trait, the later write wins, whatever order they arrive in. */
@@ -206,17 +270,31 @@ export type TraitsIntakeResult = { ok: true; event: TraitsReceived } | { ok: fal
  * one, else of (tenant, source, when as sent, the identities, the traits by name), so a retry is the
  * same event.
  */
-export function traitsEventId(tenantId: string, source: string, update: { updateId?: string; occurredAt: string; identities: readonly IdentityRef[]; traits: Readonly<Record<string, ProfileTraitValue>> }): string {
+export function traitsEventId(
+  tenantId: string,
+  source: string,
+  update: {
+    updateId?: string;
+    occurredAt: string;
+    identities: readonly IdentityRef[];
+    traits: Readonly<Record<string, ProfileTraitValue>>;
+  },
+): string {
   if (update.updateId !== undefined) return deterministicId(TRAITS_ID_PART, tenantId, source, 'update', update.updateId);
   const identities = update.identities.map((i) => `${i.kind}:${i.namespace ?? ''}:${i.value}`);
-  const traits = JSON.stringify(Object.keys(update.traits).sort().map((k) => [k, update.traits[k]]));
+  const traits = JSON.stringify(
+    Object.keys(update.traits)
+      .sort()
+      .map((k) => [k, update.traits[k]]),
+  );
   return deterministicId(TRAITS_ID_PART, tenantId, source, update.occurredAt, traits, ...identities);
 }
 
 /** One request body → the canonical `TraitsReceived` of the API key's tenant and source, or why not. */
 export function readTraits(bytes: Buffer, { origin, recordedAt, maxEventBytes }: IntakeContext): TraitsIntakeResult {
   if (origin.kind !== 'api') throw new Error('profile attributes are taken over HTTP only');
-  if (bytes.length > maxEventBytes) return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
+  if (bytes.length > maxEventBytes)
+    return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
   const parsed = parseJson(bytes.toString('utf8'));
   if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
   const validated = validateAs(TraitsBody, parsed.value);
@@ -230,7 +308,11 @@ export function readTraits(bytes: Buffer, { origin, recordedAt, maxEventBytes }:
     ok: true,
     event: {
       type: 'TraitsReceived',
-      data: { identities: identities.identities, traits, provider: { name: origin.source, ...(body.updateId !== undefined ? { updateId: body.updateId } : {}) } },
+      data: {
+        identities: identities.identities,
+        traits,
+        provider: { name: origin.source, ...(body.updateId !== undefined ? { updateId: body.updateId } : {}) },
+      },
       metadata: {
         eventId,
         correlationId: eventId,
@@ -248,11 +330,17 @@ export function readTraits(bytes: Buffer, { origin, recordedAt, maxEventBytes }:
 }
 
 /** The identities by the hub's rules (what resolution downstream expects), or each one refused by its field. */
-function normalisedIdentities(sent: readonly IdentityRefDto[]): { ok: true; identities: IdentityRef[] } | { ok: false; code: 'invalid_event'; errors: FieldError[] } {
+function normalisedIdentities(
+  sent: readonly IdentityRefDto[],
+): { ok: true; identities: IdentityRef[] } | { ok: false; code: 'invalid_event'; errors: FieldError[] } {
   const identities: IdentityRef[] = [];
   const errors: FieldError[] = [];
   sent.forEach((identity, i) => {
-    const normalised = normaliseIdentity({ kind: identity.kind, value: identity.value, ...(identity.namespace !== undefined ? { namespace: identity.namespace } : {}) });
+    const normalised = normaliseIdentity({
+      kind: identity.kind,
+      value: identity.value,
+      ...(identity.namespace !== undefined ? { namespace: identity.namespace } : {}),
+    });
     if (normalised.ok) identities.push(normalised.identity);
     else errors.push({ field: `identities.${i}.${normalised.field}`, messages: [normalised.reason] });
   });

@@ -1,6 +1,12 @@
 import pino from 'pino';
 import { HeaderNames, IdentityHasher, identityKey } from '@hub/contracts';
-import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type EventPublisher, type OutgoingMessage } from '@hub/messaging';
+import {
+  PermanentMessageError,
+  PublisherSaturatedError,
+  PublishUnavailableError,
+  type EventPublisher,
+  type OutgoingMessage,
+} from '@hub/messaging';
 import { EventIntakeService } from './event-intake.service';
 import type { SourceKey } from './source-keys';
 
@@ -23,13 +29,28 @@ const now = new Date('2025-03-01T12:00:00.000Z');
 const event = (messageId: string, metadata: Record<string, unknown> = {}, provider: Record<string, unknown> = {}) =>
   JSON.stringify({
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155550100' }], content: { text: messageId, media: [] }, provider: { messageId, ...provider } },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: '+14155550100' }],
+      content: { text: messageId, media: [] },
+      provider: { messageId, ...provider },
+    },
     metadata: { occurredAt: '2025-03-01T11:00:00.000Z', channel: 'sms', ...metadata },
   });
 
 function setup(limits = { maxBatchEvents: 10, maxEventBytes: 8_192 }) {
   const publisher = new InMemoryPublisher();
-  const intake = new EventIntakeService(publisher, 'interactions', IdentityHasher.development(), limits, pino({ level: 'silent' }), () => now, undefined, new Set(['acme']));
+  const intake = new EventIntakeService(
+    publisher,
+    'interactions',
+    IdentityHasher.development(),
+    limits,
+    pino({ level: 'silent' }),
+    () => now,
+    undefined,
+    new Set(['acme']),
+  );
   return { publisher, intake };
 }
 
@@ -48,17 +69,35 @@ describe('the generic API use case', () => {
         [5, 'accepted', undefined],
       ]);
       expect([outcome.accepted, outcome.invalid]).toEqual([2, 2]);
-      expect(publisher.published.map((p) => (p.message.value as { data: { content: { text: string } } }).data.content.text)).toEqual(['m1', 'm3']);
-      expect(publisher.published.every((p) => p.topic === 'interactions' && p.message.key === identityKey(IdentityHasher.development(), 'acme', 'phone', '+14155550100'))).toBe(true);
-      expect(publisher.published[0]!.message.headers?.[HeaderNames.eventId]).toBe(outcome.results[0]!.status === 'accepted' ? outcome.results[0]!.eventId : '');
-      expect(intake.counters.toJSON()).toEqual({ 'http.accepted': 2, 'http.batches': 1, 'http.rejected.invalid_json': 1, 'http.rejected.tenant_mismatch': 1 });
+      expect(publisher.published.map((p) => (p.message.value as { data: { content: { text: string } } }).data.content.text)).toEqual([
+        'm1',
+        'm3',
+      ]);
+      expect(
+        publisher.published.every(
+          (p) => p.topic === 'interactions' && p.message.key === identityKey(IdentityHasher.development(), 'acme', 'phone', '+14155550100'),
+        ),
+      ).toBe(true);
+      expect(publisher.published[0]!.message.headers?.[HeaderNames.eventId]).toBe(
+        outcome.results[0]!.status === 'accepted' ? outcome.results[0]!.eventId : '',
+      );
+      expect(intake.counters.toJSON()).toEqual({
+        'http.accepted': 2,
+        'http.batches': 1,
+        'http.rejected.invalid_json': 1,
+        'http.rejected.tenant_mismatch': 1,
+      });
     });
   });
 
   describe('when a batch has more events than allowed', () => {
     it('then nothing is parsed or published and the limit is named', async () => {
       const { publisher, intake } = setup({ maxBatchEvents: 2, maxEventBytes: 8_192 });
-      expect(await intake.submitBatch(caller, Buffer.from([event('a'), event('b'), event('c')].join('\n')))).toEqual({ kind: 'too_many_events', events: 3, limit: 2 });
+      expect(await intake.submitBatch(caller, Buffer.from([event('a'), event('b'), event('c')].join('\n')))).toEqual({
+        kind: 'too_many_events',
+        events: 3,
+        limit: 2,
+      });
       expect(publisher.published).toEqual([]);
     });
   });
@@ -93,10 +132,22 @@ describe('the generic API use case', () => {
   describe('when a raw-topic message is invalid', () => {
     it('then it fails permanently with the code and the failing fields as the reason', async () => {
       const { intake } = setup();
-      const message = { topic: 'raw', partition: 0, offset: '7', key: undefined, headers: {}, value: Buffer.from(event('m1', { tenantId: 'globex' })) };
+      const message = {
+        topic: 'raw',
+        partition: 0,
+        offset: '7',
+        key: undefined,
+        headers: {},
+        value: Buffer.from(event('m1', { tenantId: 'globex' })),
+      };
       const err = await intake.ingestRaw(message).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PermanentMessageError);
-      expect(err).toEqual(expect.objectContaining({ code: 'TENANT_NOT_ALLOWED', message: 'metadata.tenantId: is not a tenant allowed on the raw topic (INGEST_RAW_TENANTS)' }));
+      expect(err).toEqual(
+        expect.objectContaining({
+          code: 'TENANT_NOT_ALLOWED',
+          message: 'metadata.tenantId: is not a tenant allowed on the raw topic (INGEST_RAW_TENANTS)',
+        }),
+      );
       const empty = await intake.ingestRaw({ ...message, value: null }).catch((e: unknown) => e);
       expect(empty).toEqual(expect.objectContaining({ code: 'INVALID_JSON' }));
     });
@@ -105,7 +156,9 @@ describe('the generic API use case', () => {
       const { publisher, intake } = setup();
       publisher.refuseWith = new PublishUnavailableError('down', 5);
       const value = Buffer.from(event('m1', { tenantId: 'acme' }, { name: 'genesys' }));
-      const err = await intake.ingestRaw({ topic: 'raw', partition: 0, offset: '1', key: undefined, headers: {}, value }).catch((e: unknown) => e);
+      const err = await intake
+        .ingestRaw({ topic: 'raw', partition: 0, offset: '1', key: undefined, headers: {}, value })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PublishUnavailableError);
       expect(intake.counters.get('raw.retried')).toBe(1);
     });

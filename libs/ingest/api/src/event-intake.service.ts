@@ -1,5 +1,17 @@
-import { interactionMessage, type FieldError, type IdentityHasher, type InteractionReceived, type InteractionsTopicMessage } from '@hub/contracts';
-import { PermanentMessageError, PublisherSaturatedError, PublishUnavailableError, type ConsumedMessage, type EventPublisher } from '@hub/messaging';
+import {
+  interactionMessage,
+  type FieldError,
+  type IdentityHasher,
+  type InteractionReceived,
+  type InteractionsTopicMessage,
+} from '@hub/contracts';
+import {
+  PermanentMessageError,
+  PublisherSaturatedError,
+  PublishUnavailableError,
+  type ConsumedMessage,
+  type EventPublisher,
+} from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 import { readConsent, readConversationStatus, readTraits } from './customer-fact-intake';
 import { IntakeCounters } from './intake-counters';
@@ -75,23 +87,37 @@ export class EventIntakeService {
    * sent before it.
    */
   submitConversationStatus(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
-    return this.submitFact(caller, 'conversation_status', readConversationStatus(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+    return this.submitFact(
+      caller,
+      'conversation_status',
+      readConversationStatus(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }),
+    );
   }
 
   /** A consent change (`readConsent`), published like a conversation status. */
   submitConsent(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
-    return this.submitFact(caller, 'consent', readConsent(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+    return this.submitFact(
+      caller,
+      'consent',
+      readConsent(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }),
+    );
   }
 
   /** Profile attributes (`readTraits`), published like a conversation status. */
   submitTraits(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
-    return this.submitFact(caller, 'traits', readTraits(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }));
+    return this.submitFact(
+      caller,
+      'traits',
+      readTraits(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes }),
+    );
   }
 
   private async submitFact(
     caller: SourceKey,
     fact: string,
-    read: { ok: true; event: Exclude<InteractionsTopicMessage, InteractionReceived> } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] },
+    read:
+      | { ok: true; event: Exclude<InteractionsTopicMessage, InteractionReceived> }
+      | { ok: false; code: IntakeRejectionCode; errors: FieldError[] },
   ): Promise<SingleOutcome> {
     if (!read.ok) {
       this.rejected(caller, read.code, read.errors);
@@ -101,7 +127,10 @@ export class EventIntakeService {
     if (refused) return refused;
     this.counters.inc(`http.accepted.${fact}`);
     const { eventId, correlationId, channel } = read.event.metadata;
-    this.logger.info({ source: caller.source, tenantId: caller.tenantId, eventId, correlationId, channel, type: read.event.type }, `ingest.api.${fact}.accepted`);
+    this.logger.info(
+      { source: caller.source, tenantId: caller.tenantId, eventId, correlationId, channel, type: read.event.type },
+      `ingest.api.${fact}.accepted`,
+    );
     return { kind: 'accepted', eventId };
   }
 
@@ -127,7 +156,12 @@ export class EventIntakeService {
       const read = readInteraction(bytes, ctx);
       if (read.ok) {
         valid.push(read.event);
-        results.push({ line, status: 'accepted', eventId: read.event.metadata.eventId, ...(read.clientEventId !== undefined ? { clientEventId: read.clientEventId } : {}) });
+        results.push({
+          line,
+          status: 'accepted',
+          eventId: read.event.metadata.eventId,
+          ...(read.clientEventId !== undefined ? { clientEventId: read.clientEventId } : {}),
+        });
       } else {
         this.rejected(caller, read.code, read.errors, line);
         results.push({ line, status: 'invalid', code: read.code, errors: read.errors });
@@ -153,7 +187,11 @@ export class EventIntakeService {
   async ingestRaw(message: ConsumedMessage): Promise<InteractionReceived> {
     const where = { topic: message.topic, partition: message.partition, offset: message.offset };
     const read: IntakeResult = message.value
-      ? readInteraction(message.value, { origin: { kind: 'raw', allowedTenants: this.rawTenants }, recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes })
+      ? readInteraction(message.value, {
+          origin: { kind: 'raw', allowedTenants: this.rawTenants },
+          recordedAt: this.now(),
+          maxEventBytes: this.limits.maxEventBytes,
+        })
       : { ok: false, code: 'invalid_json', errors: [{ field: '(event)', messages: ['message has no value'] }] };
     if (!read.ok) {
       const reason = describeFieldErrors(read.errors);
@@ -168,13 +206,19 @@ export class EventIntakeService {
       throw err;
     }
     this.counters.inc('raw.accepted');
-    this.logger.debug({ ...where, eventId: read.event.metadata.eventId, tenantId: read.event.metadata.tenantId }, 'ingest.api.raw.accepted');
+    this.logger.debug(
+      { ...where, eventId: read.event.metadata.eventId, tenantId: read.event.metadata.tenantId },
+      'ingest.api.raw.accepted',
+    );
     return read.event;
   }
 
   private async publish(caller: SourceKey, events: readonly InteractionsTopicMessage[]): Promise<BusRefusal | undefined> {
     try {
-      await this.publisher.publish(this.interactionsTopic, events.map((e) => interactionMessage(e, this.identityHasher)));
+      await this.publisher.publish(
+        this.interactionsTopic,
+        events.map((e) => interactionMessage(e, this.identityHasher)),
+      );
       return undefined;
     } catch (err) {
       if (err instanceof PublisherSaturatedError) {
@@ -201,7 +245,14 @@ export class EventIntakeService {
   private rejected(caller: SourceKey, code: IntakeRejectionCode, errors: readonly FieldError[], line?: number): void {
     this.counters.inc(`http.rejected.${code}`);
     this.logger.warn(
-      { source: caller.source, tenantId: caller.tenantId, keyId: caller.keyId, code, fields: errors.map((e) => e.field).join(','), ...(line !== undefined ? { line } : {}) },
+      {
+        source: caller.source,
+        tenantId: caller.tenantId,
+        keyId: caller.keyId,
+        code,
+        fields: errors.map((e) => e.field).join(','),
+        ...(line !== undefined ? { line } : {}),
+      },
       'ingest.api.event.rejected',
     );
   }
@@ -209,7 +260,10 @@ export class EventIntakeService {
   /** A whole request refused. */
   private requestRejected(caller: SourceKey, code: string, detail: Record<string, unknown> = {}): void {
     this.counters.inc(`http.rejected.${code}`);
-    this.logger.warn({ source: caller.source, tenantId: caller.tenantId, keyId: caller.keyId, code, ...detail }, 'ingest.api.request.rejected');
+    this.logger.warn(
+      { source: caller.source, tenantId: caller.tenantId, keyId: caller.keyId, code, ...detail },
+      'ingest.api.request.rejected',
+    );
   }
 }
 

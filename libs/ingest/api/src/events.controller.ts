@@ -38,7 +38,8 @@ export class EventsController {
     const caller = req.ingestCaller;
     if (!caller) return this.unauthenticated(reply);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if ((NDJSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) return this.sendBatch(reply, await this.intake.submitBatch(caller, body));
+    if ((NDJSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req)))
+      return this.sendBatch(reply, await this.intake.submitBatch(caller, body));
     return this.sendSingle(reply, await this.intake.submitOne(caller, body));
   }
 
@@ -58,7 +59,13 @@ export class EventsController {
   private async sendSingle(reply: FastifyReply, outcome: SingleOutcome): Promise<void> {
     switch (outcome.kind) {
       case 'accepted':
-        await reply.code(202).send({ status: 'accepted', eventId: outcome.eventId, ...(outcome.clientEventId !== undefined ? { clientEventId: outcome.clientEventId } : {}) });
+        await reply
+          .code(202)
+          .send({
+            status: 'accepted',
+            eventId: outcome.eventId,
+            ...(outcome.clientEventId !== undefined ? { clientEventId: outcome.clientEventId } : {}),
+          });
         return;
       case 'rejected': {
         const status = outcome.code === 'tenant_mismatch' ? 403 : outcome.code === 'event_too_large' ? 413 : 400;
@@ -85,7 +92,9 @@ export class EventsController {
         await reply.code(400).send({ error: 'empty_batch', reason: 'the body holds no event (one JSON event per line)' });
         return;
       case 'too_many_events':
-        await reply.code(413).send({ error: 'too_many_events', limit: 'INGEST_MAX_BATCH_EVENTS', max: outcome.limit, events: outcome.events });
+        await reply
+          .code(413)
+          .send({ error: 'too_many_events', limit: 'INGEST_MAX_BATCH_EVENTS', max: outcome.limit, events: outcome.events });
         return;
       case 'unavailable':
       case 'saturated':
@@ -100,9 +109,15 @@ export class EventsController {
   private async sendRefusal(reply: FastifyReply, refusal: BusRefusal): Promise<void> {
     const retryAfter = String(refusal.retryAfterSeconds);
     if (refusal.kind === 'saturated') {
-      await reply.code(429).header('retry-after', retryAfter).send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
+      await reply
+        .code(429)
+        .header('retry-after', retryAfter)
+        .send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
     } else {
-      await reply.code(503).header('retry-after', retryAfter).send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
+      await reply
+        .code(503)
+        .header('retry-after', retryAfter)
+        .send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
     }
   }
 
@@ -146,7 +161,12 @@ export class CustomerFactsController {
 }
 
 /** One fact as `application/json`: 202 once Kafka acknowledged it, or why not. */
-async function submitFact(req: IntakeRequest, reply: FastifyReply, what: string, submit: (caller: SourceKey, body: Buffer) => Promise<SingleOutcome>): Promise<void> {
+async function submitFact(
+  req: IntakeRequest,
+  reply: FastifyReply,
+  what: string,
+  submit: (caller: SourceKey, body: Buffer) => Promise<SingleOutcome>,
+): Promise<void> {
   const caller = req.ingestCaller;
   if (!caller) {
     await reply.code(401).send({ error: 'unauthorized', reason: 'api_key_missing' });
@@ -165,10 +185,16 @@ async function submitFact(req: IntakeRequest, reply: FastifyReply, what: string,
       await reply.code(outcome.code === 'event_too_large' ? 413 : 400).send({ error: outcome.code, fields: outcome.errors });
       return;
     case 'unavailable':
-      await reply.code(503).header('retry-after', String(outcome.retryAfterSeconds)).send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
+      await reply
+        .code(503)
+        .header('retry-after', String(outcome.retryAfterSeconds))
+        .send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
       return;
     case 'saturated':
-      await reply.code(429).header('retry-after', String(outcome.retryAfterSeconds)).send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
+      await reply
+        .code(429)
+        .header('retry-after', String(outcome.retryAfterSeconds))
+        .send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
       return;
     default: {
       const exhaustive: never = outcome;

@@ -6,13 +6,25 @@ describe('ingest-api configuration', () => {
   describe('when nothing is set', () => {
     it('then the defaults apply: 5 MiB bodies, 1,000 events a batch, the raw topic on', () => {
       const config = loadConfig('ingest-api', IngestApiEnv, {});
-      expect(config).toEqual(expect.objectContaining({ INGEST_MAX_BODY_BYTES: 5 * 1024 * 1024, INGEST_MAX_BATCH_EVENTS: 1_000, INGEST_RAW_ENABLED: true, INGEST_API_KEYS: [], INGEST_RAW_TENANTS: [] }));
+      expect(config).toEqual(
+        expect.objectContaining({
+          INGEST_MAX_BODY_BYTES: 5 * 1024 * 1024,
+          INGEST_MAX_BATCH_EVENTS: 1_000,
+          INGEST_RAW_ENABLED: true,
+          INGEST_API_KEYS: [],
+          INGEST_RAW_TENANTS: [],
+        }),
+      );
     });
   });
 
   describe('when lists and switches are given as strings', () => {
     it('then they are read as lists and booleans', () => {
-      const config = loadConfig('ingest-api', IngestApiEnv, { INGEST_API_KEYS: ` genesys:acme:${sha256Hex('k')} , `, INGEST_RAW_TENANTS: 'acme,globex', INGEST_RAW_ENABLED: 'false' });
+      const config = loadConfig('ingest-api', IngestApiEnv, {
+        INGEST_API_KEYS: ` genesys:acme:${sha256Hex('k')} , `,
+        INGEST_RAW_TENANTS: 'acme,globex',
+        INGEST_RAW_ENABLED: 'false',
+      });
       expect(config.INGEST_API_KEYS).toEqual([`genesys:acme:${sha256Hex('k')}`]);
       expect(config.INGEST_RAW_TENANTS).toEqual(['acme', 'globex']);
       expect(config.INGEST_RAW_ENABLED).toBe(false);
@@ -23,7 +35,11 @@ describe('ingest-api configuration', () => {
     it('then the app fails at boot with one readable line per problem', () => {
       let error: unknown;
       try {
-        loadConfig('ingest-api', IngestApiEnv, { INGEST_API_KEYS: `acme:${sha256Hex('k')}`, INGEST_RAW_TENANTS: 'Acme', INGEST_MAX_BATCH_EVENTS: '0' });
+        loadConfig('ingest-api', IngestApiEnv, {
+          INGEST_API_KEYS: `acme:${sha256Hex('k')}`,
+          INGEST_RAW_TENANTS: 'Acme',
+          INGEST_MAX_BATCH_EVENTS: '0',
+        });
       } catch (err) {
         error = err;
       }

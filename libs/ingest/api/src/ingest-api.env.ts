@@ -15,7 +15,13 @@ import { HttpEnv } from '@hub/config';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
 import { parseSourceKeys } from './source-keys';
 
-const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+const csv = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
@@ -36,15 +42,24 @@ export class IngestApiEnv extends HttpEnv {
    * `<source>:<tenant>:<sha256 hex of the key>[,…]`: who may send, for which tenant. Empty: the HTTP
    * API refuses every request (the raw topic still works).
    */
-  @Transform(csv) @IsArray() @Validate(SourceKeyList)
+  @Transform(csv)
+  @IsArray()
+  @Validate(SourceKeyList)
   INGEST_API_KEYS: string[] = [];
 
   /** Tenants whose events are taken from the raw topic; any other tenant's message is dead-lettered. */
-  @Transform(csv) @IsArray() @Matches(TENANT_ID_PATTERN, { each: true, message: 'INGEST_RAW_TENANTS must be tenant ids (lower-case letters, digits, - or _), comma-separated' })
+  @Transform(csv)
+  @IsArray()
+  @Matches(TENANT_ID_PATTERN, {
+    each: true,
+    message: 'INGEST_RAW_TENANTS must be tenant ids (lower-case letters, digits, - or _), comma-separated',
+  })
   INGEST_RAW_TENANTS: string[] = [];
 
   /** Consume the raw topic (`hub.raw-interactions.v1`). */
-  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => (typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key]))
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
+    typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key],
+  )
   @IsBoolean()
   INGEST_RAW_ENABLED = true;
 

@@ -1,7 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { HeaderNames, IdentityHasher, identityKey, type ConsentReceived, type ConversationStatusReceived, type InteractionReceived, type TraitsReceived } from '@hub/contracts';
+import {
+  HeaderNames,
+  IdentityHasher,
+  identityKey,
+  type ConsentReceived,
+  type ConversationStatusReceived,
+  type InteractionReceived,
+  type TraitsReceived,
+} from '@hub/contracts';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
 import { conversationStatusEventId } from './customer-fact-intake';
@@ -30,7 +38,14 @@ const seen: Read[] = [];
 const kafka = new Kafka({ clientId: freshId('ia-test'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
 
 /** A canonical event as a platform sends it; `marker` finds it again on the topic. */
-function platformEvent(marker: string, { phone = '+14155550100', metadata = {}, provider = {} }: { phone?: string; metadata?: Record<string, unknown>; provider?: Record<string, unknown> } = {}) {
+function platformEvent(
+  marker: string,
+  {
+    phone = '+14155550100',
+    metadata = {},
+    provider = {},
+  }: { phone?: string; metadata?: Record<string, unknown>; provider?: Record<string, unknown> } = {},
+) {
   return {
     type: 'InteractionReceived',
     data: {
@@ -98,13 +113,17 @@ describe('one canonical event over HTTP', () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'accepted', eventId: derivedEventId(tenant, 'genesys', `msg-${marker}`) });
 
-    const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), { what: 'the event on the interactions topic' });
+    const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), {
+      what: 'the event on the interactions topic',
+    });
     expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550101'));
     expect(message!.headers[HeaderNames.eventId]).toBe(res.body['eventId']);
     expect(message!.headers[HeaderNames.tenantId]).toBe(tenant);
     const event = JSON.parse(message!.value) as InteractionReceived;
     expect(event.data.provider).toEqual({ name: 'genesys', messageId: `msg-${marker}` });
-    expect(event.metadata).toEqual(expect.objectContaining({ tenantId: tenant, eventId: res.body['eventId'], recordedAt: expect.any(String), schemaVersion: 1 }));
+    expect(event.metadata).toEqual(
+      expect.objectContaining({ tenantId: tenant, eventId: res.body['eventId'], recordedAt: expect.any(String), schemaVersion: 1 }),
+    );
   });
 
   it('sent twice without an id keeps its event id, so the retry is deduplicated downstream', async () => {
@@ -113,7 +132,9 @@ describe('one canonical event over HTTP', () => {
     const second = await postJson(platformEvent(marker));
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(second.body['eventId']).toBe(first.body['eventId']);
-    const both = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'both deliveries' });
+    const both = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), {
+      what: 'both deliveries',
+    });
     expect(both.map((m) => m.headers[HeaderNames.eventId])).toEqual([first.body['eventId'], first.body['eventId']]);
   });
 
@@ -129,7 +150,9 @@ describe('one canonical event over HTTP', () => {
     expect(theirs.body).toEqual({ status: 'accepted', eventId: clientScopedEventId(otherTenant, 'genesys', clientEventId), clientEventId });
     expect(theirs.body['eventId']).not.toBe(mine.body['eventId']);
     expect(again.body['eventId']).toBe(mine.body['eventId']);
-    const all = await eventually(async () => (interactionsWith(marker).length === 3 ? interactionsWith(marker) : undefined), { what: 'the three deliveries' });
+    const all = await eventually(async () => (interactionsWith(marker).length === 3 ? interactionsWith(marker) : undefined), {
+      what: 'the three deliveries',
+    });
     const byId = (id: unknown) => all.filter((m) => m.headers[HeaderNames.eventId] === id).map((m) => m.headers[HeaderNames.tenantId]);
     expect(byId(mine.body['eventId'])).toEqual([tenant, tenant]);
     expect(byId(theirs.body['eventId'])).toEqual([otherTenant]);
@@ -144,14 +167,19 @@ describe('one canonical event over HTTP', () => {
     expect([first.status, again.status]).toEqual([202, 202]);
     expect(first.body).toEqual({ status: 'accepted', eventId: clientScopedEventId(tenant, 'genesys', clientEventId), clientEventId });
     expect(again.body).toEqual(first.body);
-    const both = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'both deliveries' });
+    const both = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), {
+      what: 'both deliveries',
+    });
     expect(both.map((m) => m.headers[HeaderNames.eventId])).toEqual([first.body['eventId'], first.body['eventId']]);
   });
 
   it('naming another tenant than the key’s gets 403 naming metadata.tenantId', async () => {
     const res = await postJson(platformEvent(freshId('tenant'), { metadata: { tenantId: tenant } }), OTHER_KEY);
     expect(res.status).toBe(403);
-    expect(res.body).toEqual({ error: 'tenant_mismatch', fields: [{ field: 'metadata.tenantId', messages: [`must be the API key's tenant (${otherTenant}) or absent`] }] });
+    expect(res.body).toEqual({
+      error: 'tenant_mismatch',
+      fields: [{ field: 'metadata.tenantId', messages: [`must be the API key's tenant (${otherTenant}) or absent`] }],
+    });
   });
 
   it('that is invalid gets 400 naming the fields', async () => {
@@ -177,9 +205,17 @@ describe('authentication', () => {
   });
 
   it('accepts the key as X-Api-Key too; /health and /metrics need none', async () => {
-    const res = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify(platformEvent(freshId('xkey'))) });
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+      body: JSON.stringify(platformEvent(freshId('xkey'))),
+    });
     expect(res.status).toBe(202);
-    expect(await (await fetch(`${api.url}/health`)).json()).toEqual({ status: 'ok', kafka: true, rawConsumer: expect.stringMatching(/starting|running/) });
+    expect(await (await fetch(`${api.url}/health`)).json()).toEqual({
+      status: 'ok',
+      kafka: true,
+      rawConsumer: expect.stringMatching(/starting|running/),
+    });
   });
 });
 
@@ -196,7 +232,13 @@ describe('an NDJSON batch', () => {
     ];
     const res = await postNdjson(lines);
     expect(res.status).toBe(200);
-    const results = res.body['results'] as { line: number; status: string; eventId?: string; code?: string; errors?: { field: string }[] }[];
+    const results = res.body['results'] as {
+      line: number;
+      status: string;
+      eventId?: string;
+      code?: string;
+      errors?: { field: string }[];
+    }[];
     expect(res.body).toEqual(expect.objectContaining({ accepted: 2, invalid: 3 }));
     expect(results.map((r) => [r.line, r.status, r.code ?? null, r.errors?.map((e) => e.field) ?? null])).toEqual([
       [1, 'accepted', null, null],
@@ -206,13 +248,24 @@ describe('an NDJSON batch', () => {
       [6, 'invalid', 'tenant_mismatch', ['metadata.tenantId']],
     ]);
 
-    const published = await eventually(async () => (interactionsWith(marker).length >= 2 ? interactionsWith(marker) : undefined), { what: 'the valid lines on the topic' });
+    const published = await eventually(async () => (interactionsWith(marker).length >= 2 ? interactionsWith(marker) : undefined), {
+      what: 'the valid lines on the topic',
+    });
     expect(published.map((m) => m.headers[HeaderNames.eventId]).sort()).toEqual([results[0]!.eventId, results[2]!.eventId].sort());
-    expect(published.map((m) => m.key).sort()).toEqual([identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550100'), identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550104')].sort());
+    expect(published.map((m) => m.key).sort()).toEqual(
+      [
+        identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550100'),
+        identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550104'),
+      ].sort(),
+    );
   });
 
   it('is also taken on /v1/events/batch, which refuses a JSON body with 415', async () => {
-    const ok = await post('/v1/events/batch', `${JSON.stringify(platformEvent(freshId('alias')))}\n`, 'application/x-ndjson; charset=utf-8');
+    const ok = await post(
+      '/v1/events/batch',
+      `${JSON.stringify(platformEvent(freshId('alias')))}\n`,
+      'application/x-ndjson; charset=utf-8',
+    );
     expect([ok.status, ok.body['accepted']]).toEqual([200, 1]);
     const json = await post('/v1/events/batch', JSON.stringify(platformEvent(freshId('alias'))), 'application/json');
     expect(json.status).toBe(415);
@@ -264,9 +317,15 @@ describe('a gzip-encoded body', () => {
     const big = await postGzip(bomb);
     expect(big).toEqual({ status: 413, body: { error: 'payload_too_large', limitBytes: MAX_BODY } });
     const corrupt = await postGzip(Buffer.from(line));
-    expect(corrupt).toEqual({ status: 400, body: { error: 'invalid_content_encoding', reason: expect.stringContaining('not a gzip body') } });
+    expect(corrupt).toEqual({
+      status: 400,
+      body: { error: 'invalid_content_encoding', reason: expect.stringContaining('not a gzip body') },
+    });
     const br = await postGzip(gzipSync(line), 'br');
-    expect(br).toEqual({ status: 415, body: { error: 'unsupported_content_encoding', reason: 'Content-Encoding br is not accepted', accepted: ['identity', 'gzip'] } });
+    expect(br).toEqual({
+      status: 415,
+      body: { error: 'unsupported_content_encoding', reason: 'Content-Encoding br is not accepted', accepted: ['identity', 'gzip'] },
+    });
     const after = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     expect(after['http.rejected.body_too_large']).toBe((before['http.rejected.body_too_large'] ?? 0) + 1);
     expect(after['http.rejected.invalid_content_encoding']).toBe((before['http.rejected.invalid_content_encoding'] ?? 0) + 1);
@@ -282,14 +341,17 @@ describe('a gzip-encoded body', () => {
 });
 
 describe('the raw topic', () => {
-  const produceRaw = (value: string) => producer.send({ topic: api.names.topics.rawInteractions, acks: -1, messages: [{ key: 'whatever', value }] });
+  const produceRaw = (value: string) =>
+    producer.send({ topic: api.names.topics.rawInteractions, acks: -1, messages: [{ key: 'whatever', value }] });
 
   it('moves a valid message to the interactions topic, re-keyed, with the same id on every redelivery', async () => {
     const marker = freshId('raw');
     const value = JSON.stringify(platformEvent(marker, { metadata: { tenantId: tenant }, provider: { name: 'genesys' } }));
     await produceRaw(value);
     await produceRaw(value);
-    const moved = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), { what: 'the raw message on interactions' });
+    const moved = await eventually(async () => (interactionsWith(marker).length === 2 ? interactionsWith(marker) : undefined), {
+      what: 'the raw message on interactions',
+    });
     const expectedId = derivedEventId(tenant, 'genesys', `msg-${marker}`);
     expect(moved.map((m) => [m.key, m.headers[HeaderNames.eventId]])).toEqual([
       [identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550100'), expectedId],
@@ -301,18 +363,34 @@ describe('the raw topic', () => {
 
   it('dead-letters an invalid message with its raw payload, its code and the failing fields', async () => {
     const marker = freshId('rawbad');
-    await produceRaw(JSON.stringify(platformEvent(marker, { metadata: { tenantId: tenant, occurredAt: 'never' }, provider: { name: 'genesys' } })));
-    await produceRaw(JSON.stringify(platformEvent(`${marker}-tenant`, { metadata: { tenantId: otherTenant }, provider: { name: 'genesys' } })));
+    await produceRaw(
+      JSON.stringify(platformEvent(marker, { metadata: { tenantId: tenant, occurredAt: 'never' }, provider: { name: 'genesys' } })),
+    );
+    await produceRaw(
+      JSON.stringify(platformEvent(`${marker}-tenant`, { metadata: { tenantId: otherTenant }, provider: { name: 'genesys' } })),
+    );
     await produceRaw(`{"not json": ${marker}`);
-    const dead = await eventually(async () => (deadLettersWith(marker).length === 3 ? deadLettersWith(marker) : undefined), { what: 'three dead letters' });
+    const dead = await eventually(async () => (deadLettersWith(marker).length === 3 ? deadLettersWith(marker) : undefined), {
+      what: 'three dead letters',
+    });
     const byCode = Object.fromEntries(dead.map((d) => [d.headers[HeaderNames.dlqCode], d]));
     expect(Object.keys(byCode).sort()).toEqual(['INVALID_EVENT', 'INVALID_JSON', 'TENANT_NOT_ALLOWED']);
     expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqReason]).toMatch(/^metadata\.occurredAt: /);
     expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqSourceTopic]).toBe(api.names.topics.rawInteractions);
-    expect(JSON.parse(byCode['INVALID_JSON']!.value)).toEqual({ raw: `{"not json": ${marker}`, rawBytes: `{"not json": ${marker}`.length, rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/), truncated: false });
+    expect(JSON.parse(byCode['INVALID_JSON']!.value)).toEqual({
+      raw: `{"not json": ${marker}`,
+      rawBytes: `{"not json": ${marker}`.length,
+      rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      truncated: false,
+    });
     expect(interactionsWith(marker)).toEqual([]);
     const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
-    expect(metrics).toEqual(expect.objectContaining({ 'raw.dead_lettered.invalid_event': expect.any(Number), 'raw.dead_lettered.tenant_not_allowed': expect.any(Number) }));
+    expect(metrics).toEqual(
+      expect.objectContaining({
+        'raw.dead_lettered.invalid_event': expect.any(Number),
+        'raw.dead_lettered.tenant_not_allowed': expect.any(Number),
+      }),
+    );
   });
 });
 
@@ -342,19 +420,44 @@ describe('with Kafka unreachable', () => {
 
 describe('a conversation status over HTTP (POST /v1/conversations/status)', () => {
   const status = (conversationId: string, over: Record<string, unknown> = {}) =>
-    JSON.stringify({ identities: [{ kind: 'phone', value: '+1 (415) 555-0107' }], channel: 'sms', status: 'resolved', conversationId, occurredAt: '2025-03-01T12:05:00.000Z', ...over });
+    JSON.stringify({
+      identities: [{ kind: 'phone', value: '+1 (415) 555-0107' }],
+      channel: 'sms',
+      status: 'resolved',
+      conversationId,
+      occurredAt: '2025-03-01T12:05:00.000Z',
+      ...over,
+    });
 
   it('is acknowledged after Kafka took it: a ConversationStatusReceived on the interactions topic, keyed like the customer’s interactions', async () => {
     const conversationId = freshId('conv');
     const res = await post('/v1/conversations/status', status(conversationId), 'application/json');
-    expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: conversationStatusEventId(tenant, 'genesys', conversationId, 'resolved', '2025-03-01T12:05:00.000Z') } });
-    const [message] = await eventually(async () => (interactionsWith(conversationId).length > 0 ? interactionsWith(conversationId) : undefined), { what: 'the status on the interactions topic' });
+    expect(res).toMatchObject({
+      status: 202,
+      body: {
+        status: 'accepted',
+        eventId: conversationStatusEventId(tenant, 'genesys', conversationId, 'resolved', '2025-03-01T12:05:00.000Z'),
+      },
+    });
+    const [message] = await eventually(
+      async () => (interactionsWith(conversationId).length > 0 ? interactionsWith(conversationId) : undefined),
+      { what: 'the status on the interactions topic' },
+    );
     expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550107'));
     expect(message!.headers[HeaderNames.eventId]).toBe(res.body['eventId']);
     const event = JSON.parse(message!.value) as ConversationStatusReceived;
     expect(event.type).toBe('ConversationStatusReceived');
-    expect(event.data).toEqual({ identities: [{ kind: 'phone', value: '+14155550107' }], status: 'resolved', provider: { name: 'genesys', conversationId } });
-    expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'], occurredAt: '2025-03-01T12:05:00.000Z' });
+    expect(event.data).toEqual({
+      identities: [{ kind: 'phone', value: '+14155550107' }],
+      status: 'resolved',
+      provider: { name: 'genesys', conversationId },
+    });
+    expect(event.metadata).toMatchObject({
+      tenantId: tenant,
+      channel: 'sms',
+      eventId: res.body['eventId'],
+      occurredAt: '2025-03-01T12:05:00.000Z',
+    });
   });
 
   it('without a key is 401; a status the hub does not record is 400 naming it; another media type is 415; nothing is published', async () => {
@@ -374,29 +477,58 @@ describe('a conversation status over HTTP (POST /v1/conversations/status)', () =
 describe('a consent change over HTTP (POST /v1/customers/consent)', () => {
   it('is acknowledged after Kafka took it: a ConsentReceived keyed like the customer’s interactions; a keyword source is 400', async () => {
     const changeId = freshId('pc');
-    const body = { identities: [{ kind: 'phone', value: '+1 (415) 555-0108' }], channel: 'sms', consent: 'opted_out', changeId, occurredAt: '2025-03-01T12:06:00.000Z' };
+    const body = {
+      identities: [{ kind: 'phone', value: '+1 (415) 555-0108' }],
+      channel: 'sms',
+      consent: 'opted_out',
+      changeId,
+      occurredAt: '2025-03-01T12:06:00.000Z',
+    };
     const res = await post('/v1/customers/consent', JSON.stringify(body), 'application/json');
     expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: expect.any(String) } });
-    const [message] = await eventually(async () => (interactionsWith(changeId).length > 0 ? interactionsWith(changeId) : undefined), { what: 'the consent change on the interactions topic' });
+    const [message] = await eventually(async () => (interactionsWith(changeId).length > 0 ? interactionsWith(changeId) : undefined), {
+      what: 'the consent change on the interactions topic',
+    });
     expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550108'));
     const event = JSON.parse(message!.value) as ConsentReceived;
     expect(event.type).toBe('ConsentReceived');
-    expect(event.data).toEqual({ identities: [{ kind: 'phone', value: '+14155550108' }], consent: 'opted_out', source: 'preference_centre', provider: { name: 'genesys', changeId } });
+    expect(event.data).toEqual({
+      identities: [{ kind: 'phone', value: '+14155550108' }],
+      consent: 'opted_out',
+      source: 'preference_centre',
+      provider: { name: 'genesys', changeId },
+    });
     expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'] });
-    expect(await post('/v1/customers/consent', JSON.stringify({ ...body, source: 'keyword' }), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'source' }] } });
+    expect(await post('/v1/customers/consent', JSON.stringify({ ...body, source: 'keyword' }), 'application/json')).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_event', fields: [{ field: 'source' }] },
+    });
   });
 });
 
 describe('profile attributes over HTTP (POST /v1/customers/traits)', () => {
   it('is acknowledged after Kafka took it: a TraitsReceived keyed like the customer’s interactions; a nested value is 400', async () => {
     const updateId = freshId('upd');
-    const body = { identities: [{ kind: 'phone', value: '+1 (415) 555-0109' }], traits: { tier: 'gold' }, updateId, occurredAt: '2025-03-01T12:07:00.000Z' };
+    const body = {
+      identities: [{ kind: 'phone', value: '+1 (415) 555-0109' }],
+      traits: { tier: 'gold' },
+      updateId,
+      occurredAt: '2025-03-01T12:07:00.000Z',
+    };
     const res = await post('/v1/customers/traits', JSON.stringify(body), 'application/json');
     expect(res).toMatchObject({ status: 202, body: { status: 'accepted', eventId: expect.any(String) } });
-    const [message] = await eventually(async () => (interactionsWith(updateId).length > 0 ? interactionsWith(updateId) : undefined), { what: 'the attributes on the interactions topic' });
+    const [message] = await eventually(async () => (interactionsWith(updateId).length > 0 ? interactionsWith(updateId) : undefined), {
+      what: 'the attributes on the interactions topic',
+    });
     expect(message!.key).toBe(identityKey(IdentityHasher.development(), tenant, 'phone', '+14155550109'));
     const event = JSON.parse(message!.value) as TraitsReceived;
-    expect(event).toMatchObject({ type: 'TraitsReceived', data: { traits: { tier: 'gold' }, provider: { name: 'genesys', updateId } }, metadata: { tenantId: tenant, channel: 'system', eventId: res.body['eventId'] } });
-    expect(await post('/v1/customers/traits', JSON.stringify({ ...body, traits: { address: { city: 'Lyon' } } }), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'traits' }] } });
+    expect(event).toMatchObject({
+      type: 'TraitsReceived',
+      data: { traits: { tier: 'gold' }, provider: { name: 'genesys', updateId } },
+      metadata: { tenantId: tenant, channel: 'system', eventId: res.body['eventId'] },
+    });
+    expect(
+      await post('/v1/customers/traits', JSON.stringify({ ...body, traits: { address: { city: 'Lyon' } } }), 'application/json'),
+    ).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'traits' }] } });
   });
 });

@@ -1,5 +1,13 @@
 import { deterministicId, IdentityHasher, identityKey } from '@hub/contracts';
-import { clientScopedEventId, derivedEventId, normaliseInteraction, parseJson, readInteraction, type IntakeContext, type IntakeResult } from './interaction-intake';
+import {
+  clientScopedEventId,
+  derivedEventId,
+  normaliseInteraction,
+  parseJson,
+  readInteraction,
+  type IntakeContext,
+  type IntakeResult,
+} from './interaction-intake';
 
 const recordedAt = '2025-03-01T12:00:00.000Z';
 const api: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt, maxEventBytes: 64 * 1024 };
@@ -31,7 +39,9 @@ describe('reading a canonical event sent to the generic API', () => {
     it('then the hub fills in the key’s tenant and source, its own recordedAt and the schema version', () => {
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      expect(result.event.metadata).toEqual(expect.objectContaining({ tenantId: 'acme', recordedAt, schemaVersion: 1, occurredAt: '2025-03-01T11:59:58.000Z', channel: 'sms' }));
+      expect(result.event.metadata).toEqual(
+        expect.objectContaining({ tenantId: 'acme', recordedAt, schemaVersion: 1, occurredAt: '2025-03-01T11:59:58.000Z', channel: 'sms' }),
+      );
       expect(result.event.data.provider.name).toBe('genesys');
     });
 
@@ -54,7 +64,10 @@ describe('reading a canonical event sent to the generic API', () => {
     it('then it gets the same event id, so downstream deduplicates it', () => {
       const first = read(sent());
       const again = read(sent(), { ...api, recordedAt: '2025-03-02T00:00:00.000Z' });
-      const viaRaw = read(sent({ data: { provider: { name: 'genesys', messageId: 'conv-42/msg-7' } }, metadata: { tenantId: 'acme' } }), raw);
+      const viaRaw = read(
+        sent({ data: { provider: { name: 'genesys', messageId: 'conv-42/msg-7' } }, metadata: { tenantId: 'acme' } }),
+        raw,
+      );
       const ids = [first, again, viaRaw].map((r) => (r.ok ? r.event.metadata.eventId : r.code));
       expect(new Set(ids).size).toBe(1);
     });
@@ -84,9 +97,15 @@ describe('reading a canonical event sent to the generic API', () => {
 
   describe('when the event carries its own ids and recordedAt', () => {
     it('then the stored id is scoped by tenant and source (the given one, lower-cased, is returned beside it), and recordedAt is the hub’s', () => {
-      const r = read(sent({ metadata: { eventId: 'A3BB189E-8BF9-3888-9912-ACE4E6543002', correlationId: 'case-9', recordedAt: '1999-01-01T00:00:00.000Z' } }));
+      const r = read(
+        sent({
+          metadata: { eventId: 'A3BB189E-8BF9-3888-9912-ACE4E6543002', correlationId: 'case-9', recordedAt: '1999-01-01T00:00:00.000Z' },
+        }),
+      );
       const stored = deterministicId('client-event', 'acme', 'genesys', 'a3bb189e-8bf9-3888-9912-ace4e6543002');
-      expect(r.ok && r.event.metadata).toEqual(expect.objectContaining({ eventId: stored, correlationId: 'case-9', causationId: stored, recordedAt }));
+      expect(r.ok && r.event.metadata).toEqual(
+        expect.objectContaining({ eventId: stored, correlationId: 'case-9', causationId: stored, recordedAt }),
+      );
       expect(r.ok && r.clientEventId).toBe('a3bb189e-8bf9-3888-9912-ace4e6543002');
       expect(clientScopedEventId('acme', 'genesys', 'A3BB189E-8BF9-3888-9912-ACE4E6543002')).toBe(stored);
     });
@@ -100,7 +119,9 @@ describe('reading a canonical event sent to the generic API', () => {
       expect(new Set([idOf(acme), idOf(globex), idOf(otherSource)]).size).toBe(3);
       expect(idOf(read(sent({ metadata: { eventId: id.toUpperCase() } })))).toBe(idOf(acme));
       // The raw topic scopes alike: the same (tenant, source, id) is the same event on either path.
-      expect(idOf(read(sent({ data: { provider: { name: 'genesys', messageId: 'x' } }, metadata: { eventId: id, tenantId: 'acme' } }), raw))).toBe(idOf(acme));
+      expect(
+        idOf(read(sent({ data: { provider: { name: 'genesys', messageId: 'x' } }, metadata: { eventId: id, tenantId: 'acme' } }), raw)),
+      ).toBe(idOf(acme));
     });
 
     it('then an event without an id keeps the id derived from (tenant, source, provider message id), and no clientEventId', () => {
@@ -118,8 +139,14 @@ describe('reading a canonical event sent to the generic API', () => {
       // The same id again is the same event; another case is another id (platform ids can be case-sensitive).
       expect(idOf(read(sent({ metadata: { eventId: 'CCX-1' } })))).toBe(idOf(r));
       expect(idOf(read(sent({ metadata: { eventId: 'ccx-1' } })))).not.toBe(idOf(r));
-      expect(idOf(read(sent({ metadata: { eventId: 'CCX-1' } }), { ...api, origin: { kind: 'api', source: 'genesys', tenantId: 'globex' } }))).not.toBe(idOf(r));
-      expect(idOf(read(sent({ data: { provider: { name: 'genesys', messageId: 'x' } }, metadata: { eventId: 'CCX-1', tenantId: 'acme' } }), raw))).toBe(idOf(r));
+      expect(
+        idOf(read(sent({ metadata: { eventId: 'CCX-1' } }), { ...api, origin: { kind: 'api', source: 'genesys', tenantId: 'globex' } })),
+      ).not.toBe(idOf(r));
+      expect(
+        idOf(
+          read(sent({ data: { provider: { name: 'genesys', messageId: 'x' } }, metadata: { eventId: 'CCX-1', tenantId: 'acme' } }), raw),
+        ),
+      ).toBe(idOf(r));
     });
 
     it.each([
@@ -159,7 +186,11 @@ describe('reading a canonical event sent to the generic API', () => {
   describe('when the event names another tenant than the API key’s', () => {
     it('then it is refused as tenant_mismatch on metadata.tenantId', () => {
       const r = read(sent({ metadata: { tenantId: 'globex' } }));
-      expect(r).toEqual({ ok: false, code: 'tenant_mismatch', errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"] }] });
+      expect(r).toEqual({
+        ok: false,
+        code: 'tenant_mismatch',
+        errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"] }],
+      });
     });
 
     it('then the key’s own tenant, given explicitly, is fine', () => {
@@ -177,7 +208,12 @@ describe('reading a canonical event sent to the generic API', () => {
 
   describe('when the event is not a valid canonical event', () => {
     it('then every failing field is named with its path, including nested facets', () => {
-      const r = read(sent({ data: { kind: 'call', direction: 'sideways', content: { media: [{ url: 'not a url' }] }, extra: 1 }, metadata: { occurredAt: 'yesterday' } }));
+      const r = read(
+        sent({
+          data: { kind: 'call', direction: 'sideways', content: { media: [{ url: 'not a url' }] }, extra: 1 },
+          metadata: { occurredAt: 'yesterday' },
+        }),
+      );
       expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
       expect(fields(r).sort()).toEqual(['data.call', 'data.content.media.0.url', 'data.direction', 'data.extra', 'metadata.occurredAt']);
     });
@@ -188,7 +224,16 @@ describe('reading a canonical event sent to the generic API', () => {
     });
 
     it('then an identity the hub cannot normalise is refused on its value', () => {
-      const r = read(sent({ data: { identities: [{ kind: 'email', value: 'a@example.com' }, { kind: 'phone', value: '12' }] } }));
+      const r = read(
+        sent({
+          data: {
+            identities: [
+              { kind: 'email', value: 'a@example.com' },
+              { kind: 'phone', value: '12' },
+            ],
+          },
+        }),
+      );
       expect(fields(r)).toEqual(['data.identities.1.value']);
     });
 
@@ -239,9 +284,15 @@ describe('reading a canonical event sent to the generic API', () => {
 
     it('then it is keyed like every other channel’s interaction once read', () => {
       const r = normaliseInteraction(rawEvent({ tenantId: 'acme' }), raw);
-      expect(r.ok && identityKey(IdentityHasher.development(), r.event.metadata.tenantId, r.event.data.identities[0]!.kind, r.event.data.identities[0]!.value)).toBe(
-        identityKey(IdentityHasher.development(), 'acme', 'phone', '+14155550100'),
-      );
+      expect(
+        r.ok &&
+          identityKey(
+            IdentityHasher.development(),
+            r.event.metadata.tenantId,
+            r.event.data.identities[0]!.kind,
+            r.event.data.identities[0]!.value,
+          ),
+      ).toBe(identityKey(IdentityHasher.development(), 'acme', 'phone', '+14155550100'));
     });
   });
 });
@@ -249,7 +300,11 @@ describe('reading a canonical event sent to the generic API', () => {
 describe('counterexamples of the fuzz campaign (issue #15)', () => {
   it('an external identity whose namespace is null is refused, naming the field, instead of a 500 from normalising null', () => {
     const result = read(sent({ data: { identities: [{ kind: 'external', namespace: null, value: 'c-42' }] } }));
-    expect(result).toEqual({ ok: false, code: 'invalid_event', errors: [expect.objectContaining({ field: 'data.identities.0.namespace' })] });
+    expect(result).toEqual({
+      ok: false,
+      code: 'invalid_event',
+      errors: [expect.objectContaining({ field: 'data.identities.0.namespace' })],
+    });
   });
 
   it.each([

@@ -14,7 +14,13 @@ import { jsonNestingDepth, MAX_JSON_DEPTH } from '@hub/channels-core';
  * Why an event sent to the generic API (HTTP or the raw topic) is refused. Stable: they appear in
  * responses, logs (`code`), /metrics and, upper-cased, as the dead-letter code of raw messages.
  */
-export type IntakeRejectionCode = 'invalid_json' | 'event_too_large' | 'invalid_event' | 'tenant_mismatch' | 'source_mismatch' | 'tenant_not_allowed';
+export type IntakeRejectionCode =
+  | 'invalid_json'
+  | 'event_too_large'
+  | 'invalid_event'
+  | 'tenant_mismatch'
+  | 'source_mismatch'
+  | 'tenant_not_allowed';
 
 /**
  * Who sent the event. Over HTTP: the API key's source and tenant, which the event must not
@@ -31,7 +37,9 @@ export interface IntakeContext {
 }
 
 /** `clientEventId`: the id the sender gave (lower-cased), when it gave one; `event.metadata.eventId` is the stored id scoped from it. */
-export type IntakeResult = { ok: true; event: InteractionReceived; clientEventId?: string } | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
+export type IntakeResult =
+  | { ok: true; event: InteractionReceived; clientEventId?: string }
+  | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
 
 /** Namespace of the event ids the hub derives for the generic API (part of every such id: never change). */
 const GENERIC_API_ID_PART = 'ingest-api';
@@ -84,7 +92,11 @@ function isClientEventId(id: unknown): id is string {
  */
 export function readInteraction(bytes: Buffer, ctx: IntakeContext): IntakeResult {
   if (bytes.length > ctx.maxEventBytes) {
-    return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${ctx.maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
+    return reject(
+      'event_too_large',
+      '(event)',
+      `is ${bytes.length} bytes; at most ${ctx.maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`,
+    );
   }
   const parsed = parseJson(bytes.toString('utf8'));
   if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
@@ -115,17 +127,21 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
   const provider = isRecord(data) && isRecord(data['provider']) ? { ...data['provider'] } : undefined;
   if (isRecord(data) && provider) data['provider'] = provider;
   // A call or an order has no media: a platform need not send an empty list.
-  if (isRecord(data) && isRecord(data['content']) && data['content']['media'] === undefined) data['content'] = { ...data['content'], media: [] };
+  if (isRecord(data) && isRecord(data['content']) && data['content']['media'] === undefined)
+    data['content'] = { ...data['content'], media: [] };
 
   if (origin.kind === 'api') {
     if (metadata['tenantId'] === undefined) metadata['tenantId'] = origin.tenantId;
-    else if (metadata['tenantId'] !== origin.tenantId) return reject('tenant_mismatch', 'metadata.tenantId', `must be the API key's tenant (${origin.tenantId}) or absent`);
+    else if (metadata['tenantId'] !== origin.tenantId)
+      return reject('tenant_mismatch', 'metadata.tenantId', `must be the API key's tenant (${origin.tenantId}) or absent`);
     if (provider && provider['name'] === undefined) provider['name'] = origin.source;
-    else if (provider && provider['name'] !== origin.source) return reject('source_mismatch', 'data.provider.name', `must be the API key's source (${origin.source}) or absent`);
+    else if (provider && provider['name'] !== origin.source)
+      return reject('source_mismatch', 'data.provider.name', `must be the API key's source (${origin.source}) or absent`);
   } else {
     const tenantId = metadata['tenantId'];
     if (tenantId === undefined) return reject('tenant_not_allowed', 'metadata.tenantId', 'is required on the raw topic');
-    if (typeof tenantId !== 'string' || !origin.allowedTenants.has(tenantId)) return reject('tenant_not_allowed', 'metadata.tenantId', 'is not a tenant allowed on the raw topic (INGEST_RAW_TENANTS)');
+    if (typeof tenantId !== 'string' || !origin.allowedTenants.has(tenantId))
+      return reject('tenant_not_allowed', 'metadata.tenantId', 'is not a tenant allowed on the raw topic (INGEST_RAW_TENANTS)');
   }
 
   const given = metadata['eventId'];
@@ -144,7 +160,12 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
     if (scoped) metadata['eventId'] = clientScopedEventId(tenantId, source, clientEventId);
     else delete metadata['eventId'];
   } else {
-    idError = { field: 'metadata.eventId', messages: [`must be the sender's own id: a UUID, or 1 to ${MAX_CLIENT_EVENT_ID} characters without control characters or surrounding spaces`] };
+    idError = {
+      field: 'metadata.eventId',
+      messages: [
+        `must be the sender's own id: a UUID, or 1 to ${MAX_CLIENT_EVENT_ID} characters without control characters or surrounding spaces`,
+      ],
+    };
     delete metadata['eventId'];
   }
   if (metadata['eventId'] !== undefined) {
@@ -180,7 +201,9 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
 }
 
 /** The hub's identity rules (libs/shared/customer): what the resolution downstream expects to find. */
-export function normaliseIdentity(identity: IdentityRef): { ok: true; identity: IdentityRef } | { ok: false; field: 'value' | 'namespace'; reason: string } {
+export function normaliseIdentity(
+  identity: IdentityRef,
+): { ok: true; identity: IdentityRef } | { ok: false; field: 'value' | 'namespace'; reason: string } {
   const withField = (r: NormalizeResult) => (r.ok ? r : { ok: false as const, field: 'value' as const, reason: r.reason });
   switch (identity.kind) {
     case 'phone':
@@ -188,10 +211,16 @@ export function normaliseIdentity(identity: IdentityRef): { ok: true; identity: 
     case 'email':
       return withField(normalizeEmail(identity.value));
     case 'handle':
-      if (identity.namespace === undefined) return { ok: false, field: 'namespace', reason: 'is required for a handle (the platform: whatsapp, instagram, messenger, telegram)' };
+      if (identity.namespace === undefined)
+        return {
+          ok: false,
+          field: 'namespace',
+          reason: 'is required for a handle (the platform: whatsapp, instagram, messenger, telegram)',
+        };
       return withField(normalizeHandle(identity.namespace, identity.value));
     case 'external':
-      if (identity.namespace === undefined) return { ok: false, field: 'namespace', reason: 'is required for an external id (the system it belongs to, e.g. salesforce)' };
+      if (identity.namespace === undefined)
+        return { ok: false, field: 'namespace', reason: 'is required for an external id (the system it belongs to, e.g. salesforce)' };
       return withField(normalizeExternalId(identity.namespace, identity.value));
     default: {
       const exhaustive: never = identity.kind;
@@ -206,7 +235,8 @@ export function normaliseIdentity(identity: IdentityRef): { ok: true; identity: 
  */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
   // Before anything walks it (the poisoning check below is recursive).
-  if (jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return { ok: false, message: `is refused: it nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` };
+  if (jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    return { ok: false, message: `is refused: it nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` };
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;

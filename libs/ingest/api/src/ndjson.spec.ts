@@ -1,6 +1,7 @@
 import { ndjsonLines } from './ndjson';
 
-const lines = (text: string | Buffer) => ndjsonLines(Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8')).map((l) => [l.line, l.bytes.toString('utf8')]);
+const lines = (text: string | Buffer) =>
+  ndjsonLines(Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8')).map((l) => [l.line, l.bytes.toString('utf8')]);
 
 describe('NDJSON lines', () => {
   describe('when the body has blank lines, CRLF endings and no final newline', () => {

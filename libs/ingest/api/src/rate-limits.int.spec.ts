@@ -35,7 +35,11 @@ afterAll(async () => {
 
 /** An event the API refuses as invalid (400) unless a limit or the key check refuses it first. */
 async function send(url: string, key: string | undefined) {
-  const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: '{"type":"nothing"}' });
+  const res = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: '{"type":"nothing"}',
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
@@ -49,7 +53,12 @@ describe('ingest-api rate limits', () => {
     expect(over.status).toBe(429);
     const retryAfter = Number(over.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(over.body).toEqual({ error: 'too_many_requests', reason: 'too many requests with this key', limit: { per: 'key', max: 2, windowMs: 600_000 }, retryAfterSeconds: retryAfter });
+    expect(over.body).toEqual({
+      error: 'too_many_requests',
+      reason: 'too many requests with this key',
+      limit: { per: 'key', max: 2, windowMs: 600_000 },
+      retryAfterSeconds: retryAfter,
+    });
     expect((await send(url, OTHER_KEY)).status).toBe(400);
     const metrics = (await (await fetch(`${url}/metrics`)).json()) as Record<string, number>;
     expect(metrics['http.rejected.rate_limited_per_key']).toBe(1);

@@ -15,7 +15,6 @@ export interface SourceKey {
   digest: Buffer;
 }
 
-
 /**
  * Parse the configured entries. A repeated entry is harmless; one digest given to two
  * (source, tenant) pairs is refused: a key identifies exactly one sender for one tenant.
@@ -53,7 +52,10 @@ export type AuthRejection = 'api_key_missing' | 'api_key_malformed' | 'api_key_a
 export { presentedApiKey, sha256Hex, type PresentedKey } from '@hub/platform';
 
 /** Who is calling, or why the call is refused. */
-export function authenticateSource(registry: SourceKeyRegistry, headers: Readonly<Record<string, string | string[] | undefined>>): { ok: true; key: SourceKey } | { ok: false; reason: AuthRejection } {
+export function authenticateSource(
+  registry: SourceKeyRegistry,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): { ok: true; key: SourceKey } | { ok: false; reason: AuthRejection } {
   const presented = presentedApiKey(headers);
   if (!presented.ok) return presented;
   const key = registry.verify(presented.key);

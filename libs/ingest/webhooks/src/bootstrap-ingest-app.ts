@@ -7,13 +7,29 @@ import { ConfigError, HttpEdgeEnv, identityHashing, loadConfig } from '@hub/conf
 import { channelDefinitions } from '@hub/channel-registry';
 import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
-import { clientAddress, createLogger, decodeBody, decodedPayload, httpServerOptions, onShutdown, requestEncoding, RequestRateLimits } from '@hub/platform';
+import {
+  clientAddress,
+  createLogger,
+  decodeBody,
+  decodedPayload,
+  httpServerOptions,
+  onShutdown,
+  requestEncoding,
+  RequestRateLimits,
+} from '@hub/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ingestChannelOf } from './ingest-channel';
 import { IngestEnv } from './ingest.env';
 import { IngestCounters, IngestService } from './ingest.service';
 import { ingestTenancy, TENANT_ROUTE_PREFIX, type IngestTenancy } from './ingest-tenants';
-import { INGEST_COUNTERS, INGEST_PUBLISHER, IngestOpsController, pathOf, webhookControllerFor, type WebhookRoute } from './webhook.controller';
+import {
+  INGEST_COUNTERS,
+  INGEST_PUBLISHER,
+  IngestOpsController,
+  pathOf,
+  webhookControllerFor,
+  type WebhookRoute,
+} from './webhook.controller';
 
 export interface RunningIngestApp {
   app: INestApplication;
@@ -41,16 +57,25 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const config = shared as IngestEnv;
   const edge = edgeConfig as HttpEdgeEnv;
   const tenancy = tenancyConfig as IngestTenancy;
-  const tenants = tenancy.mode === 'multi' ? tenancy.tenants : [{ tenantId: config.TENANT_ID, routePrefix: '', adapters: tenancy.adapters }];
+  const tenants =
+    tenancy.mode === 'multi' ? tenancy.tenants : [{ tenantId: config.TENANT_ID, routePrefix: '', adapters: tenancy.adapters }];
   const logger = createLogger(appName, config.LOG_LEVEL);
   const hashing = identityHashing(config);
   if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
   const maxBodyBytes = Math.max(...definitions.map((d) => d.manifest.maxBodyBytes));
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: appName, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) }, logger);
-  const publisher = new KafkaEventPublisher(kafka, { maxInFlight: config.INGEST_MAX_IN_FLIGHT, sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS });
+  const kafka = createKafka(
+    { brokers: config.KAFKA_BROKERS, clientId: appName, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) },
+    logger,
+  );
+  const publisher = new KafkaEventPublisher(kafka, {
+    maxInFlight: config.INGEST_MAX_IN_FLIGHT,
+    sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
+  });
   const names = hubNames(config.HUB_NAMESPACE);
-  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'));
+  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) =>
+    logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'),
+  );
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
   const counters = new IngestCounters();
   const multi = tenancy.mode === 'multi';
@@ -59,15 +84,33 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const routes = new Map<string, WebhookRoute & RouteLimit>();
   for (const tenant of tenants) {
     for (const adapter of tenant.adapters) {
-      const service = new IngestService(adapter, publisher, tenant.tenantId, hashing.current, logger, () => new Date(), names, counters, multi);
-      routes.set(`${tenant.routePrefix}${adapter.manifest.route.path}`, { adapter, service, limit: adapter.manifest.maxBodyBytes, encodings: adapter.manifest.requestEncodings ?? [] });
+      const service = new IngestService(
+        adapter,
+        publisher,
+        tenant.tenantId,
+        hashing.current,
+        logger,
+        () => new Date(),
+        names,
+        counters,
+        multi,
+      );
+      routes.set(`${tenant.routePrefix}${adapter.manifest.route.path}`, {
+        adapter,
+        service,
+        limit: adapter.manifest.maxBodyBytes,
+        encodings: adapter.manifest.requestEncodings ?? [],
+      });
     }
   }
   const services = [...routes.values()].map((r) => r.service);
   const routePrefix = multi ? `${TENANT_ROUTE_PREFIX}/:tenant` : '';
 
   @Module({
-    controllers: [...definitions.map((d) => webhookControllerFor(d.manifest, `${routePrefix}${d.manifest.route.path}`, routes, config.PUBLIC_BASE_URL)), IngestOpsController],
+    controllers: [
+      ...definitions.map((d) => webhookControllerFor(d.manifest, `${routePrefix}${d.manifest.route.path}`, routes, config.PUBLIC_BASE_URL)),
+      IngestOpsController,
+    ],
     providers: [
       { provide: INGEST_PUBLISHER, useValue: publisher },
       { provide: INGEST_COUNTERS, useValue: counters },
@@ -77,9 +120,16 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
 
   const fastify = new FastifyAdapter({
     bodyLimit: maxBodyBytes,
-    ...httpServerOptions({ trustProxy: edge.HTTP_TRUST_PROXY, requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS, connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS }),
+    ...httpServerOptions({
+      trustProxy: edge.HTTP_TRUST_PROXY,
+      requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS,
+    }),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule as unknown as DynamicModule, fastify, { rawBody: true, logger: ['error', 'warn'] });
+  const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule as unknown as DynamicModule, fastify, {
+    rawBody: true,
+    logger: ['error', 'warn'],
+  });
   const instance = app.getHttpAdapter().getInstance() as FastifyInstance;
   acceptAnyBodyAsBytes(instance, maxBodyBytes);
   if (edge.RATE_LIMIT_ENABLED) await limitRequestRates(instance, edge, config, routes, multi);
@@ -91,7 +141,12 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const url = await app.getUrl();
   logger.info(
     multi
-      ? { url, channel: channelId, tenants: tenants.length, routes: definitions.map((d) => `${d.manifest.provider} ${routePrefix}${d.manifest.route.path}`) }
+      ? {
+          url,
+          channel: channelId,
+          tenants: tenants.length,
+          routes: definitions.map((d) => `${d.manifest.provider} ${routePrefix}${d.manifest.route.path}`),
+        }
       : { url, channel: channelId, routes: definitions.map((d) => `${d.manifest.provider} ${d.manifest.route.path}`) },
     'ingest.app.started',
   );
@@ -121,14 +176,35 @@ function routeOf(limitByPath: RouteLimits, req: { method: string; url: string })
  * multi-tenant app every POST under `/t/` counts against its address, a tenant that does not exist
  * too (so guessing tenants is limited like anything else). The probes (`/health`, `/metrics`) are not limited.
  */
-async function limitRequestRates(instance: FastifyInstance, edge: HttpEdgeEnv, config: IngestEnv, limitByPath: RouteLimits, multi: boolean): Promise<void> {
+async function limitRequestRates(
+  instance: FastifyInstance,
+  edge: HttpEdgeEnv,
+  config: IngestEnv,
+  limitByPath: RouteLimits,
+  multi: boolean,
+): Promise<void> {
   // Counted and logged (`ingest.webhook.rejected`) by the route's service, like every other refusal.
-  const limits = await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) => routeOf(limitByPath, req)?.service.rateLimited(rule.per, retryAfterSeconds));
+  const limits = await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) =>
+    routeOf(limitByPath, req)?.service.rateLimited(rule.per, retryAfterSeconds),
+  );
   const isWebhook = (req: FastifyRequest) => routeOf(limitByPath, req) !== undefined;
-  const isTenantPath = (req: FastifyRequest) => isWebhook(req) || (multi && req.method === 'POST' && req.url.startsWith(`${TENANT_ROUTE_PREFIX}/`));
-  instance.addHook('onRequest', limits.hook({ per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' }, isTenantPath));
+  const isTenantPath = (req: FastifyRequest) =>
+    isWebhook(req) || (multi && req.method === 'POST' && req.url.startsWith(`${TENANT_ROUTE_PREFIX}/`));
+  instance.addHook(
+    'onRequest',
+    limits.hook(
+      { per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' },
+      isTenantPath,
+    ),
+  );
   const sourceOf = (req: FastifyRequest) => `${routeOf(limitByPath, req)?.service.tenant ?? config.TENANT_ID}:${pathOf(req.url)}`;
-  instance.addHook('onRequest', limits.hook({ per: 'source', max: config.RATE_LIMIT_PER_SOURCE, keyOf: sourceOf, reason: 'too many requests to this source' }, isWebhook));
+  instance.addHook(
+    'onRequest',
+    limits.hook(
+      { per: 'source', max: config.RATE_LIMIT_PER_SOURCE, keyOf: sourceOf, reason: 'too many requests to this source' },
+      isWebhook,
+    ),
+  );
 }
 
 /**
@@ -136,7 +212,11 @@ async function limitRequestRates(instance: FastifyInstance, edge: HttpEdgeEnv, c
  * reaches the adapter as its exact bytes, each provider limited by its own maxBodyBytes.
  */
 function acceptAnyBodyAsBytes(instance: FastifyInstance, maxBodyBytes: number): void {
-  instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+  instance.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+    (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body),
+  );
 }
 
 /**
@@ -153,7 +233,14 @@ function decodeCompressedBodies(instance: FastifyInstance, limitByPath: RouteLim
     if (encoding === 'identity' || !route) return done(null, payload);
     if (!route.encodings.includes(encoding)) {
       route.service.undecodable('unsupported_content_encoding', encoding);
-      void reply.code(415).header('connection', 'close').send({ error: 'unsupported_content_encoding', reason: `Content-Encoding ${encoding} is not accepted here`, accepted: ['identity', ...route.encodings] });
+      void reply
+        .code(415)
+        .header('connection', 'close')
+        .send({
+          error: 'unsupported_content_encoding',
+          reason: `Content-Encoding ${encoding} is not accepted here`,
+          accepted: ['identity', ...route.encodings],
+        });
       return undefined;
     }
     void decodeBody(payload, route.limit).then(
@@ -179,16 +266,23 @@ function decodeCompressedBodies(instance: FastifyInstance, limitByPath: RouteLim
  * limit (a chunked body without a length is held to it by the controller once read).
  */
 function rejectDeclaredOversizeBodies(instance: FastifyInstance, limitByPath: RouteLimits): void {
-  instance.addHook('onRequest', (req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, reply: { code(n: number): { header(k: string, v: string): { send(b: unknown): void } } }, done: () => void) => {
-    const route = routeOf(limitByPath, req);
-    const declared = Number(req.headers['content-length']);
-    if (route && Number.isFinite(declared) && declared > route.limit) {
-      route.service.tooLarge(declared);
-      reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: route.limit });
-      return;
-    }
-    done();
-  });
+  instance.addHook(
+    'onRequest',
+    (
+      req: { method: string; url: string; headers: Record<string, string | string[] | undefined> },
+      reply: { code(n: number): { header(k: string, v: string): { send(b: unknown): void } } },
+      done: () => void,
+    ) => {
+      const route = routeOf(limitByPath, req);
+      const declared = Number(req.headers['content-length']);
+      if (route && Number.isFinite(declared) && declared > route.limit) {
+        route.service.tooLarge(declared);
+        reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: route.limit });
+        return;
+      }
+      done();
+    },
+  );
 }
 
 /**
@@ -214,11 +308,15 @@ function parseJsonWithChannelCore(instance: FastifyInstance, maxBodyBytes: numbe
  */
 function enabledDefinitions(app: string, channelId: ChannelId, env: NodeJS.ProcessEnv): readonly ChannelDefinition<object>[] {
   const all = channelDefinitions(channelId);
-  const wanted = env['INGEST_PROVIDERS']?.split(',').map((p) => p.trim()).filter(Boolean);
+  const wanted = env['INGEST_PROVIDERS']
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!wanted || wanted.length === 0) return all;
   const known = all.map((d) => d.manifest.provider);
   const unknown = wanted.filter((p) => !known.includes(p));
-  if (unknown.length > 0) throw new ConfigError(app, [`INGEST_PROVIDERS names ${unknown.join(', ')}; channel ${channelId} has ${known.join(', ')}`]);
+  if (unknown.length > 0)
+    throw new ConfigError(app, [`INGEST_PROVIDERS names ${unknown.join(', ')}; channel ${channelId} has ${known.join(', ')}`]);
   return all.filter((d) => wanted.includes(d.manifest.provider));
 }
 

@@ -11,16 +11,19 @@ describe('the channel an ingestion process serves', () => {
   });
 
   describe('when INGEST_CHANNEL is missing or names no channel', () => {
-    it.each([[{}], [{ INGEST_CHANNEL: '' }], [{ INGEST_CHANNEL: 'viber' }], [{ INGEST_CHANNEL: 'SMS' }]])('then %j is a configuration error listing every channel', (env) => {
-      let error: unknown;
-      try {
-        ingestChannelOf(env);
-      } catch (err) {
-        error = err;
-      }
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual([expect.stringContaining(CHANNEL_IDS.join(', '))]);
-      expect((error as ConfigError).problems[0]).toMatch(/^INGEST_CHANNEL (is not set|is "[^"]*")/);
-    });
+    it.each([[{}], [{ INGEST_CHANNEL: '' }], [{ INGEST_CHANNEL: 'viber' }], [{ INGEST_CHANNEL: 'SMS' }]])(
+      'then %j is a configuration error listing every channel',
+      (env) => {
+        let error: unknown;
+        try {
+          ingestChannelOf(env);
+        } catch (err) {
+          error = err;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems).toEqual([expect.stringContaining(CHANNEL_IDS.join(', '))]);
+        expect((error as ConfigError).problems[0]).toMatch(/^INGEST_CHANNEL (is not set|is "[^"]*")/);
+      },
+    );
   });
 });

@@ -31,7 +31,9 @@ describe('ingestTenancy: who an ingestion app ingests for', () => {
     });
 
     it('then a provider secret missing from the environment is named', () => {
-      expect(problemsOf(() => ingestTenancy(APP, { TWILIO_AUTH_TOKEN: 't' }, voice))).toEqual([expect.stringMatching(/^AMAZON_CONNECT_FIREHOSE_ACCESS_KEY: /)]);
+      expect(problemsOf(() => ingestTenancy(APP, { TWILIO_AUTH_TOKEN: 't' }, voice))).toEqual([
+        expect.stringMatching(/^AMAZON_CONNECT_FIREHOSE_ACCESS_KEY: /),
+      ]);
     });
   });
 
@@ -60,18 +62,23 @@ describe('ingestTenancy: who an ingestion app ingests for', () => {
     });
 
     it('then TENANT_ID beside it is refused (which tenant would a request be for?)', () => {
-      expect(problemsOf(() => ingestTenancy(APP, { TENANT_ID: 'acme', INGEST_TENANTS: JSON.stringify(document) }, voice))).toEqual([expect.stringMatching(/^TENANT_ID: not with INGEST_TENANTS/)]);
+      expect(problemsOf(() => ingestTenancy(APP, { TENANT_ID: 'acme', INGEST_TENANTS: JSON.stringify(document) }, voice))).toEqual([
+        expect.stringMatching(/^TENANT_ID: not with INGEST_TENANTS/),
+      ]);
     });
 
     it('then INGEST_TENANTS_FILE beside it is refused', () => {
-      expect(problemsOf(() => ingestTenancy(APP, { INGEST_TENANTS: JSON.stringify(document), INGEST_TENANTS_FILE: '/run/secrets/tenants.json' }, voice))).toEqual([
-        'INGEST_TENANTS and INGEST_TENANTS_FILE: set one, not both',
-      ]);
+      expect(
+        problemsOf(() =>
+          ingestTenancy(APP, { INGEST_TENANTS: JSON.stringify(document), INGEST_TENANTS_FILE: '/run/secrets/tenants.json' }, voice),
+        ),
+      ).toEqual(['INGEST_TENANTS and INGEST_TENANTS_FILE: set one, not both']);
     });
   });
 
   describe('given an INGEST_TENANTS that is wrong', () => {
-    const problems = (document: unknown) => problemsOf(() => ingestTenancy(APP, { INGEST_TENANTS: typeof document === 'string' ? document : JSON.stringify(document) }, voice));
+    const problems = (document: unknown) =>
+      problemsOf(() => ingestTenancy(APP, { INGEST_TENANTS: typeof document === 'string' ? document : JSON.stringify(document) }, voice));
 
     it('not JSON: said so, without quoting the text (it holds secrets)', () => {
       const text = '{"tenants":[{"id":"acme","settings":{"TWILIO_AUTH_TOKEN":"s3cret-token"}}]';
@@ -80,21 +87,46 @@ describe('ingestTenancy: who an ingestion app ingests for', () => {
 
     it('no tenants, a bad id, an unknown key: each named by its field', () => {
       expect(problems({ tenants: [] })).toEqual([expect.stringMatching(/^INGEST_TENANTS: tenants: /)]);
-      expect(problems({ tenants: [{ id: 'Acme Inc', settings: secrets }] })).toEqual([expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.id: id must be lower-case/)]);
+      expect(problems({ tenants: [{ id: 'Acme Inc', settings: secrets }] })).toEqual([
+        expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.id: id must be lower-case/),
+      ]);
       expect(problems({ tenants: [{ id: 'acme', setings: secrets }] })).toEqual(
-        expect.arrayContaining([expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.setings: /), expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.settings: /)]),
+        expect.arrayContaining([
+          expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.setings: /),
+          expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.settings: /),
+        ]),
       );
-      expect(problems({ tenants: [{ id: 'acme', route: '../x', settings: secrets }] })).toEqual([expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.route: /)]);
+      expect(problems({ tenants: [{ id: 'acme', route: '../x', settings: secrets }] })).toEqual([
+        expect.stringMatching(/^INGEST_TENANTS: tenants\.0\.route: /),
+      ]);
     });
 
     it('two tenants with one id, or one route: refused', () => {
-      expect(problems({ tenants: [{ id: 'acme', settings: secrets }, { id: 'acme', route: 'other', settings: secrets }] })).toEqual(['INGEST_TENANTS: two tenants have the id acme']);
-      expect(problems({ tenants: [{ id: 'acme', settings: secrets }, { id: 'globex', route: 'acme', settings: secrets }] })).toEqual(['INGEST_TENANTS: two tenants have the route acme']);
+      expect(
+        problems({
+          tenants: [
+            { id: 'acme', settings: secrets },
+            { id: 'acme', route: 'other', settings: secrets },
+          ],
+        }),
+      ).toEqual(['INGEST_TENANTS: two tenants have the id acme']);
+      expect(
+        problems({
+          tenants: [
+            { id: 'acme', settings: secrets },
+            { id: 'globex', route: 'acme', settings: secrets },
+          ],
+        }),
+      ).toEqual(['INGEST_TENANTS: two tenants have the route acme']);
     });
 
     it('a provider the app does not serve, a setting that is not a string: named with the tenant', () => {
-      expect(problems({ tenants: [{ id: 'acme', providers: ['twilio', 'vonage'], settings: secrets }] })).toEqual(['INGEST_TENANTS: tenant acme: providers names vonage; this app serves amazon-connect, twilio']);
-      expect(problems({ tenants: [{ id: 'acme', settings: { ...secrets, SMS_DEFAULT_REGION: 1 } }] })).toEqual(['INGEST_TENANTS: tenant acme: settings SMS_DEFAULT_REGION must be strings']);
+      expect(problems({ tenants: [{ id: 'acme', providers: ['twilio', 'vonage'], settings: secrets }] })).toEqual([
+        'INGEST_TENANTS: tenant acme: providers names vonage; this app serves amazon-connect, twilio',
+      ]);
+      expect(problems({ tenants: [{ id: 'acme', settings: { ...secrets, SMS_DEFAULT_REGION: 1 } }] })).toEqual([
+        'INGEST_TENANTS: tenant acme: settings SMS_DEFAULT_REGION must be strings',
+      ]);
     });
   });
 });
@@ -102,7 +134,13 @@ describe('ingestTenancy: who an ingestion app ingests for', () => {
 describe('tenantScopedEvent: a multi-tenant app’s event ids', () => {
   const event = (tenantId: string, correlationId = 'e6a0c2f4-5b1d-4f3e-9a7c-0d8b2e4f6a1c'): InteractionReceived => ({
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155550123' }], content: { text: 'hi', media: [] }, provider: { name: 'twilio', messageId: 'SM1' } },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: '+14155550123' }],
+      content: { text: 'hi', media: [] },
+      provider: { name: 'twilio', messageId: 'SM1' },
+    },
     metadata: {
       eventId: 'e6a0c2f4-5b1d-4f3e-9a7c-0d8b2e4f6a1c',
       correlationId,

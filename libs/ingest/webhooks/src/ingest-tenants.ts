@@ -12,7 +12,9 @@ import type { ChannelAdapter, ChannelDefinition } from '@hub/channels-core';
  * settings (secrets included) and its own path prefix, `/t/<route>/webhooks/twilio`; the request's
  * path selects the tenant, whose secrets alone verify it.
  */
-export type IngestTenancy = { mode: 'single'; adapters: readonly ChannelAdapter[] } | { mode: 'multi'; tenants: readonly TenantProviders[] };
+export type IngestTenancy =
+  | { mode: 'single'; adapters: readonly ChannelAdapter[] }
+  | { mode: 'multi'; tenants: readonly TenantProviders[] };
 
 /** One tenant's webhooks: its id, the prefix of its paths ('' when single-tenant) and one adapter per provider, built from its own settings. */
 export interface TenantProviders {
@@ -29,15 +31,20 @@ export const TENANT_ROUTE_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** One tenant of `INGEST_TENANTS`. Unknown keys are refused (a misspelt `setings` is an error, not an empty tenant). */
 export class IngestTenantEntry {
-  @Length(1, 64) @Matches(TENANT_ID_PATTERN, { message: 'id must be lower-case letters, digits, - or _' })
+  @Length(1, 64)
+  @Matches(TENANT_ID_PATTERN, { message: 'id must be lower-case letters, digits, - or _' })
   id!: string;
 
   /** The path segment that selects this tenant (`/t/<route>/…`); defaults to the id. */
-  @IsOptional() @Matches(TENANT_ROUTE_PATTERN, { message: 'route must be 1 to 128 letters, digits, - or _' })
+  @IsOptional()
+  @Matches(TENANT_ROUTE_PATTERN, { message: 'route must be 1 to 128 letters, digits, - or _' })
   route?: string;
 
   /** The providers (`manifest.provider`) this tenant uses; defaults to every provider the app serves. */
-  @IsOptional() @IsArray() @ArrayNotEmpty() @IsString({ each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsString({ each: true })
   providers?: string[];
 
   /** The tenant's providers' settings, named as their environment variables (`TWILIO_AUTH_TOKEN`, …); string values. */
@@ -46,7 +53,10 @@ export class IngestTenantEntry {
 }
 
 export class IngestTenantsDocument {
-  @IsArray() @ArrayNotEmpty() @ValidateNested({ each: true }) @Type(() => IngestTenantEntry)
+  @IsArray()
+  @ArrayNotEmpty()
+  @ValidateNested({ each: true })
+  @Type(() => IngestTenantEntry)
   tenants!: IngestTenantEntry[];
 }
 
@@ -70,7 +80,9 @@ export function ingestTenancy(app: string, env: NodeJS.ProcessEnv, definitions: 
   }
   if (inline !== undefined && file !== undefined) throw new ConfigError(app, ['INGEST_TENANTS and INGEST_TENANTS_FILE: set one, not both']);
   if (nonEmpty(env['TENANT_ID']) !== undefined) {
-    throw new ConfigError(app, ['TENANT_ID: not with INGEST_TENANTS or INGEST_TENANTS_FILE (each tenant is named there; the request path selects it)']);
+    throw new ConfigError(app, [
+      'TENANT_ID: not with INGEST_TENANTS or INGEST_TENANTS_FILE (each tenant is named there; the request path selects it)',
+    ]);
   }
   const source = inline !== undefined ? 'INGEST_TENANTS' : 'INGEST_TENANTS_FILE';
   let text: string;
@@ -82,12 +94,24 @@ export function ingestTenancy(app: string, env: NodeJS.ProcessEnv, definitions: 
   return { mode: 'multi', tenants: multiTenants(app, source, parseJson(app, source, text), definitions) };
 }
 
-function multiTenants(app: string, source: string, document: unknown, definitions: readonly ChannelDefinition<object>[]): TenantProviders[] {
+function multiTenants(
+  app: string,
+  source: string,
+  document: unknown,
+  definitions: readonly ChannelDefinition<object>[],
+): TenantProviders[] {
   const validated = validateAs(IngestTenantsDocument, document);
-  if (!validated.ok) throw new ConfigError(app, validated.errors.map((e) => `${source}: ${e.field}: ${e.messages.join('; ')}`));
+  if (!validated.ok)
+    throw new ConfigError(
+      app,
+      validated.errors.map((e) => `${source}: ${e.field}: ${e.messages.join('; ')}`),
+    );
   const entries = validated.value.tenants;
   const problems: string[] = [];
-  for (const [what, of] of [['id', (e: IngestTenantEntry) => e.id], ['route', (e: IngestTenantEntry) => e.route ?? e.id]] as const) {
+  for (const [what, of] of [
+    ['id', (e: IngestTenantEntry) => e.id],
+    ['route', (e: IngestTenantEntry) => e.route ?? e.id],
+  ] as const) {
     const seen = new Set<string>();
     for (const e of entries) {
       if (seen.has(of(e))) problems.push(`${source}: two tenants have the ${what} ${of(e)}`);
@@ -99,7 +123,9 @@ function multiTenants(app: string, source: string, document: unknown, definition
     const where = `${source}: tenant ${entry.id}`;
     const unknown = (entry.providers ?? []).filter((p) => !known.includes(p));
     if (unknown.length > 0) problems.push(`${where}: providers names ${unknown.join(', ')}; this app serves ${known.join(', ')}`);
-    const notStrings = Object.entries(entry.settings).filter(([, v]) => typeof v !== 'string').map(([k]) => k);
+    const notStrings = Object.entries(entry.settings)
+      .filter(([, v]) => typeof v !== 'string')
+      .map(([k]) => k);
     if (notStrings.length > 0) problems.push(`${where}: settings ${notStrings.join(', ')} must be strings`);
     const settings = Object.fromEntries(Object.entries(entry.settings).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
     const adapters = definitions

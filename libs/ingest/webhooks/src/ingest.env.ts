@@ -6,7 +6,9 @@ import { TENANT_ID_PATTERN } from '@hub/contracts';
 /** Settings shared by every ingestion app; each channel adds its own (its `configSchema`). */
 export class IngestEnv extends HttpEnv {
   /** The tenant this deployment ingests for (single-tenant; not with INGEST_TENANTS). */
-  @IsString() @Length(1, 64) @Matches(TENANT_ID_PATTERN, { message: 'TENANT_ID must be lower-case letters, digits, - or _' })
+  @IsString()
+  @Length(1, 64)
+  @Matches(TENANT_ID_PATTERN, { message: 'TENANT_ID must be lower-case letters, digits, - or _' })
   TENANT_ID = 'default';
 
   /**
@@ -20,7 +22,8 @@ export class IngestEnv extends HttpEnv {
   @IsOptional() @IsString() INGEST_TENANTS_FILE?: string;
 
   /** The public base URL providers call (what they sign), e.g. https://hooks.example.com. */
-  @IsOptional() @Matches(/^https?:\/\/[^/]+$/, { message: 'PUBLIC_BASE_URL must be scheme://host[:port] with no path' })
+  @IsOptional()
+  @Matches(/^https?:\/\/[^/]+$/, { message: 'PUBLIC_BASE_URL must be scheme://host[:port] with no path' })
   PUBLIC_BASE_URL?: string;
 
   /** Publishes in flight beyond which requests get 429 (no unbounded buffering). */

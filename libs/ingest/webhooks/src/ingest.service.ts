@@ -1,4 +1,12 @@
-import { HeaderNames, hubNames, interactionMessage, type HubNames, type FieldError, type IdentityHasher, type InteractionReceived } from '@hub/contracts';
+import {
+  HeaderNames,
+  hubNames,
+  interactionMessage,
+  type HubNames,
+  type FieldError,
+  type IdentityHasher,
+  type InteractionReceived,
+} from '@hub/contracts';
 import { ChannelMappingError, InvalidJsonBody, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
 import { deadLetterBody, PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
@@ -85,7 +93,11 @@ export class IngestService {
       const mapped = this.scoped(err.mapped);
       const refused = await this.publishInteractions(mapped);
       if (refused) return refused;
-      for (const e of mapped) this.logger.info({ channel, tenantId: this.tenantId, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
+      for (const e of mapped)
+        this.logger.info(
+          { channel, tenantId: this.tenantId, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId },
+          'ingest.webhook.accepted',
+        );
       const dead = await this.deadLetter(request, err);
       return dead.kind === 'dead_lettered' ? { ...dead, eventIds: mapped.map((e) => e.metadata.eventId) } : dead;
     }
@@ -93,7 +105,10 @@ export class IngestService {
     if (refused) return refused;
     this.counters.inc('accepted');
     for (const e of events) {
-      this.logger.info({ channel, tenantId: this.tenantId, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId }, 'ingest.webhook.accepted');
+      this.logger.info(
+        { channel, tenantId: this.tenantId, eventId: e.metadata.eventId, correlationId: e.metadata.correlationId },
+        'ingest.webhook.accepted',
+      );
     }
     return { kind: 'accepted', eventIds: events.map((e) => e.metadata.eventId) };
   }
@@ -105,12 +120,20 @@ export class IngestService {
   /** Publish to the interactions topic: undefined once Kafka acknowledged, else the refusal to answer with. */
   private async publishInteractions(events: readonly InteractionReceived[]): Promise<IngestOutcome | undefined> {
     try {
-      await this.publisher.publish(this.names.topics.interactions, events.map((e) => interactionMessage(e, this.identityHasher)));
+      await this.publisher.publish(
+        this.names.topics.interactions,
+        events.map((e) => interactionMessage(e, this.identityHasher)),
+      );
       return undefined;
     } catch (err) {
-      if (err instanceof PublisherSaturatedError) return this.reject({ kind: 'saturated', retryAfterSeconds: err.retryAfterSeconds }, 'bus_saturated');
+      if (err instanceof PublisherSaturatedError)
+        return this.reject({ kind: 'saturated', retryAfterSeconds: err.retryAfterSeconds }, 'bus_saturated');
       if (err instanceof PublishUnavailableError) {
-        return this.reject({ kind: 'unavailable', retryAfterSeconds: err.retryAfterSeconds, reason: 'event bus unavailable' }, 'bus_unavailable', err.message);
+        return this.reject(
+          { kind: 'unavailable', retryAfterSeconds: err.retryAfterSeconds, reason: 'event bus unavailable' },
+          'bus_unavailable',
+          err.message,
+        );
       }
       throw err;
     }
@@ -133,7 +156,10 @@ export class IngestService {
 
   private reject<T extends IngestOutcome>(outcome: T, code: string, detail?: string): T {
     this.counters.inc(`rejected.${code}`);
-    this.logger.warn({ channel: this.adapter.manifest.id, tenantId: this.tenantId, code, ...(detail ? { detail } : {}) }, 'ingest.webhook.rejected');
+    this.logger.warn(
+      { channel: this.adapter.manifest.id, tenantId: this.tenantId, code, ...(detail ? { detail } : {}) },
+      'ingest.webhook.rejected',
+    );
     return outcome;
   }
 
@@ -143,13 +169,26 @@ export class IngestService {
       await this.publisher.publish(this.names.topics.deadLetter, [
         {
           key: `${this.tenantId}|${channel}`,
-          value: { channel, tenantId: this.tenantId, contentType: request.headers['content-type'] ?? null, ...deadLetterBody(request.rawBody) },
-          headers: { [HeaderNames.dlqCode]: err.code, [HeaderNames.dlqReason]: err.message, [HeaderNames.channel]: channel, [HeaderNames.tenantId]: this.tenantId },
+          value: {
+            channel,
+            tenantId: this.tenantId,
+            contentType: request.headers['content-type'] ?? null,
+            ...deadLetterBody(request.rawBody),
+          },
+          headers: {
+            [HeaderNames.dlqCode]: err.code,
+            [HeaderNames.dlqReason]: err.message,
+            [HeaderNames.channel]: channel,
+            [HeaderNames.tenantId]: this.tenantId,
+          },
         },
       ]);
     } catch (publishErr) {
       if (publishErr instanceof PublishUnavailableError || publishErr instanceof PublisherSaturatedError) {
-        return this.reject({ kind: 'unavailable', retryAfterSeconds: publishErr.retryAfterSeconds, reason: 'event bus unavailable' }, 'bus_unavailable');
+        return this.reject(
+          { kind: 'unavailable', retryAfterSeconds: publishErr.retryAfterSeconds, reason: 'event bus unavailable' },
+          'bus_unavailable',
+        );
       }
       throw publishErr;
     }

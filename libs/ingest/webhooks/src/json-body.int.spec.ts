@@ -19,7 +19,14 @@ const apps: Partial<Record<'commerce' | 'messenger', RunningIngestApp>> = {};
 
 const envFor = (channel: 'commerce' | 'messenger') =>
   Object.assign(
-    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TENANT_ID: namespace, HUB_NAMESPACE: namespace, PORT: '0', LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'https://hub.example.com' },
+    {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      TENANT_ID: namespace,
+      HUB_NAMESPACE: namespace,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      PUBLIC_BASE_URL: 'https://hub.example.com',
+    },
     ...CHANNEL_TEST_SETUPS[channel].map((s) => s.env),
   ) as NodeJS.ProcessEnv;
 
@@ -33,7 +40,11 @@ afterAll(async () => {
 });
 
 function post(app: RunningIngestApp, path: string, headers: Record<string, string | undefined>, body: string): Promise<Response> {
-  return fetch(`${app.url}${path}`, { method: 'POST', headers: Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined)), body });
+  return fetch(`${app.url}${path}`, {
+    method: 'POST',
+    headers: Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined)),
+    body,
+  });
 }
 
 async function interactionsOnKafka(expected: number): Promise<InteractionReceived[]> {
@@ -43,8 +54,13 @@ async function interactionsOnKafka(expected: number): Promise<InteractionReceive
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: hubNames(namespace).topics.interactions, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void events.push(JSON.parse(message.value!.toString()) as InteractionReceived) });
-    await eventually(async () => (events.length >= expected ? true : undefined), { what: `${expected} interactions on Kafka`, timeoutMs: 30_000 });
+    await consumer.run({
+      eachMessage: async ({ message }) => void events.push(JSON.parse(message.value!.toString()) as InteractionReceived),
+    });
+    await eventually(async () => (events.length >= expected ? true : undefined), {
+      what: `${expected} interactions on Kafka`,
+      timeoutMs: 30_000,
+    });
   } finally {
     await consumer.disconnect();
   }
@@ -53,10 +69,18 @@ async function interactionsOnKafka(expected: number): Promise<InteractionReceive
 
 describe('a Shopify order whose customer id is a JSON number above 2^53 and has no admin_graphql_api_id', () => {
   it('is published with the customer id exactly as sent, not rounded to the nearest double', async () => {
-    const fixture = loadConformanceFixtures(shopify.fixturesDir).valid.find((f) => f.file.endsWith('orders-create-optional-fields-absent.json'))!;
+    const fixture = loadConformanceFixtures(shopify.fixturesDir).valid.find((f) =>
+      f.file.endsWith('orders-create-optional-fields-absent.json'),
+    )!;
     const customer = { ...(fixture.payload['customer'] as Record<string, unknown>), id: 0 };
     // A guest-less order known only by its Shopify customer: no email or phone anywhere.
-    const payload = { ...fixture.payload, id: 5945678901299, admin_graphql_api_id: 'gid://shopify/Order/5945678901299', contact_email: null, customer };
+    const payload = {
+      ...fixture.payload,
+      id: 5945678901299,
+      admin_graphql_api_id: 'gid://shopify/Order/5945678901299',
+      contact_email: null,
+      customer,
+    };
     const template = shopify.sign(payload, {});
     // What Shopify's REST webhook puts on the wire: the id a bare 20-digit JSON number.
     const raw = template.rawBody.toString('utf8').replace('"id":0,', '"id":12345678901234723954,');
@@ -72,11 +96,17 @@ describe('a Shopify order whose customer id is a JSON number above 2^53 and has 
 describe('a body that is not valid JSON on a Meta route', () => {
   const notJson = '{"object":"page","entry":[{"id":"1"';
   const path = () => new URL(messenger.sign({ object: 'page', entry: [] }, {}).url).pathname;
-  const signatureOf = (raw: string) => `sha256=${createHmac('sha256', messenger.env['META_APP_SECRET']!).update(raw, 'utf8').digest('hex')}`;
+  const signatureOf = (raw: string) =>
+    `sha256=${createHmac('sha256', messenger.env['META_APP_SECRET']!).update(raw, 'utf8').digest('hex')}`;
 
   it('signed by Meta, gets 400 in the hub’s error shape with the parser’s reason, counted as a rejected webhook', async () => {
     const before = apps.messenger!.counters.toJSON()['rejected.invalid_json'] ?? 0;
-    const res = await post(apps.messenger!, path(), { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(notJson) }, notJson);
+    const res = await post(
+      apps.messenger!,
+      path(),
+      { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(notJson) },
+      notJson,
+    );
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_json', reason: expect.stringMatching(/^the body is not valid JSON: /) });
     expect(apps.messenger!.counters.toJSON()['rejected.invalid_json']).toBe(before + 1);
@@ -97,7 +127,12 @@ describe('a body that is not valid JSON on a Meta route', () => {
 
   it('with a __proto__ key, signed, is refused as invalid JSON too', async () => {
     const poisoned = '{"object":"page","entry":[],"__proto__":{"admin":true}}';
-    const res = await post(apps.messenger!, path(), { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(poisoned) }, poisoned);
+    const res = await post(
+      apps.messenger!,
+      path(),
+      { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(poisoned) },
+      poisoned,
+    );
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_json', reason: expect.stringContaining('__proto__') });
   });

@@ -8,13 +8,22 @@ import { startIngestApp, type RunningIngestApp } from './bootstrap-ingest-app';
  * address), answered 429 with Retry-After and the hub's error body, counted on /metrics.
  */
 const infra = testInfra();
-const route = (provider: string) => CHANNEL_TEST_SETUPS.voice.find((s) => s.definition.manifest.provider === provider)!.definition.manifest.route.path;
+const route = (provider: string) =>
+  CHANNEL_TEST_SETUPS.voice.find((s) => s.definition.manifest.provider === provider)!.definition.manifest.route.path;
 const running: RunningIngestApp[] = [];
 
 async function start(overrides: Record<string, string>): Promise<string> {
   const namespace = freshId('rl');
   const env = Object.assign(
-    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TENANT_ID: namespace, HUB_NAMESPACE: namespace, PORT: '0', LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'https://hub.example.com', RATE_LIMIT_WINDOW_MS: '600000' },
+    {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      TENANT_ID: namespace,
+      HUB_NAMESPACE: namespace,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      PUBLIC_BASE_URL: 'https://hub.example.com',
+      RATE_LIMIT_WINDOW_MS: '600000',
+    },
     ...CHANNEL_TEST_SETUPS.voice.map((s) => s.env),
     overrides,
   ) as NodeJS.ProcessEnv;
@@ -48,7 +57,12 @@ describe('webhook rate limits', () => {
     expect(over.status).toBe(429);
     const retryAfter = Number(over.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(over.body).toEqual({ error: 'too_many_requests', reason: 'too many requests from this address', limit: { per: 'address', max: 2, windowMs: 600_000 }, retryAfterSeconds: retryAfter });
+    expect(over.body).toEqual({
+      error: 'too_many_requests',
+      reason: 'too many requests from this address',
+      limit: { per: 'address', max: 2, windowMs: 600_000 },
+      retryAfterSeconds: retryAfter,
+    });
     // The probes are not limited; the refusal is counted.
     const metrics = (await (await fetch(`${url}/metrics`)).json()) as Record<string, number>;
     expect(metrics['rejected.rate_limited_per_address']).toBe(1);
@@ -62,7 +76,8 @@ describe('webhook rate limits', () => {
     // The proxy in front is trusted: each forwarded client has its own address count.
     const url = await start({ RATE_LIMIT_PER_SOURCE: '3', RATE_LIMIT_PER_ADDRESS: '2', HTTP_TRUST_PROXY: '127.0.0.1' });
     const path = route('twilio');
-    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) expect((await deliver(url, path, address)).status).toBeLessThan(429);
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3'])
+      expect((await deliver(url, path, address)).status).toBeLessThan(429);
     const over = await deliver(url, path, '203.0.113.4');
     expect(over.status).toBe(429);
     expect(over.body).toMatchObject({ reason: 'too many requests to this source', limit: { per: 'source', max: 3 } });

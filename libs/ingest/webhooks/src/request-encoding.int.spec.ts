@@ -20,7 +20,14 @@ let running: RunningIngestApp;
 
 beforeAll(async () => {
   const env = Object.assign(
-    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TENANT_ID: namespace, HUB_NAMESPACE: namespace, PORT: '0', LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'https://hub.example.com' },
+    {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      TENANT_ID: namespace,
+      HUB_NAMESPACE: namespace,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      PUBLIC_BASE_URL: 'https://hub.example.com',
+    },
     ...CHANNEL_TEST_SETUPS.voice.map((s) => s.env),
   ) as NodeJS.ProcessEnv;
   running = await startIngestApp('voice', env);
@@ -50,8 +57,14 @@ async function interactionKeys(expected: number): Promise<string[]> {
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: hubNames(namespace).topics.interactions, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void ids.push((JSON.parse(message.value!.toString()) as { metadata: { eventId: string } }).metadata.eventId) });
-    await eventually(async () => (ids.length >= expected ? true : undefined), { what: `${expected} interactions on Kafka`, timeoutMs: 30_000 });
+    await consumer.run({
+      eachMessage: async ({ message }) =>
+        void ids.push((JSON.parse(message.value!.toString()) as { metadata: { eventId: string } }).metadata.eventId),
+    });
+    await eventually(async () => (ids.length >= expected ? true : undefined), {
+      what: `${expected} interactions on Kafka`,
+      timeoutMs: 30_000,
+    });
   } finally {
     await consumer.disconnect();
   }
@@ -73,9 +86,17 @@ describe('a compressed body the route cannot take', () => {
   it('gets 415 on a route that declares no encoding, naming what it accepts', async () => {
     const [fixture] = loadConformanceFixtures(twilioVoice.fixturesDir).valid;
     const signed = twilioVoice.sign(fixture!.payload, {});
-    const res = await post(new URL(signed.url).pathname, { ...(signed.headers as Record<string, string>), 'content-encoding': 'gzip' }, gzipSync(signed.rawBody));
+    const res = await post(
+      new URL(signed.url).pathname,
+      { ...(signed.headers as Record<string, string>), 'content-encoding': 'gzip' },
+      gzipSync(signed.rawBody),
+    );
     expect(res.status).toBe(415);
-    expect(await res.json()).toEqual({ error: 'unsupported_content_encoding', reason: 'Content-Encoding gzip is not accepted here', accepted: ['identity'] });
+    expect(await res.json()).toEqual({
+      error: 'unsupported_content_encoding',
+      reason: 'Content-Encoding gzip is not accepted here',
+      accepted: ['identity'],
+    });
     expect(running.counters.toJSON()['rejected.unsupported_content_encoding']).toBeGreaterThanOrEqual(1);
   });
 
@@ -84,7 +105,11 @@ describe('a compressed body the route cannot take', () => {
     const br = await post(delivery.path, { ...delivery.headers, 'content-encoding': 'br' }, delivery.body);
     expect(br.status).toBe(415);
     expect(await br.json()).toEqual(expect.objectContaining({ accepted: ['identity', 'gzip'] }));
-    const corrupt = await post(delivery.path, delivery.headers, Buffer.concat([delivery.body.subarray(0, 20), Buffer.from('not gzip at all')]));
+    const corrupt = await post(
+      delivery.path,
+      delivery.headers,
+      Buffer.concat([delivery.body.subarray(0, 20), Buffer.from('not gzip at all')]),
+    );
     expect(corrupt.status).toBe(400);
     expect(await corrupt.json()).toEqual({ error: 'invalid_content_encoding', reason: expect.stringContaining('not a gzip body') });
     expect(running.counters.toJSON()['rejected.invalid_content_encoding']).toBe(1);

@@ -32,7 +32,12 @@ export function pathOf(url: string): string {
  * path of no tenant is answered exactly as a path the app does not have (404, nothing said of which
  * tenants exist).
  */
-export function webhookControllerFor(manifest: ChannelManifest, routePath: string, routes: WebhookRoutes, publicBaseUrl: string | undefined): Type<unknown> {
+export function webhookControllerFor(
+  manifest: ChannelManifest,
+  routePath: string,
+  routes: WebhookRoutes,
+  publicBaseUrl: string | undefined,
+): Type<unknown> {
   const maxBodyBytes = manifest.maxBodyBytes;
   const routeFor = (req: FastifyRequest): WebhookRoute => {
     const route = routes.get(pathOf(req.url));
@@ -64,12 +69,23 @@ export function webhookControllerFor(manifest: ChannelManifest, routePath: strin
         case 'accepted':
         case 'dead_lettered': {
           if (adapter.acknowledge) {
-            const ack = adapter.acknowledge(request, { eventIds: outcome.eventIds ?? [], deadLettered: outcome.kind === 'dead_lettered' }, { nowMs: Date.now() });
+            const ack = adapter.acknowledge(
+              request,
+              { eventIds: outcome.eventIds ?? [], deadLettered: outcome.kind === 'dead_lettered' },
+              { nowMs: Date.now() },
+            );
             await reply.code(ack.status).send(ack.body);
           } else if (outcome.kind === 'accepted') {
             await reply.code(202).send({ status: 'accepted', eventIds: outcome.eventIds });
           } else {
-            await reply.code(202).send({ status: 'dead_lettered', code: outcome.code, reason: outcome.reason, ...(outcome.eventIds?.length ? { eventIds: outcome.eventIds } : {}) });
+            await reply
+              .code(202)
+              .send({
+                status: 'dead_lettered',
+                code: outcome.code,
+                reason: outcome.reason,
+                ...(outcome.eventIds?.length ? { eventIds: outcome.eventIds } : {}),
+              });
           }
           return;
         }
@@ -83,10 +99,16 @@ export function webhookControllerFor(manifest: ChannelManifest, routePath: strin
           await reply.code(400).send({ error: outcome.code, reason: outcome.reason });
           return;
         case 'unavailable':
-          await reply.code(503).header('retry-after', String(outcome.retryAfterSeconds)).send({ error: 'unavailable', reason: outcome.reason });
+          await reply
+            .code(503)
+            .header('retry-after', String(outcome.retryAfterSeconds))
+            .send({ error: 'unavailable', reason: outcome.reason });
           return;
         case 'saturated':
-          await reply.code(429).header('retry-after', String(outcome.retryAfterSeconds)).send({ error: 'too_many_requests', reason: 'ingestion is saturated' });
+          await reply
+            .code(429)
+            .header('retry-after', String(outcome.retryAfterSeconds))
+            .send({ error: 'too_many_requests', reason: 'ingestion is saturated' });
           return;
         default: {
           const exhaustive: never = outcome;
@@ -97,7 +119,11 @@ export function webhookControllerFor(manifest: ChannelManifest, routePath: strin
 
     /** The provider's subscription handshake (Meta's `hub.challenge`), when the adapter has one. */
     @Get(routePath)
-    async handshake(@Req() req: FastifyRequest, @Query() query: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+    async handshake(
+      @Req() req: FastifyRequest,
+      @Query() query: Record<string, string | undefined>,
+      @Res() reply: FastifyReply,
+    ): Promise<void> {
       const { adapter } = routeFor(req);
       if (!adapter.handshake) {
         await reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed' });
@@ -127,6 +153,9 @@ export class IngestOpsController {
   metrics(): Record<string, number> {
     const queue = this.publisher.queue;
     // The in-process queue beside its bound: the fault harness checks one never passes the other.
-    return { ...this.counters.toJSON(), ...(queue ? { 'publisher.queued_bytes': queue.bytes, 'publisher.max_queued_bytes': queue.maxBytes } : {}) };
+    return {
+      ...this.counters.toJSON(),
+      ...(queue ? { 'publisher.queued_bytes': queue.bytes, 'publisher.max_queued_bytes': queue.maxBytes } : {}),
+    };
   }
 }

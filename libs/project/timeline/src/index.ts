@@ -9,7 +9,14 @@ export * from './timeline.export-format';
 export * from './advisory-lock';
 export * from './replay/replay.errors';
 export { ProgressMeter, type ProgressEstimate, type ProgressSample } from './replay/replay-progress';
-export { TimelineRebuild, REBUILD_SUBSCRIPTION_ID, rebuildSchemaName, countMatchingEvents, type CatchUpResult, type ReplayDeps } from './replay/timeline-rebuild';
+export {
+  TimelineRebuild,
+  REBUILD_SUBSCRIPTION_ID,
+  rebuildSchemaName,
+  countMatchingEvents,
+  type CatchUpResult,
+  type ReplayDeps,
+} from './replay/timeline-rebuild';
 export { type CustomerDifference, type TimelineDiff } from './replay/timeline-diff';
 export { takeOver, type TakeoverMethod, type TakeoverOptions, type TakeoverResult } from './replay/timeline-takeover';
 export { liveSchema } from './replay/timeline-tables';

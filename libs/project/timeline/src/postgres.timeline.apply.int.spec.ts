@@ -90,10 +90,16 @@ function scenario(seed: number): Scenario {
       // Some merges are never undone, so the merged state lasts past the batch.
       if (event.type === 'CustomerRestored' && rnd() < 0.3) continue;
       const survivor = customers[(j + 1 + Math.floor(rnd() * (customers.length - 1))) % customers.length]!;
-      const data = event.type === 'CustomerMergedInto' || event.type === 'CustomerRestored' ? { ...event.data, survivorId: survivor } : event.data;
+      const data =
+        event.type === 'CustomerMergedInto' || event.type === 'CustomerRestored' ? { ...event.data, survivorId: survivor } : event.data;
       // Interactions say where occurredAt came from — provider, received — or, recorded before adapters said, nothing.
-      const source = event.type === 'InteractionRecorded' ? OCCURRED_AT_SOURCE_CYCLE[events.length % OCCURRED_AT_SOURCE_CYCLE.length] : undefined;
-      const metadata = { ...event.metadata, eventId: uuidOf(tenantId, customerId, event.metadata.eventId), ...(source ? { occurredAtSource: source } : {}) };
+      const source =
+        event.type === 'InteractionRecorded' ? OCCURRED_AT_SOURCE_CYCLE[events.length % OCCURRED_AT_SOURCE_CYCLE.length] : undefined;
+      const metadata = {
+        ...event.metadata,
+        eventId: uuidOf(tenantId, customerId, event.metadata.eventId),
+        ...(source ? { occurredAtSource: source } : {}),
+      };
       events.push({ ...event, data, metadata } as CustomerEvent);
     }
     // Text signals on some inbound messages (the generated histories carry none): the churn inputs
@@ -138,7 +144,9 @@ function scenario(seed: number): Scenario {
 async function readModel(pool: Pool, tenantId: string): Promise<Record<string, string[]>> {
   const model: Record<string, string[]> = {};
   for (const table of TIMELINE_TABLES) {
-    const r = await pool.query<{ row: string }>(`select (to_jsonb(t) - 'erased_at')::text as row from ${table} t where tenant_id = $1`, [tenantId]);
+    const r = await pool.query<{ row: string }>(`select (to_jsonb(t) - 'erased_at')::text as row from ${table} t where tenant_id = $1`, [
+      tenantId,
+    ]);
     model[table] = r.rows.map((x) => x.row).sort();
   }
   return model;
@@ -153,34 +161,42 @@ async function notificationsOf(s: Side, tenantId: string): Promise<string[]> {
 }
 
 describe('PostgresTimelineStore.applyInTransaction (set-based) against applyEachInTransaction (one by one)', () => {
-  describe.each(Array.from({ length: SEEDS }, (_, i) => i + 1))('when the generated batches of seed %i are applied through each', (seed) => {
-    it('then after every batch each timeline table is equal row for row, and the same customers are notified in the same order', async () => {
-      const { tenantId, batches, kinds } = scenario(seed);
-      expect(kinds.entry).toBeGreaterThan(0);
+  describe.each(Array.from({ length: SEEDS }, (_, i) => i + 1))(
+    'when the generated batches of seed %i are applied through each',
+    (seed) => {
+      it('then after every batch each timeline table is equal row for row, and the same customers are notified in the same order', async () => {
+        const { tenantId, batches, kinds } = scenario(seed);
+        expect(kinds.entry).toBeGreaterThan(0);
 
-      // After every batch, not only at the end: readers see each committed batch.
-      for (const [i, batch] of batches.entries()) {
-        for (const s of sides) await s.apply(s.store, batch);
-        const [reference, setBased] = [await readModel(sides[each]!.pool, tenantId), await readModel(sides[set]!.pool, tenantId)];
-        expect({ batch: i, ...setBased }).toEqual({ batch: i, ...reference });
-      }
-      const model = await readModel(sides[set]!.pool, tenantId);
-      const entries = model['timeline_entries']!.map((row) => JSON.parse(row) as { occurred_at_source: string | null });
-      expect(entries.length).toBeGreaterThan(0);
-      // The column is written at all (equal rows alone would not tell if both paths dropped it).
-      expect(entries.some((e) => e.occurred_at_source === 'provider' || e.occurred_at_source === 'received')).toBe(true);
-      // The churn columns were exercised: inbound contacts counted, a level stored.
-      expect(model['timeline_customers']!.some((row) => (JSON.parse(row) as { inbound_contacts: number }).inbound_contacts > 0)).toBe(true);
-      expect(model['timeline_customers']!.every((row) => (JSON.parse(row) as { churn_level: string | null }).churn_level !== null)).toBe(true);
-      expect(await notificationsOf(sides[set]!, tenantId)).toEqual(await notificationsOf(sides[each]!, tenantId));
-    });
-  });
+        // After every batch, not only at the end: readers see each committed batch.
+        for (const [i, batch] of batches.entries()) {
+          for (const s of sides) await s.apply(s.store, batch);
+          const [reference, setBased] = [await readModel(sides[each]!.pool, tenantId), await readModel(sides[set]!.pool, tenantId)];
+          expect({ batch: i, ...setBased }).toEqual({ batch: i, ...reference });
+        }
+        const model = await readModel(sides[set]!.pool, tenantId);
+        const entries = model['timeline_entries']!.map((row) => JSON.parse(row) as { occurred_at_source: string | null });
+        expect(entries.length).toBeGreaterThan(0);
+        // The column is written at all (equal rows alone would not tell if both paths dropped it).
+        expect(entries.some((e) => e.occurred_at_source === 'provider' || e.occurred_at_source === 'received')).toBe(true);
+        // The churn columns were exercised: inbound contacts counted, a level stored.
+        expect(model['timeline_customers']!.some((row) => (JSON.parse(row) as { inbound_contacts: number }).inbound_contacts > 0)).toBe(
+          true,
+        );
+        expect(model['timeline_customers']!.every((row) => (JSON.parse(row) as { churn_level: string | null }).churn_level !== null)).toBe(
+          true,
+        );
+        expect(await notificationsOf(sides[set]!, tenantId)).toEqual(await notificationsOf(sides[each]!, tenantId));
+      });
+    },
+  );
 
   describe('across all seeds', () => {
     it('then the scenarios hold merges, unmerges, erasures, facts and registrations', () => {
       // The generated histories have no edits: timeline.edits.int.spec runs both applies over those.
       const total = { purge: 0, merge: 0, unmerge: 0, customer: 0, entry: 0, fact: 0 };
-      for (let seed = 1; seed <= SEEDS; seed++) for (const [k, n] of Object.entries(scenario(seed).kinds)) if (k !== 'edit') total[k as keyof typeof total] += n;
+      for (let seed = 1; seed <= SEEDS; seed++)
+        for (const [k, n] of Object.entries(scenario(seed).kinds)) if (k !== 'edit') total[k as keyof typeof total] += n;
       expect(Object.values(total).every((n) => n > 0)).toBe(true);
     });
   });
@@ -188,7 +204,9 @@ describe('PostgresTimelineStore.applyInTransaction (set-based) against applyEach
   describe("when a customer's facts come in a batch before the one with its first entry (its registration never projected)", () => {
     it("then the entry's batch creates its row and fills value and satisfaction from those facts, as one by one", async () => {
       const tenantId = freshId('late');
-      const events = generatedHistory(3, 40).map((e) => ({ ...e, metadata: { ...e.metadata, eventId: uuidOf(tenantId, e.metadata.eventId) } }) as CustomerEvent);
+      const events = generatedHistory(3, 40).map(
+        (e) => ({ ...e, metadata: { ...e.metadata, eventId: uuidOf(tenantId, e.metadata.eventId) } }) as CustomerEvent,
+      );
       const changes = events.flatMap((e, revision) => timelineChangeFor(tenantId, 'late', BigInt(revision), e) ?? []);
       const facts = changes.filter((c) => c.kind === 'fact');
       const entries = changes.filter((c) => c.kind === 'entry');
@@ -205,7 +223,9 @@ describe('PostgresTimelineStore.applyInTransaction (set-based) against applyEach
   describe('when one batch erases a customer and then carries a redelivered entry, fact and registration of theirs', () => {
     it('then the set-based apply refuses them as the one-by-one apply does: no row of the customer is left but its erasure', async () => {
       const tenantId = freshId('erase');
-      const events = generatedHistory(7, 30).map((e) => ({ ...e, metadata: { ...e.metadata, eventId: uuidOf(tenantId, e.metadata.eventId) } }) as CustomerEvent);
+      const events = generatedHistory(7, 30).map(
+        (e) => ({ ...e, metadata: { ...e.metadata, eventId: uuidOf(tenantId, e.metadata.eventId) } }) as CustomerEvent,
+      );
       const changes = events.flatMap((e, revision) => timelineChangeFor(tenantId, 'gone', BigInt(revision), e) ?? []);
       const entry = changes.find((c) => c.kind === 'entry')!;
       const fact = changes.find((c) => c.kind === 'fact')!;
@@ -217,7 +237,9 @@ describe('PostgresTimelineStore.applyInTransaction (set-based) against applyEach
       const [reference, setBased] = [await readModel(sides[each]!.pool, tenantId), await readModel(sides[set]!.pool, tenantId)];
       expect(setBased).toEqual(reference);
       // Identities it handed over in a merge stay with the survivor.
-      const ofCustomer = Object.entries(setBased).flatMap(([table, rows]) => rows.filter((r) => (JSON.parse(r) as { customer_id: string }).customer_id === 'gone').map(() => table));
+      const ofCustomer = Object.entries(setBased).flatMap(([table, rows]) =>
+        rows.filter((r) => (JSON.parse(r) as { customer_id: string }).customer_id === 'gone').map(() => table),
+      );
       expect(ofCustomer).toEqual(['timeline_erased']);
       expect(setBased['timeline_entries']).toEqual([]);
     });

@@ -12,7 +12,8 @@ import { churnInputColumns, deltaOf, storedChurnRiskOfRow, type ChurnDelta, type
  */
 
 /** Rows of customers erased (`timeline_erased`) are never written again: the one-by-one `isErased` guard. */
-const NOT_ERASED = (x: string) => `not exists (select 1 from timeline_erased r where r.tenant_id = ${x}.tenant_id and r.customer_id = ${x}.customer_id)`;
+const NOT_ERASED = (x: string) =>
+  `not exists (select 1 from timeline_erased r where r.tenant_id = ${x}.tenant_id and r.customer_id = ${x}.customer_id)`;
 
 const column = <T>(rows: readonly T[], f: (row: T) => unknown): unknown[] => rows.map(f);
 
@@ -37,10 +38,21 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<Tim
        on conflict (event_id) do nothing
        returning event_id`,
       [
-        column(entries, (e) => e.eventId), column(entries, (e) => e.tenantId), column(entries, (e) => e.customerId), column(entries, (e) => e.streamRevision),
-        column(entries, (e) => e.occurredAt), column(entries, (e) => e.recordedAt), column(entries, (e) => e.channel), column(entries, (e) => e.direction),
-        column(entries, (e) => e.kind), column(entries, (e) => e.text), column(entries, (e) => JSON.stringify(e.media)), column(entries, (e) => JSON.stringify(e.provider)),
-        column(entries, (e) => e.threadId ?? null), column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)), column(entries, (e) => e.occurredAtSource ?? null),
+        column(entries, (e) => e.eventId),
+        column(entries, (e) => e.tenantId),
+        column(entries, (e) => e.customerId),
+        column(entries, (e) => e.streamRevision),
+        column(entries, (e) => e.occurredAt),
+        column(entries, (e) => e.recordedAt),
+        column(entries, (e) => e.channel),
+        column(entries, (e) => e.direction),
+        column(entries, (e) => e.kind),
+        column(entries, (e) => e.text),
+        column(entries, (e) => JSON.stringify(e.media)),
+        column(entries, (e) => JSON.stringify(e.provider)),
+        column(entries, (e) => e.threadId ?? null),
+        column(entries, (e) => (e.details ? JSON.stringify(e.details) : null)),
+        column(entries, (e) => e.occurredAtSource ?? null),
         column(entries, (e) => (e.textSignals?.length ? e.textSignals.join(',') : null)),
       ],
     );
@@ -58,9 +70,17 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<Tim
         order by x.event_id, x.n
        on conflict (event_id) do nothing`,
       [
-        column(edits, (e) => e.eventId), column(edits, (e) => e.tenantId), column(edits, (e) => e.customerId), column(edits, (e) => e.streamRevision),
-        column(edits, (e) => e.occurredAt), column(edits, (e) => e.recordedAt), column(edits, (e) => e.channel), column(edits, (e) => e.provider.name),
-        column(edits, (e) => e.provider.messageId), column(edits, (e) => e.text), column(edits, (e) => JSON.stringify(e.media)),
+        column(edits, (e) => e.eventId),
+        column(edits, (e) => e.tenantId),
+        column(edits, (e) => e.customerId),
+        column(edits, (e) => e.streamRevision),
+        column(edits, (e) => e.occurredAt),
+        column(edits, (e) => e.recordedAt),
+        column(edits, (e) => e.channel),
+        column(edits, (e) => e.provider.name),
+        column(edits, (e) => e.provider.messageId),
+        column(edits, (e) => e.text),
+        column(edits, (e) => JSON.stringify(e.media)),
       ],
     );
   }
@@ -90,7 +110,13 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<Tim
         where ${NOT_ERASED('x')}
         order by x.tenant_id, x.kind, x.namespace, x.value, x.n ${claim ? 'desc' : 'asc'}
        on conflict (tenant_id, kind, namespace, value) do ${claim ? 'update set customer_id = excluded.customer_id where timeline_identities.customer_id is distinct from excluded.customer_id' : 'nothing'}`,
-      [column(rows, (i) => i.tenantId), column(rows, (i) => i.kind), column(rows, (i) => i.namespace), column(rows, (i) => i.value), column(rows, (i) => i.customerId)],
+      [
+        column(rows, (i) => i.tenantId),
+        column(rows, (i) => i.kind),
+        column(rows, (i) => i.namespace),
+        column(rows, (i) => i.value),
+        column(rows, (i) => i.customerId),
+      ],
     );
   }
   if (facts.length > 0) {
@@ -103,8 +129,13 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<Tim
         order by x.event_id, x.n
        on conflict (event_id) do nothing`,
       [
-        column(facts, (f) => f.fact.metadata.eventId), column(facts, (f) => f.tenantId), column(facts, (f) => f.customerId), column(facts, (f) => f.streamRevision),
-        column(facts, (f) => f.fact.type), column(facts, (f) => f.fact.metadata.occurredAt), column(facts, (f) => JSON.stringify(f.fact)),
+        column(facts, (f) => f.fact.metadata.eventId),
+        column(facts, (f) => f.tenantId),
+        column(facts, (f) => f.customerId),
+        column(facts, (f) => f.streamRevision),
+        column(facts, (f) => f.fact.type),
+        column(facts, (f) => f.fact.metadata.occurredAt),
+        column(facts, (f) => JSON.stringify(f.fact)),
       ],
     );
   }
@@ -121,7 +152,11 @@ export async function insertRowRun(client: PoolClient, run: RowRun): Promise<Tim
  * added to them (sum, least, greatest) in the same statement.
  * Returns the customers whose row this created (their value and satisfaction are still to fill).
  */
-export async function refreshCustomerCounters(client: PoolClient, customers: readonly CustomerKey[], deltas: ReadonlyMap<string, ChurnDelta> = new Map()): Promise<CustomerKey[]> {
+export async function refreshCustomerCounters(
+  client: PoolClient,
+  customers: readonly CustomerKey[],
+  deltas: ReadonlyMap<string, ChurnDelta> = new Map(),
+): Promise<CustomerKey[]> {
   if (customers.length === 0) return [];
   const keys = [column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId)];
   const d = customers.map((c) => deltaOf(deltas, c.tenantId, c.customerId));
@@ -149,8 +184,13 @@ export async function refreshCustomerCounters(client: PoolClient, customers: rea
        last_repeat_contact_at = greatest(timeline_customers.last_repeat_contact_at, excluded.last_repeat_contact_at)
      returning tenant_id, customer_id, (xmax = 0) as inserted`,
     [
-      ...keys, column(d, (x) => x.inbound), column(d, (x) => x.firstInboundAt), column(d, (x) => x.lastInboundAt),
-      column(d, (x) => x.complaintAt), column(d, (x) => x.cancellationAt), column(d, (x) => x.repeatContactAt),
+      ...keys,
+      column(d, (x) => x.inbound),
+      column(d, (x) => x.firstInboundAt),
+      column(d, (x) => x.lastInboundAt),
+      column(d, (x) => x.complaintAt),
+      column(d, (x) => x.cancellationAt),
+      column(d, (x) => x.repeatContactAt),
     ],
   );
   return upserted.rows.filter((r) => r.inserted).map((r) => ({ tenantId: r.tenant_id, customerId: r.customer_id }));
@@ -183,8 +223,11 @@ export async function refreshCustomerFacts(client: PoolClient, customers: readon
       where c.tenant_id = x.tenant_id and c.customer_id = x.customer_id
         and (c.value, c.satisfaction, c.quadrant) is distinct from (x.value, x.satisfaction, x.quadrant)`,
     [
-      column(customers, (c) => c.tenantId), column(customers, (c) => c.customerId),
-      column(summaries, (s) => s.value && JSON.stringify(s.value)), column(summaries, (s) => s.satisfaction && JSON.stringify(s.satisfaction)), column(summaries, (s) => s.quadrant),
+      column(customers, (c) => c.tenantId),
+      column(customers, (c) => c.customerId),
+      column(summaries, (s) => s.value && JSON.stringify(s.value)),
+      column(summaries, (s) => s.satisfaction && JSON.stringify(s.satisfaction)),
+      column(summaries, (s) => s.quadrant),
     ],
   );
 }
@@ -196,7 +239,9 @@ export async function refreshCustomerFacts(client: PoolClient, customers: readon
  */
 export async function refreshChurnRisk(client: PoolClient, customers: readonly CustomerKey[]): Promise<void> {
   if (customers.length === 0) return;
-  const rows = await client.query<ChurnInputRow & { tenant_id: string; customer_id: string; churn_level: string | null; churn_reasons: string[] | null }>(
+  const rows = await client.query<
+    ChurnInputRow & { tenant_id: string; customer_id: string; churn_level: string | null; churn_reasons: string[] | null }
+  >(
     `select c.tenant_id, c.customer_id, c.churn_level, c.churn_reasons, ${churnInputColumns('c')}
        from unnest($1::text[], $2::text[]) t(tenant_id, customer_id)
        join timeline_customers c on c.tenant_id = t.tenant_id and c.customer_id = t.customer_id`,
@@ -210,7 +255,12 @@ export async function refreshChurnRisk(client: PoolClient, customers: readonly C
     `update timeline_customers c set churn_level = x.level, churn_reasons = string_to_array(x.reasons, ',')
        from unnest($1::text[], $2::text[], $3::text[], $4::text[]) x(tenant_id, customer_id, level, reasons)
       where c.tenant_id = x.tenant_id and c.customer_id = x.customer_id`,
-    [column(changed, (c) => c.row.tenant_id), column(changed, (c) => c.row.customer_id), column(changed, (c) => c.risk.level), column(changed, (c) => c.risk.reasons.join(','))],
+    [
+      column(changed, (c) => c.row.tenant_id),
+      column(changed, (c) => c.row.customer_id),
+      column(changed, (c) => c.risk.level),
+      column(changed, (c) => c.risk.reasons.join(',')),
+    ],
   );
 }
 
@@ -237,6 +287,11 @@ export async function refreshEditedEntries(client: PoolClient, keys: readonly Ed
               group by d.tenant_id, d.channel, d.provider_name, d.message_id) h
       where e.tenant_id = h.tenant_id and e.channel = h.channel and e.provider->>'name' = h.provider_name and e.provider->>'messageId' = h.message_id
         and e.edit_history is distinct from jsonb_build_object('original', coalesce(e.edit_history->'original', jsonb_build_object('text', e.text, 'media', e.media)), 'edits', h.edits)`,
-    [column(keys, (k) => k.tenantId), column(keys, (k) => k.channel), column(keys, (k) => k.providerName), column(keys, (k) => k.messageId)],
+    [
+      column(keys, (k) => k.tenantId),
+      column(keys, (k) => k.channel),
+      column(keys, (k) => k.providerName),
+      column(keys, (k) => k.messageId),
+    ],
   );
 }

@@ -21,7 +21,10 @@ describe('PostgresTimelineStore.purgeCustomer', () => {
   function customerChanges(tenantId: string, customerId: string, phone: string): TimelineChange[] {
     const entry = (n: number): TimelineChange => ({
       kind: 'entry',
-      identities: [{ kind: 'phone', value: phone }, { kind: 'email', value: `${customerId}@example.com` }],
+      identities: [
+        { kind: 'phone', value: phone },
+        { kind: 'email', value: `${customerId}@example.com` },
+      ],
       entry: {
         tenantId,
         customerId,
@@ -37,13 +40,28 @@ describe('PostgresTimelineStore.purgeCustomer', () => {
         provider: { name: 'twilio', messageId: `SM${n}` },
       },
     });
-    return [{ kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: '2025-01-01T10:00:00.000Z' }, entry(1), entry(2)];
+    return [
+      { kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: '2025-01-01T10:00:00.000Z' },
+      entry(1),
+      entry(2),
+    ];
   }
 
   async function rowsOf(tenantId: string, customerId: string): Promise<{ entries: number; customers: number; identities: number }> {
     const count = async (table: string) =>
-      Number((await pool.query<{ n: string }>(`select count(*) as n from ${table} where tenant_id = $1 and customer_id = $2`, [tenantId, customerId])).rows[0]!.n);
-    return { entries: await count('timeline_entries'), customers: await count('timeline_customers'), identities: await count('timeline_identities') };
+      Number(
+        (
+          await pool.query<{ n: string }>(`select count(*) as n from ${table} where tenant_id = $1 and customer_id = $2`, [
+            tenantId,
+            customerId,
+          ])
+        ).rows[0]!.n,
+      );
+    return {
+      entries: await count('timeline_entries'),
+      customers: await count('timeline_customers'),
+      identities: await count('timeline_identities'),
+    };
   }
 
   describe('when a customer with entries, a summary and identities is purged', () => {
@@ -107,8 +125,15 @@ describe('PostgresTimelineStore.ensureSchema', () => {
           `select table_name || '.' || column_name as c from information_schema.columns where table_schema = $1 and table_name <> 'timeline_identities' and column_name in ('details', 'value', 'satisfaction', 'event') order by 1`,
           [schema],
         );
-        expect(columns.rows.map((r) => r.c)).toEqual(['timeline_customers.satisfaction', 'timeline_customers.value', 'timeline_entries.details', 'timeline_facts.event']);
-        expect(await store.getCustomer('t', 'c')).toEqual(expect.objectContaining({ customerId: 'c', value: null, satisfaction: null, quadrant: 'unknown' }));
+        expect(columns.rows.map((r) => r.c)).toEqual([
+          'timeline_customers.satisfaction',
+          'timeline_customers.value',
+          'timeline_entries.details',
+          'timeline_facts.event',
+        ]);
+        expect(await store.getCustomer('t', 'c')).toEqual(
+          expect.objectContaining({ customerId: 'c', value: null, satisfaction: null, quadrant: 'unknown' }),
+        );
       } finally {
         await pool.end();
         await admin.query(`drop schema if exists ${schema} cascade`);

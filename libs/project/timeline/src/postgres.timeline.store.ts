@@ -2,7 +2,13 @@ import type { Pool, PoolClient } from 'pg';
 import type { OccurredAtSource } from '@hub/contracts';
 import { churnRiskAt, QUADRANTS, type ChurnRisk, type Quadrant, type SatisfactionState } from '@hub/customer';
 import type { InteractionDetails, SummaryFact, TimelineChange, TimelineEntry } from './timeline.projection';
-import { insertRowRun, refreshChurnRisk, refreshCustomerCounters, refreshCustomerFacts, refreshEditedEntries } from './postgres.timeline.batch';
+import {
+  insertRowRun,
+  refreshChurnRisk,
+  refreshCustomerCounters,
+  refreshCustomerFacts,
+  refreshEditedEntries,
+} from './postgres.timeline.batch';
 import { churnDeltas, churnInputColumns, churnInputsOfRow, churnRiskOfRow, type ChurnDelta, type ChurnInputRow } from './timeline.churn';
 import { planApply, unionOfCustomers } from './timeline.apply-plan';
 import { summaryOfFacts, type SummaryValue } from './timeline.summary';
@@ -14,7 +20,14 @@ export const TIMELINE_STORE = Symbol('TIMELINE_STORE');
  * The tables `PostgresTimelineStore` writes, every one with a `tenant_id` column: what a replay
  * rebuilds and a takeover replaces. Keep in step with the DDL below.
  */
-export const TIMELINE_TABLES = ['timeline_entries', 'timeline_customers', 'timeline_identities', 'timeline_erased', 'timeline_facts', 'timeline_edits'] as const;
+export const TIMELINE_TABLES = [
+  'timeline_entries',
+  'timeline_customers',
+  'timeline_identities',
+  'timeline_erased',
+  'timeline_facts',
+  'timeline_edits',
+] as const;
 export type TimelineTable = (typeof TIMELINE_TABLES)[number];
 
 /** The quadrants a summary shows and a search filters on: `quadrantOf`'s four, and `unknown` (no order, no survey answer yet). */
@@ -48,7 +61,10 @@ export interface CustomerSummary {
 }
 
 /** The `timeline_customers` columns one customer's summary is read from (its own row: not a merged whole). */
-export type CustomerSummaryRow = Pick<ChurnInputRow, 'value' | 'satisfaction' | 'inbound_contacts' | 'first_inbound_at' | 'last_inbound_at'> & {
+export type CustomerSummaryRow = Pick<
+  ChurnInputRow,
+  'value' | 'satisfaction' | 'inbound_contacts' | 'first_inbound_at' | 'last_inbound_at'
+> & {
   first_seen_at: Date;
   last_seen_at: Date | null;
   interactions: number;
@@ -60,7 +76,13 @@ export type CustomerSummaryRow = Pick<ChurnInputRow, 'value' | 'satisfaction' | 
 };
 
 /** One customer's summary from its `timeline_customers` row (the store's `getCustomer`, the customer search). */
-export function customerSummaryOfRow(tenantId: string, customerId: string, row: CustomerSummaryRow, identities: CustomerSummary['identities'], now: string): CustomerSummary {
+export function customerSummaryOfRow(
+  tenantId: string,
+  customerId: string,
+  row: CustomerSummaryRow,
+  identities: CustomerSummary['identities'],
+  now: string,
+): CustomerSummary {
   return {
     tenantId,
     customerId,
@@ -292,7 +314,8 @@ export class PostgresTimelineStore {
       if (await this.refreshCustomer(client, tenantId, customerId)) refreshFacts.set(key, [tenantId, customerId]);
     }
     for (const [tenantId, customerId] of refreshFacts.values()) await this.refreshFacts(client, tenantId, customerId);
-    for (const [tenantId, customerId] of new Map([...refresh, ...refreshFacts]).values()) await refreshChurnRisk(client, [{ tenantId, customerId }]);
+    for (const [tenantId, customerId] of new Map([...refresh, ...refreshFacts]).values())
+      await refreshChurnRisk(client, [{ tenantId, customerId }]);
     for (const key of touched) await client.query("select pg_notify('hub_timeline', $1)", [key]);
   }
 
@@ -311,7 +334,11 @@ export class PostgresTimelineStore {
   }
 
   /** Undo a merge: the restored customer has its own timeline again, and its identities back. */
-  async unmerge(tenantId: string, restoredId: string, identitiesReturned: readonly { kind: string; value: string; namespace?: string }[]): Promise<void> {
+  async unmerge(
+    tenantId: string,
+    restoredId: string,
+    identitiesReturned: readonly { kind: string; value: string; namespace?: string }[],
+  ): Promise<void> {
     await this.apply([{ kind: 'unmerge', tenantId, customerId: restoredId, identitiesReturned: [...identitiesReturned] }]);
   }
 
@@ -345,11 +372,24 @@ export class PostgresTimelineStore {
     }
   }
 
-  private async purge(client: PoolClient, tenantId: string, customerId: string): Promise<{ entries: number; customers: number; identities: number }> {
-    await client.query('insert into timeline_erased (tenant_id, customer_id) values ($1, $2) on conflict do nothing', [tenantId, customerId]);
+  private async purge(
+    client: PoolClient,
+    tenantId: string,
+    customerId: string,
+  ): Promise<{ entries: number; customers: number; identities: number }> {
+    await client.query('insert into timeline_erased (tenant_id, customer_id) values ($1, $2) on conflict do nothing', [
+      tenantId,
+      customerId,
+    ]);
     const entries = await client.query('delete from timeline_entries where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
-    const customers = await client.query('delete from timeline_customers where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
-    const identities = await client.query('delete from timeline_identities where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    const customers = await client.query('delete from timeline_customers where tenant_id = $1 and customer_id = $2', [
+      tenantId,
+      customerId,
+    ]);
+    const identities = await client.query('delete from timeline_identities where tenant_id = $1 and customer_id = $2', [
+      tenantId,
+      customerId,
+    ]);
     await client.query('delete from timeline_facts where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     await client.query('delete from timeline_edits where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
     return { entries: entries.rowCount ?? 0, customers: customers.rowCount ?? 0, identities: identities.rowCount ?? 0 };
@@ -366,14 +406,28 @@ export class PostgresTimelineStore {
       return;
     }
     if (change.kind === 'merge') {
-      await client.query('update timeline_customers set merged_into = $3 where tenant_id = $1 and customer_id = $2', [change.tenantId, change.customerId, change.survivorId]);
-      await client.query('update timeline_identities set customer_id = $3 where tenant_id = $1 and customer_id = $2', [change.tenantId, change.customerId, change.survivorId]);
+      await client.query('update timeline_customers set merged_into = $3 where tenant_id = $1 and customer_id = $2', [
+        change.tenantId,
+        change.customerId,
+        change.survivorId,
+      ]);
+      await client.query('update timeline_identities set customer_id = $3 where tenant_id = $1 and customer_id = $2', [
+        change.tenantId,
+        change.customerId,
+        change.survivorId,
+      ]);
       return;
     }
     if (change.kind === 'unmerge') {
-      await client.query('update timeline_customers set merged_into = null where tenant_id = $1 and customer_id = $2', [change.tenantId, change.customerId]);
+      await client.query('update timeline_customers set merged_into = null where tenant_id = $1 and customer_id = $2', [
+        change.tenantId,
+        change.customerId,
+      ]);
       for (const i of change.identitiesReturned) {
-        await client.query('update timeline_identities set customer_id = $5 where tenant_id = $1 and kind = $2 and namespace = $3 and value = $4', [change.tenantId, i.kind, i.namespace ?? '', i.value, change.customerId]);
+        await client.query(
+          'update timeline_identities set customer_id = $5 where tenant_id = $1 and kind = $2 and namespace = $3 and value = $4',
+          [change.tenantId, i.kind, i.namespace ?? '', i.value, change.customerId],
+        );
       }
       return;
     }
@@ -407,11 +461,27 @@ export class PostgresTimelineStore {
       `insert into timeline_entries (event_id, tenant_id, customer_id, stream_revision, occurred_at, recorded_at, channel, direction, kind, text, media, provider, thread_id, details, occurred_at_source, text_signals)
        values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) on conflict (event_id) do nothing`,
       [
-        e.eventId, e.tenantId, e.customerId, e.streamRevision, e.occurredAt, e.recordedAt, e.channel, e.direction, e.kind, e.text, JSON.stringify(e.media), JSON.stringify(e.provider),
-        e.threadId ?? null, e.details ? JSON.stringify(e.details) : null, e.occurredAtSource ?? null, e.textSignals?.length ? e.textSignals : null,
+        e.eventId,
+        e.tenantId,
+        e.customerId,
+        e.streamRevision,
+        e.occurredAt,
+        e.recordedAt,
+        e.channel,
+        e.direction,
+        e.kind,
+        e.text,
+        JSON.stringify(e.media),
+        JSON.stringify(e.provider),
+        e.threadId ?? null,
+        e.details ? JSON.stringify(e.details) : null,
+        e.occurredAtSource ?? null,
+        e.textSignals?.length ? e.textSignals : null,
       ],
     );
-    await refreshEditedEntries(client, [{ tenantId: e.tenantId, channel: e.channel, providerName: e.provider.name, messageId: e.provider.messageId }]);
+    await refreshEditedEntries(client, [
+      { tenantId: e.tenantId, channel: e.channel, providerName: e.provider.name, messageId: e.provider.messageId },
+    ]);
     for (const identity of change.identities) await this.upsertIdentity(client, e.tenantId, e.customerId, identity, false);
   }
 
@@ -466,7 +536,13 @@ export class PostgresTimelineStore {
     await client.query(
       `update timeline_customers set value = $3, satisfaction = $4, quadrant = $5
         where tenant_id = $1 and customer_id = $2 and (value, satisfaction, quadrant) is distinct from ($3::jsonb, $4::jsonb, $5::text)`,
-      [tenantId, customerId, summary.value && JSON.stringify(summary.value), summary.satisfaction && JSON.stringify(summary.satisfaction), summary.quadrant],
+      [
+        tenantId,
+        customerId,
+        summary.value && JSON.stringify(summary.value),
+        summary.satisfaction && JSON.stringify(summary.satisfaction),
+        summary.quadrant,
+      ],
     );
   }
 
@@ -476,7 +552,13 @@ export class PostgresTimelineStore {
    * card with someone else's phone: merge evidence, not a claim). Who holds an identity is its claim
    * in the event store; the query API answers from there.
    */
-  private async upsertIdentity(client: PoolClient, tenantId: string, customerId: string, identity: { kind: string; value: string; namespace?: string }, claim: boolean): Promise<void> {
+  private async upsertIdentity(
+    client: PoolClient,
+    tenantId: string,
+    customerId: string,
+    identity: { kind: string; value: string; namespace?: string },
+    claim: boolean,
+  ): Promise<void> {
     await client.query(
       `insert into timeline_identities (tenant_id, kind, namespace, value, customer_id) values ($1,$2,$3,$4,$5)
        on conflict (tenant_id, kind, namespace, value) do ${claim ? 'update set customer_id = excluded.customer_id' : 'nothing'}`,
@@ -498,7 +580,11 @@ export class PostgresTimelineStore {
    * member's entries, value, satisfaction and quadrant over every member's facts (members: those
    * whose `merged_into` leads to this customer, at any depth). Each member's own row stays its own.
    */
-  async getCustomer(tenantId: string, customerId: string, { now = new Date().toISOString() }: { now?: string } = {}): Promise<CustomerSummary | undefined> {
+  async getCustomer(
+    tenantId: string,
+    customerId: string,
+    { now = new Date().toISOString() }: { now?: string } = {},
+  ): Promise<CustomerSummary | undefined> {
     const members = await this.pool.query<{ customer_id: string }>(
       `with recursive members(customer_id) as (
          select $2::text
@@ -507,7 +593,13 @@ export class PostgresTimelineStore {
        select customer_id from members`,
       [tenantId, customerId],
     );
-    if (members.rows.length > 1) return this.getWholeCustomer(tenantId, customerId, members.rows.map((m) => m.customer_id), now);
+    if (members.rows.length > 1)
+      return this.getWholeCustomer(
+        tenantId,
+        customerId,
+        members.rows.map((m) => m.customer_id),
+        now,
+      );
     const r = await this.pool.query<CustomerSummaryRow>(
       `select c.first_seen_at, c.last_seen_at, c.interactions, c.channels, c.preferred_channel, c.quadrant, c.churn_level, c.churn_reasons, ${churnInputColumns('c')}
          from timeline_customers c where c.tenant_id = $1 and c.customer_id = $2`,
@@ -518,10 +610,25 @@ export class PostgresTimelineStore {
     return customerSummaryOfRow(tenantId, customerId, row, await this.identitiesOf(tenantId, customerId), now);
   }
 
-  private async getWholeCustomer(tenantId: string, customerId: string, members: string[], now: string): Promise<CustomerSummary | undefined> {
+  private async getWholeCustomer(
+    tenantId: string,
+    customerId: string,
+    members: string[],
+    now: string,
+  ): Promise<CustomerSummary | undefined> {
     const r = await this.pool.query<{
-      first_seen_at: Date; last_seen_at: Date | null; interactions: number; channels: string[] | null; preferred_channel: string | null; own: boolean;
-      inbound_contacts: number; first_inbound_at: Date | null; last_inbound_at: Date | null; last_complaint_at: Date | null; last_cancellation_at: Date | null; last_repeat_contact_at: Date | null;
+      first_seen_at: Date;
+      last_seen_at: Date | null;
+      interactions: number;
+      channels: string[] | null;
+      preferred_channel: string | null;
+      own: boolean;
+      inbound_contacts: number;
+      first_inbound_at: Date | null;
+      last_inbound_at: Date | null;
+      last_complaint_at: Date | null;
+      last_cancellation_at: Date | null;
+      last_repeat_contact_at: Date | null;
     }>(
       `select min(c.first_seen_at) as first_seen_at, max(c.last_seen_at) as last_seen_at, coalesce(sum(c.interactions), 0)::int as interactions,
               coalesce(sum(c.inbound_contacts), 0)::int as inbound_contacts, min(c.first_inbound_at) as first_inbound_at, max(c.last_inbound_at) as last_inbound_at,
@@ -569,7 +676,11 @@ export class PostgresTimelineStore {
     return ids.rows.map((i) => (i.namespace ? { kind: i.kind, namespace: i.namespace, value: i.value } : { kind: i.kind, value: i.value }));
   }
 
-  async listCustomers(tenantId: string, limit = 100, { now = new Date().toISOString() }: { now?: string } = {}): Promise<CustomerSummary[]> {
+  async listCustomers(
+    tenantId: string,
+    limit = 100,
+    { now = new Date().toISOString() }: { now?: string } = {},
+  ): Promise<CustomerSummary[]> {
     const r = await this.pool.query<{ customer_id: string }>(
       'select customer_id from timeline_customers where tenant_id = $1 and merged_into is null order by first_seen_at, customer_id limit $2',
       [tenantId, limit],
@@ -589,8 +700,18 @@ export class PostgresTimelineStore {
   async getTimeline(tenantId: string, customerId: string, { limit = 100 }: { limit?: number } = {}): Promise<TimelineEntry[]> {
     const r = await this.pool.query<{
       customer_id: string;
-      event_id: string; stream_revision: string; occurred_at: Date; occurred_at_source: OccurredAtSource | null; recorded_at: Date; channel: string; direction: string; kind: string;
-      text: string | null; media: TimelineEntry['media']; provider: TimelineEntry['provider']; details: InteractionDetails | null;
+      event_id: string;
+      stream_revision: string;
+      occurred_at: Date;
+      occurred_at_source: OccurredAtSource | null;
+      recorded_at: Date;
+      channel: string;
+      direction: string;
+      kind: string;
+      text: string | null;
+      media: TimelineEntry['media'];
+      provider: TimelineEntry['provider'];
+      details: InteractionDetails | null;
     }>(
       `select customer_id, event_id, stream_revision, occurred_at, occurred_at_source, recorded_at, channel, direction, kind, text, media, provider, details
          from timeline_entries

@@ -18,27 +18,34 @@ afterAll(() => pool.end());
 
 const at = (minute: number) => new Date(Date.parse('2026-11-23T10:00:00.000Z') + minute * 60_000).toISOString();
 
-function contacts(tenantId: string, customerId: string, identity: { kind: string; value: string }, entries: [minute: number, channel: string][]): TimelineChange[] {
+function contacts(
+  tenantId: string,
+  customerId: string,
+  identity: { kind: string; value: string },
+  entries: [minute: number, channel: string][],
+): TimelineChange[] {
   return [
     { kind: 'customer', tenantId, customerId, identity, at: at(entries[0]![0]) },
-    ...entries.map(([minute, channel], n): TimelineChange => ({
-      kind: 'entry',
-      identities: [identity],
-      entry: {
-        tenantId,
-        customerId,
-        eventId: randomUUID(),
-        streamRevision: String(n + 1),
-        occurredAt: at(minute),
-        recordedAt: at(minute),
-        channel,
-        direction: 'inbound',
-        kind: 'message',
-        text: null,
-        media: [],
-        provider: { name: 'test', messageId: randomUUID() },
-      },
-    })),
+    ...entries.map(
+      ([minute, channel], n): TimelineChange => ({
+        kind: 'entry',
+        identities: [identity],
+        entry: {
+          tenantId,
+          customerId,
+          eventId: randomUUID(),
+          streamRevision: String(n + 1),
+          occurredAt: at(minute),
+          recordedAt: at(minute),
+          channel,
+          direction: 'inbound',
+          kind: 'message',
+          text: null,
+          media: [],
+          provider: { name: 'test', messageId: randomUUID() },
+        },
+      }),
+    ),
   ];
 }
 

@@ -2,18 +2,55 @@ import { planApply, unionOfCustomers } from './timeline.apply-plan';
 import type { TimelineChange, TimelineEntry } from './timeline.projection';
 
 const T = 'acme';
-const entryOf = (customerId: string, eventId: string, identities: { kind: string; value: string; namespace?: string }[] = [], tenantId = T): TimelineChange => ({
+const entryOf = (
+  customerId: string,
+  eventId: string,
+  identities: { kind: string; value: string; namespace?: string }[] = [],
+  tenantId = T,
+): TimelineChange => ({
   kind: 'entry',
   identities,
   entry: {
-    tenantId, customerId, eventId, streamRevision: '1', occurredAt: '2025-03-01T10:00:00.000Z', recordedAt: '2025-03-01T10:00:00.000Z',
-    channel: 'sms', direction: 'inbound', kind: 'message', text: 'hi', media: [], provider: { name: 'twilio', messageId: eventId },
+    tenantId,
+    customerId,
+    eventId,
+    streamRevision: '1',
+    occurredAt: '2025-03-01T10:00:00.000Z',
+    recordedAt: '2025-03-01T10:00:00.000Z',
+    channel: 'sms',
+    direction: 'inbound',
+    kind: 'message',
+    text: 'hi',
+    media: [],
+    provider: { name: 'twilio', messageId: eventId },
   } satisfies TimelineEntry,
 });
-const registration = (customerId: string, value: string): TimelineChange => ({ kind: 'customer', tenantId: T, customerId, identity: { kind: 'phone', value }, at: '2025-03-01T09:00:00.000Z' });
+const registration = (customerId: string, value: string): TimelineChange => ({
+  kind: 'customer',
+  tenantId: T,
+  customerId,
+  identity: { kind: 'phone', value },
+  at: '2025-03-01T09:00:00.000Z',
+});
 const fact = (customerId: string, eventId: string): TimelineChange => ({
-  kind: 'fact', tenantId: T, customerId, streamRevision: '2',
-  fact: { type: 'OrderPlaced', data: { orderId: 'o1', amount: 100, currency: 'EUR' }, metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-03-01T10:00:00.000Z', recordedAt: '2025-03-01T10:00:00.000Z', schemaVersion: 1, tenantId: T, channel: 'system' } },
+  kind: 'fact',
+  tenantId: T,
+  customerId,
+  streamRevision: '2',
+  fact: {
+    type: 'OrderPlaced',
+    data: { orderId: 'o1', amount: 100, currency: 'EUR' },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2025-03-01T10:00:00.000Z',
+      recordedAt: '2025-03-01T10:00:00.000Z',
+      schemaVersion: 1,
+      tenantId: T,
+      channel: 'system',
+    },
+  },
 });
 
 describe('planApply', () => {
@@ -22,7 +59,10 @@ describe('planApply', () => {
       const plan = planApply([
         registration('a', '+1'),
         entryOf('a', 'e1', [{ kind: 'phone', value: '+1' }]),
-        entryOf('b', 'e2', [{ kind: 'phone', value: '+1' }, { kind: 'external', namespace: 'shop', value: '7' }]),
+        entryOf('b', 'e2', [
+          { kind: 'phone', value: '+1' },
+          { kind: 'external', namespace: 'shop', value: '7' },
+        ]),
         fact('a', 'f1'),
         entryOf('a', 'e3'),
       ]);
@@ -37,7 +77,10 @@ describe('planApply', () => {
         ['b', 'external', 'shop', '7'],
       ]);
       expect(step.kind === 'rows' && [step.run.registrations.length, step.run.facts.length]).toEqual([1, 1]);
-      expect(plan.refreshCounters).toEqual([{ tenantId: T, customerId: 'a' }, { tenantId: T, customerId: 'b' }]);
+      expect(plan.refreshCounters).toEqual([
+        { tenantId: T, customerId: 'a' },
+        { tenantId: T, customerId: 'b' },
+      ]);
       expect(plan.refreshFacts).toEqual([{ tenantId: T, customerId: 'a' }]);
       expect(plan.notify).toEqual(['acme:a', 'acme:b']);
     });
@@ -54,7 +97,14 @@ describe('planApply', () => {
         fact('b', 'f1'),
       ]);
 
-      expect(plan.steps.map((s) => (s.kind === 'rows' ? `rows:${s.run.entries.length + s.run.facts.length}` : s.change.kind))).toEqual(['rows:1', 'purge', 'rows:1', 'merge', 'unmerge', 'rows:1']);
+      expect(plan.steps.map((s) => (s.kind === 'rows' ? `rows:${s.run.entries.length + s.run.facts.length}` : s.change.kind))).toEqual([
+        'rows:1',
+        'purge',
+        'rows:1',
+        'merge',
+        'unmerge',
+        'rows:1',
+      ]);
       expect(plan.notify).toEqual(['acme:a', 'acme:c', 'acme:b']);
       expect(plan.refreshCounters).toEqual([{ tenantId: T, customerId: 'a' }]);
       expect(plan.refreshFacts).toEqual([{ tenantId: T, customerId: 'b' }]);

@@ -98,7 +98,8 @@ export function planApply(changes: readonly TimelineChange[]): ApplyPlan {
         const { tenantId, customerId } = change.entry;
         const rows = pending();
         rows.entries.push(change.entry);
-        for (const i of change.identities) rows.identities.push({ tenantId, customerId, kind: i.kind, namespace: i.namespace ?? '', value: i.value, claim: false });
+        for (const i of change.identities)
+          rows.identities.push({ tenantId, customerId, kind: i.kind, namespace: i.namespace ?? '', value: i.value, claim: false });
         refreshCounters.set(keyOf({ tenantId, customerId }), { tenantId, customerId });
         notify.add(`${tenantId}:${customerId}`);
         break;
@@ -113,7 +114,14 @@ export function planApply(changes: readonly TimelineChange[]): ApplyPlan {
         const { tenantId, customerId, identity } = change;
         const rows = pending();
         rows.registrations.push({ tenantId, customerId, at: change.at });
-        rows.identities.push({ tenantId, customerId, kind: identity.kind, namespace: identity.namespace ?? '', value: identity.value, claim: true });
+        rows.identities.push({
+          tenantId,
+          customerId,
+          kind: identity.kind,
+          namespace: identity.namespace ?? '',
+          value: identity.value,
+          claim: true,
+        });
         // A first contact too: the facts may have been projected before the customer's row existed.
         refreshFacts.set(keyOf({ tenantId, customerId }), { tenantId, customerId });
         notify.add(`${tenantId}:${customerId}`);

@@ -72,10 +72,19 @@ describe('churn risk in the timeline read model', () => {
       live.push(...more);
       for (const batch of more) await store.apply(batch);
 
-      expect((await store.getCustomer(tenantId, alice, { now: day(38) }))!.churnRisk).toEqual({ level: 'high', reasons: ['detractor', 'refunded', 'stated_complaint'] });
-      expect(await churnRow(pool, tenantId, alice)).toMatchObject({ inbound_contacts: 6, churn_level: 'high', churn_reasons: ['detractor', 'refunded', 'stated_complaint'] });
+      expect((await store.getCustomer(tenantId, alice, { now: day(38) }))!.churnRisk).toEqual({
+        level: 'high',
+        reasons: ['detractor', 'refunded', 'stated_complaint'],
+      });
+      expect(await churnRow(pool, tenantId, alice)).toMatchObject({
+        inbound_contacts: 6,
+        churn_level: 'high',
+        churn_reasons: ['detractor', 'refunded', 'stated_complaint'],
+      });
       const found = await queries.searchCustomers(tenantId, { churnRisks: ['high'] }, {}, { now: day(38) });
-      expect(found.customers.map((c) => [c.customerId, c.churnRisk])).toEqual([[alice, { level: 'high', reasons: ['detractor', 'refunded', 'stated_complaint'] }]]);
+      expect(found.customers.map((c) => [c.customerId, c.churnRisk])).toEqual([
+        [alice, { level: 'high', reasons: ['detractor', 'refunded', 'stated_complaint'] }],
+      ]);
       expect((await queries.searchCustomers(tenantId, { churnRisks: ['low', 'medium'] }, {}, { now: day(38) })).customers).toEqual([]);
     });
   });
@@ -89,7 +98,12 @@ describe('churn risk in the timeline read model', () => {
       live.push(bobChanges, [merge]);
       await store.apply(bobChanges);
       await store.apply([merge]);
-      expect((await store.getCustomer(tenantId, alice, { now: day(38) }))!.churnRisk.reasons).toEqual(['detractor', 'refunded', 'stated_cancellation', 'stated_complaint']);
+      expect((await store.getCustomer(tenantId, alice, { now: day(38) }))!.churnRisk.reasons).toEqual([
+        'detractor',
+        'refunded',
+        'stated_cancellation',
+        'stated_complaint',
+      ]);
 
       live.push([unmerge]);
       await store.apply([unmerge]);
@@ -107,7 +121,11 @@ describe('churn risk in the timeline read model', () => {
         const rebuild = new PostgresTimelineStore(rebuilt);
         await rebuild.ensureSchema();
         await rebuild.apply(live.flat());
-        for (const customerId of [alice, bob]) expect({ customerId, ...(await churnRow(rebuilt, tenantId, customerId)) }).toEqual({ customerId, ...(await churnRow(pool, tenantId, customerId)) });
+        for (const customerId of [alice, bob])
+          expect({ customerId, ...(await churnRow(rebuilt, tenantId, customerId)) }).toEqual({
+            customerId,
+            ...(await churnRow(pool, tenantId, customerId)),
+          });
       } finally {
         await rebuilt.end();
         await database.drop();
@@ -119,19 +137,40 @@ describe('churn risk in the timeline read model', () => {
     it('then silence is added as of the read — in the summary, in the search filter and in the stats — and nothing is stored for it', async () => {
       // Usual gap ≈ 7 days over 6 contacts; silent once 3 gaps (and 14 days) have passed since day 35.
       const later = day(100);
-      expect((await store.getCustomer(tenantId, alice, { now: later }))!.churnRisk).toEqual({ level: 'high', reasons: ['detractor', 'refunded', 'stated_complaint', 'gone_silent'] });
-      expect((await store.getCustomer(tenantId, bob, { now: later }))!.churnRisk).toEqual({ level: 'high', reasons: ['stated_cancellation'] });
-      expect(await churnRow(pool, tenantId, alice)).toMatchObject({ churn_level: 'high', churn_reasons: ['detractor', 'refunded', 'stated_complaint'] });
+      expect((await store.getCustomer(tenantId, alice, { now: later }))!.churnRisk).toEqual({
+        level: 'high',
+        reasons: ['detractor', 'refunded', 'stated_complaint', 'gone_silent'],
+      });
+      expect((await store.getCustomer(tenantId, bob, { now: later }))!.churnRisk).toEqual({
+        level: 'high',
+        reasons: ['stated_cancellation'],
+      });
+      expect(await churnRow(pool, tenantId, alice)).toMatchObject({
+        churn_level: 'high',
+        churn_reasons: ['detractor', 'refunded', 'stated_complaint'],
+      });
 
       // A customer in regular contact, low risk, who then goes silent: medium, found as such only later.
       const carol = 'c-carol';
-      await store.apply(changesOf(tenantId, carol, [registered(carol, day(0)), ...[0, 10, 20, 30].map((d) => inbound(randomUUID(), day(d)))]));
-      const search = async (now: string) => (await queries.searchCustomers(tenantId, { churnRisks: ['medium'] }, {}, { now })).customers.map((c) => [c.customerId, c.churnRisk]);
+      await store.apply(
+        changesOf(tenantId, carol, [registered(carol, day(0)), ...[0, 10, 20, 30].map((d) => inbound(randomUUID(), day(d)))]),
+      );
+      const search = async (now: string) =>
+        (await queries.searchCustomers(tenantId, { churnRisks: ['medium'] }, {}, { now })).customers.map((c) => [
+          c.customerId,
+          c.churnRisk,
+        ]);
       expect(await search(day(40))).toEqual([]);
       expect(await search(day(70))).toEqual([[carol, { level: 'medium', reasons: ['gone_silent'] }]]);
       const stats = async (now: string) => (await queries.stats(tenantId, 'churnRisk', {}, { now })).map((r) => [r.key, r.customers]);
-      expect(await stats(day(40))).toEqual([['high', 2], ['low', 1]]);
-      expect(await stats(day(70))).toEqual([['high', 2], ['medium', 1]]);
+      expect(await stats(day(40))).toEqual([
+        ['high', 2],
+        ['low', 1],
+      ]);
+      expect(await stats(day(70))).toEqual([
+        ['high', 2],
+        ['medium', 1],
+      ]);
     });
   });
 });
@@ -140,21 +179,45 @@ describe('silence as the queries compute it (churnLevelSql) and as the rule says
   it('then they agree on every level, around and at each boundary: contacts, span, usual gap, the 14-day floor', async () => {
     const now = '2026-06-01T00:00:00.000Z';
     const ago = (days: number) => new Date(Date.parse(now) - days * 86_400_000).toISOString();
-    const cases: { inbound_contacts: number; first_inbound_at: string | null; last_inbound_at: string | null; churn_level: string | null }[] = [];
+    const cases: {
+      inbound_contacts: number;
+      first_inbound_at: string | null;
+      last_inbound_at: string | null;
+      churn_level: string | null;
+    }[] = [];
     for (const level of [null, 'unknown', 'low', 'medium', 'high'])
       for (const count of [0, 1, 2, 3, 4, 7])
         for (const span of [0, 13.99, 14, 30, 60])
           for (const since of [0, 13.99, 14, 14.01, 29.99, 30, 30.01, 44.99, 45, 45.01, 120]) {
-            cases.push(count === 0 ? { inbound_contacts: 0, first_inbound_at: null, last_inbound_at: null, churn_level: level } : { inbound_contacts: count, first_inbound_at: ago(since + span), last_inbound_at: ago(since), churn_level: level });
+            cases.push(
+              count === 0
+                ? { inbound_contacts: 0, first_inbound_at: null, last_inbound_at: null, churn_level: level }
+                : { inbound_contacts: count, first_inbound_at: ago(since + span), last_inbound_at: ago(since), churn_level: level },
+            );
           }
     const r = await pool.query<{ level: string }>(
       `select ${churnLevelSql('x', '$5::timestamptz')} as level
          from unnest($1::int[], $2::timestamptz[], $3::timestamptz[], $4::text[]) with ordinality x(inbound_contacts, first_inbound_at, last_inbound_at, churn_level, n)
         order by x.n`,
-      [cases.map((c) => c.inbound_contacts), cases.map((c) => c.first_inbound_at), cases.map((c) => c.last_inbound_at), cases.map((c) => c.churn_level), now],
+      [
+        cases.map((c) => c.inbound_contacts),
+        cases.map((c) => c.first_inbound_at),
+        cases.map((c) => c.last_inbound_at),
+        cases.map((c) => c.churn_level),
+        now,
+      ],
     );
-    const rule = cases.map((c) =>
-      churnRiskOfRow({ ...c, first_inbound_at: c.first_inbound_at === null ? null : new Date(c.first_inbound_at), last_inbound_at: c.last_inbound_at === null ? null : new Date(c.last_inbound_at), churn_reasons: [] }, now).level,
+    const rule = cases.map(
+      (c) =>
+        churnRiskOfRow(
+          {
+            ...c,
+            first_inbound_at: c.first_inbound_at === null ? null : new Date(c.first_inbound_at),
+            last_inbound_at: c.last_inbound_at === null ? null : new Date(c.last_inbound_at),
+            churn_reasons: [],
+          },
+          now,
+        ).level,
     );
     expect(r.rows.map((row, n) => ({ ...cases[n], level: row.level }))).toEqual(cases.map((c, n) => ({ ...c, level: rule[n] })));
     // The cases do reach both sides: some raised by silence, some not.

@@ -34,7 +34,14 @@ export interface ChurnDelta {
   repeatContactAt: string | null;
 }
 
-const NO_DELTA: ChurnDelta = { inbound: 0, firstInboundAt: null, lastInboundAt: null, complaintAt: null, cancellationAt: null, repeatContactAt: null };
+const NO_DELTA: ChurnDelta = {
+  inbound: 0,
+  firstInboundAt: null,
+  lastInboundAt: null,
+  complaintAt: null,
+  cancellationAt: null,
+  repeatContactAt: null,
+};
 
 const earlier = (a: string | null, b: string): string => (a === null || Date.parse(b) < Date.parse(a) ? b : a);
 const later = (a: string | null, b: string): string => (a === null || Date.parse(b) > Date.parse(a) ? b : a);
@@ -43,7 +50,10 @@ const later = (a: string | null, b: string): string => (a === null || Date.parse
  * Pure: what these entries (each inserted once: the batch's new rows, not redeliveries) add to their
  * customers' churn inputs, keyed `JSON.stringify([tenant, customer])`. Only inbound entries count.
  */
-export function churnDeltas(entries: Iterable<Pick<TimelineEntry, 'tenantId' | 'customerId' | 'direction' | 'occurredAt' | 'textSignals'>>, into = new Map<string, ChurnDelta>()): Map<string, ChurnDelta> {
+export function churnDeltas(
+  entries: Iterable<Pick<TimelineEntry, 'tenantId' | 'customerId' | 'direction' | 'occurredAt' | 'textSignals'>>,
+  into = new Map<string, ChurnDelta>(),
+): Map<string, ChurnDelta> {
   for (const e of entries) {
     if (e.direction !== 'inbound') continue;
     const key = JSON.stringify([e.tenantId, e.customerId]);
@@ -67,7 +77,18 @@ export function deltaOf(deltas: ReadonlyMap<string, ChurnDelta>, tenantId: strin
 
 /** The columns of `timeline_customers` the rule reads, as `alias.column`. */
 export const churnInputColumns = (alias: string): string =>
-  ['value', 'satisfaction', 'inbound_contacts', 'first_inbound_at', 'last_inbound_at', 'last_complaint_at', 'last_cancellation_at', 'last_repeat_contact_at'].map((c) => `${alias}.${c}`).join(', ');
+  [
+    'value',
+    'satisfaction',
+    'inbound_contacts',
+    'first_inbound_at',
+    'last_inbound_at',
+    'last_complaint_at',
+    'last_cancellation_at',
+    'last_repeat_contact_at',
+  ]
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
 
 export interface ChurnInputRow {
   value: SummaryValue | null;
@@ -87,18 +108,28 @@ export function churnInputsOfRow(row: ChurnInputRow): ChurnRiskInputs {
     value: row.value,
     satisfaction: row.satisfaction,
     inbound: { count: Number(row.inbound_contacts), firstAt: iso(row.first_inbound_at), lastAt: iso(row.last_inbound_at) },
-    said: { complaint: iso(row.last_complaint_at), refund_cancel: iso(row.last_cancellation_at), repeat_contact: iso(row.last_repeat_contact_at) },
+    said: {
+      complaint: iso(row.last_complaint_at),
+      refund_cancel: iso(row.last_cancellation_at),
+      repeat_contact: iso(row.last_repeat_contact_at),
+    },
   };
 }
 
 /** The level and reasons to store for a row: `storedChurnRisk` of its inputs. */
-export function storedChurnRiskOfRow(row: ChurnInputRow, rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE): { level: ChurnRiskLevel; reasons: string[] } {
+export function storedChurnRiskOfRow(
+  row: ChurnInputRow,
+  rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE,
+): { level: ChurnRiskLevel; reasons: string[] } {
   return storedChurnRisk(churnInputsOfRow(row), rule);
 }
 
 /** A customer's churn risk as of `now`, from its stored level and reasons and its inbound contacts (silence). */
 export function churnRiskOfRow(
-  row: Pick<ChurnInputRow, 'inbound_contacts' | 'first_inbound_at' | 'last_inbound_at'> & { churn_level: string | null; churn_reasons: string[] | null },
+  row: Pick<ChurnInputRow, 'inbound_contacts' | 'first_inbound_at' | 'last_inbound_at'> & {
+    churn_level: string | null;
+    churn_reasons: string[] | null;
+  },
   now: string,
   rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE,
 ): ChurnRisk {
@@ -121,6 +152,8 @@ export function silentSql(alias: string, now: string, rule: ChurnRiskRule = DEFA
 /** SQL: `alias`'s churn level as of `now`: the stored one (null: `unknown`), one step up when gone silent. */
 export function churnLevelSql(alias: string, now: string, rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE): string {
   const stored = `coalesce(${alias}.churn_level, 'unknown')`;
-  const raised = CHURN_RISK_LEVELS.filter((l) => CHURN_LEVEL_WITH_SILENCE[l] !== l).map((l) => `when '${l}' then '${CHURN_LEVEL_WITH_SILENCE[l]}'`).join(' ');
+  const raised = CHURN_RISK_LEVELS.filter((l) => CHURN_LEVEL_WITH_SILENCE[l] !== l)
+    .map((l) => `when '${l}' then '${CHURN_LEVEL_WITH_SILENCE[l]}'`)
+    .join(' ');
   return `(case when coalesce(${silentSql(alias, now, rule)}, false) then (case ${stored} ${raised} else ${stored} end) else ${stored} end)`;
 }

@@ -47,14 +47,24 @@ function telegramHistory(tenantId: string, customerId: string) {
           threadId: '123456789',
           ...(edits ? { edits } : {}),
         },
-        metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId, channel: 'telegram' },
+        metadata: {
+          eventId,
+          correlationId: eventId,
+          causationId: eventId,
+          occurredAt: at,
+          recordedAt: at,
+          schemaVersion: 1,
+          tenantId,
+          channel: 'telegram',
+        },
       },
     };
   };
   const original = message(1, 'Where is my order #123?', '2025-01-15T09:30:00.000Z');
   const first = message(2, 'Where is my order #1234?', '2025-01-15T09:30:25.000Z', '123456789:42');
   const second = message(3, 'Where is my order #12345?', '2025-01-15T09:31:00.000Z', '123456789:42');
-  const change = (m: { revision: bigint; event: InteractionRecorded }): TimelineChange => timelineChangeFor(tenantId, customerId, m.revision, m.event)!;
+  const change = (m: { revision: bigint; event: InteractionRecorded }): TimelineChange =>
+    timelineChangeFor(tenantId, customerId, m.revision, m.event)!;
   return { original, first, second, change };
 }
 
@@ -68,33 +78,48 @@ const register = (tenantId: string, customerId: string): TimelineChange => ({
 
 describe.each([
   ['the set-based apply', (changes: TimelineChange[]) => store.apply(changes)],
-  ['the one-by-one reference', (changes: TimelineChange[]) => store.inTransaction((client) => store.applyEachInTransaction(client, changes))],
+  [
+    'the one-by-one reference',
+    (changes: TimelineChange[]) => store.inTransaction((client) => store.applyEachInTransaction(client, changes)),
+  ],
 ])('when a Telegram message is edited twice (%s)', (_how, apply) => {
   it.each([
     ['in the order they happened, one batch each', [['original'], ['first'], ['second']]],
     ['in one batch', [['original', 'first', 'second']]],
     ['edits projected before the original, the latest edit first', [['second'], ['first'], ['original']]],
     ['redelivered', [['original', 'first'], ['first', 'second', 'original'], ['second']]],
-  ] as const)('then the timeline has the original entry, showing the latest text, with every version in its edit history (%s)', async (_order, batches) => {
-    const tenantId = freshId('edits');
-    const customerId = freshId('c');
-    const h = telegramHistory(tenantId, customerId);
-    await apply([register(tenantId, customerId)]);
-    for (const batch of batches) await apply(batch.map((name) => h.change(h[name])));
+  ] as const)(
+    'then the timeline has the original entry, showing the latest text, with every version in its edit history (%s)',
+    async (_order, batches) => {
+      const tenantId = freshId('edits');
+      const customerId = freshId('c');
+      const h = telegramHistory(tenantId, customerId);
+      await apply([register(tenantId, customerId)]);
+      for (const batch of batches) await apply(batch.map((name) => h.change(h[name])));
 
-    const { entries } = await queries.timeline(tenantId, customerId);
-    expect(entries).toHaveLength(1);
-    const [entry] = entries;
-    expect(entry).toMatchObject({ eventId: h.original.event.metadata.eventId, occurredAt: '2025-01-15T09:30:00.000Z', text: 'Where is my order #12345?' });
-    expect(entry!.edited).toEqual({
-      original: { text: 'Where is my order #123?', media: [] },
-      edits: [
-        { eventId: h.first.event.metadata.eventId, occurredAt: '2025-01-15T09:30:25.000Z', text: 'Where is my order #1234?', media: [] },
-        { eventId: h.second.event.metadata.eventId, occurredAt: '2025-01-15T09:31:00.000Z', text: 'Where is my order #12345?', media: [] },
-      ],
-    });
-    expect((await store.getCustomer(tenantId, customerId))?.interactions).toBe(1);
-  });
+      const { entries } = await queries.timeline(tenantId, customerId);
+      expect(entries).toHaveLength(1);
+      const [entry] = entries;
+      expect(entry).toMatchObject({
+        eventId: h.original.event.metadata.eventId,
+        occurredAt: '2025-01-15T09:30:00.000Z',
+        text: 'Where is my order #12345?',
+      });
+      expect(entry!.edited).toEqual({
+        original: { text: 'Where is my order #123?', media: [] },
+        edits: [
+          { eventId: h.first.event.metadata.eventId, occurredAt: '2025-01-15T09:30:25.000Z', text: 'Where is my order #1234?', media: [] },
+          {
+            eventId: h.second.event.metadata.eventId,
+            occurredAt: '2025-01-15T09:31:00.000Z',
+            text: 'Where is my order #12345?',
+            media: [],
+          },
+        ],
+      });
+      expect((await store.getCustomer(tenantId, customerId))?.interactions).toBe(1);
+    },
+  );
 });
 
 describe('when a message is never edited', () => {

@@ -44,13 +44,36 @@ describe('CSV cells', () => {
 
 describe('export chunks', () => {
   const item: ExportedItem = {
-    tenantId: 't1', customerId: 'c2', timelineCustomerId: 'c1', eventId: 'e1', streamRevision: '3', occurredAt: '2025-03-01T10:00:00.000Z', recordedAt: '2025-03-01T10:00:01.000Z',
-    channel: 'sms', threadId: null, direction: 'inbound', kind: 'message', text: '=cmd|"/c calc"!A1\nsecond line', media: [{ url: 'https://m.example/1.jpg', contentType: 'image/jpeg' }],
-    provider: { name: 'twilio', messageId: 'SM1' }, details: null, occurredAtSource: 'received',
+    tenantId: 't1',
+    customerId: 'c2',
+    timelineCustomerId: 'c1',
+    eventId: 'e1',
+    streamRevision: '3',
+    occurredAt: '2025-03-01T10:00:00.000Z',
+    recordedAt: '2025-03-01T10:00:01.000Z',
+    channel: 'sms',
+    threadId: null,
+    direction: 'inbound',
+    kind: 'message',
+    text: '=cmd|"/c calc"!A1\nsecond line',
+    media: [{ url: 'https://m.example/1.jpg', contentType: 'image/jpeg' }],
+    provider: { name: 'twilio', messageId: 'SM1' },
+    details: null,
+    occurredAtSource: 'received',
   };
   async function* pages(): AsyncGenerator<ExportedItem[]> {
     yield [item];
-    yield [{ ...item, eventId: 'e2', kind: 'order', media: [], text: null, occurredAtSource: null, details: { order: { orderId: 'o-1', action: 'created', amount: 4_990, currency: 'EUR' } } }];
+    yield [
+      {
+        ...item,
+        eventId: 'e2',
+        kind: 'order',
+        media: [],
+        text: null,
+        occurredAtSource: null,
+        details: { order: { orderId: 'o-1', action: 'created', amount: 4_990, currency: 'EUR' } },
+      },
+    ];
   }
   const all = async (chunks: AsyncGenerator<string>) => {
     let out = '';
@@ -71,6 +94,12 @@ describe('export chunks', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toBe('');
     expect(JSON.parse(lines[0]!)).toEqual(item);
-    expect(JSON.parse(lines[1]!)).toEqual(expect.objectContaining({ eventId: 'e2', text: null, details: { order: { orderId: 'o-1', action: 'created', amount: 4_990, currency: 'EUR' } } }));
+    expect(JSON.parse(lines[1]!)).toEqual(
+      expect.objectContaining({
+        eventId: 'e2',
+        text: null,
+        details: { order: { orderId: 'o-1', action: 'created', amount: 4_990, currency: 'EUR' } },
+      }),
+    );
   });
 });

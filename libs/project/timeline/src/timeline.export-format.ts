@@ -9,7 +9,22 @@ import type { ExportedItem } from './timeline.queries';
  * positions hold (`occurredAtSource`: `provider`, `received`, or empty when unknown).
  */
 export const CSV_COLUMNS = [
-  'eventId', 'timelineCustomerId', 'customerId', 'occurredAt', 'recordedAt', 'channel', 'threadId', 'direction', 'kind', 'text', 'media', 'providerName', 'providerMessageId', 'streamRevision', 'details', 'edited',
+  'eventId',
+  'timelineCustomerId',
+  'customerId',
+  'occurredAt',
+  'recordedAt',
+  'channel',
+  'threadId',
+  'direction',
+  'kind',
+  'text',
+  'media',
+  'providerName',
+  'providerMessageId',
+  'streamRevision',
+  'details',
+  'edited',
   'occurredAtSource',
 ] as const;
 
@@ -22,8 +37,21 @@ export interface CsvOptions {
 
 function csvValues(item: ExportedItem): (string | null)[] {
   return [
-    item.eventId, item.timelineCustomerId, item.customerId, item.occurredAt, item.recordedAt, item.channel, item.threadId, item.direction, item.kind, item.text,
-    item.media.length ? JSON.stringify(item.media) : '', item.provider.name, item.provider.messageId, item.streamRevision, item.details ? JSON.stringify(item.details) : '',
+    item.eventId,
+    item.timelineCustomerId,
+    item.customerId,
+    item.occurredAt,
+    item.recordedAt,
+    item.channel,
+    item.threadId,
+    item.direction,
+    item.kind,
+    item.text,
+    item.media.length ? JSON.stringify(item.media) : '',
+    item.provider.name,
+    item.provider.messageId,
+    item.streamRevision,
+    item.details ? JSON.stringify(item.details) : '',
     item.edited ? JSON.stringify(item.edited) : '',
     item.occurredAtSource,
   ];

@@ -5,11 +5,28 @@ import { TIMELINE_HANDLED_TYPES, timelineChangeFor } from './timeline.projection
 
 const meta = (): EventMetadata => {
   const eventId = randomUUID();
-  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-03-01T10:00:00.000Z', recordedAt: '2025-03-01T10:00:01.000Z', schemaVersion: 1, tenantId: 'acme', channel: 'sms' };
+  return {
+    eventId,
+    correlationId: eventId,
+    causationId: eventId,
+    occurredAt: '2025-03-01T10:00:00.000Z',
+    recordedAt: '2025-03-01T10:00:01.000Z',
+    schemaVersion: 1,
+    tenantId: 'acme',
+    channel: 'sms',
+  };
 };
 const recorded = (data: Partial<InteractionData>): InteractionRecorded => ({
   type: 'InteractionRecorded',
-  data: { channel: 'sms', direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155550100' }], content: { media: [] }, provider: { name: 'p', messageId: 'm1' }, ...data },
+  data: {
+    channel: 'sms',
+    direction: 'inbound',
+    kind: 'message',
+    identities: [{ kind: 'phone', value: '+14155550100' }],
+    content: { media: [] },
+    provider: { name: 'p', messageId: 'm1' },
+    ...data,
+  },
   metadata: meta(),
 });
 
@@ -18,7 +35,16 @@ describe('the timeline projection', () => {
     it('then its entry keeps the facet as details, with consent and interactive when present', () => {
       const order = { orderId: 'o-1', action: 'created' as const, amount: 4_990, currency: 'EUR', itemCount: 2 };
       const change = timelineChangeFor('acme', 'c1', 3n, recorded({ kind: 'order', order, interactive: { type: 'button', id: 'b1' } }));
-      expect(change).toEqual(expect.objectContaining({ kind: 'entry', entry: expect.objectContaining({ kind: 'order', streamRevision: '3', details: { order, interactive: { type: 'button', id: 'b1' } } }) }));
+      expect(change).toEqual(
+        expect.objectContaining({
+          kind: 'entry',
+          entry: expect.objectContaining({
+            kind: 'order',
+            streamRevision: '3',
+            details: { order, interactive: { type: 'button', id: 'b1' } },
+          }),
+        }),
+      );
 
       const survey = { surveyId: 's1', kind: 'nps' as const, score: 9, answers: [{ questionId: 'q1', value: 9 }] };
       const surveyChange = timelineChangeFor('acme', 'c1', 4n, recorded({ kind: 'survey', survey }));
@@ -28,7 +54,11 @@ describe('the timeline projection', () => {
 
   describe('when an interaction edits an earlier message (its `edits` names the message)', () => {
     it('then it is an edit of the entry with that provider message id, not an entry of its own', () => {
-      const event = recorded({ content: { text: 'Where is my order #1234?', media: [] }, provider: { name: 'telegram', messageId: '123456789:42' }, edits: '123456789:42' });
+      const event = recorded({
+        content: { text: 'Where is my order #1234?', media: [] },
+        provider: { name: 'telegram', messageId: '123456789:42' },
+        edits: '123456789:42',
+      });
       expect(timelineChangeFor('acme', 'c1', 5n, event)).toEqual({
         kind: 'edit',
         edit: {
@@ -76,7 +106,13 @@ describe('the timeline projection', () => {
         { type: 'SurveyAnswered', data: { survey: 'csat', score: 4 }, metadata: meta() },
       ];
       for (const [n, e] of events.entries()) {
-        expect(timelineChangeFor('acme', 'c1', BigInt(n + 7), e)).toEqual({ kind: 'fact', tenantId: 'acme', customerId: 'c1', streamRevision: String(n + 7), fact: e });
+        expect(timelineChangeFor('acme', 'c1', BigInt(n + 7), e)).toEqual({
+          kind: 'fact',
+          tenantId: 'acme',
+          customerId: 'c1',
+          streamRevision: String(n + 7),
+          fact: e,
+        });
       }
       expect(TIMELINE_HANDLED_TYPES).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderRefunded', 'SurveyAnswered']));
     });

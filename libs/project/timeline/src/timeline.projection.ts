@@ -103,7 +103,12 @@ export type TimelineChange =
  * Pure: what one customer event changes in the timeline read model. The store applies it
  * idempotently (keyed by event id), so a redelivered event changes nothing.
  */
-export function timelineChangeFor(tenantId: string, customerId: string, revision: bigint, event: CustomerEvent): TimelineChange | undefined {
+export function timelineChangeFor(
+  tenantId: string,
+  customerId: string,
+  revision: bigint,
+  event: CustomerEvent,
+): TimelineChange | undefined {
   switch (event.type) {
     case 'CustomerRegistered':
       return { kind: 'customer', tenantId, customerId, identity: event.data.identity, at: event.metadata.occurredAt };

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { customerStream } from '@hub/contracts';
 import type { CustomerEvent } from '@hub/customer';
-import { LeaderFencedError, PostgresCheckpointStore, PostgresEventStore, tryAdvisoryLock, type HeldAdvisoryLock, type Leadership } from '@hub/event-store';
+import {
+  LeaderFencedError,
+  PostgresCheckpointStore,
+  PostgresEventStore,
+  tryAdvisoryLock,
+  type HeldAdvisoryLock,
+  type Leadership,
+} from '@hub/event-store';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { PostgresTimelineStore } from './postgres.timeline.store';
 import { TimelineProjector } from './timeline.projector';
@@ -41,13 +48,32 @@ describe('given a timeline projector whose leadership was taken over', () => {
     const eventId = randomUUID();
     return {
       type: 'InteractionRecorded',
-      data: { channel: 'sms', direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155558100' }], content: { text, media: [] }, provider: { name: 'twilio', messageId: eventId } },
-      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-05-01T09:00:00.000Z', recordedAt: '2025-05-01T09:00:00.000Z', schemaVersion: 1, tenantId: tenant, channel: 'sms' },
+      data: {
+        channel: 'sms',
+        direction: 'inbound',
+        kind: 'message',
+        identities: [{ kind: 'phone', value: '+14155558100' }],
+        content: { text, media: [] },
+        provider: { name: 'twilio', messageId: eventId },
+      },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: '2025-05-01T09:00:00.000Z',
+        recordedAt: '2025-05-01T09:00:00.000Z',
+        schemaVersion: 1,
+        tenantId: tenant,
+        channel: 'sms',
+      },
     };
   };
   const append = (customerId: string, event: CustomerEvent) =>
-    store.appendToStream(customerStream(tenant, customerId), [{ eventId: event.metadata.eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }]);
-  const entries = async () => Number((await pool.query<{ n: string }>('select count(*) as n from timeline_entries where tenant_id = $1', [tenant])).rows[0]!.n);
+    store.appendToStream(customerStream(tenant, customerId), [
+      { eventId: event.metadata.eventId, type: event.type, data: event.data, metadata: { ...event.metadata } },
+    ]);
+  const entries = async () =>
+    Number((await pool.query<{ n: string }>('select count(*) as n from timeline_entries where tenant_id = $1', [tenant])).rows[0]!.n);
 
   async function lead(): Promise<Leadership & { steppedDown: LeaderFencedError[] }> {
     const lock = await tryAdvisoryLock(databaseUrl, lockName);
@@ -62,7 +88,16 @@ describe('given a timeline projector whose leadership was taken over', () => {
     const from = await store.headPosition();
     const first = await append('c1', interaction('c1', 'before the takeover'));
     const stale = await lead();
-    const projector = new TimelineProjector({ store, timeline, checkpoints, subscriptionId, streamPrefix: customerStream(tenant, ''), fromWhenNoCheckpoint: from, logger: quiet, leadership: stale });
+    const projector = new TimelineProjector({
+      store,
+      timeline,
+      checkpoints,
+      subscriptionId,
+      streamPrefix: customerStream(tenant, ''),
+      fromWhenNoCheckpoint: from,
+      logger: quiet,
+      leadership: stale,
+    });
     const subscription = await projector.start();
     await subscription.caughtUp;
     expect(await entries()).toBe(1);
@@ -74,15 +109,28 @@ describe('given a timeline projector whose leadership was taken over', () => {
     expect(successor.fence.epoch).toBe(stale.fence.epoch + 1n);
 
     await append('c1', interaction('c1', 'after the takeover'));
-    const [fenced] = await eventually(async () => (stale.steppedDown.length > 0 ? stale.steppedDown : undefined), { what: 'the stale projector to step down' });
+    const [fenced] = await eventually(async () => (stale.steppedDown.length > 0 ? stale.steppedDown : undefined), {
+      what: 'the stale projector to step down',
+    });
     expect(fenced).toMatchObject({ code: 'LEADER_FENCED', retryable: false });
     await projector.stop();
     expect(await entries()).toBe(1);
     expect(await checkpoints.load(subscriptionId)).toBe(first.position);
 
     // The successor projects the batch the stale leader could not.
-    const next = new TimelineProjector({ store, timeline, checkpoints, subscriptionId, streamPrefix: customerStream(tenant, ''), fromWhenNoCheckpoint: from, logger: quiet, leadership: successor });
-    await (await next.start()).caughtUp;
+    const next = new TimelineProjector({
+      store,
+      timeline,
+      checkpoints,
+      subscriptionId,
+      streamPrefix: customerStream(tenant, ''),
+      fromWhenNoCheckpoint: from,
+      logger: quiet,
+      leadership: successor,
+    });
+    await (
+      await next.start()
+    ).caughtUp;
     await next.stop();
     expect(await entries()).toBe(2);
     expect(successor.steppedDown).toEqual([]);

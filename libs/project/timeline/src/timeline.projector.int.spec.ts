@@ -44,29 +44,76 @@ describe('TimelineProjector: summary facts and interaction details', () => {
 
   /** Projects what was appended since the last call, through the checkpointed projector, until caught up. */
   async function project(): Promise<void> {
-    const projector = new TimelineProjector({ store, timeline, checkpoints, subscriptionId, streamPrefix: customerStream(tenant, ''), fromWhenNoCheckpoint: from, logger: quiet });
-    await (await projector.start()).caughtUp;
+    const projector = new TimelineProjector({
+      store,
+      timeline,
+      checkpoints,
+      subscriptionId,
+      streamPrefix: customerStream(tenant, ''),
+      fromWhenNoCheckpoint: from,
+      logger: quiet,
+    });
+    await (
+      await projector.start()
+    ).caughtUp;
     await projector.stop();
   }
 
   const meta = (occurredAt: string): EventMetadata => {
     const eventId = randomUUID();
-    return { eventId, correlationId: eventId, causationId: eventId, occurredAt, recordedAt: occurredAt, schemaVersion: 1, tenantId: tenant, channel: 'sms' };
+    return {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt,
+      recordedAt: occurredAt,
+      schemaVersion: 1,
+      tenantId: tenant,
+      channel: 'sms',
+    };
   };
   const day = (d: number) => `2025-05-${String(d).padStart(2, '0')}T09:00:00.000Z`;
-  const registered = (customerId: string, phone: string): CustomerEvent => ({ type: 'CustomerRegistered', data: { customerId, tenantId: tenant, identity: { kind: 'phone', value: phone } }, metadata: meta(day(1)) });
+  const registered = (customerId: string, phone: string): CustomerEvent => ({
+    type: 'CustomerRegistered',
+    data: { customerId, tenantId: tenant, identity: { kind: 'phone', value: phone } },
+    metadata: meta(day(1)),
+  });
   const interaction = (phone: string, d: number, data: Partial<InteractionData>): CustomerEvent => ({
     type: 'InteractionRecorded',
-    data: { channel: 'sms', direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { media: [] }, provider: { name: 'shop', messageId: randomUUID() }, ...data },
+    data: {
+      channel: 'sms',
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: phone }],
+      content: { media: [] },
+      provider: { name: 'shop', messageId: randomUUID() },
+      ...data,
+    },
     metadata: meta(day(d)),
   });
-  const placed = (orderId: string, amount: number, d: number): CustomerEvent => ({ type: 'OrderPlaced', data: { orderId, amount, currency: 'EUR' }, metadata: meta(day(d)) });
-  const answered = (survey: 'csat' | 'nps', score: number, d: number): CustomerEvent => ({ type: 'SurveyAnswered', data: { survey, score }, metadata: meta(day(d)) });
+  const placed = (orderId: string, amount: number, d: number): CustomerEvent => ({
+    type: 'OrderPlaced',
+    data: { orderId, amount, currency: 'EUR' },
+    metadata: meta(day(d)),
+  });
+  const answered = (survey: 'csat' | 'nps', score: number, d: number): CustomerEvent => ({
+    type: 'SurveyAnswered',
+    data: { survey, score },
+    metadata: meta(day(d)),
+  });
   const append = (customerId: string, events: CustomerEvent[]) =>
-    store.appendToStream(customerStream(tenant, customerId), events.map((e) => ({ eventId: e.metadata.eventId, type: e.type, data: e.data, metadata: { ...e.metadata } })));
+    store.appendToStream(
+      customerStream(tenant, customerId),
+      events.map((e) => ({ eventId: e.metadata.eventId, type: e.type, data: e.data, metadata: { ...e.metadata } })),
+    );
 
   const order = { orderId: 'o-1', action: 'created' as const, amount: 60_000, currency: 'EUR' };
-  const survey = { surveyId: 's-1', kind: 'csat' as const, score: 2, answers: [{ questionId: 'q1', question: 'How did we do?', value: 2 }] };
+  const survey = {
+    surveyId: 's-1',
+    kind: 'csat' as const,
+    score: 2,
+    answers: [{ questionId: 'q1', question: 'How did we do?', value: 2 }],
+  };
   const orderFact = placed('o-1', 60_000, 2);
 
   beforeAll(async () => {
@@ -99,17 +146,28 @@ describe('TimelineProjector: summary facts and interaction details', () => {
           quadrant: 'at_risk',
         }),
       );
-      expect(await timeline.getCustomer(tenant, 'n')).toEqual(expect.objectContaining({ value: null, satisfaction: null, quadrant: 'unknown' }));
+      expect(await timeline.getCustomer(tenant, 'n')).toEqual(
+        expect.objectContaining({ value: null, satisfaction: null, quadrant: 'unknown' }),
+      );
     });
 
     it('then analysts list customers by quadrant, with value and satisfaction', async () => {
       const atRisk = await queries.searchCustomers(tenant, { quadrants: ['at_risk'] });
       expect(atRisk.customers.map((c) => c.customerId)).toEqual(['a']);
-      expect(atRisk.customers[0]).toEqual(expect.objectContaining({ value: expect.objectContaining({ orders: 1 }), satisfaction: expect.objectContaining({ trend: 'unknown' }) }));
+      expect(atRisk.customers[0]).toEqual(
+        expect.objectContaining({
+          value: expect.objectContaining({ orders: 1 }),
+          satisfaction: expect.objectContaining({ trend: 'unknown' }),
+        }),
+      );
       expect((await queries.searchCustomers(tenant, { quadrants: ['low_value_happy'] })).customers.map((c) => c.customerId)).toEqual(['b']);
       // A customer with neither an order nor a survey answer is `unknown`, and found as such, alone or with others.
-      expect((await queries.searchCustomers(tenant, { quadrants: ['unknown'] })).customers.map((c) => [c.customerId, c.quadrant])).toEqual([['n', 'unknown']]);
-      expect((await queries.searchCustomers(tenant, { quadrants: ['unknown', 'at_risk'] })).customers.map((c) => c.customerId).sort()).toEqual(['a', 'n']);
+      expect((await queries.searchCustomers(tenant, { quadrants: ['unknown'] })).customers.map((c) => [c.customerId, c.quadrant])).toEqual([
+        ['n', 'unknown'],
+      ]);
+      expect(
+        (await queries.searchCustomers(tenant, { quadrants: ['unknown', 'at_risk'] })).customers.map((c) => c.customerId).sort(),
+      ).toEqual(['a', 'n']);
     });
 
     it('then each entry keeps its facet as details, and the timeline filters by kind', async () => {
@@ -127,15 +185,25 @@ describe('TimelineProjector: summary facts and interaction details', () => {
     it('then it still counts once', async () => {
       const change = timelineChangeFor(tenant, 'a', 2n, orderFact as CustomerEvent)!;
       await timeline.apply([change, change]);
-      expect((await timeline.getCustomer(tenant, 'a'))?.value).toEqual(expect.objectContaining({ orders: 1, revenue: { EUR: { gross: 60_000, refunded: 0, net: 60_000 } } }));
+      expect((await timeline.getCustomer(tenant, 'a'))?.value).toEqual(
+        expect.objectContaining({ orders: 1, revenue: { EUR: { gross: 60_000, refunded: 0, net: 60_000 } } }),
+      );
     });
   });
 
   describe('when a customer is merged into another, and another is erased', () => {
     beforeAll(async () => {
       const mergeId = randomUUID();
-      await append('b', [{ type: 'CustomerMergedInto', data: { mergeId, survivorId: 'a', reason: 'same person', source: 'agent_confirmed', identitiesHandedOver: [] }, metadata: meta(day(5)) }]);
-      await append('e', [{ type: 'CustomerErased', data: { customerId: 'e', reason: 'TICKET-9', requestedBy: 'test' }, metadata: meta(day(5)) }]);
+      await append('b', [
+        {
+          type: 'CustomerMergedInto',
+          data: { mergeId, survivorId: 'a', reason: 'same person', source: 'agent_confirmed', identitiesHandedOver: [] },
+          metadata: meta(day(5)),
+        },
+      ]);
+      await append('e', [
+        { type: 'CustomerErased', data: { customerId: 'e', reason: 'TICKET-9', requestedBy: 'test' }, metadata: meta(day(5)) },
+      ]);
       await project();
     });
 
@@ -149,7 +217,15 @@ describe('TimelineProjector: summary facts and interaction details', () => {
 
     it('then the erased customer has no summary and no facts left, and a redelivered fact brings none back', async () => {
       expect(await timeline.getCustomer(tenant, 'e')).toBeUndefined();
-      const facts = async () => Number((await pool.query<{ n: string }>('select count(*) as n from timeline_facts where tenant_id = $1 and customer_id = $2', [tenant, 'e'])).rows[0]!.n);
+      const facts = async () =>
+        Number(
+          (
+            await pool.query<{ n: string }>('select count(*) as n from timeline_facts where tenant_id = $1 and customer_id = $2', [
+              tenant,
+              'e',
+            ])
+          ).rows[0]!.n,
+        );
       expect(await facts()).toBe(0);
       await timeline.apply([timelineChangeFor(tenant, 'e', 1n, placed('o-6', 1, 4))!]);
       expect(await facts()).toBe(0);

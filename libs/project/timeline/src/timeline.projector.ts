@@ -1,6 +1,14 @@
 import { parseCustomerStream } from '@hub/contracts';
 import { isCustomerEventType, upcast, type CustomerEvent } from '@hub/customer';
-import { LeaderFencedError, runCheckpointedSubscription, type EventStore, type Leadership, type PostgresCheckpointStore, type RecordedEvent, type Subscription } from '@hub/event-store';
+import {
+  LeaderFencedError,
+  runCheckpointedSubscription,
+  type EventStore,
+  type Leadership,
+  type PostgresCheckpointStore,
+  type RecordedEvent,
+  type Subscription,
+} from '@hub/event-store';
 import type { PostgresTimelineStore } from './postgres.timeline.store';
 import { timelineChangeFor, type TimelineChange } from './timeline.projection';
 
@@ -96,7 +104,10 @@ export class TimelineProjector {
     } catch (err) {
       // An event no version of this projection can read: skipping it keeps every other customer's
       // timeline flowing; the log line names it so it can be fixed and the projection rebuilt.
-      this.o.logger.error({ eventId: recorded.eventId, stream: recorded.streamName, position: recorded.globalPosition.toString(), err: String(err) }, 'projector.event.unreadable_skipped');
+      this.o.logger.error(
+        { eventId: recorded.eventId, stream: recorded.streamName, position: recorded.globalPosition.toString(), err: String(err) },
+        'projector.event.unreadable_skipped',
+      );
       return undefined;
     }
     return timelineChangeFor(owner.tenantId, owner.customerId, recorded.revision, event);

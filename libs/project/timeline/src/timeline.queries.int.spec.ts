@@ -38,26 +38,34 @@ describe('TimelineQueries', () => {
   async function project(tenantId: string, customerId: string, phone: string, entries: EntrySpec[]): Promise<string[]> {
     const ids = entries.map((e) => e.eventId ?? randomUUID());
     const changes: TimelineChange[] = [
-      { kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: entries[0]?.occurredAt ?? '2025-01-01T00:00:00.000Z' },
-      ...entries.map((e, n): TimelineChange => ({
-        kind: 'entry',
-        identities: [{ kind: 'phone', value: phone }],
-        entry: {
-          tenantId,
-          customerId,
-          eventId: ids[n]!,
-          streamRevision: String(n + 1),
-          occurredAt: e.occurredAt,
-          ...(e.occurredAtSource ? { occurredAtSource: e.occurredAtSource } : {}),
-          recordedAt: e.recordedAt ?? e.occurredAt,
-          channel: e.channel ?? 'sms',
-          direction: e.direction ?? 'inbound',
-          kind: e.kind ?? 'message',
-          text: e.text ?? `message ${n}`,
-          media: [],
-          provider: { name: 'twilio', messageId: `SM${n}` },
-        },
-      })),
+      {
+        kind: 'customer',
+        tenantId,
+        customerId,
+        identity: { kind: 'phone', value: phone },
+        at: entries[0]?.occurredAt ?? '2025-01-01T00:00:00.000Z',
+      },
+      ...entries.map(
+        (e, n): TimelineChange => ({
+          kind: 'entry',
+          identities: [{ kind: 'phone', value: phone }],
+          entry: {
+            tenantId,
+            customerId,
+            eventId: ids[n]!,
+            streamRevision: String(n + 1),
+            occurredAt: e.occurredAt,
+            ...(e.occurredAtSource ? { occurredAtSource: e.occurredAtSource } : {}),
+            recordedAt: e.recordedAt ?? e.occurredAt,
+            channel: e.channel ?? 'sms',
+            direction: e.direction ?? 'inbound',
+            kind: e.kind ?? 'message',
+            text: e.text ?? `message ${n}`,
+            media: [],
+            provider: { name: 'twilio', messageId: `SM${n}` },
+          },
+        }),
+      ),
     ];
     await store.apply(changes);
     // Threads are the projector's to fill; set here directly so these tests do not depend on how.
@@ -75,7 +83,12 @@ describe('TimelineQueries', () => {
 
   const at = (minute: number, micros = 0) => `2025-02-01T10:${String(minute).padStart(2, '0')}:00.${String(micros).padStart(6, '0')}Z`;
 
-  async function allPages(tenantId: string, customerId: string, limit: number, filter = {}): Promise<{ pages: TimelineItem[][]; nexts: (string | null)[] }> {
+  async function allPages(
+    tenantId: string,
+    customerId: string,
+    limit: number,
+    filter = {},
+  ): Promise<{ pages: TimelineItem[][]; nexts: (string | null)[] }> {
     const pages: TimelineItem[][] = [];
     const nexts: (string | null)[] = [];
     let cursor: string | undefined;
@@ -110,7 +123,17 @@ describe('TimelineQueries', () => {
         expect(pages.map((p) => p.length)).toEqual([2, 2, 2, 1]);
         expect(nexts.at(-1)).toBeNull();
         expect(pages.flat().map((e) => e.eventId)).toEqual([ids[1], ids[2], ids[5], ids[4], ids[3], ids[6], ids[0]]);
-        expect(pages[0]![0]).toEqual(expect.objectContaining({ tenantId, customerId, channel: 'sms', direction: 'inbound', threadId: null, text: 'message 1', occurredAt: '2025-02-01T10:01:00.000Z' }));
+        expect(pages[0]![0]).toEqual(
+          expect.objectContaining({
+            tenantId,
+            customerId,
+            channel: 'sms',
+            direction: 'inbound',
+            threadId: null,
+            text: 'message 1',
+            occurredAt: '2025-02-01T10:01:00.000Z',
+          }),
+        );
       });
 
       it('then a page exactly as large as what is left has no next', async () => {
@@ -125,7 +148,12 @@ describe('TimelineQueries', () => {
       it('then the next page continues after the cursor (nothing repeated), and a new read includes the late entry', async () => {
         const tenantId = freshId('tenant');
         const customerId = freshId('c');
-        const ids = await project(tenantId, customerId, '+14155550203', [{ occurredAt: at(10) }, { occurredAt: at(20) }, { occurredAt: at(30) }, { occurredAt: at(40) }]);
+        const ids = await project(tenantId, customerId, '+14155550203', [
+          { occurredAt: at(10) },
+          { occurredAt: at(20) },
+          { occurredAt: at(30) },
+          { occurredAt: at(40) },
+        ]);
         const first = await queries.timeline(tenantId, customerId, {}, { limit: 2 });
 
         const [late] = await project(tenantId, customerId, '+14155550203', [{ occurredAt: at(15), recordedAt: at(50) }]);
@@ -134,7 +162,13 @@ describe('TimelineQueries', () => {
         expect(first.entries.map((e) => e.eventId)).toEqual([ids[0], ids[1]]);
         expect(second.entries.map((e) => e.eventId)).toEqual([ids[2], ids[3]]);
         expect(second.next).toBeNull();
-        expect((await queries.timeline(tenantId, customerId)).entries.map((e) => e.eventId)).toEqual([ids[0], late, ids[1], ids[2], ids[3]]);
+        expect((await queries.timeline(tenantId, customerId)).entries.map((e) => e.eventId)).toEqual([
+          ids[0],
+          late,
+          ids[1],
+          ids[2],
+          ids[3],
+        ]);
       });
     });
 
@@ -178,13 +212,21 @@ describe('TimelineQueries', () => {
         const sources = (await queries.timeline(tenantId, customerId)).entries.map((e) => e.occurredAtSource);
         expect(sources).toEqual(['received', 'provider', null]);
         const exported = (await collect(queries.exportEntries(tenantId, { recordedFrom: at(30) }))).flat();
-        expect(exported.map((e) => [e.eventId, e.occurredAtSource])).toEqual([[ids[1], 'provider'], [ids[2], null]]);
+        expect(exported.map((e) => [e.eventId, e.occurredAtSource])).toEqual([
+          [ids[1], 'provider'],
+          [ids[2], null],
+        ]);
       });
 
       it('then the cursor pages within the filtered entries', async () => {
         const tenantId = freshId('tenant');
         const customerId = freshId('c');
-        const ids = await project(tenantId, customerId, '+14155550205', [1, 2, 3, 4, 5, 6].map((m) => ({ occurredAt: at(m), channel: m % 2 ? 'sms' : 'email' })));
+        const ids = await project(
+          tenantId,
+          customerId,
+          '+14155550205',
+          [1, 2, 3, 4, 5, 6].map((m) => ({ occurredAt: at(m), channel: m % 2 ? 'sms' : 'email' })),
+        );
         const { pages } = await allPages(tenantId, customerId, 2, { channels: ['sms'] });
         expect(pages.flat().map((e) => e.eventId)).toEqual([ids[0], ids[2], ids[4]]);
       });
@@ -199,7 +241,11 @@ describe('TimelineQueries', () => {
         await store.merge(tenantId, merged, survivor);
 
         const { pages } = await allPages(tenantId, survivor, 1);
-        expect(pages.flat().map((e) => [e.eventId, e.customerId])).toEqual([[a[0], survivor], [b[0], merged], [a[1], survivor]]);
+        expect(pages.flat().map((e) => [e.eventId, e.customerId])).toEqual([
+          [a[0], survivor],
+          [b[0], merged],
+          [a[1], survivor],
+        ]);
         expect((await queries.timeline(tenantId, merged)).entries.map((e) => e.eventId)).toEqual(b);
         expect((await queries.conversations(tenantId, survivor))[0]).toEqual(expect.objectContaining({ channel: 'sms', count: 3 }));
         expect(await queries.timelineMembers(tenantId, survivor)).toEqual([survivor, merged]);
@@ -217,11 +263,21 @@ describe('TimelineQueries', () => {
         await store.merge(tenantId, middle, top);
 
         expect((await queries.timelineMembers(tenantId, top)).sort()).toEqual([top, middle, bottom].sort());
-        expect((await allPages(tenantId, top, 1)).pages.flat().map((e) => [e.eventId, e.customerId])).toEqual([[a[0], top], [b[0], middle], [c[0], bottom]]);
+        expect((await allPages(tenantId, top, 1)).pages.flat().map((e) => [e.eventId, e.customerId])).toEqual([
+          [a[0], top],
+          [b[0], middle],
+          [c[0], bottom],
+        ]);
         expect((await queries.conversations(tenantId, top))[0]).toEqual(expect.objectContaining({ channel: 'sms', count: 3 }));
         expect((await store.getTimeline(tenantId, top)).map((e) => e.eventId)).toEqual([a[0], b[0], c[0]]);
         const exported = (await collect(queries.exportEntries(tenantId, { customerIds: [top] }))).flat();
-        expect(exported.map((e) => [e.eventId, e.timelineCustomerId]).sort()).toEqual([[a[0], top], [b[0], top], [c[0], top]].sort());
+        expect(exported.map((e) => [e.eventId, e.timelineCustomerId]).sort()).toEqual(
+          [
+            [a[0], top],
+            [b[0], top],
+            [c[0], top],
+          ].sort(),
+        );
         // The middle customer's own timeline is still its own and the bottom one's.
         expect((await queries.timeline(tenantId, middle)).entries.map((e) => e.eventId)).toEqual([b[0], c[0]]);
       });
@@ -256,11 +312,47 @@ describe('TimelineQueries', () => {
         const conversations = await queries.conversations(tenantId, customerId);
 
         expect(conversations).toEqual([
-          { channel: 'sms', threadId: null, firstAt: '2025-02-01T10:01:00.000Z', lastAt: '2025-02-01T10:05:00.000Z', count: 2, inbound: 2, outbound: 0, lastEventId: ids[4], lastDirection: 'inbound', lastText: 'thanks' },
-          { channel: 'whatsapp', threadId: 'wa-2', firstAt: '2025-02-01T10:04:00.000Z', lastAt: '2025-02-01T10:04:00.000Z', count: 1, inbound: 1, outbound: 0, lastEventId: ids[3], lastDirection: 'inbound', lastText: 'refund' },
-          { channel: 'whatsapp', threadId: 'wa-1', firstAt: '2025-02-01T10:02:00.000Z', lastAt: '2025-02-01T10:03:00.000Z', count: 2, inbound: 1, outbound: 1, lastEventId: ids[2], lastDirection: 'outbound', lastText: 'shipped' },
+          {
+            channel: 'sms',
+            threadId: null,
+            firstAt: '2025-02-01T10:01:00.000Z',
+            lastAt: '2025-02-01T10:05:00.000Z',
+            count: 2,
+            inbound: 2,
+            outbound: 0,
+            lastEventId: ids[4],
+            lastDirection: 'inbound',
+            lastText: 'thanks',
+          },
+          {
+            channel: 'whatsapp',
+            threadId: 'wa-2',
+            firstAt: '2025-02-01T10:04:00.000Z',
+            lastAt: '2025-02-01T10:04:00.000Z',
+            count: 1,
+            inbound: 1,
+            outbound: 0,
+            lastEventId: ids[3],
+            lastDirection: 'inbound',
+            lastText: 'refund',
+          },
+          {
+            channel: 'whatsapp',
+            threadId: 'wa-1',
+            firstAt: '2025-02-01T10:02:00.000Z',
+            lastAt: '2025-02-01T10:03:00.000Z',
+            count: 2,
+            inbound: 1,
+            outbound: 1,
+            lastEventId: ids[2],
+            lastDirection: 'outbound',
+            lastText: 'shipped',
+          },
         ]);
-        expect((await queries.conversations(tenantId, customerId, { channels: ['whatsapp'] })).map((c) => c.threadId)).toEqual(['wa-2', 'wa-1']);
+        expect((await queries.conversations(tenantId, customerId, { channels: ['whatsapp'] })).map((c) => c.threadId)).toEqual([
+          'wa-2',
+          'wa-1',
+        ]);
         expect(await queries.conversations(tenantId, freshId('nobody'))).toEqual([]);
       });
     });
@@ -298,7 +390,10 @@ describe('TimelineQueries', () => {
             preferredChannel: 'sms', // the projector derives it from the inbound entries
             quadrant: 'unknown',
             // The merged customer's identity now finds the survivor.
-            identities: [{ kind: 'phone', value: '+14155553000' }, { kind: 'phone', value: '+14155553001' }],
+            identities: [
+              { kind: 'phone', value: '+14155553000' },
+              { kind: 'phone', value: '+14155553001' },
+            ],
           }),
         );
       });
@@ -309,8 +404,14 @@ describe('TimelineQueries', () => {
         const tenantId = freshId('tenant');
         const [a, b, c] = await customers(tenantId, 3);
         const [d] = await customers(tenantId, 1, 'email', 3);
-        await pool.query(`update timeline_customers set preferred_channel = 'email', quadrant = 'at_risk' where tenant_id = $1 and customer_id = $2`, [tenantId, a]);
-        await pool.query(`update timeline_customers set preferred_channel = 'sms', quadrant = 'at_risk' where tenant_id = $1 and customer_id = $2`, [tenantId, b]);
+        await pool.query(
+          `update timeline_customers set preferred_channel = 'email', quadrant = 'at_risk' where tenant_id = $1 and customer_id = $2`,
+          [tenantId, a],
+        );
+        await pool.query(
+          `update timeline_customers set preferred_channel = 'sms', quadrant = 'at_risk' where tenant_id = $1 and customer_id = $2`,
+          [tenantId, b],
+        );
         const ids = async (search: CustomerSearch) => (await queries.searchCustomers(tenantId, search)).customers.map((x) => x.customerId);
 
         expect(await ids({ identity: { kind: 'phone', value: '+14155553001' } })).toEqual([b]);
@@ -348,8 +449,8 @@ describe('TimelineQueries', () => {
 
         const selected = (await collect(queries.exportEntries(tenantId, { customerIds: [a], from: at(2), asOf: at(30) }))).flat();
         expect(selected.map((r) => r.customerId)).toEqual([a, b, b, b]);
-        expect((await collect(queries.exportEntries(tenantId, { customerIds: [c], asOf: at(30) })))).toEqual([]);
-        expect((await collect(queries.exportEntries(freshId('tenant'))))).toEqual([]);
+        expect(await collect(queries.exportEntries(tenantId, { customerIds: [c], asOf: at(30) }))).toEqual([]);
+        expect(await collect(queries.exportEntries(freshId('tenant')))).toEqual([]);
       });
     });
   });
@@ -404,7 +505,11 @@ describe('TimelineQueries', () => {
         `select table_name || '.' || column_name as c from information_schema.columns
           where table_schema = current_schema() and table_name in ('timeline_entries', 'timeline_customers') and column_name in ('thread_id', 'preferred_channel', 'quadrant') order by 1`,
       );
-      expect(r.rows.map((x) => x.c)).toEqual(['timeline_customers.preferred_channel', 'timeline_customers.quadrant', 'timeline_entries.thread_id']);
+      expect(r.rows.map((x) => x.c)).toEqual([
+        'timeline_customers.preferred_channel',
+        'timeline_customers.quadrant',
+        'timeline_entries.thread_id',
+      ]);
     });
   });
 });

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { HubError, type OccurredAtSource } from '@hub/contracts';
 import type { ChurnRiskLevel } from '@hub/customer';
-import { customerSummaryOfRow, PostgresTimelineStore, type CustomerSummary, type CustomerSummaryRow, type SegmentQuadrant } from './postgres.timeline.store';
+import {
+  customerSummaryOfRow,
+  PostgresTimelineStore,
+  type CustomerSummary,
+  type CustomerSummaryRow,
+  type SegmentQuadrant,
+} from './postgres.timeline.store';
 import type { EditHistory, InteractionDetails } from './timeline.projection';
 import { SEARCH_COLUMN_DDL, SEARCH_INDEX_DDL, searchQuerySql } from './timeline.search';
 import { churnLevelSql } from './timeline.churn';
@@ -211,11 +217,15 @@ export function cursorQuery(...parts: unknown[]): string {
  * row is skipped or repeated at a page boundary; `q` is the `cursorQuery` digest of the query it pages.
  */
 export function encodeCursor(scope: CursorScope, position: Position, query?: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, s: SCOPE_TAG[scope], at: position.at, id: position.id, ...(query !== undefined ? { q: query } : {}) }), 'utf8').toString('base64url');
+  return Buffer.from(
+    JSON.stringify({ v: 1, s: SCOPE_TAG[scope], at: position.at, id: position.id, ...(query !== undefined ? { q: query } : {}) }),
+    'utf8',
+  ).toString('base64url');
 }
 
 export function decodeCursor(scope: CursorScope, cursor: string, query?: string): Position {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError('not base64url');
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor))
+    throw new InvalidCursorError('not base64url');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -229,7 +239,10 @@ export function decodeCursor(scope: CursorScope, cursor: string, query?: string)
   if (typeof at !== 'string' || !MICROS_AT.test(at) || Number.isNaN(Date.parse(at))) throw new InvalidCursorError('bad position');
   if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new InvalidCursorError('bad position');
   if (scope === 'timeline' && !UUID.test(id)) throw new InvalidCursorError('bad position');
-  if (query !== undefined && q !== query) throw new InvalidCursorError('it pages another query (another customer or other filters): repeat the query that returned it, unchanged');
+  if (query !== undefined && q !== query)
+    throw new InvalidCursorError(
+      'it pages another query (another customer or other filters): repeat the query that returned it, unchanged',
+    );
   return { at, id };
 }
 
@@ -326,24 +339,52 @@ const QUERY_COLUMNS: readonly { table: string; column: string; ddl: string }[] =
   { table: 'timeline_entries', column: 'thread_id', ddl: 'alter table timeline_entries add column if not exists thread_id text' },
   { table: 'timeline_entries', column: 'details', ddl: 'alter table timeline_entries add column if not exists details jsonb' },
   { table: 'timeline_entries', column: 'edit_history', ddl: 'alter table timeline_entries add column if not exists edit_history jsonb' },
-  { table: 'timeline_customers', column: 'preferred_channel', ddl: 'alter table timeline_customers add column if not exists preferred_channel text' },
+  {
+    table: 'timeline_customers',
+    column: 'preferred_channel',
+    ddl: 'alter table timeline_customers add column if not exists preferred_channel text',
+  },
   { table: 'timeline_customers', column: 'quadrant', ddl: 'alter table timeline_customers add column if not exists quadrant text' },
   { table: 'timeline_customers', column: 'value', ddl: 'alter table timeline_customers add column if not exists value jsonb' },
-  { table: 'timeline_customers', column: 'satisfaction', ddl: 'alter table timeline_customers add column if not exists satisfaction jsonb' },
-  { table: 'timeline_customers', column: 'inbound_contacts', ddl: 'alter table timeline_customers add column if not exists inbound_contacts integer not null default 0' },
+  {
+    table: 'timeline_customers',
+    column: 'satisfaction',
+    ddl: 'alter table timeline_customers add column if not exists satisfaction jsonb',
+  },
+  {
+    table: 'timeline_customers',
+    column: 'inbound_contacts',
+    ddl: 'alter table timeline_customers add column if not exists inbound_contacts integer not null default 0',
+  },
   ...['first_inbound_at', 'last_inbound_at', 'last_complaint_at', 'last_cancellation_at', 'last_repeat_contact_at'].map((column) => ({
-    table: 'timeline_customers', column, ddl: `alter table timeline_customers add column if not exists ${column} timestamptz`,
+    table: 'timeline_customers',
+    column,
+    ddl: `alter table timeline_customers add column if not exists ${column} timestamptz`,
   })),
   { table: 'timeline_customers', column: 'churn_level', ddl: 'alter table timeline_customers add column if not exists churn_level text' },
-  { table: 'timeline_customers', column: 'churn_reasons', ddl: 'alter table timeline_customers add column if not exists churn_reasons text[]' },
+  {
+    table: 'timeline_customers',
+    column: 'churn_reasons',
+    ddl: 'alter table timeline_customers add column if not exists churn_reasons text[]',
+  },
   { table: 'timeline_entries', column: 'search', ddl: SEARCH_COLUMN_DDL },
-  { table: 'timeline_entries', column: 'occurred_at_source', ddl: 'alter table timeline_entries add column if not exists occurred_at_source text' },
+  {
+    table: 'timeline_entries',
+    column: 'occurred_at_source',
+    ddl: 'alter table timeline_entries add column if not exists occurred_at_source text',
+  },
 ];
 const QUERY_INDEXES: readonly { name: string; ddl: string }[] = [
   // Customer search pages oldest first.
-  { name: 'timeline_customers_first_seen', ddl: 'create index if not exists timeline_customers_first_seen on timeline_customers (tenant_id, first_seen_at, customer_id)' },
+  {
+    name: 'timeline_customers_first_seen',
+    ddl: 'create index if not exists timeline_customers_first_seen on timeline_customers (tenant_id, first_seen_at, customer_id)',
+  },
   // Every timeline read looks up the customers merged into this one.
-  { name: 'timeline_customers_merged', ddl: 'create index if not exists timeline_customers_merged on timeline_customers (tenant_id, merged_into) where merged_into is not null' },
+  {
+    name: 'timeline_customers_merged',
+    ddl: 'create index if not exists timeline_customers_merged on timeline_customers (tenant_id, merged_into) where merged_into is not null',
+  },
   { name: 'timeline_entries_search', ddl: SEARCH_INDEX_DDL },
 ];
 
@@ -390,7 +431,10 @@ export class TimelineQueries {
   /** Which of `customerIds` have no timeline in this tenant. */
   async unknownCustomers(tenantId: string, customerIds: readonly string[]): Promise<string[]> {
     if (customerIds.length === 0) return [];
-    const r = await this.pool.query<{ customer_id: string }>('select customer_id from timeline_customers where tenant_id = $1 and customer_id = any($2::text[])', [tenantId, [...customerIds]]);
+    const r = await this.pool.query<{ customer_id: string }>(
+      'select customer_id from timeline_customers where tenant_id = $1 and customer_id = any($2::text[])',
+      [tenantId, [...customerIds]],
+    );
     const known = new Set(r.rows.map((row) => row.customer_id));
     return [...new Set(customerIds)].filter((id) => !known.has(id));
   }
@@ -461,14 +505,26 @@ export class TimelineQueries {
    * The timeline grouped into conversations: one per channel thread (entries without a thread form the
    * channel's default conversation), most recently active first.
    */
-  async conversations(tenantId: string, customerId: string, filter: Pick<TimelineFilter, 'channels' | 'asOf'> = {}): Promise<Conversation[]> {
+  async conversations(
+    tenantId: string,
+    customerId: string,
+    filter: Pick<TimelineFilter, 'channels' | 'asOf'> = {},
+  ): Promise<Conversation[]> {
     const members = await this.timelineMembers(tenantId, customerId);
     const p = new Params();
     const where = entryConditions(p, tenantId, members, filter);
     const latest = (column: string) => `(array_agg(${column} order by e.occurred_at desc, e.event_id desc))[1]`;
     const r = await this.pool.query<{
-      channel: string; thread_id: string | null; first_at: Date; last_at: Date; count: number; inbound: number; outbound: number;
-      last_event_id: string; last_direction: string; last_text: string | null;
+      channel: string;
+      thread_id: string | null;
+      first_at: Date;
+      last_at: Date;
+      count: number;
+      inbound: number;
+      outbound: number;
+      last_event_id: string;
+      last_direction: string;
+      last_text: string | null;
     }>(
       `select e.channel, e.thread_id, min(e.occurred_at) as first_at, max(e.occurred_at) as last_at, count(*)::int as count,
               (count(*) filter (where e.direction = 'inbound'))::int as inbound, (count(*) filter (where e.direction = 'outbound'))::int as outbound,
@@ -498,10 +554,19 @@ export class TimelineQueries {
    * A customer whose first-seen time moves earlier (a late first event) may be missed by a walk that
    * is already past that time.
    */
-  async searchCustomers(tenantId: string, search: CustomerSearch = {}, page: PageRequest = {}, { now = new Date().toISOString() }: { now?: string } = {}): Promise<CustomerPage> {
+  async searchCustomers(
+    tenantId: string,
+    search: CustomerSearch = {},
+    page: PageRequest = {},
+    { now = new Date().toISOString() }: { now?: string } = {},
+  ): Promise<CustomerPage> {
     const limit = pageSize(page.limit);
     // `contacts.now` moves with every request: the pattern, not the moment, is what the cursor pages.
-    const query = cursorQuery('customers', tenantId, search.contacts ? { ...search, contacts: { ...search.contacts, now: undefined } } : search);
+    const query = cursorQuery(
+      'customers',
+      tenantId,
+      search.contacts ? { ...search, contacts: { ...search.contacts, now: undefined } } : search,
+    );
     const after = page.cursor === undefined ? undefined : decodeCursor('customers', page.cursor, query);
     const p = new Params();
     const t = p.add(tenantId);
@@ -515,7 +580,9 @@ export class TimelineQueries {
     if (search.customerId !== undefined) where.push(`c.customer_id = ${p.add(search.customerId)}`);
     if (search.channels?.length) {
       const ch = p.add([...search.channels]);
-      where.push(`(c.channels && ${ch}::text[] or exists (select 1 from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id and m.channels && ${ch}::text[]))`);
+      where.push(
+        `(c.channels && ${ch}::text[] or exists (select 1 from timeline_customers m where m.tenant_id = c.tenant_id and m.merged_into = c.customer_id and m.channels && ${ch}::text[]))`,
+      );
     }
     if (search.preferredChannels?.length) where.push(`c.preferred_channel = any(${p.add([...search.preferredChannels])}::text[])`);
     if (search.quadrants?.length) where.push(quadrantCondition(p, 'c', search.quadrants));
@@ -554,7 +621,10 @@ export class TimelineQueries {
       p.values,
     );
     const rows = r.rows.slice(0, limit);
-    const identities = await this.identitiesOf(tenantId, rows.map((row) => row.customer_id));
+    const identities = await this.identitiesOf(
+      tenantId,
+      rows.map((row) => row.customer_id),
+    );
     const last = rows.at(-1);
     return {
       customers: rows.map((row) => customerSummaryOfRow(tenantId, row.customer_id, row, identities.get(row.customer_id) ?? [], now)),
@@ -582,7 +652,11 @@ export class TimelineQueries {
    * (no long transaction, no client held between pages). Each page is one yielded array; stop iterating
    * to stop reading.
    */
-  async *exportEntries(tenantId: string, filter: ExportFilter = {}, { pageSize: size = EXPORT_PAGE_SIZE, now = new Date().toISOString() }: { pageSize?: number; now?: string } = {}): AsyncGenerator<ExportedItem[]> {
+  async *exportEntries(
+    tenantId: string,
+    filter: ExportFilter = {},
+    { pageSize: size = EXPORT_PAGE_SIZE, now = new Date().toISOString() }: { pageSize?: number; now?: string } = {},
+  ): AsyncGenerator<ExportedItem[]> {
     const members = filter.customerIds ? await this.withMerged(tenantId, filter.customerIds) : undefined;
     if (members?.length === 0) return;
     let after: { customerId: string; at: string; id: string } | undefined;
@@ -596,10 +670,15 @@ export class TimelineQueries {
         if (filter.quadrants?.length) segment.push(quadrantCondition(p, 's', filter.quadrants));
         if (filter.preferredChannels?.length) segment.push(`s.preferred_channel = any(${p.add([...filter.preferredChannels])}::text[])`);
         if (filter.churnRisks?.length) segment.push(churnCondition(p, 's', filter.churnRisks, now));
-        where.push(`coalesce(c.merged_into, e.customer_id) in (select s.customer_id from timeline_customers s where ${segment.join(' and ')})`);
+        where.push(
+          `coalesce(c.merged_into, e.customer_id) in (select s.customer_id from timeline_customers s where ${segment.join(' and ')})`,
+        );
       }
       where.push(...filterConditions(p, filter));
-      if (after) where.push(`(e.customer_id, e.occurred_at, e.event_id) > (${p.add(after.customerId)}, ${p.add(after.at)}::timestamptz, ${p.add(after.id)}::uuid)`);
+      if (after)
+        where.push(
+          `(e.customer_id, e.occurred_at, e.event_id) > (${p.add(after.customerId)}, ${p.add(after.at)}::timestamptz, ${p.add(after.id)}::uuid)`,
+        );
       const r = await this.pool.query<EntryRow & { timeline_customer_id: string }>(
         `select ${ENTRY_COLUMNS}, coalesce(c.merged_into, e.customer_id) as timeline_customer_id
            from timeline_entries e
@@ -612,7 +691,10 @@ export class TimelineQueries {
         // A customer merged into one later merged away shows in the top survivor's timeline.
         const merged = r.rows.filter((row) => row.timeline_customer_id !== row.customer_id).map((row) => row.timeline_customer_id);
         const top = merged.length > 0 ? await this.timelineCustomers(tenantId, merged) : new Map<string, string>();
-        yield r.rows.map((row) => ({ ...toItem(tenantId, row), timelineCustomerId: top.get(row.timeline_customer_id) ?? row.timeline_customer_id }));
+        yield r.rows.map((row) => ({
+          ...toItem(tenantId, row),
+          timelineCustomerId: top.get(row.timeline_customer_id) ?? row.timeline_customer_id,
+        }));
       }
       const last = r.rows.at(-1);
       if (!last || r.rows.length < size) return;
@@ -626,7 +708,12 @@ export class TimelineQueries {
    * churn risk) are the timeline customer's — the survivor's for a merged-away customer's entries; the
    * churn risk is as of `now` (when read), not as of the window.
    */
-  async stats(tenantId: string, by: StatsDimension, filter: TimelineFilter = {}, { now = new Date().toISOString() }: { now?: string } = {}): Promise<StatsRow[]> {
+  async stats(
+    tenantId: string,
+    by: StatsDimension,
+    filter: TimelineFilter = {},
+    { now = new Date().toISOString() }: { now?: string } = {},
+  ): Promise<StatsRow[]> {
     const p = new Params();
     const where = [`e.tenant_id = ${p.add(tenantId)}`, ...filterConditions(p, filter)];
     const key: Record<StatsDimension, string> = {
@@ -662,7 +749,12 @@ export class TimelineQueries {
   }
 
   /** Entries of these customers recorded after `after`, in recorded order `(recorded_at, event_id)`. */
-  async entriesRecordedAfter(tenantId: string, customerIds: readonly string[], after: Position, limit = MAX_PAGE_SIZE): Promise<RecordedItem[]> {
+  async entriesRecordedAfter(
+    tenantId: string,
+    customerIds: readonly string[],
+    after: Position,
+    limit = MAX_PAGE_SIZE,
+  ): Promise<RecordedItem[]> {
     if (customerIds.length === 0) return [];
     const p = new Params();
     const where = entryConditions(p, tenantId, customerIds, {});

@@ -26,21 +26,41 @@ describe('free-text search', () => {
 
   let seq = 0;
   /** A customer with these texts (minute n, channel sms unless given), projected through the store; customers first seen in the order created. */
-  async function customerWith(tenantId: string, entries: { text: string; channel?: string }[]): Promise<{ customerId: string; eventIds: string[] }> {
+  async function customerWith(
+    tenantId: string,
+    entries: { text: string; channel?: string }[],
+  ): Promise<{ customerId: string; eventIds: string[] }> {
     const customerId = freshId('c');
     const phone = `+1415557${String(1000 + seq++).padStart(4, '0')}`;
     const eventIds = entries.map(() => randomUUID());
     const changes: TimelineChange[] = [
-      { kind: 'customer', tenantId, customerId, identity: { kind: 'phone', value: phone }, at: new Date(Date.UTC(2025, 2, 1, 9) + seq * 1000).toISOString() },
-      ...entries.map((e, n): TimelineChange => ({
-        kind: 'entry',
-        identities: [{ kind: 'phone', value: phone }],
-        entry: {
-          tenantId, customerId, eventId: eventIds[n]!, streamRevision: String(n + 1),
-          occurredAt: `2025-03-01T10:${String(n).padStart(2, '0')}:00.000Z`, recordedAt: `2025-03-01T10:${String(n).padStart(2, '0')}:00.000Z`,
-          channel: e.channel ?? 'sms', direction: 'inbound', kind: 'message', text: e.text, media: [], provider: { name: 'twilio', messageId: `SM${seq}-${n}` },
-        },
-      })),
+      {
+        kind: 'customer',
+        tenantId,
+        customerId,
+        identity: { kind: 'phone', value: phone },
+        at: new Date(Date.UTC(2025, 2, 1, 9) + seq * 1000).toISOString(),
+      },
+      ...entries.map(
+        (e, n): TimelineChange => ({
+          kind: 'entry',
+          identities: [{ kind: 'phone', value: phone }],
+          entry: {
+            tenantId,
+            customerId,
+            eventId: eventIds[n]!,
+            streamRevision: String(n + 1),
+            occurredAt: `2025-03-01T10:${String(n).padStart(2, '0')}:00.000Z`,
+            recordedAt: `2025-03-01T10:${String(n).padStart(2, '0')}:00.000Z`,
+            channel: e.channel ?? 'sms',
+            direction: 'inbound',
+            kind: 'message',
+            text: e.text,
+            media: [],
+            provider: { name: 'twilio', messageId: `SM${seq}-${n}` },
+          },
+        }),
+      ),
     ];
     await store.apply(changes);
     return { customerId, eventIds };
@@ -56,9 +76,23 @@ describe('free-text search', () => {
 
     it('gives the same fold and the same search vector as translate on every text, ASCII or not', async () => {
       const texts = [
-        null, '', 'I want a REFUND for my broken headphones!', 'Where is order #123? Call me 555-0100', 'tab\tand\nnewline',
-        'Quiero una devolución de mi pedido', 'Ÿ ÀÉÎÕÜ Çà', 'أريد استرداد المبلغ لطلبي', 'می‌خواهم سفارشم را لغو کنم', 'Где мой заказ? Ёлка',
-        'mixed ascii and ١٢٣ digits', 'soft\u00adhyphen', 'Kelvin \u212a sign', 'İstanbul', 'emoji 😀 text', '~', '\u007f del',
+        null,
+        '',
+        'I want a REFUND for my broken headphones!',
+        'Where is order #123? Call me 555-0100',
+        'tab\tand\nnewline',
+        'Quiero una devolución de mi pedido',
+        'Ÿ ÀÉÎÕÜ Çà',
+        'أريد استرداد المبلغ لطلبي',
+        'می‌خواهم سفارشم را لغو کنم',
+        'Где мой заказ? Ёлка',
+        'mixed ascii and ١٢٣ digits',
+        'soft\u00adhyphen',
+        'Kelvin \u212a sign',
+        'İstanbul',
+        'emoji 😀 text',
+        '~',
+        '\u007f del',
       ];
       const r = await pool.query<{ same_fold: boolean; same_vector: boolean; t: string | null }>(
         `select t, ${foldSql('t')} is not distinct from ${translateFoldSql('t')} as same_fold,
@@ -85,7 +119,10 @@ describe('free-text search', () => {
 
     beforeAll(async () => {
       tenantId = freshId('search');
-      ({ customerId } = await customerWith(tenantId, Object.values(texts).map((text) => ({ text }))));
+      ({ customerId } = await customerWith(
+        tenantId,
+        Object.values(texts).map((text) => ({ text })),
+      ));
     });
 
     it.each([
@@ -125,14 +162,19 @@ describe('free-text search', () => {
         { text: 'still waiting for the refund', channel: 'whatsapp' },
       ]);
 
-      expect(await matching(tenantId, customerId, 'refund', { channels: ['whatsapp'] })).toEqual(['refund for order 12', 'still waiting for the refund']);
+      expect(await matching(tenantId, customerId, 'refund', { channels: ['whatsapp'] })).toEqual([
+        'refund for order 12',
+        'still waiting for the refund',
+      ]);
       const first = await queries.timeline(tenantId, customerId, { q: 'refund' }, { limit: 2 });
       const second = await queries.timeline(tenantId, customerId, { q: 'refund' }, { limit: 2, cursor: first.next! });
       expect([...first.entries, ...second.entries].map((e) => e.eventId)).toEqual([eventIds[0], eventIds[1], eventIds[3]]);
       expect(second.next).toBeNull();
       // A cursor of the unfiltered timeline does not page the searched one.
       const unfiltered = await queries.timeline(tenantId, customerId, {}, { limit: 1 });
-      await expect(queries.timeline(tenantId, customerId, { q: 'refund' }, { cursor: unfiltered.next! })).rejects.toThrow(/pages another query/);
+      await expect(queries.timeline(tenantId, customerId, { q: 'refund' }, { cursor: unfiltered.next! })).rejects.toThrow(
+        /pages another query/,
+      );
     });
 
     it('then customer search finds the customers whose timeline matches — through customers merged into them, at any depth — and combines with channel', async () => {
@@ -146,7 +188,8 @@ describe('free-text search', () => {
       await store.merge(tenantId, deep.customerId, middle.customerId);
       await store.merge(tenantId, middle.customerId, top.customerId);
 
-      const ids = async (search: Parameters<TimelineQueries['searchCustomers']>[1]) => (await queries.searchCustomers(tenantId, search)).customers.map((c) => c.customerId);
+      const ids = async (search: Parameters<TimelineQueries['searchCustomers']>[1]) =>
+        (await queries.searchCustomers(tenantId, search)).customers.map((c) => c.customerId);
       expect(await ids({ q: 'parcel' })).toEqual([sms.customerId, mail.customerId]);
       expect(await ids({ q: 'parcel', channels: ['email'] })).toEqual([mail.customerId]);
       expect(await ids({ q: 'посылка' })).toEqual([top.customerId]);
@@ -163,7 +206,10 @@ describe('free-text search', () => {
       const tenantId = freshId('search');
       const erased = await customerWith(tenantId, [{ text: 'my secret address is 12 Baker Street' }, { text: 'أريد استرداد المبلغ' }]);
       const kept = await customerWith(tenantId, [{ text: 'Baker Street store opening hours?' }]);
-      expect((await queries.searchCustomers(tenantId, { q: 'baker' })).customers.map((c) => c.customerId)).toEqual([erased.customerId, kept.customerId]);
+      expect((await queries.searchCustomers(tenantId, { q: 'baker' })).customers.map((c) => c.customerId)).toEqual([
+        erased.customerId,
+        kept.customerId,
+      ]);
 
       await store.purgeCustomer(tenantId, erased.customerId);
 

@@ -1,4 +1,12 @@
-import { DEFAULT_QUADRANT_THRESHOLDS, foldCustomer, quadrantOf, type Quadrant, type QuadrantThresholds, type SatisfactionState, type ValueState } from '@hub/customer';
+import {
+  DEFAULT_QUADRANT_THRESHOLDS,
+  foldCustomer,
+  quadrantOf,
+  type Quadrant,
+  type QuadrantThresholds,
+  type SatisfactionState,
+  type ValueState,
+} from '@hub/customer';
 import type { SummaryFact } from './timeline.projection';
 
 /** The customer's value as the summary shows it: `ValueState` without the list of order ids. */
@@ -27,5 +35,9 @@ export function summaryOfFacts(facts: readonly SummaryFact[], thresholds: Quadra
   const { orderIds: _orderIds, ...value } = state.value;
   const hasValue = facts.some((f) => f.type === 'OrderPlaced' || f.type === 'OrderRefunded');
   const hasSatisfaction = facts.some((f) => f.type === 'SurveyAnswered');
-  return { value: hasValue ? value : null, satisfaction: hasSatisfaction ? state.satisfaction : null, quadrant: quadrantOf(state, thresholds) };
+  return {
+    value: hasValue ? value : null,
+    satisfaction: hasSatisfaction ? state.satisfaction : null,
+    quadrant: quadrantOf(state, thresholds),
+  };
 }

@@ -8,10 +8,23 @@ import type { EventStore } from '@hub/event-store';
 import type { KafkaEventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 import { testInfra } from '@hub/testing';
-import { CUSTOMER_STORES, EVENT_PUBLISHER, EVENT_STORE, HubPlatformModule, KAFKA, LOGGER, PG_POOL, type HubPlatformOptions } from './hub-platform.module';
+import {
+  CUSTOMER_STORES,
+  EVENT_PUBLISHER,
+  EVENT_STORE,
+  HubPlatformModule,
+  KAFKA,
+  LOGGER,
+  PG_POOL,
+  type HubPlatformOptions,
+} from './hub-platform.module';
 
 const infra = testInfra();
-const config = loadConfig('platform-test', RecordEnv, { DATABASE_URL: infra.databaseUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), LOG_LEVEL: 'silent' });
+const config = loadConfig('platform-test', RecordEnv, {
+  DATABASE_URL: infra.databaseUrl,
+  KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+  LOG_LEVEL: 'silent',
+});
 
 /** What happened, in order: the app's consumer stopping, then the shared resources closing. */
 const calls: string[] = [];

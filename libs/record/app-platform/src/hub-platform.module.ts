@@ -13,7 +13,19 @@ export const KAFKA = Symbol('KAFKA');
 export const CUSTOMER_STORES = Symbol('CUSTOMER_STORES');
 
 /** What every app that records or reads customers is configured with (`RecordEnv`). */
-export type HubPlatformConfig = Pick<RecordEnv, 'DATABASE_URL' | 'KAFKA_BROKERS' | 'LOG_LEVEL' | 'SNAPSHOT_EVERY' | 'HUB_KEK' | 'EVENT_STORE' | 'EVENTSTORE_URL' | 'IDENTITY_HASH_KEY' | 'IDENTITY_HASH_PREVIOUS_KEY' | 'NODE_ENV'>;
+export type HubPlatformConfig = Pick<
+  RecordEnv,
+  | 'DATABASE_URL'
+  | 'KAFKA_BROKERS'
+  | 'LOG_LEVEL'
+  | 'SNAPSHOT_EVERY'
+  | 'HUB_KEK'
+  | 'EVENT_STORE'
+  | 'EVENTSTORE_URL'
+  | 'IDENTITY_HASH_KEY'
+  | 'IDENTITY_HASH_PREVIOUS_KEY'
+  | 'NODE_ENV'
+>;
 
 export interface HubPlatformOptions {
   pool: {
@@ -61,7 +73,11 @@ export class HubPlatformModule {
         provide: PG_POOL,
         inject: [LOGGER],
         useFactory: (logger: HubLogger) => {
-          const pool = createPgPool({ connectionString: config.DATABASE_URL, max: poolOptions.max, ...(poolOptions.lockTimeoutMs !== undefined ? { lockTimeoutMs: poolOptions.lockTimeoutMs } : {}) });
+          const pool = createPgPool({
+            connectionString: config.DATABASE_URL,
+            max: poolOptions.max,
+            ...(poolOptions.lockTimeoutMs !== undefined ? { lockTimeoutMs: poolOptions.lockTimeoutMs } : {}),
+          });
           const event = poolOptions.idleErrorEvent;
           if (event !== undefined) pool.on('error', (err) => logger.warn({ err: err.message }, event));
           return pool;
@@ -81,8 +97,16 @@ export class HubPlatformModule {
     const exported: symbol[] = [LOGGER, PG_POOL, CUSTOMER_STORES, EVENT_STORE];
     if (kafkaOptions !== false) {
       providers.push(
-        { provide: KAFKA, inject: [LOGGER], useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: app }, logger) },
-        { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka, { sendTimeoutMs: kafkaOptions.sendTimeoutMs }) },
+        {
+          provide: KAFKA,
+          inject: [LOGGER],
+          useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: app }, logger),
+        },
+        {
+          provide: EVENT_PUBLISHER,
+          inject: [KAFKA],
+          useFactory: (kafka: Kafka) => new KafkaEventPublisher(kafka, { sendTimeoutMs: kafkaOptions.sendTimeoutMs }),
+        },
         {
           provide: PlatformResources,
           inject: [PG_POOL, EVENT_STORE, EVENT_PUBLISHER],
@@ -91,7 +115,11 @@ export class HubPlatformModule {
       );
       exported.push(KAFKA, EVENT_PUBLISHER);
     } else {
-      providers.push({ provide: PlatformResources, inject: [PG_POOL, EVENT_STORE], useFactory: (pool: Pool, store: EventStore) => new PlatformResources(pool, store, undefined) });
+      providers.push({
+        provide: PlatformResources,
+        inject: [PG_POOL, EVENT_STORE],
+        useFactory: (pool: Pool, store: EventStore) => new PlatformResources(pool, store, undefined),
+      });
     }
     return { module: HubPlatformModule, providers, exports: exported };
   }

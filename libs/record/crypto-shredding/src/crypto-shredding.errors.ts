@@ -89,7 +89,10 @@ export class KeyUnwrapError extends KeyStoreError {
 export class KeyStoreUnavailableError extends KeyStoreError {
   readonly code = 'CRYPTO_KEY_STORE_UNAVAILABLE';
   readonly retryable = true;
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'KeyStoreUnavailableError';
   }

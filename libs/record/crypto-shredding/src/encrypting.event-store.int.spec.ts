@@ -112,12 +112,24 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       expect(raw).not.toContain(person.phone.slice(1)); // nor the number without its +
 
       const [, row] = await h.rawRows(stream);
-      const data = JSON.parse(row!.data) as { identities: { kind: string; value: string }[]; content: { text: string; media: { url: string; contentType: string }[] }; endpoint: string; channel: string; direction: string; provider: { name: string } };
+      const data = JSON.parse(row!.data) as {
+        identities: { kind: string; value: string }[];
+        content: { text: string; media: { url: string; contentType: string }[] };
+        endpoint: string;
+        channel: string;
+        direction: string;
+        provider: { name: string };
+      };
       expect(data.identities.map((i) => i.kind)).toEqual(['phone', 'email']);
       for (const sealed of [...data.identities.map((i) => i.value), data.content.text, data.content.media[0]!.url, data.endpoint]) {
         expect(sealed.startsWith(ENVELOPE_PREFIX)).toBe(true);
       }
-      expect(data).toMatchObject({ channel: 'sms', direction: 'inbound', provider: { name: 'twilio' }, content: { media: [{ contentType: 'image/jpeg' }] } });
+      expect(data).toMatchObject({
+        channel: 'sms',
+        direction: 'inbound',
+        provider: { name: 'twilio' },
+        content: { media: [{ contentType: 'image/jpeg' }] },
+      });
       expect(JSON.parse(row!.metadata)).toMatchObject({
         eventId: interaction.eventId,
         occurredAt: '2025-03-01T09:30:00.000Z',
@@ -125,7 +137,13 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
           tenantId,
           subject: customerId,
           keyVersion: 1,
-          fields: ['data.identities[0].value', 'data.identities[1].value', 'data.content.text', 'data.content.media[0].url', 'data.endpoint'],
+          fields: [
+            'data.identities[0].value',
+            'data.identities[1].value',
+            'data.content.text',
+            'data.content.media[0].url',
+            'data.endpoint',
+          ],
         },
       });
     });
@@ -174,7 +192,14 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       expect(keyA.equals(keyB)).toBe(false);
       const [rowA] = await h.rawRows(customerStream(tenantId, a));
       const sealed = (JSON.parse(rowA!.data) as { identity: { value: string } }).identity.value;
-      const aad = JSON.stringify(['hub-field', 1, tenantId, a, (JSON.parse(rowA!.metadata) as { eventId: string }).eventId, 'data.identity.value']);
+      const aad = JSON.stringify([
+        'hub-field',
+        1,
+        tenantId,
+        a,
+        (JSON.parse(rowA!.metadata) as { eventId: string }).eventId,
+        'data.identity.value',
+      ]);
       expect(openValue(keyA, sealed, aad)).toBe(person.phone);
       expect(() => openValue(keyB, sealed, aad)).toThrow(DecryptionError);
     });
@@ -215,8 +240,14 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       const text = JSON.stringify(erased!.data);
       expect(text).not.toContain(traits.tier);
       expect(text).not.toContain('Chatham');
-      const a = (erased!.data as { arbitration: { facts: Record<string, unknown>; counters: { timeZone: string }; chosen: unknown } }).arbitration;
-      expect(a.facts).toEqual({ 'traits.tier': '[erased]', 'traits.doNotContact': '[erased]', 'traits.cleared': null, 'satisfaction.lastCsat': 2 });
+      const a = (erased!.data as { arbitration: { facts: Record<string, unknown>; counters: { timeZone: string }; chosen: unknown } })
+        .arbitration;
+      expect(a.facts).toEqual({
+        'traits.tier': '[erased]',
+        'traits.doNotContact': '[erased]',
+        'traits.cleared': null,
+        'satisfaction.lastCsat': 2,
+      });
       expect(a.counters.timeZone).toBe('[erased]');
       expect(a.chosen).toEqual((decision.data as { arbitration: { chosen: unknown } }).arbitration.chosen);
     });
@@ -234,7 +265,9 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       const raw = await h.rawText(stream);
       expect(raw).not.toContain(person.phone);
       expect(raw).toContain(customerId); // the claim says whose identity it is: that is its job
-      expect(JSON.parse((await h.rawRows(stream))[0]!.metadata)).toMatchObject({ encryption: { tenantId, subject: customerId, fields: ['data.identity.value'] } });
+      expect(JSON.parse((await h.rawRows(stream))[0]!.metadata)).toMatchObject({
+        encryption: { tenantId, subject: customerId, fields: ['data.identity.value'] },
+      });
       expect(await h.keys.get(tenantId, customerId)).toBeDefined();
       expect((await h.store.readStream(stream)).map(asAppended)).toEqual([asAppended(claim)]);
     });
@@ -243,7 +276,12 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
   describe('when an event type has no personal fields in the policy', () => {
     it('then it is stored as it is, with no encryption metadata and no key made', async () => {
       const { tenantId, customerId, stream } = freshCustomer();
-      const event: NewEvent = { eventId: randomUUID(), type: 'SomethingElseHappened', data: { note: 'plain' }, metadata: { ...metadata(tenantId) } };
+      const event: NewEvent = {
+        eventId: randomUUID(),
+        type: 'SomethingElseHappened',
+        data: { note: 'plain' },
+        metadata: { ...metadata(tenantId) },
+      };
 
       await h.store.appendToStream(stream, [event]);
 
@@ -265,7 +303,9 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
 
       await h.store.appendToStream(stream, [event]);
 
-      expect(JSON.parse((await h.rawRows(stream))[0]!.metadata)).toMatchObject({ encryption: { fields: ['data.identities[0].value', 'data.identities[1].value'] } });
+      expect(JSON.parse((await h.rawRows(stream))[0]!.metadata)).toMatchObject({
+        encryption: { fields: ['data.identities[0].value', 'data.identities[1].value'] },
+      });
       expect((await h.store.readStream(stream)).map(asAppended)).toEqual([asAppended(event)]);
     });
   });
@@ -284,7 +324,9 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       const person = freshPerson();
       const claim = identityClaimed(tenantId, '', person);
 
-      await expect(h.store.appendToStream(identityStream(IdentityHasher.development(), tenantId, 'phone', person.phone), [claim])).rejects.toMatchObject({ code: 'CRYPTO_NO_DATA_SUBJECT', retryable: false });
+      await expect(
+        h.store.appendToStream(identityStream(IdentityHasher.development(), tenantId, 'phone', person.phone), [claim]),
+      ).rejects.toMatchObject({ code: 'CRYPTO_NO_DATA_SUBJECT', retryable: false });
     });
 
     it('then a caller-supplied metadata.encryption or a personal field that is not a leaf is refused as invalid', async () => {
@@ -330,7 +372,12 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
         identity(data).value = ENVELOPE_PREFIX + body.toString('base64');
       });
       expect(error).toBeInstanceOf(DecryptionError);
-      expect(error).toMatchObject({ code: 'CRYPTO_DECRYPTION_FAILED', reason: 'authentication_failed', retryable: false, where: { path: 'data.identity.value' } });
+      expect(error).toMatchObject({
+        code: 'CRYPTO_DECRYPTION_FAILED',
+        reason: 'authentication_failed',
+        retryable: false,
+        where: { path: 'data.identity.value' },
+      });
     });
 
     it('then an envelope replaced by plaintext fails as malformed', async () => {
@@ -379,7 +426,11 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
         channel: 'sms',
       });
       expect(read[1]!.metadata).toEqual(events[1]!.metadata);
-      const state = foldCustomer(read.filter((e) => isCustomerEventType(e.type)).map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as CustomerEvent));
+      const state = foldCustomer(
+        read
+          .filter((e) => isCustomerEventType(e.type))
+          .map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as CustomerEvent),
+      );
       expect(JSON.stringify(state)).not.toContain(person.phone);
     });
 
@@ -411,7 +462,10 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       await h.store.appendToStream(customerStream(tenantId, erased), [customerRegistered(tenantId, erased, freshPerson())]);
       await h.keys.destroy(tenantId, erased);
       const people = customers.map(() => freshPerson());
-      const batches = customers.map((customerId, i) => ({ stream: customerStream(tenantId, customerId), events: [interactionRecorded(tenantId, people[i]!)] }));
+      const batches = customers.map((customerId, i) => ({
+        stream: customerStream(tenantId, customerId),
+        events: [interactionRecorded(tenantId, people[i]!)],
+      }));
       const many = jest.spyOn(h.keys, 'getOrCreateMany');
       const one = jest.spyOn(h.keys, 'getOrCreate');
 
@@ -444,7 +498,9 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
         expect(() => openValue(other, sealed, aad)).toThrow(DecryptionError);
       }
       const read = await Promise.all(batches.map((b) => h.store.readStream(b.stream, { direction: 'backwards', maxCount: 1 })));
-      expect(read.slice(0, 4).map(([e]) => (e!.data as { content: { text: string } }).content.text)).toEqual(people.slice(0, 4).map((p) => p.text));
+      expect(read.slice(0, 4).map(([e]) => (e!.data as { content: { text: string } }).content.text)).toEqual(
+        people.slice(0, 4).map((p) => p.text),
+      );
       expect((read[4]![0]!.data as { content: { text: string } }).content.text).toBe('[erased]');
     });
 
@@ -452,7 +508,10 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       const tenantId = freshId('tenant');
       const customers = Array.from({ length: 4 }, () => randomUUID());
       const people = customers.map(() => freshPerson());
-      const batches = customers.map((customerId, i) => ({ stream: customerStream(tenantId, customerId), events: [interactionRecorded(tenantId, people[i]!)] }));
+      const batches = customers.map((customerId, i) => ({
+        stream: customerStream(tenantId, customerId),
+        events: [interactionRecorded(tenantId, people[i]!)],
+      }));
       const first = await h.store.appendToStreams(batches);
       const again = await h.store.appendToStreams(batches);
       expect(again.map((o) => o.ok && o.result.duplicate)).toEqual(customers.map(() => true));
@@ -465,7 +524,9 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       let page: RecordedEvent[];
       try {
         page = await eventually(async () => {
-          const read = (await h.store.readAll({ after: from, maxCount: Number(to - from) })).filter((e) => batches.some((b) => b.stream === e.streamName));
+          const read = (await h.store.readAll({ after: from, maxCount: Number(to - from) })).filter((e) =>
+            batches.some((b) => b.stream === e.streamName),
+          );
           return read.length === customers.length ? read : undefined;
         });
         expect(get).not.toHaveBeenCalled();

@@ -101,7 +101,11 @@ export class EncryptingEventStore implements EventStore {
     this.policy = new Map(Object.entries(options.policy ?? PERSONAL_DATA_POLICY).map(([type, paths]) => [type, paths.map(parseDataPath)]));
   }
 
-  async appendToStream(stream: string, events: readonly NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult> {
+  async appendToStream(
+    stream: string,
+    events: readonly NewEvent[],
+    options?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult> {
     if (!Array.isArray(events)) return this.inner.appendToStream(stream, events, options);
     const [sealed] = await this.sealAll([{ stream, events }]);
     return this.inner.appendToStream(stream, sealed!, options);
@@ -183,11 +187,16 @@ export class EncryptingEventStore implements EventStore {
   }
 
   /** Checks the event's personal fields and finds its subject; `seal` is undefined when there is nothing to seal. */
-  private prepare(stream: string, event: NewEvent): { event: NewEvent; seal?: { subject: DataSubject; paths: readonly (readonly FieldPathSegment[])[] } } {
+  private prepare(
+    stream: string,
+    event: NewEvent,
+  ): { event: NewEvent; seal?: { subject: DataSubject; paths: readonly (readonly FieldPathSegment[])[] } } {
     // Not an event the wrapped store would accept: pass it on untouched, for its validation to refuse.
     if (typeof event !== 'object' || event === null || !isRecord(event.metadata)) return { event };
     if (Object.hasOwn(event.metadata, 'encryption')) {
-      throw new InvalidEventError(`stream ${stream}, event ${String(event.eventId)}: metadata.encryption is reserved for the encrypting store`);
+      throw new InvalidEventError(
+        `stream ${stream}, event ${String(event.eventId)}: metadata.encryption is reserved for the encrypting store`,
+      );
     }
     const paths = this.policy.get(event.type);
     if (!paths) return { event };
@@ -239,7 +248,11 @@ export class EncryptingEventStore implements EventStore {
     const subjects = new Map<string, DataSubject>();
     for (const event of events) {
       const encryption = isRecord(event.metadata) ? parseEncryptionMetadata(event.metadata['encryption']) : undefined;
-      if (encryption) subjects.set(subjectKey({ tenantId: encryption.tenantId, subjectId: encryption.subject }), { tenantId: encryption.tenantId, subjectId: encryption.subject });
+      if (encryption)
+        subjects.set(subjectKey({ tenantId: encryption.tenantId, subjectId: encryption.subject }), {
+          tenantId: encryption.tenantId,
+          subjectId: encryption.subject,
+        });
     }
     if (subjects.size > 1) {
       const fetched = this.keys.getMany([...subjects.values()]).catch((err: unknown) => {
@@ -304,7 +317,8 @@ export class EncryptingEventStore implements EventStore {
 function parseDataPath(path: string): FieldPathSegment[] {
   const segments = parseFieldPath(path);
   const first = segments[0];
-  if (!first || first.kind !== 'key' || first.name !== 'data') throw new RangeError(`personal field path ${JSON.stringify(path)} must start with "data"`);
+  if (!first || first.kind !== 'key' || first.name !== 'data')
+    throw new RangeError(`personal field path ${JSON.stringify(path)} must start with "data"`);
   return segments;
 }
 
@@ -324,8 +338,13 @@ function subjectKey(subject: DataSubject): string {
  */
 function checkPersonalValue(stream: string, eventId: string, path: string, value: unknown): void {
   const ok =
-    (typeof value === 'string' && !value.includes('\u0000')) || (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean';
-  if (!ok) throw new InvalidEventError(`stream ${stream}, event ${eventId}: personal field ${path} must be a string (without \\u0000), a finite number or a boolean`);
+    (typeof value === 'string' && !value.includes('\u0000')) ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    typeof value === 'boolean';
+  if (!ok)
+    throw new InvalidEventError(
+      `stream ${stream}, event ${eventId}: personal field ${path} must be a string (without \\u0000), a finite number or a boolean`,
+    );
 }
 
 function parseEncryptionMetadata(value: unknown): EncryptionMetadata | undefined {

@@ -38,7 +38,8 @@ describe('envelope', () => {
   });
 
   it('round-trips JSON values that are not strings', () => {
-    for (const value of [42, true, { a: [1, 'b'] }, '', 'ünïcødé ✓']) expect(openValue(key, sealValue(key, value, AAD), AAD)).toEqual(value);
+    for (const value of [42, true, { a: [1, 'b'] }, '', 'ünïcødé ✓'])
+      expect(openValue(key, sealValue(key, value, AAD), AAD)).toEqual(value);
   });
 
   describe('when anything was changed', () => {
@@ -55,7 +56,9 @@ describe('envelope', () => {
     });
 
     it('then another AAD (the ciphertext moved to another field or event) fails authentication', () => {
-      expect(catchError(() => openValue(key, envelope, AAD.replace('text', 'endpoint')))).toMatchObject({ reason: 'authentication_failed' });
+      expect(catchError(() => openValue(key, envelope, AAD.replace('text', 'endpoint')))).toMatchObject({
+        reason: 'authentication_failed',
+      });
     });
 
     it('then another key fails authentication', () => {

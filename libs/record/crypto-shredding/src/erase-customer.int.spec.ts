@@ -5,7 +5,15 @@ import { freshId } from '@hub/testing';
 import { SubjectErasedError } from './crypto-shredding.errors';
 import { customerErasedEventId, eraseCustomer } from './erase-customer';
 import { ERASED_MARKER } from './personal-data.policy';
-import { customerRegistered, CryptoShreddingHarness, freshPerson, identityClaimed, interactionRecorded, personalValues, type Person } from './testing/crypto-shredding.fixtures';
+import {
+  customerRegistered,
+  CryptoShreddingHarness,
+  freshPerson,
+  identityClaimed,
+  interactionRecorded,
+  personalValues,
+  type Person,
+} from './testing/crypto-shredding.fixtures';
 
 const NOW = '2025-04-02T12:00:00.000Z';
 
@@ -29,12 +37,23 @@ describe('eraseCustomer', () => {
     const claimStream = identityStream(IdentityHasher.development(), tenantId, 'phone', person.phone);
     await h.store.appendToStream(claimStream, [identityClaimed(tenantId, customerId, person)], { expectedRevision: 'no_stream' });
     await h.store.appendToStream(stream, [customerRegistered(tenantId, customerId, person), interactionRecorded(tenantId, person)]);
-    await h.store.appendToStream(stream, [interactionRecorded(tenantId, person, { channel: 'sms', occurredAt: '2025-03-02T08:00:00.000Z' })]);
+    await h.store.appendToStream(stream, [
+      interactionRecorded(tenantId, person, { channel: 'sms', occurredAt: '2025-03-02T08:00:00.000Z' }),
+    ]);
     return { tenantId, customerId, stream, claimStream, person };
   }
 
   function erase(tenantId: string, customerId: string, overrides: { reason?: string; now?: string } = {}) {
-    return eraseCustomer({ store: h.store, keys: h.keys, tenantId, customerId, reason: 'gdpr-art17:TICKET-42', requestedBy: 'operator:dpo-1', now: NOW, ...overrides });
+    return eraseCustomer({
+      store: h.store,
+      keys: h.keys,
+      tenantId,
+      customerId,
+      reason: 'gdpr-art17:TICKET-42',
+      requestedBy: 'operator:dpo-1',
+      now: NOW,
+      ...overrides,
+    });
   }
 
   describe('when a customer is erased', () => {
@@ -61,7 +80,15 @@ describe('eraseCustomer', () => {
       const after = await h.store.readStream(stream);
       expect(after.map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded', 'InteractionRecorded', 'CustomerErased']);
       for (const [i, event] of after.slice(1, 3).entries()) {
-        const data = event.data as { channel: string; direction: string; kind: string; identities: { kind: string; value: string }[]; content: { text: string; media: { url: string }[] }; endpoint: string; provider: unknown };
+        const data = event.data as {
+          channel: string;
+          direction: string;
+          kind: string;
+          identities: { kind: string; value: string }[];
+          content: { text: string; media: { url: string }[] };
+          endpoint: string;
+          provider: unknown;
+        };
         const original = before[i + 1]!;
         expect(data.identities).toEqual([
           { kind: 'phone', value: ERASED_MARKER },
@@ -70,7 +97,12 @@ describe('eraseCustomer', () => {
         expect(data.content.text).toBe(ERASED_MARKER);
         expect(data.content.media.map((m) => m.url)).toEqual([ERASED_MARKER]);
         expect(data.endpoint).toBe(ERASED_MARKER);
-        expect(data).toMatchObject({ channel: 'sms', direction: 'inbound', kind: 'message', provider: (original.data as { provider: unknown }).provider });
+        expect(data).toMatchObject({
+          channel: 'sms',
+          direction: 'inbound',
+          kind: 'message',
+          provider: (original.data as { provider: unknown }).provider,
+        });
         expect(event.metadata).toEqual(original.metadata); // occurredAt, ids, tenant, channel …
         expect({ eventId: event.eventId, revision: event.revision, globalPosition: event.globalPosition }).toEqual({
           eventId: original.eventId,

@@ -45,8 +45,10 @@ export function customerErasedEventId(tenantId: string, customerId: string): str
 export async function eraseCustomer(command: EraseCustomerCommand): Promise<CustomerErasure> {
   const { store, keys, tenantId, customerId, reason, requestedBy, now } = command;
   const stream = customerStream(tenantId, customerId);
-  if (reason.trim() === '' || requestedBy.trim() === '') throw new InvalidEventError(`erasure of ${stream}: reason and requestedBy are required`);
-  if (Number.isNaN(Date.parse(now))) throw new InvalidEventError(`erasure of ${stream}: now ${JSON.stringify(now)} is not an ISO 8601 time`);
+  if (reason.trim() === '' || requestedBy.trim() === '')
+    throw new InvalidEventError(`erasure of ${stream}: reason and requestedBy are required`);
+  if (Number.isNaN(Date.parse(now)))
+    throw new InvalidEventError(`erasure of ${stream}: now ${JSON.stringify(now)} is not an ISO 8601 time`);
 
   await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
 
@@ -67,6 +69,8 @@ export async function eraseCustomer(command: EraseCustomerCommand): Promise<Cust
       channel: 'system',
     },
   };
-  const result = await store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], { expectedRevision: 'any' });
+  const result = await store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], {
+    expectedRevision: 'any',
+  });
   return { event, keyDestroyed, duplicate: result.duplicate, revision: result.nextExpectedRevision, position: result.position };
 }

@@ -21,9 +21,20 @@ describe('field paths', () => {
         { kind: 'each' },
         { kind: 'key', name: 'value' },
       ]);
-      expect(parseFieldPath('data.traits.*')).toEqual([{ kind: 'key', name: 'data' }, { kind: 'key', name: 'traits' }, { kind: 'eachKey' }]);
-      expect(parseFieldPath('data.identities[12]')).toEqual([{ kind: 'key', name: 'data' }, { kind: 'key', name: 'identities' }, { kind: 'index', index: 12 }]);
-      expect(parseFieldPath('data["a.b[0]"]')).toEqual([{ kind: 'key', name: 'data' }, { kind: 'key', name: 'a.b[0]' }]);
+      expect(parseFieldPath('data.traits.*')).toEqual([
+        { kind: 'key', name: 'data' },
+        { kind: 'key', name: 'traits' },
+        { kind: 'eachKey' },
+      ]);
+      expect(parseFieldPath('data.identities[12]')).toEqual([
+        { kind: 'key', name: 'data' },
+        { kind: 'key', name: 'identities' },
+        { kind: 'index', index: 12 },
+      ]);
+      expect(parseFieldPath('data["a.b[0]"]')).toEqual([
+        { kind: 'key', name: 'data' },
+        { kind: 'key', name: 'a.b[0]' },
+      ]);
     });
 
     it('parses descendants and key prefixes', () => {
@@ -35,12 +46,33 @@ describe('field paths', () => {
       ]);
     });
 
-    it.each(['data.identities[*].value', 'data.traits.*', 'data.identities[3].value', 'data["address.city"]', 'data["*"]', 'data["say \\"hi\\""]', 'data..facts[^"traits."]', 'data..quietHours.timeZone'])(
-      'formats %s back to itself',
-      (path) => expect(formatFieldPath(parseFieldPath(path))).toBe(path),
-    );
+    it.each([
+      'data.identities[*].value',
+      'data.traits.*',
+      'data.identities[3].value',
+      'data["address.city"]',
+      'data["*"]',
+      'data["say \\"hi\\""]',
+      'data..facts[^"traits."]',
+      'data..quietHours.timeZone',
+    ])('formats %s back to itself', (path) => expect(formatFieldPath(parseFieldPath(path))).toBe(path));
 
-    it.each(['', '.data', 'data.', 'data...x', 'data..*', 'data..', 'data[^x]', 'data[^"x"', 'data[', 'data[x]', 'data[-1]', '*', 'data["\\q"]', 'data"x"'])('refuses %j', (path) => {
+    it.each([
+      '',
+      '.data',
+      'data.',
+      'data...x',
+      'data..*',
+      'data..',
+      'data[^x]',
+      'data[^"x"',
+      'data[',
+      'data[x]',
+      'data[-1]',
+      '*',
+      'data["\\q"]',
+      'data"x"',
+    ])('refuses %j', (path) => {
       expect(() => parseFieldPath(path)).toThrow(RangeError);
     });
   });
@@ -55,7 +87,13 @@ describe('field paths', () => {
       expect(seen).toEqual(['data.identities[0].value', 'data.identities[1].value']);
       expect(out).toEqual({
         ...event,
-        data: { ...event.data, identities: [{ kind: 'phone', value: '<+14155550101>' }, { kind: 'email', value: '<ada@example.com>' }] },
+        data: {
+          ...event.data,
+          identities: [
+            { kind: 'phone', value: '<+14155550101>' },
+            { kind: 'email', value: '<ada@example.com>' },
+          ],
+        },
       });
     });
 
@@ -80,7 +118,11 @@ describe('field paths', () => {
           arbitration: {
             facts: { 'traits.tier': 'gold', 'value.total': 12, 'traits.cleared': null },
             candidates: [
-              { policies: [{ rules: [{ facts: { 'traits.tier': 'gold' }, children: [{ facts: { 'traits.vip': true, 'satisfaction.last': 2 } }] }] }] },
+              {
+                policies: [
+                  { rules: [{ facts: { 'traits.tier': 'gold' }, children: [{ facts: { 'traits.vip': true, 'satisfaction.last': 2 } }] }] },
+                ],
+              },
               { policies: [] },
             ],
           },
@@ -94,11 +136,15 @@ describe('field paths', () => {
       ]);
       const out = mapFieldPath(decision, 'data.arbitration..facts[^"traits."]', () => 'x') as typeof decision;
       expect(out.data.arbitration.facts).toEqual({ 'traits.tier': 'x', 'value.total': 12, 'traits.cleared': null });
-      expect(out.data.arbitration.candidates[0]!.policies[0]!.rules[0]!.children[0]!.facts).toEqual({ 'traits.vip': 'x', 'satisfaction.last': 2 });
+      expect(out.data.arbitration.candidates[0]!.policies[0]!.rules[0]!.children[0]!.facts).toEqual({
+        'traits.vip': 'x',
+        'satisfaction.last': 2,
+      });
       expect(out.data.facts).toBe(decision.data.facts);
       expect(out.data.arbitration.candidates[1]).toBe(decision.data.arbitration.candidates[1]);
       // Each concrete path finds its value again (what decryption relies on).
-      for (const path of matchFieldPath(decision, 'data.arbitration..facts[^"traits."]')) expect(matchFieldPath(decision, path)).toEqual([path]);
+      for (const path of matchFieldPath(decision, 'data.arbitration..facts[^"traits."]'))
+        expect(matchFieldPath(decision, path)).toEqual([path]);
     });
 
     it('a concrete path of a match finds exactly that value again', () => {

@@ -40,7 +40,8 @@ export function parseFieldPath(path: string): FieldPathSegment[] {
     const [descendant, name, quoted, bracket, prefix] = token === FIRST ? [undefined, m[1], m[2], undefined, undefined] : m.slice(1);
     if (descendant !== undefined) segments.push(descendant === '*' ? invalid(path) : { kind: 'descendant', name: descendant });
     else if (prefix !== undefined) segments.push({ kind: 'keyPrefix', prefix: parseQuoted(prefix, path) });
-    else if (name !== undefined) segments.push(name === '*' ? (segments.length === 0 ? invalid(path) : { kind: 'eachKey' }) : { kind: 'key', name });
+    else if (name !== undefined)
+      segments.push(name === '*' ? (segments.length === 0 ? invalid(path) : { kind: 'eachKey' }) : { kind: 'key', name });
     else if (quoted !== undefined) segments.push({ kind: 'key', name: parseQuoted(quoted, path) });
     else if (bracket === '*') segments.push({ kind: 'each' });
     else segments.push({ kind: 'index', index: Number(bracket) });
@@ -81,7 +82,11 @@ export function formatFieldPath(segments: readonly FieldPathSegment[]): string {
  * copied; `root` is never changed, and is returned as is when nothing changed. `undefined` and
  * `null` values are not personal data: they are left alone and `replace` never sees them.
  */
-export function mapFieldPath(root: unknown, path: string | readonly FieldPathSegment[], replace: (value: unknown, concretePath: string) => unknown): unknown {
+export function mapFieldPath(
+  root: unknown,
+  path: string | readonly FieldPathSegment[],
+  replace: (value: unknown, concretePath: string) => unknown,
+): unknown {
   const segments = typeof path === 'string' ? parseFieldPath(path) : path;
   return walk(root, segments, 0, [], replace);
 }
@@ -122,18 +127,33 @@ function walk(
     }
     case 'each': {
       if (!Array.isArray(node)) return node;
-      return replaceIndexes(node, node.map((_, i) => i), down);
+      return replaceIndexes(
+        node,
+        node.map((_, i) => i),
+        down,
+      );
     }
     case 'keyPrefix': {
       if (!isPlainObject(node)) return node;
-      return replaceKeys(node, Object.keys(node).filter((k) => k.startsWith(segment.prefix)), down);
+      return replaceKeys(
+        node,
+        Object.keys(node).filter((k) => k.startsWith(segment.prefix)),
+        down,
+      );
     }
     case 'descendant': {
       // Every child is searched with this same segment; a child under the name also takes the rest of the path.
       const deeper = (child: unknown, step: FieldPathSegment): unknown => walk(child, segments, depth, [...trail, step], replace);
-      if (Array.isArray(node)) return replaceIndexes(node, node.map((_, i) => i), deeper);
+      if (Array.isArray(node))
+        return replaceIndexes(
+          node,
+          node.map((_, i) => i),
+          deeper,
+        );
       if (!isPlainObject(node)) return node;
-      return replaceKeys(node, Object.keys(node), (child, step) => deeper(step.kind === 'key' && step.name === segment.name ? down(child, step) : child, step));
+      return replaceKeys(node, Object.keys(node), (child, step) =>
+        deeper(step.kind === 'key' && step.name === segment.name ? down(child, step) : child, step),
+      );
     }
     default: {
       const exhaustive: never = segment;
@@ -142,7 +162,11 @@ function walk(
   }
 }
 
-function replaceKeys(node: Record<string, unknown>, names: readonly string[], down: (child: unknown, step: FieldPathSegment) => unknown): unknown {
+function replaceKeys(
+  node: Record<string, unknown>,
+  names: readonly string[],
+  down: (child: unknown, step: FieldPathSegment) => unknown,
+): unknown {
   let copy: Record<string, unknown> | undefined;
   for (const name of names) {
     const child = node[name];
@@ -155,7 +179,11 @@ function replaceKeys(node: Record<string, unknown>, names: readonly string[], do
   return copy ?? node;
 }
 
-function replaceIndexes(node: readonly unknown[], indexes: readonly number[], down: (child: unknown, step: FieldPathSegment) => unknown): unknown {
+function replaceIndexes(
+  node: readonly unknown[],
+  indexes: readonly number[],
+  down: (child: unknown, step: FieldPathSegment) => unknown,
+): unknown {
   let copy: unknown[] | undefined;
   for (const index of indexes) {
     const child = node[index];

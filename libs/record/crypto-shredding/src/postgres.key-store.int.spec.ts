@@ -17,7 +17,10 @@ describe('PostgresKeyStore', () => {
     await pool?.end();
   });
 
-  async function rawRows(tenantId: string, subjectId: string): Promise<{ wrapping: string; data_key: Buffer | null; destroyed_at: Date | null }[]> {
+  async function rawRows(
+    tenantId: string,
+    subjectId: string,
+  ): Promise<{ wrapping: string; data_key: Buffer | null; destroyed_at: Date | null }[]> {
     const r = await pool.query<{ wrapping: string; data_key: Buffer | null; destroyed_at: Date | null }>(
       'select wrapping, data_key, destroyed_at from hub_subject_keys where tenant_id = $1 and subject_id = $2',
       [tenantId, subjectId],
@@ -142,7 +145,11 @@ describe('PostgresKeyStore', () => {
 
     it('then concurrent getOrCreate and destroy end with the key destroyed and no new key', async () => {
       const [tenantId, subjectId] = [freshId('tenant'), freshId('c')];
-      const results = await Promise.allSettled([keys.getOrCreate(tenantId, subjectId), keys.destroy(tenantId, subjectId), keys.getOrCreate(tenantId, subjectId)]);
+      const results = await Promise.allSettled([
+        keys.getOrCreate(tenantId, subjectId),
+        keys.destroy(tenantId, subjectId),
+        keys.getOrCreate(tenantId, subjectId),
+      ]);
 
       expect(results[1]).toMatchObject({ status: 'fulfilled' });
       expect(await keys.get(tenantId, subjectId)).toBeUndefined();
@@ -181,7 +188,9 @@ describe('PostgresKeyStore', () => {
 
       await expect(keys.get(tenantId, subjectId)).rejects.toMatchObject({ code: 'CRYPTO_KEY_UNWRAP_FAILED', reason: 'no_kek_configured' });
       await expect(new PostgresKeyStore(pool, { kek: randomBytes(32) }).get(tenantId, subjectId)).rejects.toBeInstanceOf(KeyUnwrapError);
-      await expect(new PostgresKeyStore(pool, { kek: randomBytes(32) }).getOrCreate(tenantId, subjectId)).rejects.toMatchObject({ reason: 'wrong_kek_or_tampered' });
+      await expect(new PostgresKeyStore(pool, { kek: randomBytes(32) }).getOrCreate(tenantId, subjectId)).rejects.toMatchObject({
+        reason: 'wrong_kek_or_tampered',
+      });
     });
 
     it('then a wrapped key copied to another subject does not unwrap there', async () => {

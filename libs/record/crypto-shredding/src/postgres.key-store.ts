@@ -98,7 +98,8 @@ export class PostgresKeyStore implements KeyStore {
     private readonly pool: Pool,
     options: PostgresKeyStoreOptions = {},
   ) {
-    if (options.kek !== undefined && options.kek.length !== KEY_BYTES) throw new RangeError(`kek must be ${KEY_BYTES} bytes, got ${options.kek.length}`);
+    if (options.kek !== undefined && options.kek.length !== KEY_BYTES)
+      throw new RangeError(`kek must be ${KEY_BYTES} bytes, got ${options.kek.length}`);
     this.kek = options.kek;
   }
 
@@ -186,7 +187,10 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   private async read(tenantId: string, subjectId: string): Promise<KeyRow | undefined> {
-    const r = await this.query<KeyRow>('select wrapping, data_key from hub_subject_keys where tenant_id = $1 and subject_id = $2', [tenantId, subjectId]);
+    const r = await this.query<KeyRow>('select wrapping, data_key from hub_subject_keys where tenant_id = $1 and subject_id = $2', [
+      tenantId,
+      subjectId,
+    ]);
     return r.rows[0];
   }
 
@@ -212,7 +216,10 @@ export class PostgresKeyStore implements KeyStore {
     }
   }
 
-  private async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+  private async query<R extends QueryResultRow = QueryResultRow>(
+    sql: string,
+    params: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }> {
     try {
       return await this.pool.query<R>(sql, params);
     } catch (err) {
@@ -239,10 +246,21 @@ function wrapAad(tenantId: string, subjectId: string): Buffer {
   return Buffer.from(JSON.stringify(['hub-subject-key', 1, tenantId, subjectId]), 'utf8');
 }
 
-const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 /** admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections, query_canceled (timeouts). */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
-const CONNECTION_MESSAGES = /connection terminated|terminating connection|timeout exceeded when trying to connect|Cannot use a pool after calling end/i;
+const CONNECTION_MESSAGES =
+  /connection terminated|terminating connection|timeout exceeded when trying to connect|Cannot use a pool after calling end/i;
 
 function mapPgError(err: unknown): unknown {
   if (err instanceof KeyStoreError) return err;
@@ -250,5 +268,7 @@ function mapPgError(err: unknown): unknown {
   const unavailable =
     (code !== undefined && (NETWORK_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) ||
     (err instanceof Error && CONNECTION_MESSAGES.test(err.message));
-  return unavailable ? new KeyStoreUnavailableError(`key store unavailable: ${err instanceof Error ? err.message : String(err)}`, err) : err;
+  return unavailable
+    ? new KeyStoreUnavailableError(`key store unavailable: ${err instanceof Error ? err.message : String(err)}`, err)
+    : err;
 }

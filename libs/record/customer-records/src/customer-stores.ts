@@ -68,13 +68,30 @@ export function eventStoreChoice(config: { EVENT_STORE?: string; EVENTSTORE_URL?
  */
 export async function createCustomerStores(
   pool: Pool,
-  { identityNaming, kek, snapshotEvery = 50, sealingKeyTtlMs = SEALING_KEY_TTL_MS, eventStore = { kind: 'postgres' }, subscriptionMinGapMs }: CustomerStoresOptions,
+  {
+    identityNaming,
+    kek,
+    snapshotEvery = 50,
+    sealingKeyTtlMs = SEALING_KEY_TTL_MS,
+    eventStore = { kind: 'postgres' },
+    subscriptionMinGapMs,
+  }: CustomerStoresOptions,
 ): Promise<CustomerStores> {
   const kekBytes = parseKeyEncryptionKey(kek);
-  const raw: EventStore = eventStore.kind === 'eventstoredb' ? EsdbEventStore.fromConnectionString(eventStore.url) : await PostgresEventStore.create({ pool, ...(subscriptionMinGapMs !== undefined ? { subscriptionMinGapMs } : {}) });
+  const raw: EventStore =
+    eventStore.kind === 'eventstoredb'
+      ? EsdbEventStore.fromConnectionString(eventStore.url)
+      : await PostgresEventStore.create({ pool, ...(subscriptionMinGapMs !== undefined ? { subscriptionMinGapMs } : {}) });
   const stored = await PostgresKeyStore.create({ pool, ...(kekBytes ? { kek: kekBytes } : {}) });
   const keys: KeyStore = sealingKeyTtlMs > 0 ? new SealingKeyCache(stored, { ttlMs: sealingKeyTtlMs }) : stored;
   const store = new EncryptingEventStore(raw, { keys });
   const snapshots = await PostgresSnapshotStore.create({ pool, keys });
-  return { store, raw, keys, snapshots, customers: new CustomerRepository(store, { store: snapshots, every: snapshotEvery }), identities: new IdentityResolver(store, identityNaming) };
+  return {
+    store,
+    raw,
+    keys,
+    snapshots,
+    customers: new CustomerRepository(store, { store: snapshots, every: snapshotEvery }),
+    identities: new IdentityResolver(store, identityNaming),
+  };
 }

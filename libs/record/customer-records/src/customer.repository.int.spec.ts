@@ -27,7 +27,13 @@ function historyFor(tenantId: string, customerId: string, seed: number, length: 
   })) as CustomerEvent[];
 }
 
-async function appendInChunks(repo: CustomerRepository, tenantId: string, customerId: string, events: CustomerEvent[], chunk = 7): Promise<void> {
+async function appendInChunks(
+  repo: CustomerRepository,
+  tenantId: string,
+  customerId: string,
+  events: CustomerEvent[],
+  chunk = 7,
+): Promise<void> {
   for (let i = 0; i < events.length; i += chunk) await repo.append(tenantId, customerId, events.slice(i, i + chunk));
 }
 
@@ -83,7 +89,16 @@ describe('when a stored event has an older schema version', () => {
         eventId,
         type: 'CustomerRegistered',
         data: { customerId, tenantId, phone: '+14155550100' },
-        metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-01-01T00:00:00.000Z', recordedAt: '2025-01-01T00:00:00.000Z', schemaVersion: 0, tenantId, channel: 'sms' },
+        metadata: {
+          eventId,
+          correlationId: eventId,
+          causationId: eventId,
+          occurredAt: '2025-01-01T00:00:00.000Z',
+          recordedAt: '2025-01-01T00:00:00.000Z',
+          schemaVersion: 0,
+          tenantId,
+          channel: 'sms',
+        },
       },
     ]);
     const { state } = await new CustomerRepository(store).load(tenantId, customerId);
@@ -101,11 +116,23 @@ describe('when snapshots are sealed with the customer key', () => {
     const registered: CustomerEvent = {
       type: 'CustomerRegistered',
       data: { customerId, tenantId, identity: { kind: 'phone', value: '+14155550199' } },
-      metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2025-01-01T00:00:00.000Z', recordedAt: '2025-01-01T00:00:00.000Z', schemaVersion: 1, tenantId, channel: 'sms' },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: '2025-01-01T00:00:00.000Z',
+        recordedAt: '2025-01-01T00:00:00.000Z',
+        schemaVersion: 1,
+        tenantId,
+        channel: 'sms',
+      },
     };
     await repo.append(tenantId, customerId, [registered]);
     await repo.load(tenantId, customerId); // takes the snapshot
-    const raw = await pool.query<{ snapshot: string }>('select snapshot from customer_snapshots where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    const raw = await pool.query<{ snapshot: string }>(
+      'select snapshot from customer_snapshots where tenant_id = $1 and customer_id = $2',
+      [tenantId, customerId],
+    );
     expect(raw.rows[0]!.snapshot).not.toContain('+14155550199');
     expect((await sealed.load(tenantId, customerId))!.state.identities).toEqual([{ kind: 'phone', value: '+14155550199' }]);
     await keys.destroy(tenantId, customerId);

@@ -12,7 +12,15 @@ import {
   type CustomerState,
   type HistoryEvent,
 } from '@hub/customer';
-import { StreamNotFoundError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent, type RecordedEvent, type StreamAppendOutcome } from '@hub/event-store';
+import {
+  StreamNotFoundError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type RecordedEvent,
+  type StreamAppendOutcome,
+} from '@hub/event-store';
 import type { SnapshotStore } from './snapshot-store.port';
 
 export interface LoadedCustomer {
@@ -43,7 +51,8 @@ export function toNewEvent(event: CustomerEvent): NewEvent {
   return { eventId: event.metadata.eventId, type: event.type, data: event.data, metadata: { ...event.metadata } };
 }
 
-const domainEvents = (recorded: readonly RecordedEvent[]): CustomerEvent[] => recorded.map(toCustomerEvent).filter((e): e is CustomerEvent => e !== undefined);
+const domainEvents = (recorded: readonly RecordedEvent[]): CustomerEvent[] =>
+  recorded.map(toCustomerEvent).filter((e): e is CustomerEvent => e !== undefined);
 
 /** The customer events of one stream with where the store put them (other types skipped). */
 export function toHistoryEvents(customerId: string, recorded: readonly RecordedEvent[]): HistoryEvent[] {
@@ -55,7 +64,8 @@ export function toHistoryEvents(customerId: string, recorded: readonly RecordedE
   return out;
 }
 
-const recordedAtOf = (e: RecordedEvent): number => Date.parse(String((e.metadata as { recordedAt?: string }).recordedAt ?? e.createdAt.toISOString()));
+const recordedAtOf = (e: RecordedEvent): number =>
+  Date.parse(String((e.metadata as { recordedAt?: string }).recordedAt ?? e.createdAt.toISOString()));
 
 /** A customer's whole history as read: their own stream's stored events, and every member stream's events in one order. */
 export interface WholeHistoryRead {
@@ -112,7 +122,11 @@ export class CustomerRepository {
    * customer merged into them and not unmerged, recursively, as one history in the store's order.
    * `keep` cuts every stream to what the hub knew at a moment (a revision's position, a time).
    */
-  async readWholeHistory(tenantId: string, customerId: string, keep: (e: RecordedEvent) => boolean = () => true): Promise<WholeHistoryRead> {
+  async readWholeHistory(
+    tenantId: string,
+    customerId: string,
+    keep: (e: RecordedEvent) => boolean = () => true,
+  ): Promise<WholeHistoryRead> {
     const streams = new Map<string, HistoryEvent[]>();
     let own: RecordedEvent[] = [];
     const members = [customerId];
@@ -154,7 +168,10 @@ export class CustomerRepository {
    */
   async recordedAfter(tenantId: string, customerId: string, revision?: bigint): Promise<RecordedEvent[]> {
     try {
-      return await this.store.readStream(customerStream(tenantId, customerId), revision === undefined ? {} : { fromRevision: revision + 1n });
+      return await this.store.readStream(
+        customerStream(tenantId, customerId),
+        revision === undefined ? {} : { fromRevision: revision + 1n },
+      );
     } catch (err) {
       if (err instanceof StreamNotFoundError) return [];
       throw err;
@@ -176,18 +193,33 @@ export class CustomerRepository {
       return { state, revision: known.at(-1)?.revision ?? 'no_stream', events: known };
     }
     const position = atRevision === undefined ? undefined : upToRevision.at(-1)?.globalPosition;
-    const whole = await this.readWholeHistory(tenantId, customerId, (e) => (position === undefined || e.globalPosition <= position) && (limit === undefined || recordedAtOf(e) <= limit));
+    const whole = await this.readWholeHistory(
+      tenantId,
+      customerId,
+      (e) => (position === undefined || e.globalPosition <= position) && (limit === undefined || recordedAtOf(e) <= limit),
+    );
     return { state: foldWholeHistory(customerId, whole.history), revision: whole.own.at(-1)?.revision ?? 'no_stream', events: whole.own };
   }
 
-  append(tenantId: string, customerId: string, events: readonly CustomerEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
+  append(
+    tenantId: string,
+    customerId: string,
+    events: readonly CustomerEvent[],
+    expectedRevision: ExpectedRevision = 'any',
+  ): Promise<AppendResult> {
     return this.store.appendToStream(customerStream(tenantId, customerId), events.map(toNewEvent), { expectedRevision });
   }
 
   /** Several customers' appends at once (`EventStore.appendToStreams`): each customer's outcome its own, in request order. */
-  appendMany(appends: readonly { tenantId: string; customerId: string; events: readonly CustomerEvent[]; expectedRevision?: ExpectedRevision }[]): Promise<StreamAppendOutcome[]> {
+  appendMany(
+    appends: readonly { tenantId: string; customerId: string; events: readonly CustomerEvent[]; expectedRevision?: ExpectedRevision }[],
+  ): Promise<StreamAppendOutcome[]> {
     return this.store.appendToStreams(
-      appends.map((a) => ({ stream: customerStream(a.tenantId, a.customerId), events: a.events.map(toNewEvent), expectedRevision: a.expectedRevision ?? 'any' })),
+      appends.map((a) => ({
+        stream: customerStream(a.tenantId, a.customerId),
+        events: a.events.map(toNewEvent),
+        expectedRevision: a.expectedRevision ?? 'any',
+      })),
     );
   }
 }

@@ -44,7 +44,16 @@ export async function eraseCustomerRecord(deps: EraseDeps, r: EraseRequest): Pro
       channel: 'system',
     });
   }
-  const erasure = await eraseCustomer({ store: deps.store, keys: deps.keys, tenantId: r.tenantId, customerId: r.customerId, reason: r.reason, requestedBy: r.requestedBy, now: r.now, correlationId: requestId });
+  const erasure = await eraseCustomer({
+    store: deps.store,
+    keys: deps.keys,
+    tenantId: r.tenantId,
+    customerId: r.customerId,
+    reason: r.reason,
+    requestedBy: r.requestedBy,
+    now: r.now,
+    correlationId: requestId,
+  });
   await deps.snapshots?.delete(r.tenantId, r.customerId);
   return erasure;
 }

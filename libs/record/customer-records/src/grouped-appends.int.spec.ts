@@ -23,9 +23,22 @@ afterAll(async () => {
 
 const meta = (tenantId: string): EventMetadata => {
   const eventId = crypto.randomUUID();
-  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.000Z', recordedAt: '2026-12-06T10:00:00.000Z', schemaVersion: 1, tenantId, channel: 'system' };
+  return {
+    eventId,
+    correlationId: eventId,
+    causationId: eventId,
+    occurredAt: '2026-12-06T10:00:00.000Z',
+    recordedAt: '2026-12-06T10:00:00.000Z',
+    schemaVersion: 1,
+    tenantId,
+    channel: 'system',
+  };
 };
-const traits = (tenantId: string, tier: string): CustomerEvent => ({ type: 'TraitsUpdated', data: { traits: { tier } }, metadata: meta(tenantId) });
+const traits = (tenantId: string, tier: string): CustomerEvent => ({
+  type: 'TraitsUpdated',
+  data: { traits: { tier } },
+  metadata: meta(tenantId),
+});
 
 describe('GroupedAppends', () => {
   it('writes appends to different customers made at the same time together, each with its own result', async () => {

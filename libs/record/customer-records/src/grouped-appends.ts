@@ -30,7 +30,12 @@ export class GroupedAppends {
     private readonly maxPerWrite = 200,
   ) {}
 
-  append(tenantId: string, customerId: string, events: readonly CustomerEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
+  append(
+    tenantId: string,
+    customerId: string,
+    events: readonly CustomerEvent[],
+    expectedRevision: ExpectedRevision = 'any',
+  ): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.waiting.push({ tenantId, customerId, events, expectedRevision, resolve, reject });
       void this.drain();
@@ -64,7 +69,9 @@ export class GroupedAppends {
     if (batch.length === 1) return this.alone(batch[0]!);
     let outcomes;
     try {
-      outcomes = await this.customers.appendMany(batch.map((w) => ({ tenantId: w.tenantId, customerId: w.customerId, events: w.events, expectedRevision: w.expectedRevision })));
+      outcomes = await this.customers.appendMany(
+        batch.map((w) => ({ tenantId: w.tenantId, customerId: w.customerId, events: w.events, expectedRevision: w.expectedRevision })),
+      );
     } catch {
       // Refused as a whole: each on its own says which (nothing of the failed write was stored).
       await Promise.all(batch.map((w) => this.alone(w)));

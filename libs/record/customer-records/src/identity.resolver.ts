@@ -1,7 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { deterministicId, identityStream, legacyIdentityStream, type EventMetadata, type IdentityHasher, type IdentityRef } from '@hub/contracts';
+import {
+  deterministicId,
+  identityStream,
+  legacyIdentityStream,
+  type EventMetadata,
+  type IdentityHasher,
+  type IdentityRef,
+} from '@hub/contracts';
 import type { IdentityClaimEvent, IdentityClaimed, IdentityReleased } from '@hub/customer';
-import { ConcurrencyError, StreamNotFoundError, type EventStore, type ExpectedRevision, type RecordedEvent, type StreamAppend, type StreamAppendOutcome } from '@hub/event-store';
+import {
+  ConcurrencyError,
+  StreamNotFoundError,
+  type EventStore,
+  type ExpectedRevision,
+  type RecordedEvent,
+  type StreamAppend,
+  type StreamAppendOutcome,
+} from '@hub/event-store';
 
 export interface Resolution {
   customerId: string;
@@ -80,7 +95,10 @@ export class IdentityResolver {
    * rotation), then the unkeyed legacy name. Read only when the current name has no event.
    */
   olderClaimStreamsOf(tenantId: string, identity: IdentityRef): string[] {
-    return [...(this.naming.previous ? [claimStreamOf(this.naming.previous, tenantId, identity)] : []), legacyClaimStreamOf(tenantId, identity)];
+    return [
+      ...(this.naming.previous ? [claimStreamOf(this.naming.previous, tenantId, identity)] : []),
+      legacyClaimStreamOf(tenantId, identity),
+    ];
   }
 
   async resolve(tenantId: string, identity: IdentityRef, cause: EventMetadata): Promise<Resolution> {
@@ -89,7 +107,10 @@ export class IdentityResolver {
       const current = await this.current(tenantId, identity);
       if (current?.event.type === 'IdentityClaimed') {
         if (current.carriedFrom && !(await this.carryForward(stream, current))) continue;
-        return { customerId: current.event.data.customerId, firstContact: current.event.metadata.causationId === cause.eventId && !current.event.data.via };
+        return {
+          customerId: current.event.data.customerId,
+          firstContact: current.event.metadata.causationId === cause.eventId && !current.event.data.via,
+        };
       }
       const { customerId, append } = this.planFirstClaim(tenantId, identity, current, cause);
       try {
@@ -132,7 +153,11 @@ export class IdentityResolver {
     return {
       customerId,
       claim: { event: claim, revision: nextRevision(expected) },
-      append: { stream, events: [{ eventId: claim.metadata.eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], expectedRevision: expected },
+      append: {
+        stream,
+        events: [{ eventId: claim.metadata.eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }],
+        expectedRevision: expected,
+      },
     };
   }
 
@@ -143,7 +168,10 @@ export class IdentityResolver {
 
   /** The current claim of each identity, keyed by claim stream (`claimStreamOf`): one read for all of them. */
   async currentClaims(refs: readonly { tenantId: string; identity: IdentityRef }[]): Promise<Map<string, CurrentClaim>> {
-    const names = refs.map((r) => ({ stream: this.claimStreamOf(r.tenantId, r.identity), older: this.olderClaimStreamsOf(r.tenantId, r.identity) }));
+    const names = refs.map((r) => ({
+      stream: this.claimStreamOf(r.tenantId, r.identity),
+      older: this.olderClaimStreamsOf(r.tenantId, r.identity),
+    }));
     // The older names are read in the same round trip: one read however many identities.
     const last = await this.store.readLastEvents([...new Set(names.flatMap((n) => [n.stream, ...n.older]))]);
     const claims = new Map<string, CurrentClaim>();
@@ -185,7 +213,14 @@ export class IdentityResolver {
    * if any), planned without writing it: a batch recorder writes it with the run's other claims.
    * The same event as `link` writes, so either path's retry is a duplicate of the other's.
    */
-  planLink(tenantId: string, identity: IdentityRef, customerId: string, through: IdentityRef, current: CurrentClaim | undefined, cause: EventMetadata): { claim: CurrentClaim; append: StreamAppend } {
+  planLink(
+    tenantId: string,
+    identity: IdentityRef,
+    customerId: string,
+    through: IdentityRef,
+    current: CurrentClaim | undefined,
+    cause: EventMetadata,
+  ): { claim: CurrentClaim; append: StreamAppend } {
     const stream = this.claimStreamOf(tenantId, identity);
     const expected = expectedAfter(current);
     const eventId = deterministicId('identity-linked', stream, cause.eventId, String(expected));
@@ -196,7 +231,11 @@ export class IdentityResolver {
     };
     return {
       claim: { event: claim, revision: nextRevision(expected) },
-      append: { stream, events: [{ eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }], expectedRevision: expected },
+      append: {
+        stream,
+        events: [{ eventId, type: claim.type, data: claim.data, metadata: { ...claim.metadata } }],
+        expectedRevision: expected,
+      },
     };
   }
 
@@ -207,14 +246,27 @@ export class IdentityResolver {
   }
 
   /** Move an identity from one customer to another (merge, unmerge). Idempotent by `eventId`. */
-  async moveClaim(tenantId: string, identity: IdentityRef, from: string, to: string, via: { kind: 'merge' | 'unmerge'; mergeId: string }, metadata: EventMetadata): Promise<boolean> {
+  async moveClaim(
+    tenantId: string,
+    identity: IdentityRef,
+    from: string,
+    to: string,
+    via: { kind: 'merge' | 'unmerge'; mergeId: string },
+    metadata: EventMetadata,
+  ): Promise<boolean> {
     const stream = this.claimStreamOf(tenantId, identity);
     const current = await this.current(tenantId, identity);
     if (current?.event.type === 'IdentityClaimed' && current.event.data.customerId === to) return false;
     if (current?.event.type !== 'IdentityClaimed' || current.event.data.customerId !== from) return false;
     const eventId = deterministicId('identity-moved', stream, via.mergeId, via.kind);
-    const event: IdentityClaimed = { type: 'IdentityClaimed', data: { customerId: to, identity, via }, metadata: { ...metadata, eventId, tenantId } };
-    await this.store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], { expectedRevision: expectedAfter(current) });
+    const event: IdentityClaimed = {
+      type: 'IdentityClaimed',
+      data: { customerId: to, identity, via },
+      metadata: { ...metadata, eventId, tenantId },
+    };
+    await this.store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], {
+      expectedRevision: expectedAfter(current),
+    });
     return true;
   }
 
@@ -235,12 +287,24 @@ export class IdentityResolver {
    * Release the claim of the stream `stream` when `customerId` holds it (`reason`: an erasure, or the
    * claim moved to the identity's current name by `hub identities migrate`). Idempotent.
    */
-  async releaseIn(stream: string, tenantId: string, customerId: string, reason: IdentityReleased['data']['reason'], metadata: EventMetadata): Promise<boolean> {
+  async releaseIn(
+    stream: string,
+    tenantId: string,
+    customerId: string,
+    reason: IdentityReleased['data']['reason'],
+    metadata: EventMetadata,
+  ): Promise<boolean> {
     const current = await this.last(stream);
     if (current?.event.type !== 'IdentityClaimed' || current.event.data.customerId !== customerId) return false;
     const eventId = deterministicId(reason === 'erasure' ? 'identity-released' : 'identity-released-migrated', stream, customerId);
-    const event: IdentityReleased = { type: 'IdentityReleased', data: { customerId, reason }, metadata: { ...metadata, eventId, tenantId } };
-    await this.store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], { expectedRevision: current.revision });
+    const event: IdentityReleased = {
+      type: 'IdentityReleased',
+      data: { customerId, reason },
+      metadata: { ...metadata, eventId, tenantId },
+    };
+    await this.store.appendToStream(stream, [{ eventId, type: event.type, data: event.data, metadata: { ...event.metadata } }], {
+      expectedRevision: current.revision,
+    });
     return true;
   }
 
@@ -250,10 +314,15 @@ export class IdentityResolver {
    * when the current name got an event meanwhile (read again).
    */
   async carryForward(stream: string, claim: CurrentClaim): Promise<boolean> {
-    if (!claim.carriedFrom || claim.event.type !== 'IdentityClaimed') throw new Error(`carryForward of ${stream}: not a claim found under an older name`);
+    if (!claim.carriedFrom || claim.event.type !== 'IdentityClaimed')
+      throw new Error(`carryForward of ${stream}: not a claim found under an older name`);
     const eventId = deterministicId('identity-carried-forward', stream, claim.carriedFrom, claim.event.metadata.eventId);
     try {
-      await this.store.appendToStream(stream, [{ eventId, type: claim.event.type, data: claim.event.data, metadata: { ...claim.event.metadata, eventId } }], { expectedRevision: 'no_stream' });
+      await this.store.appendToStream(
+        stream,
+        [{ eventId, type: claim.event.type, data: claim.event.data, metadata: { ...claim.event.metadata, eventId } }],
+        { expectedRevision: 'no_stream' },
+      );
       return true;
     } catch (err) {
       if (err instanceof ConcurrencyError) return false;

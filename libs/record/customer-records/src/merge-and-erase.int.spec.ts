@@ -32,8 +32,23 @@ function sms(tenantId: string, phone: string, text: string): InteractionReceived
   const eventId = deterministicId('test-sms', tenantId, phone, text);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text, media: [] }, provider: { name: 'twilio', messageId: eventId } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: NOW, recordedAt: NOW, schemaVersion: 1, tenantId, channel: 'sms' },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: phone }],
+      content: { text, media: [] },
+      provider: { name: 'twilio', messageId: eventId },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: NOW,
+      recordedAt: NOW,
+      schemaVersion: 1,
+      tenantId,
+      channel: 'sms',
+    },
   };
 }
 
@@ -44,24 +59,44 @@ describe('when a paid order links two customers', () => {
     const tenantId = freshId('tn');
     const a = await record(sms(tenantId, '+14155550301', 'first customer'));
     const b = await record(sms(tenantId, '+14155550302', 'second customer'));
-    const evidence = { source: 'paid_order', detail: 'order 42 paid with both numbers', identities: [{ kind: 'phone' as const, value: '+14155550302' }] };
+    const evidence = {
+      source: 'paid_order',
+      detail: 'order 42 paid with both numbers',
+      identities: [{ kind: 'phone' as const, value: '+14155550302' }],
+    };
 
-    const preview = await previewCustomerMerge({ customers, identities }, { tenantId, customerIds: [a.customerId, b.customerId], evidence });
+    const preview = await previewCustomerMerge(
+      { customers, identities },
+      { tenantId, customerIds: [a.customerId, b.customerId], evidence },
+    );
     expect(preview.decision).toBe('merge');
     const survivorId = preview.survivorId;
     const mergedId = preview.mergedId;
 
-    const merge = await mergeCustomers({ customers, identities }, { tenantId, customerIds: [a.customerId, b.customerId], evidence, requestId: 'order-42', now: NOW });
+    const merge = await mergeCustomers(
+      { customers, identities },
+      { tenantId, customerIds: [a.customerId, b.customerId], evidence, requestId: 'order-42', now: NOW },
+    );
     expect(merge.outcome).toBe('merged');
     expect((await customers.load(tenantId, mergedId)).state).toMatchObject({ status: 'merged', mergedInto: survivorId });
     // Retrying the same request changes nothing.
-    expect((await mergeCustomers({ customers, identities }, { tenantId, customerIds: [a.customerId, b.customerId], evidence, requestId: 'order-42', now: NOW })).outcome).toBe('unchanged');
+    expect(
+      (
+        await mergeCustomers(
+          { customers, identities },
+          { tenantId, customerIds: [a.customerId, b.customerId], evidence, requestId: 'order-42', now: NOW },
+        )
+      ).outcome,
+    ).toBe('unchanged');
 
     const mergedPhone = survivorId === a.customerId ? '+14155550302' : '+14155550301';
     const later = await record(sms(tenantId, mergedPhone, 'after the merge'));
     expect(later.customerId).toBe(survivorId);
 
-    const unmerge = await unmergeCustomers({ customers, identities }, { tenantId, survivorId, mergeId: merge.mergeId, reason: 'agent: two people', requestId: 'ticket-9', now: NOW });
+    const unmerge = await unmergeCustomers(
+      { customers, identities },
+      { tenantId, survivorId, mergeId: merge.mergeId, reason: 'agent: two people', requestId: 'ticket-9', now: NOW },
+    );
     expect(unmerge.outcome).toBe('unmerged');
     expect((await customers.load(tenantId, mergedId)).state.status).toBe('active');
     const afterUnmerge = await record(sms(tenantId, mergedPhone, 'after the unmerge'));
@@ -76,7 +111,13 @@ describe('when the only evidence is a detail typed into a chat', () => {
     const b = await record(sms(tenantId, '+14155550312', 'two'));
     const decision = await mergeCustomers(
       { customers, identities },
-      { tenantId, customerIds: [a.customerId, b.customerId], evidence: { source: 'chat_typed_detail', detail: 'typed the other number', identities: [] }, requestId: 'chat-1', now: NOW },
+      {
+        tenantId,
+        customerIds: [a.customerId, b.customerId],
+        evidence: { source: 'chat_typed_detail', detail: 'typed the other number', identities: [] },
+        requestId: 'chat-1',
+        now: NOW,
+      },
     );
     expect(decision.outcome).toBe('proposed');
     expect(await identities.ownerOf(tenantId, { kind: 'phone', value: '+14155550312' })).toBe(b.customerId);
@@ -92,15 +133,24 @@ describe('when a customer is erased', () => {
     const first = await record(sms(tenantId, phone, secret));
     await customers.load(tenantId, first.customerId); // a snapshot exists now
 
-    await eraseCustomerRecord({ store, keys, customers, identities, snapshots }, { tenantId, customerId: first.customerId, reason: 'gdpr-art17', requestedBy: 'operator-1', now: NOW });
+    await eraseCustomerRecord(
+      { store, keys, customers, identities, snapshots },
+      { tenantId, customerId: first.customerId, reason: 'gdpr-art17', requestedBy: 'operator-1', now: NOW },
+    );
 
-    const raw = await pool.query<{ body: string }>(`select data::text || metadata::text as body from hub_events where metadata->>'tenantId' = $1`, [tenantId]);
+    const raw = await pool.query<{ body: string }>(
+      `select data::text || metadata::text as body from hub_events where metadata->>'tenantId' = $1`,
+      [tenantId],
+    );
     expect(raw.rowCount).toBeGreaterThan(0);
     for (const row of raw.rows) {
       expect(row.body).not.toContain(phone);
       expect(row.body).not.toContain(secret);
     }
-    const snaps = await pool.query('select 1 from customer_snapshots where tenant_id = $1 and customer_id = $2', [tenantId, first.customerId]);
+    const snaps = await pool.query('select 1 from customer_snapshots where tenant_id = $1 and customer_id = $2', [
+      tenantId,
+      first.customerId,
+    ]);
     expect(snaps.rowCount).toBe(0);
 
     const { state } = await customers.load(tenantId, first.customerId);

@@ -74,14 +74,26 @@ export async function mergeCustomers(deps: MergeDeps, r: MergeRequest): Promise<
     const preview = previewMerge(a!.state, b!.state, r.evidence, policy);
     const [survivor, merged] = preview.survivorId === r.customerIds[0] ? [a!, b!] : [b!, a!];
     const decision = decideMerge(
-      { tenantId: r.tenantId, survivorId: preview.survivorId, mergedId: preview.mergedId, evidence: r.evidence, causationId: r.requestId, correlationId: r.requestId },
+      {
+        tenantId: r.tenantId,
+        survivorId: preview.survivorId,
+        mergedId: preview.mergedId,
+        evidence: r.evidence,
+        causationId: r.requestId,
+        correlationId: r.requestId,
+      },
       survivor.state,
       merged.state,
       policy,
       r.now,
     );
     try {
-      await appendBoth(deps, r.tenantId, { id: preview.mergedId, events: decision.merged, revision: merged.revision }, { id: preview.survivorId, events: decision.survivor, revision: survivor.revision });
+      await appendBoth(
+        deps,
+        r.tenantId,
+        { id: preview.mergedId, events: decision.merged, revision: merged.revision },
+        { id: preview.survivorId, events: decision.survivor, revision: survivor.revision },
+      );
     } catch (err) {
       if (err instanceof ConcurrencyError && attempt < 10) continue;
       throw err;
@@ -94,7 +106,14 @@ export async function mergeCustomers(deps: MergeDeps, r: MergeRequest): Promise<
       );
       const handedOver = recorded?.type === 'CustomerMergedInto' ? recorded.data.identitiesHandedOver : [];
       for (const identity of handedOver) {
-        await deps.identities.moveClaim(r.tenantId, identity, preview.mergedId, preview.survivorId, { kind: 'merge', mergeId: decision.mergeId }, systemMetadata(r.tenantId, r.requestId, r.now));
+        await deps.identities.moveClaim(
+          r.tenantId,
+          identity,
+          preview.mergedId,
+          preview.survivorId,
+          { kind: 'merge', mergeId: decision.mergeId },
+          systemMetadata(r.tenantId, r.requestId, r.now),
+        );
       }
     }
     return decision;
@@ -117,9 +136,20 @@ export async function unmergeCustomers(deps: MergeDeps, r: UnmergeRequest): Prom
     const record = survivor.state.merges.find((m) => m.mergeId === r.mergeId && m.role === 'survivor');
     const restoredId = record?.otherId;
     const restored = restoredId ? await deps.customers.load(r.tenantId, restoredId) : survivor;
-    const decision = decideUnmerge({ tenantId: r.tenantId, mergeId: r.mergeId, reason: r.reason, causationId: r.requestId, correlationId: r.requestId }, survivor.state, restored.state, r.now);
+    const decision = decideUnmerge(
+      { tenantId: r.tenantId, mergeId: r.mergeId, reason: r.reason, causationId: r.requestId, correlationId: r.requestId },
+      survivor.state,
+      restored.state,
+      r.now,
+    );
     try {
-      if (restoredId) await appendBoth(deps, r.tenantId, { id: restoredId, events: decision.restored, revision: restored.revision }, { id: r.survivorId, events: decision.survivor, revision: survivor.revision });
+      if (restoredId)
+        await appendBoth(
+          deps,
+          r.tenantId,
+          { id: restoredId, events: decision.restored, revision: restored.revision },
+          { id: r.survivorId, events: decision.survivor, revision: survivor.revision },
+        );
     } catch (err) {
       if (err instanceof ConcurrencyError && attempt < 10) continue;
       throw err;
@@ -127,7 +157,14 @@ export async function unmergeCustomers(deps: MergeDeps, r: UnmergeRequest): Prom
     if (restoredId && (decision.outcome === 'unmerged' || decision.outcome === 'unchanged')) {
       const returned = record?.identities ?? [];
       for (const identity of returned) {
-        await deps.identities.moveClaim(r.tenantId, identity, r.survivorId, restoredId, { kind: 'unmerge', mergeId: r.mergeId }, systemMetadata(r.tenantId, r.requestId, r.now));
+        await deps.identities.moveClaim(
+          r.tenantId,
+          identity,
+          r.survivorId,
+          restoredId,
+          { kind: 'unmerge', mergeId: r.mergeId },
+          systemMetadata(r.tenantId, r.requestId, r.now),
+        );
       }
     }
     return decision;
@@ -150,7 +187,14 @@ export async function rejectMergeProposal(deps: Pick<MergeDeps, 'customers'>, r:
   for (let attempt = 1; ; attempt++) {
     const survivor = await deps.customers.load(r.tenantId, r.survivorId);
     const decision = decideRejectProposal(
-      { tenantId: r.tenantId, survivorId: r.survivorId, proposalId: r.proposalId, reason: r.reason, causationId: r.requestId, correlationId: r.requestId },
+      {
+        tenantId: r.tenantId,
+        survivorId: r.survivorId,
+        proposalId: r.proposalId,
+        reason: r.reason,
+        causationId: r.requestId,
+        correlationId: r.requestId,
+      },
       survivor.state,
       r.now,
     );

@@ -34,12 +34,35 @@ const PHONE: IdentityRef = { kind: 'phone', value: '+14155550188' };
 const EMAIL: IdentityRef = { kind: 'email', value: 'dana@example.com' };
 const at = (minute: number) => new Date(Date.parse('2026-11-23T10:00:00.000Z') + minute * 60_000).toISOString();
 
-function interaction(tenantId: string, key: string, minute: number, channel: ChannelId, ids: IdentityRef[], extra: Partial<InteractionReceived['data']> = {}): InteractionReceived {
+function interaction(
+  tenantId: string,
+  key: string,
+  minute: number,
+  channel: ChannelId,
+  ids: IdentityRef[],
+  extra: Partial<InteractionReceived['data']> = {},
+): InteractionReceived {
   const eventId = deterministicId('merged-state', tenantId, key);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities: ids, content: { text: key, media: [] }, provider: { name: 'test', messageId: key }, ...extra },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: at(minute), recordedAt: at(minute), schemaVersion: 1, tenantId, channel },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: ids,
+      content: { text: key, media: [] },
+      provider: { name: 'test', messageId: key },
+      ...extra,
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: at(minute),
+      recordedAt: at(minute),
+      schemaVersion: 1,
+      tenantId,
+      channel,
+    },
   };
 }
 
@@ -49,7 +72,10 @@ function person(tenantId: string): { email: InteractionReceived[]; phone: Intera
     email: [
       interaction(tenantId, 'email-1', 0, 'email', [EMAIL]),
       interaction(tenantId, 'email-2', 1, 'email', [EMAIL]),
-      interaction(tenantId, 'survey', 2, 'survey', [EMAIL], { kind: 'survey', survey: { surveyId: 's', kind: 'csat', score: 2, answers: [] } }),
+      interaction(tenantId, 'survey', 2, 'survey', [EMAIL], {
+        kind: 'survey',
+        survey: { surveyId: 's', kind: 'csat', score: 2, answers: [] },
+      }),
     ],
     phone: [
       interaction(tenantId, 'sms-1', 3, 'sms', [PHONE]),
@@ -57,7 +83,10 @@ function person(tenantId: string): { email: InteractionReceived[]; phone: Intera
       interaction(tenantId, 'whatsapp', 5, 'whatsapp', [PHONE]),
       interaction(tenantId, 'call', 6, 'voice', [PHONE], { kind: 'call', call: { status: 'completed' } }),
     ],
-    order: interaction(tenantId, 'order', 7, 'commerce', [EMAIL, PHONE], { kind: 'order', order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'EUR' } }),
+    order: interaction(tenantId, 'order', 7, 'commerce', [EMAIL, PHONE], {
+      kind: 'order',
+      order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'EUR' },
+    }),
   };
 }
 
@@ -65,11 +94,22 @@ const record = (i: InteractionReceived) => recordInteraction({ customers, identi
 
 /** What describes the person, not which record holds them (ids, merge bookkeeping). */
 function personOf(s: CustomerState) {
-  const { customerId: _c, tenantId: _t, status: _s, mergedFrom: _f, merges: _m, mergeProposals: _p, mergedInto: _i, identities, ...rest } = s;
+  const {
+    customerId: _c,
+    tenantId: _t,
+    status: _s,
+    mergedFrom: _f,
+    merges: _m,
+    mergeProposals: _p,
+    mergedInto: _i,
+    identities,
+    ...rest
+  } = s;
   return { ...rest, identities: [...identities].sort((a, b) => `${a.kind}:${a.value}`.localeCompare(`${b.kind}:${b.value}`)) };
 }
 
-const withoutIds = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>'));
+const withoutIds = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>'));
 
 describe('when an order proves that a phone customer and an email customer are one person', () => {
   it('then the survivor’s state holds the whole person, whatever order their identities met in, through snapshots and as-of reads; an unmerge gives both back', async () => {
@@ -81,7 +121,10 @@ describe('when an order proves that a phone customer and an email customer are o
     const phoneCustomer = (await identities.ownerOf(split, PHONE))!;
     const emailCustomer = (await identities.ownerOf(split, EMAIL))!;
     // Loading them takes a snapshot of each (every 2 events): the survivor has one from before the merge.
-    const beforeMerge = { phone: (await customers.load(split, phoneCustomer)).state, email: (await customers.load(split, emailCustomer)).state };
+    const beforeMerge = {
+      phone: (await customers.load(split, phoneCustomer)).state,
+      email: (await customers.load(split, emailCustomer)).state,
+    };
     expect(await snapshots.load(split, emailCustomer)).toBeDefined();
     const ordered = await record(p.order);
     expect(ordered.merges.map((m) => m.outcome)).toEqual(['merged']);
@@ -118,10 +161,17 @@ describe('when an order proves that a phone customer and an email customer are o
     expect((await customers.load(split, survivorId, { atRevision: mergedAt - 1n })).state.engagement.total).toBe(4);
     expect((await customers.load(split, survivorId, { atRevision: mergedAt })).state.engagement.total).toBe(8);
     // The merged-away record keeps only its own history, and says where it lives on.
-    expect((await customers.load(split, phoneCustomer)).state).toMatchObject({ status: 'merged', mergedInto: survivorId, engagement: { total: 4 } });
+    expect((await customers.load(split, phoneCustomer)).state).toMatchObject({
+      status: 'merged',
+      mergedInto: survivorId,
+      engagement: { total: 4 },
+    });
 
     // Unmerge: each is again what its own stream holds, the order (recorded on the survivor) staying there.
-    await unmergeCustomers({ customers, identities }, { tenantId: split, survivorId, mergeId: ordered.merges[0]!.mergeId, reason: 'test', requestId: 'undo', now: at(8) });
+    await unmergeCustomers(
+      { customers, identities },
+      { tenantId: split, survivorId, mergeId: ordered.merges[0]!.mergeId, reason: 'test', requestId: 'undo', now: at(8) },
+    );
     const survivorAfter = (await customers.load(split, survivorId)).state;
     const restoredAfter = (await customers.load(split, phoneCustomer)).state;
     expect(survivorAfter.engagement.total).toBe(4);

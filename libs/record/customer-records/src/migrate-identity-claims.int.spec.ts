@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { customerStream, deterministicId, IdentityHasher, parseIdentityStream, type IdentityRef, type InteractionReceived } from '@hub/contracts';
+import {
+  customerStream,
+  deterministicId,
+  IdentityHasher,
+  parseIdentityStream,
+  type IdentityRef,
+  type InteractionReceived,
+} from '@hub/contracts';
 import { EncryptingEventStore, ERASED_MARKER, PostgresKeyStore } from '@hub/crypto-shredding';
 import { PostgresEventStore, type EventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
@@ -17,7 +24,10 @@ let store: EventStore;
 let customers: CustomerRepository;
 const NOW = '2026-12-07T10:00:00.000Z';
 const KEY_1 = { current: IdentityHasher.fromBase64(Buffer.alloc(32, 11).toString('base64')) } satisfies IdentityStreamNaming;
-const KEY_2_AFTER_1 = { current: IdentityHasher.fromBase64(Buffer.alloc(32, 12).toString('base64')), previous: KEY_1.current } satisfies IdentityStreamNaming;
+const KEY_2_AFTER_1 = {
+  current: IdentityHasher.fromBase64(Buffer.alloc(32, 12).toString('base64')),
+  previous: KEY_1.current,
+} satisfies IdentityStreamNaming;
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 10 });
@@ -33,8 +43,23 @@ function sms(tenantId: string, phone: string, text: string): InteractionReceived
   const eventId = deterministicId('migrate-test-sms', tenantId, phone, text);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text, media: [] }, provider: { name: 'twilio', messageId: eventId } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: NOW, recordedAt: NOW, schemaVersion: 1, tenantId, channel: 'sms' },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities: [{ kind: 'phone', value: phone }],
+      content: { text, media: [] },
+      provider: { name: 'twilio', messageId: eventId },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: NOW,
+      recordedAt: NOW,
+      schemaVersion: 1,
+      tenantId,
+      channel: 'sms',
+    },
   };
 }
 
@@ -51,7 +76,14 @@ async function recordTheOldWay(interaction: InteractionReceived): Promise<string
   const claimId = deterministicId('identity-claimed', stream, interaction.metadata.eventId, 'no_stream');
   await store.appendToStream(
     stream,
-    [{ eventId: claimId, type: 'IdentityClaimed', data: { customerId, identity }, metadata: { ...interaction.metadata, eventId: claimId, causationId: interaction.metadata.eventId } }],
+    [
+      {
+        eventId: claimId,
+        type: 'IdentityClaimed',
+        data: { customerId, identity },
+        metadata: { ...interaction.metadata, eventId: claimId, causationId: interaction.metadata.eventId },
+      },
+    ],
     { expectedRevision: 'no_stream' },
   );
   const events = interactionEvents(interaction, 'sms', customerId, true, interaction.metadata);
@@ -63,7 +95,8 @@ async function recordTheOldWay(interaction: InteractionReceived): Promise<string
 }
 
 const phone = (): IdentityRef => ({ kind: 'phone', value: `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}` });
-const claimStreamsOf = (tenantId: string) => store.lastMatchingEvents({ streamPrefixes: [`identity-${tenantId}.`], eventTypes: ['IdentityClaimed', 'IdentityReleased'] });
+const claimStreamsOf = (tenantId: string) =>
+  store.lastMatchingEvents({ streamPrefixes: [`identity-${tenantId}.`], eventTypes: ['IdentityClaimed', 'IdentityReleased'] });
 
 describe('given a store written before identity stream names were keyed', () => {
   describe('when nothing was migrated yet', () => {
@@ -78,7 +111,10 @@ describe('given a store written before identity stream names were keyed', () => 
       const again = await recordInteraction({ customers, identities }, sms(tenantId, p1.value, 'me again'), NOW);
       expect(again).toMatchObject({ customerId: c1, duplicate: false });
       // Written forward: the keyed name answers by itself from now on.
-      expect((await identities.last(identities.claimStreamOf(tenantId, p1)))?.event).toMatchObject({ type: 'IdentityClaimed', data: { customerId: c1 } });
+      expect((await identities.last(identities.claimStreamOf(tenantId, p1)))?.event).toMatchObject({
+        type: 'IdentityClaimed',
+        data: { customerId: c1 },
+      });
 
       // The batch path reads the legacy name too (in the same round trip).
       const [batched] = await recordInteractions({ customers, identities }, [sms(tenantId, p2.value, 'batched')], NOW);
@@ -106,16 +142,27 @@ describe('given a store written before identity stream names were keyed', () => 
         const legacy = await store.readStream(legacyClaimStreamOf(tenantId, p));
         expect(legacy.at(-1)).toMatchObject({ type: 'IdentityReleased', data: { reason: 'migrated', customerId: owners[n] } });
         // A resolver that no longer had the fallback would find the same owner: the keyed stream holds the claim.
-        expect((await identities.last(identities.claimStreamOf(tenantId, p)))?.event).toMatchObject({ type: 'IdentityClaimed', data: { customerId: owners[n], identity: p } });
+        expect((await identities.last(identities.claimStreamOf(tenantId, p)))?.event).toMatchObject({
+          type: 'IdentityClaimed',
+          data: { customerId: owners[n], identity: p },
+        });
       }
       for (const { streamName, type } of await claimStreamsOf(tenantId)) {
         expect(type).toBe(parseIdentityStream(streamName)!.keyed ? 'IdentityClaimed' : 'IdentityReleased');
       }
       // New messages from those phones still reach their customers.
-      expect((await recordInteraction({ customers, identities }, sms(tenantId, phones[2]!.value, 'after'), NOW)).customerId).toBe(owners[2]);
+      expect((await recordInteraction({ customers, identities }, sms(tenantId, phones[2]!.value, 'after'), NOW)).customerId).toBe(
+        owners[2],
+      );
 
       const head = await store.headPosition();
-      expect(await migrateIdentityClaims({ store, identities }, { tenantId, now: '2026-12-08T10:00:00.000Z' })).toEqual({ examined: 3, moved: 0, superseded: 0, erased: 0, current: 3 });
+      expect(await migrateIdentityClaims({ store, identities }, { tenantId, now: '2026-12-08T10:00:00.000Z' })).toEqual({
+        examined: 3,
+        moved: 0,
+        superseded: 0,
+        erased: 0,
+        current: 3,
+      });
       expect(await store.headPosition()).toBe(head);
     });
 
@@ -124,7 +171,10 @@ describe('given a store written before identity stream names were keyed', () => 
       const identities = resolverWith(KEY_1);
       await recordTheOldWay(sms(tenantId, phone().value, 'one'));
       const head = await store.headPosition();
-      expect(await migrateIdentityClaims({ store, identities }, { tenantId, now: NOW, dryRun: true })).toMatchObject({ examined: 1, moved: 1 });
+      expect(await migrateIdentityClaims({ store, identities }, { tenantId, now: NOW, dryRun: true })).toMatchObject({
+        examined: 1,
+        moved: 1,
+      });
       expect(await store.headPosition()).toBe(head);
     });
 
@@ -134,9 +184,15 @@ describe('given a store written before identity stream names were keyed', () => 
       const p = phone();
       const customerId = await recordTheOldWay(sms(tenantId, p.value, 'one'));
       await keys.destroy(tenantId, customerId);
-      expect((await identities.last(legacyClaimStreamOf(tenantId, p)))?.event).toMatchObject({ data: { identity: { value: ERASED_MARKER } } });
+      expect((await identities.last(legacyClaimStreamOf(tenantId, p)))?.event).toMatchObject({
+        data: { identity: { value: ERASED_MARKER } },
+      });
 
-      expect(await migrateIdentityClaims({ store, identities }, { tenantId, now: NOW })).toMatchObject({ examined: 1, moved: 0, erased: 1 });
+      expect(await migrateIdentityClaims({ store, identities }, { tenantId, now: NOW })).toMatchObject({
+        examined: 1,
+        moved: 0,
+        erased: 1,
+      });
       expect(await identities.ownerOf(tenantId, p)).toBeUndefined();
       expect(await identities.last(identities.claimStreamOf(tenantId, p))).toBeUndefined();
     });
@@ -153,10 +209,15 @@ describe('given a store whose names are keyed, when the identity hash key is rot
     const after = resolverWith(KEY_2_AFTER_1);
     expect(await after.ownerOf(tenantId, p)).toBe(first.customerId);
     expect(await migrateIdentityClaims({ store, identities: after }, { tenantId, now: NOW })).toMatchObject({ moved: 1 });
-    expect((await store.readStream(before.claimStreamOf(tenantId, p))).at(-1)).toMatchObject({ type: 'IdentityReleased', data: { reason: 'migrated' } });
+    expect((await store.readStream(before.claimStreamOf(tenantId, p))).at(-1)).toMatchObject({
+      type: 'IdentityReleased',
+      data: { reason: 'migrated' },
+    });
     // Without the previous key configured any more, the new name alone resolves it.
     expect(await resolverWith({ current: KEY_2_AFTER_1.current }).ownerOf(tenantId, p)).toBe(first.customerId);
-    expect((await recordInteraction({ customers, identities: after }, sms(tenantId, p.value, 'under key 2'), NOW)).customerId).toBe(first.customerId);
+    expect((await recordInteraction({ customers, identities: after }, sms(tenantId, p.value, 'under key 2'), NOW)).customerId).toBe(
+      first.customerId,
+    );
     await expect(store.readStream(legacyClaimStreamOf(tenantId, p))).rejects.toMatchObject({ code: expect.any(String) });
   });
 });
@@ -168,10 +229,16 @@ describe('given a customer known under a legacy name, when they are erased', () 
     const p = phone();
     const customerId = await recordTheOldWay(sms(tenantId, p.value, 'hello'));
 
-    await eraseCustomerRecord({ store, keys, customers, identities }, { tenantId, customerId, reason: 'ticket-1', requestedBy: 'dpo', now: NOW });
+    await eraseCustomerRecord(
+      { store, keys, customers, identities },
+      { tenantId, customerId, reason: 'ticket-1', requestedBy: 'dpo', now: NOW },
+    );
 
     expect(await identities.ownerOf(tenantId, p)).toBeUndefined();
-    expect((await store.readStream(legacyClaimStreamOf(tenantId, p))).at(-1)).toMatchObject({ type: 'IdentityReleased', data: { reason: 'erasure' } });
+    expect((await store.readStream(legacyClaimStreamOf(tenantId, p))).at(-1)).toMatchObject({
+      type: 'IdentityReleased',
+      data: { reason: 'erasure' },
+    });
     // The released claim holds no readable identity any more: its value was sealed under the erased key.
     const [claim] = await store.readStream(legacyClaimStreamOf(tenantId, p));
     expect(claim!.data).toMatchObject({ identity: { value: ERASED_MARKER } });

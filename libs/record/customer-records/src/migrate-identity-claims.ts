@@ -51,7 +51,10 @@ export interface IdentityMigrationReport {
  * has no event (`no_stream`), the old stream is released at the revision it was read at, and every
  * event id is derived from the stream, so a second run (or a run after a crash) writes nothing new.
  */
-export async function migrateIdentityClaims(deps: MigrateIdentityClaimsDeps, request: MigrateIdentityClaimsRequest): Promise<IdentityMigrationReport> {
+export async function migrateIdentityClaims(
+  deps: MigrateIdentityClaimsDeps,
+  request: MigrateIdentityClaimsRequest,
+): Promise<IdentityMigrationReport> {
   const report: IdentityMigrationReport = { examined: 0, moved: 0, superseded: 0, erased: 0, current: 0 };
   const prefix = `${StreamCategories.identity}-${request.tenantId !== undefined ? `${request.tenantId}.` : ''}`;
   const held = await deps.store.lastMatchingEvents({ streamPrefixes: [prefix], eventTypes: ['IdentityClaimed', 'IdentityReleased'] });
@@ -90,5 +93,14 @@ export async function migrateIdentityClaims(deps: MigrateIdentityClaimsDeps, req
 
 function migrationMetadata(tenantId: string, stream: string, now: string): EventMetadata {
   const id = deterministicId('identity-migration', stream);
-  return { eventId: id, correlationId: id, causationId: id, occurredAt: now, recordedAt: now, schemaVersion: 1, tenantId, channel: 'system' };
+  return {
+    eventId: id,
+    correlationId: id,
+    causationId: id,
+    occurredAt: now,
+    recordedAt: now,
+    schemaVersion: 1,
+    tenantId,
+    channel: 'system',
+  };
 }

@@ -31,7 +31,10 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async load(tenantId: string, customerId: string): Promise<CustomerSnapshot | undefined> {
-    const r = await this.pool.query<{ snapshot: string }>('select snapshot from customer_snapshots where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);
+    const r = await this.pool.query<{ snapshot: string }>(
+      'select snapshot from customer_snapshots where tenant_id = $1 and customer_id = $2',
+      [tenantId, customerId],
+    );
     const row = r.rows[0];
     if (!row) return undefined;
     if (!this.keys) return deserializeSnapshot(row.snapshot);

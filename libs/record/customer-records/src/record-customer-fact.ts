@@ -1,4 +1,12 @@
-import { HubError, isChannelId, type ChannelId, type ConsentReceived, type ConversationStatusReceived, type EventMetadata, type InteractionsTopicMessage } from '@hub/contracts';
+import {
+  HubError,
+  isChannelId,
+  type ChannelId,
+  type ConsentReceived,
+  type ConversationStatusReceived,
+  type EventMetadata,
+  type InteractionsTopicMessage,
+} from '@hub/contracts';
 import type { ConsentChanged, ConversationResolved, CustomerEvent, TraitsUpdated } from '@hub/customer';
 import { IdempotencyConflictError } from '@hub/event-store';
 import type { CustomerRepository } from './customer.repository';
@@ -57,12 +65,17 @@ export async function recordCustomerFact(deps: Deps, fact: CustomerFactMessage, 
 /** The channel a conversation or a consent is of: one of the hub's, never `system`. */
 function channelOf(fact: CustomerFactMessage): ChannelId {
   const channel = fact.metadata.channel;
-  if (!isChannelId(channel)) throw new UnrecordableCustomerFactError(`metadata.channel: a ${fact.type} names one of the hub's channels, not ${channel}`);
+  if (!isChannelId(channel))
+    throw new UnrecordableCustomerFactError(`metadata.channel: a ${fact.type} names one of the hub's channels, not ${channel}`);
   return channel;
 }
 
 function conversationResolved(status: ConversationStatusReceived, channel: ChannelId, metadata: EventMetadata): ConversationResolved {
-  return { type: 'ConversationResolved', data: { channel, ...(status.data.threadId !== undefined ? { threadId: status.data.threadId } : {}) }, metadata };
+  return {
+    type: 'ConversationResolved',
+    data: { channel, ...(status.data.threadId !== undefined ? { threadId: status.data.threadId } : {}) },
+    metadata,
+  };
 }
 
 function consentChanged(consent: ConsentReceived, channel: ChannelId, metadata: EventMetadata): ConsentChanged {
@@ -73,7 +86,9 @@ function consentChanged(consent: ConsentReceived, channel: ChannelId, metadata: 
 async function recordForHolder(deps: Deps, fact: CustomerFactMessage, event: CustomerEvent): Promise<RecordedCustomerFact> {
   const { tenantId } = fact.metadata;
   const claims = await deps.identities.currentClaims(fact.data.identities.map((identity) => ({ tenantId, identity })));
-  const holder = fact.data.identities.map((identity) => claims.get(deps.identities.claimStreamOf(tenantId, identity))?.event).find((claim) => claim?.type === 'IdentityClaimed');
+  const holder = fact.data.identities
+    .map((identity) => claims.get(deps.identities.claimStreamOf(tenantId, identity))?.event)
+    .find((claim) => claim?.type === 'IdentityClaimed');
   if (holder?.type !== 'IdentityClaimed') return { outcome: 'unknown_customer' };
   return append(deps, tenantId, holder.data.customerId, [event]);
 }
@@ -81,13 +96,21 @@ async function recordForHolder(deps: Deps, fact: CustomerFactMessage, event: Cus
 /** Appended for the customer recognised by the fact's identities, registered first when there is none. */
 async function recordForAnyone(deps: Deps, fact: CustomerFactMessage, event: CustomerEvent): Promise<RecordedCustomerFact> {
   const m = fact.metadata;
-  const { customerId, firstContact, identitiesHeldByOthers } = await resolveByAnyIdentity(deps.identities, m.tenantId, fact.data.identities, m);
-  const own = fact.data.identities.find((i) => !identitiesHeldByOthers.some((h) => h.kind === i.kind && h.value === i.value && (h.namespace ?? '') === (i.namespace ?? '')));
+  const { customerId, firstContact, identitiesHeldByOthers } = await resolveByAnyIdentity(
+    deps.identities,
+    m.tenantId,
+    fact.data.identities,
+    m,
+  );
+  const own = fact.data.identities.find(
+    (i) => !identitiesHeldByOthers.some((h) => h.kind === i.kind && h.value === i.value && (h.namespace ?? '') === (i.namespace ?? '')),
+  );
   const events = firstContact && own ? [customerRegistered(customerId, own, event.metadata), event] : [event];
   const recorded = await append(deps, m.tenantId, customerId, events);
   // A redelivery of a fact whose customer has since been erased: the identity was just claimed
   // again for it. Give the fresh claim back; the fact stays where it was.
-  if (recorded.outcome === 'recorded_elsewhere' && firstContact) await deps.identities.releaseClaim(m.tenantId, fact.data.identities[0]!, customerId, event.metadata);
+  if (recorded.outcome === 'recorded_elsewhere' && firstContact)
+    await deps.identities.releaseClaim(m.tenantId, fact.data.identities[0]!, customerId, event.metadata);
   return recorded;
 }
 
@@ -96,7 +119,8 @@ async function append(deps: Deps, tenantId: string, customerId: string, events: 
     const result = await deps.customers.append(tenantId, customerId, events, 'any');
     return { outcome: result.duplicate ? 'duplicate' : 'recorded', customerId, events };
   } catch (err) {
-    if (err instanceof IdempotencyConflictError && err.reason === 'stored_in_other_stream') return { outcome: 'recorded_elsewhere', customerId };
+    if (err instanceof IdempotencyConflictError && err.reason === 'stored_in_other_stream')
+      return { outcome: 'recorded_elsewhere', customerId };
     throw err;
   }
 }

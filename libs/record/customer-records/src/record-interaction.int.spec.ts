@@ -21,12 +21,34 @@ const phone = (value: string): IdentityRef => ({ kind: 'phone', value });
 const email = (value: string): IdentityRef => ({ kind: 'email', value });
 const telegram = (value: string): IdentityRef => ({ kind: 'handle', namespace: 'telegram', value });
 
-function interaction(tenantId: string, id: string, channel: ChannelId, identities: IdentityRef[], data: Partial<InteractionData> = {}): InteractionReceived {
+function interaction(
+  tenantId: string,
+  id: string,
+  channel: ChannelId,
+  identities: IdentityRef[],
+  data: Partial<InteractionData> = {},
+): InteractionReceived {
   const eventId = deterministicId('record-interaction-int', tenantId, id);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities, content: { text: id, media: [] }, provider: { name: 'test', messageId: id }, ...data },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-11-23T10:00:00.000Z', recordedAt: '2026-11-23T10:00:00.000Z', schemaVersion: 1, tenantId, channel },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities,
+      content: { text: id, media: [] },
+      provider: { name: 'test', messageId: id },
+      ...data,
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-11-23T10:00:00.000Z',
+      recordedAt: '2026-11-23T10:00:00.000Z',
+      schemaVersion: 1,
+      tenantId,
+      channel,
+    },
   };
 }
 const record = (i: InteractionReceived) => recordInteraction(deps, i, '2026-11-23T10:00:01.000Z');
@@ -34,13 +56,18 @@ const record = (i: InteractionReceived) => recordInteraction(deps, i, '2026-11-2
 /** The identities the customer's folded state lists, each with who the store's claim says holds it. */
 async function holdersOfListed(tenantId: string, customerId: string): Promise<[string, string | undefined][]> {
   const { state } = await deps.customers.load(tenantId, customerId);
-  return Promise.all(state.identities.map(async (i): Promise<[string, string | undefined]> => [i.value, await deps.identities.ownerOf(tenantId, i)]));
+  return Promise.all(
+    state.identities.map(async (i): Promise<[string, string | undefined]> => [i.value, await deps.identities.ownerOf(tenantId, i)]),
+  );
 }
 
 describe('recognising a customer by any identity an interaction carries', () => {
   describe('given an order placed with an email and a phone', () => {
     const tenantId = freshId('rec');
-    const order = interaction(tenantId, 'order-1', 'commerce', [email('maria@example.com'), phone('+16505550123')], { kind: 'order', order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'USD' } });
+    const order = interaction(tenantId, 'order-1', 'commerce', [email('maria@example.com'), phone('+16505550123')], {
+      kind: 'order',
+      order: { orderId: 'o-1', action: 'created', amount: 4200, currency: 'USD' },
+    });
     let customerId: string;
 
     beforeAll(async () => {
@@ -78,7 +105,9 @@ describe('recognising a customer by any identity an interaction carries', () => 
       const a = (await record(interaction(tenantId, 'a-1', 'email', [email('ana@example.com')]))).customerId;
       const b = (await record(interaction(tenantId, 'b-1', 'sms', [phone('+14155550177')]))).customerId;
       expect(a).not.toBe(b);
-      const both = await record(interaction(tenantId, 'ab-1', 'webchat', [email('ana@example.com'), phone('+14155550177')], { mergeEvidence: 'chat_typed_detail' }));
+      const both = await record(
+        interaction(tenantId, 'ab-1', 'webchat', [email('ana@example.com'), phone('+14155550177')], { mergeEvidence: 'chat_typed_detail' }),
+      );
       expect(both.customerId).toBe(a);
       expect(both.merges.map((d) => d.outcome)).toEqual(['proposed']);
       expect(both.merges[0]!.reason).toContain('chat_typed_detail');
@@ -90,7 +119,10 @@ describe('recognising a customer by any identity an interaction carries', () => 
       const tenantId = freshId('rec');
       const byEmail = (await record(interaction(tenantId, 'm-1', 'email', [email('maria@example.com')]))).customerId;
       const byPhone = (await record(interaction(tenantId, 'm-2', 'whatsapp', [phone('+16505550123')]))).customerId;
-      const order = interaction(tenantId, 'm-3', 'commerce', [email('maria@example.com'), phone('+16505550123')], { kind: 'order', order: { orderId: 'o-9', action: 'created', amount: 17800, currency: 'USD' } });
+      const order = interaction(tenantId, 'm-3', 'commerce', [email('maria@example.com'), phone('+16505550123')], {
+        kind: 'order',
+        order: { orderId: 'o-9', action: 'created', amount: 17800, currency: 'USD' },
+      });
       const recorded = await record(order);
       expect(recorded.merges.map((d) => d.outcome)).toEqual(['merged']);
       const merged = recorded.merges[0]!.survivor.find((e) => e.type === 'CustomersMerged');
@@ -139,9 +171,21 @@ describe('recognising a customer by any identity an interaction carries', () => 
       const mergedId = survivorId === tg ? sms : tg;
       const moved = survivor?.type === 'CustomersMerged' ? survivor.data.identitiesMoved.map((i) => i.value) : [];
       expect(moved).toEqual([mergedId === sms ? card.value : '888001']);
-      expect((await holdersOfListed(tenantId, survivorId)).sort()).toEqual([[card.value, survivorId], ['888001', survivorId]].sort());
+      expect((await holdersOfListed(tenantId, survivorId)).sort()).toEqual(
+        [
+          [card.value, survivorId],
+          ['888001', survivorId],
+        ].sort(),
+      );
 
-      await unmergeCustomers(deps, { tenantId, survivorId, mergeId: decision.mergeId, reason: 'not the same person', requestId: `${tenantId}-undo`, now: '2026-11-23T12:00:00.000Z' });
+      await unmergeCustomers(deps, {
+        tenantId,
+        survivorId,
+        mergeId: decision.mergeId,
+        reason: 'not the same person',
+        requestId: `${tenantId}-undo`,
+        now: '2026-11-23T12:00:00.000Z',
+      });
       expect(await holdersOfListed(tenantId, tg)).toEqual([['888001', tg]]);
       expect(await holdersOfListed(tenantId, sms)).toEqual([[card.value, sms]]);
     });
@@ -151,7 +195,9 @@ describe('recognising a customer by any identity an interaction carries', () => 
     it('then they all end up with one customer holding that phone', async () => {
       const tenantId = freshId('rec');
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => record(interaction(tenantId, `c-${i}`, 'webchat', [email(`visitor${i}@example.com`), phone('+14155550199')]))),
+        Array.from({ length: 8 }, (_, i) =>
+          record(interaction(tenantId, `c-${i}`, 'webchat', [email(`visitor${i}@example.com`), phone('+14155550199')])),
+        ),
       );
       const owner = await deps.identities.ownerOf(tenantId, phone('+14155550199'));
       expect(results.map((r) => r.customerId)).toContain(owner);

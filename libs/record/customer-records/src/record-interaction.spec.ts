@@ -16,16 +16,27 @@ const metadata = {
 };
 const interaction = (data: Partial<InteractionData>): InteractionReceived => ({
   type: 'InteractionReceived',
-  data: { direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: '+14155550123' }], content: { media: [] }, provider: { name: 'test', messageId: 'm' }, ...data },
+  data: {
+    direction: 'inbound',
+    kind: 'message',
+    identities: [{ kind: 'phone', value: '+14155550123' }],
+    content: { media: [] },
+    provider: { name: 'test', messageId: 'm' },
+    ...data,
+  },
   metadata,
 });
 
 describe('interactionEvents: the text signals of the customer’s words are recorded on the interaction', () => {
-  const recordedOf = (i: InteractionReceived) => interactionEvents(i, 'sms', 'c1', false, metadata).find((e) => e.type === 'InteractionRecorded');
+  const recordedOf = (i: InteractionReceived) =>
+    interactionEvents(i, 'sms', 'c1', false, metadata).find((e) => e.type === 'InteractionRecorded');
 
   it('given an Arabic message that complains, asks for a refund and says it is the third, then the signals are recorded in clear beside the text', () => {
     const e = recordedOf(interaction({ content: { text: 'هذه رسالتي الثالثة، أريد استرداد المبلغ، خدمة سيئة', media: [] } }));
-    expect(e?.type === 'InteractionRecorded' && e.data.textSignals).toEqual({ found: ['complaint', 'refund_cancel', 'repeat_contact'], version: TEXT_SIGNALS_VERSION });
+    expect(e?.type === 'InteractionRecorded' && e.data.textSignals).toEqual({
+      found: ['complaint', 'refund_cancel', 'repeat_contact'],
+      version: TEXT_SIGNALS_VERSION,
+    });
   });
 
   it('given an inbound message that says nothing of the kind, then an empty list records that it was read', () => {
@@ -35,7 +46,20 @@ describe('interactionEvents: the text signals of the customer’s words are reco
 
   it('given an email, then its subject is read with its body', () => {
     const e = recordedOf(
-      interaction({ kind: 'email', email: { messageId: '<m1@example.com>', references: [], from: 'a@example.com', to: ['help@example.com'], cc: [], textFromHtml: false, subject: 'URGENT: refund', attachments: [] }, content: { text: 'See order 5.', media: [] } }),
+      interaction({
+        kind: 'email',
+        email: {
+          messageId: '<m1@example.com>',
+          references: [],
+          from: 'a@example.com',
+          to: ['help@example.com'],
+          cc: [],
+          textFromHtml: false,
+          subject: 'URGENT: refund',
+          attachments: [],
+        },
+        content: { text: 'See order 5.', media: [] },
+      }),
     );
     expect(e?.type === 'InteractionRecorded' && e.data.textSignals?.found).toEqual(['refund_cancel', 'urgency']);
   });
@@ -64,7 +88,11 @@ describe('interactionEvents: the text signals of the customer’s words are reco
 });
 
 describe('interactionEvents: a platform subscribe or unsubscribe is a consent change, not an interaction', () => {
-  const unsubscribed = interaction({ kind: 'subscription', subscription: { status: 'unsubscribed' }, provider: { name: 'viber', messageId: '5741311803571721087' } });
+  const unsubscribed = interaction({
+    kind: 'subscription',
+    subscription: { status: 'unsubscribed' },
+    provider: { name: 'viber', messageId: '5741311803571721087' },
+  });
 
   describe('when a known customer unsubscribes on the platform', () => {
     const events = interactionEvents(unsubscribed, 'sms', 'c1', false, metadata);
@@ -74,7 +102,9 @@ describe('interactionEvents: a platform subscribe or unsubscribe is a consent ch
     });
 
     it('then the folded customer is opted out on the channel, by the platform, and has no contact: no engagement, no recent message, no reply window', () => {
-      const before: CustomerEvent[] = [{ type: 'CustomerRegistered', data: { customerId: 'c1', tenantId: 'acme', identity: unsubscribed.data.identities[0]! }, metadata }];
+      const before: CustomerEvent[] = [
+        { type: 'CustomerRegistered', data: { customerId: 'c1', tenantId: 'acme', identity: unsubscribed.data.identities[0]! }, metadata },
+      ];
       const state = foldCustomer([...before, ...events]);
       expect(state.consent).toEqual({ sms: 'opted_out' });
       expect(state.consents.sms).toMatchObject({ status: 'opted_out', source: 'platform', eventId: metadata.eventId });
@@ -87,7 +117,9 @@ describe('interactionEvents: a platform subscribe or unsubscribe is a consent ch
   describe('when someone the hub has never seen subscribes', () => {
     it('then the customer is registered, then opted in by the platform', () => {
       const subscribed = interaction({ kind: 'subscription', subscription: { status: 'subscribed' } });
-      expect(interactionEvents(subscribed, 'sms', 'c1', true, metadata).map((e) => [e.type, e.type === 'ConsentChanged' ? e.data : undefined])).toEqual([
+      expect(
+        interactionEvents(subscribed, 'sms', 'c1', true, metadata).map((e) => [e.type, e.type === 'ConsentChanged' ? e.data : undefined]),
+      ).toEqual([
         ['CustomerRegistered', undefined],
         ['ConsentChanged', { channel: 'sms', consent: 'opted_in', source: 'platform' }],
       ]);

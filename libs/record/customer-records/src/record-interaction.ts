@@ -1,5 +1,14 @@
 import { deterministicId, isChannelId, type InteractionData, type InteractionReceived } from '@hub/contracts';
-import { derivedFacts, mergeEvidenceSource, platformConsentChange, type CustomerEvent, type InteractionRecorded, type MergeDecision, type MergePolicy, type RecordedTextSignals } from '@hub/customer';
+import {
+  derivedFacts,
+  mergeEvidenceSource,
+  platformConsentChange,
+  type CustomerEvent,
+  type InteractionRecorded,
+  type MergeDecision,
+  type MergePolicy,
+  type RecordedTextSignals,
+} from '@hub/customer';
 import { detectTextSignals, TEXT_SIGNALS_VERSION } from '@hub/text-signals';
 import { mergeCustomers } from './merge-customers';
 import type { ChannelId, EventMetadata, IdentityRef } from '@hub/contracts';
@@ -40,7 +49,12 @@ export async function recordInteraction(
   const [primary] = interaction.data.identities;
   if (!primary) throw new Error('interaction has no identity');
 
-  const { customerId, firstContact, heldByOthers, identitiesHeldByOthers } = await resolveByAnyIdentity(deps.identities, m.tenantId, interaction.data.identities, m);
+  const { customerId, firstContact, heldByOthers, identitiesHeldByOthers } = await resolveByAnyIdentity(
+    deps.identities,
+    m.tenantId,
+    interaction.data.identities,
+    m,
+  );
   const metadata = { ...m, recordedAt };
   const events = interactionEvents(interaction, channel, customerId, firstContact, metadata, identitiesHeldByOthers);
   try {
@@ -54,19 +68,41 @@ export async function recordInteraction(
         await mergeCustomers(deps, {
           tenantId: m.tenantId,
           customerIds: [customerId, other.customerId],
-          evidence: { source: mergeEvidenceSource(interaction), detail: `${channel} ${interaction.data.kind} ${interaction.data.provider.messageId}`, identities: [primary, other.identity] },
+          evidence: {
+            source: mergeEvidenceSource(interaction),
+            detail: `${channel} ${interaction.data.kind} ${interaction.data.provider.messageId}`,
+            identities: [primary, other.identity],
+          },
           requestId: deterministicId('identity-evidence', m.tenantId, m.eventId, other.customerId),
           now: recordedAt,
         }),
       );
     }
-    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: false, events, revision: result.nextExpectedRevision, position: result.position, duplicate: result.duplicate, merges };
+    return {
+      tenantId: m.tenantId,
+      customerId,
+      alreadyRecordedElsewhere: false,
+      events,
+      revision: result.nextExpectedRevision,
+      position: result.position,
+      duplicate: result.duplicate,
+      merges,
+    };
   } catch (err) {
     if (!(err instanceof IdempotencyConflictError && err.reason === 'stored_in_other_stream')) throw err;
     // A redelivery of an interaction whose customer has since been erased: the identity was released
     // and just claimed again for it. Give the fresh claim back; the interaction stays where it was.
     if (firstContact) await deps.identities.releaseClaim(m.tenantId, primary, customerId, metadata);
-    return { tenantId: m.tenantId, customerId, alreadyRecordedElsewhere: true, events: [], revision: -1n, position: -1n, duplicate: true, merges: [] };
+    return {
+      tenantId: m.tenantId,
+      customerId,
+      alreadyRecordedElsewhere: true,
+      events: [],
+      revision: -1n,
+      position: -1n,
+      duplicate: true,
+      merges: [],
+    };
   }
 }
 
@@ -96,7 +132,10 @@ export function interactionEvents(
   if (firstContact && own) events.push(customerRegistered(customerId, own, metadata, m));
   const consent = platformConsentChange(interaction, channel, metadata);
   if (consent) return [...events, consent];
-  events.push({ type: 'InteractionRecorded', data: recordedData(interaction.data, channel, heldByOthers), metadata }, ...derivedFacts(interaction, channel, metadata));
+  events.push(
+    { type: 'InteractionRecorded', data: recordedData(interaction.data, channel, heldByOthers), metadata },
+    ...derivedFacts(interaction, channel, metadata),
+  );
   return events;
 }
 
@@ -104,7 +143,12 @@ export function interactionEvents(
  * The first event of a customer's stream, made by what first named them (`cause`; `metadata`: its
  * recorded metadata); its id derived from the customer, so a retry registers nobody twice.
  */
-export function customerRegistered(customerId: string, identity: IdentityRef, metadata: EventMetadata, cause: Pick<EventMetadata, 'tenantId' | 'eventId'> = metadata): CustomerEvent {
+export function customerRegistered(
+  customerId: string,
+  identity: IdentityRef,
+  metadata: EventMetadata,
+  cause: Pick<EventMetadata, 'tenantId' | 'eventId'> = metadata,
+): CustomerEvent {
   return {
     type: 'CustomerRegistered',
     data: { customerId, tenantId: cause.tenantId, identity },
@@ -119,9 +163,18 @@ export function customerRegistered(customerId: string, identity: IdentityRef, me
  * sender put in the data is replaced: only the recorder says what the words carry.
  */
 function recordedData(data: InteractionData, channel: ChannelId, heldByOthers: readonly IdentityRef[]): InteractionRecorded['data'] {
-  const { textSignals: _sent, identitiesHeldByOthers: _said, ...rest } = data as InteractionData & { textSignals?: unknown; identitiesHeldByOthers?: unknown };
+  const {
+    textSignals: _sent,
+    identitiesHeldByOthers: _said,
+    ...rest
+  } = data as InteractionData & { textSignals?: unknown; identitiesHeldByOthers?: unknown };
   const signals = textSignalsOf(data);
-  return { ...rest, channel, ...(signals ? { textSignals: signals } : {}), ...(heldByOthers.length > 0 ? { identitiesHeldByOthers: [...heldByOthers] } : {}) };
+  return {
+    ...rest,
+    channel,
+    ...(signals ? { textSignals: signals } : {}),
+    ...(heldByOthers.length > 0 ? { identitiesHeldByOthers: [...heldByOthers] } : {}),
+  };
 }
 
 /**
@@ -159,7 +212,12 @@ export async function resolveByAnyIdentity(
   tenantId: string,
   all: readonly IdentityRef[],
   cause: EventMetadata,
-): Promise<{ customerId: string; firstContact: boolean; heldByOthers: { identity: IdentityRef; customerId: string }[]; identitiesHeldByOthers: IdentityRef[] }> {
+): Promise<{
+  customerId: string;
+  firstContact: boolean;
+  heldByOthers: { identity: IdentityRef; customerId: string }[];
+  identitiesHeldByOthers: IdentityRef[];
+}> {
   if (all.length === 0) throw new Error('interaction has no identity');
   const distinct = all.filter((identity, n) => all.findIndex((other) => sameIdentity(other, identity)) === n);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -178,7 +236,12 @@ export async function resolveByAnyIdentity(
       if (claim?.carriedFrom && !(await identities.carryForward(identities.claimStreamOf(tenantId, recognisedBy), claim))) continue;
     } else {
       recognisedBy = firstByClaimStream(identities, tenantId, distinct);
-      const planned = identities.planFirstClaim(tenantId, recognisedBy, claims.get(identities.claimStreamOf(tenantId, recognisedBy)), cause);
+      const planned = identities.planFirstClaim(
+        tenantId,
+        recognisedBy,
+        claims.get(identities.claimStreamOf(tenantId, recognisedBy)),
+        cause,
+      );
       const [outcome] = await identities.appendClaims([planned.append]);
       // Claimed by another interaction first (read again: it is recognised by that claim), or by an
       // earlier attempt of this one, maybe for another new customer id (read it back).
@@ -188,7 +251,12 @@ export async function resolveByAnyIdentity(
     }
     const firstContact = distinct.some((identity) => {
       const claim = claims.get(identities.claimStreamOf(tenantId, identity))?.event;
-      return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === cause.eventId;
+      return (
+        claim?.type === 'IdentityClaimed' &&
+        claim.data.customerId === customerId &&
+        !claim.data.via &&
+        claim.metadata.causationId === cause.eventId
+      );
     });
     const heldByOthers: { identity: IdentityRef; customerId: string }[] = [];
     const identitiesHeldByOthers: IdentityRef[] = [];
@@ -204,10 +272,15 @@ export async function resolveByAnyIdentity(
 }
 
 /** The identity whose claim stream name sorts first: the same one for the same identities in any order. */
-export function firstByClaimStream(resolver: Pick<IdentityResolver, 'claimStreamOf'>, tenantId: string, identities: readonly IdentityRef[]): IdentityRef {
+export function firstByClaimStream(
+  resolver: Pick<IdentityResolver, 'claimStreamOf'>,
+  tenantId: string,
+  identities: readonly IdentityRef[],
+): IdentityRef {
   const [first, ...rest] = identities;
   if (!first) throw new Error('no identity');
   return rest.reduce((a, b) => (resolver.claimStreamOf(tenantId, b) < resolver.claimStreamOf(tenantId, a) ? b : a), first);
 }
 
-const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean => a.kind === b.kind && a.value === b.value && (a.namespace ?? '') === (b.namespace ?? '');
+const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean =>
+  a.kind === b.kind && a.value === b.value && (a.namespace ?? '') === (b.namespace ?? '');

@@ -1,7 +1,16 @@
 import { Pool } from 'pg';
 import { customerStream, deterministicId, type ChannelId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
 import { prng } from '@hub/customer/testing';
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent, ReadStreamOptions, RecordedEvent, StreamAppend, StreamAppendOutcome } from '@hub/event-store';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamAppend,
+  StreamAppendOutcome,
+} from '@hub/event-store';
 import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { createCustomerStores, type CustomerStores } from './customer-stores';
 import { IdentityResolver } from './identity.resolver';
@@ -113,8 +122,23 @@ function interaction(tenantId: string, label: string, identities: IdentityRef[])
   const channel = CHANNELS[identities[0]!.kind];
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities, content: { text: label, media: [] }, provider: { name: 'test', messageId: label } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-07T10:00:00.000Z', recordedAt: '2026-12-07T10:00:00.100Z', schemaVersion: 1, tenantId, channel },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities,
+      content: { text: label, media: [] },
+      provider: { name: 'test', messageId: label },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-12-07T10:00:00.000Z',
+      recordedAt: '2026-12-07T10:00:00.100Z',
+      schemaVersion: 1,
+      tenantId,
+      channel,
+    },
   };
 }
 
@@ -180,37 +204,56 @@ function generate(seed: number, tenantId: string): { people: Person[]; partition
 
 describe('identity resolution under concurrency', () => {
   describe('when one person’s interactions, each naming all of their identities in any order, are recorded by several partitions at once', () => {
-    it.each(Array.from({ length: 40 }, (_, i) => i + 1))('makes one customer per person, whatever the interleaving (seed %i)', async (seed) => {
-      const tenantId = freshId('prop');
-      const { people, partitions } = generate(seed, tenantId);
-      const turnstile = new Turnstile(prng(seed * 7919));
-      const recorded = await turnstile.run(partitions.length, async (p) => {
-        const deps = { customers: stores.customers, identities: new IdentityResolver(new TurnstileStore(stores.store, turnstile, p), TEST_IDENTITY_NAMING) };
-        const out: { label: string; customerId: string }[] = [];
-        for (const run of partitions[p]!) {
-          const results = await recordInteractions(deps, run, recordedAt);
-          results.forEach((r, n) => out.push({ label: run[n]!.data.provider.messageId, customerId: r.customerId }));
-        }
-        return out;
-      });
+    it.each(Array.from({ length: 40 }, (_, i) => i + 1))(
+      'makes one customer per person, whatever the interleaving (seed %i)',
+      async (seed) => {
+        const tenantId = freshId('prop');
+        const { people, partitions } = generate(seed, tenantId);
+        const turnstile = new Turnstile(prng(seed * 7919));
+        const recorded = await turnstile.run(partitions.length, async (p) => {
+          const deps = {
+            customers: stores.customers,
+            identities: new IdentityResolver(new TurnstileStore(stores.store, turnstile, p), TEST_IDENTITY_NAMING),
+          };
+          const out: { label: string; customerId: string }[] = [];
+          for (const run of partitions[p]!) {
+            const results = await recordInteractions(deps, run, recordedAt);
+            results.forEach((r, n) => out.push({ label: run[n]!.data.provider.messageId, customerId: r.customerId }));
+          }
+          return out;
+        });
 
-      const customers = new Set<string>();
-      for (const person of people.filter((p) => p.labels.length > 0)) {
-        const owners = new Set(await Promise.all(person.identities.map((i) => stores.identities.ownerOf(tenantId, i))));
-        owners.delete(undefined);
-        expect(owners.size).toBe(1);
-        const [customerId] = [...owners] as string[];
-        customers.add(customerId!);
-        expect(recorded.flat().filter((r) => person.labels.includes(r.label)).map((r) => r.customerId)).toEqual(
-          recorded.flat().filter((r) => person.labels.includes(r.label)).map(() => customerId),
-        );
-        const stream = await stores.store.readStream(customerStream(tenantId, customerId!));
-        const types = stream.map((e) => e.type);
-        expect(types.filter((t) => t === 'CustomerRegistered')).toHaveLength(1);
-        expect(types.filter((t) => t === 'MergeProposed')).toEqual([]);
-        expect(stream.filter((e) => e.type === 'InteractionRecorded').map((e) => (e.data as { provider: { messageId: string } }).provider.messageId).sort()).toEqual([...person.labels].sort());
-      }
-      expect(customers.size).toBe(people.filter((p) => p.labels.length > 0).length);
-    });
+        const customers = new Set<string>();
+        for (const person of people.filter((p) => p.labels.length > 0)) {
+          const owners = new Set(await Promise.all(person.identities.map((i) => stores.identities.ownerOf(tenantId, i))));
+          owners.delete(undefined);
+          expect(owners.size).toBe(1);
+          const [customerId] = [...owners] as string[];
+          customers.add(customerId!);
+          expect(
+            recorded
+              .flat()
+              .filter((r) => person.labels.includes(r.label))
+              .map((r) => r.customerId),
+          ).toEqual(
+            recorded
+              .flat()
+              .filter((r) => person.labels.includes(r.label))
+              .map(() => customerId),
+          );
+          const stream = await stores.store.readStream(customerStream(tenantId, customerId!));
+          const types = stream.map((e) => e.type);
+          expect(types.filter((t) => t === 'CustomerRegistered')).toHaveLength(1);
+          expect(types.filter((t) => t === 'MergeProposed')).toEqual([]);
+          expect(
+            stream
+              .filter((e) => e.type === 'InteractionRecorded')
+              .map((e) => (e.data as { provider: { messageId: string } }).provider.messageId)
+              .sort(),
+          ).toEqual([...person.labels].sort());
+        }
+        expect(customers.size).toBe(people.filter((p) => p.labels.length > 0).length);
+      },
+    );
   });
 });

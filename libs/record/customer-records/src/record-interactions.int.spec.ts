@@ -28,8 +28,23 @@ function sms(tenantId: string, label: string, identities: IdentityRef[], occurre
   const eventId = deterministicId('test-sms', tenantId, label);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'message', identities, content: { text: label, media: [] }, provider: { name: 'twilio', messageId: `${tenantId}-${label}` } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt, recordedAt: '2026-12-06T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'sms' },
+    data: {
+      direction: 'inbound',
+      kind: 'message',
+      identities,
+      content: { text: label, media: [] },
+      provider: { name: 'twilio', messageId: `${tenantId}-${label}` },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt,
+      recordedAt: '2026-12-06T10:00:00.100Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: 'sms',
+    },
   };
 }
 
@@ -46,17 +61,47 @@ function order(tenantId: string, label: string, identities: IdentityRef[]): Inte
       provider: { name: 'shopify', messageId: `${tenantId}-${label}` },
       order: { orderId: `${tenantId}-${label}`, action: 'created', amount: 42, currency: 'EUR' },
     },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.000Z', recordedAt: '2026-12-06T10:00:00.100Z', schemaVersion: 1, tenantId, channel: 'commerce' },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-12-06T10:00:00.000Z',
+      recordedAt: '2026-12-06T10:00:00.100Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: 'commerce',
+    },
   } as InteractionReceived;
 }
 
 /** A platform's own unsubscribe (or subscribe) event of the customer: kind `subscription`. */
-function subscription(tenantId: string, label: string, identities: IdentityRef[], status: 'subscribed' | 'unsubscribed'): InteractionReceived {
+function subscription(
+  tenantId: string,
+  label: string,
+  identities: IdentityRef[],
+  status: 'subscribed' | 'unsubscribed',
+): InteractionReceived {
   const eventId = deterministicId('test-subscription', tenantId, label);
   return {
     type: 'InteractionReceived',
-    data: { direction: 'inbound', kind: 'subscription', identities, content: { media: [] }, provider: { name: 'viber', messageId: `${tenantId}-${label}` }, subscription: { status } },
-    metadata: { eventId, correlationId: eventId, causationId: eventId, occurredAt: '2026-12-06T10:00:00.500Z', recordedAt: '2026-12-06T10:00:00.600Z', schemaVersion: 1, tenantId, channel: 'sms' },
+    data: {
+      direction: 'inbound',
+      kind: 'subscription',
+      identities,
+      content: { media: [] },
+      provider: { name: 'viber', messageId: `${tenantId}-${label}` },
+      subscription: { status },
+    },
+    metadata: {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: '2026-12-06T10:00:00.500Z',
+      recordedAt: '2026-12-06T10:00:00.600Z',
+      schemaVersion: 1,
+      tenantId,
+      channel: 'sms',
+    },
   };
 }
 
@@ -109,7 +154,11 @@ function scenario(tenant: string): { before: InteractionReceived[]; batch: Inter
     sms(tenant, 'h-2', [phone(8)]),
     sms(tenant, 'h-3', [email('henry')]), // an identity of the customer merged away that the order did not carry
   ];
-  return { before, batch, identities: [phone(1), phone(2), phone(3), email('carol'), phone(6), phone(7), email('ivan'), phone(8), email('henry')] };
+  return {
+    before,
+    batch,
+    identities: [phone(1), phone(2), phone(3), email('carol'), phone(6), phone(7), email('ivan'), phone(8), email('henry')],
+  };
 }
 
 describe('recordInteractions', () => {
@@ -128,7 +177,10 @@ describe('recordInteractions', () => {
       // ids: compare the streams without the proposal, and count the proposals.
       const withoutProposals = (byIdentity: Record<string, string[]>) =>
         Object.fromEntries(Object.entries(byIdentity).map(([k, v]) => [k, v.filter((t) => t !== 'MergeProposed')]));
-      const proposals = (byIdentity: Record<string, string[]>) => Object.values(byIdentity).flat().filter((t) => t === 'MergeProposed').length;
+      const proposals = (byIdentity: Record<string, string[]>) =>
+        Object.values(byIdentity)
+          .flat()
+          .filter((t) => t === 'MergeProposed').length;
       const [b, o] = [await shape(batched, identities), await shape(oneByOne, identities)];
       expect(withoutProposals(b)).toEqual(withoutProposals(o));
       expect(proposals(b)).toBe(proposals(o));
@@ -138,7 +190,21 @@ describe('recordInteractions', () => {
         [phone(2).value]: ['CustomerRegistered', 'InteractionRecorded:b-1', 'InteractionRecorded:b-2', 'InteractionRecorded:b-3'],
         [email('carol').value]: ['CustomerRegistered', 'InteractionRecorded:c-1', 'InteractionRecorded:c-2'],
       });
-      expect(results.map((r) => r.duplicate)).toEqual([false, false, false, false, false, false, true, false, false, false, false, false, false]);
+      expect(results.map((r) => r.duplicate)).toEqual([
+        false,
+        false,
+        false,
+        false,
+        false,
+        false,
+        true,
+        false,
+        false,
+        false,
+        false,
+        false,
+        false,
+      ]);
       expect(results[10]!.merges.map((m) => m.outcome)).toEqual(['merged']);
       expect(b[phone(8).value]).toEqual(b[email('ivan').value]);
       expect(b[phone(8).value]).toContain('InteractionRecorded:h-2');
@@ -146,7 +212,14 @@ describe('recordInteractions', () => {
       expect(b[email('henry').value]).toContain('InteractionRecorded:h-3');
       // The message carrying two customers' phones is evidence for the merge policy, as on its own.
       expect(results[8]!.merges).toHaveLength(1);
-      expect(new Set(results.slice(1, 5).filter((_, i) => i !== 2).map((r) => r.customerId)).size).toBe(1);
+      expect(
+        new Set(
+          results
+            .slice(1, 5)
+            .filter((_, i) => i !== 2)
+            .map((r) => r.customerId),
+        ).size,
+      ).toBe(1);
     });
   });
 
@@ -179,9 +252,19 @@ describe('recordInteractions', () => {
       const identities = [phone(11), visitor(11), phone(12), visitor(12), email('nora')];
       const [b, o] = [await shape(batched, identities), await shape(oneByOne, identities)];
       expect(b).toEqual(o);
-      expect(b[visitor(11).value]).toEqual(['CustomerRegistered', 'InteractionRecorded:k-1', 'InteractionRecorded:k-2', 'InteractionRecorded:k-3']);
+      expect(b[visitor(11).value]).toEqual([
+        'CustomerRegistered',
+        'InteractionRecorded:k-1',
+        'InteractionRecorded:k-2',
+        'InteractionRecorded:k-3',
+      ]);
       expect(b[email('nora').value]).toEqual(['CustomerRegistered', 'InteractionRecorded:n-1', 'InteractionRecorded:n-2']);
-      expect(results.map((r) => r.customerId)).toEqual([results[0]!.customerId, results[1]!.customerId, results[1]!.customerId, results[0]!.customerId]);
+      expect(results.map((r) => r.customerId)).toEqual([
+        results[0]!.customerId,
+        results[1]!.customerId,
+        results[1]!.customerId,
+        results[0]!.customerId,
+      ]);
       // The claims themselves: the same events (ids derive from the interaction), the same links.
       const claimsOf = async (tenant: string) => {
         const out: unknown[] = [];
@@ -221,10 +304,15 @@ describe('recordInteractions', () => {
       const again = await recordInteractions(stores, batch, recordedAt);
 
       expect(again.every((r) => r.duplicate)).toBe(true);
-      expect(await shape(tenant, [phone(30)])).toEqual({ [phone(30).value]: ['CustomerRegistered', 'InteractionRecorded:x-1', 'ConsentChanged', 'InteractionRecorded:x-2'] });
+      expect(await shape(tenant, [phone(30)])).toEqual({
+        [phone(30).value]: ['CustomerRegistered', 'InteractionRecorded:x-1', 'ConsentChanged', 'InteractionRecorded:x-2'],
+      });
       const owner = (await stores.identities.ownerOf(tenant, phone(30)))!;
       const consent = (await stores.store.readStream(customerStream(tenant, owner))).find((e) => e.type === 'ConsentChanged')!;
-      expect(consent).toMatchObject({ eventId: unsubscribed.metadata.eventId, data: { channel: 'sms', consent: 'opted_out', source: 'platform' } });
+      expect(consent).toMatchObject({
+        eventId: unsubscribed.metadata.eventId,
+        data: { channel: 'sms', consent: 'opted_out', source: 'platform' },
+      });
     });
   });
 
@@ -242,11 +330,17 @@ describe('recordInteractions', () => {
     it('records it once, the second as a duplicate of the first, beside the run’s other interactions', async () => {
       const tenant = freshId('tn');
       const first = sms(tenant, 'd-1', [phone(20)]);
-      const results = await recordInteractions(stores, [first, sms(tenant, 'd-2', [phone(20)]), JSON.parse(JSON.stringify(first)) as InteractionReceived, sms(tenant, 'e-1', [phone(21)])], recordedAt);
+      const results = await recordInteractions(
+        stores,
+        [first, sms(tenant, 'd-2', [phone(20)]), JSON.parse(JSON.stringify(first)) as InteractionReceived, sms(tenant, 'e-1', [phone(21)])],
+        recordedAt,
+      );
 
       expect(results.map((r) => r.duplicate)).toEqual([false, false, true, false]);
       expect(results[2]!.customerId).toBe(results[0]!.customerId);
-      expect(await shape(tenant, [phone(20)])).toEqual({ [phone(20).value]: ['CustomerRegistered', 'InteractionRecorded:d-1', 'InteractionRecorded:d-2'] });
+      expect(await shape(tenant, [phone(20)])).toEqual({
+        [phone(20).value]: ['CustomerRegistered', 'InteractionRecorded:d-1', 'InteractionRecorded:d-2'],
+      });
     });
   });
 

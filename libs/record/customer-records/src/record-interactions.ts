@@ -38,7 +38,11 @@ interface Planned {
  * that falls back never overtakes or is overtaken by one of the same customer. Idempotent as
  * `recordInteraction` is: every event id derives from the interaction.
  */
-export async function recordInteractions(deps: RecordInteractionsDeps, interactions: readonly InteractionReceived[], recordedAt: string): Promise<RecordedInteraction[]> {
+export async function recordInteractions(
+  deps: RecordInteractionsDeps,
+  interactions: readonly InteractionReceived[],
+  recordedAt: string,
+): Promise<RecordedInteraction[]> {
   const results: RecordedInteraction[] = new Array<RecordedInteraction>(interactions.length);
   let claims = await deps.identities.currentClaims(identityRefs(interactions));
   /** Claims (first claims, links) planned in the current run and not written yet, by claim stream. */
@@ -123,7 +127,12 @@ function plan(
     // Created by this interaction (a redelivery): by the first claim of any identity it names.
     firstContact = distinct.some((identity) => {
       const claim = claims.get(streamOf(identity))?.event;
-      return claim?.type === 'IdentityClaimed' && claim.data.customerId === customerId && !claim.data.via && claim.metadata.causationId === m.eventId;
+      return (
+        claim?.type === 'IdentityClaimed' &&
+        claim.data.customerId === customerId &&
+        !claim.data.via &&
+        claim.metadata.causationId === m.eventId
+      );
     });
   } else {
     through = firstByClaimStream(identities, m.tenantId, distinct);
@@ -189,7 +198,13 @@ async function writeRun(
   const groups = [...byCustomer.values()];
   const outcomes =
     groups.length > 0
-      ? await deps.customers.appendMany(groups.map((g) => ({ tenantId: g[0]!.interaction.metadata.tenantId, customerId: g[0]!.customerId, events: g.flatMap((p) => p.events) })))
+      ? await deps.customers.appendMany(
+          groups.map((g) => ({
+            tenantId: g[0]!.interaction.metadata.tenantId,
+            customerId: g[0]!.customerId,
+            events: g.flatMap((p) => p.events),
+          })),
+        )
       : [];
   outcomes.forEach((outcome, i) => {
     const group = groups[i]!;
@@ -218,4 +233,5 @@ async function writeRun(
   for (const p of retryAlone) results[p.index] = await recordInteraction(deps, p.interaction, recordedAt);
 }
 
-const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean => a.kind === b.kind && a.value === b.value && (a.namespace ?? '') === (b.namespace ?? '');
+const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean =>
+  a.kind === b.kind && a.value === b.value && (a.namespace ?? '') === (b.namespace ?? '');

@@ -61,7 +61,8 @@ export async function runCheckpointedSubscription<Transaction>(
       throw err;
     }
   };
-  const deferred = checkpoint === 'after-batch' && saveEveryMs > 0 ? new DeferredSave(save, saveEveryMs, (err) => rest.onError?.(err)) : undefined;
+  const deferred =
+    checkpoint === 'after-batch' && saveEveryMs > 0 ? new DeferredSave(save, saveEveryMs, (err) => rest.onError?.(err)) : undefined;
   const handle =
     checkpoint === 'in-handler'
       ? onEvents

@@ -46,7 +46,13 @@ import {
 } from './event-validation';
 import { isPlainRecord, mapEsdbError, toRecordedEvent } from './esdb.mapping';
 import { EsdbSubscription } from './esdb.subscription';
-import { DEFAULT_SUBSCRIPTION_RETRY, matchesFilter, validateFilter, validateSubscribeOptions, type RetrySettings } from './subscription-support';
+import {
+  DEFAULT_SUBSCRIPTION_RETRY,
+  matchesFilter,
+  validateFilter,
+  validateSubscribeOptions,
+  type RetrySettings,
+} from './subscription-support';
 
 /**
  * The event store on EventStoreDB (KurrentDB) 22.6+, over the gRPC client `@eventstore/db-client` 6.
@@ -187,7 +193,12 @@ export class EsdbEventStore implements EventStore {
    */
   async headPosition(): Promise<bigint> {
     try {
-      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() })) {
+      for await (const resolved of this.client.readAll({
+        direction: BACKWARDS,
+        fromPosition: END,
+        maxCount: Number.MAX_SAFE_INTEGER,
+        ...this.baseOptions(),
+      })) {
         const event = resolved.event;
         if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
         const recorded = toRecordedEvent(resolved);
@@ -211,11 +222,23 @@ export class EsdbEventStore implements EventStore {
     const last = new Map<string, StreamLastMatch>();
     try {
       // A forward scan of $all: a later event of a stream replaces its earlier one.
-      for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: START, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() })) {
+      for await (const resolved of this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: START,
+        maxCount: Number.MAX_SAFE_INTEGER,
+        ...this.baseOptions(),
+      })) {
         const event = resolved.event;
-        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$') || !matchesFilter(where, event.streamId, event.type)) continue;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$') || !matchesFilter(where, event.streamId, event.type))
+          continue;
         const recorded = toRecordedEvent(resolved);
-        if (recorded) last.set(recorded.streamName, { streamName: recorded.streamName, eventId: recorded.eventId, type: recorded.type, globalPosition: recorded.globalPosition });
+        if (recorded)
+          last.set(recorded.streamName, {
+            streamName: recorded.streamName,
+            eventId: recorded.eventId,
+            type: recorded.type,
+            globalPosition: recorded.globalPosition,
+          });
       }
     } catch (err) {
       throw mapEsdbError(err, '$all');
@@ -228,7 +251,12 @@ export class EsdbEventStore implements EventStore {
     if (!isEventId(eventId)) return undefined;
     const id = eventId.toLowerCase();
     try {
-      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() })) {
+      for await (const resolved of this.client.readAll({
+        direction: BACKWARDS,
+        fromPosition: END,
+        maxCount: Number.MAX_SAFE_INTEGER,
+        ...this.baseOptions(),
+      })) {
         const event = resolved.event;
         if (!event || event.streamId.startsWith('$') || event.type.startsWith('$') || event.id.toLowerCase() !== id) continue;
         const recorded = toRecordedEvent(resolved);
@@ -282,7 +310,11 @@ export class EsdbEventStore implements EventStore {
   }
 
   /** See the class comment: where a retry of `batch` would find it, if it is stored. */
-  private async storedOutcome(stream: string, batch: readonly ValidatedEvent[], expected: ExpectedRevision): Promise<AppendResult | undefined> {
+  private async storedOutcome(
+    stream: string,
+    batch: readonly ValidatedEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult | undefined> {
     let window: RecordedEvent[];
     try {
       if (typeof expected === 'bigint') {
@@ -300,7 +332,12 @@ export class EsdbEventStore implements EventStore {
     const found = window.filter((e) => ids.has(e.eventId.toLowerCase()));
     if (found.length === 0) return undefined;
     const sameBatch = window.length === batch.length && window.every((e, i) => e.eventId.toLowerCase() === batch[i]?.eventId);
-    if (!sameBatch) throw new IdempotencyConflictError(stream, 'partial_batch', found.map((e) => e.eventId));
+    if (!sameBatch)
+      throw new IdempotencyConflictError(
+        stream,
+        'partial_batch',
+        found.map((e) => e.eventId),
+      );
     const last = window[window.length - 1]!;
     const position = last.globalPosition >= 0n ? last.globalPosition : await this.positionAt(stream, last.revision);
     return { nextExpectedRevision: last.revision, position, duplicate: true };
@@ -327,7 +364,13 @@ function toEsdbExpected(expected: ExpectedRevision): AppendExpectedRevision {
 }
 
 function toEventData(event: ValidatedEvent): JSONEventData {
-  return { id: event.eventId, contentType: 'application/json', type: event.type, data: asJsonContainer(event.data), metadata: event.metadata };
+  return {
+    id: event.eventId,
+    contentType: 'application/json',
+    type: event.type,
+    data: asJsonContainer(event.data),
+    metadata: event.metadata,
+  };
 }
 
 /** `validateAppend` has made sure data is a plain JSON object or array. */
@@ -335,4 +378,3 @@ function asJsonContainer(data: unknown): JSONType {
   if (typeof data !== 'object' || data === null) throw new InvalidEventError('data must be a JSON object or array');
   return data as JSONType;
 }
-

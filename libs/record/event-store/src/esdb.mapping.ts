@@ -48,7 +48,8 @@ const UNAVAILABLE_TYPES: ReadonlySet<ErrorType> = new Set([
   ErrorType.TIMEOUT,
   ErrorType.NOT_LEADER,
 ]);
-const UNAVAILABLE_MESSAGES = /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|ECONNRESET|failed to connect|No connection established|Failed to discover/i;
+const UNAVAILABLE_MESSAGES =
+  /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|ECONNRESET|failed to connect|No connection established|Failed to discover/i;
 
 export function mapEsdbError(err: unknown, stream: string, expected?: ExpectedRevision): unknown {
   if (err instanceof EventStoreError) return err;
@@ -58,6 +59,7 @@ export function mapEsdbError(err: unknown, stream: string, expected?: ExpectedRe
     if (UNAVAILABLE_TYPES.has(err.type)) return new EventStoreUnavailableError(`EventStoreDB unavailable: ${err.message}`, err);
     if (err.type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) return new InvalidEventError(`EventStoreDB refused the batch: ${err.message}`);
   }
-  if (err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message)) return new EventStoreUnavailableError(`EventStoreDB unavailable: ${err.message}`, err);
+  if (err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message))
+    return new EventStoreUnavailableError(`EventStoreDB unavailable: ${err.message}`, err);
   return err;
 }

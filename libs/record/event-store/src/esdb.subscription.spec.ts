@@ -59,7 +59,10 @@ function subscriptionStream(messages: ServerMessage[]): Transform & { unsubscrib
   return Object.assign(stream, { unsubscribe: async () => void stream.end() });
 }
 
-function scriptedClient(log: AllStreamResolvedEvent[], scripts: ScriptedSubscription[]): { client: EventStoreDBClient; opened: SubscribeToAllOptions[] } {
+function scriptedClient(
+  log: AllStreamResolvedEvent[],
+  scripts: ScriptedSubscription[],
+): { client: EventStoreDBClient; opened: SubscribeToAllOptions[] } {
   const opened: SubscribeToAllOptions[] = [];
   const client = {
     subscribeToAll(options: SubscribeToAllOptions) {
@@ -87,7 +90,13 @@ const retry = { initialMs: 5, maxMs: 20 };
 describe('EsdbSubscription (over a scripted client)', () => {
   describe('when the server sends history then its caught-up message', () => {
     it('delivers the matching events in order, and resolves caughtUp only once they are handled', async () => {
-      const log = [esdbEvent('a-1', 'Opened', 10n), esdbEvent('b-1', 'Opened', 20n), esdbEvent('a-2', 'Closed', 30n), esdbEvent('$stats', '$statsCollected', 40n), esdbEvent('a-1', 'Closed', 50n)];
+      const log = [
+        esdbEvent('a-1', 'Opened', 10n),
+        esdbEvent('b-1', 'Opened', 20n),
+        esdbEvent('a-2', 'Closed', 30n),
+        esdbEvent('$stats', '$statsCollected', 40n),
+        esdbEvent('a-1', 'Closed', 50n),
+      ];
       const { client } = scriptedClient(log, [{}]);
       const received: RecordedEvent[] = [];
       let caughtUpWhileHandling = false;
@@ -120,7 +129,10 @@ describe('EsdbSubscription (over a scripted client)', () => {
   describe('when the subscription fails midway', () => {
     it('reports the error, resubscribes after the last event handled, and loses or repeats nothing', async () => {
       const log = [esdbEvent('a-1', 'Opened', 10n), esdbEvent('a-1', 'Noted', 20n), esdbEvent('a-2', 'Opened', 30n)];
-      const { client, opened } = scriptedClient(log, [{ failAfter: { events: 2, error: new Error('14 UNAVAILABLE: Connection dropped') } }, {}]);
+      const { client, opened } = scriptedClient(log, [
+        { failAfter: { events: 2, error: new Error('14 UNAVAILABLE: Connection dropped') } },
+        {},
+      ]);
       const received: RecordedEvent[] = [];
       const errors: unknown[] = [];
       const subscription = new EsdbSubscription(

@@ -62,7 +62,10 @@ export class EsdbSubscription extends SubscriptionBase {
         if (this.stopped) break;
         const progress = new CaughtUpTracker(head, () => this.markCaughtUp());
         subscription = this.client.subscribeToAll(
-          { fromPosition: this.readPosition(), filter: this.serverFilter((position) => progress.checkpoint(position.commit, subscription)) },
+          {
+            fromPosition: this.readPosition(),
+            filter: this.serverFilter((position) => progress.checkpoint(position.commit, subscription)),
+          },
           { highWaterMark: this.options.batchSize },
         );
         // The client emits errors on the subscription itself (not through destroy): without a
@@ -181,7 +184,8 @@ class CaughtUpTracker {
 
   /** Everything read so far is handled; `position` is the last event handled. */
   handled(position: bigint | undefined): void {
-    if (this.head !== undefined && (this.head < 0n || (position !== undefined && position >= this.head))) this.caughtUpAtRead ??= this.readCount;
+    if (this.head !== undefined && (this.head < 0n || (position !== undefined && position >= this.head)))
+      this.caughtUpAtRead ??= this.readCount;
     this.check();
   }
 

@@ -262,7 +262,10 @@ export class StreamNotFoundError extends EventStoreError {
 export class EventStoreUnavailableError extends EventStoreError {
   readonly code = 'EVENT_STORE_UNAVAILABLE';
   readonly retryable = true;
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'EventStoreUnavailableError';
   }
@@ -338,7 +341,10 @@ export class SubscriptionStoppedError extends EventStoreError {
  * `appendToStreams` as one `appendToStream` after another: for adapters without a multi-stream write
  * (and decorators that add nothing to it). The per-stream errors become outcomes; anything else is thrown.
  */
-export async function appendEachStream(store: Pick<EventStore, 'appendToStream'>, appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+export async function appendEachStream(
+  store: Pick<EventStore, 'appendToStream'>,
+  appends: readonly StreamAppend[],
+): Promise<StreamAppendOutcome[]> {
   assertDistinctStreams(appends);
   const out: StreamAppendOutcome[] = [];
   for (const a of appends) {
@@ -362,7 +368,11 @@ export function assertDistinctStreams(appends: readonly StreamAppend[]): void {
 }
 
 /** `readLastEvents` as one backwards read per stream, a few at a time. */
-export async function readLastOfEach(store: Pick<EventStore, 'readStream'>, streams: readonly string[], concurrency = 8): Promise<Map<string, RecordedEvent>> {
+export async function readLastOfEach(
+  store: Pick<EventStore, 'readStream'>,
+  streams: readonly string[],
+  concurrency = 8,
+): Promise<Map<string, RecordedEvent>> {
   const out = new Map<string, RecordedEvent>();
   const unique = [...new Set(streams)];
   let next = 0;

@@ -35,7 +35,11 @@ describe('validateAppend', () => {
       ['a lone surrogate in a key', () => [event({ data: { ['\ud800']: 1 } })], /surrogate/],
       // eslint-disable-next-line no-sparse-arrays -- the hole is what is under test
       ['a hole in an array', () => [event({ data: [1, , 3] })], /data\[1\] is undefined/],
-      ['metadata that is an array', () => [event({ metadata: [] as unknown as Record<string, unknown> })], /metadata must be a JSON object/],
+      [
+        'metadata that is an array',
+        () => [event({ metadata: [] as unknown as Record<string, unknown> })],
+        /metadata must be a JSON object/,
+      ],
       ['a whitespace-only type', () => [event({ type: '   ' })], /type/],
     ])('refuses %s', (what, events, message) => {
       const stream = what === 'a stream name starting with $' ? '$all' : 's-1';

@@ -40,8 +40,10 @@ export function validateAppend(stream: string, events: readonly NewEvent[]): Val
     const eventId = event.eventId.toLowerCase();
     if (seen.has(eventId)) throw new InvalidEventError(`${where}: eventId ${eventId} appears twice in the batch`);
     seen.add(eventId);
-    if (typeof event.type !== 'string' || event.type.trim() === '') throw new InvalidEventError(`${where}: type must be a non-empty string`);
-    if (event.type.startsWith('$')) throw new InvalidEventError(`${where}: type ${event.type} is reserved: types starting with '$' are system events`);
+    if (typeof event.type !== 'string' || event.type.trim() === '')
+      throw new InvalidEventError(`${where}: type must be a non-empty string`);
+    if (event.type.startsWith('$'))
+      throw new InvalidEventError(`${where}: type ${event.type} is reserved: types starting with '$' are system events`);
     if (!isJsonContainer(event.data)) throw new InvalidEventError(`${where}: data must be a JSON object or array`);
     const dataProblem = jsonProblem(event.data, 'data');
     if (dataProblem) throw new InvalidEventError(`${where}: ${dataProblem}`);
@@ -169,6 +171,7 @@ export function validateMaxCount(maxCount: number | undefined): number | undefin
 
 export function validateFromRevision(fromRevision: bigint | undefined): bigint | undefined {
   if (fromRevision === undefined) return undefined;
-  if (typeof fromRevision !== 'bigint' || fromRevision < 0n) throw new RangeError(`fromRevision must be a bigint >= 0n, not ${String(fromRevision)}`);
+  if (typeof fromRevision !== 'bigint' || fromRevision < 0n)
+    throw new RangeError(`fromRevision must be a bigint >= 0n, not ${String(fromRevision)}`);
   return fromRevision;
 }

@@ -33,7 +33,12 @@ export async function tryAdvisoryLock(source: string | Pool, name: string): Prom
     // Bounded: a connect or a lock query lost on a degraded link would otherwise wait for ever, and
     // whileLeader with it — no retry, no leader again until a restart (F11 of issue #15: the
     // projector lost its lock to a reset and hung reconnecting through a half-open link).
-    const own = new Client({ connectionString: source, keepAlive: true, connectionTimeoutMillis: LOCK_CONNECT_TIMEOUT_MS, query_timeout: LOCK_QUERY_TIMEOUT_MS });
+    const own = new Client({
+      connectionString: source,
+      keepAlive: true,
+      connectionTimeoutMillis: LOCK_CONNECT_TIMEOUT_MS,
+      query_timeout: LOCK_QUERY_TIMEOUT_MS,
+    });
     own.on('error', () => undefined);
     try {
       await own.connect();

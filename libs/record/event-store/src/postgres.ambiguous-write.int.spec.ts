@@ -52,7 +52,9 @@ describe('PostgresEventStore under an ambiguous write (answer lost after the com
     proxy.set({ kind: 'pass' });
 
     // It was written, though the caller was told it failed.
-    const seen = await direct.query<{ n: string }>(`select count(*)::text as n from hub_events where event_id = any($1::uuid[])`, [batch.map((e) => e.eventId)]);
+    const seen = await direct.query<{ n: string }>(`select count(*)::text as n from hub_events where event_id = any($1::uuid[])`, [
+      batch.map((e) => e.eventId),
+    ]);
     expect(seen.rows[0]!.n).toBe('2');
 
     const retried = await store.appendToStream(stream, batch, { expectedRevision: 0n });

@@ -258,10 +258,7 @@ describe('PostgresEventStore', () => {
         const [x, y] = [testEvent(), testEvent()];
         const [s1, s2] = [freshStream(), freshStream()];
 
-        const outcomes = await Promise.allSettled([
-          store.appendToStream(s1, [x, y]),
-          store.appendToStream(s2, [{ ...y }, { ...x }]),
-        ]);
+        const outcomes = await Promise.allSettled([store.appendToStream(s1, [x, y]), store.appendToStream(s2, [{ ...y }, { ...x }])]);
 
         expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
         const [refused] = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -284,7 +281,7 @@ describe('PostgresEventStore', () => {
   });
 
   describe('appendInTransaction', () => {
-    it('commits the events together with the caller\'s own writes, and rolls back with them', async () => {
+    it("commits the events together with the caller's own writes, and rolls back with them", async () => {
       const { schema, store: isolated } = await isolatedStore();
       const outbox = `${escapeIdentifier(schema)}.outbox`;
       await pool.query(`create table ${outbox} (event_id uuid primary key)`);
@@ -332,7 +329,10 @@ describe('PostgresEventStore', () => {
       const { store: isolated } = await isolatedStore();
       const stream = freshStream();
       // Positions 1–9 decisions, 10 the trigger: as text, '9' sorts after '10'.
-      await isolated.appendToStream(stream, Array.from({ length: 9 }, () => testEvent({ type: 'Decided' })));
+      await isolated.appendToStream(
+        stream,
+        Array.from({ length: 9 }, () => testEvent({ type: 'Decided' })),
+      );
       const trigger = testEvent({ type: 'Trigger' });
       const r = await isolated.appendToStream(stream, [trigger]);
       expect(r.position).toBe(10n);
@@ -348,7 +348,9 @@ describe('PostgresEventStore', () => {
       schemas.push(schema);
       const pools = Array.from({ length: 4 }, () => new Pool({ connectionString: databaseUrl, max: 1 }));
       try {
-        const stores = await Promise.all(pools.flatMap((p) => [PostgresEventStore.create({ pool: p, schema }), PostgresEventStore.create({ pool: p, schema })]));
+        const stores = await Promise.all(
+          pools.flatMap((p) => [PostgresEventStore.create({ pool: p, schema }), PostgresEventStore.create({ pool: p, schema })]),
+        );
         const stream = freshStream();
         await stores[0]!.appendToStream(stream, [testEvent()]);
         expect(await stores[7]!.readStream(stream)).toHaveLength(1);
@@ -384,7 +386,9 @@ describe('PostgresEventStore', () => {
       const event = testEvent();
       await store.appendToStream(stream, [event]);
 
-      await expect(pool.query(`update hub_events set event_type = 'Rewritten' where event_id = $1`, [event.eventId])).rejects.toThrow(/append-only/);
+      await expect(pool.query(`update hub_events set event_type = 'Rewritten' where event_id = $1`, [event.eventId])).rejects.toThrow(
+        /append-only/,
+      );
       await expect(pool.query('delete from hub_events where event_id = $1', [event.eventId])).rejects.toThrow(/append-only/);
       expect((await store.readStream(stream))[0]!.type).toBe(event.type);
     });

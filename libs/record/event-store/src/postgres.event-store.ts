@@ -35,7 +35,14 @@ import {
 } from './event-validation';
 import { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
 import { PostgresSubscription, type PostgresScan } from './postgres.subscription';
-import { DEFAULT_SUBSCRIPTION_RETRY, matchesFilter, validateFilter, validateSubscribeOptions, type RetrySettings, type ValidatedSubscribeOptions } from './subscription-support';
+import {
+  DEFAULT_SUBSCRIPTION_RETRY,
+  matchesFilter,
+  validateFilter,
+  validateSubscribeOptions,
+  type RetrySettings,
+  type ValidatedSubscribeOptions,
+} from './subscription-support';
 
 /**
  * The event store on PostgreSQL (13+: needs xid8 and pg_current_snapshot()).
@@ -161,7 +168,8 @@ function sqlNames(tables: PostgresEventStoreTables = {}): SqlNames {
   const schemaName = tables.schema ?? 'public';
   const prefix = tables.tablePrefix ?? '';
   if (!IDENTIFIER.test(schemaName)) throw new RangeError(`schema must match ${IDENTIFIER}, not ${JSON.stringify(schemaName)}`);
-  if (prefix !== '' && !IDENTIFIER.test(prefix)) throw new RangeError(`tablePrefix must match ${IDENTIFIER}, not ${JSON.stringify(prefix)}`);
+  if (prefix !== '' && !IDENTIFIER.test(prefix))
+    throw new RangeError(`tablePrefix must match ${IDENTIFIER}, not ${JSON.stringify(prefix)}`);
   const schema = escapeIdentifier(schemaName);
   const q = (name: string): string => `${schema}.${escapeIdentifier(`${prefix}${name}`)}`;
   return {
@@ -521,14 +529,20 @@ export class PostgresEventStore implements EventStore {
     const n = sqlNames(options);
     this.names = n;
     const pollIntervalMs = options.subscriptionPollIntervalMs ?? 500;
-    if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1) throw new RangeError(`subscriptionPollIntervalMs must be a positive integer, not ${pollIntervalMs}`);
+    if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1)
+      throw new RangeError(`subscriptionPollIntervalMs must be a positive integer, not ${pollIntervalMs}`);
     const retry = options.subscriptionRetry ?? DEFAULT_SUBSCRIPTION_RETRY;
     if (!(retry.initialMs >= 1 && retry.maxMs >= retry.initialMs)) throw new RangeError('subscriptionRetry needs 1 <= initialMs <= maxMs');
     const minGapMs = options.subscriptionMinGapMs ?? 0;
-    if (!Number.isSafeInteger(minGapMs) || minGapMs < 0 || minGapMs > pollIntervalMs) throw new RangeError(`subscriptionMinGapMs must be an integer from 0 to subscriptionPollIntervalMs, not ${minGapMs}`);
+    if (!Number.isSafeInteger(minGapMs) || minGapMs < 0 || minGapMs > pollIntervalMs)
+      throw new RangeError(`subscriptionMinGapMs must be an integer from 0 to subscriptionPollIntervalMs, not ${minGapMs}`);
     this.subscriptionSettings = { pollIntervalMs, minGapMs, retry };
     if (typeof poolOrConnectionString === 'string') {
-      this.pool = new Pool({ connectionString: poolOrConnectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
+      this.pool = new Pool({
+        connectionString: poolOrConnectionString,
+        max: options.maxConnections ?? 10,
+        connectionTimeoutMillis: 10_000,
+      });
       // An idle client losing its connection is reported on the pool; without a listener that
       // would crash the process. The pool drops the client; the next query reconnects.
       this.pool.on('error', () => undefined);
@@ -548,7 +562,10 @@ export class PostgresEventStore implements EventStore {
       // A lateral probe per stream reads one index entry each; `distinct on (stream_name) … where
       // stream_name = any($1)` reads every event of those streams (100 streams: ~50× slower).
       readLast: `
-        select ${columns.split(', ').map((c) => `e.${c}`).join(', ')}
+        select ${columns
+          .split(', ')
+          .map((c) => `e.${c}`)
+          .join(', ')}
         from unnest($1::text[]) as s(name)
         cross join lateral (select ${columns} from ${n.events} where stream_name = s.name order by stream_revision desc limit 1) e`,
       readForwards: `select ${columns} from ${n.events} where stream_name = $1 and stream_revision >= $2::bigint order by stream_revision limit $3`,
@@ -568,7 +585,10 @@ export class PostgresEventStore implements EventStore {
           order by global_position
           limit $2
         )
-        select h.head, ${columns.split(', ').map((c) => `p.${c}`).join(', ')}
+        select h.head, ${columns
+          .split(', ')
+          .map((c) => `p.${c}`)
+          .join(', ')}
         from (select coalesce(max(global_position), 0)::text as head from ${n.events}) h
         left join page p on true
         order by p.global_position`,
@@ -593,7 +613,10 @@ export class PostgresEventStore implements EventStore {
                  (select coalesce(max(global_position), 0) from ${n.events})::text as head
           from scan
         )
-        select b.scanned, b.high_water, b.head, ${columns.split(', ').map((c) => `e.${c}`).join(', ')}
+        select b.scanned, b.high_water, b.head, ${columns
+          .split(', ')
+          .map((c) => `e.${c}`)
+          .join(', ')}
         from window_bounds b
         left join (picked p join ${n.events} e on e.global_position = p.global_position) on true
         order by e.global_position`,
@@ -654,7 +677,10 @@ export class PostgresEventStore implements EventStore {
     const batch = validateAppend(stream, events);
     let outcome: StreamAppendOutcome | undefined;
     try {
-      [outcome] = toOutcomes([{ stream, expected, batch }], (await client.query<AppendRow>(this.appendQuery([{ stream, expected, batch }], true))).rows);
+      [outcome] = toOutcomes(
+        [{ stream, expected, batch }],
+        (await client.query<AppendRow>(this.appendQuery([{ stream, expected, batch }], true))).rows,
+      );
     } catch (err) {
       throw mapPgError(err);
     }
@@ -799,7 +825,12 @@ export class PostgresEventStore implements EventStore {
   }
 
   private listen(listener: NotificationListener): () => Promise<void> {
-    this.listener ??= new PostgresNotificationListener(this.pool.options, this.names.notifyChannel, this.subscriptionSettings.retry, mapPgError);
+    this.listener ??= new PostgresNotificationListener(
+      this.pool.options,
+      this.names.notifyChannel,
+      this.subscriptionSettings.retry,
+      mapPgError,
+    );
     return this.listener.add(listener);
   }
 
@@ -829,7 +860,8 @@ export class PostgresEventStore implements EventStore {
         // Every event matches: readAll's single pass (scanLimit = maxEvents here).
         const { rows } = await this.pool.query<PageRow>(this.sql.page, [after.toString(), Math.min(scanLimit, maxEvents)]);
         const events: RecordedEvent[] = [];
-        for (const row of rows) if (row.global_position !== null) events.push(toRecordedEvent({ ...row, global_position: row.global_position }));
+        for (const row of rows)
+          if (row.global_position !== null) events.push(toRecordedEvent({ ...row, global_position: row.global_position }));
         return { events, scanned: events.length, highWater: events.at(-1)?.globalPosition, head: BigInt(rows[0]?.head ?? '0') };
       }
       const { rows } = await this.pool.query<ScanRow>(this.sql.scan, [
@@ -841,7 +873,8 @@ export class PostgresEventStore implements EventStore {
       ]);
       const bounds = rows[0];
       const events: RecordedEvent[] = [];
-      for (const row of rows) if (row.global_position !== null) events.push(toRecordedEvent({ ...row, global_position: row.global_position }));
+      for (const row of rows)
+        if (row.global_position !== null) events.push(toRecordedEvent({ ...row, global_position: row.global_position }));
       return {
         events,
         scanned: bounds?.scanned ?? 0,
@@ -965,13 +998,21 @@ function toOutcomes(appends: readonly ValidatedAppend[], rows: readonly AppendRo
 
 function toOutcome(a: ValidatedAppend, row: AppendRow): StreamAppendOutcome {
   const bigint = (value: string | null): bigint => {
-    if (value === null) throw new Error(`hub event store: hub_append returned ${row.outcome} without a revision and position for ${a.stream}`);
+    if (value === null)
+      throw new Error(`hub event store: hub_append returned ${row.outcome} without a revision and position for ${a.stream}`);
     return BigInt(value);
   };
   switch (row.outcome) {
     case 'written':
     case 'duplicate':
-      return { ok: true, result: { nextExpectedRevision: bigint(row.next_revision), position: bigint(row.last_position), duplicate: row.outcome === 'duplicate' } };
+      return {
+        ok: true,
+        result: {
+          nextExpectedRevision: bigint(row.next_revision),
+          position: bigint(row.last_position),
+          duplicate: row.outcome === 'duplicate',
+        },
+      };
     case 'concurrency': {
       const current = bigint(row.next_revision);
       return { ok: false, error: new ConcurrencyError(a.stream, a.expected, current < 0n ? 'no_stream' : current) };
@@ -1060,7 +1101,10 @@ export function mapPgError(err: unknown): unknown {
   if (err instanceof ConcurrencyError || err instanceof StreamNotFoundError || err instanceof IdempotencyConflictError) return err;
   if (err instanceof InvalidEventError || err instanceof EventStoreUnavailableError) return err;
   if (isUnavailable(err)) {
-    return new EventStoreUnavailableError(`PostgreSQL event store unavailable: ${err instanceof Error ? err.message || errorCode(err) : String(err)}`, err);
+    return new EventStoreUnavailableError(
+      `PostgreSQL event store unavailable: ${err instanceof Error ? err.message || errorCode(err) : String(err)}`,
+      err,
+    );
   }
   // Data exceptions the validation did not foresee (jsonb limits, …): the events are refused.
   const code = errorCode(err);

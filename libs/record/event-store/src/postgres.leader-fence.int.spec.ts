@@ -76,7 +76,10 @@ describe('given a leader that lost its lock to another instance without noticing
       // The new epoch waits on the epoch row the write in flight holds.
       await eventually(
         async () => {
-          const { rows } = await pool.query<{ waiting: boolean }>('select exists (select 1 from pg_stat_activity where $1 = any(pg_blocking_pids(pid))) as waiting', [pid]);
+          const { rows } = await pool.query<{ waiting: boolean }>(
+            'select exists (select 1 from pg_stat_activity where $1 = any(pg_blocking_pids(pid))) as waiting',
+            [pid],
+          );
           return rows[0]!.waiting || undefined;
         },
         { what: 'the takeover to wait on the write in flight' },
@@ -125,7 +128,9 @@ describe('whileLeader with fencing', () => {
       expect(err).toBeInstanceOf(LeaderFencedError);
       mine.stepDown(err as LeaderFencedError);
 
-      await eventually(async () => (logger.events.includes('test.leader.fenced') && stops === 1) || undefined, { what: 'the leader to step down' });
+      await eventually(async () => (logger.events.includes('test.leader.fenced') && stops === 1) || undefined, {
+        what: 'the leader to step down',
+      });
       // It stands by and leads again (nobody else holds the lock here), with a newer epoch.
       const again = await eventually(async () => leaderships[1], { what: 'a new leadership' });
       expect(again.fence.epoch).toBe(mine.fence.epoch + 2n);

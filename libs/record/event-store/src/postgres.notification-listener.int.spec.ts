@@ -8,7 +8,10 @@ describe('PostgresNotificationListener', () => {
 
   it('once listening() resolves, a NOTIFY reaches every listener with its payload; removing the last closes the connection', async () => {
     const channel = freshId('hub_test_listen');
-    const listener = new PostgresNotificationListener({ connectionString: testInfra().databaseUrl }, channel, { initialMs: 50, maxMs: 500 });
+    const listener = new PostgresNotificationListener({ connectionString: testInfra().databaseUrl }, channel, {
+      initialMs: 50,
+      maxMs: 500,
+    });
     const a: (string | undefined)[] = [];
     const b: (string | undefined)[] = [];
     const reported: unknown[] = [];
@@ -18,9 +21,12 @@ describe('PostgresNotificationListener', () => {
     // Woken without a payload once LISTEN is in place (anything sent before may have been missed).
     expect(a).toContain(undefined);
     await pool.query('select pg_notify($1, $2)', [channel, 'acme:c-1']);
-    await eventually(async () => (a.includes('acme:c-1') && b.includes('acme:c-1') ? true : undefined), { what: 'the payload on both listeners' });
+    await eventually(async () => (a.includes('acme:c-1') && b.includes('acme:c-1') ? true : undefined), {
+      what: 'the payload on both listeners',
+    });
     expect(reported).toEqual([]);
-    const listening = async () => (await pool.query<{ n: string }>('select count(*) as n from pg_stat_activity where query = $1', [`listen "${channel}"`])).rows[0]!.n;
+    const listening = async () =>
+      (await pool.query<{ n: string }>('select count(*) as n from pg_stat_activity where query = $1', [`listen "${channel}"`])).rows[0]!.n;
     expect(await listening()).toBe('1');
 
     await removeA();

@@ -99,10 +99,13 @@ export class PostgresNotificationListener {
     for (const listener of this.listeners) listener.report(reported);
     // Subscriptions read now (their reads go through the pool) rather than at their next poll.
     this.wakeAll();
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.attempt = this.connect();
-    }, retryDelay(this.failures++, this.retry));
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        this.attempt = this.connect();
+      },
+      retryDelay(this.failures++, this.retry),
+    );
   }
 
   private wakeAll(payload?: string): void {

@@ -39,10 +39,17 @@ describe('PostgresEventStore subscriptions', () => {
     await pool?.end();
   });
 
-  function collect(on: PostgresEventStore, options: Omit<SubscribeToAllOptions, 'onEvents'>): { subscription: Subscription; received: RecordedEvent[]; errors: unknown[] } {
+  function collect(
+    on: PostgresEventStore,
+    options: Omit<SubscribeToAllOptions, 'onEvents'>,
+  ): { subscription: Subscription; received: RecordedEvent[]; errors: unknown[] } {
     const received: RecordedEvent[] = [];
     const errors: unknown[] = [];
-    const subscription = on.subscribeToAll({ ...options, onEvents: async (events) => void received.push(...events), onError: (e) => errors.push(e) });
+    const subscription = on.subscribeToAll({
+      ...options,
+      onEvents: async (events) => void received.push(...events),
+      onError: (e) => errors.push(e),
+    });
     running.push(subscription);
     return { subscription, received, errors };
   }
@@ -134,12 +141,18 @@ describe('PostgresEventStore subscriptions', () => {
         expect(terminated).toBeGreaterThanOrEqual(2); // the LISTEN connection and the pool's idle client
         const duringOutage = testEvent();
         await store.appendToStream(`${prefix}1`, [duringOutage]);
-        await eventually(async () => (sub.received.length >= 1 ? true : undefined), { what: 'the event appended during the outage', timeoutMs: 15_000 });
+        await eventually(async () => (sub.received.length >= 1 ? true : undefined), {
+          what: 'the event appended during the outage',
+          timeoutMs: 15_000,
+        });
 
         await listening(applicationName);
         const afterReconnect = testEvent();
         await store.appendToStream(`${prefix}1`, [afterReconnect]);
-        await eventually(async () => (sub.received.length >= 2 ? true : undefined), { what: 'the event appended after the reconnect', timeoutMs: 15_000 });
+        await eventually(async () => (sub.received.length >= 2 ? true : undefined), {
+          what: 'the event appended after the reconnect',
+          timeoutMs: 15_000,
+        });
 
         expect(sub.received.map((e) => e.eventId)).toEqual([duringOutage.eventId, afterReconnect.eventId]);
         expect(sub.errors.some((e) => e instanceof EventStoreUnavailableError)).toBe(true);
@@ -170,7 +183,12 @@ describe('PostgresEventStore subscriptions', () => {
     it('appends and wakes subscribers when schema and prefix make the channel name longer than PostgreSQL allows', async () => {
       const schema = freshId('es_').padEnd(31, 's');
       schemas.push(schema);
-      const isolated = await PostgresEventStore.create({ pool, schema, tablePrefix: 'p'.repeat(30) + '_', subscriptionPollIntervalMs: 60_000 });
+      const isolated = await PostgresEventStore.create({
+        pool,
+        schema,
+        tablePrefix: 'p'.repeat(30) + '_',
+        subscriptionPollIntervalMs: 60_000,
+      });
       try {
         const sub = collect(isolated, {});
         await sub.subscription.caughtUp;
@@ -203,7 +221,9 @@ describe('PostgresEventStore subscriptions', () => {
 
         await eventually(async () => (sub.received.length >= 10 ? true : undefined), { what: 'the whole call', timeoutMs: 20_000 });
         expect(Date.now() - started).toBeLessThan(20_000); // the poll would have taken 60 s
-        expect(sub.received.map((e) => e.eventId).sort()).toEqual(appends.flatMap((a) => a.events.map((e) => e.eventId.toLowerCase())).sort());
+        expect(sub.received.map((e) => e.eventId).sort()).toEqual(
+          appends.flatMap((a) => a.events.map((e) => e.eventId.toLowerCase())).sort(),
+        );
         expect(sub.errors).toEqual([]);
       } finally {
         await subscriber.close();
@@ -217,7 +237,11 @@ describe('PostgresEventStore subscriptions', () => {
       const schema = freshId('es_');
       schemas.push(schema);
       const writer = await PostgresEventStore.create({ pool, schema });
-      for (let i = 0; i < 10; i++) await writer.appendToStream(`noise-${i}`, Array.from({ length: 500 }, () => testEvent()));
+      for (let i = 0; i < 10; i++)
+        await writer.appendToStream(
+          `noise-${i}`,
+          Array.from({ length: 500 }, () => testEvent()),
+        );
       const signal = testEvent();
       await writer.appendToStream('signal-1', [signal]);
 
@@ -277,7 +301,10 @@ describe('PostgresEventStore subscriptions', () => {
         try {
           await client.query('begin');
           for (const event of batch) {
-            await client.query(`insert into ${readModel} values ($1, $2) on conflict do nothing`, [event.eventId, event.globalPosition.toString()]);
+            await client.query(`insert into ${readModel} values ($1, $2) on conflict do nothing`, [
+              event.eventId,
+              event.globalPosition.toString(),
+            ]);
           }
           await checkpoints.save(subscriptionId, batch[batch.length - 1]!.globalPosition, client);
           if (attempts === 1) {
@@ -365,13 +392,18 @@ describe('PostgresEventStore subscriptions', () => {
       });
       running.push(subscription);
       await store.appendToStream(`${prefix}1`, [testEvent(), testEvent()]);
-      await eventually(async () => (handled.length === 2 && (await checkpoints.load(subscriptionId)) === handled[1]!.globalPosition ? true : undefined), {
-        what: 'the checkpoint at the last event, without a stop',
-      });
+      await eventually(
+        async () => (handled.length === 2 && (await checkpoints.load(subscriptionId)) === handled[1]!.globalPosition ? true : undefined),
+        {
+          what: 'the checkpoint at the last event, without a stop',
+        },
+      );
     });
 
     async function readModelRows(events: NewEvent[]): Promise<number> {
-      const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from ${readModel} where event_id = any($1::uuid[])`, [events.map((e) => e.eventId)]);
+      const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from ${readModel} where event_id = any($1::uuid[])`, [
+        events.map((e) => e.eventId),
+      ]);
       return rows[0]!.n;
     }
   });
@@ -416,7 +448,9 @@ describe('PostgresEventStore subscriptions', () => {
   });
 
   async function backends(applicationName: string): Promise<number> {
-    const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where application_name = $1', [applicationName]);
+    const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where application_name = $1', [
+      applicationName,
+    ]);
     return rows[0]!.n;
   }
 

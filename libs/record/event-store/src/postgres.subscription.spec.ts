@@ -25,7 +25,16 @@ class MemoryLog {
   append(count: number): void {
     for (let i = 0; i < count; i++) {
       const position = BigInt(this.events.length + 1);
-      this.events.push({ streamName: 's-1', eventId: `e${position}`, type: 'Happened', data: {}, metadata: {}, revision: position - 1n, globalPosition: position, createdAt: new Date(0) });
+      this.events.push({
+        streamName: 's-1',
+        eventId: `e${position}`,
+        type: 'Happened',
+        data: {},
+        metadata: {},
+        revision: position - 1n,
+        globalPosition: position,
+        createdAt: new Date(0),
+      });
     }
     this.listener?.wake();
   }

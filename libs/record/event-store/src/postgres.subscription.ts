@@ -24,7 +24,12 @@ export interface PostgresSubscriptionSource {
    * Looks at the first `scanLimit` events after `after` in the gap-free prefix of the log (as
    * `readAll` sees it) and returns those matching the filter, at most `maxEvents`.
    */
-  scan(after: bigint, scanLimit: number, maxEvents: number, filter: Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'>): Promise<PostgresScan>;
+  scan(
+    after: bigint,
+    scanLimit: number,
+    maxEvents: number,
+    filter: Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'>,
+  ): Promise<PostgresScan>;
   /** Registers for NOTIFY wake-ups; the returned function unregisters. */
   listen(listener: NotificationListener): () => Promise<void>;
 }

@@ -42,7 +42,8 @@ export interface ValidatedSubscribeOptions {
 export function validateSubscribeOptions(options: SubscribeToAllOptions): ValidatedSubscribeOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('subscribeToAll needs an options object');
   const { from, filter, batchSize = DEFAULT_SUBSCRIPTION_BATCH_SIZE, onEvents, onError } = options;
-  if (from !== undefined && (typeof from !== 'bigint' || from < 0n)) throw new RangeError(`from must be a bigint >= 0n, not ${String(from)}`);
+  if (from !== undefined && (typeof from !== 'bigint' || from < 0n))
+    throw new RangeError(`from must be a bigint >= 0n, not ${String(from)}`);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_SUBSCRIPTION_BATCH_SIZE) {
     throw new RangeError(`batchSize must be an integer from 1 to ${MAX_SUBSCRIPTION_BATCH_SIZE}, not ${batchSize}`);
   }
@@ -70,13 +71,18 @@ function filterList(list: readonly string[] | undefined, name: string): readonly
     throw new RangeError(`filter.${name} must be a non-empty array of non-empty strings (leave it out to match everything)`);
   }
   for (const item of list) {
-    if (typeof item !== 'string' || item === '') throw new RangeError(`filter.${name} must hold non-empty strings, not ${JSON.stringify(item)}`);
+    if (typeof item !== 'string' || item === '')
+      throw new RangeError(`filter.${name} must hold non-empty strings, not ${JSON.stringify(item)}`);
   }
   return [...new Set(list)];
 }
 
 /** The filter of `options`, applied in memory (the PostgreSQL adapter applies the same in SQL). */
-export function matchesFilter(options: Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'>, streamName: string, type: string): boolean {
+export function matchesFilter(
+  options: Pick<ValidatedSubscribeOptions, 'streamPrefixes' | 'eventTypes'>,
+  streamName: string,
+  type: string,
+): boolean {
   if (options.streamPrefixes && !options.streamPrefixes.some((prefix) => streamName.startsWith(prefix))) return false;
   if (options.eventTypes && !options.eventTypes.includes(type)) return false;
   return true;

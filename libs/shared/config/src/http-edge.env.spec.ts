@@ -15,7 +15,9 @@ describe('HttpEdgeEnv: what every HTTP app takes for its own protection', () => 
   });
 
   it('takes proxies as addresses, CIDR ranges and the named ranges, and turns the limits off with false', () => {
-    expect(loadConfig('test', HttpEdgeEnv, { HTTP_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1,fd00::/8,loopback', RATE_LIMIT_ENABLED: 'false' })).toMatchObject({
+    expect(
+      loadConfig('test', HttpEdgeEnv, { HTTP_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1,fd00::/8,loopback', RATE_LIMIT_ENABLED: 'false' }),
+    ).toMatchObject({
       HTTP_TRUST_PROXY: ['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8', 'loopback'],
       RATE_LIMIT_ENABLED: false,
     });
@@ -41,6 +43,10 @@ describe('HttpEdgeEnv: what every HTTP app takes for its own protection', () => 
         return e as ConfigError;
       }
     })();
-    expect(err?.problems.map((p) => p.split(':')[0])).toEqual(['HTTP_REQUEST_TIMEOUT_MS', 'RATE_LIMIT_WINDOW_MS', 'RATE_LIMIT_PER_ADDRESS']);
+    expect(err?.problems.map((p) => p.split(':')[0])).toEqual([
+      'HTTP_REQUEST_TIMEOUT_MS',
+      'RATE_LIMIT_WINDOW_MS',
+      'RATE_LIMIT_PER_ADDRESS',
+    ]);
   });
 });

@@ -1,9 +1,26 @@
 import { isIP } from 'node:net';
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsInt, Max, Min, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsInt,
+  Max,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 
-const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
-const bool = ({ obj, key }: { obj: Record<string, unknown>; key: string }) => (typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key]);
+const csv = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
+const bool = ({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
+  typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key];
 
 /** The names `proxy-addr` (Fastify's `trustProxy`) knows for address ranges. */
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -14,7 +31,8 @@ export function trustedProxyProblem(entry: string): string | undefined {
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry);
   const version = m ? isIP(m[1]!) : 0;
   if (version === 0) return `${JSON.stringify(entry)} is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal`;
-  if (m![2] !== undefined && Number(m![2]) > (version === 4 ? 32 : 128)) return `${JSON.stringify(entry)}: the prefix length is out of range`;
+  if (m![2] !== undefined && Number(m![2]) > (version === 4 ? 32 : 128))
+    return `${JSON.stringify(entry)}: the prefix length is out of range`;
   return undefined;
 }
 
@@ -26,7 +44,10 @@ class TrustedProxyList implements ValidatorConstraintInterface {
   defaultMessage(args: ValidationArguments): string {
     const value: unknown = args.value;
     if (!Array.isArray(value)) return 'HTTP_TRUST_PROXY must be a comma-separated list of addresses or CIDR ranges';
-    return value.map((v) => trustedProxyProblem(String(v))).filter(Boolean).join('; ');
+    return value
+      .map((v) => trustedProxyProblem(String(v)))
+      .filter(Boolean)
+      .join('; ');
   }
 }
 
@@ -42,7 +63,9 @@ export class HttpEdgeEnv {
    * Empty (the default): the client is the TCP peer and `X-Forwarded-For` is ignored, so a caller
    * cannot pick the address its rate limit is counted under.
    */
-  @Transform(csv) @IsArray() @Validate(TrustedProxyList)
+  @Transform(csv)
+  @IsArray()
+  @Validate(TrustedProxyList)
   HTTP_TRUST_PROXY: string[] = [];
 
   /** The whole request (head and body) must arrive within this; a slower one gets 408 and its connection closes. */

@@ -2,7 +2,13 @@ import { Transform, Type } from 'class-transformer';
 import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IDENTITY_HASH_KEY_PATTERN } from '@hub/contracts';
 
-const csv = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+const csv = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 
 /** Settings every hub app shares. Each app extends this with its own. */
 export class HubEnv {
@@ -15,7 +21,10 @@ export class HubEnv {
    * Copies of each hub topic an app creates (an existing topic is left as it is): 1 for the one-broker
    * dev setup; 3 on a cluster (then `min.insync.replicas` is 2). See docs/operations.md, "Durability".
    */
-  @Type(() => Number) @IsInt() @Min(1) @Max(5)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5)
   KAFKA_REPLICATION_FACTOR = 1;
 
   /**
@@ -24,7 +33,10 @@ export class HubEnv {
    * carries the messages of a few milliseconds instead of one each (each turn pays fixed round
    * trips downstream). 0 answers every fetch as soon as one message is there. docs/benchmarks.md.
    */
-  @Type(() => Number) @IsInt() @Min(0) @Max(1_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
   KAFKA_FETCH_WAIT_MS = 0;
 
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
@@ -37,7 +49,8 @@ export class HubEnv {
   LOG_LEVEL = 'info';
 
   /** Prefix of every Kafka topic, consumer group and BullMQ queue (see `hubNames`); empty by default. */
-  @IsOptional() @Matches(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'HUB_NAMESPACE must be lower-case letters, digits and -, at most 40' })
+  @IsOptional()
+  @Matches(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'HUB_NAMESPACE must be lower-case letters, digits and -, at most 40' })
   HUB_NAMESPACE?: string;
 
   /**
@@ -63,7 +76,8 @@ export class HubEnv {
    * The key before the last rotation, while `hub identities migrate` has not moved every claim yet:
    * look-ups fall back to the names it gives. Remove it once the migration has run.
    */
-  @IsOptional() @Matches(IDENTITY_HASH_KEY_PATTERN, { message: 'IDENTITY_HASH_PREVIOUS_KEY must be 32 bytes in base64' })
+  @IsOptional()
+  @Matches(IDENTITY_HASH_KEY_PATTERN, { message: 'IDENTITY_HASH_PREVIOUS_KEY must be 32 bytes in base64' })
   IDENTITY_HASH_PREVIOUS_KEY?: string;
 }
 
@@ -80,7 +94,8 @@ export class RecordEnv extends HubEnv {
    * Key-encryption key that wraps every customer's data key (32 bytes, base64: `openssl rand -base64 32`).
    * Without it, data keys are stored unwrapped in the same database: development only.
    */
-  @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'HUB_KEK must be 32 bytes in base64 (openssl rand -base64 32)' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'HUB_KEK must be 32 bytes in base64 (openssl rand -base64 32)' })
   HUB_KEK?: string;
 
   /**
@@ -89,7 +104,10 @@ export class RecordEnv extends HubEnv {
    * low rates one read carries a few milliseconds of appends instead of one each. 0: none.
    * docs/benchmarks.md.
    */
-  @Type(() => Number) @IsInt() @Min(0) @Max(500)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(500)
   EVENT_STORE_MIN_GAP_MS = 0;
 
   /** Take a snapshot of a customer's folded state every this many events. */

@@ -15,13 +15,19 @@ describe('the identity hash key (IDENTITY_HASH_KEY)', () => {
 
     it('then a key that is not 32 bytes of base64 is refused too', () => {
       expect(() => loadConfig('hub', HubEnv, { NODE_ENV: 'production', IDENTITY_HASH_KEY: 'c2hvcnQ=' })).toThrow(/IDENTITY_HASH_KEY/);
-      expect(() => loadConfig('hub', HubEnv, { NODE_ENV: 'production', IDENTITY_HASH_KEY: KEY, IDENTITY_HASH_PREVIOUS_KEY: 'nope' })).toThrow(/IDENTITY_HASH_PREVIOUS_KEY/);
+      expect(() =>
+        loadConfig('hub', HubEnv, { NODE_ENV: 'production', IDENTITY_HASH_KEY: KEY, IDENTITY_HASH_PREVIOUS_KEY: 'nope' }),
+      ).toThrow(/IDENTITY_HASH_PREVIOUS_KEY/);
     });
 
     it('then the configured key names identities, and the previous one is kept for look-ups', () => {
-      const hashing = identityHashing(loadConfig('hub', HubEnv, { NODE_ENV: 'production', IDENTITY_HASH_KEY: KEY, IDENTITY_HASH_PREVIOUS_KEY: OLD_KEY }));
+      const hashing = identityHashing(
+        loadConfig('hub', HubEnv, { NODE_ENV: 'production', IDENTITY_HASH_KEY: KEY, IDENTITY_HASH_PREVIOUS_KEY: OLD_KEY }),
+      );
       expect(hashing.developmentKey).toBe(false);
-      expect(identityStream(hashing.current, 'acme', 'phone', '+14155550100')).not.toBe(identityStream(hashing.previous!, 'acme', 'phone', '+14155550100'));
+      expect(identityStream(hashing.current, 'acme', 'phone', '+14155550100')).not.toBe(
+        identityStream(hashing.previous!, 'acme', 'phone', '+14155550100'),
+      );
     });
   });
 

@@ -35,7 +35,11 @@ export function loadConfig<T extends object>(app: string, schema: ClassConstruct
  * Several settings classes of one app (its own and, say, its HTTP edge's) read from the same
  * environment and validated together, so that one failed boot lists every problem.
  */
-export function loadConfigs<T extends readonly object[]>(app: string, env: NodeJS.ProcessEnv, ...schemas: { [K in keyof T]: ClassConstructor<T[K]> }): T {
+export function loadConfigs<T extends readonly object[]>(
+  app: string,
+  env: NodeJS.ProcessEnv,
+  ...schemas: { [K in keyof T]: ClassConstructor<T[K]> }
+): T {
   const problems: string[] = [];
   const loaded = schemas.map((schema: ClassConstructor<object>) => {
     try {

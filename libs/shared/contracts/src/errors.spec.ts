@@ -67,7 +67,10 @@ function declaredClasses(file: string): DeclaredClass[] {
           node.members.some(
             (m) =>
               (ts.isPropertyDeclaration(m) && m.name.getText(source) === member) ||
-              (ts.isConstructorDeclaration(m) && m.parameters.some((p) => p.name.getText(source) === member && ts.getModifiers(p)?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword))),
+              (ts.isConstructorDeclaration(m) &&
+                m.parameters.some(
+                  (p) => p.name.getText(source) === member && ts.getModifiers(p)?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword),
+                )),
           );
         out.push({
           name: node.name.text,
@@ -100,7 +103,17 @@ describe('the error taxonomy', () => {
 
   it('finds the error classes (the scan itself works)', () => {
     expect(byName.get('HubError')?.base).toBe('Error');
-    expect(errors.map((c) => c.name)).toEqual(expect.arrayContaining(['EventStoreError', 'PermanentMessageError', 'CatalogError', 'ReplayError', 'InvalidCursorError', 'PublishUnavailableError', 'KeyStoreError']));
+    expect(errors.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'EventStoreError',
+        'PermanentMessageError',
+        'CatalogError',
+        'ReplayError',
+        'InvalidCursorError',
+        'PublishUnavailableError',
+        'KeyStoreError',
+      ]),
+    );
   });
 
   it('has every error class extend HubError (code, retryable), never Error directly', () => {
@@ -110,7 +123,9 @@ describe('the error taxonomy', () => {
 
   it('has every concrete error class carry a code and a retryable flag, declared or inherited', () => {
     const inherits = (c: DeclaredClass, what: 'code' | 'retryable') => chain(c).some((n) => byName.get(n)?.[what] ?? false);
-    const missing = errors.filter((c) => !c.abstract && (!inherits(c, 'code') || !inherits(c, 'retryable'))).map((c) => `${c.name} (${c.file})`);
+    const missing = errors
+      .filter((c) => !c.abstract && (!inherits(c, 'code') || !inherits(c, 'retryable')))
+      .map((c) => `${c.name} (${c.file})`);
     expect(missing).toEqual([]);
   });
 });

@@ -35,7 +35,20 @@ describe('the canonical InteractionReceived facets', () => {
 
   it.each([
     ['call', { call: { status: 'completed', durationSeconds: 60, queue: 'billing', agent: 'ana' } }],
-    ['email', { email: { messageId: '<a@b>', references: [], from: 'a@b.example', to: ['c@d.example'], cc: [], textFromHtml: false, attachments: [{ name: 'x.pdf', contentType: 'application/pdf', sizeBytes: 10 }] } }],
+    [
+      'email',
+      {
+        email: {
+          messageId: '<a@b>',
+          references: [],
+          from: 'a@b.example',
+          to: ['c@d.example'],
+          cc: [],
+          textFromHtml: false,
+          attachments: [{ name: 'x.pdf', contentType: 'application/pdf', sizeBytes: 10 }],
+        },
+      },
+    ],
     ['reaction', { reaction: { toMessageId: 'wamid.1', emoji: '👍' } }],
     ['delivery', { direction: 'outbound', delivery: { messageId: 'wamid.1', status: 'read' } }],
     ['survey', { survey: { surveyId: 'f', kind: 'nps', score: 0, answers: [{ questionId: 'q', value: 0 }] } }],
@@ -45,12 +58,17 @@ describe('the canonical InteractionReceived facets', () => {
     expect(fields(base({ kind, ...(facet as Partial<InteractionData>) }))).toEqual([]);
   });
 
-  it.each(['call', 'email', 'reaction', 'delivery', 'survey', 'order', 'subscription'] as const)('given kind %s without its facet, then the facet is named as missing', (kind) => {
-    expect(fields(base({ kind }))).toEqual([`data.${kind}`]);
-  });
+  it.each(['call', 'email', 'reaction', 'delivery', 'survey', 'order', 'subscription'] as const)(
+    'given kind %s without its facet, then the facet is named as missing',
+    (kind) => {
+      expect(fields(base({ kind }))).toEqual([`data.${kind}`]);
+    },
+  );
 
   it('given a facet that does not match the kind, then it is refused, naming the facet', () => {
-    expect(fields(base({ kind: 'message', order: { orderId: 'o', action: 'created', amount: 1, currency: 'EUR' } }))).toEqual(['data.order']);
+    expect(fields(base({ kind: 'message', order: { orderId: 'o', action: 'created', amount: 1, currency: 'EUR' } }))).toEqual([
+      'data.order',
+    ]);
   });
 
   it('given a subscription whose status is not subscribed or unsubscribed, or one on a message, then it is refused, naming the field', () => {
@@ -71,10 +89,16 @@ describe('the canonical InteractionReceived facets', () => {
   });
 
   it('given an order with a fractional amount or a lower-case currency, then both fields are named', () => {
-    expect(fields(base({ kind: 'order', order: { orderId: 'o', action: 'refunded', amount: 19.99, currency: 'eur' } }))).toEqual(['data.order.amount', 'data.order.currency']);
+    expect(fields(base({ kind: 'order', order: { orderId: 'o', action: 'refunded', amount: 19.99, currency: 'eur' } }))).toEqual([
+      'data.order.amount',
+      'data.order.currency',
+    ]);
   });
 
   it('given a nested facet error, then its dotted path is named', () => {
-    expect(fields(base({ kind: 'call', call: { status: 'exploded' as never, recordingUrl: 'not a url' } }))).toEqual(['data.call.recordingUrl', 'data.call.status']);
+    expect(fields(base({ kind: 'call', call: { status: 'exploded' as never, recordingUrl: 'not a url' } }))).toEqual([
+      'data.call.recordingUrl',
+      'data.call.status',
+    ]);
   });
 });

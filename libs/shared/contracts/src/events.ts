@@ -1,6 +1,30 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsString, IsUrl, IsUUID, Length, Matches, Max, MaxLength, Min, Validate, ValidateIf, ValidateNested, type ValidationArguments, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidateNested,
+  type ValidationArguments,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { CHANNEL_IDS, type ChannelId } from './channels';
 import { IsOptionalNonNull } from './validation';
 
@@ -445,7 +469,14 @@ export class SurveyFacetDto implements SurveyFacet {
   @IsString() @Length(1, 128) surveyId!: string;
   @IsIn(['csat', 'nps']) kind!: 'csat' | 'nps';
   @IsInt() @Min(0) @Max(10) @Validate(ScoreFitsSurveyKind) score!: number;
-  @IsOptionalNonNull() @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => SurveyScoreRefDto) scores?: SurveyScoreRefDto[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(2)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => SurveyScoreRefDto)
+  scores?: SurveyScoreRefDto[];
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => SurveyAnswerDto) answers!: SurveyAnswerDto[];
   @IsOptionalNonNull() @IsString() @MaxLength(256) conversationId?: string;
 }
@@ -484,7 +515,10 @@ export class InteractiveReplyDto implements InteractiveReply {
 /** The facet named after the kind is required for that kind and forbidden for every other. */
 function FacetOf(kind: Exclude<InteractionKind, 'message'>, dto: () => new () => object): PropertyDecorator {
   return (target, property) => {
-    ValidateIf((o: InteractionData) => o.kind === kind || (o as unknown as Record<string, unknown>)[property as string] !== undefined)(target, property);
+    ValidateIf((o: InteractionData) => o.kind === kind || (o as unknown as Record<string, unknown>)[property as string] !== undefined)(
+      target,
+      property,
+    );
     IsDefined({ message: `${String(property)} is required when kind is ${kind}` })(target, property);
     ValidateNested()(target, property);
     Type(dto)(target, property);
@@ -505,7 +539,12 @@ class FacetMatchesKind implements ValidatorConstraintInterface {
 export class InteractionDataDto implements InteractionData {
   @IsIn(DIRECTIONS) direction!: Direction;
   @IsIn(INTERACTION_KINDS) kind!: InteractionKind;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => IdentityRefDto)
+  identities!: IdentityRefDto[];
   // @IsDefined on every required nested object: @ValidateNested alone lets `undefined` through.
   @IsDefined() @ValidateNested() @IsObject() @Type(() => ContentDto) content!: ContentDto;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => ProviderRefDto) provider!: ProviderRefDto;
@@ -550,7 +589,13 @@ export class ConversationStatusProviderDto {
 }
 
 export class ConversationStatusDataDto {
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => IdentityRefDto)
+  identities!: IdentityRefDto[];
   @IsIn(CONVERSATION_STATUSES, { message: `status must be one of: ${CONVERSATION_STATUSES.join(', ')}` }) status!: ConversationStatus;
   @IsOptionalNonNull() @IsString() @Length(1, 200) threadId?: string;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => ConversationStatusProviderDto) provider!: ConversationStatusProviderDto;
@@ -568,9 +613,18 @@ export class ConsentProviderDto {
 }
 
 export class ConsentDataDto {
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => IdentityRefDto)
+  identities!: IdentityRefDto[];
   @IsIn(CONSENT_CHOICES, { message: `consent must be one of: ${CONSENT_CHOICES.join(', ')}` }) consent!: ConsentChoice;
-  @Matches(CONSENT_SOURCE_PATTERN, { message: 'source must be 1 to 64 lower-case letters, digits and _ (not keyword: the STOP/START texts)' }) source!: string;
+  @Matches(CONSENT_SOURCE_PATTERN, {
+    message: 'source must be 1 to 64 lower-case letters, digits and _ (not keyword: the STOP/START texts)',
+  })
+  source!: string;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => ConsentProviderDto) provider!: ConsentProviderDto;
 }
 
@@ -597,8 +651,17 @@ export function traitsProblem(value: unknown): string | undefined {
   if (entries.length === 0 || entries.length > MAX_TRAITS_PER_UPDATE) return `must name 1 to ${MAX_TRAITS_PER_UPDATE} traits`;
   const badName = entries.find(([k]) => !TRAIT_NAME_PATTERN.test(k));
   if (badName) return `has a name that is not a letter then up to 63 letters, digits or _: ${JSON.stringify(badName[0].slice(0, 80))}`;
-  const badValue = entries.find(([, v]) => !(v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_TRAIT_STRING_LENGTH)));
-  if (badValue) return `.${badValue[0]} must be a string of at most ${MAX_TRAIT_STRING_LENGTH} characters, a finite number, a boolean or null`;
+  const badValue = entries.find(
+    ([, v]) =>
+      !(
+        v === null ||
+        typeof v === 'boolean' ||
+        (typeof v === 'number' && Number.isFinite(v)) ||
+        (typeof v === 'string' && v.length <= MAX_TRAIT_STRING_LENGTH)
+      ),
+  );
+  if (badValue)
+    return `.${badValue[0]} must be a string of at most ${MAX_TRAIT_STRING_LENGTH} characters, a finite number, a boolean or null`;
   return undefined;
 }
 
@@ -608,7 +671,13 @@ export class TraitsProviderDto {
 }
 
 export class TraitsDataDto {
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => IdentityRefDto) identities!: IdentityRefDto[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => IdentityRefDto)
+  identities!: IdentityRefDto[];
   @Validate(ProfileTraits) traits!: Record<string, ProfileTraitValue>;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => TraitsProviderDto) provider!: TraitsProviderDto;
 }

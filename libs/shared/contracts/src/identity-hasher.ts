@@ -40,9 +40,11 @@ export class IdentityHasher {
 
   /** From `IDENTITY_HASH_KEY` (base64 of 32 bytes). Throws `InvalidIdentityHashKeyError`. */
   static fromBase64(key: string): IdentityHasher {
-    if (!IDENTITY_HASH_KEY_PATTERN.test(key)) throw new InvalidIdentityHashKeyError('IDENTITY_HASH_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
+    if (!IDENTITY_HASH_KEY_PATTERN.test(key))
+      throw new InvalidIdentityHashKeyError('IDENTITY_HASH_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
     const secret = Buffer.from(key, 'base64');
-    if (secret.length !== IDENTITY_HASH_KEY_BYTES) throw new InvalidIdentityHashKeyError('IDENTITY_HASH_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
+    if (secret.length !== IDENTITY_HASH_KEY_BYTES)
+      throw new InvalidIdentityHashKeyError('IDENTITY_HASH_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
     const fingerprint = createHmac('sha256', secret).update('hub.identity.fingerprint').digest('hex').slice(0, 8);
     return new IdentityHasher(secret, fingerprint);
   }

@@ -8,7 +8,13 @@ const hasher = IdentityHasher.development();
 
 const event = (identities: InteractionReceived['data']['identities']): InteractionReceived => ({
   type: 'InteractionReceived',
-  data: { direction: 'inbound', kind: 'message', identities, content: { text: 'hi', media: [] }, provider: { name: 'twilio', messageId: 'SM1' } },
+  data: {
+    direction: 'inbound',
+    kind: 'message',
+    identities,
+    content: { text: 'hi', media: [] },
+    provider: { name: 'twilio', messageId: 'SM1' },
+  },
   metadata: {
     eventId: '3f1c1d9e-5b7a-5c1e-9a43-2f6b8d0e4c11',
     correlationId: 'c',

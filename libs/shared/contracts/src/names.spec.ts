@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { DEV_IDENTITY_HASH_KEY, IdentityHasher, InvalidIdentityHashKeyError } from './identity-hasher';
-import { ConsumerGroups, customerStream, identityKey, identityStream, legacyIdentityStream, parseCustomerStream, parseIdentityStream, Queues, StreamCategories, Topics } from './names';
+import {
+  ConsumerGroups,
+  customerStream,
+  identityKey,
+  identityStream,
+  legacyIdentityStream,
+  parseCustomerStream,
+  parseIdentityStream,
+  Queues,
+  StreamCategories,
+  Topics,
+} from './names';
 
 const hasher = IdentityHasher.development();
 const otherKey = IdentityHasher.fromBase64(Buffer.alloc(32, 7).toString('base64'));
@@ -74,7 +85,9 @@ describe('stream and topic names', () => {
     });
 
     it('is the same for the same identity every time', () => {
-      expect(identityStream(hasher, 'acme', 'email', email)).toBe(identityStream(IdentityHasher.fromBase64(DEV_IDENTITY_HASH_KEY), 'acme', 'email', email));
+      expect(identityStream(hasher, 'acme', 'email', email)).toBe(
+        identityStream(IdentityHasher.fromBase64(DEV_IDENTITY_HASH_KEY), 'acme', 'email', email),
+      );
     });
 
     it('differs when the tenant, the kind or the value differs', () => {
@@ -102,20 +115,25 @@ describe('stream and topic names', () => {
       expect(parseIdentityStream(legacyIdentityStream('acme', 'phone', '+14155550100'))).toEqual({ tenantId: 'acme', keyed: false });
     });
 
-    it.each([['a customer stream', customerStream('acme', 'c1')], ['no kind', 'identity-acme.k-' + 'a'.repeat(40)], ['no digest', 'identity-acme.phone.xyz']])(
-      'gives undefined for %s',
-      (_what, stream) => {
-        expect(parseIdentityStream(stream)).toBeUndefined();
-      },
-    );
+    it.each([
+      ['a customer stream', customerStream('acme', 'c1')],
+      ['no kind', 'identity-acme.k-' + 'a'.repeat(40)],
+      ['no digest', 'identity-acme.phone.xyz'],
+    ])('gives undefined for %s', (_what, stream) => {
+      expect(parseIdentityStream(stream)).toBeUndefined();
+    });
   });
 
   describe('IdentityHasher', () => {
-    it.each([['too short', 'c2hvcnQ='], ['not base64', '!'.repeat(44)], ['empty', '']])('refuses a key that is %s', (_what, key) => {
+    it.each([
+      ['too short', 'c2hvcnQ='],
+      ['not base64', '!'.repeat(44)],
+      ['empty', ''],
+    ])('refuses a key that is %s', (_what, key) => {
       expect(() => IdentityHasher.fromBase64(key)).toThrow(InvalidIdentityHashKeyError);
     });
 
-    it("has a fingerprint that names the key without revealing it", () => {
+    it('has a fingerprint that names the key without revealing it', () => {
       expect(hasher.fingerprint).toMatch(/^[0-9a-f]{8}$/);
       expect(otherKey.fingerprint).not.toBe(hasher.fingerprint);
     });

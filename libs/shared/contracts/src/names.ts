@@ -67,7 +67,11 @@ export function hubNames(namespace = ''): HubNames {
       rawInteractions: t(Topics.rawInteractions),
       nbaDecisions: t(Topics.nbaDecisions),
     },
-    groups: { timelineProjector: t(ConsumerGroups.timelineProjector), nbaWorker: t(ConsumerGroups.nbaWorker), ingestApiRaw: t(ConsumerGroups.ingestApiRaw) },
+    groups: {
+      timelineProjector: t(ConsumerGroups.timelineProjector),
+      nbaWorker: t(ConsumerGroups.nbaWorker),
+      ingestApiRaw: t(ConsumerGroups.ingestApiRaw),
+    },
     queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp) },
   };
 }
@@ -127,7 +131,8 @@ export function parseIdentityStream(stream: string): { tenantId: string; keyed: 
   const last = rest.slice(rest.lastIndexOf('.') + 1);
   if (dot <= 0 || rest.lastIndexOf('.') === dot) return undefined;
   if (/^[0-9a-f]{40}$/.test(last)) return { tenantId: rest.slice(0, dot), keyed: false };
-  if (last.startsWith(KEYED_DIGEST_PREFIX) && /^[0-9a-f]{40}$/.test(last.slice(KEYED_DIGEST_PREFIX.length))) return { tenantId: rest.slice(0, dot), keyed: true };
+  if (last.startsWith(KEYED_DIGEST_PREFIX) && /^[0-9a-f]{40}$/.test(last.slice(KEYED_DIGEST_PREFIX.length)))
+    return { tenantId: rest.slice(0, dot), keyed: true };
   return undefined;
 }
 

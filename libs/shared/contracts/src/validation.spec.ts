@@ -73,8 +73,18 @@ describe('validateAs(InteractionReceivedDto)', () => {
     });
 
     it.each(['provider', 'received'])('accepts occurredAtSource %s, and an event without one (produced before adapters said)', (source) => {
-      expect(validateAs(InteractionReceivedDto, brokenEvent((e) => (e.metadata['occurredAtSource'] = source))).ok).toBe(true);
-      expect(validateAs(InteractionReceivedDto, brokenEvent((e) => delete e.metadata['occurredAtSource'])).ok).toBe(true);
+      expect(
+        validateAs(
+          InteractionReceivedDto,
+          brokenEvent((e) => (e.metadata['occurredAtSource'] = source)),
+        ).ok,
+      ).toBe(true);
+      expect(
+        validateAs(
+          InteractionReceivedDto,
+          brokenEvent((e) => delete e.metadata['occurredAtSource']),
+        ).ok,
+      ).toBe(true);
     });
   });
 
@@ -83,11 +93,19 @@ describe('validateAs(InteractionReceivedDto)', () => {
       ['no event id', (e) => delete e.metadata['eventId'], 'metadata.eventId'],
       ['an event id that is not a UUID', (e) => (e.metadata['eventId'] = 'SM0123'), 'metadata.eventId'],
       ['an unknown identity kind', (e) => (e.data.identities[0]!['kind'] = 'fax'), 'data.identities.0.kind'],
-      ['an empty identity value on the second identity', (e) => e.data.identities.push({ kind: 'email', value: '' }), 'data.identities.1.value'],
+      [
+        'an empty identity value on the second identity',
+        (e) => e.data.identities.push({ kind: 'email', value: '' }),
+        'data.identities.1.value',
+      ],
       ['no identities at all', (e) => (e.data['identities'] = []), 'data.identities'],
       ['a media url without a protocol', (e) => (e.data.content.media[0]!['url'] = 'api.twilio.com/x'), 'data.content.media.0.url'],
       ['an occurredAt that is not ISO 8601', (e) => (e.metadata['occurredAt'] = '15/01/2025 09:30'), 'metadata.occurredAt'],
-      ['an occurredAtSource that is neither provider nor received', (e) => (e.metadata['occurredAtSource'] = 'guessed'), 'metadata.occurredAtSource'],
+      [
+        'an occurredAtSource that is neither provider nor received',
+        (e) => (e.metadata['occurredAtSource'] = 'guessed'),
+        'metadata.occurredAtSource',
+      ],
       ['an impossible date', (e) => (e.metadata['recordedAt'] = '2025-02-30T09:30:00Z'), 'metadata.recordedAt'],
       ['schema version 0', (e) => (e.metadata['schemaVersion'] = 0), 'metadata.schemaVersion'],
       ['a schema version sent as a string', (e) => (e.metadata['schemaVersion'] = '1'), 'metadata.schemaVersion'],
@@ -120,7 +138,10 @@ describe('validateAs(InteractionReceivedDto)', () => {
 
   describe('given something that is not an object', () => {
     it.each([null, undefined, 'InteractionReceived', 42, [canonicalEvent()]])('rejects %j at the root', (plain) => {
-      expect(validateAs(InteractionReceivedDto, plain)).toEqual({ ok: false, errors: [{ field: '(root)', messages: ['must be an object'] }] });
+      expect(validateAs(InteractionReceivedDto, plain)).toEqual({
+        ok: false,
+        errors: [{ field: '(root)', messages: ['must be an object'] }],
+      });
     });
   });
 
@@ -158,8 +179,14 @@ describe('a payload with a key that names object machinery (fuzz campaign, issue
   it.each(['constructor', '__proto__', 'prototype'])('refuses %s anywhere in the tree, naming where, instead of throwing', (key) => {
     const nested = JSON.parse(`{"data":{"provider":{"${key}":{"":null}}}}`) as unknown;
     expect(() => validateAs(InteractionReceivedDto, nested)).not.toThrow();
-    expect(validateAs(InteractionReceivedDto, nested)).toEqual({ ok: false, errors: [{ field: `data.provider.${key}`, messages: [`a key named ${key} is not accepted`] }] });
-    expect(validateAs(InteractionReceivedDto, JSON.parse(`{"${key}":1}`) as unknown, { allowUnknown: true })).toEqual({ ok: false, errors: [{ field: key, messages: [`a key named ${key} is not accepted`] }] });
+    expect(validateAs(InteractionReceivedDto, nested)).toEqual({
+      ok: false,
+      errors: [{ field: `data.provider.${key}`, messages: [`a key named ${key} is not accepted`] }],
+    });
+    expect(validateAs(InteractionReceivedDto, JSON.parse(`{"${key}":1}`) as unknown, { allowUnknown: true })).toEqual({
+      ok: false,
+      errors: [{ field: key, messages: [`a key named ${key} is not accepted`] }],
+    });
   });
 });
 
@@ -168,11 +195,16 @@ describe('a payload with a lone surrogate in a string (fuzz campaign, issue #15)
   it('is refused, naming the field, before any validator sees it', () => {
     const event = JSON.parse('{"data":{"identities":[{"kind":"email","value":"ada\\udfff@example.com"}]}}') as unknown;
     expect(() => validateAs(InteractionReceivedDto, event)).not.toThrow();
-    expect(validateAs(InteractionReceivedDto, event)).toEqual({ ok: false, errors: [{ field: 'data.identities.0.value', messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] }] });
+    expect(validateAs(InteractionReceivedDto, event)).toEqual({
+      ok: false,
+      errors: [{ field: 'data.identities.0.value', messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] }],
+    });
   });
 
   it('lets a well-formed astral character (a surrogate pair) through', () => {
-    expect(validateAs(IdentityRefDto, { kind: 'email', value: 'ada😀@example.com' })).toEqual(expect.objectContaining({ ok: expect.any(Boolean) }));
+    expect(validateAs(IdentityRefDto, { kind: 'email', value: 'ada😀@example.com' })).toEqual(
+      expect.objectContaining({ ok: expect.any(Boolean) }),
+    );
     expect(JSON.stringify(validateAs(IdentityRefDto, { kind: 'email', value: 'ada😀@example.com' }))).not.toContain('well-formed');
   });
 });

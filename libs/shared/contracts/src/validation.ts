@@ -41,9 +41,14 @@ export function validateAs<T extends object>(
     return { ok: false, errors: [{ field: '(root)', messages: ['must be an object'] }] };
   }
   const reserved = reservedKeys(plain);
-  if (reserved.length > 0) return { ok: false, errors: reserved.map((field) => ({ field, messages: [`a key named ${field.split('.').pop()} is not accepted`] })) };
+  if (reserved.length > 0)
+    return { ok: false, errors: reserved.map((field) => ({ field, messages: [`a key named ${field.split('.').pop()} is not accepted`] })) };
   const illFormed = illFormedStrings(plain);
-  if (illFormed.length > 0) return { ok: false, errors: illFormed.map((field) => ({ field, messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] })) };
+  if (illFormed.length > 0)
+    return {
+      ok: false,
+      errors: illFormed.map((field) => ({ field, messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] })),
+    };
   const instance = plainToInstance(cls, plain);
   const errors = validateSync(instance, allowUnknown ? {} : { whitelist: true, forbidNonWhitelisted: true });
   return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flattenValidationErrors(errors) };

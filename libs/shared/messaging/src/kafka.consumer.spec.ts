@@ -20,13 +20,24 @@ function fakeKafka() {
     commitOffsets: async () => undefined,
   };
   const kafka = { consumer: () => consumer as unknown as Consumer } as unknown as Kafka;
-  const crash = (restart: boolean) => emitter.emit(events.CRASH, { payload: { error: new Error('Broker not connected'), groupId: 'g', restart } });
+  const crash = (restart: boolean) =>
+    emitter.emit(events.CRASH, { payload: { error: new Error('Broker not connected'), groupId: 'g', restart } });
   return { kafka, calls, crash };
 }
 
 const logs: string[] = [];
-const logger = { info: (_: object, m: string) => void logs.push(m), warn: (_: object, m: string) => void logs.push(m), error: (_: object, m: string) => void logs.push(m) };
-const options = { groupId: 'g', topics: ['t'], deadLetter: { publisher: { publish: async () => undefined, ready: true, close: async () => undefined }, topic: 'dlq' }, logger, handle: async () => undefined };
+const logger = {
+  info: (_: object, m: string) => void logs.push(m),
+  warn: (_: object, m: string) => void logs.push(m),
+  error: (_: object, m: string) => void logs.push(m),
+};
+const options = {
+  groupId: 'g',
+  topics: ['t'],
+  deadLetter: { publisher: { publish: async () => undefined, ready: true, close: async () => undefined }, topic: 'dlq' },
+  logger,
+  handle: async () => undefined,
+};
 
 describe('startConsumer, when kafkajs gives up on a crashed consumer', () => {
   beforeEach(() => {

@@ -154,77 +154,83 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachBatchAutoResolve: false,
-      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => tracked(async () => {
-        const { topic, partition } = batch;
-        /**
-         * A run that failed retryably is retried on its own partition, which is paused for a backoff
-         * while the others go on: kafkajs fetches again only once every batch of its last fetch was
-         * handled, so throwing (kafkajs's retry: all fetching stopped, backed off, restarted, and the
-         * consumer restarted after 8 failures in a row) held every partition of the consumer back
-         * for as long as one customer's appends kept failing (issue #15, F3: a row lock held past the
-         * session timeout stalled every customer's recording). Nothing is resolved, so after the
-         * resume kafkajs fetches the partition again from the run's first message.
-         */
-        const retryLater = (offset: string, messages: number, err: unknown, code?: string) => {
-          const delayMs = retries.failed(topic, partition);
-          o.logger.warn({ topic, partition, offset, messages, ...(code !== undefined ? { code } : {}), retryInMs: delayMs, err: String(err) }, 'consumer.batch.retry');
-          retries.resumeAfter(delayMs, pause());
-        };
-        for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
-          if (stopping || !isRunning() || isStale()) return;
-          const run = batch.messages.slice(start, start + maxBatchSize);
-          const consumed = run.map((message) => consumedOf(topic, partition, message));
-          let outcomes: readonly (HubError | undefined)[];
-          // A long run must not cost the group membership: heartbeat while it is handled. kafkajs sends
-          // one only when heartbeatInterval has passed since the last, so ticking at that same period
-          // could space them nearly two intervals apart; a tick a third as long keeps them at most
-          // a third late.
-          const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS / 3);
-          try {
-            outcomes = gathered ? await gathered.run(consumed) : await handleRun(o, consumed);
-          } catch (err) {
-            retryLater(run[0]!.offset, run.length, err);
-            return;
-          } finally {
-            clearInterval(beat);
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) =>
+        tracked(async () => {
+          const { topic, partition } = batch;
+          /**
+           * A run that failed retryably is retried on its own partition, which is paused for a backoff
+           * while the others go on: kafkajs fetches again only once every batch of its last fetch was
+           * handled, so throwing (kafkajs's retry: all fetching stopped, backed off, restarted, and the
+           * consumer restarted after 8 failures in a row) held every partition of the consumer back
+           * for as long as one customer's appends kept failing (issue #15, F3: a row lock held past the
+           * session timeout stalled every customer's recording). Nothing is resolved, so after the
+           * resume kafkajs fetches the partition again from the run's first message.
+           */
+          const retryLater = (offset: string, messages: number, err: unknown, code?: string) => {
+            const delayMs = retries.failed(topic, partition);
+            o.logger.warn(
+              { topic, partition, offset, messages, ...(code !== undefined ? { code } : {}), retryInMs: delayMs, err: String(err) },
+              'consumer.batch.retry',
+            );
+            retries.resumeAfter(delayMs, pause());
+          };
+          for (let start = 0; start < batch.messages.length; start += maxBatchSize) {
+            if (stopping || !isRunning() || isStale()) return;
+            const run = batch.messages.slice(start, start + maxBatchSize);
+            const consumed = run.map((message) => consumedOf(topic, partition, message));
+            let outcomes: readonly (HubError | undefined)[];
+            // A long run must not cost the group membership: heartbeat while it is handled. kafkajs sends
+            // one only when heartbeatInterval has passed since the last, so ticking at that same period
+            // could space them nearly two intervals apart; a tick a third as long keeps them at most
+            // a third late.
+            const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS / 3);
+            try {
+              outcomes = gathered ? await gathered.run(consumed) : await handleRun(o, consumed);
+            } catch (err) {
+              retryLater(run[0]!.offset, run.length, err);
+              return;
+            } finally {
+              clearInterval(beat);
+            }
+            if (outcomes.length !== run.length)
+              throw new Error(`handleBatch returned ${outcomes.length} outcomes for ${run.length} messages`);
+            const retry = outcomes.find((failed) => failed?.retryable === true);
+            if (retry) {
+              retryLater(run[0]!.offset, run.length, retry, retry.code);
+              return;
+            }
+            retries.succeeded(topic, partition);
+            for (let i = 0; i < run.length; i++) {
+              const failed = outcomes[i];
+              if (failed) await deadLetter(topic, partition, run[i]!, consumed[i]!, failed);
+            }
+            resolveOffset(run.at(-1)!.offset);
+            committer.handled(topic, partition, run.at(-1)!.offset);
+            await heartbeat();
           }
-          if (outcomes.length !== run.length) throw new Error(`handleBatch returned ${outcomes.length} outcomes for ${run.length} messages`);
-          const retry = outcomes.find((failed) => failed?.retryable === true);
-          if (retry) {
-            retryLater(run[0]!.offset, run.length, retry, retry.code);
-            return;
-          }
-          retries.succeeded(topic, partition);
-          for (let i = 0; i < run.length; i++) {
-            const failed = outcomes[i];
-            if (failed) await deadLetter(topic, partition, run[i]!, consumed[i]!, failed);
-          }
-          resolveOffset(run.at(-1)!.offset);
-          committer.handled(topic, partition, run.at(-1)!.offset);
-          await heartbeat();
-        }
-      }),
+        }),
     };
   } else {
     const handle = o.handle;
     runConfig = {
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
-      eachMessage: ({ topic, partition, message }) => tracked(async () => {
-        // Not handled, so never committed: the group's next member reads it.
-        if (stopping) return;
-        const consumed = consumedOf(topic, partition, message);
-        try {
-          await handle(consumed);
-        } catch (err) {
-          if (!isPermanentError(err)) {
-            o.logger.warn({ topic, partition, offset: message.offset, err: String(err) }, 'consumer.message.retry');
-            throw err;
+      eachMessage: ({ topic, partition, message }) =>
+        tracked(async () => {
+          // Not handled, so never committed: the group's next member reads it.
+          if (stopping) return;
+          const consumed = consumedOf(topic, partition, message);
+          try {
+            await handle(consumed);
+          } catch (err) {
+            if (!isPermanentError(err)) {
+              o.logger.warn({ topic, partition, offset: message.offset, err: String(err) }, 'consumer.message.retry');
+              throw err;
+            }
+            await deadLetter(topic, partition, message, consumed, err);
           }
-          await deadLetter(topic, partition, message, consumed, err);
-        }
-        committer.handled(topic, partition, message.offset);
-      }),
+          committer.handled(topic, partition, message.offset);
+        }),
     };
   }
   const begin = async (): Promise<void> => {
@@ -388,7 +394,11 @@ export class OffsetCommitter {
  * error reaches only the runs it belongs to.
  */
 export class RunGatherer {
-  private waiting: { run: readonly ConsumedMessage[]; resolve: (o: readonly (HubError | undefined)[]) => void; reject: (err: unknown) => void }[] = [];
+  private waiting: {
+    run: readonly ConsumedMessage[];
+    resolve: (o: readonly (HubError | undefined)[]) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
   private busy = false;
   private scheduled = false;
 
@@ -450,7 +460,10 @@ async function handleRun(o: BatchConsumerOptions, run: readonly ConsumedMessage[
     if (!isPermanentError(err)) throw err;
     if (run.length === 1) return [err];
     const first = run[0]!;
-    o.logger.warn({ topic: first.topic, partition: first.partition, offset: first.offset, messages: run.length, code: err.code, err: String(err) }, 'consumer.batch.split');
+    o.logger.warn(
+      { topic: first.topic, partition: first.partition, offset: first.offset, messages: run.length, code: err.code, err: String(err) },
+      'consumer.batch.split',
+    );
     const outcomes: (HubError | undefined)[] = [];
     for (const message of run) outcomes.push(...(await handleRun(o, [message])));
     return outcomes;

@@ -155,10 +155,13 @@ export class KafkaEventPublisher implements EventPublisher {
     if (this.inFlight >= this.maxInFlight) throw new PublisherSaturatedError(this.inFlight, 1);
     // Parts of at most maxBatchBytes, queued in order: the one request in flight keeps them in order,
     // and the caller resolves once every part is acknowledged.
-    const encoded = messages.map((m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) }));
+    const encoded = messages.map(
+      (m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) }),
+    );
     const parts = splitBySize(encoded, this.maxBatchBytes);
     const bytes = parts.reduce((sum, p) => sum + p.bytes, 0);
-    if (this.pendingBytes > 0 && this.pendingBytes + bytes > this.maxQueuedBytes) throw new PublisherSaturatedError(this.inFlight, this.retryAfterSeconds);
+    if (this.pendingBytes > 0 && this.pendingBytes + bytes > this.maxQueuedBytes)
+      throw new PublisherSaturatedError(this.inFlight, this.retryAfterSeconds);
     this.inFlight++;
     let timer: NodeJS.Timeout | undefined;
     const queued: PendingPublish[] = [];
@@ -209,7 +212,8 @@ export class KafkaEventPublisher implements EventPublisher {
         let bytes = 0;
         while (
           this.pending.length > 0 &&
-          (batch.length === 0 || (count + this.pending[0]!.messages.length <= this.maxBatchMessages && bytes + this.pending[0]!.bytes <= this.maxBatchBytes))
+          (batch.length === 0 ||
+            (count + this.pending[0]!.messages.length <= this.maxBatchMessages && bytes + this.pending[0]!.bytes <= this.maxBatchBytes))
         ) {
           const next = this.pending.shift()!;
           this.pendingBytes -= next.bytes;

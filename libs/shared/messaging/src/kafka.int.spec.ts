@@ -105,7 +105,10 @@ describe('the hub consumer', () => {
   it('dead-letters a permanent failure with its reason and source, and goes on with the next message', async () => {
     const topic = freshId('in');
     const dlq = freshId('dlq');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     const handled: string[] = [];
     consumer = await startConsumer(kafka, {
       groupId: freshId('g'),
@@ -119,19 +122,32 @@ describe('the hub consumer', () => {
       },
     });
     const dead: ConsumedMessage[] = [];
-    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    dlqConsumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [dlq],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m) => void dead.push(m),
+    });
     await publisher.publish(topic, [
       { key: 'k', value: { n: 1 } },
       { key: 'k', value: { n: 'poison' } },
       { key: 'k', value: { n: 3 } },
     ]);
-    await eventually(async () => (handled.length === 2 && dead.length === 1 ? true : undefined), { what: 'two handled, one dead-lettered' });
+    await eventually(async () => (handled.length === 2 && dead.length === 1 ? true : undefined), {
+      what: 'two handled, one dead-lettered',
+    });
     expect(handled).toEqual(['{"n":1}', '{"n":3}']);
     expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('POISON');
     expect(dead[0]!.headers[HeaderNames.dlqReason]).toBe('this message can never be processed');
     expect(dead[0]!.headers[HeaderNames.dlqSourceTopic]).toBe(topic);
     expect(dead[0]!.headers[HeaderNames.dlqSourceOffset]).toBe('1');
-    expect(JSON.parse(dead[0]!.value!.toString())).toEqual({ raw: '{"n":"poison"}', rawBytes: 14, rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/), truncated: false });
+    expect(JSON.parse(dead[0]!.value!.toString())).toEqual({
+      raw: '{"n":"poison"}',
+      rawBytes: 14,
+      rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      truncated: false,
+    });
   });
 
   it('redelivers a message whose handler failed transiently, so nothing is lost', async () => {
@@ -158,7 +174,10 @@ describe('the hub consumer', () => {
   it('dead-letters any HubError with retryable false, not only PermanentMessageError, with its code and message', async () => {
     const topic = freshId('in');
     const dlq = freshId('dlq');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     const handled: string[] = [];
     consumer = await startConsumer(kafka, {
       groupId: freshId('g'),
@@ -172,12 +191,20 @@ describe('the hub consumer', () => {
       },
     });
     const dead: ConsumedMessage[] = [];
-    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    dlqConsumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [dlq],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m) => void dead.push(m),
+    });
     await publisher.publish(topic, [
       { key: 'k', value: { n: 'refused' } },
       { key: 'k', value: { n: 2 } },
     ]);
-    await eventually(async () => (handled.length === 1 && dead.length === 1 ? true : undefined), { what: 'one handled, one dead-lettered' });
+    await eventually(async () => (handled.length === 1 && dead.length === 1 ? true : undefined), {
+      what: 'one handled, one dead-lettered',
+    });
     expect(handled).toEqual(['{"n":2}']);
     expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('TEST_REFUSED');
     expect(dead[0]!.headers[HeaderNames.dlqReason]).toBe('the store refused it for good');
@@ -212,7 +239,10 @@ describe('the hub consumer in batch mode', () => {
   let publisher: KafkaEventPublisher;
   const kafka = createKafka({ brokers, clientId: freshId('batch-consumer-test') });
   /** The group's committed offsets of `topic`'s partitions, summed (a partition without a commit counts 0), and each. */
-  async function committedOf(groupId: string, topic: string): Promise<{ total: number; partitions: { partition: number; offset: string }[] }> {
+  async function committedOf(
+    groupId: string,
+    topic: string,
+  ): Promise<{ total: number; partitions: { partition: number; offset: string }[] }> {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -238,7 +268,10 @@ describe('the hub consumer in batch mode', () => {
     const topic = freshId('in');
     const dlq = freshId('dlq');
     const groupId = freshId('g');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     // Published before the consumer starts, so its first fetch finds a backlog to hand over in runs.
     await publisher.publish(
       topic,
@@ -258,9 +291,17 @@ describe('the hub consumer in batch mode', () => {
       },
     });
     const dead: ConsumedMessage[] = [];
-    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
+    dlqConsumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [dlq],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m) => void dead.push(m),
+    });
 
-    await eventually(async () => (runs.flat().length === 25 && dead.length === 1 ? true : undefined), { what: '25 handled, one dead-lettered' });
+    await eventually(async () => (runs.flat().length === 25 && dead.length === 1 ? true : undefined), {
+      what: '25 handled, one dead-lettered',
+    });
     expect(runs.flat()).toEqual(Array.from({ length: 25 }, (_, n) => n));
     expect(Math.max(...runs.map((r) => r.length))).toBeLessThanOrEqual(10);
     expect(runs.some((r) => r.length > 1)).toBe(true);
@@ -314,7 +355,10 @@ describe('the hub consumer in batch mode', () => {
     const topic = freshId('in');
     const dlq = freshId('dlq');
     const groupId = freshId('g');
-    await ensureTopics(kafka, [{ topic, numPartitions: 4 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 4 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     // Published before the consumer starts: its first fetch holds runs of every partition.
     await publisher.publish(
       topic,
@@ -329,23 +373,42 @@ describe('the hub consumer in batch mode', () => {
       partitionsConsumedConcurrently: 4,
       gatherPartitions: true,
       handleBatch: async (messages) => {
-        const values = messages.map((m) => ({ partition: m.partition, ...(JSON.parse(m.value!.toString()) as { n: number; key: string; poison: boolean }) }));
+        const values = messages.map((m) => ({
+          partition: m.partition,
+          ...(JSON.parse(m.value!.toString()) as { n: number; key: string; poison: boolean }),
+        }));
         calls.push(values);
         return values.map((v) => (v.poison ? new PermanentMessageError('POISON', `message ${v.n} can never be processed`) : undefined));
       },
     });
     const dead: ConsumedMessage[] = [];
-    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
-    await eventually(async () => (calls.flat().length === 40 && dead.length === 1 ? true : undefined), { what: '40 handled, one dead-lettered' });
+    dlqConsumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [dlq],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m) => void dead.push(m),
+    });
+    await eventually(async () => (calls.flat().length === 40 && dead.length === 1 ? true : undefined), {
+      what: '40 handled, one dead-lettered',
+    });
 
     // One call held several partitions' runs (the first fetch found all four ready).
     expect(Math.max(...calls.map((c) => new Set(c.map((v) => v.partition)).size))).toBeGreaterThan(1);
     expect(calls.length).toBeLessThan(4);
     // Every message once; each key (so each partition) in the order it was published.
-    expect(calls.flat().map((v) => v.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    expect(
+      calls
+        .flat()
+        .map((v) => v.n)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 40 }, (_, n) => n));
     expect(new Set(calls.flat().map((v) => v.partition)).size).toBeGreaterThan(2);
     for (let k = 0; k < 20; k++) {
-      const ns = calls.flat().filter((v) => v.key === `k${k}`).map((v) => v.n);
+      const ns = calls
+        .flat()
+        .filter((v) => v.key === `k${k}`)
+        .map((v) => v.n);
       expect(ns).toEqual([...ns].sort((a, b) => a - b));
     }
     expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('POISON');
@@ -402,7 +465,10 @@ describe('the hub consumer in batch mode', () => {
       partitionsConsumedConcurrently: 4,
       gatherPartitions: true,
       handleBatch: async (messages) => {
-        const values = messages.map((m) => ({ partition: m.partition, ...(JSON.parse(m.value!.toString()) as { n: number; blocked: boolean }) }));
+        const values = messages.map((m) => ({
+          partition: m.partition,
+          ...(JSON.parse(m.value!.toString()) as { n: number; blocked: boolean }),
+        }));
         for (const v of values) partitionOf.set(v.n, v.partition);
         // A customer whose stream stays locked: the whole call fails while it is in it.
         if (blocked && values.some((v) => v.blocked)) throw new Error('lock timeout');
@@ -514,8 +580,14 @@ describe('the hub consumer in batch mode', () => {
         await producer.send({ topic, messages: [{ partition: 1, value: String(100 + n) }] });
         await new Promise((r) => setTimeout(r, 500));
       }
-      await eventually(async () => (p1Handled.includes(109) ? true : undefined), { what: 'partition 1 handled while partition 0 fails', timeoutMs: 60_000 });
-      await eventually(async () => (p0Handled.length === 3 ? true : undefined), { what: 'partition 0 after its tenth failure', timeoutMs: 100_000 });
+      await eventually(async () => (p1Handled.includes(109) ? true : undefined), {
+        what: 'partition 1 handled while partition 0 fails',
+        timeoutMs: 60_000,
+      });
+      await eventually(async () => (p0Handled.length === 3 ? true : undefined), {
+        what: 'partition 0 after its tenth failure',
+        timeoutMs: 100_000,
+      });
       expect(p0Handled).toEqual([0, 1, 2]);
       expect(p0Attempts).toBe(11);
       expect([...new Set(p1Handled)].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, n) => 100 + n));
@@ -529,7 +601,10 @@ describe('the hub consumer in batch mode', () => {
   it('dead-letters a returned non-retryable HubError, and hands the run again when one returned says retrying may help', async () => {
     const topic = freshId('in');
     const dlq = freshId('dlq');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     await publisher.publish(
       topic,
       Array.from({ length: 4 }, (_, n) => ({ key: 'k', value: n })),
@@ -546,15 +621,27 @@ describe('the hub consumer in batch mode', () => {
         const values = messages.map((m) => Number(m.value!.toString()));
         const retry = values.includes(2) && busy-- > 0;
         const outcomes = values.map((v) =>
-          v === 1 ? new TestHubError('TEST_REFUSED', false, `message ${v} refused`) : v === 2 && retry ? new TestHubError('TEST_BUSY', true, 'briefly busy') : undefined,
+          v === 1
+            ? new TestHubError('TEST_REFUSED', false, `message ${v} refused`)
+            : v === 2 && retry
+              ? new TestHubError('TEST_BUSY', true, 'briefly busy')
+              : undefined,
         );
         if (!retry) handled.push(...values.filter((v) => v !== 1));
         return outcomes;
       },
     });
     const dead: ConsumedMessage[] = [];
-    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
-    await eventually(async () => (handled.includes(3) && dead.length === 1 ? true : undefined), { what: 'every message after the retries' });
+    dlqConsumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [dlq],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m) => void dead.push(m),
+    });
+    await eventually(async () => (handled.includes(3) && dead.length === 1 ? true : undefined), {
+      what: 'every message after the retries',
+    });
     expect(busy).toBeLessThan(1);
     // The retried runs were not taken as handled, and the refused message is dead-lettered once, after the retries.
     expect(handled).toEqual([0, 2, 3]);
@@ -564,7 +651,10 @@ describe('the hub consumer in batch mode', () => {
   it('hands a run that throws a permanent error over one message at a time: the one at fault is dead-lettered (cut when large), the rest handled, and the partition flows on', async () => {
     const topic = freshId('in');
     const dlq = freshId('dlq');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }]);
+    await ensureTopics(kafka, [
+      { topic, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
     // Message 3 is poison and large: the handler throws for any run holding it (it cannot say which message is at fault).
     const big = 'x'.repeat(DEAD_LETTER_RAW_LIMIT_BYTES + 10_000);
     await publisher.publish(
@@ -588,8 +678,16 @@ describe('the hub consumer in batch mode', () => {
       },
     });
     const dead: ConsumedMessage[] = [];
-    dlqConsumer = await startConsumer(kafka, { groupId: freshId('g'), topics: [dlq], deadLetter: { publisher, topic: dlq }, logger: quiet, handle: async (m) => void dead.push(m) });
-    await eventually(async () => (handled.includes(5) && dead.length === 1 ? true : undefined), { what: 'every message handled or dead-lettered' });
+    dlqConsumer = await startConsumer(kafka, {
+      groupId: freshId('g'),
+      topics: [dlq],
+      deadLetter: { publisher, topic: dlq },
+      logger: quiet,
+      handle: async (m) => void dead.push(m),
+    });
+    await eventually(async () => (handled.includes(5) && dead.length === 1 ? true : undefined), {
+      what: 'every message handled or dead-lettered',
+    });
     expect(runs.filter((r) => r.length > 1 && r.includes(3)).length).toBeGreaterThan(0);
     expect([...new Set(handled)].sort()).toEqual([0, 1, 2, 4, 5]);
     expect(dead[0]!.headers[HeaderNames.dlqCode]).toBe('POISON_RUN');
@@ -609,7 +707,10 @@ describe('the publisher with a publish larger than the broker takes in one reque
     await publisher.start();
     // 300 × 8 KiB = 2.4 MB for one partition: one request would exceed the broker's 1 MiB batch limit.
     const padding = 'x'.repeat(8 * 1024);
-    await publisher.publish(topic, Array.from({ length: 300 }, (_, n) => ({ key: 'one-customer', value: { n, padding } })));
+    await publisher.publish(
+      topic,
+      Array.from({ length: 300 }, (_, n) => ({ key: 'one-customer', value: { n, padding } })),
+    );
     await publisher.close();
 
     const seen: number[] = [];

@@ -16,6 +16,9 @@ describe('hubTopicSpecs', () => {
       expect(spec.replicationFactor).toBe(3);
       expect(spec.configEntries).toContainEqual({ name: 'min.insync.replicas', value: '2' });
     }
-    expect(specs.find((s) => s.topic === hubNames('ns').topics.deadLetter)!.configEntries).toContainEqual({ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) });
+    expect(specs.find((s) => s.topic === hubNames('ns').topics.deadLetter)!.configEntries).toContainEqual({
+      name: 'retention.ms',
+      value: String(30 * 24 * 3600 * 1000),
+    });
   });
 });

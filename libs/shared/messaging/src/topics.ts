@@ -20,13 +20,21 @@ export function hubTopicSpecs(names: HubNames = hubNames(), options: { replicati
   const durable = (spec: TopicSpec): TopicSpec =>
     replicationFactor <= 1
       ? spec
-      : { ...spec, replicationFactor, configEntries: [...(spec.configEntries ?? []), { name: 'min.insync.replicas', value: String(replicationFactor - 1) }] };
+      : {
+          ...spec,
+          replicationFactor,
+          configEntries: [...(spec.configEntries ?? []), { name: 'min.insync.replicas', value: String(replicationFactor - 1) }],
+        };
   return [
     { topic: names.topics.interactions, numPartitions: 6 },
     { topic: names.topics.customerEvents, numPartitions: 6 },
     { topic: names.topics.deadLetter, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }] },
     // Platforms produce here directly; ingest-api moves each message to `interactions` (7 d is ample).
-    { topic: names.topics.rawInteractions, numPartitions: 6, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }] },
+    {
+      topic: names.topics.rawInteractions,
+      numPartitions: 6,
+      configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }],
+    },
     // Decisions for channel senders, keyed by customer (one customer's decisions stay in order).
     { topic: names.topics.nbaDecisions, numPartitions: 6 },
   ].map(durable);
@@ -50,7 +58,12 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = H
     // False when another process created them meanwhile: fine, they exist.
     await admin.createTopics({
       waitForLeaders: false,
-      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: s.replicationFactor ?? 1, ...(s.configEntries ? { configEntries: s.configEntries } : {}) })),
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.numPartitions,
+        replicationFactor: s.replicationFactor ?? 1,
+        ...(s.configEntries ? { configEntries: s.configEntries } : {}),
+      })),
     });
     await waitForLeaders(admin, missing, timeoutMs);
   } finally {

@@ -87,7 +87,12 @@ export class RequestRateLimits {
         .code(429)
         .header('retry-after', String(retryAfterSeconds))
         .header('x-ratelimit-limit', String(r.max))
-        .send({ error: 'too_many_requests', reason: rule.reason, limit: { per: rule.per, max: r.max, windowMs: this.windowMs }, retryAfterSeconds });
+        .send({
+          error: 'too_many_requests',
+          reason: rule.reason,
+          limit: { per: rule.per, max: r.max, windowMs: this.windowMs },
+          retryAfterSeconds,
+        });
     };
   }
 }

@@ -23,7 +23,9 @@ export function requestEncoding(header: string | string[] | undefined): string {
 async function gunzipBounded(compressed: Buffer, limitBytes: number): Promise<DecodedBody> {
   try {
     const body = await gunzipAsync(compressed, { maxOutputLength: limitBytes + 1 });
-    return body.length > limitBytes ? { kind: 'too_large', bytes: body.length } : { kind: 'decoded', body, encodedBytes: compressed.length };
+    return body.length > limitBytes
+      ? { kind: 'too_large', bytes: body.length }
+      : { kind: 'decoded', body, encodedBytes: compressed.length };
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return { kind: 'too_large', bytes: limitBytes + 1 };
     return { kind: 'invalid', reason: `not a gzip body: ${(err as Error).message}` };

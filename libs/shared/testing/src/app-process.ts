@@ -62,7 +62,13 @@ export function startAppProcess(
     cwd: WORKSPACE,
     // Tests, the demo and the benchmarks name identities under the published development key unless
     // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
-    env: { IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, ...process.env, ...env, ...program.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
+    env: {
+      IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY,
+      ...process.env,
+      ...env,
+      ...program.env,
+      SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];

@@ -37,17 +37,32 @@ function sourceHash(root: string): string {
  * sources (a stamp of their hash; about a second when it does not). Built beside and swapped in, so
  * a query API serving the old build meanwhile never serves half of one. Returns the build's folder.
  */
-export async function ensureConsoleBuilt({ root = workspaceRoot(), log = (_line: string) => undefined }: { root?: string; log?: (line: string) => void } = {}): Promise<string> {
+export async function ensureConsoleBuilt({
+  root = workspaceRoot(),
+  log = (_line: string) => undefined,
+}: { root?: string; log?: (line: string) => void } = {}): Promise<string> {
   const out = join(root, CONSOLE_BUILD_DIR);
   const want = sourceHash(root);
   const stampOf = (dir: string) => (existsSync(join(dir, STAMP)) ? readFileSync(join(dir, STAMP), 'utf8') : undefined);
   if (stampOf(out) === want && existsSync(join(out, 'index.html'))) return out;
   log(`console: building ${CONSOLE_SOURCE_DIR} with Vite`);
   const next = `${out}.next-${process.pid}`;
-  await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', join(root, CONSOLE_SOURCE_DIR, 'vite.config.mts'), '--outDir', next, '--emptyOutDir'], {
-    cwd: root,
-    maxBuffer: 16 << 20,
-  });
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '-c',
+      join(root, CONSOLE_SOURCE_DIR, 'vite.config.mts'),
+      '--outDir',
+      next,
+      '--emptyOutDir',
+    ],
+    {
+      cwd: root,
+      maxBuffer: 16 << 20,
+    },
+  );
   writeFileSync(join(next, STAMP), want);
   rmSync(out, { recursive: true, force: true });
   try {

@@ -14,7 +14,15 @@ describe('FaultProxy (degraded links on loopback, issue #15 F11)', () => {
   let direct: IORedis;
   const clients: IORedis[] = [];
   const through = (): IORedis => {
-    const c = new IORedis({ host: '127.0.0.1', port: proxy.port, maxRetriesPerRequest: 0, commandTimeout: 500, retryStrategy: () => null, enableOfflineQueue: false, lazyConnect: true });
+    const c = new IORedis({
+      host: '127.0.0.1',
+      port: proxy.port,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 500,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
     c.on('error', () => undefined);
     clients.push(c);
     return c;

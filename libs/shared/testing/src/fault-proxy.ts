@@ -9,7 +9,12 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
  * - `reset`: destroys every open connection and each new one at once (RST);
  * - `half-open`: forwards client → server but drops server → client (answers never arrive).
  */
-export type FaultMode = { kind: 'pass' } | { kind: 'latency'; ms: number } | { kind: 'blackhole' } | { kind: 'reset' } | { kind: 'half-open' };
+export type FaultMode =
+  | { kind: 'pass' }
+  | { kind: 'latency'; ms: number }
+  | { kind: 'blackhole' }
+  | { kind: 'reset' }
+  | { kind: 'half-open' };
 
 export interface FaultProxyOptions {
   /** Where the real server listens. */

@@ -28,7 +28,9 @@ export class ThrowawayRedis {
 
   /** (Re)starts the server on the same port and directory. */
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, ...this.args], { stdio: 'ignore' });
+    this.child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, ...this.args], {
+      stdio: 'ignore',
+    });
     // Killed in stop(); not what keeps the test process alive meanwhile.
     this.child.unref();
     for (let i = 0; !(await pong(this.port)); i++) {

@@ -53,7 +53,8 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     cues,
     negator: wordAlternatives(lexicon.negators, lexicon.proclitics),
     negationWindow: lexicon.negationWindow,
-    negatorAfter: lexicon.negatorsAfter && lexicon.negatorsAfter.length > 0 ? wordAlternatives(lexicon.negatorsAfter, undefined) : undefined,
+    negatorAfter:
+      lexicon.negatorsAfter && lexicon.negatorsAfter.length > 0 ? wordAlternatives(lexicon.negatorsAfter, undefined) : undefined,
     clauseBreak: wordAlternatives(lexicon.clauseBreaks, lexicon.proclitics),
   };
 }
@@ -132,7 +133,8 @@ export function detectTextSignals(text: string | undefined, lexicons: readonly C
         // after a word Arabic shares (`فوری`), negate it too.
         const before = clauseBefore(t, m.index, lexicons).slice(-lexicon.negationWindow);
         const after = clauseAfter(t, m.index + m[0].length, 2);
-        const negated = before.some((w) => lexicons.some((l) => l.negator.test(w))) || after.some((w) => lexicons.some((l) => l.negatorAfter?.test(w)));
+        const negated =
+          before.some((w) => lexicons.some((l) => l.negator.test(w))) || after.some((w) => lexicons.some((l) => l.negatorAfter?.test(w)));
         found.matches.push({ signal: cue.signal, language: lexicon.language, cue: cue.cue, negated });
         if (!negated) {
           signals.add(cue.signal);

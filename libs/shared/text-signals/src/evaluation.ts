@@ -45,9 +45,17 @@ export function parseLabelledSet(jsonl: string, source: string): LabelledMessage
     const m = JSON.parse(line) as Partial<LabelledMessage>;
     const where = `${source}:${i + 1}`;
     if (typeof m.id !== 'string' || typeof m.text !== 'string') throw new Error(`${where}: id and text are required`);
-    if (!(TEXT_SIGNAL_LANGUAGES as readonly string[]).includes(m.language as string)) throw new Error(`${where}: unknown language ${String(m.language)}`);
-    if (!Array.isArray(m.signals) || !m.signals.every(isTextSignal)) throw new Error(`${where}: signals must be a list of ${TEXT_SIGNALS.join(', ')}`);
-    out.push({ id: m.id, language: m.language as TextSignalLanguage, text: m.text, signals: m.signals, ...(m.note ? { note: m.note } : {}) });
+    if (!(TEXT_SIGNAL_LANGUAGES as readonly string[]).includes(m.language as string))
+      throw new Error(`${where}: unknown language ${String(m.language)}`);
+    if (!Array.isArray(m.signals) || !m.signals.every(isTextSignal))
+      throw new Error(`${where}: signals must be a list of ${TEXT_SIGNALS.join(', ')}`);
+    out.push({
+      id: m.id,
+      language: m.language as TextSignalLanguage,
+      text: m.text,
+      signals: m.signals,
+      ...(m.note ? { note: m.note } : {}),
+    });
   });
   return out;
 }
@@ -59,7 +67,8 @@ export function evaluate(messages: readonly LabelledMessage[], detect: (text: st
   const found = new Map(messages.map((m) => [m.id, detect(m.text)]));
   for (const m of messages) {
     const f = found.get(m.id)!;
-    if (f.length !== m.signals.length || f.some((s) => !m.signals.includes(s))) misses.push({ id: m.id, language: m.language, text: m.text, expected: m.signals, found: [...f] });
+    if (f.length !== m.signals.length || f.some((s) => !m.signals.includes(s)))
+      misses.push({ id: m.id, language: m.language, text: m.text, expected: m.signals, found: [...f] });
   }
   for (const language of TEXT_SIGNAL_LANGUAGES) {
     const ofLanguage = messages.filter((m) => m.language === language);

@@ -15,7 +15,9 @@ describe('text signals over the labelled set (libs/shared/text-signals/src/__fix
 
   afterAll(() => {
     // The table recorded in docs/text-signals.md, and what was missed, for whoever tunes a lexicon.
-    process.stdout.write(`\n${scoreTable(scores, counts)}\n\nmissed:\n${misses.map((m) => `  ${m.id} ${JSON.stringify(m.expected)} -> ${JSON.stringify(m.found)}  ${m.text}`).join('\n')}\n`);
+    process.stdout.write(
+      `\n${scoreTable(scores, counts)}\n\nmissed:\n${misses.map((m) => `  ${m.id} ${JSON.stringify(m.expected)} -> ${JSON.stringify(m.found)}  ${m.text}`).join('\n')}\n`,
+    );
   });
 
   it('given the set, then every id is unique', () => {
@@ -32,7 +34,12 @@ describe('text signals over the labelled set (libs/shared/text-signals/src/__fix
     it.each(TEXT_SIGNALS)(`then %s is found with precision ≥ ${MIN_PRECISION} and recall ≥ ${MIN_RECALL}`, (signal) => {
       const s = scores.find((x) => x.language === language && x.signal === signal)!;
       expect(s.support).toBeGreaterThanOrEqual(MIN_SUPPORT);
-      expect({ signal, language, precision: s.precision >= MIN_PRECISION, recall: s.recall >= MIN_RECALL }).toEqual({ signal, language, precision: true, recall: true });
+      expect({ signal, language, precision: s.precision >= MIN_PRECISION, recall: s.recall >= MIN_RECALL }).toEqual({
+        signal,
+        language,
+        precision: true,
+        recall: true,
+      });
     });
   });
 });

@@ -18,17 +18,43 @@ export class CustomerStream {
 
   meta(name: string, at: string, channel: EventMetadata['channel'] = 'system'): EventMetadata {
     const eventId = this.id(name);
-    return { eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: this.tenantId, channel };
+    return {
+      eventId,
+      correlationId: eventId,
+      causationId: eventId,
+      occurredAt: at,
+      recordedAt: at,
+      schemaVersion: 1,
+      tenantId: this.tenantId,
+      channel,
+    };
   }
 
   registered(at: string, phone = '+14155550100'): CustomerEvent {
-    return { type: 'CustomerRegistered', data: { customerId: this.customerId, tenantId: this.tenantId, identity: { kind: 'phone', value: phone } }, metadata: this.meta('registered', at, 'sms') };
+    return {
+      type: 'CustomerRegistered',
+      data: { customerId: this.customerId, tenantId: this.tenantId, identity: { kind: 'phone', value: phone } },
+      metadata: this.meta('registered', at, 'sms'),
+    };
   }
 
-  message(name: string, at: string, text: string, direction: 'inbound' | 'outbound' = 'inbound', channel: ChannelId = 'sms'): CustomerEvent {
+  message(
+    name: string,
+    at: string,
+    text: string,
+    direction: 'inbound' | 'outbound' = 'inbound',
+    channel: ChannelId = 'sms',
+  ): CustomerEvent {
     return {
       type: 'InteractionRecorded',
-      data: { channel, direction, kind: 'message', identities: [{ kind: 'phone', value: '+14155550100' }], content: { text, media: [] }, provider: { name: 'twilio', messageId: this.id(name) } },
+      data: {
+        channel,
+        direction,
+        kind: 'message',
+        identities: [{ kind: 'phone', value: '+14155550100' }],
+        content: { text, media: [] },
+        provider: { name: 'twilio', messageId: this.id(name) },
+      },
       metadata: this.meta(name, at, channel),
     };
   }

@@ -70,7 +70,8 @@ export async function backfill(ctx: CliContext, o: BackfillOptions): Promise<Bac
   await ensureTopics(ctx.kafka, [{ topic: o.topic, numPartitions: o.partitions }]);
   const publisher = new KafkaEventPublisher(ctx.kafka, { sendTimeoutMs: 30_000, maxBatchMessages: o.batchSize });
   ctx.onClose(() => publisher.close());
-  if (!(await publisher.start())) throw new CliFailure('CLI_KAFKA_UNAVAILABLE', `cannot connect to Kafka at ${ctx.config.KAFKA_BROKERS.join(',')}`);
+  if (!(await publisher.start()))
+    throw new CliFailure('CLI_KAFKA_UNAVAILABLE', `cannot connect to Kafka at ${ctx.config.KAFKA_BROKERS.join(',')}`);
 
   // Exact selection in memory; the prefixes only narrow what the store scans in SQL.
   const wanted = o.customers && o.tenantId ? new Set(o.customers.map((c) => customerStream(o.tenantId!, c))) : undefined;
@@ -108,7 +109,10 @@ export async function backfill(ctx: CliContext, o: BackfillOptions): Promise<Bac
       if (pending.length === 0) return;
       if (bucket) await bucket.take(pending.length, ctx.io.signal);
       if (ctx.io.signal?.aborted) return;
-      await publisher.publish(o.topic, pending.map((p) => p.message));
+      await publisher.publish(
+        o.topic,
+        pending.map((p) => p.message),
+      );
       position = pending[pending.length - 1]!.position;
       published += pending.length;
       pending = [];
@@ -177,11 +181,25 @@ export async function backfill(ctx: CliContext, o: BackfillOptions): Promise<Bac
     progress.stop();
   }
   if (failure !== undefined) {
-    throw new CliFailure('CLI_BACKFILL_FAILED', `backfill stopped at position ${position} after ${published} events (resume with --resume-id ${o.resumeId}): ${failure instanceof Error ? failure.message : String(failure)}`);
+    throw new CliFailure(
+      'CLI_BACKFILL_FAILED',
+      `backfill stopped at position ${position} after ${published} events (resume with --resume-id ${o.resumeId}): ${failure instanceof Error ? failure.message : String(failure)}`,
+    );
   }
   const complete = outcome === 'complete';
-  const result: BackfillResult = { topic: o.topic, resumeId: o.resumeId, checkpoint: checkpointId, published, position, head, complete, resumedFrom, seconds: (Date.now() - started) / 1000 };
-  if (ctx.io.signal?.aborted && !complete) throw new InterruptedError(`backfill stopped at position ${position} after ${published} events; resume with --resume-id ${o.resumeId}`);
+  const result: BackfillResult = {
+    topic: o.topic,
+    resumeId: o.resumeId,
+    checkpoint: checkpointId,
+    published,
+    position,
+    head,
+    complete,
+    resumedFrom,
+    seconds: (Date.now() - started) / 1000,
+  };
+  if (ctx.io.signal?.aborted && !complete)
+    throw new InterruptedError(`backfill stopped at position ${position} after ${published} events; resume with --resume-id ${o.resumeId}`);
   return result;
 }
 
@@ -234,7 +252,8 @@ acknowledgement and the checkpoint republishes that one batch (at-least-once, as
     const rate = stringOption(values, 'rate');
     const max = stringOption(values, 'max');
     const resumeId = stringOption(values, 'resume-id');
-    if (resumeId !== undefined && !RESUME_ID.test(resumeId)) throw new UsageError(`--resume-id must be 1–100 of A-Z a-z 0-9 . _ -, not ${JSON.stringify(resumeId)}`);
+    if (resumeId !== undefined && !RESUME_ID.test(resumeId))
+      throw new UsageError(`--resume-id must be 1–100 of A-Z a-z 0-9 . _ -, not ${JSON.stringify(resumeId)}`);
     const partitions = stringOption(values, 'partitions');
     const batch = stringOption(values, 'batch');
     const o: BackfillOptions = {
@@ -251,9 +270,12 @@ acknowledgement and the checkpoint republishes that one batch (at-least-once, as
     };
     if (o.from && o.to && o.from >= o.to) throw new UsageError('--from must be before --to');
     return async (ctx) => {
-      if (resumeId === undefined) ctx.io.stderr.write(`backfill: resume id ${o.resumeId} (pass --resume-id ${o.resumeId} to continue this backfill)\n`);
+      if (resumeId === undefined)
+        ctx.io.stderr.write(`backfill: resume id ${o.resumeId} (pass --resume-id ${o.resumeId} to continue this backfill)\n`);
       const result = await backfill(ctx, o);
-      ctx.io.stderr.write(`backfill: ${grouped(result.published)} events published to ${o.topic}${result.complete ? '' : ` — stopped at --max; resume with --resume-id ${o.resumeId}`}\n`);
+      ctx.io.stderr.write(
+        `backfill: ${grouped(result.published)} events published to ${o.topic}${result.complete ? '' : ` — stopped at --max; resume with --resume-id ${o.resumeId}`}\n`,
+      );
       await write(ctx.io.stdout, `${toJson(result, 2)}\n`);
       return ExitCode.ok;
     };

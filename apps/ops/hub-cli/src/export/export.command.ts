@@ -62,9 +62,11 @@ The format is the query API's (GET /tenants/:t/exports/timelines): one export fo
     if (recordedFrom !== undefined) selection.recordedFrom = isoInstant(recordedFrom, '--recorded-from');
     const recordedTo = stringOption(values, 'recorded-to');
     if (recordedTo !== undefined) selection.recordedTo = isoInstant(recordedTo, '--recorded-to');
-    if (selection.recordedFrom && selection.recordedTo && selection.recordedFrom >= selection.recordedTo) throw new UsageError('--recorded-from must be before --recorded-to');
+    if (selection.recordedFrom && selection.recordedTo && selection.recordedFrom >= selection.recordedTo)
+      throw new UsageError('--recorded-from must be before --recorded-to');
     const format = requiredOption(values, 'format');
-    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+      throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
     const formulaGuard = values['no-formula-guard'] !== true;
     if (!formulaGuard && format !== 'csv') throw new UsageError('--no-formula-guard only applies to --format csv');
     const bom = values['bom'] === true;

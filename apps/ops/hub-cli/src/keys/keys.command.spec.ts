@@ -29,7 +29,11 @@ describe('hub keys create', () => {
 
   describe('when an operator key is created', () => {
     it('then the entry is for HUB_ADMIN_API_KEYS', async () => {
-      const out = JSON.parse((await cli('keys', 'create', '--operator', 'ops-alice')).stdout) as { key: string; setting: string; entry: string };
+      const out = JSON.parse((await cli('keys', 'create', '--operator', 'ops-alice')).stdout) as {
+        key: string;
+        setting: string;
+        entry: string;
+      };
       expect(out.setting).toBe('HUB_ADMIN_API_KEYS');
       expect(out.entry).toBe(`ops-alice:${sha256Hex(out.key)}`);
     });

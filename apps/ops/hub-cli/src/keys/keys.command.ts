@@ -38,7 +38,12 @@ To change an existing key's scopes, edit the scopes after its digest in HUB_API_
 To rotate: create a new key, add its entry beside the old one, hand it out, then remove the old entry.`,
   options: { scope: { type: 'string' }, operator: { type: 'string' } },
   prepare(values, positionals) {
-    if (positionals[0] !== 'create') throw new UsageError(positionals[0] === undefined ? 'missing subcommand: create' : `unknown subcommand ${JSON.stringify(positionals[0])}; the only one is create`);
+    if (positionals[0] !== 'create')
+      throw new UsageError(
+        positionals[0] === undefined
+          ? 'missing subcommand: create'
+          : `unknown subcommand ${JSON.stringify(positionals[0])}; the only one is create`,
+      );
     const operator = stringOption(values, 'operator');
     const scopeArg = stringOption(values, 'scope');
     let owner: string;
@@ -51,13 +56,22 @@ To rotate: create a new key, add its entry beside the old one, hand it out, then
     } else {
       const [, tenant] = exactPositionals(positionals, ['create', 'tenant']) as [string, string];
       owner = tenantId(tenant, '<tenant>');
-      scopes = parseKeyScopes((scopeArg ?? 'read').split(/[,+]/).map((s) => s.trim()).filter(Boolean).join('+'));
+      scopes = parseKeyScopes(
+        (scopeArg ?? 'read')
+          .split(/[,+]/)
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .join('+'),
+      );
       if (!scopes || scopes.size === 0) throw new UsageError(`--scope must list scopes among ${KEY_SCOPES.join(', ')}`);
     }
     return async (ctx) => {
       const key = newApiKey();
       const entry = keyEntry(owner, key, scopes);
-      await write(ctx.io.stdout, `${toJson({ key, keyId: sha256Hex(key).slice(0, 8), setting: scopes ? 'HUB_API_KEYS' : 'HUB_ADMIN_API_KEYS', entry }, 2)}\n`);
+      await write(
+        ctx.io.stdout,
+        `${toJson({ key, keyId: sha256Hex(key).slice(0, 8), setting: scopes ? 'HUB_API_KEYS' : 'HUB_ADMIN_API_KEYS', entry }, 2)}\n`,
+      );
       return ExitCode.ok;
     };
   },

@@ -105,8 +105,13 @@ export async function runBacktest(ctx: CliContext, o: BacktestRun): Promise<{ re
     await subscription?.stop();
     progress.stop({ done: read, position: head, head });
   }
-  if (failure !== undefined) throw new CliFailure('CLI_BACKTEST_FAILED', `backtest stopped at position ${position}: ${failure instanceof Error ? failure.message : String(failure)}`);
-  if (ctx.io.signal?.aborted) throw new InterruptedError(`backtest stopped at position ${position} of ${head} (${backtest.decisions.length} decisions replayed)`);
+  if (failure !== undefined)
+    throw new CliFailure(
+      'CLI_BACKTEST_FAILED',
+      `backtest stopped at position ${position}: ${failure instanceof Error ? failure.message : String(failure)}`,
+    );
+  if (ctx.io.signal?.aborted)
+    throw new InterruptedError(`backtest stopped at position ${position} of ${head} (${backtest.decisions.length} decisions replayed)`);
   return { report: backtest.report(), events: read, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -132,7 +137,13 @@ the head), catalog value of the chosen actions, and proactive contacts per chann
   --json           the report as JSON
 
 Progress on stderr; the report on stdout.`,
-  options: { catalog: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, tenant: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    catalog: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    tenant: { type: 'string' },
+    json: { type: 'boolean' },
+  },
   prepare(values, positionals) {
     noPositionals(positionals);
     const from = isoInstant(requiredOption(values, 'from'), '--from');
@@ -145,7 +156,9 @@ Progress on stderr; the report on stdout.`,
     return async (ctx) => {
       const { report, events, seconds } = await runBacktest(ctx, run);
       const rate = seconds > 0 ? ` (${grouped(events / seconds)} events/s, ${grouped(report.decisions / seconds)} decisions/s)` : '';
-      ctx.io.stderr.write(`backtest: ${grouped(report.decisions)} decisions replayed from ${grouped(events)} events in ${seconds.toFixed(1)} s${rate}\n`);
+      ctx.io.stderr.write(
+        `backtest: ${grouped(report.decisions)} decisions replayed from ${grouped(events)} events in ${seconds.toFixed(1)} s${rate}\n`,
+      );
       await write(ctx.io.stdout, json ? `${toJson(report, 2)}\n` : backtestText(report));
       return ExitCode.ok;
     };

@@ -25,7 +25,11 @@ function table(rows: string[][], indent = '  '): string {
 function failedRules(verdicts: readonly NbaPolicyVerdict[], indent: string): string[] {
   return verdicts
     .filter((v) => !v.passed)
-    .flatMap((v) => v.rules.filter((r) => !r.passed).map((r) => `${indent}${v.policy}: ${r.id ? `${r.id}: ` : ''}${ruleText(r)} — read ${facts(r.facts)}`));
+    .flatMap((v) =>
+      v.rules
+        .filter((r) => !r.passed)
+        .map((r) => `${indent}${v.policy}: ${r.id ? `${r.id}: ` : ''}${ruleText(r)} — read ${facts(r.facts)}`),
+    );
 }
 
 function candidateLines(c: NbaCandidate, rank: number | undefined): string[] {
@@ -43,12 +47,15 @@ function candidateLines(c: NbaCandidate, rank: number | undefined): string[] {
   out.push(...failedRules(c.policies, '      '));
   if (c.contact && !c.contact.cooldown.passed) {
     const cd = c.contact.cooldown;
-    out.push(`      cooldown: ${cd.reason ?? '?'} until ${cd.until ?? '?'} (last decided ${cd.lastDecidedAt ?? '-'}${cd.lastOutcome ? `, ${cd.lastOutcome.outcome} at ${cd.lastOutcome.at}` : ''})`);
+    out.push(
+      `      cooldown: ${cd.reason ?? '?'} until ${cd.until ?? '?'} (last decided ${cd.lastDecidedAt ?? '-'}${cd.lastOutcome ? `, ${cd.lastOutcome.outcome} at ${cd.lastOutcome.at}` : ''})`,
+    );
   }
   if (c.rejectedBy.includes('no_channel') && c.contact) {
     out.push(`      channels: ${c.contact.channels.map((ch) => `${ch.channel} ${ch.blockedBy.join('+') || 'ok'}`).join(' · ')}`);
   }
-  if (c.rejectedBy.includes('below_min_priority') && c.score) out.push(`      priority ${num(c.score.priority)} is below the catalog's minimum`);
+  if (c.rejectedBy.includes('below_min_priority') && c.score)
+    out.push(`      priority ${num(c.score.priority)} is below the catalog's minimum`);
   return out;
 }
 
@@ -61,7 +68,9 @@ function countersLine(c: NbaContactCounters): string {
 const show = (v: Json | undefined): string => (v === undefined ? '(absent)' : JSON.stringify(v));
 
 export function differencesText(differences: readonly Difference[], limit = 50): string {
-  const lines = differences.slice(0, limit).map((d) => `  ${d.path || '(the whole record)'}: stored ${show(d.stored)} → recomputed ${show(d.recomputed)}`);
+  const lines = differences
+    .slice(0, limit)
+    .map((d) => `  ${d.path || '(the whole record)'}: stored ${show(d.stored)} → recomputed ${show(d.recomputed)}`);
   if (differences.length > limit) lines.push(`  … and ${differences.length - limit} more (--json lists them all)`);
   return lines.join('\n');
 }
@@ -92,7 +101,17 @@ export function explainText(r: Reproduction, where: { tenantId: string; customer
           ['rank', 'action', 'channel', 'mode', 'P', 'C', 'V', 'L', 'priority'],
           ...d.menu.map((m) => {
             const s = d.candidates.find((c) => c.actionId === m.actionId)!.score!;
-            return [String(m.rank), m.actionId, m.channel ?? '-', m.contactMode, num(s.propensity.sampled), num(s.context.weight), num(s.value), num(s.lever.weight), num(m.priority)];
+            return [
+              String(m.rank),
+              m.actionId,
+              m.channel ?? '-',
+              m.contactMode,
+              num(s.propensity.sampled),
+              num(s.context.weight),
+              num(s.value),
+              num(s.lever.weight),
+              num(m.priority),
+            ];
           }),
         ]),
     '',
@@ -103,7 +122,9 @@ export function explainText(r: Reproduction, where: { tenantId: string; customer
     'contact counters',
     countersLine(d.counters),
     '',
-    r.differences.length === 0 ? 'reproduced: yes (recomputed from the events, bit for bit)' : `reproduced: no — ${r.differences.length} path(s) differ, stored → recomputed:\n${differencesText(r.differences)}`,
+    r.differences.length === 0
+      ? 'reproduced: yes (recomputed from the events, bit for bit)'
+      : `reproduced: no — ${r.differences.length} path(s) differ, stored → recomputed:\n${differencesText(r.differences)}`,
   ];
   if (r.unmatchedPosteriors.length) out.push(`  recorded posteriors no count reproduces: ${r.unmatchedPosteriors.join(', ')}`);
   return `${out.join('\n')}\n`;
@@ -113,5 +134,7 @@ export function explainText(r: Reproduction, where: { tenantId: string; customer
 function mergedIn(r: Reproduction): string {
   const from = r.input.state.mergedFrom;
   if (from.length === 0) return '';
-  return strategyOf(r.recomputed.strategyVersion)?.reads === 'whole-history' ? ` with the history of ${from.join(', ')} (merged in)` : ' (its own stream only: this strategy did not read merged-in customers)';
+  return strategyOf(r.recomputed.strategyVersion)?.reads === 'whole-history'
+    ? ` with the history of ${from.join(', ')} (merged in)`
+    : ' (its own stream only: this strategy did not read merged-in customers)';
 }

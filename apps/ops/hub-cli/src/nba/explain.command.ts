@@ -42,7 +42,8 @@ a strategy version this build does not have, a decision of the first rule set) o
   options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
   prepare(values, positionals) {
     const [decisionId] = exactPositionals(positionals, ['decisionId']) as [string];
-    if (!UUID.test(decisionId)) throw new UsageError(`<decisionId> must be a UUID (the decision's event id), not ${JSON.stringify(decisionId)}`);
+    if (!UUID.test(decisionId))
+      throw new UsageError(`<decisionId> must be a UUID (the decision's event id), not ${JSON.stringify(decisionId)}`);
     const tenantArg = stringOption(values, 'tenant');
     const tenant = tenantArg === undefined ? undefined : tenantId(tenantArg);
     const json = values['json'] === true;
@@ -56,7 +57,10 @@ a strategy version this build does not have, a decision of the first rule set) o
       const owner = found && parseCustomerStream(found.streamName);
       const decided = found && toCustomerEvent(found);
       if (!found || !owner || decided?.type !== 'NextBestActionDecided') {
-        throw new CliFailure('CLI_UNKNOWN_DECISION', `no decision ${decisionId}${tenant ? ` in tenant ${tenant}` : ''} (a decision's id is its event id) in ${ctx.where}`);
+        throw new CliFailure(
+          'CLI_UNKNOWN_DECISION',
+          `no decision ${decisionId}${tenant ? ` in tenant ${tenant}` : ''} (a decision's id is its event id) in ${ctx.where}`,
+        );
       }
       // What the worker read: the whole customer as it stood when the decision was appended.
       const { history } = await customers.readWholeHistoryBefore(owner.tenantId, owner.customerId, found.globalPosition);

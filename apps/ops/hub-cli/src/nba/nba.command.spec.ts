@@ -28,7 +28,10 @@ describe('hub nba', () => {
     [['nba', 'backtest', '--from', '2025-03-01', '--to', '2025-04-01'], '--catalog is required'],
     [['nba', 'backtest', '--catalog', 'x.json', '--to', '2025-04-01'], '--from is required'],
     [['nba', 'backtest', '--catalog', 'x.json', '--from', '2025-04-01', '--to', '2025-03-01'], '--from must be before --to'],
-    [['nba', 'backtest', '--catalog', '/nonexistent/catalog.json', '--from', '2025-03-01', '--to', '2025-04-01'], '--catalog /nonexistent/catalog.json: ENOENT'],
+    [
+      ['nba', 'backtest', '--catalog', '/nonexistent/catalog.json', '--from', '2025-03-01', '--to', '2025-04-01'],
+      '--catalog /nonexistent/catalog.json: ENOENT',
+    ],
     [['nba', 'backtest', ID], 'unexpected argument'],
   ])('%j exits 2 with the reason on stderr, before connecting', async (argv, reason) => {
     const r = await cli(...argv);

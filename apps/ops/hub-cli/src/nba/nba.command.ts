@@ -13,7 +13,8 @@ function allOptions(): OptionSpecs {
   const options: OptionSpecs = {};
   for (const sub of NBA_SUBCOMMANDS) {
     for (const [name, spec] of Object.entries(sub.options)) {
-      if (options[name] && options[name].type !== spec.type) throw new Error(`hub nba: option --${name} is a ${options[name].type} in one subcommand and a ${spec.type} in another`);
+      if (options[name] && options[name].type !== spec.type)
+        throw new Error(`hub nba: option --${name} is a ${options[name].type} in one subcommand and a ${spec.type} in another`);
       options[name] = spec;
     }
   }

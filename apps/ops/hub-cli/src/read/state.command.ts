@@ -30,11 +30,22 @@ Both together: both limits apply. Exit 1 when nothing of the customer was record
     return async (ctx) => {
       await ctx.requireTenant(tenant);
       const { customers } = await ctx.stores();
-      const loaded = await customers.load(tenant, customer, { ...(asOf !== undefined ? { asOf } : {}), ...(atRevision !== undefined ? { atRevision } : {}) });
+      const loaded = await customers.load(tenant, customer, {
+        ...(asOf !== undefined ? { asOf } : {}),
+        ...(atRevision !== undefined ? { atRevision } : {}),
+      });
       if (loaded.revision === 'no_stream') {
-        throw new CliFailure('CLI_UNKNOWN_CUSTOMER', asOf !== undefined || atRevision !== undefined ? `no event of ${tenant}/${customer} was recorded by then` : `unknown customer ${tenant}/${customer} in ${ctx.where}`);
+        throw new CliFailure(
+          'CLI_UNKNOWN_CUSTOMER',
+          asOf !== undefined || atRevision !== undefined
+            ? `no event of ${tenant}/${customer} was recorded by then`
+            : `unknown customer ${tenant}/${customer} in ${ctx.where}`,
+        );
       }
-      await write(ctx.io.stdout, `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, atRevision: atRevision ?? null, revision: loaded.revision, state: loaded.state }, 2)}\n`);
+      await write(
+        ctx.io.stdout,
+        `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, atRevision: atRevision ?? null, revision: loaded.revision, state: loaded.state }, 2)}\n`,
+      );
       return ExitCode.ok;
     };
   },

@@ -38,7 +38,8 @@ export const ENTRY_COLUMNS = `e.tenant_id, e.customer_id, coalesce(c.merged_into
   e.stream_revision::text as stream_revision, e.occurred_at, e.occurred_at::text as occurred_key, e.occurred_at_source, e.recorded_at, e.channel, e.thread_id,
   e.direction, e.kind, e.text, e.media, e.provider, e.details`;
 
-export const ENTRY_FROM = 'timeline_entries e left join timeline_customers c on c.tenant_id = e.tenant_id and c.customer_id = e.customer_id';
+export const ENTRY_FROM =
+  'timeline_entries e left join timeline_customers c on c.tenant_id = e.tenant_id and c.customer_id = e.customer_id';
 
 export function toTimelineRow(r: EntryRecord): TimelineRow {
   return {
@@ -63,8 +64,14 @@ export function toTimelineRow(r: EntryRecord): TimelineRow {
 
 /** Fails readably when the database has no timeline read model (the projector never ran there). */
 export async function requireReadModel(pool: Pool, where = 'this database'): Promise<void> {
-  const r = await pool.query<{ entries: string | null; customers: string | null }>("select to_regclass('timeline_entries')::text as entries, to_regclass('timeline_customers')::text as customers");
-  if (!r.rows[0]?.entries || !r.rows[0].customers) throw new CliFailure('CLI_NO_READ_MODEL', `${where} has no timeline read model (timeline_entries): has the timeline projector ever run against it?`);
+  const r = await pool.query<{ entries: string | null; customers: string | null }>(
+    "select to_regclass('timeline_entries')::text as entries, to_regclass('timeline_customers')::text as customers",
+  );
+  if (!r.rows[0]?.entries || !r.rows[0].customers)
+    throw new CliFailure(
+      'CLI_NO_READ_MODEL',
+      `${where} has no timeline read model (timeline_entries): has the timeline projector ever run against it?`,
+    );
 }
 
 /**

@@ -2,7 +2,15 @@ import { customerId, exactPositionals, isoInstant, stringOption, tenantId } from
 import { toJson, write } from '../cli-io';
 import { CliFailure, ExitCode } from '../cli.errors';
 import type { Command } from '../command';
-import { ENTRY_COLUMNS, ENTRY_FROM, requireReadModel, timelineMembers, toTimelineRow, withTopSurvivors, type EntryRecord } from './timeline-rows';
+import {
+  ENTRY_COLUMNS,
+  ENTRY_FROM,
+  requireReadModel,
+  timelineMembers,
+  toTimelineRow,
+  withTopSurvivors,
+  type EntryRecord,
+} from './timeline-rows';
 
 /**
  * `hub timeline`: the customer's cross-channel timeline from the live read model, ordered by when
@@ -35,8 +43,12 @@ Exit 1 when the read model knows nothing of the customer.`,
       const pool = ctx.pool;
       await ctx.requireTenant(tenant);
       await requireReadModel(pool, ctx.where);
-      const known = await pool.query('select 1 from timeline_customers where tenant_id = $1 and customer_id = $2 union all select 1 from timeline_entries where tenant_id = $1 and customer_id = $2 limit 1', [tenant, customer]);
-      if (known.rowCount === 0) throw new CliFailure('CLI_UNKNOWN_CUSTOMER', `the timeline read model of ${ctx.where} knows no customer ${tenant}/${customer}`);
+      const known = await pool.query(
+        'select 1 from timeline_customers where tenant_id = $1 and customer_id = $2 union all select 1 from timeline_entries where tenant_id = $1 and customer_id = $2 limit 1',
+        [tenant, customer],
+      );
+      if (known.rowCount === 0)
+        throw new CliFailure('CLI_UNKNOWN_CUSTOMER', `the timeline read model of ${ctx.where} knows no customer ${tenant}/${customer}`);
       const members = await timelineMembers(pool, tenant, [customer]);
       const r = await pool.query<EntryRecord>(
         `select ${ENTRY_COLUMNS} from ${ENTRY_FROM}
@@ -44,7 +56,10 @@ Exit 1 when the read model knows nothing of the customer.`,
           order by e.occurred_at, e.event_id`,
         [tenant, members, asOf ?? null],
       );
-      await write(ctx.io.stdout, `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, entries: (await withTopSurvivors(pool, tenant, r.rows)).map(toTimelineRow) }, 2)}\n`);
+      await write(
+        ctx.io.stdout,
+        `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, entries: (await withTopSurvivors(pool, tenant, r.rows)).map(toTimelineRow) }, 2)}\n`,
+      );
       return ExitCode.ok;
     };
   },

@@ -25,7 +25,11 @@ export type { ReplayOptions, ReplayReport };
  */
 export async function replay(ctx: CliContext, o: ReplayOptions): Promise<ReplayReport> {
   const lock = await tryAdvisoryLock(ctx.config.DATABASE_URL, TIMELINE_REPLAY_LOCK);
-  if (!lock) throw new CliFailure('CLI_REPLAY_RUNNING', 'another replay is running against this database (hub replay, or POST /replays of the query API); try again when it has finished');
+  if (!lock)
+    throw new CliFailure(
+      'CLI_REPLAY_RUNNING',
+      'another replay is running against this database (hub replay, or POST /replays of the query API); try again when it has finished',
+    );
   const lockLost = new AbortController();
   void lock.lost.then(() => lockLost.abort(new Error('the replay lock was lost (its database session ended)')));
   const signal = ctx.io.signal ? AbortSignal.any([ctx.io.signal, lockLost.signal]) : lockLost.signal;
@@ -54,16 +58,26 @@ export async function replay(ctx: CliContext, o: ReplayOptions): Promise<ReplayR
             ? `replay: no differences (${grouped(d.compared.live)} live entries compared up to position ${d.comparedUpTo})\n`
             : `replay: ${grouped(d.customers)} customers differ: ${grouped(d.missing)} entries missing from the live read model, ${grouped(d.extra)} extra, ${grouped(d.changed)} changed\n`,
         );
-        if (d.columnsOnlyLive.length || d.columnsOnlyRebuilt.length) err.write(`replay: columns not compared (only in one schema): live ${d.columnsOnlyLive.join(', ') || '-'}; rebuild ${d.columnsOnlyRebuilt.join(', ') || '-'}\n`);
+        if (d.columnsOnlyLive.length || d.columnsOnlyRebuilt.length)
+          err.write(
+            `replay: columns not compared (only in one schema): live ${d.columnsOnlyLive.join(', ') || '-'}; rebuild ${d.columnsOnlyRebuilt.join(', ') || '-'}\n`,
+          );
         return;
       }
       case 'taking_over':
-        err.write(`replay: taking over (all tenants: a table swap, readers and the projector wait milliseconds; one tenant: a copy, the projector waits, readers do not)\n`);
+        err.write(
+          `replay: taking over (all tenants: a table swap, readers and the projector wait milliseconds; one tenant: a copy, the projector waits, readers do not)\n`,
+        );
         return;
       case 'took_over': {
         const t = e.takeover;
-        err.write(`replay: took over by ${t.method}${t.copyReason ? ` (${t.copyReason})` : ''} in ${t.lockedMs} ms under lock: ${grouped(t.tables.timeline_entries.inserted)} entries (${grouped(t.tables.timeline_entries.deleted)} replaced)${t.checkpoint ? `; ${t.checkpoint.id} checkpoint ${t.checkpoint.before ?? 'none'} → ${t.checkpoint.after}` : '; live checkpoint left alone (one tenant)'}\n`);
-        for (const [table, cols] of Object.entries(t.columnsOnlyLive)) err.write(`replay: warning: ${table}.${cols.join(', ')} exist only in the live table; the copied rows have their default there\n`);
+        err.write(
+          `replay: took over by ${t.method}${t.copyReason ? ` (${t.copyReason})` : ''} in ${t.lockedMs} ms under lock: ${grouped(t.tables.timeline_entries.inserted)} entries (${grouped(t.tables.timeline_entries.deleted)} replaced)${t.checkpoint ? `; ${t.checkpoint.id} checkpoint ${t.checkpoint.before ?? 'none'} → ${t.checkpoint.after}` : '; live checkpoint left alone (one tenant)'}\n`,
+        );
+        for (const [table, cols] of Object.entries(t.columnsOnlyLive))
+          err.write(
+            `replay: warning: ${table}.${cols.join(', ')} exist only in the live table; the copied rows have their default there\n`,
+          );
         return;
       }
       case 'kept':
@@ -76,12 +90,20 @@ export async function replay(ctx: CliContext, o: ReplayOptions): Promise<ReplayR
     }
   };
   try {
-    const deps = { pool: ctx.pool, openSchemaPool: (schema: string) => ctx.openSchemaPool(schema), store: (await ctx.stores()).store, logger: ctx.logger };
+    const deps = {
+      pool: ctx.pool,
+      openSchemaPool: (schema: string) => ctx.openSchemaPool(schema),
+      store: (await ctx.stores()).store,
+      logger: ctx.logger,
+    };
     return await runTimelineReplay(deps, o, { signal, onEvent });
   } catch (e) {
     if (progressing) progress.stop();
     if (!(e instanceof ReplayError)) throw e;
-    if (e.code === 'REPLAY_INTERRUPTED') throw new InterruptedError(lockLost.signal.aborted ? `the replay lock was lost (its database session ended): ${e.message}` : e.message);
+    if (e.code === 'REPLAY_INTERRUPTED')
+      throw new InterruptedError(
+        lockLost.signal.aborted ? `the replay lock was lost (its database session ended): ${e.message}` : e.message,
+      );
     throw new CliFailure(e.code.replace(/^REPLAY_/, 'CLI_'), e.message);
   } finally {
     await lock.release();
@@ -139,7 +161,8 @@ holds a PostgreSQL advisory lock ('hub.timeline.replay') until it ends; a second
     noPositionals(positionals);
     const tenant = stringOption(values, 'tenant');
     const projectionId = stringOption(values, 'projection-id') ?? TIMELINE_PROJECTION_ID;
-    if (!/^[A-Za-z0-9._-]{1,100}$/.test(projectionId)) throw new UsageError(`--projection-id must be 1–100 of A-Z a-z 0-9 . _ -, not ${JSON.stringify(projectionId)}`);
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(projectionId))
+      throw new UsageError(`--projection-id must be 1–100 of A-Z a-z 0-9 . _ -, not ${JSON.stringify(projectionId)}`);
     const num = (name: string, fallback: number, max: number): number => {
       const v = stringOption(values, name);
       return v === undefined ? fallback : positiveInt(v, `--${name}`, { max });

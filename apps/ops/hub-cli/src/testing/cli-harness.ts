@@ -69,7 +69,19 @@ function meta(tenantId: string, eventId: string, occurredAt: string, recordedAt:
   return { eventId, correlationId: eventId, causationId: eventId, occurredAt, recordedAt, schemaVersion: 1, tenantId, channel };
 }
 
-export function interaction(tenantId: string, customerId: string, n: number, o: { text?: string | null; occurredAt?: string; recordedAt?: string; direction?: 'inbound' | 'outbound'; threadId?: string; channel?: ChannelId } = {}): InteractionRecorded {
+export function interaction(
+  tenantId: string,
+  customerId: string,
+  n: number,
+  o: {
+    text?: string | null;
+    occurredAt?: string;
+    recordedAt?: string;
+    direction?: 'inbound' | 'outbound';
+    threadId?: string;
+    channel?: ChannelId;
+  } = {},
+): InteractionRecorded {
   const eventId = deterministicId('hub-cli-test', tenantId, customerId, String(n));
   const occurredAt = o.occurredAt ?? at(1 + (n % 27), n % 24);
   const channel = o.channel ?? 'sms';
@@ -80,8 +92,11 @@ export function interaction(tenantId: string, customerId: string, n: number, o: 
       channel,
       direction: o.direction ?? (n % 3 ? 'inbound' : 'outbound'),
       kind: 'message',
-      identities: [{ kind: 'phone', value: `+1415555${String(1000 + (customerId.length * 97 + n) % 9000).padStart(4, '0')}` }],
-      content: text === null ? { media: [] } : { text, media: n % 4 === 0 ? [{ url: `https://media.example/${customerId}/${n}.jpg`, contentType: 'image/jpeg' }] : [] },
+      identities: [{ kind: 'phone', value: `+1415555${String(1000 + ((customerId.length * 97 + n) % 9000)).padStart(4, '0')}` }],
+      content:
+        text === null
+          ? { media: [] }
+          : { text, media: n % 4 === 0 ? [{ url: `https://media.example/${customerId}/${n}.jpg`, contentType: 'image/jpeg' }] : [] },
       provider: { name: 'twilio', messageId: `SM${eventId.replace(/-/g, '')}` },
       ...(o.threadId ? { threadId: o.threadId } : {}),
     },
@@ -91,7 +106,11 @@ export function interaction(tenantId: string, customerId: string, n: number, o: 
 
 export function registered(tenantId: string, customerId: string, occurredAt = at(1, 0)): CustomerEvent {
   const eventId = deterministicId('hub-cli-test', tenantId, customerId, 'registered');
-  return { type: 'CustomerRegistered', data: { customerId, tenantId, identity: { kind: 'phone', value: `+1415555${String(customerId.length).padStart(4, '0')}` } }, metadata: meta(tenantId, eventId, occurredAt, occurredAt, 'sms') };
+  return {
+    type: 'CustomerRegistered',
+    data: { customerId, tenantId, identity: { kind: 'phone', value: `+1415555${String(customerId.length).padStart(4, '0')}` } },
+    metadata: meta(tenantId, eventId, occurredAt, occurredAt, 'sms'),
+  };
 }
 
 export function traits(tenantId: string, customerId: string, n: number, values: Record<string, string>, recordedAt: string): CustomerEvent {
@@ -107,7 +126,9 @@ export function history(tenantId: string, customerId: string, count: number): Cu
 /** Projects the live read model (public tables, checkpoint 'timeline.v1'), as the projector app does, until caught up. */
 export async function projectLive(world: CliWorld): Promise<void> {
   const projector = await liveProjector(world);
-  await (await projector.start()).caughtUp;
+  await (
+    await projector.start()
+  ).caughtUp;
   await projector.stop();
 }
 
@@ -115,7 +136,13 @@ export async function liveProjector(world: CliWorld): Promise<TimelineProjector>
   const timeline = new PostgresTimelineStore(world.pool);
   await timeline.ensureSchema();
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  return new TimelineProjector({ store: world.stores.store, timeline, checkpoints: await PostgresCheckpointStore.create({ pool: world.pool }), subscriptionId: 'timeline.v1', logger: quiet });
+  return new TimelineProjector({
+    store: world.stores.store,
+    timeline,
+    checkpoints: await PostgresCheckpointStore.create({ pool: world.pool }),
+    subscriptionId: 'timeline.v1',
+    logger: quiet,
+  });
 }
 
 /** Parses RFC 4180 CSV (quoted cells, doubled quotes, CRLF rows) back into rows of cells. */

@@ -22,7 +22,11 @@ export class CustomerScript {
 
   /** Appends events built by `@hub/customer/testing`, re-addressed to this tenant and customer with ids from their names. */
   async append(...events: CustomerEvent[]): Promise<void> {
-    await this.customers.append(this.tenantId, this.customerId, events.map((e) => this.readdressed(e)));
+    await this.customers.append(
+      this.tenantId,
+      this.customerId,
+      events.map((e) => this.readdressed(e)),
+    );
   }
 
   /**
@@ -46,7 +50,8 @@ export class CustomerScript {
     const decision = decide(input);
     const correlationId = this.id(`corr-${now}`);
     // A v2 event as the previous release stored it: the repository writes what it is given, sealed by the same policy.
-    const event = o.recordedAs === 'v2' ? (decidedEventV2(decision, correlationId) as unknown as CustomerEvent) : decidedEvent(decision, correlationId);
+    const event =
+      o.recordedAs === 'v2' ? (decidedEventV2(decision, correlationId) as unknown as CustomerEvent) : decidedEvent(decision, correlationId);
     await this.customers.append(this.tenantId, this.customerId, [event], revision);
     return decision;
   }
@@ -55,8 +60,24 @@ export class CustomerScript {
     const eventId = this.id(`outcome-${decision.decisionId}`);
     const event: NbaOutcomeRecorded = {
       type: 'NbaOutcomeRecorded',
-      data: { decisionId: decision.decisionId, actionId: decision.chosen.actionId, outcome, segment: decision.segment, ...(decision.chosen.channel ? { channel: decision.chosen.channel } : {}), source: 'agent' },
-      metadata: { eventId, correlationId: eventId, causationId: decision.decisionId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: this.tenantId, channel: 'system' },
+      data: {
+        decisionId: decision.decisionId,
+        actionId: decision.chosen.actionId,
+        outcome,
+        segment: decision.segment,
+        ...(decision.chosen.channel ? { channel: decision.chosen.channel } : {}),
+        source: 'agent',
+      },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: decision.decisionId,
+        occurredAt: at,
+        recordedAt: at,
+        schemaVersion: 1,
+        tenantId: this.tenantId,
+        channel: 'system',
+      },
     };
     await this.customers.append(this.tenantId, this.customerId, [event]);
     return event;
@@ -65,7 +86,8 @@ export class CustomerScript {
   private readdressed(e: CustomerEvent): CustomerEvent {
     const eventId = this.id(e.metadata.eventId);
     const metadata = { ...e.metadata, eventId, correlationId: eventId, causationId: eventId, tenantId: this.tenantId };
-    if (e.type === 'CustomerRegistered') return { ...e, data: { ...e.data, tenantId: this.tenantId, customerId: this.customerId }, metadata };
+    if (e.type === 'CustomerRegistered')
+      return { ...e, data: { ...e.data, tenantId: this.tenantId, customerId: this.customerId }, metadata };
     return { ...e, metadata } as CustomerEvent;
   }
 }

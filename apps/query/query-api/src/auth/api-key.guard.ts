@@ -1,8 +1,24 @@
-import { ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
-import { API_KEYS, OPERATOR_KEYS, presentedApiKey, type ApiKeyRegistry, type KeyScope, type OperatorKey, type PresentedKey } from './api-keys';
+import {
+  API_KEYS,
+  OPERATOR_KEYS,
+  presentedApiKey,
+  type ApiKeyRegistry,
+  type KeyScope,
+  type OperatorKey,
+  type PresentedKey,
+} from './api-keys';
 import { OPERATOR_ROUTE } from './operator.decorator';
 import { PUBLIC_ROUTE } from './public.decorator';
 import { REQUIRED_SCOPE } from './scope.decorator';
@@ -48,7 +64,10 @@ export class ApiKeyGuard implements CanActivate {
       }
       const tenantKey = this.keys.verify(presented.key);
       if (!tenantKey) return this.unauthorized(reply, route, 'api_key_invalid');
-      this.logger.warn({ code: 'operator_key_required', keyId: tenantKey.keyId, keyTenant: tenantKey.tenantId, route }, 'query.auth.denied');
+      this.logger.warn(
+        { code: 'operator_key_required', keyId: tenantKey.keyId, keyTenant: tenantKey.tenantId, route },
+        'query.auth.denied',
+      );
       return this.forbidden(reply, 'operator_key_required', 'hub:operator');
     }
     const key = this.keys.verify(presented.key);
@@ -63,26 +82,50 @@ export class ApiKeyGuard implements CanActivate {
     const tenantId = params['tenantId'];
     if (tenantId !== key.tenantId) {
       // A route without :tenantId that is not @Public() is a bug: it is closed to every key.
-      this.logger.warn({ code: tenantId === undefined ? 'route_not_tenant_scoped' : 'other_tenant', keyId: key.keyId, keyTenant: key.tenantId, tenantId, route }, 'query.auth.denied');
+      this.logger.warn(
+        {
+          code: tenantId === undefined ? 'route_not_tenant_scoped' : 'other_tenant',
+          keyId: key.keyId,
+          keyTenant: key.tenantId,
+          tenantId,
+          route,
+        },
+        'query.auth.denied',
+      );
       throw new NotFoundException({ error: 'not_found', reason: params['customerId'] !== undefined ? 'unknown customer' : 'not found' });
     }
-    const scope = this.reflector.getAllAndOverride<KeyScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]) ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    const scope =
+      this.reflector.getAllAndOverride<KeyScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]) ??
+      (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     if (!key.scopes.has(scope)) {
-      this.logger.warn({ code: `${scope}_scope_required`, keyId: key.keyId, keyTenant: key.tenantId, route, method: request.method }, 'query.auth.denied');
+      this.logger.warn(
+        { code: `${scope}_scope_required`, keyId: key.keyId, keyTenant: key.tenantId, route, method: request.method },
+        'query.auth.denied',
+      );
       return this.forbidden(reply, `${scope}_scope_required`, `hub:${scope}`, { scope });
     }
     request.hubApiKey = { tenantId: key.tenantId, keyId: key.keyId };
     return true;
   }
 
-  private forbidden(reply: FastifyReply, reason: 'operator_key_required' | 'tenant_key_required' | `${KeyScope}_scope_required`, scope: string, extra: Record<string, string> = {}): never {
+  private forbidden(
+    reply: FastifyReply,
+    reason: 'operator_key_required' | 'tenant_key_required' | `${KeyScope}_scope_required`,
+    scope: string,
+    extra: Record<string, string> = {},
+  ): never {
     reply.header('WWW-Authenticate', `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`);
     throw new ForbiddenException({ error: 'forbidden', reason, ...extra });
   }
 
-  private unauthorized(reply: FastifyReply, route: string, reason: Exclude<PresentedKey, { ok: true }>['reason'] | 'api_key_invalid'): never {
+  private unauthorized(
+    reply: FastifyReply,
+    route: string,
+    reason: Exclude<PresentedKey, { ok: true }>['reason'] | 'api_key_invalid',
+  ): never {
     // RFC 6750: no error code when no credentials were sent; invalid_request / invalid_token otherwise.
-    const error = reason === 'api_key_missing' ? '' : reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
+    const error =
+      reason === 'api_key_missing' ? '' : reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
     reply.header('WWW-Authenticate', `Bearer realm="${REALM}"${error}`);
     this.logger.info({ code: reason, route }, 'query.auth.rejected');
     throw new UnauthorizedException({ error: 'unauthorized', reason });

@@ -18,7 +18,11 @@ describe('API keys', () => {
     });
 
     it('then two keys of one tenant (rotation) both work, and a repeated entry is harmless', () => {
-      const { keys, problems } = parseApiKeys([`acme:${sha256Hex(acmeKey)}`, `acme:${sha256Hex('next-key')}`, `acme:${sha256Hex(acmeKey)}`]);
+      const { keys, problems } = parseApiKeys([
+        `acme:${sha256Hex(acmeKey)}`,
+        `acme:${sha256Hex('next-key')}`,
+        `acme:${sha256Hex(acmeKey)}`,
+      ]);
       expect(problems).toEqual([]);
       expect(keys).toHaveLength(2);
       expect(new ApiKeyRegistry(keys).verify('next-key')?.tenantId).toBe('acme');
@@ -27,7 +31,13 @@ describe('API keys', () => {
 
   describe('when an entry is malformed or one key is given to two tenants', () => {
     it('then each problem is reported, without echoing the entry', () => {
-      const { problems } = parseApiKeys(['acme', `Acme:${sha256Hex(acmeKey)}`, `acme:${'ab'.repeat(16)}`, `acme:${sha256Hex(acmeKey)}`, `globex:${sha256Hex(acmeKey)}`]);
+      const { problems } = parseApiKeys([
+        'acme',
+        `Acme:${sha256Hex(acmeKey)}`,
+        `acme:${'ab'.repeat(16)}`,
+        `acme:${sha256Hex(acmeKey)}`,
+        `globex:${sha256Hex(acmeKey)}`,
+      ]);
       expect(problems).toEqual([
         `entry 1 ${SHAPE}`,
         `entry 2 ${SHAPE}`,
@@ -39,7 +49,12 @@ describe('API keys', () => {
 
   describe('when entries name scopes', () => {
     it('then a key has exactly the scopes listed, and an entry without any is read-only (keys configured before scopes)', () => {
-      const { keys, problems } = parseApiKeys([`acme:${sha256Hex(acmeKey)}`, `acme:${sha256Hex('writer')}:read+write`, `acme:${sha256Hex('eraser')}:erase`, `acme:${sha256Hex('all')}:erase+write+read`]);
+      const { keys, problems } = parseApiKeys([
+        `acme:${sha256Hex(acmeKey)}`,
+        `acme:${sha256Hex('writer')}:read+write`,
+        `acme:${sha256Hex('eraser')}:erase`,
+        `acme:${sha256Hex('all')}:erase+write+read`,
+      ]);
       expect(problems).toEqual([]);
       const registry = new ApiKeyRegistry(keys);
       expect([...registry.verify(acmeKey)!.scopes]).toEqual(['read']);
@@ -49,7 +64,14 @@ describe('API keys', () => {
     });
 
     it('then an unknown scope, an empty one, or one key listed with two sets of scopes is refused', () => {
-      const { problems } = parseApiKeys([`acme:${sha256Hex(acmeKey)}:admin`, `acme:${sha256Hex(acmeKey)}:read+`, `acme:${sha256Hex(acmeKey)}:`, `acme:${sha256Hex('k')}:read`, `acme:${sha256Hex('k')}:read+write`, `acme:${sha256Hex('k')}`]);
+      const { problems } = parseApiKeys([
+        `acme:${sha256Hex(acmeKey)}:admin`,
+        `acme:${sha256Hex(acmeKey)}:read+`,
+        `acme:${sha256Hex(acmeKey)}:`,
+        `acme:${sha256Hex('k')}:read`,
+        `acme:${sha256Hex('k')}:read+write`,
+        `acme:${sha256Hex('k')}`,
+      ]);
       expect(problems).toEqual([
         `entry 1 ${SHAPE}`,
         `entry 2 ${SHAPE}`,
@@ -62,15 +84,23 @@ describe('API keys', () => {
   describe('when HUB_ADMIN_API_KEYS lists operator:digest entries', () => {
     it('then each operator key is known by its operator, and is never a tenant key too', () => {
       const tenants = parseApiKeys([`acme:${sha256Hex(acmeKey)}`]).keys;
-      const { keys, problems } = parseOperatorKeys([`ops-alice:${sha256Hex('alice-key')}`, `ops-bob:${sha256Hex('bob-key')}`, `ops-alice:${sha256Hex('alice-key')}`], tenants);
+      const { keys, problems } = parseOperatorKeys(
+        [`ops-alice:${sha256Hex('alice-key')}`, `ops-bob:${sha256Hex('bob-key')}`, `ops-alice:${sha256Hex('alice-key')}`],
+        tenants,
+      );
       expect(problems).toEqual([]);
-      expect(new ApiKeyRegistry(keys).verify('bob-key')).toEqual(expect.objectContaining({ operator: 'ops-bob', keyId: sha256Hex('bob-key').slice(0, 8) }));
+      expect(new ApiKeyRegistry(keys).verify('bob-key')).toEqual(
+        expect.objectContaining({ operator: 'ops-bob', keyId: sha256Hex('bob-key').slice(0, 8) }),
+      );
       expect(new ApiKeyRegistry(keys).verify(acmeKey)).toBeUndefined();
     });
 
     it('then a malformed entry, a key of two operators or a key that is also a tenant key is refused', () => {
       const tenants = parseApiKeys([`acme:${sha256Hex(acmeKey)}`]).keys;
-      const { problems } = parseOperatorKeys(['ops', `ops-a:${sha256Hex('k')}`, `ops-b:${sha256Hex('k')}`, `ops-c:${sha256Hex(acmeKey)}`], tenants);
+      const { problems } = parseOperatorKeys(
+        ['ops', `ops-a:${sha256Hex('k')}`, `ops-b:${sha256Hex('k')}`, `ops-c:${sha256Hex(acmeKey)}`],
+        tenants,
+      );
       expect(problems).toEqual([
         'entry 1 must be <operator>:<sha256 hex of the key> (64 hex digits)',
         'entry 3: the same key is configured for operators ops-a and ops-b',
@@ -84,7 +114,10 @@ describe('API keys', () => {
       [{ authorization: 'Bearer k1' }, { ok: true, key: 'k1' }],
       [{ authorization: 'bearer   k1' }, { ok: true, key: 'k1' }],
       [{ 'x-api-key': ' k1 ' }, { ok: true, key: 'k1' }],
-      [{ authorization: 'Bearer k1', 'x-api-key': 'k1' }, { ok: true, key: 'k1' }],
+      [
+        { authorization: 'Bearer k1', 'x-api-key': 'k1' },
+        { ok: true, key: 'k1' },
+      ],
       [{}, { ok: false, reason: 'api_key_missing' }],
       [{ authorization: 'Basic dXNlcjpwYXNz' }, { ok: false, reason: 'api_key_malformed' }],
       [{ authorization: 'Bearer' }, { ok: false, reason: 'api_key_malformed' }],
@@ -92,7 +125,10 @@ describe('API keys', () => {
       [{ 'x-api-key': '' }, { ok: false, reason: 'api_key_malformed' }],
       [{ 'x-api-key': ['k1', 'k2'] }, { ok: false, reason: 'api_key_malformed' }],
       [{ 'x-api-key': 'k'.repeat(513) }, { ok: false, reason: 'api_key_malformed' }],
-      [{ authorization: 'Bearer k1', 'x-api-key': 'k2' }, { ok: false, reason: 'api_key_ambiguous' }],
+      [
+        { authorization: 'Bearer k1', 'x-api-key': 'k2' },
+        { ok: false, reason: 'api_key_ambiguous' },
+      ],
     ])('%j → %j', (headers, expected) => {
       expect(presentedApiKey(headers)).toEqual(expected);
     });

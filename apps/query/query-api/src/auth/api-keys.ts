@@ -23,7 +23,6 @@ export interface ApiKey {
 const READ_ONLY: ReadonlySet<KeyScope> = new Set<KeyScope>(['read']);
 const ENTRY_SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)';
 
-
 /**
  * Parse the configured entries; a digest given to two tenants is refused (a key opens exactly one
  * tenant), and so is one listed twice with different scopes (which one was meant is not ours to guess).
@@ -47,7 +46,10 @@ export function parseApiKeys(entries: readonly string[]): { keys: ApiKey[]; prob
       return;
     }
     if (known) {
-      if (formatKeyScopes(known.scopes) !== formatKeyScopes(scopes)) problems.push(`entry ${n + 1}: the same key is listed with scopes ${formatKeyScopes(known.scopes)} and ${formatKeyScopes(scopes)}; list it once`);
+      if (formatKeyScopes(known.scopes) !== formatKeyScopes(scopes))
+        problems.push(
+          `entry ${n + 1}: the same key is listed with scopes ${formatKeyScopes(known.scopes)} and ${formatKeyScopes(scopes)}; list it once`,
+        );
       return;
     }
     const key = { tenantId, keyId: hex.slice(0, 8), digest: Buffer.from(hex, 'hex'), scopes };

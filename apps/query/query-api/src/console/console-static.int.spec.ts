@@ -36,7 +36,11 @@ describe('the console served by the query API', () => {
   describe('when the folder holds a build', () => {
     it('then /console/ is its index.html and its assets are served, without a key', async () => {
       const page = await fetch(`${url}/console/`);
-      expect([page.status, page.headers.get('content-type'), await page.text()]).toEqual([200, 'text/html; charset=utf-8', expect.stringContaining('<title>console</title>')]);
+      expect([page.status, page.headers.get('content-type'), await page.text()]).toEqual([
+        200,
+        'text/html; charset=utf-8',
+        expect.stringContaining('<title>console</title>'),
+      ]);
       const asset = await fetch(`${url}/console/assets/app.js`);
       expect([asset.status, asset.headers.get('content-type')]).toEqual([200, 'application/javascript; charset=utf-8']);
     });

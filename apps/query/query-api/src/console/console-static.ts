@@ -20,6 +20,9 @@ export async function serveConsole(app: NestFastifyApplication, dir: string, log
   }
   await app.register(fastifyStatic, { root, prefix: CONSOLE_PATH, index: 'index.html', cacheControl: false });
   // `/console` as typed: to the page, whose relative asset URLs need the trailing slash.
-  app.getHttpAdapter().getInstance().get(CONSOLE_PATH.slice(0, -1), (_request, reply) => reply.redirect(CONSOLE_PATH, 308));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get(CONSOLE_PATH.slice(0, -1), (_request, reply) => reply.redirect(CONSOLE_PATH, 308));
   return true;
 }

@@ -34,22 +34,38 @@ export class ExportsController {
     const format = q.format ?? 'ndjson';
     const started = Date.now();
     const log = {
-      tenantId, format, customers: customerIds?.length ?? 'all',
-      ...(q.quadrant ? { quadrants: q.quadrant } : {}), ...(q.preferredChannel ? { preferredChannels: q.preferredChannel } : {}), ...(q.churnRisk ? { churnRisks: q.churnRisk } : {}),
+      tenantId,
+      format,
+      customers: customerIds?.length ?? 'all',
+      ...(q.quadrant ? { quadrants: q.quadrant } : {}),
+      ...(q.preferredChannel ? { preferredChannels: q.preferredChannel } : {}),
+      ...(q.churnRisk ? { churnRisks: q.churnRisk } : {}),
     };
     this.logger.info(log, 'query.export.started');
-    const pages = this.counted(this.queries.exportEntries(tenantId, {
-        ...entryFilter(q),
-        ...(customerIds ? { customerIds } : {}),
-        ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
-        ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
-        ...(q.churnRisk?.length ? { churnRisks: q.churnRisk } : {}),
-      }, { now: new Date(started).toISOString() }), (rows, outcome, err) =>
-      outcome === 'failed'
-        ? this.logger.error({ ...log, rows, err: String(err) }, 'query.export.failed')
-        : this.logger.info({ ...log, rows, ms: Date.now() - started }, outcome === 'completed' ? 'query.export.completed' : 'query.export.aborted'),
+    const pages = this.counted(
+      this.queries.exportEntries(
+        tenantId,
+        {
+          ...entryFilter(q),
+          ...(customerIds ? { customerIds } : {}),
+          ...(q.quadrant?.length ? { quadrants: q.quadrant } : {}),
+          ...(q.preferredChannel?.length ? { preferredChannels: q.preferredChannel } : {}),
+          ...(q.churnRisk?.length ? { churnRisks: q.churnRisk } : {}),
+        },
+        { now: new Date(started).toISOString() },
+      ),
+      (rows, outcome, err) =>
+        outcome === 'failed'
+          ? this.logger.error({ ...log, rows, err: String(err) }, 'query.export.failed')
+          : this.logger.info(
+              { ...log, rows, ms: Date.now() - started },
+              outcome === 'completed' ? 'query.export.completed' : 'query.export.aborted',
+            ),
     );
-    const stamp = new Date(started).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date(started)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     void reply
       .header('Content-Type', CONTENT_TYPES[format])
       .header('Content-Disposition', `attachment; filename="timelines-${tenantId}-${stamp}.${format}"`)

@@ -37,14 +37,25 @@ export class LiveTimelineController {
       void reply.header('retry-after', String(retryAfter));
       throw new HttpException(
         lease.limit === 'key'
-          ? { error: 'too_many_requests', reason: `this key has ${lease.max} live streams open already`, limit: { per: 'key', max: lease.max }, retryAfterSeconds: retryAfter }
-          : { error: 'unavailable', reason: 'this server has no room for another live stream', limit: { per: 'process', max: lease.max }, retryAfterSeconds: retryAfter },
+          ? {
+              error: 'too_many_requests',
+              reason: `this key has ${lease.max} live streams open already`,
+              limit: { per: 'key', max: lease.max },
+              retryAfterSeconds: retryAfter,
+            }
+          : {
+              error: 'unavailable',
+              reason: 'this server has no room for another live stream',
+              limit: { per: 'process', max: lease.max },
+              retryAfterSeconds: retryAfter,
+            },
         lease.limit === 'key' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.SERVICE_UNAVAILABLE,
       );
     }
     let start;
     try {
-      if (!(await this.queries.customerExists(tenantId, customerId))) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
+      if (!(await this.queries.customerExists(tenantId, customerId)))
+        throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
       start = await this.live.startPosition(tenantId, lastEventId);
     } catch (err) {
       lease.release();
@@ -56,7 +67,10 @@ export class LiveTimelineController {
       // The stream releases the lease when it closes (also when opening fails).
       await this.live.open(tenantId, customerId, start, reply.raw, lease);
     } catch {
-      if (!reply.raw.headersSent && !reply.raw.destroyed) reply.raw.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '2' }).end(JSON.stringify({ error: 'unavailable', reason: 'live timeline not available' }));
+      if (!reply.raw.headersSent && !reply.raw.destroyed)
+        reply.raw
+          .writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '2' })
+          .end(JSON.stringify({ error: 'unavailable', reason: 'live timeline not available' }));
     }
   }
 }

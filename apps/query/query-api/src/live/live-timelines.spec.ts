@@ -73,7 +73,13 @@ async function openOn(live: LiveTimelines, res: FakeResponse): Promise<void> {
   const lease = live.reserve('key');
   if (!lease.ok) throw new Error('no place');
   const now = Date.now();
-  await live.open('t', 'c', { position: { at: positionAt(now), id: '00000000-0000-0000-0000-000000000000' }, resumed: true }, res as unknown as ServerResponse, lease);
+  await live.open(
+    't',
+    'c',
+    { position: { at: positionAt(now), id: '00000000-0000-0000-0000-000000000000' }, resumed: true },
+    res as unknown as ServerResponse,
+    lease,
+  );
 }
 
 describe('LiveTimelines', () => {

@@ -84,7 +84,11 @@ export class LiveTimelines implements BeforeApplicationShutdown {
     const known = lastEventId ? await this.queries.recordedPosition(tenantId, lastEventId.trim()) : undefined;
     if (known) return { position: known, resumed: true };
     const now = Date.now();
-    return { position: { at: positionAt(now - this.settings.lookbackMs), id: ZERO_UUID }, resumed: false, openedAt: { at: positionAt(now), id: MAX_UUID } };
+    return {
+      position: { at: positionAt(now - this.settings.lookbackMs), id: ZERO_UUID },
+      resumed: false,
+      openedAt: { at: positionAt(now), id: MAX_UUID },
+    };
   }
 
   /**
@@ -123,10 +127,21 @@ export class LiveTimelines implements BeforeApplicationShutdown {
    * `lease` when it closes, however it closes.
    */
   async open(tenantId: string, customerId: string, start: LiveStart, res: ServerResponse, lease: LiveLease): Promise<void> {
-    const session = new LiveSession(tenantId, customerId, start, new LiveWindow(start.position, this.settings.lookbackMs), res, this.queries, this.notifications, this.logger, this.settings, () => {
-      this.sessions.delete(session);
-      lease.release();
-    });
+    const session = new LiveSession(
+      tenantId,
+      customerId,
+      start,
+      new LiveWindow(start.position, this.settings.lookbackMs),
+      res,
+      this.queries,
+      this.notifications,
+      this.logger,
+      this.settings,
+      () => {
+        this.sessions.delete(session);
+        lease.release();
+      },
+    );
     this.sessions.add(session);
     await session.begin();
   }
@@ -277,7 +292,9 @@ class LiveSession {
 
   /** A new stream does not send the history a customer merged into it had recorded before the stream opened. */
   private recordedBeforeJoining(customerId: string, position: Position): boolean {
-    return this.start.openedAt !== undefined && !this.initialMembers.has(customerId) && comparePositions(position, this.start.openedAt) <= 0;
+    return (
+      this.start.openedAt !== undefined && !this.initialMembers.has(customerId) && comparePositions(position, this.start.openedAt) <= 0
+    );
   }
 
   private write(chunk: string): void {

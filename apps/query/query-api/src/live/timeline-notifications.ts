@@ -34,7 +34,10 @@ export class TimelineNotifications {
     private readonly logger: HubLogger,
     channel = TIMELINE_CHANNEL,
   ) {
-    this.connection = new PostgresNotificationListener({ ...config, application_name: 'hub-query-api-live' }, channel, { initialMs: 250, maxMs: 30_000 });
+    this.connection = new PostgresNotificationListener({ ...config, application_name: 'hub-query-api-live' }, channel, {
+      initialMs: 250,
+      maxMs: 30_000,
+    });
   }
 
   /**

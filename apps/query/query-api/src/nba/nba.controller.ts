@@ -96,14 +96,31 @@ export class NbaController {
       const revision = recorded.at(-1)?.revision;
       if (revision === undefined || isErased(events)) throw unknownCustomer();
       const now = new Date().toISOString();
-      const r = decideOutcome(events, { tenantId, customerId, decisionId, outcome: request.outcome, source: request.source ?? 'api', now, ...(request.channel ? { channel: request.channel } : {}) });
+      const r = decideOutcome(events, {
+        tenantId,
+        customerId,
+        decisionId,
+        outcome: request.outcome,
+        source: request.source ?? 'api',
+        now,
+        ...(request.channel ? { channel: request.channel } : {}),
+      });
       switch (r.kind) {
         case 'unknown_decision':
           throw new NotFoundException({ error: 'not_found', reason: 'unknown decision' });
         case 'no_contact':
-          throw new ConflictException({ error: 'conflict', reason: 'decision_made_no_contact', message: 'the decision was to do nothing: there is nothing to accept or decline' });
+          throw new ConflictException({
+            error: 'conflict',
+            reason: 'decision_made_no_contact',
+            message: 'the decision was to do nothing: there is nothing to accept or decline',
+          });
         case 'already_recorded':
-          if (r.outcome !== request.outcome) throw new ConflictException({ error: 'conflict', reason: 'outcome_already_recorded', recorded: { outcome: r.outcome, eventId: r.eventId, at: r.at } });
+          if (r.outcome !== request.outcome)
+            throw new ConflictException({
+              error: 'conflict',
+              reason: 'outcome_already_recorded',
+              recorded: { outcome: r.outcome, eventId: r.eventId, at: r.at },
+            });
           reply.status(200);
           return { recorded: false, decisionId, outcome: r.outcome, eventId: r.eventId, at: r.at };
         case 'record':

@@ -18,7 +18,8 @@ export class PostgresOutcomeTallyReader {
         [tenantId],
       );
       const tally: Record<string, Record<string, { accepted: number; declined: number; noResponse: number }>> = {};
-      for (const row of r.rows) (tally[row.action_id] ??= {})[row.segment] = { accepted: row.accepted, declined: row.declined, noResponse: row.no_response };
+      for (const row of r.rows)
+        (tally[row.action_id] ??= {})[row.segment] = { accepted: row.accepted, declined: row.declined, noResponse: row.no_response };
       return tally;
     } catch (err) {
       // The worker has not created the table yet: no outcome anywhere, the catalog's priors.

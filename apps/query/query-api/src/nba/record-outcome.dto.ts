@@ -6,9 +6,12 @@ export const REPORTED_OUTCOMES = ['accepted', 'declined'] as const;
 
 /** `POST /tenants/:tenantId/customers/:customerId/decisions/:decisionId/outcome`. */
 export class RecordOutcomeDto {
-  @IsIn(REPORTED_OUTCOMES, { message: `outcome must be one of ${REPORTED_OUTCOMES.join(', ')}` }) outcome!: (typeof REPORTED_OUTCOMES)[number];
+  @IsIn(REPORTED_OUTCOMES, { message: `outcome must be one of ${REPORTED_OUTCOMES.join(', ')}` })
+  outcome!: (typeof REPORTED_OUTCOMES)[number];
   /** Where it was observed; default: the channel the decision chose. */
   @IsOptional() @IsIn(CHANNEL_IDS, { message: `channel must be one of ${CHANNEL_IDS.join(', ')}` }) channel?: ChannelId;
   /** Who observed it (`agent`, `channel`, `crm`, …); default `api`. */
-  @IsOptional() @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'source must be a lower-case code (letters, digits, _ and -), at most 32' }) source?: string;
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'source must be a lower-case code (letters, digits, _ and -), at most 32' })
+  source?: string;
 }

@@ -1,7 +1,27 @@
-import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { validateAs } from '@hub/contracts';
-import { DEFAULT_REPLAY_OPTIONS, ReplayAlreadyRunningError, TIMELINE_REPLAYS, type ReplayOptions, type ReplayRun, type TimelineReplayJobs } from '@hub/timeline';
+import {
+  DEFAULT_REPLAY_OPTIONS,
+  ReplayAlreadyRunningError,
+  TIMELINE_REPLAYS,
+  type ReplayOptions,
+  type ReplayRun,
+  type TimelineReplayJobs,
+} from '@hub/timeline';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { StartReplayDto } from './start-replay.dto';
 
@@ -35,18 +55,35 @@ export class ReplaysController {
   /** 202 with the run and its Location; 409 while another replay runs (here, on another instance, or `hub replay`). */
   @Post()
   @HttpCode(202)
-  async start(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ReplayRun & { location: string }> {
+  async start(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReplayRun & { location: string }> {
     const v = validateAs(StartReplayDto, body ?? {});
     if (!v.ok) throw new BadRequestException({ error: 'validation_failed', fields: v.errors });
-    if (v.value.allowEmpty && !v.value.takeover) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'allowEmpty', messages: ['allowEmpty only applies with takeover'] }] });
-    if (v.value.diffLimit !== undefined && v.value.diff === false) throw new BadRequestException({ error: 'validation_failed', fields: [{ field: 'diffLimit', messages: ['diffLimit only applies with diff'] }] });
+    if (v.value.allowEmpty && !v.value.takeover)
+      throw new BadRequestException({
+        error: 'validation_failed',
+        fields: [{ field: 'allowEmpty', messages: ['allowEmpty only applies with takeover'] }],
+      });
+    if (v.value.diffLimit !== undefined && v.value.diff === false)
+      throw new BadRequestException({
+        error: 'validation_failed',
+        fields: [{ field: 'diffLimit', messages: ['diffLimit only applies with diff'] }],
+      });
     const who = request.hubOperator;
     let run: ReplayRun;
     try {
       run = await this.replays.start(replayOptions(v.value), who ? `${who.operator} (key ${who.keyId})` : null);
     } catch (err) {
       if (!(err instanceof ReplayAlreadyRunningError)) throw err;
-      throw new ConflictException({ error: 'replay_running', reason: err.message, id: err.runningId ?? null, location: err.runningId ? location(err.runningId) : null });
+      throw new ConflictException({
+        error: 'replay_running',
+        reason: err.message,
+        id: err.runningId ?? null,
+        location: err.runningId ? location(err.runningId) : null,
+      });
     }
     void reply.header('Location', location(run.id));
     return { ...run, location: location(run.id) };

@@ -29,19 +29,39 @@ let env: Record<string, string>;
 let app: NestFastifyApplication | undefined;
 let url = '';
 
-const meta = (eventId: string, at: string): EventMetadata => ({ eventId, correlationId: eventId, causationId: eventId, occurredAt: at, recordedAt: at, schemaVersion: 1, tenantId: tenant, channel: 'sms' });
+const meta = (eventId: string, at: string): EventMetadata => ({
+  eventId,
+  correlationId: eventId,
+  causationId: eventId,
+  occurredAt: at,
+  recordedAt: at,
+  schemaVersion: 1,
+  tenantId: tenant,
+  channel: 'sms',
+});
 const at = (n: number) => new Date(Date.UTC(2025, 2, 1 + (n % 27), n % 24)).toISOString();
 
 /** A customer registered, then `count` messages: what the recorder writes. */
 function history(customerId: string, count: number): CustomerEvent[] {
   const phone = `+1415555${String(2000 + customerId.length * 10 + count).padStart(4, '0')}`;
   return [
-    { type: 'CustomerRegistered', data: { customerId, tenantId: tenant, identity: { kind: 'phone', value: phone } }, metadata: meta(deterministicId('replay-api', tenant, customerId, 'registered'), at(0)) },
+    {
+      type: 'CustomerRegistered',
+      data: { customerId, tenantId: tenant, identity: { kind: 'phone', value: phone } },
+      metadata: meta(deterministicId('replay-api', tenant, customerId, 'registered'), at(0)),
+    },
     ...Array.from({ length: count }, (_, n): CustomerEvent => {
       const eventId = deterministicId('replay-api', tenant, customerId, String(n));
       return {
         type: 'InteractionRecorded',
-        data: { channel: 'sms', direction: 'inbound', kind: 'message', identities: [{ kind: 'phone', value: phone }], content: { text: `message ${n} of ${customerId}`, media: [] }, provider: { name: 'twilio', messageId: `SM${n}` } },
+        data: {
+          channel: 'sms',
+          direction: 'inbound',
+          kind: 'message',
+          identities: [{ kind: 'phone', value: phone }],
+          content: { text: `message ${n} of ${customerId}`, media: [] },
+          provider: { name: 'twilio', messageId: `SM${n}` },
+        },
         metadata: meta(eventId, at(n + 1)),
       };
     }),
@@ -80,7 +100,10 @@ async function finished(id: string, base = url): Promise<ReplayRun> {
 }
 
 async function stageOf(id: string, stage: ReplayRun['stage'], base = url): Promise<void> {
-  await eventually(async () => ((await request('GET', `/replays/${id}`, operatorKey, undefined, base)).body['stage'] === stage ? true : undefined), { timeoutMs: 60_000, what: `replay ${id} at ${stage}` });
+  await eventually(
+    async () => ((await request('GET', `/replays/${id}`, operatorKey, undefined, base)).body['stage'] === stage ? true : undefined),
+    { timeoutMs: 60_000, what: `replay ${id} at ${stage}` },
+  );
 }
 
 /** Holds a lock on the live entries: a takeover (which needs them exclusively) waits until `release`. */
@@ -96,7 +119,10 @@ async function blockTakeover(): Promise<{ release(): Promise<void> }> {
   };
 }
 
-const rebuildSchemas = async () => (await pool.query<{ nspname: string }>("select nspname from pg_namespace where nspname like 'timeline_rebuild_%'")).rows.map((r) => r.nspname);
+const rebuildSchemas = async () =>
+  (await pool.query<{ nspname: string }>("select nspname from pg_namespace where nspname like 'timeline_rebuild_%'")).rows.map(
+    (r) => r.nspname,
+  );
 
 beforeAll(async () => {
   db = await freshDatabase('api_replay');
@@ -109,8 +135,16 @@ beforeAll(async () => {
   const timeline = new PostgresTimelineStore(pool);
   await timeline.ensureSchema();
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const projector = new TimelineProjector({ store: stores.store, timeline, checkpoints: await PostgresCheckpointStore.create({ pool }), subscriptionId: TIMELINE_PROJECTION_ID, logger: quiet });
-  await (await projector.start()).caughtUp;
+  const projector = new TimelineProjector({
+    store: stores.store,
+    timeline,
+    checkpoints: await PostgresCheckpointStore.create({ pool }),
+    subscriptionId: TIMELINE_PROJECTION_ID,
+    logger: quiet,
+  });
+  await (
+    await projector.start()
+  ).caughtUp;
   await projector.stop();
   env = {
     DATABASE_URL: db.url,
@@ -137,7 +171,9 @@ describe('replays over HTTP', () => {
       const asTenant = await request('POST', '/replays', tenantKey, {});
       expect(asTenant.status).toBe(403);
       expect(asTenant.body).toEqual({ error: 'forbidden', reason: 'operator_key_required' });
-      expect(asTenant.headers.get('www-authenticate')).toBe('Bearer realm="hub-query-api", error="insufficient_scope", scope="hub:operator"');
+      expect(asTenant.headers.get('www-authenticate')).toBe(
+        'Bearer realm="hub-query-api", error="insufficient_scope", scope="hub:operator"',
+      );
       expect((await request('GET', '/replays', tenantKey)).status).toBe(403);
       expect((await request('GET', `/tenants/${tenant}/customers`, operatorKey)).status).toBe(403);
       expect((await request('GET', `/tenants/${tenant}/customers`, tenantKey)).status).toBe(200);
@@ -154,14 +190,31 @@ describe('replays over HTTP', () => {
       expect(started.status).toBe(202);
       const id = started.body['id'] as string;
       expect(started.headers.get('location')).toBe(`/replays/${id}`);
-      expect(started.body).toEqual(expect.objectContaining({ id, state: 'running', location: `/replays/${id}`, requestedBy: `ops-alice (key ${sha(operatorKey).slice(0, 8)})` }));
+      expect(started.body).toEqual(
+        expect.objectContaining({
+          id,
+          state: 'running',
+          location: `/replays/${id}`,
+          requestedBy: `ops-alice (key ${sha(operatorKey).slice(0, 8)})`,
+        }),
+      );
 
       const run = await finished(id);
-      expect(run).toEqual(expect.objectContaining({ state: 'succeeded', stage: 'finished', error: null, schema: null, finishedAt: expect.any(String) }));
+      expect(run).toEqual(
+        expect.objectContaining({ state: 'succeeded', stage: 'finished', error: null, schema: null, finishedAt: expect.any(String) }),
+      );
       expect(run.options).toEqual(expect.objectContaining({ tenantId: tenant, diff: true, takeover: false }));
       // 3 customers × (registration + 8 messages)
       expect(run.progress).toEqual(expect.objectContaining({ eventsDone: 27, eventsTotal: 27, percent: 100, etaSeconds: 0 }));
-      expect(run.report?.diff).toEqual(expect.objectContaining({ customers: 1, missing: 0, extra: 0, changed: 1, first: [{ tenantId: tenant, customerId: 'c1', missing: [], extra: [], changed: [{ eventId: tampered, columns: ['text'] }] }] }));
+      expect(run.report?.diff).toEqual(
+        expect.objectContaining({
+          customers: 1,
+          missing: 0,
+          extra: 0,
+          changed: 1,
+          first: [{ tenantId: tenant, customerId: 'c1', missing: [], extra: [], changed: [{ eventId: tampered, columns: ['text'] }] }],
+        }),
+      );
       expect(run.report?.takeover).toBeUndefined();
       expect(await rebuildSchemas()).toEqual([]);
       // The live read model is untouched without takeover.
@@ -181,14 +234,23 @@ describe('replays over HTTP', () => {
         await stageOf(first, 'taking_over');
         const second = await request('POST', '/replays', operatorKey, {});
         expect(second.status).toBe(409);
-        expect(second.body).toEqual({ error: 'replay_running', reason: `replay ${first} is running; one replay at a time`, id: first, location: `/replays/${first}` });
+        expect(second.body).toEqual({
+          error: 'replay_running',
+          reason: `replay ${first} is running; one replay at a time`,
+          id: first,
+          location: `/replays/${first}`,
+        });
       } finally {
         await blocker.release();
       }
       const run = await finished(first);
       expect(run.state).toBe('succeeded');
-      expect(run.report?.takeover).toEqual(expect.objectContaining({ checkpoint: expect.objectContaining({ id: TIMELINE_PROJECTION_ID }) }));
-      const repaired = await pool.query<{ text: string }>('select text from timeline_entries where event_id = $1', [deterministicId('replay-api', tenant, 'c1', '3')]);
+      expect(run.report?.takeover).toEqual(
+        expect.objectContaining({ checkpoint: expect.objectContaining({ id: TIMELINE_PROJECTION_ID }) }),
+      );
+      const repaired = await pool.query<{ text: string }>('select text from timeline_entries where event_id = $1', [
+        deterministicId('replay-api', tenant, 'c1', '3'),
+      ]);
       expect(repaired.rows).toEqual([{ text: 'message 3 of c1' }]);
     });
 
@@ -254,7 +316,9 @@ describe('replays over HTTP', () => {
       }
       // Read through this instance: the run's process is gone, so whoever reads it first fails it.
       const run = await finished(id);
-      expect(run).toEqual(expect.objectContaining({ state: 'failed', error: expect.objectContaining({ code: 'REPLAY_INTERRUPTED' }), schema: null }));
+      expect(run).toEqual(
+        expect.objectContaining({ state: 'failed', error: expect.objectContaining({ code: 'REPLAY_INTERRUPTED' }), schema: null }),
+      );
       expect(await rebuildSchemas()).toEqual([]);
       expect((await pool.query('select * from timeline_entries order by event_id')).rows).toEqual(live);
     });
@@ -269,7 +333,11 @@ describe('replays over HTTP', () => {
       );
       await stop();
       await start();
-      const run = (await pool.query<{ state: string; error: { code: string } }>('select state, error from timeline_replay_runs where id = $1', [orphan])).rows[0];
+      const run = (
+        await pool.query<{ state: string; error: { code: string } }>('select state, error from timeline_replay_runs where id = $1', [
+          orphan,
+        ])
+      ).rows[0];
       expect(run).toEqual({ state: 'failed', error: expect.objectContaining({ code: 'REPLAY_INTERRUPTED' }) });
       expect(await rebuildSchemas()).toEqual([]);
     });

@@ -8,7 +8,10 @@ import { TENANT_ID_PATTERN } from '@hub/contracts';
  */
 export class StartReplayDto {
   /** Only this tenant's customers; every customer when absent. */
-  @IsOptional() @Matches(TENANT_ID_PATTERN, { message: 'tenantId must be lower-case letters, digits, - or _' }) @Length(1, 64) tenantId?: string;
+  @IsOptional()
+  @Matches(TENANT_ID_PATTERN, { message: 'tenantId must be lower-case letters, digits, - or _' })
+  @Length(1, 64)
+  tenantId?: string;
   /** Compare the live timeline entries with the rebuild's (default true). */
   @IsOptional() @IsBoolean() diff?: boolean;
   /** Replace the live read model (the tenant's rows, or all) with the rebuild, atomically (default false). */

@@ -5,7 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { validateAs, type FieldError } from '@hub/contracts';
 import { CustomerSearchQuery, StatsQuery, TimelineExportQuery, TimelineQuery, validationFailed } from '../query-params';
 import { SaveQueryDto } from './save-query.dto';
-import { SAVED_QUERIES, SavedQueryNameTakenError, type PostgresSavedQueries, type SavedQuery, type SavedQueryPath } from './saved-queries.store';
+import {
+  SAVED_QUERIES,
+  SavedQueryNameTakenError,
+  type PostgresSavedQueries,
+  type SavedQuery,
+  type SavedQueryPath,
+} from './saved-queries.store';
 import { RequiresScope } from '../auth/scope.decorator';
 
 /** The DTO each listing validates its query string with: a saved query's params pass the same one. */
@@ -37,24 +43,35 @@ const NOT_SAVED: Record<string, string> = {
  * The params as a query string holds them: a string per parameter, lists joined with commas
  * (`channel: ['sms', 'email']` → `'sms,email'`), numbers and booleans written out.
  */
-function queryStringParams(params: Record<string, unknown>): { ok: true; params: Record<string, string> } | { ok: false; errors: FieldError[] } {
+function queryStringParams(
+  params: Record<string, unknown>,
+): { ok: true; params: Record<string, string> } | { ok: false; errors: FieldError[] } {
   const out: Record<string, string> = {};
   const errors: FieldError[] = [];
-  const scalar = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+  const scalar = (v: unknown): string | undefined =>
+    typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
   for (const [key, value] of Object.entries(params)) {
     const refused = Object.prototype.hasOwnProperty.call(NOT_SAVED, key) ? NOT_SAVED[key] : undefined;
     if (refused) {
       errors.push({ field: `params.${key}`, messages: [refused] });
       continue;
     }
-    const text = Array.isArray(value) ? (value.every((v) => scalar(v) !== undefined) ? value.map(scalar).join(',') : undefined) : scalar(value);
-    if (text === undefined) errors.push({ field: `params.${key}`, messages: [`params.${key} must be a string, a number, a boolean or a list of them`] });
+    const text = Array.isArray(value)
+      ? value.every((v) => scalar(v) !== undefined)
+        ? value.map(scalar).join(',')
+        : undefined
+      : scalar(value);
+    if (text === undefined)
+      errors.push({ field: `params.${key}`, messages: [`params.${key} must be a string, a number, a boolean or a list of them`] });
     else out[key] = text;
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, params: out };
 }
 
-const view = (tenantId: string, q: SavedQuery) => ({ ...q, run: `${RUN_PATH[q.path](tenantId)}${Object.keys(q.params).length ? `?${new URLSearchParams(q.params).toString()}` : ''}` });
+const view = (tenantId: string, q: SavedQuery) => ({
+  ...q,
+  run: `${RUN_PATH[q.path](tenantId)}${Object.keys(q.params).length ? `?${new URLSearchParams(q.params).toString()}` : ''}`,
+});
 
 /**
  * A tenant's saved queries: a name, a listing (`customers`, `timeline`, `exports`, `stats`) and its
@@ -78,7 +95,14 @@ export class SavedQueriesController {
     const keyId = request.hubApiKey?.keyId;
     if (keyId === undefined) throw new Error('saved-queries: no API key on the request (ApiKeyGuard sets it)');
     try {
-      const saved = await this.saved.save(tenantId, { id: randomUUID(), name: v.value.name, path: v.value.path, params: params.params, savedBy: { keyId }, savedAt: new Date().toISOString() });
+      const saved = await this.saved.save(tenantId, {
+        id: randomUUID(),
+        name: v.value.name,
+        path: v.value.path,
+        params: params.params,
+        savedBy: { keyId },
+        savedAt: new Date().toISOString(),
+      });
       return view(tenantId, saved);
     } catch (err) {
       if (err instanceof SavedQueryNameTakenError) throw new ConflictException({ error: 'name_taken', reason: err.message });
@@ -102,6 +126,7 @@ export class SavedQueriesController {
   @RequiresScope('write')
   @HttpCode(204)
   async delete(@Param('tenantId') tenantId: string, @Param('id') id: string): Promise<void> {
-    if (!(await this.saved.delete(tenantId, id))) throw new NotFoundException({ error: 'not_found', reason: 'no saved query with this id' });
+    if (!(await this.saved.delete(tenantId, id)))
+      throw new NotFoundException({ error: 'not_found', reason: 'no saved query with this id' });
   }
 }

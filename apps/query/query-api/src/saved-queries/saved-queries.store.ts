@@ -46,7 +46,14 @@ commit;
 `;
 
 type Row = { id: string; name: string; path: SavedQueryPath; params: Record<string, string>; saved_by: string; saved_at: Date };
-const toSaved = (r: Row): SavedQuery => ({ id: r.id, name: r.name, path: r.path, params: r.params, savedBy: { keyId: r.saved_by }, savedAt: r.saved_at.toISOString() });
+const toSaved = (r: Row): SavedQuery => ({
+  id: r.id,
+  name: r.name,
+  path: r.path,
+  params: r.params,
+  savedBy: { keyId: r.saved_by },
+  savedAt: r.saved_at.toISOString(),
+});
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Saved queries in PostgreSQL (`saved_queries`), per tenant; every read and write names the tenant. */
@@ -54,7 +61,9 @@ export class PostgresSavedQueries {
   constructor(private readonly pool: Pool) {}
 
   async ensureSchema(): Promise<void> {
-    const present = await this.pool.query("select 1 from information_schema.tables where table_schema = current_schema() and table_name = 'saved_queries'");
+    const present = await this.pool.query(
+      "select 1 from information_schema.tables where table_schema = current_schema() and table_name = 'saved_queries'",
+    );
     if ((present.rowCount ?? 0) === 0) await this.pool.query(DDL);
   }
 
@@ -73,13 +82,19 @@ export class PostgresSavedQueries {
   }
 
   async list(tenantId: string): Promise<SavedQuery[]> {
-    const r = await this.pool.query<Row>('select id, name, path, params, saved_by, saved_at from saved_queries where tenant_id = $1 order by name, id', [tenantId]);
+    const r = await this.pool.query<Row>(
+      'select id, name, path, params, saved_by, saved_at from saved_queries where tenant_id = $1 order by name, id',
+      [tenantId],
+    );
     return r.rows.map(toSaved);
   }
 
   async get(tenantId: string, id: string): Promise<SavedQuery | undefined> {
     if (!UUID.test(id)) return undefined;
-    const r = await this.pool.query<Row>('select id, name, path, params, saved_by, saved_at from saved_queries where tenant_id = $1 and id = $2', [tenantId, id]);
+    const r = await this.pool.query<Row>(
+      'select id, name, path, params, saved_by, saved_at from saved_queries where tenant_id = $1 and id = $2',
+      [tenantId, id],
+    );
     return r.rows[0] && toSaved(r.rows[0]);
   }
 

@@ -16,7 +16,12 @@ export class TimelineController {
   async timeline(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(TimelineQuery, query);
     await this.requireCustomer(tenantId, customerId);
-    const page = await pagedRead(() => this.queries.timeline(tenantId, customerId, entryFilter(q), { limit: q.limit ?? DEFAULT_PAGE_SIZE, ...(q.cursor ? { cursor: q.cursor } : {}) }));
+    const page = await pagedRead(() =>
+      this.queries.timeline(tenantId, customerId, entryFilter(q), {
+        limit: q.limit ?? DEFAULT_PAGE_SIZE,
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      }),
+    );
     return { customerId, asOf: q.asOf ? new Date(instant(q.asOf)).toISOString() : null, entries: page.entries, next: page.next };
   }
 
@@ -33,6 +38,7 @@ export class TimelineController {
   }
 
   private async requireCustomer(tenantId: string, customerId: string): Promise<void> {
-    if (!(await this.queries.customerExists(tenantId, customerId))) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
+    if (!(await this.queries.customerExists(tenantId, customerId)))
+      throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
   }
 }

@@ -1,5 +1,16 @@
 import type { NextBestActionDecided } from '@hub/customer';
-import { consentChanged, conversationResolved, email, inbound, orderPlaced, orderRefunded, phone, registered, surveyAnswered, traitsUpdated } from '@hub/customer/testing';
+import {
+  consentChanged,
+  conversationResolved,
+  email,
+  inbound,
+  orderPlaced,
+  orderRefunded,
+  phone,
+  registered,
+  surveyAnswered,
+  traitsUpdated,
+} from '@hub/customer/testing';
 import catalogV1Json from '../../catalog/catalog.v1.json';
 import { loadCatalog } from '../catalog/load-catalog';
 import type { Catalog } from '../catalog/catalog.types';
@@ -23,18 +34,28 @@ function history(): { streams: RecordedStream[]; decided: NextBestActionDecided[
   a.append(surveyAnswered('a-s1', at(4, 9), 'csat', 1));
   decided.push(a.decide(at(4, 9, 1)));
   a.outcome(decided.at(-1)!, 'declined', at(4, 10));
-  a.append(orderPlaced('a-o1', at(5), 'A-1', 80_000, 'EUR'), consentChanged('a-c1', at(6), 'opted_in', { channel: 'email' as never }), orderRefunded('a-rf1', at(20, 11), 'A-1', 20_000));
+  a.append(
+    orderPlaced('a-o1', at(5), 'A-1', 80_000, 'EUR'),
+    consentChanged('a-c1', at(6), 'opted_in', { channel: 'email' as never }),
+    orderRefunded('a-rf1', at(20, 11), 'A-1', 20_000),
+  );
   decided.push(a.decide(at(20, 11, 1)));
   a.outcome(decided.at(-1)!, 'accepted', at(21, 9));
 
-  const b = new RecordedStream(TENANT, 'c-b').append(registered('c-b', at(2, 9), phone('+14155550111')), inbound('b-i1', at(8, 10), { text: 'How do I reset my password?', identities: [phone('+14155550111')] }));
+  const b = new RecordedStream(TENANT, 'c-b').append(
+    registered('c-b', at(2, 9), phone('+14155550111')),
+    inbound('b-i1', at(8, 10), { text: 'How do I reset my password?', identities: [phone('+14155550111')] }),
+  );
   decided.push(b.decide(at(8, 10, 1)));
   b.outcome(decided.at(-1)!, 'accepted', at(8, 10, 30));
   b.append(conversationResolved('b-r1', at(8, 12)));
   decided.push(b.decide(at(8, 12, 1)));
   b.outcome(decided.at(-1)!, 'no_response', at(11, 12, 1));
 
-  const c = new RecordedStream(TENANT, 'c-c').append(registered('c-c', at(2, 9), phone('+14155550122')), surveyAnswered('c-s1', at(12, 11), 'nps', 3));
+  const c = new RecordedStream(TENANT, 'c-c').append(
+    registered('c-c', at(2, 9), phone('+14155550122')),
+    surveyAnswered('c-s1', at(12, 11), 'nps', 3),
+  );
   decided.push(c.decide(at(12, 11, 1)));
   return { streams: [a, b, c], decided };
 }
@@ -43,7 +64,8 @@ const { streams, decided } = history();
 
 function backtest(candidate: Catalog, from = '2025-03-01T00:00:00.000Z', to = '2025-04-01T00:00:00.000Z'): BacktestReport {
   const run = new Backtest({ candidate, from, to });
-  for (const s of streams) for (const e of s.events) run.add({ tenantId: s.tenantId, customerId: s.customerId, revision: e.revision, event: e.event });
+  for (const s of streams)
+    for (const e of s.events) run.add({ tenantId: s.tenantId, customerId: s.customerId, revision: e.revision, event: e.event });
   return run.report();
 }
 
@@ -73,7 +95,13 @@ describe('backtesting a catalog against recorded decisions', () => {
     const report = backtest(loadCatalog(catalogV1Json));
 
     it('then every decision agrees, action and channel', () => {
-      expect(report).toMatchObject({ decisions: 7, agreement: { sameAction: 7, sameActionAndChannel: 7, rate: 1 }, changes: [], replayedPosteriors: 0, decidedCatalogVersions: { '2025.06-1': 7 } });
+      expect(report).toMatchObject({
+        decisions: 7,
+        agreement: { sameAction: 7, sameActionAndChannel: 7, rate: 1 },
+        changes: [],
+        replayedPosteriors: 0,
+        decidedCatalogVersions: { '2025.06-1': 7 },
+      });
     });
 
     it('then both sides count the same actions, channels, proactive contacts and value', () => {
@@ -81,12 +109,24 @@ describe('backtesting a catalog against recorded decisions', () => {
       for (const row of report.channels) expect([row.candidate, row.candidateProactive]).toEqual([row.decided, row.decidedProactive]);
       expect(report.proactive).toEqual({ decided: 4, candidate: 4 });
       expect(report.value.candidate).toBe(report.value.decided);
-      expect(report.channels.find((c) => c.channel === 'sms')).toEqual({ channel: 'sms', decided: 4, candidate: 4, decidedProactive: 2, candidateProactive: 2 });
+      expect(report.channels.find((c) => c.channel === 'sms')).toEqual({
+        channel: 'sms',
+        decided: 4,
+        candidate: 4,
+        decidedProactive: 2,
+        candidateProactive: 2,
+      });
     });
 
     it('then the outcomes of the decided actions are counted, with what is still pending', () => {
       expect(report.outcomes).toEqual({ accepted: 3, declined: 1, noResponse: 1, pending: 2, acceptance: 3 / 5 });
-      expect(report.actions.find((r) => r.actionId === 'csat_survey')).toMatchObject({ decided: 2, accepted: 0, noResponse: 1, pending: 1, acceptance: 0 });
+      expect(report.actions.find((r) => r.actionId === 'csat_survey')).toMatchObject({
+        decided: 2,
+        accepted: 0,
+        noResponse: 1,
+        pending: 1,
+        acceptance: 0,
+      });
       expect(report.value.decidedAccepted).toBe(10 + 50 + 10);
     });
   });
@@ -104,7 +144,9 @@ describe('backtesting a catalog against recorded decisions', () => {
   });
 
   describe('given a catalog with no proactive SMS at all (cap 0)', () => {
-    const report = backtest(variant('2025.06-no-sms-push', (c) => (c.contactPolicy.channels.find((ch) => ch.channel === 'sms')!.cap.max = 0)));
+    const report = backtest(
+      variant('2025.06-no-sms-push', (c) => (c.contactPolicy.channels.find((ch) => ch.channel === 'sms')!.cap.max = 0)),
+    );
 
     it('then no proactive contact goes by SMS; replies on SMS are untouched', () => {
       const sms = report.channels.find((c) => c.channel === 'sms')!;
@@ -129,7 +171,10 @@ describe('backtesting a catalog against recorded decisions', () => {
 
   describe('when a decision was stored after an event later than the revision it was based on', () => {
     it('then it is replayed on the stream up to that revision, not on what followed', () => {
-      const s = new RecordedStream(TENANT, 'c-x').append(registered('c-x', at(1, 9), phone()), inbound('x-i1', at(2, 10), { text: 'Hi, where is my order #4411?' }));
+      const s = new RecordedStream(TENANT, 'c-x').append(
+        registered('c-x', at(1, 9), phone()),
+        inbound('x-i1', at(2, 10), { text: 'Hi, where is my order #4411?' }),
+      );
       s.decide(at(2, 10, 1));
       const [decision] = s.events.splice(2, 1);
       // Do-not-contact, set in between: it would hold every action back had it been folded in.
@@ -137,7 +182,11 @@ describe('backtesting a catalog against recorded decisions', () => {
       s.events.push({ revision: 3n, event: decision!.event });
       const run = new Backtest({ candidate: loadCatalog(catalogV1Json), from: '2025-03-01T00:00:00.000Z', to: '2025-04-01T00:00:00.000Z' });
       for (const e of s.events) run.add({ tenantId: s.tenantId, customerId: s.customerId, revision: e.revision, event: e.event });
-      expect(run.report()).toMatchObject({ decisions: 1, agreement: { sameAction: 1 }, actions: [{ actionId: 'kb_order_tracking', decided: 1, candidate: 1 }] });
+      expect(run.report()).toMatchObject({
+        decisions: 1,
+        agreement: { sameAction: 1 },
+        actions: [{ actionId: 'kb_order_tracking', decided: 1, candidate: 1 }],
+      });
     });
   });
 });

@@ -1,4 +1,13 @@
-import { evolve, initialCustomerState, NBA_OUTCOMES, type CustomerEvent, type CustomerState, type NbaContactMode, type NbaOutcome, type NextBestActionDecided } from '@hub/customer';
+import {
+  evolve,
+  initialCustomerState,
+  NBA_OUTCOMES,
+  type CustomerEvent,
+  type CustomerState,
+  type NbaContactMode,
+  type NbaOutcome,
+  type NextBestActionDecided,
+} from '@hub/customer';
 import type { Catalog } from '../catalog/catalog.types';
 import { catalogByVersion } from '../catalog/catalog-versions';
 import { decide, type Decision } from '../engine/decide';
@@ -120,7 +129,12 @@ export class Backtest {
     return this.outcomes.get(decisionId);
   }
 
-  private replay(tenantId: string, customerId: string, customer: CustomerReplay, decided: NextBestActionDecided): BacktestDecision | BacktestSkipReason | typeof OUTSIDE {
+  private replay(
+    tenantId: string,
+    customerId: string,
+    customer: CustomerReplay,
+    decided: NextBestActionDecided,
+  ): BacktestDecision | BacktestSkipReason | typeof OUTSIDE {
     const at = Date.parse(decided.metadata.occurredAt);
     if (!(at >= this.fromMs && at < this.toMs)) return OUTSIDE;
     const d = decided.data;
@@ -155,7 +169,12 @@ export class Backtest {
       customerId,
       decidedAt: decided.metadata.occurredAt,
       catalogVersion: d.catalogVersion,
-      decided: { actionId: d.action.code, channel: d.action.channel ?? null, contactMode: d.contactMode, value: decidedValue(d, recordedCatalog) },
+      decided: {
+        actionId: d.action.code,
+        channel: d.action.channel ?? null,
+        contactMode: d.contactMode,
+        value: decidedValue(d, recordedCatalog),
+      },
       candidate: choiceOf(candidate),
       posteriors: recordedCatalog ? 'recorded' : 'replayed',
     };
@@ -175,7 +194,12 @@ function decidedValue(d: NextBestActionDecided['data'], catalog: Catalog | undef
 
 function choiceOf(decision: Decision): BacktestChoice {
   const { chosen } = decision;
-  return { actionId: chosen.actionId, channel: chosen.channel, contactMode: chosen.contactMode, value: decision.candidates.find((c) => c.actionId === chosen.actionId)?.score?.value ?? 0 };
+  return {
+    actionId: chosen.actionId,
+    channel: chosen.channel,
+    contactMode: chosen.contactMode,
+    value: decision.candidates.find((c) => c.actionId === chosen.actionId)?.score?.value ?? 0,
+  };
 }
 
 export interface OutcomeCountsRow {
@@ -220,13 +244,22 @@ function outcomeRow(outcomes: readonly (NbaOutcome | undefined)[]): OutcomeCount
     else n[o] += 1;
   }
   const answered = n.accepted + n.declined + n.no_response;
-  return { accepted: n.accepted, declined: n.declined, noResponse: n.no_response, pending, acceptance: answered === 0 ? null : n.accepted / answered };
+  return {
+    accepted: n.accepted,
+    declined: n.declined,
+    noResponse: n.no_response,
+    pending,
+    acceptance: answered === 0 ? null : n.accepted / answered,
+  };
 }
 
 const bump = (m: Map<string, number>, k: string, by = 1) => m.set(k, (m.get(k) ?? 0) + by);
 
 /** The aggregate comparison of a backtest's decisions. */
-export function backtestReport(run: Pick<Backtest, 'decisions' | 'skipped' | 'outcomeOf'>, o: Pick<BacktestOptions, 'candidate' | 'from' | 'to'>): BacktestReport {
+export function backtestReport(
+  run: Pick<Backtest, 'decisions' | 'skipped' | 'outcomeOf'>,
+  o: Pick<BacktestOptions, 'candidate' | 'from' | 'to'>,
+): BacktestReport {
   const { decisions } = run;
   const versions = new Map<string, number>();
   const actionIds: string[] = [];
@@ -297,9 +330,16 @@ export function backtestReport(run: Pick<Backtest, 'decisions' | 'skipped' | 'ou
     replayedPosteriors: decisions.filter((d) => d.posteriors === 'replayed').length,
     agreement: { sameAction, sameActionAndChannel, rate: decisions.length === 0 ? null : sameAction / decisions.length },
     actions: actionIds
-      .map((actionId) => ({ actionId, decided: decidedBy.get(actionId) ?? 0, candidate: candidateBy.get(actionId) ?? 0, ...outcomeRow(outcomesBy.get(actionId) ?? []) }))
+      .map((actionId) => ({
+        actionId,
+        decided: decidedBy.get(actionId) ?? 0,
+        candidate: candidateBy.get(actionId) ?? 0,
+        ...outcomeRow(outcomesBy.get(actionId) ?? []),
+      }))
       .filter((r) => r.decided > 0 || r.candidate > 0),
-    channels: [...channels.entries()].map(([c, row]) => ({ channel: c, ...row })).sort((a, b) => b.decided + b.candidate - (a.decided + a.candidate) || a.channel.localeCompare(b.channel)),
+    channels: [...channels.entries()]
+      .map(([c, row]) => ({ channel: c, ...row }))
+      .sort((a, b) => b.decided + b.candidate - (a.decided + a.candidate) || a.channel.localeCompare(b.channel)),
     outcomes: outcomeRow(contacted),
     value,
     proactive,

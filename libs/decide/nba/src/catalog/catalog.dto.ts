@@ -1,5 +1,25 @@
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsPositive, IsString, Matches, Max, Min, MinLength, Validate, ValidateNested, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidateNested,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { IDENTITY_KINDS, type IdentityKind } from '@hub/contracts';
 import { NBA_CONTACT_MODES, type NbaContactMode } from '@hub/customer';
 import { RULE_OPS, type RuleOp, type RuleValue } from '../policy/rule';
@@ -20,7 +40,8 @@ const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 @ValidatorConstraint({ name: 'isRuleValue' })
 class IsRuleValue implements ValidatorConstraintInterface {
   validate(v: unknown): boolean {
-    const scalar = (x: unknown) => x === null || typeof x === 'string' || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x));
+    const scalar = (x: unknown) =>
+      x === null || typeof x === 'string' || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x));
     return scalar(v) || (Array.isArray(v) && v.every(scalar));
   }
   defaultMessage(): string {
@@ -77,7 +98,12 @@ export class ActionDto {
   @IsOptional() @IsBoolean() requiresOptIn?: boolean;
   @IsNumber() @Min(0) value!: number;
   @IsNumber() @Min(0.001) @Max(0.999) basePropensity!: number;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ContextWeightDto) contextWeights?: ContextWeightDto[];
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => ContextWeightDto)
+  contextWeights?: ContextWeightDto[];
   @IsOptional() @IsArray() @IsString({ each: true }) levers?: string[];
   @IsOptional() @ValidateNested() @Type(() => PartialCooldownDto) cooldown?: PartialCooldownDto;
   @IsOptional() @ValidateNested() @Type(() => PoliciesDto) policies?: PoliciesDto;
@@ -102,7 +128,12 @@ export class ContactPolicyDto {
   @IsNumber() @IsPositive() replyWindowHours!: number;
   @IsOptional() @ValidateNested() @Type(() => CapDto) totalCap?: CapDto;
   @IsDefined() @ValidateNested() @Type(() => CooldownDto) cooldown!: CooldownDto;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ChannelContactPolicyDto) channels!: ChannelContactPolicyDto[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => ChannelContactPolicyDto)
+  channels!: ChannelContactPolicyDto[];
 }
 
 export class ArbitrationDto {
@@ -124,7 +155,8 @@ export class LeverDto {
 }
 
 export class CatalogDto {
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'catalogVersion must be letters, digits, . _ - (e.g. 2025.06-1)' }) catalogVersion!: string;
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'catalogVersion must be letters, digits, . _ - (e.g. 2025.06-1)' })
+  catalogVersion!: string;
   @IsOptional() @IsString() description?: string;
   @IsDefined() @ValidateNested() @Type(() => ArbitrationDto) arbitration!: ArbitrationDto;
   @IsDefined() @ValidateNested() @Type(() => LearningDto) learning!: LearningDto;

@@ -20,14 +20,30 @@ describe('the action catalog', () => {
     it('then it is valid, versioned, and has every built-in strategy', () => {
       expect(catalog.catalogVersion).toBe('2025.06-1');
       expect(new Set(catalog.actions.map((a) => a.strategy))).toEqual(
-        new Set(['self_service', 'callback_request', 'escalation_at_risk', 'service_recovery', 'retention', 'buying_intent', 'survey_after_resolution', 'do_nothing']),
+        new Set([
+          'self_service',
+          'callback_request',
+          'escalation_at_risk',
+          'service_recovery',
+          'retention',
+          'buying_intent',
+          'survey_after_resolution',
+          'do_nothing',
+        ]),
       );
-      expect(new Set(catalog.actions.map((a) => a.kind))).toEqual(new Set(['service', 'escalation', 'retention', 'offer', 'survey', 'none']));
+      expect(new Set(catalog.actions.map((a) => a.kind))).toEqual(
+        new Set(['service', 'escalation', 'retention', 'offer', 'survey', 'none']),
+      );
     });
 
     it('then optional lists are filled in and the catalog is frozen', () => {
       const callback = catalog.actions.find((a) => a.id === 'schedule_callback')!;
-      expect(callback).toMatchObject({ requiresOptIn: false, contextWeights: [], levers: [], policies: { eligibility: [], suitability: [] } });
+      expect(callback).toMatchObject({
+        requiresOptIn: false,
+        contextWeights: [],
+        levers: [],
+        policies: { eligibility: [], suitability: [] },
+      });
       expect(Object.isFrozen(catalog.actions[0]!.policies)).toBe(true);
     });
 
@@ -41,7 +57,10 @@ describe('the action catalog', () => {
       const c = v1();
       actionsOf(c)[0]!['value'] = -1;
       actionsOf(c)[1]!['basePropensity'] = 1;
-      expect(errorsOf(c)).toEqual({ 'actions.0.value': 'value must not be less than 0', 'actions.1.basePropensity': 'basePropensity must not be greater than 0.999' });
+      expect(errorsOf(c)).toEqual({
+        'actions.0.value': 'value must not be less than 0',
+        'actions.1.basePropensity': 'basePropensity must not be greater than 0.999',
+      });
     });
 
     it('then an unknown field is an error, not silently dropped', () => {
@@ -63,12 +82,15 @@ describe('the action catalog', () => {
       policies.suitability[0] = { fact: 'satisfaction.lastCsta', op: 'lte', value: 2 };
       policies.suitability[1] = { fact: 'intent.name', op: 'eq', value: 'order_trackng' };
       expect(errorsOf(c)).toEqual({
-        'actions.0.policies.applicability.0.op': 'op must be one of the following values: eq, neq, lt, lte, gt, gte, in, nin, contains, exists',
+        'actions.0.policies.applicability.0.op':
+          'op must be one of the following values: eq, neq, lt, lte, gt, gte, in, nin, contains, exists',
       });
       policies.applicability[0] = { fact: 'intent.name', op: 'eq', value: 'order_tracking' };
       expect(errorsOf(c)).toEqual({
         'actions.0.policies.suitability.0.fact': 'unknown fact "satisfaction.lastCsta" (see FACT_DEFINITIONS, or traits.<key>)',
-        'actions.0.policies.suitability.1.value': expect.stringMatching(/^"order_trackng" is not a value of intent.name \(closing, complaint, callback, order_tracking, /),
+        'actions.0.policies.suitability.1.value': expect.stringMatching(
+          /^"order_trackng" is not a value of intent.name \(closing, complaint, callback, order_tracking, /,
+        ),
       });
     });
 
@@ -103,7 +125,9 @@ describe('the action catalog', () => {
       expect(errorsOf(c)).toEqual({
         'actions.0.contextWeights.0.when.any.0.all': 'all must contain at least 1 elements',
       });
-      const fixed = testCatalogJson([testAction('a', { policies: { eligibility: [{ id: 'empty' }], suitability: [{ not: { fact: 'churn.count', op: 'gt' } }] } })]);
+      const fixed = testCatalogJson([
+        testAction('a', { policies: { eligibility: [{ id: 'empty' }], suitability: [{ not: { fact: 'churn.count', op: 'gt' } }] } }),
+      ]);
       expect(errorsOf(fixed)).toEqual({
         'actions.0.policies.eligibility.0': 'a rule has exactly one of fact, all, any, not (found none)',
         'actions.0.policies.suitability.0.not.value': 'a fact rule needs a value (null is a value)',

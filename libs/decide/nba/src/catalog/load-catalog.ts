@@ -25,7 +25,8 @@ const NUMERIC_OPS = new Set(['lt', 'lte', 'gt', 'gte']);
 function ruleErrors(rule: RuleDto, path: string): FieldError[] {
   const err = (field: string, message: string): FieldError => ({ field: `${path}${field}`, messages: [message] });
   const shapes = SHAPES.filter((k) => rule[k] !== undefined);
-  if (shapes.length !== 1) return [err('', `a rule has exactly one of fact, all, any, not (found ${shapes.length ? shapes.join(', ') : 'none'})`)];
+  if (shapes.length !== 1)
+    return [err('', `a rule has exactly one of fact, all, any, not (found ${shapes.length ? shapes.join(', ') : 'none'})`)];
   if (rule.all) return rule.all.flatMap((r, i) => ruleErrors(r, `${path}.all.${i}`));
   if (rule.any) return rule.any.flatMap((r, i) => ruleErrors(r, `${path}.any.${i}`));
   if (rule.not) return ruleErrors(rule.not, `${path}.not`);
@@ -62,13 +63,17 @@ function ruleErrors(rule: RuleDto, path: string): FieldError[] {
   if (def.values && errors.length === 0 && op !== 'exists') {
     const compared = list ?? (value === null ? [] : [value]);
     for (const v of compared) {
-      if (v !== null && !def.values.includes(String(v))) errors.push(err('.value', `"${String(v)}" is not a value of ${fact} (${def.values.join(', ')})`));
+      if (v !== null && !def.values.includes(String(v)))
+        errors.push(err('.value', `"${String(v)}" is not a value of ${fact} (${def.values.join(', ')})`));
     }
   }
   return errors;
 }
 
-function policiesErrors(p: { eligibility?: RuleDto[]; applicability?: RuleDto[]; suitability?: RuleDto[] } | undefined, path: string): FieldError[] {
+function policiesErrors(
+  p: { eligibility?: RuleDto[]; applicability?: RuleDto[]; suitability?: RuleDto[] } | undefined,
+  path: string,
+): FieldError[] {
   if (!p) return [];
   return NBA_POLICY_KINDS.flatMap((kind) => (p[kind] ?? []).flatMap((r, i) => ruleErrors(r, `${path}.${kind}.${i}`)));
 }
@@ -90,8 +95,11 @@ function semanticErrors(c: CatalogDto): FieldError[] {
   const levers = new Set<string>();
   c.levers.forEach((l, i) => (levers.has(l.id) ? push(`levers.${i}.id`, `duplicate lever "${l.id}"`) : levers.add(l.id)));
   const channels = new Set<string>();
-  c.contactPolicy.channels.forEach((ch, i) => (channels.has(ch.channel) ? push(`contactPolicy.channels.${i}.channel`, `duplicate channel "${ch.channel}"`) : channels.add(ch.channel)));
-  if (!isTimeZone(c.contactPolicy.defaultTimeZone)) push('contactPolicy.defaultTimeZone', `"${c.contactPolicy.defaultTimeZone}" is not an IANA time zone`);
+  c.contactPolicy.channels.forEach((ch, i) =>
+    channels.has(ch.channel) ? push(`contactPolicy.channels.${i}.channel`, `duplicate channel "${ch.channel}"`) : channels.add(ch.channel),
+  );
+  if (!isTimeZone(c.contactPolicy.defaultTimeZone))
+    push('contactPolicy.defaultTimeZone', `"${c.contactPolicy.defaultTimeZone}" is not an IANA time zone`);
   if (!factDefinition(c.learning.segmentBy)) push('learning.segmentBy', `unknown fact "${c.learning.segmentBy}"`);
   errors.push(...policiesErrors(c.policyDefaults, 'policyDefaults'));
 
@@ -102,7 +110,11 @@ function semanticErrors(c: CatalogDto): FieldError[] {
     const at = `actions.${i}`;
     if (ids.has(a.id)) push(`${at}.id`, `duplicate action id "${a.id}"`);
     ids.add(a.id);
-    if ((a.kind === 'none') !== (a.contactMode === 'none')) push(`${at}.contactMode`, a.kind === 'none' ? 'must be none for the do-nothing action' : 'only the do-nothing action has contact mode none');
+    if ((a.kind === 'none') !== (a.contactMode === 'none'))
+      push(
+        `${at}.contactMode`,
+        a.kind === 'none' ? 'must be none for the do-nothing action' : 'only the do-nothing action has contact mode none',
+      );
     if (a.kind === 'none' && a.channels.length > 0) push(`${at}.channels`, 'the do-nothing action uses no channel');
     if (a.kind !== 'none' && a.channels.length === 0) push(`${at}.channels`, 'must name at least one channel');
     a.channels.forEach((ch, j) => {
@@ -117,7 +129,11 @@ function semanticErrors(c: CatalogDto): FieldError[] {
   return errors;
 }
 
-const policiesOf = (p: Partial<Policies> | undefined): Policies => ({ eligibility: p?.eligibility ?? [], applicability: p?.applicability ?? [], suitability: p?.suitability ?? [] });
+const policiesOf = (p: Partial<Policies> | undefined): Policies => ({
+  eligibility: p?.eligibility ?? [],
+  applicability: p?.applicability ?? [],
+  suitability: p?.suitability ?? [],
+});
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -130,7 +146,10 @@ function deepFreeze<T>(value: T): T {
 /** The catalog as the engine reads it: plain JSON with every optional list filled in, frozen. */
 function normalized(plain: Record<string, unknown>): Catalog {
   // A catalog is JSON: a JSON copy keeps it so (and in the caller's realm, unlike structuredClone under jest).
-  const c = JSON.parse(JSON.stringify(plain)) as Omit<Catalog, 'actions' | 'policyDefaults'> & { actions: Partial<CatalogAction>[]; policyDefaults?: Partial<Policies> };
+  const c = JSON.parse(JSON.stringify(plain)) as Omit<Catalog, 'actions' | 'policyDefaults'> & {
+    actions: Partial<CatalogAction>[];
+    policyDefaults?: Partial<Policies>;
+  };
   const actions = c.actions.map(
     (a) =>
       ({
@@ -157,7 +176,10 @@ export function validateCatalog(plain: unknown): Validated<Catalog> {
 export function loadCatalog(plain: unknown): Catalog {
   const result = validateCatalog(plain);
   if (!result.ok) {
-    const version = typeof plain === 'object' && plain !== null && typeof (plain as { catalogVersion?: unknown }).catalogVersion === 'string' ? (plain as { catalogVersion: string }).catalogVersion : '(no version)';
+    const version =
+      typeof plain === 'object' && plain !== null && typeof (plain as { catalogVersion?: unknown }).catalogVersion === 'string'
+        ? (plain as { catalogVersion: string }).catalogVersion
+        : '(no version)';
     throw new CatalogError(version, result.errors);
   }
   return result.value;
@@ -179,7 +201,9 @@ export function traitKeysOf(catalog: Catalog): readonly string[] {
       ...NBA_POLICY_KINDS.flatMap((k) => catalog.policyDefaults[k]),
       ...catalog.actions.flatMap((a) => [...NBA_POLICY_KINDS.flatMap((k) => a.policies[k]), ...a.contextWeights.map((w) => w.when)]),
     ];
-    const names = [...rules.flatMap(factsRead), catalog.learning.segmentBy].filter((n) => TRAIT_FACT.test(n)).map((n) => n.slice('traits.'.length));
+    const names = [...rules.flatMap(factsRead), catalog.learning.segmentBy]
+      .filter((n) => TRAIT_FACT.test(n))
+      .map((n) => n.slice('traits.'.length));
     keys = [...new Set(names)].sort();
     traitKeysCache.set(catalog, keys);
   }

@@ -20,7 +20,11 @@ describe('the contact policy', () => {
     });
 
     it('given a window within one day (12:00–14:00), then only that is quiet; an empty window never is', () => {
-      expect([inQuietHours('11:59', '12:00', '14:00'), inQuietHours('13:00', '12:00', '14:00'), inQuietHours('14:00', '12:00', '14:00')]).toEqual([false, true, false]);
+      expect([
+        inQuietHours('11:59', '12:00', '14:00'),
+        inQuietHours('13:00', '12:00', '14:00'),
+        inQuietHours('14:00', '12:00', '14:00'),
+      ]).toEqual([false, true, false]);
       expect(inQuietHours('03:00', '00:00', '00:00')).toBe(false);
     });
 
@@ -33,7 +37,10 @@ describe('the contact policy', () => {
 
     it('given a trait that is absent, invalid or not a string, then the catalog default is used and says why', () => {
       const catalog = catalogV1();
-      const withTz = (tz: string | number | undefined): CustomerState => ({ ...initialCustomerState(), traits: tz === undefined ? {} : { timezone: tz } });
+      const withTz = (tz: string | number | undefined): CustomerState => ({
+        ...initialCustomerState(),
+        traits: tz === undefined ? {} : { timezone: tz },
+      });
       expect(timeZoneOf(withTz(undefined), catalog)).toEqual({ timeZone: 'UTC', source: 'default' });
       expect(timeZoneOf(withTz('Asia/Kolkata'), catalog)).toEqual({ timeZone: 'Asia/Kolkata', source: 'trait' });
       expect(timeZoneOf(withTz('GMT+25'), catalog)).toEqual({ timeZone: 'UTC', source: 'default_invalid_trait' });
@@ -48,7 +55,13 @@ describe('the contact policy', () => {
     const history = (h: Partial<ContactHistory>): ContactHistory => ({ decisions: [], outcomes: [], ...h });
 
     it('given no earlier decision, then it passes', () => {
-      expect(cooldownVerdict(retention, { catalog, history: history({}), nowMs })).toEqual({ passed: true, lastDecidedAt: null, lastOutcome: null, reason: null, until: null });
+      expect(cooldownVerdict(retention, { catalog, history: history({}), nowMs })).toEqual({
+        passed: true,
+        lastDecidedAt: null,
+        lastOutcome: null,
+        reason: null,
+        until: null,
+      });
     });
 
     it('given several holds, then the one that lasts longest is named', () => {
@@ -57,7 +70,11 @@ describe('the contact policy', () => {
         outcomes: [{ decisionId: 'x', actionId: 'retention_offer', outcome: 'no_response', at: '2025-03-18T12:00:00.000Z', segment: null }],
       });
       // no_response: until 03-21 (3 days); min days between: until 03-29 (14 days).
-      expect(cooldownVerdict(retention, { catalog, history: h, nowMs })).toMatchObject({ passed: false, reason: 'min_days_between', until: '2025-03-29T12:00:00.000Z' });
+      expect(cooldownVerdict(retention, { catalog, history: h, nowMs })).toMatchObject({
+        passed: false,
+        reason: 'min_days_between',
+        until: '2025-03-29T12:00:00.000Z',
+      });
     });
 
     it('given a later acceptance, then an earlier decline no longer holds it back', () => {
@@ -67,7 +84,10 @@ describe('the contact policy', () => {
           { decisionId: 'b', actionId: 'retention_offer', outcome: 'accepted', at: '2025-03-02T12:00:00.000Z', segment: null },
         ],
       });
-      expect(cooldownVerdict(retention, { catalog, history: h, nowMs })).toMatchObject({ passed: true, lastOutcome: { outcome: 'accepted' } });
+      expect(cooldownVerdict(retention, { catalog, history: h, nowMs })).toMatchObject({
+        passed: true,
+        lastOutcome: { outcome: 'accepted' },
+      });
     });
 
     it('given decisions after now (a recomputation as of an earlier time), then they are not seen', () => {
@@ -83,9 +103,16 @@ describe('the contact policy', () => {
           pastDecision('retention_offer', '2025-03-10T12:00:00.000Z', { decisionId: 'old' }),
           pastDecision('retention_offer', '2025-03-19T12:00:00.000Z', { decisionId: 'recent' }),
           pastDecision('retention_offer', '2025-03-09T12:00:00.000Z', { decisionId: 'answered' }),
-          pastDecision('do_nothing', '2025-03-01T12:00:00.000Z', { decisionId: 'nothing', kind: 'none', contactMode: 'none', channel: null }),
+          pastDecision('do_nothing', '2025-03-01T12:00:00.000Z', {
+            decisionId: 'nothing',
+            kind: 'none',
+            contactMode: 'none',
+            channel: null,
+          }),
         ],
-        outcomes: [{ decisionId: 'answered', actionId: 'retention_offer', outcome: 'accepted', at: '2025-03-09T13:00:00.000Z', segment: null }],
+        outcomes: [
+          { decisionId: 'answered', actionId: 'retention_offer', outcome: 'accepted', at: '2025-03-09T13:00:00.000Z', segment: null },
+        ],
       };
       expect(outcomesDue(h, '2025-03-20T12:00:00.000Z', 72).map((d) => d.decisionId)).toEqual(['old']);
     });
@@ -108,7 +135,16 @@ describe('the contact history', () => {
       metadata: meta('d-1', '2025-03-01T09:00:00.000Z'),
     });
     expect(contactHistoryFrom([v1]).decisions).toEqual([
-      { decisionId: 'd-1', actionId: 'offer_upgrade', kind: 'offer', channel: 'sms', contactMode: 'reply', decidedAt: '2025-03-01T09:00:00.000Z', basedOnEventId: 'i1', segment: null },
+      {
+        decisionId: 'd-1',
+        actionId: 'offer_upgrade',
+        kind: 'offer',
+        channel: 'sms',
+        contactMode: 'reply',
+        decidedAt: '2025-03-01T09:00:00.000Z',
+        basedOnEventId: 'i1',
+        segment: null,
+      },
     ]);
   });
 });

@@ -1,5 +1,13 @@
 import type { ChannelId } from '@hub/contracts';
-import type { CustomerState, NbaChannelBlock, NbaChannelVerdict, NbaContactCounters, NbaContactVerdict, NbaCooldownVerdict, NbaUsage } from '@hub/customer';
+import type {
+  CustomerState,
+  NbaChannelBlock,
+  NbaChannelVerdict,
+  NbaContactCounters,
+  NbaContactVerdict,
+  NbaCooldownVerdict,
+  NbaUsage,
+} from '@hub/customer';
 import type { Catalog, CatalogAction, Cooldown } from '../catalog/catalog.types';
 import type { ContactHistory } from '../history/contact-history';
 
@@ -23,7 +31,8 @@ import type { ContactHistory } from '../history/contact-history';
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
-const own = <T>(o: Readonly<Partial<Record<string, T>>>, k: string): T | undefined => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+const own = <T>(o: Readonly<Partial<Record<string, T>>>, k: string): T | undefined =>
+  Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
 function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
@@ -120,9 +129,12 @@ export function cooldownVerdict(action: CatalogAction, ctx: Pick<ContactContext,
     if (lastOutcome === null || Date.parse(o.at) >= Date.parse(lastOutcome.at)) lastOutcome = { outcome: o.outcome, at: o.at };
   }
   const holds: { reason: NonNullable<NbaCooldownVerdict['reason']>; untilMs: number }[] = [];
-  if (lastOutcome?.outcome === 'declined') holds.push({ reason: 'declined', untilMs: plusDays(Date.parse(lastOutcome.at), cd.afterDeclineDays) });
-  if (lastOutcome?.outcome === 'no_response') holds.push({ reason: 'no_response', untilMs: plusDays(Date.parse(lastOutcome.at), cd.afterNoResponseDays) });
-  if (lastDecidedAt !== null && cd.minDaysBetween > 0) holds.push({ reason: 'min_days_between', untilMs: plusDays(Date.parse(lastDecidedAt), cd.minDaysBetween) });
+  if (lastOutcome?.outcome === 'declined')
+    holds.push({ reason: 'declined', untilMs: plusDays(Date.parse(lastOutcome.at), cd.afterDeclineDays) });
+  if (lastOutcome?.outcome === 'no_response')
+    holds.push({ reason: 'no_response', untilMs: plusDays(Date.parse(lastOutcome.at), cd.afterNoResponseDays) });
+  if (lastDecidedAt !== null && cd.minDaysBetween > 0)
+    holds.push({ reason: 'min_days_between', untilMs: plusDays(Date.parse(lastDecidedAt), cd.minDaysBetween) });
   const active = holds.filter((h) => h.untilMs > ctx.nowMs).sort((a, b) => b.untilMs - a.untilMs)[0];
   return {
     passed: active === undefined,

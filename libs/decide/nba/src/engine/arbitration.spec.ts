@@ -10,7 +10,10 @@ describe('arbitration', () => {
     const catalog = testCatalog([
       testAction('b_lever', { value: 4, levers: ['push'] }), // 0.5 × 1 × 4 × 2 = 4
       testAction('a_value', { value: 10 }), // 0.5 × 1 × 10 × 1 = 5
-      testAction('c_context', { value: 6, contextWeights: [{ when: { fact: 'customer.quadrant', op: 'eq', value: 'low_value_happy' }, weight: 1.5 }] }), // 4.5
+      testAction('c_context', {
+        value: 6,
+        contextWeights: [{ when: { fact: 'customer.quadrant', op: 'eq', value: 'low_value_happy' }, weight: 1.5 }],
+      }), // 4.5
     ]);
     const d = decideAfter(someone, { catalog });
 
@@ -29,12 +32,25 @@ describe('arbitration', () => {
         expect(s.priority).toBe(s.propensity.sampled * s.context.weight * s.value * s.lever.weight);
       }
       expect(candidate(d, 'c_context').score).toMatchObject({ context: { weight: 1.5 }, value: 6, lever: { weight: 1, levers: {} } });
-      expect(candidate(d, 'b_lever').score).toMatchObject({ context: { weight: 1, rules: [] }, value: 4, lever: { weight: 2, levers: { push: 2 } } });
+      expect(candidate(d, 'b_lever').score).toMatchObject({
+        context: { weight: 1, rules: [] },
+        value: 4,
+        lever: { weight: 2, levers: { push: 2 } },
+      });
       expect(candidate(d, 'a_value').score!.priority).toBeCloseTo(5, 3);
     });
 
     it('then the menu entries carry what an agent or sender needs', () => {
-      expect(d.menu[0]).toEqual({ rank: 1, actionId: 'a_value', kind: 'service', strategy: 'test', detail: 'do a_value', channel: 'sms', contactMode: 'reply', priority: candidate(d, 'a_value').score!.priority });
+      expect(d.menu[0]).toEqual({
+        rank: 1,
+        actionId: 'a_value',
+        kind: 'service',
+        strategy: 'test',
+        detail: 'do a_value',
+        channel: 'sms',
+        contactMode: 'reply',
+        priority: candidate(d, 'a_value').score!.priority,
+      });
     });
   });
 
@@ -52,7 +68,9 @@ describe('arbitration', () => {
   });
 
   describe('given a minimum priority', () => {
-    const catalog = testCatalog([testAction('high', { value: 10 }), testAction('low', { value: 2 })], { arbitration: { menuSize: 3, minPriority: 2 } });
+    const catalog = testCatalog([testAction('high', { value: 10 }), testAction('low', { value: 2 })], {
+      arbitration: { menuSize: 3, minPriority: 2 },
+    });
     const d = decideAfter(someone, { catalog });
 
     it('then a candidate below it is dropped, its score kept to say why', () => {
@@ -78,19 +96,32 @@ describe('arbitration', () => {
     });
 
     it('then a channel without consent is passed over for the next', () => {
-      const d = decideAfter([...events.slice(0, 3), consentChanged('c1', at(7), 'opted_out', { channel: 'whatsapp' }), events[3]!], { catalog });
+      const d = decideAfter([...events.slice(0, 3), consentChanged('c1', at(7), 'opted_out', { channel: 'whatsapp' }), events[3]!], {
+        catalog,
+      });
       expect(candidate(d, 'nudge').contact!.channels[0]).toMatchObject({ channel: 'whatsapp', available: false, blockedBy: ['opted_out'] });
       expect(d.chosen.channel).toBe('sms');
     });
   });
 
   describe('given that no action survives', () => {
-    const catalog = testCatalog([testAction('never', { policies: { applicability: [{ id: 'never', fact: 'engagement.total', op: 'lt', value: 0 }] } })]);
+    const catalog = testCatalog([
+      testAction('never', { policies: { applicability: [{ id: 'never', fact: 'engagement.total', op: 'lt', value: 0 }] } }),
+    ]);
     const d = decideAfter(someone, { catalog });
 
     it('then the do-nothing action is chosen, unranked, and the menu is empty', () => {
       expect(d.menu).toEqual([]);
-      expect(d.chosen).toEqual({ rank: 0, actionId: 'nothing', kind: 'none', strategy: 'do_nothing', detail: 'No contact', channel: null, contactMode: 'none', priority: null });
+      expect(d.chosen).toEqual({
+        rank: 0,
+        actionId: 'nothing',
+        kind: 'none',
+        strategy: 'do_nothing',
+        detail: 'No contact',
+        channel: null,
+        contactMode: 'none',
+        priority: null,
+      });
       expect(candidate(d, 'never')).toMatchObject({ survived: false, rejectedBy: ['applicability'], contact: null, score: null });
     });
   });

@@ -1,5 +1,14 @@
 import { upcast, type CustomerEvent, type StoredEvent } from '@hub/customer';
-import { conversationResolved, deepFreeze, generatedHistory, inbound, orderPlaced, phone, registered, surveyAnswered } from '@hub/customer/testing';
+import {
+  conversationResolved,
+  deepFreeze,
+  generatedHistory,
+  inbound,
+  orderPlaced,
+  phone,
+  registered,
+  surveyAnswered,
+} from '@hub/customer/testing';
 import { sampleBeta } from '../learning/beta';
 import { substream } from '../learning/prng';
 import { at, CUSTOMER, decideAfter, inputAfter } from '../testing/nba.fixtures';
@@ -50,7 +59,12 @@ describe('decide is deterministic', () => {
       if (read.type !== 'NextBestActionDecided') return;
       const versions = { strategyVersion: 'nba-engine-v2', catalogVersion: '2025.06-1' };
       expect(read.data).toMatchObject({ seed: 123_456_789, ...versions, basedOnEventId: 'r1', segment: decision.segment });
-      expect(read.metadata).toMatchObject({ eventId: decision.decisionId, causationId: 'r1', correlationId: 'corr-1', occurredAt: input.now });
+      expect(read.metadata).toMatchObject({
+        eventId: decision.decisionId,
+        causationId: 'r1',
+        correlationId: 'corr-1',
+        occurredAt: input.now,
+      });
       expect(read.metadata.schemaVersion).toBe(3);
     });
 
@@ -102,11 +116,14 @@ describe('decide is deterministic', () => {
         const trigger = latestTrigger(events)!;
         const input = inputAfter(events, { trigger, now: new Date(Date.parse(trigger.metadata.occurredAt) + 60_000).toISOString() });
         const d = decide(input);
-        expect(JSON.parse(JSON.stringify(decide(JSON.parse(JSON.stringify(input)) as typeof input)))).toStrictEqual(JSON.parse(JSON.stringify(d)));
+        expect(JSON.parse(JSON.stringify(decide(JSON.parse(JSON.stringify(input)) as typeof input)))).toStrictEqual(
+          JSON.parse(JSON.stringify(d)),
+        );
         expect(d.candidates).toHaveLength(input.catalog.actions.length);
         for (const c of d.candidates) {
           expect(c.policies.map((p) => p.policy)).toEqual(['eligibility', 'applicability', 'suitability']);
-          if (c.survived) expect(c.score!.priority).toBe(c.score!.propensity.sampled * c.score!.context.weight * c.score!.value * c.score!.lever.weight);
+          if (c.survived)
+            expect(c.score!.priority).toBe(c.score!.propensity.sampled * c.score!.context.weight * c.score!.value * c.score!.lever.weight);
         }
         const priorities = d.menu.map((m) => m.priority);
         expect(priorities).toEqual([...priorities].sort((x, y) => y - x));

@@ -1,5 +1,17 @@
 import type { CustomerEvent } from '@hub/customer';
-import { consentChanged, conversationResolved, email, inbound, orderPlaced, orderRefunded, outbound, phone, registered, surveyAnswered, traitsUpdated } from '@hub/customer/testing';
+import {
+  consentChanged,
+  conversationResolved,
+  email,
+  inbound,
+  orderPlaced,
+  orderRefunded,
+  outbound,
+  phone,
+  registered,
+  surveyAnswered,
+  traitsUpdated,
+} from '@hub/customer/testing';
 import { at, candidate, channelVerdictOf, CUSTOMER, decideAfter, outcomeOf, pastDecision, withDecision } from '../testing/nba.fixtures';
 
 /** A registered customer reachable by phone (SMS) and, when asked, by email. */
@@ -16,14 +28,29 @@ describe('the built-in strategies of catalog v1', () => {
     const d = decideAfter(events, { now: at(10, 11, 1) });
 
     it('then the order-tracking article is the answer, on the channel they wrote on', () => {
-      expect(d.chosen).toMatchObject({ rank: 1, actionId: 'kb_order_tracking', kind: 'service', strategy: 'self_service', channel: 'sms', contactMode: 'reply' });
+      expect(d.chosen).toMatchObject({
+        rank: 1,
+        actionId: 'kb_order_tracking',
+        kind: 'service',
+        strategy: 'self_service',
+        channel: 'sms',
+        contactMode: 'reply',
+      });
     });
 
     it('then the explanation names the strategy, the intent and the keyword', () => {
       expect(d.explanation).toEqual({
         ruleId: 'self_service',
         reason: expect.stringMatching(/^kb_order_tracking ranked first of 1 \(priority \d+\.\d{3}\) on sms$/),
-        inputs: { trigger: 'InteractionRecorded', segment: 'low_value_happy', intent: 'order_tracking', matched: 'where is my order', signals: null, survivors: 1, channel: 'sms' },
+        inputs: {
+          trigger: 'InteractionRecorded',
+          segment: 'low_value_happy',
+          intent: 'order_tracking',
+          matched: 'where is my order',
+          signals: null,
+          survivors: 1,
+          channel: 'sms',
+        },
       });
     });
 
@@ -31,7 +58,9 @@ describe('the built-in strategies of catalog v1', () => {
       expect(candidate(d, 'kb_order_tracking').policies[1]).toEqual({
         policy: 'applicability',
         passed: true,
-        rules: [{ id: 'asks-order-tracking', rule: 'intent.name eq "order_tracking"', passed: true, facts: { 'intent.name': 'order_tracking' } }],
+        rules: [
+          { id: 'asks-order-tracking', rule: 'intent.name eq "order_tracking"', passed: true, facts: { 'intent.name': 'order_tracking' } },
+        ],
       });
     });
 
@@ -62,7 +91,12 @@ describe('the built-in strategies of catalog v1', () => {
       it('then the self-service article was applicable but not suitable: a link did not help so far', () => {
         const kb = candidate(d, 'kb_order_tracking');
         expect(kb.rejectedBy).toEqual(['suitability']);
-        expect(kb.policies[2]!.rules).toContainEqual({ id: 'not-asked-three-times', rule: 'conversations.maxInboundSinceOpened lt 3', passed: false, facts: { 'conversations.maxInboundSinceOpened': 3 } });
+        expect(kb.policies[2]!.rules).toContainEqual({
+          id: 'not-asked-three-times',
+          rule: 'conversations.maxInboundSinceOpened lt 3',
+          passed: false,
+          facts: { 'conversations.maxInboundSinceOpened': 3 },
+        });
       });
 
       it('then the repeated contact is the reason, with the counts read', () => {
@@ -75,7 +109,12 @@ describe('the built-in strategies of catalog v1', () => {
     });
 
     describe('when a high-value customer with a poor experience writes', () => {
-      const events = [...customer(), ...bigSpender(), surveyAnswered('s1', at(5), 'csat', 2), inbound('i1', at(10, 11), { text: 'Order GR-2231 again' })];
+      const events = [
+        ...customer(),
+        ...bigSpender(),
+        surveyAnswered('s1', at(5), 'csat', 2),
+        inbound('i1', at(10, 11), { text: 'Order GR-2231 again' }),
+      ];
       const d = decideAfter(events);
 
       it('then a manager takes over', () => {
@@ -84,7 +123,10 @@ describe('the built-in strategies of catalog v1', () => {
       });
 
       it('then the at-risk context weighs in the priority', () => {
-        expect(candidate(d, 'escalate_manager').score!.context).toMatchObject({ weight: 1.5, rules: [{ rule: 'customer.quadrant eq "at_risk"', passed: true, weight: 1.5 }] });
+        expect(candidate(d, 'escalate_manager').score!.context).toMatchObject({
+          weight: 1.5,
+          rules: [{ rule: 'customer.quadrant eq "at_risk"', passed: true, weight: 1.5 }],
+        });
       });
     });
 
@@ -99,7 +141,10 @@ describe('the built-in strategies of catalog v1', () => {
 
   describe('when the customer’s own words carried text signals (issue 12: Arabic and English were not heard)', () => {
     describe('when an Arabic message complains and asks for a refund', () => {
-      const events = [...customer(), inbound('i1', at(10, 11), { text: 'خدمة سيئة جداً، أريد استرداد المبلغ', signals: ['complaint', 'refund_cancel'] })];
+      const events = [
+        ...customer(),
+        inbound('i1', at(10, 11), { text: 'خدمة سيئة جداً، أريد استرداد المبلغ', signals: ['complaint', 'refund_cancel'] }),
+      ];
       const d = decideAfter(events);
 
       it('then a manager takes over', () => {
@@ -109,7 +154,11 @@ describe('the built-in strategies of catalog v1', () => {
       it('then the decision names the signals it used, in its inputs and its reason', () => {
         expect(d.explanation.inputs).toMatchObject({ intent: 'none', matched: null, signals: 'complaint,refund_cancel' });
         expect(d.explanation.reason).toMatch(/the customer's words: complaint, refund_cancel$/);
-        expect(d.facts).toMatchObject({ 'signals.trigger': ['complaint', 'refund_cancel'], 'signals.last24h': ['complaint', 'refund_cancel'], 'intent.complaintWithin24h': true });
+        expect(d.facts).toMatchObject({
+          'signals.trigger': ['complaint', 'refund_cancel'],
+          'signals.last24h': ['complaint', 'refund_cancel'],
+          'intent.complaintWithin24h': true,
+        });
       });
 
       it('then they are churn signals: stated complaint and stated cancellation', () => {
@@ -118,7 +167,10 @@ describe('the built-in strategies of catalog v1', () => {
     });
 
     describe('when one message says it is the third (the earlier ones reached us elsewhere)', () => {
-      const d = decideAfter([...customer(), inbound('i1', at(10, 11), { text: 'This is my third message about this', signals: ['repeat_contact'] })]);
+      const d = decideAfter([
+        ...customer(),
+        inbound('i1', at(10, 11), { text: 'This is my third message about this', signals: ['repeat_contact'] }),
+      ]);
 
       it('then a specialist takes over: the repeated unresolved contact is the customer’s word for it', () => {
         expect(d.facts['engagement.inboundLast24h']).toBe(1);
@@ -138,18 +190,32 @@ describe('the built-in strategies of catalog v1', () => {
     });
 
     it('when the signals are older than a day, then the decision no longer reads them as said lately', () => {
-      const d = decideAfter([...customer(), inbound('i0', at(8, 11), { text: 'URGENT', signals: ['urgency'] }), inbound('i1', at(10, 11), { text: 'hello', signals: [] })]);
+      const d = decideAfter([
+        ...customer(),
+        inbound('i0', at(8, 11), { text: 'URGENT', signals: ['urgency'] }),
+        inbound('i1', at(10, 11), { text: 'hello', signals: [] }),
+      ]);
       expect(d.facts['signals.last24h']).toEqual([]);
       expect(d.explanation.inputs['signals']).toBeNull();
     });
   });
 
   describe('service recovery after a poor CSAT', () => {
-    const events = [...customer(), inbound('i1', at(8, 10), { text: 'where is my order' }), conversationResolved('r1', at(8, 12)), surveyAnswered('s1', at(10, 11), 'csat', 1)];
+    const events = [
+      ...customer(),
+      inbound('i1', at(8, 10), { text: 'where is my order' }),
+      conversationResolved('r1', at(8, 12)),
+      surveyAnswered('s1', at(10, 11), 'csat', 1),
+    ];
     const d = decideAfter(events);
 
     it('then the customer gets an apology and a goodwill gesture, proactively, by SMS', () => {
-      expect(d.chosen).toMatchObject({ actionId: 'service_recovery', strategy: 'service_recovery', contactMode: 'proactive', channel: 'sms' });
+      expect(d.chosen).toMatchObject({
+        actionId: 'service_recovery',
+        strategy: 'service_recovery',
+        contactMode: 'proactive',
+        channel: 'sms',
+      });
     });
 
     it('then the rules read the score and how recent it is', () => {
@@ -169,7 +235,11 @@ describe('the built-in strategies of catalog v1', () => {
 
     it('then customer care calls back to close the loop', () => {
       expect(d.chosen).toMatchObject({ actionId: 'nps_detractor_callback', contactMode: 'handoff' });
-      expect(candidate(d, 'nps_detractor_callback').policies[1]!.rules[0]).toMatchObject({ id: 'detractor', passed: true, facts: { 'satisfaction.npsCategory': 'detractor' } });
+      expect(candidate(d, 'nps_detractor_callback').policies[1]!.rules[0]).toMatchObject({
+        id: 'detractor',
+        passed: true,
+        facts: { 'satisfaction.npsCategory': 'detractor' },
+      });
     });
 
     it('then voice, not enabled in this hub, is skipped for the next channel', () => {
@@ -186,12 +256,20 @@ describe('the built-in strategies of catalog v1', () => {
     const buyer = [...customer({ withEmail: true }), conversationResolved('r0', at(1, 10), { channel: 'email' as never }), ...bigSpender()];
 
     describe('when a customer who opted in to email gets a refund', () => {
-      const events = [...buyer, consentChanged('c1', at(3), 'opted_in', { channel: 'email' as never }), orderRefunded('rf1', at(10, 11), 'A-1', 20_000)];
+      const events = [
+        ...buyer,
+        consentChanged('c1', at(3), 'opted_in', { channel: 'email' as never }),
+        orderRefunded('rf1', at(10, 11), 'A-1', 20_000),
+      ];
       const d = decideAfter(events);
 
       it('then they get the retention offer by email', () => {
         expect(d.chosen).toMatchObject({ actionId: 'retention_offer', kind: 'retention', channel: 'email', contactMode: 'proactive' });
-        expect(candidate(d, 'retention_offer').policies[1]!.rules[0]).toMatchObject({ id: 'churn-signal', passed: true, facts: { 'churn.count': 1 } });
+        expect(candidate(d, 'retention_offer').policies[1]!.rules[0]).toMatchObject({
+          id: 'churn-signal',
+          passed: true,
+          facts: { 'churn.count': 1 },
+        });
       });
 
       it('then the retention lever is part of the priority', () => {
@@ -204,7 +282,11 @@ describe('the built-in strategies of catalog v1', () => {
 
       it('then no channel may carry the offer, and nothing is done', () => {
         expect(candidate(d, 'retention_offer').rejectedBy).toEqual(['no_channel']);
-        expect(channelVerdictOf(d, 'retention_offer', 'email')).toMatchObject({ available: false, blockedBy: ['no_opt_in'], consent: { status: null, required: 'opted_in' } });
+        expect(channelVerdictOf(d, 'retention_offer', 'email')).toMatchObject({
+          available: false,
+          blockedBy: ['no_opt_in'],
+          consent: { status: null, required: 'opted_in' },
+        });
         expect(d.chosen.actionId).toBe('do_nothing');
       });
     });
@@ -220,7 +302,13 @@ describe('the built-in strategies of catalog v1', () => {
     const d = decideAfter(events);
 
     it('then a one-question survey goes out by SMS', () => {
-      expect(d.chosen).toMatchObject({ actionId: 'csat_survey', kind: 'survey', strategy: 'survey_after_resolution', channel: 'sms', contactMode: 'proactive' });
+      expect(d.chosen).toMatchObject({
+        actionId: 'csat_survey',
+        kind: 'survey',
+        strategy: 'survey_after_resolution',
+        channel: 'sms',
+        contactMode: 'proactive',
+      });
     });
 
     it('then the contact verdict shows the counters it read', () => {
@@ -237,7 +325,9 @@ describe('the built-in strategies of catalog v1', () => {
     });
 
     it('then a customer who says it is sorted gets the survey too', () => {
-      expect(decideAfter([...customer(), inbound('i1', at(10, 11), { text: 'All sorted now, thanks' })]).chosen.actionId).toBe('csat_survey');
+      expect(decideAfter([...customer(), inbound('i1', at(10, 11), { text: 'All sorted now, thanks' })]).chosen.actionId).toBe(
+        'csat_survey',
+      );
     });
 
     it('then a customer who answered a survey this week is not asked again (eligibility)', () => {
@@ -252,17 +342,35 @@ describe('the built-in strategies of catalog v1', () => {
       const d = decideAfter([...customer(), inbound('i1', at(10, 11), { text: 'STOP' })]);
 
       it('then nothing is done', () => {
-        expect(d.chosen).toEqual({ rank: 0, actionId: 'do_nothing', kind: 'none', strategy: 'do_nothing', detail: expect.any(String), channel: null, contactMode: 'none', priority: null });
+        expect(d.chosen).toEqual({
+          rank: 0,
+          actionId: 'do_nothing',
+          kind: 'none',
+          strategy: 'do_nothing',
+          detail: expect.any(String),
+          channel: null,
+          contactMode: 'none',
+          priority: null,
+        });
         expect(d.menu).toEqual([]);
       });
 
       it('then the shared eligibility rule says why, with the consent it read', () => {
-        expect(d.defaults[0]!.rules).toContainEqual({ id: 'not-opted-out-where-they-wrote', rule: 'consent.triggerChannel neq "opted_out"', passed: false, facts: { 'consent.triggerChannel': 'opted_out' } });
+        expect(d.defaults[0]!.rules).toContainEqual({
+          id: 'not-opted-out-where-they-wrote',
+          rule: 'consent.triggerChannel neq "opted_out"',
+          passed: false,
+          facts: { 'consent.triggerChannel': 'opted_out' },
+        });
       });
     });
 
     describe('when the customer asks a routine question on a channel they opted out of', () => {
-      const d = decideAfter([...customer(), consentChanged('c1', at(3), 'opted_out'), inbound('i1', at(10, 11), { text: 'where is my order, and I want a refund' })]);
+      const d = decideAfter([
+        ...customer(),
+        consentChanged('c1', at(3), 'opted_out'),
+        inbound('i1', at(10, 11), { text: 'where is my order, and I want a refund' }),
+      ]);
 
       it('then even being at risk does not override it', () => {
         expect(d.chosen.actionId).toBe('do_nothing');
@@ -273,9 +381,16 @@ describe('the built-in strategies of catalog v1', () => {
 
     describe('when the profile says do not contact', () => {
       it('then nothing is done, whatever the customer asked', () => {
-        const d = decideAfter([...customer(), traitsUpdated('t1', at(2), { doNotContact: true }), inbound('i1', at(10, 11), { text: 'where is my order' })]);
+        const d = decideAfter([
+          ...customer(),
+          traitsUpdated('t1', at(2), { doNotContact: true }),
+          inbound('i1', at(10, 11), { text: 'where is my order' }),
+        ]);
         expect(d.chosen.actionId).toBe('do_nothing');
-        expect(d.defaults[0]!.rules.find((r) => r.id === 'no-do-not-contact-flag')).toMatchObject({ passed: false, facts: { 'traits.doNotContact': true } });
+        expect(d.defaults[0]!.rules.find((r) => r.id === 'no-do-not-contact-flag')).toMatchObject({
+          passed: false,
+          facts: { 'traits.doNotContact': true },
+        });
       });
     });
   });
@@ -292,7 +407,11 @@ describe('the built-in strategies of catalog v1', () => {
       const d = decideAfter(resolvedLate('Europe/Berlin', 21, 30));
 
       it('then the survey is held back on SMS and nothing is sent', () => {
-        expect(channelVerdictOf(d, 'csat_survey', 'sms')).toMatchObject({ available: false, blockedBy: ['quiet_hours'], quietHours: { timeZone: 'Europe/Berlin', localTime: '22:30', quiet: true } });
+        expect(channelVerdictOf(d, 'csat_survey', 'sms')).toMatchObject({
+          available: false,
+          blockedBy: ['quiet_hours'],
+          quietHours: { timeZone: 'Europe/Berlin', localTime: '22:30', quiet: true },
+        });
         expect(d.chosen.actionId).toBe('do_nothing');
         expect(d.explanation.reason).toBe('no action survived: csat_survey: no_channel (quiet_hours, unreachable)');
       });
@@ -319,21 +438,33 @@ describe('the built-in strategies of catalog v1', () => {
 
     describe('when the customer writes back at night', () => {
       it('then a reply is not held back: quiet hours are for contacts we start', () => {
-        const d = decideAfter([...customer(), traitsUpdated('t1', at(2), { timezone: 'Europe/Berlin' }), inbound('i1', at(10, 23), { text: 'what are your opening hours' })]);
+        const d = decideAfter([
+          ...customer(),
+          traitsUpdated('t1', at(2), { timezone: 'Europe/Berlin' }),
+          inbound('i1', at(10, 23), { text: 'what are your opening hours' }),
+        ]);
         expect(d.chosen).toMatchObject({ actionId: 'kb_opening_hours', channel: 'sms', contactMode: 'reply' });
       });
     });
   });
 
   describe('channel cap', () => {
-    const resolved = (withEmail: boolean): CustomerEvent[] => [...customer({ withEmail }), inbound('i1', at(10, 9), { text: 'my parcel never came' }), conversationResolved('r1', at(10, 11))];
+    const resolved = (withEmail: boolean): CustomerEvent[] => [
+      ...customer({ withEmail }),
+      inbound('i1', at(10, 9), { text: 'my parcel never came' }),
+      conversationResolved('r1', at(10, 11)),
+    ];
     const smsTwoDaysAgo = [pastDecision('retention_offer', at(8, 11), { channel: 'sms' })];
 
     describe('when an SMS went out two days ago and the customer has an email address', () => {
       const d = decideAfter(resolved(true), { extraDecisions: smsTwoDaysAgo });
 
       it('then the survey goes by email: one SMS per 7 days', () => {
-        expect(channelVerdictOf(d, 'csat_survey', 'sms')).toMatchObject({ available: false, blockedBy: ['cap_reached'], cap: { used: 1, max: 1, windowDays: 7 } });
+        expect(channelVerdictOf(d, 'csat_survey', 'sms')).toMatchObject({
+          available: false,
+          blockedBy: ['cap_reached'],
+          cap: { used: 1, max: 1, windowDays: 7 },
+        });
         expect(d.chosen).toMatchObject({ actionId: 'csat_survey', channel: 'email' });
         expect(d.counters.channels['sms']).toEqual({ used: 1, max: 1, windowDays: 7 });
         expect(d.counters.total).toEqual({ used: 1, max: 3, windowDays: 7 });
@@ -357,7 +488,10 @@ describe('the built-in strategies of catalog v1', () => {
       it('then the total cap holds everything back', () => {
         const three = [4, 5, 6].map((day) => pastDecision('retention_offer', at(day), { channel: 'whatsapp' }));
         const d = decideAfter(resolved(true), { extraDecisions: three });
-        expect(channelVerdictOf(d, 'csat_survey', 'email')).toMatchObject({ blockedBy: ['total_cap_reached'], totalCap: { used: 3, max: 3, windowDays: 7 } });
+        expect(channelVerdictOf(d, 'csat_survey', 'email')).toMatchObject({
+          blockedBy: ['total_cap_reached'],
+          totalCap: { used: 3, max: 3, windowDays: 7 },
+        });
         expect(d.chosen.actionId).toBe('do_nothing');
       });
     });
@@ -381,7 +515,10 @@ describe('the built-in strategies of catalog v1', () => {
 
     describe('when the customer declined the retention offer ten days ago', () => {
       const first = decideAfter([...optedInBuyer, orderRefunded('rf1', at(3, 11), 'A-1', 10_000)]);
-      const history = [...withDecision([...optedInBuyer, orderRefunded('rf1', at(3, 11), 'A-1', 10_000)], first), outcomeOf(first, 'declined', at(4))];
+      const history = [
+        ...withDecision([...optedInBuyer, orderRefunded('rf1', at(3, 11), 'A-1', 10_000)], first),
+        outcomeOf(first, 'declined', at(4)),
+      ];
 
       it('then it is not offered again within 30 days', () => {
         expect(first.chosen.actionId).toBe('retention_offer');
@@ -434,16 +571,28 @@ describe('the built-in strategies of catalog v1', () => {
 
     it('applicability (does it fit now?): an upgrade offer needs buying intent', () => {
       const d = decideAfter([...customer(), inbound('i1', at(10, 11), { text: 'Loved the bottle opener' })]);
-      expect(candidate(d, 'offer_upgrade').policies[1]).toMatchObject({ passed: false, rules: [{ id: 'asks-about-plans', passed: false, facts: { 'intent.name': 'none' } }] });
+      expect(candidate(d, 'offer_upgrade').policies[1]).toMatchObject({
+        passed: false,
+        rules: [{ id: 'asks-about-plans', passed: false, facts: { 'intent.name': 'none' } }],
+      });
       expect(d.chosen.actionId).toBe('do_nothing');
       expect(d.explanation.reason).toBe('no action applies');
     });
 
     it('suitability (is it in the customer’s interest?): no upsell to a customer with a poor experience', () => {
-      const d = decideAfter([...customer(), surveyAnswered('s1', at(2), 'csat', 2), inbound('i1', at(10, 11), { text: 'what does the upgrade cost' })]);
+      const d = decideAfter([
+        ...customer(),
+        surveyAnswered('s1', at(2), 'csat', 2),
+        inbound('i1', at(10, 11), { text: 'what does the upgrade cost' }),
+      ]);
       const offer = candidate(d, 'offer_upgrade');
       expect(offer.rejectedBy).toEqual(['suitability']);
-      expect(offer.policies[2]!.rules[0]).toEqual({ id: 'happy-customer', rule: 'customer.goodExperience eq true', passed: false, facts: { 'customer.goodExperience': false } });
+      expect(offer.policies[2]!.rules[0]).toEqual({
+        id: 'happy-customer',
+        rule: 'customer.goodExperience eq true',
+        passed: false,
+        facts: { 'customer.goodExperience': false },
+      });
     });
   });
 });

@@ -75,7 +75,8 @@ export interface Decision {
 
 const segmentOf = (v: NbaFactValue): string => (v === null ? 'unknown' : Array.isArray(v) ? v.join(',') || 'none' : String(v));
 
-const policyVerdicts = (policies: Policies, facts: Facts): NbaPolicyVerdict[] => NBA_POLICY_KINDS.map((policy) => ({ policy, ...evaluatePolicy(policies[policy], facts) }));
+const policyVerdicts = (policies: Policies, facts: Facts): NbaPolicyVerdict[] =>
+  NBA_POLICY_KINDS.map((policy) => ({ policy, ...evaluatePolicy(policies[policy], facts) }));
 
 function score(action: CatalogAction, input: DecideInput, facts: Facts, segment: string): NbaScore {
   const { catalog } = input;
@@ -131,7 +132,14 @@ export function decide(input: DecideInput): Decision {
   if (!isSeed(seed)) throw new RangeError(`decide: seed must be an integer in [0, 2^32), got ${seed}`);
 
   const strategy = STRATEGIES[input.strategyVersion ?? STRATEGY_VERSION];
-  const { facts, keyword } = deriveFacts({ state, trigger, history, now, traitKeys: traitKeysOf(catalog), textSignals: strategy.textSignals });
+  const { facts, keyword } = deriveFacts({
+    state,
+    trigger,
+    history,
+    now,
+    traitKeys: traitKeysOf(catalog),
+    textSignals: strategy.textSignals,
+  });
   const segment = segmentOf(facts[catalog.learning.segmentBy] ?? null);
   const counters = contactCounters(catalog, state, history, nowMs);
   const defaults = policyVerdicts(catalog.policyDefaults, facts);
@@ -148,7 +156,17 @@ export function decide(input: DecideInput): Decision {
 
   const candidates: NbaCandidate[] = catalog.actions.map((action) => {
     const policies = policyVerdicts(action.policies, facts);
-    if (action.kind === 'none') return { actionId: action.id, kind: kindOf(action), strategy: action.strategy, survived: false, rejectedBy: ['fallback'], policies, contact: null, score: null };
+    if (action.kind === 'none')
+      return {
+        actionId: action.id,
+        kind: kindOf(action),
+        strategy: action.strategy,
+        survived: false,
+        rejectedBy: ['fallback'],
+        policies,
+        contact: null,
+        score: null,
+      };
     const rejectedBy: NbaRejection[] = NBA_POLICY_KINDS.filter((_kind, i) => !defaults[i]!.passed || !policies[i]!.passed);
     // The contact policy is checked for actions the engagement policies allow: that keeps the record short.
     const contact = rejectedBy.length === 0 ? contactVerdict(action, ctx) : null;
@@ -156,7 +174,16 @@ export function decide(input: DecideInput): Decision {
     if (contact && contact.channel === null) rejectedBy.push('no_channel');
     const scored = rejectedBy.length === 0 ? score(action, input, facts, segment) : null;
     if (scored && scored.priority < catalog.arbitration.minPriority) rejectedBy.push('below_min_priority');
-    return { actionId: action.id, kind: kindOf(action), strategy: action.strategy, survived: rejectedBy.length === 0, rejectedBy, policies, contact, score: scored };
+    return {
+      actionId: action.id,
+      kind: kindOf(action),
+      strategy: action.strategy,
+      survived: rejectedBy.length === 0,
+      rejectedBy,
+      policies,
+      contact,
+      score: scored,
+    };
   });
 
   const ranked = candidates
@@ -195,7 +222,12 @@ export function decide(input: DecideInput): Decision {
   const intent = facts['intent.name'];
   const said = facts['signals.last24h'];
   const signals = Array.isArray(said) && said.length > 0 ? said.join(',') : null;
-  const inputs: Decision['explanation']['inputs'] = { trigger: trigger.type, segment, intent: typeof intent === 'string' ? intent : null, matched: keyword };
+  const inputs: Decision['explanation']['inputs'] = {
+    trigger: trigger.type,
+    segment,
+    intent: typeof intent === 'string' ? intent : null,
+    matched: keyword,
+  };
   // A strategy that does not read the customer's words names none (nba-engine-v1 had no such input).
   if (strategy.textSignals) inputs['signals'] = signals;
   return {

@@ -1,9 +1,20 @@
-import { CURRENT_SCHEMA_VERSIONS, type CustomerEvent, type CustomerEventType, type NextBestActionDecided, type StoredEvent } from '@hub/customer';
+import {
+  CURRENT_SCHEMA_VERSIONS,
+  type CustomerEvent,
+  type CustomerEventType,
+  type NextBestActionDecided,
+  type StoredEvent,
+} from '@hub/customer';
 import { seedFrom } from '../learning/prng';
 import type { Decision } from './decide';
 
 /** Customer events that call for a new decision. Decisions and outcomes never trigger one. */
-export const NBA_TRIGGER_TYPES = ['InteractionRecorded', 'ConversationResolved', 'SurveyAnswered', 'OrderRefunded'] as const satisfies readonly CustomerEventType[];
+export const NBA_TRIGGER_TYPES = [
+  'InteractionRecorded',
+  'ConversationResolved',
+  'SurveyAnswered',
+  'OrderRefunded',
+] as const satisfies readonly CustomerEventType[];
 
 export const isNbaTrigger = (type: string): boolean => (NBA_TRIGGER_TYPES as readonly string[]).includes(type);
 
@@ -14,7 +25,8 @@ export function latestTrigger(events: readonly CustomerEvent[]): CustomerEvent |
 }
 
 /** The seed of the decision answering one event: a retried job samples exactly as the first try. */
-export const decisionSeed = (tenantId: string, customerId: string, triggerEventId: string): number => seedFrom('nba-seed', tenantId, customerId, triggerEventId);
+export const decisionSeed = (tenantId: string, customerId: string, triggerEventId: string): number =>
+  seedFrom('nba-seed', tenantId, customerId, triggerEventId);
 
 /**
  * The `NextBestActionDecided` (v3) event recording a decision: what reproduces it, not every
@@ -81,7 +93,12 @@ export function decidedEventV2(decision: Decision, correlationId: string): Store
 }
 
 function actionOf({ chosen }: Decision): NextBestActionDecided['data']['action'] {
-  return { kind: chosen.kind, code: chosen.actionId, ...(chosen.channel !== null ? { channel: chosen.channel } : {}), detail: chosen.detail };
+  return {
+    kind: chosen.kind,
+    code: chosen.actionId,
+    ...(chosen.channel !== null ? { channel: chosen.channel } : {}),
+    detail: chosen.detail,
+  };
 }
 
 function metadataOf(decision: Decision, correlationId: string, schemaVersion: number): NextBestActionDecided['metadata'] {

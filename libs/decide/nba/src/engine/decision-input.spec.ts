@@ -6,8 +6,21 @@ import { at, CUSTOMER, TENANT } from '../testing/nba.fixtures';
 import { decisionSeed } from './decided-event';
 import { buildDecisionInput, type DecisionInputSource } from './decision-input';
 
-const events = [registered(CUSTOMER, at(1, 9), phone()), inbound('i1', at(2, 10), { text: 'where is my order' }), conversationResolved('r1', at(2, 12)), surveyAnswered('s1', at(3, 9), 'csat', 4)];
-const source: DecisionInputSource = { tenantId: TENANT, customerId: CUSTOMER, events, revision: 3n, catalog: catalogV1(), outcomes: {}, now: at(3, 9, 1) };
+const events = [
+  registered(CUSTOMER, at(1, 9), phone()),
+  inbound('i1', at(2, 10), { text: 'where is my order' }),
+  conversationResolved('r1', at(2, 12)),
+  surveyAnswered('s1', at(3, 9), 'csat', 4),
+];
+const source: DecisionInputSource = {
+  tenantId: TENANT,
+  customerId: CUSTOMER,
+  events,
+  revision: 3n,
+  catalog: catalogV1(),
+  outcomes: {},
+  now: at(3, 9, 1),
+};
 
 describe('the input of a decision', () => {
   describe('when no trigger is named', () => {

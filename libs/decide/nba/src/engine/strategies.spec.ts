@@ -9,9 +9,15 @@ import { STRATEGIES, STRATEGY_VERSION, strategyOf } from './strategies';
  * running libs/decide/nba at 918f975 (`__fixtures__/nba-engine-v1.generator.ts.txt`, run in a `git archive
  * 918f975` tree), with the streams they were made on, as stored, in the store-wide log's order.
  */
-const log: HistoryEvent[] = fixture.log.map((e) => ({ customerId: e.customerId, revision: BigInt(e.revision), position: BigInt(e.position), event: upcast(e.event as unknown as StoredEvent) }));
+const log: HistoryEvent[] = fixture.log.map((e) => ({
+  customerId: e.customerId,
+  revision: BigInt(e.revision),
+  position: BigInt(e.position),
+  event: upcast(e.event as unknown as StoredEvent),
+}));
 const decisions = log.filter((h): h is HistoryEvent & { event: NextBestActionDecided } => h.event.type === 'NextBestActionDecided');
-const reproduce = (h: HistoryEvent & { event: NextBestActionDecided }, decided = h.event) => reproduceDecision({ decided, tenantId: fixture.tenantId, customerId: h.customerId, history: log });
+const reproduce = (h: HistoryEvent & { event: NextBestActionDecided }, decided = h.event) =>
+  reproduceDecision({ decided, tenantId: fixture.tenantId, customerId: h.customerId, history: log });
 
 describe('strategy versions', () => {
   it('then the worker decides with the newest, and every version a decision names is in the registry', () => {
@@ -37,7 +43,11 @@ describe('strategy versions', () => {
     it('then this build reproduces each bit for bit, with v1: the words not read, a survivor on its own stream', () => {
       for (const h of decisions) {
         const r = reproduce(h);
-        expect({ id: h.event.data.decisionId, differences: r.differences, unmatched: r.unmatchedPosteriors }).toEqual({ id: h.event.data.decisionId, differences: [], unmatched: [] });
+        expect({ id: h.event.data.decisionId, differences: r.differences, unmatched: r.unmatchedPosteriors }).toEqual({
+          id: h.event.data.decisionId,
+          differences: [],
+          unmatched: [],
+        });
         expect(r.recomputed.strategyVersion).toBe('nba-engine-v1');
         expect(r.recomputed.facts).not.toHaveProperty('signals.last24h');
         expect(r.recomputed.explanation.inputs).not.toHaveProperty('signals');
@@ -45,7 +55,8 @@ describe('strategy versions', () => {
     });
 
     it('then the same events under v2 decide otherwise: the words count, and the survivor is the whole person', () => {
-      const asV2 = (h: HistoryEvent & { event: NextBestActionDecided }) => reproduce(h, { ...storedAndRead(h.event), data: { ...h.event.data, strategyVersion: 'nba-engine-v2' } });
+      const asV2 = (h: HistoryEvent & { event: NextBestActionDecided }) =>
+        reproduce(h, { ...storedAndRead(h.event), data: { ...h.event.data, strategyVersion: 'nba-engine-v2' } });
       const complaint = asV2(decisions[0]!);
       expect(complaint.recomputed.chosen.actionId).toBe('escalate_manager');
       expect(complaint.recomputed.facts['signals.last24h']).toEqual(['complaint', 'refund_cancel']);
@@ -62,6 +73,8 @@ describe('strategy versions', () => {
     const h = decisions[0]!;
     const unknown = { ...storedAndRead(h.event), data: { ...h.event.data, strategyVersion: 'nba-engine-v0' } };
     expect(() => reproduce(h, unknown)).toThrow(DecisionReplayError);
-    expect(() => reproduce(h, unknown)).toThrow(/strategy "nba-engine-v0", which this build does not have \(it runs nba-engine-v1, nba-engine-v2\)/);
+    expect(() => reproduce(h, unknown)).toThrow(
+      /strategy "nba-engine-v0", which this build does not have \(it runs nba-engine-v1, nba-engine-v2\)/,
+    );
   });
 });

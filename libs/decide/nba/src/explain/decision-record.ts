@@ -12,7 +12,15 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
  */
 export function decisionRecord(event: NextBestActionDecided): { [key: string]: Json } {
   const { metadata, data } = event;
-  return JSON.parse(JSON.stringify({ eventId: metadata.eventId, tenantId: metadata.tenantId, decidedAt: metadata.occurredAt, causationId: metadata.causationId, ...data })) as { [key: string]: Json };
+  return JSON.parse(
+    JSON.stringify({
+      eventId: metadata.eventId,
+      tenantId: metadata.tenantId,
+      decidedAt: metadata.occurredAt,
+      causationId: metadata.causationId,
+      ...data,
+    }),
+  ) as { [key: string]: Json };
 }
 
 /** One place two JSON values differ; a side that has nothing there has no `stored` / `recomputed` key. */

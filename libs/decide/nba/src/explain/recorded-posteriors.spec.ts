@@ -13,7 +13,13 @@ const scored = (actionId: string, alpha: number, beta: number): NbaCandidate => 
   rejectedBy: [],
   policies: [],
   contact: null,
-  score: { propensity: { base: 0, alpha, beta, mean: 0, sampled: 0 }, context: { weight: 1, rules: [] }, value: 1, lever: { weight: 1, levers: {} }, priority: 0 },
+  score: {
+    propensity: { base: 0, alpha, beta, mean: 0, sampled: 0 },
+    context: { weight: 1, rules: [] },
+    value: 1,
+    lever: { weight: 1, levers: {} },
+    priority: 0,
+  },
 });
 
 describe('turning recorded posteriors back into counts', () => {
@@ -21,13 +27,20 @@ describe('turning recorded posteriors back into counts', () => {
     const random = mulberry32(42);
     const cases = Array.from({ length: 2_000 }, () => {
       const action = catalog.actions[Math.floor(random() * catalog.actions.length)]!;
-      const counts: OutcomeCounts = { accepted: Math.floor(random() * 5_000), declined: Math.floor(random() * 5_000), noResponse: Math.floor(random() * 5_000) };
+      const counts: OutcomeCounts = {
+        accepted: Math.floor(random() * 5_000),
+        declined: Math.floor(random() * 5_000),
+        noResponse: Math.floor(random() * 5_000),
+      };
       return { action, counts, post: posterior(action.basePropensity, counts, catalog.learning) };
     });
 
     it('then the counts found give back alpha and beta bit for bit through the engine’s own arithmetic', () => {
       for (const { action, post } of cases) {
-        const { tally, unmatched } = recordedOutcomes({ segment: 'champion', candidates: [scored(action.id, post.alpha, post.beta)] }, catalog);
+        const { tally, unmatched } = recordedOutcomes(
+          { segment: 'champion', candidates: [scored(action.id, post.alpha, post.beta)] },
+          catalog,
+        );
         expect(unmatched).toEqual([]);
         const again = posterior(action.basePropensity, countsOf(tally, action.id, 'champion'), catalog.learning);
         expect([again.alpha, again.beta]).toEqual([post.alpha, post.beta]);
@@ -52,8 +65,14 @@ describe('turning recorded posteriors back into counts', () => {
 
   describe('when recorded counts are laid over a replayed tally', () => {
     it('then they replace its counts for their (action, segment) only', () => {
-      const base = { a: { x: { accepted: 1, declined: 1, noResponse: 1 }, y: { accepted: 2, declined: 2, noResponse: 2 } }, b: { x: { accepted: 3, declined: 0, noResponse: 0 } } };
-      expect(overlayTally(base, { a: { x: { accepted: 9, declined: 0, noResponse: 0 } } })).toEqual({ ...base, a: { x: { accepted: 9, declined: 0, noResponse: 0 }, y: base.a.y } });
+      const base = {
+        a: { x: { accepted: 1, declined: 1, noResponse: 1 }, y: { accepted: 2, declined: 2, noResponse: 2 } },
+        b: { x: { accepted: 3, declined: 0, noResponse: 0 } },
+      };
+      expect(overlayTally(base, { a: { x: { accepted: 9, declined: 0, noResponse: 0 } } })).toEqual({
+        ...base,
+        a: { x: { accepted: 9, declined: 0, noResponse: 0 }, y: base.a.y },
+      });
     });
   });
 });

@@ -17,7 +17,7 @@ function nextAfter(x: number, up: boolean): number {
   if (x === 0) return up ? Number.MIN_VALUE : -Number.MIN_VALUE;
   view.setFloat64(0, x);
   const bits = view.getBigUint64(0);
-  view.setBigUint64(0, (x > 0) === up ? bits + 1n : bits - 1n);
+  view.setBigUint64(0, x > 0 === up ? bits + 1n : bits - 1n);
   return view.getFloat64(0);
 }
 
@@ -93,7 +93,10 @@ export function overlayTally(base: OutcomeTally, overlay: OutcomeTally): Outcome
  * the counts themselves (`outcomes`, in its segment); a v2 decision recorded the posteriors, turned
  * back into counts against `catalog` (`recordedOutcomes`).
  */
-export function recordedTally(data: Pick<NextBestActionDecided['data'], 'arbitration' | 'segment' | 'outcomes'>, catalog: Catalog): RecordedOutcomes {
+export function recordedTally(
+  data: Pick<NextBestActionDecided['data'], 'arbitration' | 'segment' | 'outcomes'>,
+  catalog: Catalog,
+): RecordedOutcomes {
   if (data.arbitration) return recordedOutcomes(data.arbitration, catalog);
   const segment = data.segment ?? UNKNOWN_SEGMENT;
   const tally: Record<string, Record<string, OutcomeCounts>> = {};

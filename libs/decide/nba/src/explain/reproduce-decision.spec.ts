@@ -1,5 +1,15 @@
 import type { NextBestActionDecided } from '@hub/customer';
-import { consentChanged, conversationResolved, email, inbound, orderPlaced, orderRefunded, phone, registered, surveyAnswered } from '@hub/customer/testing';
+import {
+  consentChanged,
+  conversationResolved,
+  email,
+  inbound,
+  orderPlaced,
+  orderRefunded,
+  phone,
+  registered,
+  surveyAnswered,
+} from '@hub/customer/testing';
 import { catalogV1 } from '../catalog/load-catalog';
 import { tallyOutcomes, type OutcomeTally } from '../learning/outcomes';
 import { at, CUSTOMER, TENANT } from '../testing/nba.fixtures';
@@ -22,7 +32,10 @@ type Format = 'v2' | 'v3';
  * A customer's month: questions, a resolution, a poor score, a refund; decided after each trigger,
  * each decision recorded in the format given for it (v2: the whole ranking, as the previous release did).
  */
-function month(formats: readonly [Format, Format, Format, Format] = ['v3', 'v3', 'v3', 'v3']): { stream: RecordedStream; decisions: NextBestActionDecided[] } {
+function month(formats: readonly [Format, Format, Format, Format] = ['v3', 'v3', 'v3', 'v3']): {
+  stream: RecordedStream;
+  decisions: NextBestActionDecided[];
+} {
   const stream = new RecordedStream().append(
     registered(CUSTOMER, at(1, 9), phone()),
     inbound('e-hello', at(1, 9, 5), { channel: 'email' as never, text: 'hello', identities: [email()] }),
@@ -36,7 +49,11 @@ function month(formats: readonly [Format, Format, Format, Format] = ['v3', 'v3',
   decisions.push(stream.decide(at(3, 14, 1), { outcomes: population, recordedAs: formats[1] }));
   stream.append(surveyAnswered('s1', at(4, 9), 'csat', 1));
   decisions.push(stream.decide(at(4, 9, 1), { outcomes: population, recordedAs: formats[2] }));
-  stream.append(orderPlaced('o1', at(5), 'A-1', 80_000, 'EUR'), consentChanged('c1', at(6), 'opted_in', { channel: 'email' as never }), orderRefunded('rf1', at(20, 11), 'A-1', 20_000));
+  stream.append(
+    orderPlaced('o1', at(5), 'A-1', 80_000, 'EUR'),
+    consentChanged('c1', at(6), 'opted_in', { channel: 'email' as never }),
+    orderRefunded('rf1', at(20, 11), 'A-1', 20_000),
+  );
   decisions.push(stream.decide(at(20, 11, 1), { outcomes: population, recordedAs: formats[3] }));
   return { stream, decisions };
 }
@@ -49,7 +66,8 @@ const tampered = (d: NextBestActionDecided, change: (copy: NextBestActionDecided
 
 describe('reproducing a recorded decision', () => {
   const { stream, decisions } = month();
-  const reproduce = (decided: NextBestActionDecided) => reproduceDecision({ decided, tenantId: TENANT, customerId: CUSTOMER, stream: stream.events });
+  const reproduce = (decided: NextBestActionDecided) =>
+    reproduceDecision({ decided, tenantId: TENANT, customerId: CUSTOMER, stream: stream.events });
 
   describe('given decisions recorded the way the worker records them, with population posteriors', () => {
     it('then the month holds the expected variety of actions', () => {
@@ -68,7 +86,11 @@ describe('reproducing a recorded decision', () => {
     it('then the rebuilt input is the stream up to the revision it was based on, the trigger, the seed and now', () => {
       const decided = decisions[1]!;
       const r = reproduce(decided);
-      expect(r.input).toMatchObject({ stateRevision: decided.data.basedOnRevision, seed: decided.data.seed, now: decided.metadata.occurredAt });
+      expect(r.input).toMatchObject({
+        stateRevision: decided.data.basedOnRevision,
+        seed: decided.data.seed,
+        now: decided.metadata.occurredAt,
+      });
       expect(r.input.trigger.metadata.eventId).toBe('r1');
       expect(r.input.history.decisions.map((d) => d.decisionId)).toEqual([decisions[0]!.data.decisionId]);
       expect(r.input.history.outcomes).toHaveLength(1);
@@ -130,11 +152,17 @@ describe('reproducing a recorded decision', () => {
     });
 
     it('then another strategy version says which', () => {
-      expect(codeOf(() => reproduce(tampered(decisions[0]!, (x) => (x.data.strategyVersion = 'nba-engine-v0'))))).toBe('NBA_STRATEGY_VERSION');
+      expect(codeOf(() => reproduce(tampered(decisions[0]!, (x) => (x.data.strategyVersion = 'nba-engine-v0'))))).toBe(
+        'NBA_STRATEGY_VERSION',
+      );
     });
 
     it('then a decision of the first rule set has nothing to recompute from', () => {
-      expect(codeOf(() => reproduce(tampered(decisions[0]!, (x) => ((x.data.arbitration = null), (x.data.seed = null), (x.data.catalogVersion = null)))))).toBe('NBA_FIRST_RULE_SET');
+      expect(
+        codeOf(() =>
+          reproduce(tampered(decisions[0]!, (x) => ((x.data.arbitration = null), (x.data.seed = null), (x.data.catalogVersion = null)))),
+        ),
+      ).toBe('NBA_FIRST_RULE_SET');
     });
 
     it('then a revision the stream does not reach, or a trigger not in it, is named', () => {
@@ -151,7 +179,8 @@ describe('reproducing a recorded decision', () => {
 
   describe('given decisions recorded by the previous release (v2: the whole ranking), old and new in one stream', () => {
     const old = month(['v2', 'v2', 'v3', 'v3']);
-    const replay = (decided: NextBestActionDecided) => reproduceDecision({ decided, tenantId: TENANT, customerId: CUSTOMER, stream: old.stream.events });
+    const replay = (decided: NextBestActionDecided) =>
+      reproduceDecision({ decided, tenantId: TENANT, customerId: CUSTOMER, stream: old.stream.events });
 
     it('then they are the same decisions as recorded today', () => {
       expect(old.decisions.map((d) => d.data.decisionId)).toEqual(decisions.map((d) => d.data.decisionId));
@@ -170,7 +199,9 @@ describe('reproducing a recorded decision', () => {
 
     it('then a changed v2 priority is still reported where it was changed', () => {
       const r = replay(tampered(old.decisions[1]!, (d) => (d.data.arbitration!.menu[0]!.priority = 99)));
-      expect(r.differences).toEqual([{ path: 'arbitration.menu.0.priority', stored: 99, recomputed: old.decisions[1]!.data.arbitration!.menu[0]!.priority }]);
+      expect(r.differences).toEqual([
+        { path: 'arbitration.menu.0.priority', stored: 99, recomputed: old.decisions[1]!.data.arbitration!.menu[0]!.priority },
+      ]);
     });
   });
 });

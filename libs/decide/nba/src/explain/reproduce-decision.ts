@@ -95,7 +95,10 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
   const d = decided.data;
   const id = d.decisionId;
   if (d.arbitration === null || d.catalogVersion === null || d.seed === null) {
-    throw new DecisionReplayError('NBA_FIRST_RULE_SET', `decision ${id} was made by the first rule set (${d.strategyVersion}): it records no catalog, seed or ranking to recompute it from`);
+    throw new DecisionReplayError(
+      'NBA_FIRST_RULE_SET',
+      `decision ${id} was made by the first rule set (${d.strategyVersion}): it records no catalog, seed or ranking to recompute it from`,
+    );
   }
   const strategy = strategyOf(d.strategyVersion);
   if (!strategy) {
@@ -106,13 +109,20 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
   }
   const catalog = (request.catalogOf ?? catalogByVersion)(d.catalogVersion);
   if (!catalog) {
-    throw new DecisionReplayError('NBA_UNKNOWN_CATALOG_VERSION', `decision ${id} was made with catalog version ${JSON.stringify(d.catalogVersion)}, which no shipped catalog has (libs/decide/nba/catalog)`);
+    throw new DecisionReplayError(
+      'NBA_UNKNOWN_CATALOG_VERSION',
+      `decision ${id} was made with catalog version ${JSON.stringify(d.catalogVersion)}, which no shipped catalog has (libs/decide/nba/catalog)`,
+    );
   }
   const revision = /^\d+$/.test(d.basedOnRevision) ? BigInt(d.basedOnRevision) : undefined;
-  const history = request.history ?? (request.stream ?? []).map((e) => ({ customerId, revision: e.revision, position: e.revision, event: e.event }));
+  const history =
+    request.history ?? (request.stream ?? []).map((e) => ({ customerId, revision: e.revision, position: e.revision, event: e.event }));
   const upTo = revision === undefined ? [] : history.filter((e) => e.customerId === customerId && e.revision <= revision);
   if (revision === undefined || upTo.at(-1)?.revision !== revision) {
-    throw new DecisionReplayError('NBA_REVISION_NOT_FOUND', `decision ${id} was based on revision ${d.basedOnRevision} of ${tenantId}/${customerId}, which the stream does not have`);
+    throw new DecisionReplayError(
+      'NBA_REVISION_NOT_FOUND',
+      `decision ${id} was based on revision ${d.basedOnRevision} of ${tenantId}/${customerId}, which the stream does not have`,
+    );
   }
   const recorded = recordedTally(d, catalog);
   const input = buildDecisionInput({
@@ -128,15 +138,27 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
     seed: d.seed,
   });
   if (!input) {
-    throw new DecisionReplayError('NBA_TRIGGER_NOT_FOUND', `decision ${id} answered event ${d.basedOnEventId}, which is not in ${tenantId}/${customerId} up to revision ${d.basedOnRevision}`);
+    throw new DecisionReplayError(
+      'NBA_TRIGGER_NOT_FOUND',
+      `decision ${id} answered event ${d.basedOnEventId}, which is not in ${tenantId}/${customerId} up to revision ${d.basedOnRevision}`,
+    );
   }
   const recomputed = decide(input);
   const stored = decisionRecord(decided);
   const correlationId = decided.metadata.correlationId;
   // A v2 decision is compared in its own shape, read back through the same upcaster as the stored one.
-  const rendered = d.arbitration ? (upcast(decidedEventV2(recomputed, correlationId)) as NextBestActionDecided) : decidedEvent(recomputed, correlationId);
+  const rendered = d.arbitration
+    ? (upcast(decidedEventV2(recomputed, correlationId)) as NextBestActionDecided)
+    : decidedEvent(recomputed, correlationId);
   const recomputedRecord = decisionRecord(rendered);
-  return { input, recomputed, stored, recomputedRecord, differences: jsonDifferences(stored, recomputedRecord), unmatchedPosteriors: recorded.unmatched };
+  return {
+    input,
+    recomputed,
+    stored,
+    recomputedRecord,
+    differences: jsonDifferences(stored, recomputedRecord),
+    unmatchedPosteriors: recorded.unmatched,
+  };
 }
 
 /**
@@ -146,7 +168,13 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
  * `history`), the members (who was merged in) taken from those cut streams, folded as the worker
  * folds it (`foldWholeHistory`, the contact history over every event).
  */
-function asOfDecision(strategy: Strategy, history: readonly HistoryEvent[], customerId: string, revision: bigint, decisionId: string): Pick<DecisionInputSource, 'events' | 'folded'> {
+function asOfDecision(
+  strategy: Strategy,
+  history: readonly HistoryEvent[],
+  customerId: string,
+  revision: bigint,
+  decisionId: string,
+): Pick<DecisionInputSource, 'events' | 'folded'> {
   const own = (h: HistoryEvent) => h.customerId === customerId;
   if (strategy.reads === 'own-stream') return { events: history.filter((h) => own(h) && h.revision <= revision).map((h) => h.event) };
   const decidedAt = history.find((h) => own(h) && h.event.metadata.eventId.toLowerCase() === decisionId.toLowerCase())?.position;

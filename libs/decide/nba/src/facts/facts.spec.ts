@@ -30,7 +30,13 @@ describe('facts', () => {
       orderRefunded('rf1', at(10, 9), 'A-1', 500),
     ];
     const state = foldCustomer(events);
-    const { facts, keyword } = deriveFacts({ state, trigger: events[4]!, history: emptyContactHistory(), now: at(10, 11), traitKeys: ['tier'] });
+    const { facts, keyword } = deriveFacts({
+      state,
+      trigger: events[4]!,
+      history: emptyContactHistory(),
+      now: at(10, 11),
+      traitKeys: ['tier'],
+    });
 
     it('then every defined fact is there, and the traits the catalog reads', () => {
       expect(Object.keys(facts).sort()).toEqual([...Object.keys(FACT_DEFINITIONS), 'traits.tier'].sort());

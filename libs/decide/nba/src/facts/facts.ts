@@ -53,7 +53,10 @@ export const FACT_DEFINITIONS = {
   'trigger.direction': f('string', 'direction of a triggering interaction', { nullable: true, values: ['inbound', 'outbound'] }),
   'intent.name': f('string', 'keyword intent of the triggering inbound message (none otherwise)', { values: INTENTS }),
   'intent.routine': f('boolean', 'the intent is a routine inquiry self-service can answer'),
-  'intent.complaintWithin24h': f('boolean', 'an inbound message of the last 24 hours has an at-risk word, or its words carried a complaint or a refund/cancel request'),
+  'intent.complaintWithin24h': f(
+    'boolean',
+    'an inbound message of the last 24 hours has an at-risk word, or its words carried a complaint or a refund/cancel request',
+  ),
   'signals.trigger': f('string[]', 'text signals of the triggering inbound message', { values: TEXT_SIGNALS }),
   'signals.last24h': f('string[]', 'text signals of inbound messages in the 24 hours up to now', { values: TEXT_SIGNALS }),
   'engagement.total': f('number', 'interactions ever'),
@@ -67,7 +70,10 @@ export const FACT_DEFINITIONS = {
   'satisfaction.lastCsatHoursAgo': f('number', 'hours since the latest CSAT answer', { nullable: true }),
   'satisfaction.lastNps': f('number', 'latest NPS (0–10)', { nullable: true }),
   'satisfaction.lastNpsHoursAgo': f('number', 'hours since the latest NPS answer', { nullable: true }),
-  'satisfaction.npsCategory': f('string', 'promoter (9–10), passive (7–8), detractor (0–6)', { nullable: true, values: ['promoter', 'passive', 'detractor'] }),
+  'satisfaction.npsCategory': f('string', 'promoter (9–10), passive (7–8), detractor (0–6)', {
+    nullable: true,
+    values: ['promoter', 'passive', 'detractor'],
+  }),
   'satisfaction.trend': f('string', 'improving | stable | falling | unknown', { values: ['improving', 'stable', 'falling', 'unknown'] }),
   'satisfaction.lastAnswerDaysAgo': f('number', 'days since the latest survey answer of either kind', { nullable: true }),
   'value.orders': f('number', 'distinct orders'),
@@ -75,7 +81,10 @@ export const FACT_DEFINITIONS = {
   'value.daysSinceLastRefund': f('number', 'days since the latest refund', { nullable: true }),
   'churn.signals': f('string[]', 'churn signals as of now', { values: CHURN_SIGNALS }),
   'churn.count': f('number', 'how many churn signals'),
-  'consent.triggerChannel': f('string', 'consent on the triggering channel (null: never given or withdrawn)', { nullable: true, values: ['opted_in', 'opted_out'] }),
+  'consent.triggerChannel': f('string', 'consent on the triggering channel (null: never given or withdrawn)', {
+    nullable: true,
+    values: ['opted_in', 'opted_out'],
+  }),
   'consent.optedIn': f('string[]', 'channels the customer opted in on'),
   'consent.optedOut': f('string[]', 'channels the customer opted out on'),
   'contact.proactiveLast7Days': f('number', 'proactive contacts decided in the 7 days up to now'),
@@ -115,8 +124,10 @@ export interface DerivedFacts {
   keyword: string | null;
 }
 
-const hoursSince = (at: string | undefined, nowMs: number): number | null => (at === undefined ? null : Math.max(0, Math.floor((nowMs - Date.parse(at)) / HOUR_MS)));
-const daysSince = (at: string | undefined, nowMs: number): number | null => (at === undefined ? null : Math.max(0, Math.floor((nowMs - Date.parse(at)) / DAY_MS)));
+const hoursSince = (at: string | undefined, nowMs: number): number | null =>
+  at === undefined ? null : Math.max(0, Math.floor((nowMs - Date.parse(at)) / HOUR_MS));
+const daysSince = (at: string | undefined, nowMs: number): number | null =>
+  at === undefined ? null : Math.max(0, Math.floor((nowMs - Date.parse(at)) / DAY_MS));
 
 function latestOf(values: Iterable<string | undefined>): string | undefined {
   let best: string | undefined;
@@ -131,7 +142,8 @@ export function channelOf(event: CustomerEvent): string | null {
   return event.metadata.channel === 'system' ? null : event.metadata.channel;
 }
 
-const npsCategory = (score: number | undefined): string | null => (score === undefined ? null : score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor');
+const npsCategory = (score: number | undefined): string | null =>
+  score === undefined ? null : score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
 
 /** Text signals whose latest inbound message happened in the 24 hours up to `now`, in `TEXT_SIGNALS` order. */
 export function textSignalsWithin24h(state: CustomerState, nowMs: number): TextSignal[] {
@@ -150,17 +162,23 @@ export function deriveFacts({ state: folded, trigger, history, now, traitKeys, t
   const nowMs = Date.parse(now);
   const within24h = (at: string): boolean => nowMs - Date.parse(at) <= DAY_MS;
   const triggerChannel = channelOf(trigger);
-  const inboundText = trigger.type === 'InteractionRecorded' && trigger.data.direction === 'inbound' ? trigger.data.content.text : undefined;
+  const inboundText =
+    trigger.type === 'InteractionRecorded' && trigger.data.direction === 'inbound' ? trigger.data.content.text : undefined;
   const intent = inboundText === undefined ? { intent: 'none' as const, keyword: null } : intentOf(inboundText);
   const recentInbound = state.recent.filter((r) => r.direction === 'inbound' && within24h(r.occurredAt));
   const open = Object.values(state.conversations).filter((c) => c.status === 'open');
   const signals = churnSignals(state, now);
   const said = textSignalsWithin24h(state, nowMs);
-  const triggerSaid = textSignals && trigger.type === 'InteractionRecorded' && trigger.data.direction === 'inbound' ? (trigger.data.textSignals?.found ?? []) : [];
+  const triggerSaid =
+    textSignals && trigger.type === 'InteractionRecorded' && trigger.data.direction === 'inbound'
+      ? (trigger.data.textSignals?.found ?? [])
+      : [];
   const s = state.satisfaction;
   const consents = Object.entries(state.consents);
   const proactive = history.decisions.filter((d) => d.contactMode === 'proactive' && Date.parse(d.decidedAt) <= nowMs);
-  const lastOutcome = history.outcomes.filter((o) => Date.parse(o.at) <= nowMs).reduce<ContactHistory['outcomes'][number] | undefined>((a, o) => (!a || Date.parse(o.at) >= Date.parse(a.at) ? o : a), undefined);
+  const lastOutcome = history.outcomes
+    .filter((o) => Date.parse(o.at) <= nowMs)
+    .reduce<ContactHistory['outcomes'][number] | undefined>((a, o) => (!a || Date.parse(o.at) >= Date.parse(a.at) ? o : a), undefined);
   const consentOnTrigger = triggerChannel === null ? undefined : consents.find(([ch]) => ch === triggerChannel)?.[1];
   const lastContact = latestOf(Object.values(state.engagement.byChannel).map((e) => e?.lastAt));
 
@@ -175,7 +193,10 @@ export function deriveFacts({ state: folded, trigger, history, now, traitKeys, t
     'trigger.direction': trigger.type === 'InteractionRecorded' ? trigger.data.direction : null,
     'intent.name': intent.intent,
     'intent.routine': (ROUTINE_INTENTS as readonly string[]).includes(intent.intent),
-    'intent.complaintWithin24h': recentInbound.some((r) => firstWordIn(AT_RISK_WORDS, r.text ?? '') !== undefined) || said.includes('complaint') || said.includes('refund_cancel'),
+    'intent.complaintWithin24h':
+      recentInbound.some((r) => firstWordIn(AT_RISK_WORDS, r.text ?? '') !== undefined) ||
+      said.includes('complaint') ||
+      said.includes('refund_cancel'),
     'signals.trigger': TEXT_SIGNALS.filter((s) => triggerSaid.includes(s)),
     'signals.last24h': said,
     'engagement.total': state.engagement.total,
@@ -198,8 +219,14 @@ export function deriveFacts({ state: folded, trigger, history, now, traitKeys, t
     'churn.signals': signals,
     'churn.count': signals.length,
     'consent.triggerChannel': consentOnTrigger?.status ?? null,
-    'consent.optedIn': consents.filter(([, c]) => c?.status === 'opted_in').map(([ch]) => ch).sort(),
-    'consent.optedOut': consents.filter(([, c]) => c?.status === 'opted_out').map(([ch]) => ch).sort(),
+    'consent.optedIn': consents
+      .filter(([, c]) => c?.status === 'opted_in')
+      .map(([ch]) => ch)
+      .sort(),
+    'consent.optedOut': consents
+      .filter(([, c]) => c?.status === 'opted_out')
+      .map(([ch]) => ch)
+      .sort(),
     'contact.proactiveLast7Days': proactive.filter((d) => nowMs - Date.parse(d.decidedAt) < 7 * DAY_MS).length,
     'contact.hoursSinceLastProactive': hoursSince(latestOf(proactive.map((d) => d.decidedAt)), nowMs),
     'contact.lastOutcome': lastOutcome?.outcome ?? null,

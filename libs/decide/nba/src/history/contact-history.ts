@@ -56,7 +56,13 @@ export function contactHistoryAfter(history: ContactHistory, event: CustomerEven
   }
   if (event.type === 'NbaOutcomeRecorded') {
     const d = event.data;
-    return { ...history, outcomes: [...history.outcomes, { decisionId: d.decisionId, actionId: d.actionId, outcome: d.outcome, at: event.metadata.occurredAt, segment: d.segment }] };
+    return {
+      ...history,
+      outcomes: [
+        ...history.outcomes,
+        { decisionId: d.decisionId, actionId: d.actionId, outcome: d.outcome, at: event.metadata.occurredAt, segment: d.segment },
+      ],
+    };
   }
   return history;
 }
@@ -75,6 +81,10 @@ export function outcomesDue(history: ContactHistory, now: string, afterHours: nu
   const nowMs = Date.parse(now);
   const answered = new Set(history.outcomes.map((o) => o.decisionId));
   return history.decisions.filter(
-    (d) => d.contactMode !== 'none' && d.kind !== 'none' && !answered.has(d.decisionId) && nowMs - Date.parse(d.decidedAt) >= afterHours * 60 * 60 * 1000,
+    (d) =>
+      d.contactMode !== 'none' &&
+      d.kind !== 'none' &&
+      !answered.has(d.decisionId) &&
+      nowMs - Date.parse(d.decidedAt) >= afterHours * 60 * 60 * 1000,
   );
 }

@@ -9,7 +9,15 @@ const decidedAfterAsking = () => {
   const decision = decideAfter(events, { now: at(1, 9, 1) });
   return { decision, events: withDecision(events, decision) };
 };
-const cmd = (decisionId: string, o: Partial<Parameters<typeof decideOutcome>[1]> = {}) => ({ tenantId: TENANT, customerId: CUSTOMER, decisionId, outcome: 'accepted' as const, source: 'agent', now: at(1, 10), ...o });
+const cmd = (decisionId: string, o: Partial<Parameters<typeof decideOutcome>[1]> = {}) => ({
+  tenantId: TENANT,
+  customerId: CUSTOMER,
+  decisionId,
+  outcome: 'accepted' as const,
+  source: 'agent',
+  now: at(1, 10),
+  ...o,
+});
 
 describe('decideOutcome', () => {
   describe('when the decision contacted the customer and has no outcome yet', () => {
@@ -18,8 +26,22 @@ describe('decideOutcome', () => {
       const r = decideOutcome(events, cmd(decision.decisionId));
       expect(r.kind).toBe('record');
       const event = (r as { event: { data: unknown; metadata: { eventId: string; causationId: string; occurredAt: string } } }).event;
-      expect(event.data).toEqual({ decisionId: decision.decisionId, actionId: 'kb_password_reset', outcome: 'accepted', segment: decision.segment, channel: 'sms', source: 'agent' });
-      expect(event.metadata).toEqual(expect.objectContaining({ eventId: outcomeEventId(TENANT, CUSTOMER, decision.decisionId), causationId: decision.decisionId, occurredAt: at(1, 10), correlationId: 'corr' }));
+      expect(event.data).toEqual({
+        decisionId: decision.decisionId,
+        actionId: 'kb_password_reset',
+        outcome: 'accepted',
+        segment: decision.segment,
+        channel: 'sms',
+        source: 'agent',
+      });
+      expect(event.metadata).toEqual(
+        expect.objectContaining({
+          eventId: outcomeEventId(TENANT, CUSTOMER, decision.decisionId),
+          causationId: decision.decisionId,
+          occurredAt: at(1, 10),
+          correlationId: 'corr',
+        }),
+      );
     });
   });
 
@@ -34,7 +56,12 @@ describe('decideOutcome', () => {
       const { decision, events } = decidedAfterAsking();
       const first = decideOutcome(events, cmd(decision.decisionId, { outcome: 'declined' }));
       const after = [...events, (first as { event: CustomerEvent }).event];
-      expect(decideOutcome(after, cmd(decision.decisionId))).toEqual({ kind: 'already_recorded', outcome: 'declined', eventId: outcomeEventId(TENANT, CUSTOMER, decision.decisionId), at: at(1, 10) });
+      expect(decideOutcome(after, cmd(decision.decisionId))).toEqual({
+        kind: 'already_recorded',
+        outcome: 'declined',
+        eventId: outcomeEventId(TENANT, CUSTOMER, decision.decisionId),
+        at: at(1, 10),
+      });
     });
   });
 
@@ -58,7 +85,9 @@ describe('decideNoResponse', () => {
       const { decision, events } = decidedAfterAsking();
       const r = decideNoResponse(events, noResponse(decision.decisionId, at(4, 9, 1)));
       expect(r.kind).toBe('record');
-      expect((r as { event: { data: unknown } }).event.data).toEqual(expect.objectContaining({ outcome: 'no_response', source: 'timeout', actionId: 'kb_password_reset' }));
+      expect((r as { event: { data: unknown } }).event.data).toEqual(
+        expect.objectContaining({ outcome: 'no_response', source: 'timeout', actionId: 'kb_password_reset' }),
+      );
     });
   });
 

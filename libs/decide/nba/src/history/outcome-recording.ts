@@ -1,5 +1,12 @@
 import { deterministicId, type ChannelId } from '@hub/contracts';
-import { CURRENT_SCHEMA_VERSIONS, type CustomerEvent, type NbaContactMode, type NbaOutcome, type NbaOutcomeRecorded, type NextBestActionDecided } from '@hub/customer';
+import {
+  CURRENT_SCHEMA_VERSIONS,
+  type CustomerEvent,
+  type NbaContactMode,
+  type NbaOutcome,
+  type NbaOutcomeRecorded,
+  type NextBestActionDecided,
+} from '@hub/customer';
 
 /**
  * Recording what became of a decision: one `NbaOutcomeRecorded` per decision, whoever observes it
@@ -16,7 +23,8 @@ export function decisionContactMode(decision: NextBestActionDecided): NbaContact
 export const contactsCustomer = (decision: NextBestActionDecided): boolean => decisionContactMode(decision) !== 'none';
 
 /** One outcome per decision: its event id derives from the decision, so two observers racing store one. */
-export const outcomeEventId = (tenantId: string, customerId: string, decisionId: string): string => deterministicId('nba-outcome', tenantId, customerId, decisionId);
+export const outcomeEventId = (tenantId: string, customerId: string, decisionId: string): string =>
+  deterministicId('nba-outcome', tenantId, customerId, decisionId);
 
 export interface RecordOutcomeCommand {
   tenantId: string;
@@ -39,7 +47,10 @@ export type RecordOutcomeDecision =
   | { kind: 'no_contact' }
   | { kind: 'already_recorded'; outcome: NbaOutcome; eventId: string; at: string };
 
-function findDecision(events: readonly CustomerEvent[], decisionId: string): { decision: NextBestActionDecided; index: number } | undefined {
+function findDecision(
+  events: readonly CustomerEvent[],
+  decisionId: string,
+): { decision: NextBestActionDecided; index: number } | undefined {
   const index = events.findIndex((e) => e.type === 'NextBestActionDecided' && e.data.decisionId === decisionId);
   return index < 0 ? undefined : { decision: events[index] as NextBestActionDecided, index };
 }
@@ -53,7 +64,14 @@ function outcomeEvent(decision: NextBestActionDecided, cmd: RecordOutcomeCommand
   const channel = cmd.channel ?? d.action.channel;
   return {
     type: 'NbaOutcomeRecorded',
-    data: { decisionId: d.decisionId, actionId: d.action.code, outcome: cmd.outcome, segment: d.segment, ...(channel ? { channel } : {}), source: cmd.source },
+    data: {
+      decisionId: d.decisionId,
+      actionId: d.action.code,
+      outcome: cmd.outcome,
+      segment: d.segment,
+      ...(channel ? { channel } : {}),
+      source: cmd.source,
+    },
     metadata: {
       eventId: outcomeEventId(cmd.tenantId, cmd.customerId, d.decisionId),
       correlationId: cmd.correlationId ?? decision.metadata.correlationId,
@@ -75,7 +93,13 @@ export function decideOutcome(events: readonly CustomerEvent[], cmd: RecordOutco
   const found = findDecision(events, cmd.decisionId);
   if (!found) return { kind: 'unknown_decision' };
   const existing = existingOutcome(events, cmd.decisionId);
-  if (existing) return { kind: 'already_recorded', outcome: existing.data.outcome, eventId: existing.metadata.eventId, at: existing.metadata.occurredAt };
+  if (existing)
+    return {
+      kind: 'already_recorded',
+      outcome: existing.data.outcome,
+      eventId: existing.metadata.eventId,
+      at: existing.metadata.occurredAt,
+    };
   if (!contactsCustomer(found.decision)) return { kind: 'no_contact' };
   return { kind: 'record', event: outcomeEvent(found.decision, cmd) };
 }
@@ -103,7 +127,13 @@ export function decideNoResponse(events: readonly CustomerEvent[], cmd: NoRespon
   const found = findDecision(events, cmd.decisionId);
   if (!found) return { kind: 'unknown_decision' };
   const existing = existingOutcome(events, cmd.decisionId);
-  if (existing) return { kind: 'already_recorded', outcome: existing.data.outcome, eventId: existing.metadata.eventId, at: existing.metadata.occurredAt };
+  if (existing)
+    return {
+      kind: 'already_recorded',
+      outcome: existing.data.outcome,
+      eventId: existing.metadata.eventId,
+      at: existing.metadata.occurredAt,
+    };
   if (!contactsCustomer(found.decision)) return { kind: 'no_contact' };
   const reply = events.slice(found.index + 1).find((e) => e.type === 'InteractionRecorded' && e.data.direction === 'inbound');
   if (reply) return { kind: 'customer_replied', at: reply.metadata.occurredAt };

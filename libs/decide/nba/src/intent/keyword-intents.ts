@@ -4,7 +4,18 @@
  */
 
 export const AT_RISK_WORDS = ['cancel', 'refund', 'complaint', 'terrible', 'angry', 'unacceptable', 'worst', 'lawyer'] as const;
-export const GRATITUDE_WORDS = ['thanks', 'thank you', 'thx', 'gracias', 'merci', 'danke', 'got it', 'sorted', 'resolved', 'perfect'] as const;
+export const GRATITUDE_WORDS = [
+  'thanks',
+  'thank you',
+  'thx',
+  'gracias',
+  'merci',
+  'danke',
+  'got it',
+  'sorted',
+  'resolved',
+  'perfect',
+] as const;
 export const CALLBACK_WORDS = ['call me', 'callback', 'call back', 'speak to someone', 'agent', 'human'] as const;
 export const BUYING_WORDS = ['upgrade', 'price', 'pricing', 'plan', 'deal', 'discount'] as const;
 

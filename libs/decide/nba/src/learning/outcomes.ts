@@ -19,7 +19,8 @@ export interface OutcomeObservation {
 
 export const UNKNOWN_SEGMENT = 'unknown';
 const ZERO: OutcomeCounts = { accepted: 0, declined: 0, noResponse: 0 };
-const own = <T>(o: Readonly<Record<string, T>>, k: string): T | undefined => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+const own = <T>(o: Readonly<Record<string, T>>, k: string): T | undefined =>
+  Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 
 /** The tally after one more outcome (a fold step: a projection over all customers keeps it current). */
 export function tallyAfter(tally: OutcomeTally, o: OutcomeObservation): OutcomeTally {
@@ -27,7 +28,11 @@ export function tallyAfter(tally: OutcomeTally, o: OutcomeObservation): OutcomeT
   const bySegment = own(tally, o.actionId) ?? {};
   const c = own(bySegment, segment) ?? ZERO;
   const next: OutcomeCounts =
-    o.outcome === 'accepted' ? { ...c, accepted: c.accepted + 1 } : o.outcome === 'declined' ? { ...c, declined: c.declined + 1 } : { ...c, noResponse: c.noResponse + 1 };
+    o.outcome === 'accepted'
+      ? { ...c, accepted: c.accepted + 1 }
+      : o.outcome === 'declined'
+        ? { ...c, declined: c.declined + 1 }
+        : { ...c, noResponse: c.noResponse + 1 };
   return { ...tally, [o.actionId]: { ...bySegment, [segment]: next } };
 }
 

@@ -89,7 +89,10 @@ describe('the Beta-Bernoulli posterior per (action, segment)', () => {
       const t0: OutcomeTally = {};
       const t1 = tallyAfter(t0, { actionId: 'a', segment: 's', outcome: 'accepted' });
       expect(t0).toEqual({});
-      expect(tallyAfter(t1, { actionId: 'b', segment: 's', outcome: 'declined' })).toEqual({ a: { s: { accepted: 1, declined: 0, noResponse: 0 } }, b: { s: { accepted: 0, declined: 1, noResponse: 0 } } });
+      expect(tallyAfter(t1, { actionId: 'b', segment: 's', outcome: 'declined' })).toEqual({
+        a: { s: { accepted: 1, declined: 0, noResponse: 0 } },
+        b: { s: { accepted: 0, declined: 1, noResponse: 0 } },
+      });
     });
   });
 
@@ -135,7 +138,9 @@ describe('the Beta-Bernoulli posterior per (action, segment)', () => {
 
 describe('learning in decisions', () => {
   const someone = [registered(CUSTOMER, at(1, 9), phone()), inbound('i1', at(10, 11), { text: 'hello' })];
-  const catalog = testCatalog([testAction('often_declined'), testAction('often_accepted')], { learning: { segmentBy: 'customer.quadrant', priorStrength: 10, noResponseWeight: 1, noResponseAfterHours: 72 } });
+  const catalog = testCatalog([testAction('often_declined'), testAction('often_accepted')], {
+    learning: { segmentBy: 'customer.quadrant', priorStrength: 10, noResponseWeight: 1, noResponseAfterHours: 72 },
+  });
   const outcomesIn = (segment: string): OutcomeTally => ({
     often_declined: { [segment]: { accepted: 5, declined: 95, noResponse: 0 } },
     often_accepted: { [segment]: { accepted: 60, declined: 40, noResponse: 0 } },

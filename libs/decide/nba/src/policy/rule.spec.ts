@@ -29,13 +29,18 @@ describe('the rule language', () => {
     });
 
     it('then a comparison with null never holds, and null is not equal to a value', () => {
-      for (const op of ['lt', 'lte', 'gt', 'gte'] as const) expect(evaluateRule({ fact: 'satisfaction.lastNps', op, value: 6 }, facts).passed).toBe(false);
+      for (const op of ['lt', 'lte', 'gt', 'gte'] as const)
+        expect(evaluateRule({ fact: 'satisfaction.lastNps', op, value: 6 }, facts).passed).toBe(false);
       expect(evaluateRule({ fact: 'satisfaction.lastNps', op: 'neq', value: 6 }, facts).passed).toBe(true);
       expect(evaluateRule({ fact: 'satisfaction.lastNps', op: 'eq', value: null }, facts).passed).toBe(true);
     });
 
     it('then an absent fact reads null', () => {
-      expect(evaluateRule({ fact: 'traits.tier', op: 'eq', value: 'gold' }, facts)).toEqual({ rule: 'traits.tier eq "gold"', passed: false, facts: { 'traits.tier': null } });
+      expect(evaluateRule({ fact: 'traits.tier', op: 'eq', value: 'gold' }, facts)).toEqual({
+        rule: 'traits.tier eq "gold"',
+        passed: false,
+        facts: { 'traits.tier': null },
+      });
     });
   });
 
@@ -43,7 +48,13 @@ describe('the rule language', () => {
     const rule: Rule = {
       id: 'poor-recent-or-at-risk',
       any: [
-        { id: 'poor', all: [{ fact: 'satisfaction.lastCsat', op: 'lte', value: 1 }, { fact: 'customer.highValue', op: 'eq', value: true }] },
+        {
+          id: 'poor',
+          all: [
+            { fact: 'satisfaction.lastCsat', op: 'lte', value: 1 },
+            { fact: 'customer.highValue', op: 'eq', value: true },
+          ],
+        },
         { not: { fact: 'customer.quadrant', op: 'eq', value: 'champion' } },
       ],
     };
@@ -65,7 +76,12 @@ describe('the rule language', () => {
               { rule: 'customer.highValue eq true', passed: true, facts: { 'customer.highValue': true } },
             ],
           },
-          { rule: 'not', passed: true, facts: { 'customer.quadrant': 'at_risk' }, children: [{ rule: 'customer.quadrant eq "champion"', passed: false, facts: { 'customer.quadrant': 'at_risk' } }] },
+          {
+            rule: 'not',
+            passed: true,
+            facts: { 'customer.quadrant': 'at_risk' },
+            children: [{ rule: 'customer.quadrant eq "champion"', passed: false, facts: { 'customer.quadrant': 'at_risk' } }],
+          },
         ],
       });
     });
@@ -74,7 +90,13 @@ describe('the rule language', () => {
   describe('given a policy (a list of rules)', () => {
     it('then it holds when all hold, and an empty one always holds', () => {
       expect(evaluatePolicy([], facts)).toEqual({ passed: true, rules: [] });
-      const p = evaluatePolicy([{ fact: 'customer.highValue', op: 'eq', value: true }, { fact: 'satisfaction.lastCsat', op: 'gt', value: 3 }], facts);
+      const p = evaluatePolicy(
+        [
+          { fact: 'customer.highValue', op: 'eq', value: true },
+          { fact: 'satisfaction.lastCsat', op: 'gt', value: 3 },
+        ],
+        facts,
+      );
       expect(p.passed).toBe(false);
       expect(p.rules.map((r) => r.passed)).toEqual([true, false]);
     });

@@ -72,7 +72,8 @@ function holds(op: RuleOp, fact: NbaFactValue, value: RuleValue): boolean {
   }
 }
 
-export const readFact = (facts: Facts, name: string): NbaFactValue => (Object.prototype.hasOwnProperty.call(facts, name) ? facts[name]! : null);
+export const readFact = (facts: Facts, name: string): NbaFactValue =>
+  Object.prototype.hasOwnProperty.call(facts, name) ? facts[name]! : null;
 
 export function renderRule(rule: Rule): string {
   if ('fact' in rule) return `${rule.fact} ${rule.op} ${JSON.stringify(rule.value)}`;
@@ -93,7 +94,12 @@ export function evaluateRule(rule: Rule, facts: Facts): NbaRuleTrace {
     const value = readFact(facts, rule.fact);
     return withId(rule, { rule: renderRule(rule), passed: holds(rule.op, value, rule.value), facts: { [rule.fact]: value } });
   }
-  const children = 'all' in rule ? rule.all.map((r) => evaluateRule(r, facts)) : 'any' in rule ? rule.any.map((r) => evaluateRule(r, facts)) : [evaluateRule(rule.not, facts)];
+  const children =
+    'all' in rule
+      ? rule.all.map((r) => evaluateRule(r, facts))
+      : 'any' in rule
+        ? rule.any.map((r) => evaluateRule(r, facts))
+        : [evaluateRule(rule.not, facts)];
   const read: Record<string, NbaFactValue> = {};
   for (const c of children) Object.assign(read, c.facts);
   const passed = 'all' in rule ? children.every((c) => c.passed) : 'any' in rule ? children.some((c) => c.passed) : !children[0]!.passed;

@@ -20,7 +20,8 @@ export const VOICE = 'voice' as ChannelId;
 export const ENABLED: readonly ChannelId[] = ['sms', 'whatsapp', EMAIL];
 
 /** `2025-03-<day>T<hh>:<mm>:00.000Z`. In March, Europe/Berlin is UTC+1. */
-export const at = (day: number, hour = 12, minute = 0): string => `2025-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00.000Z`;
+export const at = (day: number, hour = 12, minute = 0): string =>
+  `2025-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00.000Z`;
 
 export interface DecideOptions {
   now?: string;
@@ -55,18 +56,38 @@ export function inputAfter(events: readonly CustomerEvent[], o: DecideOptions = 
 export const decideAfter = (events: readonly CustomerEvent[], o: DecideOptions = {}): Decision => decide(inputAfter(events, o));
 
 /** The events after a decision was recorded: the history the next decision reads. */
-export const withDecision = (events: readonly CustomerEvent[], decision: Decision): CustomerEvent[] => [...events, decidedEvent(decision, 'corr')];
+export const withDecision = (events: readonly CustomerEvent[], decision: Decision): CustomerEvent[] => [
+  ...events,
+  decidedEvent(decision, 'corr'),
+];
 
 export function outcomeOf(decision: Decision, outcome: NbaOutcome, when: string): NbaOutcomeRecorded {
   return {
     type: 'NbaOutcomeRecorded',
-    data: { decisionId: decision.decisionId, actionId: decision.chosen.actionId, outcome, segment: decision.segment, ...(decision.chosen.channel ? { channel: decision.chosen.channel } : {}), source: 'test' },
+    data: {
+      decisionId: decision.decisionId,
+      actionId: decision.chosen.actionId,
+      outcome,
+      segment: decision.segment,
+      ...(decision.chosen.channel ? { channel: decision.chosen.channel } : {}),
+      source: 'test',
+    },
     metadata: meta(`${decision.decisionId}-${outcome}`, when),
   };
 }
 
 export function pastDecision(actionId: string, decidedAt: string, o: Partial<PastDecision> = {}): PastDecision {
-  return { decisionId: `past-${actionId}-${decidedAt}`, actionId, kind: 'retention', channel: 'sms', contactMode: 'proactive', decidedAt, basedOnEventId: 'x', segment: null, ...o };
+  return {
+    decisionId: `past-${actionId}-${decidedAt}`,
+    actionId,
+    kind: 'retention',
+    channel: 'sms',
+    contactMode: 'proactive',
+    decidedAt,
+    basedOnEventId: 'x',
+    segment: null,
+    ...o,
+  };
 }
 
 export const candidate = (d: Decision, actionId: string): NbaCandidate => {
@@ -75,4 +96,5 @@ export const candidate = (d: Decision, actionId: string): NbaCandidate => {
   return c;
 };
 
-export const channelVerdictOf = (d: Decision, actionId: string, channel: string) => candidate(d, actionId).contact?.channels.find((c) => c.channel === channel);
+export const channelVerdictOf = (d: Decision, actionId: string, channel: string) =>
+  candidate(d, actionId).contact?.channels.find((c) => c.channel === channel);

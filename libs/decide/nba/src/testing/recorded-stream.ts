@@ -1,4 +1,11 @@
-import { upcast, type CustomerEvent, type NbaOutcome, type NbaOutcomeRecorded, type NextBestActionDecided, type StoredEvent } from '@hub/customer';
+import {
+  upcast,
+  type CustomerEvent,
+  type NbaOutcome,
+  type NbaOutcomeRecorded,
+  type NextBestActionDecided,
+  type StoredEvent,
+} from '@hub/customer';
 import { meta } from '@hub/customer/testing';
 import type { Catalog } from '../catalog/catalog.types';
 import { catalogV1 } from '../catalog/load-catalog';
@@ -34,7 +41,10 @@ export class RecordedStream {
    * Decide on the stream as it stands (latest trigger, or `triggerEventId`), record it, return it as
    * stored and read. `recordedAs: 'v2'` records it as the previous release did (the whole ranking).
    */
-  decide(now: string, o: { outcomes?: OutcomeTally; catalog?: Catalog; triggerEventId?: string; recordedAs?: 'v2' | 'v3' } = {}): NextBestActionDecided {
+  decide(
+    now: string,
+    o: { outcomes?: OutcomeTally; catalog?: Catalog; triggerEventId?: string; recordedAs?: 'v2' | 'v3' } = {},
+  ): NextBestActionDecided {
     const input = buildDecisionInput({
       tenantId: this.tenantId,
       customerId: this.customerId,
@@ -60,7 +70,14 @@ export class RecordedStream {
     const d = decided.data;
     const event: NbaOutcomeRecorded = {
       type: 'NbaOutcomeRecorded',
-      data: { decisionId: d.decisionId, actionId: d.action.code, outcome, segment: d.segment, ...(d.action.channel ? { channel: d.action.channel } : {}), source: 'test' },
+      data: {
+        decisionId: d.decisionId,
+        actionId: d.action.code,
+        outcome,
+        segment: d.segment,
+        ...(d.action.channel ? { channel: d.action.channel } : {}),
+        source: 'test',
+      },
       metadata: { ...meta(`outcome-${d.decisionId}`, at), tenantId: this.tenantId },
     };
     this.append(event);

@@ -23,7 +23,19 @@ export function testCatalogJson(actions: object[], overrides: Record<string, unk
         { channel: 'email', reachableBy: ['email'], cap: { max: 1, windowDays: 7 }, quietHours: false },
       ],
     },
-    actions: [...actions, { id: 'nothing', kind: 'none', strategy: 'do_nothing', detail: 'No contact', channels: [], contactMode: 'none', value: 0, basePropensity: 0.5 }],
+    actions: [
+      ...actions,
+      {
+        id: 'nothing',
+        kind: 'none',
+        strategy: 'do_nothing',
+        detail: 'No contact',
+        channels: [],
+        contactMode: 'none',
+        value: 0,
+        basePropensity: 0.5,
+      },
+    ],
     ...overrides,
   };
 }
@@ -40,4 +52,5 @@ export const testAction = (id: string, o: Record<string, unknown> = {}): Record<
   ...o,
 });
 
-export const testCatalog = (actions: object[], overrides: Record<string, unknown> = {}): Catalog => loadCatalog(testCatalogJson(actions, overrides));
+export const testCatalog = (actions: object[], overrides: Record<string, unknown> = {}): Catalog =>
+  loadCatalog(testCatalogJson(actions, overrides));

@@ -11,11 +11,34 @@
 /** ISO 4217 currencies whose minor unit is not 1/100. Everything else well-formed has 2 decimals. */
 const MINOR_UNIT_DIGITS: Readonly<Record<string, number>> = Object.freeze({
   // 0 decimals
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
   // 3 decimals
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
   // 4 decimals
-  CLF: 4, UYW: 4,
+  CLF: 4,
+  UYW: 4,
 });
 
 /** ISO 4217 codes with no minor unit at all (precious metals, SDR, bond units, testing codes): not money we can count. */
@@ -44,7 +67,8 @@ export function toMinorUnits(amount: string, currency: string): MoneyResult {
   if (!match) return { ok: false, reason: `${JSON.stringify(amount)} is not a non-negative decimal amount` };
   const whole = match[1]!;
   const fraction = match[2] ?? '';
-  if (/[1-9]/.test(fraction.slice(digits))) return { ok: false, reason: `${amount} ${currency} has more decimals than the currency's ${digits}` };
+  if (/[1-9]/.test(fraction.slice(digits)))
+    return { ok: false, reason: `${amount} ${currency} has more decimals than the currency's ${digits}` };
   const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.slice(0, digits).padEnd(digits, '0') || '0');
   if (minor > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, reason: `${amount} ${currency} is too large to hold exactly` };
   return { ok: true, value: Number(minor) };

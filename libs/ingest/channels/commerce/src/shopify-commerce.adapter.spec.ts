@@ -11,8 +11,10 @@ const URL = 'https://hub.example.com/webhooks/shopify';
 const NOW = { nowMs: Date.now() };
 
 type Json = Record<string, unknown>;
-const adapter = (config: Partial<ShopifyCommerceConfig> = {}) => new ShopifyCommerceChannelAdapter({ SHOPIFY_WEBHOOK_SECRET: SECRET, ...config });
-const request = (topic: string, body: Json, shopDomain = TEST_SHOP_DOMAIN): WebhookRequest => shopifyWebhookRequest({ secret: SECRET, url: URL, topic, shopDomain, body });
+const adapter = (config: Partial<ShopifyCommerceConfig> = {}) =>
+  new ShopifyCommerceChannelAdapter({ SHOPIFY_WEBHOOK_SECRET: SECRET, ...config });
+const request = (topic: string, body: Json, shopDomain = TEST_SHOP_DOMAIN): WebhookRequest =>
+  shopifyWebhookRequest({ secret: SECRET, url: URL, topic, shopDomain, body });
 
 /** A recorded fixture's body (without its `__topic`), fresh each time so a test may change it. */
 function recorded(kind: 'valid' | 'malformed' | 'unmappable', name: string): Json {
@@ -45,13 +47,19 @@ describe('ShopifyCommerceChannelAdapter', () => {
 
     it('then the same JSON re-serialised (as a body parser would) no longer verifies', () => {
       const signed = request('orders/create', order());
-      expect(adapter().verify({ ...signed, rawBody: Buffer.from(JSON.stringify(signed.body, null, 1)) }, NOW)).toEqual({ ok: false, reason: 'signature_invalid' });
+      expect(adapter().verify({ ...signed, rawBody: Buffer.from(JSON.stringify(signed.body, null, 1)) }, NOW)).toEqual({
+        ok: false,
+        reason: 'signature_invalid',
+      });
     });
 
     it('then a hex digest of the right HMAC is refused: Shopify sends base64', () => {
       const signed = request('orders/create', order());
       const hex = Buffer.from(signed.headers['x-shopify-hmac-sha256']!, 'base64').toString('hex');
-      expect(adapter().verify({ ...signed, headers: { ...signed.headers, 'x-shopify-hmac-sha256': hex } }, NOW)).toEqual({ ok: false, reason: 'signature_invalid' });
+      expect(adapter().verify({ ...signed, headers: { ...signed.headers, 'x-shopify-hmac-sha256': hex } }, NOW)).toEqual({
+        ok: false,
+        reason: 'signature_invalid',
+      });
     });
   });
 
@@ -63,11 +71,18 @@ describe('ShopifyCommerceChannelAdapter', () => {
     });
 
     it('then a correctly signed webhook from another shop is refused, saying why', () => {
-      expect(adapter(config).verify(request('orders/create', order(), 'stranger.myshopify.com'), NOW)).toEqual({ ok: false, reason: 'signature_invalid', detail: expect.stringContaining('SHOPIFY_SHOP_DOMAINS') });
+      expect(adapter(config).verify(request('orders/create', order(), 'stranger.myshopify.com'), NOW)).toEqual({
+        ok: false,
+        reason: 'signature_invalid',
+        detail: expect.stringContaining('SHOPIFY_SHOP_DOMAINS'),
+      });
     });
 
     it.each(['stranger.example.com', 'a.myshopify.com,', 'A.myshopify.com'])('then %j is refused at boot', (value) => {
-      expect(validateAs(ShopifyCommerceConfig, { SHOPIFY_WEBHOOK_SECRET: 's', SHOPIFY_SHOP_DOMAINS: value })).toMatchObject({ ok: false, errors: [{ field: 'SHOPIFY_SHOP_DOMAINS' }] });
+      expect(validateAs(ShopifyCommerceConfig, { SHOPIFY_WEBHOOK_SECRET: 's', SHOPIFY_SHOP_DOMAINS: value })).toMatchObject({
+        ok: false,
+        errors: [{ field: 'SHOPIFY_SHOP_DOMAINS' }],
+      });
     });
   });
 
@@ -79,7 +94,10 @@ describe('ShopifyCommerceChannelAdapter', () => {
     });
 
     it('when it names a topic the channel does not read, then it is dead-lettered (not refused: a 4xx would make Shopify retry and drop the subscription)', async () => {
-      expect(await run(request('customers/create', { id: 1 }))).toMatchObject({ kind: 'unmappable', error: { field: 'headers.x-shopify-topic', message: expect.stringContaining('customers/create is not ingested') } });
+      expect(await run(request('customers/create', { id: 1 }))).toMatchObject({
+        kind: 'unmappable',
+        error: { field: 'headers.x-shopify-topic', message: expect.stringContaining('customers/create is not ingested') },
+      });
     });
 
     it('when it is refunds/create, then the refund validates but cannot be mapped: Shopify’s Refund names no customer', async () => {
@@ -120,7 +138,9 @@ describe('ShopifyCommerceChannelAdapter', () => {
     it('when an order is updated without a refund, then nothing is recorded and the update is dead-lettered saying so (not accepted with no event)', async () => {
       const outcome = await run(request('orders/updated', { ...refunded(), refunds: [], cancelled_at: '2025-01-15T10:00:00-05:00' }));
       expect(outcome).toMatchObject({ kind: 'unmappable', error: { field: 'refunds', mapped: [] } });
-      expect(outcome.kind === 'unmappable' && outcome.error.message).toContain('carries no refund (it was cancelled at 2025-01-15T10:00:00-05:00)');
+      expect(outcome.kind === 'unmappable' && outcome.error.message).toContain(
+        'carries no refund (it was cancelled at 2025-01-15T10:00:00-05:00)',
+      );
     });
 
     it('then a refund is correlated with its order: its correlation id is the order’s created event id', async () => {
@@ -152,7 +172,10 @@ describe('ShopifyCommerceChannelAdapter', () => {
 
     it('when a JPY total is written with zero decimals (1500.00), then it is 1500 yen', async () => {
       const body = recorded('valid', 'orders-create-jpy');
-      const set = { shop_money: { amount: '1500.00', currency_code: 'JPY' }, presentment_money: { amount: '1500.00', currency_code: 'JPY' } };
+      const set = {
+        shop_money: { amount: '1500.00', currency_code: 'JPY' },
+        presentment_money: { amount: '1500.00', currency_code: 'JPY' },
+      };
       const [event] = await events(request('orders/create', { ...body, total_price: '1500.00', total_price_set: set }));
       expect(event!.data.order).toMatchObject({ amount: 1500, currency: 'JPY' });
     });
@@ -165,12 +188,26 @@ describe('ShopifyCommerceChannelAdapter', () => {
 
   describe('the amount of a refund', () => {
     const refund = (transactions: Json[]): ShopifyRefund => {
-      const plain = { id: 1, admin_graphql_api_id: 'gid://shopify/Refund/1', order_id: 2, created_at: '2025-01-14T10:00:00Z', refund_line_items: [], transactions };
+      const plain = {
+        id: 1,
+        admin_graphql_api_id: 'gid://shopify/Refund/1',
+        order_id: 2,
+        created_at: '2025-01-14T10:00:00Z',
+        refund_line_items: [],
+        transactions,
+      };
       const parsed = validateAs(ShopifyRefund, plain, { allowUnknown: true });
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
       return parsed.value;
     };
-    const tx = (amount: string, over: Json = {}): Json => ({ id: Number(amount.replace('.', '')) + 1, kind: 'refund', status: 'success', amount, currency: 'USD', ...over });
+    const tx = (amount: string, over: Json = {}): Json => ({
+      id: Number(amount.replace('.', '')) + 1,
+      kind: 'refund',
+      status: 'success',
+      amount,
+      currency: 'USD',
+      ...over,
+    });
 
     it.each([
       ['one successful refund transaction', [tx('27.00')], 2700],
@@ -193,7 +230,9 @@ describe('ShopifyCommerceChannelAdapter', () => {
     });
 
     it('when a refund transaction has more decimals than its currency, then the refund cannot be mapped and the error names the transaction', () => {
-      expect(() => refundAmount(refund([tx('10.00'), tx('3.999')]), 'USD', 'refunds.0')).toThrow(expect.objectContaining({ field: 'refunds.0.transactions.1.amount' }));
+      expect(() => refundAmount(refund([tx('10.00'), tx('3.999')]), 'USD', 'refunds.0')).toThrow(
+        expect.objectContaining({ field: 'refunds.0.transactions.1.amount' }),
+      );
     });
   });
 
@@ -225,21 +264,36 @@ describe('ShopifyCommerceChannelAdapter', () => {
     });
 
     it('when a guest left neither, then the order cannot be mapped', async () => {
-      expect(await run(request('orders/create', recorded('unmappable', 'guest-without-contact')))).toMatchObject({ kind: 'unmappable', error: { field: 'email' } });
+      expect(await run(request('orders/create', recorded('unmappable', 'guest-without-contact')))).toMatchObject({
+        kind: 'unmappable',
+        error: { field: 'email' },
+      });
     });
 
     it('then a refund carries the identities of the order it refunds', async () => {
       const body = refunded();
       const [created] = await events(request('orders/create', body));
-      for (const refundEvent of await events(request('orders/updated', body))) expect(refundEvent.data.identities).toEqual(created!.data.identities);
+      for (const refundEvent of await events(request('orders/updated', body)))
+        expect(refundEvent.data.identities).toEqual(created!.data.identities);
     });
   });
 
   describe('what a refund event says', () => {
     it('then it is outbound (the shop paid back), names the refund, and happened when the refund was processed', async () => {
       const [event] = await events(request('orders/updated', recorded('valid', 'orders-updated-partial-refund')));
-      expect(event!.data).toMatchObject({ direction: 'outbound', kind: 'order', provider: { name: 'shopify', messageId: 'gid://shopify/Refund/929361464', accountId: TEST_SHOP_DOMAIN } });
-      expect(event!.data.order).toEqual({ orderId: '5956789012345', action: 'refunded', amount: 2700, currency: 'USD', refundId: '929361464', itemCount: 1 });
+      expect(event!.data).toMatchObject({
+        direction: 'outbound',
+        kind: 'order',
+        provider: { name: 'shopify', messageId: 'gid://shopify/Refund/929361464', accountId: TEST_SHOP_DOMAIN },
+      });
+      expect(event!.data.order).toEqual({
+        orderId: '5956789012345',
+        action: 'refunded',
+        amount: 2700,
+        currency: 'USD',
+        refundId: '929361464',
+        itemCount: 1,
+      });
       expect(event!.metadata.occurredAt).toBe('2025-01-14T22:30:00.000Z');
     });
   });

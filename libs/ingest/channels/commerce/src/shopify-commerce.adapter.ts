@@ -1,4 +1,11 @@
-import { deterministicId, INTERACTION_RECEIVED_SCHEMA_VERSION, validateAs, type FieldError, type IdentityRef, type InteractionReceived } from '@hub/contracts';
+import {
+  deterministicId,
+  INTERACTION_RECEIVED_SCHEMA_VERSION,
+  validateAs,
+  type FieldError,
+  type IdentityRef,
+  type InteractionReceived,
+} from '@hub/contracts';
 import {
   ChannelMappingError,
   integerIdText,
@@ -16,7 +23,15 @@ import { normalizeEmail, normalizeExternalId, normalizePhone, type NormalizeResu
 import type { CountryCode } from 'libphonenumber-js';
 import { toMinorUnits } from './money';
 import { SHOP_DOMAIN_PATTERN, type ShopifyCommerceConfig } from './shopify-commerce.config';
-import { ORDER_TOPICS, REFUND_TOPICS, SHOPIFY_HEADERS, type OrderTopic, type RefundTopic, type ShopifyDelivery, type ShopifyWebhook } from './shopify-webhook';
+import {
+  ORDER_TOPICS,
+  REFUND_TOPICS,
+  SHOPIFY_HEADERS,
+  type OrderTopic,
+  type RefundTopic,
+  type ShopifyDelivery,
+  type ShopifyWebhook,
+} from './shopify-webhook';
 import { ShopifyOrder, ShopifyRefund } from './shopify.payload';
 
 export const SHOPIFY_COMMERCE_MANIFEST: ChannelManifest = {
@@ -67,7 +82,8 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
   verify(request: WebhookRequest, _context?: VerifyContext): VerifyResult {
     const signature = request.headers[SHOPIFY_HEADERS.hmac];
     if (!signature) return { ok: false, reason: 'signature_missing' };
-    if (!safeEqual(signature, shopifyHmac(this.config.SHOPIFY_WEBHOOK_SECRET, request.rawBody))) return { ok: false, reason: 'signature_invalid' };
+    if (!safeEqual(signature, shopifyHmac(this.config.SHOPIFY_WEBHOOK_SECRET, request.rawBody)))
+      return { ok: false, reason: 'signature_invalid' };
     if (this.shops && !this.shops.has(request.headers[SHOPIFY_HEADERS.shopDomain] ?? '')) {
       return { ok: false, reason: 'signature_invalid', detail: 'X-Shopify-Shop-Domain is not one of SHOPIFY_SHOP_DOMAINS' };
     }
@@ -80,13 +96,20 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
     const topic = headers[SHOPIFY_HEADERS.topic];
     const shopDomain = headers[SHOPIFY_HEADERS.shopDomain];
     if (!topic) errors.push({ field: header(SHOPIFY_HEADERS.topic), messages: ['X-Shopify-Topic is required'] });
-    else if (!TOPIC_PATTERN.test(topic)) errors.push({ field: header(SHOPIFY_HEADERS.topic), messages: ['X-Shopify-Topic must be a topic such as orders/create'] });
+    else if (!TOPIC_PATTERN.test(topic))
+      errors.push({ field: header(SHOPIFY_HEADERS.topic), messages: ['X-Shopify-Topic must be a topic such as orders/create'] });
     if (!shopDomain) errors.push({ field: header(SHOPIFY_HEADERS.shopDomain), messages: ['X-Shopify-Shop-Domain is required'] });
-    else if (!SHOP_DOMAIN_PATTERN.test(shopDomain)) errors.push({ field: header(SHOPIFY_HEADERS.shopDomain), messages: ['X-Shopify-Shop-Domain must be a <shop>.myshopify.com domain'] });
+    else if (!SHOP_DOMAIN_PATTERN.test(shopDomain))
+      errors.push({ field: header(SHOPIFY_HEADERS.shopDomain), messages: ['X-Shopify-Shop-Domain must be a <shop>.myshopify.com domain'] });
     if (errors.length > 0 || !topic || !shopDomain) return { ok: false, errors };
 
     const delivery: ShopifyDelivery = { topic, shopDomain };
-    const optional = { apiVersion: SHOPIFY_HEADERS.apiVersion, webhookId: SHOPIFY_HEADERS.webhookId, eventId: SHOPIFY_HEADERS.eventId, triggeredAt: SHOPIFY_HEADERS.triggeredAt } as const;
+    const optional = {
+      apiVersion: SHOPIFY_HEADERS.apiVersion,
+      webhookId: SHOPIFY_HEADERS.webhookId,
+      eventId: SHOPIFY_HEADERS.eventId,
+      triggeredAt: SHOPIFY_HEADERS.triggeredAt,
+    } as const;
     for (const [key, name] of Object.entries(optional) as [keyof typeof optional, string][]) {
       const value = headers[name];
       if (value) delivery[key] = value;
@@ -99,7 +122,8 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
       const refund = validateAs(ShopifyRefund, body, { allowUnknown: true });
       return refund.ok ? { ok: true, value: { resource: 'refund', delivery: { ...delivery, topic }, refund: refund.value } } : refund;
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, errors: [{ field: '(root)', messages: ['must be an object'] }] };
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return { ok: false, errors: [{ field: '(root)', messages: ['must be an object'] }] };
     return { ok: true, value: { resource: 'other', delivery } };
   }
 
@@ -124,7 +148,10 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
           'order_id',
         );
       case 'other':
-        throw new ChannelMappingError(`topic ${webhook.delivery.topic} is not ingested: the commerce channel reads orders/create and orders/updated`, `headers.${SHOPIFY_HEADERS.topic}`);
+        throw new ChannelMappingError(
+          `topic ${webhook.delivery.topic} is not ingested: the commerce channel reads orders/create and orders/updated`,
+          `headers.${SHOPIFY_HEADERS.topic}`,
+        );
       default: {
         const exhaustive: never = webhook;
         throw new Error(`unhandled Shopify webhook ${JSON.stringify(exhaustive)}`);
@@ -136,7 +163,11 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
     const orderId = legacyIdOf(order.admin_graphql_api_id);
     const identities = orderIdentities(order);
     const [amountField, amount, currency] = order.total_price_set
-      ? ['total_price_set.presentment_money.amount', order.total_price_set.presentment_money.amount, order.total_price_set.presentment_money.currency_code]
+      ? [
+          'total_price_set.presentment_money.amount',
+          order.total_price_set.presentment_money.amount,
+          order.total_price_set.presentment_money.currency_code,
+        ]
       : ['total_price', order.total_price, order.currency];
     const minor = toMinorUnits(amount, currency);
     if (!minor.ok) throw new ChannelMappingError(`${amountField}: ${minor.reason}`, amountField);
@@ -156,7 +187,13 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
     };
   }
 
-  private orderRefunded(order: ShopifyOrder, refund: ShopifyRefund, index: number, shopDomain: string, { tenantId, receivedAt }: MapContext): InteractionReceived {
+  private orderRefunded(
+    order: ShopifyOrder,
+    refund: ShopifyRefund,
+    index: number,
+    shopDomain: string,
+    { tenantId, receivedAt }: MapContext,
+  ): InteractionReceived {
     const orderId = legacyIdOf(order.admin_graphql_api_id);
     const refundId = legacyIdOf(refund.admin_graphql_api_id);
     const identities = orderIdentities(order);
@@ -174,7 +211,13 @@ export class ShopifyCommerceChannelAdapter implements ChannelAdapter<ShopifyWebh
         order: { orderId, action: 'refunded', amount, currency, refundId, itemCount: sum(refund.refund_line_items.map((l) => l.quantity)) },
       },
       // Correlated with the order it refunds: the id of that order's `created` event.
-      metadata: metadata(eventId, orderEventId(shopDomain, orderId), new Date(refund.processed_at ?? refund.created_at).toISOString(), tenantId, receivedAt),
+      metadata: metadata(
+        eventId,
+        orderEventId(shopDomain, orderId),
+        new Date(refund.processed_at ?? refund.created_at).toISOString(),
+        tenantId,
+        receivedAt,
+      ),
     };
   }
 }
@@ -183,8 +226,24 @@ function orderEventId(shopDomain: string, orderId: string): string {
   return deterministicId('commerce', 'shopify', shopDomain, 'orders/create', orderId);
 }
 
-function metadata(eventId: string, correlationId: string, occurredAt: string, tenantId: string, receivedAt: string): InteractionReceived['metadata'] {
-  return { eventId, correlationId, causationId: eventId, occurredAt, occurredAtSource: 'provider', recordedAt: receivedAt, schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION, tenantId, channel: 'commerce' };
+function metadata(
+  eventId: string,
+  correlationId: string,
+  occurredAt: string,
+  tenantId: string,
+  receivedAt: string,
+): InteractionReceived['metadata'] {
+  return {
+    eventId,
+    correlationId,
+    causationId: eventId,
+    occurredAt,
+    occurredAtSource: 'provider',
+    recordedAt: receivedAt,
+    schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
+    tenantId,
+    channel: 'commerce',
+  };
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -204,7 +263,8 @@ export function refundAmount(refund: ShopifyRefund, fallbackCurrency: string, pa
   const at = (field: string) => (path ? `${path}.${field}` : field);
   const paid = refund.transactions.map((t, i) => ({ t, i })).filter(({ t }) => t.kind === 'refund' && t.status === 'success');
   const currencies = [...new Set(paid.map(({ t }) => t.currency))];
-  if (currencies.length > 1) throw new ChannelMappingError(`refund ${refund.id} was paid back in several currencies (${currencies.join(', ')})`, at('transactions'));
+  if (currencies.length > 1)
+    throw new ChannelMappingError(`refund ${refund.id} was paid back in several currencies (${currencies.join(', ')})`, at('transactions'));
   const currency = currencies[0] ?? fallbackCurrency;
   let amount = 0;
   for (const { t, i } of paid) {
@@ -223,13 +283,22 @@ export function refundAmount(refund: ShopifyRefund, fallbackCurrency: string, pa
  */
 export function orderIdentities(order: ShopifyOrder): IdentityRef[] {
   const region = (order.billing_address?.country_code ?? undefined) as CountryCode | undefined;
-  const first = (results: (NormalizeResult | undefined)[]) => results.find((r): r is Extract<NormalizeResult, { ok: true }> => r?.ok === true)?.identity;
+  const first = (results: (NormalizeResult | undefined)[]) =>
+    results.find((r): r is Extract<NormalizeResult, { ok: true }> => r?.ok === true)?.identity;
   const present = (v: string | null | undefined): v is string => typeof v === 'string' && v.trim() !== '';
   const email = first([order.email, order.contact_email, order.customer?.email].filter(present).map((e) => normalizeEmail(e)));
-  const phone = first([order.phone, order.customer?.phone, order.billing_address?.phone].filter(present).map((p) => normalizePhone(p, region)));
+  const phone = first(
+    [order.phone, order.customer?.phone, order.billing_address?.phone].filter(present).map((p) => normalizePhone(p, region)),
+  );
   const customer = order.customer;
-  const external = customer ? normalizeExternalId(SHOPIFY_NAMESPACE, customer.admin_graphql_api_id ? legacyIdOf(customer.admin_graphql_api_id) : integerIdText(customer.id)) : undefined;
+  const external = customer
+    ? normalizeExternalId(
+        SHOPIFY_NAMESPACE,
+        customer.admin_graphql_api_id ? legacyIdOf(customer.admin_graphql_api_id) : integerIdText(customer.id),
+      )
+    : undefined;
   const identities = [email, phone, external?.ok ? external.identity : undefined].filter((i): i is IdentityRef => i !== undefined);
-  if (identities.length === 0) throw new ChannelMappingError('no usable customer identity: a guest order with no valid email or phone', 'email');
+  if (identities.length === 0)
+    throw new ChannelMappingError('no usable customer identity: a guest order with no valid email or phone', 'email');
   return identities;
 }

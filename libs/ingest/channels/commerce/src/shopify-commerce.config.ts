@@ -15,6 +15,8 @@ export class ShopifyCommerceConfig {
    * as forged: one app secret signs for every shop the app is installed in.
    */
   @IsOptional()
-  @Matches(/^[a-z0-9][a-z0-9-]*\.myshopify\.com(,[a-z0-9][a-z0-9-]*\.myshopify\.com)*$/, { message: 'SHOPIFY_SHOP_DOMAINS must be comma-separated <shop>.myshopify.com domains' })
+  @Matches(/^[a-z0-9][a-z0-9-]*\.myshopify\.com(,[a-z0-9][a-z0-9-]*\.myshopify\.com)*$/, {
+    message: 'SHOPIFY_SHOP_DOMAINS must be comma-separated <shop>.myshopify.com domains',
+  })
   SHOPIFY_SHOP_DOMAINS?: string;
 }

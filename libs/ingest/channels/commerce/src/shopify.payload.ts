@@ -1,6 +1,20 @@
 import { Type } from 'class-transformer';
 import { IsIntegerId } from '@hub/channels-core';
-import { IsArray, IsBoolean, IsDefined, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
 /**
  * The Shopify webhook bodies the commerce channel reads (JSON, REST Admin API resources):
@@ -70,12 +84,17 @@ export class ShopifyRefundLineItem {
 
 export class ShopifyRefund {
   @IsIntegerId() id!: number | string;
-  @Matches(/^gid:\/\/shopify\/Refund\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Refund/<id>' }) admin_graphql_api_id!: string;
+  @Matches(/^gid:\/\/shopify\/Refund\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Refund/<id>' })
+  admin_graphql_api_id!: string;
   @IsIntegerId() order_id!: number | string;
   @IsISO8601({ strict: true }) created_at!: string;
   @IsOptional() @IsISO8601({ strict: true }) processed_at?: string | null;
   @IsOptional() @IsString() note?: string | null;
-  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyRefundLineItem) refund_line_items!: ShopifyRefundLineItem[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => ShopifyRefundLineItem)
+  refund_line_items!: ShopifyRefundLineItem[];
   @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ShopifyTransaction) transactions!: ShopifyTransaction[];
 
   [key: string]: unknown;
@@ -83,7 +102,8 @@ export class ShopifyRefund {
 
 export class ShopifyOrder {
   @IsIntegerId() id!: number | string;
-  @Matches(/^gid:\/\/shopify\/Order\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Order/<id>' }) admin_graphql_api_id!: string;
+  @Matches(/^gid:\/\/shopify\/Order\/\d+$/, { message: 'admin_graphql_api_id must be gid://shopify/Order/<id>' })
+  admin_graphql_api_id!: string;
   @IsOptional() @IsString() name?: string;
   @IsOptional() @IsString() email?: string | null;
   @IsOptional() @IsString() contact_email?: string | null;

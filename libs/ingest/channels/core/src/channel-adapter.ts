@@ -86,7 +86,11 @@ export interface ChannelAdapter<Payload extends object = object> {
    * counts anything but `200 {"requestId","timestamp"}` as a failed delivery. Default: 202 with the
    * event ids.
    */
-  acknowledge?(request: WebhookRequest, taken: { eventIds: string[]; deadLettered: boolean }, context: VerifyContext): { status: number; body: unknown };
+  acknowledge?(
+    request: WebhookRequest,
+    taken: { eventIds: string[]; deadLettered: boolean },
+    context: VerifyContext,
+  ): { status: number; body: unknown };
   /**
    * Map a valid payload to canonical events with deterministic ids (a provider retry gives the same
    * ids). Throws `ChannelMappingError` when a valid payload still cannot be represented.

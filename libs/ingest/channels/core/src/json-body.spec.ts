@@ -38,16 +38,22 @@ describe('parseJsonBody', () => {
   });
 
   describe('when the body is not JSON', () => {
-    it.each([['{"a":1'], ['not json'], [''], ['{"a":12345678901234567890,}'], ['{12345678901234567890:1}']])('then %j is refused with the parser’s reason', (text) => {
-      const r = parseJsonBody(Buffer.from(text));
-      expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^the body is not valid JSON: /) });
-    });
+    it.each([['{"a":1'], ['not json'], [''], ['{"a":12345678901234567890,}'], ['{12345678901234567890:1}']])(
+      'then %j is refused with the parser’s reason',
+      (text) => {
+        const r = parseJsonBody(Buffer.from(text));
+        expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^the body is not valid JSON: /) });
+      },
+    );
   });
 
   describe('when the body tries to reach a prototype', () => {
-    it.each([['{"a":{"__proto__":{"admin":true}}}'], ['{"constructor":{"prototype":{"admin":true}}}'], ['[{"\\u005f_proto__":{}}]']])('then %s is refused', (text) => {
-      expect(parseJsonBody(text)).toEqual({ ok: false, reason: expect.stringContaining('is refused') });
-    });
+    it.each([['{"a":{"__proto__":{"admin":true}}}'], ['{"constructor":{"prototype":{"admin":true}}}'], ['[{"\\u005f_proto__":{}}]']])(
+      'then %s is refused',
+      (text) => {
+        expect(parseJsonBody(text)).toEqual({ ok: false, reason: expect.stringContaining('is refused') });
+      },
+    );
 
     it('then a constructor key without a prototype is an ordinary key', () => {
       expect(parsed('{"constructor":"Ada"}')).toEqual({ constructor: 'Ada' });
@@ -82,5 +88,7 @@ describe('nesting depth', () => {
 
 describe('isIntegerId', () => {
   it.each([[1], [9007199254740991], ['12345678901234723954']])('accepts %j', (v) => expect(isIntegerId(v)).toBe(true));
-  it.each([[0], [-1], [1.5], [9007199254740992], ['0123'], ['-5'], ['12a'], [null], ['']])('refuses %j', (v) => expect(isIntegerId(v)).toBe(false));
+  it.each([[0], [-1], [1.5], [9007199254740992], ['0123'], ['-5'], ['12a'], [null], ['']])('refuses %j', (v) =>
+    expect(isIntegerId(v)).toBe(false),
+  );
 });

@@ -57,7 +57,9 @@ export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY)
 
 /** The reason a body nested deeper than `MAX_JSON_DEPTH` is refused, or undefined. */
 export function tooDeep(text: string): string | undefined {
-  return jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH ? `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` : undefined;
+  return jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH
+    ? `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`
+    : undefined;
 }
 
 const LONG_DIGIT_RUN = /\d{16}/;
@@ -123,7 +125,8 @@ function poisonedKey(value: unknown): string | undefined {
     if (typeof node !== 'object' || node === null) continue;
     if (Object.prototype.hasOwnProperty.call(node, '__proto__')) return '__proto__';
     const ctor = Object.prototype.hasOwnProperty.call(node, 'constructor') ? (node as Record<string, unknown>)['constructor'] : undefined;
-    if (typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) return 'constructor.prototype';
+    if (typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype'))
+      return 'constructor.prototype';
     stack.push(...(Array.isArray(node) ? node : Object.values(node)));
   }
   return undefined;
@@ -140,7 +143,9 @@ export class InvalidJsonBody {
 
 /** A positive integer id as `parseJsonBody` hands it over: a safe integer, or the digits of a larger one. */
 export function isIntegerId(value: unknown): value is number | string {
-  return (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) || (typeof value === 'string' && /^[1-9]\d{0,39}$/.test(value));
+  return (
+    (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) || (typeof value === 'string' && /^[1-9]\d{0,39}$/.test(value))
+  );
 }
 
 /** The exact decimal text of an id `isIntegerId` accepted. */
@@ -150,5 +155,11 @@ export function integerIdText(value: number | string): string {
 
 /** class-validator: a positive integer id, exact whatever its size (see `parseJsonBody`). */
 export function IsIntegerId(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy({ name: 'isIntegerId', validator: { validate: isIntegerId, defaultMessage: (a) => `${a?.property ?? 'id'} must be a positive integer` } }, options);
+  return ValidateBy(
+    {
+      name: 'isIntegerId',
+      validator: { validate: isIntegerId, defaultMessage: (a) => `${a?.property ?? 'id'} must be a positive integer` },
+    },
+    options,
+  );
 }

@@ -59,7 +59,8 @@ export function verifyTimestampedHmac(
   if (!timestamp) return { ok: false, reason: 'signature_missing', detail: `${s.timestampHeader} is missing` };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'signature_invalid', detail: `${s.timestampHeader} must be unix seconds` };
   const presented = signature.trim();
-  const comparable = s.hexCase === 'any' && presented.startsWith(s.prefix) ? s.prefix + presented.slice(s.prefix.length).toLowerCase() : presented;
+  const comparable =
+    s.hexCase === 'any' && presented.startsWith(s.prefix) ? s.prefix + presented.slice(s.prefix.length).toLowerCase() : presented;
   if (!safeEqual(comparable, timestampedHmac(s.prefix, s.secret, timestamp, rawBody))) return { ok: false, reason: 'signature_invalid' };
   if (!withinReplayWindow(Number(timestamp), nowMs, s.windowSeconds)) {
     return { ok: false, reason: 'signature_stale', detail: `signed at ${timestamp}, more than ${s.windowSeconds} s from now` };

@@ -11,7 +11,12 @@ export async function summariseHtml(html: string): Promise<string> {
   const input = html.length > MAX_HTML_TO_SUMMARISE_CHARS ? html.slice(0, MAX_HTML_TO_SUMMARISE_CHARS) : html;
   // The HTML as a one-part message, so the conversion is exactly the one mailparser applies.
   const message = `Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(input, 'utf8').toString('base64')}`;
-  const parsed = await simpleParser(message, { skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: MAX_HTML_TO_SUMMARISE_CHARS + 1 });
+  const parsed = await simpleParser(message, {
+    skipTextToHtml: true,
+    skipImageLinks: true,
+    skipTextLinks: true,
+    maxHtmlLengthToParse: MAX_HTML_TO_SUMMARISE_CHARS + 1,
+  });
   const text = (parsed.text ?? '')
     // Embedded images come out as `[cid:…]`: a reference to a part, not words anyone wrote.
     .replace(/\[cid:[^\]\s]*\]/g, '')

@@ -25,16 +25,32 @@ function mapped(e: InboundEmail): InteractionReceived {
 describe('mapInboundEmail', () => {
   describe('given a sender', () => {
     it('then the first identity is the sender’s address, normalised, and the facet keeps it as written', () => {
-      expect(mapped(email()).data).toMatchObject({ identities: [{ kind: 'email', value: 'ana@example.com' }], email: { from: 'Ana@Example.com' } });
+      expect(mapped(email()).data).toMatchObject({
+        identities: [{ kind: 'email', value: 'ana@example.com' }],
+        email: { from: 'Ana@Example.com' },
+      });
     });
 
     it('then a From whose first mailbox has no address falls back to the next one with an address', () => {
-      expect(mapped(email({ from: [{ name: 'Doe', address: '' }, { name: 'Jane', address: 'jane@example.com' }] })).data.identities).toEqual([{ kind: 'email', value: 'jane@example.com' }]);
+      expect(
+        mapped(
+          email({
+            from: [
+              { name: 'Doe', address: '' },
+              { name: 'Jane', address: 'jane@example.com' },
+            ],
+          }),
+        ).data.identities,
+      ).toEqual([{ kind: 'email', value: 'jane@example.com' }]);
     });
 
     it('then a From with no address at all cannot be mapped, and the error names from', () => {
-      expect(() => mapInboundEmail(email({ from: [{ name: 'MAILER-DAEMON', address: '' }] }), 'mime', CONFORMANCE_CONTEXT)).toThrow(ChannelMappingError);
-      expect(() => mapInboundEmail(email({ from: [{ name: 'MAILER-DAEMON', address: '' }] }), 'mime', CONFORMANCE_CONTEXT)).toThrow(expect.objectContaining({ field: 'from' }));
+      expect(() => mapInboundEmail(email({ from: [{ name: 'MAILER-DAEMON', address: '' }] }), 'mime', CONFORMANCE_CONTEXT)).toThrow(
+        ChannelMappingError,
+      );
+      expect(() => mapInboundEmail(email({ from: [{ name: 'MAILER-DAEMON', address: '' }] }), 'mime', CONFORMANCE_CONTEXT)).toThrow(
+        expect.objectContaining({ field: 'from' }),
+      );
     });
   });
 
@@ -67,7 +83,11 @@ describe('mapInboundEmail', () => {
 
   describe('when the Date header was valid', () => {
     it('then it is occurredAt, and recordedAt is the receive time', () => {
-      expect(mapped(email({ date: '2025-01-10T08:00:00.000Z' })).metadata).toMatchObject({ occurredAt: '2025-01-10T08:00:00.000Z', occurredAtSource: 'provider', recordedAt: CONFORMANCE_CONTEXT.receivedAt });
+      expect(mapped(email({ date: '2025-01-10T08:00:00.000Z' })).metadata).toMatchObject({
+        occurredAt: '2025-01-10T08:00:00.000Z',
+        occurredAtSource: 'provider',
+        recordedAt: CONFORMANCE_CONTEXT.receivedAt,
+      });
     });
   });
 

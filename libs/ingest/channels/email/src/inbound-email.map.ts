@@ -31,10 +31,22 @@ function trimmedReferences(references: readonly string[]): string[] {
 /** The sender: the first mailbox of From with an address. */
 function senderOf(email: InboundEmail): { address: string; identity: IdentityRef } {
   const mailbox = email.from.find((m) => m.address !== '');
-  if (!mailbox) throw new ChannelMappingError(`from: no sender address (From names ${JSON.stringify(email.from.map((m) => m.name).join(', ').slice(0, 64))})`, 'from');
+  if (!mailbox)
+    throw new ChannelMappingError(
+      `from: no sender address (From names ${JSON.stringify(
+        email.from
+          .map((m) => m.name)
+          .join(', ')
+          .slice(0, 64),
+      )})`,
+      'from',
+    );
   const identity = normalizeEmail(mailbox.address);
   if (!identity.ok || mailbox.address.length > MAX_ADDRESS_CHARS) {
-    throw new ChannelMappingError(`from: ${identity.ok ? 'address too long' : identity.reason}: ${JSON.stringify(mailbox.address.slice(0, 64))}`, 'from');
+    throw new ChannelMappingError(
+      `from: ${identity.ok ? 'address too long' : identity.reason}: ${JSON.stringify(mailbox.address.slice(0, 64))}`,
+      'from',
+    );
   }
   return { address: mailbox.address, identity: identity.identity };
 }
@@ -57,7 +69,10 @@ export function mapInboundEmail(email: InboundEmail, provider: string, { tenantI
         kind: 'email',
         identities: [sender.identity],
         content: email.text !== undefined && email.text !== '' ? { text: email.text, media: [] } : { media: [] },
-        provider: { name: provider, messageId: messageId.length <= MAX_PROVIDER_MESSAGE_ID_CHARS ? messageId : `sha256:${email.rawSha256}` },
+        provider: {
+          name: provider,
+          messageId: messageId.length <= MAX_PROVIDER_MESSAGE_ID_CHARS ? messageId : `sha256:${email.rawSha256}`,
+        },
         ...(endpoint !== undefined && endpoint.length <= MAX_ADDRESS_CHARS ? { endpoint } : {}),
         threadId,
         email: {

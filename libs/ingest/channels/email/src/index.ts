@@ -9,7 +9,14 @@ export { effectiveMessageId, mapInboundEmail, threadRoot } from './inbound-email
 export { emailBodyText, summariseHtml } from './email-body';
 export { decodeCharset } from './charset';
 export { parseMimeMessage } from './mime/mime-message.parse';
-export { MIME_REPLAY_WINDOW_SECONDS, MIME_SIGNATURE_HEADER, MIME_TIMESTAMP_HEADER, mimeSignature, RAW_MIME_EMAIL_MANIFEST, RawMimeEmailChannelAdapter } from './mime/raw-mime-email.adapter';
+export {
+  MIME_REPLAY_WINDOW_SECONDS,
+  MIME_SIGNATURE_HEADER,
+  MIME_TIMESTAMP_HEADER,
+  mimeSignature,
+  RAW_MIME_EMAIL_MANIFEST,
+  RawMimeEmailChannelAdapter,
+} from './mime/raw-mime-email.adapter';
 export { RawMimeEmailConfig } from './mime/raw-mime-email.config';
 export {
   SENDGRID_INBOUND_PARSE_MANIFEST,

@@ -8,7 +8,9 @@ export type AtLeastOne<T> = readonly [T, ...T[]];
  * the ChannelIds: a missing one fails `satisfies Record<ChannelId, …>`, an extra one fails here,
  * with its name in the message.
  */
-export type OnlyChannelIds<M> = [Exclude<keyof M, ChannelId>] extends [never] ? unknown : { 'export that is not a ChannelId': Exclude<keyof M, ChannelId> };
+export type OnlyChannelIds<M> = [Exclude<keyof M, ChannelId>] extends [never]
+  ? unknown
+  : { 'export that is not a ChannelId': Exclude<keyof M, ChannelId> };
 
 /**
  * One entry per ChannelId, in the order of CHANNEL_IDS (a module's exports come in name order),

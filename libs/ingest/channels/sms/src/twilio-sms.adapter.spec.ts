@@ -2,7 +2,15 @@ import type { WebhookRequest } from '@hub/channels-core';
 import { channelConformanceKit, CONFORMANCE_CONTEXT, runChannelPipeline } from '@hub/channels-core/testing';
 import { InteractionReceivedDto, validateAs } from '@hub/contracts';
 import { TwilioSmsChannelAdapter, type TwilioSmsConfig } from './index';
-import { signedTwilioRequest, smsTestSetup, TEST_TWILIO_ACCOUNT_SID, twilioSegmentCount, twilioSmsParams, twilioWebhookRequest, type TwilioParams } from './testing';
+import {
+  signedTwilioRequest,
+  smsTestSetup,
+  TEST_TWILIO_ACCOUNT_SID,
+  twilioSegmentCount,
+  twilioSmsParams,
+  twilioWebhookRequest,
+  type TwilioParams,
+} from './testing';
 
 const AUTH_TOKEN = 'sms-conformance-auth-token';
 const WEBHOOK_URL = 'https://hub.example.com/webhooks/twilio';
@@ -10,7 +18,8 @@ const OUR_NUMBER = '+14155550000';
 const NOW = { nowMs: Date.now() };
 
 const adapter = (config: Partial<TwilioSmsConfig> = {}) => new TwilioSmsChannelAdapter({ TWILIO_AUTH_TOKEN: AUTH_TOKEN, ...config });
-const request = (params: TwilioParams, url = WEBHOOK_URL, authToken = AUTH_TOKEN): WebhookRequest => twilioWebhookRequest({ authToken, url, params });
+const request = (params: TwilioParams, url = WEBHOOK_URL, authToken = AUTH_TOKEN): WebhookRequest =>
+  twilioWebhookRequest({ authToken, url, params });
 
 channelConformanceKit(smsTestSetup);
 
@@ -76,9 +85,13 @@ describe('TwilioSmsChannelAdapter', () => {
     const ours = `AC${'1'.repeat(32)}`;
     const theirs = `AC${'2'.repeat(32)}`;
 
-    it("then a correctly signed webhook for another account is refused, saying why", async () => {
+    it('then a correctly signed webhook for another account is refused, saying why', async () => {
       const params = twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body: 'hi', accountSid: theirs });
-      expect(adapter({ TWILIO_ACCOUNT_SID: ours }).verify(request(params), NOW)).toEqual({ ok: false, reason: 'signature_invalid', detail: expect.stringContaining('AccountSid') });
+      expect(adapter({ TWILIO_ACCOUNT_SID: ours }).verify(request(params), NOW)).toEqual({
+        ok: false,
+        reason: 'signature_invalid',
+        detail: expect.stringContaining('AccountSid'),
+      });
     });
 
     it('then a webhook without an AccountSid is refused', async () => {
@@ -87,7 +100,7 @@ describe('TwilioSmsChannelAdapter', () => {
       expect(adapter({ TWILIO_ACCOUNT_SID: ours }).verify(request(params), NOW)).toMatchObject({ ok: false, reason: 'signature_invalid' });
     });
 
-    it("then a webhook for the configured account goes through to an event", async () => {
+    it('then a webhook for the configured account goes through to an event', async () => {
       const params = twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body: 'hi', accountSid: ours });
       const outcome = await runChannelPipeline(adapter({ TWILIO_ACCOUNT_SID: ours }), request(params));
       expect(outcome).toMatchObject({ kind: 'accepted', events: [{ data: { provider: { accountId: ours } } }] });
@@ -102,7 +115,15 @@ describe('TwilioSmsChannelAdapter', () => {
     it('then it maps to the message as sent, carrying an opt-out consent signal', async () => {
       expect(await outcome()).toMatchObject({
         kind: 'accepted',
-        events: [{ data: { content: { text: 'STOP', media: [] }, identities: [{ kind: 'phone', value: '+14155550123' }], consent: { signal: 'opt_out', keyword: 'STOP' } } }],
+        events: [
+          {
+            data: {
+              content: { text: 'STOP', media: [] },
+              identities: [{ kind: 'phone', value: '+14155550123' }],
+              consent: { signal: 'opt_out', keyword: 'STOP' },
+            },
+          },
+        ],
       });
     });
 
@@ -122,7 +143,10 @@ describe('TwilioSmsChannelAdapter', () => {
     ['hello', undefined, undefined],
   ])('when the customer texts %j (OptOutType %s)', (body, optOutType, expected) => {
     it(`then the consent signal is ${JSON.stringify(expected)}`, async () => {
-      const params = { ...twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body, seed: `kw-${body}` }), ...(optOutType ? { OptOutType: optOutType } : {}) };
+      const params = {
+        ...twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body, seed: `kw-${body}` }),
+        ...(optOutType ? { OptOutType: optOutType } : {}),
+      };
       const o = await runChannelPipeline(adapter(), request(params));
       if (o.kind !== 'accepted') throw new Error(o.kind);
       expect(o.events[0]!.data.consent).toEqual(expected);
@@ -141,7 +165,10 @@ describe('TwilioSmsChannelAdapter', () => {
 
     it('then without SMS_DEFAULT_REGION it cannot be mapped, and the error names From', async () => {
       const outcome = await runChannelPipeline(adapter(), request(params));
-      expect(outcome).toMatchObject({ kind: 'unmappable', error: { name: 'ChannelMappingError', field: 'From', message: expect.stringContaining('From') } });
+      expect(outcome).toMatchObject({
+        kind: 'unmappable',
+        error: { name: 'ChannelMappingError', field: 'From', message: expect.stringContaining('From') },
+      });
     });
   });
 
@@ -149,7 +176,10 @@ describe('TwilioSmsChannelAdapter', () => {
     it('then the event id is the same and only the receive time differs', async () => {
       const params = twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body: 'hi', seed: 'retry' });
       const first = await runChannelPipeline(adapter(), request(params), CONFORMANCE_CONTEXT);
-      const retry = await runChannelPipeline(adapter(), request(params), { ...CONFORMANCE_CONTEXT, receivedAt: '2025-01-15T09:31:00.000Z' });
+      const retry = await runChannelPipeline(adapter(), request(params), {
+        ...CONFORMANCE_CONTEXT,
+        receivedAt: '2025-01-15T09:31:00.000Z',
+      });
       if (first.kind !== 'accepted' || retry.kind !== 'accepted') throw new Error(`${first.kind} / ${retry.kind}`);
       expect(retry.events[0]!.metadata.eventId).toBe(first.events[0]!.metadata.eventId);
       expect(retry.events[0]!.metadata.occurredAt).toBe('2025-01-15T09:31:00.000Z');
@@ -202,7 +232,13 @@ describe('the Twilio test helpers (also used by the demo and the e2e tests)', ()
     });
 
     it('uses the MessageSid and AccountSid it is given', async () => {
-      const params = twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body: 'hi', messageSid: `SM${'a'.repeat(32)}`, accountSid: `AC${'b'.repeat(32)}` });
+      const params = twilioSmsParams({
+        from: '+14155550123',
+        to: OUR_NUMBER,
+        body: 'hi',
+        messageSid: `SM${'a'.repeat(32)}`,
+        accountSid: `AC${'b'.repeat(32)}`,
+      });
       expect(params).toMatchObject({ MessageSid: `SM${'a'.repeat(32)}`, SmsSid: `SM${'a'.repeat(32)}`, AccountSid: `AC${'b'.repeat(32)}` });
     });
 
@@ -212,8 +248,17 @@ describe('the Twilio test helpers (also used by the demo and the e2e tests)', ()
         { url: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2', contentType: 'video/mp4' },
       ];
       const params = twilioSmsParams({ from: '+14155550123', to: OUR_NUMBER, body: '', media });
-      expect(params).toMatchObject({ NumMedia: '2', MediaUrl0: media[0]!.url, MediaContentType0: 'image/jpeg', MediaUrl1: media[1]!.url, MediaContentType1: 'video/mp4' });
-      expect(await runChannelPipeline(adapter(), request(params))).toMatchObject({ kind: 'accepted', events: [{ data: { content: { media } } }] });
+      expect(params).toMatchObject({
+        NumMedia: '2',
+        MediaUrl0: media[0]!.url,
+        MediaContentType0: 'image/jpeg',
+        MediaUrl1: media[1]!.url,
+        MediaContentType1: 'video/mp4',
+      });
+      expect(await runChannelPipeline(adapter(), request(params))).toMatchObject({
+        kind: 'accepted',
+        events: [{ data: { content: { media } } }],
+      });
     });
 
     it('fills the country fields from the numbers, and leaves them empty for an alphanumeric sender', async () => {
@@ -239,7 +284,13 @@ describe('the Twilio test helpers (also used by the demo and the e2e tests)', ()
     });
 
     it('signs it so that the adapter with the same auth token accepts it, and one with another refuses it', async () => {
-      const delivered: WebhookRequest = { method: 'POST', url: WEBHOOK_URL, headers: signed.headers, rawBody: Buffer.from(signed.body), body: Object.fromEntries(new URLSearchParams(signed.body)) };
+      const delivered: WebhookRequest = {
+        method: 'POST',
+        url: WEBHOOK_URL,
+        headers: signed.headers,
+        rawBody: Buffer.from(signed.body),
+        body: Object.fromEntries(new URLSearchParams(signed.body)),
+      };
       expect(adapter().verify(delivered, NOW)).toEqual({ ok: true });
       expect(adapter({ TWILIO_AUTH_TOKEN: 'another-token' }).verify(delivered, NOW)).toEqual({ ok: false, reason: 'signature_invalid' });
     });

@@ -98,7 +98,8 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
     for (let i = 0; i < Number(p.NumMedia); i++) {
       const url = p[`MediaUrl${i}`];
       const contentType = p[`MediaContentType${i}`];
-      if (typeof url !== 'string' || url === '') throw new ChannelMappingError(`MediaUrl${i} is missing though NumMedia is ${p.NumMedia}`, `MediaUrl${i}`);
+      if (typeof url !== 'string' || url === '')
+        throw new ChannelMappingError(`MediaUrl${i} is missing though NumMedia is ${p.NumMedia}`, `MediaUrl${i}`);
       media.push(typeof contentType === 'string' ? { url, contentType } : { url });
     }
     const text = p.Body ?? '';
@@ -127,7 +128,17 @@ export class TwilioSmsChannelAdapter implements ChannelAdapter<TwilioInboundSmsP
  * received it. The event is its own correlation and cause.
  */
 function receivedMetadata(eventId: string, tenantId: string, receivedAt: string): EventMetadata {
-  return { eventId, correlationId: eventId, causationId: eventId, occurredAt: receivedAt, occurredAtSource: 'received', recordedAt: receivedAt, schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION, tenantId, channel: 'sms' };
+  return {
+    eventId,
+    correlationId: eventId,
+    causationId: eventId,
+    occurredAt: receivedAt,
+    occurredAtSource: 'received',
+    recordedAt: receivedAt,
+    schemaVersion: INTERACTION_RECEIVED_SCHEMA_VERSION,
+    tenantId,
+    channel: 'sms',
+  };
 }
 
 const DELIVERY_STATUS_OF: Partial<Record<TwilioMessageStatusPayload['MessageStatus'], DeliveryStatus>> = {
@@ -139,4 +150,3 @@ const DELIVERY_STATUS_OF: Partial<Record<TwilioMessageStatusPayload['MessageStat
 };
 
 const OPT_OUT_TYPES: Record<string, 'opt_out' | 'opt_in' | 'help' | undefined> = { STOP: 'opt_out', START: 'opt_in', HELP: 'help' };
-

@@ -33,7 +33,19 @@ export class TwilioInboundSmsPayload {
 
 /** Every `MessageStatus` Twilio documents. */
 export const TWILIO_MESSAGE_STATUSES = [
-  'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'read', 'accepted', 'scheduled', 'canceled', 'partially_delivered', 'receiving', 'received',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'read',
+  'accepted',
+  'scheduled',
+  'canceled',
+  'partially_delivered',
+  'receiving',
+  'received',
 ] as const;
 
 export const isTwilioStatusCallback = (body: unknown): boolean => typeof body === 'object' && body !== null && 'MessageStatus' in body;

@@ -2,7 +2,13 @@ import { defineChannel } from '@hub/channels-core';
 import { TypeformSurveyChannelAdapter, TYPEFORM_SURVEY_MANIFEST } from './typeform-survey.adapter';
 import { TypeformSurveyConfig } from './typeform-survey.config';
 
-export { TypeformSurveyChannelAdapter, TYPEFORM_SURVEY_MANIFEST, TYPEFORM_SIGNATURE_HEADER, typeformSignature, answerValue } from './typeform-survey.adapter';
+export {
+  TypeformSurveyChannelAdapter,
+  TYPEFORM_SURVEY_MANIFEST,
+  TYPEFORM_SIGNATURE_HEADER,
+  typeformSignature,
+  answerValue,
+} from './typeform-survey.adapter';
 export { TypeformSurveyConfig } from './typeform-survey.config';
 export * from './typeform.payload';
 export * from './survey-score';

@@ -20,7 +20,10 @@ import type { SurveyFacet } from '@hub/contracts';
 
 export type SurveyKind = SurveyFacet['kind'];
 
-export const SCORE_SCALES: Readonly<Record<SurveyKind, { min: number; max: number }>> = Object.freeze({ csat: { min: 1, max: 5 }, nps: { min: 0, max: 10 } });
+export const SCORE_SCALES: Readonly<Record<SurveyKind, { min: number; max: number }>> = Object.freeze({
+  csat: { min: 1, max: 5 },
+  nps: { min: 0, max: 10 },
+});
 
 export interface ScoreFieldRef {
   kind: SurveyKind;
@@ -74,7 +77,8 @@ export function kindFromQuestion(answer: ScoreAnswer, definition: ScoreDefinitio
 function scored(kind: SurveyKind, answer: ScoreAnswer, index: number, rule: 'ref' | 'question'): ScoreResult {
   const path = `${answersPath}.${index}`;
   const what = `the ${kind} question (${answer.field.ref ?? answer.field.id})`;
-  if (answer.type !== 'number' || typeof answer.number !== 'number') return { ok: false, field: path, reason: `${what} was answered with a ${answer.type}, not a number` };
+  if (answer.type !== 'number' || typeof answer.number !== 'number')
+    return { ok: false, field: path, reason: `${what} was answered with a ${answer.type}, not a number` };
   const { min, max } = SCORE_SCALES[kind];
   if (!Number.isInteger(answer.number) || answer.number < min || answer.number > max) {
     return { ok: false, field: `${path}.number`, reason: `${what} scored ${answer.number}, outside the ${kind} scale ${min}–${max}` };
@@ -86,7 +90,11 @@ function scored(kind: SurveyKind, answer: ScoreAnswer, index: number, rule: 'ref
  * The response's score, as `findSurveyScores` finds it: the first of its scores. Kept for callers
  * that want one.
  */
-export function findSurveyScore(answers: readonly ScoreAnswer[], definitionFields: readonly ScoreDefinitionField[], refs: readonly ScoreFieldRef[]): ScoreResult {
+export function findSurveyScore(
+  answers: readonly ScoreAnswer[],
+  definitionFields: readonly ScoreDefinitionField[],
+  refs: readonly ScoreFieldRef[],
+): ScoreResult {
   const found = findSurveyScores(answers, definitionFields, refs);
   return found.ok ? found.scores[0]! : found;
 }
@@ -99,7 +107,11 @@ export type ScoresResult = { ok: true; scores: Extract<ScoreResult, { ok: true }
  * whose shape is that scale (two of one scale are ambiguous). At least one score is required, and
  * a score question answered outside its scale fails the response, as for a single score.
  */
-export function findSurveyScores(answers: readonly ScoreAnswer[], definitionFields: readonly ScoreDefinitionField[], refs: readonly ScoreFieldRef[]): ScoresResult {
+export function findSurveyScores(
+  answers: readonly ScoreAnswer[],
+  definitionFields: readonly ScoreDefinitionField[],
+  refs: readonly ScoreFieldRef[],
+): ScoresResult {
   const byId = new Map(definitionFields.map((f) => [f.id, f]));
   const kinds = [...new Set<SurveyKind>([...refs.map((r) => r.kind), 'csat', 'nps'])];
   const byRef = new Map<SurveyKind, number>();
@@ -121,7 +133,11 @@ export function findSurveyScores(answers: readonly ScoreAnswer[], definitionFiel
       const candidates = shaped.filter((c) => c.kind === kind);
       if (candidates.length > 1) {
         const names = candidates.map((c) => `${c.answer.field.ref ?? c.answer.field.id} (${c.kind})`).join(', ');
-        return { ok: false, field: answersPath, reason: `ambiguous score: ${names} could each be the score; name it by ref in SURVEY_SCORE_FIELD_REFS` };
+        return {
+          ok: false,
+          field: answersPath,
+          reason: `ambiguous score: ${names} could each be the score; name it by ref in SURVEY_SCORE_FIELD_REFS`,
+        };
       }
       if (candidates.length === 1) found = scored(kind, candidates[0]!.answer, candidates[0]!.index, 'question');
     }
@@ -130,10 +146,17 @@ export function findSurveyScores(answers: readonly ScoreAnswer[], definitionFiel
   }
   if (scores.length === 0) {
     const refList = refs.map((r) => r.ref).join(' or ');
-    return { ok: false, field: answersPath, reason: `no score question answered: no answered field with ref ${refList}, and no answered nps field, 0–10 opinion scale or 1–5 rating` };
+    return {
+      ok: false,
+      field: answersPath,
+      reason: `no score question answered: no answered field with ref ${refList}, and no answered nps field, 0–10 opinion scale or 1–5 rating`,
+    };
   }
   // A score named by ref comes before one recognised by its shape, refs in the order listed: the
   // response's score is the one a single-score form has always had.
-  const rank = (r: Extract<ScoreResult, { ok: true }>) => (r.rule === 'ref' ? refs.findIndex((x) => x.kind === r.kind && x.ref === answers[r.answerIndex]!.field.ref) : refs.length + kinds.indexOf(r.kind));
+  const rank = (r: Extract<ScoreResult, { ok: true }>) =>
+    r.rule === 'ref'
+      ? refs.findIndex((x) => x.kind === r.kind && x.ref === answers[r.answerIndex]!.field.ref)
+      : refs.length + kinds.indexOf(r.kind);
   return { ok: true, scores: scores.sort((a, b) => rank(a) - rank(b)) };
 }

@@ -15,14 +15,21 @@ import {
   type ScoreAnswer,
   type ScoreDefinitionField,
 } from './index';
-import { surveyTestSetup, typeformResponsePayload, typeformWebhookRequest, type TypeformQuestion, type TypeformResponseInput } from './testing';
+import {
+  surveyTestSetup,
+  typeformResponsePayload,
+  typeformWebhookRequest,
+  type TypeformQuestion,
+  type TypeformResponseInput,
+} from './testing';
 
 const SECRET = 'survey-spec-secret';
 const URL = 'https://hub.example.com/webhooks/typeform';
 const NOW = { nowMs: Date.now() };
 
 const adapter = (config: Partial<TypeformSurveyConfig> = {}) => new TypeformSurveyChannelAdapter({ TYPEFORM_SECRET: SECRET, ...config });
-const request = (payload: Record<string, unknown>, secret = SECRET): WebhookRequest => typeformWebhookRequest({ secret, url: URL, payload });
+const request = (payload: Record<string, unknown>, secret = SECRET): WebhookRequest =>
+  typeformWebhookRequest({ secret, url: URL, payload });
 
 const csat = (score: number, extra: Partial<TypeformQuestion> = {}): TypeformQuestion => ({
   id: 'Mn3bV5cX7zL9',
@@ -33,10 +40,22 @@ const csat = (score: number, extra: Partial<TypeformQuestion> = {}): TypeformQue
   answer: { type: 'number', number: score },
   ...extra,
 });
-const comment = (text: string): TypeformQuestion => ({ id: 'Fg7hJ9kL1zX3', ref: 'comment', type: 'long_text', title: 'Anything else?', answer: { type: 'text', text } });
+const comment = (text: string): TypeformQuestion => ({
+  id: 'Fg7hJ9kL1zX3',
+  ref: 'comment',
+  type: 'long_text',
+  title: 'Anything else?',
+  answer: { type: 'text', text },
+});
 
 function response(over: Partial<TypeformResponseInput> = {}): Record<string, unknown> {
-  return typeformResponsePayload({ formId: 'Xy7PqL2n', submittedAt: '2025-01-13T09:00:58Z', hidden: { email: 'dana@example.com' }, questions: [csat(4)], ...over });
+  return typeformResponsePayload({
+    formId: 'Xy7PqL2n',
+    submittedAt: '2025-01-13T09:00:58Z',
+    hidden: { email: 'dana@example.com' },
+    questions: [csat(4)],
+    ...over,
+  });
 }
 
 async function accepted(payload: Record<string, unknown>, config: Partial<TypeformSurveyConfig> = {}): Promise<InteractionReceived> {
@@ -46,7 +65,10 @@ async function accepted(payload: Record<string, unknown>, config: Partial<Typefo
   return outcome.events[0]!;
 }
 
-const unmappable = async (payload: Record<string, unknown>, config: Partial<TypeformSurveyConfig> = {}): Promise<Extract<PipelineOutcome, { kind: 'unmappable' }>> => {
+const unmappable = async (
+  payload: Record<string, unknown>,
+  config: Partial<TypeformSurveyConfig> = {},
+): Promise<Extract<PipelineOutcome, { kind: 'unmappable' }>> => {
   const outcome = await runChannelPipeline(adapter(config), request(payload));
   if (outcome.kind !== 'unmappable') throw new Error(`expected unmappable, got ${JSON.stringify(outcome)}`);
   return outcome;
@@ -73,7 +95,10 @@ describe('TypeformSurveyChannelAdapter', () => {
 
     it('then a signature without its sha256= prefix is refused', () => {
       const signed = request(payload);
-      const bare = { ...signed, headers: { ...signed.headers, 'typeform-signature': signed.headers['typeform-signature']!.slice('sha256='.length) } };
+      const bare = {
+        ...signed,
+        headers: { ...signed.headers, 'typeform-signature': signed.headers['typeform-signature']!.slice('sha256='.length) },
+      };
       expect(adapter().verify(bare, NOW)).toEqual({ ok: false, reason: 'signature_invalid' });
     });
 
@@ -111,19 +136,33 @@ describe('TypeformSurveyChannelAdapter', () => {
     describe.each([0, 6, 3.5, -1])('when the field with ref csat is answered %p', (score) => {
       it('then the response cannot be mapped: the score is outside CSAT 1–5', async () => {
         const { error } = await unmappable(response({ questions: [csat(score)] }));
-        expect(error).toMatchObject({ field: 'form_response.answers.0.number', message: expect.stringContaining('outside the csat scale 1–5') });
+        expect(error).toMatchObject({
+          field: 'form_response.answers.0.number',
+          message: expect.stringContaining('outside the csat scale 1–5'),
+        });
       });
     });
 
     describe.each([0, 1, 5, 6, 9, 10])('when an nps field (no ref configured) is answered %i', (score) => {
       it(`then it is an NPS response scoring ${score}`, async () => {
-        const nps: TypeformQuestion = { id: 'Vn1sJw7DfC2a', type: 'nps', title: 'Recommend us?', answer: { type: 'number', number: score } };
+        const nps: TypeformQuestion = {
+          id: 'Vn1sJw7DfC2a',
+          type: 'nps',
+          title: 'Recommend us?',
+          answer: { type: 'number', number: score },
+        };
         expect((await accepted(response({ questions: [nps] }))).data.survey).toMatchObject({ kind: 'nps', score });
       });
     });
 
     it('then an NPS answer of 11 cannot be mapped', async () => {
-      const nps: TypeformQuestion = { id: 'Vn1sJw7DfC2a', ref: 'nps', type: 'nps', title: 'Recommend us?', answer: { type: 'number', number: 11 } };
+      const nps: TypeformQuestion = {
+        id: 'Vn1sJw7DfC2a',
+        ref: 'nps',
+        type: 'nps',
+        title: 'Recommend us?',
+        answer: { type: 'number', number: 11 },
+      };
       expect((await unmappable(response({ questions: [nps] }))).error.message).toContain('outside the nps scale 0–10');
     });
 
@@ -152,23 +191,62 @@ describe('TypeformSurveyChannelAdapter', () => {
         { type: 'number', number: 2, field: { id: 'a', type: 'rating', ref: 'csat' } },
         { type: 'number', number: 9, field: { id: 'b', type: 'nps', ref: 'nps' } },
       ];
-      expect(findSurveyScore(answers, [], parseScoreFieldRefs('csat:csat,nps:nps'))).toMatchObject({ ok: true, kind: 'csat', score: 2, rule: 'ref' });
-      expect(findSurveyScore(answers, [], parseScoreFieldRefs('nps:nps,csat:csat'))).toMatchObject({ ok: true, kind: 'nps', score: 9, rule: 'ref' });
+      expect(findSurveyScore(answers, [], parseScoreFieldRefs('csat:csat,nps:nps'))).toMatchObject({
+        ok: true,
+        kind: 'csat',
+        score: 2,
+        rule: 'ref',
+      });
+      expect(findSurveyScore(answers, [], parseScoreFieldRefs('nps:nps,csat:csat'))).toMatchObject({
+        ok: true,
+        kind: 'nps',
+        score: 9,
+        rule: 'ref',
+      });
     });
 
     describe('when one response answers both a CSAT and an NPS question', () => {
-      const nps = (score: number, extra: Partial<TypeformQuestion> = {}): TypeformQuestion => ({ id: 'Gh1jK3lZ5xC7', ref: 'nps', type: 'nps', title: 'Recommend us?', answer: { type: 'number', number: score }, ...extra });
+      const nps = (score: number, extra: Partial<TypeformQuestion> = {}): TypeformQuestion => ({
+        id: 'Gh1jK3lZ5xC7',
+        ref: 'nps',
+        type: 'nps',
+        title: 'Recommend us?',
+        answer: { type: 'number', number: score },
+        ...extra,
+      });
 
       it('then the facet carries both scores, the first of SURVEY_SCORE_FIELD_REFS as the score', async () => {
         const { survey } = (await accepted(response({ questions: [csat(2), nps(9)] }))).data;
-        expect(survey).toMatchObject({ kind: 'csat', score: 2, scores: [{ kind: 'csat', score: 2, questionId: 'csat' }, { kind: 'nps', score: 9, questionId: 'nps' }] });
-        const npsFirst = (await accepted(response({ questions: [csat(2), nps(9)] }), { SURVEY_SCORE_FIELD_REFS: 'nps:nps,csat:csat' })).data.survey;
-        expect(npsFirst).toMatchObject({ kind: 'nps', score: 9, scores: [{ kind: 'nps', score: 9 }, { kind: 'csat', score: 2 }] });
+        expect(survey).toMatchObject({
+          kind: 'csat',
+          score: 2,
+          scores: [
+            { kind: 'csat', score: 2, questionId: 'csat' },
+            { kind: 'nps', score: 9, questionId: 'nps' },
+          ],
+        });
+        const npsFirst = (await accepted(response({ questions: [csat(2), nps(9)] }), { SURVEY_SCORE_FIELD_REFS: 'nps:nps,csat:csat' })).data
+          .survey;
+        expect(npsFirst).toMatchObject({
+          kind: 'nps',
+          score: 9,
+          scores: [
+            { kind: 'nps', score: 9 },
+            { kind: 'csat', score: 2 },
+          ],
+        });
       });
 
       it('then both are found by the questions’ shapes too, when no ref names them (one question of each scale is not ambiguous)', async () => {
         const { survey } = (await accepted(response({ questions: [csat(4, { ref: 'how-was-it' }), nps(10, { ref: 'recommend' })] }))).data;
-        expect(survey).toMatchObject({ kind: 'csat', score: 4, scores: [{ kind: 'csat', score: 4, questionId: 'how-was-it' }, { kind: 'nps', score: 10, questionId: 'recommend' }] });
+        expect(survey).toMatchObject({
+          kind: 'csat',
+          score: 4,
+          scores: [
+            { kind: 'csat', score: 4, questionId: 'how-was-it' },
+            { kind: 'nps', score: 10, questionId: 'recommend' },
+          ],
+        });
       });
 
       it('then every event passes the canonical contract with both scores', async () => {
@@ -179,25 +257,50 @@ describe('TypeformSurveyChannelAdapter', () => {
 
     it('then a configured ref that was skipped falls back to the question shape', () => {
       const answers: ScoreAnswer[] = [{ type: 'number', number: 8, field: { id: 'b', type: 'nps', ref: 'recommend' } }];
-      expect(findSurveyScore(answers, [{ id: 'b', type: 'nps' }], parseScoreFieldRefs())).toMatchObject({ ok: true, kind: 'nps', score: 8, answerIndex: 0, rule: 'question' });
+      expect(findSurveyScore(answers, [{ id: 'b', type: 'nps' }], parseScoreFieldRefs())).toMatchObject({
+        ok: true,
+        kind: 'nps',
+        score: 8,
+        answerIndex: 0,
+        rule: 'question',
+      });
     });
 
     it('then a ref-named field answered with a choice cannot be the score, and says so', async () => {
-      const choice: TypeformQuestion = { id: 'Mn3bV5cX7zL9', ref: 'csat', type: 'multiple_choice', title: 'Happy?', answer: { type: 'choice', choice: { label: 'Very' } } };
-      expect((await unmappable(response({ questions: [choice] }))).error).toMatchObject({ field: 'form_response.answers.0', message: expect.stringContaining('answered with a choice, not a number') });
+      const choice: TypeformQuestion = {
+        id: 'Mn3bV5cX7zL9',
+        ref: 'csat',
+        type: 'multiple_choice',
+        title: 'Happy?',
+        answer: { type: 'choice', choice: { label: 'Very' } },
+      };
+      expect((await unmappable(response({ questions: [choice] }))).error).toMatchObject({
+        field: 'form_response.answers.0',
+        message: expect.stringContaining('answered with a choice, not a number'),
+      });
     });
 
     it('then SURVEY_SCORE_FIELD_REFS names the score field and its scale', async () => {
       // Typeform sent no `properties`, so only the ref can say this rating is the score.
       const agent = csat(2, { ref: 'agent_rating', properties: {} });
-      expect((await accepted(response({ questions: [agent] }), { SURVEY_SCORE_FIELD_REFS: 'csat:agent_rating' })).data.survey).toMatchObject({ kind: 'csat', score: 2 });
-      expect((await unmappable(response({ questions: [agent] }), { SURVEY_SCORE_FIELD_REFS: 'nps:recommend' })).error.message).toContain('no score question answered');
+      expect(
+        (await accepted(response({ questions: [agent] }), { SURVEY_SCORE_FIELD_REFS: 'csat:agent_rating' })).data.survey,
+      ).toMatchObject({ kind: 'csat', score: 2 });
+      expect((await unmappable(response({ questions: [agent] }), { SURVEY_SCORE_FIELD_REFS: 'nps:recommend' })).error.message).toContain(
+        'no score question answered',
+      );
     });
 
-    it.each(['csat', 'csat:', 'promoter:nps', 'csat:a b', 'csat:a,,nps:b'])('then SURVEY_SCORE_FIELD_REFS=%j is refused at boot', (value) => {
-      expect(validateAs(TypeformSurveyConfig, { TYPEFORM_SECRET: 's', SURVEY_SCORE_FIELD_REFS: value })).toMatchObject({ ok: false, errors: [{ field: 'SURVEY_SCORE_FIELD_REFS' }] });
-      expect(() => parseScoreFieldRefs(value)).toThrow();
-    });
+    it.each(['csat', 'csat:', 'promoter:nps', 'csat:a b', 'csat:a,,nps:b'])(
+      'then SURVEY_SCORE_FIELD_REFS=%j is refused at boot',
+      (value) => {
+        expect(validateAs(TypeformSurveyConfig, { TYPEFORM_SECRET: 's', SURVEY_SCORE_FIELD_REFS: value })).toMatchObject({
+          ok: false,
+          errors: [{ field: 'SURVEY_SCORE_FIELD_REFS' }],
+        });
+        expect(() => parseScoreFieldRefs(value)).toThrow();
+      },
+    );
 
     it('then the scales agree with the customer domain’s own check of survey scores', () => {
       for (const kind of ['csat', 'nps'] as const) {
@@ -219,7 +322,9 @@ describe('TypeformSurveyChannelAdapter', () => {
     });
 
     it('when the channel is not one the hub knows, then the conversation id alone is the correlation', async () => {
-      const event = await accepted(response({ hidden: { email: 'dana@example.com', conversation_id: 'conv-2b91', channel: 'carrier-pigeon' } }));
+      const event = await accepted(
+        response({ hidden: { email: 'dana@example.com', conversation_id: 'conv-2b91', channel: 'carrier-pigeon' } }),
+      );
       expect(event.metadata.correlationId).toBe('conv-2b91');
       expect(event.data.survey?.conversationId).toBe('conv-2b91');
     });
@@ -248,11 +353,28 @@ describe('TypeformSurveyChannelAdapter', () => {
   });
 
   describe('who answered', () => {
-    const emailAnswer: TypeformQuestion = { id: 'Ab3cD5eF7gH9', ref: 'email', type: 'email', title: 'Your email', answer: { type: 'email', email: 'Typed@Example.com' } };
-    const phoneAnswer: TypeformQuestion = { id: 'Ty5uI7oP9aS1', ref: 'phone', type: 'phone_number', title: 'Your phone', answer: { type: 'phone_number', phone_number: '+14155550123' } };
+    const emailAnswer: TypeformQuestion = {
+      id: 'Ab3cD5eF7gH9',
+      ref: 'email',
+      type: 'email',
+      title: 'Your email',
+      answer: { type: 'email', email: 'Typed@Example.com' },
+    };
+    const phoneAnswer: TypeformQuestion = {
+      id: 'Ty5uI7oP9aS1',
+      ref: 'phone',
+      type: 'phone_number',
+      title: 'Your phone',
+      answer: { type: 'phone_number', phone_number: '+14155550123' },
+    };
 
     it('when the link carried email, phone and customer_id, then they come first in that order, before what was typed', async () => {
-      const event = await accepted(response({ hidden: { email: 'Dana@Example.com', phone: '+447400123456', customer_id: 'C-1' }, questions: [csat(4), emailAnswer, phoneAnswer] }));
+      const event = await accepted(
+        response({
+          hidden: { email: 'Dana@Example.com', phone: '+447400123456', customer_id: 'C-1' },
+          questions: [csat(4), emailAnswer, phoneAnswer],
+        }),
+      );
       expect(event.data.identities).toEqual([
         { kind: 'email', value: 'dana@example.com' },
         { kind: 'phone', value: '+447400123456' },
@@ -273,7 +395,9 @@ describe('TypeformSurveyChannelAdapter', () => {
     });
 
     it('when only customer_id is known, then it is an external id in SURVEY_CUSTOMER_ID_NAMESPACE', async () => {
-      const event = await accepted(response({ hidden: { customer_id: ' 0035g00000XyZaBAAV ' } }), { SURVEY_CUSTOMER_ID_NAMESPACE: 'salesforce' });
+      const event = await accepted(response({ hidden: { customer_id: ' 0035g00000XyZaBAAV ' } }), {
+        SURVEY_CUSTOMER_ID_NAMESPACE: 'salesforce',
+      });
       expect(event.data.identities).toEqual([{ kind: 'external', namespace: 'salesforce', value: '0035g00000XyZaBAAV' }]);
     });
   });
@@ -295,11 +419,20 @@ describe('TypeformSurveyChannelAdapter', () => {
     });
 
     it('then an uploaded file is listed as media too', async () => {
-      const upload: TypeformQuestion = { id: 'whIYKa6Wx5cY', ref: 'photo', type: 'file_upload', title: 'Photo', answer: { type: 'file_url', file_url: 'https://api.typeform.com/responses/files/abc/photo.jpg' } };
-      expect((await accepted(response({ questions: [csat(3), upload] }))).data.content.media).toEqual([{ url: 'https://api.typeform.com/responses/files/abc/photo.jpg' }]);
+      const upload: TypeformQuestion = {
+        id: 'whIYKa6Wx5cY',
+        ref: 'photo',
+        type: 'file_upload',
+        title: 'Photo',
+        answer: { type: 'file_url', file_url: 'https://api.typeform.com/responses/files/abc/photo.jpg' },
+      };
+      expect((await accepted(response({ questions: [csat(3), upload] }))).data.content.media).toEqual([
+        { url: 'https://api.typeform.com/responses/files/abc/photo.jpg' },
+      ]);
     });
 
-    const answer = (plain: Record<string, unknown>): TypeformAnswer => Object.assign(new TypeformAnswer(), { field: { id: 'x', type: 'short_text' }, ...plain });
+    const answer = (plain: Record<string, unknown>): TypeformAnswer =>
+      Object.assign(new TypeformAnswer(), { field: { id: 'x', type: 'short_text' }, ...plain });
     it.each([
       ['a choice', 'Delivery', { type: 'choice', choice: { label: 'Delivery' } }],
       ['an "Other" choice', 'Something else', { type: 'choice', choice: { other: 'Something else' } }],

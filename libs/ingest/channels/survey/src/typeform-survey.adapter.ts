@@ -63,7 +63,9 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
   verify(request: WebhookRequest, _context?: VerifyContext): VerifyResult {
     const signature = request.headers[TYPEFORM_SIGNATURE_HEADER];
     if (!signature) return { ok: false, reason: 'signature_missing' };
-    return safeEqual(signature, typeformSignature(this.config.TYPEFORM_SECRET, request.rawBody)) ? { ok: true } : { ok: false, reason: 'signature_invalid' };
+    return safeEqual(signature, typeformSignature(this.config.TYPEFORM_SECRET, request.rawBody))
+      ? { ok: true }
+      : { ok: false, reason: 'signature_invalid' };
   }
 
   parse(body: unknown): ParseResult<TypeformWebhookPayload> {
@@ -75,7 +77,8 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
       errors.push({ field: 'form_response.submitted_at', messages: ['submitted_at is required on a form_response'] });
     }
     for (const [key, value] of Object.entries(r.hidden ?? {})) {
-      if (typeof value !== 'string') errors.push({ field: `form_response.hidden.${key}`, messages: [`hidden field ${key} must be a string`] });
+      if (typeof value !== 'string')
+        errors.push({ field: `form_response.hidden.${key}`, messages: [`hidden field ${key} must be a string`] });
     }
     return errors.length > 0 ? { ok: false, errors } : parsed;
   }
@@ -83,22 +86,34 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
   map(p: TypeformWebhookPayload, { tenantId, receivedAt }: MapContext): InteractionReceived[] {
     const r = p.form_response;
     if (p.event_type !== 'form_response') {
-      throw new ChannelMappingError(`event_type ${JSON.stringify(p.event_type)}: only submitted responses (form_response) are recorded`, 'event_type');
+      throw new ChannelMappingError(
+        `event_type ${JSON.stringify(p.event_type)}: only submitted responses (form_response) are recorded`,
+        'event_type',
+      );
     }
     const found = findSurveyScores(r.answers, r.definition.fields, this.scoreRefs);
     if (!found.ok) throw new ChannelMappingError(found.reason, found.field);
     const score = found.scores[0]!;
     // A form asking CSAT and NPS gave two scores: both are carried, so neither is lost.
-    const scores = found.scores.length > 1 ? found.scores.map((s) => ({ kind: s.kind, score: s.score, questionId: questionIdOf(r.answers[s.answerIndex]!) })) : undefined;
+    const scores =
+      found.scores.length > 1
+        ? found.scores.map((s) => ({ kind: s.kind, score: s.score, questionId: questionIdOf(r.answers[s.answerIndex]!) }))
+        : undefined;
 
     const hidden = hiddenFields(r.hidden);
     const identities = this.identitiesOf(hidden, r.answers);
     if (identities.length === 0) {
-      throw new ChannelMappingError('no usable customer identity: no valid email, phone or customer_id hidden field, and no email or phone answer', 'form_response.hidden');
+      throw new ChannelMappingError(
+        'no usable customer identity: no valid email, phone or customer_id hidden field, and no email or phone answer',
+        'form_response.hidden',
+      );
     }
     const conversationId = hidden['conversation_id'];
     if (conversationId !== undefined && conversationId.length > MAX_CONVERSATION_ID_LENGTH) {
-      throw new ChannelMappingError(`hidden conversation_id is longer than ${MAX_CONVERSATION_ID_LENGTH} characters`, 'form_response.hidden.conversation_id');
+      throw new ChannelMappingError(
+        `hidden conversation_id is longer than ${MAX_CONVERSATION_ID_LENGTH} characters`,
+        'form_response.hidden.conversation_id',
+      );
     }
 
     // The response token is the response's own id: every redelivery of it carries the same one.
@@ -110,7 +125,9 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
       const title = titles.get(a.field.id);
       return [{ questionId: questionIdOf(a), ...(title ? { question: truncate(title, MAX_QUESTION_LENGTH) } : {}), value }];
     });
-    const media: MediaRef[] = r.answers.flatMap((a) => (a.type === 'file_url' && typeof a.file_url === 'string' && isHttpUrl(a.file_url) ? [{ url: a.file_url }] : []));
+    const media: MediaRef[] = r.answers.flatMap((a) =>
+      a.type === 'file_url' && typeof a.file_url === 'string' && isHttpUrl(a.file_url) ? [{ url: a.file_url }] : [],
+    );
 
     return [
       {
@@ -173,7 +190,11 @@ export class TypeformSurveyChannelAdapter implements ChannelAdapter<TypeformWebh
 
 /** The hidden fields that carry a value (a link without `#email=…` leaves that field empty). */
 function hiddenFields(hidden: Record<string, unknown> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(hidden ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== '').map(([k, v]) => [k, v.trim()]));
+  return Object.fromEntries(
+    Object.entries(hidden ?? {})
+      .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== '')
+      .map(([k, v]) => [k, v.trim()]),
+  );
 }
 
 /**

@@ -1,6 +1,19 @@
 import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsDefined, IsISO8601, IsNumber, IsObject, IsOptional, IsString, Length, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsISO8601,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 /**
  * Typeform's webhook (`application/json`), as documented at
@@ -44,8 +57,18 @@ export class TypeformAnswer {
   @ValidateIf((a: TypeformAnswer) => a.type === 'url') @IsString() url?: string;
   @ValidateIf((a: TypeformAnswer) => a.type === 'file_url') @IsString() file_url?: string;
   @ValidateIf((a: TypeformAnswer) => a.type === 'date') @IsString() date?: string;
-  @ValidateIf((a: TypeformAnswer) => a.type === 'choice') @IsDefined() @ValidateNested() @IsObject() @Type(() => TypeformChoice) choice?: TypeformChoice;
-  @ValidateIf((a: TypeformAnswer) => a.type === 'choices') @IsDefined() @ValidateNested() @IsObject() @Type(() => TypeformChoices) choices?: TypeformChoices;
+  @ValidateIf((a: TypeformAnswer) => a.type === 'choice')
+  @IsDefined()
+  @ValidateNested()
+  @IsObject()
+  @Type(() => TypeformChoice)
+  choice?: TypeformChoice;
+  @ValidateIf((a: TypeformAnswer) => a.type === 'choices')
+  @IsDefined()
+  @ValidateNested()
+  @IsObject()
+  @Type(() => TypeformChoices)
+  choices?: TypeformChoices;
 
   [key: string]: unknown;
 }
@@ -63,7 +86,11 @@ export class TypeformDefinitionField {
 export class TypeformDefinition {
   @IsString() @Length(1, 64) id!: string;
   @IsOptional() @IsString() title?: string;
-  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TypeformDefinitionField) fields!: TypeformDefinitionField[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => TypeformDefinitionField)
+  fields!: TypeformDefinitionField[];
 }
 
 export class TypeformFormResponse {

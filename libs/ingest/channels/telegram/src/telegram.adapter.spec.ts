@@ -7,7 +7,8 @@ import { TELEGRAM_TEST_SECRET_TOKEN, telegramTestSetup, telegramWebhookRequest }
 const URL = 'https://hub.example.com/webhooks/telegram';
 const NOW = { nowMs: Date.now() };
 const adapter = new TelegramChannelAdapter({ TELEGRAM_SECRET_TOKEN: TELEGRAM_TEST_SECRET_TOKEN });
-const request = (update: Record<string, unknown>, secretToken = TELEGRAM_TEST_SECRET_TOKEN): WebhookRequest => telegramWebhookRequest({ secretToken, url: URL, update });
+const request = (update: Record<string, unknown>, secretToken = TELEGRAM_TEST_SECRET_TOKEN): WebhookRequest =>
+  telegramWebhookRequest({ secretToken, url: URL, update });
 const run = (update: Record<string, unknown>, context = CONFORMANCE_CONTEXT) => runChannelPipeline(adapter, request(update), context);
 
 function accepted(outcome: PipelineOutcome) {
@@ -17,7 +18,14 @@ function accepted(outcome: PipelineOutcome) {
 
 const alice = { id: 123456789, is_bot: false, first_name: 'Alice' };
 const chat = { id: 123456789, first_name: 'Alice', type: 'private' };
-const message = (over: Record<string, unknown> = {}) => ({ message_id: 42, from: alice, chat, date: 1736933395, text: 'Where is my order?', ...over });
+const message = (over: Record<string, unknown> = {}) => ({
+  message_id: 42,
+  from: alice,
+  chat,
+  date: 1736933395,
+  text: 'Where is my order?',
+  ...over,
+});
 
 /**
  * Telegram authenticates an update with a static secret token and signs nothing: a body changed in
@@ -73,7 +81,10 @@ describe('TelegramChannelAdapter', () => {
 
   describe('when a message is edited', () => {
     const original = { update_id: 100, message: message() };
-    const edit = (editDate: number, updateId: number) => ({ update_id: updateId, edited_message: message({ edit_date: editDate, text: 'Where is my order #1234?' }) });
+    const edit = (editDate: number, updateId: number) => ({
+      update_id: updateId,
+      edited_message: message({ edit_date: editDate, text: 'Where is my order #1234?' }),
+    });
 
     it('then the edit has its own event id, and each later edit another one', async () => {
       const [o] = accepted(await run(original));
@@ -86,7 +97,11 @@ describe('TelegramChannelAdapter', () => {
       const [o] = accepted(await run(original));
       const [e] = accepted(await run(edit(1736933425, 101)));
       expect(o!.data.edits).toBeUndefined();
-      expect(e!.data).toMatchObject({ edits: '123456789:42', provider: { name: 'telegram', messageId: '123456789:42' }, content: { text: 'Where is my order #1234?' } });
+      expect(e!.data).toMatchObject({
+        edits: '123456789:42',
+        provider: { name: 'telegram', messageId: '123456789:42' },
+        content: { text: 'Where is my order #1234?' },
+      });
       expect(e!.data.edits).toBe(o!.data.provider.messageId);
     });
 
@@ -114,7 +129,9 @@ describe('TelegramChannelAdapter', () => {
 
     it('then the same message_id in another chat is another message', async () => {
       const [a] = accepted(await run({ update_id: 100, message: message() }));
-      const [b] = accepted(await run({ update_id: 100, message: message({ chat: { id: -1001234567890, title: 'Support', type: 'supergroup' } }) }));
+      const [b] = accepted(
+        await run({ update_id: 100, message: message({ chat: { id: -1001234567890, title: 'Support', type: 'supergroup' } }) }),
+      );
       expect(b!.metadata.eventId).not.toBe(a!.metadata.eventId);
       expect(b!.data.threadId).toBe('-1001234567890');
     });
@@ -126,7 +143,15 @@ describe('TelegramChannelAdapter', () => {
       callback_query: {
         id: '530266791637462389',
         from: alice,
-        message: { message_id: 50, date: 1736933300, chat, text: 'Rate us', reply_markup: { inline_keyboard: [[{ text: '⭐ 5', callback_data: 'rate:5' }], [{ text: 'Open site', url: 'https://example.com' }]] } },
+        message: {
+          message_id: 50,
+          date: 1736933300,
+          chat,
+          text: 'Rate us',
+          reply_markup: {
+            inline_keyboard: [[{ text: '⭐ 5', callback_data: 'rate:5' }], [{ text: 'Open site', url: 'https://example.com' }]],
+          },
+        },
         chat_instance: '-6412834527839462515',
         data: 'rate:5',
         ...over,
@@ -170,13 +195,20 @@ describe('TelegramChannelAdapter', () => {
 
   describe('when a user shares a contact card', () => {
     it('then their own number that is not a valid phone number adds no identity, and stays in the text', async () => {
-      const [e] = accepted(await run({ update_id: 400, message: message({ text: undefined, contact: { phone_number: '12345', first_name: 'Alice', user_id: alice.id } }) }));
+      const [e] = accepted(
+        await run({
+          update_id: 400,
+          message: message({ text: undefined, contact: { phone_number: '12345', first_name: 'Alice', user_id: alice.id } }),
+        }),
+      );
       expect(e!.data.identities).toEqual([{ kind: 'handle', namespace: 'telegram', value: '123456789' }]);
       expect(e!.data.content.text).toBe('Contact: Alice, 12345');
     });
 
     it('then a contact without user_id is not taken as the sender’s number', async () => {
-      const [e] = accepted(await run({ update_id: 401, message: message({ text: undefined, contact: { phone_number: '+33612345678', first_name: 'Bob' } }) }));
+      const [e] = accepted(
+        await run({ update_id: 401, message: message({ text: undefined, contact: { phone_number: '+33612345678', first_name: 'Bob' } }) }),
+      );
       expect(e!.data.identities).toHaveLength(1);
     });
   });

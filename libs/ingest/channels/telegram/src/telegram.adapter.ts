@@ -21,7 +21,15 @@ import {
 } from '@hub/channels-core';
 import { normalizeHandle, normalizePhone } from '@hub/customer';
 import { telegramFileRef } from './telegram-file-ref';
-import { TelegramUpdate, type TelegramCallbackQuery, type TelegramChatMemberUpdated, type TelegramMessageBase, type TelegramMessageReactionUpdated, type TelegramReactionType, type TelegramUser } from './telegram.payload';
+import {
+  TelegramUpdate,
+  type TelegramCallbackQuery,
+  type TelegramChatMemberUpdated,
+  type TelegramMessageBase,
+  type TelegramMessageReactionUpdated,
+  type TelegramReactionType,
+  type TelegramUser,
+} from './telegram.payload';
 import type { TelegramConfig } from './telegram.config';
 
 export const TELEGRAM_MANIFEST: ChannelManifest = {
@@ -42,7 +50,18 @@ export const TELEGRAM_SECRET_TOKEN_HEADER = 'x-telegram-bot-api-secret-token';
 export const TELEGRAM_RECORDED_UPDATES = ['message', 'edited_message', 'callback_query', 'message_reaction', 'my_chat_member'] as const;
 
 /** Fields every message has, which say nothing about its content. */
-const ENVELOPE_FIELDS = new Set(['message_id', 'message_thread_id', 'from', 'sender_chat', 'date', 'chat', 'edit_date', 'is_topic_message', 'entities', 'caption_entities']);
+const ENVELOPE_FIELDS = new Set([
+  'message_id',
+  'message_thread_id',
+  'from',
+  'sender_chat',
+  'date',
+  'chat',
+  'edit_date',
+  'is_topic_message',
+  'entities',
+  'caption_entities',
+]);
 
 export class TelegramChannelAdapter implements ChannelAdapter<TelegramUpdate> {
   readonly manifest = TELEGRAM_MANIFEST;
@@ -67,9 +86,14 @@ export class TelegramChannelAdapter implements ChannelAdapter<TelegramUpdate> {
     const types = Object.keys(update).filter((k) => k !== 'update_id' && update[k] !== undefined);
     const [type] = types;
     if (type === undefined) throw new ChannelMappingError(`update ${update.update_id} carries no update type`, 'update_id');
-    if (types.length > 1) throw new ChannelMappingError(`update ${update.update_id} carries several update types (${types.join(', ')}); Telegram sends one`, types[1]);
+    if (types.length > 1)
+      throw new ChannelMappingError(
+        `update ${update.update_id} carries several update types (${types.join(', ')}); Telegram sends one`,
+        types[1],
+      );
     if (type === 'message' && update.message) return [messageEvent(update.message, undefined, context)];
-    if (type === 'edited_message' && update.edited_message) return [messageEvent(update.edited_message, update.edited_message.edit_date, context)];
+    if (type === 'edited_message' && update.edited_message)
+      return [messageEvent(update.edited_message, update.edited_message.edit_date, context)];
     if (type === 'callback_query' && update.callback_query) return [callbackEvent(update.callback_query, context)];
     if (type === 'message_reaction' && update.message_reaction) return reactionEvents(update.message_reaction, context);
     if (type === 'my_chat_member' && update.my_chat_member) return [subscriptionEvent(update.my_chat_member, context)];
@@ -92,7 +116,10 @@ export class TelegramChannelAdapter implements ChannelAdapter<TelegramUpdate> {
 function messageEvent(m: TelegramMessageBase, editDate: number | undefined, { tenantId, receivedAt }: MapContext): InteractionReceived {
   const type = editDate === undefined ? 'message' : 'edited_message';
   if (m.sender_chat !== undefined) {
-    throw new ChannelMappingError(`${type}.sender_chat: sent on behalf of a chat (an anonymous group admin or a channel), not by a person the hub can identify`, `${type}.sender_chat`);
+    throw new ChannelMappingError(
+      `${type}.sender_chat: sent on behalf of a chat (an anonymous group admin or a channel), not by a person the hub can identify`,
+      `${type}.sender_chat`,
+    );
   }
   const identities = [handleOf(m.from, `${type}.from.id`)];
   // A user who shares their own contact card tells us their phone number: a second identity.
@@ -134,7 +161,10 @@ function messageEvent(m: TelegramMessageBase, editDate: number | undefined, { te
  */
 function callbackEvent(q: TelegramCallbackQuery, { tenantId, receivedAt }: MapContext): InteractionReceived {
   if (q.data === undefined) {
-    throw new ChannelMappingError('callback_query.data is absent (a game button, game_short_name): there is no reply to record', 'callback_query.data');
+    throw new ChannelMappingError(
+      'callback_query.data is absent (a game button, game_short_name): there is no reply to record',
+      'callback_query.data',
+    );
   }
   const title = buttonLabel(q.message?.reply_markup, q.data);
   return event(
@@ -148,7 +178,13 @@ function callbackEvent(q: TelegramCallbackQuery, { tenantId, receivedAt }: MapCo
       ...(q.message ? { threadId: String(q.message.chat.id) } : {}),
       interactive: { type: 'callback', id: q.data, ...(title === undefined ? {} : { title }) },
     },
-    { eventId: deterministicId('telegram', 'telegram', 'callback', q.id), occurredAt: receivedAt, occurredAtSource: 'received', tenantId, receivedAt },
+    {
+      eventId: deterministicId('telegram', 'telegram', 'callback', q.id),
+      occurredAt: receivedAt,
+      occurredAtSource: 'received',
+      tenantId,
+      receivedAt,
+    },
   );
 }
 
@@ -171,7 +207,16 @@ function reactionEvents(r: TelegramMessageReactionUpdated, { tenantId, receivedA
   const added = [...new Set(r.new_reaction.map(reactionName))].filter((name) => !before.has(name));
   const emojis: (string | undefined)[] = added.length > 0 ? added : [undefined];
   return emojis.map((emoji) => {
-    const eventId = deterministicId('telegram', 'telegram', 'reaction', chatId, String(r.message_id), String(r.user!.id), String(r.date), emoji ?? '');
+    const eventId = deterministicId(
+      'telegram',
+      'telegram',
+      'reaction',
+      chatId,
+      String(r.message_id),
+      String(r.user!.id),
+      String(r.date),
+      emoji ?? '',
+    );
     return event(
       {
         direction: 'inbound',
@@ -196,7 +241,14 @@ function reactionEvents(r: TelegramMessageReactionUpdated, { tenantId, receivedA
 function subscriptionEvent(u: TelegramChatMemberUpdated, { tenantId, receivedAt }: MapContext): InteractionReceived {
   const before = u.old_chat_member.status;
   const after = u.new_chat_member.status;
-  const status = u.chat.type !== 'private' ? undefined : after === 'kicked' ? 'unsubscribed' : before === 'kicked' && after === 'member' ? 'subscribed' : undefined;
+  const status =
+    u.chat.type !== 'private'
+      ? undefined
+      : after === 'kicked'
+        ? 'unsubscribed'
+        : before === 'kicked' && after === 'member'
+          ? 'subscribed'
+          : undefined;
   if (status === undefined) {
     throw new ChannelMappingError(
       `my_chat_member: the bot went from ${before} to ${after} in a ${u.chat.type} chat, which is not a user blocking or unblocking it in their private chat`,
@@ -226,7 +278,10 @@ function reactionName(t: TelegramReactionType): string {
   return t.type;
 }
 
-function event(data: InteractionData, m: { eventId: string; occurredAt: string; occurredAtSource: OccurredAtSource; tenantId: string; receivedAt: string }): InteractionReceived {
+function event(
+  data: InteractionData,
+  m: { eventId: string; occurredAt: string; occurredAtSource: OccurredAtSource; tenantId: string; receivedAt: string },
+): InteractionReceived {
   return {
     type: 'InteractionReceived',
     data,
@@ -262,7 +317,11 @@ function contentOf(m: TelegramMessageBase): { text?: string; media: MediaRef[] }
   };
   if (m.photo && m.photo.length > 0) {
     // Telegram sends every size it made; keep the largest. Photos are always re-encoded as JPEG.
-    const largest = m.photo.reduce((a, b) => (b.width * b.height > a.width * a.height || (b.width * b.height === a.width * a.height && (b.file_size ?? 0) > (a.file_size ?? 0)) ? b : a));
+    const largest = m.photo.reduce((a, b) =>
+      b.width * b.height > a.width * a.height || (b.width * b.height === a.width * a.height && (b.file_size ?? 0) > (a.file_size ?? 0))
+        ? b
+        : a,
+    );
     file(largest.file_id, 'image/jpeg');
   }
   if (m.document) file(m.document.file_id, m.document.mime_type);
@@ -270,9 +329,12 @@ function contentOf(m: TelegramMessageBase): { text?: string; media: MediaRef[] }
   if (m.voice) file(m.voice.file_id, m.voice.mime_type ?? 'audio/ogg');
   if (m.video) file(m.video.file_id, m.video.mime_type ?? 'video/mp4');
   if (m.video_note) file(m.video_note.file_id, 'video/mp4');
-  if (m.sticker) file(m.sticker.file_id, m.sticker.is_animated ? 'application/x-tgsticker' : m.sticker.is_video ? 'video/webm' : 'image/webp');
+  if (m.sticker)
+    file(m.sticker.file_id, m.sticker.is_animated ? 'application/x-tgsticker' : m.sticker.is_video ? 'video/webm' : 'image/webp');
   if (m.location) media.push({ url: `https://www.openstreetmap.org/?mlat=${m.location.latitude}&mlon=${m.location.longitude}` });
-  const contact = m.contact ? `Contact: ${[m.contact.first_name, m.contact.last_name].filter(Boolean).join(' ')}, ${m.contact.phone_number}` : undefined;
+  const contact = m.contact
+    ? `Contact: ${[m.contact.first_name, m.contact.last_name].filter(Boolean).join(' ')}, ${m.contact.phone_number}`
+    : undefined;
   const text = m.text ?? m.caption ?? contact;
   return text === undefined ? { media } : { text, media };
 }

@@ -143,7 +143,13 @@ export abstract class TelegramMessageBase {
   @IsOptionalNonNull() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) text?: string;
   @IsOptionalNonNull() @IsString() @MaxLength(TELEGRAM_MAX_TEXT_LENGTH) caption?: string;
   /** The sizes Telegram made of the photo (in practice smallest first; the adapter takes the largest). */
-  @IsOptionalNonNull() @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramPhotoSize) photo?: TelegramPhotoSize[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => TelegramPhotoSize)
+  photo?: TelegramPhotoSize[];
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramDocument) document?: TelegramDocument;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramAudio) audio?: TelegramAudio;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramVoice) voice?: TelegramVoice;
@@ -209,8 +215,16 @@ export class TelegramMessageReactionUpdated {
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramUser) user?: TelegramUser;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramChat) actor_chat?: TelegramChat;
   @IsInt() @Min(0) @Max(TELEGRAM_MAX_UNIX_SECONDS) date!: number;
-  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramReactionType) old_reaction!: TelegramReactionType[];
-  @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => TelegramReactionType) new_reaction!: TelegramReactionType[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => TelegramReactionType)
+  old_reaction!: TelegramReactionType[];
+  @IsArray()
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => TelegramReactionType)
+  new_reaction!: TelegramReactionType[];
 }
 
 /** A chat member's status (https://core.telegram.org/bots/api#chatmember). */
@@ -235,7 +249,11 @@ export class TelegramUpdate {
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramMessage) message?: TelegramMessage;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramEditedMessage) edited_message?: TelegramEditedMessage;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramCallbackQuery) callback_query?: TelegramCallbackQuery;
-  @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramMessageReactionUpdated) message_reaction?: TelegramMessageReactionUpdated;
+  @IsOptionalNonNull()
+  @ValidateNested()
+  @IsObject()
+  @Type(() => TelegramMessageReactionUpdated)
+  message_reaction?: TelegramMessageReactionUpdated;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => TelegramChatMemberUpdated) my_chat_member?: TelegramChatMemberUpdated;
 
   [field: string]: unknown;

@@ -4,11 +4,27 @@ import { AmazonConnectConfig } from './amazon-connect/amazon-connect.config';
 import { TwilioVoiceChannelAdapter, TWILIO_VOICE_MANIFEST } from './twilio-voice/twilio-voice.adapter';
 import { TwilioVoiceConfig } from './twilio-voice/twilio-voice.config';
 
-export { AmazonConnectChannelAdapter, AMAZON_CONNECT_MANIFEST, AMAZON_CONNECT_ACCESS_KEY_HEADER, accessKeyMatches } from './amazon-connect/amazon-connect.adapter';
+export {
+  AmazonConnectChannelAdapter,
+  AMAZON_CONNECT_MANIFEST,
+  AMAZON_CONNECT_ACCESS_KEY_HEADER,
+  accessKeyMatches,
+} from './amazon-connect/amazon-connect.adapter';
 export { AmazonConnectConfig, SKIPPABLE_CONNECT_CHANNELS } from './amazon-connect/amazon-connect.config';
-export { ContactRecord, FirehoseDeliveryRequest, parseFirehoseDelivery, type AmazonConnectDelivery } from './amazon-connect/amazon-connect.payload';
+export {
+  ContactRecord,
+  FirehoseDeliveryRequest,
+  parseFirehoseDelivery,
+  type AmazonConnectDelivery,
+} from './amazon-connect/amazon-connect.payload';
 export * from './amazon-connect/contact-record';
-export { TwilioVoiceChannelAdapter, TWILIO_VOICE_MANIFEST, TWILIO_CALL_STATUS, TWILIO_CALL_DIRECTION, callFacet } from './twilio-voice/twilio-voice.adapter';
+export {
+  TwilioVoiceChannelAdapter,
+  TWILIO_VOICE_MANIFEST,
+  TWILIO_CALL_STATUS,
+  TWILIO_CALL_DIRECTION,
+  callFacet,
+} from './twilio-voice/twilio-voice.adapter';
 export { TwilioVoiceConfig } from './twilio-voice/twilio-voice.config';
 export { TwilioVoiceStatusPayload, TWILIO_CALL_STATUSES, TWILIO_CALL_DIRECTIONS } from './twilio-voice/twilio-voice.payload';
 

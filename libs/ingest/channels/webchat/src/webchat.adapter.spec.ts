@@ -9,10 +9,12 @@ const URL = 'https://hub.example.com/webhooks/webchat';
 const T = 1736933400;
 const AT_T = { nowMs: T * 1000 };
 
-const adapter = (config: Partial<WebchatConfig> = {}) => new WebchatChannelAdapter({ WEBCHAT_SIGNING_SECRET: WEBCHAT_TEST_SIGNING_SECRET, ...config });
+const adapter = (config: Partial<WebchatConfig> = {}) =>
+  new WebchatChannelAdapter({ WEBCHAT_SIGNING_SECRET: WEBCHAT_TEST_SIGNING_SECRET, ...config });
 const request = (payload: Record<string, unknown>, { timestamp = T, secret = WEBCHAT_TEST_SIGNING_SECRET } = {}): WebhookRequest =>
   webchatWebhookRequest({ secret, url: URL, payload, timestamp });
-const run = (payload: Record<string, unknown>, config: Partial<WebchatConfig> = {}) => runChannelPipeline(adapter(config), request(payload), CONFORMANCE_CONTEXT, AT_T);
+const run = (payload: Record<string, unknown>, config: Partial<WebchatConfig> = {}) =>
+  runChannelPipeline(adapter(config), request(payload), CONFORMANCE_CONTEXT, AT_T);
 
 function accepted(outcome: PipelineOutcome) {
   if (outcome.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(outcome)}`);
@@ -20,7 +22,12 @@ function accepted(outcome: PipelineOutcome) {
 }
 
 const message = (id: string, text = `text of ${id}`) => ({ id, sentAt: '2025-01-15T09:29:58.000Z', text });
-const payload = (over: Record<string, unknown> = {}) => ({ sessionId: 'ws_spec', visitor: { id: '8214467233501729133' }, messages: [message('m_1')], ...over });
+const payload = (over: Record<string, unknown> = {}) => ({
+  sessionId: 'ws_spec',
+  visitor: { id: '8214467233501729133' },
+  messages: [message('m_1')],
+  ...over,
+});
 
 channelConformanceKit(webchatTestSetup);
 
@@ -48,7 +55,10 @@ describe('WebchatChannelAdapter', () => {
     });
 
     it('then a stale request with a wrong signature is refused as invalid, not stale (the signature is checked first)', () => {
-      expect(adapter().verify(request(payload(), { timestamp: T - 3600, secret: 'another-secret' }), AT_T)).toMatchObject({ ok: false, reason: 'signature_invalid' });
+      expect(adapter().verify(request(payload(), { timestamp: T - 3600, secret: 'another-secret' }), AT_T)).toMatchObject({
+        ok: false,
+        reason: 'signature_invalid',
+      });
     });
 
     it('then an old request replayed with a fresh timestamp header is refused: the timestamp is signed', () => {
@@ -60,14 +70,21 @@ describe('WebchatChannelAdapter', () => {
 
   describe('when the signature headers are not what the gateway sends', () => {
     const signed = request(payload());
-    const withHeaders = (headers: Record<string, string | undefined>): WebhookRequest => ({ ...signed, headers: { ...signed.headers, ...headers } });
+    const withHeaders = (headers: Record<string, string | undefined>): WebhookRequest => ({
+      ...signed,
+      headers: { ...signed.headers, ...headers },
+    });
 
     it.each([
       ['the timestamp header missing', { 'x-webchat-timestamp': undefined }, 'signature_missing'],
       ['a timestamp in milliseconds-with-a-dot', { 'x-webchat-timestamp': `${T}.5` }, 'signature_invalid'],
       ['an ISO timestamp', { 'x-webchat-timestamp': '2025-01-15T09:30:00Z' }, 'signature_invalid'],
       ['the digest without v1=', { 'x-webchat-signature': signed.headers['x-webchat-signature']!.slice(3) }, 'signature_invalid'],
-      ['the digest in upper case', { 'x-webchat-signature': `v1=${signed.headers['x-webchat-signature']!.slice(3).toUpperCase()}` }, 'signature_invalid'],
+      [
+        'the digest in upper case',
+        { 'x-webchat-signature': `v1=${signed.headers['x-webchat-signature']!.slice(3).toUpperCase()}` },
+        'signature_invalid',
+      ],
       ['a v0 scheme', { 'x-webchat-signature': `v0=${signed.headers['x-webchat-signature']!.slice(3)}` }, 'signature_invalid'],
       ['an empty signature', { 'x-webchat-signature': '' }, 'signature_missing'],
     ])('then a request with %s is refused as %s', (_what, headers, reason) => {
@@ -85,7 +102,15 @@ describe('WebchatChannelAdapter', () => {
     it('then a pretty-printed body signed as sent verifies', () => {
       const rawBody = Buffer.from(JSON.stringify(payload(), null, 2));
       const ts = String(T);
-      const pretty: WebhookRequest = { ...request(payload()), rawBody, headers: { 'content-type': 'application/json', 'x-webchat-timestamp': ts, 'x-webchat-signature': webchatSignature(WEBCHAT_TEST_SIGNING_SECRET, ts, rawBody) } };
+      const pretty: WebhookRequest = {
+        ...request(payload()),
+        rawBody,
+        headers: {
+          'content-type': 'application/json',
+          'x-webchat-timestamp': ts,
+          'x-webchat-signature': webchatSignature(WEBCHAT_TEST_SIGNING_SECRET, ts, rawBody),
+        },
+      };
       expect(adapter().verify(pretty, AT_T)).toEqual({ ok: true });
     });
   });
@@ -123,7 +148,11 @@ describe('WebchatChannelAdapter', () => {
       ['nothing but the widget id', {}, [id]],
       ['a phone', { phone: '+44 7911 123456' }, [{ kind: 'phone', value: '+447911123456' }, id]],
       ['an email', { email: 'Alice@Example.com' }, [{ kind: 'email', value: 'alice@example.com' }, id]],
-      ['an email and a phone', { phone: '+447911123456', email: 'alice@example.com' }, [{ kind: 'email', value: 'alice@example.com' }, { kind: 'phone', value: '+447911123456' }, id]],
+      [
+        'an email and a phone',
+        { phone: '+447911123456', email: 'alice@example.com' },
+        [{ kind: 'email', value: 'alice@example.com' }, { kind: 'phone', value: '+447911123456' }, id],
+      ],
       ['a name only (not an identity)', { name: 'Alice' }, [id]],
     ])('then with %s the identities are %j, the first being the customer key', async (_what, visitor, identities) => {
       const [e] = accepted(await run(payload({ visitor: { id: '8214467233501729133', ...visitor } })));
@@ -132,8 +161,14 @@ describe('WebchatChannelAdapter', () => {
 
     it('then a national number is read in WEBCHAT_DEFAULT_REGION, and is unmappable without it', async () => {
       const national = payload({ visitor: { id: '8214467233501729133', phone: '(415) 555-0123' } });
-      expect(accepted(await run(national, { WEBCHAT_DEFAULT_REGION: 'US' }))[0]!.data.identities[0]).toEqual({ kind: 'phone', value: '+14155550123' });
-      expect(await run(national)).toMatchObject({ kind: 'unmappable', error: { field: 'visitor.phone', message: expect.stringContaining('WEBCHAT_DEFAULT_REGION') } });
+      expect(accepted(await run(national, { WEBCHAT_DEFAULT_REGION: 'US' }))[0]!.data.identities[0]).toEqual({
+        kind: 'phone',
+        value: '+14155550123',
+      });
+      expect(await run(national)).toMatchObject({
+        kind: 'unmappable',
+        error: { field: 'visitor.phone', message: expect.stringContaining('WEBCHAT_DEFAULT_REGION') },
+      });
     });
   });
 

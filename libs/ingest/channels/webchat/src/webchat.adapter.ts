@@ -118,7 +118,15 @@ export class WebchatChannelAdapter implements ChannelAdapter<WebchatPayload> {
     };
     return [
       ...(v.email === undefined ? [] : [identity('visitor.email', normalizeEmail(v.email))]),
-      ...(v.phone === undefined ? [] : [identity('visitor.phone', normalizePhone(v.phone, region), region ? '' : ' (a number without country code needs WEBCHAT_DEFAULT_REGION)')]),
+      ...(v.phone === undefined
+        ? []
+        : [
+            identity(
+              'visitor.phone',
+              normalizePhone(v.phone, region),
+              region ? '' : ' (a number without country code needs WEBCHAT_DEFAULT_REGION)',
+            ),
+          ]),
       identity('visitor.id', normalizeHandle('webchat', v.id)),
     ];
   }

@@ -1,6 +1,25 @@
 import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDefined, IsEmail, IsISO8601, IsInt, IsObject, IsString, IsUrl, Length, Matches, MaxLength, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsDefined,
+  IsEmail,
+  IsISO8601,
+  IsInt,
+  IsObject,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 /**
  * The hub's own web chat webhook (application/json), posted by the web-chat gateway — the server
@@ -43,7 +62,9 @@ export class WebchatVisitor {
   @IsOptionalNonNull() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(320) email?: string;
 
   /** Typed by the visitor: E.164 preferably; a national number needs WEBCHAT_DEFAULT_REGION. */
-  @IsOptionalNonNull() @Matches(/^\+?[\d\s().-]{4,32}$/, { message: 'phone must be a phone number (digits, spaces, + ( ) . -)' }) phone?: string;
+  @IsOptionalNonNull()
+  @Matches(/^\+?[\d\s().-]{4,32}$/, { message: 'phone must be a phone number (digits, spaces, + ( ) . -)' })
+  phone?: string;
 
   /** Shown to agents by the gateway; not part of the canonical event. */
   @IsOptionalNonNull() @IsString() @MaxLength(256) name?: string;
@@ -51,8 +72,12 @@ export class WebchatVisitor {
 
 export class WebchatAttachment {
   /** Where the gateway stored the upload. HTTPS only. */
-  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'url must be an https URL' }) @MaxLength(2048) url!: string;
-  @Matches(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, { message: 'contentType must be a MIME type (type/subtype)' }) @MaxLength(255) contentType!: string;
+  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'url must be an https URL' })
+  @MaxLength(2048)
+  url!: string;
+  @Matches(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, { message: 'contentType must be a MIME type (type/subtype)' })
+  @MaxLength(255)
+  contentType!: string;
   @IsOptionalNonNull() @IsString() @Length(1, 255) name?: string;
   @IsOptionalNonNull() @IsInt() @Min(0) sizeBytes?: number;
 }
@@ -72,7 +97,13 @@ export class WebchatMessage {
   @Length(1, WEBCHAT_MAX_TEXT_LENGTH, { message: `text must be 1–${WEBCHAT_MAX_TEXT_LENGTH} characters` })
   text?: string;
 
-  @IsOptionalNonNull() @IsArray() @ArrayMaxSize(WEBCHAT_MAX_ATTACHMENTS) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => WebchatAttachment) attachments?: WebchatAttachment[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @ArrayMaxSize(WEBCHAT_MAX_ATTACHMENTS)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => WebchatAttachment)
+  attachments?: WebchatAttachment[];
 }
 
 /**
@@ -80,7 +111,10 @@ export class WebchatMessage {
  * (`https:\uFFFD/www.example.com/help`), which answered 500 (found by the fuzz campaign, issue #15).
  */
 const ParsesAsUrl = (): PropertyDecorator =>
-  ValidateBy({ name: 'parsesAsUrl', validator: { validate: (v: unknown) => typeof v === 'string' && URL.canParse(v), defaultMessage: () => '$property must be a URL' } });
+  ValidateBy({
+    name: 'parsesAsUrl',
+    validator: { validate: (v: unknown) => typeof v === 'string' && URL.canParse(v), defaultMessage: () => '$property must be a URL' },
+  });
 
 export class WebchatPage {
   /** The page the widget was open on; its host is recorded as the endpoint the visitor reached. */
@@ -96,7 +130,8 @@ export class WebchatPayload {
   @ArrayMinSize(1)
   @ArrayMaxSize(WEBCHAT_MAX_MESSAGES)
   @ArrayUnique((m: { id?: unknown } | null | undefined) => m?.id, { message: 'messages must have distinct ids' })
-  @ValidateNested({ each: true }) @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
   @Type(() => WebchatMessage)
   messages!: WebchatMessage[];
 

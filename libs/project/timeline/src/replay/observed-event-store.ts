@@ -1,4 +1,18 @@
-import type { AppendResult, EventStore, StreamAppend, StreamAppendOutcome, ExpectedRevision, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, StreamMetadata, SubscribeToAllOptions, Subscription, SubscriptionFilter } from '@hub/event-store';
+import type {
+  AppendResult,
+  EventStore,
+  StreamAppend,
+  StreamAppendOutcome,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamMetadata,
+  SubscribeToAllOptions,
+  Subscription,
+  SubscriptionFilter,
+} from '@hub/event-store';
 
 /**
  * An `EventStore` that tells `onHandled` about every batch a subscription's handler finished

@@ -10,7 +10,12 @@ export const TIMELINE_REPLAYS = Symbol('TIMELINE_REPLAYS');
 /** Another replay holds the lock (here or in another process: an API instance, `hub replay`). */
 export class ReplayAlreadyRunningError extends ReplayError {
   constructor(readonly runningId: string | undefined) {
-    super('REPLAY_ALREADY_RUNNING', runningId ? `replay ${runningId} is running; one replay at a time` : 'another replay is running against this database (hub replay, or another API instance); one replay at a time');
+    super(
+      'REPLAY_ALREADY_RUNNING',
+      runningId
+        ? `replay ${runningId} is running; one replay at a time`
+        : 'another replay is running against this database (hub replay, or another API instance); one replay at a time',
+    );
     this.name = 'ReplayAlreadyRunningError';
   }
 }
@@ -24,7 +29,8 @@ export interface ReplayJobsDeps extends ReplayDeps {
 
 const ORPHANED: ReplayRunError = {
   code: 'REPLAY_INTERRUPTED',
-  message: 'the process running this replay stopped (crash, kill or lost database session) before it recorded an outcome; its rebuild schema was dropped',
+  message:
+    'the process running this replay stopped (crash, kill or lost database session) before it recorded an outcome; its rebuild schema was dropped',
 };
 
 /**
@@ -116,10 +122,20 @@ export class TimelineReplayJobs {
     // Records are written one after the other, never out of order; a failed write is logged and skipped.
     let writes = Promise.resolve();
     const record = (change: Parameters<PostgresReplayRuns['update']>[1]): void => {
-      writes = writes.then(() => this.runs.update(id, change)).catch((err: unknown) => log.warn({ replayId: id, err: String(err) }, 'replay.record.failed'));
+      writes = writes
+        .then(() => this.runs.update(id, change))
+        .catch((err: unknown) => log.warn({ replayId: id, err: String(err) }, 'replay.record.failed'));
     };
     let total: number | undefined;
-    const progressOf = (done: number, all: number | undefined, position: bigint, head: bigint, rate: number, eta: number | undefined, percent: number): ReplayRunProgress => {
+    const progressOf = (
+      done: number,
+      all: number | undefined,
+      position: bigint,
+      head: bigint,
+      rate: number,
+      eta: number | undefined,
+      percent: number,
+    ): ReplayRunProgress => {
       total = all ?? total ?? done;
       return {
         eventsDone: done,
@@ -137,7 +153,17 @@ export class TimelineReplayJobs {
           record({ stage: 'rebuilding', schema: e.schema, progress: progressOf(0, e.total, 0n, e.head, 0, undefined, 0) });
           return;
         case 'progress':
-          record({ progress: progressOf(e.sample.done, e.total, e.sample.position, e.sample.head, e.estimate.rate, e.estimate.etaSeconds, e.estimate.percent) });
+          record({
+            progress: progressOf(
+              e.sample.done,
+              e.total,
+              e.sample.position,
+              e.sample.head,
+              e.estimate.rate,
+              e.estimate.etaSeconds,
+              e.estimate.percent,
+            ),
+          });
           return;
         case 'rebuilt':
           record({ progress: progressOf(e.rebuild.events, undefined, e.rebuild.upTo, e.rebuild.upTo, e.rebuild.eventsPerSecond, 0, 100) });
@@ -159,15 +185,29 @@ export class TimelineReplayJobs {
       }
     };
     try {
-      const report = await runTimelineReplay(this.deps, options, { signal, onEvent, ...(this.deps.progressIntervalMs ? { progressIntervalMs: this.deps.progressIntervalMs } : {}) });
+      const report = await runTimelineReplay(this.deps, options, {
+        signal,
+        onEvent,
+        ...(this.deps.progressIntervalMs ? { progressIntervalMs: this.deps.progressIntervalMs } : {}),
+      });
       await writes;
       await this.runs.finish(id, { state: 'succeeded', report, schemaKept: report.kept });
-      log.info({ replayId: id, events: report.rebuild.events, differences: report.diff ? report.diff.customers : null, tookOver: report.takeover !== undefined }, 'replay.succeeded');
+      log.info(
+        {
+          replayId: id,
+          events: report.rebuild.events,
+          differences: report.diff ? report.diff.customers : null,
+          tookOver: report.takeover !== undefined,
+        },
+        'replay.succeeded',
+      );
     } catch (err) {
       await writes;
       const error = errorOf(err, signal);
       log.error({ replayId: id, code: error.code, err: error.message }, 'replay.failed');
-      await this.runs.finish(id, { state: 'failed', error }).catch((e: unknown) => log.error({ replayId: id, err: String(e) }, 'replay.record.failed'));
+      await this.runs
+        .finish(id, { state: 'failed', error })
+        .catch((e: unknown) => log.error({ replayId: id, err: String(e) }, 'replay.record.failed'));
     } finally {
       await lock.release();
     }

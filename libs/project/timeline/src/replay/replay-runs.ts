@@ -4,7 +4,13 @@ import type { ReplayErrorCode } from './replay.errors';
 import type { ReplayOptions, ReplayReport, ReplayStage } from './timeline-replay';
 
 /** A value as it is stored in JSON: bigints (positions) become strings. */
-export type Jsonified<T> = T extends bigint ? string : T extends readonly (infer U)[] ? Jsonified<U>[] : T extends object ? { [K in keyof T]: Jsonified<T[K]> } : T;
+export type Jsonified<T> = T extends bigint
+  ? string
+  : T extends readonly (infer U)[]
+    ? Jsonified<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonified<T[K]> }
+      : T;
 
 export const REPLAY_RUN_STATES = ['running', 'succeeded', 'failed'] as const;
 export type ReplayRunState = (typeof REPLAY_RUN_STATES)[number];
@@ -134,7 +140,10 @@ export class PostgresReplayRuns {
     );
   }
 
-  async finish(id: string, outcome: { state: 'succeeded'; report: ReplayReport; schemaKept: boolean } | { state: 'failed'; error: ReplayRunError }): Promise<void> {
+  async finish(
+    id: string,
+    outcome: { state: 'succeeded'; report: ReplayReport; schemaKept: boolean } | { state: 'failed'; error: ReplayRunError },
+  ): Promise<void> {
     await this.pool.query(
       `update timeline_replay_runs set state = $2, stage = case when $2 = 'succeeded' then 'finished' else stage end, report = $3, error = $4,
               rebuild_schema = case when $5 then rebuild_schema end, updated_at = now(), finished_at = now()

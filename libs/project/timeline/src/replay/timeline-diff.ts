@@ -47,7 +47,15 @@ export interface TimelineDiff {
  */
 export async function diffTimelines(
   pool: Pool,
-  o: { liveSchema: string; rebuildSchema: string; tenantId?: string; rebuiltUpTo: bigint; projectionId: string; limit: number; notProjected?: readonly string[] },
+  o: {
+    liveSchema: string;
+    rebuildSchema: string;
+    tenantId?: string;
+    rebuiltUpTo: bigint;
+    projectionId: string;
+    limit: number;
+    notProjected?: readonly string[];
+  },
 ): Promise<TimelineDiff> {
   const started = Date.now();
   const client = await pool.connect();
@@ -69,7 +77,9 @@ export async function diffTimelines(
         from ${table} e left join public.hub_events h on h.event_id = e.event_id
        where ($1::text is null or e.tenant_id = $1) and (h.global_position is null or h.global_position <= $2::bigint)`;
     // Only the differences are kept (a few rows when the read models agree, whatever their size).
-    await client.query('create temp table hub_replay_timeline_diff (tenant_id text, customer_id text, event_id uuid, kind text) on commit drop');
+    await client.query(
+      'create temp table hub_replay_timeline_diff (tenant_id text, customer_id text, event_id uuid, kind text) on commit drop',
+    );
     const compared = await client.query<{ live: string; rebuilt: string }>(
       `with live as (${side(liveTable, '$3')}), rebuilt as (${side(rebuiltTable, '$4')}),
        compared as (
@@ -87,7 +97,13 @@ export async function diffTimelines(
               count(*) filter (where kind = 'extra') as extra, count(*) filter (where kind = 'changed') as changed
          from hub_replay_timeline_diff`,
     );
-    const details = await client.query<{ tenant_id: string; customer_id: string; event_id: string; kind: 'missing' | 'extra' | 'changed'; columns: string[] | null }>(
+    const details = await client.query<{
+      tenant_id: string;
+      customer_id: string;
+      event_id: string;
+      kind: 'missing' | 'extra' | 'changed';
+      columns: string[] | null;
+    }>(
       `with firsts as (select distinct tenant_id, customer_id from hub_replay_timeline_diff order by tenant_id, customer_id limit $1),
        shown as (
          select d.*, to_jsonb(l) - $2::text[] as lj, to_jsonb(r) - $3::text[] as rj

@@ -91,7 +91,10 @@ export class TimelineRebuild {
   }
 
   /** Creates `timeline_rebuild_<UTC timestamp>` (the next free second if taken) and its tables, like the live ones. */
-  static async create(deps: ReplayDeps, o: { tenantId?: string; batchSize: number; now?: Date; signal?: AbortSignal }): Promise<TimelineRebuild> {
+  static async create(
+    deps: ReplayDeps,
+    o: { tenantId?: string; batchSize: number; now?: Date; signal?: AbortSignal },
+  ): Promise<TimelineRebuild> {
     await ensureLiveReadModel(deps.pool);
     const live = await liveSchema(deps.pool);
     const start = (o.now ?? new Date()).getTime();
@@ -182,7 +185,10 @@ export class TimelineRebuild {
     const timer = onProgress
       ? setInterval(() => {
           // A failed sample (the database busy) only skips one report.
-          void this.deps.store.headPosition().then((head) => onProgress({ done: events, position: subscription.position, head }), () => undefined);
+          void this.deps.store.headPosition().then(
+            (head) => onProgress({ done: events, position: subscription.position, head }),
+            () => undefined,
+          );
         }, o.progressIntervalMs ?? 1_000)
       : undefined;
     timer?.unref();
@@ -190,9 +196,18 @@ export class TimelineRebuild {
       const deadline = o.timeoutMs === undefined ? undefined : started + o.timeoutMs;
       // Bounded: ends when caught up, interrupted, failing, or past the deadline.
       while (!done()) {
-        if (this.signal?.aborted) throw new ReplayError('REPLAY_INTERRUPTED', `rebuild stopped at position ${subscription.position} after ${events} events`);
-        if (failures >= MAX_FAILURES_IN_A_ROW) throw new ReplayError('REPLAY_REBUILD_FAILED', `the rebuild failed ${failures} times in a row at position ${subscription.position}: ${lastFailure}`);
-        if (deadline !== undefined && Date.now() > deadline) throw new ReplayError('REPLAY_REBUILD_TIMEOUT', `the rebuild did not catch up within ${o.timeoutMs} ms (at position ${subscription.position})`);
+        if (this.signal?.aborted)
+          throw new ReplayError('REPLAY_INTERRUPTED', `rebuild stopped at position ${subscription.position} after ${events} events`);
+        if (failures >= MAX_FAILURES_IN_A_ROW)
+          throw new ReplayError(
+            'REPLAY_REBUILD_FAILED',
+            `the rebuild failed ${failures} times in a row at position ${subscription.position}: ${lastFailure}`,
+          );
+        if (deadline !== undefined && Date.now() > deadline)
+          throw new ReplayError(
+            'REPLAY_REBUILD_TIMEOUT',
+            `the rebuild did not catch up within ${o.timeoutMs} ms (at position ${subscription.position})`,
+          );
         await Promise.race([subscription.caughtUp.catch(() => undefined), new Promise((r) => setTimeout(r, o.until ? 20 : 200))]);
       }
     } finally {
@@ -240,10 +255,10 @@ const likePattern = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c)
 
 /** How many events of the streams a rebuild follows are in the log up to `upTo`: what a rebuild from 0 projects. */
 export async function countMatchingEvents(pool: Pool, tenantId: string | undefined, upTo: bigint): Promise<number> {
-  const r = await pool.query<{ n: string }>('select count(*)::text as n from public.hub_events where global_position <= $1::bigint and stream_name like $2', [
-    upTo.toString(),
-    likePattern(rebuildStreamPrefix(tenantId)),
-  ]);
+  const r = await pool.query<{ n: string }>(
+    'select count(*)::text as n from public.hub_events where global_position <= $1::bigint and stream_name like $2',
+    [upTo.toString(), likePattern(rebuildStreamPrefix(tenantId))],
+  );
   return Number(r.rows[0]!.n);
 }
 

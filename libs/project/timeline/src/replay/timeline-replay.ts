@@ -92,7 +92,11 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
   await ensurePostgresCheckpointSchema(deps.pool);
   const head = await deps.store.headPosition();
   const total = await countMatchingEvents(deps.pool, o.tenantId, head);
-  const rebuild = await TimelineRebuild.create(deps, { ...(o.tenantId ? { tenantId: o.tenantId } : {}), batchSize: o.batchSize, ...(run.signal ? { signal: run.signal } : {}) });
+  const rebuild = await TimelineRebuild.create(deps, {
+    ...(o.tenantId ? { tenantId: o.tenantId } : {}),
+    batchSize: o.batchSize,
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
   const stopIfAborted = (what: string): void => {
     if (run.signal?.aborted) throw new ReplayError('REPLAY_INTERRUPTED', `stopped before ${what}; the live read model is unchanged`);
   };
@@ -113,13 +117,27 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
     if (o.diff) {
       stopIfAborted('the diff');
       emit({ type: 'diffing' });
-      report.diff = await diffTimelines(deps.pool, { liveSchema: live, rebuildSchema: rebuild.schema, rebuiltUpTo: caught.upTo, projectionId: o.projectionId, limit: o.diffLimit, notProjected: rebuild.columnsNotProjected['timeline_entries'] ?? [], ...(o.tenantId ? { tenantId: o.tenantId } : {}) });
+      report.diff = await diffTimelines(deps.pool, {
+        liveSchema: live,
+        rebuildSchema: rebuild.schema,
+        rebuiltUpTo: caught.upTo,
+        projectionId: o.projectionId,
+        limit: o.diffLimit,
+        notProjected: rebuild.columnsNotProjected['timeline_entries'] ?? [],
+        ...(o.tenantId ? { tenantId: o.tenantId } : {}),
+      });
       emit({ type: 'diffed', diff: report.diff });
     }
     if (o.takeover) {
       stopIfAborted('the takeover');
       emit({ type: 'taking_over' });
-      report.takeover = await takeOver(deps.pool, rebuild, { liveSchema: live, projectionId: o.projectionId, lockTimeoutMs: o.lockTimeoutMs, catchUpTimeoutMs: o.catchUpTimeoutMs, allowEmpty: o.allowEmpty });
+      report.takeover = await takeOver(deps.pool, rebuild, {
+        liveSchema: live,
+        projectionId: o.projectionId,
+        lockTimeoutMs: o.lockTimeoutMs,
+        catchUpTimeoutMs: o.catchUpTimeoutMs,
+        allowEmpty: o.allowEmpty,
+      });
       emit({ type: 'took_over', takeover: report.takeover });
     }
     return report;

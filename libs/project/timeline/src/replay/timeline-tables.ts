@@ -27,7 +27,10 @@ export async function ensureLiveReadModel(pool: Pool): Promise<void> {
  * `insert` must not name.
  */
 export async function columnsOf(
-  db: Pool | ClientBase, table: string, live: string, rebuilt: string,
+  db: Pool | ClientBase,
+  table: string,
+  live: string,
+  rebuilt: string,
 ): Promise<{ common: string[]; onlyLive: string[]; onlyRebuilt: string[]; generated: string[] }> {
   const r = await db.query<{ table_schema: string; column_name: string; is_generated: string }>(
     'select table_schema, column_name, is_generated from information_schema.columns where table_name = $1 and table_schema = any($2::text[]) order by ordinal_position',
@@ -36,7 +39,12 @@ export async function columnsOf(
   const l = r.rows.filter((c) => c.table_schema === live).map((c) => c.column_name);
   const b = new Set(r.rows.filter((c) => c.table_schema === rebuilt).map((c) => c.column_name));
   const generated = [...new Set(r.rows.filter((c) => c.is_generated === 'ALWAYS').map((c) => c.column_name))];
-  return { common: l.filter((c) => b.has(c)), onlyLive: l.filter((c) => !b.has(c)), onlyRebuilt: [...b].filter((c) => !l.includes(c)), generated };
+  return {
+    common: l.filter((c) => b.has(c)),
+    onlyLive: l.filter((c) => !b.has(c)),
+    onlyRebuilt: [...b].filter((c) => !l.includes(c)),
+    generated,
+  };
 }
 
 /** The columns of each timeline table in `schema`, in order. */
@@ -69,7 +77,9 @@ export async function createTablesLike(pool: Pool, live: string, rebuild: string
     const unlogged = t.relpersistence === 'u' ? 'unlogged ' : '';
     const options = t.reloptions?.length ? ` with (${t.reloptions.join(', ')})` : '';
     const tablespace = t.spcname ? ` tablespace ${escapeIdentifier(t.spcname)}` : '';
-    await pool.query(`create ${unlogged}table ${qualified(rebuild, t.relname)} (like ${qualified(live, t.relname)} including all)${options}${tablespace}`);
+    await pool.query(
+      `create ${unlogged}table ${qualified(rebuild, t.relname)} (like ${qualified(live, t.relname)} including all)${options}${tablespace}`,
+    );
   }
   await renameIndexesLike(pool, live, rebuild);
   await alignPrivileges(pool, live, rebuild);
@@ -110,8 +120,10 @@ async function renameIndexesLike(pool: Pool, live: string, rebuild: string): Pro
     if (match!.name !== w.name) renames.push({ from: match!.name, to: w.name });
   }
   const temporary = (n: number) => `hub_swap_index_${n}`;
-  for (const [n, r] of renames.entries()) await pool.query(`alter index ${qualified(rebuild, r.from)} rename to ${escapeIdentifier(temporary(n))}`);
-  for (const [n, r] of renames.entries()) await pool.query(`alter index ${qualified(rebuild, temporary(n))} rename to ${escapeIdentifier(r.to)}`);
+  for (const [n, r] of renames.entries())
+    await pool.query(`alter index ${qualified(rebuild, r.from)} rename to ${escapeIdentifier(temporary(n))}`);
+  for (const [n, r] of renames.entries())
+    await pool.query(`alter index ${qualified(rebuild, temporary(n))} rename to ${escapeIdentifier(r.to)}`);
 }
 
 /**
@@ -120,7 +132,15 @@ async function renameIndexesLike(pool: Pool, live: string, rebuild: string): Pro
  * `acldefault` stands for a table on which nothing was ever granted.
  */
 export async function alignPrivileges(db: Pool | ClientBase, live: string, rebuild: string): Promise<void> {
-  const r = await db.query<{ relname: string; schema: string; owner: string; grantee: string | null; privilege: string; grantable: boolean; is_owner: boolean }>(
+  const r = await db.query<{
+    relname: string;
+    schema: string;
+    owner: string;
+    grantee: string | null;
+    privilege: string;
+    grantable: boolean;
+    is_owner: boolean;
+  }>(
     `select c.relname, n.nspname as schema, pg_get_userbyid(c.relowner) as owner,
             case when a.grantee = 0 then null else pg_get_userbyid(a.grantee) end as grantee, a.privilege_type as privilege, a.is_grantable as grantable,
             a.grantee = c.relowner as is_owner
@@ -140,12 +160,15 @@ export async function alignPrivileges(db: Pool | ClientBase, live: string, rebui
       // Not a member of the owning role: left as it is, and the shape check then refuses the swap.
       await db.query(`alter table ${target} owner to ${escapeIdentifier(liveOwner)}`).catch(() => undefined);
     }
-    const entry = (x: { grantee: string | null; privilege: string; grantable: boolean }) => `${x.grantee ?? ''}\u0000${x.privilege}\u0000${x.grantable}`;
+    const entry = (x: { grantee: string | null; privilege: string; grantable: boolean }) =>
+      `${x.grantee ?? ''}\u0000${x.privilege}\u0000${x.grantable}`;
     const want = new Set(liveRows.filter((x) => !x.is_owner).map(entry));
     const have = new Set(rebuiltRows.filter((x) => !x.is_owner).map(entry));
     if (want.size === have.size && [...want].every((e) => have.has(e))) continue;
-    for (const grantee of new Set(rebuiltRows.filter((x) => !x.is_owner).map((x) => x.grantee))) await db.query(`revoke all on ${target} from ${role(grantee)}`);
-    for (const x of liveRows.filter((y) => !y.is_owner)) await db.query(`grant ${x.privilege} on ${target} to ${role(x.grantee)}${x.grantable ? ' with grant option' : ''}`);
+    for (const grantee of new Set(rebuiltRows.filter((x) => !x.is_owner).map((x) => x.grantee)))
+      await db.query(`revoke all on ${target} from ${role(grantee)}`);
+    for (const x of liveRows.filter((y) => !y.is_owner))
+      await db.query(`grant ${x.privilege} on ${target} to ${role(x.grantee)}${x.grantable ? ' with grant option' : ''}`);
   }
 }
 
@@ -166,7 +189,12 @@ async function shapesOf(db: Pool | ClientBase, schema: string): Promise<Map<stri
     [schema, [...TIMELINE_TABLES]],
   );
   const indexes = await indexesOf(db, schema);
-  return new Map(r.rows.map((row) => [row.relname, JSON.stringify({ ...(row.shape as object), indexes: indexes.filter((i) => i.table === row.relname).map((i) => [i.name, i.key]) })]));
+  return new Map(
+    r.rows.map((row) => [
+      row.relname,
+      JSON.stringify({ ...(row.shape as object), indexes: indexes.filter((i) => i.table === row.relname).map((i) => [i.name, i.key]) }),
+    ]),
+  );
 }
 
 /**
@@ -209,6 +237,7 @@ export async function swapRefusedBecause(db: Pool | ClientBase, live: string, re
   if (blockers.length) return `objects depend on the live tables (${blockers.slice(0, 5).join('; ')}${blockers.length > 5 ? '; …' : ''})`;
   const [l, b] = [await shapesOf(db, live), await shapesOf(db, rebuild)];
   const differ = TIMELINE_TABLES.filter((t) => l.get(t) === undefined || l.get(t) !== b.get(t));
-  if (differ.length) return `the rebuilt ${differ.join(', ')} differ from the live ones (columns, indexes, constraints, storage, owner or privileges)`;
+  if (differ.length)
+    return `the rebuilt ${differ.join(', ')} differ from the live ones (columns, indexes, constraints, storage, owner or privileges)`;
   return undefined;
 }

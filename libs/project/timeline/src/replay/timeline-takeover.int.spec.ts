@@ -29,7 +29,13 @@ let store: PostgresEventStore;
 let timeline: PostgresTimelineStore;
 let queries: TimelineQueries;
 let deps: ReplayDeps;
-const options: TakeoverOptions = { liveSchema: 'public', projectionId: TIMELINE_PROJECTION_ID, lockTimeoutMs: 30_000, catchUpTimeoutMs: 60_000, allowEmpty: false };
+const options: TakeoverOptions = {
+  liveSchema: 'public',
+  projectionId: TIMELINE_PROJECTION_ID,
+  lockTimeoutMs: 30_000,
+  catchUpTimeoutMs: 60_000,
+  allowEmpty: false,
+};
 
 beforeAll(async () => {
   db = await freshDatabase('takeover');
@@ -80,7 +86,10 @@ async function liveTableShape(): Promise<unknown> {
   return r.rows;
 }
 
-const schemasLike = async (pattern: string) => (await pool.query<{ nspname: string }>('select nspname from pg_namespace where nspname like $1 order by 1', [pattern])).rows.map((r) => r.nspname);
+const schemasLike = async (pattern: string) =>
+  (await pool.query<{ nspname: string }>('select nspname from pg_namespace where nspname like $1 order by 1', [pattern])).rows.map(
+    (r) => r.nspname,
+  );
 
 interface Read {
   reader: string;
@@ -149,7 +158,10 @@ describe('takeover of the whole read model', () => {
       let result: Awaited<ReturnType<typeof takeOver>>;
       let window: [number, number];
       try {
-        await eventually(async () => (Object.keys(readers(tenant)).every((r) => readsOf(reading.reads, r).length >= 5) ? true : undefined), { what: 'reads before' });
+        await eventually(
+          async () => (Object.keys(readers(tenant)).every((r) => readsOf(reading.reads, r).length >= 5) ? true : undefined),
+          { what: 'reads before' },
+        );
         const t0 = performance.now();
         result = await takeOver(pool, rebuild, options);
         window = [t0, performance.now()];
@@ -204,7 +216,11 @@ describe('takeover of the whole read model', () => {
         const notes: string[] = [];
         listener.on('notification', (n) => notes.push(n.payload ?? ''));
         await listener.query('listen hub_timeline');
-        const firstText = { name: 'takeover-first-text', text: "select text from timeline_entries where tenant_id = $1 and customer_id = 'c3' order by occurred_at limit 1", values: [tenant] };
+        const firstText = {
+          name: 'takeover-first-text',
+          text: "select text from timeline_entries where tenant_id = $1 and customer_id = 'c3' order by occurred_at limit 1",
+          values: [tenant],
+        };
         expect((await prepared.query<{ text: string }>(firstText)).rows).toEqual([{ text: 'old c3 1' }]);
 
         expect((await takeOver(pool, rebuild, options)).method).toBe('swap');
@@ -246,7 +262,7 @@ describe('takeover of the whole read model', () => {
 
 describe('takeover of one tenant', () => {
   describe('when a reader holds the live tables in an open transaction', () => {
-    it('copies the tenant\'s rows without waiting for the reader (only writers are locked out), and leaves the other tenants alone', async () => {
+    it("copies the tenant's rows without waiting for the reader (only writers are locked out), and leaves the other tenants alone", async () => {
       const [tenant, other] = [freshId('t1').toLowerCase(), freshId('t2').toLowerCase()];
       await fillVersion(pool, 'public', tenant, 'old', 10);
       await fillVersion(pool, 'public', other, 'old', 10);
@@ -261,7 +277,10 @@ describe('takeover of one tenant', () => {
 
         expect(result).toMatchObject({ method: 'copy', copyReason: expect.stringContaining('one tenant'), checkpoint: null });
         expect(result.tables.timeline_entries).toEqual({ deleted: entriesOf(10), inserted: entriesOf(10) });
-        const seen = await reader.query<{ text: string }>("select text from timeline_entries where tenant_id = $1 and customer_id = 'c1' order by occurred_at limit 1", [tenant]);
+        const seen = await reader.query<{ text: string }>(
+          "select text from timeline_entries where tenant_id = $1 and customer_id = 'c1' order by occurred_at limit 1",
+          [tenant],
+        );
         expect(seen.rows).toEqual([{ text: 'new c1 1' }]);
         await reader.query('commit');
         expect(await versionIn(pool, 'public', tenant)).toBe('new');
@@ -283,13 +302,23 @@ describe('when another component added a column to a live table', () => {
     try {
       expect(rebuild.columnsNotProjected).toEqual({ timeline_entries: ['hub_test_note'] });
       await pool.query("update timeline_entries set hub_test_note = 'noted' where tenant_id = $1", [tenant]);
-      const diff = await diffTimelines(pool, { liveSchema: 'public', rebuildSchema: rebuild.schema, tenantId: tenant, rebuiltUpTo: 0n, projectionId: TIMELINE_PROJECTION_ID, limit: 1, notProjected: ['hub_test_note'] });
+      const diff = await diffTimelines(pool, {
+        liveSchema: 'public',
+        rebuildSchema: rebuild.schema,
+        tenantId: tenant,
+        rebuiltUpTo: 0n,
+        projectionId: TIMELINE_PROJECTION_ID,
+        limit: 1,
+        notProjected: ['hub_test_note'],
+      });
       expect(diff).toMatchObject({ changed: entriesOf(10), columnsOnlyLive: ['hub_test_note'], columnsOnlyRebuilt: [] });
       expect(diff.first[0]!.changed[0]!.columns).toEqual(['text']);
 
       const result = await takeOver(pool, rebuild, options);
       expect(result).toMatchObject({ method: 'swap', columnsOnlyLive: { timeline_entries: ['hub_test_note'] } });
-      const notes = await pool.query<{ note: string }>('select distinct hub_test_note as note from timeline_entries where tenant_id = $1', [tenant]);
+      const notes = await pool.query<{ note: string }>('select distinct hub_test_note as note from timeline_entries where tenant_id = $1', [
+        tenant,
+      ]);
       expect(notes.rows).toEqual([{ note: 'none' }]);
     } finally {
       await pool.query('alter table timeline_entries drop column hub_test_note');
@@ -301,7 +330,9 @@ describe('when another component added a column to a live table', () => {
 describe('free-text search after a takeover', () => {
   /** The live search column is still generated from text and indexed, and finds the new version's text, not the old one's. */
   async function searchServesNew(tenant: string): Promise<void> {
-    const column = await pool.query("select is_generated from information_schema.columns where table_schema = 'public' and table_name = 'timeline_entries' and column_name = 'search'");
+    const column = await pool.query(
+      "select is_generated from information_schema.columns where table_schema = 'public' and table_name = 'timeline_entries' and column_name = 'search'",
+    );
     expect(column.rows).toEqual([{ is_generated: 'ALWAYS' }]);
     const index = await pool.query("select indexdef from pg_indexes where schemaname = 'public' and indexname = 'timeline_entries_search'");
     expect(index.rows[0]?.indexdef).toContain('USING gin (search)');
@@ -425,11 +456,21 @@ describe('an interrupted takeover', () => {
       const tenant = freshId('tk').toLowerCase();
       await fillVersion(pool, 'public', tenant, 'old', 200);
       const holder = await holdCheckpointRow();
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', join('libs', 'project', 'timeline', 'src', 'replay', 'testing', 'takeover-child.ts')], {
-        cwd: WORKSPACE,
-        env: { ...process.env, DATABASE_URL: db.url, TENANT: tenant, CUSTOMERS: '200', SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['-r', '@swc-node/register', join('libs', 'project', 'timeline', 'src', 'replay', 'testing', 'takeover-child.ts')],
+        {
+          cwd: WORKSPACE,
+          env: {
+            ...process.env,
+            DATABASE_URL: db.url,
+            TENANT: tenant,
+            CUSTOMERS: '200',
+            SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json'),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -440,7 +481,8 @@ describe('an interrupted takeover', () => {
         await eventually(
           async () => {
             schema = /rebuild (\S+)/.exec(out)?.[1] ?? '';
-            for (const pid of schema ? await waitingOnCheckpoint(TAKEOVER_CHILD_APPLICATION) : []) if ((await exchangedBy(pid, schema)) === TIMELINE_TABLES.length) return true;
+            for (const pid of schema ? await waitingOnCheckpoint(TAKEOVER_CHILD_APPLICATION) : [])
+              if ((await exchangedBy(pid, schema)) === TIMELINE_TABLES.length) return true;
             return undefined;
           },
           { what: `the child's takeover to wait (output: ${out})`, timeoutMs: 90_000, intervalMs: 10 },
@@ -453,7 +495,10 @@ describe('an interrupted takeover', () => {
       }
       // Its server sessions end when they next read from the dead client: no commit ever came.
       await eventually(
-        async () => ((await pool.query("select 1 from pg_stat_activity where application_name = $1", [TAKEOVER_CHILD_APPLICATION])).rowCount === 0 ? true : undefined),
+        async () =>
+          (await pool.query('select 1 from pg_stat_activity where application_name = $1', [TAKEOVER_CHILD_APPLICATION])).rowCount === 0
+            ? true
+            : undefined,
         { what: "the child's sessions to end" },
       );
       expect(await versionIn(pool, 'public', tenant)).toBe('old');

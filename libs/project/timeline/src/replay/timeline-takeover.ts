@@ -98,7 +98,11 @@ export async function takeOver(pool: Pool, rebuild: TimelineRebuild, o: Takeover
   const columnsOnlyLive: Record<string, string[]> = {};
   for (const table of TIMELINE_TABLES) {
     const c = await columnsOf(pool, table, o.liveSchema, rebuild.schema);
-    if (!c.common.includes('tenant_id')) throw new ReplayError('REPLAY_TAKEOVER_REFUSED', `${table} has no tenant_id in both schemas: the live read model is not the one this version knows`);
+    if (!c.common.includes('tenant_id'))
+      throw new ReplayError(
+        'REPLAY_TAKEOVER_REFUSED',
+        `${table} has no tenant_id in both schemas: the live read model is not the one this version knows`,
+      );
     // A generated column (the search vector) is computed by the live table from the copied ones.
     columns[table] = c.common.filter((col) => !c.generated.includes(col));
     const onlyLive = [...new Set([...c.onlyLive, ...(rebuild.columnsNotProjected[table] ?? [])])];
@@ -129,43 +133,52 @@ export async function takeOver(pool: Pool, rebuild: TimelineRebuild, o: Takeover
   const counter = copyReason === null ? await pool.connect() : undefined;
   counter?.on('error', ignore);
   try {
-    const locked = await inLockedTransaction(pool, o, copyReason === null ? 'access exclusive' : 'exclusive', async (client) => {
-      const before = (await checkpoints.load(o.projectionId, client)) ?? null;
-      const covered = (await rebuild.position()) ?? 0n;
-      if (before !== null && before > covered) {
-        const last = await rebuild.lastMatchingPosition(covered, before);
-        await rebuild.catchUp({ timeoutMs: o.catchUpTimeoutMs, until: { position: last ?? covered, covers: before } });
-      }
-      const rebuiltUpTo = (await rebuild.position()) ?? 0n;
-      await refuseEmptyRebuild(client, rebuild, o, scope, params);
-
-      let method: TakeoverMethod = 'copy';
-      let reason = copyReason;
-      if (reason === null) reason = (await swapRefusedBecause(client, o.liveSchema, rebuild.schema)) ?? null;
-      const tables = {} as TakeoverResult['tables'];
-      if (reason === null) {
-        await swapTables(client, o.liveSchema, rebuild.schema);
-        method = 'swap';
-      } else {
-        for (const table of TIMELINE_TABLES) {
-          const cols = columns[table]!.map((c) => escapeIdentifier(c)).join(', ');
-          const deleted = await client.query(`delete from ${qualified(o.liveSchema, table)}${scope}`, params);
-          const inserted = await client.query(`insert into ${qualified(o.liveSchema, table)} (${cols}) select ${cols} from ${qualified(rebuild.schema, table)}${scope}`, params);
-          tables[table] = { deleted: deleted.rowCount ?? 0, inserted: inserted.rowCount ?? 0 };
+    const locked = await inLockedTransaction(
+      pool,
+      o,
+      copyReason === null ? 'access exclusive' : 'exclusive',
+      async (client) => {
+        const before = (await checkpoints.load(o.projectionId, client)) ?? null;
+        const covered = (await rebuild.position()) ?? 0n;
+        if (before !== null && before > covered) {
+          const last = await rebuild.lastMatchingPosition(covered, before);
+          await rebuild.catchUp({ timeoutMs: o.catchUpTimeoutMs, until: { position: last ?? covered, covers: before } });
         }
-      }
-      let checkpoint: TakeoverResult['checkpoint'] = null;
-      if (tenant === null) {
-        const after = before !== null && before > rebuiltUpTo ? before : rebuiltUpTo;
-        await checkpoints.save(o.projectionId, after, client);
-        checkpoint = { id: o.projectionId, before, after };
-      }
-      if (method === 'swap' && counter) {
-        await counter.query('begin isolation level repeatable read');
-        await counter.query('select 1'); // the snapshot: everything committed so far, nothing of ours
-      }
-      return { method, copyReason: reason, tables, checkpoint, rebuiltUpTo };
-    }, counter);
+        const rebuiltUpTo = (await rebuild.position()) ?? 0n;
+        await refuseEmptyRebuild(client, rebuild, o, scope, params);
+
+        let method: TakeoverMethod = 'copy';
+        let reason = copyReason;
+        if (reason === null) reason = (await swapRefusedBecause(client, o.liveSchema, rebuild.schema)) ?? null;
+        const tables = {} as TakeoverResult['tables'];
+        if (reason === null) {
+          await swapTables(client, o.liveSchema, rebuild.schema);
+          method = 'swap';
+        } else {
+          for (const table of TIMELINE_TABLES) {
+            const cols = columns[table]!.map((c) => escapeIdentifier(c)).join(', ');
+            const deleted = await client.query(`delete from ${qualified(o.liveSchema, table)}${scope}`, params);
+            const inserted = await client.query(
+              `insert into ${qualified(o.liveSchema, table)} (${cols}) select ${cols} from ${qualified(rebuild.schema, table)}${scope}`,
+              params,
+            );
+            tables[table] = { deleted: deleted.rowCount ?? 0, inserted: inserted.rowCount ?? 0 };
+          }
+        }
+        let checkpoint: TakeoverResult['checkpoint'] = null;
+        if (tenant === null) {
+          const after = before !== null && before > rebuiltUpTo ? before : rebuiltUpTo;
+          await checkpoints.save(o.projectionId, after, client);
+          checkpoint = { id: o.projectionId, before, after };
+        }
+        if (method === 'swap' && counter) {
+          await counter.query('begin isolation level repeatable read');
+          await counter.query('select 1'); // the snapshot: everything committed so far, nothing of ours
+        }
+        return { method, copyReason: reason, tables, checkpoint, rebuiltUpTo };
+      },
+      counter,
+    );
     const { method, tables, ...rest } = locked.value;
     if (method === 'swap' && counter) {
       // Live is now the rebuilt tables; the rebuild schema holds the replaced ones. The snapshot
@@ -173,7 +186,16 @@ export async function takeOver(pool: Pool, rebuild: TimelineRebuild, o: Takeover
       Object.assign(tables, await countBoth(counter, o.liveSchema, rebuild.schema));
       await counter.query('commit');
     }
-    return { method, tables, ...rest, lockedMs: locked.lockedMs, lockAttempts: locked.attempts, prepareMs, columnsOnlyLive, replacedTablesIn: method === 'swap' ? rebuild.schema : null };
+    return {
+      method,
+      tables,
+      ...rest,
+      lockedMs: locked.lockedMs,
+      lockAttempts: locked.attempts,
+      prepareMs,
+      columnsOnlyLive,
+      replacedTablesIn: method === 'swap' ? rebuild.schema : null,
+    };
   } finally {
     if (counter) {
       const broken = await counter.query('rollback').then(
@@ -203,7 +225,10 @@ async function inLockedTransaction<T>(
   const deadline = Date.now() + o.lockTimeoutMs;
   const tables = TIMELINE_TABLES.map((t) => qualified(o.liveSchema, t)).join(', ');
   for (let attempt = 1; ; attempt++) {
-    const waitMs = Math.max(1, Math.round(Math.min(deadline - Date.now(), FIRST_LOCK_ATTEMPT_MS * 2 ** (attempt - 1), MAX_LOCK_ATTEMPT_MS)));
+    const waitMs = Math.max(
+      1,
+      Math.round(Math.min(deadline - Date.now(), FIRST_LOCK_ATTEMPT_MS * 2 ** (attempt - 1), MAX_LOCK_ATTEMPT_MS)),
+    );
     const client = await pool.connect();
     // A checked-out client has no pool listener: a connection terminated meanwhile would otherwise
     // be an unhandled 'error' event; the failed query reports it.
@@ -225,7 +250,10 @@ async function inLockedTransaction<T>(
       const code = codeOf(err);
       if (code !== LOCK_NOT_AVAILABLE && code !== DEADLOCK_DETECTED) throw err;
       if (Date.now() + BETWEEN_LOCK_ATTEMPTS_MS >= deadline) {
-        throw new ReplayError('REPLAY_LOCK_TIMEOUT', `could not lock the live timeline tables (and what the takeover needs with them) within ${o.lockTimeoutMs} ms in ${attempt} attempts (a long read or write holds them); nothing was changed`);
+        throw new ReplayError(
+          'REPLAY_LOCK_TIMEOUT',
+          `could not lock the live timeline tables (and what the takeover needs with them) within ${o.lockTimeoutMs} ms in ${attempt} attempts (a long read or write holds them); nothing was changed`,
+        );
       }
     } finally {
       client.removeListener('error', ignore);
@@ -252,15 +280,37 @@ async function swapTables(client: PoolClient, live: string, rebuild: string): Pr
 
 /** Rows per table now live (`inserted`) and replaced (`deleted`, now in the rebuild schema). */
 async function countBoth(client: PoolClient, live: string, replaced: string): Promise<TakeoverResult['tables']> {
-  const select = TIMELINE_TABLES.flatMap((t, i) => [`(select count(*) from ${qualified(live, t)}) as i${i}`, `(select count(*) from ${qualified(replaced, t)}) as d${i}`]).join(', ');
+  const select = TIMELINE_TABLES.flatMap((t, i) => [
+    `(select count(*) from ${qualified(live, t)}) as i${i}`,
+    `(select count(*) from ${qualified(replaced, t)}) as d${i}`,
+  ]).join(', ');
   const row = (await client.query<Record<string, string>>(`select ${select}`)).rows[0]!;
-  return Object.fromEntries(TIMELINE_TABLES.map((t, i) => [t, { deleted: Number(row[`d${i}`]), inserted: Number(row[`i${i}`]) }])) as TakeoverResult['tables'];
+  return Object.fromEntries(
+    TIMELINE_TABLES.map((t, i) => [t, { deleted: Number(row[`d${i}`]), inserted: Number(row[`i${i}`]) }]),
+  ) as TakeoverResult['tables'];
 }
 
-async function refuseEmptyRebuild(client: PoolClient, rebuild: TimelineRebuild, o: TakeoverOptions, scope: string, params: string[]): Promise<void> {
+async function refuseEmptyRebuild(
+  client: PoolClient,
+  rebuild: TimelineRebuild,
+  o: TakeoverOptions,
+  scope: string,
+  params: string[],
+): Promise<void> {
   if (o.allowEmpty) return;
-  const count = async (schema: string) => Number((await client.query<{ n: string }>(`select count(*) as n from (select 1 from ${qualified(schema, 'timeline_entries')}${scope} limit 1) x`, params)).rows[0]!.n);
+  const count = async (schema: string) =>
+    Number(
+      (
+        await client.query<{ n: string }>(
+          `select count(*) as n from (select 1 from ${qualified(schema, 'timeline_entries')}${scope} limit 1) x`,
+          params,
+        )
+      ).rows[0]!.n,
+    );
   if ((await count(rebuild.schema)) === 0 && (await count(o.liveSchema)) > 0) {
-    throw new ReplayError('REPLAY_TAKEOVER_REFUSED', 'the rebuild has no timeline entries but the live read model has some: refusing to empty it (wrong database or tenant? --allow-empty, allowEmpty over the API, does it anyway); nothing was changed');
+    throw new ReplayError(
+      'REPLAY_TAKEOVER_REFUSED',
+      'the rebuild has no timeline entries but the live read model has some: refusing to empty it (wrong database or tenant? --allow-empty, allowEmpty over the API, does it anyway); nothing was changed',
+    );
   }
 }

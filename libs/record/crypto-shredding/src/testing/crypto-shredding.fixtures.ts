@@ -75,7 +75,11 @@ export function interactionRecorded(tenantId: string, person: Person, overrides:
 }
 
 export function identityClaimed(tenantId: string, customerId: string, person: Person): NewEvent {
-  return toNew({ type: 'IdentityClaimed', data: { customerId, identity: { kind: 'phone', value: person.phone } }, metadata: metadata(tenantId) });
+  return toNew({
+    type: 'IdentityClaimed',
+    data: { customerId, identity: { kind: 'phone', value: person.phone } },
+    metadata: metadata(tenantId),
+  });
 }
 
 /**
@@ -86,14 +90,23 @@ export function identityClaimed(tenantId: string, customerId: string, person: Pe
 export function nextBestActionDecided(tenantId: string, customerId: string, traits: { tier: string; timeZone: string }): NewEvent {
   const quietHours = { timeZone: traits.timeZone, localTime: '21:40', from: '21:00', to: '08:00', quiet: true };
   // The rule as written is the catalog's (its literal is configuration); the facts are the customer's.
-  const rule = (id: string) => ({ id, rule: 'traits.tier eq gold', passed: false, facts: { 'traits.tier': traits.tier, 'satisfaction.lastCsat': 2 } });
+  const rule = (id: string) => ({
+    id,
+    rule: 'traits.tier eq gold',
+    passed: false,
+    facts: { 'traits.tier': traits.tier, 'satisfaction.lastCsat': 2 },
+  });
   return toNew({
     type: 'NextBestActionDecided',
     data: {
       decisionId: randomUUID(),
       customerId,
       action: { kind: 'escalation', code: 'escalate_manager', channel: 'sms', detail: 'Escalate to a manager' },
-      explanation: { ruleId: 'escalation_at_risk', reason: 'at risk: said "cancel"', inputs: { matched: 'cancel', 'traits.tier': traits.tier, 'satisfaction.lastCsat': 2 } },
+      explanation: {
+        ruleId: 'escalation_at_risk',
+        reason: 'at risk: said "cancel"',
+        inputs: { matched: 'cancel', 'traits.tier': traits.tier, 'satisfaction.lastCsat': 2 },
+      },
       strategyVersion: 'nba-v2',
       catalogVersion: '2025-03-01',
       seed: 42,
@@ -102,16 +115,42 @@ export function nextBestActionDecided(tenantId: string, customerId: string, trai
       arbitration: {
         segment: 'low_value_unhappy',
         facts: { 'traits.tier': traits.tier, 'traits.doNotContact': false, 'traits.cleared': null, 'satisfaction.lastCsat': 2 },
-        defaults: [{ policy: 'eligibility', passed: true, rules: [{ rule: 'not traits.doNotContact eq true', passed: true, facts: { 'traits.doNotContact': false }, children: [rule('nested')] }] }],
+        defaults: [
+          {
+            policy: 'eligibility',
+            passed: true,
+            rules: [
+              {
+                rule: 'not traits.doNotContact eq true',
+                passed: true,
+                facts: { 'traits.doNotContact': false },
+                children: [rule('nested')],
+              },
+            ],
+          },
+        ],
         counters: { channels: {}, total: null, timeZone: traits.timeZone, timeZoneSource: 'trait', localTime: '21:40' },
-        chosen: { rank: 1, actionId: 'escalate_manager', kind: 'escalation', strategy: 'escalation', detail: 'Escalate to a manager', channel: 'sms', contactMode: 'handoff', priority: 30.4 },
+        chosen: {
+          rank: 1,
+          actionId: 'escalate_manager',
+          kind: 'escalation',
+          strategy: 'escalation',
+          detail: 'Escalate to a manager',
+          channel: 'sms',
+          contactMode: 'handoff',
+          priority: 30.4,
+        },
         menu: [],
         candidates: [
           {
             actionId: 'escalate_manager',
             survived: true,
             policies: [{ policy: 'suitability', passed: true, rules: [rule('tier')] }],
-            contact: { mode: 'proactive', passed: true, channels: [{ channel: 'sms', available: false, blockedBy: ['quiet_hours'], quietHours }] },
+            contact: {
+              mode: 'proactive',
+              passed: true,
+              channels: [{ channel: 'sms', available: false, blockedBy: ['quiet_hours'], quietHours }],
+            },
             score: { value: 50, priority: 30.4 },
           },
         ],

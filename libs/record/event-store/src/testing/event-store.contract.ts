@@ -67,7 +67,16 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         expect(result.nextExpectedRevision).toBe(1n);
         expect(typeof result.position).toBe('bigint');
         const events = await store.readStream(stream);
-        expect(events.map(({ streamName, eventId, type, data, metadata, revision }) => ({ streamName, eventId, type, data, metadata, revision }))).toEqual([
+        expect(
+          events.map(({ streamName, eventId, type, data, metadata, revision }) => ({
+            streamName,
+            eventId,
+            type,
+            data,
+            metadata,
+            revision,
+          })),
+        ).toEqual([
           { streamName: stream, eventId: first.eventId, type: first.type, data: first.data, metadata: first.metadata, revision: 0n },
           { streamName: stream, eventId: second.eventId, type: second.type, data: second.data, metadata: second.metadata, revision: 1n },
         ]);
@@ -158,7 +167,9 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
 
         await expect(store.appendToStream(stream, refused, { expectedRevision: 3n })).rejects.toBeInstanceOf(ConcurrencyError);
         const missing = freshStream();
-        await expect(store.appendToStream(missing, [testEvent()], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(ConcurrencyError);
+        await expect(store.appendToStream(missing, [testEvent()], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(
+          ConcurrencyError,
+        );
 
         expect(await store.readStream(stream)).toHaveLength(1);
         await expect(store.readStream(missing)).rejects.toBeInstanceOf(StreamNotFoundError);
@@ -179,7 +190,11 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         expect(again).toEqual({ duplicate: true, nextExpectedRevision: first.nextExpectedRevision, position: first.position });
         expect(await store.readStream(stream)).toHaveLength(2);
         const ids = new Set(batch.map((e) => e.eventId));
-        const inLog = await readAllUntil(marker, (events) => events.filter((e) => ids.has(e.eventId)), (found) => found.length >= 2);
+        const inLog = await readAllUntil(
+          marker,
+          (events) => events.filter((e) => ids.has(e.eventId)),
+          (found) => found.length >= 2,
+        );
         expect(inLog.map((e) => e.eventId)).toEqual(batch.map((e) => e.eventId));
       });
 
@@ -278,13 +293,13 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         const a1 = testEvent();
         const b1 = testEvent();
         const a2 = testEvent();
-        const results = [
-          await store.appendToStream(a, [a1]),
-          await store.appendToStream(b, [b1]),
-          await store.appendToStream(a, [a2]),
-        ];
+        const results = [await store.appendToStream(a, [a1]), await store.appendToStream(b, [b1]), await store.appendToStream(a, [a2])];
 
-        const ours = await readAllUntil(marker, (events) => events.filter((e) => e.streamName === a || e.streamName === b), (found) => found.length >= 3);
+        const ours = await readAllUntil(
+          marker,
+          (events) => events.filter((e) => e.streamName === a || e.streamName === b),
+          (found) => found.length >= 3,
+        );
 
         expect(ours.map((e) => [e.streamName, e.eventId, e.revision])).toEqual([
           [a, a1.eventId, 0n],
@@ -330,7 +345,11 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         const stream = freshStream();
         const result = await store.appendToStream(stream, [testEvent(), testEvent()]);
 
-        const ours = await readAllUntil(marker, (events) => events.filter((e) => e.streamName === stream), (found) => found.length >= 2);
+        const ours = await readAllUntil(
+          marker,
+          (events) => events.filter((e) => e.streamName === stream),
+          (found) => found.length >= 2,
+        );
 
         expect(ours.map((e) => e.revision)).toEqual([0n, 1n]);
         expect(ours[1]!.globalPosition).toBe(result.position);
@@ -358,7 +377,12 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
           (found) => found.some((e) => e.globalPosition === head),
         );
         expect(upToHead.at(-1)!.globalPosition).toBe(head);
-        expect(upToHead.filter((e) => e.streamName === stream).map((e) => e.globalPosition).at(-1)).toBe(second.position);
+        expect(
+          upToHead
+            .filter((e) => e.streamName === stream)
+            .map((e) => e.globalPosition)
+            .at(-1),
+        ).toBe(second.position);
       });
     });
 
@@ -370,7 +394,16 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
 
         const found = await store.readEvent(first.eventId.toUpperCase());
 
-        expect(found && { streamName: found.streamName, eventId: found.eventId, type: found.type, data: found.data, metadata: found.metadata, revision: found.revision }).toEqual({
+        expect(
+          found && {
+            streamName: found.streamName,
+            eventId: found.eventId,
+            type: found.type,
+            data: found.data,
+            metadata: found.metadata,
+            revision: found.revision,
+          },
+        ).toEqual({
           streamName: stream,
           eventId: first.eventId,
           type: 'ContractOpened',
@@ -391,7 +424,9 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         const event = testEvent({ type: 'ContractFound' });
         await store.appendToStream(stream, [event]);
 
-        expect((await store.readEvent(event.eventId, { streamPrefixes: ['contractfind-'], eventTypes: ['ContractFound'] }))?.eventId).toBe(event.eventId);
+        expect((await store.readEvent(event.eventId, { streamPrefixes: ['contractfind-'], eventTypes: ['ContractFound'] }))?.eventId).toBe(
+          event.eventId,
+        );
         await expect(store.readEvent(event.eventId, { streamPrefixes: ['contract-'] })).resolves.toBeUndefined();
         await expect(store.readEvent(event.eventId, { eventTypes: ['ContractOpened'] })).resolves.toBeUndefined();
       });
@@ -532,7 +567,9 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         for (const stream of streams) {
           const events = await store.readStream(stream);
           expect(events.map((e) => e.revision)).toEqual(Array.from({ length: calls.length }, (_, i) => BigInt(i)));
-          expect(new Set(events.map((e) => e.eventId))).toEqual(new Set(calls.map((appends) => appends.find((a) => a.stream === stream)!.events[0]!.eventId)));
+          expect(new Set(events.map((e) => e.eventId))).toEqual(
+            new Set(calls.map((appends) => appends.find((a) => a.stream === stream)!.events[0]!.eventId)),
+          );
         }
       });
 
@@ -625,10 +662,13 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         ['data that is not a JSON object or array', () => [testEvent({ data: 'just a string' })]],
         ['undefined data', () => [testEvent({ data: undefined })]],
         ['a function in metadata', () => [testEvent({ metadata: { callback: () => undefined } })]],
-        ['the same event id twice in one batch', () => {
-          const event = testEvent();
-          return [event, { ...event }];
-        }],
+        [
+          'the same event id twice in one batch',
+          () => {
+            const event = testEvent();
+            return [event, { ...event }];
+          },
+        ],
         ['an empty batch', () => []],
         ['a valid event followed by an invalid one', () => [testEvent(), testEvent({ eventId: '1234' })]],
       ];
@@ -668,9 +708,11 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         for (const stream of [b, a, a]) await append(stream);
         const all = await eventually(async () => (sub.ours([a, b]).length >= 8 ? sub.ours([a, b]) : undefined), { what: 'live events' });
 
-        expect(all.map((e) => [e.streamName, e.eventId, e.globalPosition])).toEqual(appended.map((x) => [x.stream, x.event.eventId, x.position]));
+        expect(all.map((e) => [e.streamName, e.eventId, e.globalPosition])).toEqual(
+          appended.map((x) => [x.stream, x.event.eventId, x.position]),
+        );
         const positions = sub.received.map((e) => e.globalPosition);
-        expect(positions.every((p, i) => i === 0 ? p > marker : p > positions[i - 1]!)).toBe(true);
+        expect(positions.every((p, i) => (i === 0 ? p > marker : p > positions[i - 1]!))).toBe(true);
         expect(Math.max(...sub.batchSizes)).toBeLessThanOrEqual(2);
         await eventually(async () => (sub.subscription.position >= appended[7]!.position ? true : undefined), { what: 'position' });
         expect(sub.errors).toEqual([]);
@@ -751,7 +793,9 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         await store.appendToStream(`${prefix}1`, [late]);
         // A subscription started now sees the late event: it was deliverable.
         const witness = subscribe({ from: marker, filter: { streamPrefixes: [prefix] } });
-        await eventually(async () => (witness.received.some((e) => e.eventId === late.eventId) ? true : undefined), { what: 'the late event' });
+        await eventually(async () => (witness.received.some((e) => e.eventId === late.eventId) ? true : undefined), {
+          what: 'the late event',
+        });
         await sleep(300);
 
         expect(stopped.received).toHaveLength(1);
@@ -853,7 +897,9 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         await store.setStreamMetadata(stream, { note: 'before any event' });
 
         await expect(store.readStream(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
-        await expect(store.appendToStream(stream, [testEvent()], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(ConcurrencyError);
+        await expect(store.appendToStream(stream, [testEvent()], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(
+          ConcurrencyError,
+        );
         expect((await store.appendToStream(stream, [testEvent()], { expectedRevision: 'no_stream' })).nextExpectedRevision).toBe(0n);
         expect(await store.getStreamMetadata(stream)).toEqual({ note: 'before any event' });
       });

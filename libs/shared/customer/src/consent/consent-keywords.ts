@@ -9,7 +9,10 @@ export type ConsentSignal = 'opt_out' | 'opt_in' | undefined;
 
 export function consentSignal(text: string | undefined): ConsentSignal {
   if (!text) return undefined;
-  const word = text.trim().replace(/[.!\s]+$/, '').toUpperCase();
+  const word = text
+    .trim()
+    .replace(/[.!\s]+$/, '')
+    .toUpperCase();
   if (OPT_OUT.has(word)) return 'opt_out';
   if (OPT_IN.has(word)) return 'opt_in';
   return undefined;
@@ -23,7 +26,10 @@ const HELP = new Set(['HELP', 'INFO']);
  */
 export function consentKeyword(text: string | undefined): { signal: 'opt_out' | 'opt_in' | 'help'; keyword: string } | undefined {
   if (!text) return undefined;
-  const word = text.trim().replace(/[.!\s]+$/, '').toUpperCase();
+  const word = text
+    .trim()
+    .replace(/[.!\s]+$/, '')
+    .toUpperCase();
   if (OPT_OUT.has(word)) return { signal: 'opt_out', keyword: word };
   if (OPT_IN.has(word)) return { signal: 'opt_in', keyword: word };
   if (HELP.has(word)) return { signal: 'help', keyword: word };

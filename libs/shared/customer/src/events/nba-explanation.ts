@@ -45,7 +45,16 @@ export const NBA_CONTACT_MODES = ['reply', 'proactive', 'handoff', 'none'] as co
  */
 export type NbaContactMode = (typeof NBA_CONTACT_MODES)[number];
 
-export const NBA_CHANNEL_BLOCKS = ['channel_disabled', 'opted_out', 'no_opt_in', 'unreachable', 'outside_reply_window', 'cap_reached', 'total_cap_reached', 'quiet_hours'] as const;
+export const NBA_CHANNEL_BLOCKS = [
+  'channel_disabled',
+  'opted_out',
+  'no_opt_in',
+  'unreachable',
+  'outside_reply_window',
+  'cap_reached',
+  'total_cap_reached',
+  'quiet_hours',
+] as const;
 /** Why a channel cannot be used for an action (stable codes). */
 export type NbaChannelBlock = (typeof NBA_CHANNEL_BLOCKS)[number];
 
@@ -109,7 +118,15 @@ export interface NbaScore {
   priority: number;
 }
 
-export const NBA_REJECTIONS = ['eligibility', 'applicability', 'suitability', 'cooldown', 'no_channel', 'below_min_priority', 'fallback'] as const;
+export const NBA_REJECTIONS = [
+  'eligibility',
+  'applicability',
+  'suitability',
+  'cooldown',
+  'no_channel',
+  'below_min_priority',
+  'fallback',
+] as const;
 export type NbaRejection = (typeof NBA_REJECTIONS)[number];
 
 export interface NbaCandidate {

@@ -95,21 +95,34 @@ class Hub {
     }
     const heldByOthers = named.filter((i) => (this.claims.get(key(i)) ?? customerId) !== customerId);
     for (const i of named) if (!this.claims.has(key(i))) this.claims.set(key(i), customerId);
-    const recorded: InteractionRecorded = { ...interaction, data: { ...interaction.data, identities: named, ...(heldByOthers.length ? { identitiesHeldByOthers: heldByOthers } : {}) } };
+    const recorded: InteractionRecorded = {
+      ...interaction,
+      data: { ...interaction.data, identities: named, ...(heldByOthers.length ? { identitiesHeldByOthers: heldByOthers } : {}) },
+    };
     this.append(customerId, [recorded]);
     return customerId;
   }
 
   /** The identities whose claim names the customer, as a sorted list of keys. */
   claimedBy(customerId: string): string[] {
-    return [...this.claims].filter(([, owner]) => owner === customerId).map(([k]) => k).sort();
+    return [...this.claims]
+      .filter(([, owner]) => owner === customerId)
+      .map(([k]) => k)
+      .sort();
   }
 
   merge(a: string, b: string, now: string, requestId: string): { mergeId: string; survivorId: string; mergedId: string } {
     const evidence = { source: 'agent_confirmed', detail: requestId, identities: [] };
     const preview = previewMerge(this.state(a), this.state(b), evidence, DEFAULT_MERGE_POLICY);
     const decision = decideMerge(
-      { tenantId: TENANT, survivorId: preview.survivorId, mergedId: preview.mergedId, evidence, causationId: requestId, correlationId: requestId },
+      {
+        tenantId: TENANT,
+        survivorId: preview.survivorId,
+        mergedId: preview.mergedId,
+        evidence,
+        causationId: requestId,
+        correlationId: requestId,
+      },
       this.state(preview.survivorId),
       this.state(preview.mergedId),
       DEFAULT_MERGE_POLICY,
@@ -127,7 +140,12 @@ class Hub {
 
   unmerge(survivorId: string, mergeId: string, now: string): string {
     const record = this.state(survivorId).merges.find((m) => m.mergeId === mergeId && m.role === 'survivor')!;
-    const decision = decideUnmerge({ tenantId: TENANT, mergeId, reason: 'two people', causationId: `undo-${mergeId}`, correlationId: `undo-${mergeId}` }, this.state(survivorId), this.state(record.otherId), now);
+    const decision = decideUnmerge(
+      { tenantId: TENANT, mergeId, reason: 'two people', causationId: `undo-${mergeId}`, correlationId: `undo-${mergeId}` },
+      this.state(survivorId),
+      this.state(record.otherId),
+      now,
+    );
     expect(decision.outcome).toBe('unmerged');
     this.append(record.otherId, decision.restored);
     this.append(survivorId, decision.survivor);
@@ -154,7 +172,12 @@ function contact(rnd: () => number, n: number, identity: IdentityRef): CustomerE
   const threadId = pick([undefined, 'T1']);
   const events: CustomerEvent[] = [
     rnd() < 0.8
-      ? inbound(id, at, { channel, identities: [identity], text: pick(['hi', 'STOP', 'START', 'refund please', 'thanks']), ...(threadId ? { threadId } : {}) })
+      ? inbound(id, at, {
+          channel,
+          identities: [identity],
+          text: pick(['hi', 'STOP', 'START', 'refund please', 'thanks']),
+          ...(threadId ? { threadId } : {}),
+        })
       : outbound(id, at, { channel, identities: [identity], text: 'reply' }),
   ];
   const fact = `${id}-fact`;
@@ -211,7 +234,17 @@ function decided(id: string, at: string): NextBestActionDecided {
 
 /** What describes the person, not which record holds them: ids and merge bookkeeping left out, identities as a set. */
 function personOf(s: CustomerState) {
-  const { customerId: _c, tenantId: _t, status: _s, mergedFrom: _f, merges: _m, mergeProposals: _p, mergedInto: _i, identities, ...rest } = s;
+  const {
+    customerId: _c,
+    tenantId: _t,
+    status: _s,
+    mergedFrom: _f,
+    merges: _m,
+    mergeProposals: _p,
+    mergedInto: _i,
+    identities,
+    ...rest
+  } = s;
   return { ...rest, identities: identities.map(key).sort() };
 }
 
@@ -319,7 +352,8 @@ function identitiesAgreeWithClaims(seed: number): number {
       const undo = hub.undoable();
       if (undo) hub.unmerge(undo.survivorId, undo.mergeId, at);
     }
-    for (const id of hub.active()) expect({ seed, n, id, identities: hub.state(id).identities.map(key).sort() }).toEqual({ seed, n, id, identities: hub.claimedBy(id) });
+    for (const id of hub.active())
+      expect({ seed, n, id, identities: hub.state(id).identities.map(key).sort() }).toEqual({ seed, n, id, identities: hub.claimedBy(id) });
   }
   return evidence;
 }
@@ -361,8 +395,14 @@ describe('a customer’s whole history', () => {
 
   describe('given a customer nobody was merged into', () => {
     it('then the whole history is its own stream, and the fold is foldCustomer of it', () => {
-      const events = [registered('c-1', new Date(BASE).toISOString()), inbound('m1', new Date(BASE).toISOString()), inbound('m2', new Date(BASE + 1).toISOString())];
-      const streams = new Map([['c-1', events.map((event, i) => ({ customerId: 'c-1', revision: BigInt(i), position: BigInt(10 + i), event }))]]);
+      const events = [
+        registered('c-1', new Date(BASE).toISOString()),
+        inbound('m1', new Date(BASE).toISOString()),
+        inbound('m2', new Date(BASE + 1).toISOString()),
+      ];
+      const streams = new Map([
+        ['c-1', events.map((event, i) => ({ customerId: 'c-1', revision: BigInt(i), position: BigInt(10 + i), event }))],
+      ]);
       expect(wholeHistory('c-1', streams).map((h) => h.event)).toEqual(events);
       expect(foldWholeHistory('c-1', wholeHistory('c-1', streams))).toEqual(foldCustomer(events));
     });

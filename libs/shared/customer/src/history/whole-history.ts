@@ -84,7 +84,9 @@ export function evolveMergedIn(state: CustomerState, event: CustomerEvent): Cust
     case 'OrderRefunded':
     case 'ConversationResolved': {
       const next = evolve(state, event);
-      return next.status === state.status && next.identities === state.identities ? next : { ...next, status: state.status, identities: state.identities };
+      return next.status === state.status && next.identities === state.identities
+        ? next
+        : { ...next, status: state.status, identities: state.identities };
     }
     default: {
       const exhaustive: never = event;
@@ -98,7 +100,11 @@ export const evolveWhole = (customerId: string, state: CustomerState, h: History
   h.customerId === customerId ? evolve(state, h.event) : evolveMergedIn(state, h.event);
 
 /** The customer folded from their whole history (`wholeHistory`). Equals `foldCustomer` of the own stream when nobody is merged in. */
-export function foldWholeHistory(customerId: string, history: Iterable<HistoryEvent>, from: CustomerState = initialCustomerState()): CustomerState {
+export function foldWholeHistory(
+  customerId: string,
+  history: Iterable<HistoryEvent>,
+  from: CustomerState = initialCustomerState(),
+): CustomerState {
   let state = from;
   for (const h of history) state = evolveWhole(customerId, state, h);
   return state;

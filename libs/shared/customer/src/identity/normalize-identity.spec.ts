@@ -1,4 +1,12 @@
-import { HANDLE_PLATFORMS, identityToString, normalizeEmail, normalizeExternalId, normalizeHandle, normalizePhone, type NormalizeResult } from './normalize-identity';
+import {
+  HANDLE_PLATFORMS,
+  identityToString,
+  normalizeEmail,
+  normalizeExternalId,
+  normalizeHandle,
+  normalizePhone,
+  type NormalizeResult,
+} from './normalize-identity';
 
 const phoneOf = (result: NormalizeResult): string | undefined => (result.ok ? result.identity.value : undefined);
 
@@ -78,7 +86,10 @@ describe('normalizePhone', () => {
 
 describe('normalizeEmail', () => {
   it('lower-cases and trims an address', () => {
-    expect(normalizeEmail('  Alice.Smith@Example.COM ')).toEqual({ ok: true, identity: { kind: 'email', value: 'alice.smith@example.com' } });
+    expect(normalizeEmail('  Alice.Smith@Example.COM ')).toEqual({
+      ok: true,
+      identity: { kind: 'email', value: 'alice.smith@example.com' },
+    });
   });
 
   it('gives the same identity for spellings that differ only in case', () => {
@@ -112,10 +123,13 @@ describe('identityToString', () => {
 
 describe('normalizeHandle', () => {
   describe('given a WhatsApp id', () => {
-    it.each(['14155550100', '+1 415 555 0100', 'whatsapp:+14155550100'])('%j is the phone identity, so SMS and WhatsApp find the same customer', (raw) => {
-      expect(normalizeHandle('whatsapp', raw)).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
-      expect(normalizeHandle('whatsapp', raw)).toEqual(normalizePhone('+14155550100'));
-    });
+    it.each(['14155550100', '+1 415 555 0100', 'whatsapp:+14155550100'])(
+      '%j is the phone identity, so SMS and WhatsApp find the same customer',
+      (raw) => {
+        expect(normalizeHandle('whatsapp', raw)).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
+        expect(normalizeHandle('whatsapp', raw)).toEqual(normalizePhone('+14155550100'));
+      },
+    );
 
     it('refuses one that is not a phone number with its country code', () => {
       expect(normalizeHandle('whatsapp', '4155550100')).toEqual({ ok: false, reason: expect.stringContaining('not a valid whatsapp id') });
@@ -125,15 +139,24 @@ describe('normalizeHandle', () => {
 
   describe.each(['instagram', 'messenger', 'telegram'] as const)('given a %s id', (platform) => {
     it('is a handle in the platform namespace, without surrounding space', () => {
-      expect(normalizeHandle(platform, ' 17841400008460056 ')).toEqual({ ok: true, identity: { kind: 'handle', namespace: platform, value: '17841400008460056' } });
+      expect(normalizeHandle(platform, ' 17841400008460056 ')).toEqual({
+        ok: true,
+        identity: { kind: 'handle', namespace: platform, value: '17841400008460056' },
+      });
     });
 
     it('drops a platform: prefix, in any case', () => {
-      expect(normalizeHandle(platform, `${platform.toUpperCase()}:123456`)).toEqual({ ok: true, identity: { kind: 'handle', namespace: platform, value: '123456' } });
+      expect(normalizeHandle(platform, `${platform.toUpperCase()}:123456`)).toEqual({
+        ok: true,
+        identity: { kind: 'handle', namespace: platform, value: '123456' },
+      });
     });
 
     it('accepts the platform name in any case', () => {
-      expect(normalizeHandle(platform.toUpperCase(), '123456')).toEqual({ ok: true, identity: { kind: 'handle', namespace: platform, value: '123456' } });
+      expect(normalizeHandle(platform.toUpperCase(), '123456')).toEqual({
+        ok: true,
+        identity: { kind: 'handle', namespace: platform, value: '123456' },
+      });
     });
 
     it.each([
@@ -166,7 +189,10 @@ describe('normalizeHandle', () => {
 
 describe('normalizeExternalId', () => {
   it('is an external identity in the system namespace, the system lower-cased and the id kept as given', () => {
-    expect(normalizeExternalId(' Salesforce ', ' 0035g00000AbCdE ')).toEqual({ ok: true, identity: { kind: 'external', namespace: 'salesforce', value: '0035g00000AbCdE' } });
+    expect(normalizeExternalId(' Salesforce ', ' 0035g00000AbCdE ')).toEqual({
+      ok: true,
+      identity: { kind: 'external', namespace: 'salesforce', value: '0035g00000AbCdE' },
+    });
   });
 
   it('keeps ids that differ only in case apart (Salesforce ids are case-sensitive)', () => {

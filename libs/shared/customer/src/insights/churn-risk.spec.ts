@@ -39,12 +39,20 @@ describe('churn risk', () => {
 
   describe('detractor: the latest survey answer', () => {
     it('then an NPS of 6 or less is a detractor, 7 is not', () => {
-      expect(storedChurnRisk(with_({ satisfaction: { answers: [answer('nps', 6, day(1))], trend: 'unknown' } }))).toEqual({ level: 'medium', reasons: ['detractor'] });
-      expect(storedChurnRisk(with_({ satisfaction: { answers: [answer('nps', 7, day(1))], trend: 'unknown' } }))).toEqual({ level: 'low', reasons: [] });
+      expect(storedChurnRisk(with_({ satisfaction: { answers: [answer('nps', 6, day(1))], trend: 'unknown' } }))).toEqual({
+        level: 'medium',
+        reasons: ['detractor'],
+      });
+      expect(storedChurnRisk(with_({ satisfaction: { answers: [answer('nps', 7, day(1))], trend: 'unknown' } }))).toEqual({
+        level: 'low',
+        reasons: [],
+      });
     });
 
     it('then a CSAT of 2 or less is a detractor, 3 is not', () => {
-      expect(storedChurnRisk(with_({ satisfaction: { answers: [answer('csat', 2, day(1))], trend: 'unknown' } })).reasons).toEqual(['detractor']);
+      expect(storedChurnRisk(with_({ satisfaction: { answers: [answer('csat', 2, day(1))], trend: 'unknown' } })).reasons).toEqual([
+        'detractor',
+      ]);
       expect(storedChurnRisk(with_({ satisfaction: { answers: [answer('csat', 3, day(1))], trend: 'unknown' } })).reasons).toEqual([]);
     });
 
@@ -70,7 +78,11 @@ describe('churn risk', () => {
     });
 
     it('then a customer known only by a refund is known, and at risk', () => {
-      const onlyRefund: ChurnRiskInputs = { ...regular, inbound: { count: 0, firstAt: null, lastAt: null }, value: { lastRefundAt: day(3) } };
+      const onlyRefund: ChurnRiskInputs = {
+        ...regular,
+        inbound: { count: 0, firstAt: null, lastAt: null },
+        value: { lastRefundAt: day(3) },
+      };
       expect(storedChurnRisk(onlyRefund)).toEqual({ level: 'medium', reasons: ['refunded'] });
     });
   });
@@ -79,7 +91,7 @@ describe('churn risk', () => {
     ['complaint', 'stated_complaint', 'medium'],
     ['repeat_contact', 'stated_repeat_contact', 'medium'],
     ['refund_cancel', 'stated_cancellation', 'high'],
-  ] as const)('the customer\'s words: %s', (signal, reason, level) => {
+  ] as const)("the customer's words: %s", (signal, reason, level) => {
     it(`then said within 30 days before the latest inbound contact it is ${reason}, and the level ${level}`, () => {
       expect(storedChurnRisk(with_({ said: { ...regular.said, [signal]: day(0) } }))).toEqual({ level, reasons: [reason] });
       expect(storedChurnRisk(with_({ said: { ...regular.said, [signal]: day(28) } }))).toEqual({ level, reasons: [reason] });
@@ -111,7 +123,10 @@ describe('churn risk', () => {
     });
 
     it('then silence with another reason is high', () => {
-      expect(churnRiskAt(with_({ satisfaction: { answers: [answer('nps', 3, day(20))], trend: 'unknown' } }), day(90))).toEqual({ level: 'high', reasons: ['detractor', 'gone_silent'] });
+      expect(churnRiskAt(with_({ satisfaction: { answers: [answer('nps', 3, day(20))], trend: 'unknown' } }), day(90))).toEqual({
+        level: 'high',
+        reasons: ['detractor', 'gone_silent'],
+      });
     });
 
     it('then a time that is not ISO 8601 is refused', () => {
@@ -131,7 +146,10 @@ describe('churn risk', () => {
       const others = CHURN_RISK_REASONS.filter((r) => r !== 'gone_silent');
       for (let mask = 0; mask < 1 << others.length; mask++) {
         const reasons: ChurnRiskReason[] = others.filter((_, i) => mask & (1 << i));
-        expect({ reasons, level: CHURN_LEVEL_WITH_SILENCE[churnRiskLevel(reasons, true)] }).toEqual({ reasons, level: churnRiskLevel([...reasons, 'gone_silent'], true) });
+        expect({ reasons, level: CHURN_LEVEL_WITH_SILENCE[churnRiskLevel(reasons, true)] }).toEqual({
+          reasons,
+          level: churnRiskLevel([...reasons, 'gone_silent'], true),
+        });
       }
     });
 

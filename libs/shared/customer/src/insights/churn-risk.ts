@@ -101,7 +101,12 @@ export function churnRiskLevel(reasons: readonly ChurnRiskReason[], known: boole
  * more reason (checked for every set of reasons by the spec), so a query can apply silence to a
  * stored level without the stored reasons.
  */
-export const CHURN_LEVEL_WITH_SILENCE: Readonly<Record<ChurnRiskLevel, ChurnRiskLevel>> = { unknown: 'unknown', low: 'medium', medium: 'high', high: 'high' };
+export const CHURN_LEVEL_WITH_SILENCE: Readonly<Record<ChurnRiskLevel, ChurnRiskLevel>> = {
+  unknown: 'unknown',
+  low: 'medium',
+  medium: 'high',
+  high: 'high',
+};
 
 const isDetractor = (answer: SurveyScore, rule: ChurnRiskRule): boolean =>
   answer.survey === 'nps' ? answer.score <= rule.detractorNpsAtMost : answer.score <= rule.detractorCsatAtMost;
@@ -120,7 +125,12 @@ export function storedChurnRiskReasons(inputs: ChurnRiskInputs, rule: ChurnRiskR
   if (latestAnswer && isDetractor(latestAnswer, rule)) reasons.push('detractor');
   if (inputs.satisfaction?.trend === 'falling') reasons.push('satisfaction_falling');
   const v = inputs.value;
-  if (v?.lastRefundAt !== undefined && v?.lastRefundAt !== null && (v.lastOrderAt === undefined || instant(v.lastRefundAt) >= instant(v.lastOrderAt))) reasons.push('refunded');
+  if (
+    v?.lastRefundAt !== undefined &&
+    v?.lastRefundAt !== null &&
+    (v.lastOrderAt === undefined || instant(v.lastRefundAt) >= instant(v.lastOrderAt))
+  )
+    reasons.push('refunded');
   if (saidLately(inputs.said.refund_cancel, inputs.inbound, rule)) reasons.push('stated_cancellation');
   if (saidLately(inputs.said.complaint, inputs.inbound, rule)) reasons.push('stated_complaint');
   if (saidLately(inputs.said.repeat_contact, inputs.inbound, rule)) reasons.push('stated_repeat_contact');
@@ -128,7 +138,10 @@ export function storedChurnRiskReasons(inputs: ChurnRiskInputs, rule: ChurnRiskR
 }
 
 /** The churn risk without silence: what a read model stores per customer. */
-export function storedChurnRisk(inputs: ChurnRiskInputs, rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE): { level: ChurnRiskLevel; reasons: StoredChurnRiskReason[] } {
+export function storedChurnRisk(
+  inputs: ChurnRiskInputs,
+  rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE,
+): { level: ChurnRiskLevel; reasons: StoredChurnRiskReason[] } {
   const reasons = storedChurnRiskReasons(inputs, rule);
   return { level: churnRiskLevel(reasons, churnRiskKnown(inputs)), reasons };
 }
@@ -154,7 +167,12 @@ export function isGoneSilent(inbound: InboundContacts, now: string, rule: ChurnR
 }
 
 /** The stored risk, with `gone_silent` added as of `now` when it holds. */
-export function withSilence(stored: { level: ChurnRiskLevel; reasons: readonly ChurnRiskReason[] }, inbound: InboundContacts, now: string, rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE): ChurnRisk {
+export function withSilence(
+  stored: { level: ChurnRiskLevel; reasons: readonly ChurnRiskReason[] },
+  inbound: InboundContacts,
+  now: string,
+  rule: ChurnRiskRule = DEFAULT_CHURN_RISK_RULE,
+): ChurnRisk {
   if (!isGoneSilent(inbound, now, rule)) return { level: stored.level, reasons: [...stored.reasons] };
   return { level: CHURN_LEVEL_WITH_SILENCE[stored.level], reasons: [...stored.reasons.filter((r) => r !== 'gone_silent'), 'gone_silent'] };
 }

@@ -11,7 +11,14 @@ import {
   surveyAnswered,
   WHATSAPP,
 } from '../testing/customer-events.fixtures';
-import { churnSignals, DEFAULT_CHURN_SIGNAL_CONFIG, DEFAULT_QUADRANT_THRESHOLDS, engagementAt, quadrantOf, type QuadrantThresholds } from './customer.insights';
+import {
+  churnSignals,
+  DEFAULT_CHURN_SIGNAL_CONFIG,
+  DEFAULT_QUADRANT_THRESHOLDS,
+  engagementAt,
+  quadrantOf,
+  type QuadrantThresholds,
+} from './customer.insights';
 
 const reg = registered('c-1', day(0, 8));
 
@@ -43,7 +50,14 @@ describe('engagementAt', () => {
     it('then it gives contacts per 30 days of the customer’s life', () => {
       // 6 contacts over 60 days since registration.
       expect(at.contactsPer30Days).toBe(3);
-      expect(at.byChannel[SMS]).toEqual({ count: 4, inbound: 3, firstAt: day(0), lastAt: day(30), daysSinceLastContact: 29, contactsPer30Days: 2 });
+      expect(at.byChannel[SMS]).toEqual({
+        count: 4,
+        inbound: 3,
+        firstAt: day(0),
+        lastAt: day(30),
+        daysSinceLastContact: 29,
+        contactsPer30Days: 2,
+      });
       expect(at.byChannel[WHATSAPP]).toMatchObject({ count: 2, daysSinceLastContact: 4, contactsPer30Days: 1 });
     });
 
@@ -100,7 +114,11 @@ describe('quadrantOf', () => {
 
   describe('when refunds bring a big spender below the threshold', () => {
     it('then they are no longer high value', () => {
-      const state = foldCustomer([...bigSpender, orderRefunded('r1', day(3), 'A-1', 400_00, 'EUR'), surveyAnswered('s1', day(4), 'csat', 5)]);
+      const state = foldCustomer([
+        ...bigSpender,
+        orderRefunded('r1', day(3), 'A-1', 400_00, 'EUR'),
+        surveyAnswered('s1', day(4), 'csat', 5),
+      ]);
       expect(quadrantOf(state, thresholds)).toBe('low_value_happy');
     });
   });
@@ -112,7 +130,10 @@ describe('quadrantOf', () => {
   });
 
   describe('when the latest score is good but scores are falling', () => {
-    const state = foldCustomer([...bigSpender, ...[5, 5, 5, 4, 4, 4].map((score, i) => surveyAnswered(`s${i}`, day(2 + i), 'csat', score))]);
+    const state = foldCustomer([
+      ...bigSpender,
+      ...[5, 5, 5, 4, 4, 4].map((score, i) => surveyAnswered(`s${i}`, day(2 + i), 'csat', score)),
+    ]);
 
     it('then the experience is not good', () => {
       expect(state.satisfaction.trend).toBe('falling');
@@ -201,7 +222,10 @@ describe('churnSignals', () => {
 
     it('then the refund stops counting after the configured window', () => {
       expect(churnSignals(state, day(51))).toEqual(['falling_satisfaction']);
-      expect(churnSignals(state, day(51), { ...DEFAULT_CHURN_SIGNAL_CONFIG, refundWithinDays: 90 })).toEqual(['falling_satisfaction', 'recent_refund']);
+      expect(churnSignals(state, day(51), { ...DEFAULT_CHURN_SIGNAL_CONFIG, refundWithinDays: 90 })).toEqual([
+        'falling_satisfaction',
+        'recent_refund',
+      ]);
     });
   });
 });

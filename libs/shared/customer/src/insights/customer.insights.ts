@@ -45,7 +45,8 @@ export function engagementAt(state: CustomerState, now: string): EngagementAt {
     if (last === undefined || instant(e.lastAt) > instant(last)) last = e.lastAt;
   }
   const lifeStart = earliest(first, state.registeredAt);
-  const spanDays = lifeStart === undefined ? MIN_FREQUENCY_SPAN_DAYS : Math.max(MIN_FREQUENCY_SPAN_DAYS, (nowMs - instant(lifeStart)) / DAY_MS);
+  const spanDays =
+    lifeStart === undefined ? MIN_FREQUENCY_SPAN_DAYS : Math.max(MIN_FREQUENCY_SPAN_DAYS, (nowMs - instant(lifeStart)) / DAY_MS);
   const per30 = (count: number): number => round2((count / spanDays) * 30);
 
   const byChannel: Partial<Record<ChannelId, ChannelEngagementAt>> = {};
@@ -121,7 +122,13 @@ export function quadrantOf(state: CustomerState, thresholds: QuadrantThresholds)
 // Churn signals
 // ---------------------------------------------------------------------------------------------
 
-export const CHURN_SIGNALS = ['repeated_unresolved_contacts', 'falling_satisfaction', 'recent_refund', 'stated_complaint', 'stated_cancellation'] as const;
+export const CHURN_SIGNALS = [
+  'repeated_unresolved_contacts',
+  'falling_satisfaction',
+  'recent_refund',
+  'stated_complaint',
+  'stated_cancellation',
+] as const;
 export type ChurnSignal = (typeof CHURN_SIGNALS)[number];
 
 export interface ChurnSignalConfig {
@@ -137,7 +144,13 @@ export interface ChurnSignalConfig {
   cancellationWithinDays: number;
 }
 
-export const DEFAULT_CHURN_SIGNAL_CONFIG: ChurnSignalConfig = { repeatedContacts: 3, repeatedWithinDays: 7, refundWithinDays: 30, complaintWithinDays: 7, cancellationWithinDays: 30 };
+export const DEFAULT_CHURN_SIGNAL_CONFIG: ChurnSignalConfig = {
+  repeatedContacts: 3,
+  repeatedWithinDays: 7,
+  refundWithinDays: 30,
+  complaintWithinDays: 7,
+  cancellationWithinDays: 30,
+};
 
 const within = (at: string, nowMs: number, days: number): boolean => instant(at) <= nowMs && nowMs - instant(at) <= days * DAY_MS;
 
@@ -151,14 +164,23 @@ export function churnSignals(state: CustomerState, now: string, config: ChurnSig
   const nowMs = instant(now);
   if (Number.isNaN(nowMs)) throw new RangeError(`churnSignals: not an ISO 8601 time: ${JSON.stringify(now)}`);
   const signals: ChurnSignal[] = [];
-  const open = new Set(Object.entries(state.conversations).filter(([, c]) => c.status === 'open').map(([key]) => key));
+  const open = new Set(
+    Object.entries(state.conversations)
+      .filter(([, c]) => c.status === 'open')
+      .map(([key]) => key),
+  );
   const unresolved = state.inboundWindow.filter((c) => open.has(c.conversation) && within(c.at, nowMs, config.repeatedWithinDays)).length;
   const said = state.textSignals;
-  const saidRepeat = said.repeat_contact !== undefined && open.has(said.repeat_contact.lastConversation) && within(said.repeat_contact.lastAt, nowMs, config.repeatedWithinDays);
+  const saidRepeat =
+    said.repeat_contact !== undefined &&
+    open.has(said.repeat_contact.lastConversation) &&
+    within(said.repeat_contact.lastAt, nowMs, config.repeatedWithinDays);
   if (open.size > 0 && (unresolved >= config.repeatedContacts || saidRepeat)) signals.push('repeated_unresolved_contacts');
   if (state.satisfaction.trend === 'falling') signals.push('falling_satisfaction');
-  if (state.value.lastRefundAt !== undefined && within(state.value.lastRefundAt, nowMs, config.refundWithinDays)) signals.push('recent_refund');
+  if (state.value.lastRefundAt !== undefined && within(state.value.lastRefundAt, nowMs, config.refundWithinDays))
+    signals.push('recent_refund');
   if (said.complaint !== undefined && within(said.complaint.lastAt, nowMs, config.complaintWithinDays)) signals.push('stated_complaint');
-  if (said.refund_cancel !== undefined && within(said.refund_cancel.lastAt, nowMs, config.cancellationWithinDays)) signals.push('stated_cancellation');
+  if (said.refund_cancel !== undefined && within(said.refund_cancel.lastAt, nowMs, config.cancellationWithinDays))
+    signals.push('stated_cancellation');
   return signals;
 }

@@ -3,7 +3,15 @@ import type { CustomerEvent, MergeEvidence } from '../events/customer.events';
 import { foldCustomer } from '../state/customer.evolve';
 import type { CustomerState } from '../state/customer.state';
 import { deepFreeze, email, external, inbound, phone, registered, TENANT } from '../testing/customer-events.fixtures';
-import { decideMerge, decideRejectProposal, decideUnmerge, previewMerge, type MergeCustomers, type RejectMergeProposal, type UnmergeCustomers } from './merge.decide';
+import {
+  decideMerge,
+  decideRejectProposal,
+  decideUnmerge,
+  previewMerge,
+  type MergeCustomers,
+  type RejectMergeProposal,
+  type UnmergeCustomers,
+} from './merge.decide';
 import { DEFAULT_MERGE_POLICY, type MergePolicy } from './merge.policy';
 
 const NOW = '2025-03-01T12:00:00.000Z';
@@ -15,11 +23,18 @@ const SHOP = external('shopify', '9001');
 /** Alice, known by phone since January. */
 const aliceEvents: CustomerEvent[] = [registered('c-alice', '2025-01-01T09:00:00.000Z', ALICE_PHONE)];
 /** The same Alice, known by email and her shop account since February. */
-const emailEvents: CustomerEvent[] = [registered('c-email', '2025-02-01T09:00:00.000Z', ALICE_EMAIL), inbound('e1', '2025-02-01T09:00:00.000Z', { identities: [ALICE_EMAIL, SHOP] })];
+const emailEvents: CustomerEvent[] = [
+  registered('c-email', '2025-02-01T09:00:00.000Z', ALICE_EMAIL),
+  inbound('e1', '2025-02-01T09:00:00.000Z', { identities: [ALICE_EMAIL, SHOP] }),
+];
 const alice = foldCustomer(aliceEvents);
 const aliceByEmail = foldCustomer(emailEvents);
 
-const evidence = (source: string, identities: IdentityRef[] = [ALICE_PHONE, ALICE_EMAIL]): MergeEvidence => ({ source, detail: `${source}: phone and email on order #1001`, identities });
+const evidence = (source: string, identities: IdentityRef[] = [ALICE_PHONE, ALICE_EMAIL]): MergeEvidence => ({
+  source,
+  detail: `${source}: phone and email on order #1001`,
+  identities,
+});
 
 const command = (source: string, over: Partial<MergeCustomers> = {}): MergeCustomers => ({
   tenantId: TENANT,
@@ -71,13 +86,19 @@ describe('previewMerge', () => {
 
   describe('given evidence a customer typed into a chat', () => {
     it('then it only proposes the merge', () => {
-      expect(previewMerge(alice, aliceByEmail, evidence('chat_typed_detail'), DEFAULT_MERGE_POLICY)).toMatchObject({ decision: 'propose', reasonCode: 'policy_propose' });
+      expect(previewMerge(alice, aliceByEmail, evidence('chat_typed_detail'), DEFAULT_MERGE_POLICY)).toMatchObject({
+        decision: 'propose',
+        reasonCode: 'policy_propose',
+      });
     });
   });
 
   describe('given evidence of a source the policy does not name', () => {
     it('then it only proposes the merge (conservative default)', () => {
-      expect(previewMerge(alice, aliceByEmail, evidence('same_ip_address'), DEFAULT_MERGE_POLICY)).toMatchObject({ decision: 'propose', reasonCode: 'policy_propose' });
+      expect(previewMerge(alice, aliceByEmail, evidence('same_ip_address'), DEFAULT_MERGE_POLICY)).toMatchObject({
+        decision: 'propose',
+        reasonCode: 'policy_propose',
+      });
       expect(previewMerge(alice, aliceByEmail, evidence('constructor'), DEFAULT_MERGE_POLICY)).toMatchObject({ decision: 'propose' });
     });
   });
@@ -87,13 +108,20 @@ describe('previewMerge', () => {
 
     it('then each source does what that policy says', () => {
       expect(previewMerge(alice, aliceByEmail, evidence('chat_typed_detail'), policy).decision).toBe('merge');
-      expect(previewMerge(alice, aliceByEmail, evidence('paid_order'), policy)).toMatchObject({ decision: 'refuse', reasonCode: 'policy_never' });
+      expect(previewMerge(alice, aliceByEmail, evidence('paid_order'), policy)).toMatchObject({
+        decision: 'refuse',
+        reasonCode: 'policy_never',
+      });
     });
   });
 
   describe('given two customers holding different ids in the same external system', () => {
     const a = withIdentities('c-a', '2025-01-01T09:00:00.000Z', [phone('+14155550111'), external('salesforce', '003-A')]);
-    const b = withIdentities('c-b', '2025-01-02T09:00:00.000Z', [email('b@example.com'), external('salesforce', '003-B'), external('shopify', '1')]);
+    const b = withIdentities('c-b', '2025-01-02T09:00:00.000Z', [
+      email('b@example.com'),
+      external('salesforce', '003-B'),
+      external('shopify', '1'),
+    ]);
 
     it('then they are never merged, even on an agent’s confirmation', () => {
       for (const source of ['paid_order', 'agent_confirmed', 'chat_typed_detail']) {
@@ -108,29 +136,45 @@ describe('previewMerge', () => {
 
   describe('given two customers holding the same external id, or ids in different systems', () => {
     const a = withIdentities('c-a', '2025-01-01T09:00:00.000Z', [phone('+14155550111'), external('salesforce', '003-A')]);
-    const b = withIdentities('c-b', '2025-01-02T09:00:00.000Z', [email('b@example.com'), external('salesforce', '003-A'), external('shopify', '1')]);
+    const b = withIdentities('c-b', '2025-01-02T09:00:00.000Z', [
+      email('b@example.com'),
+      external('salesforce', '003-A'),
+      external('shopify', '1'),
+    ]);
 
     it('then nothing conflicts', () => {
-      expect(previewMerge(a, b, evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({ decision: 'merge', identitiesMoving: [email('b@example.com'), external('shopify', '1')] });
+      expect(previewMerge(a, b, evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({
+        decision: 'merge',
+        identitiesMoving: [email('b@example.com'), external('shopify', '1')],
+      });
     });
   });
 
   describe('given the same customer twice', () => {
     it('then it refuses', () => {
-      expect(previewMerge(alice, alice, evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({ decision: 'refuse', reasonCode: 'same_customer' });
+      expect(previewMerge(alice, alice, evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({
+        decision: 'refuse',
+        reasonCode: 'same_customer',
+      });
     });
   });
 
   describe('given a customer that is not registered', () => {
     it('then it refuses', () => {
-      expect(previewMerge(alice, foldCustomer([]), evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({ decision: 'refuse', reasonCode: 'unknown_customer' });
+      expect(previewMerge(alice, foldCustomer([]), evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({
+        decision: 'refuse',
+        reasonCode: 'unknown_customer',
+      });
     });
   });
 
   describe('given customers of different tenants', () => {
     const other: CustomerState = { ...aliceByEmail, tenantId: 'globex' };
     it('then it refuses', () => {
-      expect(previewMerge(alice, other, evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({ decision: 'refuse', reasonCode: 'tenant_mismatch' });
+      expect(previewMerge(alice, other, evidence('paid_order'), DEFAULT_MERGE_POLICY)).toMatchObject({
+        decision: 'refuse',
+        reasonCode: 'tenant_mismatch',
+      });
     });
   });
 });
@@ -189,7 +233,15 @@ describe('decideMerge', () => {
         expect(survivor.identities).toEqual([ALICE_PHONE, ALICE_EMAIL, SHOP]);
         expect(survivor.mergedFrom).toEqual(['c-email']);
         expect(survivor.merges).toEqual([
-          { mergeId: decision.mergeId, role: 'survivor', otherId: 'c-email', source: 'paid_order', reason: expect.any(String), mergedAt: NOW, identities: [ALICE_EMAIL, SHOP] },
+          {
+            mergeId: decision.mergeId,
+            role: 'survivor',
+            otherId: 'c-email',
+            source: 'paid_order',
+            reason: expect.any(String),
+            mergedAt: NOW,
+            identities: [ALICE_EMAIL, SHOP],
+          },
         ]);
       });
 
@@ -241,7 +293,9 @@ describe('decideMerge', () => {
 
       it('then the retry completes the merge from what was recorded, though the merged customer is now merged', () => {
         expect(retry.outcome).toBe('merged');
-        expect(retry.survivor).toEqual(decision.survivor.map((e) => ({ ...e, metadata: { ...e.metadata, occurredAt: LATER, recordedAt: LATER } })));
+        expect(retry.survivor).toEqual(
+          decision.survivor.map((e) => ({ ...e, metadata: { ...e.metadata, occurredAt: LATER, recordedAt: LATER } })),
+        );
         expect(retry.merged.map((e) => e.metadata.eventId)).toEqual(decision.merged.map((e) => e.metadata.eventId));
       });
     });
@@ -252,7 +306,13 @@ describe('decideMerge', () => {
     const first = decideMerge(command('paid_order'), alice, aliceByEmail, DEFAULT_MERGE_POLICY, NOW);
     // The second loses the race on the merged customer's stream and decides again on its new state.
     const mergedByFirst = foldCustomer(first.merged, aliceByEmail);
-    const second = decideMerge(command('paid_order', { survivorId: 'c-carol', causationId: 'order-2002-paid' }), carol, mergedByFirst, DEFAULT_MERGE_POLICY, NOW);
+    const second = decideMerge(
+      command('paid_order', { survivorId: 'c-carol', causationId: 'order-2002-paid' }),
+      carol,
+      mergedByFirst,
+      DEFAULT_MERGE_POLICY,
+      NOW,
+    );
 
     it('then the one decided on the newer state is refused: a customer is merged into one survivor only', () => {
       expect(second).toMatchObject({ outcome: 'refused', reasonCode: 'customer_merged', survivor: [], merged: [] });
@@ -272,7 +332,8 @@ describe('decideMerge', () => {
             proposalId: decision.mergeId,
             survivorId: 'c-alice',
             mergedId: 'c-email',
-            reason: 'evidence "chat_typed_detail" only proposes a merge, a person must confirm: chat_typed_detail: phone and email on order #1001',
+            reason:
+              'evidence "chat_typed_detail" only proposes a merge, a person must confirm: chat_typed_detail: phone and email on order #1001',
             evidence: evidence('chat_typed_detail'),
             identitiesMoving: [ALICE_EMAIL, SHOP],
           },
@@ -285,17 +346,29 @@ describe('decideMerge', () => {
       const proposed = foldCustomer(decision.survivor, alice);
 
       it('then the survivor has a pending proposal and nothing moved', () => {
-        expect(proposed.mergeProposals).toEqual([{ proposalId: decision.mergeId, otherId: 'c-email', source: 'chat_typed_detail', reason: expect.any(String), proposedAt: NOW }]);
+        expect(proposed.mergeProposals).toEqual([
+          { proposalId: decision.mergeId, otherId: 'c-email', source: 'chat_typed_detail', reason: expect.any(String), proposedAt: NOW },
+        ]);
         expect(proposed.identities).toEqual([ALICE_PHONE]);
         expect(proposed.mergedFrom).toEqual([]);
       });
 
       it('then proposing it again changes nothing', () => {
-        expect(decideMerge(command('chat_typed_detail'), proposed, aliceByEmail, DEFAULT_MERGE_POLICY, LATER)).toMatchObject({ outcome: 'unchanged', survivor: [] });
+        expect(decideMerge(command('chat_typed_detail'), proposed, aliceByEmail, DEFAULT_MERGE_POLICY, LATER)).toMatchObject({
+          outcome: 'unchanged',
+          survivor: [],
+        });
       });
 
       describe('and a person rejects it', () => {
-        const reject = (proposalId: string): RejectMergeProposal => ({ tenantId: TENANT, survivorId: 'c-alice', proposalId, reason: 'two different people', causationId: 'reject-1', correlationId: 'reject-1' });
+        const reject = (proposalId: string): RejectMergeProposal => ({
+          tenantId: TENANT,
+          survivorId: 'c-alice',
+          proposalId,
+          reason: 'two different people',
+          causationId: 'reject-1',
+          correlationId: 'reject-1',
+        });
         const rejection = decideRejectProposal(reject(decision.mergeId), proposed, LATER);
         const rejected = foldCustomer(rejection.survivor, proposed);
 
@@ -312,27 +385,43 @@ describe('decideMerge', () => {
 
         it('then the proposal is closed and remembered', () => {
           expect(rejected.mergeProposals).toEqual([]);
-          expect(rejected.rejectedMergeProposals).toEqual([{ proposalId: decision.mergeId, otherId: 'c-email', reason: 'two different people', rejectedAt: LATER }]);
+          expect(rejected.rejectedMergeProposals).toEqual([
+            { proposalId: decision.mergeId, otherId: 'c-email', reason: 'two different people', rejectedAt: LATER },
+          ]);
         });
 
         it('then rejecting it again changes nothing, and a proposal never made is refused', () => {
           expect(decideRejectProposal(reject(decision.mergeId), rejected, LATER)).toMatchObject({ outcome: 'unchanged', survivor: [] });
-          expect(decideRejectProposal(reject('no-such-proposal'), proposed, LATER)).toMatchObject({ outcome: 'refused', reasonCode: 'proposal_not_found', survivor: [] });
+          expect(decideRejectProposal(reject('no-such-proposal'), proposed, LATER)).toMatchObject({
+            outcome: 'refused',
+            reasonCode: 'proposal_not_found',
+            survivor: [],
+          });
         });
 
         it('then new evidence that only proposes proposes nothing for the pair', () => {
-          expect(decideMerge(command('chat_typed_detail', { causationId: 'chat-again' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER)).toMatchObject({ outcome: 'refused', reasonCode: 'previously_rejected', survivor: [] });
+          expect(
+            decideMerge(command('chat_typed_detail', { causationId: 'chat-again' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER),
+          ).toMatchObject({ outcome: 'refused', reasonCode: 'previously_rejected', survivor: [] });
         });
 
         it('then evidence the policy trusts on its own, or a person’s confirmation, still merges', () => {
-          expect(decideMerge(command('paid_order', { causationId: 'order-2' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER).outcome).toBe('merged');
-          expect(decideMerge(command('agent_confirmed', { causationId: 'agent-2' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER).outcome).toBe('merged');
+          expect(
+            decideMerge(command('paid_order', { causationId: 'order-2' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER).outcome,
+          ).toBe('merged');
+          expect(
+            decideMerge(command('agent_confirmed', { causationId: 'agent-2' }), rejected, aliceByEmail, DEFAULT_MERGE_POLICY, LATER)
+              .outcome,
+          ).toBe('merged');
         });
       });
 
       describe('and an agent confirms it', () => {
         const confirmed = decideMerge(
-          command('agent_confirmed', { causationId: 'agent-confirmation-77', evidence: { source: 'agent_confirmed', detail: `agent ann confirmed proposal ${decision.mergeId}`, identities: [] } }),
+          command('agent_confirmed', {
+            causationId: 'agent-confirmation-77',
+            evidence: { source: 'agent_confirmed', detail: `agent ann confirmed proposal ${decision.mergeId}`, identities: [] },
+          }),
           proposed,
           aliceByEmail,
           DEFAULT_MERGE_POLICY,
@@ -362,8 +451,14 @@ describe('decideMerge', () => {
 
   describe('given states that are not the customers the command names', () => {
     it('then it refuses', () => {
-      expect(decideMerge(command('paid_order'), aliceByEmail, alice, DEFAULT_MERGE_POLICY, NOW)).toMatchObject({ outcome: 'refused', reasonCode: 'wrong_customer' });
-      expect(decideMerge(command('paid_order'), alice, foldCustomer([]), DEFAULT_MERGE_POLICY, NOW)).toMatchObject({ outcome: 'refused', reasonCode: 'unknown_customer' });
+      expect(decideMerge(command('paid_order'), aliceByEmail, alice, DEFAULT_MERGE_POLICY, NOW)).toMatchObject({
+        outcome: 'refused',
+        reasonCode: 'wrong_customer',
+      });
+      expect(decideMerge(command('paid_order'), alice, foldCustomer([]), DEFAULT_MERGE_POLICY, NOW)).toMatchObject({
+        outcome: 'refused',
+        reasonCode: 'unknown_customer',
+      });
     });
   });
 });
@@ -391,14 +486,30 @@ describe('decideUnmerge', () => {
       expect(decision.survivor).toEqual([
         {
           type: 'CustomerUnmerged',
-          data: { mergeId: merge.mergeId, restoredId: 'c-email', reason: 'agent ann: two different Alices share a family email', identitiesReturned: [ALICE_EMAIL] },
-          metadata: expect.objectContaining({ occurredAt: LATER, causationId: 'agent-request-9', correlationId: 'corr-2', channel: 'system', schemaVersion: 1 }),
+          data: {
+            mergeId: merge.mergeId,
+            restoredId: 'c-email',
+            reason: 'agent ann: two different Alices share a family email',
+            identitiesReturned: [ALICE_EMAIL],
+          },
+          metadata: expect.objectContaining({
+            occurredAt: LATER,
+            causationId: 'agent-request-9',
+            correlationId: 'corr-2',
+            channel: 'system',
+            schemaVersion: 1,
+          }),
         },
       ]);
       expect(decision.restored).toEqual([
         {
           type: 'CustomerRestored',
-          data: { mergeId: merge.mergeId, survivorId: 'c-alice', reason: 'agent ann: two different Alices share a family email', identitiesReturned: [ALICE_EMAIL, SHOP] },
+          data: {
+            mergeId: merge.mergeId,
+            survivorId: 'c-alice',
+            reason: 'agent ann: two different Alices share a family email',
+            identitiesReturned: [ALICE_EMAIL, SHOP],
+          },
           metadata: expect.objectContaining({ occurredAt: LATER, channel: 'system' }),
         },
       ]);
@@ -423,22 +534,44 @@ describe('decideUnmerge', () => {
       });
 
       it('then undoing it again changes nothing', () => {
-        expect(decideUnmerge(unmergeCommand(), survivorAfter, restored, '2025-03-06T00:00:00.000Z')).toMatchObject({ outcome: 'unchanged', survivor: [], restored: [] });
+        expect(decideUnmerge(unmergeCommand(), survivorAfter, restored, '2025-03-06T00:00:00.000Z')).toMatchObject({
+          outcome: 'unchanged',
+          survivor: [],
+          restored: [],
+        });
       });
 
       it('then a redelivery of the evidence that merged them does not merge them again (that merge id is spent)', () => {
-        expect(decideMerge(command('paid_order'), survivorAfter, restored, DEFAULT_MERGE_POLICY, '2025-03-06T00:00:00.000Z')).toMatchObject({ outcome: 'unchanged' });
+        expect(decideMerge(command('paid_order'), survivorAfter, restored, DEFAULT_MERGE_POLICY, '2025-03-06T00:00:00.000Z')).toMatchObject(
+          { outcome: 'unchanged' },
+        );
       });
 
       it('then new automatic evidence about the pair only proposes: a person said they are two people', () => {
-        expect(decideMerge(command('paid_order', { causationId: 'order-3003-paid' }), survivorAfter, restored, DEFAULT_MERGE_POLICY, '2025-03-06T00:00:00.000Z')).toMatchObject({
+        expect(
+          decideMerge(
+            command('paid_order', { causationId: 'order-3003-paid' }),
+            survivorAfter,
+            restored,
+            DEFAULT_MERGE_POLICY,
+            '2025-03-06T00:00:00.000Z',
+          ),
+        ).toMatchObject({
           outcome: 'proposed',
           reasonCode: 'previously_unmerged',
         });
       });
 
       it('then an agent can still merge them again', () => {
-        expect(decideMerge(command('agent_confirmed', { causationId: 'agent-request-10' }), survivorAfter, restored, DEFAULT_MERGE_POLICY, '2025-03-06T00:00:00.000Z')).toMatchObject({
+        expect(
+          decideMerge(
+            command('agent_confirmed', { causationId: 'agent-request-10' }),
+            survivorAfter,
+            restored,
+            DEFAULT_MERGE_POLICY,
+            '2025-03-06T00:00:00.000Z',
+          ),
+        ).toMatchObject({
           outcome: 'merged',
         });
       });
@@ -468,7 +601,10 @@ describe('decideUnmerge', () => {
 
   describe('given a merge id the survivor does not know', () => {
     it('then it refuses', () => {
-      expect(decideUnmerge(unmergeCommand({ mergeId: 'nope' }), survivor, merged, LATER)).toMatchObject({ outcome: 'refused', reasonCode: 'merge_not_found' });
+      expect(decideUnmerge(unmergeCommand({ mergeId: 'nope' }), survivor, merged, LATER)).toMatchObject({
+        outcome: 'refused',
+        reasonCode: 'merge_not_found',
+      });
     });
   });
 
@@ -480,12 +616,21 @@ describe('decideUnmerge', () => {
 
   describe('given a survivor that has since been merged into a third customer', () => {
     const carol = withIdentities('c-carol', '2024-12-01T09:00:00.000Z', [phone('+14155550199')]);
-    const second = decideMerge(command('paid_order', { survivorId: 'c-carol', mergedId: 'c-alice', causationId: 'order-2002-paid' }), carol, survivor, DEFAULT_MERGE_POLICY, LATER);
+    const second = decideMerge(
+      command('paid_order', { survivorId: 'c-carol', mergedId: 'c-alice', causationId: 'order-2002-paid' }),
+      carol,
+      survivor,
+      DEFAULT_MERGE_POLICY,
+      LATER,
+    );
     const aliceMerged = foldCustomer(second.merged, survivor);
 
     it('then it refuses until that later merge is undone', () => {
       expect(second.outcome).toBe('merged');
-      expect(decideUnmerge(unmergeCommand(), aliceMerged, merged, LATER)).toMatchObject({ outcome: 'refused', reasonCode: 'survivor_merged' });
+      expect(decideUnmerge(unmergeCommand(), aliceMerged, merged, LATER)).toMatchObject({
+        outcome: 'refused',
+        reasonCode: 'survivor_merged',
+      });
     });
   });
 });

@@ -101,7 +101,8 @@ export function chooseSurvivor(a: CustomerState, b: CustomerState): [survivor: C
   return (a.customerId ?? '') <= (b.customerId ?? '') ? [a, b] : [b, a];
 }
 
-const movingIdentities = (survivor: CustomerState, merged: CustomerState): IdentityRef[] => merged.identities.filter((i) => !hasIdentity(survivor.identities, i));
+const movingIdentities = (survivor: CustomerState, merged: CustomerState): IdentityRef[] =>
+  merged.identities.filter((i) => !hasIdentity(survivor.identities, i));
 
 type Assessment = Pick<MergePreview, 'decision' | 'reasonCode' | 'reason'>;
 
@@ -114,7 +115,8 @@ function assess(survivor: CustomerState, merged: CustomerState, evidence: MergeE
   if (survivor.customerId === merged.customerId) return refuse('same_customer', 'a customer cannot be merged with itself');
   if (survivor.tenantId !== merged.tenantId) return refuse('tenant_mismatch', 'customers of different tenants are never merged');
   for (const s of [survivor, merged]) {
-    if (s.status === 'merged') return refuse('customer_merged', `customer ${s.customerId} is already merged into ${s.mergedInto ?? 'another'}`);
+    if (s.status === 'merged')
+      return refuse('customer_merged', `customer ${s.customerId} is already merged into ${s.mergedInto ?? 'another'}`);
   }
   const conflicts = conflictingExternalIds(survivor.identities, merged.identities);
   if (conflicts.length > 0) {
@@ -126,7 +128,12 @@ function assess(survivor: CustomerState, merged: CustomerState, evidence: MergeE
   // A person rejected proposing this pair: what would only propose it again proposes nothing.
   const rejected = survivor.rejectedMergeProposals.find((r) => r.otherId === merged.customerId);
   const proposal = (p: Assessment): Assessment =>
-    rejected ? refuse('previously_rejected', `a person rejected merging these customers (proposal ${rejected.proposalId}), so evidence "${evidence.source}" proposes nothing`) : p;
+    rejected
+      ? refuse(
+          'previously_rejected',
+          `a person rejected merging these customers (proposal ${rejected.proposalId}), so evidence "${evidence.source}" proposes nothing`,
+        )
+      : p;
   if (mode === 'auto' && unmergedBefore && evidence.source !== AGENT_CONFIRMED_SOURCE) {
     return proposal({
       decision: 'propose',
@@ -136,7 +143,11 @@ function assess(survivor: CustomerState, merged: CustomerState, evidence: MergeE
   }
   switch (mode) {
     case 'auto':
-      return { decision: 'merge', reasonCode: 'policy_auto', reason: `evidence "${evidence.source}" merges automatically: ${evidence.detail}` };
+      return {
+        decision: 'merge',
+        reasonCode: 'policy_auto',
+        reason: `evidence "${evidence.source}" merges automatically: ${evidence.detail}`,
+      };
     case 'propose':
       return proposal({
         decision: 'propose',
@@ -197,9 +208,21 @@ const findRecord = (state: CustomerState, mergeId: string, role: MergeRecord['ro
  * no-op; and a merge recorded in one stream but not yet the other (a crash between the two
  * appends) is completed from what was recorded, not judged again: retrying the command repairs it.
  */
-export function decideMerge(command: MergeCustomers, survivorState: CustomerState, mergedState: CustomerState, policy: MergePolicy, now: string): MergeDecision {
+export function decideMerge(
+  command: MergeCustomers,
+  survivorState: CustomerState,
+  mergedState: CustomerState,
+  policy: MergePolicy,
+  now: string,
+): MergeDecision {
   const mergeId = mergeIdOf(command);
-  const result = (outcome: MergeDecision['outcome'], reasonCode: MergeReasonCode, reason: string, survivor: CustomerEvent[] = [], merged: CustomerEvent[] = []): MergeDecision => ({
+  const result = (
+    outcome: MergeDecision['outcome'],
+    reasonCode: MergeReasonCode,
+    reason: string,
+    survivor: CustomerEvent[] = [],
+    merged: CustomerEvent[] = [],
+  ): MergeDecision => ({
     outcome,
     reasonCode,
     reason,
@@ -209,7 +232,8 @@ export function decideMerge(command: MergeCustomers, survivorState: CustomerStat
   });
 
   if (survivorState.customerId !== command.survivorId || mergedState.customerId !== command.mergedId) {
-    if (survivorState.status === 'unknown' || mergedState.status === 'unknown') return result('refused', 'unknown_customer', 'both customers must be registered');
+    if (survivorState.status === 'unknown' || mergedState.status === 'unknown')
+      return result('refused', 'unknown_customer', 'both customers must be registered');
     return result('refused', 'wrong_customer', 'the states given are not the customers the command names');
   }
 
@@ -219,7 +243,11 @@ export function decideMerge(command: MergeCustomers, survivorState: CustomerStat
     return result('unchanged', 'already_applied', `merge ${mergeId} is already recorded`);
   }
 
-  const mergeEvents = (reason: string, identitiesMoved: IdentityRef[], identitiesHandedOver: IdentityRef[]): Pick<MergeDecision, 'survivor' | 'merged'> => ({
+  const mergeEvents = (
+    reason: string,
+    identitiesMoved: IdentityRef[],
+    identitiesHandedOver: IdentityRef[],
+  ): Pick<MergeDecision, 'survivor' | 'merged'> => ({
     survivor: [
       {
         type: 'CustomersMerged',
@@ -251,11 +279,19 @@ export function decideMerge(command: MergeCustomers, survivorState: CustomerStat
     case 'refuse':
       return result('refused', assessment.reasonCode, assessment.reason);
     case 'propose': {
-      if (survivorState.mergeProposals.some((p) => p.proposalId === mergeId)) return result('unchanged', 'already_applied', `merge ${mergeId} is already proposed`);
+      if (survivorState.mergeProposals.some((p) => p.proposalId === mergeId))
+        return result('unchanged', 'already_applied', `merge ${mergeId} is already proposed`);
       return result('proposed', assessment.reasonCode, assessment.reason, [
         {
           type: 'MergeProposed',
-          data: { proposalId: mergeId, survivorId: command.survivorId, mergedId: command.mergedId, reason: assessment.reason, evidence: command.evidence, identitiesMoving: moving },
+          data: {
+            proposalId: mergeId,
+            survivorId: command.survivorId,
+            mergedId: command.mergedId,
+            reason: assessment.reason,
+            evidence: command.evidence,
+            identitiesMoving: moving,
+          },
           metadata: metadataFor('MergeProposed', deterministicId('merge-proposed-event', mergeId), command, now),
         },
       ]);
@@ -295,16 +331,28 @@ export interface RejectProposalDecision {
  * (never proposed, or already closed by a merge of the pair).
  */
 export function decideRejectProposal(command: RejectMergeProposal, survivorState: CustomerState, now: string): RejectProposalDecision {
-  const result = (outcome: RejectProposalDecision['outcome'], reasonCode: MergeReasonCode, reason: string, survivor: CustomerEvent[] = []): RejectProposalDecision => ({ outcome, reasonCode, reason, survivor });
-  if (survivorState.customerId !== command.survivorId) return result('refused', 'unknown_customer', 'the state given is not the customer the command names');
-  if (survivorState.rejectedMergeProposals.some((r) => r.proposalId === command.proposalId)) return result('unchanged', 'already_applied', `proposal ${command.proposalId} is already rejected`);
+  const result = (
+    outcome: RejectProposalDecision['outcome'],
+    reasonCode: MergeReasonCode,
+    reason: string,
+    survivor: CustomerEvent[] = [],
+  ): RejectProposalDecision => ({ outcome, reasonCode, reason, survivor });
+  if (survivorState.customerId !== command.survivorId)
+    return result('refused', 'unknown_customer', 'the state given is not the customer the command names');
+  if (survivorState.rejectedMergeProposals.some((r) => r.proposalId === command.proposalId))
+    return result('unchanged', 'already_applied', `proposal ${command.proposalId} is already rejected`);
   const proposal = survivorState.mergeProposals.find((p) => p.proposalId === command.proposalId);
   if (!proposal) return result('refused', 'proposal_not_found', `no open merge proposal ${command.proposalId} for this customer`);
   return result('rejected', 'proposal_rejected', command.reason, [
     {
       type: 'MergeProposalRejected',
       data: { proposalId: proposal.proposalId, survivorId: command.survivorId, mergedId: proposal.otherId, reason: command.reason },
-      metadata: metadataFor('MergeProposalRejected', deterministicId('merge-proposal-rejected-event', command.tenantId, proposal.proposalId), command, now),
+      metadata: metadataFor(
+        'MergeProposalRejected',
+        deterministicId('merge-proposal-rejected-event', command.tenantId, proposal.proposalId),
+        command,
+        now,
+      ),
     },
   ]);
 }
@@ -314,8 +362,19 @@ export function decideRejectProposal(command: RejectMergeProposal, survivorState
  * and its own life. Refused while the survivor is itself merged into a third customer (undo that
  * merge first). Like `decideMerge`, a half-recorded unmerge is completed on retry.
  */
-export function decideUnmerge(command: UnmergeCustomers, survivorState: CustomerState, restoredState: CustomerState, now: string): UnmergeDecision {
-  const result = (outcome: UnmergeDecision['outcome'], reasonCode: MergeReasonCode, reason: string, survivor: CustomerEvent[] = [], restored: CustomerEvent[] = []): UnmergeDecision => ({
+export function decideUnmerge(
+  command: UnmergeCustomers,
+  survivorState: CustomerState,
+  restoredState: CustomerState,
+  now: string,
+): UnmergeDecision {
+  const result = (
+    outcome: UnmergeDecision['outcome'],
+    reasonCode: MergeReasonCode,
+    reason: string,
+    survivor: CustomerEvent[] = [],
+    restored: CustomerEvent[] = [],
+  ): UnmergeDecision => ({
     outcome,
     reasonCode,
     reason,
@@ -323,14 +382,24 @@ export function decideUnmerge(command: UnmergeCustomers, survivorState: Customer
     restored,
   });
   const record = findRecord(survivorState, command.mergeId, 'survivor');
-  if (!record || !survivorState.customerId) return result('refused', 'merge_not_found', `no merge ${command.mergeId} in this customer's history`);
-  if (restoredState.customerId !== record.otherId) return result('refused', 'wrong_customer', `merge ${command.mergeId} merged ${record.otherId}, not ${restoredState.customerId ?? 'an unknown customer'}`);
+  if (!record || !survivorState.customerId)
+    return result('refused', 'merge_not_found', `no merge ${command.mergeId} in this customer's history`);
+  if (restoredState.customerId !== record.otherId)
+    return result(
+      'refused',
+      'wrong_customer',
+      `merge ${command.mergeId} merged ${record.otherId}, not ${restoredState.customerId ?? 'an unknown customer'}`,
+    );
   const restoredRecord = findRecord(restoredState, command.mergeId, 'merged');
   const survivorDone = record.unmergedAt !== undefined;
   const restoredDone = restoredRecord === undefined || restoredRecord.unmergedAt !== undefined;
   if (survivorDone && restoredDone) return result('unchanged', 'already_applied', `merge ${command.mergeId} is already undone`);
   if (!survivorDone && survivorState.status === 'merged') {
-    return result('refused', 'survivor_merged', `customer ${survivorState.customerId} has since been merged into ${survivorState.mergedInto ?? 'another'}: undo that merge first`);
+    return result(
+      'refused',
+      'survivor_merged',
+      `customer ${survivorState.customerId} has since been merged into ${survivorState.mergedInto ?? 'another'}: undo that merge first`,
+    );
   }
   const reason = command.reason;
   return result(

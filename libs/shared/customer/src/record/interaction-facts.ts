@@ -9,7 +9,11 @@ import type { ConsentChanged, CustomerEvent } from '../events/customer.events';
  */
 export function derivedFacts(interaction: InteractionReceived, channel: ChannelId, metadata: EventMetadata): CustomerEvent[] {
   const d = interaction.data;
-  const derived = (kind: string) => ({ ...metadata, eventId: deterministicId('derived', kind, metadata.eventId), causationId: metadata.eventId });
+  const derived = (kind: string) => ({
+    ...metadata,
+    eventId: deterministicId('derived', kind, metadata.eventId),
+    causationId: metadata.eventId,
+  });
   const out: CustomerEvent[] = [];
   if (d.direction === 'inbound' && d.consent && d.consent.signal !== 'help') {
     out.push({
@@ -44,10 +48,18 @@ export function derivedFacts(interaction: InteractionReceived, channel: ChannelI
  * (source `platform`), under the interaction's own event id: it is recorded in place of the
  * interaction, not beside it, for it is not a contact. Undefined for any other kind.
  */
-export function platformConsentChange(interaction: InteractionReceived, channel: ChannelId, metadata: EventMetadata): ConsentChanged | undefined {
+export function platformConsentChange(
+  interaction: InteractionReceived,
+  channel: ChannelId,
+  metadata: EventMetadata,
+): ConsentChanged | undefined {
   const d = interaction.data;
   if (d.kind !== 'subscription' || !d.subscription) return undefined;
-  return { type: 'ConsentChanged', data: { channel, consent: d.subscription.status === 'unsubscribed' ? 'opted_out' : 'opted_in', source: 'platform' }, metadata };
+  return {
+    type: 'ConsentChanged',
+    data: { channel, consent: d.subscription.status === 'unsubscribed' ? 'opted_out' : 'opted_in', source: 'platform' },
+    metadata,
+  };
 }
 
 /**

@@ -2,7 +2,14 @@ import type { CustomerEvent } from '../events/customer.events';
 import { foldCustomer } from '../state/customer.evolve';
 import { initialCustomerState } from '../state/customer.state';
 import { generatedHistory as history } from '../testing/generated-history';
-import { CUSTOMER_STATE_SCHEMA_VERSION, deserializeSnapshot, foldFromSnapshot, serializeSnapshot, shouldSnapshot, snapshotOf } from './customer.snapshot';
+import {
+  CUSTOMER_STATE_SCHEMA_VERSION,
+  deserializeSnapshot,
+  foldFromSnapshot,
+  serializeSnapshot,
+  shouldSnapshot,
+  snapshotOf,
+} from './customer.snapshot';
 
 /** What a repository does: keep the latest snapshot taken every N events, stored as JSON. */
 function foldWithSnapshots(events: CustomerEvent[], everyN: number): { state: ReturnType<typeof foldCustomer>; snapshots: number } {

@@ -46,7 +46,11 @@ export function deserializeSnapshot(json: string): CustomerSnapshot | undefined 
   if (!isRecord(parsed) || parsed['schemaVersion'] !== CUSTOMER_STATE_SCHEMA_VERSION) return undefined;
   const { revision, state } = parsed;
   if (typeof revision !== 'string' || !/^\d+$/.test(revision) || !isRecord(state)) return undefined;
-  return { state: { ...initialCustomerState(), ...state } as CustomerState, revision: BigInt(revision), schemaVersion: CUSTOMER_STATE_SCHEMA_VERSION };
+  return {
+    state: { ...initialCustomerState(), ...state } as CustomerState,
+    revision: BigInt(revision),
+    schemaVersion: CUSTOMER_STATE_SCHEMA_VERSION,
+  };
 }
 
 /**

@@ -17,7 +17,9 @@ describe('consent', () => {
     const state = foldCustomer([reg, consentChanged('cc1', '2025-01-15T10:00:00.000Z', 'opted_in', { source: 'double_opt_in' })]);
 
     it('then the channel has that status, with when it took effect and where it came from', () => {
-      expect(state.consents).toEqual({ sms: { status: 'opted_in', at: '2025-01-15T10:00:00.000Z', source: 'double_opt_in', eventId: 'cc1' } });
+      expect(state.consents).toEqual({
+        sms: { status: 'opted_in', at: '2025-01-15T10:00:00.000Z', source: 'double_opt_in', eventId: 'cc1' },
+      });
     });
 
     it('then the plain status per channel says the same', () => {
@@ -55,7 +57,11 @@ describe('consent', () => {
   });
 
   describe('when the customer has opted out by keyword and later opts in on a web form', () => {
-    const state = foldCustomer([reg, inbound('stop', '2025-01-15T12:00:00.000Z', { text: 'STOP' }), consentChanged('web', '2025-01-16T12:00:00.000Z', 'opted_in')]);
+    const state = foldCustomer([
+      reg,
+      inbound('stop', '2025-01-15T12:00:00.000Z', { text: 'STOP' }),
+      consentChanged('web', '2025-01-16T12:00:00.000Z', 'opted_in'),
+    ]);
 
     it('then they are opted in, from the web form', () => {
       expect(state.consents.sms).toMatchObject({ status: 'opted_in', source: 'web_form' });

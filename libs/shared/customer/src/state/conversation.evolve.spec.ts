@@ -18,7 +18,13 @@ describe('conversations', () => {
 
     it('then a conversation is open on that channel', () => {
       expect(state.conversations).toEqual({
-        [SMS_THREAD]: { channel: 'sms', status: 'open', openedAt: '2025-01-15T09:00:00.000Z', lastInboundAt: '2025-01-15T09:00:00.000Z', inboundSinceOpened: 1 },
+        [SMS_THREAD]: {
+          channel: 'sms',
+          status: 'open',
+          openedAt: '2025-01-15T09:00:00.000Z',
+          lastInboundAt: '2025-01-15T09:00:00.000Z',
+          inboundSinceOpened: 1,
+        },
       });
       expect(openConversations(state)).toHaveLength(1);
     });
@@ -31,7 +37,11 @@ describe('conversations', () => {
       const state = evolve(open, outbound('o1', '2025-01-15T09:10:00.000Z'));
 
       it('then it stays open, with the reply time noted', () => {
-        expect(state.conversations[SMS_THREAD]).toMatchObject({ status: 'open', lastOutboundAt: '2025-01-15T09:10:00.000Z', inboundSinceOpened: 2 });
+        expect(state.conversations[SMS_THREAD]).toMatchObject({
+          status: 'open',
+          lastOutboundAt: '2025-01-15T09:10:00.000Z',
+          inboundSinceOpened: 2,
+        });
       });
     });
 
@@ -47,7 +57,11 @@ describe('conversations', () => {
         const reopened = evolve(state, inbound('i3', '2025-01-15T10:00:00.000Z'));
 
         it('then it is open again, opened by the new message', () => {
-          expect(reopened.conversations[SMS_THREAD]).toMatchObject({ status: 'open', openedAt: '2025-01-15T10:00:00.000Z', inboundSinceOpened: 1 });
+          expect(reopened.conversations[SMS_THREAD]).toMatchObject({
+            status: 'open',
+            openedAt: '2025-01-15T10:00:00.000Z',
+            inboundSinceOpened: 1,
+          });
         });
       });
 
@@ -79,8 +93,14 @@ describe('conversations', () => {
     ]);
 
     it('then each thread is its own conversation, resolved on its own', () => {
-      expect(Object.keys(state.conversations).sort()).toEqual([conversationKey(SMS, 'T-1'), conversationKey(SMS, 'T-2'), conversationKey(WHATSAPP)].sort());
-      expect(openConversations(state).map((c) => `${c.channel}/${c.threadId ?? '-'}`).sort()).toEqual(['sms/T-2', 'whatsapp/-']);
+      expect(Object.keys(state.conversations).sort()).toEqual(
+        [conversationKey(SMS, 'T-1'), conversationKey(SMS, 'T-2'), conversationKey(WHATSAPP)].sort(),
+      );
+      expect(
+        openConversations(state)
+          .map((c) => `${c.channel}/${c.threadId ?? '-'}`)
+          .sort(),
+      ).toEqual(['sms/T-2', 'whatsapp/-']);
     });
   });
 
@@ -100,7 +120,11 @@ describe('conversations', () => {
 
     it('then it is open whenever the latest message is later than the latest resolution', () => {
       const [i1, r1, i2] = events;
-      for (const order of [[i1!, r1!, i2!], [i2!, r1!, i1!], [r1!, i2!, i1!]]) {
+      for (const order of [
+        [i1!, r1!, i2!],
+        [i2!, r1!, i1!],
+        [r1!, i2!, i1!],
+      ]) {
         expect(foldCustomer([reg, ...order]).conversations[SMS_THREAD]?.status).toBe('open');
       }
     });

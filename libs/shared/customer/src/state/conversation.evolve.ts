@@ -44,7 +44,12 @@ export function conversationAfterMessage(
   return { ...next, status: statusOf(next) };
 }
 
-export function conversationAfterResolution(current: ConversationState | undefined, channel: ChannelId, threadId: string | undefined, at: string): ConversationState {
+export function conversationAfterResolution(
+  current: ConversationState | undefined,
+  channel: ChannelId,
+  threadId: string | undefined,
+  at: string,
+): ConversationState {
   const c = current ?? fresh(channel, threadId);
   const next = { ...c, resolvedAt: latest(c.resolvedAt, at) };
   return { ...next, status: statusOf(next) };

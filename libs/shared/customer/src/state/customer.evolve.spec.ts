@@ -1,5 +1,12 @@
 import type { Direction, EventMetadata, IdentityRef } from '@hub/contracts';
-import { CUSTOMER_EVENT_TYPES, type CustomerEvent, type CustomerRegistered, type InteractionRecorded, type NbaActionKind, type NextBestActionDecided } from '../events/customer.events';
+import {
+  CUSTOMER_EVENT_TYPES,
+  type CustomerEvent,
+  type CustomerRegistered,
+  type InteractionRecorded,
+  type NbaActionKind,
+  type NextBestActionDecided,
+} from '../events/customer.events';
 import { deepFreeze as deepFreezeAll } from '../testing/customer-events.fixtures';
 import { generatedHistory } from '../testing/generated-history';
 import { evolve, foldCustomer } from './customer.evolve';
@@ -11,14 +18,28 @@ const PHONE: IdentityRef = { kind: 'phone', value: '+14155550100' };
 const EMAIL: IdentityRef = { kind: 'email', value: 'alice@example.com' };
 
 function meta(eventId: string, occurredAt: string, channel: EventMetadata['channel'] = 'sms'): EventMetadata {
-  return { eventId, correlationId: eventId, causationId: eventId, occurredAt, recordedAt: occurredAt, schemaVersion: 1, tenantId: TENANT, channel };
+  return {
+    eventId,
+    correlationId: eventId,
+    causationId: eventId,
+    occurredAt,
+    recordedAt: occurredAt,
+    schemaVersion: 1,
+    tenantId: TENANT,
+    channel,
+  };
 }
 
 function registered(at: string, identity: IdentityRef = PHONE, eventId = `reg-${at}`): CustomerRegistered {
   return { type: 'CustomerRegistered', data: { customerId: CUSTOMER, tenantId: TENANT, identity }, metadata: meta(eventId, at) };
 }
 
-function sms(eventId: string, at: string, text: string | undefined, opts: { direction?: Direction; identities?: IdentityRef[] } = {}): InteractionRecorded {
+function sms(
+  eventId: string,
+  at: string,
+  text: string | undefined,
+  opts: { direction?: Direction; identities?: IdentityRef[] } = {},
+): InteractionRecorded {
   return {
     type: 'InteractionRecorded',
     data: {
@@ -89,7 +110,11 @@ describe('customer evolve', () => {
   });
 
   describe('when a registered customer registers again with another identity', () => {
-    const state = foldCustomer([registered('2025-01-15T09:00:00.000Z'), registered('2025-01-16T09:00:00.000Z', EMAIL), registered('2025-01-17T09:00:00.000Z')]);
+    const state = foldCustomer([
+      registered('2025-01-15T09:00:00.000Z'),
+      registered('2025-01-16T09:00:00.000Z', EMAIL),
+      registered('2025-01-17T09:00:00.000Z'),
+    ]);
 
     it('then the first registration time stays', () => {
       expect(state.registeredAt).toBe('2025-01-15T09:00:00.000Z');
@@ -124,9 +149,32 @@ describe('customer evolve', () => {
 
       it('then recent lists them oldest first, with their text when they had one', () => {
         expect(state.recent).toEqual([
-          { eventId: 'e1', channel: 'sms', direction: 'inbound', kind: 'message', messageId: 'SM-e1', occurredAt: '2025-01-15T09:00:00.000Z', text: 'Hi' },
-          { eventId: 'e2', channel: 'sms', direction: 'outbound', kind: 'message', messageId: 'SM-e2', occurredAt: '2025-01-15T09:05:00.000Z', text: 'Thanks for reaching out' },
-          { eventId: 'e3', channel: 'sms', direction: 'inbound', kind: 'message', messageId: 'SM-e3', occurredAt: '2025-01-15T10:00:00.000Z' },
+          {
+            eventId: 'e1',
+            channel: 'sms',
+            direction: 'inbound',
+            kind: 'message',
+            messageId: 'SM-e1',
+            occurredAt: '2025-01-15T09:00:00.000Z',
+            text: 'Hi',
+          },
+          {
+            eventId: 'e2',
+            channel: 'sms',
+            direction: 'outbound',
+            kind: 'message',
+            messageId: 'SM-e2',
+            occurredAt: '2025-01-15T09:05:00.000Z',
+            text: 'Thanks for reaching out',
+          },
+          {
+            eventId: 'e3',
+            channel: 'sms',
+            direction: 'inbound',
+            kind: 'message',
+            messageId: 'SM-e3',
+            occurredAt: '2025-01-15T10:00:00.000Z',
+          },
         ]);
         expect(state.recent[2]).not.toHaveProperty('text');
       });
@@ -137,7 +185,11 @@ describe('customer evolve', () => {
     });
 
     describe('when an interaction names an identity the customer did not have', () => {
-      const state = foldCustomer([reg, sms('e1', '2025-01-15T09:10:00.000Z', 'hi', { identities: [PHONE, EMAIL] }), sms('e2', '2025-01-15T09:20:00.000Z', 'hi again')]);
+      const state = foldCustomer([
+        reg,
+        sms('e1', '2025-01-15T09:10:00.000Z', 'hi', { identities: [PHONE, EMAIL] }),
+        sms('e2', '2025-01-15T09:20:00.000Z', 'hi again'),
+      ]);
 
       it('then the new identity is added once', () => {
         expect(state.identities).toEqual([PHONE, EMAIL]);
@@ -166,7 +218,12 @@ describe('customer evolve', () => {
       const state = foldCustomer([reg, sms('e2', '2025-01-15T10:00:00.000Z', 'b'), sms('e1', '2025-01-15T08:00:00.000Z', 'a')]);
 
       it('then it becomes the first contact on the channel', () => {
-        expect(state.engagement.byChannel.sms).toEqual({ count: 2, inbound: 2, firstAt: '2025-01-15T08:00:00.000Z', lastAt: '2025-01-15T10:00:00.000Z' });
+        expect(state.engagement.byChannel.sms).toEqual({
+          count: 2,
+          inbound: 2,
+          firstAt: '2025-01-15T08:00:00.000Z',
+          lastAt: '2025-01-15T10:00:00.000Z',
+        });
         expect(recentIds(state)).toEqual(['e1', 'e2']);
       });
     });
@@ -249,7 +306,11 @@ describe('customer evolve', () => {
     });
 
     describe('when a next best action is decided', () => {
-      const first = foldCustomer([reg, sms('e1', '2025-01-15T09:00:00.000Z', 'where is my order'), decided('d1', '2025-01-15T09:00:05.000Z', 'self_service', 'kb_order_tracking', 'e1')]);
+      const first = foldCustomer([
+        reg,
+        sms('e1', '2025-01-15T09:00:00.000Z', 'where is my order'),
+        decided('d1', '2025-01-15T09:00:05.000Z', 'self_service', 'kb_order_tracking', 'e1'),
+      ]);
 
       it('then it is the last decision, with what, why and on which state', () => {
         expect(first.lastDecision).toEqual({
@@ -274,7 +335,14 @@ describe('customer evolve', () => {
       describe('and then its outcome is recorded', () => {
         const outcome: CustomerEvent = {
           type: 'NbaOutcomeRecorded',
-          data: { decisionId: 'd1', actionId: 'kb_order_tracking', outcome: 'accepted', segment: 'low_value_happy', channel: 'sms', source: 'channel' },
+          data: {
+            decisionId: 'd1',
+            actionId: 'kb_order_tracking',
+            outcome: 'accepted',
+            segment: 'low_value_happy',
+            channel: 'sms',
+            source: 'channel',
+          },
           metadata: meta('o1', '2025-01-15T09:30:00.000Z', 'system'),
         };
 
@@ -284,10 +352,21 @@ describe('customer evolve', () => {
       });
 
       describe('and then another one', () => {
-        const second = foldCustomer([sms('e2', '2025-01-15T09:10:00.000Z', 'refund now'), decided('d2', '2025-01-15T09:10:05.000Z', 'escalation', 'escalate_manager', 'e2')], first);
+        const second = foldCustomer(
+          [
+            sms('e2', '2025-01-15T09:10:00.000Z', 'refund now'),
+            decided('d2', '2025-01-15T09:10:05.000Z', 'escalation', 'escalate_manager', 'e2'),
+          ],
+          first,
+        );
 
         it('then the newer decision replaces it and both are counted', () => {
-          expect(second.lastDecision).toMatchObject({ decisionId: 'd2', kind: 'escalation', code: 'escalate_manager', basedOnEventId: 'e2' });
+          expect(second.lastDecision).toMatchObject({
+            decisionId: 'd2',
+            kind: 'escalation',
+            code: 'escalate_manager',
+            basedOnEventId: 'e2',
+          });
           expect(second.decisions).toBe(2);
         });
       });
@@ -342,7 +421,11 @@ describe('when the customer is erased', () => {
     data: { customerId: 'c-0001', reason: 'gdpr-art17', requestedBy: 'operator-7' },
     metadata: { ...registered('2025-01-15T09:00:00.000Z').metadata, eventId: 'erase-1', occurredAt: '2025-02-01T00:00:00.000Z' },
   };
-  const state = foldCustomer([registered('2025-01-15T09:00:00.000Z'), sms('e1', '2025-01-15T09:00:00.000Z', 'Hi', { identities: [PHONE, EMAIL] }), erased]);
+  const state = foldCustomer([
+    registered('2025-01-15T09:00:00.000Z'),
+    sms('e1', '2025-01-15T09:00:00.000Z', 'Hi', { identities: [PHONE, EMAIL] }),
+    erased,
+  ]);
 
   it('then the state says so, with when', () => {
     expect(state.status).toBe('erased');

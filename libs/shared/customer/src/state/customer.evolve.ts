@@ -9,7 +9,14 @@ import type { CustomerState, RecentInteraction } from './customer.state';
 import { conversationKey, initialCustomerState } from './customer.state';
 import { inboundWindowAfter, lastContactAt, preferredChannelOf } from './engagement.evolve';
 import { hasIdentity, withIdentity } from './identities';
-import { afterMergeProposalRejected, afterMergeProposed, mergedAfterMerge, restoredAfterUnmerge, survivorAfterMerge, survivorAfterUnmerge } from './merge.evolve';
+import {
+  afterMergeProposalRejected,
+  afterMergeProposed,
+  mergedAfterMerge,
+  restoredAfterUnmerge,
+  survivorAfterMerge,
+  survivorAfterUnmerge,
+} from './merge.evolve';
 import { own } from './own';
 import { satisfactionAfter } from './satisfaction.evolve';
 import { textSignalsAfter } from './text-signals.evolve';
@@ -68,9 +75,15 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
   // ConsentChanged beside it (applied again below, idempotently). SMS recorded before the stamp
   // existed is read from its text, as it always was.
   const stamped = d.consent?.signal === 'help' ? undefined : d.consent?.signal;
-  const signal = d.direction !== 'inbound' ? undefined : d.consent ? stamped : d.channel === 'sms' ? consentSignal(d.content.text) : undefined;
+  const signal =
+    d.direction !== 'inbound' ? undefined : d.consent ? stamped : d.channel === 'sms' ? consentSignal(d.content.text) : undefined;
   const consent = signal
-    ? withConsent(state, d.channel, { status: signal === 'opt_out' ? 'opted_out' : 'opted_in', at, source: 'keyword', eventId: event.metadata.eventId })
+    ? withConsent(state, d.channel, {
+        status: signal === 'opt_out' ? 'opted_out' : 'opted_in',
+        at,
+        source: 'keyword',
+        eventId: event.metadata.eventId,
+      })
     : { consent: state.consent, consents: state.consents };
 
   const key = conversationKey(d.channel, d.threadId);
@@ -92,7 +105,10 @@ function recordInteraction(state: CustomerState, event: InteractionRecorded): Cu
     ...consent,
     conversations: conversation ? { ...state.conversations, [key]: conversation } : state.conversations,
     inboundWindow,
-    textSignals: d.direction === 'inbound' && d.textSignals ? textSignalsAfter(state.textSignals, d.textSignals.found, { at, eventId: event.metadata.eventId, conversation: key }) : state.textSignals,
+    textSignals:
+      d.direction === 'inbound' && d.textSignals
+        ? textSignalsAfter(state.textSignals, d.textSignals.found, { at, eventId: event.metadata.eventId, conversation: key })
+        : state.textSignals,
     lastInteractionEventId: event.metadata.eventId,
   };
   if (preferredChannel === undefined) delete next.preferredChannel;
@@ -121,7 +137,12 @@ function recordEdit(state: CustomerState, event: InteractionRecorded): CustomerS
   let recent = state.recent;
   if (target && (target.editedAt === undefined || instant(at) >= instant(target.editedAt))) {
     const { text: _text, signals: _signals, ...rest } = target;
-    const version: RecentInteraction = { ...rest, ...(d.content.text !== undefined ? { text: d.content.text } : {}), ...(found ? { signals: found } : {}), editedAt: at };
+    const version: RecentInteraction = {
+      ...rest,
+      ...(d.content.text !== undefined ? { text: d.content.text } : {}),
+      ...(found ? { signals: found } : {}),
+      editedAt: at,
+    };
     recent = state.recent.map((r, n) => (n === index ? version : r));
   }
   const heard = d.direction === 'inbound' && found ? found.filter((s) => !target?.signals?.includes(s)) : [];
@@ -129,7 +150,14 @@ function recordEdit(state: CustomerState, event: InteractionRecorded): CustomerS
     ...state,
     identities: identitiesAfter(state, d),
     recent,
-    textSignals: heard.length > 0 ? textSignalsAfter(state.textSignals, heard, { at, eventId: event.metadata.eventId, conversation: conversationKey(d.channel, d.threadId) }) : state.textSignals,
+    textSignals:
+      heard.length > 0
+        ? textSignalsAfter(state.textSignals, heard, {
+            at,
+            eventId: event.metadata.eventId,
+            conversation: conversationKey(d.channel, d.threadId),
+          })
+        : state.textSignals,
   };
 }
 
@@ -171,7 +199,15 @@ export function evolve(state: CustomerState, event: CustomerEvent): CustomerStat
       return state;
     case 'ConsentChanged': {
       const d = event.data;
-      return { ...state, ...withConsent(state, d.channel, { status: d.consent, at: event.metadata.occurredAt, source: d.source, eventId: event.metadata.eventId }) };
+      return {
+        ...state,
+        ...withConsent(state, d.channel, {
+          status: d.consent,
+          at: event.metadata.occurredAt,
+          source: d.source,
+          eventId: event.metadata.eventId,
+        }),
+      };
     }
     case 'TraitsUpdated': {
       const at = event.metadata.occurredAt;
@@ -208,7 +244,10 @@ export function evolve(state: CustomerState, event: CustomerEvent): CustomerStat
       const key = conversationKey(d.channel, d.threadId);
       return {
         ...state,
-        conversations: { ...state.conversations, [key]: conversationAfterResolution(own(state.conversations, key), d.channel, d.threadId, event.metadata.occurredAt) },
+        conversations: {
+          ...state.conversations,
+          [key]: conversationAfterResolution(own(state.conversations, key), d.channel, d.threadId, event.metadata.occurredAt),
+        },
       };
     }
     case 'CustomersMerged':

@@ -7,7 +7,12 @@ import { foldCustomer } from './customer.evolve';
 const TELEGRAM: ChannelId = 'telegram';
 
 /** An edit of the message recorded as `originalId` (the fixtures give it provider id `SM-<eventId>`). */
-function edit(eventId: string, at: string, originalId: string, o: { text?: string; signals?: TextSignal[]; identities?: IdentityRef[] } = {}): InteractionRecorded {
+function edit(
+  eventId: string,
+  at: string,
+  originalId: string,
+  o: { text?: string; signals?: TextSignal[]; identities?: IdentityRef[] } = {},
+): InteractionRecorded {
   const e = inbound(eventId, at, { channel: TELEGRAM, threadId: 'chat-1', ...o });
   return { ...e, data: { ...e.data, edits: `SM-${originalId}` } };
 }
@@ -17,7 +22,10 @@ describe('edits in the customer state', () => {
   const before = [registered('c1', march(1)), original];
 
   describe('given an inbound message, when it is edited', () => {
-    const edited = foldCustomer([...before, edit('m1-e1', march(2, 10), 'm1', { text: 'where is my parcel?? third time asking', signals: ['repeat_contact'] })]);
+    const edited = foldCustomer([
+      ...before,
+      edit('m1-e1', march(2, 10), 'm1', { text: 'where is my parcel?? third time asking', signals: ['repeat_contact'] }),
+    ]);
     const unedited = foldCustomer(before);
 
     it('then it is still one interaction: engagement, conversations, the inbound window and the last interaction are those of the original', () => {
@@ -29,24 +37,42 @@ describe('edits in the customer state', () => {
     });
 
     it('then the recent interaction is the original, showing the latest text', () => {
-      expect(edited.recent.map((r) => [r.eventId, r.occurredAt, r.text])).toEqual([['m1', march(2), 'where is my parcel?? third time asking']]);
+      expect(edited.recent.map((r) => [r.eventId, r.occurredAt, r.text])).toEqual([
+        ['m1', march(2), 'where is my parcel?? third time asking'],
+      ]);
       expect(edited.recent[0]?.editedAt).toBe(march(2, 10));
     });
 
     it('then a signal the edited words carry and the original did not is heard once, when the customer wrote it', () => {
-      expect(edited.textSignals).toEqual({ repeat_contact: { count: 1, firstAt: march(2, 10), lastAt: march(2, 10), lastEventId: 'm1-e1', lastConversation: 'telegram:chat-1' } });
+      expect(edited.textSignals).toEqual({
+        repeat_contact: {
+          count: 1,
+          firstAt: march(2, 10),
+          lastAt: march(2, 10),
+          lastEventId: 'm1-e1',
+          lastConversation: 'telegram:chat-1',
+        },
+      });
     });
   });
 
   it('given two edits arriving out of order, then the message shows the one that happened last', () => {
-    const state = foldCustomer([...before, edit('m1-e2', march(2, 11), 'm1', { text: 'second edit' }), edit('m1-e1', march(2, 10), 'm1', { text: 'first edit' })]);
+    const state = foldCustomer([
+      ...before,
+      edit('m1-e2', march(2, 11), 'm1', { text: 'second edit' }),
+      edit('m1-e1', march(2, 10), 'm1', { text: 'first edit' }),
+    ]);
     expect(state.recent.map((r) => r.text)).toEqual(['second edit']);
     expect(state.engagement.total).toBe(1);
   });
 
   it('given a message whose words carried a signal, when an edit says it again, then it is not counted twice', () => {
     const said = inbound('m1', march(2), { channel: TELEGRAM, threadId: 'chat-1', text: 'refund me', signals: ['refund_cancel'] });
-    const state = foldCustomer([registered('c1', march(1)), said, edit('m1-e1', march(2, 10), 'm1', { text: 'refund me now', signals: ['refund_cancel'] })]);
+    const state = foldCustomer([
+      registered('c1', march(1)),
+      said,
+      edit('m1-e1', march(2, 10), 'm1', { text: 'refund me now', signals: ['refund_cancel'] }),
+    ]);
     expect(state.textSignals.refund_cancel?.count).toBe(1);
   });
 

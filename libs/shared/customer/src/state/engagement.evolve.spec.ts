@@ -27,7 +27,13 @@ describe('preferred channel', () => {
   });
 
   describe('when two channels tie', () => {
-    const state = foldCustomer([reg, inbound('s1', day(10), { channel: SMS }), inbound('w1', day(11), { channel: WHATSAPP }), inbound('s2', day(12), { channel: SMS }), inbound('w2', day(13), { channel: WHATSAPP })]);
+    const state = foldCustomer([
+      reg,
+      inbound('s1', day(10), { channel: SMS }),
+      inbound('w1', day(11), { channel: WHATSAPP }),
+      inbound('s2', day(12), { channel: SMS }),
+      inbound('w2', day(13), { channel: WHATSAPP }),
+    ]);
 
     it('then the one used most recently is preferred', () => {
       expect(state.preferredChannel).toBe(WHATSAPP);
@@ -80,7 +86,9 @@ describe('preferred channel', () => {
   });
 
   describe('when a customer writes more than the window holds', () => {
-    const events = Array.from({ length: INBOUND_WINDOW_LIMIT + 20 }, (_, i) => inbound(`m${i}`, new Date(Date.parse(day(10)) + i * 60_000).toISOString()));
+    const events = Array.from({ length: INBOUND_WINDOW_LIMIT + 20 }, (_, i) =>
+      inbound(`m${i}`, new Date(Date.parse(day(10)) + i * 60_000).toISOString()),
+    );
     const state = foldCustomer([reg, ...events]);
 
     it('then the window keeps the latest ones only', () => {

@@ -19,7 +19,11 @@ export function lastContactAt(byChannel: Partial<Record<ChannelId, ChannelEngage
  * than 90 days before the latest interaction dropped. Since "the latest interaction" only moves
  * forward, the result is the same whatever order the events arrived in.
  */
-export function inboundWindowAfter(window: InboundContact[], contact: InboundContact | undefined, latestAt: string | undefined): InboundContact[] {
+export function inboundWindowAfter(
+  window: InboundContact[],
+  contact: InboundContact | undefined,
+  latestAt: string | undefined,
+): InboundContact[] {
   const from = latestAt === undefined ? -Infinity : instant(latestAt) - INBOUND_WINDOW_DAYS * DAY_MS;
   const all = contact ? [...window, contact] : window;
   return all

@@ -1,6 +1,7 @@
 import type { IdentityRef } from '@hub/contracts';
 
-export const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean => a.kind === b.kind && a.value === b.value && a.namespace === b.namespace;
+export const sameIdentity = (a: IdentityRef, b: IdentityRef): boolean =>
+  a.kind === b.kind && a.value === b.value && a.namespace === b.namespace;
 
 export const hasIdentity = (list: readonly IdentityRef[], identity: IdentityRef): boolean => list.some((i) => sameIdentity(i, identity));
 

@@ -1,4 +1,11 @@
-import type { CustomerMergedInto, CustomerRestored, CustomersMerged, CustomerUnmerged, MergeProposalRejected, MergeProposed } from '../events/customer.events';
+import type {
+  CustomerMergedInto,
+  CustomerRestored,
+  CustomersMerged,
+  CustomerUnmerged,
+  MergeProposalRejected,
+  MergeProposed,
+} from '../events/customer.events';
 import type { CustomerState, MergeRecord } from './customer.state';
 import { withIdentity, withoutIdentities } from './identities';
 
@@ -96,6 +103,9 @@ export function afterMergeProposalRejected(state: CustomerState, event: MergePro
   return {
     ...state,
     mergeProposals: state.mergeProposals.filter((p) => p.proposalId !== d.proposalId),
-    rejectedMergeProposals: [...state.rejectedMergeProposals, { proposalId: d.proposalId, otherId: d.mergedId, reason: d.reason, rejectedAt: event.metadata.occurredAt }],
+    rejectedMergeProposals: [
+      ...state.rejectedMergeProposals,
+      { proposalId: d.proposalId, otherId: d.mergedId, reason: d.reason, rejectedAt: event.metadata.occurredAt },
+    ],
   };
 }

@@ -3,7 +3,8 @@ import { registered, surveyAnswered } from '../testing/customer-events.fixtures'
 import { foldCustomer } from './customer.evolve';
 
 const reg = registered('c-1', '2025-01-15T08:00:00.000Z');
-const answers = (survey: SurveyKind, scores: number[]) => scores.map((score, i) => surveyAnswered(`${survey}-${i}`, `2025-02-${String(i + 1).padStart(2, '0')}T09:00:00.000Z`, survey, score));
+const answers = (survey: SurveyKind, scores: number[]) =>
+  scores.map((score, i) => surveyAnswered(`${survey}-${i}`, `2025-02-${String(i + 1).padStart(2, '0')}T09:00:00.000Z`, survey, score));
 
 describe('satisfaction', () => {
   describe('given no answers', () => {
@@ -20,7 +21,13 @@ describe('satisfaction', () => {
     ]);
 
     it('then the latest of each is kept', () => {
-      expect(state.satisfaction.csat).toEqual({ survey: 'csat', score: 4, at: '2025-02-01T09:00:00.000Z', eventId: 's1', conversationId: 'conv-1' });
+      expect(state.satisfaction.csat).toEqual({
+        survey: 'csat',
+        score: 4,
+        at: '2025-02-01T09:00:00.000Z',
+        eventId: 's1',
+        conversationId: 'conv-1',
+      });
       expect(state.satisfaction.nps).toMatchObject({ survey: 'nps', score: 9 });
     });
 
@@ -30,7 +37,11 @@ describe('satisfaction', () => {
   });
 
   describe('when an older answer arrives after a newer one', () => {
-    const state = foldCustomer([reg, surveyAnswered('new', '2025-02-05T09:00:00.000Z', 'csat', 2), surveyAnswered('old', '2025-02-01T09:00:00.000Z', 'csat', 5)]);
+    const state = foldCustomer([
+      reg,
+      surveyAnswered('new', '2025-02-05T09:00:00.000Z', 'csat', 2),
+      surveyAnswered('old', '2025-02-01T09:00:00.000Z', 'csat', 5),
+    ]);
 
     it('then the latest CSAT is still the newer one, and the answers are listed in the order they were given', () => {
       expect(state.satisfaction.csat?.score).toBe(2);

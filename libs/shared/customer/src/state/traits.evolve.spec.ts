@@ -5,11 +5,19 @@ const reg = registered('c-1', '2025-01-15T08:00:00.000Z');
 
 describe('traits', () => {
   describe('when traits are set', () => {
-    const state = foldCustomer([reg, traitsUpdated('t1', '2025-01-15T09:00:00.000Z', { tier: 'gold', language: 'de', vip: true, seats: 12 })]);
+    const state = foldCustomer([
+      reg,
+      traitsUpdated('t1', '2025-01-15T09:00:00.000Z', { tier: 'gold', language: 'de', vip: true, seats: 12 }),
+    ]);
 
     it('then the customer has them, with when each was set', () => {
       expect(state.traits).toEqual({ tier: 'gold', language: 'de', vip: true, seats: 12 });
-      expect(state.traitsSetAt).toEqual({ tier: '2025-01-15T09:00:00.000Z', language: '2025-01-15T09:00:00.000Z', vip: '2025-01-15T09:00:00.000Z', seats: '2025-01-15T09:00:00.000Z' });
+      expect(state.traitsSetAt).toEqual({
+        tier: '2025-01-15T09:00:00.000Z',
+        language: '2025-01-15T09:00:00.000Z',
+        vip: '2025-01-15T09:00:00.000Z',
+        seats: '2025-01-15T09:00:00.000Z',
+      });
     });
   });
 
@@ -39,7 +47,11 @@ describe('traits', () => {
   });
 
   describe('when two updates of a key happened at the same instant', () => {
-    const state = foldCustomer([reg, traitsUpdated('a', '2025-01-16T09:00:00.000Z', { tier: 'gold' }), traitsUpdated('b', '2025-01-16T09:00:00.000Z', { tier: 'silver' })]);
+    const state = foldCustomer([
+      reg,
+      traitsUpdated('a', '2025-01-16T09:00:00.000Z', { tier: 'gold' }),
+      traitsUpdated('b', '2025-01-16T09:00:00.000Z', { tier: 'silver' }),
+    ]);
 
     it('then the one recorded later wins', () => {
       expect(state.traits['tier']).toBe('silver');
@@ -47,7 +59,11 @@ describe('traits', () => {
   });
 
   describe('when a trait is cleared', () => {
-    const state = foldCustomer([reg, traitsUpdated('a', '2025-01-15T09:00:00.000Z', { tier: 'gold' }), traitsUpdated('b', '2025-01-16T09:00:00.000Z', { tier: null })]);
+    const state = foldCustomer([
+      reg,
+      traitsUpdated('a', '2025-01-15T09:00:00.000Z', { tier: 'gold' }),
+      traitsUpdated('b', '2025-01-16T09:00:00.000Z', { tier: null }),
+    ]);
 
     it('then its value is null', () => {
       expect(state.traits).toEqual({ tier: null });

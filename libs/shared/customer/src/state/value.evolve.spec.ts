@@ -23,7 +23,10 @@ describe('value', () => {
 
     it('then orders are counted and revenue is kept per currency, in minor units', () => {
       expect(state.value.orders).toBe(3);
-      expect(state.value.revenue).toEqual({ EUR: { gross: 52_50, refunded: 0, net: 52_50 }, USD: { gross: 99_99, refunded: 0, net: 99_99 } });
+      expect(state.value.revenue).toEqual({
+        EUR: { gross: 52_50, refunded: 0, net: 52_50 },
+        USD: { gross: 99_99, refunded: 0, net: 99_99 },
+      });
       expect(state.value.lastOrderAt).toBe('2025-02-03T09:00:00.000Z');
     });
 
@@ -43,7 +46,11 @@ describe('value', () => {
   });
 
   describe('when the same order is reported twice', () => {
-    const state = foldCustomer([reg, orderPlaced('o1', '2025-02-01T09:00:00.000Z', 'A-1', 10_00), orderPlaced('o1-again', '2025-02-01T09:00:05.000Z', 'A-1', 10_00)]);
+    const state = foldCustomer([
+      reg,
+      orderPlaced('o1', '2025-02-01T09:00:00.000Z', 'A-1', 10_00),
+      orderPlaced('o1-again', '2025-02-01T09:00:05.000Z', 'A-1', 10_00),
+    ]);
 
     it('then it counts once', () => {
       expect(state.value.orders).toBe(1);
@@ -52,7 +59,11 @@ describe('value', () => {
   });
 
   describe('when an amount is not a whole non-negative number of minor units', () => {
-    const state = foldCustomer([reg, orderPlaced('o1', '2025-02-01T09:00:00.000Z', 'A-1', 12.5), orderRefunded('r1', '2025-02-01T10:00:00.000Z', 'A-1', -5)]);
+    const state = foldCustomer([
+      reg,
+      orderPlaced('o1', '2025-02-01T09:00:00.000Z', 'A-1', 12.5),
+      orderRefunded('r1', '2025-02-01T10:00:00.000Z', 'A-1', -5),
+    ]);
 
     it('then it is ignored', () => {
       expect(state.value).toEqual({ orders: 0, orderIds: [], revenue: {} });

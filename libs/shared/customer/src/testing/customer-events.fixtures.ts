@@ -49,7 +49,11 @@ export function meta(eventId: string, occurredAt: string, o: MetaOptions = {}): 
 }
 
 export function registered(customerId: string, at: string, identity: IdentityRef = phone(), o: MetaOptions = {}): CustomerRegistered {
-  return { type: 'CustomerRegistered', data: { customerId, tenantId: TENANT, identity }, metadata: meta(`reg-${customerId}`, at, { channel: SMS, ...o }) };
+  return {
+    type: 'CustomerRegistered',
+    data: { customerId, tenantId: TENANT, identity },
+    metadata: meta(`reg-${customerId}`, at, { channel: SMS, ...o }),
+  };
 }
 
 export interface MessageOptions extends MetaOptions {
@@ -80,10 +84,17 @@ export function message(eventId: string, at: string, o: MessageOptions = {}): In
   };
 }
 
-export const inbound = (eventId: string, at: string, o: Omit<MessageOptions, 'direction'> = {}): InteractionRecorded => message(eventId, at, { ...o, direction: 'inbound' });
-export const outbound = (eventId: string, at: string, o: Omit<MessageOptions, 'direction'> = {}): InteractionRecorded => message(eventId, at, { ...o, direction: 'outbound' });
+export const inbound = (eventId: string, at: string, o: Omit<MessageOptions, 'direction'> = {}): InteractionRecorded =>
+  message(eventId, at, { ...o, direction: 'inbound' });
+export const outbound = (eventId: string, at: string, o: Omit<MessageOptions, 'direction'> = {}): InteractionRecorded =>
+  message(eventId, at, { ...o, direction: 'outbound' });
 
-export function consentChanged(eventId: string, at: string, consent: ConsentStatus, o: MetaOptions & { channel?: ChannelId; source?: string } = {}): ConsentChanged {
+export function consentChanged(
+  eventId: string,
+  at: string,
+  consent: ConsentStatus,
+  o: MetaOptions & { channel?: ChannelId; source?: string } = {},
+): ConsentChanged {
   const { channel = SMS, source = 'web_form', ...m } = o;
   return { type: 'ConsentChanged', data: { channel, consent, source }, metadata: meta(eventId, at, m) };
 }
@@ -92,26 +103,59 @@ export function traitsUpdated(eventId: string, at: string, traits: Record<string
   return { type: 'TraitsUpdated', data: { traits }, metadata: meta(eventId, at, o) };
 }
 
-export function surveyAnswered(eventId: string, at: string, survey: SurveyKind, score: number, o: MetaOptions & { conversationId?: string } = {}): SurveyAnswered {
+export function surveyAnswered(
+  eventId: string,
+  at: string,
+  survey: SurveyKind,
+  score: number,
+  o: MetaOptions & { conversationId?: string } = {},
+): SurveyAnswered {
   const { conversationId, ...m } = o;
-  return { type: 'SurveyAnswered', data: { survey, score, ...(conversationId !== undefined ? { conversationId } : {}) }, metadata: meta(eventId, at, m) };
+  return {
+    type: 'SurveyAnswered',
+    data: { survey, score, ...(conversationId !== undefined ? { conversationId } : {}) },
+    metadata: meta(eventId, at, m),
+  };
 }
 
-export function orderPlaced(eventId: string, at: string, orderId: string, amount: number, currency = 'EUR', o: MetaOptions = {}): OrderPlaced {
+export function orderPlaced(
+  eventId: string,
+  at: string,
+  orderId: string,
+  amount: number,
+  currency = 'EUR',
+  o: MetaOptions = {},
+): OrderPlaced {
   return { type: 'OrderPlaced', data: { orderId, amount, currency }, metadata: meta(eventId, at, o) };
 }
 
-export function orderRefunded(eventId: string, at: string, orderId: string, amount: number, currency = 'EUR', o: MetaOptions = {}): OrderRefunded {
+export function orderRefunded(
+  eventId: string,
+  at: string,
+  orderId: string,
+  amount: number,
+  currency = 'EUR',
+  o: MetaOptions = {},
+): OrderRefunded {
   return { type: 'OrderRefunded', data: { orderId, amount, currency }, metadata: meta(eventId, at, o) };
 }
 
-export function conversationResolved(eventId: string, at: string, o: MetaOptions & { channel?: ChannelId; threadId?: string } = {}): ConversationResolved {
+export function conversationResolved(
+  eventId: string,
+  at: string,
+  o: MetaOptions & { channel?: ChannelId; threadId?: string } = {},
+): ConversationResolved {
   const { channel = SMS, threadId, ...m } = o;
-  return { type: 'ConversationResolved', data: { channel, ...(threadId !== undefined ? { threadId } : {}) }, metadata: meta(eventId, at, m) };
+  return {
+    type: 'ConversationResolved',
+    data: { channel, ...(threadId !== undefined ? { threadId } : {}) },
+    metadata: meta(eventId, at, m),
+  };
 }
 
 /** `2025-03-<day>T<hh>:00:00.000Z`, for readable timelines. */
-export const march = (day: number, hour = 9): string => `2025-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00.000Z`;
+export const march = (day: number, hour = 9): string =>
+  `2025-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00.000Z`;
 
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

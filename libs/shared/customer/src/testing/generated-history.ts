@@ -50,7 +50,14 @@ export function generatedHistory(seed: number, length: number, { erase = false }
       case 0:
       case 1:
       case 2:
-        events.push(inbound(id, at, { channel, ...(threadId ? { threadId } : {}), ...(pick(TEXTS) !== undefined ? { text: pick(TEXTS.filter((t): t is string => t !== undefined)) } : {}), identities: [pick([phone(), email(), external('shop', `${i % 3}`)])] }));
+        events.push(
+          inbound(id, at, {
+            channel,
+            ...(threadId ? { threadId } : {}),
+            ...(pick(TEXTS) !== undefined ? { text: pick(TEXTS.filter((t): t is string => t !== undefined)) } : {}),
+            identities: [pick([phone(), email(), external('shop', `${i % 3}`)])],
+          }),
+        );
         break;
       case 3:
         events.push(outbound(id, at, { channel, text: 'reply' }));
@@ -80,7 +87,14 @@ export function generatedHistory(seed: number, length: number, { erase = false }
         const mergeId = `m-${i}`;
         events.push({
           type: 'CustomersMerged',
-          data: { mergeId, survivorId: 'c-1', mergedId: `c-other-${i}`, reason: 'test', evidence: { source: 'paid_order', detail: '', identities: [] }, identitiesMoved: [email(`x${i}@example.com`)] },
+          data: {
+            mergeId,
+            survivorId: 'c-1',
+            mergedId: `c-other-${i}`,
+            reason: 'test',
+            evidence: { source: 'paid_order', detail: '', identities: [] },
+            identitiesMoved: [email(`x${i}@example.com`)],
+          },
           metadata: meta(id, at),
         });
         if (rnd() < 0.5) {
@@ -109,12 +123,23 @@ export function generatedHistory(seed: number, length: number, { erase = false }
       case 13:
         events.push({
           type: 'MergeProposed',
-          data: { proposalId: `p-${i}`, survivorId: 'c-1', mergedId: `c-other-${i % 4}`, reason: 'typed', evidence: { source: 'chat_typed_detail', detail: '', identities: [] }, identitiesMoving: [] },
+          data: {
+            proposalId: `p-${i}`,
+            survivorId: 'c-1',
+            mergedId: `c-other-${i % 4}`,
+            reason: 'typed',
+            evidence: { source: 'chat_typed_detail', detail: '', identities: [] },
+            identitiesMoving: [],
+          },
           metadata: meta(id, at),
         });
         // Every other proposal, a person rejects.
         if (i % 2 === 0) {
-          events.push({ type: 'MergeProposalRejected', data: { proposalId: `p-${i}`, survivorId: 'c-1', mergedId: `c-other-${i % 4}`, reason: 'not the same person' }, metadata: meta(`${id}-rejected`, at) });
+          events.push({
+            type: 'MergeProposalRejected',
+            data: { proposalId: `p-${i}`, survivorId: 'c-1', mergedId: `c-other-${i % 4}`, reason: 'not the same person' },
+            metadata: meta(`${id}-rejected`, at),
+          });
         }
         break;
       default:
@@ -140,7 +165,13 @@ export function generatedHistory(seed: number, length: number, { erase = false }
         if (i % 2 === 0) {
           events.push({
             type: 'NbaOutcomeRecorded',
-            data: { decisionId: id, actionId: 'no_action', outcome: (['accepted', 'declined', 'no_response'] as const)[i % 3]!, segment: null, source: 'timeout' },
+            data: {
+              decisionId: id,
+              actionId: 'no_action',
+              outcome: (['accepted', 'declined', 'no_response'] as const)[i % 3]!,
+              segment: null,
+              source: 'timeout',
+            },
             metadata: meta(`${id}-outcome`, at),
           });
         }
@@ -148,7 +179,11 @@ export function generatedHistory(seed: number, length: number, { erase = false }
   }
   // Erasure, when asked for, ends the history: nothing follows it for an erased customer.
   const last = events.at(-1);
-  if (erase && last) events.push({ type: 'CustomerErased', data: { customerId: 'c-1', reason: 'gdpr-art17', requestedBy: 'operator-1' }, metadata: meta(`${last.metadata.eventId}-erased`, last.metadata.occurredAt) });
+  if (erase && last)
+    events.push({
+      type: 'CustomerErased',
+      data: { customerId: 'c-1', reason: 'gdpr-art17', requestedBy: 'operator-1' },
+      metadata: meta(`${last.metadata.eventId}-erased`, last.metadata.occurredAt),
+    });
   return events;
 }
-

@@ -14,7 +14,11 @@ describe('upcast', () => {
   });
 
   describe('given a CustomerRegistered v0 from the legacy export, with a phone string', () => {
-    const stored: StoredEvent = { type: 'CustomerRegistered', data: { customerId: 'c-1', tenantId: 'acme', phone: '+1 (415) 555-0100' }, metadata: legacyMeta('r1', '2024-06-01T09:00:00.000Z') };
+    const stored: StoredEvent = {
+      type: 'CustomerRegistered',
+      data: { customerId: 'c-1', tenantId: 'acme', phone: '+1 (415) 555-0100' },
+      metadata: legacyMeta('r1', '2024-06-01T09:00:00.000Z'),
+    };
     const event = upcast(stored);
 
     it('then it becomes v1 with an E.164 phone identity', () => {
@@ -30,14 +34,22 @@ describe('upcast', () => {
     });
 
     it('then a phone that does not parse is kept as written rather than lost', () => {
-      expect(upcast({ ...stored, data: { customerId: 'c-1', tenantId: 'acme', phone: '555-0100' } }).data).toMatchObject({ identity: { kind: 'phone', value: '555-0100' } });
+      expect(upcast({ ...stored, data: { customerId: 'c-1', tenantId: 'acme', phone: '555-0100' } }).data).toMatchObject({
+        identity: { kind: 'phone', value: '555-0100' },
+      });
     });
   });
 
   describe('given an InteractionRecorded v0 without kind, its text at the top level', () => {
     const stored: StoredEvent = {
       type: 'InteractionRecorded',
-      data: { channel: 'sms', direction: 'inbound', identities: [{ kind: 'phone', value: '+14155550100' }], text: 'STOP', provider: { name: 'legacy', messageId: 'L-1' } },
+      data: {
+        channel: 'sms',
+        direction: 'inbound',
+        identities: [{ kind: 'phone', value: '+14155550100' }],
+        text: 'STOP',
+        provider: { name: 'legacy', messageId: 'L-1' },
+      },
       metadata: legacyMeta('i1', '2024-06-01T09:05:00.000Z'),
     };
     const event = upcast(stored);
@@ -58,7 +70,14 @@ describe('upcast', () => {
     });
 
     it('then the fold reads it like any message: the STOP still counts', () => {
-      const state = foldCustomer([upcast({ type: 'CustomerRegistered', data: { customerId: 'c-1', tenantId: 'acme', phone: '+14155550100' }, metadata: legacyMeta('r1', '2024-06-01T09:00:00.000Z') }), event]);
+      const state = foldCustomer([
+        upcast({
+          type: 'CustomerRegistered',
+          data: { customerId: 'c-1', tenantId: 'acme', phone: '+14155550100' },
+          metadata: legacyMeta('r1', '2024-06-01T09:00:00.000Z'),
+        }),
+        event,
+      ]);
       expect(state.consent).toEqual({ sms: 'opted_out' });
       expect(state.recent[0]?.text).toBe('STOP');
     });
@@ -75,7 +94,11 @@ describe('upcast', () => {
       decisionId: 'd-1',
       customerId: 'c-1',
       action: { kind: 'self_service', code: 'kb_password_reset', channel: 'sms', detail: 'Send the self-service password reset link' },
-      explanation: { ruleId: 'routine-self-service', reason: 'routine inquiry ("password")', inputs: { lastChannel: 'sms', matched: 'password' } },
+      explanation: {
+        ruleId: 'routine-self-service',
+        reason: 'routine inquiry ("password")',
+        inputs: { lastChannel: 'sms', matched: 'password' },
+      },
       rulesetVersion: 'rules-v0.2',
       basedOnRevision: '0',
       basedOnEventId: 'i1',
@@ -87,14 +110,28 @@ describe('upcast', () => {
       const { rulesetVersion, ...rest } = v1Data;
       expect(event).toEqual({
         type: 'NextBestActionDecided',
-        data: { ...rest, strategyVersion: rulesetVersion, catalogVersion: null, seed: null, arbitration: null, contactMode: 'reply', segment: null },
+        data: {
+          ...rest,
+          strategyVersion: rulesetVersion,
+          catalogVersion: null,
+          seed: null,
+          arbitration: null,
+          contactMode: 'reply',
+          segment: null,
+        },
         metadata: { ...stored.metadata, schemaVersion: 3 },
       });
     });
 
     it('then it still folds into the last decision, with its rule and reason', () => {
       const state = foldCustomer([inbound('i1', '2025-01-15T09:00:00.000Z', { text: 'password?' }), event]);
-      expect(state.lastDecision).toMatchObject({ decisionId: 'd-1', kind: 'self_service', code: 'kb_password_reset', ruleId: 'routine-self-service', basedOnEventId: 'i1' });
+      expect(state.lastDecision).toMatchObject({
+        decisionId: 'd-1',
+        kind: 'self_service',
+        code: 'kb_password_reset',
+        ruleId: 'routine-self-service',
+        basedOnEventId: 'i1',
+      });
       expect(state.decisions).toBe(1);
     });
   });
@@ -135,7 +172,11 @@ describe('upcast', () => {
     it('then it is read as version 1', () => {
       const metadata: StoredEvent['metadata'] = { ...registered('c-1', '2025-01-15T09:00:00.000Z').metadata };
       delete metadata.schemaVersion;
-      const event = upcast({ type: 'CustomerRegistered', data: { customerId: 'c-1', tenantId: 'acme', identity: { kind: 'phone', value: '+14155550100' } }, metadata });
+      const event = upcast({
+        type: 'CustomerRegistered',
+        data: { customerId: 'c-1', tenantId: 'acme', identity: { kind: 'phone', value: '+14155550100' } },
+        metadata,
+      });
       expect(event.metadata.schemaVersion).toBe(1);
     });
   });
@@ -171,14 +212,26 @@ describe('upcast', () => {
       },
       { ...CURRENT_SCHEMA_VERSIONS, OrderPlaced: 3 },
     );
-    const stored: StoredEvent = { type: 'OrderPlaced', data: { orderId: 'A-1', amount: 12.5, currency: 'EUR' }, metadata: meta('o1', '2024-06-01T09:00:00.000Z') };
+    const stored: StoredEvent = {
+      type: 'OrderPlaced',
+      data: { orderId: 'A-1', amount: 12.5, currency: 'EUR' },
+      metadata: meta('o1', '2024-06-01T09:00:00.000Z'),
+    };
 
     it('then it applies them one after another until the current version', () => {
-      expect(upcastOrders(stored)).toEqual({ type: 'OrderPlaced', data: { orderId: 'A-1', amount: 1250, currency: 'EUR' }, metadata: { ...stored.metadata, schemaVersion: 3 } });
+      expect(upcastOrders(stored)).toEqual({
+        type: 'OrderPlaced',
+        data: { orderId: 'A-1', amount: 1250, currency: 'EUR' },
+        metadata: { ...stored.metadata, schemaVersion: 3 },
+      });
     });
 
     it('then an event already at an intermediate version takes only the remaining steps', () => {
-      const v2: StoredEvent = { ...stored, data: { orderId: 'A-1', amountMinor: 999, currency: 'EUR' }, metadata: { ...stored.metadata, schemaVersion: 2 } };
+      const v2: StoredEvent = {
+        ...stored,
+        data: { orderId: 'A-1', amountMinor: 999, currency: 'EUR' },
+        metadata: { ...stored.metadata, schemaVersion: 2 },
+      };
       expect(upcastOrders(v2).data).toEqual({ orderId: 'A-1', amount: 999, currency: 'EUR' });
     });
 

@@ -94,13 +94,18 @@ export const CUSTOMER_UPCASTERS: UpcasterRegistry = {
  * current version, and stamps the result with it. Events without a `schemaVersion` are version 1
  * (every writer has set one since the first release).
  */
-export function createUpcaster(registry: UpcasterRegistry, current: Readonly<Record<CustomerEventType, number>>): (event: StoredEvent) => CustomerEvent {
+export function createUpcaster(
+  registry: UpcasterRegistry,
+  current: Readonly<Record<CustomerEventType, number>>,
+): (event: StoredEvent) => CustomerEvent {
   return (event) => {
     if (!isCustomerEventType(event.type)) throw new UpcastError('UNKNOWN_EVENT_TYPE', `not a customer event type: ${event.type}`);
     const target = current[event.type];
     let version = event.metadata.schemaVersion ?? 1;
-    if (!Number.isInteger(version) || version < 0) throw new UpcastError('INVALID_EVENT_DATA', `${event.type}: invalid schemaVersion ${String(version)}`);
-    if (version > target) throw new UpcastError('SCHEMA_VERSION_TOO_NEW', `${event.type} v${version} is newer than this reader's v${target}`);
+    if (!Number.isInteger(version) || version < 0)
+      throw new UpcastError('INVALID_EVENT_DATA', `${event.type}: invalid schemaVersion ${String(version)}`);
+    if (version > target)
+      throw new UpcastError('SCHEMA_VERSION_TOO_NEW', `${event.type} v${version} is newer than this reader's v${target}`);
     if (!isData(event.data)) throw new UpcastError('INVALID_EVENT_DATA', `${event.type}: data is not an object`);
     let data: Data = event.data;
     while (version < target) {

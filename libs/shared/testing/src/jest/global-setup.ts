@@ -4,7 +4,8 @@ import Redis from 'ioredis';
 import { testInfra } from '../env';
 
 /** What to do when a service does not answer: start it, or run only the tests that need none. */
-const NOT_RUNNING_HINT = 'start the infrastructure with `bash infra/up.sh` (`npm test` also does), or run only the pure tests, which need none, with `npm run test:unit`';
+const NOT_RUNNING_HINT =
+  'start the infrastructure with `bash infra/up.sh` (`npm test` also does), or run only the pure tests, which need none, with `npm run test:unit`';
 
 /**
  * Runs once per Jest run (not for `npm run test:unit`, jest.unit.config.js). The infrastructure
@@ -37,7 +38,12 @@ export default async function globalSetup(): Promise<void> {
     redis.disconnect();
   }
 
-  const kafkaAdmin = new Kafka({ clientId: 'jest-global-setup', brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  const kafkaAdmin = new Kafka({
+    clientId: 'jest-global-setup',
+    brokers: infra.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+  }).admin();
   try {
     await kafkaAdmin.connect();
     await kafkaAdmin.describeCluster();

@@ -19,7 +19,11 @@ const NOT_COPIED = new Set(['node_modules', '.nx', '.run', 'tmp', 'dist', 'cover
 const NAME = 'line-chat';
 const NEW_FOLDER = `libs/ingest/channels/${NAME}/`;
 /** The only files outside the new folder the generator may touch, one line each. */
-const SHARED_EDITS = ['libs/ingest/channels/registry/src/channels.ts', 'libs/ingest/channels/registry/src/testing/setups.ts', 'libs/shared/contracts/src/channels.ts'];
+const SHARED_EDITS = [
+  'libs/ingest/channels/registry/src/channels.ts',
+  'libs/ingest/channels/registry/src/testing/setups.ts',
+  'libs/shared/contracts/src/channels.ts',
+];
 
 type Snapshot = Map<string, string>;
 
@@ -30,7 +34,8 @@ function snapshot(root: string): Snapshot {
       if (NOT_COPIED.has(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) files.set(relative(root, path).split(sep).join('/'), createHash('sha1').update(readFileSync(path)).digest('hex'));
+      else if (entry.isFile())
+        files.set(relative(root, path).split(sep).join('/'), createHash('sha1').update(readFileSync(path)).digest('hex'));
     }
   };
   walk(root);
@@ -46,7 +51,14 @@ function diff(before: Snapshot, after: Snapshot): { created: string[]; modified:
 }
 
 function run(cwd: string, args: string[]): SpawnSyncReturns<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_INTERACTIVE: 'false', FORCE_COLOR: '0' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    NX_INTERACTIVE: 'false',
+    FORCE_COLOR: '0',
+  };
   delete env['NX_WORKSPACE_ROOT_PATH'];
   return spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
@@ -66,7 +78,10 @@ describe('given a scratch copy of the workspace', () => {
     scratch = mkdtempSync(join(tmpdir(), 'hub-channel-generator-'));
     for (const entry of readdirSync(WORKSPACE, { withFileTypes: true })) {
       if (entry.isFile() || COPIED_DIRS.includes(entry.name)) {
-        cpSync(join(WORKSPACE, entry.name), join(scratch, entry.name), { recursive: true, filter: (src) => !NOT_COPIED.has(basename(src)) });
+        cpSync(join(WORKSPACE, entry.name), join(scratch, entry.name), {
+          recursive: true,
+          filter: (src) => !NOT_COPIED.has(basename(src)),
+        });
       }
     }
     symlinkSync(join(WORKSPACE, 'node_modules'), join(scratch, 'node_modules'), 'dir');
@@ -134,11 +149,27 @@ describe('given a scratch copy of the workspace', () => {
 
     it("then the new channel's own tests pass as generated: the conformance kit and its given/when/then test", () => {
       // The workspace's Jest config without its global setup (which checks Kafka, Redis and Postgres).
-      writeFileSync(join(scratch, 'jest.scratch.config.js'), "module.exports = { ...require('./jest.config.js'), globalSetup: undefined, globalTeardown: undefined };\n");
+      writeFileSync(
+        join(scratch, 'jest.scratch.config.js'),
+        "module.exports = { ...require('./jest.config.js'), globalSetup: undefined, globalTeardown: undefined };\n",
+      );
       const results = join(scratch, 'jest-results.json');
-      const jest = run(scratch, [bin('jest'), '--config', 'jest.scratch.config.js', '--ci', '--json', `--outputFile=${results}`, `libs/ingest/channels/${NAME}`]);
+      const jest = run(scratch, [
+        bin('jest'),
+        '--config',
+        'jest.scratch.config.js',
+        '--ci',
+        '--json',
+        `--outputFile=${results}`,
+        `libs/ingest/channels/${NAME}`,
+      ]);
       expect(jest.status === 0 ? '' : output(jest)).toBe('');
-      const summary = JSON.parse(readFileSync(results, 'utf8')) as { numTotalTestSuites: number; numPassedTests: number; numFailedTests: number; numPendingTests: number };
+      const summary = JSON.parse(readFileSync(results, 'utf8')) as {
+        numTotalTestSuites: number;
+        numPassedTests: number;
+        numFailedTests: number;
+        numPendingTests: number;
+      };
       expect(summary.numTotalTestSuites).toBe(1);
       expect(summary.numFailedTests).toBe(0);
       // Channel definition (4), valid fixture (9 + 4 signature), malformed (2 + 4), unmappable (2), given/when/then (2);
@@ -151,12 +182,29 @@ describe('given a scratch copy of the workspace', () => {
       // What `npm test` runs over every channel besides its own spec: the other channels' specs
       // (through the @hub/channels-* alias) and the demo day plan, which leaves a channel without
       // a demo builder out of the day instead of failing.
-      writeFileSync(join(scratch, 'jest.scratch.config.js'), "module.exports = { ...require('./jest.config.js'), globalSetup: undefined, globalTeardown: undefined };\n");
+      writeFileSync(
+        join(scratch, 'jest.scratch.config.js'),
+        "module.exports = { ...require('./jest.config.js'), globalSetup: undefined, globalTeardown: undefined };\n",
+      );
       const results = join(scratch, 'jest-shared-results.json');
-      const jest = run(scratch, [bin('jest'), '--config', 'jest.scratch.config.js', '--ci', '--json', `--outputFile=${results}`, '--testPathIgnorePatterns', '\\.(int|e2e)\\.spec\\.ts$', '--', 'libs/ingest/channels', 'scripts/demo']);
+      const jest = run(scratch, [
+        bin('jest'),
+        '--config',
+        'jest.scratch.config.js',
+        '--ci',
+        '--json',
+        `--outputFile=${results}`,
+        '--testPathIgnorePatterns',
+        '\\.(int|e2e)\\.spec\\.ts$',
+        '--',
+        'libs/ingest/channels',
+        'scripts/demo',
+      ]);
       expect(jest.status === 0 ? '' : output(jest)).toBe('');
       const summary = JSON.parse(readFileSync(results, 'utf8')) as { numFailedTests: number; testResults: { name: string }[] };
-      expect(summary.testResults.map((r) => relative(scratch, r.name).split(sep).join('/'))).toEqual(expect.arrayContaining(['scripts/demo/day-plan.spec.ts', `libs/ingest/channels/${NAME}/src/${NAME}.adapter.spec.ts`]));
+      expect(summary.testResults.map((r) => relative(scratch, r.name).split(sep).join('/'))).toEqual(
+        expect.arrayContaining(['scripts/demo/day-plan.spec.ts', `libs/ingest/channels/${NAME}/src/${NAME}.adapter.spec.ts`]),
+      );
       expect(summary.numFailedTests).toBe(0);
     }, 240_000);
 

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { formatFiles, generateFiles, logger, names, readJson, type GeneratorCallback, type Tree } from '@nx/devkit';
 import type { ChannelGeneratorSchema } from './schema';
 import { scaffoldFixtures } from './fixtures';
-import { appendReExportLine, appendToStringArrayConst, exportName, readReExportNames, readStringArrayConst, SourceAnchorError } from './source-edits';
+import {
+  appendReExportLine,
+  appendToStringArrayConst,
+  exportName,
+  readReExportNames,
+  readStringArrayConst,
+  SourceAnchorError,
+} from './source-edits';
 
 /**
  * `nx g @hub/tools:channel <name>`: scaffolds a channel that verifies, validates, maps and passes
@@ -53,19 +60,26 @@ export interface NormalizedChannelOptions {
   importPath: string;
 }
 
-const titleCase = (kebab: string): string => kebab.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+const titleCase = (kebab: string): string =>
+  kebab
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(' ');
 
 export function normalizeOptions(options: ChannelGeneratorSchema): NormalizedChannelOptions {
   const name = (options.name ?? '').trim();
   const problems: string[] = [];
-  if (!KEBAB.test(name) || name.length > 32) problems.push(`name "${name}" must be a kebab-case id of at most 32 characters, e.g. line-chat`);
+  if (!KEBAB.test(name) || name.length > 32)
+    problems.push(`name "${name}" must be a kebab-case id of at most 32 characters, e.g. line-chat`);
   if (RESERVED.includes(name)) problems.push(`name "${name}" is reserved (${RESERVED.join(', ')})`);
   const provider = (options.provider ?? name).trim();
-  if (!KEBAB.test(provider) || provider.length > 32) problems.push(`provider "${provider}" must be kebab-case, at most 32 characters, e.g. line`);
+  if (!KEBAB.test(provider) || provider.length > 32)
+    problems.push(`provider "${provider}" must be kebab-case, at most 32 characters, e.g. line`);
   const route = (options.route ?? `/webhooks/${name}`).trim();
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(route)) problems.push(`route "${route}" must be a path such as /webhooks/${name}`);
   const displayName = (options.displayName ?? (provider === name ? titleCase(name) : `${titleCase(name)} (${titleCase(provider)})`)).trim();
-  if (displayName === '' || displayName.length > 80 || /[\\'\r\n`$]/.test(displayName)) problems.push(`displayName must be 1–80 characters without quotes, backslashes, $ or line breaks`);
+  if (displayName === '' || displayName.length > 80 || /[\\'\r\n`$]/.test(displayName))
+    problems.push(`displayName must be 1–80 characters without quotes, backslashes, $ or line breaks`);
   const docsUrl = (options.docsUrl ?? `https://hub.example.com/docs/channels/${name}`).trim();
   if (!/^https:\/\/[^\s'\\`]+$/.test(docsUrl)) problems.push(`docsUrl "${docsUrl}" must be an https URL`);
   if (problems.length > 0) throw new Error(`nx g @hub/tools:channel: ${problems.join('; ')}`);
@@ -115,14 +129,20 @@ function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
   const paths = tsconfig.compilerOptions?.paths;
   if (!paths) throw new SourceAnchorError(SHARED_FILES.tsconfig, '"compilerOptions.paths"');
   const [alias, targets] = Object.entries(CHANNELS_ALIAS)[0]!;
-  if (JSON.stringify(paths[alias]) !== JSON.stringify(targets)) throw new SourceAnchorError(SHARED_FILES.tsconfig, `the path "${alias}": ${JSON.stringify(targets)} (every channel library is imported through it)`);
+  if (JSON.stringify(paths[alias]) !== JSON.stringify(targets))
+    throw new SourceAnchorError(
+      SHARED_FILES.tsconfig,
+      `the path "${alias}": ${JSON.stringify(targets)} (every channel library is imported through it)`,
+    );
 
   const testingImportPath = `${o.importPath}/testing`;
   const existing = [
     tree.exists(o.libRoot) && `${o.libRoot}/ exists`,
-    readStringArrayConst(SHARED_FILES.channelIds, channelIdsSource, 'CHANNEL_IDS').includes(o.name) && `CHANNEL_IDS already has '${o.name}'`,
+    readStringArrayConst(SHARED_FILES.channelIds, channelIdsSource, 'CHANNEL_IDS').includes(o.name) &&
+      `CHANNEL_IDS already has '${o.name}'`,
     readReExportNames(SHARED_FILES.registry, registrySource).includes(o.name) && `${SHARED_FILES.registry} already registers ${o.name}`,
-    readReExportNames(SHARED_FILES.registryTesting, registryTestingSource).includes(o.name) && `${SHARED_FILES.registryTesting} already registers ${o.name}`,
+    readReExportNames(SHARED_FILES.registryTesting, registryTestingSource).includes(o.name) &&
+      `${SHARED_FILES.registryTesting} already registers ${o.name}`,
     (paths[o.importPath] || paths[testingImportPath]) && `${SHARED_FILES.tsconfig} already maps ${o.importPath}`,
   ].filter((x): x is string => typeof x === 'string');
   if (existing.length > 0) {
@@ -132,10 +152,21 @@ function plan(tree: Tree, o: NormalizedChannelOptions): Plan {
   return {
     writes: [
       [SHARED_FILES.channelIds, appendToStringArrayConst(SHARED_FILES.channelIds, channelIdsSource, 'CHANNEL_IDS', o.name)],
-      [SHARED_FILES.registry, appendReExportLine(SHARED_FILES.registry, registrySource, `export { ${o.propertyName}Channel as ${exportName(o.name)} } from '${o.importPath}';`)],
+      [
+        SHARED_FILES.registry,
+        appendReExportLine(
+          SHARED_FILES.registry,
+          registrySource,
+          `export { ${o.propertyName}Channel as ${exportName(o.name)} } from '${o.importPath}';`,
+        ),
+      ],
       [
         SHARED_FILES.registryTesting,
-        appendReExportLine(SHARED_FILES.registryTesting, registryTestingSource, `export { ${o.propertyName}TestSetup as ${exportName(o.name)} } from '${testingImportPath}';`),
+        appendReExportLine(
+          SHARED_FILES.registryTesting,
+          registryTestingSource,
+          `export { ${o.propertyName}TestSetup as ${exportName(o.name)} } from '${testingImportPath}';`,
+        ),
       ],
     ],
   };
@@ -155,7 +186,10 @@ const FORMATTER_CONFIGS = [
 ];
 
 export function formatterConfigured(tree: Tree): boolean {
-  return FORMATTER_CONFIGS.some((f) => tree.exists(f)) || (tree.exists('package.json') && readJson<{ prettier?: unknown }>(tree, 'package.json').prettier !== undefined);
+  return (
+    FORMATTER_CONFIGS.some((f) => tree.exists(f)) ||
+    (tree.exists('package.json') && readJson<{ prettier?: unknown }>(tree, 'package.json').prettier !== undefined)
+  );
 }
 
 export async function channelGenerator(tree: Tree, options: ChannelGeneratorSchema): Promise<GeneratorCallback> {

@@ -29,9 +29,15 @@ export function deterministicIdLike(namespace: string, ...parts: string[]): stri
   return uuidv5(parts.map((p) => `${p.length}:${p}`).join('|'), namespace);
 }
 
-const SOURCE = (provider: string) => `scaffolded by nx g @hub/tools:channel: replace with a payload recorded from ${provider} (field names, nesting and types exactly as it sends them)`;
+const SOURCE = (provider: string) =>
+  `scaffolded by nx g @hub/tools:channel: replace with a payload recorded from ${provider} (field names, nesting and types exactly as it sends them)`;
 
-export function scaffoldFixtures({ channelId, provider, idNamespace, schemaVersion }: FixtureInput): Record<'valid' | 'malformed' | 'unmappable', { file: string; json: object }> {
+export function scaffoldFixtures({
+  channelId,
+  provider,
+  idNamespace,
+  schemaVersion,
+}: FixtureInput): Record<'valid' | 'malformed' | 'unmappable', { file: string; json: object }> {
   const validPayload = {
     messageId: 'msg_01JHG6R2ZK3M',
     sentAt: '2025-01-15T09:29:58.120Z',

@@ -1,12 +1,31 @@
-import { appendReExportLine, appendToStringArrayConst, exportName, readReExportNames, readStringArrayConst, SourceAnchorError } from './source-edits';
+import {
+  appendReExportLine,
+  appendToStringArrayConst,
+  exportName,
+  readReExportNames,
+  readStringArrayConst,
+  SourceAnchorError,
+} from './source-edits';
 
 describe('source edits', () => {
   describe('given a string array constant', () => {
     it.each([
       ['on one line', "export const IDS = ['a', 'b'] as const;\n", "export const IDS = ['a', 'b', 'c'] as const;\n"],
-      ['on one line with a trailing comma', "export const IDS = ['a', 'b',] as const;\n", "export const IDS = ['a', 'b', 'c',] as const;\n"],
-      ['one per line with a trailing comma', "export const IDS = [\n  'a',\n  'b',\n] as const;\n", "export const IDS = [\n  'a',\n  'b',\n  'c',\n] as const;\n"],
-      ['one per line without a trailing comma', "export const IDS = [\n    'a',\n    'b'\n];\n", "export const IDS = [\n    'a',\n    'b',\n    'c'\n];\n"],
+      [
+        'on one line with a trailing comma',
+        "export const IDS = ['a', 'b',] as const;\n",
+        "export const IDS = ['a', 'b', 'c',] as const;\n",
+      ],
+      [
+        'one per line with a trailing comma',
+        "export const IDS = [\n  'a',\n  'b',\n] as const;\n",
+        "export const IDS = [\n  'a',\n  'b',\n  'c',\n] as const;\n",
+      ],
+      [
+        'one per line without a trailing comma',
+        "export const IDS = [\n    'a',\n    'b'\n];\n",
+        "export const IDS = [\n    'a',\n    'b',\n    'c'\n];\n",
+      ],
       ['empty', 'export const IDS = [] as const;\n', "export const IDS = ['c'] as const;\n"],
       ['in double quotes', 'export const IDS = ["a"] as const;\n', 'export const IDS = ["a", "c"] as const;\n'],
     ])('when it is %s, then the element is appended in the same layout', (_layout, source, expected) => {
@@ -16,7 +35,9 @@ describe('source edits', () => {
 
     it('when the constant is missing, then a SourceAnchorError names the file and the constant', () => {
       expect(() => appendToStringArrayConst('ids.ts', 'export const OTHER = [];', 'IDS', 'c')).toThrow(SourceAnchorError);
-      expect(() => readStringArrayConst('ids.ts', 'export const IDS = {};', 'IDS')).toThrow('ids.ts: cannot find `export const IDS = [...]`');
+      expect(() => readStringArrayConst('ids.ts', 'export const IDS = {};', 'IDS')).toThrow(
+        'ids.ts: cannot find `export const IDS = [...]`',
+      );
     });
   });
 

@@ -8,7 +8,9 @@ import * as ts from 'typescript';
  */
 export class SourceAnchorError extends Error {
   constructor(file: string, expected: string) {
-    super(`${file}: cannot find ${expected}. The channel generator edits exactly that; restore it (or update tools/hub-plugin) and run the generator again.`);
+    super(
+      `${file}: cannot find ${expected}. The channel generator edits exactly that; restore it (or update tools/hub-plugin) and run the generator again.`,
+    );
     this.name = 'SourceAnchorError';
   }
 }
@@ -25,7 +27,12 @@ function parse(file: string, source: string): ts.SourceFile {
 /** `as const`, `satisfies …` and parentheses around an initializer, removed. */
 function unwrap(node: ts.Expression): ts.Expression {
   let current = node;
-  while (ts.isAsExpression(current) || ts.isSatisfiesExpression(current) || ts.isParenthesizedExpression(current) || ts.isTypeAssertionExpression(current)) {
+  while (
+    ts.isAsExpression(current) ||
+    ts.isSatisfiesExpression(current) ||
+    ts.isParenthesizedExpression(current) ||
+    ts.isTypeAssertionExpression(current)
+  ) {
     current = current.expression;
   }
   return current;
@@ -36,7 +43,8 @@ function constInitializer(sf: ts.SourceFile, name: string): ts.Expression | unde
   for (const statement of sf.statements) {
     if (!ts.isVariableStatement(statement)) continue;
     for (const declaration of statement.declarationList.declarations) {
-      if (ts.isIdentifier(declaration.name) && declaration.name.text === name && declaration.initializer) return unwrap(declaration.initializer);
+      if (ts.isIdentifier(declaration.name) && declaration.name.text === name && declaration.initializer)
+        return unwrap(declaration.initializer);
     }
   }
   return undefined;
@@ -87,7 +95,9 @@ export function appendToStringArrayConst(file: string, source: string, name: str
 
 /** The names a module re-exports under (`export { a as sms } from …` → `sms`), in order. */
 export function readReExportNames(file: string, source: string): string[] {
-  return reExports(parse(file, source)).flatMap((d) => (d.exportClause && ts.isNamedExports(d.exportClause) ? d.exportClause.elements.map((e) => e.name.text) : []));
+  return reExports(parse(file, source)).flatMap((d) =>
+    d.exportClause && ts.isNamedExports(d.exportClause) ? d.exportClause.elements.map((e) => e.name.text) : [],
+  );
 }
 
 function reExports(sf: ts.SourceFile): ts.ExportDeclaration[] {

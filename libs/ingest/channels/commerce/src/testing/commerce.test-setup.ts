@@ -16,5 +16,6 @@ export const commerceTestSetup: ChannelTestSetup<ShopifyCommerceConfig> = {
   config: { SHOPIFY_WEBHOOK_SECRET: SECRET },
   env: { SHOPIFY_WEBHOOK_SECRET: SECRET },
   fixturesDir: join(__dirname, '..', '__fixtures__'),
-  sign: (payload, { secret }) => shopifyFixtureRequest(payload, { secret: secret ?? SECRET, url: `${CONFORMANCE_BASE_URL}${commerceChannel.manifest.route.path}` }),
+  sign: (payload, { secret }) =>
+    shopifyFixtureRequest(payload, { secret: secret ?? SECRET, url: `${CONFORMANCE_BASE_URL}${commerceChannel.manifest.route.path}` }),
 };

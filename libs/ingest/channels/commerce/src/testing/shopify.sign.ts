@@ -37,10 +37,19 @@ export interface ShopifyWebhookInput {
  * headers. The webhook and event ids are derived from the topic, shop and body, so sending the same
  * body again is a retry of the same delivery (as Shopify's retries are).
  */
-export function shopifyWebhookRequest({ secret, url, topic, shopDomain, body, apiVersion = TEST_SHOPIFY_API_VERSION }: ShopifyWebhookInput): WebhookRequest {
+export function shopifyWebhookRequest({
+  secret,
+  url,
+  topic,
+  shopDomain,
+  body,
+  apiVersion = TEST_SHOPIFY_API_VERSION,
+}: ShopifyWebhookInput): WebhookRequest {
   const raw = JSON.stringify(body);
-  const stamp = typeof body['updated_at'] === 'string' ? body['updated_at'] : typeof body['created_at'] === 'string' ? body['created_at'] : undefined;
-  const triggeredAt = stamp !== undefined && !Number.isNaN(Date.parse(stamp)) ? new Date(Date.parse(stamp) + 512).toISOString() : DEFAULT_TRIGGERED_AT;
+  const stamp =
+    typeof body['updated_at'] === 'string' ? body['updated_at'] : typeof body['created_at'] === 'string' ? body['created_at'] : undefined;
+  const triggeredAt =
+    stamp !== undefined && !Number.isNaN(Date.parse(stamp)) ? new Date(Date.parse(stamp) + 512).toISOString() : DEFAULT_TRIGGERED_AT;
   return {
     method: 'POST',
     url,
@@ -68,6 +77,13 @@ export function shopifyWebhookRequest({ secret, url, topic, shopDomain, body, ap
 export function shopifyFixtureRequest(payload: Record<string, unknown>, { secret, url }: { secret: string; url: string }): WebhookRequest {
   const { __topic: topic, __shop_domain: shop, ...body } = payload;
   if (topic !== undefined && typeof topic !== 'string') throw new Error(`__topic must be a string, got ${JSON.stringify(topic)}`);
-  if (shop !== undefined && shop !== null && typeof shop !== 'string') throw new Error(`__shop_domain must be a string or null, got ${JSON.stringify(shop)}`);
-  return shopifyWebhookRequest({ secret, url, body, ...(topic !== undefined ? { topic } : {}), ...(shop === null ? {} : { shopDomain: shop ?? TEST_SHOP_DOMAIN }) });
+  if (shop !== undefined && shop !== null && typeof shop !== 'string')
+    throw new Error(`__shop_domain must be a string or null, got ${JSON.stringify(shop)}`);
+  return shopifyWebhookRequest({
+    secret,
+    url,
+    body,
+    ...(topic !== undefined ? { topic } : {}),
+    ...(shop === null ? {} : { shopDomain: shop ?? TEST_SHOP_DOMAIN }),
+  });
 }

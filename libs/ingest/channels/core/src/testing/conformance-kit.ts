@@ -1,7 +1,21 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InteractionReceivedDto, isChannelId, OCCURRED_AT_SOURCES, validateAs, type FieldError, type InteractionReceived } from '@hub/contracts';
-import { ChannelMappingError, type ChannelAdapter, type MapContext, type VerifyContext, type VerifyResult, type WebhookRequest } from '../channel-adapter';
+import {
+  InteractionReceivedDto,
+  isChannelId,
+  OCCURRED_AT_SOURCES,
+  validateAs,
+  type FieldError,
+  type InteractionReceived,
+} from '@hub/contracts';
+import {
+  ChannelMappingError,
+  type ChannelAdapter,
+  type MapContext,
+  type VerifyContext,
+  type VerifyResult,
+  type WebhookRequest,
+} from '../channel-adapter';
 import type { ChannelDefinition } from '../channel-definition';
 import { parseJsonBody } from '../json-body';
 
@@ -23,7 +37,10 @@ import { parseJsonBody } from '../json-body';
  */
 
 /** The tenant and receive time every fixture is mapped with: write `expected.events` against these. */
-export const CONFORMANCE_CONTEXT: Readonly<MapContext> = Object.freeze({ tenantId: 'tenant-conformance', receivedAt: '2025-01-15T09:30:00.000Z' });
+export const CONFORMANCE_CONTEXT: Readonly<MapContext> = Object.freeze({
+  tenantId: 'tenant-conformance',
+  receivedAt: '2025-01-15T09:30:00.000Z',
+});
 
 /** A secret no channel is configured with: what the kit signs forged requests with. */
 export const CONFORMANCE_FORGED_SECRET = 'conformance-kit-forged-secret';
@@ -152,20 +169,31 @@ export function loadConformanceFixtures(fixturesDir: string): ConformanceFixture
   return {
     valid: readFixtureFiles(join(fixturesDir, 'valid')).map((f) => {
       const events = (f.json['expected'] as JsonObject)['events'];
-      if (!Array.isArray(events) || events.length === 0) throw new Error(`${f.file}: a valid fixture needs "expected": { "events": [ ...at least one... ] }`);
+      if (!Array.isArray(events) || events.length === 0)
+        throw new Error(`${f.file}: a valid fixture needs "expected": { "events": [ ...at least one... ] }`);
       return { ...base(f), expected: { events } };
     }),
     malformed: readFixtureFiles(join(fixturesDir, 'malformed')).map((f) => {
       const fields = (f.json['expected'] as JsonObject)['fields'];
-      if (!isStringArray(fields) || fields.length === 0) throw new Error(`${f.file}: a malformed fixture needs "expected": { "fields": [ ...field paths... ] }`);
+      if (!isStringArray(fields) || fields.length === 0)
+        throw new Error(`${f.file}: a malformed fixture needs "expected": { "fields": [ ...field paths... ] }`);
       return { ...base(f), expected: { fields } };
     }),
     unmappable: readFixtureFiles(join(fixturesDir, 'unmappable')).map((f) => {
       const e = f.json['expected'] as JsonObject;
-      if ((e['field'] !== undefined && typeof e['field'] !== 'string') || (e['message'] !== undefined && typeof e['message'] !== 'string')) {
+      if (
+        (e['field'] !== undefined && typeof e['field'] !== 'string') ||
+        (e['message'] !== undefined && typeof e['message'] !== 'string')
+      ) {
         throw new Error(`${f.file}: an unmappable fixture has "expected": { "field"?: string, "message"?: string }`);
       }
-      return { ...base(f), expected: { ...(typeof e['field'] === 'string' ? { field: e['field'] } : {}), ...(typeof e['message'] === 'string' ? { message: e['message'] } : {}) } };
+      return {
+        ...base(f),
+        expected: {
+          ...(typeof e['field'] === 'string' ? { field: e['field'] } : {}),
+          ...(typeof e['message'] === 'string' ? { message: e['message'] } : {}),
+        },
+      };
     }),
   };
 }
@@ -229,7 +257,8 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
   const { manifest } = definition;
   const fixtures = loadConformanceFixtures(fixturesDir);
   const adapterFor = (overrides: JsonObject): ChannelAdapter => definition.create({ ...config, ...overrides } as Config);
-  const unauthorized = async (adapter: ChannelAdapter, request: WebhookRequest) => expectOutcome(await runChannelPipeline(adapter, request), 'unauthorized');
+  const unauthorized = async (adapter: ChannelAdapter, request: WebhookRequest) =>
+    expectOutcome(await runChannelPipeline(adapter, request), 'unauthorized');
   const now = () => ({ nowMs: Date.now() });
 
   /** Forged, tampered, missing and stale signatures: asked of every recorded payload, valid or not. */
@@ -246,7 +275,9 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
         const signed = sign(fixture.payload, {});
         const names = new Set(signatureHeaderNames(sign, fixture.payload));
         const flip = (v: string): string => `${v.slice(0, -1)}${v.endsWith('x') ? 'y' : 'x'}`;
-        const headers = Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k, names.has(k) && typeof v === 'string' ? flip(v) : v]));
+        const headers = Object.fromEntries(
+          Object.entries(signed.headers).map(([k, v]) => [k, names.has(k) && typeof v === 'string' ? flip(v) : v]),
+        );
         expect((await unauthorized(adapterFor(fixture.config), { ...signed, headers })).reason).toBe('signature_invalid');
       });
     } else {
@@ -281,7 +312,9 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
       });
 
       it('then a signature inside the replay window is accepted', () => {
-        expect(adapterFor(fixture.config).verify(sign(fixture.payload, { ageSeconds: Math.floor(replayWindowSeconds / 2) }), now())).toEqual({ ok: true });
+        expect(
+          adapterFor(fixture.config).verify(sign(fixture.payload, { ageSeconds: Math.floor(replayWindowSeconds / 2) }), now()),
+        ).toEqual({ ok: true });
       });
     }
   }
@@ -339,7 +372,11 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
 
         it('then every event is stamped with this channel and the tenant and time it was received with', async () => {
           for (const event of await accepted()) {
-            expect(event.metadata).toMatchObject({ channel: manifest.id, tenantId: CONFORMANCE_CONTEXT.tenantId, recordedAt: CONFORMANCE_CONTEXT.receivedAt });
+            expect(event.metadata).toMatchObject({
+              channel: manifest.id,
+              tenantId: CONFORMANCE_CONTEXT.tenantId,
+              recordedAt: CONFORMANCE_CONTEXT.receivedAt,
+            });
           }
         });
 
@@ -353,7 +390,10 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
         it('then the same payload always gives the same event ids, even redelivered later', async () => {
           const first = (await accepted()).map((e) => e.metadata.eventId);
           const redelivery = expectOutcome(
-            await runChannelPipeline(adapter(), sign(structuredClone(fixture.payload), {}), { ...CONFORMANCE_CONTEXT, receivedAt: '2025-01-16T18:45:00.000Z' }),
+            await runChannelPipeline(adapter(), sign(structuredClone(fixture.payload), {}), {
+              ...CONFORMANCE_CONTEXT,
+              receivedAt: '2025-01-16T18:45:00.000Z',
+            }),
             'accepted',
           ).events.map((e) => e.metadata.eventId);
           expect(redelivery).toEqual(first);
@@ -377,7 +417,11 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
         it('then different provider messages never share an event id', async () => {
           const ids: string[] = [];
           for (const f of fixtures.valid) {
-            ids.push(...expectOutcome(await runChannelPipeline(adapterFor(f.config), sign(f.payload, {})), 'accepted').events.map((e) => e.metadata.eventId));
+            ids.push(
+              ...expectOutcome(await runChannelPipeline(adapterFor(f.config), sign(f.payload, {})), 'accepted').events.map(
+                (e) => e.metadata.eventId,
+              ),
+            );
           }
           expect(new Set(ids).size).toBe(ids.length);
         });

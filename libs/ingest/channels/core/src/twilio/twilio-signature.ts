@@ -8,7 +8,10 @@ import type { VerifyResult, WebhookRequest } from '../channel-adapter';
  * `validateRequest`, which compares in constant time and tries the URL with and without the port.
  * With `accountSid`, a request signed for another account of the same token holder is refused too.
  */
-export function verifyTwilioRequest(request: WebhookRequest, { authToken, accountSid }: { authToken: string; accountSid?: string | undefined }): VerifyResult {
+export function verifyTwilioRequest(
+  request: WebhookRequest,
+  { authToken, accountSid }: { authToken: string; accountSid?: string | undefined },
+): VerifyResult {
   const signature = request.headers['x-twilio-signature'];
   if (!signature) return { ok: false, reason: 'signature_missing' };
   const params = formParams(request.body);

@@ -16,10 +16,16 @@ describe('counterexamples of the fuzz campaign (issue #15)', () => {
     const raw = whole.subarray(0, Math.floor((whole.length * 85) / 1000));
     const adapter = mimeEmailTestSetup.definition.create(mimeEmailTestSetup.config);
     const request = { ...mimeEmailTestSetup.sign({ mime: raw.toString('latin1'), encoding: 'latin1' }, {}) };
-    await expect(runChannelPipeline(adapter, request)).resolves.toEqual(expect.objectContaining({ kind: expect.stringMatching(/^(accepted|invalid|unmappable)$/) }));
+    await expect(runChannelPipeline(adapter, request)).resolves.toEqual(
+      expect.objectContaining({ kind: expect.stringMatching(/^(accepted|invalid|unmappable)$/) }),
+    );
   });
 
   it('an attachment whose name or content type is not a string is described with the defaults', () => {
-    expect(attachmentMeta({ value: 'x' }, ['text/plain'], 3, 0)).toEqual({ name: 'attachment-1', contentType: 'application/octet-stream', sizeBytes: 3 });
+    expect(attachmentMeta({ value: 'x' }, ['text/plain'], 3, 0)).toEqual({
+      name: 'attachment-1',
+      contentType: 'application/octet-stream',
+      sizeBytes: 3,
+    });
   });
 });

@@ -15,7 +15,13 @@ import {
 } from '../inbound-email';
 
 /** What mailparser is asked for: the parts as sent, no HTML↔text conversion (we summarise HTML ourselves). */
-const PARSER_OPTIONS = { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, checksumAlgo: false } as const;
+const PARSER_OPTIONS = {
+  skipHtmlToText: true,
+  skipTextToHtml: true,
+  skipImageLinks: true,
+  skipTextLinks: true,
+  checksumAlgo: false,
+} as const;
 
 /**
  * Reads one RFC 5322 message (the exact bytes) into an `InboundEmail`: encoded words and body
@@ -33,18 +39,23 @@ export async function parseMimeMessage(bytes: unknown, field = ''): Promise<Pars
   try {
     parsed = await simpleParser(bytes, PARSER_OPTIONS);
   } catch (err) {
-    return { ok: false, errors: [fieldError(mimeField, `not a parseable MIME message: ${err instanceof Error ? err.message : String(err)}`)] };
+    return {
+      ok: false,
+      errors: [fieldError(mimeField, `not a parseable MIME message: ${err instanceof Error ? err.message : String(err)}`)],
+    };
   }
   if (parsed.headers.size === 0) {
     return { ok: false, errors: [fieldError(mimeField, 'not an RFC 5322 message: it has no header fields')] };
   }
 
   const from = mailboxes(parsed.from);
-  if (headerValues(parsed.headerLines, 'from').length === 0) return { ok: false, errors: [fieldError(path('from'), 'the message has no From header')] };
+  if (headerValues(parsed.headerLines, 'from').length === 0)
+    return { ok: false, errors: [fieldError(path('from'), 'the message has no From header')] };
   if (from.length === 0) return { ok: false, errors: [fieldError(path('from'), 'the From header names no one')] };
 
   const { text, textFromHtml } = await emailBodyText(parsed.text, typeof parsed.html === 'string' ? parsed.html : undefined);
-  const deliveredTo = firstAddress(headerValues(parsed.headerLines, 'delivered-to')) ?? firstAddress(headerValues(parsed.headerLines, 'x-original-to'));
+  const deliveredTo =
+    firstAddress(headerValues(parsed.headerLines, 'delivered-to')) ?? firstAddress(headerValues(parsed.headerLines, 'x-original-to'));
   const headerIds = (name: string): string[] => messageIds(headerValues(parsed.headerLines, name).join(' '));
   const [messageId] = headerIds('message-id');
   const [inReplyTo] = headerIds('in-reply-to');
@@ -88,7 +99,12 @@ export function attachmentMeta(filename: unknown, contentType: unknown, sizeByte
 export function headerValues(lines: HeaderLines, key: string): string[] {
   return lines
     .filter((l) => l.key === key)
-    .map((l) => l.line.slice(l.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    .map((l) =>
+      l.line
+        .slice(l.line.indexOf(':') + 1)
+        .replace(/\r?\n[ \t]+/g, ' ')
+        .trim(),
+    );
 }
 
 function flatten(list: readonly EmailAddress[]): EmailAddress[] {

@@ -53,7 +53,12 @@ export function readMultipartForm(body: Buffer, contentType: string, limits: Mul
       if (!fields.has(name)) fields.set(name, Buffer.from(value, 'latin1'));
     });
     parser.on('file', (name, stream, info) => {
-      const part: FormFilePart = { field: name, ...(info.filename !== undefined ? { filename: info.filename } : {}), contentType: info.mimeType, sizeBytes: 0 };
+      const part: FormFilePart = {
+        field: name,
+        ...(info.filename !== undefined ? { filename: info.filename } : {}),
+        contentType: info.mimeType,
+        sizeBytes: 0,
+      };
       files.push(part);
       stream.on('data', (chunk: Buffer) => {
         part.sizeBytes += chunk.length;

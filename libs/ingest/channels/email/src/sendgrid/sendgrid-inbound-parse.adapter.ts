@@ -55,8 +55,12 @@ export class SendGridInboundParseChannelAdapter implements ChannelAdapter<Inboun
     if (config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY === undefined && config.SENDGRID_INBOUND_PARSE_BASIC_AUTH === undefined) {
       throw new Error('SendGrid Inbound Parse needs SENDGRID_INBOUND_PARSE_PUBLIC_KEY or SENDGRID_INBOUND_PARSE_BASIC_AUTH');
     }
-    this.publicKey = config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY === undefined ? undefined : sendGridVerificationKey(config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY);
-    this.credentialsDigest = config.SENDGRID_INBOUND_PARSE_BASIC_AUTH === undefined ? undefined : sha256(config.SENDGRID_INBOUND_PARSE_BASIC_AUTH);
+    this.publicKey =
+      config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY === undefined
+        ? undefined
+        : sendGridVerificationKey(config.SENDGRID_INBOUND_PARSE_PUBLIC_KEY);
+    this.credentialsDigest =
+      config.SENDGRID_INBOUND_PARSE_BASIC_AUTH === undefined ? undefined : sha256(config.SENDGRID_INBOUND_PARSE_BASIC_AUTH);
   }
 
   /**
@@ -75,10 +79,16 @@ export class SendGridInboundParseChannelAdapter implements ChannelAdapter<Inboun
     const signature = request.headers[SENDGRID_SIGNATURE_HEADER];
     const timestamp = request.headers[SENDGRID_TIMESTAMP_HEADER];
     if (!signature || !timestamp) return { ok: false, reason: 'signature_missing' };
-    if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'signature_invalid', detail: `${SENDGRID_TIMESTAMP_HEADER} is not unix seconds` };
+    if (!/^\d{1,12}$/.test(timestamp))
+      return { ok: false, reason: 'signature_invalid', detail: `${SENDGRID_TIMESTAMP_HEADER} is not unix seconds` };
     let valid: boolean;
     try {
-      valid = verifySignature('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), request.rawBody]), publicKey, Buffer.from(signature, 'base64'));
+      valid = verifySignature(
+        'sha256',
+        Buffer.concat([Buffer.from(timestamp, 'utf8'), request.rawBody]),
+        publicKey,
+        Buffer.from(signature, 'base64'),
+      );
     } catch {
       valid = false; // not a DER signature at all
     }
@@ -100,12 +110,19 @@ export class SendGridInboundParseChannelAdapter implements ChannelAdapter<Inboun
     const validated = validateAs(SendGridInboundParsePayload, fields, { allowUnknown: true });
     const errors: FieldError[] = validated.ok ? [] : [...validated.errors];
     const raw = form.fields.get('email');
-    if (raw === undefined && fields.attachments !== undefined && /^\d+$/.test(fields.attachments) && Number(fields.attachments) !== form.files.length) {
+    if (
+      raw === undefined &&
+      fields.attachments !== undefined &&
+      /^\d+$/.test(fields.attachments) &&
+      Number(fields.attachments) !== form.files.length
+    ) {
       errors.push(fieldError('attachments', `says ${fields.attachments} attachments, the form has ${form.files.length} files`));
     }
     if (errors.length > 0) return { ok: false, errors };
 
-    const deliveredTo = parseEnvelope(fields.envelope)?.to.find((address) => address.trim() !== '')?.trim();
+    const deliveredTo = parseEnvelope(fields.envelope)
+      ?.to.find((address) => address.trim() !== '')
+      ?.trim();
     const email = raw !== undefined ? await parseMimeMessage(raw, 'email') : await defaultModeEmail(fields, form);
     if (!email.ok) return email;
     return { ok: true, value: deliveredTo !== undefined ? { ...email.value, deliveredTo } : email.value };
@@ -124,7 +141,9 @@ async function decodeFields(form: MultipartForm): Promise<DecodedFields> {
   const out: DecodedFields = {};
   for (const [name, bytes] of form.fields) {
     const charset = charsets[name];
-    out[name] = CHARSET_FIELDS.has(name) ? await decodeCharset(bytes, typeof charset === 'string' ? charset : 'utf-8') : bytes.toString('utf8');
+    out[name] = CHARSET_FIELDS.has(name)
+      ? await decodeCharset(bytes, typeof charset === 'string' ? charset : 'utf-8')
+      : bytes.toString('utf8');
   }
   return out;
 }
@@ -165,7 +184,8 @@ async function defaultModeEmail(fields: DecodedFields, form: MultipartForm): Pro
 /** The header lines of SendGrid's `headers` field (a header block without a body). */
 async function headerBlock(headers: string): Promise<HeaderLines> {
   try {
-    return (await simpleParser(Buffer.from(`${headers.trimEnd()}\r\n\r\n`, 'utf8'), { skipHtmlToText: true, skipTextToHtml: true })).headerLines;
+    return (await simpleParser(Buffer.from(`${headers.trimEnd()}\r\n\r\n`, 'utf8'), { skipHtmlToText: true, skipTextToHtml: true }))
+      .headerLines;
   } catch {
     return [];
   }

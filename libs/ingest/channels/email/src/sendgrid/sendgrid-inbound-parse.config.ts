@@ -1,5 +1,14 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { IsNotEmpty, IsOptional, IsString, Matches, Validate, ValidateIf, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import {
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Validate,
+  ValidateIf,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 
 /**
  * The verification key of a Parse webhook security policy, as SendGrid gives it
@@ -54,14 +63,23 @@ export class SendGridInboundParseConfig {
    * Parse setting: `POST /v3/user/webhooks/security/policies` returns it as `policy.signature.public_key`.
    * Required unless SENDGRID_INBOUND_PARSE_BASIC_AUTH is set.
    */
-  @ValidateIf((c: SendGridInboundParseConfig) => c.SENDGRID_INBOUND_PARSE_PUBLIC_KEY !== undefined || c.SENDGRID_INBOUND_PARSE_BASIC_AUTH === undefined)
-  @IsString({ message: 'SENDGRID_INBOUND_PARSE_PUBLIC_KEY (a signed Parse setup) or SENDGRID_INBOUND_PARSE_BASIC_AUTH (credentials in the Parse URL) must be set' })
+  @ValidateIf(
+    (c: SendGridInboundParseConfig) =>
+      c.SENDGRID_INBOUND_PARSE_PUBLIC_KEY !== undefined || c.SENDGRID_INBOUND_PARSE_BASIC_AUTH === undefined,
+  )
+  @IsString({
+    message:
+      'SENDGRID_INBOUND_PARSE_PUBLIC_KEY (a signed Parse setup) or SENDGRID_INBOUND_PARSE_BASIC_AUTH (credentials in the Parse URL) must be set',
+  })
   @IsNotEmpty()
   @Validate(IsSendGridVerificationKey)
   SENDGRID_INBOUND_PARSE_PUBLIC_KEY?: string;
 
   /** `<user>:<password>` as written in the Parse URL; the password at least 16 characters. A secret. */
   @IsOptional()
-  @Matches(SENDGRID_BASIC_AUTH_PATTERN, { message: 'SENDGRID_INBOUND_PARSE_BASIC_AUTH must be <user>:<password>, a user without a colon and a password of at least 16 visible characters' })
+  @Matches(SENDGRID_BASIC_AUTH_PATTERN, {
+    message:
+      'SENDGRID_INBOUND_PARSE_BASIC_AUTH must be <user>:<password>, a user without a colon and a password of at least 16 visible characters',
+  })
   SENDGRID_INBOUND_PARSE_BASIC_AUTH?: string;
 }

@@ -47,7 +47,10 @@ class IsJsonObjectOf implements ValidatorConstraintInterface {
   validate(value: unknown, args: ValidationArguments): boolean {
     const o = typeof value === 'string' ? parseJsonObject(value) : undefined;
     const type = args.constraints[0] as 'string' | 'object';
-    return o !== undefined && Object.values(o).every((v) => (type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === 'string'));
+    return (
+      o !== undefined &&
+      Object.values(o).every((v) => (type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === 'string'))
+    );
   }
   defaultMessage(args: ValidationArguments): string {
     return `${args.property} must be a JSON object of ${String(args.constraints[0])}s`;

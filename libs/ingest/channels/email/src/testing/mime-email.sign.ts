@@ -19,7 +19,8 @@ export function mimeFixtureBytes(payload: Record<string, unknown>): Buffer {
   const { mime, encoding } = payload;
   const text = Array.isArray(mime) && mime.every((l) => typeof l === 'string') ? mime.join('\r\n') : mime;
   if (typeof text !== 'string') throw new Error('a MIME fixture payload is { "mime": string | string[], "encoding"?: "utf8" | "latin1" }');
-  if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'latin1') throw new Error(`unknown encoding ${JSON.stringify(encoding)}`);
+  if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'latin1')
+    throw new Error(`unknown encoding ${JSON.stringify(encoding)}`);
   return Buffer.from(text, encoding ?? 'utf8');
 }
 
@@ -71,10 +72,15 @@ export function testMessage(m: TestMessageInput): string {
     ...(m.references !== undefined && m.references.length > 0 ? [`References: ${m.references.join('\r\n ')}`] : []),
     'MIME-Version: 1.0',
   ];
-  const part = (type: string, body: string): string => `Content-Type: ${type}; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64Lines(Buffer.from(body, 'utf8'))}`;
-  const bodies = [...(m.text !== undefined ? [part('text/plain', m.text)] : []), ...(m.html !== undefined ? [part('text/html', m.html)] : [])];
+  const part = (type: string, body: string): string =>
+    `Content-Type: ${type}; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64Lines(Buffer.from(body, 'utf8'))}`;
+  const bodies = [
+    ...(m.text !== undefined ? [part('text/plain', m.text)] : []),
+    ...(m.html !== undefined ? [part('text/html', m.html)] : []),
+  ];
   const files = (m.attachments ?? []).map(
-    (a) => `Content-Type: ${a.contentType}; name="${a.filename}"\r\nContent-Disposition: attachment; filename="${a.filename}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64Lines(a.content)}`,
+    (a) =>
+      `Content-Type: ${a.contentType}; name="${a.filename}"\r\nContent-Disposition: attachment; filename="${a.filename}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64Lines(a.content)}`,
   );
   const multipart = (type: string, boundary: string, parts: readonly string[]): string =>
     `Content-Type: multipart/${type}; boundary="${boundary}"\r\n\r\n${parts.map((p) => `--${boundary}\r\n${p}\r\n`).join('')}--${boundary}--`;

@@ -37,7 +37,10 @@ export function p256KeyPair(seed: string): P256KeyPair {
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(d);
   const point = ecdh.getPublicKey(); // 0x04 ‖ x ‖ y
-  const privateKey = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64url(d), x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33)) }, format: 'jwk' });
+  const privateKey = createPrivateKey({
+    key: { kty: 'EC', crv: 'P-256', d: b64url(d), x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33)) },
+    format: 'jwk',
+  });
   return { privateKey, publicKeyBase64: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64') };
 }
 
@@ -61,11 +64,18 @@ export function sendGridFormBody(payload: SendGridFixturePayload): { body: Buffe
   const parts: Buffer[] = [];
   for (const [name, value] of Object.entries(payload.fields)) {
     const text = Array.isArray(value) ? value.join('\n') : value;
-    parts.push(Buffer.from(`--${SENDGRID_FORM_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`, 'utf8'), Buffer.from(text, payload.encodings?.[name] ?? 'utf8'), crlf);
+    parts.push(
+      Buffer.from(`--${SENDGRID_FORM_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`, 'utf8'),
+      Buffer.from(text, payload.encodings?.[name] ?? 'utf8'),
+      crlf,
+    );
   }
   for (const file of payload.files ?? []) {
     parts.push(
-      Buffer.from(`--${SENDGRID_FORM_BOUNDARY}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\nContent-Type: ${file.contentType}\r\n\r\n`, 'utf8'),
+      Buffer.from(
+        `--${SENDGRID_FORM_BOUNDARY}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
+        'utf8',
+      ),
       attachmentBytes(file.contentType, file.sizeBytes),
       crlf,
     );
@@ -78,7 +88,10 @@ export function sendGridFormBody(payload: SendGridFixturePayload): { body: Buffe
 export function sendGridFixturePayload(payload: Record<string, unknown>): SendGridFixturePayload {
   const { fields, encodings, files } = payload;
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isRecord(fields) || !Object.values(fields).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((l) => typeof l === 'string')))) {
+  if (
+    !isRecord(fields) ||
+    !Object.values(fields).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((l) => typeof l === 'string')))
+  ) {
     throw new Error('a SendGrid fixture payload is { "fields": { name: string | string[] }, "encodings"?: {...}, "files"?: [...] }');
   }
   if (encodings !== undefined && !isRecord(encodings)) throw new Error('"encodings" must be an object');
@@ -87,7 +100,13 @@ export function sendGridFixturePayload(payload: Record<string, unknown>): SendGr
 }
 
 /** The request SendGrid sends: its form body, signed with `privateKey` at `timestampSeconds`. */
-export function signedSendGridRequest(args: { privateKey: KeyObject; url: string; body: Buffer; contentType: string; timestampSeconds: number }): WebhookRequest {
+export function signedSendGridRequest(args: {
+  privateKey: KeyObject;
+  url: string;
+  body: Buffer;
+  contentType: string;
+  timestampSeconds: number;
+}): WebhookRequest {
   const timestamp = String(args.timestampSeconds);
   const signature = ecdsaSign('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), args.body]), args.privateKey).toString('base64');
   return {

@@ -57,7 +57,11 @@ export const sendgridBasicAuthTestSetup: ChannelTestSetup<SendGridInboundParseCo
     return {
       method: 'POST',
       url: `${CONFORMANCE_BASE_URL}${sendgridInboundParse.manifest.route.path}`,
-      headers: { 'content-type': contentType, 'user-agent': 'Sendlib/1.0', authorization: basicAuthorization(secret === undefined ? TEST_SENDGRID_BASIC_AUTH : `sendgrid-parse:${secret}`) },
+      headers: {
+        'content-type': contentType,
+        'user-agent': 'Sendlib/1.0',
+        authorization: basicAuthorization(secret === undefined ? TEST_SENDGRID_BASIC_AUTH : `sendgrid-parse:${secret}`),
+      },
       rawBody: body,
       body,
     };

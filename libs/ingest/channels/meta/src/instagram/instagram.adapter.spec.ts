@@ -2,7 +2,15 @@ import type { ChannelAdapter } from '@hub/channels-core';
 import { channelConformanceKit, CONFORMANCE_CONTEXT, runChannelPipeline, type PipelineOutcome } from '@hub/channels-core/testing';
 import { identityToString } from '@hub/customer';
 import { InstagramChannelAdapter, MessengerChannelAdapter } from '../index';
-import { instagramTestSetup, instagramTextPayload, META_TEST_APP_SECRET, META_TEST_VERIFY_TOKEN, messengerTextPayload, metaWebhookRequest, TEST_INSTAGRAM_ACCOUNT_ID } from '../testing';
+import {
+  instagramTestSetup,
+  instagramTextPayload,
+  META_TEST_APP_SECRET,
+  META_TEST_VERIFY_TOKEN,
+  messengerTextPayload,
+  metaWebhookRequest,
+  TEST_INSTAGRAM_ACCOUNT_ID,
+} from '../testing';
 
 const WEBHOOK_URL = 'https://hub.example.com/webhooks/instagram';
 const IGSID = '1134567890123456';
@@ -18,7 +26,12 @@ function accepted(outcome: PipelineOutcome) {
 }
 
 const instagram = (messaging: unknown[]) => ({ object: 'instagram', entry: [{ id: TEST_INSTAGRAM_ACCOUNT_ID, time: T + 500, messaging }] });
-const fromCustomer = (update: Record<string, unknown>) => ({ sender: { id: IGSID }, recipient: { id: TEST_INSTAGRAM_ACCOUNT_ID }, timestamp: T, ...update });
+const fromCustomer = (update: Record<string, unknown>) => ({
+  sender: { id: IGSID },
+  recipient: { id: TEST_INSTAGRAM_ACCOUNT_ID },
+  timestamp: T,
+  ...update,
+});
 
 channelConformanceKit(instagramTestSetup);
 
@@ -34,9 +47,18 @@ describe('InstagramChannelAdapter', () => {
 
   describe('given our own message echoed in the messages field (is_echo)', () => {
     it('then it is outbound and keyed by the customer, the recipient', async () => {
-      const echo = { sender: { id: TEST_INSTAGRAM_ACCOUNT_ID }, recipient: { id: IGSID }, timestamp: T, message: { mid: 'aWdf_ours', is_echo: true, text: 'Thanks for reaching out!' } };
+      const echo = {
+        sender: { id: TEST_INSTAGRAM_ACCOUNT_ID },
+        recipient: { id: IGSID },
+        timestamp: T,
+        message: { mid: 'aWdf_ours', is_echo: true, text: 'Thanks for reaching out!' },
+      };
       const [event] = accepted(await run(instagram([echo])));
-      expect(event!.data).toMatchObject({ direction: 'outbound', identities: [{ namespace: 'instagram', value: IGSID }], endpoint: TEST_INSTAGRAM_ACCOUNT_ID });
+      expect(event!.data).toMatchObject({
+        direction: 'outbound',
+        identities: [{ namespace: 'instagram', value: IGSID }],
+        endpoint: TEST_INSTAGRAM_ACCOUNT_ID,
+      });
     });
   });
 
@@ -50,7 +72,14 @@ describe('InstagramChannelAdapter', () => {
 
   describe('when the customer unsends a message', () => {
     it('then the unsend is an edit of that message to nothing, with an id other than the message’s own', async () => {
-      const [sent, unsent] = accepted(await run(instagram([fromCustomer({ message: { mid: 'aWdf_1', text: 'oops' } }), fromCustomer({ timestamp: T + 5, message: { mid: 'aWdf_1', is_deleted: true } })])));
+      const [sent, unsent] = accepted(
+        await run(
+          instagram([
+            fromCustomer({ message: { mid: 'aWdf_1', text: 'oops' } }),
+            fromCustomer({ timestamp: T + 5, message: { mid: 'aWdf_1', is_deleted: true } }),
+          ]),
+        ),
+      );
       expect(unsent!.data).toMatchObject({ kind: 'message', edits: 'aWdf_1', content: { media: [] } });
       expect(unsent!.data.content).not.toHaveProperty('text');
       expect(unsent!.metadata.eventId).not.toBe(sent!.metadata.eventId);
@@ -59,14 +88,22 @@ describe('InstagramChannelAdapter', () => {
 
   describe('given an ice breaker tap (postback)', () => {
     it('then its title is the text and its payload the interactive id', async () => {
-      const [event] = accepted(await run(instagram([fromCustomer({ postback: { mid: 'aWdf_pb', title: 'Where are you located?', payload: 'LOCATION' } })])));
-      expect(event!.data).toMatchObject({ content: { text: 'Where are you located?' }, interactive: { type: 'button', id: 'LOCATION', title: 'Where are you located?' } });
+      const [event] = accepted(
+        await run(instagram([fromCustomer({ postback: { mid: 'aWdf_pb', title: 'Where are you located?', payload: 'LOCATION' } })])),
+      );
+      expect(event!.data).toMatchObject({
+        content: { text: 'Where are you located?' },
+        interactive: { type: 'button', id: 'LOCATION', title: 'Where are you located?' },
+      });
     });
   });
 
   describe('given a comment notification (feed changes, not messaging)', () => {
     it('then the request is unmappable, so it is dead-lettered rather than lost', async () => {
-      const comment = { object: 'instagram', entry: [{ id: TEST_INSTAGRAM_ACCOUNT_ID, time: T, changes: [{ field: 'comments', value: { id: '1', text: 'nice' } }] }] };
+      const comment = {
+        object: 'instagram',
+        entry: [{ id: TEST_INSTAGRAM_ACCOUNT_ID, time: T, changes: [{ field: 'comments', value: { id: '1', text: 'nice' } }] }],
+      };
       expect(await run(comment)).toMatchObject({ kind: 'unmappable', error: { field: 'entry.0' } });
     });
   });

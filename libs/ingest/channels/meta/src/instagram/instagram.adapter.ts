@@ -1,5 +1,14 @@
 import { validateAs, type InteractionReceived } from '@hub/contracts';
-import type { ChannelAdapter, ChannelManifest, HandshakeResult, MapContext, ParseResult, VerifyContext, VerifyResult, WebhookRequest } from '@hub/channels-core';
+import type {
+  ChannelAdapter,
+  ChannelManifest,
+  HandshakeResult,
+  MapContext,
+  ParseResult,
+  VerifyContext,
+  VerifyResult,
+  WebhookRequest,
+} from '@hub/channels-core';
 import type { MetaConfig } from '../shared/meta.config';
 import { META_PROVIDER } from '../shared/meta-event';
 import { mapMetaMessaging } from '../shared/meta-messaging.mapper';

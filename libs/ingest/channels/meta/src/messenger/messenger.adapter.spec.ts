@@ -1,6 +1,14 @@
 import { channelConformanceKit, CONFORMANCE_CONTEXT, runChannelPipeline, type PipelineOutcome } from '@hub/channels-core/testing';
 import { MessengerChannelAdapter } from '../index';
-import { META_TEST_APP_SECRET, META_TEST_VERIFY_TOKEN, messengerTestSetup, messengerTextPayload, metaWebhookRequest, TEST_PAGE_ID, testPlatformId } from '../testing';
+import {
+  META_TEST_APP_SECRET,
+  META_TEST_VERIFY_TOKEN,
+  messengerTestSetup,
+  messengerTextPayload,
+  metaWebhookRequest,
+  TEST_PAGE_ID,
+  testPlatformId,
+} from '../testing';
 
 const WEBHOOK_URL = 'https://hub.example.com/webhooks/messenger';
 const PSID = '6944432012345678';
@@ -8,7 +16,10 @@ const T = 1_735_725_600_123;
 
 const adapter = () => new MessengerChannelAdapter({ META_APP_SECRET: META_TEST_APP_SECRET, META_VERIFY_TOKEN: META_TEST_VERIFY_TOKEN });
 const run = (payload: unknown, receivedAt = CONFORMANCE_CONTEXT.receivedAt) =>
-  runChannelPipeline(adapter(), metaWebhookRequest({ appSecret: META_TEST_APP_SECRET, url: WEBHOOK_URL, payload }), { ...CONFORMANCE_CONTEXT, receivedAt });
+  runChannelPipeline(adapter(), metaWebhookRequest({ appSecret: META_TEST_APP_SECRET, url: WEBHOOK_URL, payload }), {
+    ...CONFORMANCE_CONTEXT,
+    receivedAt,
+  });
 
 function accepted(outcome: PipelineOutcome) {
   if (outcome.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(outcome)}`);
@@ -16,7 +27,12 @@ function accepted(outcome: PipelineOutcome) {
 }
 
 const page = (messaging: unknown[], id = TEST_PAGE_ID) => ({ object: 'page', entry: [{ id, time: T + 500, messaging }] });
-const fromCustomer = (update: Record<string, unknown>, psid = PSID) => ({ sender: { id: psid }, recipient: { id: TEST_PAGE_ID }, timestamp: T, ...update });
+const fromCustomer = (update: Record<string, unknown>, psid = PSID) => ({
+  sender: { id: psid },
+  recipient: { id: TEST_PAGE_ID },
+  timestamp: T,
+  ...update,
+});
 
 channelConformanceKit(messengerTestSetup);
 
@@ -27,25 +43,55 @@ describe('MessengerChannelAdapter', () => {
       entry: ['101', '102', '103'].map((id, e) => ({
         id,
         time: T,
-        messaging: [0, 1, 2, 3].map((i) => ({ sender: { id: testPlatformId(`c${e}${i}`) }, recipient: { id }, timestamp: T + e * 10 + i, message: { mid: `m_${e}_${i}`, text: `page ${id} update ${i}` } })),
+        messaging: [0, 1, 2, 3].map((i) => ({
+          sender: { id: testPlatformId(`c${e}${i}`) },
+          recipient: { id },
+          timestamp: T + e * 10 + i,
+          message: { mid: `m_${e}_${i}`, text: `page ${id} update ${i}` },
+        })),
       })),
     };
 
     it('then it maps to 12 events in order, each with its own id and its page as endpoint', async () => {
       const events = accepted(await run(payload));
-      expect(events.map((e) => e.data.content.text)).toEqual(['101', '102', '103'].flatMap((id) => [0, 1, 2, 3].map((i) => `page ${id} update ${i}`)));
+      expect(events.map((e) => e.data.content.text)).toEqual(
+        ['101', '102', '103'].flatMap((id) => [0, 1, 2, 3].map((i) => `page ${id} update ${i}`)),
+      );
       expect(new Set(events.map((e) => e.metadata.eventId)).size).toBe(12);
-      expect(events.map((e) => e.data.endpoint)).toEqual(['101', '101', '101', '101', '102', '102', '102', '102', '103', '103', '103', '103']);
+      expect(events.map((e) => e.data.endpoint)).toEqual([
+        '101',
+        '101',
+        '101',
+        '101',
+        '102',
+        '102',
+        '102',
+        '102',
+        '103',
+        '103',
+        '103',
+        '103',
+      ]);
     });
   });
 
   describe('given our own message echoed back (is_echo)', () => {
-    const echo = { sender: { id: TEST_PAGE_ID }, recipient: { id: PSID }, timestamp: T, message: { mid: 'm_ours', is_echo: true, app_id: 1517776481860111, text: 'How can we help?' } };
+    const echo = {
+      sender: { id: TEST_PAGE_ID },
+      recipient: { id: PSID },
+      timestamp: T,
+      message: { mid: 'm_ours', is_echo: true, app_id: 1517776481860111, text: 'How can we help?' },
+    };
     const reply = fromCustomer({ timestamp: T + 60_000, message: { mid: 'm_theirs', text: 'My order is late' } });
 
     it('then it is outbound, and the customer is the recipient, not the page', async () => {
       const [event] = accepted(await run(page([echo])));
-      expect(event!.data).toMatchObject({ direction: 'outbound', kind: 'message', identities: [{ kind: 'handle', namespace: 'messenger', value: PSID }], content: { text: 'How can we help?' } });
+      expect(event!.data).toMatchObject({
+        direction: 'outbound',
+        kind: 'message',
+        identities: [{ kind: 'handle', namespace: 'messenger', value: PSID }],
+        content: { text: 'How can we help?' },
+      });
     });
 
     it('when the customer answers in the same request, then both events belong to the same customer, in opposite directions', async () => {
@@ -60,7 +106,11 @@ describe('MessengerChannelAdapter', () => {
   describe('given read and delivery receipts', () => {
     it('when a read carries a watermark, then it is one read receipt for the message id watermark:<ms>', async () => {
       const [event] = accepted(await run(page([fromCustomer({ read: { watermark: T - 5 } })])));
-      expect(event!.data).toMatchObject({ kind: 'delivery', direction: 'outbound', delivery: { messageId: `watermark:${T - 5}`, status: 'read' } });
+      expect(event!.data).toMatchObject({
+        kind: 'delivery',
+        direction: 'outbound',
+        delivery: { messageId: `watermark:${T - 5}`, status: 'read' },
+      });
     });
 
     it('when the same customer reads again later, then the second read is another event', async () => {
@@ -70,14 +120,19 @@ describe('MessengerChannelAdapter', () => {
     });
 
     it('when a delivery lists three mids, then it is three delivered receipts, one per message', async () => {
-      const events = accepted(await run(page([{ sender: { id: PSID }, recipient: { id: TEST_PAGE_ID }, delivery: { mids: ['m_1', 'm_2', 'm_3'], watermark: T } }])));
+      const events = accepted(
+        await run(
+          page([{ sender: { id: PSID }, recipient: { id: TEST_PAGE_ID }, delivery: { mids: ['m_1', 'm_2', 'm_3'], watermark: T } }]),
+        ),
+      );
       expect(events.map((e) => e.data.delivery)).toEqual(['m_1', 'm_2', 'm_3'].map((messageId) => ({ messageId, status: 'delivered' })));
       expect(events.every((e) => e.metadata.occurredAt === new Date(T).toISOString())).toBe(true);
     });
   });
 
   describe('given reactions', () => {
-    const react = (action: 'react' | 'unreact', timestamp: number) => fromCustomer({ timestamp, reaction: { mid: 'm_ours', action, ...(action === 'react' ? { reaction: 'love', emoji: '❤️' } : {}) } });
+    const react = (action: 'react' | 'unreact', timestamp: number) =>
+      fromCustomer({ timestamp, reaction: { mid: 'm_ours', action, ...(action === 'react' ? { reaction: 'love', emoji: '❤️' } : {}) } });
 
     it('when the customer reacts, removes it and reacts again, then three events with three ids, the removal without emoji', async () => {
       const events = accepted(await run(page([react('react', T), react('unreact', T + 1), react('react', T + 2)])));
@@ -111,7 +166,11 @@ describe('MessengerChannelAdapter', () => {
   describe('given edits of one message', () => {
     it('then each edit is its own event pointing at the original message, none sharing the original’s id', async () => {
       const original = accepted(await run(page([fromCustomer({ message: { mid: 'm_1', text: 'helo' } })])))[0]!;
-      const edits = accepted(await run(page([1, 2].map((n) => fromCustomer({ timestamp: T + n, message_edit: { mid: 'm_1', text: `hello ${n}`, num_edit: n } })))));
+      const edits = accepted(
+        await run(
+          page([1, 2].map((n) => fromCustomer({ timestamp: T + n, message_edit: { mid: 'm_1', text: `hello ${n}`, num_edit: n } }))),
+        ),
+      );
       expect(edits.map((e) => [e.data.edits, e.data.content.text])).toEqual([
         ['m_1', 'hello 1'],
         ['m_1', 'hello 2'],
@@ -129,13 +188,19 @@ describe('MessengerChannelAdapter', () => {
     });
 
     it('when an entry has no messaging updates at all, then the request is unmappable', async () => {
-      expect(await run({ object: 'page', entry: [{ id: TEST_PAGE_ID, time: T, changes: [{ field: 'feed', value: {} }] }] })).toMatchObject({ kind: 'unmappable', error: { field: 'entry.0' } });
+      expect(await run({ object: 'page', entry: [{ id: TEST_PAGE_ID, time: T, changes: [{ field: 'feed', value: {} }] }] })).toMatchObject({
+        kind: 'unmappable',
+        error: { field: 'entry.0' },
+      });
     });
   });
 
   describe('given an Instagram webhook posted to the Messenger route', () => {
     it('then it is refused, naming object', async () => {
-      expect(await run({ ...messengerTextPayload({ from: PSID, text: 'hi' }), object: 'instagram' })).toMatchObject({ kind: 'invalid', errors: [{ field: 'object' }] });
+      expect(await run({ ...messengerTextPayload({ from: PSID, text: 'hi' }), object: 'instagram' })).toMatchObject({
+        kind: 'invalid',
+        errors: [{ field: 'object' }],
+      });
     });
   });
 
@@ -143,7 +208,11 @@ describe('MessengerChannelAdapter', () => {
     it('builds a webhook that maps to one inbound text from that PSID, the same ids each time', async () => {
       const first = accepted(await run(messengerTextPayload({ from: PSID, text: 'hello' })));
       const again = accepted(await run(messengerTextPayload({ from: PSID, text: 'hello' })));
-      expect(first).toMatchObject([{ data: { direction: 'inbound', identities: [{ kind: 'handle', namespace: 'messenger', value: PSID }], content: { text: 'hello' } } }]);
+      expect(first).toMatchObject([
+        {
+          data: { direction: 'inbound', identities: [{ kind: 'handle', namespace: 'messenger', value: PSID }], content: { text: 'hello' } },
+        },
+      ]);
       expect(again[0]!.metadata.eventId).toBe(first[0]!.metadata.eventId);
     });
   });

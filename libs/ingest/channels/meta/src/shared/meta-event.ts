@@ -13,7 +13,13 @@ export const META_PROVIDER = 'meta';
  * share one. Meta offers no conversation id on these webhooks: correlation and causation are the
  * event itself.
  */
-export function metaEvent(channel: MetaChannelId, idParts: readonly string[], occurredAt: string, data: InteractionData, { tenantId, receivedAt }: MapContext): InteractionReceived {
+export function metaEvent(
+  channel: MetaChannelId,
+  idParts: readonly string[],
+  occurredAt: string,
+  data: InteractionData,
+  { tenantId, receivedAt }: MapContext,
+): InteractionReceived {
   const eventId = deterministicId(channel, META_PROVIDER, ...idParts);
   return {
     type: 'InteractionReceived',

@@ -10,7 +10,13 @@ import { metaTimeToIso } from './meta-webhook';
 export type MetaMessagingChannel = 'messenger' | 'instagram';
 
 /** Attachment types whose media type is known; others (share, story_mention, fallback…) keep only the URL. */
-const ATTACHMENT_CONTENT_TYPES: Readonly<Record<string, string>> = { image: 'image/*', video: 'video/*', audio: 'audio/*', reel: 'video/*', ig_reel: 'video/*' };
+const ATTACHMENT_CONTENT_TYPES: Readonly<Record<string, string>> = {
+  image: 'image/*',
+  video: 'video/*',
+  audio: 'audio/*',
+  reel: 'video/*',
+  ig_reel: 'video/*',
+};
 
 /** What one update is about; the kinds of update this mapper reads. */
 const UPDATE_KINDS = ['message_edit', 'message', 'postback', 'reaction', 'read', 'delivery'] as const;
@@ -31,14 +37,22 @@ export function mapMetaMessaging(channel: MetaMessagingChannel, payload: MetaMes
   // One update that cannot be mapped does not hold back the others (mapEachItem).
   const items: (() => readonly InteractionReceived[])[] = [];
   payload.entry.forEach((entry, e) => {
-    const lists = [['messaging', entry.messaging ?? []], ['standby', entry.standby ?? []]] as const;
+    const lists = [
+      ['messaging', entry.messaging ?? []],
+      ['standby', entry.standby ?? []],
+    ] as const;
     if (lists.every(([, updates]) => updates.length === 0)) {
       items.push(() => {
-        throw new ChannelMappingError(`entry.${e}: no messaging updates (feed changes such as comments are not interactions of this channel)`, `entry.${e}`);
+        throw new ChannelMappingError(
+          `entry.${e}: no messaging updates (feed changes such as comments are not interactions of this channel)`,
+          `entry.${e}`,
+        );
       });
     }
     for (const [list, updates] of lists) {
-      updates.forEach((update, i) => items.push(() => mapUpdate(update, { channel, entry, path: `entry.${e}.${list}.${i}`, map: context })));
+      updates.forEach((update, i) =>
+        items.push(() => mapUpdate(update, { channel, entry, path: `entry.${e}.${list}.${i}`, map: context })),
+      );
     }
   });
   return mapEachItem(items);
@@ -60,7 +74,9 @@ function mapUpdate(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceiv
     case 'delivery':
       return delivery(u, ctx);
     case undefined: {
-      const keys = Object.entries(u).filter(([k, v]) => v !== undefined && !['sender', 'recipient', 'timestamp'].includes(k)).map(([k]) => k);
+      const keys = Object.entries(u)
+        .filter(([k, v]) => v !== undefined && !['sender', 'recipient', 'timestamp'].includes(k))
+        .map(([k]) => k);
       throw new ChannelMappingError(`${ctx.path}: a ${keys.join('/') || 'empty'} update is not an interaction this channel maps`, ctx.path);
     }
     default: {
@@ -73,7 +89,10 @@ function mapUpdate(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceiv
 /** A customer's PSID / IGSID as a `handle` identity in the channel's namespace. */
 function customer(participant: { id?: string }, field: string, channel: MetaMessagingChannel): IdentityRef {
   if (participant.id === undefined) {
-    throw new ChannelMappingError(`${field}: a chat-plugin guest (user_ref only) has no stable ${channel} id to recognise the customer by`, field);
+    throw new ChannelMappingError(
+      `${field}: a chat-plugin guest (user_ref only) has no stable ${channel} id to recognise the customer by`,
+      field,
+    );
   }
   const result = normalizeHandle(channel, participant.id);
   if (!result.ok) throw new ChannelMappingError(`${field}: ${result.reason}`, field);
@@ -81,8 +100,18 @@ function customer(participant: { id?: string }, field: string, channel: MetaMess
 }
 
 /** The fields every event of an update shares: the page / IG account is the endpoint and the account. */
-function common(ctx: UpdateContext, direction: InteractionData['direction'], identity: IdentityRef, messageId: string): Pick<InteractionData, 'direction' | 'identities' | 'provider' | 'endpoint'> {
-  return { direction, identities: [identity], provider: { name: META_PROVIDER, messageId, accountId: ctx.entry.id }, endpoint: ctx.entry.id };
+function common(
+  ctx: UpdateContext,
+  direction: InteractionData['direction'],
+  identity: IdentityRef,
+  messageId: string,
+): Pick<InteractionData, 'direction' | 'identities' | 'provider' | 'endpoint'> {
+  return {
+    direction,
+    identities: [identity],
+    provider: { name: META_PROVIDER, messageId, accountId: ctx.entry.id },
+    endpoint: ctx.entry.id,
+  };
 }
 
 const time = (u: MetaMessagingEvent): string => metaTimeToIso(u.timestamp ?? u.delivery!.watermark);
@@ -94,7 +123,9 @@ const time = (u: MetaMessagingEvent): string => metaTimeToIso(u.timestamp ?? u.d
 function message(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceived {
   const m = u.message!;
   const echo = m.is_echo === true;
-  const identity = echo ? customer(u.recipient, `${ctx.path}.recipient.id`, ctx.channel) : customer(u.sender, `${ctx.path}.sender.id`, ctx.channel);
+  const identity = echo
+    ? customer(u.recipient, `${ctx.path}.recipient.id`, ctx.channel)
+    : customer(u.sender, `${ctx.path}.sender.id`, ctx.channel);
   const base = common(ctx, echo ? 'outbound' : 'inbound', identity, m.mid);
   if (m.is_deleted === true) {
     // Instagram's unsend: recorded as an edit of that message to nothing.
@@ -117,12 +148,18 @@ function message(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceived
       `${ctx.path}.message`,
     );
   }
-  return metaEvent(ctx.channel, [m.mid], time(u), {
-    ...base,
-    kind: 'message',
-    content: text !== undefined ? { text, media } : { media },
-    ...(m.quick_reply ? { interactive: interactiveButton(m.quick_reply.payload, text, `${ctx.path}.message.quick_reply.payload`) } : {}),
-  }, ctx.map);
+  return metaEvent(
+    ctx.channel,
+    [m.mid],
+    time(u),
+    {
+      ...base,
+      kind: 'message',
+      content: text !== undefined ? { text, media } : { media },
+      ...(m.quick_reply ? { interactive: interactiveButton(m.quick_reply.payload, text, `${ctx.path}.message.quick_reply.payload`) } : {}),
+    },
+    ctx.map,
+  );
 }
 
 function mediaRef(a: MetaAttachment, field: string): MediaRef[] {
@@ -138,7 +175,13 @@ function mediaRef(a: MetaAttachment, field: string): MediaRef[] {
 function messageEdit(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceived {
   const { mid, text, num_edit } = u.message_edit!;
   const identity = customer(u.sender, `${ctx.path}.sender.id`, ctx.channel);
-  return metaEvent(ctx.channel, [mid, 'edit', String(num_edit)], time(u), { ...common(ctx, 'inbound', identity, mid), kind: 'message', content: { text, media: [] }, edits: mid }, ctx.map);
+  return metaEvent(
+    ctx.channel,
+    [mid, 'edit', String(num_edit)],
+    time(u),
+    { ...common(ctx, 'inbound', identity, mid), kind: 'message', content: { text, media: [] }, edits: mid },
+    ctx.map,
+  );
 }
 
 /** A tap on a postback button, persistent-menu item or Instagram ice breaker. */
@@ -148,17 +191,26 @@ function postback(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceive
   const timestamp = String(u.timestamp);
   // Older versions give postbacks no mid: the tap is then identified by who tapped what, when.
   const idParts = mid ? [mid, 'postback'] : ['postback', ctx.entry.id, identity.value, timestamp, payload];
-  return metaEvent(ctx.channel, idParts, time(u), {
-    ...common(ctx, 'inbound', identity, mid ?? `postback:${timestamp}`),
-    kind: 'message',
-    content: title ? { text: title, media: [] } : { media: [] },
-    interactive: interactiveButton(payload, title, `${ctx.path}.postback.payload`),
-  }, ctx.map);
+  return metaEvent(
+    ctx.channel,
+    idParts,
+    time(u),
+    {
+      ...common(ctx, 'inbound', identity, mid ?? `postback:${timestamp}`),
+      kind: 'message',
+      content: title ? { text: title, media: [] } : { media: [] },
+      interactive: interactiveButton(payload, title, `${ctx.path}.postback.payload`),
+    },
+    ctx.map,
+  );
 }
 
 function interactiveButton(id: string, title: string | undefined, field: string): NonNullable<InteractionData['interactive']> {
   if (id.length > CANONICAL_LIMITS.interactiveId) {
-    throw new ChannelMappingError(`${field}: a payload of ${id.length} characters is longer than the ${CANONICAL_LIMITS.interactiveId} the hub records`, field);
+    throw new ChannelMappingError(
+      `${field}: a payload of ${id.length} characters is longer than the ${CANONICAL_LIMITS.interactiveId} the hub records`,
+      field,
+    );
   }
   return { type: 'button', id, ...(title ? { title: truncate(title, CANONICAL_LIMITS.interactiveTitle) } : {}) };
 }
@@ -172,12 +224,18 @@ function reaction(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceive
   const identity = customer(u.sender, `${ctx.path}.sender.id`, ctx.channel);
   // An old-style reaction without an emoji keeps its name (`love`) so it is not read as removed.
   const emoji = r.action === 'react' ? r.emoji || r.reaction || 'other' : undefined;
-  return metaEvent(ctx.channel, ['reaction', r.mid, identity.value, r.action, r.emoji ?? r.reaction ?? '', String(u.timestamp)], time(u), {
-    ...common(ctx, 'inbound', identity, r.mid),
-    kind: 'reaction',
-    content: { media: [] },
-    reaction: { toMessageId: r.mid, ...(emoji ? { emoji } : {}) },
-  }, ctx.map);
+  return metaEvent(
+    ctx.channel,
+    ['reaction', r.mid, identity.value, r.action, r.emoji ?? r.reaction ?? '', String(u.timestamp)],
+    time(u),
+    {
+      ...common(ctx, 'inbound', identity, r.mid),
+      kind: 'reaction',
+      content: { media: [] },
+      reaction: { toMessageId: r.mid, ...(emoji ? { emoji } : {}) },
+    },
+    ctx.map,
+  );
 }
 
 /**
@@ -190,15 +248,35 @@ function read(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceived {
   const identity = customer(u.sender, `${ctx.path}.sender.id`, ctx.channel);
   const messageId = mid ?? `watermark:${watermark}`;
   const idParts = mid ? [mid, 'read'] : ['read', ctx.entry.id, identity.value, String(watermark)];
-  return metaEvent(ctx.channel, idParts, time(u), { ...common(ctx, 'outbound', identity, messageId), kind: 'delivery', content: { media: [] }, delivery: { messageId, status: 'read' } }, ctx.map);
+  return metaEvent(
+    ctx.channel,
+    idParts,
+    time(u),
+    { ...common(ctx, 'outbound', identity, messageId), kind: 'delivery', content: { media: [] }, delivery: { messageId, status: 'read' } },
+    ctx.map,
+  );
 }
 
 /** Messenger delivery receipts: one event per message id listed, or one for the watermark when none is. */
 function delivery(u: MetaMessagingEvent, ctx: UpdateContext): InteractionReceived[] {
   const { mids = [], watermark } = u.delivery!;
   const identity = customer(u.sender, `${ctx.path}.sender.id`, ctx.channel);
-  const receipts = mids.length > 0 ? mids.map((mid) => ({ messageId: mid, idParts: [mid, 'delivered'] })) : [{ messageId: `watermark:${watermark}`, idParts: ['delivered', ctx.entry.id, identity.value, String(watermark)] }];
+  const receipts =
+    mids.length > 0
+      ? mids.map((mid) => ({ messageId: mid, idParts: [mid, 'delivered'] }))
+      : [{ messageId: `watermark:${watermark}`, idParts: ['delivered', ctx.entry.id, identity.value, String(watermark)] }];
   return receipts.map(({ messageId, idParts }) =>
-    metaEvent(ctx.channel, idParts, time(u), { ...common(ctx, 'outbound', identity, messageId), kind: 'delivery', content: { media: [] }, delivery: { messageId, status: 'delivered' } }, ctx.map),
+    metaEvent(
+      ctx.channel,
+      idParts,
+      time(u),
+      {
+        ...common(ctx, 'outbound', identity, messageId),
+        kind: 'delivery',
+        content: { media: [] },
+        delivery: { messageId, status: 'delivered' },
+      },
+      ctx.map,
+    ),
   );
 }

@@ -1,6 +1,23 @@
 import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 /**
  * The Messenger Platform webhook envelope, shared by Messenger (`object: 'page'`) and Instagram
@@ -53,7 +70,12 @@ export class MetaQuickReply {
 export class MetaMessage {
   @IsString() @Length(1, 256) mid!: string;
   @IsOptionalNonNull() @IsString() @MaxLength(65_536) text?: string;
-  @IsOptionalNonNull() @IsArray() @Type(() => MetaAttachment) @ValidateNested({ each: true }) @IsObject({ each: true }) attachments?: MetaAttachment[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => MetaAttachment)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  attachments?: MetaAttachment[];
   @IsOptionalNonNull() @Type(() => MetaQuickReply) @ValidateNested() @IsObject() quick_reply?: MetaQuickReply;
   /** Our own outbound message, echoed back (Messenger `message_echoes`; Instagram within `messages`). */
   @IsOptionalNonNull() @IsBoolean() is_echo?: boolean;
@@ -113,19 +135,39 @@ export class MetaMessagingEntry {
   /** The Page id (Messenger) or Instagram professional account id. */
   @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be the numeric Page or Instagram account id' }) id!: string;
   @IsOptionalNonNull() @IsInt() time?: number;
-  @IsOptionalNonNull() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) messaging?: MetaMessagingEvent[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => MetaMessagingEvent)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  messaging?: MetaMessagingEvent[];
   /** Handover protocol: updates for a conversation another app controls. Mapped like `messaging`. */
-  @IsOptionalNonNull() @IsArray() @Type(() => MetaMessagingEvent) @ValidateNested({ each: true }) @IsObject({ each: true }) standby?: MetaMessagingEvent[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => MetaMessagingEvent)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  standby?: MetaMessagingEvent[];
 }
 
 export class MessengerWebhookPayload {
   @IsIn(['page']) object!: 'page';
-  @IsArray() @ArrayMinSize(1) @Type(() => MetaMessagingEntry) @ValidateNested({ each: true }) @IsObject({ each: true }) entry!: MetaMessagingEntry[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @Type(() => MetaMessagingEntry)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  entry!: MetaMessagingEntry[];
 }
 
 export class InstagramWebhookPayload {
   @IsIn(['instagram']) object!: 'instagram';
-  @IsArray() @ArrayMinSize(1) @Type(() => MetaMessagingEntry) @ValidateNested({ each: true }) @IsObject({ each: true }) entry!: MetaMessagingEntry[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @Type(() => MetaMessagingEntry)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  entry!: MetaMessagingEntry[];
 }
 
 export type MetaMessagingPayload = MessengerWebhookPayload | InstagramWebhookPayload;

@@ -8,12 +8,20 @@ import { createHash } from 'node:crypto';
 
 const hex = (...parts: readonly string[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 const digits = (length: number, ...parts: readonly string[]): string =>
-  (BigInt(`0x${hex(...parts)}`) % 10n ** BigInt(length - 1) + 10n ** BigInt(length - 1)).toString();
+  ((BigInt(`0x${hex(...parts)}`) % 10n ** BigInt(length - 1)) + 10n ** BigInt(length - 1)).toString();
 
 /** A `wamid.…` shaped like Meta's: base64 of the customer's wa_id and a 20-hex-digit message id. */
 export function testWamid(waId: string, ...seed: readonly string[]): string {
-  const id = hex('wamid', waId, ...seed).slice(0, 20).toUpperCase();
-  const raw = Buffer.concat([Buffer.from([0x1c, 0x18, waId.length]), Buffer.from(waId), Buffer.from([0x15, 0x02, 0x00, 0x12, 0x18, id.length]), Buffer.from(id), Buffer.from([0x00])]);
+  const id = hex('wamid', waId, ...seed)
+    .slice(0, 20)
+    .toUpperCase();
+  const raw = Buffer.concat([
+    Buffer.from([0x1c, 0x18, waId.length]),
+    Buffer.from(waId),
+    Buffer.from([0x15, 0x02, 0x00, 0x12, 0x18, id.length]),
+    Buffer.from(id),
+    Buffer.from([0x00]),
+  ]);
   return `wamid.${raw.toString('base64')}`;
 }
 
@@ -44,7 +52,15 @@ export function whatsappTextPayload(input: WhatsAppTextInput): Record<string, un
               messaging_product: 'whatsapp',
               metadata: { ...TEST_WHATSAPP_METADATA },
               contacts: [profileName === undefined ? { wa_id: from } : { profile: { name: profileName }, wa_id: from }],
-              messages: [{ from, id: testWamid(from, text, String(timestamp), seed), timestamp: String(timestamp), type: 'text', text: { body: text } }],
+              messages: [
+                {
+                  from,
+                  id: testWamid(from, text, String(timestamp), seed),
+                  timestamp: String(timestamp),
+                  type: 'text',
+                  text: { body: text },
+                },
+              ],
             },
             field: 'messages',
           },
@@ -66,20 +82,33 @@ export interface MetaMessagingTextInput {
   seed?: string;
 }
 
-function messagingTextPayload(object: 'page' | 'instagram', accountId: string, midPrefix: string, input: MetaMessagingTextInput): Record<string, unknown> {
+function messagingTextPayload(
+  object: 'page' | 'instagram',
+  accountId: string,
+  midPrefix: string,
+  input: MetaMessagingTextInput,
+): Record<string, unknown> {
   const { from, text, timestamp = 1_735_725_600_123, seed = '' } = input;
   const mid = `${midPrefix}${Buffer.from(hex('mid', object, from, text, String(timestamp), seed), 'hex').toString('base64url')}`;
   return {
     object,
-    entry: [{ id: accountId, time: timestamp + 400, messaging: [{ sender: { id: from }, recipient: { id: accountId }, timestamp, message: { mid, text } }] }],
+    entry: [
+      {
+        id: accountId,
+        time: timestamp + 400,
+        messaging: [{ sender: { id: from }, recipient: { id: accountId }, timestamp, message: { mid, text } }],
+      },
+    ],
   };
 }
 
 /** One Messenger webhook (`object: 'page'`) carrying one text message from `from` (a PSID). */
-export const messengerTextPayload = (input: MetaMessagingTextInput): Record<string, unknown> => messagingTextPayload('page', TEST_PAGE_ID, 'm_', input);
+export const messengerTextPayload = (input: MetaMessagingTextInput): Record<string, unknown> =>
+  messagingTextPayload('page', TEST_PAGE_ID, 'm_', input);
 
 /** One Instagram webhook (`object: 'instagram'`) carrying one text message from `from` (an IGSID). */
-export const instagramTextPayload = (input: MetaMessagingTextInput): Record<string, unknown> => messagingTextPayload('instagram', TEST_INSTAGRAM_ACCOUNT_ID, 'aWdfZAG1faXRlbToxOklHTWVzc2FnZAU', input);
+export const instagramTextPayload = (input: MetaMessagingTextInput): Record<string, unknown> =>
+  messagingTextPayload('instagram', TEST_INSTAGRAM_ACCOUNT_ID, 'aWdfZAG1faXRlbToxOklHTWVzc2FnZAU', input);
 
 /** A numeric platform id (PSID / IGSID) derived from a name, for tests that need many customers. */
 export const testPlatformId = (name: string): string => digits(17, 'platform-id', name);

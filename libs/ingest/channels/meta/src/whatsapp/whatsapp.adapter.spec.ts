@@ -2,14 +2,24 @@ import type { WebhookRequest } from '@hub/channels-core';
 import { channelConformanceKit, CONFORMANCE_CONTEXT, runChannelPipeline, type PipelineOutcome } from '@hub/channels-core/testing';
 import { normalizePhone } from '@hub/customer';
 import { WhatsAppChannelAdapter, WHATSAPP_MEDIA_BASE_URL } from '../index';
-import { META_TEST_APP_SECRET, META_TEST_VERIFY_TOKEN, metaJson, metaWebhookRequest, testWamid, TEST_WHATSAPP_METADATA, whatsappTestSetup, whatsappTextPayload } from '../testing';
+import {
+  META_TEST_APP_SECRET,
+  META_TEST_VERIFY_TOKEN,
+  metaJson,
+  metaWebhookRequest,
+  testWamid,
+  TEST_WHATSAPP_METADATA,
+  whatsappTestSetup,
+  whatsappTextPayload,
+} from '../testing';
 
 const WEBHOOK_URL = 'https://hub.example.com/webhooks/whatsapp';
 const NOW = { nowMs: Date.now() };
 const CUSTOMER = '16505551234';
 
 const adapter = () => new WhatsAppChannelAdapter({ META_APP_SECRET: META_TEST_APP_SECRET, META_VERIFY_TOKEN: META_TEST_VERIFY_TOKEN });
-const request = (payload: unknown, appSecret = META_TEST_APP_SECRET): WebhookRequest => metaWebhookRequest({ appSecret, url: WEBHOOK_URL, payload });
+const request = (payload: unknown, appSecret = META_TEST_APP_SECRET): WebhookRequest =>
+  metaWebhookRequest({ appSecret, url: WEBHOOK_URL, payload });
 const run = (payload: unknown) => runChannelPipeline(adapter(), request(payload));
 
 function accepted(outcome: PipelineOutcome) {
@@ -18,19 +28,40 @@ function accepted(outcome: PipelineOutcome) {
 }
 
 /** A `messages` change value for the test business number. */
-const value = (parts: { messages?: unknown[]; statuses?: unknown[] }) => ({ messaging_product: 'whatsapp', metadata: { ...TEST_WHATSAPP_METADATA }, ...parts });
+const value = (parts: { messages?: unknown[]; statuses?: unknown[] }) => ({
+  messaging_product: 'whatsapp',
+  metadata: { ...TEST_WHATSAPP_METADATA },
+  ...parts,
+});
 const envelope = (entries: { id: string; values: unknown[] }[]) => ({
   object: 'whatsapp_business_account',
   entry: entries.map(({ id, values }) => ({ id, changes: values.map((v) => ({ value: v, field: 'messages' })) })),
 });
-const text = (from: string, body: string, seed = body) => ({ from, id: testWamid(from, seed), timestamp: '1749416400', type: 'text', text: { body } });
-const status = (id: string, s: string, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: '1750857384', recipient_id: CUSTOMER, ...extra });
+const text = (from: string, body: string, seed = body) => ({
+  from,
+  id: testWamid(from, seed),
+  timestamp: '1749416400',
+  type: 'text',
+  text: { body },
+});
+const status = (id: string, s: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  status: s,
+  timestamp: '1750857384',
+  recipient_id: CUSTOMER,
+  ...extra,
+});
 
 channelConformanceKit(whatsappTestSetup);
 
 describe('WhatsAppChannelAdapter', () => {
   describe('given the GET subscription handshake', () => {
-    const query = (overrides: Record<string, string | undefined>) => ({ 'hub.mode': 'subscribe', 'hub.verify_token': META_TEST_VERIFY_TOKEN, 'hub.challenge': '1158201444', ...overrides });
+    const query = (overrides: Record<string, string | undefined>) => ({
+      'hub.mode': 'subscribe',
+      'hub.verify_token': META_TEST_VERIFY_TOKEN,
+      'hub.challenge': '1158201444',
+      ...overrides,
+    });
 
     it('when the verify token matches, then it answers 200 with the challenge as the body', () => {
       expect(adapter().handshake(query({}))).toEqual({ status: 200, body: '1158201444' });
@@ -72,7 +103,12 @@ describe('WhatsAppChannelAdapter', () => {
     it('when the hex digest is upper-case, then it still verifies', () => {
       const signed = request(payload);
       const header = signed.headers['x-hub-signature-256']!;
-      expect(adapter().verify({ ...signed, headers: { ...signed.headers, 'x-hub-signature-256': `sha256=${header.slice(7).toUpperCase()}` } }, NOW)).toEqual({ ok: true });
+      expect(
+        adapter().verify(
+          { ...signed, headers: { ...signed.headers, 'x-hub-signature-256': `sha256=${header.slice(7).toUpperCase()}` } },
+          NOW,
+        ),
+      ).toEqual({ ok: true });
     });
 
     it('when only the legacy SHA-1 X-Hub-Signature is present, then it is refused as signature_missing', () => {
@@ -107,18 +143,35 @@ describe('WhatsAppChannelAdapter', () => {
     it('then it maps to 12 events, in order, each with its own id', async () => {
       const events = accepted(await run(envelope(entries)));
       expect(events).toHaveLength(12);
-      expect(events.map((e) => e.data.content.text)).toEqual(entries.flatMap(({ id }) => [0, 1].flatMap((c) => [0, 1].map((m) => `entry ${id} change ${c} message ${m}`))));
+      expect(events.map((e) => e.data.content.text)).toEqual(
+        entries.flatMap(({ id }) => [0, 1].flatMap((c) => [0, 1].map((m) => `entry ${id} change ${c} message ${m}`))),
+      );
       expect(new Set(events.map((e) => e.metadata.eventId)).size).toBe(12);
     });
 
     it('then each event names the business account of its own entry', async () => {
       const events = accepted(await run(envelope(entries)));
-      expect(events.map((e) => e.data.provider.accountId)).toEqual(['111', '111', '111', '111', '222', '222', '222', '222', '333', '333', '333', '333']);
+      expect(events.map((e) => e.data.provider.accountId)).toEqual([
+        '111',
+        '111',
+        '111',
+        '111',
+        '222',
+        '222',
+        '222',
+        '222',
+        '333',
+        '333',
+        '333',
+        '333',
+      ]);
     });
 
     it('then a redelivery of the whole batch gives the same 12 ids', async () => {
       const first = accepted(await run(envelope(entries))).map((e) => e.metadata.eventId);
-      const again = accepted(await runChannelPipeline(adapter(), request(envelope(entries)), { ...CONFORMANCE_CONTEXT, receivedAt: '2025-02-01T00:00:00.000Z' }));
+      const again = accepted(
+        await runChannelPipeline(adapter(), request(envelope(entries)), { ...CONFORMANCE_CONTEXT, receivedAt: '2025-02-01T00:00:00.000Z' }),
+      );
       expect(again.map((e) => e.metadata.eventId)).toEqual(first);
     });
   });
@@ -126,7 +179,13 @@ describe('WhatsAppChannelAdapter', () => {
   describe('when a change carries messages and statuses together', () => {
     it('then the messages come first, then the statuses, one event each', async () => {
       const out = testWamid(CUSTOMER, 'ours');
-      const events = accepted(await run(envelope([{ id: '111', values: [value({ messages: [text(CUSTOMER, 'hi')], statuses: [status(out, 'delivered'), status(out, 'read')] })] }])));
+      const events = accepted(
+        await run(
+          envelope([
+            { id: '111', values: [value({ messages: [text(CUSTOMER, 'hi')], statuses: [status(out, 'delivered'), status(out, 'read')] })] },
+          ]),
+        ),
+      );
       expect(events.map((e) => [e.data.kind, e.data.direction])).toEqual([
         ['message', 'inbound'],
         ['delivery', 'outbound'],
@@ -138,22 +197,44 @@ describe('WhatsAppChannelAdapter', () => {
   describe('given the status of a message we sent', () => {
     const out = testWamid(CUSTOMER, 'status-under-test');
 
-    it.each(['sent', 'delivered', 'read', 'failed'])('when it is %s, then it is a delivery event, outbound, to the customer, with that status', async (s) => {
-      const [event] = accepted(await run(envelope([{ id: '111', values: [value({ statuses: [status(out, s)] })] }])));
-      expect(event!.data).toMatchObject({ kind: 'delivery', direction: 'outbound', identities: [{ kind: 'phone', value: '+16505551234' }], delivery: { messageId: out, status: s } });
-      expect(event!.metadata.occurredAt).toBe('2025-06-25T13:16:24.000Z');
-      expect(event!.metadata.occurredAtSource).toBe('provider');
-    });
+    it.each(['sent', 'delivered', 'read', 'failed'])(
+      'when it is %s, then it is a delivery event, outbound, to the customer, with that status',
+      async (s) => {
+        const [event] = accepted(await run(envelope([{ id: '111', values: [value({ statuses: [status(out, s)] })] }])));
+        expect(event!.data).toMatchObject({
+          kind: 'delivery',
+          direction: 'outbound',
+          identities: [{ kind: 'phone', value: '+16505551234' }],
+          delivery: { messageId: out, status: s },
+        });
+        expect(event!.metadata.occurredAt).toBe('2025-06-25T13:16:24.000Z');
+        expect(event!.metadata.occurredAtSource).toBe('provider');
+      },
+    );
 
     it('when the same message is sent, delivered then read, then the three events have three ids', async () => {
-      const events = accepted(await run(envelope([{ id: '111', values: [value({ statuses: ['sent', 'delivered', 'read'].map((s) => status(out, s)) })] }])));
+      const events = accepted(
+        await run(envelope([{ id: '111', values: [value({ statuses: ['sent', 'delivered', 'read'].map((s) => status(out, s)) })] }])),
+      );
       expect(new Set(events.map((e) => e.metadata.eventId)).size).toBe(3);
     });
 
     it('when it failed, then Meta’s error code and text are kept', async () => {
-      const errors = [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', error_data: { details: 'Unable to deliver message.' } }];
+      const errors = [
+        {
+          code: 131026,
+          title: 'Message undeliverable',
+          message: 'Message undeliverable',
+          error_data: { details: 'Unable to deliver message.' },
+        },
+      ];
       const [event] = accepted(await run(envelope([{ id: '111', values: [value({ statuses: [status(out, 'failed', { errors })] })] }])));
-      expect(event!.data.delivery).toEqual({ messageId: out, status: 'failed', errorCode: '131026', errorMessage: 'Message undeliverable: Unable to deliver message.' });
+      expect(event!.data.delivery).toEqual({
+        messageId: out,
+        status: 'failed',
+        errorCode: '131026',
+        errorMessage: 'Message undeliverable: Unable to deliver message.',
+      });
     });
 
     it('when the error text is longer than the hub keeps, then it is cut to 1,024 characters', async () => {
@@ -189,7 +270,13 @@ describe('WhatsAppChannelAdapter', () => {
 
   describe('given media', () => {
     it('then the media id becomes a Graph API URL and the MIME type is kept', async () => {
-      const image = { from: CUSTOMER, id: testWamid(CUSTOMER, 'img'), timestamp: '1749416400', type: 'image', image: { id: '2754859441498128', mime_type: 'image/jpeg', sha256: 'abc' } };
+      const image = {
+        from: CUSTOMER,
+        id: testWamid(CUSTOMER, 'img'),
+        timestamp: '1749416400',
+        type: 'image',
+        image: { id: '2754859441498128', mime_type: 'image/jpeg', sha256: 'abc' },
+      };
       const [event] = accepted(await run(envelope([{ id: '111', values: [value({ messages: [image] })] }])));
       expect(event!.data.content).toEqual({ media: [{ url: `${WHATSAPP_MEDIA_BASE_URL}2754859441498128`, contentType: 'image/jpeg' }] });
       expect(WHATSAPP_MEDIA_BASE_URL).toBe('https://graph.facebook.com/v21.0/');
@@ -210,7 +297,9 @@ describe('WhatsAppChannelAdapter', () => {
       ['an empty emoji (removed, older payloads)', '', { toMessageId: 'wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA=' }],
       ['no emoji (removed)', undefined, { toMessageId: 'wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA=' }],
     ])('when it carries %s, then the reaction facet is %j', async (_what, emoji, facet) => {
-      const [event] = accepted(await run(envelope([{ id: '111', values: [value({ messages: [reaction(`r-${String(emoji)}`, emoji)] })] }])));
+      const [event] = accepted(
+        await run(envelope([{ id: '111', values: [value({ messages: [reaction(`r-${String(emoji)}`, emoji)] })] }])),
+      );
       expect(event!.data).toMatchObject({ kind: 'reaction', direction: 'inbound', content: { media: [] } });
       expect(event!.data.reaction).toEqual(facet);
     });
@@ -230,7 +319,13 @@ describe('WhatsAppChannelAdapter', () => {
     });
 
     it('when it comes in a batch with a text, then the text is published and only the unshowable message is dead-lettered', async () => {
-      const poll = { from: CUSTOMER, id: testWamid(CUSTOMER, 'poll'), timestamp: '1749416400', type: 'unsupported', unsupported: { type: 'poll_creation' } };
+      const poll = {
+        from: CUSTOMER,
+        id: testWamid(CUSTOMER, 'poll'),
+        timestamp: '1749416400',
+        type: 'unsupported',
+        unsupported: { type: 'poll_creation' },
+      };
       const outcome = await run(envelope([{ id: '111', values: [value({ messages: [text(CUSTOMER, 'hello'), poll] })] }]));
       if (outcome.kind !== 'unmappable') throw new Error(JSON.stringify(outcome));
       expect(outcome.error.mapped.map((e) => e.data.content.text)).toEqual(['hello']);
@@ -239,7 +334,13 @@ describe('WhatsAppChannelAdapter', () => {
 
   describe('given an interactive reply whose id is longer than the hub records', () => {
     it('then the request is unmappable, naming the id', async () => {
-      const m = { from: CUSTOMER, id: testWamid(CUSTOMER, 'long-id'), timestamp: '1749416400', type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'x'.repeat(257), title: 'Yes' } } };
+      const m = {
+        from: CUSTOMER,
+        id: testWamid(CUSTOMER, 'long-id'),
+        timestamp: '1749416400',
+        type: 'interactive',
+        interactive: { type: 'button_reply', button_reply: { id: 'x'.repeat(257), title: 'Yes' } },
+      };
       expect(await run(envelope([{ id: '111', values: [value({ messages: [m] })] }]))).toMatchObject({
         kind: 'unmappable',
         error: { field: 'entry.0.changes.0.value.messages.0.interactive.button_reply.id' },
@@ -250,7 +351,18 @@ describe('WhatsAppChannelAdapter', () => {
   describe('given the endpoint the customer reached', () => {
     it('then it is the display phone number, or the phone number id when Meta leaves the display number out', async () => {
       const withDisplay = accepted(await run(whatsappTextPayload({ from: CUSTOMER, text: 'a' })))[0]!;
-      const withoutDisplay = accepted(await run(envelope([{ id: '111', values: [{ messaging_product: 'whatsapp', metadata: { phone_number_id: '106540352242922' }, messages: [text(CUSTOMER, 'b')] }] }])))[0]!;
+      const withoutDisplay = accepted(
+        await run(
+          envelope([
+            {
+              id: '111',
+              values: [
+                { messaging_product: 'whatsapp', metadata: { phone_number_id: '106540352242922' }, messages: [text(CUSTOMER, 'b')] },
+              ],
+            },
+          ]),
+        ),
+      )[0]!;
       expect([withDisplay.data.endpoint, withoutDisplay.data.endpoint]).toEqual(['15550783881', '106540352242922']);
     });
   });
@@ -258,7 +370,9 @@ describe('WhatsAppChannelAdapter', () => {
 
 describe('when one message of a batch cannot be mapped', () => {
   it('then the others are still mapped, carried by the error as mapped (published), and the failure is named', async () => {
-    const payload = envelope([{ id: '102290129340398', values: [value({ messages: [text(CUSTOMER, 'first'), text('12345', 'second'), text(CUSTOMER, 'third')] })] }]);
+    const payload = envelope([
+      { id: '102290129340398', values: [value({ messages: [text(CUSTOMER, 'first'), text('12345', 'second'), text(CUSTOMER, 'third')] })] },
+    ]);
     const outcome = await run(payload);
     if (outcome.kind !== 'unmappable') throw new Error(JSON.stringify(outcome));
     expect(outcome.error.mapped.map((e) => e.data.content.text)).toEqual(['first', 'third']);

@@ -1,4 +1,11 @@
-import { DELIVERY_STATUSES, validateAs, type DeliveryStatus, type IdentityRef, type InteractionData, type InteractionReceived } from '@hub/contracts';
+import {
+  DELIVERY_STATUSES,
+  validateAs,
+  type DeliveryStatus,
+  type IdentityRef,
+  type InteractionData,
+  type InteractionReceived,
+} from '@hub/contracts';
 import {
   ChannelMappingError,
   mapEachItem,
@@ -73,22 +80,31 @@ export class WhatsAppChannelAdapter implements ChannelAdapter<WhatsAppWebhookPay
     // One change that cannot be mapped does not hold back the others (mapEachItem).
     const items: (() => InteractionReceived[])[] = [];
     payload.entry.forEach((entry, e) => {
-      entry.changes.forEach((change, c) => items.push(() => {
-        const path = `entry.${e}.changes.${c}`;
-        if (change.field !== 'messages') {
-          throw new ChannelMappingError(`${path}.field: "${change.field}" updates are not interactions; subscribe this callback to the "messages" field only`, `${path}.field`);
-        }
-        const { metadata, messages = [], statuses = [], errors = [] } = change.value;
-        if (messages.length === 0 && statuses.length === 0) {
-          const what = errors.length > 0 ? `an error notification (${describeError(errors[0]!)})` : 'an update';
-          throw new ChannelMappingError(`${path}.value: ${what} with no message or status names no customer`, `${path}.value`);
-        }
-        const shared: ChangeContext = { path: `${path}.value`, accountId: entry.id, endpoint: metadata.display_phone_number || metadata.phone_number_id };
-        return mapEachItem([
-          ...messages.map((m, i) => () => this.messageEvent(m, `${shared.path}.messages.${i}`, shared, context)),
-          ...statuses.map((st, i) => () => this.statusEvent(st, `${shared.path}.statuses.${i}`, shared, context)),
-        ]);
-      }));
+      entry.changes.forEach((change, c) =>
+        items.push(() => {
+          const path = `entry.${e}.changes.${c}`;
+          if (change.field !== 'messages') {
+            throw new ChannelMappingError(
+              `${path}.field: "${change.field}" updates are not interactions; subscribe this callback to the "messages" field only`,
+              `${path}.field`,
+            );
+          }
+          const { metadata, messages = [], statuses = [], errors = [] } = change.value;
+          if (messages.length === 0 && statuses.length === 0) {
+            const what = errors.length > 0 ? `an error notification (${describeError(errors[0]!)})` : 'an update';
+            throw new ChannelMappingError(`${path}.value: ${what} with no message or status names no customer`, `${path}.value`);
+          }
+          const shared: ChangeContext = {
+            path: `${path}.value`,
+            accountId: entry.id,
+            endpoint: metadata.display_phone_number || metadata.phone_number_id,
+          };
+          return mapEachItem([
+            ...messages.map((m, i) => () => this.messageEvent(m, `${shared.path}.messages.${i}`, shared, context)),
+            ...statuses.map((st, i) => () => this.statusEvent(st, `${shared.path}.statuses.${i}`, shared, context)),
+          ]);
+        }),
+      );
     });
     return mapEachItem(items);
   }
@@ -96,36 +112,51 @@ export class WhatsAppChannelAdapter implements ChannelAdapter<WhatsAppWebhookPay
   private messageEvent(m: WhatsAppMessage, path: string, shared: ChangeContext, context: MapContext): InteractionReceived {
     const facets = messageFacets(m, path);
     const idParts = facets.kind === 'reaction' ? [m.id, 'reaction', facets.reaction?.emoji ?? ''] : [m.id];
-    return metaEvent(CHANNEL, idParts, metaTimeToIso(m.timestamp), {
-      direction: 'inbound',
-      identities: [customerIdentity(m.from, `${path}.from`)],
-      provider: { name: META_PROVIDER, messageId: m.id, accountId: shared.accountId },
-      endpoint: shared.endpoint,
-      ...facets,
-    }, context);
+    return metaEvent(
+      CHANNEL,
+      idParts,
+      metaTimeToIso(m.timestamp),
+      {
+        direction: 'inbound',
+        identities: [customerIdentity(m.from, `${path}.from`)],
+        provider: { name: META_PROVIDER, messageId: m.id, accountId: shared.accountId },
+        endpoint: shared.endpoint,
+        ...facets,
+      },
+      context,
+    );
   }
 
   /** What happened to a message we sent: sent / delivered / read / failed. */
   private statusEvent(s: WhatsAppStatus, path: string, shared: ChangeContext, context: MapContext): InteractionReceived {
     if (!isDeliveryStatus(s.status)) {
-      throw new ChannelMappingError(`${path}.status: "${s.status}" is not a delivery status the hub records (${DELIVERY_STATUSES.join(', ')})`, `${path}.status`);
+      throw new ChannelMappingError(
+        `${path}.status: "${s.status}" is not a delivery status the hub records (${DELIVERY_STATUSES.join(', ')})`,
+        `${path}.status`,
+      );
     }
     const error = s.errors?.[0];
     const errorMessage = error ? errorText(error) : '';
-    return metaEvent(CHANNEL, [s.id, 'status', s.status], metaTimeToIso(s.timestamp), {
-      direction: 'outbound',
-      kind: 'delivery',
-      identities: [customerIdentity(s.recipient_id, `${path}.recipient_id`)],
-      content: { media: [] },
-      provider: { name: META_PROVIDER, messageId: s.id, accountId: shared.accountId },
-      endpoint: shared.endpoint,
-      delivery: {
-        messageId: s.id,
-        status: s.status,
-        ...(error ? { errorCode: truncate(String(error.code), CANONICAL_LIMITS.errorCode) } : {}),
-        ...(errorMessage ? { errorMessage: truncate(errorMessage, CANONICAL_LIMITS.errorMessage) } : {}),
+    return metaEvent(
+      CHANNEL,
+      [s.id, 'status', s.status],
+      metaTimeToIso(s.timestamp),
+      {
+        direction: 'outbound',
+        kind: 'delivery',
+        identities: [customerIdentity(s.recipient_id, `${path}.recipient_id`)],
+        content: { media: [] },
+        provider: { name: META_PROVIDER, messageId: s.id, accountId: shared.accountId },
+        endpoint: shared.endpoint,
+        delivery: {
+          messageId: s.id,
+          status: s.status,
+          ...(error ? { errorCode: truncate(String(error.code), CANONICAL_LIMITS.errorCode) } : {}),
+          ...(errorMessage ? { errorMessage: truncate(errorMessage, CANONICAL_LIMITS.errorMessage) } : {}),
+        },
       },
-    }, context);
+      context,
+    );
   }
 }
 
@@ -174,12 +205,21 @@ function messageFacets(m: WhatsAppMessage, path: string): MessageFacets {
       return {
         kind: 'message',
         content: { ...(choice.title ? { text: choice.title } : {}), media: [] },
-        interactive: interactiveReply(replyType === 'button_reply' ? 'button' : 'list', choice.id, choice.title, `${path}.interactive.${replyType}.id`),
+        interactive: interactiveReply(
+          replyType === 'button_reply' ? 'button' : 'list',
+          choice.id,
+          choice.title,
+          `${path}.interactive.${replyType}.id`,
+        ),
       };
     }
     case 'button': {
       const { text, payload } = m.button!;
-      return { kind: 'message', content: { text, media: [] }, interactive: interactiveReply('button', payload || text, text, `${path}.button.payload`) };
+      return {
+        kind: 'message',
+        content: { text, media: [] },
+        interactive: interactiveReply('button', payload || text, text, `${path}.button.payload`),
+      };
     }
     case 'reaction': {
       const { message_id, emoji } = m.reaction!;
@@ -221,9 +261,17 @@ function unrecordedType(m: WhatsAppMessage): string {
   }
 }
 
-function interactiveReply(type: 'button' | 'list', id: string, title: string | undefined, field: string): NonNullable<InteractionData['interactive']> {
+function interactiveReply(
+  type: 'button' | 'list',
+  id: string,
+  title: string | undefined,
+  field: string,
+): NonNullable<InteractionData['interactive']> {
   if (id.length > CANONICAL_LIMITS.interactiveId) {
-    throw new ChannelMappingError(`${field}: a reply id of ${id.length} characters is longer than the ${CANONICAL_LIMITS.interactiveId} the hub records`, field);
+    throw new ChannelMappingError(
+      `${field}: a reply id of ${id.length} characters is longer than the ${CANONICAL_LIMITS.interactiveId} the hub records`,
+      field,
+    );
   }
   return { type, id, ...(title ? { title: truncate(title, CANONICAL_LIMITS.interactiveTitle) } : {}) };
 }

@@ -1,6 +1,21 @@
 import { IsOptionalNonNull } from '@hub/contracts';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsString, Length, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 /**
  * WhatsApp Cloud API `messages` webhook (application/json), as documented at
@@ -71,8 +86,18 @@ export class WhatsAppSharedContactEmail {
 /** A contact card the customer shared (many properties are omitted when the user does not share them). */
 export class WhatsAppSharedContact {
   @IsOptionalNonNull() @Type(() => WhatsAppSharedContactName) @ValidateNested() @IsObject() name?: WhatsAppSharedContactName;
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppSharedContactPhone) @ValidateNested({ each: true }) @IsObject({ each: true }) phones?: WhatsAppSharedContactPhone[];
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppSharedContactEmail) @ValidateNested({ each: true }) @IsObject({ each: true }) emails?: WhatsAppSharedContactEmail[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppSharedContactPhone)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  phones?: WhatsAppSharedContactPhone[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppSharedContactEmail)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  emails?: WhatsAppSharedContactEmail[];
 }
 
 export class WhatsAppReplyChoice {
@@ -85,10 +110,16 @@ export class WhatsAppReplyChoice {
 export class WhatsAppInteractive {
   @IsString() @IsNotEmpty() type!: string;
   @ValidateIf((o: WhatsAppInteractive) => o.type === 'button_reply' || o.button_reply !== undefined)
-  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested() @IsObject()
+  @IsDefined()
+  @Type(() => WhatsAppReplyChoice)
+  @ValidateNested()
+  @IsObject()
   button_reply?: WhatsAppReplyChoice;
   @ValidateIf((o: WhatsAppInteractive) => o.type === 'list_reply' || o.list_reply !== undefined)
-  @IsDefined() @Type(() => WhatsAppReplyChoice) @ValidateNested() @IsObject()
+  @IsDefined()
+  @Type(() => WhatsAppReplyChoice)
+  @ValidateNested()
+  @IsObject()
   list_reply?: WhatsAppReplyChoice;
 }
 
@@ -118,7 +149,8 @@ export type WhatsAppMediaType = (typeof MEDIA_TYPES)[number];
 export const isWhatsAppMediaType = (type: string): type is WhatsAppMediaType => (MEDIA_TYPES as readonly string[]).includes(type);
 
 /** The object named by `type` is required when the type is one the adapter maps. */
-const requiredFor = (type: string) => ValidateIf((o: WhatsAppMessage) => o.type === type || (o as unknown as Record<string, unknown>)[type] !== undefined);
+const requiredFor = (type: string) =>
+  ValidateIf((o: WhatsAppMessage) => o.type === type || (o as unknown as Record<string, unknown>)[type] !== undefined);
 
 export class WhatsAppMessage {
   /** The customer's WhatsApp id: their phone number, digits only, with country code. */
@@ -135,14 +167,25 @@ export class WhatsAppMessage {
   @requiredFor('document') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() document?: WhatsAppMedia;
   @requiredFor('sticker') @IsDefined() @Type(() => WhatsAppMedia) @ValidateNested() @IsObject() sticker?: WhatsAppMedia;
   @requiredFor('location') @IsDefined() @Type(() => WhatsAppLocation) @ValidateNested() @IsObject() location?: WhatsAppLocation;
-  @requiredFor('contacts') @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppSharedContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppSharedContact[];
+  @requiredFor('contacts')
+  @IsArray()
+  @ArrayMinSize(1)
+  @Type(() => WhatsAppSharedContact)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  contacts?: WhatsAppSharedContact[];
   @requiredFor('interactive') @IsDefined() @Type(() => WhatsAppInteractive) @ValidateNested() @IsObject() interactive?: WhatsAppInteractive;
   @requiredFor('button') @IsDefined() @Type(() => WhatsAppButton) @ValidateNested() @IsObject() button?: WhatsAppButton;
   @requiredFor('reaction') @IsDefined() @Type(() => WhatsAppReaction) @ValidateNested() @IsObject() reaction?: WhatsAppReaction;
 
   @IsOptionalNonNull() @Type(() => WhatsAppContext) @ValidateNested() @IsObject() context?: WhatsAppContext;
   @IsOptionalNonNull() @Type(() => WhatsAppUnsupported) @ValidateNested() @IsObject() unsupported?: WhatsAppUnsupported;
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppError)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  errors?: WhatsAppError[];
 }
 
 export class WhatsAppStatus {
@@ -153,7 +196,12 @@ export class WhatsAppStatus {
   @unixSeconds('timestamp') timestamp!: string;
   /** The customer's WhatsApp id (or a group id for group messages). */
   @IsString() @IsNotEmpty() recipient_id!: string;
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppError)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  errors?: WhatsAppError[];
 }
 
 export class WhatsAppContactProfile {
@@ -173,24 +221,52 @@ export class WhatsAppMetadata {
 export class WhatsAppChangeValue {
   @IsIn(['whatsapp']) messaging_product!: 'whatsapp';
   @IsDefined() @Type(() => WhatsAppMetadata) @ValidateNested() @IsObject() metadata!: WhatsAppMetadata;
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppContact) @ValidateNested({ each: true }) @IsObject({ each: true }) contacts?: WhatsAppContact[];
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppMessage) @ValidateNested({ each: true }) @IsObject({ each: true }) messages?: WhatsAppMessage[];
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppStatus) @ValidateNested({ each: true }) @IsObject({ each: true }) statuses?: WhatsAppStatus[];
-  @IsOptionalNonNull() @IsArray() @Type(() => WhatsAppError) @ValidateNested({ each: true }) @IsObject({ each: true }) errors?: WhatsAppError[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppContact)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  contacts?: WhatsAppContact[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppMessage)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  messages?: WhatsAppMessage[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppStatus)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  statuses?: WhatsAppStatus[];
+  @IsOptionalNonNull()
+  @IsArray()
+  @Type(() => WhatsAppError)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  errors?: WhatsAppError[];
 }
 
 export class WhatsAppChange {
   @IsString() @IsNotEmpty() field!: string;
   /** Validated for the `messages` field, the one this adapter maps. */
   @ValidateIf((o: WhatsAppChange) => o.field === 'messages')
-  @IsDefined() @Type(() => WhatsAppChangeValue) @ValidateNested() @IsObject()
+  @IsDefined()
+  @Type(() => WhatsAppChangeValue)
+  @ValidateNested()
+  @IsObject()
   value!: WhatsAppChangeValue;
 }
 
 export class WhatsAppEntry {
   /** The WhatsApp Business Account id. */
   @IsString() @Matches(/^\d{1,32}$/, { message: 'id must be the numeric WhatsApp Business Account id' }) id!: string;
-  @IsArray() @ArrayMinSize(1) @Type(() => WhatsAppChange) @ValidateNested({ each: true }) @IsObject({ each: true }) changes!: WhatsAppChange[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @Type(() => WhatsAppChange)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  changes!: WhatsAppChange[];
 }
 
 export class WhatsAppWebhookPayload {

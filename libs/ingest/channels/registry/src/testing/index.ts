@@ -9,5 +9,6 @@ import * as REGISTERED from './setups';
  * setups does not compile, so the cross-channel integration test covers every provider.
  */
 export const CHANNEL_TEST_SETUPS = byChannel<ChannelTestSetup<object>>(
-  REGISTERED satisfies Record<ChannelId, ChannelTestSetup<object> | AtLeastOne<ChannelTestSetup<object>>> & OnlyChannelIds<typeof REGISTERED>,
+  REGISTERED satisfies Record<ChannelId, ChannelTestSetup<object> | AtLeastOne<ChannelTestSetup<object>>> &
+    OnlyChannelIds<typeof REGISTERED>,
 );

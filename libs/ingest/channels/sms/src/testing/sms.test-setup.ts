@@ -22,5 +22,10 @@ export const smsTestSetup: ChannelTestSetup<TwilioSmsConfig> = {
   config: { TWILIO_AUTH_TOKEN: AUTH_TOKEN },
   env: { TWILIO_AUTH_TOKEN: AUTH_TOKEN },
   fixturesDir: join(__dirname, '..', '__fixtures__'),
-  sign: (payload, { secret }) => twilioWebhookRequest({ authToken: secret ?? AUTH_TOKEN, url: `${CONFORMANCE_BASE_URL}${smsChannel.manifest.route.path}`, params: formParams(payload) }),
+  sign: (payload, { secret }) =>
+    twilioWebhookRequest({
+      authToken: secret ?? AUTH_TOKEN,
+      url: `${CONFORMANCE_BASE_URL}${smsChannel.manifest.route.path}`,
+      params: formParams(payload),
+    }),
 };

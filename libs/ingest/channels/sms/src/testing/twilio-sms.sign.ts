@@ -100,7 +100,15 @@ export interface SignedTwilioRequest {
 }
 
 /** A webhook as Twilio would post it to `url`: the form body and its `X-Twilio-Signature`. */
-export function signedTwilioRequest({ authToken, url, params }: { authToken: string; url: string; params: TwilioParams }): SignedTwilioRequest {
+export function signedTwilioRequest({
+  authToken,
+  url,
+  params,
+}: {
+  authToken: string;
+  url: string;
+  params: TwilioParams;
+}): SignedTwilioRequest {
   return {
     headers: {
       'content-type': 'application/x-www-form-urlencoded',

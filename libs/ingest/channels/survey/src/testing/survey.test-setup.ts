@@ -15,5 +15,6 @@ export const surveyTestSetup: ChannelTestSetup<TypeformSurveyConfig> = {
   config: { TYPEFORM_SECRET: SECRET },
   env: { TYPEFORM_SECRET: SECRET },
   fixturesDir: join(__dirname, '..', '__fixtures__'),
-  sign: (payload, { secret }) => typeformWebhookRequest({ secret: secret ?? SECRET, url: `${CONFORMANCE_BASE_URL}${surveyChannel.manifest.route.path}`, payload }),
+  sign: (payload, { secret }) =>
+    typeformWebhookRequest({ secret: secret ?? SECRET, url: `${CONFORMANCE_BASE_URL}${surveyChannel.manifest.route.path}`, payload }),
 };

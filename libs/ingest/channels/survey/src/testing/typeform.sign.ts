@@ -60,13 +60,23 @@ export function typeformResponsePayload(input: TypeformResponseInput): Record<st
           properties: { ...(q.properties ?? {}) },
         })),
       },
-      answers: input.questions.flatMap((q) => (q.answer ? [{ ...q.answer, field: { id: q.id, type: q.type, ref: q.ref ?? digest('ref', q.id).slice(0, 36) } }] : [])),
+      answers: input.questions.flatMap((q) =>
+        q.answer ? [{ ...q.answer, field: { id: q.id, type: q.type, ref: q.ref ?? digest('ref', q.id).slice(0, 36) } }] : [],
+      ),
     },
   };
 }
 
 /** The webhook as Typeform posts it to `url`: the exact JSON bytes and their `Typeform-Signature`. */
-export function typeformWebhookRequest({ secret, url, payload }: { secret: string; url: string; payload: Record<string, unknown> }): WebhookRequest {
+export function typeformWebhookRequest({
+  secret,
+  url,
+  payload,
+}: {
+  secret: string;
+  url: string;
+  payload: Record<string, unknown>;
+}): WebhookRequest {
   const raw = JSON.stringify(payload);
   return {
     method: 'POST',

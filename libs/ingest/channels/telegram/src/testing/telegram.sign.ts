@@ -12,7 +12,15 @@ import { TELEGRAM_SECRET_TOKEN_HEADER } from '../telegram.adapter';
  * The request as the ingestion app hands it to the adapter: the exact JSON bytes, and the body
  * parsed back from those bytes (so the test goes through the same encoding the wire does).
  */
-export function telegramWebhookRequest({ secretToken, url, update }: { secretToken: string; url: string; update: Record<string, unknown> }): WebhookRequest {
+export function telegramWebhookRequest({
+  secretToken,
+  url,
+  update,
+}: {
+  secretToken: string;
+  url: string;
+  update: Record<string, unknown>;
+}): WebhookRequest {
   const rawBody = Buffer.from(JSON.stringify(update), 'utf8');
   return {
     method: 'POST',

@@ -19,5 +19,9 @@ export const telegramTestSetup: ChannelTestSetup<TelegramConfig> = {
   // A static token, not a signature over the body: the kit skips its tamper test, saying why.
   signsBody: false,
   sign: (update, { secret }) =>
-    telegramWebhookRequest({ secretToken: secret ?? TELEGRAM_TEST_SECRET_TOKEN, url: `${CONFORMANCE_BASE_URL}${telegramChannel.manifest.route.path}`, update }),
+    telegramWebhookRequest({
+      secretToken: secret ?? TELEGRAM_TEST_SECRET_TOKEN,
+      url: `${CONFORMANCE_BASE_URL}${telegramChannel.manifest.route.path}`,
+      update,
+    }),
 };

@@ -1,17 +1,41 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WebhookRequest } from '@hub/channels-core';
-import { channelConformanceKit, CONFORMANCE_BASE_URL, CONFORMANCE_CONTEXT, runChannelPipeline, type PipelineOutcome } from '@hub/channels-core/testing';
+import {
+  channelConformanceKit,
+  CONFORMANCE_BASE_URL,
+  CONFORMANCE_CONTEXT,
+  runChannelPipeline,
+  type PipelineOutcome,
+} from '@hub/channels-core/testing';
 import type { InteractionReceived } from '@hub/contracts';
-import { accessKeyMatches, AmazonConnectChannelAdapter, contactCallStatus, contactDirection, contactRecordingUrl, contactTimings, s3ObjectUrl, type AmazonConnectConfig, type ContactRecord } from '../index';
-import { amazonConnectContactRecord, amazonConnectTestSetup, firehoseDeliveryBody, firehoseWebhookRequest, TEST_CONNECT_INSTANCE_ARN } from '../testing';
+import {
+  accessKeyMatches,
+  AmazonConnectChannelAdapter,
+  contactCallStatus,
+  contactDirection,
+  contactRecordingUrl,
+  contactTimings,
+  s3ObjectUrl,
+  type AmazonConnectConfig,
+  type ContactRecord,
+} from '../index';
+import {
+  amazonConnectContactRecord,
+  amazonConnectTestSetup,
+  firehoseDeliveryBody,
+  firehoseWebhookRequest,
+  TEST_CONNECT_INSTANCE_ARN,
+} from '../testing';
 
 const ACCESS_KEY = 'amazon-connect-spec-access-key';
 const WEBHOOK_URL = `${CONFORMANCE_BASE_URL}/webhooks/amazon-connect`;
 const NOW = { nowMs: Date.now() };
 
-const adapter = (config: Partial<AmazonConnectConfig> = {}) => new AmazonConnectChannelAdapter({ AMAZON_CONNECT_FIREHOSE_ACCESS_KEY: ACCESS_KEY, ...config });
-const delivery = (records: readonly unknown[], accessKey = ACCESS_KEY): WebhookRequest => firehoseWebhookRequest({ accessKey, url: WEBHOOK_URL, body: { ...firehoseDeliveryBody(records) } });
+const adapter = (config: Partial<AmazonConnectConfig> = {}) =>
+  new AmazonConnectChannelAdapter({ AMAZON_CONNECT_FIREHOSE_ACCESS_KEY: ACCESS_KEY, ...config });
+const delivery = (records: readonly unknown[], accessKey = ACCESS_KEY): WebhookRequest =>
+  firehoseWebhookRequest({ accessKey, url: WEBHOOK_URL, body: { ...firehoseDeliveryBody(records) } });
 const ctr = (overrides: Record<string, unknown> = {}, seed?: string) => amazonConnectContactRecord(overrides, seed);
 /** A contact record as `parse` hands it to `map`, for the pure readings. */
 const parsed = (overrides: Record<string, unknown> = {}): ContactRecord => {
@@ -23,7 +47,8 @@ const events = (o: PipelineOutcome): InteractionReceived[] => {
   if (o.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(o)}`);
   return o.events;
 };
-const callOf = async (overrides: Record<string, unknown>, config: Partial<AmazonConnectConfig> = {}) => events(await runChannelPipeline(adapter(config), delivery([ctr(overrides)])))[0]!.data;
+const callOf = async (overrides: Record<string, unknown>, config: Partial<AmazonConnectConfig> = {}) =>
+  events(await runChannelPipeline(adapter(config), delivery([ctr(overrides)])))[0]!.data;
 
 channelConformanceKit(amazonConnectTestSetup);
 
@@ -61,12 +86,20 @@ describe('AmazonConnectChannelAdapter', () => {
 
     it('then a body changed in transit under the genuine key is accepted: Firehose signs no body', async () => {
       const genuine = delivery(records);
-      const changed = firehoseWebhookRequest({ accessKey: ACCESS_KEY, url: WEBHOOK_URL, body: { ...firehoseDeliveryBody([ctr({ CustomerEndpoint: { Address: '+14155550999', Type: 'TELEPHONE_NUMBER' } }, 'access-key')]) } });
+      const changed = firehoseWebhookRequest({
+        accessKey: ACCESS_KEY,
+        url: WEBHOOK_URL,
+        body: { ...firehoseDeliveryBody([ctr({ CustomerEndpoint: { Address: '+14155550999', Type: 'TELEPHONE_NUMBER' } }, 'access-key')]) },
+      });
       expect(adapter().verify({ ...changed, headers: genuine.headers }, NOW)).toEqual({ ok: true });
     });
 
     it('then the request time is not checked: a delivery retried hours later still verifies', () => {
-      const request = firehoseWebhookRequest({ accessKey: ACCESS_KEY, url: WEBHOOK_URL, body: { ...firehoseDeliveryBody(records, { timestamp: Date.now() - 3 * 3600_000 }) } });
+      const request = firehoseWebhookRequest({
+        accessKey: ACCESS_KEY,
+        url: WEBHOOK_URL,
+        body: { ...firehoseDeliveryBody(records, { timestamp: Date.now() - 3 * 3600_000 }) },
+      });
       expect(adapter().verify(request, NOW)).toEqual({ ok: true });
     });
   });
@@ -93,17 +126,38 @@ describe('AmazonConnectChannelAdapter', () => {
   });
 
   describe('when reading whether the call was abandoned', () => {
-    const connectedAgent = { Username: 'ana', ConnectedToAgentTimestamp: '2025-01-15T09:12:40Z', AgentInteractionDuration: 60, CustomerHoldDuration: 0 };
+    const connectedAgent = {
+      Username: 'ana',
+      ConnectedToAgentTimestamp: '2025-01-15T09:12:40Z',
+      AgentInteractionDuration: 60,
+      CustomerHoldDuration: 0,
+    };
     const enqueued = { Name: 'Support', EnqueueTimestamp: '2025-01-15T09:11:30Z', DequeueTimestamp: '2025-01-15T09:12:40Z', Duration: 70 };
 
     it.each([
       ['queued, then connected to an agent', { Queue: enqueued, Agent: connectedAgent }, 'completed'],
       ['queued, never connected to an agent', { Queue: enqueued, Agent: null }, 'abandoned'],
-      ['queued, an agent assigned but never connected', { Queue: enqueued, Agent: { Username: 'ana', ConnectedToAgentTimestamp: null } }, 'abandoned'],
+      [
+        'queued, an agent assigned but never connected',
+        { Queue: enqueued, Agent: { Username: 'ana', ConnectedToAgentTimestamp: null } },
+        'abandoned',
+      ],
       ['never queued, no agent (self-service in the IVR)', { Queue: null, Agent: null }, 'completed'],
-      ['an outbound queue reference without an enqueue time, and an agent', { Queue: { Name: 'BasicQueue', Duration: 0 }, Agent: connectedAgent }, 'completed'],
-      ['an outbound queue reference without an enqueue time, no agent', { Queue: { Name: 'BasicQueue', Duration: 0 }, Agent: null }, 'completed'],
-      ['a queued callback that expired before an agent took it', { InitiationMethod: 'CALLBACK', Queue: enqueued, Agent: null }, 'abandoned'],
+      [
+        'an outbound queue reference without an enqueue time, and an agent',
+        { Queue: { Name: 'BasicQueue', Duration: 0 }, Agent: connectedAgent },
+        'completed',
+      ],
+      [
+        'an outbound queue reference without an enqueue time, no agent',
+        { Queue: { Name: 'BasicQueue', Duration: 0 }, Agent: null },
+        'completed',
+      ],
+      [
+        'a queued callback that expired before an agent took it',
+        { InitiationMethod: 'CALLBACK', Queue: enqueued, Agent: null },
+        'abandoned',
+      ],
     ])('then a contact %s is %s', (_what, overrides, status) => {
       expect(contactCallStatus(parsed(overrides))).toBe(status);
     });
@@ -111,7 +165,9 @@ describe('AmazonConnectChannelAdapter', () => {
 
   describe('when reading times and durations', () => {
     it('then the call runs from InitiationTimestamp to DisconnectTimestamp, in whole seconds', () => {
-      expect(contactTimings(parsed({ InitiationTimestamp: '2025-01-15T09:11:00Z', DisconnectTimestamp: '2025-01-15T09:16:20Z' }))).toMatchObject({
+      expect(
+        contactTimings(parsed({ InitiationTimestamp: '2025-01-15T09:11:00Z', DisconnectTimestamp: '2025-01-15T09:16:20Z' })),
+      ).toMatchObject({
         startedAt: '2025-01-15T09:11:00.000Z',
         endedAt: '2025-01-15T09:16:20.000Z',
         durationSeconds: 320,
@@ -119,7 +175,9 @@ describe('AmazonConnectChannelAdapter', () => {
     });
 
     it('then millisecond timestamps round to the nearest second', () => {
-      expect(contactTimings(parsed({ InitiationTimestamp: '2025-01-15T09:11:00.400Z', DisconnectTimestamp: '2025-01-15T09:11:10.900Z' }))).toMatchObject({ durationSeconds: 11 });
+      expect(
+        contactTimings(parsed({ InitiationTimestamp: '2025-01-15T09:11:00.400Z', DisconnectTimestamp: '2025-01-15T09:11:10.900Z' })),
+      ).toMatchObject({ durationSeconds: 11 });
     });
 
     it('then a contact still without DisconnectTimestamp has a start and no end or duration', () => {
@@ -130,12 +188,33 @@ describe('AmazonConnectChannelAdapter', () => {
     });
 
     it('then queue seconds are Queue.Duration, else DequeueTimestamp − EnqueueTimestamp', () => {
-      expect(contactTimings(parsed({ Queue: { Name: 'Support', Duration: 70, EnqueueTimestamp: '2025-01-15T09:11:30Z', DequeueTimestamp: '2025-01-15T09:13:30Z' } }))).toMatchObject({ queue: 'Support', queueSeconds: 70 });
-      expect(contactTimings(parsed({ Queue: { Name: 'Support', EnqueueTimestamp: '2025-01-15T09:11:30Z', DequeueTimestamp: '2025-01-15T09:13:30Z' } }))).toMatchObject({ queueSeconds: 120 });
+      expect(
+        contactTimings(
+          parsed({
+            Queue: { Name: 'Support', Duration: 70, EnqueueTimestamp: '2025-01-15T09:11:30Z', DequeueTimestamp: '2025-01-15T09:13:30Z' },
+          }),
+        ),
+      ).toMatchObject({ queue: 'Support', queueSeconds: 70 });
+      expect(
+        contactTimings(
+          parsed({ Queue: { Name: 'Support', EnqueueTimestamp: '2025-01-15T09:11:30Z', DequeueTimestamp: '2025-01-15T09:13:30Z' } }),
+        ),
+      ).toMatchObject({ queueSeconds: 120 });
     });
 
     it('then talk and hold seconds are the agent’s AgentInteractionDuration and CustomerHoldDuration', () => {
-      expect(contactTimings(parsed({ Agent: { Username: 'ana', ConnectedToAgentTimestamp: '2025-01-15T09:12:40Z', AgentInteractionDuration: 200, CustomerHoldDuration: 30 } }))).toMatchObject({
+      expect(
+        contactTimings(
+          parsed({
+            Agent: {
+              Username: 'ana',
+              ConnectedToAgentTimestamp: '2025-01-15T09:12:40Z',
+              AgentInteractionDuration: 200,
+              CustomerHoldDuration: 30,
+            },
+          }),
+        ),
+      ).toMatchObject({
         agent: 'ana',
         talkSeconds: 200,
         holdSeconds: 30,
@@ -148,20 +227,44 @@ describe('AmazonConnectChannelAdapter', () => {
   });
 
   describe('when locating the recording', () => {
-    const audio = (Location: string, more: Record<string, unknown> = {}) => ({ Location, MediaStreamType: 'AUDIO', Status: 'AVAILABLE', StorageType: 'S3', ...more });
+    const audio = (Location: string, more: Record<string, unknown> = {}) => ({
+      Location,
+      MediaStreamType: 'AUDIO',
+      Status: 'AVAILABLE',
+      StorageType: 'S3',
+      ...more,
+    });
     const host = 'https://amazon-connect-b278e465e71c.s3.us-east-1.amazonaws.com';
 
     it('then the first available audio entry of Recordings[] wins over the legacy Recording', () => {
       const record = parsed({
-        Recordings: [audio('amazon-connect-b278e465e71c/screen/a.mp4', { MediaStreamType: 'VIDEO' }), audio('amazon-connect-b278e465e71c/old/deleted.wav', { Status: 'DELETED' }), audio('amazon-connect-b278e465e71c/calls/new.wav')],
+        Recordings: [
+          audio('amazon-connect-b278e465e71c/screen/a.mp4', { MediaStreamType: 'VIDEO' }),
+          audio('amazon-connect-b278e465e71c/old/deleted.wav', { Status: 'DELETED' }),
+          audio('amazon-connect-b278e465e71c/calls/new.wav'),
+        ],
         Recording: { Location: 'amazon-connect-b278e465e71c/calls/legacy.wav', Status: 'AVAILABLE', Type: 'AUDIO' },
       });
       expect(contactRecordingUrl(record)).toBe(`${host}/calls/new.wav`);
     });
 
     it('then without Recordings[] the legacy Recording is used, unless it was deleted', () => {
-      expect(contactRecordingUrl(parsed({ Recordings: null, Recording: { Location: 'amazon-connect-b278e465e71c/calls/legacy.wav', Status: 'AVAILABLE', Type: 'AUDIO' } }))).toBe(`${host}/calls/legacy.wav`);
-      expect(contactRecordingUrl(parsed({ Recordings: null, Recording: { Location: 'amazon-connect-b278e465e71c/calls/legacy.wav', Status: 'DELETED', Type: 'AUDIO' } }))).toBeUndefined();
+      expect(
+        contactRecordingUrl(
+          parsed({
+            Recordings: null,
+            Recording: { Location: 'amazon-connect-b278e465e71c/calls/legacy.wav', Status: 'AVAILABLE', Type: 'AUDIO' },
+          }),
+        ),
+      ).toBe(`${host}/calls/legacy.wav`);
+      expect(
+        contactRecordingUrl(
+          parsed({
+            Recordings: null,
+            Recording: { Location: 'amazon-connect-b278e465e71c/calls/legacy.wav', Status: 'DELETED', Type: 'AUDIO' },
+          }),
+        ),
+      ).toBeUndefined();
     });
 
     it('then a contact without any recording has no recording URL', () => {
@@ -169,10 +272,30 @@ describe('AmazonConnectChannelAdapter', () => {
     });
 
     it.each([
-      ['a bucket/key location in the instance region', 'bucket-1/a/b.wav', TEST_CONNECT_INSTANCE_ARN, 'https://bucket-1.s3.us-east-1.amazonaws.com/a/b.wav'],
-      ['an s3:// location', 's3://bucket-1/a/b.wav', 'arn:aws:connect:eu-west-2:123456789012:instance/x', 'https://bucket-1.s3.eu-west-2.amazonaws.com/a/b.wav'],
-      ['a key with colons and spaces, each segment encoded', 'bucket-1/Calls/2025/c_20250115T09:12 UTC.wav', TEST_CONNECT_INSTANCE_ARN, 'https://bucket-1.s3.us-east-1.amazonaws.com/Calls/2025/c_20250115T09%3A12%20UTC.wav'],
-      ['an instance in the China partition', 'bucket-1/a.wav', 'arn:aws-cn:connect:cn-north-1:123456789012:instance/x', 'https://bucket-1.s3.cn-north-1.amazonaws.com.cn/a.wav'],
+      [
+        'a bucket/key location in the instance region',
+        'bucket-1/a/b.wav',
+        TEST_CONNECT_INSTANCE_ARN,
+        'https://bucket-1.s3.us-east-1.amazonaws.com/a/b.wav',
+      ],
+      [
+        'an s3:// location',
+        's3://bucket-1/a/b.wav',
+        'arn:aws:connect:eu-west-2:123456789012:instance/x',
+        'https://bucket-1.s3.eu-west-2.amazonaws.com/a/b.wav',
+      ],
+      [
+        'a key with colons and spaces, each segment encoded',
+        'bucket-1/Calls/2025/c_20250115T09:12 UTC.wav',
+        TEST_CONNECT_INSTANCE_ARN,
+        'https://bucket-1.s3.us-east-1.amazonaws.com/Calls/2025/c_20250115T09%3A12%20UTC.wav',
+      ],
+      [
+        'an instance in the China partition',
+        'bucket-1/a.wav',
+        'arn:aws-cn:connect:cn-north-1:123456789012:instance/x',
+        'https://bucket-1.s3.cn-north-1.amazonaws.com.cn/a.wav',
+      ],
       ['no instance ARN: the global endpoint', 'bucket-1/a.wav', undefined, 'https://bucket-1.s3.amazonaws.com/a.wav'],
       ['a location without a key', 'bucket-1/', TEST_CONNECT_INSTANCE_ARN, undefined],
       ['a location that is not a bucket name', 'Not A Bucket/a.wav', TEST_CONNECT_INSTANCE_ARN, undefined],
@@ -189,10 +312,19 @@ describe('AmazonConnectChannelAdapter', () => {
 
     it('then configured attribute names are read instead', async () => {
       const data = await callOf(
-        { Attributes: { disposition: 'ignored', WrapUpCode: 'refund_issued', lensTranscript: 's3://lens-bucket/Analysis/Voice/c_analysis.json' } },
+        {
+          Attributes: {
+            disposition: 'ignored',
+            WrapUpCode: 'refund_issued',
+            lensTranscript: 's3://lens-bucket/Analysis/Voice/c_analysis.json',
+          },
+        },
         { AMAZON_CONNECT_DISPOSITION_ATTRIBUTE: 'WrapUpCode', AMAZON_CONNECT_TRANSCRIPT_ATTRIBUTE: 'lensTranscript' },
       );
-      expect(data.call).toMatchObject({ disposition: 'refund_issued', transcriptUrl: 'https://lens-bucket.s3.us-east-1.amazonaws.com/Analysis/Voice/c_analysis.json' });
+      expect(data.call).toMatchObject({
+        disposition: 'refund_issued',
+        transcriptUrl: 'https://lens-bucket.s3.us-east-1.amazonaws.com/Analysis/Voice/c_analysis.json',
+      });
     });
 
     it.each([
@@ -214,7 +346,11 @@ describe('AmazonConnectChannelAdapter', () => {
         CustomerEndpoint: { Address: '+33612345678', Type: 'TELEPHONE_NUMBER' },
         SystemEndpoint: { Address: '+18005550100', Type: 'TELEPHONE_NUMBER' },
       });
-      expect(data).toMatchObject({ direction: 'outbound', identities: [{ kind: 'phone', value: '+33612345678' }], endpoint: '+18005550100' });
+      expect(data).toMatchObject({
+        direction: 'outbound',
+        identities: [{ kind: 'phone', value: '+33612345678' }],
+        endpoint: '+18005550100',
+      });
     });
   });
 
@@ -242,7 +378,12 @@ describe('AmazonConnectChannelAdapter', () => {
 
   describe('when the contact is a later leg of another contact', () => {
     it('then its correlation id is the initial contact’s id, and its own otherwise', async () => {
-      const transfer = events(await runChannelPipeline(adapter(), delivery([ctr({ InitiationMethod: 'TRANSFER', InitialContactId: 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d' }, 'leg')])))[0]!;
+      const transfer = events(
+        await runChannelPipeline(
+          adapter(),
+          delivery([ctr({ InitiationMethod: 'TRANSFER', InitialContactId: 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d' }, 'leg')]),
+        ),
+      )[0]!;
       const first = events(await runChannelPipeline(adapter(), delivery([ctr({}, 'first-leg')])))[0]!;
       expect(transfer.metadata.correlationId).toBe('a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d');
       expect(first.metadata.correlationId).toBe(first.data.provider.messageId);
@@ -271,7 +412,12 @@ describe('AmazonConnectChannelAdapter', () => {
     });
 
     it('then a delivery of only skipped records maps to no event', async () => {
-      expect(await runChannelPipeline(adapter({ AMAZON_CONNECT_SKIP_CHANNELS: 'CHAT,TASK' }), delivery([chat, ctr({ Channel: 'TASK', CustomerEndpoint: null }, 'task')]))).toEqual({ kind: 'accepted', events: [] });
+      expect(
+        await runChannelPipeline(
+          adapter({ AMAZON_CONNECT_SKIP_CHANNELS: 'CHAT,TASK' }),
+          delivery([chat, ctr({ Channel: 'TASK', CustomerEndpoint: null }, 'task')]),
+        ),
+      ).toEqual({ kind: 'accepted', events: [] });
     });
 
     it('then skipping never applies to voice records', async () => {
@@ -314,7 +460,16 @@ describe('the Amazon Connect test helpers (also used by the demo and the e2e tes
     expect(ctr({}, 's1')['ContactId']).toBe(a['ContactId']);
     expect(await runChannelPipeline(adapter(), delivery([a]))).toMatchObject({
       kind: 'accepted',
-      events: [{ data: { kind: 'call', direction: 'inbound', identities: [{ kind: 'phone', value: '+14155550123' }], call: { status: 'completed', queue: 'Support', agent: 'maria.lopez' } } }],
+      events: [
+        {
+          data: {
+            kind: 'call',
+            direction: 'inbound',
+            identities: [{ kind: 'phone', value: '+14155550123' }],
+            call: { status: 'completed', queue: 'Support', agent: 'maria.lopez' },
+          },
+        },
+      ],
     });
   });
 

@@ -1,5 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { deterministicId, INTERACTION_RECEIVED_SCHEMA_VERSION, type CallFacet, type Direction, type IdentityRef, type InteractionReceived } from '@hub/contracts';
+import {
+  deterministicId,
+  INTERACTION_RECEIVED_SCHEMA_VERSION,
+  type CallFacet,
+  type Direction,
+  type IdentityRef,
+  type InteractionReceived,
+} from '@hub/contracts';
 import {
   ChannelMappingError,
   type ChannelAdapter,
@@ -13,7 +20,14 @@ import {
 import { normalizePhone } from '@hub/customer';
 import type { AmazonConnectConfig } from './amazon-connect.config';
 import { parseFirehoseDelivery, type AmazonConnectDelivery, type ContactRecord } from './amazon-connect.payload';
-import { attributeDisposition, attributeTranscriptUrl, contactCallStatus, contactDirection, contactRecordingUrl, contactTimings } from './contact-record';
+import {
+  attributeDisposition,
+  attributeTranscriptUrl,
+  contactCallStatus,
+  contactDirection,
+  contactRecordingUrl,
+  contactTimings,
+} from './contact-record';
 
 export const AMAZON_CONNECT_MANIFEST: ChannelManifest = {
   id: 'voice',
@@ -59,7 +73,9 @@ export class AmazonConnectChannelAdapter implements ChannelAdapter<AmazonConnect
   verify(request: WebhookRequest, _context?: VerifyContext): VerifyResult {
     const key = request.headers[AMAZON_CONNECT_ACCESS_KEY_HEADER];
     if (key === undefined || key === '') return { ok: false, reason: 'signature_missing' };
-    return accessKeyMatches(key, this.config.AMAZON_CONNECT_FIREHOSE_ACCESS_KEY) ? { ok: true } : { ok: false, reason: 'signature_invalid' };
+    return accessKeyMatches(key, this.config.AMAZON_CONNECT_FIREHOSE_ACCESS_KEY)
+      ? { ok: true }
+      : { ok: false, reason: 'signature_invalid' };
   }
 
   /**
@@ -67,7 +83,11 @@ export class AmazonConnectChannelAdapter implements ChannelAdapter<AmazonConnect
    * retries it: answer that once the delivery is durably taken (published or dead-lettered).
    * https://docs.aws.amazon.com/firehose/latest/dev/httpdeliveryrequestresponse.html
    */
-  acknowledge(request: WebhookRequest, _taken: { eventIds: string[]; deadLettered: boolean }, { nowMs }: VerifyContext): { status: number; body: unknown } {
+  acknowledge(
+    request: WebhookRequest,
+    _taken: { eventIds: string[]; deadLettered: boolean },
+    { nowMs }: VerifyContext,
+  ): { status: number; body: unknown } {
     const body = request.body as { requestId?: unknown } | null;
     const requestId = typeof body?.requestId === 'string' ? body.requestId : request.headers['x-amz-firehose-request-id'];
     return { status: 200, body: { requestId, timestamp: nowMs } };
@@ -90,13 +110,19 @@ export class AmazonConnectChannelAdapter implements ChannelAdapter<AmazonConnect
       const at = `records.${i}.data`;
       if (ctr.Channel !== 'VOICE') {
         if (!this.skipChannels.has(ctr.Channel)) {
-          problems.push({ field: `${at}.Channel`, reason: `contact ${ctr.ContactId} is a ${ctr.Channel} contact, not a call (AMAZON_CONNECT_SKIP_CHANNELS can skip this channel's records)` });
+          problems.push({
+            field: `${at}.Channel`,
+            reason: `contact ${ctr.ContactId} is a ${ctr.Channel} contact, not a call (AMAZON_CONNECT_SKIP_CHANNELS can skip this channel's records)`,
+          });
         }
         return;
       }
       const direction = contactDirection(ctr.InitiationMethod);
       if (direction === undefined) {
-        problems.push({ field: `${at}.InitiationMethod`, reason: `contact ${ctr.ContactId} was initiated by ${ctr.InitiationMethod}, which is not a customer call leg` });
+        problems.push({
+          field: `${at}.InitiationMethod`,
+          reason: `contact ${ctr.ContactId} was initiated by ${ctr.InitiationMethod}, which is not a customer call leg`,
+        });
         return;
       }
       const customer = customerPhone(ctr, at);
@@ -117,7 +143,13 @@ export class AmazonConnectChannelAdapter implements ChannelAdapter<AmazonConnect
     return events;
   }
 
-  private callEvent(ctr: ContactRecord, direction: Direction, customer: IdentityRef, tenantId: string, receivedAt: string): InteractionReceived {
+  private callEvent(
+    ctr: ContactRecord,
+    direction: Direction,
+    customer: IdentityRef,
+    tenantId: string,
+    receivedAt: string,
+  ): InteractionReceived {
     // A record re-sent with new data (an attribute updated after the call, a recording's status)
     // has a later LastUpdateTimestamp: it is a new version of the record, so a new event; the same
     // version delivered again maps to the same id.
@@ -168,13 +200,17 @@ export class AmazonConnectChannelAdapter implements ChannelAdapter<AmazonConnect
  */
 function customerPhone(ctr: ContactRecord, at: string): CustomerPhone {
   const endpoint = ctr.CustomerEndpoint;
-  if (!endpoint) return { ok: false, field: `${at}.CustomerEndpoint`, reason: 'the record has no customer endpoint, so no customer to key the call by' };
+  if (!endpoint)
+    return { ok: false, field: `${at}.CustomerEndpoint`, reason: 'the record has no customer endpoint, so no customer to key the call by' };
   if (endpoint.Type && endpoint.Type !== 'TELEPHONE_NUMBER') {
     return { ok: false, field: `${at}.CustomerEndpoint.Type`, reason: `the customer endpoint is ${endpoint.Type}, not a phone number` };
   }
-  if (!endpoint.Address) return { ok: false, field: `${at}.CustomerEndpoint.Address`, reason: 'the customer number is missing (withheld caller id)' };
+  if (!endpoint.Address)
+    return { ok: false, field: `${at}.CustomerEndpoint.Address`, reason: 'the customer number is missing (withheld caller id)' };
   const phone = normalizePhone(endpoint.Address);
-  return phone.ok ? phone : { ok: false, field: `${at}.CustomerEndpoint.Address`, reason: `${phone.reason} (an anonymous or withheld caller id?)` };
+  return phone.ok
+    ? phone
+    : { ok: false, field: `${at}.CustomerEndpoint.Address`, reason: `${phone.reason} (an anonymous or withheld caller id?)` };
 }
 
 /** Constant time whatever the lengths: compares SHA-256 digests of both keys. */

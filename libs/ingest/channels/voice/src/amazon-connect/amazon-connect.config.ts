@@ -12,11 +12,15 @@ export class AmazonConnectConfig {
   @IsString() @IsNotEmpty() @MaxLength(4096) AMAZON_CONNECT_FIREHOSE_ACCESS_KEY!: string;
 
   /** The contact attribute holding the call's disposition code. Default `disposition`. */
-  @IsOptional() @IsString() @Matches(/^[^\s]{1,128}$/, { message: 'AMAZON_CONNECT_DISPOSITION_ATTRIBUTE must be an attribute name without spaces' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^\s]{1,128}$/, { message: 'AMAZON_CONNECT_DISPOSITION_ATTRIBUTE must be an attribute name without spaces' })
   AMAZON_CONNECT_DISPOSITION_ATTRIBUTE?: string;
 
   /** The contact attribute holding a transcript URL (https:// or s3://). Default `transcriptUrl`. */
-  @IsOptional() @IsString() @Matches(/^[^\s]{1,128}$/, { message: 'AMAZON_CONNECT_TRANSCRIPT_ATTRIBUTE must be an attribute name without spaces' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^\s]{1,128}$/, { message: 'AMAZON_CONNECT_TRANSCRIPT_ATTRIBUTE must be an attribute name without spaces' })
   AMAZON_CONNECT_TRANSCRIPT_ATTRIBUTE?: string;
 
   /**
@@ -24,6 +28,9 @@ export class AmazonConnectConfig {
    * instance that streams every channel's records to the same Firehose stream. Unset: such a record
    * is unmappable, and the delivery holding it is dead-lettered.
    */
-  @IsOptional() @Matches(/^(CHAT|TASK|EMAIL)(,(CHAT|TASK|EMAIL))*$/, { message: 'AMAZON_CONNECT_SKIP_CHANNELS must be a comma-separated list of CHAT, TASK, EMAIL' })
+  @IsOptional()
+  @Matches(/^(CHAT|TASK|EMAIL)(,(CHAT|TASK|EMAIL))*$/, {
+    message: 'AMAZON_CONNECT_SKIP_CHANNELS must be a comma-separated list of CHAT, TASK, EMAIL',
+  })
   AMAZON_CONNECT_SKIP_CHANNELS?: string;
 }

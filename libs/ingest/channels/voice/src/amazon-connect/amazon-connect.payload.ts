@@ -46,7 +46,8 @@ function IsInstant(): PropertyDecorator {
   };
 }
 
-const instant = (value: unknown): number | undefined => (typeof value === 'string' && ZONED_TIME.test(value) ? Date.parse(value) : undefined);
+const instant = (value: unknown): number | undefined =>
+  typeof value === 'string' && ZONED_TIME.test(value) ? Date.parse(value) : undefined;
 
 @ValidatorConstraint({ name: 'notBeforeInitiation' })
 class NotBeforeInitiation implements ValidatorConstraintInterface {
@@ -113,7 +114,10 @@ export class ContactRecord {
   @IsString({ message: 'ContactId must be a string' }) @Length(1, 256) ContactId!: string;
 
   @IsOptional() @Matches(/^\d{12}$/, { message: 'AWSAccountId must be 12 digits' }) AWSAccountId?: string | null;
-  @IsOptional() @Matches(/^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/[A-Za-z0-9-]+$/, { message: 'InstanceARN must be an Amazon Connect instance ARN' })
+  @IsOptional()
+  @Matches(/^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/[A-Za-z0-9-]+$/, {
+    message: 'InstanceARN must be an Amazon Connect instance ARN',
+  })
   InstanceARN?: string | null;
 
   /** VOICE | CHAT | TASK | EMAIL */
@@ -136,7 +140,9 @@ export class ContactRecord {
   @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactAgent) Agent?: ContactAgent | null;
   @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactQueue) Queue?: ContactQueue | null;
   @IsOptional() @ValidateNested() @IsObject() @Type(() => ContactRecording) Recording?: ContactRecording | null;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ContactRecordingInfo) Recordings?: ContactRecordingInfo[] | null;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ContactRecordingInfo) Recordings?:
+    | ContactRecordingInfo[]
+    | null;
 
   /** User-defined contact attributes (string → string). */
   @IsOptional() @IsObject() Attributes?: Record<string, unknown> | null;
@@ -153,7 +159,12 @@ export class FirehoseDeliveryRequest {
   @IsString() @Length(1, 128) requestId!: string;
   /** When Firehose sent the request, in milliseconds since the epoch. */
   @IsInt() @Min(0) timestamp!: number;
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => FirehoseRecord) records!: FirehoseRecord[];
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => FirehoseRecord)
+  records!: FirehoseRecord[];
 }
 
 /** What `parse` hands to `map`: the delivery with every record decoded and validated. */

@@ -30,7 +30,9 @@ export const INITIATION_DIRECTIONS: Readonly<Record<string, Direction>> = {
 };
 
 export function contactDirection(initiationMethod: string): Direction | undefined {
-  return Object.prototype.hasOwnProperty.call(INITIATION_DIRECTIONS, initiationMethod) ? INITIATION_DIRECTIONS[initiationMethod] : undefined;
+  return Object.prototype.hasOwnProperty.call(INITIATION_DIRECTIONS, initiationMethod)
+    ? INITIATION_DIRECTIONS[initiationMethod]
+    : undefined;
 }
 
 /**
@@ -54,7 +56,9 @@ const present = (value: string | null | undefined): value is string => typeof va
  * the seconds it waited there (Queue.Duration, else Dequeue − Enqueue); the agent's username, talk
  * seconds (Agent.AgentInteractionDuration) and hold seconds (Agent.CustomerHoldDuration).
  */
-export function contactTimings(ctr: ContactRecord): Pick<CallFacet, 'startedAt' | 'endedAt' | 'durationSeconds' | 'queue' | 'queueSeconds' | 'agent' | 'talkSeconds' | 'holdSeconds'> {
+export function contactTimings(
+  ctr: ContactRecord,
+): Pick<CallFacet, 'startedAt' | 'endedAt' | 'durationSeconds' | 'queue' | 'queueSeconds' | 'agent' | 'talkSeconds' | 'holdSeconds'> {
   const out: ReturnType<typeof contactTimings> = { startedAt: iso(ctr.InitiationTimestamp) };
   if (present(ctr.DisconnectTimestamp)) {
     out.endedAt = iso(ctr.DisconnectTimestamp);
@@ -64,7 +68,8 @@ export function contactTimings(ctr: ContactRecord): Pick<CallFacet, 'startedAt' 
   if (queue) {
     if (present(queue.Name)) out.queue = queue.Name;
     if (typeof queue.Duration === 'number') out.queueSeconds = queue.Duration;
-    else if (present(queue.EnqueueTimestamp) && present(queue.DequeueTimestamp)) out.queueSeconds = seconds(queue.EnqueueTimestamp, queue.DequeueTimestamp);
+    else if (present(queue.EnqueueTimestamp) && present(queue.DequeueTimestamp))
+      out.queueSeconds = seconds(queue.EnqueueTimestamp, queue.DequeueTimestamp);
   }
   const agent = ctr.Agent;
   if (agent) {
@@ -85,7 +90,8 @@ export function contactRecordingUrl(ctr: ContactRecord): string | undefined {
   const fromList = (ctr.Recordings ?? []).find(
     (r) => (r.MediaStreamType ?? 'AUDIO') === 'AUDIO' && (r.StorageType ?? 'S3') === 'S3' && r.Status !== 'DELETED' && present(r.Location),
   );
-  const legacy = ctr.Recording && ctr.Recording.Status !== 'DELETED' && (ctr.Recording.Type ?? 'AUDIO') === 'AUDIO' ? ctr.Recording.Location : undefined;
+  const legacy =
+    ctr.Recording && ctr.Recording.Status !== 'DELETED' && (ctr.Recording.Type ?? 'AUDIO') === 'AUDIO' ? ctr.Recording.Location : undefined;
   const location = present(fromList?.Location) ? fromList.Location : present(legacy) ? legacy : undefined;
   return location === undefined ? undefined : s3ObjectUrl(location, ctr.InstanceARN ?? undefined);
 }

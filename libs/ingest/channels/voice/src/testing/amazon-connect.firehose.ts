@@ -108,7 +108,10 @@ export function amazonConnectContactRecord(overrides: Record<string, unknown> = 
 export const firehoseRecordData = (record: unknown): string => Buffer.from(JSON.stringify(record), 'utf8').toString('base64');
 
 /** Contact records wrapped as one Firehose delivery request body. */
-export function firehoseDeliveryBody(records: readonly unknown[], options: { requestId?: string; timestamp?: number } = {}): FirehoseDeliveryBody {
+export function firehoseDeliveryBody(
+  records: readonly unknown[],
+  options: { requestId?: string; timestamp?: number } = {},
+): FirehoseDeliveryBody {
   const data = records.map(firehoseRecordData);
   return {
     requestId: options.requestId ?? uuidFrom('firehose-request', ...data),

@@ -18,5 +18,9 @@ export const amazonConnectTestSetup: ChannelTestSetup<AmazonConnectConfig> = {
   fixturesDir: join(__dirname, '..', 'amazon-connect', '__fixtures__'),
   signsBody: false,
   sign: (payload, { secret }) =>
-    firehoseWebhookRequest({ accessKey: secret ?? ACCESS_KEY, url: `${CONFORMANCE_BASE_URL}${amazonConnectVoice.manifest.route.path}`, body: payload }),
+    firehoseWebhookRequest({
+      accessKey: secret ?? ACCESS_KEY,
+      url: `${CONFORMANCE_BASE_URL}${amazonConnectVoice.manifest.route.path}`,
+      body: payload,
+    }),
 };

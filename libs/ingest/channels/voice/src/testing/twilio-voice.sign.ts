@@ -93,7 +93,15 @@ export interface SignedTwilioVoiceRequest {
 }
 
 /** A callback as Twilio would post it to `url`: the form body and its `X-Twilio-Signature`. */
-export function signedTwilioVoiceRequest({ authToken, url, params }: { authToken: string; url: string; params: TwilioVoiceParams }): SignedTwilioVoiceRequest {
+export function signedTwilioVoiceRequest({
+  authToken,
+  url,
+  params,
+}: {
+  authToken: string;
+  url: string;
+  params: TwilioVoiceParams;
+}): SignedTwilioVoiceRequest {
   return {
     headers: {
       'content-type': 'application/x-www-form-urlencoded',

@@ -23,5 +23,9 @@ export const twilioVoiceTestSetup: ChannelTestSetup<TwilioVoiceConfig> = {
   env: { TWILIO_AUTH_TOKEN: AUTH_TOKEN },
   fixturesDir: join(__dirname, '..', 'twilio-voice', '__fixtures__'),
   sign: (payload, { secret }) =>
-    twilioVoiceWebhookRequest({ authToken: secret ?? AUTH_TOKEN, url: `${CONFORMANCE_BASE_URL}${twilioVoice.manifest.route.path}`, params: formParams(payload) }),
+    twilioVoiceWebhookRequest({
+      authToken: secret ?? AUTH_TOKEN,
+      url: `${CONFORMANCE_BASE_URL}${twilioVoice.manifest.route.path}`,
+      params: formParams(payload),
+    }),
 };

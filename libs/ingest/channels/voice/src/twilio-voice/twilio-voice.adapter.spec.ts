@@ -1,5 +1,11 @@
 import type { WebhookRequest } from '@hub/channels-core';
-import { channelConformanceKit, CONFORMANCE_BASE_URL, CONFORMANCE_CONTEXT, runChannelPipeline, type PipelineOutcome } from '@hub/channels-core/testing';
+import {
+  channelConformanceKit,
+  CONFORMANCE_BASE_URL,
+  CONFORMANCE_CONTEXT,
+  runChannelPipeline,
+  type PipelineOutcome,
+} from '@hub/channels-core/testing';
 import type { InteractionReceived } from '@hub/contracts';
 import { TWILIO_CALL_DIRECTIONS, TWILIO_CALL_STATUSES, TwilioVoiceChannelAdapter, type TwilioVoiceConfig } from '../index';
 import {
@@ -20,14 +26,16 @@ const CUSTOMER = '+14155550123';
 const NOW = { nowMs: Date.now() };
 
 const adapter = (config: Partial<TwilioVoiceConfig> = {}) => new TwilioVoiceChannelAdapter({ TWILIO_AUTH_TOKEN: AUTH_TOKEN, ...config });
-const request = (params: TwilioVoiceParams, url = WEBHOOK_URL, authToken = AUTH_TOKEN): WebhookRequest => twilioVoiceWebhookRequest({ authToken, url, params });
+const request = (params: TwilioVoiceParams, url = WEBHOOK_URL, authToken = AUTH_TOKEN): WebhookRequest =>
+  twilioVoiceWebhookRequest({ authToken, url, params });
 const inbound = (more: Partial<TwilioVoiceStatusInput> = {}): TwilioVoiceParams =>
   twilioVoiceStatusParams({ from: CUSTOMER, to: OUR_NUMBER, direction: 'inbound', status: 'completed', seed: 'spec', ...more });
 const events = (o: PipelineOutcome): InteractionReceived[] => {
   if (o.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(o)}`);
   return o.events;
 };
-const only = async (params: TwilioVoiceParams, context = CONFORMANCE_CONTEXT) => events(await runChannelPipeline(adapter(), request(params), context))[0]!;
+const only = async (params: TwilioVoiceParams, context = CONFORMANCE_CONTEXT) =>
+  events(await runChannelPipeline(adapter(), request(params), context))[0]!;
 
 channelConformanceKit(twilioVoiceTestSetup);
 
@@ -53,7 +61,10 @@ describe('TwilioVoiceChannelAdapter', () => {
     });
 
     it('then one changed parameter makes it invalid', () => {
-      expect(adapter({ TWILIO_AUTH_TOKEN: example.authToken }).verify(exampleRequest({ ...example.params, Digits: '1235' }), NOW)).toEqual({ ok: false, reason: 'signature_invalid' });
+      expect(adapter({ TWILIO_AUTH_TOKEN: example.authToken }).verify(exampleRequest({ ...example.params, Digits: '1235' }), NOW)).toEqual({
+        ok: false,
+        reason: 'signature_invalid',
+      });
     });
 
     it('then signedTwilioVoiceRequest computes the published signature', () => {
@@ -127,17 +138,27 @@ describe('TwilioVoiceChannelAdapter', () => {
   describe('when reading times and durations', () => {
     it('then a completed call started CallDuration seconds before it ended at Timestamp', async () => {
       const event = await only(inbound({ status: 'completed', at: '2025-01-14T10:05:37Z', callDuration: 217 }));
-      expect(event.data.call).toEqual({ status: 'completed', startedAt: '2025-01-14T10:02:00.000Z', endedAt: '2025-01-14T10:05:37.000Z', durationSeconds: 217 });
+      expect(event.data.call).toEqual({
+        status: 'completed',
+        startedAt: '2025-01-14T10:02:00.000Z',
+        endedAt: '2025-01-14T10:05:37.000Z',
+        durationSeconds: 217,
+      });
       expect(event.metadata.occurredAt).toBe('2025-01-14T10:05:37.000Z');
       expect(event.metadata.occurredAtSource).toBe('provider');
     });
 
     it('then an answered call (in-progress) started at Timestamp, and has no end yet', async () => {
-      expect((await only(inbound({ status: 'in-progress', at: '2025-01-14T10:02:00Z' }))).data.call).toEqual({ status: 'in_progress', startedAt: '2025-01-14T10:02:00.000Z' });
+      expect((await only(inbound({ status: 'in-progress', at: '2025-01-14T10:02:00Z' }))).data.call).toEqual({
+        status: 'in_progress',
+        startedAt: '2025-01-14T10:02:00.000Z',
+      });
     });
 
     it.each(['busy', 'no-answer', 'canceled', 'failed'] as const)('then a %s call ended at Timestamp, without a start', async (status) => {
-      expect((await only(inbound({ status, at: '2025-01-14T10:00:30Z' }))).data.call).toMatchObject({ endedAt: '2025-01-14T10:00:30.000Z' });
+      expect((await only(inbound({ status, at: '2025-01-14T10:00:30Z' }))).data.call).toMatchObject({
+        endedAt: '2025-01-14T10:00:30.000Z',
+      });
       expect((await only(inbound({ status, at: '2025-01-14T10:00:30Z' }))).data.call).not.toHaveProperty('startedAt');
     });
 
@@ -163,8 +184,14 @@ describe('TwilioVoiceChannelAdapter', () => {
   });
 
   describe('when one call reports several statuses', () => {
-    const at = (status: TwilioVoiceStatusInput['status'], time: string, sequenceNumber: number) => inbound({ status, at: time, sequenceNumber, seed: 'one-call' });
-    const progression = [at('initiated', '2025-01-14T10:01:50Z', 0), at('ringing', '2025-01-14T10:01:55Z', 1), at('in-progress', '2025-01-14T10:02:00Z', 2), at('completed', '2025-01-14T10:05:37Z', 3)];
+    const at = (status: TwilioVoiceStatusInput['status'], time: string, sequenceNumber: number) =>
+      inbound({ status, at: time, sequenceNumber, seed: 'one-call' });
+    const progression = [
+      at('initiated', '2025-01-14T10:01:50Z', 0),
+      at('ringing', '2025-01-14T10:01:55Z', 1),
+      at('in-progress', '2025-01-14T10:02:00Z', 2),
+      at('completed', '2025-01-14T10:05:37Z', 3),
+    ];
 
     it('then each callback is its own event, all of the same call and correlation', async () => {
       const out = await Promise.all(progression.map((p) => only(p)));
@@ -183,7 +210,16 @@ describe('TwilioVoiceChannelAdapter', () => {
   describe('when the callback is of a <Dial> leg of another call', () => {
     it('then its correlation id is the parent call’s sid', async () => {
       const parent = `CA${'f'.repeat(32)}`;
-      const event = await only(twilioVoiceStatusParams({ from: OUR_NUMBER, to: CUSTOMER, direction: 'outbound-dial', status: 'completed', parentCallSid: parent, seed: 'leg' }));
+      const event = await only(
+        twilioVoiceStatusParams({
+          from: OUR_NUMBER,
+          to: CUSTOMER,
+          direction: 'outbound-dial',
+          status: 'completed',
+          parentCallSid: parent,
+          seed: 'leg',
+        }),
+      );
       expect(event.metadata.correlationId).toBe(parent);
       expect(event.metadata.causationId).toBe(event.metadata.eventId);
     });
@@ -198,7 +234,13 @@ describe('TwilioVoiceChannelAdapter', () => {
 
   describe('when an optional field is sent empty, as Twilio does for some', () => {
     it('then it is read as absent', async () => {
-      const params: TwilioVoiceParams = { ...inbound({ at: '2025-01-14T10:05:37Z' }), ParentCallSid: '', RecordingUrl: '', SequenceNumber: '', CallDuration: '' };
+      const params: TwilioVoiceParams = {
+        ...inbound({ at: '2025-01-14T10:05:37Z' }),
+        ParentCallSid: '',
+        RecordingUrl: '',
+        SequenceNumber: '',
+        CallDuration: '',
+      };
       const event = await only(params);
       expect(event.data.call).toEqual({ status: 'completed', endedAt: '2025-01-14T10:05:37.000Z' });
       expect(event.metadata.correlationId).toBe(params['CallSid']);

@@ -1,4 +1,11 @@
-import { deterministicId, INTERACTION_RECEIVED_SCHEMA_VERSION, validateAs, type CallFacet, type Direction, type InteractionReceived } from '@hub/contracts';
+import {
+  deterministicId,
+  INTERACTION_RECEIVED_SCHEMA_VERSION,
+  validateAs,
+  type CallFacet,
+  type Direction,
+  type InteractionReceived,
+} from '@hub/contracts';
 import {
   ChannelMappingError,
   type ChannelAdapter,
@@ -82,10 +89,17 @@ export class TwilioVoiceChannelAdapter implements ChannelAdapter<TwilioVoiceStat
     const [customerField, ourField] = direction === 'inbound' ? (['From', 'To'] as const) : (['To', 'From'] as const);
     const raw = p[customerField];
     if (ANONYMOUS_CALLER.test(raw.trim())) {
-      throw new ChannelMappingError(`${customerField}: anonymous caller (${JSON.stringify(raw)}), no number to key the customer by`, customerField);
+      throw new ChannelMappingError(
+        `${customerField}: anonymous caller (${JSON.stringify(raw)}), no number to key the customer by`,
+        customerField,
+      );
     }
     const customer = normalizePhone(raw);
-    if (!customer.ok) throw new ChannelMappingError(`${customerField}: ${customer.reason} (the customer side of a ${p.Direction} call must be a phone number)`, customerField);
+    if (!customer.ok)
+      throw new ChannelMappingError(
+        `${customerField}: ${customer.reason} (the customer side of a ${p.Direction} call must be a phone number)`,
+        customerField,
+      );
 
     const eventId = deterministicId('voice', 'twilio', p.AccountSid, p.CallSid, p.CallStatus);
     const at = p.Timestamp ? new Date(p.Timestamp).toISOString() : undefined;
@@ -138,4 +152,3 @@ export function callFacet(p: TwilioVoiceStatusPayload, at: string | undefined): 
   if (p.RecordingUrl) facet.recordingUrl = p.RecordingUrl;
   return facet;
 }
-

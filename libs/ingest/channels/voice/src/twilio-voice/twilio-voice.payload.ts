@@ -1,7 +1,29 @@
-import { IsIn, IsString, IsUrl, Length, Matches, MaxLength, ValidateIf, ValidatorConstraint, Validate, type ValidatorConstraintInterface, type ValidationArguments } from 'class-validator';
+import {
+  IsIn,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidatorConstraint,
+  Validate,
+  type ValidatorConstraintInterface,
+  type ValidationArguments,
+} from 'class-validator';
 
 /** CallStatus values (https://www.twilio.com/docs/voice/api/call-resource#call-status-values). */
-export const TWILIO_CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
+export const TWILIO_CALL_STATUSES = [
+  'queued',
+  'initiated',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'no-answer',
+  'canceled',
+  'failed',
+] as const;
 export type TwilioCallStatus = (typeof TWILIO_CALL_STATUSES)[number];
 
 /** Direction values: API-created and <Dial> legs, inbound calls, and Elastic SIP Trunking calls. */
@@ -11,7 +33,8 @@ export type TwilioCallDirection = (typeof TWILIO_CALL_DIRECTIONS)[number];
 /** Optional form fields: Twilio leaves some out and sends others empty; both mean absent. */
 const Optional = (): PropertyDecorator => ValidateIf((_object, value: unknown) => value !== undefined && value !== null && value !== '');
 
-const RFC_2822 = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|GMT|UT)$/;
+const RFC_2822 =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|GMT|UT)$/;
 
 @ValidatorConstraint({ name: 'isRfc2822DateTime' })
 class IsRfc2822DateTime implements ValidatorConstraintInterface {
@@ -25,7 +48,8 @@ class IsRfc2822DateTime implements ValidatorConstraintInterface {
   }
 }
 
-const sid = (prefix: string, field: string) => Matches(new RegExp(`^${prefix}[0-9a-f]{32}$`, 'i'), { message: `${field} must be ${prefix} followed by 32 hex digits` });
+const sid = (prefix: string, field: string) =>
+  Matches(new RegExp(`^${prefix}[0-9a-f]{32}$`, 'i'), { message: `${field} must be ${prefix} followed by 32 hex digits` });
 
 /**
  * A Twilio Voice status callback (application/x-www-form-urlencoded), sent to the StatusCallback URL
@@ -42,7 +66,8 @@ export class TwilioVoiceStatusPayload {
   @IsString() @Length(1, 256) To!: string;
 
   @IsIn(TWILIO_CALL_STATUSES, { message: `CallStatus must be one of ${TWILIO_CALL_STATUSES.join(', ')}` }) CallStatus!: TwilioCallStatus;
-  @IsIn(TWILIO_CALL_DIRECTIONS, { message: `Direction must be one of ${TWILIO_CALL_DIRECTIONS.join(', ')}` }) Direction!: TwilioCallDirection;
+  @IsIn(TWILIO_CALL_DIRECTIONS, { message: `Direction must be one of ${TWILIO_CALL_DIRECTIONS.join(', ')}` })
+  Direction!: TwilioCallDirection;
 
   /** Seconds from answer to hang-up; on the completed callback. */
   @Optional() @Matches(/^\d{1,7}$/, { message: 'CallDuration must be a whole number of seconds' }) CallDuration?: string;
@@ -53,7 +78,9 @@ export class TwilioVoiceStatusPayload {
   /** `call-progress-events` on status callbacks. */
   @Optional() @IsString() @MaxLength(64) CallbackSource?: string;
 
-  @Optional() @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'RecordingUrl must be an https URL' }) RecordingUrl?: string;
+  @Optional()
+  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'RecordingUrl must be an https URL' })
+  RecordingUrl?: string;
   @Optional() @sid('RE', 'RecordingSid') RecordingSid?: string;
   @Optional() @Matches(/^\d{1,7}$/, { message: 'RecordingDuration must be a whole number of seconds' }) RecordingDuration?: string;
 

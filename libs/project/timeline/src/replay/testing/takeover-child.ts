@@ -22,12 +22,24 @@ async function main(): Promise<void> {
   const store = await PostgresEventStore.create({ pool });
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
   const rebuild = await TimelineRebuild.create(
-    { pool, store, logger: quiet, openSchemaPool: (schema) => new Pool({ connectionString: url, max: 2, application_name: TAKEOVER_CHILD_APPLICATION, options: `-c search_path=${schema}` }) },
+    {
+      pool,
+      store,
+      logger: quiet,
+      openSchemaPool: (schema) =>
+        new Pool({ connectionString: url, max: 2, application_name: TAKEOVER_CHILD_APPLICATION, options: `-c search_path=${schema}` }),
+    },
     { batchSize: 500 },
   );
   await fillVersion(pool, rebuild.schema, tenant, 'new', customers);
   process.stdout.write(`rebuild ${rebuild.schema}\n`);
-  const r = await takeOver(pool, rebuild, { liveSchema: 'public', projectionId: TIMELINE_PROJECTION_ID, lockTimeoutMs: 60_000, catchUpTimeoutMs: 60_000, allowEmpty: false });
+  const r = await takeOver(pool, rebuild, {
+    liveSchema: 'public',
+    projectionId: TIMELINE_PROJECTION_ID,
+    lockTimeoutMs: 60_000,
+    catchUpTimeoutMs: 60_000,
+    allowEmpty: false,
+  });
   process.stdout.write(`took over ${r.method}\n`);
   await rebuild.release();
   await store.close();

@@ -30,7 +30,10 @@ export async function fillVersion(pool: Pool, schema: string, tenantId: string, 
        from ${all}, generate_series(1, 10) n`,
     params,
   );
-  await pool.query(`insert into ${t('timeline_identities')} (tenant_id, kind, namespace, value, customer_id) select $1, 'phone', '', $2::text || ':' || c, c from ${all}`, params);
+  await pool.query(
+    `insert into ${t('timeline_identities')} (tenant_id, kind, namespace, value, customer_id) select $1, 'phone', '', $2::text || ':' || c, c from ${all}`,
+    params,
+  );
   await pool.query(`insert into ${t('timeline_erased')} (tenant_id, customer_id) values ($1, 'erased-' || $2::text)`, [tenantId, version]);
   await pool.query(
     `insert into ${t('timeline_facts')} (event_id, tenant_id, customer_id, stream_revision, type, occurred_at, event) values (md5($1 || $2::text)::uuid, $1, 'f0', 0, $2::text, timestamptz '2025-01-01', '{}')`,
