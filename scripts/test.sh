@@ -13,6 +13,7 @@ node_modules/.bin/tsc -p apps/console/tsconfig.json --noEmit   # the console: DO
 echo "test: lint"
 NX_DAEMON=false node_modules/.bin/nx show projects >/dev/null   # the boundary rule needs the project graph
 node_modules/.bin/eslint . --max-warnings=0
+echo "test: format"; node_modules/.bin/prettier --check --log-level warn .   # npm run format fixes it
 echo "test: jest"
 mkdir -p .run
 set +e

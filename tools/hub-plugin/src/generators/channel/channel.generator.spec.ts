@@ -17,13 +17,17 @@ const SEEDED = Object.values(SHARED_FILES);
 
 function workspaceTree(): Tree {
   const tree = createTreeWithEmptyWorkspace();
-  tree.delete('.oxfmtrc.json'); // this workspace configures no formatter
+  tree.delete('.oxfmtrc.json'); // an empty Nx workspace's formatter; .prettierrc.json is not seeded: formatFiles (prettier through a dynamic import()) cannot run under Jest
   for (const file of SEEDED) tree.write(file, readFileSync(join(WORKSPACE, file), 'utf8'));
   return tree;
 }
 
 /** The tree's changes, as the files an `nx g` would list. */
-const changed = (tree: Tree) => tree.listChanges().map((c) => `${c.type} ${c.path}`).sort();
+const changed = (tree: Tree) =>
+  tree
+    .listChanges()
+    .map((c) => `${c.type} ${c.path}`)
+    .sort();
 const original = (file: string) => readFileSync(join(WORKSPACE, file), 'utf8');
 
 /** Everything under the new channel's one folder. */
@@ -61,7 +65,8 @@ describe('channelGenerator', () => {
 
       it('then tsconfig.base.json is untouched: its @hub/channels-* alias already resolves the library and its testing entry', () => {
         expect(tree.read(SHARED_FILES.tsconfig, 'utf-8')).toBe(original(SHARED_FILES.tsconfig));
-        const paths = (JSON.parse(original(SHARED_FILES.tsconfig)) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+        const paths = (JSON.parse(original(SHARED_FILES.tsconfig)) as { compilerOptions: { paths: Record<string, string[]> } })
+          .compilerOptions.paths;
         expect(paths).toMatchObject(CHANNELS_ALIAS);
         expect(tree.read('libs/ingest/channels/line-chat/index.ts', 'utf-8')).toContain("export * from './src/index';");
         expect(tree.read('libs/ingest/channels/line-chat/testing/index.ts', 'utf-8')).toContain("export * from '../src/testing/index';");
@@ -87,7 +92,10 @@ describe('channelGenerator', () => {
       it('then the library files are created, with the tags and entry points of every channel, and no app: the ingestion program serves it', () => {
         const created = tree.listChanges().filter((c) => c.type === 'CREATE' && IN_CHANNEL_FOLDER.test(c.path));
         expect(created).toHaveLength(14);
-        expect(JSON.parse(tree.read('libs/ingest/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({ name: 'channels-line-chat', tags: ['stage:ingest', 'type:channel'] });
+        expect(JSON.parse(tree.read('libs/ingest/channels/line-chat/project.json', 'utf-8')!)).toMatchObject({
+          name: 'channels-line-chat',
+          tags: ['stage:ingest', 'type:channel'],
+        });
         expect(tree.exists('apps/ingest/line-chat')).toBe(false);
       });
 
@@ -98,8 +106,12 @@ describe('channelGenerator', () => {
         expect(adapter).toContain("route: { method: 'POST', path: '/webhooks/line-chat' },");
         expect(adapter).toContain("export const LINE_CHAT_SIGNATURE_HEADER = 'x-line-signature';");
         expect(adapter).toContain('safeEqual(');
-        expect(tree.read('libs/ingest/channels/line-chat/src/line-chat.config.ts', 'utf-8')).toContain('@IsString() @IsNotEmpty() LINE_WEBHOOK_SECRET!: string;');
-        expect(tree.read('libs/ingest/channels/line-chat/src/index.ts', 'utf-8')).toContain('export const lineChatChannel = defineChannel({');
+        expect(tree.read('libs/ingest/channels/line-chat/src/line-chat.config.ts', 'utf-8')).toContain(
+          '@IsString() @IsNotEmpty() LINE_WEBHOOK_SECRET!: string;',
+        );
+        expect(tree.read('libs/ingest/channels/line-chat/src/index.ts', 'utf-8')).toContain(
+          'export const lineChatChannel = defineChannel({',
+        );
       });
 
       it('then the valid fixture expects the deterministic id of the channel, the provider and the message id', () => {
@@ -108,7 +120,10 @@ describe('channelGenerator', () => {
           expected: { events: { metadata: { eventId: string; channel: string } }[] };
         };
         const namespace = /HUB_ID_NAMESPACE = '([^']+)'/.exec(original(SHARED_FILES.ids))![1]!;
-        expect(fixture.expected.events[0]!.metadata).toMatchObject({ eventId: deterministicIdLike(namespace, 'line-chat', 'line', fixture.payload.messageId), channel: 'line-chat' });
+        expect(fixture.expected.events[0]!.metadata).toMatchObject({
+          eventId: deterministicIdLike(namespace, 'line-chat', 'line', fixture.payload.messageId),
+          channel: 'line-chat',
+        });
       });
 
       it('then a second run is refused, naming everything that exists, and changes nothing more', async () => {
@@ -125,7 +140,9 @@ describe('channelGenerator', () => {
         const tree = workspaceTree();
         tree.write(SHARED_FILES.channelIds, original(SHARED_FILES.channelIds).replace("['sms',", "['sms', 'line-chat',"));
         const before = changed(tree);
-        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow("channel \"line-chat\" already exists (CHANNEL_IDS already has 'line-chat')");
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(
+          'channel "line-chat" already exists (CHANNEL_IDS already has \'line-chat\')',
+        );
         expect(changed(tree)).toEqual(before);
         expect(tree.exists('libs/ingest/channels/line-chat')).toBe(false);
       });
@@ -144,7 +161,9 @@ describe('channelGenerator', () => {
         const tree = workspaceTree();
         tree.write(SHARED_FILES.registryTesting, 'export const CHANNEL_TEST_SETUPS = {};\n');
         const before = changed(tree);
-        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(`${SHARED_FILES.registryTesting}: cannot find an \`export { … } from '…';\` line`);
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(
+          `${SHARED_FILES.registryTesting}: cannot find an \`export { … } from '…';\` line`,
+        );
         expect(changed(tree)).toEqual(before);
       });
     });
@@ -154,12 +173,14 @@ describe('channelGenerator', () => {
         const tree = workspaceTree();
         tree.write(SHARED_FILES.tsconfig, original(SHARED_FILES.tsconfig).replace('"@hub/channels-*"', '"@hub/channels-old-*"'));
         const before = changed(tree);
-        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow('tsconfig.base.json: cannot find the path "@hub/channels-*": ["libs/ingest/channels/*"]');
+        await expect(channelGenerator(tree, { name: 'line-chat' })).rejects.toThrow(
+          'tsconfig.base.json: cannot find the path "@hub/channels-*": ["libs/ingest/channels/*"]',
+        );
         expect(changed(tree)).toEqual(before);
       });
     });
 
-    describe('when no formatter is configured (this workspace: prettier is only a devDependency)', () => {
+    describe('when no formatter is configured (a workspace without a prettier config; this one has .prettierrc.json, which nx g then runs, see the .int.spec)', () => {
       it('then formatFiles is not run and the files are as the templates and edits wrote them', async () => {
         const tree = workspaceTree();
         tree.write('package.json', original('package.json'));
@@ -200,7 +221,10 @@ describe('channelGenerator', () => {
     });
 
     it('then a provider other than the channel shows in the default display name', () => {
-      expect(normalizeOptions({ name: 'chat', provider: 'line-works' })).toMatchObject({ displayName: 'Chat (Line Works)', providerConstant: 'LINE_WORKS' });
+      expect(normalizeOptions({ name: 'chat', provider: 'line-works' })).toMatchObject({
+        displayName: 'Chat (Line Works)',
+        providerConstant: 'LINE_WORKS',
+      });
     });
 
     it.each([
