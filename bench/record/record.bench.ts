@@ -94,12 +94,10 @@ async function produce(producer: Producer, topic: string, events: readonly Inter
     await producer.send({
       topic,
       acks: -1,
-      messages: events
-        .slice(i, i + 1_000)
-        .map((e) => ({
-          key: identityKey(TEST_IDENTITY_NAMING.current, TENANT, 'phone', e.data.identities[0]!.value),
-          value: JSON.stringify(e),
-        })),
+      messages: events.slice(i, i + 1_000).map((e) => ({
+        key: identityKey(TEST_IDENTITY_NAMING.current, TENANT, 'phone', e.data.identities[0]!.value),
+        value: JSON.stringify(e),
+      })),
     });
   }
 }

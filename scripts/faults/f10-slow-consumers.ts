@@ -188,11 +188,9 @@ async function injectF10(hub: FaultHub, ctx: InjectContext): Promise<FaultOutcom
     );
     // The caps are full: ordinary queries must still answer.
     const queries = await Promise.all(
-      busiest
-        .slice(0, 10)
-        .map(async (id) => ({
-          status: await getStatus(hub, `/tenants/${TENANT}/customers/${encodeURIComponent(id)}/timeline?limit=50`, hub.apiKey),
-        })),
+      busiest.slice(0, 10).map(async (id) => ({
+        status: await getStatus(hub, `/tenants/${TENANT}/customers/${encodeURIComponent(id)}/timeline?limit=50`, hub.apiKey),
+      })),
     );
     ctx.log(`timeline queries while the caps are full: ${byStatus(queries)}`);
     // Past the age limit and the grace after it, every stream must be closed by the server.

@@ -78,14 +78,12 @@ export function webhookControllerFor(
           } else if (outcome.kind === 'accepted') {
             await reply.code(202).send({ status: 'accepted', eventIds: outcome.eventIds });
           } else {
-            await reply
-              .code(202)
-              .send({
-                status: 'dead_lettered',
-                code: outcome.code,
-                reason: outcome.reason,
-                ...(outcome.eventIds?.length ? { eventIds: outcome.eventIds } : {}),
-              });
+            await reply.code(202).send({
+              status: 'dead_lettered',
+              code: outcome.code,
+              reason: outcome.reason,
+              ...(outcome.eventIds?.length ? { eventIds: outcome.eventIds } : {}),
+            });
           }
           return;
         }
