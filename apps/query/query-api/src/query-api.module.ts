@@ -7,7 +7,7 @@ import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
-import { createPgPool, LOGGER, type HubLogger } from '@hub/platform';
+import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresKeyStore, type HubLogger } from '@hub/platform';
 import {
   PostgresTimelineStore,
   TIMELINE_QUERIES,
@@ -16,6 +16,7 @@ import {
   TimelineQueries,
   TimelineReplayJobs,
 } from '@hub/timeline';
+import { AdminController } from './admin/admin.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import {
   API_KEY_ENTRY,
@@ -25,6 +26,7 @@ import {
   OPERATOR_KEYS,
   parseApiKeys,
   parseOperatorKeys,
+  STORED_KEYS,
 } from './auth/api-keys';
 import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
 import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
@@ -47,11 +49,13 @@ class QueryResources implements OnModuleInit {
   constructor(
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
     @Inject(SAVED_QUERIES) private readonly saved: PostgresSavedQueries,
+    @Inject(KEY_STORE) private readonly keys: PostgresKeyStore,
   ) {}
   async onModuleInit(): Promise<void> {
     // Creates the read model only where it does not exist yet; the projector migrates it (see TimelineQueries.ensureSchema).
     await this.queries.ensureSchema();
     await this.saved.ensureSchema();
+    await this.keys.ensureSchema();
   }
 }
 
@@ -112,6 +116,12 @@ export class QueryApiEnv extends RecordEnv {
     message: 'each HUB_ADMIN_API_KEYS entry must be <operator>:<sha256 hex of the key> (64 hex digits)',
   })
   HUB_ADMIN_API_KEYS: string[] = [];
+
+  /**
+   * How long an answer of the key store (keys made through `/admin/v1`) is kept: a key created is
+   * accepted, and one revoked refused, at most this long after the change.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60_000) HUB_KEY_CACHE_TTL_MS = 5_000;
 
   /**
    * Each tenant's default phone region, `<tenant>:<ISO 3166-1 alpha-2>[,…]` (e.g. `acme:US,shop-uk:GB`):
@@ -188,6 +198,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       ReplaysController,
       StatsController,
       SavedQueriesController,
+      AdminController,
       HealthController,
     ],
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
@@ -197,6 +208,12 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     providers: [
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
       { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },
+      { provide: KEY_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresKeyStore(pool) },
+      {
+        provide: STORED_KEYS,
+        inject: [KEY_STORE],
+        useFactory: (store: PostgresKeyStore) => new CachedKeyLookup(store, config.HUB_KEY_CACHE_TTL_MS),
+      },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: TIMELINE_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new TimelineQueries(pool) },
