@@ -3,7 +3,18 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { ConfigError } from '@hub/config';
-import { clientAddress, createLogger, httpServerOptions, onShutdown, presentedApiKey, RequestRateLimits, sha256Hex } from '@hub/platform';
+import {
+  CachedKeyLookup,
+  clientAddress,
+  createLogger,
+  httpServerOptions,
+  onShutdown,
+  perWindow,
+  presentedApiKey,
+  RequestRateLimits,
+  sha256Hex,
+} from '@hub/platform';
+import { STORED_KEYS } from './auth/api-keys';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
@@ -28,6 +39,7 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
       ),
     );
     const limited = (req: FastifyRequest) => (req.routeOptions.url ?? req.url) !== '/health';
+    const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
     // Per address first (bad keys count too), then per key presented: its digest, so a key is never held in memory.
     instance.addHook(
       'onRequest',
@@ -42,6 +54,12 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
         {
           per: 'key',
           max: config.RATE_LIMIT_PER_KEY,
+          // A stored key's own limit (`rateLimitPerMinute`); the guard answers a store that cannot be read.
+          maxOf: async (req) => {
+            const presented = presentedApiKey(req.headers);
+            const key = presented.ok ? await stored.verify(presented.key).catch(() => undefined) : undefined;
+            return key?.rateLimitPerMinute ? perWindow(key.rateLimitPerMinute, edge.RATE_LIMIT_WINDOW_MS) : undefined;
+          },
           keyOf: (req) => {
             const presented = presentedApiKey(req.headers);
             return presented.ok ? sha256Hex(presented.key) : undefined;

@@ -17,6 +17,7 @@ import {
   decodedPayload,
   httpServerOptions,
   onShutdown,
+  perWindow,
   requestEncoding,
   RequestRateLimits,
   type HubLogger,
@@ -172,7 +173,16 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       try {
         const stored = presented.ok ? await storedKeys.verify(presented.key) : undefined;
         if (stored?.kind === 'ingest' && stored.source !== null)
-          auth = { ok: true, key: { source: stored.source, tenantId: stored.tenantId, keyId: stored.keyId, digest: Buffer.alloc(0) } };
+          auth = {
+            ok: true,
+            key: {
+              source: stored.source,
+              tenantId: stored.tenantId,
+              keyId: stored.keyId,
+              digest: Buffer.alloc(0),
+              ...(stored.rateLimitPerMinute !== null ? { rateLimitPerMinute: stored.rateLimitPerMinute } : {}),
+            },
+          };
       } catch (err) {
         counters.inc('http.rejected.key_store_unavailable');
         logger.error({ err: String(err) }, 'ingest.api.key_store_unavailable');
@@ -213,7 +223,19 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     };
     instance.addHook(
       'onRequest',
-      rateLimits.hook({ per: 'key', max: config.RATE_LIMIT_PER_KEY, keyOf, reason: 'too many requests with this key' }, isApi),
+      rateLimits.hook(
+        {
+          per: 'key',
+          max: config.RATE_LIMIT_PER_KEY,
+          maxOf: (req) => {
+            const perMinute = (req as IntakeRequest).ingestCaller?.rateLimitPerMinute;
+            return perMinute === undefined ? undefined : perWindow(perMinute, edge.RATE_LIMIT_WINDOW_MS);
+          },
+          keyOf,
+          reason: 'too many requests with this key',
+        },
+        isApi,
+      ),
     );
   }
   // Large NDJSON batches compress tenfold: `Content-Encoding: gzip` is decoded before parsing, the

@@ -59,13 +59,11 @@ export class EventsController {
   private async sendSingle(reply: FastifyReply, outcome: SingleOutcome): Promise<void> {
     switch (outcome.kind) {
       case 'accepted':
-        await reply
-          .code(202)
-          .send({
-            status: 'accepted',
-            eventId: outcome.eventId,
-            ...(outcome.clientEventId !== undefined ? { clientEventId: outcome.clientEventId } : {}),
-          });
+        await reply.code(202).send({
+          status: 'accepted',
+          eventId: outcome.eventId,
+          ...(outcome.clientEventId !== undefined ? { clientEventId: outcome.clientEventId } : {}),
+        });
         return;
       case 'rejected': {
         const status = outcome.code === 'tenant_mismatch' ? 403 : outcome.code === 'event_too_large' ? 413 : 400;

@@ -28,6 +28,7 @@ beforeAll(async () => {
     INGEST_RAW_ENABLED: 'false',
     INGEST_KEY_STORE_ENABLED: 'true',
     HUB_KEY_CACHE_TTL_MS: String(CACHE_TTL_MS),
+    RATE_LIMIT_WINDOW_MS: '600000',
   });
 }, 60_000);
 
@@ -86,6 +87,20 @@ describe('ingest-api with stored keys', () => {
       await store.createTenant({ tenantId, name: 'Stored keys' }, 'test');
       const { secret } = await store.createKey({ tenantId, kind: 'query', scopes: ['read', 'write'] }, 'test');
       expect(await send(secret, freshId('m'))).toEqual({ status: 401, body: { error: 'unauthorized', reason: 'api_key_invalid' } });
+    });
+  });
+});
+
+describe('when a stored ingest key has its own rate limit', () => {
+  it('then it is held to rateLimitPerMinute, in proportion to the window', async () => {
+    const tenantId = freshId('sk');
+    await store.createTenant({ tenantId, name: 'Stored keys' }, 'test');
+    const { secret } = await store.createKey({ tenantId, kind: 'ingest', source: 'five9', rateLimitPerMinute: 1 }, 'test');
+    // 1 a minute over a 10-minute window: 10 requests.
+    for (let i = 0; i < 10; i++) expect((await send(secret, freshId('m'))).status).toBe(202);
+    expect(await send(secret, freshId('m'))).toMatchObject({
+      status: 429,
+      body: { reason: 'too many requests with this key', limit: { per: 'key', max: 10 } },
     });
   });
 });

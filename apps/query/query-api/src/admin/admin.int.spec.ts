@@ -221,3 +221,37 @@ describe('the admin API', () => {
     });
   });
 });
+
+describe('a stored key with its own rate limit', () => {
+  let limited: NestFastifyApplication;
+  let limitedUrl = '';
+  beforeAll(async () => {
+    ({ app: limited, url: limitedUrl } = await startQueryApi({
+      DATABASE_URL: testInfra().databaseUrl,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      HUB_API_KEYS: `${envTenant}:${sha(envKey)}:read`,
+      HUB_ADMIN_API_KEYS: `ops.ana:${sha(operatorKey)}`,
+      RATE_LIMIT_WINDOW_MS: '600000',
+    }));
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  it('is held to rateLimitPerMinute (in proportion to the window), other keys to RATE_LIMIT_PER_KEY', async () => {
+    const tenantId = await newTenant('rl');
+    const created = await admin('POST', `/tenants/${tenantId}/keys`, { kind: 'query', rateLimitPerMinute: 1 });
+    const secret = created.body['secret'] as string;
+    const get = (key: string) =>
+      fetch(`${limitedUrl}/tenants/${tenantId}/customers?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+    // 1 a minute over a 10-minute window: 10 requests.
+    for (let i = 0; i < 10; i++) expect((await get(secret)).status).toBe(200);
+    const over = await get(secret);
+    expect(over.status).toBe(429);
+    expect(await over.json()).toMatchObject({ reason: 'too many requests with this key', limit: { per: 'key', max: 10 } });
+    expect(
+      (await fetch(`${limitedUrl}/tenants/${envTenant}/customers?limit=1`, { headers: { authorization: `Bearer ${envKey}` } })).status,
+    ).toBe(200);
+  });
+});
