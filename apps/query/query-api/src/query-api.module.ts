@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } f
 import { APP_GUARD } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
@@ -91,13 +91,11 @@ export class QueryApiEnv extends RecordEnv {
   /**
    * The API keys, one per tenant they open: `<tenant>:<sha256 hex of the key>[:<scopes>][,…]`, scopes
    * among `read`, `write`, `erase` joined by `+` (none: `read`) (docs/operations.md, "API keys"). Only
-   * digests are configured. Several keys per tenant are allowed (rotation).
+   * digests are configured. Several keys per tenant are allowed (rotation). May be empty only when
+   * HUB_ADMIN_API_KEYS is not: tenant keys are then made through `/admin/v1` (the key store).
    */
   @Transform(csv)
-  @ArrayNotEmpty({
-    message:
-      'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key>: every read needs a key (docs/operations.md, "API keys")',
-  })
+  @IsArray()
   @Matches(API_KEY_ENTRY, {
     each: true,
     message:
@@ -168,6 +166,11 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   const operatorKeys = parseOperatorKeys(config.HUB_ADMIN_API_KEYS, apiKeys.keys);
   const regions = parseDefaultRegions(config.QUERY_DEFAULT_REGIONS);
   const problems = [
+    ...(config.HUB_API_KEYS.length === 0 && config.HUB_ADMIN_API_KEYS.length === 0
+      ? [
+          'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key> (or HUB_ADMIN_API_KEYS an operator key, who makes tenant keys through /admin/v1): every read needs a key (docs/operations.md, "API keys")',
+        ]
+      : []),
     ...apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`),
     ...operatorKeys.problems.map((p) => `HUB_ADMIN_API_KEYS: ${p}`),
     ...regions.problems.map((p) => `QUERY_DEFAULT_REGIONS: ${p}`),

@@ -230,7 +230,8 @@ describe('a stored key with its own rate limit', () => {
       DATABASE_URL: testInfra().databaseUrl,
       PORT: '0',
       LOG_LEVEL: 'silent',
-      HUB_API_KEYS: `${envTenant}:${sha(envKey)}:read`,
+      // No env tenant key: every tenant key comes from the store.
+      HUB_API_KEYS: '',
       HUB_ADMIN_API_KEYS: `ops.ana:${sha(operatorKey)}`,
       RATE_LIMIT_WINDOW_MS: '600000',
     }));
@@ -239,7 +240,7 @@ describe('a stored key with its own rate limit', () => {
     await limited?.close();
   });
 
-  it('is held to rateLimitPerMinute (in proportion to the window), other keys to RATE_LIMIT_PER_KEY', async () => {
+  it('is held to rateLimitPerMinute (in proportion to the window), other keys to RATE_LIMIT_PER_KEY (an app with only stored tenant keys)', async () => {
     const tenantId = await newTenant('rl');
     const created = await admin('POST', `/tenants/${tenantId}/keys`, { kind: 'query', rateLimitPerMinute: 1 });
     const secret = created.body['secret'] as string;
@@ -250,8 +251,8 @@ describe('a stored key with its own rate limit', () => {
     const over = await get(secret);
     expect(over.status).toBe(429);
     expect(await over.json()).toMatchObject({ reason: 'too many requests with this key', limit: { per: 'key', max: 10 } });
-    expect(
-      (await fetch(`${limitedUrl}/tenants/${envTenant}/customers?limit=1`, { headers: { authorization: `Bearer ${envKey}` } })).status,
-    ).toBe(200);
+    // Made through the other instance's admin API: the store is shared, no restart of this one either.
+    const other = (await admin('POST', `/tenants/${tenantId}/keys`, { kind: 'query' })).body['secret'] as string;
+    expect((await get(other)).status).toBe(200);
   });
 });
