@@ -163,6 +163,11 @@ export class PostgresKeyStore implements KeyStore {
         tenant_id text,
         key_id text,
         detail jsonb not null default '{}')`);
+      // Append-only in the database too: an entry cannot be changed or removed, whoever connects.
+      await c.query(`create or replace function hub_key_audit_append_only() returns trigger language plpgsql as $$
+        begin raise exception 'hub_key_audit is append-only'; end $$`);
+      await c.query(`create or replace trigger hub_key_audit_append_only before update or delete or truncate on hub_key_audit
+        for each statement execute function hub_key_audit_append_only()`);
     });
   }
 

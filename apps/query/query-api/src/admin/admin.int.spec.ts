@@ -218,6 +218,11 @@ describe('the admin API', () => {
         ['tenant.created', null, actor],
       ]);
       expect(mine[1]!['detail']).toMatchObject({ newKeyId: rotated.body['keyId'], graceMs: 86_400_000 });
+      // Append-only in the database too.
+      await expect(pool.query("update hub_key_audit set actor = 'someone else' where tenant_id = $1", [tenantId])).rejects.toThrow(
+        /append-only/,
+      );
+      await expect(pool.query('delete from hub_key_audit where tenant_id = $1', [tenantId])).rejects.toThrow(/append-only/);
     });
   });
 });
