@@ -14,7 +14,7 @@ import {
   RequestRateLimits,
   sha256Hex,
 } from '@hub/platform';
-import { STORED_KEYS } from './auth/api-keys';
+import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
@@ -40,6 +40,14 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
     );
     const limited = (req: FastifyRequest) => (req.routeOptions.url ?? req.url) !== '/health';
     const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
+    const envKeys = app.get<symbol, ApiKeyRegistry>(API_KEYS);
+    const operatorKeys = app.get<symbol, ApiKeyRegistry<OperatorKey>>(OPERATOR_KEYS);
+    /** A stored key's own limit per window; env keys never wait on the store. */
+    const storedLimit = async (key: string): Promise<number | undefined> => {
+      if (envKeys.verify(key) || operatorKeys.verify(key)) return undefined;
+      const found = await stored.verify(key).catch(() => undefined);
+      return found?.rateLimitPerMinute ? perWindow(found.rateLimitPerMinute, edge.RATE_LIMIT_WINDOW_MS) : undefined;
+    };
     // Per address first (bad keys count too), then per key presented: its digest, so a key is never held in memory.
     instance.addHook(
       'onRequest',
@@ -55,10 +63,9 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
           per: 'key',
           max: config.RATE_LIMIT_PER_KEY,
           // A stored key's own limit (`rateLimitPerMinute`); the guard answers a store that cannot be read.
-          maxOf: async (req) => {
+          maxOf: (req) => {
             const presented = presentedApiKey(req.headers);
-            const key = presented.ok ? await stored.verify(presented.key).catch(() => undefined) : undefined;
-            return key?.rateLimitPerMinute ? perWindow(key.rateLimitPerMinute, edge.RATE_LIMIT_WINDOW_MS) : undefined;
+            return presented.ok ? storedLimit(presented.key) : undefined;
           },
           keyOf: (req) => {
             const presented = presentedApiKey(req.headers);
