@@ -32,6 +32,9 @@ const OWNERS: Readonly<Record<string, string>> = {
   nba_outcome_tally: 'apps/decide/nba-worker',
   nba_outcomes: 'apps/decide/nba-worker',
   saved_queries: 'apps/query/query-api',
+  hub_tenants: 'libs/shared/platform',
+  hub_api_keys: 'libs/shared/platform',
+  hub_key_audit: 'libs/shared/platform',
 };
 
 /**

@@ -3,7 +3,18 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { ConfigError } from '@hub/config';
-import { clientAddress, createLogger, httpServerOptions, onShutdown, presentedApiKey, RequestRateLimits, sha256Hex } from '@hub/platform';
+import {
+  CachedKeyLookup,
+  clientAddress,
+  createLogger,
+  httpServerOptions,
+  onShutdown,
+  perWindow,
+  presentedApiKey,
+  RequestRateLimits,
+  sha256Hex,
+} from '@hub/platform';
+import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
@@ -28,6 +39,15 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
       ),
     );
     const limited = (req: FastifyRequest) => (req.routeOptions.url ?? req.url) !== '/health';
+    const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
+    const envKeys = app.get<symbol, ApiKeyRegistry>(API_KEYS);
+    const operatorKeys = app.get<symbol, ApiKeyRegistry<OperatorKey>>(OPERATOR_KEYS);
+    /** A stored key's own limit per window; env keys never wait on the store. */
+    const storedLimit = async (key: string): Promise<number | undefined> => {
+      if (envKeys.verify(key) || operatorKeys.verify(key)) return undefined;
+      const found = await stored.verify(key).catch(() => undefined);
+      return found?.rateLimitPerMinute ? perWindow(found.rateLimitPerMinute, edge.RATE_LIMIT_WINDOW_MS) : undefined;
+    };
     // Per address first (bad keys count too), then per key presented: its digest, so a key is never held in memory.
     instance.addHook(
       'onRequest',
@@ -42,6 +62,11 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
         {
           per: 'key',
           max: config.RATE_LIMIT_PER_KEY,
+          // A stored key's own limit (`rateLimitPerMinute`); the guard answers a store that cannot be read.
+          maxOf: (req) => {
+            const presented = presentedApiKey(req.headers);
+            return presented.ok ? storedLimit(presented.key) : undefined;
+          },
           keyOf: (req) => {
             const presented = presentedApiKey(req.headers);
             return presented.ok ? sha256Hex(presented.key) : undefined;

@@ -2,12 +2,12 @@ import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } f
 import { APP_GUARD } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
-import { createPgPool, LOGGER, type HubLogger } from '@hub/platform';
+import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresKeyStore, type HubLogger } from '@hub/platform';
 import {
   PostgresTimelineStore,
   TIMELINE_QUERIES,
@@ -16,6 +16,7 @@ import {
   TimelineQueries,
   TimelineReplayJobs,
 } from '@hub/timeline';
+import { AdminController } from './admin/admin.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import {
   API_KEY_ENTRY,
@@ -25,6 +26,7 @@ import {
   OPERATOR_KEYS,
   parseApiKeys,
   parseOperatorKeys,
+  STORED_KEYS,
 } from './auth/api-keys';
 import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
 import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
@@ -47,11 +49,13 @@ class QueryResources implements OnModuleInit {
   constructor(
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
     @Inject(SAVED_QUERIES) private readonly saved: PostgresSavedQueries,
+    @Inject(KEY_STORE) private readonly keys: PostgresKeyStore,
   ) {}
   async onModuleInit(): Promise<void> {
     // Creates the read model only where it does not exist yet; the projector migrates it (see TimelineQueries.ensureSchema).
     await this.queries.ensureSchema();
     await this.saved.ensureSchema();
+    await this.keys.ensureSchema();
   }
 }
 
@@ -87,13 +91,11 @@ export class QueryApiEnv extends RecordEnv {
   /**
    * The API keys, one per tenant they open: `<tenant>:<sha256 hex of the key>[:<scopes>][,…]`, scopes
    * among `read`, `write`, `erase` joined by `+` (none: `read`) (docs/operations.md, "API keys"). Only
-   * digests are configured. Several keys per tenant are allowed (rotation).
+   * digests are configured. Several keys per tenant are allowed (rotation). May be empty only when
+   * HUB_ADMIN_API_KEYS is not: tenant keys are then made through `/admin/v1` (the key store).
    */
   @Transform(csv)
-  @ArrayNotEmpty({
-    message:
-      'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key>: every read needs a key (docs/operations.md, "API keys")',
-  })
+  @IsArray()
   @Matches(API_KEY_ENTRY, {
     each: true,
     message:
@@ -112,6 +114,12 @@ export class QueryApiEnv extends RecordEnv {
     message: 'each HUB_ADMIN_API_KEYS entry must be <operator>:<sha256 hex of the key> (64 hex digits)',
   })
   HUB_ADMIN_API_KEYS: string[] = [];
+
+  /**
+   * How long an answer of the key store (keys made through `/admin/v1`) is kept: a key created is
+   * accepted, and one revoked refused, at most this long after the change.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60_000) HUB_KEY_CACHE_TTL_MS = 5_000;
 
   /**
    * Each tenant's default phone region, `<tenant>:<ISO 3166-1 alpha-2>[,…]` (e.g. `acme:US,shop-uk:GB`):
@@ -158,6 +166,11 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   const operatorKeys = parseOperatorKeys(config.HUB_ADMIN_API_KEYS, apiKeys.keys);
   const regions = parseDefaultRegions(config.QUERY_DEFAULT_REGIONS);
   const problems = [
+    ...(config.HUB_API_KEYS.length === 0 && config.HUB_ADMIN_API_KEYS.length === 0
+      ? [
+          'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key> (or HUB_ADMIN_API_KEYS an operator key, who makes tenant keys through /admin/v1): every read needs a key (docs/operations.md, "API keys")',
+        ]
+      : []),
     ...apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`),
     ...operatorKeys.problems.map((p) => `HUB_ADMIN_API_KEYS: ${p}`),
     ...regions.problems.map((p) => `QUERY_DEFAULT_REGIONS: ${p}`),
@@ -188,6 +201,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       ReplaysController,
       StatsController,
       SavedQueriesController,
+      AdminController,
       HealthController,
     ],
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
@@ -197,6 +211,12 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     providers: [
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
       { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },
+      { provide: KEY_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresKeyStore(pool) },
+      {
+        provide: STORED_KEYS,
+        inject: [KEY_STORE],
+        useFactory: (store: PostgresKeyStore) => new CachedKeyLookup(store, config.HUB_KEY_CACHE_TTL_MS),
+      },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: TIMELINE_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new TimelineQueries(pool) },

@@ -7,12 +7,17 @@ import { hubNames, type HubNames } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfigs } from '@hub/config';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
 import {
+  CachedKeyLookup,
   clientAddress,
   createLogger,
+  createPgPool,
+  PostgresKeyStore,
+  presentedApiKey,
   decodeBody,
   decodedPayload,
   httpServerOptions,
   onShutdown,
+  perWindow,
   requestEncoding,
   RequestRateLimits,
   type HubLogger,
@@ -59,7 +64,13 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   const hashing = identityHashing(config);
   if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
   const keys = new SourceKeyRegistry(parseSourceKeys(config.INGEST_API_KEYS).keys);
-  if (keys.size === 0) logger.warn({}, 'ingest.api.no_api_keys');
+  // Keys made through the query API's /admin/v1 (docs/operations.md, "API keys"), when enabled: read only here.
+  const keyPool = config.INGEST_KEY_STORE_ENABLED
+    ? createPgPool({ connectionString: config.DATABASE_URL, max: 2, readTimeoutMs: 10_000 })
+    : undefined;
+  keyPool?.on('error', (err) => logger.warn({ err: String(err) }, 'ingest.pg.idle_client_error'));
+  const storedKeys = keyPool ? new CachedKeyLookup(new PostgresKeyStore(keyPool), config.HUB_KEY_CACHE_TTL_MS) : undefined;
+  if (keys.size === 0 && !storedKeys) logger.warn({}, 'ingest.api.no_api_keys');
 
   const kafka = createKafka(
     { brokers: config.KAFKA_BROKERS, clientId: INGEST_API_APP, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) },
@@ -156,7 +167,29 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   // The key is checked before the body is read: an unknown caller cannot make us buffer megabytes.
   instance.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!isApi(req)) return;
-    const auth = authenticateSource(keys, req.headers);
+    let auth = authenticateSource(keys, req.headers);
+    if (!auth.ok && auth.reason === 'api_key_invalid' && storedKeys) {
+      const presented = presentedApiKey(req.headers);
+      try {
+        const stored = presented.ok ? await storedKeys.verify(presented.key) : undefined;
+        if (stored?.kind === 'ingest' && stored.source !== null)
+          auth = {
+            ok: true,
+            key: {
+              source: stored.source,
+              tenantId: stored.tenantId,
+              keyId: stored.keyId,
+              digest: Buffer.alloc(0),
+              ...(stored.rateLimitPerMinute !== null ? { rateLimitPerMinute: stored.rateLimitPerMinute } : {}),
+            },
+          };
+      } catch (err) {
+        counters.inc('http.rejected.key_store_unavailable');
+        logger.error({ err: String(err) }, 'ingest.api.key_store_unavailable');
+        await reply.code(503).header('retry-after', '1').send({ error: 'unavailable', reason: 'the key store cannot be read; retry' });
+        return;
+      }
+    }
     if (auth.ok) {
       (req as IntakeRequest).ingestCaller = auth.key;
       // Over the limit by its declared length: refused here, in the API's own shape (Fastify's
@@ -190,7 +223,19 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     };
     instance.addHook(
       'onRequest',
-      rateLimits.hook({ per: 'key', max: config.RATE_LIMIT_PER_KEY, keyOf, reason: 'too many requests with this key' }, isApi),
+      rateLimits.hook(
+        {
+          per: 'key',
+          max: config.RATE_LIMIT_PER_KEY,
+          maxOf: (req) => {
+            const perMinute = (req as IntakeRequest).ingestCaller?.rateLimitPerMinute;
+            return perMinute === undefined ? undefined : perWindow(perMinute, edge.RATE_LIMIT_WINDOW_MS);
+          },
+          keyOf,
+          reason: 'too many requests with this key',
+        },
+        isApi,
+      ),
     );
   }
   // Large NDJSON batches compress tenfold: `Content-Encoding: gzip` is decoded before parsing, the
@@ -242,6 +287,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       ],
       rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null,
       sources: keys.size,
+      keyStore: storedKeys !== undefined,
     },
     'ingest.app.started',
   );
@@ -249,6 +295,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     await rawConsumer?.stop();
     await app.close();
     await publisher.close();
+    await keyPool?.end();
   };
   return { app, url, names, counters, intake, close };
 }

@@ -47,6 +47,19 @@ export class IngestApiEnv extends HttpEnv {
   @Validate(SourceKeyList)
   INGEST_API_KEYS: string[] = [];
 
+  /**
+   * Also take the `ingest` keys made through the query API's `/admin/v1` (the key store in
+   * DATABASE_URL's database), without a restart. Off: only INGEST_API_KEYS (and no PostgreSQL needed).
+   */
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
+    typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key],
+  )
+  @IsBoolean()
+  INGEST_KEY_STORE_ENABLED = false;
+
+  /** How long an answer of the key store is kept: a key created or revoked is taken or refused at most this long after. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60_000) HUB_KEY_CACHE_TTL_MS = 5_000;
+
   /** Tenants whose events are taken from the raw topic; any other tenant's message is dead-lettered. */
   @Transform(csv)
   @IsArray()

@@ -13,6 +13,8 @@ export interface SourceKey {
   tenantId: string;
   keyId: string;
   digest: Buffer;
+  /** A stored key's own request limit (`/admin/v1`); env keys have RATE_LIMIT_PER_KEY. */
+  rateLimitPerMinute?: number;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface RateLimitRule {
   /** What it counts by, for logs and the 429 body: `address`, `key`, `source`. */
   per: 'address' | 'key' | 'source';
   max: number;
+  /** The caller's own limit per window, when it has one (a stored key's `rateLimitPerMinute`); else `max`. */
+  maxOf?(req: FastifyRequest): number | undefined | Promise<number | undefined>;
   keyOf(req: FastifyRequest): string | undefined;
   /** Said in the 429 body. */
   reason: string;
@@ -71,8 +73,9 @@ export class RequestRateLimits {
 
   /** The `onRequest` hook of one rule, for requests `applies` accepts: 429 once a key is over `max` in the window. */
   hook(rule: RateLimitRule, applies: (req: FastifyRequest) => boolean): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+    const maxOf = rule.maxOf;
     const check = this.instance.createRateLimit({
-      max: rule.max,
+      max: maxOf ? async (req) => (await maxOf(req)) ?? rule.max : rule.max,
       timeWindow: this.windowMs,
       keyGenerator: (req) => rule.keyOf(req) ?? '',
       allowList: (_req, key) => key === '',
@@ -95,6 +98,11 @@ export class RequestRateLimits {
         });
     };
   }
+}
+
+/** A per-minute limit as a count in a window of `windowMs` (at least 1). */
+export function perWindow(perMinute: number, windowMs: number): number {
+  return Math.max(1, Math.round((perMinute * windowMs) / 60_000));
 }
 
 /** The client's address as the limits count it: Fastify's `req.ip` (the peer, or a trusted proxy's word), IPv6 by /64. */

@@ -4,3 +4,4 @@ export * from './api-keys';
 export * from './request-encoding';
 export * from './pg-pool';
 export * from './http-edge';
+export * from './key-store';

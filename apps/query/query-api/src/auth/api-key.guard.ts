@@ -3,13 +3,14 @@ import {
   Inject,
   Injectable,
   NotFoundException,
+  ServiceUnavailableException,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { LOGGER, type HubLogger } from '@hub/platform';
+import { CachedKeyLookup, LOGGER, type HubLogger } from '@hub/platform';
 import {
   API_KEYS,
   OPERATOR_KEYS,
@@ -18,6 +19,7 @@ import {
   type KeyScope,
   type OperatorKey,
   type PresentedKey,
+  STORED_KEYS,
 } from './api-keys';
 import { OPERATOR_ROUTE } from './operator.decorator';
 import { PUBLIC_ROUTE } from './public.decorator';
@@ -37,6 +39,10 @@ const REALM = 'hub-query-api';
  * A tenant key also needs the route's scope (`@RequiresScope`; by default `read` for GET and HEAD,
  * `write` otherwise): a key of the right tenant without it gets 403 `<scope>_scope_required`. The
  * tenant is checked first, so a key of another tenant still gets 404 whatever its scopes.
+ *
+ * Tenant keys are the configured ones (`HUB_API_KEYS`) and the active `query` keys of the key store
+ * (made through `/admin/v1`), looked up through a short cache (`CachedKeyLookup`): a key created or
+ * revoked there is taken or refused within its TTL, without a restart.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -44,10 +50,11 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(API_KEYS) private readonly keys: ApiKeyRegistry,
     @Inject(OPERATOR_KEYS) private readonly operators: ApiKeyRegistry<OperatorKey>,
+    @Inject(STORED_KEYS) private readonly stored: CachedKeyLookup,
     @Inject(LOGGER) private readonly logger: HubLogger,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()])) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
@@ -62,7 +69,7 @@ export class ApiKeyGuard implements CanActivate {
         request.hubOperator = { operator: operator.operator, keyId: operator.keyId };
         return true;
       }
-      const tenantKey = this.keys.verify(presented.key);
+      const tenantKey = await this.tenantKey(presented.key);
       if (!tenantKey) return this.unauthorized(reply, route, 'api_key_invalid');
       this.logger.warn(
         { code: 'operator_key_required', keyId: tenantKey.keyId, keyTenant: tenantKey.tenantId, route },
@@ -70,7 +77,7 @@ export class ApiKeyGuard implements CanActivate {
       );
       return this.forbidden(reply, 'operator_key_required', 'hub:operator');
     }
-    const key = this.keys.verify(presented.key);
+    const key = await this.tenantKey(presented.key);
     if (!key) {
       const operator = this.operators.verify(presented.key);
       if (!operator) return this.unauthorized(reply, route, 'api_key_invalid');
@@ -106,6 +113,20 @@ export class ApiKeyGuard implements CanActivate {
     }
     request.hubApiKey = { tenantId: key.tenantId, keyId: key.keyId };
     return true;
+  }
+
+  /** A configured tenant key, else an active stored `query` key (the store unreadable: 503, never a guess). */
+  private async tenantKey(presented: string): Promise<{ tenantId: string; keyId: string; scopes: ReadonlySet<KeyScope> } | undefined> {
+    const configured = this.keys.verify(presented);
+    if (configured) return configured;
+    let stored;
+    try {
+      stored = await this.stored.verify(presented);
+    } catch (err) {
+      this.logger.error({ err: String(err) }, 'query.auth.key_store_unavailable');
+      throw new ServiceUnavailableException({ error: 'unavailable', reason: 'the key store cannot be read; retry' });
+    }
+    return stored?.kind === 'query' ? stored : undefined;
   }
 
   private forbidden(

@@ -3,6 +3,8 @@ import { DigestKeyRegistry, formatKeyScopes, parseKeyScopes, type KeyScope } fro
 
 export const API_KEYS = Symbol('API_KEYS');
 export const OPERATOR_KEYS = Symbol('OPERATOR_KEYS');
+/** The key store's active keys, through a short cache (`CachedKeyLookup`). */
+export const STORED_KEYS = Symbol('STORED_KEYS');
 
 /**
  * One entry of `HUB_API_KEYS`: `<tenant>:<sha256 hex of the key>[:<scope>[+<scope>…]]`, scopes among
