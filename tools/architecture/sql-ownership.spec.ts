@@ -29,8 +29,8 @@ const OWNERS: Readonly<Record<string, string>> = {
   timeline_facts: 'libs/project/timeline',
   timeline_edits: 'libs/project/timeline',
   timeline_replay_runs: 'libs/project/timeline',
-  nba_outcome_tally: 'apps/decide/nba-worker',
-  nba_outcomes: 'apps/decide/nba-worker',
+  nba_outcome_tally: 'libs/decide/nba-outcomes',
+  nba_outcomes: 'libs/decide/nba-outcomes',
   saved_queries: 'apps/query/query-api',
 };
 
@@ -79,11 +79,6 @@ const ALLOWED: readonly { file: string; table: string; why: string }[] = [
     file: 'apps/ops/hub-cli/src/read/timeline.command.ts',
     table: 'timeline_entries',
     why: 'same as timeline_customers above',
-  },
-  {
-    file: 'apps/query/query-api/src/nba/outcome-tally.reader.ts',
-    table: 'nba_outcome_tally',
-    why: "the query API shows the worker's learned posteriors read-only; the tally's reader belongs in a decide-side lib both can use",
   },
 ];
 
