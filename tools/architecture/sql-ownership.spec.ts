@@ -41,11 +41,6 @@ const OWNERS: Readonly<Record<string, string>> = {
  */
 const ALLOWED: readonly { file: string; table: string; why: string }[] = [
   {
-    file: 'libs/project/timeline/src/replay/timeline-rebuild.ts',
-    table: 'hub_events',
-    why: 'the rebuild counts and bounds the customer events to replay (max position, count by stream prefix) in SQL; needs a counting query on the EventStore port',
-  },
-  {
     file: 'libs/project/timeline/src/replay/timeline-diff.ts',
     table: 'hub_events',
     why: "the diff joins timeline entries with the log by event id to leave out entries newer than the rebuild's position; needs the position of each event from the store",

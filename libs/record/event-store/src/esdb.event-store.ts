@@ -31,6 +31,8 @@ import {
   type StreamMetadata,
   type SubscribeToAllOptions,
   type Subscription,
+  type EventCount,
+  type EventRange,
   type StreamLastMatch,
   type SubscriptionFilter,
 } from './event-store.port';
@@ -244,6 +246,41 @@ export class EsdbEventStore implements EventStore {
       throw mapEsdbError(err, '$all');
     }
     return [...last.values()];
+  }
+
+  /**
+   * A forward read of `$all` from `after` (readAll's mapping of positions) that stops at the first
+   * event after `upTo`; system events left out, the filter applied here (this client's `readAll`
+   * takes no server-side filter).
+   */
+  async countEvents(range: EventRange = {}): Promise<EventCount> {
+    const where = validateFilter(range.filter);
+    const { after, upTo } = range;
+    if (upTo !== undefined && upTo < 0n) return { count: 0, lastPosition: undefined };
+    const fromPosition: ReadPosition = after === undefined || after < 0n ? START : { commit: after, prepare: after };
+    let count = 0;
+    let lastPosition: bigint | undefined;
+    try {
+      for await (const resolved of this.client.readAll({
+        direction: FORWARDS,
+        fromPosition,
+        maxCount: Number.MAX_SAFE_INTEGER,
+        ...this.baseOptions(),
+      })) {
+        const event = resolved.event;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
+        if (after !== undefined && event.position.commit <= after) continue;
+        if (upTo !== undefined && event.position.commit > upTo) break; // leaving the loop cancels the read
+        if (!matchesFilter(where, event.streamId, event.type)) continue;
+        const recorded = toRecordedEvent(resolved);
+        if (!recorded) continue;
+        count++;
+        lastPosition = recorded.globalPosition;
+      }
+    } catch (err) {
+      throw mapEsdbError(err, '$all');
+    }
+    return { count, lastPosition };
   }
 
   async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {

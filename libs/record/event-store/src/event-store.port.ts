@@ -117,6 +117,16 @@ export interface EventStore {
    */
   lastMatchingEvents(filter: SubscriptionFilter & { eventTypes: readonly string[] }): Promise<StreamLastMatch[]>;
   /**
+   * How many events of the streams matching `range.filter` (same meaning as a subscription's) have a
+   * global position in (`after`, `upTo`], and where the last of them is (undefined when there is
+   * none). No event data: for sizing and bounding a catch-up, such as a rebuild's "how many events
+   * will it project, up to which position must it go?". `after` defaults to the start of the log,
+   * `upTo` to its end; both are positions this store returned. PostgreSQL: one statement over that
+   * range of positions; EventStoreDB: a forward read of `$all` over that range (no server-side
+   * filter), so a range from the start is for operators' tools, not for a hot path.
+   */
+  countEvents(range?: EventRange): Promise<EventCount>;
+  /**
    * Where the head of the log is: the global position of the last committed event (0n for an empty
    * log), in the same terms as `globalPosition` (a target for a catch-up: "caught up once my
    * checkpoint reaches it"). PostgreSQL: `max(global_position)`, whether or not a slower transaction
@@ -154,6 +164,22 @@ export interface EventStore {
   getStreamMetadata(stream: string): Promise<StreamMetadata | undefined>;
   /** Stops the store's subscriptions (waiting for a batch in flight), then releases connections. */
   close(): Promise<void>;
+}
+
+/** A range of the log (`EventStore.countEvents`): global positions in (`after`, `upTo`], events matching `filter`. */
+export interface EventRange {
+  /** Exclusive. Default: from the start of the log. */
+  after?: bigint;
+  /** Inclusive. Default: up to the end of the log. */
+  upTo?: bigint;
+  filter?: SubscriptionFilter;
+}
+
+/** What `EventStore.countEvents` found in a range. */
+export interface EventCount {
+  count: number;
+  /** Global position of the last event counted; undefined when none was. */
+  lastPosition: bigint | undefined;
 }
 
 /** One stream's last event matching a filter (`EventStore.lastMatchingEvents`). */

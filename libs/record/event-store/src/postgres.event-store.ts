@@ -17,6 +17,8 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type EventCount,
+  type EventRange,
   type StreamLastMatch,
   type StreamMetadata,
   type SubscribeToAllOptions,
@@ -763,6 +765,28 @@ export class PostgresEventStore implements EventStore {
         [where.streamPrefixes?.map(likePrefixPattern) ?? null, where.eventTypes],
       );
       return rows.map((r) => ({ streamName: r.stream_name, eventId: r.event_id, type: r.event_type, globalPosition: BigInt(r.position) }));
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async countEvents(range: EventRange = {}): Promise<EventCount> {
+    const where = validateFilter(range.filter);
+    try {
+      const { rows } = await this.pool.query<{ n: string; last: string | null }>(
+        `select count(*)::text as n, max(e.global_position)::text as last
+           from ${this.names.events} e
+          where ($1::bigint is null or e.global_position > $1::bigint) and ($2::bigint is null or e.global_position <= $2::bigint)
+            and ($3::text[] is null or e.stream_name like any($3::text[])) and ($4::text[] is null or e.event_type = any($4::text[]))`,
+        [
+          range.after?.toString() ?? null,
+          range.upTo?.toString() ?? null,
+          where.streamPrefixes?.map(likePrefixPattern) ?? null,
+          where.eventTypes ?? null,
+        ],
+      );
+      const last = rows[0]?.last;
+      return { count: Number(rows[0]?.n ?? '0'), lastPosition: last == null ? undefined : BigInt(last) };
     } catch (err) {
       throw mapPgError(err);
     }

@@ -59,6 +59,10 @@ export class ObservedEventStore implements EventStore {
     return this.inner.headPosition();
   }
 
+  countEvents(range?: Parameters<EventStore['countEvents']>[0]): ReturnType<EventStore['countEvents']> {
+    return this.inner.countEvents(range);
+  }
+
   lastMatchingEvents(filter: Parameters<EventStore['lastMatchingEvents']>[0]): ReturnType<EventStore['lastMatchingEvents']> {
     return this.inner.lastMatchingEvents(filter);
   }

@@ -432,6 +432,38 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       });
     });
 
+    describe('countEvents', () => {
+      it('counts the matching events in (after, upTo] and gives the last one’s position, without data', async () => {
+        const prefix = `count${randomUUID().replace(/-/g, '').slice(0, 12)}-`;
+        const [s1, s2, other] = [`${prefix}a`, `${prefix}b`, freshStream('countother')];
+        const r1 = await store.appendToStream(s1, [testEvent({ type: 'ContractCounted' }), testEvent({ type: 'ContractNoise' })]);
+        const first = (await store.readStream(s1))[0]!.globalPosition;
+        const rOther = await store.appendToStream(other, [testEvent({ type: 'ContractCounted' })]);
+        const r2 = await store.appendToStream(s2, [testEvent({ type: 'ContractCounted' })]);
+        const mine = { streamPrefixes: [prefix] };
+
+        expect(await store.countEvents({ filter: mine })).toEqual({ count: 3, lastPosition: r2.position });
+        expect(await store.countEvents({ upTo: r1.position, filter: mine })).toEqual({ count: 2, lastPosition: r1.position });
+        expect(await store.countEvents({ after: first, upTo: r1.position, filter: mine })).toEqual({ count: 1, lastPosition: r1.position });
+        expect(await store.countEvents({ after: r1.position, upTo: rOther.position, filter: mine })).toEqual({
+          count: 0,
+          lastPosition: undefined,
+        });
+        expect(await store.countEvents({ after: r1.position, filter: { ...mine, eventTypes: ['ContractCounted'] } })).toEqual({
+          count: 1,
+          lastPosition: r2.position,
+        });
+        expect(await store.countEvents({ filter: { ...mine, eventTypes: ['ContractCounted'] } })).toEqual({
+          count: 2,
+          lastPosition: r2.position,
+        });
+        // No filter: every stream's events, other writers' too.
+        const all = await store.countEvents({ after: r1.position, upTo: r2.position });
+        expect(all.count).toBeGreaterThanOrEqual(2);
+        expect(all.lastPosition).toBe(r2.position);
+      });
+    });
+
     describe('lastMatchingEvents', () => {
       it('gives each matching stream its last event of the given types, without data', async () => {
         const prefix = `lastmatch${randomUUID().replace(/-/g, '').slice(0, 12)}-`;
