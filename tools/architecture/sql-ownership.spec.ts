@@ -41,11 +41,6 @@ const OWNERS: Readonly<Record<string, string>> = {
  */
 const ALLOWED: readonly { file: string; table: string; why: string }[] = [
   {
-    file: 'libs/project/timeline/src/replay/timeline-diff.ts',
-    table: 'hub_events',
-    why: "the diff joins timeline entries with the log by event id to leave out entries newer than the rebuild's position; needs the position of each event from the store",
-  },
-  {
     file: 'apps/ops/hub-cli/src/cli-context.ts',
     table: 'hub_events',
     why: "the operator CLI checks that DATABASE_URL is the hub's database before anything else (to_regclass); PostgreSQL-only by nature",

@@ -32,6 +32,7 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
   type EventCount,
+  type EventPosition,
   type EventRange,
   type StreamLastMatch,
   type SubscriptionFilter,
@@ -281,6 +282,42 @@ export class EsdbEventStore implements EventStore {
       throw mapEsdbError(err, '$all');
     }
     return { count, lastPosition };
+  }
+
+  /** As `countEvents` reads: forwards from `after`, stopped after `upTo` or at `maxCount` events. */
+  async readPositions(range: EventRange & { maxCount?: number } = {}): Promise<EventPosition[]> {
+    const where = validateFilter(range.filter);
+    const maxCount = validateMaxCount(range.maxCount) ?? DEFAULT_READ_ALL_MAX_COUNT;
+    const { after, upTo } = range;
+    if (maxCount === 0 || (upTo !== undefined && upTo < 0n)) return [];
+    const fromPosition: ReadPosition = after === undefined || after < 0n ? START : { commit: after, prepare: after };
+    const out: EventPosition[] = [];
+    try {
+      for await (const resolved of this.client.readAll({
+        direction: FORWARDS,
+        fromPosition,
+        maxCount: Number.MAX_SAFE_INTEGER,
+        ...this.baseOptions(),
+      })) {
+        const event = resolved.event;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
+        if (after !== undefined && event.position.commit <= after) continue;
+        if (upTo !== undefined && event.position.commit > upTo) break; // leaving the loop cancels the read
+        if (!matchesFilter(where, event.streamId, event.type)) continue;
+        const recorded = toRecordedEvent(resolved);
+        if (!recorded) continue;
+        out.push({
+          streamName: recorded.streamName,
+          eventId: recorded.eventId,
+          type: recorded.type,
+          globalPosition: recorded.globalPosition,
+        });
+        if (out.length >= maxCount) break;
+      }
+    } catch (err) {
+      throw mapEsdbError(err, '$all');
+    }
+    return out;
   }
 
   async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {

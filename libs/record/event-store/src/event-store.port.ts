@@ -127,6 +127,16 @@ export interface EventStore {
    */
   countEvents(range?: EventRange): Promise<EventCount>;
   /**
+   * Where the events of a range are, without their data (nothing to open): id, stream, type and
+   * global position of each event matching `range.filter` in (`after`, `upTo`], in global order, at
+   * most `maxCount` (default `DEFAULT_READ_ALL_MAX_COUNT`); page on with `after` = the last one's
+   * position. For "which events came after this position?" (a diff leaving out what one side has
+   * not reached yet). Unlike `readAll`, not only a gap-free prefix: PostgreSQL gives what is
+   * committed (a later position may come before an earlier one a slower transaction still holds).
+   * EventStoreDB: a forward read of `$all` from `after`, the filter applied client-side.
+   */
+  readPositions(range?: EventRange & { maxCount?: number }): Promise<EventPosition[]>;
+  /**
    * Where the head of the log is: the global position of the last committed event (0n for an empty
    * log), in the same terms as `globalPosition` (a target for a catch-up: "caught up once my
    * checkpoint reaches it"). PostgreSQL: `max(global_position)`, whether or not a slower transaction
@@ -182,13 +192,16 @@ export interface EventCount {
   lastPosition: bigint | undefined;
 }
 
-/** One stream's last event matching a filter (`EventStore.lastMatchingEvents`). */
-export interface StreamLastMatch {
+/** Where an event is, without its data (`EventStore.readPositions`). */
+export interface EventPosition {
   streamName: string;
   eventId: string;
   type: string;
   globalPosition: bigint;
 }
+
+/** One stream's last event matching a filter (`EventStore.lastMatchingEvents`). */
+export type StreamLastMatch = EventPosition;
 
 /** Custom per-stream metadata: a plain JSON object. */
 export type StreamMetadata = Record<string, unknown>;

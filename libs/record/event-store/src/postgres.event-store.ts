@@ -18,6 +18,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type EventCount,
+  type EventPosition,
   type EventRange,
   type StreamLastMatch,
   type StreamMetadata,
@@ -787,6 +788,32 @@ export class PostgresEventStore implements EventStore {
       );
       const last = rows[0]?.last;
       return { count: Number(rows[0]?.n ?? '0'), lastPosition: last == null ? undefined : BigInt(last) };
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async readPositions(range: EventRange & { maxCount?: number } = {}): Promise<EventPosition[]> {
+    const where = validateFilter(range.filter);
+    const maxCount = validateMaxCount(range.maxCount) ?? DEFAULT_READ_ALL_MAX_COUNT;
+    if (maxCount === 0) return [];
+    try {
+      const { rows } = await this.pool.query<{ stream_name: string; event_id: string; event_type: string; position: string }>(
+        `select e.stream_name, e.event_id::text as event_id, e.event_type, e.global_position::text as position
+           from ${this.names.events} e
+          where ($1::bigint is null or e.global_position > $1::bigint) and ($2::bigint is null or e.global_position <= $2::bigint)
+            and ($3::text[] is null or e.stream_name like any($3::text[])) and ($4::text[] is null or e.event_type = any($4::text[]))
+          order by e.global_position
+          limit $5`,
+        [
+          range.after?.toString() ?? null,
+          range.upTo?.toString() ?? null,
+          where.streamPrefixes?.map(likePrefixPattern) ?? null,
+          where.eventTypes ?? null,
+          maxCount,
+        ],
+      );
+      return rows.map((r) => ({ streamName: r.stream_name, eventId: r.event_id, type: r.event_type, globalPosition: BigInt(r.position) }));
     } catch (err) {
       throw mapPgError(err);
     }

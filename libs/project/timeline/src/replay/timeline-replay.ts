@@ -117,7 +117,7 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
     if (o.diff) {
       stopIfAborted('the diff');
       emit({ type: 'diffing' });
-      report.diff = await diffTimelines(deps.pool, {
+      report.diff = await diffTimelines(deps.pool, deps.store, {
         liveSchema: live,
         rebuildSchema: rebuild.schema,
         rebuiltUpTo: caught.upTo,
