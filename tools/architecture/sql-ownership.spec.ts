@@ -50,26 +50,6 @@ const ALLOWED: readonly { file: string; table: string; why: string }[] = [
     table: 'hub_streams',
     why: 'same check as hub_events above',
   },
-  {
-    file: 'apps/ops/hub-cli/src/read/timeline-rows.ts',
-    table: 'timeline_customers',
-    why: "the CLI's `read timeline` resolves a customer and reads merged timelines straight from the read model; needs these reads on TimelineQueries",
-  },
-  {
-    file: 'apps/ops/hub-cli/src/read/timeline-rows.ts',
-    table: 'timeline_entries',
-    why: 'same as timeline_customers above',
-  },
-  {
-    file: 'apps/ops/hub-cli/src/read/timeline.command.ts',
-    table: 'timeline_customers',
-    why: "the CLI's `read timeline` checks the customer is known to the read model; same port as above",
-  },
-  {
-    file: 'apps/ops/hub-cli/src/read/timeline.command.ts',
-    table: 'timeline_entries',
-    why: 'same as timeline_customers above',
-  },
 ];
 
 const SQL_STATEMENT =
