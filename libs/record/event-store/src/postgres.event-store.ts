@@ -205,6 +205,33 @@ function notifyChannel(schemaName: string, prefix: string): string {
 export { sqlNames as postgresSqlNames };
 
 /**
+ * Does this database hold a PostgreSQL event store (its events and streams tables)? Creates
+ * nothing: for an operator's tool that must tell a mistyped DATABASE_URL from an empty hub.
+ */
+export async function postgresEventStoreExists(pool: Pool, tables: PostgresEventStoreTables = {}): Promise<boolean> {
+  const n = sqlNames(tables);
+  const { rows } = await pool.query<{ present: boolean }>('select to_regclass($1) is not null and to_regclass($2) is not null as present', [
+    n.events,
+    n.streams,
+  ]);
+  return rows[0]?.present === true;
+}
+
+/**
+ * Does any stream of this PostgreSQL event store have a name starting with `prefix` (plain prefix)?
+ * One look at the streams table, not the log: for an operator's tool that must tell a mistyped
+ * tenant from one with no events (`postgresEventStoreExists` first: the table must be there).
+ */
+export async function postgresStreamsExist(pool: Pool, prefix: string, tables: PostgresEventStoreTables = {}): Promise<boolean> {
+  const n = sqlNames(tables);
+  const { rows } = await pool.query<{ known: boolean }>(
+    `select exists (select 1 from ${n.streams} where starts_with(stream_name, $1)) as known`,
+    [prefix],
+  );
+  return rows[0]?.known === true;
+}
+
+/**
  * Creates the event store's tables, trigger and function when missing: idempotent, and safe to run
  * from several processes at once (serialised by a transaction-scoped advisory lock). Never drops or
  * alters anything that exists.
