@@ -249,75 +249,52 @@ export class EsdbEventStore implements EventStore {
     return [...last.values()];
   }
 
-  /**
-   * A forward read of `$all` from `after` (readAll's mapping of positions) that stops at the first
-   * event after `upTo`; system events left out, the filter applied here (this client's `readAll`
-   * takes no server-side filter).
-   */
   async countEvents(range: EventRange = {}): Promise<EventCount> {
-    const where = validateFilter(range.filter);
-    const { after, upTo } = range;
-    if (upTo !== undefined && upTo < 0n) return { count: 0, lastPosition: undefined };
-    const fromPosition: ReadPosition = after === undefined || after < 0n ? START : { commit: after, prepare: after };
     let count = 0;
     let lastPosition: bigint | undefined;
-    try {
-      for await (const resolved of this.client.readAll({
-        direction: FORWARDS,
-        fromPosition,
-        maxCount: Number.MAX_SAFE_INTEGER,
-        ...this.baseOptions(),
-      })) {
-        const event = resolved.event;
-        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
-        if (after !== undefined && event.position.commit <= after) continue;
-        if (upTo !== undefined && event.position.commit > upTo) break; // leaving the loop cancels the read
-        if (!matchesFilter(where, event.streamId, event.type)) continue;
-        const recorded = toRecordedEvent(resolved);
-        if (!recorded) continue;
-        count++;
-        lastPosition = recorded.globalPosition;
-      }
-    } catch (err) {
-      throw mapEsdbError(err, '$all');
+    for await (const event of this.readRange(range)) {
+      count++;
+      lastPosition = event.globalPosition;
     }
     return { count, lastPosition };
   }
 
-  /** As `countEvents` reads: forwards from `after`, stopped after `upTo` or at `maxCount` events. */
   async readPositions(range: EventRange & { maxCount?: number } = {}): Promise<EventPosition[]> {
-    const where = validateFilter(range.filter);
     const maxCount = validateMaxCount(range.maxCount) ?? DEFAULT_READ_ALL_MAX_COUNT;
-    const { after, upTo } = range;
-    if (maxCount === 0 || (upTo !== undefined && upTo < 0n)) return [];
-    const fromPosition: ReadPosition = after === undefined || after < 0n ? START : { commit: after, prepare: after };
     const out: EventPosition[] = [];
+    if (maxCount === 0) return out;
+    for await (const e of this.readRange(range)) {
+      out.push({ streamName: e.streamName, eventId: e.eventId, type: e.type, globalPosition: e.globalPosition });
+      if (out.length >= maxCount) break; // leaving the loop cancels the read
+    }
+    return out;
+  }
+
+  /**
+   * The events of (`after`, `upTo`] matching the filter, in order: a forward read of `$all` from
+   * `after` (positions mapped as `readAll` maps them), system events left out, the filter applied
+   * here (this client's `readAll` takes no server-side filter), stopped at the first event after
+   * `upTo` (or when the caller leaves its loop).
+   */
+  private async *readRange(range: EventRange): AsyncGenerator<RecordedEvent> {
+    const where = validateFilter(range.filter);
+    const { after, upTo } = range;
+    if (upTo !== undefined && upTo < 0n) return;
+    const fromPosition: ReadPosition = after === undefined || after < 0n ? START : { commit: after, prepare: after };
+    const read = this.client.readAll({ direction: FORWARDS, fromPosition, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() });
     try {
-      for await (const resolved of this.client.readAll({
-        direction: FORWARDS,
-        fromPosition,
-        maxCount: Number.MAX_SAFE_INTEGER,
-        ...this.baseOptions(),
-      })) {
+      for await (const resolved of read) {
         const event = resolved.event;
         if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
         if (after !== undefined && event.position.commit <= after) continue;
-        if (upTo !== undefined && event.position.commit > upTo) break; // leaving the loop cancels the read
+        if (upTo !== undefined && event.position.commit > upTo) return; // leaving the loop cancels the read
         if (!matchesFilter(where, event.streamId, event.type)) continue;
         const recorded = toRecordedEvent(resolved);
-        if (!recorded) continue;
-        out.push({
-          streamName: recorded.streamName,
-          eventId: recorded.eventId,
-          type: recorded.type,
-          globalPosition: recorded.globalPosition,
-        });
-        if (out.length >= maxCount) break;
+        if (recorded) yield recorded;
       }
     } catch (err) {
       throw mapEsdbError(err, '$all');
     }
-    return out;
   }
 
   async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {
