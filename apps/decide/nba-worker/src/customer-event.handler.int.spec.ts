@@ -10,7 +10,7 @@ import { BullNbaFollowUps, noResponseJobId } from './bullmq.nba-follow-ups';
 import { routeCustomerEvent, routeCustomerEvents, surveyJobKey, type CustomerEventRouting } from './customer-event.handler';
 import type { NbaDecideJobData } from './nba-decide.job';
 import type { NbaNoResponseJobData } from './nba-no-response.job';
-import { PostgresOutcomeTallyStore } from './outcome-tally.store';
+import { PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { DecisionFoldCache } from './decision-fold.cache';
 import { CustomerStream } from './testing/customer-stream';
 

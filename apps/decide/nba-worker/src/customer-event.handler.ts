@@ -5,7 +5,7 @@ import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hu
 import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
 import type { DecisionFoldCache } from './decision-fold.cache';
 import type { NbaFollowUps } from './nba-follow-ups.port';
-import { countedOutcome, type OutcomeTallyStore } from './outcome-tally.store';
+import { countedOutcome, type OutcomeTallyStore } from '@hub/nba-outcomes';
 
 export interface CustomerEventRouting {
   decide: Queue<NbaDecideJobData>;

@@ -20,7 +20,7 @@ import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-
 import { NbaWorkerEnv } from './nba-worker.env';
 import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
-import { CachedOutcomeTally, PostgresOutcomeTallyStore } from './outcome-tally.store';
+import { CachedOutcomeTally, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { identityHashing, loadConfig } from '@hub/config';
 import { customerStream } from '@hub/contracts';
 import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
+import { postgresEventStoreExists, postgresStreamsExist } from '@hub/event-store';
 import { createKafka } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 import type { CliIo } from './cli-io';
@@ -67,29 +68,21 @@ export class CliContext {
    * is created in it: a mistyped URL must not read as an empty hub that answers "no differences".
    */
   requireHubDatabase(): Promise<void> {
-    this.hubDatabase ??= this.pool
-      .query<{
-        events: string | null;
-        streams: string | null;
-      }>("select to_regclass('public.hub_events')::text as events, to_regclass('public.hub_streams')::text as streams")
-      .then((r) => {
-        if (!r.rows[0]?.events || !r.rows[0].streams)
-          throw new CliFailure(
-            'CLI_NOT_A_HUB_DATABASE',
-            `${this.where} holds no hub event store (no hub_events table): is DATABASE_URL the hub's database? (\`npm run demo\` prints the one it writes to)`,
-          );
-      });
+    this.hubDatabase ??= postgresEventStoreExists(this.pool).then((present) => {
+      if (!present)
+        throw new CliFailure(
+          'CLI_NOT_A_HUB_DATABASE',
+          `${this.where} holds no hub event store (no hub_events table): is DATABASE_URL the hub's database? (\`npm run demo\` prints the one it writes to)`,
+        );
+    });
     return this.hubDatabase;
   }
 
   /** Fails unless the tenant has at least one customer stream in the hub's database: a typo is an error, not an empty result. */
   async requireTenant(tenantId: string): Promise<void> {
     await this.requireHubDatabase();
-    const r = await this.pool.query<{ known: boolean }>(
-      'select exists (select 1 from public.hub_streams where starts_with(stream_name, $1)) as known',
-      [customerStream(tenantId, '')],
-    );
-    if (!r.rows[0]?.known) throw new CliFailure('CLI_UNKNOWN_TENANT', `tenant ${JSON.stringify(tenantId)} has no events in ${this.where}`);
+    if (!(await postgresStreamsExist(this.pool, customerStream(tenantId, ''))))
+      throw new CliFailure('CLI_UNKNOWN_TENANT', `tenant ${JSON.stringify(tenantId)} has no events in ${this.where}`);
   }
 
   /** The record's stores exactly as the apps build them: personal fields are opened with `HUB_KEK`. */

@@ -7,6 +7,7 @@ import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
+import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresKeyStore, type HubLogger } from '@hub/platform';
 import {
   PostgresTimelineStore,
@@ -35,7 +36,6 @@ import { HealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
-import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from './nba/outcome-tally.reader';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { ReplaysController } from './replays/replays.controller';
 import { StatsController } from './stats/stats.controller';

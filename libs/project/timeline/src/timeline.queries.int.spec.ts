@@ -283,6 +283,33 @@ describe('TimelineQueries', () => {
       });
     });
 
+    describe('when an operator reads a whole merged timeline (hub timeline)', () => {
+      it('then it holds every member’s entries by occurredAt, each in the top survivor’s timeline, cut at asOf; unknown customers give undefined', async () => {
+        const tenantId = freshId('tenant');
+        const [top, middle, bottom] = [freshId('c'), freshId('c'), freshId('c')];
+        const a = await project(tenantId, top, '+14155550226', [{ occurredAt: at(1) }, { occurredAt: at(4), recordedAt: at(9) }]);
+        const b = await project(tenantId, middle, '+14155550227', [{ occurredAt: at(2) }]);
+        const c = await project(tenantId, bottom, '+14155550228', [{ occurredAt: at(3) }]);
+        await store.merge(tenantId, bottom, middle);
+        await store.merge(tenantId, middle, top);
+
+        expect(await queries.hasReadModel()).toBe(true);
+        expect((await queries.wholeTimeline(tenantId, top))!.map((e) => [e.eventId, e.customerId, e.timelineCustomerId])).toEqual([
+          [a[0], top, top],
+          [b[0], middle, top],
+          [c[0], bottom, top],
+          [a[1], top, top],
+        ]);
+        expect((await queries.wholeTimeline(tenantId, top, { asOf: at(5) }))!.map((e) => e.eventId)).toEqual([a[0], b[0], c[0]]);
+        // A merged-away customer still has its own (and its members') entries, shown in the top survivor's timeline.
+        expect((await queries.wholeTimeline(tenantId, middle))!.map((e) => [e.eventId, e.timelineCustomerId])).toEqual([
+          [b[0], top],
+          [c[0], top],
+        ]);
+        expect(await queries.wholeTimeline(tenantId, freshId('c'))).toBeUndefined();
+      });
+    });
+
     describe('when the customer belongs to another tenant', () => {
       it('then nothing of it is visible', async () => {
         const [tenantA, tenantB] = [freshId('tenant'), freshId('tenant')];

@@ -422,6 +422,45 @@ export class TimelineQueries {
     }
   }
 
+  /**
+   * Does this database hold a timeline read model (entries and customers)? False where the projector
+   * never ran: an operator's tool says so instead of failing on a missing table. Creates nothing.
+   */
+  async hasReadModel(): Promise<boolean> {
+    const r = await this.pool.query<{ present: boolean }>(
+      "select to_regclass('timeline_entries') is not null and to_regclass('timeline_customers') is not null as present",
+    );
+    return r.rows[0]?.present === true;
+  }
+
+  /**
+   * A customer's whole timeline, for an operator's tool (`hub timeline`): its entries and those of the
+   * customers merged into it at any depth, by `(occurred_at, event_id)`, each with the timeline it
+   * shows in (the top survivor of its customer's merge chain), recorded at or before `asOf` when
+   * given. Undefined when the read model knows nothing of the customer (no summary, no entry). Not
+   * paged: one customer's history at a time.
+   */
+  async wholeTimeline(
+    tenantId: string,
+    customerId: string,
+    filter: Pick<TimelineFilter, 'asOf'> = {},
+  ): Promise<ExportedItem[] | undefined> {
+    const known = await this.pool.query(
+      'select 1 from timeline_customers where tenant_id = $1 and customer_id = $2 union all select 1 from timeline_entries where tenant_id = $1 and customer_id = $2 limit 1',
+      [tenantId, customerId],
+    );
+    if (known.rowCount === 0) return undefined;
+    const members = await this.timelineMembers(tenantId, customerId);
+    const p = new Params();
+    const where = entryConditions(p, tenantId, members, filter.asOf === undefined ? {} : { asOf: filter.asOf });
+    const r = await this.pool.query<EntryRow>(
+      `select ${ENTRY_COLUMNS} from timeline_entries e where ${where.join(' and ')} order by e.occurred_at, e.event_id`,
+      p.values,
+    );
+    const top = await this.timelineCustomers(tenantId, [...new Set(r.rows.map((row) => row.customer_id))]);
+    return r.rows.map((row) => ({ ...toItem(tenantId, row), timelineCustomerId: top.get(row.customer_id) ?? row.customer_id }));
+  }
+
   /** Is there a timeline summary for this customer in this tenant (merged-away customers included)? */
   async customerExists(tenantId: string, customerId: string): Promise<boolean> {
     const r = await this.pool.query('select 1 from timeline_customers where tenant_id = $1 and customer_id = $2', [tenantId, customerId]);

@@ -139,6 +139,14 @@ export class EncryptingEventStore implements EventStore {
     return this.inner.headPosition();
   }
 
+  countEvents(range?: Parameters<EventStore['countEvents']>[0]): ReturnType<EventStore['countEvents']> {
+    return this.inner.countEvents(range);
+  }
+
+  readPositions(range?: Parameters<EventStore['readPositions']>[0]): ReturnType<EventStore['readPositions']> {
+    return this.inner.readPositions(range);
+  }
+
   /** No event data in the answer: nothing to open. */
   lastMatchingEvents(filter: Parameters<EventStore['lastMatchingEvents']>[0]): ReturnType<EventStore['lastMatchingEvents']> {
     return this.inner.lastMatchingEvents(filter);

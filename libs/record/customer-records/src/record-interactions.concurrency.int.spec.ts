@@ -109,6 +109,8 @@ class TurnstileStore implements EventStore {
   lastMatchingEvents: EventStore['lastMatchingEvents'] = (f) => this.inner.lastMatchingEvents(f);
   readEvent: EventStore['readEvent'] = (id, f) => this.inner.readEvent(id, f);
   headPosition: EventStore['headPosition'] = () => this.inner.headPosition();
+  countEvents: EventStore['countEvents'] = (r) => this.inner.countEvents(r);
+  readPositions: EventStore['readPositions'] = (r) => this.inner.readPositions(r);
   subscribeToAll: EventStore['subscribeToAll'] = (o) => this.inner.subscribeToAll(o);
   setStreamMetadata: EventStore['setStreamMetadata'] = (s, m) => this.inner.setStreamMetadata(s, m);
   getStreamMetadata: EventStore['getStreamMetadata'] = (s) => this.inner.getStreamMetadata(s);

@@ -31,6 +31,9 @@ import {
   type StreamMetadata,
   type SubscribeToAllOptions,
   type Subscription,
+  type EventCount,
+  type EventPosition,
+  type EventRange,
   type StreamLastMatch,
   type SubscriptionFilter,
 } from './event-store.port';
@@ -244,6 +247,54 @@ export class EsdbEventStore implements EventStore {
       throw mapEsdbError(err, '$all');
     }
     return [...last.values()];
+  }
+
+  async countEvents(range: EventRange = {}): Promise<EventCount> {
+    let count = 0;
+    let lastPosition: bigint | undefined;
+    for await (const event of this.readRange(range)) {
+      count++;
+      lastPosition = event.globalPosition;
+    }
+    return { count, lastPosition };
+  }
+
+  async readPositions(range: EventRange & { maxCount?: number } = {}): Promise<EventPosition[]> {
+    const maxCount = validateMaxCount(range.maxCount) ?? DEFAULT_READ_ALL_MAX_COUNT;
+    const out: EventPosition[] = [];
+    if (maxCount === 0) return out;
+    for await (const e of this.readRange(range)) {
+      out.push({ streamName: e.streamName, eventId: e.eventId, type: e.type, globalPosition: e.globalPosition });
+      if (out.length >= maxCount) break; // leaving the loop cancels the read
+    }
+    return out;
+  }
+
+  /**
+   * The events of (`after`, `upTo`] matching the filter, in order: a forward read of `$all` from
+   * `after` (positions mapped as `readAll` maps them), system events left out, the filter applied
+   * here (this client's `readAll` takes no server-side filter), stopped at the first event after
+   * `upTo` (or when the caller leaves its loop).
+   */
+  private async *readRange(range: EventRange): AsyncGenerator<RecordedEvent> {
+    const where = validateFilter(range.filter);
+    const { after, upTo } = range;
+    if (upTo !== undefined && upTo < 0n) return;
+    const fromPosition: ReadPosition = after === undefined || after < 0n ? START : { commit: after, prepare: after };
+    const read = this.client.readAll({ direction: FORWARDS, fromPosition, maxCount: Number.MAX_SAFE_INTEGER, ...this.baseOptions() });
+    try {
+      for await (const resolved of read) {
+        const event = resolved.event;
+        if (!event || event.streamId.startsWith('$') || event.type.startsWith('$')) continue;
+        if (after !== undefined && event.position.commit <= after) continue;
+        if (upTo !== undefined && event.position.commit > upTo) return; // leaving the loop cancels the read
+        if (!matchesFilter(where, event.streamId, event.type)) continue;
+        const recorded = toRecordedEvent(resolved);
+        if (recorded) yield recorded;
+      }
+    } catch (err) {
+      throw mapEsdbError(err, '$all');
+    }
   }
 
   async readEvent(eventId: string, filter?: SubscriptionFilter): Promise<RecordedEvent | undefined> {

@@ -117,6 +117,26 @@ export interface EventStore {
    */
   lastMatchingEvents(filter: SubscriptionFilter & { eventTypes: readonly string[] }): Promise<StreamLastMatch[]>;
   /**
+   * How many events of the streams matching `range.filter` (same meaning as a subscription's) have a
+   * global position in (`after`, `upTo`], and where the last of them is (undefined when there is
+   * none). No event data: for sizing and bounding a catch-up, such as a rebuild's "how many events
+   * will it project, up to which position must it go?". `after` defaults to the start of the log,
+   * `upTo` to its end; both are positions this store returned. PostgreSQL: one statement over that
+   * range of positions; EventStoreDB: a forward read of `$all` over that range (no server-side
+   * filter), so a range from the start is for operators' tools, not for a hot path.
+   */
+  countEvents(range?: EventRange): Promise<EventCount>;
+  /**
+   * Where the events of a range are, without their data (nothing to open): id, stream, type and
+   * global position of each event matching `range.filter` in (`after`, `upTo`], in global order, at
+   * most `maxCount` (default `DEFAULT_READ_ALL_MAX_COUNT`); page on with `after` = the last one's
+   * position. For "which events came after this position?" (a diff leaving out what one side has
+   * not reached yet). Unlike `readAll`, not only a gap-free prefix: PostgreSQL gives what is
+   * committed (a later position may come before an earlier one a slower transaction still holds).
+   * EventStoreDB: a forward read of `$all` from `after`, the filter applied client-side.
+   */
+  readPositions(range?: EventRange & { maxCount?: number }): Promise<EventPosition[]>;
+  /**
    * Where the head of the log is: the global position of the last committed event (0n for an empty
    * log), in the same terms as `globalPosition` (a target for a catch-up: "caught up once my
    * checkpoint reaches it"). PostgreSQL: `max(global_position)`, whether or not a slower transaction
@@ -156,13 +176,32 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** One stream's last event matching a filter (`EventStore.lastMatchingEvents`). */
-export interface StreamLastMatch {
+/** A range of the log (`EventStore.countEvents`): global positions in (`after`, `upTo`], events matching `filter`. */
+export interface EventRange {
+  /** Exclusive. Default: from the start of the log. */
+  after?: bigint;
+  /** Inclusive. Default: up to the end of the log. */
+  upTo?: bigint;
+  filter?: SubscriptionFilter;
+}
+
+/** What `EventStore.countEvents` found in a range. */
+export interface EventCount {
+  count: number;
+  /** Global position of the last event counted; undefined when none was. */
+  lastPosition: bigint | undefined;
+}
+
+/** Where an event is, without its data (`EventStore.readPositions`). */
+export interface EventPosition {
   streamName: string;
   eventId: string;
   type: string;
   globalPosition: bigint;
 }
+
+/** One stream's last event matching a filter (`EventStore.lastMatchingEvents`). */
+export type StreamLastMatch = EventPosition;
 
 /** Custom per-stream metadata: a plain JSON object. */
 export type StreamMetadata = Record<string, unknown>;

@@ -5,6 +5,8 @@ export type { RetrySettings } from './subscription-support';
 export {
   PostgresEventStore,
   ensurePostgresEventStoreSchema,
+  postgresEventStoreExists,
+  postgresStreamsExist,
   runDdl,
   type CreatePostgresEventStoreOptions,
   type PostgresEventStoreOptions,

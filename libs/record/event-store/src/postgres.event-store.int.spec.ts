@@ -10,7 +10,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from './event-store.port';
-import { PostgresEventStore } from './postgres.event-store';
+import { PostgresEventStore, postgresEventStoreExists, postgresStreamsExist } from './postgres.event-store';
 
 const databaseUrl = testInfra().databaseUrl;
 
@@ -358,6 +358,20 @@ describe('PostgresEventStore', () => {
       } finally {
         await Promise.all(pools.map((p) => p.end()));
       }
+    });
+
+    it('tells whether a database holds a store (creating nothing) and whether it has streams with a prefix', async () => {
+      const schema = freshId('es_');
+      schemas.push(schema);
+      expect(await postgresEventStoreExists(pool, { schema })).toBe(false);
+      const isolated = await PostgresEventStore.create({ pool, schema });
+      expect(await postgresEventStoreExists(pool, { schema })).toBe(true);
+      expect(await postgresEventStoreExists(pool, { schema, tablePrefix: 'other_' })).toBe(false);
+      const prefix = `${freshStream()}.`;
+      expect(await postgresStreamsExist(pool, prefix, { schema })).toBe(false);
+      await isolated.appendToStream(`${prefix}a`, [testEvent()]);
+      expect(await postgresStreamsExist(pool, prefix, { schema })).toBe(true);
+      expect(await postgresStreamsExist(pool, `${prefix}b`, { schema })).toBe(false);
     });
 
     it('keeps stores with different schemas and table prefixes apart', async () => {

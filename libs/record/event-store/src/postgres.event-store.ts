@@ -17,6 +17,9 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type EventCount,
+  type EventPosition,
+  type EventRange,
   type StreamLastMatch,
   type StreamMetadata,
   type SubscribeToAllOptions,
@@ -200,6 +203,33 @@ function notifyChannel(schemaName: string, prefix: string): string {
 
 /** Table names of the event store (and of the checkpoint store beside it). */
 export { sqlNames as postgresSqlNames };
+
+/**
+ * Does this database hold a PostgreSQL event store (its events and streams tables)? Creates
+ * nothing: for an operator's tool that must tell a mistyped DATABASE_URL from an empty hub.
+ */
+export async function postgresEventStoreExists(pool: Pool, tables: PostgresEventStoreTables = {}): Promise<boolean> {
+  const n = sqlNames(tables);
+  const { rows } = await pool.query<{ present: boolean }>('select to_regclass($1) is not null and to_regclass($2) is not null as present', [
+    n.events,
+    n.streams,
+  ]);
+  return rows[0]?.present === true;
+}
+
+/**
+ * Does any stream of this PostgreSQL event store have a name starting with `prefix` (plain prefix)?
+ * One look at the streams table, not the log: for an operator's tool that must tell a mistyped
+ * tenant from one with no events (`postgresEventStoreExists` first: the table must be there).
+ */
+export async function postgresStreamsExist(pool: Pool, prefix: string, tables: PostgresEventStoreTables = {}): Promise<boolean> {
+  const n = sqlNames(tables);
+  const { rows } = await pool.query<{ known: boolean }>(
+    `select exists (select 1 from ${n.streams} where starts_with(stream_name, $1)) as known`,
+    [prefix],
+  );
+  return rows[0]?.known === true;
+}
 
 /**
  * Creates the event store's tables, trigger and function when missing: idempotent, and safe to run
@@ -761,6 +791,54 @@ export class PostgresEventStore implements EventStore {
           where ($1::text[] is null or e.stream_name like any($1::text[])) and e.event_type = any($2::text[])
           order by e.stream_name, e.global_position desc`,
         [where.streamPrefixes?.map(likePrefixPattern) ?? null, where.eventTypes],
+      );
+      return rows.map((r) => ({ streamName: r.stream_name, eventId: r.event_id, type: r.event_type, globalPosition: BigInt(r.position) }));
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async countEvents(range: EventRange = {}): Promise<EventCount> {
+    const where = validateFilter(range.filter);
+    try {
+      const { rows } = await this.pool.query<{ n: string; last: string | null }>(
+        `select count(*)::text as n, max(e.global_position)::text as last
+           from ${this.names.events} e
+          where ($1::bigint is null or e.global_position > $1::bigint) and ($2::bigint is null or e.global_position <= $2::bigint)
+            and ($3::text[] is null or e.stream_name like any($3::text[])) and ($4::text[] is null or e.event_type = any($4::text[]))`,
+        [
+          range.after?.toString() ?? null,
+          range.upTo?.toString() ?? null,
+          where.streamPrefixes?.map(likePrefixPattern) ?? null,
+          where.eventTypes ?? null,
+        ],
+      );
+      const last = rows[0]?.last;
+      return { count: Number(rows[0]?.n ?? '0'), lastPosition: last == null ? undefined : BigInt(last) };
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+
+  async readPositions(range: EventRange & { maxCount?: number } = {}): Promise<EventPosition[]> {
+    const where = validateFilter(range.filter);
+    const maxCount = validateMaxCount(range.maxCount) ?? DEFAULT_READ_ALL_MAX_COUNT;
+    if (maxCount === 0) return [];
+    try {
+      const { rows } = await this.pool.query<{ stream_name: string; event_id: string; event_type: string; position: string }>(
+        `select e.stream_name, e.event_id::text as event_id, e.event_type, e.global_position::text as position
+           from ${this.names.events} e
+          where ($1::bigint is null or e.global_position > $1::bigint) and ($2::bigint is null or e.global_position <= $2::bigint)
+            and ($3::text[] is null or e.stream_name like any($3::text[])) and ($4::text[] is null or e.event_type = any($4::text[]))
+          order by e.global_position
+          limit $5`,
+        [
+          range.after?.toString() ?? null,
+          range.upTo?.toString() ?? null,
+          where.streamPrefixes?.map(likePrefixPattern) ?? null,
+          where.eventTypes ?? null,
+          maxCount,
+        ],
       );
       return rows.map((r) => ({ streamName: r.stream_name, eventId: r.event_id, type: r.event_type, globalPosition: BigInt(r.position) }));
     } catch (err) {

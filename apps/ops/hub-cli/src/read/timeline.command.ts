@@ -1,16 +1,9 @@
+import { TimelineQueries } from '@hub/timeline';
 import { customerId, exactPositionals, isoInstant, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
 import { CliFailure, ExitCode } from '../cli.errors';
 import type { Command } from '../command';
-import {
-  ENTRY_COLUMNS,
-  ENTRY_FROM,
-  requireReadModel,
-  timelineMembers,
-  toTimelineRow,
-  withTopSurvivors,
-  type EntryRecord,
-} from './timeline-rows';
+import { requireReadModel } from './timeline-rows';
 
 /**
  * `hub timeline`: the customer's cross-channel timeline from the live read model, ordered by when
@@ -40,26 +33,12 @@ Exit 1 when the read model knows nothing of the customer.`,
     const asOfArg = stringOption(values, 'as-of');
     const asOf = asOfArg === undefined ? undefined : isoInstant(asOfArg, '--as-of');
     return async (ctx) => {
-      const pool = ctx.pool;
       await ctx.requireTenant(tenant);
-      await requireReadModel(pool, ctx.where);
-      const known = await pool.query(
-        'select 1 from timeline_customers where tenant_id = $1 and customer_id = $2 union all select 1 from timeline_entries where tenant_id = $1 and customer_id = $2 limit 1',
-        [tenant, customer],
-      );
-      if (known.rowCount === 0)
+      await requireReadModel(ctx.pool, ctx.where);
+      const entries = await new TimelineQueries(ctx.pool).wholeTimeline(tenant, customer, asOf === undefined ? {} : { asOf });
+      if (entries === undefined)
         throw new CliFailure('CLI_UNKNOWN_CUSTOMER', `the timeline read model of ${ctx.where} knows no customer ${tenant}/${customer}`);
-      const members = await timelineMembers(pool, tenant, [customer]);
-      const r = await pool.query<EntryRecord>(
-        `select ${ENTRY_COLUMNS} from ${ENTRY_FROM}
-          where e.tenant_id = $1 and e.customer_id = any($2::text[]) and ($3::timestamptz is null or e.recorded_at <= $3::timestamptz)
-          order by e.occurred_at, e.event_id`,
-        [tenant, members, asOf ?? null],
-      );
-      await write(
-        ctx.io.stdout,
-        `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, entries: (await withTopSurvivors(pool, tenant, r.rows)).map(toTimelineRow) }, 2)}\n`,
-      );
+      await write(ctx.io.stdout, `${toJson({ tenantId: tenant, customerId: customer, asOf: asOf ?? null, entries }, 2)}\n`);
       return ExitCode.ok;
     };
   },

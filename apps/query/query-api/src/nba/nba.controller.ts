@@ -5,9 +5,9 @@ import { foldCustomer, type CustomerEvent } from '@hub/customer';
 import type { CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
 import { catalogV1, contactHistoryFrom, decide, decideOutcome, decisionSeed, latestTrigger, type Catalog } from '@hub/nba';
+import { OUTCOME_TALLY_READER, type PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import { CUSTOMER_REPOSITORY } from '../customers.controller';
 import { validationFailed } from '../query-params';
-import { OUTCOME_TALLY_READER, type PostgresOutcomeTallyReader } from './outcome-tally.reader';
 import { RecordOutcomeDto } from './record-outcome.dto';
 import { RequiresScope } from '../auth/scope.decorator';
 

@@ -5,6 +5,7 @@ import { deterministicId, type EventMetadata } from '@hub/contracts';
 import { foldCustomer, type CustomerEvent, type NbaOutcomeRecorded } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { catalogV1, contactHistoryFrom, decide, decidedEvent, decisionSeed, latestTrigger, outcomeEventId } from '@hub/nba';
+import { PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { startQueryApi } from '../main';
 
@@ -150,11 +151,8 @@ describe('GET /tenants/:tenantId/customers/:customerId/next-best-actions/menu', 
         )[0]!;
       const segment = (await call('GET', `/tenants/${tenantA}/customers/${customerId}/next-best-actions/menu`)).body['segment'] as string;
       const prior = (await menu()).explanation.score.propensity.alpha;
-      // The table as the nba-worker creates it (apps/decide/nba-worker/src/outcome-tally.store.ts).
-      await pool.query(`create table if not exists nba_outcome_tally (
-        tenant_id text not null, action_id text not null, segment text not null,
-        accepted integer not null default 0, declined integer not null default 0, no_response integer not null default 0,
-        updated_at timestamptz not null default now(), primary key (tenant_id, action_id, segment))`);
+      // The tables as the nba-worker creates them.
+      await PostgresOutcomeTallyStore.create(pool);
       await pool.query(`insert into nba_outcome_tally (tenant_id, action_id, segment, accepted) values ($1, 'kb_password_reset', $2, 12)`, [
         tenantA,
         segment,

@@ -1,6 +1,10 @@
 import type { Pool } from 'pg';
-import { PostgresCheckpointStore } from '@hub/event-store';
+import { PostgresCheckpointStore, type EventStore } from '@hub/event-store';
+import { rebuildStreamPrefix } from './timeline-rebuild';
 import { columnsOf, qualified } from './timeline-tables';
+
+/** How many positions of later events are asked of the store at once. */
+const LATER_EVENTS_PAGE = 5000;
 
 export interface CustomerDifference {
   tenantId: string;
@@ -40,13 +44,16 @@ export interface TimelineDiff {
  *
  * Both read models are moving targets: the live projector keeps projecting, the rebuild stopped at
  * `rebuiltUpTo`. So only entries whose event is at or before `comparedUpTo` = min(live checkpoint,
- * rebuiltUpTo) are compared (the entry's event found by id in `hub_events`; an entry whose event is
- * not in the log at all is always compared — it can only be wrong). The live rows and the live
- * checkpoint are read in one REPEATABLE READ snapshot, and the projector commits both together,
- * so the cut is exact even while it runs.
+ * rebuiltUpTo) are compared: the events of the followed streams after `comparedUpTo` (up to the head
+ * of the log once the snapshot is taken) are asked of the store (`EventStore.readPositions`, ids
+ * only) and their entries left out; an entry whose event is not in the log at all is always
+ * compared — it can only be wrong. The live rows and the live checkpoint are read in one
+ * REPEATABLE READ snapshot, and the projector commits both together, so the cut is exact even
+ * while it runs (and the rebuild has stopped: its rows come from events up to that head).
  */
 export async function diffTimelines(
   pool: Pool,
+  store: Pick<EventStore, 'headPosition' | 'readPositions'>,
   o: {
     liveSchema: string;
     rebuildSchema: string;
@@ -63,6 +70,17 @@ export async function diffTimelines(
     await client.query('begin isolation level repeatable read');
     const liveCheckpoint = (await new PostgresCheckpointStore(pool).load(o.projectionId, client)) ?? null;
     const comparedUpTo = liveCheckpoint !== null && liveCheckpoint < o.rebuiltUpTo ? liveCheckpoint : o.rebuiltUpTo;
+    await client.query('create temp table hub_replay_timeline_later (event_id uuid primary key) on commit drop');
+    const head = await store.headPosition();
+    const followed = { streamPrefixes: [rebuildStreamPrefix(o.tenantId)] };
+    for (let after = comparedUpTo; after < head; ) {
+      const page = await store.readPositions({ after, upTo: head, filter: followed, maxCount: LATER_EVENTS_PAGE });
+      if (page.length === 0) break;
+      await client.query('insert into hub_replay_timeline_later select unnest($1::uuid[]) on conflict do nothing', [
+        page.map((p) => p.eventId),
+      ]);
+      after = page.at(-1)!.globalPosition;
+    }
     const both = await columnsOf(client, 'timeline_entries', o.liveSchema, o.rebuildSchema);
     // A column the rebuild has but does not project (copied from the live table) counts as live-only.
     const skipped = (o.notProjected ?? []).filter((c) => both.common.includes(c));
@@ -74,14 +92,14 @@ export async function diffTimelines(
     const rebuiltTable = qualified(o.rebuildSchema, 'timeline_entries');
     const side = (table: string, excluded: string) => `
       select e.tenant_id, e.customer_id, e.event_id, md5((to_jsonb(e) - ${excluded}::text[])::text) as h
-        from ${table} e left join public.hub_events h on h.event_id = e.event_id
-       where ($1::text is null or e.tenant_id = $1) and (h.global_position is null or h.global_position <= $2::bigint)`;
+        from ${table} e
+       where ($1::text is null or e.tenant_id = $1) and not exists (select 1 from hub_replay_timeline_later x where x.event_id = e.event_id)`;
     // Only the differences are kept (a few rows when the read models agree, whatever their size).
     await client.query(
       'create temp table hub_replay_timeline_diff (tenant_id text, customer_id text, event_id uuid, kind text) on commit drop',
     );
     const compared = await client.query<{ live: string; rebuilt: string }>(
-      `with live as (${side(liveTable, '$3')}), rebuilt as (${side(rebuiltTable, '$4')}),
+      `with live as (${side(liveTable, '$2')}), rebuilt as (${side(rebuiltTable, '$3')}),
        compared as (
          select coalesce(l.tenant_id, r.tenant_id) as tenant_id, coalesce(l.customer_id, r.customer_id) as customer_id,
                 coalesce(l.event_id, r.event_id) as event_id, l.event_id is not null as in_live, r.event_id is not null as in_rebuilt,
@@ -90,7 +108,7 @@ export async function diffTimelines(
        ),
        saved as (insert into hub_replay_timeline_diff select tenant_id, customer_id, event_id, kind from compared where kind is not null returning 1)
        select count(*) filter (where in_live) as live, count(*) filter (where in_rebuilt) as rebuilt, (select count(*) from saved) as saved from compared`,
-      [o.tenantId ?? null, comparedUpTo.toString(), hashedWithout.live, hashedWithout.rebuilt],
+      [o.tenantId ?? null, hashedWithout.live, hashedWithout.rebuilt],
     );
     const totals = await client.query<{ customers: string; missing: string; extra: string; changed: string }>(
       `select count(distinct (tenant_id, customer_id)) as customers, count(*) filter (where kind = 'missing') as missing,

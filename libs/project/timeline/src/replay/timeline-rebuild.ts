@@ -226,11 +226,7 @@ export class TimelineRebuild {
    * log up to `upTo`. Undefined when there is none. Reads only that range of positions.
    */
   async lastMatchingPosition(after: bigint, upTo: bigint): Promise<bigint | undefined> {
-    const r = await this.deps.pool.query<{ p: string | null }>(
-      'select max(global_position)::text as p from public.hub_events where global_position > $1::bigint and global_position <= $2::bigint and stream_name like $3',
-      [after.toString(), upTo.toString(), likePattern(this.streamPrefix)],
-    );
-    return r.rows[0]?.p == null ? undefined : BigInt(r.rows[0].p);
+    return (await this.deps.store.countEvents({ after, upTo, filter: { streamPrefixes: [this.streamPrefix] } })).lastPosition;
   }
 
   /** Ends the rebuild's pool and keeps its schema (`--keep`). */
@@ -250,16 +246,9 @@ export class TimelineRebuild {
 /** The streams a rebuild follows: one tenant's customers, or every customer. */
 export const rebuildStreamPrefix = (tenantId: string | undefined): string => (tenantId ? customerStream(tenantId, '') : 'customer-');
 
-/** `LIKE` pattern for names starting with `prefix`. */
-const likePattern = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
 /** How many events of the streams a rebuild follows are in the log up to `upTo`: what a rebuild from 0 projects. */
-export async function countMatchingEvents(pool: Pool, tenantId: string | undefined, upTo: bigint): Promise<number> {
-  const r = await pool.query<{ n: string }>(
-    'select count(*)::text as n from public.hub_events where global_position <= $1::bigint and stream_name like $2',
-    [upTo.toString(), likePattern(rebuildStreamPrefix(tenantId))],
-  );
-  return Number(r.rows[0]!.n);
+export async function countMatchingEvents(store: EventStore, tenantId: string | undefined, upTo: bigint): Promise<number> {
+  return (await store.countEvents({ upTo, filter: { streamPrefixes: [rebuildStreamPrefix(tenantId)] } })).count;
 }
 
 /** Drops a rebuild schema left behind by a run that did not finish (a crash). Only rebuild schema names are accepted. */

@@ -91,7 +91,7 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
   // projector never ran has no such table yet.
   await ensurePostgresCheckpointSchema(deps.pool);
   const head = await deps.store.headPosition();
-  const total = await countMatchingEvents(deps.pool, o.tenantId, head);
+  const total = await countMatchingEvents(deps.store, o.tenantId, head);
   const rebuild = await TimelineRebuild.create(deps, {
     ...(o.tenantId ? { tenantId: o.tenantId } : {}),
     batchSize: o.batchSize,
@@ -117,7 +117,7 @@ export async function runTimelineReplay(deps: ReplayDeps, o: ReplayOptions, run:
     if (o.diff) {
       stopIfAborted('the diff');
       emit({ type: 'diffing' });
-      report.diff = await diffTimelines(deps.pool, {
+      report.diff = await diffTimelines(deps.pool, deps.store, {
         liveSchema: live,
         rebuildSchema: rebuild.schema,
         rebuiltUpTo: caught.upTo,

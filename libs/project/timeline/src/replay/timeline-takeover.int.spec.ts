@@ -302,7 +302,7 @@ describe('when another component added a column to a live table', () => {
     try {
       expect(rebuild.columnsNotProjected).toEqual({ timeline_entries: ['hub_test_note'] });
       await pool.query("update timeline_entries set hub_test_note = 'noted' where tenant_id = $1", [tenant]);
-      const diff = await diffTimelines(pool, {
+      const diff = await diffTimelines(pool, store, {
         liveSchema: 'public',
         rebuildSchema: rebuild.schema,
         tenantId: tenant,

@@ -432,6 +432,75 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
       });
     });
 
+    describe('countEvents', () => {
+      it('counts the matching events in (after, upTo] and gives the last one’s position, without data', async () => {
+        const prefix = `count${randomUUID().replace(/-/g, '').slice(0, 12)}-`;
+        const [s1, s2, other] = [`${prefix}a`, `${prefix}b`, freshStream('countother')];
+        const r1 = await store.appendToStream(s1, [testEvent({ type: 'ContractCounted' }), testEvent({ type: 'ContractNoise' })]);
+        const first = (await store.readStream(s1))[0]!.globalPosition;
+        const rOther = await store.appendToStream(other, [testEvent({ type: 'ContractCounted' })]);
+        const r2 = await store.appendToStream(s2, [testEvent({ type: 'ContractCounted' })]);
+        const mine = { streamPrefixes: [prefix] };
+
+        expect(await store.countEvents({ filter: mine })).toEqual({ count: 3, lastPosition: r2.position });
+        expect(await store.countEvents({ upTo: r1.position, filter: mine })).toEqual({ count: 2, lastPosition: r1.position });
+        expect(await store.countEvents({ after: first, upTo: r1.position, filter: mine })).toEqual({ count: 1, lastPosition: r1.position });
+        expect(await store.countEvents({ after: r1.position, upTo: rOther.position, filter: mine })).toEqual({
+          count: 0,
+          lastPosition: undefined,
+        });
+        expect(await store.countEvents({ after: r1.position, filter: { ...mine, eventTypes: ['ContractCounted'] } })).toEqual({
+          count: 1,
+          lastPosition: r2.position,
+        });
+        expect(await store.countEvents({ filter: { ...mine, eventTypes: ['ContractCounted'] } })).toEqual({
+          count: 2,
+          lastPosition: r2.position,
+        });
+        // No filter: every stream's events, other writers' too.
+        const all = await store.countEvents({ after: r1.position, upTo: r2.position });
+        expect(all.count).toBeGreaterThanOrEqual(2);
+        expect(all.lastPosition).toBe(r2.position);
+      });
+    });
+
+    describe('readPositions', () => {
+      it('gives where the matching events of (after, upTo] are, in global order, without data, page by page', async () => {
+        const prefix = `positions${randomUUID().replace(/-/g, '').slice(0, 12)}-`;
+        const [s1, s2, other] = [`${prefix}a`, `${prefix}b`, freshStream('positionsother')];
+        const [a, b, c] = [
+          testEvent({ type: 'ContractPlaced' }),
+          testEvent({ type: 'ContractNoise' }),
+          testEvent({ type: 'ContractPlaced' }),
+        ];
+        const r1 = await store.appendToStream(s1, [a, b]);
+        const rOther = await store.appendToStream(other, [testEvent({ type: 'ContractPlaced' })]);
+        const r2 = await store.appendToStream(s2, [c]);
+        const stored = await store.readStream(s1);
+        const mine = { streamPrefixes: [prefix] };
+
+        expect(await store.readPositions({ filter: mine })).toEqual([
+          { streamName: s1, eventId: a.eventId, type: 'ContractPlaced', globalPosition: stored[0]!.globalPosition },
+          { streamName: s1, eventId: b.eventId, type: 'ContractNoise', globalPosition: r1.position },
+          { streamName: s2, eventId: c.eventId, type: 'ContractPlaced', globalPosition: r2.position },
+        ]);
+        const ids = async (range: Parameters<EventStore['readPositions']>[0]): Promise<string[]> =>
+          (await store.readPositions(range)).map((p) => p.eventId);
+        expect(await ids({ after: stored[0]!.globalPosition, filter: mine })).toEqual([b.eventId, c.eventId]);
+        expect(await ids({ upTo: rOther.position, filter: mine })).toEqual([a.eventId, b.eventId]);
+        expect(await ids({ filter: { ...mine, eventTypes: ['ContractPlaced'] } })).toEqual([a.eventId, c.eventId]);
+        expect(await ids({ filter: mine, maxCount: 1 })).toEqual([a.eventId]);
+        expect(await ids({ after: r2.position, filter: mine })).toEqual([]);
+        // No filter: every stream's events, other writers' too.
+        const all = await store.readPositions({ after: r1.position, upTo: r2.position });
+        expect(all.map((p) => p.globalPosition)).toEqual(
+          [...all.map((p) => p.globalPosition)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)),
+        );
+        expect(all.at(-1)!.eventId).toBe(c.eventId);
+        expect(all.map((p) => p.streamName)).toContain(other);
+      });
+    });
+
     describe('lastMatchingEvents', () => {
       it('gives each matching stream its last event of the given types, without data', async () => {
         const prefix = `lastmatch${randomUUID().replace(/-/g, '').slice(0, 12)}-`;

@@ -35,7 +35,8 @@ export interface OutcomeTallyStore {
 }
 
 /**
- * Tables (read by the query API's menu too: keep in step with apps/query/query-api/src/nba):
+ * Tables (owned by this lib: the nba-worker writes them, the query API's menu reads them through
+ * `PostgresOutcomeTallyReader`):
  * - `nba_outcomes`: one row per counted `NbaOutcomeRecorded`, keyed by event id (the idempotency guard);
  * - `nba_outcome_tally`: the sums per (tenant, action, segment), updated in the same statement.
  */
@@ -117,13 +118,38 @@ export class PostgresOutcomeTallyStore implements OutcomeTallyStore {
     return (r.rowCount ?? 0) > 0;
   }
 
-  async tally(tenantId: string): Promise<OutcomeTally> {
-    const r = await this.pool.query<TallyRow>(
-      'select action_id, segment, accepted, declined, no_response from nba_outcome_tally where tenant_id = $1',
-      [tenantId],
-    );
-    return tallyOfRows(r.rows);
+  tally(tenantId: string): Promise<OutcomeTally> {
+    return readTally(this.pool, tenantId);
   }
+}
+
+/** DI token of the read-only tally (`PostgresOutcomeTallyReader`). */
+export const OUTCOME_TALLY_READER = Symbol('OUTCOME_TALLY_READER');
+
+/**
+ * The tally, read-only, for a component that does not count outcomes (the query API's menu decides
+ * with the same posteriors as the worker). Creates nothing: before the worker has created the
+ * tables, no outcome is counted anywhere, and the tally is empty (the catalog's priors).
+ */
+export class PostgresOutcomeTallyReader implements Pick<OutcomeTallyStore, 'tally'> {
+  constructor(private readonly pool: Pool) {}
+
+  async tally(tenantId: string): Promise<OutcomeTally> {
+    try {
+      return await readTally(this.pool, tenantId);
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') return {}; // undefined_table
+      throw err;
+    }
+  }
+}
+
+async function readTally(pool: Pool, tenantId: string): Promise<OutcomeTally> {
+  const r = await pool.query<TallyRow>(
+    'select action_id, segment, accepted, declined, no_response from nba_outcome_tally where tenant_id = $1',
+    [tenantId],
+  );
+  return tallyOfRows(r.rows);
 }
 
 /**
