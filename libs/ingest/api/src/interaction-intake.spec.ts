@@ -189,8 +189,14 @@ describe('reading a canonical event sent to the generic API', () => {
       expect(r).toEqual({
         ok: false,
         code: 'tenant_mismatch',
-        errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"] }],
+        errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"], codes: ['tenant_mismatch'] }],
       });
+    });
+
+    it('then it is still tenant_mismatch, with every other problem reported beside it', () => {
+      const r = read(sent({ metadata: { tenantId: 'globex', occurredAt: 'yesterday' } }));
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'tenant_mismatch' }));
+      expect(fields(r).sort()).toEqual(['metadata.occurredAt', 'metadata.tenantId']);
     });
 
     it('then the key’s own tenant, given explicitly, is fine', () => {
@@ -235,6 +241,38 @@ describe('reading a canonical event sent to the generic API', () => {
         }),
       );
       expect(fields(r)).toEqual(['data.identities.1.value']);
+      expect(!r.ok && r.errors[0]!.codes).toEqual(['invalid_identity']);
+    });
+
+    it('then an identity the hub cannot normalise is reported with the other problems, not after they are fixed', () => {
+      const r = read(
+        sent({
+          data: {
+            identities: [
+              { kind: 'phone', value: '12' },
+              { kind: 'fax', value: '1' },
+            ],
+            direction: 'sideways',
+          },
+          metadata: { occurredAt: 'yesterday', eventId: ' padded ' },
+        }),
+      );
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
+      expect(fields(r).sort()).toEqual([
+        'data.direction',
+        'data.identities.0.value',
+        'data.identities.1.kind',
+        'metadata.eventId',
+        'metadata.occurredAt',
+      ]);
+    });
+
+    it('then each problem names its check', () => {
+      const r = read(sent({ data: { extra: 1 }, metadata: { occurredAt: 'yesterday' } }));
+      expect(!r.ok && Object.fromEntries(r.errors.map((e) => [e.field, e.codes]))).toEqual({
+        'data.extra': ['unknown_field'],
+        'metadata.occurredAt': ['is_iso8601'],
+      });
     });
 
     it('then an array, a string or null is refused at the root', () => {
