@@ -19,6 +19,7 @@ import {
 } from '@hub/platform';
 import { apiError, payloadTooLarge, requestProblem, type ApiErrorBody } from './api-error';
 import { ApiErrorFilter } from './api-error.filter';
+import { AttributeSchemas } from './attribute-schemas';
 import { EventIntakeService } from './event-intake.service';
 import {
   EVENT_INTAKE,
@@ -78,6 +79,10 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   );
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
 
+  // Validated with the env (IngestApiEnv): loaded again here to be used.
+  const loadedSchemas = AttributeSchemas.load(config.INGEST_ATTRIBUTE_SCHEMAS);
+  if (!loadedSchemas.ok) throw new ConfigError(INGEST_API_APP, loadedSchemas.problems);
+  const attributeSchemas = loadedSchemas.schemas;
   const counters = new IntakeCounters();
   const limits = { maxBatchEvents: config.INGEST_MAX_BATCH_EVENTS, maxEventBytes: config.INGEST_MAX_EVENT_BYTES };
   const intake = new EventIntakeService(
@@ -89,6 +94,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     () => new Date(),
     counters,
     new Set(config.INGEST_RAW_TENANTS),
+    attributeSchemas,
   );
   const rawConsumer = config.INGEST_RAW_ENABLED
     ? new RawInteractionsConsumer(
@@ -265,6 +271,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       ],
       rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null,
       sources: keys.size,
+      attributeSchemas: attributeSchemas.size,
     },
     'ingest.app.started',
   );

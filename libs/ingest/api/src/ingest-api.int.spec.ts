@@ -94,6 +94,14 @@ beforeAll(async () => {
     INGEST_MAX_BODY_BYTES: String(MAX_BODY),
     INGEST_MAX_BATCH_EVENTS: String(MAX_EVENTS),
     INGEST_MAX_EVENT_BYTES: String(4 * 1024),
+    // The key's tenant declares its attributes; the other tenant none.
+    INGEST_ATTRIBUTE_SCHEMAS: JSON.stringify({
+      [tenant]: {
+        type: 'object',
+        properties: { region: { enum: ['eu', 'us'] }, priority: { type: 'integer' } },
+        additionalProperties: false,
+      },
+    }),
   });
   reader = kafka.consumer({ groupId: freshId('ia-reader'), maxWaitTimeInMs: 100 });
   await reader.connect();
@@ -213,6 +221,28 @@ describe('one canonical event over HTTP', () => {
       ),
     );
     expect(paths(res.body)).toEqual(['data.identities.0.value', 'metadata.occurredAt', 'metadata.shift']);
+  });
+
+  it('with attributes its tenant declared is published with them; undeclared or unfit ones are 400, named (issue #16)', async () => {
+    const marker = freshId('attrs');
+    const event = platformEvent(marker);
+    const res = await postJson({ ...event, data: { ...event.data, attributes: { region: 'eu', priority: 2 } } });
+    expect(res.status).toBe(202);
+    const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), {
+      what: 'the event with its attributes',
+    });
+    expect((JSON.parse(message!.value) as InteractionReceived).data.attributes).toEqual({ region: 'eu', priority: 2 });
+
+    const unfit = await postJson({ ...event, data: { ...event.data, attributes: { region: 'mars' } } });
+    expect(unfit).toMatchObject({
+      status: 400,
+      body: errorShape('invalid_event', [{ path: 'data.attributes.region', code: 'schema_enum', message: expect.any(String) }]),
+    });
+    const undeclared = await postJson({ ...event, data: { ...event.data, attributes: { region: 'eu' } } }, OTHER_KEY);
+    expect(undeclared).toMatchObject({
+      status: 400,
+      body: errorShape('invalid_event', [expect.objectContaining({ path: 'data.attributes', code: 'attributes_not_declared' })]),
+    });
   });
 
   it('sent as text/plain, or to a route that does not exist, gets the same shape rather than the framework’s', async () => {

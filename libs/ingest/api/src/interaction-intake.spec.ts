@@ -8,6 +8,7 @@ import {
   type IntakeContext,
   type IntakeResult,
 } from './interaction-intake';
+import { AttributeSchemas } from './attribute-schemas';
 
 const recordedAt = '2025-03-01T12:00:00.000Z';
 const api: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt, maxEventBytes: 64 * 1024 };
@@ -180,6 +181,48 @@ describe('reading a canonical event sent to the generic API', () => {
     it('then an empty agent or an unknown handling field is refused, naming it, with the other problems', () => {
       const r = read(sent({ data: { handling: { agent: '', shift: 'night' } }, metadata: { occurredAt: 'yesterday' } }));
       expect(fields(r).sort()).toEqual(['data.handling.agent', 'data.handling.shift', 'metadata.occurredAt']);
+    });
+  });
+
+  describe('when a platform sends attributes of its own (issue #16)', () => {
+    const declared = AttributeSchemas.load(
+      JSON.stringify({
+        acme: {
+          type: 'object',
+          properties: { region: { enum: ['eu', 'us'] }, priority: { type: 'integer' } },
+          additionalProperties: false,
+        },
+      }),
+    );
+    if (!declared.ok) throw new Error(declared.problems.join('; '));
+    const withSchemas: IntakeContext = { ...api, attributeSchemas: declared.schemas };
+
+    it('then attributes its tenant declared are taken as sent', () => {
+      const r = read(sent({ data: { attributes: { region: 'eu', priority: 2 } } }), withSchemas);
+      expect(r.ok && r.event.data.attributes).toEqual({ region: 'eu', priority: 2 });
+    });
+
+    it('then attributes that do not fit the schema are named, with the event’s other problems', () => {
+      const r = read(
+        sent({ data: { attributes: { region: 'mars', shift: 'night' } }, metadata: { occurredAt: 'yesterday' } }),
+        withSchemas,
+      );
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
+      expect(!r.ok && r.errors.map((e) => [e.field, e.codes]).sort()).toEqual([
+        ['data.attributes.region', ['schema_enum']],
+        ['data.attributes.shift', ['schema_additional_properties']],
+        ['metadata.occurredAt', ['is_iso8601']],
+      ]);
+    });
+
+    it('then a tenant that declared none may send none', () => {
+      const r = read(sent({ data: { attributes: { region: 'eu' } } }));
+      expect(!r.ok && r.errors).toEqual([expect.objectContaining({ field: 'data.attributes', codes: ['attributes_not_declared'] })]);
+    });
+
+    it('then a nested or null value is refused by the contract, before any schema', () => {
+      for (const attributes of [{ region: { name: 'eu' } }, { region: null }, {}, null])
+        expect(fields(read(sent({ data: { attributes } }), withSchemas))).toEqual(['data.attributes']);
     });
   });
 

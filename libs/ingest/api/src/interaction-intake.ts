@@ -10,6 +10,7 @@ import {
 } from '@hub/contracts';
 import { normalizeEmail, normalizeExternalId, normalizeHandle, normalizePhone, type NormalizeResult } from '@hub/customer';
 import { jsonNestingDepth, MAX_JSON_DEPTH } from '@hub/channels-core';
+import { AttributeSchemas } from './attribute-schemas';
 
 /**
  * Why an event sent to the generic API (HTTP or the raw topic) is refused. Stable: they appear in
@@ -35,6 +36,8 @@ export interface IntakeContext {
   recordedAt: string;
   /** An event (a JSON body, an NDJSON line, a raw message) larger than this is refused unread. */
   maxEventBytes: number;
+  /** Each tenant's declared `data.attributes` (`INGEST_ATTRIBUTE_SCHEMAS`); none: no tenant may send attributes. */
+  attributeSchemas?: AttributeSchemas;
 }
 
 /** `clientEventId`: the id the sender gave (lower-cased), when it gave one; `event.metadata.eventId` is the stored id scoped from it. */
@@ -118,9 +121,13 @@ export function readInteraction(bytes: Buffer, ctx: IntakeContext): IntakeResult
  *   `occurredAtSource` to `provider` (the sender's own `occurredAt`);
  * - `metadata.recordedAt`: set by the hub;
  * - then `InteractionReceivedDto` (unknown fields refused, facets must match the kind) and identity
- *   normalisation (phones to E.164, emails lower-cased, handles and external ids checked).
+ *   normalisation (phones to E.164, emails lower-cased, handles and external ids checked), and
+ *   `data.attributes` by the tenant's declared schema (`AttributeSchemas`) — every problem at once.
  */
-export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pick<IntakeContext, 'origin' | 'recordedAt'>): IntakeResult {
+export function normaliseInteraction(
+  input: unknown,
+  { origin, recordedAt, attributeSchemas = AttributeSchemas.none() }: Pick<IntakeContext, 'origin' | 'recordedAt' | 'attributeSchemas'>,
+): IntakeResult {
   if (!isRecord(input)) return reject('invalid_event', '(root)', 'must be a JSON object: one InteractionReceived (send several as NDJSON)');
   if (input['metadata'] !== undefined && !isRecord(input['metadata'])) return reject('invalid_event', 'metadata', 'must be an object');
   const metadata: Record<string, unknown> = { ...((input['metadata'] as Record<string, unknown> | undefined) ?? {}) };
@@ -207,6 +214,11 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
     if (normalised.ok) identities.push(normalised.identity);
     else problems.push({ field: `${at}.${normalised.field}`, messages: [normalised.reason], codes: ['invalid_identity'] });
   });
+  // The platform's own attributes, by its tenant's schema (once the tenant is known and the contract's limits are met).
+  const attributes = isRecord(data) ? data['attributes'] : undefined;
+  const unchecked = (field: string) => problems.some((p) => p.field === field || p.field.startsWith(`${field}.`));
+  if (isRecord(attributes) && typeof tenantId === 'string' && !unchecked('metadata.tenantId') && !unchecked('data.attributes'))
+    problems.push(...attributeSchemas.check(tenantId, attributes));
   if (problems.length > 0) return { ok: false, code, errors: problems };
 
   const event = candidate as unknown as InteractionReceived;
