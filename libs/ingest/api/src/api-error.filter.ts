@@ -1,6 +1,6 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { apiError, FRAMEWORK_ERROR_CODES, requestProblem } from './api-error';
+import { apiError, FRAMEWORK_ERROR_CODES, payloadTooLarge, requestProblem } from './api-error';
 
 /**
  * Refusals the framework answers itself — an unknown route (404), a Content-Type no parser takes
@@ -10,9 +10,16 @@ import { apiError, FRAMEWORK_ERROR_CODES, requestProblem } from './api-error';
  */
 @Catch(HttpException)
 export class ApiErrorFilter implements ExceptionFilter {
+  /** `maxBodyBytes`: INGEST_MAX_BODY_BYTES, named in a 413 as the API's own 413s name it. */
+  constructor(private readonly maxBodyBytes: number) {}
+
   catch(exception: HttpException, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const status = exception.getStatus();
+    if (status === 413) {
+      void reply.code(413).send(payloadTooLarge(this.maxBodyBytes));
+      return;
+    }
     const code = FRAMEWORK_ERROR_CODES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
     const message =
       status === 415

@@ -135,7 +135,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   });
   // What the framework refuses itself (an unknown route, a Content-Type no parser takes, a body over
   // the limit without a Content-Length) in the API's one shape too.
-  app.useGlobalFilters(new ApiErrorFilter());
+  app.useGlobalFilters(new ApiErrorFilter(config.INGEST_MAX_BODY_BYTES));
   const instance = app.getHttpAdapter().getInstance();
   // Bodies arrive as their exact bytes, only JSON and NDJSON (anything else: 415), each at most
   // INGEST_MAX_BODY_BYTES (413 from the Content-Length, before reading). Lines are parsed by the API.

@@ -356,6 +356,28 @@ describe('an NDJSON batch', () => {
     const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     expect(metrics['http.rejected.body_too_large']).toBeGreaterThanOrEqual(1);
   });
+
+  it('larger than INGEST_MAX_BODY_BYTES without a Content-Length (chunked) gets the same 413, from the framework’s own limit', async () => {
+    const line = `${JSON.stringify(platformEvent(freshId('chunked')))}\n`;
+    const chunks = Array.from({ length: Math.ceil(MAX_BODY / line.length) + 1 }, () => new TextEncoder().encode(line));
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${KEY}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect({ status: res.status, body: (await res.json()) as unknown }).toEqual({
+      status: 413,
+      body: { ...errorShape('payload_too_large'), limitBytes: MAX_BODY },
+    });
+  });
 });
 
 describe('a gzip-encoded body', () => {
