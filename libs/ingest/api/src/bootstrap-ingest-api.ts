@@ -22,6 +22,9 @@ import {
   RequestRateLimits,
   type HubLogger,
 } from '@hub/platform';
+import { apiError, payloadTooLarge, requestProblem, type ApiErrorBody } from './api-error';
+import { ApiErrorFilter } from './api-error.filter';
+import { AttributeSchemas } from './attribute-schemas';
 import { EventIntakeService } from './event-intake.service';
 import {
   EVENT_INTAKE,
@@ -34,6 +37,7 @@ import {
   JSON_MEDIA_TYPES,
   NDJSON_MEDIA_TYPES,
   RAW_CONSUMER_STATE,
+  unauthorized,
   type IntakeRequest,
 } from './events.controller';
 import { IngestApiEnv } from './ingest-api.env';
@@ -86,6 +90,10 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   );
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
 
+  // Validated with the env (IngestApiEnv): loaded again here to be used.
+  const loadedSchemas = AttributeSchemas.load(config.INGEST_ATTRIBUTE_SCHEMAS);
+  if (!loadedSchemas.ok) throw new ConfigError(INGEST_API_APP, loadedSchemas.problems);
+  const attributeSchemas = loadedSchemas.schemas;
   const counters = new IntakeCounters();
   const limits = { maxBatchEvents: config.INGEST_MAX_BATCH_EVENTS, maxEventBytes: config.INGEST_MAX_EVENT_BYTES };
   const intake = new EventIntakeService(
@@ -97,6 +105,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     () => new Date(),
     counters,
     new Set(config.INGEST_RAW_TENANTS),
+    attributeSchemas,
   );
   const rawConsumer = config.INGEST_RAW_ENABLED
     ? new RawInteractionsConsumer(
@@ -135,6 +144,9 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     bodyParser: false,
     logger: ['error', 'warn'],
   });
+  // What the framework refuses itself (an unknown route, a Content-Type no parser takes, a body over
+  // the limit without a Content-Length) in the API's one shape too.
+  app.useGlobalFilters(new ApiErrorFilter(config.INGEST_MAX_BODY_BYTES));
   const instance = app.getHttpAdapter().getInstance();
   // Bodies arrive as their exact bytes, only JSON and NDJSON (anything else: 415), each at most
   // INGEST_MAX_BODY_BYTES (413 from the Content-Length, before reading). Lines are parsed by the API.
@@ -147,13 +159,25 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   // Decided by the matched route (any path under /v1 when none matched), not by a prefix of the raw URL.
   const isApi = (req: FastifyRequest) => (req.routeOptions.url ?? req.url).startsWith('/v1/');
   const rateLimits = edge.RATE_LIMIT_ENABLED
-    ? await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) => {
-        counters.inc(`http.rejected.rate_limited_per_${rule.per}`);
-        logger.warn(
-          { code: `rate_limited_per_${rule.per}`, source: (req as IntakeRequest).ingestCaller?.source, address: req.ip, retryAfterSeconds },
-          'ingest.api.request.rejected',
-        );
-      })
+    ? await RequestRateLimits.install(
+        instance,
+        edge.RATE_LIMIT_WINDOW_MS,
+        (req, rule, retryAfterSeconds) => {
+          counters.inc(`http.rejected.rate_limited_per_${rule.per}`);
+          logger.warn(
+            {
+              code: `rate_limited_per_${rule.per}`,
+              source: (req as IntakeRequest).ingestCaller?.source,
+              address: req.ip,
+              retryAfterSeconds,
+            },
+            'ingest.api.request.rejected',
+          );
+        },
+        // The API's one error shape; the platform's details (`reason`, `limit`, `retryAfterSeconds`) beside it.
+        (body) =>
+          apiError('too_many_requests', body.reason, [requestProblem(`rate_limited_per_${body.limit.per}`, body.reason)], { ...body }),
+      )
     : undefined;
   // Per address before the key check: a flood of bad keys is counted too.
   if (rateLimits)
@@ -201,7 +225,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
           { code: 'body_too_large', source: auth.key.source, tenantId: auth.key.tenantId, contentLength: declared },
           'ingest.api.request.rejected',
         );
-        await reply.code(413).header('connection', 'close').send({ error: 'payload_too_large', limitBytes: config.INGEST_MAX_BODY_BYTES });
+        await reply.code(413).header('connection', 'close').send(payloadTooLarge(config.INGEST_MAX_BODY_BYTES));
       }
       return;
     }
@@ -210,10 +234,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     // RFC 6750: no error code when no credentials were sent; invalid_token / invalid_request otherwise.
     const error =
       auth.reason === 'api_key_missing' ? '' : auth.reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
-    await reply
-      .code(401)
-      .header('www-authenticate', `Bearer realm="${REALM}"${error}`)
-      .send({ error: 'unauthorized', reason: auth.reason });
+    await reply.code(401).header('www-authenticate', `Bearer realm="${REALM}"${error}`).send(unauthorized(auth.reason));
   });
   // Per source key, once it is known.
   if (rateLimits) {
@@ -245,24 +266,32 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     if (req.headers['content-encoding'] === undefined) return done(null, payload);
     const encoding = requestEncoding(req.headers['content-encoding']);
     if (encoding === 'identity') return done(null, payload);
-    const refuse = (status: number, code: string, body: Record<string, unknown>): undefined => {
+    const refuse = (status: number, code: string, body: ApiErrorBody): undefined => {
       counters.inc(`http.rejected.${code}`);
       logger.warn({ code, source: (req as IntakeRequest).ingestCaller?.source, encoding }, 'ingest.api.request.rejected');
       void reply.code(status).header('connection', 'close').send(body);
       return undefined;
     };
     if (encoding !== 'gzip')
-      return refuse(415, 'unsupported_content_encoding', {
-        error: 'unsupported_content_encoding',
-        reason: `Content-Encoding ${encoding} is not accepted`,
-        accepted: ['identity', 'gzip'],
-      });
+      return refuse(
+        415,
+        'unsupported_content_encoding',
+        apiError(
+          'unsupported_content_encoding',
+          `Content-Encoding ${encoding} is not accepted`,
+          [requestProblem('unsupported_content_encoding', `Content-Encoding: ${encoding} is not identity or gzip`)],
+          { accepted: ['identity', 'gzip'] },
+        ),
+      );
     void decodeBody(payload, config.INGEST_MAX_BODY_BYTES).then(
       (decoded) => {
         if (decoded.kind === 'decoded') return done(null, decodedPayload(decoded.body, decoded.encodedBytes));
-        if (decoded.kind === 'too_large')
-          return refuse(413, 'body_too_large', { error: 'payload_too_large', limitBytes: config.INGEST_MAX_BODY_BYTES });
-        return refuse(400, 'invalid_content_encoding', { error: 'invalid_content_encoding', reason: decoded.reason });
+        if (decoded.kind === 'too_large') return refuse(413, 'body_too_large', payloadTooLarge(config.INGEST_MAX_BODY_BYTES));
+        return refuse(
+          400,
+          'invalid_content_encoding',
+          apiError('invalid_content_encoding', decoded.reason, [requestProblem('invalid_content_encoding', decoded.reason)]),
+        );
       },
       (err: unknown) => done(err as Error),
     );
@@ -288,6 +317,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       rawTopic: config.INGEST_RAW_ENABLED ? names.topics.rawInteractions : null,
       sources: keys.size,
       keyStore: storedKeys !== undefined,
+      attributeSchemas: attributeSchemas.size,
     },
     'ingest.app.started',
   );

@@ -84,6 +84,24 @@ describe('readConversationStatus: a platform’s conversation status, as the gen
       });
     });
 
+    it('an identity the hub’s rules refuse is named with the other problems, not after they are fixed', () => {
+      const read = readConversationStatus(
+        body({
+          identities: [
+            { kind: 'phone', value: 'not a phone' },
+            { kind: 'fax', value: '1' },
+          ],
+          occurredAt: 'yesterday',
+        }),
+        ctx,
+      );
+      expect(read.ok ? [] : read.errors.map((e) => [e.field, e.codes]).sort()).toEqual([
+        ['identities.0.value', ['invalid_identity']],
+        ['identities.1.kind', ['is_in']],
+        ['occurredAt', ['is_iso8601']],
+      ]);
+    });
+
     it('a body that is not JSON, or over the event limit', () => {
       expect(readConversationStatus(Buffer.from('{"status":'), ctx)).toMatchObject({ ok: false, code: 'invalid_json' });
       expect(

@@ -35,7 +35,7 @@ import {
   type ProfileTraitValue,
   type TraitsReceived,
 } from '@hub/contracts';
-import { normaliseIdentity, parseJson, type IntakeContext, type IntakeRejectionCode } from './interaction-intake';
+import { isIdentityShaped, normaliseIdentity, parseJson, type IntakeContext, type IntakeRejectionCode } from './interaction-intake';
 
 /** The id parts of a conversation status's and a consent change's event ids. Never change: they change every such id. */
 const CONVERSATION_STATUS_ID_PART = 'conversation-status';
@@ -112,18 +112,16 @@ export function readConversationStatus(
     return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
   const parsed = parseJson(bytes.toString('utf8'));
   if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
-  const validated = validateAs(ConversationStatusBody, parsed.value);
-  if (!validated.ok) return { ok: false, code: 'invalid_event', errors: validated.errors };
-  const body = validated.value;
-  const identities = normalisedIdentities(body.identities);
-  if (!identities.ok) return identities;
+  const checked = validatedFact(ConversationStatusBody, parsed.value);
+  if (!checked.ok) return checked;
+  const { body, identities } = checked;
   const eventId = conversationStatusEventId(origin.tenantId, origin.source, body.conversationId, body.status, body.occurredAt);
   return {
     ok: true,
     event: {
       type: 'ConversationStatusReceived',
       data: {
-        identities: identities.identities,
+        identities,
         status: body.status,
         ...(body.threadId !== undefined ? { threadId: body.threadId } : {}),
         provider: { name: origin.source, conversationId: body.conversationId },
@@ -207,18 +205,16 @@ export function readConsent(bytes: Buffer, { origin, recordedAt, maxEventBytes }
     return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
   const parsed = parseJson(bytes.toString('utf8'));
   if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
-  const validated = validateAs(ConsentBody, parsed.value);
-  if (!validated.ok) return { ok: false, code: 'invalid_event', errors: validated.errors };
-  const body = validated.value;
-  const identities = normalisedIdentities(body.identities);
-  if (!identities.ok) return identities;
-  const eventId = consentEventId(origin.tenantId, origin.source, { ...body, identities: identities.identities });
+  const checked = validatedFact(ConsentBody, parsed.value);
+  if (!checked.ok) return checked;
+  const { body, identities } = checked;
+  const eventId = consentEventId(origin.tenantId, origin.source, { ...body, identities });
   return {
     ok: true,
     event: {
       type: 'ConsentReceived',
       data: {
-        identities: identities.identities,
+        identities,
         consent: body.consent,
         source: body.source ?? DEFAULT_CONSENT_SOURCE,
         provider: { name: origin.source, ...(body.changeId !== undefined ? { changeId: body.changeId } : {}) },
@@ -297,19 +293,17 @@ export function readTraits(bytes: Buffer, { origin, recordedAt, maxEventBytes }:
     return reject('event_too_large', '(event)', `is ${bytes.length} bytes; at most ${maxEventBytes} are accepted (INGEST_MAX_EVENT_BYTES)`);
   const parsed = parseJson(bytes.toString('utf8'));
   if (!parsed.ok) return reject('invalid_json', '(event)', parsed.message);
-  const validated = validateAs(TraitsBody, parsed.value);
-  if (!validated.ok) return { ok: false, code: 'invalid_event', errors: validated.errors };
-  const body = validated.value;
-  const identities = normalisedIdentities(body.identities);
-  if (!identities.ok) return identities;
+  const checked = validatedFact(TraitsBody, parsed.value);
+  if (!checked.ok) return checked;
+  const { body, identities } = checked;
   const traits = { ...body.traits };
-  const eventId = traitsEventId(origin.tenantId, origin.source, { ...body, traits, identities: identities.identities });
+  const eventId = traitsEventId(origin.tenantId, origin.source, { ...body, traits, identities });
   return {
     ok: true,
     event: {
       type: 'TraitsReceived',
       data: {
-        identities: identities.identities,
+        identities,
         traits,
         provider: { name: origin.source, ...(body.updateId !== undefined ? { updateId: body.updateId } : {}) },
       },
@@ -329,24 +323,38 @@ export function readTraits(bytes: Buffer, { origin, recordedAt, maxEventBytes }:
   };
 }
 
-/** The identities by the hub's rules (what resolution downstream expects), or each one refused by its field. */
-function normalisedIdentities(
-  sent: readonly IdentityRefDto[],
-): { ok: true; identities: IdentityRef[] } | { ok: false; code: 'invalid_event'; errors: FieldError[] } {
+/**
+ * The body by its DTO and its identities by the hub's rules (what resolution downstream expects),
+ * every problem at once: an identity the DTO found well-formed is checked even while other fields
+ * are wrong.
+ */
+function validatedFact<T extends { identities: IdentityRefDto[] }>(
+  cls: new () => T,
+  plain: unknown,
+): { ok: true; body: T; identities: IdentityRef[] } | { ok: false; code: 'invalid_event'; errors: FieldError[] } {
+  const validated = validateAs(cls, plain, { codes: true });
+  const errors: FieldError[] = validated.ok ? [] : [...validated.errors];
+  const sent: unknown[] = validated.ok
+    ? validated.value.identities
+    : typeof plain === 'object' && plain !== null && Array.isArray((plain as Record<string, unknown>)['identities'])
+      ? ((plain as Record<string, unknown>)['identities'] as unknown[])
+      : [];
   const identities: IdentityRef[] = [];
-  const errors: FieldError[] = [];
   sent.forEach((identity, i) => {
+    const at = `identities.${i}`;
+    if (errors.some((e) => e.field === at || e.field.startsWith(`${at}.`)) || !isIdentityShaped(identity)) return;
     const normalised = normaliseIdentity({
       kind: identity.kind,
       value: identity.value,
       ...(identity.namespace !== undefined ? { namespace: identity.namespace } : {}),
     });
     if (normalised.ok) identities.push(normalised.identity);
-    else errors.push({ field: `identities.${i}.${normalised.field}`, messages: [normalised.reason] });
+    else errors.push({ field: `${at}.${normalised.field}`, messages: [normalised.reason], codes: ['invalid_identity'] });
   });
-  return errors.length > 0 ? { ok: false, code: 'invalid_event', errors } : { ok: true, identities };
+  if (!validated.ok || errors.length > 0) return { ok: false, code: 'invalid_event', errors };
+  return { ok: true, body: validated.value, identities };
 }
 
 function reject(code: IntakeRejectionCode, field: string, message: string): { ok: false; code: IntakeRejectionCode; errors: FieldError[] } {
-  return { ok: false, code, errors: [{ field, messages: [message] }] };
+  return { ok: false, code, errors: [{ field, messages: [message], codes: [code] }] };
 }

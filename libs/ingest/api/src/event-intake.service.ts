@@ -15,7 +15,8 @@ import {
 import type { HubLogger } from '@hub/platform';
 import { readConsent, readConversationStatus, readTraits } from './customer-fact-intake';
 import { IntakeCounters } from './intake-counters';
-import { readInteraction, type IntakeRejectionCode, type IntakeResult } from './interaction-intake';
+import { AttributeSchemas } from './attribute-schemas';
+import { readInteraction, type IntakeContext, type IntakeRejectionCode, type IntakeResult } from './interaction-intake';
 import { ndjsonLines } from './ndjson';
 import type { SourceKey } from './source-keys';
 
@@ -64,10 +65,12 @@ export class EventIntakeService {
     readonly counters: IntakeCounters = new IntakeCounters(),
     /** Tenants whose events are taken from the raw topic (`INGEST_RAW_TENANTS`). */
     private readonly rawTenants: ReadonlySet<string> = new Set(),
+    /** Each tenant's declared extension attributes (`INGEST_ATTRIBUTE_SCHEMAS`). */
+    private readonly attributeSchemas: AttributeSchemas = AttributeSchemas.none(),
   ) {}
 
   async submitOne(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
-    const read = readInteraction(body, { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes });
+    const read = readInteraction(body, this.contextOf(caller));
     if (!read.ok) {
       this.rejected(caller, read.code, read.errors);
       return { kind: 'rejected', code: read.code, errors: read.errors };
@@ -149,7 +152,7 @@ export class EventIntakeService {
       this.requestRejected(caller, 'too_many_events', { events: lines.length, limit: this.limits.maxBatchEvents });
       return { kind: 'too_many_events', events: lines.length, limit: this.limits.maxBatchEvents };
     }
-    const ctx = { origin: this.originOf(caller), recordedAt: this.now(), maxEventBytes: this.limits.maxEventBytes };
+    const ctx = this.contextOf(caller);
     const results: LineResult[] = [];
     const valid: InteractionReceived[] = [];
     for (const { line, bytes } of lines) {
@@ -191,6 +194,7 @@ export class EventIntakeService {
           origin: { kind: 'raw', allowedTenants: this.rawTenants },
           recordedAt: this.now(),
           maxEventBytes: this.limits.maxEventBytes,
+          attributeSchemas: this.attributeSchemas,
         })
       : { ok: false, code: 'invalid_json', errors: [{ field: '(event)', messages: ['message has no value'] }] };
     if (!read.ok) {
@@ -231,6 +235,16 @@ export class EventIntakeService {
       }
       throw err;
     }
+  }
+
+  /** What an event over HTTP is read with. */
+  private contextOf(caller: SourceKey): IntakeContext {
+    return {
+      origin: this.originOf(caller),
+      recordedAt: this.now(),
+      maxEventBytes: this.limits.maxEventBytes,
+      attributeSchemas: this.attributeSchemas,
+    };
   }
 
   private originOf(caller: SourceKey) {

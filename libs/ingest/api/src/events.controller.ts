@@ -2,6 +2,8 @@ import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from '@hub/messaging';
 import { EventIntakeService, type BatchOutcome, type BusRefusal, type SingleOutcome } from './event-intake.service';
+import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestProblem } from './api-error';
+import type { FieldError } from '@hub/contracts';
 import { IntakeCounters } from './intake-counters';
 import type { SourceKey } from './source-keys';
 
@@ -49,7 +51,7 @@ export class EventsController {
     if (!caller) return this.unauthenticated(reply);
     if (!(NDJSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) {
       this.counters.inc('http.rejected.unsupported_media_type');
-      await reply.code(415).send({ error: 'unsupported_media_type', reason: `send ${NDJSON_MEDIA_TYPES[0]}: one event per line` });
+      await reply.code(415).send(unsupportedMediaType(`send ${NDJSON_MEDIA_TYPES[0]}: one event per line`));
       return;
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -67,7 +69,7 @@ export class EventsController {
         return;
       case 'rejected': {
         const status = outcome.code === 'tenant_mismatch' ? 403 : outcome.code === 'event_too_large' ? 413 : 400;
-        await reply.code(status).send({ error: outcome.code, fields: outcome.errors });
+        await reply.code(status).send(rejection(outcome.code, outcome.errors));
         return;
       }
       case 'unavailable':
@@ -84,15 +86,32 @@ export class EventsController {
     switch (outcome.kind) {
       case 'processed':
         // Every line has its final status: 200, whatever the mix (207-like, in the body).
-        await reply.code(200).send({ accepted: outcome.accepted, invalid: outcome.invalid, results: outcome.results });
+        await reply.code(200).send({
+          accepted: outcome.accepted,
+          invalid: outcome.invalid,
+          results: outcome.results.map((r) =>
+            r.status === 'accepted' ? r : { line: r.line, status: r.status, code: r.code, problems: problemsOf(r.errors, r.code) },
+          ),
+        });
         return;
       case 'empty':
-        await reply.code(400).send({ error: 'empty_batch', reason: 'the body holds no event (one JSON event per line)' });
+        await reply
+          .code(400)
+          .send(
+            apiError('empty_batch', 'the body holds no event (one JSON event per line)', [requestProblem('empty_batch', 'holds no event')]),
+          );
         return;
       case 'too_many_events':
         await reply
           .code(413)
-          .send({ error: 'too_many_events', limit: 'INGEST_MAX_BATCH_EVENTS', max: outcome.limit, events: outcome.events });
+          .send(
+            apiError(
+              'too_many_events',
+              `the batch holds ${outcome.events} events; at most ${outcome.limit} are accepted (INGEST_MAX_BATCH_EVENTS)`,
+              [requestProblem('too_many_events', `holds ${outcome.events} events, more than ${outcome.limit}`)],
+              { limit: 'INGEST_MAX_BATCH_EVENTS', max: outcome.limit, events: outcome.events },
+            ),
+          );
         return;
       case 'unavailable':
       case 'saturated':
@@ -105,23 +124,12 @@ export class EventsController {
   }
 
   private async sendRefusal(reply: FastifyReply, refusal: BusRefusal): Promise<void> {
-    const retryAfter = String(refusal.retryAfterSeconds);
-    if (refusal.kind === 'saturated') {
-      await reply
-        .code(429)
-        .header('retry-after', retryAfter)
-        .send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
-    } else {
-      await reply
-        .code(503)
-        .header('retry-after', retryAfter)
-        .send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
-    }
+    await sendBusRefusal(reply, refusal);
   }
 
   /** Unreachable while the API-key hook guards /v1; closed rather than open if it ever is not. */
   private async unauthenticated(reply: FastifyReply): Promise<void> {
-    await reply.code(401).send({ error: 'unauthorized', reason: 'api_key_missing' });
+    await reply.code(401).send(unauthorized('api_key_missing'));
   }
 }
 
@@ -167,11 +175,11 @@ async function submitFact(
 ): Promise<void> {
   const caller = req.ingestCaller;
   if (!caller) {
-    await reply.code(401).send({ error: 'unauthorized', reason: 'api_key_missing' });
+    await reply.code(401).send(unauthorized('api_key_missing'));
     return;
   }
   if (!(JSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) {
-    await reply.code(415).send({ error: 'unsupported_media_type', reason: `send ${JSON_MEDIA_TYPES[0]}: ${what}` });
+    await reply.code(415).send(unsupportedMediaType(`send ${JSON_MEDIA_TYPES[0]}: ${what}`));
     return;
   }
   const outcome = await submit(caller, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
@@ -180,25 +188,48 @@ async function submitFact(
       await reply.code(202).send({ status: 'accepted', eventId: outcome.eventId });
       return;
     case 'rejected':
-      await reply.code(outcome.code === 'event_too_large' ? 413 : 400).send({ error: outcome.code, fields: outcome.errors });
+      await reply.code(outcome.code === 'event_too_large' ? 413 : 400).send(rejection(outcome.code, outcome.errors));
       return;
     case 'unavailable':
-      await reply
-        .code(503)
-        .header('retry-after', String(outcome.retryAfterSeconds))
-        .send({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
-      return;
     case 'saturated':
-      await reply
-        .code(429)
-        .header('retry-after', String(outcome.retryAfterSeconds))
-        .send({ error: 'too_many_requests', reason: 'ingestion is saturated; nothing was accepted' });
+      await sendBusRefusal(reply, outcome);
       return;
     default: {
       const exhaustive: never = outcome;
       throw new Error(`unhandled outcome ${JSON.stringify(exhaustive)}`);
     }
   }
+}
+
+/** One event refused: its code, and every problem found in it. */
+function rejection(code: string, errors: readonly FieldError[]): ApiErrorBody {
+  return apiError(code, REJECTION_MESSAGES[code] ?? code, problemsOf(errors, code));
+}
+
+function unsupportedMediaType(message: string): ApiErrorBody {
+  return apiError('unsupported_media_type', message, [requestProblem('unsupported_media_type', `Content-Type: ${message}`)]);
+}
+
+/** 401 in the API's shape; `reason` (the auth hook's code) kept beside it. */
+export function unauthorized(reason: string): ApiErrorBody {
+  return apiError(
+    'unauthorized',
+    'a valid API key is required (Authorization: Bearer <key>)',
+    [requestProblem(reason, 'the API key is missing or not valid')],
+    {
+      reason,
+    },
+  );
+}
+
+/** 429/503: nothing of the request was accepted; retry after `Retry-After`. */
+async function sendBusRefusal(reply: FastifyReply, refusal: BusRefusal): Promise<void> {
+  const retryAfterSeconds = refusal.retryAfterSeconds;
+  const [status, body] =
+    refusal.kind === 'saturated'
+      ? [429, apiError('too_many_requests', 'ingestion is saturated; nothing was accepted', [], { retryAfterSeconds })]
+      : [503, apiError('unavailable', 'event bus unavailable; nothing was accepted', [], { retryAfterSeconds })];
+  await reply.code(status).header('retry-after', String(retryAfterSeconds)).send(body);
 }
 
 /** /health and /metrics: open, no key needed. */

@@ -31,6 +31,20 @@ describe('ingest-api configuration', () => {
     });
   });
 
+  describe('when extension attributes are declared', () => {
+    it('then a schema that compiles is taken, and one that does not fails the boot naming it', () => {
+      const schema = { type: 'object', properties: { region: { enum: ['eu', 'us'] } } };
+      expect(loadConfig('ingest-api', IngestApiEnv, { INGEST_ATTRIBUTE_SCHEMAS: JSON.stringify({ acme: schema }) })).toEqual(
+        expect.objectContaining({ INGEST_ATTRIBUTE_SCHEMAS: JSON.stringify({ acme: schema }) }),
+      );
+      expect(() =>
+        loadConfig('ingest-api', IngestApiEnv, {
+          INGEST_ATTRIBUTE_SCHEMAS: JSON.stringify({ acme: { type: 'object', required: 'region' } }),
+        }),
+      ).toThrow(/INGEST_ATTRIBUTE_SCHEMAS\["acme"\]: schema is invalid/);
+    });
+  });
+
   describe('when settings are wrong', () => {
     it('then the app fails at boot with one readable line per problem', () => {
       let error: unknown;

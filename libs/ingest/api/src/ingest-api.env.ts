@@ -3,6 +3,7 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsString,
   Matches,
   Max,
   Min,
@@ -13,6 +14,7 @@ import {
 } from 'class-validator';
 import { HttpEnv } from '@hub/config';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
+import { AttributeSchemas } from './attribute-schemas';
 import { parseSourceKeys } from './source-keys';
 
 const csv = ({ value }: { value: unknown }) =>
@@ -33,6 +35,17 @@ class SourceKeyList implements ValidatorConstraintInterface {
   defaultMessage(args: ValidationArguments): string {
     const value: unknown = args.value;
     return Array.isArray(value) ? parseSourceKeys(value.map(String)).problems.join('; ') : 'INGEST_API_KEYS must be a comma-separated list';
+  }
+}
+
+@ValidatorConstraint({ name: 'attributeSchemas' })
+class AttributeSchemaSetting implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && AttributeSchemas.load(value).ok;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const loaded = typeof args.value === 'string' ? AttributeSchemas.load(args.value) : undefined;
+    return loaded && !loaded.ok ? loaded.problems.join('; ') : 'INGEST_ATTRIBUTE_SCHEMAS must be JSON or the path of a JSON file';
   }
 }
 
@@ -68,6 +81,15 @@ export class IngestApiEnv extends HttpEnv {
     message: 'INGEST_RAW_TENANTS must be tenant ids (lower-case letters, digits, - or _), comma-separated',
   })
   INGEST_RAW_TENANTS: string[] = [];
+
+  /**
+   * Each tenant's extension attributes (`data.attributes`): `{ "<tenant>": <JSON Schema of an
+   * object>, … }` as JSON, or the path of a file holding it. Compiled at boot (a bad schema fails
+   * it); a tenant without one may send no attributes.
+   */
+  @IsString()
+  @Validate(AttributeSchemaSetting)
+  INGEST_ATTRIBUTE_SCHEMAS = '';
 
   /** Consume the raw topic (`hub.raw-interactions.v1`). */
   @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) =>

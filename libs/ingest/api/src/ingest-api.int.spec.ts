@@ -71,6 +71,14 @@ async function post(path: string, body: string, contentType: string, key: string
 const postJson = (event: unknown, key?: string) => post('/v1/events', JSON.stringify(event), 'application/json', key);
 const postNdjson = (lines: string[], key?: string) => post('/v1/events', lines.join('\n'), 'application/x-ndjson', key);
 
+/** The API's one error shape: every refusal has it (issue #16, item 6). */
+const errorShape = (error: string, problems: unknown[] = [expect.objectContaining({ path: '(request)', code: expect.any(String) })]) => ({
+  error,
+  message: expect.any(String),
+  problems,
+});
+const paths = (body: Record<string, unknown>) => (body['problems'] as { path: string }[]).map((p) => p.path).sort();
+
 const interactionsWith = (marker: string) => seen.filter((m) => m.topic === api.names.topics.interactions && m.value.includes(marker));
 const deadLettersWith = (marker: string) => seen.filter((m) => m.topic === api.names.topics.deadLetter && m.value.includes(marker));
 
@@ -86,6 +94,14 @@ beforeAll(async () => {
     INGEST_MAX_BODY_BYTES: String(MAX_BODY),
     INGEST_MAX_BATCH_EVENTS: String(MAX_EVENTS),
     INGEST_MAX_EVENT_BYTES: String(4 * 1024),
+    // The key's tenant declares its attributes; the other tenant none.
+    INGEST_ATTRIBUTE_SCHEMAS: JSON.stringify({
+      [tenant]: {
+        type: 'object',
+        properties: { region: { enum: ['eu', 'us'] }, priority: { type: 'integer' } },
+        additionalProperties: false,
+      },
+    }),
   });
   reader = kafka.consumer({ groupId: freshId('ia-reader'), maxWaitTimeInMs: 100 });
   await reader.connect();
@@ -176,17 +192,65 @@ describe('one canonical event over HTTP', () => {
   it('naming another tenant than the key’s gets 403 naming metadata.tenantId', async () => {
     const res = await postJson(platformEvent(freshId('tenant'), { metadata: { tenantId: tenant } }), OTHER_KEY);
     expect(res.status).toBe(403);
-    expect(res.body).toEqual({
-      error: 'tenant_mismatch',
-      fields: [{ field: 'metadata.tenantId', messages: [`must be the API key's tenant (${otherTenant}) or absent`] }],
-    });
+    expect(res.body).toEqual(
+      errorShape('tenant_mismatch', [
+        { path: 'metadata.tenantId', code: 'tenant_mismatch', message: `must be the API key's tenant (${otherTenant}) or absent` },
+      ]),
+    );
   });
 
   it('that is invalid gets 400 naming the fields', async () => {
     const res = await postJson(platformEvent(freshId('bad'), { metadata: { eventId: ' has spaces ', occurredAt: 'yesterday' } }));
     expect(res.status).toBe(400);
-    expect(res.body['error']).toBe('invalid_event');
-    expect((res.body['fields'] as { field: string }[]).map((f) => f.field).sort()).toEqual(['metadata.eventId', 'metadata.occurredAt']);
+    expect(res.body).toEqual(errorShape('invalid_event', expect.any(Array)));
+    expect(paths(res.body)).toEqual(['metadata.eventId', 'metadata.occurredAt']);
+  });
+
+  it('with several problems gets them all at once, each with its path and code: a bad phone beside the other fields (issue #16)', async () => {
+    const event = platformEvent(freshId('all'), { phone: '12', metadata: { occurredAt: 'yesterday', shift: 'night' } });
+    const res = await postJson(event);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual(
+      errorShape(
+        'invalid_event',
+        expect.arrayContaining([
+          { path: 'metadata.shift', code: 'unknown_field', message: expect.any(String) },
+          { path: 'metadata.occurredAt', code: 'is_iso8601', message: expect.any(String) },
+          { path: 'data.identities.0.value', code: 'invalid_identity', message: expect.any(String) },
+        ]),
+      ),
+    );
+    expect(paths(res.body)).toEqual(['data.identities.0.value', 'metadata.occurredAt', 'metadata.shift']);
+  });
+
+  it('with attributes its tenant declared is published with them; undeclared or unfit ones are 400, named (issue #16)', async () => {
+    const marker = freshId('attrs');
+    const event = platformEvent(marker);
+    const res = await postJson({ ...event, data: { ...event.data, attributes: { region: 'eu', priority: 2 } } });
+    expect(res.status).toBe(202);
+    const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), {
+      what: 'the event with its attributes',
+    });
+    expect((JSON.parse(message!.value) as InteractionReceived).data.attributes).toEqual({ region: 'eu', priority: 2 });
+
+    const unfit = await postJson({ ...event, data: { ...event.data, attributes: { region: 'mars' } } });
+    expect(unfit).toMatchObject({
+      status: 400,
+      body: errorShape('invalid_event', [{ path: 'data.attributes.region', code: 'schema_enum', message: expect.any(String) }]),
+    });
+    const undeclared = await postJson({ ...event, data: { ...event.data, attributes: { region: 'eu' } } }, OTHER_KEY);
+    expect(undeclared).toMatchObject({
+      status: 400,
+      body: errorShape('invalid_event', [expect.objectContaining({ path: 'data.attributes', code: 'attributes_not_declared' })]),
+    });
+  });
+
+  it('sent as text/plain, or to a route that does not exist, gets the same shape rather than the framework’s', async () => {
+    const plain = await post('/v1/events', JSON.stringify(platformEvent(freshId('plain'))), 'text/plain');
+    expect(plain).toMatchObject({ status: 415, body: errorShape('unsupported_media_type') });
+    expect(plain.body).not.toHaveProperty('statusCode');
+    const nowhere = await post('/v1/nowhere', '{}', 'application/json');
+    expect(nowhere).toMatchObject({ status: 404, body: errorShape('not_found') });
   });
 });
 
@@ -198,7 +262,7 @@ describe('authentication', () => {
     const marker = freshId('anon');
     const res = await post('/v1/events', JSON.stringify(platformEvent(marker)), 'application/json', key ?? '');
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ error: 'unauthorized', reason });
+    expect(res.body).toEqual({ ...errorShape('unauthorized', [{ path: '(request)', code: reason, message: expect.any(String) }]), reason });
     expect(res.headers.get('www-authenticate')).toBe(challenge);
     const batch = await postNdjson([JSON.stringify(platformEvent(marker))], key ?? '');
     expect(batch.status).toBe(401);
@@ -237,10 +301,10 @@ describe('an NDJSON batch', () => {
       status: string;
       eventId?: string;
       code?: string;
-      errors?: { field: string }[];
+      problems?: { path: string; code: string; message: string }[];
     }[];
     expect(res.body).toEqual(expect.objectContaining({ accepted: 2, invalid: 3 }));
-    expect(results.map((r) => [r.line, r.status, r.code ?? null, r.errors?.map((e) => e.field) ?? null])).toEqual([
+    expect(results.map((r) => [r.line, r.status, r.code ?? null, r.problems?.map((e) => e.path) ?? null])).toEqual([
       [1, 'accepted', null, null],
       [2, 'invalid', 'invalid_json', ['(event)']],
       [4, 'accepted', null, null],
@@ -275,7 +339,12 @@ describe('an NDJSON batch', () => {
     const marker = freshId('many');
     const res = await postNdjson(Array.from({ length: MAX_EVENTS + 1 }, (_, i) => JSON.stringify(platformEvent(`${marker}-${i}`))));
     expect(res.status).toBe(413);
-    expect(res.body).toEqual({ error: 'too_many_events', limit: 'INGEST_MAX_BATCH_EVENTS', max: MAX_EVENTS, events: MAX_EVENTS + 1 });
+    expect(res.body).toEqual({
+      ...errorShape('too_many_events'),
+      limit: 'INGEST_MAX_BATCH_EVENTS',
+      max: MAX_EVENTS,
+      events: MAX_EVENTS + 1,
+    });
   });
 
   it(`larger than INGEST_MAX_BODY_BYTES (${MAX_BODY}) gets 413 before it is parsed`, async () => {
@@ -283,9 +352,31 @@ describe('an NDJSON batch', () => {
     const res = await postNdjson(Array.from({ length: Math.ceil(MAX_BODY / line.length) + 1 }, () => line));
     expect(res.status).toBe(413);
     // In the API's shape, naming the limit (a 14 MB body answered Fastify's bare message; fuzz campaign, issue #15).
-    expect(res.body).toEqual({ error: 'payload_too_large', limitBytes: MAX_BODY });
+    expect(res.body).toEqual({ ...errorShape('payload_too_large'), limitBytes: MAX_BODY });
     const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     expect(metrics['http.rejected.body_too_large']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('larger than INGEST_MAX_BODY_BYTES without a Content-Length (chunked) gets the same 413, from the framework’s own limit', async () => {
+    const line = `${JSON.stringify(platformEvent(freshId('chunked')))}\n`;
+    const chunks = Array.from({ length: Math.ceil(MAX_BODY / line.length) + 1 }, () => new TextEncoder().encode(line));
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${api.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${KEY}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect({ status: res.status, body: (await res.json()) as unknown }).toEqual({
+      status: 413,
+      body: { ...errorShape('payload_too_large'), limitBytes: MAX_BODY },
+    });
   });
 });
 
@@ -315,16 +406,20 @@ describe('a gzip-encoded body', () => {
     expect(bomb.length).toBeLessThan(MAX_BODY);
     const before = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     const big = await postGzip(bomb);
-    expect(big).toEqual({ status: 413, body: { error: 'payload_too_large', limitBytes: MAX_BODY } });
+    expect(big).toEqual({ status: 413, body: { ...errorShape('payload_too_large'), limitBytes: MAX_BODY } });
     const corrupt = await postGzip(Buffer.from(line));
     expect(corrupt).toEqual({
       status: 400,
-      body: { error: 'invalid_content_encoding', reason: expect.stringContaining('not a gzip body') },
+      body: { ...errorShape('invalid_content_encoding'), message: expect.stringContaining('not a gzip body') },
     });
     const br = await postGzip(gzipSync(line), 'br');
     expect(br).toEqual({
       status: 415,
-      body: { error: 'unsupported_content_encoding', reason: 'Content-Encoding br is not accepted', accepted: ['identity', 'gzip'] },
+      body: {
+        ...errorShape('unsupported_content_encoding'),
+        message: 'Content-Encoding br is not accepted',
+        accepted: ['identity', 'gzip'],
+      },
     });
     const after = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     expect(after['http.rejected.body_too_large']).toBe((before['http.rejected.body_too_large'] ?? 0) + 1);
@@ -410,7 +505,11 @@ describe('with Kafka unreachable', () => {
       const res = await fetch(`${down.url}/v1/events`, { method: 'POST', headers, body: JSON.stringify(platformEvent(freshId('down'))) });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(await res.json()).toEqual({ error: 'unavailable', reason: 'event bus unavailable; nothing was accepted' });
+      expect(await res.json()).toEqual({
+        ...errorShape('unavailable', []),
+        message: 'event bus unavailable; nothing was accepted',
+        retryAfterSeconds: expect.any(Number),
+      });
       expect(await (await fetch(`${down.url}/health`)).json()).toEqual({ status: 'degraded', kafka: false, rawConsumer: 'disabled' });
     } finally {
       await down.close();
@@ -464,7 +563,7 @@ describe('a conversation status over HTTP (POST /v1/conversations/status)', () =
     const conversationId = freshId('conv-refused');
     expect((await post('/v1/conversations/status', status(conversationId), 'application/json', '')).status).toBe(401);
     const assigned = await post('/v1/conversations/status', status(conversationId, { status: 'assigned' }), 'application/json');
-    expect(assigned).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'status' }] } });
+    expect(assigned).toMatchObject({ status: 400, body: errorShape('invalid_event', [expect.objectContaining({ path: 'status' })]) });
     expect((await post('/v1/conversations/status', status(conversationId), 'application/x-ndjson')).status).toBe(415);
     // A status that is published after them shows they were not.
     const marker = freshId('conv-after');
@@ -501,7 +600,7 @@ describe('a consent change over HTTP (POST /v1/customers/consent)', () => {
     expect(event.metadata).toMatchObject({ tenantId: tenant, channel: 'sms', eventId: res.body['eventId'] });
     expect(await post('/v1/customers/consent', JSON.stringify({ ...body, source: 'keyword' }), 'application/json')).toMatchObject({
       status: 400,
-      body: { error: 'invalid_event', fields: [{ field: 'source' }] },
+      body: errorShape('invalid_event', [expect.objectContaining({ path: 'source' })]),
     });
   });
 });
@@ -529,6 +628,6 @@ describe('profile attributes over HTTP (POST /v1/customers/traits)', () => {
     });
     expect(
       await post('/v1/customers/traits', JSON.stringify({ ...body, traits: { address: { city: 'Lyon' } } }), 'application/json'),
-    ).toMatchObject({ status: 400, body: { error: 'invalid_event', fields: [{ field: 'traits' }] } });
+    ).toMatchObject({ status: 400, body: errorShape('invalid_event', [expect.objectContaining({ path: 'traits' })]) });
   });
 });

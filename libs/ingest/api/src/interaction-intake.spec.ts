@@ -8,6 +8,7 @@ import {
   type IntakeContext,
   type IntakeResult,
 } from './interaction-intake';
+import { AttributeSchemas } from './attribute-schemas';
 
 const recordedAt = '2025-03-01T12:00:00.000Z';
 const api: IntakeContext = { origin: { kind: 'api', source: 'genesys', tenantId: 'acme' }, recordedAt, maxEventBytes: 64 * 1024 };
@@ -183,14 +184,62 @@ describe('reading a canonical event sent to the generic API', () => {
     });
   });
 
+  describe('when a platform sends attributes of its own (issue #16)', () => {
+    const declared = AttributeSchemas.load(
+      JSON.stringify({
+        acme: {
+          type: 'object',
+          properties: { region: { enum: ['eu', 'us'] }, priority: { type: 'integer' } },
+          additionalProperties: false,
+        },
+      }),
+    );
+    if (!declared.ok) throw new Error(declared.problems.join('; '));
+    const withSchemas: IntakeContext = { ...api, attributeSchemas: declared.schemas };
+
+    it('then attributes its tenant declared are taken as sent', () => {
+      const r = read(sent({ data: { attributes: { region: 'eu', priority: 2 } } }), withSchemas);
+      expect(r.ok && r.event.data.attributes).toEqual({ region: 'eu', priority: 2 });
+    });
+
+    it('then attributes that do not fit the schema are named, with the event’s other problems', () => {
+      const r = read(
+        sent({ data: { attributes: { region: 'mars', shift: 'night' } }, metadata: { occurredAt: 'yesterday' } }),
+        withSchemas,
+      );
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
+      expect(!r.ok && r.errors.map((e) => [e.field, e.codes]).sort()).toEqual([
+        ['data.attributes.region', ['schema_enum']],
+        ['data.attributes.shift', ['schema_additional_properties']],
+        ['metadata.occurredAt', ['is_iso8601']],
+      ]);
+    });
+
+    it('then a tenant that declared none may send none', () => {
+      const r = read(sent({ data: { attributes: { region: 'eu' } } }));
+      expect(!r.ok && r.errors).toEqual([expect.objectContaining({ field: 'data.attributes', codes: ['attributes_not_declared'] })]);
+    });
+
+    it('then a nested or null value is refused by the contract, before any schema', () => {
+      for (const attributes of [{ region: { name: 'eu' } }, { region: null }, {}, null])
+        expect(fields(read(sent({ data: { attributes } }), withSchemas))).toEqual(['data.attributes']);
+    });
+  });
+
   describe('when the event names another tenant than the API key’s', () => {
     it('then it is refused as tenant_mismatch on metadata.tenantId', () => {
       const r = read(sent({ metadata: { tenantId: 'globex' } }));
       expect(r).toEqual({
         ok: false,
         code: 'tenant_mismatch',
-        errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"] }],
+        errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"], codes: ['tenant_mismatch'] }],
       });
+    });
+
+    it('then it is still tenant_mismatch, with every other problem reported beside it', () => {
+      const r = read(sent({ metadata: { tenantId: 'globex', occurredAt: 'yesterday' } }));
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'tenant_mismatch' }));
+      expect(fields(r).sort()).toEqual(['metadata.occurredAt', 'metadata.tenantId']);
     });
 
     it('then the key’s own tenant, given explicitly, is fine', () => {
@@ -235,6 +284,38 @@ describe('reading a canonical event sent to the generic API', () => {
         }),
       );
       expect(fields(r)).toEqual(['data.identities.1.value']);
+      expect(!r.ok && r.errors[0]!.codes).toEqual(['invalid_identity']);
+    });
+
+    it('then an identity the hub cannot normalise is reported with the other problems, not after they are fixed', () => {
+      const r = read(
+        sent({
+          data: {
+            identities: [
+              { kind: 'phone', value: '12' },
+              { kind: 'fax', value: '1' },
+            ],
+            direction: 'sideways',
+          },
+          metadata: { occurredAt: 'yesterday', eventId: ' padded ' },
+        }),
+      );
+      expect(r).toEqual(expect.objectContaining({ ok: false, code: 'invalid_event' }));
+      expect(fields(r).sort()).toEqual([
+        'data.direction',
+        'data.identities.0.value',
+        'data.identities.1.kind',
+        'metadata.eventId',
+        'metadata.occurredAt',
+      ]);
+    });
+
+    it('then each problem names its check', () => {
+      const r = read(sent({ data: { extra: 1 }, metadata: { occurredAt: 'yesterday' } }));
+      expect(!r.ok && Object.fromEntries(r.errors.map((e) => [e.field, e.codes]))).toEqual({
+        'data.extra': ['unknown_field'],
+        'metadata.occurredAt': ['is_iso8601'],
+      });
     });
 
     it('then an array, a string or null is refused at the root', () => {

@@ -1,5 +1,6 @@
 import {
   deterministicId,
+  IDENTITY_KINDS,
   INTERACTION_RECEIVED_SCHEMA_VERSION,
   InteractionReceivedDto,
   validateAs,
@@ -9,6 +10,7 @@ import {
 } from '@hub/contracts';
 import { normalizeEmail, normalizeExternalId, normalizeHandle, normalizePhone, type NormalizeResult } from '@hub/customer';
 import { jsonNestingDepth, MAX_JSON_DEPTH } from '@hub/channels-core';
+import { AttributeSchemas } from './attribute-schemas';
 
 /**
  * Why an event sent to the generic API (HTTP or the raw topic) is refused. Stable: they appear in
@@ -34,6 +36,8 @@ export interface IntakeContext {
   recordedAt: string;
   /** An event (a JSON body, an NDJSON line, a raw message) larger than this is refused unread. */
   maxEventBytes: number;
+  /** Each tenant's declared `data.attributes` (`INGEST_ATTRIBUTE_SCHEMAS`); none: no tenant may send attributes. */
+  attributeSchemas?: AttributeSchemas;
 }
 
 /** `clientEventId`: the id the sender gave (lower-cased), when it gave one; `event.metadata.eventId` is the stored id scoped from it. */
@@ -117,9 +121,13 @@ export function readInteraction(bytes: Buffer, ctx: IntakeContext): IntakeResult
  *   `occurredAtSource` to `provider` (the sender's own `occurredAt`);
  * - `metadata.recordedAt`: set by the hub;
  * - then `InteractionReceivedDto` (unknown fields refused, facets must match the kind) and identity
- *   normalisation (phones to E.164, emails lower-cased, handles and external ids checked).
+ *   normalisation (phones to E.164, emails lower-cased, handles and external ids checked), and
+ *   `data.attributes` by the tenant's declared schema (`AttributeSchemas`) — every problem at once.
  */
-export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pick<IntakeContext, 'origin' | 'recordedAt'>): IntakeResult {
+export function normaliseInteraction(
+  input: unknown,
+  { origin, recordedAt, attributeSchemas = AttributeSchemas.none() }: Pick<IntakeContext, 'origin' | 'recordedAt' | 'attributeSchemas'>,
+): IntakeResult {
   if (!isRecord(input)) return reject('invalid_event', '(root)', 'must be a JSON object: one InteractionReceived (send several as NDJSON)');
   if (input['metadata'] !== undefined && !isRecord(input['metadata'])) return reject('invalid_event', 'metadata', 'must be an object');
   const metadata: Record<string, unknown> = { ...((input['metadata'] as Record<string, unknown> | undefined) ?? {}) };
@@ -130,24 +138,30 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
   if (isRecord(data) && isRecord(data['content']) && data['content']['media'] === undefined)
     data['content'] = { ...data['content'], media: [] };
 
+  // Every problem is reported at once: who sent it, its id, the DTO's checks and the identities'
+  // rules together, so a sender fixes an event in one round trip. The code is the gravest one.
+  const problems: FieldError[] = [];
+  let code: IntakeRejectionCode = 'invalid_event';
+  const refuse = (as: IntakeRejectionCode, field: string, message: string, problem: string = as) => {
+    if (REJECTION_PRECEDENCE.indexOf(as) < REJECTION_PRECEDENCE.indexOf(code)) code = as;
+    problems.push({ field, messages: [message], codes: [problem] });
+  };
   if (origin.kind === 'api') {
     if (metadata['tenantId'] === undefined) metadata['tenantId'] = origin.tenantId;
     else if (metadata['tenantId'] !== origin.tenantId)
-      return reject('tenant_mismatch', 'metadata.tenantId', `must be the API key's tenant (${origin.tenantId}) or absent`);
+      refuse('tenant_mismatch', 'metadata.tenantId', `must be the API key's tenant (${origin.tenantId}) or absent`);
     if (provider && provider['name'] === undefined) provider['name'] = origin.source;
     else if (provider && provider['name'] !== origin.source)
-      return reject('source_mismatch', 'data.provider.name', `must be the API key's source (${origin.source}) or absent`);
+      refuse('source_mismatch', 'data.provider.name', `must be the API key's source (${origin.source}) or absent`);
   } else {
     const tenantId = metadata['tenantId'];
-    if (tenantId === undefined) return reject('tenant_not_allowed', 'metadata.tenantId', 'is required on the raw topic');
-    if (typeof tenantId !== 'string' || !origin.allowedTenants.has(tenantId))
-      return reject('tenant_not_allowed', 'metadata.tenantId', 'is not a tenant allowed on the raw topic (INGEST_RAW_TENANTS)');
+    if (tenantId === undefined) refuse('tenant_not_allowed', 'metadata.tenantId', 'is required on the raw topic');
+    else if (typeof tenantId !== 'string' || !origin.allowedTenants.has(tenantId))
+      refuse('tenant_not_allowed', 'metadata.tenantId', 'is not a tenant allowed on the raw topic (INGEST_RAW_TENANTS)');
   }
 
   const given = metadata['eventId'];
   let clientEventId: string | undefined;
-  // Reported with whatever else is wrong (every problem at once), not on its own.
-  let idError: FieldError | undefined;
   const [tenantId, source] = [metadata['tenantId'], provider?.['name']];
   const scoped = typeof tenantId === 'string' && typeof source === 'string';
   if (given === undefined) {
@@ -160,12 +174,12 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
     if (scoped) metadata['eventId'] = clientScopedEventId(tenantId, source, clientEventId);
     else delete metadata['eventId'];
   } else {
-    idError = {
-      field: 'metadata.eventId',
-      messages: [
-        `must be the sender's own id: a UUID, or 1 to ${MAX_CLIENT_EVENT_ID} characters without control characters or surrounding spaces`,
-      ],
-    };
+    refuse(
+      'invalid_event',
+      'metadata.eventId',
+      `must be the sender's own id: a UUID, or 1 to ${MAX_CLIENT_EVENT_ID} characters without control characters or surrounding spaces`,
+      'invalid_event_id',
+    );
     delete metadata['eventId'];
   }
   if (metadata['eventId'] !== undefined) {
@@ -178,26 +192,57 @@ export function normaliseInteraction(input: unknown, { origin, recordedAt }: Pic
   metadata['recordedAt'] = recordedAt;
 
   const candidate = { ...input, data, metadata };
-  const validated = validateAs(InteractionReceivedDto, candidate);
+  const validated = validateAs(InteractionReceivedDto, candidate, { codes: true });
   if (!validated.ok) {
     // An id we could not derive is reported through the fields it is derived from (or as the bad id it was given), not as a missing id.
     const derivedFields = ['metadata.eventId', 'metadata.correlationId', 'metadata.causationId'];
-    const errors = metadata['eventId'] === undefined ? validated.errors.filter((e) => !derivedFields.includes(e.field)) : validated.errors;
-    const all = [...(idError ? [idError] : []), ...errors];
-    return { ok: false, code: 'invalid_event', errors: all.length > 0 ? all : validated.errors };
+    const named = new Set(problems.map((p) => p.field));
+    const dtoErrors = validated.errors.filter(
+      (e) => !named.has(e.field) && !(metadata['eventId'] === undefined && derivedFields.includes(e.field)),
+    );
+    // Nothing else wrong but the id we could not derive: then say so.
+    problems.push(...(dtoErrors.length > 0 || problems.length > 0 ? dtoErrors : validated.errors));
   }
-  if (idError) return { ok: false, code: 'invalid_event', errors: [idError] };
 
-  const event = candidate as unknown as InteractionReceived;
+  // The identities the DTO found well-formed, by the hub's rules (even while other fields are wrong).
+  const sentIdentities = isRecord(data) && Array.isArray(data['identities']) ? (data['identities'] as unknown[]) : [];
   const identities: IdentityRef[] = [];
-  const errors: FieldError[] = [];
-  event.data.identities.forEach((identity, i) => {
+  sentIdentities.forEach((identity, i) => {
+    const at = `data.identities.${i}`;
+    if (problems.some((p) => p.field === at || p.field.startsWith(`${at}.`)) || !isIdentityShaped(identity)) return;
     const normalised = normaliseIdentity(identity);
     if (normalised.ok) identities.push(normalised.identity);
-    else errors.push({ field: `data.identities.${i}.${normalised.field}`, messages: [normalised.reason] });
+    else problems.push({ field: `${at}.${normalised.field}`, messages: [normalised.reason], codes: ['invalid_identity'] });
   });
-  if (errors.length > 0) return { ok: false, code: 'invalid_event', errors };
+  // The platform's own attributes, by its tenant's schema (once the tenant is known and the contract's limits are met).
+  const attributes = isRecord(data) ? data['attributes'] : undefined;
+  const unchecked = (field: string) => problems.some((p) => p.field === field || p.field.startsWith(`${field}.`));
+  if (isRecord(attributes) && typeof tenantId === 'string' && !unchecked('metadata.tenantId') && !unchecked('data.attributes'))
+    problems.push(...attributeSchemas.check(tenantId, attributes));
+  if (problems.length > 0) return { ok: false, code, errors: problems };
+
+  const event = candidate as unknown as InteractionReceived;
   return { ok: true, event: { ...event, data: { ...event.data, identities } }, ...(clientEventId !== undefined ? { clientEventId } : {}) };
+}
+
+/** When one event has several kinds of problem, the code it is refused with: the first of these it has. */
+const REJECTION_PRECEDENCE: readonly IntakeRejectionCode[] = [
+  'invalid_json',
+  'event_too_large',
+  'tenant_not_allowed',
+  'tenant_mismatch',
+  'source_mismatch',
+  'invalid_event',
+];
+
+/** An identity the DTO accepts the shape of (a known kind, a string value, a string namespace or none). */
+export function isIdentityShaped(identity: unknown): identity is IdentityRef {
+  return (
+    isRecord(identity) &&
+    (IDENTITY_KINDS as readonly unknown[]).includes(identity['kind']) &&
+    typeof identity['value'] === 'string' &&
+    (identity['namespace'] === undefined || typeof identity['namespace'] === 'string')
+  );
 }
 
 /** The hub's identity rules (libs/shared/customer): what the resolution downstream expects to find. */
@@ -260,5 +305,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function reject(code: IntakeRejectionCode, field: string, message: string): IntakeResult {
-  return { ok: false, code, errors: [{ field, messages: [message] }] };
+  return { ok: false, code, errors: [{ field, messages: [message], codes: [code] }] };
 }

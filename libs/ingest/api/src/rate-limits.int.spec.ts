@@ -53,8 +53,11 @@ describe('ingest-api rate limits', () => {
     expect(over.status).toBe(429);
     const retryAfter = Number(over.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
+    // The API's one error shape (issue #16, item 6), the limit's details beside it.
     expect(over.body).toEqual({
       error: 'too_many_requests',
+      message: 'too many requests with this key',
+      problems: [{ path: '(request)', code: 'rate_limited_per_key', message: 'too many requests with this key' }],
       reason: 'too many requests with this key',
       limit: { per: 'key', max: 2, windowMs: 600_000 },
       retryAfterSeconds: retryAfter,

@@ -50,6 +50,12 @@ describe('the timeline projection', () => {
       const surveyChange = timelineChangeFor('acme', 'c1', 4n, recorded({ kind: 'survey', survey }));
       expect(surveyChange?.kind === 'entry' && surveyChange.entry.details).toEqual({ survey });
     });
+
+    it('then a platform’s own attributes are among its details, as sent (issue #16)', () => {
+      const attributes = { region: 'eu', priority: 2 };
+      const change = timelineChangeFor('acme', 'c1', 5n, recorded({ attributes }));
+      expect(change?.kind === 'entry' && change.entry.details).toEqual({ attributes });
+    });
   });
 
   describe('when an interaction edits an earlier message (its `edits` names the message)', () => {

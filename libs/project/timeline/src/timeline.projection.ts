@@ -2,12 +2,22 @@ import type { InteractionData, OccurredAtSource } from '@hub/contracts';
 import type { CustomerEvent, OrderPlaced, OrderRefunded, SurveyAnswered } from '@hub/customer';
 
 /** The fields of `InteractionData` an entry keeps as its details, in this order. */
-export const INTERACTION_DETAIL_FIELDS = ['call', 'email', 'order', 'survey', 'delivery', 'reaction', 'consent', 'interactive'] as const;
+export const INTERACTION_DETAIL_FIELDS = [
+  'call',
+  'email',
+  'order',
+  'survey',
+  'delivery',
+  'reaction',
+  'consent',
+  'interactive',
+  'attributes',
+] as const;
 
 /**
  * What only some kinds of interaction carry, as recorded: the facet of the entry's kind (`call`,
- * `email`, `order`, `survey`, `delivery`, `reaction`), and `consent` and `interactive` when the
- * interaction has them (an interaction with `edits` is no entry: see `TimelineEdit`). Shown to
+ * `email`, `order`, `survey`, `delivery`, `reaction`), and `consent`, `interactive` and the
+ * platform's own `attributes` when the interaction has them (an interaction with `edits` is no entry: see `TimelineEdit`). Shown to
  * analysts as it is, in the timeline API and in exports.
  */
 export type InteractionDetails = Partial<Pick<InteractionData, (typeof INTERACTION_DETAIL_FIELDS)[number]>>;

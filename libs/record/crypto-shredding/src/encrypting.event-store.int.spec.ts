@@ -148,6 +148,24 @@ describe('EncryptingEventStore over PostgresEventStore', () => {
       });
     });
 
+    it('then a platform’s own attributes of an interaction are sealed one by one, and read back as sent (issue #16)', async () => {
+      const { tenantId, stream } = freshCustomer();
+      const caseNumber = `C-${randomUUID()}`;
+      const base = interactionRecorded(tenantId, freshPerson());
+      const event = { ...base, data: { ...(base.data as Record<string, unknown>), attributes: { caseNumber, priority: 2, vip: true } } };
+      await h.store.appendToStream(stream, [event]);
+
+      expect(await h.rawText(stream)).not.toContain(caseNumber);
+      const [row] = await h.rawRows(stream);
+      const attributes = (JSON.parse(row!.data) as { attributes: Record<string, string> }).attributes;
+      expect(Object.values(attributes).every((v) => v.startsWith(ENVELOPE_PREFIX))).toBe(true);
+      expect((JSON.parse(row!.metadata) as { encryption: { fields: string[] } }).encryption.fields).toEqual(
+        expect.arrayContaining(['data.attributes.caseNumber', 'data.attributes.priority', 'data.attributes.vip']),
+      );
+      const [read] = await h.store.readStream(stream);
+      expect((read!.data as { attributes: unknown }).attributes).toEqual({ caseNumber, priority: 2, vip: true });
+    });
+
     it('then each field is sealed under the customer key with its own IV', async () => {
       const { tenantId, customerId, stream } = freshCustomer();
       const person = freshPerson();

@@ -29,6 +29,8 @@ export const PERSONAL_DATA_POLICY = {
     'data.call.transcriptUrl',
     'data.survey.answers[*].value',
     'data.interactive.title',
+    // A platform's own attributes (issue #16): whatever its tenant declared, a case number, a name.
+    'data.attributes.*',
   ],
   IdentityClaimed: ['data.identity.value', 'data.via.through.value'],
   // The explanation quotes the keyword the rules found in the customer's message (`"cancel"`,

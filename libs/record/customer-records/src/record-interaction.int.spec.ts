@@ -215,4 +215,13 @@ describe('given an interaction a contact-center platform says who handled (issue
     const event = events.find((e) => e.type === 'InteractionRecorded');
     expect(event?.type === 'InteractionRecorded' && event.data.handling).toEqual(handling);
   });
+
+  it('then its own attributes are recorded with it as sent', async () => {
+    const tenantId = freshId('rec');
+    const attributes = { region: 'eu', priority: 2, vip: true };
+    const recorded = await record(interaction(tenantId, 'chat-2', 'webchat', [phone('+16505550198')], { attributes }));
+    const { events } = await deps.customers.history(tenantId, recorded.customerId);
+    const event = events.find((e) => e.type === 'InteractionRecorded');
+    expect(event?.type === 'InteractionRecorded' && event.data.attributes).toEqual(attributes);
+  });
 });

@@ -262,6 +262,8 @@ export interface InteractionData {
   consent?: ConsentSignalFacet;
   /** Agent, queue, team and disposition, on any kind (see `HandlingFacet`). */
   handling?: HandlingFacet;
+  /** The platform's own attributes of the interaction, declared per tenant (see `InteractionAttributeValue`). */
+  attributes?: Record<string, InteractionAttributeValue>;
   /** What the identities it names prove, when the channel knows they are weak (see `CHANNEL_MERGE_EVIDENCE`). */
   mergeEvidence?: ChannelMergeEvidence;
   call?: CallFacet;
@@ -499,6 +501,47 @@ export class ConsentSignalFacetDto implements ConsentSignalFacet {
   @IsString() @Length(1, 32) keyword!: string;
 }
 
+/**
+ * An extension attribute of an interaction: a platform's own field (`region`, `priority`,
+ * `caseNumber`…), which the canonical event has no place for. Flat, name → value, so each value
+ * is sealed as personal data on its own (`data.attributes.*`) and shown as it is on the timeline;
+ * the generic API takes only the attributes its tenant declared (a JSON Schema per tenant,
+ * `INGEST_ATTRIBUTE_SCHEMAS`).
+ */
+export type InteractionAttributeValue = string | number | boolean;
+export const MAX_ATTRIBUTES = 50;
+export const MAX_ATTRIBUTE_STRING_LENGTH = 1_000;
+
+/** Every attribute named like a trait (`TRAIT_NAME_PATTERN`), its value a string (≤ 1,000), a finite number or a boolean; 1 to 50 of them. */
+@ValidatorConstraint({ name: 'interactionAttributes' })
+export class InteractionAttributes implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return attributesProblem(value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} ${attributesProblem(args.value) ?? 'are invalid'}`;
+  }
+}
+
+export function attributesProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object of name → value';
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0 || entries.length > MAX_ATTRIBUTES) return `must name 1 to ${MAX_ATTRIBUTES} attributes`;
+  const badName = entries.find(([k]) => !TRAIT_NAME_PATTERN.test(k));
+  if (badName) return `has a name that is not a letter then up to 63 letters, digits or _: ${JSON.stringify(badName[0].slice(0, 80))}`;
+  const badValue = entries.find(
+    ([, v]) =>
+      !(
+        typeof v === 'boolean' ||
+        (typeof v === 'number' && Number.isFinite(v)) ||
+        (typeof v === 'string' && v.length <= MAX_ATTRIBUTE_STRING_LENGTH)
+      ),
+  );
+  if (badValue)
+    return `.${badValue[0]} must be a string of at most ${MAX_ATTRIBUTE_STRING_LENGTH} characters, a finite number or a boolean`;
+  return undefined;
+}
+
 export class HandlingFacetDto implements HandlingFacet {
   @IsOptionalNonNull() @IsString() @Length(1, 256) agent?: string;
   @IsOptionalNonNull() @IsString() @Length(1, 256) queue?: string;
@@ -554,6 +597,7 @@ export class InteractionDataDto implements InteractionData {
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => InteractiveReplyDto) interactive?: InteractiveReplyDto;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => ConsentSignalFacetDto) consent?: ConsentSignalFacetDto;
   @IsOptionalNonNull() @ValidateNested() @IsObject() @Type(() => HandlingFacetDto) handling?: HandlingFacetDto;
+  @IsOptionalNonNull() @Validate(InteractionAttributes) attributes?: Record<string, InteractionAttributeValue>;
   @IsOptionalNonNull() @IsIn(CHANNEL_MERGE_EVIDENCE) mergeEvidence?: ChannelMergeEvidence;
   @FacetOf('call', () => CallFacetDto) call?: CallFacetDto;
   @FacetOf('email', () => EmailFacetDto) email?: EmailFacetDto;

@@ -136,6 +136,23 @@ describe('validateAs(InteractionReceivedDto)', () => {
     });
   });
 
+  describe('given codes: true', () => {
+    it('names each message’s check: the constraint in snake case, unknown_field for a field the contract does not have', () => {
+      const result = validateAs(
+        InteractionReceivedDto,
+        brokenEvent((e) => {
+          e.metadata['occurredAt'] = 'yesterday';
+          e.metadata['traceId'] = 'abc';
+        }),
+        { codes: true },
+      );
+      expect(result.ok ? [] : result.errors.map((e) => [e.field, e.codes]).sort()).toEqual([
+        ['metadata.occurredAt', ['is_iso8601']],
+        ['metadata.traceId', ['unknown_field']],
+      ]);
+    });
+  });
+
   describe('given something that is not an object', () => {
     it.each([null, undefined, 'InteractionReceived', 42, [canonicalEvent()]])('rejects %j at the root', (plain) => {
       expect(validateAs(InteractionReceivedDto, plain)).toEqual({

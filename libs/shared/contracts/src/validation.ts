@@ -11,20 +11,40 @@ export function IsOptionalNonNull(): PropertyDecorator {
   return ValidateIf((_object: object, value: unknown) => value !== undefined);
 }
 
-/** One failing field: its dotted path and what is wrong with it. */
+/**
+ * One failing field: its dotted path and what is wrong with it. `codes`, when asked for
+ * (`validateAs(…, { codes: true })`), names each message's check, in the same order: the
+ * class-validator constraint in snake case (`is_in`, `is_iso8601`…), `unknown_field` for a field the
+ * DTO does not have; callers add their own (`invalid_identity`…).
+ */
 export interface FieldError {
   field: string;
   messages: string[];
+  codes?: string[];
 }
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
-export function flattenValidationErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {
+export function flattenValidationErrors(errors: readonly ValidationError[], parent = '', withCodes = false): FieldError[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own: FieldError[] = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
-    return [...own, ...flattenValidationErrors(e.children ?? [], field)];
+    const own: FieldError[] = e.constraints
+      ? [
+          {
+            field,
+            messages: Object.values(e.constraints),
+            ...(withCodes ? { codes: Object.keys(e.constraints).map(constraintCode) } : {}),
+          },
+        ]
+      : [];
+    return [...own, ...flattenValidationErrors(e.children ?? [], field, withCodes)];
   });
+}
+
+/** A class-validator constraint's name as a problem code: `isIn` → `is_in`; `whitelistValidation` → `unknown_field`. */
+export function constraintCode(constraint: string): string {
+  if (constraint === 'whitelistValidation') return 'unknown_field';
+  return constraint.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
 /**
@@ -35,23 +55,34 @@ export function flattenValidationErrors(errors: readonly ValidationError[], pare
 export function validateAs<T extends object>(
   cls: ClassConstructor<T>,
   plain: unknown,
-  { allowUnknown = false }: { allowUnknown?: boolean } = {},
+  { allowUnknown = false, codes = false }: { allowUnknown?: boolean; codes?: boolean } = {},
 ): Validated<T> {
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
-    return { ok: false, errors: [{ field: '(root)', messages: ['must be an object'] }] };
+    return { ok: false, errors: [{ field: '(root)', messages: ['must be an object'], ...(codes ? { codes: ['not_an_object'] } : {}) }] };
   }
   const reserved = reservedKeys(plain);
   if (reserved.length > 0)
-    return { ok: false, errors: reserved.map((field) => ({ field, messages: [`a key named ${field.split('.').pop()} is not accepted`] })) };
+    return {
+      ok: false,
+      errors: reserved.map((field) => ({
+        field,
+        messages: [`a key named ${field.split('.').pop()} is not accepted`],
+        ...(codes ? { codes: ['reserved_key'] } : {}),
+      })),
+    };
   const illFormed = illFormedStrings(plain);
   if (illFormed.length > 0)
     return {
       ok: false,
-      errors: illFormed.map((field) => ({ field, messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'] })),
+      errors: illFormed.map((field) => ({
+        field,
+        messages: ['is not well-formed Unicode (a lone surrogate, e.g. "\\ud800")'],
+        ...(codes ? { codes: ['ill_formed_unicode'] } : {}),
+      })),
     };
   const instance = plainToInstance(cls, plain);
   const errors = validateSync(instance, allowUnknown ? {} : { whitelist: true, forbidNonWhitelisted: true });
-  return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flattenValidationErrors(errors) };
+  return errors.length === 0 ? { ok: true, value: instance } : { ok: false, errors: flattenValidationErrors(errors, '', codes) };
 }
 
 /**

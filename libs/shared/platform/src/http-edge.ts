@@ -52,6 +52,14 @@ export interface RateLimitRule {
 /** What a limit that refused a request tells the app (to count and log it). */
 export type RateLimited = (req: FastifyRequest, rule: RateLimitRule, retryAfterSeconds: number) => void;
 
+/** The 429's body as the limits write it; an app may put it in its own error shape (`install`'s `shape`). */
+export interface RateLimitedBody {
+  error: 'too_many_requests';
+  reason: string;
+  limit: { per: RateLimitRule['per']; max: number; windowMs: number };
+  retryAfterSeconds: number;
+}
+
 /**
  * Request rate limits of one app, counted in process by `@fastify/rate-limit` (a fixed window per
  * key, the least recently seen keys forgotten past `cacheSize`). Each rule becomes an `onRequest`
@@ -63,12 +71,18 @@ export class RequestRateLimits {
     private readonly instance: FastifyInstance,
     private readonly windowMs: number,
     private readonly onLimited: RateLimited,
+    private readonly shape: (body: RateLimitedBody) => object,
   ) {}
 
-  static async install(instance: FastifyInstance, windowMs: number, onLimited: RateLimited): Promise<RequestRateLimits> {
+  static async install(
+    instance: FastifyInstance,
+    windowMs: number,
+    onLimited: RateLimited,
+    shape: (body: RateLimitedBody) => object = (body) => body,
+  ): Promise<RequestRateLimits> {
     // `global: false`: no route gets the plugin's own hook; the rules below are the only limits.
     await instance.register(fastifyRateLimit, { global: false, cache: 10_000 });
-    return new RequestRateLimits(instance, windowMs, onLimited);
+    return new RequestRateLimits(instance, windowMs, onLimited, shape);
   }
 
   /** The `onRequest` hook of one rule, for requests `applies` accepts: 429 once a key is over `max` in the window. */
@@ -90,12 +104,14 @@ export class RequestRateLimits {
         .code(429)
         .header('retry-after', String(retryAfterSeconds))
         .header('x-ratelimit-limit', String(r.max))
-        .send({
-          error: 'too_many_requests',
-          reason: rule.reason,
-          limit: { per: rule.per, max: r.max, windowMs: this.windowMs },
-          retryAfterSeconds,
-        });
+        .send(
+          this.shape({
+            error: 'too_many_requests',
+            reason: rule.reason,
+            limit: { per: rule.per, max: r.max, windowMs: this.windowMs },
+            retryAfterSeconds,
+          }),
+        );
     };
   }
 }
