@@ -27,11 +27,18 @@ const swc = [
   },
 ];
 
+// Dependencies published only as ES modules, which Jest's CommonJS runtime cannot load (Node itself
+// requires them since 20.19): compiled to CommonJS like our own sources. @fastify/static 10 (the
+// console's files, through @nestjs/platform-fastify's peer range) needs content-disposition 3.
+const esmOnly = ['content-disposition'];
+const swcJs = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }];
+
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: swcJs },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper,
   testMatch: ['<rootDir>/{apps,libs,tools,infra,scripts}/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tmp/', '<rootDir>/dist/'],
