@@ -10,7 +10,7 @@ import {
 } from '@hub/contracts';
 import { EncryptingEventStore, ERASED_MARKER, PostgresKeyStore } from '@hub/crypto-shredding';
 import { PostgresEventStore, type EventStore } from '@hub/event-store';
-import { freshId, testInfra } from '@hub/testing';
+import { freshDatabase, freshId } from '@hub/testing';
 import { CustomerRepository } from './customer.repository';
 import { eraseCustomerRecord } from './erase-customer-record';
 import { IdentityResolver, legacyClaimStreamOf, type IdentityStreamNaming } from './identity.resolver';
@@ -29,13 +29,20 @@ const KEY_2_AFTER_1 = {
   previous: KEY_1.current,
 } satisfies IdentityStreamNaming;
 
+// A database of its own: "writes nothing" is checked on the store's head, which any other spec
+// writing to the shared test database would move meanwhile.
+let database: Awaited<ReturnType<typeof freshDatabase>>;
 beforeAll(async () => {
-  pool = new Pool({ connectionString: testInfra().databaseUrl, max: 10 });
+  database = await freshDatabase('migrate_claims');
+  pool = new Pool({ connectionString: database.url, max: 10 });
   keys = await PostgresKeyStore.create({ pool });
   store = new EncryptingEventStore(await PostgresEventStore.create({ pool }), { keys });
   customers = new CustomerRepository(store);
 });
-afterAll(() => pool.end());
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
 
 const resolverWith = (naming: IdentityStreamNaming) => new IdentityResolver(store, naming);
 
