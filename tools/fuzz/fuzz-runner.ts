@@ -174,7 +174,8 @@ export function* fuzzCases(
 }
 
 /**
- * Does a 4xx body name the problem? `error` plus the failing fields (each named), a reason, or the
+ * Does a 4xx body name the problem? `error` plus the failing fields (each named) — the webhooks'
+ * `fields`, or the generic API's `problems` (each a path, a code and a message) — a reason, or the
  * limit it broke.
  */
 export function namesTheProblem(body: unknown): boolean {
@@ -188,6 +189,12 @@ export function namesTheProblem(body: unknown): boolean {
     return typeof field === 'string' && (field.length > 0 || (Array.isArray(messages) && messages.some(nonEmpty)));
   };
   if (Array.isArray(fields) && fields.length > 0) return fields.every(named);
+  const problems = b['problems'];
+  const located = (p: unknown) => {
+    const { path, code, message } = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
+    return typeof path === 'string' && nonEmpty(code) && nonEmpty(message);
+  };
+  if (Array.isArray(problems) && problems.length > 0) return problems.every(located);
   if (nonEmpty(b['reason'])) return true;
   return ['limitBytes', 'max', 'limit'].some((k) => typeof b[k] === 'number');
 }

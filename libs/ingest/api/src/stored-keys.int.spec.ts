@@ -86,7 +86,10 @@ describe('ingest-api with stored keys', () => {
       const tenantId = freshId('sk');
       await store.createTenant({ tenantId, name: 'Stored keys' }, 'test');
       const { secret } = await store.createKey({ tenantId, kind: 'query', scopes: ['read', 'write'] }, 'test');
-      expect(await send(secret, freshId('m'))).toEqual({ status: 401, body: { error: 'unauthorized', reason: 'api_key_invalid' } });
+      expect(await send(secret, freshId('m'))).toMatchObject({
+        status: 401,
+        body: { error: 'unauthorized', reason: 'api_key_invalid', problems: [{ code: 'api_key_invalid' }] },
+      });
     });
   });
 });

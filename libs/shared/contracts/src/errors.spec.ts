@@ -112,6 +112,7 @@ describe('the error taxonomy', () => {
         'InvalidCursorError',
         'PublishUnavailableError',
         'KeyStoreError',
+        'ApiKeyStoreError',
       ]),
     );
   });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { HubError } from '@hub/contracts';
 import { formatKeyScopes, KEY_SCOPES, type KeyScope } from './api-keys';
 
 /**
@@ -63,13 +64,14 @@ export interface IssuedKey {
   secret: string;
 }
 
-export class KeyStoreError extends Error {
+export class ApiKeyStoreError extends HubError {
+  /** The same call cannot succeed unchanged: the tenant exists, the key is unknown or revoked. */
+  readonly retryable = false;
   constructor(
     readonly code: 'tenant_exists' | 'unknown_tenant' | 'unknown_key' | 'key_inactive',
     message: string,
   ) {
     super(message);
-    this.name = 'KeyStoreError';
   }
 }
 
@@ -178,7 +180,7 @@ export class PostgresKeyStore implements KeyStore {
         [tenant.tenantId, tenant.name],
       );
       const row = r.rows[0];
-      if (!row) throw new KeyStoreError('tenant_exists', `tenant ${tenant.tenantId} exists`);
+      if (!row) throw new ApiKeyStoreError('tenant_exists', `tenant ${tenant.tenantId} exists`);
       await this.audit(c, actor, 'tenant.created', tenant.tenantId, null, { name: tenant.name });
       return { tenantId: row.tenant_id, name: row.name, createdAt: row.created_at };
     });
@@ -194,7 +196,7 @@ export class PostgresKeyStore implements KeyStore {
   async createKey(key: NewKey, actor: string): Promise<IssuedKey> {
     return this.transaction(async (c) => {
       const tenant = await c.query('select 1 from hub_tenants where tenant_id = $1', [key.tenantId]);
-      if (tenant.rowCount === 0) throw new KeyStoreError('unknown_tenant', `tenant ${key.tenantId} is not in the key store`);
+      if (tenant.rowCount === 0) throw new ApiKeyStoreError('unknown_tenant', `tenant ${key.tenantId} is not in the key store`);
       const issued = await this.insertKey(c, key);
       await this.audit(c, actor, 'key.created', key.tenantId, issued.key.keyId, describe(issued.key));
       return issued;
@@ -242,7 +244,7 @@ export class PostgresKeyStore implements KeyStore {
         [keyId],
       );
       const row = r.rows[0];
-      if (!row) throw new KeyStoreError('unknown_key', `no key ${keyId}`);
+      if (!row) throw new ApiKeyStoreError('unknown_key', `no key ${keyId}`);
       await this.audit(c, actor, 'key.revoked', row.tenant_id, keyId, {});
       return keyOf(row);
     });
@@ -288,8 +290,8 @@ export class PostgresKeyStore implements KeyStore {
       [keyId],
     );
     const row = r.rows[0];
-    if (!row) throw new KeyStoreError('unknown_key', `no key ${keyId}`);
-    if (!row.active) throw new KeyStoreError('key_inactive', `key ${keyId} is revoked or expired`);
+    if (!row) throw new ApiKeyStoreError('unknown_key', `no key ${keyId}`);
+    if (!row.active) throw new ApiKeyStoreError('key_inactive', `key ${keyId} is revoked or expired`);
     return keyOf(row);
   }
 

@@ -17,7 +17,15 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { ClassConstructor } from 'class-transformer';
 import { validateAs } from '@hub/contracts';
-import { formatKeyScopes, KEY_STORE, KeyStoreError, type KeyAuditEntry, type KeyStore, type StoredKey, type Tenant } from '@hub/platform';
+import {
+  formatKeyScopes,
+  KEY_STORE,
+  ApiKeyStoreError,
+  type KeyAuditEntry,
+  type KeyStore,
+  type StoredKey,
+  type Tenant,
+} from '@hub/platform';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { CreateKeyDto, CreateTenantDto, RotateKeyDto } from './admin.dto';
 
@@ -48,7 +56,7 @@ function valid<T extends object>(cls: ClassConstructor<T>, body: unknown): T {
 }
 
 function storeError(err: unknown): never {
-  if (!(err instanceof KeyStoreError)) throw err;
+  if (!(err instanceof ApiKeyStoreError)) throw err;
   if (err.code === 'tenant_exists' || err.code === 'key_inactive') throw new ConflictException({ error: err.code, reason: err.message });
   throw new NotFoundException({ error: 'not_found', reason: err.message });
 }
