@@ -1,17 +1,4 @@
-import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsIn,
-  IsISO8601,
-  IsObject,
-  IsString,
-  Length,
-  Matches,
-  Validate,
-  ValidateNested,
-} from 'class-validator';
+import { IsIn, IsISO8601, IsString, Length, Matches, Validate } from 'class-validator';
 import {
   CHANNEL_IDS,
   CONSENT_CHOICES,
@@ -19,6 +6,7 @@ import {
   CONSENT_SOURCE_PATTERN,
   CONVERSATION_STATUS_RECEIVED_SCHEMA_VERSION,
   CONVERSATION_STATUSES,
+  CustomerIdentitiesDto,
   deterministicId,
   IdentityRefDto,
   IsOptionalNonNull,
@@ -51,15 +39,7 @@ const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]+$/u;
  * channel and thread its messages were sent with (`metadata.channel`, `data.threadId`), and by the
  * platform's own id of it.
  */
-export class ConversationStatusBody {
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @IsObject({ each: true })
-  @Type(() => IdentityRefDto)
-  identities!: IdentityRefDto[];
-
+export class ConversationStatusBody extends CustomerIdentitiesDto {
   @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
   channel!: ChannelId;
 
@@ -145,15 +125,7 @@ export function readConversationStatus(
  * `POST /v1/customers/consent`: a platform's preference centre (a form, an agent) changed a
  * customer's consent to be contacted on one channel.
  */
-export class ConsentBody {
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @IsObject({ each: true })
-  @Type(() => IdentityRefDto)
-  identities!: IdentityRefDto[];
-
+export class ConsentBody extends CustomerIdentitiesDto {
   @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
   channel!: ChannelId;
 
@@ -235,15 +207,7 @@ export function readConsent(bytes: Buffer, { origin, recordedAt, maxEventBytes }
 }
 
 /** `POST /v1/customers/traits`: a platform's profile attributes for a customer (`null` clears one). */
-export class TraitsBody {
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @IsObject({ each: true })
-  @Type(() => IdentityRefDto)
-  identities!: IdentityRefDto[];
-
+export class TraitsBody extends CustomerIdentitiesDto {
   @Validate(ProfileTraits)
   traits!: Record<string, ProfileTraitValue>;
 

@@ -627,12 +627,8 @@ export class InteractionReceivedDto implements InteractionReceived {
   @IsDefined() @ValidateNested() @IsObject() @Type(() => EventMetadataDto) metadata!: EventMetadataDto;
 }
 
-export class ConversationStatusProviderDto {
-  @IsString() @Length(1, 128) name!: string;
-  @IsString() @Length(1, 200) conversationId!: string;
-}
-
-export class ConversationStatusDataDto {
+/** The identities that name the customer a fact is about (a platform's status, consent or traits), as on an interaction. */
+export class CustomerIdentitiesDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
@@ -640,6 +636,14 @@ export class ConversationStatusDataDto {
   @IsObject({ each: true })
   @Type(() => IdentityRefDto)
   identities!: IdentityRefDto[];
+}
+
+export class ConversationStatusProviderDto {
+  @IsString() @Length(1, 128) name!: string;
+  @IsString() @Length(1, 200) conversationId!: string;
+}
+
+export class ConversationStatusDataDto extends CustomerIdentitiesDto {
   @IsIn(CONVERSATION_STATUSES, { message: `status must be one of: ${CONVERSATION_STATUSES.join(', ')}` }) status!: ConversationStatus;
   @IsOptionalNonNull() @IsString() @Length(1, 200) threadId?: string;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => ConversationStatusProviderDto) provider!: ConversationStatusProviderDto;
@@ -656,14 +660,7 @@ export class ConsentProviderDto {
   @IsOptionalNonNull() @IsString() @Length(1, 200) changeId?: string;
 }
 
-export class ConsentDataDto {
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @IsObject({ each: true })
-  @Type(() => IdentityRefDto)
-  identities!: IdentityRefDto[];
+export class ConsentDataDto extends CustomerIdentitiesDto {
   @IsIn(CONSENT_CHOICES, { message: `consent must be one of: ${CONSENT_CHOICES.join(', ')}` }) consent!: ConsentChoice;
   @Matches(CONSENT_SOURCE_PATTERN, {
     message: 'source must be 1 to 64 lower-case letters, digits and _ (not keyword: the STOP/START texts)',
@@ -714,14 +711,7 @@ export class TraitsProviderDto {
   @IsOptionalNonNull() @IsString() @Length(1, 200) updateId?: string;
 }
 
-export class TraitsDataDto {
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @IsObject({ each: true })
-  @Type(() => IdentityRefDto)
-  identities!: IdentityRefDto[];
+export class TraitsDataDto extends CustomerIdentitiesDto {
   @Validate(ProfileTraits) traits!: Record<string, ProfileTraitValue>;
   @IsDefined() @ValidateNested() @IsObject() @Type(() => TraitsProviderDto) provider!: TraitsProviderDto;
 }
