@@ -1,5 +1,9 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { ValidateIf, validateSync, type ValidationError } from 'class-validator';
+import { cacheValidationMetadata } from './validation-metadata-cache';
+
+// Every validation in the hub goes through here: look each class's checks up once, not per call.
+cacheValidationMetadata();
 
 /**
  * May be absent; when present, every other check applies, to `null` too. class-validator's
