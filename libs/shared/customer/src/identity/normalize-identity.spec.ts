@@ -217,3 +217,27 @@ describe('normalizeExternalId', () => {
     expect(normalizeExternalId('shopify', raw)).toEqual({ ok: false, reason: expect.stringContaining('not a valid shopify id') });
   });
 });
+
+describe('normalizePhone, remembered', () => {
+  it('given the same national number in two regions, then each region has its own answer, asked again or not', () => {
+    const us = normalizePhone('(415) 555-0100', 'US');
+    expect(normalizePhone('(415) 555-0100', 'GB')).toEqual({ ok: false, reason: expect.stringContaining('not a valid phone number') });
+    expect(normalizePhone('(415) 555-0100', 'US')).toBe(us);
+    expect(us).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550100' } });
+  });
+
+  it('given a remembered answer, then it cannot be changed by a caller', () => {
+    const first = normalizePhone('+44 20 7946 0018');
+    if (!first.ok) throw new Error('expected a valid number');
+    expect(() => {
+      (first.identity as { value: string }).value = '+1';
+    }).toThrow(TypeError);
+    expect(normalizePhone('+44 20 7946 0018')).toEqual({ ok: true, identity: { kind: 'phone', value: '+442079460018' } });
+  });
+
+  it('given more numbers than are kept, then the answers stay right for the first ones too', () => {
+    const numbers = Array.from({ length: 6_000 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`);
+    for (const n of numbers) normalizePhone(n);
+    expect(normalizePhone(numbers[0]!)).toEqual({ ok: true, identity: { kind: 'phone', value: '+14155550000' } });
+  });
+});

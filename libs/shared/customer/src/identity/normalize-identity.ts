@@ -6,16 +6,38 @@ export type NormalizeResult = { ok: true; identity: IdentityRef } | { ok: false;
 /**
  * A phone number in E.164 whatever format a channel uses: `+1 (415) 555-0100`, WhatsApp's
  * digits-only `14155550100`, `whatsapp:+1…`, or a national number in the configured default region.
+ *
+ * Remembered for the last few thousand (number, region) pairs: parsing and validating against the
+ * numbering plan was 4–5 % of an ingest app's CPU at 300 webhooks/s, and the same numbers come back
+ * (the company's own on every SMS, returning customers). The answers are frozen, being shared.
  */
 export function normalizePhone(raw: string, defaultRegion?: CountryCode): NormalizeResult {
+  const key = `${defaultRegion ?? ''}\u0000${raw}`;
+  const known = PHONES.get(key);
+  if (known) {
+    PHONES.delete(key);
+    PHONES.set(key, known);
+    return known;
+  }
+  const result = parsePhone(raw, defaultRegion);
+  if (PHONES.size >= PHONES_KEPT) PHONES.delete(PHONES.keys().next().value as string);
+  PHONES.set(key, result);
+  return result;
+}
+
+const PHONES_KEPT = 5_000;
+/** Least recently used first (a Map keeps insertion order; a hit is moved to the end). */
+const PHONES = new Map<string, NormalizeResult>();
+
+function parsePhone(raw: string, defaultRegion: CountryCode | undefined): NormalizeResult {
   const cleaned = raw.trim().replace(/^(whatsapp|tel|sms):/i, '');
   const candidates = [cleaned];
   if (/^\d{8,15}$/.test(cleaned)) candidates.push(`+${cleaned}`);
   for (const candidate of candidates) {
     const parsed = parsePhoneNumberFromString(candidate, defaultRegion);
-    if (parsed?.isValid()) return { ok: true, identity: { kind: 'phone', value: parsed.number } };
+    if (parsed?.isValid()) return Object.freeze({ ok: true, identity: Object.freeze({ kind: 'phone', value: parsed.number }) });
   }
-  return { ok: false, reason: `not a valid phone number: ${JSON.stringify(raw.slice(0, 32))}` };
+  return Object.freeze({ ok: false, reason: `not a valid phone number: ${JSON.stringify(raw.slice(0, 32))}` });
 }
 
 export function normalizeEmail(raw: string): NormalizeResult {
