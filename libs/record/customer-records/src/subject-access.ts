@@ -1,7 +1,14 @@
 import { customerStream } from '@hub/contracts';
 import type { IdentityRef } from '@hub/contracts';
 import { ERASED_MARKER } from '@hub/crypto-shredding';
-import { customersMergedIn, foldWholeHistory, wholeHistory, type CustomerEvent, type CustomerState, type HistoryEvent } from '@hub/customer';
+import {
+  customersMergedIn,
+  foldWholeHistory,
+  wholeHistory,
+  type CustomerEvent,
+  type CustomerState,
+  type HistoryEvent,
+} from '@hub/customer';
 import type { RecordedEvent } from '@hub/event-store';
 import { toHistoryEvents, type CustomerRepository } from './customer.repository';
 import type { IdentityResolver } from './identity.resolver';
@@ -70,13 +77,7 @@ export interface SubjectIdentity extends IdentityRef {
 /** A merge-related fact, in any of the person's records. */
 export interface MergeFact {
   customerId: string;
-  type:
-    | 'CustomersMerged'
-    | 'CustomerMergedInto'
-    | 'CustomerUnmerged'
-    | 'CustomerRestored'
-    | 'MergeProposed'
-    | 'MergeProposalRejected';
+  type: 'CustomersMerged' | 'CustomerMergedInto' | 'CustomerUnmerged' | 'CustomerRestored' | 'MergeProposed' | 'MergeProposalRejected';
   eventId: string;
   occurredAt: string;
   data: unknown;
@@ -92,7 +93,15 @@ export interface SubjectAccessHead {
   /** The customer this record now lives on as (it was merged into it): ask for that one's export too. */
   mergedInto: string | null;
   /** Set when the person's own record was erased: what was destroyed and what is left. */
-  erasure: (ErasureFact & { personalFieldsReadable: false; marker: string; note: string }) | null;
+  erasure:
+    | (ErasureFact & {
+        personalFieldsReadable: false;
+        marker: string;
+        /** Records merged into this one that were not erased with it (erasure erases one record): their fields still read. */
+        mergedInNotErased: string[];
+        note: string;
+      })
+    | null;
   records: SubjectRecord[];
   identities: SubjectIdentity[];
   consent: { current: CustomerState['consent']; records: CustomerState['consents'] };
@@ -185,6 +194,10 @@ export function subjectAccessHead(input: {
     }),
   );
   const ownErasure = records[0]?.erasure ?? null;
+  const mergedInNotErased = records
+    .slice(1)
+    .filter((r) => r.erasure === null)
+    .map((r) => r.customerId);
   const decisions: SubjectAccessHead['decisions'] = [];
   const outcomes: SubjectAccessHead['outcomes'] = [];
   const mergeHistory: MergeFact[] = [];
@@ -214,11 +227,16 @@ export function subjectAccessHead(input: {
       ...ownErasure,
       personalFieldsReadable: false,
       marker: ERASED_MARKER,
+      mergedInNotErased,
       note:
         `This customer was erased at ${ownErasure.erasedAt}: their data key was destroyed, so every personal field of their ` +
         `events reads as "${ERASED_MARKER}" (in this document, in the store and in its backups); their identity claims ` +
         'were released and their timeline entries purged. What remains is what carries no personal field: ids, times, ' +
-        'channels, kinds and the erasure itself.',
+        'channels, kinds and the erasure itself.' +
+        (mergedInNotErased.length > 0
+          ? ` The records merged into this one (${mergedInNotErased.join(', ')}) were not erased with it: each is erased by its own id, ` +
+            'and until then their events below read in clear.'
+          : ''),
     },
     records,
     identities: state.identities.map((identity) => ({

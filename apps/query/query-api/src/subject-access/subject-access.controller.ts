@@ -45,7 +45,13 @@ export class SubjectAccessController {
     );
     if (!access) throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
     // Who read a person's whole record, and when: the audit trail of data-subject requests.
-    const log = { tenantId, customerId, keyId: request.hubApiKey?.keyId, records: access.head.records.length, events: access.events.length };
+    const log = {
+      tenantId,
+      customerId,
+      keyId: request.hubApiKey?.keyId,
+      records: access.head.records.length,
+      events: access.events.length,
+    };
     this.logger.info(log, 'query.subject_access.exported');
     const stamp = now.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const name = `subject-access-${tenantId}-${customerId.replace(/[^A-Za-z0-9_-]/g, '_')}-${stamp}.json`;
