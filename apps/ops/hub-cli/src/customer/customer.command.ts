@@ -55,8 +55,11 @@ Exit 1 for an unknown tenant or customer.`,
 
       const file = out === undefined ? undefined : createWriteStream(out, { flags: 'wx', mode: 0o600 });
       if (file) {
-        const opened = await Promise.race([once(file, 'open').then(() => undefined), once(file, 'error').then(([err]) => err as Error)]);
-        if (opened) throw new CliFailure('CLI_OUT_FILE', `cannot create ${out}: ${opened.message}`);
+        const failed = await new Promise<Error | undefined>((resolve) => {
+          file.once('open', () => resolve(undefined));
+          file.once('error', resolve);
+        });
+        if (failed) throw new CliFailure('CLI_OUT_FILE', `cannot create ${out}: ${failed.message}`);
       }
       const sink = file ?? ctx.io.stdout;
       try {
