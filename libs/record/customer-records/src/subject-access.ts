@@ -134,7 +134,8 @@ const MERGE_TYPES: ReadonlySet<string> = new Set<MergeFact['type']>([
 ]);
 
 const NOT_INCLUDED = [
-  'copies of these events in Kafka topics (hub.interactions.v1, hub.customer-events.v1, hub.nba-decisions.v1) until their retention ends',
+  'copies of these events in Kafka topics (hub.interactions.v1, hub.customer-events.v1, hub.nba-decisions.v1, hub.dead-letter.v1) until their retention ends',
+  'the events of the identity claim streams (who claimed each identity, and when); who holds each identity now is under identities',
   'backups of the database',
   'pending jobs of the decision worker in Redis (they hold ids, not personal fields)',
   "the tenant's population-level outcome counts (nba_outcome_tally: counts per action and segment, no person)",
