@@ -270,6 +270,12 @@ describe('the subject access export', () => {
       const interactions = store.opened.filter((e) => e.type === 'InteractionRecorded');
       expect(doc.timeline!.map((t) => t.eventId).sort()).toEqual(interactions.map((e) => e.eventId).sort());
       expect(doc.counts.timelineEntries).toBe(interactions.length);
+
+      // The record merged away is exported as what it is: merged into the survivor, its own stream only.
+      const away = (await exportOf(person.mergedId)).body;
+      expect(away).toMatchObject({ status: 'merged', mergedInto: person.survivorId, erasure: null });
+      expect(away.records.map((r) => r.customerId)).toEqual([person.mergedId]);
+      expect(away.events).toEqual(await held([person.mergedId]).then((h) => h.opened));
     });
   });
 
@@ -322,6 +328,25 @@ describe('the subject access export', () => {
       expect(text).toContain(person.phones[1]!.value);
       // The read model was purged of the erased customer's entries; the merged-in record's are still there, and shown.
       expect(doc.timeline!.map((t) => t.customerId)).toEqual(theirs.map(() => person.mergedId));
+
+      // Erasing the merged-in record by its own id: now nothing of the person reads, and the export says both erasures.
+      const second = await fetch(`${url}/tenants/${tenant}/customers/${person.mergedId}/erase`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${eraseKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'gdpr-art17', requestedBy: 'dpo-1' }),
+      });
+      expect(second.status).toBe(200);
+      const whole = (await exportOf(person.survivorId)).body;
+      expect(whole.records.map((r) => [r.customerId, r.erasure?.reason])).toEqual([
+        [person.survivorId, 'gdpr-art17'],
+        [person.mergedId, 'gdpr-art17'],
+      ]);
+      expect(whole.erasure!.mergedInNotErased).toEqual([]);
+      expect(whole.events).toEqual((await held([person.survivorId, person.mergedId])).opened);
+      const all = JSON.stringify(whole);
+      for (const words of [`hello from my work phone`, person.phones[1]!.value, `order ${person.label} paid`])
+        expect(all).not.toContain(words);
+      expect(whole.timeline).toEqual([]);
     });
   });
 
