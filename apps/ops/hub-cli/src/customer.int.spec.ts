@@ -145,6 +145,15 @@ describe('hub customer access-export', () => {
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(/^hub customer: cannot create .*taken\.json: EEXIST/);
       expect(await readFile(taken, 'utf8')).toBe('keep me');
+
+      // Interrupted (Ctrl-C) before the document is whole: no half file is left to pass for an export.
+      const cut = join(dir, 'cut.json');
+      const stop = new AbortController();
+      stop.abort();
+      const interrupted = await runCli(['customer', 'access-export', tenant, survivor, '--out', cut], world.env, stop.signal);
+      expect(interrupted.code).toBe(1);
+      expect(interrupted.stderr).toContain('interrupted: access export stopped');
+      await expect(stat(cut)).rejects.toMatchObject({ code: 'ENOENT' });
     });
   });
 

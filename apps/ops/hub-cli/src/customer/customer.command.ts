@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { readSubjectAccess, subjectAccessJsonChunks, SUBJECT_ACCESS_FORMAT } from '@hub/customer-records';
 import { TimelineQueries } from '@hub/timeline';
 import { customerId, exactPositionals, stringOption, tenantId } from '../cli.args';
@@ -61,22 +62,21 @@ Exit 1 for an unknown tenant or customer.`,
         });
         if (failed) throw new CliFailure('CLI_OUT_FILE', `cannot create ${out}: ${failed.message}`);
       }
-      const sink = file ?? ctx.io.stdout;
-      try {
+      const signal = ctx.io.signal;
+      const chunks = (async function* untilInterrupted() {
         for await (const chunk of subjectAccessJsonChunks(access)) {
-          if (ctx.io.signal?.aborted) throw new InterruptedError('access export stopped (the output is incomplete)');
-          await write(sink, chunk);
+          if (signal?.aborted) throw new InterruptedError('access export stopped (the output is incomplete)');
+          yield chunk;
         }
-        if (file) {
-          file.end();
-          await once(file, 'close');
-        }
-      } catch (err) {
-        if (file) {
-          file.destroy();
+      })();
+      if (file) {
+        // The pipeline ends the file when the document is whole and destroys it on any failure: then it is removed.
+        await pipeline(Readable.from(chunks), file).catch(async (err: unknown) => {
           await unlink(out!).catch(() => undefined);
-        }
-        throw err;
+          throw err;
+        });
+      } else {
+        for await (const chunk of chunks) await write(ctx.io.stdout, chunk);
       }
       const { head } = access;
       ctx.io.stderr.write(
