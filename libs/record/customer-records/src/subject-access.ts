@@ -132,6 +132,7 @@ const MERGE_TYPES: ReadonlySet<string> = new Set<MergeFact['type']>([
   'MergeProposed',
   'MergeProposalRejected',
 ]);
+const isMergeFact = (e: CustomerEvent): e is Extract<CustomerEvent, { type: MergeFact['type'] }> => MERGE_TYPES.has(e.type);
 
 const NOT_INCLUDED = [
   'copies of these events in Kafka topics (hub.interactions.v1, hub.customer-events.v1, hub.nba-decisions.v1, hub.dead-letter.v1) until their retention ends',
@@ -208,10 +209,10 @@ export function subjectAccessHead(input: {
       decisions.push({ customerId: h.customerId, decisionId: e.data.decisionId, decidedAt: e.metadata.occurredAt, data: e.data });
     else if (e.type === 'NbaOutcomeRecorded')
       outcomes.push({ customerId: h.customerId, decisionId: e.data.decisionId, recordedAt: e.metadata.occurredAt, data: e.data });
-    else if (MERGE_TYPES.has(e.type))
+    else if (isMergeFact(e))
       mergeHistory.push({
         customerId: h.customerId,
-        type: e.type as MergeFact['type'],
+        type: e.type,
         eventId: e.metadata.eventId,
         occurredAt: e.metadata.occurredAt,
         data: e.data,
@@ -231,7 +232,8 @@ export function subjectAccessHead(input: {
       mergedInNotErased,
       note:
         `This customer was erased at ${ownErasure.erasedAt}: their data key was destroyed, so every personal field of their ` +
-        `events reads as "${ERASED_MARKER}" (in this document, in the store and in its backups); their identity claims ` +
+        `events reads as "${ERASED_MARKER}" (in this document and in the store; a database backup taken before the erasure ` +
+        'holds the key until it expires, docs/events.md); their identity claims ' +
         'were released and their timeline entries purged. What remains is what carries no personal field: ids, times, ' +
         'channels, kinds and the erasure itself.' +
         (mergedInNotErased.length > 0
