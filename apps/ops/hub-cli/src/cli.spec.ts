@@ -42,6 +42,11 @@ describe('the hub command line', () => {
     [['timeline', 'acme', 'c 1'], '<customerId> must be'],
     [['export', '--tenant', 'acme', '--format', 'ndjson', '--no-formula-guard'], 'only applies to --format csv'],
     [['backfill', '--topic', 't', '--resume-id', 'a b'], '--resume-id must be'],
+    [['customer'], 'missing <subcommand> <tenant> <customerId>'],
+    [['customer', 'access-export', 'acme'], 'missing <customerId>'],
+    [['customer', 'erase', 'acme', 'c1'], 'unknown subcommand "erase": access-export'],
+    [['customer', 'access-export', 'Acme', 'c1'], '<tenant> must match'],
+    [['customer', 'access-export', 'acme', 'c1', '--out', ''], '--out needs a file name'],
   ])('%j exits 2 with the reason and the usage on stderr', async (argv, reason) => {
     const r = await cli(...argv);
     expect(r.code).toBe(ExitCode.usage);

@@ -6,6 +6,7 @@ import { parseCommandLine } from './cli.args';
 import type { CliIo } from './cli-io';
 import { CliFailure, ExitCode, UsageError } from './cli.errors';
 import type { Command } from './command';
+import { customerCommand } from './customer/customer.command';
 import { exportCommand } from './export/export.command';
 import { identitiesCommand } from './identities/identities.command';
 import { keysCommand } from './keys/keys.command';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   timelineCommand,
   backfillCommand,
   exportCommand,
+  customerCommand,
   nbaCommand,
   identitiesCommand,
   keysCommand,

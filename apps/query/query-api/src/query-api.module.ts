@@ -39,6 +39,7 @@ import { NbaController } from './nba/nba.controller';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { ReplaysController } from './replays/replays.controller';
 import { StatsController } from './stats/stats.controller';
+import { SubjectAccessController } from './subject-access/subject-access.controller';
 import { SavedQueriesController } from './saved-queries/saved-queries.controller';
 import { PostgresSavedQueries, SAVED_QUERIES } from './saved-queries/saved-queries.store';
 import { TimelineController } from './timeline/timeline.controller';
@@ -198,6 +199,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       TimelineController,
       LiveTimelineController,
       ExportsController,
+      SubjectAccessController,
       ReplaysController,
       StatsController,
       SavedQueriesController,

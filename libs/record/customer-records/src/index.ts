@@ -11,3 +11,4 @@ export * from './record-interactions';
 export * from './grouped-appends';
 export * from './migrate-identity-claims';
 export * from './record-customer-fact';
+export * from './subject-access';
