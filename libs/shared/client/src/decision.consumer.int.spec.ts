@@ -68,10 +68,12 @@ const publish = (d: NbaDecisionMessage) =>
   });
 
 describe('the decision consumer', () => {
-  describe('when the same decision is published twice (a relay redelivering after a crash)', () => {
+  describe('when the same decision is published twice (a relay redelivering after a crash, 30 s later)', () => {
     it('calls the handler once for it, and counts the other as a duplicate', async () => {
       const handled: NbaDecisionMessage[] = [];
       const logged: string[] = [];
+      // The window's clock moves 30 s at every look: the copy is read "30 s" after the first was handled.
+      let clock = 0;
       consumer = await startDecisionConsumer({
         kafka,
         groupId: freshId('senders'),
@@ -81,6 +83,7 @@ describe('the decision consumer', () => {
           handled.push(d);
         },
         log: (event) => logged.push(event),
+        now: () => (clock += 30_000),
       });
       expect(consumer.topic).toBe(topic);
 
