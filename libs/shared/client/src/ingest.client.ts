@@ -89,7 +89,8 @@ export class HubIngestClient {
    * Events as NDJSON (`POST /v1/events/batch`), cut into requests within `maxBatchEvents` and
    * `maxBatchBytes`. Resolves with every line's result (an invalid line does not fail the others);
    * rejects only when a whole request is refused or not taken in time: requests already answered
-   * stay accepted, and sending the batch again is safe (same ids, same events).
+   * stay accepted, and sending the batch again is safe (same ids, same events). An empty list sends
+   * nothing (the API would refuse it: `empty_batch`).
    */
   async sendBatch(events: readonly InteractionReceivedInput[], { gzip = this.options.gzip ?? false } = {}): Promise<BatchResult> {
     const chunks = ndjsonChunks(events, {
