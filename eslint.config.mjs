@@ -14,6 +14,12 @@ function depConstraints({ forTests }) {
     { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: t(['type:contracts']) },
     { sourceTag: 'type:util', onlyDependOnLibsWithTags: t(['type:util', 'type:contracts']) },
     { sourceTag: 'type:domain', onlyDependOnLibsWithTags: t(['type:domain', 'type:contracts']), bannedExternalImports: frameworkImports },
+    // @hub/client: what a platform links to talk to the hub from outside — the contracts and kafkajs, nothing of the hub's inside.
+    {
+      sourceTag: 'type:client',
+      onlyDependOnLibsWithTags: t(['type:domain', 'type:contracts']),
+      bannedExternalImports: frameworkImports.filter((name) => name !== 'kafkajs'),
+    },
     { sourceTag: 'type:channel-core', onlyDependOnLibsWithTags: t(['type:contracts']), bannedExternalImports: frameworkImports },
     // A channel never imports another channel.
     {

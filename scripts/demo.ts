@@ -10,15 +10,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { CONFORMANCE_BASE_URL } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
-import { CHANNEL_IDS, hubNames, type ChannelId } from '@hub/contracts';
-import { ensureConsoleBuilt, type AppProcess, type HubAppName } from '@hub/testing';
+import { CHANNEL_IDS, hubNames } from '@hub/contracts';
+import { ensureConsoleBuilt, startAppProcess, type AppProcess, type HubAppName } from '@hub/testing';
 import { startApps } from './demo/apps';
 import { channelsWithoutDemoBuilders } from './demo/builders';
 import { planDay, type DayPlan } from './demo/day-plan';
 import { acknowledgedEventIds, DemoDatabase, ingestMetrics, listCustomers } from './demo/measure';
 import { ProgressReporter } from './demo/progress';
 import { buildRequests, type DemoRequest } from './demo/requests';
-import { signedSmsCurl } from './demo/try-it';
+import { clientQuickstartCommand, signedSmsCurl } from './demo/try-it';
 import { sendAll, type Delivered } from './demo/sender';
 import { renderCustomer, type CustomerSummary, type NextBestActions, type TimelineEntry } from './demo/show';
 import {
@@ -65,6 +65,8 @@ const API_KEY = process.env['HUB_DEMO_API_KEY'] ?? randomBytes(24).toString('bas
 /** An operator key (HUB_ADMIN_API_KEYS): what a replay over the API needs. */
 const OPERATOR_KEY = process.env['HUB_DEMO_OPERATOR_KEY'] ?? randomBytes(24).toString('base64url');
 const apiHeaders = { authorization: `Bearer ${API_KEY}` };
+/** The source key of the generic ingest API (a platform `demo` sending for the tenant), for @hub/client's quickstart. */
+const SOURCE_KEY = process.env['HUB_DEMO_SOURCE_KEY'] ?? randomBytes(24).toString('base64url');
 const baseDatabaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/hub';
 /** A database of the run's own: event ids are unique in a store, and the summary counts what this run stored. */
 const databaseName = `hub_demo_${runId}`;
@@ -106,7 +108,8 @@ function appEnv(name: HubAppName): NodeJS.ProcessEnv {
     PORT: '0',
     LOG_LEVEL: 'info',
   };
-  const channel = name.startsWith('ingest-') ? (name.slice('ingest-'.length) as ChannelId) : undefined;
+  // A channel's ingestion app (`ingest-api`, the generic API, is none: it takes source keys, not provider secrets).
+  const channel = CHANNEL_IDS.find((c) => name === `ingest-${c}`);
   // Each ingestion app gets its providers' secrets, as the test setups configure them.
   return channel ? Object.assign(base, ...CHANNEL_TEST_SETUPS[channel].map((s) => s.env)) : base;
 }
@@ -455,7 +458,37 @@ async function main(): Promise<void> {
     `  curl -H 'Authorization: Bearer ${API_KEY}' '${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline?channel=sms'`,
   );
   console.log(`The hub CLI (docs/operations.md) reads this run's database when given its URL:\n${cliHint}`);
+  await startGenericApi(logDir);
   await new Promise(() => undefined);
+}
+
+/**
+ * The generic ingest API, for a platform's side of the hub through @hub/client: started only once
+ * the day is measured and the demo serves, so it changes neither the boot nor the figures above.
+ */
+async function startGenericApi(logDir: string): Promise<void> {
+  try {
+    const api = await startAppProcess(
+      'ingest-api',
+      {
+        ...appEnv('ingest-api'),
+        INGEST_API_KEYS: `demo:${tenant}:${createHash('sha256').update(SOURCE_KEY).digest('hex')}`,
+        INGEST_RAW_ENABLED: 'false',
+      },
+      { logDir },
+    );
+    apps.set('ingest-api', api);
+    console.log(
+      `A contact-center platform sending through the generic API with @hub/client (libs/shared/client/README.md): a new customer's events, a batch and facts, then the next best actions decided for them, each decision once (HUB_DEMO_SOURCE_KEY sets the key):`,
+    );
+    console.log(
+      `  ${clientQuickstartCommand({ ingestApiUrl: api.url!, sourceKey: SOURCE_KEY, kafkaBrokers: appEnv('ingest-api')['KAFKA_BROKERS']!, namespace })}`,
+    );
+  } catch (err) {
+    console.log(
+      `${color.dim}(the generic ingest API did not start, so no @hub/client example: ${String(err).split('\n')[0]})${color.reset}`,
+    );
+  }
 }
 
 main().catch(async (err: unknown) => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { smsChannel } from '@hub/channels-sms';
 import { smsTestSetup } from '@hub/channels-sms/testing';
 import { CONFORMANCE_BASE_URL } from '@hub/channels-core/testing';
-import { signedSmsCurl } from './try-it';
+import { clientQuickstartCommand, signedSmsCurl } from './try-it';
 
 /** The arguments bash would pass to curl for this command line (curl replaced by a function printing them). */
 function curlArgs(command: string): string[] {
@@ -37,5 +37,31 @@ describe('the signed curl the demo prints', () => {
     expect(
       adapter.verify({ ...request, rawBody: Buffer.from(`${body}x`), body: { ...request.body, Body: 'changed' } }, { nowMs: Date.now() }),
     ).not.toEqual({ ok: true });
+  });
+});
+
+describe('the @hub/client quickstart command the demo prints', () => {
+  it('runs the quickstart with the generic API, its source key and the run’s namespace, quoting survived by the shell', () => {
+    const command = clientQuickstartCommand({
+      ingestApiUrl: 'http://127.0.0.1:40124',
+      sourceKey: "k'ey-1",
+      kafkaBrokers: '127.0.0.1:9092',
+      namespace: 'demo-abc',
+    });
+    const out = execFileSync('bash', [
+      '-c',
+      `npm() { printf '%s\\0' "$HUB_INGEST_URL" "$HUB_SOURCE_KEY" "$KAFKA_BROKERS" "$HUB_NAMESPACE" "$@"; }; ${command}`,
+    ]);
+    expect(out.toString('utf8').split('\0').slice(0, -1)).toEqual([
+      'http://127.0.0.1:40124',
+      "k'ey-1",
+      '127.0.0.1:9092',
+      'demo-abc',
+      'run',
+      'client-quickstart',
+      '--',
+      '--listen',
+      '20',
+    ]);
   });
 });

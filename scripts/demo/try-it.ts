@@ -18,3 +18,17 @@ export function signedSmsCurl(ingestSmsUrl: string, from: string, text: string):
     .map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`);
   return `curl -i -X POST ${headers.join(' ')} --data-binary ${shellQuote(signed.rawBody.toString('utf8'))} ${shellQuote(`${ingestSmsUrl}${smsChannel.manifest.route.path}`)}`;
 }
+
+/**
+ * The command that runs @hub/client's quickstart (scripts/client-quickstart.ts) against the demo's
+ * generic ingest API, signed in with its source key, and listening on the run's decisions topic.
+ */
+export function clientQuickstartCommand(o: { ingestApiUrl: string; sourceKey: string; kafkaBrokers: string; namespace: string }): string {
+  const vars = [
+    `HUB_INGEST_URL=${shellQuote(o.ingestApiUrl)}`,
+    `HUB_SOURCE_KEY=${shellQuote(o.sourceKey)}`,
+    `KAFKA_BROKERS=${shellQuote(o.kafkaBrokers)}`,
+    `HUB_NAMESPACE=${shellQuote(o.namespace)}`,
+  ];
+  return `${vars.join(' ')} npm run client-quickstart -- --listen 20`;
+}

@@ -1,5 +1,5 @@
-import { headersFor, parseCustomerStream, type ChannelId, type EventMetadata } from '@hub/contracts';
-import { type NbaActionKind, type NbaContactMode, type NextBestActionDecided } from '@hub/customer';
+import { headersFor, parseCustomerStream, type EventMetadata } from '@hub/contracts';
+import { type NbaDecisionMessage, type NextBestActionDecided } from '@hub/customer';
 import { toCustomerEvent } from '@hub/customer-records';
 import {
   RELAY_SAVE_EVERY_MS,
@@ -15,30 +15,8 @@ import { decisionContactMode } from '@hub/nba';
 /** The checkpoint id of the relay to one topic (a namespaced topic has its own). */
 export const decisionRelayId = (topic: string): string => `relay.${topic}`;
 
-/**
- * The value of a message on `hub.nba-decisions.v1`: what a channel sender needs to act, and where
- * the decision is recorded. Senders dedupe by `decisionId` (also the `hub-event-id` header):
- * delivery is at least once.
- */
-export interface NbaDecisionMessage {
-  decisionId: string;
-  tenantId: string;
-  customerId: string;
-  action: { kind: NbaActionKind; code: string; channel?: ChannelId; detail: string };
-  /** `reply` (answer in the conversation), `proactive` (start one) or `handoff` (a person takes over). */
-  contactMode: Exclude<NbaContactMode, 'none'>;
-  explanation: { ruleId: string; reason: string };
-  strategyVersion: string;
-  catalogVersion: string | null;
-  decidedAt: string;
-  /** The event the decision answers, and the customer's stream revision it was made on. */
-  basedOnEventId: string;
-  basedOnRevision: string;
-  /** Where the decision is recorded. */
-  streamRevision: string;
-  globalPosition: string;
-  correlationId: string;
-}
+/** The value of a message on `hub.nba-decisions.v1`: `NbaDecisionMessage` of @hub/customer (what @hub/client reads). */
+export type { NbaDecisionMessage };
 
 /** The message of one recorded event, or undefined when it is not a decision that contacts the customer. */
 export function decisionMessage(recorded: RecordedEvent): OutgoingMessage | undefined {

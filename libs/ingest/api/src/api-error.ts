@@ -1,25 +1,12 @@
-import type { FieldError } from '@hub/contracts';
-
-/** One thing wrong with a request: where (a dotted path in the event, `(event)` for the whole of it, `(request)` for the HTTP request), a stable code, and words for a person. */
-export interface Problem {
-  path: string;
-  code: string;
-  message: string;
-}
+import type { ApiErrorBody, ApiProblem, FieldError } from '@hub/contracts';
 
 /**
- * The one body of every refusal of the generic API (4xx, and 503): `error`, a stable code (what
- * /metrics counts and the logs say); `message`, for a person; `problems`, every problem found (all
- * at once: a bad phone is reported with the missing `occurredAt`), empty when the request as a whole
- * is refused. A refusal may add its own details beside them (`limitBytes`, `retryAfterSeconds`…).
- * An NDJSON line refused gets the same `code` and `problems` in its result.
+ * One thing wrong with a request, and the one body of every refusal of the generic API (4xx, and
+ * 503): `{error, message, problems[{path, code, message}]}`, details beside them. The shapes are
+ * the contract's (`ApiProblem`, `ApiErrorBody` in @hub/contracts), which @hub/client reads.
  */
-export interface ApiErrorBody {
-  error: string;
-  message: string;
-  problems: Problem[];
-  [detail: string]: unknown;
-}
+export type Problem = ApiProblem;
+export type { ApiErrorBody };
 
 export function apiError(
   error: string,

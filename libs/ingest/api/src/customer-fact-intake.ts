@@ -16,6 +16,9 @@ import {
   type ChannelId,
   type ConsentChoice,
   type ConsentReceived,
+  type ConsentRequest,
+  type ConversationStatusRequest,
+  type TraitsRequest,
   type ConversationStatus,
   type ConversationStatusReceived,
   type FieldError,
@@ -39,7 +42,7 @@ const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]+$/u;
  * channel and thread its messages were sent with (`metadata.channel`, `data.threadId`), and by the
  * platform's own id of it.
  */
-export class ConversationStatusBody extends CustomerIdentitiesDto {
+export class ConversationStatusBody extends CustomerIdentitiesDto implements ConversationStatusRequest {
   @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
   channel!: ChannelId;
 
@@ -125,7 +128,7 @@ export function readConversationStatus(
  * `POST /v1/customers/consent`: a platform's preference centre (a form, an agent) changed a
  * customer's consent to be contacted on one channel.
  */
-export class ConsentBody extends CustomerIdentitiesDto {
+export class ConsentBody extends CustomerIdentitiesDto implements ConsentRequest {
   @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
   channel!: ChannelId;
 
@@ -207,7 +210,7 @@ export function readConsent(bytes: Buffer, { origin, recordedAt, maxEventBytes }
 }
 
 /** `POST /v1/customers/traits`: a platform's profile attributes for a customer (`null` clears one). */
-export class TraitsBody extends CustomerIdentitiesDto {
+export class TraitsBody extends CustomerIdentitiesDto implements TraitsRequest {
   @Validate(ProfileTraits)
   traits!: Record<string, ProfileTraitValue>;
 

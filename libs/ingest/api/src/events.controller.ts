@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from '@hub/messaging';
 import { EventIntakeService, type BatchOutcome, type BusRefusal, type SingleOutcome } from './event-intake.service';
 import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestProblem } from './api-error';
-import type { FieldError } from '@hub/contracts';
+import type { AcceptedResponse, BatchLineResult, BatchResponse, FieldError, IngestApiHealth } from '@hub/contracts';
 import { IntakeCounters } from './intake-counters';
 import type { SourceKey } from './source-keys';
 
@@ -65,7 +65,7 @@ export class EventsController {
           status: 'accepted',
           eventId: outcome.eventId,
           ...(outcome.clientEventId !== undefined ? { clientEventId: outcome.clientEventId } : {}),
-        });
+        } satisfies AcceptedResponse);
         return;
       case 'rejected': {
         const status = outcome.code === 'tenant_mismatch' ? 403 : outcome.code === 'event_too_large' ? 413 : 400;
@@ -89,10 +89,11 @@ export class EventsController {
         await reply.code(200).send({
           accepted: outcome.accepted,
           invalid: outcome.invalid,
-          results: outcome.results.map((r) =>
-            r.status === 'accepted' ? r : { line: r.line, status: r.status, code: r.code, problems: problemsOf(r.errors, r.code) },
+          results: outcome.results.map(
+            (r): BatchLineResult =>
+              r.status === 'accepted' ? r : { line: r.line, status: r.status, code: r.code, problems: problemsOf(r.errors, r.code) },
           ),
-        });
+        } satisfies BatchResponse);
         return;
       case 'empty':
         await reply
@@ -185,7 +186,7 @@ async function submitFact(
   const outcome = await submit(caller, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
   switch (outcome.kind) {
     case 'accepted':
-      await reply.code(202).send({ status: 'accepted', eventId: outcome.eventId });
+      await reply.code(202).send({ status: 'accepted', eventId: outcome.eventId } satisfies AcceptedResponse);
       return;
     case 'rejected':
       await reply.code(outcome.code === 'event_too_large' ? 413 : 400).send(rejection(outcome.code, outcome.errors));
@@ -242,7 +243,7 @@ export class IngestApiOpsController {
   ) {}
 
   @Get('health')
-  health(): { status: string; kafka: boolean; rawConsumer: string } {
+  health(): IngestApiHealth {
     return { status: this.publisher.ready ? 'ok' : 'degraded', kafka: this.publisher.ready, rawConsumer: this.rawConsumer.state };
   }
 

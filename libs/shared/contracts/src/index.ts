@@ -7,3 +7,4 @@ export * from './headers';
 export * from './validation';
 export * from './interaction-message';
 export * from './errors';
+export * from './ingest-api';

@@ -2,6 +2,7 @@ export * from './events/customer.events';
 export * from './events/nba-explanation';
 export * from './events/schema-versions';
 export * from './events/customer-event.message';
+export * from './events/nba-decision.message';
 export * from './state/customer.state';
 export * from './state/customer.evolve';
 export { isValidSurveyScore, scaledScore, TREND_TOLERANCE, TREND_WINDOW } from './state/satisfaction.evolve';

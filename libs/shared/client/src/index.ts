@@ -1,0 +1,19 @@
+export * from './client.errors';
+export * from './retry.policy';
+export * from './ndjson';
+export * from './ingest.client';
+export * from './seen-set';
+export * from './decision.consumer';
+export type {
+  AcceptedResponse,
+  ApiErrorBody,
+  ApiProblem,
+  BatchLineResult,
+  BatchResponse,
+  ConsentRequest,
+  ConversationStatusRequest,
+  IngestApiHealth,
+  InteractionReceivedInput,
+  TraitsRequest,
+} from '@hub/contracts';
+export type { NbaDecisionMessage } from '@hub/customer';
