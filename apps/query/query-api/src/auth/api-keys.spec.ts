@@ -1,6 +1,6 @@
 import { ApiKeyRegistry, parseApiKeys, parseOperatorKeys, presentedApiKey, sha256Hex } from './api-keys';
 
-const SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)';
+const SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase, audit joined by +)';
 
 describe('API keys', () => {
   const acmeKey = 'acme-key-0123456789abcdef0123456789';
