@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
@@ -8,7 +8,7 @@ import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
-import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresKeyStore, type HubLogger } from '@hub/platform';
+import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresAuditLog, PostgresKeyStore, type HubLogger } from '@hub/platform';
 import {
   PostgresTimelineStore,
   TIMELINE_QUERIES,
@@ -18,6 +18,9 @@ import {
   TimelineReplayJobs,
 } from '@hub/timeline';
 import { AdminController } from './admin/admin.controller';
+import { AuditController } from './audit/audit.controller';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AUDIT_SETTINGS, AUDIT_STORE, AuditTrail, type AuditSettings, type AuditStore } from './audit/audit-trail';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import {
   API_KEY_ENTRY,
@@ -186,6 +189,18 @@ export class QueryApiEnv extends RecordEnv {
   /** How far `exp` and `nbf` may be off, for clocks that differ. */
   @Type(() => Number) @IsInt() @Min(0) @Max(300) OIDC_CLOCK_TOLERANCE_SECONDS = 30;
 
+  /** The audit log (docs/operations.md, "Audit log"): pending entries are written at least this often. */
+  @Type(() => Number) @IsInt() @Min(50) @Max(60_000) QUERY_AUDIT_FLUSH_MS = 1_000;
+
+  /** Audit entries per insert; a full batch is written at once. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000) QUERY_AUDIT_BATCH_SIZE = 500;
+
+  /**
+   * Audit entries pending (or promised to calls under way) at most; past it an audited call is
+   * refused with 503 (`query.audit.full`) rather than answered unrecorded.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000) QUERY_AUDIT_MAX_PENDING = 50_000;
+
   /** Requests per RATE_LIMIT_WINDOW_MS one API key may make (counted by the key presented, valid or not); past it: 429. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 5_000;
 }
@@ -277,6 +292,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       StatsController,
       SavedQueriesController,
       AdminController,
+      AuditController,
       HealthController,
     ],
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
@@ -294,6 +310,26 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       },
       { provide: OIDC_VERIFIER, useValue: oidc.settings ? new OidcVerifier(oidc.settings) : null },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
+      {
+        provide: AUDIT_SETTINGS,
+        useValue: {
+          flushMs: config.QUERY_AUDIT_FLUSH_MS,
+          batchSize: config.QUERY_AUDIT_BATCH_SIZE,
+          maxPending: config.QUERY_AUDIT_MAX_PENDING,
+        } satisfies AuditSettings,
+      },
+      {
+        // A pool of its own, which the trail closes after its last flush (audit-trail.ts).
+        provide: AUDIT_STORE,
+        inject: [LOGGER],
+        useFactory: (logger: HubLogger): AuditStore => {
+          const pool = createPgPool({ connectionString: config.DATABASE_URL, max: 2 });
+          pool.on('error', (err) => logger.warn({ err: String(err) }, 'query.audit.pg_idle_client_error'));
+          return { log: new PostgresAuditLog(pool), close: () => pool.end() };
+        },
+      },
+      AuditTrail,
+      { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: TIMELINE_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new TimelineQueries(pool) },
       { provide: SAVED_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresSavedQueries(pool) },
