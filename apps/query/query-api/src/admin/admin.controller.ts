@@ -162,7 +162,7 @@ export class AdminController {
   }
 }
 
+/** Who, as the audit log names them (the guard's `hubActor`): `ops.ana (key 1a2b3c4d)`, or `oidc:<sub>` for a token with the operator role. */
 function actor(request: FastifyRequest): string {
-  const who = request.hubOperator;
-  return who ? `${who.operator} (key ${who.keyId})` : 'unknown';
+  return request.hubActor ?? 'unknown';
 }
