@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { importJWK, SignJWT } from 'jose';
+import { ConfigError } from '@hub/config';
 import { freshId, testInfra } from '@hub/testing';
 import { startQueryApi } from '../main';
 import { startLocalOidcProvider, type LocalOidcClient, type LocalOidcProvider } from './testing/local-oidc-provider';
@@ -23,6 +24,7 @@ const supervisor = client('supervisor', ['supervisor', 'unknown-role']);
 const privacyOfficer = client('privacy', ['privacy_officer']);
 const operator = client('operator', ['operator'], []);
 const twoTenants = client('both', ['analyst'], [otherTenant, tenant]);
+const auditor = client('auditor', ['auditor']);
 const envKey = randomBytes(24).toString('base64url');
 
 let provider: LocalOidcProvider;
@@ -32,7 +34,7 @@ let url = '';
 
 beforeAll(async () => {
   [provider, foreign] = await Promise.all([
-    startLocalOidcProvider({ audience: AUDIENCE, clients: [analyst, supervisor, privacyOfficer, operator, twoTenants] }),
+    startLocalOidcProvider({ audience: AUDIENCE, clients: [analyst, supervisor, privacyOfficer, operator, twoTenants, auditor] }),
     // Another issuer, the same audience and claims: its tokens must not open anything here.
     startLocalOidcProvider({ audience: AUDIENCE, clients: [analyst] }),
   ]);
@@ -94,6 +96,22 @@ describe('an OpenID Connect access token', () => {
     });
   });
 
+  describe('when it reads personal data', () => {
+    it("then the audit log names the token's subject, and an auditor reads it", async () => {
+      expect((await readCustomers(tenant, await provider.token(analyst))).status).toBe(200);
+      const actor = `oidc:${analyst.clientId}`;
+      const audit = await call(
+        'GET',
+        `/tenants/${tenant}/audit?actor=${encodeURIComponent(actor)}&action=customers.searched`,
+        await provider.token(auditor),
+      );
+      expect(audit.status).toBe(200);
+      const entries = audit.body['entries'] as Record<string, unknown>[];
+      expect(entries.length).toBeGreaterThan(0);
+      expect(entries.every((e) => e['actor'] === actor && e['tenantId'] === tenant)).toBe(true);
+    });
+  });
+
   describe('when its roles lack the scope of the route', () => {
     it('then 403 says which scope, as for a key', async () => {
       const write = await saveQuery(await provider.token(analyst));
@@ -143,6 +161,68 @@ describe('an OpenID Connect access token', () => {
         JSON.stringify({ sub: 'x', hub_tenant: tenant, hub_roles: ['operator'], iss: provider.issuer, aud: AUDIENCE }),
       );
       expect((await readCustomers(tenant, `${header}.${payload.toString('base64url')}.${signature}`)).status).toBe(401);
+    });
+  });
+});
+
+describe('the OpenID Connect settings', () => {
+  const base = { DATABASE_URL: testInfra().databaseUrl, PORT: '0', LOG_LEVEL: 'silent' };
+
+  describe('when they are incomplete or unsafe', () => {
+    it.each([
+      [{ OIDC_ISSUER_URL: 'https://login.example.com' }, /OIDC_AUDIENCE must name the audience/],
+      [{ OIDC_ISSUER_URL: 'http://login.example.com', OIDC_AUDIENCE: AUDIENCE }, /OIDC_ISSUER_URL must be https/],
+      [{ OIDC_ISSUER_URL: 'login.example.com', OIDC_AUDIENCE: AUDIENCE }, /OIDC_ISSUER_URL must be an absolute URL/],
+      [
+        { OIDC_ISSUER_URL: 'https://login.example.com', OIDC_AUDIENCE: AUDIENCE, OIDC_ROLE_SCOPES: 'analyst=read,analyst=write' },
+        /role analyst is listed twice/,
+      ],
+      [
+        { OIDC_ISSUER_URL: 'https://login.example.com', OIDC_AUDIENCE: AUDIENCE, OIDC_ROLE_SCOPES: 'analyst=admin' },
+        /each OIDC_ROLE_SCOPES entry must be/,
+      ],
+      [{}, /HUB_API_KEYS must list at least one .* or OIDC_ISSUER_URL an identity provider/],
+    ])('then the app does not start: %j', async (overrides, message) => {
+      const failure = await startQueryApi({ ...base, ...overrides }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect(String((failure as Error).message)).toMatch(message);
+    });
+  });
+
+  describe('when the identity provider cannot be reached', () => {
+    it('then a token is answered 503, never guessed, and keys still read', async () => {
+      const away = await startQueryApi({
+        ...base,
+        HUB_API_KEYS: `${tenant}:${createHash('sha256').update(envKey).digest('hex')}:read`,
+        // Port 9 (discard) on loopback: nothing listens there.
+        OIDC_ISSUER_URL: 'http://127.0.0.1:9',
+        OIDC_AUDIENCE: AUDIENCE,
+      });
+      try {
+        const read = (credential: string) =>
+          fetch(`${away.url}/tenants/${tenant}/customers?limit=1`, { headers: { authorization: `Bearer ${credential}` } });
+        expect((await read(await provider.token(analyst))).status).toBe(503);
+        expect((await read(envKey)).status).toBe(200);
+      } finally {
+        await away.app.close();
+      }
+    });
+  });
+
+  describe('when an identity provider is the only way in', () => {
+    it('then the app starts without any key, and its tokens read', async () => {
+      const only = await startQueryApi({ ...base, OIDC_ISSUER_URL: provider.issuer, OIDC_AUDIENCE: AUDIENCE });
+      try {
+        const res = await fetch(`${only.url}/tenants/${tenant}/customers?limit=1`, {
+          headers: { authorization: `Bearer ${await provider.token(analyst)}` },
+        });
+        expect(res.status).toBe(200);
+      } finally {
+        await only.app.close();
+      }
     });
   });
 });
