@@ -6,3 +6,4 @@ export * from './pg-pool';
 export * from './http-edge';
 export * from './key-store';
 export * from './audit-log';
+export * from './terminal-line';
