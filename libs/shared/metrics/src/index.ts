@@ -1,0 +1,3 @@
+export * from './metrics.registry';
+export * from './hub-metrics';
+export * from './metrics.http';
