@@ -153,5 +153,5 @@ export async function listCustomers(queryUrl: string, tenant: string, headers: R
 }
 
 export async function ingestMetrics(url: string): Promise<Record<string, number>> {
-  return (await (await fetch(`${url}/metrics`)).json()) as Record<string, number>;
+  return (await (await fetch(`${url}/metrics?format=json`)).json()) as Record<string, number>;
 }

@@ -204,7 +204,7 @@ class QueueSampler {
     await Promise.all(
       QUEUEING_APPS.filter((app) => this.hub.has(app)).map(async (app) => {
         try {
-          const res = await fetch(`${this.hub.urlOf(app)}/metrics`, { signal: AbortSignal.timeout(2_000) });
+          const res = await fetch(`${this.hub.urlOf(app)}/metrics?format=json`, { signal: AbortSignal.timeout(2_000) });
           const m = (await res.json()) as Record<string, number>;
           const bytes = m['publisher.queued_bytes'];
           const maxBytes = m['publisher.max_queued_bytes'];

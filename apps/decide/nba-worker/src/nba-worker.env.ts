@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { RecordEnv } from '@hub/config';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
 import { QUADRANTS } from '@hub/customer';
@@ -77,4 +77,13 @@ export class NbaWorkerEnv extends RecordEnv {
    * now on: senders are not sent the past) or `beginning`.
    */
   @IsIn(['end', 'beginning']) NBA_DECISIONS_RELAY_START: 'end' | 'beginning' = 'end';
+
+  /**
+   * Where `GET /metrics` (Prometheus text) is served; unset, nowhere (the worker has no other HTTP
+   * server). When the worker gets a health server, both share one port.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535) METRICS_PORT?: number;
+
+  /** The address `METRICS_PORT` listens on (`0.0.0.0` for a scraper on another host). */
+  @IsString() METRICS_HOST = '127.0.0.1';
 }

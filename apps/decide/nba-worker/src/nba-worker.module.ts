@@ -22,6 +22,7 @@ import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-rec
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
+import { hubMetrics, initMetrics, onScrape, startMetricsServer } from '@hub/metrics';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');
 const REDIS = Symbol('REDIS');
@@ -53,13 +54,15 @@ interface NbaJobs {
  *   contact the customer, from the store onto `hub.nba-decisions.v1`.
  */
 @Injectable()
-class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
+export class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: RunningConsumer | undefined;
   private queues: Queue[] = [];
   private workers: Worker[] = [];
   private connections: IORedis[] = [];
   private leadership: { stop(): Promise<void> } | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private stopSampling: (() => void) | undefined;
+  private metricsServer: { url: string; close(): Promise<void> } | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: NbaWorkerEnv,
@@ -90,6 +93,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.reconcile(queues.decide, followUps);
     this.consumer = await this.startCustomerEventConsumer(names, { decide: queues.decide, tally, followUps, folds: jobs.decide.folds });
     this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
+    await this.serveMetrics();
     this.logger.info(
       {
         topic: names.topics.customerEvents,
@@ -99,6 +103,25 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       },
       'nba.worker.started',
     );
+  }
+
+  /** The queues' depths read on scrape; `GET /metrics` on `METRICS_PORT` when set. */
+  private async serveMetrics(): Promise<void> {
+    const jobs = hubMetrics.queueJobs();
+    this.stopSampling = onScrape(async () => {
+      for (const q of this.queues) {
+        const counts = await q.getJobCounts(...QUEUE_STATES);
+        for (const state of QUEUE_STATES) jobs.set({ queue: q.name, state }, counts[state] ?? 0);
+      }
+    });
+    if (this.config.METRICS_PORT === undefined) return;
+    this.metricsServer = await startMetricsServer(this.config.METRICS_PORT, this.config.METRICS_HOST);
+    this.logger.info({ url: `${this.metricsServer.url}/metrics` }, 'nba.metrics.listening');
+  }
+
+  /** Where `GET /metrics` answers (`METRICS_PORT`), when it does. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
   }
 
   /** The decide and follow-up queues, closed at shutdown. */
@@ -178,6 +201,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async runDecide(jobs: NbaJobs, job: Job<NbaDecideJobData>) {
     const outcome = await jobs.decide.run(job.data, new Date());
+    hubMetrics.nbaDecisions().inc({ outcome: outcome.kind });
     this.logger.info(
       { customerId: job.data.customerId, trigger: job.data.trigger ?? 'realtime', correlationId: job.data.correlationId, outcome },
       `nba.decision.${outcome.kind}`,
@@ -297,6 +321,8 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopSampling?.();
+    await this.metricsServer?.close();
     clearInterval(this.sweeper);
     await this.consumer?.stop();
     await this.leadership?.stop();
@@ -305,6 +331,9 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const c of this.connections) c.disconnect();
   }
 }
+
+/** The BullMQ job states whose counts `hub_queue_jobs` has. */
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 /** Redis of the queues, disconnected with the platform's resources at shutdown (after every onModuleDestroy). */
 class RedisConnection implements OnApplicationShutdown {
@@ -316,6 +345,7 @@ class RedisConnection implements OnApplicationShutdown {
 
 export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('nba-worker', NbaWorkerEnv, env);
+  initMetrics('nba-worker');
   // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
   const poolMax = config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4;
   @Module({

@@ -20,6 +20,7 @@ import {
 } from '@hub/customer-records';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
+import { hubMetrics } from '@hub/metrics';
 
 export interface InteractionHandlerDeps {
   customers: CustomerRepository;
@@ -147,6 +148,7 @@ async function handleCustomerFact(deps: InteractionHandlerDeps, fact: CustomerFa
       : recorded.outcome === 'recorded_elsewhere'
         ? 'recorded_elsewhere_skipped'
         : recorded.outcome;
+  hubMetrics.eventsRecorded().inc({ kind: 'fact', outcome });
   deps.logger.info(
     { eventId: m.eventId, correlationId: m.correlationId, tenantId: m.tenantId, type: fact.type, ...customer },
     `projector.fact.${outcome}`,
@@ -156,6 +158,7 @@ async function handleCustomerFact(deps: InteractionHandlerDeps, fact: CustomerFa
 function logRecorded(logger: HubLogger, interaction: InteractionReceived, recorded: RecordedInteraction): void {
   const m = interaction.metadata;
   const outcome = recorded.alreadyRecordedElsewhere ? 'recorded_elsewhere_skipped' : recorded.duplicate ? 'duplicate_skipped' : 'recorded';
+  hubMetrics.eventsRecorded().inc({ kind: 'interaction', outcome });
   logger.info({ eventId: m.eventId, correlationId: m.correlationId, customerId: recorded.customerId }, `projector.event.${outcome}`);
   for (const merge of recorded.merges) {
     logger.info(

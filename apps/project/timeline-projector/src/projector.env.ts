@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { RecordEnv } from '@hub/config';
 
 export class ProjectorEnv extends RecordEnv {
@@ -17,4 +17,13 @@ export class ProjectorEnv extends RecordEnv {
    * default) or `end` (only what is recorded from now on: a fresh environment sharing an old store).
    */
   @IsIn(['beginning', 'end']) PROJECTOR_START: 'beginning' | 'end' = 'beginning';
+
+  /**
+   * Where `GET /metrics` (Prometheus text) is served; unset, nowhere (the app has no other HTTP
+   * server). When the app gets a health server, both share one port.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535) METRICS_PORT?: number;
+
+  /** The address `METRICS_PORT` listens on (`0.0.0.0` for a scraper on another host). */
+  @IsString() METRICS_HOST = '127.0.0.1';
 }

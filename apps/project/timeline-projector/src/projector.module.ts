@@ -7,6 +7,7 @@ import { loadConfig } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
+import { hubMetrics, initMetrics, onScrape, startMetricsServer } from '@hub/metrics';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
@@ -26,9 +27,13 @@ export { TIMELINE_PROJECTION_ID };
  *   event store followed into the timeline read model and onto `hub.customer-events.v1`.
  */
 @Injectable()
-class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
+export class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: RunningConsumer | undefined;
   private leadership: { stop(): Promise<void> } | undefined;
+  /** The projection while this instance leads it (its position, for the lag read on scrape). */
+  private projector: TimelineProjector | undefined;
+  private stopSampling: (() => void) | undefined;
+  private metricsServer: { url: string; close(): Promise<void> } | undefined;
 
   constructor(
     @Inject(PROJECTOR_CONFIG) private readonly config: ProjectorEnv,
@@ -71,6 +76,7 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
         ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}),
       });
       await projector.start();
+      this.projector = projector;
       const relay = await startCustomerEventRelay({
         store: this.stores.store,
         checkpoints,
@@ -82,15 +88,33 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       });
       this.logger.info({ projection: TIMELINE_PROJECTION_ID }, 'projector.projection.started');
       return async () => {
+        this.projector = undefined;
         await relay.stop();
         await projector.stop();
       };
     });
+    this.stopSampling = onScrape(async () => {
+      const position = this.projector?.position;
+      if (position === undefined) return;
+      const head = await this.stores.store.headPosition();
+      hubMetrics.projectionLagEvents().set({ projection: TIMELINE_PROJECTION_ID }, Number(head > position ? head - position : 0n));
+    });
+    if (this.config.METRICS_PORT !== undefined) {
+      this.metricsServer = await startMetricsServer(this.config.METRICS_PORT, this.config.METRICS_HOST);
+      this.logger.info({ url: `${this.metricsServer.url}/metrics` }, 'projector.metrics.listening');
+    }
     this.logger.info({ topic: names.topics.interactions, group: names.groups.timelineProjector }, 'projector.started');
+  }
+
+  /** Where `GET /metrics` answers (`METRICS_PORT`), when it does. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
   }
 
   /** Stop consuming first (Nest runs every onModuleDestroy before any onApplicationShutdown). */
   async onModuleDestroy(): Promise<void> {
+    this.stopSampling?.();
+    await this.metricsServer?.close();
     await this.consumer?.stop();
     await this.leadership?.stop();
   }
@@ -99,6 +123,7 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
 /** The projector's wiring: ports bound to their adapters, built from validated config. */
 export function projectorModule(env: NodeJS.ProcessEnv) {
   const config = loadConfig('timeline-projector', ProjectorEnv, env);
+  initMetrics('timeline-projector');
   @Module({
     // Pool, stores, Kafka, publisher and logger; closed after the consumer stopped (HubPlatformModule).
     // Lock waits of 5 s, not 30: a run waiting on one customer's stream lock (held by another writer)

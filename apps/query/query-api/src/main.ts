@@ -15,15 +15,20 @@ import {
   RequestRateLimits,
   sha256Hex,
 } from '@hub/platform';
+import { initMetrics, instrumentHttp } from '@hub/metrics';
 import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
 import { OIDC_VERIFIER, type OidcVerifier } from './auth/oidc';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
+/** The probes: open, and never rate limited (a scraper or a load balancer asks often, from one address). */
+const UNLIMITED_ROUTES = new Set(['/health', '/metrics']);
+
 /** The query API: customers by identity, timelines, next best actions (read side only). */
 export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promise<{ app: NestFastifyApplication; url: string }> {
   const { module, config, edge } = queryApiModule(env);
   const logger = createLogger('query-api', config.LOG_LEVEL);
+  initMetrics('query-api');
   const adapter = new FastifyAdapter(
     httpServerOptions({
       trustProxy: edge.HTTP_TRUST_PROXY,
@@ -32,6 +37,7 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
     }),
   );
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: ['error', 'warn'] });
+  instrumentHttp(app.getHttpAdapter().getInstance());
   if (edge.RATE_LIMIT_ENABLED) {
     const instance = app.getHttpAdapter().getInstance();
     const limits = await RequestRateLimits.install(instance, edge.RATE_LIMIT_WINDOW_MS, (req, rule, retryAfterSeconds) =>
@@ -40,7 +46,7 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
         'query.request.rate_limited',
       ),
     );
-    const limited = (req: FastifyRequest) => (req.routeOptions.url ?? req.url) !== '/health';
+    const limited = (req: FastifyRequest) => !UNLIMITED_ROUTES.has(req.routeOptions.url ?? req.url);
     const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
     const envKeys = app.get<symbol, ApiKeyRegistry>(API_KEYS);
     const operatorKeys = app.get<symbol, ApiKeyRegistry<OperatorKey>>(OPERATOR_KEYS);

@@ -35,7 +35,7 @@ import {
 import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
 import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
 import { ExportsController } from './exports/exports.controller';
-import { HealthController } from './health.controller';
+import { HealthController, MetricsController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
@@ -263,6 +263,7 @@ export const QUERY_API_CONTROLLERS = [
   AdminController,
   AuditController,
   HealthController,
+  MetricsController,
 ] as const;
 
 export function queryApiModule(env: NodeJS.ProcessEnv) {

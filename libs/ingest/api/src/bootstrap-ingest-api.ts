@@ -6,6 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hubNames, type HubNames } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfigs } from '@hub/config';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
+import { initMetrics, instrumentHttp } from '@hub/metrics';
 import {
   CachedKeyLookup,
   clientAddress,
@@ -65,6 +66,7 @@ export interface RunningIngestApi {
 export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApi> {
   const [config, edge] = loadConfigs<[IngestApiEnv, HttpEdgeEnv]>(INGEST_API_APP, env, IngestApiEnv, HttpEdgeEnv);
   const logger = createLogger(INGEST_API_APP, config.LOG_LEVEL);
+  initMetrics(INGEST_API_APP);
   const hashing = identityHashing(config);
   if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
   const keys = new SourceKeyRegistry(parseSourceKeys(config.INGEST_API_KEYS).keys);
@@ -148,6 +150,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   // the limit without a Content-Length) in the API's one shape too.
   app.useGlobalFilters(new ApiErrorFilter(config.INGEST_MAX_BODY_BYTES));
   const instance = app.getHttpAdapter().getInstance();
+  instrumentHttp(instance);
   // Bodies arrive as their exact bytes, only JSON and NDJSON (anything else: 415), each at most
   // INGEST_MAX_BODY_BYTES (413 from the Content-Length, before reading). Lines are parsed by the API.
   instance.removeAllContentTypeParsers();

@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from '@hub/messaging';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
 import { EventIntakeService, type BatchOutcome, type BusRefusal, type SingleOutcome } from './event-intake.service';
 import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestProblem } from './api-error';
 import type { AcceptedResponse, BatchLineResult, BatchResponse, FieldError, IngestApiHealth } from '@hub/contracts';
@@ -247,8 +248,13 @@ export class IngestApiOpsController {
     return { status: this.publisher.ready ? 'ok' : 'degraded', kafka: this.publisher.ready, rawConsumer: this.rawConsumer.state };
   }
 
+  /** The process's metrics in the Prometheus text format; `?format=json`, this app's outcome counts by key. */
   @Get('metrics')
-  metrics(): Record<string, number> {
-    return this.counters.toJSON();
+  async metrics(@Query('format') format: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+    if (format === 'json') {
+      await reply.send(this.counters.toJSON());
+      return;
+    }
+    await reply.header('content-type', METRICS_CONTENT_TYPE).send(await renderMetrics());
   }
 }

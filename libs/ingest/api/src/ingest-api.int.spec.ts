@@ -353,7 +353,7 @@ describe('an NDJSON batch', () => {
     expect(res.status).toBe(413);
     // In the API's shape, naming the limit (a 14 MB body answered Fastify's bare message; fuzz campaign, issue #15).
     expect(res.body).toEqual({ ...errorShape('payload_too_large'), limitBytes: MAX_BODY });
-    const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    const metrics = (await (await fetch(`${api.url}/metrics?format=json`)).json()) as Record<string, number>;
     expect(metrics['http.rejected.body_too_large']).toBeGreaterThanOrEqual(1);
   });
 
@@ -404,7 +404,7 @@ describe('a gzip-encoded body', () => {
     const line = JSON.stringify(platformEvent(marker));
     const bomb = gzipSync(Array.from({ length: Math.ceil((4 * MAX_BODY) / line.length) }, () => line).join('\n'));
     expect(bomb.length).toBeLessThan(MAX_BODY);
-    const before = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    const before = (await (await fetch(`${api.url}/metrics?format=json`)).json()) as Record<string, number>;
     const big = await postGzip(bomb);
     expect(big).toEqual({ status: 413, body: { ...errorShape('payload_too_large'), limitBytes: MAX_BODY } });
     const corrupt = await postGzip(Buffer.from(line));
@@ -421,7 +421,7 @@ describe('a gzip-encoded body', () => {
         accepted: ['identity', 'gzip'],
       },
     });
-    const after = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    const after = (await (await fetch(`${api.url}/metrics?format=json`)).json()) as Record<string, number>;
     expect(after['http.rejected.body_too_large']).toBe((before['http.rejected.body_too_large'] ?? 0) + 1);
     expect(after['http.rejected.invalid_content_encoding']).toBe((before['http.rejected.invalid_content_encoding'] ?? 0) + 1);
     expect(after['http.rejected.unsupported_content_encoding']).toBe((before['http.rejected.unsupported_content_encoding'] ?? 0) + 1);
@@ -479,7 +479,7 @@ describe('the raw topic', () => {
       truncated: false,
     });
     expect(interactionsWith(marker)).toEqual([]);
-    const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
+    const metrics = (await (await fetch(`${api.url}/metrics?format=json`)).json()) as Record<string, number>;
     expect(metrics).toEqual(
       expect.objectContaining({
         'raw.dead_lettered.invalid_event': expect.any(Number),

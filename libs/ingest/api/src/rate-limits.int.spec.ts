@@ -63,7 +63,7 @@ describe('ingest-api rate limits', () => {
       retryAfterSeconds: retryAfter,
     });
     expect((await send(url, OTHER_KEY)).status).toBe(400);
-    const metrics = (await (await fetch(`${url}/metrics`)).json()) as Record<string, number>;
+    const metrics = (await (await fetch(`${url}/metrics?format=json`)).json()) as Record<string, number>;
     expect(metrics['http.rejected.rate_limited_per_key']).toBe(1);
   });
 

@@ -7,6 +7,7 @@ import { ConfigError, HttpEdgeEnv, identityHashing, loadConfig } from '@hub/conf
 import { channelDefinitions } from '@hub/channel-registry';
 import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
+import { hubMetrics, initMetrics, instrumentHttp, onScrape } from '@hub/metrics';
 import {
   clientAddress,
   createLogger,
@@ -60,6 +61,7 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const tenants =
     tenancy.mode === 'multi' ? tenancy.tenants : [{ tenantId: config.TENANT_ID, routePrefix: '', adapters: tenancy.adapters }];
   const logger = createLogger(appName, config.LOG_LEVEL);
+  initMetrics(appName);
   const hashing = identityHashing(config);
   if (hashing.developmentKey) logger.warn({ nodeEnv: config.NODE_ENV }, 'identity.hash_key.development');
   const maxBodyBytes = Math.max(...definitions.map((d) => d.manifest.maxBodyBytes));
@@ -131,6 +133,7 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
     logger: ['error', 'warn'],
   });
   const instance = app.getHttpAdapter().getInstance() as FastifyInstance;
+  instrumentHttp(instance);
   acceptAnyBodyAsBytes(instance, maxBodyBytes);
   if (edge.RATE_LIMIT_ENABLED) await limitRequestRates(instance, edge, config, routes, multi);
   decodeCompressedBodies(instance, routes);
@@ -150,7 +153,15 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
       : { url, channel: channelId, routes: definitions.map((d) => `${d.manifest.provider} ${d.manifest.route.path}`) },
     'ingest.app.started',
   );
+  // The in-process publish queue beside its bound, read on scrape.
+  const stopSampling = onScrape(() => {
+    const queue = publisher.queue;
+    if (!queue) return;
+    hubMetrics.publisherQueuedBytes().set(queue.bytes);
+    hubMetrics.publisherMaxQueuedBytes().set(queue.maxBytes);
+  });
   const close = async () => {
+    stopSampling();
     await app.close();
     await publisher.close();
   };

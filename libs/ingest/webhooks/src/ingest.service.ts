@@ -9,6 +9,7 @@ import {
 } from '@hub/contracts';
 import { ChannelMappingError, InvalidJsonBody, type ChannelAdapter, type WebhookRequest } from '@hub/channels-core';
 import { deadLetterBody, PublisherSaturatedError, PublishUnavailableError, type EventPublisher } from '@hub/messaging';
+import { hubMetrics } from '@hub/metrics';
 import type { HubLogger } from '@hub/platform';
 import { tenantScopedEvent } from './ingest-tenants';
 
@@ -26,11 +27,17 @@ export type IngestOutcome =
 // Where the raw body of a dead letter is bounded (shared with every Kafka consumer's dead letters).
 export { DEAD_LETTER_RAW_LIMIT_BYTES, deadLetterBody } from '@hub/messaging';
 
-/** Counts of every outcome by reason code, for /metrics and the demo summary. */
+/**
+ * Counts of every outcome by reason code: `hub_ingest_outcomes_total{outcome,code}` on /metrics
+ * (`rejected.invalid_json` is outcome `rejected`, code `invalid_json`), and this app's own view of
+ * them by key for `/metrics?format=json` (the demo's summary and the fault harness read it).
+ */
 export class IngestCounters {
   readonly counts = new Map<string, number>();
   inc(key: string): void {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const dot = key.indexOf('.');
+    hubMetrics.ingestOutcomes().inc(dot === -1 ? { outcome: key, code: '' } : { outcome: key.slice(0, dot), code: key.slice(dot + 1) });
   }
   toJSON(): Record<string, number> {
     return Object.fromEntries([...this.counts.entries()].sort());
@@ -193,6 +200,7 @@ export class IngestService {
       throw publishErr;
     }
     this.counters.inc(`dead_lettered.${err.code}`);
+    hubMetrics.deadLetters().inc({ topic: 'http', code: err.code });
     this.logger.warn({ channel, tenantId: this.tenantId, code: err.code, reason: err.message }, 'ingest.webhook.dead_lettered');
     return { kind: 'dead_lettered', code: err.code, reason: err.message };
   }

@@ -64,7 +64,7 @@ describe('webhook rate limits', () => {
       retryAfterSeconds: retryAfter,
     });
     // The probes are not limited; the refusal is counted.
-    const metrics = (await (await fetch(`${url}/metrics`)).json()) as Record<string, number>;
+    const metrics = (await (await fetch(`${url}/metrics?format=json`)).json()) as Record<string, number>;
     expect(metrics['rejected.rate_limited_per_address']).toBe(1);
     // The publisher's in-process queue beside its bound (the fault harness's queue check reads them).
     expect(metrics['publisher.queued_bytes']).toBeGreaterThanOrEqual(0);

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, NotFoundException, Post, Query, Req, Res, type
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChannelAdapter, ChannelManifest } from '@hub/channels-core';
 import type { EventPublisher } from '@hub/messaging';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
 import { IngestCounters, IngestService } from './ingest.service';
 
 export const INGEST_PUBLISHER = Symbol('INGEST_PUBLISHER');
@@ -147,13 +148,21 @@ export class IngestOpsController {
     return { status: this.publisher.ready ? 'ok' : 'degraded', kafka: this.publisher.ready };
   }
 
+  /**
+   * The process's metrics in the Prometheus text format; `?format=json`, this app's outcome counts by
+   * key and its in-process queue beside its bound (the demo's summary and the fault harness, which
+   * checks the one never passes the other, read them).
+   */
   @Get('metrics')
-  metrics(): Record<string, number> {
-    const queue = this.publisher.queue;
-    // The in-process queue beside its bound: the fault harness checks one never passes the other.
-    return {
-      ...this.counters.toJSON(),
-      ...(queue ? { 'publisher.queued_bytes': queue.bytes, 'publisher.max_queued_bytes': queue.maxBytes } : {}),
-    };
+  async metrics(@Query('format') format: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+    if (format === 'json') {
+      const queue = this.publisher.queue;
+      await reply.send({
+        ...this.counters.toJSON(),
+        ...(queue ? { 'publisher.queued_bytes': queue.bytes, 'publisher.max_queued_bytes': queue.maxBytes } : {}),
+      });
+      return;
+    }
+    await reply.header('content-type', METRICS_CONTENT_TYPE).send(await renderMetrics());
   }
 }

@@ -11,6 +11,7 @@ import {
 } from '@hub/event-store';
 import type { PostgresTimelineStore } from './postgres.timeline.store';
 import { timelineChangeFor, type TimelineChange } from './timeline.projection';
+import { hubMetrics } from '@hub/metrics';
 
 /**
  * The live timeline projection's processor id: its checkpoint is kept under it in `hub_checkpoints`.
@@ -89,6 +90,9 @@ export class TimelineProjector {
         await this.o.timeline.applyInTransaction(client, changes);
         await this.o.checkpoints.save(this.o.subscriptionId, last, client, this.o.leadership?.fence);
       });
+      // How long the last event applied waited since the store wrote it.
+      const waited = (Date.now() - events[events.length - 1]!.createdAt.getTime()) / 1000;
+      hubMetrics.projectionLagSeconds().set({ projection: this.o.subscriptionId }, Math.max(0, waited));
     } catch (err) {
       if (err instanceof LeaderFencedError) this.o.leadership?.stepDown(err);
       throw err;

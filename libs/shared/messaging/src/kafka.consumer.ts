@@ -1,6 +1,7 @@
 import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
+import { hubMetrics } from '@hub/metrics';
 import { deadLetterBody } from './dead-letter-body';
 
 /**
@@ -143,6 +144,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   const deadLetter = async (topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) => {
     o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
     await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err)]);
+    hubMetrics.deadLetters().inc({ topic, code: err.code });
   };
   // Partitions paused after a failed run, each resumed by its own timer (batch mode).
   const retries = new PartitionRetries();
@@ -265,6 +267,11 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
     if (!restartTimer) restartLater();
   });
   consumer.on(consumer.events.GROUP_JOIN, () => void (crashesInARow = 0));
+  // Lag per partition after each batch kafkajs fetched (its high watermark - 1 - the batch's last offset).
+  const lag = hubMetrics.kafkaConsumerLag();
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+    lag.set({ group: o.groupId, topic: payload.topic, partition: String(payload.partition) }, Math.max(0, Number(payload.offsetLag))),
+  );
   await begin();
   return {
     consumer,

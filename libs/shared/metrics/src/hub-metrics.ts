@@ -20,33 +20,38 @@ export const hubMetrics = {
   ingestOutcomes: () =>
     counter('hub_ingest_outcomes_total', 'Ingestion outcomes (webhooks, ingest-api), by outcome and reason code', ['outcome', 'code']),
   /** Dead letters written, by the topic the message came from (`http` for a webhook or API body) and the reason code. */
-  deadLetters: () => counter('hub_dead_letters_total', 'Messages and requests dead-lettered, by source topic and reason code', ['topic', 'code']),
+  deadLetters: () =>
+    counter('hub_dead_letters_total', 'Messages and requests dead-lettered, by source topic and reason code', ['topic', 'code']),
   /** Kafka lag of the app's own consumers: messages after the last one handed to the handler, per partition. */
   kafkaConsumerLag: () =>
-    gauge('hub_kafka_consumer_lag_messages', "Messages of a partition after the last batch the app's consumer took (high watermark - 1 - last offset)", [
-      'group',
-      'topic',
-      'partition',
-    ]),
+    gauge(
+      'hub_kafka_consumer_lag_messages',
+      "Messages of a partition after the last batch the app's consumer took (high watermark - 1 - last offset)",
+      ['group', 'topic', 'partition'],
+    ),
   /** The recorder: interactions and customer facts into the customer streams, by kind and outcome. */
   eventsRecorded: () =>
-    counter('hub_events_recorded_total', 'Interactions and customer facts the recorder took, by kind and outcome (recorded, duplicate_skipped…)', [
-      'kind',
-      'outcome',
-    ]),
+    counter(
+      'hub_events_recorded_total',
+      'Interactions and customer facts the recorder took, by kind and outcome (recorded, duplicate_skipped…)',
+      ['kind', 'outcome'],
+    ),
   /** Events of the store the projection has not applied yet (store head - checkpoint), read on scrape. */
   projectionLagEvents: () =>
     gauge('hub_projection_lag_events', 'Events recorded in the event store and not yet applied by the projection', ['projection']),
   /** How long the last event the projection applied had waited since it was recorded. */
   projectionLagSeconds: () =>
-    gauge('hub_projection_lag_seconds', 'Seconds between the recording of the last event the projection applied and its application', ['projection']),
+    gauge('hub_projection_lag_seconds', 'Seconds between the recording of the last event the projection applied and its application', [
+      'projection',
+    ]),
   /** Next-best-action decisions made, by outcome (a rate over it is decisions/s). */
   nbaDecisions: () => counter('hub_nba_decisions_total', 'Next-best-action decide jobs run, by outcome', ['outcome']),
   /** BullMQ jobs of a queue by state, read on scrape. */
   queueJobs: () => gauge('hub_queue_jobs', 'BullMQ jobs of a queue by state (waiting, active, delayed, failed)', ['queue', 'state']),
   /** Bytes waiting in the process for Kafka, and their bound (past it a publish is refused: 429/503). */
   publisherQueuedBytes: () => gauge('hub_publisher_queued_bytes', 'Bytes waiting in the process to be published to Kafka', []),
-  publisherMaxQueuedBytes: () => gauge('hub_publisher_max_queued_bytes', 'Bound of the bytes waiting to be published, past which publishes are refused', []),
+  publisherMaxQueuedBytes: () =>
+    gauge('hub_publisher_max_queued_bytes', 'Bound of the bytes waiting to be published, past which publishes are refused', []),
   /** Open live-timeline (SSE) connections of the query API. */
   liveClients: () => gauge('hub_live_timeline_clients', 'Open live-timeline server-sent-event connections', []),
 } as const;

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { hubMetrics } from '@hub/metrics';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type Position, type TimelineQueries } from '@hub/timeline';
 import { comparePositions, LiveWindow, positionAt } from './live-window';
@@ -138,11 +139,12 @@ export class LiveTimelines implements BeforeApplicationShutdown {
       this.logger,
       this.settings,
       () => {
-        this.sessions.delete(session);
+        if (this.sessions.delete(session)) hubMetrics.liveClients().dec();
         lease.release();
       },
     );
     this.sessions.add(session);
+    hubMetrics.liveClients().inc();
     await session.begin();
   }
 
