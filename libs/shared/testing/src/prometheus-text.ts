@@ -19,7 +19,8 @@ export function samplesOf(text: string, name: string): { labels: Record<string, 
     const m = /^(?:\{(.*)\})? (\S+)$/.exec(rest);
     if (!m) continue;
     const labels: Record<string, string> = {};
-    for (const l of (m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const l of (m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     out.push({ labels, value: Number(m[2]) });
   }
   return out;
