@@ -54,7 +54,7 @@ interface NbaJobs {
  *   contact the customer, from the store onto `hub.nba-decisions.v1`.
  */
 @Injectable()
-export class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
+class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: RunningConsumer | undefined;
   private queues: Queue[] = [];
   private workers: Worker[] = [];
@@ -100,6 +100,8 @@ export class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
         queues: [names.queues.nbaDecide, names.queues.nbaFollowUp],
         decisions: names.topics.nbaDecisions,
         outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS,
+        // Where `GET /metrics` answers, when METRICS_PORT is set (0 picks a free port).
+        ...(this.metricsServer ? { url: this.metricsServer.url } : {}),
       },
       'nba.worker.started',
     );
@@ -116,12 +118,6 @@ export class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (this.config.METRICS_PORT === undefined) return;
     this.metricsServer = await startMetricsServer(this.config.METRICS_PORT, this.config.METRICS_HOST);
-    this.logger.info({ url: `${this.metricsServer.url}/metrics` }, 'nba.metrics.listening');
-  }
-
-  /** Where `GET /metrics` answers (`METRICS_PORT`), when it does. */
-  get metricsUrl(): string | undefined {
-    return this.metricsServer?.url;
   }
 
   /** The decide and follow-up queues, closed at shutdown. */

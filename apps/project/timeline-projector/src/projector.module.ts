@@ -27,7 +27,7 @@ export { TIMELINE_PROJECTION_ID };
  *   event store followed into the timeline read model and onto `hub.customer-events.v1`.
  */
 @Injectable()
-export class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
+class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: RunningConsumer | undefined;
   private leadership: { stop(): Promise<void> } | undefined;
   /** The projection while this instance leads it (its position, for the lag read on scrape). */
@@ -99,16 +99,17 @@ export class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDes
       const head = await this.stores.store.headPosition();
       hubMetrics.projectionLagEvents().set({ projection: TIMELINE_PROJECTION_ID }, Number(head > position ? head - position : 0n));
     });
-    if (this.config.METRICS_PORT !== undefined) {
+    if (this.config.METRICS_PORT !== undefined)
       this.metricsServer = await startMetricsServer(this.config.METRICS_PORT, this.config.METRICS_HOST);
-      this.logger.info({ url: `${this.metricsServer.url}/metrics` }, 'projector.metrics.listening');
-    }
-    this.logger.info({ topic: names.topics.interactions, group: names.groups.timelineProjector }, 'projector.started');
-  }
-
-  /** Where `GET /metrics` answers (`METRICS_PORT`), when it does. */
-  get metricsUrl(): string | undefined {
-    return this.metricsServer?.url;
+    // `url`: where `GET /metrics` answers, when METRICS_PORT is set (0 picks a free port).
+    this.logger.info(
+      {
+        topic: names.topics.interactions,
+        group: names.groups.timelineProjector,
+        ...(this.metricsServer ? { url: this.metricsServer.url } : {}),
+      },
+      'projector.started',
+    );
   }
 
   /** Stop consuming first (Nest runs every onModuleDestroy before any onApplicationShutdown). */
