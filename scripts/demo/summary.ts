@@ -27,9 +27,9 @@ export interface ChannelSummary {
   deduplicated: number;
   /** Refusals as the provider saw them, `<status> <reason code of the answer>` (`401 signature_invalid`, `400 validation_failed`…). */
   refusedByAnswer: Record<string, number>;
-  /** Dead-lettered requests by code, as the app counted them (`/metrics` `dead_lettered.*`: Firehose is answered 200 either way). */
+  /** Dead-lettered requests by code, as the app counted them (`/metrics?format=json` `dead_lettered.*`: Firehose is answered 200 either way). */
   deadLettered: Record<string, number>;
-  /** Refusals the app counted (`/metrics` `rejected.*`), to cross-check with what the provider saw. */
+  /** Refusals the app counted (`/metrics?format=json` `rejected.*`), to cross-check with what the provider saw. */
   appRefusals: number;
   /** HTTP statuses the provider saw. */
   statuses: Record<string, number>;
@@ -45,7 +45,7 @@ export interface Measurements {
   eventIdsOf: (d: Delivered) => readonly string[];
   stored: ReadonlySet<string>;
   onTimeline: ReadonlySet<string>;
-  /** Each ingestion app's /metrics counters. */
+  /** Each ingestion app's /metrics?format=json counters. */
   metrics: Partial<Record<ChannelId, Record<string, number>>>;
 }
 

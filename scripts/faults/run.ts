@@ -162,7 +162,7 @@ export function resultLine(r: ScenarioResult): string {
   );
 }
 
-/** The ingestion apps whose publisher queues in the process (each answers /metrics with `publisher.queued_bytes` and its bound). */
+/** The ingestion apps whose publisher queues in the process (each answers /metrics?format=json with `publisher.queued_bytes` and its bound). */
 const QUEUEING_APPS: readonly HubAppName[] = ['ingest-sms', 'ingest-webchat'];
 
 /**
