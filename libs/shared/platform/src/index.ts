@@ -5,3 +5,4 @@ export * from './request-encoding';
 export * from './pg-pool';
 export * from './http-edge';
 export * from './key-store';
+export * from './health';
