@@ -349,7 +349,11 @@ export function nbaWorkerModule(config: NbaWorkerEnv) {
       {
         provide: HEALTH_PROBES,
         inject: [KAFKA, PG_POOL, REDIS],
-        useFactory: (kafka: Kafka, pool: Pool, redis: IORedis): DependencyProbe[] => [kafkaProbe(kafka), postgresProbe(pool), redisProbe(redis)],
+        useFactory: (kafka: Kafka, pool: Pool, redis: IORedis): DependencyProbe[] => [
+          kafkaProbe(kafka),
+          postgresProbe(pool),
+          redisProbe(redis),
+        ],
       },
       HealthProbesCloser,
       { provide: RedisConnection, useFactory: () => new RedisConnection(new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null })) },

@@ -142,7 +142,9 @@ export class HttpEnv extends HubEnv {
 export class ProbeServerEnv extends RecordEnv {
   @IsString() HEALTH_HOST = '127.0.0.1';
 
-  @Transform(({ value }: { value: unknown }) => (value === 'off' ? 'off' : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value))
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'off' ? 'off' : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
   @ValidateIf((env: ProbeServerEnv) => env.HEALTH_PORT !== 'off')
   @IsInt({ message: 'HEALTH_PORT must be off or a port (0 picks a free one)' })
   @Min(0)

@@ -103,7 +103,7 @@ export function redisProbe(redis: { ping(): Promise<string> }, timeoutMs = PROBE
 /** Why a probe failed, for the readiness body: the error's message, never a stack. */
 export function probeFailure(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.length > 0 ? message : (err as Error)?.name ?? 'failed';
+  return message.length > 0 ? message : ((err as Error)?.name ?? 'failed');
 }
 
 /** Whether the probe named `name` answers now (true when the app has no such probe). */

@@ -32,9 +32,7 @@ export class HealthController {
 
   @Get('live')
   async live(@Res() reply: FastifyReply): Promise<void> {
-    const result = await this.checks.check([
-      () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) }),
-    ]);
+    const result = await this.checks.check([() => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
     await reply.code(200).header('cache-control', 'no-store').send(result);
   }
 
