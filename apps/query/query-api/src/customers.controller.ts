@@ -160,7 +160,8 @@ export class CustomersController {
    * each have their key destroyed, their CustomerErased recorded and their read model purged. The
    * answer lists every record erased (`records`, the customer asked for first); `duplicate` when
    * nothing was written (all were erased already); `mergedInto` when the customer asked for was
-   * merged into another, which lives on (erase that one to erase the whole person).
+   * merged into another, which lives on (erase that one to erase the whole person); `notErased`: records
+   * listed as merged in whose own stream says an unmerge (left half done) gave them back.
    */
   @Post(':customerId/erase')
   @RequiresScope('erase')
@@ -196,6 +197,7 @@ export class CustomersController {
       purged: records[0]!.purged,
       mergedInto: erasure.mergedInto,
       records,
+      notErased: erasure.notErased,
     };
   }
 

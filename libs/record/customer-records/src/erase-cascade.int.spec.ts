@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { customerStream, deterministicId, type IdentityRef, type InteractionReceived } from '@hub/contracts';
 import { ERASED_MARKER, eraseCustomer } from '@hub/crypto-shredding';
+import { decideUnmerge } from '@hub/customer';
 import type { RecordedEvent } from '@hub/event-store';
 import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { createCustomerStores, type CustomerStores } from './customer-stores';
@@ -150,7 +151,7 @@ describe('erasing a customer others were merged into', () => {
 
       const erasure = await erase(tenantId, a.customerId);
 
-      expect(erasure).toMatchObject({ customerId: a.customerId, keyDestroyed: true, duplicate: false, mergedInto: null });
+      expect(erasure).toMatchObject({ customerId: a.customerId, keyDestroyed: true, duplicate: false, mergedInto: null, notErased: [] });
       expect(erasure.records.map((r) => [r.customerId, r.cascadeOf, r.keyDestroyed, r.duplicate])).toEqual([
         [a.customerId, null, true, false],
         [b.customerId, a.customerId, true, false],
@@ -193,6 +194,32 @@ describe('erasing a customer others were merged into', () => {
         [c.customerId, false, true],
       ]);
       expect(await Promise.all([a, b, c].map((r) => opened(tenantId, r)))).toEqual(streams);
+    });
+  });
+
+  describe('when an unmerge was left half done: the record given back, the survivor still listing it', () => {
+    it('then that record is not erased (a person said it is another person) and the answer names it', async () => {
+      const tenantId = freshId('ec');
+      const a = await customer(tenantId, 'ada', 0);
+      const e = await customer(tenantId, 'ed', 2);
+      const mergeE = await merge(tenantId, a, e, 10);
+      // An unmerge appends to the restored customer first; a crash before the survivor's append leaves this.
+      const [survivor, restored] = await Promise.all([a, e].map((x) => stores.customers.load(tenantId, x.customerId)));
+      const unmerge = decideUnmerge(
+        { tenantId, mergeId: mergeE, reason: 'two people', causationId: 'ticket-1', correlationId: 'ticket-1' },
+        survivor!.state,
+        restored!.state,
+        at(12),
+      );
+      await stores.customers.append(tenantId, e.customerId, unmerge.restored);
+      expect((await stores.customers.load(tenantId, a.customerId)).state.mergedFrom).toEqual([e.customerId]);
+
+      const erasure = await erase(tenantId, a.customerId);
+
+      expect(erasure.records.map((r) => r.customerId)).toEqual([a.customerId]);
+      expect(erasure.notErased).toEqual([e.customerId]);
+      expect(texts(await opened(tenantId, e))).toEqual(e.words.slice(0, 2));
+      expect(await stores.keys.get(tenantId, e.customerId)).toBeDefined();
     });
   });
 

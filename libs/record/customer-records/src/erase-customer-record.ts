@@ -49,6 +49,12 @@ export interface CustomerRecordErasure {
    * which this request did not erase (erase it to erase the whole person).
    */
   mergedInto: string | null;
+  /**
+   * Records a customer's stream still lists as merged in, whose own stream says an unmerge gave them
+   * back (`CustomerRestored` recorded, the survivor's `CustomerUnmerged` not: an unmerge a crash left
+   * half done). Another person by a person's word: not erased. Retry the unmerge.
+   */
+  notErased: string[];
 }
 
 /**
@@ -64,18 +70,26 @@ export interface CustomerRecordErasure {
  * The customer asked for goes first, so its claims stop taking new interactions at once; a crash
  * part-way is repaired by asking again (the merged-in records are read from its stream, which the
  * erasure does not change). Idempotent: every step is, and `CustomerErased`'s id is one per record.
- * Records unmerged before the erasure are another person's and are not touched; a customer merged
- * into another is erased with the records merged into it, not its survivor (`mergedInto` says who).
+ * Records unmerged before the erasure are another person's and are not touched (nor one whose own
+ * stream already says it was given back, `notErased`); a customer merged into another is erased with
+ * the records merged into it, not its survivor (`mergedInto` says who).
  */
 export async function eraseCustomerRecord(deps: EraseDeps, r: EraseRequest): Promise<CustomerRecordErasure> {
   const requestId = deterministicId('erasure', r.tenantId, r.customerId);
   const records: ErasedRecord[] = [];
+  const notErased: string[] = [];
   let mergedInto: string | null = null;
-  const queue = [r.customerId];
+  // Each record with the record whose stream lists it as merged in (none for the customer asked for).
+  const queue: { customerId: string; listedBy?: string }[] = [{ customerId: r.customerId }];
   for (let i = 0; i < queue.length; i++) {
-    const customerId = queue[i]!;
+    const { customerId, listedBy } = queue[i]!;
     const { state } = await deps.customers.load(r.tenantId, customerId);
     if (i === 0) mergedInto = state.status === 'merged' ? (state.mergedInto ?? null) : null;
+    // Its own stream must agree (an erased record keeps `mergedInto`): a restored one is not the person's.
+    if (listedBy !== undefined && state.mergedInto !== listedBy) {
+      notErased.push(customerId);
+      continue;
+    }
     const cascadeOf = i === 0 ? undefined : r.customerId;
     const erasure = await eraseOneRecord(deps, r, customerId, state.identities, requestId, cascadeOf);
     records.push({
@@ -86,7 +100,7 @@ export async function eraseCustomerRecord(deps: EraseDeps, r: EraseRequest): Pro
       event: erasure.event,
     });
     // The records merged into this one and not unmerged (its own stream's merges: erasure keeps them).
-    for (const id of state.mergedFrom) if (!queue.includes(id)) queue.push(id);
+    for (const id of state.mergedFrom) if (!queue.some((q) => q.customerId === id)) queue.push({ customerId: id, listedBy: customerId });
   }
   return {
     customerId: r.customerId,
@@ -94,6 +108,7 @@ export async function eraseCustomerRecord(deps: EraseDeps, r: EraseRequest): Pro
     keyDestroyed: records[0]?.keyDestroyed ?? false,
     duplicate: records.every((x) => x.duplicate),
     mergedInto,
+    notErased,
   };
 }
 
