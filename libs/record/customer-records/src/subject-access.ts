@@ -251,7 +251,7 @@ export function subjectAccessHead(input: {
           : '') +
         (mergedInNotErased.length > 0
           ? ` The records merged into this one listed in mergedInNotErased (${mergedInNotErased.join(', ')}) are not erased: ` +
-            'erasing this customer again erases them, and until then their events below read in clear.'
+            'erasing this customer again erases them (unless an unmerge gave them back), and until then their events below read in clear.'
           : ''),
     },
     records,
