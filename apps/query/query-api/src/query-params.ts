@@ -98,7 +98,7 @@ export function instant(value: string): string {
   return value.length === 10 ? `${value}T00:00:00Z` : value;
 }
 
-function IsInstant(options?: ValidationOptions): PropertyDecorator {
+export function IsInstant(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isInstant',
@@ -115,7 +115,7 @@ function IsInstant(options?: ValidationOptions): PropertyDecorator {
 }
 
 /** Later than another (valid) instant property of the same object. */
-function IsLaterThan(property: string, options?: ValidationOptions): PropertyDecorator {
+export function IsLaterThan(property: string, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isLaterThan',

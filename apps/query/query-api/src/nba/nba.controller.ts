@@ -10,6 +10,7 @@ import { CUSTOMER_REPOSITORY } from '../customers.controller';
 import { validationFailed } from '../query-params';
 import { RecordOutcomeDto } from './record-outcome.dto';
 import { RequiresScope } from '../auth/scope.decorator';
+import { Audited } from '../audit/audited.decorator';
 
 const unknownCustomer = () => new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
 /** Appends lost to a concurrent writer are retried on the fresh stream this many times. */
@@ -34,6 +35,7 @@ export class NbaController {
    * worker would decide if the latest triggering event (or, without one, the latest event) arrived
    * now, with the same seed as the decision answering it.
    */
+  @Audited('customer.next_best_actions.explained')
   @Get('next-best-actions/menu')
   async menu(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     const { recorded, events } = await this.customers.history(tenantId, customerId);
@@ -79,6 +81,7 @@ export class NbaController {
    * after the timeout). One outcome per decision: the same outcome again answers 200 with
    * `recorded: false`; a different one is 409 and names the one recorded.
    */
+  @Audited('decision.outcome_recorded')
   @Post('decisions/:decisionId/outcome')
   @RequiresScope('write')
   async recordOutcome(
