@@ -76,6 +76,17 @@ export function hubNames(namespace = ''): HubNames {
   };
 }
 
+/**
+ * One tenant's feedback on the raw topic: why each of its messages on `rawInteractions` was refused
+ * (the generic API's error shape, the message's coordinates, its size and SHA-256; never its
+ * payload). One topic per tenant of `INGEST_RAW_TENANTS`, so Kafka ACLs give each platform its own
+ * (docs/events.md, "Raw-topic feedback"). Key: the sender's event id, or the coordinates.
+ */
+export function rawRejectionsTopic(tenantId: string, namespace = ''): string {
+  const name = `hub.raw-rejections.${tenantId}.v1`;
+  return namespace ? `${namespace}.${name}` : name;
+}
+
 export const HUB_NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 /** Stream categories: the part before the first '-', as EventStoreDB's `$by_category` reads it. */
