@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { CONFORMANCE_BASE_URL } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
-import { CHANNEL_IDS, hubNames, type ChannelId } from '@hub/contracts';
+import { CHANNEL_IDS, hubNames, type IngestChannelId } from '@hub/contracts';
 import { ensureConsoleBuilt, type AppProcess, type HubAppName } from '@hub/testing';
 import { startApps } from './demo/apps';
 import { channelsWithoutDemoBuilders } from './demo/builders';
@@ -106,7 +106,7 @@ function appEnv(name: HubAppName): NodeJS.ProcessEnv {
     PORT: '0',
     LOG_LEVEL: 'info',
   };
-  const channel = name.startsWith('ingest-') ? (name.slice('ingest-'.length) as ChannelId) : undefined;
+  const channel = name.startsWith('ingest-') ? (name.slice('ingest-'.length) as IngestChannelId) : undefined;
   // Each ingestion app gets its providers' secrets, as the test setups configure them.
   return channel ? Object.assign(base, ...CHANNEL_TEST_SETUPS[channel].map((s) => s.env)) : base;
 }

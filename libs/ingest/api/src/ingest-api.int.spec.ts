@@ -188,6 +188,25 @@ describe('one canonical event over HTTP', () => {
     expect(both.map((m) => m.headers[HeaderNames.eventId])).toEqual([first.body['eventId'], first.body['eventId']]);
   });
 
+  it('on the plain chat channel (no webhook adapter: only this API) is accepted and published with channel chat (issue #16)', async () => {
+    const marker = freshId('chat');
+    const sent = platformEvent(marker, { metadata: { channel: 'chat' } });
+    sent.data.identities = [{ kind: 'external', value: `cust-${marker}`, namespace: 'genesys' } as (typeof sent.data.identities)[number]];
+    const res = await postJson(sent);
+    expect(res.status).toBe(202);
+    const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), {
+      what: 'the chat event on the interactions topic',
+    });
+    expect(message!.headers[HeaderNames.channel]).toBe('chat');
+    const event = JSON.parse(message!.value) as InteractionReceived;
+    expect(event.metadata.channel).toBe('chat');
+    expect(event.data.identities).toEqual([{ kind: 'external', namespace: 'genesys', value: `cust-${marker}` }]);
+    // A channel that does not exist is still refused, naming it.
+    const refused = await postJson(platformEvent(freshId('pager'), { metadata: { channel: 'pager' } }));
+    expect(refused.status).toBe(400);
+    expect(paths(refused.body)).toEqual(['metadata.channel']);
+  });
+
   it('naming another tenant than the key’s gets 403 naming metadata.tenantId', async () => {
     const res = await postJson(platformEvent(freshId('tenant'), { metadata: { tenantId: tenant } }), OTHER_KEY);
     expect(res.status).toBe(403);
