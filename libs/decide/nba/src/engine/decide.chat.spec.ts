@@ -33,6 +33,13 @@ describe('deciding for a customer who writes on a platform’s plain chat', () =
       expect(onChat.chosen.channel).toBe(CHAT);
       expect(channelVerdictOf(onChat, onChat.chosen.actionId, CHAT)).toEqual(expect.objectContaining({ available: true, blockedBy: [] }));
     });
+
+    it('then whatever the seed (each draw of the engine), the action chosen answers on chat', () => {
+      for (let seed = 1; seed <= 200; seed++) {
+        const d = decideAfter(chatting(CHAT), { ...options, seed: seed * 7_919 });
+        expect([seed, d.chosen.contactMode, d.chosen.channel]).toEqual([seed, 'reply', CHAT]);
+      }
+    });
   });
 
   describe('given the customer opted out of chat, where they wrote', () => {
