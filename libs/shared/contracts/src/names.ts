@@ -12,7 +12,11 @@ export const Topics = {
   interactions: 'hub.interactions.v1',
   /** Events recorded in a customer's stream, republished for the worker and downstream. Key: customer id. */
   customerEvents: 'hub.customer-events.v1',
-  /** Messages that verified but can never be processed; value is the raw message, headers say why. */
+  /**
+   * Messages that verified but can never be processed; value is the raw message (bounded), or for the
+   * raw topic's a reference to it (coordinates and SHA-256: every tenant's operators read this topic);
+   * headers say why.
+   */
   deadLetter: 'hub.dead-letter.v1',
   /**
    * Canonical `InteractionReceived` events produced directly by contact-center platforms (one JSON
