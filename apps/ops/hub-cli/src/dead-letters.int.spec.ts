@@ -83,6 +83,9 @@ describe('hub dead-letters redrive', () => {
 
     const usage = await runCli(['dead-letters', 'redrive', '--source', 'nowhere'], env);
     expect(usage.code).toBe(2);
+    const elsewhere = await runCli(['dead-letters', 'redrive', '--source', 'raw-interactions'], { ...env, HUB_NAMESPACE: freshId('none') });
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(/Kafka has no topic .*hub\.dead-letter\.v1/);
 
     allowed.add('globex');
     const dry = await runCli(['dead-letters', 'redrive', '--source', 'raw-interactions', '--tenant', 'globex', '--dry-run'], env);

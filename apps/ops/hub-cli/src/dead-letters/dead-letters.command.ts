@@ -2,7 +2,7 @@ import { HeaderNames, hubNames } from '@hub/contracts';
 import { redriveDeadLetters } from '@hub/messaging';
 import { exactPositionals, positiveInt, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
-import { ExitCode, UsageError } from '../cli.errors';
+import { CliFailure, ExitCode, UsageError } from '../cli.errors';
 import type { Command } from '../command';
 
 /** The topics whose dead letters can be re-driven, by the names the operator types. */
@@ -55,6 +55,21 @@ export const deadLettersCommand: Command = {
         interactions: names.topics.interactions,
         'customer-events': names.topics.customerEvents,
       }[source as Source];
+      // A namespace mistyped must not read as "nothing to re-drive", nor as kafkajs retrying a topic that is not there.
+      const admin = ctx.kafka.admin();
+      await admin.connect();
+      let topics: string[];
+      try {
+        topics = await admin.listTopics();
+      } finally {
+        await admin.disconnect();
+      }
+      const missing = [names.topics.deadLetter, sourceTopic].filter((t) => !topics.includes(t));
+      if (missing.length > 0)
+        throw new CliFailure(
+          'CLI_NO_SUCH_TOPIC',
+          `Kafka has no topic ${missing.join(', ')}: is HUB_NAMESPACE (${ctx.config.HUB_NAMESPACE ?? 'none'}) the hub's?`,
+        );
       const report = await redriveDeadLetters(ctx.kafka, {
         deadLetterTopic: names.topics.deadLetter,
         sourceTopic,
