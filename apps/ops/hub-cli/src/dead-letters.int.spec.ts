@@ -27,6 +27,7 @@ const taken: { value: string; headers: Record<string, string> }[] = [];
 
 let publisher: KafkaEventPublisher;
 let consumer: RunningConsumer;
+let copying: RunningConsumer;
 let producer: Producer;
 
 beforeAll(async () => {
@@ -46,6 +47,19 @@ beforeAll(async () => {
       taken.push({ value: message.value!.toString(), headers: message.headers });
     },
   });
+  // The same on `interactions`, dead-lettering by copy (the default): the message itself is in the letter.
+  copying = await startConsumer(kafka, {
+    groupId: freshId('dl-interactions'),
+    topics: [names.topics.interactions],
+    deadLetter: { publisher, topic: names.topics.deadLetter },
+    logger: pino({ level: 'silent' }),
+    handle: async (message) => {
+      const { tenantId } = JSON.parse(message.value!.toString()) as { tenantId: string };
+      if (!allowed.has(tenantId))
+        throw new PermanentMessageError('TENANT_NOT_ALLOWED', 'tenantId: tenant_not_allowed', { [HeaderNames.tenantId]: tenantId });
+      taken.push({ value: message.value!.toString(), headers: message.headers });
+    },
+  });
   producer = kafka.producer();
   await producer.connect();
 }, 60_000);
@@ -53,6 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer?.disconnect();
   await consumer?.stop();
+  await copying?.stop();
   await publisher?.close();
 });
 
@@ -113,5 +128,25 @@ describe('hub dead-letters redrive', () => {
     expect(again!.headers[HeaderNames.redrivenFrom]).toBe(`${names.topics.rawInteractions}:${sent!.partition}:${sent!.baseOffset}`);
     // initech is still refused: not selected, not re-driven.
     expect(taken.filter((t) => t.value.includes('initech'))).toEqual([]);
+  }, 90_000);
+
+  it('produces a dead letter kept by copy from the copy itself: key, value and the sender’s headers as they were', async () => {
+    const marker = freshId('c');
+    const [sent] = await producer.send({
+      topic: names.topics.interactions,
+      acks: -1,
+      messages: [{ key: 'k3', value: JSON.stringify({ tenantId: 'umbrella', marker }), headers: { 'x-sender': 'shop' } }],
+    });
+    await eventually(async () => ((await deadLetterCount()) === 3 ? true : undefined), { what: 'the third dead letter' });
+    allowed.add('umbrella');
+    const run = await runCli(['dead-letters', 'redrive', '--source', 'interactions', '--tenant', 'umbrella'], env);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { redriven: unknown[] }).redriven).toEqual([
+      { topic: names.topics.interactions, partition: sent!.partition, offset: sent!.baseOffset },
+    ]);
+    const again = await eventually(async () => taken.find((t) => t.value.includes(marker)), { what: 'the re-driven copy taken' });
+    expect(JSON.parse(again.value)).toEqual({ tenantId: 'umbrella', marker });
+    expect(again.headers['x-sender']).toBe('shop');
+    expect(again.headers[HeaderNames.dlqCode]).toBeUndefined();
   }, 90_000);
 });
