@@ -8,6 +8,7 @@ import {
   clientAddress,
   createLogger,
   httpServerOptions,
+  looksLikeJwt,
   onShutdown,
   perWindow,
   presentedApiKey,
@@ -15,6 +16,7 @@ import {
   sha256Hex,
 } from '@hub/platform';
 import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
+import { OIDC_VERIFIER, type OidcVerifier } from './auth/oidc';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
@@ -45,9 +47,10 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
     const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
     const envKeys = app.get<symbol, ApiKeyRegistry>(API_KEYS);
     const operatorKeys = app.get<symbol, ApiKeyRegistry<OperatorKey>>(OPERATOR_KEYS);
-    /** A stored key's own limit per window; env keys never wait on the store. */
+    const oidc = app.get<symbol, OidcVerifier | null>(OIDC_VERIFIER);
+    /** A stored key's own limit per window; env keys and tokens never wait on the store. */
     const storedLimit = async (key: string): Promise<number | undefined> => {
-      if (envKeys.verify(key) || operatorKeys.verify(key)) return undefined;
+      if (envKeys.verify(key) || operatorKeys.verify(key) || (oidc && looksLikeJwt(key))) return undefined;
       const found = await stored.verify(key).catch(() => undefined);
       return found?.rateLimitPerMinute ? perWindow(found.rateLimitPerMinute, edge.RATE_LIMIT_WINDOW_MS) : undefined;
     };

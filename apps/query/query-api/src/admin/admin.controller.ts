@@ -28,6 +28,8 @@ import {
 } from '@hub/platform';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { CreateKeyDto, CreateTenantDto, RotateKeyDto } from './admin.dto';
+import { Audited } from '../audit/audited.decorator';
+import { AuditTrail } from '../audit/audit-trail';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 
@@ -69,20 +71,26 @@ function storeError(err: unknown): never {
 @OperatorOnly()
 @Controller('admin/v1')
 export class AdminController {
-  constructor(@Inject(KEY_STORE) private readonly store: KeyStore) {}
+  constructor(
+    @Inject(KEY_STORE) private readonly store: KeyStore,
+    private readonly trail: AuditTrail,
+  ) {}
 
+  @Audited('tenant.created', { recordedByStore: true })
   @Post('tenants')
   async createTenant(@Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(CreateTenantDto, body);
     return tenantView(await this.store.createTenant(dto, actor(request)).catch(storeError));
   }
 
+  @Audited('admin.tenants.listed')
   @Get('tenants')
   async listTenants() {
     return { tenants: (await this.store.listTenants()).map(tenantView) };
   }
 
   /** 201 with the key and its `secret`, shown this once. */
+  @Audited('key.created', { recordedByStore: true })
   @Post('tenants/:tenantId/keys')
   async createKey(@Param('tenantId') tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(CreateKeyDto, body);
@@ -113,12 +121,14 @@ export class AdminController {
     return { ...keyView(issued.key), secret: issued.secret };
   }
 
+  @Audited('admin.keys.listed')
   @Get('tenants/:tenantId/keys')
   async listKeys(@Param('tenantId') tenantId: string) {
     return { keys: (await this.store.listKeys(tenantId)).map(keyView) };
   }
 
   /** 201 with the new key and its secret; the old one works until `previous.expiresAt`. */
+  @Audited('key.rotated', { recordedByStore: true })
   @Post('keys/:keyId/rotate')
   async rotate(@Param('keyId') keyId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(RotateKeyDto, body);
@@ -128,6 +138,7 @@ export class AdminController {
   }
 
   /** Refused from now on (within the key cache's TTL on every instance). */
+  @Audited('key.revoked', { recordedByStore: true })
   @Post('keys/:keyId/revoke')
   @HttpCode(200)
   async revoke(@Param('keyId') keyId: string, @Req() request: FastifyRequest) {
@@ -135,14 +146,23 @@ export class AdminController {
   }
 
   /** The latest changes, newest first (`limit`, default 100, at most 1,000); one tenant's with `tenantId`. */
+  @Audited('admin.audit.read')
   @Get('audit')
   async audit(@Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number, @Query('tenantId') tenantId?: string) {
+    // The whole audit log: key changes, and every read of personal data and admin action this instance has recorded.
+    await this.trail.flush();
     const entries: KeyAuditEntry[] = await this.store.listAudit(Math.min(Math.max(limit, 1), 1_000), tenantId || undefined);
     return { entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })) };
   }
+
+  /** This instance's audit trail: entries pending, written, refused for want of room, lost at shutdown. */
+  @Get('audit/status')
+  auditStatus() {
+    return this.trail.status();
+  }
 }
 
+/** Who, as the audit log names them (the guard's `hubActor`): `ops.ana (key 1a2b3c4d)`, or `oidc:<sub>` for a token with the operator role. */
 function actor(request: FastifyRequest): string {
-  const who = request.hubOperator;
-  return who ? `${who.operator} (key ${who.keyId})` : 'unknown';
+  return request.hubActor ?? 'unknown';
 }

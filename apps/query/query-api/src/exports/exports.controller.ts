@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { csvChunks, ndjsonChunks, TIMELINE_QUERIES, type ExportedItem, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, TimelineExportQuery, type ExportFormat } from '../query-params';
+import { Audited } from '../audit/audited.decorator';
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   ndjson: 'application/x-ndjson; charset=utf-8',
@@ -23,6 +24,7 @@ export class ExportsController {
    * every entry of the given customers' timelines (or of a segment: quadrant, preferred channel, churn risk; all of
    * the tenant's without either), customer by customer, in time order.
    */
+  @Audited('timelines.exported')
   @Get('timelines')
   async timelines(@Param('tenantId') tenantId: string, @Query() query: unknown, @Res() reply: FastifyReply): Promise<void> {
     const q = queryAs(TimelineExportQuery, query);

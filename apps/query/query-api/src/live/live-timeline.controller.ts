@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { LiveTimelines } from './live-timelines';
+import { Audited } from '../audit/audited.decorator';
 
 /**
  * `GET …/timeline/live`: server-sent events. Each timeline entry projected from now on (or after the
@@ -20,6 +21,7 @@ export class LiveTimelineController {
     @Inject(LOGGER) private readonly logger: HubLogger,
   ) {}
 
+  @Audited('customer.timeline.subscribed')
   @Get()
   async stream(
     @Param('tenantId') tenantId: string,

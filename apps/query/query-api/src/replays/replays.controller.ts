@@ -24,6 +24,7 @@ import {
 } from '@hub/timeline';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { StartReplayDto } from './start-replay.dto';
+import { Audited } from '../audit/audited.decorator';
 
 const location = (id: string): string => `/replays/${id}`;
 
@@ -53,6 +54,7 @@ export class ReplaysController {
   constructor(@Inject(TIMELINE_REPLAYS) private readonly replays: TimelineReplayJobs) {}
 
   /** 202 with the run and its Location; 409 while another replay runs (here, on another instance, or `hub replay`). */
+  @Audited('replay.started')
   @Post()
   @HttpCode(202)
   async start(
@@ -90,12 +92,14 @@ export class ReplaysController {
   }
 
   /** The latest runs, newest first. */
+  @Audited('replays.listed')
   @Get()
   async list(): Promise<{ replays: ReplayRun[] }> {
     return { replays: await this.replays.list(20) };
   }
 
   /** State, stage, progress (events done/total, rate, ETA), the report when finished (diff included), the error when failed. */
+  @Audited('replay.read')
   @Get(':id')
   async get(@Param('id') id: string): Promise<ReplayRun> {
     const run = await this.replays.get(id);

@@ -5,6 +5,7 @@ import { CUSTOMER_STORES } from '@hub/app-platform';
 import { readSubjectAccess, subjectAccessJsonChunks, type CustomerStores } from '@hub/customer-records';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
+import { Audited } from '../audit/audited.decorator';
 import { RequiresScope } from '../auth/scope.decorator';
 
 /**
@@ -28,6 +29,7 @@ export class SubjectAccessController {
    */
   @Get()
   @RequiresScope('erase')
+  @Audited('customer.access_exported')
   async export(
     @Param('tenantId') tenantId: string,
     @Param('customerId') customerId: string,

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { ConversationsQuery, entryFilter, instant, pagedRead, queryAs, TimelineQuery } from '../query-params';
+import { Audited } from '../audit/audited.decorator';
 
 /** A customer's cross-channel timeline (entries of customers merged into it included) and its conversations. */
 @Controller('tenants/:tenantId/customers/:customerId')
@@ -12,6 +13,7 @@ export class TimelineController {
    * (`from`/`to` on occurred time, `recordedFrom`/`recordedTo` and `asOf` on recorded time); `next`
    * is the cursor of the following page (null on the last one).
    */
+  @Audited('customer.timeline.read')
   @Get('timeline')
   async timeline(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(TimelineQuery, query);
@@ -26,6 +28,7 @@ export class TimelineController {
   }
 
   /** `?channel=&asOf=` — one conversation per channel thread, most recently active first. */
+  @Audited('customer.conversations.read')
   @Get('conversations')
   async conversations(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(ConversationsQuery, query);
