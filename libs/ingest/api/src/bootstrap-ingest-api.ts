@@ -12,6 +12,7 @@ import {
   clientAddress,
   createLogger,
   createPgPool,
+  answers,
   HEALTH_PROBES,
   HealthController,
   HealthProbesCloser,
@@ -151,10 +152,14 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   if (rawConsumer)
     probes.push({
       name: 'raw-consumer',
-      check: () =>
-        rawConsumer.state === 'running'
-          ? Promise.resolve({ state: rawConsumer.state })
-          : Promise.reject(new Error(`the raw topic's consumer is ${rawConsumer.state}`)),
+      // kafkajs keeps a consumer "running" while its broker is gone: it runs only if the broker answers
+      // (the Kafka probe's check, shared with the one just made, not a second request).
+      check: async () => {
+        const state = rawConsumer.state;
+        if (state !== 'running') throw new Error(`the raw topic's consumer is ${state}`);
+        if (!(await answers(probes, 'kafka'))) throw new Error("the raw topic's consumer is disconnected: the broker does not answer");
+        return { state };
+      },
     });
   if (keyPool) probes.push(postgresProbe(keyPool, undefined, 'key-store'));
 
