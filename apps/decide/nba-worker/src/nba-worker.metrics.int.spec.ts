@@ -4,23 +4,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { hubNames, type CustomerEventMessage } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
-import {
-  eventually,
-  freshDatabase,
-  freshId,
-  sampleValue,
-  samplesOf,
-  startAppProcess,
-  testInfra,
-  type AppProcess,
-  TEST_IDENTITY_NAMING,
-} from '@hub/testing';
+import type { StartedWorkerApp } from '@hub/platform';
+import { eventually, freshDatabase, freshId, sampleValue, samplesOf, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
+import { startNbaWorker } from './main';
 import { CustomerStream } from './testing/customer-stream';
 
 /**
- * The nba-worker as its own process (as in production) with `METRICS_PORT`: a customer's message
- * on the real customer-events topic is decided, and its `GET /metrics` counts the decision, reads
- * its BullMQ queues' depths on scrape and its consumer's lag per partition.
+ * The nba-worker (in-process) with its probe server: a customer's message on the real
+ * customer-events topic is decided, and its `GET /metrics` beside `/health/*` counts the decision,
+ * reads its BullMQ queues' depths on scrape and its consumer's lag per partition.
  */
 jest.setTimeout(120_000);
 
@@ -30,31 +22,28 @@ const names = hubNames(namespace);
 let db: { url: string; drop(): Promise<void> };
 let pool: Pool;
 let stores: CustomerStores;
-let worker: AppProcess;
+let worker: StartedWorkerApp;
 
 beforeAll(async () => {
   db = await freshDatabase('nba_metrics');
   pool = new Pool({ connectionString: db.url, max: 2 });
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
   stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
-  worker = await startAppProcess(
-    'nba-worker',
-    {
-      DATABASE_URL: db.url,
-      REDIS_URL: infra.redisUrl,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      HUB_NAMESPACE: namespace,
-      LOG_LEVEL: 'info',
-      NBA_DEBOUNCE_MS: '0',
-      NBA_OUTBOUND_EVERY_MS: '0',
-      METRICS_PORT: '0',
-    },
-    { logSuffix: `-${namespace}` },
-  );
+  worker = await startNbaWorker({
+    DATABASE_URL: db.url,
+    REDIS_URL: infra.redisUrl,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    HUB_NAMESPACE: namespace,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    NBA_DEBOUNCE_MS: '0',
+    NBA_OUTBOUND_EVERY_MS: '0',
+    HEALTH_PORT: '0',
+  });
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
+  await worker?.app.close();
   const redis = new IORedis(infra.redisUrl, { maxRetriesPerRequest: null });
   for (const name of [names.queues.nbaDecide, names.queues.nbaFollowUp]) {
     const q = new Queue(name, { connection: redis });
@@ -68,7 +57,7 @@ afterAll(async () => {
 });
 
 const scrape = async (): Promise<string> => {
-  const res = await fetch(`${worker.url!}/metrics`);
+  const res = await fetch(`${worker.healthUrl!}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text();

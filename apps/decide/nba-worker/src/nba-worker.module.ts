@@ -9,8 +9,19 @@ import { loadConfig } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore, whileLeader } from '@hub/event-store';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
-import { catalogV1 } from '@hub/nba';
-import { LOGGER, type HubLogger } from '@hub/platform';
+import { currentCatalog } from '@hub/nba';
+import { TerminusModule } from '@nestjs/terminus';
+import {
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
+  LOGGER,
+  postgresProbe,
+  redisProbe,
+  type DependencyProbe,
+  type HubLogger,
+} from '@hub/platform';
 import { BullNbaFollowUps } from './bullmq.nba-follow-ups';
 import { routeCustomerEvents } from './customer-event.handler';
 import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
@@ -22,7 +33,7 @@ import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-rec
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
 import { CachedOutcomeTally, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
-import { hubMetrics, initMetrics, onScrape, startMetricsServer } from '@hub/metrics';
+import { hubMetrics, initMetrics, MetricsController, onScrape } from '@hub/metrics';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');
 const REDIS = Symbol('REDIS');
@@ -62,7 +73,6 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private leadership: { stop(): Promise<void> } | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopSampling: (() => void) | undefined;
-  private metricsServer: { url: string; close(): Promise<void> } | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: NbaWorkerEnv,
@@ -93,22 +103,20 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await this.reconcile(queues.decide, followUps);
     this.consumer = await this.startCustomerEventConsumer(names, { decide: queues.decide, tally, followUps, folds: jobs.decide.folds });
     this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
-    await this.serveMetrics();
+    this.sampleQueues();
     this.logger.info(
       {
         topic: names.topics.customerEvents,
         queues: [names.queues.nbaDecide, names.queues.nbaFollowUp],
         decisions: names.topics.nbaDecisions,
         outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS,
-        // Where `GET /metrics` answers, when METRICS_PORT is set (0 picks a free port).
-        ...(this.metricsServer ? { url: this.metricsServer.url } : {}),
       },
       'nba.worker.started',
     );
   }
 
-  /** The queues' depths read on scrape; `GET /metrics` on `METRICS_PORT` when set. */
-  private async serveMetrics(): Promise<void> {
+  /** The queues' depths, read on each scrape of `GET /metrics`. */
+  private sampleQueues(): void {
     const jobs = hubMetrics.queueJobs();
     this.stopSampling = onScrape(async () => {
       for (const q of this.queues) {
@@ -116,8 +124,6 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
         for (const state of QUEUE_STATES) jobs.set({ queue: q.name, state }, counts[state] ?? 0);
       }
     });
-    if (this.config.METRICS_PORT === undefined) return;
-    this.metricsServer = await startMetricsServer(this.config.METRICS_PORT, this.config.METRICS_HOST);
   }
 
   /** The decide and follow-up queues, closed at shutdown. */
@@ -137,7 +143,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** The jobs, and the sweeper of the decide job's fold cache. */
   private createJobs(queues: NbaQueues, tally: PostgresOutcomeTallyStore, followUps: BullNbaFollowUps): NbaJobs {
     const config = this.config;
-    const catalog = catalogV1();
+    const catalog = currentCatalog();
     const noResponseAfterMs = this.noResponseAfterMs();
     const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
     const decide = new NbaDecideJob(this.stores.customers, {
@@ -248,7 +254,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   /** How long a contacting decision waits for an answer before its no-response check records one. */
   private noResponseAfterMs(): number {
-    return this.config.NBA_NO_RESPONSE_AFTER_MS ?? catalogV1().learning.noResponseAfterHours * 3_600_000;
+    return this.config.NBA_NO_RESPONSE_AFTER_MS ?? currentCatalog().learning.noResponseAfterHours * 3_600_000;
   }
 
   /** What a Redis without its jobs lost, rebuilt from the store: decide jobs, survey follow-ups, no-response checks. */
@@ -318,7 +324,6 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.stopSampling?.();
-    await this.metricsServer?.close();
     clearInterval(this.sweeper);
     await this.consumer?.stop();
     await this.leadership?.stop();
@@ -339,8 +344,12 @@ class RedisConnection implements OnApplicationShutdown {
   }
 }
 
-export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
-  const config = loadConfig('nba-worker', NbaWorkerEnv, env);
+/** The worker's settings, validated (the app fails fast on a bad environment). */
+export function nbaWorkerConfig(env: NodeJS.ProcessEnv): NbaWorkerEnv {
+  return loadConfig('nba-worker', NbaWorkerEnv, env);
+}
+
+export function nbaWorkerModule(config: NbaWorkerEnv) {
   initMetrics('nba-worker');
   // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
   const poolMax = config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4;
@@ -351,9 +360,23 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
         pool: { max: poolMax, idleErrorEvent: 'nba.pg.idle_client_error' },
         kafka: { sendTimeoutMs: 30_000 },
       }),
+      TerminusModule.forRoot({ logger: false }),
     ],
+    // Ready when Kafka (customer events in, decisions out), PostgreSQL (the store) and Redis (the queues) answer.
+    // `GET /metrics` beside the probes, on the one probe server (HEALTH_PORT).
+    controllers: [HealthController, MetricsController],
     providers: [
       { provide: CONFIG, useValue: config },
+      {
+        provide: HEALTH_PROBES,
+        inject: [KAFKA, PG_POOL, REDIS],
+        useFactory: (kafka: Kafka, pool: Pool, redis: IORedis): DependencyProbe[] => [
+          kafkaProbe(kafka),
+          postgresProbe(pool),
+          redisProbe(redis),
+        ],
+      },
+      HealthProbesCloser,
       { provide: RedisConnection, useFactory: () => new RedisConnection(new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null })) },
       { provide: REDIS, inject: [RedisConnection], useFactory: (c: RedisConnection) => c.redis },
       NbaWorker,

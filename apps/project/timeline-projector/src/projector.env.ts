@@ -1,8 +1,11 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { RecordEnv } from '@hub/config';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { ProbeServerEnv } from '@hub/config';
 
-export class ProjectorEnv extends RecordEnv {
+export class ProjectorEnv extends ProbeServerEnv {
+  /** `GET /health/live` and `/health/ready` (docs/operations.md, "Health"); `off` serves none. */
+  override HEALTH_PORT: number | 'off' = 3101;
+
   /**
    * Partitions of the interactions topic taken from one fetch at a time by one instance; their runs
    * are recorded together (one `recordInteractions`), so this is how many partitions share a call.
@@ -17,13 +20,4 @@ export class ProjectorEnv extends RecordEnv {
    * default) or `end` (only what is recorded from now on: a fresh environment sharing an old store).
    */
   @IsIn(['beginning', 'end']) PROJECTOR_START: 'beginning' | 'end' = 'beginning';
-
-  /**
-   * Where `GET /metrics` (Prometheus text) is served; unset, nowhere (the app has no other HTTP
-   * server). When the app gets a health server, both share one port.
-   */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535) METRICS_PORT?: number;
-
-  /** The address `METRICS_PORT` listens on (`0.0.0.0` for a scraper on another host). */
-  @IsString() METRICS_HOST = '127.0.0.1';
 }

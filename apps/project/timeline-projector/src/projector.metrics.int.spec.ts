@@ -1,11 +1,13 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { deterministicId, hubNames, IdentityHasher, interactionMessage, type InteractionReceived } from '@hub/contracts';
-import { eventually, freshDatabase, freshId, sampleValue, samplesOf, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
+import type { StartedWorkerApp } from '@hub/platform';
+import { eventually, freshDatabase, freshId, sampleValue, samplesOf, testInfra } from '@hub/testing';
+import { startProjector } from './main';
 
 /**
- * The timeline projector as its own process (as in production) with `METRICS_PORT`: after real
- * interactions and a poison message on the real Kafka, its `GET /metrics` counts what the recorder
- * recorded and dead-lettered, its consumer's lag per partition back at 0, and the projection caught up.
+ * The timeline projector (in-process) with its probe server: after real interactions and a poison
+ * message on the real Kafka, its `GET /metrics` beside `/health/*` counts what the recorder recorded
+ * and dead-lettered, its consumer's lag per partition back at 0, and the projection caught up.
  */
 jest.setTimeout(120_000);
 
@@ -14,16 +16,19 @@ const namespace = freshId('pm').toLowerCase();
 const names = hubNames(namespace);
 const tenantId = freshId('t');
 let db: { url: string; drop(): Promise<void> };
-let projector: AppProcess;
+let projector: StartedWorkerApp;
 let producer: Producer;
 
 beforeAll(async () => {
   db = await freshDatabase('projector_metrics');
-  projector = await startAppProcess(
-    'timeline-projector',
-    { DATABASE_URL: db.url, KAFKA_BROKERS: infra.kafkaBrokers.join(','), HUB_NAMESPACE: namespace, LOG_LEVEL: 'info', METRICS_PORT: '0' },
-    { logSuffix: `-${namespace}` },
-  );
+  projector = await startProjector({
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    HUB_NAMESPACE: namespace,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    HEALTH_PORT: '0',
+  });
   producer = new Kafka({ clientId: freshId('pm'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).producer({
     // Exactly once on the topic: a plain producer's retry (the topic's leader still being elected) writes a message twice.
     idempotent: true,
@@ -34,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await producer?.disconnect();
-  await projector?.stop();
+  await projector?.app.close();
   await db?.drop();
 });
 
@@ -63,7 +68,7 @@ function interaction(n: number): InteractionReceived {
 }
 
 const scrape = async (): Promise<string> => {
-  const res = await fetch(`${projector.url!}/metrics`);
+  const res = await fetch(`${projector.healthUrl!}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text();

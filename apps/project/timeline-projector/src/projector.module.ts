@@ -7,8 +7,18 @@ import { loadConfig } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
-import { hubMetrics, initMetrics, onScrape, startMetricsServer } from '@hub/metrics';
-import { LOGGER, type HubLogger } from '@hub/platform';
+import { hubMetrics, initMetrics, MetricsController, onScrape } from '@hub/metrics';
+import { TerminusModule } from '@nestjs/terminus';
+import {
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
+  LOGGER,
+  postgresProbe,
+  type DependencyProbe,
+  type HubLogger,
+} from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionBatch } from './interaction.handler';
@@ -33,7 +43,6 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   /** The projection while this instance leads it (its position, for the lag read on scrape). */
   private projector: TimelineProjector | undefined;
   private stopSampling: (() => void) | undefined;
-  private metricsServer: { url: string; close(): Promise<void> } | undefined;
 
   constructor(
     @Inject(PROJECTOR_CONFIG) private readonly config: ProjectorEnv,
@@ -99,31 +108,24 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
       const head = await this.stores.store.headPosition();
       hubMetrics.projectionLagEvents().set({ projection: TIMELINE_PROJECTION_ID }, Number(head > position ? head - position : 0n));
     });
-    if (this.config.METRICS_PORT !== undefined)
-      this.metricsServer = await startMetricsServer(this.config.METRICS_PORT, this.config.METRICS_HOST);
-    // `url`: where `GET /metrics` answers, when METRICS_PORT is set (0 picks a free port).
-    this.logger.info(
-      {
-        topic: names.topics.interactions,
-        group: names.groups.timelineProjector,
-        ...(this.metricsServer ? { url: this.metricsServer.url } : {}),
-      },
-      'projector.started',
-    );
+    this.logger.info({ topic: names.topics.interactions, group: names.groups.timelineProjector }, 'projector.started');
   }
 
   /** Stop consuming first (Nest runs every onModuleDestroy before any onApplicationShutdown). */
   async onModuleDestroy(): Promise<void> {
     this.stopSampling?.();
-    await this.metricsServer?.close();
     await this.consumer?.stop();
     await this.leadership?.stop();
   }
 }
 
+/** The projector's settings, validated (the app fails fast on a bad environment). */
+export function projectorConfig(env: NodeJS.ProcessEnv): ProjectorEnv {
+  return loadConfig('timeline-projector', ProjectorEnv, env);
+}
+
 /** The projector's wiring: ports bound to their adapters, built from validated config. */
-export function projectorModule(env: NodeJS.ProcessEnv) {
-  const config = loadConfig('timeline-projector', ProjectorEnv, env);
+export function projectorModule(config: ProjectorEnv) {
   initMetrics('timeline-projector');
   @Module({
     // Pool, stores, Kafka, publisher and logger; closed after the consumer stopped (HubPlatformModule).
@@ -135,9 +137,19 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
         pool: { max: 10, idleErrorEvent: 'projector.pg.idle_client_error', lockTimeoutMs: 5_000 },
         kafka: { sendTimeoutMs: 30_000 },
       }),
+      TerminusModule.forRoot({ logger: false }),
     ],
+    // Ready when Kafka (interactions in, customer events out) and PostgreSQL (the store, the read model) answer.
+    // `GET /metrics` beside the probes, on the one probe server (HEALTH_PORT).
+    controllers: [HealthController, MetricsController],
     providers: [
       { provide: PROJECTOR_CONFIG, useValue: config },
+      {
+        provide: HEALTH_PROBES,
+        inject: [KAFKA, PG_POOL],
+        useFactory: (kafka: Kafka, pool: Pool): DependencyProbe[] => [kafkaProbe(kafka), postgresProbe(pool)],
+      },
+      HealthProbesCloser,
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       TimelineProjectorApp,
     ],

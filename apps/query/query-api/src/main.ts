@@ -21,8 +21,8 @@ import { OIDC_VERIFIER, type OidcVerifier } from './auth/oidc';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
-/** The probes: open, and never rate limited (a scraper or a load balancer asks often, from one address). */
-const UNLIMITED_ROUTES = new Set(['/health', '/metrics']);
+/** The probes and the metrics, never rate-limited (an orchestrator's checks and a scraper must not be refused as a flood). */
+const PROBE_ROUTES = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 
 /** The query API: customers by identity, timelines, next best actions (read side only). */
 export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promise<{ app: NestFastifyApplication; url: string }> {
@@ -46,7 +46,7 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
         'query.request.rate_limited',
       ),
     );
-    const limited = (req: FastifyRequest) => !UNLIMITED_ROUTES.has(req.routeOptions.url ?? req.url);
+    const limited = (req: FastifyRequest) => !PROBE_ROUTES.has(req.routeOptions.url ?? req.url);
     const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
     const envKeys = app.get<symbol, ApiKeyRegistry>(API_KEYS);
     const operatorKeys = app.get<symbol, ApiKeyRegistry<OperatorKey>>(OPERATOR_KEYS);

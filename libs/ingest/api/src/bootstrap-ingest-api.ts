@@ -1,17 +1,25 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { hubNames, type HubNames } from '@hub/contracts';
+import { hubNames, rawRejectionsTopic, type HubNames } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfigs } from '@hub/config';
-import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
+import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher, rawRejectionsTopicSpecs } from '@hub/messaging';
 import { initMetrics, instrumentHttp } from '@hub/metrics';
 import {
   CachedKeyLookup,
   clientAddress,
   createLogger,
   createPgPool,
+  answers,
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
+  postgresProbe,
+  type DependencyProbe,
   PostgresKeyStore,
   presentedApiKey,
   decodeBody,
@@ -85,11 +93,26 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   const publisher = new KafkaEventPublisher(kafka, {
     maxInFlight: config.INGEST_MAX_IN_FLIGHT,
     sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
+    failFastWhileUnreachable: true,
   });
   const names = hubNames(config.HUB_NAMESPACE);
-  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) =>
-    logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'),
+  // Each raw tenant's feedback topic (docs/events.md, "Raw-topic feedback"), with the hub's own.
+  const feedbackTopic = (tenantId: string) => rawRejectionsTopic(tenantId, config.HUB_NAMESPACE);
+  const feedbackTopics = config.INGEST_RAW_ENABLED
+    ? rawRejectionsTopicSpecs(config.INGEST_RAW_TENANTS.map(feedbackTopic), config.KAFKA_REPLICATION_FACTOR)
+    : [];
+  await ensureTopics(kafka, [...hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR }), ...feedbackTopics]).catch(
+    (err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'),
   );
+  // Consuming with no tenant allowed refuses (dead-letters) every message: say so, and how to fix it.
+  if (config.INGEST_RAW_ENABLED && config.INGEST_RAW_TENANTS.length === 0)
+    logger.warn(
+      {
+        topic: names.topics.rawInteractions,
+        hint: 'INGEST_RAW_TENANTS is empty: every message on the raw topic will be refused (dead-lettered as TENANT_NOT_ALLOWED). Set INGEST_RAW_TENANTS to the tenants that produce there, or INGEST_RAW_ENABLED=false',
+      },
+      'ingest.api.raw.no_tenants',
+    );
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
 
   // Validated with the env (IngestApiEnv): loaded again here to be used.
@@ -108,6 +131,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     counters,
     new Set(config.INGEST_RAW_TENANTS),
     attributeSchemas,
+    feedbackTopic,
   );
   const rawConsumer = config.INGEST_RAW_ENABLED
     ? new RawInteractionsConsumer(
@@ -117,15 +141,36 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
           topic: names.topics.rawInteractions,
           groupId: names.groups.ingestApiRaw,
           concurrency: config.INGEST_RAW_CONCURRENCY,
-          deadLetter: { publisher, topic: names.topics.deadLetter },
+          // Every tenant's operators read the dead-letter topic: it references a refused message, never copies it.
+          deadLetter: { publisher, topic: names.topics.deadLetter, keep: 'reference' },
         },
         logger,
       )
     : undefined;
 
+  // Ready when Kafka answers, the raw topic's consumer (when enabled) runs, and the key store (when
+  // enabled) answers: each bounded, on the app's own clients.
+  const probes: DependencyProbe[] = [kafkaProbe(kafka)];
+  if (rawConsumer)
+    probes.push({
+      name: 'raw-consumer',
+      // kafkajs keeps a consumer "running" while its broker is gone: it runs only if the broker answers
+      // (the Kafka probe's check, shared with the one just made, not a second request).
+      check: async () => {
+        const state = rawConsumer.state;
+        if (state !== 'running') throw new Error(`the raw topic's consumer is ${state}`);
+        if (!(await answers(probes, 'kafka'))) throw new Error("the raw topic's consumer is disconnected: the broker does not answer");
+        return { state };
+      },
+    });
+  if (keyPool) probes.push(postgresProbe(keyPool, undefined, 'key-store'));
+
   @Module({
-    controllers: [EventsController, ConversationsController, CustomerFactsController, IngestApiOpsController],
+    controllers: [EventsController, ConversationsController, CustomerFactsController, IngestApiOpsController, HealthController],
+    imports: [TerminusModule.forRoot({ logger: false })],
     providers: [
+      { provide: HEALTH_PROBES, useValue: probes },
+      HealthProbesCloser,
       { provide: EVENT_INTAKE, useValue: intake },
       { provide: INTAKE_PUBLISHER, useValue: publisher },
       { provide: INTAKE_COUNTERS, useValue: counters },

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { hubNames, type ChannelId } from '@hub/contracts';
+import { hubNames, type IngestChannelId } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfig } from '@hub/config';
 import { channelDefinitions } from '@hub/channel-registry';
 import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
@@ -12,6 +13,10 @@ import {
   clientAddress,
   createLogger,
   decodeBody,
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
   decodedPayload,
   httpServerOptions,
   onShutdown,
@@ -46,7 +51,7 @@ export interface RunningIngestApp {
  * logs. Reads config from `env`, fails fast on a bad one, starts even when Kafka is down (and answers
  * 503 until it is back). Serves one tenant (`TENANT_ID`) or many (`INGEST_TENANTS`: `ingest-tenants.ts`).
  */
-export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApp> {
+export async function startIngestApp(channelId: IngestChannelId, env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApp> {
   const appName = `ingest-${channelId}`;
   const definitions = enabledDefinitions(appName, channelId, env);
   // Validate the shared and every tenant's providers' settings together, so one run lists every problem.
@@ -73,6 +78,7 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
   const publisher = new KafkaEventPublisher(kafka, {
     maxInFlight: config.INGEST_MAX_IN_FLIGHT,
     sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
+    failFastWhileUnreachable: true,
   });
   const names = hubNames(config.HUB_NAMESPACE);
   await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) =>
@@ -112,10 +118,15 @@ export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEn
     controllers: [
       ...definitions.map((d) => webhookControllerFor(d.manifest, `${routePrefix}${d.manifest.route.path}`, routes, config.PUBLIC_BASE_URL)),
       IngestOpsController,
+      HealthController,
     ],
+    imports: [TerminusModule.forRoot({ logger: false })],
     providers: [
       { provide: INGEST_PUBLISHER, useValue: publisher },
       { provide: INGEST_COUNTERS, useValue: counters },
+      // Ready when the broker answers (bounded): a webhook is acknowledged only once Kafka took it.
+      { provide: HEALTH_PROBES, useValue: [kafkaProbe(kafka)] },
+      HealthProbesCloser,
     ],
   })
   class IngestAppModule {}
@@ -185,7 +196,7 @@ function routeOf(limitByPath: RouteLimits, req: { method: string; url: string })
  * Webhook requests, limited per client address and per source (one tenant's provider route, whatever
  * the address: providers deliver from many), before anything else is done with them. In a
  * multi-tenant app every POST under `/t/` counts against its address, a tenant that does not exist
- * too (so guessing tenants is limited like anything else). The probes (`/health`, `/metrics`) are not limited.
+ * too (so guessing tenants is limited like anything else). The probes (`/health`, `/health/live`, `/health/ready`, `/metrics`) are not limited.
  */
 async function limitRequestRates(
   instance: FastifyInstance,
@@ -317,7 +328,7 @@ function parseJsonWithChannelCore(instance: FastifyInstance, maxBodyBytes: numbe
  * `INGEST_PROVIDERS` (comma-separated `manifest.provider` values), so a deployment configures only
  * the providers it uses.
  */
-function enabledDefinitions(app: string, channelId: ChannelId, env: NodeJS.ProcessEnv): readonly ChannelDefinition<object>[] {
+function enabledDefinitions(app: string, channelId: IngestChannelId, env: NodeJS.ProcessEnv): readonly ChannelDefinition<object>[] {
   const all = channelDefinitions(channelId);
   const wanted = env['INGEST_PROVIDERS']
     ?.split(',')

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { Controller, Get, Header } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { hubMetrics } from './hub-metrics';
@@ -17,9 +16,10 @@ export function instrumentHttp(instance: FastifyInstance): void {
 }
 
 /**
- * `GET /metrics` in the Prometheus text format, for an app that has nothing else to say there (an
+ * `GET /metrics` in the Prometheus text format, for an app that has nothing else to say there: the
+ * projector's and the worker's probe server (`HEALTH_PORT`) mount it beside `HealthController` (an
  * app whose `/metrics` has more — ingestion's `?format=json` — answers `renderMetrics()` itself).
- * Open like `/health`, and left out of the rate limits.
+ * Open like the probes, and left out of the rate limits.
  */
 @Controller('metrics')
 export class MetricsController {
@@ -28,32 +28,4 @@ export class MetricsController {
   metrics(): Promise<string> {
     return renderMetrics();
   }
-}
-
-/**
- * A bare `GET /metrics` listener for an app without an HTTP server (`METRICS_PORT`). When the app
- * has a health server, serve `renderMetrics()` from it instead: one port per process.
- */
-export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    renderMetrics().then(
-      (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
-      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address();
-  const actual = typeof address === 'object' && address ? address.port : port;
-  return {
-    server,
-    url: `http://127.0.0.1:${actual}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

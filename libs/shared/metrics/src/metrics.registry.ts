@@ -4,8 +4,8 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
  * One Prometheus registry per process (prom-client's own model): every metric of the process is in
  * it, labelled with the app (`app="ingest-api"`) when it renders, beside Node's default metrics (CPU,
  * memory, event loop lag, GC). Libraries count into it through the typed metrics of `hubMetrics`;
- * the app serves it on `GET /metrics` (`MetricsController`, `instrumentHttp`) or, for an app without
- * an HTTP server, through `renderMetrics()` wherever it answers (`startMetricsServer`).
+ * the app serves it on `GET /metrics` (`renderMetrics()`, or `MetricsController` on a probe server)
+ * and counts its requests with `instrumentHttp`.
  */
 const registry = new Registry();
 let defaultMetricsOn = false;

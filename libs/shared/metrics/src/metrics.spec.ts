@@ -1,4 +1,4 @@
-import { counter, gauge, hubMetrics, initMetrics, onScrape, renderMetrics, startMetricsServer } from './index';
+import { counter, gauge, hubMetrics, initMetrics, onScrape, renderMetrics } from './index';
 
 describe('the process metrics registry', () => {
   beforeAll(() => initMetrics('metrics-spec'));
@@ -34,18 +34,5 @@ describe('the process metrics registry', () => {
     hubMetrics.liveClients().set(2);
     expect(await renderMetrics()).toContain('hub_live_timeline_clients{app="metrics-spec"} 2');
     stop();
-  });
-
-  it('serves GET /metrics on a bare listener, and 404 for anything else', async () => {
-    const server = await startMetricsServer(0, '127.0.0.1');
-    try {
-      const res = await fetch(`${server.url}/metrics`);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-      expect(await res.text()).toContain('hub_process_cpu_seconds_total');
-      expect((await fetch(`${server.url}/health`)).status).toBe(404);
-    } finally {
-      await server.close();
-    }
   });
 });
