@@ -32,8 +32,11 @@ export interface DeadLetter {
   source: { topic: string; partition: number | null; offset: string | null } | null;
   /** The dead letter's value as it holds it (JSON when it is JSON, else `{ text }`). */
   body: unknown;
-  /** Whether `redriveDeadLetters` can put it back on its topic; else why not. */
-  redrive: { possible: true } | { possible: false; why: string };
+  /**
+   * Whether `redriveDeadLetters` can put it back on its topic (`from`: the message the dead letter
+   * holds, or the source topic's message at its offset, while that topic's retention keeps it); else why not.
+   */
+  redrive: { possible: true; from: 'dead-letter' | 'source' } | { possible: false; why: string };
 }
 
 export interface DeadLetterFilter {
@@ -104,16 +107,19 @@ export function deadLetterOf(partition: number, message: KafkaMessage): DeadLett
         }
       : null,
     body,
-    redrive: redrivable(sourceTopic, record),
+    redrive: redrivable(sourceTopic, sourcePartition !== null && header(h, HeaderNames.dlqSourceOffset) !== null, record),
   };
 }
 
-function redrivable(sourceTopic: string | null, body: Record<string, unknown>): DeadLetter['redrive'] {
+function redrivable(sourceTopic: string | null, sourceOffset: boolean, body: Record<string, unknown>): DeadLetter['redrive'] {
   if (!sourceTopic)
     return { possible: false, why: 'no source topic: a webhook delivery the channel could not map; the provider must send it again' };
-  if (body['truncated'] === true) return { possible: false, why: 'the dead letter holds only the head of the message (over 512 KiB)' };
-  if (typeof body['raw'] === 'string' || typeof body['rawBase64'] === 'string' || body['raw'] === null) return { possible: true };
-  return { possible: false, why: 'the dead letter does not hold the message (a reference only)' };
+  const holds =
+    body['truncated'] !== true && (typeof body['raw'] === 'string' || typeof body['rawBase64'] === 'string' || body['raw'] === null);
+  if (holds) return { possible: true, from: 'dead-letter' };
+  // A cut body, or a reference to the message: the source topic has it while its retention keeps it.
+  if (sourceOffset) return { possible: true, from: 'source' };
+  return { possible: false, why: 'the dead letter holds neither the whole message nor where it was' };
 }
 
 export function matches(d: DeadLetter, f: DeadLetterFilter): boolean {
@@ -238,27 +244,94 @@ export interface RedriveResult {
   skipped: { partition: number; offset: string; why: string }[];
 }
 
-/** The message as it was on its source topic: key, value and headers without the dead letter's own. */
-function originalOf(d: DeadLetter, message: KafkaMessage, dlqTopic: string) {
-  const body = d.body as { raw?: string | null; rawBase64?: string };
-  const value =
-    typeof body.raw === 'string' ? Buffer.from(body.raw, 'utf8') : body.rawBase64 ? Buffer.from(body.rawBase64, 'base64') : null;
+type Outgoing = { key: string | null; value: Buffer | null; headers: Record<string, string> };
+
+const headersWithout = (message: KafkaMessage, dropDeadLetterHeaders: boolean): Record<string, string> => {
   const headers: Record<string, string> = {};
   for (const [name, v] of Object.entries(message.headers ?? {})) {
-    if (name.startsWith('hub-dlq-') || name === REDRIVEN_FROM_HEADER || v === undefined) continue;
+    if ((dropDeadLetterHeaders && name.startsWith('hub-dlq-')) || name === REDRIVEN_FROM_HEADER || v === undefined) continue;
     const one = Array.isArray(v) ? v[0] : v;
     if (one !== undefined) headers[name] = one.toString();
   }
-  headers[REDRIVEN_FROM_HEADER] = `${dlqTopic}:${d.partition}:${d.offset}`;
-  return { key: d.key, value, headers };
+  return headers;
+};
+
+/** The message as it was on its source topic, from what the dead letter holds: key, value and headers without the dead letter's own. */
+function originalOf(d: DeadLetter, message: KafkaMessage, dlqTopic: string): Outgoing {
+  const body = d.body as { raw?: string | null; rawBase64?: string };
+  const value =
+    typeof body.raw === 'string' ? Buffer.from(body.raw, 'utf8') : body.rawBase64 ? Buffer.from(body.rawBase64, 'base64') : null;
+  return {
+    key: d.key,
+    value,
+    headers: { ...headersWithout(message, true), [REDRIVEN_FROM_HEADER]: `${dlqTopic}:${d.partition}:${d.offset}` },
+  };
+}
+
+/**
+ * The source messages the dead letters point at (topic, partition, offset), read from their topics:
+ * by offset clusters, so a re-drive of scattered dead letters does not read everything between them.
+ */
+async function sourceMessages(kafka: Kafka, wanted: readonly DeadLetter[], timeoutMs: number): Promise<Map<DeadLetter, KafkaMessage>> {
+  const found = new Map<DeadLetter, KafkaMessage>();
+  const byTopic = new Map<string, DeadLetter[]>();
+  for (const d of wanted) byTopic.set(d.source!.topic, [...(byTopic.get(d.source!.topic) ?? []), d]);
+  for (const [topic, letters] of byTopic) {
+    const admin = kafka.admin();
+    await admin.connect();
+    let offsets: { partition: number; low: string; high: string }[];
+    try {
+      offsets = await admin.fetchTopicOffsets(topic);
+    } finally {
+      await admin.disconnect();
+    }
+    // Per partition, the offsets still on the topic, in clusters at most 1,000 apart.
+    const clusters = new Map<number, bigint[][]>();
+    for (const [partition, list] of groupBy(letters, (d) => d.source!.partition!)) {
+      const bounds = offsets.find((o) => o.partition === partition);
+      if (!bounds) continue;
+      const sorted = [
+        ...new Set(list.map((d) => BigInt(d.source!.offset!)).filter((o) => o >= BigInt(bounds.low) && o < BigInt(bounds.high))),
+      ].sort((a, b) => (a < b ? -1 : 1));
+      const runs: bigint[][] = [];
+      for (const o of sorted) {
+        const last = runs.at(-1);
+        if (last && o - last.at(-1)! <= 1_000n) last.push(o);
+        else runs.push([o]);
+      }
+      clusters.set(partition, runs);
+    }
+    for (let round = 0; ; round++) {
+      const ranges = new Map<number, { from: bigint; to: bigint }>();
+      for (const [partition, runs] of clusters) {
+        const run = runs[round];
+        if (run) ranges.set(partition, { from: run[0]!, to: run.at(-1)! + 1n });
+      }
+      if (ranges.size === 0) break;
+      const read = await readRanges(kafka, topic, ranges, timeoutMs);
+      const at = new Map(read.map((r) => [`${r.partition}:${r.message.offset}`, r.message]));
+      for (const d of letters) {
+        const m = at.get(`${d.source!.partition}:${d.source!.offset}`);
+        if (m) found.set(d, m);
+      }
+    }
+  }
+  return found;
+}
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
 }
 
 /**
  * Put dead letters back on the topic they were consumed from, as they were (key, value, headers; plus
  * `hub-redriven-from`), once the cause is fixed: one (by its partition and offset) or the newest
- * `limit` of one source topic. The consumers are idempotent (event ids), so re-driving one twice
- * is harmless; one that fails again is dead-lettered again, at a new offset. Acknowledged (acks=all)
- * before this resolves.
+ * `limit` of one source topic. The message is the one the dead letter holds, or — when it holds a
+ * cut one or a reference — the source topic's at its offset, while that topic's retention keeps it.
+ * The consumers are idempotent (event ids), so re-driving one twice is harmless; one that fails
+ * again is dead-lettered again, at a new offset. Acknowledged (acks=all) before this resolves.
  */
 export async function redriveDeadLetters(
   kafka: Kafka,
@@ -266,22 +339,64 @@ export async function redriveDeadLetters(
   which: RedriveSelection,
   timeoutMs = 15_000,
 ): Promise<RedriveResult> {
-  const picked =
-    'offset' in which
-      ? await readRanges(kafka, dlqTopic, new Map([[which.partition, { from: which.offset, to: which.offset + 1n }]]), timeoutMs)
-      : (await scanDeadLetters(kafka, dlqTopic, { sourceTopic: which.sourceTopic, limit: which.limit, scanLimit: 10_000, timeoutMs })).page;
+  let picked: { partition: number; message: KafkaMessage }[];
+  if ('offset' in which) {
+    const admin = kafka.admin();
+    await admin.connect();
+    let bounds: { partition: number; low: string; high: string } | undefined;
+    try {
+      bounds = (await admin.fetchTopicOffsets(dlqTopic)).find((p) => p.partition === which.partition);
+    } finally {
+      await admin.disconnect();
+    }
+    if (!bounds || which.offset < BigInt(bounds.low) || which.offset >= BigInt(bounds.high))
+      return {
+        redriven: [],
+        skipped: [
+          {
+            partition: which.partition,
+            offset: which.offset.toString(),
+            why: 'no dead letter there (never written, or past the topic retention)',
+          },
+        ],
+      };
+    picked = await readRanges(kafka, dlqTopic, new Map([[which.partition, { from: which.offset, to: which.offset + 1n }]]), timeoutMs);
+  } else {
+    picked = (await scanDeadLetters(kafka, dlqTopic, { sourceTopic: which.sourceTopic, limit: which.limit, scanLimit: 10_000, timeoutMs }))
+      .page;
+  }
   const result: RedriveResult = { redriven: [], skipped: [] };
-  const out = new Map<string, { key: string | null; value: Buffer | null; headers: Record<string, string> }[]>();
-  for (const { partition, message } of picked) {
-    const d = deadLetterOf(partition, message);
-    if ('offset' in which && BigInt(d.offset) !== which.offset) continue;
+  const letters = picked
+    .map(({ partition, message }) => ({ d: deadLetterOf(partition, message), message }))
+    .filter(({ d }) => !('offset' in which) || BigInt(d.offset) === which.offset);
+  const fromSource = await sourceMessages(
+    kafka,
+    letters.filter(({ d }) => d.redrive.possible && d.redrive.from === 'source').map(({ d }) => d),
+    timeoutMs,
+  );
+  const out = new Map<string, Outgoing[]>();
+  for (const { d, message } of letters) {
     if (!d.redrive.possible) {
-      result.skipped.push({ partition, offset: d.offset, why: d.redrive.why });
+      result.skipped.push({ partition: d.partition, offset: d.offset, why: d.redrive.why });
       continue;
     }
+    let outgoing: Outgoing;
+    if (d.redrive.from === 'dead-letter') outgoing = originalOf(d, message, dlqTopic);
+    else {
+      const source = fromSource.get(d);
+      if (!source) {
+        result.skipped.push({ partition: d.partition, offset: d.offset, why: `no longer on ${d.source!.topic} (past its retention)` });
+        continue;
+      }
+      outgoing = {
+        key: source.key?.toString() ?? null,
+        value: source.value,
+        headers: { ...headersWithout(source, false), [REDRIVEN_FROM_HEADER]: `${dlqTopic}:${d.partition}:${d.offset}` },
+      };
+    }
     const topic = d.source!.topic;
-    out.set(topic, [...(out.get(topic) ?? []), originalOf(d, message, dlqTopic)]);
-    result.redriven.push({ partition, offset: d.offset, topic });
+    out.set(topic, [...(out.get(topic) ?? []), outgoing]);
+    result.redriven.push({ partition: d.partition, offset: d.offset, topic });
   }
   if (out.size === 0) return result;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });

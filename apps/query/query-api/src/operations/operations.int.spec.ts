@@ -126,7 +126,7 @@ describe('dead letters (issue #17 item 1)', () => {
       key: 'k1',
       source: { topic: names.topics.interactions, partition: expect.any(Number), offset: expect.stringMatching(/^\d+$/) },
       body: { raw: JSON.stringify({ marker, tenantId: tenant }), truncated: false },
-      redrive: { possible: true },
+      redrive: { possible: true, from: 'dead-letter' },
     });
 
     // Filters: by reason and tenant it is there; another tenant's filter does not show it.
@@ -165,6 +165,52 @@ describe('dead letters (issue #17 item 1)', () => {
     expect(offsets).toEqual(expect.arrayContaining(dead.map((d) => d.offset)));
     await eventually(async () => (markers.every((m) => handled.some((h) => h.value!.toString().includes(m))) ? true : undefined), {
       what: 'both re-driven messages handled',
+    });
+  });
+
+  it('given a dead letter holding only a reference, then the re-drive reads the message from its source topic', async () => {
+    const marker = `poison-${freshId('r')}`;
+    await publisher.publish(names.topics.interactions, [{ key: 'k-ref', value: { marker }, headers: { [HeaderNames.tenantId]: tenant } }]);
+    const [real] = await deadLettersOf(marker);
+    // What a writer that keeps no payload leaves: where the message is, and why it failed.
+    await publisher.publish(names.topics.deadLetter, [
+      {
+        key: 'k-ref',
+        value: { rawBytes: 40, rawSha256: 'x' },
+        headers: {
+          [HeaderNames.dlqCode]: 'REFERENCE_ONLY',
+          [HeaderNames.dlqReason]: `${marker} by reference`,
+          [HeaderNames.dlqSourceTopic]: real!.source!.topic,
+          [HeaderNames.dlqSourcePartition]: String(real!.source!.partition),
+          [HeaderNames.dlqSourceOffset]: real!.source!.offset!,
+        },
+      },
+    ]);
+    const reference = await eventually(
+      async () =>
+        (
+          (await ops('GET', `/dead-letters?reason=reference_only&topic=${names.topics.interactions}`)).body['deadLetters'] as DeadLetter[]
+        ).find((d) => d.reason?.includes(marker)),
+      { what: 'the reference dead letter listed' },
+    );
+    expect(reference.redrive).toEqual({ possible: true, from: 'source' });
+    expect(reference.body).toEqual({ rawBytes: 40, rawSha256: 'x' });
+    fixed.add(marker);
+    const r = await ops('POST', '/dead-letters/redrive', { partition: reference.partition, offset: reference.offset });
+    expect(r.body).toEqual({
+      redriven: [{ partition: reference.partition, offset: reference.offset, topic: names.topics.interactions }],
+      skipped: [],
+    });
+    const again = await eventually(async () => handled.find((m) => m.value!.toString().includes(marker)), { what: 'the message handled' });
+    expect(again.key).toBe('k-ref');
+    expect(again.headers[REDRIVEN_FROM_HEADER]).toBe(`${names.topics.deadLetter}:${reference.partition}:${reference.offset}`);
+  });
+
+  it('given an offset where no dead letter is, then nothing is re-driven and the answer says so', async () => {
+    const r = await ops('POST', '/dead-letters/redrive', { partition: 0, offset: '999999999' });
+    expect(r).toEqual({
+      status: 200,
+      body: { redriven: [], skipped: [{ partition: 0, offset: '999999999', why: expect.stringContaining('no dead letter there') }] },
     });
   });
 
