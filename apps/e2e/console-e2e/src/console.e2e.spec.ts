@@ -365,4 +365,13 @@ describe('the analysts console', () => {
       { timeoutMs: 30_000, intervalMs: 500, what: 'the re-driven message dead-lettered again' },
     );
   });
+
+  it('signs an operator in with the tenant left empty: the Operations page only', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(OPERATOR_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('region', { name: 'Dead letters' }).waitFor();
+    expect(await page.getByTestId('tenant').textContent()).toBe('operator');
+    expect(await page.getByRole('link', { name: 'Search customers' }).count()).toBe(0);
+  });
 });
