@@ -124,9 +124,14 @@ export interface DeadLetterPage {
   scanned: number;
 }
 
+/** `POST /admin/v1/dead-letters/redrive` (`RedriveReport` of @hub/messaging): coordinates on the source topic. */
 export interface RedriveResult {
-  redriven: { partition: number; offset: string; topic: string }[];
-  skipped: { partition: number; offset: string; why: string }[];
+  selected: number;
+  redriven: { topic: string; partition: number; offset: string }[];
+  /** No longer on the source topic (past its retention). */
+  gone: { topic: string; partition: number; offset: string }[];
+  /** On the source topic, but not the bytes the dead letter's SHA-256 names. */
+  changed: { topic: string; partition: number; offset: string }[];
 }
 
 /** `GET /admin/v1/lag`. */

@@ -214,7 +214,11 @@ function DeadLetters({ client }: { client: OperatorClient }) {
     setDone(undefined);
     try {
       const r = await client.post<RedriveResult>('/admin/v1/dead-letters/redrive', body);
-      setDone(`Re-driven: ${r.redriven.length}` + (r.skipped.length > 0 ? ` · skipped ${r.skipped.length} (${r.skipped[0]!.why})` : ''));
+      setDone(
+        `Re-driven: ${r.redriven.length}` +
+          (r.gone.length > 0 ? ` · ${r.gone.length} no longer on their topic (past its retention)` : '') +
+          (r.changed.length > 0 ? ` · ${r.changed.length} changed on their topic (left alone)` : ''),
+      );
       refresh();
     } catch (err) {
       setDone(`Re-drive failed: ${message(err)}`);
@@ -260,7 +264,7 @@ function DeadLetters({ client }: { client: OperatorClient }) {
           (confirmAll ? (
             <>
               <button className="primary" disabled={busy} onClick={() => void redrive({ topic: applied.topic })} type="button">
-                Confirm: re-drive the newest 100 of {applied.topic}
+                Confirm: re-drive every dead letter of {applied.topic}
               </button>
               <button type="button" onClick={() => setConfirmAll(false)}>
                 Cancel

@@ -161,7 +161,14 @@ export class CustomersController {
     return { outcome: decision.outcome, reasonCode: decision.reasonCode, reason: decision.reason };
   }
 
-  /** GDPR erasure: the customer's key is destroyed, CustomerErased recorded, read models purged. */
+  /**
+   * GDPR erasure of the whole person: the customer and every record merged into it (at any depth)
+   * each have their key destroyed, their CustomerErased recorded and their read model purged. The
+   * answer lists every record erased (`records`, the customer asked for first); `duplicate` when
+   * nothing was written (all were erased already); `mergedInto` when the customer asked for was
+   * merged into another, which lives on (erase that one to erase the whole person); `notErased`: records
+   * listed as merged in whose own stream says an unmerge (left half done) gave them back.
+   */
   @Audited('customer.erased')
   @Post(':customerId/erase')
   @RequiresScope('erase')
@@ -177,9 +184,28 @@ export class CustomersController {
       requestedBy: r.requestedBy,
       now: new Date().toISOString(),
     });
-    // Until the projector follows the event store (issue #5), the read model is purged here.
-    const purged = await this.timeline.purgeCustomer(tenantId, customerId);
-    return { erased: true, keyDestroyed: erasure.keyDestroyed, duplicate: erasure.duplicate, purged };
+    // The projector purges on each CustomerErased too; the read model is purged here as well, so the
+    // answer comes back with every erased record's rows already gone.
+    const records = [];
+    for (const record of erasure.records) {
+      const purged = await this.timeline.purgeCustomer(tenantId, record.customerId);
+      records.push({
+        customerId: record.customerId,
+        cascadeOf: record.cascadeOf,
+        keyDestroyed: record.keyDestroyed,
+        duplicate: record.duplicate,
+        purged,
+      });
+    }
+    return {
+      erased: true,
+      keyDestroyed: erasure.keyDestroyed,
+      duplicate: erasure.duplicate,
+      purged: records[0]!.purged,
+      mergedInto: erasure.mergedInto,
+      records,
+      notErased: erasure.notErased,
+    };
   }
 
   /** The customer's state folded from their stream, now or as of a moment / revision. */

@@ -3,8 +3,10 @@ import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames } from '@hub/contracts';
 
 /**
- * Reading and re-driving the dead-letter topic (`hub.dead-letter.v1`), for operators: the admin API's
- * `/admin/v1/dead-letters` (docs/operations.md, "Dead letters"). One implementation for every caller.
+ * Reading the dead-letter topic (`hub.dead-letter.v1`), for operators: the admin API's
+ * `/admin/v1/dead-letters`, the console's Operations page and `hub dead-letters list`
+ * (docs/operations.md, "Dead letters, lag and queues"); re-driving is `redriveDeadLetters`
+ * (dead-letter-redrive.ts), for every caller too.
  *
  * A dead letter is what the consumer (`kafka.consumer.ts`) or an ingestion app wrote: the headers
  * say why (`hub-dlq-code`, `hub-dlq-reason`) and, for a consumed message, where it came from
@@ -12,9 +14,6 @@ import { HeaderNames } from '@hub/contracts';
  * bounded raw body, `deadLetterBody`, or a reference to it). It is shown as it is: nothing is
  * decoded or fetched beyond what the dead letter already holds.
  */
-
-/** Headers a re-driven message carries: the dead letter it came from (`<topic>:<partition>:<offset>`). */
-export const REDRIVEN_FROM_HEADER = 'hub-redriven-from';
 
 export interface DeadLetter {
   partition: number;
@@ -33,8 +32,9 @@ export interface DeadLetter {
   /** The dead letter's value as it holds it (JSON when it is JSON, else `{ text }`). */
   body: unknown;
   /**
-   * Whether `redriveDeadLetters` can put it back on its topic (`from`: the message the dead letter
-   * holds, or the source topic's message at its offset, while that topic's retention keeps it); else why not.
+   * Whether `redriveDeadLetters` (dead-letter-redrive.ts) can put it back on its topic (`from`: the
+   * message the dead letter holds, or the source topic's message at its offset, while that topic's
+   * retention keeps it); else why not.
    */
   redrive: { possible: true; from: 'dead-letter' | 'source' } | { possible: false; why: string };
 }
@@ -235,176 +235,24 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadDeadLe
   return { deadLetters: page.map((r) => r.d), nextBefore: nextBefore === null ? null : nextBefore.toString(), scanned };
 }
 
-export type RedriveSelection = { partition: number; offset: bigint } | { sourceTopic: string; limit: number };
-
-export interface RedriveResult {
-  /** The dead letters put back on their topics. */
-  redriven: { partition: number; offset: string; topic: string }[];
-  /** Those that could not be (`DeadLetter['redrive'].why`). */
-  skipped: { partition: number; offset: string; why: string }[];
-}
-
-type Outgoing = { key: string | null; value: Buffer | null; headers: Record<string, string> };
-
-const headersWithout = (message: KafkaMessage, dropDeadLetterHeaders: boolean): Record<string, string> => {
-  const headers: Record<string, string> = {};
-  for (const [name, v] of Object.entries(message.headers ?? {})) {
-    if ((dropDeadLetterHeaders && name.startsWith('hub-dlq-')) || name === REDRIVEN_FROM_HEADER || v === undefined) continue;
-    const one = Array.isArray(v) ? v[0] : v;
-    if (one !== undefined) headers[name] = one.toString();
-  }
-  return headers;
-};
-
-/** The message as it was on its source topic, from what the dead letter holds: key, value and headers without the dead letter's own. */
-function originalOf(d: DeadLetter, message: KafkaMessage, dlqTopic: string): Outgoing {
-  const body = d.body as { raw?: string | null; rawBase64?: string };
-  const value =
-    typeof body.raw === 'string' ? Buffer.from(body.raw, 'utf8') : body.rawBase64 ? Buffer.from(body.rawBase64, 'base64') : null;
-  return {
-    key: d.key,
-    value,
-    headers: { ...headersWithout(message, true), [REDRIVEN_FROM_HEADER]: `${dlqTopic}:${d.partition}:${d.offset}` },
-  };
-}
-
-/**
- * The source messages the dead letters point at (topic, partition, offset), read from their topics:
- * by offset clusters, so a re-drive of scattered dead letters does not read everything between them.
- */
-async function sourceMessages(kafka: Kafka, wanted: readonly DeadLetter[], timeoutMs: number): Promise<Map<DeadLetter, KafkaMessage>> {
-  const found = new Map<DeadLetter, KafkaMessage>();
-  const byTopic = new Map<string, DeadLetter[]>();
-  for (const d of wanted) byTopic.set(d.source!.topic, [...(byTopic.get(d.source!.topic) ?? []), d]);
-  for (const [topic, letters] of byTopic) {
-    const admin = kafka.admin();
-    await admin.connect();
-    let offsets: { partition: number; low: string; high: string }[];
-    try {
-      offsets = await admin.fetchTopicOffsets(topic);
-    } finally {
-      await admin.disconnect();
-    }
-    // Per partition, the offsets still on the topic, in clusters at most 1,000 apart.
-    const clusters = new Map<number, bigint[][]>();
-    for (const [partition, list] of groupBy(letters, (d) => d.source!.partition!)) {
-      const bounds = offsets.find((o) => o.partition === partition);
-      if (!bounds) continue;
-      const sorted = [
-        ...new Set(list.map((d) => BigInt(d.source!.offset!)).filter((o) => o >= BigInt(bounds.low) && o < BigInt(bounds.high))),
-      ].sort((a, b) => (a < b ? -1 : 1));
-      const runs: bigint[][] = [];
-      for (const o of sorted) {
-        const last = runs.at(-1);
-        if (last && o - last.at(-1)! <= 1_000n) last.push(o);
-        else runs.push([o]);
-      }
-      clusters.set(partition, runs);
-    }
-    for (let round = 0; ; round++) {
-      const ranges = new Map<number, { from: bigint; to: bigint }>();
-      for (const [partition, runs] of clusters) {
-        const run = runs[round];
-        if (run) ranges.set(partition, { from: run[0]!, to: run.at(-1)! + 1n });
-      }
-      if (ranges.size === 0) break;
-      const read = await readRanges(kafka, topic, ranges, timeoutMs);
-      const at = new Map(read.map((r) => [`${r.partition}:${r.message.offset}`, r.message]));
-      for (const d of letters) {
-        const m = at.get(`${d.source!.partition}:${d.source!.offset}`);
-        if (m) found.set(d, m);
-      }
-    }
-  }
-  return found;
-}
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const out = new Map<K, T[]>();
-  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
-  return out;
-}
-
-/**
- * Put dead letters back on the topic they were consumed from, as they were (key, value, headers; plus
- * `hub-redriven-from`), once the cause is fixed: one (by its partition and offset) or the newest
- * `limit` of one source topic. The message is the one the dead letter holds, or — when it holds a
- * cut one or a reference — the source topic's at its offset, while that topic's retention keeps it.
- * The consumers are idempotent (event ids), so re-driving one twice is harmless; one that fails
- * again is dead-lettered again, at a new offset. Acknowledged (acks=all) before this resolves.
- */
-export async function redriveDeadLetters(
+/** The dead letter at this partition and offset of `topic`; undefined when there is none (never written, or past the retention). */
+export async function readDeadLetter(
   kafka: Kafka,
-  dlqTopic: string,
-  which: RedriveSelection,
+  topic: string,
+  partition: number,
+  offset: bigint,
   timeoutMs = 15_000,
-): Promise<RedriveResult> {
-  let picked: { partition: number; message: KafkaMessage }[];
-  if ('offset' in which) {
-    const admin = kafka.admin();
-    await admin.connect();
-    let bounds: { partition: number; low: string; high: string } | undefined;
-    try {
-      bounds = (await admin.fetchTopicOffsets(dlqTopic)).find((p) => p.partition === which.partition);
-    } finally {
-      await admin.disconnect();
-    }
-    if (!bounds || which.offset < BigInt(bounds.low) || which.offset >= BigInt(bounds.high))
-      return {
-        redriven: [],
-        skipped: [
-          {
-            partition: which.partition,
-            offset: which.offset.toString(),
-            why: 'no dead letter there (never written, or past the topic retention)',
-          },
-        ],
-      };
-    picked = await readRanges(kafka, dlqTopic, new Map([[which.partition, { from: which.offset, to: which.offset + 1n }]]), timeoutMs);
-  } else {
-    picked = (await scanDeadLetters(kafka, dlqTopic, { sourceTopic: which.sourceTopic, limit: which.limit, scanLimit: 10_000, timeoutMs }))
-      .page;
-  }
-  const result: RedriveResult = { redriven: [], skipped: [] };
-  const letters = picked
-    .map(({ partition, message }) => ({ d: deadLetterOf(partition, message), message }))
-    .filter(({ d }) => !('offset' in which) || BigInt(d.offset) === which.offset);
-  const fromSource = await sourceMessages(
-    kafka,
-    letters.filter(({ d }) => d.redrive.possible && d.redrive.from === 'source').map(({ d }) => d),
-    timeoutMs,
-  );
-  const out = new Map<string, Outgoing[]>();
-  for (const { d, message } of letters) {
-    if (!d.redrive.possible) {
-      result.skipped.push({ partition: d.partition, offset: d.offset, why: d.redrive.why });
-      continue;
-    }
-    let outgoing: Outgoing;
-    if (d.redrive.from === 'dead-letter') outgoing = originalOf(d, message, dlqTopic);
-    else {
-      const source = fromSource.get(d);
-      if (!source) {
-        result.skipped.push({ partition: d.partition, offset: d.offset, why: `no longer on ${d.source!.topic} (past its retention)` });
-        continue;
-      }
-      outgoing = {
-        key: source.key?.toString() ?? null,
-        value: source.value,
-        headers: { ...headersWithout(source, false), [REDRIVEN_FROM_HEADER]: `${dlqTopic}:${d.partition}:${d.offset}` },
-      };
-    }
-    const topic = d.source!.topic;
-    out.set(topic, [...(out.get(topic) ?? []), outgoing]);
-    result.redriven.push({ partition: d.partition, offset: d.offset, topic });
-  }
-  if (out.size === 0) return result;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
+): Promise<DeadLetter | undefined> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let bounds: { partition: number; low: string; high: string } | undefined;
   try {
-    await producer.sendBatch({ acks: -1, topicMessages: [...out].map(([topic, messages]) => ({ topic, messages })) });
+    bounds = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
   } finally {
-    await producer.disconnect();
+    await admin.disconnect();
   }
-  return result;
+  if (!bounds || offset < BigInt(bounds.low) || offset >= BigInt(bounds.high)) return undefined;
+  const read = await readRanges(kafka, topic, new Map([[partition, { from: offset, to: offset + 1n }]]), timeoutMs);
+  const found = read.find((r) => BigInt(r.message.offset) === offset);
+  return found ? deadLetterOf(partition, found.message) : undefined;
 }

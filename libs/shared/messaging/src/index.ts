@@ -4,5 +4,6 @@ export * from './kafka.event-publisher';
 export * from './kafka.consumer';
 export * from './topics';
 export * from './dead-letter-body';
+export * from './dead-letter-redrive';
 export * from './dead-letters';
 export * from './consumer-lag';

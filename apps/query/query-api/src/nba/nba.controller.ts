@@ -4,7 +4,7 @@ import { validateAs } from '@hub/contracts';
 import { foldCustomer, type CustomerEvent } from '@hub/customer';
 import type { CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
-import { catalogV1, contactHistoryFrom, decide, decideOutcome, decisionSeed, latestTrigger, type Catalog } from '@hub/nba';
+import { currentCatalog, contactHistoryFrom, decide, decideOutcome, decisionSeed, latestTrigger, type Catalog } from '@hub/nba';
 import { OUTCOME_TALLY_READER, type PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import { CUSTOMER_REPOSITORY } from '../customers.controller';
 import { validationFailed } from '../query-params';
@@ -22,7 +22,7 @@ const MAX_ATTEMPTS = 5;
  */
 @Controller('tenants/:tenantId/customers/:customerId')
 export class NbaController {
-  private readonly catalog: Catalog = catalogV1();
+  private readonly catalog: Catalog = currentCatalog();
 
   constructor(
     @Inject(CUSTOMER_REPOSITORY) private readonly customers: CustomerRepository,

@@ -1,13 +1,27 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, ServiceUnavailableException, BadRequestException } from '@nestjs/common';
-import { validateAs } from '@hub/contracts';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  Inject,
+  NotFoundException,
+  Post,
+  Query,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { HeaderNames, validateAs } from '@hub/contracts';
 import { EVENT_STORE, PostgresCheckpointStore, type EventStore } from '@hub/event-store';
 import {
   consumerGroupLag,
+  readDeadLetter,
   readDeadLetters,
   redriveDeadLetters,
   type DeadLetterPage,
   type GroupLag,
-  type RedriveResult,
+  type RedriveReport,
 } from '@hub/messaging';
 import { PG_POOL } from '@hub/app-platform';
 import { TIMELINE_PROJECTION_ID } from '@hub/timeline';
@@ -19,7 +33,6 @@ import { DeadLettersQuery, RedriveDto } from './operations.dto';
 import { OperatorInfra } from './operator-infra';
 
 const DEFAULT_DEAD_LETTER_PAGE = 50;
-const DEFAULT_REDRIVE_ALL = 100;
 
 /** Kafka or Redis could not answer: 503, the rest of the API serves on. */
 function unavailable(what: string, err: unknown): never {
@@ -70,22 +83,51 @@ export class OperationsController {
     }
   }
 
-  /** `{ partition, offset }` one dead letter, or `{ topic, limit? }` the newest of a source topic: back on their topics. */
+  /**
+   * `{ partition, offset }` one dead letter, or `{ topic, tenant?, code?, fromOffset? }` every one of a
+   * source topic: back on their topic (`redriveDeadLetters`, as `hub dead-letters redrive`), its report.
+   */
   @Audited('dead_letters.redriven')
   @Post('dead-letters/redrive')
   @HttpCode(200)
-  async redrive(@Body() body: unknown): Promise<RedriveResult> {
+  async redrive(@Body() body: unknown): Promise<RedriveReport> {
     const v = validateAs(RedriveDto, body ?? {});
     if (!v.ok) throw new BadRequestException({ error: 'validation_failed', fields: v.errors });
     const r = v.value;
-    const which =
-      r.topic !== undefined
-        ? { sourceTopic: r.topic, limit: r.limit ?? DEFAULT_REDRIVE_ALL }
-        : { partition: r.partition!, offset: BigInt(r.offset!) };
+    const deadLetterTopic = this.infra.names.topics.deadLetter;
     try {
-      return await redriveDeadLetters(this.infra.kafka, this.infra.names.topics.deadLetter, which);
+      if (r.topic === undefined) {
+        const letter = await readDeadLetter(this.infra.kafka, deadLetterTopic, r.partition!, BigInt(r.offset!));
+        if (!letter) throw new NotFoundException({ error: 'not_found', reason: 'no dead letter at that partition and offset' });
+        if (!letter.redrive.possible) throw new ConflictException({ error: 'not_redrivable', reason: letter.redrive.why });
+        return await redriveDeadLetters(this.infra.kafka, {
+          deadLetterTopic,
+          sourceTopic: letter.source!.topic,
+          at: { partition: letter.partition, offset: letter.offset },
+        });
+      }
+      if (!(await this.topicExists(r.topic))) throw new NotFoundException({ error: 'not_found', reason: `Kafka has no topic ${r.topic}` });
+      const { tenant, code } = r;
+      return await redriveDeadLetters(this.infra.kafka, {
+        deadLetterTopic,
+        sourceTopic: r.topic,
+        select: (h) =>
+          (tenant === undefined || h[HeaderNames.tenantId] === tenant) && (code === undefined || h[HeaderNames.dlqCode] === code),
+        ...(r.fromOffset !== undefined ? { fromOffset: r.fromOffset } : {}),
+      });
     } catch (err) {
+      if (err instanceof HttpException) throw err;
       unavailable('the dead letters could not be re-driven', err);
+    }
+  }
+
+  private async topicExists(topic: string): Promise<boolean> {
+    const admin = this.infra.kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.listTopics()).includes(topic);
+    } finally {
+      await admin.disconnect();
     }
   }
 

@@ -15,7 +15,10 @@ export class DeadLettersQuery {
   @IsOptional() @IsString() @Matches(/^\d{1,19}$/, { message: 'before must be an offset' }) before?: string;
 }
 
-/** `POST /admin/v1/dead-letters/redrive`: one (`partition` and `offset`) or the newest `limit` of a `topic`. */
+/**
+ * `POST /admin/v1/dead-letters/redrive`: one dead letter (`partition` and `offset` on the dead-letter
+ * topic), or every one of a source `topic` (optionally only a tenant's, of a code, from an offset on).
+ */
 export class RedriveDto {
   @ValidateIf((o: RedriveDto) => o.topic === undefined) @IsInt() @Min(0) partition?: number;
   @ValidateIf((o: RedriveDto) => o.topic === undefined)
@@ -23,5 +26,7 @@ export class RedriveDto {
   @Matches(/^\d{1,19}$/, { message: 'offset must be a dead letter offset' })
   offset?: string;
   @ValidateIf((o: RedriveDto) => o.partition === undefined && o.offset === undefined) @IsString() @MaxLength(249) topic?: string;
-  @IsOptional() @IsInt() @Min(1) @Max(1_000) limit?: number;
+  @IsOptional() @IsString() @MaxLength(100) tenant?: string;
+  @IsOptional() @IsString() @Matches(/^[A-Z0-9_]{1,100}$/, { message: 'code must be a dead-letter code (INVALID_EVENT)' }) code?: string;
+  @IsOptional() @IsString() @Matches(/^\d{1,19}$/, { message: 'fromOffset must be an offset' }) fromOffset?: string;
 }

@@ -9,7 +9,7 @@ import {
   hubTopicSpecs,
   KafkaEventPublisher,
   PermanentMessageError,
-  REDRIVEN_FROM_HEADER,
+  deadLetterReference,
   startConsumer,
   type ConsumedMessage,
   type DeadLetter,
@@ -139,14 +139,15 @@ describe('dead letters (issue #17 item 1)', () => {
     const redriven = await ops('POST', '/dead-letters/redrive', { partition: dead!.partition, offset: dead!.offset });
     expect(redriven).toEqual({
       status: 200,
-      body: { redriven: [{ partition: dead!.partition, offset: dead!.offset, topic: names.topics.interactions }], skipped: [] },
+      body: { selected: 1, redriven: [dead!.source], gone: [], changed: [], nextOffsets: expect.any(Object) },
     });
     const again = await eventually(async () => handled.find((m) => m.value!.toString().includes(marker)), {
       what: 'the re-driven message handled',
     });
     expect(again.key).toBe('k1');
     expect(JSON.parse(again.value!.toString())).toEqual({ marker, tenantId: tenant });
-    expect(again.headers[REDRIVEN_FROM_HEADER]).toBe(`${names.topics.deadLetter}:${dead!.partition}:${dead!.offset}`);
+    // Where it was refused, as `hub dead-letters redrive` says it.
+    expect(again.headers[HeaderNames.redrivenFrom]).toBe(`${dead!.source!.topic}:${dead!.source!.partition}:${dead!.source!.offset}`);
     expect(again.headers[HeaderNames.tenantId]).toBe(tenant);
     expect(Object.keys(again.headers).filter((h) => h.startsWith('hub-dlq-'))).toEqual([]);
   });
@@ -159,10 +160,10 @@ describe('dead letters (issue #17 item 1)', () => {
     );
     const dead = await Promise.all(markers.map((m) => deadLettersOf(m).then((d) => d[0]!)));
     markers.forEach((m) => fixed.add(m));
-    const r = await ops('POST', '/dead-letters/redrive', { topic: names.topics.interactions, limit: 50 });
+    const r = await ops('POST', '/dead-letters/redrive', { topic: names.topics.interactions, code: 'POISON' });
     expect(r.status).toBe(200);
-    const offsets = (r.body['redriven'] as { offset: string }[]).map((x) => x.offset);
-    expect(offsets).toEqual(expect.arrayContaining(dead.map((d) => d.offset)));
+    expect(r.body['redriven']).toEqual(expect.arrayContaining(dead.map((d) => d.source)));
+    expect(r.body).toMatchObject({ gone: [], changed: [] });
     await eventually(async () => (markers.every((m) => handled.some((h) => h.value!.toString().includes(m))) ? true : undefined), {
       what: 'both re-driven messages handled',
     });
@@ -172,11 +173,13 @@ describe('dead letters (issue #17 item 1)', () => {
     const marker = `poison-${freshId('r')}`;
     await publisher.publish(names.topics.interactions, [{ key: 'k-ref', value: { marker }, headers: { [HeaderNames.tenantId]: tenant } }]);
     const [real] = await deadLettersOf(marker);
-    // What a writer that keeps no payload leaves: where the message is, and why it failed.
+    // What a writer that keeps no payload leaves (`keep: 'reference'`): where the message is, its size and digest, and why it failed.
+    const raw = Buffer.from(JSON.stringify({ marker }));
+    const body = deadLetterReference(real!.source!.topic, real!.source!.partition!, real!.source!.offset!, raw);
     await publisher.publish(names.topics.deadLetter, [
       {
         key: 'k-ref',
-        value: { rawBytes: 40, rawSha256: 'x' },
+        value: body,
         headers: {
           [HeaderNames.dlqCode]: 'REFERENCE_ONLY',
           [HeaderNames.dlqReason]: `${marker} by reference`,
@@ -194,27 +197,24 @@ describe('dead letters (issue #17 item 1)', () => {
       { what: 'the reference dead letter listed' },
     );
     expect(reference.redrive).toEqual({ possible: true, from: 'source' });
-    expect(reference.body).toEqual({ rawBytes: 40, rawSha256: 'x' });
+    expect(reference.body).toEqual(body);
     fixed.add(marker);
     const r = await ops('POST', '/dead-letters/redrive', { partition: reference.partition, offset: reference.offset });
-    expect(r.body).toEqual({
-      redriven: [{ partition: reference.partition, offset: reference.offset, topic: names.topics.interactions }],
-      skipped: [],
-    });
+    expect(r.body).toMatchObject({ selected: 1, redriven: [real!.source], gone: [], changed: [] });
     const again = await eventually(async () => handled.find((m) => m.value!.toString().includes(marker)), { what: 'the message handled' });
     expect(again.key).toBe('k-ref');
-    expect(again.headers[REDRIVEN_FROM_HEADER]).toBe(`${names.topics.deadLetter}:${reference.partition}:${reference.offset}`);
+    expect(again.headers[HeaderNames.redrivenFrom]).toBe(`${real!.source!.topic}:${real!.source!.partition}:${real!.source!.offset}`);
   });
 
-  it('given an offset where no dead letter is, then nothing is re-driven and the answer says so', async () => {
-    const r = await ops('POST', '/dead-letters/redrive', { partition: 0, offset: '999999999' });
-    expect(r).toEqual({
-      status: 200,
-      body: { redriven: [], skipped: [{ partition: 0, offset: '999999999', why: expect.stringContaining('no dead letter there') }] },
+  it('given an offset where no dead letter is, or a topic Kafka does not have, then 404', async () => {
+    expect(await ops('POST', '/dead-letters/redrive', { partition: 0, offset: '999999999' })).toMatchObject({
+      status: 404,
+      body: { reason: 'no dead letter at that partition and offset' },
     });
+    expect((await ops('POST', '/dead-letters/redrive', { topic: `${namespace}.no-such-topic` })).status).toBe(404);
   });
 
-  it('given a webhook dead letter (no source topic), then it is listed as not re-drivable and a re-drive skips it', async () => {
+  it('given a webhook dead letter (no source topic), then it is listed as not re-drivable and a re-drive of it is refused (409)', async () => {
     const marker = freshId('hook');
     await publisher.publish(names.topics.deadLetter, [
       {
@@ -240,7 +240,7 @@ describe('dead letters (issue #17 item 1)', () => {
     );
     expect(listed).toMatchObject({ source: null, channel: 'sms', redrive: { possible: false } });
     const r = await ops('POST', '/dead-letters/redrive', { partition: listed.partition, offset: listed.offset });
-    expect(r.body).toMatchObject({ redriven: [], skipped: [{ offset: listed.offset, why: expect.stringContaining('no source topic') }] });
+    expect(r).toMatchObject({ status: 409, body: { error: 'not_redrivable', reason: expect.stringContaining('no source topic') } });
   });
 
   it('given a bad body, then 400', async () => {
