@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ConfigError } from '@hub/config';
-import { onShutdown } from '@hub/platform';
+import { onShutdown, startTracing } from '@hub/platform';
 import { nbaWorkerModule } from './nba-worker.module';
 
 /** The next-best-action worker: customer events from Kafka → debounced BullMQ jobs → decisions. */
@@ -13,8 +13,9 @@ export async function startNbaWorker(env: NodeJS.ProcessEnv = process.env): Prom
 }
 
 if (require.main === module) {
+  const tracing = startTracing('nba-worker'); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
   startNbaWorker()
-    .then((app) => onShutdown(() => app.close()))
+    .then((app) => onShutdown(() => app.close().finally(() => tracing?.shutdown())))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

@@ -5,3 +5,4 @@ export * from './kafka.consumer';
 export * from './topics';
 export * from './dead-letter-body';
 export * from './dead-letter-redrive';
+export * from './message-tracing';

@@ -1,0 +1,60 @@
+import { context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { registerTracing } from '@hub/platform';
+import { consumerSpan, producerSpan, spanContextOfHeaders, withTraceHeaders } from './message-tracing';
+
+const incoming = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'hub-event-id': 'e1' };
+
+describe('when no tracing SDK is started (the default)', () => {
+  it('adds no header to a message: the headers object is returned as it was', async () => {
+    const headers = { 'hub-event-id': 'e1' };
+    await producerSpan('topic', 1, async () => {
+      expect(withTraceHeaders(headers)).toBe(headers);
+      expect(withTraceHeaders(undefined)).toBeUndefined();
+    });
+  });
+
+  it('runs the work of producer and consumer spans, returning its value and passing its error on', async () => {
+    await expect(producerSpan('topic', 2, async () => 'sent')).resolves.toBe('sent');
+    await expect(consumerSpan('topic', [incoming, {}], async () => 3)).resolves.toBe(3);
+    await expect(consumerSpan('topic', [incoming], () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
+
+  it('reads no context from a message’s headers (no propagator)', () => {
+    expect(spanContextOfHeaders(incoming)).toBeUndefined();
+    expect(spanContextOfHeaders({})).toBeUndefined();
+  });
+});
+
+describe('when a tracing SDK is started', () => {
+  const exporter = new InMemorySpanExporter();
+  let tracing: ReturnType<typeof registerTracing>;
+  beforeAll(() => {
+    tracing = registerTracing('message-tracing-spec', [new SimpleSpanProcessor(exporter)]);
+  });
+  afterAll(() => tracing.shutdown());
+
+  it('injects the producer span’s context into the headers, which the consumer span links to', async () => {
+    let sent: Record<string, string> | undefined;
+    await producerSpan('topic', 1, async () => {
+      sent = withTraceHeaders({ 'hub-event-id': 'e1' });
+    });
+    const producer = exporter.getFinishedSpans().at(-1)!;
+    expect(sent!['hub-event-id']).toBe('e1');
+    expect(sent!['traceparent']).toBe(`00-${producer.spanContext().traceId}-${producer.spanContext().spanId}-01`);
+
+    await consumerSpan('topic', [sent!, incoming, {}], async () => {
+      expect(trace.getActiveSpan()).toBeDefined();
+      expect(context.active()).toBeDefined();
+    });
+    const consumer = exporter.getFinishedSpans().at(-1)!;
+    expect(consumer.links.map((l) => l.context.spanId)).toEqual([producer.spanContext().spanId, 'b7ad6b7169203331']);
+    // A run of several messages starts a trace of its own.
+    expect(consumer.parentSpanContext).toBeUndefined();
+  });
+
+  it('ignores a malformed traceparent', () => {
+    expect(spanContextOfHeaders({ traceparent: 'not-a-trace' })).toBeUndefined();
+  });
+});
