@@ -53,11 +53,19 @@ export function toNewEvent(event: CustomerEvent, traceparent?: string): NewEvent
     eventId: event.metadata.eventId,
     type: event.type,
     data: event.data,
-    metadata: traceparent === undefined ? { ...event.metadata } : { ...event.metadata, traceparent },
+    // An event that carries its own (a decision: its decide span's) keeps it.
+    metadata: traceparent === undefined ? { ...event.metadata } : { traceparent, ...event.metadata },
   };
 }
 
 const tracer = trace.getTracer('@hub/customer-records');
+
+/** The W3C `traceparent` of a recording span; undefined for the API's no-op one (no SDK started). */
+function traceparentOf(span: Span): string | undefined {
+  if (!span.isRecording()) return undefined;
+  const c = span.spanContext();
+  return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 1).toString(16).padStart(2, '0')}`;
+}
 
 /**
  * An `event-store append` span (child of the active one: the consumer's run, the decide job) around
@@ -71,7 +79,7 @@ async function appendSpan<T>(streams: number, events: number, work: (traceparent
     { attributes: { 'hub.append.streams': streams, 'hub.append.events': events } },
     async (span: Span) => {
       try {
-        return await work(span.isRecording() ? traceparentOf(span) : undefined);
+        return await work(traceparentOf(span));
       } catch (err) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
         throw err;
@@ -80,12 +88,6 @@ async function appendSpan<T>(streams: number, events: number, work: (traceparent
       }
     },
   );
-}
-
-/** The W3C `traceparent` of a span (version 00). */
-function traceparentOf(span: Span): string {
-  const c = span.spanContext();
-  return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 1).toString(16).padStart(2, '0')}`;
 }
 
 const domainEvents = (recorded: readonly RecordedEvent[]): CustomerEvent[] =>

@@ -107,3 +107,24 @@ export function childSpan<T>(
   const parent = context.active();
   return inSpan(messagingTracer.startSpan(name, { attributes, links }, parent), parent, work);
 }
+
+/** The W3C `traceparent` of a recording span (version 00); undefined for the API's no-op span (no SDK). */
+export function traceparentOf(span: Span | undefined = trace.getActiveSpan()): string | undefined {
+  if (!span?.isRecording()) return undefined;
+  const c = span.spanContext();
+  return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 1).toString(16).padStart(2, '0')}`;
+}
+
+/** Links to the span contexts of these `traceparent`s (malformed or absent ones left out), at most `max`. */
+export function linksOf(traceparents: readonly (string | undefined)[], max = MAX_LINKS): Link[] {
+  const links: Link[] = [];
+  for (const traceparent of traceparents) {
+    if (links.length >= max) break;
+    const linked = traceparent === undefined ? undefined : spanContextOfHeaders({ traceparent });
+    if (linked) links.push({ context: linked });
+  }
+  return links;
+}
+
+/** At most this many links on one span (OpenTelemetry's default span limit is 128). */
+export const MAX_LINKS = 128;
