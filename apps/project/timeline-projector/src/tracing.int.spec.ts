@@ -12,9 +12,12 @@ import {
   type InteractionReceived,
 } from '@hub/contracts';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
+import { PostgresCheckpointStore } from '@hub/event-store';
 import { ensureTopics, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { registerTracing, serverSpan, type Tracing } from '@hub/platform';
+import { PostgresTimelineStore, TimelineProjector } from '@hub/timeline';
 import { eventually, freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
+import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionBatch, type InteractionHandlerDeps } from './interaction.handler';
 
 /**
@@ -23,7 +26,8 @@ import { handleInteractionBatch, type InteractionHandlerDeps } from './interacti
  * controllers wrap their handling) is the parent of the PRODUCER span of its publish, which puts its
  * context in the message's `traceparent` header; the recorder's CONSUMER span links to that context
  * (and continues it when its run is one message); the `event-store append` is the consumer span's
- * child, and the stored events keep its `traceparent` in their metadata.
+ * child, and the stored events keep its `traceparent` in their metadata; the projection's and the
+ * relay's spans link to that append, and the relayed message carries the relay's publish context.
  */
 const infra = testInfra();
 const logger = pino({ level: 'silent' });
@@ -144,6 +148,48 @@ describe('when a webhook request carries a traceparent and its interaction is re
     const [, traceId, spanId] = traceparent.split('-');
     expect(traceId).toBe(callerTrace);
     expect(appends.map((s) => s.spanContext().spanId)).toContain(spanId);
+
+    // What follows the store links back to the append: the projection's page and the relay's.
+    const appendOfEvent = appends.find((s) => s.spanContext().spanId === spanId)!;
+    const checkpoints = await PostgresCheckpointStore.create({ pool });
+    const timeline = new PostgresTimelineStore(pool);
+    await timeline.ensureSchema();
+    const projector = new TimelineProjector({
+      store: stores.store,
+      timeline,
+      checkpoints,
+      subscriptionId: freshId('trace-projection'),
+      streamPrefix: `customer-${tenant}.`,
+      logger,
+    });
+    await (
+      await projector.start()
+    ).caughtUp;
+    await projector.stop();
+    expect(spans().some((s) => s.name === 'timeline project' && linksTo(s, appendOfEvent))).toBe(true);
+
+    // The relay's subscription id is fixed: its checkpoint goes to a table of this test's own.
+    const tablePrefix = `${freshId('trace')}_`;
+    const relayCheckpoints = await PostgresCheckpointStore.create({ pool, tablePrefix });
+    const relayTopic = freshId('trace-customer-events');
+    await ensureTopics(kafka, [{ topic: relayTopic, numPartitions: 1 }]);
+    const relay = await startCustomerEventRelay({
+      store: stores.store,
+      checkpoints: relayCheckpoints,
+      publisher,
+      topic: relayTopic,
+      logger,
+      fromWhenNoCheckpoint: recorded.globalPosition - 1n,
+    });
+    try {
+      const relayed = await eventually(async () => spans().find((s) => s.name === 'relay customer-events' && linksTo(s, appendOfEvent)), {
+        what: 'the relay span linked to the append',
+      });
+      expect(spans().some((s) => s.kind === SpanKind.PRODUCER && parentOf(s) === relayed.spanContext().spanId)).toBe(true);
+    } finally {
+      await relay.stop();
+      await pool.query(`drop table if exists ${tablePrefix}hub_checkpoints`);
+    }
   });
 });
 
