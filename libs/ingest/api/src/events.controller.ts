@@ -38,7 +38,13 @@ export class EventsController {
 
   @Post()
   events(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
-    return serverSpan('/v1/events', 'POST', req.headers, () => this.submitEvents(req, reply));
+    return serverSpan(
+      '/v1/events',
+      'POST',
+      req.headers,
+      () => this.submitEvents(req, reply),
+      () => reply.statusCode,
+    );
   }
 
   private async submitEvents(req: IntakeRequest, reply: FastifyReply): Promise<void> {
@@ -52,7 +58,13 @@ export class EventsController {
 
   @Post('batch')
   batch(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
-    return serverSpan('/v1/events/batch', 'POST', req.headers, () => this.submitBatch(req, reply));
+    return serverSpan(
+      '/v1/events/batch',
+      'POST',
+      req.headers,
+      () => this.submitBatch(req, reply),
+      () => reply.statusCode,
+    );
   }
 
   private async submitBatch(req: IntakeRequest, reply: FastifyReply): Promise<void> {

@@ -96,6 +96,7 @@ describe('a signed webhook whose request carries a traceparent', () => {
     expect(server.name).toBe('POST /webhooks/twilio');
     expect(server.spanContext().traceId).toBe(callerTrace);
     expect(server.parentSpanContext?.spanId).toBe(callerSpan);
+    expect(server.attributes['http.response.status_code']).toBe(202);
     const producer = spans.find((s) => s.kind === SpanKind.PRODUCER && s.parentSpanContext?.spanId === server.spanContext().spanId)!;
     expect(producer.attributes['messaging.destination.name']).toBe(hubNames(namespace).topics.interactions);
 

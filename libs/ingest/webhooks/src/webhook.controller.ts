@@ -51,7 +51,13 @@ export function webhookControllerFor(
     @Post(routePath)
     receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
       // A SERVER span per request (continuing the caller's `traceparent`); the publish is its child.
-      return serverSpan(routePath, 'POST', req.headers, () => this.handle(req, reply));
+      return serverSpan(
+        routePath,
+        'POST',
+        req.headers,
+        () => this.handle(req, reply),
+        () => reply.statusCode,
+      );
     }
 
     private async handle(req: RawRequest, reply: FastifyReply): Promise<void> {

@@ -1,6 +1,6 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { PublishUnavailableError, PublisherSaturatedError, type EventPublisher, type OutgoingMessage } from './event-publisher.port';
-import { producerSpan, withTraceHeaders } from './message-tracing';
+import { producerSpan, traceHeaders } from './message-tracing';
 
 export interface KafkaPublisherOptions {
   /** Refuse new publishes beyond this many in flight (no unbounded buffering). */
@@ -161,8 +161,10 @@ export class KafkaEventPublisher implements EventPublisher {
     if (this.inFlight >= this.maxInFlight) throw new PublisherSaturatedError(this.inFlight, 1);
     // Parts of at most maxBatchBytes, queued in order: the one request in flight keeps them in order,
     // and the caller resolves once every part is acknowledged.
+    // The publish's PRODUCER span context, the same for every message (none without a tracing SDK).
+    const traced = traceHeaders();
     const encoded = messages.map((m): Message => {
-      const headers = withTraceHeaders(m.headers);
+      const headers = traced ? { ...m.headers, ...traced } : m.headers;
       return { key: m.key, value: JSON.stringify(m.value), ...(headers ? { headers } : {}) };
     });
     const parts = splitBySize(encoded, this.maxBatchBytes);

@@ -23,15 +23,11 @@ export const messagingTracer = trace.getTracer('@hub/messaging');
 /** The W3C trace-context headers (the propagator's own names). */
 export const TRACE_HEADERS = { traceparent: 'traceparent', tracestate: 'tracestate' } as const;
 
-/** `headers` with the trace context of `ctx` added (the same object when there is nothing to add). */
-export function withTraceHeaders(
-  headers: Record<string, string> | undefined,
-  ctx: Context = context.active(),
-): Record<string, string> | undefined {
+/** The trace-context headers of `ctx` (`traceparent`, `tracestate`); undefined when there are none (no SDK started). */
+export function traceHeaders(ctx: Context = context.active()): Record<string, string> | undefined {
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
-  if (carrier[TRACE_HEADERS.traceparent] === undefined) return headers;
-  return { ...headers, ...carrier };
+  return carrier[TRACE_HEADERS.traceparent] === undefined ? undefined : carrier;
 }
 
 /** The span context a message's headers carry (`traceparent`), if any and valid. */

@@ -57,13 +57,15 @@ const httpTracer = trace.getTracer('@hub/platform');
 
 /**
  * A SERVER span around one HTTP request's handling, continuing the caller's trace when the request
- * carries a `traceparent` header; what `work` publishes is its child. A no-op without an SDK.
+ * carries a `traceparent` header; what `work` publishes is its child. `statusCode`: the response's
+ * status once `work` is done (a 5xx marks the span an error). A no-op without an SDK.
  */
-export function serverSpan<T>(
+export async function serverSpan<T>(
   route: string,
   method: string,
   headers: Readonly<Record<string, string | string[] | undefined>>,
   work: () => Promise<T>,
+  statusCode?: () => number,
 ): Promise<T> {
   const carrier: Record<string, string> = {};
   for (const name of ['traceparent', 'tracestate']) {
@@ -76,13 +78,18 @@ export function serverSpan<T>(
     { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route } },
     parent,
   );
-  return context.with(trace.setSpan(parent, span), work).finally(() => span.end());
-}
-
-/** Records the response's status on the active SERVER span (5xx an error). */
-export function setHttpStatus(status: number): void {
-  const span = trace.getActiveSpan();
-  if (!span) return;
-  span.setAttribute('http.response.status_code', status);
-  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  try {
+    const result = await context.with(trace.setSpan(parent, span), work);
+    const status = statusCode?.();
+    if (status !== undefined) {
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    return result;
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    throw err;
+  } finally {
+    span.end();
+  }
 }
