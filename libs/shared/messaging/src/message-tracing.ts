@@ -20,6 +20,9 @@ import {
  */
 export const messagingTracer = trace.getTracer('@hub/messaging');
 
+/** At most this many links on one span (OpenTelemetry's default span limit is 128). */
+export const MAX_LINKS = 128;
+
 /** The W3C trace-context headers (the propagator's own names). */
 export const TRACE_HEADERS = { traceparent: 'traceparent', tracestate: 'tracestate' } as const;
 
@@ -65,9 +68,9 @@ export function producerSpan<T>(topic: string, messages: number, work: () => Pro
 }
 
 /**
- * A CONSUMER span for one run of messages, linked to the context each message's producer injected:
- * one run carries many inputs, each of its own trace. A run of one message continues that message's
- * trace (its producer span is the parent) as well as linking it.
+ * A CONSUMER span for one run of messages, linked to the context each message's producer injected
+ * (the first `MAX_LINKS`): one run carries many inputs, each of its own trace. A run of one message
+ * continues that message's trace (its producer span is the parent) as well as linking it.
  */
 export function consumerSpan<T>(
   topic: string,
@@ -77,6 +80,7 @@ export function consumerSpan<T>(
 ): Promise<T> {
   const links: Link[] = [];
   for (const h of headers) {
+    if (links.length === MAX_LINKS) break; // the SDK would drop the rest anyway
     const linked = spanContextOfHeaders(h);
     if (linked) links.push({ context: linked });
   }
@@ -121,6 +125,3 @@ export function linksOf(traceparents: readonly (string | undefined)[], max = MAX
   }
   return links;
 }
-
-/** At most this many links on one span (OpenTelemetry's default span limit is 128). */
-export const MAX_LINKS = 128;
