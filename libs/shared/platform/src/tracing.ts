@@ -13,16 +13,19 @@ export interface Tracing {
 
 /**
  * Starts the OpenTelemetry SDK for an app when tracing is configured: the standard
- * `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), read by the OTLP/HTTP
- * exporter along with the other standard `OTEL_*` variables (headers, timeout). Unset — the
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (spans go to `<it>/v1/traces`) or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+ * (used as it is), read from `env`; the OTLP/HTTP exporter reads the other standard `OTEL_*`
+ * variables (headers, timeout) from the process's environment. Unset — the
  * default — nothing is started: the libraries' spans are the API's no-ops and no message gains a
  * trace header. `OTEL_SDK_DISABLED=true` turns it off whatever the endpoint. Only app bootstraps
  * call this; libraries use `@opentelemetry/api` alone.
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, logger?: HubLogger): Tracing | undefined {
-  const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  const base = env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  // As the specification has it: the traces endpoint is used as it is, the base one gets `/v1/traces`.
+  const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
   if (!endpoint || env['OTEL_SDK_DISABLED'] === 'true') return undefined;
-  const tracing = registerTracing(serviceName, [new BatchSpanProcessor(new OTLPTraceExporter())]);
+  const tracing = registerTracing(serviceName, [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }))]);
   logger?.info({ serviceName, endpoint }, 'tracing.started');
   return tracing;
 }
