@@ -29,6 +29,7 @@ import {
   perWindow,
   requestEncoding,
   RequestRateLimits,
+  startTracing,
   type HubLogger,
 } from '@hub/platform';
 import { apiError, payloadTooLarge, requestProblem, type ApiErrorBody } from './api-error';
@@ -398,8 +399,9 @@ function countRefusedBody(err: FastifyError, req: FastifyRequest, counters: Inta
 
 /** Process entry point. */
 export function runIngestApiApp(): void {
+  const tracing = startTracing('ingest-api'); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
   startIngestApiApp()
-    .then((running) => onShutdown(running.close))
+    .then((running) => onShutdown(() => running.close().finally(() => tracing?.shutdown())))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

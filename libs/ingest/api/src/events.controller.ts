@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from '@hub/messaging';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
-import { answers, HEALTH_PROBES, type DependencyProbe } from '@hub/platform';
+import { answers, HEALTH_PROBES, serverSpan, type DependencyProbe } from '@hub/platform';
 import { EventIntakeService, type BatchOutcome, type BusRefusal, type SingleOutcome } from './event-intake.service';
 import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestProblem } from './api-error';
 import type { AcceptedResponse, BatchLineResult, BatchResponse, FieldError, IngestApiHealth } from '@hub/contracts';
@@ -38,7 +38,17 @@ export class EventsController {
   ) {}
 
   @Post()
-  async events(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+  events(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    return serverSpan(
+      '/v1/events',
+      'POST',
+      req.headers,
+      () => this.submitEvents(req, reply),
+      () => reply.statusCode,
+    );
+  }
+
+  private async submitEvents(req: IntakeRequest, reply: FastifyReply): Promise<void> {
     const caller = req.ingestCaller;
     if (!caller) return this.unauthenticated(reply);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -48,7 +58,17 @@ export class EventsController {
   }
 
   @Post('batch')
-  async batch(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+  batch(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    return serverSpan(
+      '/v1/events/batch',
+      'POST',
+      req.headers,
+      () => this.submitBatch(req, reply),
+      () => reply.statusCode,
+    );
+  }
+
+  private async submitBatch(req: IntakeRequest, reply: FastifyReply): Promise<void> {
     const caller = req.ingestCaller;
     if (!caller) return this.unauthenticated(reply);
     if (!(NDJSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) {

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChannelAdapter, ChannelManifest } from '@hub/channels-core';
 import type { EventPublisher } from '@hub/messaging';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
-import { answers, HEALTH_PROBES, type DependencyProbe } from '@hub/platform';
+import { answers, HEALTH_PROBES, serverSpan, type DependencyProbe } from '@hub/platform';
 import { IngestCounters, IngestService } from './ingest.service';
 
 export const INGEST_PUBLISHER = Symbol('INGEST_PUBLISHER');
@@ -50,7 +50,18 @@ export function webhookControllerFor(
   @Controller()
   class WebhookController {
     @Post(routePath)
-    async receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
+    receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
+      // A SERVER span per request (continuing the caller's `traceparent`); the publish is its child.
+      return serverSpan(
+        routePath,
+        'POST',
+        req.headers,
+        () => this.handle(req, reply),
+        () => reply.statusCode,
+      );
+    }
+
+    private async handle(req: RawRequest, reply: FastifyReply): Promise<void> {
       const { adapter, service: ingest } = routeFor(req);
       const base = publicBaseUrl ?? `${req.protocol}://${req.headers.host ?? req.hostname}`;
       const request = {

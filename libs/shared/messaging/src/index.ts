@@ -7,3 +7,4 @@ export * from './dead-letter-body';
 export * from './dead-letter-redrive';
 export * from './dead-letters';
 export * from './consumer-lag';
+export * from './message-tracing';
