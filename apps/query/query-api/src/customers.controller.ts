@@ -12,12 +12,20 @@ import {
   type CustomerRepository,
   type CustomerStores,
 } from '@hub/customer-records';
-import { EraseRequestDto, MergeRequestDto, RejectProposalRequestDto, UnmergeRequestDto } from './customer-commands.dto';
+import {
+  EraseRequestDto,
+  MergePreviewRequestDto,
+  MergeRequestDto,
+  RejectProposalRequestDto,
+  UnmergeRequestDto,
+} from './customer-commands.dto';
 import { AGENT_CONFIRMED_SOURCE, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
 import { RequiresScope } from './auth/scope.decorator';
 import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, StateQuery } from './query-params';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { TenantOperation, VALIDATION_FAILED } from './openapi';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 
@@ -37,6 +45,7 @@ function bodyAs<T extends object>(cls: ClassConstructor<T>, body: unknown): T {
  * Read side for analysts and agents. Timelines and lookups come from the read model; state and
  * next best actions are folded from the customer's stream on every request.
  */
+@ApiTags('customers')
 @Controller('tenants/:tenantId/customers')
 export class CustomersController {
   constructor(
@@ -50,6 +59,12 @@ export class CustomersController {
   /** Preview a merge without writing: what would merge, who survives, from which evidence. */
   @Post('merge-preview')
   @RequiresScope('read')
+  @TenantOperation(
+    'read',
+    { summary: 'Preview a merge without writing: what would merge, who survives, from which evidence' },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: MergePreviewRequestDto })
   @HttpCode(200)
   async mergePreview(@Param('tenantId') tenantId: string, @Body() body: unknown) {
     const r = bodyAs(MergeRequestDto, { requestId: 'preview', ...(body as object) });
@@ -60,6 +75,12 @@ export class CustomersController {
   /** Merge two customers on evidence; the policy may only propose it, or refuse it. */
   @Post('merges')
   @RequiresScope('write')
+  @TenantOperation(
+    'write',
+    { summary: 'Merge two customers on evidence (the policy may only propose it, or refuse it)' },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: MergeRequestDto })
   @HttpCode(200)
   async merge(@Param('tenantId') tenantId: string, @Body() body: unknown) {
     const r = bodyAs(MergeRequestDto, body);
@@ -73,6 +94,7 @@ export class CustomersController {
    */
   @Post(':customerId/merge-proposals/:proposalId/approve')
   @RequiresScope('write')
+  @TenantOperation('write', { summary: 'Approve a merge the policy only proposed (idempotent by the proposal id)' })
   @HttpCode(200)
   async approveProposal(
     @Param('tenantId') tenantId: string,
@@ -94,6 +116,8 @@ export class CustomersController {
   /** A person rejects a proposed merge: the proposal is closed and the same pair is not proposed again. */
   @Post(':customerId/merge-proposals/:proposalId/reject')
   @RequiresScope('write')
+  @TenantOperation('write', { summary: 'Reject a proposed merge: the same pair is not proposed again' }, VALIDATION_FAILED)
+  @ApiBody({ type: RejectProposalRequestDto })
   @HttpCode(200)
   async rejectProposal(
     @Param('tenantId') tenantId: string,
@@ -136,6 +160,12 @@ export class CustomersController {
   /** Undo a merge (a compensating event in both streams; claims and the timeline follow). */
   @Post(':customerId/unmerge')
   @RequiresScope('write')
+  @TenantOperation(
+    'write',
+    { summary: 'Undo a merge (a compensating event in both streams; claims and the timeline follow)' },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: UnmergeRequestDto })
   @HttpCode(200)
   async unmerge(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Body() body: unknown) {
     const r = bodyAs(UnmergeRequestDto, body);
@@ -158,6 +188,12 @@ export class CustomersController {
   /** GDPR erasure: the customer's key is destroyed, CustomerErased recorded, read models purged. */
   @Post(':customerId/erase')
   @RequiresScope('erase')
+  @TenantOperation(
+    'erase',
+    { summary: "GDPR erasure: the customer's key is destroyed, CustomerErased recorded, read models purged" },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: EraseRequestDto })
   @HttpCode(200)
   async erase(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Body() body: unknown) {
     const r = bodyAs(EraseRequestDto, body);
@@ -177,6 +213,11 @@ export class CustomersController {
 
   /** The customer's state folded from their stream, now or as of a moment / revision. */
   @Get(':customerId/state')
+  @TenantOperation(
+    'read',
+    { summary: "The customer's state folded from their stream, now or `asOf` a moment / at a `revision`" },
+    { 400: 'A query parameter is not valid' },
+  )
   async state(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const { asOf, revision } = queryAs(StateQuery, query);
     const at = asOf === undefined ? undefined : new Date(instant(asOf)).toISOString();
@@ -205,6 +246,15 @@ export class CustomersController {
    * holding that identity, with its folded state (404 when none).
    */
   @Get()
+  @TenantOperation(
+    'read',
+    {
+      summary: 'Customers by identity or attribute, oldest first, paged',
+      description:
+        '`?identity=<kind>:<value>&region=&channel=&preferredChannel=&quadrant=&churnRisk=&q=&minContacts=&minChannels=&withinDays=&limit=&cursor=`; `?identity=` alone answers the one customer holding it.',
+    },
+    { 400: 'A query parameter is not valid' },
+  )
   async find(@Param('tenantId') tenantId: string, @Query() query: unknown) {
     const q = queryAs(CustomerSearchQuery, query);
     const region = q.region ?? this.regions.get(tenantId);
@@ -274,11 +324,13 @@ export class CustomersController {
   }
 
   @Get(':customerId')
+  @TenantOperation('read', { summary: 'One customer: summary, identities held, folded state and revision' })
   async get(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     return this.summary(tenantId, customerId);
   }
 
   @Get(':customerId/next-best-actions')
+  @TenantOperation('read', { summary: 'The current next best action and the history of decisions, with their explanations' })
   async nextBestActions(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     const { state, revision } = await this.customers.load(tenantId, customerId);
     if (revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });

@@ -15,6 +15,7 @@ import {
   sha256Hex,
 } from '@hub/platform';
 import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
+import { serveOpenApi } from '@hub/platform/openapi';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
@@ -78,6 +79,14 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
     );
   }
   const consoleServed = await serveConsole(app, config.QUERY_CONSOLE_DIR, logger);
+  // /docs and /docs/json: public, limited per address and per key presented like every route but /health.
+  serveOpenApi(app, {
+    title: 'Interaction Hub query API',
+    description:
+      'Customers, timelines, next best actions, exports and erasure for one tenant\'s API key; replays and `/admin/v1` (tenants and keys) for operator keys. docs/operations.md, "API keys" and "Query API".',
+    version: '1',
+    apiKeys: true,
+  });
   await app.listen(config.PORT, config.HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url, ...(consoleServed ? { console: `${url}/console/` } : {}) }, 'query.api.started');

@@ -4,3 +4,4 @@ export * from './fault-proxy';
 export * from './identity-naming';
 export * from './throwaway-redis';
 export * from './console-build';
+export * from './served-routes';

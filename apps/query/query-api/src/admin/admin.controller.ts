@@ -28,6 +28,8 @@ import {
 } from '@hub/platform';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { CreateKeyDto, CreateTenantDto, RotateKeyDto } from './admin.dto';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 
@@ -67,23 +69,32 @@ function storeError(err: unknown): never {
  * recorded with the operator who made it (`GET /admin/v1/audit`).
  */
 @OperatorOnly()
+@ApiTags('admin')
 @Controller('admin/v1')
 export class AdminController {
   constructor(@Inject(KEY_STORE) private readonly store: KeyStore) {}
 
   @Post('tenants')
+  @OperatorOperation({ summary: 'Create a tenant (201)' }, { ...VALIDATION_FAILED, 409: 'The tenant exists' })
+  @ApiBody({ type: CreateTenantDto })
   async createTenant(@Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(CreateTenantDto, body);
     return tenantView(await this.store.createTenant(dto, actor(request)).catch(storeError));
   }
 
   @Get('tenants')
+  @OperatorOperation({ summary: 'Every tenant' })
   async listTenants() {
     return { tenants: (await this.store.listTenants()).map(tenantView) };
   }
 
   /** 201 with the key and its `secret`, shown this once. */
   @Post('tenants/:tenantId/keys')
+  @OperatorOperation(
+    { summary: "Make a tenant's key: a `query` key (scopes) or an `ingest` key (its source); 201 with its `secret`, shown this once" },
+    { ...VALIDATION_FAILED, 404: 'Unknown tenant' },
+  )
+  @ApiBody({ type: CreateKeyDto })
   async createKey(@Param('tenantId') tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(CreateKeyDto, body);
     const problem =
@@ -114,12 +125,18 @@ export class AdminController {
   }
 
   @Get('tenants/:tenantId/keys')
+  @OperatorOperation({ summary: "A tenant's keys (never their secrets)" }, { 404: 'Unknown tenant' })
   async listKeys(@Param('tenantId') tenantId: string) {
     return { keys: (await this.store.listKeys(tenantId)).map(keyView) };
   }
 
   /** 201 with the new key and its secret; the old one works until `previous.expiresAt`. */
   @Post('keys/:keyId/rotate')
+  @OperatorOperation(
+    { summary: 'Rotate a key: 201 with the new key and its secret; the old one works until `previous.expiresAt`' },
+    { ...VALIDATION_FAILED, 404: 'Unknown key', 409: 'The key is not active' },
+  )
+  @ApiBody({ type: RotateKeyDto, required: false })
   async rotate(@Param('keyId') keyId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(RotateKeyDto, body);
     const graceMs = (dto.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) * 1000;
@@ -129,6 +146,10 @@ export class AdminController {
 
   /** Refused from now on (within the key cache's TTL on every instance). */
   @Post('keys/:keyId/revoke')
+  @OperatorOperation(
+    { summary: 'Revoke a key: refused from now on (within the key cache TTL)' },
+    { 404: 'Unknown key', 409: 'The key is not active' },
+  )
   @HttpCode(200)
   async revoke(@Param('keyId') keyId: string, @Req() request: FastifyRequest) {
     return keyView(await this.store.revokeKey(keyId, actor(request)).catch(storeError));
@@ -136,6 +157,10 @@ export class AdminController {
 
   /** The latest changes, newest first (`limit`, default 100, at most 1,000); one tenant's with `tenantId`. */
   @Get('audit')
+  @OperatorOperation(
+    { summary: 'The latest changes to tenants and keys, newest first (`?limit=&tenantId=`)' },
+    { 400: '`limit` is not an integer' },
+  )
   async audit(@Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number, @Query('tenantId') tenantId?: string) {
     const entries: KeyAuditEntry[] = await this.store.listAudit(Math.min(Math.max(limit, 1), 1_000), tenantId || undefined);
     return { entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })) };

@@ -24,6 +24,8 @@ import {
 } from '@hub/timeline';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { StartReplayDto } from './start-replay.dto';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
 
 const location = (id: string): string => `/replays/${id}`;
 
@@ -48,6 +50,7 @@ export function replayOptions(r: StartReplayDto): ReplayOptions {
  * started it; its record (`timeline_replay_runs`) answers from any instance, after a restart too.
  */
 @OperatorOnly()
+@ApiTags('replays')
 @Controller('replays')
 export class ReplaysController {
   constructor(@Inject(TIMELINE_REPLAYS) private readonly replays: TimelineReplayJobs) {}
@@ -55,6 +58,11 @@ export class ReplaysController {
   /** 202 with the run and its Location; 409 while another replay runs (here, on another instance, or `hub replay`). */
   @Post()
   @HttpCode(202)
+  @OperatorOperation(
+    { summary: 'Rebuild the timeline read model side by side, compare it, optionally take it over (202 with Location)' },
+    { ...VALIDATION_FAILED, 409: 'Another replay is running' },
+  )
+  @ApiBody({ type: StartReplayDto, required: false })
   async start(
     @Body() body: unknown,
     @Req() request: FastifyRequest,
@@ -91,12 +99,14 @@ export class ReplaysController {
 
   /** The latest runs, newest first. */
   @Get()
+  @OperatorOperation({ summary: 'The latest replays, newest first' })
   async list(): Promise<{ replays: ReplayRun[] }> {
     return { replays: await this.replays.list(20) };
   }
 
   /** State, stage, progress (events done/total, rate, ETA), the report when finished (diff included), the error when failed. */
   @Get(':id')
+  @OperatorOperation({ summary: 'One replay: state, stage, progress, and its report once finished' }, { 404: 'Unknown replay' })
   async get(@Param('id') id: string): Promise<ReplayRun> {
     const run = await this.replays.get(id);
     if (!run) throw new NotFoundException({ error: 'not_found', reason: 'unknown replay' });

@@ -1,8 +1,11 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { ConversationsQuery, entryFilter, instant, pagedRead, queryAs, TimelineQuery } from '../query-params';
+import { ApiTags } from '@nestjs/swagger';
+import { TenantOperation } from '../openapi';
 
 /** A customer's cross-channel timeline (entries of customers merged into it included) and its conversations. */
+@ApiTags('timeline')
 @Controller('tenants/:tenantId/customers/:customerId')
 export class TimelineController {
   constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
@@ -13,6 +16,15 @@ export class TimelineController {
    * is the cursor of the following page (null on the last one).
    */
   @Get('timeline')
+  @TenantOperation(
+    'read',
+    {
+      summary: "The customer's cross-channel timeline, in the order things happened, paged",
+      description:
+        '`?channel=&direction=&kind=&from=&to=&recordedFrom=&recordedTo=&asOf=&q=&limit=&cursor=`; `next` is the cursor of the following page.',
+    },
+    { 400: 'A query parameter is not valid' },
+  )
   async timeline(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(TimelineQuery, query);
     await this.requireCustomer(tenantId, customerId);
@@ -27,6 +39,11 @@ export class TimelineController {
 
   /** `?channel=&asOf=` — one conversation per channel thread, most recently active first. */
   @Get('conversations')
+  @TenantOperation(
+    'read',
+    { summary: 'One conversation per channel thread, most recently active first (`?channel=&asOf=`)' },
+    { 400: 'A query parameter is not valid' },
+  )
   async conversations(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(ConversationsQuery, query);
     await this.requireCustomer(tenantId, customerId);
