@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CHANNEL_IDS, type ChannelId } from '@hub/contracts';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import { documentedRoutes, freshId, servedRoutes, testInfra } from '@hub/testing';
@@ -61,6 +64,37 @@ describe.each(CHANNEL_IDS)('the ingest-%s OpenAPI document', (channel) => {
         expect([where, typeof op.summary, op.tags?.length]).toEqual([where, 'string', 1]);
         if (path.startsWith('/webhooks/')) expect([where, op.externalDocs?.url]).toEqual([where, expect.stringMatching(/^https:\/\//)]);
       }
+  });
+});
+
+describe('the OpenAPI document of a multi-tenant ingestion app (INGEST_TENANTS_FILE)', () => {
+  it('lists each webhook once, under /t/{tenant}/, with its tenant parameter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-tenants-'));
+    try {
+      const file = join(dir, 'tenants.json');
+      const tenant = freshId('oa');
+      writeFileSync(file, JSON.stringify({ tenants: [{ id: tenant, route: tenant, settings: { TWILIO_AUTH_TOKEN: 'a-token' } }] }));
+      const app = await startIngestApp('sms', {
+        KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+        HUB_NAMESPACE: tenant,
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        INGEST_TENANTS_FILE: file,
+        TWILIO_AUTH_TOKEN: 'deployment-wide-token',
+      });
+      running.push(app);
+      const document = (await (await fetch(`${app.url}/docs/json`)).json()) as {
+        paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+      };
+      const served = servedRoutes(app.app.getHttpAdapter().getInstance()).filter((r) => !/^[A-Z]+ \/docs(\/|\*|$)/.test(r));
+      expect(served).toContain('POST /t/{tenant}/webhooks/twilio');
+      expect(documentedRoutes(document)).toEqual(served);
+      expect(document.paths['/t/{tenant}/webhooks/twilio']?.['post']?.parameters).toEqual([
+        expect.objectContaining({ name: 'tenant', in: 'path' }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
