@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import { join } from 'node:path';
+import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { InteractionReceivedDto } from '@hub/contracts';
+
+// class-transformer keeps `@Type(() => Nested)` in a storage its index does not export; the generator
+// needs it to follow nested DTOs (class-validator-jsonschema's README does the same).
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage };
+
+/**
+ * The JSON Schemas of the hub's Kafka messages, for consumers outside the hub (docs/asyncapi.yaml
+ * references them). The canonical interaction event's is generated from the class-validator DTOs
+ * the hub validates it with (`InteractionReceivedDto` of @hub/contracts), so the two cannot drift:
+ * `npm run schemas` writes it, and scripts/schemas/message-schemas.spec.ts fails when the file is
+ * not what the DTOs give. What a custom constraint checks (the attribute map, a facet's cross-field
+ * rules) the DTO still checks alone: the schema says the shape, the DTO is the last word.
+ */
+export const SCHEMAS_DIR = join(__dirname, '..', '..', 'docs', 'schemas');
+export const INTERACTION_RECEIVED_SCHEMA_FILE = 'interaction-received.schema.json';
+/** Hand-written: the decision message is a TypeScript interface (`NbaDecisionMessage` of @hub/customer), not a DTO. */
+export const NBA_DECISION_SCHEMA_FILE = 'nba-decision.schema.json';
+
+type Schema = { $ref?: string; [key: string]: unknown };
+
+/** `InteractionReceived` as a JSON Schema (draft-07), with the definitions it references and no others. */
+export function interactionReceivedSchema(): Schema {
+  const all = validationMetadatasToSchemas({
+    classTransformerMetadataStorage: defaultMetadataStorage,
+    refPointerPrefix: '#/definitions/',
+  }) as Record<string, Schema>;
+  const root = all[InteractionReceivedDto.name];
+  if (!root) throw new Error(`no class-validator metadata for ${InteractionReceivedDto.name}`);
+  const definitions: Record<string, Schema> = {};
+  // Every definition `node` reaches, copied; a reference to a class with no metadata of its own (a
+  // plain object a custom constraint checks, like `attributes`) becomes "an object".
+  const follow = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(follow);
+    if (node === null || typeof node !== 'object') return node;
+    const ref = (node as Schema).$ref;
+    if (typeof ref === 'string') {
+      const name = ref.slice('#/definitions/'.length);
+      const target = all[name];
+      if (!target) return { type: 'object', description: 'An object its DTO checks with a custom constraint' };
+      if (!(name in definitions)) {
+        definitions[name] = {};
+        definitions[name] = follow(target) as Schema;
+      }
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, follow(v)]));
+  };
+  const followed = follow(root) as Schema;
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: INTERACTION_RECEIVED_SCHEMA_FILE,
+    title: 'InteractionReceived',
+    description:
+      'The canonical interaction event on hub.interactions.v1 (docs/events.md). Generated from InteractionReceivedDto by `npm run schemas`: do not edit.',
+    ...followed,
+    definitions: Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+/** The file's text: what `npm run schemas` writes and the spec compares. */
+export const schemaText = (schema: Schema): string => `${JSON.stringify(schema, null, 2)}\n`;
+
+/** ajv with the formats the schema names (no ajv-formats dependency: the checks the DTOs make). */
+export function schemaValidator(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/);
+  ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+  ajv.addFormat('url', /^[a-z][a-z0-9+.-]*:\/\/\S+$/i);
+  return ajv;
+}
+
+if (require.main === module) {
+  writeFileSync(join(SCHEMAS_DIR, INTERACTION_RECEIVED_SCHEMA_FILE), schemaText(interactionReceivedSchema()));
+  process.stdout.write(`wrote ${join('docs', 'schemas', INTERACTION_RECEIVED_SCHEMA_FILE)}\n`);
+}
