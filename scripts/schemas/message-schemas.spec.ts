@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { InteractionReceived } from '@hub/contracts';
 import { loadConformanceFixtures, runChannelPipeline } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
-import { INTERACTION_RECEIVED_SCHEMA_FILE, interactionReceivedSchema, SCHEMAS_DIR, schemaText, schemaValidator } from './message-schemas';
+import { messageSchemaValidator } from '@hub/testing';
+import { INTERACTION_RECEIVED_SCHEMA_FILE, interactionReceivedSchema, SCHEMAS_DIR, schemaText } from './message-schemas';
 
 /**
  * The canonical interaction event's JSON Schema (docs/schemas): what the DTOs give, committed; it
@@ -13,7 +14,7 @@ import { INTERACTION_RECEIVED_SCHEMA_FILE, interactionReceivedSchema, SCHEMAS_DI
 const committed = readFileSync(join(SCHEMAS_DIR, INTERACTION_RECEIVED_SCHEMA_FILE), 'utf8');
 
 describe('the InteractionReceived JSON Schema', () => {
-  const validate = schemaValidator().compile(JSON.parse(committed) as object);
+  const validate = messageSchemaValidator().compile(JSON.parse(committed) as object);
 
   it('is what the DTOs give (run `npm run schemas` after changing them)', () => {
     expect(committed).toBe(schemaText(interactionReceivedSchema()));

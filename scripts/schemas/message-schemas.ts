@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
-import Ajv from 'ajv';
 import { join } from 'node:path';
 import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
@@ -65,16 +64,6 @@ export function interactionReceivedSchema(): Schema {
 
 /** The file's text: what `npm run schemas` writes and the spec compares. */
 export const schemaText = (schema: Schema): string => `${JSON.stringify(schema, null, 2)}\n`;
-
-/** ajv with the formats the schema names (no ajv-formats dependency: the checks the DTOs make). */
-export function schemaValidator(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/);
-  ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
-  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
-  ajv.addFormat('url', /^[a-z][a-z0-9+.-]*:\/\/\S+$/i);
-  return ajv;
-}
 
 if (require.main === module) {
   writeFileSync(join(SCHEMAS_DIR, INTERACTION_RECEIVED_SCHEMA_FILE), schemaText(interactionReceivedSchema()));

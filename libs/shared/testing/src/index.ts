@@ -5,3 +5,4 @@ export * from './identity-naming';
 export * from './throwaway-redis';
 export * from './console-build';
 export * from './served-routes';
+export * from './message-schemas';
