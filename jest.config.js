@@ -29,8 +29,9 @@ const swc = [
 
 // Dependencies published only as ES modules, which Jest's CommonJS runtime cannot load (Node itself
 // requires them since 20.19): compiled to CommonJS like our own sources. @fastify/static 10 (the
-// console's files, through @nestjs/platform-fastify's peer range) needs content-disposition 3.
-const esmOnly = ['content-disposition'];
+// console's files, through @nestjs/platform-fastify's peer range) needs content-disposition 3; the query
+// API checks OpenID Connect tokens with jose 6.
+const esmOnly = ['content-disposition', 'jose'];
 const swcJs = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }];
 
 /** @type {import('jest').Config} */

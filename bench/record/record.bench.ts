@@ -127,6 +127,8 @@ async function main(): Promise<void> {
   await admin.query(`create database ${dbName}`);
   const databaseUrl = Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).href;
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  // An idle connection closed by the server (a restart, another run's cleanup) must not end the run.
+  pool.on('error', (err) => log(`bench pool: ${err.message}`));
   const namespace = freshId('bench-record').toLowerCase();
   const names = hubNames(namespace);
   const kafka = new Kafka({ clientId: namespace, brokers: BROKERS, logLevel: logLevel.NOTHING });

@@ -1,4 +1,4 @@
-import type { ChannelId } from '@hub/contracts';
+import type { IngestChannelId } from '@hub/contracts';
 import { createRng, type Rng } from './prng';
 import {
   makePeople,
@@ -33,7 +33,7 @@ export type ProviderKey =
   | 'commerce:shopify'
   | 'survey:typeform';
 
-export const channelOf = (provider: ProviderKey): ChannelId => provider.slice(0, provider.indexOf(':')) as ChannelId;
+export const channelOf = (provider: ProviderKey): IngestChannelId => provider.slice(0, provider.indexOf(':')) as IngestChannelId;
 
 export type Touch =
   | { kind: 'message'; text: string }
@@ -56,7 +56,7 @@ export type Touch =
       currency: string;
       items: readonly { id: number; title: string; price: string; quantity: number }[];
     }
-  | { kind: 'survey'; survey: 'csat' | 'nps'; score: number; comment?: string; conversation?: { channel: ChannelId; id: string } };
+  | { kind: 'survey'; survey: 'csat' | 'nps'; score: number; comment?: string; conversation?: { channel: IngestChannelId; id: string } };
 
 /** What goes wrong with a delivery. */
 export type Fault = 'forged' | 'malformed' | 'unmappable' | 'oversized';
@@ -74,7 +74,7 @@ export interface PlannedDelivery {
   /** When the provider posts it (ISO 8601). Providers that timestamp their payloads use it. */
   at: string;
   provider: ProviderKey;
-  channel: ChannelId;
+  channel: IngestChannelId;
   personId: string;
   touch: Touch;
   from: WrittenIdentity;
@@ -455,7 +455,7 @@ function surveyDraft(
   person: Person,
   atMs: number,
   upset: boolean,
-  conversation?: { channel: ChannelId; id: string },
+  conversation?: { channel: IngestChannelId; id: string },
   fixed?: { survey: 'csat' | 'nps'; score: number; comment: string; by: 'email' | 'phone' },
 ): Draft {
   const { rng } = ctx;

@@ -1,7 +1,9 @@
+import { TerminalLine } from '@hub/platform';
+
 /**
  * The one-line progress report: a bar, counts, rate and ETA, and the HTTP statuses so far.
- * `progressLine` is pure; `ProgressReporter` rewrites one line on a terminal and prints a plain
- * line every tenth of the way otherwise (CI logs, pipes).
+ * `progressLine` is pure; `ProgressReporter` has it redrawn in place on a terminal (`TerminalLine`,
+ * cli-progress) and prints a plain line every tenth of the way otherwise (CI logs, pipes).
  */
 
 export interface ProgressState {
@@ -26,7 +28,7 @@ export function progressLine({ label, done, doneAtStart = 0, total, elapsedMs, d
 
 export class ProgressReporter {
   private readonly started = Date.now();
-  private lastDraw = 0;
+  private readonly terminal: TerminalLine;
   private lastTenth = -1;
   private lastLine = '';
   private doneAtStart: number | undefined;
@@ -35,7 +37,9 @@ export class ProgressReporter {
     private readonly out: NodeJS.WriteStream,
     private readonly label: string,
     private readonly total: number,
-  ) {}
+  ) {
+    this.terminal = new TerminalLine(out);
+  }
 
   update(done: number, detail?: string, force = false): void {
     const now = Date.now();
@@ -49,11 +53,8 @@ export class ProgressReporter {
       elapsedMs: now - this.started,
       ...(detail ? { detail } : {}),
     };
-    if (this.out.isTTY) {
-      if (!force && now - this.lastDraw < 100 && done < this.total) return;
-      this.lastDraw = now;
-      const columns = this.out.columns ?? 120;
-      this.out.write(`\r${progressLine(state).slice(0, columns - 1)}\x1b[K`);
+    if (this.terminal.interactive) {
+      this.terminal.show(progressLine(state));
       return;
     }
     const tenth = this.total === 0 ? 10 : Math.floor((done / this.total) * 10);
@@ -70,7 +71,7 @@ export class ProgressReporter {
   /** The final state, and the line left as it is. */
   finish(done: number, detail?: string): number {
     this.update(done, detail, true);
-    if (this.out.isTTY) this.out.write('\n');
+    this.terminal.finish();
     return Date.now() - this.started;
   }
 }

@@ -1,7 +1,7 @@
 import type { WebhookRequest } from '@hub/channels-core';
 import { CONFORMANCE_FORGED_SECRET, type ChannelTestSetup } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
-import type { ChannelId } from '@hub/contracts';
+import type { IngestChannelId } from '@hub/contracts';
 import { builderFor } from './builders';
 import type { DayPlan, PlannedDelivery, ProviderKey } from './day-plan';
 
@@ -13,7 +13,7 @@ export interface DemoRequest {
   seq: number;
   at: string;
   provider: ProviderKey;
-  channel: ChannelId;
+  channel: IngestChannelId;
   personId: string;
   /** The body in the shape the provider's test setup `sign` takes. */
   payload: Record<string, unknown>;
@@ -64,7 +64,7 @@ export function buildRequests(plan: DayPlan): DemoRequest[] {
 
 /** The provider's test setup: its app's env (secrets), its `sign`, its adapter definition and config. */
 export function setupFor(provider: ProviderKey): ChannelTestSetup<object> {
-  const [channel, name] = provider.split(':') as [ChannelId, string];
+  const [channel, name] = provider.split(':') as [IngestChannelId, string];
   const setup = (CHANNEL_TEST_SETUPS[channel] as readonly ChannelTestSetup<object>[]).find((s) => s.definition.manifest.provider === name);
   if (!setup) throw new Error(`no test setup for ${provider}`);
   return setup;

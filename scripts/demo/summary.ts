@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { CHANNEL_IDS, type ChannelId } from '@hub/contracts';
+import { CHANNEL_IDS, type IngestChannelId } from '@hub/contracts';
 import type { Delivered } from './sender';
 
 /**
@@ -9,7 +9,7 @@ import type { Delivered } from './sender';
  */
 
 export interface ChannelSummary {
-  channel: ChannelId;
+  channel: IngestChannelId;
   sent: number;
   /** Counted by the ingestion app (`accepted` in /metrics). */
   accepted: number;
@@ -46,7 +46,7 @@ export interface Measurements {
   stored: ReadonlySet<string>;
   onTimeline: ReadonlySet<string>;
   /** Each ingestion app's /metrics counters. */
-  metrics: Partial<Record<ChannelId, Record<string, number>>>;
+  metrics: Partial<Record<IngestChannelId, Record<string, number>>>;
 }
 
 const inc = (m: Record<string, number>, key: string, by = 1) => {

@@ -172,14 +172,14 @@ const F12: Fault = {
   async inject(hub, ctx) {
     const producer = hub.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
-    const written: { key: string; topic: string; kind: string }[] = [];
+    const written: { key: string; topic: string; kind: string; partition: string; offset: string }[] = [];
     try {
       for (const topic of [hub.names.topics.interactions, hub.names.topics.rawInteractions]) {
         for (const [i, p] of poisons(ctx.tag).entries()) {
           // Keyed like a customer of the load, so the poison sits in a partition real traffic uses.
           const key = `${identityKey(IdentityHasher.development(), TENANT, 'phone', phoneOf(i * 37))}|poison-${ctx.tag}-${i}`;
-          await producer.send({ topic, acks: -1, messages: [{ key, value: p.value }] });
-          written.push({ key, topic, kind: p.kind });
+          const [at] = await producer.send({ topic, acks: -1, messages: [{ key, value: p.value }] });
+          written.push({ key, topic, kind: p.kind, partition: String(at!.partition), offset: at!.baseOffset! });
         }
       }
     } finally {
@@ -191,7 +191,16 @@ const F12: Fault = {
       checks: async () => {
         const dead = await readDeadLetters(hub);
         const missing = written.filter(
-          (w) => !dead.some((d) => d.key === w.key && d.sourceTopic === w.topic && d.code !== undefined && d.reason !== undefined),
+          // By where the poison was: the raw topic's dead letters reference their message, without its key.
+          (w) =>
+            !dead.some(
+              (d) =>
+                d.sourceTopic === w.topic &&
+                d.sourcePartition === w.partition &&
+                d.sourceOffset === w.offset &&
+                d.code !== undefined &&
+                d.reason !== undefined,
+            ),
         );
         return [
           {
@@ -209,13 +218,15 @@ const F12: Fault = {
 };
 
 /** Every message of the hub's dead-letter topic (one partition), read from the start. */
-async function readDeadLetters(hub: FaultHub): Promise<{ key: string; sourceTopic?: string; code?: string; reason?: string }[]> {
+async function readDeadLetters(
+  hub: FaultHub,
+): Promise<{ key: string; sourceTopic?: string; sourcePartition?: string; sourceOffset?: string; code?: string; reason?: string }[]> {
   const topic = hub.names.topics.deadLetter;
   const offsets = await hub.admin.fetchTopicOffsets(topic);
   const high = offsets.reduce((s, p) => s + Number(p.high), 0);
   if (high === 0) return [];
   const consumer = hub.kafka.consumer({ groupId: `${hub.ns}.faults-dead-letter-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
-  const out: { key: string; sourceTopic?: string; code?: string; reason?: string }[] = [];
+  const out: { key: string; sourceTopic?: string; sourcePartition?: string; sourceOffset?: string; code?: string; reason?: string }[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -227,6 +238,8 @@ async function readDeadLetters(hub: FaultHub): Promise<{ key: string; sourceTopi
           out.push({
             key: message.key?.toString() ?? '',
             sourceTopic: h(HeaderNames.dlqSourceTopic),
+            sourcePartition: h(HeaderNames.dlqSourcePartition),
+            sourceOffset: h(HeaderNames.dlqSourceOffset),
             code: h(HeaderNames.dlqCode),
             reason: h(HeaderNames.dlqReason),
           });

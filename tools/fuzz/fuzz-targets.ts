@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import type { ChannelId } from '@hub/contracts';
+import type { IngestChannelId } from '@hub/contracts';
 import { hmacHex, type WebhookRequest } from '@hub/channels-core';
 import { loadConformanceFixtures, type ChannelTestSetup } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
@@ -26,7 +26,7 @@ import { applyRaw, applyStructural, asFormValue, serializeJson, type Mutation } 
  */
 
 /** The apps the campaign boots: one per channel, and the generic API. */
-export type FuzzAppId = ChannelId | 'api';
+export type FuzzAppId = IngestChannelId | 'api';
 
 export interface FuzzRequest {
   path: string;
@@ -134,7 +134,7 @@ const firehoseLens = {
 };
 
 /** The setup's own `signRaw` (every generated channel has one), else the provider's entry in JSON_SIGNERS. */
-function jsonSignerOf(app: ChannelId, setup: ChannelTestSetup<object>): JsonSigner {
+function jsonSignerOf(app: IngestChannelId, setup: ChannelTestSetup<object>): JsonSigner {
   const { signRaw } = setup;
   if (signRaw) return (template, raw, _env, nowMs) => ({ ...template.headers, ...signRaw(raw, { nowMs }) });
   const provider = setup.definition.manifest.provider;
@@ -146,7 +146,7 @@ function jsonSignerOf(app: ChannelId, setup: ChannelTestSetup<object>): JsonSign
   return signer;
 }
 
-function jsonTarget(app: ChannelId, setup: ChannelTestSetup<object>): FuzzTarget {
+function jsonTarget(app: IngestChannelId, setup: ChannelTestSetup<object>): FuzzTarget {
   const provider = setup.definition.manifest.provider;
   const signer = jsonSignerOf(app, setup);
   const lens = provider === 'amazon-connect' ? firehoseLens : undefined;
@@ -180,7 +180,7 @@ function jsonTarget(app: ChannelId, setup: ChannelTestSetup<object>): FuzzTarget
  * the app parses it, and signed with Twilio's own algorithm. Byte mutations are not applied: the
  * signature covers the parsed fields, and a byte-level change decodes differently in each parser.
  */
-function twilioFormTarget(app: ChannelId, setup: ChannelTestSetup<object>): FuzzTarget {
+function twilioFormTarget(app: IngestChannelId, setup: ChannelTestSetup<object>): FuzzTarget {
   const authToken = setup.env['TWILIO_AUTH_TOKEN']!;
   const fixtures = fixtureBases(setup);
   const url = setup.sign(fixtures[0]!.payload, {}).url;
@@ -362,7 +362,7 @@ function apiTargets(): FuzzTarget[] {
 export function fuzzTargets(apps?: readonly FuzzAppId[]): FuzzTarget[] {
   const wanted = (a: FuzzAppId) => !apps || apps.includes(a);
   const targets: FuzzTarget[] = [];
-  for (const [channel, setups] of Object.entries(CHANNEL_TEST_SETUPS) as [ChannelId, readonly ChannelTestSetup<object>[]][]) {
+  for (const [channel, setups] of Object.entries(CHANNEL_TEST_SETUPS) as [IngestChannelId, readonly ChannelTestSetup<object>[]][]) {
     if (!wanted(channel)) continue;
     for (const setup of setups) {
       const provider = setup.definition.manifest.provider;

@@ -61,7 +61,10 @@ export function App() {
   );
 }
 
-/** Sign in with a tenant API key (`hub keys create`): checked by one read of the tenant's customers. */
+/**
+ * Sign in with a tenant API key (`hub keys create`) or an OpenID Connect access token (both go as the
+ * bearer; the query API tells them apart): checked by one read of the tenant's customers.
+ */
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [tenantId, setTenantId] = useState('');
   const [apiKey, setApiKey] = useState('');
@@ -76,7 +79,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       await new HubClient(session).get('/customers', { limit: '1' });
       onSignedIn(session);
     } catch (err) {
-      setError(isApiFailure(err, 401, 404) ? 'This key does not open this tenant.' : String((err as Error).message));
+      setError(isApiFailure(err, 401, 404) ? 'This key or token does not open this tenant.' : String((err as Error).message));
     } finally {
       setBusy(false);
     }
@@ -84,10 +87,10 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   return (
     <form className="card signin" onSubmit={(e) => void submit(e)}>
       <h2>Interaction Hub console</h2>
-      <p className="muted">Sign in with your tenant&apos;s API key.</p>
+      <p className="muted">Sign in with your tenant&apos;s API key, or an access token from your organisation&apos;s sign-in.</p>
       <label htmlFor="tenant">Tenant</label>
       <input id="tenant" value={tenantId} onChange={(e) => setTenantId(e.target.value)} required autoComplete="organization" />
-      <label htmlFor="apikey">API key</label>
+      <label htmlFor="apikey">API key or access token</label>
       <input
         id="apikey"
         type="password"

@@ -1,5 +1,5 @@
 import type { TimelineEntry } from './hub-types';
-import { asOfStops, entryLine, groupByConversation, searchParams, withEntries } from './timeline-model';
+import { asOfStops, channelLook, entryLine, groupByConversation, searchParams, withEntries } from './timeline-model';
 
 const entry = (eventId: string, channel: string, occurredAt: string, threadId?: string): TimelineEntry => ({
   eventId,
@@ -82,5 +82,13 @@ describe('one line per entry', () => {
     };
     expect(entryLine(order, 'en-GB')).toBe('Order 4417 created · £34.50');
     expect(entryLine({ ...survey, text: 'Great service' })).toBe('CSAT 4/5 — Great service');
+  });
+});
+
+describe('how a channel is shown', () => {
+  it('a platform’s plain chat (sent through the generic API) has a label and icon of its own, not the fallback', () => {
+    expect(channelLook('chat')).toEqual({ label: 'Chat', icon: expect.not.stringMatching(/^•$/) });
+    expect(channelLook('chat')).not.toEqual(channelLook('webchat'));
+    expect(channelLook('pager')).toEqual({ label: 'pager', icon: '•' });
   });
 });

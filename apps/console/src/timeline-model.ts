@@ -34,6 +34,8 @@ export const CHANNEL_LOOK: Readonly<Record<string, { label: string; icon: string
   instagram: { label: 'Instagram', icon: 'I' },
   telegram: { label: 'Telegram', icon: 'T' },
   webchat: { label: 'Web chat', icon: '✎' },
+  // A platform's own chat, sent through the generic API (no webhook adapter).
+  chat: { label: 'Chat', icon: '✍' },
   survey: { label: 'Survey', icon: '★' },
   commerce: { label: 'Orders', icon: '$' },
   api: { label: 'API', icon: '⚙' },

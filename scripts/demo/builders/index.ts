@@ -1,4 +1,4 @@
-import type { ChannelId } from '@hub/contracts';
+import type { IngestChannelId } from '@hub/contracts';
 import type { ProviderKey } from '../day-plan';
 import type { DeliveryBuilder } from './builder';
 import { smsBuilder } from './sms.builder';
@@ -28,10 +28,10 @@ export const DEMO_BUILDERS = {
   telegram: [telegramBuilder],
   webchat: [webchatBuilder],
   email: [mimeEmailBuilder, sendgridBuilder],
-} as const satisfies Partial<Record<ChannelId, readonly [DeliveryBuilder, ...DeliveryBuilder[]]>>;
+} as const satisfies Partial<Record<IngestChannelId, readonly [DeliveryBuilder, ...DeliveryBuilder[]]>>;
 
 /** Channels the demo day does not include yet (no builder). */
-export const channelsWithoutDemoBuilders = (all: readonly ChannelId[]): ChannelId[] => all.filter((c) => !(c in DEMO_BUILDERS));
+export const channelsWithoutDemoBuilders = (all: readonly IngestChannelId[]): IngestChannelId[] => all.filter((c) => !(c in DEMO_BUILDERS));
 
 const byProvider = new Map<ProviderKey, DeliveryBuilder>(
   Object.values(DEMO_BUILDERS).flatMap((list: readonly DeliveryBuilder[]) => list.map((b) => [b.provider, b] as const)),

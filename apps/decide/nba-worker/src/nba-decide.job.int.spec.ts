@@ -4,7 +4,7 @@ import type { CustomerEvent, NextBestActionDecided } from '@hub/customer';
 import { createCustomerStores, CustomerRepository, IdentityResolver, recordInteraction, toCustomerEvent } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
-import { catalogV1, reproduceDecision, STRATEGY_VERSION, tallyOutcomes, type StreamEvent } from '@hub/nba';
+import { currentCatalog, reproduceDecision, STRATEGY_VERSION, tallyOutcomes, type StreamEvent } from '@hub/nba';
 import { NbaDecideJob, outboundScanCorrelationId, type NbaDecideJobData } from './nba-decide.job';
 import { CustomerStream } from './testing/customer-stream';
 import { RecordingFollowUps } from './testing/recording-follow-ups';
@@ -75,7 +75,7 @@ describe('NbaDecideJob', () => {
           basedOnRevision: '0',
           basedOnEventId: msg.metadata.eventId,
           strategyVersion: STRATEGY_VERSION,
-          catalogVersion: catalogV1().catalogVersion,
+          catalogVersion: currentCatalog().catalogVersion,
           seed: expect.any(Number),
           explanation: expect.objectContaining({ ruleId: 'self_service' }),
           contactMode: 'reply',
@@ -236,7 +236,7 @@ describe('NbaDecideJob and what follows a decision', () => {
       });
       expect(r.differences).toEqual([]);
       const scored = r.recomputed.candidates.find((x) => x.actionId === 'kb_password_reset')!;
-      const { priorStrength } = catalogV1().learning;
+      const { priorStrength } = currentCatalog().learning;
       expect(scored.score!.propensity).toEqual(
         expect.objectContaining({ base: 0.6, alpha: 0.6 * priorStrength + 30, beta: expect.closeTo(0.4 * priorStrength + 10, 9) }),
       );

@@ -1,7 +1,7 @@
 import type { CustomerEvent } from '@hub/customer';
 import { GroupedAppends, type CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
-import { catalogV1, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
+import { currentCatalog, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
 import { DecisionFoldCache } from './decision-fold.cache';
 import { isInbound, lastIsTrigger, type DecisionFold, type DecisionRef } from './decision-fold';
 import { NO_FOLLOW_UPS, type NbaFollowUps } from './nba-follow-ups.port';
@@ -93,7 +93,7 @@ export class NbaDecideJob {
     private readonly customers: CustomerRepository,
     private readonly options: NbaDecideJobOptions = {},
   ) {
-    this.catalog = options.catalog ?? catalogV1();
+    this.catalog = options.catalog ?? currentCatalog();
     this.followUps = options.followUps ?? NO_FOLLOW_UPS;
     this.noResponseAfterMs = options.noResponseAfterMs ?? this.catalog.learning.noResponseAfterHours * 3_600_000;
     this.folds = new DecisionFoldCache(customers, options.foldCacheSize ?? 0, options.foldCacheTtlMs);

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { CHANNEL_IDS } from '@hub/contracts';
+import { ALL_CHANNEL_IDS } from '@hub/contracts';
 import { NBA_ACTION_KINDS, NBA_CONTACT_MODES, type NbaDecisionMessage } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { freshId, messageSchemaValidator, readMessageSchema, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
@@ -65,6 +65,6 @@ describe('the decision message JSON Schema', () => {
   it('names the action kinds, contact modes and channels the code has (but `none`, which is never sent)', () => {
     expect(schema.properties.action.properties.kind.enum).toEqual(NBA_ACTION_KINDS.filter((k) => k !== 'none'));
     expect(schema.properties.contactMode.enum).toEqual(NBA_CONTACT_MODES.filter((k) => k !== 'none'));
-    expect(schema.properties.action.properties.channel.enum).toEqual([...CHANNEL_IDS]);
+    expect(schema.properties.action.properties.channel.enum).toEqual([...ALL_CHANNEL_IDS]);
   });
 });

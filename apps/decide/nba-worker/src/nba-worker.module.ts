@@ -9,7 +9,7 @@ import { loadConfig } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore, whileLeader } from '@hub/event-store';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
-import { catalogV1 } from '@hub/nba';
+import { currentCatalog } from '@hub/nba';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { BullNbaFollowUps } from './bullmq.nba-follow-ups';
 import { routeCustomerEvents } from './customer-event.handler';
@@ -118,7 +118,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** The jobs, and the sweeper of the decide job's fold cache. */
   private createJobs(queues: NbaQueues, tally: PostgresOutcomeTallyStore, followUps: BullNbaFollowUps): NbaJobs {
     const config = this.config;
-    const catalog = catalogV1();
+    const catalog = currentCatalog();
     const noResponseAfterMs = this.noResponseAfterMs();
     const outcomes = new CachedOutcomeTally(tally, config.NBA_OUTCOMES_CACHE_MS);
     const decide = new NbaDecideJob(this.stores.customers, {
@@ -228,7 +228,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   /** How long a contacting decision waits for an answer before its no-response check records one. */
   private noResponseAfterMs(): number {
-    return this.config.NBA_NO_RESPONSE_AFTER_MS ?? catalogV1().learning.noResponseAfterHours * 3_600_000;
+    return this.config.NBA_NO_RESPONSE_AFTER_MS ?? currentCatalog().learning.noResponseAfterHours * 3_600_000;
   }
 
   /** What a Redis without its jobs lost, rebuilt from the store: decide jobs, survey follow-ups, no-response checks. */

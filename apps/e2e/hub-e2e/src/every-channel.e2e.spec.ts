@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { Pool } from 'pg';
-import { CHANNEL_IDS, type ChannelId } from '@hub/contracts';
+import { CHANNEL_IDS, type IngestChannelId } from '@hub/contracts';
 import {
   CONFORMANCE_BASE_URL,
   CONFORMANCE_FORGED_SECRET,
@@ -23,7 +23,7 @@ const infra = testInfra();
 const tenant = freshId('chan');
 let database: { url: string; drop(): Promise<void> };
 let pool: Pool;
-const apps = new Map<ChannelId, AppProcess>();
+const apps = new Map<IngestChannelId, AppProcess>();
 let projector: AppProcess | undefined;
 
 const baseEnv = () => ({
@@ -36,7 +36,7 @@ const baseEnv = () => ({
   PORT: '0',
 });
 
-const setupsOf = (channel: ChannelId): readonly ChannelTestSetup<object>[] => CHANNEL_TEST_SETUPS[channel];
+const setupsOf = (channel: IngestChannelId): readonly ChannelTestSetup<object>[] => CHANNEL_TEST_SETUPS[channel];
 
 beforeAll(async () => {
   database = await freshDatabase('e2e_channels');

@@ -160,3 +160,46 @@ describe('profile attributes from a platform’s CRM, sent through the generic A
     ).toBe('TraitsUpdated');
   });
 });
+
+describe('a message on the platform’s own plain chat (channel chat: no webhook adapter, only the generic API)', () => {
+  it('is recorded in the customer’s stream, projected on the timeline as chat, and answered on chat by the NBA worker', async () => {
+    const customer = freshId('cust');
+    const res = await post('/v1/events', {
+      type: 'InteractionReceived',
+      data: {
+        direction: 'inbound',
+        kind: 'message',
+        identities: [{ kind: 'external', namespace: 'ccx', value: customer }],
+        content: { text: 'where is my order?' },
+        provider: { messageId: freshId('msg') },
+        threadId: 'conv-9',
+      },
+      metadata: { occurredAt: new Date(Date.now() - 30_000).toISOString(), channel: 'chat' },
+    });
+    expect(res.status).toBe(202);
+    const eventId = res.body['eventId'] as string;
+    const recorded = await eventually(() => stored(eventId), { what: 'the chat message in a customer stream', timeoutMs: 60_000 });
+    expect(recorded.type).toBe('InteractionRecorded');
+
+    const entry = await eventually(
+      async () =>
+        (await pool.query<{ channel: string; kind: string }>('select channel, kind from timeline_entries where event_id = $1', [eventId]))
+          .rows[0],
+      { what: 'the chat message on the timeline', timeoutMs: 60_000 },
+    );
+    expect(entry).toEqual({ channel: 'chat', kind: 'message' });
+
+    // The worker decides on it (the current catalog contacts chat like web chat): a reply where the customer wrote.
+    const decision = await eventually(
+      async () =>
+        (
+          await pool.query<{ data: { basedOnEventId: string; contactMode: string; action: { channel?: string } } }>(
+            `select data from hub_events where stream_name = $1 and event_type = 'NextBestActionDecided' and data->>'basedOnEventId' = $2`,
+            [recorded.stream, eventId],
+          )
+        ).rows[0]?.data,
+      { what: 'the decision on the chat message', timeoutMs: 60_000 },
+    );
+    expect(decision).toEqual(expect.objectContaining({ contactMode: 'reply', action: expect.objectContaining({ channel: 'chat' }) }));
+  });
+});

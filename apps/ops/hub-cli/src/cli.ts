@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError } from '@hub/config';
 import { backfillCommand } from './backfill/backfill.command';
 import { CliContext } from './cli-context';
+import { deadLettersCommand } from './dead-letters/dead-letters.command';
 import { parseCommandLine } from './cli.args';
 import type { CliIo } from './cli-io';
 import { CliFailure, ExitCode, UsageError } from './cli.errors';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   nbaCommand,
   identitiesCommand,
   keysCommand,
+  deadLettersCommand,
 ];
 
 export function generalHelp(): string {

@@ -1,5 +1,5 @@
+import { TerminalLine } from '@hub/platform';
 import { ProgressMeter, type ProgressSample } from '@hub/timeline';
-import { isTerminal } from './cli-io';
 
 export type { ProgressSample };
 
@@ -32,22 +32,22 @@ export function formatProgress(f: ProgressFigures): string {
 }
 
 /**
- * A progress line on stderr: redrawn in place on a terminal (every second), one plain line every
- * `plainIntervalMs` otherwise (logs and CI stay readable). Rates and ETA are `ProgressMeter`'s
+ * A progress line on stderr: redrawn in place on a terminal (`TerminalLine`, cli-progress; sampled
+ * every second), one plain line every `plainIntervalMs` otherwise (logs and CI stay readable). Rates and ETA are `ProgressMeter`'s
  * (@hub/timeline), the same figures the query API reports for a replay.
  */
 export class ProgressLine {
   private readonly meter: ProgressMeter;
   private timer: NodeJS.Timeout | undefined;
   private lastPlain = Number.NEGATIVE_INFINITY;
-  private readonly tty: boolean;
+  private readonly terminal: TerminalLine;
 
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly label: string,
     private readonly o: { plainIntervalMs?: number; now?: () => number } = {},
   ) {
-    this.tty = isTerminal(out);
+    this.terminal = new TerminalLine(out);
     // A rebuild starts with nothing done at position 0: the first line already has a rate.
     this.meter = new ProgressMeter(() => this.now(), { done: 0, position: 0n });
   }
@@ -72,8 +72,8 @@ export class ProgressLine {
   show(s: ProgressSample): void {
     const figures = this.figures(s);
     const line = formatProgress(figures);
-    if (this.tty) {
-      this.out.write(`\r\x1b[2K${line}`);
+    if (this.terminal.interactive) {
+      this.terminal.show(line);
     } else if (figures.rate > 0 && this.now() - this.lastPlain >= (this.o.plainIntervalMs ?? 5_000)) {
       // A plain line says something new or nothing: no "0 events/s · ETA ?" while nothing has moved.
       this.lastPlain = this.now();
@@ -85,12 +85,9 @@ export class ProgressLine {
   stop(final?: ProgressSample): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (final) {
-      const line = formatProgress({ ...this.figures(final), percent: 100, etaSeconds: 0 });
-      this.out.write(this.tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
-    } else if (this.tty) {
-      this.out.write('\n');
-    }
+    const line = final ? formatProgress({ ...this.figures(final), percent: 100, etaSeconds: 0 }) : undefined;
+    if (this.terminal.interactive) this.terminal.finish(line);
+    else if (line !== undefined) this.out.write(`${line}\n`);
   }
 
   private now(): number {

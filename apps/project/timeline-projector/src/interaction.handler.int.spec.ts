@@ -381,3 +381,58 @@ describe('when a platform sends a customer’s profile attributes (TraitsReceive
     expect((err as PermanentMessageError).message).toMatch(/data\.traits/);
   });
 });
+
+describe('when a platform sends its own chat (channel chat, through the generic API: no webhook adapter)', () => {
+  /** A chat message as ingest-api publishes it: the platform's customer id as an `external` identity. */
+  const chat = (tenantId: string, customer: string, text: string, at: string): InteractionReceived => {
+    const eventId = deterministicId('ingest-api', tenantId, 'genesys', freshId('chat'));
+    return {
+      type: 'InteractionReceived',
+      data: {
+        direction: 'inbound',
+        kind: 'message',
+        identities: [{ kind: 'external', namespace: 'genesys', value: customer }],
+        content: { text, media: [] },
+        threadId: 'conv-7',
+        provider: { name: 'genesys', messageId: eventId },
+      },
+      metadata: {
+        eventId,
+        correlationId: eventId,
+        causationId: eventId,
+        occurredAt: at,
+        occurredAtSource: 'provider',
+        recordedAt: at,
+        schemaVersion: 1,
+        tenantId,
+        channel: 'chat',
+      },
+    };
+  };
+
+  it('records and projects it on chat: the timeline entry, the preferred channel, and consent on chat kept apart from webchat', async () => {
+    const tenant = freshId('tn');
+    const customer = freshId('cust');
+    const first = chat(tenant, customer, 'where is my order?', '2026-11-23T10:00:00.000Z');
+    const second = chat(tenant, customer, 'any news?', '2026-11-23T10:03:00.000Z');
+    await handleInteractionBatch(deps, [asMessage(first, '0'), asMessage(second, '1')]);
+    const identity = { kind: 'external' as const, namespace: 'genesys', value: customer };
+    const owner = (await stores.identities.ownerOf(tenant, identity))!;
+    const optOut = consent(tenant, '+14155550099', 'opted_out', { channel: 'chat' });
+    optOut.data.identities = [identity];
+    await handleInteractionMessage(deps, asMessage(optOut, '2'));
+    await project(tenant);
+
+    const stream = await stores.store.readStream(customerStream(tenant, owner));
+    expect(stream.map((e) => e.type)).toEqual(['CustomerRegistered', 'InteractionRecorded', 'InteractionRecorded', 'ConsentChanged']);
+    expect(await timeline.getTimeline(tenant, owner)).toEqual([
+      expect.objectContaining({ eventId: first.metadata.eventId, channel: 'chat', kind: 'message', text: 'where is my order?' }),
+      expect.objectContaining({ eventId: second.metadata.eventId, channel: 'chat', kind: 'message', text: 'any news?' }),
+    ]);
+    expect(await timeline.getCustomer(tenant, owner)).toEqual(expect.objectContaining({ channels: ['chat'], interactions: 2 }));
+    const { state } = await stores.customers.load(tenant, owner);
+    expect(state.preferredChannel).toBe('chat');
+    expect(state.consent['chat']).toBe('opted_out');
+    expect(state.consent['webchat']).toBeUndefined();
+  });
+});

@@ -26,6 +26,7 @@ import { RequiresScope } from './auth/scope.decorator';
 import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, StateQuery } from './query-params';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { TenantOperation, VALIDATION_FAILED } from './openapi';
+import { Audited } from './audit/audited.decorator';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 
@@ -57,6 +58,7 @@ export class CustomersController {
   ) {}
 
   /** Preview a merge without writing: what would merge, who survives, from which evidence. */
+  @Audited('customers.merge_previewed')
   @Post('merge-preview')
   @RequiresScope('read')
   @TenantOperation(
@@ -73,6 +75,7 @@ export class CustomersController {
   }
 
   /** Merge two customers on evidence; the policy may only propose it, or refuse it. */
+  @Audited('customers.merged')
   @Post('merges')
   @RequiresScope('write')
   @TenantOperation(
@@ -92,6 +95,7 @@ export class CustomersController {
    * A person approves a merge the policy only proposed (`state.mergeProposals` of the survivor): the
    * same merge command, on `agent_confirmed` evidence, idempotent by the proposal's id.
    */
+  @Audited('customers.merge_proposal.approved')
   @Post(':customerId/merge-proposals/:proposalId/approve')
   @RequiresScope('write')
   @TenantOperation('write', { summary: 'Approve a merge the policy only proposed (idempotent by the proposal id)' })
@@ -114,6 +118,7 @@ export class CustomersController {
   }
 
   /** A person rejects a proposed merge: the proposal is closed and the same pair is not proposed again. */
+  @Audited('customers.merge_proposal.rejected')
   @Post(':customerId/merge-proposals/:proposalId/reject')
   @RequiresScope('write')
   @TenantOperation('write', { summary: 'Reject a proposed merge: the same pair is not proposed again' }, VALIDATION_FAILED)
@@ -158,6 +163,7 @@ export class CustomersController {
   }
 
   /** Undo a merge (a compensating event in both streams; claims and the timeline follow). */
+  @Audited('customer.unmerged')
   @Post(':customerId/unmerge')
   @RequiresScope('write')
   @TenantOperation(
@@ -185,7 +191,15 @@ export class CustomersController {
     return { outcome: decision.outcome, reasonCode: decision.reasonCode, reason: decision.reason };
   }
 
-  /** GDPR erasure: the customer's key is destroyed, CustomerErased recorded, read models purged. */
+  /**
+   * GDPR erasure of the whole person: the customer and every record merged into it (at any depth)
+   * each have their key destroyed, their CustomerErased recorded and their read model purged. The
+   * answer lists every record erased (`records`, the customer asked for first); `duplicate` when
+   * nothing was written (all were erased already); `mergedInto` when the customer asked for was
+   * merged into another, which lives on (erase that one to erase the whole person); `notErased`: records
+   * listed as merged in whose own stream says an unmerge (left half done) gave them back.
+   */
+  @Audited('customer.erased')
   @Post(':customerId/erase')
   @RequiresScope('erase')
   @TenantOperation(
@@ -206,12 +220,32 @@ export class CustomersController {
       requestedBy: r.requestedBy,
       now: new Date().toISOString(),
     });
-    // Until the projector follows the event store (issue #5), the read model is purged here.
-    const purged = await this.timeline.purgeCustomer(tenantId, customerId);
-    return { erased: true, keyDestroyed: erasure.keyDestroyed, duplicate: erasure.duplicate, purged };
+    // The projector purges on each CustomerErased too; the read model is purged here as well, so the
+    // answer comes back with every erased record's rows already gone.
+    const records = [];
+    for (const record of erasure.records) {
+      const purged = await this.timeline.purgeCustomer(tenantId, record.customerId);
+      records.push({
+        customerId: record.customerId,
+        cascadeOf: record.cascadeOf,
+        keyDestroyed: record.keyDestroyed,
+        duplicate: record.duplicate,
+        purged,
+      });
+    }
+    return {
+      erased: true,
+      keyDestroyed: erasure.keyDestroyed,
+      duplicate: erasure.duplicate,
+      purged: records[0]!.purged,
+      mergedInto: erasure.mergedInto,
+      records,
+      notErased: erasure.notErased,
+    };
   }
 
   /** The customer's state folded from their stream, now or as of a moment / revision. */
+  @Audited('customer.state.read')
   @Get(':customerId/state')
   @TenantOperation(
     'read',
@@ -245,6 +279,7 @@ export class CustomersController {
    * criteria combined; `next` pages on. `?identity=` alone keeps its original meaning: the one customer
    * holding that identity, with its folded state (404 when none).
    */
+  @Audited('customers.searched')
   @Get()
   @TenantOperation(
     'read',
@@ -323,12 +358,14 @@ export class CustomersController {
     );
   }
 
+  @Audited('customer.read')
   @Get(':customerId')
   @TenantOperation('read', { summary: 'One customer: summary, identities held, folded state and revision' })
   async get(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     return this.summary(tenantId, customerId);
   }
 
+  @Audited('customer.next_best_actions.read')
   @Get(':customerId/next-best-actions')
   @TenantOperation('read', { summary: 'The current next best action and the history of decisions, with their explanations' })
   async nextBestActions(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {

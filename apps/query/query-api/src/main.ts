@@ -8,6 +8,7 @@ import {
   clientAddress,
   createLogger,
   httpServerOptions,
+  looksLikeJwt,
   onShutdown,
   perWindow,
   presentedApiKey,
@@ -16,6 +17,7 @@ import {
 } from '@hub/platform';
 import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
 import { serveOpenApi } from '@hub/platform/openapi';
+import { OIDC_VERIFIER, type OidcVerifier } from './auth/oidc';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
@@ -43,9 +45,10 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
     const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
     const envKeys = app.get<symbol, ApiKeyRegistry>(API_KEYS);
     const operatorKeys = app.get<symbol, ApiKeyRegistry<OperatorKey>>(OPERATOR_KEYS);
-    /** A stored key's own limit per window; env keys never wait on the store. */
+    const oidc = app.get<symbol, OidcVerifier | null>(OIDC_VERIFIER);
+    /** A stored key's own limit per window; env keys and tokens never wait on the store. */
     const storedLimit = async (key: string): Promise<number | undefined> => {
-      if (envKeys.verify(key) || operatorKeys.verify(key)) return undefined;
+      if (envKeys.verify(key) || operatorKeys.verify(key) || (oidc && looksLikeJwt(key))) return undefined;
       const found = await stored.verify(key).catch(() => undefined);
       return found?.rateLimitPerMinute ? perWindow(found.rateLimitPerMinute, edge.RATE_LIMIT_WINDOW_MS) : undefined;
     };
@@ -86,6 +89,8 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
       'Customers, timelines, next best actions, exports and erasure for one tenant\'s API key; replays and `/admin/v1` (tenants and keys) for operator keys. docs/operations.md, "API keys" and "Query API".',
     version: '1',
     apiKeys: true,
+    bearerDescription:
+      'An API key, or — when OIDC_ISSUER_URL is set — an OpenID Connect access token (a JWT) whose roles give its scopes (docs/operations.md, "Signing in with OpenID Connect")',
   });
   await app.listen(config.PORT, config.HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
-import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresKeyStore, type HubLogger } from '@hub/platform';
+import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresAuditLog, PostgresKeyStore, type HubLogger } from '@hub/platform';
 import {
   PostgresTimelineStore,
   TIMELINE_QUERIES,
@@ -18,6 +18,9 @@ import {
   TimelineReplayJobs,
 } from '@hub/timeline';
 import { AdminController } from './admin/admin.controller';
+import { AuditController } from './audit/audit.controller';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AUDIT_SETTINGS, AUDIT_STORE, AuditTrail, type AuditSettings, type AuditStore } from './audit/audit-trail';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import {
   API_KEY_ENTRY,
@@ -43,6 +46,7 @@ import { SubjectAccessController } from './subject-access/subject-access.control
 import { SavedQueriesController } from './saved-queries/saved-queries.controller';
 import { PostgresSavedQueries, SAVED_QUERIES } from './saved-queries/saved-queries.store';
 import { TimelineController } from './timeline/timeline.controller';
+import { DEFAULT_ROLE_SCOPES, OIDC_VERIFIER, OidcVerifier, parseRoleScopes, ROLE_SCOPE_ENTRY, type OidcSettings } from './auth/oidc';
 
 /** The read model and the saved queries' table, ensured at boot (the pool and the store close in HubPlatformModule). */
 @Injectable()
@@ -100,7 +104,7 @@ export class QueryApiEnv extends RecordEnv {
   @Matches(API_KEY_ENTRY, {
     each: true,
     message:
-      'each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)',
+      'each HUB_API_KEYS entry must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase, audit joined by +)',
   })
   HUB_API_KEYS: string[] = [];
 
@@ -152,8 +156,92 @@ export class QueryApiEnv extends RecordEnv {
   /** The built analysts' console (apps/console), served at /console/ when it holds an index.html; relative to the working directory. */
   @IsString() QUERY_CONSOLE_DIR = 'dist/apps/console';
 
+  /**
+   * OpenID Connect (docs/operations.md, "Signing in with OpenID Connect"): the issuer whose access
+   * tokens (JWTs) the API takes beside API keys, exactly as its tokens' `iss` says it. Unset: off,
+   * and the OIDC_* settings below are not read. https, except on a loopback address.
+   */
+  @IsOptional() @IsString() OIDC_ISSUER_URL?: string;
+
+  /** The `aud` the tokens for this API carry (required with OIDC_ISSUER_URL). */
+  @IsOptional() @IsString() OIDC_AUDIENCE?: string;
+
+  /** The claim naming the tenant (or an array of tenants) a token opens; a dotted path reaches into an object. */
+  @IsString() @Matches(/^\S+$/) OIDC_TENANT_CLAIM = 'hub_tenant';
+
+  /** The claim naming the caller's roles (an array or a space-separated string); a dotted path reaches into an object (`realm_access.roles`). */
+  @IsString() @Matches(/^\S+$/) OIDC_ROLES_CLAIM = 'hub_roles';
+
+  /**
+   * What each role may do: `<role>=<grant>[+<grant>…][,…]`, grants among `read`, `write`, `erase`,
+   * `audit` and `operator` (the operator routes). A role not listed grants nothing.
+   */
+  @Transform(csv)
+  @IsArray()
+  @Matches(ROLE_SCOPE_ENTRY, {
+    each: true,
+    message: 'each OIDC_ROLE_SCOPES entry must be <role>=<grant>[+<grant>…], grants among read, write, erase, audit, operator',
+  })
+  OIDC_ROLE_SCOPES: string[] = DEFAULT_ROLE_SCOPES;
+
+  /** The issuer's JWKS; unset, the `jwks_uri` of its discovery document (`<issuer>/.well-known/openid-configuration`). */
+  @IsOptional() @IsString() OIDC_JWKS_URL?: string;
+
+  /** How far `exp` and `nbf` may be off, for clocks that differ. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(300) OIDC_CLOCK_TOLERANCE_SECONDS = 30;
+
+  /** The audit log (docs/operations.md, "Audit log"): pending entries are written at least this often. */
+  @Type(() => Number) @IsInt() @Min(50) @Max(60_000) QUERY_AUDIT_FLUSH_MS = 1_000;
+
+  /** Audit entries per insert; a full batch is written at once. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000) QUERY_AUDIT_BATCH_SIZE = 500;
+
+  /**
+   * Audit entries pending (or promised to calls under way) at most; past it an audited call is
+   * refused with 503 (`query.audit.full`) rather than answered unrecorded.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000) QUERY_AUDIT_MAX_PENDING = 50_000;
+
   /** Requests per RATE_LIMIT_WINDOW_MS one API key may make (counted by the key presented, valid or not); past it: 429. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 5_000;
+}
+
+/** The OpenID Connect settings when an issuer is configured (else none: tokens are not taken), and what is wrong with them. */
+function oidcSettings(config: QueryApiEnv): { settings?: OidcSettings; problems: string[] } {
+  const issuer = config.OIDC_ISSUER_URL;
+  if (issuer === undefined) return { problems: [] };
+  const problems: string[] = [];
+  const checkUrl = (name: string, value: string) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      problems.push(`${name} must be an absolute URL`);
+      return;
+    }
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+      problems.push(`${name} must be https (http only on a loopback address): the issuer's keys decide who may read`);
+  };
+  checkUrl('OIDC_ISSUER_URL', issuer);
+  if (config.OIDC_JWKS_URL !== undefined) checkUrl('OIDC_JWKS_URL', config.OIDC_JWKS_URL);
+  if (config.OIDC_AUDIENCE === undefined)
+    problems.push("OIDC_AUDIENCE must name the audience (aud) of this API's tokens when OIDC_ISSUER_URL is set");
+  const roles = parseRoleScopes(config.OIDC_ROLE_SCOPES);
+  problems.push(...roles.problems.map((p) => `OIDC_ROLE_SCOPES: ${p}`));
+  if (problems.length > 0) return { problems };
+  return {
+    settings: {
+      issuer,
+      audience: config.OIDC_AUDIENCE!,
+      tenantClaim: config.OIDC_TENANT_CLAIM,
+      rolesClaim: config.OIDC_ROLES_CLAIM,
+      roles: roles.roles,
+      ...(config.OIDC_JWKS_URL !== undefined ? { jwksUrl: config.OIDC_JWKS_URL } : {}),
+      clockToleranceSeconds: config.OIDC_CLOCK_TOLERANCE_SECONDS,
+    },
+    problems,
+  };
 }
 
 /** The query API's HTTP edge: analysts and agents call it, not providers, so one address gets 1,000/s by default. */
@@ -161,17 +249,35 @@ export class QueryApiEdgeEnv extends HttpEdgeEnv {
   override RATE_LIMIT_PER_ADDRESS = 10_000;
 }
 
+/** Every controller the query API serves (the audit spec checks each route is audited or named as holding no personal data). */
+export const QUERY_API_CONTROLLERS = [
+  CustomersController,
+  NbaController,
+  TimelineController,
+  LiveTimelineController,
+  ExportsController,
+  SubjectAccessController,
+  ReplaysController,
+  StatsController,
+  SavedQueriesController,
+  AdminController,
+  AuditController,
+  HealthController,
+] as const;
+
 export function queryApiModule(env: NodeJS.ProcessEnv) {
   const [config, edge] = loadConfigs<[QueryApiEnv, QueryApiEdgeEnv]>('query-api', env, QueryApiEnv, QueryApiEdgeEnv);
   const apiKeys = parseApiKeys(config.HUB_API_KEYS);
   const operatorKeys = parseOperatorKeys(config.HUB_ADMIN_API_KEYS, apiKeys.keys);
   const regions = parseDefaultRegions(config.QUERY_DEFAULT_REGIONS);
+  const oidc = oidcSettings(config);
   const problems = [
-    ...(config.HUB_API_KEYS.length === 0 && config.HUB_ADMIN_API_KEYS.length === 0
+    ...(config.HUB_API_KEYS.length === 0 && config.HUB_ADMIN_API_KEYS.length === 0 && config.OIDC_ISSUER_URL === undefined
       ? [
-          'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key> (or HUB_ADMIN_API_KEYS an operator key, who makes tenant keys through /admin/v1): every read needs a key (docs/operations.md, "API keys")',
+          'HUB_API_KEYS must list at least one <tenant>:<sha256 hex of the key> (or HUB_ADMIN_API_KEYS an operator key, who makes tenant keys through /admin/v1, or OIDC_ISSUER_URL an identity provider): every read needs a key or a token (docs/operations.md, "API keys")',
         ]
       : []),
+    ...oidc.problems,
     ...apiKeys.problems.map((p) => `HUB_API_KEYS: ${p}`),
     ...operatorKeys.problems.map((p) => `HUB_ADMIN_API_KEYS: ${p}`),
     ...regions.problems.map((p) => `QUERY_DEFAULT_REGIONS: ${p}`),
@@ -193,19 +299,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     maxStreamsPerKey: config.QUERY_LIVE_MAX_STREAMS_PER_KEY,
   };
   @Module({
-    controllers: [
-      CustomersController,
-      NbaController,
-      TimelineController,
-      LiveTimelineController,
-      ExportsController,
-      SubjectAccessController,
-      ReplaysController,
-      StatsController,
-      SavedQueriesController,
-      AdminController,
-      HealthController,
-    ],
+    controllers: [...QUERY_API_CONTROLLERS],
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
     imports: [
       HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false }),
@@ -219,7 +313,28 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
         inject: [KEY_STORE],
         useFactory: (store: PostgresKeyStore) => new CachedKeyLookup(store, config.HUB_KEY_CACHE_TTL_MS),
       },
+      { provide: OIDC_VERIFIER, useValue: oidc.settings ? new OidcVerifier(oidc.settings) : null },
       { provide: APP_GUARD, useClass: ApiKeyGuard },
+      {
+        provide: AUDIT_SETTINGS,
+        useValue: {
+          flushMs: config.QUERY_AUDIT_FLUSH_MS,
+          batchSize: config.QUERY_AUDIT_BATCH_SIZE,
+          maxPending: config.QUERY_AUDIT_MAX_PENDING,
+        } satisfies AuditSettings,
+      },
+      {
+        // A pool of its own, which the trail closes after its last flush (audit-trail.ts).
+        provide: AUDIT_STORE,
+        inject: [LOGGER],
+        useFactory: (logger: HubLogger): AuditStore => {
+          const pool = createPgPool({ connectionString: config.DATABASE_URL, max: 2 });
+          pool.on('error', (err) => logger.warn({ err: String(err) }, 'query.audit.pg_idle_client_error'));
+          return { log: new PostgresAuditLog(pool), close: () => pool.end() };
+        },
+      },
+      AuditTrail,
+      { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       { provide: TIMELINE_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new TimelineQueries(pool) },
       { provide: SAVED_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresSavedQueries(pool) },

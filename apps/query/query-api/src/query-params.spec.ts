@@ -48,6 +48,12 @@ describe('query parameters', () => {
     });
   });
 
+  describe('when a timeline query names the plain chat channel (the generic API’s only)', () => {
+    it('then it filters by it like any channel', () => {
+      expect(entryFilter(queryAs(TimelineQuery, { channel: 'chat,webchat' }))).toEqual({ channels: ['chat', 'webchat'] });
+    });
+  });
+
   describe('when a timeline query is valid', () => {
     it('then lists are split, numbers converted, and the filter built', () => {
       const q = queryAs(TimelineQuery, {

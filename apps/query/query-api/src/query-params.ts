@@ -14,7 +14,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import {
-  CHANNEL_IDS,
+  ALL_CHANNEL_IDS,
   DIRECTIONS,
   IDENTITY_KINDS,
   INTERACTION_KINDS,
@@ -76,7 +76,7 @@ const list = ({ value }: { value: unknown }) =>
     .map((v) => (typeof v === 'string' ? v.trim() : v))
     .filter((v) => v !== '');
 
-const CHANNEL_MESSAGE = `each channel must be one of ${CHANNEL_IDS.join(', ')}`;
+const CHANNEL_MESSAGE = `each channel must be one of ${ALL_CHANNEL_IDS.join(', ')}`;
 const CHURN_RISK_MESSAGE = `each churnRisk must be one of ${CHURN_RISK_LEVELS.join(', ')}`;
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
 
@@ -98,7 +98,7 @@ export function instant(value: string): string {
   return value.length === 10 ? `${value}T00:00:00Z` : value;
 }
 
-function IsInstant(options?: ValidationOptions): PropertyDecorator {
+export function IsInstant(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isInstant',
@@ -115,7 +115,7 @@ function IsInstant(options?: ValidationOptions): PropertyDecorator {
 }
 
 /** Later than another (valid) instant property of the same object. */
-function IsLaterThan(property: string, options?: ValidationOptions): PropertyDecorator {
+export function IsLaterThan(property: string, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isLaterThan',
@@ -237,7 +237,7 @@ function IsSearchText(): PropertyDecorator {
  * (UTC midnight) or a date-time with a zone: a time without one is refused, as everywhere.
  */
 export class EntryFilterQuery {
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(ALL_CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
   @IsOptional()
   @Transform(list)
   @IsIn(DIRECTIONS, { each: true, message: `each direction must be one of ${DIRECTIONS.join(', ')}` })
@@ -267,7 +267,7 @@ export class TimelineQuery extends EntryFilterQuery {
 }
 
 export class ConversationsQuery {
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(ALL_CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
   @IsOptional() @IsInstant() asOf?: string;
 }
 
@@ -289,7 +289,7 @@ export class TimelineExportQuery extends EntryFilterQuery {
   @IsOptional()
   @Transform(list)
   @ArrayMaxSize(20)
-  @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` })
+  @IsIn(ALL_CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${ALL_CHANNEL_IDS.join(', ')}` })
   preferredChannel?: string[];
   /** … at any of these churn risk levels (as of the request). */
   @IsOptional()
@@ -320,11 +320,11 @@ export class CustomerSearchQuery {
   @IsIn(PHONE_REGIONS, { message: 'region must be an ISO 3166-1 alpha-2 country code, e.g. US or GB' })
   region?: CountryCode;
   /** channels the customer used (any of them), `channel=sms,whatsapp` as on timelines */
-  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
+  @IsOptional() @Transform(list) @ArrayMaxSize(20) @IsIn(ALL_CHANNEL_IDS, { each: true, message: CHANNEL_MESSAGE }) channel?: string[];
   @IsOptional()
   @Transform(list)
   @ArrayMaxSize(20)
-  @IsIn(CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${CHANNEL_IDS.join(', ')}` })
+  @IsIn(ALL_CHANNEL_IDS, { each: true, message: `each preferredChannel must be one of ${ALL_CHANNEL_IDS.join(', ')}` })
   preferredChannel?: string[];
   /** quadrants (any of them); `unknown`: neither an order nor a survey answer yet */
   @IsOptional()

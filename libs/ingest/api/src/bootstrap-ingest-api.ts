@@ -3,9 +3,9 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { hubNames, type HubNames } from '@hub/contracts';
+import { hubNames, rawRejectionsTopic, type HubNames } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfigs } from '@hub/config';
-import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
+import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher, rawRejectionsTopicSpecs } from '@hub/messaging';
 import {
   CachedKeyLookup,
   clientAddress,
@@ -86,9 +86,23 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
   });
   const names = hubNames(config.HUB_NAMESPACE);
-  await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) =>
-    logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'),
+  // Each raw tenant's feedback topic (docs/events.md, "Raw-topic feedback"), with the hub's own.
+  const feedbackTopic = (tenantId: string) => rawRejectionsTopic(tenantId, config.HUB_NAMESPACE);
+  const feedbackTopics = config.INGEST_RAW_ENABLED
+    ? rawRejectionsTopicSpecs(config.INGEST_RAW_TENANTS.map(feedbackTopic), config.KAFKA_REPLICATION_FACTOR)
+    : [];
+  await ensureTopics(kafka, [...hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR }), ...feedbackTopics]).catch(
+    (err: unknown) => logger.warn({ err: String(err) }, 'ingest.topics.ensure_failed'),
   );
+  // Consuming with no tenant allowed refuses (dead-letters) every message: say so, and how to fix it.
+  if (config.INGEST_RAW_ENABLED && config.INGEST_RAW_TENANTS.length === 0)
+    logger.warn(
+      {
+        topic: names.topics.rawInteractions,
+        hint: 'INGEST_RAW_TENANTS is empty: every message on the raw topic will be refused (dead-lettered as TENANT_NOT_ALLOWED). Set INGEST_RAW_TENANTS to the tenants that produce there, or INGEST_RAW_ENABLED=false',
+      },
+      'ingest.api.raw.no_tenants',
+    );
   if (!(await publisher.start())) logger.warn({}, 'ingest.kafka.unavailable_at_boot');
 
   // Validated with the env (IngestApiEnv): loaded again here to be used.
@@ -107,6 +121,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
     counters,
     new Set(config.INGEST_RAW_TENANTS),
     attributeSchemas,
+    feedbackTopic,
   );
   const rawConsumer = config.INGEST_RAW_ENABLED
     ? new RawInteractionsConsumer(
@@ -116,7 +131,8 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
           topic: names.topics.rawInteractions,
           groupId: names.groups.ingestApiRaw,
           concurrency: config.INGEST_RAW_CONCURRENCY,
-          deadLetter: { publisher, topic: names.topics.deadLetter },
+          // Every tenant's operators read the dead-letter topic: it references a refused message, never copies it.
+          deadLetter: { publisher, topic: names.topics.deadLetter, keep: 'reference' },
         },
         logger,
       )

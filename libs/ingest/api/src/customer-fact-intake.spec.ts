@@ -168,6 +168,16 @@ describe('readConsent: a consent change from a platform’s preference centre', 
   });
 });
 
+describe('readConsent on the plain chat channel (issue #16)', () => {
+  it('given an opt-out of chat, a channel with no webhook adapter, then it is a ConsentReceived on chat, valid on the topic', () => {
+    const body = { identities: [{ kind: 'external', namespace: 'genesys', value: 'cust-1' }], channel: 'chat', consent: 'opted_out' };
+    const read = readConsent(Buffer.from(JSON.stringify({ ...body, occurredAt: '2026-12-07T08:58:00.000Z' })), ctx);
+    if (!read.ok) throw new Error(JSON.stringify(read.errors));
+    expect(read.event.metadata.channel).toBe('chat');
+    expect(validateAs(ConsentReceivedDto, JSON.parse(JSON.stringify(read.event)))).toMatchObject({ ok: true });
+  });
+});
+
 describe('readTraits: a platform’s profile attributes for a customer', () => {
   const update = (over: Record<string, unknown> = {}) =>
     Buffer.from(

@@ -1,6 +1,6 @@
 import { IsIn, IsISO8601, IsString, Length, Matches, Validate } from 'class-validator';
 import {
-  CHANNEL_IDS,
+  ALL_CHANNEL_IDS,
   CONSENT_CHOICES,
   CONSENT_RECEIVED_SCHEMA_VERSION,
   CONSENT_SOURCE_PATTERN,
@@ -43,7 +43,7 @@ const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]+$/u;
  * platform's own id of it.
  */
 export class ConversationStatusBody extends CustomerIdentitiesDto implements ConversationStatusRequest {
-  @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
+  @IsIn(ALL_CHANNEL_IDS, { message: `channel must be one of: ${ALL_CHANNEL_IDS.join(', ')}` })
   channel!: ChannelId;
 
   @IsOptionalNonNull()
@@ -129,7 +129,7 @@ export function readConversationStatus(
  * customer's consent to be contacted on one channel.
  */
 export class ConsentBody extends CustomerIdentitiesDto implements ConsentRequest {
-  @IsIn(CHANNEL_IDS, { message: `channel must be one of: ${CHANNEL_IDS.join(', ')}` })
+  @IsIn(ALL_CHANNEL_IDS, { message: `channel must be one of: ${ALL_CHANNEL_IDS.join(', ')}` })
   channel!: ChannelId;
 
   @IsIn(CONSENT_CHOICES, { message: `consent must be one of: ${CONSENT_CHOICES.join(', ')}` })

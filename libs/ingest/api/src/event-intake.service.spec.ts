@@ -50,6 +50,8 @@ function setup(limits = { maxBatchEvents: 10, maxEventBytes: 8_192 }) {
     () => now,
     undefined,
     new Set(['acme']),
+    undefined,
+    (tenantId) => `feedback.${tenantId}`,
   );
   return { publisher, intake };
 }
@@ -130,6 +132,47 @@ describe('the generic API use case', () => {
   });
 
   describe('when a raw-topic message is invalid', () => {
+    it('then its allowed tenant gets the refusal on its feedback topic, in the API’s error shape, without the payload', async () => {
+      const { publisher, intake } = setup();
+      const value = Buffer.from(event('m1', { tenantId: 'acme', eventId: 'CCX-9' }, { name: 'genesys' }).replace('+14155550100', '+1415'));
+      const err = await intake
+        .ingestRaw({ topic: 'raw', partition: 2, offset: '41', key: 'k', headers: {}, value })
+        .catch((e: unknown) => e);
+      expect(err).toEqual(expect.objectContaining({ code: 'INVALID_EVENT', message: 'data.identities.0.value: invalid_identity' }));
+      expect((err as PermanentMessageError).deadLetterHeaders).toEqual({ [HeaderNames.tenantId]: 'acme' });
+      expect(publisher.published).toEqual([
+        {
+          topic: 'feedback.acme',
+          message: {
+            key: 'CCX-9',
+            headers: { [HeaderNames.tenantId]: 'acme' },
+            value: {
+              error: 'invalid_event',
+              message: expect.any(String),
+              problems: [{ path: 'data.identities.0.value', code: 'invalid_identity', message: expect.stringContaining('+1415') }],
+              tenantId: 'acme',
+              clientEventId: 'CCX-9',
+              coordinates: { topic: 'raw', partition: 2, offset: '41' },
+              payload: { bytes: value.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+              rejectedAt: now.toISOString(),
+            },
+          },
+        },
+      ]);
+      // The payload is referenced, never carried: its phone is only in the problem's words, for its own tenant.
+      expect(JSON.stringify(publisher.published[0]!.message.value)).not.toContain('m1');
+    });
+
+    it('then a tenant not allowed gets no feedback (it has no topic): only the dead letter', async () => {
+      const { publisher, intake } = setup();
+      const value = Buffer.from(event('m1', { tenantId: 'globex' }, { name: 'genesys' }));
+      const err = await intake
+        .ingestRaw({ topic: 'raw', partition: 0, offset: '1', key: undefined, headers: {}, value })
+        .catch((e: unknown) => e);
+      expect(err).toEqual(expect.objectContaining({ code: 'TENANT_NOT_ALLOWED', deadLetterHeaders: { [HeaderNames.tenantId]: 'globex' } }));
+      expect(publisher.published).toEqual([]);
+    });
+
     it('then it fails permanently with the code and the failing fields as the reason', async () => {
       const { intake } = setup();
       const message = {
@@ -145,8 +188,8 @@ describe('the generic API use case', () => {
       expect(err).toEqual(
         expect.objectContaining({
           code: 'TENANT_NOT_ALLOWED',
-          // With every other problem of the message (here its missing source).
-          message: expect.stringContaining('metadata.tenantId: is not a tenant allowed on the raw topic (INGEST_RAW_TENANTS); '),
+          // With every other problem of the message (here its missing source), by path and code only.
+          message: expect.stringContaining('metadata.tenantId: tenant_not_allowed; '),
         }),
       );
       const empty = await intake.ingestRaw({ ...message, value: null }).catch((e: unknown) => e);

@@ -1,5 +1,7 @@
 import {
+  HeaderNames,
   interactionMessage,
+  TENANT_ID_PATTERN,
   type FieldError,
   type IdentityHasher,
   type InteractionReceived,
@@ -18,6 +20,7 @@ import { IntakeCounters } from './intake-counters';
 import { AttributeSchemas } from './attribute-schemas';
 import { readInteraction, type IntakeContext, type IntakeRejectionCode, type IntakeResult } from './interaction-intake';
 import { ndjsonLines } from './ndjson';
+import { rawDeadLetterReason, rawRejectionFeedback, rawRejectionMessage } from './raw-rejection-feedback';
 import type { SourceKey } from './source-keys';
 
 export interface IntakeLimits {
@@ -67,6 +70,8 @@ export class EventIntakeService {
     private readonly rawTenants: ReadonlySet<string> = new Set(),
     /** Each tenant's declared extension attributes (`INGEST_ATTRIBUTE_SCHEMAS`). */
     private readonly attributeSchemas: AttributeSchemas = AttributeSchemas.none(),
+    /** Each raw tenant's feedback topic (`rawRejectionsTopic`); none: refusals are dead-lettered only. */
+    private readonly rawFeedbackTopic?: (tenantId: string) => string,
   ) {}
 
   async submitOne(caller: SourceKey, body: Buffer): Promise<SingleOutcome> {
@@ -182,10 +187,13 @@ export class EventIntakeService {
   }
 
   /**
-   * One message of the raw topic. An invalid one throws `PermanentMessageError` (the consumer
-   * dead-letters it with the code and the failing fields); a bus failure is thrown as it is, so the
-   * consumer retries from the last committed offset (at least once; the derived id makes the retry
-   * the same event).
+   * One message of the raw topic. An invalid one is refused twice over: its tenant (one of
+   * `INGEST_RAW_TENANTS`) gets the refusal on its feedback topic — the generic API's error shape,
+   * the message's coordinates and digest, not its payload (`rawRejectionFeedback`) — and then
+   * `PermanentMessageError` is thrown, which the consumer dead-letters by reference (paths and codes
+   * in the reason, the claimed tenant in `hub-tenant-id`). A bus failure (the event, or the
+   * feedback) is thrown as it is, so the consumer retries from the last committed offset (at least
+   * once: the derived id makes the retry the same event, the feedback's key the same refusal).
    */
   async ingestRaw(message: ConsumedMessage): Promise<InteractionReceived> {
     const where = { topic: message.topic, partition: message.partition, offset: message.offset };
@@ -198,10 +206,46 @@ export class EventIntakeService {
         })
       : { ok: false, code: 'invalid_json', errors: [{ field: '(event)', messages: ['message has no value'] }] };
     if (!read.ok) {
-      const reason = describeFieldErrors(read.errors);
+      // A tenant id as the contract spells them (bounded by the check of the whole event): named in logs and the dead letter.
+      const claimed =
+        read.tenantId !== undefined && read.tenantId.length <= 100 && TENANT_ID_PATTERN.test(read.tenantId) ? read.tenantId : undefined;
+      const feedbackTo = claimed !== undefined && this.rawTenants.has(claimed) ? this.rawFeedbackTopic?.(claimed) : undefined;
+      if (feedbackTo !== undefined) {
+        const feedback = rawRejectionFeedback(
+          message,
+          {
+            code: read.code,
+            errors: read.errors,
+            tenantId: claimed!,
+            ...(read.clientEventId !== undefined ? { clientEventId: read.clientEventId } : {}),
+          },
+          this.now(),
+        );
+        try {
+          await this.publisher.publish(feedbackTo, [rawRejectionMessage(feedback)]);
+        } catch (err) {
+          this.counters.inc('raw.retried');
+          throw err;
+        }
+        this.counters.inc('raw.feedback');
+      }
       this.counters.inc(`raw.dead_lettered.${read.code}`);
-      this.logger.warn({ ...where, code: read.code, fields: read.errors.map((e) => e.field).join(',') }, 'ingest.api.raw.rejected');
-      throw new PermanentMessageError(read.code.toUpperCase(), reason);
+      this.logger.warn(
+        {
+          ...where,
+          code: read.code,
+          fields: read.errors.map((e) => e.field).join(','),
+          ...(claimed !== undefined ? { tenantId: claimed } : {}),
+          feedback: feedbackTo !== undefined,
+          ...(this.rawTenants.size === 0 ? { rawTenants: 0 } : {}),
+        },
+        'ingest.api.raw.rejected',
+      );
+      throw new PermanentMessageError(
+        read.code.toUpperCase(),
+        rawDeadLetterReason(read.errors, read.code),
+        claimed !== undefined ? { [HeaderNames.tenantId]: claimed } : {},
+      );
     }
     try {
       await this.publisher.publish(this.interactionsTopic, [interactionMessage(read.event, this.identityHasher)]);
@@ -279,9 +323,4 @@ export class EventIntakeService {
       'ingest.api.request.rejected',
     );
   }
-}
-
-/** `field: message; field: message`, for the dead-letter reason header. */
-export function describeFieldErrors(errors: readonly FieldError[]): string {
-  return errors.map((e) => `${e.field}: ${e.messages.join(', ')}`).join('; ');
 }

@@ -80,7 +80,6 @@ const errorShape = (error: string, problems: unknown[] = [expect.objectContainin
 const paths = (body: Record<string, unknown>) => (body['problems'] as { path: string }[]).map((p) => p.path).sort();
 
 const interactionsWith = (marker: string) => seen.filter((m) => m.topic === api.names.topics.interactions && m.value.includes(marker));
-const deadLettersWith = (marker: string) => seen.filter((m) => m.topic === api.names.topics.deadLetter && m.value.includes(marker));
 
 beforeAll(async () => {
   api = await startIngestApiApp({
@@ -187,6 +186,25 @@ describe('one canonical event over HTTP', () => {
       what: 'both deliveries',
     });
     expect(both.map((m) => m.headers[HeaderNames.eventId])).toEqual([first.body['eventId'], first.body['eventId']]);
+  });
+
+  it('on the plain chat channel (no webhook adapter: only this API) is accepted and published with channel chat (issue #16)', async () => {
+    const marker = freshId('chat');
+    const sent = platformEvent(marker, { metadata: { channel: 'chat' } });
+    sent.data.identities = [{ kind: 'external', value: `cust-${marker}`, namespace: 'genesys' } as (typeof sent.data.identities)[number]];
+    const res = await postJson(sent);
+    expect(res.status).toBe(202);
+    const [message] = await eventually(async () => (interactionsWith(marker).length > 0 ? interactionsWith(marker) : undefined), {
+      what: 'the chat event on the interactions topic',
+    });
+    expect(message!.headers[HeaderNames.channel]).toBe('chat');
+    const event = JSON.parse(message!.value) as InteractionReceived;
+    expect(event.metadata.channel).toBe('chat');
+    expect(event.data.identities).toEqual([{ kind: 'external', namespace: 'genesys', value: `cust-${marker}` }]);
+    // A channel that does not exist is still refused, naming it.
+    const refused = await postJson(platformEvent(freshId('pager'), { metadata: { channel: 'pager' } }));
+    expect(refused.status).toBe(400);
+    expect(paths(refused.body)).toEqual(['metadata.channel']);
   });
 
   it('naming another tenant than the key’s gets 403 naming metadata.tenantId', async () => {
@@ -456,34 +474,45 @@ describe('the raw topic', () => {
     expect((await postJson(platformEvent(marker))).body['eventId']).toBe(expectedId);
   });
 
-  it('dead-letters an invalid message with its raw payload, its code and the failing fields', async () => {
+  it('dead-letters an invalid message by reference (never its payload), with its code and the failing fields by path and code', async () => {
     const marker = freshId('rawbad');
-    await produceRaw(
-      JSON.stringify(platformEvent(marker, { metadata: { tenantId: tenant, occurredAt: 'never' }, provider: { name: 'genesys' } })),
-    );
-    await produceRaw(
-      JSON.stringify(platformEvent(`${marker}-tenant`, { metadata: { tenantId: otherTenant }, provider: { name: 'genesys' } })),
-    );
-    await produceRaw(`{"not json": ${marker}`);
-    const dead = await eventually(async () => (deadLettersWith(marker).length === 3 ? deadLettersWith(marker) : undefined), {
-      what: 'three dead letters',
-    });
+    const sources = [
+      await produceRaw(
+        JSON.stringify(platformEvent(marker, { metadata: { tenantId: tenant, occurredAt: 'never' }, provider: { name: 'genesys' } })),
+      ),
+      await produceRaw(
+        JSON.stringify(platformEvent(`${marker}-tenant`, { metadata: { tenantId: otherTenant }, provider: { name: 'genesys' } })),
+      ),
+      await produceRaw(`{"not json": ${marker}`),
+    ].map(([meta]) => ({ partition: String(meta!.partition), offset: meta!.baseOffset! }));
+    const deadLetters = () =>
+      seen.filter(
+        (m) =>
+          m.topic === api.names.topics.deadLetter &&
+          sources.some(
+            (s) => m.headers[HeaderNames.dlqSourcePartition] === s.partition && m.headers[HeaderNames.dlqSourceOffset] === s.offset,
+          ),
+      );
+    const dead = await eventually(async () => (deadLetters().length === 3 ? deadLetters() : undefined), { what: 'three dead letters' });
     const byCode = Object.fromEntries(dead.map((d) => [d.headers[HeaderNames.dlqCode], d]));
     expect(Object.keys(byCode).sort()).toEqual(['INVALID_EVENT', 'INVALID_JSON', 'TENANT_NOT_ALLOWED']);
-    expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqReason]).toMatch(/^metadata\.occurredAt: /);
+    expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqReason]).toMatch(/^metadata\.occurredAt: is_iso8601/);
     expect(byCode['INVALID_EVENT']!.headers[HeaderNames.dlqSourceTopic]).toBe(api.names.topics.rawInteractions);
+    expect(byCode['TENANT_NOT_ALLOWED']!.headers[HeaderNames.tenantId]).toBe(otherTenant);
+    const notJson = sources[2]!;
     expect(JSON.parse(byCode['INVALID_JSON']!.value)).toEqual({
-      raw: `{"not json": ${marker}`,
+      reference: { topic: api.names.topics.rawInteractions, partition: Number(notJson.partition), offset: notJson.offset },
       rawBytes: `{"not json": ${marker}`.length,
       rawSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-      truncated: false,
     });
+    for (const d of dead) expect(JSON.stringify(d)).not.toContain(marker);
     expect(interactionsWith(marker)).toEqual([]);
     const metrics = (await (await fetch(`${api.url}/metrics`)).json()) as Record<string, number>;
     expect(metrics).toEqual(
       expect.objectContaining({
         'raw.dead_lettered.invalid_event': expect.any(Number),
         'raw.dead_lettered.tenant_not_allowed': expect.any(Number),
+        'raw.feedback': expect.any(Number),
       }),
     );
   });

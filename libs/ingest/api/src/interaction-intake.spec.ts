@@ -233,6 +233,8 @@ describe('reading a canonical event sent to the generic API', () => {
         ok: false,
         code: 'tenant_mismatch',
         errors: [{ field: 'metadata.tenantId', messages: ["must be the API key's tenant (acme) or absent"], codes: ['tenant_mismatch'] }],
+        // The tenant it claimed, named with the refusal (where the raw topic's feedback goes).
+        tenantId: 'globex',
       });
     });
 
@@ -385,6 +387,7 @@ describe('counterexamples of the fuzz campaign (issue #15)', () => {
       ok: false,
       code: 'invalid_event',
       errors: [expect.objectContaining({ field: 'data.identities.0.namespace' })],
+      tenantId: 'acme',
     });
   });
 

@@ -40,10 +40,15 @@ export interface IntakeContext {
   attributeSchemas?: AttributeSchemas;
 }
 
-/** `clientEventId`: the id the sender gave (lower-cased), when it gave one; `event.metadata.eventId` is the stored id scoped from it. */
+/**
+ * `clientEventId`: the id the sender gave (lower-cased), when it gave one; `event.metadata.eventId` is
+ * the stored id scoped from it. A refusal names the tenant the event claimed (`tenantId`, any string
+ * it gave) and the sender's id when they could be read: where the raw topic's feedback goes, and what
+ * it is about.
+ */
 export type IntakeResult =
   | { ok: true; event: InteractionReceived; clientEventId?: string }
-  | { ok: false; code: IntakeRejectionCode; errors: FieldError[] };
+  | { ok: false; code: IntakeRejectionCode; errors: FieldError[]; tenantId?: string; clientEventId?: string };
 
 /** Namespace of the event ids the hub derives for the generic API (part of every such id: never change). */
 const GENERIC_API_ID_PART = 'ingest-api';
@@ -219,7 +224,14 @@ export function normaliseInteraction(
   const unchecked = (field: string) => problems.some((p) => p.field === field || p.field.startsWith(`${field}.`));
   if (isRecord(attributes) && typeof tenantId === 'string' && !unchecked('metadata.tenantId') && !unchecked('data.attributes'))
     problems.push(...attributeSchemas.check(tenantId, attributes));
-  if (problems.length > 0) return { ok: false, code, errors: problems };
+  if (problems.length > 0)
+    return {
+      ok: false,
+      code,
+      errors: problems,
+      ...(typeof tenantId === 'string' ? { tenantId } : {}),
+      ...(clientEventId !== undefined ? { clientEventId } : {}),
+    };
 
   const event = candidate as unknown as InteractionReceived;
   return { ok: true, event: { ...event, data: { ...event.data, identities } }, ...(clientEventId !== undefined ? { clientEventId } : {}) };

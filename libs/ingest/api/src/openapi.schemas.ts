@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ApiProblem } from '@hub/platform/openapi';
-import { CHANNEL_IDS, CONSENT_CHOICES, CONVERSATION_STATUSES, IDENTITY_KINDS } from '@hub/contracts';
+import { ALL_CHANNEL_IDS, CONSENT_CHOICES, CONVERSATION_STATUSES, IDENTITY_KINDS } from '@hub/contracts';
 
 /**
  * The request and answer bodies of the generic API as its OpenAPI document shows them. The API reads
@@ -17,7 +17,7 @@ export class IdentityRefSchema {
 
 export class InteractionInputMetadataSchema {
   @ApiProperty({ type: String, format: 'date-time' }) occurredAt!: string;
-  @ApiProperty({ enum: CHANNEL_IDS }) channel!: string;
+  @ApiProperty({ enum: ALL_CHANNEL_IDS }) channel!: string;
   @ApiPropertyOptional({ type: String, description: "The sender's own id: a retry with it is the same event" }) eventId?: string;
   @ApiPropertyOptional({ type: String }) correlationId?: string;
   @ApiPropertyOptional({ type: String }) causationId?: string;
@@ -42,14 +42,14 @@ class FactSchema {
 }
 
 export class ConversationStatusSchema extends FactSchema {
-  @ApiProperty({ enum: CHANNEL_IDS }) channel!: string;
+  @ApiProperty({ enum: ALL_CHANNEL_IDS }) channel!: string;
   @ApiPropertyOptional({ type: String, minLength: 1, maxLength: 200 }) threadId?: string;
   @ApiProperty({ enum: CONVERSATION_STATUSES }) status!: string;
   @ApiProperty({ type: String, description: "The platform's own id of the conversation" }) conversationId!: string;
 }
 
 export class ConsentSchema extends FactSchema {
-  @ApiProperty({ enum: CHANNEL_IDS }) channel!: string;
+  @ApiProperty({ enum: ALL_CHANNEL_IDS }) channel!: string;
   @ApiProperty({ enum: CONSENT_CHOICES }) consent!: string;
   @ApiPropertyOptional({ type: String, description: 'Where it was changed (`preference_centre` when absent; never `keyword`)' })
   source?: string;

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { startConsumer, type EventPublisher, type RunningConsumer } from '@hub/messaging';
+import { startConsumer, type DeadLetterOptions, type RunningConsumer } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 import type { EventIntakeService } from './event-intake.service';
 
@@ -9,7 +9,7 @@ export interface RawConsumerOptions {
   topic: string;
   groupId: string;
   concurrency: number;
-  deadLetter: { publisher: EventPublisher; topic: string };
+  deadLetter: DeadLetterOptions;
   retryDelayMs?: number;
 }
 

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { hubNames, type ChannelId } from '@hub/contracts';
+import { hubNames, type IngestChannelId } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfig } from '@hub/config';
 import { channelDefinitions } from '@hub/channel-registry';
 import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
@@ -46,7 +46,7 @@ export interface RunningIngestApp {
  * logs. Reads config from `env`, fails fast on a bad one, starts even when Kafka is down (and answers
  * 503 until it is back). Serves one tenant (`TENANT_ID`) or many (`INGEST_TENANTS`: `ingest-tenants.ts`).
  */
-export async function startIngestApp(channelId: ChannelId, env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApp> {
+export async function startIngestApp(channelId: IngestChannelId, env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApp> {
   const appName = `ingest-${channelId}`;
   const definitions = enabledDefinitions(appName, channelId, env);
   // Validate the shared and every tenant's providers' settings together, so one run lists every problem.
@@ -314,7 +314,7 @@ function parseJsonWithChannelCore(instance: FastifyInstance, maxBodyBytes: numbe
  * `INGEST_PROVIDERS` (comma-separated `manifest.provider` values), so a deployment configures only
  * the providers it uses.
  */
-function enabledDefinitions(app: string, channelId: ChannelId, env: NodeJS.ProcessEnv): readonly ChannelDefinition<object>[] {
+function enabledDefinitions(app: string, channelId: IngestChannelId, env: NodeJS.ProcessEnv): readonly ChannelDefinition<object>[] {
   const all = channelDefinitions(channelId);
   const wanted = env['INGEST_PROVIDERS']
     ?.split(',')

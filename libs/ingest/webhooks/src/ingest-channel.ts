@@ -1,4 +1,4 @@
-import { CHANNEL_IDS, isChannelId, type ChannelId } from '@hub/contracts';
+import { CHANNEL_IDS, isIngestChannelId, type IngestChannelId } from '@hub/contracts';
 import { ConfigError } from '@hub/config';
 
 /**
@@ -6,9 +6,9 @@ import { ConfigError } from '@hub/config';
  * channel (apps/ingest/webhooks); each deployment runs it for one channel, as the app
  * `ingest-<channel>`, so a new channel needs no app of its own.
  */
-export function ingestChannelOf(env: NodeJS.ProcessEnv): ChannelId {
+export function ingestChannelOf(env: NodeJS.ProcessEnv): IngestChannelId {
   const value = env['INGEST_CHANNEL']?.trim() ?? '';
-  if (isChannelId(value)) return value;
+  if (isIngestChannelId(value)) return value;
   const given = value === '' ? 'is not set' : `is "${value}"`;
   throw new ConfigError('ingest', [`INGEST_CHANNEL ${given}: it names the channel this process serves, one of ${CHANNEL_IDS.join(', ')}`]);
 }

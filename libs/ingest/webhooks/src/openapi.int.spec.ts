@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHANNEL_IDS, type ChannelId } from '@hub/contracts';
+import { CHANNEL_IDS, type IngestChannelId } from '@hub/contracts';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import { documentedRoutes, freshId, servedRoutes, testInfra } from '@hub/testing';
 import { startIngestApp, type RunningIngestApp } from './bootstrap-ingest-app';
@@ -14,7 +14,7 @@ import { startIngestApp, type RunningIngestApp } from './bootstrap-ingest-app';
 const infra = testInfra();
 const running: RunningIngestApp[] = [];
 
-const envFor = (channel: ChannelId, overrides: Record<string, string> = {}) =>
+const envFor = (channel: IngestChannelId, overrides: Record<string, string> = {}) =>
   Object.assign(
     {
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),
@@ -28,7 +28,7 @@ const envFor = (channel: ChannelId, overrides: Record<string, string> = {}) =>
     overrides,
   ) as NodeJS.ProcessEnv;
 
-async function start(channel: ChannelId, overrides: Record<string, string> = {}): Promise<RunningIngestApp> {
+async function start(channel: IngestChannelId, overrides: Record<string, string> = {}): Promise<RunningIngestApp> {
   const app = await startIngestApp(channel, envFor(channel, overrides));
   running.push(app);
   return app;

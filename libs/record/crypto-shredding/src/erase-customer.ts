@@ -19,6 +19,8 @@ export interface EraseCustomerCommand {
   now: string;
   /** The request this erasure answers (default: the erasure's own event id). */
   correlationId?: string;
+  /** The customer whose erasure erases this one with it (this one is merged into it): `CustomerErased.data.cascadeOf`. */
+  cascadeOf?: string;
 }
 
 export interface CustomerErasure {
@@ -57,7 +59,7 @@ export async function eraseCustomer(command: EraseCustomerCommand): Promise<Cust
   const eventId = customerErasedEventId(tenantId, customerId);
   const event: CustomerErased = {
     type: CUSTOMER_ERASED,
-    data: { customerId, reason, requestedBy },
+    data: { customerId, reason, requestedBy, ...(command.cascadeOf === undefined ? {} : { cascadeOf: command.cascadeOf }) },
     metadata: {
       eventId,
       correlationId: command.correlationId ?? eventId,

@@ -44,6 +44,8 @@ export interface ErasureFact {
   reason: string;
   requestedBy: string;
   eventId: string;
+  /** Set when this record was erased with the customer it is merged into (`CustomerErased.data.cascadeOf`): that erasure's customer. */
+  cascadeOf: string | null;
 }
 
 /** One customer record (stream) the export covers: the person's own, or one merged into it and not unmerged. */
@@ -97,7 +99,12 @@ export interface SubjectAccessHead {
     | (ErasureFact & {
         personalFieldsReadable: false;
         marker: string;
-        /** Records merged into this one that were not erased with it (erasure erases one record): their fields still read. */
+        /**
+         * Records merged into this one that are not erased: their fields still read. Empty after an
+         * erasure of the whole person (merged-in records are erased with it); a record lands here
+         * when this one was erased before erasure reached merged-in records, or when it was merged in
+         * after the erasure.
+         */
         mergedInNotErased: string[];
         note: string;
       })
@@ -167,6 +174,7 @@ export function erasureOf(customerId: string, events: readonly CustomerEvent[]):
     reason: erased.data.reason,
     requestedBy: erased.data.requestedBy,
     eventId: erased.metadata.eventId,
+    cascadeOf: erased.data.cascadeOf ?? null,
   };
 }
 
@@ -196,6 +204,7 @@ export function subjectAccessHead(input: {
     }),
   );
   const ownErasure = records[0]?.erasure ?? null;
+  const erasedWith = records.slice(1).filter((r) => r.erasure !== null);
   const mergedInNotErased = records
     .slice(1)
     .filter((r) => r.erasure === null)
@@ -236,9 +245,13 @@ export function subjectAccessHead(input: {
         'holds the key until it expires, docs/events.md); their identity claims ' +
         'were released and their timeline entries purged. What remains is what carries no personal field: ids, times, ' +
         'channels, kinds and the erasure itself.' +
+        (erasedWith.length > 0
+          ? ` The records merged into this one (${erasedWith.map((r) => r.customerId).join(', ')}) are erased too: ` +
+            'their personal fields read the same way.'
+          : '') +
         (mergedInNotErased.length > 0
-          ? ` The records merged into this one (${mergedInNotErased.join(', ')}) were not erased with it: each is erased by its own id, ` +
-            'and until then their events below read in clear.'
+          ? ` The records merged into this one listed in mergedInNotErased (${mergedInNotErased.join(', ')}) are not erased: ` +
+            'erasing this customer again erases them (unless an unmerge gave them back), and until then their events below read in clear.'
           : ''),
     },
     records,

@@ -25,7 +25,7 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { CHANNEL_IDS, type ChannelId } from './channels';
+import { ALL_CHANNEL_IDS, type ChannelId } from './channels';
 import { IsOptionalNonNull } from './validation';
 
 /**
@@ -618,7 +618,7 @@ export class EventMetadataDto implements EventMetadata {
   @IsInt() @Min(1) schemaVersion!: number;
   /** Lower-case letters, digits, - and _: tenant ids are part of stream names, keys and URLs. */
   @Matches(TENANT_ID_PATTERN, { message: 'tenantId must be lower-case letters, digits, - or _' }) @Length(1, 64) tenantId!: string;
-  @IsIn([...CHANNEL_IDS, 'system']) channel!: ChannelId | 'system';
+  @IsIn([...ALL_CHANNEL_IDS, 'system']) channel!: ChannelId | 'system';
 }
 
 export class InteractionReceivedDto implements InteractionReceived {

@@ -17,6 +17,8 @@ export const HeaderNames = {
   dlqSourceTopic: 'hub-dlq-source-topic',
   dlqSourcePartition: 'hub-dlq-source-partition',
   dlqSourceOffset: 'hub-dlq-source-offset',
+  /** On a message produced again from a dead letter (`redriveDeadLetters`): `<topic>:<partition>:<offset>` it was refused at. */
+  redrivenFrom: 'hub-redriven-from',
 } as const;
 
 export function headersFor(type: string, m: EventMetadata): Record<string, string> {

@@ -1,4 +1,5 @@
-import { deterministicId } from './ids';
+import { v5 as uuidv5 } from 'uuid';
+import { deterministicId, HUB_ID_NAMESPACE } from './ids';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -52,3 +53,25 @@ describe('deterministicId of a part with a lone surrogate (fuzz campaign, issue 
     expect(deterministicId('survey', '😀')).toBe(deterministicId('survey', '\ud83d\ude00'));
   });
 });
+
+describe("deterministicId against uuid's own v5 (the ids stored so far)", () => {
+  it('given 5,000 names of every script, emoji, lone surrogates and lengths up to 80, then every id is the same', () => {
+    const alphabet = ['a', 'Z', '0', '|', ':', ' ', 'é', 'ж', 'ع', 'م', '中', '😀', '\u0000', '\ud800', '\udfff', '\n', '"'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const differing: string[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      const parts = Array.from({ length: 1 + (next() % 4) }, () =>
+        Array.from({ length: next() % 80 }, () => alphabet[next() % alphabet.length]).join(''),
+      );
+      const name = parts
+        .map((p) => `${p.length}:${p}`)
+        .join('|')
+        .replace(LONE, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+      if (deterministicId(...parts) !== uuidv5(name, HUB_ID_NAMESPACE)) differing.push(JSON.stringify(parts));
+    }
+    expect(differing).toEqual([]);
+  });
+});
+
+const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

@@ -12,7 +12,11 @@ export const Topics = {
   interactions: 'hub.interactions.v1',
   /** Events recorded in a customer's stream, republished for the worker and downstream. Key: customer id. */
   customerEvents: 'hub.customer-events.v1',
-  /** Messages that verified but can never be processed; value is the raw message, headers say why. */
+  /**
+   * Messages that verified but can never be processed; value is the raw message (bounded), or for the
+   * raw topic's a reference to it (coordinates and SHA-256: every tenant's operators read this topic);
+   * headers say why.
+   */
   deadLetter: 'hub.dead-letter.v1',
   /**
    * Canonical `InteractionReceived` events produced directly by contact-center platforms (one JSON
@@ -74,6 +78,17 @@ export function hubNames(namespace = ''): HubNames {
     },
     queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp) },
   };
+}
+
+/**
+ * One tenant's feedback on the raw topic: why each of its messages on `rawInteractions` was refused
+ * (the generic API's error shape, the message's coordinates, its size and SHA-256; never its
+ * payload). One topic per tenant of `INGEST_RAW_TENANTS`, so Kafka ACLs give each platform its own
+ * (docs/events.md, "Raw-topic feedback"). Key: the sender's event id, or the coordinates.
+ */
+export function rawRejectionsTopic(tenantId: string, namespace = ''): string {
+  const name = `hub.raw-rejections.${tenantId}.v1`;
+  return namespace ? `${namespace}.${name}` : name;
 }
 
 export const HUB_NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;

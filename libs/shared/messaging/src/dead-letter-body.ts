@@ -31,3 +31,23 @@ export function deadLetterBody(raw: Buffer): DeadLetterBody {
   }
   return { rawBase64: head.toString('base64'), ...meta };
 }
+
+/**
+ * A dead letter that points at its message instead of carrying it: where it is (topic, partition,
+ * offset: the source topic keeps it for its retention) and what it was (size and SHA-256, so a
+ * re-drive can tell it found the same bytes). Nothing of the value itself.
+ */
+export interface DeadLetterReference {
+  reference: { topic: string; partition: number; offset: string };
+  rawBytes: number;
+  /** Null for a message without a value. */
+  rawSha256: string | null;
+}
+
+export function deadLetterReference(topic: string, partition: number, offset: string, raw: Buffer | null): DeadLetterReference {
+  return {
+    reference: { topic, partition, offset },
+    rawBytes: raw?.length ?? 0,
+    rawSha256: raw ? createHash('sha256').update(raw).digest('hex') : null,
+  };
+}

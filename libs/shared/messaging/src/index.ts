@@ -4,3 +4,4 @@ export * from './kafka.event-publisher';
 export * from './kafka.consumer';
 export * from './topics';
 export * from './dead-letter-body';
+export * from './dead-letter-redrive';

@@ -1,22 +1,38 @@
 import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
-import { deadLetterBody } from './dead-letter-body';
+import { deadLetterBody, deadLetterReference } from './dead-letter-body';
 
 /**
  * A message that can never be processed, whatever the retries: it goes to the dead-letter topic.
  * For a consumer's own reasons (not JSON, a field missing); any other `HubError` with
- * `retryable: false` is dead-lettered the same way.
+ * `retryable: false` is dead-lettered the same way. `deadLetterHeaders`: what the dead letter adds
+ * to its own headers (the tenant a message named, say), for operators to select it by.
  */
 export class PermanentMessageError extends HubError {
   readonly retryable = false;
   constructor(
     readonly code: string,
     message: string,
+    readonly deadLetterHeaders: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'PermanentMessageError';
   }
+}
+
+/**
+ * Where a consumer's dead letters go, and what they keep of the message. `copy` (the default): the
+ * value (bounded: `deadLetterBody`), the key and the headers. `reference`: none of them — the
+ * value's size and SHA-256 and the source coordinates only (`deadLetterReference`), for a topic
+ * whose messages must not be copied in clear onto the shared dead-letter topic (every tenant's
+ * operators read it); the message stays on its own topic for its retention, where
+ * `redriveDeadLetters` finds it again.
+ */
+export interface DeadLetterOptions {
+  publisher: EventPublisher;
+  topic: string;
+  keep?: 'copy' | 'reference';
 }
 
 export interface ConsumedMessage {
@@ -40,7 +56,7 @@ interface ConsumerOptionsBase {
   fromBeginning?: boolean;
   /** Partitions handled in parallel; order is kept within a partition (one customer's events). */
   partitionsConsumedConcurrently?: number;
-  deadLetter: { publisher: EventPublisher; topic: string };
+  deadLetter: DeadLetterOptions;
   logger: ConsumerLogger;
   /** The group's session timeout: a member silent this long is dropped and its partitions reassigned. Default 30 s. */
   sessionTimeoutMs?: number;
@@ -142,7 +158,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
   };
   const deadLetter = async (topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) => {
     o.logger.warn({ topic, partition, offset: message.offset, code: err.code, reason: err.message }, 'consumer.message.dead_lettered');
-    await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err)]);
+    await o.deadLetter.publisher.publish(o.deadLetter.topic, [deadLetterOf(topic, partition, message, consumed, err, o.deadLetter.keep)]);
   };
   // Partitions paused after a failed run, each resumed by its own timer (batch mode).
   const retries = new PartitionRetries();
@@ -474,13 +490,28 @@ function consumedOf(topic: string, partition: number, message: KafkaMessage): Co
   return { topic, partition, offset: message.offset, key: message.key?.toString(), value: message.value, headers: headersOf(message) };
 }
 
-function deadLetterOf(topic: string, partition: number, message: KafkaMessage, consumed: ConsumedMessage, err: HubError) {
+function deadLetterOf(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  consumed: ConsumedMessage,
+  err: HubError,
+  keep: DeadLetterOptions['keep'] = 'copy',
+) {
+  const coordinates = `${topic}:${partition}:${message.offset}`;
+  const byReference = keep === 'reference';
   return {
-    key: consumed.key ?? `${topic}:${partition}:${message.offset}`,
+    key: byReference ? coordinates : (consumed.key ?? coordinates),
     // Bounded: the poison may be near the message limit, and a dead letter that does not fit would stall the partition.
-    value: message.value ? deadLetterBody(message.value) : { raw: null },
+    value: byReference
+      ? deadLetterReference(topic, partition, message.offset, message.value)
+      : message.value
+        ? deadLetterBody(message.value)
+        : { raw: null },
     headers: {
-      ...consumed.headers,
+      // The sender's headers are its message's: a reference keeps none of them.
+      ...(byReference ? {} : consumed.headers),
+      ...(err instanceof PermanentMessageError ? err.deadLetterHeaders : {}),
       [HeaderNames.dlqCode]: err.code,
       [HeaderNames.dlqReason]: err.message.slice(0, 2_000),
       [HeaderNames.dlqSourceTopic]: topic,

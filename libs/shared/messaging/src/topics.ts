@@ -1,6 +1,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { hubNames, type HubNames } from '@hub/contracts';
 
+/** How long the raw topic keeps a message: its refusals' feedback, and a re-drive of its dead letters, have that long. */
+const RAW_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
@@ -16,15 +19,7 @@ export interface TopicSpec {
  * of any one broker (issue #15 F13).
  */
 export function hubTopicSpecs(names: HubNames = hubNames(), options: { replicationFactor?: number } = {}): TopicSpec[] {
-  const replicationFactor = options.replicationFactor ?? 1;
-  const durable = (spec: TopicSpec): TopicSpec =>
-    replicationFactor <= 1
-      ? spec
-      : {
-          ...spec,
-          replicationFactor,
-          configEntries: [...(spec.configEntries ?? []), { name: 'min.insync.replicas', value: String(replicationFactor - 1) }],
-        };
+  const durable = durableIn(options.replicationFactor ?? 1);
   return [
     { topic: names.topics.interactions, numPartitions: 6 },
     { topic: names.topics.customerEvents, numPartitions: 6 },
@@ -33,7 +28,7 @@ export function hubTopicSpecs(names: HubNames = hubNames(), options: { replicati
     {
       topic: names.topics.rawInteractions,
       numPartitions: 6,
-      configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }],
+      configEntries: [{ name: 'retention.ms', value: String(RAW_RETENTION_MS) }],
     },
     // Decisions for channel senders, keyed by customer (one customer's decisions stay in order).
     { topic: names.topics.nbaDecisions, numPartitions: 6 },
@@ -41,6 +36,28 @@ export function hubTopicSpecs(names: HubNames = hubNames(), options: { replicati
 }
 
 export const HUB_TOPICS: readonly TopicSpec[] = hubTopicSpecs();
+
+/**
+ * The raw tenants' feedback topics (`rawRejectionsTopic`, one per tenant of `INGEST_RAW_TENANTS`):
+ * one partition each (a tenant's refusals in order; few of them), kept as long as the raw topic keeps
+ * the messages they reference.
+ */
+export function rawRejectionsTopicSpecs(topics: readonly string[], replicationFactor = 1): TopicSpec[] {
+  return topics.map((topic) =>
+    durableIn(replicationFactor)({ topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(RAW_RETENTION_MS) }] }),
+  );
+}
+
+function durableIn(replicationFactor: number): (spec: TopicSpec) => TopicSpec {
+  return (spec) =>
+    replicationFactor <= 1
+      ? spec
+      : {
+          ...spec,
+          replicationFactor,
+          configEntries: [...(spec.configEntries ?? []), { name: 'min.insync.replicas', value: String(replicationFactor - 1) }],
+        };
+}
 
 /**
  * Create any missing topic, then wait until every partition of the new ones has a leader; safe to run

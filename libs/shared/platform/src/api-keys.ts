@@ -35,6 +35,14 @@ export class DigestKeyRegistry<K extends { digest: Buffer }> {
 export type PresentedKey = { ok: true; key: string } | { ok: false; reason: 'api_key_missing' | 'api_key_malformed' | 'api_key_ambiguous' };
 
 const MAX_KEY_LENGTH = 512;
+/** A bearer that is a JWT (an OpenID Connect access token, checked by the query API) may be longer than a key. */
+const MAX_TOKEN_LENGTH = 8_192;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** Whether a presented credential has the shape of a signed JWT (three base64url parts), not of an API key. */
+export function looksLikeJwt(credential: string): boolean {
+  return JWT_SHAPE.test(credential);
+}
 
 /** The key a request carries: `Authorization: Bearer <key>` or `X-Api-Key: <key>` (both only if they agree). */
 export function presentedApiKey(headers: Readonly<Record<string, string | string[] | undefined>>): PresentedKey {
@@ -52,16 +60,17 @@ export function presentedApiKey(headers: Readonly<Record<string, string | string
   if (bearer !== undefined && header !== undefined && bearer !== header) return { ok: false, reason: 'api_key_ambiguous' };
   const key = bearer ?? header;
   if (key === undefined) return { ok: false, reason: 'api_key_missing' };
-  if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'api_key_malformed' };
+  if (key.length > (looksLikeJwt(key) ? MAX_TOKEN_LENGTH : MAX_KEY_LENGTH)) return { ok: false, reason: 'api_key_malformed' };
   return { ok: true, key };
 }
 
 /**
  * What a tenant key may do in its tenant (docs/operations.md, "API keys"): `read` its data, `write`
- * (merge, unmerge, record outcomes, save queries), `erase` customers (GDPR). Independent: a key has
- * exactly the scopes its entry lists; an entry that lists none is read-only.
+ * (merge, unmerge, record outcomes, save queries), `erase` customers (GDPR), `audit`: read the
+ * tenant's audit log (who read or changed what). Independent: a key has exactly the scopes its entry
+ * lists; an entry that lists none is read-only.
  */
-export const KEY_SCOPES = ['read', 'write', 'erase'] as const;
+export const KEY_SCOPES = ['read', 'write', 'erase', 'audit'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 /** The scopes of a key entry's suffix: `read+write`; undefined when it names an unknown scope or none. */

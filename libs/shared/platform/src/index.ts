@@ -5,3 +5,5 @@ export * from './request-encoding';
 export * from './pg-pool';
 export * from './http-edge';
 export * from './key-store';
+export * from './audit-log';
+export * from './terminal-line';

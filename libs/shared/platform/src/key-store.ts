@@ -38,14 +38,25 @@ export interface Tenant {
   createdAt: Date;
 }
 
+/** The changes the key store records itself, in the transaction that makes them. */
+export type KeyAuditAction = 'tenant.created' | 'key.created' | 'key.rotated' | 'key.revoked';
+
+/**
+ * One entry of the hub's audit log (`hub_key_audit`): the key store's own changes (`KeyAuditAction`)
+ * and, through `AuditLog`, every read of personal data and every other admin action (audit-log.ts).
+ */
 export interface KeyAuditEntry {
   id: number;
   at: Date;
-  /** Who made the change: the operator and the id of the operator key presented. */
+  /** Who: the operator and the id of the operator key presented, a tenant key's id, or an OpenID Connect subject. */
   actor: string;
-  action: 'tenant.created' | 'key.created' | 'key.rotated' | 'key.revoked';
+  action: string;
   tenantId: string | null;
   keyId: string | null;
+  /** The customer whose data was read or changed, when one was named. */
+  customerId: string | null;
+  /** `ok`, or what stopped it (`not_found`, `rejected`, `failed`). */
+  outcome: string;
   detail: Record<string, unknown>;
 }
 
@@ -168,6 +179,11 @@ export class PostgresKeyStore implements KeyStore {
       // Append-only in the database too: an entry cannot be changed or removed, whoever connects.
       await c.query(`create or replace function hub_key_audit_append_only() returns trigger language plpgsql as $$
         begin raise exception 'hub_key_audit is append-only'; end $$`);
+      // The audit log of reads and admin actions (audit-log.ts) shares the table: one log per tenant to query.
+      await c.query(`alter table hub_key_audit
+        add column if not exists customer_id text,
+        add column if not exists outcome text not null default 'ok'`);
+      await c.query('create index if not exists hub_key_audit_tenant_at on hub_key_audit (tenant_id, at)');
       await c.query(`create or replace trigger hub_key_audit_append_only before update or delete or truncate on hub_key_audit
         for each statement execute function hub_key_audit_append_only()`);
     });
@@ -251,27 +267,11 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async listAudit(limit: number, tenantId?: string): Promise<KeyAuditEntry[]> {
-    const r = await this.pool.query<{
-      id: string;
-      at: Date;
-      actor: string;
-      action: KeyAuditEntry['action'];
-      tenant_id: string | null;
-      key_id: string | null;
-      detail: Record<string, unknown>;
-    }>(
-      'select id, at, actor, action, tenant_id, key_id, detail from hub_key_audit where ($2::text is null or tenant_id = $2) order by id desc limit $1',
+    const r = await this.pool.query<AuditRow>(
+      `select ${AUDIT_COLUMNS} from hub_key_audit where ($2::text is null or tenant_id = $2) order by id desc limit $1`,
       [limit, tenantId ?? null],
     );
-    return r.rows.map((row) => ({
-      id: Number(row.id),
-      at: row.at,
-      actor: row.actor,
-      action: row.action,
-      tenantId: row.tenant_id,
-      keyId: row.key_id,
-      detail: row.detail,
-    }));
+    return r.rows.map(auditEntryOf);
   }
 
   async findActive(digest: Buffer): Promise<StoredKey | undefined> {
@@ -321,7 +321,7 @@ export class PostgresKeyStore implements KeyStore {
   private async audit(
     c: PoolClient,
     actor: string,
-    action: KeyAuditEntry['action'],
+    action: KeyAuditAction,
     tenantId: string | null,
     keyId: string | null,
     detail: Record<string, unknown>,
@@ -349,6 +349,35 @@ export class PostgresKeyStore implements KeyStore {
       c.release();
     }
   }
+}
+
+/** A row of `hub_key_audit` as read. */
+export interface AuditRow {
+  id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  tenant_id: string | null;
+  key_id: string | null;
+  customer_id: string | null;
+  outcome: string;
+  detail: Record<string, unknown>;
+}
+
+export const AUDIT_COLUMNS = 'id, at, actor, action, tenant_id, key_id, customer_id, outcome, detail';
+
+export function auditEntryOf(row: AuditRow): KeyAuditEntry {
+  return {
+    id: Number(row.id),
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    tenantId: row.tenant_id,
+    keyId: row.key_id,
+    customerId: row.customer_id,
+    outcome: row.outcome,
+    detail: row.detail,
+  };
 }
 
 function describe(key: StoredKey): Record<string, unknown> {

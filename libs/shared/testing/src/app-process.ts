@@ -58,7 +58,12 @@ export function startAppProcess(
   const logFile = join(logDir, `${name}${logSuffix}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   const program = appProgram(name);
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', program.main], {
+  // A larger young generation: the apps allocate a lot of short-lived objects per message (parsed JSON,
+  // validated DTOs, sealed fields), and with V8's default 16 MiB semi-space the scavenger took 11–14 %
+  // of the recorder's and the worker's CPU at 300 webhooks/s; at 64 MiB, 6–9 % (docs/benchmarks.md,
+  // Session 10). The same flag is what docs/operations.md advises for production.
+  const semiSpace = [`--max-semi-space-size=${process.env['HUB_NODE_SEMI_SPACE_MB'] ?? '64'}`];
+  const child = spawn(process.execPath, [...semiSpace, '-r', '@swc-node/register', program.main], {
     cwd: WORKSPACE,
     // Tests, the demo and the benchmarks name identities under the published development key unless
     // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.

@@ -43,7 +43,7 @@ describe('hub keys create', () => {
     [['keys'], 'missing subcommand: create'],
     [['keys', 'delete', 'acme'], 'unknown subcommand "delete"'],
     [['keys', 'create'], 'missing <tenant>'],
-    [['keys', 'create', 'acme', '--scope', 'admin'], '--scope must list scopes among read, write, erase'],
+    [['keys', 'create', 'acme', '--scope', 'admin'], '--scope must list scopes among read, write, erase, audit'],
     [['keys', 'create', '--operator', 'ops', '--scope', 'read'], '--scope is for tenant keys'],
   ])('%j is a usage error (exit 2): %s', async (argv, message) => {
     const r = await cli(...argv);

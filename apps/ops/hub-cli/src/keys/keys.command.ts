@@ -24,13 +24,14 @@ const OPERATOR = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
 export const keysCommand: Command = {
   name: 'keys',
   summary: 'create a query API key (tenant key with scopes, or operator key) and its configuration entry',
-  usage: 'hub keys create <tenant> [--scope read,write,erase] | hub keys create --operator <name>',
+  usage: 'hub keys create <tenant> [--scope read,write,erase,audit] | hub keys create --operator <name>',
   help: `Prints JSON: { key, keyId, setting, entry }. Give \`key\` to its holder (it is shown once and
 stored nowhere); add \`entry\` to \`setting\` (HUB_API_KEYS or HUB_ADMIN_API_KEYS) and restart the query API.
 
   <tenant>           the one tenant the key opens
   --scope S[,S…]     what the key may do there: read (GET routes, merge preview), write (merges,
-                     unmerges, decision outcomes, saved queries), erase (GDPR erasure); default read.
+                     unmerges, decision outcomes, saved queries), erase (GDPR erasure), audit (the
+                     tenant's audit log); default read.
                      Scopes are independent: write does not include read, nor erase write.
   --operator NAME    an operator key instead (replays over HTTP); no tenant, no scopes
 

@@ -30,6 +30,8 @@ import { OperatorOnly } from '../auth/operator.decorator';
 import { CreateKeyDto, CreateTenantDto, RotateKeyDto } from './admin.dto';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
+import { Audited } from '../audit/audited.decorator';
+import { AuditTrail } from '../audit/audit-trail';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 
@@ -72,8 +74,12 @@ function storeError(err: unknown): never {
 @ApiTags('admin')
 @Controller('admin/v1')
 export class AdminController {
-  constructor(@Inject(KEY_STORE) private readonly store: KeyStore) {}
+  constructor(
+    @Inject(KEY_STORE) private readonly store: KeyStore,
+    private readonly trail: AuditTrail,
+  ) {}
 
+  @Audited('tenant.created', { recordedByStore: true })
   @Post('tenants')
   @OperatorOperation({ summary: 'Create a tenant (201)' }, { ...VALIDATION_FAILED, 409: 'The tenant exists' })
   @ApiBody({ type: CreateTenantDto })
@@ -82,6 +88,7 @@ export class AdminController {
     return tenantView(await this.store.createTenant(dto, actor(request)).catch(storeError));
   }
 
+  @Audited('admin.tenants.listed')
   @Get('tenants')
   @OperatorOperation({ summary: 'Every tenant' })
   async listTenants() {
@@ -89,6 +96,7 @@ export class AdminController {
   }
 
   /** 201 with the key and its `secret`, shown this once. */
+  @Audited('key.created', { recordedByStore: true })
   @Post('tenants/:tenantId/keys')
   @OperatorOperation(
     { summary: "Make a tenant's key: a `query` key (scopes) or an `ingest` key (its source); 201 with its `secret`, shown this once" },
@@ -124,6 +132,7 @@ export class AdminController {
     return { ...keyView(issued.key), secret: issued.secret };
   }
 
+  @Audited('admin.keys.listed')
   @Get('tenants/:tenantId/keys')
   @OperatorOperation({ summary: "A tenant's keys (never their secrets)" }, { 404: 'Unknown tenant' })
   async listKeys(@Param('tenantId') tenantId: string) {
@@ -131,6 +140,7 @@ export class AdminController {
   }
 
   /** 201 with the new key and its secret; the old one works until `previous.expiresAt`. */
+  @Audited('key.rotated', { recordedByStore: true })
   @Post('keys/:keyId/rotate')
   @OperatorOperation(
     { summary: 'Rotate a key: 201 with the new key and its secret; the old one works until `previous.expiresAt`' },
@@ -145,6 +155,7 @@ export class AdminController {
   }
 
   /** Refused from now on (within the key cache's TTL on every instance). */
+  @Audited('key.revoked', { recordedByStore: true })
   @Post('keys/:keyId/revoke')
   @OperatorOperation(
     { summary: 'Revoke a key: refused from now on (within the key cache TTL)' },
@@ -156,18 +167,28 @@ export class AdminController {
   }
 
   /** The latest changes, newest first (`limit`, default 100, at most 1,000); one tenant's with `tenantId`. */
+  @Audited('admin.audit.read')
   @Get('audit')
   @OperatorOperation(
     { summary: 'The latest changes to tenants and keys, newest first (`?limit=&tenantId=`)' },
     { 400: '`limit` is not an integer' },
   )
   async audit(@Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number, @Query('tenantId') tenantId?: string) {
+    // The whole audit log: key changes, and every read of personal data and admin action this instance has recorded.
+    await this.trail.flush();
     const entries: KeyAuditEntry[] = await this.store.listAudit(Math.min(Math.max(limit, 1), 1_000), tenantId || undefined);
     return { entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })) };
   }
+
+  /** This instance's audit trail: entries pending, written, refused for want of room, lost at shutdown. */
+  @Get('audit/status')
+  @OperatorOperation({ summary: "This instance's audit trail: entries pending, written, refused for want of room, lost at shutdown" })
+  auditStatus() {
+    return this.trail.status();
+  }
 }
 
+/** Who, as the audit log names them (the guard's `hubActor`): `ops.ana (key 1a2b3c4d)`, or `oidc:<sub>` for a token with the operator role. */
 function actor(request: FastifyRequest): string {
-  const who = request.hubOperator;
-  return who ? `${who.operator} (key ${who.keyId})` : 'unknown';
+  return request.hubActor ?? 'unknown';
 }

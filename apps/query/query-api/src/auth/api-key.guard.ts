@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CachedKeyLookup, LOGGER, type HubLogger } from '@hub/platform';
+import { CachedKeyLookup, LOGGER, looksLikeJwt, type HubLogger } from '@hub/platform';
 import {
   API_KEYS,
   OPERATOR_KEYS,
@@ -21,7 +21,8 @@ import {
   type PresentedKey,
   STORED_KEYS,
 } from './api-keys';
-import { OPERATOR_ROUTE } from './operator.decorator';
+import { OIDC_VERIFIER, OidcUnavailableError, type OidcVerifier } from './oidc';
+import { OPERATOR_ALLOWED, OPERATOR_ROUTE } from './operator.decorator';
 import { PUBLIC_ROUTE } from './public.decorator';
 import { REQUIRED_SCOPE } from './scope.decorator';
 
@@ -43,7 +44,26 @@ const REALM = 'hub-query-api';
  * Tenant keys are the configured ones (`HUB_API_KEYS`) and the active `query` keys of the key store
  * (made through `/admin/v1`), looked up through a short cache (`CachedKeyLookup`): a key created or
  * revoked there is taken or refused within its TTL, without a restart.
+ *
+ * With OpenID Connect configured (`OIDC_ISSUER_URL`), a bearer that is a JWT is checked as the
+ * issuer's access token instead (`OidcVerifier`): its tenant claim names the tenants it opens, its
+ * roles what it may do there (`OIDC_ROLE_SCOPES`; the `operator` role opens the operator routes).
+ * An invalid, expired, foreign or misaddressed token gets 401 `token_invalid` / `token_expired`; the
+ * issuer's keys unreachable, 503. The rules above then apply to it as to a key.
  */
+/** Who presented what: a tenant key, an operator key or a token, reduced to what the rules need. */
+interface Caller {
+  /** A key's id (a digest prefix, or the stored key's id); a token's `oidc:<subject>`. */
+  keyId: string;
+  /** As the audit log records it. */
+  actor: string;
+  /** The tenants it opens (an operator key: none). */
+  tenants: readonly string[];
+  scopes: ReadonlySet<KeyScope>;
+  /** The operator's name, when it may operate the hub. */
+  operator?: string;
+}
+
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -51,11 +71,13 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(API_KEYS) private readonly keys: ApiKeyRegistry,
     @Inject(OPERATOR_KEYS) private readonly operators: ApiKeyRegistry<OperatorKey>,
     @Inject(STORED_KEYS) private readonly stored: CachedKeyLookup,
+    @Inject(OIDC_VERIFIER) private readonly oidc: OidcVerifier | null,
     @Inject(LOGGER) private readonly logger: HubLogger,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()])) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
@@ -63,37 +85,39 @@ export class ApiKeyGuard implements CanActivate {
 
     const presented = presentedApiKey(request.headers);
     if (!presented.ok) return this.unauthorized(reply, route, presented.reason);
-    if (this.reflector.getAllAndOverride<boolean | undefined>(OPERATOR_ROUTE, [context.getHandler(), context.getClass()])) {
-      const operator = this.operators.verify(presented.key);
-      if (operator) {
-        request.hubOperator = { operator: operator.operator, keyId: operator.keyId };
+    const caller = await this.caller(presented.key, reply, route);
+    if (this.reflector.getAllAndOverride<boolean | undefined>(OPERATOR_ROUTE, targets)) {
+      if (caller.operator !== undefined) {
+        request.hubOperator = { operator: caller.operator, keyId: caller.keyId };
+        request.hubActor = caller.actor;
         return true;
       }
-      const tenantKey = await this.tenantKey(presented.key);
-      if (!tenantKey) return this.unauthorized(reply, route, 'api_key_invalid');
-      this.logger.warn(
-        { code: 'operator_key_required', keyId: tenantKey.keyId, keyTenant: tenantKey.tenantId, route },
-        'query.auth.denied',
-      );
+      this.logger.warn({ code: 'operator_key_required', keyId: caller.keyId, keyTenants: caller.tenants, route }, 'query.auth.denied');
       return this.forbidden(reply, 'operator_key_required', 'hub:operator');
-    }
-    const key = await this.tenantKey(presented.key);
-    if (!key) {
-      const operator = this.operators.verify(presented.key);
-      if (!operator) return this.unauthorized(reply, route, 'api_key_invalid');
-      this.logger.warn({ code: 'tenant_key_required', keyId: operator.keyId, operator: operator.operator, route }, 'query.auth.denied');
-      return this.forbidden(reply, 'tenant_key_required', 'hub:tenant');
     }
 
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const tenantId = params['tenantId'];
-    if (tenantId !== key.tenantId) {
+    if (
+      caller.operator !== undefined &&
+      tenantId !== undefined &&
+      this.reflector.getAllAndOverride<boolean | undefined>(OPERATOR_ALLOWED, targets)
+    ) {
+      request.hubOperator = { operator: caller.operator, keyId: caller.keyId };
+      request.hubActor = caller.actor;
+      return true;
+    }
+    if (caller.tenants.length === 0 && caller.operator !== undefined) {
+      this.logger.warn({ code: 'tenant_key_required', keyId: caller.keyId, operator: caller.operator, route }, 'query.auth.denied');
+      return this.forbidden(reply, 'tenant_key_required', 'hub:tenant');
+    }
+    if (tenantId === undefined || !caller.tenants.includes(tenantId)) {
       // A route without :tenantId that is not @Public() is a bug: it is closed to every key.
       this.logger.warn(
         {
           code: tenantId === undefined ? 'route_not_tenant_scoped' : 'other_tenant',
-          keyId: key.keyId,
-          keyTenant: key.tenantId,
+          keyId: caller.keyId,
+          keyTenants: caller.tenants,
           tenantId,
           route,
         },
@@ -102,23 +126,52 @@ export class ApiKeyGuard implements CanActivate {
       throw new NotFoundException({ error: 'not_found', reason: params['customerId'] !== undefined ? 'unknown customer' : 'not found' });
     }
     const scope =
-      this.reflector.getAllAndOverride<KeyScope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]) ??
+      this.reflector.getAllAndOverride<KeyScope | undefined>(REQUIRED_SCOPE, targets) ??
       (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
-    if (!key.scopes.has(scope)) {
+    if (!caller.scopes.has(scope)) {
       this.logger.warn(
-        { code: `${scope}_scope_required`, keyId: key.keyId, keyTenant: key.tenantId, route, method: request.method },
+        { code: `${scope}_scope_required`, keyId: caller.keyId, keyTenant: tenantId, route, method: request.method },
         'query.auth.denied',
       );
       return this.forbidden(reply, `${scope}_scope_required`, `hub:${scope}`, { scope });
     }
-    request.hubApiKey = { tenantId: key.tenantId, keyId: key.keyId };
+    request.hubApiKey = { tenantId, keyId: caller.keyId };
+    request.hubActor = caller.actor;
     return true;
   }
 
-  /** A configured tenant key, else an active stored `query` key (the store unreadable: 503, never a guess). */
-  private async tenantKey(presented: string): Promise<{ tenantId: string; keyId: string; scopes: ReadonlySet<KeyScope> } | undefined> {
+  /**
+   * The credential presented: a configured tenant or operator key; with OpenID Connect on, a JWT
+   * as the issuer's token; else an active stored `query` key. Unknown or invalid: 401. A store or
+   * issuer that cannot be read: 503, never a guess.
+   */
+  private async caller(presented: string, reply: FastifyReply, route: string): Promise<Caller> {
     const configured = this.keys.verify(presented);
-    if (configured) return configured;
+    if (configured)
+      return { keyId: configured.keyId, actor: `key:${configured.keyId}`, tenants: [configured.tenantId], scopes: configured.scopes };
+    const operator = this.operators.verify(presented);
+    if (operator)
+      return {
+        keyId: operator.keyId,
+        actor: `${operator.operator} (key ${operator.keyId})`,
+        tenants: [],
+        scopes: NO_SCOPES,
+        operator: operator.operator,
+      };
+    if (this.oidc && looksLikeJwt(presented)) {
+      let verified;
+      try {
+        verified = await this.oidc.verify(presented);
+      } catch (err) {
+        if (!(err instanceof OidcUnavailableError)) throw err;
+        this.logger.error({ err: err.message, issuer: this.oidc.issuer }, 'query.auth.oidc_unavailable');
+        throw new ServiceUnavailableException({ error: 'unavailable', reason: "the identity provider's keys cannot be read; retry" });
+      }
+      if (!verified.ok) return this.unauthorized(reply, route, verified.reason, verified.detail);
+      const p = verified.principal;
+      const keyId = `oidc:${p.subject}`;
+      return { keyId, actor: keyId, tenants: p.tenants, scopes: p.scopes, ...(p.operator ? { operator: p.subject } : {}) };
+    }
     let stored;
     try {
       stored = await this.stored.verify(presented);
@@ -126,7 +179,8 @@ export class ApiKeyGuard implements CanActivate {
       this.logger.error({ err: String(err) }, 'query.auth.key_store_unavailable');
       throw new ServiceUnavailableException({ error: 'unavailable', reason: 'the key store cannot be read; retry' });
     }
-    return stored?.kind === 'query' ? stored : undefined;
+    if (stored?.kind !== 'query') return this.unauthorized(reply, route, 'api_key_invalid');
+    return { keyId: stored.keyId, actor: `key:${stored.keyId}`, tenants: [stored.tenantId], scopes: stored.scopes };
   }
 
   private forbidden(
@@ -142,13 +196,20 @@ export class ApiKeyGuard implements CanActivate {
   private unauthorized(
     reply: FastifyReply,
     route: string,
-    reason: Exclude<PresentedKey, { ok: true }>['reason'] | 'api_key_invalid',
+    reason: Exclude<PresentedKey, { ok: true }>['reason'] | 'api_key_invalid' | 'token_invalid' | 'token_expired',
+    detail?: string,
   ): never {
     // RFC 6750: no error code when no credentials were sent; invalid_request / invalid_token otherwise.
     const error =
-      reason === 'api_key_missing' ? '' : reason === 'api_key_invalid' ? ', error="invalid_token"' : ', error="invalid_request"';
+      reason === 'api_key_missing'
+        ? ''
+        : reason === 'api_key_invalid' || reason === 'token_invalid' || reason === 'token_expired'
+          ? ', error="invalid_token"'
+          : ', error="invalid_request"';
     reply.header('WWW-Authenticate', `Bearer realm="${REALM}"${error}`);
-    this.logger.info({ code: reason, route }, 'query.auth.rejected');
+    this.logger.info({ code: reason, route, ...(detail !== undefined ? { detail } : {}) }, 'query.auth.rejected');
     throw new UnauthorizedException({ error: 'unauthorized', reason });
   }
 }
+
+const NO_SCOPES: ReadonlySet<KeyScope> = new Set();

@@ -1,6 +1,6 @@
 import { ApiKeyRegistry, parseApiKeys, parseOperatorKeys, presentedApiKey, sha256Hex } from './api-keys';
 
-const SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)';
+const SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase, audit joined by +)';
 
 describe('API keys', () => {
   const acmeKey = 'acme-key-0123456789abcdef0123456789';
@@ -109,6 +109,9 @@ describe('API keys', () => {
     });
   });
 
+  /** A string of a JWT's shape (three base64url parts), `length` characters long. */
+  const jwt = (length: number) => `eyJhbGciOiJSUzI1NiJ9.${'a'.repeat(length - 24)}.sig`;
+
   describe('the key a request presents', () => {
     it.each([
       [{ authorization: 'Bearer k1' }, { ok: true, key: 'k1' }],
@@ -125,6 +128,9 @@ describe('API keys', () => {
       [{ 'x-api-key': '' }, { ok: false, reason: 'api_key_malformed' }],
       [{ 'x-api-key': ['k1', 'k2'] }, { ok: false, reason: 'api_key_malformed' }],
       [{ 'x-api-key': 'k'.repeat(513) }, { ok: false, reason: 'api_key_malformed' }],
+      // A JWT (an OpenID Connect access token) may be longer than a key, up to 8 KiB.
+      [{ authorization: `Bearer ${jwt(2_000)}` }, { ok: true, key: jwt(2_000) }],
+      [{ authorization: `Bearer ${jwt(8_193)}` }, { ok: false, reason: 'api_key_malformed' }],
       [
         { authorization: 'Bearer k1', 'x-api-key': 'k2' },
         { ok: false, reason: 'api_key_ambiguous' },

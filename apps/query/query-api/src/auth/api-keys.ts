@@ -23,7 +23,8 @@ export interface ApiKey {
 }
 
 const READ_ONLY: ReadonlySet<KeyScope> = new Set<KeyScope>(['read']);
-const ENTRY_SHAPE = 'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase joined by +)';
+const ENTRY_SHAPE =
+  'must be <tenant>:<sha256 hex of the key>[:<scopes>] (64 hex digits; scopes among read, write, erase, audit joined by +)';
 
 /**
  * Parse the configured entries; a digest given to two tenants is refused (a key opens exactly one

@@ -6,6 +6,7 @@ import { csvChunks, ndjsonChunks, TIMELINE_QUERIES, type ExportedItem, type Time
 import { entryFilter, queryAs, TimelineExportQuery, type ExportFormat } from '../query-params';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { TenantOperation } from '../openapi';
+import { Audited } from '../audit/audited.decorator';
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   ndjson: 'application/x-ndjson; charset=utf-8',
@@ -26,6 +27,7 @@ export class ExportsController {
    * every entry of the given customers' timelines (or of a segment: quadrant, preferred channel, churn risk; all of
    * the tenant's without either), customer by customer, in time order.
    */
+  @Audited('timelines.exported')
   @Get('timelines')
   @TenantOperation(
     'read',

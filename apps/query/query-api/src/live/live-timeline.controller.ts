@@ -5,6 +5,7 @@ import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { LiveTimelines } from './live-timelines';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { TenantOperation } from '../openapi';
+import { Audited } from '../audit/audited.decorator';
 
 /**
  * `GET …/timeline/live`: server-sent events. Each timeline entry projected from now on (or after the
@@ -23,6 +24,7 @@ export class LiveTimelineController {
     @Inject(LOGGER) private readonly logger: HubLogger,
   ) {}
 
+  @Audited('customer.timeline.subscribed')
   @Get()
   @TenantOperation(
     'read',

@@ -4,7 +4,7 @@ import { validateAs } from '@hub/contracts';
 import { foldCustomer, type CustomerEvent } from '@hub/customer';
 import type { CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
-import { catalogV1, contactHistoryFrom, decide, decideOutcome, decisionSeed, latestTrigger, type Catalog } from '@hub/nba';
+import { currentCatalog, contactHistoryFrom, decide, decideOutcome, decisionSeed, latestTrigger, type Catalog } from '@hub/nba';
 import { OUTCOME_TALLY_READER, type PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import { CUSTOMER_REPOSITORY } from '../customers.controller';
 import { validationFailed } from '../query-params';
@@ -12,6 +12,7 @@ import { RecordOutcomeDto } from './record-outcome.dto';
 import { RequiresScope } from '../auth/scope.decorator';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { TenantOperation, VALIDATION_FAILED } from '../openapi';
+import { Audited } from '../audit/audited.decorator';
 
 const unknownCustomer = () => new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
 /** Appends lost to a concurrent writer are retried on the fresh stream this many times. */
@@ -24,7 +25,7 @@ const MAX_ATTEMPTS = 5;
 @ApiTags('next best actions')
 @Controller('tenants/:tenantId/customers/:customerId')
 export class NbaController {
-  private readonly catalog: Catalog = catalogV1();
+  private readonly catalog: Catalog = currentCatalog();
 
   constructor(
     @Inject(CUSTOMER_REPOSITORY) private readonly customers: CustomerRepository,
@@ -37,6 +38,7 @@ export class NbaController {
    * worker would decide if the latest triggering event (or, without one, the latest event) arrived
    * now, with the same seed as the decision answering it.
    */
+  @Audited('customer.next_best_actions.explained')
   @Get('next-best-actions/menu')
   @TenantOperation('read', { summary: "The ranked menu with every candidate's explanation, computed now; nothing is recorded" })
   async menu(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
@@ -83,6 +85,7 @@ export class NbaController {
    * after the timeout). One outcome per decision: the same outcome again answers 200 with
    * `recorded: false`; a different one is 409 and names the one recorded.
    */
+  @Audited('decision.outcome_recorded')
   @Post('decisions/:decisionId/outcome')
   @RequiresScope('write')
   @TenantOperation(

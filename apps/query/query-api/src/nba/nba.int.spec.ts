@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { deterministicId, type EventMetadata } from '@hub/contracts';
 import { foldCustomer, type CustomerEvent, type NbaOutcomeRecorded } from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
-import { catalogV1, contactHistoryFrom, decide, decidedEvent, decisionSeed, latestTrigger, outcomeEventId } from '@hub/nba';
+import { currentCatalog, contactHistoryFrom, decide, decidedEvent, decisionSeed, latestTrigger, outcomeEventId } from '@hub/nba';
 import { PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { startQueryApi } from '../main';
@@ -95,7 +95,7 @@ async function customerWho(
     state: foldCustomer(events),
     stateRevision: '0',
     trigger,
-    catalog: catalogV1(),
+    catalog: currentCatalog(),
     outcomes: {},
     history: contactHistoryFrom(events),
     now: new Date(Date.parse(at) + 1_000).toISOString(),
@@ -121,7 +121,7 @@ describe('GET /tenants/:tenantId/customers/:customerId/next-best-actions/menu', 
           recorded: false,
           basedOnRevision: '0',
           trigger: 'InteractionRecorded',
-          catalogVersion: catalogV1().catalogVersion,
+          catalogVersion: currentCatalog().catalogVersion,
           seed: expect.any(Number),
         }),
       );
@@ -134,7 +134,7 @@ describe('GET /tenants/:tenantId/customers/:customerId/next-best-actions/menu', 
       expect(first).toEqual(expect.objectContaining({ rank: 1, actionId: 'kb_password_reset', channel: 'sms' }));
       expect(first!.explanation.policies.length).toBeGreaterThan(0);
       expect(first!.explanation.score.propensity).toEqual(expect.objectContaining({ alpha: expect.any(Number), beta: expect.any(Number) }));
-      expect((res.body['candidates'] as unknown[]).length).toBe(catalogV1().actions.length);
+      expect((res.body['candidates'] as unknown[]).length).toBe(currentCatalog().actions.length);
       expect((await stores.customers.history(tenantA, customerId)).events.length).toBe(before);
     });
   });

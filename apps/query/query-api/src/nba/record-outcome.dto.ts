@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { CHANNEL_IDS, type ChannelId } from '@hub/contracts';
+import { ALL_CHANNEL_IDS, type ChannelId } from '@hub/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** Outcomes a person or a system reports; `no_response` is the worker's, after the timeout. */
@@ -11,9 +11,9 @@ export class RecordOutcomeDto {
   @IsIn(REPORTED_OUTCOMES, { message: `outcome must be one of ${REPORTED_OUTCOMES.join(', ')}` })
   outcome!: (typeof REPORTED_OUTCOMES)[number];
   /** Where it was observed; default: the channel the decision chose. */
-  @ApiPropertyOptional({ enum: CHANNEL_IDS, description: 'Default: the channel the decision chose' })
+  @ApiPropertyOptional({ enum: ALL_CHANNEL_IDS, description: 'Default: the channel the decision chose' })
   @IsOptional()
-  @IsIn(CHANNEL_IDS, { message: `channel must be one of ${CHANNEL_IDS.join(', ')}` })
+  @IsIn(ALL_CHANNEL_IDS, { message: `channel must be one of ${ALL_CHANNEL_IDS.join(', ')}` })
   channel?: ChannelId;
   /** Who observed it (`agent`, `channel`, `crm`, …); default `api`. */
   @ApiPropertyOptional({ type: String, pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'Who observed it; default `api`' })

@@ -26,6 +26,7 @@ import { OperatorOnly } from '../auth/operator.decorator';
 import { StartReplayDto } from './start-replay.dto';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
+import { Audited } from '../audit/audited.decorator';
 
 const location = (id: string): string => `/replays/${id}`;
 
@@ -56,6 +57,7 @@ export class ReplaysController {
   constructor(@Inject(TIMELINE_REPLAYS) private readonly replays: TimelineReplayJobs) {}
 
   /** 202 with the run and its Location; 409 while another replay runs (here, on another instance, or `hub replay`). */
+  @Audited('replay.started')
   @Post()
   @HttpCode(202)
   @OperatorOperation(
@@ -98,6 +100,7 @@ export class ReplaysController {
   }
 
   /** The latest runs, newest first. */
+  @Audited('replays.listed')
   @Get()
   @OperatorOperation({ summary: 'The latest replays, newest first' })
   async list(): Promise<{ replays: ReplayRun[] }> {
@@ -105,6 +108,7 @@ export class ReplaysController {
   }
 
   /** State, stage, progress (events done/total, rate, ETA), the report when finished (diff included), the error when failed. */
+  @Audited('replay.read')
   @Get(':id')
   @OperatorOperation({ summary: 'One replay: state, stage, progress, and its report once finished' }, { 404: 'Unknown replay' })
   async get(@Param('id') id: string): Promise<ReplayRun> {

@@ -5,6 +5,7 @@ import { CUSTOMER_STORES } from '@hub/app-platform';
 import { readSubjectAccess, subjectAccessJsonChunks, type CustomerStores } from '@hub/customer-records';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
+import { Audited } from '../audit/audited.decorator';
 import { RequiresScope } from '../auth/scope.decorator';
 import { ApiTags } from '@nestjs/swagger';
 import { TenantOperation } from '../openapi';
@@ -34,6 +35,7 @@ export class SubjectAccessController {
   @TenantOperation('erase', {
     summary: "The data subject's access export: everything the hub holds about the person, as one JSON document",
   })
+  @Audited('customer.access_exported')
   async export(
     @Param('tenantId') tenantId: string,
     @Param('customerId') customerId: string,

@@ -280,15 +280,29 @@ describe('the subject access export', () => {
   });
 
   describe('when the person was erased', () => {
-    it('then the export says so, lists every event the store still holds, the erased record’s personal fields unreadable, and says the record merged in was not erased with it', async () => {
+    it('then one erasure of the survivor erases the record merged into it too: the export lists every event the store still holds and nothing of the person reads', async () => {
       const person = await mergedPerson(randomUUID().slice(0, 8));
       const before = await held([person.survivorId, person.mergedId]);
-      const erase = await fetch(`${url}/tenants/${tenant}/customers/${person.survivorId}/erase`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${eraseKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: 'gdpr-art17', requestedBy: 'dpo-1' }),
-      });
+      const eraseSurvivor = () =>
+        fetch(`${url}/tenants/${tenant}/customers/${person.survivorId}/erase`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${eraseKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason: 'gdpr-art17', requestedBy: 'dpo-1' }),
+        });
+      const erase = await eraseSurvivor();
       expect(erase.status).toBe(200);
+      const answer = (await erase.json()) as {
+        duplicate: boolean;
+        mergedInto: string | null;
+        records: { customerId: string; cascadeOf: string | null; keyDestroyed: boolean; duplicate: boolean; purged: { entries: number } }[];
+      };
+      expect(answer).toMatchObject({ erased: true, keyDestroyed: true, duplicate: false, mergedInto: null });
+      expect(answer.records.map((r) => [r.customerId, r.cascadeOf, r.keyDestroyed, r.duplicate])).toEqual([
+        [person.survivorId, null, true, false],
+        [person.mergedId, person.survivorId, true, false],
+      ]);
+      // The merged-in record's one interaction was in the read model; the answer says it went.
+      expect(answer.records[1]!.purged.entries).toBe(1);
 
       const res = await exportOf(person.survivorId);
       expect(res.status).toBe(200);
@@ -298,55 +312,72 @@ describe('the subject access export', () => {
         customerId: person.survivorId,
         reason: 'gdpr-art17',
         requestedBy: 'dpo-1',
+        cascadeOf: null,
         personalFieldsReadable: false,
         marker: '[erased]',
+        mergedInNotErased: [],
       });
-      expect(doc.records[0]).toMatchObject({ customerId: person.survivorId, role: 'subject', erasure: { reason: 'gdpr-art17' } });
+      expect(doc.erasure!.note).toContain(`(${person.mergedId}) are erased too`);
+      expect(doc.records.map((r) => [r.customerId, r.role, r.erasure?.reason, r.erasure?.cascadeOf])).toEqual([
+        [person.survivorId, 'subject', 'gdpr-art17', null],
+        [person.mergedId, 'merged_in', 'gdpr-art17', person.survivorId],
+      ]);
 
-      // Still exactly what the store holds (now one CustomerErased more), nothing dropped.
-      const after = await held(doc.records.map((r) => r.customerId));
+      // Still exactly what the store holds (now one CustomerErased more in each record), nothing dropped.
+      const after = await held([person.survivorId, person.mergedId]);
       expect(doc.events).toEqual(after.opened);
-      expect(doc.events.map((e) => e.eventId)).toEqual([...before.opened.map((e) => e.eventId), doc.erasure!.eventId]);
-      expect(doc.events.at(-1)).toMatchObject({ type: 'CustomerErased', data: { reason: 'gdpr-art17', requestedBy: 'dpo-1' } });
-      // The survivor's sealed fields read as [erased]: nothing they wrote or were known by is left in the document.
+      const erasedIds = doc.records.map((r) => r.erasure!.eventId);
+      expect(doc.events.map((e) => e.eventId)).toEqual([...before.opened.map((e) => e.eventId), ...erasedIds]);
+      expect(doc.events.slice(-2)).toEqual([
+        expect.objectContaining({
+          customerId: person.survivorId,
+          type: 'CustomerErased',
+          data: { customerId: person.survivorId, reason: 'gdpr-art17', requestedBy: 'dpo-1' },
+        }),
+        expect.objectContaining({
+          customerId: person.mergedId,
+          type: 'CustomerErased',
+          data: { customerId: person.mergedId, reason: 'gdpr-art17', requestedBy: 'dpo-1', cascadeOf: person.survivorId },
+        }),
+      ]);
+      // Every sealed field of both records reads as [erased]: nothing the person wrote or was known by is left.
       expect(person.survivorId).toBe(person.firstId);
-      const own = doc.events.filter((e) => e.customerId === person.survivorId && e.type === 'InteractionRecorded');
-      expect(own.map((e) => (e.data as { content: { text: string } }).content.text)).toEqual(['[erased]', '[erased]']);
+      const texts = doc.events
+        .filter((e) => e.type === 'InteractionRecorded')
+        .map((e) => (e.data as { content: { text: string } }).content.text);
+      expect(texts).toEqual(['[erased]', '[erased]', '[erased]']);
       const text = JSON.stringify(doc);
-      for (const words of ['my order is late', 'still waiting', `Ada ${person.label}`, 'cancel', person.phones[0]!.value])
+      for (const words of [
+        'my order is late',
+        'still waiting',
+        'hello from my work phone',
+        `Ada ${person.label}`,
+        'cancel',
+        `order ${person.label} paid`,
+        ...person.phones.map((p) => p.value),
+      ])
         expect(text).not.toContain(words);
-      // An erased customer holds no identity any more (their claims were released).
+      // An erased customer holds no identity any more (their claims were released), and the read model has no row of either record.
       expect(doc.identities).toEqual([]);
-      // Erasure erases one record: the customer merged in keeps its key, and the export says so rather than hide it.
-      expect(doc.records[1]).toMatchObject({ customerId: person.mergedId, role: 'merged_in', erasure: null });
-      expect(doc.erasure!.mergedInNotErased).toEqual([person.mergedId]);
-      expect(doc.erasure!.note).toContain(person.mergedId);
-      const theirs = doc.events.filter((e) => e.customerId === person.mergedId && e.type === 'InteractionRecorded');
-      expect(theirs.map((e) => (e.data as { content: { text: string } }).content.text)).toEqual([
-        `hello from my work phone ${person.label}`,
-      ]);
-      expect(text).toContain(person.phones[1]!.value);
-      // The read model was purged of the erased customer's entries; the merged-in record's are still there, and shown.
-      expect(doc.timeline!.map((t) => t.customerId)).toEqual(theirs.map(() => person.mergedId));
+      expect(doc.timeline).toEqual([]);
+      // The record merged in, exported by its own id, says the same.
+      const away = (await exportOf(person.mergedId)).body;
+      expect(away).toMatchObject({ status: 'erased', erasure: { cascadeOf: person.survivorId, mergedInNotErased: [] } });
 
-      // Erasing the merged-in record by its own id: now nothing of the person reads, and the export says both erasures.
-      const second = await fetch(`${url}/tenants/${tenant}/customers/${person.mergedId}/erase`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${eraseKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: 'gdpr-art17', requestedBy: 'dpo-1' }),
+      // Erasing again writes nothing: every record is a duplicate, and the export is unchanged.
+      const again = await eraseSurvivor();
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({
+        duplicate: true,
+        keyDestroyed: false,
+        records: [
+          { customerId: person.survivorId, duplicate: true, keyDestroyed: false },
+          { customerId: person.mergedId, duplicate: true, keyDestroyed: false },
+        ],
       });
-      expect(second.status).toBe(200);
-      const whole = (await exportOf(person.survivorId)).body;
-      expect(whole.records.map((r) => [r.customerId, r.erasure?.reason])).toEqual([
-        [person.survivorId, 'gdpr-art17'],
-        [person.mergedId, 'gdpr-art17'],
-      ]);
-      expect(whole.erasure!.mergedInNotErased).toEqual([]);
-      expect(whole.events).toEqual((await held([person.survivorId, person.mergedId])).opened);
-      const all = JSON.stringify(whole);
-      for (const words of [`hello from my work phone`, person.phones[1]!.value, `order ${person.label} paid`])
-        expect(all).not.toContain(words);
-      expect(whole.timeline).toEqual([]);
+      const unchanged = (await exportOf(person.survivorId)).body;
+      expect(unchanged.events).toEqual(doc.events);
+      expect(unchanged.records).toEqual(doc.records);
     });
   });
 

@@ -3,6 +3,7 @@ import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/
 import { ConversationsQuery, entryFilter, instant, pagedRead, queryAs, TimelineQuery } from '../query-params';
 import { ApiTags } from '@nestjs/swagger';
 import { TenantOperation } from '../openapi';
+import { Audited } from '../audit/audited.decorator';
 
 /** A customer's cross-channel timeline (entries of customers merged into it included) and its conversations. */
 @ApiTags('timeline')
@@ -15,6 +16,7 @@ export class TimelineController {
    * (`from`/`to` on occurred time, `recordedFrom`/`recordedTo` and `asOf` on recorded time); `next`
    * is the cursor of the following page (null on the last one).
    */
+  @Audited('customer.timeline.read')
   @Get('timeline')
   @TenantOperation(
     'read',
@@ -38,6 +40,7 @@ export class TimelineController {
   }
 
   /** `?channel=&asOf=` — one conversation per channel thread, most recently active first. */
+  @Audited('customer.conversations.read')
   @Get('conversations')
   @TenantOperation(
     'read',

@@ -1,4 +1,5 @@
 import catalogV1Json from '../../catalog/catalog.v1.json';
+import catalogV2Json from '../../catalog/catalog.v2.json';
 import type { Catalog } from './catalog.types';
 import { loadCatalog } from './load-catalog';
 
@@ -9,7 +10,7 @@ import { loadCatalog } from './load-catalog';
  * with a new `catalogVersion`, added to this list (a changed file under an old version would make
  * every decision made with it fail to reproduce).
  */
-const SHIPPED_CATALOG_FILES: readonly unknown[] = [catalogV1Json];
+const SHIPPED_CATALOG_FILES: readonly unknown[] = [catalogV1Json, catalogV2Json];
 
 let shipped: ReadonlyMap<string, Catalog> | undefined;
 

@@ -1,6 +1,7 @@
 import catalogJson from '../../catalog/catalog.v1.json';
 import { testAction, testCatalogJson } from '../testing/test-catalog';
-import { CatalogError, catalogV1, loadCatalog, traitKeysOf, validateCatalog } from './load-catalog';
+import { catalogByVersion, shippedCatalogVersions } from './catalog-versions';
+import { CatalogError, catalogV1, catalogV2, currentCatalog, loadCatalog, traitKeysOf, validateCatalog } from './load-catalog';
 
 type Json = Record<string, unknown>;
 const v1 = (): Json => JSON.parse(JSON.stringify(catalogJson)) as Json;
@@ -14,6 +15,15 @@ function errorsOf(plain: unknown): Record<string, string> {
 }
 
 describe('the action catalog', () => {
+  describe('given the shipped catalogs', () => {
+    it('then each is listed under its own version, and the hub decides with the latest (v2, which adds chat)', () => {
+      expect(shippedCatalogVersions()).toEqual(['2025.06-1', '2026.12-1']);
+      expect(catalogByVersion('2025.06-1')).toEqual(catalogV1());
+      expect(catalogByVersion('2026.12-1')).toEqual(catalogV2());
+      expect(currentCatalog()).toBe(catalogV2());
+    });
+  });
+
   describe('given the shipped catalog v1', () => {
     const catalog = catalogV1();
 

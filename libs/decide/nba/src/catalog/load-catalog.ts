@@ -1,6 +1,7 @@
 import { HubError, validateAs, type FieldError, type Validated } from '@hub/contracts';
 import { NBA_POLICY_KINDS } from '@hub/customer';
 import catalogV1Json from '../../catalog/catalog.v1.json';
+import catalogV2Json from '../../catalog/catalog.v2.json';
 import { factDefinition, TRAIT_FACT } from '../facts/facts';
 import { factsRead, type Rule } from '../policy/rule';
 import { CatalogDto, type RuleDto } from './catalog.dto';
@@ -186,11 +187,21 @@ export function loadCatalog(plain: unknown): Catalog {
 }
 
 let v1: Catalog | undefined;
-/** The shipped catalog, `libs/decide/nba/catalog/catalog.v1.json`, validated on first use. */
+/** The first shipped catalog, `libs/decide/nba/catalog/catalog.v1.json`, validated on first use (what older decisions read). */
 export function catalogV1(): Catalog {
   v1 ??= loadCatalog(catalogV1Json);
   return v1;
 }
+
+let v2: Catalog | undefined;
+/** `libs/decide/nba/catalog/catalog.v2.json`: v1 with the plain `chat` channel (a platform's own chat, through the generic API), contacted like web chat. */
+export function catalogV2(): Catalog {
+  v2 ??= loadCatalog(catalogV2Json);
+  return v2;
+}
+
+/** The catalog the hub decides with now (the worker, the query API's menu): the latest shipped one. */
+export const currentCatalog = catalogV2;
 
 const traitKeysCache = new WeakMap<Catalog, readonly string[]>();
 /** The trait keys the catalog's rules (and segment) read: the only traits that become facts. */

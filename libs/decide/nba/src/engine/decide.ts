@@ -1,4 +1,4 @@
-import { CHANNEL_IDS, deterministicId, type ChannelId } from '@hub/contracts';
+import { ALL_CHANNEL_IDS, deterministicId, type ChannelId } from '@hub/contracts';
 import {
   NBA_POLICY_KINDS,
   type CustomerEvent,
@@ -43,7 +43,7 @@ export interface DecideInput {
   now: string;
   /** A 32-bit unsigned integer; every random draw of the decision comes from it. */
   seed: number;
-  /** Channels the hub can use; default every `CHANNEL_IDS`. */
+  /** Channels the hub can use; default every channel (`ALL_CHANNEL_IDS`). */
   enabledChannels?: readonly ChannelId[];
   /** The version of the engine's logic to run (`STRATEGIES`); default `STRATEGY_VERSION`, what the worker decides with. */
   strategyVersion?: StrategyVersion;
@@ -149,7 +149,7 @@ export function decide(input: DecideInput): Decision {
     history,
     nowMs,
     counters,
-    enabledChannels: input.enabledChannels ?? CHANNEL_IDS,
+    enabledChannels: input.enabledChannels ?? ALL_CHANNEL_IDS,
     preferredChannel: state.preferredChannel ?? null,
     triggerChannel: channelOf(trigger),
   };

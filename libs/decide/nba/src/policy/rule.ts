@@ -75,8 +75,15 @@ function holds(op: RuleOp, fact: NbaFactValue, value: RuleValue): boolean {
 export const readFact = (facts: Facts, name: string): NbaFactValue =>
   Object.prototype.hasOwnProperty.call(facts, name) ? facts[name]! : null;
 
+/** Rendered once per rule object: catalogs are deep-frozen when loaded, and each decision renders every leaf. */
+const rendered = new WeakMap<Rule, string>();
+
 export function renderRule(rule: Rule): string {
-  if ('fact' in rule) return `${rule.fact} ${rule.op} ${JSON.stringify(rule.value)}`;
+  if ('fact' in rule) {
+    let text = rendered.get(rule);
+    if (text === undefined) rendered.set(rule, (text = `${rule.fact} ${rule.op} ${JSON.stringify(rule.value)}`));
+    return text;
+  }
   if ('all' in rule) return 'all';
   if ('any' in rule) return 'any';
   return 'not';

@@ -266,6 +266,12 @@ export type CustomerErased = {
     reason: string;
     /** An operator or system id, not the customer's contact details. */
     requestedBy: string;
+    /**
+     * Set when this record was erased because the customer it is merged into was (the erasure of the
+     * whole person, `eraseCustomerRecord`): that customer's id. Absent for a record erased by its own
+     * id, and in every CustomerErased recorded before erasure reached the records merged in.
+     */
+    cascadeOf?: string;
   };
   metadata: EventMetadata;
 };

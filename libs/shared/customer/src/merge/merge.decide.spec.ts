@@ -2,7 +2,7 @@ import type { IdentityRef } from '@hub/contracts';
 import type { CustomerEvent, MergeEvidence } from '../events/customer.events';
 import { foldCustomer } from '../state/customer.evolve';
 import type { CustomerState } from '../state/customer.state';
-import { deepFreeze, email, external, inbound, phone, registered, TENANT } from '../testing/customer-events.fixtures';
+import { deepFreeze, email, external, inbound, meta, phone, registered, TENANT } from '../testing/customer-events.fixtures';
 import {
   decideMerge,
   decideRejectProposal,
@@ -165,6 +165,30 @@ describe('previewMerge', () => {
         decision: 'refuse',
         reasonCode: 'unknown_customer',
       });
+    });
+  });
+
+  describe('given an erased customer', () => {
+    const erased = foldCustomer(
+      [
+        {
+          type: 'CustomerErased',
+          data: { customerId: 'c-email', reason: 'gdpr-art17', requestedBy: 'dpo' },
+          metadata: meta('erased', NOW),
+        },
+      ],
+      aliceByEmail,
+    );
+
+    it('then it refuses, whichever side it would be', () => {
+      for (const [a, b] of [
+        [alice, erased],
+        [erased, alice],
+      ] as const)
+        expect(previewMerge(a, b, evidence('agent_confirmed'), DEFAULT_MERGE_POLICY)).toMatchObject({
+          decision: 'refuse',
+          reasonCode: 'customer_erased',
+        });
     });
   });
 
@@ -573,6 +597,28 @@ describe('decideUnmerge', () => {
           ),
         ).toMatchObject({
           outcome: 'merged',
+        });
+      });
+    });
+
+    describe('and the customer merged in was erased since (with the survivor, or on its own)', () => {
+      const erasedMerged = foldCustomer(
+        [
+          {
+            type: 'CustomerErased',
+            data: { customerId: 'c-email', reason: 'gdpr-art17', requestedBy: 'dpo', cascadeOf: 'c-alice' },
+            metadata: meta('erased', LATER),
+          },
+        ],
+        merged,
+      );
+
+      it('then it is not given back: restoring would make an erased record active again', () => {
+        expect(decideUnmerge(unmergeCommand(), survivor, erasedMerged, LATER)).toMatchObject({
+          outcome: 'refused',
+          reasonCode: 'customer_erased',
+          survivor: [],
+          restored: [],
         });
       });
     });

@@ -20,6 +20,7 @@ export const MERGE_REASON_CODES = [
   'tenant_mismatch',
   'unknown_customer',
   'customer_merged',
+  'customer_erased',
   'already_applied',
   'wrong_customer',
   'merge_not_found',
@@ -117,6 +118,9 @@ function assess(survivor: CustomerState, merged: CustomerState, evidence: MergeE
   for (const s of [survivor, merged]) {
     if (s.status === 'merged')
       return refuse('customer_merged', `customer ${s.customerId} is already merged into ${s.mergedInto ?? 'another'}`);
+    // An erased record holds nothing of the person to merge, and a live one merged into it would be
+    // erased with it by the next erasure of the whole person.
+    if (s.status === 'erased') return refuse('customer_erased', `customer ${s.customerId} was erased: erased customers are not merged`);
   }
   const conflicts = conflictingExternalIds(survivor.identities, merged.identities);
   if (conflicts.length > 0) {
@@ -394,6 +398,13 @@ export function decideUnmerge(
   const survivorDone = record.unmergedAt !== undefined;
   const restoredDone = restoredRecord === undefined || restoredRecord.unmergedAt !== undefined;
   if (survivorDone && restoredDone) return result('unchanged', 'already_applied', `merge ${command.mergeId} is already undone`);
+  // CustomerRestored would make an erased record active again: what was erased stays erased.
+  if (!restoredDone && restoredState.status === 'erased')
+    return result(
+      'refused',
+      'customer_erased',
+      `customer ${record.otherId} was erased (with the person it was merged into, or on its own): it is not given back`,
+    );
   if (!survivorDone && survivorState.status === 'merged') {
     return result(
       'refused',

@@ -28,6 +28,8 @@ export interface OpenApiInfo {
   version: string;
   /** Whether the app takes API keys (`Authorization: Bearer <key>` or `X-API-Key`): declares both schemes. */
   apiKeys: boolean;
+  /** What the bearer may be, when more than an API key (the query API's OpenID Connect access tokens). */
+  bearerDescription?: string;
 }
 
 /** Builds the app's document from its controllers and serves it (before `listen`). */
@@ -35,7 +37,10 @@ export function serveOpenApi(app: INestApplication, info: OpenApiInfo): OpenAPIO
   let builder = new DocumentBuilder().setTitle(info.title).setDescription(info.description).setVersion(info.version);
   if (info.apiKeys)
     builder = builder
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The API key as a bearer token' }, BEARER_SCHEME)
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: info.bearerDescription ?? 'The API key as a bearer token' },
+        BEARER_SCHEME,
+      )
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header' }, API_KEY_HEADER_SCHEME);
   const document = SwaggerModule.createDocument(app, builder.build());
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: DOCS_JSON_PATH.slice(1), raw: ['json'] });

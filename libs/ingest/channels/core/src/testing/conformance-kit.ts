@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   InteractionReceivedDto,
-  isChannelId,
+  isIngestChannelId,
   OCCURRED_AT_SOURCES,
   validateAs,
   type FieldError,
@@ -330,7 +330,7 @@ export function channelConformanceKit<Config extends object>(options: ChannelCon
       });
 
       it('then the manifest names a known channel, its provider docs and its webhook route', () => {
-        expect(isChannelId(manifest.id)).toBe(true);
+        expect(isIngestChannelId(manifest.id)).toBe(true);
         expect(manifest.docsUrl).toMatch(/^https:\/\//);
         expect(manifest.route.path).toMatch(/^\//);
         expect(manifest.maxBodyBytes).toBeGreaterThan(0);

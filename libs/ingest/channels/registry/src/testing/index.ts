@@ -1,6 +1,6 @@
-import type { ChannelId } from '@hub/contracts';
+import type { IngestChannelId } from '@hub/contracts';
 import type { ChannelTestSetup } from '@hub/channels-core/testing';
-import { byChannel, type AtLeastOne, type OnlyChannelIds } from '../registered';
+import { byChannel, type AtLeastOne, type OnlyIngestChannelIds } from '../registered';
 import * as REGISTERED from './setups';
 
 /**
@@ -9,6 +9,6 @@ import * as REGISTERED from './setups';
  * setups does not compile, so the cross-channel integration test covers every provider.
  */
 export const CHANNEL_TEST_SETUPS = byChannel<ChannelTestSetup<object>>(
-  REGISTERED satisfies Record<ChannelId, ChannelTestSetup<object> | AtLeastOne<ChannelTestSetup<object>>> &
-    OnlyChannelIds<typeof REGISTERED>,
+  REGISTERED satisfies Record<IngestChannelId, ChannelTestSetup<object> | AtLeastOne<ChannelTestSetup<object>>> &
+    OnlyIngestChannelIds<typeof REGISTERED>,
 );
