@@ -1,20 +1,22 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext } from '@nestjs/common';
 import { ConfigError } from '@hub/config';
-import { onShutdown } from '@hub/platform';
-import { nbaWorkerModule } from './nba-worker.module';
+import { createLogger, onShutdown, startWithProbeServer, type StartedWorkerApp } from '@hub/platform';
+import { nbaWorkerConfig, nbaWorkerModule } from './nba-worker.module';
 
-/** The next-best-action worker: customer events from Kafka → debounced BullMQ jobs → decisions. */
-export async function startNbaWorker(env: NodeJS.ProcessEnv = process.env): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(nbaWorkerModule(env), { logger: ['error', 'warn'] });
-  await app.init();
-  return app;
+/**
+ * The next-best-action worker: customer events from Kafka → debounced BullMQ jobs → decisions;
+ * `/health/live` and `/health/ready` on `HEALTH_HOST:HEALTH_PORT` (3102; `off`: none).
+ */
+export async function startNbaWorker(env: NodeJS.ProcessEnv = process.env): Promise<StartedWorkerApp> {
+  const config = nbaWorkerConfig(env);
+  const started = await startWithProbeServer(nbaWorkerModule(config), config);
+  createLogger('nba-worker', config.LOG_LEVEL).info({ url: started.healthUrl ?? null }, 'nba.health.listening');
+  return started;
 }
 
 if (require.main === module) {
   startNbaWorker()
-    .then((app) => onShutdown(() => app.close()))
+    .then(({ app }) => onShutdown(() => app.close()))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

@@ -1,6 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { RecordEnv } from '@hub/config';
+import { ProbeServerEnv } from '@hub/config';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
 import { QUADRANTS } from '@hub/customer';
 
@@ -13,7 +13,10 @@ const csv = ({ value }: { value: unknown }) =>
     : value;
 const DAY_MS = 24 * 3_600_000;
 
-export class NbaWorkerEnv extends RecordEnv {
+export class NbaWorkerEnv extends ProbeServerEnv {
+  /** `GET /health/live` and `/health/ready` (docs/operations.md, "Health"); `off` serves none. */
+  override HEALTH_PORT: number | 'off' = 3102;
+
   /** Customer events within this window are folded into one decision (BullMQ debounce). */
   @Type(() => Number) @IsInt() @Min(0) @Max(60_000) NBA_DEBOUNCE_MS = 250;
   /**

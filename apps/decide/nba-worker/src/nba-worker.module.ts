@@ -10,7 +10,18 @@ import type { CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore, whileLeader } from '@hub/event-store';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { currentCatalog } from '@hub/nba';
-import { LOGGER, type HubLogger } from '@hub/platform';
+import { TerminusModule } from '@nestjs/terminus';
+import {
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
+  LOGGER,
+  postgresProbe,
+  redisProbe,
+  type DependencyProbe,
+  type HubLogger,
+} from '@hub/platform';
 import { BullNbaFollowUps } from './bullmq.nba-follow-ups';
 import { routeCustomerEvents } from './customer-event.handler';
 import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
@@ -314,8 +325,12 @@ class RedisConnection implements OnApplicationShutdown {
   }
 }
 
-export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
-  const config = loadConfig('nba-worker', NbaWorkerEnv, env);
+/** The worker's settings, validated (the app fails fast on a bad environment). */
+export function nbaWorkerConfig(env: NodeJS.ProcessEnv): NbaWorkerEnv {
+  return loadConfig('nba-worker', NbaWorkerEnv, env);
+}
+
+export function nbaWorkerModule(config: NbaWorkerEnv) {
   // Jobs hold a connection only while a query runs; plus the relay, the outcome tally and the follow-ups.
   const poolMax = config.NBA_PG_POOL_MAX ?? Math.min(config.NBA_CONCURRENCY, 16) + 4;
   @Module({
@@ -325,9 +340,22 @@ export function nbaWorkerModule(env: NodeJS.ProcessEnv) {
         pool: { max: poolMax, idleErrorEvent: 'nba.pg.idle_client_error' },
         kafka: { sendTimeoutMs: 30_000 },
       }),
+      TerminusModule.forRoot({ logger: false }),
     ],
+    // Ready when Kafka (customer events in, decisions out), PostgreSQL (the store) and Redis (the queues) answer.
+    controllers: [HealthController],
     providers: [
       { provide: CONFIG, useValue: config },
+      {
+        provide: HEALTH_PROBES,
+        inject: [KAFKA, PG_POOL, REDIS],
+        useFactory: (kafka: Kafka, pool: Pool, redis: IORedis): DependencyProbe[] => [
+          kafkaProbe(kafka),
+          postgresProbe(pool),
+          redisProbe(redis),
+        ],
+      },
+      HealthProbesCloser,
       { provide: RedisConnection, useFactory: () => new RedisConnection(new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null })) },
       { provide: REDIS, inject: [RedisConnection], useFactory: (c: RedisConnection) => c.redis },
       NbaWorker,

@@ -1,20 +1,22 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext } from '@nestjs/common';
 import { ConfigError } from '@hub/config';
-import { onShutdown } from '@hub/platform';
-import { projectorModule } from './projector.module';
+import { createLogger, onShutdown, startWithProbeServer, type StartedWorkerApp } from '@hub/platform';
+import { projectorConfig, projectorModule } from './projector.module';
 
-/** The timeline projector: Kafka interactions in → customer streams, timeline, customer events out. */
-export async function startProjector(env: NodeJS.ProcessEnv = process.env): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(projectorModule(env), { logger: ['error', 'warn'] });
-  await app.init();
-  return app;
+/**
+ * The timeline projector: Kafka interactions in → customer streams, timeline, customer events out;
+ * `/health/live` and `/health/ready` on `HEALTH_HOST:HEALTH_PORT` (3101; `off`: none).
+ */
+export async function startProjector(env: NodeJS.ProcessEnv = process.env): Promise<StartedWorkerApp> {
+  const config = projectorConfig(env);
+  const started = await startWithProbeServer(projectorModule(config), config);
+  createLogger('timeline-projector', config.LOG_LEVEL).info({ url: started.healthUrl ?? null }, 'projector.health.listening');
+  return started;
 }
 
 if (require.main === module) {
   startProjector()
-    .then((app) => onShutdown(() => app.close()))
+    .then(({ app }) => onShutdown(() => app.close()))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

@@ -1,8 +1,11 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, Max, Min } from 'class-validator';
-import { RecordEnv } from '@hub/config';
+import { ProbeServerEnv } from '@hub/config';
 
-export class ProjectorEnv extends RecordEnv {
+export class ProjectorEnv extends ProbeServerEnv {
+  /** `GET /health/live` and `/health/ready` (docs/operations.md, "Health"); `off` serves none. */
+  override HEALTH_PORT: number | 'off' = 3101;
+
   /**
    * Partitions of the interactions topic taken from one fetch at a time by one instance; their runs
    * are recorded together (one `recordInteractions`), so this is how many partitions share a call.

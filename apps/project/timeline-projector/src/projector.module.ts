@@ -7,7 +7,17 @@ import { loadConfig } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { PostgresCheckpointStore } from '@hub/event-store';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
-import { LOGGER, type HubLogger } from '@hub/platform';
+import { TerminusModule } from '@nestjs/terminus';
+import {
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
+  LOGGER,
+  postgresProbe,
+  type DependencyProbe,
+  type HubLogger,
+} from '@hub/platform';
 import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionBatch } from './interaction.handler';
@@ -96,9 +106,13 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
+/** The projector's settings, validated (the app fails fast on a bad environment). */
+export function projectorConfig(env: NodeJS.ProcessEnv): ProjectorEnv {
+  return loadConfig('timeline-projector', ProjectorEnv, env);
+}
+
 /** The projector's wiring: ports bound to their adapters, built from validated config. */
-export function projectorModule(env: NodeJS.ProcessEnv) {
-  const config = loadConfig('timeline-projector', ProjectorEnv, env);
+export function projectorModule(config: ProjectorEnv) {
   @Module({
     // Pool, stores, Kafka, publisher and logger; closed after the consumer stopped (HubPlatformModule).
     // Lock waits of 5 s, not 30: a run waiting on one customer's stream lock (held by another writer)
@@ -109,9 +123,18 @@ export function projectorModule(env: NodeJS.ProcessEnv) {
         pool: { max: 10, idleErrorEvent: 'projector.pg.idle_client_error', lockTimeoutMs: 5_000 },
         kafka: { sendTimeoutMs: 30_000 },
       }),
+      TerminusModule.forRoot({ logger: false }),
     ],
+    // Ready when Kafka (interactions in, customer events out) and PostgreSQL (the store, the read model) answer.
+    controllers: [HealthController],
     providers: [
       { provide: PROJECTOR_CONFIG, useValue: config },
+      {
+        provide: HEALTH_PROBES,
+        inject: [KAFKA, PG_POOL],
+        useFactory: (kafka: Kafka, pool: Pool): DependencyProbe[] => [kafkaProbe(kafka), postgresProbe(pool)],
+      },
+      HealthProbesCloser,
       { provide: TIMELINE_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresTimelineStore(pool) },
       TimelineProjectorApp,
     ],

@@ -21,6 +21,9 @@ import { OIDC_VERIFIER, type OidcVerifier } from './auth/oidc';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
 
+/** The probes, never rate-limited (an orchestrator's checks must not be refused as a flood). */
+const PROBE_ROUTES = new Set(['/health', '/health/live', '/health/ready']);
+
 /** The query API: customers by identity, timelines, next best actions (read side only). */
 export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promise<{ app: NestFastifyApplication; url: string }> {
   const { module, config, edge } = queryApiModule(env);
@@ -41,7 +44,7 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
         'query.request.rate_limited',
       ),
     );
-    const limited = (req: FastifyRequest) => (req.routeOptions.url ?? req.url) !== '/health';
+    const limited = (req: FastifyRequest) => !PROBE_ROUTES.has(req.routeOptions.url ?? req.url);
     const stored = app.get<symbol, CachedKeyLookup>(STORED_KEYS);
     const envKeys = app.get<symbol, ApiKeyRegistry>(API_KEYS);
     const operatorKeys = app.get<symbol, ApiKeyRegistry<OperatorKey>>(OPERATOR_KEYS);

@@ -8,7 +8,20 @@ import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
-import { CachedKeyLookup, createPgPool, KEY_STORE, LOGGER, PostgresAuditLog, PostgresKeyStore, type HubLogger } from '@hub/platform';
+import {
+  CachedKeyLookup,
+  createPgPool,
+  HEALTH_PROBES,
+  HealthProbesCloser,
+  KEY_STORE,
+  LOGGER,
+  PostgresAuditLog,
+  PostgresKeyStore,
+  postgresProbe,
+  type DependencyProbe,
+  type HubLogger,
+} from '@hub/platform';
+import { TerminusModule } from '@nestjs/terminus';
 import {
   PostgresTimelineStore,
   TIMELINE_QUERIES,
@@ -35,7 +48,7 @@ import {
 import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
 import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
 import { ExportsController } from './exports/exports.controller';
-import { HealthController } from './health.controller';
+import { QueryHealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
@@ -262,7 +275,7 @@ export const QUERY_API_CONTROLLERS = [
   SavedQueriesController,
   AdminController,
   AuditController,
-  HealthController,
+  QueryHealthController,
 ] as const;
 
 export function queryApiModule(env: NodeJS.ProcessEnv) {
@@ -303,11 +316,15 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
     imports: [
       HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false }),
+      TerminusModule.forRoot({ logger: false }),
     ],
     providers: [
       { provide: API_KEYS, useValue: new ApiKeyRegistry(apiKeys.keys) },
       { provide: OPERATOR_KEYS, useValue: new ApiKeyRegistry(operatorKeys.keys) },
       { provide: KEY_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresKeyStore(pool) },
+      // Ready when PostgreSQL (the read model, the keys, the store) answers on the app's pool.
+      { provide: HEALTH_PROBES, inject: [PG_POOL], useFactory: (pool: Pool): DependencyProbe[] => [postgresProbe(pool)] },
+      HealthProbesCloser,
       {
         provide: STORED_KEYS,
         inject: [KEY_STORE],

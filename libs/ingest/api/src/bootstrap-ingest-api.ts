@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hubNames, rawRejectionsTopic, type HubNames } from '@hub/contracts';
@@ -11,6 +12,13 @@ import {
   clientAddress,
   createLogger,
   createPgPool,
+  answers,
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
+  postgresProbe,
+  type DependencyProbe,
   PostgresKeyStore,
   presentedApiKey,
   decodeBody,
@@ -84,6 +92,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   const publisher = new KafkaEventPublisher(kafka, {
     maxInFlight: config.INGEST_MAX_IN_FLIGHT,
     sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
+    failFastWhileUnreachable: true,
   });
   const names = hubNames(config.HUB_NAMESPACE);
   // Each raw tenant's feedback topic (docs/events.md, "Raw-topic feedback"), with the hub's own.
@@ -138,9 +147,29 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
       )
     : undefined;
 
+  // Ready when Kafka answers, the raw topic's consumer (when enabled) runs, and the key store (when
+  // enabled) answers: each bounded, on the app's own clients.
+  const probes: DependencyProbe[] = [kafkaProbe(kafka)];
+  if (rawConsumer)
+    probes.push({
+      name: 'raw-consumer',
+      // kafkajs keeps a consumer "running" while its broker is gone: it runs only if the broker answers
+      // (the Kafka probe's check, shared with the one just made, not a second request).
+      check: async () => {
+        const state = rawConsumer.state;
+        if (state !== 'running') throw new Error(`the raw topic's consumer is ${state}`);
+        if (!(await answers(probes, 'kafka'))) throw new Error("the raw topic's consumer is disconnected: the broker does not answer");
+        return { state };
+      },
+    });
+  if (keyPool) probes.push(postgresProbe(keyPool, undefined, 'key-store'));
+
   @Module({
-    controllers: [EventsController, ConversationsController, CustomerFactsController, IngestApiOpsController],
+    controllers: [EventsController, ConversationsController, CustomerFactsController, IngestApiOpsController, HealthController],
+    imports: [TerminusModule.forRoot({ logger: false })],
     providers: [
+      { provide: HEALTH_PROBES, useValue: probes },
+      HealthProbesCloser,
       { provide: EVENT_INTAKE, useValue: intake },
       { provide: INTAKE_PUBLISHER, useValue: publisher },
       { provide: INTAKE_COUNTERS, useValue: counters },

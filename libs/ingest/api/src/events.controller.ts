@@ -1,6 +1,7 @@
 import { applyDecorators, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from '@hub/messaging';
+import { answers, HEALTH_PROBES, type DependencyProbe } from '@hub/platform';
 import { EventIntakeService, type BatchOutcome, type BusRefusal, type SingleOutcome } from './event-intake.service';
 import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestProblem } from './api-error';
 import type { AcceptedResponse, BatchLineResult, BatchResponse, FieldError, IngestApiHealth } from '@hub/contracts';
@@ -300,13 +301,22 @@ export class IngestApiOpsController {
     @Inject(INTAKE_PUBLISHER) private readonly publisher: EventPublisher,
     @Inject(INTAKE_COUNTERS) private readonly counters: IntakeCounters,
     @Inject(RAW_CONSUMER_STATE) private readonly rawConsumer: { readonly state: string },
+    @Inject(HEALTH_PROBES) private readonly probes: readonly DependencyProbe[],
   ) {}
 
+  /**
+   * Always 200: `kafka` is true while the broker answers (the readiness probe's bounded check) and
+   * the last publish did not fail; a consumer cannot run without a broker, so `rawConsumer` says
+   * `disconnected` rather than `running` while it does not answer. Orchestrators use `/health/ready`.
+   */
   @Get('health')
   @ApiOperation({ summary: 'Health: `degraded` while Kafka cannot be reached; open, no key needed' })
   @ApiOkResponse({ description: '`{status, kafka, rawConsumer}`' })
-  health(): IngestApiHealth {
-    return { status: this.publisher.ready ? 'ok' : 'degraded', kafka: this.publisher.ready, rawConsumer: this.rawConsumer.state };
+  async health(): Promise<IngestApiHealth> {
+    const reachable = await answers(this.probes, 'kafka');
+    const kafka = this.publisher.ready && reachable;
+    const state = this.rawConsumer.state;
+    return { status: kafka ? 'ok' : 'degraded', kafka, rawConsumer: state === 'running' && !reachable ? 'disconnected' : state };
   }
 
   @Get('metrics')

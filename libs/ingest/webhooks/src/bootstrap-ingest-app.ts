@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { hubNames, type IngestChannelId } from '@hub/contracts';
 import { ConfigError, HttpEdgeEnv, identityHashing, loadConfig } from '@hub/config';
@@ -11,6 +12,10 @@ import {
   clientAddress,
   createLogger,
   decodeBody,
+  HEALTH_PROBES,
+  HealthController,
+  HealthProbesCloser,
+  kafkaProbe,
   decodedPayload,
   httpServerOptions,
   onShutdown,
@@ -72,6 +77,7 @@ export async function startIngestApp(channelId: IngestChannelId, env: NodeJS.Pro
   const publisher = new KafkaEventPublisher(kafka, {
     maxInFlight: config.INGEST_MAX_IN_FLIGHT,
     sendTimeoutMs: config.INGEST_SEND_TIMEOUT_MS,
+    failFastWhileUnreachable: true,
   });
   const names = hubNames(config.HUB_NAMESPACE);
   await ensureTopics(kafka, hubTopicSpecs(names, { replicationFactor: config.KAFKA_REPLICATION_FACTOR })).catch((err: unknown) =>
@@ -111,10 +117,15 @@ export async function startIngestApp(channelId: IngestChannelId, env: NodeJS.Pro
     controllers: [
       ...definitions.map((d) => webhookControllerFor(d.manifest, `${routePrefix}${d.manifest.route.path}`, routes, config.PUBLIC_BASE_URL)),
       IngestOpsController,
+      HealthController,
     ],
+    imports: [TerminusModule.forRoot({ logger: false })],
     providers: [
       { provide: INGEST_PUBLISHER, useValue: publisher },
       { provide: INGEST_COUNTERS, useValue: counters },
+      // Ready when the broker answers (bounded): a webhook is acknowledged only once Kafka took it.
+      { provide: HEALTH_PROBES, useValue: [kafkaProbe(kafka)] },
+      HealthProbesCloser,
     ],
   })
   class IngestAppModule {}
@@ -182,7 +193,7 @@ function routeOf(limitByPath: RouteLimits, req: { method: string; url: string })
  * the address: providers deliver from many), before anything else is done with them. In a
  * multi-tenant app every POST under `/t/` counts against its address, a tenant that does not exist
  * too (so guessing tenants is limited like anything else). The docs (`/docs`, public) count per address
- * too. The probes (`/health`, `/metrics`) are not limited.
+ * too. The probes (`/health`, `/health/live`, `/health/ready`, `/metrics`) are not limited.
  */
 async function limitRequestRates(
   instance: FastifyInstance,

@@ -132,3 +132,22 @@ export class HttpEnv extends HubEnv {
   /** 0 picks a free port (tests, the demo); the app logs the URL it got. */
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
 }
+
+/**
+ * The probe server of an app that serves no HTTP otherwise (timeline-projector, nba-worker):
+ * `GET /health/live` and `/health/ready` on `HEALTH_HOST:HEALTH_PORT`. `HEALTH_PORT=off` serves
+ * nothing; `0` picks a free port (tests, the demo, the benchmarks: several instances on one host),
+ * logged by the app. Each app sets its own default port.
+ */
+export class ProbeServerEnv extends RecordEnv {
+  @IsString() HEALTH_HOST = '127.0.0.1';
+
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'off' ? 'off' : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
+  @ValidateIf((env: ProbeServerEnv) => env.HEALTH_PORT !== 'off')
+  @IsInt({ message: 'HEALTH_PORT must be off or a port (0 picks a free one)' })
+  @Min(0)
+  @Max(65535)
+  HEALTH_PORT: number | 'off' = 'off';
+}

@@ -22,6 +22,13 @@ export interface KafkaPublisherOptions {
    * memory while the broker is slow or paused. Default 64 MiB.
    */
   maxQueuedBytes?: number;
+  /**
+   * While the last connection attempt failed (the broker refused or did not answer), refuse a
+   * publish at once (`PublishUnavailableError`) and reconnect in the background, instead of making
+   * each caller wait out kafkajs's connection retries (seconds). For the HTTP edges, whose callers
+   * retry after `Retry-After`; consumers' publishers wait and retry as before. Default false.
+   */
+  failFastWhileUnreachable?: boolean;
 }
 
 interface PendingPublish {
@@ -46,6 +53,9 @@ export class KafkaEventPublisher implements EventPublisher {
   /** False after a failed publish until the next one succeeds: kafkajs reports no broker loss by itself. */
   private healthy = true;
   private connecting: Promise<void> | undefined;
+  /** The last connection attempt failed, and none succeeded since. */
+  private unreachable = false;
+  private readonly failFastWhileUnreachable: boolean;
   private inFlight = 0;
   private pending: PendingPublish[] = [];
   private pendingBytes = 0;
@@ -68,6 +78,7 @@ export class KafkaEventPublisher implements EventPublisher {
     this.maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+    this.failFastWhileUnreachable = options.failFastWhileUnreachable ?? false;
     this.producer = this.newProducer();
   }
 
@@ -132,6 +143,16 @@ export class KafkaEventPublisher implements EventPublisher {
     }
   }
 
+  /** One connection attempt in the background (shared with any under way), through a new producer if the last one failed. */
+  private async reconnect(): Promise<void> {
+    try {
+      await this.renewIfStale();
+      await this.connect();
+    } catch {
+      // still unreachable: the next publish tries again
+    }
+  }
+
   private connect(): Promise<void> {
     if (this.connected) return Promise.resolve();
     if (!this.connecting) {
@@ -139,9 +160,16 @@ export class KafkaEventPublisher implements EventPublisher {
       const producer = this.producer;
       const attempt: Promise<void> = producer
         .connect()
-        .then(() => {
-          if (producer === this.producer) this.connected = true;
-        })
+        .then(
+          () => {
+            if (producer === this.producer) this.connected = true;
+            this.unreachable = false;
+          },
+          (err: unknown) => {
+            this.unreachable = true;
+            throw err;
+          },
+        )
         .finally(() => {
           if (this.connecting === attempt) this.connecting = undefined;
         });
@@ -153,6 +181,10 @@ export class KafkaEventPublisher implements EventPublisher {
   async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) throw new PublishUnavailableError('publisher closed', this.retryAfterSeconds);
     if (this.inFlight >= this.maxInFlight) throw new PublisherSaturatedError(this.inFlight, 1);
+    if (this.failFastWhileUnreachable && this.unreachable && !this.connected) {
+      void this.reconnect();
+      throw new PublishUnavailableError('kafka is unreachable (the last connection attempt failed); reconnecting', this.retryAfterSeconds);
+    }
     // Parts of at most maxBatchBytes, queued in order: the one request in flight keeps them in order,
     // and the caller resolves once every part is acknowledged.
     const encoded = messages.map(

@@ -7,3 +7,4 @@ export * from './http-edge';
 export * from './key-store';
 export * from './audit-log';
 export * from './terminal-line';
+export * from './health';

@@ -69,6 +69,8 @@ export function startAppProcess(
     // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
     env: {
       IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY,
+      // The workers' probe servers on free ports (logged): several instances share this host.
+      HEALTH_PORT: '0',
       ...process.env,
       ...env,
       ...program.env,

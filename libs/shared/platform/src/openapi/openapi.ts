@@ -1,7 +1,18 @@
 import { applyDecorators, type INestApplication } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSecurity, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+  DocumentBuilder,
+  SwaggerModule,
+} from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { HealthController } from '../health/health.controller';
 
 /**
  * Every HTTP app's OpenAPI document, generated from its controllers' decorators at boot (explicit
@@ -32,8 +43,36 @@ export interface OpenApiInfo {
   bearerDescription?: string;
 }
 
+/**
+ * The shared probes (`HealthController` of this lib, which workers serve too) described here rather
+ * than where they are declared, so only the HTTP apps load @nestjs/swagger.
+ */
+let healthProbesDocumented = false;
+function documentHealthProbes(): void {
+  // Once per process: decorators add to what is there (tags would be listed once per app started).
+  if (healthProbesDocumented) return;
+  healthProbesDocumented = true;
+  const decorate = (method: 'live' | 'ready', ...decorators: MethodDecorator[]) => {
+    const descriptor = Object.getOwnPropertyDescriptor(HealthController.prototype, method)!;
+    for (const decorator of decorators) decorator(HealthController.prototype, method, descriptor);
+  };
+  ApiTags('operations')(HealthController);
+  decorate(
+    'live',
+    ApiOperation({ summary: 'Liveness: the process serves requests (asks no dependency); open, not rate-limited' }),
+    ApiResponse({ status: 200, description: 'terminus `{status: ok, info, details}`' }),
+  );
+  decorate(
+    'ready',
+    ApiOperation({ summary: 'Readiness: every dependency answers within its bound; open, not rate-limited' }),
+    ApiResponse({ status: 200, description: 'terminus `{status: ok, info, details}`, each dependency with its details' }),
+    ApiResponse({ status: 503, description: '`not_ready`: one problem per dependency down, in the one error shape', type: ApiErrorBody }),
+  );
+}
+
 /** Builds the app's document from its controllers and serves it (before `listen`). */
 export function serveOpenApi(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
+  documentHealthProbes();
   let builder = new DocumentBuilder().setTitle(info.title).setDescription(info.description).setVersion(info.version);
   if (info.apiKeys)
     builder = builder

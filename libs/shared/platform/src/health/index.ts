@@ -1,0 +1,3 @@
+export * from './dependency-probes';
+export * from './health.controller';
+export * from './health-server';
