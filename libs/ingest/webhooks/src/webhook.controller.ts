@@ -4,7 +4,7 @@ import type { ChannelAdapter, ChannelManifest } from '@hub/channels-core';
 import type { EventPublisher } from '@hub/messaging';
 import { answers, HEALTH_PROBES, type DependencyProbe } from '@hub/platform';
 import { IngestCounters, IngestService } from './ingest.service';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, HubError } from '@hub/platform/openapi';
 
 /** What every webhook may refuse, each in the webhooks' error body (`{error, reason}`, or `fields` when invalid). */
@@ -77,9 +77,10 @@ export function webhookControllerFor(
       externalDocs,
     })
     @applyDecorators(...tenantParam)
+    @ApiConsumes('*/*')
     @ApiBody({
-      description: "The provider's payload, in the content type it sends (JSON, form, raw MIME or multipart)",
-      schema: { type: 'object' },
+      description: "The provider's payload, as it sends it (JSON, a form, raw MIME or multipart: the provider's docs say which)",
+      schema: {},
     })
     @ApiResponse({
       status: 202,
@@ -157,6 +158,8 @@ export function webhookControllerFor(
     @Get(routePath)
     @ApiOperation({
       summary: `${manifest.displayName} subscription handshake (${manifest.provider}), when the provider has one`,
+      description:
+        "The provider's own query parameters (Meta's: `hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`); providers without a handshake answer 405.",
       externalDocs,
     })
     @applyDecorators(...tenantParam)
