@@ -25,7 +25,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { RequiresScope } from './auth/scope.decorator';
 import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, StateQuery } from './query-params';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
-import { TenantOperation, VALIDATION_FAILED } from './openapi';
+import { ApiQueryParams, TenantOperation, VALIDATION_FAILED } from './openapi';
 import { Audited } from './audit/audited.decorator';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
@@ -247,6 +247,7 @@ export class CustomersController {
   /** The customer's state folded from their stream, now or as of a moment / revision. */
   @Audited('customer.state.read')
   @Get(':customerId/state')
+  @ApiQueryParams(StateQuery)
   @TenantOperation(
     'read',
     { summary: "The customer's state folded from their stream, now or `asOf` a moment / at a `revision`" },
@@ -281,6 +282,7 @@ export class CustomersController {
    */
   @Audited('customers.searched')
   @Get()
+  @ApiQueryParams(CustomerSearchQuery)
   @TenantOperation(
     'read',
     {

@@ -84,6 +84,20 @@ describe('the query API OpenAPI document', () => {
     expect(body('/admin/v1/tenants/{tenantId}/keys')).toEqual({ $ref: '#/components/schemas/CreateKeyDto' });
   });
 
+  it('declares the query parameters the listings validate, from their DTOs', () => {
+    const params = (path: string) =>
+      Object.fromEntries(
+        ((document.paths[path]?.['get'] as { parameters?: { name: string; in: string; required: boolean }[] }).parameters ?? [])
+          .filter((p) => p.in === 'query')
+          .map((p) => [p.name, p.required]),
+      );
+    expect(params('/tenants/{tenantId}/customers/{customerId}/timeline')).toEqual(
+      expect.objectContaining({ channel: false, from: false, asOf: false, q: false, limit: false, cursor: false }),
+    );
+    expect(params('/tenants/{tenantId}/stats')).toEqual(expect.objectContaining({ by: true, from: false }));
+    expect(params('/tenants/{tenantId}/customers/{customerId}/state')).toEqual({ asOf: false, revision: false });
+  });
+
   it('serves the UI at /docs without a key', async () => {
     const res = await fetch(`${url}/docs`);
     expect([res.status, res.headers.get('content-type')]).toEqual([200, 'text/html']);

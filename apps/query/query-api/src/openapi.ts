@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiOperation, type ApiOperationOptions } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, type ApiOperationOptions } from '@nestjs/swagger';
+import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import { ApiErrors, ApiKeyAuth, HubError } from '@hub/platform/openapi';
 import type { KeyScope } from './auth/api-keys';
 
@@ -52,3 +53,27 @@ export function OperatorOperation(
 }
 
 export const VALIDATION_FAILED = { 400: 'The body is not valid: `validation_failed` with every failing field' } as const;
+
+/**
+ * The query parameters a route validates with `dto` (`queryAs`), read from the DTO's class-validator
+ * metadata so the document follows the DTO: each one's name, whether it is required and, for a
+ * choice, its values (lists are comma-separated: `channel=sms,email`).
+ */
+export function ApiQueryParams(dto: new () => object): MethodDecorator {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
+  const names = [...new Set(metadata.map((m) => m.propertyName))];
+  return applyDecorators(
+    ...names.map((name) => {
+      const own = metadata.filter((m) => m.propertyName === name);
+      const optional = own.some((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION);
+      const choice = own.find((m) => m.name === 'isIn');
+      const values = choice ? (choice.constraints[0] as readonly unknown[]).map(String) : undefined;
+      return ApiQuery({
+        name,
+        required: !optional,
+        type: String,
+        ...(values ? { description: `${choice!.each ? 'Comma-separated, any of' : 'One of'}: ${values.join(', ')}` } : {}),
+      });
+    }),
+  );
+}

@@ -8,7 +8,7 @@ import { instant, IsInstant, IsLaterThan, queryAs } from '../query-params';
 import { Audited } from './audited.decorator';
 import { AuditTrail } from './audit-trail';
 import { ApiTags } from '@nestjs/swagger';
-import { TenantOperation } from '../openapi';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 
 export const MAX_AUDIT_PAGE = 1_000;
 
@@ -42,6 +42,7 @@ export class AuditController {
 
   @Get()
   @RequiresScope('audit')
+  @ApiQueryParams(AuditLogQuery)
   @TenantOperation(
     'audit',
     {

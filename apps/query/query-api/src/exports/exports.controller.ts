@@ -5,7 +5,7 @@ import { LOGGER, type HubLogger } from '@hub/platform';
 import { csvChunks, ndjsonChunks, TIMELINE_QUERIES, type ExportedItem, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, TimelineExportQuery, type ExportFormat } from '../query-params';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { TenantOperation } from '../openapi';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -29,6 +29,7 @@ export class ExportsController {
    */
   @Audited('timelines.exported')
   @Get('timelines')
+  @ApiQueryParams(TimelineExportQuery)
   @TenantOperation(
     'read',
     {

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, StatsQuery } from '../query-params';
 import { ApiTags } from '@nestjs/swagger';
-import { TenantOperation } from '../openapi';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 
 /** Counts for the console's charts and analysts' dashboards, straight from the timeline read model. */
 @ApiTags('stats')
@@ -16,6 +16,7 @@ export class StatsController {
    * (`churnRisk`: the customer's level as of the request).
    */
   @Get()
+  @ApiQueryParams(StatsQuery)
   @TenantOperation(
     'read',
     {

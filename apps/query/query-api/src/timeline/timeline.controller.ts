@@ -2,7 +2,7 @@ import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestj
 import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { ConversationsQuery, entryFilter, instant, pagedRead, queryAs, TimelineQuery } from '../query-params';
 import { ApiTags } from '@nestjs/swagger';
-import { TenantOperation } from '../openapi';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 
 /** A customer's cross-channel timeline (entries of customers merged into it included) and its conversations. */
@@ -18,6 +18,7 @@ export class TimelineController {
    */
   @Audited('customer.timeline.read')
   @Get('timeline')
+  @ApiQueryParams(TimelineQuery)
   @TenantOperation(
     'read',
     {
@@ -42,6 +43,7 @@ export class TimelineController {
   /** `?channel=&asOf=` — one conversation per channel thread, most recently active first. */
   @Audited('customer.conversations.read')
   @Get('conversations')
+  @ApiQueryParams(ConversationsQuery)
   @TenantOperation(
     'read',
     { summary: 'One conversation per channel thread, most recently active first (`?channel=&asOf=`)' },
