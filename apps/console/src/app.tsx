@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import { HubClient, isApiFailure, type Session } from './hub-client';
+import { HubClient, isApiFailure, OperatorClient, operatorKeyOf, type Session } from './hub-client';
 import { CustomerPage } from './customer-page';
+import { OperationsPage } from './operations-page';
 import { SearchPage } from './search-page';
 import { routeOf, type Route } from './routes';
 
@@ -39,19 +40,28 @@ export function App() {
     );
   }
   const client = new HubClient(session);
+  const operator = session.tenantId === '';
+  const addOperatorKey = (operatorKey: string) => {
+    const s = { ...session, operatorKey };
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+    setSession(s);
+  };
   return (
     <>
       <header className="top">
         <span className="brand">Interaction Hub</span>
-        <a href="#/">Search customers</a>
+        {!operator && <a href="#/">Search customers</a>}
+        <a href="#/operations">Operations</a>
         <span className="spacer" />
         <span className="muted" data-testid="tenant">
-          tenant {session.tenantId}
+          {operator ? 'operator' : `tenant ${session.tenantId}`}
         </span>
         <button onClick={signOut}>Sign out</button>
       </header>
       <main>
-        {route.page === 'customer' ? (
+        {operator || route.page === 'operations' ? (
+          <OperationsPage operatorKey={operatorKeyOf(session)} onOperatorKey={addOperatorKey} />
+        ) : route.page === 'customer' ? (
           <CustomerPage key={route.customerId} client={client} customerId={route.customerId} tab={route.tab} />
         ) : (
           <SearchPage client={client} />
@@ -63,7 +73,9 @@ export function App() {
 
 /**
  * Sign in with a tenant API key (`hub keys create`) or an OpenID Connect access token (both go as the
- * bearer; the query API tells them apart): checked by one read of the tenant's customers.
+ * bearer; the query API tells them apart): checked by one read of the tenant's customers. With the
+ * tenant left empty, an operator key (or a token with the operator role): checked by one read of the
+ * replays, and the console shows the Operations page only.
  */
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [tenantId, setTenantId] = useState('');
@@ -76,10 +88,17 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     setError(undefined);
     const session = { tenantId: tenantId.trim(), apiKey: apiKey.trim() };
     try {
-      await new HubClient(session).get('/customers', { limit: '1' });
+      if (session.tenantId === '') await new OperatorClient(session.apiKey).get('/replays');
+      else await new HubClient(session).get('/customers', { limit: '1' });
       onSignedIn(session);
     } catch (err) {
-      setError(isApiFailure(err, 401, 404) ? 'This key or token does not open this tenant.' : String((err as Error).message));
+      setError(
+        isApiFailure(err, 401, 403, 404)
+          ? session.tenantId === ''
+            ? 'This is not an operator key: leave the tenant empty only to sign in as an operator.'
+            : 'This key or token does not open this tenant.'
+          : String((err as Error).message),
+      );
     } finally {
       setBusy(false);
     }
@@ -87,9 +106,12 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   return (
     <form className="card signin" onSubmit={(e) => void submit(e)}>
       <h2>Interaction Hub console</h2>
-      <p className="muted">Sign in with your tenant&apos;s API key, or an access token from your organisation&apos;s sign-in.</p>
+      <p className="muted">
+        Sign in with your tenant&apos;s API key, or an access token from your organisation&apos;s sign-in. Operators: leave the tenant empty
+        and give an operator key.
+      </p>
       <label htmlFor="tenant">Tenant</label>
-      <input id="tenant" value={tenantId} onChange={(e) => setTenantId(e.target.value)} required autoComplete="organization" />
+      <input id="tenant" value={tenantId} onChange={(e) => setTenantId(e.target.value)} autoComplete="organization" />
       <label htmlFor="apikey">API key or access token</label>
       <input
         id="apikey"

@@ -24,10 +24,18 @@ export function isApiFailure(err: unknown, ...statuses: number[]): err is HubApi
   );
 }
 
+/**
+ * Who is signed in: a tenant's key or token (`tenantId` set), or an operator's (`tenantId` empty: the
+ * Operations page only). A tenant session may hold an operator key too, given on the Operations page.
+ */
 export interface Session {
   tenantId: string;
   apiKey: string;
+  operatorKey?: string;
 }
+
+/** The operator key of a session, if it has one: its own key when it is an operator's, else the one added on the Operations page. */
+export const operatorKeyOf = (s: Session): string | undefined => (s.tenantId === '' ? s.apiKey : s.operatorKey);
 
 type Params = Record<string, string | readonly string[] | undefined>;
 
@@ -70,9 +78,7 @@ export class HubClient {
   }
 
   private async answer<T>(res: Response): Promise<T> {
-    const body = (await res.json().catch(() => ({}))) as unknown;
-    if (!res.ok) throw apiFailure(res.status, body as HubApiFailure['body']);
-    return body as T;
+    return answer<T>(res);
   }
 
   /**
@@ -117,5 +123,36 @@ export class HubClient {
       if (failures > 0 && !signal.aborted) await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(failures, 6))));
     }
     onState(false);
+  }
+}
+
+async function answer<T>(res: Response): Promise<T> {
+  const body = (await res.json().catch(() => ({}))) as unknown;
+  if (!res.ok) throw apiFailure(res.status, body as HubApiFailure['body']);
+  return body as T;
+}
+
+/** The operator routes (`/admin/v1/…`, `/replays`), with an operator key (or a token with the `operator` role) as the bearer. */
+export class OperatorClient {
+  constructor(
+    private readonly operatorKey: string,
+    private readonly base = '',
+  ) {}
+
+  async get<T>(path: string, params: Record<string, string | undefined> = {}): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') search.append(k, v);
+    const qs = search.toString();
+    return answer<T>(await fetch(`${this.base}${path}${qs ? `?${qs}` : ''}`, { headers: { authorization: `Bearer ${this.operatorKey}` } }));
+  }
+
+  async post<T>(path: string, body: unknown = {}): Promise<T> {
+    return answer<T>(
+      await fetch(`${this.base}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.operatorKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
   }
 }

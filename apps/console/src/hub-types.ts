@@ -81,3 +81,74 @@ export interface MergeAnswer {
   reasonCode: string;
   reason: string;
 }
+
+/** `GET /replays` (the query API's `ReplayRun`, as much as the console shows). */
+export interface ReplayRun {
+  id: string;
+  state: 'running' | 'succeeded' | 'failed';
+  stage: string;
+  options: { tenantId?: string; diff?: boolean; takeover?: boolean };
+  requestedBy: string | null;
+  progress: { eventsDone: number; eventsTotal: number; percent: number; eventsPerSecond: number; etaSeconds: number | null } | null;
+  report: {
+    rebuild: { events: number; seconds: number; eventsPerSecond: number };
+    diff?: { customers: number; missing: number; extra: number; changed: number; compared: { live: number; rebuilt: number } };
+    takeover?: Record<string, unknown>;
+  } | null;
+  error: { code: string; message: string } | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** `GET /admin/v1/dead-letters` (`DeadLetter` of @hub/messaging). */
+export interface DeadLetter {
+  partition: number;
+  offset: string;
+  at: string;
+  key: string | null;
+  code: string | null;
+  reason: string | null;
+  tenantId: string | null;
+  channel: string | null;
+  eventType: string | null;
+  eventId: string | null;
+  source: { topic: string; partition: number | null; offset: string | null } | null;
+  body: unknown;
+  redrive: { possible: true; from: 'dead-letter' | 'source' } | { possible: false; why: string };
+}
+
+export interface DeadLetterPage {
+  topic: string;
+  deadLetters: DeadLetter[];
+  nextBefore: string | null;
+  scanned: number;
+}
+
+/** `POST /admin/v1/dead-letters/redrive` (`RedriveReport` of @hub/messaging): coordinates on the source topic. */
+export interface RedriveResult {
+  selected: number;
+  redriven: { topic: string; partition: number; offset: string }[];
+  /** No longer on the source topic (past its retention). */
+  gone: { topic: string; partition: number; offset: string }[];
+  /** On the source topic, but not the bytes the dead letter's SHA-256 names. */
+  changed: { topic: string; partition: number; offset: string }[];
+}
+
+/** `GET /admin/v1/lag`. */
+export interface LagReport {
+  groups: (
+    | {
+        groupId: string;
+        topic: string;
+        lag: number;
+        partitions: { partition: number; committed: string | null; end: string; lag: number }[];
+      }
+    | { groupId: string; topic: string; error: string }
+  )[];
+  projection: { projection: string; head: string; checkpoint: string | null; behind: string };
+}
+
+/** `GET /admin/v1/queues`. */
+export interface QueueCounts {
+  queues: { name: string; counts: Record<string, number> }[];
+}

@@ -1,8 +1,9 @@
-/** `#/` search, `#/customers/<id>` the customer, `#/customers/<id>/merges` its merge proposals. */
-export type Route = { page: 'search' } | { page: 'customer'; customerId: string; tab: CustomerTab };
+/** `#/` search, `#/customers/<id>` the customer, `#/customers/<id>/merges` its merge proposals, `#/operations` the operators' page. */
+export type Route = { page: 'search' } | { page: 'operations' } | { page: 'customer'; customerId: string; tab: CustomerTab };
 export type CustomerTab = 'overview' | 'merges';
 
 export function routeOf(hash: string): Route {
+  if (hash === '#/operations') return { page: 'operations' };
   const m = /^#\/customers\/([^/]+)(\/merges)?$/.exec(hash);
   if (m) return { page: 'customer', customerId: decodeURIComponent(m[1]!), tab: m[2] ? 'merges' : 'overview' };
   return { page: 'search' };

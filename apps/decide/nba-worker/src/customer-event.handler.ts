@@ -28,6 +28,15 @@ interface DecideJob {
 
 type AddDecideJob = (job: DecideJob) => Promise<unknown>;
 
+/** A job's inputs' trace contexts kept for the decide span's links, at most this many (the latest). */
+const MAX_TRACEPARENTS = 32;
+
+/** The trace context of the append that recorded the event (its metadata), else the message's. */
+const traceparentOfInput = (event: CustomerEventMessage, message: ConsumedMessage): string[] => {
+  const traceparent = event.metadata.traceparent ?? message.headers['traceparent'];
+  return traceparent === undefined ? [] : [traceparent];
+};
+
 const addOne =
   (queue: Queue<NbaDecideJobData>): AddDecideJob =>
   ({ data, opts }) =>
@@ -98,6 +107,8 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
       metadata: event.metadata as unknown as Record<string, unknown>,
     });
   const triggerRevision = revision === undefined ? {} : { triggerRevision: revision.toString() };
+  const inputs = traceparentOfInput(event, message);
+  const traceparents = inputs.length ? { traceparents: inputs } : {};
   if (event.type === 'NbaOutcomeRecorded') {
     const data = event.data as Partial<NbaOutcomeRecorded['data']>;
     if (
@@ -126,6 +137,7 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
         customerId,
         triggerEventId: event.metadata.eventId,
         correlationId: event.metadata.correlationId,
+        ...traceparents,
       },
       opts: debounced(deps, tenantId, customerId),
     });
@@ -141,6 +153,7 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
         triggerEventId: event.metadata.eventId,
         correlationId: event.metadata.correlationId,
         ...triggerRevision,
+        ...traceparents,
       },
       { delay: deps.surveyDelayMs, deduplication: { id: surveyJobKey(tenantId, customerId), keepLastIfActive: true, replace: true } },
     );
@@ -155,6 +168,7 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
       triggerEventId: event.metadata.eventId,
       correlationId: event.metadata.correlationId,
       ...triggerRevision,
+      ...traceparents,
     },
     opts: debounced(deps, tenantId, customerId),
   });
@@ -213,8 +227,10 @@ export async function routeCustomerEvents(
   // together at the end in one pipelined request: one write and one wait for the whole run.
   const decideJobs = new Map<string, DecideJob>();
   const collect: AddDecideJob = (job) => {
+    const replaced = decideJobs.get(job.opts.deduplication.id);
     decideJobs.delete(job.opts.deduplication.id);
-    decideJobs.set(job.opts.deduplication.id, job);
+    // The job that replaces another carries the replaced one's inputs too: the decide span links to each.
+    decideJobs.set(job.opts.deduplication.id, replaced ? withInputsOf(replaced, job) : job);
     return Promise.resolve();
   };
   let next = 0;
@@ -235,4 +251,12 @@ export async function routeCustomerEvents(
   if (decideJobs.size > 0)
     await deps.decide.addBulk([...decideJobs.values()].map(({ data, opts }) => ({ name: NbaDecideJob.jobName, data, opts })));
   return outcomes;
+}
+
+/** `job` with the trace contexts of `replaced`'s inputs before its own (the latest `MAX_TRACEPARENTS`). */
+function withInputsOf(replaced: DecideJob, job: DecideJob): DecideJob {
+  const before = 'traceparents' in replaced.data ? (replaced.data.traceparents ?? []) : [];
+  if (before.length === 0 || job.data.trigger === 'outbound-scan') return job;
+  const traceparents = [...before, ...(job.data.traceparents ?? [])].slice(-MAX_TRACEPARENTS);
+  return { ...job, data: { ...job.data, traceparents } };
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError } from '@hub/config';
-import { createLogger, onShutdown, startWithProbeServer, type StartedWorkerApp } from '@hub/platform';
+import { createLogger, onShutdown, startTracing, startWithProbeServer, type StartedWorkerApp } from '@hub/platform';
 import { nbaWorkerConfig, nbaWorkerModule } from './nba-worker.module';
 
 /**
@@ -15,8 +15,9 @@ export async function startNbaWorker(env: NodeJS.ProcessEnv = process.env): Prom
 }
 
 if (require.main === module) {
+  const tracing = startTracing('nba-worker'); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
   startNbaWorker()
-    .then(({ app }) => onShutdown(() => app.close()))
+    .then(({ app }) => onShutdown(() => app.close().finally(() => tracing?.shutdown())))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

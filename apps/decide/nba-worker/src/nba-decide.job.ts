@@ -5,6 +5,7 @@ import { currentCatalog, decide, decidedEvent, decisionSeed, type Catalog, type 
 import { DecisionFoldCache } from './decision-fold.cache';
 import { isInbound, lastIsTrigger, type DecisionFold, type DecisionRef } from './decision-fold';
 import { NO_FOLLOW_UPS, type NbaFollowUps } from './nba-follow-ups.port';
+import { childSpan, linksOf, traceparentOf } from '@hub/messaging';
 
 /**
  * What calls for a decision:
@@ -24,7 +25,15 @@ export type NbaTriggerKind = (typeof NBA_TRIGGER_KINDS)[number];
  * store (see `DecisionFoldCache.current`).
  */
 export type NbaDecideJobData =
-  | { trigger?: 'realtime'; tenantId: string; customerId: string; triggerEventId: string; correlationId: string; triggerRevision?: string }
+  | {
+      trigger?: 'realtime';
+      tenantId: string;
+      customerId: string;
+      triggerEventId: string;
+      correlationId: string;
+      triggerRevision?: string;
+      traceparents?: string[];
+    }
   | {
       trigger: 'survey-follow-up';
       tenantId: string;
@@ -32,6 +41,7 @@ export type NbaDecideJobData =
       triggerEventId: string;
       correlationId: string;
       triggerRevision?: string;
+      traceparents?: string[];
     }
   /** `correlationId` names the scan window (`outboundScanCorrelationId`): at most one decision per customer and window. */
   | { trigger: 'outbound-scan'; tenantId: string; customerId: string; scanWindow: string; correlationId: string };
@@ -100,7 +110,16 @@ export class NbaDecideJob {
     this.appends = new GroupedAppends(customers);
   }
 
-  async run(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
+  /**
+   * A `nba decide` span, linked to the trace context of every input event the debounced job carries
+   * (`traceparents`: the appends that recorded them); the decision's append is its child.
+   */
+  run(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
+    const links = linksOf('traceparents' in data ? (data.traceparents ?? []) : []);
+    return childSpan('nba decide', { 'hub.nba.trigger': data.trigger ?? 'realtime' }, () => this.decideOnce(data, now), links);
+  }
+
+  private async decideOnce(data: NbaDecideJobData, now: Date): Promise<NbaDecideOutcome> {
     const seen = data.trigger !== 'outbound-scan' && data.triggerRevision !== undefined ? BigInt(data.triggerRevision) : undefined;
     try {
       return await this.decide(data, now, seen);
@@ -144,7 +163,10 @@ export class NbaDecideJob {
       seed: decisionSeed(data.tenantId, data.customerId, trigger.metadata.eventId),
     });
     if (data.trigger === 'outbound-scan' && decision.chosen.kind === 'none') return { kind: 'skipped', reason: 'nothing_to_do' };
-    const event = decidedEvent(decision, data.correlationId);
+    const decided = decidedEvent(decision, data.correlationId);
+    // The decision's own trace context (the decide span's), kept in its metadata as an append's is.
+    const traceparent = traceparentOf();
+    const event = traceparent ? { ...decided, metadata: { ...decided.metadata, traceparent } } : decided;
     const result = await this.appends.append(data.tenantId, data.customerId, [event], revision);
     const { kind, contactMode } = decision.chosen;
     const ref: DecisionRef = {

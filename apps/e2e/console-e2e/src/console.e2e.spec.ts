@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadConformanceFixtures, type ChannelTestSetup } from '@hub/channels-core/testing';
+import { hubNames } from '@hub/contracts';
+import { createKafka, KafkaEventPublisher } from '@hub/messaging';
 import { commerceTestSetup } from '@hub/channels-commerce/testing';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
 import { surveyTestSetup } from '@hub/channels-survey/testing';
@@ -31,6 +33,7 @@ const AUTH_TOKEN = randomBytes(16).toString('hex');
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const WEBCHAT_SECRET = randomBytes(24).toString('hex');
 const API_KEY = randomBytes(24).toString('base64url');
+const OPERATOR_KEY = randomBytes(24).toString('base64url');
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 const SCREENSHOTS = process.env['CONSOLE_SCREENSHOTS'] === '1' ? join(workspaceRoot(), 'docs', 'console') : undefined;
 
@@ -171,6 +174,7 @@ beforeAll(async () => {
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     TENANT_ID: tenant,
     HUB_API_KEYS: `${tenant}:${sha256(API_KEY)}:read+write`,
+    HUB_ADMIN_API_KEYS: `ops.e2e:${sha256(OPERATOR_KEY)}`,
     QUERY_DEFAULT_REGIONS: `${tenant}:US`,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
@@ -319,5 +323,55 @@ describe('the analysts console', () => {
     expect((await holderOf(`email:${EMAIL}`))?.customerId).toBe(dana);
     await page.getByRole('link', { name: '360° and timeline' }).click();
     await entry(said.other).waitFor();
+  });
+
+  it('shows a dead letter on the Operations page, with its reason, and re-drives it to its topic', async () => {
+    // A message the projector can never record (not an interaction), on the interactions topic of this run's namespace.
+    const names = hubNames(tenant);
+    const marker = freshId('poison');
+    const publisher = new KafkaEventPublisher(createKafka({ brokers: infra.kafkaBrokers, clientId: freshId('console-e2e') }));
+    await publisher.start();
+    try {
+      await publisher.publish(names.topics.interactions, [
+        { key: marker, value: { type: 'InteractionReceived', marker }, headers: { 'hub-tenant-id': tenant } },
+      ]);
+    } finally {
+      await publisher.close();
+    }
+    await page.getByRole('link', { name: 'Operations' }).click();
+    await page.getByLabel('Operator key').fill(OPERATOR_KEY);
+    await page.getByRole('button', { name: 'Open operations' }).click();
+    await page.getByRole('region', { name: 'Lag' }).getByTestId('group-lag').first().waitFor();
+    const section = page.getByRole('region', { name: 'Dead letters' });
+    const deadLetter = section.getByTestId('dead-letter').filter({ hasText: 'INVALID_EVENT' }).filter({ hasText: marker });
+    await eventually(
+      async () => {
+        await section.getByRole('button', { name: 'Refresh' }).click();
+        return (await deadLetter.count()) > 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the dead letter on the page' },
+    );
+    await deadLetter.first().getByText(names.topics.interactions).waitFor();
+    await shoot('operations');
+    await deadLetter.first().getByRole('button', { name: 'Re-drive…' }).click();
+    await deadLetter.first().getByRole('button', { name: 'Confirm re-drive' }).click();
+    await section.getByRole('status').filter({ hasText: 'Re-driven: 1' }).waitFor();
+    // Back on its topic, the projector reads it again and, as it is still not an event, dead-letters it again.
+    await eventually(
+      async () => {
+        await section.getByRole('button', { name: 'Refresh' }).click();
+        return (await deadLetter.count()) >= 2 ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the re-driven message dead-lettered again' },
+    );
+  });
+
+  it('signs an operator in with the tenant left empty: the Operations page only', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(OPERATOR_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('region', { name: 'Dead letters' }).waitFor();
+    expect(await page.getByTestId('tenant').textContent()).toBe('operator');
+    expect(await page.getByRole('link', { name: 'Search customers' }).count()).toBe(0);
   });
 });

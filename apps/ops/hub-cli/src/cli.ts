@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import { ConfigError } from '@hub/config';
 import { backfillCommand } from './backfill/backfill.command';
 import { CliContext } from './cli-context';
-import { deadLettersCommand } from './dead-letters/dead-letters.command';
 import { parseCommandLine } from './cli.args';
 import type { CliIo } from './cli-io';
 import { CliFailure, ExitCode, UsageError } from './cli.errors';
 import type { Command } from './command';
 import { customerCommand } from './customer/customer.command';
+import { deadLettersCommand } from './dead-letters/dead-letters.command';
 import { exportCommand } from './export/export.command';
 import { identitiesCommand } from './identities/identities.command';
 import { keysCommand } from './keys/keys.command';
@@ -38,7 +38,7 @@ usage: hub <command> [options]      (hub <command> --help for its options)
 
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-Settings come from the environment, as for the apps: DATABASE_URL, KAFKA_BROKERS, HUB_KEK
+Settings come from the environment, as for the apps: DATABASE_URL, KAFKA_BROKERS, HUB_NAMESPACE, HUB_KEK
 (personal fields are opened with it), IDENTITY_HASH_KEY (required unless NODE_ENV is development or
 test), SNAPSHOT_EVERY, LOG_LEVEL (default warn; logs go to stderr).
 Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 failure, 2 usage.

@@ -7,6 +7,7 @@ import {
   KafkaEventPublisher,
   PermanentMessageError,
   startConsumer,
+  type DeadLetter,
   type RunningConsumer,
 } from '@hub/messaging';
 import { eventually, freshId, testInfra } from '@hub/testing';
@@ -149,4 +150,36 @@ describe('hub dead-letters redrive', () => {
     expect(again.headers['x-sender']).toBe('shop');
     expect(again.headers[HeaderNames.dlqCode]).toBeUndefined();
   }, 90_000);
+});
+
+describe('hub dead-letters list', () => {
+  it('lists the dead letters newest first, filtered, as they hold them: a reference shows no payload, and says it re-drives from its source', async () => {
+    const run = await runCli(
+      ['dead-letters', 'list', '--source', 'raw-interactions', '--tenant', 'initech', '--reason', 'not_allowed'],
+      env,
+    );
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const page = JSON.parse(run.stdout) as { topic: string; deadLetters: DeadLetter[]; nextBefore: string | null };
+    expect(page.topic).toBe(names.topics.deadLetter);
+    expect(page.deadLetters).toHaveLength(1);
+    const [letter] = page.deadLetters;
+    expect(letter).toMatchObject({
+      code: 'TENANT_NOT_ALLOWED',
+      tenantId: 'initech',
+      source: { topic: names.topics.rawInteractions },
+      redrive: { possible: true, from: 'source' },
+    });
+    expect(JSON.stringify(letter!.body)).not.toContain('initech');
+
+    const newest = await runCli(['dead-letters', 'list', '--limit', '1'], env);
+    const first = JSON.parse(newest.stdout) as { deadLetters: DeadLetter[]; nextBefore: string };
+    expect(first.deadLetters).toHaveLength(1);
+    const older = JSON.parse((await runCli(['dead-letters', 'list', '--limit', '1', '--before', first.nextBefore], env)).stdout) as {
+      deadLetters: DeadLetter[];
+    };
+    expect(BigInt(older.deadLetters[0]!.offset)).toBeLessThan(BigInt(first.deadLetters[0]!.offset));
+
+    expect((await runCli(['dead-letters', 'list', '--dry-run'], env)).code).toBe(2);
+    expect((await runCli(['dead-letters', 'redrive', '--source', 'interactions', '--limit', '3'], env)).code).toBe(2);
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import {
   type RecordedEvent,
   type Subscription,
 } from '@hub/event-store';
-import type { EventPublisher } from '@hub/messaging';
+import { childSpan, linksOf, type EventPublisher } from '@hub/messaging';
 import type { HubLogger } from '@hub/platform';
 
 export const RELAY_SUBSCRIPTION_ID = 'relay.customer-events.v1';
@@ -38,7 +38,16 @@ export async function startCustomerEventRelay(deps: {
     ...(deps.leadership ? { leadership: deps.leadership } : {}),
     onEvents: async (events: RecordedEvent[]) => {
       const messages = events.flatMap((e) => customerEventMessage(e) ?? []);
-      if (messages.length) await deps.publisher.publish(deps.topic, messages);
+      if (messages.length === 0) return;
+      // One span per page relayed, linked to the append that recorded each event (its metadata's
+      // `traceparent`); the publish is its child, and each message carries the publish's context.
+      const links = linksOf(messages.map((m) => m.value.metadata.traceparent));
+      await childSpan(
+        'relay customer-events',
+        { 'messaging.batch.message_count': messages.length },
+        () => deps.publisher.publish(deps.topic, messages),
+        links,
+      );
     },
     onError: (err) => deps.logger.warn({ err: String(err) }, 'relay.subscription.retrying'),
   });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError } from '@hub/config';
-import { createLogger, onShutdown, startWithProbeServer, type StartedWorkerApp } from '@hub/platform';
+import { createLogger, onShutdown, startTracing, startWithProbeServer, type StartedWorkerApp } from '@hub/platform';
 import { projectorConfig, projectorModule } from './projector.module';
 
 /**
@@ -15,8 +15,9 @@ export async function startProjector(env: NodeJS.ProcessEnv = process.env): Prom
 }
 
 if (require.main === module) {
+  const tracing = startTracing('timeline-projector'); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
   startProjector()
-    .then(({ app }) => onShutdown(() => app.close()))
+    .then(({ app }) => onShutdown(() => app.close().finally(() => tracing?.shutdown())))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

@@ -53,6 +53,8 @@ import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
+import { OperationsController } from './operations/operations.controller';
+import { OPERATOR_INFRA_SETTINGS, OperatorInfra, type OperatorInfraSettings } from './operations/operator-infra';
 import { ReplaysController } from './replays/replays.controller';
 import { StatsController } from './stats/stats.controller';
 import { SubjectAccessController } from './subject-access/subject-access.controller';
@@ -274,6 +276,7 @@ export const QUERY_API_CONTROLLERS = [
   StatsController,
   SavedQueriesController,
   AdminController,
+  OperationsController,
   AuditController,
   QueryHealthController,
 ] as const;
@@ -313,7 +316,8 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
   };
   @Module({
     controllers: [...QUERY_API_CONTROLLERS],
-    // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first); no Kafka.
+    // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first). No Kafka
+    // here: only the operator routes use it (and Redis), through OperatorInfra, opened on their first call.
     imports: [
       HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false }),
       TerminusModule.forRoot({ logger: false }),
@@ -388,6 +392,15 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
           }),
       },
       ReplayLifecycle,
+      {
+        provide: OPERATOR_INFRA_SETTINGS,
+        useValue: {
+          kafkaBrokers: config.KAFKA_BROKERS,
+          redisUrl: config.REDIS_URL,
+          ...(config.HUB_NAMESPACE ? { namespace: config.HUB_NAMESPACE } : {}),
+        } satisfies OperatorInfraSettings,
+      },
+      OperatorInfra,
       QueryResources,
     ],
   })

@@ -28,6 +28,7 @@ import {
   perWindow,
   requestEncoding,
   RequestRateLimits,
+  startTracing,
   type HubLogger,
 } from '@hub/platform';
 import { isDocsRequest, serveOpenApi } from '@hub/platform/openapi';
@@ -403,8 +404,9 @@ function countRefusedBody(err: FastifyError, req: FastifyRequest, counters: Inta
 
 /** Process entry point. */
 export function runIngestApiApp(): void {
+  const tracing = startTracing('ingest-api'); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
   startIngestApiApp()
-    .then((running) => onShutdown(running.close))
+    .then((running) => onShutdown(() => running.close().finally(() => tracing?.shutdown())))
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

@@ -1,7 +1,7 @@
 import { applyDecorators, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from '@hub/messaging';
-import { answers, HEALTH_PROBES, type DependencyProbe } from '@hub/platform';
+import { answers, HEALTH_PROBES, serverSpan, type DependencyProbe } from '@hub/platform';
 import { EventIntakeService, type BatchOutcome, type BusRefusal, type SingleOutcome } from './event-intake.service';
 import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestProblem } from './api-error';
 import type { AcceptedResponse, BatchLineResult, BatchResponse, FieldError, IngestApiHealth } from '@hub/contracts';
@@ -80,7 +80,17 @@ export class EventsController {
   @ApiResponse({ status: 202, description: 'Kafka acknowledged the event', type: AcceptedSchema })
   @ApiResponse({ status: 200, description: 'A batch read to the end: every line has its final status', type: BatchSchema })
   @ApiErrors(ApiErrorBodySchema, { ...SINGLE_REFUSALS, 403: "The event names a tenant other than the key's" })
-  async events(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+  events(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    return serverSpan(
+      '/v1/events',
+      'POST',
+      req.headers,
+      () => this.submitEvents(req, reply),
+      () => reply.statusCode,
+    );
+  }
+
+  private async submitEvents(req: IntakeRequest, reply: FastifyReply): Promise<void> {
     const caller = req.ingestCaller;
     if (!caller) return this.unauthenticated(reply);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -99,7 +109,17 @@ export class EventsController {
     400: 'The batch holds no event, or its encoding cannot be decoded',
     413: 'The body, or the number of events, is over its limit',
   })
-  async batch(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+  batch(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
+    return serverSpan(
+      '/v1/events/batch',
+      'POST',
+      req.headers,
+      () => this.submitBatch(req, reply),
+      () => reply.statusCode,
+    );
+  }
+
+  private async submitBatch(req: IntakeRequest, reply: FastifyReply): Promise<void> {
     const caller = req.ingestCaller;
     if (!caller) return this.unauthenticated(reply);
     if (!(NDJSON_MEDIA_TYPES as readonly string[]).includes(mediaType(req))) {

@@ -21,6 +21,7 @@ import {
   onShutdown,
   requestEncoding,
   RequestRateLimits,
+  startTracing,
 } from '@hub/platform';
 import { isDocsRequest, serveOpenApi } from '@hub/platform/openapi';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -360,8 +361,11 @@ function loadAll(app: string, loaders: (() => object)[]): object[] {
  */
 export function runIngestApp(env: NodeJS.ProcessEnv = process.env): void {
   Promise.resolve()
-    .then(() => startIngestApp(ingestChannelOf(env), env))
-    .then((running) => onShutdown(running.close))
+    .then(() => {
+      const channel = ingestChannelOf(env);
+      const tracing = startTracing(`ingest-${channel}`, env); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
+      return startIngestApp(channel, env).then((running) => onShutdown(() => running.close().finally(() => tracing?.shutdown())));
+    })
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);
       process.exit(1);

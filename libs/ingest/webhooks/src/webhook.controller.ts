@@ -2,7 +2,7 @@ import { applyDecorators, Controller, Get, Inject, NotFoundException, Post, Quer
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChannelAdapter, ChannelManifest } from '@hub/channels-core';
 import type { EventPublisher } from '@hub/messaging';
-import { answers, HEALTH_PROBES, type DependencyProbe } from '@hub/platform';
+import { answers, HEALTH_PROBES, serverSpan, type DependencyProbe } from '@hub/platform';
 import { IngestCounters, IngestService } from './ingest.service';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, HubError } from '@hub/platform/openapi';
@@ -87,7 +87,18 @@ export function webhookControllerFor(
       description: 'Accepted (`{status: accepted, eventIds}`) or dead-lettered (`{status: dead_lettered, code, reason}`)',
     })
     @ApiErrors(HubError, WEBHOOK_REFUSALS)
-    async receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
+    receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
+      // A SERVER span per request (continuing the caller's `traceparent`); the publish is its child.
+      return serverSpan(
+        routePath,
+        'POST',
+        req.headers,
+        () => this.handle(req, reply),
+        () => reply.statusCode,
+      );
+    }
+
+    private async handle(req: RawRequest, reply: FastifyReply): Promise<void> {
       const { adapter, service: ingest } = routeFor(req);
       const base = publicBaseUrl ?? `${req.protocol}://${req.headers.host ?? req.hostname}`;
       const request = {

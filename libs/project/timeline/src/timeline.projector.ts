@@ -1,3 +1,4 @@
+import { propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Link } from '@opentelemetry/api';
 import { parseCustomerStream } from '@hub/contracts';
 import { isCustomerEventType, upcast, type CustomerEvent } from '@hub/customer';
 import {
@@ -77,7 +78,24 @@ export class TimelineProjector {
     await this.subscription?.stop();
   }
 
-  private async project(events: RecordedEvent[]): Promise<void> {
+  /**
+   * A `timeline project` span per page (a no-op without a tracing SDK), linked to the append that
+   * recorded each event (its metadata's `traceparent`).
+   */
+  private project(events: RecordedEvent[]): Promise<void> {
+    const span = tracer.startSpan('timeline project', {
+      links: appendLinks(events),
+      attributes: { 'hub.projection.events': events.length },
+    });
+    return this.projectPage(events)
+      .catch((err: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+        throw err;
+      })
+      .finally(() => span.end());
+  }
+
+  private async projectPage(events: RecordedEvent[]): Promise<void> {
     const changes: TimelineChange[] = [];
     for (const recorded of events) {
       const change = this.changeFor(recorded);
@@ -112,4 +130,19 @@ export class TimelineProjector {
     }
     return timelineChangeFor(owner.tenantId, owner.customerId, recorded.revision, event);
   }
+}
+
+const tracer = trace.getTracer('@hub/timeline');
+
+/** Links to the appends that recorded these events (at most 128, OpenTelemetry's default limit). */
+function appendLinks(events: readonly RecordedEvent[]): Link[] {
+  const links: Link[] = [];
+  for (const e of events) {
+    const traceparent = e.metadata['traceparent'];
+    if (typeof traceparent !== 'string') continue;
+    const context = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent }));
+    if (context && trace.isSpanContextValid(context)) links.push({ context });
+    if (links.length === 128) break;
+  }
+  return links;
 }

@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { customerStream } from '@hub/contracts';
 import {
   customersMergedIn,
@@ -47,8 +48,46 @@ export function toCustomerEvent(recorded: RecordedEvent): CustomerEvent | undefi
   return upcast({ type: recorded.type, data: recorded.data, metadata: recorded.metadata as unknown as CustomerEvent['metadata'] });
 }
 
-export function toNewEvent(event: CustomerEvent): NewEvent {
-  return { eventId: event.metadata.eventId, type: event.type, data: event.data, metadata: { ...event.metadata } };
+export function toNewEvent(event: CustomerEvent, traceparent?: string): NewEvent {
+  return {
+    eventId: event.metadata.eventId,
+    type: event.type,
+    data: event.data,
+    // An event that carries its own (a decision: its decide span's) keeps it.
+    metadata: traceparent === undefined ? { ...event.metadata } : { traceparent, ...event.metadata },
+  };
+}
+
+const tracer = trace.getTracer('@hub/customer-records');
+
+/** The W3C `traceparent` of a recording span; undefined for the API's no-op one (no SDK started). */
+function traceparentOf(span: Span): string | undefined {
+  if (!span.isRecording()) return undefined;
+  const c = span.spanContext();
+  return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 1).toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * An `event-store append` span (child of the active one: the consumer's run, the decide job) around
+ * an append; `work` gets the span's W3C `traceparent`, kept in each event's metadata so that what
+ * follows the store (the relay, the projection, the decision) can link back to the trace that
+ * wrote it — undefined when no tracing SDK is started (a non-recording span: nothing is added).
+ */
+async function appendSpan<T>(streams: number, events: number, work: (traceparent: string | undefined) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(
+    'event-store append',
+    { attributes: { 'hub.append.streams': streams, 'hub.append.events': events } },
+    async (span: Span) => {
+      try {
+        return await work(traceparentOf(span));
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 const domainEvents = (recorded: readonly RecordedEvent[]): CustomerEvent[] =>
@@ -207,19 +246,28 @@ export class CustomerRepository {
     events: readonly CustomerEvent[],
     expectedRevision: ExpectedRevision = 'any',
   ): Promise<AppendResult> {
-    return this.store.appendToStream(customerStream(tenantId, customerId), events.map(toNewEvent), { expectedRevision });
+    return appendSpan(1, events.length, (traceparent) =>
+      this.store.appendToStream(
+        customerStream(tenantId, customerId),
+        events.map((e) => toNewEvent(e, traceparent)),
+        { expectedRevision },
+      ),
+    );
   }
 
   /** Several customers' appends at once (`EventStore.appendToStreams`): each customer's outcome its own, in request order. */
   appendMany(
     appends: readonly { tenantId: string; customerId: string; events: readonly CustomerEvent[]; expectedRevision?: ExpectedRevision }[],
   ): Promise<StreamAppendOutcome[]> {
-    return this.store.appendToStreams(
-      appends.map((a) => ({
-        stream: customerStream(a.tenantId, a.customerId),
-        events: a.events.map(toNewEvent),
-        expectedRevision: a.expectedRevision ?? 'any',
-      })),
+    const events = appends.reduce((n, a) => n + a.events.length, 0);
+    return appendSpan(appends.length, events, (traceparent) =>
+      this.store.appendToStreams(
+        appends.map((a) => ({
+          stream: customerStream(a.tenantId, a.customerId),
+          events: a.events.map((e) => toNewEvent(e, traceparent)),
+          expectedRevision: a.expectedRevision ?? 'any',
+        })),
+      ),
     );
   }
 }

@@ -59,6 +59,13 @@ export interface EventMetadata {
   schemaVersion: number;
   tenantId: string;
   channel: ChannelId | 'system';
+  /**
+   * The W3C trace context (`traceparent`) of the span that appended the event, set by the customer
+   * repository when tracing is on (`startTracing`), so what follows the store (the relay, the
+   * projection, the decision) links back to the trace that recorded it. Never on the bus's
+   * canonical events (the API refuses it: trace context travels there in the message headers).
+   */
+  traceparent?: string;
 }
 
 /** What a tenant id may be: it appears in stream names (`customer-<tenant>.<id>`), keys and URLs. */

@@ -18,6 +18,8 @@ export interface RedriveOptions {
   select?: (headers: Readonly<Record<string, string>>) => boolean;
   /** Dead letters below this offset (of every dead-letter partition) are left alone: the next offset a previous run reported. */
   fromOffset?: string;
+  /** Only the one dead letter at these coordinates of the dead-letter topic (an operator picked it; `fromOffset` is then not read). */
+  at?: { partition: number; offset: string };
   /** Find and check the messages, produce nothing. */
   dryRun?: boolean;
   /** Reading either topic longer than this fails the run (before anything is produced). Default 60 s. */
@@ -59,11 +61,12 @@ export async function redriveDeadLetters(kafka: Kafka, options: RedriveOptions):
   const timeoutMs = options.timeoutMs ?? 60_000;
   const from = BigInt(options.fromOffset ?? '0');
   const letters: Letter[] = [];
+  const only = options.at;
   const nextOffsets = await readTopic(
     kafka,
     options.deadLetterTopic,
     timeoutMs,
-    () => from,
+    only ? (p) => (p === only.partition ? BigInt(only.offset) : undefined) : () => from,
     (partition, message) => {
       const headers = headersOf(message);
       if (headers[HeaderNames.dlqSourceTopic] !== options.sourceTopic) return;
@@ -76,6 +79,7 @@ export async function redriveDeadLetters(kafka: Kafka, options: RedriveOptions):
       const at = { topic: options.deadLetterTopic, partition, offset: message.offset };
       letters.push({ at, source, ...letterBody(message, headers) });
     },
+    only ? (p) => (p === only.partition ? BigInt(only.offset) + 1n : undefined) : undefined,
   );
 
   const report: RedriveReport = { selected: letters.length, redriven: [], gone: [], changed: [], nextOffsets };

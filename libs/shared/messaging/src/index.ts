@@ -5,3 +5,6 @@ export * from './kafka.consumer';
 export * from './topics';
 export * from './dead-letter-body';
 export * from './dead-letter-redrive';
+export * from './dead-letters';
+export * from './consumer-lag';
+export * from './message-tracing';

@@ -2,6 +2,7 @@ import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { HeaderNames, HubError, isPermanentError } from '@hub/contracts';
 import type { EventPublisher } from './event-publisher.port';
 import { deadLetterBody, deadLetterReference } from './dead-letter-body';
+import { consumerSpan } from './message-tracing';
 
 /**
  * A message that can never be processed, whatever the retries: it goes to the dead-letter topic.
@@ -237,7 +238,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
           if (stopping) return;
           const consumed = consumedOf(topic, partition, message);
           try {
-            await handle(consumed);
+            await consumerSpan(topic, [consumed.headers], () => handle(consumed));
           } catch (err) {
             if (!isPermanentError(err)) {
               o.logger.warn({ topic, partition, offset: message.offset, err: String(err) }, 'consumer.message.retry');
@@ -471,7 +472,11 @@ export class RunGatherer {
  */
 async function handleRun(o: BatchConsumerOptions, run: readonly ConsumedMessage[]): Promise<readonly (HubError | undefined)[]> {
   try {
-    return await o.handleBatch(run);
+    return await consumerSpan(
+      run[0]?.topic ?? '',
+      run.map((m) => m.headers),
+      () => o.handleBatch(run),
+    );
   } catch (err) {
     if (!isPermanentError(err)) throw err;
     if (run.length === 1) return [err];

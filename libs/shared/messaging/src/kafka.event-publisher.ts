@@ -1,5 +1,6 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { PublishUnavailableError, PublisherSaturatedError, type EventPublisher, type OutgoingMessage } from './event-publisher.port';
+import { producerSpan, traceHeaders } from './message-tracing';
 
 export interface KafkaPublisherOptions {
   /** Refuse new publishes beyond this many in flight (no unbounded buffering). */
@@ -178,7 +179,12 @@ export class KafkaEventPublisher implements EventPublisher {
     return this.connecting;
   }
 
-  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  /** A PRODUCER span per publish (child of the caller's span), its trace context in every message's headers. */
+  publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    return producerSpan(topic, messages.length, () => this.send(topic, messages));
+  }
+
+  private async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.closed) throw new PublishUnavailableError('publisher closed', this.retryAfterSeconds);
     if (this.inFlight >= this.maxInFlight) throw new PublisherSaturatedError(this.inFlight, 1);
     if (this.failFastWhileUnreachable && this.unreachable && !this.connected) {
@@ -187,9 +193,12 @@ export class KafkaEventPublisher implements EventPublisher {
     }
     // Parts of at most maxBatchBytes, queued in order: the one request in flight keeps them in order,
     // and the caller resolves once every part is acknowledged.
-    const encoded = messages.map(
-      (m): Message => ({ key: m.key, value: JSON.stringify(m.value), ...(m.headers ? { headers: m.headers } : {}) }),
-    );
+    // The publish's PRODUCER span context, the same for every message (none without a tracing SDK).
+    const traced = traceHeaders();
+    const encoded = messages.map((m): Message => {
+      const headers = traced ? { ...m.headers, ...traced } : m.headers;
+      return { key: m.key, value: JSON.stringify(m.value), ...(headers ? { headers } : {}) };
+    });
     const parts = splitBySize(encoded, this.maxBatchBytes);
     const bytes = parts.reduce((sum, p) => sum + p.bytes, 0);
     if (this.pendingBytes > 0 && this.pendingBytes + bytes > this.maxQueuedBytes)

@@ -8,3 +8,4 @@ export * from './key-store';
 export * from './audit-log';
 export * from './terminal-line';
 export * from './health';
+export * from './tracing';

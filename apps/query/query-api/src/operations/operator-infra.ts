@@ -1,0 +1,77 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { hubNames, type HubNames } from '@hub/contracts';
+import { createKafka } from '@hub/messaging';
+import { LOGGER, type HubLogger } from '@hub/platform';
+
+export const OPERATOR_INFRA_SETTINGS = Symbol('OPERATOR_INFRA_SETTINGS');
+
+export interface OperatorInfraSettings {
+  kafkaBrokers: string[];
+  redisUrl: string;
+  namespace?: string;
+}
+
+/**
+ * Kafka and Redis for the operator routes only (dead letters, lag, queues), opened on their first
+ * call and closed at shutdown: the query API itself needs neither, so it starts and serves every
+ * other route without a broker or a Redis.
+ */
+@Injectable()
+export class OperatorInfra implements OnModuleDestroy {
+  readonly names: HubNames;
+  private kafkaClient?: Kafka;
+  private redis?: IORedis;
+  private queues?: Queue[];
+
+  constructor(
+    @Inject(OPERATOR_INFRA_SETTINGS) private readonly settings: OperatorInfraSettings,
+    @Inject(LOGGER) private readonly logger: HubLogger,
+  ) {
+    this.names = hubNames(settings.namespace);
+  }
+
+  /** A client (no connection until a call opens one: each route connects what it uses and disconnects it). */
+  get kafka(): Kafka {
+    this.kafkaClient ??= createKafka({ brokers: this.settings.kafkaBrokers, clientId: 'hub-query-api-operator' }, this.logger);
+    return this.kafkaClient;
+  }
+
+  /** The nba-worker's BullMQ queues (read only: counts), on a connection of their own. */
+  bullQueues(): Queue[] {
+    if (!this.queues) {
+      // Fails a command at once while Redis is unreachable instead of queueing it: the route answers 503.
+      const redis = new IORedis(this.settings.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 });
+      redis.on('error', (err) => this.logger.warn({ err: String(err) }, 'query.operator.redis_error'));
+      this.redis = redis;
+      const q = this.names.queues;
+      this.queues = [q.nbaDecide, q.nbaFollowUp].map((name) => new Queue(name, { connection: redis }));
+    }
+    return this.queues;
+  }
+
+  /** Whether the Redis connection is up (a command on a connection still opening would be refused). */
+  async redisReady(timeoutMs: number): Promise<boolean> {
+    this.bullQueues();
+    const redis = this.redis!;
+    if (redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      redis.once('ready', onReady);
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all((this.queues ?? []).map((q) => q.close().catch(() => undefined)));
+    this.redis?.disconnect();
+  }
+}
