@@ -12,12 +12,20 @@ import {
   type CustomerRepository,
   type CustomerStores,
 } from '@hub/customer-records';
-import { EraseRequestDto, MergeRequestDto, RejectProposalRequestDto, UnmergeRequestDto } from './customer-commands.dto';
+import {
+  EraseRequestDto,
+  MergePreviewRequestDto,
+  MergeRequestDto,
+  RejectProposalRequestDto,
+  UnmergeRequestDto,
+} from './customer-commands.dto';
 import { AGENT_CONFIRMED_SOURCE, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
 import { RequiresScope } from './auth/scope.decorator';
 import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, StateQuery } from './query-params';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiQueryParams, TenantOperation, VALIDATION_FAILED } from './openapi';
 import { Audited } from './audit/audited.decorator';
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
@@ -38,6 +46,7 @@ function bodyAs<T extends object>(cls: ClassConstructor<T>, body: unknown): T {
  * Read side for analysts and agents. Timelines and lookups come from the read model; state and
  * next best actions are folded from the customer's stream on every request.
  */
+@ApiTags('customers')
 @Controller('tenants/:tenantId/customers')
 export class CustomersController {
   constructor(
@@ -52,6 +61,12 @@ export class CustomersController {
   @Audited('customers.merge_previewed')
   @Post('merge-preview')
   @RequiresScope('read')
+  @TenantOperation(
+    'read',
+    { summary: 'Preview a merge without writing: what would merge, who survives, from which evidence' },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: MergePreviewRequestDto })
   @HttpCode(200)
   async mergePreview(@Param('tenantId') tenantId: string, @Body() body: unknown) {
     const r = bodyAs(MergeRequestDto, { requestId: 'preview', ...(body as object) });
@@ -63,6 +78,12 @@ export class CustomersController {
   @Audited('customers.merged')
   @Post('merges')
   @RequiresScope('write')
+  @TenantOperation(
+    'write',
+    { summary: 'Merge two customers on evidence (the policy may only propose it, or refuse it)' },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: MergeRequestDto })
   @HttpCode(200)
   async merge(@Param('tenantId') tenantId: string, @Body() body: unknown) {
     const r = bodyAs(MergeRequestDto, body);
@@ -77,6 +98,7 @@ export class CustomersController {
   @Audited('customers.merge_proposal.approved')
   @Post(':customerId/merge-proposals/:proposalId/approve')
   @RequiresScope('write')
+  @TenantOperation('write', { summary: 'Approve a merge the policy only proposed (idempotent by the proposal id)' })
   @HttpCode(200)
   async approveProposal(
     @Param('tenantId') tenantId: string,
@@ -99,6 +121,8 @@ export class CustomersController {
   @Audited('customers.merge_proposal.rejected')
   @Post(':customerId/merge-proposals/:proposalId/reject')
   @RequiresScope('write')
+  @TenantOperation('write', { summary: 'Reject a proposed merge: the same pair is not proposed again' }, VALIDATION_FAILED)
+  @ApiBody({ type: RejectProposalRequestDto })
   @HttpCode(200)
   async rejectProposal(
     @Param('tenantId') tenantId: string,
@@ -142,6 +166,12 @@ export class CustomersController {
   @Audited('customer.unmerged')
   @Post(':customerId/unmerge')
   @RequiresScope('write')
+  @TenantOperation(
+    'write',
+    { summary: 'Undo a merge (a compensating event in both streams; claims and the timeline follow)' },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: UnmergeRequestDto })
   @HttpCode(200)
   async unmerge(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Body() body: unknown) {
     const r = bodyAs(UnmergeRequestDto, body);
@@ -172,6 +202,12 @@ export class CustomersController {
   @Audited('customer.erased')
   @Post(':customerId/erase')
   @RequiresScope('erase')
+  @TenantOperation(
+    'erase',
+    { summary: "GDPR erasure: the customer's key is destroyed, CustomerErased recorded, read models purged" },
+    VALIDATION_FAILED,
+  )
+  @ApiBody({ type: EraseRequestDto })
   @HttpCode(200)
   async erase(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Body() body: unknown) {
     const r = bodyAs(EraseRequestDto, body);
@@ -211,6 +247,12 @@ export class CustomersController {
   /** The customer's state folded from their stream, now or as of a moment / revision. */
   @Audited('customer.state.read')
   @Get(':customerId/state')
+  @ApiQueryParams(StateQuery)
+  @TenantOperation(
+    'read',
+    { summary: "The customer's state folded from their stream, now or `asOf` a moment / at a `revision`" },
+    { 400: 'A query parameter is not valid' },
+  )
   async state(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const { asOf, revision } = queryAs(StateQuery, query);
     const at = asOf === undefined ? undefined : new Date(instant(asOf)).toISOString();
@@ -240,6 +282,16 @@ export class CustomersController {
    */
   @Audited('customers.searched')
   @Get()
+  @ApiQueryParams(CustomerSearchQuery)
+  @TenantOperation(
+    'read',
+    {
+      summary: 'Customers by identity or attribute, oldest first, paged',
+      description:
+        '`?identity=<kind>:<value>&region=&channel=&preferredChannel=&quadrant=&churnRisk=&q=&minContacts=&minChannels=&withinDays=&limit=&cursor=`; `?identity=` alone answers the one customer holding it.',
+    },
+    { 400: 'A query parameter is not valid' },
+  )
   async find(@Param('tenantId') tenantId: string, @Query() query: unknown) {
     const q = queryAs(CustomerSearchQuery, query);
     const region = q.region ?? this.regions.get(tenantId);
@@ -310,12 +362,14 @@ export class CustomersController {
 
   @Audited('customer.read')
   @Get(':customerId')
+  @TenantOperation('read', { summary: 'One customer: summary, identities held, folded state and revision' })
   async get(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     return this.summary(tenantId, customerId);
   }
 
   @Audited('customer.next_best_actions.read')
   @Get(':customerId/next-best-actions')
+  @TenantOperation('read', { summary: 'The current next best action and the history of decisions, with their explanations' })
   async nextBestActions(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     const { state, revision } = await this.customers.load(tenantId, customerId);
     if (revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });

@@ -17,6 +17,7 @@ import {
 } from '@hub/platform';
 import { initMetrics, instrumentHttp } from '@hub/metrics';
 import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
+import { serveOpenApi } from '@hub/platform/openapi';
 import { OIDC_VERIFIER, type OidcVerifier } from './auth/oidc';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
@@ -87,6 +88,16 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
     );
   }
   const consoleServed = await serveConsole(app, config.QUERY_CONSOLE_DIR, logger);
+  // /docs and /docs/json: public, limited per address and per key presented like every route but /health.
+  serveOpenApi(app, {
+    title: 'Interaction Hub query API',
+    description:
+      'Customers, timelines, next best actions, exports and erasure for one tenant\'s API key; replays and `/admin/v1` (tenants and keys) for operator keys. docs/operations.md, "API keys" and "Query API".',
+    version: '1',
+    apiKeys: true,
+    bearerDescription:
+      'An API key, or — when OIDC_ISSUER_URL is set — an OpenID Connect access token (a JWT) whose roles give its scopes (docs/operations.md, "Signing in with OpenID Connect")',
+  });
   await app.listen(config.PORT, config.HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   logger.info({ url, ...(consoleServed ? { console: `${url}/console/` } : {}) }, 'query.api.started');

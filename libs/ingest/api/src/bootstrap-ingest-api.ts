@@ -32,6 +32,7 @@ import {
   startTracing,
   type HubLogger,
 } from '@hub/platform';
+import { isDocsRequest, serveOpenApi } from '@hub/platform/openapi';
 import { apiError, payloadTooLarge, requestProblem, type ApiErrorBody } from './api-error';
 import { ApiErrorFilter } from './api-error.filter';
 import { AttributeSchemas } from './attribute-schemas';
@@ -228,13 +229,13 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
           apiError('too_many_requests', body.reason, [requestProblem(`rate_limited_per_${body.limit.per}`, body.reason)], { ...body }),
       )
     : undefined;
-  // Per address before the key check: a flood of bad keys is counted too.
+  // Per address before the key check: a flood of bad keys is counted too. The docs (public) count per address too.
   if (rateLimits)
     instance.addHook(
       'onRequest',
       rateLimits.hook(
         { per: 'address', max: edge.RATE_LIMIT_PER_ADDRESS, keyOf: clientAddress, reason: 'too many requests from this address' },
-        isApi,
+        (req) => isApi(req) || isDocsRequest(req),
       ),
     );
   // The key is checked before the body is read: an unknown caller cannot make us buffer megabytes.
@@ -349,6 +350,13 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   instance.addHook('onError', async (req: FastifyRequest, _reply: FastifyReply, err: FastifyError) =>
     countRefusedBody(err, req, counters, logger),
   );
+  serveOpenApi(app, {
+    title: 'Interaction Hub generic ingest API',
+    description:
+      'Canonical events and facts from contact-center platforms, with a per-source API key (docs/operations.md, "Generic ingest API"; every field of an interaction: docs/events.md). Every refusal has one body: `{error, message, problems[{path, code, message}]}`.',
+    version: '1',
+    apiKeys: true,
+  });
   await app.listen(config.PORT, config.HOST);
   rawConsumer?.start();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

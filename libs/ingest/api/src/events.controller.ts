@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventPublisher } from '@hub/messaging';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
@@ -8,6 +8,36 @@ import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestPro
 import type { AcceptedResponse, BatchLineResult, BatchResponse, FieldError, IngestApiHealth } from '@hub/contracts';
 import { IntakeCounters } from './intake-counters';
 import type { SourceKey } from './source-keys';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrorBody as ApiErrorBodySchema, ApiErrors, ApiKeyAuth } from '@hub/platform/openapi';
+import {
+  AcceptedSchema,
+  BatchSchema,
+  ConsentSchema,
+  ConversationStatusSchema,
+  InteractionReceivedInputSchema,
+  TraitsSchema,
+} from './openapi.schemas';
+
+/** What any /v1 route may refuse (docs/operations.md, "Generic ingest API"). */
+const SINGLE_REFUSALS = {
+  400: 'Not JSON, or not a valid event: `problems` lists every one found',
+  401: 'No API key, or one that is not valid (`WWW-Authenticate: Bearer`)',
+  413: 'The body is over INGEST_MAX_BODY_BYTES, or the event over INGEST_MAX_EVENT_BYTES',
+  415: 'A Content-Type or Content-Encoding the route does not take',
+  429: 'Too many requests from this address or with this key, or ingestion is saturated (`Retry-After`); nothing was accepted',
+  503: 'The event bus is unavailable, or the key store cannot be read (its body: `{error, reason}`) (`Retry-After`); nothing was accepted',
+} as const;
+
+/** One fact about a platform's customers or conversations, as application/json: 202 once Kafka acknowledged it. */
+const FactOperation = (summary: string, body: new () => object): MethodDecorator =>
+  applyDecorators(
+    ApiOperation({ summary }),
+    ApiConsumes(...JSON_MEDIA_TYPES),
+    ApiBody({ type: body }),
+    ApiResponse({ status: 202, description: 'Kafka acknowledged it', type: AcceptedSchema }),
+    ApiErrors(ApiErrorBodySchema, SINGLE_REFUSALS),
+  );
 
 export const EVENT_INTAKE = Symbol('EVENT_INTAKE');
 export const INTAKE_PUBLISHER = Symbol('INTAKE_PUBLISHER');
@@ -30,6 +60,8 @@ function mediaType(req: FastifyRequest): string {
  * `POST /v1/events` takes one event as `application/json` or a batch as `application/x-ndjson`;
  * `POST /v1/events/batch` takes NDJSON only.
  */
+@ApiTags('events')
+@ApiKeyAuth()
 @Controller('v1/events')
 export class EventsController {
   constructor(
@@ -38,6 +70,17 @@ export class EventsController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    summary: "One canonical event (application/json: 202) or a batch (application/x-ndjson, one event per line: 200 with each line's fate)",
+  })
+  @ApiConsumes(...JSON_MEDIA_TYPES, ...NDJSON_MEDIA_TYPES)
+  @ApiBody({
+    type: InteractionReceivedInputSchema,
+    description: 'One event, or one per line as NDJSON (`Content-Encoding: gzip` accepted)',
+  })
+  @ApiResponse({ status: 202, description: 'Kafka acknowledged the event', type: AcceptedSchema })
+  @ApiResponse({ status: 200, description: 'A batch read to the end: every line has its final status', type: BatchSchema })
+  @ApiErrors(ApiErrorBodySchema, { ...SINGLE_REFUSALS, 403: "The event names a tenant other than the key's" })
   events(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
     return serverSpan(
       '/v1/events',
@@ -58,6 +101,15 @@ export class EventsController {
   }
 
   @Post('batch')
+  @ApiOperation({ summary: "A batch of canonical events as NDJSON, one per line: 200 with each line's fate" })
+  @ApiConsumes(...NDJSON_MEDIA_TYPES)
+  @ApiBody({ type: InteractionReceivedInputSchema, description: 'One event per line (`Content-Encoding: gzip` accepted)' })
+  @ApiResponse({ status: 200, description: 'Read to the end: every line has its final status', type: BatchSchema })
+  @ApiErrors(ApiErrorBodySchema, {
+    ...SINGLE_REFUSALS,
+    400: 'The batch holds no event, or its encoding cannot be decoded',
+    413: 'The body, or the number of events, is over its limit',
+  })
   batch(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
     return serverSpan(
       '/v1/events/batch',
@@ -160,11 +212,14 @@ export class EventsController {
  * Facts about a platform's conversations, beside its events: `POST /v1/conversations/status` takes
  * one status change as `application/json` (`ConversationStatusBody`); 202 once Kafka acknowledged.
  */
+@ApiTags('customer facts')
+@ApiKeyAuth()
 @Controller('v1/conversations')
 export class ConversationsController {
   constructor(@Inject(EVENT_INTAKE) private readonly intake: EventIntakeService) {}
 
   @Post('status')
+  @FactOperation("One of the platform's conversations with a customer changed status", ConversationStatusSchema)
   async status(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
     await submitFact(req, reply, 'one status change', (caller, body) => this.intake.submitConversationStatus(caller, body));
   }
@@ -174,16 +229,20 @@ export class ConversationsController {
  * Facts about a platform's customers: `POST /v1/customers/consent` takes one consent change
  * (`ConsentBody`), `POST /v1/customers/traits` profile attributes (`TraitsBody`).
  */
+@ApiTags('customer facts')
+@ApiKeyAuth()
 @Controller('v1/customers')
 export class CustomerFactsController {
   constructor(@Inject(EVENT_INTAKE) private readonly intake: EventIntakeService) {}
 
   @Post('consent')
+  @FactOperation("A customer's consent to be contacted on one channel changed", ConsentSchema)
   async consent(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
     await submitFact(req, reply, 'one consent change', (caller, body) => this.intake.submitConsent(caller, body));
   }
 
   @Post('traits')
+  @FactOperation("A customer's profile attributes (`null` clears one)", TraitsSchema)
   async traits(@Req() req: IntakeRequest, @Res() reply: FastifyReply): Promise<void> {
     await submitFact(req, reply, 'one update of profile attributes', (caller, body) => this.intake.submitTraits(caller, body));
   }
@@ -256,6 +315,7 @@ async function sendBusRefusal(reply: FastifyReply, refusal: BusRefusal): Promise
 }
 
 /** /health and /metrics: open, no key needed. */
+@ApiTags('operations')
 @Controller()
 export class IngestApiOpsController {
   constructor(
@@ -271,6 +331,8 @@ export class IngestApiOpsController {
    * `disconnected` rather than `running` while it does not answer. Orchestrators use `/health/ready`.
    */
   @Get('health')
+  @ApiOperation({ summary: 'Health: `degraded` while Kafka cannot be reached; open, no key needed' })
+  @ApiOkResponse({ description: '`{status, kafka, rawConsumer}`' })
   async health(): Promise<IngestApiHealth> {
     const reachable = await answers(this.probes, 'kafka');
     const kafka = this.publisher.ready && reachable;
@@ -280,6 +342,10 @@ export class IngestApiOpsController {
 
   /** The process's metrics in the Prometheus text format; `?format=json`, this app's outcome counts by key. */
   @Get('metrics')
+  @ApiOperation({
+    summary: "The process's metrics in the Prometheus text format (`?format=json`: this app's outcome counts); open, no key needed",
+  })
+  @ApiOkResponse({ description: 'Prometheus text exposition format, or counter name → value with ?format=json' })
   async metrics(@Query('format') format: string | undefined, @Res() reply: FastifyReply): Promise<void> {
     if (format === 'json') {
       await reply.send(this.counters.toJSON());

@@ -24,6 +24,7 @@ import {
   RequestRateLimits,
   startTracing,
 } from '@hub/platform';
+import { isDocsRequest, serveOpenApi } from '@hub/platform/openapi';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ingestChannelOf } from './ingest-channel';
 import { IngestEnv } from './ingest.env';
@@ -150,6 +151,12 @@ export async function startIngestApp(channelId: IngestChannelId, env: NodeJS.Pro
   if (edge.RATE_LIMIT_ENABLED) await limitRequestRates(instance, edge, config, routes, multi);
   decodeCompressedBodies(instance, routes);
   rejectDeclaredOversizeBodies(instance, routes);
+  serveOpenApi(app, {
+    title: `Interaction Hub ${appName}`,
+    description: `The ${channelId} channel's webhooks (INGEST_CHANNEL=${channelId}): each provider's own signed requests, no API key (docs/operations.md, docs/adding-a-channel.md).`,
+    version: '1',
+    apiKeys: false,
+  });
   await app.init();
   parseJsonWithChannelCore(instance, maxBodyBytes);
   await app.listen(config.PORT, config.HOST);
@@ -197,7 +204,8 @@ function routeOf(limitByPath: RouteLimits, req: { method: string; url: string })
  * Webhook requests, limited per client address and per source (one tenant's provider route, whatever
  * the address: providers deliver from many), before anything else is done with them. In a
  * multi-tenant app every POST under `/t/` counts against its address, a tenant that does not exist
- * too (so guessing tenants is limited like anything else). The probes (`/health`, `/health/live`, `/health/ready`, `/metrics`) are not limited.
+ * too (so guessing tenants is limited like anything else). The docs (`/docs`, public) count per address
+ * too. The probes (`/health`, `/health/live`, `/health/ready`, `/metrics`) are not limited.
  */
 async function limitRequestRates(
   instance: FastifyInstance,
@@ -212,7 +220,7 @@ async function limitRequestRates(
   );
   const isWebhook = (req: FastifyRequest) => routeOf(limitByPath, req) !== undefined;
   const isTenantPath = (req: FastifyRequest) =>
-    isWebhook(req) || (multi && req.method === 'POST' && req.url.startsWith(`${TENANT_ROUTE_PREFIX}/`));
+    isWebhook(req) || (multi && req.method === 'POST' && req.url.startsWith(`${TENANT_ROUTE_PREFIX}/`)) || isDocsRequest(req);
   instance.addHook(
     'onRequest',
     limits.hook(

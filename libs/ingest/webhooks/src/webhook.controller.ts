@@ -1,10 +1,23 @@
-import { Controller, Get, Inject, NotFoundException, Post, Query, Req, Res, type Type } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Inject, NotFoundException, Post, Query, Req, Res, type Type } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChannelAdapter, ChannelManifest } from '@hub/channels-core';
 import type { EventPublisher } from '@hub/messaging';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
 import { answers, HEALTH_PROBES, serverSpan, type DependencyProbe } from '@hub/platform';
 import { IngestCounters, IngestService } from './ingest.service';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, HubError } from '@hub/platform/openapi';
+
+/** What every webhook may refuse, each in the webhooks' error body (`{error, reason}`, or `fields` when invalid). */
+const WEBHOOK_REFUSALS = {
+  400: 'Not valid (`validation_failed` with every failing field), or not readable (not JSON, an encoding that cannot be decoded)',
+  401: 'The signature is missing, wrong or stale',
+  404: 'No such tenant (multi-tenant apps: answered as any path the app does not have)',
+  413: "Over the provider's body limit (`{error: payload_too_large, limitBytes}`)",
+  415: 'A Content-Encoding the provider does not send',
+  429: 'Too many requests from this address or to this source, or ingestion is saturated (`Retry-After`)',
+  503: 'The event bus is unavailable (`Retry-After`): the provider retries',
+} as const;
 
 export const INGEST_PUBLISHER = Symbol('INGEST_PUBLISHER');
 export const INGEST_COUNTERS = Symbol('INGEST_COUNTERS');
@@ -47,9 +60,34 @@ export function webhookControllerFor(
     return route;
   };
 
+  // Where a multi-tenant app serves it: `/t/{tenant}/…`, the tenant's route id (INGEST_TENANTS).
+  const tenantParam = routePath.includes('/:tenant/')
+    ? [ApiParam({ name: 'tenant', type: String, description: "The tenant's route id (INGEST_TENANTS)" })]
+    : [];
+  const externalDocs = { description: `${manifest.displayName}: the provider's webhook format`, url: manifest.docsUrl };
+
+  @ApiTags(`${manifest.id}`)
   @Controller()
   class WebhookController {
     @Post(routePath)
+    @ApiOperation({
+      summary: `${manifest.displayName} webhook (${manifest.provider}): verified, validated, normalised, published; 202 once Kafka acknowledged`,
+      description: `The provider's own request, signed as it signs it (no API key); at most ${maxBodyBytes} bytes${
+        manifest.requestEncodings?.length ? `, \`Content-Encoding: ${manifest.requestEncodings.join(', ')}\` accepted` : ''
+      }. A valid request that cannot be represented is dead-lettered (202 too). Some providers get the answer they insist on instead of 202 (Kinesis Firehose: 200 \`{requestId, timestamp}\`).`,
+      externalDocs,
+    })
+    @applyDecorators(...tenantParam)
+    @ApiConsumes('*/*')
+    @ApiBody({
+      description: "The provider's payload, as it sends it (JSON, a form, raw MIME or multipart: the provider's docs say which)",
+      schema: {},
+    })
+    @ApiResponse({
+      status: 202,
+      description: 'Accepted (`{status: accepted, eventIds}`) or dead-lettered (`{status: dead_lettered, code, reason}`)',
+    })
+    @ApiErrors(HubError, WEBHOOK_REFUSALS)
     receive(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
       // A SERVER span per request (continuing the caller's `traceparent`); the publish is its child.
       return serverSpan(
@@ -130,6 +168,15 @@ export function webhookControllerFor(
 
     /** The provider's subscription handshake (Meta's `hub.challenge`), when the adapter has one. */
     @Get(routePath)
+    @ApiOperation({
+      summary: `${manifest.displayName} subscription handshake (${manifest.provider}), when the provider has one`,
+      description:
+        "The provider's own query parameters (Meta's: `hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`); providers without a handshake answer 405.",
+      externalDocs,
+    })
+    @applyDecorators(...tenantParam)
+    @ApiResponse({ status: 200, description: 'The challenge echoed', content: { 'text/plain': { schema: { type: 'string' } } } })
+    @ApiErrors(HubError, { 403: 'The verify token does not match', 405: 'This provider has no handshake: POST only' })
     async handshake(
       @Req() req: FastifyRequest,
       @Query() query: Record<string, string | undefined>,
@@ -148,6 +195,7 @@ export function webhookControllerFor(
 }
 
 /** /health and /metrics, once per ingestion app whatever the number of providers it hosts. */
+@ApiTags('operations')
 @Controller()
 export class IngestOpsController {
   constructor(
@@ -162,6 +210,8 @@ export class IngestOpsController {
    * Orchestrators use `/health/ready` (503 when Kafka is down) and `/health/live`.
    */
   @Get('health')
+  @ApiOperation({ summary: 'Health: `degraded` while Kafka cannot be reached' })
+  @ApiOkResponse({ description: '`{status, kafka}`' })
   async health(): Promise<{ status: string; kafka: boolean }> {
     const kafka = this.publisher.ready && (await answers(this.probes, 'kafka'));
     return { status: kafka ? 'ok' : 'degraded', kafka };
@@ -173,6 +223,11 @@ export class IngestOpsController {
    * checks the one never passes the other, read them).
    */
   @Get('metrics')
+  @ApiOperation({
+    summary:
+      "The process's metrics in the Prometheus text format (`?format=json`: accepted, refused and dead-lettered requests and the publish queue); open, no key needed",
+  })
+  @ApiOkResponse({ description: 'Prometheus text exposition format, or counter name → value with ?format=json' })
   async metrics(@Query('format') format: string | undefined, @Res() reply: FastifyReply): Promise<void> {
     if (format === 'json') {
       const queue = this.publisher.queue;

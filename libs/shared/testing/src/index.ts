@@ -5,3 +5,5 @@ export * from './identity-naming';
 export * from './throwaway-redis';
 export * from './console-build';
 export * from './prometheus-text';
+export * from './served-routes';
+export * from './message-schemas';

@@ -28,6 +28,8 @@ import {
 } from '@hub/platform';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { CreateKeyDto, CreateTenantDto, RotateKeyDto } from './admin.dto';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 import { AuditTrail } from '../audit/audit-trail';
 
@@ -69,6 +71,7 @@ function storeError(err: unknown): never {
  * recorded with the operator who made it (`GET /admin/v1/audit`).
  */
 @OperatorOnly()
+@ApiTags('admin')
 @Controller('admin/v1')
 export class AdminController {
   constructor(
@@ -78,6 +81,8 @@ export class AdminController {
 
   @Audited('tenant.created', { recordedByStore: true })
   @Post('tenants')
+  @OperatorOperation({ summary: 'Create a tenant (201)' }, { ...VALIDATION_FAILED, 409: 'The tenant exists' })
+  @ApiBody({ type: CreateTenantDto })
   async createTenant(@Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(CreateTenantDto, body);
     return tenantView(await this.store.createTenant(dto, actor(request)).catch(storeError));
@@ -85,6 +90,7 @@ export class AdminController {
 
   @Audited('admin.tenants.listed')
   @Get('tenants')
+  @OperatorOperation({ summary: 'Every tenant' })
   async listTenants() {
     return { tenants: (await this.store.listTenants()).map(tenantView) };
   }
@@ -92,6 +98,11 @@ export class AdminController {
   /** 201 with the key and its `secret`, shown this once. */
   @Audited('key.created', { recordedByStore: true })
   @Post('tenants/:tenantId/keys')
+  @OperatorOperation(
+    { summary: "Make a tenant's key: a `query` key (scopes) or an `ingest` key (its source); 201 with its `secret`, shown this once" },
+    { ...VALIDATION_FAILED, 404: 'Unknown tenant' },
+  )
+  @ApiBody({ type: CreateKeyDto })
   async createKey(@Param('tenantId') tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(CreateKeyDto, body);
     const problem =
@@ -123,6 +134,7 @@ export class AdminController {
 
   @Audited('admin.keys.listed')
   @Get('tenants/:tenantId/keys')
+  @OperatorOperation({ summary: "A tenant's keys (never their secrets)" }, { 404: 'Unknown tenant' })
   async listKeys(@Param('tenantId') tenantId: string) {
     return { keys: (await this.store.listKeys(tenantId)).map(keyView) };
   }
@@ -130,6 +142,11 @@ export class AdminController {
   /** 201 with the new key and its secret; the old one works until `previous.expiresAt`. */
   @Audited('key.rotated', { recordedByStore: true })
   @Post('keys/:keyId/rotate')
+  @OperatorOperation(
+    { summary: 'Rotate a key: 201 with the new key and its secret; the old one works until `previous.expiresAt`' },
+    { ...VALIDATION_FAILED, 404: 'Unknown key', 409: 'The key is not active' },
+  )
+  @ApiBody({ type: RotateKeyDto, required: false })
   async rotate(@Param('keyId') keyId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const dto = valid(RotateKeyDto, body);
     const graceMs = (dto.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) * 1000;
@@ -140,6 +157,10 @@ export class AdminController {
   /** Refused from now on (within the key cache's TTL on every instance). */
   @Audited('key.revoked', { recordedByStore: true })
   @Post('keys/:keyId/revoke')
+  @OperatorOperation(
+    { summary: 'Revoke a key: refused from now on (within the key cache TTL)' },
+    { 404: 'Unknown key', 409: 'The key is not active' },
+  )
   @HttpCode(200)
   async revoke(@Param('keyId') keyId: string, @Req() request: FastifyRequest) {
     return keyView(await this.store.revokeKey(keyId, actor(request)).catch(storeError));
@@ -148,6 +169,10 @@ export class AdminController {
   /** The latest changes, newest first (`limit`, default 100, at most 1,000); one tenant's with `tenantId`. */
   @Audited('admin.audit.read')
   @Get('audit')
+  @OperatorOperation(
+    { summary: 'The latest changes to tenants and keys, newest first (`?limit=&tenantId=`)' },
+    { 400: '`limit` is not an integer' },
+  )
   async audit(@Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number, @Query('tenantId') tenantId?: string) {
     // The whole audit log: key changes, and every read of personal data and admin action this instance has recorded.
     await this.trail.flush();
@@ -157,6 +182,7 @@ export class AdminController {
 
   /** This instance's audit trail: entries pending, written, refused for want of room, lost at shutdown. */
   @Get('audit/status')
+  @OperatorOperation({ summary: "This instance's audit trail: entries pending, written, refused for want of room, lost at shutdown" })
   auditStatus() {
     return this.trail.status();
   }

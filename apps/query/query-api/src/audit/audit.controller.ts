@@ -7,6 +7,8 @@ import { RequiresScope } from '../auth/scope.decorator';
 import { instant, IsInstant, IsLaterThan, queryAs } from '../query-params';
 import { Audited } from './audited.decorator';
 import { AuditTrail } from './audit-trail';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 
 export const MAX_AUDIT_PAGE = 1_000;
 
@@ -33,12 +35,23 @@ export const auditEntryView = (e: KeyAuditEntry) => ({ ...e, at: e.at.toISOStrin
  * when, and how it ended. Needs the `audit` scope in that tenant, or an operator; the path's tenant
  * is the only one read (no parameter widens it).
  */
+@ApiTags('audit')
 @Controller('tenants/:tenantId/audit')
 export class AuditController {
   constructor(private readonly trail: AuditTrail) {}
 
   @Get()
   @RequiresScope('audit')
+  @ApiQueryParams(AuditLogQuery)
+  @TenantOperation(
+    'audit',
+    {
+      summary: "The tenant's audit log, newest first: who read its customers' personal data or changed its keys, when, and how it ended",
+      description:
+        '`?from=&to=&actor=&action=&customerId=&before=&limit=`; `next` is the `before` of the following page. An operator may read it too.',
+    },
+    { 400: 'A query parameter is not valid' },
+  )
   @OperatorAllowed()
   @Audited('audit.read')
   async list(@Param('tenantId') tenantId: string, @Query() query: unknown) {

@@ -4,6 +4,8 @@ import type { FastifyReply } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { csvChunks, ndjsonChunks, TIMELINE_QUERIES, type ExportedItem, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, TimelineExportQuery, type ExportFormat } from '../query-params';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -12,6 +14,7 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /** Timelines for analysts' own tools, streamed: rows are read in pages and written as the client takes them. */
+@ApiTags('exports')
 @Controller('tenants/:tenantId/exports')
 export class ExportsController {
   constructor(
@@ -26,6 +29,20 @@ export class ExportsController {
    */
   @Audited('timelines.exported')
   @Get('timelines')
+  @ApiQueryParams(TimelineExportQuery)
+  @TenantOperation(
+    'read',
+    {
+      summary: 'Timelines streamed as NDJSON or CSV, customer by customer, in time order',
+      description:
+        '`?format=ndjson|csv&customerIds=a,b&quadrant=&preferredChannel=&churnRisk=&from=&to=&asOf=&channel=&direction=&kind=&bom=`',
+    },
+    { 400: 'A query parameter is not valid' },
+  )
+  @ApiOkResponse({
+    description: 'The entries, streamed (`Content-Disposition: attachment`)',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } },
+  })
   async timelines(@Param('tenantId') tenantId: string, @Query() query: unknown, @Res() reply: FastifyReply): Promise<void> {
     const q = queryAs(TimelineExportQuery, query);
     const customerIds = q.customerIds?.length ? [...new Set(q.customerIds)] : undefined;

@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { LiveTimelines } from './live-timelines';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 
 /**
@@ -13,6 +15,7 @@ import { Audited } from '../audit/audited.decorator';
  * Streams are capped per process (`QUERY_LIVE_MAX_STREAMS`: 503) and per API key
  * (`QUERY_LIVE_MAX_STREAMS_PER_KEY`: 429), both with `Retry-After`, before anything is read.
  */
+@ApiTags('timeline')
 @Controller('tenants/:tenantId/customers/:customerId/timeline/live')
 export class LiveTimelineController {
   constructor(
@@ -23,6 +26,17 @@ export class LiveTimelineController {
 
   @Audited('customer.timeline.subscribed')
   @Get()
+  @TenantOperation(
+    'read',
+    {
+      summary: 'The timeline live, as server-sent events (`event: entry`, `id: <eventId>`); resumes after `Last-Event-ID`',
+    },
+    {
+      429: 'Too many requests, or this key holds QUERY_LIVE_MAX_STREAMS_PER_KEY streams (`Retry-After`)',
+      503: 'No room for another stream on this server, or the key store cannot be read (`Retry-After`)',
+    },
+  )
+  @ApiOkResponse({ description: 'The stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   async stream(
     @Param('tenantId') tenantId: string,
     @Param('customerId') customerId: string,

@@ -10,6 +10,8 @@ import { CUSTOMER_REPOSITORY } from '../customers.controller';
 import { validationFailed } from '../query-params';
 import { RecordOutcomeDto } from './record-outcome.dto';
 import { RequiresScope } from '../auth/scope.decorator';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { TenantOperation, VALIDATION_FAILED } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 
 const unknownCustomer = () => new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
@@ -20,6 +22,7 @@ const MAX_ATTEMPTS = 5;
  * Next best actions over HTTP: the menu as the engine ranks it now, and the outcomes of decisions.
  * Tenant-scoped like every customer route (the API key guard answers 404 across tenants).
  */
+@ApiTags('next best actions')
 @Controller('tenants/:tenantId/customers/:customerId')
 export class NbaController {
   private readonly catalog: Catalog = currentCatalog();
@@ -37,6 +40,7 @@ export class NbaController {
    */
   @Audited('customer.next_best_actions.explained')
   @Get('next-best-actions/menu')
+  @TenantOperation('read', { summary: "The ranked menu with every candidate's explanation, computed now; nothing is recorded" })
   async menu(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     const { recorded, events } = await this.customers.history(tenantId, customerId);
     const revision = recorded.at(-1)?.revision;
@@ -84,6 +88,12 @@ export class NbaController {
   @Audited('decision.outcome_recorded')
   @Post('decisions/:decisionId/outcome')
   @RequiresScope('write')
+  @TenantOperation(
+    'write',
+    { summary: 'Record what became of a decision: accepted or declined (201; the same outcome again: 200, recorded: false)' },
+    { ...VALIDATION_FAILED, 409: 'Another outcome is recorded already, or the decision was to do nothing' },
+  )
+  @ApiBody({ type: RecordOutcomeDto })
   async recordOutcome(
     @Param('tenantId') tenantId: string,
     @Param('customerId') customerId: string,

@@ -31,6 +31,8 @@ import { OperatorOnly } from '../auth/operator.decorator';
 import { queryAs } from '../query-params';
 import { DeadLettersQuery, RedriveDto } from './operations.dto';
 import { OperatorInfra } from './operator-infra';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiQueryParams, OperatorOperation, VALIDATION_FAILED } from '../openapi';
 
 const DEFAULT_DEAD_LETTER_PAGE = 50;
 
@@ -55,6 +57,7 @@ export interface ProjectionLag {
  * opened only for these routes (`OperatorInfra`).
  */
 @OperatorOnly()
+@ApiTags('operations (admin)')
 @Controller('admin/v1')
 export class OperationsController {
   constructor(
@@ -66,6 +69,11 @@ export class OperationsController {
   /** `?topic=&reason=&tenant=&limit=&before=` — newest first; what each dead letter holds, as it holds it. */
   @Audited('dead_letters.listed')
   @Get('dead-letters')
+  @OperatorOperation(
+    { summary: 'Dead letters, newest first, each as it is held (`?topic=&reason=&tenant=&limit=&before=`)' },
+    { 400: 'A query parameter is not valid', 503: 'Kafka cannot be reached' },
+  )
+  @ApiQueryParams(DeadLettersQuery)
   async deadLetters(@Query() query: unknown): Promise<DeadLetterPage & { topic: string }> {
     const q = queryAs(DeadLettersQuery, query);
     const topic = this.infra.names.topics.deadLetter;
@@ -89,6 +97,11 @@ export class OperationsController {
    */
   @Audited('dead_letters.redriven')
   @Post('dead-letters/redrive')
+  @OperatorOperation(
+    { summary: 'Re-drive one dead letter, or every one of a source topic, back onto its topic; the report' },
+    { ...VALIDATION_FAILED, 503: 'Kafka cannot be reached' },
+  )
+  @ApiBody({ type: RedriveDto })
   @HttpCode(200)
   async redrive(@Body() body: unknown): Promise<RedriveReport> {
     const v = validateAs(RedriveDto, body ?? {});
@@ -134,6 +147,7 @@ export class OperationsController {
   /** The hub's consumer groups, per partition, and the timeline projection's checkpoint against the store's head. */
   @Audited('lag.read')
   @Get('lag')
+  @OperatorOperation({ summary: "The consumer groups' lag and the projection's" }, { 503: 'Kafka cannot be reached' })
   async lag(): Promise<{ groups: (GroupLag | { groupId: string; topic: string; error: string })[]; projection: ProjectionLag }> {
     const { groups, topics } = this.infra.names;
     const wanted = [
@@ -175,6 +189,7 @@ export class OperationsController {
   /** Jobs per state in each of the nba-worker's BullMQ queues. */
   @Audited('queues.read')
   @Get('queues')
+  @OperatorOperation({ summary: "The decide queues' job counts" }, { 503: 'Redis cannot be reached' })
   async queues(): Promise<{ queues: { name: string; counts: Record<string, number> }[] }> {
     if (!(await this.infra.redisReady(3_000))) unavailable('Redis could not be reached', new Error('not connected'));
     try {

@@ -1,5 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 
 const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
 
@@ -20,13 +21,38 @@ export class DeadLettersQuery {
  * topic), or every one of a source `topic` (optionally only a tenant's, of a code, from an offset on).
  */
 export class RedriveDto {
-  @ValidateIf((o: RedriveDto) => o.topic === undefined) @IsInt() @Min(0) partition?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'One dead letter: its partition (with `offset`)' })
+  @ValidateIf((o: RedriveDto) => o.topic === undefined)
+  @IsInt()
+  @Min(0)
+  partition?: number;
+  @ApiPropertyOptional({ type: String, pattern: '^\\d{1,19}$', description: 'One dead letter: its offset (with `partition`)' })
   @ValidateIf((o: RedriveDto) => o.topic === undefined)
   @IsString()
   @Matches(/^\d{1,19}$/, { message: 'offset must be a dead letter offset' })
   offset?: string;
-  @ValidateIf((o: RedriveDto) => o.partition === undefined && o.offset === undefined) @IsString() @MaxLength(249) topic?: string;
-  @IsOptional() @IsString() @MaxLength(100) tenant?: string;
-  @IsOptional() @IsString() @Matches(/^[A-Z0-9_]{1,100}$/, { message: 'code must be a dead-letter code (INVALID_EVENT)' }) code?: string;
-  @IsOptional() @IsString() @Matches(/^\d{1,19}$/, { message: 'fromOffset must be an offset' }) fromOffset?: string;
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 249,
+    description: 'Every dead letter of this source topic (instead of `partition` and `offset`)',
+  })
+  @ValidateIf((o: RedriveDto) => o.partition === undefined && o.offset === undefined)
+  @IsString()
+  @MaxLength(249)
+  topic?: string;
+  @ApiPropertyOptional({ type: String, maxLength: 100, description: "With `topic`: only this tenant's" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  tenant?: string;
+  @ApiPropertyOptional({ type: String, pattern: '^[A-Z0-9_]{1,100}$', description: "With `topic`: only this code's" })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Z0-9_]{1,100}$/, { message: 'code must be a dead-letter code (INVALID_EVENT)' })
+  code?: string;
+  @ApiPropertyOptional({ type: String, pattern: '^\\d{1,19}$', description: 'With `topic`: from this dead-letter offset on' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,19}$/, { message: 'fromOffset must be an offset' })
+  fromOffset?: string;
 }

@@ -24,6 +24,8 @@ import {
 } from '@hub/timeline';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { StartReplayDto } from './start-replay.dto';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 
 const location = (id: string): string => `/replays/${id}`;
@@ -49,6 +51,7 @@ export function replayOptions(r: StartReplayDto): ReplayOptions {
  * started it; its record (`timeline_replay_runs`) answers from any instance, after a restart too.
  */
 @OperatorOnly()
+@ApiTags('replays')
 @Controller('replays')
 export class ReplaysController {
   constructor(@Inject(TIMELINE_REPLAYS) private readonly replays: TimelineReplayJobs) {}
@@ -57,6 +60,11 @@ export class ReplaysController {
   @Audited('replay.started')
   @Post()
   @HttpCode(202)
+  @OperatorOperation(
+    { summary: 'Rebuild the timeline read model side by side, compare it, optionally take it over (202 with Location)' },
+    { ...VALIDATION_FAILED, 409: 'Another replay is running' },
+  )
+  @ApiBody({ type: StartReplayDto, required: false })
   async start(
     @Body() body: unknown,
     @Req() request: FastifyRequest,
@@ -94,6 +102,7 @@ export class ReplaysController {
   /** The latest runs, newest first. */
   @Audited('replays.listed')
   @Get()
+  @OperatorOperation({ summary: 'The latest replays, newest first' })
   async list(): Promise<{ replays: ReplayRun[] }> {
     return { replays: await this.replays.list(20) };
   }
@@ -101,6 +110,7 @@ export class ReplaysController {
   /** State, stage, progress (events done/total, rate, ETA), the report when finished (diff included), the error when failed. */
   @Audited('replay.read')
   @Get(':id')
+  @OperatorOperation({ summary: 'One replay: state, stage, progress, and its report once finished' }, { 404: 'Unknown replay' })
   async get(@Param('id') id: string): Promise<ReplayRun> {
     const run = await this.replays.get(id);
     if (!run) throw new NotFoundException({ error: 'not_found', reason: 'unknown replay' });

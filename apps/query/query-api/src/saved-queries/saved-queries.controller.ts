@@ -13,6 +13,8 @@ import {
   type SavedQueryPath,
 } from './saved-queries.store';
 import { RequiresScope } from '../auth/scope.decorator';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { TenantOperation, VALIDATION_FAILED } from '../openapi';
 
 /** The DTO each listing validates its query string with: a saved query's params pass the same one. */
 const PARAMS_OF = {
@@ -78,12 +80,19 @@ const view = (tenantId: string, q: SavedQuery) => ({
  * parameters, validated by that listing's own DTO so a saved query cannot hold a mistyped filter;
  * with who saved it (the API key's id) and when. Any key of the tenant sees them all.
  */
+@ApiTags('saved queries')
 @Controller('tenants/:tenantId/saved-queries')
 export class SavedQueriesController {
   constructor(@Inject(SAVED_QUERIES) private readonly saved: PostgresSavedQueries) {}
 
   @Post()
   @RequiresScope('write')
+  @TenantOperation(
+    'write',
+    { summary: 'Save a query: a name, a listing and its parameters (validated as that listing validates them)' },
+    { ...VALIDATION_FAILED, 409: 'The name is taken' },
+  )
+  @ApiBody({ type: SaveQueryDto })
   @HttpCode(201)
   async save(@Param('tenantId') tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     const v = validateAs(SaveQueryDto, body ?? {});
@@ -111,11 +120,13 @@ export class SavedQueriesController {
   }
 
   @Get()
+  @TenantOperation('read', { summary: "The tenant's saved queries" })
   async list(@Param('tenantId') tenantId: string) {
     return { savedQueries: (await this.saved.list(tenantId)).map((q) => view(tenantId, q)) };
   }
 
   @Get(':id')
+  @TenantOperation('read', { summary: 'One saved query, with the URL that runs it' })
   async get(@Param('tenantId') tenantId: string, @Param('id') id: string) {
     const q = await this.saved.get(tenantId, id);
     if (!q) throw new NotFoundException({ error: 'not_found', reason: 'no saved query with this id' });
@@ -124,6 +135,7 @@ export class SavedQueriesController {
 
   @Delete(':id')
   @RequiresScope('write')
+  @TenantOperation('write', { summary: 'Delete a saved query (204)' })
   @HttpCode(204)
   async delete(@Param('tenantId') tenantId: string, @Param('id') id: string): Promise<void> {
     if (!(await this.saved.delete(tenantId, id)))

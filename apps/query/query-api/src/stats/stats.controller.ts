@@ -1,8 +1,11 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, StatsQuery } from '../query-params';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 
 /** Counts for the console's charts and analysts' dashboards, straight from the timeline read model. */
+@ApiTags('stats')
 @Controller('tenants/:tenantId/stats')
 export class StatsController {
   constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
@@ -13,6 +16,15 @@ export class StatsController {
    * (`churnRisk`: the customer's level as of the request).
    */
   @Get()
+  @ApiQueryParams(StatsQuery)
+  @TenantOperation(
+    'read',
+    {
+      summary: 'Entries and distinct customers per channel, day, direction, kind, quadrant, preferred channel or churn risk',
+      description: '`?by=channel|day|direction|kind|quadrant|preferredChannel|churnRisk&from=&to=&channel=&direction=&kind=&asOf=`',
+    },
+    { 400: 'A query parameter is not valid' },
+  )
   async stats(@Param('tenantId') tenantId: string, @Query() query: unknown) {
     const q = queryAs(StatsQuery, query);
     const rows = await this.queries.stats(tenantId, q.by, entryFilter(q), { now: new Date().toISOString() });

@@ -7,12 +7,15 @@ import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { Audited } from '../audit/audited.decorator';
 import { RequiresScope } from '../auth/scope.decorator';
+import { ApiTags } from '@nestjs/swagger';
+import { TenantOperation } from '../openapi';
 
 /**
  * The data subject's rights of access and portability (GDPR art. 15, 20): everything the hub holds
  * about one person as one JSON document (`hub.subject-access.v1`, `readSubjectAccess` of
  * @hub/customer-records, the same as `hub customer access-export`), streamed.
  */
+@ApiTags('customers')
 @Controller('tenants/:tenantId/customers/:customerId/access-export')
 export class SubjectAccessController {
   constructor(
@@ -29,6 +32,9 @@ export class SubjectAccessController {
    */
   @Get()
   @RequiresScope('erase')
+  @TenantOperation('erase', {
+    summary: "The data subject's access export: everything the hub holds about the person, as one JSON document",
+  })
   @Audited('customer.access_exported')
   async export(
     @Param('tenantId') tenantId: string,

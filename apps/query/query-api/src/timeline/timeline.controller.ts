@@ -1,9 +1,12 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { ConversationsQuery, entryFilter, instant, pagedRead, queryAs, TimelineQuery } from '../query-params';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiQueryParams, TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 
 /** A customer's cross-channel timeline (entries of customers merged into it included) and its conversations. */
+@ApiTags('timeline')
 @Controller('tenants/:tenantId/customers/:customerId')
 export class TimelineController {
   constructor(@Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries) {}
@@ -15,6 +18,16 @@ export class TimelineController {
    */
   @Audited('customer.timeline.read')
   @Get('timeline')
+  @ApiQueryParams(TimelineQuery)
+  @TenantOperation(
+    'read',
+    {
+      summary: "The customer's cross-channel timeline, in the order things happened, paged",
+      description:
+        '`?channel=&direction=&kind=&from=&to=&recordedFrom=&recordedTo=&asOf=&q=&limit=&cursor=`; `next` is the cursor of the following page.',
+    },
+    { 400: 'A query parameter is not valid' },
+  )
   async timeline(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(TimelineQuery, query);
     await this.requireCustomer(tenantId, customerId);
@@ -30,6 +43,12 @@ export class TimelineController {
   /** `?channel=&asOf=` — one conversation per channel thread, most recently active first. */
   @Audited('customer.conversations.read')
   @Get('conversations')
+  @ApiQueryParams(ConversationsQuery)
+  @TenantOperation(
+    'read',
+    { summary: 'One conversation per channel thread, most recently active first (`?channel=&asOf=`)' },
+    { 400: 'A query parameter is not valid' },
+  )
   async conversations(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string, @Query() query: unknown) {
     const q = queryAs(ConversationsQuery, query);
     await this.requireCustomer(tenantId, customerId);
