@@ -22,9 +22,12 @@ export class QueryHealthController extends HealthController {
 
 /** The process's metrics in the Prometheus text format: open like /health, and not rate limited. */
 @Public()
+@ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
   @Get()
+  @ApiOperation({ summary: "The process's metrics in the Prometheus text format; open, not rate-limited" })
+  @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4 (docs/operations.md, "Metrics")' })
   @Header('content-type', METRICS_CONTENT_TYPE)
   metrics(): Promise<string> {
     return renderMetrics();

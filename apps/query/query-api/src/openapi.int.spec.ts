@@ -60,13 +60,13 @@ describe('the query API OpenAPI document', () => {
     expect(documentedRoutes(document)).toEqual(served);
   });
 
-  it('gives every route a summary and a tag, and every route but the probes the API key and its refusals', () => {
+  it('gives every route a summary and a tag, and every route but the probes and the metrics the API key and its refusals', () => {
     for (const [path, item] of Object.entries(document.paths))
       for (const [method, op] of Object.entries(item)) {
         const where = `${method.toUpperCase()} ${path}`;
         expect([where, typeof op.summary, op.tags?.length]).toEqual([where, 'string', 1]);
-        // The probes are open (docs/operations.md, "Health").
-        if (path === '/health' || path.startsWith('/health/')) continue;
+        // The probes and the metrics are open (docs/operations.md, "Health" and "Metrics").
+        if (path === '/health' || path.startsWith('/health/') || path === '/metrics') continue;
         expect([where, op.security]).toEqual([where, [{ bearer: [] }, { 'x-api-key': [] }]]);
         expect([where, op.responses['401']?.content]).toEqual([
           where,
