@@ -444,6 +444,12 @@ async function main(): Promise<void> {
   console.log(
     `  curl -N -H 'Authorization: Bearer ${API_KEY}' ${query.url}/tenants/${tenant}/customers/${mariaIds[0] ?? '<customerId>'}/timeline/live`,
   );
+  console.log(
+    `  the console's Operations page (replays, dead letters, lag, queues): ${color.bold}${query.url}/console/#/operations${color.reset}  — sign in with the tenant left empty and the operator key ${OPERATOR_KEY}`,
+  );
+  console.log(
+    `  every HTTP app documents itself (OpenAPI) at /docs, e.g. ${query.url}/docs and ${apps.get('ingest-sms')!.url!}/docs; each app also serves /metrics (Prometheus) and /health/live, /health/ready`,
+  );
   console.log(`A replay over the API needs the operator key (HUB_DEMO_OPERATOR_KEY sets it):`);
   console.log(
     `  curl -i -X POST -H 'Authorization: Bearer ${OPERATOR_KEY}' -H 'Content-Type: application/json' -d '{"tenantId":"${tenant}","diff":true}' ${query.url}/replays`,
