@@ -11,7 +11,7 @@ import {
   type CustomerStores,
 } from '@hub/customer-records';
 import { PostgresTimelineStore, timelineChangeFor, TimelineQueries, type TimelineChange } from '@hub/timeline';
-import { freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
+import { eventually, freshId, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { startQueryApi } from './main';
 
 /**
@@ -180,6 +180,19 @@ describe('POST /tenants/:t/customers/:id/erase', () => {
       await timeline.apply(after);
       for (const x of [a, b, c]) expect(await entriesOf(x.customerId)).toEqual([]);
       expect(await entriesOf(d.customerId)).toEqual([d.customerId, d.customerId]);
+
+      // The audit log names the customer asked for and every record erased with it (written in batches: polled).
+      const audited = await eventually(
+        async () => {
+          const { rows } = await pool.query<{ customer_id: string; detail: { customerIds?: string[] } }>(
+            `select customer_id, detail from hub_key_audit where tenant_id = $1 and action = 'customer.erased'`,
+            [tenant],
+          );
+          return rows.length > 0 ? rows : undefined;
+        },
+        { what: 'the erasure in the audit log' },
+      );
+      expect(audited.map((r) => [r.customer_id, r.detail.customerIds])).toEqual([[a.customerId, [a, b, c].map((x) => x.customerId)]]);
 
       // Erasing again: nothing is written, every record says duplicate.
       const again = await erase(a.customerId);

@@ -51,7 +51,8 @@ export class AuditInterceptor implements NestInterceptor {
         actor: request.hubActor ?? 'unknown',
         action: route.action,
         tenantId: tenantOf(params, query, request.body),
-        customerId: customers.length === 1 ? customers[0]! : null,
+        // The customer the route names (its path), else the one customer answered about; the others in `detail.customerIds`.
+        customerId: params['customerId'] ?? (customers.length === 1 ? customers[0]! : null),
         keyId: params['keyId'] ?? null,
         outcome,
         detail: {
@@ -103,10 +104,12 @@ function customersOf(params: Record<string, string | undefined>, query: Record<s
     if (typeof v === 'string' && v !== '') ids.add(v);
   };
   add(params['customerId']);
-  const answer = (result ?? {}) as { customerId?: unknown; customers?: unknown };
+  const answer = (result ?? {}) as { customerId?: unknown; customers?: unknown; records?: unknown };
   if (typeof result === 'object' && result !== null) {
     add(answer.customerId);
     if (Array.isArray(answer.customers)) for (const c of answer.customers) add((c as { customerId?: unknown } | null)?.customerId);
+    // An erasure's records: the customer asked for and each one merged into it, erased with it.
+    if (Array.isArray(answer.records)) for (const r of answer.records) add((r as { customerId?: unknown } | null)?.customerId);
   }
   const asked = (body ?? {}) as { customerIds?: unknown };
   if (typeof body === 'object' && body !== null && Array.isArray(asked.customerIds)) asked.customerIds.forEach(add);
