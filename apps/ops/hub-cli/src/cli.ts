@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError } from '@hub/config';
 import { backfillCommand } from './backfill/backfill.command';
+import { backupCommand, restoreCommand } from './backup/backup.command';
 import { CliContext } from './cli-context';
 import { parseCommandLine } from './cli.args';
 import type { CliIo } from './cli-io';
@@ -28,6 +29,8 @@ export const COMMANDS: readonly Command[] = [
   identitiesCommand,
   keysCommand,
   deadLettersCommand,
+  backupCommand,
+  restoreCommand,
 ];
 
 export function generalHelp(): string {
