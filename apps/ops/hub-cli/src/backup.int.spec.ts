@@ -235,6 +235,13 @@ describe('hub restore of a backup taken after the erasures', () => {
     expect(r.stderr).toMatch(
       /^hub restore: database ".*" on .* already holds \d+ table\(s\): restore into a new, empty database, or pass --force/,
     );
+
+    // --force replaces the archive's tables: the database is the backup's again.
+    await restored.stores.store.close();
+    const forced = await runCli(['restore', '--from', after, '--database-url', restored.url, '--force'], world.env);
+    expect({ code: forced.code, stderr: forced.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('re-applied 2 erasure(s)') });
+    restored.stores = await createCustomerStores(restored.pool, { identityNaming: TEST_IDENTITY_NAMING, kek: TEST_KEK });
+    expect(await everyEvent(restored.pool, restored.stores)).toEqual(await everyEvent(world.pool, world.stores));
   });
 });
 
