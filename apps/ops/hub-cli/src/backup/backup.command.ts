@@ -77,7 +77,7 @@ function toolFailed(code: string, tool: string, r: Spawned): CliFailure {
 }
 
 /** `database "x" on host:port` of a URL, never its credentials. */
-function describe(url: string): string {
+function describeDatabase(url: string): string {
   try {
     const u = new URL(url);
     return `database ${JSON.stringify(decodeURIComponent(u.pathname.slice(1)))} on ${u.hostname || 'localhost'}:${u.port || '5432'}`;
@@ -215,7 +215,7 @@ An erasure recorded AFTER the backup was taken is not in it: re-run every erasur
       await access(from).catch((err: Error) => {
         throw new CliFailure('CLI_IN_FILE', `cannot read ${from}: ${err.message}`);
       });
-      const where = describe(target);
+      const where = describeDatabase(target);
       const probe = createPgPool({ connectionString: target, max: 1 });
       probe.on('error', () => undefined);
       try {
