@@ -44,7 +44,8 @@ describe('the hub command line', () => {
     [['backfill', '--topic', 't', '--resume-id', 'a b'], '--resume-id must be'],
     [['customer'], 'missing <subcommand> <tenant> <customerId>'],
     [['customer', 'access-export', 'acme'], 'missing <customerId>'],
-    [['customer', 'erase', 'acme', 'c1'], 'unknown subcommand "erase": access-export'],
+    [['customer', 'erase', 'acme', 'c1'], 'erase needs --reason'],
+    [['customer', 'forget', 'acme', 'c1'], 'unknown subcommand "forget": access-export, erase'],
     [['customer', 'access-export', 'Acme', 'c1'], '<tenant> must match'],
     [['customer', 'access-export', 'acme', 'c1', '--out', ''], '--out needs a file name'],
   ])('%j exits 2 with the reason and the usage on stderr', async (argv, reason) => {

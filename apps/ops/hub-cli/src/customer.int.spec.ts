@@ -183,7 +183,7 @@ describe('hub customer access-export', () => {
       const sub = await runCli(['customer', 'export', tenant, survivor], world.env);
       expect({ code: sub.code, stderr: sub.stderr.split('\n')[0] }).toEqual({
         code: 2,
-        stderr: 'hub customer: unknown subcommand "export": access-export',
+        stderr: 'hub customer: unknown subcommand "export": access-export, erase',
       });
       const unknown = await runCli(['customer', 'access-export', tenant, 'nobody'], world.env);
       expect({ code: unknown.code, stdout: unknown.stdout }).toEqual({ code: 1, stdout: '' });
@@ -191,5 +191,59 @@ describe('hub customer access-export', () => {
       expect((await runCli(['customer', 'access-export', freshId('none').toLowerCase(), survivor], world.env)).code).toBe(1);
       expect((await runCli(['--help'], world.env)).stdout).toMatch(/\n {2}customer +a data subject's requests/);
     });
+  });
+});
+
+describe('hub customer erase', () => {
+  it('then the customer and the record merged into them are erased with their timeline rows, and a repeat is a duplicate', async () => {
+    const x = await recordInteraction(world.stores, sms('x1', phone(7), 'delete everything about me', 30), at(30));
+    const y = await recordInteraction(world.stores, sms('y1', phone(8), 'my second number', 31), at(31));
+    const merged = await mergeCustomers(world.stores, {
+      tenantId: tenant,
+      customerIds: [x.customerId, y.customerId],
+      evidence: { source: 'paid_order', detail: 'order 9 paid with both', identities: [phone(7), phone(8)] },
+      requestId: 'order-9',
+      now: at(32),
+    });
+    expect(merged.outcome).toBe('merged');
+    await projectLive(world);
+    const rows = async () =>
+      (
+        await world.pool.query<{ n: number }>(
+          'select count(*)::int as n from timeline_entries where tenant_id = $1 and customer_id = any($2)',
+          [tenant, [x.customerId, y.customerId]],
+        )
+      ).rows[0]!.n;
+    expect(await rows()).toBeGreaterThan(0);
+
+    const r = await runCli(['customer', 'erase', tenant, x.customerId, '--reason', 'gdpr-art17', '--requested-by', 'dpo-2'], world.env);
+
+    expect(r.code).toBe(0);
+    const answer = JSON.parse(r.stdout) as {
+      duplicate: boolean;
+      records: { customerId: string; cascadeOf: string | null; keyDestroyed: boolean }[];
+    };
+    expect(answer.duplicate).toBe(false);
+    expect(answer.records.map((rec) => [rec.customerId, rec.cascadeOf, rec.keyDestroyed])).toEqual([
+      [x.customerId, null, true],
+      [y.customerId, x.customerId, true],
+    ]);
+    expect(await rows()).toBe(0);
+    const exported = JSON.parse((await runCli(['customer', 'access-export', tenant, x.customerId], world.env)).stdout) as SubjectAccessHead;
+    expect(exported.erasure).toMatchObject({ reason: 'gdpr-art17', requestedBy: 'dpo-2' });
+    expect(JSON.stringify(exported)).not.toContain('delete everything about me');
+
+    const again = await runCli(['customer', 'erase', tenant, x.customerId, '--reason', 'gdpr-art17', '--requested-by', 'dpo-2'], world.env);
+    expect({ code: again.code, duplicate: (JSON.parse(again.stdout) as { duplicate: boolean }).duplicate }).toEqual({
+      code: 0,
+      duplicate: true,
+    });
+  });
+
+  it('then a missing reason or requester exits 2 and an unknown customer 1', async () => {
+    expect((await runCli(['customer', 'erase', tenant, survivor, '--requested-by', 'dpo'], world.env)).code).toBe(2);
+    expect((await runCli(['customer', 'erase', tenant, survivor, '--reason', 'gdpr-art17'], world.env)).code).toBe(2);
+    const unknown = await runCli(['customer', 'erase', tenant, 'nobody', '--reason', 'r', '--requested-by', 'w'], world.env);
+    expect({ code: unknown.code, stdout: unknown.stdout }).toEqual({ code: 1, stdout: '' });
   });
 });
