@@ -26,7 +26,7 @@ import {
 } from '@hub/platform';
 import { isDocsRequest, serveOpenApi } from '@hub/platform/openapi';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ingestChannelOf } from './ingest-channel';
+import { ingestAppName, ingestChannelsOf } from './ingest-channel';
 import { IngestEnv } from './ingest.env';
 import { IngestCounters, IngestService } from './ingest.service';
 import { ingestTenancy, TENANT_ROUTE_PREFIX, type IngestTenancy } from './ingest-tenants';
@@ -53,9 +53,15 @@ export interface RunningIngestApp {
  * logs. Reads config from `env`, fails fast on a bad one, starts even when Kafka is down (and answers
  * 503 until it is back). Serves one tenant (`TENANT_ID`) or many (`INGEST_TENANTS`: `ingest-tenants.ts`).
  */
-export async function startIngestApp(channelId: IngestChannelId, env: NodeJS.ProcessEnv = process.env): Promise<RunningIngestApp> {
-  const appName = `ingest-${channelId}`;
-  const definitions = enabledDefinitions(appName, channelId, env);
+export async function startIngestApp(
+  channel: IngestChannelId | readonly IngestChannelId[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningIngestApp> {
+  // One channel (the default deployment) or several in one process (`INGEST_CHANNELS`): each keeps its routes and limits.
+  const channels: readonly IngestChannelId[] = typeof channel === 'string' ? [channel] : channel;
+  const appName = ingestAppName(channels);
+  const channelId = channels.join(', ');
+  const definitions = enabledDefinitions(appName, channels, env);
   // Validate the shared and every tenant's providers' settings together, so one run lists every problem.
   const [shared, edgeConfig, tenancyConfig] = loadAll(appName, [
     () => loadConfig(appName, IngestEnv, env),
@@ -153,7 +159,10 @@ export async function startIngestApp(channelId: IngestChannelId, env: NodeJS.Pro
   rejectDeclaredOversizeBodies(instance, routes);
   serveOpenApi(app, {
     title: `Interaction Hub ${appName}`,
-    description: `The ${channelId} channel's webhooks (INGEST_CHANNEL=${channelId}): each provider's own signed requests, no API key (docs/operations.md, docs/adding-a-channel.md).`,
+    description:
+      channels.length === 1
+        ? `The ${channelId} channel's webhooks (INGEST_CHANNEL=${channelId}): each provider's own signed requests, no API key (docs/operations.md, docs/adding-a-channel.md).`
+        : `The webhooks of the channels ${channelId} (INGEST_CHANNELS=${channels.join(',')}): each provider's own signed requests, no API key (docs/operations.md, docs/adding-a-channel.md).`,
     version: '1',
     apiKeys: false,
   });
@@ -337,8 +346,13 @@ function parseJsonWithChannelCore(instance: FastifyInstance, maxBodyBytes: numbe
  * `INGEST_PROVIDERS` (comma-separated `manifest.provider` values), so a deployment configures only
  * the providers it uses.
  */
-function enabledDefinitions(app: string, channelId: IngestChannelId, env: NodeJS.ProcessEnv): readonly ChannelDefinition<object>[] {
-  const all = channelDefinitions(channelId);
+function enabledDefinitions(
+  app: string,
+  channels: readonly IngestChannelId[],
+  env: NodeJS.ProcessEnv,
+): readonly ChannelDefinition<object>[] {
+  const all = channels.flatMap((c) => channelDefinitions(c));
+  const channelId = channels.join(', ');
   const wanted = env['INGEST_PROVIDERS']
     ?.split(',')
     .map((p) => p.trim())
@@ -347,7 +361,9 @@ function enabledDefinitions(app: string, channelId: IngestChannelId, env: NodeJS
   const known = all.map((d) => d.manifest.provider);
   const unknown = wanted.filter((p) => !known.includes(p));
   if (unknown.length > 0)
-    throw new ConfigError(app, [`INGEST_PROVIDERS names ${unknown.join(', ')}; channel ${channelId} has ${known.join(', ')}`]);
+    throw new ConfigError(app, [
+      `INGEST_PROVIDERS names ${unknown.join(', ')}; ${channels.length === 1 ? 'channel' : 'channels'} ${channelId} ${channels.length === 1 ? 'has' : 'have'} ${known.join(', ')}`,
+    ]);
   return all.filter((d) => wanted.includes(d.manifest.provider));
 }
 
@@ -368,14 +384,15 @@ function loadAll(app: string, loaders: (() => object)[]): object[] {
 
 /**
  * Process entry point of the ingestion app (apps/ingest/webhooks): serves the channel that
- * `INGEST_CHANNEL` names, as the app `ingest-<channel>`.
+ * `INGEST_CHANNEL` names, as the app `ingest-<channel>` (or the channels `INGEST_CHANNELS` lists, as
+ * `ingest-<a>.<b>`).
  */
 export function runIngestApp(env: NodeJS.ProcessEnv = process.env): void {
   Promise.resolve()
     .then(() => {
-      const channel = ingestChannelOf(env);
-      const tracing = startTracing(`ingest-${channel}`, env); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
-      return startIngestApp(channel, env).then((running) => onShutdown(() => running.close().finally(() => tracing?.shutdown())));
+      const channels = ingestChannelsOf(env);
+      const tracing = startTracing(ingestAppName(channels), env); // OTLP traces when OTEL_EXPORTER_OTLP_ENDPOINT is set
+      return startIngestApp(channels, env).then((running) => onShutdown(() => running.close().finally(() => tracing?.shutdown())));
     })
     .catch((err: unknown) => {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`);

@@ -1,6 +1,6 @@
 import { ConfigError } from '@hub/config';
 import { CHANNEL_IDS } from '@hub/contracts';
-import { ingestChannelOf } from './ingest-channel';
+import { ingestAppName, ingestChannelOf, ingestChannelsOf } from './ingest-channel';
 
 describe('the channel an ingestion process serves', () => {
   describe('when INGEST_CHANNEL names a channel', () => {
@@ -25,5 +25,27 @@ describe('the channel an ingestion process serves', () => {
         expect((error as ConfigError).problems[0]).toMatch(/^INGEST_CHANNEL (is not set|is "[^"]*")/);
       },
     );
+  });
+});
+
+describe('the channels one ingestion process serves (INGEST_CHANNELS)', () => {
+  it('given a list, then those channels, in order, once each; given INGEST_CHANNEL alone, then that one', () => {
+    expect(ingestChannelsOf({ INGEST_CHANNELS: 'sms, whatsapp,sms' })).toEqual(['sms', 'whatsapp']);
+    expect(ingestChannelsOf({ INGEST_CHANNEL: 'voice' })).toEqual(['voice']);
+    expect(ingestChannelsOf({ INGEST_CHANNEL: 'voice', INGEST_CHANNELS: '' })).toEqual(['voice']);
+    expect(ingestAppName(['sms', 'whatsapp'])).toBe('ingest-sms.whatsapp');
+    expect(ingestAppName(['sms'])).toBe('ingest-sms');
+  });
+
+  it.each([
+    [{ INGEST_CHANNEL: 'sms', INGEST_CHANNELS: 'sms,whatsapp' }, /both set/],
+    [{ INGEST_CHANNELS: 'sms,viber,chat' }, /INGEST_CHANNELS names "viber", "chat"/],
+  ])('given %j, then a configuration error saying why', (env, why) => {
+    expect(() => ingestChannelsOf(env)).toThrow(ConfigError);
+    try {
+      ingestChannelsOf(env);
+    } catch (err) {
+      expect((err as ConfigError).problems[0]).toMatch(why);
+    }
   });
 });
