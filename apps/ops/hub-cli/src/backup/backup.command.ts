@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { access, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createPgPool } from '@hub/platform';
+import { parseCustomerStream, StreamCategories } from '@hub/contracts';
 import { eraseCustomerRecord } from '@hub/customer-records';
 import { PostgresTimelineStore, TimelineQueries } from '@hub/timeline';
 import { CliContext } from '../cli-context';
@@ -151,17 +152,26 @@ export interface ReappliedErasures {
  */
 export async function reapplyErasures(ctx: CliContext): Promise<ReappliedErasures> {
   const stores = await ctx.stores();
-  const { rows } = await ctx.pool.query<{
-    tenant_id: string;
-    customer_id: string;
-    reason: string;
-    requested_by: string;
-    occurred_at: string;
-  }>(
-    `select metadata->>'tenantId' as tenant_id, data->>'customerId' as customer_id, data->>'reason' as reason,
-            data->>'requestedBy' as requested_by, metadata->>'occurredAt' as occurred_at
-       from hub_events where event_type = 'CustomerErased' order by global_position`,
+  // Through the store's port (the event store owns its tables): each customer stream's erasure, in log order.
+  const prefix = `${StreamCategories.customer}-`;
+  const matches = (await stores.store.lastMatchingEvents({ eventTypes: ['CustomerErased'], streamPrefixes: [prefix] })).sort((a, b) =>
+    a.globalPosition < b.globalPosition ? -1 : a.globalPosition > b.globalPosition ? 1 : 0,
   );
+  const rows: { tenant_id: string; customer_id: string; reason: string; requested_by: string; occurred_at: string }[] = [];
+  for (const match of matches) {
+    const stream = parseCustomerStream(match.streamName);
+    const event = stream && (await stores.store.readEvent(match.eventId));
+    if (!stream || !event) continue;
+    const data = event.data as { reason?: unknown; requestedBy?: unknown };
+    const metadata = event.metadata as { occurredAt?: unknown } | undefined;
+    rows.push({
+      tenant_id: stream.tenantId,
+      customer_id: stream.customerId,
+      reason: String(data.reason ?? ''),
+      requested_by: String(data.requestedBy ?? ''),
+      occurred_at: typeof metadata?.occurredAt === 'string' ? metadata.occurredAt : event.createdAt.toISOString(),
+    });
+  }
   const timeline = (await new TimelineQueries(ctx.pool).hasReadModel()) ? new PostgresTimelineStore(ctx.pool) : undefined;
   const done: ReappliedErasures = { erasures: 0, keysDestroyed: 0, timelineRowsPurged: 0 };
   for (const row of rows) {
