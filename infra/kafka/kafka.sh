@@ -15,7 +15,8 @@
 #   KAFKA_LINE=4            4 = Kafka 4.1.1 (default) | 39 = Kafka 3.9.1 (fallback)
 #   KAFKA_PORT=9092         client listener, 127.0.0.1 only
 #   KAFKA_CONTROLLER_PORT=9093
-#   KAFKA_HEAP_OPTS="-Xms512m -Xmx512m"
+#   KAFKA_HEAP_OPTS="-Xms512m -Xmx1g"  (a broker kept up for a day of test runs holds thousands of
+#                                      throwaway topics: at -Xmx512m it once ran out of heap)
 #   KAFKA_FRESH=1           1 = wipe data at each start (tests); 0 = keep data between starts
 #   KAFKA_RUN_DIR=infra/kafka/run   server.properties, data/, kafka.out (log), kafka.pid
 #   KAFKA_START_TIMEOUT=120 seconds to wait for readiness
@@ -25,7 +26,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KAFKA_LINE="${KAFKA_LINE:-4}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
-KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx512m}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 KAFKA_FRESH="${KAFKA_FRESH:-1}"
 RUN="${KAFKA_RUN_DIR:-$HERE/run}"
