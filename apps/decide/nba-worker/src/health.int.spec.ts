@@ -1,4 +1,4 @@
-import { eventually, FaultProxy, freshDatabase, freshId, testInfra } from '@hub/testing';
+import { FaultProxy, freshDatabase, freshId, onlyDown, probeHealth, probeUntil, testInfra } from '@hub/testing';
 import { startNbaWorker } from './main';
 
 /**
@@ -6,11 +6,6 @@ import { startNbaWorker } from './main';
  * proxy of the spec's that then refuses every connection (the shared server is never touched).
  */
 const infra = testInfra();
-
-async function probe(url: string, path: string) {
-  const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2_500) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe('the nba worker’s health', () => {
   it('is live and ready with its dependencies up; not ready, naming redis, once Redis is unreachable', async () => {
@@ -28,15 +23,9 @@ describe('the nba worker’s health', () => {
       HEALTH_PORT: '0',
     });
     try {
-      expect((await probe(healthUrl!, '/health/live')).status).toBe(200);
+      expect((await probeHealth(healthUrl!, '/health/live')).status).toBe(200);
       // Ready once every dependency answers within its 1 s bound: on a loaded machine the first probes may miss it.
-      const up = await eventually(
-        async () => {
-          const r = await probe(healthUrl!, '/health/ready');
-          return r.status === 200 ? r : undefined;
-        },
-        { what: 'ready', timeoutMs: 30_000, intervalMs: 250 },
-      );
+      const up = await probeUntil(healthUrl!, '/health/ready', (r) => r.status === 200, 'ready');
       expect(up).toEqual({
         status: 200,
         body: expect.objectContaining({
@@ -46,15 +35,7 @@ describe('the nba worker’s health', () => {
       });
 
       proxy.set({ kind: 'reset' });
-      const ready = await eventually(
-        async () => {
-          const r = await probe(healthUrl!, '/health/ready');
-          const problems = r.body['problems'] as { path: string }[] | undefined;
-          // Only redis down (under load another dependency may miss its bound on one probe: probe again).
-          return r.status === 503 && problems?.length === 1 && problems[0]!.path === 'redis' ? r : undefined;
-        },
-        { what: 'not ready, naming redis', timeoutMs: 30_000, intervalMs: 250 },
-      );
+      const ready = await probeUntil(healthUrl!, '/health/ready', onlyDown('redis'), 'not ready, naming redis');
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual(
         expect.objectContaining({
@@ -63,7 +44,7 @@ describe('the nba worker’s health', () => {
           details: expect.objectContaining({ redis: expect.objectContaining({ status: 'down' }) }),
         }),
       );
-      expect((await probe(healthUrl!, '/health/live')).status).toBe(200);
+      expect((await probeHealth(healthUrl!, '/health/live')).status).toBe(200);
       proxy.set({ kind: 'pass' });
     } finally {
       proxy.set({ kind: 'pass' }); // whatever failed: the app closes with its dependency reachable

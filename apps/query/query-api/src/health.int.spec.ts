@@ -1,4 +1,4 @@
-import { FaultProxy, freshDatabase, freshId, testInfra, eventually } from '@hub/testing';
+import { FaultProxy, freshDatabase, freshId, probeHealth, probeUntil, testInfra } from '@hub/testing';
 import { startQueryApi } from './main';
 
 /**
@@ -6,11 +6,6 @@ import { startQueryApi } from './main';
  * spec's that then refuses every connection (the shared server is never touched).
  */
 const infra = testInfra();
-
-async function probe(url: string, path: string) {
-  const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2_500) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe('the query API’s health', () => {
   it('is live and ready with PostgreSQL up; not ready, naming postgres, once it is unreachable; /health stays 200', async () => {
@@ -27,22 +22,16 @@ describe('the query API’s health', () => {
       NODE_ENV: 'test',
     });
     try {
-      expect((await probe(url, '/health/live')).status).toBe(200);
+      expect((await probeHealth(url, '/health/live')).status).toBe(200);
       // Ready once PostgreSQL answers within the 1 s bound: on a loaded machine the first probes may miss it.
-      const up = await eventually(
-        async () => {
-          const r = await probe(url, '/health/ready');
-          return r.status === 200 ? r : undefined;
-        },
-        { what: 'ready', timeoutMs: 30_000, intervalMs: 250 },
-      );
+      const up = await probeUntil(url, '/health/ready', (r) => r.status === 200, 'ready');
       expect(up).toEqual({
         status: 200,
         body: expect.objectContaining({ status: 'ok', details: { postgres: { status: 'up' } } }),
       });
 
       proxy.set({ kind: 'reset' });
-      const ready = await probe(url, '/health/ready');
+      const ready = await probeHealth(url, '/health/ready');
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual(
         expect.objectContaining({
@@ -50,8 +39,8 @@ describe('the query API’s health', () => {
           problems: [{ path: 'postgres', code: 'dependency_down', message: expect.any(String) }],
         }),
       );
-      expect(await probe(url, '/health/live')).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok' }) });
-      expect(await probe(url, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+      expect(await probeHealth(url, '/health/live')).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok' }) });
+      expect(await probeHealth(url, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
       proxy.set({ kind: 'pass' });
     } finally {
       proxy.set({ kind: 'pass' }); // whatever failed: the app closes with PostgreSQL reachable

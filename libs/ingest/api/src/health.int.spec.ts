@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { freshId, testInfra } from '@hub/testing';
+import { freshId, probeHealth, testInfra } from '@hub/testing';
 import { startIngestApiApp, type RunningIngestApi } from './bootstrap-ingest-api';
 import { sha256Hex } from './source-keys';
 
@@ -37,11 +37,6 @@ async function start(brokers: string): Promise<RunningIngestApi> {
 }
 
 /** A probe's answer, given at most 2.5 s (a probe that hangs fails the test). */
-async function probe(url: string, path: string) {
-  const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2_500) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 afterAll(async () => {
   for (const api of running) await api.close();
 });
@@ -50,12 +45,12 @@ describe('ingest-api’s health', () => {
   describe('when Kafka answers', () => {
     it('then it is live, and ready once the raw topic’s consumer runs', async () => {
       const { url } = await start(infra.kafkaBrokers.join(','));
-      expect((await probe(url, '/health/live')).status).toBe(200);
+      expect((await probeHealth(url, '/health/live')).status).toBe(200);
       // The consumer joins its group in the background after the server started.
-      let ready = await probe(url, '/health/ready');
+      let ready = await probeHealth(url, '/health/ready');
       for (let i = 0; i < 60 && ready.status !== 200; i++) {
         await new Promise((r) => setTimeout(r, 500));
-        ready = await probe(url, '/health/ready');
+        ready = await probeHealth(url, '/health/ready');
       }
       expect(ready).toEqual({
         status: 200,
@@ -64,15 +59,15 @@ describe('ingest-api’s health', () => {
           details: { kafka: expect.objectContaining({ status: 'up' }), 'raw-consumer': { status: 'up', state: 'running' } },
         }),
       });
-      expect(await probe(url, '/health')).toEqual({ status: 200, body: { status: 'ok', kafka: true, rawConsumer: 'running' } });
+      expect(await probeHealth(url, '/health')).toEqual({ status: 200, body: { status: 'ok', kafka: true, rawConsumer: 'running' } });
     }, 60_000);
   });
 
   describe('when the broker refuses connections', () => {
     it('then it is not ready (503 naming kafka and the consumer), and a publish is refused at once, not after the send timeout', async () => {
       const { url } = await start(`127.0.0.1:${await closedPort()}`);
-      expect((await probe(url, '/health/live')).status).toBe(200);
-      const ready = await probe(url, '/health/ready');
+      expect((await probeHealth(url, '/health/live')).status).toBe(200);
+      const ready = await probeHealth(url, '/health/ready');
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual(
         expect.objectContaining({
@@ -83,7 +78,10 @@ describe('ingest-api’s health', () => {
           ],
         }),
       );
-      expect(await probe(url, '/health')).toEqual({ status: 200, body: expect.objectContaining({ status: 'degraded', kafka: false }) });
+      expect(await probeHealth(url, '/health')).toEqual({
+        status: 200,
+        body: expect.objectContaining({ status: 'degraded', kafka: false }),
+      });
       // INGEST_SEND_TIMEOUT_MS is 10 s: a 503 within 2.5 s is the refused connection's, not the timeout's.
       const res = await fetch(`${url}/v1/events`, {
         method: 'POST',

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
-import { freshId, testInfra, eventually } from '@hub/testing';
+import { freshId, probeHealth, probeUntil, testInfra } from '@hub/testing';
 import { startIngestApp, type RunningIngestApp } from './bootstrap-ingest-app';
 
 /**
@@ -39,11 +39,6 @@ async function start(brokers: string): Promise<string> {
 }
 
 /** A probe's answer, given at most 2.5 s (a probe that hangs fails the test). */
-async function probe(url: string, path: string) {
-  const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2_500) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 afterAll(async () => {
   for (const app of running) await app.close();
 });
@@ -52,26 +47,20 @@ describe('an ingestion app’s health', () => {
   describe('when Kafka answers', () => {
     it('then it is live and ready, and /health says ok', async () => {
       const url = await start(infra.kafkaBrokers.join(','));
-      expect(await probe(url, '/health/live')).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok' }) });
+      expect(await probeHealth(url, '/health/live')).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok' }) });
       // Ready once the broker answers within the 1 s bound: on a loaded machine the first probes may miss it.
-      const ready = await eventually(
-        async () => {
-          const r = await probe(url, '/health/ready');
-          return r.status === 200 ? r : undefined;
-        },
-        { what: 'ready', timeoutMs: 30_000, intervalMs: 250 },
-      );
+      const ready = await probeUntil(url, '/health/ready', (r) => r.status === 200, 'ready');
       expect(ready.status).toBe(200);
       expect(ready.body).toEqual(expect.objectContaining({ status: 'ok', details: { kafka: expect.objectContaining({ status: 'up' }) } }));
-      expect(await probe(url, '/health')).toEqual({ status: 200, body: { status: 'ok', kafka: true } });
+      expect(await probeHealth(url, '/health')).toEqual({ status: 200, body: { status: 'ok', kafka: true } });
     });
   });
 
   describe('when the broker refuses connections', () => {
     it('then it is live, not ready (503 naming kafka, answered within the probe bound), and /health says degraded', async () => {
       const url = await start(`127.0.0.1:${await closedPort()}`);
-      expect((await probe(url, '/health/live')).status).toBe(200);
-      const ready = await probe(url, '/health/ready');
+      expect((await probeHealth(url, '/health/live')).status).toBe(200);
+      const ready = await probeHealth(url, '/health/ready');
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual(
         expect.objectContaining({
@@ -81,7 +70,7 @@ describe('an ingestion app’s health', () => {
           details: { kafka: expect.objectContaining({ status: 'down' }) },
         }),
       );
-      expect(await probe(url, '/health')).toEqual({ status: 200, body: { status: 'degraded', kafka: false } });
+      expect(await probeHealth(url, '/health')).toEqual({ status: 200, body: { status: 'degraded', kafka: false } });
     }, 60_000);
   });
 });

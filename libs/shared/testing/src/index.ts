@@ -7,3 +7,4 @@ export * from './console-build';
 export * from './prometheus-text';
 export * from './served-routes';
 export * from './message-schemas';
+export * from './health-probe';
