@@ -26,7 +26,7 @@ const APP_FOLDERS: Record<string, string> = {
 /** Every channel's app `ingest-<channel>` is the one ingestion program, told its channel by `INGEST_CHANNEL`. */
 const INGEST_FOLDER = 'apps/ingest/webhooks';
 
-function appProgram(name: HubAppName, from: AppsFrom): { args: string[]; env: NodeJS.ProcessEnv } {
+function appProgram(name: HubAppName, from: AppsFrom, appsDir: string): { args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
   const folder = APP_FOLDERS[name];
   const env: NodeJS.ProcessEnv = folder === undefined ? { INGEST_CHANNEL: name.slice('ingest-'.length) } : {};
   const project = folder === undefined ? INGEST_PROJECT : name;
@@ -34,11 +34,13 @@ function appProgram(name: HubAppName, from: AppsFrom): { args: string[]; env: No
     return {
       args: ['-r', '@swc-node/register', join(folder ?? INGEST_FOLDER, 'src', 'main.ts')],
       env: { ...env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
+      cwd: WORKSPACE,
     };
   }
-  const main = join(WORKSPACE, 'dist', 'apps', project, 'main.js');
+  const main = join(appsDir, project, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is not built: run \`npm run build\` (or set HUB_APPS_FROM=source)`);
-  return { args: ['--enable-source-maps', main], env };
+  // From the workspace, a build finds the workspace's node_modules; an image's folder (appsDir) holds its own.
+  return { args: ['--enable-source-maps', main], env, cwd: appsDir === DIST_APPS ? WORKSPACE : join(appsDir, project) };
 }
 
 /** `node` arguments that run the hub CLI (`hub <command>`) as an operator does: its build, or its source. */
@@ -60,6 +62,7 @@ export interface AppProcess {
 }
 
 const WORKSPACE = resolve(__dirname, '../../../..');
+const DIST_APPS = join(WORKSPACE, 'dist', 'apps');
 
 /**
  * Run one hub app as its own process, exactly as in production (`node dist/apps/<project>/main.js`, or
@@ -70,19 +73,30 @@ const WORKSPACE = resolve(__dirname, '../../../..');
 export function startAppProcess(
   name: HubAppName,
   env: NodeJS.ProcessEnv,
-  { logDir = join(WORKSPACE, '.run', 'logs'), timeoutMs = 60_000, logSuffix = '' } = {},
+  {
+    logDir = join(WORKSPACE, '.run', 'logs'),
+    timeoutMs = 60_000,
+    logSuffix = '',
+    appsDir = DIST_APPS,
+  }: {
+    logDir?: string;
+    timeoutMs?: number;
+    logSuffix?: string;
+    /** Where the built apps are (`<appsDir>/<project>/main.js`): an image's contents assembled elsewhere, for one. */
+    appsDir?: string;
+  } = {},
 ): Promise<AppProcess> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}${logSuffix}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const program = appProgram(name, appsFrom());
+  const program = appProgram(name, appsDir === DIST_APPS ? appsFrom() : 'dist', appsDir);
   // A larger young generation: the apps allocate a lot of short-lived objects per message (parsed JSON,
   // validated DTOs, sealed fields), and with V8's default 16 MiB semi-space the scavenger took 11–14 %
   // of the recorder's and the worker's CPU at 300 webhooks/s; at 64 MiB, 6–9 % (docs/benchmarks.md,
   // Session 10). The same flag is what docs/operations.md advises for production.
   const semiSpace = [`--max-semi-space-size=${process.env['HUB_NODE_SEMI_SPACE_MB'] ?? '64'}`];
   const child = spawn(process.execPath, [...semiSpace, ...program.args], {
-    cwd: WORKSPACE,
+    cwd: program.cwd,
     // Tests, the demo and the benchmarks name identities under the published development key unless
     // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
     env: {
