@@ -7,7 +7,7 @@
 /**
  * Each app's probe port when the environment names none: the defaults of its env class
  * (HttpEnv.PORT, QueryApiEnv.PORT, ProjectorEnv.HEALTH_PORT, NbaWorkerEnv.HEALTH_PORT), which
- * infra/deploy.spec.ts checks against the code.
+ * infra/docker/dockerfile.spec.ts checks against the code.
  */
 const PROBES = {
   'ingest-webhooks': { variable: 'PORT', port: 3000 },
