@@ -14,6 +14,7 @@ echo "test: lint"
 NX_DAEMON=false node_modules/.bin/nx show projects >/dev/null   # the boundary rule needs the project graph
 node_modules/.bin/eslint . --max-warnings=0
 echo "test: format"; node_modules/.bin/prettier --check --log-level warn .   # npm run format fixes it
+echo "test: build"; NX_DAEMON=false NX_TUI=false node_modules/.bin/nx run-many -t build --output-style=static   # every app; the e2e specs run these builds
 echo "test: jest"
 mkdir -p .run
 set +e

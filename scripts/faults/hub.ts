@@ -380,6 +380,4 @@ export class FaultHub {
 }
 
 /** The hub CLI (`npm run hub`), as a process against the hub's database: what `replay --diff` prints and its exit code. */
-export function hubCliArgs(): string[] {
-  return ['-r', '@swc-node/register', join('apps', 'ops', 'hub-cli', 'src', 'main.ts')];
-}
+export { hubCliArgs } from '@hub/testing';

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { hubCliArgs } from '@hub/testing';
 
 const WORKSPACE = resolve(__dirname, '../../../..');
 
 /** The one test that runs the real process, as an operator does. */
-describe('node -r @swc-node/register apps/ops/hub-cli/src/main.ts', () => {
+describe('node dist/apps/hub-cli/main.js (the built CLI)', () => {
   const hub = (...args: string[]) =>
-    spawnSync(process.execPath, ['-r', '@swc-node/register', join('apps', 'ops', 'hub-cli', 'src', 'main.ts'), ...args], {
+    spawnSync(process.execPath, [...hubCliArgs(), ...args], {
       cwd: WORKSPACE,
       env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
       encoding: 'utf8',

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEV_IDENTITY_HASH_KEY } from '@hub/contracts';
+import { appsFrom, INGEST_PROJECT, type AppsFrom } from './app-builds';
 
 export const HUB_APPS = ['ingest-sms', 'timeline-projector', 'nba-worker', 'query-api'] as const;
 /** The core apps, and any channel's ingestion app (`ingest-<channelId>`). */
@@ -23,12 +24,29 @@ const APP_FOLDERS: Record<string, string> = {
   'query-api': 'apps/query/query-api',
 };
 /** Every channel's app `ingest-<channel>` is the one ingestion program, told its channel by `INGEST_CHANNEL`. */
-const INGEST_PROGRAM = 'apps/ingest/webhooks/src/main.ts';
+const INGEST_FOLDER = 'apps/ingest/webhooks';
 
-function appProgram(name: HubAppName): { main: string; env: NodeJS.ProcessEnv } {
+function appProgram(name: HubAppName, from: AppsFrom): { args: string[]; env: NodeJS.ProcessEnv } {
   const folder = APP_FOLDERS[name];
-  if (folder !== undefined) return { main: join(folder, 'src', 'main.ts'), env: {} };
-  return { main: INGEST_PROGRAM, env: { INGEST_CHANNEL: name.slice('ingest-'.length) } };
+  const env: NodeJS.ProcessEnv = folder === undefined ? { INGEST_CHANNEL: name.slice('ingest-'.length) } : {};
+  const project = folder === undefined ? INGEST_PROJECT : name;
+  if (from === 'source') {
+    return {
+      args: ['-r', '@swc-node/register', join(folder ?? INGEST_FOLDER, 'src', 'main.ts')],
+      env: { ...env, SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json') },
+    };
+  }
+  const main = join(WORKSPACE, 'dist', 'apps', project, 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is not built: run \`npm run build\` (or set HUB_APPS_FROM=source)`);
+  return { args: ['--enable-source-maps', main], env };
+}
+
+/** `node` arguments that run the hub CLI (`hub <command>`) as an operator does: its build, or its source. */
+export function hubCliArgs(from: AppsFrom = appsFrom()): string[] {
+  if (from === 'source') return ['-r', '@swc-node/register', join(WORKSPACE, 'apps', 'ops', 'hub-cli', 'src', 'main.ts')];
+  const main = join(WORKSPACE, 'dist', 'apps', 'hub-cli', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is not built: run \`npm run build\` (or set HUB_APPS_FROM=source)`);
+  return ['--enable-source-maps', main];
 }
 
 export interface AppProcess {
@@ -44,8 +62,8 @@ export interface AppProcess {
 const WORKSPACE = resolve(__dirname, '../../../..');
 
 /**
- * Run one hub app as its own process, exactly as in production (`node -r @swc-node/register
- * apps/<stage>/<app>/src/main.ts`; a channel's app with `INGEST_CHANNEL`), with its logs in
+ * Run one hub app as its own process, exactly as in production (`node dist/apps/<project>/main.js`, or
+ * from source with `HUB_APPS_FROM=source`; a channel's app with `INGEST_CHANNEL`), with its logs in
  * `logDir/<name>.log`. Resolves when the app says it is serving; rejects with the log tail if it
  * exits first.
  */
@@ -57,13 +75,13 @@ export function startAppProcess(
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}${logSuffix}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const program = appProgram(name);
+  const program = appProgram(name, appsFrom());
   // A larger young generation: the apps allocate a lot of short-lived objects per message (parsed JSON,
   // validated DTOs, sealed fields), and with V8's default 16 MiB semi-space the scavenger took 11–14 %
   // of the recorder's and the worker's CPU at 300 webhooks/s; at 64 MiB, 6–9 % (docs/benchmarks.md,
   // Session 10). The same flag is what docs/operations.md advises for production.
   const semiSpace = [`--max-semi-space-size=${process.env['HUB_NODE_SEMI_SPACE_MB'] ?? '64'}`];
-  const child = spawn(process.execPath, [...semiSpace, '-r', '@swc-node/register', program.main], {
+  const child = spawn(process.execPath, [...semiSpace, ...program.args], {
     cwd: WORKSPACE,
     // Tests, the demo and the benchmarks name identities under the published development key unless
     // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
@@ -74,7 +92,6 @@ export function startAppProcess(
       ...process.env,
       ...env,
       ...program.env,
-      SWC_NODE_PROJECT: join(WORKSPACE, 'tsconfig.json'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,6 @@
 export * from './env';
 export * from './app-process';
+export * from './app-builds';
 export * from './fault-proxy';
 export * from './identity-naming';
 export * from './throwaway-redis';

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import Redis from 'ioredis';
 import { testInfra } from '../env';
+import { ensureAppBuilds } from '../app-builds';
 
 /** What to do when a service does not answer: start it, or run only the tests that need none. */
 const NOT_RUNNING_HINT =
@@ -14,6 +15,8 @@ const NOT_RUNNING_HINT =
  * 60 s timeouts in every test.
  */
 export default async function globalSetup(): Promise<void> {
+  // End-to-end specs start the apps from their production builds (libs/shared/testing/src/app-process.ts).
+  ensureAppBuilds();
   const infra = testInfra();
   const url = new URL(infra.databaseUrl);
   const dbName = url.pathname.slice(1);

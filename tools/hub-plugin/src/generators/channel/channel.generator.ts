@@ -220,7 +220,7 @@ export async function channelGenerator(tree: Tree, options: ChannelGeneratorSche
         `  1. record ${o.provider}'s payloads into ${o.libRoot}/src/__fixtures__/{valid,malformed,unmappable}/`,
         `  2. write its payload class, verify (signature scheme) and map in ${o.libRoot}/src/`,
         `  3. npm run test:unit -- ${o.libRoot}   then   npx nx show projects && npx eslint ${o.libRoot}`,
-        `  4. run it: INGEST_CHANNEL=${o.name} ${o.providerConstant}_WEBHOOK_SECRET=… node -r @swc-node/register apps/ingest/webhooks/src/main.ts`,
+        `  4. run it: INGEST_CHANNEL=${o.name} ${o.providerConstant}_WEBHOOK_SECRET=… npx nx run ingest-webhooks:dev   (or npm run build, then node dist/apps/ingest-webhooks/main.js)`,
         `  5. add its rows to the docs tables that list channels (docs/adding-a-channel.md, "6. Document it")`,
       ].join('\n'),
     );
