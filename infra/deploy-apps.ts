@@ -19,23 +19,27 @@ import { QueryApiEdgeEnv, QueryApiEnv } from '../apps/query/query-api/src/query-
 
 export const ROOT = join(__dirname, '..');
 
-/** Nx projects under apps/ that are not deployed as a long-running process, and why. */
+/** Apps built for Node (the build list) that do not run as a long-lived process, and why. */
 export const NOT_DEPLOYED: Readonly<Record<string, string>> = {
-  console: "static files, built into query-api's image and served by it at /console/",
-  'hub-cli': 'an operator CLI, run on demand (docker run … hub-cli <command>, or a Kubernetes Job)',
-  'hub-e2e': 'tests',
-  'console-e2e': 'tests',
+  'hub-cli': 'an operator CLI, run on demand (docker run … hub-cli node main.js <command>, or a Kubernetes Job)',
 };
 
-/** Every Nx project under apps/ (its project.json `name`). */
-export function appProjects(): string[] {
+/**
+ * The build list: every Nx project under apps/ whose `build` target bundles it for Node with esbuild
+ * (dist/apps/<project>/main.js, what infra/docker/Dockerfile copies). The console's build is Vite's
+ * static files, served by query-api from its image.
+ */
+export function builtNodeApps(): string[] {
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir)) {
       const path = join(dir, entry);
       if (entry === 'node_modules' || entry === 'src') continue;
       if (statSync(path).isDirectory()) walk(path);
-      else if (entry === 'project.json') found.push((JSON.parse(readFileSync(path, 'utf8')) as { name: string }).name);
+      else if (entry === 'project.json') {
+        const project = JSON.parse(readFileSync(path, 'utf8')) as { name: string; targets?: Record<string, { executor?: string }> };
+        if (project.targets?.['build']?.executor === '@nx/esbuild:esbuild') found.push(project.name);
+      }
     }
   };
   walk(join(ROOT, 'apps'));

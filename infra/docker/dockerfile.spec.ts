@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Copy, DockerfileParser, Env, type Instruction } from 'dockerfile-ast';
 import { validate, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
-import { DEPLOYED_APPS, filesUnder, ROOT } from '../deploy-apps';
+import { builtNodeApps, DEPLOYED_APPS, filesUnder, NOT_DEPLOYED, ROOT } from '../deploy-apps';
 import { PROBES, probePort } from './healthcheck';
 
 /**
@@ -93,6 +93,10 @@ const APP_DOCKERFILE = 'infra/docker/Dockerfile';
 describe('infra/docker', () => {
   it('given the repository, then it has the app Dockerfile (the checks below are not vacuous)', () => {
     expect(dockerfiles).toContain(APP_DOCKERFILE);
+  });
+
+  it('given the build list (apps with an esbuild build target), then every one is a deployed app or says why not', () => {
+    expect(builtNodeApps()).toEqual([...Object.keys(DEPLOYED_APPS), ...Object.keys(NOT_DEPLOYED)].sort());
   });
 
   it.each(dockerfiles)('given %s, then the linter finds nothing, every rule an error', (path) => {

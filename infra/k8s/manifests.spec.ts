@@ -16,7 +16,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import { hubNames, type HubNames } from '@hub/contracts';
 import { hubTopicSpecs } from '@hub/messaging';
 import { HealthController } from '@hub/platform';
-import { appProjects, DEPLOYED_APPS, NOT_DEPLOYED, unknownEnvNames } from '../deploy-apps';
+import { builtNodeApps, DEPLOYED_APPS, NOT_DEPLOYED, unknownEnvNames } from '../deploy-apps';
 
 /**
  * infra/k8s: every manifest is a valid Kubernetes object (the API's own schemas, through
@@ -112,7 +112,7 @@ export function semanticProblems(manifests: Manifests): string[] {
   const pdbs = all(manifests, 'PodDisruptionBudget').map(({ doc }) => doc as IPodDisruptionBudget);
   const hpas = all(manifests, 'HorizontalPodAutoscaler').map(({ doc }) => doc as IHorizontalPodAutoscaler);
 
-  for (const project of appProjects())
+  for (const project of builtNodeApps())
     if (!(project in NOT_DEPLOYED) && !deployments.some(({ d }) => d.metadata?.labels?.['app.kubernetes.io/component'] === project))
       problems.push(`${project} has no Deployment (app.kubernetes.io/component: ${project})`);
 
