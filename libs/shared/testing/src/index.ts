@@ -8,3 +8,5 @@ export * from './prometheus-text';
 export * from './served-routes';
 export * from './message-schemas';
 export * from './health-probe';
+export * from './test-pki';
+export * from './throwaway-postgres';
