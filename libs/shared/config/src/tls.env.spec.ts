@@ -39,15 +39,25 @@ describe('PostgreSQL TLS settings', () => {
   });
 
   it('when a client certificate is given, it goes in with its key', () => {
-    const url = load({ DATABASE_URL: 'postgres://u@db/x', DATABASE_SSL_CA_FILE: ca, DATABASE_SSL_CERT_FILE: cert, DATABASE_SSL_KEY_FILE: key }).DATABASE_URL;
+    const url = load({
+      DATABASE_URL: 'postgres://u@db/x',
+      DATABASE_SSL_CA_FILE: ca,
+      DATABASE_SSL_CERT_FILE: cert,
+      DATABASE_SSL_KEY_FILE: key,
+    }).DATABASE_URL;
     expect(query(url)).toMatchObject({ sslrootcert: ca, sslcert: cert, sslkey: key, sslmode: 'verify-full' });
   });
 
-  it("when the URL names its sslmode, that mode wins over PGSSLMODE; PGSSLMODE applies when the URL names none", () => {
-    expect(query(load({ DATABASE_URL: 'postgres://u@db/x?sslmode=verify-ca', PGSSLMODE: 'require', DATABASE_SSL_CA_FILE: ca }).DATABASE_URL)).toMatchObject({
+  it('when the URL names its sslmode, that mode wins over PGSSLMODE; PGSSLMODE applies when the URL names none', () => {
+    expect(
+      query(load({ DATABASE_URL: 'postgres://u@db/x?sslmode=verify-ca', PGSSLMODE: 'require', DATABASE_SSL_CA_FILE: ca }).DATABASE_URL),
+    ).toMatchObject({
       sslmode: 'verify-ca',
     });
-    expect(query(load({ DATABASE_URL: 'postgres://u@db/x', PGSSLMODE: 'require' }).DATABASE_URL)).toEqual({ sslmode: 'require', uselibpqcompat: 'true' });
+    expect(query(load({ DATABASE_URL: 'postgres://u@db/x', PGSSLMODE: 'require' }).DATABASE_URL)).toEqual({
+      sslmode: 'require',
+      uselibpqcompat: 'true',
+    });
   });
 
   it('refuses at boot a CA, certificate or key that does not exist, naming the variable', () => {
@@ -59,7 +69,9 @@ describe('PostgreSQL TLS settings', () => {
   });
 
   it('refuses modes that fall back to plain text, unknown modes, verify-ca without a CA, and a certificate without its key', () => {
-    expect(() => load({ DATABASE_URL: 'postgres://u@db/x?sslmode=prefer' })).toThrow(/DATABASE_URL.*sslmode=prefer .* is not one of disable, require, verify-ca, verify-full/);
+    expect(() => load({ DATABASE_URL: 'postgres://u@db/x?sslmode=prefer' })).toThrow(
+      /DATABASE_URL.*sslmode=prefer .* is not one of disable, require, verify-ca, verify-full/,
+    );
     expect(() => load({ PGSSLMODE: 'allow' })).toThrow(/sslmode=allow/);
     expect(() => load({ PGSSLMODE: 'verify-ca' })).toThrow('sslmode=verify-ca needs the CA: set DATABASE_SSL_CA_FILE');
     expect(() => load({ DATABASE_SSL_CERT_FILE: cert })).toThrow(/set both DATABASE_SSL_CERT_FILE and DATABASE_SSL_KEY_FILE/);
@@ -86,11 +98,18 @@ describe('Kafka TLS and SASL settings', () => {
       cert: '-----BEGIN client.pem-----\n',
       key: '-----BEGIN client.key-----\n',
     });
-    expect(kafkaConnection(load({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }), 'app').ssl).toEqual({ rejectUnauthorized: false });
+    expect(kafkaConnection(load({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }), 'app').ssl).toEqual({
+      rejectUnauthorized: false,
+    });
   });
 
   it('takes SASL with its username and password', () => {
-    const env = load({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'hub', KAFKA_SASL_PASSWORD: 'secret' });
+    const env = load({
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'hub',
+      KAFKA_SASL_PASSWORD: 'secret',
+    });
     expect(kafkaConnection(env, 'app').sasl).toEqual({ mechanism: 'scram-sha-512', username: 'hub', password: 'secret' });
   });
 
@@ -98,7 +117,11 @@ describe('Kafka TLS and SASL settings', () => {
     expect(() => load({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: missing })).toThrow(`KAFKA_SSL_CA_FILE: ${missing} does not exist`);
     expect(() => load({ KAFKA_SSL_CA_FILE: ca })).toThrow('KAFKA_SSL_CA_FILE is set but KAFKA_SSL is not true');
     expect(() => load({ KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: key })).toThrow('KAFKA_SSL_CERT_FILE: a client key needs its certificate');
-    expect(() => load({ KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toThrow(/KAFKA_SASL_USERNAME is required[\s\S]*KAFKA_SASL_PASSWORD is required/);
-    expect(() => load({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512/);
+    expect(() => load({ KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toThrow(
+      /KAFKA_SASL_USERNAME is required[\s\S]*KAFKA_SASL_PASSWORD is required/,
+    );
+    expect(() => load({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(
+      /KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512/,
+    );
   });
 });

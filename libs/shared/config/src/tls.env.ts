@@ -34,7 +34,8 @@ class ReadableFile implements ValidatorConstraintInterface {
     return typeof value === 'string' && unreadableFileProblem(value) === undefined;
   }
   defaultMessage(args: ValidationArguments): string {
-    return `${args.property}: ${typeof args.value === 'string' ? unreadableFileProblem(args.value) : 'must be a file path'}`;
+    // loadConfig puts the variable's name in front
+    return typeof args.value === 'string' ? (unreadableFileProblem(args.value) ?? '') : 'must be a file path';
   }
 }
 
@@ -116,7 +117,9 @@ export function databaseTlsProblems(effectiveUrl: string, filesCheckedElsewhere:
     problems.push(`sslmode=disable, yet ${files.map(([p]) => p).join(', ')} is given: remove it or choose a TLS mode`);
   if (mode === 'verify-ca' && !q.has('sslrootcert')) problems.push('sslmode=verify-ca needs the CA: set DATABASE_SSL_CA_FILE');
   if (q.has('sslcert') !== q.has('sslkey'))
-    problems.push('a client certificate needs its key and the key its certificate: set both DATABASE_SSL_CERT_FILE and DATABASE_SSL_KEY_FILE');
+    problems.push(
+      'a client certificate needs its key and the key its certificate: set both DATABASE_SSL_CERT_FILE and DATABASE_SSL_KEY_FILE',
+    );
   for (const [param, file] of files) {
     if (filesCheckedElsewhere.has(file)) continue;
     const problem = unreadableFileProblem(file);
@@ -259,7 +262,11 @@ export function kafkaSecurity(env: Omit<KafkaClientSettings, 'KAFKA_BROKERS'>): 
     security.ssl = ssl;
   }
   if (env.KAFKA_SASL_MECHANISM !== undefined)
-    security.sasl = { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' };
+    security.sasl = {
+      mechanism: env.KAFKA_SASL_MECHANISM,
+      username: env.KAFKA_SASL_USERNAME ?? '',
+      password: env.KAFKA_SASL_PASSWORD ?? '',
+    };
   return security;
 }
 

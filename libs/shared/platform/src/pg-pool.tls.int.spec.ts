@@ -47,11 +47,15 @@ describe('PostgreSQL over TLS, as configured', () => {
   it('when the CA is given, the pool verifies the server in full and its session is encrypted', async () => {
     expect(await session({ DATABASE_URL: pg!.url(), DATABASE_SSL_CA_FILE: pki.caFile })).toEqual({ ssl: true, user: 'postgres' });
     // The certificate names 127.0.0.1 as well as localhost.
-    expect(await session({ DATABASE_URL: pg!.url('postgres', '127.0.0.1'), DATABASE_SSL_CA_FILE: pki.caFile })).toMatchObject({ ssl: true });
+    expect(await session({ DATABASE_URL: pg!.url('postgres', '127.0.0.1'), DATABASE_SSL_CA_FILE: pki.caFile })).toMatchObject({
+      ssl: true,
+    });
   });
 
   it('when the CA is not given, or another CA is, the server is refused', async () => {
-    await expect(session({ DATABASE_URL: pg!.url(), PGSSLMODE: 'verify-full' })).rejects.toThrow(/self[- ]signed certificate in certificate chain/);
+    await expect(session({ DATABASE_URL: pg!.url(), PGSSLMODE: 'verify-full' })).rejects.toThrow(
+      /self[- ]signed certificate in certificate chain/,
+    );
     await expect(session({ DATABASE_URL: pg!.url(), DATABASE_SSL_CA_FILE: pki.otherCaFile })).rejects.toThrow(
       /self[- ]signed certificate in certificate chain|unable to get local issuer certificate/,
     );
@@ -59,7 +63,9 @@ describe('PostgreSQL over TLS, as configured', () => {
 
   it('verify-full refuses a host the certificate does not name; verify-ca checks the CA only', async () => {
     const unnamed = pg!.url('postgres', '127.0.0.2');
-    await expect(session({ DATABASE_URL: unnamed, DATABASE_SSL_CA_FILE: pki.caFile })).rejects.toThrow(/does not match certificate's altnames/);
+    await expect(session({ DATABASE_URL: unnamed, DATABASE_SSL_CA_FILE: pki.caFile })).rejects.toThrow(
+      /does not match certificate's altnames/,
+    );
     expect(await session({ DATABASE_URL: unnamed, DATABASE_SSL_CA_FILE: pki.caFile, PGSSLMODE: 'verify-ca' })).toMatchObject({ ssl: true });
   });
 

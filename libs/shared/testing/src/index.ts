@@ -10,3 +10,4 @@ export * from './message-schemas';
 export * from './health-probe';
 export * from './test-pki';
 export * from './throwaway-postgres';
+export * from './throwaway-kafka';
