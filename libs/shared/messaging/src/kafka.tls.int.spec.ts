@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { ensureTopics } from './topics';
 
 /**
  * Kafka over TLS as the apps configure it (docs/operations.md, "TLS"): a broker of the spec's own
- * whose only listener is SSL and which requires client certificates signed by the spec's CA. Each
+ * whose listeners are SSL, requiring client certificates signed by the spec's CA, and SASL_SSL with
+ * SCRAM-SHA-512. Each
  * client is made as an app makes it: settings loaded and validated by `loadConfig`, then
  * `createKafka(kafkaConnection(config, clientId))`.
  */
@@ -17,11 +19,12 @@ jest.setTimeout(120_000);
 let dir: string;
 let pki: TestPki;
 let broker: ThrowawayKafka | undefined;
+const SCRAM_USER = { name: 'hub', password: `pw${randomBytes(12).toString('hex')}` };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hub-kafka-tls-pki-'));
   pki = makeTestPki(dir);
-  broker = await ThrowawayKafka.start(pki, { clientAuth: 'required' });
+  broker = await ThrowawayKafka.start(pki, { clientAuth: 'required', scramUser: SCRAM_USER });
 }, 180_000);
 
 afterAll(async () => {
@@ -56,27 +59,44 @@ async function connectError(env: NodeJS.ProcessEnv): Promise<string> {
   }
 }
 
+/** A producer publishes one message and a consumer group reads it back, both of a client made from these settings. */
+async function roundTrip(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const kafka = kafkaFrom(env);
+  const topic = freshId('tls-topic');
+  await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: [{ key: 'customer-1', value: 'over TLS' }] });
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({ groupId: freshId('tls-group'), maxWaitTimeInMs: 200 });
+  const seen: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(`${message.key!.toString()}=${message.value!.toString()}`) });
+    await eventually(async () => (seen.length > 0 ? true : undefined), { what: 'the message back from the TLS broker' });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
 describe('Kafka over TLS, as configured', () => {
   it('with the CA and a client certificate, a producer publishes and a consumer group reads it back over TLS', async () => {
-    const kafka = kafkaFrom(mutualTls());
-    const topic = freshId('tls-topic');
-    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ key: 'customer-1', value: 'over TLS' }] });
-    await producer.disconnect();
+    expect(await roundTrip(mutualTls())).toEqual(['customer-1=over TLS']);
+  });
 
-    const consumer = kafka.consumer({ groupId: freshId('tls-group'), maxWaitTimeInMs: 200 });
-    const seen: string[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({ eachMessage: async ({ message }) => void seen.push(`${message.key!.toString()}=${message.value!.toString()}`) });
-      await eventually(async () => (seen.length > 0 ? true : undefined), { what: 'the message back from the TLS broker' });
-    } finally {
-      await consumer.disconnect();
-    }
-    expect(seen).toEqual(['customer-1=over TLS']);
+  it('with the CA and SCRAM-SHA-512 credentials, the same over SASL_SSL; a wrong password is refused', async () => {
+    const scram = {
+      KAFKA_BROKERS: broker!.saslBrokers,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: pki.caFile,
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: SCRAM_USER.name,
+    };
+    expect(await roundTrip({ ...scram, KAFKA_SASL_PASSWORD: SCRAM_USER.password })).toEqual(['customer-1=over TLS']);
+    expect(await connectError({ ...scram, KAFKA_SASL_PASSWORD: 'not-the-password' })).toMatch(/SASL SCRAM SHA512 authentication failed/);
   });
 
   it('without the CA (the public CAs only), or trusting another CA, the broker is refused', async () => {

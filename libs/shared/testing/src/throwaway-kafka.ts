@@ -15,12 +15,14 @@ const LOG4J = join(ROOT, 'infra/kafka/log4j2.properties');
 export interface ThrowawayKafkaOptions {
   /** `required`: the broker asks every client for a certificate signed by the test CA (mutual TLS). */
   clientAuth: 'required' | 'none';
+  /** A second listener, SASL_SSL with SCRAM-SHA-512, knowing this one user (no client certificate asked there). */
+  scramUser: { name: string; password: string };
 }
 
 /**
- * A single-node KRaft broker of the test's own (never the shared one on 9092) whose only client
- * listener is SSL, with the test's certificates as PEM stores: free ports, a temp log dir, 512 MB
- * of heap. `stop()` ends it (SIGTERM, then SIGKILL) and removes the directory; a test process that
+ * A single-node KRaft broker of the test's own (never the shared one on 9092) whose client
+ * listeners are SSL (`brokers`) and SASL_SSL with SCRAM-SHA-512 (`saslBrokers`), with the test's
+ * certificates as PEM stores: free ports, a temp log dir, 512 MB of heap. `stop()` ends it (SIGTERM, then SIGKILL) and removes the directory; a test process that
  * exits without calling it still kills the JVM.
  */
 export class ThrowawayKafka {
@@ -28,6 +30,7 @@ export class ThrowawayKafka {
 
   private constructor(
     readonly port: number,
+    readonly saslPort: number,
     private readonly dir: string,
     private readonly child: ChildProcess,
   ) {
@@ -38,9 +41,13 @@ export class ThrowawayKafka {
     return `localhost:${this.port}`;
   }
 
+  get saslBrokers(): string {
+    return `localhost:${this.saslPort}`;
+  }
+
   static async start(pki: TestPki, options: ThrowawayKafkaOptions): Promise<ThrowawayKafka> {
     const dir = mkdtempSync(join(tmpdir(), 'hub-kafka-tls-'));
-    const [port, controllerPort] = [await freePort(), await freePort()];
+    const [port, saslPort, controllerPort] = [await freePort(), await freePort(), await freePort()];
     const props = join(dir, 'server.properties');
     writeFileSync(
       props,
@@ -49,15 +56,17 @@ export class ThrowawayKafka {
         'node.id=1',
         `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
         'controller.listener.names=CONTROLLER',
-        `listeners=SSL://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-        `advertised.listeners=SSL://localhost:${port}`,
+        `listeners=SSL://127.0.0.1:${port},SASL_SSL://127.0.0.1:${saslPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=SSL://localhost:${port},SASL_SSL://localhost:${saslPort}`,
         'inter.broker.listener.name=SSL',
-        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SSL:SSL',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL',
+        'sasl.enabled.mechanisms=SCRAM-SHA-512',
+        'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
         'ssl.keystore.type=PEM',
         `ssl.keystore.location=${pki.serverKeyStoreFile}`,
         'ssl.truststore.type=PEM',
         `ssl.truststore.location=${pki.caFile}`,
-        `ssl.client.auth=${options.clientAuth}`,
+        `ssl.client.auth=${options.clientAuth}`, // the SSL listener's: a SASL_SSL listener takes it only with its listener prefix (KIP-684)
         `log.dirs=${join(dir, 'data')}`,
         'num.partitions=1',
         'offsets.topic.replication.factor=1',
@@ -77,7 +86,19 @@ export class ThrowawayKafka {
     const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A');
     await promisify(execFile)(
       'java',
-      ['-Xmx256m', '-XX:TieredStopAtLevel=1', ...logOpts, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+      [
+        '-Xmx256m',
+        '-XX:TieredStopAtLevel=1',
+        ...logOpts,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        props,
+        '--add-scram',
+        `SCRAM-SHA-512=[name=${options.scramUser.name},password=${options.scramUser.password}]`,
+      ],
       {
         timeout: 60_000,
       },
@@ -89,7 +110,7 @@ export class ThrowawayKafka {
     });
     closeSync(fd);
     child.unref(); // stopped in stop(); not what keeps the test process alive meanwhile
-    const kafka = new ThrowawayKafka(port, dir, child);
+    const kafka = new ThrowawayKafka(port, saslPort, dir, child);
     const log = () =>
       readFileSync(out, 'utf8')
         .split('\n')

@@ -39,8 +39,8 @@ export class ThrowawayPostgres {
   }
 
   static async start(pki: TestPki, certUser: string): Promise<ThrowawayPostgres> {
-    const dir = mkdtempSync(join(tmpdir(), 'hub-pg-tls-'));
     const user = serverUser();
+    const dir = mkdtempSync(join(tmpdir(), 'hub-pg-tls-'));
     const pg = new ThrowawayPostgres(await freePort(), dir, user);
     try {
       await pg.init(pki, certUser);
