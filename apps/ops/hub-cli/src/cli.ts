@@ -43,7 +43,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Settings come from the environment, as for the apps: DATABASE_URL, KAFKA_BROKERS, HUB_NAMESPACE, HUB_KEK
 (personal fields are opened with it), IDENTITY_HASH_KEY (required unless NODE_ENV is development or
-test), SNAPSHOT_EVERY, LOG_LEVEL (default warn; logs go to stderr).
+test), SNAPSHOT_EVERY, LOG_LEVEL (default warn; logs go to stderr), and TLS to PostgreSQL and Kafka
+(DATABASE_SSL_*, PGSSLMODE, KAFKA_SSL*, KAFKA_SASL_*: docs/operations.md, "TLS").
 Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 failure, 2 usage.
 `;
 }

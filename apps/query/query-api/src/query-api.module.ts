@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
-import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
@@ -396,7 +396,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       {
         provide: OPERATOR_INFRA_SETTINGS,
         useValue: {
-          kafkaBrokers: config.KAFKA_BROKERS,
+          kafka: kafkaConnection(config, 'hub-query-api-operator'),
           redisUrl: config.REDIS_URL,
           ...(config.HUB_NAMESPACE ? { namespace: config.HUB_NAMESPACE } : {}),
         } satisfies OperatorInfraSettings,

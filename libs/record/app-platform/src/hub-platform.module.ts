@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { identityHashing, type RecordEnv } from '@hub/config';
+import { identityHashing, kafkaConnection, type KafkaClientSettings, type RecordEnv } from '@hub/config';
 import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { createKafka, EVENT_PUBLISHER, KafkaEventPublisher } from '@hub/messaging';
@@ -25,7 +25,8 @@ export type HubPlatformConfig = Pick<
   | 'IDENTITY_HASH_KEY'
   | 'IDENTITY_HASH_PREVIOUS_KEY'
   | 'NODE_ENV'
->;
+> &
+  KafkaClientSettings;
 
 export interface HubPlatformOptions {
   pool: {
@@ -100,7 +101,7 @@ export class HubPlatformModule {
         {
           provide: KAFKA,
           inject: [LOGGER],
-          useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: app }, logger),
+          useFactory: (logger: HubLogger) => createKafka(kafkaConnection(config, app), logger),
         },
         {
           provide: EVENT_PUBLISHER,
