@@ -1,7 +1,18 @@
 import type { CustomerEvent } from '@hub/customer';
 import { GroupedAppends, type CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
-import { currentCatalog, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
+import {
+  channelAddress,
+  currentCatalog,
+  decide,
+  decidedEvent,
+  decisionSeed,
+  decisionTriggers,
+  type Catalog,
+  type ContactHistory,
+  type DecisionDelivery,
+  type OutcomeTally,
+} from '@hub/nba';
 import { DecisionFoldCache } from './decision-fold.cache';
 import { isInbound, lastIsTrigger, type DecisionFold, type DecisionRef } from './decision-fold';
 import { NO_FOLLOW_UPS, type NbaFollowUps } from './nba-follow-ups.port';
@@ -163,7 +174,11 @@ export class NbaDecideJob {
       seed: decisionSeed(data.tenantId, data.customerId, trigger.metadata.eventId),
     });
     if (data.trigger === 'outbound-scan' && decision.chosen.kind === 'none') return { kind: 'skipped', reason: 'nothing_to_do' };
-    const decided = decidedEvent(decision, data.correlationId);
+    // What a platform acts on: every trigger the decision folds (a debounced burst names each) and
+    // the chosen channel's address, from the state it was decided on (opened: it is sealed again in the store).
+    const address = channelAddress(state, decision.chosen.channel);
+    const delivery: DecisionDelivery = { triggers: decisionTriggers(fold.pendingTriggers, trigger), ...(address ? { address } : {}) };
+    const decided = decidedEvent(decision, data.correlationId, delivery);
     // The decision's own trace context (the decide span's), kept in its metadata as an append's is.
     const traceparent = traceparentOf();
     const event = traceparent ? { ...decided, metadata: { ...decided.metadata, traceparent } } : decided;

@@ -37,7 +37,7 @@ beforeAll(async () => {
     const decisionId = (r as { decisionId: string }).decisionId;
     const recorded = (await stores.raw.readStream(`customer-${c.tenantId}.${c.customerId}`)).find((e) => e.eventId === decisionId)!;
     const message = decisionMessage(recorded);
-    if (message) messages.push(message.value as NbaDecisionMessage);
+    if (message) messages.push(message);
   }
 });
 afterAll(async () => {
