@@ -21,7 +21,8 @@ import { childSpan, linksOf, traceparentOf } from '@hub/messaging';
 /**
  * What calls for a decision:
  * - `realtime`: a customer event just recorded (debounced per customer): the decision answers the
- *   latest triggering event;
+ *   latest triggering event, and names every trigger it folds (those no earlier decision answered:
+ *   the fold's `pendingTriggers`, read from the stream, so a job that replaced others loses none);
  * - `survey-follow-up`: a `ConversationResolved`, some hours later, unless the customer wrote again;
  * - `outbound-scan`: the always-on outbound scan picked the customer; the decision answers the
  *   stream as it stands (its latest event), and only one is made per customer and scan window.

@@ -176,7 +176,9 @@ describe('decisions a platform can act on', () => {
       });
       expect((await decisionsIn(c)).map((d) => d.eventId)).toEqual([action!.decisionId]);
       // Stored sealed: the address is not in the stored bytes.
-      const [stored] = (await stores.raw.readStream(customerStream(c.tenantId, c.customerId))).filter((e) => e.type === 'NextBestActionDecided');
+      const [stored] = (await stores.raw.readStream(customerStream(c.tenantId, c.customerId))).filter(
+        (e) => e.type === 'NextBestActionDecided',
+      );
       expect(JSON.stringify(stored!.data)).not.toContain('+14155550100');
     });
   });
@@ -232,7 +234,15 @@ describe('decisions a platform can act on', () => {
         { topic: lateV2, numPartitions: 1 },
       ]);
       relays.push(
-        await startNbaDecisionRelay({ store: stores.store, checkpoints, publisher, topic: lateV1, topicV2: lateV2, logger: quiet, fromWhenNoCheckpoint: before }),
+        await startNbaDecisionRelay({
+          store: stores.store,
+          checkpoints,
+          publisher,
+          topic: lateV1,
+          topicV2: lateV2,
+          logger: quiet,
+          fromWhenNoCheckpoint: before,
+        }),
       );
       const late: { topic: string; value: NbaDecisionMessageV2 }[] = [];
       await read([lateV1], late);

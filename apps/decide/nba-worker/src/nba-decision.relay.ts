@@ -1,11 +1,6 @@
 import { headersFor, parseCustomerStream, type EventMetadata } from '@hub/contracts';
 import { ERASED_MARKER } from '@hub/crypto-shredding';
-import {
-  type NbaDecisionMessage,
-  type NbaDecisionMessageV2,
-  type NbaNoActionMessage,
-  type NextBestActionDecided,
-} from '@hub/customer';
+import { type NbaDecisionMessage, type NbaDecisionMessageV2, type NbaNoActionMessage, type NextBestActionDecided } from '@hub/customer';
 import { toCustomerEvent } from '@hub/customer-records';
 import {
   RELAY_SAVE_EVERY_MS,
@@ -68,7 +63,8 @@ function relayed(recorded: RecordedEvent, options: DecisionMessageOptions): Rela
     };
     return { value, metadata };
   }
-  const address = d.address && d.address.value !== ERASED_MARKER && !options.omitAddressTenants?.has(owner.tenantId) ? d.address : undefined;
+  const address =
+    d.address && d.address.value !== ERASED_MARKER && !options.omitAddressTenants?.has(owner.tenantId) ? d.address : undefined;
   return { value: { kind: 'action', action: d.action, contactMode, ...(address ? { address } : {}), ...common }, metadata };
 }
 

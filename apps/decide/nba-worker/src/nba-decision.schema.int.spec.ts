@@ -1,6 +1,12 @@
 import { Pool } from 'pg';
 import { ALL_CHANNEL_IDS } from '@hub/contracts';
-import { NBA_ACTION_KINDS, NBA_CONTACT_MODES, NBA_NO_ACTION_REASONS, type NbaDecisionMessage, type NbaDecisionMessageV2 } from '@hub/customer';
+import {
+  NBA_ACTION_KINDS,
+  NBA_CONTACT_MODES,
+  NBA_NO_ACTION_REASONS,
+  type NbaDecisionMessage,
+  type NbaDecisionMessageV2,
+} from '@hub/customer';
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { freshId, messageSchemaValidator, readMessageSchema, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { decisionMessage, decisionMessageV2 } from './nba-decision.relay';

@@ -73,7 +73,10 @@ export async function startDecisionConsumer(options: DecisionConsumerOptions): P
   const names = hubNames(options.namespace).topics;
   const topic = options.topic ?? (options.includeNoAction ? names.nbaDecisionsV2 : names.nbaDecisions);
   // Either topic's messages are read alike; which handler gets them follows the topic chosen above.
-  const handler = options.handler as (decision: NbaDecisionMessage | NbaDecisionMessageV2, context: DecisionContext) => Promise<void> | void;
+  const handler = options.handler as (
+    decision: NbaDecisionMessage | NbaDecisionMessageV2,
+    context: DecisionContext,
+  ) => Promise<void> | void;
   const seen = new BoundedSeenSet({ maxEntries: options.dedup?.maxEntries ?? 100_000, ttlMs: options.dedup?.ttlMs ?? 10 * 60_000 });
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);

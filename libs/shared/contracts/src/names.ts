@@ -55,7 +55,14 @@ export const Queues = {
 
 /** Every name on shared infrastructure (Kafka topics and groups, BullMQ queues) of one hub environment. */
 export interface HubNames {
-  topics: { interactions: string; customerEvents: string; deadLetter: string; rawInteractions: string; nbaDecisions: string; nbaDecisionsV2: string };
+  topics: {
+    interactions: string;
+    customerEvents: string;
+    deadLetter: string;
+    rawInteractions: string;
+    nbaDecisions: string;
+    nbaDecisionsV2: string;
+  };
   groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string };
   queues: { nbaDecide: string; nbaFollowUp: string };
 }

@@ -38,9 +38,17 @@ export function hubTopicSpecs(names: HubNames = hubNames(), options: { replicati
       configEntries: [{ name: 'retention.ms', value: String(RAW_RETENTION_MS) }],
     },
     // Decisions for channel senders, keyed by customer (one customer's decisions stay in order).
-    { topic: names.topics.nbaDecisions, numPartitions: 6, configEntries: [{ name: 'retention.ms', value: String(DECISIONS_RETENTION_MS) }] },
+    {
+      topic: names.topics.nbaDecisions,
+      numPartitions: 6,
+      configEntries: [{ name: 'retention.ms', value: String(DECISIONS_RETENTION_MS) }],
+    },
     // Every decision, those that contact nobody too (`kind: 'no-action'`).
-    { topic: names.topics.nbaDecisionsV2, numPartitions: 6, configEntries: [{ name: 'retention.ms', value: String(DECISIONS_RETENTION_MS) }] },
+    {
+      topic: names.topics.nbaDecisionsV2,
+      numPartitions: 6,
+      configEntries: [{ name: 'retention.ms', value: String(DECISIONS_RETENTION_MS) }],
+    },
   ].map(durable);
 }
 

@@ -1,11 +1,4 @@
-import {
-  conversationResolved,
-  email,
-  inbound,
-  phone,
-  registered,
-  surveyAnswered,
-} from '@hub/customer/testing';
+import { conversationResolved, email, inbound, phone, registered, surveyAnswered } from '@hub/customer/testing';
 import {
   foldCustomer,
   type CustomerEvent,
@@ -111,7 +104,9 @@ describe('why a decision contacts nobody', () => {
   });
 
   it('is missing consent when every action that applied could reach the customer only without it', () => {
-    expect(noActionReason(withCandidates([held(['no_channel'], [['no_opt_in'], ['opted_out', 'channel_disabled']])]))).toBe('consent_missing');
+    expect(noActionReason(withCandidates([held(['no_channel'], [['no_opt_in'], ['opted_out', 'channel_disabled']])]))).toBe(
+      'consent_missing',
+    );
   });
 
   it('is the contact policy when a cooldown, a cap or quiet hours held one back', () => {
@@ -166,7 +161,9 @@ describe('a decision recorded with what a platform acts on', () => {
     const tampered: NextBestActionDecided = storedAndRead(decided);
     tampered.data.triggers = tampered.data.triggers!.slice(1);
     tampered.data.address = { ...tampered.data.address!, value: '+14155550111' };
-    const paths = reproduceDecision({ decided: tampered, tenantId: TENANT, customerId: CUSTOMER, stream: events }).differences.map((d) => d.path);
+    const paths = reproduceDecision({ decided: tampered, tenantId: TENANT, customerId: CUSTOMER, stream: events }).differences.map(
+      (d) => d.path,
+    );
     expect(paths).toEqual(expect.arrayContaining(['triggers.0.eventId', 'address.value']));
   });
 });
