@@ -147,8 +147,10 @@ export class NbaDecideJob {
     const { fold } = await this.folds.current(data.tenantId, data.customerId, seen);
     if (fold.revision < 0n) return { kind: 'nothing_to_decide' };
     const { state, history, revision } = fold;
-    // Merged customers live on in their survivor; erased ones are not contacted again.
-    if (state.status === 'merged' || state.status === 'erased') return { kind: 'nothing_to_decide' };
+    // Merged customers live on in their survivor; erased ones are not contacted again — nor when an
+    // event reached their stream after the erasure (the fold then reads them as active again, with
+    // whatever identity that event named: `erasedAt` stays).
+    if (state.status === 'merged' || state.status === 'erased' || state.erasedAt !== undefined) return { kind: 'nothing_to_decide' };
     const picked = pick(data, fold);
     if ('none' in picked) return { kind: 'nothing_to_decide' };
     if ('skip' in picked) return { kind: 'skipped', reason: picked.skip };

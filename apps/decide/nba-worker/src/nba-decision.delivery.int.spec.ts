@@ -250,9 +250,19 @@ describe('decisions a platform can act on', () => {
       expect(message).toEqual(expect.objectContaining({ kind: 'action', decisionId: (decided as { decisionId: string }).decisionId }));
       expect(message).not.toHaveProperty('address');
 
-      // Erased: a decide job for them (a retry, a late trigger) decides nothing more.
+      // Erased: a decide job for them decides nothing more — a retry, and a trigger that reached their
+      // stream after the erasure (the recorders refuse to write there; a writer that did not would
+      // make the fold read them as active again, with the identity it named).
+      const retried = await job.run(
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr-retry' },
+        new Date('2026-11-23T10:00:01.000Z'),
+      );
+      expect(retried).toEqual({ kind: 'nothing_to_decide' });
+      await stores.customers.append(c.tenantId, c.customerId, [
+        c.message('m2', '2026-11-23T11:00:00.000Z', 'What are your opening hours?'),
+      ]);
       const later = await job.run(
-        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m1'), correlationId: 'corr-after' },
+        { tenantId: c.tenantId, customerId: c.customerId, triggerEventId: c.id('m2'), correlationId: 'corr-after' },
         new Date('2026-11-23T11:00:01.000Z'),
       );
       expect(later).toEqual({ kind: 'nothing_to_decide' });
