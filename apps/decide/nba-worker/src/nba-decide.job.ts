@@ -1,7 +1,18 @@
 import type { CustomerEvent } from '@hub/customer';
 import { GroupedAppends, type CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
-import { currentCatalog, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
+import {
+  channelAddress,
+  currentCatalog,
+  decide,
+  decidedEvent,
+  decisionSeed,
+  decisionTriggers,
+  type Catalog,
+  type ContactHistory,
+  type DecisionDelivery,
+  type OutcomeTally,
+} from '@hub/nba';
 import { DecisionFoldCache } from './decision-fold.cache';
 import { isInbound, lastIsTrigger, type DecisionFold, type DecisionRef } from './decision-fold';
 import { NO_FOLLOW_UPS, type NbaFollowUps } from './nba-follow-ups.port';
@@ -10,7 +21,8 @@ import { childSpan, linksOf, traceparentOf } from '@hub/messaging';
 /**
  * What calls for a decision:
  * - `realtime`: a customer event just recorded (debounced per customer): the decision answers the
- *   latest triggering event;
+ *   latest triggering event, and names every trigger it folds (those no earlier decision answered:
+ *   the fold's `pendingTriggers`, read from the stream, so a job that replaced others loses none);
  * - `survey-follow-up`: a `ConversationResolved`, some hours later, unless the customer wrote again;
  * - `outbound-scan`: the always-on outbound scan picked the customer; the decision answers the
  *   stream as it stands (its latest event), and only one is made per customer and scan window.
@@ -135,8 +147,10 @@ export class NbaDecideJob {
     const { fold } = await this.folds.current(data.tenantId, data.customerId, seen);
     if (fold.revision < 0n) return { kind: 'nothing_to_decide' };
     const { state, history, revision } = fold;
-    // Merged customers live on in their survivor; erased ones are not contacted again.
-    if (state.status === 'merged' || state.status === 'erased') return { kind: 'nothing_to_decide' };
+    // Merged customers live on in their survivor; erased ones are not contacted again — nor when an
+    // event reached their stream after the erasure (the fold then reads them as active again, with
+    // whatever identity that event named: `erasedAt` stays).
+    if (state.status === 'merged' || state.status === 'erased' || state.erasedAt !== undefined) return { kind: 'nothing_to_decide' };
     const picked = pick(data, fold);
     if ('none' in picked) return { kind: 'nothing_to_decide' };
     if ('skip' in picked) return { kind: 'skipped', reason: picked.skip };
@@ -163,7 +177,11 @@ export class NbaDecideJob {
       seed: decisionSeed(data.tenantId, data.customerId, trigger.metadata.eventId),
     });
     if (data.trigger === 'outbound-scan' && decision.chosen.kind === 'none') return { kind: 'skipped', reason: 'nothing_to_do' };
-    const decided = decidedEvent(decision, data.correlationId);
+    // What a platform acts on: every trigger the decision folds (a debounced burst names each) and
+    // the chosen channel's address, from the state it was decided on (opened: it is sealed again in the store).
+    const address = channelAddress(state, decision.chosen.channel);
+    const delivery: DecisionDelivery = { triggers: decisionTriggers(fold.pendingTriggers, trigger), ...(address ? { address } : {}) };
+    const decided = decidedEvent(decision, data.correlationId, delivery);
     // The decision's own trace context (the decide span's), kept in its metadata as an append's is.
     const traceparent = traceparentOf();
     const event = traceparent ? { ...decided, metadata: { ...decided.metadata, traceparent } } : decided;

@@ -80,4 +80,10 @@ export class NbaWorkerEnv extends ProbeServerEnv {
    * now on: senders are not sent the past) or `beginning`.
    */
   @IsIn(['end', 'beginning']) NBA_DECISIONS_RELAY_START: 'end' | 'beginning' = 'end';
+  /**
+   * Tenants whose decisions are published without the customer's channel address (`address`). A
+   * message on Kafka cannot be crypto-shredded: it keeps the address until the topic's retention
+   * ends (7 days), erasure or not. The address stays recorded with the decision (sealed).
+   */
+  @Transform(csv) @IsArray() @Matches(TENANT_ID_PATTERN, { each: true }) NBA_DECISIONS_OMIT_ADDRESS_TENANTS: string[] = [];
 }

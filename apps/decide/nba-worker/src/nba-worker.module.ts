@@ -62,7 +62,7 @@ interface NbaJobs {
  * - the decide queue: `NbaDecideJob` (real time, survey follow-up, outbound scan);
  * - the follow-up queue: `NbaNoResponseJob` (delayed, one per decision), `NbaOutboundScanJob` (a job scheduler);
  * - the decisions relay (one instance at a time, under a PostgreSQL advisory lock): decisions that
- *   contact the customer, from the store onto `hub.nba-decisions.v1`.
+ *   contact the customer, from the store onto `hub.nba-decisions.v1`; every decision onto `.v2`.
  */
 @Injectable()
 class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -108,7 +108,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       {
         topic: names.topics.customerEvents,
         queues: [names.queues.nbaDecide, names.queues.nbaFollowUp],
-        decisions: names.topics.nbaDecisions,
+        decisions: [names.topics.nbaDecisions, names.topics.nbaDecisionsV2],
         outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS,
       },
       'nba.worker.started',
@@ -312,6 +312,8 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
           checkpoints,
           publisher: this.publisher,
           topic: names.topics.nbaDecisions,
+          topicV2: names.topics.nbaDecisionsV2,
+          omitAddressTenants: new Set(this.config.NBA_DECISIONS_OMIT_ADDRESS_TENANTS),
           logger: this.logger,
           ...(relayFrom !== undefined ? { fromWhenNoCheckpoint: relayFrom } : {}),
         });

@@ -39,6 +39,8 @@ export const PERSONAL_DATA_POLICY = {
   // and the customer's time zone and local time (from the `timeZone` trait) in the contact checks.
   NextBestActionDecided: [
     'data.explanation.reason',
+    // The chosen channel's address (a phone number, an email, a handle), added within v3.
+    'data.address.value',
     'data.explanation.inputs.matched',
     'data.explanation.inputs[^"traits."]',
     // Rule traces nest (`children`), so the facts maps are found at any depth.

@@ -1,6 +1,16 @@
 import type { ChannelId, EventMetadata, IdentityRef, InteractionData } from '@hub/contracts';
 import type { TextSignal } from '@hub/text-signals';
-import type { NbaActionKind, NbaArbitration, NbaContactMode, NbaOutcome, NbaOutcomeCounts, NbaRankedAction } from './nba-explanation';
+import type {
+  NbaActionKind,
+  NbaArbitration,
+  NbaChannelAddress,
+  NbaContactMode,
+  NbaNoActionReason,
+  NbaOutcome,
+  NbaOutcomeCounts,
+  NbaRankedAction,
+  NbaTriggerRef,
+} from './nba-explanation';
 
 /**
  * Events in a customer's stream (`customerStream(tenant, id)`). Past tense; every one carries the
@@ -86,6 +96,16 @@ export type NextBestActionDecided = {
     menu?: NbaRankedAction[];
     /** v2: the full ranking as recorded; null for v1; absent since v3 (recomputed, never stored). */
     arbitration?: NbaArbitration | null;
+    /**
+     * Added within v3 (absent on decisions recorded before; a reader takes absent as "not said"):
+     * every trigger the decision folded (the events a debounced decision answers at once: those not
+     * answered by an earlier decision, up to `basedOnEventId`), in stream order.
+     */
+    triggers?: NbaTriggerRef[];
+    /** Added within v3: the chosen action's channel address, from the folded state (sealed); absent when it contacts nobody or the state has none. */
+    address?: NbaChannelAddress;
+    /** Added within v3: why a decision contacts nobody (`action.kind` `none`); absent otherwise. */
+    noAction?: { reason: NbaNoActionReason };
   };
   metadata: EventMetadata;
 };
