@@ -19,7 +19,14 @@ import {
   type DependencyProbe,
   type HubLogger,
 } from '@hub/platform';
-import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_SCHEMA, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
+import {
+  PostgresTimelineStore,
+  TIMELINE_PROJECTION_ID,
+  TIMELINE_SCHEMA,
+  TIMELINE_STORE,
+  TimelineProjector,
+  whileLeader,
+} from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionBatch } from './interaction.handler';
 import { ProjectorEnv } from './projector.env';

@@ -326,7 +326,8 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       HubPlatformModule.forApp('query-api', config, {
         pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' },
         kafka: false,
-        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, API_KEYS_SCHEMA, SAVED_QUERIES_SCHEMA],
+        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, API_KEYS_SCHEMA],
+        appSchema: [SAVED_QUERIES_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
     ],

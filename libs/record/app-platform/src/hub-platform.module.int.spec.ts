@@ -104,15 +104,25 @@ describe('HubPlatformModule', () => {
   describe('on a database whose schema is not migrated yet', () => {
     let db: { url: string; drop(): Promise<void> };
     const settings = (env: Record<string, string>) =>
-      loadConfig('platform-test', RecordEnv, { DATABASE_URL: db.url, KAFKA_BROKERS: infra.kafkaBrokers.join(','), LOG_LEVEL: 'silent', ...env });
+      loadConfig('platform-test', RecordEnv, {
+        DATABASE_URL: db.url,
+        KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+        LOG_LEVEL: 'silent',
+        ...env,
+      });
     beforeEach(async () => {
       db = await freshDatabase('platform_migrate');
     });
     afterEach(() => db.drop());
 
     it('with HUB_MIGRATE=check (the default in production), refuses to start and names what is pending', async () => {
-      const boot_ = boot({ pool: { max: 2 }, kafka: false, schema: [] }, settings({ NODE_ENV: 'production', IDENTITY_HASH_KEY: 'A'.repeat(43) + '=' }));
-      await expect(boot_).rejects.toThrow(/not migrated: pending event-store@1 \(baseline\), crypto-shredding@1 \(baseline\), customer-records@1.*hub migrate up/);
+      const boot_ = boot(
+        { pool: { max: 2 }, kafka: false, schema: [] },
+        settings({ NODE_ENV: 'production', IDENTITY_HASH_KEY: 'A'.repeat(43) + '=' }),
+      );
+      await expect(boot_).rejects.toThrow(
+        /not migrated: pending event-store@1 \(baseline\), crypto-shredding@1 \(baseline\), customer-records@1.*hub migrate up/,
+      );
     });
 
     it('with HUB_MIGRATE=auto (the default elsewhere), migrates before the stores are built', async () => {

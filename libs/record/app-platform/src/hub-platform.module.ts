@@ -48,6 +48,11 @@ export interface HubPlatformOptions {
    * migrated (HUB_MIGRATE=auto) or checked (check) when the pool opens, before any table is used.
    */
   schema: readonly ComponentSchema[];
+  /**
+   * Components whose tables live in the app itself (the query API's saved queries): no other
+   * process, not `hub migrate` either, can import them, so the app applies them at boot in either mode.
+   */
+  appSchema?: readonly ComponentSchema[];
 }
 
 /**
@@ -93,6 +98,7 @@ export class HubPlatformModule {
           if (event !== undefined) pool.on('error', (err) => logger.warn({ err: err.message }, event));
           try {
             await migrateAtBoot(pool, schema, schemaMigrateMode(config), logger);
+            if (options.appSchema?.length) await migrateAtBoot(pool, options.appSchema, 'auto', logger);
           } catch (err) {
             await pool.end();
             throw err;

@@ -175,7 +175,7 @@ create table if not exists hub_key_audit (
   key_id text,
   detail jsonb not null default '{}');
 create or replace function hub_key_audit_append_only() returns trigger language plpgsql as $$
-  begin raise exception 'hub_key_audit is append-only'; end $$;
+        begin raise exception 'hub_key_audit is append-only'; end $$;
 alter table hub_key_audit
   add column if not exists customer_id text,
   add column if not exists outcome text not null default 'ok';

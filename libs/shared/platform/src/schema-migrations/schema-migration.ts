@@ -40,11 +40,14 @@ export function migrationLabel(component: string, version: number): string {
 
 /** A component's list is usable: versions 1..n in order, names unique and kebab-case, SQL present. */
 export function validateComponentSchema(schema: ComponentSchema): void {
-  if (!/^[a-z][a-z0-9-]*$/.test(schema.component)) throw new RangeError(`component must be kebab-case, not ${JSON.stringify(schema.component)}`);
+  if (!/^[a-z][a-z0-9-]*$/.test(schema.component))
+    throw new RangeError(`component must be kebab-case, not ${JSON.stringify(schema.component)}`);
   schema.migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new RangeError(`${schema.component}: migration ${i + 1} has version ${m.version} (versions run 1, 2, 3, …)`);
+    if (m.version !== i + 1)
+      throw new RangeError(`${schema.component}: migration ${i + 1} has version ${m.version} (versions run 1, 2, 3, …)`);
     if (!/^[a-z][a-z0-9-]*$/.test(m.name)) throw new RangeError(`${migrationLabel(schema.component, m.version)}: name must be kebab-case`);
-    if (m.up.trim() === '' || m.down.trim() === '') throw new RangeError(`${migrationLabel(schema.component, m.version)}: up and down are required`);
+    if (m.up.trim() === '' || m.down.trim() === '')
+      throw new RangeError(`${migrationLabel(schema.component, m.version)}: up and down are required`);
   });
 }
 

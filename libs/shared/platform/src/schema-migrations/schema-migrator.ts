@@ -135,7 +135,9 @@ export class SchemaMigrator {
       const reverted = to
         ? applied.filter((s) => s.component === to.component && s.version > to.version).sort((a, b) => b.version - a.version)
         : applied
-            .sort((a, b) => b.appliedAt!.getTime() - a.appliedAt!.getTime() || b.version - a.version || b.component.localeCompare(a.component))
+            .sort(
+              (a, b) => b.appliedAt!.getTime() - a.appliedAt!.getTime() || b.version - a.version || b.component.localeCompare(a.component),
+            )
             .slice(0, 1);
       if (reverted.length === 0) return [];
       const destructive = reverted.filter((s) => s.dropsData).map((s) => migrationLabel(s.component, s.version));
@@ -296,13 +298,17 @@ class PostgresMigrationStorage implements UmzugStorage<Context> {
 
   async unlogMigration({ name, context }: { name: string; context: Context }): Promise<void> {
     const m = this.byLabel.get(name)!;
-    await context.client.query('delete from hub_schema_migrations where component = $1 and version = $2', [this.component.component, m.version]);
+    await context.client.query('delete from hub_schema_migrations where component = $1 and version = $2', [
+      this.component.component,
+      m.version,
+    ]);
   }
 
   async executed({ context }: { context: Context }): Promise<string[]> {
-    const r = await context.client.query<{ version: number }>('select version from hub_schema_migrations where component = $1 order by version', [
-      this.component.component,
-    ]);
+    const r = await context.client.query<{ version: number }>(
+      'select version from hub_schema_migrations where component = $1 order by version',
+      [this.component.component],
+    );
     return r.rows.map((row) => migrationLabel(this.component.component, row.version));
   }
 }
