@@ -35,6 +35,8 @@ const OWNERS: Readonly<Record<string, string>> = {
   hub_tenants: 'libs/shared/platform',
   hub_api_keys: 'libs/shared/platform',
   hub_key_audit: 'libs/shared/platform',
+  // The migrator's record of every component's applied versions (schema-migrations/schema-migrator.ts).
+  hub_schema_migrations: 'libs/shared/platform',
 };
 
 /**

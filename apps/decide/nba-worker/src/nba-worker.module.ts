@@ -31,7 +31,7 @@ import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-
 import { NbaWorkerEnv } from './nba-worker.env';
 import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
-import { CachedOutcomeTally, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
+import { CachedOutcomeTally, NBA_OUTCOMES_SCHEMA, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 import { hubMetrics, initMetrics, MetricsController, onScrape } from '@hub/metrics';
 
@@ -361,6 +361,8 @@ export function nbaWorkerModule(config: NbaWorkerEnv) {
         // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
         pool: { max: poolMax, idleErrorEvent: 'nba.pg.idle_client_error' },
         kafka: { sendTimeoutMs: 30_000 },
+        // The outcome tally it writes (the timeline it reads through @hub/timeline/segments is the projector's).
+        schema: [NBA_OUTCOMES_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
     ],

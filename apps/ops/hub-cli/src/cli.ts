@@ -12,6 +12,7 @@ import { deadLettersCommand } from './dead-letters/dead-letters.command';
 import { exportCommand } from './export/export.command';
 import { identitiesCommand } from './identities/identities.command';
 import { keysCommand } from './keys/keys.command';
+import { migrateCommand } from './migrate/migrate.command';
 import { nbaCommand } from './nba/nba.command';
 import { stateCommand } from './read/state.command';
 import { timelineCommand } from './read/timeline.command';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   deadLettersCommand,
   backupCommand,
   restoreCommand,
+  migrateCommand,
 ];
 
 export function generalHelp(): string {

@@ -19,7 +19,14 @@ import {
   type DependencyProbe,
   type HubLogger,
 } from '@hub/platform';
-import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
+import {
+  PostgresTimelineStore,
+  TIMELINE_PROJECTION_ID,
+  TIMELINE_SCHEMA,
+  TIMELINE_STORE,
+  TimelineProjector,
+  whileLeader,
+} from '@hub/timeline';
 import { startCustomerEventRelay } from './customer-event.relay';
 import { handleInteractionBatch } from './interaction.handler';
 import { ProjectorEnv } from './projector.env';
@@ -136,6 +143,7 @@ export function projectorModule(config: ProjectorEnv) {
       HubPlatformModule.forApp('timeline-projector', config, {
         pool: { max: 10, idleErrorEvent: 'projector.pg.idle_client_error', lockTimeoutMs: 5_000 },
         kafka: { sendTimeoutMs: 30_000 },
+        schema: [TIMELINE_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
     ],

@@ -7,7 +7,7 @@ import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
-import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
+import { NBA_OUTCOMES_SCHEMA, OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import {
   CachedKeyLookup,
   createPgPool,
@@ -20,6 +20,7 @@ import {
   postgresProbe,
   type DependencyProbe,
   type HubLogger,
+  API_KEYS_SCHEMA,
 } from '@hub/platform';
 import { TerminusModule } from '@nestjs/terminus';
 import {
@@ -29,6 +30,7 @@ import {
   TIMELINE_STORE,
   TimelineQueries,
   TimelineReplayJobs,
+  TIMELINE_SCHEMA,
 } from '@hub/timeline';
 import { AdminController } from './admin/admin.controller';
 import { AuditController } from './audit/audit.controller';
@@ -59,6 +61,7 @@ import { ReplaysController } from './replays/replays.controller';
 import { StatsController } from './stats/stats.controller';
 import { SubjectAccessController } from './subject-access/subject-access.controller';
 import { SavedQueriesController } from './saved-queries/saved-queries.controller';
+import { SAVED_QUERIES_SCHEMA } from './saved-queries/saved-queries.schema-migrations';
 import { PostgresSavedQueries, SAVED_QUERIES } from './saved-queries/saved-queries.store';
 import { TimelineController } from './timeline/timeline.controller';
 import { DEFAULT_ROLE_SCOPES, OIDC_VERIFIER, OidcVerifier, parseRoleScopes, ROLE_SCOPE_ENTRY, type OidcSettings } from './auth/oidc';
@@ -320,7 +323,12 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first). No Kafka
     // here: only the operator routes use it (and Redis), through OperatorInfra, opened on their first call.
     imports: [
-      HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false }),
+      HubPlatformModule.forApp('query-api', config, {
+        pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' },
+        kafka: false,
+        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, API_KEYS_SCHEMA],
+        appSchema: [SAVED_QUERIES_SCHEMA],
+      }),
       TerminusModule.forRoot({ logger: false }),
     ],
     providers: [

@@ -17,3 +17,4 @@ export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.event-store';
 export { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
 export { tryAdvisoryLock, whileLeader, type HeldAdvisoryLock, type LeaderLogger } from './postgres.advisory-lock';
 export { advanceLeaderEpoch } from './postgres.leader-fence';
+export { EVENT_STORE_SCHEMA } from './event-store.schema-migrations';

@@ -96,6 +96,19 @@ export class HubEnv extends ConnectionSecurityEnv {
   @IsOptional()
   @Matches(IDENTITY_HASH_KEY_PATTERN, { message: 'IDENTITY_HASH_PREVIOUS_KEY must be 32 bytes in base64' })
   IDENTITY_HASH_PREVIOUS_KEY?: string;
+
+  /**
+   * What an app does at boot about its tables' schema migrations (docs/operations.md, "Schema
+   * migrations"): `auto` applies what is pending (under a lock: one instance migrates); `check`
+   * refuses to start while anything is pending, naming it (`hub migrate up` first). Default: `check`
+   * when NODE_ENV is `production`, else `auto` (a fresh dev or test database just works).
+   */
+  @IsOptional() @IsIn(['auto', 'check'], { message: 'HUB_MIGRATE must be auto or check' }) HUB_MIGRATE?: 'auto' | 'check';
+}
+
+/** The boot-time migration mode: `HUB_MIGRATE`, or its default for NODE_ENV (`check` in production only). */
+export function schemaMigrateMode(env: Pick<HubEnv, 'HUB_MIGRATE' | 'NODE_ENV'>): 'auto' | 'check' {
+  return env.HUB_MIGRATE ?? (env.NODE_ENV === 'production' ? 'check' : 'auto');
 }
 
 /** Environments where the published development identity key may stand in for a missing one. */
