@@ -17,3 +17,11 @@ export { EsdbEventStore, type EsdbEventStoreOptions } from './esdb.event-store';
 export { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
 export { tryAdvisoryLock, whileLeader, type HeldAdvisoryLock, type LeaderLogger } from './postgres.advisory-lock';
 export { advanceLeaderEpoch } from './postgres.leader-fence';
+export {
+  DEFAULT_FAN_OUT_MAX_LAG_EVENTS,
+  runCheckpointedSubscriptions,
+  type CheckpointedConsumer,
+  type ConsumerProgress,
+  type FanOutSettings,
+  type FanOutSubscription,
+} from './checkpointed-fan-out';
