@@ -2,7 +2,16 @@ import { foldCustomer } from '../state/customer.evolve';
 import type { CustomerState } from '../state/customer.state';
 import type { CustomerEvent, WorkItemPriority } from '../events/customer.events';
 import type { ChurnRiskLevel } from '../insights/churn-risk';
-import { inbound, march, orderPlaced, orderRefunded, registered, surveyAnswered, TENANT, WHATSAPP } from '../testing/customer-events.fixtures';
+import {
+  inbound,
+  march,
+  orderPlaced,
+  orderRefunded,
+  registered,
+  surveyAnswered,
+  TENANT,
+  WHATSAPP,
+} from '../testing/customer-events.fixtures';
 import {
   decideWorkItemCommand,
   openWorkItems,
@@ -34,10 +43,20 @@ const openIn = (state: CustomerState, o: { queue?: string; now?: string; convers
 const base = (): CustomerEvent[] => [registered(CUSTOMER, march(1)), inbound('m-1', march(5, 9), { channel: WHATSAPP, threadId: 't-1' })];
 
 let ids = 0;
-const ctx = (workItemId: string) => ({ tenantId: TENANT, workItemId, now: march(5, 11), eventIds: [`e-${++ids}`, `e-${++ids}`], correlationId: 'c' });
+const ctx = (workItemId: string) => ({
+  tenantId: TENANT,
+  workItemId,
+  now: march(5, 11),
+  eventIds: [`e-${++ids}`, `e-${++ids}`],
+  correlationId: 'c',
+});
 
 /** Decide a command and fold what it records, as the query API does. */
-function run(events: CustomerEvent[], command: WorkItemCommand, workItemId: string): { decision: WorkItemDecision; events: CustomerEvent[] } {
+function run(
+  events: CustomerEvent[],
+  command: WorkItemCommand,
+  workItemId: string,
+): { decision: WorkItemDecision; events: CustomerEvent[] } {
   const decision = decideWorkItemCommand(foldCustomer(events), command, ctx(workItemId));
   return { decision, events: decision.kind === 'record' ? [...events, ...decision.events] : events };
 }
@@ -106,9 +125,15 @@ describe('commands on a work item', () => {
 
   it('given an item claimed by one agent, when another claims it, then it is refused; a reassignment hands it on', () => {
     const claimed = run(withItem(), { kind: 'claim', agent: 'agent-1' }, id).events;
-    expect(run(claimed, { kind: 'claim', agent: 'agent-2' }, id).decision).toMatchObject({ kind: 'claimed_by_other', item: { assignee: 'agent-1' } });
+    expect(run(claimed, { kind: 'claim', agent: 'agent-2' }, id).decision).toMatchObject({
+      kind: 'claimed_by_other',
+      item: { assignee: 'agent-1' },
+    });
     const reassigned = run(claimed, { kind: 'reassign', to: 'agent-2', reason: 'billing expert' }, id);
-    expect(reassigned.decision).toMatchObject({ kind: 'record', events: [{ type: 'WorkItemReassigned', data: { from: 'agent-1', to: 'agent-2' } }] });
+    expect(reassigned.decision).toMatchObject({
+      kind: 'record',
+      events: [{ type: 'WorkItemReassigned', data: { from: 'agent-1', to: 'agent-2' } }],
+    });
     expect(foldCustomer(reassigned.events).workItems[id]).toMatchObject({ status: 'claimed', assignee: 'agent-2' });
   });
 
