@@ -1,4 +1,11 @@
-import { DEFAULT_WORK_ITEM_SLAS, workItemOpened, type CustomerEvent, type CustomerState, type WorkItemOpened, type WorkItemSlas } from '@hub/customer';
+import {
+  DEFAULT_WORK_ITEM_SLAS,
+  workItemOpened,
+  type CustomerEvent,
+  type CustomerState,
+  type WorkItemOpened,
+  type WorkItemSlas,
+} from '@hub/customer';
 import { GroupedAppends, type CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
 import {

@@ -192,7 +192,11 @@ export function generatedHistory(seed: number, length: number, { erase = false }
                 data: { workItemId, from: 'agent-1', to: 'agent-2', reason: 'expertise' },
                 metadata: meta(`${workItemId}-r`, at),
               },
-              { type: 'WorkItemResolved', data: { workItemId, resolution: 'solved', by: 'agent-2' }, metadata: meta(`${workItemId}-s`, at) },
+              {
+                type: 'WorkItemResolved',
+                data: { workItemId, resolution: 'solved', by: 'agent-2' },
+                metadata: meta(`${workItemId}-s`, at),
+              },
             );
           }
         }
