@@ -32,7 +32,7 @@ import { NbaWorkerEnv, workItemSlasOf } from './nba-worker.env';
 import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
 import { CachedOutcomeTally, NBA_OUTCOMES_SCHEMA, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
-import { PostgresWorkItemStore } from '@hub/work-items';
+import { PostgresWorkItemStore, WORK_ITEMS_SCHEMA } from '@hub/work-items';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 import { hubMetrics, initMetrics, MetricsController, onScrape } from '@hub/metrics';
 
@@ -369,8 +369,8 @@ export function nbaWorkerModule(config: NbaWorkerEnv) {
         // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
         pool: { max: poolMax, idleErrorEvent: 'nba.pg.idle_client_error' },
         kafka: { sendTimeoutMs: 30_000 },
-        // The outcome tally it writes (the timeline it reads through @hub/timeline/segments is the projector's).
-        schema: [NBA_OUTCOMES_SCHEMA],
+        // The outcome tally and the work-item queues it writes (the timeline it reads through @hub/timeline/segments is the projector's).
+        schema: [NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
     ],

@@ -8,7 +8,7 @@ import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } fro
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { NBA_OUTCOMES_SCHEMA, OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
-import { PostgresWorkItemReader, WORK_ITEM_QUERIES } from '@hub/work-items';
+import { PostgresWorkItemReader, WORK_ITEM_QUERIES, WORK_ITEMS_SCHEMA } from '@hub/work-items';
 import {
   CachedKeyLookup,
   createPgPool,
@@ -329,7 +329,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       HubPlatformModule.forApp('query-api', config, {
         pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' },
         kafka: false,
-        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, API_KEYS_SCHEMA],
+        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA, API_KEYS_SCHEMA],
         appSchema: [SAVED_QUERIES_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),

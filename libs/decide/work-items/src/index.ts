@@ -1,1 +1,2 @@
 export * from './work-item.store';
+export * from './work-items.schema-migrations';

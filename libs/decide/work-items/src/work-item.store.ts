@@ -50,8 +50,8 @@ export interface WorkItemQueries {
   find(tenantId: string, workItemId: string): Promise<WorkItemRow | undefined>;
 }
 
-/** `work_items`: one row per work item, owned by this lib (the nba-worker writes it). */
-const DDL = `
+/** `work_items`: one row per work item, owned by this lib (the nba-worker writes it). Version 1 of `WORK_ITEMS_SCHEMA`. */
+export const WORK_ITEMS_DDL = `
 create table if not exists work_items (
   tenant_id text not null,
   work_item_id text not null,
@@ -129,7 +129,7 @@ export class PostgresWorkItemStore implements WorkItemProjection, WorkItemQuerie
   }
 
   static async create(pool: Pool): Promise<PostgresWorkItemStore> {
-    await runDdl(pool, DDL);
+    await runDdl(pool, WORK_ITEMS_DDL);
     return new PostgresWorkItemStore(pool);
   }
 
