@@ -1,4 +1,11 @@
-import type { CustomerEvent } from '@hub/customer';
+import {
+  DEFAULT_WORK_ITEM_SLAS,
+  workItemOpened,
+  type CustomerEvent,
+  type CustomerState,
+  type WorkItemOpened,
+  type WorkItemSlas,
+} from '@hub/customer';
 import { GroupedAppends, type CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
 import {
@@ -8,8 +15,10 @@ import {
   decidedEvent,
   decisionSeed,
   decisionTriggers,
+  workItemQueueOf,
   type Catalog,
   type ContactHistory,
+  type Decision,
   type DecisionDelivery,
   type OutcomeTally,
 } from '@hub/nba';
@@ -85,6 +94,8 @@ export interface NbaDecideJobOptions {
   foldCacheSize?: number;
   /** How long a kept fold may be used at most (from its full read); default 5 minutes. */
   foldCacheTtlMs?: number;
+  /** The SLA of each work-item queue (when an escalation's work item is due); default 8 hours for every queue. */
+  workItemSlas?: WorkItemSlas;
 }
 
 type Picked =
@@ -185,7 +196,9 @@ export class NbaDecideJob {
     // The decision's own trace context (the decide span's), kept in its metadata as an append's is.
     const traceparent = traceparentOf();
     const event = traceparent ? { ...decided, metadata: { ...decided.metadata, traceparent } } : decided;
-    const result = await this.appends.append(data.tenantId, data.customerId, [event], revision);
+    // An escalation opens its work item in the same append: both are recorded, or neither (a retry decides again).
+    const workItem = this.workItemOf(decision, state, trigger, data.correlationId);
+    const result = await this.appends.append(data.tenantId, data.customerId, workItem ? [event, workItem] : [event], revision);
     const { kind, contactMode } = decision.chosen;
     const ref: DecisionRef = {
       decisionId: decision.decisionId,
@@ -201,6 +214,30 @@ export class NbaDecideJob {
       action: decision.chosen.actionId,
       revision: result.nextExpectedRevision.toString(),
     };
+  }
+
+  /**
+   * The work item an escalation hands to people: in the queue of the action's catalog entry, due
+   * after the queue's SLA, about the conversation the decision answered (when it answered a message).
+   */
+  private workItemOf(decision: Decision, state: CustomerState, trigger: CustomerEvent, correlationId: string): WorkItemOpened | undefined {
+    if (decision.chosen.kind !== 'escalation') return undefined;
+    const action = this.catalog.actions.find((a) => a.id === decision.chosen.actionId);
+    const conversation =
+      trigger.type === 'InteractionRecorded'
+        ? { channel: trigger.data.channel, ...(trigger.data.threadId !== undefined ? { threadId: trigger.data.threadId } : {}) }
+        : undefined;
+    return workItemOpened(state, {
+      tenantId: decision.tenantId,
+      customerId: decision.customerId,
+      decisionId: decision.decisionId,
+      actionId: decision.chosen.actionId,
+      queue: action ? workItemQueueOf(action) : decision.chosen.actionId,
+      now: decision.decidedAt,
+      correlationId,
+      slas: this.options.workItemSlas ?? DEFAULT_WORK_ITEM_SLAS,
+      ...(conversation ? { conversation } : {}),
+    });
   }
 
   /**

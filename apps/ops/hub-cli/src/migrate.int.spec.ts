@@ -5,6 +5,7 @@ import { PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { PostgresKeyStore } from '@hub/platform';
 import { freshDatabase, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { PostgresReplayRuns, PostgresTimelineStore, TimelineQueries } from '@hub/timeline';
+import { PostgresWorkItemStore } from '@hub/work-items';
 import { HUB_SCHEMA } from './migrate/migrate.command';
 import { runCli, TEST_KEK } from './testing/cli-harness';
 
@@ -19,6 +20,7 @@ async function createTheOldWay(pool: Pool): Promise<void> {
   await new TimelineQueries(pool).ensureSchema();
   await new PostgresReplayRuns(pool).ensureSchema();
   await PostgresOutcomeTallyStore.create(pool);
+  await PostgresWorkItemStore.create(pool);
   await new PostgresKeyStore(pool).ensureSchema();
 }
 

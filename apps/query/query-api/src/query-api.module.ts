@@ -8,6 +8,7 @@ import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } fro
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { NBA_OUTCOMES_SCHEMA, OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
+import { PostgresWorkItemReader, WORK_ITEM_QUERIES, WORK_ITEMS_SCHEMA } from '@hub/work-items';
 import {
   CachedKeyLookup,
   createPgPool,
@@ -54,6 +55,7 @@ import { MetricsController, QueryHealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
+import { WorkItemsController } from './work-items/work-items.controller';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { OperationsController } from './operations/operations.controller';
 import { OPERATOR_INFRA_SETTINGS, OperatorInfra, type OperatorInfraSettings } from './operations/operator-infra';
@@ -271,6 +273,7 @@ export class QueryApiEdgeEnv extends HttpEdgeEnv {
 export const QUERY_API_CONTROLLERS = [
   CustomersController,
   NbaController,
+  WorkItemsController,
   TimelineController,
   LiveTimelineController,
   ExportsController,
@@ -326,7 +329,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       HubPlatformModule.forApp('query-api', config, {
         pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' },
         kafka: false,
-        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, API_KEYS_SCHEMA],
+        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA, API_KEYS_SCHEMA],
         appSchema: [SAVED_QUERIES_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
@@ -378,6 +381,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
       { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
+      { provide: WORK_ITEM_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresWorkItemReader(pool) },
       {
         provide: TIMELINE_REPLAYS,
         inject: [PG_POOL, EVENT_STORE, LOGGER],

@@ -62,6 +62,9 @@ export const PERSONAL_DATA_POLICY = {
   MergeProposed: ['data.reason', 'data.evidence.detail', 'data.evidence.identities[*].value', 'data.identitiesMoving[*].value'],
   // A person's words about why two records are not one person.
   MergeProposalRejected: ['data.reason'],
+  // A person's words about the customer's case: why it was handed on, how it was closed.
+  WorkItemReassigned: ['data.reason'],
+  WorkItemResolved: ['data.note'],
 } as const satisfies PersonalDataPolicy;
 
 /** What a personal field reads as once its subject was erased (the key is gone). */

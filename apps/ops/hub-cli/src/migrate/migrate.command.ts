@@ -9,6 +9,7 @@ import {
   type MigrationTarget,
 } from '@hub/platform';
 import { TIMELINE_SCHEMA } from '@hub/timeline';
+import { WORK_ITEMS_SCHEMA } from '@hub/work-items';
 import { exactPositionals, stringOption } from '../cli.args';
 import { write } from '../cli-io';
 import { CliFailure, ExitCode, UsageError } from '../cli.errors';
@@ -18,7 +19,13 @@ import type { Command } from '../command';
  * Every component this CLI migrates, in the order `up` applies them. The query API's saved queries
  * are not here: their table lives in that app, which the CLI cannot import; the app applies them at boot.
  */
-export const HUB_SCHEMA: readonly ComponentSchema[] = [...PLATFORM_SCHEMA, TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, API_KEYS_SCHEMA];
+export const HUB_SCHEMA: readonly ComponentSchema[] = [
+  ...PLATFORM_SCHEMA,
+  TIMELINE_SCHEMA,
+  NBA_OUTCOMES_SCHEMA,
+  WORK_ITEMS_SCHEMA,
+  API_KEYS_SCHEMA,
+];
 
 const TARGET = /^([a-z][a-z0-9-]*)@(\d{1,6})$/;
 
