@@ -137,8 +137,12 @@ const messagesOf = (c: CustomerStream, topic: string, from = received) =>
       const mine = from.filter((m) => m.topic === topic && m.value.tenantId === c.tenantId);
       return mine.length > 0 ? mine.map((m) => m.value) : undefined;
     },
-    { what: `a decision on ${topic}` },
+    // The relay publishes after the worker's append; under the whole suite's load on two cores the
+    // default 30 s was once not enough for the first decision of the run (the relay's consumer start).
+    { what: `a decision on ${topic}`, timeoutMs: 90_000 },
   );
+
+jest.setTimeout(180_000);
 
 describe('decisions a platform can act on', () => {
   describe('when a customer writes three messages within the debounce window', () => {
