@@ -56,6 +56,8 @@ export function decisionTriggers(pending: readonly NbaTriggerRef[], answered: Cu
  * Which of the customer's identities addresses them on each channel: a phone number, an email
  * address, or a handle in the channel's namespace; `null` for a channel nobody is addressed on
  * (a survey or a shop; a platform's own chat, which addresses the customer by its own means).
+ * A channel missing here (one just added with `nx g @hub/tools:channel`) addresses nobody until its
+ * row is added (docs/adding-a-channel.md): its decisions carry no address rather than a wrong one.
  */
 export const CHANNEL_ADDRESS_IDENTITY = {
   sms: { kind: 'phone' },
@@ -69,7 +71,9 @@ export const CHANNEL_ADDRESS_IDENTITY = {
   survey: null,
   commerce: null,
   chat: null,
-} as const satisfies Record<ChannelId, { kind: 'phone' | 'email'; namespace?: undefined } | { kind: 'handle'; namespace: string } | null>;
+} as const satisfies Partial<
+  Record<ChannelId, { kind: 'phone' | 'email'; namespace?: undefined } | { kind: 'handle'; namespace: string } | null>
+>;
 
 /**
  * The customer's address on `channel` from their folded state: the identity of the channel's kind
@@ -78,7 +82,8 @@ export const CHANNEL_ADDRESS_IDENTITY = {
  */
 export function channelAddress(state: CustomerState, channel: ChannelId | null): NbaChannelAddress | undefined {
   if (channel === null) return undefined;
-  const wanted: { kind: 'phone' | 'email' | 'handle'; namespace?: string } | null = CHANNEL_ADDRESS_IDENTITY[channel];
+  const table: Partial<Record<ChannelId, { kind: 'phone' | 'email' | 'handle'; namespace?: string } | null>> = CHANNEL_ADDRESS_IDENTITY;
+  const wanted = table[channel];
   if (!wanted) return undefined;
   const identity = state.identities.findLast((i) => i.kind === wanted.kind && i.namespace === wanted.namespace);
   if (!identity) return undefined;
