@@ -58,7 +58,8 @@ const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const TENANT = 'bench';
 const ROOT = resolve(__dirname, '../..');
-const LOG_DIR = join(ROOT, '.run', 'logs', 'bench-processes');
+/** This run's own folder: the log lines read back (consumer.joined, bench.memory) must be this run's. */
+const LOG_DIR = join(ROOT, '.run', 'logs', 'bench-processes', new Date().toISOString().replace(/[:.]/g, '-'));
 const HELLO_SOURCE = join(ROOT, 'bench', 'ingest', 'hello-nest.ts');
 const HELLO_BUILD = join(ROOT, 'dist', 'bench', 'hello-nest', 'main.js');
 const MEMORY_REPORT = join(__dirname, 'memory-report.cjs');
