@@ -19,6 +19,8 @@ interface ComposeService {
   ports?: string[];
   healthcheck?: { test?: string[] };
   depends_on?: Record<string, { condition?: string }>;
+  command?: string[];
+  restart?: string;
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -56,8 +58,14 @@ export function composeProblems(compose: Compose): string[] {
   for (const project of Object.keys(DEPLOYED_APPS))
     if (!apps.some(([, s]) => s.build?.args?.['APP'] === project)) problems.push(`${project} has no service (build arg APP=${project})`);
 
+  // One-shot jobs from the CLI's image (restart "no"): the schema migration the store's apps wait for.
+  const isJob = (s: ComposeService | undefined) => s?.build?.args?.['APP'] === 'hub-cli' && s.restart === 'no';
+  const migrations = Object.entries(services).filter(([, s]) => isJob(s) && s.command?.slice(-2).join(' ') === 'migrate up');
+  if (migrations.length !== 1) problems.push(`one one-shot service must run \`hub migrate up\` (found ${migrations.length})`);
+
   for (const [name, service] of apps) {
     const project = service.build!.args!['APP']!;
+    if (isJob(service)) continue;
     const app = DEPLOYED_APPS[project];
     if (!app) {
       problems.push(`${name}: APP=${project} is not a deployed app`);
@@ -82,7 +90,9 @@ export function composeProblems(compose: Compose): string[] {
     for (const [dep, { condition }] of Object.entries(waits)) {
       const target = services[dep];
       if (!target) problems.push(`${name}: depends on ${dep}, which is not a service`);
-      else if (condition !== 'service_healthy') problems.push(`${name}: waits for ${dep} to start, not to be healthy`);
+      else if (isJob(target)) {
+        if (condition !== 'service_completed_successfully') problems.push(`${name}: waits for the job ${dep} to start, not to succeed`);
+      } else if (condition !== 'service_healthy') problems.push(`${name}: waits for ${dep} to start, not to be healthy`);
       else if (!target.healthcheck && target.build === undefined) problems.push(`${name}: waits for ${dep}, which has no healthcheck`);
     }
     const hosts: [string, string][] = [
@@ -98,6 +108,9 @@ export function composeProblems(compose: Compose): string[] {
       if (variable === 'KAFKA_BROKERS' && !advertised.includes(hostPort))
         problems.push(`${name}: KAFKA_BROKERS ${hostPort} is not a listener Kafka advertises`);
     }
+    // In the images (NODE_ENV=production) an app that opens the store refuses to boot with a migration pending.
+    if (env['HUB_KEK'] !== undefined && !migrations.some(([job]) => waits[job]?.condition === 'service_completed_successfully'))
+      problems.push(`${name}: opens the store but does not wait for \`hub migrate up\` to succeed`);
     if (!waits['kafka'] && hosts.some(([v]) => v === 'KAFKA_BROKERS') && project !== 'query-api')
       problems.push(`${name}: reads Kafka but does not wait for it`);
 
@@ -162,6 +175,15 @@ describe('infra/docker-compose.yml', () => {
       expect(
         broken('postgres: { condition: service_healthy }\n      # Customer', 'postgres: { condition: service_started }\n      # Customer'),
       ).toEqual([expect.stringContaining('not to be healthy')]);
+    });
+
+    it('given an app that opens the store without waiting for the migration, or no migration job, then each is named', () => {
+      expect(broken('      migrate: { condition: service_completed_successfully }\n      redis', '      redis')).toEqual([
+        'nba-worker: opens the store but does not wait for `hub migrate up` to succeed',
+      ]);
+      expect(broken('command: ["node", "main.js", "migrate", "up"]', 'command: ["node", "main.js", "migrate", "status"]')).toEqual(
+        expect.arrayContaining(['one one-shot service must run `hub migrate up` (found 0)']),
+      );
     });
 
     it('given an app with no service, then it is named', () => {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { parseAllDocuments, parse } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -36,6 +38,7 @@ export type Manifests = Record<string, Manifest[]>;
 
 const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>> = {
   'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/ConfigMap': ConfigMap,
@@ -115,6 +118,16 @@ export function semanticProblems(manifests: Manifests): string[] {
   for (const project of builtNodeApps())
     if (!(project in NOT_DEPLOYED) && !deployments.some(({ d }) => d.metadata?.labels?.['app.kubernetes.io/component'] === project))
       problems.push(`${project} has no Deployment (app.kubernetes.io/component: ${project})`);
+
+  // The images run with NODE_ENV=production: apps that open the store refuse to boot with a migration
+  // pending, so the manifests carry the Job that runs `hub migrate up` from the CLI's image.
+  const migrations = all(manifests, 'Job').filter(({ doc }) => {
+    const c = (doc as IJob).spec?.template.spec?.containers[0];
+    return (
+      c?.image?.startsWith('interaction-hub/hub-cli:') && [...(c.command ?? []), ...(c.args ?? [])].slice(-2).join(' ') === 'migrate up'
+    );
+  });
+  if (migrations.length !== 1) problems.push(`one Job must run \`hub migrate up\` from the hub-cli image (found ${migrations.length})`);
 
   const resources = new Set<string>();
   for (const { file, d } of deployments) {
@@ -295,6 +308,20 @@ describe('infra/k8s', () => {
           expect.stringContaining("the Deployments' resources differ"),
         ]),
       );
+    });
+
+    it('given no migration Job, or one that does not run `hub migrate up`, then it is named', () => {
+      const without = clone();
+      delete without['migrate-job.yaml'];
+      expect(semanticProblems(without)).toEqual(['one Job must run `hub migrate up` from the hub-cli image (found 0)']);
+      const status = clone();
+      (find(status, 'migrate-job.yaml', 'Job') as unknown as IJob).spec!.template.spec!.containers[0]!.command = [
+        'node',
+        'main.js',
+        'migrate',
+        'status',
+      ];
+      expect(semanticProblems(status)).toEqual(['one Job must run `hub migrate up` from the hub-cli image (found 0)']);
     });
 
     it('given a manifest left out of the kustomization, then it is named', () => {

@@ -31,10 +31,13 @@ const OWNERS: Readonly<Record<string, string>> = {
   timeline_replay_runs: 'libs/project/timeline',
   nba_outcome_tally: 'libs/decide/nba-outcomes',
   nba_outcomes: 'libs/decide/nba-outcomes',
+  work_items: 'libs/decide/work-items',
   saved_queries: 'apps/query/query-api',
   hub_tenants: 'libs/shared/platform',
   hub_api_keys: 'libs/shared/platform',
   hub_key_audit: 'libs/shared/platform',
+  // The migrator's record of every component's applied versions (schema-migrations/schema-migrator.ts).
+  hub_schema_migrations: 'libs/shared/platform',
 };
 
 /**

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { isPermanentError, nbaJobKey, type CustomerEventMessage, type HubError } from '@hub/contracts';
-import { NBA_OUTCOMES, type NbaOutcomeRecorded } from '@hub/customer';
+import { NBA_OUTCOMES, type NbaOutcomeRecorded, type WorkItemEvent } from '@hub/customer';
+import type { WorkItemProjection } from '@hub/work-items';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
 import type { DecisionFoldCache } from './decision-fold.cache';
@@ -18,7 +19,16 @@ export interface CustomerEventRouting {
    * an erased, merged-away, merged-into or unmerged customer's is dropped at once.
    */
   folds?: Pick<DecisionFoldCache, 'forget' | 'observe' | 'surveyMayBePending'>;
+  /** The work-item queues (`work_items`): `WorkItem*` events projected, an erased customer's items dropped. */
+  workItems?: WorkItemProjection;
 }
+
+const WORK_ITEM_EVENT_TYPES: readonly string[] = [
+  'WorkItemOpened',
+  'WorkItemClaimed',
+  'WorkItemReassigned',
+  'WorkItemResolved',
+] satisfies readonly WorkItemEvent['type'][];
 
 /** A decide job to add, with its options: added at once (`routeCustomerEvent`) or with a run's others (`routeCustomerEvents`). */
 interface DecideJob {
@@ -48,7 +58,7 @@ const debounced = (deps: CustomerEventRouting, tenantId: string, customerId: str
   deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true },
 });
 
-export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'fold_dropped' | 'ignored';
+export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'work_item_projected' | 'fold_dropped' | 'ignored';
 
 /** BullMQ deduplication id of a customer's pending survey follow-up: a later resolution replaces it. */
 export const surveyJobKey = (tenantId: string, customerId: string): string => `survey:${nbaJobKey(tenantId, customerId)}`;
@@ -75,6 +85,8 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
  *   pending per customer); a message from the customer also drops their pending survey follow-up;
  * - `ConversationResolved` → the survey follow-up, `surveyDelayMs` later (a later resolution replaces it);
  * - `NbaOutcomeRecorded` → counted in the population tally; the decision's no-response check is dropped;
+ * - `WorkItemOpened`/`Claimed`/`Reassigned`/`Resolved` → projected into the queues (`work_items`, by
+ *   stream revision: a redelivery changes nothing); `CustomerErased` also drops the customer's items;
  * - `CustomerErased`, `CustomerMergedInto` → the customer's kept fold (opened personal fields) is dropped;
  * - `CustomersMerged`, `CustomerUnmerged` → the survivor's kept fold is dropped: its whole history
  *   gained or lost another customer's stream (the cache would notice on its next read anyway); a
@@ -123,6 +135,16 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
     await Promise.all([deps.tally.count(counted), deps.followUps.cancelNoResponse(data.decisionId)]);
     return 'outcome_counted';
   }
+  if (WORK_ITEM_EVENT_TYPES.includes(event.type)) {
+    if (!deps.workItems) return 'ignored';
+    if (revision === undefined) throw new PermanentMessageError('INVALID_WORK_ITEM_EVENT', `${event.type} lacks its stream revision`);
+    const workItemEvent = { type: event.type, data: event.data, metadata: event.metadata } as WorkItemEvent;
+    if (typeof (workItemEvent.data as { workItemId?: unknown }).workItemId !== 'string')
+      throw new PermanentMessageError('INVALID_WORK_ITEM_EVENT', `${event.type} lacks workItemId`);
+    await deps.workItems.project(tenantId, customerId, workItemEvent, revision);
+    return 'work_item_projected';
+  }
+  if (event.type === 'CustomerErased') await deps.workItems?.forgetCustomer(tenantId, customerId);
   if (dropsFold) {
     deps.folds?.forget(tenantId, customerId);
     if (event.type !== 'CustomersMerged') return 'fold_dropped';

@@ -7,10 +7,18 @@ import {
   type NbaActionKind,
   type NbaContactMode,
 } from '@hub/customer';
-import { contactHistoryAfter, emptyContactHistory, isNbaTrigger, NBA_TRIGGER_TYPES, type ContactHistory } from '@hub/nba';
+import type { NbaTriggerRef } from '@hub/customer';
+import {
+  contactHistoryAfter,
+  emptyContactHistory,
+  isNbaTrigger,
+  NBA_REALTIME_TRIGGER_TYPES,
+  pendingTriggersAfter,
+  type ContactHistory,
+} from '@hub/nba';
 
 /** Triggers answered in real time; a resolution is answered by its survey follow-up instead. */
-export const REALTIME_TRIGGER_TYPES: readonly string[] = NBA_TRIGGER_TYPES.filter((t) => t !== 'ConversationResolved');
+export const REALTIME_TRIGGER_TYPES: readonly string[] = NBA_REALTIME_TRIGGER_TYPES;
 export const SURVEY_TRIGGER_TYPE = 'ConversationResolved';
 
 export const isInbound = (e: CustomerEvent): boolean => e.type === 'InteractionRecorded' && e.data.direction === 'inbound';
@@ -28,7 +36,7 @@ export interface DecisionRef {
  * Everything `NbaDecideJob` reads of a customer's whole history (their stream, and the streams of the
  * customers merged into them: `wholeHistory` in @hub/customer), folded event by event, so that it can
  * be kept and advanced by only the events recorded since: the state and contact history the engine
- * reads, and the few facts the job's trigger pick needs (the latest real-time trigger, the
+ * reads, the triggers not answered yet, and the few facts the job's trigger pick needs (the latest real-time trigger, the
  * resolutions and the latest inbound message, the decision answering each event, the decision of
  * each correlation id, the latest event). Immutable: `decisionFoldAfter` returns a new value.
  */
@@ -43,6 +51,8 @@ export interface DecisionFold {
   last: CustomerEvent | undefined;
   /** The latest event of a real-time trigger type. */
   lastRealtimeTrigger: CustomerEvent | undefined;
+  /** The real-time triggers no decision answered yet, in order (`pendingTriggersAfter`): what the next one folds. */
+  pendingTriggers: readonly NbaTriggerRef[];
   /** The latest `ConversationResolved` and its step. */
   lastResolution: { event: CustomerEvent; step: bigint } | undefined;
   /** Step of every `ConversationResolved`, by event id. */
@@ -62,6 +72,7 @@ export const emptyDecisionFold = (): DecisionFold => ({
   history: emptyContactHistory(),
   last: undefined,
   lastRealtimeTrigger: undefined,
+  pendingTriggers: [],
   lastResolution: undefined,
   resolutions: new Map(),
   lastInboundStep: -1n,
@@ -87,6 +98,7 @@ export function decisionFoldAfter(fold: DecisionFold, revision: bigint, event: C
     steps: step + 1n,
     state: mergedIn ? evolveMergedIn(fold.state, event) : evolve(fold.state, event),
     history: contactHistoryAfter(fold.history, event),
+    pendingTriggers: pendingTriggersAfter(fold.pendingTriggers, event),
     last: event,
   };
   if (REALTIME_TRIGGER_TYPES.includes(event.type)) next.lastRealtimeTrigger = event;

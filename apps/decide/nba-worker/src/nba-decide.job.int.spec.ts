@@ -459,7 +459,10 @@ describe('NbaDecideJob for the survivor of a merge', () => {
       new Date('2026-11-23T09:40:01.000Z'),
     );
     expect(outcome).toMatchObject({ kind: 'decided' });
-    const recorded = (await customers.recordedAfter(tenantId, survivor.customerId)).at(-1)!;
+    // The decision (an escalation's work item follows it in the same append).
+    const recorded = (await customers.recordedAfter(tenantId, survivor.customerId))
+      .filter((r) => r.type === 'NextBestActionDecided')
+      .at(-1)!;
     const decided = toCustomerEvent(recorded) as NextBestActionDecided;
     expect(decided.data.decisionId).toBe(outcome.kind === 'decided' ? outcome.decisionId : undefined);
 

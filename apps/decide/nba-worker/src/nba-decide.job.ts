@@ -1,7 +1,27 @@
-import type { CustomerEvent } from '@hub/customer';
+import {
+  DEFAULT_WORK_ITEM_SLAS,
+  workItemOpened,
+  type CustomerEvent,
+  type CustomerState,
+  type WorkItemOpened,
+  type WorkItemSlas,
+} from '@hub/customer';
 import { GroupedAppends, type CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
-import { currentCatalog, decide, decidedEvent, decisionSeed, type Catalog, type ContactHistory, type OutcomeTally } from '@hub/nba';
+import {
+  channelAddress,
+  currentCatalog,
+  decide,
+  decidedEvent,
+  decisionSeed,
+  decisionTriggers,
+  workItemQueueOf,
+  type Catalog,
+  type ContactHistory,
+  type Decision,
+  type DecisionDelivery,
+  type OutcomeTally,
+} from '@hub/nba';
 import { DecisionFoldCache } from './decision-fold.cache';
 import { isInbound, lastIsTrigger, type DecisionFold, type DecisionRef } from './decision-fold';
 import { NO_FOLLOW_UPS, type NbaFollowUps } from './nba-follow-ups.port';
@@ -10,7 +30,8 @@ import { childSpan, linksOf, traceparentOf } from '@hub/messaging';
 /**
  * What calls for a decision:
  * - `realtime`: a customer event just recorded (debounced per customer): the decision answers the
- *   latest triggering event;
+ *   latest triggering event, and names every trigger it folds (those no earlier decision answered:
+ *   the fold's `pendingTriggers`, read from the stream, so a job that replaced others loses none);
  * - `survey-follow-up`: a `ConversationResolved`, some hours later, unless the customer wrote again;
  * - `outbound-scan`: the always-on outbound scan picked the customer; the decision answers the
  *   stream as it stands (its latest event), and only one is made per customer and scan window.
@@ -73,6 +94,8 @@ export interface NbaDecideJobOptions {
   foldCacheSize?: number;
   /** How long a kept fold may be used at most (from its full read); default 5 minutes. */
   foldCacheTtlMs?: number;
+  /** The SLA of each work-item queue (when an escalation's work item is due); default 8 hours for every queue. */
+  workItemSlas?: WorkItemSlas;
 }
 
 type Picked =
@@ -135,8 +158,10 @@ export class NbaDecideJob {
     const { fold } = await this.folds.current(data.tenantId, data.customerId, seen);
     if (fold.revision < 0n) return { kind: 'nothing_to_decide' };
     const { state, history, revision } = fold;
-    // Merged customers live on in their survivor; erased ones are not contacted again.
-    if (state.status === 'merged' || state.status === 'erased') return { kind: 'nothing_to_decide' };
+    // Merged customers live on in their survivor; erased ones are not contacted again — nor when an
+    // event reached their stream after the erasure (the fold then reads them as active again, with
+    // whatever identity that event named: `erasedAt` stays).
+    if (state.status === 'merged' || state.status === 'erased' || state.erasedAt !== undefined) return { kind: 'nothing_to_decide' };
     const picked = pick(data, fold);
     if ('none' in picked) return { kind: 'nothing_to_decide' };
     if ('skip' in picked) return { kind: 'skipped', reason: picked.skip };
@@ -163,11 +188,17 @@ export class NbaDecideJob {
       seed: decisionSeed(data.tenantId, data.customerId, trigger.metadata.eventId),
     });
     if (data.trigger === 'outbound-scan' && decision.chosen.kind === 'none') return { kind: 'skipped', reason: 'nothing_to_do' };
-    const decided = decidedEvent(decision, data.correlationId);
+    // What a platform acts on: every trigger the decision folds (a debounced burst names each) and
+    // the chosen channel's address, from the state it was decided on (opened: it is sealed again in the store).
+    const address = channelAddress(state, decision.chosen.channel);
+    const delivery: DecisionDelivery = { triggers: decisionTriggers(fold.pendingTriggers, trigger), ...(address ? { address } : {}) };
+    const decided = decidedEvent(decision, data.correlationId, delivery);
     // The decision's own trace context (the decide span's), kept in its metadata as an append's is.
     const traceparent = traceparentOf();
     const event = traceparent ? { ...decided, metadata: { ...decided.metadata, traceparent } } : decided;
-    const result = await this.appends.append(data.tenantId, data.customerId, [event], revision);
+    // An escalation opens its work item in the same append: both are recorded, or neither (a retry decides again).
+    const workItem = this.workItemOf(decision, state, trigger, data.correlationId);
+    const result = await this.appends.append(data.tenantId, data.customerId, workItem ? [event, workItem] : [event], revision);
     const { kind, contactMode } = decision.chosen;
     const ref: DecisionRef = {
       decisionId: decision.decisionId,
@@ -183,6 +214,30 @@ export class NbaDecideJob {
       action: decision.chosen.actionId,
       revision: result.nextExpectedRevision.toString(),
     };
+  }
+
+  /**
+   * The work item an escalation hands to people: in the queue of the action's catalog entry, due
+   * after the queue's SLA, about the conversation the decision answered (when it answered a message).
+   */
+  private workItemOf(decision: Decision, state: CustomerState, trigger: CustomerEvent, correlationId: string): WorkItemOpened | undefined {
+    if (decision.chosen.kind !== 'escalation') return undefined;
+    const action = this.catalog.actions.find((a) => a.id === decision.chosen.actionId);
+    const conversation =
+      trigger.type === 'InteractionRecorded'
+        ? { channel: trigger.data.channel, ...(trigger.data.threadId !== undefined ? { threadId: trigger.data.threadId } : {}) }
+        : undefined;
+    return workItemOpened(state, {
+      tenantId: decision.tenantId,
+      customerId: decision.customerId,
+      decisionId: decision.decisionId,
+      actionId: decision.chosen.actionId,
+      queue: action ? workItemQueueOf(action) : decision.chosen.actionId,
+      now: decision.decidedAt,
+      correlationId,
+      slas: this.options.workItemSlas ?? DEFAULT_WORK_ITEM_SLAS,
+      ...(conversation ? { conversation } : {}),
+    });
   }
 
   /**

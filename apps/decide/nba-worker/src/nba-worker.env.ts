@@ -2,7 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { ProbeServerEnv } from '@hub/config';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
-import { QUADRANTS } from '@hub/customer';
+import { DEFAULT_WORK_ITEM_SLAS, QUADRANTS, type WorkItemSlas } from '@hub/customer';
 
 const csv = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -12,6 +12,9 @@ const csv = ({ value }: { value: unknown }) =>
         .filter(Boolean)
     : value;
 const DAY_MS = 24 * 3_600_000;
+
+/** One `WORK_ITEM_SLA_MINUTES` entry: a queue (or `*`) and its minutes. */
+const WORK_ITEM_SLA_ENTRY = /^([a-z0-9][a-z0-9_-]*|\*)=([1-9][0-9]{0,5})$/;
 
 export class NbaWorkerEnv extends ProbeServerEnv {
   /** `GET /health/live` and `/health/ready` (docs/operations.md, "Health"); `off` serves none. */
@@ -80,4 +83,31 @@ export class NbaWorkerEnv extends ProbeServerEnv {
    * now on: senders are not sent the past) or `beginning`.
    */
   @IsIn(['end', 'beginning']) NBA_DECISIONS_RELAY_START: 'end' | 'beginning' = 'end';
+  /**
+   * Tenants whose decisions are published without the customer's channel address (`address`). A
+   * message on Kafka cannot be crypto-shredded: it keeps the address until the topic's retention
+   * ends (7 days), erasure or not. The address stays recorded with the decision (sealed).
+   */
+  @Transform(csv) @IsArray() @Matches(TENANT_ID_PATTERN, { each: true }) NBA_DECISIONS_OMIT_ADDRESS_TENANTS: string[] = [];
+  /**
+   * The SLA of each work-item queue, in minutes: `queue=minutes` pairs, comma-separated, `*` for
+   * every queue not named (`escalate_manager=60,*=480`). Default: 480 minutes for every queue.
+   */
+  @Transform(csv)
+  @IsArray()
+  @Matches(WORK_ITEM_SLA_ENTRY, { each: true, message: 'each WORK_ITEM_SLA_MINUTES entry must be queue=minutes (or *=minutes)' })
+  WORK_ITEM_SLA_MINUTES: string[] = [];
+}
+
+/** `WORK_ITEM_SLA_MINUTES` (validated) as the decide job's `WorkItemSlas`. */
+export function workItemSlasOf(entries: readonly string[]): WorkItemSlas {
+  let defaultMinutes = DEFAULT_WORK_ITEM_SLAS.defaultMinutes;
+  const byQueue: Record<string, number> = {};
+  for (const entry of entries) {
+    const [, queue, minutes] = WORK_ITEM_SLA_ENTRY.exec(entry) ?? [];
+    if (queue === undefined || minutes === undefined) throw new RangeError(`not queue=minutes: ${entry}`);
+    if (queue === '*') defaultMinutes = Number(minutes);
+    else byQueue[queue] = Number(minutes);
+  }
+  return { defaultMinutes, byQueue };
 }

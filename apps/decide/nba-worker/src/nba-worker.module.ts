@@ -28,10 +28,11 @@ import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
-import { NbaWorkerEnv } from './nba-worker.env';
+import { NbaWorkerEnv, workItemSlasOf } from './nba-worker.env';
 import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
-import { CachedOutcomeTally, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
+import { CachedOutcomeTally, NBA_OUTCOMES_SCHEMA, PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
+import { PostgresWorkItemStore, WORK_ITEMS_SCHEMA } from '@hub/work-items';
 import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 import { hubMetrics, initMetrics, MetricsController, onScrape } from '@hub/metrics';
 
@@ -62,7 +63,7 @@ interface NbaJobs {
  * - the decide queue: `NbaDecideJob` (real time, survey follow-up, outbound scan);
  * - the follow-up queue: `NbaNoResponseJob` (delayed, one per decision), `NbaOutboundScanJob` (a job scheduler);
  * - the decisions relay (one instance at a time, under a PostgreSQL advisory lock): decisions that
- *   contact the customer, from the store onto `hub.nba-decisions.v1`.
+ *   contact the customer, from the store onto `hub.nba-decisions.v1`; every decision onto `.v2`.
  */
 @Injectable()
 class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -101,14 +102,20 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.startWorkers(names, jobs);
     await this.scheduleOutboundScan(queues.followUp);
     await this.reconcile(queues.decide, followUps);
-    this.consumer = await this.startCustomerEventConsumer(names, { decide: queues.decide, tally, followUps, folds: jobs.decide.folds });
+    this.consumer = await this.startCustomerEventConsumer(names, {
+      decide: queues.decide,
+      tally,
+      followUps,
+      folds: jobs.decide.folds,
+      workItems: await PostgresWorkItemStore.create(this.pool),
+    });
     this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
     this.sampleQueues();
     this.logger.info(
       {
         topic: names.topics.customerEvents,
         queues: [names.queues.nbaDecide, names.queues.nbaFollowUp],
-        decisions: names.topics.nbaDecisions,
+        decisions: [names.topics.nbaDecisions, names.topics.nbaDecisionsV2],
         outboundEveryMs: config.NBA_OUTBOUND_EVERY_MS,
       },
       'nba.worker.started',
@@ -153,6 +160,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       noResponseAfterMs,
       foldCacheSize: config.NBA_FOLD_CACHE_SIZE,
       foldCacheTtlMs: config.NBA_FOLD_CACHE_TTL_MS,
+      workItemSlas: workItemSlasOf(config.WORK_ITEM_SLA_MINUTES),
     });
     this.sweeper = setInterval(() => decide.folds.sweep(), Math.max(1_000, Math.floor(config.NBA_FOLD_CACHE_TTL_MS / 4)));
     this.sweeper.unref();
@@ -312,6 +320,8 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
           checkpoints,
           publisher: this.publisher,
           topic: names.topics.nbaDecisions,
+          topicV2: names.topics.nbaDecisionsV2,
+          omitAddressTenants: new Set(this.config.NBA_DECISIONS_OMIT_ADDRESS_TENANTS),
           logger: this.logger,
           ...(relayFrom !== undefined ? { fromWhenNoCheckpoint: relayFrom } : {}),
         });
@@ -359,6 +369,8 @@ export function nbaWorkerModule(config: NbaWorkerEnv) {
         // An idle client's connection dropped (server restart, failover): logged, the pool reconnects on next use.
         pool: { max: poolMax, idleErrorEvent: 'nba.pg.idle_client_error' },
         kafka: { sendTimeoutMs: 30_000 },
+        // The outcome tally and the work-item queues it writes (the timeline it reads through @hub/timeline/segments is the projector's).
+        schema: [NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
     ],

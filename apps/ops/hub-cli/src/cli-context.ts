@@ -2,7 +2,7 @@ import { createPgPool } from '@hub/platform';
 import type { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { identityHashing, loadConfig } from '@hub/config';
+import { identityHashing, kafkaConnection, loadConfig } from '@hub/config';
 import { customerStream } from '@hub/contracts';
 import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
 import { postgresEventStoreExists, postgresStreamsExist } from '@hub/event-store';
@@ -94,7 +94,7 @@ export class CliContext {
   }
 
   get kafka(): Kafka {
-    this.kafkaClient ??= createKafka({ brokers: this.config.KAFKA_BROKERS, clientId: 'hub-cli' }, this.logger);
+    this.kafkaClient ??= createKafka(kafkaConnection(this.config, 'hub-cli'), this.logger);
     return this.kafkaClient;
   }
 

@@ -62,4 +62,16 @@ describe('the hub command line', () => {
     expect(stderr).toContain('DATABASE_URL must be a postgres:// URL');
     expect(stderr).toContain('HUB_KEK must be 32 bytes');
   });
+
+  it('exits 1 naming the variable when a TLS certificate file does not exist, before connecting', async () => {
+    const { code, stderr } = await runCli(['state', 'acme', 'c1'], {
+      ...env,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/nonexistent/kafka-ca.pem',
+      DATABASE_SSL_CA_FILE: '/nonexistent/pg-ca.pem',
+    });
+    expect(code).toBe(ExitCode.failure);
+    expect(stderr).toContain('KAFKA_SSL_CA_FILE: /nonexistent/kafka-ca.pem does not exist');
+    expect(stderr).toContain('DATABASE_SSL_CA_FILE: /nonexistent/pg-ca.pem does not exist');
+  });
 });

@@ -12,6 +12,7 @@ import { deadLettersCommand } from './dead-letters/dead-letters.command';
 import { exportCommand } from './export/export.command';
 import { identitiesCommand } from './identities/identities.command';
 import { keysCommand } from './keys/keys.command';
+import { migrateCommand } from './migrate/migrate.command';
 import { nbaCommand } from './nba/nba.command';
 import { stateCommand } from './read/state.command';
 import { timelineCommand } from './read/timeline.command';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   deadLettersCommand,
   backupCommand,
   restoreCommand,
+  migrateCommand,
 ];
 
 export function generalHelp(): string {
@@ -43,7 +45,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Settings come from the environment, as for the apps: DATABASE_URL, KAFKA_BROKERS, HUB_NAMESPACE, HUB_KEK
 (personal fields are opened with it), IDENTITY_HASH_KEY (required unless NODE_ENV is development or
-test), SNAPSHOT_EVERY, LOG_LEVEL (default warn; logs go to stderr).
+test), SNAPSHOT_EVERY, LOG_LEVEL (default warn; logs go to stderr), and TLS to PostgreSQL and Kafka
+(DATABASE_SSL_*, PGSSLMODE, KAFKA_SSL*, KAFKA_SASL_*: docs/operations.md, "TLS").
 Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 failure, 2 usage.
 `;
 }

@@ -2,6 +2,7 @@ import { customerEventMessage } from '@hub/customer';
 import {
   RELAY_SAVE_EVERY_MS,
   runCheckpointedSubscription,
+  type CheckpointedConsumer,
   type CheckpointStore,
   type EventStore,
   type Leadership,
@@ -17,10 +18,15 @@ export const RELAY_SUBSCRIPTION_ID = 'relay.customer-events.v1';
  * Publishes every event recorded in a customer stream to `hub.customer-events.v1`, keyed by customer,
  * from a checkpointed subscription: what Kafka carries is exactly what the store holds, in order. The
  * checkpoint is saved after Kafka acknowledged the batch, so a crash in between republishes it
- * (at-least-once; consumers are idempotent by event id).
+ * (at-least-once; consumers are idempotent by event id). On a subscription of its own; the
+ * projector's process runs it as a consumer of its one shared subscription (`customerEventRelay`).
  */
-export async function startCustomerEventRelay(deps: {
-  store: EventStore;
+export async function startCustomerEventRelay(deps: CustomerEventRelayDeps & { store: EventStore }): Promise<Subscription> {
+  const { subscriptionId, ...options } = customerEventRelay(deps);
+  return runCheckpointedSubscription(deps.store, deps.checkpoints, subscriptionId, options);
+}
+
+export interface CustomerEventRelayDeps {
   checkpoints: CheckpointStore<unknown>;
   publisher: EventPublisher;
   topic: string;
@@ -28,8 +34,12 @@ export async function startCustomerEventRelay(deps: {
   fromWhenNoCheckpoint?: bigint;
   /** The projector's leadership: checkpoints are fenced with it (a stale leader's are refused). */
   leadership?: Leadership;
-}): Promise<Subscription> {
-  return runCheckpointedSubscription(deps.store, deps.checkpoints, RELAY_SUBSCRIPTION_ID, {
+}
+
+/** The relay as a consumer of a fan-out (`runCheckpointedSubscriptions`), under `RELAY_SUBSCRIPTION_ID`. */
+export function customerEventRelay(deps: CustomerEventRelayDeps): CheckpointedConsumer {
+  return {
+    subscriptionId: RELAY_SUBSCRIPTION_ID,
     filter: { streamPrefixes: ['customer-'] },
     batchSize: 500,
     // At-least-once either way: a crash republishes up to 200 ms more, which consumers take by event id.
@@ -50,5 +60,5 @@ export async function startCustomerEventRelay(deps: {
       );
     },
     onError: (err) => deps.logger.warn({ err: String(err) }, 'relay.subscription.retrying'),
-  });
+  };
 }

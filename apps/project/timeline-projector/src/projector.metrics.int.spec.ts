@@ -101,11 +101,15 @@ describe("the timeline projector's metrics", () => {
     const lag = samplesOf(text, 'hub_kafka_consumer_lag_messages').filter((s) => s.labels['topic'] === names.topics.interactions);
     expect(lag.length).toBeGreaterThan(0);
     expect(lag.every((s) => s.labels['group'] === names.groups.timelineProjector && s.value === 0)).toBe(true);
-    // The projection follows the store: caught up once the three are applied.
+    // The projection and the relay follow the store (one subscription, a lag each): caught up once the three are applied and relayed.
     const projected = await eventually(
       async () => {
         const t = await scrape();
-        return sampleValue(t, 'hub_projection_lag_events', { projection: 'timeline.v1' }) === 0 &&
+        // samplesOf, not sampleValue: a series that is not there reads 0 there.
+        const lagOf = (projection: string) =>
+          samplesOf(t, 'hub_projection_lag_events').find((s) => s.labels['projection'] === projection)?.value;
+        return lagOf('timeline.v1') === 0 &&
+          lagOf('relay.customer-events.v1') === 0 &&
           samplesOf(t, 'hub_projection_lag_seconds').length === 1
           ? t
           : undefined;

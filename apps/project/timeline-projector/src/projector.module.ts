@@ -5,7 +5,7 @@ import { CUSTOMER_STORES, HubPlatformModule, KAFKA, PG_POOL } from '@hub/app-pla
 import { hubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
-import { PostgresCheckpointStore } from '@hub/event-store';
+import { PostgresCheckpointStore, runCheckpointedSubscriptions, type ConsumerProgress } from '@hub/event-store';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
 import { hubMetrics, initMetrics, MetricsController, onScrape } from '@hub/metrics';
 import { TerminusModule } from '@nestjs/terminus';
@@ -19,8 +19,15 @@ import {
   type DependencyProbe,
   type HubLogger,
 } from '@hub/platform';
-import { PostgresTimelineStore, TIMELINE_PROJECTION_ID, TIMELINE_STORE, TimelineProjector, whileLeader } from '@hub/timeline';
-import { startCustomerEventRelay } from './customer-event.relay';
+import {
+  PostgresTimelineStore,
+  TIMELINE_PROJECTION_ID,
+  TIMELINE_SCHEMA,
+  TIMELINE_STORE,
+  TimelineProjector,
+  whileLeader,
+} from '@hub/timeline';
+import { customerEventRelay, RELAY_SUBSCRIPTION_ID } from './customer-event.relay';
 import { handleInteractionBatch } from './interaction.handler';
 import { ProjectorEnv } from './projector.env';
 
@@ -40,8 +47,8 @@ export { TIMELINE_PROJECTION_ID };
 class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: RunningConsumer | undefined;
   private leadership: { stop(): Promise<void> } | undefined;
-  /** The projection while this instance leads it (its position, for the lag read on scrape). */
-  private projector: TimelineProjector | undefined;
+  /** The projection's and the relay's progress while this instance leads them (for the lag read on scrape). */
+  private following: ReadonlyMap<string, ConsumerProgress> | undefined;
   private stopSampling: (() => void) | undefined;
 
   constructor(
@@ -84,10 +91,7 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
         logger: this.logger,
         ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}),
       });
-      await projector.start();
-      this.projector = projector;
-      const relay = await startCustomerEventRelay({
-        store: this.stores.store,
+      const relay = customerEventRelay({
         checkpoints,
         publisher: this.publisher,
         topic: names.topics.customerEvents,
@@ -95,18 +99,24 @@ class TimelineProjectorApp implements OnApplicationBootstrap, OnModuleDestroy {
         leadership,
         ...(from !== undefined ? { fromWhenNoCheckpoint: from } : {}),
       });
-      this.logger.info({ projection: TIMELINE_PROJECTION_ID }, 'projector.projection.started');
+      // One store subscription for both (one read and one wake-up per page, not one each), each
+      // with its own checkpoint: a relay stalled by Kafka holds the timeline back by a few pages at
+      // most, then catches up on a read of its own (docs/architecture.md, "One subscription per process").
+      const subscription = await runCheckpointedSubscriptions(this.stores.store, checkpoints, [projector.consumer(), relay]);
+      this.following = subscription.consumers;
+      this.logger.info({ projection: TIMELINE_PROJECTION_ID, relay: RELAY_SUBSCRIPTION_ID }, 'projector.projection.started');
       return async () => {
-        this.projector = undefined;
-        await relay.stop();
-        await projector.stop();
+        this.following = undefined;
+        await subscription.stop();
       };
     });
     this.stopSampling = onScrape(async () => {
-      const position = this.projector?.position;
-      if (position === undefined) return;
+      const following = this.following;
+      if (!following) return;
       const head = await this.stores.store.headPosition();
-      hubMetrics.projectionLagEvents().set({ projection: TIMELINE_PROJECTION_ID }, Number(head > position ? head - position : 0n));
+      for (const [id, progress] of following) {
+        hubMetrics.projectionLagEvents().set({ projection: id }, Number(head > progress.position ? head - progress.position : 0n));
+      }
     });
     this.logger.info({ topic: names.topics.interactions, group: names.groups.timelineProjector }, 'projector.started');
   }
@@ -136,6 +146,7 @@ export function projectorModule(config: ProjectorEnv) {
       HubPlatformModule.forApp('timeline-projector', config, {
         pool: { max: 10, idleErrorEvent: 'projector.pg.idle_client_error', lockTimeoutMs: 5_000 },
         kafka: { sendTimeoutMs: 30_000 },
+        schema: [TIMELINE_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
     ],

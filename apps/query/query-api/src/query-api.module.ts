@@ -4,10 +4,11 @@ import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
-import { ConfigError, HttpEdgeEnv, loadConfigs, RecordEnv } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
-import { OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
+import { NBA_OUTCOMES_SCHEMA, OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
+import { PostgresWorkItemReader, WORK_ITEM_QUERIES, WORK_ITEMS_SCHEMA } from '@hub/work-items';
 import {
   CachedKeyLookup,
   createPgPool,
@@ -20,6 +21,7 @@ import {
   postgresProbe,
   type DependencyProbe,
   type HubLogger,
+  API_KEYS_SCHEMA,
 } from '@hub/platform';
 import { TerminusModule } from '@nestjs/terminus';
 import {
@@ -29,6 +31,7 @@ import {
   TIMELINE_STORE,
   TimelineQueries,
   TimelineReplayJobs,
+  TIMELINE_SCHEMA,
 } from '@hub/timeline';
 import { AdminController } from './admin/admin.controller';
 import { AuditController } from './audit/audit.controller';
@@ -52,6 +55,7 @@ import { MetricsController, QueryHealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
+import { WorkItemsController } from './work-items/work-items.controller';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { OperationsController } from './operations/operations.controller';
 import { OPERATOR_INFRA_SETTINGS, OperatorInfra, type OperatorInfraSettings } from './operations/operator-infra';
@@ -59,6 +63,7 @@ import { ReplaysController } from './replays/replays.controller';
 import { StatsController } from './stats/stats.controller';
 import { SubjectAccessController } from './subject-access/subject-access.controller';
 import { SavedQueriesController } from './saved-queries/saved-queries.controller';
+import { SAVED_QUERIES_SCHEMA } from './saved-queries/saved-queries.schema-migrations';
 import { PostgresSavedQueries, SAVED_QUERIES } from './saved-queries/saved-queries.store';
 import { TimelineController } from './timeline/timeline.controller';
 import { DEFAULT_ROLE_SCOPES, OIDC_VERIFIER, OidcVerifier, parseRoleScopes, ROLE_SCOPE_ENTRY, type OidcSettings } from './auth/oidc';
@@ -268,6 +273,7 @@ export class QueryApiEdgeEnv extends HttpEdgeEnv {
 export const QUERY_API_CONTROLLERS = [
   CustomersController,
   NbaController,
+  WorkItemsController,
   TimelineController,
   LiveTimelineController,
   ExportsController,
@@ -320,7 +326,12 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
     // Logger, pool and customer stores, closed after every onModuleDestroy (replays stopped first). No Kafka
     // here: only the operator routes use it (and Redis), through OperatorInfra, opened on their first call.
     imports: [
-      HubPlatformModule.forApp('query-api', config, { pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' }, kafka: false }),
+      HubPlatformModule.forApp('query-api', config, {
+        pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' },
+        kafka: false,
+        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA, API_KEYS_SCHEMA],
+        appSchema: [SAVED_QUERIES_SCHEMA],
+      }),
       TerminusModule.forRoot({ logger: false }),
     ],
     providers: [
@@ -370,6 +381,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
       { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
+      { provide: WORK_ITEM_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresWorkItemReader(pool) },
       {
         provide: TIMELINE_REPLAYS,
         inject: [PG_POOL, EVENT_STORE, LOGGER],
@@ -396,7 +408,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       {
         provide: OPERATOR_INFRA_SETTINGS,
         useValue: {
-          kafkaBrokers: config.KAFKA_BROKERS,
+          kafka: kafkaConnection(config, 'hub-query-api-operator'),
           redisUrl: config.REDIS_URL,
           ...(config.HUB_NAMESPACE ? { namespace: config.HUB_NAMESPACE } : {}),
         } satisfies OperatorInfraSettings,

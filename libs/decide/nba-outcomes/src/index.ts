@@ -1,1 +1,2 @@
 export * from './outcome-tally.store';
+export * from './nba-outcomes.schema-migrations';

@@ -40,7 +40,7 @@ export interface OutcomeTallyStore {
  * - `nba_outcomes`: one row per counted `NbaOutcomeRecorded`, keyed by event id (the idempotency guard);
  * - `nba_outcome_tally`: the sums per (tenant, action, segment), updated in the same statement.
  */
-const DDL = `
+export const OUTCOME_TALLY_DDL = `
 create table if not exists nba_outcomes (
   event_id text primary key,
   tenant_id text not null,
@@ -100,7 +100,7 @@ export class PostgresOutcomeTallyStore implements OutcomeTallyStore {
   constructor(private readonly pool: Pool) {}
 
   static async create(pool: Pool): Promise<PostgresOutcomeTallyStore> {
-    await runDdl(pool, DDL);
+    await runDdl(pool, OUTCOME_TALLY_DDL);
     return new PostgresOutcomeTallyStore(pool);
   }
 

@@ -18,3 +18,5 @@ export * from './explain/recorded-posteriors';
 export * from './explain/reproduce-decision';
 export * from './backtest/backtest';
 export * from './engine/strategies';
+export * from './delivery/decision-delivery';
+export * from './delivery/no-action-reason';

@@ -5,7 +5,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hubNames, rawRejectionsTopic, type HubNames } from '@hub/contracts';
-import { ConfigError, HttpEdgeEnv, identityHashing, loadConfigs } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, identityHashing, kafkaConnection, loadConfigs } from '@hub/config';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher, rawRejectionsTopicSpecs } from '@hub/messaging';
 import { initMetrics, instrumentHttp } from '@hub/metrics';
 import {
@@ -89,7 +89,7 @@ export async function startIngestApiApp(env: NodeJS.ProcessEnv = process.env): P
   if (keys.size === 0 && !storedKeys) logger.warn({}, 'ingest.api.no_api_keys');
 
   const kafka = createKafka(
-    { brokers: config.KAFKA_BROKERS, clientId: INGEST_API_APP, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) },
+    { ...kafkaConnection(config, INGEST_API_APP), requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) },
     logger,
   );
   const publisher = new KafkaEventPublisher(kafka, {

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { hubNames, type IngestChannelId } from '@hub/contracts';
-import { ConfigError, HttpEdgeEnv, identityHashing, loadConfig } from '@hub/config';
+import { ConfigError, HttpEdgeEnv, identityHashing, kafkaConnection, loadConfig } from '@hub/config';
 import { channelDefinitions } from '@hub/channel-registry';
 import { InvalidJsonBody, parseJsonBody, type ChannelDefinition } from '@hub/channels-core';
 import { createKafka, ensureTopics, hubTopicSpecs, KafkaEventPublisher } from '@hub/messaging';
@@ -80,7 +80,7 @@ export async function startIngestApp(
   const maxBodyBytes = Math.max(...definitions.map((d) => d.manifest.maxBodyBytes));
 
   const kafka = createKafka(
-    { brokers: config.KAFKA_BROKERS, clientId: appName, requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) },
+    { ...kafkaConnection(config, appName), requestTimeoutMs: Math.min(config.INGEST_SEND_TIMEOUT_MS, 5_000) },
     logger,
   );
   const publisher = new KafkaEventPublisher(kafka, {

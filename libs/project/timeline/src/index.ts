@@ -23,3 +23,4 @@ export { liveSchema } from './replay/timeline-tables';
 export * from './replay/timeline-replay';
 export * from './replay/replay-runs';
 export * from './replay/replay-jobs';
+export * from './timeline.schema-migrations';

@@ -99,7 +99,8 @@ export function customerSummaryOfRow(
   };
 }
 
-const DDL = `
+/** The read model's DDL (idempotent): `ensureSchema` and the start of the timeline's version 1. */
+export const TIMELINE_DDL = `
 create table if not exists timeline_entries (
   event_id uuid primary key,
   tenant_id text not null,
@@ -250,7 +251,7 @@ export class PostgresTimelineStore {
     const client = await this.pool.connect();
     try {
       await client.query('select pg_advisory_lock(hashtext($1))', ['hub.timeline.schema']);
-      await client.query(DDL);
+      await client.query(TIMELINE_DDL);
     } finally {
       await client.query('select pg_advisory_unlock(hashtext($1))', ['hub.timeline.schema']).catch(() => undefined);
       client.release();

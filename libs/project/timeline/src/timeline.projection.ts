@@ -188,6 +188,11 @@ export function timelineChangeFor(
     case 'CustomerUnmerged':
     case 'MergeProposed':
     case 'MergeProposalRejected':
+    case 'WorkItemOpened':
+    case 'WorkItemClaimed':
+    case 'WorkItemReassigned':
+    case 'WorkItemResolved':
+      // Work items are projected by the nba-worker into `work_items` (@hub/work-items).
       return undefined;
     default: {
       const exhaustive: never = event;

@@ -4,6 +4,7 @@ import { isCustomerEventType, upcast, type CustomerEvent } from '@hub/customer';
 import {
   LeaderFencedError,
   runCheckpointedSubscription,
+  type CheckpointedConsumer,
   type EventStore,
   type Leadership,
   type PostgresCheckpointStore,
@@ -58,17 +59,29 @@ export class TimelineProjector {
 
   constructor(private readonly o: TimelineProjectorOptions) {}
 
+  /** Runs the projection on a subscription of its own (a process with relays beside it shares one: `consumer()`). */
   async start(): Promise<Subscription> {
-    const { store, checkpoints, subscriptionId, logger } = this.o;
-    this.subscription = await runCheckpointedSubscription(store, checkpoints, subscriptionId, {
+    const { subscriptionId, ...options } = this.consumer();
+    this.subscription = await runCheckpointedSubscription(this.o.store, this.o.checkpoints, subscriptionId, options);
+    return this.subscription;
+  }
+
+  /**
+   * The projection as one consumer of a fan-out (`runCheckpointedSubscriptions` of @hub/event-store):
+   * the same batches, checkpoint (in the read model's transaction) and fencing as `start()`, on the
+   * process's one store subscription. Then its progress is the fan-out's, not `position`.
+   */
+  consumer(): CheckpointedConsumer {
+    const { subscriptionId, logger } = this.o;
+    return {
+      subscriptionId,
       checkpoint: 'in-handler',
       filter: { streamPrefixes: [this.o.streamPrefix ?? 'customer-'] },
       batchSize: this.o.batchSize ?? 500,
       ...(this.o.fromWhenNoCheckpoint !== undefined ? { fromWhenNoCheckpoint: this.o.fromWhenNoCheckpoint } : {}),
       onEvents: (events) => this.project(events),
       onError: (err) => logger.warn({ subscriptionId, err: String(err) }, 'projector.subscription.retrying'),
-    });
-    return this.subscription;
+    };
   }
 
   get position(): bigint | undefined {

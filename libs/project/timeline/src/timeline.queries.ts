@@ -388,6 +388,9 @@ const QUERY_INDEXES: readonly { name: string; ddl: string }[] = [
   { name: 'timeline_entries_search', ddl: SEARCH_INDEX_DDL },
 ];
 
+/** The query side's columns and indexes as one script (idempotent): part of the timeline's version 1. */
+export const TIMELINE_QUERY_DDL = [...QUERY_COLUMNS.map((c) => c.ddl), ...QUERY_INDEXES.map((i) => i.ddl)].join(';\n');
+
 export class TimelineQueries {
   constructor(private readonly pool: Pool) {}
 

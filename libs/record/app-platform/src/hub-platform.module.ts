@@ -1,11 +1,12 @@
 import { Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { identityHashing, type RecordEnv } from '@hub/config';
-import { createCustomerStores, customerStoresOptions, type CustomerStores } from '@hub/customer-records';
-import { EVENT_STORE, type EventStore } from '@hub/event-store';
+import { identityHashing, kafkaConnection, schemaMigrateMode, type KafkaClientSettings, type RecordEnv } from '@hub/config';
+import { createCustomerStores, customerStoresOptions, SNAPSHOTS_SCHEMA, type CustomerStores } from '@hub/customer-records';
+import { SUBJECT_KEYS_SCHEMA } from '@hub/crypto-shredding';
+import { EVENT_STORE, EVENT_STORE_SCHEMA, type EventStore } from '@hub/event-store';
 import { createKafka, EVENT_PUBLISHER, KafkaEventPublisher } from '@hub/messaging';
-import { createLogger, createPgPool, LOGGER, type HubLogger } from '@hub/platform';
+import { createLogger, createPgPool, LOGGER, migrateAtBoot, type ComponentSchema, type HubLogger } from '@hub/platform';
 
 export { EVENT_PUBLISHER, EVENT_STORE, LOGGER };
 export const PG_POOL = Symbol('PG_POOL');
@@ -25,7 +26,12 @@ export type HubPlatformConfig = Pick<
   | 'IDENTITY_HASH_KEY'
   | 'IDENTITY_HASH_PREVIOUS_KEY'
   | 'NODE_ENV'
->;
+  | 'HUB_MIGRATE'
+> &
+  KafkaClientSettings;
+
+/** The components whose tables the customer stores use, migrated by every app before they are built. */
+export const PLATFORM_SCHEMA: readonly ComponentSchema[] = [EVENT_STORE_SCHEMA, SUBJECT_KEYS_SCHEMA, SNAPSHOTS_SCHEMA];
 
 export interface HubPlatformOptions {
   pool: {
@@ -38,6 +44,16 @@ export interface HubPlatformOptions {
   };
   /** Kafka client and publisher (`KAFKA`, `EVENT_PUBLISHER`); apps that never touch Kafka pass `false`. */
   kafka: false | { sendTimeoutMs: number };
+  /**
+   * The app's own components beyond `PLATFORM_SCHEMA` (the timeline, the outcome tally, …): all are
+   * migrated (HUB_MIGRATE=auto) or checked (check) when the pool opens, before any table is used.
+   */
+  schema: readonly ComponentSchema[];
+  /**
+   * Components whose tables live in the app itself (the query API's saved queries): no other
+   * process, not `hub migrate` either, can import them, so the app applies them at boot in either mode.
+   */
+  appSchema?: readonly ComponentSchema[];
 }
 
 /**
@@ -67,12 +83,13 @@ class PlatformResources implements OnApplicationShutdown {
 export class HubPlatformModule {
   static forApp(app: string, config: HubPlatformConfig, options: HubPlatformOptions): DynamicModule {
     const { pool: poolOptions, kafka: kafkaOptions } = options;
+    const schema = [...PLATFORM_SCHEMA, ...options.schema];
     const providers: Provider[] = [
       { provide: LOGGER, useFactory: () => createLogger(app, config.LOG_LEVEL) },
       {
         provide: PG_POOL,
         inject: [LOGGER],
-        useFactory: (logger: HubLogger) => {
+        useFactory: async (logger: HubLogger) => {
           const pool = createPgPool({
             connectionString: config.DATABASE_URL,
             max: poolOptions.max,
@@ -80,6 +97,13 @@ export class HubPlatformModule {
           });
           const event = poolOptions.idleErrorEvent;
           if (event !== undefined) pool.on('error', (err) => logger.warn({ err: err.message }, event));
+          try {
+            await migrateAtBoot(pool, schema, schemaMigrateMode(config), logger);
+            if (options.appSchema?.length) await migrateAtBoot(pool, options.appSchema, 'auto', logger);
+          } catch (err) {
+            await pool.end();
+            throw err;
+          }
           return pool;
         },
       },
@@ -100,7 +124,7 @@ export class HubPlatformModule {
         {
           provide: KAFKA,
           inject: [LOGGER],
-          useFactory: (logger: HubLogger) => createKafka({ brokers: config.KAFKA_BROKERS, clientId: app }, logger),
+          useFactory: (logger: HubLogger) => createKafka(kafkaConnection(config, app), logger),
         },
         {
           provide: EVENT_PUBLISHER,

@@ -15,3 +15,4 @@ export {
   type EncryptingEventStoreOptions,
 } from './encrypting.event-store';
 export * from './erase-customer';
+export { SUBJECT_KEYS_SCHEMA } from './key-store.schema-migrations';

@@ -39,6 +39,8 @@ export const PERSONAL_DATA_POLICY = {
   // and the customer's time zone and local time (from the `timeZone` trait) in the contact checks.
   NextBestActionDecided: [
     'data.explanation.reason',
+    // The chosen channel's address (a phone number, an email, a handle), added within v3.
+    'data.address.value',
     'data.explanation.inputs.matched',
     'data.explanation.inputs[^"traits."]',
     // Rule traces nest (`children`), so the facts maps are found at any depth.
@@ -60,6 +62,9 @@ export const PERSONAL_DATA_POLICY = {
   MergeProposed: ['data.reason', 'data.evidence.detail', 'data.evidence.identities[*].value', 'data.identitiesMoving[*].value'],
   // A person's words about why two records are not one person.
   MergeProposalRejected: ['data.reason'],
+  // A person's words about the customer's case: why it was handed on, how it was closed.
+  WorkItemReassigned: ['data.reason'],
+  WorkItemResolved: ['data.note'],
 } as const satisfies PersonalDataPolicy;
 
 /** What a personal field reads as once its subject was erased (the key is gone). */

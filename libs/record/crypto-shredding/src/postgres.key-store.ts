@@ -24,7 +24,8 @@ export interface PostgresKeyStoreOptions {
   kek?: Buffer;
 }
 
-const DDL = `
+/** The key table's DDL (idempotent): `ensureKeyStoreSchema` and version 1 of the component's migrations. */
+export const SUBJECT_KEYS_DDL = `
 create table if not exists hub_subject_keys (
   tenant_id text not null,
   subject_id text not null,
@@ -80,7 +81,7 @@ export async function ensureKeyStoreSchema(pool: Pool): Promise<void> {
   try {
     await client.query('begin');
     await client.query(`select pg_advisory_xact_lock(hashtextextended('hub.subject-keys.ddl', 0))`);
-    await client.query(DDL);
+    await client.query(SUBJECT_KEYS_DDL);
     await client.query('commit');
   } catch (err) {
     await client.query('rollback').catch((rollbackErr: Error) => (broken = rollbackErr));

@@ -12,3 +12,4 @@ export * from './grouped-appends';
 export * from './migrate-identity-claims';
 export * from './record-customer-fact';
 export * from './subject-access';
+export * from './snapshots.schema-migrations';

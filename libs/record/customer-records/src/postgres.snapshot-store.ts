@@ -4,7 +4,8 @@ import { deserializeSnapshot, serializeSnapshot, type CustomerSnapshot } from '@
 import { openValue, sealValue, type KeyStore } from '@hub/crypto-shredding';
 import type { SnapshotStore } from './snapshot-store.port';
 
-const DDL = `
+/** The snapshot table's DDL (idempotent): `create` and version 1 of the component's migrations. */
+export const SNAPSHOTS_DDL = `
 create table if not exists customer_snapshots (
   tenant_id text not null,
   customer_id text not null,
@@ -26,7 +27,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
   ) {}
 
   static async create({ pool, keys }: { pool: Pool; keys?: KeyStore }): Promise<PostgresSnapshotStore> {
-    await runDdl(pool, DDL);
+    await runDdl(pool, SNAPSHOTS_DDL);
     return new PostgresSnapshotStore(pool, keys);
   }
 

@@ -142,7 +142,7 @@ const MERGE_TYPES: ReadonlySet<string> = new Set<MergeFact['type']>([
 const isMergeFact = (e: CustomerEvent): e is Extract<CustomerEvent, { type: MergeFact['type'] }> => MERGE_TYPES.has(e.type);
 
 const NOT_INCLUDED = [
-  'copies of these events in Kafka topics (hub.interactions.v1, hub.customer-events.v1, hub.nba-decisions.v1, hub.dead-letter.v1) until their retention ends',
+  'copies of these events in Kafka topics (hub.interactions.v1, hub.customer-events.v1, hub.nba-decisions.v1 and .v2, hub.dead-letter.v1) until their retention ends',
   'the events of the identity claim streams (who claimed each identity, and when); who holds each identity now is under identities',
   'backups of the database',
   'pending jobs of the decision worker in Redis (they hold ids, not personal fields)',

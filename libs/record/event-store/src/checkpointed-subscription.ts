@@ -50,34 +50,22 @@ export async function runCheckpointedSubscription<Transaction>(
   subscriptionId: string,
   options: CheckpointedSubscriptionOptions,
 ): Promise<Subscription> {
-  const { checkpoint = 'after-batch', fromWhenNoCheckpoint, leadership, saveEveryMs = 0, onEvents, ...rest } = options;
+  const {
+    checkpoint: _checkpoint,
+    fromWhenNoCheckpoint,
+    leadership: _leadership,
+    saveEveryMs: _saveEveryMs,
+    onEvents: _onEvents,
+    ...rest
+  } = options;
   const from = (await checkpoints.load(subscriptionId)) ?? fromWhenNoCheckpoint;
-  let handledUpTo: bigint | undefined;
-  const save = async (position: bigint): Promise<void> => {
-    try {
-      await checkpoints.save(subscriptionId, position, undefined, leadership?.fence);
-    } catch (err) {
-      if (err instanceof LeaderFencedError) leadership?.stepDown(err);
-      throw err;
-    }
-  };
-  const deferred =
-    checkpoint === 'after-batch' && saveEveryMs > 0 ? new DeferredSave(save, saveEveryMs, (err) => rest.onError?.(err)) : undefined;
-  const handle =
-    checkpoint === 'in-handler'
-      ? onEvents
-      : async (events: RecordedEvent[]): Promise<void> => {
-          const last = events[events.length - 1]!.globalPosition;
-          // The subscription retries a failed batch as a whole: after a failed save, only save again.
-          if (handledUpTo !== last) {
-            await onEvents(events);
-            handledUpTo = last;
-          }
-          if (deferred) deferred.handled(last);
-          else await save(last);
-        };
-  const subscription = store.subscribeToAll({ ...rest, ...(from === undefined ? {} : { from }), onEvents: handle });
-  if (!deferred) return subscription;
+  const handler = checkpointedHandler(checkpoints, subscriptionId, options);
+  const subscription = store.subscribeToAll({
+    ...rest,
+    ...(from === undefined ? {} : { from }),
+    onEvents: (events) => handler.handle(events),
+  });
+  if (!handler.defers) return subscription;
   return {
     get position() {
       return subscription.position;
@@ -88,7 +76,57 @@ export async function runCheckpointedSubscription<Transaction>(
     },
     stop: async () => {
       await subscription.stop();
-      await deferred.close();
+      await handler.close();
+    },
+  };
+}
+
+/**
+ * One consumer's handling of a batch with its checkpoint (`CheckpointedSubscriptionOptions`): what
+ * `runCheckpointedSubscription` hands its subscription, and what each consumer of
+ * `runCheckpointedSubscriptions` (fan-out) runs. `handle` is retried with the same batch after a
+ * failure; once `onEvents` succeeded for a batch, a retry only saves again.
+ */
+export interface CheckpointedHandler {
+  handle(events: RecordedEvent[]): Promise<void>;
+  /** True when saves are deferred (`saveEveryMs`): `close()` saves what is pending. */
+  readonly defers: boolean;
+  /** Saves what is pending, once (after the last `handle`). */
+  close(): Promise<void>;
+}
+
+export function checkpointedHandler<Transaction>(
+  checkpoints: CheckpointStore<Transaction>,
+  subscriptionId: string,
+  options: Pick<CheckpointedSubscriptionOptions, 'checkpoint' | 'leadership' | 'saveEveryMs' | 'onEvents' | 'onError'>,
+): CheckpointedHandler {
+  const { checkpoint = 'after-batch', leadership, saveEveryMs = 0, onEvents } = options;
+  if (checkpoint === 'in-handler')
+    return { handle: (events) => onEvents.call(options, events), defers: false, close: async () => undefined };
+  let handledUpTo: bigint | undefined;
+  const save = async (position: bigint): Promise<void> => {
+    try {
+      await checkpoints.save(subscriptionId, position, undefined, leadership?.fence);
+    } catch (err) {
+      if (err instanceof LeaderFencedError) leadership?.stepDown(err);
+      throw err;
+    }
+  };
+  const deferred = saveEveryMs > 0 ? new DeferredSave(save, saveEveryMs, (err) => options.onError?.(err)) : undefined;
+  return {
+    defers: deferred !== undefined,
+    handle: async (events) => {
+      const last = events[events.length - 1]!.globalPosition;
+      // The subscription retries a failed batch as a whole: after a failed save, only save again.
+      if (handledUpTo !== last) {
+        await onEvents.call(options, events);
+        handledUpTo = last;
+      }
+      if (deferred) deferred.handled(last);
+      else await save(last);
+    },
+    close: async () => {
+      await deferred?.close();
     },
   };
 }

@@ -26,3 +26,12 @@ export function esdbEventStoreAdapter(): typeof Esdb.EsdbEventStore {
 export { PostgresNotificationListener, type NotificationListener } from './postgres.notification-listener';
 export { tryAdvisoryLock, whileLeader, type HeldAdvisoryLock, type LeaderLogger } from './postgres.advisory-lock';
 export { advanceLeaderEpoch } from './postgres.leader-fence';
+export { EVENT_STORE_SCHEMA } from './event-store.schema-migrations';
+export {
+  DEFAULT_FAN_OUT_MAX_LAG_EVENTS,
+  runCheckpointedSubscriptions,
+  type CheckpointedConsumer,
+  type ConsumerProgress,
+  type FanOutSettings,
+  type FanOutSubscription,
+} from './checkpointed-fan-out';

@@ -80,10 +80,13 @@ export class PostgresCheckpointStore implements CheckpointStore<ClientBase> {
 
 /** Creates the checkpoint table when missing (idempotent, safe from several processes at once). */
 export async function ensurePostgresCheckpointSchema(pool: Pool, tables: PostgresEventStoreTables = {}): Promise<void> {
+  await runDdl(pool, postgresCheckpointDdl(tables));
+}
+
+/** The DDL `ensurePostgresCheckpointSchema` runs (idempotent): checkpoints and leader epochs. */
+export function postgresCheckpointDdl(tables: PostgresEventStoreTables = {}): string {
   const n = postgresSqlNames(tables);
-  await runDdl(
-    pool,
-    `
+  return `
     create schema if not exists ${n.schema};
     create table if not exists ${n.checkpoints} (
       subscription_id text primary key,
@@ -92,8 +95,7 @@ export async function ensurePostgresCheckpointSchema(pool: Pool, tables: Postgre
       updated_at timestamptz not null default now()
     );
     ${leaderEpochsDdl(tables)}
-  `,
-  );
+  `;
 }
 
 function validateSubscriptionId(subscriptionId: string): void {

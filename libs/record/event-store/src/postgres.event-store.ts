@@ -237,8 +237,13 @@ export async function postgresStreamsExist(pool: Pool, prefix: string, tables: P
  * alters anything that exists.
  */
 export async function ensurePostgresEventStoreSchema(pool: Pool, tables: PostgresEventStoreTables = {}): Promise<void> {
+  await runDdl(pool, postgresEventStoreDdl(tables));
+}
+
+/** The DDL `ensurePostgresEventStoreSchema` runs (idempotent): also version 1 of the store's migrations. */
+export function postgresEventStoreDdl(tables: PostgresEventStoreTables = {}): string {
   const n = sqlNames(tables);
-  const ddl = `
+  return `
     create schema if not exists ${n.schema};
 
     create table if not exists ${n.streams} (
@@ -451,7 +456,6 @@ export async function ensurePostgresEventStoreSchema(pool: Pool, tables: Postgre
     end
     $do$;
   `;
-  await runDdl(pool, ddl);
 }
 
 /**

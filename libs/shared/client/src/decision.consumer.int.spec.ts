@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { HeaderNames, hubNames } from '@hub/contracts';
-import type { NbaDecisionMessage } from '@hub/customer';
+import type { NbaDecisionMessage, NbaDecisionMessageV2 } from '@hub/customer';
 import { eventually, freshId, testInfra } from '@hub/testing';
 import { startDecisionConsumer, type DecisionConsumer } from './decision.consumer';
 
@@ -13,6 +13,7 @@ import { startDecisionConsumer, type DecisionConsumer } from './decision.consume
 const infra = testInfra();
 const namespace = freshId('cd');
 const topic = hubNames(namespace).topics.nbaDecisions;
+const topicV2 = hubNames(namespace).topics.nbaDecisionsV2;
 const kafka = new Kafka({ clientId: freshId('decisions-test'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
 let producer: Producer;
 let consumer: DecisionConsumer | undefined;
@@ -20,7 +21,13 @@ let consumer: DecisionConsumer | undefined;
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: 3 },
+      { topic: topicV2, numPartitions: 3 },
+    ],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   producer = kafka.producer();
   await producer.connect();
@@ -31,7 +38,7 @@ afterAll(async () => {
   await producer?.disconnect();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, topicV2] }).catch(() => undefined);
   await admin.disconnect();
 });
 
@@ -102,6 +109,44 @@ describe('the decision consumer', () => {
       expect(handled[0]).toEqual(twice);
       expect(consumer.counts).toEqual({ handled: 2, duplicates: 1, invalid: 1 });
       expect(logged).toEqual(['client.decisions.duplicate_skipped', 'client.decisions.invalid_skipped']);
+    });
+  });
+
+  describe('when it asks for every decision (includeNoAction)', () => {
+    it('reads the v2 topic and hands over both kinds, "decided nothing" with its reason', async () => {
+      const handled: NbaDecisionMessageV2[] = [];
+      const all = await startDecisionConsumer({
+        kafka,
+        groupId: freshId('platform'),
+        namespace,
+        fromBeginning: true,
+        includeNoAction: true,
+        handler: (d) => {
+          handled.push(d);
+        },
+      });
+      try {
+        expect(all.topic).toBe(topicV2);
+        const customerId = freshId('c');
+        const { action: _action, contactMode: _mode, ...rest } = decision(customerId);
+        const none: NbaDecisionMessageV2 = {
+          ...rest,
+          kind: 'no-action',
+          action: { kind: 'none', code: 'do_nothing', detail: 'nothing to do' },
+          contactMode: 'none',
+          noAction: { reason: 'consent_missing' },
+        };
+        const act: NbaDecisionMessageV2 = { ...decision(customerId), kind: 'action' };
+        for (const d of [none, act])
+          await producer.send({
+            topic: topicV2,
+            messages: [{ key: customerId, value: JSON.stringify(d), headers: { [HeaderNames.eventId]: d.decisionId } }],
+          });
+        await eventually(async () => (handled.length === 2 ? true : undefined), { what: 'both decisions' });
+        expect(handled).toEqual([none, act]);
+      } finally {
+        await all.stop();
+      }
     });
   });
 });

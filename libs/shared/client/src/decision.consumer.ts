@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Consumer, type IHeaders } from 'kafkajs';
 import { hubNames } from '@hub/contracts';
-import type { NbaDecisionMessage } from '@hub/customer';
+import type { NbaDecisionMessage, NbaDecisionMessageV2 } from '@hub/customer';
 import { BoundedSeenSet } from './seen-set';
 
 /** Where one decision was read from. */
@@ -14,13 +14,15 @@ export interface DecisionContext {
 }
 
 export type DecisionHandler = (decision: NbaDecisionMessage, context: DecisionContext) => Promise<void> | void;
+/** A handler of every decision (`includeNoAction: true`): `decision.kind` is `action` or `no-action`. */
+export type DecisionV2Handler = (decision: NbaDecisionMessageV2, context: DecisionContext) => Promise<void> | void;
 
-export interface DecisionConsumerOptions {
+interface DecisionConsumerCommonOptions {
   /** A kafkajs client of your own, or the brokers to make one from. */
   kafka: Kafka | { brokers: string[]; clientId?: string };
   /** Your consumer group: its committed offsets say where a restart resumes. */
   groupId: string;
-  /** The hub's `HUB_NAMESPACE` (the topic is `<namespace>.hub.nba-decisions.v1`); none: `hub.nba-decisions.v1`. */
+  /** The hub's `HUB_NAMESPACE` (the topic is `<namespace>.hub.nba-decisions.v1`, or `.v2`); none: `hub.nba-decisions.v1` (`.v2`). */
   namespace?: string;
   /** The topic itself, when it is not the namespace's. */
   topic?: string;
@@ -28,12 +30,20 @@ export interface DecisionConsumerOptions {
   fromBeginning?: boolean;
   /** The de-duplication window: decision ids remembered (default 100,000) and for how long since last seen (default 10 min). */
   dedup?: { maxEntries?: number; ttlMs?: number };
-  handler: DecisionHandler;
   /** Dotted events for your logs: `client.decisions.duplicate_skipped`, `client.decisions.invalid_skipped`. */
   log?: (event: string, fields: Record<string, unknown>) => void;
   /** The clock of the de-duplication window (default `Date.now`). */
   now?: () => number;
 }
+
+/**
+ * Decisions to act on (`hub.nba-decisions.v1`, the default), or every decision
+ * (`includeNoAction: true`: `hub.nba-decisions.v2`, where "decided nothing" is a message of its own,
+ * `kind: 'no-action'`, with its reason).
+ */
+export type DecisionConsumerOptions =
+  | (DecisionConsumerCommonOptions & { includeNoAction?: false; handler: DecisionHandler })
+  | (DecisionConsumerCommonOptions & { includeNoAction: true; handler: DecisionV2Handler });
 
 export interface DecisionConsumer {
   readonly topic: string;
@@ -44,7 +54,8 @@ export interface DecisionConsumer {
 
 /**
  * Consume the next-best-action decisions the nba-worker publishes (`hub.nba-decisions.v1`; value
- * `NbaDecisionMessage`), handing each decision to `handler` once: delivery is at least once (a
+ * `NbaDecisionMessage`; with `includeNoAction`, `hub.nba-decisions.v2`, `NbaDecisionMessageV2`),
+ * handing each decision to `handler` once: delivery is at least once (a
  * relay that crashed republishes, seconds later; a rebalance re-reads what was not committed), so
  * decisions are de-duplicated by `decisionId` within a bounded window (`BoundedSeenSet`).
  *
@@ -59,7 +70,13 @@ export async function startDecisionConsumer(options: DecisionConsumerOptions): P
     options.kafka instanceof Kafka
       ? options.kafka
       : new Kafka({ clientId: options.kafka.clientId ?? 'hub-client', brokers: options.kafka.brokers, logLevel: logLevel.NOTHING });
-  const topic = options.topic ?? hubNames(options.namespace).topics.nbaDecisions;
+  const names = hubNames(options.namespace).topics;
+  const topic = options.topic ?? (options.includeNoAction ? names.nbaDecisionsV2 : names.nbaDecisions);
+  // Either topic's messages are read alike; which handler gets them follows the topic chosen above.
+  const handler = options.handler as (
+    decision: NbaDecisionMessage | NbaDecisionMessageV2,
+    context: DecisionContext,
+  ) => Promise<void> | void;
   const seen = new BoundedSeenSet({ maxEntries: options.dedup?.maxEntries ?? 100_000, ttlMs: options.dedup?.ttlMs ?? 10 * 60_000 });
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
@@ -91,7 +108,7 @@ export async function startDecisionConsumer(options: DecisionConsumerOptions): P
           });
           return;
         }
-        await options.handler(decision, context);
+        await handler(decision, context);
         seen.add(decision.decisionId, now());
         counts.handled++;
       },

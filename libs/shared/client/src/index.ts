@@ -16,4 +16,11 @@ export type {
   InteractionReceivedInput,
   TraitsRequest,
 } from '@hub/contracts';
-export type { NbaDecisionMessage } from '@hub/customer';
+export type {
+  NbaChannelAddress,
+  NbaDecisionMessage,
+  NbaDecisionMessageV2,
+  NbaNoActionMessage,
+  NbaNoActionReason,
+  NbaTriggerRef,
+} from '@hub/customer';

@@ -1,6 +1,9 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, ValidateIf } from 'class-validator';
 import { IDENTITY_HASH_KEY_PATTERN } from '@hub/contracts';
+import { ConnectionSecurityEnv, DatabaseTls, databaseUrlWithTls } from './tls.env';
+
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hub';
 
 const csv = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -11,7 +14,7 @@ const csv = ({ value }: { value: unknown }) =>
     : value;
 
 /** Settings every hub app shares. Each app extends this with its own. */
-export class HubEnv {
+export class HubEnv extends ConnectionSecurityEnv {
   @Transform(csv)
   @ArrayNotEmpty()
   @Matches(/^[^:\s]+:\d+$/, { each: true, message: 'KAFKA_BROKERS must be host:port[,host:port]' })
@@ -39,8 +42,22 @@ export class HubEnv {
   @Max(1_000)
   KAFKA_FETCH_WAIT_MS = 0;
 
+  /** DATABASE_URL as the environment gives it; read DATABASE_URL, which carries the TLS settings too. */
+  private givenDatabaseUrl = DEFAULT_DATABASE_URL;
+
+  /**
+   * The hub's database, with the TLS settings (`DATABASE_SSL_*_FILE`, `PGSSLMODE`) folded into its
+   * query (`databaseUrlWithTls`): every PostgreSQL client opened from it speaks TLS as configured,
+   * without being told. An accessor, so that the fold sees the other variables however they are set.
+   */
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
-  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/hub';
+  @Validate(DatabaseTls)
+  get DATABASE_URL(): string {
+    return databaseUrlWithTls(this.givenDatabaseUrl, this);
+  }
+  set DATABASE_URL(url: string) {
+    this.givenDatabaseUrl = url;
+  }
 
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
@@ -79,6 +96,19 @@ export class HubEnv {
   @IsOptional()
   @Matches(IDENTITY_HASH_KEY_PATTERN, { message: 'IDENTITY_HASH_PREVIOUS_KEY must be 32 bytes in base64' })
   IDENTITY_HASH_PREVIOUS_KEY?: string;
+
+  /**
+   * What an app does at boot about its tables' schema migrations (docs/operations.md, "Schema
+   * migrations"): `auto` applies what is pending (under a lock: one instance migrates); `check`
+   * refuses to start while anything is pending, naming it (`hub migrate up` first). Default: `check`
+   * when NODE_ENV is `production`, else `auto` (a fresh dev or test database just works).
+   */
+  @IsOptional() @IsIn(['auto', 'check'], { message: 'HUB_MIGRATE must be auto or check' }) HUB_MIGRATE?: 'auto' | 'check';
+}
+
+/** The boot-time migration mode: `HUB_MIGRATE`, or its default for NODE_ENV (`check` in production only). */
+export function schemaMigrateMode(env: Pick<HubEnv, 'HUB_MIGRATE' | 'NODE_ENV'>): 'auto' | 'check' {
+  return env.HUB_MIGRATE ?? (env.NODE_ENV === 'production' ? 'check' : 'auto');
 }
 
 /** Environments where the published development identity key may stand in for a missing one. */

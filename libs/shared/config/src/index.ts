@@ -2,3 +2,4 @@ export * from './load-config';
 export * from './hub.env';
 export * from './http-edge.env';
 export * from './identity-hashing';
+export * from './tls.env';

@@ -31,6 +31,12 @@ export const Topics = {
    * senders dedupe by it.
    */
   nbaDecisions: 'hub.nba-decisions.v1',
+  /**
+   * Every next-best-action decision, in the customer's order: the v1 messages with `kind: 'action'`
+   * and the decisions that contact nobody (`kind: 'no-action'`, with the reason). Same key and
+   * headers as `nbaDecisions`, published by the same relay.
+   */
+  nbaDecisionsV2: 'hub.nba-decisions.v2',
 } as const;
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
@@ -49,7 +55,14 @@ export const Queues = {
 
 /** Every name on shared infrastructure (Kafka topics and groups, BullMQ queues) of one hub environment. */
 export interface HubNames {
-  topics: { interactions: string; customerEvents: string; deadLetter: string; rawInteractions: string; nbaDecisions: string };
+  topics: {
+    interactions: string;
+    customerEvents: string;
+    deadLetter: string;
+    rawInteractions: string;
+    nbaDecisions: string;
+    nbaDecisionsV2: string;
+  };
   groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string };
   queues: { nbaDecide: string; nbaFollowUp: string };
 }
@@ -70,6 +83,7 @@ export function hubNames(namespace = ''): HubNames {
       deadLetter: t(Topics.deadLetter),
       rawInteractions: t(Topics.rawInteractions),
       nbaDecisions: t(Topics.nbaDecisions),
+      nbaDecisionsV2: t(Topics.nbaDecisionsV2),
     },
     groups: {
       timelineProjector: t(ConsumerGroups.timelineProjector),

@@ -18,3 +18,4 @@ export * from './upcasting/customer.upcasters';
 export * from './snapshot/customer.snapshot';
 export * from './insights/customer.insights';
 export * from './insights/churn-risk';
+export * from './work-items/work-items';

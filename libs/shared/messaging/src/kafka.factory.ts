@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 
 export interface KafkaConnection {
   brokers: string[];
@@ -6,6 +7,10 @@ export interface KafkaConnection {
   /** Per-request timeout; kept short so a dead broker is noticed in seconds, not minutes. */
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** TLS to the brokers (`kafkaConnection` of @hub/config builds it from KAFKA_SSL_*). */
+  ssl?: ConnectionOptions;
+  /** SASL authentication (KAFKA_SASL_*). */
+  sasl?: SASLOptions;
 }
 
 type Logger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -14,6 +19,8 @@ export function createKafka(c: KafkaConnection, logger?: Logger): Kafka {
   const config: KafkaConfig = {
     clientId: c.clientId,
     brokers: c.brokers,
+    ...(c.ssl !== undefined && { ssl: c.ssl }),
+    ...(c.sasl !== undefined && { sasl: c.sasl }),
     requestTimeout: c.requestTimeoutMs ?? 5_000,
     connectionTimeout: c.connectionTimeoutMs ?? 2_000,
     retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 },

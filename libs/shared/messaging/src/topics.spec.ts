@@ -21,4 +21,13 @@ describe('hubTopicSpecs', () => {
       value: String(30 * 24 * 3600 * 1000),
     });
   });
+
+  it('keeps the decisions topics 7 days: the bound of an address on Kafka after an erasure', () => {
+    const names = hubNames('ns');
+    for (const topic of [names.topics.nbaDecisions, names.topics.nbaDecisionsV2])
+      expect(hubTopicSpecs(names).find((s) => s.topic === topic)!.configEntries).toContainEqual({
+        name: 'retention.ms',
+        value: String(7 * 24 * 3600 * 1000),
+      });
+  });
 });

@@ -3,6 +3,13 @@ import { hubNames, type HubNames } from '@hub/contracts';
 
 /** How long the raw topic keeps a message: its refusals' feedback, and a re-drive of its dead letters, have that long. */
 const RAW_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/**
+ * How long the decisions topics keep a message. A message there carries the customer's channel
+ * address in clear and cannot be crypto-shredded: this is how long it outlives an erasure
+ * (docs/events.md, *Personal data and erasure*). Set on the topic when it is created; an existing
+ * topic keeps its own setting (`kafka-configs --alter --add-config retention.ms=…`).
+ */
+export const DECISIONS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 export interface TopicSpec {
   topic: string;
@@ -31,7 +38,17 @@ export function hubTopicSpecs(names: HubNames = hubNames(), options: { replicati
       configEntries: [{ name: 'retention.ms', value: String(RAW_RETENTION_MS) }],
     },
     // Decisions for channel senders, keyed by customer (one customer's decisions stay in order).
-    { topic: names.topics.nbaDecisions, numPartitions: 6 },
+    {
+      topic: names.topics.nbaDecisions,
+      numPartitions: 6,
+      configEntries: [{ name: 'retention.ms', value: String(DECISIONS_RETENTION_MS) }],
+    },
+    // Every decision, those that contact nobody too (`kind: 'no-action'`).
+    {
+      topic: names.topics.nbaDecisionsV2,
+      numPartitions: 6,
+      configEntries: [{ name: 'retention.ms', value: String(DECISIONS_RETENTION_MS) }],
+    },
   ].map(durable);
 }
 

@@ -36,7 +36,7 @@ export const hubMetrics = {
       'Interactions and customer facts the recorder took, by kind and outcome (recorded, duplicate_skipped…)',
       ['kind', 'outcome'],
     ),
-  /** Events of the store the projection has not applied yet (store head - checkpoint), read on scrape. */
+  /** Events of the store a projection or relay (`projection` = its checkpoint id) has not handled yet (store head - position), read on scrape. */
   projectionLagEvents: () =>
     gauge('hub_projection_lag_events', 'Events recorded in the event store and not yet applied by the projection', ['projection']),
   /** How long the last event the projection applied had waited since it was recorded. */

@@ -9,3 +9,5 @@ export * from './audit-log';
 export * from './terminal-line';
 export * from './health';
 export * from './tracing';
+export * from './schema-migrations';
+export * from './api-keys.schema-migrations';

@@ -142,6 +142,49 @@ function keyOf(row: KeyRow): StoredKey {
   };
 }
 
+/**
+ * The tables' DDL (idempotent): `ensureSchema` and version 1 of the component's migrations. The audit
+ * log is append-only in the database too (a trigger): an entry cannot be changed or removed, whoever
+ * connects; the audit log of reads and admin actions (audit-log.ts) shares the table.
+ */
+export const API_KEYS_DDL = `
+create table if not exists hub_tenants (
+  tenant_id text primary key,
+  name text not null,
+  created_at timestamptz not null default now());
+create table if not exists hub_api_keys (
+  key_id text primary key,
+  tenant_id text not null references hub_tenants (tenant_id),
+  kind text not null check (kind in ('query', 'ingest')),
+  source text,
+  scopes text not null,
+  digest bytea not null unique check (length(digest) = 32),
+  last4 text not null,
+  rate_limit_per_minute integer,
+  created_at timestamptz not null default now(),
+  expires_at timestamptz,
+  revoked_at timestamptz,
+  rotated_to text);
+create index if not exists hub_api_keys_tenant on hub_api_keys (tenant_id);
+create table if not exists hub_key_audit (
+  id bigserial primary key,
+  at timestamptz not null default now(),
+  actor text not null,
+  action text not null,
+  tenant_id text,
+  key_id text,
+  detail jsonb not null default '{}');
+create or replace function hub_key_audit_append_only() returns trigger language plpgsql as $$
+        begin raise exception 'hub_key_audit is append-only'; end $$;
+alter table hub_key_audit
+  add column if not exists customer_id text,
+  add column if not exists outcome text not null default 'ok';
+create index if not exists hub_key_audit_tenant_at on hub_key_audit (tenant_id, at);
+-- Append-only in the database too: an entry cannot be changed or removed, whoever connects.
+create or replace trigger hub_key_audit_append_only before update or delete or truncate on hub_key_audit
+  for each statement execute function hub_key_audit_append_only();
+`;
+
 /** The store in PostgreSQL: `hub_tenants`, `hub_api_keys` and the append-only `hub_key_audit`. */
 export class PostgresKeyStore implements KeyStore {
   constructor(private readonly pool: Pool) {}
@@ -150,42 +193,7 @@ export class PostgresKeyStore implements KeyStore {
     await this.transaction(async (c) => {
       // Instances booting together must not race on CREATE TABLE IF NOT EXISTS (it can fail on the catalog).
       await c.query("select pg_advisory_xact_lock(hashtext('hub_api_keys'))");
-      await c.query(`create table if not exists hub_tenants (
-        tenant_id text primary key,
-        name text not null,
-        created_at timestamptz not null default now())`);
-      await c.query(`create table if not exists hub_api_keys (
-        key_id text primary key,
-        tenant_id text not null references hub_tenants (tenant_id),
-        kind text not null check (kind in ('query', 'ingest')),
-        source text,
-        scopes text not null,
-        digest bytea not null unique check (length(digest) = 32),
-        last4 text not null,
-        rate_limit_per_minute integer,
-        created_at timestamptz not null default now(),
-        expires_at timestamptz,
-        revoked_at timestamptz,
-        rotated_to text)`);
-      await c.query('create index if not exists hub_api_keys_tenant on hub_api_keys (tenant_id)');
-      await c.query(`create table if not exists hub_key_audit (
-        id bigserial primary key,
-        at timestamptz not null default now(),
-        actor text not null,
-        action text not null,
-        tenant_id text,
-        key_id text,
-        detail jsonb not null default '{}')`);
-      // Append-only in the database too: an entry cannot be changed or removed, whoever connects.
-      await c.query(`create or replace function hub_key_audit_append_only() returns trigger language plpgsql as $$
-        begin raise exception 'hub_key_audit is append-only'; end $$`);
-      // The audit log of reads and admin actions (audit-log.ts) shares the table: one log per tenant to query.
-      await c.query(`alter table hub_key_audit
-        add column if not exists customer_id text,
-        add column if not exists outcome text not null default 'ok'`);
-      await c.query('create index if not exists hub_key_audit_tenant_at on hub_key_audit (tenant_id, at)');
-      await c.query(`create or replace trigger hub_key_audit_append_only before update or delete or truncate on hub_key_audit
-        for each statement execute function hub_key_audit_append_only()`);
+      await c.query(API_KEYS_DDL);
     });
   }
 

@@ -9,3 +9,6 @@ export * from './prometheus-text';
 export * from './served-routes';
 export * from './message-schemas';
 export * from './health-probe';
+export * from './test-pki';
+export * from './throwaway-postgres';
+export * from './throwaway-kafka';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { access, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { databaseUrlWithTls, libpqConnectionString } from '@hub/config';
 import { createPgPool } from '@hub/platform';
 import { parseCustomerStream, StreamCategories } from '@hub/contracts';
 import { eraseCustomerRecord } from '@hub/customer-records';
@@ -64,7 +65,8 @@ async function runTool(
  * The `--dbname` of a client tool without the password, which goes in `PGPASSWORD` instead: a
  * command line is visible to every user of the machine (`ps`), the environment is not.
  */
-function toolConnection(url: string, env: NodeJS.ProcessEnv): { dbname: string; env: NodeJS.ProcessEnv } {
+function toolConnection(nodeUrl: string, env: NodeJS.ProcessEnv): { dbname: string; env: NodeJS.ProcessEnv } {
+  const url = libpqConnectionString(nodeUrl); // the same TLS settings, as libpq spells them
   const u = new URL(url);
   if (u.password === '') return { dbname: url, env };
   const password = decodeURIComponent(u.password);
@@ -226,7 +228,8 @@ An erasure recorded AFTER the backup was taken is not in it: re-run every erasur
         throw new CliFailure('CLI_IN_FILE', `cannot read ${from}: ${err.message}`);
       });
       const where = describeDatabase(target);
-      const probe = createPgPool({ connectionString: target, max: 1 });
+      // With the TLS settings of the environment, as the CLI opened on it below (DATABASE_URL=target) has them.
+      const probe = createPgPool({ connectionString: databaseUrlWithTls(target, ctx.config), max: 1 });
       probe.on('error', () => undefined);
       try {
         const { rows } = await probe.query<{ n: string }>(
@@ -241,7 +244,7 @@ An erasure recorded AFTER the backup was taken is not in it: re-run every erasur
         await probe.end().catch(() => undefined);
       }
 
-      const db = toolConnection(target, ctx.io.env);
+      const db = toolConnection(databaseUrlWithTls(target, ctx.config), ctx.io.env);
       const args = ['--no-owner', '--no-password', '--single-transaction', '--exit-on-error', `--dbname=${db.dbname}`];
       if (force) args.push('--clean', '--if-exists');
       const r = await runTool('pg_restore', [...args, from], db.env, ctx.io.signal);

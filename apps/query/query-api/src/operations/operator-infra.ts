@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import type { Kafka } from 'kafkajs';
+import type { KafkaClientConnection } from '@hub/config';
 import { hubNames, type HubNames } from '@hub/contracts';
 import { createKafka } from '@hub/messaging';
 import { LOGGER, type HubLogger } from '@hub/platform';
@@ -9,7 +10,7 @@ import { LOGGER, type HubLogger } from '@hub/platform';
 export const OPERATOR_INFRA_SETTINGS = Symbol('OPERATOR_INFRA_SETTINGS');
 
 export interface OperatorInfraSettings {
-  kafkaBrokers: string[];
+  kafka: KafkaClientConnection;
   redisUrl: string;
   namespace?: string;
 }
@@ -35,7 +36,7 @@ export class OperatorInfra implements OnModuleDestroy {
 
   /** A client (no connection until a call opens one: each route connects what it uses and disconnects it). */
   get kafka(): Kafka {
-    this.kafkaClient ??= createKafka({ brokers: this.settings.kafkaBrokers, clientId: 'hub-query-api-operator' }, this.logger);
+    this.kafkaClient ??= createKafka(this.settings.kafka, this.logger);
     return this.kafkaClient;
   }
 

@@ -27,9 +27,8 @@ export class SavedQueryNameTakenError extends HubError {
   }
 }
 
-// Under an advisory lock: two instances booting together must not both create it.
-const DDL = `
-begin;
+/** The table's DDL (idempotent), without transaction control: `ensureSchema` and version 1 of the migrations. */
+export const SAVED_QUERIES_DDL = `
 select pg_advisory_xact_lock(hashtext('hub.saved_queries.schema'));
 create table if not exists saved_queries (
   tenant_id text not null,
@@ -42,8 +41,10 @@ create table if not exists saved_queries (
   primary key (tenant_id, id),
   unique (tenant_id, name)
 );
-commit;
 `;
+
+// Under an advisory lock: two instances booting together must not both create it.
+const DDL = `begin;\n${SAVED_QUERIES_DDL}\ncommit;`;
 
 type Row = { id: string; name: string; path: SavedQueryPath; params: Record<string, string>; saved_by: string; saved_at: Date };
 const toSaved = (r: Row): SavedQuery => ({

@@ -96,6 +96,7 @@ export class ActionDto {
   @IsArray() @Matches(CHANNEL, { each: true, message: 'each channel must be a channel id (a-z, 0-9, _ -)' }) channels!: string[];
   @IsIn(NBA_CONTACT_MODES) contactMode!: NbaContactMode;
   @IsOptional() @IsBoolean() requiresOptIn?: boolean;
+  @IsOptional() @Matches(ID, ID_MESSAGE) queue?: string;
   @IsNumber() @Min(0) value!: number;
   @IsNumber() @Min(0.001) @Max(0.999) basePropensity!: number;
   @IsOptional()

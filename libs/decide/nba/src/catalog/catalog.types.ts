@@ -6,6 +6,9 @@ import type { Rule } from '../policy/rule';
 export const CATALOG_ACTION_KINDS = ['service', 'offer', 'retention', 'survey', 'escalation', 'none'] as const;
 export type CatalogActionKind = (typeof CATALOG_ACTION_KINDS)[number];
 
+/** The work-item queue of an escalation action: its catalog `queue`, else its id. */
+export const workItemQueueOf = (action: Pick<CatalogAction, 'id' | 'queue'>): string => action.queue ?? action.id;
+
 export type Policies = Readonly<Record<NbaPolicyKind, readonly Rule[]>>;
 
 export interface Cooldown {
@@ -31,6 +34,11 @@ export interface CatalogAction {
   /** Channels it may use, in the catalog's order of preference (after preferred and trigger channel). */
   channels: readonly string[];
   contactMode: NbaContactMode;
+  /**
+   * Escalations: the work-item queue people pick it up from (`WorkItemOpened.queue`); absent: the
+   * action's id (the shipped catalogs name none, so `escalate_specialist` is its own queue).
+   */
+  queue?: string;
   /** Marketing: needs an explicit opt-in on the channel, not merely the absence of an opt-out. */
   requiresOptIn: boolean;
   /** V: what it is worth when accepted (any unit, the same for every action). */

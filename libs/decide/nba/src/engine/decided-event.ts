@@ -7,6 +7,8 @@ import {
 } from '@hub/customer';
 import { seedFrom } from '../learning/prng';
 import type { Decision } from './decide';
+import type { DecisionDelivery } from '../delivery/decision-delivery';
+import { noActionReason } from '../delivery/no-action-reason';
 
 /** Customer events that call for a new decision. Decisions and outcomes never trigger one. */
 export const NBA_TRIGGER_TYPES = [
@@ -32,12 +34,14 @@ export const decisionSeed = (tenantId: string, customerId: string, triggerEventI
  * The `NextBestActionDecided` (v3) event recording a decision: what reproduces it, not every
  * intermediate — the action and how it reaches the customer, the one-line why, the versions, seed,
  * revision and trigger it ran on, its segment, the outcome counts it read and the menu's
- * priorities. The whole ranking (facts, verdicts, contact checks, scores) is recomputed from these
- * and the stream (`reproduceDecision`). Event id = decision id; caused by the trigger; `occurredAt`
+ * priorities; with `delivery` (the worker's), every trigger it folded, the chosen channel's address
+ * and, when it contacts nobody, why. The whole ranking (facts, verdicts, contact checks, scores) is
+ * recomputed from these and the stream (`reproduceDecision`). Event id = decision id; caused by the trigger; `occurredAt`
  * is the `now` the engine saw.
  */
-export function decidedEvent(decision: Decision, correlationId: string): NextBestActionDecided {
+export function decidedEvent(decision: Decision, correlationId: string, delivery?: DecisionDelivery): NextBestActionDecided {
   const { chosen } = decision;
+  const reason = noActionReason(decision);
   return {
     type: 'NextBestActionDecided',
     data: {
@@ -54,6 +58,15 @@ export function decidedEvent(decision: Decision, correlationId: string): NextBes
       segment: decision.segment,
       outcomes: decision.outcomes,
       menu: decision.menu.map((m) => ({ actionId: m.actionId, channel: m.channel, priority: m.priority })),
+      // What a platform acts on (added within v3): rendered when the worker passes it, and by
+      // `reproduceDecision` for a decision recorded with it (older ones have none of the three).
+      ...(delivery
+        ? {
+            triggers: delivery.triggers,
+            ...(delivery.address && chosen.contactMode !== 'none' ? { address: delivery.address } : {}),
+            ...(reason ? { noAction: { reason } } : {}),
+          }
+        : {}),
     },
     metadata: metadataOf(decision, correlationId, CURRENT_SCHEMA_VERSIONS.NextBestActionDecided),
   };

@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/catalog.types';
 import { catalogByVersion } from '../catalog/catalog-versions';
 import { decide, type DecideInput, type Decision } from '../engine/decide';
 import { decidedEvent, decidedEventV2 } from '../engine/decided-event';
+import { channelAddress, decisionTriggers, pendingTriggersAfter, type DecisionDelivery } from '../delivery/decision-delivery';
 import { buildDecisionInput, type DecisionInputSource } from '../engine/decision-input';
 import { STRATEGY_VERSIONS, strategyOf, type Strategy, type StrategyVersion } from '../engine/strategies';
 import { contactHistoryFrom } from '../history/contact-history';
@@ -125,10 +126,11 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
     );
   }
   const recorded = recordedTally(d, catalog);
+  const asOf = asOfDecision(strategy, history, customerId, revision, id);
   const input = buildDecisionInput({
     tenantId,
     customerId,
-    ...asOfDecision(strategy, history, customerId, revision, id),
+    ...asOf,
     strategyVersion: strategy.version as StrategyVersion,
     revision,
     triggerEventId: d.basedOnEventId,
@@ -147,9 +149,18 @@ export function reproduceDecision(request: ReproduceRequest): Reproduction {
   const stored = decisionRecord(decided);
   const correlationId = decided.metadata.correlationId;
   // A v2 decision is compared in its own shape, read back through the same upcaster as the stored one.
+  // A decision recorded with what a platform acts on (`triggers`, added within v3) has it recomputed
+  // too, from the same events and state: the triggers it folded, the chosen channel's address.
+  const delivery: DecisionDelivery | undefined =
+    d.triggers === undefined
+      ? undefined
+      : {
+          triggers: decisionTriggers(asOf.events.reduce(pendingTriggersAfter, []), input.trigger),
+          ...optional('address', channelAddress(input.state, recomputed.chosen.channel)),
+        };
   const rendered = d.arbitration
     ? (upcast(decidedEventV2(recomputed, correlationId)) as NextBestActionDecided)
-    : decidedEvent(recomputed, correlationId);
+    : decidedEvent(recomputed, correlationId, delivery);
   const recomputedRecord = decisionRecord(rendered);
   return {
     input,
@@ -189,3 +200,6 @@ function asOfDecision(
   const events = whole.map((h) => h.event);
   return { events, folded: { state: foldWholeHistory(customerId, whole), history: contactHistoryFrom(events) } };
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };

@@ -56,7 +56,8 @@ export interface ReplayRun {
   finishedAt: string | null;
 }
 
-const DDL = `
+/** The runs table's DDL (idempotent): `ensureSchema` and part of the timeline's version 1. */
+export const REPLAY_RUNS_DDL = `
 create table if not exists timeline_replay_runs (
   id uuid primary key,
   state text not null,
@@ -120,7 +121,7 @@ export class PostgresReplayRuns {
   async ensureSchema(): Promise<void> {
     const r = await this.pool.query<{ present: boolean }>("select to_regclass('timeline_replay_runs') is not null as present");
     if (r.rows[0]?.present) return;
-    await runDdl(this.pool, DDL);
+    await runDdl(this.pool, REPLAY_RUNS_DDL);
   }
 
   async insert(run: { id: string; options: ReplayOptions; requestedBy: string | null }): Promise<ReplayRun> {

@@ -1,6 +1,16 @@
 import type { ChannelId, EventMetadata, IdentityRef, InteractionData } from '@hub/contracts';
 import type { TextSignal } from '@hub/text-signals';
-import type { NbaActionKind, NbaArbitration, NbaContactMode, NbaOutcome, NbaOutcomeCounts, NbaRankedAction } from './nba-explanation';
+import type {
+  NbaActionKind,
+  NbaArbitration,
+  NbaChannelAddress,
+  NbaContactMode,
+  NbaNoActionReason,
+  NbaOutcome,
+  NbaOutcomeCounts,
+  NbaRankedAction,
+  NbaTriggerRef,
+} from './nba-explanation';
 
 /**
  * Events in a customer's stream (`customerStream(tenant, id)`). Past tense; every one carries the
@@ -86,6 +96,16 @@ export type NextBestActionDecided = {
     menu?: NbaRankedAction[];
     /** v2: the full ranking as recorded; null for v1; absent since v3 (recomputed, never stored). */
     arbitration?: NbaArbitration | null;
+    /**
+     * Added within v3 (absent on decisions recorded before; a reader takes absent as "not said"):
+     * every trigger the decision folded (the events a debounced decision answers at once: those not
+     * answered by an earlier decision, up to `basedOnEventId`), in stream order.
+     */
+    triggers?: NbaTriggerRef[];
+    /** Added within v3: the chosen action's channel address, from the folded state (sealed); absent when it contacts nobody or the state has none. */
+    address?: NbaChannelAddress;
+    /** Added within v3: why a decision contacts nobody (`action.kind` `none`); absent otherwise. */
+    noAction?: { reason: NbaNoActionReason };
   };
   metadata: EventMetadata;
 };
@@ -276,6 +296,61 @@ export type CustomerErased = {
   metadata: EventMetadata;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Work items: escalations handed to people (opened by the nba-worker, worked through the query API)
+// ---------------------------------------------------------------------------------------------
+
+export const WORK_ITEM_PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
+/** How soon a person should take it: from the customer's value and churn risk (`workItemPriority`). */
+export type WorkItemPriority = (typeof WORK_ITEM_PRIORITIES)[number];
+
+/**
+ * An escalation was handed to people: a work item in `queue` (the escalation action's catalog
+ * entry), due by `dueAt` (the queue's SLA from the decision). `workItemId` derives from the decision
+ * (`workItemIdOf`), so a redelivered decide job cannot open a second one. `conversation` is what
+ * resolving it resolves (the trigger's channel and thread); absent when the decision answered no
+ * conversation.
+ */
+export type WorkItemOpened = {
+  type: 'WorkItemOpened';
+  data: {
+    workItemId: string;
+    decisionId: string;
+    /** The escalation action (`action.code` of the decision). */
+    actionId: string;
+    queue: string;
+    priority: WorkItemPriority;
+    dueAt: string;
+    conversation?: { channel: ChannelId; threadId?: string };
+  };
+  metadata: EventMetadata;
+};
+
+/** A person took the work item. `agent` is an agent id, not a name. */
+export type WorkItemClaimed = {
+  type: 'WorkItemClaimed';
+  data: { workItemId: string; agent: string };
+  metadata: EventMetadata;
+};
+
+/** The work item was handed to another agent (`to`); `reason` is a person's words, sealed as personal data. */
+export type WorkItemReassigned = {
+  type: 'WorkItemReassigned';
+  data: { workItemId: string; from: string | null; to: string; reason: string };
+  metadata: EventMetadata;
+};
+
+/**
+ * The work item was closed: `resolution` is a code (`solved`, `refunded`, …), `note` a person's
+ * words (sealed as personal data). A `ConversationResolved` for its conversation follows it in the
+ * same append, which starts the survey follow-up.
+ */
+export type WorkItemResolved = {
+  type: 'WorkItemResolved';
+  data: { workItemId: string; resolution: string; note?: string; by: string | null };
+  metadata: EventMetadata;
+};
+
 export type CustomerEvent =
   | CustomerRegistered
   | InteractionRecorded
@@ -293,7 +368,11 @@ export type CustomerEvent =
   | CustomerRestored
   | MergeProposed
   | MergeProposalRejected
-  | CustomerErased;
+  | CustomerErased
+  | WorkItemOpened
+  | WorkItemClaimed
+  | WorkItemReassigned
+  | WorkItemResolved;
 export type CustomerEventType = CustomerEvent['type'];
 
 /** The event of one type. */
@@ -318,6 +397,10 @@ const CUSTOMER_EVENT_TYPE_SET = {
   MergeProposed: true,
   MergeProposalRejected: true,
   CustomerErased: true,
+  WorkItemOpened: true,
+  WorkItemClaimed: true,
+  WorkItemReassigned: true,
+  WorkItemResolved: true,
 } as const satisfies Record<CustomerEventType, true>;
 
 export const CUSTOMER_EVENT_TYPES: readonly CustomerEventType[] = Object.keys(CUSTOMER_EVENT_TYPE_SET) as CustomerEventType[];

@@ -199,3 +199,33 @@ export interface NbaRankedAction {
   channel: ChannelId | null;
   priority: number;
 }
+
+/** One event a decision answers: its id, type and when it happened (`occurredAt`). */
+export interface NbaTriggerRef {
+  eventId: string;
+  type: string;
+  occurredAt: string;
+}
+
+/**
+ * Where the chosen action reaches the customer: the channel and the customer's identity on it (a
+ * phone number for SMS, WhatsApp and voice, an email address, a handle in the channel's namespace).
+ * Personal data: sealed in the store, erased with the customer's key.
+ */
+export interface NbaChannelAddress {
+  channel: ChannelId;
+  kind: 'phone' | 'email' | 'handle';
+  value: string;
+  /** For a `handle`: the channel's namespace (`telegram`, `messenger`, …). */
+  namespace?: string;
+}
+
+export const NBA_NO_ACTION_REASONS = ['no_eligible_action', 'consent_missing', 'contact_policy', 'below_min_priority'] as const;
+/**
+ * Why a decision contacts nobody (stable codes): `no_eligible_action` (no action passed the
+ * eligibility, applicability and suitability policies), `consent_missing` (those that did could
+ * reach the customer only on channels without the consent they need), `contact_policy` (held back
+ * by cooldowns, caps, quiet hours, the reply window or reachability), `below_min_priority` (they
+ * scored below the catalog's minimum priority).
+ */
+export type NbaNoActionReason = (typeof NBA_NO_ACTION_REASONS)[number];

@@ -27,4 +27,8 @@ export const CURRENT_SCHEMA_VERSIONS = {
   MergeProposed: 1,
   MergeProposalRejected: 1,
   CustomerErased: 1,
+  WorkItemOpened: 1,
+  WorkItemClaimed: 1,
+  WorkItemReassigned: 1,
+  WorkItemResolved: 1,
 } as const satisfies Record<CustomerEventType, number>;

@@ -73,6 +73,11 @@ export function evolveMergedIn(state: CustomerState, event: CustomerEvent): Cust
     case 'MergeProposed':
     case 'MergeProposalRejected':
     case 'CustomerErased':
+    case 'WorkItemOpened':
+    case 'WorkItemClaimed':
+    case 'WorkItemReassigned':
+    case 'WorkItemResolved':
+      // A merged-in record's work items stay its own, too: they are worked (claimed, resolved) in its stream.
       return state;
     case 'InteractionRecorded':
     case 'NextBestActionDecided':

@@ -6,7 +6,7 @@ import { initialCustomerState, type CustomerState } from '../state/customer.stat
  * The version of the `CustomerState` shape (and of `evolve`'s meaning). Bump it whenever either
  * changes: snapshots of another version are ignored, and the state is folded from the events again.
  */
-export const CUSTOMER_STATE_SCHEMA_VERSION = 6;
+export const CUSTOMER_STATE_SCHEMA_VERSION = 7;
 
 /** A cache of the fold up to and including `revision`. Never the record: the stream is. */
 export interface CustomerSnapshot {

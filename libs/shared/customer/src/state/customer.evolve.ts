@@ -21,6 +21,7 @@ import { own } from './own';
 import { satisfactionAfter } from './satisfaction.evolve';
 import { textSignalsAfter } from './text-signals.evolve';
 import { valueAfterOrder, valueAfterRefund } from './value.evolve';
+import { workItemsAfter } from '../work-items/work-items';
 
 const RECENT_LIMIT = 10;
 
@@ -265,6 +266,11 @@ export function evolve(state: CustomerState, event: CustomerEvent): CustomerStat
     case 'CustomerErased':
       // What remains is the shape of the history, not the person: identities and traits go.
       return { ...state, status: 'erased', erasedAt: event.metadata.occurredAt, identities: [], traits: {}, traitsSetAt: {} };
+    case 'WorkItemOpened':
+    case 'WorkItemClaimed':
+    case 'WorkItemReassigned':
+    case 'WorkItemResolved':
+      return { ...state, workItems: workItemsAfter(state.workItems, event) };
     default: {
       const exhaustive: never = event;
       return exhaustive;

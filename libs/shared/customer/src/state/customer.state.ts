@@ -1,6 +1,6 @@
 import type { InteractionKind, ChannelId, Direction, IdentityRef } from '@hub/contracts';
 import type { TextSignal } from '@hub/text-signals';
-import type { ConsentStatus, NbaActionKind, SurveyKind, TraitValue } from '../events/customer.events';
+import type { ConsentStatus, NbaActionKind, SurveyKind, TraitValue, WorkItemPriority } from '../events/customer.events';
 
 export interface ChannelEngagement {
   count: number;
@@ -147,6 +147,23 @@ export interface RejectedMergeProposal {
   rejectedAt: string;
 }
 
+/** One work item (an escalation handed to people) as folded from its `WorkItem*` events. */
+export interface WorkItemState {
+  workItemId: string;
+  decisionId: string;
+  actionId: string;
+  queue: string;
+  priority: WorkItemPriority;
+  /** `open` until someone claims it, `claimed` while an agent holds it, `resolved` once closed. */
+  status: 'open' | 'claimed' | 'resolved';
+  assignee?: string;
+  openedAt: string;
+  dueAt: string;
+  conversation?: { channel: ChannelId; threadId?: string };
+  resolvedAt?: string;
+  resolution?: string;
+}
+
 /**
  * A customer as folded from their stream. Never stored as the record: always rebuilt from the
  * events (a snapshot is only a cache of this fold). JSON-safe: strings, numbers, booleans, arrays
@@ -201,6 +218,8 @@ export interface CustomerState {
   mergeProposals: MergeProposal[];
   /** Proposals a person rejected (`MergeProposalRejected`): the same pair is not proposed again. */
   rejectedMergeProposals: RejectedMergeProposal[];
+  /** Every work item opened for the customer, by id, resolved ones included (`openWorkItems` lists the others). */
+  workItems: Record<string, WorkItemState>;
 }
 
 export const initialCustomerState = (): CustomerState => ({
@@ -222,6 +241,7 @@ export const initialCustomerState = (): CustomerState => ({
   merges: [],
   mergeProposals: [],
   rejectedMergeProposals: [],
+  workItems: {},
 });
 
 /** The key of one conversation thread in `CustomerState.conversations`. */

@@ -40,6 +40,7 @@ export function generatedHistory(seed: number, length: number, { erase = false }
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const events: CustomerEvent[] = [registered('c-1', new Date(BASE).toISOString(), phone())];
+  let workItems = 0;
   for (let i = 0; i < length; i++) {
     const at = new Date(BASE + Math.floor(rnd() * 200) * 86_400_000 + Math.floor(rnd() * 86_400_000)).toISOString();
     const id = `e${seed}-${i}`;
@@ -174,6 +175,30 @@ export function generatedHistory(seed: number, length: number, { erase = false }
             },
             metadata: meta(`${id}-outcome`, at),
           });
+        }
+        // Every third decision opens a work item, every other one worked to its end (no draw from rnd either).
+        if (i % 3 === 0) {
+          const workItemId = `wi-${id}`;
+          events.push({
+            type: 'WorkItemOpened',
+            data: { workItemId, decisionId: id, actionId: 'escalate_specialist', queue: 'specialists', priority: 'normal', dueAt: at },
+            metadata: meta(workItemId, at),
+          });
+          if (workItems++ % 2 === 0) {
+            events.push(
+              { type: 'WorkItemClaimed', data: { workItemId, agent: 'agent-1' }, metadata: meta(`${workItemId}-c`, at) },
+              {
+                type: 'WorkItemReassigned',
+                data: { workItemId, from: 'agent-1', to: 'agent-2', reason: 'expertise' },
+                metadata: meta(`${workItemId}-r`, at),
+              },
+              {
+                type: 'WorkItemResolved',
+                data: { workItemId, resolution: 'solved', by: 'agent-2' },
+                metadata: meta(`${workItemId}-s`, at),
+              },
+            );
+          }
         }
     }
   }

@@ -262,6 +262,10 @@ describe('upcast', () => {
         'OrderRefunded',
         'SurveyAnswered',
         'TraitsUpdated',
+        'WorkItemOpened',
+        'WorkItemClaimed',
+        'WorkItemReassigned',
+        'WorkItemResolved',
       ].sort(),
     );
   });

@@ -1,0 +1,2 @@
+export * from './work-item.store';
+export * from './work-items.schema-migrations';

@@ -1,0 +1,2 @@
+export * from './schema-migration';
+export * from './schema-migrator';
