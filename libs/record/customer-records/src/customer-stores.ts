@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { EncryptingEventStore, parseKeyEncryptionKey, PostgresKeyStore, SealingKeyCache, type KeyStore } from '@hub/crypto-shredding';
-import { EsdbEventStore, PostgresEventStore, type EventStore } from '@hub/event-store';
+import { esdbEventStoreAdapter, PostgresEventStore, type EventStore } from '@hub/event-store';
 import { CustomerRepository } from './customer.repository';
 import { IdentityResolver, type IdentityStreamNaming } from './identity.resolver';
 import { PostgresSnapshotStore } from './postgres.snapshot-store';
@@ -78,8 +78,10 @@ export async function createCustomerStores(
   }: CustomerStoresOptions,
 ): Promise<CustomerStores> {
   const kekBytes = parseKeyEncryptionKey(kek);
+  // The EventStoreDB client is loaded only by a deployment that uses it.
+  const EsdbEventStore = eventStore.kind === 'eventstoredb' ? esdbEventStoreAdapter() : undefined;
   const raw: EventStore =
-    eventStore.kind === 'eventstoredb'
+    EsdbEventStore !== undefined && eventStore.kind === 'eventstoredb'
       ? EsdbEventStore.fromConnectionString(eventStore.url)
       : await PostgresEventStore.create({ pool, ...(subscriptionMinGapMs !== undefined ? { subscriptionMinGapMs } : {}) });
   const stored = await PostgresKeyStore.create({ pool, ...(kekBytes ? { kek: kekBytes } : {}) });

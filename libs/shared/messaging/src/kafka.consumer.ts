@@ -283,7 +283,15 @@ export async function startConsumer(kafka: Kafka, o: ConsumerOptions): Promise<R
     o.logger.error({ groupId: o.groupId, err: String(payload.error) }, 'consumer.crashed.restarting');
     if (!restartTimer) restartLater();
   });
-  consumer.on(consumer.events.GROUP_JOIN, () => void (crashesInARow = 0));
+  // `consumer.run` resolves before the group is joined: this line says when the member is in and reading
+  // (after each rebalance too), which the app's ready line cannot (bench/processes times it).
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    crashesInARow = 0;
+    o.logger.info(
+      { groupId: o.groupId, memberId: payload.memberId, partitions: Object.values(payload.memberAssignment).flat().length },
+      'consumer.joined',
+    );
+  });
   // Lag per partition after each batch kafkajs fetched (its high watermark - 1 - the batch's last offset).
   const lag = hubMetrics.kafkaConsumerLag();
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>

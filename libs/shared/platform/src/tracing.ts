@@ -1,10 +1,14 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { HubLogger } from './logger';
+import type * as TracingSdk from './tracing-sdk';
+
+/**
+ * The OpenTelemetry SDK (provider, OTLP exporter, resources, semantic conventions: some 150 modules,
+ * several MiB of every process's memory) is loaded only when tracing is started; without it, the
+ * default, the libraries' spans are the API's no-ops (docs/benchmarks.md, Session 11).
+ */
+const sdk = (): typeof TracingSdk => require('./tracing-sdk') as typeof TracingSdk;
 
 /** What `startTracing` started: flushes the spans still buffered and stops exporting. */
 export interface Tracing {
@@ -25,7 +29,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   // As the specification has it: the traces endpoint is used as it is, the base one gets `/v1/traces`.
   const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
   if (!endpoint || env['OTEL_SDK_DISABLED'] === 'true') return undefined;
-  const tracing = registerTracing(serviceName, [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }))]);
+  const tracing = registerTracing(serviceName, [sdk().otlpSpanProcessor(endpoint)]);
   logger?.info({ serviceName, endpoint }, 'tracing.started');
   return tracing;
 }
@@ -36,22 +40,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
  * exporter; a test with an `InMemorySpanExporter` behind a `SimpleSpanProcessor`.
  */
 export function registerTracing(serviceName: string, spanProcessors: SpanProcessor[]): Tracing {
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': serviceName }),
-    spanProcessors,
-  });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-  return {
-    shutdown: async () => {
-      await provider.shutdown();
-      trace.disable();
-      propagation.disable();
-      context.disable();
-    },
-  };
+  return sdk().registerTracingSdk(serviceName, spanProcessors);
 }
 
 export type { SpanExporter };

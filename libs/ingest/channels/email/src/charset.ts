@@ -1,4 +1,4 @@
-import { simpleParser } from 'mailparser';
+import { mailparser } from './mailparser';
 
 /**
  * Bytes in a named charset, decoded exactly as mailparser decodes a MIME text part in that
@@ -9,6 +9,6 @@ import { simpleParser } from 'mailparser';
 export async function decodeCharset(bytes: Buffer, charset: string): Promise<string> {
   const label = charset.replace(/[^A-Za-z0-9._:+-]/g, '') || 'utf-8';
   const part = `Content-Type: text/plain; charset="${label}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64')}`;
-  const parsed = await simpleParser(part, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
+  const parsed = await mailparser().simpleParser(part, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
   return parsed.text ?? '';
 }

@@ -1,4 +1,4 @@
-import { simpleParser } from 'mailparser';
+import { mailparser } from './mailparser';
 import { bounded, MAX_HTML_SUMMARY_CHARS, MAX_HTML_TO_SUMMARISE_CHARS, MAX_TEXT_CHARS } from './inbound-email';
 
 /**
@@ -11,7 +11,7 @@ export async function summariseHtml(html: string): Promise<string> {
   const input = html.length > MAX_HTML_TO_SUMMARISE_CHARS ? html.slice(0, MAX_HTML_TO_SUMMARISE_CHARS) : html;
   // The HTML as a one-part message, so the conversion is exactly the one mailparser applies.
   const message = `Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(input, 'utf8').toString('base64')}`;
-  const parsed = await simpleParser(message, {
+  const parsed = await mailparser().simpleParser(message, {
     skipTextToHtml: true,
     skipImageLinks: true,
     skipTextLinks: true,

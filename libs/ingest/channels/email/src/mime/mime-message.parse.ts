@@ -1,4 +1,5 @@
-import { parseAddressHeader, simpleParser, type AddressObject, type EmailAddress, type HeaderLines, type ParsedMail } from 'mailparser';
+import type { AddressObject, EmailAddress, HeaderLines, ParsedMail } from 'mailparser';
+import { mailparser } from '../mailparser';
 import type { AttachmentMeta } from '@hub/contracts';
 import type { ParseResult } from '@hub/channels-core';
 import { emailBodyText } from '../email-body';
@@ -37,7 +38,7 @@ export async function parseMimeMessage(bytes: unknown, field = ''): Promise<Pars
   }
   let parsed: ParsedMail;
   try {
-    parsed = await simpleParser(bytes, PARSER_OPTIONS);
+    parsed = await mailparser().simpleParser(bytes, PARSER_OPTIONS);
   } catch (err) {
     return {
       ok: false,
@@ -127,7 +128,7 @@ export function addresses(value: AddressObject | AddressObject[] | undefined): s
 
 function firstAddress(values: readonly string[]): string | undefined {
   for (const value of values) {
-    const [address] = addresses(parseAddressHeader(value));
+    const [address] = addresses(mailparser().parseAddressHeader(value));
     if (address !== undefined) return address;
   }
   return undefined;

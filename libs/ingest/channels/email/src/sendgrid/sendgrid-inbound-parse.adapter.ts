@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { parseAddressHeader, simpleParser, type HeaderLines } from 'mailparser';
+import type { HeaderLines } from 'mailparser';
+import { mailparser } from '../mailparser';
 import { validateAs, type AttachmentMeta, type FieldError, type InteractionReceived } from '@hub/contracts';
 import {
   withinReplayWindow,
@@ -150,7 +151,7 @@ async function decodeFields(form: MultipartForm): Promise<DecodedFields> {
 
 /** SendGrid's default mode: ids and date from the raw header block, the rest from the parsed fields. */
 async function defaultModeEmail(fields: DecodedFields, form: MultipartForm): Promise<ParseResult<InboundEmail>> {
-  const from = mailboxes(parseAddressHeader(fields.from));
+  const from = mailboxes(mailparser().parseAddressHeader(fields.from));
   if (from.length === 0) return { ok: false, errors: [fieldError('from', 'names no one')] };
   const headerLines = await headerBlock(fields.headers ?? '');
   const ids = (name: string): string[] => messageIds(headerValues(headerLines, name).join(' '));
@@ -169,8 +170,8 @@ async function defaultModeEmail(fields: DecodedFields, form: MultipartForm): Pro
       rawSha256: sha256Hex(field('headers'), Buffer.from([0]), field('text'), Buffer.from([0]), field('html')),
       ...(subject !== undefined ? { subject } : {}),
       from,
-      to: addresses(parseAddressHeader(fields.to)),
-      cc: addresses(parseAddressHeader(fields.cc)),
+      to: addresses(mailparser().parseAddressHeader(fields.to)),
+      cc: addresses(mailparser().parseAddressHeader(fields.cc)),
       ...(inReplyTo !== undefined ? { inReplyTo } : {}),
       references: ids('references'),
       ...(date !== undefined ? { date } : {}),
@@ -184,8 +185,9 @@ async function defaultModeEmail(fields: DecodedFields, form: MultipartForm): Pro
 /** The header lines of SendGrid's `headers` field (a header block without a body). */
 async function headerBlock(headers: string): Promise<HeaderLines> {
   try {
-    return (await simpleParser(Buffer.from(`${headers.trimEnd()}\r\n\r\n`, 'utf8'), { skipHtmlToText: true, skipTextToHtml: true }))
-      .headerLines;
+    return (
+      await mailparser().simpleParser(Buffer.from(`${headers.trimEnd()}\r\n\r\n`, 'utf8'), { skipHtmlToText: true, skipTextToHtml: true })
+    ).headerLines;
   } catch {
     return [];
   }
