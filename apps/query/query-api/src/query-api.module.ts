@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } f
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
@@ -55,6 +55,7 @@ import { MetricsController, QueryHealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
+import { ClickController, TRACKING_LINK_KEY } from './nba/click.controller';
 import { WorkItemsController } from './work-items/work-items.controller';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { OperationsController } from './operations/operations.controller';
@@ -224,6 +225,16 @@ export class QueryApiEnv extends RecordEnv {
 
   /** Requests per RATE_LIMIT_WINDOW_MS one API key may make (counted by the key presented, valid or not); past it: 429. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 5_000;
+
+  /**
+   * The secret that signs tracking links (`GET /r/:token`, a click as the customer's answer: docs/events.md,
+   * "The customer's answer"), at least 32 characters. Unset: tracking links are off (both routes 404).
+   * Rotating it breaks the links already sent.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'TRACKING_LINK_KEY must be at least 32 characters of secret' })
+  TRACKING_LINK_KEY?: string;
 }
 
 /** The OpenID Connect settings when an issuer is configured (else none: tokens are not taken), and what is wrong with them. */
@@ -273,6 +284,7 @@ export class QueryApiEdgeEnv extends HttpEdgeEnv {
 export const QUERY_API_CONTROLLERS = [
   CustomersController,
   NbaController,
+  ClickController,
   WorkItemsController,
   TimelineController,
   LiveTimelineController,
@@ -380,6 +392,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       LiveTimelines,
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
       { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
+      { provide: TRACKING_LINK_KEY, useValue: config.TRACKING_LINK_KEY ?? null },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
       { provide: WORK_ITEM_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresWorkItemReader(pool) },
       {

@@ -16,6 +16,7 @@ export * from './contact/contact-policy';
 export * from './history/contact-history';
 export * from './history/outcome-recording';
 export * from './history/reply-outcome';
+export * from './history/tracking-link';
 export * from './learning/prng';
 export * from './learning/beta';
 export * from './learning/outcomes';
