@@ -108,6 +108,7 @@ export class ActionDto {
   @IsOptional() @IsArray() @IsString({ each: true }) levers?: string[];
   @IsOptional() @ValidateNested() @Type(() => PartialCooldownDto) cooldown?: PartialCooldownDto;
   @IsOptional() @ValidateNested() @Type(() => PoliciesDto) policies?: PoliciesDto;
+  @IsOptional() @IsNumber() @Min(0.001) @Max(0.5) controlGroupShare?: number;
 }
 
 export class ChannelContactPolicyDto {

@@ -52,6 +52,12 @@ export interface CatalogAction {
   levers: readonly string[];
   cooldown?: Partial<Cooldown>;
   policies: Policies;
+  /**
+   * Opt-in (absent: never withheld, decisions as before): the share of decisions that pick this
+   * action which withhold it instead — the control group its uplift is measured against. Drawn from
+   * the decision's seed (`controlDraw`), so a recomputation withholds the same ones.
+   */
+  controlGroupShare?: number;
 }
 
 export interface ChannelContactPolicy {

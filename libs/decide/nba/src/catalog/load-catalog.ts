@@ -119,6 +119,8 @@ function semanticErrors(c: CatalogDto): FieldError[] {
         a.kind === 'none' ? 'must be none for the do-nothing action' : 'only the do-nothing action has contact mode none',
       );
     if (a.kind === 'none' && a.channels.length > 0) push(`${at}.channels`, 'the do-nothing action uses no channel');
+    if (a.kind === 'none' && a.controlGroupShare !== undefined)
+      push(`${at}.controlGroupShare`, 'the do-nothing action has no control group');
     if (a.kind !== 'none' && a.channels.length === 0) push(`${at}.channels`, 'must name at least one channel');
     a.channels.forEach((ch, j) => {
       if (!channels.has(ch)) push(`${at}.channels.${j}`, `channel "${ch}" has no contactPolicy.channels entry`);
