@@ -20,6 +20,7 @@ export * from './history/tracking-link';
 export * from './learning/prng';
 export * from './learning/beta';
 export * from './learning/outcomes';
+export * from './learning/uplift';
 export * from './engine/decide';
 export * from './engine/decided-event';
 export * from './engine/decision-input';
