@@ -3,7 +3,9 @@ import { inbound, registered } from '@hub/customer/testing';
 import { catalogV3, loadCatalog } from '../catalog/load-catalog';
 import type { Catalog } from '../catalog/catalog.types';
 import { noActionReason } from '../delivery/no-action-reason';
-import { at, CUSTOMER, decideAfter } from '../testing/nba.fixtures';
+import { at, CUSTOMER, decideAfter, TENANT } from '../testing/nba.fixtures';
+import { RecordedStream } from '../testing/recorded-stream';
+import { reproduceDecision } from '../explain/reproduce-decision';
 import { controlDraw } from './decide';
 import { decidedEvent } from './decided-event';
 
@@ -69,6 +71,32 @@ describe('control groups (catalog controlGroupShare)', () => {
       expect(event.data.noAction).toEqual({ reason: 'control_group' });
       expect(event.data.explanation.reason).toMatch(/^control group: kb_password_reset ranked first and is withheld/);
       expect(decideAfter(asked(), { catalog, seed })).toEqual(d);
+    });
+  });
+
+  describe('given a withheld decision recorded the way the worker records it', () => {
+    it('then it reproduces bit for bit with its catalog (the draw is recomputed from the seed)', () => {
+      const catalog = withControlGroup(0.5);
+      const recorded = Array.from({ length: 64 }, (_, i) => {
+        const stream = new RecordedStream(TENANT, `c-${i}`).append(
+          registered(`c-${i}`, at(1, 8)),
+          inbound('m1', at(1, 9), { text: 'How do I reset my password?' }),
+        );
+        return { stream, decided: stream.decide(at(1, 9, 1), { catalog }) };
+      });
+      const withheld = recorded.filter((r) => r.decided.data.withheld !== undefined);
+      expect(withheld.length).toBeGreaterThan(0);
+      expect(withheld.length).toBeLessThan(64);
+      for (const { stream, decided } of [withheld[0]!, recorded.find((r) => r.decided.data.withheld === undefined)!]) {
+        const r = reproduceDecision({
+          decided,
+          tenantId: TENANT,
+          customerId: stream.customerId,
+          stream: stream.events,
+          catalogOf: (v) => (v === catalog.catalogVersion ? catalog : undefined),
+        });
+        expect(r.differences).toEqual([]);
+      }
     });
   });
 
