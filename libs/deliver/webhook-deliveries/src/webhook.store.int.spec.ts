@@ -104,5 +104,9 @@ describe('PostgresWebhookStore', () => {
     await store.record(attempt(2, 'succeeded'));
     expect(await store.deliveries('t-log', s.subscriptionId, 10)).toEqual([attempt(2, 'succeeded'), attempt(1, 'failed')]);
     expect(await store.deliveries('other', s.subscriptionId, 10)).toEqual([]);
+
+    // Deleting the subscription deletes its log.
+    expect(await store.remove('t-log', s.subscriptionId)).toBe(true);
+    expect(await store.deliveries('t-log', s.subscriptionId, 10)).toEqual([]);
   });
 });

@@ -46,6 +46,7 @@ export interface WebhookSubscriptions {
   list(tenantId: string): Promise<WebhookSubscription[]>;
   find(tenantId: string, subscriptionId: string): Promise<WebhookSubscription | undefined>;
   update(tenantId: string, subscriptionId: string, patch: WebhookSubscriptionPatch, now: Date): Promise<WebhookSubscription | undefined>;
+  /** Deletes it and its delivery log. */
   remove(tenantId: string, subscriptionId: string): Promise<boolean>;
   /** Enable a disabled subscription again (its failure record reset); an enabled one is left as it is. */
   enable(tenantId: string, subscriptionId: string, now: Date): Promise<WebhookSubscription | undefined>;
@@ -186,11 +187,14 @@ export class PostgresWebhookStore implements WebhookSubscriptions, WebhookDelive
   }
 
   async remove(tenantId: string, subscriptionId: string): Promise<boolean> {
-    const r = await this.pool.query('delete from webhook_subscriptions where tenant_id = $1 and subscription_id = $2', [
-      tenantId,
-      subscriptionId,
-    ]);
-    return (r.rowCount ?? 0) > 0;
+    // The log goes with it, in the same statement.
+    const r = await this.pool.query(
+      `with gone as (delete from webhook_subscriptions where tenant_id = $1 and subscription_id = $2 returning subscription_id),
+         log as (delete from webhook_deliveries where tenant_id = $1 and subscription_id in (select subscription_id from gone))
+       select count(*)::int as n from gone`,
+      [tenantId, subscriptionId],
+    );
+    return (r.rows[0] as { n: number }).n > 0;
   }
 
   async enable(tenantId: string, subscriptionId: string, now: Date) {
