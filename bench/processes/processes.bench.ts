@@ -5,13 +5,14 @@
  * (docs/benchmarks.md, "Session 11: lean processes").
  *
  *   node -r @swc-node/register bench/processes/processes.bench.ts [--load-seconds 60] [--rate 100]
- *        [--rounds 3] [--idle 5] [--no-breakdown] [--json out.json]
+ *        [--rounds 3] [--idle 5] [--no-breakdown] [--no-source] [--json out.json]
  *
  * It builds first (`nx run-many -t build`, cached) and compiles bench/ingest/hello-nest.ts with esbuild
  * and the workspace's plugin (tools/build/esbuild.config.cjs) into dist/bench/hello-nest/main.js.
  * Then, --rounds times, interleaved (hello compiled, hello from source, then each app compiled and
- * from source, the order reversed every other round), each process alone on a fresh database and a
- * fresh HUB_NAMESPACE:
+ * from source, the order reversed every other round), each process alone on a fresh database (migrated
+ * by `hub migrate up` first, the app booting with HUB_MIGRATE=check as in production) and a fresh
+ * HUB_NAMESPACE:
  * - ready: from the spawn to its ready line (HTTP apps: serving); for timeline-projector and nba-worker
  *   to their `consumer.joined` line (kafkajs's GROUP_JOIN: `consumer.run` and so the ready line come
  *   before the join);
@@ -24,7 +25,7 @@
  * with memory-report.cjs preloaded says where its memory goes (heap by space, external, packages
  * loaded). RSS is robust to a busy machine; ready times much less so: the load average is printed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -35,8 +36,17 @@ import { build, type BuildOptions } from 'esbuild';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { Queue } from 'bullmq';
-import { hubNames } from '@hub/contracts';
-import { ensureAppBuilds, freshId, startAppProcess, type AppProcess, type HubAppName } from '@hub/testing';
+import { DEV_IDENTITY_HASH_KEY, hubNames } from '@hub/contracts';
+import {
+  ensureAppBuilds,
+  freshId,
+  hubCliArgs,
+  HUB_PROCESS_ENV,
+  sourceMapArgs,
+  startAppProcess,
+  type AppProcess,
+  type HubAppName,
+} from '@hub/testing';
 import { nowMs, prepareRequests, prng, refusedByStatus, sendOpenLoop, type PreparedRequest, type Secrets } from '../pipeline/load';
 
 const { values: args } = parseArgs({
@@ -46,6 +56,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     idle: { type: 'string', default: '5' },
     'no-breakdown': { type: 'boolean', default: false },
+    'no-source': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -53,6 +64,8 @@ const LOAD_SECONDS = Number(args['load-seconds']);
 const RATE = Number(args.rate);
 const ROUNDS = Number(args.rounds);
 const IDLE_MS = Number(args.idle) * 1000;
+/** Compiled only (`--no-source`): half the starts, for iterating on the compiled apps' cuts. */
+const FROMS: readonly From[] = args['no-source'] ? ['compiled'] : ['compiled', 'source'];
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -124,8 +137,19 @@ async function freshHubEnv(): Promise<NodeJS.ProcessEnv> {
   await admin.query(`create database ${dbName}`);
   cleanups.push(async () => void (await admin.query(`drop database if exists ${dbName} with (force)`)));
   const keyHash = createHash('sha256').update(apiKey).digest('hex');
+  const databaseUrl = Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).href;
+  // Migrated first by the CLI, and the apps only check it (HUB_MIGRATE=check), as production runs them
+  // (docs/operations.md, "Schema migrations"): an app that migrates at boot loads umzug to do it.
+  const migrated = spawnSync(process.execPath, [...hubCliArgs(), 'migrate', 'up'], {
+    cwd: ROOT,
+    env: { ...process.env, IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, DATABASE_URL: databaseUrl, HUB_NAMESPACE: ns, TENANT_ID: TENANT },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (migrated.status !== 0) throw new Error(`hub migrate up failed (${migrated.status}):\n${migrated.stdout}\n${migrated.stderr}`);
   return {
-    DATABASE_URL: Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).href,
+    DATABASE_URL: databaseUrl,
+    HUB_MIGRATE: 'check',
     REDIS_URL,
     KAFKA_BROKERS: BROKERS.join(','),
     HUB_NAMESPACE: ns,
@@ -178,13 +202,13 @@ async function startApp(app: App, from: From, env: NodeJS.ProcessEnv, suffix: st
 
 /** The hello, compiled (dist/bench/hello-nest/main.js) or from source, ready on its `"msg":"ready"` line. */
 function startHello(from: From): Promise<Started> {
-  const program = from === 'compiled' ? ['--enable-source-maps', HELLO_BUILD] : ['-r', '@swc-node/register', HELLO_SOURCE];
+  const program = from === 'compiled' ? [...sourceMapArgs(), HELLO_BUILD] : ['-r', '@swc-node/register', HELLO_SOURCE];
   const t0 = performance.now();
-  // The same young generation as the apps (startAppProcess), so the heaps compare.
+  // The same flags and environment as the apps (startAppProcess), so the processes compare.
   const child: ChildProcess = spawn(
     process.execPath,
     [`--max-semi-space-size=${process.env['HUB_NODE_SEMI_SPACE_MB'] ?? '64'}`, ...program],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: ROOT, env: { ...HUB_PROCESS_ENV, ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return new Promise((ok, fail) => {
@@ -372,26 +396,20 @@ function report(idle: IdleSample[], loaded: LoadSample[]) {
   const med = (variant: Variant, key: 'readyMs' | 'idleRssMb') => median(idle.filter((s) => s.variant === variant).map((s) => s[key]));
   const helloRss = med('hello|compiled', 'idleRssMb');
   const helloReady = med('hello|compiled', 'readyMs');
-  const idleRows = [
-    {
-      process: 'hello (compiled)',
-      'idle RSS MiB': f1(helloRss),
-      '× hello': '1.00',
-      'ready ms': Math.round(helloReady),
-      'ready × hello': '1.00',
+  const idleRows = FROMS.map((from) => {
+    const rss = med(`hello|${from}`, 'idleRssMb');
+    const ready = med(`hello|${from}`, 'readyMs');
+    return {
+      process: `hello (${from})`,
+      'idle RSS MiB': f1(rss),
+      '× hello': (rss / helloRss).toFixed(2),
+      'ready ms': Math.round(ready),
+      'ready × hello': (ready / helloReady).toFixed(2),
       targets: '',
-    },
-    {
-      process: 'hello (source)',
-      'idle RSS MiB': f1(med('hello|source', 'idleRssMb')),
-      '× hello': (med('hello|source', 'idleRssMb') / helloRss).toFixed(2),
-      'ready ms': Math.round(med('hello|source', 'readyMs')),
-      'ready × hello': (med('hello|source', 'readyMs') / helloReady).toFixed(2),
-      targets: '',
-    },
-  ];
+    };
+  });
   for (const app of APPS)
-    for (const from of ['compiled', 'source'] as const) {
+    for (const from of FROMS) {
       const rss = med(`${app}|${from}`, 'idleRssMb');
       const ready = med(`${app}|${from}`, 'readyMs');
       idleRows.push({
@@ -431,14 +449,18 @@ async function main(): Promise<void> {
     await kafkaAdmin.disconnect();
   });
 
-  const variants: Variant[] = ['hello|compiled', 'hello|source', ...APPS.flatMap((a) => [`${a}|compiled`, `${a}|source`] as Variant[])];
+  const variants: Variant[] = [
+    ...FROMS.map((from): Variant => `hello|${from}`),
+    ...APPS.flatMap((a) => FROMS.map((from): Variant => `${a}|${from}`)),
+  ];
   const idle: IdleSample[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round} of ${ROUNDS}: each process alone, ready and idle RSS after ${IDLE_MS / 1000} s (${uptime()})`);
     for (const v of round % 2 ? variants : [...variants].reverse()) idle.push(await idleSample(v, round));
   }
   log(`under load: ${LOAD_SECONDS} s at ${RATE}/s (${uptime()})`);
-  const loaded: LoadSample[] = [await helloUnderLoad(), ...(await hubUnderLoad('compiled')), ...(await hubUnderLoad('source'))];
+  const loaded: LoadSample[] = [await helloUnderLoad()];
+  for (const from of FROMS) loaded.push(...(await hubUnderLoad(from)));
   const memory = args['no-breakdown'] ? [] : await breakdowns();
   const loadAfter = uptime();
 
