@@ -8,6 +8,7 @@ import { channelDefinitions } from '@hub/channel-registry';
 import { IngestEnv, ingestChannelsOf } from '@hub/ingest';
 import { IngestApiEnv } from '@hub/ingest-api';
 import { NbaWorkerEnv } from '../apps/decide/nba-worker/src/nba-worker.env';
+import { OutgoingWebhooksEnv } from '../apps/deliver/outgoing-webhooks/src/outgoing-webhooks.env';
 import { ProjectorEnv } from '../apps/project/timeline-projector/src/projector.env';
 import { QueryApiEdgeEnv, QueryApiEnv } from '../apps/query/query-api/src/query-api.module';
 
@@ -24,27 +25,8 @@ export const NOT_DEPLOYED: Readonly<Record<string, string>> = {
   'hub-cli': 'an operator CLI, run on demand (docker run … hub-cli node main.js <command>, or a Kubernetes Job)',
 };
 
-/**
- * The build list: every Nx project under apps/ whose `build` target bundles it for Node with esbuild
- * (dist/apps/<project>/main.js, what infra/docker/Dockerfile copies). The console's build is Vite's
- * static files, served by query-api from its image.
- */
-export function builtNodeApps(): string[] {
-  const found: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (entry === 'node_modules' || entry === 'src') continue;
-      if (statSync(path).isDirectory()) walk(path);
-      else if (entry === 'project.json') {
-        const project = JSON.parse(readFileSync(path, 'utf8')) as { name: string; targets?: Record<string, { executor?: string }> };
-        if (project.targets?.['build']?.executor === '@nx/esbuild:esbuild') found.push(project.name);
-      }
-    }
-  };
-  walk(join(ROOT, 'apps'));
-  return found.sort();
-}
+/** The build list, read from the apps' project files (one definition: @hub/testing's, which builds and starts them). */
+export { builtNodeApps } from '@hub/testing';
 
 /** Variables a process reads outside the env classes, each with the file that reads it (checked to name it). */
 const READ_DIRECTLY: readonly { name: string; file: string; apps: 'all' | readonly string[] }[] = [
@@ -119,6 +101,11 @@ export const DEPLOYED_APPS: Readonly<Record<string, DeployedApp>> = {
     project: 'nba-worker',
     probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(NbaWorkerEnv, 'HEALTH_PORT') },
     schemas: () => [NbaWorkerEnv],
+  },
+  'outgoing-webhooks': {
+    project: 'outgoing-webhooks',
+    probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(OutgoingWebhooksEnv, 'HEALTH_PORT') },
+    schemas: () => [OutgoingWebhooksEnv],
   },
   'query-api': {
     project: 'query-api',

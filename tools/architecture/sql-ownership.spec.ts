@@ -32,6 +32,8 @@ const OWNERS: Readonly<Record<string, string>> = {
   nba_outcome_tally: 'libs/decide/nba-outcomes',
   nba_outcomes: 'libs/decide/nba-outcomes',
   work_items: 'libs/decide/work-items',
+  webhook_subscriptions: 'libs/deliver/webhook-deliveries',
+  webhook_deliveries: 'libs/deliver/webhook-deliveries',
   saved_queries: 'apps/query/query-api',
   hub_tenants: 'libs/shared/platform',
   hub_api_keys: 'libs/shared/platform',

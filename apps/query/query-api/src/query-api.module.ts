@@ -2,13 +2,14 @@ import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } f
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { NBA_OUTCOMES_SCHEMA, OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import { PostgresWorkItemReader, WORK_ITEM_QUERIES, WORK_ITEMS_SCHEMA } from '@hub/work-items';
+import { PostgresWebhookStore, WEBHOOK_SUBSCRIPTIONS, WEBHOOKS_SCHEMA } from '@hub/webhook-deliveries';
 import {
   CachedKeyLookup,
   createPgPool,
@@ -56,6 +57,7 @@ import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
 import { WorkItemsController } from './work-items/work-items.controller';
+import { WEBHOOK_URL_POLICY, WebhookSubscriptionsController, type WebhookUrlPolicy } from './webhooks/webhook-subscriptions.controller';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { OperationsController } from './operations/operations.controller';
 import { OPERATOR_INFRA_SETTINGS, OperatorInfra, type OperatorInfraSettings } from './operations/operator-infra';
@@ -157,6 +159,12 @@ export class QueryApiEnv extends RecordEnv {
     message: 'each QUERY_DEFAULT_REGIONS entry must be <tenant>:<ISO 3166-1 alpha-2 country code>, e.g. acme:US',
   })
   QUERY_DEFAULT_REGIONS: string[] = [];
+
+  /**
+   * `on`: webhook subscriptions may name `http://` endpoints on a loopback host (tests, development);
+   * otherwise only `https://`. The outgoing-webhooks app has the same switch.
+   */
+  @IsIn(['on', 'off']) WEBHOOK_ALLOW_LOOPBACK_HTTP: 'on' | 'off' = 'off';
 
   /** Heartbeat (and fallback read) interval of live timelines. */
   @Type(() => Number) @IsInt() @Min(1_000) @Max(120_000) QUERY_LIVE_HEARTBEAT_MS = 15_000;
@@ -274,6 +282,7 @@ export const QUERY_API_CONTROLLERS = [
   CustomersController,
   NbaController,
   WorkItemsController,
+  WebhookSubscriptionsController,
   TimelineController,
   LiveTimelineController,
   ExportsController,
@@ -329,7 +338,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       HubPlatformModule.forApp('query-api', config, {
         pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' },
         kafka: false,
-        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA, API_KEYS_SCHEMA],
+        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA, API_KEYS_SCHEMA, WEBHOOKS_SCHEMA],
         appSchema: [SAVED_QUERIES_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
@@ -382,6 +391,11 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
       { provide: WORK_ITEM_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresWorkItemReader(pool) },
+      { provide: WEBHOOK_SUBSCRIPTIONS, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresWebhookStore(pool) },
+      {
+        provide: WEBHOOK_URL_POLICY,
+        useValue: { allowLoopbackHttp: config.WEBHOOK_ALLOW_LOOPBACK_HTTP === 'on' } satisfies WebhookUrlPolicy,
+      },
       {
         provide: TIMELINE_REPLAYS,
         inject: [PG_POOL, EVENT_STORE, LOGGER],

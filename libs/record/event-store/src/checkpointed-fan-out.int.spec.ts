@@ -223,6 +223,39 @@ describe('runCheckpointedSubscriptions: one store subscription fanned out to sev
     });
   });
 
+  describe('when a consumer is busy while the shared reader reads on', () => {
+    it('takes the pages that queued meanwhile in one call, up to its batch size, in order', async () => {
+      const from = await marker();
+      const prefix = `${freshId('busy')}-`;
+      const quick = consumer(prefix, from);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const calls: string[][] = [];
+      const busy: CheckpointedConsumer = {
+        subscriptionId: freshId('consumer.'),
+        fromWhenNoCheckpoint: from,
+        filter: { streamPrefixes: [prefix] },
+        batchSize: 8,
+        onEvents: async (events) => {
+          calls.push(idsOf(events));
+          if (calls.length === 1) await gate;
+        },
+      };
+      await start(store, [quick, busy]);
+      const ids: string[] = [];
+      // One page per event: each append waits until the quick consumer has it, so the shared reader read it alone.
+      for (let i = 0; i < 13; i++) {
+        ids.push(...(await appendMany(prefix, 1)));
+        await eventually(async () => (quick.handled.length === ids.length ? true : undefined), { what: `page ${i}` });
+      }
+      expect(calls).toEqual([ids.slice(0, 1)]);
+      release();
+      await eventually(async () => (calls.flat().length === ids.length ? true : undefined), { what: 'the busy consumer caught up' });
+      // The twelve pages that queued while it was busy: one call of 8 (its batch size), one of the other 4.
+      expect(calls).toEqual([ids.slice(0, 1), ids.slice(1, 9), ids.slice(9)]);
+    });
+  });
+
   describe('when consumers start at different checkpoints', () => {
     it('the one behind catches up on its own read, then shares the one read', async () => {
       const from = await marker();

@@ -386,13 +386,12 @@ class Lane implements ConsumerProgress {
         await this.readOnItsOwn();
         continue;
       }
-      const chunk = this.queue.shift();
+      const chunk = this.takeBatch();
       if (!chunk) {
         this.checkCaughtUp();
         await this.work.wait(this.fanOut.stopSignal);
         continue;
       }
-      this.queuedEvents -= chunk.events.length;
       this.inFlight = true;
       this.fanOut.progressed.notify();
       try {
@@ -402,6 +401,26 @@ class Lane implements ConsumerProgress {
         this.inFlight = false;
       }
     }
+  }
+
+  /**
+   * The next batch: the queued chunks from the front, joined while they fit in one batch. The shared
+   * reader reads on every wake-up, so at a steady rate its pages are small (an event or two); a
+   * consumer whose handler was busy meanwhile takes what queued up in one call — one transaction for
+   * a projection — as a subscription of its own would have read it in one page.
+   */
+  private takeBatch(): Chunk | undefined {
+    const first = this.queue.shift();
+    if (!first) return undefined;
+    let events = first.events;
+    let upTo = first.upTo;
+    while (this.queue.length > 0 && events.length + this.queue[0]!.events.length <= this.spec.batchSize) {
+      const next = this.queue.shift()!;
+      events = events.length === 0 ? next.events : next.events.length === 0 ? events : events.concat(next.events);
+      upTo = next.upTo;
+    }
+    this.queuedEvents -= events.length;
+    return { events, upTo };
   }
 
   /** Hands `events` to the handler until it succeeds (true) or the fan-out stops (false); each failure reported, then a backoff. */

@@ -45,12 +45,16 @@ export const ConsumerGroups = {
   nbaWorker: 'hub.nba-worker',
   /** ingest-api reading `rawInteractions`. */
   ingestApiRaw: 'hub.ingest-api.raw',
+  /** The outgoing-webhooks app reading decisions (`nbaDecisionsV2`) and customer events. */
+  outgoingWebhooks: 'hub.outgoing-webhooks',
 } as const;
 
 export const Queues = {
   nbaDecide: 'hub-nba-decide',
   /** Delayed no-response outcomes and the outbound scan (a job scheduler). */
   nbaFollowUp: 'hub-nba-follow-up',
+  /** One job per (subscription, message): the outgoing webhook's attempts, retried on the webhooks' schedule. */
+  webhookDeliveries: 'hub-webhook-deliveries',
 } as const;
 
 /** Every name on shared infrastructure (Kafka topics and groups, BullMQ queues) of one hub environment. */
@@ -63,8 +67,8 @@ export interface HubNames {
     nbaDecisions: string;
     nbaDecisionsV2: string;
   };
-  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string };
-  queues: { nbaDecide: string; nbaFollowUp: string };
+  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string; outgoingWebhooks: string };
+  queues: { nbaDecide: string; nbaFollowUp: string; webhookDeliveries: string };
 }
 
 /**
@@ -89,8 +93,9 @@ export function hubNames(namespace = ''): HubNames {
       timelineProjector: t(ConsumerGroups.timelineProjector),
       nbaWorker: t(ConsumerGroups.nbaWorker),
       ingestApiRaw: t(ConsumerGroups.ingestApiRaw),
+      outgoingWebhooks: t(ConsumerGroups.outgoingWebhooks),
     },
-    queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp) },
+    queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp), webhookDeliveries: q(Queues.webhookDeliveries) },
   };
 }
 
@@ -172,6 +177,11 @@ export function parseIdentityStream(stream: string): { tenantId: string; keyed: 
  */
 export function identityKey(hasher: IdentityHasher, tenantId: string, kind: string, value: string): string {
   return `${tenantId}|${kind}|${hasher.digest(tenantId, kind, value, 'kafka-key').slice(0, 40)}`;
+}
+
+/** BullMQ job id of one message's delivery to one subscription: a redelivered Kafka message adds no second job. */
+export function webhookDeliveryJobId(subscriptionId: string, messageId: string): string {
+  return `${subscriptionId}_${messageId}`;
 }
 
 /** BullMQ deduplication id: one pending decision per customer. */

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const WORKSPACE = resolve(__dirname, '../../../..');
 
@@ -19,8 +20,31 @@ export function appsFrom(): AppsFrom {
   return from;
 }
 
-/** The Nx projects whose builds `startAppProcess` runs. */
-export const BUILT_APP_PROJECTS = [INGEST_PROJECT, 'ingest-api', 'timeline-projector', 'nba-worker', 'query-api', 'hub-cli'] as const;
+/**
+ * The build list: every Nx project under apps/ whose `build` target bundles it for Node with esbuild
+ * (dist/apps/<project>/main.js: what `startAppProcess` runs, what infra/docker/Dockerfile copies and
+ * what the deployment files are checked against). Read from the project files, so a new app is on it
+ * the moment it has a build target. The console's build is Vite's static files, served by query-api.
+ */
+export function builtNodeApps(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (entry === 'node_modules' || entry === 'src') continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else if (entry === 'project.json') {
+        const project = JSON.parse(readFileSync(path, 'utf8')) as { name: string; targets?: Record<string, { executor?: string }> };
+        if (project.targets?.['build']?.executor === '@nx/esbuild:esbuild') found.push(project.name);
+      }
+    }
+  };
+  walk(join(WORKSPACE, 'apps'));
+  return found.sort();
+}
+
+/** The Nx projects whose builds `startAppProcess` runs: the build list (`builtNodeApps`). */
+export const BUILT_APP_PROJECTS: readonly string[] = builtNodeApps();
 
 /**
  * Build every app the tests start as a process (`nx run-many -t build`, cached: a no-op in about a

@@ -10,6 +10,7 @@ import {
 } from '@hub/platform';
 import { TIMELINE_SCHEMA } from '@hub/timeline';
 import { WORK_ITEMS_SCHEMA } from '@hub/work-items';
+import { WEBHOOKS_SCHEMA } from '@hub/webhook-deliveries';
 import { exactPositionals, stringOption } from '../cli.args';
 import { write } from '../cli-io';
 import { CliFailure, ExitCode, UsageError } from '../cli.errors';
@@ -24,6 +25,7 @@ export const HUB_SCHEMA: readonly ComponentSchema[] = [
   TIMELINE_SCHEMA,
   NBA_OUTCOMES_SCHEMA,
   WORK_ITEMS_SCHEMA,
+  WEBHOOKS_SCHEMA,
   API_KEYS_SCHEMA,
 ];
 

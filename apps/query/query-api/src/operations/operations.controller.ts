@@ -154,6 +154,8 @@ export class OperationsController {
       { groupId: groups.timelineProjector, topic: topics.interactions },
       { groupId: groups.nbaWorker, topic: topics.customerEvents },
       { groupId: groups.ingestApiRaw, topic: topics.rawInteractions },
+      { groupId: groups.outgoingWebhooks, topic: topics.nbaDecisionsV2 },
+      { groupId: groups.outgoingWebhooks, topic: topics.customerEvents },
     ];
     const [head, checkpoint] = await Promise.all([
       this.store.headPosition(),
@@ -186,10 +188,13 @@ export class OperationsController {
     }
   }
 
-  /** Jobs per state in each of the nba-worker's BullMQ queues. */
+  /** Jobs per state in each of the hub's BullMQ queues (the nba-worker's, the outgoing webhooks'). */
   @Audited('queues.read')
   @Get('queues')
-  @OperatorOperation({ summary: "The decide queues' job counts" }, { 503: 'Redis cannot be reached' })
+  @OperatorOperation(
+    { summary: "The BullMQ queues' job counts (decide, follow-up, webhook deliveries)" },
+    { 503: 'Redis cannot be reached' },
+  )
   async queues(): Promise<{ queues: { name: string; counts: Record<string, number> }[] }> {
     if (!(await this.infra.redisReady(3_000))) unavailable('Redis could not be reached', new Error('not connected'));
     try {

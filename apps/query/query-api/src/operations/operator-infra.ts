@@ -44,7 +44,7 @@ export class OperatorInfra implements OnModuleDestroy {
     return this.kafkaClient;
   }
 
-  /** The nba-worker's BullMQ queues (read only: counts), on a connection of their own. */
+  /** The nba-worker's BullMQ queues and the outgoing webhooks' (read only: counts), on a connection of their own. */
   bullQueues(): Queue[] {
     if (!this.queues) {
       // Fails a command at once while Redis is unreachable instead of queueing it: the route answers 503.
@@ -54,7 +54,7 @@ export class OperatorInfra implements OnModuleDestroy {
       redis.on('error', (err) => this.logger.warn({ err: String(err) }, 'query.operator.redis_error'));
       this.redis = redis;
       const q = this.names.queues;
-      this.queues = [q.nbaDecide, q.nbaFollowUp].map((name) => new BullQueue(name, { connection: redis }));
+      this.queues = [q.nbaDecide, q.nbaFollowUp, q.webhookDeliveries].map((name) => new BullQueue(name, { connection: redis }));
     }
     return this.queues;
   }
