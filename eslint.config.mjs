@@ -118,6 +118,20 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['warn', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@nx/enforce-module-boundaries': boundaries(false),
+      // Its decorators through @hub/platform/openapi, which applies them when a document is first asked
+      // for: the package itself (its scanner, lodash, js-yaml) stays out of every app's boot.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/swagger',
+              allowTypeImports: true,
+              message: 'Import its decorators from @hub/platform/openapi (applied when the document is first asked for); types are fine.',
+            },
+          ],
+        },
+      ],
     },
   },
   { files: testFiles, rules: { '@nx/enforce-module-boundaries': boundaries(true) } },

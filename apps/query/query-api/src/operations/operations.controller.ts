@@ -31,7 +31,7 @@ import { OperatorOnly } from '../auth/operator.decorator';
 import { queryAs } from '../query-params';
 import { DeadLettersQuery, RedriveDto } from './operations.dto';
 import { OperatorInfra } from './operator-infra';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, OperatorOperation, VALIDATION_FAILED } from '../openapi';
 
 const DEFAULT_DEAD_LETTER_PAGE = 50;

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { validateAs, type FieldError } from '@hub/contracts';
 import { WEBHOOK_SUBSCRIPTIONS, type WebhookSubscriptions } from '@hub/webhook-deliveries';
 import { generateWebhookSecret, isAllowedWebhookUrl, type WebhookSubscription } from '@hub/webhooks';

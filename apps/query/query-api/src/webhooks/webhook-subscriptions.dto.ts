@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsInt, IsOptional, IsString, Max, MaxLength, Min, Validate } from 'class-validator';
 import type { ValidatorConstraintInterface } from 'class-validator';
 import { ValidatorConstraint } from 'class-validator';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@hub/platform/openapi';
 import { isEventTypePattern, WEBHOOK_EVENT_TYPES } from '@hub/webhooks';
 
 @ValidatorConstraint({ name: 'eventTypePattern' })
