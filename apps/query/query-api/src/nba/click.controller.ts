@@ -11,14 +11,13 @@ import {
   Redirect,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import { validateAs } from '@hub/contracts';
 import type { CustomerRepository } from '@hub/customer-records';
 import { ConcurrencyError } from '@hub/event-store';
 import { currentCatalog, decideClickOutcome, signTrackingLink, verifyTrackingLink } from '@hub/nba';
 import { LOGGER, type HubLogger } from '@hub/platform';
-import { ApiErrors, HubError } from '@hub/platform/openapi';
+import { ApiBody, ApiErrors, ApiOperation, ApiProperty, ApiResponse, ApiTags, HubError } from '@hub/platform/openapi';
 import { Audited } from '../audit/audited.decorator';
 import { Public } from '../auth/public.decorator';
 import { RequiresScope } from '../auth/scope.decorator';
