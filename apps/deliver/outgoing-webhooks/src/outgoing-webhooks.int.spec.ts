@@ -277,7 +277,8 @@ describe('outgoing webhooks', () => {
         return found?.status === 'disabled' ? found : undefined;
       });
       expect(disabled).toMatchObject({ disabledReason: 'failing', exhaustedSinceSuccess: 1, failingSince: expect.any(String) });
-      expect(await deliveries(s, 2)).toEqual([
+      // The subscription is disabled (its counts updated) just before the last attempt's row is written: wait for the row.
+      expect(await until('both attempts in the log', () => deliveries(s, 2))).toEqual([
         expect.objectContaining({ attempt: 1, outcome: 'failed', statusCode: 503, nextAttemptAt: expect.any(String) }),
         expect.objectContaining({ attempt: 2, outcome: 'failed', statusCode: 503, nextAttemptAt: null }),
       ]);
