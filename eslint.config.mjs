@@ -80,6 +80,8 @@ function depConstraints({ forTests }) {
     // The timeline projection and its relay (apps/project/timeline-projector also runs the record stage's recorder).
     { sourceTag: 'stage:project', onlyDependOnLibsWithTags: ['stage:project', 'stage:record', 'stage:shared'] },
     { sourceTag: 'stage:decide', onlyDependOnLibsWithTags: ['stage:decide', 'stage:record', 'stage:shared'] },
+    // Delivery acts on the decisions it reads from Kafka: the record (the customer's latest state, the outbound interaction), never the engine.
+    { sourceTag: 'stage:deliver', onlyDependOnLibsWithTags: ['stage:deliver', 'stage:record', 'stage:shared'] },
     // The query API reads the timeline, the record and the decisions (explanations, the menu).
     {
       sourceTag: 'stage:query',

@@ -32,6 +32,7 @@ const OWNERS: Readonly<Record<string, string>> = {
   nba_outcome_tally: 'libs/decide/nba-outcomes',
   nba_outcomes: 'libs/decide/nba-outcomes',
   work_items: 'libs/decide/work-items',
+  outbound_sends: 'libs/deliver/outbound',
   saved_queries: 'apps/query/query-api',
   hub_tenants: 'libs/shared/platform',
   hub_api_keys: 'libs/shared/platform',

@@ -45,6 +45,8 @@ export const ConsumerGroups = {
   nbaWorker: 'hub.nba-worker',
   /** ingest-api reading `rawInteractions`. */
   ingestApiRaw: 'hub.ingest-api.raw',
+  /** The outbound sender reading `nbaDecisionsV2` (its send ledger, not the offsets, makes each send once). */
+  outbound: 'hub.outbound',
 } as const;
 
 export const Queues = {
@@ -63,7 +65,7 @@ export interface HubNames {
     nbaDecisions: string;
     nbaDecisionsV2: string;
   };
-  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string };
+  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string; outbound: string };
   queues: { nbaDecide: string; nbaFollowUp: string };
 }
 
@@ -89,6 +91,7 @@ export function hubNames(namespace = ''): HubNames {
       timelineProjector: t(ConsumerGroups.timelineProjector),
       nbaWorker: t(ConsumerGroups.nbaWorker),
       ingestApiRaw: t(ConsumerGroups.ingestApiRaw),
+      outbound: t(ConsumerGroups.outbound),
     },
     queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp) },
   };

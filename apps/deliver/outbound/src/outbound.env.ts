@@ -1,0 +1,67 @@
+import { Transform, Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { ProbeServerEnv } from '@hub/config';
+
+const csv = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
+const bool = ({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
+  typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key];
+
+/** The channels the outbound app has a sender for (a decision on another channel is recorded as skipped, `no_sender`). */
+export const OUTBOUND_SENDER_CHANNELS = ['sms'] as const;
+export type OutboundSenderChannel = (typeof OUTBOUND_SENDER_CHANNELS)[number];
+
+const smsOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('sms');
+
+export class OutboundEnv extends ProbeServerEnv {
+  /** `GET /health/live`, `/health/ready` and `/metrics` (docs/operations.md, "Health"); `off` serves none. */
+  override HEALTH_PORT: number | 'off' = 3106;
+
+  /** The channels to send on; each needs its provider's settings below. */
+  @Transform(csv)
+  @IsArray()
+  @IsIn(OUTBOUND_SENDER_CHANNELS, {
+    each: true,
+    message: `each OUTBOUND_CHANNELS entry must be one of ${OUTBOUND_SENDER_CHANNELS.join(', ')}`,
+  })
+  OUTBOUND_CHANNELS: OutboundSenderChannel[] = ['sms'];
+
+  /**
+   * A consumer group seen for the first time starts at the decisions topic's beginning (`true`) or
+   * only with decisions published from now on (`false`, the default: a new deployment must not send
+   * a week of old decisions).
+   */
+  @Transform(bool) @IsBoolean() OUTBOUND_FROM_BEGINNING = false;
+
+  /**
+   * The consumer group's session timeout: how long an instance that died unannounced (SIGKILL, a lost
+   * node) holds its partitions before another takes them over. Kafka's broker allows 6 s at least.
+   */
+  @Type(() => Number) @IsInt() @Min(6_000) @Max(300_000) OUTBOUND_KAFKA_SESSION_TIMEOUT_MS = 30_000;
+
+  /** One provider request's deadline; past it the send is in doubt and settled by a lookup, never sent again blind. */
+  @Type(() => Number) @IsInt() @Min(500) @Max(120_000) OUTBOUND_PROVIDER_TIMEOUT_MS = 10_000;
+
+  /**
+   * How long after an intent a lookup's "no such message" is believed and the send may be made
+   * again: a request still being taken by the provider is not in its list yet.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000) OUTBOUND_IN_DOUBT_GRACE_MS = 60_000;
+
+  /** Twilio's API (a local fake in tests). */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) TWILIO_API_BASE_URL = 'https://api.twilio.com';
+  @ValidateIf(smsOn) @Matches(/^AC[0-9a-zA-Z]{8,}$/, { message: 'TWILIO_ACCOUNT_SID must be an account SID (AC…)' }) TWILIO_ACCOUNT_SID =
+    '';
+  @ValidateIf(smsOn) @IsString() @MinLength(8) TWILIO_AUTH_TOKEN = '';
+  /** Our number (E.164) or a Messaging Service SID (MG…). */
+  @ValidateIf(smsOn)
+  @Matches(/^(\+[1-9][0-9]{6,14}|MG[0-9a-zA-Z]{8,})$/, { message: 'TWILIO_FROM must be an E.164 number or a Messaging Service SID' })
+  TWILIO_FROM = '';
+  /** Where Twilio posts statuses (ingest-sms's status route); each request's carries `hubSendId`. */
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) TWILIO_STATUS_CALLBACK_URL?: string;
+}

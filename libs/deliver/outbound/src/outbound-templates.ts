@@ -1,0 +1,61 @@
+import type { ChannelId } from '@hub/contracts';
+import type { CustomerState } from '@hub/customer';
+
+/**
+ * The text of each action per channel and locale: `{name}` placeholders filled from the customer's
+ * traits (`{first_name}`), with a fallback after a pipe (`{first_name|there}`). The catalog's
+ * action ids are the keys; an action without a template for the chosen channel is not sent
+ * (skipped as `no_template`), never sent as some default text.
+ */
+export type OutboundTemplates = Readonly<Record<string, Partial<Record<ChannelId, Readonly<Record<string, string>>>>>>;
+
+export const DEFAULT_LOCALE = 'en';
+
+/** The templates of the current catalog's actions that send a message (catalog v2; SMS first). */
+export const OUTBOUND_TEMPLATES: OutboundTemplates = {
+  kb_order_tracking: {
+    sms: { en: 'Hi {first_name|there}, you can follow your order here: {order_tracking_url|https://example.com/orders}' },
+  },
+  kb_password_reset: { sms: { en: 'Hi {first_name|there}, reset your password here: {password_reset_url|https://example.com/reset}' } },
+  kb_opening_hours: { sms: { en: 'Hi {first_name|there}, we are open {opening_hours|Mon–Fri 9:00–18:00}.' } },
+  kb_update_address: { sms: { en: 'Hi {first_name|there}, you can change your address here: {address_url|https://example.com/address}' } },
+  kb_balance: { sms: { en: 'Hi {first_name|there}, check your balance here: {balance_url|https://example.com/balance}' } },
+  schedule_callback: { sms: { en: 'Hi {first_name|there}, reply with a time that suits you and an agent will call you back.' } },
+  service_recovery: {
+    sms: { en: 'Hi {first_name|there}, we are sorry we let you down. We have added a goodwill credit to your account.' },
+  },
+  nps_detractor_callback: { sms: { en: 'Hi {first_name|there}, thank you for your feedback. May we call you to hear more? Reply YES.' } },
+  retention_offer: {
+    sms: { en: 'Hi {first_name|there}, as a thank-you for staying with us, here is a loyalty discount: {offer_code|LOYAL10}' },
+  },
+  offer_upgrade: { sms: { en: 'Hi {first_name|there}, switch to the annual plan and save. Reply UPGRADE to learn more.' } },
+  csat_survey: { sms: { en: 'Hi {first_name|there}, how did we do today? Reply with a score from 1 (poor) to 5 (great).' } },
+};
+
+/** The customer's locale: the `locale` trait (`es`, `pt-BR`), else the default. */
+export function localeOf(state: CustomerState): string {
+  const locale = state.traits['locale'];
+  return typeof locale === 'string' && locale !== '' ? locale : DEFAULT_LOCALE;
+}
+
+/**
+ * The message of an action on a channel for this customer: the template of their locale (then its
+ * language, then the default locale), filled from their traits; undefined when there is none.
+ */
+export function renderOutboundMessage(
+  templates: OutboundTemplates,
+  actionCode: string,
+  channel: ChannelId,
+  state: CustomerState,
+): { body: string; locale: string } | undefined {
+  const byLocale = templates[actionCode]?.[channel];
+  if (!byLocale) return undefined;
+  const wanted = localeOf(state);
+  const locale = [wanted, wanted.split('-')[0]!, DEFAULT_LOCALE].find((l) => byLocale[l] !== undefined);
+  if (locale === undefined) return undefined;
+  const body = byLocale[locale]!.replace(/\{([a-z0-9_]+)(?:\|([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+    const v = state.traits[name];
+    return v === undefined || v === null || v === '' ? (fallback ?? '') : String(v);
+  });
+  return { body, locale };
+}
