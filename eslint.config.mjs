@@ -88,7 +88,11 @@ function depConstraints({ forTests }) {
       onlyDependOnLibsWithTags: ['stage:query', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'],
     },
     // The operator CLI (hub-cli) reads what the record, the projection and the decision sides recorded.
-    { sourceTag: 'stage:ops', onlyDependOnLibsWithTags: ['stage:ops', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'] },
+    // and migrates every component's tables, the send ledger's included (`hub migrate`).
+    {
+      sourceTag: 'stage:ops',
+      onlyDependOnLibsWithTags: ['stage:ops', 'stage:project', 'stage:decide', 'stage:deliver', 'stage:record', 'stage:shared'],
+    },
     { sourceTag: 'stage:shared', onlyDependOnLibsWithTags: ['stage:shared'] },
     { sourceTag: 'stage:e2e', onlyDependOnLibsWithTags: ['stage:shared', 'stage:ingest', 'stage:record', 'stage:project'] },
   ];

@@ -8,6 +8,7 @@ import { channelDefinitions } from '@hub/channel-registry';
 import { IngestEnv, ingestChannelsOf } from '@hub/ingest';
 import { IngestApiEnv } from '@hub/ingest-api';
 import { NbaWorkerEnv } from '../apps/decide/nba-worker/src/nba-worker.env';
+import { OutboundEnv } from '../apps/deliver/outbound/src/outbound.env';
 import { ProjectorEnv } from '../apps/project/timeline-projector/src/projector.env';
 import { QueryApiEdgeEnv, QueryApiEnv } from '../apps/query/query-api/src/query-api.module';
 
@@ -100,6 +101,11 @@ export const DEPLOYED_APPS: Readonly<Record<string, DeployedApp>> = {
     project: 'nba-worker',
     probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(NbaWorkerEnv, 'HEALTH_PORT') },
     schemas: () => [NbaWorkerEnv],
+  },
+  outbound: {
+    project: 'outbound',
+    probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(OutboundEnv, 'HEALTH_PORT') },
+    schemas: () => [OutboundEnv],
   },
   'query-api': {
     project: 'query-api',

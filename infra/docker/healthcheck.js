@@ -15,6 +15,7 @@ const PROBES = {
   'query-api': { variable: 'PORT', port: 3100 },
   'timeline-projector': { variable: 'HEALTH_PORT', port: 3101 },
   'nba-worker': { variable: 'HEALTH_PORT', port: 3102 },
+  outbound: { variable: 'HEALTH_PORT', port: 3106 },
 };
 
 /** The port `/health/live` answers on for `app` under `env`; undefined when the app serves no probe (HEALTH_PORT=off, hub-cli). */

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { createCustomerStores } from '@hub/customer-records';
-import { PostgresCheckpointStore } from '@hub/event-store';
+import { OUTBOUND_SENDS_DDL } from '@hub/deliver-outbound';
+import { PostgresCheckpointStore, runDdl } from '@hub/event-store';
 import { PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { PostgresKeyStore } from '@hub/platform';
 import { freshDatabase, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
@@ -22,6 +23,8 @@ async function createTheOldWay(pool: Pool): Promise<void> {
   await PostgresOutcomeTallyStore.create(pool);
   await PostgresWorkItemStore.create(pool);
   await new PostgresKeyStore(pool).ensureSchema();
+  // The send ledger was born with migrations: its version 1 is this DDL.
+  await runDdl(pool, OUTBOUND_SENDS_DDL);
 }
 
 /** The schema as the catalogue has it: columns in order, constraints, indexes, functions and triggers (not the migrations' own table). */

@@ -7,7 +7,7 @@ export const OUTBOUND_SCHEMA = {
   migrations: [
     {
       version: 1,
-      name: 'send-ledger',
+      name: 'baseline',
       up: `select pg_advisory_xact_lock(hashtextextended('hub.event-store.ddl', 0));
 ${OUTBOUND_SENDS_DDL}`,
       down: 'drop table if exists outbound_sends;',
