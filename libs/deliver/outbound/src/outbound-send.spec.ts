@@ -1,0 +1,140 @@
+import { initialCustomerState, type CustomerState, type NbaDecisionMessage } from '@hub/customer';
+import { nextSendStep, recheckSend, sendIdOf, sendTargetOf, settleInDoubt, type SendRecord, type SendTarget } from './outbound-send';
+import { OUTBOUND_TEMPLATES, renderOutboundMessage } from './outbound-templates';
+
+const target: SendTarget = { channel: 'sms', address: { channel: 'sms', kind: 'phone', value: '+14155550100' } };
+
+const active = (over: Partial<CustomerState> = {}): CustomerState => ({
+  ...initialCustomerState(),
+  status: 'active',
+  identities: [{ kind: 'phone', value: '+14155550100' }],
+  ...over,
+});
+
+const decision = (over: Partial<NbaDecisionMessage> = {}): NbaDecisionMessage => ({
+  kind: 'action',
+  decisionId: 'd-1',
+  tenantId: 'acme',
+  customerId: 'c-1',
+  action: { kind: 'service', code: 'kb_password_reset', channel: 'sms', detail: 'Send the reset link' },
+  contactMode: 'reply',
+  address: target.address,
+  explanation: { ruleId: 'r', reason: 'why' },
+  strategyVersion: 'nba-engine-v2',
+  catalogVersion: '2',
+  decidedAt: '2026-12-07T10:00:00.000Z',
+  basedOnEventId: 'e-1',
+  basedOnRevision: '3',
+  streamRevision: '4',
+  globalPosition: '99',
+  correlationId: 'corr',
+  ...over,
+});
+
+const row = (state: SendRecord['state']): SendRecord => ({
+  tenantId: 'acme',
+  decisionId: 'd-1',
+  channel: 'sms',
+  customerId: 'c-1',
+  sendId: 'x',
+  state,
+  attempts: 1,
+  provider: 'twilio',
+  updatedAt: '2026-12-07T10:00:00.000Z',
+});
+
+describe('the at-most-once send protocol', () => {
+  describe('given a decision message', () => {
+    it('when it is an action with an address on its channel, then that is the send', () => {
+      expect(sendTargetOf(decision())).toEqual({ ok: true, target });
+    });
+    it('when it is a hand-off, or names no address for its channel, then there is nothing to send, and why', () => {
+      expect(sendTargetOf(decision({ contactMode: 'handoff' }))).toEqual({ ok: false, reason: 'handoff' });
+      const { address: _none, ...withoutAddress } = decision();
+      expect(sendTargetOf(withoutAddress)).toEqual({ ok: false, reason: 'no_address' });
+      expect(sendTargetOf(decision({ address: { channel: 'email', kind: 'email', value: 'a@b.c' } }))).toEqual({
+        ok: false,
+        reason: 'no_address',
+      });
+    });
+  });
+
+  describe('given the latest state at send time', () => {
+    it('when the customer opted out since the decision, then the opt-out wins', () => {
+      const state = active({ consents: { sms: { status: 'opted_out', at: '2026-12-07T10:01:00.000Z', source: 'keyword', eventId: 'e' } } });
+      expect(recheckSend(state, target)).toEqual({ ok: false, reason: 'opted_out' });
+    });
+    it('when the customer was erased or merged away, then nothing is sent', () => {
+      expect(recheckSend(active({ status: 'erased' }), target)).toEqual({ ok: false, reason: 'customer_erased' });
+      expect(recheckSend(active({ status: 'merged' }), target)).toEqual({ ok: false, reason: 'customer_merged' });
+    });
+    it('when the address is no longer the customer’s, then nothing is sent', () => {
+      expect(recheckSend(active({ identities: [{ kind: 'phone', value: '+14155550199' }] }), target)).toEqual({
+        ok: false,
+        reason: 'address_not_held',
+      });
+    });
+    it('when the customer is active, holds the address and did not opt out, then the send goes ahead', () => {
+      expect(recheckSend(active(), target)).toEqual({ ok: true });
+    });
+  });
+
+  describe('given the ledger row found for a send', () => {
+    it('when there is none, then it starts; when it was proven not sent, it is retried', () => {
+      expect(nextSendStep(undefined)).toEqual({ kind: 'start' });
+      expect(nextSendStep(row('not_sent'))).toEqual({ kind: 'retry' });
+    });
+    it('when it is settled, then nothing is called again', () => {
+      for (const state of ['sent', 'failed_permanent', 'skipped'] as const)
+        expect(nextSendStep(row(state))).toEqual({ kind: 'done', state });
+    });
+    it('when an intent was left by another attempt, or the outcome was unknown, then it is resolved, never sent blind', () => {
+      expect(nextSendStep(row('intent'))).toEqual({ kind: 'resolve' });
+      expect(nextSendStep(row('in_doubt'))).toEqual({ kind: 'resolve' });
+    });
+  });
+
+  describe('given an in-doubt send and the provider’s lookup', () => {
+    const intentAt = '2026-12-07T10:00:00.000Z';
+    it('when the message is found, then it was sent', () => {
+      expect(settleInDoubt({ kind: 'found', providerMessageId: 'SM1' }, intentAt, '2026-12-07T10:00:01.000Z', 60_000)).toEqual({
+        kind: 'sent',
+        providerMessageId: 'SM1',
+      });
+    });
+    it('when it is absent within the grace period, or the provider cannot say, then it stays in doubt', () => {
+      expect(settleInDoubt({ kind: 'absent' }, intentAt, '2026-12-07T10:00:30.000Z', 60_000).kind).toBe('still_in_doubt');
+      expect(settleInDoubt({ kind: 'unavailable', message: 'HTTP 503' }, intentAt, '2026-12-07T11:00:00.000Z', 60_000).kind).toBe(
+        'still_in_doubt',
+      );
+    });
+    it('when it is absent past the grace period, then it was not sent', () => {
+      expect(settleInDoubt({ kind: 'absent' }, intentAt, '2026-12-07T10:01:00.000Z', 60_000)).toEqual({ kind: 'not_sent' });
+    });
+  });
+
+  it('names a send the same in every retry and restart, and differently per channel', () => {
+    const key = { tenantId: 'acme', decisionId: 'd-1', channel: 'sms' as const };
+    expect(sendIdOf(key)).toBe(sendIdOf({ ...key }));
+    expect(sendIdOf(key)).not.toBe(sendIdOf({ ...key, channel: 'whatsapp' }));
+    expect(sendIdOf(key)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('outbound templates', () => {
+  it('fill the customer’s traits, with the fallback when a trait is missing', () => {
+    expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'kb_opening_hours', 'sms', active({ traits: { first_name: 'Ann' } }))?.body).toBe(
+      'Hi Ann, we are open Mon–Fri 9:00–18:00.',
+    );
+    expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'kb_opening_hours', 'sms', active())?.body).toMatch(/^Hi there,/);
+  });
+  it('pick the customer’s locale, then its language, then the default', () => {
+    const templates = { a: { sms: { en: 'hello', es: 'hola' } } };
+    expect(renderOutboundMessage(templates, 'a', 'sms', active({ traits: { locale: 'es-MX' } }))).toEqual({ body: 'hola', locale: 'es' });
+    expect(renderOutboundMessage(templates, 'a', 'sms', active({ traits: { locale: 'de' } }))).toEqual({ body: 'hello', locale: 'en' });
+  });
+  it('give nothing for an action or channel without a template', () => {
+    expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'escalate_manager', 'sms', active())).toBeUndefined();
+    expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'kb_balance', 'email', active())).toBeUndefined();
+  });
+});

@@ -1,0 +1,187 @@
+import { Pool } from 'pg';
+import { initialCustomerState, type CustomerState, type InteractionRecorded, type NbaDecisionMessage } from '@hub/customer';
+import { runDdl } from '@hub/event-store';
+import { freshId, testInfra } from '@hub/testing';
+import { OutboundSendPendingError } from './outbound.errors';
+import { sendIdOf } from './outbound-send';
+import { OUTBOUND_TEMPLATES } from './outbound-templates';
+import { OUTBOUND_SENDS_DDL, PostgresSendLedger } from './postgres.send-ledger';
+import { sendDecision, type OutboundCustomers, type SendDecisionDeps } from './send-decision';
+import { FakeTwilio } from './testing/fake-twilio';
+import { TwilioSmsSender } from './twilio-sms.sender';
+
+/**
+ * `sendDecision` over the PostgreSQL ledger and the Twilio sender, against a local fake Twilio: what
+ * each kind of provider answer leaves in the ledger, and that nothing is sent twice or blind. The
+ * customer side is a map (the app's spec runs the real store).
+ */
+let pool: Pool;
+let twilio: FakeTwilio;
+let ledger: PostgresSendLedger;
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
+  await runDdl(pool, OUTBOUND_SENDS_DDL);
+  ledger = new PostgresSendLedger(pool);
+  twilio = await FakeTwilio.start();
+});
+afterAll(async () => {
+  await twilio.close();
+  await pool.end();
+});
+
+class Customers implements OutboundCustomers {
+  readonly recorded: InteractionRecorded[] = [];
+  constructor(private readonly state: CustomerState) {}
+  async load(): Promise<CustomerState> {
+    return this.state;
+  }
+  async recordInteraction(_t: string, _c: string, event: InteractionRecorded): Promise<void> {
+    if (!this.recorded.some((e) => e.metadata.eventId === event.metadata.eventId)) this.recorded.push(event);
+  }
+}
+
+function setup() {
+  const tenantId = freshId('tn');
+  const number = `+1415${String(Math.floor(Math.random() * 10_000_000)).padStart(7, '0')}`;
+  const customers = new Customers({ ...initialCustomerState(), status: 'active', identities: [{ kind: 'phone', value: number }] });
+  const clock = { now: new Date() };
+  const deps: SendDecisionDeps = {
+    ledger,
+    senders: {
+      sms: new TwilioSmsSender({
+        baseUrl: twilio.url,
+        accountSid: 'AC0123456789',
+        authToken: 'token-123',
+        from: '+14155550000',
+        statusCallbackUrl: 'https://hub.example.com/twilio/status',
+        timeoutMs: 5_000,
+      }),
+    },
+    customers,
+    templates: OUTBOUND_TEMPLATES,
+    inDoubtGraceMs: 60_000,
+    now: () => clock.now,
+  };
+  const decision = (): NbaDecisionMessage => ({
+    kind: 'action',
+    decisionId: freshId('d'),
+    tenantId,
+    customerId: freshId('c'),
+    action: { kind: 'service', code: 'kb_balance', channel: 'sms', detail: 'Send the balance link' },
+    contactMode: 'reply',
+    address: { channel: 'sms', kind: 'phone', value: number },
+    explanation: { ruleId: 'r', reason: 'why' },
+    strategyVersion: 'nba-engine-v2',
+    catalogVersion: '2',
+    decidedAt: clock.now.toISOString(),
+    basedOnEventId: 'e',
+    basedOnRevision: '0',
+    streamRevision: '1',
+    globalPosition: '1',
+    correlationId: 'corr',
+  });
+  const posts = () => twilio.posts.filter((r) => r.form['To'] === number);
+  const lookups = () => twilio.requests.filter((r) => r.method === 'GET' && r.query['To'] === number);
+  const later = (ms: number) => (clock.now = new Date(clock.now.getTime() + ms));
+  return { deps, customers, decision, posts, lookups, later, tenantId };
+}
+
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof OutboundSendPendingError ? err.code : err),
+  );
+
+describe('sendDecision with the Twilio sender', () => {
+  describe('when Twilio accepts the message', () => {
+    it('is sent once, with the send’s id on the status callback; a second call calls nothing', async () => {
+      const { deps, customers, decision, posts } = setup();
+      const d = decision();
+      const sent = await sendDecision(deps, d);
+      expect(sent).toMatchObject({ kind: 'sent' });
+      const key = { tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' as const };
+      expect(posts()).toHaveLength(1);
+      expect(new URL(posts()[0]!.form['StatusCallback']!).searchParams.get('hubSendId')).toBe(sendIdOf(key));
+      expect(await sendDecision(deps, d)).toEqual({ kind: 'already', key, state: 'sent' });
+      expect(posts()).toHaveLength(1);
+      expect(customers.recorded.map((e) => e.metadata.eventId)).toEqual([sendIdOf(key)]);
+    });
+  });
+
+  describe('when Twilio refuses the number for good', () => {
+    it('records failed_permanent with Twilio’s code and never calls again', async () => {
+      const { deps, decision, posts } = setup();
+      const d = decision();
+      twilio.next({ kind: 'fail', status: 400, code: 21211, message: "The 'To' number is not a valid phone number." });
+      expect(await sendDecision(deps, d)).toMatchObject({ kind: 'failed_permanent', code: '21211' });
+      expect(await ledger.find({ tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' })).toMatchObject({
+        state: 'failed_permanent',
+        errorCode: '21211',
+      });
+      expect(await sendDecision(deps, d)).toMatchObject({ kind: 'already', state: 'failed_permanent' });
+      expect(posts()).toHaveLength(1);
+    });
+  });
+
+  describe('when Twilio says "too many requests"', () => {
+    it('is not_sent (nothing went out), and the next try sends it', async () => {
+      const { deps, decision, posts } = setup();
+      const d = decision();
+      twilio.next({ kind: 'fail', status: 429, code: 20429, message: 'Too Many Requests' });
+      expect(await code(sendDecision(deps, d))).toBe('SEND_RETRY_LATER');
+      expect((await ledger.find({ tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' }))!.state).toBe('not_sent');
+      expect(await sendDecision(deps, d)).toMatchObject({ kind: 'sent' });
+      expect(posts()).toHaveLength(2);
+      expect((await ledger.find({ tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' }))!.attempts).toBe(2);
+    });
+  });
+
+  describe('when Twilio answers 500 (it may have taken the message)', () => {
+    it('stays in doubt while the lookup is young, and is sent again only once the grace period proved it absent', async () => {
+      const { deps, decision, posts, lookups, later } = setup();
+      const d = decision();
+      twilio.next({ kind: 'fail', status: 500, code: 20500, message: 'Internal Server Error' });
+      expect(await code(sendDecision(deps, d))).toBe('SEND_IN_DOUBT');
+      expect((await ledger.find({ tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' }))!.state).toBe('in_doubt');
+
+      expect(await code(sendDecision(deps, d))).toBe('SEND_IN_DOUBT');
+      expect(posts()).toHaveLength(1);
+      expect(lookups()).toHaveLength(1);
+
+      later(61_000);
+      expect(await sendDecision(deps, d)).toMatchObject({ kind: 'sent' });
+      expect(posts()).toHaveLength(2);
+      expect(lookups()).toHaveLength(2);
+    });
+
+    it('does not take another send’s message of the same text to the same number for its own', async () => {
+      const { deps, decision, posts, later } = setup();
+      const first = decision();
+      const firstSent = await sendDecision(deps, first);
+      const second = decision();
+      twilio.next({ kind: 'fail', status: 502, code: 20502, message: 'Bad Gateway' });
+      expect(await code(sendDecision(deps, second))).toBe('SEND_IN_DOUBT');
+      later(61_000);
+      const secondSent = await sendDecision(deps, second);
+      expect(secondSent).toMatchObject({ kind: 'sent' });
+      expect(posts()).toHaveLength(3);
+      expect((secondSent as { providerMessageId: string }).providerMessageId).not.toBe(
+        (firstSent as { providerMessageId: string }).providerMessageId,
+      );
+    });
+  });
+
+  describe('when the customer opted out after a try that Twilio refused for now', () => {
+    it('the retry is skipped with the reason', async () => {
+      const { deps, customers, decision, posts } = setup();
+      const d = decision();
+      twilio.next({ kind: 'fail', status: 429, code: 20429, message: 'Too Many Requests' });
+      expect(await code(sendDecision(deps, d))).toBe('SEND_RETRY_LATER');
+      const state = await customers.load();
+      state.consents['sms'] = { status: 'opted_out', at: new Date().toISOString(), source: 'keyword', eventId: 'e' };
+      expect(await sendDecision(deps, d)).toMatchObject({ kind: 'skipped', reason: 'opted_out' });
+      expect(posts()).toHaveLength(1);
+    });
+  });
+});
