@@ -51,6 +51,14 @@ interface Row {
 
 const KEY = 'tenant_id = $1 and decision_id = $2 and channel = $3';
 
+/**
+ * The recipient and the text are kept only while a lookup may need them (`intent`, `in_doubt`,
+ * `not_sent`): a settled send forgets them (`$4` is the new state), so the ledger holds personal
+ * data only for sends in flight; the outbound interaction, sealed with the customer's key, keeps both.
+ */
+const FORGET_WHEN_SETTLED = `recipient = case when $4::text in ('sent', 'failed_permanent') then null else recipient end,
+         body = case when $4::text in ('sent', 'failed_permanent') then null else body end`;
+
 /** The send ledger in PostgreSQL: every move one conditional statement, so a lost race changes nothing. */
 export class PostgresSendLedger implements SendLedger {
   constructor(private readonly pool: Pool) {}
@@ -85,7 +93,8 @@ export class PostgresSendLedger implements SendLedger {
     const code = outcome.kind === 'accepted' ? null : outcome.code;
     const message = outcome.kind === 'accepted' ? null : outcome.message;
     const r = await this.pool.query(
-      `update outbound_sends set state = $4, provider_message_id = $5, error_code = $6, error_message = $7, updated_at = $8
+      `update outbound_sends set state = $4, provider_message_id = $5, error_code = $6, error_message = $7, updated_at = $8,
+         ${FORGET_WHEN_SETTLED}
        where ${KEY} and state = 'intent'`,
       [...keyParams(key), next, messageId, code, message, at],
     );
@@ -122,7 +131,8 @@ export class PostgresSendLedger implements SendLedger {
   ): Promise<boolean> {
     const messageId = result.state === 'sent' ? result.providerMessageId : null;
     const r = await this.pool.query(
-      `update outbound_sends set state = $4, provider_message_id = coalesce($5, provider_message_id), resolution = $6, updated_at = $7
+      `update outbound_sends set state = $4, provider_message_id = coalesce($5, provider_message_id), resolution = $6, updated_at = $7,
+         ${FORGET_WHEN_SETTLED}
        where ${KEY} and state = 'in_doubt'`,
       [...keyParams(key), result.state, messageId, result.resolution, at],
     );

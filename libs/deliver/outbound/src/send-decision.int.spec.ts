@@ -103,6 +103,11 @@ describe('sendDecision with the Twilio sender', () => {
       const key = { tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' as const };
       expect(posts()).toHaveLength(1);
       expect(new URL(posts()[0]!.form['StatusCallback']!).searchParams.get('hubSendId')).toBe(sendIdOf(key));
+      // Settled, it forgets the number and the text (the sealed interaction keeps them).
+      const row = await ledger.find(key);
+      expect(row).toMatchObject({ state: 'sent', attempts: 1 });
+      expect(row).not.toHaveProperty('to');
+      expect(row).not.toHaveProperty('body');
       expect(await sendDecision(deps, d)).toEqual({ kind: 'already', key, state: 'sent' });
       expect(posts()).toHaveLength(1);
       expect(customers.recorded.map((e) => e.metadata.eventId)).toEqual([sendIdOf(key)]);
@@ -143,7 +148,12 @@ describe('sendDecision with the Twilio sender', () => {
       const d = decision();
       twilio.next({ kind: 'fail', status: 500, code: 20500, message: 'Internal Server Error' });
       expect(await code(sendDecision(deps, d))).toBe('SEND_IN_DOUBT');
-      expect((await ledger.find({ tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' }))!.state).toBe('in_doubt');
+      // In doubt, it keeps what a lookup matches.
+      expect(await ledger.find({ tenantId: d.tenantId, decisionId: d.decisionId, channel: 'sms' })).toMatchObject({
+        state: 'in_doubt',
+        to: d.address!.value,
+        body: expect.stringContaining('balance'),
+      });
 
       expect(await code(sendDecision(deps, d))).toBe('SEND_IN_DOUBT');
       expect(posts()).toHaveLength(1);

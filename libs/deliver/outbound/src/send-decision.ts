@@ -58,13 +58,13 @@ export async function sendDecision(deps: SendDecisionDeps, decision: NbaDecision
   let row = await deps.ledger.find(key);
 
   if (!sender) {
-    if (row) return settled(deps, decision, key, row);
+    if (row) return settled(key, row);
     await deps.ledger.recordSkipped({ ...key, customerId: decision.customerId, sendId, provider: 'none' }, 'no_sender', iso(deps));
     return { kind: 'skipped', key, reason: 'no_sender' };
   }
 
   const step = nextSendStep(row);
-  if (step.kind === 'done') return settled(deps, decision, key, row!);
+  if (step.kind === 'done') return settled(key, row!);
   if (step.kind === 'resolve') {
     const resolved = await resolveInDoubt(deps, sender, decision, key, row!);
     if (resolved) return resolved;
@@ -105,10 +105,14 @@ async function attempt(
   if (!mine) throw lostRace(key);
 
   const outcome = await sender.send({ tenantId: key.tenantId, sendId, channel: key.channel, to: target.address, body: intent.body });
+  // The interaction first, then `sent`: a crash between them leaves the intent, whose lookup finds
+  // the message and appends the interaction again (a no-op by event id) before settling it.
+  if (outcome.kind === 'accepted') {
+    await recordInteraction(deps, sender, decision, { ...intent, providerMessageId: outcome.providerMessageId });
+  }
   await deps.ledger.recordOutcome(key, outcome, iso(deps));
   switch (outcome.kind) {
     case 'accepted':
-      await recordInteraction(deps, sender, decision, { ...intent, providerMessageId: outcome.providerMessageId });
       return { kind: 'sent', key, providerMessageId: outcome.providerMessageId };
     case 'rejected':
       return { kind: 'failed_permanent', key, code: outcome.code, message: outcome.message };
@@ -151,11 +155,6 @@ async function resolveInDoubt(
   const settledAs = settleInDoubt(lookup, row.intentAt, iso(deps), deps.inDoubtGraceMs);
   switch (settledAs.kind) {
     case 'sent': {
-      await deps.ledger.resolveInDoubt(
-        key,
-        { state: 'sent', providerMessageId: settledAs.providerMessageId, resolution: 'lookup' },
-        iso(deps),
-      );
       await recordInteraction(deps, sender, decision, {
         ...key,
         sendId: row.sendId,
@@ -164,6 +163,11 @@ async function resolveInDoubt(
         at: iso(deps),
         providerMessageId: settledAs.providerMessageId,
       });
+      await deps.ledger.resolveInDoubt(
+        key,
+        { state: 'sent', providerMessageId: settledAs.providerMessageId, resolution: 'lookup' },
+        iso(deps),
+      );
       return { kind: 'sent', key, providerMessageId: settledAs.providerMessageId, resolution: 'lookup' };
     }
     case 'still_in_doubt':
@@ -178,23 +182,11 @@ async function resolveInDoubt(
   }
 }
 
-/** A settled send met again: nothing is called; a sent one's interaction is appended again (a no-op when it is there). */
-async function settled(deps: SendDecisionDeps, decision: NbaDecisionMessage, key: SendKey, row: SendRecord): Promise<SendDecisionResult> {
+/** A settled send met again (a redelivery, a retry after a crash): nothing is called, nothing appended. */
+function settled(key: SendKey, row: SendRecord): SendDecisionResult {
   const state = row.state;
   if (state !== 'sent' && state !== 'failed_permanent' && state !== 'skipped') {
     throw new OutboundSendPendingError('SEND_IN_DOUBT', `send ${row.sendId} is ${state} and no sender is configured for ${key.channel}`);
-  }
-  const sender = deps.senders[key.channel];
-  if (state === 'sent' && sender && row.to !== undefined && row.body !== undefined && row.providerMessageId !== undefined) {
-    // A crash between the ledger's `sent` and the append leaves the interaction to this redelivery.
-    await recordInteraction(deps, sender, decision, {
-      ...key,
-      sendId: row.sendId,
-      to: row.to,
-      body: row.body,
-      at: row.updatedAt,
-      providerMessageId: row.providerMessageId,
-    });
   }
   return { kind: 'already', key, state };
 }
