@@ -13,10 +13,11 @@ const bool = ({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
   typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key];
 
 /** The channels the outbound app has a sender for (a decision on another channel is recorded as skipped, `no_sender`). */
-export const OUTBOUND_SENDER_CHANNELS = ['sms'] as const;
+export const OUTBOUND_SENDER_CHANNELS = ['sms', 'telegram'] as const;
 export type OutboundSenderChannel = (typeof OUTBOUND_SENDER_CHANNELS)[number];
 
 const smsOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('sms');
+const telegramOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('telegram');
 
 export class OutboundEnv extends ProbeServerEnv {
   /** `GET /health/live`, `/health/ready` and `/metrics` (docs/operations.md, "Health"); `off` serves none. */
@@ -64,4 +65,11 @@ export class OutboundEnv extends ProbeServerEnv {
   TWILIO_FROM = '';
   /** Where Twilio posts statuses (ingest-sms's status route); each request's carries `hubSendId`. */
   @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) TWILIO_STATUS_CALLBACK_URL?: string;
+
+  /** Telegram's Bot API (a local fake in tests). */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) TELEGRAM_API_BASE_URL = 'https://api.telegram.org';
+  /** The bot's token (`123456:ABC…`, from @BotFather): the bot the customers wrote to. */
+  @ValidateIf(telegramOn)
+  @Matches(/^\d+:[A-Za-z0-9_-]{10,}$/, { message: 'TELEGRAM_BOT_TOKEN must be a bot token (<id>:<secret>)' })
+  TELEGRAM_BOT_TOKEN = '';
 }

@@ -12,6 +12,7 @@ import {
   OUTBOUND_TEMPLATES,
   PostgresSendLedger,
   sendDecision,
+  TelegramSender,
   TwilioSmsSender,
   type MessageSender,
   type OutboundCustomers,
@@ -55,6 +56,12 @@ export function outboundSenders(config: OutboundEnv): Partial<Record<ChannelId, 
         from: config.TWILIO_FROM,
         timeoutMs: config.OUTBOUND_PROVIDER_TIMEOUT_MS,
         ...(config.TWILIO_STATUS_CALLBACK_URL ? { statusCallbackUrl: config.TWILIO_STATUS_CALLBACK_URL } : {}),
+      }),
+    telegram: () =>
+      new TelegramSender({
+        baseUrl: config.TELEGRAM_API_BASE_URL,
+        botToken: config.TELEGRAM_BOT_TOKEN,
+        timeoutMs: config.OUTBOUND_PROVIDER_TIMEOUT_MS,
       }),
   } satisfies Record<OutboundSenderChannel, () => MessageSender>;
   return Object.fromEntries(config.OUTBOUND_CHANNELS.map((channel) => [channel, factories[channel]()]));

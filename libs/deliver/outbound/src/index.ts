@@ -6,4 +6,5 @@ export * from './postgres.send-ledger';
 export * from './outbound.schema-migrations';
 export * from './message-sender.port';
 export * from './twilio-sms.sender';
+export * from './telegram.sender';
 export * from './send-decision';

@@ -1,6 +1,7 @@
 import type { ChannelId } from '@hub/contracts';
 import type { NbaChannelAddress } from '@hub/customer';
 import type { ProviderLookupOutcome, ProviderSendOutcome } from './outbound-send';
+import type { ReplyButton } from './outbound-templates';
 
 /** One message to send, as a provider sender gets it. */
 export interface OutboundMessage {
@@ -10,6 +11,8 @@ export interface OutboundMessage {
   channel: ChannelId;
   to: NbaChannelAddress;
   body: string;
+  /** Reply buttons, for a channel that shows them (a sender of a channel without ignores them). */
+  buttons?: readonly ReplyButton[];
 }
 
 /** What a lookup searches for: the message of one send, made at or after its first intent. */

@@ -174,11 +174,15 @@ export type ProviderSendOutcome =
   /** Unknown: the request may have been taken (a timeout, a reset connection, a 5xx). */
   | { kind: 'unknown'; code: string; message: string };
 
-/** What a provider's lookup found of a send. */
+/**
+ * What a provider's lookup found of a send. `unsupported`: the provider has no way to find a
+ * message (Telegram's Bot API): an in-doubt send of it is parked for a person, never resent.
+ */
 export type ProviderLookupOutcome =
   | { kind: 'found'; providerMessageId: string }
   | { kind: 'absent' }
-  | { kind: 'unavailable'; message: string };
+  | { kind: 'unavailable'; message: string }
+  | { kind: 'unsupported' };
 
 /**
  * An in-doubt send after a lookup: sent (found), still in doubt (the provider could not say, or
@@ -189,8 +193,14 @@ export function settleInDoubt(
   intentAt: string | undefined,
   now: string,
   graceMs: number,
-): { kind: 'sent'; providerMessageId: string } | { kind: 'still_in_doubt'; why: string } | { kind: 'not_sent' } {
+):
+  | { kind: 'sent'; providerMessageId: string }
+  | { kind: 'still_in_doubt'; why: string }
+  | { kind: 'not_sent' }
+  | { kind: 'parked'; why: string } {
   switch (lookup.kind) {
+    case 'unsupported':
+      return { kind: 'parked', why: 'the provider cannot look a message up: settle it by hand or from a status callback' };
     case 'found':
       return { kind: 'sent', providerMessageId: lookup.providerMessageId };
     case 'unavailable':

@@ -11,25 +11,48 @@ export type OutboundTemplates = Readonly<Record<string, Partial<Record<ChannelId
 
 export const DEFAULT_LOCALE = 'en';
 
-/** The templates of the current catalog's actions that send a message (catalog v2; SMS first). */
-export const OUTBOUND_TEMPLATES: OutboundTemplates = {
-  kb_order_tracking: {
-    sms: { en: 'Hi {first_name|there}, you can follow your order here: {order_tracking_url|https://example.com/orders}' },
-  },
-  kb_password_reset: { sms: { en: 'Hi {first_name|there}, reset your password here: {password_reset_url|https://example.com/reset}' } },
-  kb_opening_hours: { sms: { en: 'Hi {first_name|there}, we are open {opening_hours|Mon–Fri 9:00–18:00}.' } },
-  kb_update_address: { sms: { en: 'Hi {first_name|there}, you can change your address here: {address_url|https://example.com/address}' } },
-  kb_balance: { sms: { en: 'Hi {first_name|there}, check your balance here: {balance_url|https://example.com/balance}' } },
-  schedule_callback: { sms: { en: 'Hi {first_name|there}, reply with a time that suits you and an agent will call you back.' } },
-  service_recovery: {
-    sms: { en: 'Hi {first_name|there}, we are sorry we let you down. We have added a goodwill credit to your account.' },
-  },
-  nps_detractor_callback: { sms: { en: 'Hi {first_name|there}, thank you for your feedback. May we call you to hear more? Reply YES.' } },
-  retention_offer: {
-    sms: { en: 'Hi {first_name|there}, as a thank-you for staying with us, here is a loyalty discount: {offer_code|LOYAL10}' },
-  },
-  offer_upgrade: { sms: { en: 'Hi {first_name|there}, switch to the annual plan and save. Reply UPGRADE to learn more.' } },
-  csat_survey: { sms: { en: 'Hi {first_name|there}, how did we do today? Reply with a score from 1 (poor) to 5 (great).' } },
+/** The English texts of the current catalog's actions that send a message (catalog v2). */
+const TEXTS_EN: Readonly<Record<string, string>> = {
+  kb_order_tracking: 'Hi {first_name|there}, you can follow your order here: {order_tracking_url|https://example.com/orders}',
+  kb_password_reset: 'Hi {first_name|there}, reset your password here: {password_reset_url|https://example.com/reset}',
+  kb_opening_hours: 'Hi {first_name|there}, we are open {opening_hours|Mon–Fri 9:00–18:00}.',
+  kb_update_address: 'Hi {first_name|there}, you can change your address here: {address_url|https://example.com/address}',
+  kb_balance: 'Hi {first_name|there}, check your balance here: {balance_url|https://example.com/balance}',
+  schedule_callback: 'Hi {first_name|there}, reply with a time that suits you and an agent will call you back.',
+  service_recovery: 'Hi {first_name|there}, we are sorry we let you down. We have added a goodwill credit to your account.',
+  nps_detractor_callback: 'Hi {first_name|there}, thank you for your feedback. May we call you to hear more? Reply YES.',
+  retention_offer: 'Hi {first_name|there}, as a thank-you for staying with us, here is a loyalty discount: {offer_code|LOYAL10}',
+  offer_upgrade: 'Hi {first_name|there}, switch to the annual plan and save. Reply UPGRADE to learn more.',
+  csat_survey: 'Hi {first_name|there}, how did we do today? Reply with a score from 1 (poor) to 5 (great).',
+};
+
+/** Each action's text on each channel with a sender (the same words on SMS and Telegram), by locale. */
+export const OUTBOUND_TEMPLATES: OutboundTemplates = Object.fromEntries(
+  Object.entries(TEXTS_EN).map(([action, en]) => [action, { sms: { en }, telegram: { en } }]),
+);
+
+/** One reply button: its id comes back as the reply's `interactive.id` (a Telegram callback query's data). */
+export interface ReplyButton {
+  id: string;
+  title: string;
+}
+export type OutboundReplyButtons = Readonly<Record<string, readonly ReplyButton[]>>;
+
+/**
+ * The buttons offered with an action's message on channels that show them (Telegram's inline
+ * keyboard; SMS ignores them): the answers the action expects, each id the reply the hub ingests.
+ */
+export const OUTBOUND_REPLY_BUTTONS: OutboundReplyButtons = {
+  csat_survey: [1, 2, 3, 4, 5].map((n) => ({ id: `csat:${n}`, title: String(n) })),
+  schedule_callback: [
+    { id: 'callback:today', title: 'Today' },
+    { id: 'callback:tomorrow', title: 'Tomorrow' },
+  ],
+  nps_detractor_callback: [
+    { id: 'callback:yes', title: 'Yes, call me' },
+    { id: 'callback:no', title: 'No, thanks' },
+  ],
+  offer_upgrade: [{ id: 'offer:upgrade', title: 'Upgrade' }],
 };
 
 /** The customer's locale: the `locale` trait (`es`, `pt-BR`), else the default. */

@@ -7,7 +7,9 @@ import { sendIdOf } from './outbound-send';
 import { OUTBOUND_TEMPLATES } from './outbound-templates';
 import { OUTBOUND_SENDS_DDL, PostgresSendLedger } from './postgres.send-ledger';
 import { sendDecision, type OutboundCustomers, type SendDecisionDeps } from './send-decision';
+import { FakeTelegram } from './testing/fake-telegram';
 import { FakeTwilio } from './testing/fake-twilio';
+import { TelegramSender } from './telegram.sender';
 import { TwilioSmsSender } from './twilio-sms.sender';
 
 /**
@@ -192,6 +194,93 @@ describe('sendDecision with the Twilio sender', () => {
       state.consents['sms'] = { status: 'opted_out', at: new Date().toISOString(), source: 'keyword', eventId: 'e' };
       expect(await sendDecision(deps, d)).toMatchObject({ kind: 'skipped', reason: 'opted_out' });
       expect(posts()).toHaveLength(1);
+    });
+  });
+});
+
+describe('sendDecision with the Telegram sender', () => {
+  let telegram: FakeTelegram;
+  beforeAll(async () => {
+    telegram = await FakeTelegram.start();
+  });
+  afterAll(() => telegram.close());
+
+  function telegramSetup(actionCode = 'csat_survey') {
+    const tenantId = freshId('tn');
+    const chatId = String(100_000_000 + Math.floor(Math.random() * 900_000_000));
+    const customers = new Customers({
+      ...initialCustomerState(),
+      status: 'active',
+      identities: [{ kind: 'handle', namespace: 'telegram', value: chatId }],
+    });
+    const deps: SendDecisionDeps = {
+      ledger,
+      senders: { telegram: new TelegramSender({ baseUrl: telegram.url, botToken: '123:abc', timeoutMs: 5_000 }) },
+      customers,
+      templates: OUTBOUND_TEMPLATES,
+      inDoubtGraceMs: 0,
+      now: () => new Date(),
+    };
+    const decision: NbaDecisionMessage = {
+      kind: 'action',
+      decisionId: freshId('d'),
+      tenantId,
+      customerId: freshId('c'),
+      action: { kind: 'survey', code: actionCode, channel: 'telegram', detail: 'Send a survey' },
+      contactMode: 'proactive',
+      address: { channel: 'telegram', kind: 'handle', namespace: 'telegram', value: chatId },
+      explanation: { ruleId: 'r', reason: 'why' },
+      strategyVersion: 'nba-engine-v2',
+      catalogVersion: '2',
+      decidedAt: new Date().toISOString(),
+      basedOnEventId: 'e',
+      basedOnRevision: '0',
+      streamRevision: '1',
+      globalPosition: '1',
+      correlationId: 'corr',
+    };
+    const calls = () => telegram.requests.filter((r) => r.body['chat_id'] === chatId);
+    return { deps, customers, decision, calls, chatId };
+  }
+
+  describe('when Telegram accepts the message', () => {
+    it('sends the action’s text with its reply buttons as an inline keyboard, and records <chat>:<message_id>', async () => {
+      const { deps, customers, decision, calls, chatId } = telegramSetup();
+      const sent = await sendDecision(deps, decision);
+      expect(sent).toMatchObject({ kind: 'sent', providerMessageId: expect.stringMatching(new RegExp(`^${chatId}:\\d+$`)) });
+      expect(calls()).toHaveLength(1);
+      expect(calls()[0]!.path).toBe('/bot123:abc/sendMessage');
+      expect(calls()[0]!.body).toMatchObject({
+        text: expect.stringContaining('how did we do'),
+        reply_markup: { inline_keyboard: [[1, 2, 3, 4, 5].map((n) => ({ text: String(n), callback_data: `csat:${n}` }))] },
+      });
+      expect(customers.recorded[0]!.data).toMatchObject({
+        channel: 'telegram',
+        identities: [{ kind: 'handle', namespace: 'telegram', value: chatId }],
+        provider: { name: 'telegram' },
+      });
+    });
+  });
+
+  describe('when the customer blocked the bot', () => {
+    it('records failed_permanent with Telegram’s code', async () => {
+      const { deps, decision } = telegramSetup();
+      telegram.next({ kind: 'fail', status: 403, description: 'Forbidden: bot was blocked by the user' });
+      expect(await sendDecision(deps, decision)).toMatchObject({ kind: 'failed_permanent', code: '403' });
+    });
+  });
+
+  describe('when Telegram answers 502 (it may have sent the message)', () => {
+    it('is parked in doubt — Telegram cannot look a message up — and never sent again', async () => {
+      const { deps, decision, calls } = telegramSetup();
+      telegram.next({ kind: 'fail', status: 502, description: 'Bad Gateway' });
+      expect(await code(sendDecision(deps, decision))).toBe('SEND_IN_DOUBT');
+      expect(await sendDecision(deps, decision)).toMatchObject({ kind: 'in_doubt' });
+      expect(await sendDecision(deps, decision)).toMatchObject({ kind: 'in_doubt' });
+      expect(calls()).toHaveLength(1);
+      expect((await ledger.find({ tenantId: decision.tenantId, decisionId: decision.decisionId, channel: 'telegram' }))!.state).toBe(
+        'in_doubt',
+      );
     });
   });
 });

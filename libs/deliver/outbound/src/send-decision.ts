@@ -13,7 +13,7 @@ import {
   type SendTarget,
   type SkipReason,
 } from './outbound-send';
-import { renderOutboundMessage, type OutboundTemplates } from './outbound-templates';
+import { OUTBOUND_REPLY_BUTTONS, renderOutboundMessage, type OutboundReplyButtons, type OutboundTemplates } from './outbound-templates';
 import type { SendLedger } from './send-ledger.port';
 
 /** The customer side of a send: the latest state, and the outbound interaction appended to their stream. */
@@ -29,6 +29,8 @@ export interface SendDecisionDeps {
   senders: Partial<Record<ChannelId, MessageSender>>;
   customers: OutboundCustomers;
   templates: OutboundTemplates;
+  /** The reply buttons of each action, for channels that show them (default `OUTBOUND_REPLY_BUTTONS`). */
+  buttons?: OutboundReplyButtons;
   /** How long after an intent a lookup's "no such message" is believed (the request may still be being taken). */
   inDoubtGraceMs: number;
   now: () => Date;
@@ -41,6 +43,8 @@ export type SendDecisionResult =
   | { kind: 'skipped'; key: SendKey; reason: SkipReason }
   /** Nothing to send at all: not an action, a hand-off, no channel or address (no ledger row: there is no send). */
   | { kind: 'not_sendable'; reason: SkipReason }
+  /** In doubt, and the provider cannot look it up: left for a person (docs/operations.md, *Outbound*), never resent. */
+  | { kind: 'in_doubt'; key: SendKey; why: string }
   /** Settled before (a redelivery, a retry after a crash): nothing called. */
   | { kind: 'already'; key: SendKey; state: 'sent' | 'failed_permanent' | 'skipped' };
 
@@ -104,7 +108,15 @@ async function attempt(
   const mine = row === undefined ? await deps.ledger.recordIntent(intent) : await deps.ledger.recordRetryIntent(intent);
   if (!mine) throw lostRace(key);
 
-  const outcome = await sender.send({ tenantId: key.tenantId, sendId, channel: key.channel, to: target.address, body: intent.body });
+  const buttons = (deps.buttons ?? OUTBOUND_REPLY_BUTTONS)[decision.action.code];
+  const outcome = await sender.send({
+    tenantId: key.tenantId,
+    sendId,
+    channel: key.channel,
+    to: target.address,
+    body: intent.body,
+    ...(buttons ? { buttons } : {}),
+  });
   // The interaction first, then `sent`: a crash between them leaves the intent, whose lookup finds
   // the message and appends the interaction again (a no-op by event id) before settling it.
   if (outcome.kind === 'accepted') {
@@ -172,6 +184,8 @@ async function resolveInDoubt(
     }
     case 'still_in_doubt':
       throw new OutboundSendPendingError('SEND_IN_DOUBT', `send ${row.sendId} still in doubt: ${settledAs.why}`);
+    case 'parked':
+      return { kind: 'in_doubt', key, why: settledAs.why };
     case 'not_sent':
       if (!(await deps.ledger.resolveInDoubt(key, { state: 'not_sent', resolution: 'lookup' }, iso(deps)))) throw lostRace(key);
       return undefined;

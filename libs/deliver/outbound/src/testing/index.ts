@@ -1,1 +1,2 @@
 export * from './fake-twilio';
+export * from './fake-telegram';

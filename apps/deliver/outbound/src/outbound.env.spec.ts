@@ -1,0 +1,42 @@
+import { ConfigError, loadConfig } from '@hub/config';
+import { OutboundEnv } from './outbound.env';
+
+const twilio = { TWILIO_ACCOUNT_SID: 'AC0123456789abcdef', TWILIO_AUTH_TOKEN: 'token-123456', TWILIO_FROM: '+14155550000' };
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig('outbound', OutboundEnv, { NODE_ENV: 'test', ...env });
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+}
+
+describe('the outbound app’s settings', () => {
+  describe('when SMS is on (the default)', () => {
+    it('then Twilio’s account, token and number are required, each named', () => {
+      const found = problems({});
+      for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']) expect(found.join('\n')).toContain(name);
+      expect(problems(twilio)).toEqual([]);
+    });
+  });
+
+  describe('when Telegram is on too', () => {
+    it('then its bot token is required; with Telegram off it is not', () => {
+      expect(problems({ ...twilio, OUTBOUND_CHANNELS: 'sms,telegram' }).join('\n')).toContain('TELEGRAM_BOT_TOKEN');
+      expect(problems({ ...twilio, OUTBOUND_CHANNELS: 'sms,telegram', TELEGRAM_BOT_TOKEN: '123456:ABCdefGHIjkl' })).toEqual([]);
+      expect(problems({ OUTBOUND_CHANNELS: 'telegram', TELEGRAM_BOT_TOKEN: '123456:ABCdefGHIjkl' })).toEqual([]);
+    });
+  });
+
+  it('refuses a channel it has no sender for', () => {
+    expect(problems({ ...twilio, OUTBOUND_CHANNELS: 'sms,carrier-pigeon' }).join('\n')).toContain('OUTBOUND_CHANNELS');
+  });
+
+  it('reads OUTBOUND_FROM_BEGINNING as a boolean (false by default)', () => {
+    expect(loadConfig('outbound', OutboundEnv, { ...twilio }).OUTBOUND_FROM_BEGINNING).toBe(false);
+    expect(loadConfig('outbound', OutboundEnv, { ...twilio, OUTBOUND_FROM_BEGINNING: 'true' }).OUTBOUND_FROM_BEGINNING).toBe(true);
+    expect(loadConfig('outbound', OutboundEnv, { ...twilio, OUTBOUND_FROM_BEGINNING: 'false' }).OUTBOUND_FROM_BEGINNING).toBe(false);
+  });
+});
