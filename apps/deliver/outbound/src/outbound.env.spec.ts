@@ -30,6 +30,22 @@ describe('the outbound app’s settings', () => {
     });
   });
 
+  describe('when WhatsApp is on', () => {
+    it('then its phone number id and token are required, and each approved template entry is checked', () => {
+      const on = { OUTBOUND_CHANNELS: 'whatsapp' };
+      expect(problems(on).join('\n')).toMatch(
+        /WHATSAPP_PHONE_NUMBER_ID[\s\S]*WHATSAPP_ACCESS_TOKEN|WHATSAPP_ACCESS_TOKEN[\s\S]*WHATSAPP_PHONE_NUMBER_ID/,
+      );
+      const ready = { ...on, WHATSAPP_PHONE_NUMBER_ID: '1234567890', WHATSAPP_ACCESS_TOKEN: 'EAAsystemusertoken' };
+      expect(
+        problems({ ...ready, WHATSAPP_APPROVED_TEMPLATES: 'schedule_callback=callback_offer_v1:en_US, csat_survey=csat_v2:es' }),
+      ).toEqual([]);
+      expect(problems({ ...ready, WHATSAPP_APPROVED_TEMPLATES: 'schedule_callback=callback offer' }).join('\n')).toContain(
+        'WHATSAPP_APPROVED_TEMPLATES',
+      );
+    });
+  });
+
   it('refuses a channel it has no sender for', () => {
     expect(problems({ ...twilio, OUTBOUND_CHANNELS: 'sms,carrier-pigeon' }).join('\n')).toContain('OUTBOUND_CHANNELS');
   });

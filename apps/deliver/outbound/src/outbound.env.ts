@@ -13,11 +13,15 @@ const bool = ({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
   typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key];
 
 /** The channels the outbound app has a sender for (a decision on another channel is recorded as skipped, `no_sender`). */
-export const OUTBOUND_SENDER_CHANNELS = ['sms', 'telegram'] as const;
+export const OUTBOUND_SENDER_CHANNELS = ['sms', 'telegram', 'whatsapp'] as const;
 export type OutboundSenderChannel = (typeof OUTBOUND_SENDER_CHANNELS)[number];
 
 const smsOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('sms');
 const telegramOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('telegram');
+const whatsappOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('whatsapp');
+
+/** `action=template:language` entries, comma-separated. */
+export const APPROVED_TEMPLATE_ENTRY = /^([a-z0-9_]+)=([a-z0-9_]+):([A-Za-z_]{2,10})$/;
 
 export class OutboundEnv extends ProbeServerEnv {
   /** `GET /health/live`, `/health/ready` and `/metrics` (docs/operations.md, "Health"); `off` serves none. */
@@ -72,4 +76,21 @@ export class OutboundEnv extends ProbeServerEnv {
   @ValidateIf(telegramOn)
   @Matches(/^\d+:[A-Za-z0-9_-]{10,}$/, { message: 'TELEGRAM_BOT_TOKEN must be a bot token (<id>:<secret>)' })
   TELEGRAM_BOT_TOKEN = '';
+
+  /** The WhatsApp Cloud API (Graph API; a local fake in tests) and its version. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) WHATSAPP_API_BASE_URL = 'https://graph.facebook.com';
+  @Matches(/^v\d+\.\d+$/) WHATSAPP_API_VERSION = 'v21.0';
+  /** The business phone number's id (Meta's, not the number) and a system user's access token. */
+  @ValidateIf(whatsappOn)
+  @Matches(/^\d{5,}$/, { message: 'WHATSAPP_PHONE_NUMBER_ID must be the phone number id (digits)' })
+  WHATSAPP_PHONE_NUMBER_ID = '';
+  @ValidateIf(whatsappOn) @IsString() @MinLength(16) WHATSAPP_ACCESS_TOKEN = '';
+  /**
+   * The message templates Meta approved, per action: `schedule_callback=callback_offer_v1:en_US,…`.
+   * Outside the 24-hour window only these may be sent; an action without one is skipped there.
+   */
+  @Transform(csv)
+  @IsArray()
+  @Matches(APPROVED_TEMPLATE_ENTRY, { each: true, message: 'each WHATSAPP_APPROVED_TEMPLATES entry must be action=template:language' })
+  WHATSAPP_APPROVED_TEMPLATES: string[] = [];
 }

@@ -14,6 +14,8 @@ import {
   sendDecision,
   TelegramSender,
   TwilioSmsSender,
+  WhatsAppCloudSender,
+  type ApprovedTemplate,
   type MessageSender,
   type OutboundCustomers,
   type SendDecisionDeps,
@@ -41,7 +43,7 @@ import {
   type HubLogger,
 } from '@hub/platform';
 import type { OutboundEnv, OutboundSenderChannel } from './outbound.env';
-import { OutboundEnv as OutboundEnvSchema } from './outbound.env';
+import { APPROVED_TEMPLATE_ENTRY, OutboundEnv as OutboundEnvSchema } from './outbound.env';
 
 const CONFIG = Symbol('OUTBOUND_CONFIG');
 
@@ -61,6 +63,14 @@ export function outboundSenders(config: OutboundEnv): Partial<Record<ChannelId, 
       new TelegramSender({
         baseUrl: config.TELEGRAM_API_BASE_URL,
         botToken: config.TELEGRAM_BOT_TOKEN,
+        timeoutMs: config.OUTBOUND_PROVIDER_TIMEOUT_MS,
+      }),
+    whatsapp: () =>
+      new WhatsAppCloudSender({
+        baseUrl: config.WHATSAPP_API_BASE_URL,
+        apiVersion: config.WHATSAPP_API_VERSION,
+        phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID,
+        accessToken: config.WHATSAPP_ACCESS_TOKEN,
         timeoutMs: config.OUTBOUND_PROVIDER_TIMEOUT_MS,
       }),
   } satisfies Record<OutboundSenderChannel, () => MessageSender>;
@@ -101,6 +111,7 @@ class OutboundSender implements OnApplicationBootstrap, OnModuleDestroy {
       senders: outboundSenders(this.config),
       customers: outboundCustomers,
       templates: OUTBOUND_TEMPLATES,
+      approvedTemplates: { whatsapp: approvedTemplatesOf(this.config.WHATSAPP_APPROVED_TEMPLATES) },
       inDoubtGraceMs: this.config.OUTBOUND_IN_DOUBT_GRACE_MS,
       now: () => new Date(),
     };
@@ -136,6 +147,16 @@ class OutboundSender implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.consumer?.stop();
   }
+}
+
+/** `WHATSAPP_APPROVED_TEMPLATES` entries (validated at boot) by action. */
+export function approvedTemplatesOf(entries: readonly string[]): Record<string, ApprovedTemplate> {
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const [, action, name, language] = APPROVED_TEMPLATE_ENTRY.exec(entry)!;
+      return [action!, { name: name!, language: language! }];
+    }),
+  );
 }
 
 /** A decision message, or a permanent error naming what is missing (dead-lettered). */

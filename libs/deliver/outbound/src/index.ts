@@ -7,4 +7,5 @@ export * from './outbound.schema-migrations';
 export * from './message-sender.port';
 export * from './twilio-sms.sender';
 export * from './telegram.sender';
+export * from './whatsapp-cloud.sender';
 export * from './send-decision';

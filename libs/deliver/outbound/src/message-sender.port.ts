@@ -13,6 +13,16 @@ export interface OutboundMessage {
   body: string;
   /** Reply buttons, for a channel that shows them (a sender of a channel without ignores them). */
   buttons?: readonly ReplyButton[];
+  /** On a channel with a 24-hour window: whether it is open (free text and interactive messages) or not. */
+  serviceWindow?: 'open' | 'closed';
+  /** With the window closed: the approved template to send instead of the text. */
+  template?: ApprovedTemplate;
+}
+
+/** A message template the provider approved (WhatsApp): its name and language; `body` parameters filled in order. */
+export interface ApprovedTemplate {
+  name: string;
+  language: string;
 }
 
 /** What a lookup searches for: the message of one send, made at or after its first intent. */

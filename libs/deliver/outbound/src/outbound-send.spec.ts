@@ -1,5 +1,14 @@
 import { initialCustomerState, type CustomerState, type NbaDecisionMessage } from '@hub/customer';
-import { nextSendStep, recheckSend, sendIdOf, sendTargetOf, settleInDoubt, type SendRecord, type SendTarget } from './outbound-send';
+import {
+  nextSendStep,
+  recheckSend,
+  sendIdOf,
+  sendTargetOf,
+  serviceWindowOf,
+  settleInDoubt,
+  type SendRecord,
+  type SendTarget,
+} from './outbound-send';
 import { OUTBOUND_TEMPLATES, renderOutboundMessage } from './outbound-templates';
 
 const target: SendTarget = { channel: 'sms', address: { channel: 'sms', kind: 'phone', value: '+14155550100' } };
@@ -62,20 +71,57 @@ describe('the at-most-once send protocol', () => {
   describe('given the latest state at send time', () => {
     it('when the customer opted out since the decision, then the opt-out wins', () => {
       const state = active({ consents: { sms: { status: 'opted_out', at: '2026-12-07T10:01:00.000Z', source: 'keyword', eventId: 'e' } } });
-      expect(recheckSend(state, target)).toEqual({ ok: false, reason: 'opted_out' });
+      expect(recheckSend(state, target, '2026-12-07T10:05:00.000Z')).toEqual({ ok: false, reason: 'opted_out' });
     });
     it('when the customer was erased or merged away, then nothing is sent', () => {
-      expect(recheckSend(active({ status: 'erased' }), target)).toEqual({ ok: false, reason: 'customer_erased' });
-      expect(recheckSend(active({ status: 'merged' }), target)).toEqual({ ok: false, reason: 'customer_merged' });
+      expect(recheckSend(active({ status: 'erased' }), target, '2026-12-07T10:05:00.000Z')).toEqual({
+        ok: false,
+        reason: 'customer_erased',
+      });
+      expect(recheckSend(active({ status: 'merged' }), target, '2026-12-07T10:05:00.000Z')).toEqual({
+        ok: false,
+        reason: 'customer_merged',
+      });
     });
     it('when the address is no longer the customer’s, then nothing is sent', () => {
-      expect(recheckSend(active({ identities: [{ kind: 'phone', value: '+14155550199' }] }), target)).toEqual({
+      expect(recheckSend(active({ identities: [{ kind: 'phone', value: '+14155550199' }] }), target, '2026-12-07T10:05:00.000Z')).toEqual({
         ok: false,
         reason: 'address_not_held',
       });
     });
     it('when the customer is active, holds the address and did not opt out, then the send goes ahead', () => {
-      expect(recheckSend(active(), target)).toEqual({ ok: true });
+      expect(recheckSend(active(), target, '2026-12-07T10:05:00.000Z')).toEqual({ ok: true });
+    });
+  });
+
+  describe('given a channel with a 24-hour service window', () => {
+    const wa: SendTarget = { channel: 'whatsapp', address: { channel: 'whatsapp', kind: 'phone', value: '+14155550100' } };
+    const wrote = (channel: 'whatsapp' | 'messenger', at: string) =>
+      active({ conversations: { [`${channel}:`]: { channel, status: 'open', lastInboundAt: at, inboundSinceOpened: 1 } } });
+    it('when the customer wrote on it within 24 hours, then the window is open', () => {
+      expect(recheckSend(wrote('whatsapp', '2026-12-06T10:05:01.000Z'), wa, '2026-12-07T10:05:00.000Z')).toEqual({
+        ok: true,
+        window: 'open',
+      });
+    });
+    it('when they did not, then WhatsApp may send only an approved template, and Messenger nothing', () => {
+      const stale = wrote('whatsapp', '2026-12-06T10:05:00.000Z');
+      expect(recheckSend(stale, wa, '2026-12-07T10:05:00.000Z')).toEqual({ ok: false, reason: 'outside_service_window' });
+      expect(recheckSend(stale, wa, '2026-12-07T10:05:00.000Z', { approvedTemplate: true })).toEqual({ ok: true, window: 'closed' });
+      const messenger: SendTarget = { channel: 'messenger', address: { channel: 'messenger', kind: 'handle', value: '+14155550100' } };
+      const m = active({
+        identities: [{ kind: 'handle', value: '+14155550100' }],
+        conversations: {
+          'messenger:': { channel: 'messenger', status: 'open', lastInboundAt: '2026-12-01T00:00:00.000Z', inboundSinceOpened: 1 },
+        },
+      });
+      expect(recheckSend(m, messenger, '2026-12-07T10:05:00.000Z', { approvedTemplate: true })).toEqual({
+        ok: false,
+        reason: 'outside_service_window',
+      });
+    });
+    it('when the customer wrote only on another channel, then this one’s window is closed', () => {
+      expect(serviceWindowOf(wrote('messenger', '2026-12-07T10:00:00.000Z'), 'whatsapp', '2026-12-07T10:05:00.000Z')).toBe('closed');
     });
   });
 

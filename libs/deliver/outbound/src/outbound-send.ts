@@ -38,6 +38,7 @@ export const SKIP_REASONS = [
   'customer_unknown',
   'opted_out',
   'address_not_held',
+  'outside_service_window',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -111,7 +112,32 @@ export function sendTargetOf(decision: NbaDecisionMessage): { ok: true; target: 
  * is the survivor's now (its next decision speaks for it); the address must still be the
  * customer's (an unmerge may have moved it to another customer).
  */
-export function recheckSend(state: CustomerState, target: SendTarget): { ok: true } | { ok: false; reason: SkipReason } {
+/**
+ * Channels whose provider lets a business write freely only within 24 hours of the customer's last
+ * message (`open`): WhatsApp's customer-service window (outside it, only an approved template),
+ * Messenger's and Instagram's 24-hour rule (outside it, nothing without a message tag).
+ */
+export const SERVICE_WINDOW_CHANNELS: Partial<Record<ChannelId, { outside: 'template_only' | 'closed' }>> = {
+  whatsapp: { outside: 'template_only' },
+  messenger: { outside: 'closed' },
+  instagram: { outside: 'closed' },
+};
+export const SERVICE_WINDOW_MS = 24 * 3_600_000;
+
+/** Whether the channel's 24-hour window is open at `now`: the customer wrote on it less than 24 h ago. */
+export function serviceWindowOf(state: CustomerState, channel: ChannelId, now: string): 'open' | 'closed' {
+  const last = Object.values(state.conversations)
+    .filter((c) => c.channel === channel && c.lastInboundAt !== undefined)
+    .reduce((latest, c) => Math.max(latest, Date.parse(c.lastInboundAt!)), Number.NEGATIVE_INFINITY);
+  return Date.parse(now) - last < SERVICE_WINDOW_MS ? 'open' : 'closed';
+}
+
+export function recheckSend(
+  state: CustomerState,
+  target: SendTarget,
+  now: string,
+  has: { approvedTemplate: boolean } = { approvedTemplate: false },
+): { ok: true; window?: 'open' | 'closed' } | { ok: false; reason: SkipReason } {
   switch (state.status) {
     case 'erased':
       return { ok: false, reason: 'customer_erased' };
@@ -130,7 +156,11 @@ export function recheckSend(state: CustomerState, target: SendTarget): { ok: tru
   const { kind, value, namespace } = target.address;
   const held = state.identities.some((i) => i.kind === kind && i.value === value && (namespace === undefined || i.namespace === namespace));
   if (!held) return { ok: false, reason: 'address_not_held' };
-  return { ok: true };
+  const rule = SERVICE_WINDOW_CHANNELS[target.channel];
+  if (!rule) return { ok: true };
+  const window = serviceWindowOf(state, target.channel, now);
+  if (window === 'closed' && (rule.outside === 'closed' || !has.approvedTemplate)) return { ok: false, reason: 'outside_service_window' };
+  return { ok: true, window };
 }
 
 /** What to do with a send, given its ledger row as read now. */

@@ -26,9 +26,9 @@ const TEXTS_EN: Readonly<Record<string, string>> = {
   csat_survey: 'Hi {first_name|there}, how did we do today? Reply with a score from 1 (poor) to 5 (great).',
 };
 
-/** Each action's text on each channel with a sender (the same words on SMS and Telegram), by locale. */
+/** Each action's text on each channel with a sender (the same words on SMS, Telegram and WhatsApp), by locale. */
 export const OUTBOUND_TEMPLATES: OutboundTemplates = Object.fromEntries(
-  Object.entries(TEXTS_EN).map(([action, en]) => [action, { sms: { en }, telegram: { en } }]),
+  Object.entries(TEXTS_EN).map(([action, en]) => [action, { sms: { en }, telegram: { en }, whatsapp: { en } }]),
 );
 
 /** One reply button: its id comes back as the reply's `interactive.id` (a Telegram callback query's data). */

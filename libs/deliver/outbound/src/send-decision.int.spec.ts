@@ -9,6 +9,8 @@ import { OUTBOUND_SENDS_DDL, PostgresSendLedger } from './postgres.send-ledger';
 import { sendDecision, type OutboundCustomers, type SendDecisionDeps } from './send-decision';
 import { FakeTelegram } from './testing/fake-telegram';
 import { FakeTwilio } from './testing/fake-twilio';
+import { FakeWhatsApp } from './testing/fake-whatsapp';
+import { WhatsAppCloudSender } from './whatsapp-cloud.sender';
 import { TelegramSender } from './telegram.sender';
 import { TwilioSmsSender } from './twilio-sms.sender';
 
@@ -281,6 +283,123 @@ describe('sendDecision with the Telegram sender', () => {
       expect((await ledger.find({ tenantId: decision.tenantId, decisionId: decision.decisionId, channel: 'telegram' }))!.state).toBe(
         'in_doubt',
       );
+    });
+  });
+});
+
+describe('sendDecision with the WhatsApp Cloud sender', () => {
+  let whatsapp: FakeWhatsApp;
+  beforeAll(async () => {
+    whatsapp = await FakeWhatsApp.start();
+  });
+  afterAll(() => whatsapp.close());
+
+  function whatsappSetup(o: { lastInboundAt?: string; actionCode?: string; approved?: boolean } = {}) {
+    const number = `+1415${String(Math.floor(Math.random() * 10_000_000)).padStart(7, '0')}`;
+    const now = new Date('2026-12-07T12:00:00.000Z');
+    const state: CustomerState = {
+      ...initialCustomerState(),
+      status: 'active',
+      identities: [{ kind: 'phone', value: number }],
+      conversations: o.lastInboundAt
+        ? { 'whatsapp:': { channel: 'whatsapp', status: 'open', lastInboundAt: o.lastInboundAt, inboundSinceOpened: 1 } }
+        : {},
+    };
+    const customers = new Customers(state);
+    const actionCode = o.actionCode ?? 'schedule_callback';
+    const deps: SendDecisionDeps = {
+      ledger,
+      senders: {
+        whatsapp: new WhatsAppCloudSender({
+          baseUrl: whatsapp.url,
+          apiVersion: 'v21.0',
+          phoneNumberId: '1234567890',
+          accessToken: 'EAAtoken',
+          timeoutMs: 5_000,
+        }),
+      },
+      customers,
+      templates: OUTBOUND_TEMPLATES,
+      ...(o.approved ? { approvedTemplates: { whatsapp: { [actionCode]: { name: 'callback_offer_v1', language: 'en_US' } } } } : {}),
+      inDoubtGraceMs: 0,
+      now: () => now,
+    };
+    const decision: NbaDecisionMessage = {
+      kind: 'action',
+      decisionId: freshId('d'),
+      tenantId: freshId('tn'),
+      customerId: freshId('c'),
+      action: { kind: 'service', code: actionCode, channel: 'whatsapp', detail: 'Offer a callback' },
+      contactMode: 'reply',
+      address: { channel: 'whatsapp', kind: 'phone', value: number },
+      explanation: { ruleId: 'r', reason: 'why' },
+      strategyVersion: 'nba-engine-v2',
+      catalogVersion: '2',
+      decidedAt: now.toISOString(),
+      basedOnEventId: 'e',
+      basedOnRevision: '0',
+      streamRevision: '1',
+      globalPosition: '1',
+      correlationId: 'corr',
+    };
+    const calls = () => whatsapp.requests.filter((r) => r.body['to'] === number.slice(1));
+    return { deps, decision, calls };
+  }
+
+  describe('when the customer wrote within 24 hours', () => {
+    it('sends the text with the action’s reply buttons as interactive buttons, and records the wamid', async () => {
+      const { deps, decision, calls } = whatsappSetup({ lastInboundAt: '2026-12-07T09:00:00.000Z' });
+      expect(await sendDecision(deps, decision)).toMatchObject({ kind: 'sent', providerMessageId: expect.stringMatching(/^wamid\./) });
+      expect(calls()).toHaveLength(1);
+      expect(calls()[0]!.path).toBe('/v21.0/1234567890/messages');
+      expect(calls()[0]!.authorization).toBe('Bearer EAAtoken');
+      expect(calls()[0]!.body).toMatchObject({
+        messaging_product: 'whatsapp',
+        type: 'interactive',
+        interactive: {
+          type: 'button',
+          body: { text: expect.stringContaining('call you back') },
+          action: { buttons: [{ type: 'reply', reply: { id: 'callback:today', title: 'Today' } }, expect.anything()] },
+        },
+      });
+    });
+    it('shows five answers as a list', async () => {
+      const { deps, decision, calls } = whatsappSetup({ lastInboundAt: '2026-12-07T09:00:00.000Z', actionCode: 'csat_survey' });
+      await sendDecision(deps, decision);
+      expect(calls()[0]!.body).toMatchObject({ type: 'interactive', interactive: { type: 'list' } });
+    });
+  });
+
+  describe('when the window is closed', () => {
+    it('sends nothing without an approved template (skipped, outside_service_window)', async () => {
+      const { deps, decision, calls } = whatsappSetup({ lastInboundAt: '2026-12-05T09:00:00.000Z' });
+      expect(await sendDecision(deps, decision)).toMatchObject({ kind: 'skipped', reason: 'outside_service_window' });
+      expect(calls()).toHaveLength(0);
+    });
+    it('sends the approved template, and no interactive message, when there is one', async () => {
+      const { deps, decision, calls } = whatsappSetup({ approved: true });
+      expect(await sendDecision(deps, decision)).toMatchObject({ kind: 'sent' });
+      expect(calls()[0]!.body).toEqual({
+        messaging_product: 'whatsapp',
+        recipient_type: 'individual',
+        to: decision.address!.value.slice(1),
+        type: 'template',
+        template: { name: 'callback_offer_v1', language: { code: 'en_US' } },
+      });
+    });
+  });
+
+  describe('when Meta refuses or cannot say', () => {
+    it('records a refusal with Meta’s code, and parks a 5xx in doubt without sending again', async () => {
+      const refused = whatsappSetup({ lastInboundAt: '2026-12-07T09:00:00.000Z' });
+      whatsapp.next({ kind: 'fail', status: 400, code: 131026, message: 'Message undeliverable' });
+      expect(await sendDecision(refused.deps, refused.decision)).toMatchObject({ kind: 'failed_permanent', code: '131026' });
+
+      const unknown = whatsappSetup({ lastInboundAt: '2026-12-07T09:00:00.000Z' });
+      whatsapp.next({ kind: 'fail', status: 500, code: 1, message: 'An unknown error occurred' });
+      expect(await code(sendDecision(unknown.deps, unknown.decision))).toBe('SEND_IN_DOUBT');
+      expect(await sendDecision(unknown.deps, unknown.decision)).toMatchObject({ kind: 'in_doubt' });
+      expect(unknown.calls()).toHaveLength(1);
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { ChannelId } from '@hub/contracts';
 import { CURRENT_SCHEMA_VERSIONS, type CustomerState, type InteractionRecorded, type NbaDecisionMessage } from '@hub/customer';
-import type { MessageSender } from './message-sender.port';
+import type { ApprovedTemplate, MessageSender } from './message-sender.port';
 import { OutboundSendPendingError } from './outbound.errors';
 import {
   nextSendStep,
@@ -29,6 +29,12 @@ export interface SendDecisionDeps {
   senders: Partial<Record<ChannelId, MessageSender>>;
   customers: OutboundCustomers;
   templates: OutboundTemplates;
+  /**
+   * The provider-approved templates per channel and action (WhatsApp's message templates, by name and
+   * language): what may be sent outside a 24-hour service window. None by default: such sends are
+   * skipped (`outside_service_window`) until a tenant's approved templates are configured.
+   */
+  approvedTemplates?: Partial<Record<ChannelId, Readonly<Record<string, ApprovedTemplate>>>>;
   /** The reply buttons of each action, for channels that show them (default `OUTBOUND_REPLY_BUTTONS`). */
   buttons?: OutboundReplyButtons;
   /** How long after an intent a lookup's "no such message" is believed (the request may still be being taken). */
@@ -88,7 +94,8 @@ async function attempt(
   row: SendRecord | undefined,
 ): Promise<SendDecisionResult> {
   const state = await deps.customers.load(decision.tenantId, decision.customerId);
-  const check = recheckSend(state, target);
+  const approvedTemplate = deps.approvedTemplates?.[key.channel]?.[decision.action.code] !== undefined;
+  const check = recheckSend(state, target, iso(deps), { approvedTemplate });
   const message = check.ok ? renderOutboundMessage(deps.templates, decision.action.code, key.channel, state) : undefined;
   const skip: SkipReason | undefined = !check.ok ? check.reason : message === undefined ? 'no_template' : undefined;
   if (skip !== undefined) {
@@ -116,6 +123,8 @@ async function attempt(
     to: target.address,
     body: intent.body,
     ...(buttons ? { buttons } : {}),
+    ...(check.ok && check.window !== undefined ? { serviceWindow: check.window } : {}),
+    ...(check.ok && check.window === 'closed' ? { template: deps.approvedTemplates![key.channel]![decision.action.code]! } : {}),
   });
   // The interaction first, then `sent`: a crash between them leaves the intent, whose lookup finds
   // the message and appends the interaction again (a no-op by event id) before settling it.

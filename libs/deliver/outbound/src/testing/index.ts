@@ -1,2 +1,3 @@
 export * from './fake-twilio';
 export * from './fake-telegram';
+export * from './fake-whatsapp';
