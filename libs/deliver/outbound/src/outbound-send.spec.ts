@@ -1,6 +1,7 @@
 import { initialCustomerState, type CustomerState, type NbaDecisionMessage } from '@hub/customer';
 import {
   nextSendStep,
+  quietHoursAt,
   recheckSend,
   sendIdOf,
   sendTargetOf,
@@ -122,6 +123,29 @@ describe('the at-most-once send protocol', () => {
     });
     it('when the customer wrote only on another channel, then this one’s window is closed', () => {
       expect(serviceWindowOf(wrote('messenger', '2026-12-07T10:00:00.000Z'), 'whatsapp', '2026-12-07T10:05:00.000Z')).toBe('closed');
+    });
+  });
+
+  describe('given the customer’s quiet hours (21:00–08:00 in their time zone)', () => {
+    const inTokyo = active({ traits: { timezone: 'Asia/Tokyo' } });
+    it('when it is 23:30 where they are, then a proactive message waits for no one: it is skipped', () => {
+      expect(quietHoursAt(inTokyo, '2026-12-07T14:30:00.000Z')).toEqual({ timeZone: 'Asia/Tokyo', localTime: '23:30', quiet: true });
+      expect(recheckSend(inTokyo, target, '2026-12-07T14:30:00.000Z', { contactMode: 'proactive' })).toEqual({
+        ok: false,
+        reason: 'quiet_hours',
+      });
+    });
+    it('when it is a reply to them, or their daytime, then it goes', () => {
+      expect(recheckSend(inTokyo, target, '2026-12-07T14:30:00.000Z', { contactMode: 'reply' })).toEqual({ ok: true });
+      expect(recheckSend(inTokyo, target, '2026-12-07T03:00:00.000Z', { contactMode: 'proactive' })).toEqual({ ok: true });
+    });
+    it('when their time zone is unknown or not a zone, then UTC', () => {
+      expect(quietHoursAt(active({ traits: { timezone: 'Mars/Olympus' } }), '2026-12-07T07:59:00.000Z')).toEqual({
+        timeZone: 'UTC',
+        localTime: '07:59',
+        quiet: true,
+      });
+      expect(quietHoursAt(active(), '2026-12-07T08:00:00.000Z').quiet).toBe(false);
     });
   });
 

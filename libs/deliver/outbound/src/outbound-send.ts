@@ -39,6 +39,7 @@ export const SKIP_REASONS = [
   'opted_out',
   'address_not_held',
   'outside_service_window',
+  'quiet_hours',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -132,11 +133,41 @@ export function serviceWindowOf(state: CustomerState, channel: ChannelId, now: s
   return Date.parse(now) - last < SERVICE_WINDOW_MS ? 'open' : 'closed';
 }
 
+/**
+ * Quiet hours in the customer's own time zone (the `timezone` trait, an IANA zone; UTC without
+ * one), as the catalog's contact policy has them: no proactive message on these channels between
+ * `from` and `to` local time. A reply to the customer is not held back.
+ */
+export const QUIET_HOURS = {
+  from: '21:00',
+  to: '08:00',
+  timeZoneTrait: 'timezone',
+  defaultTimeZone: 'UTC',
+  channels: ['sms', 'whatsapp', 'messenger', 'telegram', 'voice'] as readonly ChannelId[],
+};
+
+/** The customer's local time (`HH:MM`) at `now`, and whether it falls in the quiet hours. */
+export function quietHoursAt(state: CustomerState, now: string): { timeZone: string; localTime: string; quiet: boolean } {
+  const trait = state.traits[QUIET_HOURS.timeZoneTrait];
+  let timeZone = typeof trait === 'string' && trait !== '' ? trait : QUIET_HOURS.defaultTimeZone;
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  } catch {
+    timeZone = QUIET_HOURS.defaultTimeZone;
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  }
+  const localTime = format.format(new Date(now));
+  const { from, to } = QUIET_HOURS;
+  const quiet = from <= to ? localTime >= from && localTime < to : localTime >= from || localTime < to;
+  return { timeZone, localTime, quiet };
+}
+
 export function recheckSend(
   state: CustomerState,
   target: SendTarget,
   now: string,
-  has: { approvedTemplate: boolean } = { approvedTemplate: false },
+  has: { approvedTemplate?: boolean; contactMode?: NbaDecisionMessage['contactMode'] } = {},
 ): { ok: true; window?: 'open' | 'closed' } | { ok: false; reason: SkipReason } {
   switch (state.status) {
     case 'erased':
@@ -156,6 +187,9 @@ export function recheckSend(
   const { kind, value, namespace } = target.address;
   const held = state.identities.some((i) => i.kind === kind && i.value === value && (namespace === undefined || i.namespace === namespace));
   if (!held) return { ok: false, reason: 'address_not_held' };
+  if (has.contactMode === 'proactive' && QUIET_HOURS.channels.includes(target.channel) && quietHoursAt(state, now).quiet) {
+    return { ok: false, reason: 'quiet_hours' };
+  }
   const rule = SERVICE_WINDOW_CHANNELS[target.channel];
   if (!rule) return { ok: true };
   const window = serviceWindowOf(state, target.channel, now);

@@ -229,7 +229,8 @@ describe('sendDecision with the Telegram sender', () => {
       tenantId,
       customerId: freshId('c'),
       action: { kind: 'survey', code: actionCode, channel: 'telegram', detail: 'Send a survey' },
-      contactMode: 'proactive',
+      // A reply: a proactive one would be skipped during the quiet hours of the test's clock (UTC).
+      contactMode: 'reply',
       address: { channel: 'telegram', kind: 'handle', namespace: 'telegram', value: chatId },
       explanation: { ruleId: 'r', reason: 'why' },
       strategyVersion: 'nba-engine-v2',

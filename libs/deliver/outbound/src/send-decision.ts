@@ -95,7 +95,7 @@ async function attempt(
 ): Promise<SendDecisionResult> {
   const state = await deps.customers.load(decision.tenantId, decision.customerId);
   const approvedTemplate = deps.approvedTemplates?.[key.channel]?.[decision.action.code] !== undefined;
-  const check = recheckSend(state, target, iso(deps), { approvedTemplate });
+  const check = recheckSend(state, target, iso(deps), { approvedTemplate, contactMode: decision.contactMode });
   const message = check.ok ? renderOutboundMessage(deps.templates, decision.action.code, key.channel, state) : undefined;
   const skip: SkipReason | undefined = !check.ok ? check.reason : message === undefined ? 'no_template' : undefined;
   if (skip !== undefined) {
