@@ -46,6 +46,23 @@ describe('the outbound app’s settings', () => {
     });
   });
 
+  describe('when email is on', () => {
+    it('then SendGrid’s key, the From and the one-click unsubscribe endpoint and secret are required', () => {
+      const found = problems({ OUTBOUND_CHANNELS: 'email' }).join('\n');
+      for (const name of ['SENDGRID_API_KEY', 'EMAIL_FROM', 'EMAIL_UNSUBSCRIBE_URL', 'EMAIL_UNSUBSCRIBE_SECRET'])
+        expect(found).toContain(name);
+      expect(
+        problems({
+          OUTBOUND_CHANNELS: 'email',
+          SENDGRID_API_KEY: 'SG.0123456789abcdef',
+          EMAIL_FROM: 'care@example.com',
+          EMAIL_UNSUBSCRIBE_URL: 'https://hub.example.com/v1/unsubscribe',
+          EMAIL_UNSUBSCRIBE_SECRET: 'unsubscribe-secret-0123456789',
+        }),
+      ).toEqual([]);
+    });
+  });
+
   it('refuses a channel it has no sender for', () => {
     expect(problems({ ...twilio, OUTBOUND_CHANNELS: 'sms,carrier-pigeon' }).join('\n')).toContain('OUTBOUND_CHANNELS');
   });

@@ -1,5 +1,19 @@
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import { ProbeServerEnv } from '@hub/config';
 
 const csv = ({ value }: { value: unknown }) =>
@@ -13,12 +27,13 @@ const bool = ({ obj, key }: { obj: Record<string, unknown>; key: string }) =>
   typeof obj[key] === 'string' ? obj[key] === 'true' : obj[key];
 
 /** The channels the outbound app has a sender for (a decision on another channel is recorded as skipped, `no_sender`). */
-export const OUTBOUND_SENDER_CHANNELS = ['sms', 'telegram', 'whatsapp'] as const;
+export const OUTBOUND_SENDER_CHANNELS = ['sms', 'telegram', 'whatsapp', 'email'] as const;
 export type OutboundSenderChannel = (typeof OUTBOUND_SENDER_CHANNELS)[number];
 
 const smsOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('sms');
 const telegramOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('telegram');
 const whatsappOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('whatsapp');
+const emailOn = (env: OutboundEnv) => env.OUTBOUND_CHANNELS.includes('email');
 
 /** `action=template:language` entries, comma-separated. */
 export const APPROVED_TEMPLATE_ENTRY = /^([a-z0-9_]+)=([a-z0-9_]+):([A-Za-z_]{2,10})$/;
@@ -93,4 +108,17 @@ export class OutboundEnv extends ProbeServerEnv {
   @IsArray()
   @Matches(APPROVED_TEMPLATE_ENTRY, { each: true, message: 'each WHATSAPP_APPROVED_TEMPLATES entry must be action=template:language' })
   WHATSAPP_APPROVED_TEMPLATES: string[] = [];
+
+  /** SendGrid's v3 API (a local fake in tests) and an API key with Mail Send access. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) SENDGRID_API_BASE_URL = 'https://api.sendgrid.com';
+  @ValidateIf(emailOn) @IsString() @MinLength(16) SENDGRID_API_KEY = '';
+  /** The From of every email (a verified sender identity), and its display name. */
+  @ValidateIf(emailOn) @IsEmail() EMAIL_FROM = '';
+  @IsOptional() @IsString() EMAIL_FROM_NAME?: string;
+  /**
+   * The one-click unsubscribe endpoint every email's `List-Unsubscribe` points at (RFC 8058), and the
+   * secret its links are signed with (`unsubscribeToken`; the endpoint checks them with the same one).
+   */
+  @ValidateIf(emailOn) @IsUrl({ require_tld: false, protocols: ['https', 'http'] }) EMAIL_UNSUBSCRIBE_URL = '';
+  @ValidateIf(emailOn) @IsString() @MinLength(16) EMAIL_UNSUBSCRIBE_SECRET = '';
 }

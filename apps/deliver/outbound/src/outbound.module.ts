@@ -12,6 +12,7 @@ import {
   OUTBOUND_TEMPLATES,
   PostgresSendLedger,
   sendDecision,
+  SendGridEmailSender,
   TelegramSender,
   TwilioSmsSender,
   WhatsAppCloudSender,
@@ -71,6 +72,15 @@ export function outboundSenders(config: OutboundEnv): Partial<Record<ChannelId, 
         apiVersion: config.WHATSAPP_API_VERSION,
         phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID,
         accessToken: config.WHATSAPP_ACCESS_TOKEN,
+        timeoutMs: config.OUTBOUND_PROVIDER_TIMEOUT_MS,
+      }),
+    email: () =>
+      new SendGridEmailSender({
+        baseUrl: config.SENDGRID_API_BASE_URL,
+        apiKey: config.SENDGRID_API_KEY,
+        from: { email: config.EMAIL_FROM, ...(config.EMAIL_FROM_NAME ? { name: config.EMAIL_FROM_NAME } : {}) },
+        unsubscribeUrl: config.EMAIL_UNSUBSCRIBE_URL,
+        unsubscribeSecret: config.EMAIL_UNSUBSCRIBE_SECRET,
         timeoutMs: config.OUTBOUND_PROVIDER_TIMEOUT_MS,
       }),
   } satisfies Record<OutboundSenderChannel, () => MessageSender>;

@@ -8,4 +8,5 @@ export * from './message-sender.port';
 export * from './twilio-sms.sender';
 export * from './telegram.sender';
 export * from './whatsapp-cloud.sender';
+export * from './sendgrid-email.sender';
 export * from './send-decision';

@@ -6,11 +6,14 @@ import type { ReplyButton } from './outbound-templates';
 /** One message to send, as a provider sender gets it. */
 export interface OutboundMessage {
   tenantId: string;
+  customerId: string;
   /** The send's deterministic id (`sendIdOf`): each sender puts it in its request where the provider keeps it, or documents why it cannot. */
   sendId: string;
   channel: ChannelId;
   to: NbaChannelAddress;
   body: string;
+  /** The subject, for a channel that has one (email). */
+  subject?: string;
   /** Reply buttons, for a channel that shows them (a sender of a channel without ignores them). */
   buttons?: readonly ReplyButton[];
   /** On a channel with a 24-hour window: whether it is open (free text and interactive messages) or not. */

@@ -205,6 +205,6 @@ describe('outbound templates', () => {
   });
   it('give nothing for an action or channel without a template', () => {
     expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'escalate_manager', 'sms', active())).toBeUndefined();
-    expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'kb_balance', 'email', active())).toBeUndefined();
+    expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'kb_balance', 'voice', active())).toBeUndefined();
   });
 });

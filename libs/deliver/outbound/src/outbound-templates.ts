@@ -28,8 +28,23 @@ const TEXTS_EN: Readonly<Record<string, string>> = {
 
 /** Each action's text on each channel with a sender (the same words on SMS, Telegram and WhatsApp), by locale. */
 export const OUTBOUND_TEMPLATES: OutboundTemplates = Object.fromEntries(
-  Object.entries(TEXTS_EN).map(([action, en]) => [action, { sms: { en }, telegram: { en }, whatsapp: { en } }]),
+  Object.entries(TEXTS_EN).map(([action, en]) => [action, { sms: { en }, telegram: { en }, whatsapp: { en }, email: { en } }]),
 );
+
+/** The subject of each action's email. */
+export const OUTBOUND_SUBJECTS: Readonly<Record<string, string>> = {
+  kb_order_tracking: 'Where your order is',
+  kb_password_reset: 'Resetting your password',
+  kb_opening_hours: 'Our opening hours',
+  kb_update_address: 'Changing your address',
+  kb_balance: 'Your balance',
+  schedule_callback: 'Shall we call you back?',
+  service_recovery: 'We are sorry',
+  nps_detractor_callback: 'Thank you for your feedback',
+  retention_offer: 'A thank-you for staying with us',
+  offer_upgrade: 'Save with the annual plan',
+  csat_survey: 'How did we do?',
+};
 
 /** One reply button: its id comes back as the reply's `interactive.id` (a Telegram callback query's data). */
 export interface ReplyButton {

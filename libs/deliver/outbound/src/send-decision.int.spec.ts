@@ -7,7 +7,9 @@ import { sendIdOf } from './outbound-send';
 import { OUTBOUND_TEMPLATES } from './outbound-templates';
 import { OUTBOUND_SENDS_DDL, PostgresSendLedger } from './postgres.send-ledger';
 import { sendDecision, type OutboundCustomers, type SendDecisionDeps } from './send-decision';
+import { FakeSendGrid } from './testing/fake-sendgrid';
 import { FakeTelegram } from './testing/fake-telegram';
+import { SendGridEmailSender, unsubscribeToken } from './sendgrid-email.sender';
 import { FakeTwilio } from './testing/fake-twilio';
 import { FakeWhatsApp } from './testing/fake-whatsapp';
 import { WhatsAppCloudSender } from './whatsapp-cloud.sender';
@@ -401,6 +403,95 @@ describe('sendDecision with the WhatsApp Cloud sender', () => {
       expect(await code(sendDecision(unknown.deps, unknown.decision))).toBe('SEND_IN_DOUBT');
       expect(await sendDecision(unknown.deps, unknown.decision)).toMatchObject({ kind: 'in_doubt' });
       expect(unknown.calls()).toHaveLength(1);
+    });
+  });
+});
+
+describe('sendDecision with the SendGrid email sender', () => {
+  let sendgrid: FakeSendGrid;
+  beforeAll(async () => {
+    sendgrid = await FakeSendGrid.start();
+  });
+  afterAll(() => sendgrid.close());
+
+  function emailSetup() {
+    const address = `${freshId('ann')}@example.com`;
+    const customers = new Customers({ ...initialCustomerState(), status: 'active', identities: [{ kind: 'email', value: address }] });
+    const deps: SendDecisionDeps = {
+      ledger,
+      senders: {
+        email: new SendGridEmailSender({
+          baseUrl: sendgrid.url,
+          apiKey: 'SG.test-key',
+          from: { email: 'care@example.com', name: 'Example Care' },
+          unsubscribeUrl: 'https://hub.example.com/v1/unsubscribe',
+          unsubscribeSecret: 'unsubscribe-secret-0123456789',
+          timeoutMs: 5_000,
+        }),
+      },
+      customers,
+      templates: OUTBOUND_TEMPLATES,
+      inDoubtGraceMs: 0,
+      now: () => new Date('2026-12-07T12:00:00.000Z'),
+    };
+    const decision: NbaDecisionMessage = {
+      kind: 'action',
+      decisionId: freshId('d'),
+      tenantId: freshId('tn'),
+      customerId: freshId('c'),
+      action: { kind: 'retention', code: 'retention_offer', channel: 'email', detail: 'Offer a loyalty discount' },
+      contactMode: 'proactive',
+      address: { channel: 'email', kind: 'email', value: address },
+      explanation: { ruleId: 'r', reason: 'why' },
+      strategyVersion: 'nba-engine-v2',
+      catalogVersion: '2',
+      decidedAt: '2026-12-07T12:00:00.000Z',
+      basedOnEventId: 'e',
+      basedOnRevision: '0',
+      streamRevision: '1',
+      globalPosition: '1',
+      correlationId: 'corr',
+    };
+    const calls = () =>
+      sendgrid.requests.filter((r) => (r.body['personalizations'] as { to: { email: string }[] }[])[0]!.to[0]!.email === address);
+    return { deps, decision, calls, address };
+  }
+
+  describe('when SendGrid accepts the email', () => {
+    it('sends the subject and text with one-click unsubscribe headers (RFC 8058) and the send’s id, and records X-Message-Id', async () => {
+      const { deps, decision, calls, address } = emailSetup();
+      const sent = await sendDecision(deps, decision);
+      expect(sent).toMatchObject({ kind: 'sent', providerMessageId: expect.stringMatching(/^sg/) });
+      const body = calls()[0]!.body;
+      expect(calls()[0]!.authorization).toBe('Bearer SG.test-key');
+      expect(body).toMatchObject({
+        from: { email: 'care@example.com', name: 'Example Care' },
+        subject: 'A thank-you for staying with us',
+        content: [{ type: 'text/plain', value: expect.stringContaining('loyalty discount') }],
+        custom_args: { hub_send_id: sendIdOf({ tenantId: decision.tenantId, decisionId: decision.decisionId, channel: 'email' }) },
+      });
+      const headers = body['headers'] as Record<string, string>;
+      expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+      const link = new URL(/^<(.*)>$/.exec(headers['List-Unsubscribe']!)![1]!);
+      expect(link.origin + link.pathname).toBe('https://hub.example.com/v1/unsubscribe');
+      expect(Object.fromEntries(link.searchParams)).toEqual({
+        tenant: decision.tenantId,
+        customer: decision.customerId,
+        address,
+        sig: unsubscribeToken('unsubscribe-secret-0123456789', decision.tenantId, decision.customerId, address),
+      });
+    });
+  });
+
+  describe('when SendGrid refuses it', () => {
+    it('records failed_permanent with the HTTP status as the code', async () => {
+      const { deps, decision } = emailSetup();
+      sendgrid.next({ kind: 'fail', status: 400, message: 'The from address does not match a verified Sender Identity.' });
+      expect(await sendDecision(deps, decision)).toMatchObject({
+        kind: 'failed_permanent',
+        code: 'HTTP_400',
+        message: expect.stringContaining('verified Sender Identity'),
+      });
     });
   });
 });

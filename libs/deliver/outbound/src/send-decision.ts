@@ -13,7 +13,13 @@ import {
   type SendTarget,
   type SkipReason,
 } from './outbound-send';
-import { OUTBOUND_REPLY_BUTTONS, renderOutboundMessage, type OutboundReplyButtons, type OutboundTemplates } from './outbound-templates';
+import {
+  OUTBOUND_REPLY_BUTTONS,
+  OUTBOUND_SUBJECTS,
+  renderOutboundMessage,
+  type OutboundReplyButtons,
+  type OutboundTemplates,
+} from './outbound-templates';
 import type { SendLedger } from './send-ledger.port';
 
 /** The customer side of a send: the latest state, and the outbound interaction appended to their stream. */
@@ -116,8 +122,11 @@ async function attempt(
   if (!mine) throw lostRace(key);
 
   const buttons = (deps.buttons ?? OUTBOUND_REPLY_BUTTONS)[decision.action.code];
+  const subject = OUTBOUND_SUBJECTS[decision.action.code];
   const outcome = await sender.send({
     tenantId: key.tenantId,
+    customerId: decision.customerId,
+    ...(subject !== undefined ? { subject } : {}),
     sendId,
     channel: key.channel,
     to: target.address,
@@ -166,6 +175,7 @@ async function resolveInDoubt(
   const to = decision.address ?? { channel: key.channel, kind: 'phone' as const, value: row.to };
   const lookup = await sender.lookup({
     tenantId: key.tenantId,
+    customerId: decision.customerId,
     sendId: row.sendId,
     channel: key.channel,
     to: { ...to, value: row.to },
