@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { hubNames } from '@hub/contracts';
@@ -7,7 +8,16 @@ import { consentChanged, phone, registered, TENANT } from '@hub/customer/testing
 import { createCustomerStores, type CustomerStores } from '@hub/customer-records';
 import { PostgresSendLedger, sendIdOf, type SendKey, type SendRecord } from '@hub/deliver-outbound';
 import { FakeTwilio } from '@hub/deliver-outbound/testing';
-import { eventually, freshDatabase, freshId, startAppProcess, testInfra, TEST_IDENTITY_NAMING, type AppProcess } from '@hub/testing';
+import {
+  eventually,
+  freshDatabase,
+  freshId,
+  sampleValue,
+  startAppProcess,
+  testInfra,
+  TEST_IDENTITY_NAMING,
+  type AppProcess,
+} from '@hub/testing';
 
 /**
  * The outbound app as its own process, against the real Kafka and PostgreSQL and a local fake
@@ -73,6 +83,16 @@ async function start(suffix: string): Promise<AppProcess> {
   const started = await startAppProcess('outbound', env, { logSuffix: `-${namespace}-${suffix}` });
   running.push(started);
   return started;
+}
+
+/** The probe server's URL (HEALTH_PORT=0: a free port), from the app's `outbound.health.listening` log line. */
+async function metricsUrl(a: AppProcess): Promise<string> {
+  return eventually(async () => {
+    const line = readFileSync(a.logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('outbound.health.listening'));
+    return line ? (JSON.parse(line) as { url: string }).url : undefined;
+  });
 }
 
 async function kill(victim: AppProcess): Promise<void> {
@@ -179,6 +199,11 @@ describe('the outbound app', () => {
         correlationId: d.correlationId,
         channel: 'sms',
       });
+      const scraped = await eventually(async () => {
+        const t = await (await fetch(`${await metricsUrl(app!)}/metrics`)).text();
+        return sampleValue(t, 'hub_outbound_sends_total', { channel: 'sms', result: 'sent' }) >= 1 ? t : undefined;
+      });
+      expect(sampleValue(scraped, 'hub_outbound_sends_total', { channel: 'sms', result: 'sent' })).toBeGreaterThanOrEqual(1);
       expect(recorded[0]!.data).toMatchObject({
         direction: 'outbound',
         kind: 'message',

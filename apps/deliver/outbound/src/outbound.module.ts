@@ -32,7 +32,7 @@ import {
   type ConsumedMessage,
   type RunningConsumer,
 } from '@hub/messaging';
-import { initMetrics, MetricsController } from '@hub/metrics';
+import { hubMetrics, initMetrics, MetricsController } from '@hub/metrics';
 import {
   HEALTH_PROBES,
   HealthController,
@@ -145,10 +145,13 @@ class OutboundSender implements OnApplicationBootstrap, OnModuleDestroy {
     const decision = decisionOf(message);
     if (decision.kind === 'no-action') return;
     const fields = { decisionId: decision.decisionId, customerId: decision.customerId, correlationId: decision.correlationId };
+    const channel = decision.action.channel ?? decision.address?.channel ?? 'none';
     try {
       const result = await sendDecision(deps, decision);
+      hubMetrics.outboundSends().inc({ channel, result: result.kind });
       this.logger.info({ ...fields, ...result }, `outbound.send.${result.kind}`);
     } catch (err) {
+      hubMetrics.outboundSends().inc({ channel, result: 'pending' });
       this.logger.warn({ ...fields, code: (err as { code?: string }).code, err: (err as Error).message }, 'outbound.send.pending');
       throw err;
     }
