@@ -80,15 +80,16 @@ function depConstraints({ forTests }) {
     // The timeline projection and its relay (apps/project/timeline-projector also runs the record stage's recorder).
     { sourceTag: 'stage:project', onlyDependOnLibsWithTags: ['stage:project', 'stage:record', 'stage:shared'] },
     { sourceTag: 'stage:decide', onlyDependOnLibsWithTags: ['stage:decide', 'stage:record', 'stage:shared'] },
-    // Delivery acts on the decisions it reads from Kafka: the record (the customer's latest state, the outbound interaction), never the engine.
-    { sourceTag: 'stage:deliver', onlyDependOnLibsWithTags: ['stage:deliver', 'stage:record', 'stage:shared'] },
-    // The query API reads the timeline, the record and the decisions (explanations, the menu).
+    // Delivery: outgoing webhooks (decisions, work items and customer changes, to platforms that do not read Kafka) and the
+    // outbound sender (decided actions through the channels' providers, reading the record for the latest state).
+    { sourceTag: 'stage:deliver', onlyDependOnLibsWithTags: ['stage:deliver', 'stage:decide', 'stage:record', 'stage:shared'] },
+    // The query API reads the timeline, the record and the decisions (explanations, the menu), and manages webhook subscriptions.
     {
       sourceTag: 'stage:query',
-      onlyDependOnLibsWithTags: ['stage:query', 'stage:project', 'stage:decide', 'stage:record', 'stage:shared'],
+      onlyDependOnLibsWithTags: ['stage:query', 'stage:project', 'stage:decide', 'stage:deliver', 'stage:record', 'stage:shared'],
     },
-    // The operator CLI (hub-cli) reads what the record, the projection and the decision sides recorded.
-    // and migrates every component's tables, the send ledger's included (`hub migrate`).
+    // The operator CLI (hub-cli) reads what the record, the projection and the decision sides recorded,
+    // and migrates every component's tables, the delivery stage's included (`hub migrate`).
     {
       sourceTag: 'stage:ops',
       onlyDependOnLibsWithTags: ['stage:ops', 'stage:project', 'stage:decide', 'stage:deliver', 'stage:record', 'stage:shared'],
@@ -119,6 +120,20 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['warn', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@nx/enforce-module-boundaries': boundaries(false),
+      // Its decorators through @hub/platform/openapi, which applies them when a document is first asked
+      // for: the package itself (its scanner, lodash, js-yaml) stays out of every app's boot.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/swagger',
+              allowTypeImports: true,
+              message: 'Import its decorators from @hub/platform/openapi (applied when the document is first asked for); types are fine.',
+            },
+          ],
+        },
+      ],
     },
   },
   { files: testFiles, rules: { '@nx/enforce-module-boundaries': boundaries(true) } },

@@ -8,6 +8,7 @@ import { channelDefinitions } from '@hub/channel-registry';
 import { IngestEnv, ingestChannelsOf } from '@hub/ingest';
 import { IngestApiEnv } from '@hub/ingest-api';
 import { NbaWorkerEnv } from '../apps/decide/nba-worker/src/nba-worker.env';
+import { OutgoingWebhooksEnv } from '../apps/deliver/outgoing-webhooks/src/outgoing-webhooks.env';
 import { OutboundEnv } from '../apps/deliver/outbound/src/outbound.env';
 import { ProjectorEnv } from '../apps/project/timeline-projector/src/projector.env';
 import { QueryApiEdgeEnv, QueryApiEnv } from '../apps/query/query-api/src/query-api.module';
@@ -101,6 +102,11 @@ export const DEPLOYED_APPS: Readonly<Record<string, DeployedApp>> = {
     project: 'nba-worker',
     probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(NbaWorkerEnv, 'HEALTH_PORT') },
     schemas: () => [NbaWorkerEnv],
+  },
+  'outgoing-webhooks': {
+    project: 'outgoing-webhooks',
+    probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(OutgoingWebhooksEnv, 'HEALTH_PORT') },
+    schemas: () => [OutgoingWebhooksEnv],
   },
   outbound: {
     project: 'outbound',

@@ -22,6 +22,7 @@ import formbody from '@fastify/formbody';
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import { applyKafkajsIdleFix } from '@hub/messaging';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -34,6 +35,8 @@ const TOPIC_IN = env('BARE_TOPIC_INTERACTIONS');
 const TOPIC_EVENTS = env('BARE_TOPIC_CUSTOMER_EVENTS');
 const TOPIC_DECISIONS = env('BARE_TOPIC_DECISIONS');
 const DECIDER_CONCURRENCY = Number(process.env['BARE_DECIDER_CONCURRENCY'] ?? '32');
+// The same kafkajs fix the hub runs with (its request queues spin at ~1 kHz per idle connection without it): the reference measures the machine, not that bug.
+applyKafkajsIdleFix();
 const kafka = new Kafka({
   clientId: `bare-${ROLE}`,
   brokers: BROKERS,

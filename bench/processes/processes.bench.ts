@@ -5,17 +5,19 @@
  * (docs/benchmarks.md, "Session 11: lean processes").
  *
  *   node -r @swc-node/register bench/processes/processes.bench.ts [--load-seconds 60] [--rate 100]
- *        [--rounds 3] [--idle 5] [--no-breakdown] [--json out.json]
+ *        [--rounds 3] [--idle 5] [--settled 60] [--no-breakdown] [--no-source] [--json out.json]
  *
  * It builds first (`nx run-many -t build`, cached) and compiles bench/ingest/hello-nest.ts with esbuild
  * and the workspace's plugin (tools/build/esbuild.config.cjs) into dist/bench/hello-nest/main.js.
  * Then, --rounds times, interleaved (hello compiled, hello from source, then each app compiled and
- * from source, the order reversed every other round), each process alone on a fresh database and a
- * fresh HUB_NAMESPACE:
+ * from source, the order reversed every other round), each process alone on a fresh database (migrated
+ * by `hub migrate up` first, the app booting with HUB_MIGRATE=check as in production) and a fresh
+ * HUB_NAMESPACE:
  * - ready: from the spawn to its ready line (HTTP apps: serving); for timeline-projector and nba-worker
  *   to their `consumer.joined` line (kafkajs's GROUP_JOIN: `consumer.run` and so the ready line come
  *   before the join);
- * - idle RSS: VmRSS after --idle seconds of doing nothing once ready.
+ * - idle RSS: VmRSS after --idle seconds of doing nothing once ready (and with --settled, again that
+ *   many seconds after ready: once V8's memory reducer has run).
  * Then the whole hub (ingest-sms, ingest-api, timeline-projector, nba-worker, query-api), compiled and
  * from source, under --load-seconds of signed Twilio SMS at --rate/s open-loop into ingest-sms, and the
  * hello under the same rate of POST /hello: VmRSS after the load and the peak (VmHWM). Figures are
@@ -24,7 +26,7 @@
  * with memory-report.cjs preloaded says where its memory goes (heap by space, external, packages
  * loaded). RSS is robust to a busy machine; ready times much less so: the load average is printed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -32,11 +34,22 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { Queue } from 'bullmq';
-import { hubNames } from '@hub/contracts';
-import { ensureAppBuilds, freshId, startAppProcess, type AppProcess, type HubAppName } from '@hub/testing';
+import { DEV_IDENTITY_HASH_KEY, hubNames } from '@hub/contracts';
+import { SchemaMigrator } from '@hub/platform';
+import {
+  ensureAppBuilds,
+  freshId,
+  hubCliArgs,
+  HUB_PROCESS_ENV,
+  sourceMapArgs,
+  startAppProcess,
+  type AppProcess,
+  type HubAppName,
+} from '@hub/testing';
+import { SAVED_QUERIES_SCHEMA } from '../../apps/query/query-api/src/saved-queries/saved-queries.schema-migrations';
 import { nowMs, prepareRequests, prng, refusedByStatus, sendOpenLoop, type PreparedRequest, type Secrets } from '../pipeline/load';
 
 const { values: args } = parseArgs({
@@ -45,7 +58,9 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '3' },
     idle: { type: 'string', default: '5' },
+    settled: { type: 'string', default: '0' },
     'no-breakdown': { type: 'boolean', default: false },
+    'no-source': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -53,6 +68,14 @@ const LOAD_SECONDS = Number(args['load-seconds']);
 const RATE = Number(args.rate);
 const ROUNDS = Number(args.rounds);
 const IDLE_MS = Number(args.idle) * 1000;
+/**
+ * `--settled 60`: a second idle sample that long after ready. V8's memory reducer runs some 20–45 s
+ * into a quiet spell and gives back what the boot left in the young generation (about 30 MiB in a
+ * hub app): the 5 s figure is a process just started, this one a process at rest.
+ */
+const SETTLED_MS = Number(args.settled) * 1000;
+/** Compiled only (`--no-source`): half the starts, for iterating on the compiled apps' cuts. */
+const FROMS: readonly From[] = args['no-source'] ? ['compiled'] : ['compiled', 'source'];
 const SERVER_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -124,8 +147,28 @@ async function freshHubEnv(): Promise<NodeJS.ProcessEnv> {
   await admin.query(`create database ${dbName}`);
   cleanups.push(async () => void (await admin.query(`drop database if exists ${dbName} with (force)`)));
   const keyHash = createHash('sha256').update(apiKey).digest('hex');
+  const databaseUrl = Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).href;
+  // Migrated first by the CLI, and the apps only check it (HUB_MIGRATE=check), as production runs them
+  // (docs/operations.md, "Schema migrations"): an app that migrates at boot loads umzug to do it.
+  const migrated = spawnSync(process.execPath, [...hubCliArgs(), 'migrate', 'up'], {
+    cwd: ROOT,
+    env: { ...process.env, IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY, DATABASE_URL: databaseUrl, HUB_NAMESPACE: ns, TENANT_ID: TENANT },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (migrated.status !== 0) throw new Error(`hub migrate up failed (${migrated.status}):\n${migrated.stdout}\n${migrated.stderr}`);
+  // The query API's own component (its saved queries, which it applies at boot in either mode and
+  // `hub migrate` does not know): applied here, as its first boot on the database would have, so
+  // every start measured is a restart on a migrated database, not a first boot loading umzug.
+  const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    await new SchemaMigrator(pool, [SAVED_QUERIES_SCHEMA]).up();
+  } finally {
+    await pool.end();
+  }
   return {
-    DATABASE_URL: Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).href,
+    DATABASE_URL: databaseUrl,
+    HUB_MIGRATE: 'check',
     REDIS_URL,
     KAFKA_BROKERS: BROKERS.join(','),
     HUB_NAMESPACE: ns,
@@ -178,13 +221,13 @@ async function startApp(app: App, from: From, env: NodeJS.ProcessEnv, suffix: st
 
 /** The hello, compiled (dist/bench/hello-nest/main.js) or from source, ready on its `"msg":"ready"` line. */
 function startHello(from: From): Promise<Started> {
-  const program = from === 'compiled' ? ['--enable-source-maps', HELLO_BUILD] : ['-r', '@swc-node/register', HELLO_SOURCE];
+  const program = from === 'compiled' ? [...sourceMapArgs(), HELLO_BUILD] : ['-r', '@swc-node/register', HELLO_SOURCE];
   const t0 = performance.now();
-  // The same young generation as the apps (startAppProcess), so the heaps compare.
+  // The same flags and environment as the apps (startAppProcess), so the processes compare.
   const child: ChildProcess = spawn(
     process.execPath,
     [`--max-semi-space-size=${process.env['HUB_NODE_SEMI_SPACE_MB'] ?? '64'}`, ...program],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: ROOT, env: { ...HUB_PROCESS_ENV, ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return new Promise((ok, fail) => {
@@ -234,6 +277,8 @@ interface IdleSample {
   round: number;
   readyMs: number;
   idleRssMb: number;
+  /** With --settled: VmRSS that long after ready. */
+  settledRssMb?: number;
 }
 interface LoadSample {
   target: App | 'hello';
@@ -257,8 +302,14 @@ async function idleSample(variant: Variant, round: number): Promise<IdleSample> 
   try {
     await sleep(IDLE_MS);
     const { rssMb } = memoryOf(started.pid);
-    log(`  ${variant.padEnd(30)} ready ${Math.round(started.readyMs)} ms, idle RSS ${rssMb.toFixed(1)} MiB`);
-    return { variant, round, readyMs: started.readyMs, idleRssMb: rssMb };
+    let settledRssMb: number | undefined;
+    if (SETTLED_MS > IDLE_MS) {
+      await sleep(SETTLED_MS - IDLE_MS);
+      settledRssMb = memoryOf(started.pid).rssMb;
+    }
+    const settled = settledRssMb === undefined ? '' : `, after ${SETTLED_MS / 1000} s ${settledRssMb.toFixed(1)} MiB`;
+    log(`  ${variant.padEnd(30)} ready ${Math.round(started.readyMs)} ms, idle RSS ${rssMb.toFixed(1)} MiB${settled}`);
+    return { variant, round, readyMs: started.readyMs, idleRssMb: rssMb, ...(settledRssMb === undefined ? {} : { settledRssMb }) };
   } finally {
     await started.stop();
   }
@@ -369,29 +420,32 @@ const f1 = (n: number) => n.toFixed(1);
 const ok = (pass: boolean) => (pass ? '✓' : '✗');
 
 function report(idle: IdleSample[], loaded: LoadSample[]) {
-  const med = (variant: Variant, key: 'readyMs' | 'idleRssMb') => median(idle.filter((s) => s.variant === variant).map((s) => s[key]));
+  const med = (variant: Variant, key: 'readyMs' | 'idleRssMb' | 'settledRssMb') =>
+    median(idle.filter((s) => s.variant === variant).map((s) => s[key] ?? NaN));
+  const helloSettled = med('hello|compiled', 'settledRssMb');
+  /** The settled figure and its ratio, with --settled. */
+  const settledOf = (variant: Variant) => {
+    if (SETTLED_MS <= IDLE_MS) return {};
+    const rss = med(variant, 'settledRssMb');
+    return { [`RSS at ${SETTLED_MS / 1000} s MiB`]: f1(rss), [`at ${SETTLED_MS / 1000} s × hello`]: (rss / helloSettled).toFixed(2) };
+  };
   const helloRss = med('hello|compiled', 'idleRssMb');
   const helloReady = med('hello|compiled', 'readyMs');
-  const idleRows = [
-    {
-      process: 'hello (compiled)',
-      'idle RSS MiB': f1(helloRss),
-      '× hello': '1.00',
-      'ready ms': Math.round(helloReady),
-      'ready × hello': '1.00',
+  const idleRows = FROMS.map((from) => {
+    const rss = med(`hello|${from}`, 'idleRssMb');
+    const ready = med(`hello|${from}`, 'readyMs');
+    return {
+      process: `hello (${from})`,
+      'idle RSS MiB': f1(rss),
+      '× hello': (rss / helloRss).toFixed(2),
+      'ready ms': Math.round(ready),
+      'ready × hello': (ready / helloReady).toFixed(2),
+      ...settledOf(`hello|${from}`),
       targets: '',
-    },
-    {
-      process: 'hello (source)',
-      'idle RSS MiB': f1(med('hello|source', 'idleRssMb')),
-      '× hello': (med('hello|source', 'idleRssMb') / helloRss).toFixed(2),
-      'ready ms': Math.round(med('hello|source', 'readyMs')),
-      'ready × hello': (med('hello|source', 'readyMs') / helloReady).toFixed(2),
-      targets: '',
-    },
-  ];
+    };
+  });
   for (const app of APPS)
-    for (const from of ['compiled', 'source'] as const) {
+    for (const from of FROMS) {
       const rss = med(`${app}|${from}`, 'idleRssMb');
       const ready = med(`${app}|${from}`, 'readyMs');
       idleRows.push({
@@ -400,6 +454,7 @@ function report(idle: IdleSample[], loaded: LoadSample[]) {
         '× hello': (rss / helloRss).toFixed(2),
         'ready ms': Math.round(ready),
         'ready × hello': (ready / helloReady).toFixed(2),
+        ...settledOf(`${app}|${from}`),
         targets: `RSS ≤ ${TARGET_IDLE_RATIO}× ${ok(rss <= TARGET_IDLE_RATIO * helloRss)}, ready ≤ ${TARGET_READY_MS} ms ${ok(ready <= TARGET_READY_MS)}`,
       });
     }
@@ -431,14 +486,18 @@ async function main(): Promise<void> {
     await kafkaAdmin.disconnect();
   });
 
-  const variants: Variant[] = ['hello|compiled', 'hello|source', ...APPS.flatMap((a) => [`${a}|compiled`, `${a}|source`] as Variant[])];
+  const variants: Variant[] = [
+    ...FROMS.map((from): Variant => `hello|${from}`),
+    ...APPS.flatMap((a) => FROMS.map((from): Variant => `${a}|${from}`)),
+  ];
   const idle: IdleSample[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round} of ${ROUNDS}: each process alone, ready and idle RSS after ${IDLE_MS / 1000} s (${uptime()})`);
     for (const v of round % 2 ? variants : [...variants].reverse()) idle.push(await idleSample(v, round));
   }
   log(`under load: ${LOAD_SECONDS} s at ${RATE}/s (${uptime()})`);
-  const loaded: LoadSample[] = [await helloUnderLoad(), ...(await hubUnderLoad('compiled')), ...(await hubUnderLoad('source'))];
+  const loaded: LoadSample[] = [await helloUnderLoad()];
+  for (const from of FROMS) loaded.push(...(await hubUnderLoad(from)));
   const memory = args['no-breakdown'] ? [] : await breakdowns();
   const loadAfter = uptime();
 

@@ -9,8 +9,9 @@ import { PROBES, probePort } from './healthcheck';
  * infra/docker: every Dockerfile passes dockerfile-utils' linter with every rule an error, and the
  * image it makes is what production needs — a last stage from a Node 20 base holding only the app's
  * bundle and its production dependencies, run as a user that is not root, listening on every
- * interface (else probes from outside the container fail), with the V8 flag the apps run with and a
- * HEALTHCHECK on /health/live through the port the app's env class serves it on.
+ * interface (else probes from outside the container fail), with the V8 flag the apps run with, glibc's
+ * malloc on two arenas, source maps only when asked (NODE_OPTIONS) and a HEALTHCHECK on /health/live
+ * through the port the app's env class serves it on.
  */
 
 /** Every rule of dockerfile-utils' validator as an error: a warning fails too. */
@@ -77,9 +78,12 @@ export function imageProblems(text: string): string[] {
   for (const name of ['HOST', 'HEALTH_HOST'])
     if (env.get(name) !== '0.0.0.0') problems.push(`${name} is not 0.0.0.0: the app would listen on the container's loopback only`);
   if (env.get('HUB_APP') !== '$APP') problems.push('HUB_APP is not $APP: the HEALTHCHECK cannot tell which port to probe');
+  if (env.get('MALLOC_ARENA_MAX') !== '2') problems.push('MALLOC_ARENA_MAX is not 2: glibc keeps up to 8 arenas per core');
 
   if (!cmd || !/--max-semi-space-size=64\b/.test(text_(cmd)) || !/\bmain\.js\b/.test(text_(cmd)))
     problems.push('CMD does not run main.js with --max-semi-space-size=64');
+  if (cmd && /--enable-source-maps\b/.test(text_(cmd)))
+    problems.push('CMD enables source maps: 8–34 MiB per process, for who asks (NODE_OPTIONS=--enable-source-maps)');
   const healthchecks = of('HEALTHCHECK');
   if (healthchecks.length !== 1 || !/\bnode\b.*\bhealthcheck\.js\b/.test(text_(healthchecks[0]!)))
     problems.push('the last stage has no HEALTHCHECK running node healthcheck.js');
@@ -155,6 +159,10 @@ describe('infra/docker', () => {
       );
       expect(broken(' HOST=0.0.0.0', '')).toEqual([expect.stringContaining('HOST is not 0.0.0.0')]);
       expect(broken('--max-semi-space-size=64', '--max-semi-space-size=16')).toEqual([expect.stringContaining('CMD')]);
+      expect(broken('"--max-semi-space-size=64",', '"--max-semi-space-size=64", "--enable-source-maps",')).toEqual([
+        expect.stringContaining('CMD enables source maps'),
+      ]);
+      expect(broken(' MALLOC_ARENA_MAX=2', '')).toEqual([expect.stringContaining('MALLOC_ARENA_MAX')]);
       expect(broken(/^FROM node:20-slim AS app$/m, 'FROM node:18 AS app')).toEqual([expect.stringContaining('not node:20')]);
     });
   });

@@ -6,7 +6,8 @@
 
 /**
  * Each app's probe port when the environment names none: the defaults of its env class
- * (HttpEnv.PORT, QueryApiEnv.PORT, ProjectorEnv.HEALTH_PORT, NbaWorkerEnv.HEALTH_PORT), which
+ * (HttpEnv.PORT, QueryApiEnv.PORT, ProjectorEnv.HEALTH_PORT, NbaWorkerEnv.HEALTH_PORT,
+ * OutgoingWebhooksEnv.HEALTH_PORT), which
  * infra/docker/dockerfile.spec.ts checks against the code.
  */
 const PROBES = {
@@ -16,6 +17,7 @@ const PROBES = {
   'timeline-projector': { variable: 'HEALTH_PORT', port: 3101 },
   'nba-worker': { variable: 'HEALTH_PORT', port: 3102 },
   outbound: { variable: 'HEALTH_PORT', port: 3106 },
+  'outgoing-webhooks': { variable: 'HEALTH_PORT', port: 3103 },
 };
 
 /** The port `/health/live` answers on for `app` under `env`; undefined when the app serves no probe (HEALTH_PORT=off, hub-cli). */

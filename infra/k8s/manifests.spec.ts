@@ -50,6 +50,7 @@ const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>
 const CONSUMES: Readonly<Record<string, keyof HubNames['topics']>> = {
   'timeline-projector': 'interactions',
   'nba-worker': 'customerEvents',
+  'outgoing-webhooks': 'customerEvents',
 };
 const BOUNDED_BY = 'interaction-hub/bounded-by-topic';
 const NOT_APPLIED = new Set(['kustomization.yaml', 'secrets.example.yaml']);

@@ -1,11 +1,15 @@
 import type { Queue } from 'bullmq';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
-import type { NbaFollowUps, NoResponseFollowUp } from './nba-follow-ups.port';
+import type { NbaFollowUps, NoResponseFollowUp, ReplyOutcomeFollowUp } from './nba-follow-ups.port';
+import { NbaReplyOutcomeJob, type NbaReplyOutcomeJobData } from './nba-reply-outcome.job';
 
 /** The job id of a decision's no-response check: one per decision, found again to cancel it. */
 export const noResponseJobId = (decisionId: string): string => `nba-no-response-${decisionId}`;
 
-/** Follow-ups as delayed jobs on the follow-up queue. */
+/** The job id of a reply's outcome link: one per reply event, so a redelivered event adds nothing. */
+export const replyOutcomeJobId = (eventId: string): string => `nba-reply-outcome-${eventId}`;
+
+/** Follow-ups as (delayed) jobs on the follow-up queue. */
 export class BullNbaFollowUps implements NbaFollowUps {
   constructor(private readonly queue: Queue<NbaNoResponseJobData>) {}
 
@@ -25,5 +29,11 @@ export class BullNbaFollowUps implements NbaFollowUps {
    */
   async cancelNoResponse(decisionId: string): Promise<void> {
     await this.queue.remove(noResponseJobId(decisionId));
+  }
+
+  async scheduleReplyOutcome(followUp: ReplyOutcomeFollowUp): Promise<void> {
+    // The one follow-up queue carries every follow-up job; the worker tells them apart by name.
+    const queue = this.queue as unknown as Queue<NbaReplyOutcomeJobData>;
+    await queue.add(NbaReplyOutcomeJob.jobName, followUp, { jobId: replyOutcomeJobId(followUp.eventId) });
   }
 }

@@ -6,7 +6,9 @@ import { PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { CustomerRepository } from '@hub/customer-records';
 import { PostgresEventStore } from '@hub/event-store';
 import { freshId, testInfra } from '@hub/testing';
-import { BullNbaFollowUps, noResponseJobId } from './bullmq.nba-follow-ups';
+import { BullNbaFollowUps, noResponseJobId, replyOutcomeJobId } from './bullmq.nba-follow-ups';
+import { catalogV3, nbaReplyId } from '@hub/nba';
+import { NbaReplyOutcomeJob } from './nba-reply-outcome.job';
 import { routeCustomerEvent, routeCustomerEvents, surveyJobKey, type CustomerEventRouting } from './customer-event.handler';
 import type { NbaDecideJobData } from './nba-decide.job';
 import type { NbaNoResponseJobData } from './nba-no-response.job';
@@ -155,6 +157,39 @@ describe('routeCustomerEvent', () => {
       const left = await pending(tenantId);
       expect(left.map((j) => j.data.trigger)).toEqual(['realtime']);
       expect(await decide.getDeduplicationJobId(surveyJobKey(tenantId, 'carol'))).toBeNull();
+    });
+  });
+
+  describe('when a message or an order may answer a decision (with reply linking on)', () => {
+    it('schedules one link job per such event, besides the decision a message triggers; other messages schedule none', async () => {
+      const tenantId = freshId('tn');
+      const linking: CustomerEventRouting = { ...deps, replyOutcomes: { keywords: catalogV3().outcomeKeywords ?? [] } };
+      const inbound = (text: string, interactive?: { type: 'button'; id: string }) => ({
+        direction: 'inbound',
+        content: { text, media: [] },
+        ...(interactive ? { interactive } : {}),
+      });
+      const button = { type: 'button' as const, id: nbaReplyId('d-1', 'decline') };
+      expect(await routeCustomerEvent(linking, message('InteractionRecorded', tenantId, 'ann', 'b1', inbound('No', button)))).toBe(
+        'decision_enqueued',
+      );
+      expect(await routeCustomerEvent(linking, message('InteractionRecorded', tenantId, 'ann', 'k1', inbound('Oui!')))).toBe(
+        'decision_enqueued',
+      );
+      expect(await routeCustomerEvent(linking, message('InteractionRecorded', tenantId, 'ann', 'q1', inbound('yes, and the price?')))).toBe(
+        'decision_enqueued',
+      );
+      expect(await routeCustomerEvent(linking, message('OrderPlaced', tenantId, 'ann', 'o1', { orderId: 'A-1' }))).toBe(
+        'reply_outcome_scheduled',
+      );
+      // Redelivered: the same job id, nothing added.
+      await routeCustomerEvent(linking, message('InteractionRecorded', tenantId, 'ann', 'b1', inbound('No', button)));
+      const links = (await followUpQueue.getJobs(['waiting', 'delayed'])).filter((j) => j.data.tenantId === tenantId);
+      expect(links.map((j) => [j.name, j.id, (j.data as unknown as { eventId: string }).eventId]).sort()).toEqual(
+        ['b1', 'k1', 'o1'].map((e) => [NbaReplyOutcomeJob.jobName, replyOutcomeJobId(e), e]),
+      );
+      // Without linking (the option absent), a reply is only a trigger.
+      expect(await routeCustomerEvent(deps, message('OrderPlaced', freshId('tn'), 'bo', 'o2', { orderId: 'A-2' }))).toBe('ignored');
     });
   });
 

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { isPermanentError, nbaJobKey, type CustomerEventMessage, type HubError } from '@hub/contracts';
-import { NBA_OUTCOMES, type NbaOutcomeRecorded, type WorkItemEvent } from '@hub/customer';
+import { NBA_OUTCOMES, type CustomerEvent, type NbaOutcomeRecorded, type WorkItemEvent } from '@hub/customer';
+import { mayAnswerDecision, type OutcomeKeywordList } from '@hub/nba';
 import type { WorkItemProjection } from '@hub/work-items';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
@@ -21,6 +22,12 @@ export interface CustomerEventRouting {
   folds?: Pick<DecisionFoldCache, 'forget' | 'observe' | 'surveyMayBePending'>;
   /** The work-item queues (`work_items`): `WorkItem*` events projected, an erased customer's items dropped. */
   workItems?: WorkItemProjection;
+  /**
+   * Linking replies to the decisions they answer (`NbaReplyOutcomeJob`): a reply with a hub button
+   * id, a keyword of these lists (the catalog's `outcomeKeywords`) or an order schedules the job.
+   * Absent: no reply is linked (outcomes come from the API and the timeout only).
+   */
+  replyOutcomes?: { keywords: readonly OutcomeKeywordList[] };
 }
 
 const WORK_ITEM_EVENT_TYPES: readonly string[] = [
@@ -58,7 +65,14 @@ const debounced = (deps: CustomerEventRouting, tenantId: string, customerId: str
   deduplication: { id: nbaJobKey(tenantId, customerId), keepLastIfActive: true, replace: true },
 });
 
-export type Routed = 'decision_enqueued' | 'survey_scheduled' | 'outcome_counted' | 'work_item_projected' | 'fold_dropped' | 'ignored';
+export type Routed =
+  | 'decision_enqueued'
+  | 'survey_scheduled'
+  | 'outcome_counted'
+  | 'reply_outcome_scheduled'
+  | 'work_item_projected'
+  | 'fold_dropped'
+  | 'ignored';
 
 /** BullMQ deduplication id of a customer's pending survey follow-up: a later resolution replaces it. */
 export const surveyJobKey = (tenantId: string, customerId: string): string => `survey:${nbaJobKey(tenantId, customerId)}`;
@@ -85,6 +99,9 @@ function parse(message: ConsumedMessage): CustomerEventMessage {
  *   pending per customer); a message from the customer also drops their pending survey follow-up;
  * - `ConversationResolved` → the survey follow-up, `surveyDelayMs` later (a later resolution replaces it);
  * - `NbaOutcomeRecorded` → counted in the population tally; the decision's no-response check is dropped;
+ * - an inbound reply that may answer a decision (a hub button id, an outcome keyword) or an
+ *   `OrderPlaced` → also an `NbaReplyOutcomeJob` (one per event id), which links it to the decision
+ *   it answers and records the outcome (with `replyOutcomes`);
  * - `WorkItemOpened`/`Claimed`/`Reassigned`/`Resolved` → projected into the queues (`work_items`, by
  *   stream revision: a redelivery changes nothing); `CustomerErased` also drops the customer's items;
  * - `CustomerErased`, `CustomerMergedInto` → the customer's kept fold (opened personal fields) is dropped;
@@ -135,6 +152,17 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
     await Promise.all([deps.tally.count(counted), deps.followUps.cancelNoResponse(data.decisionId)]);
     return 'outcome_counted';
   }
+  // A reply to a decision (or an order after an offer): linked by its own job, besides the decision it triggers.
+  const replyLinked =
+    deps.replyOutcomes !== undefined &&
+    mayAnswerDecision({ type: event.type, data: event.data } as Pick<CustomerEvent, 'type' | 'data'>, deps.replyOutcomes.keywords);
+  if (replyLinked)
+    await deps.followUps.scheduleReplyOutcome({
+      tenantId,
+      customerId,
+      eventId: event.metadata.eventId,
+      correlationId: event.metadata.correlationId,
+    });
   if (WORK_ITEM_EVENT_TYPES.includes(event.type)) {
     if (!deps.workItems) return 'ignored';
     if (revision === undefined) throw new PermanentMessageError('INVALID_WORK_ITEM_EVENT', `${event.type} lacks its stream revision`);
@@ -181,7 +209,7 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
     );
     return 'survey_scheduled';
   }
-  if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return 'ignored';
+  if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return replyLinked ? 'reply_outcome_scheduled' : 'ignored';
   const enqueued = addDecideJob({
     data: {
       trigger: 'realtime',

@@ -28,6 +28,7 @@ import { decisionRelayId, startNbaDecisionRelay } from './nba-decision.relay';
 import { NbaDecideJob, type NbaDecideJobData } from './nba-decide.job';
 import { NbaNoResponseJob, type NbaNoResponseJobData } from './nba-no-response.job';
 import { NbaOutboundScanJob, type NbaOutboundScanJobData } from './nba-outbound-scan.job';
+import { NbaReplyOutcomeJob, type NbaReplyOutcomeJobData } from './nba-reply-outcome.job';
 import { NbaWorkerEnv, workItemSlasOf } from './nba-worker.env';
 import { reenqueuePendingDecisions, rescheduleNoResponseChecks } from './nba-reconcile';
 import { checkRedisPersistence, logRedisPersistence } from './redis-persistence';
@@ -42,7 +43,7 @@ const REDIS = Symbol('REDIS');
 /** The job scheduler of the always-on outbound scan (one per queue, upserted at every boot). */
 export const OUTBOUND_SCHEDULER_ID = 'nba-outbound-scan';
 
-type FollowUpJobData = NbaNoResponseJobData | NbaOutboundScanJobData;
+type FollowUpJobData = NbaNoResponseJobData | NbaOutboundScanJobData | NbaReplyOutcomeJobData;
 
 /** The worker's two queues. */
 interface NbaQueues {
@@ -54,6 +55,7 @@ interface NbaQueues {
 interface NbaJobs {
   decide: NbaDecideJob;
   noResponse: NbaNoResponseJob;
+  replyOutcome: NbaReplyOutcomeJob;
   outboundScan: NbaOutboundScanJob;
 }
 
@@ -61,7 +63,8 @@ interface NbaJobs {
  * The worker, all in one app (every instance alike):
  * - customer events from Kafka → debounced decide jobs, delayed survey follow-ups, the outcome tally;
  * - the decide queue: `NbaDecideJob` (real time, survey follow-up, outbound scan);
- * - the follow-up queue: `NbaNoResponseJob` (delayed, one per decision), `NbaOutboundScanJob` (a job scheduler);
+ * - the follow-up queue: `NbaNoResponseJob` (delayed, one per decision), `NbaReplyOutcomeJob` (one per reply that
+ *   may answer a decision), `NbaOutboundScanJob` (a job scheduler);
  * - the decisions relay (one instance at a time, under a PostgreSQL advisory lock): decisions that
  *   contact the customer, from the store onto `hub.nba-decisions.v1`; every decision onto `.v2`.
  */
@@ -108,6 +111,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
       followUps,
       folds: jobs.decide.folds,
       workItems: await PostgresWorkItemStore.create(this.pool),
+      replyOutcomes: { keywords: currentCatalog().outcomeKeywords ?? [] },
     });
     this.leadership = this.startDecisionRelay(names, checkpoints, relayFrom);
     this.sampleQueues();
@@ -165,6 +169,11 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.sweeper = setInterval(() => decide.folds.sweep(), Math.max(1_000, Math.floor(config.NBA_FOLD_CACHE_TTL_MS / 4)));
     this.sweeper.unref();
     const noResponse = new NbaNoResponseJob(this.stores.customers, noResponseAfterMs);
+    // A reply answers a decision within the window the no-response check waits for (later, it stays no response).
+    const replyOutcome = new NbaReplyOutcomeJob(this.stores.customers, {
+      windowHours: noResponseAfterMs / 3_600_000,
+      keywords: catalog.outcomeKeywords ?? [],
+    });
     const outboundScan = new NbaOutboundScanJob(
       new PostgresTimelineSegmentQueries(this.pool),
       async (decisions) => {
@@ -177,7 +186,7 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
         tenants: config.NBA_OUTBOUND_TENANTS,
       },
     );
-    return { decide, noResponse, outboundScan };
+    return { decide, noResponse, replyOutcome, outboundScan };
   }
 
   /** One worker per queue, each on its own Redis connection; failures and stalls logged. */
@@ -219,11 +228,20 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return outcome;
   }
 
-  /** The follow-up queue's two jobs: the outbound scan, and a decision's no-response check (delayed again when not yet due). */
+  /** The follow-up queue's jobs: the outbound scan, a reply's outcome link, and a decision's no-response check (delayed again when not yet due). */
   private async runFollowUp(jobs: NbaJobs, job: Job<FollowUpJobData>, token: string | undefined) {
     if (job.name === NbaOutboundScanJob.jobName) {
       const r = await jobs.outboundScan.run(job.timestamp + (job.delay ?? 0));
       this.logger.info(r, 'nba.outbound.scanned');
+      return r;
+    }
+    if (job.name === NbaReplyOutcomeJob.jobName) {
+      const data = (job as Job<NbaReplyOutcomeJobData>).data;
+      const r = await jobs.replyOutcome.run(data, new Date());
+      this.logger.info(
+        { customerId: data.customerId, eventId: data.eventId, correlationId: data.correlationId, outcome: r },
+        `nba.reply_outcome.${r.kind}`,
+      );
       return r;
     }
     if (job.name === NbaNoResponseJob.jobName) {

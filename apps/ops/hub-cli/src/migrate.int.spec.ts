@@ -7,6 +7,7 @@ import { PostgresKeyStore } from '@hub/platform';
 import { freshDatabase, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
 import { PostgresReplayRuns, PostgresTimelineStore, TimelineQueries } from '@hub/timeline';
 import { PostgresWorkItemStore } from '@hub/work-items';
+import { WEBHOOKS_SCHEMA } from '@hub/webhook-deliveries';
 import { HUB_SCHEMA } from './migrate/migrate.command';
 import { runCli, TEST_KEK } from './testing/cli-harness';
 
@@ -22,6 +23,8 @@ async function createTheOldWay(pool: Pool): Promise<void> {
   await new PostgresReplayRuns(pool).ensureSchema();
   await PostgresOutcomeTallyStore.create(pool);
   await PostgresWorkItemStore.create(pool);
+  // The webhooks' tables came with migrations (issue #19): no boot code ever made them; version 1 is idempotent SQL.
+  await pool.query(WEBHOOKS_SCHEMA.migrations[0].up);
   await new PostgresKeyStore(pool).ensureSchema();
   // The send ledger was born with migrations: its version 1 is this DDL.
   await runDdl(pool, OUTBOUND_SENDS_DDL);

@@ -11,7 +11,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@hub/platform/openapi';
 import { IDENTITY_KINDS, type IdentityKind } from '@hub/contracts';
 
 export class IdentityDto {
@@ -35,7 +35,8 @@ export class EvidenceDto {
   identities!: IdentityDto[];
 }
 
-export class MergeRequestDto {
+/** `merge-preview`'s body: a merge request without the `requestId` it does not need. */
+export class MergePreviewRequestDto {
   @ApiProperty({ type: [String], minItems: 2, maxItems: 2 })
   @IsArray()
   @ArrayMinSize(2)
@@ -43,15 +44,15 @@ export class MergeRequestDto {
   @IsString({ each: true })
   customerIds!: [string, string];
   @ApiProperty({ type: EvidenceDto }) @ValidateNested() @Type(() => EvidenceDto) evidence!: EvidenceDto;
+}
+
+export class MergeRequestDto extends MergePreviewRequestDto {
   /** Idempotency key: the same request id is the same merge. */
   @ApiProperty({ type: String, minLength: 1, maxLength: 128, description: 'Idempotency key: the same request id is the same merge' })
   @IsString()
   @Length(1, 128)
   requestId!: string;
 }
-
-/** `merge-preview`'s body as the OpenAPI document shows it: a merge request, whose `requestId` it does not need. */
-export class MergePreviewRequestDto extends OmitType(MergeRequestDto, ['requestId'] as const) {}
 
 export class UnmergeRequestDto {
   @ApiProperty({ type: String, minLength: 1, maxLength: 128 }) @IsString() @Length(1, 128) mergeId!: string;

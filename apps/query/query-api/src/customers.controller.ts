@@ -24,7 +24,7 @@ import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_ST
 import type { CountryCode } from 'libphonenumber-js';
 import { RequiresScope } from './auth/scope.decorator';
 import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, StateQuery } from './query-params';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, TenantOperation, VALIDATION_FAILED } from './openapi';
 import { Audited } from './audit/audited.decorator';
 

@@ -2,7 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
 import { HealthController } from '@hub/platform';
 import { Public } from './auth/public.decorator';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@hub/platform/openapi';
 
 /**
  * Open probes: `GET /health/live`, `GET /health/ready` (PostgreSQL answers `select 1`, bounded) and

@@ -18,6 +18,7 @@ import {
 import { initMetrics, instrumentHttp } from '@hub/metrics';
 import { API_KEYS, OPERATOR_KEYS, STORED_KEYS, type ApiKeyRegistry, type OperatorKey } from './auth/api-keys';
 import { serveOpenApi } from '@hub/platform/openapi';
+import { MAX_TRACKING_TOKEN_LENGTH } from '@hub/nba';
 import { OIDC_VERIFIER, type OidcVerifier } from './auth/oidc';
 import { serveConsole } from './console/console-static';
 import { queryApiModule } from './query-api.module';
@@ -30,13 +31,15 @@ export async function startQueryApi(env: NodeJS.ProcessEnv = process.env): Promi
   const { module, config, edge } = queryApiModule(env);
   const logger = createLogger('query-api', config.LOG_LEVEL);
   initMetrics('query-api');
-  const adapter = new FastifyAdapter(
-    httpServerOptions({
+  const adapter = new FastifyAdapter({
+    ...httpServerOptions({
       trustProxy: edge.HTTP_TRUST_PROXY,
       requestTimeoutMs: edge.HTTP_REQUEST_TIMEOUT_MS,
       connectionTimeoutMs: edge.HTTP_CONNECTION_TIMEOUT_MS,
     }),
-  );
+    // A tracking link's token (`GET /r/:token`) names the target URL: longer than Fastify's 100-character default (414).
+    routerOptions: { maxParamLength: MAX_TRACKING_TOKEN_LENGTH },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: ['error', 'warn'] });
   instrumentHttp(app.getHttpAdapter().getInstance());
   if (edge.RATE_LIMIT_ENABLED) {

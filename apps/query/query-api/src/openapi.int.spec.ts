@@ -60,14 +60,15 @@ describe('the query API OpenAPI document', () => {
     expect(documentedRoutes(document)).toEqual(served);
   });
 
-  it('gives every route a summary and a tag, and every route but the probes and the metrics the API key and its refusals', () => {
+  it('gives every route a summary and a tag, and every route but the probes, the metrics and the click the API key and its refusals', () => {
     for (const [path, item] of Object.entries(document.paths))
       for (const [method, op] of Object.entries(item)) {
         const where = `${method.toUpperCase()} ${path}`;
         expect([where, typeof op.summary, op.tags?.length]).toEqual([where, 'string', 1]);
         // The probes and the metrics are open (docs/operations.md, "Health" and "Metrics").
         if (path === '/health' || path.startsWith('/health/') || path === '/metrics') continue;
-        expect([where, op.security]).toEqual([where, [{ bearer: [] }, { 'x-api-key': [] }]]);
+        // A customer's click on a tracking link is open too: its signed token is the authority (401 when forged).
+        if (path !== '/r/{token}') expect([where, op.security]).toEqual([where, [{ bearer: [] }, { 'x-api-key': [] }]]);
         expect([where, op.responses['401']?.content]).toEqual([
           where,
           { 'application/json': { schema: { $ref: '#/components/schemas/HubError' } } },

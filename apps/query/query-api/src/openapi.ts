@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiOperation, ApiQuery, type ApiOperationOptions } from '@nestjs/swagger';
+import type { ApiOperationOptions } from '@nestjs/swagger';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
-import { ApiErrors, ApiKeyAuth, HubError } from '@hub/platform/openapi';
+import { ApiErrors, ApiKeyAuth, ApiOperation, ApiQuery, HubError } from '@hub/platform/openapi';
 import type { KeyScope } from './auth/api-keys';
 
 /** The refusals of every tenant route (`ApiKeyGuard`, the rate limits). */

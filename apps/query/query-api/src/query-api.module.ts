@@ -2,13 +2,14 @@ import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } f
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { Pool } from 'pg';
 import { Transform, Type } from 'class-transformer';
-import { IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { CUSTOMER_STORES, HubPlatformModule, PG_POOL } from '@hub/app-platform';
 import { ConfigError, HttpEdgeEnv, kafkaConnection, loadConfigs, RecordEnv } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { NBA_OUTCOMES_SCHEMA, OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import { PostgresWorkItemReader, WORK_ITEM_QUERIES, WORK_ITEMS_SCHEMA } from '@hub/work-items';
+import { PostgresWebhookStore, WEBHOOK_SUBSCRIPTIONS, WEBHOOKS_SCHEMA } from '@hub/webhook-deliveries';
 import {
   CachedKeyLookup,
   createPgPool,
@@ -55,7 +56,9 @@ import { MetricsController, QueryHealthController } from './health.controller';
 import { LiveTimelineController } from './live/live-timeline.controller';
 import { LIVE_SETTINGS, LiveTimelines, type LiveSettings } from './live/live-timelines';
 import { NbaController } from './nba/nba.controller';
+import { ClickController, TRACKING_LINK_KEY } from './nba/click.controller';
 import { WorkItemsController } from './work-items/work-items.controller';
+import { WEBHOOK_URL_POLICY, WebhookSubscriptionsController, type WebhookUrlPolicy } from './webhooks/webhook-subscriptions.controller';
 import { TIMELINE_NOTIFICATIONS, TimelineNotifications } from './live/timeline-notifications';
 import { OperationsController } from './operations/operations.controller';
 import { OPERATOR_INFRA_SETTINGS, OperatorInfra, type OperatorInfraSettings } from './operations/operator-infra';
@@ -158,6 +161,12 @@ export class QueryApiEnv extends RecordEnv {
   })
   QUERY_DEFAULT_REGIONS: string[] = [];
 
+  /**
+   * `on`: webhook subscriptions may name `http://` endpoints on a loopback host (tests, development);
+   * otherwise only `https://`. The outgoing-webhooks app has the same switch.
+   */
+  @IsIn(['on', 'off']) WEBHOOK_ALLOW_LOOPBACK_HTTP: 'on' | 'off' = 'off';
+
   /** Heartbeat (and fallback read) interval of live timelines. */
   @Type(() => Number) @IsInt() @Min(1_000) @Max(120_000) QUERY_LIVE_HEARTBEAT_MS = 15_000;
 
@@ -224,6 +233,16 @@ export class QueryApiEnv extends RecordEnv {
 
   /** Requests per RATE_LIMIT_WINDOW_MS one API key may make (counted by the key presented, valid or not); past it: 429. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000) RATE_LIMIT_PER_KEY = 5_000;
+
+  /**
+   * The secret that signs tracking links (`GET /r/:token`, a click as the customer's answer: docs/events.md,
+   * "The customer's answer"), at least 32 characters. Unset: tracking links are off (both routes 404).
+   * Rotating it breaks the links already sent.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'TRACKING_LINK_KEY must be at least 32 characters of secret' })
+  TRACKING_LINK_KEY?: string;
 }
 
 /** The OpenID Connect settings when an issuer is configured (else none: tokens are not taken), and what is wrong with them. */
@@ -273,7 +292,9 @@ export class QueryApiEdgeEnv extends HttpEdgeEnv {
 export const QUERY_API_CONTROLLERS = [
   CustomersController,
   NbaController,
+  ClickController,
   WorkItemsController,
+  WebhookSubscriptionsController,
   TimelineController,
   LiveTimelineController,
   ExportsController,
@@ -329,7 +350,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       HubPlatformModule.forApp('query-api', config, {
         pool: { max: 10, idleErrorEvent: 'query.pg.idle_client_error' },
         kafka: false,
-        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA, API_KEYS_SCHEMA],
+        schema: [TIMELINE_SCHEMA, NBA_OUTCOMES_SCHEMA, WORK_ITEMS_SCHEMA, API_KEYS_SCHEMA, WEBHOOKS_SCHEMA],
         appSchema: [SAVED_QUERIES_SCHEMA],
       }),
       TerminusModule.forRoot({ logger: false }),
@@ -380,8 +401,14 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       LiveTimelines,
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
       { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
+      { provide: TRACKING_LINK_KEY, useValue: config.TRACKING_LINK_KEY ?? null },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },
       { provide: WORK_ITEM_QUERIES, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresWorkItemReader(pool) },
+      { provide: WEBHOOK_SUBSCRIPTIONS, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresWebhookStore(pool) },
+      {
+        provide: WEBHOOK_URL_POLICY,
+        useValue: { allowLoopbackHttp: config.WEBHOOK_ALLOW_LOOPBACK_HTTP === 'on' } satisfies WebhookUrlPolicy,
+      },
       {
         provide: TIMELINE_REPLAYS,
         inject: [PG_POOL, EVENT_STORE, LOGGER],

@@ -8,8 +8,17 @@ import { apiError, problemsOf, type ApiErrorBody, REJECTION_MESSAGES, requestPro
 import type { AcceptedResponse, BatchLineResult, BatchResponse, FieldError, IngestApiHealth } from '@hub/contracts';
 import { IntakeCounters } from './intake-counters';
 import type { SourceKey } from './source-keys';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrorBody as ApiErrorBodySchema, ApiErrors, ApiKeyAuth } from '@hub/platform/openapi';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiErrorBody as ApiErrorBodySchema,
+  ApiErrors,
+  ApiKeyAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@hub/platform/openapi';
 import {
   AcceptedSchema,
   BatchSchema,

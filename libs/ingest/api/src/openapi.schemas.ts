@@ -1,5 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ApiProblem } from '@hub/platform/openapi';
+import { ApiProblem, ApiProperty, ApiPropertyOptional } from '@hub/platform/openapi';
 import { ALL_CHANNEL_IDS, CONSENT_CHOICES, CONVERSATION_STATUSES, IDENTITY_KINDS } from '@hub/contracts';
 
 /**

@@ -5,8 +5,17 @@ import type { EventPublisher } from '@hub/messaging';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '@hub/metrics';
 import { answers, HEALTH_PROBES, serverSpan, type DependencyProbe } from '@hub/platform';
 import { IngestCounters, IngestService } from './ingest.service';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, HubError } from '@hub/platform/openapi';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiErrors,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+  HubError,
+} from '@hub/platform/openapi';
 
 /** What every webhook may refuse, each in the webhooks' error body (`{error, reason}`, or `fields` when invalid). */
 const WEBHOOK_REFUSALS = {

@@ -45,6 +45,8 @@ export const ConsumerGroups = {
   nbaWorker: 'hub.nba-worker',
   /** ingest-api reading `rawInteractions`. */
   ingestApiRaw: 'hub.ingest-api.raw',
+  /** The outgoing-webhooks app reading decisions (`nbaDecisionsV2`) and customer events. */
+  outgoingWebhooks: 'hub.outgoing-webhooks',
   /** The outbound sender reading `nbaDecisionsV2` (its send ledger, not the offsets, makes each send once). */
   outbound: 'hub.outbound',
 } as const;
@@ -53,6 +55,8 @@ export const Queues = {
   nbaDecide: 'hub-nba-decide',
   /** Delayed no-response outcomes and the outbound scan (a job scheduler). */
   nbaFollowUp: 'hub-nba-follow-up',
+  /** One job per (subscription, message): the outgoing webhook's attempts, retried on the webhooks' schedule. */
+  webhookDeliveries: 'hub-webhook-deliveries',
 } as const;
 
 /** Every name on shared infrastructure (Kafka topics and groups, BullMQ queues) of one hub environment. */
@@ -65,8 +69,8 @@ export interface HubNames {
     nbaDecisions: string;
     nbaDecisionsV2: string;
   };
-  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string; outbound: string };
-  queues: { nbaDecide: string; nbaFollowUp: string };
+  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string; outgoingWebhooks: string; outbound: string };
+  queues: { nbaDecide: string; nbaFollowUp: string; webhookDeliveries: string };
 }
 
 /**
@@ -91,9 +95,10 @@ export function hubNames(namespace = ''): HubNames {
       timelineProjector: t(ConsumerGroups.timelineProjector),
       nbaWorker: t(ConsumerGroups.nbaWorker),
       ingestApiRaw: t(ConsumerGroups.ingestApiRaw),
+      outgoingWebhooks: t(ConsumerGroups.outgoingWebhooks),
       outbound: t(ConsumerGroups.outbound),
     },
-    queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp) },
+    queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp), webhookDeliveries: q(Queues.webhookDeliveries) },
   };
 }
 
@@ -175,6 +180,11 @@ export function parseIdentityStream(stream: string): { tenantId: string; keyed: 
  */
 export function identityKey(hasher: IdentityHasher, tenantId: string, kind: string, value: string): string {
   return `${tenantId}|${kind}|${hasher.digest(tenantId, kind, value, 'kafka-key').slice(0, 40)}`;
+}
+
+/** BullMQ job id of one message's delivery to one subscription: a redelivered Kafka message adds no second job. */
+export function webhookDeliveryJobId(subscriptionId: string, messageId: string): string {
+  return `${subscriptionId}_${messageId}`;
 }
 
 /** BullMQ deduplication id: one pending decision per customer. */

@@ -1,5 +1,6 @@
 export * from './event-publisher.port';
 export * from './kafka.factory';
+export * from './kafkajs-idle-fix';
 export * from './kafka.event-publisher';
 export * from './kafka.consumer';
 export * from './topics';

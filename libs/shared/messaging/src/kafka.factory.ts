@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix';
 
 export interface KafkaConnection {
   brokers: string[];
@@ -15,7 +16,9 @@ export interface KafkaConnection {
 
 type Logger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 
+/** A kafkajs client with the hub's settings (and kafkajs's idle loop fixed: `applyKafkajsIdleFix`). */
 export function createKafka(c: KafkaConnection, logger?: Logger): Kafka {
+  applyKafkajsIdleFix();
   const config: KafkaConfig = {
     clientId: c.clientId,
     brokers: c.brokers,

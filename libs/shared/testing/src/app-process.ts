@@ -42,7 +42,7 @@ function appProgram(name: HubAppName, from: AppsFrom, appsDir: string): { args: 
   const main = join(appsDir, project, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is not built: run \`npm run build\` (or set HUB_APPS_FROM=source)`);
   // From the workspace, a build finds the workspace's node_modules; an image's folder (appsDir) holds its own.
-  return { args: ['--enable-source-maps', main], env, cwd: appsDir === DIST_APPS ? WORKSPACE : join(appsDir, project) };
+  return { args: [...sourceMapArgs(), main], env, cwd: appsDir === DIST_APPS ? WORKSPACE : join(appsDir, project) };
 }
 
 /** `node` arguments that run the hub CLI (`hub <command>`) as an operator does: its build, or its source. */
@@ -50,8 +50,27 @@ export function hubCliArgs(from: AppsFrom = appsFrom()): string[] {
   if (from === 'source') return ['-r', '@swc-node/register', join(WORKSPACE, 'apps', 'ops', 'hub-cli', 'src', 'main.ts')];
   const main = join(WORKSPACE, 'dist', 'apps', 'hub-cli', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is not built: run \`npm run build\` (or set HUB_APPS_FROM=source)`);
-  return ['--enable-source-maps', main];
+  return [...sourceMapArgs(), main];
 }
+
+/**
+ * `--enable-source-maps` when asked (`HUB_SOURCE_MAPS=1`), as the images take it
+ * (`NODE_OPTIONS=--enable-source-maps`): stack traces then point into the TypeScript, at 8–34 MiB of
+ * resident memory per process (Node keeps the map of every module that ships one, node_modules
+ * included; docs/benchmarks.md, "Session 12"). Without it a trace names the bundle's lines
+ * (`main.js:1234`), which is readable JavaScript with the functions' and classes' own names.
+ */
+export function sourceMapArgs(): string[] {
+  return process.env['HUB_SOURCE_MAPS'] === '1' ? ['--enable-source-maps'] : [];
+}
+
+/**
+ * The environment every hub process runs with, in the images as here (infra/docker/Dockerfile):
+ * glibc's malloc limited to two arenas. By default it opens up to 8 per core, one per thread that
+ * allocates (V8's platform workers, libuv's pool), each keeping freed memory of its own: 4–6 MiB of
+ * resident memory per process idle (docs/benchmarks.md, "Session 12"). A value in the environment wins.
+ */
+export const HUB_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 export interface AppProcess {
   name: HubAppName;
@@ -102,6 +121,7 @@ export function startAppProcess(
     // Tests, the demo and the benchmarks name identities under the published development key unless
     // they say otherwise: apps refuse to boot without a key outside NODE_ENV=development|test.
     env: {
+      ...HUB_PROCESS_ENV,
       IDENTITY_HASH_KEY: DEV_IDENTITY_HASH_KEY,
       // The workers' probe servers on free ports (logged): several instances share this host.
       HEALTH_PORT: '0',

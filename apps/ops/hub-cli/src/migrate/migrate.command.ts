@@ -11,6 +11,7 @@ import {
 } from '@hub/platform';
 import { TIMELINE_SCHEMA } from '@hub/timeline';
 import { WORK_ITEMS_SCHEMA } from '@hub/work-items';
+import { WEBHOOKS_SCHEMA } from '@hub/webhook-deliveries';
 import { exactPositionals, stringOption } from '../cli.args';
 import { write } from '../cli-io';
 import { CliFailure, ExitCode, UsageError } from '../cli.errors';
@@ -26,6 +27,7 @@ export const HUB_SCHEMA: readonly ComponentSchema[] = [
   NBA_OUTCOMES_SCHEMA,
   WORK_ITEMS_SCHEMA,
   OUTBOUND_SCHEMA,
+  WEBHOOKS_SCHEMA,
   API_KEYS_SCHEMA,
 ];
 

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { customerStream, parseCustomerStream, StreamCategories } from '@hub/contracts';
-import { toCustomerEvent } from '@hub/customer-records';
-import type { RecordedEvent, Subscription } from '@hub/event-store';
 import { Backtest, CatalogError, loadCatalog, type BacktestReport, type Catalog } from '@hub/nba';
 import { isoInstant, noPositionals, requiredOption, stringOption, tenantId } from '../cli.args';
 import { toJson, write } from '../cli-io';
 import type { CliContext } from '../cli-context';
-import { CliFailure, ExitCode, InterruptedError, UsageError } from '../cli.errors';
-import { grouped, ProgressLine } from '../progress-line';
+import { ExitCode, UsageError } from '../cli.errors';
+import { grouped } from '../progress-line';
+import { readCustomerEvents } from './read-customer-events';
 import { backtestText } from './backtest-text';
 import type { Subcommand } from './subcommand';
 
@@ -43,76 +41,17 @@ export function readCatalogFile(path: string): Catalog {
  * the window still gets the outcome recorded after it.
  */
 export async function runBacktest(ctx: CliContext, o: BacktestRun): Promise<{ report: BacktestReport; events: number; seconds: number }> {
-  const started = Date.now();
-  const { store } = await ctx.stores();
-  const head = await store.headPosition();
   const backtest = new Backtest({ candidate: o.candidate, from: o.from, to: o.to });
-  const prefix = o.tenantId ? customerStream(o.tenantId, '') : `${StreamCategories.customer}-`;
-  let read = 0;
-  let position = 0n;
-  let failure: unknown;
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  let done = head === 0n;
-  if (done) finish();
-
-  const onEvents = (events: readonly RecordedEvent[]): void => {
-    for (const e of events) {
-      if (e.globalPosition > head) {
-        done = true;
-        break;
-      }
-      const owner = parseCustomerStream(e.streamName);
-      const event = owner && toCustomerEvent(e);
-      if (owner && event) backtest.add({ tenantId: owner.tenantId, customerId: owner.customerId, revision: e.revision, event });
-      read += 1;
-      position = e.globalPosition;
-    }
-    if (position >= head) done = true;
-    if (done) finish();
-  };
-
-  const progress = new ProgressLine(ctx.io.stderr, 'backtest');
-  let subscription: Subscription | undefined;
-  try {
-    if (!done) {
-      subscription = store.subscribeToAll({
-        filter: { streamPrefixes: [prefix] },
-        batchSize: 1_000,
-        onEvents: async (events) => {
-          if (done || failure !== undefined || ctx.io.signal?.aborted) return;
-          try {
-            onEvents(events);
-          } catch (err) {
-            failure = err;
-            finish();
-          }
-        },
-        onError: (err) => ctx.logger.warn({ err: String(err) }, 'cli.backtest.retrying'),
-      });
-      // The filter may leave the last events of the log out: caught up is the end then.
-      void subscription.caughtUp.then(
-        () => finish(),
-        () => undefined,
-      );
-      const onAbort = (): void => finish();
-      ctx.io.signal?.addEventListener('abort', onAbort, { once: true });
-      progress.start(async () => ({ done: read, position, head }));
-      await finished;
-      ctx.io.signal?.removeEventListener('abort', onAbort);
-    }
-  } finally {
-    await subscription?.stop();
-    progress.stop({ done: read, position: head, head });
-  }
-  if (failure !== undefined)
-    throw new CliFailure(
-      'CLI_BACKTEST_FAILED',
-      `backtest stopped at position ${position}: ${failure instanceof Error ? failure.message : String(failure)}`,
-    );
-  if (ctx.io.signal?.aborted)
-    throw new InterruptedError(`backtest stopped at position ${position} of ${head} (${backtest.decisions.length} decisions replayed)`);
-  return { report: backtest.report(), events: read, seconds: (Date.now() - started) / 1000 };
+  const { events, seconds } = await readCustomerEvents(
+    ctx,
+    {
+      label: 'backtest',
+      interrupted: () => `${backtest.decisions.length} decisions replayed`,
+      ...(o.tenantId !== undefined ? { tenantId: o.tenantId } : {}),
+    },
+    (e) => backtest.add(e),
+  );
+  return { report: backtest.report(), events, seconds };
 }
 
 export const backtestSubcommand: Subcommand = {

@@ -1,5 +1,5 @@
 import type { NbaCandidate, NbaContactCounters, NbaFactValue, NbaPolicyVerdict, NbaRuleTrace } from '@hub/customer';
-import { strategyOf, type Difference, type Json, type Reproduction } from '@hub/nba';
+import { controlDraw, strategyOf, type Difference, type Json, type Reproduction } from '@hub/nba';
 
 /** The decision, its inputs and its verdicts as a person reads them (`hub nba explain` without --json). */
 
@@ -93,6 +93,11 @@ export function explainText(r: Reproduction, where: { tenantId: string; customer
     '',
     `chosen  ${chosen.actionId} (${chosen.kind} · ${chosen.contactMode}${chosen.channel ? ` on ${chosen.channel}` : ''}${chosen.priority === null ? '' : ` · priority ${num(chosen.priority)}`})`,
     `  why   ${d.explanation.reason}`,
+    ...(d.withheld
+      ? [
+          `  withheld ${d.withheld.actionId} (${d.withheld.kind}${d.withheld.channel ? ` on ${d.withheld.channel}` : ''}): control group, share ${d.withheld.share}, draw ${num(controlDraw(d.seed, d.withheld.actionId))}`,
+        ]
+      : []),
     '',
     'menu',
     d.menu.length === 0

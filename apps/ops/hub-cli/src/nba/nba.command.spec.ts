@@ -16,10 +16,11 @@ describe('hub nba', () => {
     expect(r.stdout).toContain('usage: hub nba explain <decisionId> [--tenant t] [--json]');
     expect(r.stdout).toContain('hub nba backtest --catalog <file> --from ISO --to ISO [--tenant t] [--json]');
     expect(r.stdout).toContain('reproduced: yes');
+    expect(r.stdout).toContain('hub nba uplift [--from ISO] [--to ISO] [--window-hours h] [--tenant t] [--json]');
   });
 
   it.each([
-    [['nba'], 'missing <subcommand>: explain or backtest'],
+    [['nba'], 'missing <subcommand>: explain or backtest or uplift'],
     [['nba', 'frobnicate'], 'unknown subcommand "frobnicate"'],
     [['nba', 'explain'], 'missing <decisionId>'],
     [['nba', 'explain', 'not-a-uuid'], '<decisionId> must be a UUID'],
@@ -33,6 +34,10 @@ describe('hub nba', () => {
       '--catalog /nonexistent/catalog.json: ENOENT',
     ],
     [['nba', 'backtest', ID], 'unexpected argument'],
+    [['nba', 'uplift', '--from', '2025-04-01', '--to', '2025-03-01'], '--from must be before --to'],
+    [['nba', 'uplift', '--window-hours', '0'], '--window-hours must be a number above 0'],
+    [['nba', 'uplift', '--catalog', 'x.json'], 'hub nba uplift takes no --catalog'],
+    [['nba', 'uplift', ID], 'unexpected argument'],
   ])('%j exits 2 with the reason on stderr, before connecting', async (argv, reason) => {
     const r = await cli(...argv);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: ExitCode.usage, stdout: '' });

@@ -3,10 +3,11 @@ import type { Command } from '../command';
 import type { OptionSpecs } from '../cli.args';
 import { backtestSubcommand } from './backtest.command';
 import { explainSubcommand } from './explain.command';
+import { upliftSubcommand } from './uplift.command';
 import type { Subcommand } from './subcommand';
 
 /** Every `hub nba` subcommand, in the order the help lists them. */
-export const NBA_SUBCOMMANDS: readonly Subcommand[] = [explainSubcommand, backtestSubcommand];
+export const NBA_SUBCOMMANDS: readonly Subcommand[] = [explainSubcommand, backtestSubcommand, upliftSubcommand];
 
 /** Every subcommand's options: the command line is parsed once, then checked against the subcommand named. */
 function allOptions(): OptionSpecs {
@@ -23,11 +24,12 @@ function allOptions(): OptionSpecs {
 
 /**
  * `hub nba <subcommand>`: the next-best-action engine seen from its records — `explain` recomputes
- * one decision, `backtest` replays a window of them with a candidate catalog.
+ * one decision, `backtest` replays a window of them with a candidate catalog, `uplift` compares
+ * each action's treated decisions with its control group.
  */
 export const nbaCommand: Command = {
   name: 'nba',
-  summary: 'next best actions: explain a recorded decision, backtest a catalog',
+  summary: 'next best actions: explain a recorded decision, backtest a catalog, measure uplift against control groups',
   usage: NBA_SUBCOMMANDS.map((s) => s.usage).join('\n       '),
   help: NBA_SUBCOMMANDS.map((s) => `hub nba ${s.name}: ${s.summary}\n\n${s.help}`).join('\n\n'),
   options: allOptions(),

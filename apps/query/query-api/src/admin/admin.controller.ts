@@ -28,7 +28,7 @@ import {
 } from '@hub/platform';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { CreateKeyDto, CreateTenantDto, RotateKeyDto } from './admin.dto';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 import { AuditTrail } from '../audit/audit-trail';

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
 import { KEY_SCOPES, type KeyScope } from '@hub/platform';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@hub/platform/openapi';
 
 /** `POST /admin/v1/tenants`. */
 export class CreateTenantDto {

@@ -7,7 +7,7 @@ import { RequiresScope } from '../auth/scope.decorator';
 import { instant, IsInstant, IsLaterThan, queryAs } from '../query-params';
 import { Audited } from './audited.decorator';
 import { AuditTrail } from './audit-trail';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, TenantOperation } from '../openapi';
 
 export const MAX_AUDIT_PAGE = 1_000;

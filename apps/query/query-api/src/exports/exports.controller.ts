@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { csvChunks, ndjsonChunks, TIMELINE_QUERIES, type ExportedItem, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, TimelineExportQuery, type ExportFormat } from '../query-params';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 

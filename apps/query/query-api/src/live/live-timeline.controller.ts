@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { LiveTimelines } from './live-timelines';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@hub/platform/openapi';
 import { TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 

@@ -10,7 +10,7 @@ import { CUSTOMER_REPOSITORY } from '../customers.controller';
 import { validationFailed } from '../query-params';
 import { RecordOutcomeDto } from './record-outcome.dto';
 import { RequiresScope } from '../auth/scope.decorator';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { TenantOperation, VALIDATION_FAILED } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 

@@ -1,6 +1,6 @@
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { ALL_CHANNEL_IDS, type ChannelId } from '@hub/contracts';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@hub/platform/openapi';
 
 /** Outcomes a person or a system reports; `no_response` is the worker's, after the timeout. */
 export const REPORTED_OUTCOMES = ['accepted', 'declined'] as const;

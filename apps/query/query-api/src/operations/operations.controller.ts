@@ -31,7 +31,7 @@ import { OperatorOnly } from '../auth/operator.decorator';
 import { queryAs } from '../query-params';
 import { DeadLettersQuery, RedriveDto } from './operations.dto';
 import { OperatorInfra } from './operator-infra';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, OperatorOperation, VALIDATION_FAILED } from '../openapi';
 
 const DEFAULT_DEAD_LETTER_PAGE = 50;
@@ -155,6 +155,8 @@ export class OperationsController {
       { groupId: groups.nbaWorker, topic: topics.customerEvents },
       { groupId: groups.ingestApiRaw, topic: topics.rawInteractions },
       { groupId: groups.outbound, topic: topics.nbaDecisionsV2 },
+      { groupId: groups.outgoingWebhooks, topic: topics.nbaDecisionsV2 },
+      { groupId: groups.outgoingWebhooks, topic: topics.customerEvents },
     ];
     const [head, checkpoint] = await Promise.all([
       this.store.headPosition(),
@@ -187,10 +189,13 @@ export class OperationsController {
     }
   }
 
-  /** Jobs per state in each of the nba-worker's BullMQ queues. */
+  /** Jobs per state in each of the hub's BullMQ queues (the nba-worker's, the outgoing webhooks'). */
   @Audited('queues.read')
   @Get('queues')
-  @OperatorOperation({ summary: "The decide queues' job counts" }, { 503: 'Redis cannot be reached' })
+  @OperatorOperation(
+    { summary: "The BullMQ queues' job counts (decide, follow-up, webhook deliveries)" },
+    { 503: 'Redis cannot be reached' },
+  )
   async queues(): Promise<{ queues: { name: string; counts: Record<string, number> }[] }> {
     if (!(await this.infra.redisReady(3_000))) unavailable('Redis could not be reached', new Error('not connected'));
     try {

@@ -281,7 +281,7 @@ describe('lag and queues', () => {
     const r = await ops('GET', '/queues');
     expect(r.status).toBe(200);
     const queues = r.body['queues'] as { name: string; counts: Record<string, number> }[];
-    expect(queues.map((q) => q.name)).toEqual([names.queues.nbaDecide, names.queues.nbaFollowUp]);
+    expect(queues.map((q) => q.name)).toEqual([names.queues.nbaDecide, names.queues.nbaFollowUp, names.queues.webhookDeliveries]);
     expect(queues[0]!.counts).toMatchObject({ waiting: 1, delayed: 1, active: 0, failed: 0 });
     expect(queues[1]!.counts).toMatchObject({ waiting: 0, delayed: 0 });
   });

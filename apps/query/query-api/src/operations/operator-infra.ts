@@ -1,6 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
+import type * as Bullmq from 'bullmq';
+import type { Queue } from 'bullmq';
+import type * as Ioredis from 'ioredis';
+import type IORedis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { KafkaClientConnection } from '@hub/config';
 import { hubNames, type HubNames } from '@hub/contracts';
@@ -18,7 +20,9 @@ export interface OperatorInfraSettings {
 /**
  * Kafka and Redis for the operator routes only (dead letters, lag, queues), opened on their first
  * call and closed at shutdown: the query API itself needs neither, so it starts and serves every
- * other route without a broker or a Redis.
+ * other route without a broker or a Redis. bullmq and ioredis are loaded on that first call too
+ * (with luxon, cron-parser and msgpackr: some 1.5 MB of source and 8–10 MiB of resident memory that
+ * a query API nobody operates never needs; docs/benchmarks.md, "Session 12").
  */
 @Injectable()
 export class OperatorInfra implements OnModuleDestroy {
@@ -40,15 +44,17 @@ export class OperatorInfra implements OnModuleDestroy {
     return this.kafkaClient;
   }
 
-  /** The nba-worker's BullMQ queues (read only: counts), on a connection of their own. */
+  /** The nba-worker's BullMQ queues and the outgoing webhooks' (read only: counts), on a connection of their own. */
   bullQueues(): Queue[] {
     if (!this.queues) {
       // Fails a command at once while Redis is unreachable instead of queueing it: the route answers 503.
-      const redis = new IORedis(this.settings.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 });
+      const { default: Redis } = require('ioredis') as typeof Ioredis;
+      const { Queue: BullQueue } = require('bullmq') as typeof Bullmq;
+      const redis = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 });
       redis.on('error', (err) => this.logger.warn({ err: String(err) }, 'query.operator.redis_error'));
       this.redis = redis;
       const q = this.names.queues;
-      this.queues = [q.nbaDecide, q.nbaFollowUp].map((name) => new Queue(name, { connection: redis }));
+      this.queues = [q.nbaDecide, q.nbaFollowUp, q.webhookDeliveries].map((name) => new BullQueue(name, { connection: redis }));
     }
     return this.queues;
   }

@@ -24,7 +24,7 @@ import {
 } from '@hub/timeline';
 import { OperatorOnly } from '../auth/operator.decorator';
 import { StartReplayDto } from './start-replay.dto';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { OperatorOperation, VALIDATION_FAILED } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 

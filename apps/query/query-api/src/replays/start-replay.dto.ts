@@ -1,6 +1,6 @@
 import { IsBoolean, IsInt, IsOptional, Length, Matches, Max, Min } from 'class-validator';
 import { TENANT_ID_PATTERN } from '@hub/contracts';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@hub/platform/openapi';
 
 /**
  * `POST /replays` body; every field optional. The same choices as `hub replay`'s flags, except that

@@ -1,6 +1,6 @@
 import { IsIn, IsObject, IsString, Length } from 'class-validator';
 import { SAVED_QUERY_PATHS, type SavedQueryPath } from './saved-queries.store';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '@hub/platform/openapi';
 
 /** `POST /tenants/:t/saved-queries`: `params` are then validated by the DTO of the listing `path` names. */
 export class SaveQueryDto {

@@ -13,7 +13,7 @@ import {
   type SavedQueryPath,
 } from './saved-queries.store';
 import { RequiresScope } from '../auth/scope.decorator';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { TenantOperation, VALIDATION_FAILED } from '../openapi';
 
 /** The DTO each listing validates its query string with: a saved query's params pass the same one. */

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { entryFilter, queryAs, StatsQuery } from '../query-params';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, TenantOperation } from '../openapi';
 
 /** Counts for the console's charts and analysts' dashboards, straight from the timeline read model. */

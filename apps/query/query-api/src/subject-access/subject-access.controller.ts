@@ -7,7 +7,7 @@ import { LOGGER, type HubLogger } from '@hub/platform';
 import { TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { Audited } from '../audit/audited.decorator';
 import { RequiresScope } from '../auth/scope.decorator';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@hub/platform/openapi';
 import { TenantOperation } from '../openapi';
 
 /**

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { DEFAULT_PAGE_SIZE, TIMELINE_QUERIES, type TimelineQueries } from '@hub/timeline';
 import { ConversationsQuery, entryFilter, instant, pagedRead, queryAs, TimelineQuery } from '../query-params';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, TenantOperation } from '../openapi';
 import { Audited } from '../audit/audited.decorator';
 

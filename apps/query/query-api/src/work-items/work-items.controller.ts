@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Body, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { validateAs } from '@hub/contracts';
 import { decideWorkItemCommand, foldCustomer, type WorkItemCommand, type WorkItemState } from '@hub/customer';
 import type { CustomerRepository } from '@hub/customer-records';

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@hub/platform/openapi';
 import { WORK_ITEM_STATUSES, type WorkItemStatus } from '@hub/work-items';
 
 /** An agent or queue id: a code, not a name (names are personal data; these are stored in clear). */

@@ -108,6 +108,7 @@ export class ActionDto {
   @IsOptional() @IsArray() @IsString({ each: true }) levers?: string[];
   @IsOptional() @ValidateNested() @Type(() => PartialCooldownDto) cooldown?: PartialCooldownDto;
   @IsOptional() @ValidateNested() @Type(() => PoliciesDto) policies?: PoliciesDto;
+  @IsOptional() @IsNumber() @Min(0.001) @Max(0.5) controlGroupShare?: number;
 }
 
 export class ChannelContactPolicyDto {
@@ -155,6 +156,12 @@ export class LeverDto {
   @IsOptional() @IsString() description?: string;
 }
 
+export class OutcomeKeywordListDto {
+  @Matches(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'locale must be a BCP 47 language tag (en, de, pt-BR)' }) locale!: string;
+  @IsArray() @IsString({ each: true }) @MinLength(1, { each: true }) accept!: string[];
+  @IsArray() @IsString({ each: true }) @MinLength(1, { each: true }) decline!: string[];
+}
+
 export class CatalogDto {
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'catalogVersion must be letters, digits, . _ - (e.g. 2025.06-1)' })
   catalogVersion!: string;
@@ -165,4 +172,10 @@ export class CatalogDto {
   @IsDefined() @ValidateNested() @Type(() => ContactPolicyDto) contactPolicy!: ContactPolicyDto;
   @IsOptional() @ValidateNested() @Type(() => PoliciesDto) policyDefaults?: PoliciesDto;
   @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @IsObject({ each: true }) @Type(() => ActionDto) actions!: ActionDto[];
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @IsObject({ each: true })
+  @Type(() => OutcomeKeywordListDto)
+  outcomeKeywords?: OutcomeKeywordListDto[];
 }

@@ -1,6 +1,7 @@
 import type { IdentityKind } from '@hub/contracts';
 import type { NbaContactMode, NbaPolicyKind } from '@hub/customer';
 import type { Rule } from '../policy/rule';
+import type { OutcomeKeywordList } from '../history/reply-outcome';
 
 /** What an action does for the customer. */
 export const CATALOG_ACTION_KINDS = ['service', 'offer', 'retention', 'survey', 'escalation', 'none'] as const;
@@ -51,6 +52,12 @@ export interface CatalogAction {
   levers: readonly string[];
   cooldown?: Partial<Cooldown>;
   policies: Policies;
+  /**
+   * Opt-in (absent: never withheld, decisions as before): the share of decisions that pick this
+   * action which withhold it instead — the control group its uplift is measured against. Drawn from
+   * the decision's seed (`controlDraw`), so a recomputation withholds the same ones.
+   */
+  controlGroupShare?: number;
 }
 
 export interface ChannelContactPolicy {
@@ -96,5 +103,11 @@ export interface Catalog {
   };
   /** Rules every action but the do-nothing one must also pass, before its own. */
   policyDefaults: Policies;
+  /**
+   * Opt-in (absent: keyword replies answer nothing): per locale, the whole-message replies that
+   * accept or decline the latest open decision on the channel they came in on (`outcomeOfReply`).
+   * Read by the outcome recording only, never by the engine, so it changes no decision.
+   */
+  outcomeKeywords?: readonly OutcomeKeywordList[];
   actions: readonly CatalogAction[];
 }

@@ -1,7 +1,7 @@
 import catalogJson from '../../catalog/catalog.v1.json';
 import { testAction, testCatalogJson } from '../testing/test-catalog';
 import { catalogByVersion, shippedCatalogVersions } from './catalog-versions';
-import { CatalogError, catalogV1, catalogV2, currentCatalog, loadCatalog, traitKeysOf, validateCatalog } from './load-catalog';
+import { CatalogError, catalogV1, catalogV2, catalogV3, currentCatalog, loadCatalog, traitKeysOf, validateCatalog } from './load-catalog';
 
 type Json = Record<string, unknown>;
 const v1 = (): Json => JSON.parse(JSON.stringify(catalogJson)) as Json;
@@ -16,11 +16,20 @@ function errorsOf(plain: unknown): Record<string, string> {
 
 describe('the action catalog', () => {
   describe('given the shipped catalogs', () => {
-    it('then each is listed under its own version, and the hub decides with the latest (v2, which adds chat)', () => {
-      expect(shippedCatalogVersions()).toEqual(['2025.06-1', '2026.12-1']);
+    it('then each is listed under its own version, and the hub decides with the latest (v3, which adds outcome keywords)', () => {
+      expect(shippedCatalogVersions()).toEqual(['2025.06-1', '2026.12-1', '2026.12-2']);
       expect(catalogByVersion('2025.06-1')).toEqual(catalogV1());
       expect(catalogByVersion('2026.12-1')).toEqual(catalogV2());
-      expect(currentCatalog()).toBe(catalogV2());
+      expect(catalogByVersion('2026.12-2')).toEqual(catalogV3());
+      expect(currentCatalog()).toBe(catalogV3());
+    });
+
+    it('then v3 is v2 with outcome keywords and nothing else the engine reads', () => {
+      const { catalogVersion: _v3, description: _d3, outcomeKeywords, ...v3 } = catalogV3();
+      const { catalogVersion: _v2, description: _d2, ...v2 } = catalogV2();
+      expect(v3).toEqual(v2);
+      expect(catalogV2().outcomeKeywords).toBeUndefined();
+      expect(outcomeKeywords?.find((l) => l.locale === 'en')).toEqual(expect.objectContaining({ accept: expect.arrayContaining(['yes']) }));
     });
   });
 
@@ -83,6 +92,23 @@ describe('the action catalog', () => {
       const c = v1();
       delete c['contactPolicy'];
       expect(Object.keys(errorsOf(c))).toEqual(['contactPolicy']);
+    });
+
+    it('then outcome keywords that are consent keywords, both answers, or a second list of a locale are named', () => {
+      const c = v1();
+      c['outcomeKeywords'] = [
+        { locale: 'en', accept: ['yes', 'Stop!'], decline: ['no', 'YES'] },
+        { locale: 'en', accept: [], decline: ['help'] },
+        { locale: 'english', accept: [], decline: [] },
+      ];
+      expect(errorsOf(c)).toEqual({ 'outcomeKeywords.2.locale': 'locale must be a BCP 47 language tag (en, de, pt-BR)' });
+      (c['outcomeKeywords'] as Json[]).pop();
+      expect(errorsOf(c)).toEqual({
+        'outcomeKeywords.0.accept.1': '"Stop!" is a consent keyword: it changes consent and is never an outcome',
+        'outcomeKeywords.0.decline.1': '"YES" both accepts and declines',
+        'outcomeKeywords.1.locale': 'duplicate locale "en"',
+        'outcomeKeywords.1.decline.0': '"help" is a consent keyword: it changes consent and is never an outcome',
+      });
     });
 
     it('then a rule with an unknown operator, fact or enum value names the rule’s path', () => {

@@ -1,10 +1,12 @@
 import { HubError, validateAs, type FieldError, type Validated } from '@hub/contracts';
-import { NBA_POLICY_KINDS } from '@hub/customer';
+import { consentKeyword, NBA_POLICY_KINDS } from '@hub/customer';
 import catalogV1Json from '../../catalog/catalog.v1.json';
 import catalogV2Json from '../../catalog/catalog.v2.json';
+import catalogV3Json from '../../catalog/catalog.v3.json';
 import { factDefinition, TRAIT_FACT } from '../facts/facts';
 import { factsRead, type Rule } from '../policy/rule';
-import { CatalogDto, type RuleDto } from './catalog.dto';
+import { CatalogDto, type OutcomeKeywordListDto, type RuleDto } from './catalog.dto';
+import { keywordForm } from '../history/reply-outcome';
 import type { Catalog, CatalogAction, Policies } from './catalog.types';
 
 /** A catalog that cannot be used; `errors` name each failing field by its path (`actions.3.value`). */
@@ -117,6 +119,8 @@ function semanticErrors(c: CatalogDto): FieldError[] {
         a.kind === 'none' ? 'must be none for the do-nothing action' : 'only the do-nothing action has contact mode none',
       );
     if (a.kind === 'none' && a.channels.length > 0) push(`${at}.channels`, 'the do-nothing action uses no channel');
+    if (a.kind === 'none' && a.controlGroupShare !== undefined)
+      push(`${at}.controlGroupShare`, 'the do-nothing action has no control group');
     if (a.kind !== 'none' && a.channels.length === 0) push(`${at}.channels`, 'must name at least one channel');
     a.channels.forEach((ch, j) => {
       if (!channels.has(ch)) push(`${at}.channels.${j}`, `channel "${ch}" has no contactPolicy.channels entry`);
@@ -126,6 +130,31 @@ function semanticErrors(c: CatalogDto): FieldError[] {
     });
     (a.contextWeights ?? []).forEach((w, j) => errors.push(...ruleErrors(w.when, `${at}.contextWeights.${j}.when`)));
     errors.push(...policiesErrors(a.policies, `${at}.policies`));
+  });
+  errors.push(...outcomeKeywordErrors(c.outcomeKeywords ?? []));
+  return errors;
+}
+
+/** Keyword lists: no consent keyword (STOP stays consent), no word that both accepts and declines, one list per locale. */
+function outcomeKeywordErrors(lists: readonly OutcomeKeywordListDto[]): FieldError[] {
+  const errors: FieldError[] = [];
+  const answerOf = new Map<string, string>();
+  const locales = new Set<string>();
+  lists.forEach((list, i) => {
+    if (locales.has(list.locale)) errors.push({ field: `outcomeKeywords.${i}.locale`, messages: [`duplicate locale "${list.locale}"`] });
+    locales.add(list.locale);
+    for (const answer of ['accept', 'decline'] as const)
+      list[answer].forEach((word, j) => {
+        const field = `outcomeKeywords.${i}.${answer}.${j}`;
+        const form = keywordForm(word);
+        const consent = consentKeyword(word)?.signal;
+        if (form === '') errors.push({ field, messages: ['a keyword needs a letter or digit'] });
+        else if (consent === 'opt_out' || consent === 'help')
+          errors.push({ field, messages: [`"${word}" is a consent keyword: it changes consent and is never an outcome`] });
+        else if (answerOf.has(form) && answerOf.get(form) !== answer)
+          errors.push({ field, messages: [`"${word}" both accepts and declines`] });
+        answerOf.set(form, answer);
+      });
   });
   return errors;
 }
@@ -200,8 +229,18 @@ export function catalogV2(): Catalog {
   return v2;
 }
 
+let v3: Catalog | undefined;
+/**
+ * `libs/decide/nba/catalog/catalog.v3.json`: v2 with `outcomeKeywords` (the yes / no replies that
+ * answer a decision). The engine does not read them: a decision of v3 equals one of v2 but for its `catalogVersion`.
+ */
+export function catalogV3(): Catalog {
+  v3 ??= loadCatalog(catalogV3Json);
+  return v3;
+}
+
 /** The catalog the hub decides with now (the worker, the query API's menu): the latest shipped one. */
-export const currentCatalog = catalogV2;
+export const currentCatalog = catalogV3;
 
 const traitKeysCache = new WeakMap<Catalog, readonly string[]>();
 /** The trait keys the catalog's rules (and segment) read: the only traits that become facts. */

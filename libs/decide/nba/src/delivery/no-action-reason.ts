@@ -23,6 +23,7 @@ function consentOnly(c: NbaCandidate): boolean {
  */
 export function noActionReason(decision: Decision): NbaNoActionReason | undefined {
   if (decision.chosen.kind !== 'none') return undefined;
+  if (decision.withheld) return 'control_group';
   const held = decision.candidates.filter((c) => c.kind !== 'none' && !c.rejectedBy.some(isPolicyRejection));
   if (held.length === 0) return 'no_eligible_action';
   if (held.every(consentOnly)) return 'consent_missing';

@@ -71,7 +71,15 @@ export interface Decision {
   outcomes: Record<string, NbaOutcomeCounts>;
   /** The one-line why recorded as the event's `explanation`. */
   explanation: { ruleId: string; reason: string; inputs: Record<string, string | number | boolean | null> };
+  /** The ranked first action, withheld: the decision fell in its control group (catalog `controlGroupShare`). Absent otherwise. */
+  withheld?: { actionId: string; kind: NbaActionKind; channel: ChannelId | null; share: number };
 }
+
+/**
+ * The uniform draw in [0, 1) that puts a decision in an action's control group (draw < share): a
+ * sub-stream of the decision's seed of its own, so it changes no Thompson sample.
+ */
+export const controlDraw = (seed: number, actionId: string): number => substream(seed, `control-group:${actionId}`)();
 
 const segmentOf = (v: NbaFactValue): string => (v === null ? 'unknown' : Array.isArray(v) ? v.join(',') || 'none' : String(v));
 
@@ -207,7 +215,7 @@ export function decide(input: DecideInput): Decision {
     if (counts.accepted !== 0 || counts.declined !== 0 || counts.noResponse !== 0) outcomes[c.actionId] = { ...counts };
   }
   const fallback = catalog.actions.find((a) => a.kind === 'none')!;
-  const chosen: NbaChosen = menu[0] ?? {
+  const nothing: NbaChosen = {
     rank: 0,
     actionId: fallback.id,
     kind: 'none',
@@ -217,6 +225,14 @@ export function decide(input: DecideInput): Decision {
     contactMode: 'none',
     priority: null,
   };
+  const first = menu[0];
+  // Opt-in: an action with a control group is withheld from a share of the decisions that choose it.
+  const share = first ? catalog.actions.find((a) => a.id === first.actionId)!.controlGroupShare : undefined;
+  const withheld =
+    first && share !== undefined && controlDraw(seed, first.actionId) < share
+      ? { actionId: first.actionId, kind: first.kind, channel: first.channel, share }
+      : undefined;
+  const chosen: NbaChosen = withheld ? nothing : (first ?? nothing);
 
   const basedOnEventId = trigger.metadata.eventId;
   const intent = facts['intent.name'];
@@ -250,8 +266,9 @@ export function decide(input: DecideInput): Decision {
     outcomes,
     explanation: {
       ruleId: chosen.strategy,
-      reason: `${summary(chosen, candidates, ranked.length)}${signals ? `; the customer's words: ${signals.replace(/,/g, ', ')}` : ''}`,
+      reason: `${withheld ? `control group: ${withheld.actionId} ranked first and is withheld (share ${withheld.share})` : summary(chosen, candidates, ranked.length)}${signals ? `; the customer's words: ${signals.replace(/,/g, ', ')}` : ''}`,
       inputs: { ...inputs, survivors: ranked.length, channel: chosen.channel },
     },
+    ...(withheld ? { withheld } : {}),
   };
 }

@@ -58,6 +58,8 @@ export function decidedEvent(decision: Decision, correlationId: string, delivery
       segment: decision.segment,
       outcomes: decision.outcomes,
       menu: decision.menu.map((m) => ({ actionId: m.actionId, channel: m.channel, priority: m.priority })),
+      // Added within v3, only on a decision that withheld its action (catalog `controlGroupShare`).
+      ...(decision.withheld ? { withheld: decision.withheld } : {}),
       // What a platform acts on (added within v3): rendered when the worker passes it, and by
       // `reproduceDecision` for a decision recorded with it (older ones have none of the three).
       ...(delivery

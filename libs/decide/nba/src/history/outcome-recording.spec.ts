@@ -106,6 +106,16 @@ describe('decideNoResponse', () => {
     });
   });
 
+  describe('when the customer wrote only after the window (the check ran late)', () => {
+    it('records no_response all the same: a late message answers nothing', () => {
+      const { decision, events } = decidedAfterAsking();
+      const late = [...events, inbound('m2', at(4, 10), { text: 'sorry, was away' })];
+      const r = decideNoResponse(late, noResponse(decision.decisionId, at(4, 11)));
+      expect(r.kind).toBe('record');
+      expect((r as { event: { data: { outcome: string } } }).event.data.outcome).toBe('no_response');
+    });
+  });
+
   describe('when an outcome came first', () => {
     it('records nothing', () => {
       const { decision, events } = decidedAfterAsking();

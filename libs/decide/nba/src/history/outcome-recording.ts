@@ -121,7 +121,8 @@ export type NoResponseDecision =
 
 /**
  * Is a `no_response` due for this decision now? Only when the decision contacted the customer, no
- * outcome was recorded, no inbound message came after it, and `afterHours` have passed.
+ * outcome was recorded, no inbound message came after it within `afterHours` (a later one, which a
+ * check that ran late reads, answers nothing: the decision stays no response), and `afterHours` have passed.
  */
 export function decideNoResponse(events: readonly CustomerEvent[], cmd: NoResponseCommand): NoResponseDecision {
   const found = findDecision(events, cmd.decisionId);
@@ -135,9 +136,12 @@ export function decideNoResponse(events: readonly CustomerEvent[], cmd: NoRespon
       at: existing.metadata.occurredAt,
     };
   if (!contactsCustomer(found.decision)) return { kind: 'no_contact' };
-  const reply = events.slice(found.index + 1).find((e) => e.type === 'InteractionRecorded' && e.data.direction === 'inbound');
-  if (reply) return { kind: 'customer_replied', at: reply.metadata.occurredAt };
   const dueMs = Date.parse(found.decision.metadata.occurredAt) + cmd.afterHours * 3_600_000;
+  // Only a message within the window answers: one after it (read when the check ran late) leaves the decision no response.
+  const reply = events
+    .slice(found.index + 1)
+    .find((e) => e.type === 'InteractionRecorded' && e.data.direction === 'inbound' && Date.parse(e.metadata.occurredAt) <= dueMs);
+  if (reply) return { kind: 'customer_replied', at: reply.metadata.occurredAt };
   if (Date.parse(cmd.now) < dueMs) return { kind: 'not_yet_due', dueAt: new Date(dueMs).toISOString() };
   return { kind: 'record', event: outcomeEvent(found.decision, { ...cmd, outcome: 'no_response', source: 'timeout' }) };
 }

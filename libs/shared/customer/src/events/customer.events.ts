@@ -106,6 +106,11 @@ export type NextBestActionDecided = {
     address?: NbaChannelAddress;
     /** Added within v3: why a decision contacts nobody (`action.kind` `none`); absent otherwise. */
     noAction?: { reason: NbaNoActionReason };
+    /**
+     * Added within v3: the action the engine chose and withheld because the decision fell in its
+     * control group (catalog `controlGroupShare`); `action` is then the do-nothing one. Absent otherwise.
+     */
+    withheld?: { actionId: string; kind: NbaActionKind; channel: ChannelId | null; share: number };
   };
   metadata: EventMetadata;
 };

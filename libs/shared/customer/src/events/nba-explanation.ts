@@ -220,12 +220,19 @@ export interface NbaChannelAddress {
   namespace?: string;
 }
 
-export const NBA_NO_ACTION_REASONS = ['no_eligible_action', 'consent_missing', 'contact_policy', 'below_min_priority'] as const;
+export const NBA_NO_ACTION_REASONS = [
+  'no_eligible_action',
+  'consent_missing',
+  'contact_policy',
+  'below_min_priority',
+  'control_group',
+] as const;
 /**
  * Why a decision contacts nobody (stable codes): `no_eligible_action` (no action passed the
  * eligibility, applicability and suitability policies), `consent_missing` (those that did could
  * reach the customer only on channels without the consent they need), `contact_policy` (held back
  * by cooldowns, caps, quiet hours, the reply window or reachability), `below_min_priority` (they
- * scored below the catalog's minimum priority).
+ * scored below the catalog's minimum priority), `control_group` (an action was chosen and withheld:
+ * the customer is in that action's control group this time, `NextBestActionDecided.withheld`).
  */
 export type NbaNoActionReason = (typeof NBA_NO_ACTION_REASONS)[number];

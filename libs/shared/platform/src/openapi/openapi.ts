@@ -1,4 +1,9 @@
-import { applyDecorators, type INestApplication } from '@nestjs/common';
+import { dirname } from 'node:path';
+import { applyDecorators } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HealthController } from '../health/health.controller';
 import {
   ApiBearerAuth,
   ApiOperation,
@@ -7,18 +12,15 @@ import {
   ApiResponse,
   ApiSecurity,
   ApiTags,
-  DocumentBuilder,
-  SwaggerModule,
-} from '@nestjs/swagger';
-import type { OpenAPIObject } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
-import { HealthController } from '../health/health.controller';
+  loadSwagger,
+} from './deferred-swagger';
 
 /**
- * Every HTTP app's OpenAPI document, generated from its controllers' decorators at boot (explicit
+ * Every HTTP app's OpenAPI document, generated from its controllers' decorators (explicit
  * `@ApiTags`/`@ApiOperation`/`@ApiResponse`: the apps run through swc without the Nest CLI, so the
- * swagger CLI plugin cannot infer anything). The UI is at `/docs`, the document at `/docs/json`;
- * both are public (no API key) and limited per client address like the app's other routes.
+ * swagger CLI plugin cannot infer anything) when it is first asked for: @nestjs/swagger is loaded
+ * then, not at boot (./deferred-swagger). The UI is at `/docs`, the document at `/docs/json`; both
+ * are public (no API key) and limited per client address like the app's other routes.
  */
 export const DOCS_PATH = '/docs';
 export const DOCS_JSON_PATH = '/docs/json';
@@ -45,7 +47,7 @@ export interface OpenApiInfo {
 
 /**
  * The shared probes (`HealthController` of this lib, which workers serve too) described here rather
- * than where they are declared, so only the HTTP apps load @nestjs/swagger.
+ * than where they are declared, so only the HTTP apps describe them (the workers serve them too).
  */
 let healthProbesDocumented = false;
 function documentHealthProbes(): void {
@@ -70,9 +72,31 @@ function documentHealthProbes(): void {
   );
 }
 
-/** Builds the app's document from its controllers and serves it (before `listen`). */
-export function serveOpenApi(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
+/**
+ * Serves the app's document and the UI (routes added before `listen`). The document is built from the
+ * app's controllers on the first request for it, loading @nestjs/swagger then; the UI's page and its
+ * script are ours, its assets swagger-ui-dist's (the package @nestjs/swagger serves them from).
+ */
+export function serveOpenApi(app: NestFastifyApplication, info: OpenApiInfo): void {
   documentHealthProbes();
+  let document: string | undefined;
+  const documentJson = (): string => (document ??= JSON.stringify(buildDocument(app, info)));
+  const adapter = app.getHttpAdapter();
+  adapter.get(DOCS_JSON_PATH, (_req: FastifyRequest, res: FastifyReply) => res.type('application/json').send(documentJson()));
+  adapter.get(`${DOCS_PATH}/swagger-ui-init.js`, (_req: FastifyRequest, res: FastifyReply) =>
+    res.type('application/javascript').send(swaggerUiInit(documentJson())),
+  );
+  // Relative links, so the page works behind a proxy that adds a prefix: from `/docs` they are
+  // `./docs/…`, from `/docs/` and `/docs/index.html` `./…`.
+  const page = (base: string) => (_req: FastifyRequest, res: FastifyReply) => res.type('text/html').send(swaggerUiPage(info.title, base));
+  adapter.get(DOCS_PATH, page(`.${DOCS_PATH}/`));
+  adapter.get(`${DOCS_PATH}/`, page('./'));
+  adapter.get(`${DOCS_PATH}/index.html`, page('./'));
+  app.useStaticAssets({ root: swaggerUiAssets(), prefix: DOCS_PATH, decorateReply: false });
+}
+
+function buildDocument(app: NestFastifyApplication, info: OpenApiInfo): OpenAPIObject {
+  const { DocumentBuilder, SwaggerModule } = loadSwagger();
   let builder = new DocumentBuilder().setTitle(info.title).setDescription(info.description).setVersion(info.version);
   if (info.apiKeys)
     builder = builder
@@ -81,9 +105,53 @@ export function serveOpenApi(app: INestApplication, info: OpenApiInfo): OpenAPIO
         BEARER_SCHEME,
       )
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header' }, API_KEY_HEADER_SCHEME);
-  const document = SwaggerModule.createDocument(app, builder.build());
-  SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: DOCS_JSON_PATH.slice(1), raw: ['json'] });
-  return document;
+  return SwaggerModule.createDocument(app, builder.build());
+}
+
+/** The folder of swagger-ui-dist's assets, found from @nestjs/swagger (whose dependency it is) without loading either. */
+function swaggerUiAssets(): string {
+  const fromSwagger = { paths: [dirname(require.resolve('@nestjs/swagger'))] };
+  return dirname(require.resolve('swagger-ui-dist/package.json', fromSwagger));
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** swagger-ui-dist's own index.html, with its scripts and styles from `base` and our init script. */
+function swaggerUiPage(title: string, base: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>${escapeHtml(title)}</title>
+  <link rel="stylesheet" type="text/css" href="${base}swagger-ui.css">
+  <link rel="stylesheet" type="text/css" href="${base}index.css">
+  <link rel="icon" type="image/png" href="${base}favicon-32x32.png" sizes="32x32">
+  <link rel="icon" type="image/png" href="${base}favicon-16x16.png" sizes="16x16">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="${base}swagger-ui-bundle.js" charset="UTF-8"></script>
+  <script src="${base}swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+  <script src="${base}swagger-ui-init.js" charset="UTF-8"></script>
+</body>
+</html>
+`;
+}
+
+/** The UI's start, with the document in it (as @nestjs/swagger's own init script has it: no second request). */
+function swaggerUiInit(documentJson: string): string {
+  return `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    spec: ${documentJson.replace(/</g, '\\u003c')},
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: 'StandaloneLayout',
+  });
+};
+`;
 }
 
 /** A route that needs an API key: either scheme (the same key). */

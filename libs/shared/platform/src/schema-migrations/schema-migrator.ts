@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { Umzug, type UmzugStorage } from 'umzug';
+import type * as UmzugModule from 'umzug';
 import type { HubLogger } from '../logger';
 import {
   migrationChecksum,
@@ -23,6 +23,19 @@ create table if not exists hub_schema_migrations (
   applied_at timestamptz not null default now(),
   primary key (component, version)
 )`;
+
+/**
+ * umzug, loaded when there is something to apply or revert rather than at start: its index brings its
+ * command line (@rushstack/ts-command-line and node-core-library, z-schema, argparse, fs-extra,
+ * cli-progress: some 180 modules, 7–8 MiB of resident memory), and an app that boots on a migrated
+ * database (HUB_MIGRATE=check, or auto with nothing pending) only reads `hub_schema_migrations`
+ * (docs/benchmarks.md, "Session 12").
+ */
+let umzugLoaded: typeof UmzugModule | undefined;
+function umzugModule(): typeof UmzugModule {
+  umzugLoaded ??= require('umzug') as typeof UmzugModule;
+  return umzugLoaded;
+}
 
 /** Session lock held while migrating: two processes booting at once never both migrate. */
 const LOCK_KEY = 'hub.schema-migrations';
@@ -156,6 +169,7 @@ export class SchemaMigrator {
 
   /** Runs `plan` (labels, in order) through umzug, one transaction per migration with its record. */
   private async run(client: PoolClient, component: ComponentSchema, direction: 'up' | 'down', plan: string[]): Promise<void> {
+    const { Umzug } = umzugModule();
     const umzug = new Umzug<Context>({
       migrations: component.migrations.map((m) => ({
         name: migrationLabel(component.component, m.version),
@@ -279,7 +293,7 @@ function refuseDrift(states: readonly MigrationState[]): void {
 }
 
 /** umzug's storage for one component: its rows of `hub_schema_migrations`, written on the migration's own transaction. */
-class PostgresMigrationStorage implements UmzugStorage<Context> {
+class PostgresMigrationStorage implements UmzugModule.UmzugStorage<Context> {
   private readonly byLabel: Map<string, SchemaMigration>;
 
   constructor(private readonly component: ComponentSchema) {

@@ -1,0 +1,2 @@
+export * from './webhook.store';
+export * from './webhooks.schema-migrations';
