@@ -10,7 +10,9 @@ import {
   type SendRecord,
   type SendTarget,
 } from './outbound-send';
-import { OUTBOUND_TEMPLATES, renderOutboundMessage } from './outbound-templates';
+import { parseNbaReplyId } from '@hub/nba';
+import { OUTBOUND_REPLY_BUTTONS, OUTBOUND_TEMPLATES, renderOutboundMessage, replyButtonsOf } from './outbound-templates';
+import { WhatsAppCloudSender } from './whatsapp-cloud.sender';
 
 const target: SendTarget = { channel: 'sms', address: { channel: 'sms', kind: 'phone', value: '+14155550100' } };
 
@@ -206,5 +208,36 @@ describe('outbound templates', () => {
   it('give nothing for an action or channel without a template', () => {
     expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'escalate_manager', 'sms', active())).toBeUndefined();
     expect(renderOutboundMessage(OUTBOUND_TEMPLATES, 'kb_balance', 'voice', active())).toBeUndefined();
+  });
+});
+
+describe('reply buttons', () => {
+  it('are the action’s accept and decline answers, each id the decision’s reply id that the worker reads back as its outcome', () => {
+    expect(replyButtonsOf(OUTBOUND_REPLY_BUTTONS, 'offer_upgrade', 'd-1')).toEqual([
+      { id: 'nba:d-1:accept', title: 'Upgrade' },
+      { id: 'nba:d-1:decline', title: 'Not now' },
+    ]);
+    expect(parseNbaReplyId('nba:d-1:decline')).toEqual({ decisionId: 'd-1', answer: 'decline' });
+    expect(replyButtonsOf(OUTBOUND_REPLY_BUTTONS, 'kb_balance', 'd-1')).toBeUndefined();
+  });
+
+  it('are laid out by WhatsApp as reply buttons up to three, as a list beyond', () => {
+    const message = {
+      tenantId: 't',
+      customerId: 'c',
+      sendId: 's',
+      channel: 'whatsapp' as const,
+      to: { channel: 'whatsapp' as const, kind: 'phone' as const, value: '+14155550100' },
+      body: 'Pick one',
+      serviceWindow: 'open' as const,
+    };
+    const four = [1, 2, 3, 4].map((n) => ({ id: `b${n}`, title: `Option ${n}` }));
+    expect(WhatsAppCloudSender.payload({ ...message, buttons: four.slice(0, 3) })).toMatchObject({
+      to: '14155550100',
+      interactive: { type: 'button' },
+    });
+    expect(WhatsAppCloudSender.payload({ ...message, buttons: four })).toMatchObject({
+      interactive: { type: 'list', action: { sections: [{ rows: four }] } },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { ChannelId } from '@hub/contracts';
 import type { CustomerState } from '@hub/customer';
+import { nbaReplyId } from '@hub/nba';
 
 /**
  * The text of each action per channel and locale: `{name}` placeholders filled from the customer's
@@ -51,24 +52,32 @@ export interface ReplyButton {
   id: string;
   title: string;
 }
-export type OutboundReplyButtons = Readonly<Record<string, readonly ReplyButton[]>>;
+
+/** The titles of an action's two answers: accepting it, declining it. */
+export type OutboundReplyButtons = Readonly<Record<string, { accept: string; decline: string }>>;
 
 /**
- * The buttons offered with an action's message on channels that show them (Telegram's inline
- * keyboard; SMS ignores them): the answers the action expects, each id the reply the hub ingests.
+ * The answers offered with an action's message on channels that show buttons (Telegram's inline
+ * keyboard, WhatsApp's reply buttons; SMS and email ignore them). Each button's id is the decision's
+ * reply id (`nbaReplyId`: `nba:<decisionId>:accept|decline`), which the nba-worker reads back from
+ * the customer's reply as the decision's outcome (docs/events.md, the reply outcomes).
  */
 export const OUTBOUND_REPLY_BUTTONS: OutboundReplyButtons = {
-  csat_survey: [1, 2, 3, 4, 5].map((n) => ({ id: `csat:${n}`, title: String(n) })),
-  schedule_callback: [
-    { id: 'callback:today', title: 'Today' },
-    { id: 'callback:tomorrow', title: 'Tomorrow' },
-  ],
-  nps_detractor_callback: [
-    { id: 'callback:yes', title: 'Yes, call me' },
-    { id: 'callback:no', title: 'No, thanks' },
-  ],
-  offer_upgrade: [{ id: 'offer:upgrade', title: 'Upgrade' }],
+  schedule_callback: { accept: 'Call me back', decline: 'No, thanks' },
+  nps_detractor_callback: { accept: 'Yes, call me', decline: 'No, thanks' },
+  retention_offer: { accept: 'Yes, please', decline: 'No, thanks' },
+  offer_upgrade: { accept: 'Upgrade', decline: 'Not now' },
 };
+
+/** The buttons of one decision's message: accept and decline, each with the decision's reply id. */
+export function replyButtonsOf(buttons: OutboundReplyButtons, actionCode: string, decisionId: string): ReplyButton[] | undefined {
+  const titles = buttons[actionCode];
+  if (!titles) return undefined;
+  return [
+    { id: nbaReplyId(decisionId, 'accept'), title: titles.accept },
+    { id: nbaReplyId(decisionId, 'decline'), title: titles.decline },
+  ];
+}
 
 /** The customer's locale: the `locale` trait (`es`, `pt-BR`), else the default. */
 export function localeOf(state: CustomerState): string {

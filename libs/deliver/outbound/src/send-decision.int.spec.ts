@@ -209,7 +209,7 @@ describe('sendDecision with the Telegram sender', () => {
   });
   afterAll(() => telegram.close());
 
-  function telegramSetup(actionCode = 'csat_survey') {
+  function telegramSetup(actionCode = 'offer_upgrade') {
     const tenantId = freshId('tn');
     const chatId = String(100_000_000 + Math.floor(Math.random() * 900_000_000));
     const customers = new Customers({
@@ -249,15 +249,22 @@ describe('sendDecision with the Telegram sender', () => {
   }
 
   describe('when Telegram accepts the message', () => {
-    it('sends the action’s text with its reply buttons as an inline keyboard, and records <chat>:<message_id>', async () => {
+    it('sends the action’s text with its answers as an inline keyboard (the decision’s reply ids), and records <chat>:<message_id>', async () => {
       const { deps, customers, decision, calls, chatId } = telegramSetup();
       const sent = await sendDecision(deps, decision);
       expect(sent).toMatchObject({ kind: 'sent', providerMessageId: expect.stringMatching(new RegExp(`^${chatId}:\\d+$`)) });
       expect(calls()).toHaveLength(1);
       expect(calls()[0]!.path).toBe('/bot123:abc/sendMessage');
       expect(calls()[0]!.body).toMatchObject({
-        text: expect.stringContaining('how did we do'),
-        reply_markup: { inline_keyboard: [[1, 2, 3, 4, 5].map((n) => ({ text: String(n), callback_data: `csat:${n}` }))] },
+        text: expect.stringContaining('annual plan'),
+        reply_markup: {
+          inline_keyboard: [
+            [
+              { text: 'Upgrade', callback_data: `nba:${decision.decisionId}:accept` },
+              { text: 'Not now', callback_data: `nba:${decision.decisionId}:decline` },
+            ],
+          ],
+        },
       });
       expect(customers.recorded[0]!.data).toMatchObject({
         channel: 'telegram',
@@ -362,14 +369,14 @@ describe('sendDecision with the WhatsApp Cloud sender', () => {
         interactive: {
           type: 'button',
           body: { text: expect.stringContaining('call you back') },
-          action: { buttons: [{ type: 'reply', reply: { id: 'callback:today', title: 'Today' } }, expect.anything()] },
+          action: {
+            buttons: [
+              { type: 'reply', reply: { id: `nba:${decision.decisionId}:accept`, title: 'Call me back' } },
+              { type: 'reply', reply: { id: `nba:${decision.decisionId}:decline`, title: 'No, thanks' } },
+            ],
+          },
         },
       });
-    });
-    it('shows five answers as a list', async () => {
-      const { deps, decision, calls } = whatsappSetup({ lastInboundAt: '2026-12-07T09:00:00.000Z', actionCode: 'csat_survey' });
-      await sendDecision(deps, decision);
-      expect(calls()[0]!.body).toMatchObject({ type: 'interactive', interactive: { type: 'list' } });
     });
   });
 

@@ -14,6 +14,7 @@ import {
   type SkipReason,
 } from './outbound-send';
 import {
+  replyButtonsOf,
   OUTBOUND_REPLY_BUTTONS,
   OUTBOUND_SUBJECTS,
   renderOutboundMessage,
@@ -121,7 +122,7 @@ async function attempt(
   const mine = row === undefined ? await deps.ledger.recordIntent(intent) : await deps.ledger.recordRetryIntent(intent);
   if (!mine) throw lostRace(key);
 
-  const buttons = (deps.buttons ?? OUTBOUND_REPLY_BUTTONS)[decision.action.code];
+  const buttons = replyButtonsOf(deps.buttons ?? OUTBOUND_REPLY_BUTTONS, decision.action.code, decision.decisionId);
   const subject = OUTBOUND_SUBJECTS[decision.action.code];
   const outcome = await sender.send({
     tenantId: key.tenantId,
