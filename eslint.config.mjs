@@ -80,14 +80,16 @@ function depConstraints({ forTests }) {
     // The timeline projection and its relay (apps/project/timeline-projector also runs the record stage's recorder).
     { sourceTag: 'stage:project', onlyDependOnLibsWithTags: ['stage:project', 'stage:record', 'stage:shared'] },
     { sourceTag: 'stage:decide', onlyDependOnLibsWithTags: ['stage:decide', 'stage:record', 'stage:shared'] },
-    // Outgoing webhooks: decisions, work items and customer changes, delivered to platforms that do not read Kafka.
+    // Delivery: outgoing webhooks (decisions, work items and customer changes, to platforms that do not read Kafka) and the
+    // outbound sender (decided actions through the channels' providers, reading the record for the latest state).
     { sourceTag: 'stage:deliver', onlyDependOnLibsWithTags: ['stage:deliver', 'stage:decide', 'stage:record', 'stage:shared'] },
     // The query API reads the timeline, the record and the decisions (explanations, the menu), and manages webhook subscriptions.
     {
       sourceTag: 'stage:query',
       onlyDependOnLibsWithTags: ['stage:query', 'stage:project', 'stage:decide', 'stage:deliver', 'stage:record', 'stage:shared'],
     },
-    // The operator CLI (hub-cli) reads what the record, the projection and the decision sides recorded.
+    // The operator CLI (hub-cli) reads what the record, the projection and the decision sides recorded,
+    // and migrates every component's tables, the delivery stage's included (`hub migrate`).
     {
       sourceTag: 'stage:ops',
       onlyDependOnLibsWithTags: ['stage:ops', 'stage:project', 'stage:decide', 'stage:deliver', 'stage:record', 'stage:shared'],

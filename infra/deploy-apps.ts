@@ -9,6 +9,7 @@ import { IngestEnv, ingestChannelsOf } from '@hub/ingest';
 import { IngestApiEnv } from '@hub/ingest-api';
 import { NbaWorkerEnv } from '../apps/decide/nba-worker/src/nba-worker.env';
 import { OutgoingWebhooksEnv } from '../apps/deliver/outgoing-webhooks/src/outgoing-webhooks.env';
+import { OutboundEnv } from '../apps/deliver/outbound/src/outbound.env';
 import { ProjectorEnv } from '../apps/project/timeline-projector/src/projector.env';
 import { QueryApiEdgeEnv, QueryApiEnv } from '../apps/query/query-api/src/query-api.module';
 
@@ -106,6 +107,11 @@ export const DEPLOYED_APPS: Readonly<Record<string, DeployedApp>> = {
     project: 'outgoing-webhooks',
     probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(OutgoingWebhooksEnv, 'HEALTH_PORT') },
     schemas: () => [OutgoingWebhooksEnv],
+  },
+  outbound: {
+    project: 'outbound',
+    probe: { variable: 'HEALTH_PORT', defaultPort: probeDefault(OutboundEnv, 'HEALTH_PORT') },
+    schemas: () => [OutboundEnv],
   },
   'query-api': {
     project: 'query-api',

@@ -16,6 +16,7 @@ const PROBES = {
   'query-api': { variable: 'PORT', port: 3100 },
   'timeline-projector': { variable: 'HEALTH_PORT', port: 3101 },
   'nba-worker': { variable: 'HEALTH_PORT', port: 3102 },
+  outbound: { variable: 'HEALTH_PORT', port: 3106 },
   'outgoing-webhooks': { variable: 'HEALTH_PORT', port: 3103 },
 };
 

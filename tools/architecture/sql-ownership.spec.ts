@@ -32,6 +32,7 @@ const OWNERS: Readonly<Record<string, string>> = {
   nba_outcome_tally: 'libs/decide/nba-outcomes',
   nba_outcomes: 'libs/decide/nba-outcomes',
   work_items: 'libs/decide/work-items',
+  outbound_sends: 'libs/deliver/outbound',
   webhook_subscriptions: 'libs/deliver/webhook-deliveries',
   webhook_deliveries: 'libs/deliver/webhook-deliveries',
   saved_queries: 'apps/query/query-api',

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { createCustomerStores } from '@hub/customer-records';
-import { PostgresCheckpointStore } from '@hub/event-store';
+import { OUTBOUND_SENDS_DDL } from '@hub/deliver-outbound';
+import { PostgresCheckpointStore, runDdl } from '@hub/event-store';
 import { PostgresOutcomeTallyStore } from '@hub/nba-outcomes';
 import { PostgresKeyStore } from '@hub/platform';
 import { freshDatabase, testInfra, TEST_IDENTITY_NAMING } from '@hub/testing';
@@ -25,6 +26,8 @@ async function createTheOldWay(pool: Pool): Promise<void> {
   // The webhooks' tables came with migrations (issue #19): no boot code ever made them; version 1 is idempotent SQL.
   await pool.query(WEBHOOKS_SCHEMA.migrations[0].up);
   await new PostgresKeyStore(pool).ensureSchema();
+  // The send ledger was born with migrations: its version 1 is this DDL.
+  await runDdl(pool, OUTBOUND_SENDS_DDL);
 }
 
 /** The schema as the catalogue has it: columns in order, constraints, indexes, functions and triggers (not the migrations' own table). */

@@ -47,6 +47,8 @@ export const ConsumerGroups = {
   ingestApiRaw: 'hub.ingest-api.raw',
   /** The outgoing-webhooks app reading decisions (`nbaDecisionsV2`) and customer events. */
   outgoingWebhooks: 'hub.outgoing-webhooks',
+  /** The outbound sender reading `nbaDecisionsV2` (its send ledger, not the offsets, makes each send once). */
+  outbound: 'hub.outbound',
 } as const;
 
 export const Queues = {
@@ -67,7 +69,7 @@ export interface HubNames {
     nbaDecisions: string;
     nbaDecisionsV2: string;
   };
-  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string; outgoingWebhooks: string };
+  groups: { timelineProjector: string; nbaWorker: string; ingestApiRaw: string; outgoingWebhooks: string; outbound: string };
   queues: { nbaDecide: string; nbaFollowUp: string; webhookDeliveries: string };
 }
 
@@ -94,6 +96,7 @@ export function hubNames(namespace = ''): HubNames {
       nbaWorker: t(ConsumerGroups.nbaWorker),
       ingestApiRaw: t(ConsumerGroups.ingestApiRaw),
       outgoingWebhooks: t(ConsumerGroups.outgoingWebhooks),
+      outbound: t(ConsumerGroups.outbound),
     },
     queues: { nbaDecide: q(Queues.nbaDecide), nbaFollowUp: q(Queues.nbaFollowUp), webhookDeliveries: q(Queues.webhookDeliveries) },
   };

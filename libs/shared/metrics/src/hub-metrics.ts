@@ -46,6 +46,9 @@ export const hubMetrics = {
     ]),
   /** Next-best-action decisions made, by outcome (a rate over it is decisions/s). */
   nbaDecisions: () => counter('hub_nba_decisions_total', 'Next-best-action decide jobs run, by outcome', ['outcome']),
+  /** Decisions the outbound app handled, by the send's channel and what became of it (`sent`, `skipped`, `pending`, …). */
+  outboundSends: () =>
+    counter('hub_outbound_sends_total', 'Decisions the outbound sender handled, by channel and result', ['channel', 'result']),
   /** BullMQ jobs of a queue by state, read on scrape. */
   queueJobs: () => gauge('hub_queue_jobs', 'BullMQ jobs of a queue by state (waiting, active, delayed, failed)', ['queue', 'state']),
   /** Bytes waiting in the process for Kafka, and their bound (past it a publish is refused: 429/503). */

@@ -5,14 +5,15 @@ import { DEV_IDENTITY_HASH_KEY } from '@hub/contracts';
 import { appsFrom, INGEST_PROJECT, type AppsFrom } from './app-builds';
 
 export const HUB_APPS = ['ingest-sms', 'timeline-projector', 'nba-worker', 'query-api'] as const;
-/** The core apps, and any channel's ingestion app (`ingest-<channelId>`). */
-export type HubAppName = (typeof HUB_APPS)[number] | `ingest-${string}`;
+/** The core apps, the outbound sender, and any channel's ingestion app (`ingest-<channelId>`). */
+export type HubAppName = (typeof HUB_APPS)[number] | 'outbound' | `ingest-${string}`;
 
 /** The log line (pino `msg`) each app prints once it is serving. */
 const READY_LINES: Record<string, string> = {
   'timeline-projector': 'projector.started',
   'nba-worker': 'nba.worker.started',
   'query-api': 'query.api.started',
+  outbound: 'outbound.started',
 };
 const readyLine = (name: HubAppName): string => READY_LINES[name] ?? 'ingest.app.started';
 
@@ -22,6 +23,7 @@ const APP_FOLDERS: Record<string, string> = {
   'timeline-projector': 'apps/project/timeline-projector',
   'nba-worker': 'apps/decide/nba-worker',
   'query-api': 'apps/query/query-api',
+  outbound: 'apps/deliver/outbound',
 };
 /** Every channel's app `ingest-<channel>` is the one ingestion program, told its channel by `INGEST_CHANNEL`. */
 const INGEST_FOLDER = 'apps/ingest/webhooks';

@@ -15,6 +15,7 @@ const RELEASED: Readonly<Record<string, string>> = {
   'timeline@1': 'c0f204b67477b6f0facdd2e7afb616342b468c82a0eef737fcab53e6913c8811',
   'nba-outcomes@1': 'ba24dd46afc751c3ef9442fb25bd87f900a476ac087388345a85a7edd84119ad',
   'work-items@1': '0ef18ffe9373acb16a72140f86e9dd5425ea82d16ede07ad8626d71cb265c7ee',
+  'deliver-outbound@1': 'adb858768b2da1ed59a9f67d72d065cd6184a60baf879d0c9561015607e2b5a0',
   'webhooks@1': 'd12f4618377a83de34fd72fadc99aeba3ac3cfca08413e4d32dde0561711efec',
   'api-keys@1': '627083793782bb546d7792bcd5ef133647e41432ca7687f1d8a8073895e288d8',
 };

@@ -1,4 +1,5 @@
 import { PLATFORM_SCHEMA } from '@hub/app-platform';
+import { OUTBOUND_SCHEMA } from '@hub/deliver-outbound';
 import { NBA_OUTCOMES_SCHEMA } from '@hub/nba-outcomes';
 import {
   API_KEYS_SCHEMA,
@@ -25,6 +26,7 @@ export const HUB_SCHEMA: readonly ComponentSchema[] = [
   TIMELINE_SCHEMA,
   NBA_OUTCOMES_SCHEMA,
   WORK_ITEMS_SCHEMA,
+  OUTBOUND_SCHEMA,
   WEBHOOKS_SCHEMA,
   API_KEYS_SCHEMA,
 ];

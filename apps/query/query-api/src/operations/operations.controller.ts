@@ -154,6 +154,7 @@ export class OperationsController {
       { groupId: groups.timelineProjector, topic: topics.interactions },
       { groupId: groups.nbaWorker, topic: topics.customerEvents },
       { groupId: groups.ingestApiRaw, topic: topics.rawInteractions },
+      { groupId: groups.outbound, topic: topics.nbaDecisionsV2 },
       { groupId: groups.outgoingWebhooks, topic: topics.nbaDecisionsV2 },
       { groupId: groups.outgoingWebhooks, topic: topics.customerEvents },
     ];
