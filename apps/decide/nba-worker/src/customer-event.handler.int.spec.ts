@@ -90,6 +90,20 @@ describe('routeCustomerEvent', () => {
     });
   });
 
+  describe('when what the company said is recorded (the outbound sender’s send, an agent’s reply, a delivery status)', () => {
+    it('enqueues no decision for it — a send would otherwise decide again — while the customer’s own message does', async () => {
+      const tenantId = freshId('tn');
+      const sent = message('InteractionRecorded', tenantId, 'carol', 'o1', { direction: 'outbound', kind: 'message' });
+      expect(await routeCustomerEvent(deps, sent)).toBe('ignored');
+      expect(await routeCustomerEvents(deps, [message('InteractionRecorded', tenantId, 'carol', 'o2', { direction: 'outbound' })])).toEqual(
+        [undefined],
+      );
+      expect(await pending(tenantId)).toEqual([]);
+      await routeCustomerEvent(deps, message('InteractionRecorded', tenantId, 'carol', 'i1', { direction: 'inbound' }));
+      expect((await pending(tenantId)).map((j) => j.data.correlationId)).toEqual(['corr-i1']);
+    });
+  });
+
   describe('when a run of one partition is routed at once (routeCustomerEvents)', () => {
     it("routes each customer's events in order, customers side by side, and returns the reason of a message that can never be routed at its place", async () => {
       const tenantId = freshId('tn');

@@ -210,6 +210,11 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
     return 'survey_scheduled';
   }
   if (!REALTIME_TRIGGER_TYPES.includes(event.type)) return replyLinked ? 'reply_outcome_scheduled' : 'ignored';
+  // What the company said (the outbound sender's own sends, an agent's reply, a delivery status) calls
+  // for no decision of its own: only the customer's side does. Otherwise every send would decide again
+  // (held back only by the contact policy). A decision made later still sees it in the history.
+  if (event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'outbound')
+    return replyLinked ? 'reply_outcome_scheduled' : 'ignored';
   const enqueued = addDecideJob({
     data: {
       trigger: 'realtime',

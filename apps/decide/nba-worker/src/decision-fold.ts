@@ -131,5 +131,11 @@ export function decisionFoldOf(
   return fold;
 }
 
-/** The latest event is a trigger the real-time path (or its survey follow-up) has yet to answer. */
-export const lastIsTrigger = (fold: DecisionFold): boolean => fold.last !== undefined && isNbaTrigger(fold.last.type);
+/**
+ * The latest event is a trigger the real-time path (or its survey follow-up) has yet to answer. An
+ * outbound interaction is not one: the worker enqueues no decision for what the company said.
+ */
+export const lastIsTrigger = (fold: DecisionFold): boolean =>
+  fold.last !== undefined &&
+  isNbaTrigger(fold.last.type) &&
+  !(fold.last.type === 'InteractionRecorded' && fold.last.data.direction === 'outbound');
