@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -26,8 +26,17 @@ export interface LocalOidcProvider {
  * (oidc-provider.process.mjs), with a fresh RSA signing key and the clients given.
  */
 export async function startLocalOidcProvider(options: { audience: string; clients: LocalOidcClient[] }): Promise<LocalOidcProvider> {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(6).toString('hex'), alg: 'RS256', use: 'sig' };
+  // Generated as PEM and read back: Node 20's JWK export of a key object `generateKeyPairSync` returned can
+  // deadlock when a garbage collection during the export frees the key-generation job, whose destructor
+  // takes the lock the export holds (seen once: a Jest worker stuck for good in ExportJWK → ~KeyGenJob). A
+  // key read from PEM shares nothing with that job.
+  const { privateKey: pem } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const jwk = createPrivateKey(pem).export({ format: 'jwk' });
+  const signingJwk = { ...jwk, kid: randomBytes(6).toString('hex'), alg: 'RS256', use: 'sig' };
   const child = spawn(process.execPath, ['--no-warnings', join(__dirname, 'oidc-provider.process.mjs')], {
     env: { ...process.env, HUB_OIDC_FIXTURE: JSON.stringify({ jwk: signingJwk, audience: options.audience, clients: options.clients }) },
     stdio: ['ignore', 'pipe', 'pipe'],
