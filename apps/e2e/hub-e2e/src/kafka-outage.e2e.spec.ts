@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Topics } from '@hub/contracts';
-import { freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
+import { eventually, freshId, startAppProcess, testInfra, type AppProcess } from '@hub/testing';
 import { signedTwilioRequest, twilioSmsParams } from '@hub/channels-sms/testing';
 
 /**
@@ -43,7 +43,12 @@ async function bodiesOnBroker(): Promise<string[]> {
   const kafka = new Kafka({ clientId: freshId('outage-reader'), brokers: [`127.0.0.1:${PORT}`], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(Topics.interactions);
+  // Just after the restart a partition may still be electing its leader ("not the leader for that
+  // topic-partition"): read the offsets again until every partition answers.
+  const offsets = await eventually(() => admin.fetchTopicOffsets(Topics.interactions), {
+    what: 'the topic offsets after the restart',
+    timeoutMs: 60_000,
+  });
   await admin.disconnect();
   const total = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
   const consumer = kafka.consumer({ groupId: freshId('outage-reader'), maxWaitTimeInMs: 200 });
