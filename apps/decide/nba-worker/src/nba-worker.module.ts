@@ -1,9 +1,9 @@
-import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
-import { CUSTOMER_STORES, HubPlatformModule, KAFKA, PG_POOL } from '@hub/app-platform';
+import { CUSTOMER_STORES, HubPlatformModule, KAFKA, PG_POOL, REDIS, redisProviders } from '@hub/app-platform';
 import { hubNames, type HubNames } from '@hub/contracts';
 import { loadConfig } from '@hub/config';
 import type { CustomerStores } from '@hub/customer-records';
@@ -38,7 +38,6 @@ import { PostgresTimelineSegmentQueries } from '@hub/timeline/segments';
 import { hubMetrics, initMetrics, MetricsController, onScrape } from '@hub/metrics';
 
 const CONFIG = Symbol('NBA_WORKER_CONFIG');
-const REDIS = Symbol('REDIS');
 
 /** The job scheduler of the always-on outbound scan (one per queue, upserted at every boot). */
 export const OUTBOUND_SCHEDULER_ID = 'nba-outbound-scan';
@@ -364,14 +363,6 @@ class NbaWorker implements OnApplicationBootstrap, OnModuleDestroy {
 /** The BullMQ job states whose counts `hub_queue_jobs` has. */
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
-/** Redis of the queues, disconnected with the platform's resources at shutdown (after every onModuleDestroy). */
-class RedisConnection implements OnApplicationShutdown {
-  constructor(readonly redis: IORedis) {}
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
-  }
-}
-
 /** The worker's settings, validated (the app fails fast on a bad environment). */
 export function nbaWorkerConfig(env: NodeJS.ProcessEnv): NbaWorkerEnv {
   return loadConfig('nba-worker', NbaWorkerEnv, env);
@@ -407,8 +398,7 @@ export function nbaWorkerModule(config: NbaWorkerEnv) {
         ],
       },
       HealthProbesCloser,
-      { provide: RedisConnection, useFactory: () => new RedisConnection(new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null })) },
-      { provide: REDIS, inject: [RedisConnection], useFactory: (c: RedisConnection) => c.redis },
+      ...redisProviders(config.REDIS_URL),
       NbaWorker,
     ],
   })

@@ -1,10 +1,10 @@
-import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { HubPlatformModule, KAFKA, PG_POOL } from '@hub/app-platform';
+import { HubPlatformModule, KAFKA, PG_POOL, REDIS, redisProviders } from '@hub/app-platform';
 import { loadConfig } from '@hub/config';
 import { hubNames, type HubNames } from '@hub/contracts';
 import { ensureTopics, EVENT_PUBLISHER, hubTopicSpecs, KafkaEventPublisher, startConsumer, type RunningConsumer } from '@hub/messaging';
@@ -28,7 +28,6 @@ import { WebhookDeliverJob, WebhookDeliveryFailedError, type WebhookDeliverJobDa
 import { FetchWebhookSender } from './webhook-sender.port';
 
 const CONFIG = Symbol('OUTGOING_WEBHOOKS_CONFIG');
-const REDIS = Symbol('REDIS');
 
 /** How long a finished job (and so its id, the redelivery guard) is kept: the decisions topic's retention. */
 const KEEP_JOBS_S = 7 * 24 * 3600;
@@ -150,14 +149,6 @@ class OutgoingWebhooks implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** Redis of the queue, disconnected with the platform's resources at shutdown (after every onModuleDestroy). */
-class RedisConnection implements OnApplicationShutdown {
-  constructor(readonly redis: IORedis) {}
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
-  }
-}
-
 /** The app's settings, validated (it fails fast on a bad environment). */
 export function outgoingWebhooksConfig(env: NodeJS.ProcessEnv): OutgoingWebhooksEnv {
   return loadConfig('outgoing-webhooks', OutgoingWebhooksEnv, env);
@@ -189,8 +180,7 @@ export function outgoingWebhooksModule(config: OutgoingWebhooksEnv) {
         ],
       },
       HealthProbesCloser,
-      { provide: RedisConnection, useFactory: () => new RedisConnection(new IORedis(config.REDIS_URL, { maxRetriesPerRequest: null })) },
-      { provide: REDIS, inject: [RedisConnection], useFactory: (c: RedisConnection) => c.redis },
+      ...redisProviders(config.REDIS_URL),
       OutgoingWebhooks,
     ],
   })

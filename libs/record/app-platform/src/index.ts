@@ -1,1 +1,2 @@
 export * from './hub-platform.module';
+export * from './redis.providers';
