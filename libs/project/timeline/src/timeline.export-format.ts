@@ -1,4 +1,4 @@
-import { stringify } from 'csv-stringify/sync';
+import type * as CsvStringify from 'csv-stringify/sync';
 import type { ExportedItem } from './timeline.queries';
 
 /**
@@ -57,6 +57,10 @@ function csvValues(item: ExportedItem): (string | null)[] {
   ];
 }
 
+// Required on the first CSV row, not imported: the projector and the query API load this module at boot.
+let csv: typeof CsvStringify | undefined;
+const csvStringify = (): typeof CsvStringify => (csv ??= require('csv-stringify/sync') as typeof CsvStringify);
+
 /** A cell a spreadsheet would run as a formula: starting with = + - @, or a tab or carriage return that hides one (OWASP's CSV-injection advice). */
 const FORMULA = /^[=+\-@\t\r]/;
 
@@ -72,7 +76,10 @@ export function csvRow(values: readonly (string | number | null | undefined)[], 
     const text = String(v);
     return formulaGuard && FORMULA.test(text) ? `'${text}` : text;
   });
-  return stringify([cells], { record_delimiter: 'windows', quoted_match: [/[\r\n]/, ...(formulaGuard ? [/^'[=+\-@\t\r]/] : [])] });
+  return csvStringify().stringify([cells], {
+    record_delimiter: 'windows',
+    quoted_match: [/[\r\n]/, ...(formulaGuard ? [/^'[=+\-@\t\r]/] : [])],
+  });
 }
 
 /** One cell as `csvRow` writes it. */

@@ -1,4 +1,5 @@
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
 
 /**
  * One line of progress kept up to date in place on a terminal, by `cli-progress` (redrawn at most
@@ -12,8 +13,9 @@ export class TerminalLine {
   private running = false;
 
   constructor(out: NodeJS.WritableStream, { fps = 10 }: { fps?: number } = {}) {
+    // Required only on a terminal, not imported: every app loads @hub/platform, and none draws a bar.
     this.bar = (out as NodeJS.WritableStream & { isTTY?: boolean }).isTTY
-      ? new SingleBar({
+      ? new (require('cli-progress') as typeof CliProgress).SingleBar({
           stream: out,
           fps,
           format: (_options, _params, payload: { line: string }) => payload.line,
