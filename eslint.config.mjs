@@ -95,7 +95,8 @@ function depConstraints({ forTests }) {
       onlyDependOnLibsWithTags: ['stage:ops', 'stage:project', 'stage:decide', 'stage:deliver', 'stage:record', 'stage:shared'],
     },
     { sourceTag: 'stage:shared', onlyDependOnLibsWithTags: ['stage:shared'] },
-    { sourceTag: 'stage:e2e', onlyDependOnLibsWithTags: ['stage:shared', 'stage:ingest', 'stage:record', 'stage:project'] },
+    // End-to-end tests sign as the providers sign (ingest's testing kits) and stand in for the providers the hub sends through (deliver's).
+    { sourceTag: 'stage:e2e', onlyDependOnLibsWithTags: ['stage:shared', 'stage:ingest', 'stage:record', 'stage:project', 'stage:deliver'] },
   ];
 }
 

@@ -175,7 +175,7 @@ describe('routeCustomerEvent', () => {
   });
 
   describe('when a message or an order may answer a decision (with reply linking on)', () => {
-    it('schedules one link job per such event, besides the decision a message triggers; other messages schedule none', async () => {
+    it('schedules one link job per such event, besides the decision a typed message triggers (a button press is only its decision’s answer); other messages schedule none', async () => {
       const tenantId = freshId('tn');
       const linking: CustomerEventRouting = { ...deps, replyOutcomes: { keywords: catalogV3().outcomeKeywords ?? [] } };
       const inbound = (text: string, interactive?: { type: 'button'; id: string }) => ({
@@ -185,7 +185,7 @@ describe('routeCustomerEvent', () => {
       });
       const button = { type: 'button' as const, id: nbaReplyId('d-1', 'decline') };
       expect(await routeCustomerEvent(linking, message('InteractionRecorded', tenantId, 'ann', 'b1', inbound('No', button)))).toBe(
-        'decision_enqueued',
+        'reply_outcome_scheduled',
       );
       expect(await routeCustomerEvent(linking, message('InteractionRecorded', tenantId, 'ann', 'k1', inbound('Oui!')))).toBe(
         'decision_enqueued',
@@ -202,6 +202,8 @@ describe('routeCustomerEvent', () => {
       expect(links.map((j) => [j.name, j.id, (j.data as unknown as { eventId: string }).eventId]).sort()).toEqual(
         ['b1', 'k1', 'o1'].map((e) => [NbaReplyOutcomeJob.jobName, replyOutcomeJobId(e), e]),
       );
+      // The press decided nothing; the typed replies did (debounced into one job for ann).
+      expect((await pending(tenantId)).map((j) => j.data.correlationId)).toEqual(['corr-q1']);
       // Without linking (the option absent), a reply is only a trigger.
       expect(await routeCustomerEvent(deps, message('OrderPlaced', freshId('tn'), 'bo', 'o2', { orderId: 'A-2' }))).toBe('ignored');
     });

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { isPermanentError, nbaJobKey, type CustomerEventMessage, type HubError } from '@hub/contracts';
 import { NBA_OUTCOMES, type CustomerEvent, type NbaOutcomeRecorded, type WorkItemEvent } from '@hub/customer';
-import { mayAnswerDecision, type OutcomeKeywordList } from '@hub/nba';
+import { isDecisionButtonPress, mayAnswerDecision, type OutcomeKeywordList } from '@hub/nba';
 import type { WorkItemProjection } from '@hub/work-items';
 import { parseJsonValue, PermanentMessageError, type ConsumedMessage } from '@hub/messaging';
 import { NbaDecideJob, REALTIME_TRIGGER_TYPES, SURVEY_TRIGGER_TYPE, type NbaDecideJobData } from './nba-decide.job';
@@ -215,6 +215,10 @@ async function routed(deps: CustomerEventRouting, message: ConsumedMessage, addD
   // (held back only by the contact policy). A decision made later still sees it in the history.
   if (event.type === 'InteractionRecorded' && (event.data as { direction?: string }).direction === 'outbound')
     return replyLinked ? 'reply_outcome_scheduled' : 'ignored';
+  // The press of a decision's own button is that decision's outcome (its link job, above), not a new
+  // question: deciding on it would offer the same thing again.
+  if (replyLinked && isDecisionButtonPress({ type: event.type, data: event.data } as Pick<CustomerEvent, 'type' | 'data'>))
+    return 'reply_outcome_scheduled';
   const enqueued = addDecideJob({
     data: {
       trigger: 'realtime',

@@ -11,6 +11,7 @@ import type { NbaTriggerRef } from '@hub/customer';
 import {
   contactHistoryAfter,
   emptyContactHistory,
+  isDecisionButtonPress,
   isNbaTrigger,
   NBA_REALTIME_TRIGGER_TYPES,
   pendingTriggersAfter,
@@ -133,9 +134,11 @@ export function decisionFoldOf(
 
 /**
  * The latest event is a trigger the real-time path (or its survey follow-up) has yet to answer. An
- * outbound interaction is not one: the worker enqueues no decision for what the company said.
+ * outbound interaction is not one: the worker enqueues no decision for what the company said; nor is
+ * the press of a decision's own button, which is that decision's outcome (`isDecisionButtonPress`).
  */
 export const lastIsTrigger = (fold: DecisionFold): boolean =>
   fold.last !== undefined &&
   isNbaTrigger(fold.last.type) &&
-  !(fold.last.type === 'InteractionRecorded' && fold.last.data.direction === 'outbound');
+  !(fold.last.type === 'InteractionRecorded' && fold.last.data.direction === 'outbound') &&
+  !isDecisionButtonPress(fold.last);

@@ -19,7 +19,7 @@ import {
   RejectProposalRequestDto,
   UnmergeRequestDto,
 } from './customer-commands.dto';
-import { AGENT_CONFIRMED_SOURCE, type NextBestActionDecided } from '@hub/customer';
+import { AGENT_CONFIRMED_SOURCE, type NbaOutcomeRecorded, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
 import { RequiresScope } from './auth/scope.decorator';
@@ -369,14 +369,23 @@ export class CustomersController {
 
   @Audited('customer.next_best_actions.read')
   @Get(':customerId/next-best-actions')
-  @TenantOperation('read', { summary: 'The current next best action and the history of decisions, with their explanations' })
+  @TenantOperation('read', {
+    summary:
+      'The current next best action and the history of decisions, with their explanations and what became of each (its outcome, or null)',
+  })
   async nextBestActions(@Param('tenantId') tenantId: string, @Param('customerId') customerId: string) {
     const { state, revision } = await this.customers.load(tenantId, customerId);
     if (revision === 'no_stream') throw new NotFoundException({ error: 'not_found', reason: 'unknown customer' });
     const { events } = await this.customers.history(tenantId, customerId);
+    // What became of each decision (one outcome per decision: accepted, declined, no_response), by whom and when.
+    const outcomes = new Map(
+      events
+        .filter((e): e is NbaOutcomeRecorded => e.type === 'NbaOutcomeRecorded')
+        .map((e) => [e.data.decisionId, { outcome: e.data.outcome, source: e.data.source, at: e.metadata.occurredAt }] as const),
+    );
     const decisions = events
       .filter((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided')
-      .map((e) => ({ ...e.data, decidedAt: e.metadata.occurredAt }))
+      .map((e) => ({ ...e.data, decidedAt: e.metadata.occurredAt, outcome: outcomes.get(e.data.decisionId) ?? null }))
       .reverse();
     return { customerId, revision: revision.toString(), current: decisions[0] ?? null, history: decisions, consent: state.consent };
   }

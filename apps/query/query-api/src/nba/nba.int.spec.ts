@@ -213,6 +213,14 @@ describe('POST /tenants/:tenantId/customers/:customerId/decisions/:decisionId/ou
         source: 'agent',
       });
       expect(outcome!.metadata).toEqual(expect.objectContaining({ causationId: decisionId, correlationId: 'corr-api' }));
+
+      // The customer's decisions name what became of each.
+      const listed = await call('GET', `/tenants/${tenantA}/customers/${customerId}/next-best-actions`);
+      expect(listed.status).toBe(200);
+      const history = listed.body['history'] as { decisionId: string; outcome: unknown }[];
+      expect(history.map((d) => [d.decisionId, d.outcome])).toEqual([
+        [decisionId, { outcome: 'accepted', source: 'agent', at: outcome!.metadata.occurredAt }],
+      ]);
     });
   });
 

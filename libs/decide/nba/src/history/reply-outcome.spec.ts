@@ -96,6 +96,17 @@ describe('outcomeOfReply', () => {
     });
   });
 
+  describe('when the provider stamped the press before the decision (whole seconds, its own clock)', () => {
+    it('then the button still answers the decision it names; a keyword that early answers nothing', () => {
+      const events = [registered(CUSTOMER, at(1, 8)), decided(DECISION, '2025-03-01T09:00:00.640Z')];
+      const history = contactHistoryFrom(events);
+      const pressed = outcomeOfReply(history, button('b1', '2025-03-01T09:00:00.000Z', nbaReplyId(DECISION, 'accept')), rules);
+      expect(pressed).toEqual(expect.objectContaining({ kind: 'answers', outcome: 'accepted', source: 'reply' }));
+      const typed = outcomeOfReply(history, inbound('k1', '2025-03-01T09:00:00.000Z', { channel: WHATSAPP, text: 'yes' }), rules);
+      expect(typed).toEqual({ kind: 'none', reason: 'no_open_decision' });
+    });
+  });
+
   describe('when the reply comes after the decision’s window', () => {
     it('then it answers nothing: the decision stays no response', () => {
       const history = contactHistoryFrom(offered());

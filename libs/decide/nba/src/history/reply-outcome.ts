@@ -104,6 +104,16 @@ const withinWindow = (d: PastDecision, at: string, windowHours: number): boolean
   return since >= 0 && since <= windowHours * 3_600_000;
 };
 
+/**
+ * A reply that names its decision (a button of the decision's own message) answers it until its
+ * window closes, however early the provider stamped it: the decision precedes it in the stream (only
+ * decisions before the reply are read), and providers stamp in whole seconds on their own clocks
+ * (WhatsApp's and Telegram's `timestamp`), so a tap within the second of the decision reads as
+ * before it.
+ */
+const beforeWindowCloses = (d: PastDecision, at: string, windowHours: number): boolean =>
+  Date.parse(at) - Date.parse(d.decidedAt) <= windowHours * 3_600_000;
+
 /** The latest decision that is open, passes `also`, and whose window holds `at`. */
 function latestOpen(history: ContactHistory, at: string, rules: ReplyOutcomeRules, also: (d: PastDecision) => boolean) {
   for (let i = history.decisions.length - 1; i >= 0; i--) {
@@ -134,7 +144,7 @@ export function outcomeOfReply(history: ContactHistory, event: CustomerEvent, ru
     const decision = history.decisions.find((d) => d.decisionId === interactive.decisionId);
     if (!decision) return none('unknown_decision');
     if (!isOpen(history, decision)) return none('not_open');
-    if (!withinWindow(decision, at, rules.windowHours)) return none('outside_window');
+    if (!beforeWindowCloses(decision, at, rules.windowHours)) return none('outside_window');
     return { kind: 'answers', decision, outcome: OUTCOME_OF_ANSWER[interactive.answer], source: 'reply' };
   }
   // A button of another sender's (or a list row's title) may still be a keyword: its title is the text.
@@ -144,6 +154,20 @@ export function outcomeOfReply(history: ContactHistory, event: CustomerEvent, ru
   const channel = event.data.channel;
   const decision = latestOpen(history, at, rules, (d) => d.channel === channel);
   return decision ? { kind: 'answers', decision, outcome: OUTCOME_OF_ANSWER[answer], source: 'keyword' } : none('no_open_decision');
+}
+
+/**
+ * Is `event` the press of one of a decision's own buttons (an inbound message whose interactive reply
+ * id is `nba:<decisionId>:accept|decline`)? Such a press is the customer's answer to that decision,
+ * recorded as its outcome, and calls for no decision of its own: deciding on it would read the
+ * button's title ("Upgrade") as a new question and offer the same thing again. A keyword reply
+ * ("YES") still may, being free text.
+ */
+export function isDecisionButtonPress(event: Pick<CustomerEvent, 'type' | 'data'>): boolean {
+  if (event.type !== 'InteractionRecorded') return false;
+  const data = event.data as Partial<Extract<CustomerEvent, { type: 'InteractionRecorded' }>['data']>;
+  const id = data.interactive?.id;
+  return data.direction === 'inbound' && typeof id === 'string' && parseNbaReplyId(id) !== undefined;
 }
 
 /** Could `event` answer a decision at all (before reading any history)? The worker's cheap filter. */

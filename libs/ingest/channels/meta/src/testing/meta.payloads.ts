@@ -70,6 +70,51 @@ export function whatsappTextPayload(input: WhatsAppTextInput): Record<string, un
   };
 }
 
+export interface WhatsAppButtonReplyInput {
+  /** The customer's WhatsApp id: digits with country code, no `+`. */
+  from: string;
+  /** The button's id and title as our message set them (`nba:<decisionId>:accept`, "Upgrade"). */
+  buttonId: string;
+  title: string;
+  /** The `wamid` of our message whose button was pressed (the Cloud API's answer to our send). */
+  contextId: string;
+  /** Unix seconds; defaults to 2025-06-08T21:00:00Z. */
+  timestamp?: number;
+}
+
+/** One WhatsApp Cloud API `messages` webhook carrying a tap on one of our message's reply buttons. */
+export function whatsappButtonReplyPayload(input: WhatsAppButtonReplyInput): Record<string, unknown> {
+  const { from, buttonId, title, contextId, timestamp = 1_749_416_400 } = input;
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: TEST_WABA_ID,
+        changes: [
+          {
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { ...TEST_WHATSAPP_METADATA },
+              contacts: [{ wa_id: from }],
+              messages: [
+                {
+                  from,
+                  id: testWamid(from, 'button', buttonId, String(timestamp)),
+                  timestamp: String(timestamp),
+                  type: 'interactive',
+                  interactive: { type: 'button_reply', button_reply: { id: buttonId, title } },
+                  context: { from: TEST_WHATSAPP_METADATA.display_phone_number, id: contextId },
+                },
+              ],
+            },
+            field: 'messages',
+          },
+        ],
+      },
+    ],
+  };
+}
+
 export const TEST_PAGE_ID = '102030405060708';
 export const TEST_INSTAGRAM_ACCOUNT_ID = '17841400000000001';
 
