@@ -4,15 +4,18 @@
  *
  *   npm run demo [-- --once] [--interactions 3000] [--customers 300] [--seed demo] [--concurrency 16] [--tenant=<id>] [--keep-data]
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { CONFORMANCE_BASE_URL } from '@hub/channels-core/testing';
 import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
+import { TEST_WHATSAPP_METADATA } from '@hub/channels-meta/testing';
+import { FakeWhatsApp } from '@hub/deliver-outbound/testing';
 import { CHANNEL_IDS, hubNames } from '@hub/contracts';
 import { ensureConsoleBuilt, startAppProcess, type AppProcess, type HubAppName } from '@hub/testing';
 import { startApps } from './demo/apps';
+import { closeTheLoop } from './demo/loop';
 import { channelsWithoutDemoBuilders } from './demo/builders';
 import { planDay, type DayPlan } from './demo/day-plan';
 import { acknowledgedEventIds, DemoDatabase, ingestMetrics, listCustomers } from './demo/measure';
@@ -115,11 +118,14 @@ function appEnv(name: HubAppName): NodeJS.ProcessEnv {
 }
 
 const apps = new Map<HubAppName, AppProcess>();
+/** What else the run started (the provider stand-ins), closed once the apps are stopped. */
+const cleanUps: (() => Promise<void>)[] = [];
 let cleanedUp = false;
 async function cleanUp(): Promise<void> {
   if (cleanedUp) return;
   cleanedUp = true;
   await Promise.all([...apps.values()].map((a) => a.stop()));
+  await Promise.all(cleanUps.map((c) => c().catch(() => undefined)));
   if (keepData) {
     console.log(`${color.dim}kept database ${databaseName} and Kafka topics ${namespace}.*${color.reset}`);
     return;
@@ -415,10 +421,14 @@ async function main(): Promise<void> {
   console.log(
     `${color.dim}(Twilio's SMS webhook carries no timestamp: SMS entries are stamped when the hub received them, now; every other provider says when it happened.)${color.reset}\n`,
   );
+  const loopStartedAt = Date.now();
+  for (const line of await closeLoop(logDir, query.url!)) console.log(line);
+  const loopMs = Date.now() - loopStartedAt;
+  console.log('');
   const totalMs = Date.now() - started;
   console.log(
     `${color.bold}Timings${color.reset}: apps up ${seconds(bootMs)} · sent ${count(requests.length)} requests in ${seconds(sendMs)} (${Math.round((requests.length / sendMs) * 1000)}/s, ${concurrency} in flight) · ` +
-      `projected and decided ${seconds(waited.ms)} later · total ${seconds(totalMs)}`,
+      `projected and decided ${seconds(waited.ms)} later · the loop ${seconds(loopMs)} · total ${seconds(totalMs)}`,
   );
 
   // The CLI reads the database of DATABASE_URL: without this line an analyst's `hub replay` reads another one.
@@ -466,6 +476,44 @@ async function main(): Promise<void> {
   console.log(`The hub CLI (docs/operations.md) reads this run's database when given its URL:\n${cliHint}`);
   await startGenericApi(logDir);
   await new Promise(() => undefined);
+}
+
+/**
+ * The loop closed (scripts/demo/loop.ts): the outbound sender, started once the day is measured (so
+ * it changes none of the figures above and sends none of the day's decisions: a new consumer group
+ * starts at the decisions published from then on), sending on WhatsApp to a local stand-in for the
+ * Cloud API; then three customers' questions, menus and taps.
+ */
+async function closeLoop(logDir: string, queryUrl: string): Promise<string[]> {
+  const whatsapp = await FakeWhatsApp.start();
+  try {
+    const outbound = await startAppProcess(
+      'outbound',
+      {
+        ...appEnv('outbound'),
+        OUTBOUND_CHANNELS: 'whatsapp',
+        WHATSAPP_API_BASE_URL: whatsapp.url,
+        WHATSAPP_PHONE_NUMBER_ID: TEST_WHATSAPP_METADATA.phone_number_id,
+        WHATSAPP_ACCESS_TOKEN: randomBytes(24).toString('base64url'),
+      },
+      { logDir },
+    );
+    apps.set('outbound', outbound);
+    const waId = () => `1650555${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+    return await closeTheLoop({
+      ingestWhatsappUrl: apps.get('ingest-whatsapp')!.url!,
+      queryUrl,
+      tenant,
+      headers: apiHeaders,
+      whatsapp,
+      color,
+      outcomesCacheMs: Number(appEnv('nba-worker')['NBA_OUTCOMES_CACHE_MS'] ?? 5_000),
+      waIds: [waId(), waId(), waId()],
+    });
+  } finally {
+    // The stand-in stays up while the demo serves: the sender may still answer a customer who writes.
+    cleanUps.push(() => whatsapp.close());
+  }
 }
 
 /**
