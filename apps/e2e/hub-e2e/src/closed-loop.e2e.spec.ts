@@ -81,6 +81,7 @@ interface Decision {
   action: { code: string; channel?: string };
   basedOnEventId: string;
   outcome: { outcome: string; source: string } | null;
+  sends: { channel: string; state: string; provider: string; providerMessageId?: string }[];
 }
 
 /** A signed WhatsApp webhook into ingest-whatsapp: the event id it was recorded under. */
@@ -172,9 +173,12 @@ describe('a WhatsApp customer offered a menu, whose choice is the outcome', () =
       (ds) => ds.some((d) => d.decisionId === offer!.decisionId && d.outcome !== null),
       'the tap recorded as the outcome',
     );
-    expect(answered.find((d) => d.decisionId === offer!.decisionId)!.outcome).toEqual(
-      expect.objectContaining({ outcome: 'accepted', source: 'reply' }),
-    );
+    const answeredOffer = answered.find((d) => d.decisionId === offer!.decisionId)!;
+    expect(answeredOffer.outcome).toEqual(expect.objectContaining({ outcome: 'accepted', source: 'reply' }));
+    // The decision names what the sender did with it: sent once, under the id the provider gave.
+    expect(answeredOffer.sends).toEqual([
+      expect.objectContaining({ channel: 'whatsapp', state: 'sent', provider: 'whatsapp-cloud', providerMessageId: wamidOf(request) }),
+    ]);
 
     // The tap is the offer's answer, not a new question: no decision of its own (one would read
     // "Upgrade" as buying intent and send the menu again). The worker queued whatever it would decide

@@ -19,6 +19,7 @@ import {
   RejectProposalRequestDto,
   UnmergeRequestDto,
 } from './customer-commands.dto';
+import type { PostgresSendLedger, SendRecord } from '@hub/deliver-outbound';
 import { AGENT_CONFIRMED_SOURCE, type NbaOutcomeRecorded, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
@@ -27,6 +28,24 @@ import { CustomerSearchQuery, instant, pagedRead, parseIdentityParam, queryAs, S
 import { ApiBody, ApiTags } from '@hub/platform/openapi';
 import { ApiQueryParams, TenantOperation, VALIDATION_FAILED } from './openapi';
 import { Audited } from './audit/audited.decorator';
+
+/** The outbound sender's send ledger, read for the sends of a customer's decisions. */
+export const SEND_LEDGER = Symbol('SEND_LEDGER');
+
+/** A send as the API shows it: what happened and with which provider ids, never the recipient or the text. */
+type SendView = Pick<SendRecord, 'channel' | 'state' | 'attempts' | 'provider' | 'updatedAt'> &
+  Partial<Pick<SendRecord, 'providerMessageId' | 'errorCode' | 'errorMessage' | 'skipReason' | 'resolution'>>;
+const sendView = (r: SendRecord): SendView => ({
+  channel: r.channel,
+  state: r.state,
+  attempts: r.attempts,
+  provider: r.provider,
+  updatedAt: r.updatedAt,
+  ...(r.providerMessageId !== undefined ? { providerMessageId: r.providerMessageId } : {}),
+  ...(r.errorCode !== undefined ? { errorCode: r.errorCode, errorMessage: r.errorMessage } : {}),
+  ...(r.skipReason !== undefined ? { skipReason: r.skipReason } : {}),
+  ...(r.resolution !== undefined ? { resolution: r.resolution } : {}),
+});
 
 export const CUSTOMER_REPOSITORY = Symbol('CUSTOMER_REPOSITORY');
 
@@ -55,6 +74,7 @@ export class CustomersController {
     @Inject(CUSTOMER_STORES) private readonly stores: CustomerStores,
     @Inject(TIMELINE_QUERIES) private readonly queries: TimelineQueries,
     @Inject(DEFAULT_PHONE_REGIONS) private readonly regions: ReadonlyMap<string, CountryCode>,
+    @Inject(SEND_LEDGER) private readonly sends: Pick<PostgresSendLedger, 'sendsOf'>,
   ) {}
 
   /** Preview a merge without writing: what would merge, who survives, from which evidence. */
@@ -383,9 +403,21 @@ export class CustomersController {
         .filter((e): e is NbaOutcomeRecorded => e.type === 'NbaOutcomeRecorded')
         .map((e) => [e.data.decisionId, { outcome: e.data.outcome, source: e.data.source, at: e.metadata.occurredAt }] as const),
     );
-    const decisions = events
-      .filter((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided')
-      .map((e) => ({ ...e.data, decidedAt: e.metadata.occurredAt, outcome: outcomes.get(e.data.decisionId) ?? null }))
+    const decided = events.filter((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided');
+    // What the outbound sender did with each (the send ledger; no contact or addresses: state, provider, ids, errors).
+    const sends = new Map<string, SendView[]>();
+    for (const r of await this.sends.sendsOf(
+      tenantId,
+      decided.filter((e) => e.data.contactMode !== 'none').map((e) => e.data.decisionId),
+    ))
+      sends.set(r.decisionId, [...(sends.get(r.decisionId) ?? []), sendView(r)]);
+    const decisions = decided
+      .map((e) => ({
+        ...e.data,
+        decidedAt: e.metadata.occurredAt,
+        outcome: outcomes.get(e.data.decisionId) ?? null,
+        sends: sends.get(e.data.decisionId) ?? [],
+      }))
       .reverse();
     return { customerId, revision: revision.toString(), current: decisions[0] ?? null, history: decisions, consent: state.consent };
   }

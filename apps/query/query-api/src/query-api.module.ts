@@ -9,6 +9,7 @@ import type { CustomerStores } from '@hub/customer-records';
 import { EVENT_STORE, type EventStore } from '@hub/event-store';
 import { NBA_OUTCOMES_SCHEMA, OUTCOME_TALLY_READER, PostgresOutcomeTallyReader } from '@hub/nba-outcomes';
 import { PostgresWorkItemReader, WORK_ITEM_QUERIES, WORK_ITEMS_SCHEMA } from '@hub/work-items';
+import { PostgresSendLedger } from '@hub/deliver-outbound';
 import { PostgresWebhookStore, WEBHOOK_SUBSCRIPTIONS, WEBHOOKS_SCHEMA } from '@hub/webhook-deliveries';
 import {
   CachedKeyLookup,
@@ -49,7 +50,7 @@ import {
   parseOperatorKeys,
   STORED_KEYS,
 } from './auth/api-keys';
-import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS } from './customers.controller';
+import { CUSTOMER_REPOSITORY, CustomersController, DEFAULT_PHONE_REGIONS, SEND_LEDGER } from './customers.controller';
 import { DEFAULT_REGION_ENTRY, parseDefaultRegions } from './phone-regions';
 import { ExportsController } from './exports/exports.controller';
 import { MetricsController, QueryHealthController } from './health.controller';
@@ -400,6 +401,7 @@ export function queryApiModule(env: NodeJS.ProcessEnv) {
       { provide: LIVE_SETTINGS, useValue: live },
       LiveTimelines,
       { provide: CUSTOMER_REPOSITORY, inject: [CUSTOMER_STORES], useFactory: (stores: CustomerStores) => stores.customers },
+      { provide: SEND_LEDGER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresSendLedger(pool) },
       { provide: DEFAULT_PHONE_REGIONS, useValue: regions.byTenant },
       { provide: TRACKING_LINK_KEY, useValue: config.TRACKING_LINK_KEY ?? null },
       { provide: OUTCOME_TALLY_READER, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresOutcomeTallyReader(pool) },

@@ -50,6 +50,8 @@ interface Row {
 }
 
 const KEY = 'tenant_id = $1 and decision_id = $2 and channel = $3';
+/** PostgreSQL's `undefined_table`. */
+const UNDEFINED_TABLE = '42P01';
 
 /**
  * The recipient and the text are kept only while a lookup may need them (`intent`, `in_doubt`,
@@ -137,6 +139,25 @@ export class PostgresSendLedger implements SendLedger {
       [...keyParams(key), result.state, messageId, result.resolution, at],
     );
     return r.rowCount === 1;
+  }
+
+  /**
+   * The sends of these decisions (the query API lists them beside the customer's decisions; by the
+   * ledger's key, so its primary index): none on a database the outbound sender never ran against
+   * (its table is not there).
+   */
+  async sendsOf(tenantId: string, decisionIds: readonly string[]): Promise<SendRecord[]> {
+    if (decisionIds.length === 0) return [];
+    try {
+      const r = await this.pool.query<Row>('select * from outbound_sends where tenant_id = $1 and decision_id = any($2::text[])', [
+        tenantId,
+        decisionIds,
+      ]);
+      return r.rows.map(toRecord);
+    } catch (err) {
+      if ((err as { code?: string }).code === UNDEFINED_TABLE) return [];
+      throw err;
+    }
   }
 
   async claimedMessageIds(tenantId: string, providerMessageIds: readonly string[], except: SendKey): Promise<Set<string>> {

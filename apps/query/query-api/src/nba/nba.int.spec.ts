@@ -217,9 +217,10 @@ describe('POST /tenants/:tenantId/customers/:customerId/decisions/:decisionId/ou
       // The customer's decisions name what became of each.
       const listed = await call('GET', `/tenants/${tenantA}/customers/${customerId}/next-best-actions`);
       expect(listed.status).toBe(200);
-      const history = listed.body['history'] as { decisionId: string; outcome: unknown }[];
-      expect(history.map((d) => [d.decisionId, d.outcome])).toEqual([
-        [decisionId, { outcome: 'accepted', source: 'agent', at: outcome!.metadata.occurredAt }],
+      const history = listed.body['history'] as { decisionId: string; outcome: unknown; sends: unknown[] }[];
+      expect(history.map((d) => [d.decisionId, d.outcome, d.sends])).toEqual([
+        // No outbound sender ran on this database (no send ledger): no sends.
+        [decisionId, { outcome: 'accepted', source: 'agent', at: outcome!.metadata.occurredAt }, []],
       ]);
     });
   });
