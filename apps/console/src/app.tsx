@@ -3,6 +3,7 @@ import { HubClient, isApiFailure, OperatorClient, operatorKeyOf, type Session } 
 import { CustomerPage } from './customer-page';
 import { OperationsPage } from './operations-page';
 import { SearchPage } from './search-page';
+import { WorkItemsPage } from './work-items-page';
 import { routeOf, type Route } from './routes';
 
 const SESSION_KEY = 'hub-console-session';
@@ -51,6 +52,7 @@ export function App() {
       <header className="top">
         <span className="brand">Interaction Hub</span>
         {!operator && <a href="#/">Search customers</a>}
+        {!operator && <a href="#/work-items">Work items</a>}
         <a href="#/operations">Operations</a>
         <span className="spacer" />
         <span className="muted" data-testid="tenant">
@@ -61,6 +63,8 @@ export function App() {
       <main>
         {operator || route.page === 'operations' ? (
           <OperationsPage operatorKey={operatorKeyOf(session)} onOperatorKey={addOperatorKey} />
+        ) : route.page === 'work-items' ? (
+          <WorkItemsPage client={client} />
         ) : route.page === 'customer' ? (
           <CustomerPage key={route.customerId} client={client} customerId={route.customerId} tab={route.tab} />
         ) : (

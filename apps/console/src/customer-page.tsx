@@ -163,6 +163,7 @@ function Overview({
           stateAt && <Profile customer={customer} state={stateAt} asOf={asOf} />
         )}
         <NextBestAction nba={nba} />
+        <Decisions nba={nba} />
       </div>
       <section className="card" aria-label="Timeline">
         <div className="row" style={{ marginBottom: 10 }}>
@@ -381,6 +382,58 @@ function NextBestAction({ nba }: { nba: { current: NbaDecision | null; history: 
           )}
         </>
       )}
+    </section>
+  );
+}
+
+const OUTCOME_LOOK: Record<string, string> = { accepted: 'good', declined: 'bad', no_response: 'warn' };
+const SEND_LOOK: Record<string, string> = { sent: 'good', failed_permanent: 'bad', skipped: 'warn', in_doubt: 'warn' };
+
+/** Every decision, latest first: what was decided, what the sender did with it, and what became of it (the customer's choice). */
+function Decisions({ nba }: { nba: { current: NbaDecision | null; history: NbaDecision[] } | undefined }) {
+  if (!nba || nba.history.length === 0) return null;
+  return (
+    <section className="card" aria-label="Decisions">
+      <h2>Decisions and outcomes</h2>
+      <table className="ops">
+        <tbody>
+          {nba.history.slice(0, 20).map((d) => (
+            <tr key={d.decisionId} data-testid="decision" data-outcome={d.outcome?.outcome ?? 'open'}>
+              <td className="muted">{new Date(d.decidedAt).toLocaleString()}</td>
+              <td>
+                {d.action.code.replace(/_/g, ' ')}
+                {d.action.channel && <span className="muted"> · {channelLook(d.action.channel).label}</span>}
+              </td>
+              <td data-testid="decision-sends">
+                {(d.sends ?? []).map((send) => (
+                  <span
+                    key={send.channel}
+                    className={`pill ${SEND_LOOK[send.state] ?? ''}`}
+                    title={[send.provider, send.providerMessageId, send.errorCode, send.errorMessage].filter(Boolean).join(' · ')}
+                  >
+                    {send.state.replace(/_/g, ' ')}
+                    {send.skipReason ? `: ${send.skipReason.replace(/_/g, ' ')}` : ''}
+                  </span>
+                ))}
+                {d.contactMode !== 'none' && (d.sends ?? []).length === 0 && <span className="muted">not sent by the hub</span>}
+              </td>
+              <td>
+                {d.outcome ? (
+                  <span
+                    className={`pill ${OUTCOME_LOOK[d.outcome.outcome] ?? ''}`}
+                    title={`${d.outcome.source}, ${new Date(d.outcome.at).toLocaleString()}`}
+                  >
+                    {d.outcome.outcome.replace(/_/g, ' ')} <span className="muted">({d.outcome.source})</span>
+                  </span>
+                ) : (
+                  <span className="muted">{d.contactMode === 'none' ? '—' : 'no answer yet'}</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {nba.history.length > 20 && <p className="muted">and {nba.history.length - 20} earlier</p>}
     </section>
   );
 }

@@ -73,6 +73,39 @@ export interface NbaDecision {
   explanation: { ruleId: string; reason: string; inputs: Record<string, string | number | boolean | null> };
   strategyVersion: string;
   decidedAt: string;
+  /** What became of it: accepted / declined / no_response, who observed it, when; null while open (absent from older query APIs). */
+  outcome?: { outcome: string; source: string; at: string } | null;
+  /** What the outbound sender did with it, per channel (the send ledger). */
+  sends?: NbaSend[];
+}
+
+/** One send of a decision, as the query API shows it (never the recipient or the text). */
+export interface NbaSend {
+  channel: string;
+  state: 'intent' | 'sent' | 'failed_permanent' | 'not_sent' | 'in_doubt' | 'skipped';
+  attempts: number;
+  provider: string;
+  updatedAt: string;
+  providerMessageId?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  skipReason?: string;
+}
+
+/** `GET /tenants/:t/work-items`: an escalation handed to people (the nba-worker's projection of `WorkItem*`). */
+export interface WorkItem {
+  workItemId: string;
+  customerId: string;
+  decisionId: string;
+  actionId: string;
+  queue: string;
+  priority: 'urgent' | 'high' | 'normal' | 'low';
+  status: 'open' | 'claimed' | 'resolved';
+  assignee: string | null;
+  openedAt: string;
+  dueAt: string;
+  resolvedAt: string | null;
+  resolution: string | null;
 }
 
 export interface MergeAnswer {

@@ -5,6 +5,10 @@ describe('the console routes', () => {
     expect(routeOf('#/operations')).toEqual({ page: 'operations' });
   });
 
+  it('given the work items hash, then the work items page', () => {
+    expect(routeOf('#/work-items')).toEqual({ page: 'work-items' });
+  });
+
   it('given a customer hash, then that customer and tab; anything else is the search', () => {
     expect(routeOf(customerHref('c 1', 'merges'))).toEqual({ page: 'customer', customerId: 'c 1', tab: 'merges' });
     expect(routeOf('#/operations/x')).toEqual({ page: 'search' });

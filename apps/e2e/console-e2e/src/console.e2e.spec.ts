@@ -325,6 +325,51 @@ describe('the analysts console', () => {
     await entry(said.other).waitFor();
   });
 
+  it('lists every decision with what the sender did with it and what became of it', async () => {
+    type Listed = { history: { decisionId: string; contactMode: string }[] };
+    const decision = await eventually(
+      async () => (await api<Listed>(`/customers/${dana}/next-best-actions`)).body.history.find((d) => d.contactMode !== 'none'),
+      { timeoutMs: 60_000, what: 'a decision that contacts her' },
+    );
+    const res = await fetch(`${query}/tenants/${tenant}/customers/${dana}/decisions/${decision.decisionId}/outcome`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ outcome: 'accepted', source: 'agent' }),
+    });
+    expect(res.status).toBe(201);
+    await page.reload();
+    const row = page.locator('[data-testid=decision][data-outcome=accepted]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('accepted (agent)');
+    // No outbound sender runs in this spec: the decision says the hub did not send it.
+    expect(await row.getByTestId('decision-sends').textContent()).toBe('not sent by the hub');
+    expect(await page.locator('[data-testid=decision]').count()).toBeGreaterThan(1);
+  });
+
+  it('lists an escalation as a work item that an agent claims and resolves', async () => {
+    // A customer who texts three times without resolution: the worker escalates and opens a work item.
+    const phone = `+1415555${String(randomInt(1000, 9999))}`;
+    for (const n of [1, 2, 3]) await text(phone, `My internet is still down, this is message ${n}`, `${tenant}-wi-${n}`);
+    const customerId = (await eventually(() => holderOf(`phone:${phone}`), { timeoutMs: 60_000, what: 'the customer' })).customerId;
+    type Items = { items: { customerId: string; workItemId: string }[] };
+    await eventually(async () => (await api<Items>('/work-items?status=open')).body.items.find((i) => i.customerId === customerId), {
+      timeoutMs: 60_000,
+      what: 'the work item',
+    });
+    await page.getByRole('link', { name: 'Work items' }).click();
+    await page.getByLabel('Agent').fill('agent.e2e');
+    const item = page.getByTestId('work-item').filter({ has: page.locator(`a[href$="${customerId}"]`) });
+    await item.getByRole('button', { name: 'Claim' }).click();
+    await item.waitFor({ state: 'detached' });
+    await page.getByLabel('Status').selectOption('claimed');
+    await item.filter({ hasText: 'agent.e2e' }).waitFor();
+    await shoot('work-items');
+    await item.getByRole('button', { name: 'Resolve' }).click();
+    await item.waitFor({ state: 'detached' });
+    await page.getByLabel('Status').selectOption('resolved');
+    await item.filter({ hasText: 'solved' }).waitFor();
+  });
+
   it('shows a dead letter on the Operations page, with its reason, and re-drives it to its topic', async () => {
     // A message the projector can never record (not an interaction), on the interactions topic of this run's namespace.
     const names = hubNames(tenant);
