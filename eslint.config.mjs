@@ -96,7 +96,10 @@ function depConstraints({ forTests }) {
     },
     { sourceTag: 'stage:shared', onlyDependOnLibsWithTags: ['stage:shared'] },
     // End-to-end tests sign as the providers sign (ingest's testing kits) and stand in for the providers the hub sends through (deliver's).
-    { sourceTag: 'stage:e2e', onlyDependOnLibsWithTags: ['stage:shared', 'stage:ingest', 'stage:record', 'stage:project', 'stage:deliver'] },
+    {
+      sourceTag: 'stage:e2e',
+      onlyDependOnLibsWithTags: ['stage:shared', 'stage:ingest', 'stage:record', 'stage:project', 'stage:deliver'],
+    },
   ];
 }
 

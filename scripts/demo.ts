@@ -485,7 +485,8 @@ async function main(): Promise<void> {
  * Cloud API; then three customers' questions, menus and taps.
  */
 async function closeLoop(logDir: string, queryUrl: string): Promise<string[]> {
-  const whatsapp = await FakeWhatsApp.start();
+  const account = { phoneNumberId: TEST_WHATSAPP_METADATA.phone_number_id, accessToken: randomBytes(24).toString('base64url') };
+  const whatsapp = await FakeWhatsApp.start(account);
   try {
     const outbound = await startAppProcess(
       'outbound',
@@ -493,8 +494,8 @@ async function closeLoop(logDir: string, queryUrl: string): Promise<string[]> {
         ...appEnv('outbound'),
         OUTBOUND_CHANNELS: 'whatsapp',
         WHATSAPP_API_BASE_URL: whatsapp.url,
-        WHATSAPP_PHONE_NUMBER_ID: TEST_WHATSAPP_METADATA.phone_number_id,
-        WHATSAPP_ACCESS_TOKEN: randomBytes(24).toString('base64url'),
+        WHATSAPP_PHONE_NUMBER_ID: account.phoneNumberId,
+        WHATSAPP_ACCESS_TOKEN: account.accessToken,
       },
       { logDir },
     );

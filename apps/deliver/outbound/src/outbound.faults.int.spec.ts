@@ -51,7 +51,7 @@ beforeAll(async () => {
   pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
   stores = await createCustomerStores(pool, { identityNaming: TEST_IDENTITY_NAMING });
   ledger = new PostgresSendLedger(pool);
-  twilio = await FakeTwilio.start();
+  twilio = await FakeTwilio.start({ accountSid: ACCOUNT, authToken: 'test-auth-token' });
   producer = new Kafka({ clientId: freshId('outbound-spec'), brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   env = {

@@ -38,7 +38,7 @@ let decideQueue: Queue<{ customerId: string }>;
 
 beforeAll(async () => {
   database = await freshDatabase('e2e_loop');
-  whatsapp = await FakeWhatsApp.start();
+  whatsapp = await FakeWhatsApp.start({ phoneNumberId: TEST_WHATSAPP_METADATA.phone_number_id, accessToken: ACCESS_TOKEN });
   const env = {
     DATABASE_URL: database.url,
     HUB_NAMESPACE: tenant,

@@ -11,7 +11,7 @@ import {
   type SendTarget,
 } from './outbound-send';
 import { parseNbaReplyId } from '@hub/nba';
-import { OUTBOUND_REPLY_BUTTONS, OUTBOUND_TEMPLATES, renderOutboundMessage, replyButtonsOf } from './outbound-templates';
+import { OUTBOUND_REPLY_BUTTONS, OUTBOUND_SUBJECTS, OUTBOUND_TEMPLATES, renderOutboundMessage, replyButtonsOf } from './outbound-templates';
 import { WhatsAppCloudSender } from './whatsapp-cloud.sender';
 
 const target: SendTarget = { channel: 'sms', address: { channel: 'sms', kind: 'phone', value: '+14155550100' } };
@@ -239,5 +239,15 @@ describe('reply buttons', () => {
     expect(WhatsAppCloudSender.payload({ ...message, buttons: four })).toMatchObject({
       interactive: { type: 'list', action: { sections: [{ rows: four }] } },
     });
+  });
+});
+
+describe('the email templates', () => {
+  it('give every action with an email text a subject (SendGrid refuses a mail without one)', () => {
+    const withEmail = Object.entries(OUTBOUND_TEMPLATES)
+      .filter(([, byChannel]) => byChannel['email'] !== undefined)
+      .map(([action]) => action);
+    expect(withEmail.length).toBeGreaterThan(0);
+    expect(withEmail.filter((action) => !OUTBOUND_SUBJECTS[action])).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: testInfra().databaseUrl, max: 4 });
   await runDdl(pool, OUTBOUND_SENDS_DDL);
   ledger = new PostgresSendLedger(pool);
-  twilio = await FakeTwilio.start();
+  twilio = await FakeTwilio.start({ accountSid: 'AC0123456789', authToken: 'token-123' });
 });
 afterAll(async () => {
   await twilio.close();
@@ -205,7 +205,7 @@ describe('sendDecision with the Twilio sender', () => {
 describe('sendDecision with the Telegram sender', () => {
   let telegram: FakeTelegram;
   beforeAll(async () => {
-    telegram = await FakeTelegram.start();
+    telegram = await FakeTelegram.start('123:abc');
   });
   afterAll(() => telegram.close());
 
@@ -300,7 +300,7 @@ describe('sendDecision with the Telegram sender', () => {
 describe('sendDecision with the WhatsApp Cloud sender', () => {
   let whatsapp: FakeWhatsApp;
   beforeAll(async () => {
-    whatsapp = await FakeWhatsApp.start();
+    whatsapp = await FakeWhatsApp.start({ phoneNumberId: '1234567890', accessToken: 'EAAtoken' });
   });
   afterAll(() => whatsapp.close());
 
@@ -417,7 +417,7 @@ describe('sendDecision with the WhatsApp Cloud sender', () => {
 describe('sendDecision with the SendGrid email sender', () => {
   let sendgrid: FakeSendGrid;
   beforeAll(async () => {
-    sendgrid = await FakeSendGrid.start();
+    sendgrid = await FakeSendGrid.start('SG.test-key');
   });
   afterAll(() => sendgrid.close());
 

@@ -19,6 +19,12 @@ export interface FakeTwilioMessage {
   status_callback?: string;
 }
 
+/** The account whose credentials the fake checks. */
+export interface FakeTwilioAccount {
+  accountSid: string;
+  authToken: string;
+}
+
 export interface FakeTwilioRequest {
   method: string;
   path: string;
@@ -34,6 +40,8 @@ export interface FakeTwilioRequest {
  */
 export class FakeTwilio {
   readonly requests: FakeTwilioRequest[] = [];
+  /** The requests Twilio would have refused (a wrong credential or a missing parameter), with the answer given. */
+  readonly refused: { request: FakeTwilioRequest; status: number; body: unknown }[] = [];
   readonly messages: FakeTwilioMessage[] = [];
   private readonly plan: FakeTwilioBehaviour[] = [];
   private readonly held: { res: ServerResponse; message: FakeTwilioMessage | undefined }[] = [];
@@ -43,13 +51,15 @@ export class FakeTwilio {
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    private readonly account: FakeTwilioAccount,
   ) {}
 
-  static async start(): Promise<FakeTwilio> {
+  /** Serves the account's Messages resource, checking HTTP Basic auth with its SID and auth token as Twilio does. */
+  static async start(account: FakeTwilioAccount): Promise<FakeTwilio> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const fake = new FakeTwilio(server, `http://127.0.0.1:${port}`);
+    const fake = new FakeTwilio(server, `http://127.0.0.1:${port}`, account);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
     server.on('connection', (s: Socket) => {
       fake.sockets.add(s);
@@ -102,6 +112,11 @@ export class FakeTwilio {
     });
     if (!m) return json(res, 404, { code: 20404, message: 'not found', status: 404 });
     const account = decodeURIComponent(m[1]!);
+    const refused = this.refuse(req.method ?? '', account, req.headers.authorization, form);
+    if (refused) {
+      this.refused.push({ request: this.requests.at(-1)!, ...refused });
+      return json(res, refused.status, refused.body);
+    }
     if (req.method === 'GET') {
       const to = url.searchParams.get('To');
       const from = url.searchParams.get('From');
@@ -119,6 +134,23 @@ export class FakeTwilio {
       return;
     }
     json(res, 201, message);
+  }
+
+  /** What Twilio answers instead: 401 for other credentials, 404 for another account's path, 400 for a missing parameter. */
+  private refuse(method: string, account: string, authorization: string | undefined, form: Record<string, string>) {
+    const expected = `Basic ${Buffer.from(`${this.account.accountSid}:${this.account.authToken}`).toString('base64')}`;
+    const error = (status: number, code: number, message: string) => ({
+      status,
+      body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+    });
+    if (authorization !== expected) return error(401, 20003, 'Authenticate');
+    if (account !== this.account.accountSid)
+      return error(404, 20404, `The requested resource /2010-04-01/Accounts/${account}/Messages.json was not found`);
+    if (method !== 'POST') return undefined;
+    if (!form['To']) return error(400, 21604, "A 'To' phone number is required.");
+    if (!form['From'] && !form['MessagingServiceSid']) return error(400, 21603, "A 'From' phone number is required.");
+    if (!form['Body'] && !form['MediaUrl'] && !form['ContentSid']) return error(400, 21602, 'Message body is required.');
+    return undefined;
   }
 
   private create(account: string, form: Record<string, string>): FakeTwilioMessage {

@@ -14,12 +14,20 @@ export interface StandInRequest {
  */
 export abstract class JsonStandIn<Behaviour extends { kind: string }> {
   readonly requests: StandInRequest[] = [];
+  /** The requests the provider would have refused, with the answer given: a test expects none unless it sends a bad one. */
+  readonly refused: { request: StandInRequest; status: number; body: unknown }[] = [];
   url = '';
   private readonly plan: Behaviour[] = [];
   private server: Server | undefined;
 
   /** Answers one request: `behaviour` is the planned one, undefined to accept. */
   protected abstract answer(res: ServerResponse, body: Record<string, unknown>, behaviour: Behaviour | undefined): void;
+
+  /**
+   * What the provider answers a request it refuses whatever was planned — a wrong credential, path or
+   * body, as the real API checks them — or undefined to answer it (`answer`).
+   */
+  protected abstract refuse(request: StandInRequest): { status: number; body: unknown } | undefined;
 
   protected async listen(): Promise<this> {
     const server = createServer((req, res) => void this.handle(req, res));
@@ -41,7 +49,18 @@ export abstract class JsonStandIn<Behaviour extends { kind: string }> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
-    this.requests.push({ path: req.url ?? '', body, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    const request: StandInRequest = {
+      path: req.url ?? '',
+      body,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    };
+    this.requests.push(request);
+    const refused = req.method === 'POST' ? this.refuse(request) : { status: 405, body: { error: 'method not allowed' } };
+    if (refused) {
+      this.refused.push({ request, ...refused });
+      res.writeHead(refused.status, { 'content-type': 'application/json' }).end(JSON.stringify(refused.body));
+      return;
+    }
     this.answer(res, body, this.plan.shift());
   }
 }
