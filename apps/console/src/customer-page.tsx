@@ -331,6 +331,14 @@ function Profile({ customer, state, asOf }: { customer: CustomerLookup; state: C
           </span>
         ))}
       </div>
+      {customer.profitability && (
+        <div data-testid="profitability">
+          cost to serve {money(customer.profitability.costToServe, customer.profitability.currency)} · profit{' '}
+          <span className={customer.profitability.profit < 0 ? 'error' : ''}>
+            {money(customer.profitability.profit, customer.profitability.currency)}
+          </span>
+        </div>
+      )}
       <h3>Satisfaction</h3>
       <SatisfactionChart answers={state.satisfaction.answers} trend={state.satisfaction.trend} />
       <h3>Churn signals in their words</h3>

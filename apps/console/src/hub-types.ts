@@ -64,6 +64,8 @@ export interface CustomerSummary {
 export interface CustomerLookup extends CustomerSummary {
   state: CustomerState;
   revision: string;
+  /** Net revenue less the cost to serve, under the catalog's cost table (null without one; absent from older query APIs). */
+  profitability?: { currency: string; revenue: number; costToServe: number; profit: number } | null;
 }
 
 export interface NbaDecision {

@@ -274,6 +274,8 @@ describe('the analysts console', () => {
         .count(),
     ).toBe(3);
     expect(await page.getByTestId('identities').textContent()).toContain(PHONE);
+    // Value net of what serving her cost (the catalog's cost per interaction and channel).
+    expect(await page.getByTestId('profitability').textContent()).toMatch(/^cost to serve .+ · profit .+$/);
     await page.getByTestId('nba-action').waitFor();
     expect((await page.getByTestId('nba-reason').textContent())?.length).toBeGreaterThan(0);
   });

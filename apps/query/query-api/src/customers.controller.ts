@@ -20,6 +20,7 @@ import {
   UnmergeRequestDto,
 } from './customer-commands.dto';
 import type { PostgresSendLedger, SendRecord } from '@hub/deliver-outbound';
+import { currentCatalog, profitabilityOf } from '@hub/nba';
 import { AGENT_CONFIRMED_SOURCE, type NbaOutcomeRecorded, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
@@ -428,6 +429,9 @@ export class CustomersController {
     const { state, revision } = await this.customers.load(tenantId, customerId);
     // The identities the customer holds: of those its rows and its folded state name, the ones the store's claims give it.
     const [identities] = await this.heldBy(tenantId, [{ customerId, identities: [...summary.identities, ...state.identities] }]);
-    return { ...summary, identities: identities!, state, revision: revision.toString() };
+    // Value net of what serving them cost, under the current catalog's cost table (null without one).
+    const costs = currentCatalog().costToServe;
+    const profitability = costs ? profitabilityOf(state, costs) : null;
+    return { ...summary, identities: identities!, state, profitability, revision: revision.toString() };
   }
 }

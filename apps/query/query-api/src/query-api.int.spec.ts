@@ -855,6 +855,11 @@ describe('customer value, satisfaction, quadrant and entry details over HTTP', (
         satisfaction: expect.objectContaining({ csat: expect.objectContaining({ score: 5 }) }),
       }),
     );
+    // Value net of the cost to serve, under the current catalog's table (USD: the EUR order is not counted against it).
+    const profitability = summary.body['profitability'] as { currency: string; revenue: number; costToServe: number; profit: number };
+    expect(profitability).toEqual(expect.objectContaining({ currency: 'USD', revenue: 0 }));
+    expect(profitability.costToServe).toBeGreaterThanOrEqual(0);
+    expect(profitability.profit).toBe(profitability.revenue - profitability.costToServe);
     const listed = async (q: string) =>
       ((await get(`/tenants/${tenantA}/customers?${q}`)).body['customers'] as { customerId: string }[]).map((c) => c.customerId);
     expect(await listed('quadrant=champion&limit=500')).toContain(champion.customerId);

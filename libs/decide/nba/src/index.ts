@@ -1,12 +1,14 @@
 export * from './intent/keyword-intents';
 export * from './policy/rule';
 export * from './facts/facts';
+export * from './facts/cost-to-serve';
 export * from './catalog/catalog.types';
 export {
   CatalogError,
   catalogV1,
   catalogV2,
   catalogV3,
+  catalogV4,
   currentCatalog,
   loadCatalog,
   traitKeysOf,

@@ -1,6 +1,7 @@
 import catalogV1Json from '../../catalog/catalog.v1.json';
 import catalogV2Json from '../../catalog/catalog.v2.json';
 import catalogV3Json from '../../catalog/catalog.v3.json';
+import catalogV4Json from '../../catalog/catalog.v4.json';
 import type { Catalog } from './catalog.types';
 import { loadCatalog } from './load-catalog';
 
@@ -11,7 +12,7 @@ import { loadCatalog } from './load-catalog';
  * with a new `catalogVersion`, added to this list (a changed file under an old version would make
  * every decision made with it fail to reproduce).
  */
-const SHIPPED_CATALOG_FILES: readonly unknown[] = [catalogV1Json, catalogV2Json, catalogV3Json];
+const SHIPPED_CATALOG_FILES: readonly unknown[] = [catalogV1Json, catalogV2Json, catalogV3Json, catalogV4Json];
 
 let shipped: ReadonlyMap<string, Catalog> | undefined;
 

@@ -162,6 +162,13 @@ export class OutcomeKeywordListDto {
   @IsArray() @IsString({ each: true }) @MinLength(1, { each: true }) decline!: string[];
 }
 
+export class CostToServeDto {
+  @Matches(/^[A-Z]{3}$/, { message: 'costToServe.currency must be an ISO 4217 code (USD, EUR)' }) currency!: string;
+  @IsInt() @Min(0) defaultPerInteraction!: number;
+  /** Channel → cost in the currency's minor unit (the channels and amounts are checked with the catalog's semantics). */
+  @IsObject() perInteraction!: Record<string, number>;
+}
+
 export class CatalogDto {
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'catalogVersion must be letters, digits, . _ - (e.g. 2025.06-1)' })
   catalogVersion!: string;
@@ -178,4 +185,5 @@ export class CatalogDto {
   @IsObject({ each: true })
   @Type(() => OutcomeKeywordListDto)
   outcomeKeywords?: OutcomeKeywordListDto[];
+  @IsOptional() @ValidateNested() @Type(() => CostToServeDto) costToServe?: CostToServeDto;
 }

@@ -2,6 +2,7 @@ import type { IdentityKind } from '@hub/contracts';
 import type { NbaContactMode, NbaPolicyKind } from '@hub/customer';
 import type { Rule } from '../policy/rule';
 import type { OutcomeKeywordList } from '../history/reply-outcome';
+import type { CostToServe } from '../facts/cost-to-serve';
 
 /** What an action does for the customer. */
 export const CATALOG_ACTION_KINDS = ['service', 'offer', 'retention', 'survey', 'escalation', 'none'] as const;
@@ -109,5 +110,11 @@ export interface Catalog {
    * Read by the outcome recording only, never by the engine, so it changes no decision.
    */
   outcomeKeywords?: readonly OutcomeKeywordList[];
+  /**
+   * Opt-in (from catalog v4): what an interaction costs per channel. With it the engine derives
+   * `value.costToServe`, `value.profit` and `customer.profitable`, which rules and weights may read;
+   * without it those facts are absent (decisions of older catalogs read exactly what they read).
+   */
+  costToServe?: CostToServe;
   actions: readonly CatalogAction[];
 }

@@ -1,7 +1,17 @@
 import catalogJson from '../../catalog/catalog.v1.json';
 import { testAction, testCatalogJson } from '../testing/test-catalog';
 import { catalogByVersion, shippedCatalogVersions } from './catalog-versions';
-import { CatalogError, catalogV1, catalogV2, catalogV3, currentCatalog, loadCatalog, traitKeysOf, validateCatalog } from './load-catalog';
+import {
+  CatalogError,
+  catalogV1,
+  catalogV2,
+  catalogV3,
+  catalogV4,
+  currentCatalog,
+  loadCatalog,
+  traitKeysOf,
+  validateCatalog,
+} from './load-catalog';
 
 type Json = Record<string, unknown>;
 const v1 = (): Json => JSON.parse(JSON.stringify(catalogJson)) as Json;
@@ -16,12 +26,41 @@ function errorsOf(plain: unknown): Record<string, string> {
 
 describe('the action catalog', () => {
   describe('given the shipped catalogs', () => {
-    it('then each is listed under its own version, and the hub decides with the latest (v3, which adds outcome keywords)', () => {
-      expect(shippedCatalogVersions()).toEqual(['2025.06-1', '2026.12-1', '2026.12-2']);
+    it('then each is listed under its own version, and the hub decides with the latest (v4, which adds the cost to serve)', () => {
+      expect(shippedCatalogVersions()).toEqual(['2025.06-1', '2026.12-1', '2026.12-2', '2026.12-3']);
       expect(catalogByVersion('2025.06-1')).toEqual(catalogV1());
       expect(catalogByVersion('2026.12-1')).toEqual(catalogV2());
       expect(catalogByVersion('2026.12-2')).toEqual(catalogV3());
-      expect(currentCatalog()).toBe(catalogV3());
+      expect(catalogByVersion('2026.12-3')).toEqual(catalogV4());
+      expect(currentCatalog()).toBe(catalogV4());
+    });
+
+    it('then v4 is v3 with a cost table, and the retention offer weighs half for an unprofitable customer; nothing else', () => {
+      const { catalogVersion: _v4, description: _d4, costToServe, actions: actions4, ...v4 } = catalogV4();
+      const { catalogVersion: _v3, description: _d3, actions: actions3, ...v3 } = catalogV3();
+      expect(v4).toEqual(v3);
+      expect(catalogV3().costToServe).toBeUndefined();
+      expect(costToServe).toEqual(expect.objectContaining({ currency: 'USD', defaultPerInteraction: 50 }));
+      expect(costToServe!.perInteraction.voice).toBeGreaterThan(costToServe!.perInteraction.sms!);
+      const changed = actions4.filter((a, i) => JSON.stringify(a) !== JSON.stringify(actions3[i]));
+      expect(changed.map((a) => [a.id, a.contextWeights.at(-1)])).toEqual([
+        ['retention_offer', { when: { fact: 'customer.profitable', op: 'eq', value: false }, weight: 0.5 }],
+      ]);
+    });
+
+    it('then a catalog without a cost table may not read the facts only one derives, and a table names known channels', () => {
+      const reading = testCatalogJson([
+        testAction('a', { contextWeights: [{ when: { fact: 'value.profit', op: 'lt', value: 0 }, weight: 0.5 }] }),
+      ]);
+      expect(validateCatalog(reading)).toEqual({ ok: false, errors: [expect.objectContaining({ field: 'costToServe' })] });
+      const table = testCatalogJson([testAction('a')], {
+        costToServe: { currency: 'USD', defaultPerInteraction: 10, perInteraction: { fax: 5, sms: 2.5 } },
+      });
+      const result = validateCatalog(table);
+      expect(result.ok ? [] : result.errors.map((e) => e.field)).toEqual([
+        'costToServe.perInteraction.fax',
+        'costToServe.perInteraction.sms',
+      ]);
     });
 
     it('then v3 is v2 with outcome keywords and nothing else the engine reads', () => {

@@ -1,9 +1,10 @@
-import { HubError, validateAs, type FieldError, type Validated } from '@hub/contracts';
+import { ALL_CHANNEL_IDS, HubError, validateAs, type FieldError, type Validated } from '@hub/contracts';
 import { consentKeyword, NBA_POLICY_KINDS } from '@hub/customer';
 import catalogV1Json from '../../catalog/catalog.v1.json';
 import catalogV2Json from '../../catalog/catalog.v2.json';
 import catalogV3Json from '../../catalog/catalog.v3.json';
-import { factDefinition, TRAIT_FACT } from '../facts/facts';
+import catalogV4Json from '../../catalog/catalog.v4.json';
+import { COST_TO_SERVE_FACTS, factDefinition, TRAIT_FACT } from '../facts/facts';
 import { factsRead, type Rule } from '../policy/rule';
 import { CatalogDto, type OutcomeKeywordListDto, type RuleDto } from './catalog.dto';
 import { keywordForm } from '../history/reply-outcome';
@@ -105,6 +106,7 @@ function semanticErrors(c: CatalogDto): FieldError[] {
     push('contactPolicy.defaultTimeZone', `"${c.contactPolicy.defaultTimeZone}" is not an IANA time zone`);
   if (!factDefinition(c.learning.segmentBy)) push('learning.segmentBy', `unknown fact "${c.learning.segmentBy}"`);
   errors.push(...policiesErrors(c.policyDefaults, 'policyDefaults'));
+  errors.push(...costToServeErrors(c));
 
   const ids = new Set<string>();
   const none = c.actions.filter((a) => a.kind === 'none').length;
@@ -193,6 +195,38 @@ function normalized(plain: Record<string, unknown>): Catalog {
   return deepFreeze({ ...c, policyDefaults: policiesOf(c.policyDefaults), actions });
 }
 
+/**
+ * The cost table's channels and amounts; and a catalog without one may not read the facts only a cost
+ * table derives (`COST_TO_SERVE_FACTS`): they would never be there.
+ */
+function costToServeErrors(c: CatalogDto): FieldError[] {
+  const errors: FieldError[] = [];
+  const push = (field: string, message: string) => errors.push({ field, messages: [message] });
+  if (c.costToServe) {
+    for (const [channel, amount] of Object.entries(c.costToServe.perInteraction)) {
+      const at = `costToServe.perInteraction.${channel}`;
+      if (!(ALL_CHANNEL_IDS as readonly string[]).includes(channel)) push(at, `unknown channel "${channel}"`);
+      if (!Number.isInteger(amount) || amount < 0) push(at, 'must be a whole amount ≥ 0, in the currency’s minor unit');
+    }
+    return errors;
+  }
+  const named = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'fact' && typeof x === 'string') named.add(x);
+        else walk(x);
+      }
+  };
+  walk(c.actions);
+  walk(c.policyDefaults);
+  named.add(c.learning.segmentBy);
+  for (const fact of COST_TO_SERVE_FACTS)
+    if (named.has(fact)) push('costToServe', `the catalog reads "${fact}", which only a costToServe table derives: add one`);
+  return errors;
+}
+
 /** Check a catalog (parsed JSON) against the DTOs and the semantic rules; every problem at once. */
 export function validateCatalog(plain: unknown): Validated<Catalog> {
   const shape = validateAs(CatalogDto, plain);
@@ -239,8 +273,19 @@ export function catalogV3(): Catalog {
   return v3;
 }
 
+let v4: Catalog | undefined;
+/**
+ * `libs/decide/nba/catalog/catalog.v4.json`: v3 with a cost to serve per interaction and channel, so
+ * a customer's value is revenue − cost (`value.profit`, `customer.profitable`); the retention offer
+ * weighs less for a customer who costs more than they bring.
+ */
+export function catalogV4(): Catalog {
+  v4 ??= loadCatalog(catalogV4Json);
+  return v4;
+}
+
 /** The catalog the hub decides with now (the worker, the query API's menu): the latest shipped one. */
-export const currentCatalog = catalogV3;
+export const currentCatalog = catalogV4;
 
 const traitKeysCache = new WeakMap<Catalog, readonly string[]>();
 /** The trait keys the catalog's rules (and segment) read: the only traits that become facts. */

@@ -14,10 +14,10 @@ const chatting = (channel: ChannelId): CustomerEvent[] => [
 const options = { catalog: catalogV2(), enabledChannels: ALL_CHANNEL_IDS };
 
 describe('deciding for a customer who writes on a platform’s plain chat', () => {
-  describe('given the current catalog (v3, v2 with outcome keywords) and a message on chat', () => {
-    it('then the hub decides with v3, which contacts chat as v2 does: as it does web chat', () => {
+  describe('given the current catalog (v4: v2 with outcome keywords and a cost to serve) and a message on chat', () => {
+    it('then the hub decides with v4, which contacts chat as v2 does: as it does web chat', () => {
       expect(currentCatalog().contactPolicy).toEqual(catalogV2().contactPolicy);
-      expect(currentCatalog().actions).toEqual(catalogV2().actions);
+      expect(currentCatalog().actions.map((a) => [a.id, a.channels])).toEqual(catalogV2().actions.map((a) => [a.id, a.channels]));
       const policyOf = (c: ChannelId) => {
         const { channel: _channel, ...policy } = catalogV2().contactPolicy.channels.find((p) => p.channel === c)!;
         return policy;

@@ -12,6 +12,7 @@ import {
   surveyAnswered,
   traitsUpdated,
 } from '@hub/customer/testing';
+import { catalogV3, currentCatalog } from '../catalog/load-catalog';
 import { at, candidate, channelVerdictOf, CUSTOMER, decideAfter, outcomeOf, pastDecision, withDecision } from '../testing/nba.fixtures';
 
 /** A registered customer reachable by phone (SMS) and, when asked, by email. */
@@ -594,5 +595,40 @@ describe('the built-in strategies of catalog v1', () => {
         facts: { 'customer.goodExperience': false },
       });
     });
+  });
+});
+
+describe('catalog v4: value net of the cost to serve', () => {
+  // Orders in the table's currency (USD), a refund (a churn signal) and consent to email: the retention offer's case.
+  const refunded = (calls: number): CustomerEvent[] => [
+    ...customer({ withEmail: true }),
+    conversationResolved('r0', at(1, 10), { channel: 'email' as never }),
+    orderPlaced('o1', at(2), 'A-1', 80_000, 'USD'),
+    ...Array.from({ length: calls }, (_, i) => inbound(`call-${i}`, at(3, 9 + (i % 8), Math.floor(i / 8)), { channel: 'voice' as never })),
+    conversationResolved('r1', at(3, 23), { channel: 'voice' as never }),
+    consentChanged('c1', at(4), 'opted_in', { channel: 'email' as never }),
+    orderRefunded('rf1', at(10, 11), 'A-1', 20_000, 'USD'),
+  ];
+  const profitableRule = (events: CustomerEvent[]) => {
+    const d = decideAfter(events, { catalog: currentCatalog() });
+    const offer = candidate(d, 'retention_offer');
+    return { chosen: d.chosen.actionId, rule: offer.score!.context.rules.find((r) => r.rule.includes('customer.profitable')) };
+  };
+
+  it('then a customer who brings more than they cost gets the retention offer at full weight', () => {
+    const { chosen, rule } = profitableRule(refunded(2));
+    expect(chosen).toBe('retention_offer');
+    expect(rule).toEqual(expect.objectContaining({ passed: false, weight: 0.5, facts: { 'customer.profitable': true } }));
+  });
+
+  it('then for one whose calls cost more than the net revenue, the offer weighs half', () => {
+    // 101 calls at 600 cents: 60,600 against 60,000 net.
+    const { rule } = profitableRule(refunded(101));
+    expect(rule).toEqual(expect.objectContaining({ passed: true, weight: 0.5, facts: { 'customer.profitable': false } }));
+  });
+
+  it('then decisions of older catalogs read no cost facts', () => {
+    const d = decideAfter(refunded(101), { catalog: catalogV3() });
+    expect(Object.keys(d.facts).filter((f) => f.includes('profit') || f.includes('costToServe'))).toEqual([]);
   });
 });

@@ -147,6 +147,7 @@ export function decide(input: DecideInput): Decision {
     now,
     traitKeys: traitKeysOf(catalog),
     textSignals: strategy.textSignals,
+    ...(catalog.costToServe ? { costToServe: catalog.costToServe } : {}),
   });
   const segment = segmentOf(facts[catalog.learning.segmentBy] ?? null);
   const counters = contactCounters(catalog, state, history, nowMs);

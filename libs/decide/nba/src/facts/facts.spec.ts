@@ -3,7 +3,9 @@ import { foldCustomer } from '@hub/customer';
 import { intentOf } from '../intent/keyword-intents';
 import { at, CUSTOMER } from '../testing/nba.fixtures';
 import { emptyContactHistory } from '../history/contact-history';
-import { deriveFacts, FACT_DEFINITIONS } from './facts';
+import { COST_TO_SERVE_FACTS, deriveFacts, FACT_DEFINITIONS } from './facts';
+import { profitabilityOf, type CostToServe } from './cost-to-serve';
+import { orderPlaced } from '@hub/customer/testing';
 
 describe('facts', () => {
   describe('intent of a message', () => {
@@ -38,8 +40,11 @@ describe('facts', () => {
       traitKeys: ['tier'],
     });
 
-    it('then every defined fact is there, and the traits the catalog reads', () => {
-      expect(Object.keys(facts).sort()).toEqual([...Object.keys(FACT_DEFINITIONS), 'traits.tier'].sort());
+    it('then every defined fact is there but those of a cost table (none given), and the traits the catalog reads', () => {
+      const costFacts: readonly string[] = COST_TO_SERVE_FACTS;
+      expect(Object.keys(facts).sort()).toEqual(
+        [...Object.keys(FACT_DEFINITIONS).filter((f) => !costFacts.includes(f)), 'traits.tier'].sort(),
+      );
       expect(facts['traits.tier']).toBeNull();
     });
 
@@ -63,5 +68,40 @@ describe('facts', () => {
         'customer.tenureDays': 9,
       });
     });
+  });
+});
+
+describe('the cost to serve', () => {
+  const costs: CostToServe = { currency: 'USD', defaultPerInteraction: 50, perInteraction: { voice: 600, sms: 40 } };
+  const events = [
+    registered(CUSTOMER, at(1, 9), phone()),
+    inbound('i1', at(2, 10), { channel: 'sms', text: 'Hello' }),
+    inbound('i2', at(2, 11), { channel: 'sms', text: 'Anyone?' }),
+    inbound('c1', at(3, 9), { channel: 'voice', text: 'call' }),
+    inbound('w1', at(3, 10), { channel: 'webchat', text: 'chat' }),
+    orderPlaced('o1', at(4, 9), 'A-1', 1_000, 'USD'),
+    orderPlaced('o2', at(4, 10), 'A-2', 9_900, 'EUR'),
+  ];
+  const state = foldCustomer(events);
+
+  it('is each channel’s interactions × its cost (the default for a channel the table does not name); profit is the revenue in its currency less it', () => {
+    expect(profitabilityOf(state, costs)).toEqual({
+      currency: 'USD',
+      revenue: 1_000,
+      costToServe: 2 * 40 + 600 + 50,
+      profit: 1_000 - 730,
+      byChannel: { sms: { interactions: 2, cost: 80 }, voice: { interactions: 1, cost: 600 }, webchat: { interactions: 1, cost: 50 } },
+    });
+  });
+
+  it('gives the engine value.costToServe, value.profit and customer.profitable when the catalog has a table', () => {
+    const input = { state, trigger: events[4]!, history: emptyContactHistory(), now: at(5, 9), traitKeys: [] };
+    expect(deriveFacts({ ...input, costToServe: costs }).facts).toMatchObject({
+      'value.costToServe': 730,
+      'value.profit': 270,
+      'customer.profitable': true,
+    });
+    const dear = deriveFacts({ ...input, costToServe: { ...costs, perInteraction: { voice: 2_000 } } }).facts;
+    expect([dear['value.profit'], dear['customer.profitable']]).toEqual([1_000 - 2_000 - 3 * 50, false]);
   });
 });

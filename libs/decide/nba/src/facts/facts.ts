@@ -16,6 +16,7 @@ import { TEXT_SIGNALS, type TextSignal } from '@hub/text-signals';
 import type { ContactHistory } from '../history/contact-history';
 import { AT_RISK_WORDS, firstWordIn, intentOf, INTENTS, ROUTINE_INTENTS } from '../intent/keyword-intents';
 import type { Facts } from '../policy/rule';
+import { profitabilityOf, type CostToServe } from './cost-to-serve';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -79,6 +80,12 @@ export const FACT_DEFINITIONS = {
   'value.orders': f('number', 'distinct orders'),
   'value.daysSinceLastOrder': f('number', 'days since the latest order', { nullable: true }),
   'value.daysSinceLastRefund': f('number', 'days since the latest refund', { nullable: true }),
+  'value.costToServe': f(
+    'number',
+    'what serving the customer cost: interactions × the catalog’s cost per channel (minor unit; only with costToServe)',
+  ),
+  'value.profit': f('number', 'net revenue in the cost table’s currency − cost to serve (minor unit; only with costToServe)'),
+  'customer.profitable': f('boolean', 'value.profit ≥ 0 (only with costToServe)'),
   'churn.signals': f('string[]', 'churn signals as of now', { values: CHURN_SIGNALS }),
   'churn.count': f('number', 'how many churn signals'),
   'consent.triggerChannel': f('string', 'consent on the triggering channel (null: never given or withdrawn)', {
@@ -116,7 +123,12 @@ export interface FactsInput {
    * from the rest of the state only.
    */
   textSignals?: boolean;
+  /** The catalog's cost table (v4 on): with it the `COST_TO_SERVE_FACTS`, without them absent. */
+  costToServe?: CostToServe;
 }
+
+/** The facts only a catalog with a cost table derives: absent otherwise, so older catalogs' decisions read what they read. */
+export const COST_TO_SERVE_FACTS = ['value.costToServe', 'value.profit', 'customer.profitable'] as const;
 
 export interface DerivedFacts {
   facts: Facts;
@@ -157,7 +169,15 @@ export function textSignalsWithin24h(state: CustomerState, nowMs: number): TextS
  * The facts of one decision, from the folded state, the triggering event and the contact history,
  * as of `now`. Pure: the same inputs give the same facts.
  */
-export function deriveFacts({ state: folded, trigger, history, now, traitKeys, textSignals = true }: FactsInput): DerivedFacts {
+export function deriveFacts({
+  state: folded,
+  trigger,
+  history,
+  now,
+  traitKeys,
+  textSignals = true,
+  costToServe,
+}: FactsInput): DerivedFacts {
   const state = textSignals ? folded : { ...folded, textSignals: {} };
   const nowMs = Date.parse(now);
   const within24h = (at: string): boolean => nowMs - Date.parse(at) <= DAY_MS;
@@ -181,6 +201,7 @@ export function deriveFacts({ state: folded, trigger, history, now, traitKeys, t
     .reduce<ContactHistory['outcomes'][number] | undefined>((a, o) => (!a || Date.parse(o.at) >= Date.parse(a.at) ? o : a), undefined);
   const consentOnTrigger = triggerChannel === null ? undefined : consents.find(([ch]) => ch === triggerChannel)?.[1];
   const lastContact = latestOf(Object.values(state.engagement.byChannel).map((e) => e?.lastAt));
+  const profitability = costToServe ? profitabilityOf(state, costToServe) : undefined;
 
   const facts: Record<string, NbaFactValue> = {
     'customer.status': state.status,
@@ -216,6 +237,9 @@ export function deriveFacts({ state: folded, trigger, history, now, traitKeys, t
     'value.orders': state.value.orders,
     'value.daysSinceLastOrder': daysSince(state.value.lastOrderAt, nowMs),
     'value.daysSinceLastRefund': daysSince(state.value.lastRefundAt, nowMs),
+    'value.costToServe': profitability?.costToServe ?? 0,
+    'value.profit': profitability?.profit ?? 0,
+    'customer.profitable': (profitability?.profit ?? 0) >= 0,
     'churn.signals': signals,
     'churn.count': signals.length,
     'consent.triggerChannel': consentOnTrigger?.status ?? null,
@@ -231,6 +255,7 @@ export function deriveFacts({ state: folded, trigger, history, now, traitKeys, t
     'contact.hoursSinceLastProactive': hoursSince(latestOf(proactive.map((d) => d.decidedAt)), nowMs),
     'contact.lastOutcome': lastOutcome?.outcome ?? null,
   } satisfies Record<FactName, NbaFactValue>;
+  if (!costToServe) for (const fact of COST_TO_SERVE_FACTS) delete facts[fact];
   if (!textSignals) {
     delete facts['signals.trigger'];
     delete facts['signals.last24h'];
