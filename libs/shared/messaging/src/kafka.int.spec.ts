@@ -83,6 +83,23 @@ describe('ensureTopics', () => {
       await admin.disconnect();
     }
   });
+
+  it('creates only the missing ones: a topic that exists is left as it is, whatever its partitions', async () => {
+    const kafka = new Kafka({ clientId: freshId('topics'), brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // An operator created one with fewer partitions than the hub would (their choice): it stays so.
+      const theirs = { topic: freshId('theirs'), numPartitions: 6 };
+      await ensureTopics(kafka, [{ ...theirs, numPartitions: 2 }]);
+      const ours = { topic: freshId('ours'), numPartitions: 3 };
+      await ensureTopics(kafka, [theirs, ours]);
+      const { topics } = await admin.fetchTopicMetadata({ topics: [theirs.topic, ours.topic] });
+      expect(Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]))).toEqual({ [theirs.topic]: 2, [ours.topic]: 3 });
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
 
 describe('the hub consumer', () => {

@@ -78,16 +78,21 @@ function durableIn(replicationFactor: number): (spec: TopicSpec) => TopicSpec {
 
 /**
  * Create any missing topic, then wait until every partition of the new ones has a leader; safe to run
- * from every app at boot. KafkaJS's own `waitForLeaders` retries only LEADER_NOT_AVAILABLE, but a KRaft
- * broker answers UNKNOWN_TOPIC_OR_PARTITION for a moment after the controller created a topic (its
- * metadata image lags, KAFKA-15780), and KafkaJS then fails the whole call: so the wait is ours.
+ * from every app at boot. Only the app's own topics are asked about (their metadata): listing the
+ * cluster's topics fetched every topic's partitions, which on a shared cluster grows with everyone
+ * else's (567 topics: +4 MiB resident per app at boot). KafkaJS's own `waitForLeaders` retries only
+ * LEADER_NOT_AVAILABLE, but a KRaft broker answers UNKNOWN_TOPIC_OR_PARTITION for a moment after the
+ * controller created a topic (its metadata image lags, KAFKA-15780), and KafkaJS then fails the whole
+ * call: so the wait is ours.
  */
 export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = HUB_TOPICS, timeoutMs = 30_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.topic));
+    // One request when all exist (every boot but the first); one per topic to find which do not.
+    if (await exist(admin, specs)) return;
+    const missing: TopicSpec[] = [];
+    for (const spec of specs) if (!(await exist(admin, [spec]))) missing.push(spec);
     if (missing.length === 0) return;
     // False when another process created them meanwhile: fine, they exist.
     await admin.createTopics({
@@ -102,6 +107,22 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = H
     await waitForLeaders(admin, missing, timeoutMs);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Whether every one of these topics exists, asking for their metadata alone (the admin client never
+ * auto-creates a topic it asks about). A topic a moment old may still answer as unknown: then it is
+ * "missing", created again (TOPIC_ALREADY_EXISTS, which KafkaJS answers as `false`), and waited for.
+ */
+async function exist(admin: Admin, specs: readonly TopicSpec[]): Promise<boolean> {
+  try {
+    await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+    return true;
+  } catch (err) {
+    const e = err as { type?: string; cause?: { type?: string } };
+    if (SETTLING.has(e.type ?? e.cause?.type ?? '')) return false;
+    throw err;
   }
 }
 
