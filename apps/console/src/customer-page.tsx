@@ -421,6 +421,7 @@ function Decisions({ nba }: { nba: { current: NbaDecision | null; history: NbaDe
                   >
                     {send.state.replace(/_/g, ' ')}
                     {send.skipReason ? `: ${send.skipReason.replace(/_/g, ' ')}` : ''}
+                    {send.delivery ? ` · ${send.delivery.status}` : ''}
                   </span>
                 ))}
                 {d.contactMode !== 'none' && (d.sends ?? []).length === 0 && <span className="muted">not sent by the hub</span>}

@@ -92,6 +92,8 @@ export interface NbaSend {
   errorCode?: string;
   errorMessage?: string;
   skipReason?: string;
+  /** What the provider later said of the message (its furthest delivery status), linked by its message id. */
+  delivery?: { status: 'sent' | 'delivered' | 'read' | 'failed'; at: string; errorCode?: string };
 }
 
 /** `GET /tenants/:t/work-items`: an escalation handed to people (the nba-worker's projection of `WorkItem*`). */

@@ -3,6 +3,7 @@ import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import {
   metaWebhookRequest,
   META_TEST_APP_SECRET,
+  TEST_WABA_ID,
   TEST_WHATSAPP_METADATA,
   whatsappButtonReplyPayload,
   whatsappTextPayload,
@@ -81,7 +82,7 @@ interface Decision {
   action: { code: string; channel?: string };
   basedOnEventId: string;
   outcome: { outcome: string; source: string } | null;
-  sends: { channel: string; state: string; provider: string; providerMessageId?: string }[];
+  sends: { channel: string; state: string; provider: string; providerMessageId?: string; delivery?: { status: string } }[];
 }
 
 /** A signed WhatsApp webhook into ingest-whatsapp: the event id it was recorded under. */
@@ -179,6 +180,32 @@ describe('a WhatsApp customer offered a menu, whose choice is the outcome', () =
     expect(answeredOffer.sends).toEqual([
       expect.objectContaining({ channel: 'whatsapp', state: 'sent', provider: 'whatsapp-cloud', providerMessageId: wamidOf(request) }),
     ]);
+
+    // WhatsApp says the message was read (then, late, that it was delivered): the send shows the furthest status.
+    for (const status of ['read', 'delivered'])
+      await webhook({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: TEST_WABA_ID,
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { ...TEST_WHATSAPP_METADATA },
+                  statuses: [{ id: wamidOf(request), status, timestamp: String(now()), recipient_id: waId }],
+                },
+              },
+            ],
+          },
+        ],
+      });
+    await decisionsOf(
+      customerId,
+      (ds) => ds.find((d) => d.decisionId === offer!.decisionId)?.sends[0]?.delivery?.status === 'read',
+      'the send linked to its read status',
+    );
 
     // The tap is the offer's answer, not a new question: no decision of its own (one would read
     // "Upgrade" as buying intent and send the menu again). The worker queued whatever it would decide

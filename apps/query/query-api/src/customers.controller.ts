@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundE
 import type { ClassConstructor } from 'class-transformer';
 import { CUSTOMER_STORES } from '@hub/app-platform';
 import { validateAs } from '@hub/contracts';
-import type { IdentityRef } from '@hub/contracts';
+import type { DeliveryStatus, IdentityRef } from '@hub/contracts';
 import {
   eraseCustomerRecord,
   mergeCustomers,
@@ -21,7 +21,7 @@ import {
 } from './customer-commands.dto';
 import type { PostgresSendLedger, SendRecord } from '@hub/deliver-outbound';
 import { currentCatalog, profitabilityOf } from '@hub/nba';
-import { AGENT_CONFIRMED_SOURCE, type NbaOutcomeRecorded, type NextBestActionDecided } from '@hub/customer';
+import { AGENT_CONFIRMED_SOURCE, type CustomerEvent, type NbaOutcomeRecorded, type NextBestActionDecided } from '@hub/customer';
 import { DEFAULT_PAGE_SIZE, PostgresTimelineStore, TIMELINE_QUERIES, TIMELINE_STORE, type TimelineQueries } from '@hub/timeline';
 import type { CountryCode } from 'libphonenumber-js';
 import { RequiresScope } from './auth/scope.decorator';
@@ -33,10 +33,38 @@ import { Audited } from './audit/audited.decorator';
 /** The outbound sender's send ledger, read for the sends of a customer's decisions. */
 export const SEND_LEDGER = Symbol('SEND_LEDGER');
 
-/** A send as the API shows it: what happened and with which provider ids, never the recipient or the text. */
+/** What the provider said became of a message we sent: its furthest delivery status, from the statuses the hub ingested. */
+interface DeliveryView {
+  status: DeliveryStatus;
+  at: string;
+  errorCode?: string;
+}
+/** Statuses can arrive out of order (a read before its delivered): the furthest one holds; a failure is final. */
+const DELIVERY_RANK: Record<DeliveryStatus, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+
+/** The delivery statuses in a customer's stream (Twilio status callbacks, WhatsApp statuses), by provider message id. */
+function deliveriesOf(events: readonly CustomerEvent[]): Map<string, DeliveryView> {
+  const byMessage = new Map<string, DeliveryView>();
+  for (const e of events) {
+    if (e.type !== 'InteractionRecorded' || e.data.kind !== 'delivery' || !e.data.delivery) continue;
+    const { messageId, status, errorCode } = e.data.delivery;
+    const seen = byMessage.get(messageId);
+    if (seen && DELIVERY_RANK[seen.status] >= DELIVERY_RANK[status]) continue;
+    byMessage.set(messageId, { status, at: e.metadata.occurredAt, ...(errorCode !== undefined ? { errorCode } : {}) });
+  }
+  return byMessage;
+}
+
+/**
+ * A send as the API shows it: what happened and with which provider ids, never the recipient or the
+ * text; with what the provider later said of the message (`delivery`), linked by its message id.
+ */
 type SendView = Pick<SendRecord, 'channel' | 'state' | 'attempts' | 'provider' | 'updatedAt'> &
-  Partial<Pick<SendRecord, 'providerMessageId' | 'errorCode' | 'errorMessage' | 'skipReason' | 'resolution'>>;
-const sendView = (r: SendRecord): SendView => ({
+  Partial<Pick<SendRecord, 'providerMessageId' | 'errorCode' | 'errorMessage' | 'skipReason' | 'resolution'>> & {
+    delivery?: DeliveryView;
+  };
+const sendView = (r: SendRecord, delivery: DeliveryView | undefined): SendView => ({
+  ...(delivery ? { delivery } : {}),
   channel: r.channel,
   state: r.state,
   attempts: r.attempts,
@@ -407,11 +435,15 @@ export class CustomersController {
     const decided = events.filter((e): e is NextBestActionDecided => e.type === 'NextBestActionDecided');
     // What the outbound sender did with each (the send ledger; no contact or addresses: state, provider, ids, errors).
     const sends = new Map<string, SendView[]>();
+    const deliveries = deliveriesOf(events);
     for (const r of await this.sends.sendsOf(
       tenantId,
       decided.filter((e) => e.data.contactMode !== 'none').map((e) => e.data.decisionId),
     ))
-      sends.set(r.decisionId, [...(sends.get(r.decisionId) ?? []), sendView(r)]);
+      sends.set(r.decisionId, [
+        ...(sends.get(r.decisionId) ?? []),
+        sendView(r, r.providerMessageId === undefined ? undefined : deliveries.get(r.providerMessageId)),
+      ]);
     const decisions = decided
       .map((e) => ({
         ...e.data,
