@@ -3,9 +3,9 @@ import { CHANNEL_TEST_SETUPS } from '@hub/channel-registry/testing';
 import {
   metaWebhookRequest,
   META_TEST_APP_SECRET,
-  TEST_WABA_ID,
   TEST_WHATSAPP_METADATA,
   whatsappButtonReplyPayload,
+  whatsappStatusPayload,
   whatsappTextPayload,
 } from '@hub/channels-meta/testing';
 import { FakeWhatsApp, type FakeWhatsAppRequest } from '@hub/deliver-outbound/testing';
@@ -182,25 +182,8 @@ describe('a WhatsApp customer offered a menu, whose choice is the outcome', () =
     ]);
 
     // WhatsApp says the message was read (then, late, that it was delivered): the send shows the furthest status.
-    for (const status of ['read', 'delivered'])
-      await webhook({
-        object: 'whatsapp_business_account',
-        entry: [
-          {
-            id: TEST_WABA_ID,
-            changes: [
-              {
-                field: 'messages',
-                value: {
-                  messaging_product: 'whatsapp',
-                  metadata: { ...TEST_WHATSAPP_METADATA },
-                  statuses: [{ id: wamidOf(request), status, timestamp: String(now()), recipient_id: waId }],
-                },
-              },
-            ],
-          },
-        ],
-      });
+    for (const status of ['read', 'delivered'] as const)
+      await webhook(whatsappStatusPayload({ id: wamidOf(request), status, recipientId: waId, timestamp: now() }));
     await decisionsOf(
       customerId,
       (ds) => ds.find((d) => d.decisionId === offer!.decisionId)?.sends[0]?.delivery?.status === 'read',

@@ -38,36 +38,28 @@ export interface WhatsAppTextInput {
   seed?: string;
 }
 
-/** One WhatsApp Cloud API `messages` webhook carrying one text message. */
-export function whatsappTextPayload(input: WhatsAppTextInput): Record<string, unknown> {
-  const { from, text, timestamp = 1_749_416_400, profileName, seed = '' } = input;
+/** A WhatsApp Cloud API `messages` webhook of our test business account, with one change's `value` (messages, statuses, contacts). */
+function whatsappWebhook(value: Record<string, unknown>): Record<string, unknown> {
   return {
     object: 'whatsapp_business_account',
     entry: [
       {
         id: TEST_WABA_ID,
-        changes: [
-          {
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { ...TEST_WHATSAPP_METADATA },
-              contacts: [profileName === undefined ? { wa_id: from } : { profile: { name: profileName }, wa_id: from }],
-              messages: [
-                {
-                  from,
-                  id: testWamid(from, text, String(timestamp), seed),
-                  timestamp: String(timestamp),
-                  type: 'text',
-                  text: { body: text },
-                },
-              ],
-            },
-            field: 'messages',
-          },
-        ],
+        changes: [{ value: { messaging_product: 'whatsapp', metadata: { ...TEST_WHATSAPP_METADATA }, ...value }, field: 'messages' }],
       },
     ],
   };
+}
+
+/** One WhatsApp Cloud API `messages` webhook carrying one text message. */
+export function whatsappTextPayload(input: WhatsAppTextInput): Record<string, unknown> {
+  const { from, text, timestamp = 1_749_416_400, profileName, seed = '' } = input;
+  return whatsappWebhook({
+    contacts: [profileName === undefined ? { wa_id: from } : { profile: { name: profileName }, wa_id: from }],
+    messages: [
+      { from, id: testWamid(from, text, String(timestamp), seed), timestamp: String(timestamp), type: 'text', text: { body: text } },
+    ],
+  });
 }
 
 export interface WhatsAppButtonReplyInput {
@@ -85,34 +77,30 @@ export interface WhatsAppButtonReplyInput {
 /** One WhatsApp Cloud API `messages` webhook carrying a tap on one of our message's reply buttons. */
 export function whatsappButtonReplyPayload(input: WhatsAppButtonReplyInput): Record<string, unknown> {
   const { from, buttonId, title, contextId, timestamp = 1_749_416_400 } = input;
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
+  return whatsappWebhook({
+    contacts: [{ wa_id: from }],
+    messages: [
       {
-        id: TEST_WABA_ID,
-        changes: [
-          {
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { ...TEST_WHATSAPP_METADATA },
-              contacts: [{ wa_id: from }],
-              messages: [
-                {
-                  from,
-                  id: testWamid(from, 'button', buttonId, String(timestamp)),
-                  timestamp: String(timestamp),
-                  type: 'interactive',
-                  interactive: { type: 'button_reply', button_reply: { id: buttonId, title } },
-                  context: { from: TEST_WHATSAPP_METADATA.display_phone_number, id: contextId },
-                },
-              ],
-            },
-            field: 'messages',
-          },
-        ],
+        from,
+        id: testWamid(from, 'button', buttonId, String(timestamp)),
+        timestamp: String(timestamp),
+        type: 'interactive',
+        interactive: { type: 'button_reply', button_reply: { id: buttonId, title } },
+        context: { from: TEST_WHATSAPP_METADATA.display_phone_number, id: contextId },
       },
     ],
-  };
+  });
+}
+
+/** One WhatsApp Cloud API `messages` webhook carrying the status of a message we sent (`id`: its `wamid`). */
+export function whatsappStatusPayload(input: {
+  id: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  recipientId: string;
+  timestamp?: number;
+}): Record<string, unknown> {
+  const { id, status, recipientId, timestamp = 1_749_416_400 } = input;
+  return whatsappWebhook({ statuses: [{ id, status, timestamp: String(timestamp), recipient_id: recipientId }] });
 }
 
 export const TEST_PAGE_ID = '102030405060708';
