@@ -71,6 +71,22 @@ describe('DemoDatabase.awaitingDecision', () => {
     expect(await demo.awaitingDecision(tenantId)).toBe(0);
   });
 
+  it('does not wait on what calls for no decision: an outbound interaction, or the press of a decision’s button', async () => {
+    const tenantId = freshId('demo');
+    const stream = customerStream(tenantId, randomUUID());
+    const asked = randomUUID();
+    await store.appendToStream(stream, [
+      event(tenantId, 'CustomerRegistered', { tenantId }),
+      event(tenantId, 'InteractionRecorded', { direction: 'inbound' }, asked),
+      event(tenantId, 'NextBestActionDecided', { basedOnEventId: asked }),
+      event(tenantId, 'InteractionRecorded', { direction: 'outbound', kind: 'call' }),
+      event(tenantId, 'InteractionRecorded', { direction: 'inbound', interactive: { type: 'button', id: `nba:${randomUUID()}:accept` } }),
+    ]);
+    expect(await demo.awaitingDecision(tenantId)).toBe(0);
+    await store.appendToStream(stream, [event(tenantId, 'InteractionRecorded', { direction: 'inbound' })]);
+    expect(await demo.awaitingDecision(tenantId)).toBe(1);
+  });
+
   it('still waits for a survivor whose decision answers an older trigger than the nested one', async () => {
     const tenantId = freshId('demo');
     const { survivor, older } = await nestedMerge(tenantId);

@@ -71,6 +71,9 @@ export class DemoDatabase {
            select distinct on (m.survivor) m.survivor as stream_name, e.event_id::text as id
              from members m
              join hub_events e on e.stream_name = m.member and e.event_type = any($2::text[])
+            -- What calls for no decision (the worker's rule): what the company said, and the press of a decision's own button.
+            where not (e.event_type = 'InteractionRecorded'
+                       and (e.data->>'direction' = 'outbound' or coalesce(e.data->'interactive'->>'id', '') like 'nba:%'))
             order by m.survivor, e.global_position desc),
          latest_decision as (
            select distinct on (stream_name) stream_name, data->>'basedOnEventId' as based
