@@ -83,8 +83,16 @@ describe('DemoDatabase.awaitingDecision', () => {
       event(tenantId, 'InteractionRecorded', { direction: 'inbound', interactive: { type: 'button', id: `nba:${randomUUID()}:accept` } }),
     ]);
     expect(await demo.awaitingDecision(tenantId)).toBe(0);
-    await store.appendToStream(stream, [event(tenantId, 'InteractionRecorded', { direction: 'inbound' })]);
+    const again = randomUUID();
+    await store.appendToStream(stream, [event(tenantId, 'InteractionRecorded', { direction: 'inbound' }, again)]);
     expect(await demo.awaitingDecision(tenantId)).toBe(1);
+    // A decision made once an agent's call-back was recorded after the question is based on the call-back: it answers the question too.
+    const callBack = randomUUID();
+    await store.appendToStream(stream, [
+      event(tenantId, 'InteractionRecorded', { direction: 'outbound', kind: 'call' }, callBack),
+      event(tenantId, 'NextBestActionDecided', { basedOnEventId: callBack }),
+    ]);
+    expect(await demo.awaitingDecision(tenantId)).toBe(0);
   });
 
   it('still waits for a survivor whose decision answers an older trigger than the nested one', async () => {

@@ -68,7 +68,7 @@ export class DemoDatabase {
              join hub_events s on s.stream_name = m.member and s.event_type = 'CustomersMerged'
             where not exists (select 1 from hub_events u where u.stream_name = s.stream_name and u.event_type = 'CustomerUnmerged' and u.data->>'mergeId' = s.data->>'mergeId')),
          latest_trigger as (
-           select distinct on (m.survivor) m.survivor as stream_name, e.event_id::text as id
+           select distinct on (m.survivor) m.survivor as stream_name, e.global_position as position
              from members m
              join hub_events e on e.stream_name = m.member and e.event_type = any($2::text[])
             -- What calls for no decision (the worker's rule): what the company said, and the press of a decision's own button.
@@ -78,9 +78,15 @@ export class DemoDatabase {
          latest_decision as (
            select distinct on (stream_name) stream_name, data->>'basedOnEventId' as based
              from hub_events where stream_name like $1 and event_type = 'NextBestActionDecided'
-            order by stream_name, stream_revision desc)
-         select count(*)::int as n from latest_trigger t left join latest_decision d using (stream_name)
-          where d.based is distinct from t.id
+            order by stream_name, stream_revision desc),
+         -- Where the event the decision answers is in the log: a decision answers every trigger up to it,
+         -- and may be based on a later event than the latest that calls for one (an outbound one recorded meanwhile).
+         answered as (
+           select d.stream_name, b.global_position as position
+             from latest_decision d
+             join hub_events b on b.event_id = case when d.based ~ '^[0-9a-f-]{36}$' then d.based::uuid end)
+         select count(*)::int as n from latest_trigger t left join answered a using (stream_name)
+          where (a.position is null or a.position < t.position)
             -- a customer merged into another is decided for as the survivor
             and not exists (select 1 from hub_events m where m.stream_name = t.stream_name and m.event_type = 'CustomerMergedInto')`,
         [like, [...NBA_TRIGGER_TYPES], `customer-${tenant}.`],
